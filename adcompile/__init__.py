@@ -1,0 +1,23 @@
+"""adcompile: automatic differentiation by source transformation.
+
+    from adcompile import grad, sigmoid
+
+    @grad(argnums=(0, 1))
+    def f(w, x):
+        return sigmoid(w * x)
+
+`source(f)` shows the generated code: flat code, forward mode with tangents `d_<name>`, reverse
+mode with adjoints `grad_<name>`, as taught in lectures on backpropagation.
+"""
+from .api import grad, jvp, source, value_and_grad, vjp
+from .errors import (ADCompileError, ArgumentError, NoDerivativeError, SourceUnavailableError,
+                     UnsupportedSyntaxError)
+from .numerics import log_sigmoid, log_softmax, logsumexp, relu, sigmoid, softmax, softplus
+
+__all__ = [
+    "grad", "value_and_grad", "jvp", "vjp", "source",
+    "sigmoid", "softplus", "log_sigmoid", "logsumexp", "softmax", "log_softmax", "relu",
+    "ADCompileError", "UnsupportedSyntaxError", "NoDerivativeError", "SourceUnavailableError",
+    "ArgumentError",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,152 @@
+"""Flat code: the small typed IR that every pipeline stage passes to the next.
+
+Expressions are `Var`, `Const` and `Op` (a primitive applied to expressions). The lowered user
+function is *flat*: every `Assign` holds one `Op` over atoms (`Var`/`Const`). Derivative code built
+from rule templates may nest `Op`s (`grad_L * (1 - L) * L`), which is what the lecture writes.
+Statements are `Assign` and `Return`; structured statements (`If`, ...) hold nested blocks, so the
+printed Python keeps the program's shape.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True, frozen=True)
+class Var:
+    name: str
+
+
+@dataclass(slots=True, frozen=True)
+class Const:
+    value: object
+
+    def __eq__(self, other):
+        # 1 == 1.0 == True in Python; constants must also agree on type to be interchangeable.
+        return type(other) is Const and type(self.value) is type(other.value) and (
+            self.value is other.value or _same_value(self.value, other.value))
+
+    def __hash__(self):
+        try:
+            return hash((type(self.value), self.value))
+        except TypeError:
+            return id(self.value)
+
+
+def _same_value(a, b):
+    try:
+        return bool(a == b)
+    except Exception:  # arrays and other values without a scalar ==
+        return False
+
+
+@dataclass(slots=True, frozen=True)
+class Op:
+    """A primitive (a key of `primitives.PRIMS`) applied to positional and keyword expressions."""
+    prim: str
+    args: tuple
+    kwargs: tuple = ()  # ((name, expr), ...)
+
+
+Atom = Var | Const
+Expr = Var | Const | Op
+
+
+@dataclass(slots=True)
+class Assign:
+    target: str | None  # None: evaluated for its effect only (a runtime check)
+    value: Expr
+    line: int | None = None  # the user's source line this statement comes from
+
+
+@dataclass(slots=True)
+class Return:
+    values: list  # of Expr
+    as_tuple: bool  # the user returned a tuple (``return a, b``)
+    line: int | None = None
+
+
+@dataclass(slots=True)
+class If:
+    test: Expr
+    body: list
+    orelse: list
+    line: int | None = None
+
+
+Stmt = Assign | Return | If
+
+
+@dataclass(slots=True)
+class Function:
+    name: str
+    params: list  # of str
+    body: list  # of Stmt
+    filename: str = "<unknown>"
+    source_lines: dict = field(default_factory=dict)  # line number -> user's source text
+    constants: dict = field(default_factory=dict)  # global/closure names read -> their values
+    dependencies: list = field(default_factory=list)  # (globals dict, name, object) it resolved
+
+    def __repr__(self):
+        from .unparse import to_source
+        return to_source(self)
+
+
+def walk_exprs(expr):
+    """Yield `expr` and every expression nested in it."""
+    yield expr
+    if type(expr) is Op:
+        for a in expr.args:
+            yield from walk_exprs(a)
+        for _, v in expr.kwargs:
+            yield from walk_exprs(v)
+
+
+def used_names(expr):
+    return {e.name for e in walk_exprs(expr) if type(e) is Var}
+
+
+def stmt_exprs(stmt):
+    """The expressions a statement reads (not those of nested blocks)."""
+    if type(stmt) is Assign:
+        return [stmt.value]
+    if type(stmt) is Return:
+        return list(stmt.values)
+    if type(stmt) is If:
+        return [stmt.test]
+    raise TypeError(stmt)
+
+
+def substitute(expr, mapping):
+    """Replace variables by expressions (`mapping`: name -> Expr)."""
+    t = type(expr)
+    if t is Var:
+        return mapping.get(expr.name, expr)
+    if t is Const:
+        return expr
+    return Op(expr.prim, tuple(substitute(a, mapping) for a in expr.args),
+              tuple((k, substitute(v, mapping)) for k, v in expr.kwargs))
+
+
+def verify(fn: Function):
+    """Check that flat code is well formed: every use is defined before it, every name assigned once."""
+    defined = set(fn.params) | set(fn.constants)
+    assigned = set()
+
+    def check_block(stmts, defined):
+        for s in stmts:
+            for e in stmt_exprs(s):
+                missing = used_names(e) - defined
+                if missing:
+                    raise AssertionError(f"{sorted(missing)} used before definition in {s}")
+            if type(s) is Assign and s.target is not None:
+                if s.target in assigned or s.target in fn.params:
+                    raise AssertionError(f"{s.target} assigned twice")
+                assigned.add(s.target)
+                defined = defined | {s.target}
+            elif type(s) is If:
+                check_block(s.body, defined)
+                check_block(s.orelse, defined)
+        return defined
+
+    check_block(fn.body, defined)
+    return True

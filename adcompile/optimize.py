@@ -1,0 +1,158 @@
+"""Stage: flat -> flat passes. Each pass returns whether it changed anything; `optimize` repeats
+them until none does. The passes keep the code readable: gradients that are returned keep their
+`grad_<name>` names, and nothing is inlined into a larger expression than a rule wrote.
+
+  propagate   `grad_s2 = grad_s3` and `grad_L = 1.0` are substituted into their uses
+  simplify    `1.0 * (1 - L) * L` -> `(1 - L) * L`, constant arithmetic folded
+  dead_code   assignments nobody reads are removed
+  common      a repeated expression is computed once (`np.cos(x)` in two rules)
+"""
+from __future__ import annotations
+
+from .ir import Assign, Const, Function, If, Op, Return, Var, stmt_exprs, substitute, used_names
+from .templates import is_const, simplify as simplify_expr
+
+
+def optimize(fn: Function) -> Function:
+    changed = True
+    while changed:
+        changed = False
+        for p in (propagate, simplify, dead_code, common):
+            changed |= p(fn)
+    return fn
+
+
+def _blocks(fn):
+    """Every statement list in `fn`, nested ones included."""
+    stack = [fn.body]
+    while stack:
+        block = stack.pop()
+        yield block
+        for s in block:
+            if type(s) is If:
+                stack += [s.body, s.orelse]
+            elif type(s) is Function:
+                stack.append(s.body)
+
+
+def _rewrite(fn, f):
+    """Apply `f` to every expression a statement reads."""
+    for block in _blocks(fn):
+        for s in block:
+            if type(s) is Assign:
+                s.value = f(s.value)
+            elif type(s) is Return:
+                s.values = [f(v) for v in s.values]
+            elif type(s) is If:
+                s.test = f(s.test)
+
+
+def _uses(fn):
+    counts = {}
+    for block in _blocks(fn):
+        for s in block:
+            if type(s) is Function:
+                continue
+            for e in stmt_exprs(s):
+                for n in _names(e):
+                    counts[n] = counts.get(n, 0) + 1
+    return counts
+
+
+def _names(e):
+    if type(e) is Var:
+        yield e.name
+    elif type(e) is Op:
+        for a in e.args:
+            yield from _names(a)
+        for _, v in e.kwargs:
+            yield from _names(v)
+
+
+def propagate(fn: Function) -> bool:
+    returned = set()
+    for block in _blocks(fn):
+        for s in block:
+            if type(s) is Return:
+                for v in s.values:
+                    returned |= used_names(v)
+    mapping = {}
+    for block in _blocks(fn):
+        keep = []
+        for s in block:
+            if type(s) is Assign and s.target is not None and s.target not in returned and (
+                    type(s.value) is Var or type(s.value) is Const and
+                    type(s.value.value) in (int, float, bool)):
+                mapping[s.target] = s.value
+            else:
+                keep.append(s)
+        block[:] = keep
+    if not mapping:
+        return False
+    for k, v in mapping.items():  # resolve chains: a = b, b = c
+        while type(v) is Var and v.name in mapping:
+            v = mapping[v.name]
+        mapping[k] = v
+    _rewrite(fn, lambda e: substitute(e, mapping))
+    return True
+
+
+def _simplify(e):
+    e = simplify_expr(e)
+    if type(e) is Op:
+        args = tuple(_simplify(a) for a in e.args)
+        if e.prim == "mul" and type(args[0]) is not Const and is_const(args[1], 1.0):
+            return args[0]
+        if e.prim == "mul" and type(args[1]) is not Const and is_const(args[0], 1.0):
+            return args[1]
+        if e.prim == "truediv" and is_const(args[1], 1.0):
+            return args[0]
+        e = Op(e.prim, args, e.kwargs)
+    return e
+
+
+def simplify(fn: Function) -> bool:
+    changed = False
+
+    def f(e):
+        nonlocal changed
+        new = _simplify(e)
+        changed |= new != e
+        return new
+    _rewrite(fn, f)
+    return changed
+
+
+def dead_code(fn: Function) -> bool:
+    changed = False
+    while True:
+        uses = _uses(fn)
+        removed = False
+        for block in _blocks(fn):
+            keep = [s for s in block if not (type(s) is Assign and s.target is not None
+                                             and s.target not in uses)]
+            removed |= len(keep) != len(block)
+            block[:] = keep
+        if not removed:
+            return changed
+        changed = True
+
+
+def common(fn: Function) -> bool:
+    """Reuse the first assignment of an expression wherever the same expression is assigned again."""
+    seen, mapping = {}, {}
+    for s in fn.body:  # the top-level block only: names there are visible everywhere after
+        if type(s) is Assign and s.target is not None and type(s.value) is Op:
+            key = s.value
+            try:
+                if key in seen:
+                    mapping[s.target] = Var(seen[key])
+                else:
+                    seen[key] = s.target
+            except TypeError:  # an unhashable constant inside
+                pass
+    if not mapping:
+        return False
+    fn.body[:] = [s for s in fn.body if not (type(s) is Assign and s.target in mapping)]
+    _rewrite(fn, lambda e: substitute(e, mapping))
+    return True

@@ -1,0 +1,114 @@
+"""Stage: flat code -> Python AST -> source text, printed by the stdlib `ast.unparse`.
+
+Each statement is printed on its own; with `annotate=True` every run of statements that came from
+one line of the user's code is preceded by a comment quoting that line.
+"""
+from __future__ import annotations
+
+import ast
+import math
+
+from .ir import Assign, Const, Function, If, Op, Return, Var
+from .primitives import PRIMS
+
+
+def name_ast(dotted_name):
+    parts = dotted_name.split(".")
+    node = ast.Name(parts[0], ast.Load())
+    for p in parts[1:]:
+        node = ast.Attribute(node, p, ast.Load())
+    return node
+
+
+def const_ast(value):
+    if type(value) is float and not math.isfinite(value):
+        text = "math.inf" if value > 0 else "-math.inf" if value < 0 else "math.nan"
+        return ast.parse(text, mode="eval").body
+    if type(value) is tuple:
+        return ast.Tuple([const_ast(v) for v in value], ast.Load())
+    if type(value) is slice:
+        return ast.Slice(*(None if v is None else const_ast(v)
+                           for v in (value.start, value.stop, value.step)))
+    return ast.Constant(value)
+
+
+def expr_ast(e):
+    t = type(e)
+    if t is Var:
+        return ast.Name(e.name, ast.Load())
+    if t is Const:
+        return const_ast(e.value)
+    p = PRIMS[e.prim]
+    args = [expr_ast(a) for a in e.args]
+    form = p.form
+    if form == "binop":
+        return ast.BinOp(args[0], p.op(), args[1])
+    if form == "unop":
+        return ast.UnaryOp(p.op(), args[0])
+    if form == "compare":
+        return ast.Compare(args[0], [p.op()], [args[1]])
+    if form == "boolop":
+        values = []
+        for a in args:
+            same = type(a) is ast.BoolOp and type(a.op) is p.op
+            values.extend(a.values if same else [a])
+        return ast.BoolOp(p.op(), values)
+    if form == "attr":
+        return ast.Attribute(args[0], e.prim, ast.Load())
+    if form == "getitem":
+        return ast.Subscript(args[0], args[1], ast.Load())
+    if form == "tuple":
+        return ast.Tuple(args, ast.Load())
+    keywords = [ast.keyword(k, expr_ast(v)) for k, v in e.kwargs
+                if not (type(v) is Const and k in p.options and _same(v.value, p.options[k]))]
+    return ast.Call(name_ast(e.prim), args, keywords)
+
+
+def _same(a, b):
+    return type(a) is type(b) and a == b
+
+
+def expr_source(e):
+    return ast.unparse(expr_ast(e))
+
+
+def stmt_lines(stmts, fn: Function, indent, annotate, last_line=None):
+    out = []
+    pad = "    " * indent
+    for s in stmts:
+        line = getattr(s, "line", None)
+        if annotate and line is not None and line != last_line and line in fn.source_lines:
+            out.append(f"{pad}# line {line}: {fn.source_lines[line].strip()}")
+            last_line = line
+        t = type(s)
+        if t is Assign and s.target is None:
+            out.append(f"{pad}{expr_source(s.value)}")
+        elif t is Assign:
+            out.append(f"{pad}{s.target} = {expr_source(s.value)}")
+        elif t is Return:
+            values = [expr_source(v) for v in s.values]
+            text = ", ".join(values) + ("," if len(values) == 1 else "") if s.as_tuple else values[0]
+            out.append(f"{pad}return {'(' + text + ')' if s.as_tuple else text}")
+        elif t is If:
+            out.append(f"{pad}if {expr_source(s.test)}:")
+            out.extend(stmt_lines(s.body, fn, indent + 1, annotate, last_line))
+            if s.orelse:
+                out.append(f"{pad}else:")
+                out.extend(stmt_lines(s.orelse, fn, indent + 1, annotate, last_line))
+        elif t is Function:
+            out.extend(function_lines(s, indent, annotate))
+        else:
+            raise TypeError(s)
+    return out
+
+
+def function_lines(fn: Function, indent=0, annotate=False):
+    pad = "    " * indent
+    head = [f"{pad}def {fn.name}({', '.join(fn.params)}):"]
+    body = stmt_lines(fn.body, fn, indent + 1, annotate)
+    return head + (body or [f"{pad}    pass"])
+
+
+def to_source(fn: Function, annotate=False) -> str:
+    """The Python source of a (flat or derivative) function."""
+    return "\n".join(function_lines(fn, 0, annotate)) + "\n"

@@ -1,0 +1,35 @@
+"""Finite differences and the dot-product test, shared by the tests."""
+import numpy as np
+
+
+def numeric_grad(f, args, i, eps=1e-6):
+    """Central differences of the scalar f with respect to argument i."""
+    x = args[i]
+    if np.ndim(x) == 0:
+        hi = list(args); hi[i] = x + eps
+        lo = list(args); lo[i] = x - eps
+        return (f(*hi) - f(*lo)) / (2 * eps)
+    g = np.zeros_like(x, dtype=float)
+    for idx in np.ndindex(x.shape):
+        step = np.zeros_like(x, dtype=float)
+        step[idx] = eps
+        hi = list(args); hi[i] = x + step
+        lo = list(args); lo[i] = x - step
+        g[idx] = (f(*hi) - f(*lo)) / (2 * eps)
+    return g
+
+
+def directional(f, args, direction, eps=1e-6):
+    hi = [a + eps * d for a, d in zip(args, direction)]
+    lo = [a - eps * d for a, d in zip(args, direction)]
+    return (np.asarray(f(*hi)) - np.asarray(f(*lo))) / (2 * eps)
+
+
+def assert_close(actual, expected, rtol=1e-5, atol=1e-6, what=""):
+    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what)
+
+
+def inner(a, b):
+    return float(sum(np.sum(np.asarray(x) * np.asarray(y)) for x, y in zip(a, b)))

@@ -1,0 +1,219 @@
+"""A shared corpus of small functions, run through every mode by the tests.
+
+Each entry is `(function, domains)`: one domain per parameter, either `S(lo, hi)` for a Python
+float or `A(shape, lo, hi)` for a float64 array. Inputs are drawn inside the domains, away from
+the points where a derivative is undefined.
+"""
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from adcompile import log_sigmoid, sigmoid, softplus
+
+S = namedtuple("S", "lo hi")
+A = namedtuple("A", "shape lo hi")
+
+SCALE = 2.5  # a global constant read by a function
+
+
+# --- scalar functions (math and operators) ---------------------------------------------------
+def neuron(w0, x0, w1, x1, w2):
+    L = sigmoid(w0 * x0 + w1 * x1 + w2)
+    return L
+
+
+def lecture_q(x, y, z):
+    return (x + y) * z
+
+
+def swish(x):
+    return x * sigmoid(x)
+
+
+def poly(x, y):
+    return 3 * x ** 3 - 2 * x * y + y ** 2 / 4 + 1
+
+
+def trig(x, y):
+    return math.sin(x) * math.cos(y) + math.tan(x / 4) - math.atan(y)
+
+
+def exps(x, y):
+    return math.exp(x) / (1 + math.exp(y)) + math.log(x * x + 1) + math.log1p(y * y)
+
+
+def roots(x):
+    return math.sqrt(x) + x ** 0.5 - math.expm1(-x) + math.pow(x, 1.5)
+
+
+def hyperbolic(x):
+    return math.tanh(x) + math.sinh(x) * math.cosh(x)
+
+
+def log_base(x, y):
+    return math.log(x, 2) + math.log(x, y)
+
+
+def divisions(x, y):
+    a = x / y
+    b = 1 / x
+    return a - b + y / 2.0
+
+
+def unary_ops(x):
+    return -x + (+x) * 2 - (-x) ** 2
+
+
+def reassign(x, y):
+    z = x * y
+    z = z + x
+    z = z * z
+    x = z - y
+    return x
+
+
+def augmented(x, y):
+    s = x
+    s += y
+    s *= x
+    s -= 1.0
+    s /= y
+    s **= 2
+    return s
+
+
+def tuples(x, y):
+    a, b = x * y, x + y
+    b, a = a, b
+    return a * b
+
+
+def max_min(x, y):
+    return max(x, y) * 2 + min(x, y) + abs(x - 0.3)
+
+
+def uses_global(x):
+    return SCALE * x * x
+
+
+def helper_square(v):
+    return v * v
+
+
+def helper_affine(v, w, b=0.5):
+    h = helper_square(v)
+    return h * w + b
+
+
+def calls_helpers(x, y):
+    a = helper_affine(x, y)
+    b = helper_affine(y, x, b=1.0)
+    return a * b
+
+
+def stable(x):
+    return softplus(x) + log_sigmoid(x) * 2 + sigmoid(-x)
+
+
+def same_value_twice(x):
+    y = x
+    return y * x + x
+
+
+# --- NumPy functions --------------------------------------------------------------------------
+def np_elementwise(x):
+    return np.sum(np.exp(x) * np.sin(x) + np.tanh(x) - np.sqrt(np.abs(x) + 1) + np.square(x))
+
+
+def np_log_cos(x):
+    return np.mean(np.log(x) * np.cos(x) + np.tan(x / 4))
+
+
+def np_broadcast(x, b):
+    return np.sum((x + b) * b - x / (b + 3))
+
+
+def np_broadcast_scalar(x, s):
+    return np.sum(x * s + s)
+
+
+def np_keepdims(x, b):
+    return np.sum(x * b, axis=0).sum() + np.mean(x, axis=1, keepdims=True).sum()
+
+
+def np_matmul(W, x):
+    return np.sum(np.tanh(W @ x))
+
+
+def np_matmul_2d(A_, B_):
+    return np.sum((A_ @ B_) ** 2) + np.dot(A_, B_).mean()
+
+
+def np_vector_dot(u, v):
+    return u @ v + np.dot(u, u)
+
+
+def np_transpose_reshape(x):
+    y = x.T @ x
+    z = np.reshape(x, (6,)) * np.transpose(x).reshape(6)
+    return np.sum(y) + np.sum(z * z) + x.reshape(3, 2).sum()
+
+
+def np_methods(x, y):
+    return x.dot(y).sum() + (x * y).mean() + x.transpose().dot(y).sum()
+
+
+def np_max_min(x, y):
+    return np.sum(np.maximum(x, y) * 2 + np.minimum(x, 0.1) - np.power(np.abs(y) + 1, 1.5))
+
+
+def np_stable(x):
+    return np.sum(sigmoid(x) + softplus(x) * 2 + log_sigmoid(x))
+
+
+def mlp_loss(W1, b1, W2, b2, x, t):
+    return 0.5 * np.mean((np.tanh(x @ W1 + b1) @ W2 + b2 - t) ** 2)
+
+
+def logistic_regression(w, b, X, y):
+    p = sigmoid(X @ w + b)
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+CORPUS = [
+    (neuron, [S(-3, 3)] * 5),
+    (lecture_q, [S(-5, 5)] * 3),
+    (swish, [S(-4, 4)]),
+    (poly, [S(-2, 2)] * 2),
+    (trig, [S(-1.5, 1.5)] * 2),
+    (exps, [S(0.1, 2)] * 2),
+    (roots, [S(0.1, 4)]),
+    (hyperbolic, [S(-2, 2)]),
+    (log_base, [S(0.5, 4), S(1.5, 4)]),
+    (divisions, [S(0.5, 3), S(0.5, 3)]),
+    (unary_ops, [S(-3, 3)]),
+    (reassign, [S(-2, 2)] * 2),
+    (augmented, [S(0.5, 2)] * 2),
+    (tuples, [S(-2, 2)] * 2),
+    (max_min, [S(-2, 2)] * 2),
+    (uses_global, [S(-2, 2)]),
+    (calls_helpers, [S(-2, 2)] * 2),
+    (stable, [S(-5, 5)]),
+    (same_value_twice, [S(-3, 3)]),
+    (np_elementwise, [A((3, 4), -2, 2)]),
+    (np_log_cos, [A((5,), 0.2, 3)]),
+    (np_broadcast, [A((4, 3), -2, 2), A((3,), -1, 1)]),
+    (np_broadcast_scalar, [A((2, 3), -2, 2), S(-2, 2)]),
+    (np_keepdims, [A((3, 4), -2, 2), A((1, 4), -1, 1)]),
+    (np_matmul, [A((3, 4), -1, 1), A((4,), -1, 1)]),
+    (np_matmul_2d, [A((3, 4), -1, 1), A((4, 2), -1, 1)]),
+    (np_vector_dot, [A((4,), -1, 1), A((4,), -1, 1)]),
+    (np_transpose_reshape, [A((2, 3), -1, 1)]),
+    (np_methods, [A((3, 3), -1, 1), A((3, 3), -1, 1)]),
+    (np_max_min, [A((4,), -2, 2), A((4,), -2, 2)]),
+    (np_stable, [A((5,), -6, 6)]),
+    (mlp_loss, [A((4, 5), -1, 1), A((5,), -1, 1), A((5, 3), -1, 1), A((3,), -1, 1),
+                A((6, 4), -1, 1), A((6, 3), -1, 1)]),
+    (logistic_regression, [A((3,), -1, 1), S(-1, 1), A((8, 3), -2, 2), A((8,), 0, 1)]),
+]
