@@ -1,16 +1,12 @@
-"""Numerically stable primitives shared by user code and generated derivative code.
+"""Numerically stable primitives called by user code and by generated derivative code.
 
-Each function accepts a Python ``float``/``int`` or an array (NumPy arrays and
-scalars, or any array type that implements NumPy's ``__array_ufunc__`` /
-``__array_function__`` protocols). Python numbers take a short ``math``-based
-path that returns a plain ``float``, because generated gradients call these in
-tight scalar loops; everything else goes through NumPy functions, so dtypes are
-preserved (float32 in, float32 out) and inputs are never converted or modified.
-The formulas only exponentiate non-positive numbers, so nothing overflows for
-inputs of any magnitude. Values too small to represent underflow to 0, which is
-the correctly rounded answer, so the array paths silence only NumPy's underflow
-flag (and, in the axis functions, the flags listed there); invalid operations
-are still reported.
+Python floats and ints take a short ``math`` path that returns a plain ``float`` (generated
+gradients call these in scalar loops). Anything else goes through NumPy functions, which
+dispatch via NumPy's array protocols, keep the dtype (float32 in, float32 out) and never
+convert or modify the input. Only non-positive numbers are ever exponentiated, so nothing
+overflows at any magnitude; results too small to represent underflow to 0, which is the
+correctly rounded answer, so the array paths silence NumPy's underflow flag (and, in the axis
+functions, the flags explained below) while invalid operations are still reported.
 """
 
 import math
@@ -29,10 +25,8 @@ __all__ = [
 
 
 def sigmoid(x):
-    """Logistic function 1 / (1 + exp(-x)).
-
-    Written as (1 if x >= 0 else e) / (1 + e) with e = exp(-|x|) <= 1, so nothing overflows.
-    """
+    """Logistic 1 / (1 + exp(-x)), computed as (1 if x >= 0 else e) / (1 + e) with
+    e = exp(-|x|) <= 1, so nothing overflows and tiny results keep full relative accuracy."""
     if type(x) is float or type(x) is int:
         if x >= 0:
             return 1.0 / (1.0 + math.exp(-x))
@@ -44,8 +38,8 @@ def sigmoid(x):
 
 
 def softplus(x):
-    """log(1 + exp(x)), written as max(x, 0) + log1p(exp(-|x|)) so it neither overflows nor
-    loses the small term; the array path is np.logaddexp(0, x), which does the same."""
+    """log(1 + exp(x)) as max(x, 0) + log1p(exp(-|x|)) (np.logaddexp(0, x) for arrays),
+    so large x does not overflow and the small term for negative x is not lost."""
     if type(x) is float or type(x) is int:
         if x > 0:
             return x + math.log1p(math.exp(-x))
@@ -55,7 +49,8 @@ def softplus(x):
 
 
 def log_sigmoid(x):
-    """log(sigmoid(x)) = -softplus(-x); exact -x for very negative x instead of log(0) = -inf."""
+    """log(sigmoid(x)) as -softplus(-x): very negative x gives x rather than log(0) = -inf,
+    and large x gives -exp(-x) rather than log(1.0) = 0."""
     if type(x) is float or type(x) is int:
         if x < 0:
             return x - math.log1p(math.exp(x))
@@ -85,11 +80,8 @@ def _max_shift(x, axis):
 
 
 def logsumexp(x, axis=None, keepdims=False):
-    """log(sum(exp(x))) over axis (None, int or tuple), as scipy.special.logsumexp.
-
-    The max is subtracted first so exp never overflows. A slice of all -inf gives -inf and a
-    slice containing +inf gives +inf, without warnings; NaN propagates. Empty slices raise.
-    """
+    """log(sum(exp(x))) over axis (None, int or tuple; keepdims as scipy), shifted by the max so
+    exp cannot overflow. All -inf gives -inf, any +inf gives +inf, quietly; NaN propagates."""
     shift = _max_shift(x, axis)
     with np.errstate(under="ignore", over="ignore", divide="ignore"):
         s = np.sum(np.exp(x - shift), axis=axis, keepdims=keepdims)
@@ -99,11 +91,8 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) over axis, computed from x - max(x) so exp never overflows.
-
-    A slice of all -inf (0/0) or containing +inf (inf/inf) has no finite limit to shift by:
-    its entries come out NaN with NumPy's usual 'invalid value' warning.
-    """
+    """exp(x) / sum(exp(x)) over axis, shifted by the max so exp cannot overflow. A slice of
+    all -inf (0/0) or with +inf (inf/inf) is undefined: NaN, with NumPy's 'invalid' warning."""
     shift = _max_shift(x, axis)
     with np.errstate(under="ignore", over="ignore"):
         e = np.exp(x - shift)
@@ -111,11 +100,8 @@ def softmax(x, axis=-1):
 
 
 def log_softmax(x, axis=-1):
-    """x - logsumexp(x) over axis, as t - log(sum(exp(t))) with t = x - max(x), so large
-    gaps come out exact (log_softmax([1000, 0]) == [0, -1000]) rather than log(0).
-
-    Slices of all -inf or containing +inf give NaN entries with an 'invalid value' warning.
-    """
+    """x - logsumexp(x) over axis, as t - log(sum(exp(t))) with t = x - max, so [1000, 0] gives
+    [0, -1000], not log(0). All -inf or +inf slices: NaN with NumPy's 'invalid' warning."""
     shift = _max_shift(x, axis)
     with np.errstate(under="ignore", over="ignore", divide="ignore"):
         t = x - shift
