@@ -13,11 +13,14 @@ from .api import grad, jvp, source, value_and_grad, vjp
 from .errors import (ADCompileError, ArgumentError, NoDerivativeError, SourceUnavailableError,
                      UnsupportedSyntaxError)
 from .numerics import log_sigmoid, log_softmax, logsumexp, relu, sigmoid, softmax, softplus
+from .export import export
+from .swell import swell, swell_sweep  # sympy is imported only when they run
 
 __all__ = [
     "grad", "value_and_grad", "jvp", "vjp", "source",
     "sigmoid", "softplus", "log_sigmoid", "logsumexp", "softmax", "log_softmax", "relu",
     "ADCompileError", "UnsupportedSyntaxError", "NoDerivativeError", "SourceUnavailableError",
     "ArgumentError",
+    "export", "swell", "swell_sweep",
 ]
 __version__ = "0.1.0"

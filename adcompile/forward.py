@@ -1,78 +1,138 @@
 """Stage: flat code -> forward-mode flat code. Each value is followed by its tangent `d_<name>`.
 
 Only values that depend on a differentiated input are active and get a tangent; every other
-tangent is a symbolic zero and never appears. A tangent of a broadcast value may be smaller than
-the value (`d_z = d_x` for `z = x + Y` with a constant array `Y`); such tangents are expanded to
-the value's shape where shape matters: before a reduction or product, and at the output.
+tangent is a symbolic zero and never appears. Branches and loops keep their shape: the tangent of
+a merged or loop-carried name is assigned wherever the name is, so it follows the same control
+flow; no tape is needed.
+
+A tangent of a broadcast value may be smaller than the value (`d_z = d_x` for `z = x + Y` with a
+constant array `Y`); such tangents are expanded to the value's shape where shape matters: before a
+reduction or a product, at the output, and inside branches and loops, where a name's tangent must
+have one shape whatever the path.
 """
 from __future__ import annotations
 
 from .errors import NoDerivativeError
-from .ir import Assign, Const, Function, Op, Return, Var
+from .ir import Assign, Const, For, Function, If, Op, Return, Var, While, blocks_of, targets_of
 from .lower import Namer
 from .primitives import PRIMS
 from .templates import has_rule, jvp_term
 
 
-def shape_classes(fn):
-    from .reverse import shape_classes as classes
-    return classes(fn)
-
-
 def all_names(fn: Function):
     names = set(fn.params) | set(fn.constants)
-    names |= {s.target for s in fn.body if type(s) is Assign}
+    for s in fn.body:
+        names.update(targets_of(s))
     return names
+
+
+def each_assign(stmts):
+    """Every Assign in a statement list, nested blocks included, in program order."""
+    for s in stmts:
+        if type(s) is Assign:
+            yield s
+        for block in blocks_of(s):
+            yield from each_assign(block)
+
+
+def active_names(fn: Function, wrt):
+    """Names whose value depends on a differentiated input, through any path (a fixpoint over
+    loops and branches)."""
+    active = set(wrt)
+    changed = True
+    while changed:
+        changed = False
+        for s in each_assign(fn.body):
+            if s.target is None or type(s.target) is tuple or s.target in active:
+                continue
+            v = s.value
+            args = [v] if type(v) is Var else v.args if type(v) is Op and \
+                PRIMS[v.prim].kind != "nondiff" else ()
+            if any(type(a) is Var and a.name in active for a in args):
+                active.add(s.target)
+                changed = True
+    return active
 
 
 def forward(fn: Function, wrt, name=None) -> Function:
     """The JVP function: `name(*params, *d_params)` returns `(out, d_out)`."""
+    from .reverse import shape_classes
     namer = Namer(all_names(fn), all_names(fn))
-    tangent = {p: namer.fresh(f"d_{p}") for p in wrt}   # value name -> tangent name
-    short = set()                                        # tangents possibly smaller than values
+    active = active_names(fn, wrt)
     same = shape_classes(fn)
-    body = []
+    names = {}
+    short = set()  # tangents possibly smaller than their values
 
-    def exact(v: Var, line):
-        """The tangent of `v` at `v`'s own shape."""
-        t = tangent[v.name]
+    def tangent(n):
+        if n not in names:
+            names[n] = namer.fresh(f"d_{n}")
+        return names[n]
+
+    def exact(v: Var, out, line):
+        t = tangent(v.name)
         if t in short:
-            full = namer.fresh(t)
-            body.append(Assign(full, Op("expand_to", (Var(t), v)), line))
-            tangent[v.name] = t = full
+            out.append(Assign(t, Op("expand_to", (Var(t), v)), line))
+            short.discard(t)
         return Var(t)
 
-    for s in fn.body:
-        if type(s) is Return:
-            outs = [exact(v, s.line) if type(v) is Var and v.name in tangent
-                    else Op("zeros_like", (v,)) for v in s.values]
-            body.append(Return([_pack(s.values, s.as_tuple), _pack(outs, s.as_tuple)], True, s.line))
-            break
-        body.append(s)
-        op, p = s.value, PRIMS[s.value.prim]
-        active = [i for i, a in enumerate(op.args) if type(a) is Var and a.name in tangent]
-        if not active or p.kind == "nondiff":
-            continue
-        if not has_rule(op.prim):
-            raise NoDerivativeError(f"no forward-mode rule for {op.prim}", fn.filename, s.line)
+    def block(stmts, nested):
+        out = []
+        for s in stmts:
+            t = type(s)
+            if t is Return:
+                outs = [exact(v, out, s.line) if type(v) is Var and v.name in active
+                        else Op("zeros_like", (v,)) for v in s.values]
+                out.append(Return([_pack(s.values, s.as_tuple), _pack(outs, s.as_tuple)], True,
+                                  s.line))
+            elif t is Assign:
+                out.append(s)
+                if s.target in active:
+                    assign(s, out, nested)
+            elif t is If:
+                out.append(If(s.test, block(s.body, True), block(s.orelse, True), s.line))
+            elif t is For:
+                out.append(For(s.target, s.bounds, block(s.body, True), s.line))
+            elif t is While:
+                out.append(While(s.test, block(s.body, True), s.line))
+            else:
+                out.append(s)
+        return out
+
+    def assign(s, out, nested):
+        v = s.value
+        if type(v) is not Op:  # a copy, or a constant given to a name that is active elsewhere
+            value = exact(v, out, s.line) if type(v) is Var and v.name in active else \
+                Op("zeros_like", (Var(s.target),))
+            out.append(Assign(tangent(s.target), value, s.line))
+            return
+        p = PRIMS[v.prim]
+        args = [i for i, a in enumerate(v.args) if type(a) is Var and a.name in active]
         terms = []
-        for i in active:
-            t = exact(op.args[i], s.line) if p.kind == "exact" else Var(tangent[op.args[i].name])
-            term = jvp_term(op, s.target, i, t)
-            if term is not None:
-                terms.append(term)
+        if p.kind != "nondiff" and args:
+            if not has_rule(v.prim):
+                raise NoDerivativeError(f"no forward-mode rule for {v.prim}", fn.filename, s.line)
+            for i in args:
+                t = exact(v.args[i], out, s.line) if p.kind == "exact" or nested \
+                    else Var(tangent(v.args[i].name))
+                term = jvp_term(v, s.target, i, t)
+                if term is not None:
+                    terms.append(term)
         if not terms:
-            continue
+            out.append(Assign(tangent(s.target), Op("zeros_like", (Var(s.target),)), s.line))
+            return
         total = terms[0]
         for term in terms[1:]:
             total = Op("add", (total, term))
-        tangent[s.target] = namer.fresh(f"d_{s.target}")
-        body.append(Assign(tangent[s.target], total, s.line))
-        if any(tangent[op.args[i].name] in short for i in active) or \
-                p.kind == "broadcast" and s.target not in same and any(
-                    type(a) is Var and a.name not in tangent for a in op.args):
-            short.add(tangent[s.target])
-    params = list(fn.params) + [tangent[p] for p in wrt]
+        is_short = any(names.get(v.args[i].name) in short for i in args) or \
+            p.kind == "broadcast" and s.target not in same and any(
+                type(a) is Var and a.name not in active for a in v.args)
+        if is_short and nested:
+            total, is_short = Op("expand_to", (total, Var(s.target))), False
+        out.append(Assign(tangent(s.target), total, s.line))
+        (short.add if is_short else short.discard)(tangent(s.target))
+
+    body = block(fn.body, False)
+    params = list(fn.params) + [tangent(p) for p in wrt]
     return Function(name or f"jvp_{fn.name}", params, body, fn.filename, fn.source_lines,
                     dict(fn.constants))
 

@@ -53,7 +53,7 @@ Expr = Var | Const | Op
 
 @dataclass(slots=True)
 class Assign:
-    target: str | None  # None: evaluated for its effect only (a runtime check)
+    target: str | tuple | None  # None: evaluated for its effect only; a tuple unpacks (tape pops)
     value: Expr
     line: int | None = None  # the user's source line this statement comes from
 
@@ -73,7 +73,33 @@ class If:
     line: int | None = None
 
 
-Stmt = Assign | Return | If
+@dataclass(slots=True)
+class For:
+    """`for target in range(*bounds): body`; reverse mode may iterate `reversed(...)` and may stop
+    after `count` iterations (a name) when the forward loop broke early."""
+    target: str
+    bounds: tuple  # of Atom: range's arguments
+    body: list
+    line: int | None = None
+    reverse: bool = False
+    count: object = None  # an Atom: only the first `count` iterations of the range
+
+
+@dataclass(slots=True)
+class While:
+    """`while test: body`; the statements computing `test` stand before the loop and again at the
+    end of its body."""
+    test: object  # an Atom
+    body: list
+    line: int | None = None
+
+
+@dataclass(slots=True)
+class Break:
+    line: int | None = None
+
+
+Stmt = Assign | Return | If | For | While | Break
 
 
 @dataclass(slots=True)
@@ -113,7 +139,48 @@ def stmt_exprs(stmt):
         return list(stmt.values)
     if type(stmt) is If:
         return [stmt.test]
-    raise TypeError(stmt)
+    if type(stmt) is For:
+        return list(stmt.bounds) + ([stmt.count] if stmt.count is not None else [])
+    if type(stmt) is While:
+        return [stmt.test]
+    return []
+
+
+def blocks_of(stmt):
+    """The statement lists nested directly in a statement."""
+    t = type(stmt)
+    if t is If:
+        return [stmt.body, stmt.orelse]
+    if t in (For, While):
+        return [stmt.body]
+    if t is Function:
+        return [stmt.body]
+    return []
+
+
+def targets_of(stmt):
+    """Names a statement assigns, nested blocks included."""
+    t = type(stmt)
+    if t is Assign:
+        if stmt.target is None:
+            return []
+        return list(stmt.target) if type(stmt.target) is tuple else [stmt.target]
+    out = [stmt.target] if t is For else []
+    for block in blocks_of(stmt):
+        for s in block:
+            out += targets_of(s)
+    return out
+
+
+def uses_of(stmt):
+    """Names a statement reads, nested blocks included."""
+    out = set()
+    for e in stmt_exprs(stmt):
+        out |= used_names(e)
+    for block in blocks_of(stmt):
+        for s in block:
+            out |= uses_of(s)
+    return out
 
 
 def substitute(expr, mapping):
@@ -128,25 +195,28 @@ def substitute(expr, mapping):
 
 
 def verify(fn: Function):
-    """Check that flat code is well formed: every use is defined before it, every name assigned once."""
+    """Check that flat code is well formed: every name is assigned before it is read (in program
+    order), and a name assigned twice is a merge or loop-carried name of a structured statement."""
     defined = set(fn.params) | set(fn.constants)
-    assigned = set()
 
-    def check_block(stmts, defined):
+    def check_block(stmts):
         for s in stmts:
+            missing = set()
             for e in stmt_exprs(s):
-                missing = used_names(e) - defined
-                if missing:
-                    raise AssertionError(f"{sorted(missing)} used before definition in {s}")
-            if type(s) is Assign and s.target is not None:
-                if s.target in assigned or s.target in fn.params:
-                    raise AssertionError(f"{s.target} assigned twice")
-                assigned.add(s.target)
-                defined = defined | {s.target}
-            elif type(s) is If:
-                check_block(s.body, defined)
-                check_block(s.orelse, defined)
-        return defined
+                missing |= used_names(e) - defined
+            if type(s) in (For, While):  # a loop body may read what it assigns later
+                defined.update(targets_of(s))
+            if missing - {"float"}:
+                raise AssertionError(f"{sorted(missing)} used before definition in {s}")
+            if type(s) is Assign:
+                defined.update(targets_of(s))
+            elif type(s) is For:
+                defined.add(s.target)
+            for block in blocks_of(s):
+                check_block(block)
 
-    check_block(fn.body, defined)
+    check_block(fn.body)
+    top = [t for s in fn.body if type(s) is Assign for t in targets_of(s)]
+    if len(top) != len(set(top)) and not any(type(s) in (For, While, If) for s in fn.body):
+        raise AssertionError("a name is assigned twice in straight-line code")
     return True

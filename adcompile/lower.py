@@ -14,9 +14,10 @@ import gast
 import numpy as np
 
 from .errors import NoDerivativeError, UnsupportedSyntaxError
-from .ir import Assign, Const, Function, Op, Return, Var
+from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, targets_of,
+                 uses_of)
 from .parse import Parsed, parse
-from .primitives import ATTRIBUTES, BY_OBJECT, METHODS, PRIMS
+from .primitives import ATTRIBUTES, BY_OBJECT, METHODS, OBJECT_OPTIONS, PRIMS
 from .templates import OPERATORS, dotted
 
 _MISSING = object()
@@ -64,14 +65,87 @@ def lower(f) -> Function:
     fn = Function(parsed.node.name, params, [], parsed.filename, parsed.lines)
     lowerer = Lowerer(parsed, fn, Namer(written, params), stack=(f.__code__,))
     env = {p: Var(p) for p in params}
-    result = lowerer.lower_body(env)
-    if result is None:
+    lowerer.block = fn.body
+    exit = lowerer.lower_stmts(parsed.node.body, env, frozenset())
+    if exit is None or exit[0] != "return":
         raise UnsupportedSyntaxError(
-            f"{fn.name} has no return statement; return the value to differentiate.",
-            parsed.filename, parsed.node.lineno)
-    values, as_tuple, line = result
-    fn.body.append(Return([lowerer.as_atom(v, line) for v in values], as_tuple, line))
+            f"{fn.name} does not return a value on every path; return the value to "
+            "differentiate.", parsed.filename, parsed.node.lineno)
+    _, values, as_tuple = exit
+    line = lowerer.line
+    fn.body.append(Return([lowerer.as_atom(v) for v in values], as_tuple, line))
     return fn
+
+
+def loaded(stmts):
+    """Names read anywhere in gast statements (`x += 1` reads x)."""
+    out = set()
+    for s in stmts:
+        for n in gast.walk(s):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+                out.add(n.id)
+            elif isinstance(n, gast.AugAssign):
+                target = n.target
+                while isinstance(target, gast.Subscript):
+                    target = target.value
+                if isinstance(target, gast.Name):
+                    out.add(target.id)
+    return out
+
+
+def stored(stmts):
+    """Names assigned anywhere in gast statements (subscript writes and appends included)."""
+    out = set()
+    for s in stmts:
+        for n in gast.walk(s):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                out.add(n.id)
+            elif isinstance(n, (gast.Assign, gast.AugAssign)):
+                for t in getattr(n, "targets", None) or [n.target]:
+                    if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
+                        out.add(t.value.id)
+            elif isinstance(n, gast.Call) and _is_append(n):
+                out.add(n.func.value.id)
+    return out
+
+
+def _is_append(node):
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
+        node.func.attr == "append" and isinstance(node.func.value, gast.Name)
+
+
+def _load(target):
+    if isinstance(target, gast.Name):
+        return gast.Name(id=target.id, ctx=gast.Load(), annotation=None, type_comment=None)
+    if isinstance(target, gast.Subscript):
+        return gast.Subscript(value=_load(target.value), slice=target.slice, ctx=gast.Load())
+    raise UnsupportedSyntaxError("augmented assignment to this target is not supported")
+
+
+def _self_copy(s):
+    return type(s) is Assign and type(s.value) is Var and s.value.name == s.target
+
+
+def _flat(values):
+    for v in values:
+        if type(v) is tuple:
+            yield from _flat(v)
+        else:
+            yield v
+
+
+class _Enumerate:
+    """The targets of `for i, x in enumerate(xs, start)`."""
+
+    def __init__(self, index, value, start):
+        self.index, self.value, self.start = index, value, start
+
+
+class _IndexTarget:
+    """The `i` of `for i, x in enumerate(xs)`: bound to the loop index (plus start)."""
+
+    def __init__(self, node, start):
+        self.node, self.start = node, start
 
 
 class Lowerer:
@@ -85,37 +159,47 @@ class Lowerer:
         return UnsupportedSyntaxError(f"{what} is not supported; {hint}.", *self.parsed.where(node))
 
     # --- statements ---------------------------------------------------------------------------
-    def lower_body(self, env):
-        """Lower the function body; returns (values, as_tuple, line) of its return statement."""
-        body = self.parsed.node.body
-        for i, stmt in enumerate(body):
+    def lower_stmts(self, stmts, env, later):
+        """Lower a statement list into `self.block`. `later` holds the names read after it.
+        Returns how the list ends: None (falls through), ("return", values, as_tuple),
+        ("break",) or ("continue",)."""
+        for i, stmt in enumerate(stmts):
             self.line = self.call_line or stmt.lineno
+            rest = stmts[i + 1:]
             t = type(stmt)
             if t is gast.Return:
                 if stmt.value is None:
                     raise self.unsupported(stmt, "return without a value", "return a number or array")
                 value = self.expr(stmt.value, env)
                 if type(value) is tuple:
-                    return list(value), True, self.line
-                return [value], False, self.line
-            if t is gast.Assign:
+                    return "return", list(value), True
+                return "return", [value], False
+            if t is gast.Break:
+                return ("break",)
+            if t is gast.Continue:
+                return ("continue",)
+            if t is gast.If:
+                exit, consumed = self.lower_if(stmt, rest, env, later)
+                if consumed or exit is not None:
+                    return exit
+            elif t is gast.For:
+                self.lower_for(stmt, env, later | loaded(rest))
+            elif t is gast.While:
+                self.lower_while(stmt, env, later | loaded(rest))
+            elif t is gast.Assign:
                 if len(stmt.targets) != 1:
                     raise self.unsupported(stmt, "chained assignment a = b = ...", "assign once")
                 self.assign(stmt.targets[0], stmt.value, env)
             elif t is gast.AnnAssign and stmt.value is not None:
                 self.assign(stmt.target, stmt.value, env)
             elif t is gast.AugAssign:
-                if not isinstance(stmt.target, gast.Name):
-                    raise self.unsupported(stmt, "augmented assignment to a subscript or attribute")
-                binop = gast.BinOp(left=gast.Name(id=stmt.target.id, ctx=gast.Load(),
-                                                  annotation=None, type_comment=None),
-                                   op=stmt.op, right=stmt.value)
-                gast.copy_location(binop, stmt)
+                load = _load(stmt.target)
+                binop = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
                 self.assign(stmt.target, binop, env)
-            elif t is gast.Pass:
-                pass
-            elif t is gast.Expr and isinstance(stmt.value, gast.Constant):
-                pass  # a docstring or a bare constant
+            elif t is gast.Pass or t is gast.Expr and isinstance(stmt.value, gast.Constant):
+                pass  # pass, a docstring or a bare constant
+            elif t is gast.Expr and _is_append(stmt.value):
+                self.append(stmt.value, env)
             elif t is gast.Expr:
                 raise self.unsupported(stmt, "an expression statement (its value is discarded)",
                                        "assign its result to a name or remove it")
@@ -123,11 +207,237 @@ class Lowerer:
                 raise self.unsupported(stmt, f"the statement {type(stmt).__name__}")
         return None
 
-    def assign(self, target, value_node, env):
-        if isinstance(target, gast.Name):
-            env[target.id] = self.expr(value_node, env, target=target.id)
+    def sub(self, stmts, env, later, block=None):
+        """Lower `stmts` into a new (or the given) block; returns (block, exit)."""
+        outer, self.block = self.block, [] if block is None else block
+        try:
+            exit = self.lower_stmts(stmts, env, later)
+        finally:
+            block, self.block = self.block, outer
+        return block, exit
+
+    def lower_if(self, stmt, rest, env, later):
+        """Lower an if statement. When one branch leaves (return, break, continue) and the other
+        does not, the statements after the `if` belong to the other branch and are lowered there."""
+        test = self.atom(stmt.test, env)
+        after = later | loaded(rest)
+        envs = [dict(env), dict(env)]
+        (b1, x1), (b2, x2) = (self.sub(stmt.body, envs[0], after),
+                              self.sub(stmt.orelse, envs[1], after))
+        consumed = False
+        if (x1 is None) != (x2 is None) and rest:
+            k = 0 if x1 is None else 1
+            block, exit = self.sub(rest, envs[k], later, block=(b1, b2)[k])
+            x1, x2 = (exit, x2) if k == 0 else (x1, exit)
+            consumed = True
+        kinds = {x[0] if x else None for x in (x1, x2)}
+        if kinds == {"return"}:
+            values = self.merge_returns(stmt, (b1, b2), (x1, x2), envs)
+            self.block.append(If(test, b1, b2, self.line))
+            return ("return", values, x1[2]), True
+        if "return" in kinds:
+            raise self.unsupported(stmt, "a return on only some paths through a loop or branch",
+                                   "return at the end of the function, or on every path")
+        self.merge_envs(env, envs, (b1, b2), later | loaded(rest) if not consumed else later)
+        for block, exit in ((b1, x1), (b2, x2)):
+            if exit == ("break",):
+                block.append(Break(self.line))
+        self.block.append(If(test, b1, b2, self.line))
+        if kinds == {"continue"} or kinds == {"break"}:
+            return kinds.pop() == "break" and ("break",) or ("continue",), True
+        return None, consumed
+
+    def merge_envs(self, env, envs, blocks, later):
+        """After a branch: a name bound differently on the two paths gets one merged name,
+        assigned at the end of each branch."""
+        for name in sorted(set(envs[0]) | set(envs[1])):
+            a, b = envs[0].get(name), envs[1].get(name)
+            if a is not None and b is not None and a == b and type(a) is type(b):
+                env[name] = a
+                continue
+            if a is None or b is None:
+                env.pop(name, None)  # bound on one path only: usable only there
+                continue
+            if type(a) not in (Var, Const) or type(b) not in (Var, Const):
+                raise UnsupportedSyntaxError(
+                    f"{name!r} holds a different tuple or function on each path of an if",
+                    self.parsed.filename, self.line)
+            merged = a.name if type(a) is Var and any(
+                type(s) is Assign and s.target == a.name for s in blocks[0]) else self.namer.fresh(name)
+            for block, value, e in zip(blocks, (a, b), envs):
+                self.merge_into(block, value, merged, e)
+            env[name] = Var(merged)
+
+    def merge_returns(self, node, blocks, exits, envs):
+        if len(exits[0][1]) != len(exits[1][1]) or exits[0][2] != exits[1][2]:
+            raise self.unsupported(node, "returning a different number of values on each path")
+        values = []
+        for k in range(len(exits[0][1])):
+            merged = self.namer.fresh("result")
+            for block, exit, e in zip(blocks, exits, envs):
+                self.merge_into(block, self.as_atom(exit[1][k]), merged, e)
+            values.append(Var(merged))
+        return values
+
+    def merge_into(self, block, value, name, env=None):
+        """Make `name` hold `value` at the end of `block`: rename the statement that computed it
+        when nothing else reads it, else copy."""
+        if value == Var(name):
+            return
+        if type(value) is Var and block:
+            last = block[-1]
+            if type(last) is If and value.name in targets_of(last) and not (
+                    env is not None and sum(1 for v in _flat(env.values()) if v == value) > 1):
+                for branch in (last.body, last.orelse):  # a branch's merged value: rename inside
+                    self.merge_into(branch, value, name)
+                    if branch and type(branch[-1]) is Break and len(branch) > 1:
+                        self.merge_into(branch[:-1], value, name)
+                last.body[:] = [s for s in last.body if not _self_copy(s)]
+                last.orelse[:] = [s for s in last.orelse if not _self_copy(s)]
+                return
+            for k in range(len(block) - 1, -1, -1):
+                s = block[k]
+                if type(s) is Assign and s.target == value.name:
+                    later_reads = any(value.name in uses_of(t) for t in block[k + 1:])
+                    aliases = env is not None and sum(
+                        1 for v in _flat(env.values()) if v == value) > 1
+                    if not later_reads and not aliases:
+                        s.target = name
+                        return
+                    break
+                if value.name in targets_of(s):
+                    break
+        block.append(Assign(name, value, self.line))
+
+    def lower_for(self, stmt, env, later):
+        bounds, elements, target = self.iteration(stmt, env)
+        if bounds is None:  # a tuple known here: unroll
+            for element in elements:
+                self.bind_target(target, element, env)
+                _, exit = self.sub(stmt.body, env, later, block=self.block)
+                if exit is not None:
+                    raise self.unsupported(stmt, "break, continue or return in a loop over a tuple")
+            return
+        carried = self.carry(stmt, env, later)
+        index = self.namer.fresh(target.id) if elements is None else self.fresh_index(target)
+        body_env = dict(env)
+        body, exit = self.sub([], body_env, later)
+        outer, self.block = self.block, body
+        try:
+            if elements is None:
+                body_env[target.id] = Var(index)
+            elif type(target) is _Enumerate:
+                self.bind_target(_IndexTarget(target.index, target.start), None, body_env, index)
+                self.bind_target(target.value, self.emit("getitem", (elements[0], Var(index))),
+                                 body_env)
+            else:
+                values = tuple(self.emit("getitem", (seq, Var(index))) for seq in elements)
+                self.bind_target(target, values if type(target) is gast.Tuple and len(values) > 1
+                                 else values[0], body_env, index)
+            exit = self.lower_stmts(stmt.body, body_env, later | loaded(stmt.body))
+        finally:
+            self.block = outer
+        self.finish_loop(stmt, exit, body, body_env, carried, env)
+        self.block.append(For(index, bounds, body, self.line))
+
+    def lower_while(self, stmt, env, later):
+        carried = self.carry(stmt, env, later)
+        test = self.atom(stmt.test, env)
+        if type(test) is Var:
+            carried[test.name] = test.name
+        body_env = dict(env)
+        body, exit = self.sub(stmt.body, body_env, later | loaded(stmt.body) | loaded([stmt.test]))
+        if exit is None and type(test) is Var:  # the test again, at the end of the body
+            outer, self.block = self.block, body
+            try:
+                again = self.atom(stmt.test, body_env)
+            finally:
+                self.block = outer
+            self.merge_into(body, again, test.name, body_env)
+        self.finish_loop(stmt, exit, body, body_env, carried, env)
+        self.block.append(While(test, body, self.line))
+
+    def fresh_index(self, target):
+        """The loop index of `for x in xs`: the user's `i` of enumerate, else a new name."""
+        if type(target) is _Enumerate and isinstance(target.index, gast.Name) and \
+                target.start is None:
+            return self.namer.fresh(target.index.id)
+        name = next(n for n in ("i", "j", "k") + tuple(f"k{m}" for m in range(99))
+                    if n not in self.namer.reserved | self.namer.assigned)
+        return self.namer.fresh(name)
+
+    def carry(self, stmt, env, later):
+        """Names a loop carries from one iteration to the next or out of the loop: each keeps one
+        name through the loop (a copy is made first when its current name is shared)."""
+        assigned = stored(stmt.body)
+        reads = loaded(stmt.body)
+        carried = {}
+        for name in sorted(assigned):
+            if not (name in later or name in env and name in reads):
+                continue
+            value = env.get(name)
+            own = type(value) is Var and value.name not in self.fn.params and any(
+                type(s) is Assign and s.target == value.name for s in self.block) and sum(
+                1 for v in _flat(env.values()) if v == value) == 1
+            if own:
+                loop_name = value.name
+            else:
+                loop_name = self.namer.fresh(name)
+                if value is not None:
+                    self.block.append(Assign(loop_name, self.as_atom(value), self.line))
+            env[name] = Var(loop_name)
+            carried[name] = loop_name
+        return carried
+
+    def finish_loop(self, stmt, exit, body, body_env, carried, env):
+        if exit is not None and exit[0] == "return":
+            raise self.unsupported(stmt, "return inside a loop",
+                                   "break out of the loop and return after it")
+        for name, loop_name in carried.items():
+            value = body_env.get(name)
+            if value is not None and value != Var(loop_name):
+                self.merge_into(body, self.as_atom(value), loop_name, body_env)
+            if name in env or value is not None:
+                env[name] = Var(loop_name)
+        if exit == ("break",):
+            body.append(Break(self.line))
+
+    def iteration(self, stmt, env):
+        """(range bounds, sequences indexed per iteration, target) of a for loop; bounds None for
+        a tuple known at transformation time (then the second item holds its elements)."""
+        node, target = stmt.iter, stmt.target
+        func = self.expr(node.func, env) if isinstance(node, gast.Call) else None
+        if type(func) is Static and func.obj is range:
+            if not isinstance(target, gast.Name):
+                raise self.unsupported(target, "unpacking the index of a range loop")
+            return tuple(self.atom(a, env) for a in node.args), None, target
+        if type(func) is Static and func.obj is enumerate:
+            seq = self.atom(node.args[0], env)
+            if not (isinstance(target, gast.Tuple) and len(target.elts) == 2):
+                raise self.unsupported(target, "enumerate without `i, x` targets")
+            n = self.emit("len", (seq,))
+            start = self.atom(node.args[1], env) if len(node.args) > 1 else None
+            return (n,), (seq,), _Enumerate(target.elts[0], target.elts[1], start)
+        if type(func) is Static and func.obj is zip:
+            seqs = tuple(self.atom(a, env) for a in node.args)
+            n = self.emit("len", (seqs[0],))
+            for other in seqs[1:]:
+                n = self.emit("min", (n, self.emit("len", (other,))))
+            return (n,), seqs, target
+        seq = self.expr(node, env)
+        if type(seq) is tuple:
+            return None, seq, target
+        seq = self.as_atom(seq)
+        return (self.emit("len", (seq,)),), (seq,), target
+
+    def bind_target(self, target, value, env, index=None):
+        if isinstance(target, _IndexTarget):
+            start = target.start
+            value = Var(index) if start is None else self.emit("add", (Var(index), start))
+            env[target.node.id] = value
+        elif isinstance(target, gast.Name):
+            env[target.id] = self.bind(target.id, value)
         elif isinstance(target, (gast.Tuple, gast.List)):
-            value = self.expr(value_node, env)
             if type(value) is not tuple:
                 value = tuple(self.emit("getitem", (self.as_atom(value), Const(i)))
                               for i in range(len(target.elts)))
@@ -135,27 +445,64 @@ class Lowerer:
                 raise self.unsupported(target, f"unpacking {len(value)} values into "
                                        f"{len(target.elts)} names", "match the counts")
             for t, v in zip(target.elts, value):
-                if not isinstance(t, gast.Name):
+                if isinstance(t, (gast.Tuple, gast.List)) or not isinstance(t, (gast.Name, _IndexTarget)):
                     raise self.unsupported(t, "nested or starred unpacking targets")
-                env[t.id] = self.bind(t.id, v)
+                self.bind_target(t, v, env, index)
         else:
-            raise self.unsupported(target, "assignment to a subscript or attribute",
-                                   "build a new array instead of writing into one")
+            raise self.unsupported(target, "this loop target")
+
+    def assign(self, target, value_node, env):
+        if isinstance(target, gast.Name):
+            env[target.id] = self.bind(target.id, self.expr(value_node, env, target=target.id))
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            self.bind_target(target, self.expr(value_node, env), env)
+        elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+            array = self.atom(target.value, env)
+            index = self.atom(target.slice, env)
+            value = self.atom(value_node, env)
+            env[target.value.id] = self.emit("setitem", (array, index, value),
+                                             target=target.value.id)
+        else:
+            raise self.unsupported(target, "assignment to an attribute or a nested subscript")
+
+    def append(self, call, env):
+        """`xs.append(v)` on a list known here: the list grows by one element."""
+        name = call.func.value.id
+        if len(call.args) != 1 or type(env.get(name)) is not tuple:
+            raise self.unsupported(call, "append to a list built inside a loop",
+                                   "collect values in a list before the loop or unroll it")
+        env[name] = env[name] + (self.expr(call.args[0], env),)
 
     def bind(self, name, value):
         """Give a value the user's name: an equation result is renamed, other values aliased."""
-        if type(value) is Var and value.name in self.namer.temps and self.fn.body and \
-                type(self.fn.body[-1]) is Assign and self.fn.body[-1].target == value.name:
-            last = self.fn.body[-1]
-            last.target = self.namer.fresh(name)
-            return Var(last.target)
+        block = self.block
+        if type(value) is Var and value.name in self.namer.temps and block and \
+                type(block[-1]) is Assign and block[-1].target == value.name:
+            block[-1].target = self.namer.fresh(name)
+            return Var(block[-1].target)
         return value
 
     # --- expressions --------------------------------------------------------------------------
     def emit(self, prim, args, kwargs=(), target=None):
         name = self.namer.fresh(target) if target else self.namer.temp()
-        self.fn.body.append(Assign(name, Op(prim, tuple(args), tuple(kwargs)), self.line))
+        self.block.append(Assign(name, Op(prim, tuple(args), tuple(kwargs)), self.line))
         return Var(name)
+
+    def branch_value(self, test, make_then, make_else, target=None):
+        """`then if test else else_`, each side lowered into its own branch (short-circuit)."""
+        merged = self.namer.fresh(target) if target else self.namer.temp()
+        blocks = []
+        for make in (make_then, make_else):
+            block, _ = self.sub([], {}, set())
+            outer, self.block = self.block, block
+            try:
+                value = self.as_atom(make())
+            finally:
+                self.block = outer
+            self.merge_into(block, value, merged)
+            blocks.append(block)
+        self.block.append(If(test, blocks[0], blocks[1], self.line))
+        return Var(merged)
 
     def as_atom(self, value, line=None):
         """A Var or Const for `value`: static tuples of constants become constants."""
@@ -166,6 +513,9 @@ class Lowerer:
             if all(type(a) is Const for a in atoms):
                 return Const(tuple(a.value for a in atoms))
             return self.emit("tuple", atoms)
+        if type(value) is Static and isinstance(value.obj, type) and issubclass(
+                value.obj, (np.generic, float, int, bool, complex)):
+            return Const(np.dtype(value.obj).name)  # a dtype: dtype=np.float32 is "float32"
         if type(value) is Static:
             raise UnsupportedSyntaxError(
                 f"{getattr(value.obj, '__name__', value.obj)!r} is used as a value; only numbers "
@@ -189,11 +539,27 @@ class Lowerer:
                 return Const(-operand.value if type(node.op) is gast.USub else operand.value)
             return self.emit(OPERATORS[type(node.op).__name__], (operand,), target=target)
         if t is gast.Compare:
-            if len(node.ops) != 1:
-                raise self.unsupported(node, "a comparison chain", "compare two values at a time")
-            return self.emit(OPERATORS[type(node.ops[0]).__name__],
-                             (self.atom(node.left, env), self.atom(node.comparators[0], env)),
-                             target=target)
+            left = self.atom(node.left, env)
+            right = self.atom(node.comparators[0], env)
+            first = self.emit(OPERATORS[type(node.ops[0]).__name__], (left, right),
+                              target=target if len(node.ops) == 1 else None)
+            if len(node.ops) == 1:
+                return first
+            rest = gast.Compare(left=node.comparators[0], ops=node.ops[1:],
+                                comparators=node.comparators[1:])  # a < b < c: (a < b) and (b < c)
+            return self.branch_value(first, lambda: self.expr(rest, env), lambda: first, target)
+        if t is gast.BoolOp:
+            value = self.atom(node.values[0], env)
+            for operand in node.values[1:]:
+                later = (lambda o: lambda: self.expr(o, env))(operand)
+                same = (lambda v: lambda: v)(value)
+                value = self.branch_value(value, later, same, target) \
+                    if type(node.op) is gast.And else self.branch_value(value, same, later, target)
+            return value
+        if t is gast.IfExp:
+            test = self.atom(node.test, env)
+            return self.branch_value(test, lambda: self.expr(node.body, env),
+                                     lambda: self.expr(node.orelse, env), target)
         if t is gast.Attribute:
             return self.attribute(node, env, target)
         if t is gast.Subscript:
@@ -284,6 +650,8 @@ class Lowerer:
             raise self.unsupported(node, "calling a value that is not a function")
         obj = callee.obj
         prim = BY_OBJECT.get(obj) if _hashable(obj) else None
+        if prim is not None and PRIMS[prim].form == "seq":
+            return self.sequence(prim, node, env, target)
         if prim is not None:
             args = [self.atom(a, env) for a in node.args]
             if prim == "math.log" and len(args) == 2:  # log(x, base) = log(x) / log(base)
@@ -291,7 +659,13 @@ class Lowerer:
                 den = self.emit("math.log", args[1:]) if type(args[1]) is Var else Const(
                     PRIMS["math.log"].fn(args[1].value))
                 return self.emit("truediv", (num, den), target=target)
-            return self.primitive(prim, node, args, env, target)
+            return self.primitive(prim, node, args, env, target, OBJECT_OPTIONS.get(obj))
+        if obj is sum and len(node.args) == 1 and type(self.expr(node.args[0], env)) is tuple:
+            items = [self.as_atom(v) for v in self.expr(node.args[0], env)]
+            total = Const(0)
+            for item in items:
+                total = item if total == Const(0) else self.emit("add", (total, item))
+            return total
         if isinstance(obj, types.FunctionType):
             return self.inline(obj, node, env, target)
         name = getattr(obj, "__qualname__", getattr(obj, "__name__", repr(obj)))
@@ -301,22 +675,52 @@ class Lowerer:
             "to differentiate; register one with adcompile.defvjp/defjvp or use a supported "
             "function.", *self.parsed.where(node))
 
-    def primitive(self, name, node, args, env, target):
+    def primitive(self, name, node, args, env, target, defaults=None):
         p = PRIMS[name]
-        names = list(p.params) + list(p.options)
+        params = p.params
+        if params and params[-1].startswith("*"):  # np.einsum(subscripts, *operands)
+            params = params[:-1] + ("",) * max(len(args) - len(params) + 1, 0)
+        names = list(params) + list(p.options)
         if len(args) > len(names):
             raise self.unsupported(node, f"{name} with {len(args)} positional arguments")
-        kwargs = dict(zip(names[len(p.params):], args[len(p.params):]))
-        args = args[:len(p.params)]
+        kwargs = {k: Const(v) for k, v in (defaults or {}).items()}
+        kwargs.update(zip(names[len(params):], args[len(params):]))
+        args = args[:len(params)]
         for k in node.keywords:
             if k.arg in p.options:
                 kwargs[k.arg] = self.atom(k.value, env)
-            elif k.arg in p.params[len(args):] and len(args) == p.params.index(k.arg):
+            elif k.arg in params[len(args):] and len(args) == params.index(k.arg):
                 args.append(self.atom(k.value, env))
             else:
                 raise self.unsupported(node, f"the argument {k.arg}= of {name}",
                                        f"supported keywords: {', '.join(p.options) or 'none'}")
         return self.emit(name, args, tuple(kwargs.items()), target=target)
+
+    def sequence(self, name, node, env, target):
+        """np.stack([a, b], axis=0): the items of the list are the operands. np.array nests:
+        np.array([[a, b], [c, d]]) is an np.array of np.arrays."""
+        p = PRIMS[name]
+        items = self.expr(node.args[0], env) if node.args else None
+        if type(items) is not tuple:
+            if name == "np.array" and type(items) in (Var, Const) and len(node.args) == 1 \
+                    and not node.keywords:
+                return self.emit("np.copy", (items,), target=target)
+            raise self.unsupported(node, f"{name} of something other than a list or tuple",
+                                   f"write the operands out: {name}([a, b])")
+        kwargs = {k: self.atom(a, env) for k, a in zip(p.options, node.args[1:])}
+        for k in node.keywords:
+            if k.arg not in p.options:
+                raise self.unsupported(node, f"the argument {k.arg}= of {name}",
+                                       f"supported keywords: {', '.join(p.options) or 'none'}")
+            kwargs[k.arg] = self.atom(k.value, env)
+        kwargs = tuple(kwargs.items())
+        nested = name == "np.array"
+
+        def operand(item):
+            if nested and type(item) is tuple and not all(type(i) is Const for i in item):
+                return self.emit(name, [operand(i) for i in item], kwargs)
+            return self.as_atom(item)
+        return self.emit(name, [operand(i) for i in items], kwargs, target=target)
 
     def inline(self, obj, node, env, target):
         if obj.__code__ in self.stack:
@@ -341,11 +745,12 @@ class Lowerer:
         self.namer.reserved |= {n.id for n in gast.walk(callee.node) if isinstance(n, gast.Name)}
         inner = Lowerer(callee, self.fn, self.namer, self.stack + (obj.__code__,),
                         call_line=self.line)
-        result = inner.lower_body(bound)
-        if result is None:
-            raise UnsupportedSyntaxError(f"{obj.__name__} has no return statement",
+        inner.block = self.block
+        exit = inner.lower_stmts(callee.node.body, bound, frozenset())
+        if exit is None or exit[0] != "return":
+            raise UnsupportedSyntaxError(f"{obj.__name__} does not return a value on every path",
                                          callee.filename, callee.node.lineno)
-        values, as_tuple, _ = result
+        _, values, as_tuple = exit
         value = tuple(values) if as_tuple else values[0]
         return self.bind(target, value) if target and type(value) is Var else value
 

@@ -9,7 +9,8 @@ them until none does. The passes keep the code readable: gradients that are retu
 """
 from __future__ import annotations
 
-from .ir import Assign, Const, Function, If, Op, Return, Var, stmt_exprs, substitute, used_names
+from .ir import (Assign, Const, For, Function, Op, Return, Var, While, blocks_of, stmt_exprs,
+                 substitute, targets_of, used_names)
 from .templates import is_const, simplify as simplify_expr
 
 
@@ -29,10 +30,7 @@ def _blocks(fn):
         block = stack.pop()
         yield block
         for s in block:
-            if type(s) is If:
-                stack += [s.body, s.orelse]
-            elif type(s) is Function:
-                stack.append(s.body)
+            stack += blocks_of(s)
 
 
 def _rewrite(fn, f):
@@ -43,8 +41,24 @@ def _rewrite(fn, f):
                 s.value = f(s.value)
             elif type(s) is Return:
                 s.values = [f(v) for v in s.values]
-            elif type(s) is If:
+            elif type(s) is For:
+                s.bounds = tuple(f(b) for b in s.bounds)
+                s.count = None if s.count is None else f(s.count)
+            elif hasattr(s, "test"):
                 s.test = f(s.test)
+
+
+def _assignments(fn):
+    """How many times each name is assigned (loops and branches assign some names repeatedly;
+    the passes only move names assigned once)."""
+    counts = {p: 1 for p in fn.params}
+    for block in _blocks(fn):
+        for s in block:
+            names = targets_of(s) if type(s) is Assign else [s.target] if type(s) is For else \
+                list(s.params) if type(s) is Function else []
+            for n in names:
+                counts[n] = counts.get(n, 0) + 1
+    return counts
 
 
 def _uses(fn):
@@ -52,6 +66,9 @@ def _uses(fn):
     for block in _blocks(fn):
         for s in block:
             if type(s) is Function:
+                continue
+            if type(s) is Assign and type(s.target) is str and type(s.value) is Var and \
+                    s.value.name == s.target:
                 continue
             for e in stmt_exprs(s):
                 for n in _names(e):
@@ -77,12 +94,14 @@ def propagate(fn: Function) -> bool:
                 for v in s.values:
                     returned |= used_names(v)
     mapping = {}
+    once = _assignments(fn)
     for block in _blocks(fn):
         keep = []
         for s in block:
-            if type(s) is Assign and s.target is not None and s.target not in returned and (
-                    type(s.value) is Var or type(s.value) is Const and
-                    type(s.value.value) in (int, float, bool)):
+            if type(s) is Assign and type(s.target) is str and s.target not in returned and \
+                    once.get(s.target) == 1 and (
+                    type(s.value) is Var and once.get(s.value.name, 0) <= 1 or
+                    type(s.value) is Const and type(s.value.value) in (int, float, bool)):
                 mapping[s.target] = s.value
             else:
                 keep.append(s)
@@ -129,8 +148,8 @@ def dead_code(fn: Function) -> bool:
         uses = _uses(fn)
         removed = False
         for block in _blocks(fn):
-            keep = [s for s in block if not (type(s) is Assign and s.target is not None
-                                             and s.target not in uses)]
+            keep = [s for s in block if not (type(s) is Assign and type(s.target) is str
+                                             and s.target not in uses and not _effect(s.value))]
             removed |= len(keep) != len(block)
             block[:] = keep
         if not removed:
@@ -138,11 +157,19 @@ def dead_code(fn: Function) -> bool:
         changed = True
 
 
+def _effect(e):
+    """Pops from the tape must stay: the pushes and pops are paired."""
+    return type(e) is Op and e.prim in ("pop", "push", "check_scalar")
+
+
 def common(fn: Function) -> bool:
     """Reuse the first assignment of an expression wherever the same expression is assigned again."""
     seen, mapping = {}, {}
+    once = _assignments(fn)
     for s in fn.body:  # the top-level block only: names there are visible everywhere after
-        if type(s) is Assign and s.target is not None and type(s.value) is Op:
+        if type(s) is Assign and type(s.target) is str and type(s.value) is Op and \
+                once.get(s.target) == 1 and not _effect(s.value) and \
+                all(once.get(n, 0) <= 1 for n in used_names(s.value)):
             key = s.value
             try:
                 if key in seen:

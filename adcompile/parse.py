@@ -20,9 +20,7 @@ UNSUPPORTED = {
     gast.ListComp: "list comprehensions", gast.SetComp: "set comprehensions",
     gast.DictComp: "dict comprehensions", gast.GeneratorExp: "generator expressions",
     gast.Lambda: "lambda inside a function", gast.Starred: "star arguments",
-    gast.NamedExpr: "the walrus operator :=", gast.If: "if statements", gast.For: "for loops",
-    gast.While: "while loops", gast.IfExp: "conditional expressions", gast.Break: "break",
-    gast.Continue: "continue", gast.FunctionDef: "nested function definitions",
+    gast.NamedExpr: "the walrus operator :=", gast.FunctionDef: "nested function definitions",
 }
 
 
@@ -117,5 +115,5 @@ def _fence(parsed: Parsed):
         what = UNSUPPORTED.get(type(n))
         if what is not None:
             raise UnsupportedSyntaxError(
-                f"{what} is not supported in differentiated code yet; rewrite it with "
-                "straight-line code or move it outside the function.", *parsed.where(n))
+                f"{what} is not supported in differentiated code; rewrite it or move it outside "
+                "the function.", *parsed.where(n))

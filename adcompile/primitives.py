@@ -10,6 +10,8 @@ objects a user may call (`numpy.exp`, `math.sin`, `numpy.multiply`) to primitive
   unary      elementwise in its one differentiable operand (`np.exp`, `x ** 2`)
   exact      anything else with a derivative (`np.sum`, `@`, `np.reshape`)
   nondiff    a derivative of zero (comparisons, shape queries, `int`)
+A parameter named `*xs` takes every remaining positional operand (np.einsum's operands); a
+primitive of form "seq" takes all its operands as one sequence (`np.stack((a, b), axis=0)`).
 `barrier` marks primitives that may turn an array into a Python float (`math.sin`, `float`).
 """
 from __future__ import annotations
@@ -32,19 +34,21 @@ class Primitive:
     params: tuple = ("x",)          # positional operands
     options: dict = field(default_factory=dict)  # keyword parameters and their defaults
     kind: str = "unary"
-    form: str = "call"  # call | binop | unop | compare | boolop | attr | getitem | tuple
+    form: str = "call"  # call | seq | binop | unop | compare | boolop | attr | getitem | tuple
     op: type | None = None          # the ast operator class of binop/unop/compare forms
     barrier: bool = False
 
 
 PRIMS: dict[str, Primitive] = {}
+_TWO_OPERANDS = {"greater", "less", "greater_equal", "less_equal", "equal", "not_equal",
+                 "logical_and", "logical_or", "heaviside"}
 BY_OBJECT: dict[object, str] = {}
 
 
 def add(name, fn, params=("x",), kind="unary", *, form="call", op=None, barrier=False,
         objects=(), **options):
     PRIMS[name] = Primitive(name, fn, tuple(params), options, kind, form, op, barrier)
-    for obj in (fn, *objects) if form == "call" else objects:
+    for obj in (fn, *objects) if form in ("call", "seq") else objects:
         BY_OBJECT.setdefault(obj, name)
 
 
@@ -81,6 +85,10 @@ add("T", lambda x: x.T, kind="exact", form="attr")
 for _attr in ("shape", "ndim", "size", "dtype"):
     add(_attr, operator.attrgetter(_attr), kind="nondiff", form="attr")
 add("tuple", lambda *xs: xs, params=(), kind="exact", form="tuple")
+# The tape of reverse mode: a Python list.
+add("list", list, params=(), kind="nondiff", form="list")
+add("push", list.append, ("tape", "x"), "nondiff", form="method")
+add("pop", list.pop, ("tape",), "nondiff", form="method")
 
 # math: Python floats in, Python floats out.
 for _name in ("sin", "cos", "tan", "exp", "log1p", "expm1", "sqrt", "tanh", "sinh", "cosh",
@@ -103,25 +111,83 @@ add("round", builtins.round, ("x", "ndigits"), "nondiff")
 
 # NumPy elementwise.
 for _name in ("exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "square", "abs", "sinh", "cosh",
-              "arcsin", "arccos", "arctan", "log1p", "expm1", "log2", "log10", "cbrt",
-              "reciprocal", "exp2"):
+              "arcsin", "arccos", "arctan", "arcsinh", "arctanh", "log1p", "expm1", "log2",
+              "log10", "cbrt", "reciprocal", "exp2", "fabs"):
     add(f"np.{_name}", getattr(np, _name), objects=(np.absolute,) if _name == "abs" else ())
 add("np.maximum", np.maximum, ("x", "y"), "broadcast")
 add("np.minimum", np.minimum, ("x", "y"), "broadcast")
 add("np.arctan2", np.arctan2, ("y", "x"), "broadcast")
 add("np.hypot", np.hypot, ("x", "y"), "broadcast")
-for _name in ("sign", "floor", "ceil", "round", "isnan", "isfinite", "greater", "less",
-              "equal", "argmax", "argmin"):
-    add(f"np.{_name}", getattr(np, _name), kind="nondiff")
+add("np.logaddexp", np.logaddexp, ("x", "y"), "broadcast")
+add("np.clip", np.clip, ("x", "a_min", "a_max"), "broadcast")
+add("np.where", np.where, ("condition", "x", "y"), "broadcast")
+for _name in ("sign", "floor", "ceil", "isnan", "isinf", "isfinite", "greater", "less",
+              "greater_equal", "less_equal", "equal", "not_equal", "logical_and", "logical_or",
+              "logical_not", "heaviside"):
+    add(f"np.{_name}", getattr(np, _name), ("x", "y") if _name in _TWO_OPERANDS else ("x",),
+        "nondiff")
+add("np.round", np.round, kind="nondiff", decimals=0, objects=(np.around,))
+for _name in ("argmax", "argmin"):
+    add(f"np.{_name}", getattr(np, _name), kind="nondiff", axis=None, keepdims=False)
+for _name in ("all", "any"):
+    add(f"np.{_name}", getattr(np, _name), kind="nondiff", axis=None, keepdims=False)
 
-# NumPy reductions, products and shapes.
-add("np.sum", np.sum, kind="exact", axis=None, keepdims=False)
-add("np.mean", np.mean, kind="exact", axis=None, keepdims=False)
+# NumPy reductions (axis, keepdims as in NumPy). np.max routes the gradient to the maximum and
+# splits it evenly among ties.
+for _name in ("sum", "mean", "prod"):
+    add(f"np.{_name}", getattr(np, _name), kind="exact", axis=None, keepdims=False)
+add("np.max", np.max, kind="exact", axis=None, keepdims=False, objects=(np.amax,))
+add("np.min", np.min, kind="exact", axis=None, keepdims=False, objects=(np.amin,))
+add("np.var", np.var, kind="exact", axis=None, ddof=0, keepdims=False)
+add("np.std", np.std, kind="exact", axis=None, ddof=0, keepdims=False)
+add("np.cumsum", np.cumsum, kind="exact", axis=None)
+add("np.linalg.norm", np.linalg.norm, kind="exact", ord=None, axis=None, keepdims=False)
+
+# Products and linear algebra.
 add("np.dot", np.dot, ("x", "y"), "exact")
+add("np.outer", np.outer, ("x", "y"), "exact")
+add("np.inner", np.inner, ("x", "y"), "exact")
+add("np.tensordot", np.tensordot, ("x", "y"), "exact", axes=2)
+add("np.einsum", np.einsum, ("subscripts", "*operands"), "exact")
+add("np.trace", np.trace, kind="exact", offset=0, axis1=0, axis2=1)
+add("np.linalg.inv", np.linalg.inv, kind="exact")
+add("np.linalg.solve", np.linalg.solve, ("a", "b"), "exact")
+add("np.linalg.det", np.linalg.det, kind="exact")
+add("np.linalg.slogdet", np.linalg.slogdet, kind="exact")
+
+# Shapes. Sequence primitives (form "seq") take their operands as one tuple: np.stack((a, b)).
 add("np.transpose", np.transpose, kind="exact", axes=None)
 add("np.reshape", np.reshape, ("x", "shape"), "exact")
+add("np.ravel", np.ravel, kind="exact")
+add("np.squeeze", np.squeeze, kind="exact", axis=None)
+add("np.expand_dims", np.expand_dims, ("x", "axis"), "exact")
+add("np.swapaxes", np.swapaxes, ("x", "axis1", "axis2"), "exact")
+add("np.moveaxis", np.moveaxis, ("x", "source", "destination"), "exact")
+add("np.flip", np.flip, kind="exact", axis=None)
+add("np.broadcast_to", np.broadcast_to, ("x", "shape"), "exact")
+add("np.tile", np.tile, ("x", "reps"), "exact")
+add("np.repeat", np.repeat, ("x", "repeats"), "exact", axis=None)
+add("np.split", np.split, ("x", "indices_or_sections"), "exact", axis=0)
+add("np.copy", np.copy, kind="exact")
+add("np.concatenate", np.concatenate, ("*xs",), "exact", form="seq", axis=0)
+add("np.stack", np.stack, ("*xs",), "exact", form="seq", axis=0)
+add("np.hstack", np.hstack, ("*xs",), "exact", form="seq")
+add("np.vstack", np.vstack, ("*xs",), "exact", form="seq")
+add("np.array", np.array, ("*xs",), "exact", form="seq", dtype=None)
 for _name in ("shape", "ndim", "size"):
     add(f"np.{_name}", getattr(np, _name), kind="nondiff")
+
+# Array creation: constants, whatever their arguments.
+for _name in ("zeros", "ones", "empty"):
+    add(f"np.{_name}", getattr(np, _name), ("shape",), "nondiff", dtype=float)
+add("np.full", np.full, ("shape", "fill_value"), "nondiff", dtype=None)
+for _name in ("zeros_like", "ones_like", "empty_like"):
+    add(f"np.{_name}", getattr(np, _name), kind="nondiff", dtype=None, shape=None)
+add("np.full_like", np.full_like, ("x", "fill_value"), "nondiff", dtype=None)
+add("np.eye", np.eye, ("N",), "nondiff", M=None, k=0, dtype=float)
+add("np.identity", np.identity, ("n",), "nondiff", dtype=float)
+add("np.arange", np.arange, ("start",), "nondiff", stop=None, step=None, dtype=None)
+add("np.linspace", np.linspace, ("start", "stop"), "nondiff", num=50, endpoint=True)
 
 # The stable primitives this package ships.
 for _name in ("sigmoid", "softplus", "log_sigmoid", "relu"):
@@ -129,21 +195,48 @@ for _name in ("sigmoid", "softplus", "log_sigmoid", "relu"):
 add("logsumexp", numerics.logsumexp, kind="exact", axis=None, keepdims=False)
 add("softmax", numerics.softmax, kind="exact", axis=-1)
 add("log_softmax", numerics.log_softmax, kind="exact", axis=-1)
+# SciPy's spellings, when SciPy is installed; its softmax and log_softmax default to axis=None.
+OBJECT_OPTIONS: dict = {}  # object -> options it implies when the caller does not give them
+try:
+    import scipy.special as _special
+except ImportError:  # SciPy is optional
+    _special = None
+if _special is not None:
+    for _name, _obj in [("sigmoid", "expit"), ("log_sigmoid", "log_expit"),
+                        ("logsumexp", "logsumexp"), ("softmax", "softmax"),
+                        ("log_softmax", "log_softmax")]:
+        if hasattr(_special, _obj):
+            BY_OBJECT.setdefault(getattr(_special, _obj), _name)
+    OBJECT_OPTIONS[_special.softmax] = OBJECT_OPTIONS[_special.log_softmax] = {"axis": None}
 
-# Helpers that derivative code calls (no derivative of their own yet).
-for _name in ("unbroadcast", "expand_to", "unreduce", "matmul_grad_left", "matmul_grad_right",
-              "dot_grad_left", "dot_grad_right", "getitem_grad", "check_scalar"):
-    _fn = getattr(runtime, _name)
-    add(_name, _fn, tuple(_fn.__code__.co_varnames[:_fn.__code__.co_argcount]), "nondiff")
+# Helpers that derivative code calls. Their operands are named for the rule templates: `v` is the
+# gradient or tangent they are applied to.
+for _name, _params in [("unbroadcast", ("v", "x")), ("expand_to", ("v", "x")),
+                       ("unreduce", ("v", "x", "axis", "keepdims")),
+                       ("matmul_grad_left", ("v", "x", "y")), ("matmul_grad_right", ("v", "x", "y")),
+                       ("dot_grad_left", ("v", "x", "y")), ("dot_grad_right", ("v", "x", "y")),
+                       ("tensordot_grad_left", ("v", "x", "y", "axes")),
+                       ("tensordot_grad_right", ("v", "x", "y", "axes")),
+                       ("getitem_grad", ("v", "x", "index")), ("mT", ("x",)),
+                       ("cumsum_grad", ("v", "x", "axis")), ("untile", ("v", "x", "reps")),
+                       ("unrepeat", ("v", "x", "repeats", "axis")),
+                       ("trace_grad", ("v", "x", "offset", "axis1", "axis2")),
+                       ("norm_grad", ("v", "x", "ans", "ord", "axis", "keepdims")),
+                       ("hstack_part", ("v", "i", "*xs")), ("vstack_part", ("v", "i", "*xs")),
+                       ("unsplit", ("v", "axis"))]:
+    add(_name, getattr(runtime, _name), _params, "exact")
+add("concatenate_part", runtime.concatenate_part, ("v", "i", "*xs"), "exact", axis=0)
+add("max_weights", runtime.max_weights, ("x", "ans", "axis", "keepdims"), "nondiff")
+add("check_scalar", runtime.check_scalar, ("out",), "nondiff")
 add("zeros_like", runtime.zeros_like, kind="nondiff")
-add("np.broadcast_to", np.broadcast_to, ("x", "shape"), "nondiff")
-add("np.expand_dims", np.expand_dims, ("x", "axis"), "nondiff")
-add("np.zeros_like", np.zeros_like, kind="nondiff")
-add("np.ones_like", np.ones_like, kind="nondiff")
+add("math.copysign", math.copysign, ("x", "y"), "nondiff")
 
 # Methods on arrays, lowered to the function form: x.sum(axis=0) is np.sum(x, axis=0).
-METHODS = {"sum": "np.sum", "mean": "np.mean", "dot": "np.dot", "reshape": "np.reshape",
-           "transpose": "np.transpose"}
+METHODS = {name: f"np.{name}" for name in (
+    "sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "dot", "reshape", "transpose",
+    "ravel", "squeeze", "swapaxes", "clip", "repeat", "trace", "argmax", "argmin", "all", "any",
+    "round", "copy")}
+METHODS["flatten"] = "np.ravel"
 # Attributes of arrays that are primitives of their own.
 ATTRIBUTES = {"T", "shape", "ndim", "size", "dtype"}
 

@@ -14,121 +14,438 @@ array took part.
 """
 from __future__ import annotations
 
+import copy
+
 from .errors import NoDerivativeError
-from .forward import all_names
-from .ir import Assign, Const, Function, If, Op, Return, Var
+from .forward import active_names, all_names, each_assign
+from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
+                 targets_of, uses_of)
 from .lower import Namer
 from .primitives import PRIMS
 from .templates import has_rule, vjp_term
 
-
-def active_names(fn: Function, wrt):
-    """Names whose value depends on a differentiated input."""
-    active = set(wrt)
-    for s in fn.body:
-        if type(s) is Assign and PRIMS[s.value.prim].kind != "nondiff" and any(
-                type(a) is Var and a.name in active for a in s.value.args):
-            active.add(s.target)
-    return active
+SCALAR = "<python scalar>"           # the shape class of Python numbers: broadcasts with anything
+SCALAR_PRIMS = {"len", "int", "round", "ndim", "size", "np.ndim", "np.size", "math.floor",
+                "math.ceil", "math.trunc", "floordiv"}
 
 
 def shape_classes(fn: Function):
     """Names known to share a shape: an elementwise result has its operands' shape when they all
-    have the same one (`s0 = sigmoid(x)`, `s1 = x * s0`: x, s0 and s1 share a shape)."""
+    have the same one (`s0 = sigmoid(x)`, `s1 = x * s0`: x, s0 and s1 share a shape). Python
+    numbers (constants, loop indices, lengths) take any shape. A name assigned several times (in
+    branches, in a loop) has a class only if every assignment agrees; a constant that starts a
+    loop's accumulator is left out, since its own adjoint is never used."""
+    scalars = set()
+    for s in _walk(fn.body):
+        if type(s) is For:
+            scalars.add(s.target)
+    for s in each_assign(fn.body):
+        if type(s.value) is Op and s.value.prim in SCALAR_PRIMS and type(s.target) is str:
+            scalars.add(s.target)
     cls = {}
-    for s in fn.body:
-        if type(s) is not Assign:
-            continue
-        p = PRIMS[s.value.prim]
-        if p.kind in ("unary", "broadcast"):
-            found = {cls.get(a.name, a.name) for a in s.value.args if type(a) is Var}
-            if len(found) == 1 and all(type(a.value) in (int, float) for a in s.value.args
-                                       if type(a) is Const):
-                cls[s.target] = found.pop()
+
+    def klass(a):
+        if type(a) is Const:
+            return SCALAR if type(a.value) in (int, float, bool) else None
+        return SCALAR if a.name in scalars else cls.get(a.name, a.name)
+
+    for _ in range(3):
+        candidates = {}
+        for s in each_assign(fn.body):
+            if type(s.target) is not str:
+                continue
+            v = s.value
+            if type(v) is not Op:
+                found = {klass(v)}
+            elif PRIMS[v.prim].kind in ("unary", "broadcast"):
+                found = {klass(a) for a in v.args if a != Var(s.target)} - {SCALAR}
+                found = found or {SCALAR}
+            else:
+                found = {None}
+            candidates.setdefault(s.target, []).append(found.pop() if len(found) == 1 else None)
+        new = {}
+        for name, cands in candidates.items():
+            real = [c for c in cands if c not in (SCALAR, name)] or \
+                [c for c in cands if c != name] or cands
+            if None not in real and len(set(real)) == 1 and real[0] != name:
+                new[name] = real[0]
+        if new == cls:
+            break
+        cls = new
     return cls
 
 
-def backward(fn: Function, wrt, seeds, namer: Namer, fit=False):
-    """The adjoint sweep of `fn`'s equations.
+def _walk(stmts):
+    for s in stmts:
+        yield s
+        for block in blocks_of(s):
+            yield from _walk(block)
 
-    `seeds` maps output names to their adjoints. Returns the statements, the gradient expression of
-    each name in `wrt` with and without the deferred reductions, and the guard that tells when the
-    reductions may be skipped (None when nothing is deferred).
+
+class Backward:
+    """The adjoint sweep over structured flat code.
+
+    In straight-line code an adjoint is written once, when its last contribution has arrived
+    (`pending` collects them). A name whose adjoint crosses a branch or loop boundary (it is used
+    inside and defined outside, or carried by the loop) gets an adjoint variable before the
+    structure, accumulated in place inside it. A loop-carried name's adjoint is reset where the
+    loop assigns the name: from there on it is the adjoint of the previous value.
     """
-    eqns = [s for s in fn.body if type(s) is Assign]
-    active = active_names(fn, wrt)
-    same = shape_classes(fn)
-    first_use = {}
-    for i, s in enumerate(eqns):
-        for a in s.value.args:
-            if type(a) is Var:
-                first_use.setdefault(a.name, i)
-    pending = {}        # name -> [(expr, deferred)], contributions not yet written
-    adjoint = {}        # name -> (Var of its adjoint, deferred)
-    body, barrier_inputs = [], []
 
-    for name, seed in seeds.items():
-        if name in active:
-            pending.setdefault(name, []).append((seed, False))
+    def __init__(self, fn, wrt, namer, active):
+        self.fn, self.wrt, self.namer, self.active = fn, wrt, namer, active
+        self.same = shape_classes(fn)
+        self.pending = {}    # name -> [(expr, deferred)]
+        self.adjoint = {}    # name -> Var holding its adjoint
+        self.deferred = set()  # names whose adjoint may still carry broadcast axes
+        self.barrier_inputs = []
+        self.mirrors = []    # (forward block, backward block) pairs inside loops, for the tape
+        self.markers = []    # (forward block, the def, backward block, its restore statement)
+        self.loops = []      # (forward loop, count name or None)
 
-    def write(name, line):
-        terms = pending.pop(name)
-        if len(terms) > 1:  # contributions of different broadcast shapes must be summed back first
+    # --- adjoints ---------------------------------------------------------------------------------
+    def contribute(self, name, expr, deferred, out, inplace, line):
+        if name in inplace:
+            g = self.adjoint[name]
+            if deferred:
+                expr = Op("unbroadcast", (expr, Var(name)))
+            out.append(Assign(g.name, Op("add", (g, expr)), line))
+        else:
+            self.pending.setdefault(name, []).append((expr, deferred))
+
+    def write(self, name, out, line, exact=False):
+        terms = self.pending.pop(name)
+        if len(terms) > 1 or exact:  # contributions of different broadcast shapes: sum each back
             terms = [(Op("unbroadcast", (e, Var(name))) if d else e, False) for e, d in terms]
-        elif terms[0][1] and name not in wrt and PRIMS[defining[name]].kind == "exact":
-            terms = [(Op("unbroadcast", (terms[0][0], Var(name))), False)]
         total = terms[0][0]
         for e, _ in terms[1:]:
             total = Op("add", (total, e))
-        g = namer.fresh(f"grad_{name}")
-        body.append(Assign(g, total, line))
-        adjoint[name] = (Var(g), terms[0][1])
+        g = self.namer.fresh(f"grad_{name}")
+        out.append(Assign(g, total, line))
+        self.adjoint[name] = Var(g)
+        (self.deferred.add if terms[0][1] and len(terms) == 1 else self.deferred.discard)(name)
 
-    defining = {s.target: s.value.prim for s in eqns}
-    for name in [n for n in pending if n not in first_use]:  # outputs used by no equation
-        if len(pending[name]) == 1 and type(pending[name][0][0]) is Var:  # a pullback's argument
-            adjoint[name] = (pending.pop(name)[0][0], False)
+    def materialize(self, name, out, line):
+        """Give `name` an adjoint variable that code inside a structure can add to in place."""
+        if name in self.pending:
+            self.write(name, out, line, exact=True)
+        elif name in self.adjoint and name in self.deferred:
+            g = self.namer.fresh(f"grad_{name}")
+            out.append(Assign(g, Op("unbroadcast", (self.adjoint[name], Var(name))), line))
+            self.adjoint[name] = Var(g)
+        elif name not in self.adjoint:
+            g = self.namer.fresh(f"grad_{name}")
+            out.append(Assign(g, Op("zeros_like", (Var(name),)), line))
+            self.adjoint[name] = Var(g)
+        self.deferred.discard(name)
+
+    # --- statements -------------------------------------------------------------------------------
+    def block(self, stmts, inplace, resets, owned_first_use=True):
+        """The backward code of a statement list (visited last to first)."""
+        out = []
+        first_use = {}
+        for i, s in enumerate(stmts):
+            for n in uses_of(s):
+                first_use.setdefault(n, i)
+        for i in range(len(stmts) - 1, -1, -1):
+            s = stmts[i]
+            t = type(s)
+            if t is Assign:
+                self.assign(s, out, inplace, resets, stmts)
+            elif t is If:
+                self.structure(s, out, inplace, resets)
+            elif t in (For, While):
+                self.loop(s, out, inplace, resets, stmts)
+            for n in sorted(uses_of(s), key=lambda n: _order(s, n)):
+                if first_use.get(n) == i and n in self.pending and n not in inplace:
+                    self.write(n, out, s.line)
+        return out
+
+    def assign(self, s, out, inplace, resets, block):
+        z = s.target
+        if type(z) is not str or z not in self.active:
+            return
+        if z in self.pending:  # an output of the function that is also read later
+            self.write(z, out, s.line)
+        g = self.adjoint.get(z)
+        if g is None:
+            return
+        deferred = z in self.deferred
+        v = s.value
+        reset = z in resets
+        terms = []  # (arg name, expr, deferred)
+        if reset:  # the adjoint is about to be reset: the rules read a copy
+            snap = self.namer.fresh(g.name)
+            out.append(Assign(snap, g, s.line))
+            g = Var(snap)
+        if type(v) is Var:
+            if v.name in self.active:
+                terms.append((v.name, g, deferred))
+        elif type(v) is Op and PRIMS[v.prim].kind != "nondiff":
+            p = PRIMS[v.prim]
+            if not has_rule(v.prim):
+                raise NoDerivativeError(f"no reverse-mode rule for {v.prim}", self.fn.filename,
+                                        s.line)
+            for j, a in enumerate(v.args):
+                if type(a) is not Var or a.name not in self.active:
+                    continue
+                term = vjp_term(v, z, j, g)
+                if term is None:
+                    continue
+                if p.barrier:
+                    self.barrier_inputs.append(a)
+                widened = p.kind == "broadcast" and z not in self.same
+                if p.kind == "exact" and deferred:
+                    term = vjp_term(v, z, j, Op("unbroadcast", (g, Var(z))))
+                terms.append((a.name, term, (deferred or widened) and p.kind != "exact"))
+        if not reset:
+            for n, e, d in terms:
+                self.contribute(n, e, d, out, inplace, s.line)
+            return
+        # A loop-carried name: its assignment overwrites the value the rules read, which the tape
+        # restores right after, so every contribution is computed here, before the restore.
+        own = [(e, d) for n, e, d in terms if n == z]
+        for n, e, d in terms:
+            if n == z:
+                continue
+            if n not in inplace and z in uses_of(Assign("_", e)):
+                part = self.namer.fresh(f"grad_{n}")
+                out.append(Assign(part, e, s.line))
+                e = Var(part)
+            self.contribute(n, e, d, out, inplace, s.line)
+        value = Op("zeros_like", (Var(z),)) if not own else own[0][0] if not own[0][1] \
+            else Op("unbroadcast", (own[0][0], Var(z)))
+        for e, d in own[1:]:
+            value = Op("add", (value, Op("unbroadcast", (e, Var(z))) if d else e))
+        if value != g:  # (else the adjoint of the previous value is the same: nothing to reset)
+            out.append(Assign(self.adjoint[z].name, value, s.line))
+        self.markers.append((block, s, out, len(out)))
+
+    def boundary(self, s, out, inplace, carried=()):
+        """Materialize the adjoints crossing the boundary of structured statement `s`."""
+        inside = set(targets_of(s))
+        names = set()
+        for a in each_assign(_as_list(s)):
+            v = a.value
+            args = [v] if type(v) is Var else v.args if type(v) is Op and \
+                PRIMS[v.prim].kind != "nondiff" else ()
+            names |= {x.name for x in args if type(x) is Var and x.name in self.active}
+        names = (names - inside) | {n for n in inside if n in self.adjoint or n in self.pending}
+        names |= {n for n in carried if n in self.active}
+        for n in sorted(names, key=str):
+            self.materialize(n, out, s.line)
+        return set(inplace) | names
+
+    def structure(self, s, out, inplace, resets):
+        inner = self.boundary(s, out, inplace)
+        body = self.block(s.body, inner, resets)
+        orelse = self.block(s.orelse, inner, resets)
+        self.mirror(s.body, body)
+        self.mirror(s.orelse, orelse)
+        if body or orelse:
+            out.append(If(s.test, body, orelse, s.line))
+
+    def loop(self, s, out, inplace, resets, block):
+        defined_before = set()
+        for t in block[:_index(block, s)]:
+            defined_before.update(targets_of(t))
+        assigned = set(targets_of(s)) - ({s.target} if type(s) is For else set())
+        carried = {n for n in assigned if n in self.active and (
+            n in defined_before or n in self.adjoint or n in self.pending or n in self.fn.params)}
+        inner = self.boundary(s, out, inplace, carried)
+        self.in_loop += 1
+        body = self.block(s.body, inner, set(resets) | carried)
+        self.in_loop -= 1
+        self.mirror(s.body, body, loop=True)
+        count = None
+        if type(s) is While or _breaks(s.body):
+            count = self.namer.fresh("trips")
+        self.loops.append((s, count))
+        if type(s) is For:
+            out.append(For(s.target, s.bounds, body, s.line, reverse=True,
+                           count=Var(count) if count else None))
         else:
-            write(name, fn.body[-1].line)
-    for i in range(len(eqns) - 1, -1, -1):
-        s = eqns[i]
-        if s.target in adjoint:
-            g, deferred = adjoint[s.target]
-            op, p = s.value, PRIMS[s.value.prim]
-            if p.kind != "nondiff":
-                if not has_rule(op.prim):
-                    raise NoDerivativeError(f"no reverse-mode rule for {op.prim}", fn.filename,
-                                            s.line)
-                for j, a in enumerate(op.args):
-                    if type(a) is not Var or a.name not in active:
-                        continue
-                    term = vjp_term(op, s.target, j, g)
-                    if term is None:
-                        continue
-                    if p.barrier:
-                        barrier_inputs.append(a)
-                    widened = p.kind == "broadcast" and s.target not in same
+            out.append(For(self.namer.fresh("_"), (Var(count),), body, s.line))
 
-                    pending.setdefault(a.name, []).append((term, deferred or widened))
-        for a in s.value.args:
-            if type(a) is Var and first_use.get(a.name) == i and a.name in pending:
-                write(a.name, s.line)
+    in_loop = 0
+
+    def mirror(self, forward_block, backward_block, loop=False):
+        if self.in_loop or loop:
+            self.mirrors.append((forward_block, backward_block))
+
+
+def _order(s, name):
+    """Operands in the order they appear in a statement (for deterministic output)."""
+    if type(s) is Assign and type(s.value) is Op:
+        names = [a.name for a in s.value.args if type(a) is Var]
+        return names.index(name) if name in names else len(names)
+    return 0
+
+
+def _as_list(s):
+    return [s]
+
+
+def _breaks(stmts):
+    for s in stmts:
+        if type(s) is Break:
+            return True
+        if type(s) is If and (_breaks(s.body) or _breaks(s.orelse)):
+            return True
+    return False
+
+
+def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape"):
+    """The adjoint sweep of `fn`.
+
+    `seeds` maps output names to their adjoints. Returns the forward sweep (fn's statements with the
+    tape pushes loops need), the backward statements, the gradient expression of each name in
+    `wrt` with and without the deferred reductions, and the guard that tells when the reductions
+    may be skipped (None when nothing is deferred).
+    """
+    forward = copy.deepcopy([s for s in fn.body if type(s) is not Return])
+    active = active_names(fn, wrt)
+    bw = Backward(fn, wrt, namer, active)
+    body = []
+    for name, seed in seeds.items():
+        if name in active:
+            bw.pending.setdefault(name, []).append((seed, False))
+    used = set()
+    for s in forward:
+        used |= uses_of(s)
+    for name in [n for n in bw.pending if n not in used]:  # outputs read by no statement
+        if len(bw.pending[name]) == 1 and type(bw.pending[name][0][0]) is Var:
+            bw.adjoint[name] = bw.pending.pop(name)[0][0]  # a pullback's argument
+        else:
+            bw.write(name, body, fn.body[-1].line)
+    body += bw.block(forward, set(), set())
+    for name in [n for n in wrt if n in bw.pending]:
+        bw.write(name, body, fn.body[-1].line)
 
     raw, reduced = [], []
     for w in wrt:
-        if w in adjoint:
-            g, deferred = adjoint[w]
+        if w in bw.adjoint:
+            g = bw.adjoint[w]
             raw.append(g)
             # a scalar seed (grad's 1.0) carries no shape: fit every gradient to its input
-            reduced.append(Op("unbroadcast", (g, Var(w))) if deferred or fit else g)
+            reduced.append(Op("unbroadcast", (g, Var(w))) if w in bw.deferred or fit else g)
         else:
             raw.append(Op("zeros_like", (Var(w),)))
             reduced.append(raw[-1])
     guard = None
     if raw != reduced:
-        checks = list(dict.fromkeys([Var(n) for n in seeds if n in active] + barrier_inputs))
+        checks = list(dict.fromkeys([Var(n) for n in seeds if n in active] + bw.barrier_inputs))
         guard = _all_floats(checks)
-    return body, raw, reduced, guard
+    epilogue_uses = set()  # the guard is evaluated before the backward sweep when there is a tape
+    for e in raw + reduced:
+        epilogue_uses |= uses_of(Return([e], False))
+    _tape(forward, body, bw, epilogue_uses, tape)
+    return forward, body, raw, reduced, guard
+
+
+def _tape(forward, backward_body, bw: Backward, epilogue_uses, tape):
+    """Record on a tape what the backward sweep reads and the loops overwrite: pushes in the forward
+    sweep, pops in the backward sweep; trip counts for loops that may stop early."""
+    needed = set(epilogue_uses)
+    for s in backward_body:
+        needed |= uses_of(s)
+    needed |= {n.name for _, c in bw.loops for n in ([] if c is None else [Var(c)])}
+    for loop, count in bw.loops:
+        if count is None:
+            continue
+        loop.body.insert(0, Assign(count, Op("add", (Var(count), Const(1))), loop.line))
+    for block in _blocks_holding(forward, [loop for loop, c in bw.loops if c]):
+        for loop, count in [(lp, c) for lp, c in bw.loops if c and any(lp is x for x in block)]:
+            block.insert(_index(block, loop), Assign(count, Const(0), loop.line))
+    pushes = False
+    # restores of a loop-carried value overwritten by its own assignment
+    restores = {}  # backward block id -> {name: its restore statement}
+    for block, stmt, out, at in reversed(bw.markers):
+        name = stmt.target
+        if name in needed:
+            restore = Assign(name, Op("pop", (Var(tape),)), stmt.line)
+            restores.setdefault(id(out), {})[name] = restore
+            out.insert(at, restore)
+            block.insert(_index(block, stmt), Assign(None, Op("push", (Var(tape), Var(name))),
+                                                     stmt.line))
+            pushes = True
+    for fwd, back in bw.mirrors:
+        until = {n: _index(back, r) for n, r in restores.get(id(back), {}).items()}
+        names = [n for n in _defined_in(fwd) if n in needed and (
+            n not in until or any(n in uses_of(t) for t in back[:until[n]]))]
+        if not names:
+            continue
+        line = fwd[-1].line if fwd else None
+        value = Var(names[0]) if len(names) == 1 else Op("tuple", tuple(Var(n) for n in names))
+        push = Assign(None, Op("push", (Var(tape), value)), line)
+        _before_exits(fwd, push)
+        back.insert(0, Assign(names[0] if len(names) == 1 else tuple(names),
+                              Op("pop", (Var(tape),)), line))
+        pushes = True
+    if pushes:
+        forward.insert(0, Assign(tape, Op("list", ()), None))
+
+
+def _index(block, stmt):
+    return next(i for i, s in enumerate(block) if s is stmt)
+
+
+def _blocks_holding(stmts, loops):
+    found = []
+
+    def visit(block):
+        if any(s is lp for s in block for lp in loops):
+            found.append(block)
+        for s in block:
+            for b in blocks_of(s):
+                visit(b)
+    visit(stmts)
+    return found
+
+
+def _defined_in(block):
+    """Names a block defines for what follows it: its own assignments, the names both branches of
+    an `if` assign, and what a nested loop carries out."""
+    out = []
+    before = set()
+    for s in block:
+        if type(s) is Assign and type(s.target) is str:
+            out.append(s.target)
+        elif type(s) is If:
+            out += [n for n in targets_of(s) if n in set(_all_targets(s.body)) &
+                    set(_all_targets(s.orelse)) or n in before]
+        elif type(s) in (For, While):
+            out += [n for n in targets_of(s) if n in before]
+        before |= set(targets_of(s))
+    return list(dict.fromkeys(out))
+
+
+def _all_targets(block):
+    out = []
+    for s in block:
+        out += targets_of(s)
+    return out
+
+
+def _before_exits(block, push):
+    """Put `push` at the end of `block`, and before every `break` that leaves through it."""
+    if block and type(block[-1]) is Break:
+        block.insert(len(block) - 1, push)
+    else:
+        block.append(push)
+    for s in block:
+        if type(s) is If:
+            for branch in (s.body, s.orelse):
+                _before_breaks(branch, push)
+
+
+def _before_breaks(block, push):
+    if block and type(block[-1]) is Break:
+        block.insert(len(block) - 1, copy.copy(push))
+    for s in block:
+        if type(s) is If:
+            for branch in (s.body, s.orelse):
+                _before_breaks(branch, push)
 
 
 def _all_floats(values):
@@ -147,7 +464,6 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None) -> Func
     the gradients. `as_tuple=False` returns the one gradient itself instead of a 1-tuple.
     """
     ret = fn.body[-1]
-    eqns = [s for s in fn.body if type(s) is Assign]
     namer = Namer(all_names(fn), all_names(fn))
     outs, line = ret.values, ret.line
     if kind == "vjp":
@@ -156,12 +472,19 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None) -> Func
                        else Var(ct))
     else:
         seeds = _seeds(outs, lambda k: Const(1.0))
-    body, raw, reduced, guard = backward(fn, wrt, seeds, namer, fit=kind != "vjp")
+    tape = namer.fresh("tape")
+    pulled = namer.fresh("stack") if kind == "vjp" else tape
+    eqns, body, raw, reduced, guard = backward(fn, wrt, seeds, namer, fit=kind != "vjp",
+                                               tape=pulled)
     pack = (lambda gs: Op("tuple", tuple(gs))) if as_tuple else (lambda gs: gs[0])  # noqa: E731
     raw, reduced = pack(raw), pack(reduced)
     if kind == "vjp":
-        pull = Function("pullback", [ct], body + _returns(guard, raw, reduced, line, None),
-                        fn.filename, fn.source_lines)
+        if pulled != tape and any(_uses_tape(s, pulled) for s in body):
+            # the pullback pops a copy, so it can be called more than once
+            body.insert(0, Assign(pulled, Op("list", (Var(tape),)), line))
+            eqns = [_rename_tape(s, pulled, tape) for s in eqns]
+        pull = Function("pullback", [ct], _checked(eqns, body, guard, raw, reduced, line, None,
+                                                   namer), fn.filename, fn.source_lines)
         value = Op("tuple", tuple(outs)) if ret.as_tuple else outs[0]
         return Function(name or f"vjp_{fn.name}", list(fn.params),
                         eqns + [pull, Return([value, Var("pullback")], True, line)],
@@ -169,8 +492,26 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None) -> Func
     if kind == "value_and_grad":
         raw, reduced = Op("tuple", (outs[0], raw)), Op("tuple", (outs[0], reduced))
     return Function(name or f"{kind}_{fn.name}", list(fn.params),
-                    eqns + body + _returns(guard, raw, reduced, line, outs[0]),
+                    eqns + _checked(eqns, body, guard, raw, reduced, line, outs[0], namer),
                     fn.filename, fn.source_lines, dict(fn.constants))
+
+
+def _checked(eqns, body, guard, raw, reduced, line, out, namer):
+    """The backward sweep and the returns of grad. When loops restore overwritten values from the
+    tape, the output is checked and the fast-path test evaluated before the backward sweep."""
+    restored = any(type(s) is Assign and type(s.value) is Op and s.value.prim == "pop"
+                   for s in _walk(body))
+    if not restored:
+        return body + _returns(guard, raw, reduced, line, out)
+    first = []
+    if type(out) is Var:
+        first.append(If(Op("isnot", (Op("type", (out,)), Var("float"))),
+                        [Assign(None, Op("check_scalar", (out,)), line)], [], line))
+    if guard is not None:
+        flag = namer.fresh("floats_only")
+        first.append(Assign(flag, guard, line))
+        guard = Var(flag)
+    return first + body + _returns(guard, raw, reduced, line, None)
 
 
 def _label(v):
@@ -199,3 +540,18 @@ def _returns(guard, raw, reduced, line, scalar_out):
         return [If(Op("isnot", (Op("type", (scalar_out,)), Var("float"))), check, [], line),
                 Return([reduced], False, line)]
     return [Return([reduced], False, line)]
+
+
+def _uses_tape(stmt, tape):
+    return tape in uses_of(stmt)
+
+
+def _rename_tape(stmt, old, new):
+    """The forward sweep pushes onto `new` where the pullback pops from its copy `old`."""
+    from .ir import substitute
+    for s in _walk([stmt]):
+        if type(s) is Assign:
+            s.value = substitute(s.value, {old: Var(new)})
+            if s.target == old:
+                s.target = new
+    return stmt

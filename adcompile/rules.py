@@ -9,9 +9,19 @@ writes them and appear as such in generated code: the sigmoid rule `g * (1 - ans
 `DERIVATIVES` holds elementwise primitives: the partial derivative with respect to each operand.
 Reverse mode emits `g * <partial>`, forward mode `t * <partial>` (and just `g` or `t` when the
 partial is 1). `VJP` and `JVP` hold the other primitives: one template per operand, or `None`
-where the operand has no derivative (an index, a shape). `LINEAR` primitives are their own JVP.
+where the operand has no derivative (an index, a shape). `LINEAR` primitives are their own JVP:
+the tangent replaces the first operand. A `nondiff` primitive (see `primitives.py`) needs no rule.
+
+A few rules depend on constant arguments (einsum's subscripts, how many arrays np.stack takes);
+their table entry is a function `rule(op, i)` returning the template for operand `i` (or None).
+The operands a `*xs` parameter collects are bound to `xs` (`xs[0]`, `xs[1]`, ...).
+
+The helpers derivative code calls (`unbroadcast`, `matmul_grad_left`, ...) have rules too, so
+derivative code can be differentiated again: `grad(grad(f))`, `hessian(f)`.
 """
 from __future__ import annotations
+
+import string
 
 DERIVATIVES = {
     "add": ("1", "1"),
@@ -44,7 +54,7 @@ DERIVATIVES = {
     "math.log2": ("1 / (x * math.log(2))",),
     "math.log10": ("1 / (x * math.log(10))",),
     "math.fabs": ("math.copysign(1.0, x)",),
-    "math.erf": ("2 / math.sqrt(math.pi) * math.exp(-x ** 2)",),
+    "math.erf": ("1.1283791670955126 * math.exp(-x ** 2)",),  # 2 / sqrt(pi)
     "math.atan2": ("x / (x ** 2 + y ** 2)", "-y / (x ** 2 + y ** 2)"),
     "math.hypot": ("x / ans", "y / ans"),
     # NumPy
@@ -64,15 +74,20 @@ DERIVATIVES = {
     "np.arcsin": ("1 / np.sqrt(1 - x ** 2)",),
     "np.arccos": ("-1 / np.sqrt(1 - x ** 2)",),
     "np.arctan": ("1 / (1 + x ** 2)",),
+    "np.arcsinh": ("1 / np.sqrt(x ** 2 + 1)",),
+    "np.arctanh": ("1 / (1 - x ** 2)",),
     "np.sqrt": ("0.5 / ans",),
     "np.cbrt": ("1 / (3 * ans ** 2)",),
     "np.square": ("2 * x",),
     "np.reciprocal": ("-ans ** 2",),
     "np.abs": ("np.sign(x)",),
+    "np.fabs": ("np.sign(x)",),
     "np.maximum": ("(x >= y)", "(x < y)"),
     "np.minimum": ("(x <= y)", "(x > y)"),
     "np.arctan2": ("x / (x ** 2 + y ** 2)", "-y / (x ** 2 + y ** 2)"),
     "np.hypot": ("x / ans", "y / ans"),
+    "np.logaddexp": ("np.exp(x - ans)", "np.exp(y - ans)"),
+    "np.clip": ("(ans == x)", "(x < a_min)", "(x > a_max)"),  # 1 where x is not clipped
     # the stable primitives, by their outputs where that is stable
     "sigmoid": ("(1 - ans) * ans",),
     "softplus": ("sigmoid(x)",),
@@ -80,29 +95,237 @@ DERIVATIVES = {
     "relu": ("(x > 0)",),
 }
 
-LINEAR = {"np.sum", "np.mean", "np.transpose", "np.reshape", "T", "getitem"}
+LINEAR = {
+    "np.sum", "np.mean", "np.transpose", "np.reshape", "T", "getitem", "np.ravel", "np.squeeze",
+    "np.expand_dims", "np.swapaxes", "np.moveaxis", "np.flip", "np.broadcast_to", "np.tile",
+    "np.repeat", "np.split", "np.copy", "np.cumsum", "np.trace",
+    # helpers of derivative code
+    "unbroadcast", "expand_to", "unreduce", "getitem_grad", "mT", "cumsum_grad", "untile",
+    "unrepeat", "trace_grad", "concatenate_part", "hstack_part", "vstack_part", "unsplit",
+}
+
+
+# --- rules computed from constant arguments ----------------------------------------------------
+def _slots(n, i, fill, other):
+    """`(t, zeros_like(xs[1]))`: `fill` in slot i, `other` (formatted with k) elsewhere."""
+    return "(" + "".join((fill if k == i else other.format(k=k)) + ", " for k in range(n)) + ")"
+
+
+def _seq_jvp(op, i):
+    """np.stack((a, b)) is linear in each operand: the tangent in its slot, zeros elsewhere.
+    (The optimizer merges `np.stack((d_a, zeros_like(b))) + np.stack((zeros_like(a), d_b))`.)"""
+    from .primitives import PRIMS
+    options = "".join(f", {k}={k}" for k in PRIMS[op.prim].options)
+    return f"{op.prim}({_slots(len(op.args), i, 't', 'zeros_like(xs[{k}])')}{options})"
+
+
+def _part_vjp(op, i):
+    """concatenate_part(v, i, *xs) takes piece i of v: its adjoint puts g back in that slot."""
+    if i != 0:
+        return None
+    from .primitives import PRIMS
+    stack = {"concatenate_part": "np.concatenate", "hstack_part": "np.hstack",
+             "vstack_part": "np.vstack"}[op.prim]
+    options = "".join(f", {k}={k}" for k in PRIMS[op.prim].options)
+    return f"{stack}({_slots(len(op.args) - 2, op.args[1].value, 'g', 'zeros_like(xs[{k}])')}" \
+        f"{options})"
+
+
+def _part(name):
+    def vjp(op, i):
+        xs = "".join(f", xs[{k}]" for k in range(len(op.args)))
+        return f"{name}(g, {i}{xs}, axis=axis)" if name == "concatenate_part" else \
+            f"{name}(g, {i}{xs})"
+    return vjp
+
+
+def _stack_vjp(op, i):
+    """Operand i of np.stack(xs, axis) is g indexed at i along `axis`: `g[:, i]` for axis=1."""
+    axis = dict(op.kwargs).get("axis")
+    axis = 0 if axis is None else _constant(axis, op, "axis")
+    index = (slice(None),) * axis + (i,) if axis >= 0 else (...,) + (i,) + (slice(None),) * (-axis - 1)
+    return f"g[{_index_text(index)}]"
+
+
+def _index_text(index):
+    parts = [":" if p == slice(None) else "..." if p is ... else repr(p) for p in index]
+    return ", ".join(parts) if len(parts) > 1 else parts[0]
+
+
+def _constant(expr, op, what):
+    from .errors import NoDerivativeError
+    if type(expr).__name__ != "Const":
+        raise NoDerivativeError(f"{op.prim} needs a constant {what} to be differentiated")
+    return expr.value
+
+
+def _einsum_subscripts(op):
+    from .errors import NoDerivativeError
+    subscripts = _constant(op.args[0], op, "subscripts string").replace(" ", "")
+    if "." in subscripts:
+        raise NoDerivativeError("np.einsum with '...' has no derivative rule; write every axis "
+                                "out in the subscripts")
+    ins, _, out = subscripts.partition("->")
+    ins = ins.split(",")
+    if "->" not in subscripts:  # implicit output: the letters used once, in alphabetical order
+        out = "".join(sorted(c for c in set("".join(ins)) if "".join(ins).count(c) == 1))
+    return ins, out
+
+
+def _einsum_vjp(op, i):
+    """The gradient of operand k of an einsum is itself one einsum of g with the other operands:
+    `np.einsum('ik,jk->ij', g, B)` for `np.einsum('ij,jk->ik', A, B)`. A letter found only in
+    operand k is broadcast with np.ones_like; a repeated letter ('ii') takes the diagonal of
+    an identity matrix."""
+    if i == 0:
+        return None
+    ins, out = _einsum_subscripts(op)
+    k = i - 1
+    target = ins[k]
+    spare = [c for c in string.ascii_letters if c not in "".join(ins) + out]
+    terms, args = [out] + [s for j, s in enumerate(ins) if j != k], \
+        ["g"] + [f"xs[{j}]" for j in range(len(ins)) if j != k]
+    available = set("".join(terms))
+    result = ""
+    for pos, c in enumerate(target):
+        if c in result:  # a repeated letter: the diagonal, through an identity matrix
+            fresh = spare.pop(0)
+            terms.append(c + fresh)
+            args.append(f"np.eye(np.shape(xs[{k}])[{pos}], dtype=xs[{k}].dtype)")
+            c = fresh
+        elif c not in available:  # summed only within operand k: broadcast the gradient
+            terms.append(c)
+            args.append(f"np.ones_like(xs[{k}], shape=np.shape(xs[{k}])[{pos}])")
+        result += c
+    return f"np.einsum({','.join(terms) + '->' + result!r}, {', '.join(args)})"
+
+
+def _einsum_jvp(op, i):
+    """einsum is linear in each operand: the tangent replaces operand i."""
+    if i == 0:
+        return None
+    args = ", ".join("t" if j == i - 1 else f"xs[{j}]" for j in range(len(op.args) - 1))
+    return f"np.einsum(subscripts, {args})"
+
 
 VJP = {
     "matmul": ("matmul_grad_left(g, x, y)", "matmul_grad_right(g, x, y)"),
     "np.dot": ("dot_grad_left(g, x, y)", "dot_grad_right(g, x, y)"),
+    "np.outer": ("np.reshape(g @ np.ravel(y), np.shape(x))", "np.reshape(np.ravel(x) @ g, np.shape(y))"),
+    "np.inner": ("tensordot_grad_left(g, x, y, (-1, -1))", "tensordot_grad_right(g, x, y, (-1, -1))"),
+    "np.tensordot": ("tensordot_grad_left(g, x, y, axes)", "tensordot_grad_right(g, x, y, axes)"),
+    "np.einsum": _einsum_vjp,
+    "np.trace": ("trace_grad(g, x, offset, axis1, axis2)",),
+    "np.linalg.inv": ("-mT(ans) @ g @ mT(ans)",),
+    "np.linalg.solve": ("-matmul_grad_left(np.linalg.solve(mT(a), g), a, ans)",
+                        "np.linalg.solve(mT(a), g)"),
+    "np.linalg.det": ("np.expand_dims(g * ans, (-2, -1)) * mT(np.linalg.inv(x))",),
+    "np.linalg.slogdet": ("np.expand_dims(g[1], (-2, -1)) * mT(np.linalg.inv(x))",),
+    # reductions
     "np.sum": ("unreduce(g, x, axis, keepdims)",),
     "np.mean": ("unreduce(g, x, axis, keepdims) * (np.size(ans) / np.size(x))",),
-    "np.transpose": ("np.transpose(g, np.argsort(axes))",),
+    "np.prod": ("unreduce(g * ans, x, axis, keepdims) / x",),
+    "np.max": ("unreduce(g, x, axis, keepdims) * max_weights(x, ans, axis, keepdims)",),
+    "np.min": ("unreduce(g, x, axis, keepdims) * max_weights(x, ans, axis, keepdims)",),
+    "np.var": ("unreduce(g, x, axis, keepdims) * (x - np.mean(x, axis=axis, keepdims=True))"
+               " * (2 / (np.size(x) / np.size(ans) - ddof))",),
+    "np.std": ("unreduce(g / ans, x, axis, keepdims) * (x - np.mean(x, axis=axis, keepdims=True))"
+               " / (np.size(x) / np.size(ans) - ddof)",),
+    "np.cumsum": ("cumsum_grad(g, x, axis)",),
+    "np.linalg.norm": ("norm_grad(g, x, ans, ord, axis, keepdims)",),
+    # shapes
+    "np.transpose": ("np.transpose(g, axes=np.argsort(axes))",),
     "np.reshape": ("np.reshape(g, np.shape(x))", None),
+    "np.ravel": ("np.reshape(g, np.shape(x))",),
+    "np.squeeze": ("np.reshape(g, np.shape(x))",),
+    "np.expand_dims": ("np.reshape(g, np.shape(x))", None),
+    "np.copy": ("g",),
     "T": ("g.T",),
+    "np.swapaxes": ("np.swapaxes(g, axis1, axis2)", None, None),
+    "np.moveaxis": ("np.moveaxis(g, destination, source)", None, None),
+    "np.flip": ("np.flip(g, axis=axis)",),
+    "np.broadcast_to": ("unbroadcast(g, x)", None),
+    "np.tile": ("untile(g, x, reps)", None),
+    "np.repeat": ("unrepeat(g, x, repeats, axis)", None),
+    "np.split": ("unsplit(g, axis)", None),
     "getitem": ("getitem_grad(g, x, index)", None),
+    "np.concatenate": _part("concatenate_part"),
+    "np.hstack": _part("hstack_part"),
+    "np.vstack": _part("vstack_part"),
+    "np.stack": _stack_vjp,
+    "np.array": _stack_vjp,
+    "np.where": (None, "np.where(condition, g, 0.0)", "np.where(condition, 0.0, g)"),
+    # the stable primitives
     "logsumexp": ("unreduce(g, x, axis, keepdims) * np.exp(x - unreduce(ans, x, axis, keepdims))",),
     "softmax": ("ans * (g - np.sum(g * ans, axis=axis, keepdims=True))",),
     "log_softmax": ("g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)",),
+    # helpers of derivative code: each is linear in its first operand, `v`
+    "unbroadcast": ("unbroadcast(g, v)", None),
+    "expand_to": ("unbroadcast(g, v)", None),
+    "unreduce": ("unbroadcast(np.sum(g, axis=axis, keepdims=keepdims), v)", None, None, None),
+    "getitem_grad": ("g[index]", None, None),
+    "matmul_grad_left": ("g @ y", None, "matmul_grad_right(v, g, y)"),
+    "matmul_grad_right": ("x @ g", "matmul_grad_left(v, x, g)", None),
+    "dot_grad_left": ("np.dot(g, y)", None, "dot_grad_right(v, g, y)"),
+    "dot_grad_right": ("np.dot(x, g)", "dot_grad_left(v, x, g)", None),
+    "tensordot_grad_left": ("np.tensordot(g, y, axes=axes)", None,
+                            "tensordot_grad_right(v, g, y, axes)", None),
+    "tensordot_grad_right": ("np.tensordot(x, g, axes=axes)", "tensordot_grad_left(v, x, g, axes)",
+                             None, None),
+    "mT": ("mT(g)",),
+    "cumsum_grad": ("np.cumsum(g, axis=axis)", None, None),
+    "untile": ("np.tile(g, reps)", None, None),
+    "unrepeat": ("np.repeat(g, repeats, axis=axis)", None, None, None),
+    "trace_grad": ("np.trace(g, offset=offset, axis1=axis1, axis2=axis2)", None, None, None, None),
+    "concatenate_part": _part_vjp,
+    "hstack_part": _part_vjp,
+    "vstack_part": _part_vjp,
 }
 
 JVP = {
     "matmul": ("t @ y", "x @ t"),
     "np.dot": ("np.dot(t, y)", "np.dot(x, t)"),
+    "np.outer": ("np.outer(t, y)", "np.outer(x, t)"),
+    "np.inner": ("np.inner(t, y)", "np.inner(x, t)"),
+    "np.tensordot": ("np.tensordot(t, y, axes=axes)", "np.tensordot(x, t, axes=axes)"),
+    "np.einsum": _einsum_jvp,
+    "np.linalg.inv": ("-ans @ t @ ans",),
+    "np.linalg.solve": ("-np.linalg.solve(a, t @ ans)", "np.linalg.solve(a, t)"),
+    "np.linalg.det": ("ans * np.trace(np.linalg.solve(x, t), axis1=-2, axis2=-1)",),
+    "np.linalg.slogdet": ("(zeros_like(ans[0]), np.trace(np.linalg.solve(x, t), axis1=-2, axis2=-1))",),
+    "np.prod": ("np.sum(t * unreduce(ans, x, axis, keepdims) / x, axis=axis, keepdims=keepdims)",),
+    "np.max": ("np.sum(t * max_weights(x, ans, axis, keepdims), axis=axis, keepdims=keepdims)",),
+    "np.min": ("np.sum(t * max_weights(x, ans, axis, keepdims), axis=axis, keepdims=keepdims)",),
+    "np.var": ("np.sum(t * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims)"
+               " * (2 / (np.size(x) / np.size(ans) - ddof))",),
+    "np.std": ("np.sum(t * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims)"
+               " / (ans * (np.size(x) / np.size(ans) - ddof))",),
+    "np.linalg.norm": ("np.sum(t * norm_grad(1.0, x, ans, ord, axis, keepdims), axis=axis,"
+                       " keepdims=keepdims)",),
+    "np.concatenate": _seq_jvp,
+    "np.hstack": _seq_jvp,
+    "np.vstack": _seq_jvp,
+    "np.stack": _seq_jvp,
+    "np.array": _seq_jvp,
+    "np.where": (None, "np.where(condition, t, 0.0)", "np.where(condition, 0.0, t)"),
     "logsumexp": ("np.sum(t * np.exp(x - unreduce(ans, x, axis, keepdims)), axis=axis, keepdims=keepdims)",),
     "softmax": ("ans * (t - np.sum(t * ans, axis=axis, keepdims=True))",),
     "log_softmax": ("t - np.sum(np.exp(ans) * t, axis=axis, keepdims=True)",),
+    # helpers of derivative code, bilinear in the gradient and one operand
+    "matmul_grad_left": ("matmul_grad_left(t, x, y)", None, "matmul_grad_left(v, x, t)"),
+    "matmul_grad_right": ("matmul_grad_right(t, x, y)", "matmul_grad_right(v, t, y)", None),
+    "dot_grad_left": ("dot_grad_left(t, x, y)", None, "dot_grad_left(v, x, t)"),
+    "dot_grad_right": ("dot_grad_right(t, x, y)", "dot_grad_right(v, t, y)", None),
+    "tensordot_grad_left": ("tensordot_grad_left(t, x, y, axes)", None,
+                            "tensordot_grad_left(v, x, t, axes)", None),
+    "tensordot_grad_right": ("tensordot_grad_right(t, x, y, axes)",
+                             "tensordot_grad_right(v, t, y, axes)", None, None),
 }
 
-# Operand templates that depend on a constant option: np.transpose(x) without axes reverses them.
-SPECIAL = {("np.transpose", "axes", None): {"vjp": ("np.transpose(g)",)}}
+# Templates that depend on a constant option: np.transpose(x) without axes reverses them; the
+# default vector and Frobenius norm have a short rule.
+SPECIAL = {
+    ("np.transpose", "axes", None): {"vjp": ("np.transpose(g)",)},
+    ("np.linalg.norm", "ord", None): {"vjp": ("unreduce(g / ans, x, axis, keepdims) * x",),
+                                      "jvp": ("np.sum(t * x, axis=axis, keepdims=keepdims) / ans",)},
+}

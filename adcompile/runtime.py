@@ -100,3 +100,142 @@ def check_scalar(out):
         raise ArgumentError(
             f"grad needs a scalar output, but the function returned shape {np.shape(out)}; "
             "reduce it (e.g. with np.sum or np.mean) or use vjp/jacrev for non-scalar outputs.")
+
+
+def mT(x):
+    """The matrix transpose: the last two axes swapped (`x.T` for a 2-D array)."""
+    return np.swapaxes(x, -1, -2)
+
+
+def max_weights(x, ans, axis, keepdims):
+    """Where `x` attains its reduced maximum (or minimum) `ans`: 1 / (number of ties), else 0.
+    The gradient of np.max is routed to the maximum and split evenly among ties."""
+    hit = (x == unreduce(ans, x, axis, keepdims)).astype(np.result_type(x, 1.0))
+    return hit / np.sum(hit, axis=axis, keepdims=True)
+
+
+def cumsum_grad(g, x, axis):
+    """The gradient of np.cumsum(x, axis): each entry gets the sum of the gradients of every
+    partial sum that includes it, a cumulative sum taken from the end."""
+    if axis is None:  # np.cumsum flattens
+        return np.reshape(np.flip(np.cumsum(np.flip(g))), np.shape(x))
+    return np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis)
+
+
+def _part(g, i, sizes, axis, shape):
+    start = sum(sizes[:i])
+    index = (slice(None),) * (axis % np.ndim(g)) + (slice(start, start + sizes[i]),)
+    piece = g[index]
+    return np.reshape(piece, shape) if np.shape(piece) != shape else piece
+
+
+def concatenate_part(g, i, *xs, axis=0):
+    """The piece of `g` that np.concatenate(xs, axis) took from xs[i]."""
+    if axis is None:  # np.concatenate(xs, axis=None) flattens first
+        return _part(g, i, [np.size(x) for x in xs], 0, np.shape(xs[i]))
+    return _part(g, i, [np.shape(x)[axis] for x in xs], axis, np.shape(xs[i]))
+
+
+def hstack_part(g, i, *xs):
+    """The piece of `g` that np.hstack(xs) took from xs[i]."""
+    if np.ndim(xs[0]) >= 2:
+        return _part(g, i, [np.shape(x)[1] for x in xs], 1, np.shape(xs[i]))
+    return _part(g, i, [np.size(x) for x in xs], 0, np.shape(xs[i]))
+
+
+def vstack_part(g, i, *xs):
+    """The piece of `g` that np.vstack(xs) took from xs[i]."""
+    sizes = [np.shape(x)[0] if np.ndim(x) >= 2 else 1 for x in xs]
+    return _part(g, i, sizes, 0, np.shape(xs[i]))
+
+
+def untile(g, x, reps):
+    """The gradient of np.tile(x, reps): the copies' gradients summed."""
+    reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
+    shape = np.shape(x)
+    d = max(len(reps), len(shape))
+    reps, full = (1,) * (d - len(reps)) + reps, (1,) * (d - len(shape)) + shape
+    g = np.reshape(g, [n for pair in zip(reps, full) for n in pair])
+    return np.reshape(np.sum(g, axis=tuple(range(0, 2 * d, 2))), shape)
+
+
+def unrepeat(g, x, repeats, axis):
+    """The gradient of np.repeat(x, repeats, axis): the repeated entries' gradients summed."""
+    shape = np.shape(x)
+    if axis is None:  # np.repeat flattens first
+        return np.reshape(unrepeat(g, np.reshape(x, (-1,)), repeats, 0), shape)
+    axis = axis % len(shape)
+    if np.ndim(repeats) == 0:
+        split = shape[:axis] + (shape[axis], repeats) + shape[axis + 1:]
+        return np.sum(np.reshape(g, split), axis=axis + 1)
+    repeats = np.broadcast_to(repeats, (shape[axis],))
+    ends = np.cumsum(repeats)
+    sums = np.add.reduceat(g, np.minimum(ends - repeats, max(int(ends[-1]) - 1, 0)), axis=axis)
+    keep = np.reshape(repeats > 0, (-1,) + (1,) * (len(shape) - axis - 1))
+    return np.where(keep, sums, 0.0)
+
+
+def trace_grad(g, x, offset, axis1, axis2):
+    """The gradient of np.trace(x, offset, axis1, axis2): `g` on the traced diagonal, 0 elsewhere."""
+    shape, n = np.shape(x), np.ndim(x)
+    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=np.result_type(x, 1.0))
+    out = np.expand_dims(g, (-2, -1)) * eye
+    return np.moveaxis(out, (-2, -1), (axis1 % n, axis2 % n))
+
+
+def _tensordot_axes(axes, xn, yn):
+    if np.ndim(axes) == 0:
+        return list(range(xn - axes, xn)), list(range(axes))
+    ax, ay = axes
+    ax, ay = ([ax] if np.ndim(ax) == 0 else list(ax)), ([ay] if np.ndim(ay) == 0 else list(ay))
+    return [a % xn for a in ax], [a % yn for a in ay]
+
+
+def tensordot_grad_left(g, x, y, axes):
+    """The gradient of np.tensordot(x, y, axes) with respect to `x`."""
+    xn, yn = np.ndim(x), np.ndim(y)
+    ax, ay = _tensordot_axes(axes, xn, yn)
+    free_x = [i for i in range(xn) if i not in ax]
+    free_y = [j for j in range(yn) if j not in ay]
+    out = np.tensordot(g, y, axes=(list(range(len(free_x), np.ndim(g))), free_y))
+    order = free_x + [ax[ay.index(j)] for j in sorted(ay)]
+    return np.transpose(out, np.argsort(order))
+
+
+def tensordot_grad_right(g, x, y, axes):
+    """The gradient of np.tensordot(x, y, axes) with respect to `y`."""
+    xn, yn = np.ndim(x), np.ndim(y)
+    ax, ay = _tensordot_axes(axes, xn, yn)
+    free_x = [i for i in range(xn) if i not in ax]
+    free_y = [j for j in range(yn) if j not in ay]
+    out = np.tensordot(x, g, axes=(free_x, list(range(len(free_x)))))
+    order = [ay[ax.index(i)] for i in sorted(ax)] + free_y
+    return np.transpose(out, np.argsort(order))
+
+
+def norm_grad(g, x, ans, ord, axis, keepdims):
+    """The gradient of np.linalg.norm(x, ord, axis, keepdims) for vector p-norms (ord 1, 2, inf,
+    any p) and the Frobenius norm; other matrix norms have no rule."""
+    matrix = (axis is None and np.ndim(x) == 2 or np.ndim(axis) == 1 and len(axis) == 2) \
+        and ord is not None
+    if matrix and ord != "fro":
+        raise NotImplementedError(f"no derivative rule for the matrix norm ord={ord!r}")
+    r = unreduce(ans, x, axis, keepdims)
+    if ord is None or ord == "fro" or ord == 2:
+        w = x / r
+    elif ord == 1:
+        w = np.sign(x)
+    elif ord == np.inf or ord == -np.inf:
+        w = np.sign(x) * max_weights(np.abs(x), ans, axis, keepdims)
+    else:
+        w = np.sign(x) * (np.abs(x) / r) ** (ord - 1)
+    return unreduce(g, x, axis, keepdims) * w
+
+
+def unsplit(g, axis):
+    """The gradient of np.split(x, n, axis) from the pieces' gradients stacked in `g`: the pieces
+    put back side by side along `axis`."""
+    g = np.moveaxis(g, 0, axis % (np.ndim(g) - 1))
+    shape = np.shape(g)
+    axis = axis % (len(shape) - 1)
+    return np.reshape(g, shape[:axis] + (shape[axis] * shape[axis + 1],) + shape[axis + 2:])

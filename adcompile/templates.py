@@ -48,10 +48,19 @@ def _convert(node):
         return Op(node.attr, (_convert(node.value),))
     if t is ast.Call:
         name = dotted(node.func)
-        return Op(name, tuple(_convert(a) for a in node.args),
-                  tuple((k.arg, _convert(k.value)) for k in node.keywords))
+        if name not in PRIMS:
+            raise ValueError(f"the template calls {name}, which is not a primitive")
+        args = tuple(_convert(a) for a in node.args)
+        if PRIMS[name].form == "seq":  # np.stack((a, b)): the operands are the sequence's items
+            args = args[0].args
+        return Op(name, args, tuple((k.arg, _convert(k.value)) for k in node.keywords))
     if t is ast.Tuple:
-        return Op("tuple", tuple(_convert(e) for e in node.elts))
+        return fold(Op("tuple", tuple(_convert(e) for e in node.elts)))
+    if t is ast.Subscript:
+        return Op("getitem", (_convert(node.value), _convert(node.slice)))
+    if t is ast.Slice:
+        return Const(slice(*(None if p is None else _convert(p).value
+                             for p in (node.lower, node.upper, node.step))))
     raise ValueError(f"unsupported template syntax: {ast.dump(node)}")
 
 
@@ -62,6 +71,22 @@ def instantiate(template: str, bindings: dict):
 
 def is_const(e, value):
     return type(e) is Const and type(e.value) in (int, float) and e.value == value
+
+
+def is_zeros(e):
+    return type(e) is Op and e.prim == "zeros_like"
+
+
+def fold(e):
+    """A tuple of constants is a constant; `(a, b)[1]` is `b`."""
+    if e.prim == "tuple" and all(type(a) is Const for a in e.args):
+        return Const(tuple(a.value for a in e.args))
+    if e.prim == "getitem" and type(e.args[1]) is Const and type(e.args[1].value) is int:
+        seq = e.args[0]
+        if type(seq) is Op and seq.prim == "tuple" and -len(seq.args) <= e.args[1].value < len(
+                seq.args):
+            return seq.args[e.args[1].value]
+    return e
 
 
 def simplify(e):
@@ -87,7 +112,17 @@ def simplify(e):
             return Const(PRIMS[p].fn(args[0].value, args[1].value))
         except (ArithmeticError, ValueError):
             pass
-    return Op(p, args, kwargs)
+    if p == "add" and _complementary(*args):  # stack((d_a, 0)) + stack((0, d_b)) = stack((d_a, d_b))
+        a, b = args
+        return Op(a.prim, tuple(y if is_zeros(x) else x for x, y in zip(a.args, b.args)), a.kwargs)
+    return fold(Op(p, args, kwargs))
+
+
+def _complementary(a, b):
+    """Two applications of one sequence primitive whose nonzero operands fill different slots."""
+    return type(a) is Op and type(b) is Op and a.prim == b.prim and PRIMS[a.prim].form == "seq" \
+        and a.kwargs == b.kwargs and len(a.args) == len(b.args) \
+        and all(is_zeros(x) or is_zeros(y) for x, y in zip(a.args, b.args))
 
 
 # --- applying the rule tables to one equation ------------------------------------------------
@@ -104,9 +139,13 @@ def _scaled(factor: str, partial: str) -> str:
 
 
 def _bindings(op: Op, ans: str):
-    from .primitives import PRIMS
     p = PRIMS[op.prim]
-    names = dict(zip(p.params, op.args))
+    params = p.params
+    names = {}
+    if params and params[-1].startswith("*"):  # np.einsum(subscripts, *operands): xs = operands
+        names["xs"] = Op("tuple", op.args[len(params) - 1:])
+        params = params[:-1]
+    names.update(zip(params, op.args))
     names.update({k: Const(v) for k, v in p.options.items()})
     names.update(dict(op.kwargs))
     names["ans"] = Var(ans)
@@ -129,17 +168,25 @@ def has_rule(prim: str) -> bool:
     return prim in DERIVATIVES or prim in VJP or prim in JVP or prim in LINEAR
 
 
+def _template(table_entry, op, i):
+    """Operand i's template from a table entry: a tuple of templates or a rule function."""
+    if callable(table_entry):
+        return table_entry(op, i)
+    return table_entry[i] if i < len(table_entry) else None
+
+
 def vjp_term(op: Op, ans: str, i: int, g):
     """The adjoint contribution of `ans = op(...)` to its i-th operand, or None if it has none."""
     from .rules import DERIVATIVES, VJP
     if op.prim in DERIVATIVES:
         partials = DERIVATIVES[op.prim]
-        template = _scaled("g", partials[i]) if i < len(partials) else None
+        partial = partials[i] if i < len(partials) else None
+        template = None if partial is None else _scaled("g", partial)
     else:
         templates = _special(op, "vjp") or VJP.get(op.prim)
         if templates is None:
             raise KeyError(op.prim)
-        template = templates[i] if i < len(templates) else None
+        template = _template(templates, op, i)
     if template is None:
         return None
     return instantiate(template, {**_bindings(op, ans), "g": g})
@@ -150,10 +197,12 @@ def jvp_term(op: Op, ans: str, i: int, t):
     from .rules import DERIVATIVES, JVP, LINEAR
     if op.prim in DERIVATIVES:
         partials = DERIVATIVES[op.prim]
-        return instantiate(_scaled("t", partials[i]), {**_bindings(op, ans), "t": t}) \
-            if i < len(partials) else None
-    if op.prim in JVP:
-        template = JVP[op.prim][i]
+        partial = partials[i] if i < len(partials) else None
+        return None if partial is None else \
+            instantiate(_scaled("t", partial), {**_bindings(op, ans), "t": t})
+    templates = _special(op, "jvp") or JVP.get(op.prim)
+    if templates is not None:
+        template = _template(templates, op, i)
         return None if template is None else instantiate(template, {**_bindings(op, ans), "t": t})
     if op.prim in LINEAR:
         if i > 0:

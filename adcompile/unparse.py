@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import math
 
-from .ir import Assign, Const, Function, If, Op, Return, Var
+from .ir import Assign, Break, Const, For, Function, If, Op, Return, Var, While
 from .primitives import PRIMS
 
 
@@ -20,15 +20,18 @@ def name_ast(dotted_name):
     return node
 
 
-def const_ast(value):
+def const_ast(value, index=False):
+    """A constant as an expression; slices print as `a:b` inside a subscript (`index`), else
+    as `slice(a, b, None)`."""
     if type(value) is float and not math.isfinite(value):
         text = "math.inf" if value > 0 else "-math.inf" if value < 0 else "math.nan"
         return ast.parse(text, mode="eval").body
     if type(value) is tuple:
-        return ast.Tuple([const_ast(v) for v in value], ast.Load())
+        return ast.Tuple([const_ast(v, index) for v in value], ast.Load())
     if type(value) is slice:
-        return ast.Slice(*(None if v is None else const_ast(v)
-                           for v in (value.start, value.stop, value.step)))
+        parts = [ast.Constant(None) if v is None and not index else None if v is None
+                 else const_ast(v) for v in (value.start, value.stop, value.step)]
+        return ast.Slice(*parts) if index else ast.Call(ast.Name("slice", ast.Load()), parts, [])
     return ast.Constant(value)
 
 
@@ -56,9 +59,18 @@ def expr_ast(e):
     if form == "attr":
         return ast.Attribute(args[0], e.prim, ast.Load())
     if form == "getitem":
-        return ast.Subscript(args[0], args[1], ast.Load())
+        index = const_ast(e.args[1].value, index=True) if type(e.args[1]) is Const else args[1]
+        return ast.Subscript(args[0], index, ast.Load())
     if form == "tuple":
         return ast.Tuple(args, ast.Load())
+    if form == "list":
+        return ast.List([], ast.Load()) if not args else ast.Call(ast.Name("list", ast.Load()),
+                                                                  args, [])
+    if form == "method":  # tape.append(x), tape.pop()
+        method = {"push": "append", "pop": "pop"}[e.prim]
+        return ast.Call(ast.Attribute(args[0], method, ast.Load()), args[1:], [])
+    if form == "seq":  # np.stack((a, b), axis=0)
+        args = [ast.Tuple(args, ast.Load())]
     keywords = [ast.keyword(k, expr_ast(v)) for k, v in e.kwargs
                 if not (type(v) is Const and k in p.options and _same(v.value, p.options[k]))]
     return ast.Call(name_ast(e.prim), args, keywords)
@@ -84,14 +96,29 @@ def stmt_lines(stmts, fn: Function, indent, annotate, last_line=None):
         if t is Assign and s.target is None:
             out.append(f"{pad}{expr_source(s.value)}")
         elif t is Assign:
-            out.append(f"{pad}{s.target} = {expr_source(s.value)}")
+            target = ", ".join(s.target) if type(s.target) is tuple else s.target
+            out.append(f"{pad}{target} = {expr_source(s.value)}")
+        elif t is For:
+            bounds = ", ".join(expr_source(b) for b in s.bounds)
+            seq = f"range({bounds})"
+            if s.count is not None:
+                seq = f"{seq}[:{expr_source(s.count)}]"
+            if s.reverse:
+                seq = f"reversed({seq})"
+            out.append(f"{pad}for {s.target} in {seq}:")
+            out.extend(stmt_lines(s.body, fn, indent + 1, annotate, last_line) or [pad + "    pass"])
+        elif t is While:
+            out.append(f"{pad}while {expr_source(s.test)}:")
+            out.extend(stmt_lines(s.body, fn, indent + 1, annotate, last_line) or [pad + "    pass"])
+        elif t is Break:
+            out.append(f"{pad}break")
         elif t is Return:
             values = [expr_source(v) for v in s.values]
             text = ", ".join(values) + ("," if len(values) == 1 else "") if s.as_tuple else values[0]
             out.append(f"{pad}return {'(' + text + ')' if s.as_tuple else text}")
         elif t is If:
             out.append(f"{pad}if {expr_source(s.test)}:")
-            out.extend(stmt_lines(s.body, fn, indent + 1, annotate, last_line))
+            out.extend(stmt_lines(s.body, fn, indent + 1, annotate, last_line) or [pad + "    pass"])
             if s.orelse:
                 out.append(f"{pad}else:")
                 out.extend(stmt_lines(s.orelse, fn, indent + 1, annotate, last_line))

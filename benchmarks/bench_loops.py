@@ -1,0 +1,73 @@
+"""Gradients through loops against the loops themselves (the cheap gradient principle: at most 3x).
+
+Run: python benchmarks/bench_loops.py   (ratios are measured in one run; the machine is noisy)
+"""
+import math
+import sys
+import tracemalloc
+
+import numpy as np
+
+from adcompile import grad
+from bench_core import best
+
+
+def sine_sum(x):
+    s = 0.0
+    for i in range(100):
+        s = s + math.sin(x * i) * x
+    return s
+
+
+def relaxation(x):
+    for i in range(10000):
+        x = x * 0.9999 + 0.0001 * math.sin(x)
+    return x
+
+
+def rnn(W, h, xs):
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+    return np.sum(h)
+
+
+def sine_sum_by_hand(x):
+    """The closed-form derivative of sine_sum, for reference."""
+    g = 0.0
+    for i in range(100):
+        g = g + math.cos(x * i) * x * i + math.sin(x * i)
+    return g
+
+
+def tape_bytes(f, *args):
+    """Peak memory of one gradient call above the function's own (tracemalloc)."""
+    tracemalloc.start()
+    f(*args)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def main():
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(32, 32)) * 0.3
+    h0 = rng.normal(size=32) * 0.1
+    xs = rng.normal(size=(50, 32))
+    cases = [("s = s + sin(x * i) * x, 100 iterations", sine_sum, (0.3,)),
+             ("x = 0.9999 x + 0.0001 sin(x), 10,000 iterations", relaxation, (0.5,)),
+             ("RNN h = tanh(W @ h + xs[t]), 50 steps, 32 units", rnn, (W, h0, xs))]
+    print(f"{'case':52} {'function':>10} {'gradient':>10} {'ratio':>6}")
+    for name, f, args in cases:
+        df = grad(f, argnums=tuple(range(len(args))))
+        t_f, t_g = best(f, *args), best(df, *args)
+        print(f"{name:52} {t_f * 1e6:8.1f}us {t_g * 1e6:8.1f}us {t_g / t_f:6.2f}")
+    t_f, t_h = best(sine_sum, 0.3), best(sine_sum_by_hand, 0.3)
+    print(f"{'closed-form derivative of the sine sum (reference)':52} {t_f * 1e6:8.1f}us "
+          f"{t_h * 1e6:8.1f}us {t_h / t_f:6.2f}")
+    peak = tape_bytes(grad(relaxation), 0.5) - tape_bytes(relaxation, 0.5)
+    print(f"tape of the 10,000-iteration relaxation: {peak / 10000:.0f} bytes per iteration")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Small functions whose generated code the docs show (python docs/generate.py runs them)."""
+import numpy as np
+
+from adcompile import sigmoid
+
+
+def dense(W, b, x):
+    h = sigmoid(W @ x + b)
+    return np.sum(h)
+
+
+def scaled(x, y):
+    z = x * y + 2.0
+    return z * z
+
+
+def relu_sum(x, n):
+    total = 0.0
+    for i in range(n):
+        if x > i:
+            total = total + (x - i) * x
+    return total
+
+
+def not_yet(x):
+    with open("log.txt") as f:
+        y = x
+    return y
