@@ -63,6 +63,10 @@ def forward(fn: Function, wrt, name=None) -> Function:
     names = {}
     short = set()  # tangents possibly smaller than their values
 
+    def _exprs(st):
+        from .ir import walk_exprs
+        return list(walk_exprs(st.value))
+
     def tangent(n):
         if n not in names:
             names[n] = namer.fresh(f"d_{n}")
@@ -85,6 +89,10 @@ def forward(fn: Function, wrt, name=None) -> Function:
                 out.append(Return([_pack(s.values, s.as_tuple), _pack(outs, s.as_tuple)], True,
                                   s.line))
             elif t is Assign:
+                if s.target in active and type(s.value) is Op and any(
+                        a == Var(s.target) for a in s.value.args):
+                    self_update(s, out, nested)
+                    continue
                 out.append(s)
                 if s.target in active:
                     assign(s, out, nested)
@@ -98,12 +106,30 @@ def forward(fn: Function, wrt, name=None) -> Function:
                 out.append(s)
         return out
 
-    def assign(s, out, nested):
+    def self_update(s, out, nested):
+        """`acc = acc * s7`: the tangent reads the old value, so it comes first; when it also
+        reads the new one, the new value is computed into a temporary first."""
+        tangent_code = []
+        assign(s, tangent_code, nested)
+        reads_new = any(Var(s.target) in _exprs(st) for st in tangent_code)
+        if not reads_new:
+            out.extend(tangent_code)
+            out.append(s)
+            return
+        new = namer.fresh(s.target)
+        out.append(Assign(new, s.value, s.line))
+        tangent_code = []
+        assign(Assign(new, s.value, s.line), tangent_code, nested, name=s.target)
+        out.extend(tangent_code)
+        out.append(Assign(s.target, Var(new), s.line))
+
+    def assign(s, out, nested, name=None):
         v = s.value
+        target = name or s.target
         if type(v) is not Op:  # a copy, or a constant given to a name that is active elsewhere
             value = exact(v, out, s.line) if type(v) is Var and v.name in active else \
                 Op("zeros_like", (Var(s.target),))
-            out.append(Assign(tangent(s.target), value, s.line))
+            out.append(Assign(tangent(target), value, s.line))
             return
         p = PRIMS[v.prim]
         args = [i for i, a in enumerate(v.args) if type(a) is Var and a.name in active]
@@ -118,7 +144,7 @@ def forward(fn: Function, wrt, name=None) -> Function:
                 if term is not None:
                     terms.append(term)
         if not terms:
-            out.append(Assign(tangent(s.target), Op("zeros_like", (Var(s.target),)), s.line))
+            out.append(Assign(tangent(target), Op("zeros_like", (Var(s.target),)), s.line))
             return
         total = terms[0]
         for term in terms[1:]:
@@ -128,8 +154,8 @@ def forward(fn: Function, wrt, name=None) -> Function:
                 type(a) is Var and a.name not in active for a in v.args)
         if is_short and nested:
             total, is_short = Op("expand_to", (total, Var(s.target))), False
-        out.append(Assign(tangent(s.target), total, s.line))
-        (short.add if is_short else short.discard)(tangent(s.target))
+        out.append(Assign(tangent(target), total, s.line))
+        (short.add if is_short else short.discard)(tangent(target))
 
     body = block(fn.body, False)
     params = list(fn.params) + [tangent(p) for p in wrt]

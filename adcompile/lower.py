@@ -122,6 +122,21 @@ def _load(target):
     raise UnsupportedSyntaxError("augmented assignment to this target is not supported")
 
 
+def _fallthrough_ends(block):
+    """The blocks whose end is reached on the paths through `block` that do not break."""
+    if block and type(block[-1]) is Break:
+        return []
+    if block and type(block[-1]) is If and (_has_break(block[-1].body) or
+                                            _has_break(block[-1].orelse)):
+        return _fallthrough_ends(block[-1].body) + _fallthrough_ends(block[-1].orelse)
+    return [block]
+
+
+def _has_break(block):
+    return any(type(s) is Break or type(s) is If and (_has_break(s.body) or _has_break(s.orelse))
+               for s in block)
+
+
 def _self_copy(s):
     return type(s) is Assign and type(s.value) is Var and s.value.name == s.target
 
@@ -153,6 +168,7 @@ class Lowerer:
         self.parsed, self.fn, self.namer, self.stack = parsed, fn, namer, stack
         self.call_line = call_line  # inlined code is attributed to the caller's line
         self.line = call_line
+        self.carried = []  # per enclosing loop: user name -> the name the loop carries it under
 
     # --- errors -------------------------------------------------------------------------------
     def unsupported(self, node, what, hint="rewrite it with supported constructs"):
@@ -196,6 +212,8 @@ class Lowerer:
                 load = _load(stmt.target)
                 binop = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
                 self.assign(stmt.target, binop, env)
+            elif t is gast.FunctionDef:
+                env[stmt.name] = Static(LocalFunction(stmt, env, self.parsed))
             elif t is gast.Pass or t is gast.Expr and isinstance(stmt.value, gast.Constant):
                 pass  # pass, a docstring or a bare constant
             elif t is gast.Expr and _is_append(stmt.value):
@@ -239,8 +257,11 @@ class Lowerer:
             raise self.unsupported(stmt, "a return on only some paths through a loop or branch",
                                    "return at the end of the function, or on every path")
         self.merge_envs(env, envs, (b1, b2), later | loaded(rest) if not consumed else later)
-        for block, exit in ((b1, x1), (b2, x2)):
-            if exit == ("break",):
+        for block, exit, e in ((b1, x1, envs[0]), (b2, x2, envs[1])):
+            if exit == ("break",):  # leaving the loop: its carried names take their values now
+                for name, loop_name in self.carried[-1].items():
+                    if name in e and e[name] != Var(loop_name):
+                        self.merge_into(block, self.as_atom(e[name]), loop_name, e)
                 block.append(Break(self.line))
         self.block.append(If(test, b1, b2, self.line))
         if kinds == {"continue"} or kinds == {"break"}:
@@ -284,6 +305,11 @@ class Lowerer:
         when nothing else reads it, else copy."""
         if value == Var(name):
             return
+        ends = _fallthrough_ends(block)
+        if ends != [block]:  # only the paths that go on past this block take the value
+            for end in ends:
+                self.merge_into(end, value, name, env)
+            return
         if type(value) is Var and block:
             last = block[-1]
             if type(last) is If and value.name in targets_of(last) and not (
@@ -303,6 +329,8 @@ class Lowerer:
                         1 for v in _flat(env.values()) if v == value) > 1
                     if not later_reads and not aliases:
                         s.target = name
+                        if _self_copy(s):
+                            del block[k]
                         return
                     break
                 if value.name in targets_of(s):
@@ -347,13 +375,15 @@ class Lowerer:
             carried[test.name] = test.name
         body_env = dict(env)
         body, exit = self.sub(stmt.body, body_env, later | loaded(stmt.body) | loaded([stmt.test]))
-        if exit is None and type(test) is Var:  # the test again, at the end of the body
-            outer, self.block = self.block, body
+        if exit != ("break",) and type(test) is Var:  # the test again, wherever the body ends
+            outer = self.block
             try:
-                again = self.atom(stmt.test, body_env)
+                for end in _fallthrough_ends(body):
+                    self.block = end
+                    again = self.atom(stmt.test, body_env)
+                    self.merge_into(end, again, test.name, body_env)
             finally:
                 self.block = outer
-            self.merge_into(body, again, test.name, body_env)
         self.finish_loop(stmt, exit, body, body_env, carried, env)
         self.block.append(While(test, body, self.line))
 
@@ -387,17 +417,21 @@ class Lowerer:
                     self.block.append(Assign(loop_name, self.as_atom(value), self.line))
             env[name] = Var(loop_name)
             carried[name] = loop_name
+        self.carried.append(carried)
         return carried
 
     def finish_loop(self, stmt, exit, body, body_env, carried, env):
+        self.carried.pop()
         if exit is not None and exit[0] == "return":
             raise self.unsupported(stmt, "return inside a loop",
                                    "break out of the loop and return after it")
+        for end in _fallthrough_ends(body) if exit != ("break",) else [body]:
+            for name, loop_name in carried.items():
+                value = body_env.get(name)
+                if value is not None and value != Var(loop_name):
+                    self.merge_into(end, self.as_atom(value), loop_name, body_env)
         for name, loop_name in carried.items():
-            value = body_env.get(name)
-            if value is not None and value != Var(loop_name):
-                self.merge_into(body, self.as_atom(value), loop_name, body_env)
-            if name in env or value is not None:
+            if name in env or body_env.get(name) is not None:
                 env[name] = Var(loop_name)
         if exit == ("break",):
             body.append(Break(self.line))
@@ -566,6 +600,12 @@ class Lowerer:
             return self.subscript(node, env, target)
         if t is gast.Call:
             return self.call(node, env, target)
+        if t is gast.Lambda:
+            ret = gast.copy_location(gast.Return(value=node.body), node)
+            fn = gast.copy_location(gast.FunctionDef(
+                name="<lambda>", args=node.args, body=[ret], decorator_list=[], returns=None,
+                type_comment=None, type_params=[]), node)
+            return Static(LocalFunction(fn, env, self.parsed))
         if t is gast.Slice:
             parts = [self.atom(p, env) if p is not None else Const(None)
                      for p in (node.lower, node.upper, node.step)]
@@ -620,6 +660,10 @@ class Lowerer:
     def subscript(self, node, env, target):
         base = self.expr(node.value, env)
         index = self.expr(node.slice, env)
+        if isinstance(node.slice, gast.List):  # x[[0, 2]] takes rows 0 and 2; x[0, 2] one entry
+            atoms = [self.as_atom(v) for v in index]
+            index = Const([a.value for a in atoms]) if all(type(a) is Const for a in atoms) \
+                else self.emit("np.array", atoms)
         if type(base) is tuple:
             if type(index) is Const and isinstance(index.value, (int, slice)):
                 return base[index.value]
@@ -668,12 +712,10 @@ class Lowerer:
             return total
         if isinstance(obj, types.FunctionType):
             return self.inline(obj, node, env, target)
-        name = getattr(obj, "__qualname__", getattr(obj, "__name__", repr(obj)))
-        module = getattr(obj, "__module__", None)
-        raise NoDerivativeError(
-            f"no derivative rule for {module + '.' if module else ''}{name} and no Python source "
-            "to differentiate; register one with adcompile.defvjp/defjvp or use a supported "
-            "function.", *self.parsed.where(node))
+        if isinstance(obj, LocalFunction):
+            return self.inline_local(obj, node, env, target)
+        from .custom import how_to_register
+        raise NoDerivativeError(how_to_register(obj, dotted(func)), *self.parsed.where(node))
 
     def primitive(self, name, node, args, env, target, defaults=None):
         p = PRIMS[name]
@@ -722,6 +764,41 @@ class Lowerer:
             return self.as_atom(item)
         return self.emit(name, [operand(i) for i in items], kwargs, target=target)
 
+    def inline_local(self, local, node, env, target):
+        fn = local.node
+        args = fn.args
+        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs or fn.decorator_list:
+            raise self.unsupported(fn, "*args, **kwargs, keyword-only parameters or decorators on "
+                                   "a nested function")
+        if any(s is fn for s in self.stack):
+            raise self.unsupported(node, f"recursion ({fn.name} calls itself)",
+                                   "write the recursion as a loop")
+        params = [a.id for a in args.args]
+        values = [self.expr(a, env) for a in node.args]
+        bound = dict(local.env)
+        bound.update(zip(params, values))
+        for k in node.keywords:
+            if k.arg not in params:
+                raise self.unsupported(node, f"the argument {k.arg}= of {fn.name}()")
+            bound[k.arg] = self.expr(k.value, env)
+        defaults = args.defaults or []
+        for p, d in zip(params[len(params) - len(defaults):], defaults):
+            if p not in bound or len(values) <= params.index(p) and p not in (
+                    k.arg for k in node.keywords):
+                bound[p] = self.expr(d, local.env)
+        missing = [p for p in params if p not in bound]
+        if missing:
+            raise self.unsupported(node, f"{fn.name}() without {', '.join(missing)}")
+        inner = Lowerer(local.parsed, self.fn, self.namer, self.stack + (fn,),
+                        call_line=self.line)
+        inner.block = self.block
+        exit = inner.lower_stmts(fn.body, bound, frozenset())
+        if exit is None or exit[0] != "return":
+            raise self.unsupported(fn, f"{fn.name} does not return a value on every path")
+        _, values, as_tuple = exit
+        value = tuple(values) if as_tuple else values[0]
+        return self.bind(target, value) if target and type(value) is Var else value
+
     def inline(self, obj, node, env, target):
         if obj.__code__ in self.stack:
             raise self.unsupported(node, f"recursion ({obj.__name__} calls itself)",
@@ -753,6 +830,14 @@ class Lowerer:
         _, values, as_tuple = exit
         value = tuple(values) if as_tuple else values[0]
         return self.bind(target, value) if target and type(value) is Var else value
+
+
+class LocalFunction:
+    """A function defined inside the differentiated one (def or lambda): inlined where it is
+    called, reading the enclosing function's names as they are bound at the call."""
+
+    def __init__(self, node, env, parsed):
+        self.node, self.env, self.parsed = node, env, parsed
 
 
 def _hashable(obj):

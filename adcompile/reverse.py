@@ -102,6 +102,9 @@ class Backward:
         self.mirrors = []    # (forward block, backward block) pairs inside loops, for the tape
         self.markers = []    # (forward block, the def, backward block, its restore statement)
         self.loops = []      # (forward loop, count name or None)
+        self.loop_stack = []
+        self.zeroed = set()  # in-place adjoints that hold zero but were not written yet
+        self.owned = set()   # in-place adjoints that are fresh arrays this code may write into
 
     # --- adjoints ---------------------------------------------------------------------------------
     def contribute(self, name, expr, deferred, out, inplace, line):
@@ -109,12 +112,21 @@ class Backward:
             g = self.adjoint[name]
             if deferred:
                 expr = Op("unbroadcast", (expr, Var(name)))
-            out.append(Assign(g.name, Op("add", (g, expr)), line))
+            if name in self.zeroed:  # the first contribution after a reset: no zeros to add to
+                self.zeroed.discard(name)
+                out.append(Assign(g.name, expr, line))
+            elif name in self.owned and type(expr) is Op and expr.prim == "getitem_grad":
+                out.append(Assign(g.name, Op("scatter_add", (g, expr.args[2], expr.args[0])), line))
+            else:
+                out.append(Assign(g.name, Op("add", (g, expr)), line))
         else:
             self.pending.setdefault(name, []).append((expr, deferred))
 
     def write(self, name, out, line, exact=False):
         terms = self.pending.pop(name)
+        if name in self.adjoint:  # what a branch or loop already accumulated comes first
+            self.unzero(name, out, line)
+            terms.insert(0, (self.adjoint[name], name in self.deferred))
         if len(terms) > 1 or exact:  # contributions of different broadcast shapes: sum each back
             terms = [(Op("unbroadcast", (e, Var(name))) if d else e, False) for e, d in terms]
         total = terms[0][0]
@@ -137,7 +149,15 @@ class Backward:
             g = self.namer.fresh(f"grad_{name}")
             out.append(Assign(g, Op("zeros_like", (Var(name),)), line))
             self.adjoint[name] = Var(g)
+            self.owned.add(name)
+        self.unzero(name, out, line)
         self.deferred.discard(name)
+
+    def unzero(self, name, out, line):
+        """A zero adjoint that is about to be read gets its zeros after all."""
+        if name in self.zeroed:
+            self.zeroed.discard(name)
+            out.append(Assign(self.adjoint[name].name, Op("zeros_like", (Var(name),)), line))
 
     # --- statements -------------------------------------------------------------------------------
     def block(self, stmts, inplace, resets, owned_first_use=True):
@@ -147,6 +167,7 @@ class Backward:
         for i, s in enumerate(stmts):
             for n in uses_of(s):
                 first_use.setdefault(n, i)
+        zeroed_before = set(self.zeroed)
         for i in range(len(stmts) - 1, -1, -1):
             s = stmts[i]
             t = type(s)
@@ -159,6 +180,8 @@ class Backward:
             for n in sorted(uses_of(s), key=lambda n: _order(s, n)):
                 if first_use.get(n) == i and n in self.pending and n not in inplace:
                     self.write(n, out, s.line)
+        for n in sorted(self.zeroed - zeroed_before):  # still zero at the end of this block
+            self.unzero(n, out, stmts[0].line if stmts else None)
         return out
 
     def assign(self, s, out, inplace, resets, block):
@@ -170,14 +193,23 @@ class Backward:
         g = self.adjoint.get(z)
         if g is None:
             return
+        if z in self.zeroed:  # a symbolic zero: nothing flows back, but the tape stays paired
+            self.markers.append((block, s, out, len(out)))
+            return
         deferred = z in self.deferred
         v = s.value
         reset = z in resets
         terms = []  # (arg name, expr, deferred)
-        if reset:  # the adjoint is about to be reset: the rules read a copy
+        ans = z
+        if reset:
+            # A loop-carried name: this assignment overwrote the value the rules read as an
+            # operand, which the tape restores here. The adjoint is about to be reset and the
+            # value restored, so the rules read copies of both.
             snap = self.namer.fresh(g.name)
             out.append(Assign(snap, g, s.line))
             g = Var(snap)
+            ans = self.namer.fresh(z)
+            keep = len(out)
         if type(v) is Var:
             if v.name in self.active:
                 terms.append((v.name, g, deferred))
@@ -189,37 +221,35 @@ class Backward:
             for j, a in enumerate(v.args):
                 if type(a) is not Var or a.name not in self.active:
                     continue
-                term = vjp_term(v, z, j, g)
+                term = vjp_term(v, ans, j, g)
                 if term is None:
                     continue
                 if p.barrier:
                     self.barrier_inputs.append(a)
                 widened = p.kind == "broadcast" and z not in self.same
                 if p.kind == "exact" and deferred:
-                    term = vjp_term(v, z, j, Op("unbroadcast", (g, Var(z))))
+                    term = vjp_term(v, ans, j, Op("unbroadcast", (g, Var(ans))))
                 terms.append((a.name, term, (deferred or widened) and p.kind != "exact"))
         if not reset:
             for n, e, d in terms:
                 self.contribute(n, e, d, out, inplace, s.line)
             return
-        # A loop-carried name: its assignment overwrites the value the rules read, which the tape
-        # restores right after, so every contribution is computed here, before the restore.
+        if any(ans in uses_of(Assign("_", e)) for _, e, _ in terms):
+            out.insert(keep, Assign(ans, Var(z), s.line))  # the new value, before the restore
+        self.markers.append((block, s, out, len(out)))
         own = [(e, d) for n, e, d in terms if n == z]
         for n, e, d in terms:
-            if n == z:
-                continue
-            if n not in inplace and z in uses_of(Assign("_", e)):
-                part = self.namer.fresh(f"grad_{n}")
-                out.append(Assign(part, e, s.line))
-                e = Var(part)
-            self.contribute(n, e, d, out, inplace, s.line)
-        value = Op("zeros_like", (Var(z),)) if not own else own[0][0] if not own[0][1] \
-            else Op("unbroadcast", (own[0][0], Var(z)))
-        for e, d in own[1:]:
-            value = Op("add", (value, Op("unbroadcast", (e, Var(z))) if d else e))
-        if value != g:  # (else the adjoint of the previous value is the same: nothing to reset)
-            out.append(Assign(self.adjoint[z].name, value, s.line))
-        self.markers.append((block, s, out, len(out)))
+            if n != z:
+                self.contribute(n, e, d, out, inplace, s.line)
+        if not own:  # the previous value's adjoint starts at zero: written by its first use
+            self.zeroed.add(z)
+            self.owned.discard(z)
+        else:
+            value = own[0][0] if not own[0][1] else Op("unbroadcast", (own[0][0], Var(z)))
+            for e, d in own[1:]:
+                value = Op("add", (value, Op("unbroadcast", (e, Var(z))) if d else e))
+            if value != g:  # (else the previous value's adjoint is the same: nothing to reset)
+                out.append(Assign(self.adjoint[z].name, value, s.line))
 
     def boundary(self, s, out, inplace, carried=()):
         """Materialize the adjoints crossing the boundary of structured statement `s`."""
@@ -254,9 +284,11 @@ class Backward:
             n in defined_before or n in self.adjoint or n in self.pending or n in self.fn.params)}
         inner = self.boundary(s, out, inplace, carried)
         self.in_loop += 1
+        self.loop_stack.append(s)
         body = self.block(s.body, inner, set(resets) | carried)
-        self.in_loop -= 1
         self.mirror(s.body, body, loop=True)
+        self.loop_stack.pop()
+        self.in_loop -= 1
         count = None
         if type(s) is While or _breaks(s.body):
             count = self.namer.fresh("trips")
@@ -271,7 +303,8 @@ class Backward:
 
     def mirror(self, forward_block, backward_block, loop=False):
         if self.in_loop or loop:
-            self.mirrors.append((forward_block, backward_block))
+            self.mirrors.append((forward_block, backward_block, self.loop_stack[-1]
+                                 if self.loop_stack else None))
 
 
 def _order(s, name):
@@ -369,10 +402,14 @@ def _tape(forward, backward_body, bw: Backward, epilogue_uses, tape):
             block.insert(_index(block, stmt), Assign(None, Op("push", (Var(tape), Var(name))),
                                                      stmt.line))
             pushes = True
-    for fwd, back in bw.mirrors:
+    for fwd, back, loop in bw.mirrors:
         until = {n: _index(back, r) for n, r in restores.get(id(back), {}).items()}
         names = [n for n in _defined_in(fwd) if n in needed and (
             n not in until or any(n in uses_of(t) for t in back[:until[n]]))]
+        again = _recomputable(fwd, names, loop)
+        if again:  # cheap arithmetic on values the loop does not change: recompute, not tape
+            names = [n for n in names if n not in {a.target for a in again}]
+            back[0:0] = [copy.copy(a) for a in again]
         if not names:
             continue
         line = fwd[-1].line if fwd else None
@@ -384,6 +421,27 @@ def _tape(forward, backward_body, bw: Backward, epilogue_uses, tape):
         pushes = True
     if pushes:
         forward.insert(0, Assign(tape, Op("list", ()), None))
+
+
+CHEAP = {"add", "sub", "mul", "neg", "pos"}
+
+
+def _recomputable(block, names, loop):
+    """The assignments among `names` that the backward sweep can redo for less than a push and a
+    pop cost: one arithmetic operation on values that are loop-invariant, the loop index, or redone
+    too. (A `math.sin` costs more to redo than to tape: measured in benchmarks/bench_loops.py.)"""
+    if loop is None:
+        return []
+    varying = set(targets_of(loop)) - ({loop.target} if type(loop) is For else set())
+    again, known = [], set()
+    for s in block:
+        if type(s) is Assign and s.target in names and type(s.value) is Op and \
+                s.value.prim in CHEAP and all(
+                    type(a) is Const or a.name not in varying or a.name in known
+                    for a in s.value.args):
+            again.append(s)
+            known.add(s.target)
+    return again
 
 
 def _index(block, stmt):
@@ -483,14 +541,24 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None) -> Func
             # the pullback pops a copy, so it can be called more than once
             body.insert(0, Assign(pulled, Op("list", (Var(tape),)), line))
             eqns = [_rename_tape(s, pulled, tape) for s in eqns]
-        pull = Function("pullback", [ct], _checked(eqns, body, guard, raw, reduced, line, None,
-                                                   namer), fn.filename, fn.source_lines)
+        # values the pullback restores from the tape become its own, starting from the forward
+        # sweep's (a default argument), so the pullback can run more than once
+        restored = sorted({t for st in _walk(body) if type(st) is Assign
+                           for t in targets_of(st)} & {t for st in eqns for t in targets_of(st)})
+        pull = Function("pullback", [ct] + [f"{n}={n}" for n in restored],
+                        _checked(eqns, body, guard, raw, reduced, line, None, namer),
+                        fn.filename, fn.source_lines)
         value = Op("tuple", tuple(outs)) if ret.as_tuple else outs[0]
         return Function(name or f"vjp_{fn.name}", list(fn.params),
                         eqns + [pull, Return([value, Var("pullback")], True, line)],
                         fn.filename, fn.source_lines, dict(fn.constants))
     if kind == "value_and_grad":
-        raw, reduced = Op("tuple", (outs[0], raw)), Op("tuple", (outs[0], reduced))
+        value = outs[0]
+        if type(value) is Var and any(value.name in targets_of(st) for st in _walk(body)):
+            kept = namer.fresh("value")  # the tape restores the output's name: keep the value
+            body.insert(0, Assign(kept, value, line))
+            value = Var(kept)
+        raw, reduced = Op("tuple", (value, raw)), Op("tuple", (value, reduced))
     return Function(name or f"{kind}_{fn.name}", list(fn.params),
                     eqns + _checked(eqns, body, guard, raw, reduced, line, outs[0], namer),
                     fn.filename, fn.source_lines, dict(fn.constants))

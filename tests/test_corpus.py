@@ -9,6 +9,9 @@ from hypothesis.extra import numpy as hnp
 from adcompile import grad, jvp, value_and_grad, vjp
 from checks import assert_close, directional, inner, numeric_grad
 from corpus import CORPUS, S
+from corpus_control import CONTROL
+
+CORPUS = CORPUS + CONTROL
 
 SETTINGS = settings(max_examples=12, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
