@@ -10,6 +10,8 @@
 mode with adjoints `grad_<name>`, as taught in lectures on backpropagation.
 """
 from .api import grad, jvp, source, value_and_grad, vjp
+from .custom import defjvp, defpartials, defvjp
+from .higher import GradientCheckError, check_grads, hessian, hvp, jacfwd, jacrev
 from .errors import (ADCompileError, ArgumentError, NoDerivativeError, SourceUnavailableError,
                      UnsupportedSyntaxError)
 from .numerics import log_sigmoid, log_softmax, logsumexp, relu, sigmoid, softmax, softplus
@@ -18,6 +20,8 @@ from .swell import swell, swell_sweep  # sympy is imported only when they run
 
 __all__ = [
     "grad", "value_and_grad", "jvp", "vjp", "source",
+    "jacfwd", "jacrev", "hessian", "hvp", "check_grads", "GradientCheckError",
+    "defvjp", "defjvp", "defpartials",
     "sigmoid", "softplus", "log_sigmoid", "logsumexp", "softmax", "log_softmax", "relu",
     "ADCompileError", "UnsupportedSyntaxError", "NoDerivativeError", "SourceUnavailableError",
     "ArgumentError",

@@ -57,7 +57,8 @@ def _load_file(path):
         raise CLIError(f"no such file: {path}")
     path = os.path.abspath(path)
     stem = os.path.splitext(os.path.basename(path))[0]
-    name = stem if stem.isidentifier() and stem not in sys.modules else f"_adcompile_{abs(hash(path))}"
+    name = stem if stem.isidentifier() and stem not in sys.modules else \
+        f"_adcompile_{abs(hash(path))}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     folder = os.path.dirname(path)

@@ -49,12 +49,17 @@ def export_source(f, mode="reverse", argnums=0, optimize=True, annotate=True, co
     bound = dict(NAMESPACE)
     bound.update(fn.constants)
 
-    imports, constants, helpers, classes = set(), {}, {}, {}
+    imports, constants, helpers, classes, extra_imports = set(), {}, {}, {}, {}
     for name in _free_names(code):
         if name in fn.constants:
             constants[name] = fn.constants[name]
         elif name in _MODULES and bound.get(name) is _MODULES[name]:
             imports.add(name)
+        elif isinstance(bound.get(name), types.ModuleType) and \
+                not bound[name].__name__.startswith("adcompile"):
+            module = bound[name].__name__  # a module a user-registered rule calls (scipy)
+            extra_imports[name] = f"import {module}" if module == name else \
+                f"import {module} as {name}"
         elif name in bound and isinstance(bound[name], types.FunctionType):
             _collect(name, bound[name], helpers, imports, classes)
         elif not hasattr(builtins, name):
@@ -71,8 +76,10 @@ def export_source(f, mode="reverse", argnums=0, optimize=True, annotate=True, co
         doc += [f"    {command}", ""]
     doc += [_calling_convention(fn, mode, argnums), '"""']
     head = "\n".join(doc) + "\n"
-    if imports:
-        head += "\n" + "\n".join(_IMPORTS[m] for m in sorted(imports, key=["math", "np"].index))
+    lines = [_IMPORTS[m] for m in sorted(imports, key=["math", "np"].index)]
+    lines += [extra_imports[m] for m in sorted(extra_imports)]
+    if lines:
+        head += "\n" + "\n".join(lines)
     parts = [head + f"\n\n__all__ = [{fn.name!r}]"]
     for cls, base in classes.items():
         parts.append(f"class {cls}({base}):\n    \"\"\"Raised as adcompile raises it.\"\"\"")
@@ -81,7 +88,7 @@ def export_source(f, mode="reverse", argnums=0, optimize=True, annotate=True, co
             f"{name} = {_literal(name, value)}" for name, value in constants.items()))
     parts.append(code.rstrip("\n"))
     if helpers:
-        parts.append("# Helpers the generated code calls, copied from adcompile (plain NumPy).")
+        parts.append("# Helpers the generated code calls, copied here so the module runs alone.")
         parts.extend(src.rstrip("\n") for src in helpers.values())
     text = "\n\n\n".join(p for p in parts if p) + "\n"
     if re.search(r"^\s*(import adcompile|from adcompile)", text, re.M):

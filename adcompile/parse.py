@@ -19,8 +19,8 @@ UNSUPPORTED = {
     gast.Import: "import", gast.ImportFrom: "import", gast.Raise: "raise", gast.Assert: "assert",
     gast.ListComp: "list comprehensions", gast.SetComp: "set comprehensions",
     gast.DictComp: "dict comprehensions", gast.GeneratorExp: "generator expressions",
-    gast.Lambda: "lambda inside a function", gast.Starred: "star arguments",
-    gast.NamedExpr: "the walrus operator :=", gast.FunctionDef: "nested function definitions",
+    gast.Starred: "star arguments",
+    gast.NamedExpr: "the walrus operator :=",
 }
 
 

@@ -89,6 +89,7 @@ add("tuple", lambda *xs: xs, params=(), kind="exact", form="tuple")
 add("list", list, params=(), kind="nondiff", form="list")
 add("push", list.append, ("tape", "x"), "nondiff", form="method")
 add("pop", list.pop, ("tape",), "nondiff", form="method")
+add("scatter_add", runtime.scatter_add, ("buffer", "index", "g"), "nondiff")
 
 # math: Python floats in, Python floats out.
 for _name in ("sin", "cos", "tan", "exp", "log1p", "expm1", "sqrt", "tanh", "sinh", "cosh",
@@ -129,6 +130,7 @@ for _name in ("sign", "floor", "ceil", "isnan", "isinf", "isfinite", "greater", 
 add("np.round", np.round, kind="nondiff", decimals=0, objects=(np.around,))
 for _name in ("argmax", "argmin"):
     add(f"np.{_name}", getattr(np, _name), kind="nondiff", axis=None, keepdims=False)
+add("np.argsort", np.argsort, kind="nondiff", axis=-1)
 for _name in ("all", "any"):
     add(f"np.{_name}", getattr(np, _name), kind="nondiff", axis=None, keepdims=False)
 
@@ -227,7 +229,7 @@ for _name, _params in [("unbroadcast", ("v", "x")), ("expand_to", ("v", "x")),
     add(_name, getattr(runtime, _name), _params, "exact")
 add("concatenate_part", runtime.concatenate_part, ("v", "i", "*xs"), "exact", axis=0)
 add("max_weights", runtime.max_weights, ("x", "ans", "axis", "keepdims"), "nondiff")
-add("check_scalar", runtime.check_scalar, ("out",), "nondiff")
+add("check_scalar", runtime.check_scalar, ("out", "*inputs"), "nondiff")
 add("zeros_like", runtime.zeros_like, kind="nondiff")
 add("math.copysign", math.copysign, ("x", "y"), "nondiff")
 
@@ -240,7 +242,11 @@ METHODS["flatten"] = "np.ravel"
 # Attributes of arrays that are primitives of their own.
 ATTRIBUTES = {"T", "shape", "ndim", "size", "dtype"}
 
+# `x[i] = v` in user code: a new array with one part replaced (lower.py), never a write in place.
+add("setitem", runtime.setitem, ("x", "index", "v"), "exact")
+
 # The names generated code may refer to, bound in its namespace.
 NAMESPACE = {"np": np, "math": math}
 NAMESPACE.update({name: p.fn for name, p in PRIMS.items()
                   if p.form == "call" and "." not in name and not hasattr(builtins, name)})
+

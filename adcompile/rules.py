@@ -329,3 +329,7 @@ SPECIAL = {
     ("np.linalg.norm", "ord", None): {"vjp": ("unreduce(g / ans, x, axis, keepdims) * x",),
                                       "jvp": ("np.sum(t * x, axis=axis, keepdims=keepdims) / ans",)},
 }
+
+# `x[index] = v`: the replaced part of x gets no gradient, v gets that part of g.
+VJP["setitem"] = ("setitem(g, index, 0.0)", None, "unbroadcast(g[index], v)")
+JVP["setitem"] = ("setitem(t, index, 0.0)", None, "setitem(zeros_like(ans), index, t)")

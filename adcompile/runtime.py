@@ -53,6 +53,8 @@ def matmul_grad_left(g, x, y):
     xn, yn = np.ndim(x), np.ndim(y)
     if xn == 2 and yn == 2:
         return g @ y.T
+    if xn == 2 and yn == 1:
+        return np.outer(g, y)
     if yn == 1:
         return g * y if xn == 1 else unbroadcast(np.expand_dims(g, -1) * y, x)
     if xn == 1:
@@ -64,6 +66,8 @@ def matmul_grad_right(g, x, y):
     """The gradient of `x @ y` with respect to `y` (1-D, 2-D and stacked operands)."""
     xn, yn = np.ndim(x), np.ndim(y)
     if xn == 2 and yn == 2:
+        return x.T @ g
+    if xn == 2 and yn == 1:
         return x.T @ g
     if xn == 1:
         return g * x if yn == 1 else unbroadcast(np.expand_dims(x, -1) * np.expand_dims(g, -2), y)
@@ -86,6 +90,17 @@ def dot_grad_right(g, x, y):
     return matmul_grad_right(g, x, y)
 
 
+def scatter_add(buffer, index, g):
+    """`buffer[index] += g` into a gradient buffer the generated code owns (repeated indices add)."""
+    basic = isinstance(index, (int, slice)) or type(index) is tuple and all(
+        isinstance(i, (int, slice)) for i in index)
+    if basic:
+        buffer[index] += g
+    else:
+        np.add.at(buffer, index, g)
+    return buffer
+
+
 def getitem_grad(g, x, index):
     """The gradient of `x[index]`: `g` added into zeros shaped like `x` (repeated indices add up)."""
     out = np.zeros(np.shape(x), dtype=np.result_type(x, g))
@@ -93,13 +108,24 @@ def getitem_grad(g, x, index):
     return out
 
 
-def check_scalar(out):
-    """grad differentiates a scalar: raise unless `out` holds exactly one number."""
+def check_scalar(out, *inputs):
+    """grad differentiates a scalar with respect to floating-point inputs: raise unless `out`
+    holds exactly one number and each of `inputs` (the arguments in argnums) is a float or a
+    floating-point array."""
     if np.size(out) != 1:
         from adcompile.errors import ArgumentError
         raise ArgumentError(
             f"grad needs a scalar output, but the function returned shape {np.shape(out)}; "
             "reduce it (e.g. with np.sum or np.mean) or use vjp/jacrev for non-scalar outputs.")
+    for k, x in enumerate(inputs):
+        dtype = np.result_type(x)
+        if not np.issubdtype(dtype, np.inexact):
+            from adcompile.errors import ArgumentError
+            raise ArgumentError(
+                f"grad differentiates with respect to floating-point arguments, but argument "
+                f"{k} of those in argnums is {'an integer' if dtype != bool else 'a boolean'} "
+                f"{'array' if np.ndim(x) else 'number'} (dtype {dtype}); pass floats (e.g. "
+                "x.astype(float) or 2.0 instead of 2) or leave it out of argnums.")
 
 
 def mT(x):
@@ -239,3 +265,10 @@ def unsplit(g, axis):
     shape = np.shape(g)
     axis = axis % (len(shape) - 1)
     return np.reshape(g, shape[:axis] + (shape[axis] * shape[axis + 1],) + shape[axis + 2:])
+
+
+def setitem(x, index, v):
+    """`x` with `x[index] = v`, as a new array: differentiated code never writes into its inputs."""
+    out = x.copy()
+    out[index] = v
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 from functools import lru_cache
 
+from .errors import NoDerivativeError
 from .ir import Const, Op, Var, substitute
 from .primitives import PRIMS
 
@@ -185,7 +186,8 @@ def vjp_term(op: Op, ans: str, i: int, g):
     else:
         templates = _special(op, "vjp") or VJP.get(op.prim)
         if templates is None:
-            raise KeyError(op.prim)
+            raise NoDerivativeError(f"no reverse-mode rule for {op.prim}; register one with "
+                                    "adcompile.defvjp")
         template = _template(templates, op, i)
     if template is None:
         return None
@@ -210,4 +212,5 @@ def jvp_term(op: Op, ans: str, i: int, t):
         args = list(op.args)
         args[i] = t
         return Op(op.prim, tuple(args), op.kwargs)
-    raise KeyError(op.prim)
+    raise NoDerivativeError(f"no forward-mode rule for {op.prim}; register one with "
+                            "adcompile.defjvp")

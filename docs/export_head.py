@@ -13,4 +13,4 @@ with tempfile.TemporaryDirectory() as tmp:
         text = f.read()
     text = text.replace(out, "grad_loss.py")
 head = text.split("# Helpers the generated code calls")[0]
-print(head.rstrip() + "\n\n\n# Helpers the generated code calls, copied from adcompile ...")
+print(head.rstrip() + "\n\n\n# Helpers the generated code calls, copied here ...")

@@ -71,6 +71,7 @@ def render(text: str, check: bool) -> str:
         if check and unchecked:
             return m.group(0)
         out = run(command) if kind == "run" else include(command)
+        out = out.replace(ROOT + os.sep, "")  # paths as a reader in the checkout would see them
         out = out.rstrip("\n") + "\n"
         body = out if lang == "raw" else f"```{lang}\n{out}```\n"
         head = m.group(0)[:m.start(5) - m.start(0)]

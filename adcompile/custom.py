@@ -1,0 +1,269 @@
+"""User-defined derivative rules, written like the built-in ones and shown like them in `source`.
+
+    import scipy.special
+    from adcompile import defpartials, defvjp, defjvp
+
+    defpartials(scipy.special.gamma, "ans * scipy.special.digamma(x)")   # elementwise
+    defvjp(my_solver, "solve_adjoint(g, A, ans)", None)                  # reverse mode
+    defjvp(my_solver, "solve_tangent(t, A, ans)", None)                  # forward mode
+
+A rule is a template over the function's parameters (named as in its signature, `x` and `y` for
+a ufunc), its result `ans`, the incoming adjoint `g` (reverse mode) or the tangent `t` (forward
+mode): one per positional parameter, `None` where a parameter has no derivative. The generated
+code prints it in place: `grad_x = grad_s0 * (s0 * scipy.special.digamma(x))`. A rule may also be a
+Python function, called by name with the arguments its parameters name: `defvjp(f, my_vjp)`
+with `def my_vjp(g, ans, x)` gives `grad_x = my_vjp(grad_s0, s0, x)`.
+
+A rule registered for a Python function replaces its inlining (as JAX's custom_jvp does).
+Functions a template calls are looked up where `defvjp` is called, then in the module of the
+function the rule is for.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import sys
+
+import numpy as np
+
+from .errors import ArgumentError
+from .primitives import BY_OBJECT, NAMESPACE, PRIMS, add
+from .templates import dotted, parse
+
+USER: set = set()   # primitives registered through this module (their rules may be replaced)
+
+
+def defvjp(fn, *rules, name=None, elementwise=False):
+    """Register reverse-mode rules for `fn`, one per positional parameter: templates over its
+    parameters, `ans` and the adjoint `g` (or Python functions, or None). Returns `fn`.
+    `elementwise=True` declares that `fn` broadcasts like `np.add`, so the rules may return
+    gradients of the broadcast shape, which the generated code sums back."""
+    from .rules import VJP
+    prim = _primitive(fn, name, elementwise)
+    VJP[prim.name] = _rules(prim, rules, "g", sys._getframe(1).f_globals)
+    return _registered(fn)
+
+
+def defjvp(fn, *rules, name=None, elementwise=False):
+    """Register forward-mode rules for `fn`, one per positional parameter: templates over its
+    parameters, `ans` and that parameter's tangent `t` (or Python functions, or None); the
+    tangent of the result is their sum. Returns `fn`."""
+    from .rules import JVP
+    prim = _primitive(fn, name, elementwise)
+    JVP[prim.name] = _rules(prim, rules, "t", sys._getframe(1).f_globals)
+    return _registered(fn)
+
+
+def defpartials(fn, *partials, name=None):
+    """Register an elementwise function by its partial derivatives, one per positional parameter
+    (templates over the parameters and `ans`): both modes at once, as in the built-in table
+    (`"sigmoid": "(1 - ans) * ans"` gives `grad_x = g * (1 - ans) * ans`). Returns `fn`."""
+    from .rules import DERIVATIVES
+    prim = _primitive(fn, name, True)
+    DERIVATIVES[prim.name] = _rules(prim, partials, None, sys._getframe(1).f_globals)
+    return _registered(fn)
+
+
+def how_to_register(obj, spelled=None) -> str:
+    """The message for a call to `obj` (written `spelled`), which has neither a rule nor Python
+    source."""
+    where = spelled or _qualified(obj)
+    params = _parameters(obj)[0] or ("x",)
+    params, first = ", ".join(params), params[0]
+    return (f"no derivative rule for {where} and no Python source to differentiate. Register "
+            f"its derivative with respect to each parameter ({params}), for example\n"
+            f"    adcompile.defpartials({where}, \"<d ans / d {first}>\")   # elementwise\n"
+            f"or adcompile.defvjp({where}, \"g * <d ans / d {first}>\") and "
+            f"adcompile.defjvp({where}, \"t * <d ans / d {first}>\"); templates may use the "
+            "parameters, the result `ans`, the adjoint `g` and the tangent `t`.")
+
+
+# --- registration -----------------------------------------------------------------------------
+def _registered(fn):
+    from . import api
+    api._CACHE.clear()  # derivatives compiled before may have inlined or rejected fn
+    return fn
+
+
+def _qualified(obj):
+    name = getattr(obj, "__name__", repr(obj))
+    module = getattr(obj, "__module__", None) or (
+        "numpy" if isinstance(obj, np.ufunc) else None)
+    return f"{module}.{name}" if module and module != "builtins" else name
+
+
+def _parameters(fn):
+    """Positional parameters and keyword options (with their defaults) of `fn`."""
+    if isinstance(fn, np.ufunc):
+        return ("x", "y", "z", "w")[:fn.nin] if fn.nin <= 4 else tuple(
+            f"x{i}" for i in range(fn.nin)), {}
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return ("x",), {}
+    params, options = [], {}
+    for p in sig.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if p.default is p.empty and p.kind != p.KEYWORD_ONLY:
+            params.append(p.name)
+        elif p.default is not p.empty and isinstance(p.default, (int, float, str, bool,
+                                                                   type(None), tuple)):
+            options[p.name] = p.default
+    return tuple(params), options
+
+
+def _primitive(fn, name, elementwise):
+    if not callable(fn):
+        raise ArgumentError(f"rules are registered for functions, not {type(fn).__name__}")
+    known = BY_OBJECT.get(fn) if _hashable(fn) else None
+    if known is not None and known not in USER:
+        raise ArgumentError(f"{known} already has a built-in derivative rule")
+    params, options = _parameters(fn)
+    kind = ("unary" if len(params) == 1 else "broadcast") if elementwise else "exact"
+    if known is not None:
+        prim = PRIMS[known]
+        if elementwise:
+            prim.kind = kind
+        return prim
+    name = name or getattr(fn, "__name__", None)
+    if not name or not name.isidentifier():
+        raise ArgumentError(f"give the rule a name: defvjp(fn, ..., name='my_function')")
+    taken = NAMESPACE.get(name, PRIMS[name].fn if name in PRIMS else None)
+    if name in PRIMS or taken is not None and taken is not fn or hasattr(builtins, name):
+        raise ArgumentError(f"the name {name!r} is taken by another function in generated code; "
+                            f"pass name='...' to choose another")
+    add(name, fn, params, kind, **options)
+    NAMESPACE[name] = fn
+    USER.add(name)
+    return PRIMS[name]
+
+
+def _rules(prim, rules, seed, caller_globals):
+    """Validated template strings, one per parameter of `prim`."""
+    if len(rules) > len(prim.params):
+        raise ArgumentError(f"{prim.name} has {len(prim.params)} positional parameter(s) "
+                            f"({', '.join(prim.params)}) but {len(rules)} rules were given")
+    allowed = set(prim.params) | set(prim.options) | {"ans"} | ({seed} if seed else set())
+    scope = dict(getattr(PRIMS[prim.name].fn, "__globals__", {}))
+    scope.update(caller_globals)
+    out = []
+    for k, rule in enumerate(rules):
+        if rule is None:
+            out.append(None)
+            continue
+        if callable(rule) and not isinstance(rule, str):
+            rule = _call_rule(rule, prim, allowed)
+        if not isinstance(rule, str):
+            raise ArgumentError(f"a rule is a template string, a function or None, not "
+                                f"{type(rule).__name__}")
+        out.append(_resolve(rule, prim, allowed, scope))
+    return tuple(out)
+
+
+def _call_rule(rule, prim, allowed):
+    """A Python function as a rule: a helper primitive called with the names it asks for."""
+    params, _ = _parameters(rule)
+    unknown = [p for p in params if p not in allowed]
+    if unknown:
+        raise ArgumentError(f"the rule {rule.__name__} asks for {', '.join(unknown)}; its "
+                            f"parameters must be among {', '.join(sorted(allowed))}")
+    name = BY_OBJECT.get(rule) if _hashable(rule) else None
+    if name is None:
+        name = _primitive(rule, None, False).name
+    return f"{name}({', '.join(params)})"
+
+
+def _resolve(rule, prim, allowed, scope):
+    """The template with the functions it calls resolved to primitives and its free names to
+    constants; raises if it reads anything else."""
+    try:
+        tree = ast.parse(rule, mode="eval")
+    except SyntaxError as e:
+        raise ArgumentError(f"the rule {rule!r} for {prim.name} is not a Python expression: "
+                            f"{e.msg}") from None
+
+    class Resolve(ast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit_args(node)
+            callee = dotted(node.func)
+            if callee is None:
+                raise ArgumentError(f"the rule {rule!r} calls something that is not a named "
+                                    "function")
+            if callee not in PRIMS:
+                node.func = ast.parse(_callee(callee, scope, rule), mode="eval").body
+            return node
+
+        def generic_visit_args(self, node):
+            node.args = [self.visit(a) for a in node.args]
+            for k in node.keywords:
+                k.value = self.visit(k.value)
+
+        def visit_Attribute(self, node):
+            full = dotted(node)
+            if full is not None and full.split(".")[0] not in allowed:
+                return ast.Constant(_constant(full, scope, rule))
+            return self.generic_visit(node)
+
+        def visit_Name(self, node):
+            if node.id in allowed:
+                return node
+            return ast.Constant(_constant(node.id, scope, rule))
+
+    text = ast.unparse(Resolve().visit(tree))
+    try:
+        parse(text)
+    except (ValueError, KeyError) as e:
+        raise ArgumentError(f"the rule {rule!r} for {prim.name} cannot be used: {e}") from None
+    return text
+
+
+def _lookup(path, scope):
+    parts = path.split(".")
+    if parts[0] not in scope:
+        return None, False
+    obj = scope[parts[0]]
+    for p in parts[1:]:
+        if not hasattr(obj, p):
+            return None, False
+        obj = getattr(obj, p)
+    return obj, True
+
+
+def _callee(path, scope, rule):
+    """The primitive name generated code calls for `path` (`scipy.special.digamma`)."""
+    obj, found = _lookup(path, scope)
+    if not found:
+        raise ArgumentError(f"the rule {rule!r} calls {path}, which is not defined where the rule "
+                            "is registered")
+    known = BY_OBJECT.get(obj) if _hashable(obj) else None
+    if known is not None:
+        return known
+    root = path.split(".")[0]
+    if "." in path:  # scipy.special.digamma: generated code reads it through its module
+        if NAMESPACE.get(root, scope[root]) is not scope[root]:
+            raise ArgumentError(f"{root!r} means something else in generated code; import the "
+                                "function under another name")
+        NAMESPACE[root] = scope[root]
+        params, options = _parameters(obj)
+        add(path, obj, params, "exact", **options)
+        USER.add(path)
+        return path
+    return _primitive(obj, path, False).name
+
+
+def _constant(path, scope, rule):
+    obj, found = _lookup(path, scope)
+    if not found or not isinstance(obj, (int, float, complex)) or isinstance(obj, bool):
+        raise ArgumentError(f"the rule {rule!r} reads {path}, which is neither a parameter, `ans`, "
+                            "the adjoint or tangent, nor a number")
+    return obj
+
+
+def _hashable(obj):
+    try:
+        hash(obj)
+        return True
+    except TypeError:
+        return False

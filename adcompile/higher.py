@@ -1,0 +1,322 @@
+"""Higher-order derivatives: derivative code is itself input for the compiler.
+
+`grad(grad(f))` works source to source. A function made by grad & co. carries `__adcompile__`
+(what it was made from), so instead of parsing its text again, `rebuild` runs the pipeline for the
+inner derivative once more and hands on its flat code in a plain form:
+
+  plain     the fast path for Python floats (`if type(L) is float: return ...`) and the scalar
+            check go; what is left is the general path, which is correct for every input
+  flatten   derivative code nests expressions (`grad_s3 = grad_L * (1 - L) * L`); each nested
+            operation gets a statement and a temporary of its own, as lowering would give it
+
+The helpers derivative code calls (`unbroadcast`, `unreduce`, `matmul_grad_left`, ...) have rules
+of their own in `rules.py`, so the result transforms like any user function, to any depth.
+
+On top of that: `jacfwd`, `jacrev`, `hessian` (forward over reverse), `hvp` (a Hessian-vector
+product without the Hessian) and `check_grads` (finite differences and the dot-product test).
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from .errors import ADCompileError, ArgumentError
+from .ir import Assign, Const, Function, If, Op, Return, Var, blocks_of, targets_of
+from .lower import Namer
+
+GUARD_PRIMS = {"type", "is", "isnot", "and"}
+
+
+# --- rebuilding a derivative as flat code ------------------------------------------------------
+def rebuild(f) -> Function:
+    """Flat code of the derivative `f` (made by grad, value_and_grad or jvp), ready to be
+    transformed again."""
+    from .api import build
+    info = f.__adcompile__
+    if info.mode == "vjp":
+        raise ArgumentError("a vjp's pullback is a nested function and cannot be differentiated "
+                            "again; differentiate grad(f) or the function made by jvp instead")
+    fn = build(info.function, info.mode, info.argnums, info.optimize)
+    fn.body = _plain(fn.body)
+    return flatten(fn)
+
+
+def _is_guard(e):
+    """The fast path's test: `type(L) is float and type(x) is float ...` (or its flag)."""
+    if type(e) is Var:
+        return True
+    return type(e) is Op and e.prim in GUARD_PRIMS and all(
+        type(a) is not Op or _is_guard(a) for a in e.args)
+
+
+def _is_check(s):
+    return type(s) is Assign and s.target is None and type(s.value) is Op and \
+        s.value.prim == "check_scalar"
+
+
+def _plain(body):
+    """The statements without the Python-float fast path and the scalar check."""
+    out = []
+    for k, s in enumerate(body):
+        if _is_check(s):
+            continue
+        if type(s) is If and not s.orelse and _is_guard(s.test) and (
+                all(_is_check(b) for b in s.body) or len(s.body) == 1 and type(s.body[0]) is Return
+                and any(type(later) is Return for later in body[k + 1:])):
+            continue
+        if type(s) is Assign and type(s.target) is str and type(s.value) is Op and \
+                s.value.prim in GUARD_PRIMS and _is_guard(s.value):
+            continue  # the flag a guard reads
+        out.append(s)
+    return out
+
+
+def _leaves(values):
+    """Returned values with nested tuples spread out: `((a, b), (d_a, d_b))` is returned as
+    `(a, b, d_a, d_b)` (the functions made by jvp of a function returning a tuple)."""
+    out = []
+    for v in values:
+        out += _leaves(v.args) if type(v) is Op and v.prim == "tuple" else [v]
+    return out
+
+
+def flatten(fn: Function) -> Function:
+    """One operation per statement: nested operations get temporaries `s<k>` of their own, and
+    nested tuples of returned values are spread out (see `_leaves`)."""
+    names = set(fn.params) | set(fn.constants)
+    for s in fn.body:
+        names.update(targets_of(s))
+    namer = Namer(names, names)
+
+    def atom(e, out, line):
+        if type(e) is not Op:
+            return e
+        name = namer.temp()
+        out.append(Assign(name, operation(e, out, line), line))
+        return Var(name)
+
+    def operation(e, out, line):
+        return Op(e.prim, tuple(atom(a, out, line) for a in e.args),
+                  tuple((k, atom(v, out, line)) for k, v in e.kwargs))
+
+    def block(stmts):
+        out = []
+        for s in stmts:
+            t = type(s)
+            if t is Assign:
+                value = operation(s.value, out, s.line) if type(s.value) is Op else s.value
+                out.append(Assign(s.target, value, s.line))
+            elif t is Return:
+                values = _leaves(s.values)
+                as_tuple = s.as_tuple or any(type(v) is Op and v.prim == "tuple" for v in s.values)
+                out.append(Return([atom(v, out, s.line) for v in values], as_tuple, s.line))
+            elif t is Function:
+                raise ArgumentError(f"{fn.name} holds a nested function and cannot be "
+                                    "differentiated again", fn.filename, s.line)
+            else:  # a structured statement: its own expressions are atoms already
+                for b in blocks_of(s):
+                    b[:] = block(b)
+                if t is If:
+                    s.test = atom(s.test, out, s.line)
+                out.append(s)
+        return out
+
+    fn.body = block(fn.body)
+    return fn
+
+
+# --- Jacobians, Hessians ---------------------------------------------------------------------
+def _nums(argnums, n):
+    return (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
+
+def _basis(x):
+    """The unit tangents of `x` (a Python float or an array), each shaped like `x`."""
+    if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
+        yield 1.0
+        return
+    dtype = np.result_type(x, 1.0)
+    for k in range(np.size(x)):
+        e = np.zeros(np.size(x), dtype=dtype)
+        e[k] = 1
+        yield np.reshape(e, np.shape(x))
+
+
+def _zero(x):
+    return 0.0 if np.ndim(x) == 0 and not isinstance(x, np.ndarray) else \
+        np.zeros(np.shape(x), dtype=np.result_type(x, 1.0))
+
+
+def _jacobian(columns, out_shape, in_shape, rows_first):
+    """Stack per-element derivatives into an array shaped out_shape + in_shape."""
+    stacked = np.stack([np.asarray(c) for c in columns])   # (n, *other)
+    if rows_first:  # columns are rows of the Jacobian: one per output element
+        return np.reshape(stacked, tuple(out_shape) + tuple(in_shape))
+    moved = np.moveaxis(np.reshape(stacked, (len(columns),) + tuple(out_shape)), 0, -1)
+    return np.reshape(moved, tuple(out_shape) + tuple(in_shape))
+
+
+def jacfwd(f, argnums=0):
+    """The Jacobian of `f` by forward mode, one JVP per input element: `jacfwd(f)(x)` has shape
+    `f(x).shape + x.shape`. A tuple `argnums` gives a tuple of Jacobians; a function returning a
+    tuple gives one Jacobian (or tuple of them) per output."""
+    from .api import compile_derivative
+
+    @functools.wraps(f)
+    def jacobian(*args):
+        nums = _nums(argnums, len(args))
+        fwd = compile_derivative(f, "forward", nums)
+        per_arg = []
+        for k in nums:
+            columns = []
+            for e in _basis(args[k]):
+                tangents = [e if j == k else _zero(args[j]) for j in nums]
+                out, d_out = fwd(*args, *tangents)
+                columns.append(d_out)
+            per_arg.append(columns)
+        out = f(*args)
+        outs = out if isinstance(out, tuple) else (out,)
+        result = []
+        for o, output in enumerate(outs):
+            jacs = []
+            for k, columns in zip(nums, per_arg):
+                cols = [c[o] if isinstance(out, tuple) else c for c in columns]
+                jacs.append(_jacobian(cols, np.shape(output), np.shape(args[k]), False))
+            result.append(jacs[0] if isinstance(argnums, int) else tuple(jacs))
+        return tuple(result) if isinstance(out, tuple) else result[0]
+    jacobian.__doc__ = f"Jacobian of {getattr(f, '__name__', f)} by forward mode."
+    return jacobian
+
+
+def jacrev(f, argnums=0):
+    """The Jacobian of `f` by reverse mode, one VJP per output element; shaped as in `jacfwd`."""
+    from .api import compile_derivative
+
+    @functools.wraps(f)
+    def jacobian(*args):
+        nums = _nums(argnums, len(args))
+        out, pullback = compile_derivative(f, "vjp", nums)(*args)
+        outs = out if isinstance(out, tuple) else (out,)
+        result = []
+        for o, output in enumerate(outs):
+            rows = []
+            for e in _basis(output):
+                ct = tuple(e if j == o else _zero(x) for j, x in enumerate(outs)) \
+                    if isinstance(out, tuple) else e
+                rows.append(pullback(ct))
+            jacs = tuple(_jacobian([r[i] for r in rows], np.shape(output), np.shape(args[k]), True)
+                         for i, k in enumerate(nums))
+            result.append(jacs[0] if isinstance(argnums, int) else jacs)
+        return tuple(result) if isinstance(out, tuple) else result[0]
+    jacobian.__doc__ = f"Jacobian of {getattr(f, '__name__', f)} by reverse mode."
+    return jacobian
+
+
+def hessian(f, argnums=0):
+    """The Hessian of the scalar function `f`: forward mode over the reverse-mode gradient,
+    `jacfwd(grad(f, argnums), argnums)`. For `x` of shape (n,) it has shape (n, n); a tuple
+    `argnums` gives the blocks `H[i][j]`."""
+    from .api import grad
+    return jacfwd(grad(f, argnums=argnums), argnums)
+
+
+def hvp(f, primals, tangents):
+    """The Hessian of the scalar `f` at `primals` times `tangents`, by forward mode over reverse
+    mode without forming the Hessian. One array per primal (the array itself for one primal)."""
+    from .api import _check_pairs, compile_derivative, grad
+    primals, tangents = _check_pairs(f, primals, tangents)
+    nums = 0 if len(primals) == 1 else tuple(range(len(primals)))
+    return compile_derivative(grad(f, argnums=nums), "forward", None)(*primals, *tangents)[1]
+
+
+# --- checking derivatives ---------------------------------------------------------------------
+class GradientCheckError(ADCompileError, AssertionError):
+    """A derivative disagrees with finite differences or with the other mode."""
+
+
+def check_grads(f, args, order=2, modes=("fwd", "rev"), eps=1e-6, rtol=1e-5, atol=1e-6, seed=0):
+    """Check `f`'s derivatives at `args` up to `order`, raising GradientCheckError if one is off.
+
+    "fwd": the JVP along a random direction against a central finite difference.
+    "rev": the VJP against the JVP by the dot-product test <u, vjp(v)> == <v, jvp(u)> (against
+    finite differences if "fwd" is not among `modes`).
+    Order 2 checks the derivative functions themselves the same way: the JVP function in every
+    mode, and for a scalar `f` its gradient (forward over reverse, reverse over reverse).
+    """
+    from .api import compile_derivative, grad
+    args = tuple(args)
+    for m in modes:
+        if m not in ("fwd", "rev"):
+            raise ArgumentError(f"unknown mode {m!r} in check_grads; use 'fwd' and/or 'rev'")
+    for i, a in enumerate(args):
+        if np.issubdtype(np.result_type(a), np.integer) or np.result_type(a) == bool:
+            raise ArgumentError(f"check_grads: argument {i} is an integer; derivatives are taken "
+                                "with respect to floating-point arguments")
+    name = getattr(f, "__name__", repr(f))
+    rng = np.random.default_rng(seed)
+    u = tuple(_random_like(a, rng) for a in args)
+    fwd = compile_derivative(f, "forward", None)
+    out, d_out = fwd(*args, *u)
+    d_out = _flat(d_out)
+    numeric = _difference(f, args, u, eps)
+    if "fwd" in modes:
+        _compare(d_out, numeric, rtol, atol,
+                 f"forward mode of {name}: the JVP along a random direction disagrees with "
+                 "central finite differences")
+    if "rev" in modes:
+        out, pullback = compile_derivative(f, "vjp", None)(*args)
+        v = [_random_like(o, rng) for o in _flat(out)]
+        gradients = pullback(tuple(v) if isinstance(out, tuple) else v[0])
+        reference = d_out if "fwd" in modes else numeric
+        _compare(_dot(gradients, u), _dot(v, reference), rtol, atol,
+                 f"reverse mode of {name}: the dot-product test <u, vjp(v)> == <v, jvp(u)> fails "
+                 f"(against {'forward mode' if 'fwd' in modes else 'finite differences'})")
+    if order > 1:
+        check_grads(fwd, args + u, order - 1, modes, eps, rtol, atol, seed + 1)
+        if "rev" in modes and not isinstance(out, tuple) and np.size(out) == 1:
+            check_grads(grad(f, argnums=tuple(range(len(args)))), args, order - 1, modes, eps,
+                        rtol, atol, seed + 2)
+
+
+def _flat(x):
+    """The arrays in a (nested) tuple of outputs, in order."""
+    return [y for item in x for y in _flat(item)] if isinstance(x, tuple) else [x]
+
+
+def _random_like(x, rng):
+    if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
+        return float(rng.normal())
+    return rng.normal(size=np.shape(x)).astype(np.result_type(x, 1.0))
+
+
+def _difference(f, args, u, eps):
+    """Central differences of every output of `f` along the direction `u`."""
+    hi = _flat(f(*[a + eps * d for a, d in zip(args, u)]))
+    lo = _flat(f(*[a - eps * d for a, d in zip(args, u)]))
+    return [(np.asarray(h, dtype=float) - np.asarray(l_, dtype=float)) / (2 * eps)
+            for h, l_ in zip(hi, lo)]
+
+
+def _dot(a, b):
+    a = _flat(a) if isinstance(a, tuple) else a if isinstance(a, list) else [a]
+    return math.fsum(float(np.sum(np.asarray(x, dtype=float) * np.asarray(y, dtype=float)))
+                     for x, y in zip(a, b))
+
+
+def _compare(actual, expected, rtol, atol, what):
+    actual = actual if isinstance(actual, list) else [actual]
+    expected = expected if isinstance(expected, list) else [expected]
+    for k, (a, e) in enumerate(zip(actual, expected)):
+        a, e = np.asarray(a, dtype=float), np.asarray(e, dtype=float)
+        if np.shape(a) != np.shape(e):
+            raise GradientCheckError(f"{what}: output {k} has shape {np.shape(a)}, expected "
+                                     f"{np.shape(e)}")
+        bad = ~(np.abs(a - e) <= atol + rtol * np.maximum(np.abs(a), np.abs(e)))
+        if np.any(bad):
+            worst = np.unravel_index(np.argmax(np.where(bad, np.abs(a - e), -1)), np.shape(a)) \
+                if np.ndim(a) else ()
+            raise GradientCheckError(
+                f"{what}: output {k}{list(worst) if worst else ''} is {a[worst]!r}, expected "
+                f"{e[worst]!r} (rtol={rtol}, atol={atol})")
