@@ -35,6 +35,27 @@ def each_assign(stmts):
             yield from each_assign(block)
 
 
+def list_names(fn: Function):
+    """Names holding a list a loop builds (their tangents and adjoints are lists too)."""
+    from .primitives import LIST_PRIMS
+    names = set()
+    changed = True
+    while changed:
+        changed = False
+        for s in each_assign(fn.body):
+            v = s.value
+            if type(s.target) is str and s.target not in names and (
+                    type(v) is Op and v.prim in LIST_PRIMS or type(v) is Var and v.name in names):
+                names.add(s.target)
+                changed = True
+    return names
+
+
+def add_op(name, lists):
+    """How two tangents or adjoints of `name` are added: elementwise for lists."""
+    return "list_add" if name in lists else "add"
+
+
 def active_names(fn: Function, wrt):
     """Names whose value depends on a differentiated input, through any path (a fixpoint over
     loops and branches)."""
@@ -60,6 +81,7 @@ def forward(fn: Function, wrt, name=None) -> Function:
     namer = Namer(all_names(fn), all_names(fn))
     active = active_names(fn, wrt)
     same = shape_classes(fn)
+    lists = list_names(fn)
     names = {}
     short = set()  # tangents possibly smaller than their values
 
@@ -148,7 +170,7 @@ def forward(fn: Function, wrt, name=None) -> Function:
             return
         total = terms[0]
         for term in terms[1:]:
-            total = Op("add", (total, term))
+            total = Op(add_op(target, lists), (total, term))
         is_short = any(names.get(v.args[i].name) in short for i in args) or \
             p.kind == "broadcast" and s.target not in same and any(
                 type(a) is Var and a.name not in active for a in v.args)

@@ -253,9 +253,12 @@ class Lowerer:
             values = self.merge_returns(stmt, (b1, b2), (x1, x2), envs)
             self.block.append(If(test, b1, b2, self.line))
             return ("return", values, x1[2]), True
+        if "return" in kinds and self.carried:
+            raise self.unsupported(stmt, "return inside a loop",
+                                   "break out of the loop and return after it")
         if "return" in kinds:
-            raise self.unsupported(stmt, "a return on only some paths through a loop or branch",
-                                   "return at the end of the function, or on every path")
+            raise self.unsupported(stmt, "a return on only some paths through a branch",
+                                   "return a value on every path")
         self.merge_envs(env, envs, (b1, b2), later | loaded(rest) if not consumed else later)
         for block, exit, e in ((b1, x1, envs[0]), (b2, x2, envs[1])):
             if exit == ("break",):  # leaving the loop: its carried names take their values now
@@ -413,7 +416,10 @@ class Lowerer:
                 loop_name = value.name
             else:
                 loop_name = self.namer.fresh(name)
-                if value is not None:
+                if type(value) is tuple:  # a list the loop appends to: a real list from here on
+                    self.block.append(Assign(loop_name, Op("make_list", tuple(
+                        self.as_atom(v) for v in value)), self.line))
+                elif value is not None:
                     self.block.append(Assign(loop_name, self.as_atom(value), self.line))
             env[name] = Var(loop_name)
             carried[name] = loop_name
@@ -500,12 +506,16 @@ class Lowerer:
             raise self.unsupported(target, "assignment to an attribute or a nested subscript")
 
     def append(self, call, env):
-        """`xs.append(v)` on a list known here: the list grows by one element."""
+        """`xs.append(v)`: a list known here grows by one element; a list a loop builds becomes
+        `xs = xs + [v]`, a new list each time (so the tape can keep the old one)."""
         name = call.func.value.id
-        if len(call.args) != 1 or type(env.get(name)) is not tuple:
-            raise self.unsupported(call, "append to a list built inside a loop",
-                                   "collect values in a list before the loop or unroll it")
-        env[name] = env[name] + (self.expr(call.args[0], env),)
+        if len(call.args) != 1 or name not in env:
+            raise self.unsupported(call, "this append", "append one value to a list made with []")
+        if type(env[name]) is tuple:
+            env[name] = env[name] + (self.expr(call.args[0], env),)
+        else:
+            env[name] = self.emit("list_append", (self.as_atom(env[name]), self.atom(call.args[0], env)),
+                                  target=name)
 
     def bind(self, name, value):
         """Give a value the user's name: an equation result is renamed, other values aliased."""
@@ -704,6 +714,8 @@ class Lowerer:
                     PRIMS["math.log"].fn(args[1].value))
                 return self.emit("truediv", (num, den), target=target)
             return self.primitive(prim, node, args, env, target, OBJECT_OPTIONS.get(obj))
+        if obj is sum and len(node.args) == 1 and type(self.expr(node.args[0], env)) is Var:
+            return self.emit("list_sum", (self.atom(node.args[0], env),), target=target)
         if obj is sum and len(node.args) == 1 and type(self.expr(node.args[0], env)) is tuple:
             items = [self.as_atom(v) for v in self.expr(node.args[0], env)]
             total = Const(0)

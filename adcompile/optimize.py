@@ -120,14 +120,23 @@ def _simplify(e):
     e = simplify_expr(e)
     if type(e) is Op:
         args = tuple(_simplify(a) for a in e.args)
-        if e.prim == "mul" and type(args[0]) is not Const and is_const(args[1], 1.0):
+        if e.prim == "mul" and type(args[0]) is not Const and is_const(args[1], 1.0) and \
+                not _boolean(args[0]):
             return args[0]
-        if e.prim == "mul" and type(args[1]) is not Const and is_const(args[0], 1.0):
+        if e.prim == "mul" and type(args[1]) is not Const and is_const(args[0], 1.0) and \
+                not _boolean(args[1]):
             return args[1]
         if e.prim == "truediv" and is_const(args[1], 1.0):
             return args[0]
         e = Op(e.prim, args, e.kwargs)
     return e
+
+
+def _boolean(e):
+    """A comparison: `1.0 * (x > 0)` is a float, `(x > 0)` alone a bool, so the 1.0 stays."""
+    from .primitives import PRIMS
+    return type(e) is Op and PRIMS[e.prim].form in ("compare", "boolop") or \
+        type(e) is Op and e.prim == "not"
 
 
 def simplify(fn: Function) -> bool:

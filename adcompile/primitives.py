@@ -242,6 +242,15 @@ METHODS["flatten"] = "np.ravel"
 # Attributes of arrays that are primitives of their own.
 ATTRIBUTES = {"T", "shape", "ndim", "size", "dtype"}
 
+# Lists a loop builds with append: `vals = vals + [v]` (a new list, so the tape can keep the old).
+add("make_list", lambda *xs: list(xs), ("*xs",), "exact", form="listlit")
+add("list_append", lambda xs, v: xs + [v], ("xs", "v"), "exact", form="listappend")
+add("list_sum", builtins.sum, ("xs",), "exact", form="call")
+PRIMS["list_sum"].name = "sum"
+add("list_add", runtime.list_add, ("x", "y"), "nondiff")
+add("sum_grad", runtime.sum_grad, ("g", "xs"), "nondiff")
+LIST_PRIMS = {"make_list", "list_append", "np.split"}
+
 # `x[i] = v` in user code: a new array with one part replaced (lower.py), never a write in place.
 add("setitem", runtime.setitem, ("x", "index", "v"), "exact")
 

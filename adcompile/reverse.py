@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 
 from .errors import NoDerivativeError
-from .forward import active_names, all_names, each_assign
+from .forward import active_names, add_op, all_names, each_assign, list_names
 from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
                  targets_of, uses_of)
 from .lower import Namer
@@ -95,6 +95,7 @@ class Backward:
     def __init__(self, fn, wrt, namer, active):
         self.fn, self.wrt, self.namer, self.active = fn, wrt, namer, active
         self.same = shape_classes(fn)
+        self.lists = list_names(fn)
         self.pending = {}    # name -> [(expr, deferred)]
         self.adjoint = {}    # name -> Var holding its adjoint
         self.deferred = set()  # names whose adjoint may still carry broadcast axes
@@ -118,7 +119,7 @@ class Backward:
             elif name in self.owned and type(expr) is Op and expr.prim == "getitem_grad":
                 out.append(Assign(g.name, Op("scatter_add", (g, expr.args[2], expr.args[0])), line))
             else:
-                out.append(Assign(g.name, Op("add", (g, expr)), line))
+                out.append(Assign(g.name, Op(add_op(name, self.lists), (g, expr)), line))
         else:
             self.pending.setdefault(name, []).append((expr, deferred))
 
@@ -131,7 +132,7 @@ class Backward:
             terms = [(Op("unbroadcast", (e, Var(name))) if d else e, False) for e, d in terms]
         total = terms[0][0]
         for e, _ in terms[1:]:
-            total = Op("add", (total, e))
+            total = Op(add_op(name, self.lists), (total, e))
         g = self.namer.fresh(f"grad_{name}")
         out.append(Assign(g, total, line))
         self.adjoint[name] = Var(g)

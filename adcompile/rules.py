@@ -197,6 +197,10 @@ def _einsum_vjp(op, i):
             terms.append(c)
             args.append(f"np.ones_like(xs[{k}], shape=np.shape(xs[{k}])[{pos}])")
         result += c
+    if not out:  # g is a number (perhaps a Python float): a factor outside keeps the dtype
+        terms, args = terms[1:], args[1:]
+        return f"g * np.einsum({','.join(terms) + '->' + result!r}, {', '.join(args)})" \
+            if args else "g"
     return f"np.einsum({','.join(terms) + '->' + result!r}, {', '.join(args)})"
 
 
@@ -333,3 +337,11 @@ SPECIAL = {
 # `x[index] = v`: the replaced part of x gets no gradient, v gets that part of g.
 VJP["setitem"] = ("setitem(g, index, 0.0)", None, "unbroadcast(g[index], v)")
 JVP["setitem"] = ("setitem(t, index, 0.0)", None, "setitem(zeros_like(ans), index, t)")
+
+# Lists built by append in a loop; their gradients are lists too.
+VJP["make_list"] = lambda op, i: f"g[{i}]"
+JVP["make_list"] = lambda op, i: f"getitem_grad(t, ans, {i})"
+VJP["list_append"] = ("g[:-1]", "g[-1]")
+JVP["list_append"] = ("list_append(t, zeros_like(v))", "list_append(zeros_like(xs), t)")
+VJP["list_sum"] = ("sum_grad(g, xs)",)
+JVP["list_sum"] = ("list_sum(t)",)

@@ -38,6 +38,8 @@ def zeros_like(x):
     """A zero gradient shaped like `x`: 0.0 for Python numbers, an array of zeros otherwise."""
     if type(x) is float or type(x) is int:
         return 0.0
+    if type(x) is list:  # the gradient of a list is a list of gradients
+        return [zeros_like(e) for e in x]
     return np.zeros_like(x)
 
 
@@ -92,6 +94,9 @@ def dot_grad_right(g, x, y):
 
 def scatter_add(buffer, index, g):
     """`buffer[index] += g` into a gradient buffer the generated code owns (repeated indices add)."""
+    if type(buffer) is list:
+        buffer[index] = buffer[index] + g
+        return buffer
     basic = isinstance(index, (int, slice)) or type(index) is tuple and all(
         isinstance(i, (int, slice)) for i in index)
     if basic:
@@ -103,6 +108,10 @@ def scatter_add(buffer, index, g):
 
 def getitem_grad(g, x, index):
     """The gradient of `x[index]`: `g` added into zeros shaped like `x` (repeated indices add up)."""
+    if type(x) is list:
+        out = zeros_like(x)
+        out[index] = g
+        return out
     out = np.zeros(np.shape(x), dtype=np.result_type(x, g))
     np.add.at(out, index, g)
     return out
@@ -223,7 +232,7 @@ def tensordot_grad_left(g, x, y, axes):
     ax, ay = _tensordot_axes(axes, xn, yn)
     free_x = [i for i in range(xn) if i not in ax]
     free_y = [j for j in range(yn) if j not in ay]
-    out = np.tensordot(g, y, axes=(list(range(len(free_x), np.ndim(g))), free_y))
+    out = np.tensordot(_weak(g, y), y, axes=(list(range(len(free_x), np.ndim(g))), free_y))
     order = free_x + [ax[ay.index(j)] for j in sorted(ay)]
     return np.transpose(out, np.argsort(order))
 
@@ -234,7 +243,7 @@ def tensordot_grad_right(g, x, y, axes):
     ax, ay = _tensordot_axes(axes, xn, yn)
     free_x = [i for i in range(xn) if i not in ax]
     free_y = [j for j in range(yn) if j not in ay]
-    out = np.tensordot(x, g, axes=(free_x, list(range(len(free_x)))))
+    out = np.tensordot(x, _weak(g, x), axes=(free_x, list(range(len(free_x)))))
     order = [ay[ax.index(i)] for i in sorted(ax)] + free_y
     return np.transpose(out, np.argsort(order))
 
@@ -259,8 +268,10 @@ def norm_grad(g, x, ans, ord, axis, keepdims):
 
 
 def unsplit(g, axis):
-    """The gradient of np.split(x, n, axis) from the pieces' gradients stacked in `g`: the pieces
-    put back side by side along `axis`."""
+    """The gradient of np.split(x, n, axis) from the pieces' gradients (a list, or stacked in an
+    array): the pieces put back side by side along `axis`."""
+    if type(g) is list:
+        return np.concatenate(g, axis=axis)
     g = np.moveaxis(g, 0, axis % (np.ndim(g) - 1))
     shape = np.shape(g)
     axis = axis % (len(shape) - 1)
@@ -272,3 +283,16 @@ def setitem(x, index, v):
     out = x.copy()
     out[index] = v
     return out
+
+
+def list_add(a, b):
+    """The sum of two gradients of a list, element by element."""
+    return [x + y for x, y in zip(a, b)]
+
+
+def sum_grad(g, xs):
+    """The gradient of the builtin `sum(xs)`: `g` for every element of a list, or broadcast back
+    over the first axis of an array."""
+    if type(xs) is list:
+        return [g] * len(xs)
+    return np.broadcast_to(_weak(g, xs), np.shape(xs))

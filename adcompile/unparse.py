@@ -66,6 +66,10 @@ def expr_ast(e):
     if form == "list":
         return ast.List([], ast.Load()) if not args else ast.Call(ast.Name("list", ast.Load()),
                                                                   args, [])
+    if form == "listlit":
+        return ast.List(args, ast.Load())
+    if form == "listappend":  # xs + [v]
+        return ast.BinOp(args[0], ast.Add(), ast.List(args[1:], ast.Load()))
     if form == "method":  # tape.append(x), tape.pop()
         method = {"push": "append", "pop": "pop"}[e.prim]
         return ast.Call(ast.Attribute(args[0], method, ast.Load()), args[1:], [])
@@ -73,7 +77,7 @@ def expr_ast(e):
         args = [ast.Tuple(args, ast.Load())]
     keywords = [ast.keyword(k, expr_ast(v)) for k, v in e.kwargs
                 if not (type(v) is Const and k in p.options and _same(v.value, p.options[k]))]
-    return ast.Call(name_ast(e.prim), args, keywords)
+    return ast.Call(name_ast(p.name), args, keywords)
 
 
 def _same(a, b):
@@ -117,6 +121,19 @@ def stmt_lines(stmts, fn: Function, indent, annotate, last_line=None):
             text = ", ".join(values) + ("," if len(values) == 1 else "") if s.as_tuple else values[0]
             out.append(f"{pad}return {'(' + text + ')' if s.as_tuple else text}")
         elif t is If:
+            keyword = "if"
+            while True:  # an else holding only an if prints as elif
+                out.append(f"{pad}{keyword} {expr_source(s.test)}:")
+                out.extend(stmt_lines(s.body, fn, indent + 1, annotate, last_line)
+                           or [pad + "    pass"])
+                if len(s.orelse) == 1 and type(s.orelse[0]) is If:
+                    s, keyword = s.orelse[0], "elif"
+                    continue
+                break
+            if s.orelse:
+                out.append(f"{pad}else:")
+                out.extend(stmt_lines(s.orelse, fn, indent + 1, annotate, last_line))
+            continue
             out.append(f"{pad}if {expr_source(s.test)}:")
             out.extend(stmt_lines(s.body, fn, indent + 1, annotate, last_line) or [pad + "    pass"])
             if s.orelse:

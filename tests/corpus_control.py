@@ -164,6 +164,16 @@ def logistic_map(r, x):
     return x
 
 
+def lists_in_loops(x, y):
+    vals = []
+    for i in range(4):
+        vals.append(math.sin(x * i) * y)
+    total = sum(vals)
+    for v in vals:
+        total = total + v * v
+    return total + vals[2] * x
+
+
 CONTROL = [
     (branches, [S(-1.5, 1.5), S(-2, 2)]),
     (early_return, [S(-3, 3)]),
@@ -182,4 +192,5 @@ CONTROL = [
     (rnn, [A((3, 3), -0.7, 0.7), A((3,), -1, 1), A((4, 3), -1, 1)]),
     (training_loop, [A((2,), -1, 1), S(-0.5, 0.5), S(0.1, 1.0)]),
     (logistic_map, [S(2.5, 3.9), S(0.1, 0.9)]),
+    (lists_in_loops, [S(-2, 2), S(-2, 2)]),
 ]
