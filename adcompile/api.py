@@ -81,7 +81,7 @@ _MISSING = object()
 
 def _code_key(f):
     code = getattr(f, "__code__", None)
-    if code is None:
+    if code is None or hasattr(f, "__adcompile__"):  # generated code: equal text, own constants
         return f
     cells = tuple(id(c.cell_contents) if _filled(c) else None for c in (f.__closure__ or ()))
     defaults = tuple(id(d) for d in (f.__defaults__ or ()))

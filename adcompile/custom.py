@@ -40,9 +40,7 @@ def defvjp(fn, *rules, name=None, elementwise=False):
     `elementwise=True` declares that `fn` broadcasts like `np.add`, so the rules may return
     gradients of the broadcast shape, which the generated code sums back."""
     from .rules import VJP
-    prim = _primitive(fn, name, elementwise)
-    VJP[prim.name] = _rules(prim, rules, "g", sys._getframe(1).f_globals)
-    return _registered(fn)
+    return _define(VJP, fn, name, elementwise, rules, "g", sys._getframe(1).f_globals)
 
 
 def defjvp(fn, *rules, name=None, elementwise=False):
@@ -50,9 +48,7 @@ def defjvp(fn, *rules, name=None, elementwise=False):
     parameters, `ans` and that parameter's tangent `t` (or Python functions, or None); the
     tangent of the result is their sum. Returns `fn`."""
     from .rules import JVP
-    prim = _primitive(fn, name, elementwise)
-    JVP[prim.name] = _rules(prim, rules, "t", sys._getframe(1).f_globals)
-    return _registered(fn)
+    return _define(JVP, fn, name, elementwise, rules, "t", sys._getframe(1).f_globals)
 
 
 def defpartials(fn, *partials, name=None):
@@ -60,9 +56,7 @@ def defpartials(fn, *partials, name=None):
     (templates over the parameters and `ans`): both modes at once, as in the built-in table
     (`"sigmoid": "(1 - ans) * ans"` gives `grad_x = g * (1 - ans) * ans`). Returns `fn`."""
     from .rules import DERIVATIVES
-    prim = _primitive(fn, name, True)
-    DERIVATIVES[prim.name] = _rules(prim, partials, None, sys._getframe(1).f_globals)
-    return _registered(fn)
+    return _define(DERIVATIVES, fn, name, True, partials, None, sys._getframe(1).f_globals)
 
 
 def how_to_register(obj, spelled=None) -> str:
@@ -80,8 +74,21 @@ def how_to_register(obj, spelled=None) -> str:
 
 
 # --- registration -----------------------------------------------------------------------------
-def _registered(fn):
+def _define(table, fn, name, elementwise, rules, seed, caller_globals):
+    """Register `fn` as a primitive with `rules` in `table`; nothing changes if a rule is bad."""
     from . import api
+    before = set(PRIMS)
+    prim = _primitive(fn, name, elementwise)
+    try:
+        table[prim.name] = _rules(prim, rules, seed, caller_globals)
+    except Exception:
+        for new in set(PRIMS) - before:  # forget what this call registered
+            obj = PRIMS.pop(new).fn
+            USER.discard(new)
+            NAMESPACE.pop(new, None)
+            if _hashable(obj) and BY_OBJECT.get(obj) == new:
+                del BY_OBJECT[obj]
+        raise
     api._CACHE.clear()  # derivatives compiled before may have inlined or rejected fn
     return fn
 

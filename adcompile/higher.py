@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from .errors import ADCompileError, ArgumentError
-from .ir import Assign, Const, Function, If, Op, Return, Var, blocks_of, targets_of
+from .ir import Assign, Function, If, Op, Return, Var, blocks_of, substitute, targets_of
 from .lower import Namer
 
 GUARD_PRIMS = {"type", "is", "isnot", "and"}
@@ -123,8 +123,27 @@ def flatten(fn: Function) -> Function:
                 out.append(s)
         return out
 
-    fn.body = block(fn.body)
+    fn.body = _versions(block(fn.body), namer)
     return fn
+
+
+def _versions(body, namer):
+    """Straight-line code with every name assigned once: forward mode may write a tangent again
+    (`d_s4 = expand_to(d_s4, s4)`); the second write gets a new version (`d_s4_1`)."""
+    if any(type(s) not in (Assign, Return) for s in body):
+        return body  # structured code keeps its merge and loop-carried names
+    current, seen = {}, set()
+    for s in body:
+        if type(s) is Assign:
+            s.value = substitute(s.value, current)
+            if type(s.target) is str:
+                if s.target in seen:
+                    current[s.target] = Var(namer.fresh(s.target))
+                    s.target = current[s.target].name
+                seen.add(s.target)
+        else:
+            s.values = [substitute(v, current) for v in s.values]
+    return body
 
 
 # --- Jacobians, Hessians ---------------------------------------------------------------------

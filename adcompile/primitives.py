@@ -225,10 +225,11 @@ for _name, _params in [("unbroadcast", ("v", "x")), ("expand_to", ("v", "x")),
                        ("trace_grad", ("v", "x", "offset", "axis1", "axis2")),
                        ("norm_grad", ("v", "x", "ans", "ord", "axis", "keepdims")),
                        ("hstack_part", ("v", "i", "*xs")), ("vstack_part", ("v", "i", "*xs")),
-                       ("unsplit", ("v", "axis"))]:
+                       ("unsplit", ("v", "axis")), ("split_like", ("v", "pieces", "axis"))]:
     add(_name, getattr(runtime, _name), _params, "exact")
 add("concatenate_part", runtime.concatenate_part, ("v", "i", "*xs"), "exact", axis=0)
 add("max_weights", runtime.max_weights, ("x", "ans", "axis", "keepdims"), "nondiff")
+add("prod_others", runtime.prod_others, ("x", "axis"), "exact")
 add("check_scalar", runtime.check_scalar, ("out", "*inputs"), "nondiff")
 add("zeros_like", runtime.zeros_like, kind="nondiff")
 add("math.copysign", math.copysign, ("x", "y"), "nondiff")
@@ -247,9 +248,10 @@ add("make_list", lambda *xs: list(xs), ("*xs",), "exact", form="listlit")
 add("list_append", lambda xs, v: xs + [v], ("xs", "v"), "exact", form="listappend")
 add("list_sum", builtins.sum, ("xs",), "exact", form="call")
 PRIMS["list_sum"].name = "sum"
-add("list_add", runtime.list_add, ("x", "y"), "nondiff")
-add("sum_grad", runtime.sum_grad, ("g", "xs"), "nondiff")
-LIST_PRIMS = {"make_list", "list_append", "np.split"}
+add("list_add", runtime.list_add, ("x", "y"), "exact")
+add("sum_grad", runtime.sum_grad, ("v", "xs"), "exact")
+add("in_dtype_of", runtime.in_dtype_of, ("v", "x"), "unary")
+LIST_PRIMS = {"make_list", "list_append", "np.split", "list_add", "split_like"}
 
 # `x[i] = v` in user code: a new array with one part replaced (lower.py), never a write in place.
 add("setitem", runtime.setitem, ("x", "index", "v"), "exact")

@@ -19,11 +19,12 @@ import copy
 from .errors import NoDerivativeError
 from .forward import active_names, add_op, all_names, each_assign, list_names
 from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
-                 targets_of, uses_of)
+                 targets_of, used_names, uses_of)
 from .lower import Namer
 from .primitives import PRIMS
-from .templates import has_rule, vjp_term
+from .templates import has_rule, is_loose, vjp_term
 
+BIG, SMALL = 1, 2  # an adjoint may carry broadcast axes (BIG) or be loose, still to broadcast
 SCALAR = "<python scalar>"           # the shape class of Python numbers: broadcasts with anything
 SCALAR_PRIMS = {"len", "int", "round", "ndim", "size", "np.ndim", "np.size", "math.floor",
                 "math.ceil", "math.trunc", "floordiv"}
@@ -96,9 +97,11 @@ class Backward:
         self.fn, self.wrt, self.namer, self.active = fn, wrt, namer, active
         self.same = shape_classes(fn)
         self.lists = list_names(fn)
+        self.defining = {s.target: PRIMS[s.value.prim].kind for s in each_assign(fn.body)
+                         if type(s.target) is str and type(s.value) is Op}
         self.pending = {}    # name -> [(expr, deferred)]
         self.adjoint = {}    # name -> Var holding its adjoint
-        self.deferred = set()  # names whose adjoint may still carry broadcast axes
+        self.deferred = {}  # name -> BIG | SMALL: its adjoint may not have its shape yet
         self.barrier_inputs = []
         self.mirrors = []    # (forward block, backward block) pairs inside loops, for the tape
         self.markers = []    # (forward block, the def, backward block, its restore statement)
@@ -127,8 +130,9 @@ class Backward:
         terms = self.pending.pop(name)
         if name in self.adjoint:  # what a branch or loop already accumulated comes first
             self.unzero(name, out, line)
-            terms.insert(0, (self.adjoint[name], name in self.deferred))
-        if len(terms) > 1 or exact:  # contributions of different broadcast shapes: sum each back
+            terms.insert(0, (self.adjoint[name], self.deferred.get(name, 0)))
+        if len(terms) > 1 or exact or terms[0][1] and self.defining.get(name) == "exact":
+            # contributions of different shapes, or a rule that needs the exact shape next
             terms = [(Op("unbroadcast", (e, Var(name))) if d else e, False) for e, d in terms]
         total = terms[0][0]
         for e, _ in terms[1:]:
@@ -136,13 +140,13 @@ class Backward:
         g = self.namer.fresh(f"grad_{name}")
         out.append(Assign(g, total, line))
         self.adjoint[name] = Var(g)
-        (self.deferred.add if terms[0][1] and len(terms) == 1 else self.deferred.discard)(name)
+        self.deferred[name] = terms[0][1] if len(terms) == 1 else 0
 
     def materialize(self, name, out, line):
         """Give `name` an adjoint variable that code inside a structure can add to in place."""
         if name in self.pending:
             self.write(name, out, line, exact=True)
-        elif name in self.adjoint and name in self.deferred:
+        elif name in self.adjoint and self.deferred.get(name):
             g = self.namer.fresh(f"grad_{name}")
             out.append(Assign(g, Op("unbroadcast", (self.adjoint[name], Var(name))), line))
             self.adjoint[name] = Var(g)
@@ -152,7 +156,7 @@ class Backward:
             self.adjoint[name] = Var(g)
             self.owned.add(name)
         self.unzero(name, out, line)
-        self.deferred.discard(name)
+        self.deferred.pop(name, None)
 
     def unzero(self, name, out, line):
         """A zero adjoint that is about to be read gets its zeros after all."""
@@ -197,7 +201,7 @@ class Backward:
         if z in self.zeroed:  # a symbolic zero: nothing flows back, but the tape stays paired
             self.markers.append((block, s, out, len(out)))
             return
-        deferred = z in self.deferred
+        flag = self.deferred.get(z, 0)
         v = s.value
         reset = z in resets
         terms = []  # (arg name, expr, deferred)
@@ -213,12 +217,20 @@ class Backward:
             keep = len(out)
         if type(v) is Var:
             if v.name in self.active:
-                terms.append((v.name, g, deferred))
+                terms.append((v.name, g, flag))
         elif type(v) is Op and PRIMS[v.prim].kind != "nondiff":
             p = PRIMS[v.prim]
             if not has_rule(v.prim):
                 raise NoDerivativeError(f"no reverse-mode rule for {v.prim}", self.fn.filename,
                                         s.line)
+            widened = p.kind == "broadcast" and z not in self.same
+            if flag and (p.kind == "exact" or flag & SMALL and widened):
+                # the rule needs the adjoint at z's own shape: a loose one would lose count of
+                # how often z's elements were broadcast
+                fitted = self.namer.fresh(g.name)
+                out.append(Assign(fitted, Op("unbroadcast", (g, Var(ans))), s.line))
+                g, flag = Var(fitted), 0
+            operands = {a.name for a in v.args if type(a) is Var} | {ans}
             for j, a in enumerate(v.args):
                 if type(a) is not Var or a.name not in self.active:
                     continue
@@ -227,10 +239,10 @@ class Backward:
                     continue
                 if p.barrier:
                     self.barrier_inputs.append(a)
-                widened = p.kind == "broadcast" and z not in self.same
-                if p.kind == "exact" and deferred:
-                    term = vjp_term(v, ans, j, Op("unbroadcast", (g, Var(ans))))
-                terms.append((a.name, term, (deferred or widened) and p.kind != "exact"))
+                tflag = (flag & BIG) | (BIG if widened else 0)
+                if flag & SMALL and not used_names(term) & operands or is_loose(v):
+                    tflag |= SMALL  # still the loose adjoint, times constants
+                terms.append((a.name, term, tflag))
         if not reset:
             for n, e, d in terms:
                 self.contribute(n, e, d, out, inplace, s.line)
@@ -362,7 +374,7 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape"):
             g = bw.adjoint[w]
             raw.append(g)
             # a scalar seed (grad's 1.0) carries no shape: fit every gradient to its input
-            reduced.append(Op("unbroadcast", (g, Var(w))) if w in bw.deferred or fit else g)
+            reduced.append(Op("unbroadcast", (g, Var(w))) if bw.deferred.get(w) or fit else g)
         else:
             raw.append(Op("zeros_like", (Var(w),)))
             reduced.append(raw[-1])

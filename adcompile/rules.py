@@ -102,6 +102,7 @@ LINEAR = {
     # helpers of derivative code
     "unbroadcast", "expand_to", "unreduce", "getitem_grad", "mT", "cumsum_grad", "untile",
     "unrepeat", "trace_grad", "concatenate_part", "hstack_part", "vstack_part", "unsplit",
+    "sum_grad", "split_like",
 }
 
 
@@ -228,7 +229,7 @@ VJP = {
     # reductions
     "np.sum": ("unreduce(g, x, axis, keepdims)",),
     "np.mean": ("unreduce(g, x, axis, keepdims) * (np.size(ans) / np.size(x))",),
-    "np.prod": ("unreduce(g * ans, x, axis, keepdims) / x",),
+    "np.prod": ("unreduce(g, x, axis, keepdims) * prod_others(x, axis)",),
     "np.max": ("unreduce(g, x, axis, keepdims) * max_weights(x, ans, axis, keepdims)",),
     "np.min": ("unreduce(g, x, axis, keepdims) * max_weights(x, ans, axis, keepdims)",),
     "np.var": ("unreduce(g, x, axis, keepdims) * (x - np.mean(x, axis=axis, keepdims=True))"
@@ -284,6 +285,12 @@ VJP = {
     "concatenate_part": _part_vjp,
     "hstack_part": _part_vjp,
     "vstack_part": _part_vjp,
+    "list_add": ("g", "g"),
+    # products of the others: differentiated again by dividing (NaN only where x is exactly 0)
+    "prod_others": ("(unreduce(np.sum(g * ans, axis=axis, keepdims=True), x, axis, True) - g * ans)"
+                    " / x", None),
+    "unsplit": ("split_like(g, v, axis)", None),
+    "split_like": ("unsplit(g, axis)", None, None),
 }
 
 JVP = {
@@ -296,8 +303,8 @@ JVP = {
     "np.linalg.inv": ("-ans @ t @ ans",),
     "np.linalg.solve": ("-np.linalg.solve(a, t @ ans)", "np.linalg.solve(a, t)"),
     "np.linalg.det": ("ans * np.trace(np.linalg.solve(x, t), axis1=-2, axis2=-1)",),
-    "np.linalg.slogdet": ("(zeros_like(ans[0]), np.trace(np.linalg.solve(x, t), axis1=-2, axis2=-1))",),
-    "np.prod": ("np.sum(t * unreduce(ans, x, axis, keepdims) / x, axis=axis, keepdims=keepdims)",),
+    "np.linalg.slogdet": ("np.stack((zeros_like(ans[1]), np.trace(np.linalg.solve(x, t), axis1=-2, axis2=-1)))",),
+    "np.prod": ("np.sum(t * prod_others(x, axis), axis=axis, keepdims=keepdims)",),
     "np.max": ("np.sum(t * max_weights(x, ans, axis, keepdims), axis=axis, keepdims=keepdims)",),
     "np.min": ("np.sum(t * max_weights(x, ans, axis, keepdims), axis=axis, keepdims=keepdims)",),
     "np.var": ("np.sum(t * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims)"
@@ -324,6 +331,9 @@ JVP = {
                             "tensordot_grad_left(v, x, t, axes)", None),
     "tensordot_grad_right": ("tensordot_grad_right(t, x, y, axes)",
                              "tensordot_grad_right(v, t, y, axes)", None, None),
+    "list_add": ("t", "t"),
+    "prod_others": ("ans * (unreduce(np.sum(t / x, axis=axis, keepdims=True), x, axis, True) - t / x)",
+                    None),
 }
 
 # Templates that depend on a constant option: np.transpose(x) without axes reverses them; the
@@ -333,6 +343,12 @@ SPECIAL = {
     ("np.linalg.norm", "ord", None): {"vjp": ("unreduce(g / ans, x, axis, keepdims) * x",),
                                       "jvp": ("np.sum(t * x, axis=axis, keepdims=keepdims) / ans",)},
 }
+SPECIAL[("np.linalg.norm", "ord", "fro")] = SPECIAL[("np.linalg.norm", "ord", None)]
+# A sum or mean of everything hands every element the same adjoint: `g` itself, loose (smaller
+# than x), which the elementwise rules after it broadcast for free; reverse mode fits it to x's
+# shape only where a shape-sensitive rule or the result needs it.
+SPECIAL[("np.sum", "axis", None)] = {"vjp": ("in_dtype_of(g, x)",), "loose": True}
+SPECIAL[("np.mean", "axis", None)] = {"vjp": ("in_dtype_of(g, x) / np.size(x)",), "loose": True}
 
 # `x[index] = v`: the replaced part of x gets no gradient, v gets that part of g.
 VJP["setitem"] = ("setitem(g, index, 0.0)", None, "unbroadcast(g[index], v)")
@@ -345,3 +361,7 @@ VJP["list_append"] = ("g[:-1]", "g[-1]")
 JVP["list_append"] = ("list_append(t, zeros_like(v))", "list_append(zeros_like(xs), t)")
 VJP["list_sum"] = ("sum_grad(g, xs)",)
 JVP["list_sum"] = ("list_sum(t)",)
+
+# in_dtype_of(v, x): v in x's floating dtype, a cast: the adjoint passes through.
+LINEAR.add("in_dtype_of")
+VJP["in_dtype_of"] = ("g", None)

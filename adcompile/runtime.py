@@ -6,7 +6,9 @@ import numpy as np
 def unbroadcast(g, x):
     """Fit the gradient `g` to `x`'s shape: sum it over the axes along which `x` was broadcast,
     or broadcast it up where it is smaller (a constant gradient such as 2.0 of `2.0 * x`)."""
-    gshape, xshape = np.shape(g), np.shape(x)
+    if type(g) is float and type(x) is float:  # Python numbers: nothing was broadcast
+        return g
+    gshape, xshape = _shape(g), _shape(x)
     if gshape == xshape:
         return g
     full = np.broadcast_shapes(gshape, xshape)
@@ -18,6 +20,17 @@ def unbroadcast(g, x):
     if axes:
         g = np.sum(g, axis=axes, keepdims=True)
     return np.reshape(g, xshape) if np.shape(g) != xshape else g
+
+
+def _shape(v):
+    """`v.shape` where there is one (arrays of any library), else NumPy's view of it."""
+    shape = getattr(v, "shape", None)
+    return np.shape(v) if shape is None else shape
+
+
+def in_dtype_of(g, x):
+    """A Python number `g` as a 0-d array of `x`'s floating dtype (so float32 stays float32)."""
+    return _weak(g, x)
 
 
 def _weak(g, x):
@@ -296,3 +309,28 @@ def sum_grad(g, xs):
     if type(xs) is list:
         return [g] * len(xs)
     return np.broadcast_to(_weak(g, xs), np.shape(xs))
+
+
+def split_like(g, pieces, axis):
+    """`g` cut along `axis` into pieces shaped like `pieces` (the adjoint of `unsplit`)."""
+    if type(pieces) is list:
+        sizes = [np.shape(p)[axis] for p in pieces]
+        return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+    return np.stack(np.split(g, np.shape(pieces)[0], axis=axis))
+
+
+def prod_others(x, axis):
+    """For each entry of `x`, the product of the other entries along `axis` (every entry for
+    None), from products to its left and right: no division, so a zero factor is fine."""
+    shape = np.shape(x)
+    if axis is None:
+        return np.reshape(prod_others(np.reshape(x, (-1,)), 0), shape)
+    axes = [a % len(shape) for a in ((axis,) if np.ndim(axis) == 0 else axis)]
+    order = [i for i in range(len(shape)) if i not in axes] + axes
+    moved = np.transpose(x, order)
+    flat = np.reshape(moved, np.shape(moved)[:len(shape) - len(axes)] + (-1,))
+    ones = np.ones_like(flat[..., :1])
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.flip(np.cumprod(np.concatenate([ones, np.flip(flat, -1)[..., :-1]], axis=-1),
+                               axis=-1), -1)
+    return np.transpose(np.reshape(left * right, np.shape(moved)), np.argsort(order))

@@ -153,6 +153,17 @@ def _bindings(op: Op, ans: str):
     return names
 
 
+def is_loose(op: Op) -> bool:
+    """Whether op's reverse rule may hand back an adjoint smaller than the operand."""
+    from .rules import SPECIAL
+    kw = dict(op.kwargs)
+    for (prim, option, value), rules in SPECIAL.items():
+        given = kw.get(option, Const(value))
+        if prim == op.prim and rules.get("loose") and type(given) is Const and given.value == value:
+            return True
+    return False
+
+
 def _special(op: Op, mode: str):
     from .rules import SPECIAL
     kw = dict(op.kwargs)

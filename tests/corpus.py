@@ -9,7 +9,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from adcompile import log_sigmoid, sigmoid, softplus
+from adcompile import log_sigmoid, log_softmax, logsumexp, sigmoid, softplus
 
 S = namedtuple("S", "lo hi")
 A = namedtuple("A", "shape lo hi")
@@ -216,4 +216,63 @@ CORPUS = [
     (mlp_loss, [A((4, 5), -1, 1), A((5,), -1, 1), A((5, 3), -1, 1), A((3,), -1, 1),
                 A((6, 4), -1, 1), A((6, 3), -1, 1)]),
     (logistic_regression, [A((3,), -1, 1), S(-1, 1), A((8, 3), -2, 2), A((8,), 0, 1)]),
+]
+
+
+# --- NumPy breadth (issue 4): indexing, shapes, reductions, linear algebra ----------------------
+ROWS = np.array([2, 0, 2])
+KEEP = np.array([True, False, True, True])
+
+
+def np_indexing(x):
+    return np.sum(x[1:, ::2] ** 2) + x[ROWS, 1] @ x[ROWS, 3] + np.sum(x[:, KEEP] * x[-1, KEEP]) \
+        + np.sum(np.sin(x[x > 0.5]))
+
+
+def np_shapes(x, y):
+    z = np.concatenate([x, y.T], axis=0)
+    w = np.stack([x[0], y[:, 1]], axis=1)
+    return np.sum(z @ np.tile(w, (1, 2))) + np.sum(np.swapaxes(np.expand_dims(x, 0), 1, 2) ** 2) \
+        + np.sum(np.vstack([x, x]) * np.hstack([x, x])[:, :4].sum())
+
+
+def np_array_of_scalars(a, b):
+    v = np.array([a * b, a - b, 1.0])
+    return v @ v + np.array([[a, b], [b, a]]).prod()
+
+
+def np_reductions(x):
+    return np.max(x, axis=1) @ np.min(x, axis=0)[:3] + np.var(x) + x.std(axis=0).sum() \
+        + np.prod(x[0]) + np.sum(np.cumsum(x, axis=1) ** 2) + np.linalg.norm(x)
+
+
+def np_cross_entropy(W, x):
+    logits = x @ W
+    return -np.mean(log_softmax(logits, axis=1)[:, 0]) + np.sum(logsumexp(logits, axis=0) ** 2)
+
+
+def np_linalg(M, b):
+    A_ = M + 2.0 * np.eye(3)
+    x = np.linalg.solve(A_, b)
+    return x @ x + np.linalg.slogdet(A_)[1] + np.trace(np.linalg.inv(A_)) * np.linalg.det(A_)
+
+
+def np_einsum(A_, B_):
+    return np.einsum("ij,jk->", A_, B_) + np.sum(np.einsum("ij,kj->ik", A_, A_) ** 2) \
+        + np.tensordot(A_, B_.T, axes=2) + np.sum(np.outer(A_[0], B_[:, 0]) ** 2)
+
+
+def np_clip_where(x, lo):
+    return np.sum(np.where(x > lo, np.clip(x, -1.0, 1.0) ** 2, x * lo) + np.abs(np.cbrt(x)))
+
+
+CORPUS += [
+    (np_indexing, [A((3, 4), -1, 1)]),
+    (np_shapes, [A((2, 3), -1, 1), A((3, 2), -1, 1)]),
+    (np_array_of_scalars, [S(-2, 2), S(-2, 2)]),
+    (np_reductions, [A((3, 4), -2, 2)]),
+    (np_cross_entropy, [A((3, 4), -1, 1), A((5, 3), -2, 2)]),
+    (np_linalg, [A((3, 3), -0.3, 0.3), A((3,), -1, 1)]),
+    (np_einsum, [A((2, 3), -1, 1), A((3, 2), -1, 1)]),
+    (np_clip_where, [A((6,), 0.2, 2), S(0.5, 1.5)]),
 ]

@@ -25,8 +25,9 @@ def draw_args(domains):
     return st.tuples(*parts)
 
 
-def smooth_at(f, args, h=1e-4):
-    """One-sided differences agree in every coordinate: no kink (max, abs) next to the point."""
+def smooth_at(f, args, h=1e-6):
+    """One-sided differences agree in every coordinate: no kink (max, abs) next to the point
+    that could move a central difference by more than the gradient tests' tolerance."""
     f0 = f(*args)
     for i, x in enumerate(args):
         for idx in np.ndindex(np.shape(x)):
@@ -36,7 +37,7 @@ def smooth_at(f, args, h=1e-4):
             hi, lo = list(args), list(args)
             hi[i], lo[i] = x + step, x - step
             right, left = (f(*hi) - f0) / h, (f0 - f(*lo)) / h
-            if not np.isclose(right, left, rtol=1e-2, atol=1e-2):
+            if not np.isclose(right, left, rtol=1e-4, atol=2e-5):
                 return False
     return True
 
@@ -94,6 +95,7 @@ def test_vjp_agrees_with_jvp(f, domains):
     @SETTINGS
     @given(draw_args(domains), st.integers(0, 2 ** 32 - 1))
     def check(args, seed):
+        assume(smooth_at(f, args))  # (at a kink such as the norm of zero both may be nan)
         rng = np.random.default_rng(seed)
         u = [rng.normal() if np.ndim(a) == 0 else rng.normal(size=np.shape(a)) for a in args]
         out, pullback = vjp(f, *args)

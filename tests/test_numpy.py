@@ -388,3 +388,34 @@ def test_unsupported_forms_name_the_fix():
 
     with pytest.raises(NoDerivativeError, match="einsum"):
         grad(ellipsis)
+
+
+# --- the rule tables themselves -----------------------------------------------------------------
+def test_every_rule_template_parses_into_primitives():
+    from adcompile import rules, templates
+    for table in (rules.DERIVATIVES, rules.VJP, rules.JVP):
+        for prim, entry in table.items():
+            if callable(entry):
+                continue
+            for template in entry:
+                if template is not None:
+                    templates.parse(template)  # raises for a call to a non-primitive
+    for modes in rules.SPECIAL.values():
+        for mode, entry in modes.items():
+            if mode in ("vjp", "jvp"):
+                for template in entry:
+                    templates.parse(template)
+
+
+def test_every_differentiable_primitive_has_rules_in_both_modes():
+    from adcompile import rules
+    from adcompile.custom import USER
+    from adcompile.primitives import PRIMS
+    forward = set(rules.DERIVATIVES) | set(rules.JVP) | set(rules.LINEAR)
+    reverse = set(rules.DERIVATIVES) | set(rules.VJP)
+    # tuples carry no derivative; norm_grad (ord other than None or "fro") and sum_grad are
+    # first-order helpers: differentiating them again names them in a NoDerivativeError
+    allowed = {"tuple", "norm_grad", "sum_grad"} | USER
+    differentiable = {n for n, p in PRIMS.items() if p.kind != "nondiff"} - allowed
+    assert not differentiable - forward, "no forward rule"
+    assert not differentiable - reverse, "no reverse rule"

@@ -1,0 +1,223 @@
+"""Higher order: grad(grad(f)) source to source, to any depth; jacfwd, jacrev, hessian, hvp; and
+check_grads at order 2 over the shared corpus."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from adcompile import (ArgumentError, GradientCheckError, check_grads, grad, hessian, hvp, jacfwd,
+                       jacrev, jvp, sigmoid, softmax, source, value_and_grad, vjp)
+from checks import assert_close, numeric_grad
+from corpus import CORPUS, S
+
+SETTINGS = settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+def poly_sin(x, y):
+    return x ** 3 * y + math.sin(x * y)
+
+
+def test_grad_of_grad_matches_the_closed_form():
+    x, y = 1.5, 0.5
+    assert math.isclose(grad(grad(poly_sin))(x, y), 6 * x * y - y * y * math.sin(x * y))
+    assert math.isclose(grad(grad(poly_sin), argnums=1)(x, y),
+                        3 * x * x + math.cos(x * y) - x * y * math.sin(x * y))
+    assert math.isclose(grad(grad(grad(poly_sin)))(x, y), 6 * y - y ** 3 * math.cos(x * y))
+
+
+def sine(x):
+    return math.sin(x)
+
+
+def test_any_depth():
+    d = sine
+    for k in range(1, 7):
+        d = grad(d)
+        expected = [math.sin, math.cos, lambda x: -math.sin(x), lambda x: -math.cos(x)][k % 4]
+        assert math.isclose(d(0.7), expected(0.7), rel_tol=1e-12), k
+
+
+def test_the_inner_derivative_is_rebuilt_not_reparsed():
+    src = source(grad(grad(poly_sin)))
+    assert src.startswith("def grad_grad_poly_sin(x, y):")
+    assert "grad_grad_x" in src
+    body = src.split("if type(")[0]  # the inner fast path for Python floats is gone
+    assert "return" not in body and "check_scalar" not in body
+    assert source(grad(grad(poly_sin))) == src  # deterministic
+
+
+def test_value_and_grad_and_jvp_of_a_gradient():
+    value, g2 = value_and_grad(grad(poly_sin))(1.5, 0.5)
+    assert math.isclose(value, grad(poly_sin)(1.5, 0.5)) and math.isclose(
+        g2, grad(grad(poly_sin))(1.5, 0.5))
+    _, t = jvp(grad(poly_sin, argnums=(0, 1)), (1.5, 0.5), (1.0, 0.0))
+    assert math.isclose(t[0], g2) and math.isclose(t[1], grad(grad(poly_sin, argnums=1))(1.5, 0.5))
+
+
+def test_a_pullback_cannot_be_rebuilt():
+    _, pullback = vjp(poly_sin, 1.0, 2.0)
+    from adcompile.api import compile_derivative
+    f = compile_derivative(poly_sin, "vjp", None)
+    with pytest.raises(ArgumentError, match="pullback"):
+        grad(f)
+
+
+# --- Hessians of NumPy functions -------------------------------------------------------------
+def mlp(W, x):
+    h = np.tanh(W @ x)
+    return np.sum(softmax(h) * np.arange(3.0)) + 0.1 * np.sum(W ** 2)
+
+
+def logreg(w, X, y):
+    p = sigmoid(X @ w)
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def quadratic(x, A):
+    return 0.5 * x @ A @ x + np.sum(np.sin(x))
+
+
+def log_det(M):
+    return np.linalg.slogdet(M)[1] - np.trace(np.linalg.inv(M)) + np.linalg.det(M)
+
+
+def mixed(x):
+    return np.max(x[:3]) * np.sum(np.concatenate([x, x[::-1] ** 2]) ** 2) + np.linalg.norm(x) \
+        + np.einsum("i,i->", x, np.cos(x)) + np.var(x) * np.prod(x[1:3])
+
+
+def fd_hessian(f, args, i):
+    return np.array([numeric_grad(lambda *a: np.ravel(grad(f, argnums=i)(*a))[k], args, i)
+                     for k in range(np.size(args[i]))]).reshape(np.shape(args[i]) * 2)
+
+
+@pytest.mark.parametrize("f, args, i", [
+    (mlp, (np.linspace(-1, 1, 12).reshape(3, 4), np.array([0.5, -0.2, 0.1, 0.9])), 0),
+    (mlp, (np.linspace(-1, 1, 12).reshape(3, 4), np.array([0.5, -0.2, 0.1, 0.9])), 1),
+    (logreg, (np.array([0.3, -0.5]), np.array([[1.0, 2.0], [-1.0, 0.5], [0.3, 0.3]]),
+              np.array([1.0, 0.0, 1.0])), 0),
+    (quadratic, (np.array([0.3, -0.5, 1.0]), np.array([[2.0, 0.5, 0.0], [0.1, 1.0, 0.3],
+                                                       [0.0, 0.2, 3.0]])), 0),
+    (log_det, (np.array([[2.0, 0.3], [0.1, 1.5]]),), 0),
+    (mixed, (np.array([0.3, 0.9, -0.5, 0.2]),), 0),
+], ids=["mlp_W", "mlp_x", "logreg", "quadratic", "log_det", "mixed"])
+def test_hessian_against_finite_differences_of_the_gradient(f, args, i):
+    H = hessian(f, argnums=i)(*args)
+    assert H.shape == np.shape(args[i]) * 2
+    assert_close(H, fd_hessian(f, args, i), rtol=1e-5, atol=1e-6)
+    if np.ndim(args[i]) == 1:
+        assert_close(H, H.T, rtol=1e-10, atol=1e-12)
+
+
+def test_quadratic_hessian_is_exact():
+    A = np.array([[2.0, 0.5], [0.1, 1.0]])
+    assert_close(hessian(quadratic)(np.zeros(2), A), (A + A.T) / 2, rtol=0, atol=1e-15)
+
+
+@SETTINGS
+@given(st.integers(1, 4), st.integers(0, 2 ** 32 - 1))
+def test_hessian_of_drawn_size(n, seed):
+    rng = np.random.default_rng(seed)
+    x, A = rng.normal(size=n), rng.normal(size=(n, n))
+    H = hessian(quadratic)(x, A)
+    assert_close(H, (A + A.T) / 2 - np.diag(np.sin(x)), rtol=1e-10, atol=1e-12)
+    v = rng.normal(size=n)
+    assert_close(hvp(quadratic_of_x(A), (x,), (v,)), H @ v, rtol=1e-10, atol=1e-12)
+
+
+def quadratic_of_x(A):
+    def q(x):
+        return 0.5 * x @ A @ x + np.sum(np.sin(x))
+    return q
+
+
+def two_args(x, W):
+    return np.sum(np.tanh(W @ x) ** 2) + x @ x * np.sum(W)
+
+
+def test_hessian_blocks_and_hvp_with_several_primals():
+    x, W = np.array([0.3, -0.4]), np.array([[0.5, 1.0], [-0.3, 0.2], [0.1, 0.1]])
+    blocks = hessian(two_args, argnums=(0, 1))(x, W)
+    assert blocks[0][0].shape == (2, 2) and blocks[0][1].shape == (2, 3, 2)
+    assert blocks[1][0].shape == (3, 2, 2) and blocks[1][1].shape == (3, 2, 3, 2)
+    assert_close(blocks[0][1], np.transpose(blocks[1][0], (2, 0, 1)), rtol=1e-10, atol=1e-12)
+    v = (np.array([1.0, -2.0]), np.ones((3, 2)))
+    hx, hW = hvp(two_args, (x, W), v)
+    assert_close(hx, blocks[0][0] @ v[0] + np.tensordot(blocks[0][1], v[1], 2), rtol=1e-10,
+                 atol=1e-12)
+    assert_close(hW, np.tensordot(blocks[1][0], v[0], 1) + np.tensordot(blocks[1][1], v[1], 2),
+                 rtol=1e-10, atol=1e-12)
+
+
+def test_float32_hessian():
+    x = np.array([0.3, -0.5, 1.0], dtype=np.float32)
+    A = np.eye(3, dtype=np.float32)
+    assert hessian(quadratic)(x, A).dtype == np.float32
+
+
+# --- Jacobians -------------------------------------------------------------------------------
+def vector_function(x, W):
+    return np.tanh(W @ x) * x[0] + np.concatenate([x[:1], x[1:] ** 2])[:3]
+
+
+def two_outputs(x):
+    return np.sum(x ** 2), np.cumsum(x)
+
+
+def test_jacfwd_and_jacrev_agree_and_have_jax_shapes():
+    x, W = np.array([0.3, -0.4, 0.8]), np.linspace(-1, 1, 9).reshape(3, 3)
+    jf, jr = jacfwd(vector_function)(x, W), jacrev(vector_function)(x, W)
+    assert jf.shape == (3, 3) and jr.shape == (3, 3)
+    assert_close(jf, jr, rtol=1e-12, atol=1e-12)
+    eps = 1e-6
+    fd = np.stack([(vector_function(x + eps * e, W) - vector_function(x - eps * e, W)) / (2 * eps)
+                   for e in np.eye(3)], axis=1)
+    assert_close(jf, fd, rtol=1e-6, atol=1e-8)
+    jfw = jacfwd(vector_function, argnums=(0, 1))(x, W)
+    jrw = jacrev(vector_function, argnums=(0, 1))(x, W)
+    assert jfw[1].shape == (3, 3, 3) and jrw[1].shape == (3, 3, 3)
+    assert_close(jfw[1], jrw[1], rtol=1e-12, atol=1e-12)
+    (a, b) = jacfwd(two_outputs)(x)
+    (c, d) = jacrev(two_outputs)(x)
+    assert a.shape == (3,) and b.shape == (3, 3)
+    assert_close(a, 2 * x) and assert_close(c, 2 * x)
+    assert_close(b, np.tril(np.ones((3, 3)))) and assert_close(d, np.tril(np.ones((3, 3))))
+
+
+def scalar_input(t):
+    return np.array([math.sin(t), t * t])
+
+
+def test_jacobian_of_a_scalar_input():
+    assert_close(jacfwd(scalar_input)(0.5), [math.cos(0.5), 1.0])
+    assert_close(jacrev(scalar_input)(0.5), [math.cos(0.5), 1.0])
+
+
+# --- check_grads -----------------------------------------------------------------------------
+def draw(domains, rng):
+    return tuple(float(rng.uniform(d.lo + 0.1 * (d.hi - d.lo), d.hi - 0.1 * (d.hi - d.lo)))
+                 if type(d) is S else rng.uniform(d.lo + 0.1 * (d.hi - d.lo),
+                                                  d.hi - 0.1 * (d.hi - d.lo), size=d.shape)
+                 for d in domains)
+
+
+@pytest.mark.parametrize("f, domains", CORPUS, ids=[f.__name__ for f, _ in CORPUS])
+def test_second_order_over_the_corpus(f, domains):
+    check_grads(f, draw(domains, np.random.default_rng(7)), order=2, rtol=1e-4, atol=1e-5)
+
+
+def test_check_grads_reports_what_failed():
+    def kinked(x):
+        return np.sum(np.abs(x))
+
+    check_grads(kinked, (np.array([0.5, -1.0]),), order=2)
+    with pytest.raises(GradientCheckError) as info:
+        check_grads(kinked, (np.array([1e-9, -1.0]),), order=1, eps=1e-3)
+    msg = str(info.value)
+    assert "forward mode of kinked" in msg and "finite differences" in msg and "output 0 is" in msg
+    with pytest.raises(ArgumentError, match="integer"):
+        check_grads(kinked, (np.arange(3),))
+    with pytest.raises(ArgumentError, match="mode"):
+        check_grads(kinked, (np.ones(2),), modes=("backward",))

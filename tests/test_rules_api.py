@@ -1,0 +1,222 @@
+"""User-defined rules: defpartials, defvjp, defjvp. The rule shows in the generated code, both
+modes are checked against finite differences, a wrong rule is caught by check_grads, and every
+mistake in registering one gets a message that says what to do."""
+import math
+
+import numpy as np
+import pytest
+
+import adcompile
+from adcompile import (ArgumentError, GradientCheckError, NoDerivativeError, check_grads,
+                       defjvp, defpartials, defvjp, grad, hessian, jvp, source)
+from checks import assert_close
+
+special = pytest.importorskip("scipy.special")
+
+
+# A C function (a ufunc) with an elementwise rule that calls another C function.
+defpartials(special.gamma, "ans * special.digamma(x)")
+
+
+def uses_gamma(x):
+    return np.sum(special.gamma(x) * x)
+
+
+def test_elementwise_rule_in_both_modes_and_in_the_source():
+    x = np.array([0.7, 1.5, 3.2])
+    src = source(grad(uses_gamma))
+    assert "s0 = gamma(x)" in src and "special.digamma(x)" in src
+    assert "special.digamma(x)" in source(uses_gamma, mode="forward")
+    expected = special.gamma(x) + x * special.gamma(x) * special.digamma(x)
+    assert_close(grad(uses_gamma)(x), expected, rtol=1e-12)
+    check_grads(uses_gamma, (x,), order=1)
+
+
+# A Python function whose derivative the user states (it is not inlined any more).
+def softclip(x, limit=2.0):
+    return limit * np.tanh(x / limit)
+
+
+defvjp(softclip, "g * (1 - (ans / limit) ** 2)")
+defjvp(softclip, "t * (1 - (ans / limit) ** 2)")
+
+
+def uses_softclip(x):
+    return np.sum(softclip(x, limit=3.0) ** 2 + softclip(x))
+
+
+def test_rule_replaces_inlining_and_keeps_keyword_options():
+    src = source(grad(uses_softclip))
+    assert "softclip(x, limit=3.0)" in src and "softclip(x)" in src
+    assert "(1 - (s0 / 3.0) ** 2)" in src and "np.tanh" not in src
+    check_grads(uses_softclip, (np.array([-4.0, -0.5, 0.3, 2.5]),), order=1)
+
+
+# A rule that is a Python function appears by name.
+def pinv_solve(A, b):
+    return np.linalg.lstsq(A, b, rcond=None)[0]
+
+
+def pinv_solve_b(g, A):
+    return np.linalg.pinv(A).T @ g
+
+
+defvjp(pinv_solve, None, pinv_solve_b)
+defjvp(pinv_solve, None, "pinv_solve(A, t)")
+
+
+def least_squares(A, b):
+    return np.sum(pinv_solve(A, b) ** 2)
+
+
+def test_python_function_rules_appear_by_name():
+    A = np.array([[2.0, 0.5], [0.1, 1.0], [0.3, -0.2]])
+    b = np.array([1.0, -2.0, 0.5])
+    src = source(grad(least_squares, argnums=1))
+    assert "grad_b = pinv_solve_b(grad_s0, A)" in src
+    g = grad(least_squares, argnums=1)(A, b)
+    _, t = jvp(lambda_free_least_squares_b, (b,), (np.array([1.0, 0.0, 0.0]),))
+    assert math.isclose(t, g[0], rel_tol=1e-10)
+
+
+A_FIXED = np.array([[2.0, 0.5], [0.1, 1.0], [0.3, -0.2]])
+
+
+def lambda_free_least_squares_b(b):
+    return np.sum(pinv_solve(A_FIXED, b) ** 2)
+
+
+# Second derivatives through a user rule: the rule's own code is differentiated again.
+def cube_root(x):
+    return np.cbrt(x)
+
+
+defpartials(cube_root, "1 / (3 * ans ** 2)")
+
+
+def uses_cube_root(x):
+    return np.sum(cube_root(x) * x)
+
+
+def test_hessian_through_a_user_rule():
+    x = np.array([0.5, 2.0, 3.0])
+    h = hessian(uses_cube_root)(x)
+    assert_close(np.diag(h), 4 / 9 * x ** (-2 / 3), rtol=1e-10)
+    check_grads(uses_cube_root, (x,), order=2)
+
+
+# check_grads catches a wrong rule, in the mode that has it.
+def wrong(x):
+    return np.sin(x)
+
+
+defvjp(wrong, "g * np.sin(x)")  # should be np.cos(x)
+defjvp(wrong, "t * np.cos(x)")
+
+
+def uses_wrong(x):
+    return np.sum(wrong(x))
+
+
+def test_check_grads_catches_a_wrong_reverse_rule():
+    x = np.array([0.3, 1.1])
+    check_grads(uses_wrong, (x,), order=1, modes=("fwd",))
+    with pytest.raises(GradientCheckError, match="reverse mode of uses_wrong"):
+        check_grads(uses_wrong, (x,), order=1)
+    with pytest.raises(AssertionError, match="dot-product"):
+        check_grads(uses_wrong, (x,), order=1, modes=("rev",))
+
+
+def test_check_grads_catches_a_wrong_forward_rule():
+    def bad(x):
+        return x
+
+    defjvp(bad, "2 * t")
+
+    def uses_bad(x):
+        return bad(x) * 3.0
+
+    with pytest.raises(GradientCheckError, match="forward mode of uses_bad"):
+        check_grads(uses_bad, (1.5,), order=1, modes=("fwd",))
+
+
+def test_missing_mode_says_which_rule_to_register():
+    def only_reverse(x):
+        return x * 2.0
+
+    defvjp(only_reverse, "2.0 * g")
+
+    def uses(x):
+        return only_reverse(x) + 1.0
+
+    assert grad(uses)(1.0) == 2.0
+    with pytest.raises(NoDerivativeError, match="defjvp"):
+        jvp(uses, (1.0,), (1.0,))
+
+
+def uses_unknown(x):
+    return special.erfcx(x) * 2.0
+
+
+def test_unknown_function_names_itself_and_how_to_register():
+    with pytest.raises(NoDerivativeError) as info:
+        grad(uses_unknown)
+    msg = str(info.value)
+    assert "special.erfcx" in msg and "test_rules_api.py:" in msg
+    assert 'adcompile.defpartials(special.erfcx, "<d ans / d x>")' in msg
+    assert "adcompile.defvjp" in msg and "adcompile.defjvp" in msg
+
+
+def test_registering_mistakes():
+    def f(x, y):
+        return x * y
+
+    with pytest.raises(ArgumentError, match="2 positional parameter"):
+        defvjp(f, "g * y", "g * x", "g")
+    with pytest.raises(ArgumentError, match="neither a parameter"):
+        defvjp(f, "g * z")
+    with pytest.raises(ArgumentError, match="not defined"):
+        defvjp(f, "g * nowhere.fn(x)")
+    with pytest.raises(ArgumentError, match="not a Python expression"):
+        defvjp(f, "g *")
+    with pytest.raises(ArgumentError, match="built-in"):
+        defvjp(np.exp, "g * ans")
+    with pytest.raises(ArgumentError, match="asks for"):
+        defvjp(f, lambda g, w: g)
+
+    def sigmoid(x):  # a name generated code already uses for another function
+        return x
+    with pytest.raises(ArgumentError, match="taken"):
+        defvjp(sigmoid, "g")
+    assert defvjp(sigmoid, "g", name="my_sigmoid") is sigmoid
+
+
+def test_registering_clears_the_cache():
+    def late(x):
+        return x * x
+
+    def uses_late(x):
+        return late(x) + 0.0
+
+    assert grad(uses_late)(3.0) == 6.0  # inlined
+    defpartials(late, "5.0")  # a deliberately different rule
+    assert grad(uses_late)(3.0) == 5.0
+
+
+def test_public_names():
+    for name in ("defvjp", "defjvp", "defpartials"):
+        assert name in adcompile.__all__
+
+
+def test_a_bad_rule_registers_nothing():
+    def half_registered(x):
+        return x
+
+    with pytest.raises(ArgumentError):
+        defvjp(half_registered, "g * undefined_name")
+
+    def uses(x):
+        return half_registered(x) * 2.0
+
+    assert grad(uses)(1.0) == 2.0  # still inlined: no primitive was left behind
+    assert "half_registered" not in adcompile.primitives.PRIMS
