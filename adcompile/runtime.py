@@ -11,6 +11,9 @@ def unbroadcast(g, x):
     gshape, xshape = _shape(g), _shape(x)
     if gshape == xshape:
         return g
+    lead = len(gshape) - len(xshape)
+    if lead > 0 and gshape[lead:] == xshape:  # the common case: x was broadcast along new axes
+        return g.sum(axis=0) if lead == 1 else g.sum(axis=tuple(range(lead)))
     full = np.broadcast_shapes(gshape, xshape)
     if full != gshape:
         g = np.broadcast_to(_weak(g, x), full)
@@ -134,14 +137,18 @@ def check_scalar(out, *inputs):
     """grad differentiates a scalar with respect to floating-point inputs: raise unless `out`
     holds exactly one number and each of `inputs` (the arguments in argnums) is a float or a
     floating-point array."""
-    if np.size(out) != 1:
+    size = getattr(out, "size", None)
+    if (np.size(out) if size is None else size) != 1:
         from adcompile.errors import ArgumentError
         raise ArgumentError(
             f"grad needs a scalar output, but the function returned shape {np.shape(out)}; "
             "reduce it (e.g. with np.sum or np.mean) or use vjp/jacrev for non-scalar outputs.")
     for k, x in enumerate(inputs):
-        dtype = np.result_type(x)
-        if not np.issubdtype(dtype, np.inexact):
+        if type(x) is float:
+            continue
+        dtype = getattr(x, "dtype", None)
+        dtype = np.result_type(x) if dtype is None else dtype
+        if dtype.kind not in "fc":
             from adcompile.errors import ArgumentError
             raise ArgumentError(
                 f"grad differentiates with respect to floating-point arguments, but argument "

@@ -221,3 +221,14 @@ def test_check_grads_reports_what_failed():
         check_grads(kinked, (np.arange(3),))
     with pytest.raises(ArgumentError, match="mode"):
         check_grads(kinked, (np.ones(2),), modes=("backward",))
+
+
+def test_the_newton_example_converges_quadratically():
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(__file__), os.pardir, "examples", "newton.py")
+    spec = importlib.util.spec_from_file_location("newton_example", path)
+    newton = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(newton)
+    x, steps = newton.newton(newton.rosenbrock, np.array([-1.2, 1.0]))
+    assert np.allclose(x, [1.0, 1.0], atol=1e-12) and steps <= 8
