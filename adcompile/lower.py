@@ -122,6 +122,39 @@ def _load(target):
     raise UnsupportedSyntaxError("augmented assignment to this target is not supported")
 
 
+RETURNED = "<returned>"  # env key of the flag a return inside a loop sets
+
+
+def _only_returns(loop):
+    """A `while True:` loop without a break of its own ends only by returning."""
+    if not (isinstance(loop, gast.While) and isinstance(loop.test, gast.Constant) and
+            loop.test.value is True):
+        return False
+    stack = list(loop.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, gast.Break):
+            return False
+        if not isinstance(node, (gast.For, gast.While, gast.FunctionDef, gast.Lambda)):
+            stack.extend(gast.iter_child_nodes(node))
+    return True
+
+
+def _user_name(key):
+    """The name to print for an env key: `<result0>` (a return slot) prints as result."""
+    return key.strip("<>").rstrip("0123456789") if key.startswith("<") else key
+
+
+def _walk_own(stmts):
+    """gast nodes of statements, not descending into nested functions."""
+    stack = list(stmts)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            stack.extend(gast.iter_child_nodes(node))
+
+
 def _fallthrough_ends(block):
     """The blocks whose end is reached on the paths through `block` that do not break."""
     if block and type(block[-1]) is Break:
@@ -169,6 +202,7 @@ class Lowerer:
         self.call_line = call_line  # inlined code is attributed to the caller's line
         self.line = call_line
         self.carried = []  # per enclosing loop: user name -> the name the loop carries it under
+        self.returns_tuple = False
 
     # --- errors -------------------------------------------------------------------------------
     def unsupported(self, node, what, hint="rewrite it with supported constructs"):
@@ -198,10 +232,20 @@ class Lowerer:
                 exit, consumed = self.lower_if(stmt, rest, env, later)
                 if consumed or exit is not None:
                     return exit
-            elif t is gast.For:
-                self.lower_for(stmt, env, later | loaded(rest))
-            elif t is gast.While:
-                self.lower_while(stmt, env, later | loaded(rest))
+            elif t in (gast.For, gast.While):
+                outermost = RETURNED not in env
+                self.open_return_slots(stmt, env)
+                (self.lower_for if t is gast.For else self.lower_while)(
+                    stmt, env, later | loaded(rest))
+                if outermost and RETURNED in env:  # after it: if returned: return result
+                    return self.after_returning_loop(stmt, rest, env, later)
+                if RETURNED in env and any(isinstance(n, gast.Return) for n in _walk_own([stmt])):
+                    # an inner loop returned: leave the enclosing loop too
+                    envs = [dict(env), dict(env)]
+                    b2, x2 = self.sub(rest, envs[1], later)
+                    exit, _ = self.join(stmt, env[RETURNED], [[], b2], [("break",), x2], envs,
+                                        env, later, True)
+                    return exit
             elif t is gast.Assign:
                 if len(stmt.targets) != 1:
                     raise self.unsupported(stmt, "chained assignment a = b = ...", "assign once")
@@ -224,6 +268,24 @@ class Lowerer:
             else:
                 raise self.unsupported(stmt, f"the statement {type(stmt).__name__}")
         return None
+
+    def after_returning_loop(self, node, rest, env, later):
+        """After the outermost loop holding a return: `if returned: return result`, else the
+        rest of the function."""
+        values = [env[k] for k in sorted(k for k in env if k.startswith("<result"))]
+        test = env[RETURNED]
+        for key in [k for k in env if k.startswith("<")]:  # the slots have done their work
+            del env[key]
+        if _only_returns(node):  # `while True:` left only by return: the result is ready
+            return "return", values, self.returns_tuple
+        envs = [dict(env), dict(env)]
+        b2, x2 = self.sub(rest, envs[1], later)
+        exit, _ = self.join(node, test, [[], b2], [("return", values, self.returns_tuple), x2],
+                            envs, env, later, True)
+        if exit is None:
+            raise self.unsupported(node, "a function that may end without returning a value",
+                                   "return a value on every path")
+        return exit
 
     def sub(self, stmts, env, later, block=None):
         """Lower `stmts` into a new (or the given) block; returns (block, exit)."""
@@ -248,18 +310,25 @@ class Lowerer:
             block, exit = self.sub(rest, envs[k], later, block=(b1, b2)[k])
             x1, x2 = (exit, x2) if k == 0 else (x1, exit)
             consumed = True
+        return self.join(stmt, test, [b1, b2], [x1, x2], envs, env,
+                         later | loaded(rest) if not consumed else later, consumed)
+
+    def join(self, node, test, blocks, exits, envs, env, later, consumed):
+        """Finish an `if` whose branches were lowered into `blocks` and ended with `exits`."""
+        if self.carried:  # a return inside a loop: keep the values, note it, leave the loop
+            for k, exit in enumerate(exits):
+                if exit is not None and exit[0] == "return":
+                    exits[k] = self.return_from_loop(node, exit, envs[k])
+        (b1, b2), (x1, x2) = blocks, exits
         kinds = {x[0] if x else None for x in (x1, x2)}
         if kinds == {"return"}:
-            values = self.merge_returns(stmt, (b1, b2), (x1, x2), envs)
+            values = self.merge_returns(node, (b1, b2), (x1, x2), envs)
             self.block.append(If(test, b1, b2, self.line))
             return ("return", values, x1[2]), True
-        if "return" in kinds and self.carried:
-            raise self.unsupported(stmt, "return inside a loop",
-                                   "break out of the loop and return after it")
         if "return" in kinds:
-            raise self.unsupported(stmt, "a return on only some paths through a branch",
+            raise self.unsupported(node, "a return on only some paths through a branch",
                                    "return a value on every path")
-        self.merge_envs(env, envs, (b1, b2), later | loaded(rest) if not consumed else later)
+        self.merge_envs(env, envs, (b1, b2), later)
         for block, exit, e in ((b1, x1, envs[0]), (b2, x2, envs[1])):
             if exit == ("break",):  # leaving the loop: its carried names take their values now
                 for name, loop_name in self.carried[-1].items():
@@ -270,6 +339,33 @@ class Lowerer:
         if kinds == {"continue"} or kinds == {"break"}:
             return kinds.pop() == "break" and ("break",) or ("continue",), True
         return None, consumed
+
+    def return_from_loop(self, node, exit, env):
+        """`return v` inside a loop: v goes into the function's result slots, the flag is set,
+        and the loop is left; after the loop, `if returned: return result` (lower_stmts)."""
+        _, values, as_tuple = exit
+        slots = [k for k in env if k.startswith("<result")]
+        if len(values) != len(slots) or self.returns_tuple != as_tuple:
+            raise self.unsupported(node, "returning a different number of values on each path")
+        for k, value in enumerate(values):
+            env[f"<result{k}>"] = self.as_atom(value)
+        env[RETURNED] = Const(True)
+        return ("break",)
+
+    def open_return_slots(self, loop, env):
+        """Before the outermost loop holding a `return`: `returned = False` and result slots."""
+        node = next((n for n in _walk_own(loop.body) if isinstance(n, gast.Return)), None)
+        if node is None or RETURNED in env:
+            return
+        values = node.value.elts if isinstance(node.value, gast.Tuple) else [node.value]
+        self.returns_tuple = isinstance(node.value, gast.Tuple)
+        flag = self.namer.fresh("returned")
+        self.block.append(Assign(flag, Const(False), self.line))
+        env[RETURNED] = Var(flag)
+        for k in range(len(values)):
+            slot = self.namer.fresh("result")
+            self.block.append(Assign(slot, Const(0.0), self.line))
+            env[f"<result{k}>"] = Var(slot)
 
     def merge_envs(self, env, envs, blocks, later):
         """After a branch: a name bound differently on the two paths gets one merged name,
@@ -287,7 +383,8 @@ class Lowerer:
                     f"{name!r} holds a different tuple or function on each path of an if",
                     self.parsed.filename, self.line)
             merged = a.name if type(a) is Var and any(
-                type(s) is Assign and s.target == a.name for s in blocks[0]) else self.namer.fresh(name)
+                type(s) is Assign and s.target == a.name for s in blocks[0]) \
+                else self.namer.fresh(_user_name(name))
             for block, value, e in zip(blocks, (a, b), envs):
                 self.merge_into(block, value, merged, e)
             env[name] = Var(merged)
@@ -404,6 +501,9 @@ class Lowerer:
         name through the loop (a copy is made first when its current name is shared)."""
         assigned = stored(stmt.body)
         reads = loaded(stmt.body)
+        if any(isinstance(n, gast.Return) for n in _walk_own(stmt.body)):
+            pseudo = {k for k in env if k.startswith("<result") or k == RETURNED}
+            assigned, later = assigned | pseudo, later | pseudo
         carried = {}
         for name in sorted(assigned):
             if not (name in later or name in env and name in reads):
@@ -415,7 +515,7 @@ class Lowerer:
             if own:
                 loop_name = value.name
             else:
-                loop_name = self.namer.fresh(name)
+                loop_name = self.namer.fresh(_user_name(name))
                 if type(value) is tuple:  # a list the loop appends to: a real list from here on
                     self.block.append(Assign(loop_name, Op("make_list", tuple(
                         self.as_atom(v) for v in value)), self.line))
@@ -427,10 +527,14 @@ class Lowerer:
         return carried
 
     def finish_loop(self, stmt, exit, body, body_env, carried, env):
-        self.carried.pop()
         if exit is not None and exit[0] == "return":
-            raise self.unsupported(stmt, "return inside a loop",
-                                   "break out of the loop and return after it")
+            exit = self.return_from_loop(stmt, exit, body_env)
+            for name, loop_name in carried.items():
+                if name in body_env and body_env[name] != Var(loop_name):
+                    self.merge_into(body, self.as_atom(body_env[name]), loop_name, body_env)
+            body.append(Break(self.line))
+            exit = None
+        self.carried.pop()
         for end in _fallthrough_ends(body) if exit != ("break",) else [body]:
             for name, loop_name in carried.items():
                 value = body_env.get(name)

@@ -555,10 +555,13 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None) -> Func
             body.insert(0, Assign(pulled, Op("list", (Var(tape),)), line))
             eqns = [_rename_tape(s, pulled, tape) for s in eqns]
         # values the pullback restores from the tape become its own, starting from the forward
-        # sweep's (a default argument), so the pullback can run more than once
+        # sweep's (a default argument), so the pullback can run more than once; a name the
+        # forward sweep assigns only on some paths may be unbound there
         restored = sorted({t for st in _walk(body) if type(st) is Assign
                            for t in targets_of(st)} & {t for st in eqns for t in targets_of(st)})
-        pull = Function("pullback", [ct] + [f"{n}={n}" for n in restored],
+        always = {t for st in eqns if type(st) is Assign for t in targets_of(st)}
+        pull = Function("pullback", [ct] + [f"{n}={n}" if n in always else
+                                            f"{n}=locals().get({n!r})" for n in restored],
                         _checked(eqns, body, guard, raw, reduced, line, None, namer),
                         fn.filename, fn.source_lines)
         value = Op("tuple", tuple(outs)) if ret.as_tuple else outs[0]

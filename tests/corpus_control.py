@@ -164,6 +164,26 @@ def logistic_map(r, x):
     return x
 
 
+def return_in_loops(x, y):
+    s = 0.0
+    for i in range(6):
+        for j in range(2):
+            s = s + x * y * (i + j)
+            if s > 3.0:
+                return s * x, y
+    k = 0
+    while True:
+        s = s * 1.3 + y
+        k += 1
+        if k > 2:
+            return s, x
+
+
+def sum_of_pair(x, y):
+    a, b = return_in_loops(x, y)
+    return a * b
+
+
 def lists_in_loops(x, y):
     vals = []
     for i in range(4):
@@ -193,4 +213,5 @@ CONTROL = [
     (training_loop, [A((2,), -1, 1), S(-0.5, 0.5), S(0.1, 1.0)]),
     (logistic_map, [S(2.5, 3.9), S(0.1, 0.9)]),
     (lists_in_loops, [S(-2, 2), S(-2, 2)]),
+    (sum_of_pair, [S(-1.5, 1.5), S(-1.5, 1.5)]),
 ]
