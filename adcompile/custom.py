@@ -28,6 +28,7 @@ import sys
 import numpy as np
 
 from .errors import ArgumentError
+from .lower import _hashable
 from .primitives import BY_OBJECT, NAMESPACE, PRIMS, add
 from .templates import dotted, parse
 
@@ -266,11 +267,3 @@ def _constant(path, scope, rule):
         raise ArgumentError(f"the rule {rule!r} reads {path}, which is neither a parameter, `ans`, "
                             "the adjoint or tangent, nor a number")
     return obj
-
-
-def _hashable(obj):
-    try:
-        hash(obj)
-        return True
-    except TypeError:
-        return False

@@ -16,7 +16,7 @@ from .errors import NoDerivativeError
 from .ir import Assign, Const, For, Function, If, Op, Return, Var, While, blocks_of, targets_of
 from .lower import Namer
 from .primitives import PRIMS
-from .templates import has_rule, jvp_term
+from .templates import differentiable, has_rule, jvp_term
 
 
 def all_names(fn: Function):
@@ -67,8 +67,8 @@ def active_names(fn: Function, wrt):
             if s.target is None or type(s.target) is tuple or s.target in active:
                 continue
             v = s.value
-            args = [v] if type(v) is Var else v.args if type(v) is Op and \
-                PRIMS[v.prim].kind != "nondiff" else ()
+            args = [v] if type(v) is Var else [v.args[i] for i in differentiable(v)] \
+                if type(v) is Op and PRIMS[v.prim].kind != "nondiff" else ()
             if any(type(a) is Var and a.name in active for a in args):
                 active.add(s.target)
                 changed = True

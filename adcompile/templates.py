@@ -187,6 +187,20 @@ def _template(table_entry, op, i):
     return table_entry[i] if i < len(table_entry) else None
 
 
+def differentiable(op: Op):
+    """Positions of op's operands that have a derivative (not an index, a shape, a condition)."""
+    from .rules import DERIVATIVES, JVP, LINEAR, VJP
+    n = len(op.args)
+    if op.prim in DERIVATIVES:
+        partials = DERIVATIVES[op.prim]
+        return [i for i in range(min(n, len(partials))) if partials[i] is not None]
+    entries = [t for t in (_special(op, "vjp"), VJP.get(op.prim), _special(op, "jvp"),
+                           JVP.get(op.prim)) if t is not None]
+    if entries:
+        return [i for i in range(n) if any(_template(t, op, i) is not None for t in entries)]
+    return [0] if op.prim in LINEAR and n else list(range(n))
+
+
 def vjp_term(op: Op, ans: str, i: int, g):
     """The adjoint contribution of `ans = op(...)` to its i-th operand, or None if it has none."""
     from .rules import DERIVATIVES, VJP
