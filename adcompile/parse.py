@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import linecache
 import textwrap
 from dataclasses import dataclass
 
@@ -45,6 +46,11 @@ def parse(f) -> Parsed:
             f"cannot read the source of {name!r}: it is not a Python function. Register a "
             "derivative rule for it with adcompile.defvjp, or pass a Python function.")
     filename = code.co_filename
+    if name == "<lambda>":
+        node = _lambda_by_position(f, filename)
+        if node is not None:
+            return _finish(f, node, filename, {node.lineno: linecache.getline(
+                filename, node.lineno).rstrip("\n")})
     try:
         src_lines, first = inspect.getsourcelines(f)
     except (OSError, TypeError) as e:
@@ -65,7 +71,12 @@ def parse(f) -> Parsed:
     for n in gast.walk(node):
         if hasattr(n, "lineno"):
             n.lineno += first - 1
-    lines = {first + i: line.rstrip("\n") for i, line in enumerate(src_lines)}
+    return _finish(f, node, filename, {first + i: line.rstrip("\n")
+                                       for i, line in enumerate(src_lines)})
+
+
+def _finish(f, node, filename, lines):
+    code = f.__code__
     scope = dict(vars(builtins))
     scope.update(getattr(f, "__globals__", {}))
     if code.co_freevars and f.__closure__:
@@ -77,6 +88,34 @@ def parse(f) -> Parsed:
     parsed = Parsed(node, filename, lines, scope, getattr(f, "__globals__", {}))
     _fence(parsed)
     return parsed
+
+
+def _lambda_by_position(f, filename):
+    """A lambda's body cut out of its source by the columns its code object records (Python
+    3.11+), so a lambda that shares its line with other code or other lambdas is found exactly."""
+    positions = getattr(f.__code__, "co_positions", None)
+    spans = [p for p in positions() if None not in p and p[2:] != (0, 0)] if positions else []
+    lines = linecache.getlines(filename)
+    if not spans or not lines:
+        return None
+    (line, col), (end_line, end_col) = min((p[0], p[2]) for p in spans), \
+        max((p[1], p[3]) for p in spans)
+    chunk = [text.encode() for text in lines[line - 1:end_line]]  # columns count UTF-8 bytes
+    body = chunk[0][col:end_col] if len(chunk) == 1 else \
+        chunk[0][col:] + b"".join(chunk[1:-1]) + chunk[-1][:end_col]
+    params = ", ".join(f.__code__.co_varnames[:f.__code__.co_argcount])
+    try:
+        lam = gast.parse(f"(lambda {params}:\n{body.decode()}\n)").body[0].value
+    except SyntaxError:
+        return None
+    for n in gast.walk(lam):
+        if hasattr(n, "lineno"):
+            n.lineno += line - 2
+    ret = gast.copy_location(gast.Return(value=lam.body), lam.body)
+    fn = gast.FunctionDef(name="lambda_", args=lam.args, body=[ret], decorator_list=[],
+                          returns=None, type_comment=None, type_params=[])
+    fn.lineno = line
+    return fn
 
 
 def _find_function(tree, f, filename, first):

@@ -250,3 +250,13 @@ def test_every_error_is_an_adcompile_error():
     for cls in (UnsupportedSyntaxError, NoDerivativeError, SourceUnavailableError, ArgumentError):
         assert issubclass(cls, ADCompileError)
     assert adcompile.ADCompileError is ADCompileError
+
+
+def power(x, n=3):
+    return x ** n
+
+
+def test_defaults_and_lambdas_sharing_a_line():
+    assert grad(power)(2.0) == 12.0 and grad(power)(2.0, 2) == 4.0
+    pair = (grad(lambda x: x * 3.0)(1.0), grad(lambda y: y ** 3)(2.0))
+    assert pair == (3.0, 12.0)
