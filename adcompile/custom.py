@@ -137,7 +137,7 @@ def _primitive(fn, name, elementwise):
         return prim
     name = name or getattr(fn, "__name__", None)
     if not name or not name.isidentifier():
-        raise ArgumentError(f"give the rule a name: defvjp(fn, ..., name='my_function')")
+        raise ArgumentError("give the rule a name: defvjp(fn, ..., name='my_function')")
     taken = NAMESPACE.get(name, PRIMS[name].fn if name in PRIMS else None)
     if name in PRIMS or taken is not None and taken is not fn or hasattr(builtins, name):
         raise ArgumentError(f"the name {name!r} is taken by another function in generated code; "

@@ -13,7 +13,7 @@ have one shape whatever the path.
 from __future__ import annotations
 
 from .errors import NoDerivativeError
-from .ir import Assign, Const, For, Function, If, Op, Return, Var, While, blocks_of, targets_of
+from .ir import Assign, For, Function, If, Op, Return, Var, While, blocks_of, targets_of
 from .lower import Namer
 from .primitives import PRIMS
 from .templates import differentiable, has_rule, jvp_term
@@ -121,7 +121,7 @@ def forward(fn: Function, wrt, name=None) -> Function:
             elif t is If:
                 out.append(If(s.test, block(s.body, True), block(s.orelse, True), s.line))
             elif t is For:
-                out.append(For(s.target, s.bounds, block(s.body, True), s.line))
+                out.append(For(s.target, s.bounds, block(s.body, True), s.line, s.reverse, s.count))
             elif t is While:
                 out.append(While(s.test, block(s.body, True), s.line))
             else:

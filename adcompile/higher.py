@@ -1,16 +1,11 @@
 """Higher-order derivatives: derivative code is itself input for the compiler.
 
-`grad(grad(f))` works source to source. A function made by grad & co. carries `__adcompile__`
-(what it was made from), so instead of parsing its text again, `rebuild` runs the pipeline for the
-inner derivative once more and hands on its flat code in a plain form:
-
-  plain     the fast path for Python floats (`if type(L) is float: return ...`) and the scalar
-            check go; what is left is the general path, which is correct for every input
-  flatten   derivative code nests expressions (`grad_s3 = grad_L * (1 - L) * L`); each nested
-            operation gets a statement and a temporary of its own, as lowering would give it
-
-The helpers derivative code calls (`unbroadcast`, `unreduce`, `matmul_grad_left`, ...) have rules
-of their own in `rules.py`, so the result transforms like any user function, to any depth.
+`grad(grad(f))` works source to source: the generated gradient is Python in `linecache`, so the
+pipeline parses and lowers it like any user function. Its loop tape (a list pushed and popped)
+lowers to a list built with `xs + [v]` and read back with `xs[-1]`, which the rule tables
+differentiate like any list, and the helpers derivative code calls (`unbroadcast`, `unreduce`,
+`matmul_grad_left`, ...) have rules of their own in `rules.py`; so the result transforms again,
+to any depth.
 
 On top of that: `jacfwd`, `jacrev`, `hessian` (forward over reverse), `hvp` (a Hessian-vector
 product without the Hessian) and `check_grads` (finite differences and the dot-product test).
@@ -23,130 +18,7 @@ import math
 import numpy as np
 
 from .errors import ADCompileError, ArgumentError
-from .ir import Assign, Function, If, Op, Return, Var, blocks_of, substitute, targets_of
-from .lower import Namer
 
-GUARD_PRIMS = {"type", "is", "isnot", "and"}
-
-
-# --- rebuilding a derivative as flat code ------------------------------------------------------
-def rebuild(f) -> Function:
-    """Flat code of the derivative `f` (made by grad, value_and_grad or jvp), ready to be
-    transformed again."""
-    from .api import build
-    info = f.__adcompile__
-    if info.mode == "vjp":
-        raise ArgumentError("a vjp's pullback is a nested function and cannot be differentiated "
-                            "again; differentiate grad(f) or the function made by jvp instead")
-    fn = build(info.function, info.mode, info.argnums, info.optimize)
-    fn.body = _plain(fn.body)
-    return flatten(fn)
-
-
-def _is_guard(e):
-    """The fast path's test: `type(L) is float and type(x) is float ...` (or its flag)."""
-    if type(e) is Var:
-        return True
-    return type(e) is Op and e.prim in GUARD_PRIMS and all(
-        type(a) is not Op or _is_guard(a) for a in e.args)
-
-
-def _is_check(s):
-    return type(s) is Assign and s.target is None and type(s.value) is Op and \
-        s.value.prim == "check_scalar"
-
-
-def _plain(body):
-    """The statements without the Python-float fast path and the scalar check."""
-    out = []
-    for k, s in enumerate(body):
-        if _is_check(s):
-            continue
-        if type(s) is If and not s.orelse and _is_guard(s.test) and (
-                all(_is_check(b) for b in s.body) or len(s.body) == 1 and type(s.body[0]) is Return
-                and any(type(later) is Return for later in body[k + 1:])):
-            continue
-        if type(s) is Assign and type(s.target) is str and type(s.value) is Op and \
-                s.value.prim in GUARD_PRIMS and _is_guard(s.value):
-            continue  # the flag a guard reads
-        out.append(s)
-    return out
-
-
-def _leaves(values):
-    """Returned values with nested tuples spread out: `((a, b), (d_a, d_b))` is returned as
-    `(a, b, d_a, d_b)` (the functions made by jvp of a function returning a tuple)."""
-    out = []
-    for v in values:
-        out += _leaves(v.args) if type(v) is Op and v.prim == "tuple" else [v]
-    return out
-
-
-def flatten(fn: Function) -> Function:
-    """One operation per statement: nested operations get temporaries `s<k>` of their own, and
-    nested tuples of returned values are spread out (see `_leaves`)."""
-    names = set(fn.params) | set(fn.constants)
-    for s in fn.body:
-        names.update(targets_of(s))
-    namer = Namer(names, names)
-
-    def atom(e, out, line):
-        if type(e) is not Op:
-            return e
-        name = namer.temp()
-        out.append(Assign(name, operation(e, out, line), line))
-        return Var(name)
-
-    def operation(e, out, line):
-        return Op(e.prim, tuple(atom(a, out, line) for a in e.args),
-                  tuple((k, atom(v, out, line)) for k, v in e.kwargs))
-
-    def block(stmts):
-        out = []
-        for s in stmts:
-            t = type(s)
-            if t is Assign:
-                value = operation(s.value, out, s.line) if type(s.value) is Op else s.value
-                out.append(Assign(s.target, value, s.line))
-            elif t is Return:
-                values = _leaves(s.values)
-                as_tuple = s.as_tuple or any(type(v) is Op and v.prim == "tuple" for v in s.values)
-                out.append(Return([atom(v, out, s.line) for v in values], as_tuple, s.line))
-            elif t is Function:
-                raise ArgumentError(f"{fn.name} holds a nested function and cannot be "
-                                    "differentiated again", fn.filename, s.line)
-            else:  # a structured statement: its own expressions are atoms already
-                for b in blocks_of(s):
-                    b[:] = block(b)
-                if t is If:
-                    s.test = atom(s.test, out, s.line)
-                out.append(s)
-        return out
-
-    fn.body = _versions(block(fn.body), namer)
-    return fn
-
-
-def _versions(body, namer):
-    """Straight-line code with every name assigned once: forward mode may write a tangent again
-    (`d_s4 = expand_to(d_s4, s4)`); the second write gets a new version (`d_s4_1`)."""
-    if any(type(s) not in (Assign, Return) for s in body):
-        return body  # structured code keeps its merge and loop-carried names
-    current, seen = {}, set()
-    for s in body:
-        if type(s) is Assign:
-            s.value = substitute(s.value, current)
-            if type(s.target) is str:
-                if s.target in seen:
-                    current[s.target] = Var(namer.fresh(s.target))
-                    s.target = current[s.target].name
-                seen.add(s.target)
-        else:
-            s.values = [substitute(v, current) for v in s.values]
-    return body
-
-
-# --- Jacobians, Hessians ---------------------------------------------------------------------
 def _nums(argnums, n):
     return (argnums,) if isinstance(argnums, int) else tuple(argnums)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import gast
 import numpy as np
 
-from .errors import NoDerivativeError, UnsupportedSyntaxError
+from .errors import ADCompileError, NoDerivativeError, UnsupportedSyntaxError
 from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, targets_of,
                  uses_of)
 from .parse import Parsed, parse
@@ -104,9 +104,14 @@ def stored(stmts):
                 for t in getattr(n, "targets", None) or [n.target]:
                     if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
                         out.add(t.value.id)
-            elif isinstance(n, gast.Call) and _is_append(n):
+            elif isinstance(n, gast.Call) and (_is_append(n) or _is_pop(n)):
                 out.add(n.func.value.id)
     return out
+
+
+def _is_pop(node):
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
+        node.func.attr == "pop" and isinstance(node.func.value, gast.Name)
 
 
 def _is_append(node):
@@ -262,6 +267,11 @@ class Lowerer:
                 pass  # pass, a docstring or a bare constant
             elif t is gast.Expr and _is_append(stmt.value):
                 self.append(stmt.value, env)
+            elif t is gast.Expr and self.is_check(stmt.value, env):
+                value = self.expr(stmt.value, env)  # a runtime check (in generated code)
+                if self.block and type(self.block[-1]) is Assign and \
+                        self.block[-1].target == getattr(value, "name", None):
+                    self.block[-1].target = None
             elif t is gast.Expr:
                 raise self.unsupported(stmt, "an expression statement (its value is discarded)",
                                        "assign its result to a name or remove it")
@@ -375,9 +385,14 @@ class Lowerer:
             if a is not None and b is not None and a == b and type(a) is type(b):
                 env[name] = a
                 continue
-            if a is None or b is None:
-                env.pop(name, None)  # bound on one path only: usable only there
+            if (a is None or b is None) and name not in later:
+                env.pop(name, None)  # bound on one path only and not read after: gone
                 continue
+            if a is None or b is None:  # read after on the path that bound it (generated code
+                # tests the same condition again): the other path gets a placeholder
+                a, b = (Const(0.0), b) if a is None else (a, Const(0.0))
+                envs[0 if a == Const(0.0) and envs[0].get(name) is None else 1][name] = \
+                    Const(0.0)
             if type(a) not in (Var, Const) or type(b) not in (Var, Const):
                 raise UnsupportedSyntaxError(
                     f"{name!r} holds a different tuple or function on each path of an if",
@@ -424,7 +439,10 @@ class Lowerer:
             for k in range(len(block) - 1, -1, -1):
                 s = block[k]
                 if type(s) is Assign and s.target == value.name:
-                    later_reads = any(value.name in uses_of(t) for t in block[k + 1:])
+                    # (renamed, the statement would overwrite `name` while later statements
+                    # still read its old value, or read the value under its own name)
+                    later_reads = any(value.name in uses_of(t) or name in uses_of(t)
+                                      for t in block[k + 1:])
                     aliases = env is not None and sum(
                         1 for v in _flat(env.values()) if v == value) > 1
                     if not later_reads and not aliases:
@@ -438,7 +456,9 @@ class Lowerer:
         block.append(Assign(name, value, self.line))
 
     def lower_for(self, stmt, env, later):
+        self.order = (False, None)
         bounds, elements, target = self.iteration(stmt, env)
+        reverse, count = self.order
         if bounds is None:  # a tuple known here: unroll
             for element in elements:
                 self.bind_target(target, element, env)
@@ -466,7 +486,7 @@ class Lowerer:
         finally:
             self.block = outer
         self.finish_loop(stmt, exit, body, body_env, carried, env)
-        self.block.append(For(index, bounds, body, self.line))
+        self.block.append(For(index, bounds, body, self.line, reverse=reverse, count=count))
 
     def lower_while(self, stmt, env, later):
         carried = self.carry(stmt, env, later)
@@ -521,6 +541,9 @@ class Lowerer:
                         self.as_atom(v) for v in value)), self.line))
                 elif value is not None:
                     self.block.append(Assign(loop_name, self.as_atom(value), self.line))
+                else:  # first assigned in the loop: a placeholder, so every iteration has an
+                    # old value to keep (reverse mode tapes it); read only if the loop never ran
+                    self.block.append(Assign(loop_name, Const(0.0), self.line))
             env[name] = Var(loop_name)
             carried[name] = loop_name
         self.carried.append(carried)
@@ -551,6 +574,14 @@ class Lowerer:
         a tuple known at transformation time (then the second item holds its elements)."""
         node, target = stmt.iter, stmt.target
         func = self.expr(node.func, env) if isinstance(node, gast.Call) else None
+        if type(func) is Static and func.obj is reversed and len(node.args) == 1:
+            inner, count = node.args[0], None  # reversed(range(...)[:k]), as reverse mode writes
+            if isinstance(inner, gast.Subscript) and isinstance(inner.slice, gast.Slice) and \
+                    inner.slice.lower is None and inner.slice.step is None:
+                count, inner = self.atom(inner.slice.upper, env), inner.value
+            if isinstance(inner, gast.Call) and self.expr(inner.func, env) == Static(range):
+                self.order = (True, count)
+                return tuple(self.atom(a, env) for a in inner.args), None, target
         if type(func) is Static and func.obj is range:
             if not isinstance(target, gast.Name):
                 raise self.unsupported(target, "unpacking the index of a range loop")
@@ -608,6 +639,18 @@ class Lowerer:
                                              target=target.value.id)
         else:
             raise self.unsupported(target, "assignment to an attribute or a nested subscript")
+
+    def is_check(self, node, env):
+        """A call made for its effect that has no derivative: `check_scalar(L)`."""
+        if not isinstance(node, gast.Call) or isinstance(node.func, gast.Attribute):
+            return False
+        try:
+            callee = self.expr(node.func, env)
+        except ADCompileError:
+            return False
+        name = BY_OBJECT.get(callee.obj) if type(callee) is Static and _hashable(callee.obj) \
+            else None
+        return name is not None and PRIMS[name].kind == "nondiff"
 
     def append(self, call, env):
         """`xs.append(v)`: a list known here grows by one element; a list a loop builds becomes
@@ -678,6 +721,10 @@ class Lowerer:
             return Const(node.value)
         if t in (gast.Tuple, gast.List):
             return tuple(self.expr(e, env) for e in node.elts)
+        if t is gast.BinOp and type(node.op) is gast.Add and isinstance(node.right, gast.List) \
+                and len(node.right.elts) == 1 and type(self.expr(node.left, env)) is Var:
+            return self.emit("list_append", (self.atom(node.left, env),  # xs + [v]: a list grows
+                                             self.atom(node.right.elts[0], env)), target=target)
         if t is gast.BinOp:
             return self.emit(OPERATORS[type(node.op).__name__],
                              (self.atom(node.left, env), self.atom(node.right, env)), target=target)
@@ -688,7 +735,11 @@ class Lowerer:
             return self.emit(OPERATORS[type(node.op).__name__], (operand,), target=target)
         if t is gast.Compare:
             left = self.atom(node.left, env)
-            right = self.atom(node.comparators[0], env)
+            right = self.expr(node.comparators[0], env)
+            if type(right) is Static and type(node.ops[0]) in (gast.Is, gast.IsNot) and \
+                    right.obj in (float, int, bool):  # `type(x) is float` (generated code's test)
+                right = Var(right.obj.__name__)
+            right = self.as_atom(right)
             first = self.emit(OPERATORS[type(node.ops[0]).__name__], (left, right),
                               target=target if len(node.ops) == 1 else None)
             if len(node.ops) == 1:
@@ -791,6 +842,15 @@ class Lowerer:
         func = node.func
         if isinstance(func, gast.Attribute):
             base = self.expr(func.value, env)
+            if func.attr == "pop" and not node.args and isinstance(func.value, gast.Name) and \
+                    type(base) in (Var, tuple):  # a list (the tape of generated code): its last
+                name = func.value.id
+                if type(base) is tuple:
+                    env[name] = base[:-1]
+                    return base[-1]
+                last = self.emit("getitem", (base, Const(-1)), target=target)
+                env[name] = self.emit("getitem", (base, Const(slice(None, -1))), target=name)
+                return last
             if type(base) is not Static:  # a method of an array: x.sum(axis=0)
                 prim = METHODS.get(func.attr)
                 if prim is None:
@@ -818,6 +878,10 @@ class Lowerer:
                     PRIMS["math.log"].fn(args[1].value))
                 return self.emit("truediv", (num, den), target=target)
             return self.primitive(prim, node, args, env, target, OBJECT_OPTIONS.get(obj))
+        if obj is slice:  # slice(None, -1, None), as generated code spells a constant slice
+            parts = [self.atom(a, env) for a in node.args]
+            if all(type(p) is Const for p in parts):
+                return Const(slice(*(p.value for p in parts)))
         if obj is sum and len(node.args) == 1 and type(self.expr(node.args[0], env)) is Var:
             return self.emit("list_sum", (self.atom(node.args[0], env),), target=target)
         if obj is sum and len(node.args) == 1 and type(self.expr(node.args[0], env)) is tuple:

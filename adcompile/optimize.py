@@ -9,7 +9,7 @@ them until none does. The passes keep the code readable: gradients that are retu
 """
 from __future__ import annotations
 
-from .ir import (Assign, Const, For, Function, Op, Return, Var, While, blocks_of, stmt_exprs,
+from .ir import (Assign, Const, For, Function, Op, Return, Var, blocks_of, stmt_exprs,
                  substitute, targets_of, used_names)
 from .templates import is_const, simplify as simplify_expr
 

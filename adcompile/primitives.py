@@ -89,7 +89,7 @@ add("tuple", lambda *xs: xs, params=(), kind="exact", form="tuple")
 add("list", list, params=(), kind="nondiff", form="list")
 add("push", list.append, ("tape", "x"), "nondiff", form="method")
 add("pop", list.pop, ("tape",), "nondiff", form="method")
-add("scatter_add", runtime.scatter_add, ("buffer", "index", "g"), "nondiff")
+add("scatter_add", runtime.scatter_add, ("buffer", "index", "v"), "exact")
 
 # math: Python floats in, Python floats out.
 for _name in ("sin", "cos", "tan", "exp", "log1p", "expm1", "sqrt", "tanh", "sinh", "cosh",
@@ -251,7 +251,7 @@ PRIMS["list_sum"].name = "sum"
 add("list_add", runtime.list_add, ("x", "y"), "exact")
 add("sum_grad", runtime.sum_grad, ("v", "xs"), "exact")
 add("in_dtype_of", runtime.in_dtype_of, ("v", "x"), "unary")
-LIST_PRIMS = {"make_list", "list_append", "np.split", "list_add", "split_like"}
+LIST_PRIMS = {"make_list", "list_append", "np.split", "list_add", "split_like", "tuple"}
 
 # `x[i] = v` in user code: a new array with one part replaced (lower.py), never a write in place.
 add("setitem", runtime.setitem, ("x", "index", "v"), "exact")

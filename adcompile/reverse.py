@@ -165,9 +165,12 @@ class Backward:
             out.append(Assign(self.adjoint[name].name, Op("zeros_like", (Var(name),)), line))
 
     # --- statements -------------------------------------------------------------------------------
-    def block(self, stmts, inplace, resets, owned_first_use=True):
-        """The backward code of a statement list (visited last to first)."""
+    def block(self, stmts, inplace, resets, top=False):
+        """The backward code of a statement list (visited last to first). An adjoint is written
+        here only for a name this list assigns (or, at the top, a parameter): a name from outside
+        read only by a check inside a branch is written where the outside reads it first."""
         out = []
+        local = {t for st in stmts for t in targets_of(st)}
         first_use = {}
         for i, s in enumerate(stmts):
             for n in uses_of(s):
@@ -183,7 +186,8 @@ class Backward:
             elif t in (For, While):
                 self.loop(s, out, inplace, resets, stmts)
             for n in sorted(uses_of(s), key=lambda n: _order(s, n)):
-                if first_use.get(n) == i and n in self.pending and n not in inplace:
+                if first_use.get(n) == i and n in self.pending and n not in inplace and (
+                        top or n in local):
                     self.write(n, out, s.line)
         for n in sorted(self.zeroed - zeroed_before):  # still zero at the end of this block
             self.unzero(n, out, stmts[0].line if stmts else None)
@@ -307,8 +311,12 @@ class Backward:
             count = self.namer.fresh("trips")
         self.loops.append((s, count))
         if type(s) is For:
-            out.append(For(s.target, s.bounds, body, s.line, reverse=True,
-                           count=Var(count) if count else None))
+            if count and (s.reverse or s.count is not None):
+                raise NoDerivativeError("a loop over reversed(...) or range(...)[:n] that breaks "
+                                        "early has no reverse mode yet", self.fn.filename, s.line)
+            # (the backward sweep of generated code's own reversed loop runs forward again)
+            out.append(For(s.target, s.bounds, body, s.line, reverse=not s.reverse,
+                           count=Var(count) if count else s.count))
         else:
             out.append(For(self.namer.fresh("_"), (Var(count),), body, s.line))
 
@@ -364,7 +372,7 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape"):
             bw.adjoint[name] = bw.pending.pop(name)[0][0]  # a pullback's argument
         else:
             bw.write(name, body, fn.body[-1].line)
-    body += bw.block(forward, set(), set())
+    body += bw.block(forward, set(), set(), top=True)
     for name in [n for n in wrt if n in bw.pending]:
         bw.write(name, body, fn.body[-1].line)
 

@@ -365,3 +365,12 @@ JVP["list_sum"] = ("list_sum(t)",)
 # in_dtype_of(v, x): v in x's floating dtype, a cast: the adjoint passes through.
 LINEAR.add("in_dtype_of")
 VJP["in_dtype_of"] = ("g", None)
+
+# A tuple of values (the tape of generated code pushes tuples): its adjoint is a list.
+VJP["tuple"] = lambda op, i: f"g[{i}]"
+JVP["tuple"] = lambda op, i: f"getitem_grad(t, ans, {i})"
+
+# scatter_add(buffer, index, v) is buffer with v added at index (in place, into a gradient buffer
+# the generated code owns): linear in buffer and v.
+VJP["scatter_add"] = ("g", None, "unbroadcast(g[index], v)")
+JVP["scatter_add"] = ("t", None, "getitem_grad(t, buffer, index)")

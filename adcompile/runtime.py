@@ -54,7 +54,7 @@ def zeros_like(x):
     """A zero gradient shaped like `x`: 0.0 for Python numbers, an array of zeros otherwise."""
     if type(x) is float or type(x) is int:
         return 0.0
-    if type(x) is list:  # the gradient of a list is a list of gradients
+    if type(x) in (list, tuple):  # the gradient of a list is a list of gradients
         return [zeros_like(e) for e in x]
     return np.zeros_like(x)
 
@@ -124,7 +124,7 @@ def scatter_add(buffer, index, g):
 
 def getitem_grad(g, x, index):
     """The gradient of `x[index]`: `g` added into zeros shaped like `x` (repeated indices add up)."""
-    if type(x) is list:
+    if type(x) in (list, tuple):
         out = zeros_like(x)
         out[index] = g
         return out
@@ -307,7 +307,7 @@ def setitem(x, index, v):
 
 def list_add(a, b):
     """The sum of two gradients of a list, element by element."""
-    return [x + y for x, y in zip(a, b)]
+    return [list_add(x, y) if type(x) in (list, tuple) else x + y for x, y in zip(a, b)]
 
 
 def sum_grad(g, xs):

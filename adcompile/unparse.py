@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import math
 
-from .ir import Assign, Break, Const, For, Function, If, Op, Return, Var, While
+from .ir import Assign, Break, Const, For, Function, If, Return, Var, While
 from .primitives import PRIMS
 
 
