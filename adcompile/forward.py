@@ -94,11 +94,18 @@ def forward(fn: Function, wrt, name=None) -> Function:
             names[n] = namer.fresh(f"d_{n}")
         return names[n]
 
-    def exact(v: Var, out, line):
+    def exact(v: Var, out, line, nested=False):
+        """v's tangent at v's shape: a short one is expanded once, into a new name in
+        straight-line code (SSA), in place inside a branch or loop (where every path must
+        leave the tangent under the one name)."""
         t = tangent(v.name)
         if t in short:
-            out.append(Assign(t, Op("expand_to", (Var(t), v)), line))
-            short.discard(t)
+            if nested:  # (still short on the paths that skip this block)
+                out.append(Assign(t, Op("expand_to", (Var(t), v)), line))
+                return Var(t)
+            full = namer.fresh(t)
+            out.append(Assign(full, Op("expand_to", (Var(t), v)), line))
+            names[v.name] = t = full
         return Var(t)
 
     def block(stmts, nested):
@@ -149,7 +156,7 @@ def forward(fn: Function, wrt, name=None) -> Function:
         v = s.value
         target = name or s.target
         if type(v) is not Op:  # a copy, or a constant given to a name that is active elsewhere
-            value = exact(v, out, s.line) if type(v) is Var and v.name in active else \
+            value = exact(v, out, s.line, nested) if type(v) is Var and v.name in active else \
                 Op("zeros_like", (Var(s.target),))
             out.append(Assign(tangent(target), value, s.line))
             return
@@ -160,7 +167,7 @@ def forward(fn: Function, wrt, name=None) -> Function:
             if not has_rule(v.prim):
                 raise NoDerivativeError(f"no forward-mode rule for {v.prim}", fn.filename, s.line)
             for i in args:
-                t = exact(v.args[i], out, s.line) if p.kind == "exact" or nested \
+                t = exact(v.args[i], out, s.line, nested) if p.kind == "exact" or nested \
                     else Var(tangent(v.args[i].name))
                 term = jvp_term(v, s.target, i, t)
                 if term is not None:

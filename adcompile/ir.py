@@ -212,6 +212,8 @@ def verify(fn: Function):
                 defined.update(targets_of(s))
             elif type(s) is For:
                 defined.add(s.target)
+            elif type(s) is Function:  # a nested def (vjp's pullback): its parameters
+                defined.update([s.name] + [p.split("=")[0] for p in s.params])
             for block in blocks_of(s):
                 check_block(block)
 

@@ -1,16 +1,25 @@
 """Stage: flat code -> reverse-mode flat code: the forward sweep, then the adjoint sweep.
 
-The adjoint of `v` is `grad_v`. The sweep visits equations last to first and hands each operand of
-an active equation its contribution from the rule table; `grad_v` is written as soon as every
-contribution has arrived, that is right after the equation that uses `v` first, which is where
-the lecture writes it (`grad_s3 = ...` then `grad_w2 = grad_s3`, `grad_s2 = grad_s3`).
+The adjoint of `v` is `grad_v`. The sweep visits statements last to first and hands each operand
+of an active equation its contribution from the rule table. In straight-line code `grad_v` is
+written once, as soon as every contribution has arrived, that is right after the statement that
+uses `v` first, which is where the lecture writes it (`grad_s3 = ...`, then `grad_w2 = grad_s3`).
 
-Broadcasting: a contribution from `z = x + y` has `z`'s shape, which may be larger than `x`'s.
-Summing it back (`unbroadcast`) commutes with the elementwise rules that follow, so it is put off
-until the shape matters: where contributions are added, before a rule that needs exact shapes
-(`@`, `np.sum`), and at the returned gradients. There the reductions are skipped at no cost when
-the output and every value entering a `math` function are Python floats, which proves that no
-array took part.
+Branches and loops keep their shape: a branch's backward code re-takes the branch, a loop's runs
+the loop reversed (a trip count is kept for `while` and `break`). An adjoint that crosses such a
+boundary gets its variable before the structure and is added to in place inside it; the adjoint
+of a name a loop carries is reset where the loop assigns the name. A loop pushes on a tape, once
+per iteration, only what the backward loop reads and the forward loop overwrites; cheap
+arithmetic of loop-invariant values is recomputed instead.
+
+Broadcasting: a contribution from `z = x + y` has `z`'s shape, which may be larger than `x`'s
+(BIG), and the adjoint a full sum hands back is one number, smaller than `x` (SMALL, "loose").
+Fitting them to `x`'s shape (`unbroadcast`) commutes with the elementwise rules that follow, so
+it is put off until the shape matters: where contributions are added, before a rule that needs
+exact shapes (`@`, `np.sum`), and at the returned gradients; a loose adjoint also before a
+broadcasting rule, which would lose count of repeated elements. At the returned gradients the
+fitting is skipped at no cost when the output and every value entering a `math` function are
+Python floats, which proves that no array took part.
 """
 from __future__ import annotations
 
@@ -272,7 +281,7 @@ class Backward:
         """Materialize the adjoints crossing the boundary of structured statement `s`."""
         inside = set(targets_of(s))
         names = set()
-        for a in each_assign(_as_list(s)):
+        for a in each_assign([s]):
             v = a.value
             args = [v] if type(v) is Var else v.args if type(v) is Op and \
                 PRIMS[v.prim].kind != "nondiff" else ()
@@ -300,12 +309,10 @@ class Backward:
         carried = {n for n in assigned if n in self.active and (
             n in defined_before or n in self.adjoint or n in self.pending or n in self.fn.params)}
         inner = self.boundary(s, out, inplace, carried)
-        self.in_loop += 1
         self.loop_stack.append(s)
         body = self.block(s.body, inner, set(resets) | carried)
-        self.mirror(s.body, body, loop=True)
+        self.mirror(s.body, body)
         self.loop_stack.pop()
-        self.in_loop -= 1
         count = None
         if type(s) is While or _breaks(s.body):
             count = self.namer.fresh("trips")
@@ -320,12 +327,10 @@ class Backward:
         else:
             out.append(For(self.namer.fresh("_"), (Var(count),), body, s.line))
 
-    in_loop = 0
-
-    def mirror(self, forward_block, backward_block, loop=False):
-        if self.in_loop or loop:
-            self.mirrors.append((forward_block, backward_block, self.loop_stack[-1]
-                                 if self.loop_stack else None))
+    def mirror(self, forward_block, backward_block):
+        """Pair a forward block inside a loop with its backward block, for the tape."""
+        if self.loop_stack:
+            self.mirrors.append((forward_block, backward_block, self.loop_stack[-1]))
 
 
 def _order(s, name):
@@ -334,10 +339,6 @@ def _order(s, name):
         names = [a.name for a in s.value.args if type(a) is Var]
         return names.index(name) if name in names else len(names)
     return 0
-
-
-def _as_list(s):
-    return [s]
 
 
 def _breaks(stmts):
