@@ -309,7 +309,7 @@ class Lowerer:
     def lower_if(self, stmt, rest, env, later):
         """Lower an if statement. When one branch leaves (return, break, continue) and the other
         does not, the statements after the `if` belong to the other branch and are lowered there."""
-        test = self.atom(stmt.test, env)
+        test, line = self.atom(stmt.test, env), self.line
         after = later | loaded(rest)
         envs = [dict(env), dict(env)]
         (b1, x1), (b2, x2) = (self.sub(stmt.body, envs[0], after),
@@ -320,6 +320,7 @@ class Lowerer:
             block, exit = self.sub(rest, envs[k], later, block=(b1, b2)[k])
             x1, x2 = (exit, x2) if k == 0 else (x1, exit)
             consumed = True
+        self.line = line  # (the branches moved it on)
         return self.join(stmt, test, [b1, b2], [x1, x2], envs, env,
                          later | loaded(rest) if not consumed else later, consumed)
 
@@ -486,6 +487,7 @@ class Lowerer:
         finally:
             self.block = outer
         self.finish_loop(stmt, exit, body, body_env, carried, env)
+        self.line = self.call_line or stmt.lineno
         self.block.append(For(index, bounds, body, self.line, reverse=reverse, count=count))
 
     def lower_while(self, stmt, env, later):
@@ -505,6 +507,7 @@ class Lowerer:
             finally:
                 self.block = outer
         self.finish_loop(stmt, exit, body, body_env, carried, env)
+        self.line = self.call_line or stmt.lineno
         self.block.append(While(test, body, self.line))
 
     def fresh_index(self, target):
