@@ -344,7 +344,7 @@ class Lowerer:
             if exit == ("break",):  # leaving the loop: its carried names take their values now
                 for name, loop_name in self.carried[-1].items():
                     if name in e and e[name] != Var(loop_name):
-                        self.merge_into(block, self.as_atom(e[name]), loop_name, e)
+                        self.merge_into(block, self.atom_in(block, e[name]), loop_name, e)
                 block.append(Break(self.line))
         self.block.append(If(test, b1, b2, self.line))
         if kinds == {"continue"} or kinds == {"break"}:
@@ -412,7 +412,7 @@ class Lowerer:
         for k in range(len(exits[0][1])):
             merged = self.namer.fresh("result")
             for block, exit, e in zip(blocks, exits, envs):
-                self.merge_into(block, self.as_atom(exit[1][k]), merged, e)
+                self.merge_into(block, self.atom_in(block, exit[1][k]), merged, e)
             values.append(Var(merged))
         return values
 
@@ -557,7 +557,7 @@ class Lowerer:
             exit = self.return_from_loop(stmt, exit, body_env)
             for name, loop_name in carried.items():
                 if name in body_env and body_env[name] != Var(loop_name):
-                    self.merge_into(body, self.as_atom(body_env[name]), loop_name, body_env)
+                    self.merge_into(body, self.atom_in(body, body_env[name]), loop_name, body_env)
             body.append(Break(self.line))
             exit = None
         self.carried.pop()
@@ -565,7 +565,7 @@ class Lowerer:
             for name, loop_name in carried.items():
                 value = body_env.get(name)
                 if value is not None and value != Var(loop_name):
-                    self.merge_into(end, self.as_atom(value), loop_name, body_env)
+                    self.merge_into(end, self.atom_in(end, value), loop_name, body_env)
         for name, loop_name in carried.items():
             if name in env or body_env.get(name) is not None:
                 env[name] = Var(loop_name)
@@ -634,6 +634,13 @@ class Lowerer:
             env[target.id] = self.bind(target.id, self.expr(value_node, env, target=target.id))
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.bind_target(target, self.expr(value_node, env), env)
+        elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) and \
+                type(env.get(target.value.id)) is tuple:  # a list known here: replace an item
+            items, index = list(env[target.value.id]), self.expr(target.slice, env)
+            if type(index) is not Const or type(index.value) is not int:
+                raise self.unsupported(target, "assigning to a list item at a computed index")
+            items[index.value] = self.expr(value_node, env)
+            env[target.value.id] = tuple(items)
         elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
             array = self.atom(target.value, env)
             index = self.atom(target.slice, env)
@@ -697,6 +704,14 @@ class Lowerer:
             blocks.append(block)
         self.block.append(If(test, blocks[0], blocks[1], self.line))
         return Var(merged)
+
+    def atom_in(self, block, value):
+        """as_atom, with any statement it needs (a tuple) written into `block`."""
+        outer, self.block = self.block, block
+        try:
+            return self.as_atom(value)
+        finally:
+            self.block = outer
 
     def as_atom(self, value, line=None):
         """A Var or Const for `value`: static tuples of constants become constants."""
@@ -870,6 +885,15 @@ class Lowerer:
         if type(callee) is not Static:
             raise self.unsupported(node, "calling a value that is not a function")
         obj = callee.obj
+        if obj in (max, min) and len(node.args) == 1 and not node.keywords:
+            items = self.expr(node.args[0], env)  # max([a, b, c]): pairwise, as Python does
+            if type(items) is not tuple or not items:
+                raise self.unsupported(node, f"{obj.__name__}() of a sequence built at run time",
+                                       f"use np.{obj.__name__} or {obj.__name__}(a, b)")
+            best = self.as_atom(items[0])
+            for item in items[1:]:
+                best = self.emit(obj.__name__, (best, self.as_atom(item)))
+            return best
         prim = BY_OBJECT.get(obj) if _hashable(obj) else None
         if prim is not None and PRIMS[prim].form == "seq":
             return self.sequence(prim, node, env, target)

@@ -99,3 +99,37 @@ def returns_on_one_path(x):
 def test_errors_name_the_construct_and_line():
     with pytest.raises(UnsupportedSyntaxError, match="every path"):
         grad(returns_on_one_path)
+
+
+def list_item_written(x):
+    a = [x, 2 * x]
+    a[0] = 3.0 * x
+    return a[0] * a[1]
+
+
+def tuple_carried(x):
+    t = (x, x)
+    for i in range(2):
+        t = (t[1], t[0] * 2)
+    return t[0] * t[1]
+
+
+def max_of_a_list(x):
+    return max([x, 2.0, x * x])
+
+
+@pytest.mark.parametrize("f", [list_item_written, tuple_carried, max_of_a_list])
+def test_lists_and_tuples_known_at_transformation_time(f):
+    for x in (0.7, 1.6):
+        numeric = (f(x + 1e-6) - f(x - 1e-6)) / 2e-6
+        assert math.isclose(grad(f)(x), numeric, rel_tol=1e-6, abs_tol=1e-6)
+
+
+def test_max_of_a_list_built_at_run_time_is_an_error():
+    def f(x):
+        vals = []
+        for i in range(2):
+            vals.append(x * i)
+        return max(vals)
+    with pytest.raises(UnsupportedSyntaxError, match="np.max"):
+        grad(f)
