@@ -25,6 +25,12 @@ def unbroadcast(g, x):
     return np.reshape(g, xshape) if np.shape(g) != xshape else g
 
 
+def _ndim(v):
+    """`v.ndim` where there is one (arrays of any library), else NumPy's view of it."""
+    ndim = getattr(v, "ndim", None)
+    return np.ndim(v) if ndim is None else ndim
+
+
 def _shape(v):
     """`v.shape` where there is one (arrays of any library), else NumPy's view of it."""
     shape = getattr(v, "shape", None)
@@ -68,11 +74,11 @@ def unreduce(g, x, axis, keepdims):
 
 def matmul_grad_left(g, x, y):
     """The gradient of `x @ y` with respect to `x` (1-D, 2-D and stacked operands)."""
-    xn, yn = np.ndim(x), np.ndim(y)
+    xn, yn = _ndim(x), _ndim(y)
     if xn == 2 and yn == 2:
         return g @ y.T
     if xn == 2 and yn == 1:
-        return np.outer(g, y)
+        return g[:, None] * y
     if yn == 1:
         return g * y if xn == 1 else unbroadcast(np.expand_dims(g, -1) * y, x)
     if xn == 1:
@@ -82,10 +88,8 @@ def matmul_grad_left(g, x, y):
 
 def matmul_grad_right(g, x, y):
     """The gradient of `x @ y` with respect to `y` (1-D, 2-D and stacked operands)."""
-    xn, yn = np.ndim(x), np.ndim(y)
-    if xn == 2 and yn == 2:
-        return x.T @ g
-    if xn == 2 and yn == 1:
+    xn, yn = _ndim(x), _ndim(y)
+    if xn == 2 and (yn == 2 or yn == 1):
         return x.T @ g
     if xn == 1:
         return g * x if yn == 1 else unbroadcast(np.expand_dims(x, -1) * np.expand_dims(g, -2), y)
