@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import copy
 
-from .errors import NoDerivativeError
+from .errors import ArgumentError, NoDerivativeError
 from .forward import active_names, add_op, all_names, each_assign, list_names
 from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
                  targets_of, used_names, uses_of)
@@ -546,6 +546,9 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None) -> Func
     ret = fn.body[-1]
     namer = Namer(all_names(fn), all_names(fn))
     outs, line = ret.values, ret.line
+    if kind != "vjp" and type(outs[0]) is Const and not isinstance(outs[0].value, (int, float)):
+        raise ArgumentError(f"grad needs a numeric output, but {fn.name} returns the constant "
+                            f"{outs[0].value!r}", fn.filename, line)
     if kind == "vjp":
         ct = namer.fresh("cotangent" if ret.as_tuple else f"grad_{_label(outs[0])}")
         seeds = _seeds(outs, lambda k: Op("getitem", (Var(ct), Const(k))) if ret.as_tuple

@@ -147,6 +147,11 @@ def check_scalar(out, *inputs):
         raise ArgumentError(
             f"grad needs a scalar output, but the function returned shape {np.shape(out)}; "
             "reduce it (e.g. with np.sum or np.mean) or use vjp/jacrev for non-scalar outputs.")
+    kind = getattr(getattr(out, "dtype", None), "kind", None) or np.result_type(out).kind
+    if kind not in "biufc":
+        from adcompile.errors import ArgumentError
+        raise ArgumentError(f"grad needs a numeric output, but the function returned "
+                            f"{type(out).__name__} {out!r}")
     for k, x in enumerate(inputs):
         if type(x) is float:
             continue

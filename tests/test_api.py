@@ -260,3 +260,12 @@ def test_defaults_and_lambdas_sharing_a_line():
     assert grad(power)(2.0) == 12.0 and grad(power)(2.0, 2) == 4.0
     pair = (grad(lambda x: x * 3.0)(1.0), grad(lambda y: y ** 3)(2.0))
     assert pair == (3.0, 12.0)
+
+
+def returns_text(x):
+    return "abc"
+
+
+def test_grad_needs_a_numeric_output():
+    with pytest.raises(ArgumentError, match="numeric output"):
+        grad(returns_text)(1.0)
