@@ -113,7 +113,7 @@ class Backward:
         self.deferred = {}  # name -> BIG | SMALL: its adjoint may not have its shape yet
         self.barrier_inputs = []
         self.mirrors = []    # (forward block, backward block) pairs inside loops, for the tape
-        self.markers = []    # (forward block, the def, backward block, its restore statement)
+        self.markers = []    # (forward block, a carried def, backward block, where to restore)
         self.loops = []      # (forward loop, count name or None)
         self.loop_stack = []
         self.zeroed = set()  # in-place adjoints that hold zero but were not written yet
