@@ -251,6 +251,7 @@ PRIMS["list_sum"].name = "sum"
 add("list_add", runtime.list_add, ("x", "y"), "exact")
 add("sum_grad", runtime.sum_grad, ("v", "xs"), "exact")
 add("in_dtype_of", runtime.in_dtype_of, ("v", "x"), "unary")
+add("add_fitted", runtime.add_fitted, ("x", "*xs"), "exact")
 LIST_PRIMS = {"make_list", "list_append", "np.split", "list_add", "split_like", "tuple"}
 
 # `x[i] = v` in user code: a new array with one part replaced (lower.py), never a write in place.

@@ -140,7 +140,11 @@ class Backward:
         if name in self.adjoint:  # what a branch or loop already accumulated comes first
             self.unzero(name, out, line)
             terms.insert(0, (self.adjoint[name], self.deferred.get(name, 0)))
-        if len(terms) > 1 or exact or terms[0][1] and self.defining.get(name) == "exact":
+        if sum(1 for _, d in terms if d) > 1 and name not in self.lists:
+            # several contributions of possibly different shapes: one call fits and adds them
+            # (for Python floats it only adds)
+            terms = [(Op("add_fitted", (Var(name),) + tuple(e for e, _ in terms)), False)]
+        elif len(terms) > 1 or exact or terms[0][1] and self.defining.get(name) == "exact":
             # contributions of different shapes, or a rule that needs the exact shape next
             terms = [(Op("unbroadcast", (e, Var(name))) if d else e, False) for e, d in terms]
         total = terms[0][0]

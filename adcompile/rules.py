@@ -374,3 +374,7 @@ JVP["tuple"] = lambda op, i: f"getitem_grad(t, ans, {i})"
 # the generated code owns): linear in buffer and v.
 VJP["scatter_add"] = ("g", None, "unbroadcast(g[index], v)")
 JVP["scatter_add"] = ("t", None, "getitem_grad(t, buffer, index)")
+
+# add_fitted(x, *contributions): their sum, each fitted to x's shape; linear in each contribution.
+VJP["add_fitted"] = lambda op, i: None if i == 0 else f"unbroadcast(g, xs[{i - 1}])"
+JVP["add_fitted"] = lambda op, i: None if i == 0 else "unbroadcast(t, x)"

@@ -350,3 +350,12 @@ def prod_others(x, axis):
     right = np.flip(np.cumprod(np.concatenate([ones, np.flip(flat, -1)[..., :-1]], axis=-1),
                                axis=-1), -1)
     return np.transpose(np.reshape(left * right, np.shape(moved)), np.argsort(order))
+
+
+def add_fitted(x, *terms):
+    """The sum of gradient contributions to `x`, each first fitted to `x`'s shape (summed over
+    the axes it was broadcast along). For Python floats that is just their sum."""
+    total = 0.0
+    for t in terms:
+        total = total + (t if type(t) is float and type(x) is float else unbroadcast(t, x))
+    return total
