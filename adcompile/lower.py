@@ -457,9 +457,7 @@ class Lowerer:
         block.append(Assign(name, value, self.line))
 
     def lower_for(self, stmt, env, later):
-        self.order = (False, None)
-        bounds, elements, target = self.iteration(stmt, env)
-        reverse, count = self.order
+        bounds, elements, target, reverse, count = self.iteration(stmt, env)
         if bounds is None:  # a tuple known here: unroll
             for element in elements:
                 self.bind_target(target, element, env)
@@ -573,8 +571,9 @@ class Lowerer:
             body.append(Break(self.line))
 
     def iteration(self, stmt, env):
-        """(range bounds, sequences indexed per iteration, target) of a for loop; bounds None for
-        a tuple known at transformation time (then the second item holds its elements)."""
+        """(range bounds, sequences indexed per iteration, target, reversed, count) of a for
+        loop; bounds None for a tuple known at transformation time (then the second item holds
+        its elements). `reversed(range(...)[:count])` is how reverse mode writes a loop back."""
         node, target = stmt.iter, stmt.target
         func = self.expr(node.func, env) if isinstance(node, gast.Call) else None
         if type(func) is Static and func.obj is reversed and len(node.args) == 1:
@@ -583,30 +582,29 @@ class Lowerer:
                     inner.slice.lower is None and inner.slice.step is None:
                 count, inner = self.atom(inner.slice.upper, env), inner.value
             if isinstance(inner, gast.Call) and self.expr(inner.func, env) == Static(range):
-                self.order = (True, count)
-                return tuple(self.atom(a, env) for a in inner.args), None, target
+                return tuple(self.atom(a, env) for a in inner.args), None, target, True, count
         if type(func) is Static and func.obj is range:
             if not isinstance(target, gast.Name):
                 raise self.unsupported(target, "unpacking the index of a range loop")
-            return tuple(self.atom(a, env) for a in node.args), None, target
+            return tuple(self.atom(a, env) for a in node.args), None, target, False, None
         if type(func) is Static and func.obj is enumerate:
             seq = self.atom(node.args[0], env)
             if not (isinstance(target, gast.Tuple) and len(target.elts) == 2):
                 raise self.unsupported(target, "enumerate without `i, x` targets")
             n = self.emit("len", (seq,))
             start = self.atom(node.args[1], env) if len(node.args) > 1 else None
-            return (n,), (seq,), _Enumerate(target.elts[0], target.elts[1], start)
+            return (n,), (seq,), _Enumerate(target.elts[0], target.elts[1], start), False, None
         if type(func) is Static and func.obj is zip:
             seqs = tuple(self.atom(a, env) for a in node.args)
             n = self.emit("len", (seqs[0],))
             for other in seqs[1:]:
                 n = self.emit("min", (n, self.emit("len", (other,))))
-            return (n,), seqs, target
+            return (n,), seqs, target, False, None
         seq = self.expr(node, env)
         if type(seq) is tuple:
-            return None, seq, target
+            return None, seq, target, False, None
         seq = self.as_atom(seq)
-        return (self.emit("len", (seq,)),), (seq,), target
+        return (self.emit("len", (seq,)),), (seq,), target, False, None
 
     def bind_target(self, target, value, env, index=None):
         if isinstance(target, _IndexTarget):
