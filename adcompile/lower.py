@@ -207,6 +207,7 @@ class Lowerer:
         self.call_line = call_line  # inlined code is attributed to the caller's line
         self.line = call_line
         self.carried = []  # per enclosing loop: user name -> the name the loop carries it under
+        self.foreign = frozenset()  # names an inlining caller still reads: never reused
         self.returns_tuple = False
 
     # --- errors -------------------------------------------------------------------------------
@@ -342,9 +343,7 @@ class Lowerer:
         self.merge_envs(env, envs, (b1, b2), later)
         for block, exit, e in ((b1, x1, envs[0]), (b2, x2, envs[1])):
             if exit == ("break",):  # leaving the loop: its carried names take their values now
-                for name, loop_name in self.carried[-1].items():
-                    if name in e and e[name] != Var(loop_name):
-                        self.merge_into(block, self.atom_in(block, e[name]), loop_name, e)
+                self.merge_carried(block, self.carried[-1], e)
                 block.append(Break(self.line))
         self.block.append(If(test, b1, b2, self.line))
         if kinds == {"continue"} or kinds == {"break"}:
@@ -381,6 +380,7 @@ class Lowerer:
     def merge_envs(self, env, envs, blocks, later):
         """After a branch: a name bound differently on the two paths gets one merged name,
         assigned at the end of each branch."""
+        taken = set()  # merged names given out here: two user names never share one
         for name in sorted(set(envs[0]) | set(envs[1])):
             a, b = envs[0].get(name), envs[1].get(name)
             if a is not None and b is not None and a == b and type(a) is type(b):
@@ -398,9 +398,10 @@ class Lowerer:
                 raise UnsupportedSyntaxError(
                     f"{name!r} holds a different tuple or function on each path of an if",
                     self.parsed.filename, self.line)
-            merged = a.name if type(a) is Var and any(
+            merged = a.name if type(a) is Var and a.name not in taken and any(
                 type(s) is Assign and s.target == a.name for s in blocks[0]) \
                 else self.namer.fresh(_user_name(name))
+            taken.add(merged)
             for block, value, e in zip(blocks, (a, b), envs):
                 self.merge_into(block, value, merged, e)
             env[name] = Var(merged)
@@ -455,6 +456,21 @@ class Lowerer:
                 if value.name in targets_of(s):
                     break
         block.append(Assign(name, value, self.line))
+
+    def merge_carried(self, block, carried, env):
+        """At a loop's end, a break or a return: every carried name takes its value from `env`,
+        all at once. A value that is itself a carried name (a swap `a, b = b, a`) is copied
+        first, so that no copy reads a name another copy has already overwritten."""
+        pairs = [(self.atom_in(block, env[name]), loop_name) for name, loop_name in carried.items()
+                 if env.get(name) is not None and env[name] != Var(loop_name)]
+        targets = {loop_name for _, loop_name in pairs}
+        for k, (value, loop_name) in enumerate(pairs):
+            if type(value) is Var and value.name in targets:
+                old = self.namer.fresh(f"{value.name}_old")
+                block.append(Assign(old, value, self.line))
+                pairs[k] = Var(old), loop_name
+        for value, loop_name in pairs:
+            self.merge_into(block, value, loop_name, env)
 
     def lower_for(self, stmt, env, later):
         bounds, elements, target, reverse, count = self.iteration(stmt, env)
@@ -530,7 +546,8 @@ class Lowerer:
             if not (name in later or name in env and name in reads):
                 continue
             value = env.get(name)
-            own = type(value) is Var and value.name not in self.fn.params and any(
+            own = type(value) is Var and value.name not in self.foreign and \
+                value.name not in self.fn.params and any(
                 type(s) is Assign and s.target == value.name for s in self.block) and sum(
                 1 for v in _flat(env.values()) if v == value) == 1
             if own:
@@ -553,17 +570,12 @@ class Lowerer:
     def finish_loop(self, stmt, exit, body, body_env, carried, env):
         if exit is not None and exit[0] == "return":
             exit = self.return_from_loop(stmt, exit, body_env)
-            for name, loop_name in carried.items():
-                if name in body_env and body_env[name] != Var(loop_name):
-                    self.merge_into(body, self.atom_in(body, body_env[name]), loop_name, body_env)
+            self.merge_carried(body, carried, body_env)
             body.append(Break(self.line))
             exit = None
         self.carried.pop()
         for end in _fallthrough_ends(body) if exit != ("break",) else [body]:
-            for name, loop_name in carried.items():
-                value = body_env.get(name)
-                if value is not None and value != Var(loop_name):
-                    self.merge_into(end, self.atom_in(end, value), loop_name, body_env)
+            self.merge_carried(end, carried, body_env)
         for name, loop_name in carried.items():
             if name in env or body_env.get(name) is not None:
                 env[name] = Var(loop_name)
@@ -996,7 +1008,7 @@ class Lowerer:
             raise self.unsupported(node, f"{fn.name}() without {', '.join(missing)}")
         inner = Lowerer(local.parsed, self.fn, self.namer, self.stack + (fn,),
                         call_line=self.line)
-        inner.block = self.block
+        inner.block, inner.foreign = self.block, self.foreign | _names_in(env.values())
         exit = inner.lower_stmts(fn.body, bound, frozenset())
         if exit is None or exit[0] != "return":
             raise self.unsupported(fn, f"{fn.name} does not return a value on every path")
@@ -1027,7 +1039,7 @@ class Lowerer:
         self.namer.reserved |= {n.id for n in gast.walk(callee.node) if isinstance(n, gast.Name)}
         inner = Lowerer(callee, self.fn, self.namer, self.stack + (obj.__code__,),
                         call_line=self.line)
-        inner.block = self.block
+        inner.block, inner.foreign = self.block, self.foreign | _names_in(env.values())
         exit = inner.lower_stmts(callee.node.body, bound, frozenset())
         if exit is None or exit[0] != "return":
             raise UnsupportedSyntaxError(f"{obj.__name__} does not return a value on every path",
@@ -1043,6 +1055,10 @@ class LocalFunction:
 
     def __init__(self, node, env, parsed):
         self.node, self.env, self.parsed = node, env, parsed
+
+
+def _names_in(values):
+    return frozenset(v.name for v in _flat(values) if type(v) is Var)
 
 
 def _hashable(obj):

@@ -171,6 +171,16 @@ class Backward:
         self.unzero(name, out, line)
         self.deferred.pop(name, None)
 
+    def flush(self, s, out):
+        """Write the pending adjoints whose terms read a value that the backward code of the
+        structure `s` restores from the tape: after it they would read the older value. (The
+        names `s` assigns get their adjoint variables before it anyway: `boundary`.)"""
+        restored = {n for loop in _walk([s]) if type(loop) in (For, While)
+                    for n in targets_of(loop)}
+        for name in sorted(set(self.pending) - set(targets_of(s))):
+            if any(used_names(e) & restored for e, _ in self.pending[name]):
+                self.write(name, out, s.line)
+
     def unzero(self, name, out, line):
         """A zero adjoint that is about to be read gets its zeros after all."""
         if name in self.zeroed:
@@ -194,10 +204,12 @@ class Backward:
             t = type(s)
             if t is Assign:
                 self.assign(s, out, inplace, resets, stmts)
-            elif t is If:
-                self.structure(s, out, inplace, resets)
-            elif t in (For, While):
-                self.loop(s, out, inplace, resets, stmts)
+            elif t in (If, For, While):
+                self.flush(s, out)
+                if t is If:
+                    self.structure(s, out, inplace, resets)
+                else:
+                    self.loop(s, out, inplace, resets, stmts)
             for n in sorted(uses_of(s), key=lambda n: _order(s, n)):
                 if first_use.get(n) == i and n in self.pending and n not in inplace and (
                         top or n in local):
@@ -300,9 +312,9 @@ class Backward:
         inner = self.boundary(s, out, inplace)
         body = self.block(s.body, inner, resets)
         orelse = self.block(s.orelse, inner, resets)
-        self.mirror(s.body, body)
-        self.mirror(s.orelse, orelse)
-        if body or orelse:
+        if body or orelse:  # (an if with no backward code pops nothing: it pushes nothing)
+            self.mirror(s.body, body)
+            self.mirror(s.orelse, orelse)
             out.append(If(s.test, body, orelse, s.line))
 
     def loop(self, s, out, inplace, resets, block):

@@ -1,0 +1,82 @@
+"""Regression tests: programs that once compiled to a wrong value or gradient, or crashed.
+
+Each case is checked the same way: the forward sweep's value equals the function's, reverse mode
+equals forward mode by the dot-product test, and both equal central finite differences.
+"""
+import math
+
+import numpy as np
+import pytest
+
+from adcompile import grad, jvp, value_and_grad
+from checks import assert_close, numeric_grad
+
+
+def check(f, *args, argnums=None):
+    """Value, reverse against forward, and both against finite differences."""
+    argnums = tuple(range(len(args))) if argnums is None else argnums
+    expected = f(*args)
+    value, grads = value_and_grad(f, argnums=argnums)(*args)
+    assert_close(value, expected, what="value_and_grad's value")
+    for k, i in enumerate(argnums):
+        tangents = tuple(np.ones_like(a) if j == i else np.zeros_like(a)
+                         for j, a in enumerate(args))
+        out, tangent = jvp(f, args, tangents)
+        assert_close(out, expected, what="jvp's value")
+        fd = numeric_grad(f, args, i)
+        assert_close(grads[k], fd, rtol=1e-5, atol=1e-6, what=f"grad of argument {i}")
+        assert_close(tangent, np.sum(fd), rtol=1e-5, atol=1e-6, what=f"jvp along argument {i}")
+
+
+# --- issue 8: the known wrong results ---------------------------------------------------------
+
+def and_in_loop(x, y):
+    for i in range(2):
+        if y > 0.0 and y < 2.0:
+            x = x * y
+    return x
+
+
+def deferred_adjoint_after_loop(x):
+    v = x
+    for i in range(2):
+        v = 0.5 * v
+    return x * v
+
+
+def swap_in_loop(a, b):
+    for i in range(3):
+        a, b = b, a
+    return b
+
+
+def _halve_twice(p):
+    for i in range(2):
+        p = p * 0.5
+    return p
+
+
+def helper_rebinds_parameter(x):
+    y = 2.0 * x
+    return _halve_twice(y) + y
+
+
+def two_names_merged(x, y):
+    if y <= 0.8:
+        x = x * 2.0
+        v = x
+    else:
+        v = x + 1.0
+    return v
+
+
+@pytest.mark.parametrize("f, args", [
+    (and_in_loop, (0.3, 0.5)),
+    (deferred_adjoint_after_loop, (0.5,)),
+    (swap_in_loop, (0.3, 0.7)),
+    (helper_rebinds_parameter, (0.5,)),
+    (two_names_merged, (0.5, 1.0)),
+    (two_names_merged, (0.5, 0.3)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_known_wrong_results(f, args):
+    check(f, *args)
