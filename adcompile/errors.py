@@ -1,4 +1,10 @@
-"""Errors adcompile raises. Each message names the user's file and line and says what to do."""
+"""Errors adcompile raises. Each message names the user's file and line and says what to do.
+
+They reach the user without adcompile's own frames in front: the public entry points (`grad`,
+`jvp`, `jacfwd`, ...) catch `ADCompileError` and re-raise it through `trimmed`, so a traceback
+shows the user's frames, then at most the one entry point that raised it, then the message.
+"""
+import os
 
 
 class ADCompileError(Exception):
@@ -14,6 +20,11 @@ class UnsupportedSyntaxError(ADCompileError):
     """The function uses a construct adcompile does not differentiate."""
 
 
+class StaleSourceError(ADCompileError):
+    """The function's file was edited after it was imported: the text adcompile would read is
+    not the code that runs."""
+
+
 class NoDerivativeError(ADCompileError):
     """A call to a function with no derivative rule and no Python source to differentiate."""
 
@@ -24,3 +35,20 @@ class SourceUnavailableError(ADCompileError):
 
 class ArgumentError(ADCompileError, ValueError):
     """Bad arguments to an adcompile API (argnums out of range, a non-scalar output for grad, ...)."""
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def trimmed(err: BaseException) -> BaseException:
+    """`err` with the traceback entries of adcompile's own modules taken out, so that what is left
+    is the user's code (a function of theirs that adcompile called, a module it imported).
+    An entry point re-raises it with `raise trimmed(e)`, which adds the entry point's own frame."""
+    kept, tb = [], err.__traceback__
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(_PACKAGE):
+            kept.append(tb)
+        tb = tb.tb_next
+    for a, b in zip(kept, kept[1:] + [None]):
+        a.tb_next = b
+    return err.with_traceback(kept[0] if kept else None)

@@ -1,15 +1,18 @@
 """Stage 1: read a function's source, parse it with gast, and reject what we do not support."""
 from __future__ import annotations
 
+import __future__
 import builtins
+import dis
 import inspect
 import linecache
 import textwrap
 from dataclasses import dataclass
+from types import CodeType
 
 import gast
 
-from .errors import SourceUnavailableError, UnsupportedSyntaxError
+from .errors import SourceUnavailableError, StaleSourceError, UnsupportedSyntaxError
 
 # Constructs rejected before lowering, with what to say about them.
 UNSUPPORTED = {
@@ -47,8 +50,9 @@ def parse(f) -> Parsed:
             "derivative rule for it with adcompile.defvjp, or pass a Python function.")
     filename = code.co_filename
     if name == "<lambda>":
-        node = _lambda_by_position(f, filename)
+        node, text = _lambda_by_position(f, filename)
         if node is not None:
+            _check_current(f, text, filename, node.lineno)
             return _finish(f, node, filename, {node.lineno: linecache.getline(
                 filename, node.lineno).rstrip("\n")})
     try:
@@ -57,8 +61,9 @@ def parse(f) -> Parsed:
         raise SourceUnavailableError(
             f"cannot read the source of {name!r} ({e}). Define the function in a file "
             "(not in an interactive session or exec) so adcompile can read it.", filename) from None
-    text = textwrap.dedent("".join(src_lines))
     first = max(first, 1)
+    _check_current(f, "".join(src_lines), filename, first)
+    text = textwrap.dedent("".join(src_lines))
     try:
         tree = gast.parse(text)
     except SyntaxError:
@@ -97,17 +102,18 @@ def _lambda_by_position(f, filename):
     spans = [p for p in positions() if None not in p and p[2:] != (0, 0)] if positions else []
     lines = linecache.getlines(filename)
     if not spans or not lines:
-        return None
+        return None, None
     (line, col), (end_line, end_col) = min((p[0], p[2]) for p in spans), \
         max((p[1], p[3]) for p in spans)
     chunk = [text.encode() for text in lines[line - 1:end_line]]  # columns count UTF-8 bytes
     body = chunk[0][col:end_col] if len(chunk) == 1 else \
         chunk[0][col:] + b"".join(chunk[1:-1]) + chunk[-1][:end_col]
     params = ", ".join(f.__code__.co_varnames[:f.__code__.co_argcount])
+    text = f"(lambda {params}:\n{body.decode()}\n)"
     try:
-        lam = gast.parse(f"(lambda {params}:\n{body.decode()}\n)").body[0].value
+        lam = gast.parse(text).body[0].value
     except SyntaxError:
-        return None
+        return None, None
     for n in gast.walk(lam):
         if hasattr(n, "lineno"):
             n.lineno += line - 2
@@ -115,7 +121,7 @@ def _lambda_by_position(f, filename):
     fn = gast.FunctionDef(name="lambda_", args=lam.args, body=[ret], decorator_list=[],
                           returns=None, type_comment=None, type_params=[])
     fn.lineno = line
-    return fn
+    return fn, text
 
 
 def _find_function(tree, f, filename, first):
@@ -156,3 +162,95 @@ def _fence(parsed: Parsed):
             raise UnsupportedSyntaxError(
                 f"{what} is not supported in differentiated code; rewrite it or move it outside "
                 "the function.", *parsed.where(n))
+
+
+# --- the source read is the code that runs ---------------------------------------------------
+_FUTURE_FLAGS = 0
+for _feature in __future__.all_feature_names:
+    _FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
+
+
+def _check_current(f, text, filename, first):
+    """Raise StaleSourceError unless `text`, what the file holds now, compiles to `f.__code__`.
+
+    A file edited after import would otherwise be differentiated as its new text against the old
+    running code. The text is compiled in a scope like the one `f` was defined in (its class, for
+    name mangling; an enclosing function holding its free variables) and the code object of that
+    name is compared with f's, except for line numbers, columns and flags: moving a function in
+    its file is not an edit of the function. Text that does not compile alone (a lambda cut out of
+    a larger expression) is not checked. Runs once per transformation, not per call."""
+    code = f.__code__
+    source = _in_scope(f, text)
+    if source is None:
+        return
+    try:
+        module = compile(source, filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
+                         dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return
+    want = _fingerprint(code)
+    if any(_fingerprint(c) == want for c in _codes_named(module, code.co_name)):
+        return
+    raise StaleSourceError(
+        f"{f.__qualname__} in this file is not the code that runs: the file was edited after it "
+        "was imported. Reload the module (importlib.reload) or restart Python, then "
+        "differentiate again.", filename, first)
+
+
+def _in_scope(f, text):
+    """`text` with a header that recreates the scope of f's definition, or None if it cannot."""
+    lines = text.splitlines(True)
+    if not lines:
+        return None
+    indent = lines[0][:len(lines[0]) - len(lines[0].lstrip())]
+    parts = f.__qualname__.split(".")
+    in_class = len(parts) > 1 and parts[-2] != "<locals>" and f.__name__ != "<lambda>"
+    free = [v for v in f.__code__.co_freevars if not (in_class and v == "__class__")]
+    header = []
+    if free:
+        header += ["def __adcompile_scope__():", f" {' = '.join(free)} = None"]
+    if in_class:
+        header.append(f"{' ' if free else ''}class {parts[-2]}:")
+    if not header:
+        return text if not indent else "if 1:\n" + text
+    if len(indent) <= len(header) - 1 or indent.strip():
+        return None  # no room for the header's indentation
+    if not indent:  # a lambda cut out by columns: an expression, not a statement
+        return "\n".join(header) + "\n return " + text.strip() + "\n" if not in_class else None
+    return "\n".join(header) + "\n" + text
+
+
+def _codes_named(code, name):
+    for c in code.co_consts:
+        if isinstance(c, CodeType):
+            if c.co_name == name:
+                yield c
+            yield from _codes_named(c, name)
+
+
+def _fingerprint(code):
+    """What a code object does, without where its lines are: its instructions and their
+    arguments, less what the compiler decides from the surroundings (a name bound by an import
+    at module level calls its attribute with LOAD_ATTR, not LOAD_METHOD, in 3.11; an enclosing
+    function copies free variables in; line-event NOPs) and less jump offsets, which those shift."""
+    out = []
+    for ins in dis.get_instructions(code):
+        op, arg = ins.opname, ins.argval
+        if op in _CONTEXT_OPS:
+            continue
+        if op == "MAKE_FUNCTION" and out and out[-1][0] == "LOAD_CONST" and out[-1][1][0] == "str":
+            out.pop()  # Python 3.10 loads the nested function's qualified name first
+        if ins.opcode in _JUMPS:
+            arg = None
+        elif isinstance(arg, CodeType):
+            arg = _fingerprint(arg)
+        elif op == "LOAD_CONST" or op == "RETURN_CONST":
+            arg = (type(arg).__name__, repr(arg))  # nan is nan, -0.0 is not 0.0
+        out.append((_SAME_OP.get(op, op), arg))
+    return (tuple(out), code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount)
+
+
+_CONTEXT_OPS = {"RESUME", "NOP", "CACHE", "EXTENDED_ARG", "COPY_FREE_VARS", "MAKE_CELL",
+                "PUSH_NULL", "PRECALL"}
+_SAME_OP = {"LOAD_METHOD": "LOAD_ATTR"}
+_JUMPS = set(dis.hasjrel) | set(dis.hasjabs)
