@@ -27,7 +27,7 @@ import sys
 
 import numpy as np
 
-from .errors import ArgumentError
+from .errors import ADCompileError, ArgumentError, trimmed
 from .lower import _hashable
 from .primitives import BY_OBJECT, NAMESPACE, PRIMS, add
 from .templates import dotted, parse
@@ -41,7 +41,10 @@ def defvjp(fn, *rules, name=None, elementwise=False):
     `elementwise=True` declares that `fn` broadcasts like `np.add`, so the rules may return
     gradients of the broadcast shape, which the generated code sums back."""
     from .rules import VJP
-    return _define(VJP, fn, name, elementwise, rules, "g", sys._getframe(1).f_globals)
+    try:
+        return _define(VJP, fn, name, elementwise, rules, "g", sys._getframe(1).f_globals)
+    except ADCompileError as e:
+        raise trimmed(e)
 
 
 def defjvp(fn, *rules, name=None, elementwise=False):
@@ -49,7 +52,10 @@ def defjvp(fn, *rules, name=None, elementwise=False):
     parameters, `ans` and that parameter's tangent `t` (or Python functions, or None); the
     tangent of the result is their sum. Returns `fn`."""
     from .rules import JVP
-    return _define(JVP, fn, name, elementwise, rules, "t", sys._getframe(1).f_globals)
+    try:
+        return _define(JVP, fn, name, elementwise, rules, "t", sys._getframe(1).f_globals)
+    except ADCompileError as e:
+        raise trimmed(e)
 
 
 def defpartials(fn, *partials, name=None):
@@ -57,7 +63,10 @@ def defpartials(fn, *partials, name=None):
     (templates over the parameters and `ans`): both modes at once, as in the built-in table
     (`"sigmoid": "(1 - ans) * ans"` gives `grad_x = g * (1 - ans) * ans`). Returns `fn`."""
     from .rules import DERIVATIVES
-    return _define(DERIVATIVES, fn, name, True, partials, None, sys._getframe(1).f_globals)
+    try:
+        return _define(DERIVATIVES, fn, name, True, partials, None, sys._getframe(1).f_globals)
+    except ADCompileError as e:
+        raise trimmed(e)
 
 
 def how_to_register(obj, spelled=None) -> str:

@@ -4,6 +4,7 @@ They reach the user without adcompile's own frames in front: the public entry po
 `jvp`, `jacfwd`, ...) catch `ADCompileError` and re-raise it through `trimmed`, so a traceback
 shows the user's frames, then at most the one entry point that raised it, then the message.
 """
+import functools
 import os
 
 
@@ -52,3 +53,15 @@ def trimmed(err: BaseException) -> BaseException:
     for a, b in zip(kept, kept[1:] + [None]):
         a.tb_next = b
     return err.with_traceback(kept[0] if kept else None)
+
+
+def public(entry):
+    """Decorate a public entry point (not generated code: that runs unwrapped) so that an
+    ADCompileError leaves it through `trimmed`."""
+    @functools.wraps(entry)
+    def public_entry(*args, **kwargs):
+        try:
+            return entry(*args, **kwargs)
+        except ADCompileError as e:
+            raise trimmed(e)
+    return public_entry

@@ -23,7 +23,7 @@ import types
 
 import numpy as np
 
-from .errors import ADCompileError
+from .errors import ADCompileError, public
 
 _ADCOMPILE_IMPORT = re.compile(r"^[ \t]*from adcompile[.\w]* import ([\w, ]+)\n", re.M)
 _MODULES = {"np": np, "math": math}
@@ -35,6 +35,7 @@ class ExportError(ADCompileError):
     """The generated code refers to something that cannot be written into a standalone module."""
 
 
+@public
 def export_source(f, mode="reverse", argnums=0, optimize=True, annotate=True, command=None):
     """The text of a standalone module holding `f`'s generated `mode` code (see `export`)."""
     from . import __version__
@@ -98,6 +99,7 @@ def export_source(f, mode="reverse", argnums=0, optimize=True, annotate=True, co
     return text
 
 
+@public
 def export(f, path, mode="reverse", argnums=0, optimize=True, annotate=True, command=None):
     """Write `f`'s generated derivative (or flat code) to `path` as a module that runs with only
     NumPy installed. Returns `path`."""

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .errors import ADCompileError, ArgumentError
+from .errors import ADCompileError, ArgumentError, public
 
 def _nums(argnums, n):
     return (argnums,) if isinstance(argnums, int) else tuple(argnums)
@@ -55,6 +55,7 @@ def jacfwd(f, argnums=0):
     tuple gives one Jacobian (or tuple of them) per output."""
     from .api import compile_derivative
 
+    @public
     @functools.wraps(f)
     def jacobian(*args):
         nums = _nums(argnums, len(args))
@@ -85,6 +86,7 @@ def jacrev(f, argnums=0):
     """The Jacobian of `f` by reverse mode, one VJP per output element; shaped as in `jacfwd`."""
     from .api import compile_derivative
 
+    @public
     @functools.wraps(f)
     def jacobian(*args):
         nums = _nums(argnums, len(args))
@@ -105,6 +107,7 @@ def jacrev(f, argnums=0):
     return jacobian
 
 
+@public
 def hessian(f, argnums=0):
     """The Hessian of the scalar function `f`: forward mode over the reverse-mode gradient,
     `jacfwd(grad(f, argnums), argnums)`. For `x` of shape (n,) it has shape (n, n); a tuple
@@ -113,6 +116,7 @@ def hessian(f, argnums=0):
     return jacfwd(grad(f, argnums=argnums), argnums)
 
 
+@public
 def hvp(f, primals, tangents):
     """The Hessian of the scalar `f` at `primals` times `tangents`, by forward mode over reverse
     mode without forming the Hessian. One array per primal (the array itself for one primal)."""
@@ -127,6 +131,7 @@ class GradientCheckError(ADCompileError, AssertionError):
     """A derivative disagrees with finite differences or with the other mode."""
 
 
+@public
 def check_grads(f, args, order=2, modes=("fwd", "rev"), eps=1e-6, rtol=1e-5, atol=1e-6, seed=0):
     """Check `f`'s derivatives at `args` up to `order`, raising GradientCheckError if one is off.
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import numerics
-from .errors import ADCompileError
+from .errors import ADCompileError, public
 
 INSTALL = 'pip install "adcompile[swell]"'
 
@@ -307,6 +307,7 @@ class SwellReport:
 KEYS = ("expr", "diff", "cse", "flat", "forward", "reverse")
 
 
+@public
 def swell(f, argnums=None, *, timing=True, point=None):
     """Compare `sympy.diff` (plain and after `sympy.cse`) with adcompile's generated code for the
     scalar function `f`, differentiated with respect to `argnums` (default: every parameter).
@@ -488,6 +489,7 @@ class SweepReport:
         plot_sweeps([self], path)
 
 
+@public
 def swell_sweep(family, ns=range(1, 13), argnums=None, *, timing=True):
     """`swell` for members `ns` of a family: a built-in family name (see `FAMILIES`) or a
     function `n -> function`. Returns a `SweepReport` (`.table()`, `.markdown()`, `.plot(path)`)."""

@@ -225,3 +225,19 @@ def test_console_script_is_declared():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with open(os.path.join(root, "pyproject.toml")) as f:
         assert 'adcompile = "adcompile.cli:main"' in f.read()
+
+
+def test_refused_code_prints_file_line_message_and_no_traceback(model):
+    done = run_cli("show", f"{model}:broken")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == f"adcompile: error: {model}:23: try/except is not supported in " \
+        "differentiated code; rewrite it or move it outside the function.\n"
+
+
+def test_an_error_raised_while_importing_the_target_is_one_line(tmp_path):
+    path = tmp_path / "grads_at_import.py"
+    path.write_text("from adcompile import grad\n\n\ndef f(x):\n    del x\n    return 1.0\n\n\n"
+                    "df = grad(f)\n")
+    done = run_cli("show", f"{path}:f")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and f"{path}:5: del is not supported" in done.stderr

@@ -139,3 +139,92 @@ def test_an_unedited_file_of_every_kind_of_function_is_accepted(tmp_path):
     assert np.isfinite(grad(mod.outer(1.5))(0.3))
     assert grad(mod.Model.loss)(np.array([1.0, 2.0])).tolist() == [2.0, 4.0]
     assert grad(mod.square)(3.0) == 6.0
+
+
+# --- 3. no frames of ours in front of an error ----------------------------------------------
+def refused(x):
+    try:
+        y = x * x
+    except ValueError:
+        y = x
+    return y
+
+
+REFUSED_LINE = refused.__code__.co_firstlineno + 1
+X = np.array([1.0, 2.0])
+ENTRY_POINTS = {
+    "grad": lambda: grad(refused),
+    "grad_decorator": lambda: grad(argnums=0)(refused),
+    "value_and_grad": lambda: value_and_grad(refused),
+    "jvp": lambda: jvp(refused, (X,), (X,)),
+    "vjp": lambda: vjp(refused, X),
+    "jacfwd": lambda: jacfwd(refused)(X),
+    "jacrev": lambda: jacrev(refused)(X),
+    "hessian": lambda: hessian(refused)(X),
+    "hvp": lambda: adcompile.hvp(refused, (X,), (X,)),
+    "check_grads": lambda: adcompile.check_grads(refused, (X,)),
+    "source": lambda: source(refused),
+    "source_forward": lambda: source(refused, mode="forward"),
+    "export": lambda: adcompile.export(refused, os.devnull),
+}
+
+
+def adcompile_frames(tb):
+    return [fs for fs in traceback.extract_tb(tb) if fs.filename.startswith(PACKAGE + os.sep)]
+
+
+@pytest.mark.parametrize("name", sorted(ENTRY_POINTS))
+def test_a_refused_construct_shows_no_internal_frames(name):
+    with pytest.raises(ADCompileError) as info:
+        ENTRY_POINTS[name]()
+    ours = adcompile_frames(info.value.__traceback__)
+    assert len(ours) <= 1, [f"{fs.filename}:{fs.lineno}" for fs in ours]
+    text = "".join(traceback.format_exception(info.value))
+    for internal in ("lower.py", "reverse.py", "forward.py", "parse.py", "optimize.py"):
+        assert internal not in text, text
+    assert f"{__file__}:{REFUSED_LINE}: try/except is not supported" in text
+
+
+def test_an_argument_error_from_an_entry_point_is_trimmed_too():
+    with pytest.raises(ADCompileError) as info:
+        grad(lambda x, y: x * y, argnums=5)
+    assert len(adcompile_frames(info.value.__traceback__)) <= 1
+
+
+def test_a_registration_error_is_trimmed():
+    def no_rule(x):
+        return x
+
+    with pytest.raises(ADCompileError) as info:
+        adcompile.defvjp(no_rule, "g * undefined_name_xyz(x)")
+    assert len(adcompile_frames(info.value.__traceback__)) <= 1, \
+        "".join(traceback.format_exception(info.value))
+
+
+def test_uncaught_error_in_a_script_prints_the_users_line_and_one_entry_frame(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent("""\
+        from adcompile import grad
+
+
+        def f(x):
+            with open("x"):
+                return x
+
+
+        grad(f)
+        """))
+    done = run_python(script)
+    assert done.returncode == 1
+    assert f"{script}:5: with is not supported" in done.stderr
+    assert f'File "{script}", line 9' in done.stderr
+    frames = [ln for ln in done.stderr.splitlines() if ln.strip().startswith("File ")]
+    assert len(frames) == 2, done.stderr  # the script's line, then grad
+
+
+def run_python(script, cwd=None):
+    import subprocess
+    root = os.path.dirname(PACKAGE)
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, str(script)], cwd=cwd or script.parent, env=env,
+                          capture_output=True, text=True, timeout=120)
