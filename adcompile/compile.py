@@ -1,20 +1,105 @@
 """Stage: source text -> function object, registered in `linecache` so that tracebacks, pdb and
-`inspect.getsource` show the generated code."""
+`inspect.getsource` show the generated code.
+
+The text compiled is the printed source with, on each statement's line, a comment naming the
+user's file and line it came from (`s3 = X @ w  # model.py:12`), so an error raised while a
+derivative runs points at the user's code; `source(df)` keeps the plain text, line for line the
+same. The text is also written to a file named after its hash in a private folder under the
+temporary directory and compiled under that file name: Python 3.10 to 3.12 print an uncaught
+exception's source lines by reading the file itself, never `linecache`, so a traceback of
+`python script.py` shows a generated line only if it is on disk. If the folder cannot be used,
+the file name is `<adcompile NAME HASH>` and only `linecache` holds the text. Comments cost
+nothing at run time: the bytecode is the same.
+"""
 from __future__ import annotations
 
 import hashlib
 import linecache
+import os
+import re
+import tempfile
 
 from .ir import Function
 from .primitives import NAMESPACE
+from .unparse import to_source
+
+GENERATED = "<adcompile "       # the file name of generated code that is in linecache only
+_PLACE = re.compile(r"  # (\S+:\d+)$")  # the place a line of generated code names
 
 
 def compile_function(src: str, fn: Function):
     """Compile the generated source of `fn` and return the function it defines."""
-    digest = hashlib.sha1(src.encode()).hexdigest()[:8]
-    filename = f"<adcompile {fn.name} {digest}>"
-    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    text = _located(src, fn)
+    digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+    filename = _write(f"{fn.name}-{digest}.py", text) or f"{GENERATED}{fn.name} {digest}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace = dict(NAMESPACE)
     namespace.update(fn.constants)
-    exec(compile(src, filename, "exec"), namespace)
+    exec(compile(text, filename, "exec"), namespace)
     return namespace[fn.name]
+
+
+def is_generated(filename: str) -> bool:
+    return filename.startswith(GENERATED) or os.path.dirname(filename) == _folder()
+
+
+def _located(src, fn):
+    """`src` with each statement's place in the user's code as a trailing comment, if `src` is
+    what `fn` prints (else `src` as it is)."""
+    name = os.path.basename(fn.filename) or fn.filename
+    lines = fn.source_lines
+    if is_generated(fn.filename):  # derivative code differentiated again: keep the user's place
+        def locate(line):
+            found = _PLACE.search(lines.get(line, ""))
+            return found.group(1) if found else None
+    else:
+        def locate(line):
+            return f"{name}:{line}" if line is not None else None
+    text = to_source(fn, locate=locate)
+    plain, located = src.splitlines(), text.splitlines()
+    if len(plain) != len(located) or not all(a.startswith(p) for p, a in zip(plain, located)):
+        return src
+    return text
+
+
+_FOLDER = []
+
+
+def _folder():
+    """The private folder generated files go to ('' if there is none), made once."""
+    if not _FOLDER:
+        folder = os.path.join(tempfile.gettempdir(), f"adcompile-{_user()}")
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            st = os.stat(folder)
+            private = not hasattr(os, "getuid") or (st.st_uid == os.getuid()
+                                                    and not st.st_mode & 0o022)
+        except OSError:
+            private = False
+        _FOLDER.append(folder if private else "")
+    return _FOLDER[0]
+
+
+def _user():
+    if hasattr(os, "getuid"):
+        return str(os.getuid())
+    return re.sub(r"\W", "_", os.environ.get("USERNAME", "user"))
+
+
+def _write(name, text):
+    """The path of a file in the private folder holding `text` (named by its hash, so a file of
+    that name already holds it), or None if it cannot be written."""
+    folder = _folder()
+    if not folder:
+        return None
+    path = os.path.join(folder, name)
+    if os.path.exists(path):
+        return path
+    temporary = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(temporary, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)  # atomic: another process may write the same file
+    except OSError:
+        return None
+    return path

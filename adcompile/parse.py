@@ -180,6 +180,8 @@ def _check_current(f, text, filename, first):
     its file is not an edit of the function. Text that does not compile alone (a lambda cut out of
     a larger expression) is not checked. Runs once per transformation, not per call."""
     code = f.__code__
+    if hasattr(f, "__adcompile__"):  # generated: compiled from this very text
+        return
     source = _in_scope(f, text)
     if source is None:
         return

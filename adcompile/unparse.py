@@ -1,7 +1,9 @@
 """Stage: flat code -> Python AST -> source text, printed by the stdlib `ast.unparse`.
 
 Each statement is printed on its own; with `annotate=True` every run of statements that came from
-one line of the user's code is preceded by a comment quoting that line.
+one line of the user's code is preceded by a comment quoting that line. With `locate`, each
+statement's line ends with a comment naming the user's file and line it came from
+(`s3 = X @ w  # model.py:12`): the text compiled and shown in tracebacks.
 """
 from __future__ import annotations
 
@@ -88,9 +90,17 @@ def expr_source(e):
     return ast.unparse(expr_ast(e))
 
 
-def stmt_lines(stmts, fn: Function, indent, annotate, last_line=None):
+def stmt_lines(stmts, fn: Function, indent, annotate, last_line=None, locate=None):
     out = []
     pad = "    " * indent
+
+    def block(stmts):
+        return stmt_lines(stmts, fn, indent + 1, annotate, last_line, locate) or [pad + "    pass"]
+
+    def place(stmt):  # `  # model.py:12` after a line, with `locate`
+        where = locate(getattr(stmt, "line", None)) if locate is not None else None
+        return f"  # {where}" if where else ""
+
     for s in stmts:
         line = getattr(s, "line", None)
         if annotate and line is not None and line != last_line and line in fn.source_lines:
@@ -98,10 +108,10 @@ def stmt_lines(stmts, fn: Function, indent, annotate, last_line=None):
             last_line = line
         t = type(s)
         if t is Assign and s.target is None:
-            out.append(f"{pad}{expr_source(s.value)}")
+            out.append(f"{pad}{expr_source(s.value)}{place(s)}")
         elif t is Assign:
             target = ", ".join(s.target) if type(s.target) is tuple else s.target
-            out.append(f"{pad}{target} = {expr_source(s.value)}")
+            out.append(f"{pad}{target} = {expr_source(s.value)}{place(s)}")
         elif t is For:
             bounds = ", ".join(expr_source(b) for b in s.bounds)
             seq = f"range({bounds})"
@@ -109,50 +119,45 @@ def stmt_lines(stmts, fn: Function, indent, annotate, last_line=None):
                 seq = f"{seq}[:{expr_source(s.count)}]"
             if s.reverse:
                 seq = f"reversed({seq})"
-            out.append(f"{pad}for {s.target} in {seq}:")
-            out.extend(stmt_lines(s.body, fn, indent + 1, annotate, last_line) or [pad + "    pass"])
+            out.append(f"{pad}for {s.target} in {seq}:{place(s)}")
+            out.extend(block(s.body))
         elif t is While:
-            out.append(f"{pad}while {expr_source(s.test)}:")
-            out.extend(stmt_lines(s.body, fn, indent + 1, annotate, last_line) or [pad + "    pass"])
+            out.append(f"{pad}while {expr_source(s.test)}:{place(s)}")
+            out.extend(block(s.body))
         elif t is Break:
-            out.append(f"{pad}break")
+            out.append(f"{pad}break{place(s)}")
         elif t is Return:
             values = [expr_source(v) for v in s.values]
             text = ", ".join(values) + ("," if len(values) == 1 else "") if s.as_tuple else values[0]
-            out.append(f"{pad}return {'(' + text + ')' if s.as_tuple else text}")
+            out.append(f"{pad}return {'(' + text + ')' if s.as_tuple else text}{place(s)}")
         elif t is If:
             keyword = "if"
             while True:  # an else holding only an if prints as elif
-                out.append(f"{pad}{keyword} {expr_source(s.test)}:")
-                out.extend(stmt_lines(s.body, fn, indent + 1, annotate, last_line)
-                           or [pad + "    pass"])
+                out.append(f"{pad}{keyword} {expr_source(s.test)}:{place(s)}")
+                out.extend(block(s.body))
                 if len(s.orelse) == 1 and type(s.orelse[0]) is If:
                     s, keyword = s.orelse[0], "elif"
                     continue
                 break
             if s.orelse:
                 out.append(f"{pad}else:")
-                out.extend(stmt_lines(s.orelse, fn, indent + 1, annotate, last_line))
-            continue
-            out.append(f"{pad}if {expr_source(s.test)}:")
-            out.extend(stmt_lines(s.body, fn, indent + 1, annotate, last_line) or [pad + "    pass"])
-            if s.orelse:
-                out.append(f"{pad}else:")
-                out.extend(stmt_lines(s.orelse, fn, indent + 1, annotate, last_line))
+                out.extend(stmt_lines(s.orelse, fn, indent + 1, annotate, last_line, locate))
         elif t is Function:
-            out.extend(function_lines(s, indent, annotate))
+            out.extend(function_lines(s, indent, annotate, locate))
         else:
             raise TypeError(s)
     return out
 
 
-def function_lines(fn: Function, indent=0, annotate=False):
+def function_lines(fn: Function, indent=0, annotate=False, locate=None):
     pad = "    " * indent
     head = [f"{pad}def {fn.name}({', '.join(fn.params)}):"]
-    body = stmt_lines(fn.body, fn, indent + 1, annotate)
+    body = stmt_lines(fn.body, fn, indent + 1, annotate, locate=locate)
     return head + (body or [f"{pad}    pass"])
 
 
-def to_source(fn: Function, annotate=False) -> str:
-    """The Python source of a (flat or derivative) function."""
-    return "\n".join(function_lines(fn, 0, annotate)) + "\n"
+def to_source(fn: Function, annotate=False, locate=None) -> str:
+    """The Python source of a (flat or derivative) function. `locate`, a function from a user
+    line number to a place (`model.py:12`) or None, ends each statement's line with a comment
+    naming the place it came from; nothing else changes, so line N is line N of the plain text."""
+    return "\n".join(function_lines(fn, 0, annotate, locate)) + "\n"

@@ -1,6 +1,7 @@
 """The public API: decorator forms, argnums, caching, linecache, and every error it raises."""
 import inspect
 import math
+import re
 import traceback
 
 import numpy as np
@@ -141,8 +142,9 @@ def test_lambda():
 
 def test_generated_source_is_in_linecache_and_inspect():
     df = grad(neuron, argnums=(0, 1))
-    assert inspect.getsource(df) == source(df)
-    assert "grad_s3" in inspect.getsource(df)
+    shown = inspect.getsource(df)  # what tracebacks show: each line names the user's line
+    assert re.sub(r"  # corpus\.py:\d+$", "", shown, flags=re.M) == source(df)
+    assert "grad_s3" in shown and "  # corpus.py:" in shown
 
 
 def test_traceback_shows_the_generated_line():
@@ -153,7 +155,7 @@ def test_traceback_shows_the_generated_line():
     with pytest.raises(TypeError) as info:
         df("not a number")
     text = "".join(traceback.format_tb(info.tb))
-    assert "<adcompile grad_f" in text and "np.log(x)" in text
+    assert "grad_f-" in text and "np.log(x)" in text
 
 
 # --- errors ---------------------------------------------------------------------------------

@@ -228,3 +228,68 @@ def run_python(script, cwd=None):
     env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
     return subprocess.run([sys.executable, str(script)], cwd=cwd or script.parent, env=env,
                           capture_output=True, text=True, timeout=120)
+
+
+# --- 4. an error while a derivative runs names the user's line ------------------------------
+MODEL = """\
+    import numpy as np
+
+
+    def loss(w, X):
+        z = X @ w
+        return np.sum(z * z)
+    """
+
+
+def test_shape_error_in_a_generated_gradient_names_the_users_line(tmp_path):
+    mod = write_module(tmp_path, MODEL)
+    df = grad(mod.loss)
+    with pytest.raises(ValueError) as info:
+        df(np.ones(3), np.ones((2, 4)))
+    text = "".join(traceback.format_exception(info.value))
+    assert f"z = X @ w  # {mod.__name__}.py:5" in text, text
+    assert "# " not in source(df) and "z = X @ w\n" in source(df)  # source(df) stays plain
+
+
+def test_generated_line_text_shows_in_a_plain_script_traceback(tmp_path):
+    (tmp_path / "model.py").write_text(textwrap.dedent(MODEL))
+    script = tmp_path / "train.py"
+    script.write_text("import numpy as np\nfrom adcompile import grad\nfrom model import loss\n\n"
+                      "grad(loss)(np.ones(3), np.ones((2, 4)))\n")
+    done = run_python(script)
+    assert done.returncode == 1
+    assert "    z = X @ w  # model.py:5\n" in done.stderr, done.stderr
+
+
+def test_line_n_of_the_compiled_text_is_line_n_of_source(tmp_path):
+    mod = write_module(tmp_path, """\
+        import numpy as np
+
+
+        def f(x, n):
+            for i in range(n):
+                if x > 0.0:
+                    x = np.sin(x) * 2.0
+                else:
+                    x = x * x
+            return x
+        """)
+    from adcompile.api import compile_derivative
+    for df in (grad(mod.f), value_and_grad(mod.f), compile_derivative(grad(mod.f), "forward")):
+        shown = inspect_lines(df)
+        plain = source(df).splitlines()
+        assert len(shown) == len(plain)
+        assert all(s.startswith(p) for s, p in zip(shown, plain))
+        assert any(f"# {mod.__name__}.py:7" in s for s in shown), shown
+
+
+def test_second_order_code_names_the_users_line_not_the_first_order_code(tmp_path):
+    mod = write_module(tmp_path, "import numpy as np\n\n\ndef f(x):\n    return np.sin(x) * x\n")
+    shown = "\n".join(inspect_lines(grad(grad(mod.f))))
+    assert f"# {mod.__name__}.py:5" in shown and "grad_f-" not in shown, shown
+
+
+def inspect_lines(df):
+    """The text tracebacks show for `df`, a line a string."""
+    import linecache
+    return [line.rstrip("\n") for line in linecache.getlines(df.__code__.co_filename)]
