@@ -66,12 +66,8 @@ def lower(f) -> Function:
     lowerer = Lowerer(parsed, fn, Namer(written, params), stack=(f.__code__,))
     env = {p: Var(p) for p in params}
     lowerer.block = fn.body
-    exit = lowerer.lower_stmts(parsed.node.body, env, frozenset())
-    if exit is None or exit[0] != "return":
-        raise UnsupportedSyntaxError(
-            f"{fn.name} does not return a value on every path; return the value to "
-            "differentiate.", parsed.filename, parsed.node.lineno)
-    _, values, as_tuple = exit
+    values, as_tuple = lowerer.returned(lowerer.lower_stmts(parsed.node.body, env, frozenset()),
+                                        env, parsed.node)
     line = lowerer.line
     fn.body.append(Return([lowerer.as_atom(v) for v in values], as_tuple, line))
     return fn
@@ -128,6 +124,13 @@ def _load(target):
 
 
 RETURNED = "<returned>"  # env key of the flag a return inside a loop sets
+# When some paths through a branch leave the loop body or the function (break, continue,
+# return) and others go on, the env key GOING names a flag, False on the paths that left, and
+# the statements after the branch run under `if going:`, a shape reverse mode can mirror. A
+# function's values returned that way are kept under the keys `<out0>`, `<out1>`, ...
+GOING = "<going>"
+BROKE = "<broke>"  # True on the paths that break: the body's last statement is `if broke: break`
+LEAVING = ("return", "break", "continue", "left")  # exits through which every path leaves
 
 
 def _only_returns(loop):
@@ -147,6 +150,8 @@ def _only_returns(loop):
 
 def _user_name(key):
     """The name to print for an env key: `<result0>` (a return slot) prints as result."""
+    if key.startswith("<out"):
+        return "result"
     return key.strip("<>").rstrip("0123456789") if key.startswith("<") else key
 
 
@@ -173,6 +178,13 @@ def _fallthrough_ends(block):
 def _has_break(block):
     return any(type(s) is Break or type(s) is If and (_has_break(s.body) or _has_break(s.orelse))
                for s in block)
+
+
+def _kind(exit):
+    """None (falls through), "leave" (every path leaves) or "partial"."""
+    if exit is None:
+        return None
+    return "leave" if exit[0] in LEAVING else "partial"
 
 
 def _self_copy(s):
@@ -208,6 +220,7 @@ class Lowerer:
         self.line = call_line
         self.carried = []  # per enclosing loop: user name -> the name the loop carries it under
         self.foreign = frozenset()  # names an inlining caller still reads: never reused
+        self.outs_tuple = None  # whether the values kept under <out0>, ... form a tuple
         self.returns_tuple = False
 
     # --- errors -------------------------------------------------------------------------------
@@ -236,6 +249,8 @@ class Lowerer:
                 return ("continue",)
             if t is gast.If:
                 exit, consumed = self.lower_if(stmt, rest, env, later)
+                if exit is not None and exit[0] == "partial" and not consumed and rest:
+                    return self.rest_if_going(stmt, rest, env, later)
                 if consumed or exit is not None:
                     return exit
             elif t in (gast.For, gast.While):
@@ -285,18 +300,53 @@ class Lowerer:
         rest of the function."""
         values = [env[k] for k in sorted(k for k in env if k.startswith("<result"))]
         test = env[RETURNED]
-        for key in [k for k in env if k.startswith("<")]:  # the slots have done their work
-            del env[key]
+        for key in [k for k in env if k.startswith("<result") or k == RETURNED]:
+            del env[key]  # the slots have done their work
         if _only_returns(node):  # `while True:` left only by return: the result is ready
             return "return", values, self.returns_tuple
         envs = [dict(env), dict(env)]
         b2, x2 = self.sub(rest, envs[1], later)
         exit, _ = self.join(node, test, [[], b2], [("return", values, self.returns_tuple), x2],
                             envs, env, later, True)
-        if exit is None:
+        if exit is None or exit[0] == "partial":
             raise self.unsupported(node, "a function that may end without returning a value",
                                    "return a value on every path")
         return exit
+
+    def rest_if_going(self, node, rest, env, later):
+        """After a branch some of whose paths left: the rest, on the paths that go on."""
+        envs = [dict(env), dict(env)]
+        rb, xr = self.sub(rest, envs[0], later)
+        exit, _ = self.join(node, env[GOING], [rb, []], [xr, ("left",)], envs, env, later, True)
+        return exit
+
+    def leave(self, node, exit, env):
+        """A path that leaves where others go on: it clears the flag; a return keeps its
+        values under <out0>, ..."""
+        env[GOING] = Const(False)
+        if exit[0] == "break":
+            env[BROKE] = Const(True)
+        if exit[0] != "return":
+            return
+        _, values, as_tuple = exit
+        if self.outs_tuple is None:
+            self.outs_tuple = as_tuple, len(values)
+        if self.outs_tuple != (as_tuple, len(values)):
+            raise self.unsupported(node, "returning a different number of values on each path")
+        for k, value in enumerate(values):
+            env[f"<out{k}>"] = value
+
+    def returned(self, exit, env, node):
+        """The values a function body returns, given how its statements ended."""
+        if exit is not None and exit[0] == "return":
+            return exit[1], exit[2]
+        if exit is not None and exit[0] == "left" and self.outs_tuple:
+            as_tuple, n = self.outs_tuple
+            return [env[f"<out{k}>"] for k in range(n)], as_tuple
+        raise UnsupportedSyntaxError(
+            f"{self.fn.name if len(self.stack) == 1 else getattr(node, 'name', 'a function')} "
+            "does not return a value on every path; return the value to differentiate.",
+            self.parsed.filename, node.lineno)
 
     def sub(self, stmts, env, later, block=None):
         """Lower `stmts` into a new (or the given) block; returns (block, exit)."""
@@ -316,7 +366,7 @@ class Lowerer:
         (b1, x1), (b2, x2) = (self.sub(stmt.body, envs[0], after),
                               self.sub(stmt.orelse, envs[1], after))
         consumed = False
-        if (x1 is None) != (x2 is None) and rest:
+        if rest and {_kind(x1), _kind(x2)} == {None, "leave"}:
             k = 0 if x1 is None else 1
             block, exit = self.sub(rest, envs[k], later, block=(b1, b2)[k])
             x1, x2 = (exit, x2) if k == 0 else (x1, exit)
@@ -337,17 +387,17 @@ class Lowerer:
             values = self.merge_returns(node, (b1, b2), (x1, x2), envs)
             self.block.append(If(test, b1, b2, self.line))
             return ("return", values, x1[2]), True
-        if "return" in kinds:
-            raise self.unsupported(node, "a return on only some paths through a branch",
-                                   "return a value on every path")
+        mixed = len(kinds) > 1 or bool(kinds & {"partial", "left", "break"})
+        if mixed:  # paths that leave and paths that go on: the leaving ones clear the flag
+            for exit, e in zip(exits, envs):
+                if exit is not None and exit[0] in ("return", "break", "continue"):
+                    self.leave(node, exit, e)
         self.merge_envs(env, envs, (b1, b2), later)
-        for block, exit, e in ((b1, x1, envs[0]), (b2, x2, envs[1])):
-            if exit == ("break",):  # leaving the loop: its carried names take their values now
-                self.merge_carried(block, self.carried[-1], e)
-                block.append(Break(self.line))
         self.block.append(If(test, b1, b2, self.line))
-        if kinds == {"continue"} or kinds == {"break"}:
-            return kinds.pop() == "break" and ("break",) or ("continue",), True
+        if mixed:
+            return ("partial" if kinds & {None, "partial"} else "left",), consumed
+        if kinds == {"continue"}:
+            return ("continue",), True
         return None, consumed
 
     def return_from_loop(self, node, exit, env):
@@ -386,14 +436,16 @@ class Lowerer:
             if a is not None and b is not None and a == b and type(a) is type(b):
                 env[name] = a
                 continue
-            if (a is None or b is None) and name not in later:
+            if (a is None or b is None) and name not in later and not name.startswith("<"):
                 env.pop(name, None)  # bound on one path only and not read after: gone
                 continue
             if a is None or b is None:  # read after on the path that bound it (generated code
                 # tests the same condition again): the other path gets a placeholder
-                a, b = (Const(0.0), b) if a is None else (a, Const(0.0))
-                envs[0 if a == Const(0.0) and envs[0].get(name) is None else 1][name] = \
-                    Const(0.0)
+                missing = Const(True) if name == GOING else Const(False) if name == BROKE \
+                    else Const(0.0)
+                k = 0 if a is None else 1
+                a, b = (missing, b) if a is None else (a, missing)
+                envs[k][name] = missing
             if type(a) not in (Var, Const) or type(b) not in (Var, Const):
                 raise UnsupportedSyntaxError(
                     f"{name!r} holds a different tuple or function on each path of an if",
@@ -484,6 +536,8 @@ class Lowerer:
         carried = self.carry(stmt, env, later)
         index = self.namer.fresh(target.id) if elements is None else self.fresh_index(target)
         body_env = dict(env)
+        body_env.pop(GOING, None)  # every iteration starts going
+        body_env.pop(BROKE, None)
         body, exit = self.sub([], body_env, later)
         outer, self.block = self.block, body
         try:
@@ -510,17 +564,18 @@ class Lowerer:
         if type(test) is Var:
             carried[test.name] = test.name
         body_env = dict(env)
+        body_env.pop(GOING, None)  # every iteration starts going
+        body_env.pop(BROKE, None)
         body, exit = self.sub(stmt.body, body_env, later | loaded(stmt.body) | loaded([stmt.test]))
-        if exit != ("break",) and type(test) is Var:  # the test again, wherever the body ends
-            outer = self.block
+
+        def again():  # the test again, at the end of the body
+            outer, self.block = self.block, body
             try:
-                for end in _fallthrough_ends(body):
-                    self.block = end
-                    again = self.atom(stmt.test, body_env)
-                    self.merge_into(end, again, test.name, body_env)
+                self.merge_into(body, self.atom(stmt.test, body_env), test.name, body_env)
             finally:
                 self.block = outer
-        self.finish_loop(stmt, exit, body, body_env, carried, env)
+        self.finish_loop(stmt, exit, body, body_env, carried, env,
+                         again if type(test) is Var else None)
         self.line = self.call_line or stmt.lineno
         self.block.append(While(test, body, self.line))
 
@@ -567,20 +622,26 @@ class Lowerer:
         self.carried.append(carried)
         return carried
 
-    def finish_loop(self, stmt, exit, body, body_env, carried, env):
+    def finish_loop(self, stmt, exit, body, body_env, carried, env, again=None):
+        """The end of a loop body, reached on every path (a `break` inside a branch only sets
+        a flag): the carried names take their new values, then `if broke: break`, then a while
+        loop's test again (`again`)."""
         if exit is not None and exit[0] == "return":
             exit = self.return_from_loop(stmt, exit, body_env)
-            self.merge_carried(body, carried, body_env)
-            body.append(Break(self.line))
-            exit = None
         self.carried.pop()
-        for end in _fallthrough_ends(body) if exit != ("break",) else [body]:
-            self.merge_carried(end, carried, body_env)
+        self.merge_carried(body, carried, body_env)
         for name, loop_name in carried.items():
+            if name in body_env:
+                body_env[name] = Var(loop_name)
             if name in env or body_env.get(name) is not None:
                 env[name] = Var(loop_name)
         if exit == ("break",):
             body.append(Break(self.line))
+            return
+        if type(body_env.get(BROKE)) is Var:
+            body.append(If(body_env[BROKE], [Break(self.line)], [], self.line))
+        if again is not None:
+            again()
 
     def iteration(self, stmt, env):
         """(range bounds, sequences indexed per iteration, target, reversed, count) of a for
@@ -992,7 +1053,7 @@ class Lowerer:
                                    "write the recursion as a loop")
         params = [a.id for a in args.args]
         values = [self.expr(a, env) for a in node.args]
-        bound = dict(local.env)
+        bound = {k: v for k, v in local.env.items() if not k.startswith("<")}  # (not its flags)
         bound.update(zip(params, values))
         for k in node.keywords:
             if k.arg not in params:
@@ -1009,10 +1070,8 @@ class Lowerer:
         inner = Lowerer(local.parsed, self.fn, self.namer, self.stack + (fn,),
                         call_line=self.line)
         inner.block, inner.foreign = self.block, self.foreign | _names_in(env.values())
-        exit = inner.lower_stmts(fn.body, bound, frozenset())
-        if exit is None or exit[0] != "return":
-            raise self.unsupported(fn, f"{fn.name} does not return a value on every path")
-        _, values, as_tuple = exit
+        values, as_tuple = inner.returned(inner.lower_stmts(fn.body, bound, frozenset()), bound,
+                                          fn)
         value = tuple(values) if as_tuple else values[0]
         return self.bind(target, value) if target and type(value) is Var else value
 
@@ -1040,11 +1099,8 @@ class Lowerer:
         inner = Lowerer(callee, self.fn, self.namer, self.stack + (obj.__code__,),
                         call_line=self.line)
         inner.block, inner.foreign = self.block, self.foreign | _names_in(env.values())
-        exit = inner.lower_stmts(callee.node.body, bound, frozenset())
-        if exit is None or exit[0] != "return":
-            raise UnsupportedSyntaxError(f"{obj.__name__} does not return a value on every path",
-                                         callee.filename, callee.node.lineno)
-        _, values, as_tuple = exit
+        values, as_tuple = inner.returned(inner.lower_stmts(callee.node.body, bound, frozenset()),
+                                          bound, callee.node)
         value = tuple(values) if as_tuple else values[0]
         return self.bind(target, value) if target and type(value) is Var else value
 

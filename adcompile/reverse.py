@@ -407,6 +407,10 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape"):
     if raw != reduced:
         checks = list(dict.fromkeys([Var(n) for n in seeds if n in active] + bw.barrier_inputs))
         guard = _all_floats(checks)
+        # a value that enters a math function only on some paths may be unbound at the guard;
+        # unbound, it entered none: a float placeholder keeps the test true
+        defined = set(fn.params) | set(fn.constants) | _surely_defined(forward)
+        forward[0:0] = [Assign(v.name, Const(0.0), None) for v in checks if v.name not in defined]
     epilogue_uses = set()  # the guard is evaluated before the backward sweep when there is a tape
     for e in raw + reduced:
         epilogue_uses |= uses_of(Return([e], False))
@@ -514,6 +518,22 @@ def _defined_in(block):
             out += [n for n in targets_of(s) if n in before]
         before |= set(targets_of(s))
     return list(dict.fromkeys(out))
+
+
+def _surely_defined(block):
+    """Names a block assigns on every path through it (a loop over a constant, non-empty range
+    runs its body at least once; a break only ends a body)."""
+    out = set()
+    for s in block:
+        if type(s) is Assign:
+            out.update(targets_of(s))
+        elif type(s) is If:
+            out |= _surely_defined(s.body) & _surely_defined(s.orelse)
+        elif type(s) is For and s.count is None and all(type(b) is Const and type(b.value) is int
+                                                          for b in s.bounds) \
+                and len(range(*(b.value for b in s.bounds))) > 0:
+            out |= _surely_defined(s.body) | {s.target}
+    return out
 
 
 def _all_targets(block):

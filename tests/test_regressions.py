@@ -80,3 +80,81 @@ def two_names_merged(x, y):
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_known_wrong_results(f, args):
     check(f, *args)
+
+
+# --- issue 8: leaving a loop or a function from inside a nested branch -------------------------
+
+def break_from_nested_if(x, y):
+    s = 0.0
+    for i in range(4):
+        if x > 0.5:
+            if y > 0.2:
+                s = s + x * y
+                break
+        s = s + math.sin(x)
+    return s
+
+
+def return_from_nested_if_in_loop(x, y):
+    s = x
+    for i in range(4):
+        if s > 2.0:
+            if y > 0.2:
+                return s * y
+        s = s * 1.7
+    return s
+
+
+def continue_from_nested_if(x):
+    s = 0.0
+    for i in range(3):
+        if x > 0.0:
+            if i == 1:
+                continue
+        s = s + x * i
+    return s
+
+
+def return_in_elif_then_more_code(x):
+    if x > 1.0:
+        return x * 2.0
+    elif x > 0.0:
+        return x * 3.0
+    y = x * x
+    return y
+
+
+def break_or_continue(x):
+    s = x
+    for i in range(5):
+        if s > 2.0:
+            break
+        elif s < 0.0:
+            s = s + 1.0
+            continue
+        s = s * 1.5
+    return s
+
+
+def math_only_on_some_iterations(x):
+    s = x
+    for i in range(5):
+        if s > 3.0:
+            break
+        t = s * s
+        s = s + math.sin(t)
+    return s
+
+
+@pytest.mark.parametrize("f, args", [
+    (break_from_nested_if, (0.7, 0.5)), (break_from_nested_if, (0.7, 0.1)),
+    (break_from_nested_if, (0.3, 0.5)),
+    (return_from_nested_if_in_loop, (0.9, 0.5)), (return_from_nested_if_in_loop, (0.9, 0.1)),
+    (continue_from_nested_if, (0.5,)), (continue_from_nested_if, (-0.5,)),
+    (return_in_elif_then_more_code, (1.5,)), (return_in_elif_then_more_code, (0.5,)),
+    (return_in_elif_then_more_code, (-0.5,)),
+    (break_or_continue, (0.9,)), (break_or_continue, (-0.6,)),
+    (math_only_on_some_iterations, (0.5,)), (math_only_on_some_iterations, (5.0,)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_leaving_from_nested_branches(f, args):
+    check(f, *args)
