@@ -16,7 +16,7 @@ from .errors import NoDerivativeError
 from .ir import Assign, For, Function, If, Op, Return, Var, While, blocks_of, targets_of
 from .lower import Namer
 from .primitives import PRIMS
-from .templates import differentiable, has_rule, jvp_term
+from .templates import check_operands, differentiable, has_rule, jvp_term
 
 
 def all_names(fn: Function):
@@ -64,6 +64,8 @@ def active_names(fn: Function, wrt):
     while changed:
         changed = False
         for s in each_assign(fn.body):
+            if type(s.value) is Op:  # nothing unknown is a constant: refuse what has no rule
+                check_operands(s.value, active, fn, s.line)
             if s.target is None or type(s.target) is tuple or s.target in active:
                 continue
             v = s.value

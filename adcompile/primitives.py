@@ -13,6 +13,14 @@ objects a user may call (`numpy.exp`, `math.sin`, `numpy.multiply`) to primitive
 A parameter named `*xs` takes every remaining positional operand (np.einsum's operands); a
 primitive of form "seq" takes all its operands as one sequence (`np.stack((a, b), axis=0)`).
 `barrier` marks primitives that may turn an array into a Python float (`math.sin`, `float`).
+
+Nothing unknown is a constant. An operand without a derivative rule (every operand of a
+`nondiff` primitive, a `None` in the rule tables) that receives a differentiated value is refused
+with a NoDerivativeError naming the user's line, unless the table declares that its derivative is
+zero by design: `zero` names those parameters and options ("*" for all of them), on top of the
+shape-like ones in `SHAPE_LIKE` (axes, shapes, counts, dtypes: integers or flags that say how,
+never how much). So `np.full(3, x)` and `np.linspace(x, y)` get rules, `np.arange(x)` and
+`np.r_[x, y]` are refused, and `x > y` or `np.argmax(x)` are simply zero.
 """
 from __future__ import annotations
 
@@ -37,6 +45,19 @@ class Primitive:
     form: str = "call"  # call | seq | binop | unop | compare | boolop | attr | getitem | tuple
     op: type | None = None          # the ast operator class of binop/unop/compare forms
     barrier: bool = False
+    zero: tuple | str = ()          # operands whose derivative is zero by design ("*": all)
+
+
+# Parameters and options that say how, never how much: their derivative is zero wherever they are.
+SHAPE_LIKE = frozenset({"shape", "axis", "axes", "axis1", "axis2", "keepdims", "dtype", "offset",
+                        "decimals", "ndigits", "num", "endpoint", "N", "M", "k", "n", "reps",
+                        "repeats", "indices_or_sections", "source", "destination", "subscripts",
+                        "condition"})
+
+
+def zero_by_design(p: "Primitive", param: str) -> bool:
+    """Whether a differentiated value given to `param` of `p` has derivative zero by design."""
+    return p.zero == "*" or param in SHAPE_LIKE or param in p.zero
 
 
 PRIMS: dict[str, Primitive] = {}
@@ -46,14 +67,15 @@ BY_OBJECT: dict[object, str] = {}
 
 
 def add(name, fn, params=("x",), kind="unary", *, form="call", op=None, barrier=False,
-        objects=(), **options):
-    PRIMS[name] = Primitive(name, fn, tuple(params), options, kind, form, op, barrier)
+        objects=(), zero=(), **options):
+    PRIMS[name] = Primitive(name, fn, tuple(params), options, kind, form, op, barrier,
+                            zero if zero == "*" else tuple(zero))
     for obj in (fn, *objects) if form in ("call", "seq") else objects:
         BY_OBJECT.setdefault(obj, name)
 
 
-def _binop(name, fn, op, kind="broadcast", objects=()):
-    add(name, fn, ("x", "y"), kind, form="binop", op=op, objects=objects)
+def _binop(name, fn, op, kind="broadcast", objects=(), zero=()):
+    add(name, fn, ("x", "y"), kind, form="binop", op=op, objects=objects, zero=zero)
 
 
 # Operators. NumPy's ufunc spellings (np.multiply, ...) lower to the same primitives.
@@ -62,34 +84,36 @@ _binop("sub", operator.sub, ast.Sub, objects=(np.subtract,))
 _binop("mul", operator.mul, ast.Mult, objects=(np.multiply,))
 _binop("truediv", operator.truediv, ast.Div, objects=(np.divide, np.true_divide))
 _binop("pow", operator.pow, ast.Pow, objects=(np.power, math.pow, builtins.pow))
-_binop("floordiv", operator.floordiv, ast.FloorDiv, "nondiff", objects=(np.floor_divide,))
+_binop("floordiv", operator.floordiv, ast.FloorDiv, "nondiff", objects=(np.floor_divide,),
+       zero="*")  # piecewise constant
 _binop("mod", operator.mod, ast.Mod, objects=(np.mod, np.remainder))
 _binop("matmul", operator.matmul, ast.MatMult, "exact", objects=(np.matmul,))
 add("neg", operator.neg, form="unop", op=ast.USub, objects=(np.negative,))
 add("pos", operator.pos, form="unop", op=ast.UAdd, objects=(np.positive,))
-add("not", operator.not_, kind="nondiff", form="unop", op=ast.Not)
+add("not", operator.not_, kind="nondiff", form="unop", op=ast.Not, zero="*")
 for _name, _fn, _op in [("lt", operator.lt, ast.Lt), ("le", operator.le, ast.LtE),
                         ("gt", operator.gt, ast.Gt), ("ge", operator.ge, ast.GtE),
                         ("eq", operator.eq, ast.Eq), ("ne", operator.ne, ast.NotEq)]:
-    add(_name, _fn, ("x", "y"), "nondiff", form="compare", op=_op)
+    add(_name, _fn, ("x", "y"), "nondiff", form="compare", op=_op, zero="*")
 
-add("is", operator.is_, ("x", "y"), "nondiff", form="compare", op=ast.Is)
-add("isnot", operator.is_not, ("x", "y"), "nondiff", form="compare", op=ast.IsNot)
-add("and", lambda x, y: x and y, ("x", "y"), "nondiff", form="boolop", op=ast.And)
-add("or", lambda x, y: x or y, ("x", "y"), "nondiff", form="boolop", op=ast.Or)
-add("type", builtins.type, kind="nondiff")
+add("is", operator.is_, ("x", "y"), "nondiff", form="compare", op=ast.Is, zero="*")
+add("isnot", operator.is_not, ("x", "y"), "nondiff", form="compare", op=ast.IsNot, zero="*")
+# `and`/`or` appear only in generated code's type checks (user code lowers to branches)
+add("and", lambda x, y: x and y, ("x", "y"), "nondiff", form="boolop", op=ast.And, zero="*")
+add("or", lambda x, y: x or y, ("x", "y"), "nondiff", form="boolop", op=ast.Or, zero="*")
+add("type", builtins.type, kind="nondiff", zero="*")
 
 # Indexing, attributes and tuples.
 add("getitem", operator.getitem, ("x", "index"), "exact", form="getitem")
 add("T", lambda x: x.T, kind="exact", form="attr")
 for _attr in ("shape", "ndim", "size", "dtype"):
-    add(_attr, operator.attrgetter(_attr), kind="nondiff", form="attr")
+    add(_attr, operator.attrgetter(_attr), kind="nondiff", form="attr", zero="*")
 add("tuple", lambda *xs: xs, params=(), kind="exact", form="tuple")
 # The tape of reverse mode: a Python list.
-add("list", list, params=(), kind="nondiff", form="list")
-add("push", list.append, ("tape", "x"), "nondiff", form="method")
-add("pop", list.pop, ("tape",), "nondiff", form="method")
-add("scatter_add", runtime.scatter_add, ("buffer", "index", "v"), "exact")
+add("list", list, params=(), kind="nondiff", form="list", zero="*")
+add("push", list.append, ("tape", "x"), "nondiff", form="method", zero="*")
+add("pop", list.pop, ("tape",), "nondiff", form="method", zero="*")
+add("scatter_add", runtime.scatter_add, ("buffer", "index", "v"), "exact", zero=("index",))
 
 # math: Python floats in, Python floats out.
 for _name in ("sin", "cos", "tan", "exp", "log1p", "expm1", "sqrt", "tanh", "sinh", "cosh",
@@ -99,16 +123,16 @@ add("math.log", math.log, ("x", "base"), barrier=True)  # one- or two-argument f
 add("math.atan2", math.atan2, ("y", "x"), "broadcast", barrier=True)
 add("math.hypot", math.hypot, ("x", "y"), "broadcast", barrier=True)
 for _name in ("floor", "ceil", "trunc", "isnan", "isinf", "isfinite"):
-    add(f"math.{_name}", getattr(math, _name), kind="nondiff")
+    add(f"math.{_name}", getattr(math, _name), kind="nondiff", zero="*")
 
 # Builtins.
 add("abs", builtins.abs)
 add("max", builtins.max, ("x", "y"), "broadcast", barrier=True)
 add("min", builtins.min, ("x", "y"), "broadcast", barrier=True)
 add("float", builtins.float, barrier=True)
-add("int", builtins.int, kind="nondiff")
-add("len", builtins.len, kind="nondiff")
-add("round", builtins.round, ("x", "ndigits"), "nondiff")
+add("int", builtins.int, kind="nondiff", zero="*")
+add("len", builtins.len, kind="nondiff", zero="*")
+add("round", builtins.round, ("x", "ndigits"), "nondiff", zero="*")
 
 # NumPy elementwise.
 for _name in ("exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "square", "abs", "sinh", "cosh",
@@ -124,15 +148,17 @@ add("np.clip", np.clip, ("x", "a_min", "a_max"), "broadcast")
 add("np.where", np.where, ("condition", "x", "y"), "broadcast")
 for _name in ("sign", "floor", "ceil", "isnan", "isinf", "isfinite", "greater", "less",
               "greater_equal", "less_equal", "equal", "not_equal", "logical_and", "logical_or",
-              "logical_not", "heaviside"):
+              "logical_not"):
     add(f"np.{_name}", getattr(np, _name), ("x", "y") if _name in _TWO_OPERANDS else ("x",),
-        "nondiff")
-add("np.round", np.round, kind="nondiff", decimals=0, objects=(np.around,))
+        "nondiff", zero="*")
+# np.heaviside(x, h0) is h0 where x == 0: a derivative in h0 there (rules.py), zero in x
+add("np.heaviside", np.heaviside, ("x", "y"), "broadcast", zero=("x",))
+add("np.round", np.round, kind="nondiff", decimals=0, objects=(np.around,), zero="*")
 for _name in ("argmax", "argmin"):
-    add(f"np.{_name}", getattr(np, _name), kind="nondiff", axis=None, keepdims=False)
-add("np.argsort", np.argsort, kind="nondiff", axis=-1)
+    add(f"np.{_name}", getattr(np, _name), kind="nondiff", axis=None, keepdims=False, zero="*")
+add("np.argsort", np.argsort, kind="nondiff", axis=-1, zero="*")
 for _name in ("all", "any"):
-    add(f"np.{_name}", getattr(np, _name), kind="nondiff", axis=None, keepdims=False)
+    add(f"np.{_name}", getattr(np, _name), kind="nondiff", axis=None, keepdims=False, zero="*")
 
 # NumPy reductions (axis, keepdims as in NumPy). np.max routes the gradient to the maximum and
 # splits it evenly among ties.
@@ -177,19 +203,21 @@ add("np.hstack", np.hstack, ("*xs",), "exact", form="seq")
 add("np.vstack", np.vstack, ("*xs",), "exact", form="seq")
 add("np.array", np.array, ("*xs",), "exact", form="seq", dtype=None)
 for _name in ("shape", "ndim", "size"):
-    add(f"np.{_name}", getattr(np, _name), kind="nondiff")
+    add(f"np.{_name}", getattr(np, _name), kind="nondiff", zero="*")
 
-# Array creation: constants, whatever their arguments.
+# Array creation. Shapes and dtypes have no derivative; the values may: np.full and np.full_like
+# are linear in fill_value, np.linspace in start and stop (rules.py). np.arange(start, stop, step)
+# is start + k * step, whose count jumps with stop: a differentiated value there is refused.
 for _name in ("zeros", "ones", "empty"):
-    add(f"np.{_name}", getattr(np, _name), ("shape",), "nondiff", dtype=float)
-add("np.full", np.full, ("shape", "fill_value"), "nondiff", dtype=None)
+    add(f"np.{_name}", getattr(np, _name), ("shape",), "nondiff", dtype=float, zero="*")
+add("np.full", np.full, ("shape", "fill_value"), "exact", dtype=None)
 for _name in ("zeros_like", "ones_like", "empty_like"):
-    add(f"np.{_name}", getattr(np, _name), kind="nondiff", dtype=None, shape=None)
-add("np.full_like", np.full_like, ("x", "fill_value"), "nondiff", dtype=None)
-add("np.eye", np.eye, ("N",), "nondiff", M=None, k=0, dtype=float)
-add("np.identity", np.identity, ("n",), "nondiff", dtype=float)
+    add(f"np.{_name}", getattr(np, _name), kind="nondiff", dtype=None, shape=None, zero="*")
+add("np.full_like", np.full_like, ("x", "fill_value"), "exact", dtype=None, zero=("x",))
+add("np.eye", np.eye, ("N",), "nondiff", M=None, k=0, dtype=float, zero="*")
+add("np.identity", np.identity, ("n",), "nondiff", dtype=float, zero="*")
 add("np.arange", np.arange, ("start",), "nondiff", stop=None, step=None, dtype=None)
-add("np.linspace", np.linspace, ("start", "stop"), "nondiff", num=50, endpoint=True)
+add("np.linspace", np.linspace, ("start", "stop"), "exact", num=50, endpoint=True)
 
 # The stable primitives this package ships.
 for _name in ("sigmoid", "softplus", "log_sigmoid", "relu"):
@@ -212,27 +240,34 @@ if _special is not None:
     OBJECT_OPTIONS[_special.softmax] = OBJECT_OPTIONS[_special.log_softmax] = {"axis": None}
 
 # Helpers that derivative code calls. Their operands are named for the rule templates: `v` is the
-# gradient or tangent they are applied to.
-for _name, _params in [("unbroadcast", ("v", "x")), ("expand_to", ("v", "x")),
-                       ("unreduce", ("v", "x", "axis", "keepdims")),
-                       ("matmul_grad_left", ("v", "x", "y")), ("matmul_grad_right", ("v", "x", "y")),
-                       ("dot_grad_left", ("v", "x", "y")), ("dot_grad_right", ("v", "x", "y")),
-                       ("tensordot_grad_left", ("v", "x", "y", "axes")),
-                       ("tensordot_grad_right", ("v", "x", "y", "axes")),
-                       ("getitem_grad", ("v", "x", "index")), ("mT", ("x",)),
-                       ("cumsum_grad", ("v", "x", "axis")), ("untile", ("v", "x", "reps")),
-                       ("unrepeat", ("v", "x", "repeats", "axis")),
-                       ("trace_grad", ("v", "x", "offset", "axis1", "axis2")),
-                       ("norm_grad", ("v", "x", "ans", "ord", "axis", "keepdims")),
-                       ("hstack_part", ("v", "i", "*xs")), ("vstack_part", ("v", "i", "*xs")),
-                       ("unsplit", ("v", "axis")), ("split_like", ("v", "pieces", "axis"))]:
-    add(_name, getattr(runtime, _name), _params, "exact")
-add("concatenate_part", runtime.concatenate_part, ("v", "i", "*xs"), "exact", axis=0)
-add("max_weights", runtime.max_weights, ("x", "ans", "axis", "keepdims"), "nondiff")
+# gradient or tangent they are applied to. The third entry names the operands that only give a
+# shape (`x` of unbroadcast(v, x)): differentiating derivative code again, they have no derivative.
+for _name, _params, _zero in [
+        ("unbroadcast", ("v", "x"), ("x",)), ("expand_to", ("v", "x"), ("x",)),
+        ("unreduce", ("v", "x", "axis", "keepdims"), ("x",)),
+        ("matmul_grad_left", ("v", "x", "y"), ("x",)),
+        ("matmul_grad_right", ("v", "x", "y"), ("y",)),
+        ("dot_grad_left", ("v", "x", "y"), ("x",)), ("dot_grad_right", ("v", "x", "y"), ("y",)),
+        ("tensordot_grad_left", ("v", "x", "y", "axes"), ("x",)),
+        ("tensordot_grad_right", ("v", "x", "y", "axes"), ("y",)),
+        ("getitem_grad", ("v", "x", "index"), ("x", "index")), ("mT", ("x",), ()),
+        ("cumsum_grad", ("v", "x", "axis"), ("x",)), ("untile", ("v", "x", "reps"), ("x",)),
+        ("unrepeat", ("v", "x", "repeats", "axis"), ("x",)),
+        ("trace_grad", ("v", "x", "offset", "axis1", "axis2"), ("x",)),
+        ("norm_grad", ("v", "x", "ans", "ord", "axis", "keepdims"), ()),
+        ("hstack_part", ("v", "i", "*xs"), ("i", "*xs")),
+        ("vstack_part", ("v", "i", "*xs"), ("i", "*xs")),
+        ("unsplit", ("v", "axis"), ()), ("split_like", ("v", "pieces", "axis"), ("pieces",))]:
+    add(_name, getattr(runtime, _name), _params, "exact", zero=_zero)
+add("concatenate_part", runtime.concatenate_part, ("v", "i", "*xs"), "exact", axis=0,
+    zero=("i", "*xs"))
+# where x attains its maximum: piecewise constant
+add("max_weights", runtime.max_weights, ("x", "ans", "axis", "keepdims"), "nondiff", zero="*")
 add("prod_others", runtime.prod_others, ("x", "axis"), "exact")
-add("check_scalar", runtime.check_scalar, ("out", "*inputs"), "nondiff")
-add("zeros_like", runtime.zeros_like, kind="nondiff")
-add("math.copysign", math.copysign, ("x", "y"), "nondiff")
+add("check_scalar", runtime.check_scalar, ("out", "*inputs"), "nondiff", zero="*")
+add("zeros_like", runtime.zeros_like, kind="nondiff", zero="*")
+# math.copysign(x, y) is |x| with y's sign: a derivative in x (rules.py), zero in y
+add("math.copysign", math.copysign, ("x", "y"), "broadcast", barrier=True, zero=("y",))
 
 # Methods on arrays, lowered to the function form: x.sum(axis=0) is np.sum(x, axis=0).
 METHODS = {name: f"np.{name}" for name in (
@@ -249,13 +284,13 @@ add("list_append", lambda xs, v: xs + [v], ("xs", "v"), "exact", form="listappen
 add("list_sum", builtins.sum, ("xs",), "exact", form="call")
 PRIMS["list_sum"].name = "sum"
 add("list_add", runtime.list_add, ("x", "y"), "exact")
-add("sum_grad", runtime.sum_grad, ("v", "xs"), "exact")
-add("in_dtype_of", runtime.in_dtype_of, ("v", "x"), "unary")
-add("add_fitted", runtime.add_fitted, ("x", "*xs"), "exact")
+add("sum_grad", runtime.sum_grad, ("v", "xs"), "exact", zero=("xs",))
+add("in_dtype_of", runtime.in_dtype_of, ("v", "x"), "unary", zero=("x",))
+add("add_fitted", runtime.add_fitted, ("x", "*xs"), "exact", zero=("x",))
 LIST_PRIMS = {"make_list", "list_append", "np.split", "list_add", "split_like", "tuple"}
 
 # `x[i] = v` in user code: a new array with one part replaced (lower.py), never a write in place.
-add("setitem", runtime.setitem, ("x", "index", "v"), "exact")
+add("setitem", runtime.setitem, ("x", "index", "v"), "exact")  # a computed index is refused
 
 # The names generated code may refer to, bound in its namespace.
 NAMESPACE = {"np": np, "math": math}

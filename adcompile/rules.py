@@ -88,6 +88,8 @@ DERIVATIVES = {
     "np.hypot": ("x / ans", "y / ans"),
     "np.logaddexp": ("np.exp(x - ans)", "np.exp(y - ans)"),
     "np.clip": ("(ans == x)", "(x < a_min)", "(x > a_max)"),  # 1 where x is not clipped
+    "np.heaviside": (None, "(x == 0)"),  # h0 is the value where x == 0
+    "math.copysign": ("math.copysign(1.0, x) * math.copysign(1.0, y)", None),
     # the stable primitives, by their outputs where that is stable
     "sigmoid": ("(1 - ans) * ans",),
     "softplus": ("sigmoid(x)",),
@@ -260,6 +262,14 @@ VJP = {
     "np.stack": _stack_vjp,
     "np.array": _stack_vjp,
     "np.where": (None, "np.where(condition, g, 0.0)", "np.where(condition, 0.0, g)"),
+    # array creation: linear in the values it spreads. np.linspace(start, stop) is
+    # start * (1 - w) + stop * w with w = np.linspace(0, 1): each end gets g weighted by its share.
+    "np.full": (None, "unbroadcast(g, fill_value)"),
+    "np.full_like": (None, "unbroadcast(g, fill_value)"),
+    "np.linspace": ("unbroadcast(np.sum(g * np.linspace(np.ones_like(g[0]), np.zeros_like(g[0]),"
+                    " num=num, endpoint=endpoint), axis=0), start)",
+                    "unbroadcast(np.sum(g * np.linspace(np.zeros_like(g[0]), np.ones_like(g[0]),"
+                    " num=num, endpoint=endpoint), axis=0), stop)"),
     # the stable primitives
     "logsumexp": ("unreduce(g, x, axis, keepdims) * np.exp(x - unreduce(ans, x, axis, keepdims))",),
     "softmax": ("ans * (g - np.sum(g * ans, axis=axis, keepdims=True))",),
@@ -319,6 +329,10 @@ JVP = {
     "np.stack": _seq_jvp,
     "np.array": _seq_jvp,
     "np.where": (None, "np.where(condition, t, 0.0)", "np.where(condition, 0.0, t)"),
+    "np.full": (None, "np.full(shape, t, dtype=dtype)"),
+    "np.full_like": (None, "np.full_like(x, t, dtype=dtype)"),
+    "np.linspace": ("np.linspace(t, zeros_like(stop), num=num, endpoint=endpoint)",
+                    "np.linspace(zeros_like(start), t, num=num, endpoint=endpoint)"),
     "logsumexp": ("np.sum(t * np.exp(x - unreduce(ans, x, axis, keepdims)), axis=axis, keepdims=keepdims)",),
     "softmax": ("ans * (t - np.sum(t * ans, axis=axis, keepdims=True))",),
     "log_softmax": ("t - np.sum(np.exp(ans) * t, axis=axis, keepdims=True)",),

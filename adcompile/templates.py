@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from functools import lru_cache
 
 from .errors import NoDerivativeError
@@ -199,6 +200,67 @@ def differentiable(op: Op):
     if entries:
         return [i for i in range(n) if any(_template(t, op, i) is not None for t in entries)]
     return [0] if op.prim in LINEAR and n else list(range(n))
+
+
+def _param_names(p, n):
+    """The parameter name of each of n positional operands of primitive p (`*xs` for the rest)."""
+    params = p.params
+    if params and params[-1].startswith("*"):
+        return list(params[:-1]) + [params[-1]] * max(n - len(params) + 1, 0)
+    return list(params) + [""] * (n - len(params))
+
+
+def refused_operand(op: Op, active, constants=None):
+    """The first operand of `op` that holds a differentiated value (a name in `active`) where no
+    rule gives a derivative and the table does not declare it zero by design, as (parameter,
+    value name); None if every differentiated value has somewhere to go. An index into an array
+    is an integer (zero by design); into a constant object such as np.r_ or np.mgrid it is
+    refused: `np.r_[x, y]` builds an array from x and y."""
+    from .primitives import zero_by_design
+    p = PRIMS[op.prim]
+    ruled = set() if p.kind == "nondiff" else set(differentiable(op))
+    names = _param_names(p, len(op.args))
+    operands = [(names[i], a) for i, a in enumerate(op.args) if i not in ruled] + list(op.kwargs)
+    for param, a in operands:
+        if type(a) is not Var or a.name not in active:
+            continue
+        if param == "index":
+            if op.prim == "getitem" and _constant_object(op.args[0], constants):
+                return param, a.name
+        elif not zero_by_design(p, param):
+            return param, a.name
+    return None
+
+
+def _constant_object(e, constants):
+    """Whether `e` is a constant of the user's module that is not an array (np.r_, np.mgrid)."""
+    if type(e) is Const:
+        value = e.value
+    elif type(e) is Var and constants and e.name in constants:
+        value = constants[e.name]
+    else:
+        return False
+    return not isinstance(value, (list, tuple)) and not hasattr(value, "shape")
+
+
+def check_operands(op: Op, active, fn=None, line=None):
+    """Nothing unknown is a constant: raise NoDerivativeError, naming the user's line (`line` of
+    function `fn`), if a differentiated value reaches an operand of `op` with no derivative."""
+    found = refused_operand(op, active, getattr(fn, "constants", None))
+    if found is None:
+        return
+    param, name = found
+    name = "" if re.fullmatch(r"s\d+", name) else f" ({name})"  # a compiler temporary: unnamed
+    base = op.args[0] if op.args else None
+    if op.prim == "getitem" and type(base) is Var:
+        message = (f"{base.name}[...] of a differentiated value{name} has no derivative rule; "
+                   f"build the array with np.concatenate, np.stack or np.hstack instead")
+    else:
+        what = f"argument {param}" if param and not param.startswith("*") else "an argument"
+        message = (f"{op.prim} has no derivative with respect to its {what}, which receives a "
+                   f"differentiated value{name}; compute it from values that are not "
+                   "differentiated, or register a rule with adcompile.defvjp and adcompile.defjvp")
+    raise NoDerivativeError(message, getattr(fn, "filename", None), line)
 
 
 def vjp_term(op: Op, ans: str, i: int, g):

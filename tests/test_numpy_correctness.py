@@ -1,0 +1,140 @@
+"""Correctness first: never silently wrong (issue 8, the NumPy side). Each test here failed
+before its fix: a gradient that came back zero, nan or wrong instead of right or refused."""
+import math
+
+import numpy as np
+import pytest
+
+from adcompile import NoDerivativeError, grad, jvp, source, vjp
+from checks import assert_close, numeric_grad
+from test_numpy import check
+
+RNG = np.random.default_rng(8)
+
+
+def refused(f, *args, match):
+    """f is refused in both modes with a NoDerivativeError naming this file and f's line."""
+    line = f.__code__.co_firstlineno + 1
+    for mode in ("grad", "jvp"):
+        with pytest.raises(NoDerivativeError, match=match) as info:
+            if mode == "grad":
+                grad(f, argnums=tuple(range(len(args))))(*args)
+            else:
+                jvp(f, args, tuple(np.ones_like(a) if np.ndim(a) else 1.0 for a in args))
+        assert f"test_numpy_correctness.py:{line}:" in str(info.value), str(info.value)
+
+
+# --- 1. nothing unknown is a constant ------------------------------------------------------------
+def test_linspace_is_linear_in_start_and_stop():
+    def scalars(a, b):
+        return np.sum(np.linspace(a, b, 5) ** 2)
+
+    def open_end(a, b):
+        return np.sum(np.sin(np.linspace(a, b, num=4, endpoint=False)))
+
+    def arrays(a, b):
+        return np.linspace(a, b, 3) * np.arange(1.0, 4.0)[:, None]
+
+    def one_point(a, b):
+        return np.sum(np.linspace(a, b, 1) ** 2)
+
+    def start_only(a):
+        return np.sum(np.linspace(a, np.array([1.0, 2.0]), 4) ** 3)
+
+    check(scalars, 1.0, 3.0)
+    check(open_end, 0.3, 1.7)
+    check(arrays, RNG.normal(size=2), RNG.normal(size=2))
+    check(scalars, 0.5, RNG.normal(size=(2, 3)))
+    check(one_point, 0.7, 2.0)
+    check(start_only, 0.4)
+    assert_close(grad(scalars, argnums=(0, 1))(1.0, 3.0), (7.5, 12.5), what="hand-computed")
+
+
+def test_full_and_full_like_are_linear_in_fill_value():
+    def full(x):
+        return np.sum(np.full(3, x) ** 2)
+
+    def full_rows(x):
+        return np.full((2, 3), x) * np.arange(6.0).reshape(2, 3)
+
+    def full_like(x):
+        return np.full_like(np.ones((2, 2)), x) ** 2
+
+    def full_like_dtype(x, c):
+        return np.sum(np.full_like(c, x, dtype=float) * c)
+
+    check(full, 2.0)
+    check(full_rows, RNG.normal(size=3))
+    check(full_like, 1.5)
+    check(full_like_dtype, 0.5, RNG.normal(size=3))
+    assert grad(full)(2.0) == pytest.approx(12.0)
+
+
+def test_arange_of_a_differentiated_value_is_refused():
+    def start(x):
+        return np.sum(np.arange(x, x + 3.0))
+
+    def stop(x):
+        return np.sum(np.arange(0.0, x))
+
+    def count(x):
+        return np.sum(np.arange(x))
+
+    refused(start, 0.5, match="np.arange has no derivative with respect to its argument start")
+    refused(stop, 3.5, match="np.arange has no derivative with respect to its argument stop")
+    refused(count, 3.5, match="np.arange")
+
+
+def test_r_and_c_of_a_differentiated_value_are_refused():
+    def r(x):
+        return np.sum(np.r_[x, np.ones(2)] ** 2)
+
+    def c(x):
+        return np.sum(np.c_[x, x] ** 2)
+
+    refused(r, np.array([1.0, 2.0]), match=r"np\.r_\[\.\.\.\] of a differentiated value")
+    refused(c, np.array([1.0, 2.0]), match=r"np\.c_\[\.\.\.\] of a differentiated value")
+
+
+def test_options_that_carry_a_derivative_are_refused():
+    def ddof(x, d):
+        return np.var(x, ddof=d)
+
+    def order(x, p):
+        return np.linalg.norm(x, ord=p)
+
+    refused(ddof, np.arange(3.0), 1.0, match="np.var has no derivative .* argument ddof")
+    refused(order, np.arange(3.0), 3.0, match="np.linalg.norm has no derivative .* argument ord")
+
+
+def test_constant_indices_and_shapes_still_differentiate():
+    """What is zero by design stays allowed: an integer argument used as an index, a shape, an
+    axis; comparisons, rounding, argmax."""
+    def index(x, i):
+        return x[i] * np.sum(x[np.arange(5) < i])
+
+    def zero_by_design(x):
+        k = np.argmax(x)
+        return x[k] * np.round(x[0]) + np.sum(np.zeros_like(x) + (x > 0)) * x[1]
+
+    check(index, RNG.normal(size=5), 2)
+    check(zero_by_design, np.array([0.3, 1.2, -0.4]))
+
+
+def test_heaviside_has_a_derivative_in_its_value_at_zero():
+    def f(x, h):
+        return np.sum(np.heaviside(x, h) * np.arange(1.0, 5.0))
+
+    x = np.array([-1.0, 0.0, 2.0, 0.0])
+    assert_close(grad(f, argnums=1)(x, 0.5), 2.0 + 4.0, what="grad in h0")
+    assert_close(jvp(lambda h: f(x, h), (0.5,), (1.0,))[1], 6.0, what="jvp in h0")
+    assert_close(grad(f)(x, 0.5), np.zeros(4), what="grad in x")
+
+
+def test_copysign_has_a_derivative_in_its_magnitude():
+    def f(x, y):
+        return math.copysign(x, y) * 3.0
+
+    check(f, 1.5, -2.0)
+    check(f, -1.5, 2.0)
+    assert grad(f)(-1.5, -2.0) == 3.0
