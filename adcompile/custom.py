@@ -152,6 +152,7 @@ def _primitive(fn, name, elementwise):
         raise ArgumentError(f"the name {name!r} is taken by another function in generated code; "
                             f"pass name='...' to choose another")
     add(name, fn, params, kind, **options)
+    PRIMS[name].zero = "*"  # a rule given as None declares that parameter's derivative zero
     NAMESPACE[name] = fn
     USER.add(name)
     return PRIMS[name]

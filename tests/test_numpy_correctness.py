@@ -138,3 +138,18 @@ def test_copysign_has_a_derivative_in_its_magnitude():
     check(f, 1.5, -2.0)
     check(f, -1.5, 2.0)
     assert grad(f)(-1.5, -2.0) == 3.0
+
+
+def test_a_user_rule_of_none_declares_a_zero_derivative():
+    from adcompile import defjvp, defvjp
+
+    def scaled_copy(x, n):
+        return x * 2.0
+
+    defvjp(scaled_copy, "2.0 * g", None, name="scaled_copy_nc")
+    defjvp(scaled_copy, "2.0 * t", None, name="scaled_copy_nc")
+
+    def f(x, n):
+        return np.sum(scaled_copy(x, n))
+
+    assert_close(grad(f, argnums=(0, 1))(np.ones(3), 1.0)[1], 0.0, what="declared zero")
