@@ -99,17 +99,24 @@ def matmul_grad_right(g, x, y):
 
 
 def dot_grad_left(g, x, y):
-    """The gradient of `np.dot(x, y)` with respect to `x` (scalars, 1-D and 2-D operands)."""
-    if np.ndim(x) == 0 or np.ndim(y) == 0:
+    """The gradient of `np.dot(x, y)` with respect to `x`. Up to 2-D np.dot is `x @ y`; beyond,
+    it sums the last axis of x against the second-to-last of y (not matmul's stacking)."""
+    xn, yn = _ndim(x), _ndim(y)
+    if xn == 0 or yn == 0:
         return unbroadcast(g * y, x)
-    return matmul_grad_left(g, x, y)
+    if xn <= 2 and yn <= 2:
+        return matmul_grad_left(g, x, y)
+    return tensordot_grad_left(g, x, y, ([-1], [max(yn - 2, 0)]))
 
 
 def dot_grad_right(g, x, y):
-    """The gradient of `np.dot(x, y)` with respect to `y` (scalars, 1-D and 2-D operands)."""
-    if np.ndim(x) == 0 or np.ndim(y) == 0:
+    """The gradient of `np.dot(x, y)` with respect to `y` (see dot_grad_left)."""
+    xn, yn = _ndim(x), _ndim(y)
+    if xn == 0 or yn == 0:
         return unbroadcast(g * x, y)
-    return matmul_grad_right(g, x, y)
+    if xn <= 2 and yn <= 2:
+        return matmul_grad_right(g, x, y)
+    return tensordot_grad_right(g, x, y, ([-1], [max(yn - 2, 0)]))
 
 
 def scatter_add(buffer, index, g):

@@ -153,3 +153,23 @@ def test_a_user_rule_of_none_declares_a_zero_derivative():
         return np.sum(scaled_copy(x, n))
 
     assert_close(grad(f, argnums=(0, 1))(np.ones(3), 1.0)[1], 0.0, what="declared zero")
+
+
+# --- 2. np.dot of N-D operands sums the last axis of x against the second-to-last of y ----------
+@pytest.mark.parametrize("xshape, yshape", [
+    ((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((), (3, 2)), ((2,), ()),
+    ((2, 3, 4), (4,)), ((4,), (2, 4, 3)), ((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)),
+    ((2, 3, 4), (5, 4, 2)), ((2, 1, 3), (2, 3, 2))])
+def test_dot_of_any_rank(xshape, yshape):
+    def f(x, y):
+        return np.sum(np.sin(np.dot(x, y)))
+
+    def method(x, y):
+        return np.sum(x.dot(y) ** 2)
+
+    rng = np.random.default_rng(len(xshape) * 10 + len(yshape))
+    x = rng.normal(size=xshape) if xshape else 0.7
+    y = rng.normal(size=yshape) if yshape else -1.3
+    check(f, x, y)
+    if xshape:
+        check(method, x, y)
