@@ -533,7 +533,8 @@ class Lowerer:
                 if exit is not None:
                     raise self.unsupported(stmt, "break, continue or return in a loop over a tuple")
             return
-        carried = self.carry(stmt, env, later)
+        names = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
+        carried = self.carry(stmt, env, later, names if elements is not None else ())
         index = self.namer.fresh(target.id) if elements is None else self.fresh_index(target)
         body_env = dict(env)
         body_env.pop(GOING, None)  # every iteration starts going
@@ -555,6 +556,8 @@ class Lowerer:
         finally:
             self.block = outer
         self.finish_loop(stmt, exit, body, body_env, carried, env)
+        if elements is None and target.id in later:  # after the loop, its last index
+            env[target.id] = Var(index)
         self.line = self.call_line or stmt.lineno
         self.block.append(For(index, bounds, body, self.line, reverse=reverse, count=count))
 
@@ -588,10 +591,11 @@ class Lowerer:
                     if n not in self.namer.reserved | self.namer.assigned)
         return self.namer.fresh(name)
 
-    def carry(self, stmt, env, later):
+    def carry(self, stmt, env, later, targets=()):
         """Names a loop carries from one iteration to the next or out of the loop: each keeps one
-        name through the loop (a copy is made first when its current name is shared)."""
-        assigned = stored(stmt.body)
+        name through the loop (a copy is made first when its current name is shared). `targets`:
+        the names a `for` binds to the elements, carried out when read after the loop."""
+        assigned = stored(stmt.body) | {n for n in targets if n in later}
         reads = loaded(stmt.body)
         if any(isinstance(n, gast.Return) for n in _walk_own(stmt.body)):
             pseudo = {k for k in env if k.startswith("<result") or k == RETURNED}

@@ -105,6 +105,8 @@ class Backward:
     def __init__(self, fn, wrt, namer, active):
         self.fn, self.wrt, self.namer, self.active = fn, wrt, namer, active
         self.same = shape_classes(fn)
+        self.scalars = {n for n, c in self.same.items() if c == SCALAR} | {
+            s.target for s in _walk(fn.body) if type(s) is For}  # Python numbers
         self.lists = list_names(fn)
         self.defining = {s.target: PRIMS[s.value.prim].kind for s in each_assign(fn.body)
                          if type(s.target) is str and type(s.value) is Op}
@@ -269,7 +271,8 @@ class Backward:
                 if p.barrier:
                     self.barrier_inputs.append(a)
                 tflag = (flag & BIG) | (BIG if widened else 0)
-                if flag & SMALL and not used_names(term) & operands or is_loose(v):
+                if flag & SMALL and not used_names(term) & operands - self.scalars or \
+                        is_loose(v):
                     tflag |= SMALL  # still the loose adjoint, times constants
                 terms.append((a.name, term, tflag))
         if not reset:
@@ -405,7 +408,12 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape"):
             reduced.append(raw[-1])
     guard = None
     if raw != reduced:
-        checks = list(dict.fromkeys([Var(n) for n in seeds if n in active] + bw.barrier_inputs))
+        # a value entering a math function that is arithmetic of the inputs is a Python float
+        # when they are: testing the inputs once stands for all of those
+        floats = _python_numbers(fn, wrt)
+        unproven = [b for b in bw.barrier_inputs if b.name not in floats]
+        inputs = [Var(w) for w in wrt] if len(unproven) < len(bw.barrier_inputs) else []
+        checks = list(dict.fromkeys([Var(n) for n in seeds if n in active] + inputs + unproven))
         guard = _all_floats(checks)
         # a value that enters a math function only on some paths may be unbound at the guard;
         # unbound, it entered none: a float placeholder keeps the test true
@@ -565,11 +573,40 @@ def _before_breaks(block, push):
 
 
 def _all_floats(values):
-    test = None
-    for v in values:
-        check = Op("is", (Op("type", (v,)), Var("float")))
-        test = check if test is None else Op("and", (test, check))
-    return test
+    checks = tuple(Op("is", (Op("type", (v,)), Var("float"))) for v in values)
+    return checks[0] if len(checks) == 1 else Op("and", checks)  # one `and` of all, flat
+
+
+ARITHMETIC = {"add", "sub", "mul", "truediv", "pow", "neg", "pos", "floordiv", "mod", "abs",
+              "max", "min", "int", "len", "round"}
+
+
+def _python_numbers(fn, wrt):
+    """Names that hold Python numbers whenever the parameters `wrt` do: constants, loop indices,
+    and operators, builtins and `math` functions of Python numbers, on every assignment (a
+    greatest fixpoint over loops and branches)."""
+    values = {}
+    for s in _walk(fn.body):
+        if type(s) is Assign and type(s.target) is str:
+            values.setdefault(s.target, []).append(s.value)
+        elif type(s) is For:
+            values.setdefault(s.target, []).append(Const(0))
+    known = set(values) - set(fn.params) - set(fn.constants)
+
+    def number(e):
+        if type(e) is Const:
+            return type(e.value) in (int, float, bool)
+        if type(e) is Var:
+            return e.name in known or e.name in wrt
+        return (e.prim in ARITHMETIC or e.prim.startswith("math.")) and all(
+            number(a) for a in e.args) and not e.kwargs
+
+    changed = True
+    while changed:
+        drop = {n for n in known if not all(number(v) for v in values[n])}
+        known -= drop
+        changed = bool(drop)
+    return known
 
 
 def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None) -> Function:

@@ -33,7 +33,7 @@ def test_golden_loop():
         tape.append(s1)
     if type(s) is not float:
         check_scalar(s, x)
-    floats_only = type(s) is float and type(s0) is float
+    floats_only = type(s) is float and type(x) is float
     grad_x = zeros_like(x)
     for i in reversed(range(5)):
         s1 = tape.pop()

@@ -158,3 +158,62 @@ def math_only_on_some_iterations(x):
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_leaving_from_nested_branches(f, args):
     check(f, *args)
+
+
+# --- issue 8: shapes in reverse mode ----------------------------------------------------------
+
+def times_a_computed_float(W):
+    c = math.sqrt(2.0)
+    return np.sum(np.sum(W, axis=1) * c)
+
+
+def rows_of_a_broadcast_sum(x, W):
+    W = W + x
+    s = 0.0
+    for row in W:
+        s = s + np.sum(row * row)
+    return s
+
+
+def loop_index_after_the_loop(x):
+    for i in range(3):
+        x = x * 1.1
+    return x * i
+
+
+def loop_element_after_the_loop(x, W):
+    for row in W:
+        x = x + np.sum(row) * x
+    return x * np.sum(row)
+
+
+W23 = np.arange(6.0).reshape(2, 3) / 7 - 0.3
+
+
+@pytest.mark.parametrize("f, args", [
+    (times_a_computed_float, (W23,)),
+    (rows_of_a_broadcast_sum, (0.3, W23)),
+    (loop_index_after_the_loop, (0.5,)),
+    (loop_element_after_the_loop, (0.5, W23)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_shapes_and_names_after_loops(f, args):
+    check(f, *args)
+
+
+def _module(tmp_path, name, text):
+    import importlib.util
+    path = tmp_path / f"{name}.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_six_hundred_math_calls(tmp_path):
+    # the float fast path's test was one nested `and` per math call: RecursionError
+    lines = "".join(f"    s = s + math.sin(x * {i}.0)\n" for i in range(600))
+    m = _module(tmp_path, "many_calls", f"import math\ndef f(x):\n    s = 0.0\n{lines}    return s\n")
+    check(m.f, 0.3)
+    src = grad(m.f).__adcompile__.source
+    assert "type(x) is float" in src and src.count("is float") <= 3  # the input stands for all
