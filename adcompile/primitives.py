@@ -83,7 +83,8 @@ _binop("add", operator.add, ast.Add, objects=(np.add,))
 _binop("sub", operator.sub, ast.Sub, objects=(np.subtract,))
 _binop("mul", operator.mul, ast.Mult, objects=(np.multiply,))
 _binop("truediv", operator.truediv, ast.Div, objects=(np.divide, np.true_divide))
-_binop("pow", operator.pow, ast.Pow, objects=(np.power, math.pow, builtins.pow))
+_binop("pow", operator.pow, ast.Pow, objects=(np.power, math.pow, builtins.pow),
+       zero=("x", "y"))  # x ** 0 is constant in x, 0.0 ** y in y (y > 0): rules.py
 _binop("floordiv", operator.floordiv, ast.FloorDiv, "nondiff", objects=(np.floor_divide,),
        zero="*")  # piecewise constant
 _binop("mod", operator.mod, ast.Mod, objects=(np.mod, np.remainder))
@@ -264,6 +265,9 @@ add("concatenate_part", runtime.concatenate_part, ("v", "i", "*xs"), "exact", ax
 # where x attains its maximum: piecewise constant
 add("max_weights", runtime.max_weights, ("x", "ans", "axis", "keepdims"), "nondiff", zero="*")
 add("prod_others", runtime.prod_others, ("x", "axis"), "exact")
+# the partial derivatives of x ** y, safe where x == 0 or y == 0
+add("pow_dx", runtime.pow_dx, ("x", "y"), "broadcast")
+add("pow_dy", runtime.pow_dy, ("a", "x"), "broadcast")
 add("check_scalar", runtime.check_scalar, ("out", "*inputs"), "nondiff", zero="*")
 add("zeros_like", runtime.zeros_like, kind="nondiff", zero="*")
 # math.copysign(x, y) is |x| with y's sign: a derivative in x (rules.py), zero in y

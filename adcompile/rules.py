@@ -21,6 +21,7 @@ derivative code can be differentiated again: `grad(grad(f))`, `hessian(f)`.
 """
 from __future__ import annotations
 
+import math
 import string
 
 DERIVATIVES = {
@@ -28,7 +29,7 @@ DERIVATIVES = {
     "sub": ("1", "-1"),
     "mul": ("y", "x"),
     "truediv": ("1 / y", "-ans / y"),
-    "pow": ("y * x ** (y - 1)", "ans * np.log(x)"),
+    "pow": lambda op, i: _pow_partial(op, i),
     "mod": ("1", "-np.floor(x / y)"),
     "neg": ("-1",),
     "pos": ("1",),
@@ -96,6 +97,27 @@ DERIVATIVES = {
     "log_sigmoid": ("sigmoid(-x)",),
     "relu": ("(x > 0)",),
 }
+
+# helpers of derivative code: the partials of x ** y, safe at x == 0 and y == 0
+DERIVATIVES["pow_dx"] = ("y * pow_dx(x, y - 1)", "pow_dy(ans, x) + x ** (y - 1)")
+DERIVATIVES["pow_dy"] = ("pow_dy(1.0, x)", "a / x")
+
+
+def _pow_partial(op, i):
+    """The partials of x ** y. With a constant exponent the lecture's `y * x ** (y - 1)` folds
+    (`2 * x` for x ** 2; nothing for x ** 0); otherwise pow_dx(x, y), which is 0 where y == 0.
+    In y: ans * log(x), as pow_dy(ans, x), 0 where x == 0 (and y > 0); a constant positive base
+    has its logarithm folded (Python floats stay Python floats)."""
+    x, y = op.args
+    number = lambda e: type(e).__name__ == "Const" and type(e.value) in (int, float)
+    if i == 0:
+        if number(y):
+            return None if y.value == 0 else "y * x ** (y - 1)"
+        return "pow_dx(x, y)"
+    if number(x) and x.value > 0:
+        return f"ans * {math.log(x.value)!r}"
+    return None if number(x) and x.value == 0 else "pow_dy(ans, x)"
+
 
 LINEAR = {
     "np.sum", "np.mean", "np.transpose", "np.reshape", "T", "getitem", "np.ravel", "np.squeeze",
@@ -236,8 +258,9 @@ VJP = {
     "np.min": ("unreduce(g, x, axis, keepdims) * max_weights(x, ans, axis, keepdims)",),
     "np.var": ("unreduce(g, x, axis, keepdims) * (x - np.mean(x, axis=axis, keepdims=True))"
                " * (2 / (np.size(x) / np.size(ans) - ddof))",),
-    "np.std": ("unreduce(g / ans, x, axis, keepdims) * (x - np.mean(x, axis=axis, keepdims=True))"
-               " / (np.size(x) / np.size(ans) - ddof)",),
+    # (where the deviation is 0, as for one element, the derivative of np.std is 0, not 0 / 0)
+    "np.std": ("unreduce(g / np.where(ans == 0, 1.0, ans), x, axis, keepdims)"
+               " * (x - np.mean(x, axis=axis, keepdims=True)) / (np.size(x) / np.size(ans) - ddof)",),
     "np.cumsum": ("cumsum_grad(g, x, axis)",),
     "np.linalg.norm": ("norm_grad(g, x, ans, ord, axis, keepdims)",),
     # shapes
@@ -320,7 +343,7 @@ JVP = {
     "np.var": ("np.sum(t * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims)"
                " * (2 / (np.size(x) / np.size(ans) - ddof))",),
     "np.std": ("np.sum(t * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims)"
-               " / (ans * (np.size(x) / np.size(ans) - ddof))",),
+               " / (np.where(ans == 0, 1.0, ans) * (np.size(x) / np.size(ans) - ddof))",),
     "np.linalg.norm": ("np.sum(t * norm_grad(1.0, x, ans, ord, axis, keepdims), axis=axis,"
                        " keepdims=keepdims)",),
     "np.concatenate": _seq_jvp,

@@ -1,5 +1,7 @@
 """The few helpers generated code calls besides NumPy. Everything here is plain NumPy, so an exported
 derivative can carry these definitions along and run without adcompile."""
+import math
+
 import numpy as np
 
 
@@ -366,3 +368,22 @@ def add_fitted(x, *terms):
     for t in terms:
         total = total + (t if type(t) is float and type(x) is float else unbroadcast(t, x))
     return total
+
+
+def pow_dx(x, y):
+    """The derivative of `x ** y` in x, `y * x ** (y - 1)`, written to be 0 where y == 0 (x ** 0
+    is 1 everywhere, x == 0 included), not 0 * inf or a ZeroDivisionError. Python numbers stay
+    Python numbers."""
+    if type(y) is float or type(y) is int:
+        return y * x ** (y - 1) if y != 0 else 0.0
+    return y * x ** np.where(y == 0, 1, y - 1)
+
+
+def pow_dy(ans, x):
+    """The derivative of `ans = x ** y` in y, `ans * log(x)`, written to be 0 where ans == 0 (x == 0
+    and y > 0: x ** y stays 0 as y moves), not 0 * -inf. Python numbers stay Python numbers."""
+    if type(ans) is float and (type(x) is float or type(x) is int):
+        if ans == 0:
+            return 0.0
+        return ans * math.log(x) if x > 0 else -math.inf * ans if x == 0 else math.nan
+    return ans * np.log(np.where(ans == 0, 1.0, x))

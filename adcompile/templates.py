@@ -193,8 +193,7 @@ def differentiable(op: Op):
     from .rules import DERIVATIVES, JVP, LINEAR, VJP
     n = len(op.args)
     if op.prim in DERIVATIVES:
-        partials = DERIVATIVES[op.prim]
-        return [i for i in range(min(n, len(partials))) if partials[i] is not None]
+        return [i for i in range(n) if _template(DERIVATIVES[op.prim], op, i) is not None]
     entries = [t for t in (_special(op, "vjp"), VJP.get(op.prim), _special(op, "jvp"),
                            JVP.get(op.prim)) if t is not None]
     if entries:
@@ -267,8 +266,7 @@ def vjp_term(op: Op, ans: str, i: int, g):
     """The adjoint contribution of `ans = op(...)` to its i-th operand, or None if it has none."""
     from .rules import DERIVATIVES, VJP
     if op.prim in DERIVATIVES:
-        partials = DERIVATIVES[op.prim]
-        partial = partials[i] if i < len(partials) else None
+        partial = _template(DERIVATIVES[op.prim], op, i)
         template = None if partial is None else _scaled("g", partial)
     else:
         templates = _special(op, "vjp") or VJP.get(op.prim)
@@ -285,8 +283,7 @@ def jvp_term(op: Op, ans: str, i: int, t):
     """The tangent contribution of the i-th operand of `ans = op(...)`, or None."""
     from .rules import DERIVATIVES, JVP, LINEAR
     if op.prim in DERIVATIVES:
-        partials = DERIVATIVES[op.prim]
-        partial = partials[i] if i < len(partials) else None
+        partial = _template(DERIVATIVES[op.prim], op, i)
         return None if partial is None else \
             instantiate(_scaled("t", partial), {**_bindings(op, ans), "t": t})
     templates = _special(op, "jvp") or JVP.get(op.prim)

@@ -173,3 +173,105 @@ def test_dot_of_any_rank(xshape, yshape):
     check(f, x, y)
     if xshape:
         check(method, x, y)
+
+
+# --- 3. np.std at zero spread, powers at zero -----------------------------------------------------
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1), -1])
+@pytest.mark.parametrize("ddof", [0, 1])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_var_and_std_with_axis_and_ddof(axis, ddof, keepdims):
+    def var(x):
+        return np.sum(np.sin(np.var(x, axis=axis, ddof=ddof, keepdims=keepdims)))
+
+    def std(x):
+        return np.sum(np.sin(np.std(x, axis=axis, ddof=ddof, keepdims=keepdims)))
+
+    x = np.random.default_rng(3).normal(size=(3, 4))
+    check(var, x)
+    check(std, x)
+
+
+def test_std_of_one_element_has_derivative_zero():
+    def one(x):
+        return np.std(x)
+
+    def rows(x):
+        return np.sum(np.std(x, axis=1) + x[:, 0])
+
+    for x in (np.array([3.0]), np.array([[2.0]])):
+        assert_close(grad(one)(x), np.zeros_like(x), what="grad")
+        assert_close(jvp(one, (x,), (np.ones_like(x),))[1], 0.0, what="jvp")
+    x = np.array([[1.0], [2.0], [-4.0]])
+    assert_close(grad(rows)(x), np.ones((3, 1)), what="std over an axis of length 1")
+    assert_close(vjp(rows, x)[1](1.0)[0], np.ones((3, 1)), what="vjp")
+
+
+def test_power_at_zero():
+    def power(x, y):
+        return np.power(x, y)
+
+    def star(x, y):
+        return x ** y
+
+    def mpow(x, y):
+        return math.pow(x, y)
+
+    for f in (power, star, mpow):
+        gx, gy = grad(f, argnums=(0, 1))(0.0, 2.0)  # 0 ** y stays 0 as y moves
+        assert (gx, gy) == (0.0, 0.0) and type(gy) is float, (f.__name__, gx, gy)
+        gx, gy = grad(f, argnums=(0, 1))(0.0, 0.0)  # x ** 0 is 1 for every x
+        assert gx == 0.0 and type(gx) is float, (f.__name__, gx)
+        assert jvp(f, (0.0, 2.0), (1.0, 1.0))[1] == 0.0
+        check(f, 1.3, 0.7)
+        check(f, 0.6, -1.5)
+        gx, gy = grad(f, argnums=(0, 1))(1.3, 0.7)
+        assert type(gx) is float and type(gy) is float, (f.__name__, type(gx), type(gy))
+
+    def arrays(x, y):
+        return np.sum(np.power(x, y) * np.arange(1.0, 4.0))
+
+    x, y = np.array([0.0, 0.0, 1.5]), np.array([2.0, 3.0, 0.5])
+    with np.errstate(all="raise"):  # no 0 * inf, no division by zero on the way
+        gx, gy = grad(arrays, argnums=(0, 1))(x, y)
+        tangent = jvp(arrays, (x, y), (np.ones(3), np.ones(3)))[1]
+        gx0 = grad(arrays)(x, np.array([0.0, 0.0, 0.5]))  # x ** 0 is 1 for every x
+    assert_close(gx, [0.0, 0.0, 3 * 0.5 * 1.5 ** -0.5], what="d/dx")
+    assert_close(gy, [0.0, 0.0, 3 * 1.5 ** 0.5 * np.log(1.5)], what="d/dy")
+    assert_close(gx0, [0.0, 0.0, 3 * 0.5 * 1.5 ** -0.5], what="d/dx where y == 0")
+    assert_close(tangent, np.sum(gx + gy), what="jvp")
+    check(arrays, np.array([0.5, 1.2, 2.0]), np.array([2.0, -0.5, 1.5]))
+
+
+def test_constant_exponents_and_bases_keep_the_lecture_rules():
+    def zero_exponent(x):
+        return np.power(x, 0.0) * 3.0
+
+    assert jvp(zero_exponent, (0.0,), (1.0,)) == (3.0, 0.0)
+    assert jvp(zero_exponent, (np.zeros(2),), (np.ones(2),))[1].tolist() == [0.0, 0.0]
+
+    def square(x):
+        return x ** 2
+
+    def const_zero(x):
+        return x ** 0.0 + x
+
+    def exp2(y):
+        return 2.0 ** y
+
+    assert "grad_x = 2.0 * x\n" in source(square, mode="grad")
+    assert grad(const_zero)(0.0) == 1.0
+    assert grad(exp2)(3.0) == pytest.approx(8 * math.log(2))
+    assert "np.log" not in source(exp2, mode="grad")  # log(2.0) folded: floats stay floats
+
+
+def test_second_derivatives_of_a_power():
+    def f(x, y):
+        return x ** y
+
+    x, y = 1.7, 0.6
+    dxx = grad(grad(f))(x, y)
+    dxy = grad(grad(f), argnums=1)(x, y)
+    dyy = grad(grad(f, argnums=1), argnums=1)(x, y)
+    assert dxx == pytest.approx(y * (y - 1) * x ** (y - 2))
+    assert dxy == pytest.approx(x ** (y - 1) * (1 + y * math.log(x)))
+    assert dyy == pytest.approx(x ** y * math.log(x) ** 2)
