@@ -208,18 +208,22 @@ def _in_scope(f, text):
     parts = f.__qualname__.split(".")
     in_class = len(parts) > 1 and parts[-2] != "<locals>" and f.__name__ != "<lambda>"
     free = [v for v in f.__code__.co_freevars if not (in_class and v == "__class__")]
-    header = []
-    if free:
-        header += ["def __adcompile_scope__():", f" {' = '.join(free)} = None"]
+    bind = f"{' = '.join(free)} = None"
+    if not indent:  # a def at module level, or a lambda cut out by columns (an expression)
+        if in_class or free and not lines[0].startswith("(lambda"):
+            return None
+        return f"def __adcompile_scope__():\n {bind}\n return {text.strip()}\n" if free else text
+    if indent.strip():
+        return None
+    if in_class and free:
+        if len(indent) < 2:
+            return None
+        return f"def __adcompile_scope__():\n {bind}\n class {parts[-2]}:\n{text}"
     if in_class:
-        header.append(f"{' ' if free else ''}class {parts[-2]}:")
-    if not header:
-        return text if not indent else "if 1:\n" + text
-    if len(indent) <= len(header) - 1 or indent.strip():
-        return None  # no room for the header's indentation
-    if not indent:  # a lambda cut out by columns: an expression, not a statement
-        return "\n".join(header) + "\n return " + text.strip() + "\n" if not in_class else None
-    return "\n".join(header) + "\n" + text
+        return f"class {parts[-2]}:\n{text}"
+    if free:
+        return f"def __adcompile_scope__():\n{indent}{bind}\n{text}"
+    return "if 1:\n" + text
 
 
 def _codes_named(code, name):

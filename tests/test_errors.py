@@ -293,3 +293,27 @@ def inspect_lines(df):
     """The text tracebacks show for `df`, a line a string."""
     import linecache
     return [line.rstrip("\n") for line in linecache.getlines(df.__code__.co_filename)]
+
+
+def test_edited_closure_and_method_are_refused(tmp_path):
+    text = """\
+        def make(c):
+            def inner(x):
+                return c * x {op} x
+            return inner
+
+
+        class Model:
+            def loss(self, w):
+                return w {op} w
+        """
+    mod = write_module(tmp_path, text.format(op="*"))
+    assert grad(mod.make(2.0))(1.0) == 4.0
+    path = tmp_path / f"{mod.__name__}.py"
+    path.write_text(textwrap.dedent(text.format(op="+")))
+    os.utime(path, (os.stat(path).st_atime, os.stat(path).st_mtime + 5))
+    g = mod.make(3.0)  # a new closure: not in the cache
+    with pytest.raises(StaleSourceError):
+        grad(g)
+    with pytest.raises(StaleSourceError):
+        grad(mod.Model.loss, argnums=1)
