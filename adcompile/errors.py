@@ -65,3 +65,7 @@ def public(entry):
         except ADCompileError as e:
             raise trimmed(e)
     return public_entry
+
+
+class ComplexOutputError(ArgumentError, TypeError):
+    """grad of a function with a complex output: grad needs a real one (a TypeError, as in JAX)."""

@@ -140,6 +140,11 @@ for _name in ("exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "square", "abs"
               "arcsin", "arccos", "arctan", "arcsinh", "arctanh", "log1p", "expm1", "log2",
               "log10", "cbrt", "reciprocal", "exp2", "fabs"):
     add(f"np.{_name}", getattr(np, _name), objects=(np.absolute,) if _name == "abs" else ())
+# Complex numbers: the real part and the conjugate (real-linear, not holomorphic); `conj` is the
+# helper derivative code calls, which costs nothing on real values.
+add("np.real", np.real, kind="exact")
+add("np.conj", np.conj, kind="exact", objects=(np.conjugate,))
+add("conj", runtime.conj, kind="exact")
 add("np.maximum", np.maximum, ("x", "y"), "broadcast")
 add("np.minimum", np.minimum, ("x", "y"), "broadcast")
 add("np.arctan2", np.arctan2, ("y", "x"), "broadcast")
@@ -279,6 +284,7 @@ METHODS = {name: f"np.{name}" for name in (
     "ravel", "squeeze", "swapaxes", "clip", "repeat", "trace", "argmax", "argmin", "all", "any",
     "round", "copy")}
 METHODS["flatten"] = "np.ravel"
+METHODS["conj"] = METHODS["conjugate"] = "np.conj"
 # Attributes of arrays that are primitives of their own.
 ATTRIBUTES = {"T", "shape", "ndim", "size", "dtype"}
 

@@ -33,7 +33,6 @@ DERIVATIVES = {
     "mod": ("1", "-np.floor(x / y)"),
     "neg": ("-1",),
     "pos": ("1",),
-    "abs": ("np.sign(x)",),
     "max": ("(x >= y)", "(x < y)"),
     "min": ("(x <= y)", "(x > y)"),
     "float": ("1",),
@@ -81,7 +80,6 @@ DERIVATIVES = {
     "np.cbrt": ("1 / (3 * ans ** 2)",),
     "np.square": ("2 * x",),
     "np.reciprocal": ("-ans ** 2",),
-    "np.abs": ("np.sign(x)",),
     "np.fabs": ("np.sign(x)",),
     "np.maximum": ("(x >= y)", "(x < y)"),
     "np.minimum": ("(x <= y)", "(x > y)"),
@@ -120,6 +118,7 @@ def _pow_partial(op, i):
 
 
 LINEAR = {
+    "np.real", "np.conj", "conj",
     "np.sum", "np.mean", "np.transpose", "np.reshape", "T", "getitem", "np.ravel", "np.squeeze",
     "np.expand_dims", "np.swapaxes", "np.moveaxis", "np.flip", "np.broadcast_to", "np.tile",
     "np.repeat", "np.split", "np.copy", "np.cumsum", "np.trace",
@@ -256,11 +255,11 @@ VJP = {
     "np.prod": ("unreduce(g, x, axis, keepdims) * prod_others(x, axis)",),
     "np.max": ("unreduce(g, x, axis, keepdims) * max_weights(x, ans, axis, keepdims)",),
     "np.min": ("unreduce(g, x, axis, keepdims) * max_weights(x, ans, axis, keepdims)",),
-    "np.var": ("unreduce(g, x, axis, keepdims) * (x - np.mean(x, axis=axis, keepdims=True))"
+    "np.var": ("unreduce(g, x, axis, keepdims) * conj(x - np.mean(x, axis=axis, keepdims=True))"
                " * (2 / (np.size(x) / np.size(ans) - ddof))",),
     # (where the deviation is 0, as for one element, the derivative of np.std is 0, not 0 / 0)
     "np.std": ("unreduce(g / np.where(ans == 0, 1.0, ans), x, axis, keepdims)"
-               " * (x - np.mean(x, axis=axis, keepdims=True)) / (np.size(x) / np.size(ans) - ddof)",),
+               " * conj(x - np.mean(x, axis=axis, keepdims=True)) / (np.size(x) / np.size(ans) - ddof)",),
     "np.cumsum": ("cumsum_grad(g, x, axis)",),
     "np.linalg.norm": ("norm_grad(g, x, ans, ord, axis, keepdims)",),
     # shapes
@@ -285,6 +284,15 @@ VJP = {
     "np.stack": _stack_vjp,
     "np.array": _stack_vjp,
     "np.where": (None, "np.where(condition, g, 0.0)", "np.where(condition, 0.0, g)"),
+    # Complex numbers. Holomorphic rules (exp, mul, ...) hold as written. For the others the
+    # adjoint of a complex z follows JAX's convention: the transpose of the forward rule under
+    # the pairing re(a * b), so that grad of a real f is d f / d re(z) - 1j * d f / d im(z)
+    # (grad of |z| ** 2 is 2 * conj(z)). On real values conj() costs nothing.
+    "abs": ("g * conj(np.sign(x))",),
+    "np.abs": ("g * conj(np.sign(x))",),
+    "np.real": ("g",),
+    "np.conj": ("conj(g)",),
+    "conj": ("conj(g)",),
     # array creation: linear in the values it spreads. np.linspace(start, stop) is
     # start * (1 - w) + stop * w with w = np.linspace(0, 1): each end gets g weighted by its share.
     "np.full": (None, "unbroadcast(g, fill_value)"),
@@ -340,12 +348,16 @@ JVP = {
     "np.prod": ("np.sum(t * prod_others(x, axis), axis=axis, keepdims=keepdims)",),
     "np.max": ("np.sum(t * max_weights(x, ans, axis, keepdims), axis=axis, keepdims=keepdims)",),
     "np.min": ("np.sum(t * max_weights(x, ans, axis, keepdims), axis=axis, keepdims=keepdims)",),
-    "np.var": ("np.sum(t * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims)"
-               " * (2 / (np.size(x) / np.size(ans) - ddof))",),
-    "np.std": ("np.sum(t * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims)"
-               " / (np.where(ans == 0, 1.0, ans) * (np.size(x) / np.size(ans) - ddof))",),
-    "np.linalg.norm": ("np.sum(t * norm_grad(1.0, x, ans, ord, axis, keepdims), axis=axis,"
+    # (for complex x the real part: re(conj(x - mean) * t), the rate of change of |x - mean| ** 2)
+    "np.var": ("np.sum(np.real(t * conj(x - np.mean(x, axis=axis, keepdims=True))), axis=axis,"
+               " keepdims=keepdims) * (2 / (np.size(x) / np.size(ans) - ddof))",),
+    "np.std": ("np.sum(np.real(t * conj(x - np.mean(x, axis=axis, keepdims=True))), axis=axis,"
+               " keepdims=keepdims) / (np.where(ans == 0, 1.0, ans) * (np.size(x) / np.size(ans)"
+               " - ddof))",),
+    "np.linalg.norm": ("np.sum(np.real(t * norm_grad(1.0, x, ans, ord, axis, keepdims)), axis=axis,"
                        " keepdims=keepdims)",),
+    "abs": ("np.real(t * conj(np.sign(x)))",),
+    "np.abs": ("np.real(t * conj(np.sign(x)))",),
     "np.concatenate": _seq_jvp,
     "np.hstack": _seq_jvp,
     "np.vstack": _seq_jvp,
@@ -377,8 +389,9 @@ JVP = {
 # default vector and Frobenius norm have a short rule.
 SPECIAL = {
     ("np.transpose", "axes", None): {"vjp": ("np.transpose(g)",)},
-    ("np.linalg.norm", "ord", None): {"vjp": ("unreduce(g / ans, x, axis, keepdims) * x",),
-                                      "jvp": ("np.sum(t * x, axis=axis, keepdims=keepdims) / ans",)},
+    ("np.linalg.norm", "ord", None): {"vjp": ("unreduce(g / ans, x, axis, keepdims) * conj(x)",),
+                                      "jvp": ("np.sum(np.real(t * conj(x)), axis=axis,"
+                                              " keepdims=keepdims) / ans",)},
 }
 SPECIAL[("np.linalg.norm", "ord", "fro")] = SPECIAL[("np.linalg.norm", "ord", None)]
 # A sum or mean of everything hands every element the same adjoint: `g` itself, loose (smaller

@@ -157,7 +157,13 @@ def check_scalar(out, *inputs):
             f"grad needs a scalar output, but the function returned shape {np.shape(out)}; "
             "reduce it (e.g. with np.sum or np.mean) or use vjp/jacrev for non-scalar outputs.")
     kind = getattr(getattr(out, "dtype", None), "kind", None) or np.result_type(out).kind
-    if kind not in "biufc":
+    if kind == "c":
+        from adcompile.errors import ComplexOutputError
+        raise ComplexOutputError(
+            f"grad requires a real-valued output, but the function returned the complex number "
+            f"{out!r}; differentiate np.real(...) or np.abs(...) of it, or use vjp for complex "
+            "outputs.")
+    if kind not in "biuf":
         from adcompile.errors import ArgumentError
         raise ArgumentError(f"grad needs a numeric output, but the function returned "
                             f"{type(out).__name__} {out!r}")
@@ -173,6 +179,16 @@ def check_scalar(out, *inputs):
                 f"{k} of those in argnums is {'an integer' if dtype != bool else 'a boolean'} "
                 f"{'array' if np.ndim(x) else 'number'} (dtype {dtype}); pass floats (e.g. "
                 "x.astype(float) or 2.0 instead of 2) or leave it out of argnums.")
+
+
+def conj(x):
+    """The complex conjugate of `x`; a real value (a Python float, a real array) is returned as
+    it is, at no cost. Reverse rules of functions that are not holomorphic (abs, var, norm) use it:
+    the adjoint of complex z follows JAX's convention, d f / d re(z) - 1j * d f / d im(z)."""
+    if type(x) is float:
+        return x
+    kind = getattr(getattr(x, "dtype", None), "kind", None)
+    return x if kind in ("f", "i", "u", "b") else np.conj(x)
 
 
 def mT(x):
@@ -295,13 +311,13 @@ def norm_grad(g, x, ans, ord, axis, keepdims):
         raise NotImplementedError(f"no derivative rule for the matrix norm ord={ord!r}")
     r = unreduce(ans, x, axis, keepdims)
     if ord is None or ord == "fro" or ord == 2:
-        w = x / r
+        w = conj(x) / r
     elif ord == 1:
-        w = np.sign(x)
+        w = conj(np.sign(x))
     elif ord == np.inf or ord == -np.inf:
-        w = np.sign(x) * max_weights(np.abs(x), ans, axis, keepdims)
+        w = conj(np.sign(x)) * max_weights(np.abs(x), ans, axis, keepdims)
     else:
-        w = np.sign(x) * (np.abs(x) / r) ** (ord - 1)
+        w = conj(np.sign(x)) * (np.abs(x) / r) ** (ord - 1)
     return unreduce(g, x, axis, keepdims) * w
 
 
