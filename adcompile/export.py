@@ -18,6 +18,7 @@ import io
 import math
 import os
 import re
+import sys
 import textwrap
 import types
 
@@ -185,8 +186,12 @@ def _collect(name, fn, helpers, imports, classes):
         return ""
 
     helpers[name] = _ADCOMPILE_IMPORT.sub(standalone, src)
-    scope = fn.__globals__
-    for ref in dict.fromkeys(_code_names(fn.__code__)):
+    if isinstance(fn, type):  # a class of the runtime (TupleGrad): what its methods read
+        scope = sys.modules[fn.__module__].__dict__
+        codes = [m.__code__ for m in vars(fn).values() if isinstance(m, types.FunctionType)]
+    else:
+        scope, codes = fn.__globals__, [fn.__code__]
+    for ref in dict.fromkeys(n for code in codes for n in _code_names(code)):
         if ref not in scope or ref in classes:
             continue
         obj = scope[ref]
@@ -197,7 +202,8 @@ def _collect(name, fn, helpers, imports, classes):
                     break
             else:
                 raise ExportError(f"the helper {name} uses the module {obj.__name__}")
-        elif isinstance(obj, types.FunctionType):
+        elif isinstance(obj, types.FunctionType) or isinstance(obj, type) and \
+                obj.__module__ == scope.get("__name__"):
             _collect(ref, obj, helpers, imports, classes)
         elif not callable(obj) and _is_plain(obj):
             helpers.setdefault(f"{ref} =", f"{ref} = {obj!r}\n")

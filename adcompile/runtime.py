@@ -10,6 +10,8 @@ def unbroadcast(g, x):
     or broadcast it up where it is smaller (a constant gradient such as 2.0 of `2.0 * x`)."""
     if type(g) is float and type(x) is float:  # Python numbers: nothing was broadcast
         return g
+    if type(x) is tuple or type(x) is list:  # a container argument: its parts were fitted
+        return g
     gshape, xshape = _shape(g), _shape(x)
     if gshape == xshape:
         return g
@@ -62,7 +64,7 @@ def zeros_like(x):
     """A zero gradient shaped like `x`: 0.0 for Python numbers, an array of zeros otherwise."""
     if type(x) is float or type(x) is int:
         return 0.0
-    if type(x) in (list, tuple):  # the gradient of a list is a list of gradients
+    if type(x) in (list, tuple, TupleGrad):  # the gradient of a list is a list of gradients
         return [zeros_like(e) for e in x]
     return np.zeros_like(x)
 
@@ -135,12 +137,32 @@ def scatter_add(buffer, index, g):
     return buffer
 
 
+class TupleGrad(tuple):
+    """The gradient of a tuple or list argument (unpacked with `a, b = p`, or read as p[0]): the
+    parts' gradients, added element by element, so `grad_p = getitem_grad(grad_b, p, 1) +
+    getitem_grad(grad_a, p, 0)` is `(grad_a, grad_b)`, not the parts side by side. (Appending,
+    `t + [v]` with a plain list on the right, still appends.)"""
+    __slots__ = ()
+
+    def __add__(self, other):
+        if type(other) is list:  # t + [v]: a list grown by a loop
+            return list(self) + other
+        if type(other) not in (TupleGrad, tuple) or len(other) != len(self):
+            return NotImplemented
+        return TupleGrad(list_add(self, other))
+
+    def __radd__(self, other):  # zeros_like(p) + getitem_grad(g, p, 0)
+        if type(other) not in (list, tuple) or len(other) != len(self):
+            return NotImplemented
+        return TupleGrad(list_add(other, self))
+
+
 def getitem_grad(g, x, index):
     """The gradient of `x[index]`: `g` added into zeros shaped like `x` (repeated indices add up)."""
-    if type(x) in (list, tuple):
+    if type(x) is tuple or type(x) is list or type(x) is TupleGrad:
         out = zeros_like(x)
         out[index] = g
-        return out
+        return TupleGrad(out)
     out = np.zeros(np.shape(x), dtype=np.result_type(x, g))
     np.add.at(out, index, g)
     return out
@@ -168,6 +190,9 @@ def check_scalar(out, *inputs):
         raise ArgumentError(f"grad needs a numeric output, but the function returned "
                             f"{type(out).__name__} {out!r}")
     for k, x in enumerate(inputs):
+        if type(x) is tuple or type(x) is list:  # a container argument (a, b = p): its parts
+            check_scalar(out, *x)
+            continue
         if type(x) is float:
             continue
         dtype = getattr(x, "dtype", None)
@@ -341,7 +366,8 @@ def setitem(x, index, v):
 
 def list_add(a, b):
     """The sum of two gradients of a list, element by element."""
-    return [list_add(x, y) if type(x) in (list, tuple) else x + y for x, y in zip(a, b)]
+    return [list_add(x, y) if type(x) in (list, tuple) and type(y) in (list, tuple, TupleGrad)
+            else x + y for x, y in zip(a, b)]
 
 
 def sum_grad(g, xs):

@@ -365,3 +365,49 @@ def test_real_inputs_keep_their_rules():
     check(f, x)
     assert "conj(" in source(f, mode="grad")
     assert np.isrealobj(grad(f)(x))
+
+
+# --- 5. a tuple (or list) argument unpacked in the function ----------------------------------
+def test_vjp_of_a_tuple_argument_keeps_its_structure():
+    def f(p):
+        a, b = p
+        return a * b + a
+
+    def net(p, x):
+        W, b = p
+        return np.sum(np.tanh(W @ x + b) ** 2)
+
+    def nested(p):
+        return p[0][0] * p[0][1] * p[1] + p[0][0]
+
+    out, pullback = vjp(f, (1.5, 2.0))
+    assert pullback(1.0) == ((3.0, 1.5),)
+    assert type(pullback(1.0)[0]) is not list
+    assert grad(f)((1.5, 2.0)) == (3.0, 1.5)
+    assert list(grad(f)([1.5, 2.0])) == [3.0, 1.5]  # a list argument: the same numbers
+    assert vjp(f, [1.5, 2.0])[1](2.0) == ((6.0, 3.0),)
+    g = grad(nested)(((1.0, 2.0), 3.0))
+    assert [list(g[0]), g[1]] == [[7.0, 3.0], 2.0]
+
+    rng = np.random.default_rng(5)
+    W, b, x = rng.normal(size=(2, 3)), rng.normal(size=2), rng.normal(size=3)
+    gW, gb = grad(net)((W, b), x)
+    assert_close(gW, numeric_grad(lambda W: net((W, b), x), [W], 0), what="W")
+    assert_close(gb, numeric_grad(lambda b: net((W, b), x), [b], 0), what="b")
+    (vW, vb), vx = vjp(net, (W, b), x)[1](1.0)
+    assert_close(vW, gW, what="vjp W")
+    assert_close(vb, gb, what="vjp b")
+    assert_close(vx, grad(net, argnums=1)((W, b), x), what="vjp x")
+
+
+def test_an_exported_gradient_of_a_tuple_argument_runs_alone():
+    from adcompile.export import export_source
+
+    def f(p):
+        a, b = p
+        return a * b + a
+
+    namespace = {}
+    exec(compile(export_source(f), "<export>", "exec"), namespace)
+    assert namespace["grad_f"]((1.5, 2.0)) == (3.0, 1.5)
+    assert namespace["grad_f"](np.array([1.5, 2.0])).tolist() == [3.0, 1.5]
