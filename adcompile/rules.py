@@ -101,6 +101,19 @@ DERIVATIVES["pow_dx"] = ("y * pow_dx(x, y - 1)", "pow_dy(ans, x) + x ** (y - 1)"
 DERIVATIVES["pow_dy"] = ("pow_dy(1.0, x)", "a / x")
 
 
+def _float_fill(op, i, template):
+    """np.full(shape, fill_value) is linear in fill_value, unless an integer or boolean dtype
+    rounds it: then there is no rule, and a differentiated fill_value is refused."""
+    import numpy as np
+    if i != 1:
+        return None
+    dtype = dict(op.kwargs).get("dtype")
+    if dtype is not None and type(dtype).__name__ == "Const" and dtype.value is not None and \
+            np.dtype(dtype.value).kind not in "fc":
+        return None
+    return template
+
+
 def _pow_partial(op, i):
     """The partials of x ** y. With a constant exponent the lecture's `y * x ** (y - 1)` folds
     (`2 * x` for x ** 2; nothing for x ** 0); otherwise pow_dx(x, y), which is 0 where y == 0.
@@ -295,8 +308,8 @@ VJP = {
     "conj": ("conj(g)",),
     # array creation: linear in the values it spreads. np.linspace(start, stop) is
     # start * (1 - w) + stop * w with w = np.linspace(0, 1): each end gets g weighted by its share.
-    "np.full": (None, "unbroadcast(g, fill_value)"),
-    "np.full_like": (None, "unbroadcast(g, fill_value)"),
+    "np.full": lambda op, i: _float_fill(op, i, "unbroadcast(g, fill_value)"),
+    "np.full_like": lambda op, i: _float_fill(op, i, "unbroadcast(g, fill_value)"),
     "np.linspace": ("unbroadcast(np.sum(g * np.linspace(np.ones_like(g[0]), np.zeros_like(g[0]),"
                     " num=num, endpoint=endpoint), axis=0), start)",
                     "unbroadcast(np.sum(g * np.linspace(np.zeros_like(g[0]), np.ones_like(g[0]),"
@@ -364,8 +377,8 @@ JVP = {
     "np.stack": _seq_jvp,
     "np.array": _seq_jvp,
     "np.where": (None, "np.where(condition, t, 0.0)", "np.where(condition, 0.0, t)"),
-    "np.full": (None, "np.full(shape, t, dtype=dtype)"),
-    "np.full_like": (None, "np.full_like(x, t, dtype=dtype)"),
+    "np.full": lambda op, i: _float_fill(op, i, "np.full(shape, t, dtype=dtype)"),
+    "np.full_like": lambda op, i: _float_fill(op, i, "np.full_like(x, t, dtype=dtype)"),
     "np.linspace": ("np.linspace(t, zeros_like(stop), num=num, endpoint=endpoint)",
                     "np.linspace(zeros_like(start), t, num=num, endpoint=endpoint)"),
     "logsumexp": ("np.sum(t * np.exp(x - unreduce(ans, x, axis, keepdims)), axis=axis, keepdims=keepdims)",),

@@ -411,3 +411,24 @@ def test_an_exported_gradient_of_a_tuple_argument_runs_alone():
     exec(compile(export_source(f), "<export>", "exec"), namespace)
     assert namespace["grad_f"]((1.5, 2.0)) == (3.0, 1.5)
     assert namespace["grad_f"](np.array([1.5, 2.0])).tolist() == [3.0, 1.5]
+
+
+def test_every_nondiff_primitive_is_zero_by_design_or_refused():
+    """The audit of item 1 kept honest: a primitive without rules either declares every operand
+    zero by design (comparisons, shapes, rounding) or refuses a differentiated value."""
+    from adcompile.primitives import PRIMS, zero_by_design
+    refused_on_purpose = {"np.arange"}
+    for name, p in PRIMS.items():
+        if p.kind != "nondiff" or name in refused_on_purpose:
+            continue
+        assert p.zero == "*" or all(zero_by_design(p, q) for q in p.params), name
+    assert not zero_by_design(PRIMS["np.arange"], "start")
+    assert not zero_by_design(PRIMS["np.var"], "ddof")
+    assert not zero_by_design(PRIMS["getitem"], "index")
+
+
+def test_an_integer_fill_is_refused():
+    def f(x):
+        return np.sum(np.full(3, x, dtype=int) * 1.0)
+
+    refused(f, 2.5, match="np.full has no derivative with respect to its argument fill_value")
