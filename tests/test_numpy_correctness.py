@@ -432,3 +432,17 @@ def test_an_integer_fill_is_refused():
         return np.sum(np.full(3, x, dtype=int) * 1.0)
 
     refused(f, 2.5, match="np.full has no derivative with respect to its argument fill_value")
+
+
+def test_second_derivatives_through_the_new_rules():
+    from adcompile import hessian
+
+    def f(x):
+        return np.sum(np.linspace(x[0], x[1], 4) ** 3) + np.sum(np.full(2, x[2]) ** 3) + \
+            np.std(x) * x[0] + x[1] ** x[2] + np.sum(np.dot(x * x[0], np.ones((2, 3, 2))) ** 2)
+
+    x = np.array([0.5, 1.2, 0.8])
+    eps = 1e-5
+    numeric = np.array([(grad(f)(x + eps * e) - grad(f)(x - eps * e)) / (2 * eps)
+                        for e in np.eye(3)])
+    assert_close(hessian(f)(x), numeric, rtol=1e-5, atol=1e-6, what="hessian")
