@@ -272,7 +272,8 @@ VJP = {
                " * (2 / (np.size(x) / np.size(ans) - ddof))",),
     # (where the deviation is 0, as for one element, the derivative of np.std is 0, not 0 / 0)
     "np.std": ("unreduce(g / np.where(ans == 0, 1.0, ans), x, axis, keepdims)"
-               " * conj(x - np.mean(x, axis=axis, keepdims=True)) / (np.size(x) / np.size(ans) - ddof)",),
+               " * conj(x - np.mean(x, axis=axis, keepdims=True))"
+               " / (np.size(x) / np.size(ans) - ddof)",),
     "np.cumsum": ("cumsum_grad(g, x, axis)",),
     "np.linalg.norm": ("norm_grad(g, x, ans, ord, axis, keepdims)",),
     # shapes
