@@ -278,7 +278,7 @@ class Lowerer:
                 binop = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
                 self.assign(stmt.target, binop, env)
             elif t is gast.FunctionDef:
-                env[stmt.name] = Static(LocalFunction(stmt, env, self.parsed))
+                env[stmt.name] = Static(LocalFunction(stmt, env, self.parsed, self))
             elif t is gast.Pass or t is gast.Expr and isinstance(stmt.value, gast.Constant):
                 pass  # pass, a docstring or a bare constant
             elif t is gast.Expr and _is_append(stmt.value):
@@ -513,7 +513,7 @@ class Lowerer:
         """At a loop's end, a break or a return: every carried name takes its value from `env`,
         all at once. A value that is itself a carried name (a swap `a, b = b, a`) is copied
         first, so that no copy reads a name another copy has already overwritten."""
-        pairs = [(self.atom_in(block, env[name]), loop_name) for name, loop_name in carried.items()
+        pairs = [(self.list_in(block, env[name]), loop_name) for name, loop_name in carried.items()
                  if env.get(name) is not None and env[name] != Var(loop_name)]
         targets = {loop_name for _, loop_name in pairs}
         for k, (value, loop_name) in enumerate(pairs):
@@ -614,8 +614,7 @@ class Lowerer:
             else:
                 loop_name = self.namer.fresh(_user_name(name))
                 if type(value) is tuple:  # a list the loop appends to: a real list from here on
-                    self.block.append(Assign(loop_name, Op("make_list", tuple(
-                        self.as_atom(v) for v in value)), self.line))
+                    self.block.append(Assign(loop_name, self.list_in(self.block, value), self.line))
                 elif value is not None:
                     self.block.append(Assign(loop_name, self.as_atom(value), self.line))
                 else:  # first assigned in the loop: a placeholder, so every iteration has an
@@ -752,7 +751,8 @@ class Lowerer:
     def bind(self, name, value):
         """Give a value the user's name: an equation result is renamed, other values aliased."""
         block = self.block
-        if type(value) is Var and value.name in self.namer.temps and block and \
+        if type(value) is Var and value.name in self.namer.temps and \
+                value.name not in self.foreign and block and \
                 type(block[-1]) is Assign and block[-1].target == value.name:
             block[-1].target = self.namer.fresh(name)
             return Var(block[-1].target)
@@ -779,6 +779,17 @@ class Lowerer:
             blocks.append(block)
         self.block.append(If(test, blocks[0], blocks[1], self.line))
         return Var(merged)
+
+    def list_in(self, block, value):
+        """atom_in, where a list known here becomes a real list (a loop carries it as one)."""
+        if type(value) is not tuple:
+            return self.atom_in(block, value)
+        items = tuple(self.atom_in(block, v) for v in value)
+        outer, self.block = self.block, block
+        try:
+            return self.emit("make_list", items)
+        finally:
+            self.block = outer
 
     def atom_in(self, block, value):
         """as_atom, with any statement it needs (a tuple) written into `block`."""
@@ -863,7 +874,7 @@ class Lowerer:
             fn = gast.copy_location(gast.FunctionDef(
                 name="<lambda>", args=node.args, body=[ret], decorator_list=[], returns=None,
                 type_comment=None, type_params=[]), node)
-            return Static(LocalFunction(fn, env, self.parsed))
+            return Static(LocalFunction(fn, env, self.parsed, self))
         if t is gast.Slice:
             parts = [self.atom(p, env) if p is not None else Const(None)
                      for p in (node.lower, node.upper, node.step)]
@@ -1057,7 +1068,9 @@ class Lowerer:
                                    "write the recursion as a loop")
         params = [a.id for a in args.args]
         values = [self.expr(a, env) for a in node.args]
-        bound = {k: v for k, v in local.env.items() if not k.startswith("<")}  # (not its flags)
+        # the enclosing names as bound now: at the call when it is in the defining function
+        scope = env if local.owner is self else local.env
+        bound = {k: v for k, v in scope.items() if not k.startswith("<")}  # (not its flags)
         bound.update(zip(params, values))
         for k in node.keywords:
             if k.arg not in params:
@@ -1073,7 +1086,8 @@ class Lowerer:
             raise self.unsupported(node, f"{fn.name}() without {', '.join(missing)}")
         inner = Lowerer(local.parsed, self.fn, self.namer, self.stack + (fn,),
                         call_line=self.line)
-        inner.block, inner.foreign = self.block, self.foreign | _names_in(env.values())
+        inner.block = self.block
+        inner.foreign = self.foreign | _names_in(env.values()) | _names_in(bound.values())
         values, as_tuple = inner.returned(inner.lower_stmts(fn.body, bound, frozenset()), bound,
                                           fn)
         value = tuple(values) if as_tuple else values[0]
@@ -1102,7 +1116,8 @@ class Lowerer:
         self.namer.reserved |= {n.id for n in gast.walk(callee.node) if isinstance(n, gast.Name)}
         inner = Lowerer(callee, self.fn, self.namer, self.stack + (obj.__code__,),
                         call_line=self.line)
-        inner.block, inner.foreign = self.block, self.foreign | _names_in(env.values())
+        inner.block = self.block
+        inner.foreign = self.foreign | _names_in(env.values()) | _names_in(bound.values())
         values, as_tuple = inner.returned(inner.lower_stmts(callee.node.body, bound, frozenset()),
                                           bound, callee.node)
         value = tuple(values) if as_tuple else values[0]
@@ -1113,8 +1128,8 @@ class LocalFunction:
     """A function defined inside the differentiated one (def or lambda): inlined where it is
     called, reading the enclosing function's names as they are bound at the call."""
 
-    def __init__(self, node, env, parsed):
-        self.node, self.env, self.parsed = node, env, parsed
+    def __init__(self, node, env, parsed, owner):
+        self.node, self.env, self.parsed, self.owner = node, env, parsed, owner
 
 
 def _names_in(values):

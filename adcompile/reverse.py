@@ -173,6 +173,15 @@ class Backward:
         self.unzero(name, out, line)
         self.deferred.pop(name, None)
 
+    def forget(self, names):
+        """Adjoint variables made inside one branch exist on that path only: the other branch,
+        and the code before the `if`, make their own."""
+        for n in names:
+            for table in (self.adjoint, self.deferred, self.pending):
+                table.pop(n, None)
+            self.zeroed.discard(n)
+            self.owned.discard(n)
+
     def flush(self, s, out):
         """Write the pending adjoints whose terms read a value that the backward code of the
         structure `s` restores from the tape: after it they would read the older value. (The
@@ -313,8 +322,11 @@ class Backward:
 
     def structure(self, s, out, inplace, resets):
         inner = self.boundary(s, out, inplace)
+        before = set(self.adjoint)
         body = self.block(s.body, inner, resets)
+        self.forget(set(self.adjoint) - before)
         orelse = self.block(s.orelse, inner, resets)
+        self.forget(set(self.adjoint) - before)
         if body or orelse:  # (an if with no backward code pops nothing: it pushes nothing)
             self.mirror(s.body, body)
             self.mirror(s.orelse, orelse)
@@ -414,7 +426,7 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape"):
         unproven = [b for b in bw.barrier_inputs if b.name not in floats]
         inputs = [Var(w) for w in wrt] if len(unproven) < len(bw.barrier_inputs) else []
         checks = list(dict.fromkeys([Var(n) for n in seeds if n in active] + inputs + unproven))
-        guard = _all_floats(checks)
+        guard = _all_floats(checks) if checks else None
         # a value that enters a math function only on some paths may be unbound at the guard;
         # unbound, it entered none: a float placeholder keeps the test true
         defined = set(fn.params) | set(fn.constants) | _surely_defined(forward)
@@ -482,10 +494,12 @@ def _recomputable(block, names, loop):
     too. (A `math.sin` costs more to redo than to tape: measured in benchmarks/bench_loops.py.)"""
     if loop is None:
         return []
-    varying = set(targets_of(loop)) - ({loop.target} if type(loop) is For else set())
+    assigned = targets_of(loop)
+    varying = set(assigned) - ({loop.target} if type(loop) is For else set())
     again, known = [], set()
     for s in block:
-        if type(s) is Assign and s.target in names and type(s.value) is Op and \
+        if type(s) is Assign and s.target in names and assigned.count(s.target) == 1 and \
+                type(s.value) is Op and \
                 s.value.prim in CHEAP and all(
                     type(a) is Const or a.name not in varying or a.name in known
                     for a in s.value.args):

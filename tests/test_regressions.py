@@ -217,3 +217,79 @@ def test_six_hundred_math_calls(tmp_path):
     check(m.f, 0.3)
     src = grad(m.f).__adcompile__.source
     assert "type(x) is float" in src and src.count("is float") <= 3  # the input stands for all
+
+
+# --- found by tools/fuzz.py -------------------------------------------------------------------
+
+def adjoint_made_in_one_branch(x, y):
+    t7 = x
+    if x < 0.5:
+        t7 += t7
+        if x:
+            y = t7
+    return x + 0.0 * y
+
+
+def closure_reads_the_current_value(x, y):
+    g = lambda p: y  # noqa: E731
+    t = y
+    for i in range(2):
+        k = 0
+        while k < 3:
+            k += 1
+            t -= g(x)
+            y += t
+    return y
+
+
+def list_literal_carried_out_of_a_loop(x, y):
+    for i in range(0, 4, 2):
+        L = [x]
+    L.append(y)
+    return sum(L)
+
+
+def _unpack_parameters(a, b):
+    t1, t2 = (a, b)  # (t2 once took over the name of the caller's value of b)
+    return sum([b])
+
+
+def helper_argument_unpacked(x, y):
+    g = lambda p: _unpack_parameters(1.25, x ** 3)  # noqa: E731
+    return g(y)
+
+
+def output_without_derivative(x, y, n):
+    if not y >= 2.0:
+        x = y
+    return float(n)
+
+
+def recomputed_value_changed_later_in_the_loop(W, s, u):
+    for i in range(1):
+        c = W + 0.0
+        k = 0
+        while k < 3 and s < 2.0:
+            s = s + 0.5
+            c[0, 2] = 1.5
+        u = u[1:] @ c - u
+    return np.sum(u)
+
+
+U3 = np.array([1.579374, 0.090976, -1.437552])
+
+
+@pytest.mark.parametrize("f, args", [
+    (adjoint_made_in_one_branch, (-0.7, 0.4)), (adjoint_made_in_one_branch, (0.7, 0.4)),
+    (closure_reads_the_current_value, (-0.98, -1.2)),
+    (list_literal_carried_out_of_a_loop, (0.3, 0.6)),
+    (helper_argument_unpacked, (-0.08, 1.7)),
+    (recomputed_value_changed_later_in_the_loop, (W23, -0.96, U3)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_fuzz_findings(f, args):
+    check(f, *args)
+
+
+def test_output_without_derivative():
+    assert value_and_grad(output_without_derivative, argnums=(0, 1))(0.5, 0.3, 2) == \
+        (2.0, (0.0, 0.0))
