@@ -1,0 +1,161 @@
+"""The differential fuzzer (tools/fuzz.py): a bounded, deterministic run of both variants must
+find no wrong derivative and no crash; and the fuzzer itself generates valid programs and
+catches a wrong derivative."""
+import math
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tools import fuzz  # noqa: E402
+from tools.gen import generate  # noqa: E402
+
+# Programs per variant in the bounded run, and the seeds they come from (fixed: deterministic).
+RUN = {"scalar": range(0, 300), "numpy": range(0, 250)}
+
+
+@pytest.fixture(scope="module")
+def loader():
+    return fuzz.Loader()
+
+
+@pytest.mark.parametrize("variant", ["scalar", "numpy"])
+def test_fuzz_finds_no_wrong_derivative_and_no_crash(variant, loader):
+    counts, first = {}, None
+    for seed in RUN[variant]:
+        prog, res = fuzz.run_one(seed, variant, loader)
+        counts[res.cls] = counts.get(res.cls, 0) + 1
+        if res.cls in ("wrong", "crash") and first is None:
+            first = (seed, prog, res)
+    if first is None:
+        return
+    seed, prog, res = first
+    small, sres = fuzz.minimize(prog, res, loader, budget_s=10.0)
+    small.direction = prog.direction
+    pytest.fail(
+        f"{variant}: {counts.get('wrong', 0)} wrong, {counts.get('crash', 0)} crash in "
+        f"{len(RUN[variant])} programs ({counts}).\nFirst failure (seed {seed}): {sres.signature}: "
+        f"{sres.detail}\nMinimized reproducer:\n\n{fuzz.reproducer(small, sres, f'seed {seed}')}",
+        pytrace=False)
+
+
+@pytest.mark.parametrize("variant", ["scalar", "numpy"])
+def test_generated_programs_are_valid_python_that_runs(variant, loader):
+    ran = 0
+    for seed in range(200):
+        prog = generate(seed, variant)
+        assert generate(seed, variant).source == prog.source   # deterministic
+        compile(prog.source, "<fuzz>", "exec")
+        f = loader.load(prog.source).f
+        args = [a.copy() if isinstance(a, np.ndarray) else a for a in prog.args]
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                y = f(*args)
+        except (OverflowError, FloatingPointError):
+            continue            # a rare overflow: the oracle skips such programs
+        ran += 1
+        assert np.shape(y) == () and math.isfinite(float(y)), prog.source
+        for a, b in zip(args, prog.args):   # never writes into an argument
+            assert np.array_equal(a, b), prog.source
+    assert ran >= 195
+
+
+def _fake_api(scale_grad=1.0, shift_value=0.0, scale_tangent=1.0):
+    """jvp and value_and_grad computed by finite differences, optionally made wrong."""
+    def num_grad(f, args, i, h=1e-6):
+        a = args[i]
+        if isinstance(a, np.ndarray):
+            g = np.zeros_like(a)
+            for idx in np.ndindex(a.shape):
+                up, dn = [x.copy() if isinstance(x, np.ndarray) else x for x in args], \
+                    [x.copy() if isinstance(x, np.ndarray) else x for x in args]
+                up[i][idx] += h
+                dn[i][idx] -= h
+                g[idx] = (f(*up) - f(*dn)) / (2 * h)
+            return g
+        up, dn = list(args), list(args)
+        up[i] += h
+        dn[i] -= h
+        return (f(*up) - f(*dn)) / (2 * h)
+
+    def jvp(f, primals, tangents):
+        h = 1e-6
+        up = [p + h * t if not isinstance(p, int) else p for p, t in zip(primals, tangents)]
+        dn = [p - h * t if not isinstance(p, int) else p for p, t in zip(primals, tangents)]
+        return f(*primals) + shift_value, scale_tangent * (f(*up) - f(*dn)) / (2 * h)
+
+    def value_and_grad(f, argnums):
+        def vg(*args):
+            return f(*args), tuple(scale_grad * num_grad(f, args, i) for i in argnums)
+        return vg
+    return jvp, value_and_grad
+
+
+def _smooth_program():
+    src = ("import math\nimport numpy as np\n\n\ndef f(x, y):\n"
+           "    s = 0.0\n    for i in range(3):\n        s = s + math.sin(x * y) * x\n"
+           "    return s * y\n")
+    from tools.gen import Program
+    return Program(src, ["x", "y"], [0.7, -1.3], (0, 1), "scalar", 0)
+
+
+def _exact_api(scale_grad=1.0):
+    """The exact derivative of _smooth_program's f = 3 x y sin(x y), written by hand."""
+    def grad(x, y):
+        c = 3 * x * y * math.cos(x * y)
+        return 3 * y * math.sin(x * y) + c * y, 3 * x * math.sin(x * y) + c * x
+
+    def jvp(f, primals, tangents):
+        gx, gy = grad(*primals)
+        return f(*primals), gx * tangents[0] + gy * tangents[1]
+
+    def value_and_grad(f, argnums):
+        return lambda x, y: (f(x, y), tuple(scale_grad * g for g in grad(x, y)))
+    return jvp, value_and_grad
+
+
+def test_oracle_accepts_a_correct_derivative(loader):
+    res = fuzz.check(_smooth_program(), loader, api=_exact_api())
+    assert res.cls == "ok", res
+    res = fuzz.check(_smooth_program(), loader, api=_exact_api(scale_grad=1.0 + 1e-5))
+    assert res.cls == "wrong" and res.signature == "wrong:dot-test", res
+
+
+@pytest.mark.parametrize("fake, kind", [
+    (dict(scale_grad=1.5), ("wrong:dot-test", "wrong:grad-vs-fd")),
+    (dict(scale_tangent=0.5), ("wrong:jvp-vs-fd",)),
+    (dict(shift_value=0.25), ("wrong:value-jvp",)),
+])
+def test_oracle_flags_a_wrong_derivative(fake, kind, loader):
+    res = fuzz.check(_smooth_program(), loader, api=_fake_api(**fake))
+    assert res.cls == "wrong" and res.signature in kind, res
+
+
+def test_oracle_classifies_crashes_and_refusals(loader):
+    def crashing_jvp(f, primals, tangents):
+        raise KeyError("boom")
+
+    def refusing_jvp(f, primals, tangents):
+        raise fuzz.ADCompileError("nope: not supported")
+    _, vag = _fake_api()
+    assert fuzz.check(_smooth_program(), loader, api=(crashing_jvp, vag)).cls == "crash"
+    res = fuzz.check(_smooth_program(), loader, api=(refusing_jvp, vag))
+    assert res.cls == "refused" and "nope" in res.signature
+
+
+def test_minimizer_shrinks_while_the_failure_persists(loader):
+    from tools.gen import Program
+    src = ("import math\nimport numpy as np\n\n\ndef h0(a, b):\n    a = a * 2.0\n    return a + b\n\n\n"
+           "def f(x, y):\n    t = x * y\n    for i in range(2):\n        t = t + math.cos(x)\n"
+           "    if t > 100.0:\n        t = 0.0\n    u = h0(t, y)\n    return u * 0.5 + x\n")
+    prog = Program(src, ["x", "y"], [0.3, 0.8], (0, 1), "scalar", 0)
+    wrong = _fake_api(scale_grad=1.5)
+    res = fuzz.check(prog, loader, api=wrong)
+    assert res.cls == "wrong"
+    small, sres = fuzz.minimize(prog, res, loader,
+                                check_fn=lambda p: fuzz.check(p, loader, api=wrong))
+    assert sres.signature == res.signature
+    assert len(small.source) < len(src) and "for" not in small.source and "h0" not in small.source

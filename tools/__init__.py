@@ -1,0 +1,1 @@
+"""Developer tools for adcompile (not part of the installed package)."""
