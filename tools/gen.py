@@ -471,6 +471,10 @@ class Gen:
                 (f"range({c} - 1, -1, -1)", c, True)]
         if "n" in ctx["params"]:
             opts += [("range(int(n))", 4, True), ("range(n)", 4, True), ("range(1, n + 1)", 5, True)]
+        vecs = [n for n, s in sc.vars.items() if s in (V3, V2)]
+        if self.np and vecs:
+            a = self.pick(vecs)
+            opts.append((f"range(len({a}))", SIZES[sc.vars[a]], True))
         if not self.np:
             fl = [n for n, s in sc.vars.items() if s == S]
             if fl and self.chance(0.15):
@@ -498,16 +502,16 @@ class Gen:
         lines = [ind + header] + lines
         escapes = any(("return" in l) for l in lines[1:])
         if once:   # names assigned on the first iteration before any exit are defined after
-            for n in set(snap.vars) - set(sc.vars):
+            for n in [n for n in snap.vars if n not in sc.vars]:
                 sc.vars[n] = snap.vars[n]
                 if n in snap.readonly:
                     sc.readonly.add(n)
                 if n in snap.views:
                     sc.views.add(n)
-            for n in set(snap.ints) - set(sc.ints):
+            for n in [n for n in snap.ints if n not in sc.ints]:
                 if n not in loopvars or self.chance(0.35):
                     sc.ints[n] = None if n in loopvars else snap.ints[n]
-            for n in set(snap.lists) - set(sc.lists):
+            for n in [n for n in snap.lists if n not in sc.lists]:
                 sc.lists[n] = snap.lists[n]
             sc.owned |= {n for n in snap.owned if n in sc.vars}
             for n in loopvars:   # the loop variable stays bound after the loop
@@ -582,7 +586,7 @@ class Gen:
         return lines, False, any("return" in l for l in lines)
 
     def setitem(self, sc, ctx, ind):
-        owned = [n for n in sc.owned if n not in sc.readonly]
+        owned = sorted(n for n in sc.owned if n not in sc.readonly)
         if not owned or self.chance(0.3):
             src = [n for n, s in sc.vars.items() if s in (V3, M)]
             if not src:
