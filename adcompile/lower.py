@@ -7,6 +7,7 @@ become constants of the generated function; modules and functions are resolved h
 """
 from __future__ import annotations
 
+import os
 import types
 from dataclasses import dataclass
 
@@ -221,6 +222,7 @@ class Lowerer:
         self.carried = []  # per enclosing loop: user name -> the name the loop carries it under
         self.foreign = frozenset()  # names an inlining caller still reads: never reused
         self.outs_tuple = None  # whether the values kept under <out0>, ... form a tuple
+        self.copies = {}  # name -> names it was copied from or to (one value, several names)
         self.returns_tuple = False
 
     # --- errors -------------------------------------------------------------------------------
@@ -270,10 +272,17 @@ class Lowerer:
             elif t is gast.Assign:
                 if len(stmt.targets) != 1:
                     raise self.unsupported(stmt, "chained assignment a = b = ...", "assign once")
-                self.assign(stmt.targets[0], stmt.value, env)
+                target = stmt.targets[0]
+                if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+                    self.check_in_place(stmt, target.value.id, env, later | loaded(rest),
+                                        "__setitem__")
+                self.assign(target, stmt.value, env)
             elif t is gast.AnnAssign and stmt.value is not None:
                 self.assign(stmt.target, stmt.value, env)
             elif t is gast.AugAssign:
+                if isinstance(stmt.target, gast.Name):
+                    self.check_in_place(stmt, stmt.target.id, env, later | loaded(rest),
+                                        f"__i{OPERATORS[type(stmt.op).__name__]}__")
                 load = _load(stmt.target)
                 binop = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
                 self.assign(stmt.target, binop, env)
@@ -507,7 +516,37 @@ class Lowerer:
                     break
                 if value.name in targets_of(s):
                     break
+        self.copied(name, value)
         block.append(Assign(name, value, self.line))
+
+    def check_in_place(self, node, name, env, live, method):
+        """`x *= 2` and `x[i] = v` change an array in place, which every name holding the same
+        array sees; flat code makes a new array instead. When another name still read later may
+        hold the same value, generated code checks at run time that it is not changed in place
+        (a number is not) and otherwise stops with this message."""
+        value = env.get(name)
+        if type(value) is not Var:
+            return
+        group, todo = {value.name}, [value.name]
+        while todo:
+            for other in self.copies.get(todo.pop(), ()):
+                if other not in group:
+                    group.add(other)
+                    todo.append(other)
+        others = sorted(k for k, v in env.items() if k != name and k in live and any(
+            type(x) is Var and x.name in group for x in _flat([v])))
+        if not others and not group & self.foreign:
+            return
+        filename, line = self.parsed.where(node)
+        self.block.append(Assign(None, Op("check_not_in_place", (
+            value, Const(method), Const(f"{os.path.basename(filename)}:{line}"), Const(name),
+            Const(", ".join(others) or "the caller"))), self.line))
+
+    def copied(self, name, value):
+        """Note that `name` is assigned a copy of `value` (the same object at run time)."""
+        if type(value) is Var:
+            self.copies.setdefault(name, set()).add(value.name)
+            self.copies.setdefault(value.name, set()).add(name)
 
     def merge_carried(self, block, carried, env):
         """At a loop's end, a break or a return: every carried name takes its value from `env`,
@@ -547,11 +586,11 @@ class Lowerer:
             elif type(target) is _Enumerate:
                 self.bind_target(_IndexTarget(target.index, target.start), None, body_env, index)
                 self.bind_target(target.value, self.emit("getitem", (elements[0], Var(index))),
-                                 body_env)
+                                 body_env, since=0)
             else:
                 values = tuple(self.emit("getitem", (seq, Var(index))) for seq in elements)
                 self.bind_target(target, values if type(target) is gast.Tuple and len(values) > 1
-                                 else values[0], body_env, index)
+                                 else values[0], body_env, index, since=0)
             exit = self.lower_stmts(stmt.body, body_env, later | loaded(stmt.body))
         finally:
             self.block = outer
@@ -616,6 +655,7 @@ class Lowerer:
                 if type(value) is tuple:  # a list the loop appends to: a real list from here on
                     self.block.append(Assign(loop_name, self.list_in(self.block, value), self.line))
                 elif value is not None:
+                    self.copied(loop_name, self.as_atom(value))
                     self.block.append(Assign(loop_name, self.as_atom(value), self.line))
                 else:  # first assigned in the loop: a placeholder, so every iteration has an
                     # old value to keep (reverse mode tapes it); read only if the loop never ran
@@ -682,13 +722,13 @@ class Lowerer:
         seq = self.as_atom(seq)
         return (self.emit("len", (seq,)),), (seq,), target, False, None
 
-    def bind_target(self, target, value, env, index=None):
+    def bind_target(self, target, value, env, index=None, since=None):
         if isinstance(target, _IndexTarget):
             start = target.start
             value = Var(index) if start is None else self.emit("add", (Var(index), start))
             env[target.node.id] = value
         elif isinstance(target, gast.Name):
-            env[target.id] = self.bind(target.id, value)
+            env[target.id] = self.bind(target.id, value, since)
         elif isinstance(target, (gast.Tuple, gast.List)):
             if type(value) is not tuple:
                 value = tuple(self.emit("getitem", (self.as_atom(value), Const(i)))
@@ -699,15 +739,17 @@ class Lowerer:
             for t, v in zip(target.elts, value):
                 if isinstance(t, (gast.Tuple, gast.List)) or not isinstance(t, (gast.Name, _IndexTarget)):
                     raise self.unsupported(t, "nested or starred unpacking targets")
-                self.bind_target(t, v, env, index)
+                self.bind_target(t, v, env, index, since)
         else:
             raise self.unsupported(target, "this loop target")
 
     def assign(self, target, value_node, env):
+        since = len(self.block)
         if isinstance(target, gast.Name):
-            env[target.id] = self.bind(target.id, self.expr(value_node, env, target=target.id))
+            env[target.id] = self.bind(target.id, self.expr(value_node, env, target=target.id),
+                                       since)
         elif isinstance(target, (gast.Tuple, gast.List)):
-            self.bind_target(target, self.expr(value_node, env), env)
+            self.bind_target(target, self.expr(value_node, env), env, since=since)
         elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) and \
                 type(env.get(target.value.id)) is tuple:  # a list known here: replace an item
             items, index = list(env[target.value.id]), self.expr(target.slice, env)
@@ -748,11 +790,13 @@ class Lowerer:
             env[name] = self.emit("list_append", (self.as_atom(env[name]), self.atom(call.args[0], env)),
                                   target=name)
 
-    def bind(self, name, value):
-        """Give a value the user's name: an equation result is renamed, other values aliased."""
+    def bind(self, name, value, since=None):
+        """Give a value the user's name: an equation result is renamed, other values aliased.
+        Only a result the expression being bound computed (a statement at `since` or later) is
+        renamed: an older one may be held under another name too."""
         block = self.block
-        if type(value) is Var and value.name in self.namer.temps and \
-                value.name not in self.foreign and block and \
+        if type(value) is Var and value.name in self.namer.temps and since is not None and \
+                value.name not in self.foreign and len(block) > since and \
                 type(block[-1]) is Assign and block[-1].target == value.name:
             block[-1].target = self.namer.fresh(name)
             return Var(block[-1].target)
@@ -1058,6 +1102,7 @@ class Lowerer:
         return self.emit(name, [operand(i) for i in items], kwargs, target=target)
 
     def inline_local(self, local, node, env, target):
+        since = len(self.block)
         fn = local.node
         args = fn.args
         if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs or fn.decorator_list:
@@ -1086,14 +1131,15 @@ class Lowerer:
             raise self.unsupported(node, f"{fn.name}() without {', '.join(missing)}")
         inner = Lowerer(local.parsed, self.fn, self.namer, self.stack + (fn,),
                         call_line=self.line)
-        inner.block = self.block
+        inner.block, inner.copies = self.block, self.copies
         inner.foreign = self.foreign | _names_in(env.values()) | _names_in(bound.values())
         values, as_tuple = inner.returned(inner.lower_stmts(fn.body, bound, frozenset()), bound,
                                           fn)
         value = tuple(values) if as_tuple else values[0]
-        return self.bind(target, value) if target and type(value) is Var else value
+        return self.bind(target, value, since) if target and type(value) is Var else value
 
     def inline(self, obj, node, env, target):
+        since = len(self.block)
         if obj.__code__ in self.stack:
             raise self.unsupported(node, f"recursion ({obj.__name__} calls itself)",
                                    "write the recursion as a loop")
@@ -1116,12 +1162,12 @@ class Lowerer:
         self.namer.reserved |= {n.id for n in gast.walk(callee.node) if isinstance(n, gast.Name)}
         inner = Lowerer(callee, self.fn, self.namer, self.stack + (obj.__code__,),
                         call_line=self.line)
-        inner.block = self.block
+        inner.block, inner.copies = self.block, self.copies
         inner.foreign = self.foreign | _names_in(env.values()) | _names_in(bound.values())
         values, as_tuple = inner.returned(inner.lower_stmts(callee.node.body, bound, frozenset()),
                                           bound, callee.node)
         value = tuple(values) if as_tuple else values[0]
-        return self.bind(target, value) if target and type(value) is Var else value
+        return self.bind(target, value, since) if target and type(value) is Var else value
 
 
 class LocalFunction:

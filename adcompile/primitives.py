@@ -274,6 +274,8 @@ add("prod_others", runtime.prod_others, ("x", "axis"), "exact")
 add("pow_dx", runtime.pow_dx, ("x", "y"), "broadcast")
 add("pow_dy", runtime.pow_dy, ("a", "x"), "broadcast")
 add("check_scalar", runtime.check_scalar, ("out", "*inputs"), "nondiff", zero="*")
+add("check_not_in_place", runtime.check_not_in_place,
+    ("x", "method", "where", "name", "others"), "nondiff", zero="*")
 add("zeros_like", runtime.zeros_like, kind="nondiff", zero="*")
 # math.copysign(x, y) is |x| with y's sign: a derivative in x (rules.py), zero in y
 add("math.copysign", math.copysign, ("x", "y"), "broadcast", barrier=True, zero=("y",))

@@ -364,8 +364,25 @@ def setitem(x, index, v):
     return out
 
 
+def check_not_in_place(x, method, where, name, others):
+    """Generated code's stand-in for `x *= ...` or `x[i] = ...` on a value other names hold:
+    fine for a number (Python makes a new one), an error for an array changed in place, which
+    Python changes for every name while flat code makes a new one."""
+    if hasattr(type(x), method):
+        from adcompile.errors import UnsupportedSyntaxError
+        raise UnsupportedSyntaxError(
+            f"{where}: {name} is changed in place, and {others} holds the same array: Python "
+            f"changes both, generated code cannot. Make a new array first ({name} = "
+            f"{name}.copy()) or write {name} = {name} ... instead of changing it in place.")
+
+
 def list_add(a, b):
-    """The sum of two gradients of a list, element by element."""
+    """The sum of two gradients of a list, element by element. A number in place of a list is
+    the zero adjoint of a placeholder (a list first built inside a loop that did not run)."""
+    if not isinstance(a, (list, tuple)):
+        return b
+    if not isinstance(b, (list, tuple)):
+        return a
     return [list_add(x, y) if type(x) in (list, tuple) and type(y) in (list, tuple, TupleGrad)
             else x + y for x, y in zip(a, b)]
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from adcompile import grad, jvp, value_and_grad
+from adcompile import UnsupportedSyntaxError, grad, jvp, value_and_grad
 from checks import assert_close, numeric_grad
 
 
@@ -293,3 +293,50 @@ def test_fuzz_findings(f, args):
 def test_output_without_derivative():
     assert value_and_grad(output_without_derivative, argnums=(0, 1))(0.5, 0.3, 2) == \
         (2.0, (0.0, 0.0))
+
+
+# --- changes in place that another name sees -------------------------------------------------
+
+def in_place_update_of_a_shared_array(W, s):
+    W = s + W
+    r = W
+    W *= W
+    return np.sum(r[1:])
+
+
+def item_write_to_a_shared_array(W):
+    c = W + 0.0
+    d = c
+    c[0, 0] = 5.0
+    return np.sum(d * W)
+
+
+def in_place_update_of_a_shared_float(x, s):
+    r = x
+    x *= 2.0
+    return r + x * s
+
+
+def in_place_update_of_a_loop_copy(W):
+    r = W + 0.0
+    c = r
+    for i in range(2):
+        c *= 2.0
+    return np.sum(r)
+
+
+@pytest.mark.parametrize("f, args", [
+    (in_place_update_of_a_shared_array, (W23, 0.5)),
+    (item_write_to_a_shared_array, (W23,)),
+    (in_place_update_of_a_loop_copy, (W23,)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_a_shared_array_changed_in_place_is_refused(f, args):
+    # Python changes the array for every name that holds it; flat code makes a new one
+    with pytest.raises(UnsupportedSyntaxError, match="changed in place"):
+        grad(f)(*args)
+    with pytest.raises(UnsupportedSyntaxError, match="changed in place"):
+        jvp(f, args, args)
+
+
+def test_a_shared_float_changed_in_place_is_fine():
+    check(in_place_update_of_a_shared_float, 1.5, 0.5)
