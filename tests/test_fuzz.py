@@ -14,7 +14,7 @@ from tools import fuzz  # noqa: E402
 from tools.gen import generate  # noqa: E402
 
 # Programs per variant in the bounded run, and the seeds they come from (fixed: deterministic).
-RUN = {"scalar": range(0, 300), "numpy": range(0, 250)}
+RUN = {"scalar": range(0, 170), "numpy": range(0, 140)}
 
 
 @pytest.fixture(scope="module")

@@ -88,10 +88,11 @@ def _alarm(signum, frame):
 
 # ------------------------------------------------------------------------------ oracle
 class Result:
-    __slots__ = ("cls", "signature", "detail")
+    __slots__ = ("cls", "signature", "detail", "point")
 
     def __init__(self, cls, signature="", detail=""):
         self.cls, self.signature, self.detail = cls, signature, detail
+        self.point = 0
 
     def __repr__(self):
         return f"Result({self.cls!r}, {self.signature!r}, {self.detail!r})"
@@ -130,8 +131,8 @@ def _directions(prog, rng):
     return out
 
 
-def _shift(prog, v, h):
-    return [a + h * d if i in prog.argnums else a for i, (a, d) in enumerate(zip(prog.args, v))]
+def _shift(prog, args, v, h):
+    return [a + h * d if i in prog.argnums else a for i, (a, d) in enumerate(zip(args, v))]
 
 
 def _crash_signature(stage, exc):
@@ -174,13 +175,29 @@ def check(prog, loader, *, api=None, seed=0):
 
 
 def _check(prog, loader, api, seed):
-    jvp_, vag_ = api or (adcompile.jvp, adcompile.value_and_grad)
     try:
         mod = loader.load(prog.source)
         f = mod.f
     except Exception as exc:   # a generator bug, not a compiler bug
         return Result("skipped", "skip:load", f"{type(exc).__name__}: {exc}")
-    saved = prog.args                   # never passed to anything: every call gets copies
+    v = getattr(prog, "direction", None) or _directions(prog, np.random.default_rng(seed))
+    points = [(prog.args, v)] + list(getattr(prog, "points", None) or [])
+    ok = skipped = None
+    for k, (args, v) in enumerate(points):
+        res = _check_point(f, prog, args, v, api)
+        res.point = k
+        if res.cls not in ("ok", "skipped"):
+            return res
+        if res.cls == "ok":
+            ok = ok or res
+        else:
+            skipped = skipped or res
+    return ok or skipped
+
+
+def _check_point(f, prog, saved, v, api):
+    """Check f at one point `saved` (never passed to anything: every call gets copies) along v."""
+    jvp_, vag_ = api or (adcompile.jvp, adcompile.value_and_grad)
     args = [_copy(a) for a in saved]
     signal.alarm(TIMEOUT_S)
     try:
@@ -195,9 +212,9 @@ def _check(prog, loader, api, seed):
     if not all(_same(a, b) for a, b in zip(args, saved)):
         return Result("skipped", "skip:mutates", "f writes into its argument")
     args = [_copy(a) for a in saved]
-    v = getattr(prog, "direction", None) or _directions(prog, np.random.default_rng(seed))
     signal.alarm(TIMEOUT_S)
     stage = "build"
+    more = {}
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -207,6 +224,14 @@ def _check(prog, loader, api, seed):
             if not all(_same(a, b) for a, b in zip(args, saved)):
                 return Result("wrong", "wrong:mutates-argument", "jvp wrote into an argument")
             val_r, grads = vag_(f, argnums=prog.argnums)(*args)
+            if api is None:    # the other reverse-mode entry points give the same gradient
+                stage = "grad"
+                more["grad"] = adcompile.grad(f, argnums=prog.argnums)(*args)
+                stage = "vjp"
+                val_v, pullback = adcompile.vjp(f, *args)
+                cot = pullback(1.0)
+                more["vjp"] = tuple(cot[i] for i in prog.argnums)
+                more["value-vjp"] = val_v
         signal.alarm(0)
     except ADCompileError as exc:
         return Result("refused", refusal_reason(exc), str(exc).splitlines()[0] if str(exc) else "")
@@ -217,7 +242,20 @@ def _check(prog, loader, api, seed):
         return Result("crash", sig, f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
     if not all(_same(a, b) for a, b in zip(args, saved)):
         return Result("wrong", "wrong:mutates-argument",
-                      "value_and_grad wrote into an argument")
+                      "a reverse-mode derivative wrote into an argument")
+    if "value-vjp" in more:
+        val = _num(more["value-vjp"])
+        if val is None or not (abs(val - y) <= RTOL_VALUE * max(1.0, abs(y))):
+            return Result("wrong", "wrong:value-vjp", f"value: f(*args) = {y!r}, vjp gives {val!r}")
+    for name in ("grad", "vjp"):
+        if name in more:
+            other = more[name]
+            if not isinstance(other, tuple) or len(other) != len(grads) or not all(
+                    np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-9, atol=1e-12,
+                                                               equal_nan=True)
+                    for a, b in zip(other, grads)):
+                return Result("wrong", f"wrong:{name}-vs-value_and_grad",
+                              f"{name} gives {other!r}, value_and_grad gives {grads!r}")
     args = saved
     # -- values
     for name, val in (("jvp", val_f), ("value_and_grad", val_r)):
@@ -249,7 +287,7 @@ def _check(prog, loader, api, seed):
         with np.errstate(all="raise", under="ignore"), warnings.catch_warnings():
             warnings.simplefilter("error")
             for h in (1e-5, 1e-6):
-                hi, lo = _num(f(*_shift(prog, v, h))), _num(f(*_shift(prog, v, -h)))
+                hi, lo = _num(f(*_shift(prog, args, v, h))), _num(f(*_shift(prog, args, v, -h)))
                 fd.append((hi - lo) / (2 * h))
     except Exception:
         fd = []
@@ -473,6 +511,7 @@ def _minimize(prog, result, tree_budget, check_fn):
             tries += 1
             p = Program(src, prog.params, prog.args, prog.argnums, prog.variant, prog.seed)
             p.direction = getattr(prog, "direction", None)
+            p.points = getattr(prog, "points", [])
             r = check_fn(p)
             if r.cls == result.cls and r.signature == result.signature:
                 tree, best, result = t, p, r
@@ -514,10 +553,23 @@ if __name__ == "__main__":
 
 
 # ------------------------------------------------------------------------------ driver
-def run_one(seed, variant, loader):
+def run_one(seed, variant, loader, points=2):
+    """Generate and check one program at `points` random points (compiled once). A failing
+    program comes back with the failing point as its arguments."""
     prog = generate(seed, variant)
-    prog.direction = _directions(prog, np.random.default_rng(seed))
-    return prog, check(prog, loader, seed=seed)
+    rng = np.random.default_rng(seed)
+    prog.direction = _directions(prog, rng)
+    prog.points = []
+    for _ in range(points - 1):
+        args = [np.round(rng.uniform(-2.0, 2.0, a.shape), 6) if isinstance(a, np.ndarray)
+                else round(float(rng.uniform(-2.0, 2.0)), 6) if i in prog.argnums else a
+                for i, a in enumerate(prog.args)]
+        prog.points.append((args, _directions(prog, rng)))
+    res = check(prog, loader, seed=seed)
+    if res.point:
+        prog.args, prog.direction = prog.points[res.point - 1]
+        prog.points = []
+    return prog, res
 
 
 def _clear_cache():
