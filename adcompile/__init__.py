@@ -9,6 +9,8 @@
 `source(f)` shows the generated code: flat code, forward mode with tangents `d_<name>`, reverse
 mode with adjoints `grad_<name>`, as taught in lectures on backpropagation.
 """
+__version__ = "0.1.0"  # also the package version (pyproject reads it)
+
 from .api import grad, jvp, source, value_and_grad, vjp
 from .custom import defjvp, defpartials, defvjp
 from .higher import GradientCheckError, check_grads, hessian, hvp, jacfwd, jacrev
@@ -17,6 +19,7 @@ from .errors import (ADCompileError, ArgumentError, NoDerivativeError, SourceUna
 from .numerics import log_sigmoid, log_softmax, logsumexp, relu, sigmoid, softmax, softplus
 from .export import export
 from .swell import swell, swell_sweep  # sympy is imported only when they run
+from .graph import graph  # Graphviz's dot is called only to draw SVG or PNG
 
 __all__ = [
     "grad", "value_and_grad", "jvp", "vjp", "source",
@@ -25,6 +28,5 @@ __all__ = [
     "sigmoid", "softplus", "log_sigmoid", "logsumexp", "softmax", "log_softmax", "relu",
     "ADCompileError", "UnsupportedSyntaxError", "NoDerivativeError", "SourceUnavailableError",
     "ArgumentError",
-    "export", "swell", "swell_sweep",
+    "export", "swell", "swell_sweep", "graph",
 ]
-__version__ = "0.1.0"

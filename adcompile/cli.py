@@ -1,8 +1,9 @@
-"""The command line: `adcompile show | export | swell | demo` (also `python -m adcompile ...`).
+"""The command line: `adcompile show | export | graph | swell | demo` (also `python -m adcompile`).
 
     adcompile show model.py:loss --argnums 0,1        the generated gradient, annotated
     adcompile show mypkg.losses:loss --mode forward   a function from an importable module
     adcompile export model.py:loss --out grad_loss.py a standalone module needing only NumPy
+    adcompile graph model.py:f --at 2,-1 --out f.svg  the circuit diagram at those arguments
     adcompile swell model.py:f                        sympy.diff against generated code
     adcompile swell logistic --sweep n=1..12 --plot swell.png
 
@@ -12,6 +13,7 @@ Errors about the user's code or arguments print one line to stderr and exit with
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import importlib.util
 import io
@@ -20,6 +22,7 @@ import os
 import sys
 import tokenize
 
+from . import __version__
 from .errors import ADCompileError
 
 MODES = ("flat", "forward", "reverse", "value_and_grad", "vjp")
@@ -106,6 +109,27 @@ def parse_argnums(text: str):
     if not parts:
         raise CLIError("--argnums needs at least one integer")
     return parts[0] if len(parts) == 1 and "," not in text else tuple(parts)
+
+
+def parse_at(text: str, argnums, n: int):
+    """`2,-1,-3` -> (2.0, -1.0, -3.0); Python literals, a list becoming a NumPy array. Integers
+    stay integers outside `argnums` (a loop count), and are floats inside."""
+    import numpy as np
+    try:
+        values = ast.literal_eval(f"({text},)")
+    except (ValueError, SyntaxError):
+        raise CLIError(f"--at takes the arguments as Python literals separated by commas "
+                       f"(2,-1.5 or [1,2],3), not {text!r}") from None
+    nums = set(range(n)) if argnums is None else \
+        {argnums % n if n else argnums} if isinstance(argnums, int) else {i % n for i in argnums}
+    out = []
+    for i, v in enumerate(values):
+        if isinstance(v, (list, tuple)) and not isinstance(v, bool):
+            v = np.array(v, dtype=float if i in nums else None)
+        elif isinstance(v, int) and not isinstance(v, bool) and i in nums:
+            v = float(v)
+        out.append(v)
+    return tuple(out)
 
 
 def parse_sweep(text: str):
@@ -199,6 +223,25 @@ def cmd_export(args):
     return 0
 
 
+def cmd_graph(args):
+    import inspect
+
+    from .graph import graph
+    f = load_target(args.target)
+    argnums = parse_argnums(args.argnums)
+    try:
+        n = len(inspect.signature(f).parameters)
+    except (TypeError, ValueError):
+        n = 0
+    diagram = graph(f, *parse_at(args.at, argnums, n), argnums=argnums, unroll=args.unroll)
+    if args.out:
+        diagram.save(args.out)
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(diagram.dot)
+    return 0
+
+
 def cmd_swell(args):
     from . import swell as _  # noqa: F401  (adcompile.swell the attribute is the function)
     sw = sys.modules[__package__ + ".swell"]
@@ -246,6 +289,7 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="adcompile", description="Automatic differentiation by source transformation: "
         "print, export and measure the derivative code adcompile generates.")
+    parser.add_argument("--version", action="version", version=f"adcompile {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def code_options(p):
@@ -277,6 +321,24 @@ def build_parser():
     p.add_argument("--out", "-o", required=True, metavar="FILE.py", help="the module to write")
     p.set_defaults(run=cmd_export)
 
+    p = sub.add_parser("graph", help="draw the circuit diagram of a function at given arguments",
+                       description="Draw the flat code of a function evaluated at the given "
+                       "arguments as a circuit: one node per operation, each wire labelled with "
+                       "its value (green) and its gradient (red). .svg and .png need Graphviz's "
+                       "'dot' program; .dot (and printing to stdout) does not.")
+    p.add_argument("target", metavar="TARGET", help="PATH.py:FUNC or package.module:FUNC")
+    p.add_argument("--at", required=True, metavar="X,Y,...",
+                   help="the arguments, as Python literals separated by commas: 2,-1,-3 or "
+                   "[1,2],0.5 (a list becomes an array)")
+    p.add_argument("--argnums", default="all", metavar="I[,J...]",
+                   help="the parameters to differentiate: 0, 0,1 or all (default: all)")
+    p.add_argument("--unroll", type=int, default=4, metavar="N",
+                   help="draw every iteration of loops of up to N iterations; longer loops show "
+                   "their first and last (default: 4)")
+    p.add_argument("--out", "-o", metavar="FILE", help="write FILE.svg, FILE.png, FILE.pdf or "
+                   "FILE.dot (default: print the DOT text)")
+    p.set_defaults(run=cmd_graph)
+
     p = sub.add_parser("swell", help="expression swell: sympy.diff against the generated code",
                        description="Compare sympy.count_ops of the expression, of sympy.diff and "
                        "of sympy.cse with the operations in adcompile's generated code, with "
@@ -303,6 +365,10 @@ def build_parser():
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
+    for i, a in enumerate(argv[:-1]):  # `--at -2,5,-4`: a value, not an option
+        if a == "--at" and argv[i + 1][:1] == "-":
+            argv[i:i + 2] = [f"--at={argv[i + 1]}"]
+            break
     args = build_parser().parse_args(argv)
     args.argv = argv[1:]
     try:

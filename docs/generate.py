@@ -7,17 +7,28 @@ Every listing in the docs sits between a marker and `<!-- end -->`:
     <!-- run text unchecked: python examples/two_layer_net.py -->
     <!-- run raw unchecked: adcompile swell all --sweep n=1..12 --markdown -->
 
+Circuit diagrams are drawn into docs/ by `adcompile graph`, between a marker and `<!-- end -->`
+holding the Markdown that shows the picture:
+
+    <!-- graph: examples/circuit.py:circuit --at -2,5,-4 --out circuit.svg -->
+
+They are redrawn when Graphviz's `dot` is installed; `--check` checks that each SVG exists and
+shows the values and gradients the diagram has now.
+
 `run` runs an adcompile command (in this process) or `python FILE.py` (in a subprocess);
 `include` copies a function's (or a whole file's) source. The word after `run`/`include` is the
 fence language, or `raw` for Markdown inserted as it is. `unchecked` marks output that varies
-from run to run or machine to machine (timings, training losses): `--check` skips it.
+from run to run or machine to machine (timings, training losses): `--check` skips it, and so does
+a plain run unless given `--all` (a diff then shows only listings whose code changed).
 
-    python docs/generate.py           rewrite the listings in place
+    python docs/generate.py           rewrite the checked listings in place
+    python docs/generate.py --all     rewrite every listing, timings and losses too
     python docs/generate.py --check   exit 1 if a checked listing is out of date (tests run this)
 """
 from __future__ import annotations
 
 import contextlib
+import html
 import inspect
 import io
 import os
@@ -30,6 +41,7 @@ DOCS = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(DOCS)
 MARKER = re.compile(r"^<!-- (run|include) (\w+)( unchecked)?: (.*?) -->\n(.*?)^<!-- end -->\n",
                     re.M | re.S)
+GRAPH = re.compile(r"^<!-- graph: (.*?) -->\n", re.M)
 
 
 def run(command: str) -> str:
@@ -65,10 +77,10 @@ def include(target: str) -> str:
     return inspect.getsource(load_target(f"{where}:{name}"))
 
 
-def render(text: str, check: bool) -> str:
+def render(text: str, check: bool, every: bool = False) -> str:
     def replace(m):
         kind, lang, unchecked, command, old = m.groups()
-        if check and unchecked:
+        if unchecked and (check or not every):
             return m.group(0)
         out = run(command) if kind == "run" else include(command)
         out = out.replace(ROOT + os.sep, "")  # paths as a reader in the checkout would see them
@@ -77,6 +89,30 @@ def render(text: str, check: bool) -> str:
         head = m.group(0)[:m.start(5) - m.start(0)]
         return f"{head}{body}<!-- end -->\n"
     return MARKER.sub(replace, text)
+
+
+def draw(text: str, check: bool) -> list:
+    """Redraw (or, with `check`, check) the diagrams `text` marks; the names of stale ones."""
+    import shutil
+    stale = []
+    for command in GRAPH.findall(text):
+        words = shlex.split(command)
+        out = words[words.index("--out") + 1]
+        path = os.path.join(DOCS, out)
+        words[words.index("--out") + 1] = path
+        if not check and shutil.which("dot"):
+            run(shlex.join(["adcompile", "graph"] + words))
+            continue
+        dot = run(shlex.join(["adcompile", "graph"] + words[:words.index("--out")]))
+        wires = re.findall(r">(\w+ = [^<]+)</font>", dot)
+        try:
+            with open(path, encoding="utf-8") as f:
+                svg = f.read().replace("&#45;", "-")
+        except OSError:
+            svg = ""
+        if not svg or any(html.escape(w, quote=False) not in svg for w in wires):
+            stale.append(out)
+    return stale
 
 
 def main(argv=None):
@@ -90,7 +126,8 @@ def main(argv=None):
         path = os.path.join(DOCS, name)
         with open(path, encoding="utf-8") as f:
             text = f.read()
-        new = render(text, check)
+        new = render(text, check, every="--all" in argv)
+        stale += draw(text, check)
         if new != text:
             stale.append(name)
             if not check:

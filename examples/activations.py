@@ -1,8 +1,15 @@
 """An activation gallery: each function, its derivative's generated code, and a check of that
-derivative against a finite difference at a few points (negative, zero-crossing, positive)."""
+derivative against a finite difference at a few points (negative, zero-crossing, positive).
+
+`python examples/activations.py --draw DIR` also draws each one's circuit at x = 0.7 into DIR
+(SVG with Graphviz's `dot` installed, else DOT text)."""
+import os
+import shutil
+import sys
+
 import numpy as np
 
-from adcompile import grad, relu, sigmoid, softplus, source
+from adcompile import graph, grad, relu, sigmoid, softplus, source
 
 
 def sigmoid_act(x):
@@ -53,6 +60,14 @@ def main():
         numeric = np.array([(f(p + eps) - f(p - eps)) / (2 * eps) for p in points])
         print(f"# at x = {points}: {np.round(values, 4)}\n")
         assert np.allclose(values, numeric, atol=1e-5), f.__name__
+        # The circuit at 0.7: one gate per operation, its wires' gradients from the same rules
+        diagram = graph(f, 0.7)
+        assert np.isclose(diagram.gradients["x"], df(0.7)), f.__name__
+        if "--draw" in sys.argv:
+            folder = sys.argv[sys.argv.index("--draw") + 1]
+            os.makedirs(folder, exist_ok=True)
+            ext = ".svg" if shutil.which("dot") else ".dot"
+            print(f"# wrote {diagram.save(os.path.join(folder, f.__name__ + ext))}\n")
 
 
 if __name__ == "__main__":
