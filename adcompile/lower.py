@@ -181,6 +181,20 @@ def _has_break(block):
                for s in block)
 
 
+def _may_leave(body):
+    """A loop body that may stop its loop early: a break of its own, or a return anywhere."""
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, gast.Return) or isinstance(node, gast.Break):
+            return True
+        if isinstance(node, (gast.For, gast.While)):
+            stack.extend(n for n in gast.walk(node) if isinstance(n, gast.Return))
+        elif not isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            stack.extend(gast.iter_child_nodes(node))
+    return False
+
+
 def _kind(exit):
     """None (falls through), "leave" (every path leaves) or "partial"."""
     if exit is None:
@@ -317,10 +331,7 @@ class Lowerer:
         b2, x2 = self.sub(rest, envs[1], later)
         exit, _ = self.join(node, test, [[], b2], [("return", values, self.returns_tuple), x2],
                             envs, env, later, True)
-        if exit is None or exit[0] == "partial":
-            raise self.unsupported(node, "a function that may end without returning a value",
-                                   "return a value on every path")
-        return exit
+        return exit  # (the function's end checks that every path returned)
 
     def rest_if_going(self, node, rest, env, later):
         """After a branch some of whose paths left: the rest, on the paths that go on."""
@@ -698,7 +709,12 @@ class Lowerer:
                     inner.slice.lower is None and inner.slice.step is None:
                 count, inner = self.atom(inner.slice.upper, env), inner.value
             if isinstance(inner, gast.Call) and self.expr(inner.func, env) == Static(range):
-                return tuple(self.atom(a, env) for a in inner.args), None, target, True, count
+                bounds = tuple(self.atom(a, env) for a in inner.args)
+                if count is None and _may_leave(stmt.body):
+                    # a loop that may stop early runs over the reversed range itself, whose
+                    # first `trips` elements reverse mode can walk back
+                    return self.reversed_range(inner, bounds), None, target, False, None
+                return bounds, None, target, True, count
         if type(func) is Static and func.obj is range:
             if not isinstance(target, gast.Name):
                 raise self.unsupported(target, "unpacking the index of a range loop")
@@ -721,6 +737,22 @@ class Lowerer:
             return None, seq, target, False, None
         seq = self.as_atom(seq)
         return (self.emit("len", (seq,)),), (seq,), target, False, None
+
+    def reversed_range(self, node, bounds):
+        """Bounds of the range that is `reversed(range(*bounds))`."""
+        if all(type(b) is Const and type(b.value) is int for b in bounds):
+            r = range(*(b.value for b in bounds))[::-1]
+            return Const(r.start), Const(r.stop), Const(r.step)
+        start, stop, step = (Const(0), bounds[0], Const(1)) if len(bounds) == 1 else \
+            (bounds + (Const(1),))[:3]
+        if type(step) is not Const or type(step.value) is not int or not step.value:
+            raise self.unsupported(node, "reversed(range(...)) with a computed step in a loop "
+                                   "that may stop early", "give range a constant step")
+        c = step.value  # the last element: start + ((stop - start - sign) // c) * c
+        span = self.emit("sub", (self.emit("sub", (stop, start)), Const(1 if c > 0 else -1)))
+        last = self.emit("add", (start, self.emit("mul", (
+            self.emit("floordiv", (span, step)), step))))
+        return last, self.emit("sub", (start, Const(1 if c > 0 else -1))), Const(-c)
 
     def bind_target(self, target, value, env, index=None, since=None):
         if isinstance(target, _IndexTarget):
@@ -1084,6 +1116,11 @@ class Lowerer:
             if name == "np.array" and type(items) in (Var, Const) and len(node.args) == 1 \
                     and not node.keywords:
                 return self.emit("np.copy", (items,), target=target)
+            whole = name.replace("np.", "") + "_list"  # a list a loop builds or a caller passes
+            if type(items) is Var and whole in PRIMS:
+                return self.primitive(whole, node, [items] + [self.atom(a, env)
+                                                              for a in node.args[1:]],
+                                      env, target)
             raise self.unsupported(node, f"{name} of something other than a list or tuple",
                                    f"write the operands out: {name}([a, b])")
         kwargs = {k: self.atom(a, env) for k, a in zip(p.options, node.args[1:])}

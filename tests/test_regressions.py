@@ -340,3 +340,56 @@ def test_a_shared_array_changed_in_place_is_refused(f, args):
 
 def test_a_shared_float_changed_in_place_is_fine():
     check(in_place_update_of_a_shared_float, 1.5, 0.5)
+
+
+def loop_returning_inside_a_branch(x, y):
+    if x > 0.0:
+        for i in range(3):
+            if x * i > y:
+                return x * i
+    return y * 2.0
+
+
+@pytest.mark.parametrize("args", [(0.5, 0.7), (0.5, 2.0), (-0.5, 1.0)])
+def test_loop_returning_inside_a_branch(args):
+    check(loop_returning_inside_a_branch, *args)
+
+
+def reversed_loop_with_break(x, n):
+    s = x
+    for i in reversed(range(n)):
+        if s > 3.0:
+            break
+        s = s * (1.0 + 0.1 * i)
+    return s
+
+
+def reversed_loop_with_step_and_return(x, a, b):
+    s = x
+    for i in reversed(range(a, b, 3)):
+        s = s * 1.5 + i * 0.01
+        if s > 2.0:
+            return s * x
+    return s
+
+
+def reversed_loop_with_negative_step(x, a, b):
+    s = x
+    for i in reversed(range(a, b, -2)):
+        s = s * 1.2 + i * 0.01
+        if s > 2.0:
+            break
+    return s
+
+
+@pytest.mark.parametrize("f, args", [
+    (reversed_loop_with_break, (0.5, 9)), (reversed_loop_with_break, (0.5, 0)),
+    (reversed_loop_with_negative_step, (0.3, 9, -4)),
+    (reversed_loop_with_negative_step, (0.3, 9, 12)),
+    (reversed_loop_with_negative_step, (0.3, 8, -40)),
+    (reversed_loop_with_step_and_return, (0.3, 1, 11)),
+    (reversed_loop_with_step_and_return, (0.3, 1, -4)),
+    (reversed_loop_with_step_and_return, (0.1, 2, 3)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_reversed_loops_that_stop_early(f, args):
+    check(f, *args, argnums=(0,))
