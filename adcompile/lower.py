@@ -466,6 +466,9 @@ class Lowerer:
                 k = 0 if a is None else 1
                 a, b = (missing, b) if a is None else (a, missing)
                 envs[k][name] = missing
+            if type(a) is tuple or type(b) is tuple:  # lists known on one path or differing
+                a, b = (self.list_in(block, v) if type(v) is tuple else v  # (real lists now)
+                        for block, v in zip(blocks, (a, b)))
             if type(a) not in (Var, Const) or type(b) not in (Var, Const):
                 raise UnsupportedSyntaxError(
                     f"{name!r} holds a different tuple or function on each path of an if",
@@ -733,6 +736,8 @@ class Lowerer:
                 n = self.emit("min", (n, self.emit("len", (other,))))
             return (n,), seqs, target, False, None
         seq = self.expr(node, env)
+        if type(seq) is tuple and _may_leave(stmt.body):  # a real loop, over a real list
+            seq = self.list_in(self.block, seq)
         if type(seq) is tuple:
             return None, seq, target, False, None
         seq = self.as_atom(seq)

@@ -393,3 +393,43 @@ def reversed_loop_with_negative_step(x, a, b):
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_reversed_loops_that_stop_early(f, args):
     check(f, *args, argnums=(0,))
+
+
+def loop_over_a_list_with_break(x, y):
+    s = 0.0
+    for v in [x, 2.0 * x, y]:
+        if v > 1.0:
+            break
+        s = s + v * v
+    return s
+
+
+def loop_over_a_tuple_with_return(x, y):
+    for v in (x, y * 3.0):
+        if v > 1.0:
+            return v * x
+    return y
+
+
+@pytest.mark.parametrize("f, args", [
+    (loop_over_a_list_with_break, (0.4, 0.3)), (loop_over_a_list_with_break, (0.7, 0.3)),
+    (loop_over_a_list_with_break, (0.3, 2.0)),
+    (loop_over_a_tuple_with_return, (1.5, 0.2)), (loop_over_a_tuple_with_return, (0.5, 0.5)),
+    (loop_over_a_tuple_with_return, (0.5, 0.2)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_loops_over_known_lists_that_stop_early(f, args):
+    check(f, *args)
+
+
+def list_of_different_lengths_on_each_path(x, y):
+    if y > 0.5:
+        L = [x, y]
+    else:
+        L = [x * 2.0]
+    L.append(x * y)
+    return sum(L) + L[0] * y
+
+
+@pytest.mark.parametrize("args", [(0.4, 0.7), (0.4, 0.3)])
+def test_list_of_different_lengths_on_each_path(args):
+    check(list_of_different_lengths_on_each_path, *args)
