@@ -52,7 +52,7 @@ class Primitive:
 SHAPE_LIKE = frozenset({"shape", "axis", "axes", "axis1", "axis2", "keepdims", "dtype", "offset",
                         "decimals", "ndigits", "num", "endpoint", "N", "M", "k", "n", "reps",
                         "repeats", "indices_or_sections", "source", "destination", "subscripts",
-                        "condition"})
+                        "condition", "shift", "kth", "indices", "pad_width", "mode"})
 
 
 def zero_by_design(p: "Primitive", param: str) -> bool:
@@ -138,7 +138,8 @@ add("round", builtins.round, ("x", "ndigits"), "nondiff", zero="*")
 # NumPy elementwise.
 for _name in ("exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "square", "abs", "sinh", "cosh",
               "arcsin", "arccos", "arctan", "arcsinh", "arctanh", "log1p", "expm1", "log2",
-              "log10", "cbrt", "reciprocal", "exp2", "fabs"):
+              "log10", "cbrt", "reciprocal", "exp2", "fabs", "arccosh", "deg2rad", "rad2deg",
+              "radians", "degrees", "sinc", "nan_to_num"):
     add(f"np.{_name}", getattr(np, _name), objects=(np.absolute,) if _name == "abs" else ())
 # Complex numbers: the real part and the conjugate (real-linear, not holomorphic); `conj` is the
 # helper derivative code calls, which costs nothing on real values.
@@ -150,6 +151,9 @@ add("np.minimum", np.minimum, ("x", "y"), "broadcast")
 add("np.arctan2", np.arctan2, ("y", "x"), "broadcast")
 add("np.hypot", np.hypot, ("x", "y"), "broadcast")
 add("np.logaddexp", np.logaddexp, ("x", "y"), "broadcast")
+add("np.logaddexp2", np.logaddexp2, ("x", "y"), "broadcast")
+add("np.fmax", np.fmax, ("x", "y"), "broadcast")
+add("np.fmin", np.fmin, ("x", "y"), "broadcast")
 add("np.clip", np.clip, ("x", "a_min", "a_max"), "broadcast")
 add("np.where", np.where, ("condition", "x", "y"), "broadcast")
 for _name in ("sign", "floor", "ceil", "isnan", "isinf", "isfinite", "greater", "less",
@@ -165,6 +169,8 @@ for _name in ("argmax", "argmin"):
 add("np.argsort", np.argsort, kind="nondiff", axis=-1, zero="*")
 for _name in ("all", "any"):
     add(f"np.{_name}", getattr(np, _name), kind="nondiff", axis=None, keepdims=False, zero="*")
+
+PRIMS["np.nan_to_num"].options = {"nan": 0.0, "posinf": None, "neginf": None}
 
 # NumPy reductions (axis, keepdims as in NumPy). np.max routes the gradient to the maximum and
 # splits it evenly among ties.
@@ -210,6 +216,40 @@ add("np.vstack", np.vstack, ("*xs",), "exact", form="seq")
 add("np.array", np.array, ("*xs",), "exact", form="seq", dtype=None)
 for _name in ("shape", "ndim", "size"):
     add(f"np.{_name}", getattr(np, _name), kind="nondiff", zero="*")
+# Rearrangements: linear in x, each reverse rule is the rearrangement undone.
+add("np.roll", np.roll, ("x", "shift"), "exact", axis=None)
+add("np.diag", np.diag, kind="exact", k=0)
+add("np.diagonal", np.diagonal, kind="exact", offset=0, axis1=0, axis2=1)
+add("np.triu", np.triu, kind="exact", k=0)
+add("np.tril", np.tril, kind="exact", k=0)
+add("np.flipud", np.flipud, kind="exact")
+add("np.fliplr", np.fliplr, kind="exact")
+add("np.rot90", np.rot90, kind="exact", k=1, axes=(0, 1))
+add("np.rollaxis", np.rollaxis, ("x", "axis"), "exact", start=0, zero=("start",))
+for _name in ("atleast_1d", "atleast_2d", "atleast_3d"):
+    add(f"np.{_name}", getattr(np, _name), kind="exact")
+# np.pad in mode "constant" (with a constant fill) or a mode that copies entries of x
+add("np.pad", np.pad, ("x", "pad_width"), "exact", mode="constant", constant_values=0)
+add("np.append", np.append, ("x", "y"), "exact", axis=None)
+add("np.kron", np.kron, ("x", "y"), "exact")
+add("np.array_split", np.array_split, ("x", "indices_or_sections"), "exact", axis=0)
+for _name in ("hsplit", "vsplit", "dsplit"):
+    add(f"np.{_name}", getattr(np, _name), ("x", "indices_or_sections"), "exact")
+add("np.column_stack", np.column_stack, ("*xs",), "exact", form="seq")
+add("np.dstack", np.dstack, ("*xs",), "exact", form="seq")
+BY_OBJECT.setdefault(getattr(np, "row_stack", np.vstack), "np.vstack")
+add("np.take", np.take, ("x", "indices"), "exact", axis=None)
+add("np.take_along_axis", np.take_along_axis, ("x", "indices", "axis"), "exact")
+add("np.diff", np.diff, kind="exact", n=1, axis=-1)
+add("np.cumprod", np.cumprod, kind="exact", axis=None)
+add("np.average", np.average, kind="exact", axis=None, weights=None, keepdims=False)
+add("np.sort", np.sort, kind="exact", axis=-1)
+add("np.partition", np.partition, ("x", "kth"), "exact", axis=-1)
+add("np.argpartition", np.argpartition, ("x", "kth"), "nondiff", axis=-1, zero="*")
+add("np.cross", np.cross, ("x", "y"), "exact")
+add("np.select", np.select, ("condlist", "choicelist", "default"), "exact", zero=("condlist",))
+# x.astype(dtype): a cast, with a derivative to a floating or complex dtype only
+add("astype", runtime.astype, ("x", "dtype"), "exact")
 
 # Array creation. Shapes and dtypes have no derivative; the values may: np.full and np.full_like
 # are linear in fill_value, np.linspace in start and stop (rules.py). np.arange(start, stop, step)
@@ -263,8 +303,25 @@ for _name, _params, _zero in [
         ("norm_grad", ("v", "x", "ans", "ord", "axis", "keepdims"), ()),
         ("hstack_part", ("v", "i", "*xs"), ("i", "*xs")),
         ("vstack_part", ("v", "i", "*xs"), ("i", "*xs")),
-        ("unsplit", ("v", "axis"), ()), ("split_like", ("v", "pieces", "axis"), ("pieces",))]:
+        ("unsplit", ("v", "axis"), ()), ("split_like", ("v", "pieces", "axis"), ("pieces",)),
+        ("unroll", ("v", "shift", "axis"), ()), ("diag_grad", ("v", "x", "k"), ("x",)),
+        ("diagonal_grad", ("v", "x", "offset", "axis1", "axis2"), ("x",)),
+        ("unrollaxis", ("v", "axis", "start"), ("start",)),
+        ("unpad", ("v", "x", "pad_width", "mode"), ("x",)),
+        ("kron_grad_left", ("v", "x", "y"), ("x",)), ("kron_grad_right", ("v", "x", "y"), ("y",)),
+        ("column_stack_part", ("v", "i", "*xs"), ("i", "*xs")),
+        ("dstack_part", ("v", "i", "*xs"), ("i", "*xs")),
+        ("take_grad", ("v", "x", "indices", "axis"), ("x",)),
+        ("take_along_axis_grad", ("v", "x", "indices", "axis"), ("x",)),
+        ("diff_grad", ("v", "n", "axis"), ()),
+        ("average_grad", ("v", "x", "axis", "weights", "keepdims"), ("x", "weights")),
+        ("select_grad", ("v", "condlist", "choicelist"), ("condlist", "choicelist")),
+        ("stack_grad", ("v", "xs", "axis"), ("xs",)),
+        ("concatenate_grad", ("v", "xs", "axis"), ("xs",)),
+        ("hstack_grad", ("v", "xs"), ("xs",)), ("vstack_grad", ("v", "xs"), ("xs",))]:
     add(_name, getattr(runtime, _name), _params, "exact", zero=_zero)
+add("dsinc", runtime.dsinc)  # the derivatives of np.sinc
+add("d2sinc", runtime.d2sinc)
 add("concatenate_part", runtime.concatenate_part, ("v", "i", "*xs"), "exact", axis=0,
     zero=("i", "*xs"))
 # where x attains its maximum: piecewise constant
@@ -284,7 +341,8 @@ add("math.copysign", math.copysign, ("x", "y"), "broadcast", barrier=True, zero=
 METHODS = {name: f"np.{name}" for name in (
     "sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "dot", "reshape", "transpose",
     "ravel", "squeeze", "swapaxes", "clip", "repeat", "trace", "argmax", "argmin", "all", "any",
-    "round", "copy")}
+    "round", "copy", "diagonal", "take", "cumprod")}
+METHODS["astype"] = "astype"
 METHODS["flatten"] = "np.ravel"
 METHODS["conj"] = METHODS["conjugate"] = "np.conj"
 # Attributes of arrays that are primitives of their own.
@@ -299,7 +357,16 @@ add("list_add", runtime.list_add, ("x", "y"), "exact")
 add("sum_grad", runtime.sum_grad, ("v", "xs"), "exact", zero=("xs",))
 add("in_dtype_of", runtime.in_dtype_of, ("v", "x"), "unary", zero=("x",))
 add("add_fitted", runtime.add_fitted, ("x", "*xs"), "exact", zero=("x",))
-LIST_PRIMS = {"make_list", "list_append", "np.split", "list_add", "split_like", "tuple"}
+# np.stack and friends of a list that is not written out ([a, b]) but built by a loop or passed
+# in: one operand, the list (lower.py); they print as the NumPy call they are.
+for _name, _fn, _options in [("stack", np.stack, {"axis": 0}),
+                             ("concatenate", np.concatenate, {"axis": 0}),
+                             ("hstack", np.hstack, {}), ("vstack", np.vstack, {})]:
+    add(f"{_name}_list", _fn, ("xs",), "exact", form="call", **_options)
+    PRIMS[f"{_name}_list"].name = f"np.{_name}"
+LIST_PRIMS = {"make_list", "list_append", "np.split", "list_add", "split_like", "tuple",
+              "np.array_split", "np.hsplit", "np.vsplit", "np.dsplit", "stack_grad",
+              "concatenate_grad", "hstack_grad", "vstack_grad"}
 
 # `x[i] = v` in user code: a new array with one part replaced (lower.py), never a write in place.
 add("setitem", runtime.setitem, ("x", "index", "v"), "exact")  # a computed index is refused

@@ -162,7 +162,8 @@ def _part_vjp(op, i):
         return None
     from .primitives import PRIMS
     stack = {"concatenate_part": "np.concatenate", "hstack_part": "np.hstack",
-             "vstack_part": "np.vstack"}[op.prim]
+             "vstack_part": "np.vstack", "column_stack_part": "np.column_stack",
+             "dstack_part": "np.dstack"}[op.prim]
     options = "".join(f", {k}={k}" for k in PRIMS[op.prim].options)
     return f"{stack}({_slots(len(op.args) - 2, op.args[1].value, 'g', 'zeros_like(xs[{k}])')}" \
         f"{options})"
@@ -442,3 +443,136 @@ JVP["scatter_add"] = ("t", None, "getitem_grad(t, buffer, index)")
 # add_fitted(x, *contributions): their sum, each fitted to x's shape; linear in each contribution.
 VJP["add_fitted"] = lambda op, i: None if i == 0 else f"unbroadcast(g, xs[{i - 1}])"
 JVP["add_fitted"] = lambda op, i: None if i == 0 else "unbroadcast(t, x)"
+
+# --- breadth: elementwise ----------------------------------------------------------------------
+DERIVATIVES.update({
+    "np.arccosh": ("1 / np.sqrt((x - 1) * (x + 1))",),
+    "np.deg2rad": (repr(math.pi / 180),),
+    "np.radians": (repr(math.pi / 180),),
+    "np.rad2deg": (repr(180 / math.pi),),
+    "np.degrees": (repr(180 / math.pi),),
+    "np.sinc": ("dsinc(x)",),
+    "dsinc": ("d2sinc(x)",),  # (d2sinc has no rule: a third derivative of sinc is refused)
+    "np.nan_to_num": ("np.isfinite(x)",),  # the replaced values are constants
+    "np.logaddexp2": ("np.exp2(x - ans)", "np.exp2(y - ans)"),
+    # np.fmax and np.fmin ignore a NaN: the other operand gets the derivative there
+    "np.fmax": ("np.logical_or(x >= y, np.isnan(y))", "np.logical_or(x < y, np.isnan(x))"),
+    "np.fmin": ("np.logical_or(x <= y, np.isnan(y))", "np.logical_or(x > y, np.isnan(x))"),
+})
+
+# --- breadth: rearrangements, linear in x: each reverse rule undoes the rearrangement ----------
+LINEAR |= {
+    "np.roll", "np.diag", "np.diagonal", "np.triu", "np.tril", "np.flipud", "np.fliplr",
+    "np.rot90", "np.rollaxis", "np.atleast_1d", "np.atleast_2d", "np.atleast_3d", "np.take",
+    "np.take_along_axis", "np.diff", "np.average", "np.array_split", "np.hsplit", "np.vsplit",
+    "np.dsplit", "stack_list", "concatenate_list", "hstack_list", "vstack_list",
+    # helpers of derivative code
+    "unroll", "diag_grad", "diagonal_grad", "unrollaxis", "unpad", "column_stack_part",
+    "dstack_part", "take_grad", "take_along_axis_grad", "diff_grad", "average_grad",
+    "stack_grad", "concatenate_grad", "hstack_grad", "vstack_grad", "select_grad",
+}
+
+
+def _pad_rule(template):
+    """np.pad is linear in x where the padding is 0 or copies of x's entries."""
+    def rule(op, i):
+        from .errors import NoDerivativeError
+        mode = dict(op.kwargs).get("mode")
+        mode = "constant" if mode is None else _constant(mode, op, "mode")
+        if mode not in ("constant", "edge", "reflect", "symmetric", "wrap"):
+            raise NoDerivativeError(f"np.pad with mode={mode!r} has no derivative rule; use mode "
+                                    "'constant', 'edge', 'reflect', 'symmetric' or 'wrap'")
+        return template if i == 0 else None
+    return rule
+
+
+def _astype_rule(template):
+    """A cast to a floating or complex dtype passes derivatives on; to an integer or boolean
+    dtype it is piecewise constant (like int()): zero."""
+    def rule(op, i):
+        import numpy as np
+        if i != 0:
+            return None
+        dtype = _constant(op.args[1], op, "dtype")
+        return template if np.dtype(dtype).kind in "fc" else None
+    return rule
+
+
+VJP.update({
+    "np.roll": ("unroll(g, shift, axis)", None),
+    "np.diag": ("diag_grad(g, x, k)",),
+    "np.diagonal": ("diagonal_grad(g, x, offset, axis1, axis2)",),
+    "np.triu": ("np.triu(g, k=k)",),
+    "np.tril": ("np.tril(g, k=k)",),
+    "np.flipud": ("np.flipud(g)",),
+    "np.fliplr": ("np.fliplr(g)",),
+    "np.rot90": ("np.rot90(g, -k, axes=axes)",),
+    "np.rollaxis": ("unrollaxis(g, axis, start)", None),
+    "np.atleast_1d": ("np.reshape(g, np.shape(x))",),
+    "np.atleast_2d": ("np.reshape(g, np.shape(x))",),
+    "np.atleast_3d": ("np.reshape(g, np.shape(x))",),
+    "np.pad": _pad_rule("unpad(g, x, pad_width, mode)"),
+    "np.append": ("concatenate_part(g, 0, x, y, axis=axis)",
+                  "concatenate_part(g, 1, x, y, axis=axis)"),
+    "np.kron": ("kron_grad_left(g, x, y)", "kron_grad_right(g, x, y)"),
+    "np.array_split": ("concatenate_list(g, axis=axis)", None),
+    "np.hsplit": ("hstack_list(g)", None),
+    "np.vsplit": ("vstack_list(g)", None),
+    "np.dsplit": ("concatenate_list(g, axis=2)", None),
+    "np.column_stack": _part("column_stack_part"),
+    "np.dstack": _part("dstack_part"),
+    "np.take": ("take_grad(g, x, indices, axis)", None),
+    "np.take_along_axis": ("take_along_axis_grad(g, x, indices, axis)", None, None),
+    "np.diff": ("diff_grad(g, n, axis)",),
+    # np.cumprod: by dividing by x (NaN where an entry is exactly 0, as prod_others' second order)
+    "np.cumprod": ("cumsum_grad(g * ans, x, axis) / x",),
+    "np.average": ("average_grad(g, x, axis, weights, keepdims)",),
+    # sorting routes each gradient back to where its entry came from (ties: argsort's order)
+    "np.sort": ("take_along_axis_grad(g, x, np.argsort(x, axis=axis), axis)",),
+    "np.partition": ("take_along_axis_grad(g, x, np.argpartition(x, kth, axis=axis), axis)", None),
+    "np.cross": ("unbroadcast(np.cross(y, g), x)", "unbroadcast(np.cross(g, x), y)"),
+    "np.select": (None, "select_grad(g, condlist, choicelist)[0]",
+                  "unbroadcast(select_grad(g, condlist, choicelist)[1], default)"),
+    "astype": _astype_rule("astype(g, x.dtype)"),
+    "stack_list": ("stack_grad(g, xs, axis)",),
+    "concatenate_list": ("concatenate_grad(g, xs, axis)",),
+    "hstack_list": ("hstack_grad(g, xs)",),
+    "vstack_list": ("vstack_grad(g, xs)",),
+    # helpers of derivative code, linear in v: their reverse rules are the forward operations
+    "unroll": ("np.roll(g, shift, axis=axis)", None, None),
+    "diag_grad": ("np.diag(g, k=k)", None, None),
+    "diagonal_grad": ("np.diagonal(g, offset=offset, axis1=axis1, axis2=axis2)", None, None,
+                      None, None),
+    "unrollaxis": ("np.rollaxis(g, axis, start=start)", None, None),
+    "unpad": ("np.pad(g, pad_width, mode=mode)", None, None, None),
+    "kron_grad_left": ("np.kron(g, y)", None, "kron_grad_right(v, g, y)"),
+    "kron_grad_right": ("np.kron(x, g)", "kron_grad_left(v, g, y)", None),
+    "column_stack_part": _part_vjp,
+    "dstack_part": _part_vjp,
+    "take_grad": ("np.take(g, indices, axis=axis)", None, None, None),
+    "take_along_axis_grad": ("np.take_along_axis(g, indices, axis)", None, None, None),
+    "diff_grad": ("np.diff(g, n=n, axis=axis)", None, None),
+    "average_grad": ("np.average(g, axis=axis, weights=weights, keepdims=keepdims)",
+                     None, None, None, None),
+    "stack_grad": ("stack_list(g, axis=axis)", None, None),
+    "select_grad": ("np.select(condlist, g[0], g[1])", None, None),
+    "concatenate_grad": ("concatenate_list(g, axis=axis)", None, None),
+    "hstack_grad": ("hstack_list(g)", None),
+    "vstack_grad": ("vstack_list(g)", None),
+})
+
+JVP.update({
+    "np.pad": _pad_rule("np.pad(t, pad_width, mode=mode)"),
+    "np.append": ("np.append(t, zeros_like(y), axis=axis)", "np.append(zeros_like(x), t, axis=axis)"),
+    "np.kron": ("np.kron(t, y)", "np.kron(x, t)"),
+    "np.column_stack": _seq_jvp,
+    "np.dstack": _seq_jvp,
+    "np.cumprod": ("np.cumsum(t / x, axis=axis) * ans",),
+    "np.sort": ("np.take_along_axis(t, np.argsort(x, axis=axis), axis)",),
+    "np.partition": ("np.take_along_axis(t, np.argpartition(x, kth, axis=axis), axis)", None),
+    "np.cross": ("np.cross(t, y)", "np.cross(x, t)"),
+    "np.select": (None, "np.select(condlist, t, 0.0)", "select_grad(t, condlist, choicelist)[1]"),
+    "astype": _astype_rule("astype(t, dtype)"),
+    "kron_grad_left": ("kron_grad_left(t, x, y)", None, "kron_grad_left(v, x, t)"),
+    "kron_grad_right": ("kron_grad_right(t, x, y)", "kron_grad_right(v, t, y)", None),
+})

@@ -284,9 +284,12 @@ def unrepeat(g, x, repeats, axis):
         return np.sum(np.reshape(g, split), axis=axis + 1)
     repeats = np.broadcast_to(repeats, (shape[axis],))
     ends = np.cumsum(repeats)
-    sums = np.add.reduceat(g, np.minimum(ends - repeats, max(int(ends[-1]) - 1, 0)), axis=axis)
-    keep = np.reshape(repeats > 0, (-1,) + (1,) * (len(shape) - axis - 1))
-    return np.where(keep, sums, 0.0)
+    kept = repeats > 0  # entries repeated 0 times get 0; the others the sum of their copies
+    out = np.zeros(shape[:axis] + shape[axis + 1:] + (shape[axis],), dtype=np.result_type(g, x))
+    if np.any(kept):
+        sums = np.add.reduceat(g, (ends - repeats)[kept], axis=axis)
+        out[..., kept] = np.moveaxis(sums, axis, -1)
+    return np.moveaxis(out, -1, axis)
 
 
 def trace_grad(g, x, offset, axis1, axis2):
@@ -446,3 +449,196 @@ def pow_dy(ans, x):
             return 0.0
         return ans * math.log(x) if x > 0 else -math.inf * ans if x == 0 else math.nan
     return ans * np.log(np.where(ans == 0, 1.0, x))
+
+
+# --- rearrangements and their reverse rules ----------------------------------------------------
+def unroll(g, shift, axis):
+    """The gradient of np.roll(x, shift, axis): g rolled back."""
+    back = -shift if np.ndim(shift) == 0 else tuple(-s for s in shift)
+    return np.roll(g, back, axis=axis)
+
+
+def diag_grad(g, x, k):
+    """The gradient of np.diag(x, k): the diagonal of g for a vector x; for a matrix x, g put on
+    x's k-th diagonal (x need not be square)."""
+    if _ndim(x) == 1:
+        return np.diag(g, k)
+    return diagonal_grad(g, x, k, 0, 1)
+
+
+def diagonal_grad(g, x, offset, axis1, axis2):
+    """The gradient of np.diagonal(x, offset, axis1, axis2): g on that diagonal, 0 elsewhere."""
+    shape, n = _shape(x), _ndim(x)
+    a1, a2 = axis1 % n, axis2 % n
+    rest = [s for i, s in enumerate(shape) if i not in (a1, a2)]
+    out = np.zeros(tuple(rest) + (shape[a1], shape[a2]), dtype=np.result_type(x, g))
+    d = np.arange(_shape(g)[-1])
+    out[..., d + max(-offset, 0), d + max(offset, 0)] = g
+    return np.moveaxis(out, (-2, -1), (a1, a2))
+
+
+def unrollaxis(g, axis, start):
+    """The gradient of np.rollaxis(x, axis, start): g with x's order of axes restored."""
+    n = _ndim(g)
+    axis, start = axis % n, start + n if start < 0 else start
+    order = list(range(n))
+    if axis < start:
+        start -= 1
+    order.remove(axis)
+    order.insert(start, axis)
+    return np.transpose(g, np.argsort(order))
+
+
+def unpad(g, x, pad_width, mode):
+    """The gradient of np.pad(x, pad_width, mode): the middle of g for mode "constant"; for modes
+    that copy entries of x ("edge", "reflect", "symmetric", "wrap") each copy's gradient is added
+    back to the entry it came from."""
+    shape = _shape(x)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (len(shape), 2))
+    if mode == "constant":
+        return g[tuple(slice(int(b), int(b) + s) for (b, _), s in zip(widths, shape))]
+    if mode not in ("edge", "reflect", "symmetric", "wrap"):
+        raise NotImplementedError(f"no derivative rule for np.pad with mode={mode!r}")
+    size = math.prod(shape)
+    source = np.pad(np.reshape(np.arange(size), shape), pad_width, mode=mode)
+    return np.reshape(np.bincount(np.ravel(source), np.ravel(g), minlength=size), shape)
+
+
+def _kron_axes(x, y):
+    n = max(_ndim(x), _ndim(y))
+    xs = (1,) * (n - _ndim(x)) + tuple(_shape(x))
+    ys = (1,) * (n - _ndim(y)) + tuple(_shape(y))
+    return n, xs, ys
+
+
+def kron_grad_left(g, x, y):
+    """The gradient of np.kron(x, y) with respect to x: g cut into blocks shaped like y, each
+    block's inner product with y."""
+    n, xs, ys = _kron_axes(x, y)
+    blocks = np.reshape(g, [s for pair in zip(xs, ys) for s in pair])
+    out = np.tensordot(blocks, np.reshape(y, ys), axes=(list(range(1, 2 * n, 2)), list(range(n))))
+    return np.reshape(out, _shape(x))
+
+
+def kron_grad_right(g, x, y):
+    """The gradient of np.kron(x, y) with respect to y."""
+    n, xs, ys = _kron_axes(x, y)
+    blocks = np.reshape(g, [s for pair in zip(xs, ys) for s in pair])
+    out = np.tensordot(np.reshape(x, xs), blocks, axes=(list(range(n)), list(range(0, 2 * n, 2))))
+    return np.reshape(out, _shape(y))
+
+
+def column_stack_part(g, i, *xs):
+    """The piece of `g` that np.column_stack(xs) took from xs[i] (a vector is one column)."""
+    return _part(g, i, [np.shape(x)[1] if np.ndim(x) >= 2 else 1 for x in xs], 1,
+                 np.shape(xs[i]))
+
+
+def dstack_part(g, i, *xs):
+    """The piece of `g` that np.dstack(xs) took from xs[i]."""
+    return _part(g, i, [np.shape(x)[2] if np.ndim(x) >= 3 else 1 for x in xs], 2,
+                 np.shape(xs[i]))
+
+
+def take_grad(g, x, indices, axis):
+    """The gradient of np.take(x, indices, axis): g added into zeros at the taken places."""
+    if type(indices) in (list, tuple):  # (a sequence would index several axes)
+        indices = np.array(indices)
+    if axis is None:
+        return np.reshape(getitem_grad(g, np.reshape(x, (-1,)), indices), _shape(x))
+    return getitem_grad(g, x, (slice(None),) * (axis % _ndim(x)) + (indices,))
+
+
+def take_along_axis_grad(g, x, indices, axis):
+    """The gradient of np.take_along_axis(x, indices, axis): g added into zeros at the taken
+    places (repeated indices add up)."""
+    if axis is None:
+        return np.reshape(take_along_axis_grad(g, np.reshape(x, (-1,)), indices, 0), _shape(x))
+    shape = _shape(indices)
+    axis = axis % len(shape)
+    index = tuple(indices if k == axis else np.reshape(
+        np.arange(n), (1,) * k + (n,) + (1,) * (len(shape) - k - 1)) for k, n in enumerate(shape))
+    return getitem_grad(g, x, index)
+
+
+def diff_grad(g, n, axis):
+    """The gradient of np.diff(x, n, axis): n times the negated difference of g padded by zeros."""
+    for _ in range(n):
+        g = -np.diff(g, axis=axis, prepend=0, append=0)
+    return g
+
+
+def average_grad(g, x, axis, weights, keepdims):
+    """The gradient of np.average(x, axis, weights): g spread by the normalized weights."""
+    if weights is None:
+        return unreduce(g, x, axis, keepdims) * (np.size(g) / np.size(x))
+    n = _ndim(x)
+    if _ndim(weights) != n:  # a 1-D weights along axis
+        weights = np.reshape(weights, [-1 if k == axis % n else 1 for k in range(n)])
+    weights = np.broadcast_to(weights, _shape(x))
+    return unreduce(g, x, axis, keepdims) * (weights / np.sum(weights, axis=axis, keepdims=True))
+
+
+def select_grad(g, condlist, choicelist):
+    """The gradients of np.select(condlist, choicelist, default) with respect to each choice and
+    the default: g where that choice was taken (the first true condition), 0 elsewhere."""
+    taken, out = False, []
+    for c, x in zip(condlist, choicelist):
+        here = np.logical_and(c, np.logical_not(taken))
+        out.append(unbroadcast(np.where(here, g, 0.0), x))
+        taken = np.logical_or(taken, c)
+    return out, np.where(taken, 0.0, g)
+
+
+def dsinc(x):
+    """The derivative of np.sinc(x) = sin(pi x) / (pi x): (cos(pi x) - sinc(x)) / x, from its
+    Taylor series near 0 where that formula cancels."""
+    small = np.abs(x) < 1e-3
+    safe = np.where(small, 1.0, x)
+    p2 = math.pi ** 2
+    return np.where(small, x * (-p2 / 3 + p2 * p2 / 30 * x * x),
+                    (np.cos(math.pi * safe) - np.sinc(safe)) / safe)
+
+
+def d2sinc(x):
+    """The second derivative of np.sinc(x): -(pi ** 2 sinc(x) + 2 dsinc(x) / x)."""
+    small = np.abs(x) < 1e-3
+    safe = np.where(small, 1.0, x)
+    p2 = math.pi ** 2
+    return np.where(small, -p2 / 3 + p2 * p2 / 10 * x * x,
+                    -(p2 * np.sinc(safe) + 2 * dsinc(safe) / safe))
+
+
+def astype(x, dtype):
+    """`x.astype(dtype)`."""
+    return x.astype(dtype)
+
+
+# --- sequences a loop builds or a caller passes: their gradients are lists ----------------------
+def stack_grad(g, xs, axis):
+    """The gradients of the parts of np.stack(xs, axis): g indexed along `axis` (an array xs is
+    stacked by its rows: its gradient is an array)."""
+    if type(xs) not in (list, tuple):
+        return np.moveaxis(g, axis, 0)
+    return [np.take(g, i, axis=axis) for i in range(len(xs))]
+
+
+def _parts(grad_of_part, g, xs, **kw):
+    if type(xs) not in (list, tuple):  # an array: its rows are the parts
+        return np.stack(_parts(grad_of_part, g, list(xs), **kw))
+    return [grad_of_part(g, i, *xs, **kw) for i in range(len(xs))]
+
+
+def concatenate_grad(g, xs, axis):
+    """The gradients of the parts of np.concatenate(xs, axis)."""
+    return _parts(concatenate_part, g, xs, axis=axis)
+
+
+def hstack_grad(g, xs):
+    """The gradients of the parts of np.hstack(xs)."""
+    return _parts(hstack_part, g, xs)
+
+
+def vstack_grad(g, xs):
+    """The gradients of the parts of np.vstack(xs)."""
+    return _parts(vstack_part, g, xs)

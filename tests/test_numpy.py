@@ -371,12 +371,6 @@ def test_integer_arguments_are_not_differentiable():
 
 
 def test_unsupported_forms_name_the_fix():
-    def stacked(xs):
-        return np.sum(np.stack(xs))
-
-    with pytest.raises(Exception, match="list"):
-        grad(stacked)(np.ones((2, 2)))
-
     def matrix_norm(x):
         return np.linalg.norm(x, 2)
 
@@ -415,7 +409,8 @@ def test_every_differentiable_primitive_has_rules_in_both_modes():
     reverse = set(rules.DERIVATIVES) | set(rules.VJP)
     # tuples carry no derivative; norm_grad (ord other than None or "fro") and sum_grad are
     # first-order helpers: differentiating them again names them in a NoDerivativeError
-    allowed = {"tuple", "norm_grad", "sum_grad"} | USER
+    # (d2sinc, the second derivative of np.sinc, has none: a third derivative is refused)
+    allowed = {"tuple", "norm_grad", "sum_grad", "d2sinc"} | USER
     differentiable = {n for n, p in PRIMS.items() if p.kind != "nondiff"} - allowed
     assert not differentiable - forward, "no forward rule"
     assert not differentiable - reverse, "no reverse rule"

@@ -1,0 +1,234 @@
+"""NumPy breadth (issue 10): one table of functions, each over several shapes and axes, checked
+the way autograd's combo_check does: forward mode against central finite differences, reverse
+against forward by the dot-product test, and (order 2) the derivative functions themselves the
+same way, which checks forward over forward, forward over reverse and reverse over reverse."""
+import numpy as np
+import pytest
+
+from adcompile import NoDerivativeError, grad, hessian, jvp, source
+from adcompile.higher import check_grads
+
+R = np.random.default_rng(1)
+
+
+def arr(*shape, lo=-1.0, hi=1.0):
+    return R.uniform(lo, hi, size=shape)
+
+
+def distinct(*shape):
+    """Values far from ties (sort, max): a shuffled range with a little noise."""
+    n = int(np.prod(shape))
+    return (R.permutation(n) + R.uniform(0.1, 0.4, n)).reshape(shape) / n
+
+
+def case(f, *args, order=1, **tol):
+    return pytest.param(f, args, order, tol, id=f"{f.__name__}-{'x'.join(map(str, np.shape(args[0])))}")
+
+
+# --- arrangement ------------------------------------------------------------------------------
+def make(fn_name, body):
+    """A small function `f(x)` = body, named after what it tests (body closes over options)."""
+    body.__name__ = fn_name
+    return body
+
+
+def roll_flat(x): return np.sin(np.roll(x, 2))
+def roll_axes(x): return np.roll(x, (1, -1), axis=(0, 1)) * x
+def diag_vec(x): return np.diag(x, 1) ** 2
+def diag_mat(x): return np.diag(x, -1) * np.diag(x)[:2]
+def diagonal_3d(x): return np.diagonal(x, offset=1, axis1=0, axis2=2) ** 2
+def triangles(x): return np.triu(x, 1) * np.tril(x) + np.tril(x, -1) ** 2
+def flips(x): return np.flipud(x) * np.fliplr(x) ** 2 + np.flip(x, 1)
+def rotations(x): return np.rot90(x) ** 2 + np.rot90(x, 2, axes=(0, 1)).T[:, :1]
+def rot_3d(x): return np.rot90(x, -1, axes=(1, 2)) * 2.0
+def axes_moved(x): return np.rollaxis(x, 2, 0) ** 2 + np.moveaxis(x, 0, -1).transpose(1, 2, 0)
+def axes_swapped(x): return np.swapaxes(x, 0, 2) * np.rollaxis(x, 0, 3).transpose(1, 0, 2)
+def at_least(x): return np.atleast_3d(x) * np.atleast_2d(x).T[None] + np.atleast_1d(x[0, 0])
+def pad_constant(x): return np.pad(x, ((1, 0), (2, 1))) ** 2
+def pad_width_one(x): return np.sin(np.pad(x, 1))
+def pad_edge(x): return np.pad(x, 2, mode="edge") ** 2
+def pad_reflect(x): return np.pad(x, ((1, 2), (0, 2)), mode="reflect") ** 2
+def pad_wrap(x): return np.pad(x, ((2, 1), (1, 1)), mode="wrap") ** 3
+def appended(x): return np.append(x, x[0] ** 2) * 2.0
+def appended_axis(x): return np.append(x ** 2, x[:1], axis=0) * 3.0
+def kron_same(x): return np.kron(x, x[::-1] ** 2)
+def kron_mixed(x): return np.kron(x[0], x) + np.kron(x, np.ones((2, 1)))[:, :3].sum()
+def tiled(x): return np.tile(x, (2, 1, 2)) ** 2
+def repeated(x): return np.repeat(x, 2, axis=1) ** 2 + np.repeat(x, [1, 2, 0], axis=1).sum()
+def splits(x):
+    a, b = np.split(x, 2, axis=1)
+    c, d, e = np.array_split(x, 3, axis=0)
+    return a * b + np.sum(c * c) + np.sum(d) * np.sum(e ** 3)
+def more_splits(x):
+    a, b = np.hsplit(x, 2)
+    c, d = np.vsplit(x, [1])
+    e, f = np.dsplit(x[None], 2)
+    return np.sum(a * b) + np.sum(c ** 2) * np.sum(d) + np.sum(e * f)
+def column_stacked(x): return np.column_stack((x[0], x[1] ** 2, x[:, :2])) ** 2
+def row_stacked(x): return np.vstack((x[0], x ** 2))[1:] * np.dstack((x, x * 2))[..., 1]
+def dims(x): return np.expand_dims(x, 1) * np.squeeze(x[:, None], 1)[:, None] + np.broadcast_to(x[0], (3, 1, 4))
+def taken(x): return np.take(x, [2, 0, 2]) ** 2 + np.take(x, [1, 1, 0], axis=1).sum()
+def taken_along(x): return np.take_along_axis(x, np.array([[0, 2], [1, 1], [2, 0]]), 1) ** 2
+def one_branch(x): return np.where(x > 0, x ** 2, 0.0) + np.where(x < 0.5, 1.0, np.sin(x))
+
+
+ARRANGEMENT = [
+    case(roll_flat, arr(5), order=2), case(roll_flat, arr(2, 3)), case(roll_axes, arr(3, 4)),
+    case(diag_vec, arr(3), order=2), case(diag_mat, arr(3, 4), order=2),
+    case(diagonal_3d, arr(3, 2, 4), order=2), case(triangles, arr(3, 4), order=2),
+    case(flips, arr(3, 4)), case(rotations, arr(2, 3), order=2), case(rot_3d, arr(2, 3, 4)),
+    case(axes_moved, arr(2, 3, 4), order=2), case(axes_swapped, arr(2, 3, 4)),
+    case(at_least, arr(2, 3)), case(pad_constant, arr(2, 3), order=2),
+    case(pad_width_one, arr(2, 2)), case(pad_edge, arr(2, 3), order=2),
+    case(pad_reflect, arr(3, 3), order=2), case(pad_wrap, arr(3, 2)),
+    case(appended, arr(3, 2)), case(appended_axis, arr(3, 2), order=2),
+    case(kron_same, arr(2, 3), order=2), case(kron_mixed, arr(2, 3), order=2),
+    case(tiled, arr(2, 3), order=2), case(repeated, arr(2, 3)),
+    case(splits, arr(3, 4), order=2), case(more_splits, arr(2, 4, 2)),
+    case(column_stacked, arr(3, 3), order=2), case(row_stacked, arr(2, 3)),
+    case(dims, arr(3, 4)), case(taken, arr(2, 3), order=2), case(taken_along, arr(3, 3), order=2),
+    case(one_branch, arr(2, 3), order=2),
+]
+
+
+@pytest.mark.parametrize("f, args, order, tol", ARRANGEMENT)
+def test_arrangement(f, args, order, tol):
+    check_grads(f, args, order=order, **tol)
+
+
+# --- elementwise, reductions, sorting -----------------------------------------------------------
+def arccosh_(x): return np.arccosh(x + 2.0)
+def angles(x): return np.sin(np.deg2rad(x * 90)) * np.rad2deg(x) + np.radians(x) * np.degrees(x)
+def sinc_(x): return np.sinc(x)
+def sinc_near_zero(x): return np.sinc(x * 1e-4)
+def logaddexps(x, y): return np.logaddexp(x, y) * np.logaddexp2(x, y[0])
+def hypot_(x, y): return np.hypot(x, y)
+def diffs(x): return np.diff(x) ** 2 + np.diff(x, 2, axis=0).sum()
+def diff_first_axis(x): return np.diff(x, axis=0) * 2.0
+def cumulative(x): return np.cumsum(x, axis=1) * np.cumprod(x, axis=1)
+def cumprod_flat(x): return np.cumprod(x)
+def products(x): return np.prod(x, axis=0) + np.prod(x)
+def spreads(x): return np.var(x, axis=1, ddof=1) + np.std(x, axis=0, ddof=0, keepdims=True).sum()
+def averages(x): return np.average(x, axis=1, weights=np.array([1.0, 2.0, 3.0])) ** 2 + np.average(x)
+def averages_2d(x): return np.average(x ** 2, axis=0, weights=np.arange(1.0, 7.0).reshape(2, 3))
+def cast(x): return (x * 2).astype(float) ** 2 + x.astype(np.float64)
+def clipped(x): return np.clip(x, -0.5, 0.5) ** 2 + np.clip(x, x[0], 0.9).sum()
+def fmaxmin(x, y): return np.fmax(x, y) * np.fmin(x, y[::-1])
+def nan_replaced(x): return np.nan_to_num(np.log(x)) * x
+def sorted_(x): return np.sort(x) * np.arange(4.0) + np.sort(x, axis=0) ** 2
+def sorted_flat(x): return np.sort(x ** 3, axis=None) * np.arange(12.0)
+def partitioned(x): return np.partition(x, 2, axis=1)[:, :3] ** 2
+def maxmin(x): return np.max(x, axis=1) ** 2 + np.min(x, axis=0).sum() + np.max(x)
+def selected(x): return np.select([x > 0.5, x < 0], [x ** 2, np.sin(x)], 1.5 * x)
+def crossed(x, y): return np.cross(x, y) ** 2
+def dots(x): return np.trace(x) * np.linalg.norm(x) + np.trace(x, 1)
+
+
+POS = arr(3, 4, lo=0.3, hi=1.5)
+ELEMENTWISE = [
+    case(arccosh_, arr(5), order=2), case(angles, arr(2, 3), order=2), case(sinc_, arr(6), order=2),
+    case(sinc_near_zero, arr(4), order=2, rtol=1e-4), case(sinc_, np.array([0.0, 1.0, -2.5])),
+    case(logaddexps, arr(2, 3), arr(2, 3), order=2), case(hypot_, arr(3), arr(2, 3), order=2),
+    case(diffs, arr(3, 4), order=2), case(diff_first_axis, arr(3, 4)),
+    case(cumulative, POS, order=2), case(cumprod_flat, POS, order=2), case(products, POS, order=2),
+    case(spreads, arr(3, 4), order=2), case(averages, arr(2, 3), order=2),
+    case(averages_2d, arr(2, 3), order=2), case(cast, arr(2, 2), order=2),
+    case(clipped, arr(3, 3) * 0.9, order=2), case(fmaxmin, arr(4), arr(4), order=2),
+    case(nan_replaced, np.array([0.5, 1.5, 2.0]), order=2), case(sorted_, distinct(3, 4), order=2),
+    case(sorted_flat, distinct(3, 4), order=2), case(partitioned, distinct(3, 5), order=2),
+    case(maxmin, distinct(3, 4), order=2), case(selected, arr(3, 4), order=1),
+    case(crossed, arr(2, 3), arr(3), order=2), case(dots, arr(3, 3), order=2),
+]
+
+
+@pytest.mark.parametrize("f, args, order, tol", ELEMENTWISE)
+def test_elementwise_and_reductions(f, args, order, tol):
+    check_grads(f, args, order=order, **tol)
+
+
+def test_max_splits_the_gradient_among_ties():
+    def f(x):
+        return np.max(x)
+    assert grad(f)(np.array([1.0, 3.0, 3.0, 0.0])).tolist() == [0.0, 0.5, 0.5, 0.0]
+
+
+def test_fmax_ignores_nan():
+    def f(x, y):
+        return np.sum(np.fmax(x, y))
+    gx, gy = grad(f, argnums=(0, 1))(np.array([np.nan, 1.0]), np.array([2.0, 0.0]))
+    assert gx.tolist() == [0.0, 1.0] and gy.tolist() == [1.0, 0.0]
+
+
+def test_a_cast_to_integers_is_refused():
+    def f(x):
+        return np.sum(x.astype(int) * x)
+    with pytest.raises(NoDerivativeError):
+        grad(f)(np.ones(3))
+
+
+# --- np.stack and friends of a list built in a loop or passed in --------------------------------
+def stack_loop(x):
+    rows = []
+    for i in range(3):
+        rows.append(x * i + x ** 2)
+    return np.stack(rows, axis=1) ** 2
+
+
+def concatenate_loop(x):
+    parts = []
+    for i in range(1, 4):
+        parts.append(x * i)
+        parts.append(x[:2] ** 2)
+    return np.concatenate(parts) ** 2
+
+
+def hvstack_loop(x):
+    rows = []
+    for i in range(2):
+        rows = rows + [np.sin(x * i)]
+    return np.hstack(rows) * np.vstack(rows)[0].sum()
+
+
+def stack_param(xs):
+    return np.sum(np.stack(xs) ** 2 * np.array([[1.0], [2.0]]))
+
+
+# (order 1: reverse over reverse through a loop is issue 10's other part; forward over reverse
+# is checked below)
+SEQUENCES = [case(stack_loop, arr(2, 3)), case(concatenate_loop, arr(4)), case(hvstack_loop, arr(3))]
+
+
+@pytest.mark.parametrize("f, args, order, tol", SEQUENCES)
+def test_stacks_of_lists_built_at_run_time(f, args, order, tol):
+    check_grads(f, args, order=order, **tol)
+
+
+def test_stack_of_a_list_argument():
+    xs = [arr(3), arr(3)]
+    g = grad(stack_param)(xs)
+    assert type(g) is list and len(g) == 2
+    np.testing.assert_allclose(g[0], 2 * xs[0])
+    np.testing.assert_allclose(g[1], 4 * xs[1])
+    assert "stack_grad" in source(grad(stack_param))
+
+
+def test_second_order_of_a_stack_built_in_a_loop():
+    def f(x):
+        rows = []
+        for i in range(3):
+            rows.append(np.sin(x * i))
+        return np.sum(np.stack(rows) ** 2)
+    x = arr(3)
+    h = hessian(f)(x)
+    eps = 1e-6
+    numeric = np.stack([(grad(f)(x + eps * e) - grad(f)(x - eps * e)) / (2 * eps)
+                        for e in np.eye(3)])
+    np.testing.assert_allclose(h, numeric, rtol=1e-5, atol=1e-6)
+
+
+def stack_array(x):
+    return np.stack(x, axis=1)[:, 0] * np.concatenate(x)[:3] + np.vstack(x)[0] * np.hstack(x)[:3]
+
+
+def test_stacks_of_an_array_take_its_rows():
+    check_grads(stack_array, (arr(2, 3),), order=2)
