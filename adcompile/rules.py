@@ -576,3 +576,151 @@ JVP.update({
     "kron_grad_left": ("kron_grad_left(t, x, y)", None, "kron_grad_left(v, x, t)"),
     "kron_grad_right": ("kron_grad_right(t, x, y)", "kron_grad_right(v, t, y)", None),
 })
+
+
+# --- linear algebra (on stacks of matrices too) ----------------------------------------------------
+# Matrices whose derivative exists only for symmetric inputs (cholesky, eigh) read and perturb
+# them as symmetric: tangents are taken as sym(t), gradients are symmetric. Eigenvalues and
+# singular values must be distinct (the derivative of their vectors does not exist otherwise).
+LINEAR |= {"sym", "phi", "skew_lower", "gaps", "diag_embed", "svd_reduced"}
+DERIVATIVES["inv_offdiag"] = ("-ans ** 2",)
+_U, _S, _VH = "svd_reduced(ans[0], ans[1])", "ans[1]", "svd_reduced(ans[2], ans[1])"
+_SVD_F = f"inv_offdiag(gaps({_S} ** 2))"
+_QR_X = "mT(ans[0]) @ mT(np.linalg.solve(mT(ans[1]), mT(t)))"
+
+
+def _svd_rule(mode):
+    def rule(op, i):
+        kw = dict(op.kwargs)
+        compute_uv = kw.get("compute_uv")
+        if compute_uv is not None and not _constant(compute_uv, op, "compute_uv"):
+            uv = "np.linalg.svd(x, full_matrices=False)"
+            return {"jvp": f"np.diagonal(mT({uv}[0]) @ t @ mT({uv}[2]), axis1=-2, axis2=-1)",
+                    "vjp": f"{uv}[0] @ diag_embed(g) @ {uv}[2]"}[mode]
+        return _SVD[mode]
+    return rule
+
+
+# svd: dP = U^T dA V; ds = diag(dP); dU = U (F * (dP S + S dP^T)) + (I - U U^T) dA V / s;
+# dV likewise with dA^T; F[i, j] = 1 / (s_j^2 - s_i^2) off the diagonal
+_P = f"(mT({_U}) @ t @ mT({_VH}))"
+_SVD = {
+    "jvp": f"({_U} @ ({_SVD_F} * ({_P} * np.expand_dims({_S}, -2) + np.expand_dims({_S}, -1) * "
+           f"mT({_P}))) + (t @ mT({_VH}) - {_U} @ {_P}) / np.expand_dims({_S}, -2), "
+           f"np.diagonal({_P}, axis1=-2, axis2=-1), "
+           f"mT(mT({_VH}) @ ({_SVD_F} * (np.expand_dims({_S}, -1) * {_P} + mT({_P}) * "
+           f"np.expand_dims({_S}, -2))) + (mT(t) @ {_U} - mT({_VH}) @ mT({_P})) / "
+           f"np.expand_dims({_S}, -2)))",
+    "vjp": f"{_U} @ (diag_embed(g[1]) + ({_SVD_F} * (mT({_U}) @ g[0] - mT(g[0]) @ {_U})) * "
+           f"np.expand_dims({_S}, -2) + np.expand_dims({_S}, -1) * ({_SVD_F} * ({_VH} @ mT(g[2]) "
+           f"- g[2] @ mT({_VH})))) @ {_VH} + (g[0] - {_U} @ (mT({_U}) @ g[0])) / "
+           f"np.expand_dims({_S}, -2) @ {_VH} + {_U} @ ((g[2] - (g[2] @ mT({_VH})) @ {_VH}) / "
+           f"np.expand_dims({_S}, -1))",
+}
+
+
+def _qr_rule(template):
+    def rule(op, i):
+        mode = dict(op.kwargs).get("mode")
+        if mode is not None and _constant(mode, op, "mode") != "reduced":
+            from .errors import NoDerivativeError
+            raise NoDerivativeError("np.linalg.qr has a derivative rule for mode='reduced' only")
+        return template
+    return rule
+
+
+def _matrix_power_rule(mode):
+    """x ** n for a constant integer n: the product rule over its n factors (of inv(x) when n is
+    negative), written out, so that it is differentiable again."""
+    def rule(op, i):
+        if i != 0:
+            return None
+        n = _constant(op.args[1], op, "exponent")
+        if n == 0:
+            return "zeros_like(x)" if mode == "vjp" else "zeros_like(t)"
+        base = "x" if n > 0 else "np.linalg.inv(x)"
+        step = "t" if n > 0 else "(-np.linalg.inv(x) @ t @ np.linalg.inv(x))"
+        if mode == "vjp":
+            base, step = f"mT({base})", "g"
+        power = lambda k: " @ ".join([base] * k)
+        terms = [" @ ".join(p for p in (power(k), step, power(abs(n) - 1 - k)) if p)
+                 for k in range(abs(n))]
+        if mode == "vjp" and n < 0:  # the chain through inv(x): -inv(x)^T (...) inv(x)^T
+            return f"-mT(np.linalg.inv(x)) @ ({' + '.join(terms)}) @ mT(np.linalg.inv(x))"
+        return " + ".join(terms)
+    return rule
+
+
+def _norm_rule(mode):
+    """Vector norms known to be vector norms (an integer axis, or an ord that only vectors take)
+    get templates, differentiable again; matrix norms and norms whose kind depends on x's
+    dimension call norm_grad (first order only)."""
+    first = {"vjp": "norm_grad(g, x, ans, ord, axis, keepdims)",
+             "jvp": "np.sum(np.real(t * norm_grad(1.0, x, ans, ord, axis, keepdims)), axis=axis,"
+                    " keepdims=keepdims)"}
+
+    def rule(op, i):
+        import numpy as np
+        if i != 0:
+            return None
+        kw = dict(op.kwargs)
+        order, axis = kw.get("ord"), kw.get("axis")
+        if type(order).__name__ != "Const":  # (a computed ord: norm_grad, first order only)
+            return first[mode]
+        order = order.value
+        vector_axis = type(axis).__name__ == "Const" and type(axis.value) is int
+        vector_ord = order not in (None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf)
+        if not (vector_axis or vector_ord) or type(order) is str:
+            return first[mode]
+        if order == 2:
+            w = "conj(x) / unreduce(ans, x, axis, keepdims)"
+        elif order == 1:
+            w = "conj(np.sign(x))"
+        elif order in (np.inf, -np.inf):
+            w = "conj(np.sign(x)) * max_weights(np.abs(x), ans, axis, keepdims)"
+        else:
+            w = "conj(np.sign(x)) * (np.abs(x) / unreduce(ans, x, axis, keepdims)) ** (ord - 1)"
+        if mode == "vjp":
+            return f"unreduce(g, x, axis, keepdims) * {w}"
+        return f"np.sum(np.real(t * {w}), axis=axis, keepdims=keepdims)"
+    return rule
+
+
+VJP.update({
+    "np.linalg.cholesky": ("sym(mT(np.linalg.solve(mT(ans), mT(np.linalg.solve(mT(ans), "
+                           "phi(mT(ans) @ g))))))",),
+    "np.linalg.eigh": ("sym(ans[1] @ (diag_embed(g[0]) + inv_offdiag(gaps(ans[0])) * "
+                       "(mT(ans[1]) @ g[1])) @ mT(ans[1]))",),
+    "np.linalg.eigvalsh": ("sym(np.linalg.eigh(x)[1] @ diag_embed(g) @ mT(np.linalg.eigh(x)[1]))",),
+    "np.linalg.svd": _svd_rule("vjp"),
+    # Q, R = qr(A), A tall or square: grad A = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q
+    "np.linalg.qr": _qr_rule("mT(np.linalg.solve(ans[1], mT(g[0] + ans[0] @ (np.tril(ans[1] @ "
+                             "mT(g[1]) - mT(g[0]) @ ans[0]) + mT(np.tril(ans[1] @ mT(g[1]) - "
+                             "mT(g[0]) @ ans[0], k=-1))))))"),
+    "np.linalg.pinv": ("-mT(ans) @ g @ mT(ans) + (mT(g) - x @ ans @ mT(g)) @ ans @ mT(ans) + "
+                       "mT(ans) @ ans @ (mT(g) - mT(g) @ ans @ x)",),
+    "np.linalg.matrix_power": _matrix_power_rule("vjp"),
+    "np.linalg.norm": _norm_rule("vjp"),
+    "sym": ("sym(g)",), "phi": ("phi(g)",), "skew_lower": ("np.tril(g - mT(g), k=-1)",),
+    "gaps": ("np.sum(g, axis=-2) - np.sum(g, axis=-1)",),
+    "diag_embed": ("np.diagonal(g, axis1=-2, axis2=-1)",),
+    "svd_reduced": ("g", None),
+})
+
+JVP.update({
+    # dL = L phi(L^-1 sym(dA) L^-T)
+    "np.linalg.cholesky": ("ans @ phi(mT(np.linalg.solve(ans, mT(np.linalg.solve(ans, "
+                           "sym(t))))))",),
+    "np.linalg.eigh": ("(np.diagonal(mT(ans[1]) @ sym(t) @ ans[1], axis1=-2, axis2=-1), ans[1] @ "
+                       "(inv_offdiag(gaps(ans[0])) * (mT(ans[1]) @ sym(t) @ ans[1])))",),
+    "np.linalg.eigvalsh": ("np.diagonal(mT(np.linalg.eigh(x)[1]) @ sym(t) @ np.linalg.eigh(x)[1],"
+                           " axis1=-2, axis2=-1)",),
+    "np.linalg.svd": _svd_rule("jvp"),
+    # X = Q^T dA R^-1, O = skew_lower(X): dQ = dA R^-1 - Q (X - O), dR = (X - O) R
+    "np.linalg.qr": _qr_rule(f"(mT(np.linalg.solve(mT(ans[1]), mT(t))) - ans[0] @ ({_QR_X} - "
+                             f"skew_lower({_QR_X})), ({_QR_X} - skew_lower({_QR_X})) @ ans[1])"),
+    "np.linalg.pinv": ("-ans @ t @ ans + ans @ mT(ans) @ (mT(t) - mT(t) @ x @ ans) + "
+                       "(mT(t) - ans @ x @ mT(t)) @ mT(ans) @ ans",),
+    "np.linalg.matrix_power": _matrix_power_rule("jvp"),
+    "np.linalg.norm": _norm_rule("jvp"),
+})

@@ -10,7 +10,7 @@ def unbroadcast(g, x):
     or broadcast it up where it is smaller (a constant gradient such as 2.0 of `2.0 * x`)."""
     if type(g) is float and type(x) is float:  # Python numbers: nothing was broadcast
         return g
-    if type(x) is tuple or type(x) is list:  # a container argument: its parts were fitted
+    if isinstance(x, (tuple, list)):  # a container (an argument, a named tuple): parts fitted
         return g
     gshape, xshape = _shape(g), _shape(x)
     if gshape == xshape:
@@ -64,7 +64,7 @@ def zeros_like(x):
     """A zero gradient shaped like `x`: 0.0 for Python numbers, an array of zeros otherwise."""
     if type(x) is float or type(x) is int:
         return 0.0
-    if type(x) in (list, tuple, TupleGrad):  # the gradient of a list is a list of gradients
+    if isinstance(x, (list, tuple)):  # the gradient of a list is a list of gradients
         return [zeros_like(e) for e in x]
     return np.zeros_like(x)
 
@@ -159,7 +159,7 @@ class TupleGrad(tuple):
 
 def getitem_grad(g, x, index):
     """The gradient of `x[index]`: `g` added into zeros shaped like `x` (repeated indices add up)."""
-    if type(x) is tuple or type(x) is list or type(x) is TupleGrad:
+    if isinstance(x, (tuple, list)):  # (a named tuple too: np.linalg.eigh's result)
         out = zeros_like(x)
         out[index] = g
         return TupleGrad(out)
@@ -331,12 +331,12 @@ def tensordot_grad_right(g, x, y, axes):
 
 
 def norm_grad(g, x, ans, ord, axis, keepdims):
-    """The gradient of np.linalg.norm(x, ord, axis, keepdims) for vector p-norms (ord 1, 2, inf,
-    any p) and the Frobenius norm; other matrix norms have no rule."""
+    """The gradient of np.linalg.norm(x, ord, axis, keepdims): vector p-norms (ord 1, 2, inf, any
+    p) and every matrix norm ('fro', 'nuc', 1, -1, 2, -2, inf, -inf)."""
     matrix = (axis is None and np.ndim(x) == 2 or np.ndim(axis) == 1 and len(axis) == 2) \
         and ord is not None
     if matrix and ord != "fro":
-        raise NotImplementedError(f"no derivative rule for the matrix norm ord={ord!r}")
+        return _matrix_norm_grad(g, x, ans, ord, (0, 1) if axis is None else axis, keepdims)
     r = unreduce(ans, x, axis, keepdims)
     if ord is None or ord == "fro" or ord == 2:
         w = conj(x) / r
@@ -347,6 +347,35 @@ def norm_grad(g, x, ans, ord, axis, keepdims):
     else:
         w = conj(np.sign(x)) * (np.abs(x) / r) ** (ord - 1)
     return unreduce(g, x, axis, keepdims) * w
+
+
+def _matrix_norm_grad(g, x, ans, ord, axis, keepdims):
+    """Matrix norms over the two axes `axis`: by the singular vectors for 'nuc', 2 and -2 (the
+    largest or smallest singular value), by the column (1, -1) or row (inf, -inf) of largest or
+    smallest absolute sum otherwise (ties split evenly, as np.max does)."""
+    n = np.ndim(x)
+    a1, a2 = axis[0] % n, axis[1] % n
+    m = np.moveaxis(x, (a1, a2), (-2, -1))
+    if keepdims and np.ndim(g) == n:
+        g = np.squeeze(g, axis=(a1, a2))
+    g = np.expand_dims(g, (-2, -1))
+    if ord in ("nuc", 2, -2):
+        u, s, vh = np.linalg.svd(m, full_matrices=False)
+        if ord == "nuc":
+            out = g * (conj(u) @ conj(vh))
+        else:
+            k = 0 if ord == 2 else -1
+            out = g * (conj(u[..., :, k:k + 1 or None]) @ conj(vh[..., k:k + 1 or None, :]))
+    elif ord in (1, -1, np.inf, -np.inf):
+        along = -2 if ord in (1, -1) else -1  # column sums (over rows) or row sums
+        sums = np.sum(np.abs(m), axis=along, keepdims=True)
+        best = np.max(sums, axis=(-2, -1), keepdims=True) if ord > 0 else \
+            np.min(sums, axis=(-2, -1), keepdims=True)
+        hit = (sums == best).astype(np.result_type(m, 1.0))
+        out = g * conj(np.sign(m)) * hit / np.sum(hit, axis=(-2, -1), keepdims=True)
+    else:
+        raise NotImplementedError(f"no derivative rule for the matrix norm ord={ord!r}")
+    return np.moveaxis(out, (-2, -1), (a1, a2))
 
 
 def unsplit(g, axis):
@@ -642,3 +671,48 @@ def hstack_grad(g, xs):
 def vstack_grad(g, xs):
     """The gradients of the parts of np.vstack(xs)."""
     return _parts(vstack_part, g, xs)
+
+
+# --- linear algebra ------------------------------------------------------------------------------
+def sym(x):
+    """The symmetric part of a matrix (of each in a stack): (x + x.T) / 2."""
+    return (x + mT(x)) / 2
+
+
+def phi(x):
+    """The lower triangle of a matrix with its diagonal halved (Cholesky's derivative)."""
+    return np.tril(x) - np.tril(np.triu(x)) / 2
+
+
+def skew_lower(x):
+    """The strictly lower triangle of x minus its transpose (QR's derivative)."""
+    low = np.tril(x, -1)
+    return low - mT(low)
+
+
+def gaps(w):
+    """`out[..., i, j] = w[..., j] - w[..., i]`: the differences of eigenvalues or squared
+    singular values."""
+    return np.expand_dims(w, -2) - np.expand_dims(w, -1)
+
+
+def inv_offdiag(d):
+    """1 / d off the diagonal, 0 on it (the diagonal of `gaps` is 0 by construction)."""
+    n = _shape(d)[-1]
+    eye = np.eye(n, dtype=bool)
+    return np.where(eye, 0.0, 1 / np.where(eye, 1.0, d))
+
+
+def diag_embed(v):
+    """Vectors (the last axis) as diagonal matrices."""
+    n = _shape(v)[-1]
+    return np.expand_dims(v, -1) * np.eye(n, dtype=np.result_type(v, 1.0))
+
+
+def svd_reduced(m, s):
+    """U or Vh of an SVD, checked to be reduced (full_matrices=False, or a square matrix): the
+    extra columns of a full U span a space without a unique basis, so they have no derivative."""
+    if min(_shape(m)[-2:]) != _shape(s)[-1]:
+        raise NotImplementedError("np.linalg.svd of a matrix that is not square has a derivative "
+                                  "only with full_matrices=False")
+    return m

@@ -232,3 +232,64 @@ def stack_array(x):
 
 def test_stacks_of_an_array_take_its_rows():
     check_grads(stack_array, (arr(2, 3),), order=2)
+
+
+# --- linear algebra -----------------------------------------------------------------------------
+def spd(*shape):
+    a = arr(*shape)
+    return a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
+
+
+def cholesky_(a): return np.linalg.cholesky(a + np.swapaxes(a, -1, -2))
+def eigh_(a):
+    w, v = np.linalg.eigh(a + np.swapaxes(a, -1, -2))
+    return w ** 2 + np.sum(v * v[..., :1, :], axis=-1)  # (a function of v free of its signs)
+def eigvalsh_(a): return np.linalg.eigvalsh(a + a.T) ** 2
+def svd_(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return s + np.sum(u * u[..., :1, :], axis=-2) + np.sum(vh * vh[..., :, :1], axis=-1)
+def svd_square(a):
+    u, s, vh = np.linalg.svd(a)
+    return np.sum(u[:, 0] * u[:, 1] ** 2) + np.sum(s ** 2) + np.sum(vh[0] ** 2 * vh[1])
+def svd_values(a): return np.linalg.svd(a, compute_uv=False)
+def qr_(a):
+    q, r = np.linalg.qr(a)
+    return q[..., :3, :] @ r
+def pinv_(a): return np.linalg.pinv(a)
+def powers(a): return np.linalg.matrix_power(a, 3) + np.linalg.matrix_power(a, -2)
+def stacks(a, b): return np.linalg.solve(a, b) + np.linalg.inv(a) @ b
+def dets(a): return np.linalg.det(a) + np.linalg.slogdet(a)[1]
+def vector_norms(x):
+    return (np.linalg.norm(x, 3, axis=1) + np.linalg.norm(x, 2, axis=0).sum()
+            + np.linalg.norm(x, 1, axis=1) + np.linalg.norm(x, np.inf, axis=0).sum()
+            + np.linalg.norm(x, 4, axis=-1) + np.linalg.norm(x, 0.5, axis=1))
+def matrix_norm_nuc(x): return np.linalg.norm(x, "nuc")
+def matrix_norm_2(x): return np.linalg.norm(x, 2) + np.linalg.norm(x, -2)
+def matrix_norm_1(x): return np.linalg.norm(x, 1) + np.linalg.norm(x, -np.inf)
+def matrix_norm_axes(x): return np.linalg.norm(x, np.inf, axis=(2, 0), keepdims=True) * 2.0
+
+
+LINALG = [
+    case(cholesky_, spd(3, 3), order=2), case(cholesky_, spd(2, 3, 3)),
+    case(eigh_, arr(3, 3), order=2), case(eigh_, arr(2, 3, 3)), case(eigvalsh_, arr(3, 3), order=2),
+    case(svd_, arr(4, 3), order=2), case(svd_, arr(3, 4)), case(svd_, arr(2, 3, 3)),
+    case(svd_square, arr(3, 3), order=2), case(svd_values, arr(4, 3), order=2),
+    case(qr_, arr(4, 3), order=2), case(qr_, arr(2, 3, 3)),
+    case(pinv_, arr(4, 3), order=2), case(pinv_, arr(3, 4)),
+    case(powers, spd(3, 3) / 3, order=2), case(stacks, spd(2, 3, 3), arr(2, 3, 2), order=2),
+    case(dets, spd(2, 3, 3), order=2), case(vector_norms, arr(3, 4), order=2),
+    case(matrix_norm_nuc, arr(3, 4)), case(matrix_norm_2, arr(4, 3)),
+    case(matrix_norm_1, distinct(3, 4)), case(matrix_norm_axes, distinct(3, 2, 4)),
+]
+
+
+@pytest.mark.parametrize("f, args, order, tol", LINALG)
+def test_linear_algebra(f, args, order, tol):
+    check_grads(f, args, order=order, **tol)
+
+
+def test_full_svd_of_a_rectangular_matrix_is_refused():
+    def f(a):
+        return np.sum(np.linalg.svd(a)[0])
+    with pytest.raises(NotImplementedError, match="full_matrices=False"):
+        grad(f)(arr(4, 3))
