@@ -197,57 +197,89 @@ def _constant(expr, op, what):
     return expr.value
 
 
-def _einsum_subscripts(op):
+def _einsum_tokens(subscripts):
+    """'...ij' as ['...', 'i', 'j']."""
+    tokens, rest = [], subscripts
+    while rest:
+        take = 3 if rest.startswith("...") else 1
+        tokens.append(rest[:take])
+        rest = rest[take:]
+    return tokens
+
+
+def _einsum_spec(op):
+    """(inputs, output, operand positions, operand names) of an einsum, in either form:
+    np.einsum('ij,jk->ik', a, b) or the sublist form np.einsum(a, [0, 1], b, [1, 2], [0, 2]).
+    Inputs and output are lists of tokens (letters and '...'); an ellipsis must lead."""
     from .errors import NoDerivativeError
-    subscripts = _constant(op.args[0], op, "subscripts string").replace(" ", "")
-    if "." in subscripts:
-        raise NoDerivativeError("np.einsum with '...' has no derivative rule; write every axis "
-                                "out in the subscripts")
-    ins, _, out = subscripts.partition("->")
-    ins = ins.split(",")
-    if "->" not in subscripts:  # implicit output: the letters used once, in alphabetical order
-        out = "".join(sorted(c for c in set("".join(ins)) if "".join(ins).count(c) == 1))
-    return ins, out
+    args = op.args
+    names = ["subscripts"] + [f"xs[{j}]" for j in range(len(args) - 1)]
+    if type(args[0]).__name__ == "Const" and type(args[0].value) is str:
+        subscripts = args[0].value.replace(" ", "")
+        ins, arrow, out = subscripts.partition("->")
+        ins = [_einsum_tokens(s) for s in ins.split(",")]
+        positions = list(range(1, len(args)))
+        out = _einsum_tokens(out) if arrow else None
+    else:  # the sublist form: operands at even positions, their axes after each
+        letter = lambda a: "..." if a is Ellipsis else string.ascii_letters[a]
+        ins = [[letter(a) for a in _constant(s, op, "sublist")] for s in args[1::2]]
+        positions = list(range(0, len(args) - len(args) % 2, 2))
+        out = [letter(a) for a in _constant(args[-1], op, "sublist")] if len(args) % 2 else None
+    if out is None:  # implicit output: '...', then the letters used once, in alphabetical order
+        letters = [c for s in ins for c in s if c != "..."]
+        out = (["..."] if any("..." in s for s in ins) else []) + sorted(
+            c for c in set(letters) if letters.count(c) == 1)
+    for s in ins + [out]:
+        if "..." in s[1:]:
+            raise NoDerivativeError("np.einsum with '...' after a letter has no derivative rule; "
+                                    "put the '...' first ('...ij', not 'i...j')")
+    return ins, out, positions, names
 
 
 def _einsum_vjp(op, i):
     """The gradient of operand k of an einsum is itself one einsum of g with the other operands:
     `np.einsum('ik,jk->ij', g, B)` for `np.einsum('ij,jk->ik', A, B)`. A letter found only in
     operand k is broadcast with np.ones_like; a repeated letter ('ii') takes the diagonal of
-    an identity matrix."""
-    if i == 0:
+    an identity matrix; with '...' (batch axes) the result is summed over the batch axes that
+    operand k was broadcast along."""
+    ins, out, positions, names = _einsum_spec(op)
+    if i not in positions:
         return None
-    ins, out = _einsum_subscripts(op)
-    k = i - 1
+    k = positions.index(i)
+    x = names[i]
     target = ins[k]
-    spare = [c for c in string.ascii_letters if c not in "".join(ins) + out]
-    terms, args = [out] + [s for j, s in enumerate(ins) if j != k], \
-        ["g"] + [f"xs[{j}]" for j in range(len(ins)) if j != k]
-    available = set("".join(terms))
-    result = ""
-    for pos, c in enumerate(target):
+    used = {c for s in ins + [out] for c in s}
+    spare = [c for c in string.ascii_letters if c not in used]
+    others = [j for j in range(len(ins)) if j != k]
+    terms, args = [out] + [ins[j] for j in others], ["g"] + [names[positions[j]] for j in others]
+    available = {c for s in terms for c in s}
+    letters = [c for c in target if c != "..."]
+    result = ["..."] if "..." in out else []
+    for pos, c in enumerate(letters):
+        end = pos - len(letters)  # the axis counted from the end (a leading '...' may be longer)
         if c in result:  # a repeated letter: the diagonal, through an identity matrix
             fresh = spare.pop(0)
-            terms.append(c + fresh)
-            args.append(f"np.eye(np.shape(xs[{k}])[{pos}], dtype=xs[{k}].dtype)")
+            terms.append([c, fresh])
+            args.append(f"np.eye(np.shape({x})[{end}], dtype={x}.dtype)")
             c = fresh
         elif c not in available:  # summed only within operand k: broadcast the gradient
-            terms.append(c)
-            args.append(f"np.ones_like(xs[{k}], shape=np.shape(xs[{k}])[{pos}])")
-        result += c
+            terms.append([c])
+            args.append(f"np.ones_like({x}, shape=np.shape({x})[{end}])")
+        result.append(c)
+    text = lambda ts: ",".join("".join(t) for t in ts) + "->" + "".join(result)
     if not out:  # g is a number (perhaps a Python float): a factor outside keeps the dtype
         terms, args = terms[1:], args[1:]
-        return f"g * np.einsum({','.join(terms) + '->' + result!r}, {', '.join(args)})" \
-            if args else "g"
-    return f"np.einsum({','.join(terms) + '->' + result!r}, {', '.join(args)})"
+        return f"g * np.einsum({text(terms)!r}, {', '.join(args)})" if args else "g"
+    grad = f"np.einsum({text(terms)!r}, {', '.join(args)})"
+    return f"unbroadcast({grad}, {x})" if "..." in out else grad
 
 
 def _einsum_jvp(op, i):
     """einsum is linear in each operand: the tangent replaces operand i."""
-    if i == 0:
+    ins, out, positions, names = _einsum_spec(op)
+    if i not in positions:
         return None
-    args = ", ".join("t" if j == i - 1 else f"xs[{j}]" for j in range(len(op.args) - 1))
-    return f"np.einsum(subscripts, {args})"
+    return f"np.einsum({', '.join('t' if j == i else n for j, n in enumerate(names))})"
 
 
 VJP = {

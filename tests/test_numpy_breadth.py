@@ -293,3 +293,27 @@ def test_full_svd_of_a_rectangular_matrix_is_refused():
         return np.sum(np.linalg.svd(a)[0])
     with pytest.raises(NotImplementedError, match="full_matrices=False"):
         grad(f)(arr(4, 3))
+
+
+# --- einsum with '...' and in the sublist form ----------------------------------------------------
+def einsum_batched(a, b): return np.einsum("...ij,...jk->...ik", a, b)
+def einsum_broadcast(a, b): return np.einsum("...ij,jk->...ik", a, b) ** 2
+def einsum_implicit(a): return np.einsum("...ii", a) + np.einsum("...i,...i", a[..., 0], a[..., 1])
+def einsum_sublist(a, b): return np.einsum(a, [0, 1], b, [1, 2], [0, 2]) ** 2
+def einsum_sublist_ellipsis(a, b): return np.einsum(a, [..., 0, 1], b, [1], [..., 0])
+def einsum_sublist_implicit(a): return np.einsum(a, [0, 1], a, [1, 0])
+
+
+EINSUM = [
+    case(einsum_batched, arr(2, 3, 4), arr(2, 4, 2), order=2),
+    case(einsum_broadcast, arr(2, 2, 3), arr(3, 2), order=2),
+    case(einsum_batched, arr(1, 3, 4), arr(2, 4, 2)), case(einsum_implicit, arr(2, 3, 3), order=2),
+    case(einsum_sublist, arr(2, 3), arr(3, 4), order=2),
+    case(einsum_sublist_ellipsis, arr(2, 2, 3), arr(3), order=2),
+    case(einsum_sublist_implicit, arr(3, 3), order=2),
+]
+
+
+@pytest.mark.parametrize("f, args, order, tol", EINSUM)
+def test_einsum(f, args, order, tol):
+    check_grads(f, args, order=order, **tol)
