@@ -389,3 +389,7 @@ NAMESPACE = {"np": np, "math": math}
 NAMESPACE.update({name: p.fn for name, p in PRIMS.items()
                   if p.form == "call" and "." not in name and not hasattr(builtins, name)})
 
+
+# SciPy's special functions and normal distribution, when SciPy is installed (rules_scipy.py).
+if _special is not None:
+    from . import rules_scipy  # noqa: F401,E402

@@ -317,3 +317,32 @@ EINSUM = [
 @pytest.mark.parametrize("f, args, order, tol", EINSUM)
 def test_einsum(f, args, order, tol):
     check_grads(f, args, order=order, **tol)
+
+
+# --- SciPy ---------------------------------------------------------------------------------------
+def scipy_cases():
+    special = pytest.importorskip("scipy.special")
+    stats = pytest.importorskip("scipy.stats")
+
+    def gammas(x): return special.gammaln(x) * special.digamma(x) + special.polygamma(2, x)
+    def errors(x): return special.erf(x) + special.erfc(x * 2) * special.erfinv(x / 2)
+    def errors_inverse(x): return special.erfcinv(x / 2 + 0.6) ** 2
+    def logistic(x): return special.logit(special.expit(x) * 0.5 + 0.2) + special.logsumexp(x)
+    def xlogs(x, y): return special.xlogy(x, y + 1.5) + special.xlog1py(x, y + 0.5)
+    def bessel(x): return special.i0(x) * special.i1(x) + special.i0e(x) + special.i1e(x * 2)
+    def betas(a, b): return special.beta(a + 2, b + 2) + special.betaln(a + 2, b * 0.5 + 2)
+    def normal(x): return special.ndtr(x) * special.log_ndtr(x) + special.ndtri(x / 3 + 0.5)
+    def norm_x(x): return stats.norm.pdf(x) + stats.norm.logpdf(x) * stats.norm.cdf(x) + stats.norm.logcdf(x)
+    def norm_all(x, m, s): return stats.norm.logpdf(x, m, s + 2) + stats.norm.cdf(x, m, s + 2) \
+        * stats.norm.pdf(x, m) + stats.norm.logcdf(x, m, s + 2)
+
+    pos = arr(4, lo=0.5, hi=3.0)
+    return [(gammas, (pos,)), (errors, (arr(4),)), (errors_inverse, (arr(3),)),
+            (logistic, (arr(4),)), (xlogs, (pos, arr(4, lo=0.2))), (bessel, (arr(5),)),
+            (betas, (arr(3), arr(3))), (normal, (arr(4),)), (norm_x, (arr(4),)),
+            (norm_all, (arr(4), arr(4), arr(4)))]
+
+
+def test_scipy_special_and_stats():
+    for f, args in scipy_cases():
+        check_grads(f, args, order=2)
