@@ -962,7 +962,7 @@ class Lowerer:
             if all(type(p) is Const for p in parts):
                 return Const(slice(*(p.value for p in parts)))
             raise self.unsupported(node, "a slice with computed bounds")
-        raise self.unsupported(node, f"the expression {t.__name__}")
+        raise self.unsupported(node, self.parsed.describe(node))
 
     def atom(self, node, env):
         return self.as_atom(self.expr(node, env))

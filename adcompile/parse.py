@@ -19,12 +19,22 @@ UNSUPPORTED = {
     gast.Try: "try/except", gast.With: "with", gast.AsyncWith: "async with",
     gast.AsyncFor: "async for", gast.AsyncFunctionDef: "async def", gast.Await: "await",
     gast.Yield: "yield", gast.YieldFrom: "yield from", gast.Global: "global",
-    gast.Nonlocal: "nonlocal", gast.Delete: "del", gast.ClassDef: "class definitions",
+    gast.Nonlocal: "nonlocal", gast.Delete: "del", gast.ClassDef: "a class definition",
     gast.Import: "import", gast.ImportFrom: "import", gast.Raise: "raise", gast.Assert: "assert",
-    gast.ListComp: "list comprehensions", gast.SetComp: "set comprehensions",
-    gast.DictComp: "dict comprehensions", gast.GeneratorExp: "generator expressions",
-    gast.Starred: "star arguments",
+    gast.ListComp: "a list comprehension", gast.SetComp: "a set comprehension",
+    gast.DictComp: "a dict comprehension", gast.GeneratorExp: "a generator expression",
+    gast.Starred: "a starred expression (*x)",
     gast.NamedExpr: "the walrus operator :=",
+}
+
+# Expressions lowering does not know, named as a reader would name them.
+EXPRESSIONS = {
+    "Dict": "a dict display {...}", "Set": "a set display {...}",
+    "JoinedStr": "an f-string", "FormattedValue": "an f-string", "Await": "await",
+    "Yield": "yield", "YieldFrom": "yield from", "Starred": "a starred expression (*x)",
+    "ListComp": "a list comprehension", "SetComp": "a set comprehension",
+    "DictComp": "a dict comprehension", "GeneratorExp": "a generator expression",
+    "NamedExpr": "the walrus operator :=", "Slice": "a slice",
 }
 
 
@@ -38,6 +48,12 @@ class Parsed:
 
     def where(self, node):
         return self.filename, getattr(node, "lineno", None)
+
+    @staticmethod
+    def describe(node) -> str:
+        """An expression's kind in words, for a message: `a dict display {...}`, `an f-string`."""
+        name = type(node).__name__
+        return EXPRESSIONS.get(name, f"the expression {name}")
 
 
 def parse(f) -> Parsed:
