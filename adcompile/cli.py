@@ -16,6 +16,7 @@ import argparse
 import ast
 import importlib
 import importlib.util
+import inspect
 import io
 import keyword
 import os
@@ -46,10 +47,14 @@ def load_target(target: str):
     for part in name.split("."):
         if not hasattr(obj, part):
             found = sorted(k for k, v in vars(module).items()
-                           if callable(v) and getattr(v, "__module__", None) == module.__name__)
+                           if inspect.isfunction(v) and v.__module__ == module.__name__)
             hint = f"; functions defined there: {', '.join(found)}" if found else ""
             raise CLIError(f"{where} has no function {name!r}{hint}")
         obj = getattr(obj, part)
+    if inspect.isclass(obj):
+        methods = sorted(k for k, v in vars(obj).items() if inspect.isfunction(v))
+        hint = f": name one of its methods, {name}.{methods[0]}" if methods else ""
+        raise CLIError(f"{target} is a class, not a function{hint}")
     if not callable(obj):
         raise CLIError(f"{target} is a {type(obj).__name__}, not a function")
     return obj
@@ -224,8 +229,6 @@ def cmd_export(args):
 
 
 def cmd_graph(args):
-    import inspect
-
     from .graph import graph
     f = load_target(args.target)
     argnums = parse_argnums(args.argnums)

@@ -42,6 +42,20 @@ def model(tmp_path):
             except ValueError:
                 y = 2 * x
             return y
+
+
+        class Model:
+            def energy(self, x):
+                return x * x
+
+
+        def lookup(x):
+            d = {"a": x}
+            return d["a"]
+
+
+        def generated(x):
+            return sum(v * x for v in (1.0, 2.0))
         """))
     return path
 
@@ -105,6 +119,10 @@ def test_subprocess_plain_when_piped_and_module_targets(model):
     (["show", "{model}:score", "--argnums", "x"], "--argnums takes integers"),
     (["show", "no_such_module_xyz:f"], "no module named 'no_such_module_xyz'"),
     (["export", "{model}:SCALE", "--out", "{dir}/o.py"], "is a ndarray, not a function"),
+    (["show", "{model}:Model"], "is a class, not a function: name one of its methods, "
+     "Model.energy"),
+    (["show", "{model}:lookup"], "a dict display {...} is not supported"),
+    (["show", "{model}:generated"], "a generator expression is not supported"),
 ])
 def test_errors_are_one_line_and_exit_1(model, capsys, args, message):
     args = [a.format(model=model, dir=model.parent) for a in args]
@@ -114,6 +132,12 @@ def test_errors_are_one_line_and_exit_1(model, capsys, args, message):
     err = captured.err
     assert err.startswith("adcompile: error: ") and err.count("\n") == 1, err
     assert message in err
+
+
+def test_functions_listed_are_functions(model, capsys):
+    assert cli.main(["show", f"{model}:nope"]) == 1
+    listed = capsys.readouterr().err.split("functions defined there: ")[1].strip().split(", ")
+    assert listed == ["broken", "generated", "helper", "lookup", "score", "weighted"]
 
 
 def test_error_names_file_and_line(model, capsys):
