@@ -136,7 +136,7 @@ ELEMENTWISE = [
     case(clipped, arr(3, 3) * 0.9, order=2), case(fmaxmin, arr(4), arr(4), order=2),
     case(nan_replaced, np.array([0.5, 1.5, 2.0]), order=2), case(sorted_, distinct(3, 4), order=2),
     case(sorted_flat, distinct(3, 4), order=2), case(partitioned, distinct(3, 5), order=2),
-    case(maxmin, distinct(3, 4), order=2), case(selected, arr(3, 4), order=1),
+    case(maxmin, distinct(3, 4), order=2), case(selected, arr(3, 4), order=2),
     case(crossed, arr(2, 3), arr(3), order=2), case(dots, arr(3, 3), order=2),
 ]
 
