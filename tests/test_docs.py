@@ -40,3 +40,51 @@ def test_listings_are_generated_and_current():
     done = subprocess.run([sys.executable, os.path.join(DOCS, "generate.py"), "--check"],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
+
+
+GENERATED = re.compile(r"^<!-- (run|include) .*?^<!-- end -->\n", re.M | re.S)
+SIGNATURE = re.compile(r"^(\w+)(\(.*\))$")  # what stands before any "  ->  result"
+
+
+def python_blocks():
+    """(file, code) of every ```python block in README.md and docs/ that no generator wrote."""
+    for name in ["README.md"] + sorted(f"docs/{n}" for n in os.listdir(DOCS) if n.endswith(".md")):
+        for code in re.findall(r"^```python\n(.*?)^```", GENERATED.sub("", read(name)), re.M | re.S):
+            yield name, code
+
+
+def plain_signature(fn):
+    import inspect
+    sig = inspect.signature(fn)
+    params = [p.replace(annotation=inspect.Parameter.empty) for p in sig.parameters.values()]
+    return str(sig.replace(parameters=params, return_annotation=inspect.Signature.empty))
+
+
+def test_signatures_in_the_docs_are_the_real_ones():
+    checked = 0
+    for name, code in python_blocks():
+        lines = code.strip().splitlines()
+        m = SIGNATURE.match(lines[0].split("  ->  ")[0]) if len(lines) == 1 else None
+        if m and hasattr(adcompile, m.group(1)):
+            assert m.group(2) == plain_signature(getattr(adcompile, m.group(1))), \
+                f"{name}: {m.group(1)}{m.group(2)} is documented, the code says " \
+                f"{m.group(1)}{plain_signature(getattr(adcompile, m.group(1)))}"
+            checked += 1
+    assert checked >= 15
+
+
+def test_every_sample_runs(tmp_path):
+    """Each ```python sample that is not a one-line signature runs as a script of its own."""
+    ran = 0
+    for k, (name, code) in enumerate(python_blocks()):
+        lines = code.strip().splitlines()
+        if len(lines) == 1 and SIGNATURE.match(lines[0].split("  ->  ")[0]):
+            continue
+        path = tmp_path / f"sample_{k}.py"
+        path.write_text(code)
+        env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        done = subprocess.run([sys.executable, str(path)], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, f"the sample in {name} fails:\n{code}\n{done.stderr}"
+        ran += 1
+    assert ran >= 3
