@@ -2,8 +2,9 @@
 
     python tools/fuzz.py --n 2000 --seed 1 --variant both --time 600 --out /tmp/fuzz_out
 
-For every generated program (tools/gen.py) at random inputs it checks
-  * the forward sweep's value: jvp(f, args, v)[0] == f(*args), and value_and_grad's value too;
+For every generated program (tools/gen.py) at two random points (compiled once) it checks
+  * the forward sweep's value: jvp(f, args, v)[0] == f(*args), and value_and_grad's and vjp's;
+  * grad(f, argnums) and vjp's pullback(1.0) give value_and_grad's gradient;
   * the dot-product test: sum(v_i * grad_i) == jvp(f, args, v)[1] (relative tolerance 1e-7);
   * both against central finite differences along v, at points where two step sizes agree
     (branch switches and kinks are skipped, not failed);
@@ -286,13 +287,19 @@ def _check_point(f, prog, saved, v, api):
     try:
         with np.errstate(all="raise", under="ignore"), warnings.catch_warnings():
             warnings.simplefilter("error")
-            for h in (1e-5, 1e-6):
+            for h in (1e-4, 1e-5, 1e-6):
                 hi, lo = _num(f(*_shift(prog, args, v, h))), _num(f(*_shift(prog, args, v, -h)))
                 fd.append((hi - lo) / (2 * h))
     except Exception:
         fd = []
-    fd_ok = len(fd) == 2 and all(map(math.isfinite, fd)) and \
-        abs(fd[0] - fd[1]) <= 1e-5 * (1.0 + abs(fd[0]) + abs(fd[1]) + 1e-6 * abs(y))
+    signal.alarm(0)
+    # three step sizes must agree (1e-4 loosely), and the slope must be moderate: a huge one
+    # means an ill-conditioned program whose finite differences cannot be trusted
+    fd_ok = len(fd) == 3 and all(map(math.isfinite, fd)) and \
+        abs(fd[1] - fd[2]) <= 1e-5 * (1.0 + abs(fd[1]) + abs(fd[2]) + 1e-6 * abs(y)) and \
+        abs(fd[0] - fd[2]) <= 1e-2 * (1.0 + abs(fd[0]) + abs(fd[2])) and \
+        max(abs(fd[2]), abs(dval_n), abs(dot)) < 1e8
+    fd = fd[1:] if len(fd) == 3 else fd
     if fd_ok:
         tol = 1e-4 * (1.0 + abs(fd[1]) + 1e-6 * abs(y))
         if abs(dval_n - fd[1]) > tol:
@@ -337,6 +344,10 @@ def _candidates(tree, params):
                 if isinstance(lst[i], (ast.Import, ast.ImportFrom)) or (
                         isinstance(lst[i], ast.FunctionDef) and lst[i].name == "f"):
                     return False
+                if isinstance(nd, ast.While) and isinstance(lst[i], ast.AugAssign) and any(
+                        isinstance(n, ast.Name) and n.id == getattr(lst[i].target, "id", None)
+                        for n in ast.walk(nd.test)):
+                    return False    # the counter that bounds the loop
                 del lst[i]
                 if not lst and fl == "body":
                     lst.append(ast.Pass())
@@ -537,13 +548,16 @@ V = {"(" + "".join(value_source(a) + ", " for a in getattr(prog, "direction", []
 if __name__ == "__main__":
     import sys
     sys.path.insert(0, {ROOT!r})
-    from adcompile import jvp, value_and_grad
+    from adcompile import grad, jvp, value_and_grad, vjp
     print("f(*ARGS)            =", f(*ARGS))
     if V:
         out, tangent = jvp(f, ARGS, V)
         value, grads = value_and_grad(f, argnums=ARGNUMS)(*ARGS)
         print("jvp value, tangent  =", out, tangent)
         print("value_and_grad      =", value, grads)
+        print("grad                =", grad(f, argnums=ARGNUMS)(*ARGS))
+        out_v, pullback = vjp(f, *ARGS)
+        print("vjp value, pullback =", out_v, pullback(1.0))
         print("v . grad            =", sum(float(np.sum(V[i] * g)) for i, g in zip(ARGNUMS, grads)))
         h = 1e-6
         plus = [a + h * d if i in ARGNUMS else a for i, (a, d) in enumerate(zip(ARGS, V))]
