@@ -15,7 +15,8 @@ def main():
         ("The function", None),
         ("Flat code: one operation per line, every intermediate named", "flat"),
         ("Forward mode: each value followed by its tangent d_<name>", "forward"),
-        ("Reverse mode: the forward sweep, then the adjoints grad_<name>, last to first", "reverse"),
+        ("Reverse mode: the forward sweep, then the adjoints grad_<name>, last to first",
+         "reverse"),
     ]
     for title, mode in show:
         print(f"# {title}")

@@ -13,7 +13,8 @@ class ADCompileError(Exception):
 
     def __init__(self, message, filename=None, line=None):
         self.filename, self.line = filename, line
-        where = f"{filename}:{line}: " if filename and line else (f"{filename}: " if filename else "")
+        where = f"{filename}:{line}: " if filename and line else \
+            (f"{filename}: " if filename else "")
         super().__init__(where + message)
 
 
@@ -35,7 +36,8 @@ class SourceUnavailableError(ADCompileError):
 
 
 class ArgumentError(ADCompileError, ValueError):
-    """Bad arguments to an adcompile API (argnums out of range, a non-scalar output for grad, ...)."""
+    """Bad arguments to an adcompile API (argnums out of range, a non-scalar output for grad,
+    ...)."""
 
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep

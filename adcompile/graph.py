@@ -31,7 +31,7 @@ from .primitives import NAMESPACE, PRIMS
 from .unparse import expr_source
 
 VALUE_COLOUR, GRAD_COLOUR = "#2e7d32", "#c62828"
-MAX_STATEMENTS = 20000  # statements evaluated before graph gives up (a diagram of more is unreadable)
+MAX_STATEMENTS = 20000  # evaluated before graph gives up (a diagram of more is unreadable)
 
 
 class GraphvizMissingError(ADCompileError):

@@ -147,7 +147,7 @@ def check_grads(f, args, order=2, modes=("fwd", "rev"), eps=1e-6, rtol=1e-5, ato
         if m not in ("fwd", "rev"):
             raise ArgumentError(f"unknown mode {m!r} in check_grads; use 'fwd' and/or 'rev'")
     for i, a in enumerate(args):
-        if np.issubdtype(np.result_type(a), np.integer) or np.result_type(a) == bool:
+        if np.issubdtype(np.result_type(a), np.integer) or np.result_type(a).kind == "b":
             raise ArgumentError(f"check_grads: argument {i} is an integer; derivatives are taken "
                                 "with respect to floating-point arguments")
     name = getattr(f, "__name__", repr(f))

@@ -10,7 +10,6 @@ import sys
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import math  # noqa: E402
 import time
 import timeit
 

@@ -22,8 +22,9 @@ def main():
     print(f"L = {neuron(*args):.4f}")
     eps = 1e-6
     for i, (name, g) in enumerate(zip(("w0", "x0", "w1", "x1", "w2"), df(*args))):
-        hi = list(args); hi[i] += eps
-        lo = list(args); lo[i] -= eps
+        hi, lo = list(args), list(args)
+        hi[i] += eps
+        lo[i] -= eps
         numeric = (neuron(*hi) - neuron(*lo)) / (2 * eps)
         print(f"grad_{name} = {g:+.4f}   (finite difference {numeric:+.4f})")
         assert abs(g - numeric) < 1e-6

@@ -6,15 +6,15 @@ def numeric_grad(f, args, i, eps=1e-6):
     """Central differences of the scalar f with respect to argument i."""
     x = args[i]
     if np.ndim(x) == 0:
-        hi = list(args); hi[i] = x + eps
-        lo = list(args); lo[i] = x - eps
+        hi, lo = list(args), list(args)
+        hi[i], lo[i] = x + eps, x - eps
         return (f(*hi) - f(*lo)) / (2 * eps)
     g = np.zeros_like(x, dtype=float)
     for idx in np.ndindex(x.shape):
         step = np.zeros_like(x, dtype=float)
         step[idx] = eps
-        hi = list(args); hi[i] = x + step
-        lo = list(args); lo[i] = x - step
+        hi, lo = list(args), list(args)
+        hi[i], lo[i] = x + step, x - step
         g[idx] = (f(*hi) - f(*lo)) / (2 * eps)
     return g
 

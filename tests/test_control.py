@@ -98,7 +98,7 @@ def test_branch_on_undefined_derivative_takes_the_branch_the_values_choose():
 def returns_on_one_path(x):
     if x > 0:
         return x
-    y = x * 2
+    y = x * 2  # noqa: F841
 
 
 def test_errors_name_the_construct_and_line():

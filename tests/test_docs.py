@@ -49,7 +49,8 @@ SIGNATURE = re.compile(r"^(\w+)(\(.*\))$")  # what stands before any "  ->  resu
 def python_blocks():
     """(file, code) of every ```python block in README.md and docs/ that no generator wrote."""
     for name in ["README.md"] + sorted(f"docs/{n}" for n in os.listdir(DOCS) if n.endswith(".md")):
-        for code in re.findall(r"^```python\n(.*?)^```", GENERATED.sub("", read(name)), re.M | re.S):
+        text = GENERATED.sub("", read(name))
+        for code in re.findall(r"^```python\n(.*?)^```", text, re.M | re.S):
             yield name, code
 
 

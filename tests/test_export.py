@@ -9,7 +9,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from adcompile import export, grad, jvp, sigmoid, value_and_grad, vjp
+from adcompile import export, grad, jvp, sigmoid, value_and_grad
 from adcompile.export import ExportError, export_source
 
 W = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])

@@ -1,6 +1,5 @@
 """Higher order: grad(grad(f)) source to source, to any depth; jacfwd, jacrev, hessian, hvp; and
 check_grads at order 2 over the shared corpus."""
-import inspect
 import math
 
 import numpy as np
@@ -117,7 +116,7 @@ def mixed(x):
 
 
 def fd_hessian(f, args, i):
-    return np.array([numeric_grad(lambda *a: np.ravel(grad(f, argnums=i)(*a))[k], args, i)
+    return np.array([numeric_grad(lambda *a, k=k: np.ravel(grad(f, argnums=i)(*a))[k], args, i)
                      for k in range(np.size(args[i]))]).reshape(np.shape(args[i]) * 2)
 
 

@@ -52,7 +52,7 @@ def test_strict_mode_is_active():
     with pytest.raises(FloatingPointError):
         np.exp(np.float64(-1000.0))
     with pytest.raises(RuntimeWarning):
-        warnings.warn("must be an error", RuntimeWarning)
+        warnings.warn("must be an error", RuntimeWarning, stacklevel=2)
 
 
 # ---------------------------------------------------------------- references

@@ -14,18 +14,18 @@ sp = pytest.importorskip("sympy")
 def logistic_by_hand(n):
     """l_1 = x, l_{k+1} = 4 l_k (1 - l_k), built directly in sympy."""
     x = sp.Symbol("x", real=True)
-    l = x
+    y = x
     for _ in range(n - 1):
-        l = 4 * l * (1 - l)
-    return x, l
+        y = 4 * y * (1 - y)
+    return x, y
 
 
 def test_logistic_map_matches_sympy_and_the_reference():
     report = swell(family_function("logistic", 8), timing=False)
-    x, l = logistic_by_hand(8)
-    d = sp.diff(l, x)
+    x, y = logistic_by_hand(8)
+    d = sp.diff(y, x)
     repl, reduced = sp.cse([d])
-    assert report["expr"] == sp.count_ops(l)
+    assert report["expr"] == sp.count_ops(y)
     assert report["diff"] == sp.count_ops(d) == 5472       # the issue's reference, sympy 1.14
     assert report["cse"] == sum(sp.count_ops(v) for _, v in repl) + \
         sum(sp.count_ops(r) for r in reduced) == 123
