@@ -146,6 +146,10 @@ for _name in ("exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "square", "abs"
 add("np.real", np.real, kind="exact")
 add("np.conj", np.conj, kind="exact", objects=(np.conjugate,))
 add("conj", runtime.conj, kind="exact")
+add("np.imag", np.imag, kind="exact")
+add("np.angle", np.angle, kind="exact")
+add("real", lambda x: x.real, kind="exact", form="attr")  # x.real, x.imag
+add("imag", lambda x: x.imag, kind="exact", form="attr")
 add("np.maximum", np.maximum, ("x", "y"), "broadcast")
 add("np.minimum", np.minimum, ("x", "y"), "broadcast")
 add("np.arctan2", np.arctan2, ("y", "x"), "broadcast")
@@ -255,6 +259,7 @@ add("np.take", np.take, ("x", "indices"), "exact", axis=None)
 add("np.take_along_axis", np.take_along_axis, ("x", "indices", "axis"), "exact")
 add("np.diff", np.diff, kind="exact", n=1, axis=-1)
 add("np.cumprod", np.cumprod, kind="exact", axis=None)
+add("np.gradient", np.gradient, ("x", "*spacing"), "exact", axis=None, edge_order=1)
 add("np.average", np.average, kind="exact", axis=None, weights=None, keepdims=False)
 add("np.sort", np.sort, kind="exact", axis=-1)
 add("np.partition", np.partition, ("x", "kth"), "exact", axis=-1)
@@ -330,6 +335,8 @@ for _name, _params, _zero in [
         ("average_grad", ("v", "x", "axis", "weights", "keepdims"), ("x", "weights")),
         ("select_grad", ("v", "condlist", "choicelist"), ("condlist", "choicelist")),
         ("stack_grad", ("v", "xs", "axis"), ("xs",)),
+        ("imag_grad", ("v", "x"), ("x",)),
+        ("gradient_grad", ("v", "x", "axis", "edge_order", "*spacing"), ("x", "*spacing")),
         ("concatenate_grad", ("v", "xs", "axis"), ("xs",)),
         ("hstack_grad", ("v", "xs"), ("xs",)), ("vstack_grad", ("v", "xs"), ("xs",))]:
     add(_name, getattr(runtime, _name), _params, "exact", zero=_zero)
@@ -359,7 +366,7 @@ METHODS["astype"] = "astype"
 METHODS["flatten"] = "np.ravel"
 METHODS["conj"] = METHODS["conjugate"] = "np.conj"
 # Attributes of arrays that are primitives of their own.
-ATTRIBUTES = {"T", "shape", "ndim", "size", "dtype"}
+ATTRIBUTES = {"T", "shape", "ndim", "size", "dtype", "real", "imag"}
 
 # Lists a loop builds with append: `vals = vals + [v]` (a new list, so the tape can keep the old).
 add("make_list", lambda *xs: list(xs), ("*xs",), "exact", form="listlit")

@@ -756,3 +756,20 @@ JVP.update({
     "np.linalg.matrix_power": _matrix_power_rule("jvp"),
     "np.linalg.norm": _norm_rule("jvp"),
 })
+
+
+# --- complex parts and np.gradient -----------------------------------------------------------------
+# (JAX's convention, as for np.real: the adjoint of complex z is d f / d re(z) - 1j d f / d im(z))
+LINEAR |= {"np.imag", "real", "imag", "imag_grad", "np.gradient", "gradient_grad"}
+VJP.update({
+    "np.imag": ("imag_grad(g, x)",),
+    "imag": ("imag_grad(g, x)",),
+    "real": ("g",),
+    "np.angle": ("imag_grad(g / x, x)",),
+    "imag_grad": ("np.real(imag_grad(g, x))", None),
+    "np.gradient": lambda op, i: None if i else "gradient_grad(g, x, axis, edge_order" + "".join(
+        f", xs[{k}]" for k in range(len(op.args) - 1)) + ")",
+    "gradient_grad": lambda op, i: None if i else "np.gradient(g" + "".join(
+        f", xs[{k}]" for k in range(len(op.args) - 4)) + ", axis=axis, edge_order=edge_order)",
+})
+JVP["np.angle"] = ("np.imag(t / x)",)

@@ -9,11 +9,13 @@ numerics.py, mapped in primitives.py.)
 """
 from __future__ import annotations
 
+import scipy
+import scipy.linalg
 import scipy.special as special
 import scipy.stats as stats
 
-from .primitives import NAMESPACE, PRIMS, add
-from .rules import DERIVATIVES
+from .primitives import NAMESPACE, add
+from .rules import DERIVATIVES, JVP, VJP
 
 NAMESPACE["special"] = special
 NAMESPACE["stats"] = stats
@@ -86,4 +88,125 @@ DERIVATIVES.update({
     "stats.norm.logcdf": _norm_partials((
         "np.exp(stats.norm.logpdf({args}) - ans)", "-np.exp(stats.norm.logpdf({args}) - ans)",
         "-np.exp(stats.norm.logpdf({args}) - ans) * {z}")),
+})
+
+
+# --- more distributions: logpdf (and pdf = ans * the same partials) in every parameter ----------
+def _located(partials, params, defaults, scaled=False):
+    """Partials over a distribution's parameters, `{z}` standing for (x - loc) / scale, with the
+    defaults filled in where the call leaves a parameter out; `scaled`: times ans (the pdf)."""
+    def rule(op, i):
+        if i >= len(partials) or partials[i] is None:
+            return None
+        names = {p: p if k < len(op.args) else defaults.get(p, p) for k, p in enumerate(params)}
+        names["z"] = f"(({names['x']} - {names['loc']}) / {names['scale']})" \
+            if "scale" in names else None
+        text = partials[i].format(**names)
+        return f"ans * ({text})" if scaled else text
+    return rule
+
+
+_LOC_SCALE = {"loc": "0.0", "scale": "1.0"}
+_T = ("-({df} + 1) * {z} / ({scale} * ({df} + {z} ** 2))",
+      "0.5 * (special.digamma(({df} + 1) / 2) - special.digamma({df} / 2) - 1 / {df} - "
+      "np.log1p({z} ** 2 / {df}) + ({df} + 1) * {z} ** 2 / ({df} * ({df} + {z} ** 2)))",
+      "({df} + 1) * {z} / ({scale} * ({df} + {z} ** 2))",
+      "(({df} + 1) * {z} ** 2 / ({df} + {z} ** 2) - 1) / {scale}")
+_GAMMA = ("(({a} - 1) / {z} - 1) / {scale}", "np.log({z}) - special.digamma({a})",
+          "-(({a} - 1) / {z} - 1) / {scale}", "({z} - {a}) / {scale}")
+_BETA = ("(({a} - 1) / {z} - ({b} - 1) / (1 - {z})) / {scale}",
+         "np.log({z}) - special.digamma({a}) + special.digamma({a} + {b})",
+         "np.log1p(-{z}) - special.digamma({b}) + special.digamma({a} + {b})",
+         "-(({a} - 1) / {z} - ({b} - 1) / (1 - {z})) / {scale}",
+         "-((({a} - 1) / {z} - ({b} - 1) / (1 - {z})) * {z} + 1) / {scale}")
+for _dist, _params, _partials in [("t", ("x", "df", "loc", "scale"), _T),
+                                  ("gamma", ("x", "a", "loc", "scale"), _GAMMA),
+                                  ("beta", ("x", "a", "b", "loc", "scale"), _BETA)]:
+    for _fn, _scaled in (("logpdf", False), ("pdf", True)):
+        add(f"stats.{_dist}.{_fn}", getattr(getattr(stats, _dist), _fn), _params, "broadcast")
+        DERIVATIVES[f"stats.{_dist}.{_fn}"] = _located(_partials, _params, _LOC_SCALE, _scaled)
+# poisson.logpmf(k, mu, loc): in mu (k and loc are integers: a differentiated one is refused)
+add("stats.poisson.logpmf", stats.poisson.logpmf, ("k", "mu", "loc"), "broadcast")
+DERIVATIVES["stats.poisson.logpmf"] = _located((None, "({k} - {loc}) / {mu} - 1"),
+                                               ("k", "mu", "loc"), {"loc": "0"})
+
+
+# multivariate_normal.logpdf(x, mean, cov): with S = (x - mean) cov^-1 (cov symmetric),
+# d/dx = -S, d/dmean = S, d/dcov = (S^T S - cov^-1) / 2, summed over a batch of x
+def _mvn(templates):
+    def rule(op, i):
+        if len(op.args) != 3 or op.kwargs:
+            from .errors import NoDerivativeError
+            raise NoDerivativeError("stats.multivariate_normal.logpdf has a derivative rule for "
+                                    "logpdf(x, mean, cov) with mean and cov given")
+        return templates[i]
+    return rule
+
+
+_S = "((x - mean) @ np.linalg.inv(cov))"
+add("stats.multivariate_normal.logpdf", stats.multivariate_normal.logpdf, ("x", "mean", "cov"),
+    "exact")
+VJP["stats.multivariate_normal.logpdf"] = _mvn((
+    f"unbroadcast(-np.expand_dims(g, -1) * {_S}, x)",
+    f"unbroadcast(np.expand_dims(g, -1) * {_S}, mean)",
+    f"0.5 * (mT(np.reshape(np.expand_dims(g, -1) * {_S}, (-1, np.shape(cov)[0]))) @ "
+    f"np.reshape({_S}, (-1, np.shape(cov)[0])) - np.sum(g) * np.linalg.inv(cov))"))
+JVP["stats.multivariate_normal.logpdf"] = _mvn((
+    f"-np.sum(t * {_S}, axis=-1)", f"np.sum(t * {_S}, axis=-1)",
+    f"0.5 * (np.sum(({_S} @ t) * {_S}, axis=-1) - np.trace(np.linalg.solve(cov, t)))"))
+
+
+# --- scipy.linalg: triangular solves, Sylvester equations, matrix square roots -------------------
+NAMESPACE["scipy"] = scipy
+add("scipy.linalg.solve_triangular", scipy.linalg.solve_triangular, ("a", "b"), "exact",
+    trans=0, lower=False, unit_diagonal=False)
+add("scipy.linalg.solve_sylvester", scipy.linalg.solve_sylvester, ("a", "b", "q"), "exact")
+add("scipy.linalg.sqrtm", scipy.linalg.sqrtm, kind="exact")
+
+
+def _triangular(mode):
+    """X = op(A)^-1 B, op(A) = A or A^T (trans), A read as its lower or upper triangle (and
+    without its diagonal when unit_diagonal): B's rule is a solve with the transpose; A's is
+    -op(A)^-T G X^T kept on the triangle that was read."""
+    def rule(op, i):
+        from .errors import NoDerivativeError
+        from .rules import _constant
+        kw = {k: _constant(v, op, k) for k, v in op.kwargs}
+        trans = {"N": 0, "T": 1}.get(kw.get("trans", 0), kw.get("trans", 0))
+        if trans not in (0, 1):
+            raise NoDerivativeError("scipy.linalg.solve_triangular has a derivative rule for "
+                                    "trans 0 ('N') and 1 ('T')")
+        lower, unit = bool(kw.get("lower", False)), bool(kw.get("unit_diagonal", False))
+        tri = ("np.tril" if lower else "np.triu") + "({}" + (
+            (", k=-1)" if lower else ", k=1)") if unit else ")")
+        flags = f"lower={lower}, unit_diagonal={unit}"
+        if mode == "vjp":
+            back = f"scipy.linalg.solve_triangular(a, g, trans={1 - trans}, {flags})"
+            if i == 1:
+                return back
+            grad_op = f"matmul_grad_left({back}, a, ans)"
+            return "-" + tri.format(grad_op if trans == 0 else f"mT({grad_op})")
+        if i == 1:
+            return f"scipy.linalg.solve_triangular(a, t, trans={trans}, {flags})"
+        moved = tri.format("t") if trans == 0 else f"mT({tri.format('t')})"
+        return f"-scipy.linalg.solve_triangular(a, {moved} @ ans, trans={trans}, {flags})"
+    return rule
+
+
+VJP.update({
+    "scipy.linalg.solve_triangular": _triangular("vjp"),
+    # X solves a X + X b = q: with Y solving a^T Y + Y b^T = g, q gets Y, a gets -Y X^T, b -X^T Y
+    "scipy.linalg.solve_sylvester": (
+        "-scipy.linalg.solve_sylvester(mT(a), mT(b), g) @ mT(ans)",
+        "-mT(ans) @ scipy.linalg.solve_sylvester(mT(a), mT(b), g)",
+        "scipy.linalg.solve_sylvester(mT(a), mT(b), g)"),
+    # S = sqrtm(A): S dS + dS S = dA
+    "scipy.linalg.sqrtm": ("scipy.linalg.solve_sylvester(mT(ans), mT(ans), g)",),
+})
+JVP.update({
+    "scipy.linalg.solve_triangular": _triangular("jvp"),
+    "scipy.linalg.solve_sylvester": ("-scipy.linalg.solve_sylvester(a, b, t @ ans)",
+                                     "-scipy.linalg.solve_sylvester(a, b, ans @ t)",
+                                     "scipy.linalg.solve_sylvester(a, b, t)"),
+    "scipy.linalg.sqrtm": ("scipy.linalg.solve_sylvester(ans, ans, t)",),
 })

@@ -716,3 +716,36 @@ def svd_reduced(m, s):
         raise NotImplementedError("np.linalg.svd of a matrix that is not square has a derivative "
                                   "only with full_matrices=False")
     return m
+
+
+def imag_grad(g, x):
+    """The gradient of np.imag(x) (JAX's convention for complex x: -1j * g); 0 for a real x,
+    whose imaginary part is the constant 0."""
+    if type(x) is float or getattr(getattr(x, "dtype", None), "kind", "f") != "c":
+        return zeros_like(x)
+    return -1j * g
+
+
+def gradient_grad(g, x, axis, edge_order, *spacing):
+    """The gradient of np.gradient(x, *spacing, axis=axis) (edge_order 1, scalar spacings): for
+    each axis the transpose of its stencil, central differences inside, one-sided at the ends;
+    a tuple g (one array per axis) sums its axes' contributions."""
+    if edge_order != 1 or any(np.ndim(h) for h in spacing):
+        raise NotImplementedError("np.gradient has a derivative rule for edge_order=1 and scalar "
+                                  "spacings")
+    n = _ndim(x)
+    axes = tuple(range(n)) if axis is None else (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    parts = g if isinstance(g, (tuple, list)) else (g,)
+    steps = spacing * len(axes) if len(spacing) == 1 else spacing or (1.0,) * len(axes)
+    total = 0.0
+    for part, a, h in zip(parts, axes, steps):
+        v = np.moveaxis(part, a % n, 0) / h
+        out = np.zeros(_shape(v), dtype=np.result_type(v, 1.0))
+        out[2:] += v[1:-1] / 2
+        out[:-2] -= v[1:-1] / 2
+        out[0] -= v[0]
+        out[1] += v[0]
+        out[-2] -= v[-1]
+        out[-1] += v[-1]
+        total = total + np.moveaxis(out, 0, a % n)
+    return total

@@ -346,3 +346,67 @@ def scipy_cases():
 def test_scipy_special_and_stats():
     for f, args in scipy_cases():
         check_grads(f, args, order=2)
+
+
+def scipy_more_cases():
+    stats = pytest.importorskip("scipy.stats")
+    linalg = pytest.importorskip("scipy.linalg")
+
+    def student(x, df, m, s): return stats.t.logpdf(x, df + 3, m, s + 2) + stats.t.pdf(x, df + 3)
+    def gammas(x, a, s): return stats.gamma.logpdf(x + 2, a + 2, 0.5, s + 2) + stats.gamma.pdf(x + 2, a + 2)
+    def betas(x, a, b): return stats.beta.logpdf(x * 0.3 + 0.5, a + 2, b + 2) \
+        + stats.beta.pdf(x * 0.3 + 0.5, a + 2, b + 2, -0.1, 1.2)
+    def poisson(mu): return stats.poisson.logpmf(np.array([0, 2, 5]), mu + 2)
+    def mvn(x, m, a): return stats.multivariate_normal.logpdf(x, m, a @ a.T + np.eye(3))
+    def mvn_one(x, m, a): return stats.multivariate_normal.logpdf(x[0], m, a @ a.T + np.eye(3))
+    def triangular(a, b):
+        return linalg.solve_triangular(a + 3 * np.eye(3), b, lower=True) \
+            + linalg.solve_triangular(a + 3 * np.eye(3), b, trans=1) \
+            + linalg.solve_triangular(a, b, trans="T", unit_diagonal=True, lower=True)
+    def triangular_vector(a, b): return linalg.solve_triangular(a + 3 * np.eye(3), b[:, 0])
+    def root(a): return linalg.sqrtm(a @ a.T + np.eye(3))
+    def sylvester(a, b, q): return linalg.solve_sylvester(a + 3 * np.eye(3), b + 3 * np.eye(3), q)
+
+    return [(student, (arr(4), arr(4), arr(4), arr(4))), (gammas, (arr(3), arr(3), arr(3))),
+            (betas, (arr(3), arr(3), arr(3))), (poisson, (arr(3),)),
+            (mvn, (arr(4, 3), arr(3), arr(3, 3))), (mvn_one, (arr(4, 3), arr(3), arr(3, 3))),
+            (triangular, (arr(3, 3), arr(3, 2))), (triangular_vector, (arr(3, 3), arr(3, 2))),
+            (root, (arr(3, 3),)), (sylvester, (arr(3, 3), arr(3, 3), arr(3, 3)))]
+
+
+@pytest.mark.parametrize("k", range(10))
+def test_scipy_distributions_and_linalg(k):
+    f, args = scipy_more_cases()[k]
+    check_grads(f, args, order=2)
+
+
+# --- np.gradient and complex parts ----------------------------------------------------------------
+def gradient_1d(x): return np.gradient(x) ** 2 + np.gradient(x, 0.5)
+def gradient_2d(x):
+    gx, gy = np.gradient(x)
+    return gx * gy + np.gradient(x, axis=1) ** 2 + np.gradient(x, 2.0, axis=0)
+
+
+@pytest.mark.parametrize("f, args, order, tol", [
+    case(gradient_1d, arr(5), order=2), case(gradient_1d, arr(2)), case(gradient_2d, arr(3, 4), order=2)])
+def test_gradient(f, args, order, tol):
+    check_grads(f, args, order=order, **tol)
+
+
+def complex_parts(z):
+    return np.sum(np.imag(z) ** 2 + np.angle(z) + z.real * z.imag)
+
+
+def test_imag_and_angle_follow_jaxs_convention():
+    z = np.array([1.0 + 2.0j, -0.5 + 0.3j, 2.0 - 1.0j])
+    re, im, r2 = z.real, z.imag, np.abs(z) ** 2
+    d_re = -im / r2 + im  # d f / d re(z)
+    d_im = 2 * im + re / r2 + re  # d f / d im(z)
+    np.testing.assert_allclose(grad(complex_parts)(z), d_re - 1j * d_im)
+    u = np.array([0.3 - 0.2j, 0.1 + 0.5j, -0.4 + 0.1j])
+    eps = 1e-6
+    numeric = (complex_parts(z + eps * u) - complex_parts(z - eps * u)) / (2 * eps)
+    np.testing.assert_allclose(jvp(complex_parts, (z,), (u,))[1], numeric, rtol=1e-6)
+    # a real input: the imaginary part and the angle (away from 0) are constants
+    x = np.array([0.5, 2.0, 1.5])
+    np.testing.assert_allclose(grad(complex_parts)(x), np.zeros(3))
