@@ -131,7 +131,10 @@ RETURNED = "<returned>"  # env key of the flag a return inside a loop sets
 # function's values returned that way are kept under the keys `<out0>`, `<out1>`, ...
 GOING = "<going>"
 BROKE = "<broke>"  # True on the paths that break: the body's last statement is `if broke: break`
-LEAVING = ("return", "break", "continue", "left")  # exits through which every path leaves
+LEAVING = ("return", "break", "continue", "left")
+VIEWS = {"getitem", "T", "np.transpose", "np.reshape", "np.ravel", "np.squeeze", "np.swapaxes",
+         "np.moveaxis", "np.expand_dims", "np.diagonal", "np.broadcast_to", "np.atleast_1d",
+         "np.atleast_2d", "np.atleast_3d", "np.real"}  # exits through which every path leaves
 
 
 def _only_returns(loop):
@@ -524,6 +527,7 @@ class Lowerer:
                         1 for v in _flat(env.values()) if v == value) > 1
                     if not later_reads and not aliases:
                         s.target = name
+                        self.renamed(value.name, name)
                         if _self_copy(s):
                             del block[k]
                         return
@@ -555,6 +559,12 @@ class Lowerer:
         self.block.append(Assign(None, Op("check_not_in_place", (
             value, Const(method), Const(f"{os.path.basename(filename)}:{line}"), Const(name),
             Const(", ".join(others) or "the caller"))), self.line))
+
+    def renamed(self, old, new):
+        """A statement's result `old` is now called `new`: it keeps what it shares."""
+        for other in self.copies.pop(old, ()):
+            self.copies[other].discard(old)
+            self.copied(new, Var(other))
 
     def copied(self, name, value):
         """Note that `name` is assigned a copy of `value` (the same object at run time)."""
@@ -836,12 +846,15 @@ class Lowerer:
                 value.name not in self.foreign and len(block) > since and \
                 type(block[-1]) is Assign and block[-1].target == value.name:
             block[-1].target = self.namer.fresh(name)
+            self.renamed(value.name, block[-1].target)
             return Var(block[-1].target)
         return value
 
     # --- expressions --------------------------------------------------------------------------
     def emit(self, prim, args, kwargs=(), target=None):
         name = self.namer.fresh(target) if target else self.namer.temp()
+        if prim in VIEWS:  # NumPy may hand back a view: changing one changes the other
+            self.copied(name, args[0])
         self.block.append(Assign(name, Op(prim, tuple(args), tuple(kwargs)), self.line))
         return Var(name)
 
@@ -1118,7 +1131,7 @@ class Lowerer:
         p = PRIMS[name]
         items = self.expr(node.args[0], env) if node.args else None
         if type(items) is not tuple:
-            if name == "np.array" and type(items) in (Var, Const) and len(node.args) == 1 \
+            if name == "np.array" and type(items) is Const and len(node.args) == 1 \
                     and not node.keywords:
                 return self.emit("np.copy", (items,), target=target)
             whole = name.replace("np.", "") + "_list"  # a list a loop builds or a caller passes

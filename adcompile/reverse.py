@@ -420,17 +420,20 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape"):
             reduced.append(raw[-1])
     guard = None
     if raw != reduced:
-        # a value entering a math function that is arithmetic of the inputs is a Python float
-        # when they are: testing the inputs once stands for all of those
+        # A float output proves that no array took part in what flowed into it, except through
+        # a math function (a 1-element array in, a float out) and except values defined before a
+        # branch not taken or a loop run no times and read only there (their zero adjoints keep
+        # their shapes). Those must be Python numbers too: arithmetic of the inputs is, when the
+        # inputs are (tested once); a parameter is tested itself; anything else (a NumPy result)
+        # leaves no fast path.
+        relevant = list(dict.fromkeys([b.name for b in bw.barrier_inputs] +
+                                      sorted(_read_in_structures(fn.body, active))))
         floats = _python_numbers(fn, wrt)
-        unproven = [b for b in bw.barrier_inputs if b.name not in floats]
-        inputs = [Var(w) for w in wrt] if len(unproven) < len(bw.barrier_inputs) else []
-        checks = list(dict.fromkeys([Var(n) for n in seeds if n in active] + inputs + unproven))
-        guard = _all_floats(checks) if checks else None
-        # a value that enters a math function only on some paths may be unbound at the guard;
-        # unbound, it entered none: a float placeholder keeps the test true
-        defined = set(fn.params) | set(fn.constants) | _surely_defined(forward)
-        forward[0:0] = [Assign(v.name, Const(0.0), None) for v in checks if v.name not in defined]
+        unproven = [n for n in relevant if n not in floats]
+        if all(n in fn.params for n in unproven):
+            inputs = wrt if len(unproven) < len(relevant) else []
+            checks = [n for n in seeds if n in active] + inputs + unproven
+            guard = _all_floats([Var(n) for n in dict.fromkeys(checks)])
     epilogue_uses = set()  # the guard is evaluated before the backward sweep when there is a tape
     for e in raw + reduced:
         epilogue_uses |= uses_of(Return([e], False))
@@ -542,22 +545,6 @@ def _defined_in(block):
     return list(dict.fromkeys(out))
 
 
-def _surely_defined(block):
-    """Names a block assigns on every path through it (a loop over a constant, non-empty range
-    runs its body at least once; a break only ends a body)."""
-    out = set()
-    for s in block:
-        if type(s) is Assign:
-            out.update(targets_of(s))
-        elif type(s) is If:
-            out |= _surely_defined(s.body) & _surely_defined(s.orelse)
-        elif type(s) is For and s.count is None and all(type(b) is Const and type(b.value) is int
-                                                          for b in s.bounds) \
-                and len(range(*(b.value for b in s.bounds))) > 0:
-            out |= _surely_defined(s.body) | {s.target}
-    return out
-
-
 def _all_targets(block):
     out = []
     for s in block:
@@ -589,6 +576,20 @@ def _before_breaks(block, push):
 def _all_floats(values):
     checks = tuple(Op("is", (Op("type", (v,)), Var("float"))) for v in values)
     return checks[0] if len(checks) == 1 else Op("and", checks)  # one `and` of all, flat
+
+
+def _read_in_structures(stmts, active):
+    """Names that active statements inside a branch or loop read and that are assigned before
+    it (outside it)."""
+    out = set()
+    for s in stmts:
+        if type(s) in (If, For, While):
+            inside = set(targets_of(s))
+            out |= {n for a in each_assign([s]) if a.target in active
+                    for n in used_names(a.value)} - inside
+        for block in blocks_of(s):
+            out |= _read_in_structures(block, active)
+    return out
 
 
 ARITHMETIC = {"add", "sub", "mul", "truediv", "pow", "neg", "pos", "floordiv", "mod", "abs",
@@ -657,7 +658,9 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None) -> Func
         # sweep's (a default argument), so the pullback can run more than once; a name the
         # forward sweep assigns only on some paths may be unbound there
         restored = sorted({t for st in _walk(body) if type(st) is Assign
-                           for t in targets_of(st)} & {t for st in eqns for t in targets_of(st)})
+                           for t in targets_of(st)} | {st.target for st in _walk(body)
+                                                       if type(st) is For}
+                          & {t for st in eqns for t in targets_of(st)})
         always = {t for st in eqns if type(st) is Assign for t in targets_of(st)}
         pull = Function("pullback", [ct] + [f"{n}={n}" if n in always else
                                             f"{n}=locals().get({n!r})" for n in restored],

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from adcompile import UnsupportedSyntaxError, grad, jvp, value_and_grad
+from adcompile import UnsupportedSyntaxError, grad, jvp, value_and_grad, vjp
 from checks import assert_close, numeric_grad
 
 
@@ -433,3 +433,40 @@ def list_of_different_lengths_on_each_path(x, y):
 @pytest.mark.parametrize("args", [(0.4, 0.7), (0.4, 0.3)])
 def test_list_of_different_lengths_on_each_path(args):
     check(list_of_different_lengths_on_each_path, *args)
+
+
+def in_place_update_seen_through_a_view(W, s):
+    t = W + 0.0
+    r = t[0]
+    t += s
+    return np.sum(r)
+
+
+def in_place_update_of_a_view(W, s):
+    t = W + 0.0
+    r = t[0]
+    r *= s
+    return np.sum(t)
+
+
+@pytest.mark.parametrize("f", [in_place_update_seen_through_a_view, in_place_update_of_a_view])
+def test_in_place_update_through_a_view_is_refused(f):
+    with pytest.raises(UnsupportedSyntaxError, match="changed in place"):
+        grad(f)(W23, 0.5)
+
+
+def _loop_index_read_later(x, s):
+    for i in range(1, 4):
+        pass
+    total = 0.0
+    for v in x:
+        total = total + min(s, i) * v
+    return total
+
+
+def test_vjp_reads_a_loop_index_after_its_loop():
+    x = np.array([0.5, -0.3, 0.2])
+    out, pullback = vjp(_loop_index_read_later, x, 0.5)
+    (gx, gs) = pullback(1.0)
+    assert_close(gx, numeric_grad(_loop_index_read_later, (x, 0.5), 0))
+    assert_close(gs, numeric_grad(_loop_index_read_later, (x, 0.5), 1))
