@@ -6,6 +6,7 @@ caches what it returns and checks the user's arguments.
 from __future__ import annotations
 
 import functools
+from typing import Any, Callable, Sequence
 
 from .compile import compile_function
 from .errors import ADCompileError, ArgumentError, UnsupportedSyntaxError, trimmed
@@ -160,8 +161,9 @@ def _first_line(fn):
     return min(fn.source_lines) if fn.source_lines else None
 
 
-def _transform(mode):
-    def transform(f=None, *, argnums=0, optimize=True):
+def _transform(mode: str) -> Callable[..., Any]:
+    def transform(f: Callable[..., Any] | None = None, *, argnums: int | Sequence[int] = 0,
+                  optimize: bool = True) -> Callable[..., Any]:
         if f is None:  # used as @grad(argnums=...)
             return functools.partial(transform, argnums=argnums, optimize=optimize)
         if not callable(f):
@@ -186,7 +188,7 @@ value_and_grad.__name__ = value_and_grad.__qualname__ = "value_and_grad"
 value_and_grad.__doc__ = """Like `grad`, but the function returns `(value, gradient)`."""
 
 
-def jvp(f, primals, tangents):
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
     """Forward mode: `(f(*primals), the derivative of f at primals along tangents)`."""
     primals, tangents = _check_pairs(f, primals, tangents)
     try:
@@ -195,7 +197,7 @@ def jvp(f, primals, tangents):
         raise trimmed(e)
 
 
-def vjp(f, *primals):
+def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
     """Reverse mode: `(f(*primals), pullback)`; `pullback(cotangent)` returns one gradient per
     primal, as a tuple."""
     try:
@@ -213,7 +215,8 @@ def _check_pairs(f, primals, tangents):
     return tuple(primals), tuple(tangents)
 
 
-def source(fn, mode=None, argnums=0, optimize=True, annotate=False):
+def source(fn: Callable[..., Any], mode: str | None = None, argnums: int | Sequence[int] | None = 0,
+           optimize: bool = True, annotate: bool = False) -> str:
     """The generated source: of a function made by grad & co., or of `fn` in `mode`
     ("flat", "forward", "reverse", "vjp", "value_and_grad")."""
     info = getattr(fn, "__adcompile__", None)
