@@ -62,7 +62,7 @@ def _located(src, fn):
     return text
 
 
-_FOLDER = []
+_FOLDER: list[str] = []
 
 
 def _folder():

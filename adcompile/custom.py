@@ -1,11 +1,10 @@
 """User-defined derivative rules, written like the built-in ones and shown like them in `source`.
 
-    import scipy.special
     from adcompile import defpartials, defvjp, defjvp
 
-    defpartials(scipy.special.gamma, "ans * scipy.special.digamma(x)")   # elementwise
-    defvjp(my_solver, "solve_adjoint(g, A, ans)", None)                  # reverse mode
-    defjvp(my_solver, "solve_tangent(t, A, ans)", None)                  # forward mode
+    defpartials(log_cosh, "np.tanh(x)")              # elementwise, both modes
+    defvjp(solve, None, "np.linalg.solve(A.T, g)")   # reverse mode (None: no rule for A)
+    defjvp(solve, None, "np.linalg.solve(A, t)")     # forward mode
 
 A rule is a template over the function's parameters (named as in its signature, `x` and `y` for
 a ufunc), its result `ans`, the incoming adjoint `g` (reverse mode) or the tangent `t` (forward
@@ -24,6 +23,7 @@ import ast
 import builtins
 import inspect
 import sys
+from typing import Any, Callable
 
 import numpy as np
 
@@ -35,7 +35,8 @@ from .templates import dotted, parse
 USER: set = set()   # primitives registered through this module (their rules may be replaced)
 
 
-def defvjp(fn, *rules, name=None, elementwise=False):
+def defvjp(fn: Callable[..., Any], *rules: str | Callable[..., Any] | None, name: str | None = None,
+           elementwise: bool = False) -> Callable[..., Any]:
     """Register reverse-mode rules for `fn`, one per positional parameter: templates over its
     parameters, `ans` and the adjoint `g` (or Python functions, or None). Returns `fn`.
     `elementwise=True` declares that `fn` broadcasts like `np.add`, so the rules may return
@@ -47,7 +48,8 @@ def defvjp(fn, *rules, name=None, elementwise=False):
         raise trimmed(e)
 
 
-def defjvp(fn, *rules, name=None, elementwise=False):
+def defjvp(fn: Callable[..., Any], *rules: str | Callable[..., Any] | None, name: str | None = None,
+           elementwise: bool = False) -> Callable[..., Any]:
     """Register forward-mode rules for `fn`, one per positional parameter: templates over its
     parameters, `ans` and that parameter's tangent `t` (or Python functions, or None); the
     tangent of the result is their sum. Returns `fn`."""
@@ -58,7 +60,8 @@ def defjvp(fn, *rules, name=None, elementwise=False):
         raise trimmed(e)
 
 
-def defpartials(fn, *partials, name=None):
+def defpartials(fn: Callable[..., Any], *partials: str | None,
+                name: str | None = None) -> Callable[..., Any]:
     """Register an elementwise function by its partial derivatives, one per positional parameter
     (templates over the parameters and `ans`): both modes at once, as in the built-in table
     (`"sigmoid": "(1 - ans) * ans"` gives `grad_x = g * (1 - ans) * ans`). Returns `fn`."""

@@ -21,6 +21,7 @@ import re
 import sys
 import textwrap
 import types
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -37,7 +38,9 @@ class ExportError(ADCompileError):
 
 
 @public
-def export_source(f, mode="reverse", argnums=0, optimize=True, annotate=True, command=None):
+def export_source(f: Callable[..., Any], mode: str = "reverse",
+                  argnums: int | Sequence[int] | None = 0, optimize: bool = True,
+                  annotate: bool = True, command: str | None = None) -> str:
     """The text of a standalone module holding `f`'s generated `mode` code (see `export`)."""
     from . import __version__
     from .api import MODES, build
@@ -51,7 +54,11 @@ def export_source(f, mode="reverse", argnums=0, optimize=True, annotate=True, co
     bound = dict(NAMESPACE)
     bound.update(fn.constants)
 
-    imports, constants, helpers, classes, extra_imports = set(), {}, {}, {}, {}
+    imports: set = set()
+    constants: dict = {}
+    helpers: dict = {}
+    classes: dict = {}
+    extra_imports: dict = {}
     for name in _free_names(code):
         if name in fn.constants:
             constants[name] = fn.constants[name]
@@ -101,7 +108,9 @@ def export_source(f, mode="reverse", argnums=0, optimize=True, annotate=True, co
 
 
 @public
-def export(f, path, mode="reverse", argnums=0, optimize=True, annotate=True, command=None):
+def export(f: Callable[..., Any], path: str | os.PathLike, mode: str = "reverse",
+           argnums: int | Sequence[int] | None = 0, optimize: bool = True, annotate: bool = True,
+           command: str | None = None) -> str | os.PathLike:
     """Write `f`'s generated derivative (or flat code) to `path` as a module that runs with only
     NumPy installed. Returns `path`."""
     text = export_source(f, mode, argnums, optimize, annotate, command)
@@ -148,7 +157,7 @@ def _free_names(code: str):
             defined.add(node.arg)
         elif isinstance(node, ast.FunctionDef):
             defined.add(node.name)
-    seen = {}
+    seen: dict = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) \
                 and node.id not in defined:

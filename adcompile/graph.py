@@ -608,9 +608,8 @@ def graph(f, *args: Any, argnums: int | Sequence[int] | None = None,
     if len(args) != len(fn.params):
         raise ArgumentError(f"graph needs one argument per parameter of {fn.name} "
                             f"({', '.join(fn.params)}), got {len(args)}", fn.filename)
-    if argnums is None:
-        nums = range(len(args))
-    else:
+    nums: Sequence[int] = range(len(args))
+    if argnums is not None:
         nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
         for i in nums:
             if not isinstance(i, int) or not -len(args) <= i < len(args):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -49,7 +50,7 @@ def _jacobian(columns, out_shape, in_shape, rows_first):
     return np.reshape(moved, tuple(out_shape) + tuple(in_shape))
 
 
-def jacfwd(f, argnums=0):
+def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """The Jacobian of `f` by forward mode, one JVP per input element: `jacfwd(f)(x)` has shape
     `f(x).shape + x.shape`. A tuple `argnums` gives a tuple of Jacobians; a function returning a
     tuple gives one Jacobian (or tuple of them) per output."""
@@ -82,7 +83,7 @@ def jacfwd(f, argnums=0):
     return jacobian
 
 
-def jacrev(f, argnums=0):
+def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """The Jacobian of `f` by reverse mode, one VJP per output element; shaped as in `jacfwd`."""
     from .api import compile_derivative
 
@@ -108,7 +109,7 @@ def jacrev(f, argnums=0):
 
 
 @public
-def hessian(f, argnums=0):
+def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """The Hessian of the scalar function `f`: forward mode over the reverse-mode gradient,
     `jacfwd(grad(f, argnums), argnums)`. For `x` of shape (n,) it has shape (n, n); a tuple
     `argnums` gives the blocks `H[i][j]`."""
@@ -117,7 +118,7 @@ def hessian(f, argnums=0):
 
 
 @public
-def hvp(f, primals, tangents):
+def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
     """The Hessian of the scalar `f` at `primals` times `tangents`, by forward mode over reverse
     mode without forming the Hessian. One array per primal (the array itself for one primal)."""
     from .api import _check_pairs, compile_derivative, grad
@@ -132,7 +133,9 @@ class GradientCheckError(ADCompileError, AssertionError):
 
 
 @public
-def check_grads(f, args, order=2, modes=("fwd", "rev"), eps=1e-6, rtol=1e-5, atol=1e-6, seed=0):
+def check_grads(f: Callable[..., Any], args: Sequence[Any], order: int = 2,
+                modes: Sequence[str] = ("fwd", "rev"), eps: float = 1e-6, rtol: float = 1e-5,
+                atol: float = 1e-6, seed: int = 0) -> None:
     """Check `f`'s derivatives at `args` up to `order`, raising GradientCheckError if one is off.
 
     "fwd": the JVP along a random direction against a central finite difference.

@@ -25,6 +25,7 @@ import math
 import time
 import types
 from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -55,17 +56,16 @@ def count_ops(src: str) -> int:
     """Operations in generated Python source, counted on its AST (see the module docstring)."""
     count = 0
     for node in ast.walk(ast.parse(src)):
-        t = type(node)
-        if t is ast.BinOp:
+        if isinstance(node, ast.BinOp):
             count += 1
-        elif t is ast.UnaryOp:
+        elif isinstance(node, ast.UnaryOp):
             literal = type(node.op) in (ast.USub, ast.UAdd) and type(node.operand) is ast.Constant
             count += 0 if literal else 1
-        elif t is ast.Compare:
+        elif isinstance(node, ast.Compare):
             count += 0 if _is_guard(node) else len(node.ops)
-        elif t is ast.BoolOp:
+        elif isinstance(node, ast.BoolOp):
             count += 0 if _is_guard(node) else len(node.values) - 1
-        elif t is ast.Call:
+        elif isinstance(node, ast.Call):
             count += 0 if _callee(node) in BOOKKEEPING else 1
     return count
 
@@ -308,7 +308,8 @@ KEYS = ("expr", "diff", "cse", "flat", "forward", "reverse")
 
 
 @public
-def swell(f, argnums=None, *, timing=True, point=None):
+def swell(f: Callable[..., Any], argnums: int | Sequence[int] | None = None, *,
+          timing: bool = True, point: Sequence[float] | None = None) -> SwellReport:
     """Compare `sympy.diff` (plain and after `sympy.cse`) with adcompile's generated code for the
     scalar function `f`, differentiated with respect to `argnums` (default: every parameter).
 
@@ -490,7 +491,9 @@ class SweepReport:
 
 
 @public
-def swell_sweep(family, ns=range(1, 13), argnums=None, *, timing=True):
+def swell_sweep(family: str | Callable[..., Any], ns: Iterable[int] = range(1, 13),
+                argnums: int | Sequence[int] | None = None, *,
+                timing: bool = True) -> SweepReport:
     """`swell` for members `ns` of a family: a built-in family name (see `FAMILIES`) or a
     function `n -> function`. Returns a `SweepReport` (`.table()`, `.markdown()`, `.plot(path)`)."""
     ns = list(ns)
