@@ -381,7 +381,8 @@ add("add_fitted", runtime.add_fitted, ("x", "*xs"), "exact", zero=("x",))
 # in: one operand, the list (lower.py); they print as the NumPy call they are.
 for _name, _fn, _options in [("stack", np.stack, {"axis": 0}),
                              ("concatenate", np.concatenate, {"axis": 0}),
-                             ("hstack", np.hstack, {}), ("vstack", np.vstack, {})]:
+                             ("hstack", np.hstack, {}), ("vstack", np.vstack, {}),
+                             ("array", np.array, {})]:
     add(f"{_name}_list", _fn, ("xs",), "exact", form="call", **_options)
     PRIMS[f"{_name}_list"].name = f"np.{_name}"
 LIST_PRIMS = {"make_list", "list_append", "np.split", "list_add", "split_like", "tuple",

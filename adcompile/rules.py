@@ -497,7 +497,7 @@ LINEAR |= {
     "np.roll", "np.diag", "np.diagonal", "np.triu", "np.tril", "np.flipud", "np.fliplr",
     "np.rot90", "np.rollaxis", "np.atleast_1d", "np.atleast_2d", "np.atleast_3d", "np.take",
     "np.take_along_axis", "np.diff", "np.average", "np.array_split", "np.hsplit", "np.vsplit",
-    "np.dsplit", "stack_list", "concatenate_list", "hstack_list", "vstack_list",
+    "np.dsplit", "stack_list", "array_list", "concatenate_list", "hstack_list", "vstack_list",
     # helpers of derivative code
     "unroll", "diag_grad", "diagonal_grad", "unrollaxis", "unpad", "column_stack_part",
     "dstack_part", "take_grad", "take_along_axis_grad", "diff_grad", "average_grad",
@@ -567,6 +567,7 @@ VJP.update({
                   "unbroadcast(select_grad(g, condlist, choicelist)[1], default)"),
     "astype": _astype_rule("astype(g, x.dtype)"),
     "stack_list": ("stack_grad(g, xs, axis)",),
+    "array_list": ("stack_grad(g, xs, 0)",),  # np.array(rows): rows stacked, or a copy
     "concatenate_list": ("concatenate_grad(g, xs, axis)",),
     "hstack_list": ("hstack_grad(g, xs)",),
     "vstack_list": ("vstack_grad(g, xs)",),

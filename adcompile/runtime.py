@@ -647,8 +647,8 @@ def astype(x, dtype):
 def stack_grad(g, xs, axis):
     """The gradients of the parts of np.stack(xs, axis): g indexed along `axis` (an array xs is
     stacked by its rows: its gradient is an array)."""
-    if type(xs) not in (list, tuple):
-        return np.moveaxis(g, axis, 0)
+    if type(xs) not in (list, tuple):  # (np.array(x) of an array x: a copy)
+        return g if axis == 0 else np.moveaxis(g, axis, 0)
     return [np.take(g, i, axis=axis) for i in range(len(xs))]
 
 

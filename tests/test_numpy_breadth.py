@@ -410,3 +410,22 @@ def test_imag_and_angle_follow_jaxs_convention():
     # a real input: the imaginary part and the angle (away from 0) are constants
     x = np.array([0.5, 2.0, 1.5])
     np.testing.assert_allclose(grad(complex_parts)(x), np.zeros(3))
+
+
+def array_of_rows(x):
+    rows = []
+    for i in range(3):
+        rows.append(np.sin(x * i))
+    return np.array(rows) ** 2
+
+
+def array_param(xs):
+    return np.sum(np.array(xs) ** 2)
+
+
+def test_np_array_of_a_list_built_in_a_loop_or_passed_in():
+    check_grads(array_of_rows, (arr(2),), order=1)
+    g = grad(array_param)([np.ones(2), 2 * np.ones(2)])
+    assert type(g) is list and [v.tolist() for v in g] == [[2.0, 2.0], [4.0, 4.0]]
+    x = arr(2, 2)
+    np.testing.assert_allclose(grad(array_param)(x), 2 * x)  # an array: a copy
