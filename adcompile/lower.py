@@ -236,6 +236,10 @@ class Lowerer:
         self.parsed, self.fn, self.namer, self.stack = parsed, fn, namer, stack
         self.call_line = call_line  # inlined code is attributed to the caller's line
         self.line = call_line
+        self.env_now = {}
+        self.closure_reads = frozenset(loaded(  # names the nested defs and lambdas read
+            [n for n in gast.walk(parsed.node) if isinstance(n, (gast.FunctionDef, gast.Lambda))
+             and n is not parsed.node]))
         self.carried = []  # per enclosing loop: user name -> the name the loop carries it under
         self.foreign = frozenset()  # names an inlining caller still reads: never reused
         self.outs_tuple = None  # whether the values kept under <out0>, ... form a tuple
@@ -251,8 +255,10 @@ class Lowerer:
         """Lower a statement list into `self.block`. `later` holds the names read after it.
         Returns how the list ends: None (falls through), ("return", values, as_tuple),
         ("break",) or ("continue",)."""
+        later = later | self.closure_reads  # a nested def may be called later and read them
         for i, stmt in enumerate(stmts):
             self.line = self.call_line or stmt.lineno
+            self.env_now = env  # what a nested def called from here reads
             rest = stmts[i + 1:]
             t = type(stmt)
             if t is gast.Return:
@@ -562,13 +568,13 @@ class Lowerer:
 
     def renamed(self, old, new):
         """A statement's result `old` is now called `new`: it keeps what it shares."""
-        for other in self.copies.pop(old, ()):
+        for other in self.copies.pop(old, set()) - {old}:
             self.copies[other].discard(old)
             self.copied(new, Var(other))
 
     def copied(self, name, value):
         """Note that `name` is assigned a copy of `value` (the same object at run time)."""
-        if type(value) is Var:
+        if type(value) is Var and value.name != name:
             self.copies.setdefault(name, set()).add(value.name)
             self.copies.setdefault(value.name, set()).add(name)
 
@@ -1168,8 +1174,8 @@ class Lowerer:
                                    "write the recursion as a loop")
         params = [a.id for a in args.args]
         values = [self.expr(a, env) for a in node.args]
-        # the enclosing names as bound now: at the call when it is in the defining function
-        scope = env if local.owner is self else local.env
+        # the enclosing function's names as they are bound now, as Python's closures read them
+        scope = local.owner.env_now
         bound = {k: v for k, v in scope.items() if not k.startswith("<")}  # (not its flags)
         bound.update(zip(params, values))
         for k in node.keywords:
@@ -1230,7 +1236,8 @@ class LocalFunction:
     called, reading the enclosing function's names as they are bound at the call."""
 
     def __init__(self, node, env, parsed, owner):
-        self.node, self.env, self.parsed, self.owner = node, env, parsed, owner
+        self.node, self.parsed, self.owner = node, parsed, owner
+        self.env = dict(env)  # as at the def, for its default values
 
 
 def _names_in(values):

@@ -470,3 +470,61 @@ def test_vjp_reads_a_loop_index_after_its_loop():
     (gx, gs) = pullback(1.0)
     assert_close(gx, numeric_grad(_loop_index_read_later, (x, 0.5), 0))
     assert_close(gs, numeric_grad(_loop_index_read_later, (x, 0.5), 1))
+
+
+def closure_called_after_a_loop_rebinds_its_variable(x, y):
+    def g(p):
+        q, t = (y, x)
+        return q
+    t9 = y
+    y, t12, t13 = (1.5, t9, t9)
+    for i in range(1):
+        y, t9 = (t13, 1.0)
+    return g(x)
+
+
+def closure_calls_closure_after_an_early_return(x, y):
+    g1 = lambda p: x + -y  # noqa: E731
+
+    def g3(p):
+        return p * g1(p) if g1(x) < 0.25 else math.log(1.0 + p ** 2)
+    x, y = (y, x)
+    t9 = g3(x) + y
+    if 0.5 < t9 ** 2 < 2.0:
+        if t9 > y and 0.5 < x < 1.5:
+            return 0.7
+    y = y * 2.0
+    return g3(y) + t9
+
+
+def _h0(a, b):
+    return a * a + b / (1.0 + b ** 2)
+
+
+def returns_in_nested_elifs(x, y):
+    if x / (1.0 + x ** 2) < y * y:
+        if x >= 0.1 and y >= 3.0:
+            pass
+        elif y - x > _h0(x, 1.0):
+            x = _h0(x, _h0(x, y))
+            if 0.5 < y < 1.0 or x < 3.0:
+                return x
+        else:
+            if y > 0.7:
+                return x
+            if (x if x > y else y) >= x:
+                y, x = (x, y)
+            else:
+                x = max(x, y) + 1.5
+    return min(1.5, x + y)
+
+
+@pytest.mark.parametrize("f, args", [
+    (closure_called_after_a_loop_rebinds_its_variable, (-0.32, -1.44)),
+    (closure_calls_closure_after_an_early_return, (1.65, -0.40)),
+    (closure_calls_closure_after_an_early_return, (0.2, 0.9)),
+    (returns_in_nested_elifs, (-1.28, 0.59)), (returns_in_nested_elifs, (0.5, 0.6)),
+    (returns_in_nested_elifs, (2.0, 0.2)), (returns_in_nested_elifs, (0.05, 0.8)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_closures_and_nested_returns(f, args):
+    check(f, *args)
