@@ -429,3 +429,99 @@ def test_np_array_of_a_list_built_in_a_loop_or_passed_in():
     assert type(g) is list and [v.tolist() for v in g] == [[2.0, 2.0], [4.0, 4.0]]
     x = arr(2, 2)
     np.testing.assert_allclose(grad(array_param)(x), 2 * x)  # an array: a copy
+
+
+# --- a sweep over shapes, axes and keepdims (autograd's combo_check) -------------------------------
+def over_axis(name, axis, keepdims=None):
+    """np.<name>(x, axis=axis[, keepdims=keepdims]) as a function of x."""
+    fn = np.linalg.norm if name == "linalg.norm" else getattr(np, name)
+    if keepdims is None:
+        def f(x):
+            return fn(x, axis=axis)
+    else:
+        def f(x):
+            return fn(x, axis=axis, keepdims=keepdims)
+    return f
+
+
+def with_ddof(name):
+    fn = getattr(np, name)
+
+    def f(x):
+        return fn(x, axis=0, ddof=1)
+    return f
+
+
+SHAPES = [(4,), (2, 3), (2, 3, 2)]
+REDUCTIONS = ["sum", "mean", "prod", "max", "min", "var", "std", "linalg.norm"]
+SCANS = ["cumsum", "cumprod", "sort", "diff"]
+SWEEP, IDS = [], []
+for _shape in SHAPES:
+    for _axis in [None, 0, -1] + ([1] if len(_shape) > 1 else []):
+        for _name in REDUCTIONS:
+            for _keep in (False, True):
+                SWEEP.append((over_axis(_name, _axis, _keep), _shape))
+                IDS.append(f"{_name}-axis{_axis}-keepdims{_keep}-{_shape}")
+        for _name in SCANS:
+            if _axis is not None or _name in ("cumsum", "cumprod"):
+                SWEEP.append((over_axis(_name, _axis), _shape))
+                IDS.append(f"{_name}-axis{_axis}-{_shape}")
+    for _name in ("var", "std"):
+        SWEEP.append((with_ddof(_name), _shape))
+        IDS.append(f"{_name}-ddof1-{_shape}")
+
+
+@pytest.mark.parametrize("f, shape", SWEEP, ids=IDS)
+def test_sweep_of_shapes_and_axes(f, shape):
+    x = distinct(*shape) + 0.5  # positive (prod, cumprod) and without ties (max, sort)
+    check_grads(f, (x,), order=2)
+
+
+def along(name, axis):
+    """A rearrangement along `axis`, times a fixed array so every output entry matters."""
+    if name == "roll":
+        def f(x):
+            return np.roll(x, 1, axis=axis) * x
+    elif name == "flip":
+        def f(x):
+            return np.flip(x, axis) * x
+    elif name == "repeat":
+        def f(x):
+            return np.repeat(x, 2, axis=axis) ** 2
+    elif name == "take":
+        def f(x):
+            return np.take(x, [0, 1, 1], axis=axis) ** 2
+    elif name == "expand_dims":
+        def f(x):
+            return np.squeeze(np.expand_dims(x, axis) ** 2, axis)
+    elif name == "moveaxis":
+        def f(x):
+            return np.moveaxis(x, axis, 0) ** 2
+    elif name == "concatenate":
+        def f(x):
+            return np.concatenate([x, x ** 2], axis=axis)
+    elif name == "stack":
+        def f(x):
+            return np.stack([x, x ** 2], axis=axis)
+    elif name == "diff2":
+        def f(x):
+            return np.diff(x ** 2, n=2, axis=axis)
+    elif name == "split":
+        def f(x):
+            a, b = np.array_split(x ** 2, 2, axis=axis)
+            return np.sum(a) * np.sum(b ** 2)
+    elif name == "sort_desc":
+        def f(x):
+            return np.flip(np.sort(x, axis=axis), axis) * np.cumsum(x, axis=axis)
+    return f
+
+
+ALONG = ["roll", "flip", "repeat", "take", "expand_dims", "moveaxis", "concatenate", "stack",
+         "diff2", "split", "sort_desc"]
+SWEEP2 = [(along(n, a), s, f"{n}-axis{a}-{s}") for s in [(3, 4), (2, 3, 3)] for a in (0, 1, -1)
+          for n in ALONG]
+
+
+@pytest.mark.parametrize("f, shape", [c[:2] for c in SWEEP2], ids=[c[2] for c in SWEEP2])
+def test_sweep_of_rearrangements_along_axes(f, shape):
+    check_grads(f, (distinct(*shape),), order=2)
