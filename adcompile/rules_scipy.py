@@ -24,7 +24,7 @@ SQRT_PI_2 = 0.886226925452758    # sqrt(pi) / 2
 TWO_SQRT_PI = 1.1283791670955126  # 2 / sqrt(pi)
 INV_SQRT_2PI = 0.3989422804014327  # 1 / sqrt(2 pi)
 
-for _name in ("gammaln", "digamma", "erf", "erfc", "erfinv", "erfcinv", "logit", "i0", "i1",
+for _name in ("gamma", "gammaln", "loggamma", "digamma", "erf", "erfc", "erfinv", "erfcinv", "logit", "i0", "i1",
               "i0e", "i1e", "ndtr", "ndtri", "log_ndtr"):
     add(f"special.{_name}", getattr(special, _name))
 for _name, _params in [("polygamma", ("n", "x")), ("iv", ("v", "x")), ("ive", ("v", "x")),
@@ -33,7 +33,9 @@ for _name, _params in [("polygamma", ("n", "x")), ("iv", ("v", "x")), ("ive", ("
     add(f"special.{_name}", getattr(special, _name), _params, "broadcast",
         zero=("n", "v") if _params[0] in ("n", "v") else ())
 DERIVATIVES.update({
+    "special.gamma": ("ans * special.digamma(x)",),
     "special.gammaln": ("special.digamma(x)",),
+    "special.loggamma": ("special.digamma(x)",),  # (of a real x)
     "special.digamma": ("special.polygamma(1, x)",),
     "special.polygamma": (None, "special.polygamma(n + 1, x)"),
     "special.erf": (f"{TWO_SQRT_PI} * np.exp(-x ** 2)",),

@@ -324,7 +324,8 @@ def scipy_cases():
     special = pytest.importorskip("scipy.special")
     stats = pytest.importorskip("scipy.stats")
 
-    def gammas(x): return special.gammaln(x) * special.digamma(x) + special.polygamma(2, x)
+    def gammas(x): return special.gammaln(x) * special.digamma(x) + special.polygamma(2, x) \
+        + special.gamma(x) * special.loggamma(x)
     def errors(x): return special.erf(x) + special.erfc(x * 2) * special.erfinv(x / 2)
     def errors_inverse(x): return special.erfcinv(x / 2 + 0.6) ** 2
     def logistic(x): return special.logit(special.expit(x) * 0.5 + 0.2) + special.logsumexp(x)
