@@ -256,7 +256,8 @@ def cmd_swell(args):
         if ":" not in args.target:
             raise CLIError(f"swell of a family needs --sweep (e.g. swell {args.target} "
                            "--sweep n=1..12); one function is PATH.py:FUNC")
-        report = sw.swell(load_target(args.target), argnums, timing=not args.no_timing)
+        report = sw.swell(load_target(args.target), argnums, timing=not args.no_timing,
+                          budget=args.budget or None)
         print(fmt(report))
         return 0
     ns = parse_sweep(args.sweep)
@@ -273,7 +274,8 @@ def cmd_swell(args):
         sw._need("matplotlib", "--plot")  # fail before the long part
     sweeps = []
     for fam in families:
-        sweep = sw.swell_sweep(fam, ns, argnums, timing=not args.no_timing)
+        sweep = sw.swell_sweep(fam, ns, argnums, timing=not args.no_timing,
+                               budget=args.budget or None)
         sweeps.append(sweep)
         print(fmt(sweep), flush=True)
     if args.plot:
@@ -358,6 +360,9 @@ def build_parser():
     p.add_argument("--markdown", action="store_true", help="print Markdown tables")
     p.add_argument("--no-timing", action="store_true",
                    help="count operations only; skip timing the compiled derivatives")
+    p.add_argument("--budget", type=float, default=30.0, metavar="SECONDS",
+                   help="stop with an error when sympy takes longer than this on one function "
+                   "(a loop unrolls into sympy's expression); 0: no limit (default: 30)")
     p.set_defaults(run=cmd_swell)
 
     p = sub.add_parser("demo", help="print the lecture example: flat code, forward and reverse "

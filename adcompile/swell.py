@@ -21,7 +21,10 @@ from __future__ import annotations
 import ast
 import builtins
 import linecache
+import contextlib
 import math
+import signal
+import threading
 import time
 import types
 from dataclasses import dataclass, field
@@ -212,6 +215,46 @@ def expression(f, sp=None):
 
 
 # --- the measurements ------------------------------------------------------------------------
+class _OutOfTime(BaseException):  # not caught by the `except Exception` around user code
+    pass
+
+
+@contextlib.contextmanager
+def _deadline(seconds):
+    """Raise _OutOfTime inside the block after `seconds` (on the main thread of a system with
+    SIGALRM; elsewhere the block runs to the end). sympy's work runs in Python, so it stops."""
+    if not seconds or not hasattr(signal, "SIGALRM") or \
+            threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum, frame):
+        raise _OutOfTime()
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _loops(fn) -> list:
+    """The user's lines of the loops in flat code (empty if it has none)."""
+    from .ir import For, While, blocks_of
+    found = []
+
+    def walk(stmts):
+        for s in stmts:
+            if type(s) in (For, While):
+                found.append(fn.source_lines.get(s.line, "").strip())
+            for block in blocks_of(s):
+                walk(block)
+    walk(fn.body)
+    return found
+
+
 def _timed(fn, *args):
     t = time.perf_counter()
     out = fn(*args)
@@ -259,6 +302,7 @@ class SwellReport:
     rows: list = field(default_factory=list)
     max_rel_diff: float | None = None  # sympy's gradient against ours at the point
     point: tuple = ()
+    loops: int = 0  # loops in the function: counted once in adcompile's rows
 
     def __getitem__(self, label):
         """The operation count of a row by key: expr, diff, cse, flat, forward, reverse."""
@@ -282,8 +326,10 @@ class SwellReport:
         if self.max_rel_diff is None:
             return ""
         point = ", ".join(f"{p} = {v}" for p, v in zip(self.params, self.point))
+        loops = "\nadcompile's counts are static: each loop body counts once, however many " \
+            "times it runs; sympy's expression has every iteration unrolled." if self.loops else ""
         return f"sympy's and adcompile's derivatives agree to {self.max_rel_diff:.1e} " \
-               f"(largest relative difference) at {point}."
+               f"(largest relative difference) at {point}.{loops}"
 
     def table(self):
         head = ["", "operations", "build time", "eval time", ""]
@@ -309,9 +355,12 @@ KEYS = ("expr", "diff", "cse", "flat", "forward", "reverse")
 
 @public
 def swell(f: Callable[..., Any], argnums: int | Sequence[int] | None = None, *,
-          timing: bool = True, point: Sequence[float] | None = None) -> SwellReport:
+          timing: bool = True, point: Sequence[float] | None = None,
+          budget: float | None = 30.0) -> SwellReport:
     """Compare `sympy.diff` (plain and after `sympy.cse`) with adcompile's generated code for the
     scalar function `f`, differentiated with respect to `argnums` (default: every parameter).
+    sympy's part stops with an error after `budget` seconds (None: no limit): a loop unrolls
+    into sympy's expression, which can grow past what sympy finishes.
 
     Returns a `SwellReport`; `print(report)` shows the terminal table, `report.markdown()` the
     Markdown one, `report["diff"]` one count (keys: expr, diff, cse, flat, forward, reverse).
@@ -324,14 +373,28 @@ def swell(f: Callable[..., Any], argnums: int | Sequence[int] | None = None, *,
     flat = build(f, "flat")
     nums = _argnums(flat, argnums)
     wrt = [flat.params[i] for i in nums]
-    symbols, (expr) = expression(f, sp)
-    dx = [symbols[i] for i in nums]
-
-    derivs, t_diff = _timed(lambda: [sp.diff(expr, x) for x in dx])
-    (repl, reduced), t_cse = _timed(lambda: sp.cse(derivs))
-    ops_expr = sp.count_ops(expr)
-    ops_diff = sum(sp.count_ops(d) for d in derivs)
-    ops_cse = sum(sp.count_ops(v) for _, v in repl) + sum(sp.count_ops(r) for r in reduced)
+    loops = _loops(flat)
+    try:
+        with _deadline(budget):
+            symbols, (expr) = expression(f, sp)
+            dx = [symbols[i] for i in nums]
+            derivs, t_diff = _timed(lambda: [sp.diff(expr, x) for x in dx])
+            (repl, reduced), t_cse = _timed(lambda: sp.cse(derivs))
+            ops_expr = sp.count_ops(expr)
+            ops_diff = sum(sp.count_ops(d) for d in derivs)
+            ops_cse = sum(sp.count_ops(v) for _, v in repl) + \
+                sum(sp.count_ops(r) for r in reduced)
+            plain, t_lambdify = _timed(lambda: sp.lambdify(symbols, derivs, "math"))
+            with_cse, t_lambdify_cse = _timed(lambda: sp.lambdify(symbols, derivs, "math",
+                                                                  cse=True))
+    except _OutOfTime:
+        why = (f": its loop ({loops[0]}) unrolls into one sympy expression, which grows with "
+               "every iteration" if loops else "")
+        raise ADCompileError(
+            f"swell: sympy had not finished with {f.__name__} after {budget:g} s{why}. "
+            "adcompile's own counts are static (a loop body counts once); to compare, measure "
+            "fewer iterations, or allow more time (budget=, or --budget on the command line).",
+            flat.filename, min(flat.source_lines) if flat.source_lines else None) from None
 
     tuple_nums = tuple(nums)
     ours = {}
@@ -345,7 +408,7 @@ def swell(f: Callable[..., Any], argnums: int | Sequence[int] | None = None, *,
 
     point = tuple(point) if point is not None else default_point(len(symbols))
     n = len(dx)
-    report = SwellReport(f.__name__, list(flat.params), wrt, point=point)
+    report = SwellReport(f.__name__, list(flat.params), wrt, point=point, loops=len(loops))
     k = f"{n} pass{'es' if n > 1 else ''}" if n > 1 else ""
     rows = [Measure("expression (sympy)", ops_expr),
             Measure("sympy.diff", ops_diff, note="diff + lambdify"),
@@ -357,9 +420,7 @@ def swell(f: Callable[..., Any], argnums: int | Sequence[int] | None = None, *,
                     note="transform + compile")]
     report.rows = rows
 
-    # Compile both derivatives to Python and check they agree with ours.
-    plain, t_lambdify = _timed(lambda: sp.lambdify(symbols, derivs, "math"))
-    with_cse, t_lambdify_cse = _timed(lambda: sp.lambdify(symbols, derivs, "math", cse=True))
+    # Both derivatives compiled to Python (above): check they agree with ours.
     grad = ours["reverse"][1]
     jvp = ours["forward"][1]
     basis = [tuple(1.0 if i == j else 0.0 for i in range(n)) for j in range(n)]
@@ -493,9 +554,10 @@ class SweepReport:
 @public
 def swell_sweep(family: str | Callable[..., Any], ns: Iterable[int] = range(1, 13),
                 argnums: int | Sequence[int] | None = None, *,
-                timing: bool = True) -> SweepReport:
+                timing: bool = True, budget: float | None = 30.0) -> SweepReport:
     """`swell` for members `ns` of a family: a built-in family name (see `FAMILIES`) or a
-    function `n -> function`. Returns a `SweepReport` (`.table()`, `.markdown()`, `.plot(path)`)."""
+    function `n -> function`. Returns a `SweepReport` (`.table()`, `.markdown()`, `.plot(path)`).
+    `budget` limits sympy's time on each member, as in `swell`."""
     ns = list(ns)
     if isinstance(family, str):
         make, name = (lambda n: family_function(family, n)), family
@@ -506,7 +568,8 @@ def swell_sweep(family: str | Callable[..., Any], ns: Iterable[int] = range(1, 1
     else:
         raise ADCompileError(f"a family is a name ({', '.join(FAMILIES)}) or a function "
                              f"n -> function, not {type(family).__name__}")
-    return SweepReport(name, ns, [swell(make(n), argnums, timing=timing) for n in ns],
+    return SweepReport(name, ns, [swell(make(n), argnums, timing=timing, budget=budget)
+                                  for n in ns],
                        description)
 
 
@@ -531,7 +594,9 @@ def plot_sweeps(sweeps, path):
         ax.grid(True, which="both", alpha=0.3)
     axes[0][0].set_ylabel("operations")
     axes[0][-1].legend(fontsize=8)
-    fig.tight_layout()
+    fig.text(0.5, 0.01, "adcompile's counts are static: code in a loop counts once, however many "
+             "times it runs", ha="center", fontsize=8, color="0.35")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

@@ -134,6 +134,34 @@ def test_errors_are_one_line_and_exit_1(model, capsys, args, message):
     assert message in err
 
 
+def test_swell_says_loops_count_once_and_stops_sympy_in_time(tmp_path, capsys):
+    pytest.importorskip("sympy")
+    path = tmp_path / f"loops_{uuid.uuid4().hex[:8]}.py"
+    path.write_text(textwrap.dedent("""\
+        import math
+
+
+        def short(x):
+            for _ in range(3):
+                x = x * x + 1.0
+            return x
+
+
+        def pendulum(theta):
+            omega = 0.0
+            for _ in range(100):
+                omega = omega - 0.01 * math.sin(theta)
+                theta = theta + 0.01 * omega
+            return theta
+        """))
+    assert cli.main(["swell", f"{path}:short", "--no-timing"]) == 0
+    assert "each loop body counts once" in capsys.readouterr().out
+    assert cli.main(["swell", f"{path}:pendulum", "--no-timing", "--budget", "0.5"]) == 1
+    err = capsys.readouterr().err
+    assert "sympy had not finished with pendulum after 0.5 s" in err
+    assert "its loop (for _ in range(100):)" in err and err.count("\n") == 1
+
+
 def test_functions_listed_are_functions(model, capsys):
     assert cli.main(["show", f"{model}:nope"]) == 1
     listed = capsys.readouterr().err.split("functions defined there: ")[1].strip().split(", ")
