@@ -657,10 +657,9 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None) -> Func
         # values the pullback restores from the tape become its own, starting from the forward
         # sweep's (a default argument), so the pullback can run more than once; a name the
         # forward sweep assigns only on some paths may be unbound there
-        restored = sorted({t for st in _walk(body) if type(st) is Assign
-                           for t in targets_of(st)} | {st.target for st in _walk(body)
-                                                       if type(st) is For}
-                          & {t for st in eqns for t in targets_of(st)})
+        assigned = {t for st in _walk(body) if type(st) is Assign for t in targets_of(st)}
+        assigned |= {st.target for st in _walk(body) if type(st) is For}
+        restored = sorted(assigned & {t for st in eqns for t in targets_of(st)})
         always = {t for st in eqns if type(st) is Assign for t in targets_of(st)}
         pull = Function("pullback", [ct] + [f"{n}={n}" if n in always else
                                             f"{n}=locals().get({n!r})" for n in restored],

@@ -528,3 +528,17 @@ def returns_in_nested_elifs(x, y):
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_closures_and_nested_returns(f, args):
     check(f, *args)
+
+
+def _last_row(x, W, s):
+    t = x
+    for r in t:
+        pass
+    return r
+
+
+def test_vjp_of_a_loop_element_read_after_the_loop():
+    x = np.array([-1.3, -0.5, -1.8])
+    out, pullback = vjp(_last_row, x, W23, 0.5)
+    assert out == x[-1]
+    assert_close(pullback(1.0)[0], [0.0, 0.0, 1.0])
