@@ -1036,7 +1036,7 @@ class Lowerer:
         if type(base) is tuple:
             if type(index) is Const and isinstance(index.value, (int, slice)):
                 return base[index.value]
-            raise self.unsupported(node, "indexing a tuple with a computed index")
+            base = self.list_in(self.block, base)  # a computed index: a real list to index
         return self.emit("getitem", (self.as_atom(base), self.as_atom(index)), target=target)
 
     def call(self, node, env, target):

@@ -542,3 +542,15 @@ def test_vjp_of_a_loop_element_read_after_the_loop():
     out, pullback = vjp(_last_row, x, W23, 0.5)
     assert out == x[-1]
     assert_close(pullback(1.0)[0], [0.0, 0.0, 1.0])
+
+
+def list_indexed_by_a_loop_index(x, y):
+    L = [x, y * 2.0, x * y]
+    s = 0.0
+    for i in range(3):
+        s = s + L[i] * L[2 - i]
+    return s + (x, y)[i % 2]
+
+
+def test_list_indexed_by_a_computed_index():
+    check(list_indexed_by_a_loop_index, 0.3, -0.7)
