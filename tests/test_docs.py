@@ -89,3 +89,16 @@ def test_every_sample_runs(tmp_path):
         assert done.returncode == 0, f"the sample in {name} fails:\n{code}\n{done.stderr}"
         ran += 1
     assert ran >= 3
+
+
+def test_every_helper_in_a_tutorial_listing_is_explained():
+    """A name from adcompile's runtime that a tutorial listing calls is named in the prose too."""
+    from adcompile.primitives import NAMESPACE
+    public = set(adcompile.__all__) | {"np", "math"}
+    text = read("docs/tutorial.md")
+    listings = "".join(m.group(0) for m in GENERATED.finditer(text))
+    used = {n for n in re.findall(r"\b\w+\b", listings)
+            if n in NAMESPACE and n not in public or n == "floats_only"}
+    prose = GENERATED.sub("", text)
+    missing = sorted(n for n in used if f"`{n}" not in prose)
+    assert not missing, f"explain these helpers in docs/tutorial.md: {missing}"
