@@ -173,3 +173,19 @@ def test_cli_version(capsys):
         cli.main(["--version"])
     assert done.value.code == 0
     assert capsys.readouterr().out.strip() == f"adcompile {adcompile.__version__}"
+
+
+def test_every_corpus_function_draws_with_grads_gradients():
+    """The shared corpus (scalar, NumPy, loops, branches): the diagram's input gradients are
+    grad's."""
+    from corpus import CORPUS, S
+    from corpus_control import CONTROL
+    rng = np.random.default_rng(0)
+    for f, domains in CORPUS + CONTROL:
+        args = [float(rng.uniform(d.lo, d.hi)) if isinstance(d, S) else
+                rng.uniform(d.lo, d.hi, d.shape) for d in domains]
+        expected = grad(f, argnums=tuple(range(len(args))))(*args)
+        d = adcompile.graph(f, *args)
+        for got, want in zip(d.gradients.values(), expected, strict=True):
+            assert np.allclose(got, want), f.__name__
+        assert d.dot.startswith("digraph circuit {")
