@@ -205,6 +205,9 @@ add("np.linalg.svd", np.linalg.svd, kind="exact", full_matrices=True, compute_uv
 add("np.linalg.qr", np.linalg.qr, kind="exact", mode="reduced")
 add("np.linalg.pinv", np.linalg.pinv, kind="exact")
 add("np.linalg.matrix_power", np.linalg.matrix_power, ("x", "n"), "exact")
+add("np.linalg.multi_dot", np.linalg.multi_dot, ("*xs",), "exact", form="seq")
+add("np.convolve", np.convolve, ("x", "y"), "exact", mode="full")
+add("np.correlate", np.correlate, ("x", "y"), "exact", mode="valid")
 add("np.linalg.matrix_rank", np.linalg.matrix_rank, kind="nondiff", zero="*")
 # helpers of their rules: linear, except inv_offdiag (1 / d off the diagonal)
 for _name in ("sym", "phi", "skew_lower", "gaps", "diag_embed"):
@@ -336,6 +339,8 @@ for _name, _params, _zero in [
         ("select_grad", ("v", "condlist", "choicelist"), ("condlist", "choicelist")),
         ("stack_grad", ("v", "xs", "axis"), ("xs",)),
         ("imag_grad", ("v", "x"), ("x",)),
+        ("convolve_grad_left", ("v", "x", "y", "mode"), ("x",)),
+        ("convolve_grad_right", ("v", "x", "y", "mode"), ("y",)),
         ("gradient_grad", ("v", "x", "axis", "edge_order", "*spacing"), ("x", "*spacing")),
         ("concatenate_grad", ("v", "xs", "axis"), ("xs",)),
         ("hstack_grad", ("v", "xs"), ("xs",)), ("vstack_grad", ("v", "xs"), ("xs",))]:

@@ -774,3 +774,35 @@ VJP.update({
         f", xs[{k}]" for k in range(len(op.args) - 4)) + ", axis=axis, edge_order=edge_order)",
 })
 JVP["np.angle"] = ("np.imag(t / x)",)
+
+
+# --- products of several factors: multi_dot, convolutions ------------------------------------------
+def _multi_dot_vjp(op, i):
+    """multi_dot((..., X, ...)) = L @ X @ R: X's gradient is matmul's, through both sides."""
+    left = " @ ".join(f"xs[{k}]" for k in range(i))
+    right = " @ ".join(f"xs[{k}]" for k in range(i + 1, len(op.args)))
+    grad = f"matmul_grad_left(g, {left + ' @ ' if left else ''}xs[{i}], {right})" if right else "g"
+    return f"matmul_grad_right({grad}, {left}, xs[{i}])" if left else grad
+
+
+VJP.update({
+    "np.linalg.multi_dot": _multi_dot_vjp,
+    "np.convolve": ("convolve_grad_left(g, x, y, mode)", "convolve_grad_right(g, x, y, mode)"),
+    # (np.correlate(x, y) of real vectors is np.convolve(x, y[::-1]))
+    "np.correlate": ("convolve_grad_left(g, x, np.flip(y), mode)",
+                     "np.flip(convolve_grad_right(g, x, np.flip(y), mode))"),
+    "convolve_grad_left": ("np.convolve(g, y, mode=mode)", None,
+                           "convolve_grad_right(v, g, y, mode)", None),
+    "convolve_grad_right": ("np.convolve(x, g, mode=mode)", "convolve_grad_left(v, x, g, mode)",
+                            None, None),
+})
+JVP.update({
+    "np.linalg.multi_dot": lambda op, i: "np.linalg.multi_dot((" + "".join(
+        ("t" if k == i else f"xs[{k}]") + ", " for k in range(len(op.args))) + "))",
+    "np.convolve": ("np.convolve(t, y, mode=mode)", "np.convolve(x, t, mode=mode)"),
+    "np.correlate": ("np.correlate(t, y, mode=mode)", "np.correlate(x, t, mode=mode)"),
+    "convolve_grad_left": ("convolve_grad_left(t, x, y, mode)", None,
+                           "convolve_grad_left(v, x, t, mode)", None),
+    "convolve_grad_right": ("convolve_grad_right(t, x, y, mode)",
+                            "convolve_grad_right(v, t, y, mode)", None, None),
+})

@@ -749,3 +749,24 @@ def gradient_grad(g, x, axis, edge_order, *spacing):
         out[-1] += v[-1]
         total = total + np.moveaxis(out, 0, a % n)
     return total
+
+
+def _full_length(g, n, m):
+    """A gradient of np.convolve(..., mode) put back in place in the 'full' output (zeros where
+    'same' or 'valid' cut the full convolution short)."""
+    full, size = n + m - 1, _shape(g)[-1]
+    if size == full:
+        return g
+    start = (full - size) // 2
+    return np.concatenate([np.zeros_like(g, shape=(start,)), g,
+                           np.zeros_like(g, shape=(full - start - size,))])
+
+
+def convolve_grad_left(g, x, y, mode):
+    """The gradient of np.convolve(x, y, mode) with respect to x (real vectors)."""
+    return np.correlate(_full_length(g, _shape(x)[-1], _shape(y)[-1]), y, "valid")
+
+
+def convolve_grad_right(g, x, y, mode):
+    """The gradient of np.convolve(x, y, mode) with respect to y (real vectors)."""
+    return np.correlate(_full_length(g, _shape(x)[-1], _shape(y)[-1]), x, "valid")

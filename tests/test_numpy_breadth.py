@@ -526,3 +526,18 @@ SWEEP2 = [(along(n, a), s, f"{n}-axis{a}-{s}") for s in [(3, 4), (2, 3, 3)] for 
 @pytest.mark.parametrize("f, shape", [c[:2] for c in SWEEP2], ids=[c[2] for c in SWEEP2])
 def test_sweep_of_rearrangements_along_axes(f, shape):
     check_grads(f, (distinct(*shape),), order=2)
+
+
+# --- multi_dot and convolutions -------------------------------------------------------------------
+def chain(a, b, c): return np.sum(np.linalg.multi_dot([a, b, c]) ** 2) * np.linalg.multi_dot((a[0], b, c, a))
+def convolutions(x, y):
+    return np.concatenate([np.convolve(x, y), np.convolve(x, y, "same"), np.convolve(y, x, mode="valid"),
+                           np.correlate(x, y), np.correlate(x, y, "full"), np.correlate(y, x, "same")])
+
+
+@pytest.mark.parametrize("f, args, order, tol", [
+    case(chain, arr(2, 3), arr(3, 4), arr(4, 2), order=2),
+    case(convolutions, arr(5), arr(3), order=2), case(convolutions, arr(4), arr(4), order=2),
+    case(convolutions, arr(2), arr(4), order=2)])
+def test_products_of_several_factors(f, args, order, tol):
+    check_grads(f, args, order=order, **tol)
