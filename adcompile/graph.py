@@ -154,7 +154,18 @@ class _Tracer:
         code = self.codes.get(id(expr))
         if code is None:
             code = self.codes[id(expr)] = compile(expr_source(expr), "<graph>", "eval")
-        return eval(code, self.globals, dict(self.env))
+        try:
+            return eval(code, self.globals, dict(self.env))
+        except Exception as e:
+            self.failed(stmt, e)
+
+    def failed(self, stmt, e):
+        line = getattr(stmt, "line", None)
+        text = self.fn.source_lines.get(line, "").strip()
+        raise ArgumentError(f"graph: {text or self.fn.name} raised {type(e).__name__} ({e}) at "
+                            "these arguments (a loop count or an index must be an integer; on "
+                            "the command line, leave its parameter out of --argnums so it stays "
+                            "one)", self.fn.filename, line) from None
 
     def block(self, stmts, group):
         for s in stmts:
@@ -171,9 +182,12 @@ class _Tracer:
                 self.branch(s, group)
             elif t is For:
                 values = [self.read(b) for b in s.bounds]
-                seq = range(*values)
-                if s.count is not None:
-                    seq = seq[:self.read(s.count)]
+                try:
+                    seq = range(*values)
+                    if s.count is not None:
+                        seq = seq[:self.read(s.count)]
+                except TypeError as e:
+                    self.failed(s, e)
                 self.loop(s, group, reversed(seq) if s.reverse else seq)
             elif t is While:
                 self.loop(s, group, None)

@@ -168,6 +168,12 @@ def test_cli_prints_dot_and_writes_files(tmp_path, capsys):
     assert "3 iterations" in out.read_text()
 
 
+def test_cli_keeps_loop_counts_integers_outside_argnums(capsys):
+    assert cli.main(["graph", f"{HERE}:looped", "--at", "1.5,3"]) == 1
+    err = capsys.readouterr().err
+    assert "for i in range(n): raised TypeError" in err and "--argnums" in err
+
+
 def test_cli_version(capsys):
     with pytest.raises(SystemExit) as done:
         cli.main(["--version"])
