@@ -51,6 +51,7 @@ class Node:
     inputs: list = field(default_factory=list)  # nodes wired in, in operand order
     active: bool = False     # depends on a differentiated argument
     key: str = ""            # the traced name: n0, n1, ...
+    wire_grads: dict = field(default_factory=dict)  # input's key -> what this node sends back
 
 
 @dataclass(eq=False)
@@ -370,7 +371,10 @@ def _exact(v):
 # --- gradients -------------------------------------------------------------------------------
 def _gradients(tracer, nodes, out_value, out_node):
     """Every drawn value's adjoint: the record of what ran as straight-line code with a zero
-    added to each drawn value, differentiated by `grad` with respect to those zeros."""
+    added to each drawn value, differentiated by `grad` with respect to those zeros. A value
+    read by several operations also gets a zero at each reading, so each of its wires carries
+    what that operation sends back (the lecture's "copy adds": the wires' gradients sum to the
+    value's)."""
     from .api import grad
     from .compile import compile_function
 
@@ -391,17 +395,29 @@ def _gradients(tracer, nodes, out_value, out_node):
         return Var(key)
 
     eps = {n.key: f"e_{n.key}" for n in wanted if n.kind != "input"}
+    readers: dict = {}
+    for node in tracer.nodes:
+        if node.kind == "op":
+            for src in set(node.inputs):
+                readers[src.key] = readers.get(src.key, 0) + 1
+    wires = []  # (reader, value read) pairs with a zero of their own
     for node in tracer.nodes:
         if node.kind != "op":
             continue
         if not node.active:
             continue
-        mapping = {}
+        mapping: dict = {}
         for name, src in node.renamed.items():
             if src is None:
                 mapping[name] = freeze(node.fixed[name])
             elif src.active:
                 mapping[name] = Var(name_of(src))
+                if readers.get(src.key, 0) > 1 and _floating(src.value):
+                    key = f"w_{node.key}_{src.key}"
+                    if key not in eps:
+                        eps[key] = key
+                        wires.append((node, src))
+                    mapping[name] = Op("add", (Var(name_of(src)), Var(key)))
             else:
                 mapping[name] = freeze(src.value)
         if node.op.prim == "getitem" and type(node.op.args[0]) is Var and \
@@ -424,12 +440,17 @@ def _gradients(tracer, nodes, out_value, out_node):
     argnums = tuple(range(first, len(params)))
     if not argnums:
         return
-    zeros = [np.zeros_like(n.value) if isinstance(n.value, np.ndarray) else 0.0
-             for n in wanted if n.kind != "input"]
-    values = list(frozen.values()) + [n.value for n in inputs] + zeros
+    def zero(v):
+        return np.zeros_like(v) if isinstance(v, np.ndarray) else 0.0
+
+    inner = [n for n in wanted if n.kind != "input"]
+    values = list(frozen.values()) + [n.value for n in inputs] + \
+        [zero(n.value) for n in inner] + [zero(src.value) for _, src in wires]
     grads = grad(circuit, argnums=argnums)(*values)
-    for node, g in zip(inputs + [n for n in wanted if n.kind != "input"], grads):
+    for node, g in zip(inputs + inner, grads):
         node.grad = g
+    for (reader, src), g in zip(wires, grads[len(inputs) + len(inner):]):
+        reader.wire_grads[src.key] = g
 
 
 # --- the diagram -----------------------------------------------------------------------------
@@ -490,20 +511,25 @@ def _quote(text):
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _wire_label(node, show_grad):
+def _wire_label(node, show_grad, part=None):
+    """The value on a wire and, under it, its gradient: `grad_x = 5.00`, or `grad_x += 2.00`
+    for one of several wires `x` feeds (`part`, what that reader sends back)."""
     name = node.name or "value"
     rows = [f'<font color="{VALUE_COLOUR}">{html.escape(name)} = {html.escape(_fmt(node.value))}'
             '</font>']
-    if show_grad and node.grad is not None:
-        rows.append(f'<font color="{GRAD_COLOUR}">grad_{html.escape(name)} = '
-                    f'{html.escape(_fmt(node.grad))}</font>')
+    grad, sign = (node.grad, "=") if part is None else (part, "+=")
+    if show_grad and grad is not None:
+        rows.append(f'<font color="{GRAD_COLOUR}">grad_{html.escape(name)} {sign} '
+                    f'{html.escape(_fmt(grad))}</font>')
     return "<" + "<br/>".join(rows) + ">"
 
 
-def _tooltip(node):
+def _tooltip(node, part=None):
     name = node.name or "value"
     text = f"{name} = {_exact(node.value)}"
-    if node.grad is not None:
+    if part is not None:
+        text += f"; grad_{name} += {_exact(part)}"
+    elif node.grad is not None:
         text += f"; grad_{name} = {_exact(node.grad)}"
     return text
 
@@ -574,8 +600,9 @@ def _to_dot(title, tracer, out_node, unroll):
                 continue  # one wire per value between a hidden iteration and the rest
             seen.add(key)
             show_grad = node.kind != "branch"
-            lines.append(f"  {tail.key} -> {head.key} [label={_wire_label(src, show_grad)}, "
-                         f"tooltip={_quote(_tooltip(src))}];")
+            part = node.wire_grads.get(src.key)
+            lines.append(f"  {tail.key} -> {head.key} [label={_wire_label(src, show_grad, part)}, "
+                         f"tooltip={_quote(_tooltip(src, part))}];")
     if out_node is not None:
         lines.append(f"  output [label={_quote('output')}, shape=box, style=\"rounded,filled\", "
                      "fillcolor=\"#fff3c4\"];")

@@ -31,6 +31,12 @@ def gates(x, y, z, w):
     return 2 * (x * y + max(z, w))
 
 
+def gates_copy(x):
+    a = x * 2.0
+    b = x * 3.0
+    return a + b
+
+
 def looped(x, n):
     y = x
     for i in range(n):
@@ -91,6 +97,12 @@ def test_one_gate_per_primitive_labelled_like_the_lecture():
     # max routes the gradient to the larger input only
     assert w[("z", "grad")] == "2.00" and w[("w", "grad")] == "0.00"
     assert w[("x", "grad")] == "-8.00" and w[("y", "grad")] == "6.00"
+
+
+def test_copy_adds_each_wire_carries_what_its_reader_sends_back():
+    d = adcompile.graph(gates_copy, 3.0)
+    assert "grad_x += 2.00" in d.dot and "grad_x += 3.00" in d.dot
+    assert d.gradients["x"] == 5.0 and 'tooltip="x = 3.0; grad_x = 5.0"' in d.dot
 
 
 def test_a_short_loop_is_unrolled_in_a_box_with_its_trip_count_and_the_branch_taken():
