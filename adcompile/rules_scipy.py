@@ -9,13 +9,14 @@ numerics.py, mapped in primitives.py.)
 """
 from __future__ import annotations
 
+import numpy as np
 import scipy
 import scipy.linalg
 import scipy.special as special
 import scipy.stats as stats
 
-from .primitives import NAMESPACE, add
-from .rules import DERIVATIVES, JVP, VJP
+from .primitives import BY_OBJECT, NAMESPACE, add
+from .rules import DERIVATIVES, JVP, LINEAR, VJP
 
 NAMESPACE["special"] = special
 NAMESPACE["stats"] = stats
@@ -211,4 +212,76 @@ JVP.update({
                                      "-scipy.linalg.solve_sylvester(a, b, ans @ t)",
                                      "scipy.linalg.solve_sylvester(a, b, t)"),
     "scipy.linalg.sqrtm": ("scipy.linalg.solve_sylvester(ans, ans, t)",),
+})
+
+
+# scipy.linalg's spellings of NumPy's functions, with the same defaults: the same rules
+for _name in ("inv", "det", "solve", "eigh", "svd", "pinv", "norm"):
+    BY_OBJECT.setdefault(getattr(scipy.linalg, _name), f"np.linalg.{_name}")
+
+
+# scipy.linalg.cholesky(a, lower=False) is upper triangular unless lower: np.linalg.cholesky's
+# rule on its transpose
+def _cholesky(mode):
+    def rule(op, i):
+        from .rules import _constant
+        lower = dict(op.kwargs).get("lower")
+        lower = False if lower is None else _constant(lower, op, "lower")
+        low, flip = ("ans", "") if lower else ("mT(ans)", "mT")
+        if mode == "vjp":
+            return f"sym(mT(np.linalg.solve(mT({low}), mT(np.linalg.solve(mT({low}), " \
+                f"phi(mT({low}) @ {flip}(g)))))))"
+        return f"{flip}({low} @ phi(mT(np.linalg.solve({low}, mT(np.linalg.solve({low}, " \
+            "sym(t)))))))"
+    return rule
+
+
+add("scipy.linalg.cholesky", scipy.linalg.cholesky, kind="exact", lower=False)
+VJP["scipy.linalg.cholesky"] = _cholesky("vjp")
+JVP["scipy.linalg.cholesky"] = _cholesky("jvp")
+
+
+# expm: its derivative is the Frechet derivative L(A, E), adjoint L(A^T, G); L's own derivative
+# in A is a corner of L of the block matrix [[A, E], [0, A]]
+def expm_frechet(x, e):
+    """The Frechet derivative of the matrix exponential at x in the direction e."""
+    return scipy.linalg.expm_frechet(x, e, compute_expm=False)
+
+
+def frechet_block(x, e):
+    """The block matrix [[x, e], [0, x]]."""
+    return np.block([[x, e], [np.zeros_like(x), x]])
+
+
+def block_corner(m):
+    """The upper right quarter of m."""
+    n = np.shape(m)[-1] // 2
+    return m[..., :n, n:]
+
+
+def block_diagonal_sum(m):
+    """The sum of m's two diagonal quarters."""
+    n = np.shape(m)[-1] // 2
+    return m[..., :n, :n] + m[..., n:, n:]
+
+
+add("scipy.linalg.expm", scipy.linalg.expm, kind="exact")
+for _fn, _params in [(expm_frechet, ("x", "e")), (frechet_block, ("x", "e")),
+                     (block_corner, ("x",)), (block_diagonal_sum, ("x",))]:
+    add(_fn.__name__, _fn, _params, "exact")
+    NAMESPACE[_fn.__name__] = _fn
+LINEAR.update({"block_corner", "block_diagonal_sum"})
+VJP.update({
+    "scipy.linalg.expm": ("expm_frechet(mT(x), g)",),
+    "expm_frechet": ("block_diagonal_sum(expm_frechet(mT(frechet_block(x, e)), "
+                     "frechet_block(zeros_like(g), g)))", "expm_frechet(mT(x), g)"),
+    "frechet_block": ("block_diagonal_sum(g)", "block_corner(g)"),
+    "block_corner": ("frechet_block(zeros_like(g), g)",),
+    "block_diagonal_sum": ("frechet_block(g, zeros_like(g))",),
+})
+JVP.update({
+    "scipy.linalg.expm": ("expm_frechet(x, t)",),
+    "expm_frechet": ("block_corner(expm_frechet(frechet_block(x, e), frechet_block(t, "
+                     "zeros_like(t))))", "expm_frechet(x, t)"),
+    "frechet_block": ("frechet_block(t, zeros_like(e))", "frechet_block(zeros_like(x), t)"),
 })

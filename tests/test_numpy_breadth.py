@@ -541,3 +541,22 @@ def convolutions(x, y):
     case(convolutions, arr(2), arr(4), order=2)])
 def test_products_of_several_factors(f, args, order, tol):
     check_grads(f, args, order=order, **tol)
+
+
+def scipy_linalg_cases():
+    linalg = pytest.importorskip("scipy.linalg")
+
+    def aliases(a, b):
+        return linalg.inv(a + 3 * np.eye(3)) @ b + linalg.solve(a + 3 * np.eye(3), b) \
+            + linalg.det(a + 3 * np.eye(3)) + linalg.norm(a) + linalg.pinv(a)[:, :2]
+    def upper(a): return linalg.cholesky(a @ a.T + np.eye(3)) ** 2
+    def lower(a): return linalg.cholesky(a @ a.T + np.eye(3), lower=True) ** 2
+    def exponential(a): return linalg.expm(a) ** 2
+    return [(aliases, (arr(3, 3), arr(3, 2))), (upper, (arr(3, 3),)), (lower, (arr(3, 3),)),
+            (exponential, (arr(3, 3),))]
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_scipy_linalg(k):
+    f, args = scipy_linalg_cases()[k]
+    check_grads(f, args, order=2)
