@@ -703,6 +703,13 @@ def _norm_rule(mode):
         order = order.value
         vector_axis = type(axis).__name__ == "Const" and type(axis.value) is int
         vector_ord = order not in (None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf)
+        if order == "nuc" and axis is None:  # the sum of singular values: U Vh, through svd
+            uv = "np.linalg.svd(x, full_matrices=False)"
+            w = f"(conj({uv}[0]) @ conj({uv}[2]))"
+            keep = type(kw.get("keepdims")).__name__ == "Const" and kw["keepdims"].value
+            if mode == "vjp":
+                return f"g * {w}" if keep else f"np.expand_dims(g, (-2, -1)) * {w}"
+            return f"np.sum(np.real(t * {w}), axis=(-2, -1), keepdims=keepdims)"
         if not (vector_axis or vector_ord) or type(order) is str:
             return first[mode]
         if order == 2:

@@ -263,7 +263,7 @@ def vector_norms(x):
     return (np.linalg.norm(x, 3, axis=1) + np.linalg.norm(x, 2, axis=0).sum()
             + np.linalg.norm(x, 1, axis=1) + np.linalg.norm(x, np.inf, axis=0).sum()
             + np.linalg.norm(x, 4, axis=-1) + np.linalg.norm(x, 0.5, axis=1))
-def matrix_norm_nuc(x): return np.linalg.norm(x, "nuc")
+def matrix_norm_nuc(x): return np.linalg.norm(x, "nuc") + np.linalg.norm(x, "nuc", keepdims=True)
 def matrix_norm_2(x): return np.linalg.norm(x, 2) + np.linalg.norm(x, -2)
 def matrix_norm_1(x): return np.linalg.norm(x, 1) + np.linalg.norm(x, -np.inf)
 def matrix_norm_axes(x): return np.linalg.norm(x, np.inf, axis=(2, 0), keepdims=True) * 2.0
@@ -278,7 +278,7 @@ LINALG = [
     case(pinv_, arr(4, 3), order=2), case(pinv_, arr(3, 4)),
     case(powers, spd(3, 3) / 3, order=2), case(stacks, spd(2, 3, 3), arr(2, 3, 2), order=2),
     case(dets, spd(2, 3, 3), order=2), case(vector_norms, arr(3, 4), order=2),
-    case(matrix_norm_nuc, arr(3, 4)), case(matrix_norm_2, arr(4, 3)),
+    case(matrix_norm_nuc, arr(3, 4), order=2), case(matrix_norm_2, arr(4, 3)),
     case(matrix_norm_1, distinct(3, 4)), case(matrix_norm_axes, distinct(3, 2, 4)),
 ]
 
