@@ -560,3 +560,11 @@ def scipy_linalg_cases():
 def test_scipy_linalg(k):
     f, args = scipy_linalg_cases()[k]
     check_grads(f, args, order=2)
+
+
+def einsum_optimized(a, b):
+    return np.einsum("ij,jk->ik", a, b, optimize=True) ** 2
+
+
+def test_einsum_with_optimize():
+    check_grads(einsum_optimized, (arr(2, 3), arr(3, 2)), order=2)
