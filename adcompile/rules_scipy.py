@@ -285,3 +285,16 @@ JVP.update({
                      "zeros_like(t))))", "expm_frechet(x, t)"),
     "frechet_block": ("frechet_block(t, zeros_like(e))", "frechet_block(zeros_like(x), t)"),
 })
+
+
+# dirichlet.logpdf(x, alpha), x on the simplex along its first axis (a batch after it):
+# d/dx = (alpha - 1) / x, d/dalpha = log x - digamma(alpha) + digamma(sum alpha)
+_A = "np.reshape(alpha, (-1,) + (1,) * (np.ndim(x) - 1))"  # alpha along x's first axis
+_DA = f"(np.log(x) - special.digamma({_A}) + special.digamma(np.sum(alpha)))"
+add("stats.dirichlet.logpdf", stats.dirichlet.logpdf, ("x", "alpha"), "exact")
+VJP["stats.dirichlet.logpdf"] = (
+    f"np.expand_dims(g, 0) * ({_A} - 1) / x",
+    f"np.reshape(unbroadcast(np.expand_dims(g, 0) * {_DA}, {_A}), np.shape(alpha))")
+JVP["stats.dirichlet.logpdf"] = (
+    f"np.sum(t * ({_A} - 1) / x, axis=0)",
+    f"np.sum(np.reshape(t, (-1,) + (1,) * (np.ndim(x) - 1)) * {_DA}, axis=0)")

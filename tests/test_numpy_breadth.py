@@ -568,3 +568,14 @@ def einsum_optimized(a, b):
 
 def test_einsum_with_optimize():
     check_grads(einsum_optimized, (arr(2, 3), arr(3, 2)), order=2)
+
+
+def test_dirichlet():
+    stats = pytest.importorskip("scipy.stats")
+
+    def dirichlet_(z, alpha):
+        x = np.exp(z) / np.sum(np.exp(z), axis=0)  # on the simplex along the first axis
+        return stats.dirichlet.logpdf(x, np.exp(alpha) + 0.5)
+
+    check_grads(dirichlet_, (arr(3), arr(3)), order=2)
+    check_grads(dirichlet_, (arr(3, 4), arr(3)), order=2)
