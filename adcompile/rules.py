@@ -142,7 +142,7 @@ LINEAR = {
 }
 
 
-# --- rules computed from constant arguments ----------------------------------------------------
+# --- rules computed from constant arguments ------------------------------------------------------
 def _slots(n, i, fill, other):
     """`(t, zeros_like(xs[1]))`: `fill` in slot i, `other` (formatted with k) elsewhere."""
     return "(" + "".join((fill if k == i else other.format(k=k)) + ", " for k in range(n)) + ")"
@@ -476,7 +476,7 @@ JVP["scatter_add"] = ("t", None, "getitem_grad(t, buffer, index)")
 VJP["add_fitted"] = lambda op, i: None if i == 0 else f"unbroadcast(g, xs[{i - 1}])"
 JVP["add_fitted"] = lambda op, i: None if i == 0 else "unbroadcast(t, x)"
 
-# --- breadth: elementwise ----------------------------------------------------------------------
+# --- breadth: elementwise ------------------------------------------------------------------------
 DERIVATIVES.update({
     "np.arccosh": ("1 / np.sqrt((x - 1) * (x + 1))",),
     "np.deg2rad": (repr(math.pi / 180),),
@@ -492,7 +492,7 @@ DERIVATIVES.update({
     "np.fmin": ("np.logical_or(x <= y, np.isnan(y))", "np.logical_or(x > y, np.isnan(x))"),
 })
 
-# --- breadth: rearrangements, linear in x: each reverse rule undoes the rearrangement ----------
+# --- breadth: rearrangements, linear in x: each reverse rule undoes the rearrangement ------------
 LINEAR |= {
     "np.roll", "np.diag", "np.diagonal", "np.triu", "np.tril", "np.flipud", "np.fliplr",
     "np.rot90", "np.rollaxis", "np.atleast_1d", "np.atleast_2d", "np.atleast_3d", "np.take",
@@ -596,7 +596,8 @@ VJP.update({
 
 JVP.update({
     "np.pad": _pad_rule("np.pad(t, pad_width, mode=mode)"),
-    "np.append": ("np.append(t, zeros_like(y), axis=axis)", "np.append(zeros_like(x), t, axis=axis)"),
+    "np.append": ("np.append(t, zeros_like(y), axis=axis)",
+                  "np.append(zeros_like(x), t, axis=axis)"),
     "np.kron": ("np.kron(t, y)", "np.kron(x, t)"),
     "np.column_stack": _seq_jvp,
     "np.dstack": _seq_jvp,
@@ -611,7 +612,7 @@ JVP.update({
 })
 
 
-# --- linear algebra (on stacks of matrices too) ----------------------------------------------------
+# --- linear algebra (on stacks of matrices too) --------------------------------------------------
 # Matrices whose derivative exists only for symmetric inputs (cholesky, eigh) read and perturb
 # them as symmetric: tangents are taken as sym(t), gradients are symmetric. Eigenvalues and
 # singular values must be distinct (the derivative of their vectors does not exist otherwise).
@@ -766,7 +767,7 @@ JVP.update({
 })
 
 
-# --- complex parts and np.gradient -----------------------------------------------------------------
+# --- complex parts and np.gradient ---------------------------------------------------------------
 # (JAX's convention, as for np.real: the adjoint of complex z is d f / d re(z) - 1j d f / d im(z))
 LINEAR |= {"np.imag", "real", "imag", "imag_grad", "np.gradient", "gradient_grad"}
 VJP.update({
@@ -783,7 +784,7 @@ VJP.update({
 JVP["np.angle"] = ("np.imag(t / x)",)
 
 
-# --- products of several factors: multi_dot, convolutions ------------------------------------------
+# --- products of several factors: multi_dot, convolutions ----------------------------------------
 def _multi_dot_vjp(op, i):
     """multi_dot((..., X, ...)) = L @ X @ R: X's gradient is matmul's, through both sides."""
     left = " @ ".join(f"xs[{k}]" for k in range(i))

@@ -25,8 +25,8 @@ SQRT_PI_2 = 0.886226925452758    # sqrt(pi) / 2
 TWO_SQRT_PI = 1.1283791670955126  # 2 / sqrt(pi)
 INV_SQRT_2PI = 0.3989422804014327  # 1 / sqrt(2 pi)
 
-for _name in ("gamma", "gammaln", "loggamma", "digamma", "erf", "erfc", "erfinv", "erfcinv", "logit", "i0", "i1",
-              "i0e", "i1e", "ndtr", "ndtri", "log_ndtr"):
+for _name in ("gamma", "gammaln", "loggamma", "digamma", "erf", "erfc", "erfinv", "erfcinv",
+              "logit", "i0", "i1", "i0e", "i1e", "ndtr", "ndtri", "log_ndtr"):
     add(f"special.{_name}", getattr(special, _name))
 for _name, _params in [("polygamma", ("n", "x")), ("iv", ("v", "x")), ("ive", ("v", "x")),
                        ("xlogy", ("x", "y")), ("xlog1py", ("x", "y")), ("beta", ("a", "b")),
@@ -65,7 +65,7 @@ DERIVATIVES.update({
 })
 
 
-# --- scipy.stats.norm: pdf, logpdf, cdf, logcdf in x, loc and scale -----------------------------
+# --- scipy.stats.norm: pdf, logpdf, cdf, logcdf in x, loc and scale ------------------------------
 def _norm_partials(partials):
     """Partials in x, loc and scale over z = (x - loc) / scale, with loc = 0 and scale = 1 filled
     in where the call leaves them out."""
@@ -94,7 +94,7 @@ DERIVATIVES.update({
 })
 
 
-# --- more distributions: logpdf (and pdf = ans * the same partials) in every parameter ----------
+# --- more distributions: logpdf (and pdf = ans * the same partials) in every parameter -----------
 def _located(partials, params, defaults, scaled=False):
     """Partials over a distribution's parameters, `{z}` standing for (x - loc) / scale, with the
     defaults filled in where the call leaves a parameter out; `scaled`: times ans (the pdf)."""

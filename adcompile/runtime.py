@@ -480,7 +480,7 @@ def pow_dy(ans, x):
     return ans * np.log(np.where(ans == 0, 1.0, x))
 
 
-# --- rearrangements and their reverse rules ----------------------------------------------------
+# --- rearrangements and their reverse rules ------------------------------------------------------
 def unroll(g, shift, axis):
     """The gradient of np.roll(x, shift, axis): g rolled back."""
     back = -shift if np.ndim(shift) == 0 else tuple(-s for s in shift)
@@ -643,7 +643,7 @@ def astype(x, dtype):
     return x.astype(dtype)
 
 
-# --- sequences a loop builds or a caller passes: their gradients are lists ----------------------
+# --- sequences a loop builds or a caller passes: their gradients are lists -----------------------
 def stack_grad(g, xs, axis):
     """The gradients of the parts of np.stack(xs, axis): g indexed along `axis` (an array xs is
     stacked by its rows: its gradient is an array)."""

@@ -22,16 +22,11 @@ def distinct(*shape):
 
 
 def case(f, *args, order=1, **tol):
-    return pytest.param(f, args, order, tol, id=f"{f.__name__}-{'x'.join(map(str, np.shape(args[0])))}")
+    shape = "x".join(map(str, np.shape(args[0])))
+    return pytest.param(f, args, order, tol, id=f"{f.__name__}-{shape}")
 
 
-# --- arrangement ------------------------------------------------------------------------------
-def make(fn_name, body):
-    """A small function `f(x)` = body, named after what it tests (body closes over options)."""
-    body.__name__ = fn_name
-    return body
-
-
+# --- arrangement ---------------------------------------------------------------------------------
 def roll_flat(x): return np.sin(np.roll(x, 2))
 def roll_axes(x): return np.roll(x, (1, -1), axis=(0, 1)) * x
 def diag_vec(x): return np.diag(x, 1) ** 2
@@ -66,7 +61,9 @@ def more_splits(x):
     return np.sum(a * b) + np.sum(c ** 2) * np.sum(d) + np.sum(e * f)
 def column_stacked(x): return np.column_stack((x[0], x[1] ** 2, x[:, :2])) ** 2
 def row_stacked(x): return np.vstack((x[0], x ** 2))[1:] * np.dstack((x, x * 2))[..., 1]
-def dims(x): return np.expand_dims(x, 1) * np.squeeze(x[:, None], 1)[:, None] + np.broadcast_to(x[0], (3, 1, 4))
+def dims(x):
+    return np.expand_dims(x, 1) * np.squeeze(x[:, None], 1)[:, None] \
+        + np.broadcast_to(x[0], (3, 1, 4))
 def taken(x): return np.take(x, [2, 0, 2]) ** 2 + np.take(x, [1, 1, 0], axis=1).sum()
 def taken_along(x): return np.take_along_axis(x, np.array([[0, 2], [1, 1], [2, 0]]), 1) ** 2
 def one_branch(x): return np.where(x > 0, x ** 2, 0.0) + np.where(x < 0.5, 1.0, np.sin(x))
@@ -96,7 +93,7 @@ def test_arrangement(f, args, order, tol):
     check_grads(f, args, order=order, **tol)
 
 
-# --- elementwise, reductions, sorting -----------------------------------------------------------
+# --- elementwise, reductions, sorting ------------------------------------------------------------
 def arccosh_(x): return np.arccosh(x + 2.0)
 def angles(x): return np.sin(np.deg2rad(x * 90)) * np.rad2deg(x) + np.radians(x) * np.degrees(x)
 def sinc_(x): return np.sinc(x)
@@ -109,7 +106,8 @@ def cumulative(x): return np.cumsum(x, axis=1) * np.cumprod(x, axis=1)
 def cumprod_flat(x): return np.cumprod(x)
 def products(x): return np.prod(x, axis=0) + np.prod(x)
 def spreads(x): return np.var(x, axis=1, ddof=1) + np.std(x, axis=0, ddof=0, keepdims=True).sum()
-def averages(x): return np.average(x, axis=1, weights=np.array([1.0, 2.0, 3.0])) ** 2 + np.average(x)
+def averages(x):
+    return np.average(x, axis=1, weights=np.array([1.0, 2.0, 3.0])) ** 2 + np.average(x)
 def averages_2d(x): return np.average(x ** 2, axis=0, weights=np.arange(1.0, 7.0).reshape(2, 3))
 def cast(x): return (x * 2).astype(float) ** 2 + x.astype(np.float64)
 def clipped(x): return np.clip(x, -0.5, 0.5) ** 2 + np.clip(x, x[0], 0.9).sum()
@@ -166,7 +164,7 @@ def test_a_cast_to_integers_is_refused():
         grad(f)(np.ones(3))
 
 
-# --- np.stack and friends of a list built in a loop or passed in --------------------------------
+# --- np.stack and friends of a list built in a loop or passed in ---------------------------------
 def stack_loop(x):
     rows = []
     for i in range(3):
@@ -195,7 +193,8 @@ def stack_param(xs):
 
 # (order 1: reverse over reverse through a loop is issue 10's other part; forward over reverse
 # is checked below)
-SEQUENCES = [case(stack_loop, arr(2, 3)), case(concatenate_loop, arr(4)), case(hvstack_loop, arr(3))]
+SEQUENCES = [case(stack_loop, arr(2, 3)), case(concatenate_loop, arr(4)),
+             case(hvstack_loop, arr(3))]
 
 
 @pytest.mark.parametrize("f, args, order, tol", SEQUENCES)
@@ -234,7 +233,7 @@ def test_stacks_of_an_array_take_its_rows():
     check_grads(stack_array, (arr(2, 3),), order=2)
 
 
-# --- linear algebra -----------------------------------------------------------------------------
+# --- linear algebra ------------------------------------------------------------------------------
 def spd(*shape):
     a = arr(*shape)
     return a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
@@ -295,7 +294,7 @@ def test_full_svd_of_a_rectangular_matrix_is_refused():
         grad(f)(arr(4, 3))
 
 
-# --- einsum with '...' and in the sublist form ----------------------------------------------------
+# --- einsum with '...' and in the sublist form ---------------------------------------------------
 def einsum_batched(a, b): return np.einsum("...ij,...jk->...ik", a, b)
 def einsum_broadcast(a, b): return np.einsum("...ij,jk->...ik", a, b) ** 2
 def einsum_implicit(a): return np.einsum("...ii", a) + np.einsum("...i,...i", a[..., 0], a[..., 1])
@@ -333,7 +332,9 @@ def scipy_cases():
     def bessel(x): return special.i0(x) * special.i1(x) + special.i0e(x) + special.i1e(x * 2)
     def betas(a, b): return special.beta(a + 2, b + 2) + special.betaln(a + 2, b * 0.5 + 2)
     def normal(x): return special.ndtr(x) * special.log_ndtr(x) + special.ndtri(x / 3 + 0.5)
-    def norm_x(x): return stats.norm.pdf(x) + stats.norm.logpdf(x) * stats.norm.cdf(x) + stats.norm.logcdf(x)
+    def norm_x(x):
+        return stats.norm.pdf(x) + stats.norm.logpdf(x) * stats.norm.cdf(x) \
+            + stats.norm.logcdf(x)
     def norm_all(x, m, s): return stats.norm.logpdf(x, m, s + 2) + stats.norm.cdf(x, m, s + 2) \
         * stats.norm.pdf(x, m) + stats.norm.logcdf(x, m, s + 2)
 
@@ -354,7 +355,8 @@ def scipy_more_cases():
     linalg = pytest.importorskip("scipy.linalg")
 
     def student(x, df, m, s): return stats.t.logpdf(x, df + 3, m, s + 2) + stats.t.pdf(x, df + 3)
-    def gammas(x, a, s): return stats.gamma.logpdf(x + 2, a + 2, 0.5, s + 2) + stats.gamma.pdf(x + 2, a + 2)
+    def gammas(x, a, s):
+        return stats.gamma.logpdf(x + 2, a + 2, 0.5, s + 2) + stats.gamma.pdf(x + 2, a + 2)
     def betas(x, a, b): return stats.beta.logpdf(x * 0.3 + 0.5, a + 2, b + 2) \
         + stats.beta.pdf(x * 0.3 + 0.5, a + 2, b + 2, -0.1, 1.2)
     def poisson(mu): return stats.poisson.logpmf(np.array([0, 2, 5]), mu + 2)
@@ -381,7 +383,7 @@ def test_scipy_distributions_and_linalg(k):
     check_grads(f, args, order=2)
 
 
-# --- np.gradient and complex parts ----------------------------------------------------------------
+# --- np.gradient and complex parts ---------------------------------------------------------------
 def gradient_1d(x): return np.gradient(x) ** 2 + np.gradient(x, 0.5)
 def gradient_2d(x):
     gx, gy = np.gradient(x)
@@ -389,7 +391,8 @@ def gradient_2d(x):
 
 
 @pytest.mark.parametrize("f, args, order, tol", [
-    case(gradient_1d, arr(5), order=2), case(gradient_1d, arr(2)), case(gradient_2d, arr(3, 4), order=2)])
+    case(gradient_1d, arr(5), order=2), case(gradient_1d, arr(2)),
+    case(gradient_2d, arr(3, 4), order=2)])
 def test_gradient(f, args, order, tol):
     check_grads(f, args, order=order, **tol)
 
@@ -432,7 +435,7 @@ def test_np_array_of_a_list_built_in_a_loop_or_passed_in():
     np.testing.assert_allclose(grad(array_param)(x), 2 * x)  # an array: a copy
 
 
-# --- a sweep over shapes, axes and keepdims (autograd's combo_check) -------------------------------
+# --- a sweep over shapes, axes and keepdims (autograd's combo_check) -----------------------------
 def over_axis(name, axis, keepdims=None):
     """np.<name>(x, axis=axis[, keepdims=keepdims]) as a function of x."""
     fn = np.linalg.norm if name == "linalg.norm" else getattr(np, name)
@@ -528,11 +531,13 @@ def test_sweep_of_rearrangements_along_axes(f, shape):
     check_grads(f, (distinct(*shape),), order=2)
 
 
-# --- multi_dot and convolutions -------------------------------------------------------------------
-def chain(a, b, c): return np.sum(np.linalg.multi_dot([a, b, c]) ** 2) * np.linalg.multi_dot((a[0], b, c, a))
+# --- multi_dot and convolutions ------------------------------------------------------------------
+def chain(a, b, c):
+    return np.sum(np.linalg.multi_dot([a, b, c]) ** 2) * np.linalg.multi_dot((a[0], b, c, a))
 def convolutions(x, y):
-    return np.concatenate([np.convolve(x, y), np.convolve(x, y, "same"), np.convolve(y, x, mode="valid"),
-                           np.correlate(x, y), np.correlate(x, y, "full"), np.correlate(y, x, "same")])
+    return np.concatenate([np.convolve(x, y), np.convolve(x, y, "same"),
+                           np.convolve(y, x, mode="valid"), np.correlate(x, y),
+                           np.correlate(x, y, "full"), np.correlate(y, x, "same")])
 
 
 @pytest.mark.parametrize("f, args, order, tol", [
