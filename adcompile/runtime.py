@@ -530,7 +530,8 @@ def unpad(g, x, pad_width, mode):
         raise NotImplementedError(f"no derivative rule for np.pad with mode={mode!r}")
     size = math.prod(shape)
     source = np.pad(np.reshape(np.arange(size), shape), pad_width, mode=mode)
-    return np.reshape(np.bincount(np.ravel(source), np.ravel(g), minlength=size), shape)
+    out = np.bincount(np.ravel(source), np.ravel(g), minlength=size)
+    return np.reshape(out.astype(np.result_type(g, x), copy=False), shape)
 
 
 def _kron_axes(x, y):
@@ -593,7 +594,10 @@ def take_along_axis_grad(g, x, indices, axis):
 def diff_grad(g, n, axis):
     """The gradient of np.diff(x, n, axis): n times the negated difference of g padded by zeros."""
     for _ in range(n):
-        g = -np.diff(g, axis=axis, prepend=0, append=0)
+        shape = _shape(g)
+        zero = np.zeros_like(g, shape=tuple(  # one slice of zeros, in g's dtype
+            1 if k == axis % len(shape) else s for k, s in enumerate(shape)))
+        g = -np.diff(g, axis=axis, prepend=zero, append=zero)
     return g
 
 

@@ -584,3 +584,12 @@ def test_dirichlet():
 
     check_grads(dirichlet_, (arr(3), arr(3)), order=2)
     check_grads(dirichlet_, (arr(3, 4), arr(3)), order=2)
+
+
+def diff_and_pad(x):
+    return np.sum(np.diff(x) ** 2) + np.sum(np.pad(x, 1, mode="edge") ** 2)
+
+
+def test_float32_stays_float32():
+    x = np.array([0.5, 1.0, 1.5, 2.5], dtype=np.float32)
+    assert grad(diff_and_pad)(x).dtype == np.float32
