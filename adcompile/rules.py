@@ -713,6 +713,8 @@ def _norm_rule(mode):
             return f"np.sum(np.real(t * {w}), axis=(-2, -1), keepdims=keepdims)"
         if not (vector_axis or vector_ord) or type(order) is str:
             return first[mode]
+        if order == 0:  # the count of nonzero entries: piecewise constant
+            return "zeros_like(x)" if mode == "vjp" else "zeros_like(ans)"
         if order == 2:
             w = "conj(x) / unreduce(ans, x, axis, keepdims)"
         elif order == 1:

@@ -340,6 +340,8 @@ def norm_grad(g, x, ans, ord, axis, keepdims):
     r = unreduce(ans, x, axis, keepdims)
     if ord is None or ord == "fro" or ord == 2:
         w = conj(x) / r
+    elif ord == 0:  # the count of nonzero entries: piecewise constant
+        w = zeros_like(x)
     elif ord == 1:
         w = conj(np.sign(x))
     elif ord == np.inf or ord == -np.inf:

@@ -261,7 +261,8 @@ def dets(a): return np.linalg.det(a) + np.linalg.slogdet(a)[1]
 def vector_norms(x):
     return (np.linalg.norm(x, 3, axis=1) + np.linalg.norm(x, 2, axis=0).sum()
             + np.linalg.norm(x, 1, axis=1) + np.linalg.norm(x, np.inf, axis=0).sum()
-            + np.linalg.norm(x, 4, axis=-1) + np.linalg.norm(x, 0.5, axis=1))
+            + np.linalg.norm(x, 4, axis=-1) + np.linalg.norm(x, 0.5, axis=1)
+            + np.linalg.norm(x, -3, axis=1) + np.linalg.norm(x, 0, axis=1) * x[:, 0])
 def matrix_norm_nuc(x): return np.linalg.norm(x, "nuc") + np.linalg.norm(x, "nuc", keepdims=True)
 def matrix_norm_2(x): return np.linalg.norm(x, 2) + np.linalg.norm(x, -2)
 def matrix_norm_1(x): return np.linalg.norm(x, 1) + np.linalg.norm(x, -np.inf)
@@ -593,3 +594,12 @@ def diff_and_pad(x):
 def test_float32_stays_float32():
     x = np.array([0.5, 1.0, 1.5, 2.5], dtype=np.float32)
     assert grad(diff_and_pad)(x).dtype == np.float32
+
+
+def count_norm(x):
+    return np.linalg.norm(x, 0) * x[0]
+
+
+def test_the_zero_norm_counts_entries():
+    x = np.array([0.5, 0.0, 2.0])
+    assert grad(count_norm)(x).tolist() == [2.0, 0.0, 0.0]
