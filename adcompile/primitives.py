@@ -214,6 +214,7 @@ for _name in ("sym", "phi", "skew_lower", "gaps", "diag_embed"):
     add(_name, getattr(runtime, _name), kind="exact")
 add("inv_offdiag", runtime.inv_offdiag)
 add("svd_reduced", runtime.svd_reduced, ("x", "s"), "exact", zero=("s",))
+add("real_matrix", runtime.real_matrix, kind="exact")
 
 # Shapes. Sequence primitives (form "seq") take their operands as one tuple: np.stack((a, b)).
 add("np.transpose", np.transpose, kind="exact", axes=None)

@@ -616,11 +616,12 @@ JVP.update({
 # Matrices whose derivative exists only for symmetric inputs (cholesky, eigh) read and perturb
 # them as symmetric: tangents are taken as sym(t), gradients are symmetric. Eigenvalues and
 # singular values must be distinct (the derivative of their vectors does not exist otherwise).
-LINEAR |= {"sym", "phi", "skew_lower", "gaps", "diag_embed", "svd_reduced"}
+LINEAR |= {"sym", "phi", "skew_lower", "gaps", "diag_embed", "svd_reduced", "real_matrix"}
+VJP["real_matrix"] = ("g",)
 DERIVATIVES["inv_offdiag"] = ("-ans ** 2",)
 _U, _S, _VH = "svd_reduced(ans[0], ans[1])", "ans[1]", "svd_reduced(ans[2], ans[1])"
 _SVD_F = f"inv_offdiag(gaps({_S} ** 2))"
-_QR_X = "mT(ans[0]) @ mT(np.linalg.solve(mT(ans[1]), mT(t)))"
+_QR_X = "mT(real_matrix(ans[0])) @ mT(np.linalg.solve(mT(ans[1]), mT(t)))"
 
 
 def _svd_rule(mode):
@@ -737,11 +738,11 @@ VJP.update({
     "np.linalg.eigvalsh": ("sym(np.linalg.eigh(x)[1] @ diag_embed(g) @ mT(np.linalg.eigh(x)[1]))",),
     "np.linalg.svd": _svd_rule("vjp"),
     # Q, R = qr(A), A tall or square: grad A = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q
-    "np.linalg.qr": _qr_rule("mT(np.linalg.solve(ans[1], mT(g[0] + ans[0] @ (np.tril(ans[1] @ "
-                             "mT(g[1]) - mT(g[0]) @ ans[0]) + mT(np.tril(ans[1] @ mT(g[1]) - "
-                             "mT(g[0]) @ ans[0], k=-1))))))"),
-    "np.linalg.pinv": ("-mT(ans) @ g @ mT(ans) + (mT(g) - x @ ans @ mT(g)) @ ans @ mT(ans) + "
-                       "mT(ans) @ ans @ (mT(g) - mT(g) @ ans @ x)",),
+    "np.linalg.qr": _qr_rule("mT(np.linalg.solve(real_matrix(ans[1]), mT(g[0] + ans[0] @ "
+                             "(np.tril(ans[1] @ mT(g[1]) - mT(g[0]) @ ans[0]) + mT(np.tril("
+                             "ans[1] @ mT(g[1]) - mT(g[0]) @ ans[0], k=-1))))))"),
+    "np.linalg.pinv": ("-mT(real_matrix(ans)) @ g @ mT(ans) + (mT(g) - x @ ans @ mT(g)) @ ans @ "
+                       "mT(ans) + mT(ans) @ ans @ (mT(g) - mT(g) @ ans @ x)",),
     "np.linalg.matrix_power": _matrix_power_rule("vjp"),
     "np.linalg.norm": _norm_rule("vjp"),
     "sym": ("sym(g)",), "phi": ("phi(g)",), "skew_lower": ("np.tril(g - mT(g), k=-1)",),
@@ -762,7 +763,7 @@ JVP.update({
     # X = Q^T dA R^-1, O = skew_lower(X): dQ = dA R^-1 - Q (X - O), dR = (X - O) R
     "np.linalg.qr": _qr_rule(f"(mT(np.linalg.solve(mT(ans[1]), mT(t))) - ans[0] @ ({_QR_X} - "
                              f"skew_lower({_QR_X})), ({_QR_X} - skew_lower({_QR_X})) @ ans[1])"),
-    "np.linalg.pinv": ("-ans @ t @ ans + ans @ mT(ans) @ (mT(t) - mT(t) @ x @ ans) + "
+    "np.linalg.pinv": ("-real_matrix(ans) @ t @ ans + ans @ mT(ans) @ (mT(t) - mT(t) @ x @ ans) + "
                        "(mT(t) - ans @ x @ mT(t)) @ mT(ans) @ ans",),
     "np.linalg.matrix_power": _matrix_power_rule("jvp"),
     "np.linalg.norm": _norm_rule("jvp"),

@@ -586,9 +586,9 @@ def take_along_axis_grad(g, x, indices, axis):
     places (repeated indices add up)."""
     if axis is None:
         return np.reshape(take_along_axis_grad(g, np.reshape(x, (-1,)), indices, 0), _shape(x))
-    shape = _shape(indices)
+    shape = _shape(g)  # (indices broadcast against x: g has the shape of both)
     axis = axis % len(shape)
-    index = tuple(indices if k == axis else np.reshape(
+    index = tuple(np.broadcast_to(indices, shape) if k == axis else np.reshape(
         np.arange(n), (1,) * k + (n,) + (1,) * (len(shape) - k - 1)) for k, n in enumerate(shape))
     return getitem_grad(g, x, index)
 
@@ -681,7 +681,8 @@ def vstack_grad(g, xs):
 
 # --- linear algebra ------------------------------------------------------------------------------
 def sym(x):
-    """The symmetric part of a matrix (of each in a stack): (x + x.T) / 2."""
+    """The symmetric part of a real matrix (of each in a stack): (x + x.T) / 2."""
+    _real(x)
     return (x + mT(x)) / 2
 
 
@@ -718,6 +719,7 @@ def diag_embed(v):
 def svd_reduced(m, s):
     """U or Vh of an SVD, checked to be reduced (full_matrices=False, or a square matrix): the
     extra columns of a full U span a space without a unique basis, so they have no derivative."""
+    _real(m)
     if min(_shape(m)[-2:]) != _shape(s)[-1]:
         raise NotImplementedError("np.linalg.svd of a matrix that is not square has a derivative "
                                   "only with full_matrices=False")
@@ -768,11 +770,28 @@ def _full_length(g, n, m):
                            np.zeros_like(g, shape=(full - start - size,))])
 
 
+def _real(*values):
+    """Raise for complex values: the rule that calls this one holds for real values only."""
+    for v in values:
+        if getattr(getattr(v, "dtype", None), "kind", "f") == "c" or type(v) is complex:
+            raise NotImplementedError("this derivative rule holds for real values only; the "
+                                      "input is complex")
+
+
+def real_matrix(x):
+    """`x`, checked to be real (the rules that call it transpose where a complex matrix would
+    need its conjugate transpose)."""
+    _real(x)
+    return x
+
+
 def convolve_grad_left(g, x, y, mode):
     """The gradient of np.convolve(x, y, mode) with respect to x (real vectors)."""
+    _real(x, y)
     return np.correlate(_full_length(g, _shape(x)[-1], _shape(y)[-1]), y, "valid")
 
 
 def convolve_grad_right(g, x, y, mode):
     """The gradient of np.convolve(x, y, mode) with respect to y (real vectors)."""
+    _real(x, y)
     return np.correlate(_full_length(g, _shape(x)[-1], _shape(y)[-1]), x, "valid")

@@ -603,3 +603,21 @@ def count_norm(x):
 def test_the_zero_norm_counts_entries():
     x = np.array([0.5, 0.0, 2.0])
     assert grad(count_norm)(x).tolist() == [2.0, 0.0, 0.0]
+
+
+def test_take_along_axis_with_broadcast_indices():
+    def f(x):
+        return np.take_along_axis(x, np.array([[2, 0]]), 1) ** 2
+    check_grads(f, (arr(3, 3),), order=2)
+
+
+def test_complex_matrices_are_refused_where_rules_hold_for_real_ones():
+    def f(a):
+        return np.sum(np.abs(np.linalg.pinv(a)))
+
+    def g(a):
+        return np.real(np.sum(np.convolve(a[0], a[1])))
+    z = arr(2, 2) + 1j * arr(2, 2)
+    for fn in (f, g):
+        with pytest.raises(NotImplementedError, match="real values only"):
+            grad(fn)(z)
