@@ -424,8 +424,8 @@ def list_add(a, b):
 def sum_grad(g, xs):
     """The gradient of the builtin `sum(xs)`: `g` for every element of a list, or broadcast back
     over the first axis of an array."""
-    if type(xs) is list:
-        return [g] * len(xs)
+    if type(xs) is list:  # (a TupleGrad: added to another gradient of xs part by part)
+        return TupleGrad([g] * len(xs))
     return np.broadcast_to(_weak(g, xs), np.shape(xs))
 
 
@@ -655,13 +655,13 @@ def stack_grad(g, xs, axis):
     stacked by its rows: its gradient is an array)."""
     if type(xs) not in (list, tuple):  # (np.array(x) of an array x: a copy)
         return g if axis == 0 else np.moveaxis(g, axis, 0)
-    return [np.take(g, i, axis=axis) for i in range(len(xs))]
+    return TupleGrad([np.take(g, i, axis=axis) for i in range(len(xs))])
 
 
 def _parts(grad_of_part, g, xs, **kw):
     if type(xs) not in (list, tuple):  # an array: its rows are the parts
         return np.stack(_parts(grad_of_part, g, list(xs), **kw))
-    return [grad_of_part(g, i, *xs, **kw) for i in range(len(xs))]
+    return TupleGrad([grad_of_part(g, i, *xs, **kw) for i in range(len(xs))])
 
 
 def concatenate_grad(g, xs, axis):
