@@ -1,6 +1,9 @@
-"""Derivative rules for SciPy's special functions and normal distribution, registered when SciPy
-imports (SciPy is optional). Generated code calls them as `special.gammaln(x)` and
-`stats.norm.cdf(x)`, the way a user who wrote `from scipy import special, stats` would.
+"""Derivative rules for SciPy (an optional dependency), registered when SciPy imports: special
+functions, distributions (scipy.stats norm, t, gamma, beta, poisson, multivariate_normal,
+dirichlet) and scipy.linalg (solve_triangular, solve_sylvester, sqrtm, expm, cholesky, and the
+functions NumPy also has). Generated code calls them as `special.gammaln(x)`,
+`stats.norm.cdf(x)` and `scipy.linalg.expm(a)`, the way a user who wrote
+`from scipy import special, stats` would.
 
 Each rule is written with functions that have rules too, so the derivatives differentiate again:
 gammaln -> digamma -> polygamma(1, x) -> polygamma(2, x) ..., i0 -> i1 -> iv(2, x) ...
