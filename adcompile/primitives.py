@@ -182,6 +182,9 @@ for _name in ("sum", "mean", "prod"):
     add(f"np.{_name}", getattr(np, _name), kind="exact", axis=None, keepdims=False)
 add("np.max", np.max, kind="exact", axis=None, keepdims=False, objects=(np.amax,))
 add("np.min", np.min, kind="exact", axis=None, keepdims=False, objects=(np.amin,))
+# the NaN-ignoring reductions: a NaN entry gets no gradient
+for _name in ("nansum", "nanmean", "nanmax", "nanmin"):
+    add(f"np.{_name}", getattr(np, _name), kind="exact", axis=None, keepdims=False)
 add("np.var", np.var, kind="exact", axis=None, ddof=0, keepdims=False)
 add("np.std", np.std, kind="exact", axis=None, ddof=0, keepdims=False)
 add("np.cumsum", np.cumsum, kind="exact", axis=None)

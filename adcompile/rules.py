@@ -817,3 +817,24 @@ JVP.update({
     "convolve_grad_right": ("convolve_grad_right(t, x, y, mode)",
                             "convolve_grad_right(v, t, y, mode)", None, None),
 })
+
+
+# --- reductions that ignore NaN: a NaN entry gets no gradient -------------------------------------
+# (np.where(np.isnan(x), x, t) is t with x's NaNs, which the reduction then ignores)
+_NAN_T = "np.where(np.isnan(x), x, t)"
+VJP.update({
+    "np.nansum": ("np.where(np.isnan(x), 0.0, unreduce(g, x, axis, keepdims))",),
+    "np.nanmean": ("np.where(np.isnan(x), 0.0, unreduce(g, x, axis, keepdims) / unreduce("
+                   "np.sum(np.logical_not(np.isnan(x)), axis=axis, keepdims=keepdims), x, axis, "
+                   "keepdims))",),
+    "np.nanmax": ("unreduce(g, x, axis, keepdims) * max_weights(x, ans, axis, keepdims)",),
+    "np.nanmin": ("unreduce(g, x, axis, keepdims) * max_weights(x, ans, axis, keepdims)",),
+})
+JVP.update({
+    "np.nansum": (f"np.nansum({_NAN_T}, axis=axis, keepdims=keepdims)",),
+    "np.nanmean": (f"np.nanmean({_NAN_T}, axis=axis, keepdims=keepdims)",),
+    "np.nanmax": ("np.sum(np.where(np.isnan(x), 0.0, t) * max_weights(x, ans, axis, keepdims), "
+                  "axis=axis, keepdims=keepdims)",),
+    "np.nanmin": ("np.sum(np.where(np.isnan(x), 0.0, t) * max_weights(x, ans, axis, keepdims), "
+                  "axis=axis, keepdims=keepdims)",),
+})

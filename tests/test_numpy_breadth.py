@@ -641,3 +641,20 @@ def test_gradients_of_a_list_argument_add_part_by_part():
     assert len(g) == 2
     np.testing.assert_allclose(g[0], np.full(3, 4.0))
     np.testing.assert_allclose(g[1], np.full(3, 3.0))
+
+
+def nan_reductions(x):
+    y = np.where(x > 0.6, np.nan, x)  # (np.nan where x > 0.6: no gradient there)
+    return np.nansum(y ** 2, axis=0) + np.nanmean(y, axis=1).sum() * np.nanmax(y) \
+        + np.nanmin(y, axis=0, keepdims=True)[0]
+
+
+def test_nan_ignoring_reductions():
+    x = distinct(3, 4)
+    check_grads(nan_reductions, (x,), order=2)
+    g = grad(lambda_free_nansum)(x)
+    assert np.all(g[x > 0.6] == 0) and np.all(np.isfinite(g))
+
+
+def lambda_free_nansum(x):
+    return np.nanmean(np.where(x > 0.6, np.nan, x) ** 2) + np.nanmax(np.where(x > 0.6, np.nan, x))
