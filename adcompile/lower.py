@@ -185,11 +185,12 @@ def _has_break(block):
 
 
 def _may_leave(body):
-    """A loop body that may stop its loop early: a break of its own, or a return anywhere."""
+    """A loop body that may stop its loop or an iteration early: a break or continue of its own,
+    or a return anywhere."""
     stack = list(body)
     while stack:
         node = stack.pop()
-        if isinstance(node, gast.Return) or isinstance(node, gast.Break):
+        if isinstance(node, (gast.Return, gast.Break, gast.Continue)):
             return True
         if isinstance(node, (gast.For, gast.While)):
             stack.extend(n for n in gast.walk(node) if isinstance(n, gast.Return))
@@ -598,7 +599,7 @@ class Lowerer:
         if bounds is None:  # a tuple known here: unroll
             for element in elements:
                 self.bind_target(target, element, env)
-                _, exit = self.sub(stmt.body, env, later, block=self.block)
+                _, exit = self.sub(stmt.body, env, later | loaded(stmt.body), block=self.block)
                 if exit is not None:
                     raise self.unsupported(stmt, "break, continue or return in a loop over a tuple")
             return

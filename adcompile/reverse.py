@@ -231,7 +231,11 @@ class Backward:
 
     def assign(self, s, out, inplace, resets, block):
         z = s.target
-        if type(z) is not str or z not in self.active:
+        if type(z) is not str:
+            return
+        if z not in self.active:  # no adjoint; but a value the loop overwrites is restored
+            if z in resets:  # here for the rules that read it (the tape keeps it if they do)
+                self.markers.append((block, s, out, len(out)))
             return
         if z in self.pending:  # an output of the function that is also read later
             self.write(z, out, s.line)
@@ -341,7 +345,8 @@ class Backward:
             n in defined_before or n in self.adjoint or n in self.pending or n in self.fn.params)}
         inner = self.boundary(s, out, inplace, carried)
         self.loop_stack.append(s)
-        body = self.block(s.body, inner, set(resets) | carried)
+        overwritten = {n for n in assigned if n in defined_before or n in self.fn.params}
+        body = self.block(s.body, inner, set(resets) | carried | overwritten)
         self.mirror(s.body, body)
         self.loop_stack.pop()
         count = None
@@ -433,7 +438,7 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape"):
         if all(n in fn.params for n in unproven):
             inputs = wrt if len(unproven) < len(relevant) else []
             checks = [n for n in seeds if n in active] + inputs + unproven
-            guard = _all_floats([Var(n) for n in dict.fromkeys(checks)])
+            guard = _all_floats([Var(n) for n in dict.fromkeys(checks)]) if checks else None
     epilogue_uses = set()  # the guard is evaluated before the backward sweep when there is a tape
     for e in raw + reduced:
         epilogue_uses |= uses_of(Return([e], False))
@@ -475,6 +480,8 @@ def _tape(forward, backward_body, bw: Backward, epilogue_uses, tape):
         if again:  # cheap arithmetic on values the loop does not change: recompute, not tape
             names = [n for n in names if n not in {a.target for a in again}]
             back[0:0] = [copy.copy(a) for a in again]
+            for a in again:  # what the recomputation reads, an enclosing loop may have to tape
+                needed |= uses_of(a)
         if not names:
             continue
         line = fwd[-1].line if fwd else None

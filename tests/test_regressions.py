@@ -554,3 +554,53 @@ def list_indexed_by_a_loop_index(x, y):
 
 def test_list_indexed_by_a_computed_index():
     check(list_indexed_by_a_loop_index, 0.3, -0.7)
+
+
+def constant_output_after_a_loop(x, b):
+    b = np.sqrt(x)
+    for i in range(len(x)):
+        b += b
+    return 0.5
+
+
+def test_constant_output_after_a_loop():
+    x = np.array([0.09, 0.04, 0.05])
+    value, grads = value_and_grad(constant_output_after_a_loop, argnums=(0, 1))(x, 0.3)
+    assert value == 0.5 and np.all(grads[0] == 0) and grads[1] == 0
+
+
+def inactive_value_overwritten_in_a_loop(x, y, n):
+    t5, t7 = (y, n)
+    for i in range(n):
+        x, y, t11 = (x * t7, t5, t7)
+        t7 += t11
+    return x
+
+
+def recomputed_in_an_inner_loop_from_an_outer_one(x, y):
+    k = 0
+    while y > -2.0 and k < 2:
+        k += 1
+        y += y
+        for i in range(1, -1, -1):
+            y = 0.5 * k * y
+    return y
+
+
+def inner_loop_in_an_unrolled_loop(x, y, z, n):
+    for r in (z, x, 1.0):
+        x, y = (y, x)
+        t, x = (z, z)
+        for i in range(n):
+            z, x, t10 = (0.1, r, y)
+    return y
+
+
+@pytest.mark.parametrize("f, args, argnums", [
+    (inactive_value_overwritten_in_a_loop, (1.49, 0.44, 3), (0, 1)),
+    (recomputed_in_an_inner_loop_from_an_outer_one, (1.7, -1.47), (0, 1)),
+    (inner_loop_in_an_unrolled_loop, (-0.73, -1.25, -0.46, 1), (0, 1, 2)),
+    (inner_loop_in_an_unrolled_loop, (-0.73, -1.25, -0.46, 0), (0, 1, 2)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_values_loops_overwrite(f, args, argnums):
+    check(f, *args, argnums=argnums)
