@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .ir import (Assign, Const, For, Function, Op, Return, Var, blocks_of, stmt_exprs,
                  substitute, targets_of, used_names)
+from .primitives import EFFECTS
 from .templates import is_const, simplify as simplify_expr
 
 
@@ -167,8 +168,9 @@ def dead_code(fn: Function) -> bool:
 
 
 def _effect(e):
-    """Pops from the tape must stay: the pushes and pops are paired."""
-    return type(e) is Op and e.prim in ("pop", "push", "check_scalar")
+    """Pops from the tape must stay (the pushes and pops are paired), and so must the checks
+    and the random draws (each draws anew)."""
+    return type(e) is Op and e.prim in EFFECTS
 
 
 def common(fn: Function) -> bool:

@@ -394,6 +394,19 @@ for _name, _fn, _options in [("stack", np.stack, {"axis": 0}),
                              ("array", np.array, {})]:
     add(f"{_name}_list", _fn, ("xs",), "exact", form="call", **_options)
     PRIMS[f"{_name}_list"].name = f"np.{_name}"
+# Random draws: constants with respect to the inputs, drawn anew at each call (in the forward
+# sweep, where the function draws them), never merged or dropped by the optimizer (EFFECTS).
+for _name in ("randn", "rand"):
+    add(f"np.random.{_name}", getattr(np.random, _name), ("*shape",), "nondiff", zero="*")
+for _name in ("standard_normal", "random", "random_sample"):
+    add(f"np.random.{_name}", getattr(np.random, _name), (), "nondiff", zero="*", size=None)
+add("np.random.normal", np.random.normal, (), "nondiff", zero="*", loc=0.0, scale=1.0, size=None)
+add("np.random.uniform", np.random.uniform, (), "nondiff", zero="*", low=0.0, high=1.0,
+    size=None)
+# Statements kept in place whatever the optimizer finds: the tape, the checks, the draws.
+EFFECTS = frozenset({"pop", "push", "check_scalar", "check_not_in_place"} |
+                    {name for name in PRIMS if name.startswith("np.random.")})
+
 LIST_PRIMS = {"make_list", "list_append", "np.split", "list_add", "split_like", "tuple",
               "np.array_split", "np.hsplit", "np.vsplit", "np.dsplit", "stack_grad",
               "concatenate_grad", "hstack_grad", "vstack_grad"}

@@ -604,3 +604,28 @@ def inner_loop_in_an_unrolled_loop(x, y, z, n):
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_values_loops_overwrite(f, args, argnums):
     check(f, *args, argnums=argnums)
+
+
+def noisy(x):
+    a = np.random.randn(3)
+    b = np.random.randn(3)
+    c = np.random.normal(0.0, 0.5, size=3)
+    return np.sum(x * (a - b) + c * x ** 2)
+
+
+def test_random_draws_are_constants_drawn_anew():
+    # each call draws anew (two equal calls are not one draw), as the function itself does
+    x = np.array([0.5, -0.2, 0.3])
+    np.random.seed(3)
+    expected = noisy(x)
+    rs = np.random.RandomState(3)
+    a, b = rs.randn(3), rs.randn(3)
+    c = rs.normal(0.0, 0.5, size=3)
+    np.random.seed(3)
+    value, g = value_and_grad(noisy)(x)
+    assert_close(value, expected)
+    assert_close(g, (a - b) + 2 * c * x)
+    np.random.seed(3)
+    out, tangent = jvp(noisy, (x,), (np.ones(3),))
+    assert_close(out, expected)
+    assert_close(tangent, np.sum((a - b) + 2 * c * x))
