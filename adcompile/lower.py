@@ -641,10 +641,10 @@ class Lowerer:
         body_env.pop(BROKE, None)
         body, exit = self.sub(stmt.body, body_env, later | loaded(stmt.body) | loaded([stmt.test]))
 
-        def again():  # the test again, at the end of the body
-            outer, self.block = self.block, body
+        def again(block):  # the test again, at the end of the body
+            outer, self.block = self.block, block
             try:
-                self.merge_into(body, self.atom(stmt.test, body_env), test.name, body_env)
+                self.merge_into(block, self.atom(stmt.test, body_env), test.name, body_env)
             finally:
                 self.block = outer
         self.finish_loop(stmt, exit, body, body_env, carried, env,
@@ -698,7 +698,7 @@ class Lowerer:
 
     def finish_loop(self, stmt, exit, body, body_env, carried, env, again=None):
         """The end of a loop body, reached on every path (a `break` inside a branch only sets
-        a flag): the carried names take their new values, then `if broke: break`, then a while
+        a flag): the carried names take their new values, then `if broke: break`, else a while
         loop's test again (`again`)."""
         if exit is not None and exit[0] == "return":
             exit = self.return_from_loop(stmt, exit, body_env)
@@ -712,10 +712,13 @@ class Lowerer:
         if exit == ("break",):
             body.append(Break(self.line))
             return
-        if type(body_env.get(BROKE)) is Var:
-            body.append(If(body_env[BROKE], [Break(self.line)], [], self.line))
-        if again is not None:
-            again()
+        if type(body_env.get(BROKE)) is Var:  # (the test again only on the paths that go on)
+            going = []
+            if again is not None:
+                again(going)
+            body.append(If(body_env[BROKE], [Break(self.line)], going, self.line))
+        elif again is not None:
+            again(body)
 
     def iteration(self, stmt, env):
         """(range bounds, sequences indexed per iteration, target, reversed, count) of a for

@@ -326,12 +326,14 @@ class Backward:
 
     def structure(self, s, out, inplace, resets):
         inner = self.boundary(s, out, inplace)
-        before = set(self.adjoint)
+        before, marked = set(self.adjoint), len(self.markers)
         body = self.block(s.body, inner, resets)
         self.forget(set(self.adjoint) - before)
         orelse = self.block(s.orelse, inner, resets)
         self.forget(set(self.adjoint) - before)
-        if body or orelse:  # (an if with no backward code pops nothing: it pushes nothing)
+        # an if with no backward code pops nothing, so it pushes nothing; one that may restore an
+        # overwritten value (a marker) stays until the tape is laid (`_tape` prunes it if empty)
+        if body or orelse or len(self.markers) > marked:
             self.mirror(s.body, body)
             self.mirror(s.orelse, orelse)
             out.append(If(s.test, body, orelse, s.line))
@@ -493,6 +495,15 @@ def _tape(forward, backward_body, bw: Backward, epilogue_uses, tape):
         pushes = True
     if pushes:
         forward.insert(0, Assign(tape, Op("list", ()), None))
+    _prune(backward_body)
+
+
+def _prune(block):
+    """Drop the ifs of the backward sweep left with no code in either branch."""
+    for s in block:
+        for b in blocks_of(s):
+            _prune(b)
+    block[:] = [s for s in block if not (type(s) is If and not s.body and not s.orelse)]
 
 
 CHEAP = {"add", "sub", "mul", "neg", "pos"}
@@ -536,27 +547,20 @@ def _blocks_holding(stmts, loops):
 
 
 def _defined_in(block):
-    """Names a block defines for what follows it: its own assignments, the names both branches of
-    an `if` assign, and what a nested loop carries out."""
+    """Names a block defines for what follows it, on every path: its own assignments, the names
+    each path through an `if` assigns, and what a nested loop carries out."""
     out = []
     before = set()
     for s in block:
         if type(s) is Assign and type(s.target) is str:
             out.append(s.target)
         elif type(s) is If:
-            out += [n for n in targets_of(s) if n in set(_all_targets(s.body)) &
-                    set(_all_targets(s.orelse)) or n in before]
+            both = set(_defined_in(s.body)) & set(_defined_in(s.orelse))
+            out += [n for n in targets_of(s) if n in both or n in before]
         elif type(s) in (For, While):
             out += [n for n in targets_of(s) if n in before]
         before |= set(targets_of(s))
     return list(dict.fromkeys(out))
-
-
-def _all_targets(block):
-    out = []
-    for s in block:
-        out += targets_of(s)
-    return out
 
 
 def _before_exits(block, push):

@@ -629,3 +629,49 @@ def test_random_draws_are_constants_drawn_anew():
     out, tangent = jvp(noisy, (x,), (np.ones(3),))
     assert_close(out, expected)
     assert_close(tangent, np.sum((a - b) + 2 * c * x))
+
+
+def return_from_a_loop_over_rows(x, s):
+    L = [x]
+    for r in x:
+        L.append(x / x ** 2)
+        if r > 0.5:
+            return 1.5
+    return s
+
+
+def value_assigned_on_one_path_of_a_nested_branch(x, y, z, n):
+    for i3 in range(1, -1, -1):
+        if z > 0.5:
+            for i4 in x:
+                x, y = (y, x)
+                y *= z
+        elif x >= n:
+            y, z = (z, y)
+            x, z = (z, x)
+    return x
+
+
+@pytest.mark.parametrize("f, args", [
+    (return_from_a_loop_over_rows, (np.array([-0.9, 1.6, -1.6]), -1.4)),
+    (return_from_a_loop_over_rows, (np.array([-0.9, 0.2, -1.6]), -1.4)),
+    (value_assigned_on_one_path_of_a_nested_branch, (-0.067, 1.05, -1.65, 3)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_tape_records_on_every_path(f, args):
+    check(f, *args, argnums=(0, 1) if len(args) == 2 else (0, 1, 2))
+
+
+def while_left_by_a_return(x, y, z, n):
+    k = 0
+    while k < 5 and abs(z) < 4.0:
+        k += 1
+        z += 0.75
+        if x:
+            return y
+    return x
+
+
+@pytest.mark.parametrize("args", [(0.54, 0.41, -1.27, 3), (0.54, 0.41, 3.5, 3)])
+def test_while_left_by_a_return(args):
+    # the loop's test is evaluated again only on the paths that go on, after the tape record
+    check(while_left_by_a_return, *args, argnums=(0, 1, 2))
