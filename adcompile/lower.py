@@ -255,7 +255,8 @@ class Lowerer:
     def lower_stmts(self, stmts, env, later):
         """Lower a statement list into `self.block`. `later` holds the names read after it.
         Returns how the list ends: None (falls through), ("return", values, as_tuple),
-        ("break",) or ("continue",)."""
+        ("break",), ("continue",), ("partial",) (some paths left through the GOING flag, others
+        go on) or ("left",) (every path left, some through the flag)."""
         later = later | self.closure_reads  # a nested def may be called later and read them
         for i, stmt in enumerate(stmts):
             self.line = self.call_line or stmt.lineno
