@@ -20,6 +20,10 @@ from .numerics import log_sigmoid, log_softmax, logsumexp, relu, sigmoid, softma
 from .export import export
 from .swell import swell, swell_sweep  # sympy is imported only when they run
 from .graph import graph  # Graphviz's dot is called only to draw SVG or PNG
+from .primitives import scipy_rules_wanted
+
+if scipy_rules_wanted:  # SciPy's special functions, stats and linalg (rules_scipy.py)
+    from . import rules_scipy  # noqa: F401
 
 __all__ = [
     "grad", "value_and_grad", "jvp", "vjp", "source",

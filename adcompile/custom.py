@@ -27,9 +27,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .cache import forget_all
 from .errors import ADCompileError, ArgumentError, trimmed
-from .lower import _hashable
-from .primitives import BY_OBJECT, NAMESPACE, PRIMS, add
+from .primitives import BY_OBJECT, NAMESPACE, PRIMS, add, hashable
 from .templates import dotted, parse
 
 USER: set = set()   # primitives registered through this module (their rules may be replaced)
@@ -89,7 +89,6 @@ def how_to_register(obj, spelled=None) -> str:
 # --- registration -----------------------------------------------------------------------------
 def _define(table, fn, name, elementwise, rules, seed, caller_globals):
     """Register `fn` as a primitive with `rules` in `table`; nothing changes if a rule is bad."""
-    from . import api
     before = set(PRIMS)
     prim = _primitive(fn, name, elementwise)
     try:
@@ -99,10 +98,10 @@ def _define(table, fn, name, elementwise, rules, seed, caller_globals):
             obj = PRIMS.pop(new).fn
             USER.discard(new)
             NAMESPACE.pop(new, None)
-            if _hashable(obj) and BY_OBJECT.get(obj) == new:
+            if hashable(obj) and BY_OBJECT.get(obj) == new:
                 del BY_OBJECT[obj]
         raise
-    api._CACHE.clear()  # derivatives compiled before may have inlined or rejected fn
+    forget_all()  # derivatives compiled before may have inlined or rejected fn
     return fn
 
 
@@ -137,7 +136,7 @@ def _parameters(fn):
 def _primitive(fn, name, elementwise):
     if not callable(fn):
         raise ArgumentError(f"rules are registered for functions, not {type(fn).__name__}")
-    known = BY_OBJECT.get(fn) if _hashable(fn) else None
+    known = BY_OBJECT.get(fn) if hashable(fn) else None
     if known is not None and known not in USER:
         raise ArgumentError(f"{known} already has a built-in derivative rule")
     params, options = _parameters(fn)
@@ -190,7 +189,7 @@ def _call_rule(rule, prim, allowed):
     if unknown:
         raise ArgumentError(f"the rule {rule.__name__} asks for {', '.join(unknown)}; its "
                             f"parameters must be among {', '.join(sorted(allowed))}")
-    name = BY_OBJECT.get(rule) if _hashable(rule) else None
+    name = BY_OBJECT.get(rule) if hashable(rule) else None
     if name is None:
         name = _primitive(rule, None, False).name
     return f"{name}({', '.join(params)})"
@@ -258,7 +257,7 @@ def _callee(path, scope, rule):
     if not found:
         raise ArgumentError(f"the rule {rule!r} calls {path}, which is not defined where the rule "
                             "is registered")
-    known = BY_OBJECT.get(obj) if _hashable(obj) else None
+    known = BY_OBJECT.get(obj) if hashable(obj) else None
     if known is not None:
         return known
     root = path.split(".")[0]

@@ -12,74 +12,15 @@ have one shape whatever the path.
 """
 from __future__ import annotations
 
+from .analysis import active_names, add_op, all_names, list_names, shape_classes
 from .errors import NoDerivativeError
-from .ir import Assign, For, Function, If, Op, Return, Var, While, blocks_of, targets_of
-from .lower import Namer
+from .ir import Namer, Assign, For, Function, If, Op, Return, Var, While
 from .primitives import PRIMS
-from .templates import check_operands, differentiable, has_rule, jvp_term
-
-
-def all_names(fn: Function):
-    names = set(fn.params) | set(fn.constants)
-    for s in fn.body:
-        names.update(targets_of(s))
-    return names
-
-
-def each_assign(stmts):
-    """Every Assign in a statement list, nested blocks included, in program order."""
-    for s in stmts:
-        if type(s) is Assign:
-            yield s
-        for block in blocks_of(s):
-            yield from each_assign(block)
-
-
-def list_names(fn: Function):
-    """Names holding a list a loop builds (their tangents and adjoints are lists too)."""
-    from .primitives import LIST_PRIMS
-    names = set()
-    changed = True
-    while changed:
-        changed = False
-        for s in each_assign(fn.body):
-            v = s.value
-            if type(s.target) is str and s.target not in names and (
-                    type(v) is Op and v.prim in LIST_PRIMS or type(v) is Var and v.name in names):
-                names.add(s.target)
-                changed = True
-    return names
-
-
-def add_op(name, lists):
-    """How two tangents or adjoints of `name` are added: elementwise for lists."""
-    return "list_add" if name in lists else "add"
-
-
-def active_names(fn: Function, wrt):
-    """Names whose value depends on a differentiated input, through any path (a fixpoint over
-    loops and branches)."""
-    active = set(wrt)
-    changed = True
-    while changed:
-        changed = False
-        for s in each_assign(fn.body):
-            if type(s.value) is Op:  # nothing unknown is a constant: refuse what has no rule
-                check_operands(s.value, active, fn, s.line)
-            if s.target is None or type(s.target) is tuple or s.target in active:
-                continue
-            v = s.value
-            args = [v] if type(v) is Var else [v.args[i] for i in differentiable(v)] \
-                if type(v) is Op and PRIMS[v.prim].kind != "nondiff" else ()
-            if any(type(a) is Var and a.name in active for a in args):
-                active.add(s.target)
-                changed = True
-    return active
+from .templates import has_rule, jvp_term
 
 
 def forward(fn: Function, wrt, name=None) -> Function:
     """The JVP function: `name(*params, *d_params)` returns `(out, d_out)`."""
-    from .reverse import shape_classes
     namer = Namer(all_names(fn), all_names(fn))
     active = active_names(fn, wrt)
     same = shape_classes(fn)

@@ -102,6 +102,9 @@ class Break:
 Stmt = Assign | Return | If | For | While | Break
 
 
+PRINTERS: list = []  # unparse.to_source, once unparse is imported
+
+
 @dataclass(slots=True)
 class Function:
     name: str
@@ -112,9 +115,16 @@ class Function:
     constants: dict = field(default_factory=dict)  # global/closure names read -> their values
     dependencies: list = field(default_factory=list)  # (globals dict, name, object) it resolved
 
-    def __repr__(self):
-        from .unparse import to_source
-        return to_source(self)
+    def __repr__(self):  # printed as Python by the printer unparse.py registers
+        return PRINTERS[0](self) if PRINTERS else f"<Function {self.name}>"
+
+
+def walk_stmts(stmts):
+    """Every statement of a block, nested blocks included, in program order."""
+    for s in stmts:
+        yield s
+        for block in blocks_of(s):
+            yield from walk_stmts(block)
 
 
 def walk_exprs(expr):
@@ -222,3 +232,30 @@ def verify(fn: Function):
     if len(top) != len(set(top)) and not any(type(s) in (For, While, If) for s in fn.body):
         raise AssertionError("a name is assigned twice in straight-line code")
     return True
+
+
+class Namer:
+    """Deterministic fresh names: temporaries avoid every name the user wrote; a user name is kept
+    the first time it is assigned and versioned (`x_1`, `x_2`) after that."""
+
+    def __init__(self, reserved, assigned=()):
+        self.reserved = set(reserved)  # names written in the user's code
+        self.assigned = set(assigned)  # names given out so far
+        self.temps = set()
+        self.counter = 0
+
+    def temp(self):
+        while f"s{self.counter}" in self.reserved | self.assigned:
+            self.counter += 1
+        name = f"s{self.counter}"
+        self.assigned.add(name)
+        self.temps.add(name)
+        return name
+
+    def fresh(self, base):
+        name, i = base, 0
+        while name in self.assigned or (i and name in self.reserved):
+            i += 1
+            name = f"{base}_{i}"
+        self.assigned.add(name)
+        return name

@@ -55,6 +55,15 @@ SHAPE_LIKE = frozenset({"shape", "axis", "axes", "axis1", "axis2", "keepdims", "
                         "condition", "shift", "kth", "indices", "pad_width", "mode"})
 
 
+def hashable(obj) -> bool:
+    """Whether `obj` can be looked up in BY_OBJECT (a NumPy array cannot)."""
+    try:
+        hash(obj)
+        return True
+    except TypeError:
+        return False
+
+
 def zero_by_design(p: "Primitive", param: str) -> bool:
     """Whether a differentiated value given to `param` of `p` has derivative zero by design."""
     return p.zero == "*" or param in SHAPE_LIKE or param in p.zero
@@ -302,6 +311,7 @@ try:
     import scipy.special as _special
 except ImportError:  # SciPy is optional
     _special = None
+scipy_rules_wanted = _special is not None  # the package registers rules_scipy then
 if _special is not None:
     for _name, _obj in [("sigmoid", "expit"), ("log_sigmoid", "log_expit"),
                         ("logsumexp", "logsumexp"), ("softmax", "softmax"),
@@ -418,8 +428,3 @@ add("setitem", runtime.setitem, ("x", "index", "v"), "exact")  # a computed inde
 NAMESPACE = {"np": np, "math": math}
 NAMESPACE.update({name: p.fn for name, p in PRIMS.items()
                   if p.form == "call" and "." not in name and not hasattr(builtins, name)})
-
-
-# SciPy's special functions and normal distribution, when SciPy is installed (rules_scipy.py).
-if _special is not None:
-    from . import rules_scipy  # noqa: F401,E402

@@ -26,70 +26,13 @@ from __future__ import annotations
 import copy
 
 from .errors import ArgumentError, NoDerivativeError
-from .forward import active_names, add_op, all_names, each_assign, list_names
-from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
+from .analysis import SCALAR, active_names, add_op, all_names, each_assign, list_names, shape_classes
+from .ir import (Namer, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
                  targets_of, used_names, uses_of)
-from .lower import Namer
 from .primitives import PRIMS
 from .templates import has_rule, is_loose, vjp_term
 
 BIG, SMALL = 1, 2  # an adjoint may carry broadcast axes (BIG) or be loose, still to broadcast
-SCALAR = "<python scalar>"           # the shape class of Python numbers: broadcasts with anything
-SCALAR_PRIMS = {"len", "int", "round", "ndim", "size", "np.ndim", "np.size", "math.floor",
-                "math.ceil", "math.trunc", "floordiv"}
-
-
-def shape_classes(fn: Function):
-    """Names known to share a shape: an elementwise result has its operands' shape when they all
-    have the same one (`s0 = sigmoid(x)`, `s1 = x * s0`: x, s0 and s1 share a shape). Python
-    numbers (constants, loop indices, lengths) take any shape. A name assigned several times (in
-    branches, in a loop) has a class only if every assignment agrees; a constant that starts a
-    loop's accumulator is left out, since its own adjoint is never used."""
-    scalars = set()
-    for s in _walk(fn.body):
-        if type(s) is For:
-            scalars.add(s.target)
-    for s in each_assign(fn.body):
-        if type(s.value) is Op and s.value.prim in SCALAR_PRIMS and type(s.target) is str:
-            scalars.add(s.target)
-    cls = {}
-
-    def klass(a):
-        if type(a) is Const:
-            return SCALAR if type(a.value) in (int, float, bool) else None
-        return SCALAR if a.name in scalars else cls.get(a.name, a.name)
-
-    for _ in range(3):
-        candidates = {}
-        for s in each_assign(fn.body):
-            if type(s.target) is not str:
-                continue
-            v = s.value
-            if type(v) is not Op:
-                found = {klass(v)}
-            elif PRIMS[v.prim].kind in ("unary", "broadcast"):
-                found = {klass(a) for a in v.args if a != Var(s.target)} - {SCALAR}
-                found = found or {SCALAR}
-            else:
-                found = {None}
-            candidates.setdefault(s.target, []).append(found.pop() if len(found) == 1 else None)
-        new = {}
-        for name, cands in candidates.items():
-            real = [c for c in cands if c not in (SCALAR, name)] or \
-                [c for c in cands if c != name] or cands
-            if None not in real and len(set(real)) == 1 and real[0] != name:
-                new[name] = real[0]
-        if new == cls:
-            break
-        cls = new
-    return cls
-
-
-def _walk(stmts):
-    for s in stmts:
-        yield s
-        for block in blocks_of(s):
-            yield from _walk(block)
 
 
 class Backward:
@@ -106,7 +49,7 @@ class Backward:
         self.fn, self.wrt, self.namer, self.active = fn, wrt, namer, active
         self.same = shape_classes(fn)
         self.scalars = {n for n, c in self.same.items() if c == SCALAR} | {
-            s.target for s in _walk(fn.body) if type(s) is For}  # Python numbers
+            s.target for s in walk_stmts(fn.body) if type(s) is For}  # Python numbers
         self.lists = list_names(fn)
         self.defining = {s.target: PRIMS[s.value.prim].kind for s in each_assign(fn.body)
                          if type(s.target) is str and type(s.value) is Op}
@@ -186,7 +129,7 @@ class Backward:
         """Write the pending adjoints whose terms read a value that the backward code of the
         structure `s` restores from the tape: after it they would read the older value. (The
         names `s` assigns get their adjoint variables before it anyway: `boundary`.)"""
-        restored = {n for loop in _walk([s]) if type(loop) in (For, While)
+        restored = {n for loop in walk_stmts([s]) if type(loop) in (For, While)
                     for n in targets_of(loop)}
         for name in sorted(set(self.pending) - set(targets_of(s))):
             if any(used_names(e) & restored for e, _ in self.pending[name]):
@@ -612,7 +555,7 @@ def _python_numbers(fn, wrt):
     and operators, builtins and `math` functions of Python numbers, on every assignment (a
     greatest fixpoint over loops and branches)."""
     values = {}
-    for s in _walk(fn.body):
+    for s in walk_stmts(fn.body):
         if type(s) is Assign and type(s.target) is str:
             values.setdefault(s.target, []).append(s.value)
         elif type(s) is For:
@@ -668,8 +611,8 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None) -> Func
         # values the pullback restores from the tape become its own, starting from the forward
         # sweep's (a default argument), so the pullback can run more than once; a name the
         # forward sweep assigns only on some paths may be unbound there
-        assigned = {t for st in _walk(body) if type(st) is Assign for t in targets_of(st)}
-        assigned |= {st.target for st in _walk(body) if type(st) is For}
+        assigned = {t for st in walk_stmts(body) if type(st) is Assign for t in targets_of(st)}
+        assigned |= {st.target for st in walk_stmts(body) if type(st) is For}
         restored = sorted(assigned & {t for st in eqns for t in targets_of(st)})
         always = {t for st in eqns if type(st) is Assign for t in targets_of(st)}
         pull = Function("pullback", [ct] + [f"{n}={n}" if n in always else
@@ -682,7 +625,7 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None) -> Func
                         fn.filename, fn.source_lines, dict(fn.constants))
     if kind == "value_and_grad":
         value = outs[0]
-        if type(value) is Var and any(value.name in targets_of(st) for st in _walk(body)):
+        if type(value) is Var and any(value.name in targets_of(st) for st in walk_stmts(body)):
             kept = namer.fresh("value")  # the tape restores the output's name: keep the value
             body.insert(0, Assign(kept, value, line))
             value = Var(kept)
@@ -696,7 +639,7 @@ def _checked(eqns, body, guard, raw, reduced, line, out, namer):
     """The backward sweep and the returns of grad. When loops restore overwritten values from the
     tape, the output is checked and the fast-path test evaluated before the backward sweep."""
     restored = any(type(s) is Assign and type(s.value) is Op and s.value.prim == "pop"
-                   for s in _walk(body))
+                   for s in walk_stmts(body))
     if not restored:
         return body + _returns(guard, raw, reduced, line, out)
     first = []
@@ -745,7 +688,7 @@ def _uses_tape(stmt, tape):
 def _rename_tape(stmt, old, new):
     """The forward sweep pushes onto `new` where the pullback pops from its copy `old`."""
     from .ir import substitute
-    for s in _walk([stmt]):
+    for s in walk_stmts([stmt]):
         if type(s) is Assign:
             s.value = substitute(s.value, {old: Var(new)})
             if s.target == old:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import math
 
-from .ir import Assign, Break, Const, For, Function, If, Return, Var, While
+from .ir import PRINTERS, Assign, Break, Const, For, Function, If, Return, Var, While
 from .primitives import PRIMS
 
 
@@ -161,3 +161,6 @@ def to_source(fn: Function, annotate=False, locate=None) -> str:
     line number to a place (`model.py:12`) or None, ends each statement's line with a comment
     naming the place it came from; nothing else changes, so line N is line N of the plain text."""
     return "\n".join(function_lines(fn, 0, annotate, locate)) + "\n"
+
+
+PRINTERS.append(to_source)  # repr(fn) of flat code prints it as Python

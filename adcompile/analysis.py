@@ -1,0 +1,115 @@
+"""Analyses of flat code that forward and reverse mode share: the names a function assigns,
+which of them carry derivatives (activity), which hold lists a loop builds, and which are known to
+share a shape (so that a broadcast's reduction can be decided at transformation time)."""
+from __future__ import annotations
+
+from .ir import Assign, Const, For, Function, Op, Var, blocks_of, targets_of, walk_stmts
+from .primitives import LIST_PRIMS, PRIMS
+from .templates import check_operands, differentiable
+
+SCALAR = "<python scalar>"           # the shape class of Python numbers: broadcasts with anything
+SCALAR_PRIMS = {"len", "int", "round", "ndim", "size", "np.ndim", "np.size", "math.floor",
+                "math.ceil", "math.trunc", "floordiv"}
+
+
+def all_names(fn: Function):
+    names = set(fn.params) | set(fn.constants)
+    for s in fn.body:
+        names.update(targets_of(s))
+    return names
+
+
+def each_assign(stmts):
+    """Every Assign in a statement list, nested blocks included, in program order."""
+    for s in stmts:
+        if type(s) is Assign:
+            yield s
+        for block in blocks_of(s):
+            yield from each_assign(block)
+
+
+def list_names(fn: Function):
+    """Names holding a list a loop builds (their tangents and adjoints are lists too)."""
+    names = set()
+    changed = True
+    while changed:
+        changed = False
+        for s in each_assign(fn.body):
+            v = s.value
+            if type(s.target) is str and s.target not in names and (
+                    type(v) is Op and v.prim in LIST_PRIMS or type(v) is Var and v.name in names):
+                names.add(s.target)
+                changed = True
+    return names
+
+
+def add_op(name, lists):
+    """How two tangents or adjoints of `name` are added: elementwise for lists."""
+    return "list_add" if name in lists else "add"
+
+
+def active_names(fn: Function, wrt):
+    """Names whose value depends on a differentiated input, through any path (a fixpoint over
+    loops and branches)."""
+    active = set(wrt)
+    changed = True
+    while changed:
+        changed = False
+        for s in each_assign(fn.body):
+            if type(s.value) is Op:  # nothing unknown is a constant: refuse what has no rule
+                check_operands(s.value, active, fn, s.line)
+            if s.target is None or type(s.target) is tuple or s.target in active:
+                continue
+            v = s.value
+            args = [v] if type(v) is Var else [v.args[i] for i in differentiable(v)] \
+                if type(v) is Op and PRIMS[v.prim].kind != "nondiff" else ()
+            if any(type(a) is Var and a.name in active for a in args):
+                active.add(s.target)
+                changed = True
+    return active
+
+
+def shape_classes(fn: Function):
+    """Names known to share a shape: an elementwise result has its operands' shape when they all
+    have the same one (`s0 = sigmoid(x)`, `s1 = x * s0`: x, s0 and s1 share a shape). Python
+    numbers (constants, loop indices, lengths) take any shape. A name assigned several times (in
+    branches, in a loop) has a class only if every assignment agrees; a constant that starts a
+    loop's accumulator is left out, since its own adjoint is never used."""
+    scalars = set()
+    for s in walk_stmts(fn.body):
+        if type(s) is For:
+            scalars.add(s.target)
+    for s in each_assign(fn.body):
+        if type(s.value) is Op and s.value.prim in SCALAR_PRIMS and type(s.target) is str:
+            scalars.add(s.target)
+    cls = {}
+
+    def klass(a):
+        if type(a) is Const:
+            return SCALAR if type(a.value) in (int, float, bool) else None
+        return SCALAR if a.name in scalars else cls.get(a.name, a.name)
+
+    for _ in range(3):
+        candidates = {}
+        for s in each_assign(fn.body):
+            if type(s.target) is not str:
+                continue
+            v = s.value
+            if type(v) is not Op:
+                found = {klass(v)}
+            elif PRIMS[v.prim].kind in ("unary", "broadcast"):
+                found = {klass(a) for a in v.args if a != Var(s.target)} - {SCALAR}
+                found = found or {SCALAR}
+            else:
+                found = {None}
+            candidates.setdefault(s.target, []).append(found.pop() if len(found) == 1 else None)
+        new = {}
+        for name, cands in candidates.items():
+            real = [c for c in cands if c not in (SCALAR, name)] or \
+                [c for c in cands if c != name] or cands
+            if None not in real and len(set(real)) == 1 and real[0] != name:
+                new[name] = real[0]
+        if new == cls:
+            break
+        cls = new
+    return cls

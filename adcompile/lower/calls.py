@@ -1,0 +1,137 @@
+"""Calls: primitives from the rule table (with their keyword options), sequences (np.stack, np.array of lists), builtins with a meaning here (max, min, sum, slice); the user's functions go to inlining."""
+from __future__ import annotations
+
+import types
+
+import gast
+
+from ..custom import how_to_register
+from ..errors import NoDerivativeError
+from ..ir import (Const, Var)
+from ..primitives import BY_OBJECT, METHODS, OBJECT_OPTIONS, PRIMS, hashable
+from ..templates import dotted
+from .scan import LocalFunction, Static
+
+
+class Calls:
+    def call(self, node, env, target):
+        if any(isinstance(a, gast.Starred) for a in node.args) or any(
+                k.arg is None for k in node.keywords):
+            raise self.unsupported(node, "*args or **kwargs in a call", "pass arguments by name")
+        func = node.func
+        if isinstance(func, gast.Attribute):
+            base = self.expr(func.value, env)
+            if func.attr == "pop" and not node.args and isinstance(func.value, gast.Name) and \
+                    type(base) in (Var, tuple):  # a list (the tape of generated code): its last
+                name = func.value.id
+                if type(base) is tuple:
+                    env[name] = base[:-1]
+                    return base[-1]
+                last = self.emit("getitem", (base, Const(-1)), target=target)
+                env[name] = self.emit("getitem", (base, Const(slice(None, -1))), target=name)
+                return last
+            if type(base) is not Static:  # a method of an array: x.sum(axis=0)
+                prim = METHODS.get(func.attr)
+                if prim is None:
+                    raise self.unsupported(node, f"the method .{func.attr}()",
+                                           f"use a NumPy function; supported methods: "
+                                           f"{', '.join(sorted(METHODS))}")
+                args = [self.as_atom(base)] + [self.atom(a, env) for a in node.args]
+                if func.attr in ("reshape", "transpose") and len(args) > 2:
+                    args = [args[0], self.as_atom(tuple(args[1:]))]
+                return self.primitive(prim, node, args, env, target)
+            callee = self.attribute(func, env, None)
+        else:
+            callee = self.expr(func, env)
+        if type(callee) is not Static:
+            raise self.unsupported(node, "calling a value that is not a function")
+        obj = callee.obj
+        if obj in (max, min) and len(node.args) == 1 and not node.keywords:
+            items = self.expr(node.args[0], env)  # max([a, b, c]): pairwise, as Python does
+            if type(items) is not tuple or not items:
+                raise self.unsupported(node, f"{obj.__name__}() of a sequence built at run time",
+                                       f"use np.{obj.__name__} or {obj.__name__}(a, b)")
+            best = self.as_atom(items[0])
+            for item in items[1:]:
+                best = self.emit(obj.__name__, (best, self.as_atom(item)))
+            return best
+        prim = BY_OBJECT.get(obj) if hashable(obj) else None
+        if prim is not None and PRIMS[prim].form == "seq":
+            return self.sequence(prim, node, env, target)
+        if prim is not None:
+            args = [self.atom(a, env) for a in node.args]
+            if prim == "math.log" and len(args) == 2:  # log(x, base) = log(x) / log(base)
+                num = self.emit("math.log", args[:1])
+                den = self.emit("math.log", args[1:]) if type(args[1]) is Var else Const(
+                    PRIMS["math.log"].fn(args[1].value))
+                return self.emit("truediv", (num, den), target=target)
+            return self.primitive(prim, node, args, env, target, OBJECT_OPTIONS.get(obj))
+        if obj is slice:  # slice(None, -1, None), as generated code spells a constant slice
+            parts = [self.atom(a, env) for a in node.args]
+            if all(type(p) is Const for p in parts):
+                return Const(slice(*(p.value for p in parts)))
+        if obj is sum and len(node.args) == 1 and type(self.expr(node.args[0], env)) is Var:
+            return self.emit("list_sum", (self.atom(node.args[0], env),), target=target)
+        if obj is sum and len(node.args) == 1 and type(self.expr(node.args[0], env)) is tuple:
+            items = [self.as_atom(v) for v in self.expr(node.args[0], env)]
+            total = Const(0)
+            for item in items:
+                total = item if total == Const(0) else self.emit("add", (total, item))
+            return total
+        if isinstance(obj, types.FunctionType):
+            return self.inline(obj, node, env, target)
+        if isinstance(obj, LocalFunction):
+            return self.inline_local(obj, node, env, target)
+        raise NoDerivativeError(how_to_register(obj, dotted(func)), *self.parsed.where(node))
+
+    def primitive(self, name, node, args, env, target, defaults=None):
+        p = PRIMS[name]
+        params = p.params
+        if params and params[-1].startswith("*"):  # np.einsum(subscripts, *operands)
+            params = params[:-1] + ("",) * max(len(args) - len(params) + 1, 0)
+        names = list(params) + list(p.options)
+        if len(args) > len(names):
+            raise self.unsupported(node, f"{name} with {len(args)} positional arguments")
+        kwargs = {k: Const(v) for k, v in (defaults or {}).items()}
+        kwargs.update(zip(names[len(params):], args[len(params):]))
+        args = args[:len(params)]
+        for k in node.keywords:
+            if k.arg in p.options:
+                kwargs[k.arg] = self.atom(k.value, env)
+            elif k.arg in params[len(args):] and len(args) == params.index(k.arg):
+                args.append(self.atom(k.value, env))
+            else:
+                raise self.unsupported(node, f"the argument {k.arg}= of {name}",
+                                       f"supported keywords: {', '.join(p.options) or 'none'}")
+        return self.emit(name, args, tuple(kwargs.items()), target=target)
+
+    def sequence(self, name, node, env, target):
+        """np.stack([a, b], axis=0): the items of the list are the operands. np.array nests:
+        np.array([[a, b], [c, d]]) is an np.array of np.arrays."""
+        p = PRIMS[name]
+        items = self.expr(node.args[0], env) if node.args else None
+        if type(items) is not tuple:
+            if name == "np.array" and type(items) is Const and len(node.args) == 1 \
+                    and not node.keywords:
+                return self.emit("np.copy", (items,), target=target)
+            whole = name.replace("np.", "") + "_list"  # a list a loop builds or a caller passes
+            if type(items) is Var and whole in PRIMS:
+                return self.primitive(whole, node, [items] + [self.atom(a, env)
+                                                              for a in node.args[1:]],
+                                      env, target)
+            raise self.unsupported(node, f"{name} of something other than a list or tuple",
+                                   f"write the operands out: {name}([a, b])")
+        kwargs = {k: self.atom(a, env) for k, a in zip(p.options, node.args[1:])}
+        for k in node.keywords:
+            if k.arg not in p.options:
+                raise self.unsupported(node, f"the argument {k.arg}= of {name}",
+                                       f"supported keywords: {', '.join(p.options) or 'none'}")
+            kwargs[k.arg] = self.atom(k.value, env)
+        kwargs = tuple(kwargs.items())
+        nested = name == "np.array"
+
+        def operand(item):
+            if nested and type(item) is tuple and not all(type(i) is Const for i in item):
+                return self.emit(name, [operand(i) for i in item], kwargs)
+            return self.as_atom(item)
+        return self.emit(name, [operand(i) for i in items], kwargs, target=target)

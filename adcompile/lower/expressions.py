@@ -1,0 +1,197 @@
+"""Expressions: one primitive per statement (emit), names, constants, attributes, subscripts, short-circuit values."""
+from __future__ import annotations
+
+import types
+
+import gast
+import numpy as np
+
+from ..errors import UnsupportedSyntaxError
+from ..ir import (Assign, Const, If, Op, Var)
+from ..primitives import ATTRIBUTES
+from ..templates import OPERATORS, dotted
+from .scan import LocalFunction, MISSING, SCALARS, Static, VIEWS
+
+
+class Expressions:
+    def emit(self, prim, args, kwargs=(), target=None):
+        name = self.namer.fresh(target) if target else self.namer.temp()
+        if prim in VIEWS:  # NumPy may hand back a view: changing one changes the other
+            self.copied(name, args[0])
+        self.block.append(Assign(name, Op(prim, tuple(args), tuple(kwargs)), self.line))
+        return Var(name)
+
+    def branch_value(self, test, make_then, make_else, target=None):
+        """`then if test else else_`, each side lowered into its own branch (short-circuit)."""
+        merged = self.namer.fresh(target) if target else self.namer.temp()
+        blocks = []
+        for make in (make_then, make_else):
+            block, _ = self.sub([], {}, set())
+            outer, self.block = self.block, block
+            try:
+                value = self.as_atom(make())
+            finally:
+                self.block = outer
+            self.merge_into(block, value, merged)
+            blocks.append(block)
+        self.block.append(If(test, blocks[0], blocks[1], self.line))
+        return Var(merged)
+
+    def list_in(self, block, value):
+        """atom_in, where a list known here becomes a real list (a loop carries it as one)."""
+        if type(value) is not tuple:
+            return self.atom_in(block, value)
+        items = tuple(self.atom_in(block, v) for v in value)
+        outer, self.block = self.block, block
+        try:
+            return self.emit("make_list", items)
+        finally:
+            self.block = outer
+
+    def atom_in(self, block, value):
+        """as_atom, with any statement it needs (a tuple) written into `block`."""
+        outer, self.block = self.block, block
+        try:
+            return self.as_atom(value)
+        finally:
+            self.block = outer
+
+    def as_atom(self, value, line=None):
+        """A Var or Const for `value`: static tuples of constants become constants."""
+        if type(value) in (Var, Const):
+            return value
+        if type(value) is tuple:
+            atoms = [self.as_atom(v) for v in value]
+            if all(type(a) is Const for a in atoms):
+                return Const(tuple(a.value for a in atoms))
+            return self.emit("tuple", atoms)
+        if type(value) is Static and isinstance(value.obj, type) and issubclass(
+                value.obj, (np.generic, float, int, bool, complex)):
+            return Const(np.dtype(value.obj).name)  # a dtype: dtype=np.float32 is "float32"
+        if type(value) is Static:
+            raise UnsupportedSyntaxError(
+                f"{getattr(value.obj, '__name__', value.obj)!r} is used as a value; only numbers "
+                "and arrays can flow through differentiated code.", self.parsed.filename, self.line)
+        raise TypeError(value)
+
+    def expr(self, node, env, target=None):
+        t = type(node)
+        if t is gast.Name:
+            return self.name(node, env)
+        if t is gast.Constant:
+            return Const(node.value)
+        if t in (gast.Tuple, gast.List):
+            return tuple(self.expr(e, env) for e in node.elts)
+        if t is gast.BinOp and type(node.op) is gast.Add and isinstance(node.right, gast.List) \
+                and len(node.right.elts) == 1 and type(self.expr(node.left, env)) is Var:
+            return self.emit("list_append", (self.atom(node.left, env),  # xs + [v]: a list grows
+                                             self.atom(node.right.elts[0], env)), target=target)
+        if t is gast.BinOp:
+            return self.emit(OPERATORS[type(node.op).__name__],
+                             (self.atom(node.left, env), self.atom(node.right, env)), target=target)
+        if t is gast.UnaryOp:
+            operand = self.atom(node.operand, env)
+            if type(operand) is Const and type(node.op) in (gast.USub, gast.UAdd):
+                return Const(-operand.value if type(node.op) is gast.USub else operand.value)
+            return self.emit(OPERATORS[type(node.op).__name__], (operand,), target=target)
+        if t is gast.Compare:
+            left = self.atom(node.left, env)
+            right = self.expr(node.comparators[0], env)
+            if type(right) is Static and type(node.ops[0]) in (gast.Is, gast.IsNot) and \
+                    right.obj in (float, int, bool):  # `type(x) is float` (generated code's test)
+                right = Var(right.obj.__name__)
+            right = self.as_atom(right)
+            first = self.emit(OPERATORS[type(node.ops[0]).__name__], (left, right),
+                              target=target if len(node.ops) == 1 else None)
+            if len(node.ops) == 1:
+                return first
+            rest = gast.Compare(left=node.comparators[0], ops=node.ops[1:],
+                                comparators=node.comparators[1:])  # a < b < c: (a < b) and (b < c)
+            return self.branch_value(first, lambda: self.expr(rest, env), lambda: first, target)
+        if t is gast.BoolOp:
+            value = self.atom(node.values[0], env)
+            for operand in node.values[1:]:
+                later = (lambda o: lambda: self.expr(o, env))(operand)
+                same = (lambda v: lambda: v)(value)
+                value = self.branch_value(value, later, same, target) \
+                    if type(node.op) is gast.And else self.branch_value(value, same, later, target)
+            return value
+        if t is gast.IfExp:
+            test = self.atom(node.test, env)
+            return self.branch_value(test, lambda: self.expr(node.body, env),
+                                     lambda: self.expr(node.orelse, env), target)
+        if t is gast.Attribute:
+            return self.attribute(node, env, target)
+        if t is gast.Subscript:
+            return self.subscript(node, env, target)
+        if t is gast.Call:
+            return self.call(node, env, target)
+        if t is gast.Lambda:
+            ret = gast.copy_location(gast.Return(value=node.body), node)
+            fn = gast.copy_location(gast.FunctionDef(
+                name="<lambda>", args=node.args, body=[ret], decorator_list=[], returns=None,
+                type_comment=None, type_params=[]), node)
+            return Static(LocalFunction(fn, env, self.parsed, self))
+        if t is gast.Slice:
+            parts = [self.atom(p, env) if p is not None else Const(None)
+                     for p in (node.lower, node.upper, node.step)]
+            if all(type(p) is Const for p in parts):
+                return Const(slice(*(p.value for p in parts)))
+            raise self.unsupported(node, "a slice with computed bounds")
+        raise self.unsupported(node, self.parsed.describe(node))
+
+    def atom(self, node, env):
+        return self.as_atom(self.expr(node, env))
+
+    def name(self, node, env):
+        if node.id in env:
+            return env[node.id]
+        scope = self.parsed.scope
+        if node.id not in scope:
+            raise UnsupportedSyntaxError(f"name {node.id!r} is not defined",
+                                         *self.parsed.where(node))
+        obj = scope[node.id]
+        if self.parsed.globals.get(node.id, MISSING) is obj:
+            self.fn.dependencies.append((self.parsed.globals, node.id, obj))
+        return self.outer(node.id, obj)
+
+    def outer(self, name, obj):
+        """A value from the function's globals, closure or builtins."""
+        if isinstance(obj, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
+                            type, np.ufunc)) or callable(obj) and not isinstance(obj, np.ndarray):
+            return Static(obj)
+        if isinstance(obj, SCALARS) and not isinstance(obj, np.generic):
+            return Const(obj)
+        consts = self.fn.constants
+        if name in consts and consts[name] is not obj:
+            name = self.namer.fresh(name)
+        self.namer.assigned.add(name)
+        consts[name] = obj
+        return Var(name)
+
+    def attribute(self, node, env, target):
+        base = self.expr(node.value, env)
+        if type(base) is Static:
+            try:
+                obj = getattr(base.obj, node.attr)
+            except AttributeError:
+                raise UnsupportedSyntaxError(
+                    f"{dotted(node) or node.attr} does not exist", *self.parsed.where(node)) from None
+            return self.outer(dotted(node) or node.attr, obj)
+        if node.attr in ATTRIBUTES:
+            return self.emit(node.attr, (self.as_atom(base),), target=target)
+        raise self.unsupported(node, f"the attribute .{node.attr}",
+                               "use .T, .shape, .ndim, .size or a NumPy function")
+
+    def subscript(self, node, env, target):
+        base = self.expr(node.value, env)
+        index = self.expr(node.slice, env)
+        if isinstance(node.slice, gast.List):  # x[[0, 2]] takes rows 0 and 2; x[0, 2] one entry
+            atoms = [self.as_atom(v) for v in index]
+            index = Const([a.value for a in atoms]) if all(type(a) is Const for a in atoms) \
+                else self.emit("np.array", atoms)
+        if type(base) is tuple:
+            if type(index) is Const and isinstance(index.value, (int, slice)):
+                return base[index.value]
+            base = self.list_in(self.block, base)  # a computed index: a real list to index
+        return self.emit("getitem", (self.as_atom(base), self.as_atom(index)), target=target)

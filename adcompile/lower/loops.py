@@ -1,0 +1,195 @@
+"""Loops: for and while, the names a loop carries, how an iteration is taken (range, enumerate, zip, a known tuple, reversed(range) as reverse mode writes it)."""
+from __future__ import annotations
+
+
+import gast
+
+from ..ir import (Assign, Break, Const, For, If, Var, While)
+from .scan import BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
+
+
+class Loops:
+    def lower_for(self, stmt, env, later):
+        bounds, elements, target, reverse, count = self.iteration(stmt, env)
+        if bounds is None:  # a tuple known here: unroll
+            for element in elements:
+                self.bind_target(target, element, env)
+                _, exit = self.sub(stmt.body, env, later | loaded(stmt.body), block=self.block)
+                if exit is not None:
+                    raise self.unsupported(stmt, "break, continue or return in a loop over a tuple")
+            return
+        names = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
+        carried = self.carry(stmt, env, later, names if elements is not None else ())
+        index = self.namer.fresh(target.id) if elements is None else self.fresh_index(target)
+        body_env = dict(env)
+        body_env.pop(GOING, None)  # every iteration starts going
+        body_env.pop(BROKE, None)
+        body, exit = self.sub([], body_env, later)
+        outer, self.block = self.block, body
+        try:
+            if elements is None:
+                body_env[target.id] = Var(index)
+            elif type(target) is Enumerate:
+                self.bind_target(IndexTarget(target.index, target.start), None, body_env, index)
+                self.bind_target(target.value, self.emit("getitem", (elements[0], Var(index))),
+                                 body_env, since=0)
+            else:
+                values = tuple(self.emit("getitem", (seq, Var(index))) for seq in elements)
+                self.bind_target(target, values if type(target) is gast.Tuple and len(values) > 1
+                                 else values[0], body_env, index, since=0)
+            exit = self.lower_stmts(stmt.body, body_env, later | loaded(stmt.body))
+        finally:
+            self.block = outer
+        self.finish_loop(stmt, exit, body, body_env, carried, env)
+        if elements is None and target.id in later:  # after the loop, its last index
+            env[target.id] = Var(index)
+        self.line = self.call_line or stmt.lineno
+        self.block.append(For(index, bounds, body, self.line, reverse=reverse, count=count))
+
+    def lower_while(self, stmt, env, later):
+        carried = self.carry(stmt, env, later)
+        test = self.atom(stmt.test, env)
+        if type(test) is Var:
+            carried[test.name] = test.name
+        body_env = dict(env)
+        body_env.pop(GOING, None)  # every iteration starts going
+        body_env.pop(BROKE, None)
+        body, exit = self.sub(stmt.body, body_env, later | loaded(stmt.body) | loaded([stmt.test]))
+
+        def again(block):  # the test again, at the end of the body
+            outer, self.block = self.block, block
+            try:
+                self.merge_into(block, self.atom(stmt.test, body_env), test.name, body_env)
+            finally:
+                self.block = outer
+        self.finish_loop(stmt, exit, body, body_env, carried, env,
+                         again if type(test) is Var else None)
+        self.line = self.call_line or stmt.lineno
+        self.block.append(While(test, body, self.line))
+
+    def fresh_index(self, target):
+        """The loop index of `for x in xs`: the user's `i` of enumerate, else a new name."""
+        if type(target) is Enumerate and isinstance(target.index, gast.Name) and \
+                target.start is None:
+            return self.namer.fresh(target.index.id)
+        name = next(n for n in ("i", "j", "k") + tuple(f"k{m}" for m in range(99))
+                    if n not in self.namer.reserved | self.namer.assigned)
+        return self.namer.fresh(name)
+
+    def carry(self, stmt, env, later, targets=()):
+        """Names a loop carries from one iteration to the next or out of the loop: each keeps one
+        name through the loop (a copy is made first when its current name is shared). `targets`:
+        the names a `for` binds to the elements, carried out when read after the loop."""
+        assigned = stored(stmt.body) | {n for n in targets if n in later}
+        reads = loaded(stmt.body)
+        if any(isinstance(n, gast.Return) for n in walk_own(stmt.body)):
+            pseudo = {k for k in env if k.startswith("<result") or k == RETURNED}
+            assigned, later = assigned | pseudo, later | pseudo
+        carried = {}
+        for name in sorted(assigned):
+            if not (name in later or name in env and name in reads):
+                continue
+            value = env.get(name)
+            own = type(value) is Var and value.name not in self.foreign and \
+                value.name not in self.fn.params and any(
+                type(s) is Assign and s.target == value.name for s in self.block) and sum(
+                1 for v in flat(env.values()) if v == value) == 1
+            if own:
+                loop_name = value.name
+            else:
+                loop_name = self.namer.fresh(user_name(name))
+                if type(value) is tuple:  # a list the loop appends to: a real list from here on
+                    self.block.append(Assign(loop_name, self.list_in(self.block, value), self.line))
+                elif value is not None:
+                    self.copied(loop_name, self.as_atom(value))
+                    self.block.append(Assign(loop_name, self.as_atom(value), self.line))
+                else:  # first assigned in the loop: a placeholder, so every iteration has an
+                    # old value to keep (reverse mode tapes it); read only if the loop never ran
+                    self.block.append(Assign(loop_name, Const(0.0), self.line))
+            env[name] = Var(loop_name)
+            carried[name] = loop_name
+        self.carried.append(carried)
+        return carried
+
+    def finish_loop(self, stmt, exit, body, body_env, carried, env, again=None):
+        """The end of a loop body, reached on every path (a `break` inside a branch only sets
+        a flag): the carried names take their new values, then `if broke: break`, else a while
+        loop's test again (`again`)."""
+        if exit is not None and exit[0] == "return":
+            exit = self.return_from_loop(stmt, exit, body_env)
+        self.carried.pop()
+        self.merge_carried(body, carried, body_env)
+        for name, loop_name in carried.items():
+            if name in body_env:
+                body_env[name] = Var(loop_name)
+            if name in env or body_env.get(name) is not None:
+                env[name] = Var(loop_name)
+        if exit == ("break",):
+            body.append(Break(self.line))
+            return
+        if type(body_env.get(BROKE)) is Var:  # (the test again only on the paths that go on)
+            going = []
+            if again is not None:
+                again(going)
+            body.append(If(body_env[BROKE], [Break(self.line)], going, self.line))
+        elif again is not None:
+            again(body)
+
+    def iteration(self, stmt, env):
+        """(range bounds, sequences indexed per iteration, target, reversed, count) of a for
+        loop; bounds None for a tuple known at transformation time (then the second item holds
+        its elements). `reversed(range(...)[:count])` is how reverse mode writes a loop back."""
+        node, target = stmt.iter, stmt.target
+        func = self.expr(node.func, env) if isinstance(node, gast.Call) else None
+        if type(func) is Static and func.obj is reversed and len(node.args) == 1:
+            inner, count = node.args[0], None  # reversed(range(...)[:k]), as reverse mode writes
+            if isinstance(inner, gast.Subscript) and isinstance(inner.slice, gast.Slice) and \
+                    inner.slice.lower is None and inner.slice.step is None:
+                count, inner = self.atom(inner.slice.upper, env), inner.value
+            if isinstance(inner, gast.Call) and self.expr(inner.func, env) == Static(range):
+                bounds = tuple(self.atom(a, env) for a in inner.args)
+                if count is None and may_leave(stmt.body):
+                    # a loop that may stop early runs over the reversed range itself, whose
+                    # first `trips` elements reverse mode can walk back
+                    return self.reversed_range(inner, bounds), None, target, False, None
+                return bounds, None, target, True, count
+        if type(func) is Static and func.obj is range:
+            if not isinstance(target, gast.Name):
+                raise self.unsupported(target, "unpacking the index of a range loop")
+            return tuple(self.atom(a, env) for a in node.args), None, target, False, None
+        if type(func) is Static and func.obj is enumerate:
+            seq = self.atom(node.args[0], env)
+            if not (isinstance(target, gast.Tuple) and len(target.elts) == 2):
+                raise self.unsupported(target, "enumerate without `i, x` targets")
+            n = self.emit("len", (seq,))
+            start = self.atom(node.args[1], env) if len(node.args) > 1 else None
+            return (n,), (seq,), Enumerate(target.elts[0], target.elts[1], start), False, None
+        if type(func) is Static and func.obj is zip:
+            seqs = tuple(self.atom(a, env) for a in node.args)
+            n = self.emit("len", (seqs[0],))
+            for other in seqs[1:]:
+                n = self.emit("min", (n, self.emit("len", (other,))))
+            return (n,), seqs, target, False, None
+        seq = self.expr(node, env)
+        if type(seq) is tuple and may_leave(stmt.body):  # a real loop, over a real list
+            seq = self.list_in(self.block, seq)
+        if type(seq) is tuple:
+            return None, seq, target, False, None
+        seq = self.as_atom(seq)
+        return (self.emit("len", (seq,)),), (seq,), target, False, None
+
+    def reversed_range(self, node, bounds):
+        """Bounds of the range that is `reversed(range(*bounds))`."""
+        if all(type(b) is Const and type(b.value) is int for b in bounds):
+            r = range(*(b.value for b in bounds))[::-1]
+            return Const(r.start), Const(r.stop), Const(r.step)
+        start, stop, step = (Const(0), bounds[0], Const(1)) if len(bounds) == 1 else \
+            (bounds + (Const(1),))[:3]
+        if type(step) is not Const or type(step.value) is not int or not step.value:
+            raise self.unsupported(node, "reversed(range(...)) with a computed step in a loop "
+                                   "that may stop early", "give range a constant step")
+        c = step.value  # the last element: start + ((stop - start - sign) // c) * c
+        span = self.emit("sub", (self.emit("sub", (stop, start)), Const(1 if c > 0 else -1)))
+        last = self.emit("add", (start, self.emit("mul", (
+            self.emit("floordiv", (span, step)), step))))
+        return last, self.emit("sub", (start, Const(1 if c > 0 else -1))), Const(-c)

@@ -1,0 +1,149 @@
+"""Merging: after a branch or a loop, one name for a value bound differently on each path; the alias graph that guards in-place writes."""
+from __future__ import annotations
+
+import os
+
+
+from ..errors import UnsupportedSyntaxError
+from ..ir import (Assign, Break, Const, If, Op, Var, targets_of,
+                  uses_of)
+from .scan import BROKE, GOING, fallthrough_ends, flat, self_copy, user_name
+
+
+class Merging:
+    def merge_envs(self, env, envs, blocks, later):
+        """After a branch: a name bound differently on the two paths gets one merged name,
+        assigned at the end of each branch."""
+        taken = set()  # merged names given out here: two user names never share one
+        for name in sorted(set(envs[0]) | set(envs[1])):
+            a, b = envs[0].get(name), envs[1].get(name)
+            if a is not None and b is not None and a == b and type(a) is type(b):
+                env[name] = a
+                continue
+            if (a is None or b is None) and name not in later and not name.startswith("<"):
+                env.pop(name, None)  # bound on one path only and not read after: gone
+                continue
+            if a is None or b is None:  # read after on the path that bound it (generated code
+                # tests the same condition again): the other path gets a placeholder
+                missing = Const(True) if name == GOING else Const(False) if name == BROKE \
+                    else Const(0.0)
+                k = 0 if a is None else 1
+                a, b = (missing, b) if a is None else (a, missing)
+                envs[k][name] = missing
+            if type(a) is tuple or type(b) is tuple:  # lists known on one path or differing
+                a, b = (self.list_in(block, v) if type(v) is tuple else v  # (real lists now)
+                        for block, v in zip(blocks, (a, b)))
+            if type(a) not in (Var, Const) or type(b) not in (Var, Const):
+                raise UnsupportedSyntaxError(
+                    f"{name!r} holds a different tuple or function on each path of an if",
+                    self.parsed.filename, self.line)
+            merged = a.name if type(a) is Var and a.name not in taken and any(
+                type(s) is Assign and s.target == a.name for s in blocks[0]) \
+                else self.namer.fresh(user_name(name))
+            taken.add(merged)
+            for block, value, e in zip(blocks, (a, b), envs):
+                self.merge_into(block, value, merged, e)
+            env[name] = Var(merged)
+
+    def merge_returns(self, node, blocks, exits, envs):
+        if len(exits[0][1]) != len(exits[1][1]) or exits[0][2] != exits[1][2]:
+            raise self.unsupported(node, "returning a different number of values on each path")
+        values = []
+        for k in range(len(exits[0][1])):
+            merged = self.namer.fresh("result")
+            for block, exit, e in zip(blocks, exits, envs):
+                self.merge_into(block, self.atom_in(block, exit[1][k]), merged, e)
+            values.append(Var(merged))
+        return values
+
+    def merge_into(self, block, value, name, env=None):
+        """Make `name` hold `value` at the end of `block`: rename the statement that computed it
+        when nothing else reads it, else copy."""
+        if value == Var(name):
+            return
+        ends = fallthrough_ends(block)
+        if ends != [block]:  # only the paths that go on past this block take the value
+            for end in ends:
+                self.merge_into(end, value, name, env)
+            return
+        if type(value) is Var and block:
+            last = block[-1]
+            if type(last) is If and value.name in targets_of(last) and not (
+                    env is not None and sum(1 for v in flat(env.values()) if v == value) > 1):
+                for branch in (last.body, last.orelse):  # a branch's merged value: rename inside
+                    self.merge_into(branch, value, name)
+                    if branch and type(branch[-1]) is Break and len(branch) > 1:
+                        self.merge_into(branch[:-1], value, name)
+                last.body[:] = [s for s in last.body if not self_copy(s)]
+                last.orelse[:] = [s for s in last.orelse if not self_copy(s)]
+                return
+            for k in range(len(block) - 1, -1, -1):
+                s = block[k]
+                if type(s) is Assign and s.target == value.name:
+                    # (renamed, the statement would overwrite `name` while later statements
+                    # still read its old value, or read the value under its own name)
+                    later_reads = any(value.name in uses_of(t) or name in uses_of(t)
+                                      for t in block[k + 1:])
+                    aliases = env is not None and sum(
+                        1 for v in flat(env.values()) if v == value) > 1
+                    if not later_reads and not aliases:
+                        s.target = name
+                        self.renamed(value.name, name)
+                        if self_copy(s):
+                            del block[k]
+                        return
+                    break
+                if value.name in targets_of(s):
+                    break
+        self.copied(name, value)
+        block.append(Assign(name, value, self.line))
+
+    def merge_carried(self, block, carried, env):
+        """At a loop's end, a break or a return: every carried name takes its value from `env`,
+        all at once. A value that is itself a carried name (a swap `a, b = b, a`) is copied
+        first, so that no copy reads a name another copy has already overwritten."""
+        pairs = [(self.list_in(block, env[name]), loop_name) for name, loop_name in carried.items()
+                 if env.get(name) is not None and env[name] != Var(loop_name)]
+        targets = {loop_name for _, loop_name in pairs}
+        for k, (value, loop_name) in enumerate(pairs):
+            if type(value) is Var and value.name in targets:
+                old = self.namer.fresh(f"{value.name}_old")
+                block.append(Assign(old, value, self.line))
+                pairs[k] = Var(old), loop_name
+        for value, loop_name in pairs:
+            self.merge_into(block, value, loop_name, env)
+
+    def check_in_place(self, node, name, env, live, method):
+        """`x *= 2` and `x[i] = v` change an array in place, which every name holding the same
+        array sees; flat code makes a new array instead. When another name still read later may
+        hold the same value, generated code checks at run time that it is not changed in place
+        (a number is not) and otherwise stops with this message."""
+        value = env.get(name)
+        if type(value) is not Var:
+            return
+        group, todo = {value.name}, [value.name]
+        while todo:
+            for other in self.copies.get(todo.pop(), ()):
+                if other not in group:
+                    group.add(other)
+                    todo.append(other)
+        others = sorted(k for k, v in env.items() if k != name and k in live and any(
+            type(x) is Var and x.name in group for x in flat([v])))
+        if not others and not group & self.foreign:
+            return
+        filename, line = self.parsed.where(node)
+        self.block.append(Assign(None, Op("check_not_in_place", (
+            value, Const(method), Const(f"{os.path.basename(filename)}:{line}"), Const(name),
+            Const(", ".join(others) or "the caller"))), self.line))
+
+    def renamed(self, old, new):
+        """A statement's result `old` is now called `new`: it keeps what it shares."""
+        for other in self.copies.pop(old, set()) - {old}:
+            self.copies[other].discard(old)
+            self.copied(new, Var(other))
+
+    def copied(self, name, value):
+        """Note that `name` is assigned a copy of `value` (the same object at run time)."""
+        if type(value) is Var and value.name != name:
+            self.copies.setdefault(name, set()).add(value.name)
+            self.copies.setdefault(value.name, set()).add(name)

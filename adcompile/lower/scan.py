@@ -1,0 +1,202 @@
+"""What lowering reads off the code without lowering it: names loaded and stored in gast
+statements, how a loop body may leave, the ends of a lowered block; the env keys of lowering's flags;
+the kinds of value an env holds besides Var and Const."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gast
+import numpy as np
+
+from ..errors import UnsupportedSyntaxError
+from ..ir import Assign, Break, If, Var
+
+MISSING = object()
+
+
+SCALARS = (int, float, complex, bool, np.generic, str, type(None))
+
+
+@dataclass(frozen=True, slots=True)
+class Static:
+    """A value known at transformation time that is not data: a module or a function."""
+    obj: object
+
+
+def loaded(stmts):
+    """Names read anywhere in gast statements (`x += 1` reads x)."""
+    out = set()
+    for s in stmts:
+        for n in gast.walk(s):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+                out.add(n.id)
+            elif isinstance(n, gast.AugAssign):
+                target = n.target
+                while isinstance(target, gast.Subscript):
+                    target = target.value
+                if isinstance(target, gast.Name):
+                    out.add(target.id)
+    return out
+
+
+def stored(stmts):
+    """Names assigned anywhere in gast statements (subscript writes and appends included)."""
+    out = set()
+    for s in stmts:
+        for n in gast.walk(s):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                out.add(n.id)
+            elif isinstance(n, (gast.Assign, gast.AugAssign)):
+                for t in getattr(n, "targets", None) or [n.target]:
+                    if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
+                        out.add(t.value.id)
+            elif isinstance(n, gast.Call) and (is_append(n) or is_pop(n)):
+                out.add(n.func.value.id)
+    return out
+
+
+def is_pop(node):
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
+        node.func.attr == "pop" and isinstance(node.func.value, gast.Name)
+
+
+def is_append(node):
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
+        node.func.attr == "append" and isinstance(node.func.value, gast.Name)
+
+
+def load_of(target):
+    if isinstance(target, gast.Name):
+        return gast.Name(id=target.id, ctx=gast.Load(), annotation=None, type_comment=None)
+    if isinstance(target, gast.Subscript):
+        return gast.Subscript(value=load_of(target.value), slice=target.slice, ctx=gast.Load())
+    raise UnsupportedSyntaxError("augmented assignment to this target is not supported")
+
+
+RETURNED = "<returned>"  # env key of the flag a return inside a loop sets
+
+
+# When some paths through a branch leave the loop body or the function (break, continue,
+# return) and others go on, the env key GOING names a flag, False on the paths that left, and
+# the statements after the branch run under `if going:`, a shape reverse mode can mirror. A
+# function's values returned that way are kept under the keys `<out0>`, `<out1>`, ...
+GOING = "<going>"
+
+
+BROKE = "<broke>"  # True on the paths that break: the body's last statement is `if broke: break`
+
+
+LEAVING = ("return", "break", "continue", "left")
+
+
+VIEWS = {"getitem", "T", "np.transpose", "np.reshape", "np.ravel", "np.squeeze", "np.swapaxes",
+         "np.moveaxis", "np.expand_dims", "np.diagonal", "np.broadcast_to", "np.atleast_1d",
+         "np.atleast_2d", "np.atleast_3d", "np.real"}  # exits through which every path leaves
+
+
+def only_returns(loop):
+    """A `while True:` loop without a break of its own ends only by returning."""
+    if not (isinstance(loop, gast.While) and isinstance(loop.test, gast.Constant) and
+            loop.test.value is True):
+        return False
+    stack = list(loop.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, gast.Break):
+            return False
+        if not isinstance(node, (gast.For, gast.While, gast.FunctionDef, gast.Lambda)):
+            stack.extend(gast.iter_child_nodes(node))
+    return True
+
+
+def user_name(key):
+    """The name to print for an env key: `<result0>` (a return slot) prints as result."""
+    if key.startswith("<out"):
+        return "result"
+    return key.strip("<>").rstrip("0123456789") if key.startswith("<") else key
+
+
+def walk_own(stmts):
+    """gast nodes of statements, not descending into nested functions."""
+    stack = list(stmts)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            stack.extend(gast.iter_child_nodes(node))
+
+
+def fallthrough_ends(block):
+    """The blocks whose end is reached on the paths through `block` that do not break."""
+    if block and type(block[-1]) is Break:
+        return []
+    if block and type(block[-1]) is If and (has_break(block[-1].body) or
+                                            has_break(block[-1].orelse)):
+        return fallthrough_ends(block[-1].body) + fallthrough_ends(block[-1].orelse)
+    return [block]
+
+
+def has_break(block):
+    return any(type(s) is Break or type(s) is If and (has_break(s.body) or has_break(s.orelse))
+               for s in block)
+
+
+def may_leave(body):
+    """A loop body that may stop its loop or an iteration early: a break or continue of its own,
+    or a return anywhere."""
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (gast.Return, gast.Break, gast.Continue)):
+            return True
+        if isinstance(node, (gast.For, gast.While)):
+            stack.extend(n for n in gast.walk(node) if isinstance(n, gast.Return))
+        elif not isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            stack.extend(gast.iter_child_nodes(node))
+    return False
+
+
+def exit_kind(exit):
+    """None (falls through), "leave" (every path leaves) or "partial"."""
+    if exit is None:
+        return None
+    return "leave" if exit[0] in LEAVING else "partial"
+
+
+def self_copy(s):
+    return type(s) is Assign and type(s.value) is Var and s.value.name == s.target
+
+
+def flat(values):
+    for v in values:
+        if type(v) is tuple:
+            yield from flat(v)
+        else:
+            yield v
+
+
+def names_in(values):
+    return frozenset(v.name for v in flat(values) if type(v) is Var)
+
+
+class LocalFunction:
+    """A function defined inside the differentiated one (def or lambda): inlined where it is
+    called, reading the enclosing function's names as they are bound at the call."""
+
+    def __init__(self, node, env, parsed, owner):
+        self.node, self.parsed, self.owner = node, parsed, owner
+        self.env = dict(env)  # as at the def, for its default values
+
+
+class Enumerate:
+    """The targets of `for i, x in enumerate(xs, start)`."""
+
+    def __init__(self, index, value, start):
+        self.index, self.value, self.start = index, value, start
+
+
+class IndexTarget:
+    """The `i` of `for i, x in enumerate(xs)`: bound to the loop index (plus start)."""
+
+    def __init__(self, node, start):
+        self.node, self.start = node, start

@@ -1,0 +1,300 @@
+"""Statements: lower_stmts and the ways a statement list ends (falls through, returns, breaks, continues, or leaves on some paths through a flag); if statements; assignments."""
+from __future__ import annotations
+
+
+import gast
+
+from ..errors import ADCompileError, UnsupportedSyntaxError
+from ..ir import (Assign, Const, If, Var)
+from ..primitives import BY_OBJECT, PRIMS, hashable
+from ..templates import OPERATORS
+from .scan import BROKE, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, load_of, loaded, only_returns, walk_own
+
+
+class Statements:
+    def lower_stmts(self, stmts, env, later):
+        """Lower a statement list into `self.block`. `later` holds the names read after it.
+        Returns how the list ends: None (falls through), ("return", values, as_tuple),
+        ("break",), ("continue",), ("partial",) (some paths left through the GOING flag, others
+        go on) or ("left",) (every path left, some through the flag)."""
+        later = later | self.closure_reads  # a nested def may be called later and read them
+        for i, stmt in enumerate(stmts):
+            self.line = self.call_line or stmt.lineno
+            self.env_now = env  # what a nested def called from here reads
+            rest = stmts[i + 1:]
+            t = type(stmt)
+            if t is gast.Return:
+                if stmt.value is None:
+                    raise self.unsupported(stmt, "return without a value", "return a number or array")
+                value = self.expr(stmt.value, env)
+                if type(value) is tuple:
+                    return "return", list(value), True
+                return "return", [value], False
+            if t is gast.Break:
+                return ("break",)
+            if t is gast.Continue:
+                return ("continue",)
+            if t is gast.If:
+                exit, consumed = self.lower_if(stmt, rest, env, later)
+                if exit is not None and exit[0] == "partial" and not consumed and rest:
+                    return self.rest_if_going(stmt, rest, env, later)
+                if consumed or exit is not None:
+                    return exit
+            elif t in (gast.For, gast.While):
+                outermost = RETURNED not in env
+                self.open_return_slots(stmt, env)
+                (self.lower_for if t is gast.For else self.lower_while)(
+                    stmt, env, later | loaded(rest))
+                if outermost and RETURNED in env:  # after it: if returned: return result
+                    return self.after_returning_loop(stmt, rest, env, later)
+                if RETURNED in env and any(isinstance(n, gast.Return) for n in walk_own([stmt])):
+                    # an inner loop returned: leave the enclosing loop too
+                    envs = [dict(env), dict(env)]
+                    b2, x2 = self.sub(rest, envs[1], later)
+                    exit, _ = self.join(stmt, env[RETURNED], [[], b2], [("break",), x2], envs,
+                                        env, later, True)
+                    return exit
+            elif t is gast.Assign:
+                if len(stmt.targets) != 1:
+                    raise self.unsupported(stmt, "chained assignment a = b = ...", "assign once")
+                target = stmt.targets[0]
+                if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+                    self.check_in_place(stmt, target.value.id, env, later | loaded(rest),
+                                        "__setitem__")
+                self.assign(target, stmt.value, env)
+            elif t is gast.AnnAssign and stmt.value is not None:
+                self.assign(stmt.target, stmt.value, env)
+            elif t is gast.AugAssign:
+                if isinstance(stmt.target, gast.Name):
+                    self.check_in_place(stmt, stmt.target.id, env, later | loaded(rest),
+                                        f"__i{OPERATORS[type(stmt.op).__name__]}__")
+                load = load_of(stmt.target)
+                binop = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
+                self.assign(stmt.target, binop, env)
+            elif t is gast.FunctionDef:
+                env[stmt.name] = Static(LocalFunction(stmt, env, self.parsed, self))
+            elif t is gast.Pass or t is gast.Expr and isinstance(stmt.value, gast.Constant):
+                pass  # pass, a docstring or a bare constant
+            elif t is gast.Expr and is_append(stmt.value):
+                self.append(stmt.value, env)
+            elif t is gast.Expr and self.is_check(stmt.value, env):
+                value = self.expr(stmt.value, env)  # a runtime check (in generated code)
+                if self.block and type(self.block[-1]) is Assign and \
+                        self.block[-1].target == getattr(value, "name", None):
+                    self.block[-1].target = None
+            elif t is gast.Expr:
+                raise self.unsupported(stmt, "an expression statement (its value is discarded)",
+                                       "assign its result to a name or remove it")
+            else:
+                raise self.unsupported(stmt, f"the statement {type(stmt).__name__}")
+        return None
+
+    def after_returning_loop(self, node, rest, env, later):
+        """After the outermost loop holding a return: `if returned: return result`, else the
+        rest of the function."""
+        values = [env[k] for k in sorted(k for k in env if k.startswith("<result"))]
+        test = env[RETURNED]
+        for key in [k for k in env if k.startswith("<result") or k == RETURNED]:
+            del env[key]  # the slots have done their work
+        if only_returns(node):  # `while True:` left only by return: the result is ready
+            return "return", values, self.returns_tuple
+        envs = [dict(env), dict(env)]
+        b2, x2 = self.sub(rest, envs[1], later)
+        exit, _ = self.join(node, test, [[], b2], [("return", values, self.returns_tuple), x2],
+                            envs, env, later, True)
+        return exit  # (the function's end checks that every path returned)
+
+    def rest_if_going(self, node, rest, env, later):
+        """After a branch some of whose paths left: the rest, on the paths that go on."""
+        envs = [dict(env), dict(env)]
+        rb, xr = self.sub(rest, envs[0], later)
+        exit, _ = self.join(node, env[GOING], [rb, []], [xr, ("left",)], envs, env, later, True)
+        return exit
+
+    def leave(self, node, exit, env):
+        """A path that leaves where others go on: it clears the flag; a return keeps its
+        values under <out0>, ..."""
+        env[GOING] = Const(False)
+        if exit[0] == "break":
+            env[BROKE] = Const(True)
+        if exit[0] != "return":
+            return
+        _, values, as_tuple = exit
+        if self.outs_tuple is None:
+            self.outs_tuple = as_tuple, len(values)
+        if self.outs_tuple != (as_tuple, len(values)):
+            raise self.unsupported(node, "returning a different number of values on each path")
+        for k, value in enumerate(values):
+            env[f"<out{k}>"] = value
+
+    def returned(self, exit, env, node):
+        """The values a function body returns, given how its statements ended."""
+        if exit is not None and exit[0] == "return":
+            return exit[1], exit[2]
+        if exit is not None and exit[0] == "left" and self.outs_tuple:
+            as_tuple, n = self.outs_tuple
+            return [env[f"<out{k}>"] for k in range(n)], as_tuple
+        raise UnsupportedSyntaxError(
+            f"{self.fn.name if len(self.stack) == 1 else getattr(node, 'name', 'a function')} "
+            "does not return a value on every path; return the value to differentiate.",
+            self.parsed.filename, node.lineno)
+
+    def sub(self, stmts, env, later, block=None):
+        """Lower `stmts` into a new (or the given) block; returns (block, exit)."""
+        outer, self.block = self.block, [] if block is None else block
+        try:
+            exit = self.lower_stmts(stmts, env, later)
+        finally:
+            block, self.block = self.block, outer
+        return block, exit
+
+    def lower_if(self, stmt, rest, env, later):
+        """Lower an if statement. When one branch leaves (return, break, continue) and the other
+        does not, the statements after the `if` belong to the other branch and are lowered there."""
+        test, line = self.atom(stmt.test, env), self.line
+        after = later | loaded(rest)
+        envs = [dict(env), dict(env)]
+        (b1, x1), (b2, x2) = (self.sub(stmt.body, envs[0], after),
+                              self.sub(stmt.orelse, envs[1], after))
+        consumed = False
+        if rest and {exit_kind(x1), exit_kind(x2)} == {None, "leave"}:
+            k = 0 if x1 is None else 1
+            block, exit = self.sub(rest, envs[k], later, block=(b1, b2)[k])
+            x1, x2 = (exit, x2) if k == 0 else (x1, exit)
+            consumed = True
+        self.line = line  # (the branches moved it on)
+        return self.join(stmt, test, [b1, b2], [x1, x2], envs, env,
+                         later | loaded(rest) if not consumed else later, consumed)
+
+    def join(self, node, test, blocks, exits, envs, env, later, consumed):
+        """Finish an `if` whose branches were lowered into `blocks` and ended with `exits`."""
+        if self.carried:  # a return inside a loop: keep the values, note it, leave the loop
+            for k, exit in enumerate(exits):
+                if exit is not None and exit[0] == "return":
+                    exits[k] = self.return_from_loop(node, exit, envs[k])
+        (b1, b2), (x1, x2) = blocks, exits
+        kinds = {x[0] if x else None for x in (x1, x2)}
+        if kinds == {"return"}:
+            values = self.merge_returns(node, (b1, b2), (x1, x2), envs)
+            self.block.append(If(test, b1, b2, self.line))
+            return ("return", values, x1[2]), True
+        mixed = len(kinds) > 1 or bool(kinds & {"partial", "left", "break"})
+        if mixed:  # paths that leave and paths that go on: the leaving ones clear the flag
+            for exit, e in zip(exits, envs):
+                if exit is not None and exit[0] in ("return", "break", "continue"):
+                    self.leave(node, exit, e)
+        self.merge_envs(env, envs, (b1, b2), later)
+        self.block.append(If(test, b1, b2, self.line))
+        if mixed:
+            return ("partial" if kinds & {None, "partial"} else "left",), consumed
+        if kinds == {"continue"}:
+            return ("continue",), True
+        return None, consumed
+
+    def return_from_loop(self, node, exit, env):
+        """`return v` inside a loop: v goes into the function's result slots, the flag is set,
+        and the loop is left; after the loop, `if returned: return result` (lower_stmts)."""
+        _, values, as_tuple = exit
+        slots = [k for k in env if k.startswith("<result")]
+        if len(values) != len(slots) or self.returns_tuple != as_tuple:
+            raise self.unsupported(node, "returning a different number of values on each path")
+        for k, value in enumerate(values):
+            env[f"<result{k}>"] = self.as_atom(value)
+        env[RETURNED] = Const(True)
+        return ("break",)
+
+    def open_return_slots(self, loop, env):
+        """Before the outermost loop holding a `return`: `returned = False` and result slots."""
+        node = next((n for n in walk_own(loop.body) if isinstance(n, gast.Return)), None)
+        if node is None or RETURNED in env:
+            return
+        values = node.value.elts if isinstance(node.value, gast.Tuple) else [node.value]
+        self.returns_tuple = isinstance(node.value, gast.Tuple)
+        flag = self.namer.fresh("returned")
+        self.block.append(Assign(flag, Const(False), self.line))
+        env[RETURNED] = Var(flag)
+        for k in range(len(values)):
+            slot = self.namer.fresh("result")
+            self.block.append(Assign(slot, Const(0.0), self.line))
+            env[f"<result{k}>"] = Var(slot)
+
+    def assign(self, target, value_node, env):
+        since = len(self.block)
+        if isinstance(target, gast.Name):
+            env[target.id] = self.bind(target.id, self.expr(value_node, env, target=target.id),
+                                       since)
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            self.bind_target(target, self.expr(value_node, env), env, since=since)
+        elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) and \
+                type(env.get(target.value.id)) is tuple:  # a list known here: replace an item
+            items, index = list(env[target.value.id]), self.expr(target.slice, env)
+            if type(index) is not Const or type(index.value) is not int:
+                raise self.unsupported(target, "assigning to a list item at a computed index")
+            items[index.value] = self.expr(value_node, env)
+            env[target.value.id] = tuple(items)
+        elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+            array = self.atom(target.value, env)
+            index = self.atom(target.slice, env)
+            value = self.atom(value_node, env)
+            env[target.value.id] = self.emit("setitem", (array, index, value),
+                                             target=target.value.id)
+        else:
+            raise self.unsupported(target, "assignment to an attribute or a nested subscript")
+
+    def bind_target(self, target, value, env, index=None, since=None):
+        if isinstance(target, IndexTarget):
+            start = target.start
+            value = Var(index) if start is None else self.emit("add", (Var(index), start))
+            env[target.node.id] = value
+        elif isinstance(target, gast.Name):
+            env[target.id] = self.bind(target.id, value, since)
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            if type(value) is not tuple:
+                value = tuple(self.emit("getitem", (self.as_atom(value), Const(i)))
+                              for i in range(len(target.elts)))
+            if len(value) != len(target.elts):
+                raise self.unsupported(target, f"unpacking {len(value)} values into "
+                                       f"{len(target.elts)} names", "match the counts")
+            for t, v in zip(target.elts, value):
+                if isinstance(t, (gast.Tuple, gast.List)) or not isinstance(t, (gast.Name, IndexTarget)):
+                    raise self.unsupported(t, "nested or starred unpacking targets")
+                self.bind_target(t, v, env, index, since)
+        else:
+            raise self.unsupported(target, "this loop target")
+
+    def is_check(self, node, env):
+        """A call made for its effect that has no derivative: `check_scalar(L)`."""
+        if not isinstance(node, gast.Call) or isinstance(node.func, gast.Attribute):
+            return False
+        try:
+            callee = self.expr(node.func, env)
+        except ADCompileError:
+            return False
+        name = BY_OBJECT.get(callee.obj) if type(callee) is Static and hashable(callee.obj) \
+            else None
+        return name is not None and PRIMS[name].kind == "nondiff"
+
+    def append(self, call, env):
+        """`xs.append(v)`: a list known here grows by one element; a list a loop builds becomes
+        `xs = xs + [v]`, a new list each time (so the tape can keep the old one)."""
+        name = call.func.value.id
+        if len(call.args) != 1 or name not in env:
+            raise self.unsupported(call, "this append", "append one value to a list made with []")
+        if type(env[name]) is tuple:
+            env[name] = env[name] + (self.expr(call.args[0], env),)
+        else:
+            env[name] = self.emit("list_append", (self.as_atom(env[name]), self.atom(call.args[0], env)),
+                                  target=name)
+
+    def bind(self, name, value, since=None):
+        """Give a value the user's name: an equation result is renamed, other values aliased.
+        Only a result the expression being bound computed (a statement at `since` or later) is
+        renamed: an older one may be held under another name too."""
+        block = self.block
+        if type(value) is Var and value.name in self.namer.temps and since is not None and \
+                value.name not in self.foreign and len(block) > since and \
+                type(block[-1]) is Assign and block[-1].target == value.name:
+            block[-1].target = self.namer.fresh(name)
+            self.renamed(value.name, block[-1].target)
+            return Var(block[-1].target)
+        return value

@@ -1,0 +1,65 @@
+"""The package's layout: no import cycles between its modules (lazy imports inside functions
+count too), and modules small enough to read."""
+import ast
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent / "adcompile"
+# Tools apart from the compiler (they drive it, it never reads them) and the package's entry.
+TOOLS = {"adcompile", "adcompile.__main__", "adcompile.cli", "adcompile.demo", "adcompile.swell",
+         "adcompile.graph", "adcompile.export", "adcompile.higher", "adcompile.jit"}
+
+
+def _module(path):
+    rel = path.relative_to(ROOT.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _imports():
+    graph = {}
+    for path in ROOT.rglob("*.py"):
+        name = _module(path)
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package.split(".")
+                base = base[:len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+                for alias in node.names:  # `from . import api` names a module
+                    sub = f"{target}.{alias.name}"
+                    deps.add(sub if (ROOT.parent / sub.replace(".", "/")).with_suffix(".py")
+                             .exists() else target)
+        graph[name] = {d for d in deps if d != name}
+    return graph
+
+
+def test_no_import_cycles():
+    graph = _imports()
+    compiler = {m: {d for d in deps if d not in TOOLS and d in graph}
+                for m, deps in graph.items() if m not in TOOLS}
+    state, cycles = {}, []
+
+    def visit(m, path):
+        state[m] = "open"
+        for d in sorted(compiler.get(m, ())):
+            if d.startswith(m + "."):  # a package importing its own modules
+                continue
+            if state.get(d) == "open":
+                cycles.append(path[path.index(d):] + [d])
+            elif d not in state:
+                visit(d, path + [d])
+        state[m] = "done"
+
+    for m in sorted(compiler):
+        if m not in state:
+            visit(m, [m])
+    assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
+
+
+def test_modules_stay_readable():
+    long = {_module(p): n for p in ROOT.rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > 900}
+    assert not long, f"split these modules by concern: {long}"
