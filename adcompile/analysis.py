@@ -113,3 +113,19 @@ def shape_classes(fn: Function):
             break
         cls = new
     return cls
+
+
+# Primitives through which flat code reads a parameter as a container rather than as an array:
+# an argument that is a list, tuple or dict would change their meaning (boundary.py).
+READS_AS_CONTAINER = {"getitem", "len", "list_sum", "list_append", "tuple"}
+
+
+def may_hold_containers(fn: Function) -> tuple:
+    """The parameters that flat code indexes, measures or uses as a list."""
+    params, out = set(fn.params), set()
+    for s in each_assign(fn.body):
+        v = s.value
+        if type(v) is Op and (v.prim in READS_AS_CONTAINER or v.prim.endswith("_list") or
+                              v.prim in LIST_PRIMS):
+            out |= {a.name for a in v.args if type(a) is Var and a.name in params}
+    return tuple(p for p in fn.params if p in out)

@@ -114,6 +114,8 @@ class Function:
     source_lines: dict = field(default_factory=dict)  # line number -> user's source text
     constants: dict = field(default_factory=dict)  # global/closure names read -> their values
     dependencies: list = field(default_factory=list)  # (globals dict, name, object) it resolved
+    arguments: list = field(default_factory=list)  # (name, pytree.Tree or None, leaf names)
+    containers: tuple = ()  # parameters read as containers (analysis.may_hold_containers)
 
     def __repr__(self):  # printed as Python by the printer unparse.py registers
         return PRINTERS[0](self) if PRINTERS else f"<Function {self.name}>"

@@ -50,8 +50,8 @@ def model(tmp_path):
 
 
         def lookup(x):
-            d = {"a": x}
-            return d["a"]
+            d = {x}
+            return len(d)
 
 
         def generated(x):
@@ -121,7 +121,7 @@ def test_subprocess_plain_when_piped_and_module_targets(model):
     (["export", "{model}:SCALE", "--out", "{dir}/o.py"], "is a ndarray, not a function"),
     (["show", "{model}:Model"], "is a class, not a function: name one of its methods, "
      "Model.energy"),
-    (["show", "{model}:lookup"], "a dict display {...} is not supported"),
+    (["show", "{model}:lookup"], "a set display {...} is not supported"),
     (["show", "{model}:generated"], "a generator expression is not supported"),
 ])
 def test_errors_are_one_line_and_exit_1(model, capsys, args, message):

@@ -385,7 +385,7 @@ def test_vjp_of_a_tuple_argument_keeps_its_structure():
     assert type(pullback(1.0)[0]) is not list
     assert grad(f)((1.5, 2.0)) == (3.0, 1.5)
     assert list(grad(f)([1.5, 2.0])) == [3.0, 1.5]  # a list argument: the same numbers
-    assert vjp(f, [1.5, 2.0])[1](2.0) == ((6.0, 3.0),)
+    assert vjp(f, [1.5, 2.0])[1](2.0) == ([6.0, 3.0],)  # a list's gradient is a list
     g = grad(nested)(((1.0, 2.0), 3.0))
     assert [list(g[0]), g[1]] == [[7.0, 3.0], 2.0]
 

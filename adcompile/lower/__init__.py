@@ -13,9 +13,12 @@ from __future__ import annotations
 import gast
 
 from ..errors import UnsupportedSyntaxError
-from ..ir import Function, Namer, Return, Var
+from ..ir import Assign, Function, Namer, Op, Return, Var
 from ..parse import Parsed, parse
+from ..primitives import BY_OBJECT, PRIMS, hashable
+from ..pytree import leaf_names
 from .calls import Calls
+from .containers import Containers, value_of
 from .expressions import Expressions
 from .inline import Inlining
 from .loops import Loops
@@ -26,14 +29,36 @@ from .statements import Statements
 __all__ = ["lower", "Lowerer"]
 
 
-def lower(f) -> Function:
-    """Lower the Python function `f` to flat code."""
+def lower(f, trees=None) -> Function:
+    """Lower the Python function `f` to flat code. `trees` (a pytree.Tree per parameter, from
+    the arguments of a call) gives the structure of container arguments: their leaves become the
+    parameters, named after their paths (`p["W"]` is `p_W`)."""
+    prim = BY_OBJECT.get(f) if hashable(f) else None
+    if prim is not None and PRIMS[prim].kind != "nondiff":  # grad(sigmoid): the rule itself
+        return _rule_function(f, prim)
     parsed = parse(f)
     written = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
-    params = [a.id for a in parsed.node.args.args]
+    names = [a.id for a in parsed.node.args.args]
+    params, env, arguments = [], {}, []
+    for name, tree in zip(names, trees or [None] * len(names)):
+        if tree is None or tree.kind == "leaf":
+            params.append(name)
+            env[name] = Var(name)
+            arguments.append((name, tree, [name]))
+            continue
+        leaves = []
+        for leaf in leaf_names(name, tree):  # (a name the user wrote gets a suffix)
+            unique, k = leaf, 0
+            while unique in written or unique in params or unique in leaves or unique in names:
+                k += 1
+                unique = f"{leaf}_{k}"
+            leaves.append(unique)
+        params += leaves
+        env[name] = value_of(tree, iter(leaves))
+        arguments.append((name, tree, leaves))
     fn = Function(parsed.node.name, params, [], parsed.filename, parsed.lines)
-    lowerer = Lowerer(parsed, fn, Namer(written, params), stack=(f.__code__,))
-    env = {p: Var(p) for p in params}
+    fn.arguments = arguments
+    lowerer = Lowerer(parsed, fn, Namer(written | set(names), params), stack=(f.__code__,))
     lowerer.block = fn.body
     values, as_tuple = lowerer.returned(lowerer.lower_stmts(parsed.node.body, env, frozenset()),
                                         env, parsed.node)
@@ -42,7 +67,18 @@ def lower(f) -> Function:
     return fn
 
 
-class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining):
+def _rule_function(f, prim) -> Function:
+    """Flat code that applies one primitive to its parameters: `y = sigmoid(x); return y`."""
+    params = [p for p in PRIMS[prim].params if not p.startswith("*")] or ["x"]
+    name = getattr(f, "__name__", prim.rpartition(".")[2])
+    fn = Function(name, params, [], f"<the rule of {prim}>", {})
+    fn.arguments = [(p, None, [p]) for p in params]
+    fn.body.append(Assign("y", Op(prim, tuple(Var(p) for p in params))))
+    fn.body.append(Return([Var("y")], False))
+    return fn
+
+
+class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containers):
     """Lowers one function body (the differentiated function's, or an inlined one's)."""
 
     def __init__(self, parsed: Parsed, fn: Function, namer: Namer, stack, call_line=None):
@@ -58,6 +94,18 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining):
         self.outs_tuple = None  # whether the values kept under <out0>, ... form a tuple
         self.copies = {}  # name -> names it was copied from or to (one value, several names)
         self.returns_tuple = False
+        self.receiver_after = None  # a method's self after inlining it (Containers)
 
     def unsupported(self, node, what, hint="rewrite it with supported constructs"):
         return UnsupportedSyntaxError(f"{what} is not supported; {hint}.", *self.parsed.where(node))
+
+    def not_an_array(self, node, what, hint):
+        """An attribute or method of a value lowered as an array: right for a container argument
+        (a dict, dataclass, object), which the derivative compiled at the first call will know
+        (the error is then raised only if the argument is an array after all)."""
+        error = self.unsupported(node, what, f"{hint}. An object, dataclass, namedtuple or dict "
+                                 "has its fields read directly when it is an argument of the "
+                                 "differentiated function or built inside it; a global one is "
+                                 "not read: pass it as an argument")
+        error.maybe_container = True
+        return error

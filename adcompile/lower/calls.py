@@ -1,6 +1,8 @@
 """Calls: primitives from the rule table (with their keyword options), sequences (np.stack, np.array of lists), builtins with a meaning here (max, min, sum, slice); the user's functions go to inlining."""
 from __future__ import annotations
 
+import dataclasses
+
 import types
 
 import gast
@@ -10,7 +12,7 @@ from ..errors import NoDerivativeError
 from ..ir import (Const, Var)
 from ..primitives import BY_OBJECT, METHODS, OBJECT_OPTIONS, PRIMS, hashable
 from ..templates import dotted
-from .scan import LocalFunction, Static
+from .scan import Record, LocalFunction, Static
 
 
 class Calls:
@@ -30,12 +32,14 @@ class Calls:
                 last = self.emit("getitem", (base, Const(-1)), target=target)
                 env[name] = self.emit("getitem", (base, Const(slice(None, -1))), target=name)
                 return last
+            if type(base) is Record:
+                return self.record_method(base, func, node, env, target)
             if type(base) is not Static:  # a method of an array: x.sum(axis=0)
                 prim = METHODS.get(func.attr)
                 if prim is None:
-                    raise self.unsupported(node, f"the method .{func.attr}()",
-                                           f"use a NumPy function; supported methods: "
-                                           f"{', '.join(sorted(METHODS))}")
+                    raise self.not_an_array(node, f"the method .{func.attr}() of an array",
+                                            f"arrays have the methods "
+                                            f"{', '.join(sorted(METHODS))}")
                 args = [self.as_atom(base)] + [self.atom(a, env) for a in node.args]
                 if func.attr in ("reshape", "transpose") and len(args) > 2:
                     args = [args[0], self.as_atom(tuple(args[1:]))]
@@ -46,6 +50,22 @@ class Calls:
         if type(callee) is not Static:
             raise self.unsupported(node, "calling a value that is not a function")
         obj = callee.obj
+        if obj is len and len(node.args) == 1 and not node.keywords:
+            items = self.expr(node.args[0], env)
+            if type(items) is Record:
+                return Const(len(items.keys))
+            if type(items) is tuple:
+                return Const(len(items))
+        if obj is dataclasses.replace and node.args:
+            record = self.expr(node.args[0], env)
+            if type(record) is not Record or record.kind != "dataclass":
+                raise self.not_an_array(node, "dataclasses.replace of an array",
+                                        "replace works on a dataclass instance")
+            return self.replaced(record, node, env)
+        if isinstance(obj, type) and not (hashable(obj) and obj in BY_OBJECT):
+            made = self.construct(obj, node, env, target)
+            if made is not None:
+                return made
         if obj in (max, min) and len(node.args) == 1 and not node.keywords:
             items = self.expr(node.args[0], env)  # max([a, b, c]): pairwise, as Python does
             if type(items) is not tuple or not items:

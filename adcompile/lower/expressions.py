@@ -8,9 +8,9 @@ import numpy as np
 
 from ..errors import UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Op, Var)
-from ..primitives import ATTRIBUTES
+from ..primitives import ATTRIBUTES, PRIMS
 from ..templates import OPERATORS, dotted
-from .scan import LocalFunction, MISSING, SCALARS, Static, VIEWS
+from .scan import Record, LocalFunction, MISSING, SCALARS, Static, VIEWS
 
 
 class Expressions:
@@ -68,6 +68,12 @@ class Expressions:
         if type(value) is Static and isinstance(value.obj, type) and issubclass(
                 value.obj, (np.generic, float, int, bool, complex)):
             return Const(np.dtype(value.obj).name)  # a dtype: dtype=np.float32 is "float32"
+        if type(value) is Record:
+            raise UnsupportedSyntaxError(
+                f"{value.describe()} is used as a value computed at run time (stored in a list a "
+                "loop builds, merged from branches that build different ones, or passed to a "
+                "function with a rule); read its fields instead.", self.parsed.filename,
+                self.line)
         if type(value) is Static:
             raise UnsupportedSyntaxError(
                 f"{getattr(value.obj, '__name__', value.obj)!r} is used as a value; only numbers "
@@ -82,13 +88,8 @@ class Expressions:
             return Const(node.value)
         if t in (gast.Tuple, gast.List):
             return tuple(self.expr(e, env) for e in node.elts)
-        if t is gast.BinOp and type(node.op) is gast.Add and isinstance(node.right, gast.List) \
-                and len(node.right.elts) == 1 and type(self.expr(node.left, env)) is Var:
-            return self.emit("list_append", (self.atom(node.left, env),  # xs + [v]: a list grows
-                                             self.atom(node.right.elts[0], env)), target=target)
         if t is gast.BinOp:
-            return self.emit(OPERATORS[type(node.op).__name__],
-                             (self.atom(node.left, env), self.atom(node.right, env)), target=target)
+            return self.binop(node, env, target)
         if t is gast.UnaryOp:
             operand = self.atom(node.operand, env)
             if type(operand) is Const and type(node.op) in (gast.USub, gast.UAdd):
@@ -120,6 +121,8 @@ class Expressions:
             test = self.atom(node.test, env)
             return self.branch_value(test, lambda: self.expr(node.body, env),
                                      lambda: self.expr(node.orelse, env), target)
+        if t is gast.Dict:
+            return self.dict_display(node, env)
         if t is gast.Attribute:
             return self.attribute(node, env, target)
         if t is gast.Subscript:
@@ -139,6 +142,21 @@ class Expressions:
                 return Const(slice(*(p.value for p in parts)))
             raise self.unsupported(node, "a slice with computed bounds")
         raise self.unsupported(node, self.parsed.describe(node))
+
+    def binop(self, node, env, target):
+        """Each operand lowered once (a random draw among them must run once)."""
+        prim = OPERATORS[type(node.op).__name__]
+        left, right = self.expr(node.left, env), self.expr(node.right, env)
+        if prim == "add" and type(left) is tuple and type(right) is tuple:
+            return left + right  # known lists joined
+        if prim == "add" and type(left) is Var and isinstance(node.right, gast.List) and \
+                len(right) == 1:  # xs + [v]: a list a loop builds grows
+            return self.emit("list_append", (left, self.as_atom(right[0])), target=target)
+        left, right = self.as_atom(left), self.as_atom(right)
+        if type(left) is Const and type(right) is Const and type(left.value) is int and \
+                type(right.value) is int and prim in ("add", "sub", "mul", "floordiv", "mod"):
+            return Const(PRIMS[prim].fn(left.value, right.value))  # len(layers) - 1
+        return self.emit(prim, (left, right), target=target)
 
     def atom(self, node, env):
         return self.as_atom(self.expr(node, env))
@@ -178,10 +196,12 @@ class Expressions:
                 raise UnsupportedSyntaxError(
                     f"{dotted(node) or node.attr} does not exist", *self.parsed.where(node)) from None
             return self.outer(dotted(node) or node.attr, obj)
+        if type(base) is Record:
+            return self.record_attribute(base, node, env)
         if node.attr in ATTRIBUTES:
             return self.emit(node.attr, (self.as_atom(base),), target=target)
-        raise self.unsupported(node, f"the attribute .{node.attr}",
-                               "use .T, .shape, .ndim, .size or a NumPy function")
+        raise self.not_an_array(node, f"the attribute .{node.attr} of an array",
+                                "arrays have .T, .shape, .ndim, .size, .dtype, .real and .imag")
 
     def subscript(self, node, env, target):
         base = self.expr(node.value, env)
@@ -190,6 +210,8 @@ class Expressions:
             atoms = [self.as_atom(v) for v in index]
             index = Const([a.value for a in atoms]) if all(type(a) is Const for a in atoms) \
                 else self.emit("np.array", atoms)
+        if type(base) is Record:
+            return self.record_subscript(base, index, node)
         if type(base) is tuple:
             if type(index) is Const and isinstance(index.value, (int, slice)):
                 return base[index.value]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gast
 
-from ..ir import (Var)
+from ..ir import Const, Var
 from ..parse import parse
 from .scan import names_in
 
@@ -47,7 +47,9 @@ class Inlining:
         value = tuple(values) if as_tuple else values[0]
         return self.bind(target, value, since) if target and type(value) is Var else value
 
-    def inline(self, obj, node, env, target):
+    def inline(self, obj, node, env, target, receiver=None):
+        """Lower a call of the user's function `obj` in place. A method gets its `receiver` (a
+        Record) as `self`; what self holds at the end is left in `self.receiver_after`."""
         since = len(self.block)
         if obj.__code__ in self.stack:
             raise self.unsupported(node, f"recursion ({obj.__name__} calls itself)",
@@ -55,6 +57,8 @@ class Inlining:
         callee = parse(obj)
         params = [a.id for a in callee.node.args.args]
         values = [self.expr(a, env) for a in node.args]
+        if receiver is not None:
+            values.insert(0, receiver)
         if len(values) > len(params):
             raise self.unsupported(node, f"{obj.__name__}() with too many arguments")
         bound = dict(zip(params, values))
@@ -73,8 +77,11 @@ class Inlining:
                         call_line=self.line)
         inner.block, inner.copies = self.block, self.copies
         inner.foreign = self.foreign | names_in(env.values()) | names_in(bound.values())
-        values, as_tuple = inner.returned(inner.lower_stmts(callee.node.body, bound, frozenset()),
-                                          bound, callee.node)
+        exit = inner.lower_stmts(callee.node.body, bound, frozenset())
+        self.receiver_after = bound.get(params[0]) if receiver is not None else None
+        if receiver is not None and exit is None:  # a method that only changes self
+            return Const(None)
+        values, as_tuple = inner.returned(exit, bound, callee.node)
         value = tuple(values) if as_tuple else values[0]
         return self.bind(target, value, since) if target and type(value) is Var else value
 

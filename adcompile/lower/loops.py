@@ -5,7 +5,7 @@ from __future__ import annotations
 import gast
 
 from ..ir import (Assign, Break, Const, For, If, Var, While)
-from .scan import BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
+from .scan import Record, holds_record, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
 
 
 class Loops:
@@ -17,6 +17,9 @@ class Loops:
                 _, exit = self.sub(stmt.body, env, later | loaded(stmt.body), block=self.block)
                 if exit is not None:
                     raise self.unsupported(stmt, "break, continue or return in a loop over a tuple")
+            return
+        if elements is None and not reverse and count is None and self.unrolled(stmt, bounds, env,
+                                                                                later):
             return
         names = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
         carried = self.carry(stmt, env, later, names if elements is not None else ())
@@ -45,6 +48,20 @@ class Loops:
             env[target.id] = Var(index)
         self.line = self.call_line or stmt.lineno
         self.block.append(For(index, bounds, body, self.line, reverse=reverse, count=count))
+
+    def unrolled(self, stmt, bounds, env, later):
+        """`for k in range(n)` with constant bounds over a list of containers (`layers[k]["W"]`)
+        runs at transformation time, once per k: a record has no run-time form to index."""
+        if not all(type(b) is Const and type(b.value) is int for b in bounds) or \
+                may_leave(stmt.body) or not isinstance(stmt.target, gast.Name):
+            return False
+        reads = loaded(stmt.body)
+        if not any(holds_record(env[name]) for name in reads if name in env):
+            return False
+        for k in range(*(b.value for b in bounds)):
+            env[stmt.target.id] = Const(k)
+            self.sub(stmt.body, env, later | loaded(stmt.body), block=self.block)
+        return True
 
     def lower_while(self, stmt, env, later):
         carried = self.carry(stmt, env, later)
@@ -140,7 +157,9 @@ class Loops:
         loop; bounds None for a tuple known at transformation time (then the second item holds
         its elements). `reversed(range(...)[:count])` is how reverse mode writes a loop back."""
         node, target = stmt.iter, stmt.target
-        func = self.expr(node.func, env) if isinstance(node, gast.Call) else None
+        func = self.expr(node.func, env) if isinstance(node, gast.Call) and not (
+            isinstance(node.func, gast.Attribute) and  # p.items(): a method of a record
+            type(self.expr(node.func.value, env)) is Record) else None
         if type(func) is Static and func.obj is reversed and len(node.args) == 1:
             inner, count = node.args[0], None  # reversed(range(...)[:k]), as reverse mode writes
             if isinstance(inner, gast.Subscript) and isinstance(inner.slice, gast.Slice) and \

@@ -171,6 +171,8 @@ def flat(values):
     for v in values:
         if type(v) is tuple:
             yield from flat(v)
+        elif type(v) is Record:
+            yield from flat(v.values)
         else:
             yield v
 
@@ -200,3 +202,37 @@ class IndexTarget:
 
     def __init__(self, node, start):
         self.node, self.start = node, start
+
+
+@dataclass(frozen=True)
+class Record:
+    """A container whose fields are lowering values (Var, Const, tuples, Records)."""
+    kind: str  # "dict", "namedtuple", "dataclass" or "object"
+    cls: object
+    keys: tuple
+    values: tuple
+
+    def get(self, key, default=None):
+        for k, v in zip(self.keys, self.values):
+            if type(k) is type(key) and k == key:
+                return v
+        return default
+
+    def has(self, key):
+        return any(type(k) is type(key) and k == key for k in self.keys)
+
+    def replace(self, key, value):
+        if self.has(key):
+            return Record(self.kind, self.cls, self.keys, tuple(
+                value if type(k) is type(key) and k == key else v
+                for k, v in zip(self.keys, self.values)))
+        return Record(self.kind, self.cls, self.keys + (key,), self.values + (value,))
+
+    def describe(self):
+        name = getattr(self.cls, "__name__", "dict")
+        return "a dict" if self.kind == "dict" else f"a {name} ({self.kind})"
+
+
+def holds_record(value):
+    """A Record, or a tuple with one somewhere inside."""
+    return type(value) is Record or type(value) is tuple and any(map(holds_record, value))

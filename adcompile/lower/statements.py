@@ -8,7 +8,7 @@ from ..errors import ADCompileError, UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Var)
 from ..primitives import BY_OBJECT, PRIMS, hashable
 from ..templates import OPERATORS
-from .scan import BROKE, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, load_of, loaded, only_returns, walk_own
+from .scan import Record, BROKE, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, load_of, loaded, only_returns, walk_own
 
 
 class Statements:
@@ -225,6 +225,9 @@ class Statements:
                                        since)
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.bind_target(target, self.expr(value_node, env), env, since=since)
+        elif isinstance(target, (gast.Subscript, gast.Attribute)) and isinstance(
+                target.value, gast.Name) and type(env.get(target.value.id)) is Record:
+            env[target.value.id] = self.record_store(env[target.value.id], target, value_node, env)
         elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) and \
                 type(env.get(target.value.id)) is tuple:  # a list known here: replace an item
             items, index = list(env[target.value.id]), self.expr(target.slice, env)

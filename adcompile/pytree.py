@@ -1,0 +1,176 @@
+"""Containers at the boundary: arguments that are dicts, lists, tuples, namedtuples, dataclass
+instances or objects of the user's own classes, nested, holding numbers and arrays.
+
+`flatten(value)` gives the leaves and a `Tree` describing the structure; the derivative is compiled
+once per structure, for a function whose parameters are the leaves (named after their path:
+`p["W"]` is `p_W`, `layers[0][1]` is `layers_0_1`), and `unflatten` rebuilds the user's structure
+around the gradients. Conventions (as JAX's, except that dataclasses and plain objects need no
+registration):
+  * a floating-point or complex leaf (a float, a float array, an array of another library) gets a
+    gradient; an int or bool leaf is passed at run time but gets none: its place in the gradient
+    holds None;
+  * anything else (a string, None, a function, a module) is part of the structure: it is a
+    constant of the compiled code (a different string compiles again) and its place in the
+    gradient holds None.
+"""
+from __future__ import annotations
+
+import dataclasses
+import keyword
+import re
+import types
+from dataclasses import dataclass
+
+import numpy as np
+
+NUMBERS = (bool, int, float, complex, np.generic)
+DIFF_KINDS = "fc"  # dtype kinds that get a gradient
+
+
+@dataclass(frozen=True)
+class Tree:
+    """The structure of a value. kind: "leaf" (a number or array: `diff` says whether it gets a
+    gradient), "static" (`cls` holds the value), "tuple", "list", "dict", "namedtuple",
+    "dataclass" or "object" (`cls` the class, `keys` the field names or dict keys)."""
+    kind: str
+    cls: object = None
+    keys: tuple = ()
+    children: tuple = ()
+    diff: bool = False
+
+    def leaves(self):
+        """The leaf nodes in order (static ones are not leaves)."""
+        if self.kind == "leaf":
+            return [self]
+        return [leaf for c in self.children for leaf in c.leaves()]
+
+    def is_plain(self):
+        return self.kind == "leaf"
+
+
+class _Static:
+    """A static value as part of a Tree: compared by equality when it can be, else identity."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def _key(self):
+        try:
+            hash(self.value)
+            return (type(self.value), self.value)
+        except TypeError:
+            return (type(self.value), id(self.value))
+
+    def __eq__(self, other):
+        return type(other) is _Static and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+
+def is_leaf(x) -> bool:
+    """A number or an array (NumPy's or another library's that speaks NumPy's protocols)."""
+    return isinstance(x, NUMBERS + (np.ndarray,)) or hasattr(x, "__array_function__") or \
+        hasattr(x, "__array_ufunc__") or hasattr(x, "__cuda_array_interface__")
+
+
+def is_diff(x) -> bool:
+    if isinstance(x, (float, complex, np.floating, np.complexfloating)):
+        return True
+    if isinstance(x, (bool, int, np.integer, np.bool_)):
+        return False
+    kind = getattr(getattr(x, "dtype", None), "kind", "f")
+    return kind in DIFF_KINDS
+
+
+def is_namedtuple(x) -> bool:
+    return isinstance(x, tuple) and hasattr(type(x), "_fields")
+
+
+def is_object(x) -> bool:
+    """An instance of a class written in Python whose fields are data: a user's model."""
+    if isinstance(x, (type, types.ModuleType, types.FunctionType, types.MethodType,
+                      types.BuiltinFunctionType, np.ufunc)):
+        return False
+    module = getattr(type(x), "__module__", "") or ""
+    return hasattr(x, "__dict__") and module.split(".")[0] not in (
+        "builtins", "numpy", "scipy", "functools")
+
+
+def flatten(x) -> tuple[list, Tree]:
+    leaves: list = []
+    return leaves, _flatten(x, leaves)
+
+
+def _flatten(x, leaves):
+    if is_leaf(x):
+        leaves.append(x)
+        return Tree("leaf", diff=is_diff(x))
+    if is_namedtuple(x):
+        return Tree("namedtuple", type(x), tuple(type(x)._fields),
+                    tuple(_flatten(v, leaves) for v in x))
+    if type(x) in (tuple, list):
+        return Tree(type(x).__name__, type(x), (), tuple(_flatten(v, leaves) for v in x))
+    if isinstance(x, dict):
+        keys = tuple(x)
+        return Tree("dict", type(x), keys, tuple(_flatten(x[k], leaves) for k in keys))
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        names = tuple(f.name for f in dataclasses.fields(x))
+        return Tree("dataclass", type(x), names,
+                    tuple(_flatten(getattr(x, n), leaves) for n in names))
+    if is_object(x):
+        names = tuple(vars(x))
+        return Tree("object", type(x), names, tuple(_flatten(getattr(x, n), leaves)
+                                                     for n in names))
+    return Tree("static", _Static(x))
+
+
+def unflatten(tree: Tree, leaves, only_diff=False):
+    """The structure `tree` around `leaves` (an iterator or list). With only_diff, `leaves` holds
+    values for the differentiable leaves only; every other place holds None."""
+    return _unflatten(tree, iter(leaves), only_diff)
+
+
+def _unflatten(tree, it, only_diff):
+    kind = tree.kind
+    if kind == "leaf":
+        return next(it) if tree.diff or not only_diff else None
+    if kind == "static":
+        return None if only_diff else tree.cls.value
+    values = [_unflatten(c, it, only_diff) for c in tree.children]
+    if kind in ("tuple", "list"):
+        return tree.cls(values)
+    if kind == "namedtuple":
+        return tree.cls(*values)
+    if kind == "dict":
+        try:
+            return tree.cls(zip(tree.keys, values))
+        except TypeError:  # a dict subclass with another constructor
+            return dict(zip(tree.keys, values))
+    obj = object.__new__(tree.cls)  # a dataclass or object of gradients: no __init__ runs
+    for name, value in zip(tree.keys, values):
+        object.__setattr__(obj, name, value)
+    return obj
+
+
+def leaf_names(name: str, tree: Tree) -> list[str]:
+    """Readable names for the leaves of parameter `name`: p_W, layers_0_1, m_W."""
+    out: list = []
+    _names(name, tree, out)
+    return out
+
+
+def _names(prefix, tree, out):
+    if tree.kind == "leaf":
+        out.append(prefix)
+        return
+    keys = tree.keys if tree.kind in ("dict", "dataclass", "object", "namedtuple") else \
+        range(len(tree.children))
+    for key, child in zip(keys, tree.children):
+        _names(f"{prefix}_{_identifier(key)}", child, out)
+
+
+def _identifier(key) -> str:
+    text = re.sub(r"\W+", "_", str(key)).strip("_") or "k"
+    return text if not keyword.iskeyword(text) else text + "_"
