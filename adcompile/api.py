@@ -162,7 +162,7 @@ def _first_line(fn):
 
 
 def _transform(mode: str) -> Callable[..., Any]:
-    def transform(f: Callable[..., Any] | None = None, *, argnums: int | Sequence[int] = 0,
+    def transform(f: Callable[..., Any] | None = None, argnums: int | Sequence[int] = 0, *,
                   optimize: bool = True) -> Callable[..., Any]:
         if f is None:  # used as @grad(argnums=...)
             return functools.partial(transform, argnums=argnums, optimize=optimize)
@@ -181,7 +181,7 @@ grad.__doc__ = """The gradient of a scalar-valued function, by reverse mode.
 
     grad(f, argnums=0) returns a function with f's parameters that returns the gradient with
     respect to parameter `argnums` (a tuple of them for a tuple `argnums`). Works as `@grad`,
-    `@grad(argnums=(0, 1))` and `grad(f, argnums=...)`."""
+    `@grad(argnums=(0, 1))`, `grad(f, 1)` and `grad(f, argnums=(0, 1))`."""
 
 value_and_grad = _transform("value_and_grad")
 value_and_grad.__name__ = value_and_grad.__qualname__ = "value_and_grad"
