@@ -111,3 +111,12 @@ def test_every_helper_in_a_tutorial_listing_is_explained():
     prose = GENERATED.sub("", text)
     missing = sorted(n for n in used if f"`{n}" not in prose)
     assert not missing, f"explain these helpers in docs/tutorial.md: {missing}"
+    # where it first appears: in the prose of the section whose listing first calls it
+    sections = re.split(r"^## ", text, flags=re.M)
+    for name in sorted(used):
+        pattern = rf"\b{name}\b"
+        first = next(s for s in sections if any(re.search(pattern, m.group(0))
+                                                 for m in GENERATED.finditer(s)))
+        assert f"`{name}" in GENERATED.sub("", first), \
+            f"docs/tutorial.md: explain {name} in the section where a listing first calls it, " \
+            f"{first.splitlines()[0]!r}"
