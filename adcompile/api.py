@@ -205,7 +205,7 @@ grad.__doc__ = """The gradient of a scalar-valued function, by reverse mode.
 
     grad(f, argnums=0) returns a function with f's parameters that returns the gradient with
     respect to parameter `argnums` (a tuple of them for a tuple `argnums`). Works as `@grad`,
-    `@grad(argnums=(0, 1))` and `grad(f, argnums=...)`."""
+    `@grad(argnums=(0, 1))`, `grad(f, 1)` and `grad(f, argnums=(0, 1))`."""
 
 value_and_grad = _transform("value_and_grad")
 value_and_grad.__name__ = value_and_grad.__qualname__ = "value_and_grad"

@@ -56,7 +56,7 @@ def load_target(target: str):
         hint = f": name one of its methods, {name}.{methods[0]}" if methods else ""
         raise CLIError(f"{target} is a class, not a function{hint}")
     if not callable(obj):
-        raise CLIError(f"{target} is a {type(obj).__name__}, not a function")
+        raise CLIError(f"{target} is not a function but a value of type {type(obj).__name__}")
     return obj
 
 

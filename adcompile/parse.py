@@ -24,7 +24,8 @@ UNSUPPORTED = {
     gast.ListComp: "a list comprehension", gast.SetComp: "a set comprehension",
     gast.DictComp: "a dict comprehension", gast.GeneratorExp: "a generator expression",
     gast.Starred: "a starred expression (*x)",
-    gast.NamedExpr: "the walrus operator :=",
+    gast.NamedExpr: "the walrus operator :=", gast.Match: "a match statement",
+    gast.TryStar: "try/except*", gast.TypeAlias: "a type alias (type X = ...)",
 }
 
 # Expressions lowering does not know, named as a reader would name them.
@@ -53,7 +54,7 @@ class Parsed:
     def describe(node) -> str:
         """An expression's kind in words, for a message: `a dict display {...}`, `an f-string`."""
         name = type(node).__name__
-        return EXPRESSIONS.get(name, f"the expression {name}")
+        return EXPRESSIONS.get(name, "this kind of expression")
 
 
 def parse(f) -> Parsed:
@@ -174,6 +175,8 @@ def _fence(parsed: Parsed):
         if n is node:
             continue
         what = UNSUPPORTED.get(type(n))
+        if type(n) is gast.AnnAssign and n.value is None:
+            what = f"an annotation without a value ({parsed.lines.get(n.lineno, '').strip()})"
         if what is not None:
             raise UnsupportedSyntaxError(
                 f"{what} is not supported in differentiated code; rewrite it or move it outside "

@@ -21,6 +21,10 @@ fence language, or `raw` for Markdown inserted as it is. `unchecked` marks outpu
 from run to run or machine to machine (timings, training losses): `--check` skips it, and so does
 a plain run unless given `--all` (a diff then shows only listings whose code changed).
 
+Hand-written ```python samples are not generated, but they run in the test suite, each as a
+script of its own (tests/test_docs.py); a fragment that cannot run has `<!-- partial -->` on the
+line before its fence and is only compiled.
+
     python docs/generate.py           rewrite the checked listings in place
     python docs/generate.py --all     rewrite every listing, timings and losses too
     python docs/generate.py --check   exit 1 if a checked listing is out of date (tests run this)

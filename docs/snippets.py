@@ -32,3 +32,8 @@ def rnn(W, U, h, xs):
     for t in range(xs.shape[0]):
         h = np.tanh(W @ h + U * xs[t])
     return np.sum(h)
+
+
+def pool(X, w):
+    m = np.max(X, axis=1)
+    return np.mean(m * w) + X[0, 1]

@@ -51,6 +51,14 @@ def test_value_and_grad():
     assert value == 10.0 and g == (12.0, 2.0)
 
 
+def test_argnums_positional_as_in_jax():
+    assert grad(cube, 1)(1.0, 1.0) == 2.0
+    assert grad(cube, (1, 0))(1.0, 2.0) == (2.0, 3.0)
+    assert value_and_grad(cube, (0, 1))(2.0, 1.0) == (10.0, (12.0, 2.0))
+    with pytest.raises(TypeError):
+        grad(cube, 1, True)  # optimize stays keyword-only
+
+
 def test_jvp_and_vjp_with_several_outputs():
     def two(x, y):
         return x * y, x + np.sin(y)

@@ -118,7 +118,8 @@ def test_subprocess_plain_when_piped_and_module_targets(model):
     (["show", "{model}:score", "--argnums", "5"], "argnums 5 is out of range"),
     (["show", "{model}:score", "--argnums", "x"], "--argnums takes integers"),
     (["show", "no_such_module_xyz:f"], "no module named 'no_such_module_xyz'"),
-    (["export", "{model}:SCALE", "--out", "{dir}/o.py"], "is a ndarray, not a function"),
+    (["export", "{model}:SCALE", "--out", "{dir}/o.py"],
+     "is not a function but a value of type ndarray"),
     (["show", "{model}:Model"], "is a class, not a function: name one of its methods, "
      "Model.energy"),
     (["show", "{model}:lookup"], "a set display {...} is not supported"),

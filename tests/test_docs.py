@@ -46,12 +46,16 @@ GENERATED = re.compile(r"^<!-- (run|include) .*?^<!-- end -->\n", re.M | re.S)
 SIGNATURE = re.compile(r"^(\w+)(\(.*\))$")  # what stands before any "  ->  result"
 
 
-def python_blocks():
-    """(file, code) of every ```python block in README.md and docs/ that no generator wrote."""
+BLOCK = re.compile(r"^(<!-- partial -->\n)?```python\n(.*?)^```", re.M | re.S)
+
+
+def python_blocks(partial=False):
+    """(file, code) of every ```python block in README.md and docs/ that no generator wrote;
+    the fragments marked `<!-- partial -->` on the line before instead, with `partial`."""
     for name in ["README.md"] + sorted(f"docs/{n}" for n in os.listdir(DOCS) if n.endswith(".md")):
-        text = GENERATED.sub("", read(name))
-        for code in re.findall(r"^```python\n(.*?)^```", text, re.M | re.S):
-            yield name, code
+        for mark, code in BLOCK.findall(GENERATED.sub("", read(name))):
+            if bool(mark) == partial:
+                yield name, code
 
 
 def plain_signature(fn):
@@ -75,7 +79,8 @@ def test_signatures_in_the_docs_are_the_real_ones():
 
 
 def test_every_sample_runs(tmp_path):
-    """Each ```python sample that is not a one-line signature runs as a script of its own."""
+    """Each ```python sample that is not a one-line signature runs as a script of its own (put
+    `<!-- partial -->` on the line before a fragment that cannot: it is only compiled)."""
     ran = 0
     for k, (name, code) in enumerate(python_blocks()):
         lines = code.strip().splitlines()
@@ -89,6 +94,10 @@ def test_every_sample_runs(tmp_path):
         assert done.returncode == 0, f"the sample in {name} fails:\n{code}\n{done.stderr}"
         ran += 1
     assert ran >= 3
+    for name, code in python_blocks(partial=True):  # fragments: they compile at least
+        compile(code, name, "exec")
+    marked = "<!-- partial -->\n```python\nf(x)\n```\n\n```python\nprint(1)\n```\n"
+    assert BLOCK.findall(marked) == [("<!-- partial -->\n", "f(x)\n"), ("", "print(1)\n")]
 
 
 def test_every_helper_in_a_tutorial_listing_is_explained():
@@ -102,3 +111,12 @@ def test_every_helper_in_a_tutorial_listing_is_explained():
     prose = GENERATED.sub("", text)
     missing = sorted(n for n in used if f"`{n}" not in prose)
     assert not missing, f"explain these helpers in docs/tutorial.md: {missing}"
+    # where it first appears: in the prose of the section whose listing first calls it
+    sections = re.split(r"^## ", text, flags=re.M)
+    for name in sorted(used):
+        pattern = rf"\b{name}\b"
+        first = next(s for s in sections if any(re.search(pattern, m.group(0))
+                                                 for m in GENERATED.finditer(s)))
+        assert f"`{name}" in GENERATED.sub("", first), \
+            f"docs/tutorial.md: explain {name} in the section where a listing first calls it, " \
+            f"{first.splitlines()[0]!r}"

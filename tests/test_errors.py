@@ -317,3 +317,34 @@ def test_edited_closure_and_method_are_refused(tmp_path):
         grad(g)
     with pytest.raises(StaleSourceError):
         grad(mod.Model.loss, argnums=1)
+
+
+# --- 4. messages name constructs in words ---------------------------------------------------
+REFUSED = {  # a body, and the words its message uses
+    "match x:\n    case 1:\n        y = x\n    case _:\n        y = 2 * x":
+        "a match statement is not supported",
+    "y: float": "an annotation without a value (y: float) is not supported",
+    "y = {x}": "a set display {...} is not supported",
+    "y = {'a': x}": "a dict display {...} is not supported",
+    "y = f'{x}'": "an f-string is not supported",
+    "y = sum(x * k for k in (1.0, 2.0))": "a generator expression is not supported",
+    "y = [x for k in (1.0, 2.0)][0]": "a list comprehension is not supported",
+    "y = {k: x for k in (1, 2)}[1]": "a dict comprehension is not supported",
+}
+if sys.version_info >= (3, 11):
+    REFUSED["try:\n    y = x\nexcept* ValueError:\n    y = x"] = "try/except* is not supported"
+if sys.version_info >= (3, 12):
+    REFUSED["type T = float\ny = x"] = "a type alias (type X = ...) is not supported"
+
+
+@pytest.mark.parametrize("body", sorted(REFUSED))
+def test_a_refused_construct_is_named_in_words(tmp_path, body):
+    mod = write_module(tmp_path, "def f(x):\n" + textwrap.indent(body, "    ") +
+                       "\n    return y\n")
+    with pytest.raises(ADCompileError) as e:
+        grad(mod.f)
+    message = str(e.value)
+    assert REFUSED[body] in message
+    ast_names = {"Match", "AnnAssign", "Set", "Dict", "JoinedStr", "GeneratorExp", "ListComp",
+                 "DictComp", "TryStar", "TypeAlias"}
+    assert not ast_names & set(message.replace(".", " ").split()), message
