@@ -56,25 +56,19 @@ def test_statements_in_the_loop_are_labelled_with_their_own_line():
     assert label(src, "s2 = 0.01 * omega_1") == "theta = theta + 0.01 * omega"
 
 
-LOWERING = "lower.py's carry and merge_envs emit these statements with the loop's or the if's " \
-    "line, not the line that bound the value (see issue 13's closing note)"
 
-
-@pytest.mark.xfail(strict=True, reason=LOWERING)
 @pytest.mark.parametrize("mode", ["flat", "reverse", "forward"])
 def test_a_value_set_before_a_loop_is_labelled_with_its_assignment(mode):
     src = source(pendulum, mode=mode, annotate=True)
     assert label(src, "omega = 0.0") == "omega = 0.0"  # not "for _ in range(100):"
 
 
-@pytest.mark.xfail(strict=True, reason=LOWERING)
 def test_values_set_before_a_while_loop_and_a_list_built_in_a_loop():
     src = source(count, mode="flat", annotate=True)
     assert label(src, "n = 0") == "n = 0" and label(src, "s = 0.0") == "s = 0.0"
     assert label(source(listed, mode="flat", annotate=True), "acc = s0") == "acc = []"
 
 
-@pytest.mark.xfail(strict=True, reason=LOWERING)
 def test_a_value_kept_on_one_path_of_an_if_is_labelled_with_its_assignment():
     src = source(branch, mode="flat", annotate=True)
     assert label(src, "y = x * 2") == "y = x * 2"

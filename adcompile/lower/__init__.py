@@ -95,6 +95,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.copies = {}  # name -> names it was copied from or to (one value, several names)
         self.returns_tuple = False
         self.receiver_after = None  # a method's self after inlining it (Containers)
+        self.bound_at = {}  # user name -> line of the statement that last bound it
 
     def unsupported(self, node, what, hint="rewrite it with supported constructs"):
         return UnsupportedSyntaxError(f"{what} is not supported; {hint}.", *self.parsed.where(node))

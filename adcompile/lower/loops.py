@@ -115,6 +115,9 @@ class Loops:
                 loop_name = value.name
             else:
                 loop_name = self.namer.fresh(user_name(name))
+                line = self.line  # a copy made here is labelled with the line that bound it
+                if value is not None:
+                    self.line = self.bound_at.get(name, line)
                 if type(value) is tuple:  # a list the loop appends to: a real list from here on
                     self.block.append(Assign(loop_name, self.list_in(self.block, value), self.line))
                 elif value is not None:
@@ -123,6 +126,7 @@ class Loops:
                 else:  # first assigned in the loop: a placeholder, so every iteration has an
                     # old value to keep (reverse mode tapes it); read only if the loop never ran
                     self.block.append(Assign(loop_name, Const(0.0), self.line))
+                self.line = line
             env[name] = Var(loop_name)
             carried[name] = loop_name
         self.carried.append(carried)

@@ -11,7 +11,7 @@ from .scan import BROKE, GOING, fallthrough_ends, flat, self_copy, user_name
 
 
 class Merging:
-    def merge_envs(self, env, envs, blocks, later):
+    def merge_envs(self, env, envs, blocks, later, bound_at=None):
         """After a branch: a name bound differently on the two paths gets one merged name,
         assigned at the end of each branch."""
         taken = set()  # merged names given out here: two user names never share one
@@ -42,7 +42,11 @@ class Merging:
                 else self.namer.fresh(user_name(name))
             taken.add(merged)
             for block, value, e in zip(blocks, (a, b), envs):
+                line = self.line  # a value kept from before the if: the line that bound it
+                if type(value) is Const and value == env.get(name):
+                    self.line = (bound_at or {}).get(name, line)
                 self.merge_into(block, value, merged, e)
+                self.line = line
             env[name] = Var(merged)
 
     def merge_returns(self, node, blocks, exits, envs):

@@ -152,6 +152,7 @@ class Statements:
         """Lower an if statement. When one branch leaves (return, break, continue) and the other
         does not, the statements after the `if` belong to the other branch and are lowered there."""
         test, line = self.atom(stmt.test, env), self.line
+        bound_at = dict(self.bound_at)  # where the values a path keeps were bound
         after = later | loaded(rest)
         envs = [dict(env), dict(env)]
         (b1, x1), (b2, x2) = (self.sub(stmt.body, envs[0], after),
@@ -164,9 +165,9 @@ class Statements:
             consumed = True
         self.line = line  # (the branches moved it on)
         return self.join(stmt, test, [b1, b2], [x1, x2], envs, env,
-                         later | loaded(rest) if not consumed else later, consumed)
+                         later | loaded(rest) if not consumed else later, consumed, bound_at)
 
-    def join(self, node, test, blocks, exits, envs, env, later, consumed):
+    def join(self, node, test, blocks, exits, envs, env, later, consumed, bound_at=None):
         """Finish an `if` whose branches were lowered into `blocks` and ended with `exits`."""
         if self.carried:  # a return inside a loop: keep the values, note it, leave the loop
             for k, exit in enumerate(exits):
@@ -183,7 +184,7 @@ class Statements:
             for exit, e in zip(exits, envs):
                 if exit is not None and exit[0] in ("return", "break", "continue"):
                     self.leave(node, exit, e)
-        self.merge_envs(env, envs, (b1, b2), later)
+        self.merge_envs(env, envs, (b1, b2), later, bound_at or {})
         self.block.append(If(test, b1, b2, self.line))
         if mixed:
             return ("partial" if kinds & {None, "partial"} else "left",), consumed
@@ -260,7 +261,7 @@ class Statements:
                                        f"{len(target.elts)} names", "match the counts")
             for t, v in zip(target.elts, value):
                 if isinstance(t, (gast.Tuple, gast.List)) or not isinstance(t, (gast.Name, IndexTarget)):
-                    raise self.unsupported(t, "nested or starred unpacking targets")
+                    raise self.unsupported(t, "a nested or starred unpacking target")
                 self.bind_target(t, v, env, index, since)
         else:
             raise self.unsupported(target, "this loop target")
@@ -294,6 +295,7 @@ class Statements:
         Only a result the expression being bound computed (a statement at `since` or later) is
         renamed: an older one may be held under another name too."""
         block = self.block
+        self.bound_at[name] = self.line
         if type(value) is Var and value.name in self.namer.temps and since is not None and \
                 value.name not in self.foreign and len(block) > since and \
                 type(block[-1]) is Assign and block[-1].target == value.name:
