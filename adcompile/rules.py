@@ -335,9 +335,11 @@ VJP = {
     # adjoint of a complex z follows JAX's convention: the transpose of the forward rule under
     # the pairing re(a * b), so that grad of a real f is d f / d re(z) - 1j * d f / d im(z)
     # (grad of |z| ** 2 is 2 * conj(z)). On real values conj() costs nothing.
+    # A real value's adjoint may come back complex (a real times a complex number): only its
+    # real part counts, which np.real, imag and angle take before they pass it to a complex z.
     "abs": ("g * conj(np.sign(x))",),
     "np.abs": ("g * conj(np.sign(x))",),
-    "np.real": ("g",),
+    "np.real": ("np.real(g)",),
     "np.conj": ("conj(g)",),
     "conj": ("conj(g)",),
     # array creation: linear in the values it spreads. np.linspace(start, stop) is
@@ -774,10 +776,10 @@ JVP.update({
 # (JAX's convention, as for np.real: the adjoint of complex z is d f / d re(z) - 1j d f / d im(z))
 LINEAR |= {"np.imag", "real", "imag", "imag_grad", "np.gradient", "gradient_grad"}
 VJP.update({
-    "np.imag": ("imag_grad(g, x)",),
-    "imag": ("imag_grad(g, x)",),
-    "real": ("g",),
-    "np.angle": ("imag_grad(g / x, x)",),
+    "np.imag": ("imag_grad(np.real(g), x)",),
+    "imag": ("imag_grad(np.real(g), x)",),
+    "real": ("np.real(g)",),
+    "np.angle": ("imag_grad(np.real(g) / x, x)",),
     "imag_grad": ("np.real(imag_grad(g, x))", None),
     "np.gradient": lambda op, i: None if i else "gradient_grad(g, x, axis, edge_order" + "".join(
         f", xs[{k}]" for k in range(len(op.args) - 1)) + ")",

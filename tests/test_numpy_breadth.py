@@ -417,6 +417,18 @@ def test_imag_and_angle_follow_jaxs_convention():
     np.testing.assert_allclose(grad(complex_parts)(x), np.zeros(3))
 
 
+def parts_times_complex(z):
+    return np.sum(np.real(np.real(z) * (1 + 1j)) + np.real(np.imag(z) * (2 + 3j))
+                  + np.real(z.real * 1j) + np.real(np.angle(z) * 1j))
+
+
+def test_a_real_parts_complex_adjoint_counts_by_its_real_part():
+    # np.real(z) * (1 + 1j) hands np.real a complex adjoint; only its real part is d f / d re(z)
+    # (the gradient was 4 + 0j, not 1 - 2j)
+    z = np.array([1.0 + 2.0j, 0.5 - 1.0j])
+    np.testing.assert_allclose(grad(parts_times_complex)(z), [1 - 2j, 1 - 2j])
+
+
 def array_of_rows(x):
     rows = []
     for i in range(3):
