@@ -204,6 +204,8 @@ add("np.linalg.slogdet", np.linalg.slogdet, kind="exact")
 add("np.linalg.cholesky", np.linalg.cholesky, kind="exact")
 add("np.linalg.eigh", np.linalg.eigh, kind="exact")
 add("np.linalg.eigvalsh", np.linalg.eigvalsh, kind="exact")
+add("np.linalg.eig", np.linalg.eig, kind="exact")
+add("np.linalg.eigvals", np.linalg.eigvals, kind="exact")
 add("np.linalg.svd", np.linalg.svd, kind="exact", full_matrices=True, compute_uv=True)
 add("np.linalg.qr", np.linalg.qr, kind="exact", mode="reduced")
 add("np.linalg.pinv", np.linalg.pinv, kind="exact")
@@ -218,6 +220,9 @@ for _name in ("sym", "phi", "skew_lower", "gaps", "diag_embed"):
 add("inv_offdiag", runtime.inv_offdiag)
 add("svd_reduced", runtime.svd_reduced, ("x", "s"), "exact", zero=("s",))
 add("real_matrix", runtime.real_matrix, kind="exact")
+add("real_like", runtime.real_like, ("v", "x"), "exact", zero=("x",))
+add("distinct_eig", runtime.distinct_eig, ("v", "w"), "exact", zero=("w",))
+add("eig_pivots", runtime.eig_pivots, kind="nondiff", zero="*")
 
 # Shapes. Sequence primitives (form "seq") take their operands as one tuple: np.stack((a, b)).
 add("np.transpose", np.transpose, kind="exact", axes=None)

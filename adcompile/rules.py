@@ -772,6 +772,35 @@ JVP.update({
 })
 
 
+# eig (A = V diag(w) V^-1, eigenvalues distinct): with A' = V^-1 dA V, dw = diag(A') and
+# dV = V (F * A') + V diag(c), F[i, j] = 1 / (w_j - w_i) off the diagonal, where c keeps each
+# column of V as LAPACK returns it: of norm 1, with its largest entry real. Complex values follow
+# JAX's convention (plain transposes); a real matrix's gradient is real (real_like).
+_EV, _EF, _EM = "distinct_eig(ans[1], ans[0])", "inv_offdiag(gaps(ans[0]))", "eig_pivots(ans[1])"
+_EIG_A = f"np.linalg.solve({_EV}, t @ {_EV})"
+_EIG_D = f"({_EV} @ ({_EF} * {_EIG_A}))"
+_EIG_TOP = f"np.real(np.sum({_EV} * {_EM}, axis=-2, keepdims=True))"  # each largest entry
+_EIG_C = f"np.sum(g[1] * {_EV}, axis=-2, keepdims=True)"
+_EV2 = "distinct_eig(np.linalg.eig(x)[1], ans)"
+LINEAR |= {"real_like", "distinct_eig"}
+VJP.update({
+    "np.linalg.eig": (f"real_like(np.linalg.solve(mT({_EV}), (diag_embed(g[0]) + {_EF} * (mT("
+                      f"{_EV}) @ (g[1] - conj({_EV}) * np.real({_EIG_C}) - 1j * {_EM} * np.imag("
+                      f"{_EIG_C}) / {_EIG_TOP}))) @ mT({_EV})), x)",),
+    "np.linalg.eigvals": (f"real_like(np.linalg.solve(mT({_EV2}), diag_embed(g) @ mT({_EV2})), x)",),
+    "real_like": ("real_like(g, x)", None),
+    "distinct_eig": ("g", None),
+})
+JVP.update({
+    "np.linalg.eig": (f"(np.diagonal({_EIG_A}, axis1=-2, axis2=-1), real_like({_EIG_D} - {_EV} * ("
+                      f"np.real(np.sum(conj({_EV}) * {_EIG_D}, axis=-2, keepdims=True)) + 1j * "
+                      f"np.sum(np.imag({_EIG_D}) * {_EM}, axis=-2, keepdims=True) / {_EIG_TOP}), "
+                      f"{_EV}))",),
+    "np.linalg.eigvals": (f"np.diagonal(np.linalg.solve({_EV2}, t @ {_EV2}), axis1=-2, axis2=-1)",),
+    "distinct_eig": ("t", None),
+})
+
+
 # --- complex parts and np.gradient ---------------------------------------------------------------
 # (JAX's convention, as for np.real: the adjoint of complex z is d f / d re(z) - 1j d f / d im(z))
 LINEAR |= {"np.imag", "real", "imag", "imag_grad", "np.gradient", "gradient_grad"}

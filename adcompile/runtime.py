@@ -726,6 +726,37 @@ def svd_reduced(m, s):
     return m
 
 
+def real_like(v, x):
+    """`v`, or its real part where `x` is real: a real input's tangent or gradient through complex
+    intermediates (np.linalg.eig of a real matrix) is real (JAX's convention)."""
+    kind = getattr(getattr(x, "dtype", None), "kind", None)
+    if kind == "c" or type(x) is complex:
+        return v
+    return np.real(v)
+
+
+def distinct_eig(v, w):
+    """The eigenvectors `v`, checked that the eigenvalues `w` (the last axis) are distinct: at a
+    repeated eigenvalue neither the eigenvectors nor the eigenvalues have a derivative."""
+    a = np.abs(w)
+    scale = np.max(a, axis=-1, keepdims=True) if _shape(w)[-1] else a
+    eps = np.finfo(np.result_type(a, np.float32)).eps
+    close = np.abs(gaps(w)) <= 8 * eps * np.expand_dims(scale, -1)
+    if np.any(close & ~np.eye(_shape(w)[-1], dtype=bool)):
+        raise NotImplementedError("np.linalg.eig at a matrix with a repeated eigenvalue: the "
+                                  "eigenvalues and eigenvectors have no derivative there")
+    return v
+
+
+def eig_pivots(v):
+    """1 at the largest entry of each column of `v` (of each matrix in a stack), 0 elsewhere:
+    where LAPACK makes an eigenvector real, which fixes its complex phase."""
+    a = np.abs(v)
+    top = np.argmax(a, axis=-2)
+    rows = np.arange(_shape(v)[-2]).reshape(-1, 1)
+    return (rows == np.expand_dims(top, -2)).astype(a.dtype)
+
+
 def imag_grad(g, x):
     """The gradient of np.imag(x) (JAX's convention for complex x: -1j * g); 0 for a real x,
     whose imaginary part is the constant 0."""

@@ -258,6 +258,18 @@ def pinv_(a): return np.linalg.pinv(a)
 def powers(a): return np.linalg.matrix_power(a, 3) + np.linalg.matrix_power(a, -2)
 def stacks(a, b): return np.linalg.solve(a, b) + np.linalg.inv(a) @ b
 def dets(a): return np.linalg.det(a) + np.linalg.slogdet(a)[1]
+EIG_A = np.array([[0.5, -1.0, 0.2], [0.8, 0.1, -0.3], [0.1, 0.4, 0.9]])  # eigenvalues complex
+
+
+def eig_(a):
+    w, v = np.linalg.eig(a)  # (v itself, complex, in LAPACK's phase: its largest entries real)
+    return np.expand_dims(np.real(w) * np.imag(w), -2) + np.real(v) ** 2 + np.imag(v)
+def eig_real(a):
+    w, v = np.linalg.eig(a @ a.T + np.diag([0.0, 1.0, 2.0]))  # real eigenvalues and vectors
+    return w * v
+def eigvals_(a):
+    w = np.linalg.eigvals(a)
+    return np.real(w) + np.imag(w) ** 2
 def vector_norms(x):
     return (np.linalg.norm(x, 3, axis=1) + np.linalg.norm(x, 2, axis=0).sum()
             + np.linalg.norm(x, 1, axis=1) + np.linalg.norm(x, np.inf, axis=0).sum()
@@ -272,6 +284,8 @@ def matrix_norm_axes(x): return np.linalg.norm(x, np.inf, axis=(2, 0), keepdims=
 LINALG = [
     case(cholesky_, spd(3, 3), order=2), case(cholesky_, spd(2, 3, 3)),
     case(eigh_, arr(3, 3), order=2), case(eigh_, arr(2, 3, 3)), case(eigvalsh_, arr(3, 3), order=2),
+    case(eig_, EIG_A, order=2), case(eig_, arr(2, 4, 4)), case(eig_real, arr(3, 3), order=2),
+    case(eigvals_, arr(4, 4), order=2), case(eigvals_, arr(2, 3, 3)),
     case(svd_, arr(4, 3), order=2), case(svd_, arr(3, 4)), case(svd_, arr(2, 3, 3)),
     case(svd_square, arr(3, 3), order=2), case(svd_values, arr(4, 3), order=2),
     case(qr_, arr(4, 3), order=2), case(qr_, arr(2, 3, 3)),
@@ -286,6 +300,29 @@ LINALG = [
 @pytest.mark.parametrize("f, args, order, tol", LINALG)
 def test_linear_algebra(f, args, order, tol):
     check_grads(f, args, order=order, **tol)
+
+
+def eig_sum(a):
+    w, v = np.linalg.eig(a)
+    return np.sum(np.real(w) * np.imag(w)) + np.sum(np.real(v) ** 2 * np.imag(v)) \
+        + np.sum(np.real(np.linalg.eigvals(a)) ** 2)
+
+
+def test_eig_of_a_complex_matrix_along_a_complex_direction():
+    z = arr(3, 3) + 1j * arr(3, 3)
+    u = arr(3, 3) + 1j * arr(3, 3)
+    eps = 1e-6
+    numeric = (eig_sum(z + eps * u) - eig_sum(z - eps * u)) / (2 * eps)
+    np.testing.assert_allclose(jvp(eig_sum, (z,), (u,))[1], numeric, rtol=1e-6)
+    np.testing.assert_allclose(np.real(np.sum(grad(eig_sum)(z) * u)), numeric, rtol=1e-6)
+
+
+def test_eig_at_a_repeated_eigenvalue_is_refused():
+    for a in (np.eye(3), np.diag([1.0, 2.0, 2.0])):
+        with pytest.raises(NotImplementedError, match="repeated eigenvalue"):
+            grad(eig_sum)(a)
+        with pytest.raises(NotImplementedError, match="repeated eigenvalue"):
+            jvp(eig_sum, (a,), (np.ones((3, 3)),))
 
 
 def test_full_svd_of_a_rectangular_matrix_is_refused():
