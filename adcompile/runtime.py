@@ -726,6 +726,22 @@ def svd_reduced(m, s):
     return m
 
 
+def cho_lower(c, lower):
+    """The lower triangular factor L (A = L L^T) that scipy.linalg.cho_factor's `c` holds in its
+    lower triangle, or as U = L^T in its upper one."""
+    return np.tril(c) if lower else mT(np.triu(c))
+
+
+def cho_lower_grad(v, lower):
+    """The adjoint of cho_lower: `v` moved into the triangle of `c` the factor lives in."""
+    return np.tril(v) if lower else np.triu(mT(v))
+
+
+def cho_other(v, lower):
+    """The strict triangle of `v` that cho_factor's `c` leaves as it was in `a`."""
+    return np.triu(v, 1) if lower else np.tril(v, -1)
+
+
 def real_like(v, x):
     """`v`, or its real part where `x` is real: a real input's tangent or gradient through complex
     intermediates (np.linalg.eig of a real matrix) is real (JAX's convention)."""

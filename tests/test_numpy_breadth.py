@@ -617,6 +617,25 @@ def test_scipy_linalg(k):
     check_grads(f, args, order=2)
 
 
+def cholesky_solves():
+    linalg = pytest.importorskip("scipy.linalg")
+
+    def solve_upper(a, b): return linalg.cho_solve(linalg.cho_factor(a @ a.T + np.eye(3)), b)
+    def solve_lower(a, b):
+        c, low = linalg.cho_factor(a @ a.T + np.eye(3), lower=True)
+        return linalg.cho_solve((c, low), b[:, 0]) * linalg.cho_solve((c, low), b)[:, 1]
+    def factor(a): return linalg.cho_factor(a @ a.T + np.eye(3))[0] ** 2  # (both triangles)
+    def factor_lower(a): return linalg.cho_factor(a @ a.T + np.eye(3), lower=True)[0] * 2.0
+    return [(solve_upper, (arr(3, 3), arr(3, 2))), (solve_lower, (arr(3, 3), arr(3, 2))),
+            (factor, (arr(3, 3),)), (factor_lower, (arr(3, 3),))]
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_scipy_cho_factor_and_cho_solve(k):
+    f, args = cholesky_solves()[k]
+    check_grads(f, args, order=2)
+
+
 def einsum_optimized(a, b):
     return np.einsum("ij,jk->ik", a, b, optimize=True) ** 2
 
