@@ -206,6 +206,7 @@ add("np.linalg.eigh", np.linalg.eigh, kind="exact")
 add("np.linalg.eigvalsh", np.linalg.eigvalsh, kind="exact")
 add("np.linalg.eig", np.linalg.eig, kind="exact")
 add("np.linalg.eigvals", np.linalg.eigvals, kind="exact")
+add("np.linalg.lstsq", np.linalg.lstsq, ("a", "b"), "exact", rcond=None)
 add("np.linalg.svd", np.linalg.svd, kind="exact", full_matrices=True, compute_uv=True)
 add("np.linalg.qr", np.linalg.qr, kind="exact", mode="reduced")
 add("np.linalg.pinv", np.linalg.pinv, kind="exact")
@@ -223,6 +224,9 @@ add("real_matrix", runtime.real_matrix, kind="exact")
 add("real_like", runtime.real_like, ("v", "x"), "exact", zero=("x",))
 add("distinct_eig", runtime.distinct_eig, ("v", "w"), "exact", zero=("w",))
 add("eig_pivots", runtime.eig_pivots, kind="nondiff", zero="*")
+add("full_rank", runtime.full_rank, ("v", "rank", "a"), "exact", zero=("rank", "a"))
+add("fit_residuals", runtime.fit_residuals, ("v", "res"), "exact", zero=("res",))
+add("unfit_residuals", runtime.unfit_residuals, ("v", "x"), "exact", zero=("x",))
 
 # Shapes. Sequence primitives (form "seq") take their operands as one tuple: np.stack((a, b)).
 add("np.transpose", np.transpose, kind="exact", axes=None)
@@ -412,7 +416,7 @@ add("np.random.uniform", np.random.uniform, (), "nondiff", zero="*", low=0.0, hi
 EFFECTS = frozenset({"pop", "push", "check_scalar", "check_not_in_place"} |
                     {name for name in PRIMS if name.startswith("np.random.")})
 
-LIST_PRIMS = {"make_list", "list_append", "np.split", "list_add", "split_like", "tuple",
+LIST_PRIMS = {"np.linalg.lstsq", "make_list", "list_append", "np.split", "list_add", "split_like", "tuple",
               "np.array_split", "np.hsplit", "np.vsplit", "np.dsplit", "stack_grad",
               "concatenate_grad", "hstack_grad", "vstack_grad"}
 

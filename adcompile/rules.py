@@ -801,6 +801,36 @@ JVP.update({
 })
 
 
+# lstsq (a of full rank, P = pinv(a), r = b - a x): dx = P (db - da x) + P P^T da^T r
+# + (I - P a) da^T P^T x; the residuals r^T r change by 2 r^T (db - da x) (a^T r = 0); the
+# singular values as svd's; the rank not at all
+_LP = "full_rank(np.linalg.pinv(a), ans[2], a)"
+_LR = "(b - a @ ans[0])"
+_LUV = "np.linalg.svd(a, full_matrices=False)"
+_LGX = f"(g[0] - mT(a) @ (mT({_LP}) @ g[0]))"
+_LGRES = "unfit_residuals(g[1], ans[0][0])"
+VJP.update({
+    "np.linalg.lstsq": (f"-matmul_grad_left(mT({_LP}) @ g[0], a, ans[0]) + matmul_grad_left({_LR}, "
+                        f"a, {_LP} @ (mT({_LP}) @ g[0])) + matmul_grad_left(mT({_LP}) @ ans[0], a, "
+                        f"{_LGX}) - matmul_grad_left(2 * {_LR} * {_LGRES}, a, ans[0]) + {_LUV}[0] @ "
+                        f"diag_embed(g[3]) @ {_LUV}[2]",
+                        f"mT({_LP}) @ g[0] + 2 * {_LR} * {_LGRES}"),
+    "full_rank": ("g", None, None),
+    "fit_residuals": ("unfit_residuals(g, v)", None),
+    "unfit_residuals": ("fit_residuals(g, v)", None),
+})
+JVP.update({
+    "np.linalg.lstsq": (f"(-{_LP} @ (t @ ans[0]) + {_LP} @ (mT({_LP}) @ (mT(t) @ {_LR})) + mT(t) @ ("
+                        f"mT({_LP}) @ ans[0]) - {_LP} @ (a @ (mT(t) @ (mT({_LP}) @ ans[0]))), "
+                        f"fit_residuals(-2 * np.sum({_LR} * (t @ ans[0]), axis=0), ans[1]), 0, "
+                        f"np.diagonal(mT({_LUV}[0]) @ t @ mT({_LUV}[2]), axis1=-2, axis2=-1))",
+                        f"({_LP} @ t, fit_residuals(2 * np.sum({_LR} * t, axis=0), ans[1]), 0, "
+                        "zeros_like(ans[3]))"),
+    "full_rank": ("t", None, None),
+})
+LINEAR |= {"fit_residuals", "unfit_residuals"}
+
+
 # --- complex parts and np.gradient ---------------------------------------------------------------
 # (JAX's convention, as for np.real: the adjoint of complex z is d f / d re(z) - 1j d f / d im(z))
 LINEAR |= {"np.imag", "real", "imag", "imag_grad", "np.gradient", "gradient_grad"}

@@ -742,6 +742,26 @@ def cho_other(v, lower):
     return np.triu(v, 1) if lower else np.tril(v, -1)
 
 
+def full_rank(v, rank, a):
+    """`v`, checked that the matrix `a` has full rank `rank` (np.linalg.lstsq's solution has no
+    derivative where the rank can drop)."""
+    if rank != min(_shape(a)[-2:]):
+        raise NotImplementedError("np.linalg.lstsq of a matrix without full rank: its solution "
+                                  "has no derivative there")
+    return v
+
+
+def fit_residuals(v, res):
+    """`v`, the sums of squared residuals per column, shaped like np.linalg.lstsq's `res`:
+    (k,), (1,) for a vector b, or empty where lstsq leaves them out."""
+    return np.reshape(v, (-1,)) if _shape(res)[0] else zeros_like(res)
+
+
+def unfit_residuals(g, v):
+    """The adjoint of fit_residuals: `g` shaped like `v` (zeros where lstsq left them out)."""
+    return np.reshape(g, _shape(v)) if _shape(g)[0] else np.zeros_like(v)
+
+
 def real_like(v, x):
     """`v`, or its real part where `x` is real: a real input's tangent or gradient through complex
     intermediates (np.linalg.eig of a real matrix) is real (JAX's convention)."""

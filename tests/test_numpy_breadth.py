@@ -270,6 +270,14 @@ def eig_real(a):
 def eigvals_(a):
     w = np.linalg.eigvals(a)
     return np.real(w) + np.imag(w) ** 2
+def lstsq_(a, b): return np.linalg.lstsq(a, b, rcond=None)[0]
+def lstsq_vector(a, b): return np.linalg.lstsq(a, b[:, 0])[0] ** 2
+def lstsq_all(a, b):
+    x, res, rank, sv = np.linalg.lstsq(a, b)  # (res is empty for a wide a)
+    return np.sum(x ** 2) + np.sum(res) * 0.5 + np.sum(sv ** 2) + rank
+def lstsq_all_vector(a, b):
+    x, res, rank, sv = np.linalg.lstsq(a, b[:, 0])
+    return np.sum(x) * res[0] + sv[0]
 def vector_norms(x):
     return (np.linalg.norm(x, 3, axis=1) + np.linalg.norm(x, 2, axis=0).sum()
             + np.linalg.norm(x, 1, axis=1) + np.linalg.norm(x, np.inf, axis=0).sum()
@@ -286,6 +294,10 @@ LINALG = [
     case(eigh_, arr(3, 3), order=2), case(eigh_, arr(2, 3, 3)), case(eigvalsh_, arr(3, 3), order=2),
     case(eig_, EIG_A, order=2), case(eig_, arr(2, 4, 4)), case(eig_real, arr(3, 3), order=2),
     case(eigvals_, arr(4, 4), order=2), case(eigvals_, arr(2, 3, 3)),
+    case(lstsq_, arr(5, 3), arr(5, 2), order=2), case(lstsq_, arr(3, 5), arr(3, 2), order=2),
+    case(lstsq_, arr(3, 3), arr(3, 2)), case(lstsq_vector, arr(4, 3), arr(4, 2), order=2),
+    case(lstsq_all, arr(5, 3), arr(5, 2), order=2), case(lstsq_all, arr(3, 5), arr(3, 2), order=2),
+    case(lstsq_all_vector, arr(5, 3), arr(5, 2), order=2),
     case(svd_, arr(4, 3), order=2), case(svd_, arr(3, 4)), case(svd_, arr(2, 3, 3)),
     case(svd_square, arr(3, 3), order=2), case(svd_values, arr(4, 3), order=2),
     case(qr_, arr(4, 3), order=2), case(qr_, arr(2, 3, 3)),
@@ -323,6 +335,11 @@ def test_eig_at_a_repeated_eigenvalue_is_refused():
             grad(eig_sum)(a)
         with pytest.raises(NotImplementedError, match="repeated eigenvalue"):
             jvp(eig_sum, (a,), (np.ones((3, 3)),))
+
+
+def test_lstsq_without_full_rank_is_refused():
+    with pytest.raises(NotImplementedError, match="without full rank"):
+        grad(lstsq_all)(np.ones((4, 2)), np.ones((4, 2)))
 
 
 def test_full_svd_of_a_rectangular_matrix_is_refused():
