@@ -412,9 +412,21 @@ for _name in ("standard_normal", "random", "random_sample"):
 add("np.random.normal", np.random.normal, (), "nondiff", zero="*", loc=0.0, scale=1.0, size=None)
 add("np.random.uniform", np.random.uniform, (), "nondiff", zero="*", low=0.0, high=1.0,
     size=None)
+# A Generator (rng = np.random.default_rng(seed), passed in or made inside f) draws the same
+# way: its methods, printed as they are called (rng.normal(0.0, 2.0, size=3)). Making a Generator
+# is kept in place too (two made from one seed are two streams, never merged into one).
+# (A differentiated loc, scale, low or high is refused: the draw is not constant in them.)
+add("np.random.default_rng", np.random.default_rng, ("seed",), "nondiff", zero="*")
+for _name, _options in [("standard_normal", {"size": None, "dtype": np.float64}),
+                        ("random", {"size": None, "dtype": np.float64}),
+                        ("normal", {"loc": 0.0, "scale": 1.0, "size": None}),
+                        ("uniform", {"low": 0.0, "high": 1.0, "size": None})]:
+    add(f"Generator.{_name}", getattr(np.random.Generator, _name), ("rng",), "nondiff",
+        form="method", zero=("rng", "size"), **_options)
+GENERATOR_METHODS = {name.split(".")[1]: name for name in PRIMS if name.startswith("Generator.")}
 # Statements kept in place whatever the optimizer finds: the tape, the checks, the draws.
 EFFECTS = frozenset({"pop", "push", "check_scalar", "check_not_in_place"} |
-                    {name for name in PRIMS if name.startswith("np.random.")})
+                    {name for name in PRIMS if name.startswith(("np.random.", "Generator."))})
 
 LIST_PRIMS = {"np.linalg.lstsq", "make_list", "list_append", "np.split", "list_add", "split_like", "tuple",
               "np.array_split", "np.hsplit", "np.vsplit", "np.dsplit", "stack_grad",
