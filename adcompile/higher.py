@@ -24,8 +24,29 @@ def _nums(argnums, n):
     return (argnums,) if isinstance(argnums, int) else tuple(argnums)
 
 
+def _leaves(x):
+    """The arrays and numbers in `x`, a (nested) list or tuple argument or output, in order."""
+    return [y for item in x for y in _leaves(item)] if isinstance(x, (list, tuple)) else [x]
+
+
+def _rebuild(like, leaves):
+    """`leaves` (an iterator) put back in the shape of `like`: its lists as lists, the rest as
+    tuples (the way grad hands back a list argument's gradient)."""
+    if not isinstance(like, (list, tuple)):
+        return next(leaves)
+    parts = [_rebuild(item, leaves) for item in like]
+    return parts if type(like) is list else tuple(parts)
+
+
 def _basis(x):
-    """The unit tangents of `x` (a Python float or an array), each shaped like `x`."""
+    """The unit tangents of `x` (a Python float, an array, or a list or tuple of them), each
+    shaped like `x`."""
+    if isinstance(x, (list, tuple)):
+        leaves = _leaves(x)
+        for k, leaf in enumerate(leaves):
+            for e in _basis(leaf):
+                yield _rebuild(x, iter([e if j == k else _zero(y) for j, y in enumerate(leaves)]))
+        return
     if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
         yield 1.0
         return
@@ -37,12 +58,26 @@ def _basis(x):
 
 
 def _zero(x):
+    if isinstance(x, (list, tuple)):
+        return _rebuild(x, iter([_zero(y) for y in _leaves(x)]))
     return 0.0 if np.ndim(x) == 0 and not isinstance(x, np.ndarray) else \
         np.zeros(np.shape(x), dtype=np.result_type(x, 1.0))
 
 
-def _jacobian(columns, out_shape, in_shape, rows_first):
-    """Stack per-element derivatives into an array shaped out_shape + in_shape."""
+def _jacobian(columns, out_shape, x, rows_first):
+    """Stack per-element derivatives into an array shaped out_shape + x's shape; for a list or
+    tuple `x`, one such array per part, in x's structure (as a tuple)."""
+    if isinstance(x, (list, tuple)):
+        leaves, parts, start = _leaves(x), [], 0
+        for k, leaf in enumerate(leaves):
+            if rows_first:  # each row is a gradient shaped like x
+                parts.append(_jacobian([_leaves(r)[k] for r in columns], out_shape, leaf, True))
+            else:  # the columns run over x's parts in turn
+                n = int(np.size(leaf))
+                parts.append(_jacobian(columns[start:start + n], out_shape, leaf, False))
+                start += n
+        return tuple(_rebuild(x, iter(parts)))
+    in_shape = np.shape(x)
     stacked = np.stack([np.asarray(c) for c in columns])   # (n, *other)
     if rows_first:  # columns are rows of the Jacobian: one per output element
         return np.reshape(stacked, tuple(out_shape) + tuple(in_shape))
@@ -53,7 +88,8 @@ def _jacobian(columns, out_shape, in_shape, rows_first):
 def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """The Jacobian of `f` by forward mode, one JVP per input element: `jacfwd(f)(x)` has shape
     `f(x).shape + x.shape`. A tuple `argnums` gives a tuple of Jacobians; a function returning a
-    tuple gives one Jacobian (or tuple of them) per output."""
+    tuple gives one Jacobian (or tuple of them) per output; a list or tuple argument, a tuple of
+    Jacobians, one per part (so `hessian` of a list argument has blocks `H[i][j]`)."""
     from .api import compile_derivative
 
     @public
@@ -76,7 +112,7 @@ def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[
             jacs = []
             for k, columns in zip(nums, per_arg):
                 cols = [c[o] if isinstance(out, tuple) else c for c in columns]
-                jacs.append(_jacobian(cols, np.shape(output), np.shape(args[k]), False))
+                jacs.append(_jacobian(cols, np.shape(output), args[k], False))
             result.append(jacs[0] if isinstance(argnums, int) else tuple(jacs))
         return tuple(result) if isinstance(out, tuple) else result[0]
     jacobian.__doc__ = f"Jacobian of {getattr(f, '__name__', f)} by forward mode."
@@ -100,7 +136,7 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[
                 ct = tuple(e if j == o else _zero(x) for j, x in enumerate(outs)) \
                     if isinstance(out, tuple) else e
                 rows.append(pullback(ct))
-            jacs = tuple(_jacobian([r[i] for r in rows], np.shape(output), np.shape(args[k]), True)
+            jacs = tuple(_jacobian([r[i] for r in rows], np.shape(output), args[k], True)
                          for i, k in enumerate(nums))
             result.append(jacs[0] if isinstance(argnums, int) else jacs)
         return tuple(result) if isinstance(out, tuple) else result[0]
@@ -167,7 +203,7 @@ def check_grads(f: Callable[..., Any], args: Sequence[Any], order: int = 2,
     if "rev" in modes:
         out, pullback = compile_derivative(f, "vjp", None)(*args)
         v = [_random_like(o, rng) for o in _flat(out)]
-        gradients = pullback(tuple(v) if isinstance(out, tuple) else v[0])
+        gradients = pullback(_rebuild(out, iter(v)))
         reference = d_out if "fwd" in modes else numeric
         _compare(_dot(gradients, u), _dot(v, reference), rtol, atol,
                  f"reverse mode of {name}: the dot-product test <u, vjp(v)> == <v, jvp(u)> fails "
@@ -180,8 +216,9 @@ def check_grads(f: Callable[..., Any], args: Sequence[Any], order: int = 2,
 
 
 def _flat(x):
-    """The arrays in a (nested) tuple of outputs, in order."""
-    return [y for item in x for y in _flat(item)] if isinstance(x, tuple) else [x]
+    """The arrays in a (nested) tuple or list of outputs, in order (derivative code hands back
+    the tangents of a tuple as a list)."""
+    return _leaves(x)
 
 
 def _random_like(x, rng):

@@ -213,6 +213,9 @@ add("np.linalg.slogdet", np.linalg.slogdet, kind="exact")
 add("np.linalg.cholesky", np.linalg.cholesky, kind="exact")
 add("np.linalg.eigh", np.linalg.eigh, kind="exact")
 add("np.linalg.eigvalsh", np.linalg.eigvalsh, kind="exact")
+add("np.linalg.eig", np.linalg.eig, kind="exact")
+add("np.linalg.eigvals", np.linalg.eigvals, kind="exact")
+add("np.linalg.lstsq", np.linalg.lstsq, ("a", "b"), "exact", rcond=None)
 add("np.linalg.svd", np.linalg.svd, kind="exact", full_matrices=True, compute_uv=True)
 add("np.linalg.qr", np.linalg.qr, kind="exact", mode="reduced")
 add("np.linalg.pinv", np.linalg.pinv, kind="exact")
@@ -227,6 +230,12 @@ for _name in ("sym", "phi", "skew_lower", "gaps", "diag_embed"):
 add("inv_offdiag", runtime.inv_offdiag)
 add("svd_reduced", runtime.svd_reduced, ("x", "s"), "exact", zero=("s",))
 add("real_matrix", runtime.real_matrix, kind="exact")
+add("real_like", runtime.real_like, ("v", "x"), "exact", zero=("x",))
+add("distinct_eig", runtime.distinct_eig, ("v", "w"), "exact", zero=("w",))
+add("eig_pivots", runtime.eig_pivots, kind="nondiff", zero="*")
+add("full_rank", runtime.full_rank, ("v", "rank", "a"), "exact", zero=("rank", "a"))
+add("fit_residuals", runtime.fit_residuals, ("v", "res"), "exact", zero=("res",))
+add("unfit_residuals", runtime.unfit_residuals, ("v", "x"), "exact", zero=("x",))
 
 # Shapes. Sequence primitives (form "seq") take their operands as one tuple: np.stack((a, b)).
 add("np.transpose", np.transpose, kind="exact", axes=None)
@@ -413,11 +422,23 @@ for _name in ("standard_normal", "random", "random_sample"):
 add("np.random.normal", np.random.normal, (), "nondiff", zero="*", loc=0.0, scale=1.0, size=None)
 add("np.random.uniform", np.random.uniform, (), "nondiff", zero="*", low=0.0, high=1.0,
     size=None)
+# A Generator (rng = np.random.default_rng(seed), passed in or made inside f) draws the same
+# way: its methods, printed as they are called (rng.normal(0.0, 2.0, size=3)). Making a Generator
+# is kept in place too (two made from one seed are two streams, never merged into one).
+# (A differentiated loc, scale, low or high is refused: the draw is not constant in them.)
+add("np.random.default_rng", np.random.default_rng, ("seed",), "nondiff", zero="*")
+for _name, _options in [("standard_normal", {"size": None, "dtype": np.float64}),
+                        ("random", {"size": None, "dtype": np.float64}),
+                        ("normal", {"loc": 0.0, "scale": 1.0, "size": None}),
+                        ("uniform", {"low": 0.0, "high": 1.0, "size": None})]:
+    add(f"Generator.{_name}", getattr(np.random.Generator, _name), ("rng",), "nondiff",
+        form="method", zero=("rng", "size"), **_options)
+GENERATOR_METHODS = {name.split(".")[1]: name for name in PRIMS if name.startswith("Generator.")}
 # Statements kept in place whatever the optimizer finds: the tape, the checks, the draws.
 EFFECTS = frozenset({"pop", "push", "check_scalar", "check_not_in_place"} |
-                    {name for name in PRIMS if name.startswith("np.random.")})
+                    {name for name in PRIMS if name.startswith(("np.random.", "Generator."))})
 
-LIST_PRIMS = {"make_list", "list_append", "np.split", "list_add", "split_like", "tuple",
+LIST_PRIMS = {"np.linalg.lstsq", "make_list", "list_append", "np.split", "list_add", "split_like", "tuple",
               "np.array_split", "np.hsplit", "np.vsplit", "np.dsplit", "stack_grad",
               "concatenate_grad", "hstack_grad", "vstack_grad"}
 

@@ -335,9 +335,11 @@ VJP = {
     # adjoint of a complex z follows JAX's convention: the transpose of the forward rule under
     # the pairing re(a * b), so that grad of a real f is d f / d re(z) - 1j * d f / d im(z)
     # (grad of |z| ** 2 is 2 * conj(z)). On real values conj() costs nothing.
+    # A real value's adjoint may come back complex (a real times a complex number): only its
+    # real part counts, which np.real, imag and angle take before they pass it to a complex z.
     "abs": ("g * conj(np.sign(x))",),
     "np.abs": ("g * conj(np.sign(x))",),
-    "np.real": ("g",),
+    "np.real": ("np.real(g)",),
     "np.conj": ("conj(g)",),
     "conj": ("conj(g)",),
     # array creation: linear in the values it spreads. np.linspace(start, stop) is
@@ -770,14 +772,73 @@ JVP.update({
 })
 
 
+# eig (A = V diag(w) V^-1, eigenvalues distinct): with A' = V^-1 dA V, dw = diag(A') and
+# dV = V (F * A') + V diag(c), F[i, j] = 1 / (w_j - w_i) off the diagonal, where c keeps each
+# column of V as LAPACK returns it: of norm 1, with its largest entry real. Complex values follow
+# JAX's convention (plain transposes); a real matrix's gradient is real (real_like).
+_EV, _EF, _EM = "distinct_eig(ans[1], ans[0])", "inv_offdiag(gaps(ans[0]))", "eig_pivots(ans[1])"
+_EIG_A = f"np.linalg.solve({_EV}, t @ {_EV})"
+_EIG_D = f"({_EV} @ ({_EF} * {_EIG_A}))"
+_EIG_TOP = f"np.real(np.sum({_EV} * {_EM}, axis=-2, keepdims=True))"  # each largest entry
+_EIG_C = f"np.sum(g[1] * {_EV}, axis=-2, keepdims=True)"
+_EV2 = "distinct_eig(np.linalg.eig(x)[1], ans)"
+LINEAR |= {"real_like", "distinct_eig"}
+VJP.update({
+    "np.linalg.eig": (f"real_like(np.linalg.solve(mT({_EV}), (diag_embed(g[0]) + {_EF} * (mT("
+                      f"{_EV}) @ (g[1] - conj({_EV}) * np.real({_EIG_C}) - 1j * {_EM} * np.imag("
+                      f"{_EIG_C}) / {_EIG_TOP}))) @ mT({_EV})), x)",),
+    "np.linalg.eigvals": (f"real_like(np.linalg.solve(mT({_EV2}), diag_embed(g) @ mT({_EV2})), x)",),
+    "real_like": ("real_like(g, x)", None),
+    "distinct_eig": ("g", None),
+})
+JVP.update({
+    "np.linalg.eig": (f"(np.diagonal({_EIG_A}, axis1=-2, axis2=-1), real_like({_EIG_D} - {_EV} * ("
+                      f"np.real(np.sum(conj({_EV}) * {_EIG_D}, axis=-2, keepdims=True)) + 1j * "
+                      f"np.sum(np.imag({_EIG_D}) * {_EM}, axis=-2, keepdims=True) / {_EIG_TOP}), "
+                      f"{_EV}))",),
+    "np.linalg.eigvals": (f"np.diagonal(np.linalg.solve({_EV2}, t @ {_EV2}), axis1=-2, axis2=-1)",),
+    "distinct_eig": ("t", None),
+})
+
+
+# lstsq (a of full rank, P = pinv(a), r = b - a x): dx = P (db - da x) + P P^T da^T r
+# + (I - P a) da^T P^T x; the residuals r^T r change by 2 r^T (db - da x) (a^T r = 0); the
+# singular values as svd's; the rank not at all
+_LP = "full_rank(np.linalg.pinv(a), ans[2], a)"
+_LR = "(b - a @ ans[0])"
+_LUV = "np.linalg.svd(a, full_matrices=False)"
+_LGX = f"(g[0] - mT(a) @ (mT({_LP}) @ g[0]))"
+_LGRES = "unfit_residuals(g[1], ans[0][0])"
+VJP.update({
+    "np.linalg.lstsq": (f"-matmul_grad_left(mT({_LP}) @ g[0], a, ans[0]) + matmul_grad_left({_LR}, "
+                        f"a, {_LP} @ (mT({_LP}) @ g[0])) + matmul_grad_left(mT({_LP}) @ ans[0], a, "
+                        f"{_LGX}) - matmul_grad_left(2 * {_LR} * {_LGRES}, a, ans[0]) + {_LUV}[0] @ "
+                        f"diag_embed(g[3]) @ {_LUV}[2]",
+                        f"mT({_LP}) @ g[0] + 2 * {_LR} * {_LGRES}"),
+    "full_rank": ("g", None, None),
+    "fit_residuals": ("unfit_residuals(g, v)", None),
+    "unfit_residuals": ("fit_residuals(g, v)", None),
+})
+JVP.update({
+    "np.linalg.lstsq": (f"(-{_LP} @ (t @ ans[0]) + {_LP} @ (mT({_LP}) @ (mT(t) @ {_LR})) + mT(t) @ ("
+                        f"mT({_LP}) @ ans[0]) - {_LP} @ (a @ (mT(t) @ (mT({_LP}) @ ans[0]))), "
+                        f"fit_residuals(-2 * np.sum({_LR} * (t @ ans[0]), axis=0), ans[1]), 0, "
+                        f"np.diagonal(mT({_LUV}[0]) @ t @ mT({_LUV}[2]), axis1=-2, axis2=-1))",
+                        f"({_LP} @ t, fit_residuals(2 * np.sum({_LR} * t, axis=0), ans[1]), 0, "
+                        "zeros_like(ans[3]))"),
+    "full_rank": ("t", None, None),
+})
+LINEAR |= {"fit_residuals", "unfit_residuals"}
+
+
 # --- complex parts and np.gradient ---------------------------------------------------------------
 # (JAX's convention, as for np.real: the adjoint of complex z is d f / d re(z) - 1j d f / d im(z))
 LINEAR |= {"np.imag", "real", "imag", "imag_grad", "np.gradient", "gradient_grad"}
 VJP.update({
-    "np.imag": ("imag_grad(g, x)",),
-    "imag": ("imag_grad(g, x)",),
-    "real": ("g",),
-    "np.angle": ("imag_grad(g / x, x)",),
+    "np.imag": ("imag_grad(np.real(g), x)",),
+    "imag": ("imag_grad(np.real(g), x)",),
+    "real": ("np.real(g)",),
+    "np.angle": ("imag_grad(np.real(g) / x, x)",),
     "imag_grad": ("np.real(imag_grad(g, x))", None),
     "np.gradient": lambda op, i: None if i else "gradient_grad(g, x, axis, edge_order" + "".join(
         f", xs[{k}]" for k in range(len(op.args) - 1)) + ")",

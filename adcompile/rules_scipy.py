@@ -1,8 +1,8 @@
 """Derivative rules for SciPy (an optional dependency), registered when SciPy imports: special
 functions, distributions (scipy.stats norm, t, gamma, beta, poisson, multivariate_normal,
-dirichlet) and scipy.linalg (solve_triangular, solve_sylvester, sqrtm, expm, cholesky, and the
-functions NumPy also has). Generated code calls them as `special.gammaln(x)`,
-`stats.norm.cdf(x)` and `scipy.linalg.expm(a)`, the way a user who wrote
+dirichlet) and scipy.linalg (solve_triangular, solve_sylvester, sqrtm, expm, cholesky,
+cho_factor, cho_solve, and the functions NumPy also has). Generated code calls them as
+`special.gammaln(x)`, `stats.norm.cdf(x)` and `scipy.linalg.expm(a)`, the way a user who wrote
 `from scipy import special, stats` would.
 
 Each rule is written with functions that have rules too, so the derivatives differentiate again:
@@ -18,6 +18,7 @@ import scipy.linalg
 import scipy.special as special
 import scipy.stats as stats
 
+from . import runtime
 from .primitives import BY_OBJECT, NAMESPACE, add
 from .rules import DERIVATIVES, JVP, LINEAR, VJP
 
@@ -242,6 +243,36 @@ def _cholesky(mode):
 add("scipy.linalg.cholesky", scipy.linalg.cholesky, kind="exact", lower=False)
 VJP["scipy.linalg.cholesky"] = _cholesky("vjp")
 JVP["scipy.linalg.cholesky"] = _cholesky("jvp")
+
+
+# cho_factor(a) -> (c, lower): c holds the factor in one triangle (cholesky's rule) and a's own
+# entries in the other; cho_solve((c, lower), b) solves A x = b, A = L L^T: dx = -A^-1 dA x
+for _fn in (runtime.cho_lower, runtime.cho_lower_grad, runtime.cho_other):
+    add(_fn.__name__, _fn, ("v", "lower"), "exact", zero=("lower",))
+    NAMESPACE[_fn.__name__] = _fn
+add("scipy.linalg.cho_factor", scipy.linalg.cho_factor, kind="exact", lower=False)
+add("scipy.linalg.cho_solve", scipy.linalg.cho_solve, ("cf", "b"), "exact")
+LINEAR.update({"cho_lower", "cho_lower_grad", "cho_other"})
+_L, _CL = "cho_lower(ans[0], ans[1])", "cho_lower(cf[0], cf[1])"
+_DA = f"(cho_lower(t[0], cf[1]) @ mT({_CL}) + {_CL} @ mT(cho_lower(t[0], cf[1])))"
+_GA = "matmul_grad_left(scipy.linalg.cho_solve(cf, g), cf[0], ans)"
+VJP.update({
+    "cho_lower": ("cho_lower_grad(g, lower)", None),
+    "cho_lower_grad": ("cho_lower(g, lower)", None),
+    "cho_other": ("cho_other(g, lower)", None),
+    "scipy.linalg.cho_factor": (f"sym(mT(np.linalg.solve(mT({_L}), mT(np.linalg.solve(mT({_L}), "
+                                f"phi(mT({_L}) @ cho_lower(g[0], ans[1]))))))) + "
+                                "cho_other(g[0], ans[1])",),
+    "scipy.linalg.cho_solve": (f"getitem_grad(cho_lower_grad(-({_GA} + mT({_GA})) @ {_CL}, cf[1]),"
+                               " cf, 0)", "scipy.linalg.cho_solve(cf, g)"),
+})
+JVP.update({
+    "scipy.linalg.cho_factor": (f"(cho_lower_grad({_L} @ phi(mT(np.linalg.solve({_L}, mT("
+                                f"np.linalg.solve({_L}, sym(t)))))), ans[1]) + cho_other(t, ans[1]),"
+                                " 0.0)",),
+    "scipy.linalg.cho_solve": (f"-scipy.linalg.cho_solve(cf, {_DA} @ ans)",
+                               "scipy.linalg.cho_solve(cf, t)"),
+})
 
 
 # expm: its derivative is the Frechet derivative L(A, E), adjoint L(A^T, G); L's own derivative

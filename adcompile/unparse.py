@@ -72,14 +72,18 @@ def expr_ast(e):
         return ast.List(args, ast.Load())
     if form == "listappend":  # xs + [v]
         return ast.BinOp(args[0], ast.Add(), ast.List(args[1:], ast.Load()))
-    if form == "method":  # tape.append(x), tape.pop()
-        method = {"push": "append", "pop": "pop"}[e.prim]
-        return ast.Call(ast.Attribute(args[0], method, ast.Load()), args[1:], [])
+    if form == "method":  # tape.append(x), tape.pop(), rng.normal(0.0, 1.0, size=3)
+        method = {"push": "append", "pop": "pop"}.get(e.prim) or e.prim.rpartition(".")[2]
+        return ast.Call(ast.Attribute(args[0], method, ast.Load()), args[1:], _keywords(e, p))
     if form == "seq":  # np.stack((a, b), axis=0)
         args = [ast.Tuple(args, ast.Load())]
-    keywords = [ast.keyword(k, expr_ast(v)) for k, v in e.kwargs
-                if not (type(v) is Const and k in p.options and _same(v.value, p.options[k]))]
-    return ast.Call(name_ast(p.name), args, keywords)
+    return ast.Call(name_ast(p.name), args, _keywords(e, p))
+
+
+def _keywords(e, p):
+    """The keyword arguments of a call, less those that equal their default."""
+    return [ast.keyword(k, expr_ast(v)) for k, v in e.kwargs
+            if not (type(v) is Const and k in p.options and _same(v.value, p.options[k]))]
 
 
 def _same(a, b):

@@ -12,6 +12,12 @@ import pytest
 from adcompile import export, grad, jvp, sigmoid, value_and_grad
 from adcompile.export import ExportError, export_source
 
+try:
+    import scipy.linalg
+    from scipy import special
+except ImportError:  # SciPy is optional
+    scipy = special = None
+
 W = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
 BIG = np.linspace(-1.0, 1.0, 20_001).astype(np.float32)
 SPECIAL = np.array([1.0, np.inf, -np.inf])
@@ -157,3 +163,28 @@ def test_loops_export_with_their_tape(tmp_path):
         print(json.dumps({"g": loop.grad_halve(1.0, 3)}))
         """)
     assert out["g"] == grad(halve)(1.0, 3) == 0.125
+
+
+def gammaln_sum(x):
+    return np.sum(special.gammaln(x))
+
+
+def expm_sum(a):
+    return np.sum(scipy.linalg.expm(a))
+
+
+def test_an_export_that_imports_scipy_says_it_needs_scipy(tmp_path):
+    # (it said "needs only NumPy" while importing scipy.special; a SciPy helper was refused)
+    pytest.importorskip("scipy")
+    text = export_source(gammaln_sum)
+    assert "import scipy.special as special" in text
+    assert "only NumPy" not in text and "It needs NumPy and SciPy" in text
+    text = export_source(expm_sum)
+    assert "It needs NumPy and SciPy" in text
+    export(expm_sum, tmp_path / "grad_expm.py")
+    out = run_isolated(tmp_path, """
+        from grad_expm import grad_expm_sum
+        a = np.array([[0.1, 0.2], [-0.3, 0.4]])
+        print(json.dumps(grad_expm_sum(a).tolist()))
+        """)
+    np.testing.assert_allclose(out, grad(expm_sum)(np.array([[0.1, 0.2], [-0.3, 0.4]])))

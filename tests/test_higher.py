@@ -259,3 +259,34 @@ def test_the_newton_example_converges_quadratically():
     spec.loader.exec_module(newton)
     x, steps = newton.newton(newton.rosenbrock, np.array([-1.2, 1.0]))
     assert np.allclose(x, [1.0, 1.0], atol=1e-12) and steps <= 8
+
+
+def list_product(xs):
+    return np.sum(xs[0] ** 2 * xs[1]) + xs[2] ** 3
+
+
+def test_hessian_and_jacobians_of_a_list_argument():
+    # (were a TypeError: the basis of a list was taken as one array's)
+    xs = [np.array([1.0, 2.0]), np.array([3.0, 4.0]), 0.5]
+    h = hessian(list_product)(xs)
+    assert len(h) == 3 and all(len(row) == 3 for row in h)
+    np.testing.assert_allclose(h[0][0], np.diag(2 * xs[1]))
+    np.testing.assert_allclose(h[0][1], np.diag(2 * xs[0]))
+    np.testing.assert_allclose(h[1][0], np.diag(2 * xs[0]))
+    np.testing.assert_allclose(h[1][1], np.zeros((2, 2)))
+    assert np.shape(h[0][2]) == (2,) and h[2][2] == pytest.approx(6 * xs[2])
+    for jac in (jacfwd, jacrev):
+        j = jac(list_product)(xs)
+        np.testing.assert_allclose(j[0], 2 * xs[0] * xs[1])
+        np.testing.assert_allclose(j[1], xs[0] ** 2)
+        assert j[2] == pytest.approx(3 * xs[2] ** 2)
+
+
+def square_and_sine(x):
+    return x ** 2, np.sin(x) * x[0]
+
+
+def test_check_grads_to_second_order_of_a_function_with_tuple_outputs():
+    # (forward over forward hands back lists, which were compared as one stacked array)
+    check_grads(square_and_sine, (np.array([0.3, 0.5]),), order=2)
+    check_grads(square_and_sine, (np.array([0.3, 0.5]),), order=3)

@@ -631,6 +631,46 @@ def test_random_draws_are_constants_drawn_anew():
     assert_close(tangent, np.sum((a - b) + 2 * c * x))
 
 
+def test_generator_draws_print_as_method_calls_and_stay_in_place():
+    # the primitive half of rng.standard_normal(...) and friends (the lowering of a method call
+    # on a Generator is the other half, below)
+    from adcompile.ir import Const, Op, Var
+    from adcompile.primitives import EFFECTS, GENERATOR_METHODS
+    from adcompile.unparse import expr_source
+    assert set(GENERATOR_METHODS) == {"standard_normal", "random", "normal", "uniform"}
+    assert set(GENERATOR_METHODS.values()) | {"np.random.default_rng"} <= EFFECTS
+    draw = Op("Generator.normal", (Var("rng"),), (("loc", Const(0.0)), ("scale", Const(2.0)),
+                                                   ("size", Const(3))))
+    assert expr_source(draw) == "rng.normal(scale=2.0, size=3)"
+    assert expr_source(Op("Generator.standard_normal", (Var("rng"),),
+                          (("size", Const((2, 3))),))) == "rng.standard_normal(size=(2, 3))"
+
+
+def generator_noise(x, rng):
+    a = rng.standard_normal(3)
+    b = rng.normal(0.0, 0.5, size=3) + rng.uniform(-1.0, 1.0, 3) * rng.random(3)
+    return np.sum(x * a + b * x ** 2)
+
+
+def generator_made_inside(x):
+    rng = np.random.default_rng(5)
+    return np.sum(x * rng.standard_normal(3)) + np.sum(x * rng.standard_normal(3))
+
+
+@pytest.mark.xfail(strict=True, reason="lower.py does not lower a method call on a Generator yet")
+def test_generator_draws_are_constants_drawn_anew():
+    x = np.array([0.5, -0.2, 0.3])
+    rs = np.random.default_rng(4)
+    a = rs.standard_normal(3)
+    b = rs.normal(0.0, 0.5, size=3) + rs.uniform(-1.0, 1.0, 3) * rs.random(3)
+    value, g = value_and_grad(generator_noise)(x, np.random.default_rng(4))
+    assert_close(value, generator_noise(x, np.random.default_rng(4)))
+    assert_close(g, a + 2 * b * x)
+    rs = np.random.default_rng(5)
+    a, b = rs.standard_normal(3), rs.standard_normal(3)
+    assert_close(grad(generator_made_inside)(x), a + b)
+
+
 def return_from_a_loop_over_rows(x, s):
     L = [x]
     for r in x:
