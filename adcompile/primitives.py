@@ -419,8 +419,10 @@ for _name in ("randn", "rand"):
     add(f"np.random.{_name}", getattr(np.random, _name), ("*shape",), "nondiff", zero="*")
 for _name in ("standard_normal", "random", "random_sample"):
     add(f"np.random.{_name}", getattr(np.random, _name), (), "nondiff", zero="*", size=None)
-add("np.random.normal", np.random.normal, (), "nondiff", zero="*", loc=0.0, scale=1.0, size=None)
-add("np.random.uniform", np.random.uniform, (), "nondiff", zero="*", low=0.0, high=1.0,
+# (a differentiated loc, scale, low or high is refused: the draw is not constant in them)
+add("np.random.normal", np.random.normal, (), "nondiff", zero=("size",), loc=0.0, scale=1.0,
+    size=None)
+add("np.random.uniform", np.random.uniform, (), "nondiff", zero=("size",), low=0.0, high=1.0,
     size=None)
 # A Generator (rng = np.random.default_rng(seed), passed in or made inside f) draws the same
 # way: its methods, printed as they are called (rng.normal(0.0, 2.0, size=3)). Making a Generator

@@ -10,7 +10,7 @@ import gast
 from ..custom import how_to_register
 from ..errors import NoDerivativeError
 from ..ir import (Const, Var)
-from ..primitives import BY_OBJECT, METHODS, OBJECT_OPTIONS, PRIMS, hashable
+from ..primitives import BY_OBJECT, GENERATOR_METHODS, METHODS, OBJECT_OPTIONS, PRIMS, hashable
 from ..templates import dotted
 from .scan import Record, LocalFunction, Static
 
@@ -35,7 +35,7 @@ class Calls:
             if type(base) is Record:
                 return self.record_method(base, func, node, env, target)
             if type(base) is not Static:  # a method of an array: x.sum(axis=0)
-                prim = METHODS.get(func.attr)
+                prim = METHODS.get(func.attr) or GENERATOR_METHODS.get(func.attr)  # rng.normal
                 if prim is None:
                     raise self.not_an_array(node, f"the method .{func.attr}() of an array",
                                             f"arrays have the methods "
