@@ -9,9 +9,9 @@ registration):
   * a floating-point or complex leaf (a float, a float array, an array of another library) gets a
     gradient; an int or bool leaf is passed at run time but gets none: its place in the gradient
     holds None;
-  * anything else (a string, None, a function, a module) is part of the structure: it is a
-    constant of the compiled code (a different string compiles again) and its place in the
-    gradient holds None.
+  * a string, None, a function, a class or a module is part of the structure: a constant of the
+    compiled code (a different string compiles again), with None in its place in the gradient;
+  * any other object (a random Generator) is passed at run time, without a gradient.
 """
 from __future__ import annotations
 
@@ -123,7 +123,10 @@ def _flatten(x, leaves):
         names = tuple(vars(x))
         return Tree("object", type(x), names, tuple(_flatten(getattr(x, n), leaves)
                                                      for n in names))
-    return Tree("static", _Static(x))
+    if isinstance(x, (str, bytes, type(None), type, types.ModuleType)) or callable(x):
+        return Tree("static", _Static(x))
+    leaves.append(x)  # another library's object (a random Generator): passed at run time
+    return Tree("leaf", diff=False)
 
 
 def unflatten(tree: Tree, leaves, only_diff=False):

@@ -286,3 +286,13 @@ def test_refusals_are_located():
     assert info.value.filename.endswith("test_containers.py")
     with pytest.raises(ADCompileError, match="attribute .missing of an array"):
         grad(g)(1.0)  # a float after all: the refusal stands
+
+
+def test_a_generator_in_a_container_is_passed_at_run_time():
+    def f(p, x):
+        noise = p["rng"].normal(0.0, 0.1, size=x.shape)
+        return np.sum((x + noise) * p["w"])
+    x = np.ones(3)
+    g1 = grad(f)({"rng": np.random.default_rng(1), "w": 2.0}, x)
+    expected = np.sum(x + np.random.default_rng(1).normal(0.0, 0.1, size=3))
+    assert g1["rng"] is None and abs(g1["w"] - expected) < 1e-12
