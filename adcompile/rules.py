@@ -335,7 +335,7 @@ VJP = {
     # adjoint of a complex z follows JAX's convention: the transpose of the forward rule under
     # the pairing re(a * b), so that grad of a real f is d f / d re(z) - 1j * d f / d im(z)
     # (grad of |z| ** 2 is 2 * conj(z)). On real values conj() costs nothing.
-    "abs": ("g * conj(np.sign(x))",),
+    "abs": ("g * sign(x)",),
     "np.abs": ("g * conj(np.sign(x))",),
     "np.real": ("g",),
     "np.conj": ("conj(g)",),
@@ -403,7 +403,7 @@ JVP = {
                " - ddof))",),
     "np.linalg.norm": ("np.sum(np.real(t * norm_grad(1.0, x, ans, ord, axis, keepdims)), axis=axis,"
                        " keepdims=keepdims)",),
-    "abs": ("np.real(t * conj(np.sign(x)))",),
+    "abs": ("np.real(t * sign(x))",),
     "np.abs": ("np.real(t * conj(np.sign(x)))",),
     "np.concatenate": _seq_jvp,
     "np.hstack": _seq_jvp,
