@@ -14,7 +14,7 @@ from .forward import forward
 from .ir import Assign, For, Function, Op, Var, While, blocks_of
 from .lower import lower
 from .optimize import optimize as optimize_flat
-from .reverse import reverse
+from .reverse import float_path, reverse
 from .unparse import to_source
 
 MODES = ("flat", "forward", "reverse", "grad", "value_and_grad", "vjp")
@@ -35,6 +35,8 @@ def build(f, mode: str, argnums=None, optimize=True) -> Function:
         _check_inputs(out.body, wrt)
     if optimize and mode != "flat":
         out = optimize_flat(out)                      # propagate, simplify, dead code, CSE
+        if mode != "forward":                         # plain floats: a path of their own
+            out = float_path(flat, wrt, out, kind, as_tuple, optimize_flat)
     out.dependencies = flat.dependencies
     return out
 

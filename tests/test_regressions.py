@@ -688,3 +688,21 @@ def test_plain_floats_stay_plain_floats():
     for g in grad(f, argnums=(0, 1))(0.5, -1.5) + (jvp(f, (0.5, -1.5), (1.0, 0.0))[1],):
         assert type(g) is float
     check(f, 0.5, -1.5)
+
+
+def test_float_loops_run_without_shape_helpers():
+    """A loop over plain floats once called unbroadcast, add_fitted and zeros_like on floats in
+    its backward sweep and taped values only their shapes needed; it now has a path of its own
+    for floats, while arrays still take the general one."""
+    def f(a, b, x):
+        for _ in range(4):
+            x = x + (a - x) * b
+        return abs(x - 1.0)
+
+    from adcompile import source
+    src = source(grad(f, argnums=(0, 1, 2)))
+    assert src.splitlines()[1].startswith("    if type(a) is float and")
+    floats = src.split("\n    tape = []")[0]
+    assert "unbroadcast" not in floats and "zeros_like" not in floats and "add_fitted" not in floats
+    assert all(type(g) is float for g in grad(f, argnums=(0, 1, 2))(0.5, 0.3, 2.0))
+    check(f, 0.5, 0.3, 2.0)
