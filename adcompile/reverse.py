@@ -490,6 +490,7 @@ def _tape(forward, backward_body, bw: Backward, epilogue_uses, tape):
         if again:  # cheap arithmetic on values the loop does not change: recompute, not tape
             names = [n for n in names if n not in {a.target for a in again}]
             back[0:0] = [copy.copy(a) for a in again]
+            _hoist(backward_body, back, loop)
             for a in again:  # what the recomputation reads, an enclosing loop may have to tape
                 needed |= uses_of(a)
         if not names:
@@ -504,6 +505,28 @@ def _tape(forward, backward_body, bw: Backward, epilogue_uses, tape):
     if pushes:
         forward.insert(0, Assign(tape, Op("list", ()), None))
     _prune(backward_body)
+
+
+def _hoist(stmts, back, loop):
+    """Move the recomputed values that depend on nothing the loop changes (not even its index)
+    from the start of the backward loop's body `back` to just before that loop."""
+    for block in [stmts] + [b for st in _walk(stmts) for b in blocks_of(st)]:
+        for k, st in enumerate(block):
+            if type(st) in (For, While) and st.body is back:
+                varying = set(targets_of(loop)) | ({loop.target} if type(loop) is For else set())
+                moved = []
+                for a in list(back):
+                    if not (type(a) is Assign and type(a.target) is str and
+                            type(a.value) is Op and a.value.prim in CHEAP):
+                        break
+                    if used_names(a.value) & varying:
+                        varying.add(a.target)
+                        continue
+                    moved.append(a)
+                for a in moved:
+                    back.remove(a)
+                block[k:k] = moved
+                return
 
 
 def _prune(block):
