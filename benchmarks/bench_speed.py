@@ -1,7 +1,7 @@
 """Speed of generated gradients where users feel it: plain-float simulations, scalar loops and
 per-operation overhead on small arrays, each against its forward pass and hand-written code.
 
-Run: python benchmarks/bench_speed.py   (about 30 s; ratios are measured in one run, interleaved,
+Run: python benchmarks/bench_speed.py   (about 40 s; ratios are measured in one run, interleaved,
 best of several repeats, with one BLAS thread; the machine is noisy)
 Targets (issue 11): building <= 4x its forward, scalar loops <= 3x their forward, the neuron
 <= 1.05x hand-written, softmax cross-entropy <= 1.3x hand-written, RNN <= hand-written BPTT.
@@ -135,7 +135,7 @@ def rnn_by_hand(W, h, xs):
     return g_W, g_h, g_xs
 
 
-def timings(pairs, repeat=7, budget=0.02):
+def timings(pairs, repeat=25, budget=0.03):
     """Best time per call of each function, the repeats of all of them interleaved so that a
     slow moment of the machine hits every side of a ratio alike."""
     numbers = []
