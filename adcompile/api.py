@@ -18,7 +18,7 @@ from .lower import lower
 from .analysis import may_hold_containers
 from .optimize import optimize as optimize_flat
 from .pytree import flatten
-from .reverse import reverse
+from .reverse import float_path, reverse
 from .unparse import to_source
 
 MODES = ("flat", "forward", "reverse", "grad", "value_and_grad", "vjp")
@@ -40,6 +40,8 @@ def build(f, mode: str, argnums=None, optimize=True, trees=None) -> Function:
         _check_inputs(out.body, wrt)
     if optimize and mode != "flat":
         out = optimize_flat(out)                      # propagate, simplify, dead code, CSE
+        if mode != "forward":                         # plain floats: a path of their own
+            out = float_path(flat, wrt, out, kind, as_tuple, optimize_flat)
     out.dependencies, out.arguments = flat.dependencies, flat.arguments
     out.containers = () if trees is not None else may_hold_containers(flat)
     return out

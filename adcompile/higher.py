@@ -106,15 +106,15 @@ def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[
                 columns.append(d_out)
             per_arg.append(columns)
         out = f(*args)
-        outs = out if isinstance(out, tuple) else (out,)
+        outs = out if isinstance(out, (tuple, list)) else (out,)
         result = []
         for o, output in enumerate(outs):
             jacs = []
             for k, columns in zip(nums, per_arg):
-                cols = [c[o] if isinstance(out, tuple) else c for c in columns]
+                cols = [c[o] if isinstance(out, (tuple, list)) else c for c in columns]
                 jacs.append(_jacobian(cols, np.shape(output), args[k], False))
             result.append(jacs[0] if isinstance(argnums, int) else tuple(jacs))
-        return tuple(result) if isinstance(out, tuple) else result[0]
+        return tuple(result) if isinstance(out, (tuple, list)) else result[0]
     jacobian.__doc__ = f"Jacobian of {getattr(f, '__name__', f)} by forward mode."
     return jacobian
 
@@ -128,18 +128,18 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[
     def jacobian(*args):
         nums = _nums(argnums, len(args))
         out, pullback = compile_derivative(f, "vjp", nums)(*args)
-        outs = out if isinstance(out, tuple) else (out,)
+        outs = out if isinstance(out, (tuple, list)) else (out,)
         result = []
         for o, output in enumerate(outs):
             rows = []
             for e in _basis(output):
                 ct = tuple(e if j == o else _zero(x) for j, x in enumerate(outs)) \
-                    if isinstance(out, tuple) else e
+                    if isinstance(out, (tuple, list)) else e
                 rows.append(pullback(ct))
             jacs = tuple(_jacobian([r[i] for r in rows], np.shape(output), args[k], True)
                          for i, k in enumerate(nums))
             result.append(jacs[0] if isinstance(argnums, int) else jacs)
-        return tuple(result) if isinstance(out, tuple) else result[0]
+        return tuple(result) if isinstance(out, (tuple, list)) else result[0]
     jacobian.__doc__ = f"Jacobian of {getattr(f, '__name__', f)} by reverse mode."
     return jacobian
 

@@ -382,6 +382,7 @@ add("check_scalar", runtime.check_scalar, ("out", "*inputs"), "nondiff", zero="*
 add("check_not_in_place", runtime.check_not_in_place,
     ("x", "method", "where", "name", "others"), "nondiff", zero="*")
 add("zeros_like", runtime.zeros_like, kind="nondiff", zero="*")
+add("sign", runtime.sign, kind="nondiff", zero="*")  # the derivative of abs
 # math.copysign(x, y) is |x| with y's sign: a derivative in x (rules.py), zero in y
 add("math.copysign", math.copysign, ("x", "y"), "broadcast", barrier=True, zero=("y",))
 

@@ -331,13 +331,15 @@ def _breaks(stmts):
     return False
 
 
-def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape"):
+def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", floats=False):
     """The adjoint sweep of `fn`.
 
     `seeds` maps output names to their adjoints. Returns the forward sweep (fn's statements with the
     tape pushes loops need), the backward statements, the gradient expression of each name in
     `wrt` with and without the deferred reductions, and the guard that tells when the reductions
-    may be skipped (None when nothing is deferred).
+    may be skipped (None when nothing is deferred). With `floats`, every value is known to be a
+    Python number: the helpers that fit shapes are left out, and the tape keeps only what the
+    arithmetic reads.
     """
     forward = copy.deepcopy([s for s in fn.body if type(s) is not Return])
     active = active_names(fn, wrt)
@@ -369,7 +371,13 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape"):
             raw.append(Op("zeros_like", (Var(w),)))
             reduced.append(raw[-1])
     guard = None
-    if raw != reduced:
+    if floats:
+        for st in walk_stmts(body):
+            if type(st) is Assign:
+                st.value = _unfitted(st.value, bw.lists)
+        raw = [_unfitted(e, bw.lists) for e in raw]
+        reduced = raw
+    elif raw != reduced:
         # A float output proves that no array took part in what flowed into it, except through
         # a math function (a 1-element array in, a float out) and except values defined before a
         # branch not taken or a loop run no times and read only there (their zero adjoints keep
@@ -425,6 +433,7 @@ def _tape(forward, backward_body, bw: Backward, epilogue_uses, tape):
         if again:  # cheap arithmetic on values the loop does not change: recompute, not tape
             names = [n for n in names if n not in {a.target for a in again}]
             back[0:0] = [copy.copy(a) for a in again]
+            _hoist(backward_body, back, loop)
             for a in again:  # what the recomputation reads, an enclosing loop may have to tape
                 needed |= uses_of(a)
         if not names:
@@ -439,6 +448,28 @@ def _tape(forward, backward_body, bw: Backward, epilogue_uses, tape):
     if pushes:
         forward.insert(0, Assign(tape, Op("list", ()), None))
     _prune(backward_body)
+
+
+def _hoist(stmts, back, loop):
+    """Move the recomputed values that depend on nothing the loop changes (not even its index)
+    from the start of the backward loop's body `back` to just before that loop."""
+    for block in [stmts] + [b for st in walk_stmts(stmts) for b in blocks_of(st)]:
+        for k, st in enumerate(block):
+            if type(st) in (For, While) and st.body is back:
+                varying = set(targets_of(loop)) | ({loop.target} if type(loop) is For else set())
+                moved = []
+                for a in list(back):
+                    if not (type(a) is Assign and type(a.target) is str and
+                            type(a.value) is Op and a.value.prim in CHEAP):
+                        break
+                    if used_names(a.value) & varying:
+                        varying.add(a.target)
+                        continue
+                    moved.append(a)
+                for a in moved:
+                    back.remove(a)
+                block[k:k] = moved
+                return
 
 
 def _prune(block):
@@ -547,7 +578,65 @@ def _read_in_structures(stmts, active):
 
 
 ARITHMETIC = {"add", "sub", "mul", "truediv", "pow", "neg", "pos", "floordiv", "mod", "abs",
-              "max", "min", "int", "len", "round"}
+              "max", "min", "int", "len", "round", "float", "sign", "sigmoid", "softplus",
+              "log_sigmoid", "relu"}  # (the last ones: Python floats for Python numbers)
+FITTING = {"unbroadcast", "add_fitted", "zeros_like", "in_dtype_of", "conj"}  # shapes only
+
+
+def _unfitted(e, lists):
+    """`e` for Python numbers: `unbroadcast(g, x)` is `g`, `add_fitted(x, a, b)` is `a + b`,
+    `zeros_like(x)` is `0.0` (unless x is a list)."""
+    if type(e) is not Op:
+        return e
+    e = Op(e.prim, tuple(_unfitted(a, lists) for a in e.args), e.kwargs)
+    if e.prim in ("unbroadcast", "in_dtype_of", "conj"):
+        return e.args[0]
+    if e.prim == "zeros_like" and not (type(e.args[0]) is Var and e.args[0].name in lists):
+        return Const(0.0)
+    if e.prim == "add_fitted":
+        return _added(e.args[1:])
+    return e
+
+
+def _added(terms):
+    """The sum of the terms, added in pairs (no deep nesting for thousands of terms)."""
+    if len(terms) > 2:
+        return Op("add", (_added(terms[:len(terms) // 2]), _added(terms[len(terms) // 2:])))
+    return terms[0] if len(terms) == 1 else Op("add", terms)
+
+
+def _fits(stmts):
+    """Whether a helper that only fits shapes is called among the statements."""
+    from .ir import stmt_exprs
+    stack = [e for st in walk_stmts(stmts) for e in stmt_exprs(st)]
+    while stack:
+        e = stack.pop()
+        if type(e) is Op:
+            if e.prim in FITTING:
+                return True
+            stack += list(e.args) + [v for _, v in e.kwargs]
+    return False
+
+
+def float_path(flat: Function, wrt, generic: Function, kind, as_tuple, optimize):
+    """Plain floats stay plain floats. When every parameter the values read being a Python float
+    proves that every value is a Python number, and the generic backward sweep fits shapes in
+    a loop (where that costs most),
+    `generic` gets a first branch for that case: its own forward sweep, tape and backward sweep,
+    with no helper that fits shapes and no check of the output (it is a number)."""
+    if kind not in ("grad", "value_and_grad"):
+        return generic
+    read = sorted({n for s in each_assign(flat.body) for n in used_names(s.value)}
+                  & set(flat.params) | set(wrt), key=flat.params.index)
+    numbers = _python_numbers(flat, read)
+    outs = flat.body[-1].values
+    if not all(type(v) is Const or v.name in numbers or v.name in read for v in outs) or \
+            not _fits([s for s in generic.body if type(s) in (For, While)]):
+        return generic
+    floats = optimize(reverse(flat, wrt, kind=kind, as_tuple=as_tuple, floats=True))
+    test = _all_floats([Var(n) for n in read])
+    generic.body[:0] = [If(test, floats.body, [], floats.body[-1].line)]
+    return generic
 
 
 def _python_numbers(fn, wrt):
@@ -578,7 +667,8 @@ def _python_numbers(fn, wrt):
     return known
 
 
-def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None) -> Function:
+def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
+            floats=False) -> Function:
     """The reverse-mode function of `fn` with respect to the parameters `wrt`.
 
     kind "grad": returns the gradients (the scalar output is seeded with 1.0); "value_and_grad":
@@ -600,7 +690,7 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None) -> Func
     tape = namer.fresh("tape")
     pulled = namer.fresh("stack") if kind == "vjp" else tape
     eqns, body, raw, reduced, guard = backward(fn, wrt, seeds, namer, fit=kind != "vjp",
-                                               tape=pulled)
+                                               tape=pulled, floats=floats)
     pack = (lambda gs: Op("tuple", tuple(gs))) if as_tuple else (lambda gs: gs[0])  # noqa: E731
     raw, reduced = pack(raw), pack(reduced)
     if kind == "vjp":
@@ -630,6 +720,10 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None) -> Func
             body.insert(0, Assign(kept, value, line))
             value = Var(kept)
         raw, reduced = Op("tuple", (value, raw)), Op("tuple", (value, reduced))
+    if floats:  # the output is a Python number: no check, no fitting
+        return Function(name or f"{kind}_{fn.name}", list(fn.params),
+                        eqns + body + [Return([reduced], False, line)], fn.filename,
+                        fn.source_lines, dict(fn.constants))
     return Function(name or f"{kind}_{fn.name}", list(fn.params),
                     eqns + _checked(eqns, body, guard, raw, reduced, line, outs[0], namer),
                     fn.filename, fn.source_lines, dict(fn.constants))

@@ -337,7 +337,7 @@ VJP = {
     # (grad of |z| ** 2 is 2 * conj(z)). On real values conj() costs nothing.
     # A real value's adjoint may come back complex (a real times a complex number): only its
     # real part counts, which np.real, imag and angle take before they pass it to a complex z.
-    "abs": ("g * conj(np.sign(x))",),
+    "abs": ("g * sign(x)",),
     "np.abs": ("g * conj(np.sign(x))",),
     "np.real": ("np.real(g)",),
     "np.conj": ("conj(g)",),
@@ -405,7 +405,7 @@ JVP = {
                " - ddof))",),
     "np.linalg.norm": ("np.sum(np.real(t * norm_grad(1.0, x, ans, ord, axis, keepdims)), axis=axis,"
                        " keepdims=keepdims)",),
-    "abs": ("np.real(t * conj(np.sign(x)))",),
+    "abs": ("np.real(t * sign(x))",),
     "np.abs": ("np.real(t * conj(np.sign(x)))",),
     "np.concatenate": _seq_jvp,
     "np.hstack": _seq_jvp,

@@ -216,6 +216,14 @@ def conj(x):
     return x if kind in ("f", "i", "u", "b") else np.conj(x)
 
 
+def sign(x):
+    """The derivative of abs: the sign of x (-1, 0 or 1), and for complex x the conjugate of
+    x / |x|. A Python float gets a Python int, so the gradient stays a Python float."""
+    if type(x) is float or type(x) is int:
+        return (x > 0) - (x < 0)
+    return conj(np.sign(x))
+
+
 def mT(x):
     """The matrix transpose: the last two axes swapped (`x.T` for a 2-D array)."""
     return np.swapaxes(x, -1, -2)

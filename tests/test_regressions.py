@@ -725,3 +725,34 @@ def test_a_draw_is_not_constant_in_a_differentiated_loc():
     a constant in every argument), where the reparameterized derivative is 3; it is refused."""
     with pytest.raises(ADCompileError, match="loc"):
         grad(_draw_around)(0.5)
+
+
+def test_plain_floats_stay_plain_floats():
+    """abs of a Python float once had the adjoint np.sign(x), a NumPy scalar, and from there every
+    float operation of the backward sweep ran on NumPy scalars (75x slower than on floats)."""
+    def f(x, y):
+        for _ in range(3):
+            x = x * y + 1.0
+        return abs(x - 2.0) * y
+
+    for g in grad(f, argnums=(0, 1))(0.5, -1.5) + (jvp(f, (0.5, -1.5), (1.0, 0.0))[1],):
+        assert type(g) is float
+    check(f, 0.5, -1.5)
+
+
+def test_float_loops_run_without_shape_helpers():
+    """A loop over plain floats once called unbroadcast, add_fitted and zeros_like on floats in
+    its backward sweep and taped values only their shapes needed; it now has a path of its own
+    for floats, while arrays still take the general one."""
+    def f(a, b, x):
+        for _ in range(4):
+            x = x + (a - x) * b
+        return abs(x - 1.0)
+
+    from adcompile import source
+    src = source(grad(f, argnums=(0, 1, 2)))
+    assert src.splitlines()[1].startswith("    if type(a) is float and")
+    floats = src.split("\n    tape = []")[0]
+    assert "unbroadcast" not in floats and "zeros_like" not in floats and "add_fitted" not in floats
+    assert all(type(g) is float for g in grad(f, argnums=(0, 1, 2))(0.5, 0.3, 2.0))
+    check(f, 0.5, 0.3, 2.0)
