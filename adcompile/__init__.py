@@ -20,6 +20,7 @@ from .numerics import log_sigmoid, log_softmax, logsumexp, relu, sigmoid, softma
 from .export import export
 from .swell import swell, swell_sweep  # sympy is imported only when they run
 from .graph import graph  # Graphviz's dot is called only to draw SVG or PNG
+from .jit import JitError, jit  # Numba is imported only when jit runs
 
 __all__ = [
     "grad", "value_and_grad", "jvp", "vjp", "source",
@@ -28,5 +29,5 @@ __all__ = [
     "sigmoid", "softplus", "log_sigmoid", "logsumexp", "softmax", "log_softmax", "relu",
     "ADCompileError", "UnsupportedSyntaxError", "NoDerivativeError", "SourceUnavailableError",
     "ArgumentError",
-    "export", "swell", "swell_sweep", "graph",
+    "export", "swell", "swell_sweep", "graph", "jit", "JitError",
 ]
