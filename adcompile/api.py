@@ -62,6 +62,9 @@ def _lower(f, mode):
     if getattr(getattr(f, "__adcompile__", None), "mode", None) == "vjp":
         raise ArgumentError("a vjp's pullback is a nested function and cannot be differentiated "
                             "again; differentiate grad(f) or the function made by jvp instead")
+    if hasattr(f, "__adcompile__") and getattr(f, "py_func", None) is not None:
+        raise ArgumentError(f"{f.__name__} is compiled by jit: differentiate the Python function "
+                            "and compile the derivative, jit(grad(f))")
     flat = lower(f)
     if mode not in ("forward", "flat") and hasattr(f, "__adcompile__") and _has_loop(flat):
         raise UnsupportedSyntaxError(

@@ -102,9 +102,9 @@ def _numba():
 # -- the Numba-friendly variant of the IR -----------------------------------------------------
 
 def numba_friendly(fn: Function, arrays=True) -> Function:
-    """`fn` rewritten into code that Numba compiles: typed tapes, ranges instead of reversed or sliced
-    ranges, no `type(x) is float` tests. With `arrays`, a tape that a loop over `range(n)` fills
-    once per iteration is an array of n floats indexed by the loop counter (no list to grow)."""
+    """`fn` rewritten into code that Numba compiles: typed tapes, ranges instead of reversed or
+    sliced ranges, no `type(x) is float` tests. With `arrays`, a tape that a loop over
+    `range(n)` fills once per iteration is an array of n floats indexed by the loop counter."""
     _split_tapes(fn)
     if arrays:
         _array_tapes(fn)
@@ -378,12 +378,16 @@ def _explain(err, fn):
     message = _ANSI.sub("", str(err))
     what = next((w.format(*m.groups()) for p, w in _WHAT for m in [p.search(message)] if m),
                 None)
-    place, line = None, None
+    place = None
     for path, number in re.findall(r'File "([^"]+)", line (\d+)', message):
         if os.path.basename(path).startswith(fn.name + "-numba-") or path.startswith("<adcompile"):
             place = linecache.getline(path, int(number)).strip() or place
     found = re.search(r"  # (\S+):(\d+)$", place or "")
-    where = (found.group(1), int(found.group(2))) if found else (fn.filename, None)
+    where = (fn.filename, None)
+    if found:
+        named = found.group(1)
+        where = (fn.filename if named == os.path.basename(fn.filename) else named,
+                 int(found.group(2)))
     first = next((ln.strip() for ln in message.splitlines()
                   if ln.strip() and not ln.startswith("Failed in")), message)
     text = f"Numba cannot compile {what or 'this'} in {fn.name}"
@@ -479,6 +483,15 @@ def _conj(t):
     return typer
 
 
+def _in_dtype_of(t):
+    def typer(g, x):
+        dtype = x.dtype if isinstance(x, t.Array) else None
+        if dtype is None or isinstance(dtype, t.Complex):
+            return lambda g, x: g
+        return lambda g, x: dtype(g)  # float32 stays float32
+    return typer
+
+
 def _put(t):
     def typer(tape, index, x):
         if x == t.float64:  # else no implementation: jit falls back to lists
@@ -495,5 +508,6 @@ HELPERS = {  # runtime helper -> a function of numba.types giving its Numba over
     runtime.add_fitted: _add_fitted,
     runtime.zeros_like: _zeros_like,
     runtime.conj: _conj,
+    runtime.in_dtype_of: _in_dtype_of,
 }
 
