@@ -47,15 +47,13 @@ def compile_derivative(f, mode: str, argnums=0, optimize=True):
     for was_made_of, deps, compiled in _CACHE.get(key, ()):
         if _same(was_made_of, made_of) and _unchanged(deps):
             return compiled
-    stored = diskcache.load(f, mode, argnums, optimize)  # made by an earlier process
-    if stored is not None:
-        src, compiled, dependencies = stored
-    else:
+    stored = diskcache.load(f, mode, argnums, optimize)  # text an earlier process made
+    if stored is None:
         fn = build(f, mode, argnums, optimize)
         src = to_source(fn)                           # ast.unparse, one statement at a time
-        compiled = compile_function(src, fn)          # compile, register in linecache
-        dependencies = fn.dependencies
+        stored = src, compile_function(src, fn), fn.dependencies  # compile, linecache
         diskcache.store(f, mode, argnums, optimize, fn, src)
+    src, compiled, dependencies = stored
     compiled.__adcompile__ = Info(f, mode, argnums, optimize, src)
     if mode in ("grad", "value_and_grad", "vjp") and getattr(f, "__defaults__", None):
         compiled.__defaults__ = f.__defaults__  # same parameters, same defaults
