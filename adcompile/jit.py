@@ -109,7 +109,11 @@ def numba_friendly(fn: Function, arrays=True) -> Function:
     if arrays:
         _array_tapes(fn)
     _ranges(fn.body)
-    fn.body[:] = _drop_type_tests(fn.body, {})
+    assigned: dict = {}
+    for s in _walk(fn.body):
+        for t in targets_of(s):
+            assigned[t] = assigned.get(t, 0) + 1
+    fn.body[:] = _drop_type_tests(fn.body, {}, {t for t, n in assigned.items() if n == 1})
     return fn
 
 
@@ -279,14 +283,16 @@ def _fold(e):
     return simplify(Op(e.prim, args, e.kwargs)) if args != e.args else e
 
 
-def _drop_type_tests(block, known):
+def _drop_type_tests(block, known, once):
     """`type(x) is float` is False and `type(x) is not float` True: what they guard is the general
-    path, which Numba runs at the speed of the fast one. Tests left constant are folded away."""
+    path, which Numba runs at the speed of the fast one. Tests left constant are folded away,
+    and so is a flag (assigned `once`) holding one."""
     out = []
     for s in block:
         if type(s) is Assign:
+            was = s.value
             s.value = _constant(s.value, known)
-            if type(s.target) is str and type(s.value) is Const and type(s.value.value) is bool:
+            if s.target in once and type(s.value) is Const and s.value != was:
                 known[s.target] = s.value.value
                 continue
         elif type(s) is Return:
@@ -294,12 +300,12 @@ def _drop_type_tests(block, known):
         elif type(s) is If:
             s.test = _constant(s.test, known)
             if type(s.test) is Const:
-                out += _drop_type_tests(s.body if s.test.value else s.orelse, known)
+                out += _drop_type_tests(s.body if s.test.value else s.orelse, known, once)
                 continue
         elif type(s) is While:
             s.test = _constant(s.test, known)
         for b in blocks_of(s):
-            b[:] = _drop_type_tests(b, known)
+            b[:] = _drop_type_tests(b, known, once)
         out.append(s)
     return out
 
@@ -312,15 +318,11 @@ def _constant(e, known):
     if e.prim in ("is", "isnot") and _is(e.args[0], "type") and e.args[1] == Var("float"):
         return Const(e.prim == "isnot")
     args = tuple(_constant(a, known) for a in e.args)
-    if e.prim in ("and", "or") and any(type(a) is Const for a in args):
-        bools = [a.value for a in args if type(a) is Const]
-        if e.prim == "and" and not all(bools) or e.prim == "or" and any(bools):
-            return Const(e.prim == "or")
-        rest = tuple(a for a in args if type(a) is not Const)
-        return Const(e.prim == "and") if not rest else rest[0] if len(rest) == 1 else \
-            Op(e.prim, rest)
-    if e.prim == "not" and type(args[0]) is Const:
-        return Const(not args[0].value)
+    if e.prim in ("and", "or", "not") and all(type(a) is Const and type(a.value) is bool
+                                             for a in args):
+        values = [a.value for a in args]
+        return Const(all(values) if e.prim == "and" else any(values) if e.prim == "or"
+                     else not values[0])
     return Op(e.prim, args, e.kwargs)
 
 

@@ -34,6 +34,15 @@ def strided(x):
     return s
 
 
+def stops(x):
+    s = 0.0
+    for i in range(10):
+        s = s + x * i
+        if s > 3.0:
+            break  # the flag recording it is a constant True on one path, False on the other
+    return s * s
+
+
 def states(x):
     for i in range(3):
         x = np.tanh(x)  # arrays on the tape: jit falls back to typed lists
@@ -49,6 +58,7 @@ def test_grad_and_function_equal_cpython():
     assert value == pytest.approx(heat(0.3, 35.0, 4.0), rel=1e-12)
     assert np.allclose(grads, vg(0.3, 35.0, 4.0)[1], rtol=1e-12, atol=0)
     assert jit(grad(strided))(0.7) == pytest.approx(grad(strided)(0.7), rel=1e-12)
+    assert jit(grad(stops))(0.3) == pytest.approx(grad(stops)(0.3), rel=1e-12)
 
 
 def test_array_tapes_fall_back_to_lists():
