@@ -64,6 +64,7 @@ def jit(f):
         fn = numba_friendly(build(function, mode, argnums, optimize), arrays)
         src = to_source(fn)
         py, cacheable = _compile(src, fn)
+        py.__defaults__ = getattr(function, "__defaults__", None)  # same parameters
         jitted.__adcompile__ = Info(function, mode, argnums, optimize, src)
         jitted.py_func, jitted.dispatcher = py, numba.njit(cache=cacheable)(py)
         current[:] = [jitted.dispatcher, fn, arrays and "tape_put" in _prims(fn.body)]

@@ -20,7 +20,7 @@ def logistic(r, x):
     return x
 
 
-def heat(k, t, cp):
+def heat(k, t, cp=4.0):
     """A small plain-float simulation with an abs at the end (the building benchmark's shape)."""
     for i in range(5):
         t = t - k * (t - 20.0) / cp
@@ -54,7 +54,7 @@ def test_grad_and_function_equal_cpython():
     assert np.allclose(jit(df)(3.7, 0.3), df(3.7, 0.3), rtol=1e-12, atol=0)
     assert jit(logistic)(3.7, 0.3) == pytest.approx(logistic(3.7, 0.3), rel=1e-12)
     vg = value_and_grad(heat, argnums=(0, 1, 2))
-    value, grads = jit(vg)(0.3, 35.0, 4.0)
+    value, grads = jit(vg)(0.3, 35.0)  # a default, as in Python
     assert value == pytest.approx(heat(0.3, 35.0, 4.0), rel=1e-12)
     assert np.allclose(grads, vg(0.3, 35.0, 4.0)[1], rtol=1e-12, atol=0)
     assert jit(grad(strided))(0.7) == pytest.approx(grad(strided)(0.7), rel=1e-12)
