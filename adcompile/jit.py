@@ -4,13 +4,15 @@
 variant of the same IR that the Python source prints (`source(jitted)` shows it):
 
   tapes      one list per taped name (`tape_x_1`) instead of one list of mixed values, so each is
-             a typed list; a pop of a tuple becomes one pop per name
+             a typed list; a pop of a tuple becomes one pop per name. A tape that a loop over
+             `range(n)` fills once per iteration is an array of n floats indexed by the counter;
+             if a value taped there is not a float, the first call falls back to the lists
   loops      `reversed(range(a, b))` becomes `range(b - 1, a - 1, -1)`, `range(...)[:n]` a range
   checks     the `type(x) is float` fast-path tests are dropped (Numba specializes on the types);
              the slow path they guard is the same computation
-  helpers    check_scalar, unbroadcast, add_fitted, zeros_like and conj get Numba implementations
-             (`HELPERS`); any other helper, global or construct Numba cannot compile is refused
-             with an `JitError` naming it and the user's line
+  helpers    check_scalar, unbroadcast, add_fitted, zeros_like, conj and in_dtype_of get Numba
+             implementations (`HELPERS`); any other helper, global or construct Numba cannot
+             compile is refused with a `JitError` naming it and the user's line
 
 Numba caches the machine code on disk (`cache=True`) next to the generated file, whose name is
 the hash of its text and of the constants it reads (Numba freezes globals into the code).
@@ -27,7 +29,7 @@ import numpy as np
 
 from . import runtime
 from .compile import _located, _write  # the generated file Numba reads and caches beside
-from .errors import ADCompileError, ArgumentError, ComplexOutputError
+from .errors import ADCompileError, ArgumentError, ComplexOutputError, public
 from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
                  stmt_exprs, targets_of, walk_exprs)
 from .primitives import NAMESPACE, add
@@ -42,6 +44,7 @@ class JitError(ADCompileError):
     """Numba is missing, or cannot compile what the generated code does (the message says what)."""
 
 
+@public
 def jit(f):
     """`f` (a Python function, or one made by grad, value_and_grad or the forward mode) compiled
     by Numba: same parameters, same results, machine-code speed on scalar loops."""
