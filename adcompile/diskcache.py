@@ -2,14 +2,15 @@
 parsing, lowering and differentiating and compiles the stored text.
 
 An entry is a JSON file (text, never a pickle) named by the hash of what decides the generated
-code: adcompile's own source files, NumPy's and Python's versions, the mode, argnums and options,
-the function's source and what its code does. It holds the generated source, the text compiled
-(with the user's places as comments), and a fingerprint of each global the transformation read
-(a helper's source, a number's value, an array's dtype, shape and bytes, a module's name); an
-entry whose globals now differ, or that cannot be read, is ignored and written again. The
-constants the generated code reads by name (a weight matrix) are not stored: they are looked
-up again in the globals they came from. Functions with a closure and globals of other kinds
-(a class instance, a dict) are not cached.
+code: adcompile's own source files, NumPy's, SciPy's and Python's versions, the mode, argnums and
+options, the function's source and what its code does. It holds the generated source, the text
+compiled (with the user's places as comments), and a fingerprint of each global the
+transformation read (a helper's source, a number's value, an array's dtype, shape and bytes, the
+name of NumPy, math or SciPy, whose functions have rules); an entry whose globals now differ, or
+that cannot be read, is ignored and written again. The constants the generated code reads by
+name (a weight matrix) are not stored: they are looked up again in the globals they came from.
+Functions with a closure, and those reading globals of other kinds (a class instance, a dict, a
+module of yours, whose inlined functions a name does not cover) are not cached.
 
 Location: $ADCOMPILE_CACHE_DIR, else $XDG_CACHE_HOME/adcompile, else ~/.cache/adcompile.
 ADCOMPILE_CACHE_DIR=off turns the cache off.
@@ -31,6 +32,7 @@ from .primitives import BY_OBJECT
 
 FORMAT = 1  # the entry format; a change makes every older entry a miss
 _SCALARS = (bool, int, float, complex, str, type(None))
+_RULE_MODULES = {"numpy", "math", "cmath", "scipy", "adcompile"}  # versions in the key
 
 
 def folder() -> str | None:
@@ -110,7 +112,8 @@ def _path(f, mode, argnums, optimize):
     except (OSError, TypeError):
         return None
     code = f.__code__
-    key = repr((FORMAT, _own_source(), np.__version__, sys.version_info[:3], mode, argnums,
+    scipy = getattr(sys.modules.get("scipy"), "__version__", None)
+    key = repr((FORMAT, _own_source(), np.__version__, scipy, sys.version_info[:3], mode, argnums,
                 optimize, f.__module__, f.__qualname__, code.co_filename, code.co_firstlineno,
                 text, _fingerprint(code)))
     return os.path.join(where, hashlib.sha256(key.encode()).hexdigest()[:32] + ".json")
@@ -126,8 +129,10 @@ def _globals(f, module):
 
 def _print(obj):
     """A fingerprint of a global the transformation read, or None if it cannot have one."""
-    if isinstance(obj, types.ModuleType):
-        return f"module {obj.__name__}"
+    if isinstance(obj, types.ModuleType):  # its functions are rules (whose text is adcompile's);
+        # a module of yours may have had a function inlined, whose text a name does not cover
+        trusted = obj.__name__.split(".")[0] in _RULE_MODULES
+        return f"module {obj.__name__}" if trusted else None
     if type(obj) in _SCALARS:
         return f"{type(obj).__name__} {obj!r}"
     if type(obj) is tuple and all(type(v) in _SCALARS for v in obj):

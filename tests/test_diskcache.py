@@ -79,6 +79,20 @@ def test_an_edited_helper_is_not_served_from_the_cache(cached):
     assert grad(fresh(mod).f)(1.5) == pytest.approx(54.0)
 
 
+def test_an_edited_function_of_an_imported_module_is_not_served(cached):
+    (cached / "helpers.py").write_text("def g(x):\n    return x * 2.0\n")
+    (cached / "usesmod.py").write_text("import helpers\n\n\ndef f(x):\n"
+                                       "    return helpers.g(x) * x\n")
+    sys.modules.pop("helpers", None)
+    sys.modules.pop("usesmod", None)
+    mod = importlib.import_module("usesmod")
+    assert grad(mod.f)(1.5) == pytest.approx(6.0)
+    (cached / "helpers.py").write_text("def g(x):\n    return x * 3.0\n")
+    importlib.reload(sys.modules["helpers"])
+    mod = importlib.reload(mod)
+    assert grad(fresh(mod).f)(1.5) == pytest.approx(9.0)
+
+
 def test_a_corrupt_entry_is_rebuilt(cached):
     mod = importlib.import_module("cachedmod")
     grad(mod.f)(1.5)
