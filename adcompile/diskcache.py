@@ -112,10 +112,13 @@ def _path(f, mode, argnums, optimize):
     except (OSError, TypeError):
         return None
     code = f.__code__
+    defaults = (f.__defaults__ or (), tuple(sorted((f.__kwdefaults__ or {}).items())))
+    if not all(type(v) in _SCALARS for v in defaults[0] + tuple(v for _, v in defaults[1])):
+        return None
     scipy = getattr(sys.modules.get("scipy"), "__version__", None)
     key = repr((FORMAT, _own_source(), np.__version__, scipy, sys.version_info[:3], mode, argnums,
                 optimize, f.__module__, f.__qualname__, code.co_filename, code.co_firstlineno,
-                text, _fingerprint(code)))
+                text, _fingerprint(code), defaults))
     return os.path.join(where, hashlib.sha256(key.encode()).hexdigest()[:32] + ".json")
 
 
