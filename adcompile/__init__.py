@@ -20,6 +20,8 @@ from .numerics import log_sigmoid, log_softmax, logsumexp, relu, sigmoid, softma
 from .export import export
 from .swell import swell, swell_sweep  # sympy is imported only when they run
 from .graph import graph  # Graphviz's dot is called only to draw SVG or PNG
+from .jit import JitError, jit  # Numba is imported only when jit runs
+from . import rules_linalg  # noqa: F401  (registers the linear algebra rules)
 from .primitives import scipy_rules_wanted
 
 if scipy_rules_wanted:  # SciPy's special functions, stats and linalg (rules_scipy.py)
@@ -32,5 +34,5 @@ __all__ = [
     "sigmoid", "softplus", "log_sigmoid", "logsumexp", "softmax", "log_softmax", "relu",
     "ADCompileError", "UnsupportedSyntaxError", "NoDerivativeError", "SourceUnavailableError",
     "ArgumentError",
-    "export", "swell", "swell_sweep", "graph",
+    "export", "swell", "swell_sweep", "graph", "jit", "JitError",
 ]

@@ -29,14 +29,18 @@ _PLACE = re.compile(r"  # (\S+:\d+)$")  # the place a line of generated code nam
 
 def compile_function(src: str, fn: Function):
     """Compile the generated source of `fn` and return the function it defines."""
-    text = _located(src, fn)
+    return compile_text(_located(src, fn), fn.name, fn.constants)
+
+
+def compile_text(text: str, name: str, constants: dict):
+    """Compile generated text defining the function `name`, which reads `constants`."""
     digest = hashlib.sha1(text.encode()).hexdigest()[:8]
-    filename = _write(f"{fn.name}-{digest}.py", text) or f"{GENERATED}{fn.name} {digest}>"
+    filename = _write(f"{name}-{digest}.py", text) or f"{GENERATED}{name} {digest}>"
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace = dict(NAMESPACE)
-    namespace.update(fn.constants)
+    namespace.update(constants)
     exec(compile(text, filename, "exec"), namespace)
-    return namespace[fn.name]
+    return namespace[name]
 
 
 def is_generated(filename: str) -> bool:

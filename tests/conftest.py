@@ -2,6 +2,9 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
+# The disk cache of generated source is off in the tests (tests/test_diskcache.py turns it on in
+# a temporary folder): every test sees the code this checkout generates.
+os.environ.setdefault("ADCOMPILE_CACHE_DIR", "off")
 
 from hypothesis import settings  # noqa: E402
 

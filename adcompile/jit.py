@@ -1,0 +1,524 @@
+"""`jit`: generated code compiled by Numba (the optional extra `pip install "adcompile[jit]"`).
+
+`jit(f)` compiles `f`'s flat code, `jit(grad(f))` the gradient's, each from a Numba-friendly
+variant of the same IR that the Python source prints (`source(jitted)` shows it):
+
+  tapes      one list per taped name (`tape_x_1`) instead of one list of mixed values, so each is
+             a typed list; a pop of a tuple becomes one pop per name. A tape that a loop over
+             `range(n)` fills once per iteration is an array of n floats indexed by the counter;
+             if a value taped there is not a float, the first call falls back to the lists
+  loops      `reversed(range(a, b))` becomes `range(b - 1, a - 1, -1)`, `range(...)[:n]` a range
+  checks     the `type(x) is float` fast-path tests are dropped (Numba specializes on the types);
+             the slow path they guard is the same computation
+  helpers    check_scalar, unbroadcast, add_fitted, zeros_like, conj and in_dtype_of get Numba
+             implementations (`HELPERS`); any other helper, global or construct Numba cannot
+             compile is refused with a `JitError` naming it and the user's line
+
+Numba caches the machine code on disk (`cache=True`) next to the generated file, whose name is
+the hash of its text and of the constants it reads (Numba freezes globals into the code).
+"""
+from __future__ import annotations
+
+import hashlib
+import linecache
+import os
+import re
+import types as pytypes
+
+import numpy as np
+
+from . import runtime
+from .compile import _located, _write  # the generated file Numba reads and caches beside
+from .errors import ADCompileError, ArgumentError, ComplexOutputError, public
+from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
+                 stmt_exprs, targets_of, walk_exprs, walk_stmts)
+from .primitives import NAMESPACE, add
+from .templates import simplify
+from .unparse import to_source
+
+FORMAT = 1  # how jit compiles the text; a change here must not load machine code cached before
+MODES = ("flat", "forward", "grad", "value_and_grad")  # vjp returns a closure: Numba cannot
+
+
+class JitError(ADCompileError):
+    """Numba is missing, or cannot compile what the generated code does (the message says what)."""
+
+
+@public
+def jit(f):
+    """`f` (a Python function, or one made by grad, value_and_grad or the forward mode) compiled
+    by Numba: same parameters, same results, machine-code speed on scalar loops."""
+    numba = _numba()
+    info = getattr(f, "__adcompile__", None)
+    from .api import Info, build
+    if getattr(f, "py_func", None) is not None and info is not None:
+        return f  # already compiled
+    if info is None:
+        if not callable(f):
+            raise ArgumentError(f"jit expects a function, got {type(f).__name__}")
+        function, mode, argnums, optimize = f, "flat", None, True
+    else:
+        function, mode, argnums, optimize = info.function, info.mode, info.argnums, info.optimize
+    if mode not in MODES:
+        raise JitError(f"jit compiles functions made by grad, value_and_grad and forward mode, "
+                       f"not by {mode}: Numba cannot return the pullback a vjp makes")
+
+    def variant(arrays):
+        fn = numba_friendly(build(function, mode, argnums, optimize), arrays)
+        src = to_source(fn)
+        py, cacheable = _compile(src, fn)
+        py.__defaults__ = getattr(function, "__defaults__", None)  # same parameters
+        jitted.__adcompile__ = Info(function, mode, argnums, optimize, src)
+        jitted.py_func, jitted.dispatcher = py, numba.njit(cache=cacheable)(py)
+        current[:] = [jitted.dispatcher, fn, arrays and "tape_put" in _prims(fn.body)]
+
+    def jitted(*args):
+        try:
+            return current[0](*args)
+        except numba.core.errors.NumbaError as e:
+            if not current[2] or not isinstance(e, numba.core.errors.TypingError):
+                raise _explain(e, current[1]) from None
+        variant(False)  # a tape holds something other than floats: lists hold any one type
+        return jitted(*args)
+
+    current: list = []
+    variant(True)
+    jitted.__name__ = jitted.__qualname__ = current[1].name
+    jitted.__doc__ = f"{current[1].name}, compiled by Numba through adcompile.jit."
+    return jitted
+
+
+def _prims(block):
+    return {e.prim for s in walk_stmts(block) for x in stmt_exprs(s) for e in walk_exprs(x)
+            if type(e) is Op}
+
+
+def _numba():
+    try:
+        import numba
+    except ImportError:
+        raise JitError("adcompile.jit needs Numba: pip install \"adcompile[jit]\" "
+                       "(or pip install numba)") from None
+    _register(numba)
+    return numba
+
+
+# -- the Numba-friendly variant of the IR -----------------------------------------------------
+
+def numba_friendly(fn: Function, arrays=True) -> Function:
+    """`fn` rewritten into code that Numba compiles: typed tapes, ranges instead of reversed or
+    sliced ranges, no `type(x) is float` tests. With `arrays`, a tape that a loop over
+    `range(n)` fills once per iteration is an array of n floats indexed by the loop counter."""
+    assigned: dict = {}  # (first: a float path of its own goes, and with it its tape)
+    for s in walk_stmts(fn.body):
+        for t in targets_of(s):
+            assigned[t] = assigned.get(t, 0) + 1
+    fn.body[:] = _drop_type_tests(fn.body, {}, {t for t, n in assigned.items() if n == 1})
+    _split_tapes(fn)
+    if arrays:
+        _array_tapes(fn)
+    _ranges(fn.body)
+    return fn
+
+
+def tape_put(tape, index, value):
+    """`tape[index] = value`: a value taped into an array tape (a float; Numba checks)."""
+    tape[index] = value
+
+
+add("tape_put", tape_put, ("tape", "index", "x"), "nondiff", zero="*")
+
+
+def _is(e, prim):
+    return type(e) is Op and e.prim == prim
+
+
+def _split_tapes(fn):
+    """`tape.append((a, b))` -> `tape_a.append(a)`, `tape_b.append(b)`; `a, b = tape.pop()` ->
+    `b = tape_b.pop()`, `a = tape_a.pop()`. Each name's pushes and pops keep the stack order of
+    the one tape (a pop takes the latest push not yet popped, and that push holds the name), so
+    one list per name holds values of one type."""
+    names = {t for s in walk_stmts(fn.body) for t in targets_of(s)} | set(fn.params) | \
+        set(fn.constants)
+    tapes = {}  # (tape, taped name) -> its list's name
+
+    def tape_of(tape, name):
+        if (tape, name) not in tapes:
+            new = f"{tape}_{name}"
+            while new in names:
+                new += "_"
+            names.add(new)
+            tapes[tape, name] = new
+        return tapes[tape, name]
+
+    def split(block):
+        out = []
+        for s in block:
+            for b in blocks_of(s):
+                b[:] = split(b)
+            if type(s) is Assign and _is(s.value, "push"):
+                tape, value = s.value.args
+                items = value.args if _is(value, "tuple") else (value,)
+                if not all(type(v) is Var for v in items):
+                    raise JitError("adcompile.jit: a tape push of an expression", fn.filename,
+                                   s.line)
+                out += [Assign(None, Op("push", (Var(tape_of(tape.name, v.name)), v)), s.line)
+                        for v in items]
+            elif type(s) is Assign and _is(s.value, "pop"):
+                tape = s.value.args[0].name
+                targets = s.target if type(s.target) is tuple else (s.target,)
+                out += [Assign(t, Op("pop", (Var(tape_of(tape, t)),)), s.line)
+                        for t in reversed(targets)]
+            else:
+                out.append(s)
+        return out
+
+    fn.body[:] = split(fn.body)
+    made = [s for s in fn.body if type(s) is Assign and _is(s.value, "list") and not s.value.args]
+    for s in made:  # `tape = []` -> one empty list per name taped on it, in order of first push
+        at = fn.body.index(s)
+        fn.body[at:at + 1] = [Assign(new, Op("list", ()), s.line)
+                              for (tape, _), new in tapes.items() if tape == s.target]
+    if any(type(s) is Assign and _is(s.value, "list") and s.value.args
+           for s in walk_stmts(fn.body)):
+        raise JitError("adcompile.jit: the generated code copies a tape", fn.filename)
+
+
+def _array_tapes(fn):
+    """A tape pushed once in the body of a loop `for i in range(n)` and popped once in the body
+    of its backward loop, neither inside another loop and no `break` in between, becomes
+    `tape = np.empty(n)` before the loop, `tape_put(tape, i, x)` and `x = tape[i]`."""
+    where = {}  # tape -> [(statement, its block, the loop whose body holds it, loop depth)]
+
+    def visit(block, loop, depth):
+        for s in block:
+            if type(s) is Assign and (_is(s.value, "push") or _is(s.value, "pop")):
+                where.setdefault(s.value.args[0].name, []).append((s, loop, depth))
+            for b in blocks_of(s):
+                if type(s) in (For, While):
+                    visit(b, s, depth + 1)
+                else:
+                    visit(b, loop, depth)
+    visit(fn.body, None, 0)
+    loops = {}  # id(forward loop) -> (the loop, the block holding it)
+    for block in _blocks(fn.body):
+        for s in block:
+            if type(s) is For:
+                loops[id(s)] = (s, block)
+    for tape, uses in where.items():
+        pushes = [u for u in uses if _is(u[0].value, "push")]
+        pops = [u for u in uses if _is(u[0].value, "pop")]
+        if len(pushes) != 1 or len(pops) != 1:
+            continue
+        (push, fwd, d1), (pop, back, d2) = pushes[0], pops[0]
+        if not (type(fwd) is For and type(back) is For and d1 == d2 == 1 and not fwd.reverse
+                and back.reverse and fwd.count is None and back.count is None
+                and back.bounds == fwd.bounds and _counts_from_zero(fwd.bounds)
+                and any(x is push for x in fwd.body) and any(x is pop for x in back.body)
+                and not any(type(s) is Break for s in walk_stmts(fwd.body))):
+            continue
+        n = fwd.bounds[0] if len(fwd.bounds) == 1 else fwd.bounds[1]
+        if not (type(n) is Const and type(n.value) is int and n.value >= 0):
+            n = Op("max", (n, Const(0)))
+        push.value = Op("tape_put", (Var(tape), Var(fwd.target), push.value.args[1]))
+        pop.value = Op("getitem", (Var(tape), Var(back.target)))
+        made = next(s for s in fn.body if type(s) is Assign and s.target == tape)
+        fn.body.remove(made)
+        block = loops[id(fwd)][1]
+        block.insert(_index(block, fwd), Assign(tape, Op("np.empty", (n,)), fwd.line))
+
+
+def _counts_from_zero(bounds):
+    return len(bounds) == 1 or bounds[0] == Const(0) and (len(bounds) == 2 or
+                                                           bounds[2] == Const(1))
+
+
+def _index(block, stmt):
+    return next(k for k, s in enumerate(block) if s is stmt)
+
+
+def _blocks(block):
+    yield block
+    for s in block:
+        for b in blocks_of(s):
+            yield from _blocks(b)
+
+
+def _ranges(block):
+    """`reversed(range(a, b, s)[:n])` and `range(a, b, s)[:n]` as plain ranges."""
+    for s in walk_stmts(block):
+        if type(s) is not For or not (s.reverse or s.count is not None):
+            continue
+        a, b, step = (Const(0), s.bounds[0], Const(1)) if len(s.bounds) == 1 else \
+            (*s.bounds, Const(1)) if len(s.bounds) == 2 else s.bounds
+        if type(step) is not Const or type(step.value) is not int or step.value == 0:
+            raise JitError("adcompile.jit: a reversed loop over a range with a variable step",
+                           None, s.line)
+        k = step.value
+        if s.count is not None:
+            count = s.count
+        elif k > 0:
+            count = Op("floordiv", (Op("add", (Op("sub", (b, a)), Const(k - 1))), Const(k)))
+        else:
+            count = Op("floordiv", (Op("sub", (Op("sub", (a, b)), Const(k + 1))), Const(-k)))
+        last = Op("add", (a, Op("mul", (Op("sub", (count, Const(1))), step))))
+        if s.reverse:
+            bounds = (last, Op("sub", (a, step)), Const(-k))
+        else:
+            bounds = (a, Op("add", (a, Op("mul", (count, step)))), step)
+        s.bounds = tuple(_fold(simplify(e)) for e in bounds)
+        if k == 1 and not s.reverse and s.bounds[0] == Const(0):
+            s.bounds = s.bounds[1:2]
+        s.reverse, s.count = False, None
+
+
+def _fold(e):
+    """Integer arithmetic on constants folded (`simplify` leaves floor division)."""
+    if type(e) is not Op:
+        return e
+    args = tuple(_fold(a) for a in e.args)
+    if e.prim == "floordiv" and all(type(a) is Const and type(a.value) is int for a in args):
+        return Const(args[0].value // args[1].value)
+    return simplify(Op(e.prim, args, e.kwargs)) if args != e.args else e
+
+
+def _drop_type_tests(block, known, once):
+    """`type(x) is float` is False and `type(x) is not float` True: what they guard is the general
+    path, which Numba runs at the speed of the fast one. Tests left constant are folded away,
+    and so is a flag (assigned `once`) holding one."""
+    out = []
+    for s in block:
+        if type(s) is Assign:
+            was = s.value
+            s.value = _constant(s.value, known)
+            if s.target in once and type(s.value) is Const and s.value != was:
+                known[s.target] = s.value.value
+                continue
+        elif type(s) is Return:
+            s.values = [_constant(v, known) for v in s.values]
+        elif type(s) is If:
+            s.test = _constant(s.test, known)
+            if type(s.test) is Const:
+                out += _drop_type_tests(s.body if s.test.value else s.orelse, known, once)
+                continue
+        elif type(s) is While:
+            s.test = _constant(s.test, known)
+        for b in blocks_of(s):
+            b[:] = _drop_type_tests(b, known, once)
+        out.append(s)
+    return out
+
+
+def _constant(e, known):
+    if type(e) is Var and e.name in known:
+        return Const(known[e.name])
+    if type(e) is not Op:
+        return e
+    if e.prim in ("is", "isnot") and _is(e.args[0], "type") and e.args[1] == Var("float"):
+        return Const(e.prim == "isnot")
+    args = tuple(_constant(a, known) for a in e.args)
+    if e.prim in ("and", "or", "not") and all(type(a) is Const and type(a.value) is bool
+                                             for a in args):
+        values = [a.value for a in args]
+        return Const(all(values) if e.prim == "and" else any(values) if e.prim == "or"
+                     else not values[0])
+    return Op(e.prim, args, e.kwargs)
+
+
+# -- compiling ---------------------------------------------------------------------------------
+
+def _compile(src, fn):
+    """The Python function Numba compiles, from a file named by the hash of its text and
+    constants (Numba's disk cache is keyed by the file), and whether Numba may cache it."""
+    text = _located(src, fn)
+    digest = _digest(fn.constants)
+    cacheable = digest is not None
+    text += f"# adcompile.jit {FORMAT}, constants {digest or 'not cacheable'}\n"
+    name = f"{fn.name}-numba-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
+    filename = _write(f"{name}.py", text)
+    if filename is None:
+        filename, cacheable = f"<adcompile {name}>", False
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    namespace = dict(NAMESPACE)
+    namespace.update(fn.constants)
+    namespace["tape_put"] = tape_put
+    namespace["__name__"] = __name__  # Numba's disk cache re-imports the function's module
+    exec(compile(text, filename, "exec"), namespace)
+    return namespace[fn.name], cacheable
+
+
+def _digest(constants):
+    """A hash of the constants' values, or None when one is not a module, number or array."""
+    h = hashlib.sha1()
+    for name in sorted(constants):
+        v = constants[name]
+        if isinstance(v, pytypes.ModuleType):
+            part = f"module {v.__name__}"
+        elif type(v) in (bool, int, float, complex):
+            part = f"{type(v).__name__} {v!r}"
+        elif isinstance(v, np.ndarray) and v.dtype.kind in "biufc":
+            part = f"array {v.dtype.str} {v.shape} {hashlib.sha1(v.tobytes()).hexdigest()}"
+        else:
+            return None
+        h.update(f"{name}={part};".encode())
+    return h.hexdigest()[:16]
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_WHAT = [(re.compile(p), w) for p, w in [
+    (r"Untyped global name '(\w+)'", "the global {0}"),
+    (r"Unknown attribute '(\w+)' of type ([^\n]+?)\s*$", "the attribute {0} of {1}"),
+    (r"No implementation of function Function\(<(?:built-in )?function (\w+)", "{0}"),
+    (r"No implementation of function Function\(<class '([\w.]+)'>\)", "{0}"),
+    (r"Use of unsupported opcode \((\w+)\)", "the opcode {0}"),
+]]
+
+
+def _explain(err, fn):
+    """A JitError naming what Numba could not compile and the user's line it comes from."""
+    message = _ANSI.sub("", str(err))
+    what = next((w.format(*m.groups()) for p, w in _WHAT for m in [p.search(message)] if m),
+                None)
+    place = None
+    for path, number in re.findall(r'File "([^"]+)", line (\d+)', message):
+        if os.path.basename(path).startswith(fn.name + "-numba-") or path.startswith("<adcompile"):
+            place = linecache.getline(path, int(number)).strip() or place
+    found = re.search(r"  # (\S+):(\d+)$", place or "")
+    where = (fn.filename, None)
+    if found:
+        named = found.group(1)
+        where = (fn.filename if named == os.path.basename(fn.filename) else named,
+                 int(found.group(2)))
+    first = next((ln.strip() for ln in message.splitlines()
+                  if ln.strip() and not ln.startswith("Failed in")), message)
+    text = f"Numba cannot compile {what or 'this'} in {fn.name}"
+    if place:
+        text += f", at `{place.split('  # ')[0]}`"
+    return JitError(f"{text}: {first}. Run the Python version instead (without jit), or rewrite "
+                    "that part in what Numba supports.", *where)
+
+
+# -- Numba implementations of the runtime helpers ------------------------------------------------
+
+_REGISTERED: list = []
+
+
+def _register(numba):
+    """Give Numba an implementation of each helper in `HELPERS`, once."""
+    if _REGISTERED:
+        return
+    from numba.extending import overload
+    for helper, typer in HELPERS.items():
+        overload(helper)(typer(numba.types))
+    _REGISTERED.append(True)
+
+
+def _check_scalar(t):
+    def typer(out, *inputs):
+        if isinstance(out, t.Complex) or isinstance(out, t.Array) and \
+                isinstance(out.dtype, t.Complex):
+            def complex_out(out, *inputs):
+                raise ComplexOutputError("grad requires a real-valued output, but the function "
+                                         "returned a complex number")
+            return complex_out
+        for x in inputs:
+            kind = x.dtype if isinstance(x, t.Array) else x
+            if isinstance(kind, (t.Integer, t.Boolean)):
+                def int_input(out, *inputs):
+                    raise ArgumentError("grad differentiates with respect to floating-point "
+                                        "arguments, but one of those in argnums is an integer "
+                                        "or a boolean; pass floats")
+                return int_input
+        if isinstance(out, t.Array):
+            def array_out(out, *inputs):
+                if out.size != 1:
+                    raise ArgumentError("grad needs a scalar output, but the function returned "
+                                        "an array; reduce it (e.g. with np.sum)")
+            return array_out
+        return lambda out, *inputs: None
+    return typer
+
+
+def _unbroadcast(t):
+    def typer(g, x):
+        if not isinstance(g, t.Array) and not isinstance(x, t.Array):
+            return lambda g, x: g
+        if not isinstance(g, t.Array):
+            return lambda g, x: np.full_like(x, g)
+        if not isinstance(x, t.Array):
+            return lambda g, x: g.sum()
+        if g.ndim == x.ndim:
+            def same(g, x):
+                if g.shape != x.shape:
+                    raise ValueError("adcompile.jit: a gradient broadcast along an axis of "
+                                     "length 1 is not supported under Numba")
+                return g
+            return same
+        if g.ndim > x.ndim:
+            return lambda g, x: np.ascontiguousarray(g).reshape((-1,) + x.shape).sum(axis=0)
+    return typer
+
+
+def _add_fitted(t):
+    def typer(x, *terms):
+        body = " + ".join(f"unbroadcast(terms[{k}], x)" for k in range(len(terms))) or "0.0"
+        scope = {"unbroadcast": runtime.unbroadcast}
+        exec(f"def add_fitted(x, *terms):\n    return {body}\n", scope)
+        return scope["add_fitted"]
+    return typer
+
+
+def _zeros_like(t):
+    def typer(x):
+        if isinstance(x, t.Array):
+            return lambda x: np.zeros_like(x)
+        if isinstance(x, t.Number):
+            return lambda x: 0.0
+    return typer
+
+
+def _conj(t):
+    def typer(x):
+        complex_ = isinstance(x.dtype if isinstance(x, t.Array) else x, t.Complex)
+        return (lambda x: np.conj(x)) if complex_ else (lambda x: x)
+    return typer
+
+
+def _in_dtype_of(t):
+    def typer(g, x):
+        dtype = x.dtype if isinstance(x, t.Array) else None
+        if dtype is None or isinstance(dtype, t.Complex):
+            return lambda g, x: g
+        return lambda g, x: dtype(g)  # float32 stays float32
+    return typer
+
+
+def _sign(t):
+    def typer(x):
+        kind = x.dtype if isinstance(x, t.Array) else x
+        if isinstance(kind, t.Complex):
+            return lambda x: np.conj(np.sign(x))
+        return lambda x: np.sign(x)  # abs's derivative on floats and real arrays
+    return typer
+
+
+def _put(t):
+    def typer(tape, index, x):
+        if x == t.float64:  # else no implementation: jit falls back to lists
+            def put(tape, index, x):
+                tape[index] = x
+            return put
+    return typer
+
+
+HELPERS = {  # runtime helper -> a function of numba.types giving its Numba overload
+    tape_put: _put,
+    runtime.check_scalar: _check_scalar,
+    runtime.unbroadcast: _unbroadcast,
+    runtime.add_fitted: _add_fitted,
+    runtime.zeros_like: _zeros_like,
+    runtime.conj: _conj,
+    runtime.in_dtype_of: _in_dtype_of,
+    runtime.sign: _sign,
+}
+

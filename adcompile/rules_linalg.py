@@ -1,0 +1,221 @@
+"""Derivative rules of linear algebra, on stacks of matrices too: solve, inv, det, slogdet,
+cholesky, qr, eigh, eig, svd, pinv, norm, matrix_power, lstsq. Registered into the tables of
+rules.py (same template language) when the package is imported."""
+from __future__ import annotations
+
+from .rules import DERIVATIVES, JVP, LINEAR, VJP, _constant  # noqa: F401
+
+# Matrices whose derivative exists only for symmetric inputs (cholesky, eigh) read and perturb
+# them as symmetric: tangents are taken as sym(t), gradients are symmetric. Eigenvalues and
+# singular values must be distinct (the derivative of their vectors does not exist otherwise).
+LINEAR |= {"sym", "phi", "skew_lower", "gaps", "diag_embed", "svd_reduced", "real_matrix"}
+VJP["real_matrix"] = ("g",)
+DERIVATIVES["inv_offdiag"] = ("-ans ** 2",)
+_U, _S, _VH = "svd_reduced(ans[0], ans[1])", "ans[1]", "svd_reduced(ans[2], ans[1])"
+_SVD_F = f"inv_offdiag(gaps({_S} ** 2))"
+_QR_X = "mT(real_matrix(ans[0])) @ mT(np.linalg.solve(mT(ans[1]), mT(t)))"
+
+
+def _svd_rule(mode):
+    def rule(op, i):
+        kw = dict(op.kwargs)
+        compute_uv = kw.get("compute_uv")
+        if compute_uv is not None and not _constant(compute_uv, op, "compute_uv"):
+            uv = "np.linalg.svd(x, full_matrices=False)"
+            return {"jvp": f"np.diagonal(mT({uv}[0]) @ t @ mT({uv}[2]), axis1=-2, axis2=-1)",
+                    "vjp": f"{uv}[0] @ diag_embed(g) @ {uv}[2]"}[mode]
+        return _SVD[mode]
+    return rule
+
+
+# svd: dP = U^T dA V; ds = diag(dP); dU = U (F * (dP S + S dP^T)) + (I - U U^T) dA V / s;
+# dV likewise with dA^T; F[i, j] = 1 / (s_j^2 - s_i^2) off the diagonal
+_P = f"(mT({_U}) @ t @ mT({_VH}))"
+_SVD = {
+    "jvp": f"({_U} @ ({_SVD_F} * ({_P} * np.expand_dims({_S}, -2) + np.expand_dims({_S}, -1) * "
+           f"mT({_P}))) + (t @ mT({_VH}) - {_U} @ {_P}) / np.expand_dims({_S}, -2), "
+           f"np.diagonal({_P}, axis1=-2, axis2=-1), "
+           f"mT(mT({_VH}) @ ({_SVD_F} * (np.expand_dims({_S}, -1) * {_P} + mT({_P}) * "
+           f"np.expand_dims({_S}, -2))) + (mT(t) @ {_U} - mT({_VH}) @ mT({_P})) / "
+           f"np.expand_dims({_S}, -2)))",
+    "vjp": f"{_U} @ (diag_embed(g[1]) + ({_SVD_F} * (mT({_U}) @ g[0] - mT(g[0]) @ {_U})) * "
+           f"np.expand_dims({_S}, -2) + np.expand_dims({_S}, -1) * ({_SVD_F} * ({_VH} @ mT(g[2]) "
+           f"- g[2] @ mT({_VH})))) @ {_VH} + (g[0] - {_U} @ (mT({_U}) @ g[0])) / "
+           f"np.expand_dims({_S}, -2) @ {_VH} + {_U} @ ((g[2] - (g[2] @ mT({_VH})) @ {_VH}) / "
+           f"np.expand_dims({_S}, -1))",
+}
+
+
+def _qr_rule(template):
+    def rule(op, i):
+        mode = dict(op.kwargs).get("mode")
+        if mode is not None and _constant(mode, op, "mode") != "reduced":
+            from .errors import NoDerivativeError
+            raise NoDerivativeError("np.linalg.qr has a derivative rule for mode='reduced' only")
+        return template
+    return rule
+
+
+def _matrix_power_rule(mode):
+    """x ** n for a constant integer n: the product rule over its n factors (of inv(x) when n is
+    negative), written out, so that it is differentiable again."""
+    def rule(op, i):
+        if i != 0:
+            return None
+        n = _constant(op.args[1], op, "exponent")
+        if n == 0:
+            return "zeros_like(x)" if mode == "vjp" else "zeros_like(t)"
+        base = "x" if n > 0 else "np.linalg.inv(x)"
+        step = "t" if n > 0 else "(-np.linalg.inv(x) @ t @ np.linalg.inv(x))"
+        if mode == "vjp":
+            base, step = f"mT({base})", "g"
+        power = lambda k: " @ ".join([base] * k)
+        terms = [" @ ".join(p for p in (power(k), step, power(abs(n) - 1 - k)) if p)
+                 for k in range(abs(n))]
+        if mode == "vjp" and n < 0:  # the chain through inv(x): -inv(x)^T (...) inv(x)^T
+            return f"-mT(np.linalg.inv(x)) @ ({' + '.join(terms)}) @ mT(np.linalg.inv(x))"
+        return " + ".join(terms)
+    return rule
+
+
+def _norm_rule(mode):
+    """Vector norms known to be vector norms (an integer axis, or an ord that only vectors take)
+    get templates, differentiable again; matrix norms and norms whose kind depends on x's
+    dimension call norm_grad (first order only)."""
+    first = {"vjp": "norm_grad(g, x, ans, ord, axis, keepdims)",
+             "jvp": "np.sum(np.real(t * norm_grad(1.0, x, ans, ord, axis, keepdims)), axis=axis,"
+                    " keepdims=keepdims)"}
+
+    def rule(op, i):
+        import numpy as np
+        if i != 0:
+            return None
+        kw = dict(op.kwargs)
+        order, axis = kw.get("ord"), kw.get("axis")
+        if type(order).__name__ != "Const":  # (a computed ord: norm_grad, first order only)
+            return first[mode]
+        order = order.value
+        vector_axis = type(axis).__name__ == "Const" and type(axis.value) is int
+        vector_ord = order not in (None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf)
+        if order == "nuc" and axis is None:  # the sum of singular values: U Vh, through svd
+            uv = "np.linalg.svd(x, full_matrices=False)"
+            w = f"(conj({uv}[0]) @ conj({uv}[2]))"
+            keep = type(kw.get("keepdims")).__name__ == "Const" and kw["keepdims"].value
+            if mode == "vjp":
+                return f"g * {w}" if keep else f"np.expand_dims(g, (-2, -1)) * {w}"
+            return f"np.sum(np.real(t * {w}), axis=(-2, -1), keepdims=keepdims)"
+        if not (vector_axis or vector_ord) or type(order) is str:
+            return first[mode]
+        if order == 0:  # the count of nonzero entries: piecewise constant
+            return "zeros_like(x)" if mode == "vjp" else "zeros_like(ans)"
+        if order == 2:
+            w = "conj(x) / unreduce(ans, x, axis, keepdims)"
+        elif order == 1:
+            w = "conj(np.sign(x))"
+        elif order in (np.inf, -np.inf):
+            w = "conj(np.sign(x)) * max_weights(np.abs(x), ans, axis, keepdims)"
+        else:
+            w = "conj(np.sign(x)) * (np.abs(x) / unreduce(ans, x, axis, keepdims)) ** (ord - 1)"
+        if mode == "vjp":
+            return f"unreduce(g, x, axis, keepdims) * {w}"
+        return f"np.sum(np.real(t * {w}), axis=axis, keepdims=keepdims)"
+    return rule
+
+
+VJP.update({
+    "np.linalg.cholesky": ("sym(mT(np.linalg.solve(mT(ans), mT(np.linalg.solve(mT(ans), "
+                           "phi(mT(ans) @ g))))))",),
+    "np.linalg.eigh": ("sym(ans[1] @ (diag_embed(g[0]) + inv_offdiag(gaps(ans[0])) * "
+                       "(mT(ans[1]) @ g[1])) @ mT(ans[1]))",),
+    "np.linalg.eigvalsh": ("sym(np.linalg.eigh(x)[1] @ diag_embed(g) @ mT(np.linalg.eigh(x)[1]))",),
+    "np.linalg.svd": _svd_rule("vjp"),
+    # Q, R = qr(A), A tall or square: grad A = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q
+    "np.linalg.qr": _qr_rule("mT(np.linalg.solve(real_matrix(ans[1]), mT(g[0] + ans[0] @ "
+                             "(np.tril(ans[1] @ mT(g[1]) - mT(g[0]) @ ans[0]) + mT(np.tril("
+                             "ans[1] @ mT(g[1]) - mT(g[0]) @ ans[0], k=-1))))))"),
+    "np.linalg.pinv": ("-mT(real_matrix(ans)) @ g @ mT(ans) + (mT(g) - x @ ans @ mT(g)) @ ans @ "
+                       "mT(ans) + mT(ans) @ ans @ (mT(g) - mT(g) @ ans @ x)",),
+    "np.linalg.matrix_power": _matrix_power_rule("vjp"),
+    "np.linalg.norm": _norm_rule("vjp"),
+    "sym": ("sym(g)",), "phi": ("phi(g)",), "skew_lower": ("np.tril(g - mT(g), k=-1)",),
+    "gaps": ("np.sum(g, axis=-2) - np.sum(g, axis=-1)",),
+    "diag_embed": ("np.diagonal(g, axis1=-2, axis2=-1)",),
+    "svd_reduced": ("g", None),
+})
+
+JVP.update({
+    # dL = L phi(L^-1 sym(dA) L^-T)
+    "np.linalg.cholesky": ("ans @ phi(mT(np.linalg.solve(ans, mT(np.linalg.solve(ans, "
+                           "sym(t))))))",),
+    "np.linalg.eigh": ("(np.diagonal(mT(ans[1]) @ sym(t) @ ans[1], axis1=-2, axis2=-1), ans[1] @ "
+                       "(inv_offdiag(gaps(ans[0])) * (mT(ans[1]) @ sym(t) @ ans[1])))",),
+    "np.linalg.eigvalsh": ("np.diagonal(mT(np.linalg.eigh(x)[1]) @ sym(t) @ np.linalg.eigh(x)[1],"
+                           " axis1=-2, axis2=-1)",),
+    "np.linalg.svd": _svd_rule("jvp"),
+    # X = Q^T dA R^-1, O = skew_lower(X): dQ = dA R^-1 - Q (X - O), dR = (X - O) R
+    "np.linalg.qr": _qr_rule(f"(mT(np.linalg.solve(mT(ans[1]), mT(t))) - ans[0] @ ({_QR_X} - "
+                             f"skew_lower({_QR_X})), ({_QR_X} - skew_lower({_QR_X})) @ ans[1])"),
+    "np.linalg.pinv": ("-real_matrix(ans) @ t @ ans + ans @ mT(ans) @ (mT(t) - mT(t) @ x @ ans) + "
+                       "(mT(t) - ans @ x @ mT(t)) @ mT(ans) @ ans",),
+    "np.linalg.matrix_power": _matrix_power_rule("jvp"),
+    "np.linalg.norm": _norm_rule("jvp"),
+})
+
+
+# eig (A = V diag(w) V^-1, eigenvalues distinct): with A' = V^-1 dA V, dw = diag(A') and
+# dV = V (F * A') + V diag(c), F[i, j] = 1 / (w_j - w_i) off the diagonal, where c keeps each
+# column of V as LAPACK returns it: of norm 1, with its largest entry real. Complex values follow
+# JAX's convention (plain transposes); a real matrix's gradient is real (real_like).
+_EV, _EF, _EM = "distinct_eig(ans[1], ans[0])", "inv_offdiag(gaps(ans[0]))", "eig_pivots(ans[1])"
+_EIG_A = f"np.linalg.solve({_EV}, t @ {_EV})"
+_EIG_D = f"({_EV} @ ({_EF} * {_EIG_A}))"
+_EIG_TOP = f"np.real(np.sum({_EV} * {_EM}, axis=-2, keepdims=True))"  # each largest entry
+_EIG_C = f"np.sum(g[1] * {_EV}, axis=-2, keepdims=True)"
+_EV2 = "distinct_eig(np.linalg.eig(x)[1], ans)"
+LINEAR |= {"real_like", "distinct_eig"}
+VJP.update({
+    "np.linalg.eig": (f"real_like(np.linalg.solve(mT({_EV}), (diag_embed(g[0]) + {_EF} * (mT("
+                      f"{_EV}) @ (g[1] - conj({_EV}) * np.real({_EIG_C}) - 1j * {_EM} * np.imag("
+                      f"{_EIG_C}) / {_EIG_TOP}))) @ mT({_EV})), x)",),
+    "np.linalg.eigvals": (f"real_like(np.linalg.solve(mT({_EV2}), diag_embed(g) @ mT({_EV2})), x)",),
+    "real_like": ("real_like(g, x)", None),
+    "distinct_eig": ("g", None),
+})
+JVP.update({
+    "np.linalg.eig": (f"(np.diagonal({_EIG_A}, axis1=-2, axis2=-1), real_like({_EIG_D} - {_EV} * ("
+                      f"np.real(np.sum(conj({_EV}) * {_EIG_D}, axis=-2, keepdims=True)) + 1j * "
+                      f"np.sum(np.imag({_EIG_D}) * {_EM}, axis=-2, keepdims=True) / {_EIG_TOP}), "
+                      f"{_EV}))",),
+    "np.linalg.eigvals": (f"np.diagonal(np.linalg.solve({_EV2}, t @ {_EV2}), axis1=-2, axis2=-1)",),
+    "distinct_eig": ("t", None),
+})
+
+
+# lstsq (a of full rank, P = pinv(a), r = b - a x): dx = P (db - da x) + P P^T da^T r
+# + (I - P a) da^T P^T x; the residuals r^T r change by 2 r^T (db - da x) (a^T r = 0); the
+# singular values as svd's; the rank not at all
+_LP = "full_rank(np.linalg.pinv(a), ans[2], a)"
+_LR = "(b - a @ ans[0])"
+_LUV = "np.linalg.svd(a, full_matrices=False)"
+_LGX = f"(g[0] - mT(a) @ (mT({_LP}) @ g[0]))"
+_LGRES = "unfit_residuals(g[1], ans[0][0])"
+VJP.update({
+    "np.linalg.lstsq": (f"-matmul_grad_left(mT({_LP}) @ g[0], a, ans[0]) + matmul_grad_left({_LR}, "
+                        f"a, {_LP} @ (mT({_LP}) @ g[0])) + matmul_grad_left(mT({_LP}) @ ans[0], a, "
+                        f"{_LGX}) - matmul_grad_left(2 * {_LR} * {_LGRES}, a, ans[0]) + {_LUV}[0] @ "
+                        f"diag_embed(g[3]) @ {_LUV}[2]",
+                        f"mT({_LP}) @ g[0] + 2 * {_LR} * {_LGRES}"),
+    "full_rank": ("g", None, None),
+    "fit_residuals": ("unfit_residuals(g, v)", None),
+    "unfit_residuals": ("fit_residuals(g, v)", None),
+})
+JVP.update({
+    "np.linalg.lstsq": (f"(-{_LP} @ (t @ ans[0]) + {_LP} @ (mT({_LP}) @ (mT(t) @ {_LR})) + mT(t) @ ("
+                        f"mT({_LP}) @ ans[0]) - {_LP} @ (a @ (mT(t) @ (mT({_LP}) @ ans[0]))), "
+                        f"fit_residuals(-2 * np.sum({_LR} * (t @ ans[0]), axis=0), ans[1]), 0, "
+                        f"np.diagonal(mT({_LUV}[0]) @ t @ mT({_LUV}[2]), axis1=-2, axis2=-1))",
+                        f"({_LP} @ t, fit_residuals(2 * np.sum({_LR} * t, axis=0), ans[1]), 0, "
+                        "zeros_like(ans[3]))"),
+    "full_rank": ("t", None, None),
+})
+LINEAR |= {"fit_residuals", "unfit_residuals"}

@@ -1,0 +1,121 @@
+"""adcompile.jit: the generated code compiled by Numba gives the CPython results. Skipped without
+Numba; a handful of small functions, since each costs a Numba compilation."""
+import math
+import sys
+
+import numpy as np
+import pytest
+
+import adcompile
+from adcompile import grad, jit, source, value_and_grad
+from adcompile.errors import ArgumentError
+from adcompile.jit import JitError
+
+numba = pytest.importorskip("numba")
+
+
+def logistic(r, x):
+    for i in range(50):
+        x = r * x * (1.0 - x)
+    return x
+
+
+def heat(k, t, cp=4.0):
+    """A small plain-float simulation with an abs at the end (the building benchmark's shape)."""
+    for i in range(5):
+        t = t - k * (t - 20.0) / cp
+    return abs(t - 21.0) + math.sin(k)
+
+
+def strided(x):
+    s = 0.0
+    for i in range(1, 9, 3):
+        s = s + math.sin(x * i) * s + x
+    return s
+
+
+def stops(x):
+    s = 0.0
+    for i in range(10):
+        s = s + x * i
+        if s > 3.0:
+            break  # the flag recording it is a constant True on one path, False on the other
+    return s * s
+
+
+def states(x):
+    for i in range(3):
+        x = np.tanh(x)  # arrays on the tape: jit falls back to typed lists
+    return np.sum(x)
+
+
+def test_grad_and_function_equal_cpython():
+    df = grad(logistic, argnums=(0, 1))
+    assert np.allclose(jit(df)(3.7, 0.3), df(3.7, 0.3), rtol=1e-12, atol=0)
+    assert jit(logistic)(3.7, 0.3) == pytest.approx(logistic(3.7, 0.3), rel=1e-12)
+    vg = value_and_grad(heat, argnums=(0, 1, 2))
+    value, grads = jit(vg)(0.3, 35.0)  # a default, as in Python
+    assert value == pytest.approx(heat(0.3, 35.0, 4.0), rel=1e-12)
+    assert np.allclose(grads, vg(0.3, 35.0, 4.0)[1], rtol=1e-12, atol=0)
+    assert jit(grad(strided))(0.7) == pytest.approx(grad(strided)(0.7), rel=1e-12)
+    assert jit(grad(stops))(0.3) == pytest.approx(grad(stops)(0.3), rel=1e-12)
+
+
+def test_array_tapes_fall_back_to_lists():
+    x = np.array([0.5, -1.0, 2.0])
+    jitted = jit(grad(states))
+    assert np.allclose(jitted(x), grad(states)(x))
+    assert ".append(" in source(jitted)
+
+
+def test_source_shows_the_numba_variant():
+    text = source(jit(grad(logistic)))
+    assert "reversed" not in text and "type(" not in text and "tape = []" not in text
+    assert "for i in range(49, -1, -1):" in text and "tape_x_1 = np.empty(50)" in text
+    assert "reversed(range(50))" in source(grad(logistic))  # the Python source is unchanged
+
+
+def test_integer_argument_is_refused():
+    with pytest.raises(ArgumentError, match="floating-point"):
+        jit(grad(logistic))(3, 0.3)
+
+
+def cumulative(x):
+    return np.sum(np.cumsum(x) * x)
+
+
+def test_what_numba_cannot_compile_is_named():
+    with pytest.raises(JitError, match=r"test_jit.py:\d+: .*cumsum_grad"):
+        jit(grad(cumulative))(np.array([1.0, 2.0]))
+
+
+def test_a_jitted_function_is_not_differentiated_again():
+    with pytest.raises(ArgumentError, match="jit"):
+        grad(jit(logistic))
+
+
+def test_numba_missing(monkeypatch):
+    monkeypatch.setitem(sys.modules, "numba", None)
+    with pytest.raises(JitError, match="pip install"):
+        jit(logistic)
+
+
+W = 2.0
+
+
+def scaled(x):
+    return W * x
+
+
+def test_a_changed_global_is_not_served_from_numba_cache():
+    global W
+    assert jit(scaled)(3.0) == 6.0
+    W = 5.0
+    try:
+        assert jit(scaled)(3.0) == 15.0
+    finally:
+        W = 2.0
+
+
+def test_exported():
+    assert adcompile.jit is jit and "jit" in adcompile.__all__
