@@ -756,3 +756,23 @@ def test_float_loops_run_without_shape_helpers():
     assert "unbroadcast" not in floats and "zeros_like" not in floats and "add_fitted" not in floats
     assert all(type(g) is float for g in grad(f, argnums=(0, 1, 2))(0.5, 0.3, 2.0))
     check(f, 0.5, 0.3, 2.0)
+
+
+def tuple_loop_over_a_name_a_loop_overwrites(x, y):
+    t1 = x * 1.0
+    for r3 in (x, t1):  # the tuple is read once, at the loop's start: r3 is t1's first value
+        k4 = 0
+        while k4 < 2:
+            k4 += 1
+            t1, x = (x, t1)
+            t1 += y
+            x = r3
+    return t1
+
+
+def test_unrolled_tuple_loop_keeps_its_elements():
+    """A loop over a known tuple runs once per element at transformation time; a while loop in
+    the first pass carried t1 under its own name and overwrote it, so the second pass read the
+    new t1 as its element (f's value wrong in every mode; fuzz seed 1000003005521)."""
+    check(tuple_loop_over_a_name_a_loop_overwrites, -0.7, 0.4)
+    check(tuple_loop_over_a_name_a_loop_overwrites, 0.1, -0.3)

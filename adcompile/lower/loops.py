@@ -5,18 +5,21 @@ from __future__ import annotations
 import gast
 
 from ..ir import (Assign, Break, Const, For, If, Var, While)
-from .scan import Record, holds_record, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
+from .scan import Record, holds_record, names_in, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
 
 
 class Loops:
     def lower_for(self, stmt, env, later):
         bounds, elements, target, reverse, count = self.iteration(stmt, env)
         if bounds is None:  # a tuple known here: unroll
-            for element in elements:
+            foreign = self.foreign  # the elements still to come keep their names
+            for k, element in enumerate(elements):
+                self.foreign = foreign | names_in(elements[k + 1:])
                 self.bind_target(target, element, env)
                 _, exit = self.sub(stmt.body, env, later | loaded(stmt.body), block=self.block)
                 if exit is not None:
                     raise self.unsupported(stmt, "break, continue or return in a loop over a tuple")
+            self.foreign = foreign
             return
         if elements is None and not reverse and count is None and self.unrolled(stmt, bounds, env,
                                                                                 later):
