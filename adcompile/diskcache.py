@@ -174,9 +174,12 @@ def _own_source():
     if not _OWN:
         h = hashlib.sha256()
         package = os.path.dirname(os.path.abspath(__file__))
-        for name in sorted(os.listdir(package)):
-            if name.endswith(".py"):
-                with open(os.path.join(package, name), "rb") as file:
-                    h.update(name.encode() + b"\0" + file.read())
+        for folder, dirs, files in sorted(os.walk(package)):  # subpackages (lower/) too
+            dirs.sort()
+            for name in sorted(files):
+                if name.endswith(".py"):
+                    path = os.path.join(folder, name)
+                    with open(path, "rb") as file:
+                        h.update(os.path.relpath(path, package).encode() + b"\0" + file.read())
         _OWN.append(h.hexdigest())
     return _OWN[0]
