@@ -30,7 +30,10 @@ def loop(x):
 def cases(n=40, d=5, h=6, o=3, dtype=np.float64, seed=0):
     """(name, function, NumPy arguments, argnums) for each kind, `n` rows of data."""
     rng = np.random.default_rng(seed)
-    a = lambda *shape: rng.standard_normal(shape).astype(dtype)
+
+    def a(*shape):
+        return rng.standard_normal(shape).astype(dtype)
+
     labels = (rng.random(n) > 0.5).astype(dtype)
     return [("logistic", logistic_loss, (a(d), a(n, d), labels), 0),
             ("mlp", mlp_loss, (a(d, h) / 2, a(h, o) / 2, a(n, d), a(n, o)), (0, 1)),

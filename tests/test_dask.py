@@ -82,7 +82,7 @@ def test_lazy_and_equal_to_numpy(name, f, args, argnums, mode):
     got, want = _leaves(got), _leaves(want)
     assert all(isinstance(g, da.Array) for g in got), [type(g) for g in got]
     graph_arrays = [a.nbytes for g in got for a in _arrays(dict(g.__dask_graph__()))]
-    assert max(graph_arrays) <= largest_chunk, "a NumPy array larger than an input chunk in the graph"
+    assert max(graph_arrays) <= largest_chunk, "a NumPy array larger than an input chunk in graph"
     largest, values = _largest_result(got)
     assert largest <= largest_chunk, f"a chunk of {largest} bytes, inputs' of {largest_chunk}"
     for v, w in zip(values, want):
@@ -104,7 +104,10 @@ def test_float32_stays_float32_on_dask():
 def test_unknown_chunk_sizes(name, f, args, argnums):
     """Rows chosen by a mask: Dask knows their number only when it computes (nan chunks)."""
     keep = np.arange(40) % 4 != 1
-    masked = lambda a: lazy(a)[da.from_array(keep, chunks=CHUNKS)] if a.shape[0] == 40 else lazy(a)
+
+    def masked(a):
+        return lazy(a)[da.from_array(keep, chunks=CHUNKS)] if a.shape[0] == 40 else lazy(a)
+
     inputs = tuple(masked(a) for a in args)
     assert any(np.isnan(x.shape[0]) for x in inputs)
     count = Counting()
