@@ -260,7 +260,7 @@ def _einsum_vjp(op, i):
         if c in result:  # a repeated letter: the diagonal, through an identity matrix
             fresh = spare.pop(0)
             terms.append([c, fresh])
-            args.append(f"np.eye(np.shape({x})[{end}], dtype={x}.dtype)")
+            args.append(f"np.eye(np.shape({x})[{end}], dtype={x}.dtype, like={x})")
             c = fresh
         elif c not in available:  # summed only within operand k: broadcast the gradient
             terms.append([c])

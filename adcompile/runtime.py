@@ -326,7 +326,8 @@ def unrepeat(g, x, repeats, axis):
     repeats = np.broadcast_to(repeats, (shape[axis],))
     ends = np.cumsum(repeats)
     kept = repeats > 0  # entries repeated 0 times get 0; the others the sum of their copies
-    out = np.zeros(shape[:axis] + shape[axis + 1:] + (shape[axis],), dtype=np.result_type(g, x))
+    out = np.zeros_like(g, shape=shape[:axis] + shape[axis + 1:] + (shape[axis],),
+                        dtype=np.result_type(g, x))
     if np.any(kept):
         sums = np.add.reduceat(g, (ends - repeats)[kept], axis=axis)
         out[..., kept] = np.moveaxis(sums, axis, -1)
@@ -336,8 +337,8 @@ def unrepeat(g, x, repeats, axis):
 def trace_grad(g, x, offset, axis1, axis2):
     """The gradient of np.trace(x, offset, axis1, axis2): `g` on the traced diagonal, 0 elsewhere."""
     shape, n = np.shape(x), np.ndim(x)
-    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=np.result_type(x, 1.0))
-    out = np.expand_dims(g, (-2, -1)) * eye
+    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=np.result_type(x, 1.0), like=x)
+    out = (g if _ndim(g) == 0 else np.expand_dims(g, (-2, -1))) * eye
     return np.moveaxis(out, (-2, -1), (axis1 % n, axis2 % n))
 
 
@@ -543,8 +544,8 @@ def diagonal_grad(g, x, offset, axis1, axis2):
     shape, n = _shape(x), _ndim(x)
     a1, a2 = axis1 % n, axis2 % n
     rest = [s for i, s in enumerate(shape) if i not in (a1, a2)]
-    out = np.zeros(tuple(rest) + (shape[a1], shape[a2]), dtype=np.result_type(x, g))
-    d = np.arange(_shape(g)[-1])
+    out = np.zeros_like(x, shape=tuple(rest) + (shape[a1], shape[a2]), dtype=np.result_type(x, g))
+    d = np.arange(_shape(g)[-1], like=x)
     out[..., d + max(-offset, 0), d + max(offset, 0)] = g
     return np.moveaxis(out, (-2, -1), (a1, a2))
 
@@ -747,14 +748,14 @@ def gaps(w):
 def inv_offdiag(d):
     """1 / d off the diagonal, 0 on it (the diagonal of `gaps` is 0 by construction)."""
     n = _shape(d)[-1]
-    eye = np.eye(n, dtype=bool)
+    eye = np.eye(n, dtype=bool, like=d)
     return np.where(eye, 0.0, 1 / np.where(eye, 1.0, d))
 
 
 def diag_embed(v):
     """Vectors (the last axis) as diagonal matrices."""
     n = _shape(v)[-1]
-    return np.expand_dims(v, -1) * np.eye(n, dtype=np.result_type(v, 1.0))
+    return np.expand_dims(v, -1) * np.eye(n, dtype=np.result_type(v, 1.0), like=v)
 
 
 def svd_reduced(m, s):
@@ -789,7 +790,7 @@ def gradient_grad(g, x, axis, edge_order, *spacing):
     total = 0.0
     for part, a, h in zip(parts, axes, steps):
         v = np.moveaxis(part, a % n, 0) / h
-        out = np.zeros(_shape(v), dtype=np.result_type(v, 1.0))
+        out = np.zeros_like(v, dtype=np.result_type(v, 1.0))
         out[2:] += v[1:-1] / 2
         out[:-2] -= v[1:-1] / 2
         out[0] -= v[0]

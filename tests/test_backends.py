@@ -52,6 +52,8 @@ def _plain(v):
 def _strict(v):
     if isinstance(v, (np.ndarray, np.generic)):
         return np.asarray(v).view(Strict)
+    if isinstance(v, tuple) and hasattr(v, "_fields"):  # np.linalg.svd's and eigh's results
+        return type(v)(*map(_strict, v))
     if type(v) in (list, tuple):
         return type(v)(_strict(e) for e in v)
     return v
@@ -116,3 +118,29 @@ def test_cupy_in_every_mode(name, f, args, argnums, dtype):
     _, t = jvp(f, tuple(map(cp.asarray, args)), tuple(map(cp.asarray, tangents)))
     assert type(t) is cp.ndarray and t.dtype == dtype
     np.testing.assert_allclose(float(t), want_t, rtol=tol)
+
+
+def trace(A):
+    return np.trace(A) * 2.0 + np.sum(np.diagonal(A, 1) ** 2)
+
+
+def eigen(A):
+    return np.sum(np.linalg.eigvalsh(A + A.T) ** 2) + np.sum(np.linalg.svd(A)[1])
+
+
+def repeat(A):
+    return np.sum(np.repeat(A, 2, axis=0) ** 2) + np.sum(np.gradient(A, axis=0) ** 2)
+
+
+def einsum(A):
+    return np.einsum("ii->", A) + np.sum(np.einsum("ij->i", A) ** 2)
+
+
+@pytest.mark.parametrize("f", [trace, eigen, repeat, einsum])
+def test_strict_arrays_through_rules_that_build_arrays(f):
+    """Rules whose gradients build arrays (an identity, zeros to add into) build them with the
+    input's library (`like=`, `zeros_like`), not as NumPy constants."""
+    A = np.array([[2.0, 0.3, 0.1], [0.2, 1.5, 0.4], [0.1, 0.3, 1.8]])
+    got = grad(f)(strict(A))
+    assert type(got) is Strict
+    np.testing.assert_allclose(got.view(np.ndarray), grad(f)(A), rtol=1e-12)
