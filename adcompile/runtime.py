@@ -15,20 +15,20 @@ def unbroadcast(g, x):
     gshape, xshape = _shape(g), _shape(x)
     if _same_shape(gshape, xshape):
         return g
-    if not gshape:  # a number: every entry of x gets it
-        return _fill(g, x)
     lead = len(gshape) - len(xshape)
-    if lead > 0 and gshape[lead:] == xshape:  # the common case: x was broadcast along new axes
+    if lead > 0 and _same_shape(gshape[lead:], xshape):  # x was broadcast along new axes
         return g.sum(axis=0) if lead == 1 else g.sum(axis=tuple(range(lead)))
-    full = np.broadcast_shapes(gshape, xshape)
-    if full != gshape:
-        g = np.broadcast_to(_weak(g, x), full)  # (g is an array of x's library: gshape != ())
+    full = _broadcast_shape(gshape, xshape)
+    if _same_shape(full, xshape):  # g is smaller: broadcast it up
+        return _fill(g, x)
+    if not _same_shape(full, gshape):
+        g = np.broadcast_to(g, full)
     lead = len(full) - len(xshape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(xshape) if n == 1 and full[lead + i] != 1)
     if axes:
         g = np.sum(g, axis=axes, keepdims=True)
-    return np.reshape(g, xshape) if np.shape(g) != xshape else g
+    return g if _same_shape(_shape(g), xshape) else np.reshape(g, xshape)
 
 
 def _ndim(v):
@@ -47,6 +47,13 @@ def _same_shape(a, b):
     """Whether two shapes are equal, a length Dask does not know yet (nan) equal to another: the
     values they belong to were computed together, so they broadcast."""
     return len(a) == len(b) and all(m == n or m != m and n != n for m, n in zip(a, b))
+
+
+def _broadcast_shape(a, b):
+    """The shape two shapes broadcast to (they do: the function ran), an unknown length kept."""
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    return tuple(q if p == 1 else p for p, q in zip(a, b))
 
 
 def _numpy(x):

@@ -119,11 +119,30 @@ def test_unknown_chunk_sizes(name, f, args, argnums):
         np.testing.assert_allclose(g.compute(scheduler="sync"), w, rtol=1e-12, atol=1e-14)
 
 
+def biased(x, b, c):
+    return np.sum(np.tanh(x + b) * c)
+
+
+def test_unknown_lengths_beside_broadcast_operands():
+    """The gradients of b (1, 3) and c (1, 1), broadcast against x's rows of unknown number, are
+    summed over those rows without computing how many there are."""
+    keep = np.arange(40) % 3 != 0
+    x, b, c = np.arange(120.0).reshape(40, 3) / 100, np.ones((1, 3)), np.full((1, 1), 2.0)
+    rows = lazy(x)[da.from_array(keep, chunks=CHUNKS)]
+    count = Counting()
+    with dask.config.set(scheduler=count):
+        got = grad(biased, argnums=(0, 1, 2))(rows, b, c)
+    assert count.computes == 0
+    want = grad(biased, argnums=(0, 1, 2))(x[keep], b, c)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g.compute(scheduler="sync"), w, rtol=1e-12)
+
+
 def test_logistic_gradient_on_a_local_cluster():
     distributed = pytest.importorskip("distributed")
     name, f, args, argnums = CASES[0]
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster):
         w, X, y = args
         X = da.from_array(X, chunks=(CHUNKS, X.shape[1]))
