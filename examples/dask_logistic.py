@@ -80,7 +80,7 @@ def main(rows=200_000, d=20, chunk_rows=50_000, steps=5, lr=2.0, workers=2, gpu=
         X, y = make_data("dask", rows, d, chunk_rows)
         where = f"a Dask array in chunks of {chunk_rows:,} rows, {workers} workers"
         # in-process workers for a small run; processes (one per core) for a large one
-        with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None,
+        with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=":0",
                           processes=rows > 10_000_000) as cluster, Client(cluster):
             results = {name: train(X, y, d, steps, lr, dask.compute, g)
                        for name, g in [("generated", dloss), ("by hand", hand_grad)]}
