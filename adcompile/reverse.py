@@ -35,7 +35,7 @@ from .templates import has_rule, is_loose, vjp_term
 
 BIG, SMALL = 1, 2  # an adjoint may carry broadcast axes (BIG) or be loose, still to broadcast
 SCALAR = "<python scalar>"           # the shape class of Python numbers: broadcasts with anything
-SCALAR_PRIMS = {"len", "int", "round", "ndim", "size", "np.ndim", "np.size", "size_of", "math.floor",
+SCALAR_PRIMS = {"len", "int", "round", "ndim", "size", "np.ndim", "np.size", "math.floor",
                 "math.ceil", "math.trunc", "floordiv"}
 
 
