@@ -260,7 +260,7 @@ def _einsum_vjp(op, i):
         if c in result:  # a repeated letter: the diagonal, through an identity matrix
             fresh = spare.pop(0)
             terms.append([c, fresh])
-            args.append(f"np.eye(np.shape({x})[{end}], dtype={x}.dtype)")
+            args.append(f"np.eye(np.shape({x})[{end}], dtype={x}.dtype, like={x})")
             c = fresh
         elif c not in available:  # summed only within operand k: broadcast the gradient
             terms.append([c])
@@ -297,16 +297,16 @@ VJP = {
     "np.linalg.slogdet": ("np.expand_dims(g[1], (-2, -1)) * mT(np.linalg.inv(x))",),
     # reductions
     "np.sum": ("unreduce(g, x, axis, keepdims)",),
-    "np.mean": ("unreduce(g, x, axis, keepdims) * (np.size(ans) / np.size(x))",),
+    "np.mean": ("unreduce(g, x, axis, keepdims) * (size_of(ans) / size_of(x))",),
     "np.prod": ("unreduce(g, x, axis, keepdims) * prod_others(x, axis)",),
     "np.max": ("unreduce(g, x, axis, keepdims) * max_weights(x, ans, axis, keepdims)",),
     "np.min": ("unreduce(g, x, axis, keepdims) * max_weights(x, ans, axis, keepdims)",),
     "np.var": ("unreduce(g, x, axis, keepdims) * conj(x - np.mean(x, axis=axis, keepdims=True))"
-               " * (2 / (np.size(x) / np.size(ans) - ddof))",),
+               " * (2 / (size_of(x) / size_of(ans) - ddof))",),
     # (where the deviation is 0, as for one element, the derivative of np.std is 0, not 0 / 0)
     "np.std": ("unreduce(g / np.where(ans == 0, 1.0, ans), x, axis, keepdims)"
                " * conj(x - np.mean(x, axis=axis, keepdims=True))"
-               " / (np.size(x) / np.size(ans) - ddof)",),
+               " / (size_of(x) / size_of(ans) - ddof)",),
     "np.cumsum": ("cumsum_grad(g, x, axis)",),
     "np.linalg.norm": ("norm_grad(g, x, ans, ord, axis, keepdims)",),
     # shapes
@@ -399,9 +399,9 @@ JVP = {
     "np.min": ("np.sum(t * max_weights(x, ans, axis, keepdims), axis=axis, keepdims=keepdims)",),
     # (for complex x the real part: re(conj(x - mean) * t), the rate of change of |x - mean| ** 2)
     "np.var": ("np.sum(np.real(t * conj(x - np.mean(x, axis=axis, keepdims=True))), axis=axis,"
-               " keepdims=keepdims) * (2 / (np.size(x) / np.size(ans) - ddof))",),
+               " keepdims=keepdims) * (2 / (size_of(x) / size_of(ans) - ddof))",),
     "np.std": ("np.sum(np.real(t * conj(x - np.mean(x, axis=axis, keepdims=True))), axis=axis,"
-               " keepdims=keepdims) / (np.where(ans == 0, 1.0, ans) * (np.size(x) / np.size(ans)"
+               " keepdims=keepdims) / (np.where(ans == 0, 1.0, ans) * (size_of(x) / size_of(ans)"
                " - ddof))",),
     "np.linalg.norm": ("np.sum(np.real(t * norm_grad(1.0, x, ans, ord, axis, keepdims)), axis=axis,"
                        " keepdims=keepdims)",),
@@ -447,7 +447,7 @@ SPECIAL[("np.linalg.norm", "ord", "fro")] = SPECIAL[("np.linalg.norm", "ord", No
 # than x), which the elementwise rules after it broadcast for free; reverse mode fits it to x's
 # shape only where a shape-sensitive rule or the result needs it.
 SPECIAL[("np.sum", "axis", None)] = {"vjp": ("in_dtype_of(g, x)",), "loose": True}
-SPECIAL[("np.mean", "axis", None)] = {"vjp": ("in_dtype_of(g, x) / np.size(x)",), "loose": True}
+SPECIAL[("np.mean", "axis", None)] = {"vjp": ("in_dtype_of(g, x) / size_of(x)",), "loose": True}
 
 # `x[index] = v`: the replaced part of x gets no gradient, v gets that part of g.
 VJP["setitem"] = ("setitem(g, index, 0.0)", None, "unbroadcast(g[index], v)")

@@ -13,20 +13,22 @@ def unbroadcast(g, x):
     if isinstance(x, (tuple, list)):  # a container (an argument, a named tuple): parts fitted
         return g
     gshape, xshape = _shape(g), _shape(x)
-    if gshape == xshape:
+    if _same_shape(gshape, xshape):
         return g
     lead = len(gshape) - len(xshape)
-    if lead > 0 and gshape[lead:] == xshape:  # the common case: x was broadcast along new axes
+    if lead > 0 and _same_shape(gshape[lead:], xshape):  # x was broadcast along new axes
         return g.sum(axis=0) if lead == 1 else g.sum(axis=tuple(range(lead)))
-    full = np.broadcast_shapes(gshape, xshape)
-    if full != gshape:
-        g = np.broadcast_to(_weak(g, x), full)
+    full = _broadcast_shape(gshape, xshape)
+    if _same_shape(full, xshape):  # g is smaller: broadcast it up
+        return _fill(g, x)
+    if not _same_shape(full, gshape):
+        g = np.broadcast_to(g, full)
     lead = len(full) - len(xshape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(xshape) if n == 1 and full[lead + i] != 1)
     if axes:
         g = np.sum(g, axis=axes, keepdims=True)
-    return np.reshape(g, xshape) if np.shape(g) != xshape else g
+    return g if _same_shape(_shape(g), xshape) else np.reshape(g, xshape)
 
 
 def _ndim(v):
@@ -41,23 +43,69 @@ def _shape(v):
     return np.shape(v) if shape is None else shape
 
 
+def _same_shape(a, b):
+    """Whether two shapes are equal, a length Dask does not know yet (nan) equal to another: the
+    values they belong to were computed together, so they broadcast."""
+    return len(a) == len(b) and all(m == n or m != m and n != n for m, n in zip(a, b))
+
+
+def _broadcast_shape(a, b):
+    """The shape two shapes broadcast to (they do: the function ran), an unknown length kept."""
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    return tuple(q if p == 1 else p for p, q in zip(a, b))
+
+
+def _numpy(x):
+    """Whether `x` is NumPy's (an array, a scalar) or Python's: constants made for it may be
+    NumPy arrays. Other libraries' arrays (Dask, CuPy) get numbers, or arrays of their own."""
+    return type(x) is np.ndarray or isinstance(x, (np.generic, float, int, complex, list, tuple))
+
+
+def size_of(x):
+    """The number of entries of `x`, read from its shape: `x.size`, which Dask knows without
+    computing (np.size(x) computes it); a lazy count where Dask does not know it yet (nan)."""
+    n = getattr(x, "size", None)
+    if n is None:
+        return np.size(x)
+    return np.sum(np.ones_like(x)) if n != n else n
+
+
 def in_dtype_of(g, x):
-    """A Python number `g` as a 0-d array of `x`'s floating dtype (so float32 stays float32)."""
+    """A Python number `g` in `x`'s floating dtype (so float32 stays float32): a 0-d array for
+    NumPy, a NumPy scalar (which Dask and CuPy take as a number) for other libraries."""
     return _weak(g, x)
 
 
 def _weak(g, x):
-    """A Python number as an array of `x`'s floating dtype (so float32 stays float32)."""
-    if type(g) in (float, int):
-        return np.asarray(g, dtype=np.result_type(getattr(x, "dtype", np.float64), g))
-    return g
+    """A Python number in `x`'s floating dtype (so float32 stays float32); see in_dtype_of. A
+    library whose dtypes are not NumPy's gets the Python number, which array libraries keep weak."""
+    if type(g) not in (float, int):
+        return g
+    dtype = getattr(x, "dtype", None)
+    if _numpy(x) or dtype is None:
+        return np.asarray(g, dtype=np.result_type(np.float64 if dtype is None else dtype, g))
+    return np.result_type(dtype, g).type(g) if isinstance(dtype, np.dtype) else g
+
+
+def _fill(g, x):
+    """`g` (a number, or an array that broadcasts to x) broadcast to `x`'s shape: a read-only
+    view for NumPy; for another library an array of its own, made through NumPy's protocols and
+    laid out (chunked) like x, so no NumPy array enters its arithmetic or its graph."""
+    g = _weak(g, x)
+    if _numpy(x):
+        return np.broadcast_to(g, np.shape(x))
+    dtype = getattr(x, "dtype", None)
+    if isinstance(g, (float, int, complex, np.generic)) and isinstance(dtype, np.dtype):
+        return np.full_like(x, g, dtype=np.result_type(dtype, g))
+    return np.zeros_like(x) + g
 
 
 def expand_to(t, x):
     """Broadcast the tangent `t` to `x`'s shape (a tangent of a broadcast value may be smaller)."""
-    if np.shape(t) == np.shape(x):
+    if _same_shape(_shape(t), _shape(x)):
         return t
-    return np.broadcast_to(t, np.shape(x))
+    return _fill(t, x)
 
 
 def zeros_like(x):
@@ -73,7 +121,7 @@ def unreduce(g, x, axis, keepdims):
     """Broadcast the gradient of a reduction over `axis` back to the shape of its input `x`."""
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
-    return np.broadcast_to(_weak(g, x), np.shape(x))
+    return _fill(g, x)
 
 
 def matmul_grad_left(g, x, y):
@@ -163,7 +211,7 @@ def getitem_grad(g, x, index):
         out = zeros_like(x)
         out[index] = g
         return TupleGrad(out)
-    out = np.zeros(np.shape(x), dtype=np.result_type(x, g))
+    out = np.zeros_like(x, dtype=np.result_type(x, g))
     np.add.at(out, index, g)
     return out
 
@@ -197,7 +245,7 @@ def check_scalar(out, *inputs):
             continue
         dtype = getattr(x, "dtype", None)
         dtype = np.result_type(x) if dtype is None else dtype
-        if dtype.kind not in "fc":
+        if getattr(dtype, "kind", "f") not in "fc":  # (dtypes of another library: not checked)
             from adcompile.errors import ArgumentError
             raise ArgumentError(
                 f"grad differentiates with respect to floating-point arguments, but argument "
@@ -293,7 +341,8 @@ def unrepeat(g, x, repeats, axis):
     repeats = np.broadcast_to(repeats, (shape[axis],))
     ends = np.cumsum(repeats)
     kept = repeats > 0  # entries repeated 0 times get 0; the others the sum of their copies
-    out = np.zeros(shape[:axis] + shape[axis + 1:] + (shape[axis],), dtype=np.result_type(g, x))
+    out = np.zeros_like(g, shape=shape[:axis] + shape[axis + 1:] + (shape[axis],),
+                        dtype=np.result_type(g, x))
     if np.any(kept):
         sums = np.add.reduceat(g, (ends - repeats)[kept], axis=axis)
         out[..., kept] = np.moveaxis(sums, axis, -1)
@@ -303,8 +352,8 @@ def unrepeat(g, x, repeats, axis):
 def trace_grad(g, x, offset, axis1, axis2):
     """The gradient of np.trace(x, offset, axis1, axis2): `g` on the traced diagonal, 0 elsewhere."""
     shape, n = np.shape(x), np.ndim(x)
-    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=np.result_type(x, 1.0))
-    out = np.expand_dims(g, (-2, -1)) * eye
+    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=np.result_type(x, 1.0), like=x)
+    out = (g if _ndim(g) == 0 else np.expand_dims(g, (-2, -1))) * eye
     return np.moveaxis(out, (-2, -1), (axis1 % n, axis2 % n))
 
 
@@ -434,7 +483,7 @@ def sum_grad(g, xs):
     over the first axis of an array."""
     if type(xs) is list:  # (a TupleGrad: added to another gradient of xs part by part)
         return TupleGrad([g] * len(xs))
-    return np.broadcast_to(_weak(g, xs), np.shape(xs))
+    return _fill(g, xs)
 
 
 def split_like(g, pieces, axis):
@@ -510,8 +559,8 @@ def diagonal_grad(g, x, offset, axis1, axis2):
     shape, n = _shape(x), _ndim(x)
     a1, a2 = axis1 % n, axis2 % n
     rest = [s for i, s in enumerate(shape) if i not in (a1, a2)]
-    out = np.zeros(tuple(rest) + (shape[a1], shape[a2]), dtype=np.result_type(x, g))
-    d = np.arange(_shape(g)[-1])
+    out = np.zeros_like(x, shape=tuple(rest) + (shape[a1], shape[a2]), dtype=np.result_type(x, g))
+    d = np.arange(_shape(g)[-1], like=x)
     out[..., d + max(-offset, 0), d + max(offset, 0)] = g
     return np.moveaxis(out, (-2, -1), (a1, a2))
 
@@ -714,14 +763,14 @@ def gaps(w):
 def inv_offdiag(d):
     """1 / d off the diagonal, 0 on it (the diagonal of `gaps` is 0 by construction)."""
     n = _shape(d)[-1]
-    eye = np.eye(n, dtype=bool)
+    eye = np.eye(n, dtype=bool, like=d)
     return np.where(eye, 0.0, 1 / np.where(eye, 1.0, d))
 
 
 def diag_embed(v):
     """Vectors (the last axis) as diagonal matrices."""
     n = _shape(v)[-1]
-    return np.expand_dims(v, -1) * np.eye(n, dtype=np.result_type(v, 1.0))
+    return np.expand_dims(v, -1) * np.eye(n, dtype=np.result_type(v, 1.0), like=v)
 
 
 def svd_reduced(m, s):
@@ -823,7 +872,7 @@ def gradient_grad(g, x, axis, edge_order, *spacing):
     total = 0.0
     for part, a, h in zip(parts, axes, steps):
         v = np.moveaxis(part, a % n, 0) / h
-        out = np.zeros(_shape(v), dtype=np.result_type(v, 1.0))
+        out = np.zeros_like(v, dtype=np.result_type(v, 1.0))
         out[2:] += v[1:-1] / 2
         out[:-2] -= v[1:-1] / 2
         out[0] -= v[0]
