@@ -7,10 +7,10 @@ once per structure, for a function whose parameters are the leaves (named after 
 around the gradients. Conventions (as JAX's, except that dataclasses and plain objects need no
 registration):
   * a floating-point or complex leaf (a float, a float array, an array of another library) gets a
-    gradient; an int or bool leaf is passed at run time but gets none: its place in the gradient
-    holds None;
-  * a string, None, a function, a class or a module is part of the structure: a constant of the
-    compiled code (a different string compiles again), with None in its place in the gradient;
+    gradient; an integer array is passed at run time but gets none (None in its place);
+  * an int or a bool field (a layer count, a flag), a string, None, a function, a class or a
+    module is part of the structure: a constant of the compiled code (another value compiles
+    again), with None in its place in the gradient;
   * any other object (a random Generator) is passed at run time, without a gradient.
 """
 from __future__ import annotations
@@ -100,10 +100,15 @@ def is_object(x) -> bool:
 
 def flatten(x) -> tuple[list, Tree]:
     leaves: list = []
+    if is_leaf(x):  # an argument that is a number or an array itself (an int too)
+        leaves.append(x)
+        return leaves, Tree("leaf", diff=is_diff(x))
     return leaves, _flatten(x, leaves)
 
 
 def _flatten(x, leaves):
+    if isinstance(x, (bool, int, np.integer, np.bool_)):  # a layer count, a flag
+        return Tree("static", _Static(x))
     if is_leaf(x):
         leaves.append(x)
         return Tree("leaf", diff=is_diff(x))

@@ -102,6 +102,11 @@ class Expressions:
                     right.obj in (float, int, bool):  # `type(x) is float` (generated code's test)
                 right = Var(right.obj.__name__)
             right = self.as_atom(right)
+            if type(left) is Const and type(right) is Const and len(node.ops) == 1 and \
+                    isinstance(left.value, (int, str, type(None))) and \
+                    isinstance(right.value, (int, str, type(None))):  # k < layers - 1, "tanh" == a
+                return Const(bool(PRIMS[OPERATORS[type(node.ops[0]).__name__]].fn(
+                    left.value, right.value)))
             first = self.emit(OPERATORS[type(node.ops[0]).__name__], (left, right),
                               target=target if len(node.ops) == 1 else None)
             if len(node.ops) == 1:
@@ -123,6 +128,8 @@ class Expressions:
                                      lambda: self.expr(node.orelse, env), target)
         if t is gast.Dict:
             return self.dict_display(node, env)
+        if t is gast.JoinedStr:
+            return self.constant_text(node, env)
         if t is gast.Attribute:
             return self.attribute(node, env, target)
         if t is gast.Subscript:
@@ -142,6 +149,23 @@ class Expressions:
                 return Const(slice(*(p.value for p in parts)))
             raise self.unsupported(node, "a slice with computed bounds")
         raise self.unsupported(node, self.parsed.describe(node))
+
+    def constant_text(self, node, env):
+        """An f-string whose values are known here (f"W{k}" in a loop run at transformation
+        time, a key of a dict of parameters): its text."""
+        parts = []
+        for value in node.values:
+            if isinstance(value, gast.Constant):
+                parts.append(str(value.value))
+                continue
+            inner = self.expr(value.value, env)
+            spec = self.constant_text(value.format_spec, env).value if value.format_spec else ""
+            if type(inner) is not Const:
+                raise self.unsupported(node, "an f-string of a value computed at run time",
+                                       "build text from constants only")
+            conversion = {115: str, 114: repr, 97: ascii}.get(value.conversion)
+            parts.append(format(conversion(inner.value) if conversion else inner.value, spec))
+        return Const("".join(parts))
 
     def binop(self, node, env, target):
         """Each operand lowered once (a random draw among them must run once)."""

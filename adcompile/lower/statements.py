@@ -152,6 +152,11 @@ class Statements:
         """Lower an if statement. When one branch leaves (return, break, continue) and the other
         does not, the statements after the `if` belong to the other branch and are lowered there."""
         test, line = self.atom(stmt.test, env), self.line
+        if type(test) is Const and isinstance(test.value, (bool, int, str, type(None))):
+            # known here (a field of a model, a layer index): only the branch taken is lowered
+            _, exit = self.sub(stmt.body if test.value else stmt.orelse, env, later | loaded(rest),
+                               block=self.block)
+            return exit, False
         bound_at = dict(self.bound_at)  # where the values a path keeps were bound
         after = later | loaded(rest)
         envs = [dict(env), dict(env)]
