@@ -38,7 +38,7 @@ def differentiate(compile_derivative, f, mode, argnums, optimize):
         if not getattr(e, "maybe_container", False):
             raise
         return _Boundary(compile_derivative, f, mode, argnums, optimize, None, e).function(f)
-    if not plain.__adcompile__.containers:
+    if not plain.__adcompile__.containers and plain.__adcompile__.out_tree is None:
         return plain
     return _Boundary(compile_derivative, f, mode, argnums, optimize, plain, None).function(f)
 
@@ -65,7 +65,7 @@ class _Boundary:
 
     def function(self, f):
         plain, check, structured = self.plain, self.check, self.structured
-        if plain is not None and self.receiver is None:
+        if plain is not None and self.receiver is None and plain.__adcompile__.out_tree is None:
             n = len(self.signature.parameters)
 
             def call(*args, **kwargs):
@@ -106,12 +106,12 @@ class _Boundary:
         if all(t.kind == "leaf" for t in trees):
             if self.plain is None:
                 raise trimmed(self.error)
-            return self.plain(*values)
+            return structured_outputs(self.plain, self.plain(*values))
         try:
             df = self.compile_derivative(self.f, self.mode, self.argnums, self.optimize, trees)
         except ADCompileError as e:
             raise trimmed(e)
-        out = df(*[leaf for leaves, _ in flat for leaf in leaves])
+        out = structured_outputs(df, df(*[leaf for leaves, _ in flat for leaf in leaves]))
         if self.mode == "grad":
             return self.rebuild(out, trees)
         if self.mode == "value_and_grad":
@@ -187,3 +187,20 @@ def structure_pairs(f, primals, tangents):
         dleaves += [d for d, node in zip(dvalues, tree.leaves()) if node.diff] \
             if tree.kind != "leaf" else dvalues
     return tuple(t for _, t in flat), leaves, dleaves
+
+
+def structured_outputs(df, out):
+    """What a derivative returned, with a container result rebuilt around its leaves: the value
+    (and jvp's tangent) in the function's structure, and a pullback taking a cotangent of it."""
+    tree = df.__adcompile__.out_tree
+    if tree is None:
+        return out
+    mode = df.__adcompile__.mode
+    if mode == "forward":
+        return unflatten(tree, out[0]), unflatten(tree, out[1])
+    if mode == "vjp":
+        value, pullback = out
+        return unflatten(tree, value), lambda cotangent: pullback(tuple(flatten(cotangent)[0]))
+    raise trimmed(ArgumentError(
+        f"{df.__adcompile__.function.__name__} returns a container; grad needs a scalar output "
+        "(use vjp or jvp for a structured result)"))

@@ -296,3 +296,31 @@ def test_a_generator_in_a_container_is_passed_at_run_time():
     g1 = grad(f)({"rng": np.random.default_rng(1), "w": 2.0}, x)
     expected = np.sum(x + np.random.default_rng(1).normal(0.0, 0.1, size=3))
     assert g1["rng"] is None and abs(g1["w"] - expected) < 1e-12
+
+
+def predictions(p, x):
+    h = np.tanh(x @ p["W"] + p["b"])
+    return {"h": h, "total": np.sum(h), "name": "layer"}
+
+
+def test_a_container_result_through_jvp_and_vjp():
+    p = {"W": _w(), "b": _b()}
+    d = {"W": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2)}
+    out, tangent = jvp(predictions, (p, X), (d, np.zeros_like(X)))
+    assert out["name"] == "layer" and np.allclose(out["h"], predictions(p, X)["h"])
+    h = 1e-6
+    plus = predictions({k: p[k] + h * d[k] for k in p}, X)
+    minus = predictions({k: p[k] - h * d[k] for k in p}, X)
+    np.testing.assert_allclose(tangent["h"], (plus["h"] - minus["h"]) / (2 * h), rtol=1e-5)
+    np.testing.assert_allclose(tangent["total"], (plus["total"] - minus["total"]) / (2 * h),
+                               rtol=1e-5)
+    value, pullback = vjp(predictions, p, X)
+    assert value["name"] == "layer"
+    ct = {"h": RNG.normal(size=value["h"].shape), "total": 0.7, "name": None}
+    gp, gx = pullback(ct)
+    # dot-product test: <ct, J d> == <J^T ct, d>
+    lhs = np.sum(ct["h"] * tangent["h"]) + ct["total"] * tangent["total"]
+    rhs = sum(np.sum(gp[k] * d[k]) for k in p)
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-9)
+    with pytest.raises(ADCompileError, match="scalar output"):
+        grad(predictions)(p, X)

@@ -18,12 +18,12 @@ from ..parse import Parsed, parse
 from ..primitives import BY_OBJECT, PRIMS, hashable
 from ..pytree import leaf_names
 from .calls import Calls
-from .containers import Containers, value_of
+from .containers import Containers, output_tree, value_of
 from .expressions import Expressions
 from .inline import Inlining
 from .loops import Loops
 from .merging import Merging
-from .scan import loaded
+from .scan import holds_record, loaded
 from .statements import Statements
 
 __all__ = ["lower", "Lowerer"]
@@ -63,6 +63,10 @@ def lower(f, trees=None) -> Function:
     values, as_tuple = lowerer.returned(lowerer.lower_stmts(parsed.node.body, env, frozenset()),
                                         env, parsed.node)
     line = lowerer.line
+    if any(map(holds_record, values)):  # a dict, a dataclass, ... returned: its leaves, flat
+        leaves: list = []
+        fn.out_tree = output_tree(tuple(values) if as_tuple else values[0], leaves)
+        values, as_tuple = leaves, True
     fn.body.append(Return([lowerer.as_atom(v) for v in values], as_tuple, line))
     return fn
 

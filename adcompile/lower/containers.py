@@ -16,7 +16,7 @@ import types
 import gast
 
 from ..ir import Const, Var
-from ..pytree import Tree
+from ..pytree import Tree, _Static
 from .scan import Record, Static
 
 
@@ -31,6 +31,19 @@ def value_of(tree: Tree, names) -> object:
     if tree.kind in ("tuple", "list"):
         return values
     return Record(tree.kind, tree.cls, tree.keys, values)
+
+
+def output_tree(value, leaves) -> Tree:
+    """The structure of a returned value; its numbers and arrays are appended to `leaves`."""
+    if type(value) is tuple:
+        return Tree("tuple", tuple, (), tuple(output_tree(v, leaves) for v in value))
+    if type(value) is Record:
+        return Tree(value.kind, value.cls, value.keys,
+                    tuple(output_tree(v, leaves) for v in value.values))
+    if type(value) is Const and not isinstance(value.value, (float, complex)):
+        return Tree("static", _Static(value.value))
+    leaves.append(value)
+    return Tree("leaf", diff=True)
 
 
 def _is_namedtuple_class(obj):
