@@ -776,3 +776,20 @@ def test_unrolled_tuple_loop_keeps_its_elements():
     new t1 as its element (f's value wrong in every mode; fuzz seed 1000003005521)."""
     check(tuple_loop_over_a_name_a_loop_overwrites, -0.7, 0.4)
     check(tuple_loop_over_a_name_a_loop_overwrites, 0.1, -0.3)
+
+
+def loop_index_read_after_the_loop(x, y, z, n):
+    k8 = 0
+    while abs(z) < 2.0 and k8 < 4:
+        k8 += 1
+        for i9 in range(1, n + 1):
+            x, z, t10 = (y, x, x)
+        y = y * i9  # the index's last value, read after its loop
+    return x
+
+
+def test_a_loop_index_read_after_its_loop_survives_the_backward_loop():
+    """The backward sweep ran `for i9 in reversed(range(...))` over the same name, so from the
+    second backward iteration on `grad_y * i9` read 1, not the last index (fuzz seed
+    1000003004887: grad 1.0 where 9.0 is right)."""
+    check(loop_index_read_after_the_loop, 0.3, 0.5, 0.2, 3, argnums=(0, 1, 2))

@@ -47,10 +47,13 @@ class Loops:
         finally:
             self.block = outer
         self.finish_loop(stmt, exit, body, body_env, carried, env)
-        if elements is None and target.id in later:  # after the loop, its last index
-            env[target.id] = Var(index)
         self.line = self.call_line or stmt.lineno
         self.block.append(For(index, bounds, body, self.line, reverse=reverse, count=count))
+        if elements is None and target.id in later:  # after the loop, its last index, under a
+            # name of its own (reverse mode runs the loop backwards over the index's name)
+            last = self.namer.fresh(target.id)
+            self.block.append(Assign(last, Var(index), self.line))
+            env[target.id] = Var(last)
 
     def unrolled(self, stmt, bounds, env, later):
         """`for k in range(n)` with constant bounds over a list of containers (`layers[k]["W"]`)
