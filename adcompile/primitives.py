@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import numerics, runtime
+from . import numerics, runtime, runtime_linalg
 
 
 @dataclass(slots=True)
@@ -226,16 +226,16 @@ add("np.correlate", np.correlate, ("x", "y"), "exact", mode="valid")
 add("np.linalg.matrix_rank", np.linalg.matrix_rank, kind="nondiff", zero="*")
 # helpers of their rules: linear, except inv_offdiag (1 / d off the diagonal)
 for _name in ("sym", "phi", "skew_lower", "gaps", "diag_embed"):
-    add(_name, getattr(runtime, _name), kind="exact")
-add("inv_offdiag", runtime.inv_offdiag)
-add("svd_reduced", runtime.svd_reduced, ("x", "s"), "exact", zero=("s",))
+    add(_name, getattr(runtime_linalg, _name), kind="exact")
+add("inv_offdiag", runtime_linalg.inv_offdiag)
+add("svd_reduced", runtime_linalg.svd_reduced, ("x", "s"), "exact", zero=("s",))
 add("real_matrix", runtime.real_matrix, kind="exact")
-add("real_like", runtime.real_like, ("v", "x"), "exact", zero=("x",))
-add("distinct_eig", runtime.distinct_eig, ("v", "w"), "exact", zero=("w",))
-add("eig_pivots", runtime.eig_pivots, kind="nondiff", zero="*")
-add("full_rank", runtime.full_rank, ("v", "rank", "a"), "exact", zero=("rank", "a"))
-add("fit_residuals", runtime.fit_residuals, ("v", "res"), "exact", zero=("res",))
-add("unfit_residuals", runtime.unfit_residuals, ("v", "x"), "exact", zero=("x",))
+add("real_like", runtime_linalg.real_like, ("v", "x"), "exact", zero=("x",))
+add("distinct_eig", runtime_linalg.distinct_eig, ("v", "w"), "exact", zero=("w",))
+add("eig_pivots", runtime_linalg.eig_pivots, kind="nondiff", zero="*")
+add("full_rank", runtime_linalg.full_rank, ("v", "rank", "a"), "exact", zero=("rank", "a"))
+add("fit_residuals", runtime_linalg.fit_residuals, ("v", "res"), "exact", zero=("res",))
+add("unfit_residuals", runtime_linalg.unfit_residuals, ("v", "x"), "exact", zero=("x",))
 
 # Shapes. Sequence primitives (form "seq") take their operands as one tuple: np.stack((a, b)).
 add("np.transpose", np.transpose, kind="exact", axes=None)

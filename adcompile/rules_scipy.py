@@ -18,7 +18,7 @@ import scipy.linalg
 import scipy.special as special
 import scipy.stats as stats
 
-from . import runtime
+from . import runtime_linalg
 from .primitives import BY_OBJECT, NAMESPACE, add
 from .rules import DERIVATIVES, JVP, LINEAR, VJP
 
@@ -247,7 +247,7 @@ JVP["scipy.linalg.cholesky"] = _cholesky("jvp")
 
 # cho_factor(a) -> (c, lower): c holds the factor in one triangle (cholesky's rule) and a's own
 # entries in the other; cho_solve((c, lower), b) solves A x = b, A = L L^T: dx = -A^-1 dA x
-for _fn in (runtime.cho_lower, runtime.cho_lower_grad, runtime.cho_other):
+for _fn in (runtime_linalg.cho_lower, runtime_linalg.cho_lower_grad, runtime_linalg.cho_other):
     add(_fn.__name__, _fn, ("v", "lower"), "exact", zero=("lower",))
     NAMESPACE[_fn.__name__] = _fn
 add("scipy.linalg.cho_factor", scipy.linalg.cho_factor, kind="exact", lower=False)

@@ -1,0 +1,120 @@
+"""Helpers of the linear algebra rules (rules_linalg.py): symmetrizing, the F matrices of
+eigen- and singular value derivatives, checks that refuse repeated eigenvalues or a rank-deficient
+least-squares matrix at run time. Plain NumPy, like runtime.py, so an exported derivative can
+carry them along."""
+import numpy as np
+
+from .runtime import _real, _shape, mT, zeros_like
+
+
+def sym(x):
+    """The symmetric part of a real matrix (of each in a stack): (x + x.T) / 2."""
+    _real(x)
+    return (x + mT(x)) / 2
+
+
+def phi(x):
+    """The lower triangle of a matrix with its diagonal halved (Cholesky's derivative)."""
+    return np.tril(x) - np.tril(np.triu(x)) / 2
+
+
+def skew_lower(x):
+    """The strictly lower triangle of x minus its transpose (QR's derivative)."""
+    low = np.tril(x, -1)
+    return low - mT(low)
+
+
+def gaps(w):
+    """`out[..., i, j] = w[..., j] - w[..., i]`: the differences of eigenvalues or squared
+    singular values."""
+    return np.expand_dims(w, -2) - np.expand_dims(w, -1)
+
+
+def inv_offdiag(d):
+    """1 / d off the diagonal, 0 on it (the diagonal of `gaps` is 0 by construction)."""
+    n = _shape(d)[-1]
+    eye = np.eye(n, dtype=bool, like=d)
+    return np.where(eye, 0.0, 1 / np.where(eye, 1.0, d))
+
+
+def diag_embed(v):
+    """Vectors (the last axis) as diagonal matrices."""
+    n = _shape(v)[-1]
+    return np.expand_dims(v, -1) * np.eye(n, dtype=np.result_type(v, 1.0), like=v)
+
+
+def svd_reduced(m, s):
+    """U or Vh of an SVD, checked to be reduced (full_matrices=False, or a square matrix): the
+    extra columns of a full U span a space without a unique basis, so they have no derivative."""
+    _real(m)
+    if min(_shape(m)[-2:]) != _shape(s)[-1]:
+        raise NotImplementedError("np.linalg.svd of a matrix that is not square has a derivative "
+                                  "only with full_matrices=False")
+    return m
+
+
+def cho_lower(c, lower):
+    """The lower triangular factor L (A = L L^T) that scipy.linalg.cho_factor's `c` holds in its
+    lower triangle, or as U = L^T in its upper one."""
+    return np.tril(c) if lower else mT(np.triu(c))
+
+
+def cho_lower_grad(v, lower):
+    """The adjoint of cho_lower: `v` moved into the triangle of `c` the factor lives in."""
+    return np.tril(v) if lower else np.triu(mT(v))
+
+
+def cho_other(v, lower):
+    """The strict triangle of `v` that cho_factor's `c` leaves as it was in `a`."""
+    return np.triu(v, 1) if lower else np.tril(v, -1)
+
+
+def full_rank(v, rank, a):
+    """`v`, checked that the matrix `a` has full rank `rank` (np.linalg.lstsq's solution has no
+    derivative where the rank can drop)."""
+    if rank != min(_shape(a)[-2:]):
+        raise NotImplementedError("np.linalg.lstsq of a matrix without full rank: its solution "
+                                  "has no derivative there")
+    return v
+
+
+def fit_residuals(v, res):
+    """`v`, the sums of squared residuals per column, shaped like np.linalg.lstsq's `res`:
+    (k,), (1,) for a vector b, or empty where lstsq leaves them out."""
+    return np.reshape(v, (-1,)) if _shape(res)[0] else zeros_like(res)
+
+
+def unfit_residuals(g, v):
+    """The adjoint of fit_residuals: `g` shaped like `v` (zeros where lstsq left them out)."""
+    return np.reshape(g, _shape(v)) if _shape(g)[0] else np.zeros_like(v)
+
+
+def real_like(v, x):
+    """`v`, or its real part where `x` is real: a real input's tangent or gradient through complex
+    intermediates (np.linalg.eig of a real matrix) is real (JAX's convention)."""
+    kind = getattr(getattr(x, "dtype", None), "kind", None)
+    if kind == "c" or type(x) is complex:
+        return v
+    return np.real(v)
+
+
+def distinct_eig(v, w):
+    """The eigenvectors `v`, checked that the eigenvalues `w` (the last axis) are distinct: at a
+    repeated eigenvalue neither the eigenvectors nor the eigenvalues have a derivative."""
+    a = np.abs(w)
+    scale = np.max(a, axis=-1, keepdims=True) if _shape(w)[-1] else a
+    eps = np.finfo(np.result_type(a, np.float32)).eps
+    close = np.abs(gaps(w)) <= 8 * eps * np.expand_dims(scale, -1)
+    if np.any(close & ~np.eye(_shape(w)[-1], dtype=bool)):
+        raise NotImplementedError("np.linalg.eig at a matrix with a repeated eigenvalue: the "
+                                  "eigenvalues and eigenvectors have no derivative there")
+    return v
+
+
+def eig_pivots(v):
+    """1 at the largest entry of each column of `v` (of each matrix in a stack), 0 elsewhere:
+    where LAPACK makes an eigenvector real, which fixes its complex phase."""
+    a = np.abs(v)
+    top = np.argmax(a, axis=-2)
+    rows = np.arange(_shape(v)[-2]).reshape(-1, 1)
+    return (rows == np.expand_dims(top, -2)).astype(a.dtype)
