@@ -6,7 +6,8 @@ the user's own Python functions are inlined. Names read from globals or closures
 become constants of the generated function; modules and functions are resolved here, once.
 
 The lowerer is one class put together from a module per concern: statements (and how a statement
-list ends), loops, merging of names after branches and loops, expressions, calls, inlining.
+list ends), loops, merging of names after branches and loops, expressions, calls, inlining,
+comprehensions, effects (print, assert, raise, isinstance), arguments (*args, **kwargs).
 """
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ import gast
 
 from ..errors import UnsupportedSyntaxError
 from ..ir import Function, Namer, Return, Var
-from ..parse import Parsed, parse
+from ..parse import Parsed, check_parameters, parse
+from .arguments import Arguments
 from .calls import Calls
+from .comprehensions import Comprehensions
+from .effects import Effects
 from .expressions import Expressions
 from .inline import Inlining
 from .loops import Loops
@@ -29,6 +33,7 @@ __all__ = ["lower", "Lowerer"]
 def lower(f) -> Function:
     """Lower the Python function `f` to flat code."""
     parsed = parse(f)
+    check_parameters(parsed)
     written = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
     params = [a.id for a in parsed.node.args.args]
     fn = Function(parsed.node.name, params, [], parsed.filename, parsed.lines)
@@ -42,7 +47,8 @@ def lower(f) -> Function:
     return fn
 
 
-class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining):
+class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Comprehensions,
+              Effects, Arguments):
     """Lowers one function body (the differentiated function's, or an inlined one's)."""
 
     def __init__(self, parsed: Parsed, fn: Function, namer: Namer, stack, call_line=None):

@@ -10,11 +10,19 @@ from ..errors import UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Op, Var)
 from ..primitives import ATTRIBUTES
 from ..templates import OPERATORS, dotted
+from .effects import fold_constants, known_truth
 from .scan import LocalFunction, MISSING, SCALARS, Static, VIEWS
+
+FORMS = {gast.ListComp: "comprehension", gast.SetComp: "comprehension",
+         gast.DictComp: "comprehension", gast.GeneratorExp: "comprehension",
+         gast.JoinedStr: "fstring"}
 
 
 class Expressions:
     def emit(self, prim, args, kwargs=(), target=None):
+        folded = fold_constants(prim, args, kwargs)  # 2 * 3, k % 2 == 1 of numbers known here
+        if folded is not None:
+            return folded
         name = self.namer.fresh(target) if target else self.namer.temp()
         if prim in VIEWS:  # NumPy may hand back a view: changing one changes the other
             self.copied(name, args[0])
@@ -23,6 +31,8 @@ class Expressions:
 
     def branch_value(self, test, make_then, make_else, target=None):
         """`then if test else else_`, each side lowered into its own branch (short-circuit)."""
+        if type(test) is Const and known_truth(test):  # known here: only that side
+            return (make_then if test.value else make_else)()
         merged = self.namer.fresh(target) if target else self.namer.temp()
         blocks = []
         for make in (make_then, make_else):
@@ -132,6 +142,8 @@ class Expressions:
                 name="<lambda>", args=node.args, body=[ret], decorator_list=[], returns=None,
                 type_comment=None, type_params=[]), node)
             return Static(LocalFunction(fn, env, self.parsed, self))
+        if t in FORMS:  # comprehensions, f-strings
+            return getattr(self, FORMS[t])(node, env, target)
         if t is gast.Slice:
             parts = [self.atom(p, env) if p is not None else Const(None)
                      for p in (node.lower, node.upper, node.step)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gast
 
 from ..ir import (Assign, Break, Const, For, If, Var, While)
+from .comprehensions import Indexed
 from .scan import BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
 
 
@@ -16,11 +17,13 @@ class Loops:
                 self.bind_target(target, element, env)
                 _, exit = self.sub(stmt.body, env, later | loaded(stmt.body), block=self.block)
                 if exit is not None:
-                    raise self.unsupported(stmt, "break, continue or return in a loop over a tuple")
+                    raise self.unsupported(stmt, "a break, continue, return or raise in a "
+                                           "loop over a tuple")
             return
         names = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
         carried = self.carry(stmt, env, later, names if elements is not None else ())
-        index = self.namer.fresh(target.id) if elements is None else self.fresh_index(target)
+        index = self.namer.fresh(target.id) if elements is None else \
+            self.fresh_index(getattr(elements, "counter", None) or target)
         body_env = dict(env)
         body_env.pop(GOING, None)  # every iteration starts going
         body_env.pop(BROKE, None)
@@ -29,6 +32,8 @@ class Loops:
         try:
             if elements is None:
                 body_env[target.id] = Var(index)
+            elif type(elements) is Indexed:  # nested iteration helpers
+                self.bind_indexed(target, elements.at(Var(index)), body_env)
             elif type(target) is Enumerate:
                 self.bind_target(IndexTarget(target.index, target.start), None, body_env, index)
                 self.bind_target(target.value, self.emit("getitem", (elements[0], Var(index))),
@@ -140,6 +145,9 @@ class Loops:
         loop; bounds None for a tuple known at transformation time (then the second item holds
         its elements). `reversed(range(...)[:count])` is how reverse mode writes a loop back."""
         node, target = stmt.iter, stmt.target
+        nested = self.nested_iteration(node, target, env, may_leave(stmt.body))
+        if nested is not None:
+            return (*nested, target, False, None)
         func = self.expr(node.func, env) if isinstance(node, gast.Call) else None
         if type(func) is Static and func.obj is reversed and len(node.args) == 1:
             inner, count = node.args[0], None  # reversed(range(...)[:k]), as reverse mode writes
