@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from adcompile import UnsupportedSyntaxError, grad, jvp, source, value_and_grad, vjp
+from adcompile import UnsupportedSyntaxError, grad, hessian, jvp, source, value_and_grad, vjp
 from adcompile.lower import scan
 from checks import assert_close, directional, inner, numeric_grad
 from corpus_python import (
@@ -171,3 +171,21 @@ def starred_target(x, xs):
 def test_messages_read_as_english(f, message):
     with pytest.raises(UnsupportedSyntaxError, match=message):
         grad(f)
+
+
+@pytest.mark.parametrize("f, args", [
+    (power_series, (0.7,)), (raises_in_branch, (0.7,)), (asserted, (0.7,)), (printed, (0.7, 1.3)),
+    (isinstance_at_run_time, (0.7,)), (star_args, (0.7, 1.3)), (enumerate_zip_known, (0.7, 1.3)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_second_derivatives_read_the_generated_code_again(f, args):
+    """grad(grad(f)) re-reads generated code holding throw(...), assert_(...), print(...)."""
+    df = grad(f, argnums=0)
+    numeric = numeric_grad(df, args, 0)
+    assert_close(grad(df, argnums=0)(*args), numeric, rtol=1e-5, atol=1e-6)
+
+
+def test_hessian_through_a_comprehension_loop():
+    xs = np.array([0.5, 1.0, -2.0])
+    h = hessian(in_a_loop)(0.7, xs)
+    numeric = numeric_grad(lambda x: grad(in_a_loop)(x, xs), (0.7,), 0)
+    assert_close(h, numeric, rtol=1e-5, atol=1e-6)

@@ -78,6 +78,9 @@ class Expressions:
         if type(value) is Static and isinstance(value.obj, type) and issubclass(
                 value.obj, (np.generic, float, int, bool, complex)):
             return Const(np.dtype(value.obj).name)  # a dtype: dtype=np.float32 is "float32"
+        if type(value) is Static and isinstance(value.obj, type) and issubclass(
+                value.obj, BaseException):  # throw(ValueError, ...) in generated code read again
+            return self.class_atom(value.obj)
         if type(value) is Static:
             raise UnsupportedSyntaxError(
                 f"{getattr(value.obj, '__name__', value.obj)!r} is used as a value; only numbers "
