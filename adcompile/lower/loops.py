@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gast
 
-from ..ir import (Assign, Break, Const, For, If, Var, While)
+from ..ir import (Assign, Break, Const, For, If, Op, Var, While)
 from .comprehensions import Indexed
 from .scan import BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
 
@@ -104,7 +104,8 @@ class Loops:
             else:
                 loop_name = self.namer.fresh(user_name(name))
                 if type(value) is tuple:  # a list the loop appends to: a real list from here on
-                    self.block.append(Assign(loop_name, self.list_in(self.block, value), self.line))
+                    items = tuple(self.atom_in(self.block, v) for v in value)
+                    self.block.append(Assign(loop_name, Op("make_list", items), self.line))
                 elif value is not None:
                     self.copied(loop_name, self.as_atom(value))
                     self.block.append(Assign(loop_name, self.as_atom(value), self.line))
