@@ -420,7 +420,8 @@ add("np.random.uniform", np.random.uniform, (), "nondiff", zero="*", low=0.0, hi
     size=None)
 # The Python around the user's model code: it runs in the forward sweep as written and has no
 # derivative (print, assert, raise, isinstance; f-strings format with `format`).
-add("print", builtins.print, ("*args",), "nondiff", zero="*", sep=" ", end="\n")
+add("print", builtins.print, ("*args",), "nondiff", zero="*", sep=" ", end="\n", file=None,
+    flush=False)
 add("assert_", runtime.assert_, ("test", "message"), "nondiff", zero="*")
 add("throw", runtime.throw, ("error", "*args"), "nondiff", zero="*")
 add("isinstance", builtins.isinstance, ("x", "types"), "nondiff", zero="*")

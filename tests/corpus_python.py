@@ -168,6 +168,13 @@ def raises_in_else(x):
     return y * x
 
 
+def returns_or_raises(x):
+    if x > 0.0:
+        return x * x
+    else:
+        raise ValueError("not positive")
+
+
 def raises_after_returns(x):
     if x > 1.0:
         return x * 2.0

@@ -19,10 +19,10 @@ from corpus_python import (
     stacked_at_run_time, target_does_not_leak, max_min_known, in_a_loop, in_a_branch,
     set_of_constants, indexed_list, enumerate_zip, zip_enumerate, zip_range,
     enumerate_zip_known, enumerate_zip_early_exit, comprehension_over_enumerate_zip, TooLarge,
-    printed, asserted, raises_in_branch, raises_in_else, raises_after_returns, isinstance_known,
-    isinstance_at_run_time, raise_in_loop, _total, _scale, star_args, keyword_only,
-    positional_only, spread_known, spread_global_mapping, nested_def_star_args,
-    kwargs_forwarded, kwargs_empty)
+    printed, asserted, raises_in_branch, returns_or_raises, raises_in_else,
+    raises_after_returns, isinstance_known, isinstance_at_run_time, raise_in_loop, _total,
+    _scale, star_args, keyword_only, positional_only, spread_known, spread_global_mapping,
+    nested_def_star_args, kwargs_forwarded, kwargs_empty)
 
 RNG = np.random.default_rng(9)
 HAVE_DICTS = hasattr(scan, "Record")  # dicts inside the function come with containers
@@ -50,30 +50,48 @@ def check(f, *args, argnums=None):
 
 
 CASES = [
-    (power_series, (0.7,)), (long_range_sum, (0.7,)), (filtered_rows, (1.3, np.array([1., -2., 3.]))),
-    (known_filter, (0.7, 1.3)), (constant_filter, (0.7,)),
+    (power_series, (0.7,)),
+    (long_range_sum, (0.7,)),
+    (filtered_rows, (1.3, np.array([1., -2., 3.]))),
+    (known_filter, (0.7, 1.3)),
+    (constant_filter, (0.7,)),
     (two_for_clauses, (np.array([1., 2., 3.]), np.array([2.5, 0.5]))),
-    (two_for_clauses_known, (0.7, 1.3)), (inner_reads_outer, (np.array([1., 2.]),)),
+    (two_for_clauses_known, (0.7, 1.3)),
+    (inner_reads_outer, (np.array([1., 2.]),)),
     (rows_of_matrix, (np.array([[1., 2.], [3., 4.]]),)),
     (stacked, (0.7, np.array([0.3, -0.2]))),
     (stacked_at_run_time, (0.7, np.array([[0.3, -0.2], [1.0, 0.5]]))),
-    (target_does_not_leak, (0.7, np.array([1., 2.]))), (max_min_known, (0.7, 1.3)),
-    (in_a_loop, (0.7, np.array([0.5, 1.0]))), (in_a_branch, (0.7, np.array([0.5, 1.0]))),
-    (in_a_branch, (-0.7, np.array([0.5, 1.0]))), (set_of_constants, (0.7,)),
+    (target_does_not_leak, (0.7, np.array([1., 2.]))),
+    (max_min_known, (0.7, 1.3)),
+    (in_a_loop, (0.7, np.array([0.5, 1.0]))),
+    (in_a_branch, (0.7, np.array([0.5, 1.0]))),
+    (in_a_branch, (-0.7, np.array([0.5, 1.0]))),
+    (set_of_constants, (0.7,)),
     (indexed_list, (0.7, 1.3)),
     (enumerate_zip, (0.7, np.array([1., 2., 3.]), np.array([0.5, 0.25]))),
     (zip_enumerate, (0.7, np.array([1., 2.]), np.array([0.5, 0.25, 3.]))),
-    (zip_range, (0.7, np.array([1., 2., 3., 4.]))), (enumerate_zip_known, (0.7, 1.3)),
+    (zip_range, (0.7, np.array([1., 2., 3., 4.]))),
+    (enumerate_zip_known, (0.7, 1.3)),
     (enumerate_zip_early_exit, (1.5, np.array([1., 2., 3.]), np.array([0.5, 0.25, 1.0]))),
     (comprehension_over_enumerate_zip, (0.7, np.array([1., 2., 3.]), np.array([0.5, 0.25]))),
-    (printed, (0.7, 1.3)), (asserted, (0.7,)), (raises_in_branch, (0.7,)),
-    (raises_in_else, (0.7,)), (raises_after_returns, (0.7,)), (raises_after_returns, (1.7,)),
-    (isinstance_known, (0.7, 1.3)), (isinstance_at_run_time, (0.7,)),
+    (printed, (0.7, 1.3)),
+    (asserted, (0.7,)),
+    (raises_in_branch, (0.7,)),
+    (raises_in_else, (0.7,)),
+    (raises_after_returns, (0.7,)),
+    (raises_after_returns, (1.7,)),
+    (returns_or_raises, (0.7,)),
+    (isinstance_known, (0.7, 1.3)),
+    (isinstance_at_run_time, (0.7,)),
     (isinstance_at_run_time, (np.array([0.7, 1.2]),)),
     (raise_in_loop, (0.7, np.array([1.5, 2.0]))),
-    (star_args, (0.7, 1.3)), (keyword_only, (0.7, 1.3)), (positional_only, (0.7, 1.3)),
-    (spread_known, (0.7, 1.3)), (spread_global_mapping, (0.7,)),
-    (nested_def_star_args, (0.7, 1.3)), (kwargs_empty, (0.7,)),
+    (star_args, (0.7, 1.3)),
+    (keyword_only, (0.7, 1.3)),
+    (positional_only, (0.7, 1.3)),
+    (spread_known, (0.7, 1.3)),
+    (spread_global_mapping, (0.7,)),
+    (nested_def_star_args, (0.7, 1.3)),
+    (kwargs_empty, (0.7,)),
 ] + ([(kwargs_forwarded, (0.7, 1.3))] if HAVE_DICTS else [])
 
 
@@ -108,6 +126,8 @@ def test_assert_and_raise_stop_the_generated_code():
         jvp(raises_in_else, (-1.0,), (1.0,))
     with pytest.raises(ValueError, match="negative"):
         grad(raises_after_returns)(-1.0)
+    with pytest.raises(ValueError, match="not positive"):
+        jvp(returns_or_raises, (-1.0,), (1.0,))
 
 
 def test_isinstance_of_a_known_value_folds():
@@ -155,7 +175,7 @@ def test_refused_with_a_located_message(f, message):
 
 
 def annotation_only(x):
-    y: float
+    y: float  # noqa: F842 (what the test is about)
     return x
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gast
 
-from ..ir import Const, Var
+from ..ir import Const
 from .scan import Enumerate, Static
 
 UNROLL = 16  # a comprehension over range(...) of at most this many constant numbers unrolls

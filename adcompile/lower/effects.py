@@ -113,7 +113,7 @@ class Effects:
             elif piece.conversion not in (-1, None):
                 raise self.unsupported(piece, "the conversion !a in an f-string")
             spec = self.fstring(piece.format_spec, env) if piece.format_spec else Const("")
-            if type(value) is Const and type(spec) is Const:
+            if type(value) is Const and type(spec) is Const and known_truth(value):
                 parts.append(Const(format(value.value, spec.value)))
             else:
                 parts.append(self.emit("format", (value,) if spec == Const("") else
@@ -132,7 +132,8 @@ def fold_constants(prim, args, kwargs):
     p = PRIMS[prim]
     if kwargs or p.form not in ("binop", "unop", "compare") or prim == "matmul" or not all(
             type(a) is Const and type(a.value) in (bool, int, float, str) for a in args) or any(
-            type(a.value) is str for a in args) and prim not in ("add", "eq", "ne"):
+            type(a.value) is str for a in args) and prim not in ("add", "eq", "ne") or \
+            prim == "pow" and abs(args[1].value) > 64:  # (not 10 ** 10 ** 9 here)
         return None
     try:
         return Const(p.fn(*(a.value for a in args)))
