@@ -264,3 +264,23 @@ def kwargs_empty(x):
     def g(a, **unused):
         return a * a
     return g(x)
+
+
+def _twice(items):
+    return sum(items) + sum(items)
+
+
+def generator_passed_on(x, xs):
+    return _twice(x * v for v in xs)  # Python: the second sum sees an exhausted generator
+
+
+def generator_kept(x, xs):
+    g = (x * v for v in xs)
+    return sum(g)
+
+
+def generator_in_a_for_loop(x, xs):
+    t = 0.0
+    for w in (x * v for v in xs if v > 0):
+        t = t + w * w
+    return t

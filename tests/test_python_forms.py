@@ -14,6 +14,7 @@ from adcompile import UnsupportedSyntaxError, grad, hessian, jvp, source, value_
 from adcompile.lower import scan
 from checks import assert_close, directional, inner, numeric_grad
 from corpus_python import (
+    generator_passed_on, generator_kept, generator_in_a_for_loop,
     power_series, long_range_sum, computed_range, filtered_rows, known_filter, constant_filter,
     two_for_clauses, two_for_clauses_known, inner_reads_outer, rows_of_matrix, stacked,
     stacked_at_run_time, target_does_not_leak, max_min_known, in_a_loop, in_a_branch,
@@ -92,6 +93,7 @@ CASES = [
     (spread_global_mapping, (0.7,)),
     (nested_def_star_args, (0.7, 1.3)),
     (kwargs_empty, (0.7,)),
+    (generator_in_a_for_loop, (0.7, np.array([0.5, -1.0, 2.0]))),
 ] + ([(kwargs_forwarded, (0.7, 1.3))] if HAVE_DICTS else [])
 
 
@@ -167,11 +169,13 @@ def test_dict_comprehension_over_a_known_sequence():
     (set_at_run_time, "a set display"),
     (starred_at_run_time, r"\*args of a sequence known only at run time"),
     (kwargs_of_unknown, r"\*\*kwargs of a mapping known only at run time"),
+    (generator_passed_on, "a generator expression other than the argument of sum, max or min"),
+    (generator_kept, "a generator expression other than the argument of sum, max or min"),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_refused_with_a_located_message(f, message):
     with pytest.raises(UnsupportedSyntaxError, match=message) as info:
         grad(f)
-    assert info.value.filename == __file__
+    assert info.value.filename == f.__code__.co_filename
 
 
 def annotation_only(x):
