@@ -32,6 +32,8 @@ class Arguments:
             return gast.copy_location(gast.Name(id=name, ctx=gast.Load(), annotation=None,
                                                 type_comment=None), like)
         args = []
+        consumer = isinstance(node.func, gast.Name) and len(node.args) == 1 and \
+            self.expr(node.func, env) in (Static(sum), Static(max), Static(min))
         for a in node.args:
             if isinstance(a, gast.Starred):
                 seq = self.expr(a.value, env)
@@ -40,7 +42,9 @@ class Arguments:
                                            "spread a tuple or list built in the function")
                 args += [placeholder(v, a) for v in seq]
             else:
-                args.append(placeholder(self.expr(a, env), a) if isinstance(a, SPREAD) else a)
+                value = self.consumed(a, env) if consumer else \
+                    self.expr(a, env) if isinstance(a, SPREAD) else None
+                args.append(a if value is None else placeholder(value, a))
         keywords = []
         for k in node.keywords:
             if k.arg is not None:

@@ -48,9 +48,26 @@ def _load(name, like):
 
 
 class Comprehensions:
+    consuming = False  # a generator expression is being read where it is consumed at once
+
+    def consumed(self, node, env):
+        """The value of `node` where a generator expression in it is consumed at once: the
+        argument of sum, max or min, or the sequence of a for loop."""
+        self.consuming = True
+        try:
+            return self.expr(node, env)
+        finally:
+            self.consuming = False
+
     def comprehension(self, node, env, target=None):
         """A comprehension's value: a known tuple, or a list the loop builds at run time."""
         kind = KINDS[type(node)]
+        if isinstance(node, gast.GeneratorExp) and not self.consuming:
+            raise self.unsupported(node, "a generator expression other than the argument of "
+                                   "sum, max or min or the sequence of a for loop (a generator "
+                                   "is read once; the list that stands for it could be read "
+                                   "twice)", "use a list comprehension [...]")
+        self.consuming = False  # (a generator inside it needs a consumer of its own)
         key = self.accumulator(node, env, target)
         inner = dict(env)  # the comprehension's own names do not leak out
         inner[key] = ()
@@ -121,6 +138,9 @@ class Comprehensions:
         """(bounds, elements) of a for loop over nested helpers (`enumerate(zip(xs, ys))`), or
         None when `node` is not one. Elements are a known tuple (bounds None, the loop unrolls)
         or an Indexed. `leaves`: the loop may stop early, so it runs over real lists."""
+        if isinstance(node, gast.GeneratorExp):  # for v in (f(x) for x in xs)
+            n, at = self.walk_of(node, env, leaves)
+            return (None, at) if n is None else ((n,), Indexed(at))
         if not self.helper(node, env) or not any(self.helper(a, env) for a in node.args):
             return None
         n, at = self.walk_of(node, env, leaves)
@@ -168,7 +188,8 @@ class Comprehensions:
         if helper is not None:
             raise self.unsupported(node, f"this call of {helper.__name__} inside another "
                                    "iteration helper", "give range one or two arguments")
-        seq = self.expr(node, env)
+        seq = self.consumed(node, env) if isinstance(node, gast.GeneratorExp) else \
+            self.expr(node, env)
         if type(seq) is tuple and not leaves:
             return None, seq
         return self.at_run_time(None, seq)
