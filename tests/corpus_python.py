@@ -284,3 +284,12 @@ def generator_in_a_for_loop(x, xs):
     for w in (x * v for v in xs if v > 0):
         t = t + w * w
     return t
+
+
+def isinstance_of_a_carried_tuple(x, y):
+    t = (x, y)
+    for i in range(3):
+        t = (t[1], t[0] * 2.0)
+    if isinstance(t, tuple):  # lowering carries t as a list through the loop
+        return t[0] * t[1]
+    return x

@@ -14,6 +14,7 @@ from adcompile import UnsupportedSyntaxError, grad, hessian, jvp, source, value_
 from adcompile.lower import scan
 from checks import assert_close, directional, inner, numeric_grad
 from corpus_python import (
+    isinstance_of_a_carried_tuple,
     generator_passed_on, generator_kept, generator_in_a_for_loop,
     power_series, long_range_sum, computed_range, filtered_rows, known_filter, constant_filter,
     two_for_clauses, two_for_clauses_known, inner_reads_outer, rows_of_matrix, stacked,
@@ -171,6 +172,7 @@ def test_dict_comprehension_over_a_known_sequence():
     (kwargs_of_unknown, r"\*\*kwargs of a mapping known only at run time"),
     (generator_passed_on, "a generator expression other than the argument of sum, max or min"),
     (generator_kept, "a generator expression other than the argument of sum, max or min"),
+    (isinstance_of_a_carried_tuple, "isinstance of a list or tuple against only one of them"),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_refused_with_a_located_message(f, message):
     with pytest.raises(UnsupportedSyntaxError, match=message) as info:
