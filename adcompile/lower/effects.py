@@ -87,11 +87,12 @@ class Effects:
             raise self.unsupported(node.args[1], "isinstance with something other than classes")
         if type(value) in (Const, Static):
             return Const(isinstance(value.value if type(value) is Const else value.obj, classes))
-        if type(value) is tuple:  # a tuple or list known here: lowering holds both as tuples
-            as_tuple, as_list = issubclass(tuple, classes), issubclass(list, classes)
-            if as_tuple != as_list:
-                raise self.unsupported(node, "isinstance of a list or tuple against only one of "
-                                       "them", "test isinstance(x, (list, tuple))")
+        as_tuple, as_list = issubclass(tuple, classes), issubclass(list, classes)
+        if as_tuple != as_list and type(value) in (tuple, Var):  # lowering holds a list as a
+            # tuple, and a tuple a loop carries as a list
+            raise self.unsupported(node, "isinstance of a list or tuple against only one of "
+                                   "them", "test isinstance(x, (list, tuple))")
+        if type(value) is tuple:
             return Const(as_tuple)
         cls = getattr(value, "cls", None)  # a container known here (containers.py)
         if cls is not None and type(value) is not Var:
