@@ -293,3 +293,7 @@ def isinstance_of_a_carried_tuple(x, y):
     if isinstance(t, tuple):  # lowering carries t as a list through the loop
         return t[0] * t[1]
     return x
+
+
+def set_of_equal_numbers(x):
+    return sum(x * k for k in {v for v in (1, 1.0, True, 2)})

@@ -14,6 +14,7 @@ from adcompile import UnsupportedSyntaxError, grad, hessian, jvp, source, value_
 from adcompile.lower import scan
 from checks import assert_close, directional, inner, numeric_grad
 from corpus_python import (
+    set_of_equal_numbers,
     isinstance_of_a_carried_tuple,
     generator_passed_on, generator_kept, generator_in_a_for_loop,
     power_series, long_range_sum, computed_range, filtered_rows, known_filter, constant_filter,
@@ -69,6 +70,7 @@ CASES = [
     (in_a_branch, (0.7, np.array([0.5, 1.0]))),
     (in_a_branch, (-0.7, np.array([0.5, 1.0]))),
     (set_of_constants, (0.7,)),
+    (set_of_equal_numbers, (0.7,)),
     (indexed_list, (0.7, 1.3)),
     (enumerate_zip, (0.7, np.array([1., 2., 3.]), np.array([0.5, 0.25]))),
     (zip_enumerate, (0.7, np.array([1., 2.]), np.array([0.5, 0.25, 3.]))),
