@@ -102,7 +102,8 @@ class Comprehensions:
                 raise self.unsupported(node, "a set of values computed at run time (which of "
                                        "them are equal is not known here)",
                                        "use a list comprehension")
-            return tuple(dict.fromkeys(items))  # the first of equal constants, in order
+            return tuple(Const(v) for v in dict.fromkeys(c.value for c in items))  # (as a set:
+            # the first of equal values, 1 == 1.0 == True)
         keys = [k for k, _ in items]
         if not all(type(k) is Const for k in keys):
             raise self.unsupported(node, "a dict comprehension with keys computed at run time",
