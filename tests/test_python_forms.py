@@ -170,8 +170,8 @@ def test_dict_comprehension_over_a_known_sequence():
 @pytest.mark.parametrize("f, message", [
     (dict_comprehension_at_run_time, "a dict comprehension over a sequence known only at run time"),
     (set_at_run_time, "a set display"),
-    (starred_at_run_time, r"\*args of a sequence known only at run time"),
-    (kwargs_of_unknown, r"\*\*kwargs of a mapping known only at run time"),
+    (starred_at_run_time, r"spreading \(\*xs\) a sequence known only at run time"),
+    (kwargs_of_unknown, r"spreading \(\*\*kw\) a mapping known only at run time"),
     (generator_passed_on, "a generator expression other than the argument of sum, max or min"),
     (generator_kept, "a generator expression other than the argument of sum, max or min"),
     (isinstance_of_a_carried_tuple, "isinstance of a list or tuple against only one of them"),

@@ -38,7 +38,7 @@ class Arguments:
             if isinstance(a, gast.Starred):
                 seq = self.expr(a.value, env)
                 if type(seq) is not tuple:
-                    raise self.unsupported(a, "*args of a sequence known only at run time",
+                    raise self.unsupported(a, "spreading (*xs) a sequence known only at run time",
                                            "spread a tuple or list built in the function")
                 args += [placeholder(v, a) for v in seq]
             else:
@@ -68,10 +68,10 @@ class Arguments:
             pairs = [(key, self.outer(f"{value.name}_{key}", v))
                      for key, v in self.fn.constants[value.name].items()]
         else:
-            raise self.unsupported(node, "**kwargs of a mapping known only at run time",
+            raise self.unsupported(node, "spreading (**kw) a mapping known only at run time",
                                    "spread a dict built in the function or pass names")
         if not all(type(key) is str for key, _ in pairs):
-            raise self.unsupported(node, "** of a dict with keys that are not strings")
+            raise self.unsupported(node, "spreading (**kw) a dict whose keys are not strings")
         return pairs
 
     def make_dict(self, keys, values, node):

@@ -39,7 +39,7 @@ class Effects:
         exc, args = stmt.exc, []
         if isinstance(exc, gast.Call):
             if exc.keywords:
-                raise self.unsupported(exc, "keyword arguments to an exception")
+                raise self.unsupported(exc, "an exception made with keyword arguments")
             exc, args = exc.func, [self.atom(a, env) for a in exc.args]
         error = self.expr(exc, env)
         if not (type(error) is Static and isinstance(error.obj, type) and

@@ -169,7 +169,8 @@ class Loops:
         if type(func) is Static and func.obj is enumerate:
             seq = self.atom(node.args[0], env)
             if not (isinstance(target, gast.Tuple) and len(target.elts) == 2):
-                raise self.unsupported(target, "enumerate without `i, x` targets")
+                raise self.unsupported(target, "an enumerate loop without two targets",
+                                       "write for i, x in enumerate(xs)")
             n = self.emit("len", (seq,))
             start = self.atom(node.args[1], env) if len(node.args) > 1 else None
             return (n,), (seq,), Enumerate(target.elts[0], target.elts[1], start), False, None
