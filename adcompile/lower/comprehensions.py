@@ -50,7 +50,7 @@ def _load(name, like):
 class Comprehensions:
     consuming = False  # a generator expression is being read where it is consumed at once
 
-    def consumed(self, node, env):
+    def consumed_at_once(self, node, env):
         """The value of `node` where a generator expression in it is consumed at once: the
         argument of sum, max or min, or the sequence of a for loop."""
         self.consuming = True
@@ -80,8 +80,8 @@ class Comprehensions:
                 raise self.unsupported(node, "an async comprehension")
             for test in reversed(gen.ifs):
                 body = [gast.If(test=test, body=body, orelse=[])]
-            body = [gast.For(target=gen.target, iter=self.unrolled(gen.iter, inner), body=body,
-                             orelse=[], type_comment=None)]
+            body = [gast.For(target=gen.target, iter=self.small_range(gen.iter, inner),
+                             body=body, orelse=[], type_comment=None)]
         for n in gast.walk(body[0]):
             if not hasattr(n, "lineno"):
                 gast.copy_location(n, node)
@@ -119,7 +119,7 @@ class Comprehensions:
         return next(name for name in ["items"] + [f"items{k}" for k in range(1, 99)]
                     if name not in env and name not in written and name not in self.namer.reserved)
 
-    def unrolled(self, node, env):
+    def small_range(self, node, env):
         """`range(...)` with few constant numbers as a tuple display of them; else `node`."""
         if not (isinstance(node, gast.Call) and not node.keywords and
                 self.expr(node.func, env) == Static(range)):
@@ -142,17 +142,18 @@ class Comprehensions:
         if isinstance(node, gast.GeneratorExp):  # for v in (f(x) for x in xs)
             n, at = self.walk_of(node, env, leaves)
             return (None, at) if n is None else ((n,), Indexed(at))
-        if not self.helper(node, env) or not any(self.helper(a, env) for a in node.args):
+        if not self.iteration_helper(node, env) or not any(
+                self.iteration_helper(a, env) for a in node.args):
             return None
         n, at = self.walk_of(node, env, leaves)
         if n is None:
             return None, at
-        if self.helper(node, env) is enumerate and len(node.args) == 1 and \
+        if self.iteration_helper(node, env) is enumerate and len(node.args) == 1 and \
                 isinstance(target, gast.Tuple) and len(target.elts) == 2:
             return (n,), Indexed(at, Enumerate(target.elts[0], target.elts[1], None))
         return (n,), Indexed(at)
 
-    def helper(self, node, env):
+    def iteration_helper(self, node, env):
         if not isinstance(node, gast.Call) or node.keywords:
             return None
         func = self.expr(node.func, env)
@@ -160,7 +161,7 @@ class Comprehensions:
 
     def walk_of(self, node, env, leaves):
         """(length, at) of an iterable at run time, or (None, elements) when it is known here."""
-        helper = self.helper(node, env)
+        helper = self.iteration_helper(node, env)
         if helper is enumerate and len(node.args) in (1, 2):
             start = self.atom(node.args[1], env) if len(node.args) == 2 else Const(0)
             n, inner = self.walk_of(node.args[0], env, leaves)
@@ -189,7 +190,7 @@ class Comprehensions:
         if helper is not None:
             raise self.unsupported(node, f"this call of {helper.__name__} inside another "
                                    "iteration helper", "give range one or two arguments")
-        seq = self.consumed(node, env) if isinstance(node, gast.GeneratorExp) else \
+        seq = self.consumed_at_once(node, env) if isinstance(node, gast.GeneratorExp) else \
             self.expr(node, env)
         if type(seq) is tuple and not leaves:
             return None, seq
