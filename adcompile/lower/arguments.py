@@ -85,13 +85,14 @@ class Arguments:
         raise self.unsupported(node, "a dict inside the function (coming with containers)",
                                "pass the values by name")
 
-    def bind_arguments(self, fn, name, node, env, defaults):
+    def bind_arguments(self, fn, name, node, env, defaults, leading=()):
         """The parameters of `fn` (a gast FunctionDef) bound to the arguments of the call
-        `node`, as Python binds them. `defaults`: parameter -> a function giving its default."""
+        `node`, as Python binds them. `defaults`: parameter -> a function giving its default;
+        `leading`: values passed before the call's own (a method's receiver)."""
         args = fn.args
         positional = [a.id for a in args.posonlyargs + args.args]
         by_keyword = [a.id for a in args.args] + [a.id for a in args.kwonlyargs]
-        values = [self.expr(a, env) for a in node.args]
+        values = list(leading) + [self.expr(a, env) for a in node.args]
         if len(values) > len(positional) and args.vararg is None:
             raise self.unsupported(node, f"{name}() with {len(values)} positional arguments",
                                    f"it takes {len(positional)}")
