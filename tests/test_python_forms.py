@@ -141,7 +141,7 @@ def test_isinstance_of_a_known_value_folds():
 
 
 def dict_comprehension(x, y):
-    d = {k: x * k for k in ("a", "b")}
+    d = {k: x * v for k, v in (("a", 1.0), ("b", 2.0))}
     return d["a"] + y * d["b"]
 
 
