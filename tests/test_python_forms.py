@@ -193,7 +193,7 @@ def starred_target(x, xs):
 
 
 @pytest.mark.parametrize("f, message", [
-    (annotation_only, "an annotation without a value is not supported"),
+    (annotation_only, "an annotation without a value"),
     (starred_target, "a starred or subscript unpacking target is not supported"),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_messages_read_as_english(f, message):
