@@ -297,3 +297,16 @@ def isinstance_of_a_carried_tuple(x, y):
 
 def set_of_equal_numbers(x):
     return sum(x * k for k in {v for v in (1, 1.0, True, 2)})
+
+
+def inner_range_reads_outer_target(x):
+    i = 2  # the comprehension's own i, not this one, bounds the inner range
+    return sum(x ** j for i in range(4) for j in range(i)) + i
+
+
+def _both(items):
+    return [sum(items), sum(items)]  # Python: the second sum sees an exhausted generator
+
+
+def generator_in_a_call_inside_sum(x, xs):
+    return sum(_both(x * v for v in xs))

@@ -14,6 +14,8 @@ from adcompile import UnsupportedSyntaxError, grad, hessian, jvp, source, value_
 from adcompile.lower import scan
 from checks import assert_close, directional, inner, numeric_grad
 from corpus_python import (
+    generator_in_a_call_inside_sum,
+    inner_range_reads_outer_target,
     set_of_equal_numbers,
     isinstance_of_a_carried_tuple,
     generator_passed_on, generator_kept, generator_in_a_for_loop,
@@ -71,6 +73,7 @@ CASES = [
     (in_a_branch, (-0.7, np.array([0.5, 1.0]))),
     (set_of_constants, (0.7,)),
     (set_of_equal_numbers, (0.7,)),
+    (inner_range_reads_outer_target, (0.7,)),
     (indexed_list, (0.7, 1.3)),
     (enumerate_zip, (0.7, np.array([1., 2., 3.]), np.array([0.5, 0.25]))),
     (zip_enumerate, (0.7, np.array([1., 2.]), np.array([0.5, 0.25, 3.]))),
@@ -174,6 +177,7 @@ def test_dict_comprehension_over_a_known_sequence():
     (kwargs_of_unknown, r"spreading \(\*\*kw\) a mapping known only at run time"),
     (generator_passed_on, "a generator expression other than the argument of sum, max or min"),
     (generator_kept, "a generator expression other than the argument of sum, max or min"),
+    (generator_in_a_call_inside_sum, "a generator expression other than the argument of sum"),
     (isinstance_of_a_carried_tuple, "isinstance of a list or tuple against only one of them"),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_refused_with_a_located_message(f, message):
