@@ -42,8 +42,8 @@ class Arguments:
                                            "spread a tuple or list built in the function")
                 args += [placeholder(v, a) for v in seq]
             else:
-                value = self.consumed_at_once(a, env) if consumer else \
-                    self.expr(a, env) if isinstance(a, SPREAD) else None
+                value = self.consumed_at_once(a, env) if consumer and isinstance(
+                    a, gast.GeneratorExp) else self.expr(a, env) if isinstance(a, SPREAD) else None
                 args.append(a if value is None else placeholder(value, a))
         keywords = []
         for k in node.keywords:

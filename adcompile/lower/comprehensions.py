@@ -49,6 +49,7 @@ def _load(name, like):
 
 class Comprehensions:
     consuming = False  # a generator expression is being read where it is consumed at once
+    ranges = frozenset()  # the iterables of comprehension loops: a small constant range unrolls
 
     def consumed_at_once(self, node, env):
         """The value of `node` where a generator expression in it is consumed at once: the
@@ -80,8 +81,9 @@ class Comprehensions:
                 raise self.unsupported(node, "an async comprehension")
             for test in reversed(gen.ifs):
                 body = [gast.If(test=test, body=body, orelse=[])]
-            body = [gast.For(target=gen.target, iter=self.small_range(gen.iter, inner),
-                             body=body, orelse=[], type_comment=None)]
+            body = [gast.For(target=gen.target, iter=gen.iter, body=body, orelse=[],
+                             type_comment=None)]
+            self.ranges = self.ranges | {id(gen.iter)}  # (seen when the loop is lowered)
         for n in gast.walk(body[0]):
             if not hasattr(n, "lineno"):
                 gast.copy_location(n, node)
@@ -120,18 +122,16 @@ class Comprehensions:
                     if name not in env and name not in written and name not in self.namer.reserved)
 
     def small_range(self, node, env):
-        """`range(...)` with few constant numbers as a tuple display of them; else `node`."""
-        if not (isinstance(node, gast.Call) and not node.keywords and
-                self.expr(node.func, env) == Static(range)):
-            return node
+        """The numbers of `range(...)` in a comprehension, when they are few and known here
+        (the bounds read where the loop runs: an inner range may depend on an outer target)."""
+        if id(node) not in self.ranges or not isinstance(node, gast.Call) or node.keywords or \
+                self.expr(node.func, env) != Static(range):
+            return None
         bounds = [self.expr(a, env) for a in node.args]
         if not all(type(b) is Const and type(b.value) is int for b in bounds):
-            return node
+            return None
         numbers = range(*(b.value for b in bounds))
-        if len(numbers) > UNROLL:
-            return node
-        return gast.copy_location(gast.Tuple(elts=[gast.copy_location(
-            gast.Constant(value=k, kind=None), node) for k in numbers], ctx=gast.Load()), node)
+        return tuple(Const(k) for k in numbers) if len(numbers) <= UNROLL else None
 
     # --- iteration helpers nested in one another -----------------------------------------------
 
@@ -139,6 +139,9 @@ class Comprehensions:
         """(bounds, elements) of a for loop over nested helpers (`enumerate(zip(xs, ys))`), or
         None when `node` is not one. Elements are a known tuple (bounds None, the loop unrolls)
         or an Indexed. `leaves`: the loop may stop early, so it runs over real lists."""
+        numbers = self.small_range(node, env)
+        if numbers is not None:
+            return None, numbers
         if isinstance(node, gast.GeneratorExp):  # for v in (f(x) for x in xs)
             n, at = self.walk_of(node, env, leaves)
             return (None, at) if n is None else ((n,), Indexed(at))
