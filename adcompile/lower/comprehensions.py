@@ -125,7 +125,7 @@ class Comprehensions:
         """The numbers of `range(...)` in a comprehension, when they are few and known here
         (the bounds read where the loop runs: an inner range may depend on an outer target)."""
         if id(node) not in self.ranges or not isinstance(node, gast.Call) or node.keywords or \
-                self.expr(node.func, env) != Static(range):
+                not isinstance(node.func, gast.Name) or self.expr(node.func, env) != Static(range):
             return None
         bounds = [self.expr(a, env) for a in node.args]
         if not all(type(b) is Const and type(b.value) is int for b in bounds):
@@ -157,8 +157,8 @@ class Comprehensions:
         return (n,), Indexed(at)
 
     def iteration_helper(self, node, env):
-        if not isinstance(node, gast.Call) or node.keywords:
-            return None
+        if not isinstance(node, gast.Call) or node.keywords or not isinstance(node.func, gast.Name):
+            return None  # (p.items() is a method, lowered where loops take it)
         func = self.expr(node.func, env)
         return func.obj if type(func) is Static and func.obj in HELPERS else None
 
