@@ -20,16 +20,15 @@ UNSUPPORTED = {
     gast.AsyncFor: "async for", gast.AsyncFunctionDef: "async def", gast.Await: "await",
     gast.Yield: "yield", gast.YieldFrom: "yield from", gast.Global: "global",
     gast.Nonlocal: "nonlocal", gast.Delete: "del", gast.ClassDef: "a class definition",
-    gast.Import: "import", gast.ImportFrom: "import", gast.Raise: "raise", gast.Assert: "assert",
-    gast.ListComp: "a list comprehension", gast.SetComp: "a set comprehension",
-    gast.DictComp: "a dict comprehension", gast.GeneratorExp: "a generator expression",
-    gast.Starred: "a starred expression (*x)",
-    gast.NamedExpr: "the walrus operator :=", gast.Match: "a match statement",
+    gast.Import: "import", gast.ImportFrom: "import", gast.NamedExpr: "the walrus operator :=",
+    gast.Match: "a match statement",
     gast.TryStar: "try/except*", gast.TypeAlias: "a type alias (type X = ...)",
 }
 
-# Expressions lowering does not know, named as a reader would name them.
+# Expressions and statements lowering does not know, named as a reader would name them.
 EXPRESSIONS = {
+    "AnnAssign": "an annotation without a value", "Match": "a match statement",
+    "TypeAlias": "a type alias",
     "Dict": "a dict display {...}", "Set": "a set display {...}",
     "JoinedStr": "an f-string", "FormattedValue": "an f-string", "Await": "await",
     "Yield": "yield", "YieldFrom": "yield from", "Starred": "a starred expression (*x)",
@@ -52,7 +51,7 @@ class Parsed:
 
     @staticmethod
     def describe(node) -> str:
-        """An expression's kind in words, for a message: `a dict display {...}`, `an f-string`."""
+        """A node's kind in words, for a message: `a dict display {...}`, `a match statement`."""
         name = type(node).__name__
         return EXPRESSIONS.get(name, "this kind of expression")
 
@@ -163,14 +162,21 @@ def _find_function(tree, f, filename, first):
     return gast.copy_location(fn, lam)
 
 
-def _fence(parsed: Parsed):
-    """Reject unsupported constructs early, naming the first one and its line."""
+def check_parameters(parsed: Parsed):
+    """The differentiated function's own parameters are listed by name (inlined helpers may
+    take *args, **kwargs and keyword-only parameters)."""
     node = parsed.node
     args = node.args
     if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
         raise UnsupportedSyntaxError(
-            f"{node.name}: *args, **kwargs, keyword-only and positional-only parameters are not "
-            "supported; list the parameters by name.", *parsed.where(node))
+            f"{node.name}: *args, **kwargs, keyword-only and positional-only parameters of the "
+            "differentiated function are not supported; list the parameters by name.",
+            *parsed.where(node))
+
+
+def _fence(parsed: Parsed):
+    """Reject unsupported constructs early, naming the first one and its line."""
+    node = parsed.node
     for n in gast.walk(node):
         if n is node:
             continue

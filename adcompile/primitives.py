@@ -402,6 +402,11 @@ add("make_list", lambda *xs: list(xs), ("*xs",), "exact", form="listlit")
 add("list_append", lambda xs, v: xs + [v], ("xs", "v"), "exact", form="listappend")
 add("list_sum", builtins.sum, ("xs",), "exact", form="call")
 PRIMS["list_sum"].name = "sum"
+add("list_max", builtins.max, ("xs",), "exact", form="call")  # max(xs) of a list built at run time
+PRIMS["list_max"].name = "max"
+add("list_min", builtins.min, ("xs",), "exact", form="call")
+PRIMS["list_min"].name = "min"
+add("index_of", runtime.index_of, ("xs", "x"), "nondiff", zero="*")  # where max(xs) was found
 add("list_add", runtime.list_add, ("x", "y"), "exact")
 add("sum_grad", runtime.sum_grad, ("v", "xs"), "exact", zero=("xs",))
 add("in_dtype_of", runtime.in_dtype_of, ("v", "x"), "unary", zero=("x",))
@@ -439,8 +444,19 @@ for _name, _options in [("standard_normal", {"size": None, "dtype": np.float64})
     add(f"Generator.{_name}", getattr(np.random.Generator, _name), ("rng",), "nondiff",
         form="method", zero=("rng", "size"), **_options)
 GENERATOR_METHODS = {name.split(".")[1]: name for name in PRIMS if name.startswith("Generator.")}
+# The Python around the user's model code: it runs in the forward sweep as written and has no
+# derivative (print, assert, raise, isinstance; f-strings format with `format`).
+add("print", builtins.print, ("*args",), "nondiff", zero="*", sep=" ", end="\n", file=None,
+    flush=False)
+add("assert_", runtime.assert_, ("test", "message"), "nondiff", zero="*")
+add("throw", runtime.throw, ("error", "*args"), "nondiff", zero="*")
+add("isinstance", builtins.isinstance, ("x", "types"), "nondiff", zero="*")
+add("format", builtins.format, ("x", "spec"), "nondiff", zero="*")
+add("repr", builtins.repr, kind="nondiff", zero="*")
+add("str", builtins.str, kind="nondiff", zero="*")
 # Statements kept in place whatever the optimizer finds: the tape, the checks, the draws.
-EFFECTS = frozenset({"pop", "push", "check_scalar", "check_not_in_place"} |
+EFFECTS = frozenset({"pop", "push", "check_scalar", "check_not_in_place", "print", "assert_",
+                     "throw"} |
                     {name for name in PRIMS if name.startswith(("np.random.", "Generator."))})
 
 LIST_PRIMS = {"np.linalg.lstsq", "make_list", "list_append", "np.split", "list_add", "split_like", "tuple",

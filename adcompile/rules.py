@@ -458,6 +458,8 @@ VJP["make_list"] = lambda op, i: f"g[{i}]"
 JVP["make_list"] = lambda op, i: f"getitem_grad(t, ans, {i})"
 VJP["list_append"] = ("g[:-1]", "g[-1]")
 JVP["list_append"] = ("list_append(t, zeros_like(v))", "list_append(zeros_like(xs), t)")
+VJP["list_max"] = VJP["list_min"] = ("getitem_grad(g, xs, index_of(xs, ans))",)
+JVP["list_max"] = JVP["list_min"] = ("t[index_of(xs, ans)]",)
 VJP["list_sum"] = ("sum_grad(g, xs)",)
 JVP["list_sum"] = ("list_sum(t)",)
 

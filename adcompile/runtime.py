@@ -486,6 +486,29 @@ def sum_grad(g, xs):
     return _fill(g, xs)
 
 
+def index_of(xs, x):
+    """Where `x`, which max(xs) or min(xs) returned, stands in `xs` (the first such place, as
+    max and min return the first of equal elements)."""
+    for i, item in enumerate(xs):
+        if item is x:
+            return i
+    for i, item in enumerate(xs):
+        if item == x:
+            return i
+    raise ValueError("index_of: the value is not in the list")
+
+
+def assert_(test, message=None):
+    """The user's `assert test, message`, where the function runs it."""
+    if not test:
+        raise AssertionError() if message is None else AssertionError(message)
+
+
+def throw(error, *args):
+    """The user's `raise error(*args)`: `error` is an exception class (or an exception)."""
+    raise error(*args) if isinstance(error, type) else error
+
+
 def split_like(g, pieces, axis):
     """`g` cut along `axis` into pieces shaped like `pieces` (the adjoint of `unsplit`)."""
     if type(pieces) is list:

@@ -8,6 +8,7 @@ statement's line ends with a comment naming the user's file and line it came fro
 from __future__ import annotations
 
 import ast
+import builtins
 import math
 
 from .ir import PRINTERS, Assign, Break, Const, For, Function, If, Return, Var, While
@@ -30,6 +31,9 @@ def const_ast(value, index=False):
         return ast.parse(text, mode="eval").body
     if type(value) is tuple:
         return ast.Tuple([const_ast(v, index) for v in value], ast.Load())
+    if isinstance(value, type):  # a builtin or NumPy class (raise, isinstance)
+        return name_ast(value.__name__ if getattr(builtins, value.__name__, None) is value
+                        else f"np.{value.__name__}")
     if type(value) is slice:
         parts = [ast.Constant(None) if v is None and not index else None if v is None
                  else const_ast(v) for v in (value.start, value.stop, value.step)]

@@ -66,7 +66,7 @@ def test_a_value_set_before_a_loop_is_labelled_with_its_assignment(mode):
 def test_values_set_before_a_while_loop_and_a_list_built_in_a_loop():
     src = source(count, mode="flat", annotate=True)
     assert label(src, "n = 0") == "n = 0" and label(src, "s = 0.0") == "s = 0.0"
-    assert label(source(listed, mode="flat", annotate=True), "acc = s0") == "acc = []"
+    assert label(source(listed, mode="flat", annotate=True), "acc = []") == "acc = []"
 
 
 def test_a_value_kept_on_one_path_of_an_if_is_labelled_with_its_assignment():

@@ -130,11 +130,12 @@ def test_lists_and_tuples_known_at_transformation_time(f):
         assert math.isclose(grad(f)(x), numeric, rel_tol=1e-6, abs_tol=1e-6)
 
 
-def test_max_of_a_list_built_at_run_time_is_an_error():
+def test_max_and_min_of_a_list_built_at_run_time():
     def f(x):
         vals = []
-        for i in range(2):
-            vals.append(x * i)
-        return max(vals)
-    with pytest.raises(UnsupportedSyntaxError, match="np.max"):
-        grad(f)
+        for i in range(3):
+            vals.append(x * (i - 1))
+        return max(vals) + 2 * min(vals)
+    for x in (0.7, -1.6):
+        numeric = (f(x + 1e-6) - f(x - 1e-6)) / 2e-6
+        assert math.isclose(grad(f)(x), numeric, rel_tol=1e-6, abs_tol=1e-6)

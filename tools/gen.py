@@ -452,6 +452,16 @@ class Gen:
                 if self.chance(0.4):
                     return (f"for {i}, {t} in enumerate({a}):",
                             {i: ("int", len_of(sc.vars[a])), t: el}, True, {a})
+                if self.chance(0.3):  # iteration helpers nested in one another
+                    b = self.pick(arrs)
+                    u = self.fresh("r")
+                    eb = {V3: S, V2: S, M: V3}[sc.vars[b]]
+                    n = min(len_of(sc.vars[a]), len_of(sc.vars[b]))
+                    return self.pick([
+                        (f"for {i}, ({t}, {u}) in enumerate(zip({a}, {b})):",
+                         {i: ("int", n), t: el, u: eb}, True, {a, b}),
+                        (f"for {t}, ({i}, {u}) in zip({a}, enumerate({b})):",
+                         {i: ("int", n), t: el, u: eb}, True, {a, b})])
                 return f"for {t} in {a}:", {t: el}, True, {a}
         if not self.np and r < 0.12:
             fl = [n for n, s in sc.vars.items() if s == S]
@@ -571,8 +581,14 @@ class Gen:
         self.bind(body, loopvars)
         body.readonly |= ro | {lst}
         body.owned -= ro
+        item = self.unalias(body, self.expr(body, esh), esh)
+        if not nonempty and self.chance(0.3):  # the same list as a comprehension
+            test = f" if {self.cond(body)}" if self.chance(0.3) else ""
+            lines[-1] = f"{ind}{lst} = [{item} {header[:-1]}{test}]"
+            sc.lists[lst] = (esh, False)
+            return lines, False, False
         lines.append(ind + header)
-        lines.append(f"{ind}    {lst}.append({self.unalias(body, self.expr(body, esh), esh)})")
+        lines.append(f"{ind}    {lst}.append({item})")
         if self.chance(0.4):
             sub = dict(ctx, depth=ctx["depth"] + 1, loop=True, top=False)
             b, _, _ = self.block(body, sub, 1, ind + "    ")

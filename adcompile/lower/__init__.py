@@ -6,7 +6,8 @@ the user's own Python functions are inlined. Names read from globals or closures
 become constants of the generated function; modules and functions are resolved here, once.
 
 The lowerer is one class put together from a module per concern: statements (and how a statement
-list ends), loops, merging of names after branches and loops, expressions, calls, inlining.
+list ends), loops, merging of names after branches and loops, expressions, calls, inlining,
+comprehensions, effects (print, assert, raise, isinstance), arguments (*args, **kwargs).
 """
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ import gast
 
 from ..errors import UnsupportedSyntaxError
 from ..ir import Assign, Function, Namer, Op, Return, Var
-from ..parse import Parsed, parse
+from ..parse import Parsed, check_parameters, parse
 from ..primitives import BY_OBJECT, PRIMS, hashable
 from ..pytree import leaf_names
+from .arguments import Arguments
 from .calls import Calls
+from .comprehensions import Comprehensions
 from .containers import Containers, output_tree, value_of
+from .effects import Effects
 from .expressions import Expressions
 from .inline import Inlining
 from .loops import Loops
@@ -37,6 +41,7 @@ def lower(f, trees=None) -> Function:
     if prim is not None and PRIMS[prim].kind != "nondiff":  # grad(sigmoid): the rule itself
         return _rule_function(f, prim)
     parsed = parse(f)
+    check_parameters(parsed)
     written = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
     names = [a.id for a in parsed.node.args.args]
     params, env, arguments = [], {}, []
@@ -82,7 +87,8 @@ def _rule_function(f, prim) -> Function:
     return fn
 
 
-class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containers):
+class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containers,
+              Comprehensions, Effects, Arguments):
     """Lowers one function body (the differentiated function's, or an inlined one's)."""
 
     def __init__(self, parsed: Parsed, fn: Function, namer: Namer, stack, call_line=None):

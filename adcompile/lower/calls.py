@@ -17,9 +17,7 @@ from .scan import Record, LocalFunction, Static
 
 class Calls:
     def call(self, node, env, target):
-        if any(isinstance(a, gast.Starred) for a in node.args) or any(
-                k.arg is None for k in node.keywords):
-            raise self.unsupported(node, "*args or **kwargs in a call", "pass arguments by name")
+        node, env = self.spread(node, env)  # f(*xs, **kw) with xs and kw known here
         func = node.func
         if isinstance(func, gast.Attribute):
             base = self.expr(func.value, env)
@@ -68,13 +66,23 @@ class Calls:
                 return made
         if obj in (max, min) and len(node.args) == 1 and not node.keywords:
             items = self.expr(node.args[0], env)  # max([a, b, c]): pairwise, as Python does
+            if type(items) is Var:  # a list built at run time
+                return self.emit(f"list_{obj.__name__}", (items,), target=target)
             if type(items) is not tuple or not items:
-                raise self.unsupported(node, f"{obj.__name__}() of a sequence built at run time",
+                raise self.unsupported(node, f"{obj.__name__}() of an empty or unknown sequence",
                                        f"use np.{obj.__name__} or {obj.__name__}(a, b)")
             best = self.as_atom(items[0])
             for item in items[1:]:
                 best = self.emit(obj.__name__, (best, self.as_atom(item)))
             return best
+        if obj is isinstance:
+            return self.isinstance_(node, env, target)
+        if obj is sum and len(node.args) == 1 and type(self.expr(node.args[0], env)) is tuple:
+            items = [self.as_atom(v) for v in self.expr(node.args[0], env)]
+            total = Const(0)  # sum((a, b, c)) of a tuple known here: a + b + c
+            for item in items:
+                total = item if total == Const(0) else self.emit("add", (total, item))
+            return total
         prim = BY_OBJECT.get(obj) if hashable(obj) else None
         if prim is not None and PRIMS[prim].form == "seq":
             return self.sequence(prim, node, env, target)
@@ -90,14 +98,6 @@ class Calls:
             parts = [self.atom(a, env) for a in node.args]
             if all(type(p) is Const for p in parts):
                 return Const(slice(*(p.value for p in parts)))
-        if obj is sum and len(node.args) == 1 and type(self.expr(node.args[0], env)) is Var:
-            return self.emit("list_sum", (self.atom(node.args[0], env),), target=target)
-        if obj is sum and len(node.args) == 1 and type(self.expr(node.args[0], env)) is tuple:
-            items = [self.as_atom(v) for v in self.expr(node.args[0], env)]
-            total = Const(0)
-            for item in items:
-                total = item if total == Const(0) else self.emit("add", (total, item))
-            return total
         if isinstance(obj, types.FunctionType):
             return self.inline(obj, node, env, target)
         if isinstance(obj, LocalFunction):

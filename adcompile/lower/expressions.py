@@ -8,13 +8,21 @@ import numpy as np
 
 from ..errors import UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Op, Var)
-from ..primitives import ATTRIBUTES, PRIMS
+from ..primitives import ATTRIBUTES
 from ..templates import OPERATORS, dotted
+from .effects import fold_constants, known_truth
 from .scan import Record, LocalFunction, MISSING, SCALARS, Static, VIEWS
+
+FORMS = {gast.ListComp: "comprehension", gast.SetComp: "comprehension",
+         gast.DictComp: "comprehension", gast.GeneratorExp: "comprehension",
+         gast.JoinedStr: "fstring"}
 
 
 class Expressions:
     def emit(self, prim, args, kwargs=(), target=None):
+        folded = fold_constants(prim, args, kwargs)  # 2 * 3, k % 2 == 1 of numbers known here
+        if folded is not None:
+            return folded
         name = self.namer.fresh(target) if target else self.namer.temp()
         if prim in VIEWS:  # NumPy may hand back a view: changing one changes the other
             self.copied(name, args[0])
@@ -23,6 +31,8 @@ class Expressions:
 
     def branch_value(self, test, make_then, make_else, target=None):
         """`then if test else else_`, each side lowered into its own branch (short-circuit)."""
+        if type(test) is Const and known_truth(test):  # known here: only that side
+            return (make_then if test.value else make_else)()
         merged = self.namer.fresh(target) if target else self.namer.temp()
         blocks = []
         for make in (make_then, make_else):
@@ -74,6 +84,9 @@ class Expressions:
                 "loop builds, merged from branches that build different ones, or passed to a "
                 "function with a rule); read its fields instead.", self.parsed.filename,
                 self.line)
+        if type(value) is Static and isinstance(value.obj, type) and issubclass(
+                value.obj, BaseException):  # throw(ValueError, ...) in generated code read again
+            return self.class_atom(value.obj)
         if type(value) is Static:
             raise UnsupportedSyntaxError(
                 f"{getattr(value.obj, '__name__', value.obj)!r} is used as a value; only numbers "
@@ -102,11 +115,6 @@ class Expressions:
                     right.obj in (float, int, bool):  # `type(x) is float` (generated code's test)
                 right = Var(right.obj.__name__)
             right = self.as_atom(right)
-            if type(left) is Const and type(right) is Const and len(node.ops) == 1 and \
-                    isinstance(left.value, (int, str, type(None))) and \
-                    isinstance(right.value, (int, str, type(None))):  # k < layers - 1, "tanh" == a
-                return Const(bool(PRIMS[OPERATORS[type(node.ops[0]).__name__]].fn(
-                    left.value, right.value)))
             first = self.emit(OPERATORS[type(node.ops[0]).__name__], (left, right),
                               target=target if len(node.ops) == 1 else None)
             if len(node.ops) == 1:
@@ -128,8 +136,6 @@ class Expressions:
                                      lambda: self.expr(node.orelse, env), target)
         if t is gast.Dict:
             return self.dict_display(node, env)
-        if t is gast.JoinedStr:
-            return self.constant_text(node, env)
         if t is gast.Attribute:
             return self.attribute(node, env, target)
         if t is gast.Subscript:
@@ -142,6 +148,8 @@ class Expressions:
                 name="<lambda>", args=node.args, body=[ret], decorator_list=[], returns=None,
                 type_comment=None, type_params=[]), node)
             return Static(LocalFunction(fn, env, self.parsed, self))
+        if t in FORMS:  # comprehensions, f-strings
+            return getattr(self, FORMS[t])(node, env, target)
         if t is gast.Slice:
             parts = [self.atom(p, env) if p is not None else Const(None)
                      for p in (node.lower, node.upper, node.step)]
@@ -149,23 +157,6 @@ class Expressions:
                 return Const(slice(*(p.value for p in parts)))
             raise self.unsupported(node, "a slice with computed bounds")
         raise self.unsupported(node, self.parsed.describe(node))
-
-    def constant_text(self, node, env):
-        """An f-string whose values are known here (f"W{k}" in a loop run at transformation
-        time, a key of a dict of parameters): its text."""
-        parts = []
-        for value in node.values:
-            if isinstance(value, gast.Constant):
-                parts.append(str(value.value))
-                continue
-            inner = self.expr(value.value, env)
-            spec = self.constant_text(value.format_spec, env).value if value.format_spec else ""
-            if type(inner) is not Const:
-                raise self.unsupported(node, "an f-string of a value computed at run time",
-                                       "build text from constants only")
-            conversion = {115: str, 114: repr, 97: ascii}.get(value.conversion)
-            parts.append(format(conversion(inner.value) if conversion else inner.value, spec))
-        return Const("".join(parts))
 
     def binop(self, node, env, target):
         """Each operand lowered once (a random draw among them must run once)."""
@@ -176,11 +167,7 @@ class Expressions:
         if prim == "add" and type(left) is Var and isinstance(node.right, gast.List) and \
                 len(right) == 1:  # xs + [v]: a list a loop builds grows
             return self.emit("list_append", (left, self.as_atom(right[0])), target=target)
-        left, right = self.as_atom(left), self.as_atom(right)
-        if type(left) is Const and type(right) is Const and type(left.value) is int and \
-                type(right.value) is int and prim in ("add", "sub", "mul", "floordiv", "mod"):
-            return Const(PRIMS[prim].fn(left.value, right.value))  # len(layers) - 1
-        return self.emit(prim, (left, right), target=target)
+        return self.emit(prim, (self.as_atom(left), self.as_atom(right)), target=target)
 
     def atom(self, node, env):
         return self.as_atom(self.expr(node, env))

@@ -6,6 +6,7 @@ import gast
 
 from ..ir import Const, Var
 from ..parse import parse
+from .arguments import default_nodes
 from .scan import names_in
 
 
@@ -13,31 +14,17 @@ class Inlining:
     def inline_local(self, local, node, env, target):
         since = len(self.block)
         fn = local.node
-        args = fn.args
-        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs or fn.decorator_list:
-            raise self.unsupported(fn, "*args, **kwargs, keyword-only parameters or decorators on "
-                                   "a nested function")
+        if fn.decorator_list:
+            raise self.unsupported(fn, "a decorator on a nested function")
         if any(s is fn for s in self.stack):
             raise self.unsupported(node, f"recursion ({fn.name} calls itself)",
                                    "write the recursion as a loop")
-        params = [a.id for a in args.args]
-        values = [self.expr(a, env) for a in node.args]
+        defaults = {p: (lambda d=d: self.expr(d, local.env))
+                    for p, d in default_nodes(fn).items()}
         # the enclosing function's names as they are bound now, as Python's closures read them
         scope = local.owner.env_now
         bound = {k: v for k, v in scope.items() if not k.startswith("<")}  # (not its flags)
-        bound.update(zip(params, values))
-        for k in node.keywords:
-            if k.arg not in params:
-                raise self.unsupported(node, f"the argument {k.arg}= of {fn.name}()")
-            bound[k.arg] = self.expr(k.value, env)
-        defaults = args.defaults or []
-        for p, d in zip(params[len(params) - len(defaults):], defaults):
-            if p not in bound or len(values) <= params.index(p) and p not in (
-                    k.arg for k in node.keywords):
-                bound[p] = self.expr(d, local.env)
-        missing = [p for p in params if p not in bound]
-        if missing:
-            raise self.unsupported(node, f"{fn.name}() without {', '.join(missing)}")
+        bound.update(self.bind_arguments(fn, fn.name, node, env, defaults))
         inner = type(self)(local.parsed, self.fn, self.namer, self.stack + (fn,),
                         call_line=self.line)
         inner.block, inner.copies = self.block, self.copies
@@ -55,23 +42,15 @@ class Inlining:
             raise self.unsupported(node, f"recursion ({obj.__name__} calls itself)",
                                    "write the recursion as a loop")
         callee = parse(obj)
-        params = [a.id for a in callee.node.args.args]
-        values = [self.expr(a, env) for a in node.args]
-        if receiver is not None:
-            values.insert(0, receiver)
-        if len(values) > len(params):
-            raise self.unsupported(node, f"{obj.__name__}() with too many arguments")
-        bound = dict(zip(params, values))
-        for k in node.keywords:
-            if k.arg not in params or k.arg in bound:
-                raise self.unsupported(node, f"the argument {k.arg}= of {obj.__name__}()")
-            bound[k.arg] = self.expr(k.value, env)
-        defaults = obj.__defaults__ or ()
-        for p, d in zip(params[len(params) - len(defaults):], defaults):
-            bound.setdefault(p, self.outer(p, d))
-        missing = [p for p in params if p not in bound]
-        if missing:
-            raise self.unsupported(node, f"{obj.__name__}() without {', '.join(missing)}")
+        args = callee.node.args
+        positional = [a.id for a in args.posonlyargs + args.args]
+        values = dict(zip(positional[len(positional) - len(obj.__defaults__ or ()):],
+                          obj.__defaults__ or ()))
+        values.update(obj.__kwdefaults__ or {})
+        defaults = {p: (lambda p=p, d=d: self.outer(p, d)) for p, d in values.items()}
+        bound = self.bind_arguments(callee.node, obj.__name__, node, env, defaults,
+                                    leading=() if receiver is None else (receiver,))
+        params = positional
         self.namer.reserved |= {n.id for n in gast.walk(callee.node) if isinstance(n, gast.Name)}
         inner = type(self)(callee, self.fn, self.namer, self.stack + (obj.__code__,),
                         call_line=self.line)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gast
 
-from ..ir import (Assign, Break, Const, For, If, Var, While)
+from ..ir import (Assign, Break, Const, For, If, Op, Var, While)
+from .comprehensions import Indexed
 from .scan import Record, holds_record, names_in, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
 
 
@@ -18,7 +19,8 @@ class Loops:
                 self.bind_target(target, element, env)
                 _, exit = self.sub(stmt.body, env, later | loaded(stmt.body), block=self.block)
                 if exit is not None:
-                    raise self.unsupported(stmt, "break, continue or return in a loop over a tuple")
+                    raise self.unsupported(stmt, "a break, continue, return or raise in a "
+                                           "loop over a tuple")
             self.foreign = foreign
             return
         if elements is None and not reverse and count is None and self.unrolled(stmt, bounds, env,
@@ -26,7 +28,8 @@ class Loops:
             return
         names = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
         carried = self.carry(stmt, env, later, names if elements is not None else ())
-        index = self.namer.fresh(target.id) if elements is None else self.fresh_index(target)
+        index = self.namer.fresh(target.id) if elements is None else \
+            self.fresh_index(getattr(elements, "counter", None) or target)
         body_env = dict(env)
         body_env.pop(GOING, None)  # every iteration starts going
         body_env.pop(BROKE, None)
@@ -35,6 +38,8 @@ class Loops:
         try:
             if elements is None:
                 body_env[target.id] = Var(index)
+            elif type(elements) is Indexed:  # nested iteration helpers
+                self.bind_indexed(target, elements.at(Var(index)), body_env)
             elif type(target) is Enumerate:
                 self.bind_target(IndexTarget(target.index, target.start), None, body_env, index)
                 self.bind_target(target.value, self.emit("getitem", (elements[0], Var(index))),
@@ -125,7 +130,8 @@ class Loops:
                 if value is not None:
                     self.line = self.bound_at.get(name, line)
                 if type(value) is tuple:  # a list the loop appends to: a real list from here on
-                    self.block.append(Assign(loop_name, self.list_in(self.block, value), self.line))
+                    items = tuple(self.atom_in(self.block, v) for v in value)
+                    self.block.append(Assign(loop_name, Op("make_list", items), self.line))
                 elif value is not None:
                     self.copied(loop_name, self.as_atom(value))
                     self.block.append(Assign(loop_name, self.as_atom(value), self.line))
@@ -167,6 +173,9 @@ class Loops:
         loop; bounds None for a tuple known at transformation time (then the second item holds
         its elements). `reversed(range(...)[:count])` is how reverse mode writes a loop back."""
         node, target = stmt.iter, stmt.target
+        nested = self.nested_iteration(node, target, env, may_leave(stmt.body))
+        if nested is not None:
+            return (*nested, target, False, None)
         func = self.expr(node.func, env) if isinstance(node, gast.Call) and not (
             isinstance(node.func, gast.Attribute) and  # p.items(): a method of a record
             type(self.expr(node.func.value, env)) is Record) else None
@@ -189,7 +198,8 @@ class Loops:
         if type(func) is Static and func.obj is enumerate:
             seq = self.atom(node.args[0], env)
             if not (isinstance(target, gast.Tuple) and len(target.elts) == 2):
-                raise self.unsupported(target, "enumerate without `i, x` targets")
+                raise self.unsupported(target, "an enumerate loop without two targets",
+                                       "write for i, x in enumerate(xs)")
             n = self.emit("len", (seq,))
             start = self.atom(node.args[1], env) if len(node.args) > 1 else None
             return (n,), (seq,), Enumerate(target.elts[0], target.elts[1], start), False, None

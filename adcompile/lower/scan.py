@@ -9,7 +9,7 @@ import gast
 import numpy as np
 
 from ..errors import UnsupportedSyntaxError
-from ..ir import Assign, Break, If, Var
+from ..ir import Assign, Break, If, Op, Var
 
 MISSING = object()
 
@@ -128,12 +128,17 @@ def walk_own(stmts):
 
 def fallthrough_ends(block):
     """The blocks whose end is reached on the paths through `block` that do not break."""
-    if block and type(block[-1]) is Break:
+    if block and (type(block[-1]) is Break or raises(block[-1])):
         return []
     if block and type(block[-1]) is If and (has_break(block[-1].body) or
                                             has_break(block[-1].orelse)):
         return fallthrough_ends(block[-1].body) + fallthrough_ends(block[-1].orelse)
     return [block]
+
+
+def raises(stmt):
+    """`throw(...)`, a user's raise: the path never goes on past it."""
+    return type(stmt) is Assign and type(stmt.value) is Op and stmt.value.prim == "throw"
 
 
 def has_break(block):

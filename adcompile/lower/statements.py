@@ -8,6 +8,7 @@ from ..errors import ADCompileError, UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Var)
 from ..primitives import BY_OBJECT, PRIMS, hashable
 from ..templates import OPERATORS
+from .effects import RAISE, known_truth
 from .scan import Record, BROKE, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, load_of, loaded, only_returns, walk_own
 
 
@@ -82,11 +83,15 @@ class Statements:
                 if self.block and type(self.block[-1]) is Assign and \
                         self.block[-1].target == getattr(value, "name", None):
                     self.block[-1].target = None
+            elif t in (gast.Raise, gast.Assert):
+                exit = self.lower_effect(stmt, env)
+                if exit is not None:
+                    return exit
             elif t is gast.Expr:
                 raise self.unsupported(stmt, "an expression statement (its value is discarded)",
                                        "assign its result to a name or remove it")
             else:
-                raise self.unsupported(stmt, f"the statement {type(stmt).__name__}")
+                raise self.unsupported(stmt, self.parsed.describe(stmt))
         return None
 
     def after_returning_loop(self, node, rest, env, later):
@@ -152,16 +157,19 @@ class Statements:
         """Lower an if statement. When one branch leaves (return, break, continue) and the other
         does not, the statements after the `if` belong to the other branch and are lowered there."""
         test, line = self.atom(stmt.test, env), self.line
-        if type(test) is Const and isinstance(test.value, (bool, int, str, type(None))):
-            # known here (a field of a model, a layer index): only the branch taken is lowered
-            _, exit = self.sub(stmt.body if test.value else stmt.orelse, env, later | loaded(rest),
-                               block=self.block)
-            return exit, False
+        if type(test) is Const and known_truth(test):  # known here: that branch, then the rest
+            return self.lower_stmts((stmt.body if test.value else stmt.orelse) + rest, env,
+                                    later), True
         bound_at = dict(self.bound_at)  # where the values a path keeps were bound
         after = later | loaded(rest)
         envs = [dict(env), dict(env)]
         (b1, x1), (b2, x2) = (self.sub(stmt.body, envs[0], after),
                               self.sub(stmt.orelse, envs[1], after))
+        if RAISE in (x1, x2):
+            if x1 == x2:
+                self.block.append(If(test, b1, b2, line))
+                return RAISE, True
+            (x1, x2), envs = self.past_raise([x1, x2], envs)
         consumed = False
         if rest and {exit_kind(x1), exit_kind(x2)} == {None, "leave"}:
             k = 0 if x1 is None else 1
@@ -265,8 +273,8 @@ class Statements:
                 raise self.unsupported(target, f"unpacking {len(value)} values into "
                                        f"{len(target.elts)} names", "match the counts")
             for t, v in zip(target.elts, value):
-                if isinstance(t, (gast.Tuple, gast.List)) or not isinstance(t, (gast.Name, IndexTarget)):
-                    raise self.unsupported(t, "a nested or starred unpacking target")
+                if not isinstance(t, (gast.Name, IndexTarget, gast.Tuple, gast.List)):
+                    raise self.unsupported(t, "a starred or subscript unpacking target")
                 self.bind_target(t, v, env, index, since)
         else:
             raise self.unsupported(target, "this loop target")

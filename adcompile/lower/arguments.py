@@ -1,0 +1,125 @@
+"""Arguments: binding a call's arguments to an inlined function's parameters (positional,
+keyword, defaults, `*args`, keyword-only, `**kwargs`) as Python does, and calls that spread a
+sequence or mapping known here (`f(*xs, **options)`).
+
+Everything happens at transformation time: `*args` binds a known tuple, `**kwargs` a dict known
+field by field, so the generated code only sees the values.
+"""
+from __future__ import annotations
+
+import gast
+
+from ..ir import Var
+from .scan import Record, Static
+
+SPREAD = (gast.Starred, gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
+
+
+class Arguments:
+    def spread(self, node, env):
+        """`node` with `*seq` and `**mapping` spread out, and comprehensions lowered once (the
+        call's rules may read an argument twice): each such value is bound to a placeholder name
+        in a copy of `env`. Returns (node, env)."""
+        if not any(isinstance(a, SPREAD) for a in node.args) and \
+                all(k.arg is not None and not isinstance(k.value, SPREAD) for k in node.keywords):
+            return node, env
+        env = dict(env)
+
+        def placeholder(value, like):
+            name = f"<argument{len(env)}>"
+            env[name] = value
+            return gast.copy_location(gast.Name(id=name, ctx=gast.Load(), annotation=None,
+                                                type_comment=None), like)
+        args = []
+        consumer = isinstance(node.func, gast.Name) and len(node.args) == 1 and \
+            self.expr(node.func, env) in (Static(sum), Static(max), Static(min))
+        for a in node.args:
+            if isinstance(a, gast.Starred):
+                seq = self.expr(a.value, env)
+                if type(seq) is not tuple:
+                    raise self.unsupported(a, "spreading (*xs) a sequence known only at run time",
+                                           "spread a tuple or list built in the function")
+                args += [placeholder(v, a) for v in seq]
+            else:
+                value = self.consumed_at_once(a, env) if consumer and isinstance(
+                    a, gast.GeneratorExp) else self.expr(a, env) if isinstance(a, SPREAD) else None
+                args.append(a if value is None else placeholder(value, a))
+        keywords = []
+        for k in node.keywords:
+            if k.arg is not None:
+                keywords.append(gast.keyword(arg=k.arg, value=placeholder(
+                    self.expr(k.value, env), k.value)) if isinstance(k.value, SPREAD) else k)
+                continue
+            for key, value in self.mapping_items(k.value, env):
+                keywords.append(gast.keyword(arg=key, value=placeholder(value, k.value)))
+        call = gast.Call(func=node.func, args=args, keywords=keywords)
+        return gast.copy_location(call, node), env
+
+    def mapping_items(self, node, env):
+        """The (key, value) pairs of a mapping known here: a dict built in the function, a
+        `**kwargs` parameter, or a dict read from the globals."""
+        value = self.expr(node, env)
+        if getattr(value, "kind", None) == "dict":  # a dict known field by field (containers)
+            pairs = list(zip(value.keys, value.values))
+        elif type(value) is Static and type(value.obj) is dict:  # an empty **kwargs
+            pairs = list(value.obj.items())
+        elif type(value) is Var and type(self.fn.constants.get(value.name)) is dict:
+            pairs = [(key, self.outer(f"{value.name}_{key}", v))
+                     for key, v in self.fn.constants[value.name].items()]
+        else:
+            raise self.unsupported(node, "spreading (**kw) a mapping known only at run time",
+                                   "spread a dict built in the function or pass names")
+        if not all(type(key) is str for key, _ in pairs):
+            raise self.unsupported(node, "spreading (**kw) a dict whose keys are not strings")
+        return pairs
+
+    def make_dict(self, keys, values, node):
+        """A dict known here, key by key (the containers' Record)."""
+        return Record("dict", dict, tuple(keys), tuple(values))
+
+    def bind_arguments(self, fn, name, node, env, defaults, leading=()):
+        """The parameters of `fn` (a gast FunctionDef) bound to the arguments of the call
+        `node`, as Python binds them. `defaults`: parameter -> a function giving its default;
+        `leading`: values passed before the call's own (a method's receiver)."""
+        args = fn.args
+        positional = [a.id for a in args.posonlyargs + args.args]
+        by_keyword = [a.id for a in args.args] + [a.id for a in args.kwonlyargs]
+        values = list(leading) + [self.expr(a, env) for a in node.args]
+        if len(values) > len(positional) and args.vararg is None:
+            raise self.unsupported(node, f"{name}() with {len(values)} positional arguments",
+                                   f"it takes {len(positional)}")
+        bound = dict(zip(positional, values))
+        if args.vararg is not None:
+            bound[args.vararg.id] = tuple(values[len(positional):])
+        extra_keys, extra_values = [], []
+        for k in node.keywords:
+            if k.arg in bound or k.arg in extra_keys:
+                raise self.unsupported(node, f"{name}() with two values for {k.arg}")
+            if k.arg in by_keyword:
+                bound[k.arg] = self.expr(k.value, env)
+            elif args.kwarg is not None:
+                extra_keys.append(k.arg)
+                extra_values.append(self.expr(k.value, env))
+            else:
+                raise self.unsupported(node, f"the argument {k.arg}= of {name}()",
+                                       f"{name} has no parameter {k.arg}")
+        if args.kwarg is not None:
+            bound[args.kwarg.id] = self.make_dict(extra_keys, extra_values, node)
+        for p in positional + [a.id for a in args.kwonlyargs]:
+            if p not in bound and p in defaults:
+                bound[p] = defaults[p]()
+        missing = [p for p in positional + [a.id for a in args.kwonlyargs] if p not in bound]
+        if missing:
+            raise self.unsupported(node, f"{name}() without {', '.join(missing)}",
+                                   "pass every parameter without a default")
+        return bound
+
+
+def default_nodes(fn):
+    """Parameter -> the gast node of its default value, in a FunctionDef."""
+    args = fn.args
+    positional = args.posonlyargs + args.args
+    out = {a.id: d for a, d in zip(positional[len(positional) - len(args.defaults):],
+                                   args.defaults)}
+    out.update({a.id: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+    return out

@@ -1,0 +1,226 @@
+"""Comprehensions and nested iteration helpers.
+
+`[f(x) for x in xs if c(x)]` (and the set, dict and generator forms) lowers to the loop a reader
+would write: `items = []`, `for x in xs:`, `if c(x):`, `items = items + [f(x)]`. Over a sequence
+known here (a tuple or list display, a list built here, `range(n)` with a constant n of at most
+UNROLL) the loop unrolls and the result is a known tuple, so `sum(x ** k for k in range(3))` is
+`x ** 0 + x ** 1 + x ** 2`. A generator expression becomes a list (sum, max, min and np.stack take
+it whole). A set keeps the first of equal constants and is refused for values computed at run
+time (which of them are equal is not known here); a dict is built only from a known sequence.
+
+`enumerate(zip(xs, ys))`, `zip(xs, enumerate(ys))`, `zip(range(n), xs)` and other nestings of
+iteration helpers walk every sequence with the loop's one index.
+"""
+from __future__ import annotations
+
+import gast
+
+from ..ir import Const
+from .scan import Enumerate, Static
+
+UNROLL = 16  # a comprehension over range(...) of at most this many constant numbers unrolls
+
+KINDS = {gast.ListComp: "list", gast.GeneratorExp: "list", gast.SetComp: "set",
+         gast.DictComp: "dict"}
+
+HELPERS = (enumerate, zip, range)
+
+
+class Indexed:
+    """The elements of a loop over nested iteration helpers: `at(i)` gives the element at the
+    loop index i: a tuple for zip and enumerate, whose items are values or Later."""
+
+    def __init__(self, at, counter=None):
+        self.at, self.counter = at, counter  # counter: `i` of enumerate, named like the index
+
+
+class Later:
+    """An item lowered when its target is bound, so `a` of `for a, b in zip(xs, ys)` names
+    the statement `a = xs[i]`."""
+
+    def __init__(self, make):
+        self.make = make
+
+
+def _load(name, like):
+    return gast.copy_location(gast.Name(id=name, ctx=gast.Load(), annotation=None,
+                                        type_comment=None), like)
+
+
+class Comprehensions:
+    consuming = False  # a generator expression is being read where it is consumed at once
+    ranges = frozenset()  # the iterables of comprehension loops: a small constant range unrolls
+
+    def consumed_at_once(self, node, env):
+        """The value of `node` where a generator expression in it is consumed at once: the
+        argument of sum, max or min, or the sequence of a for loop."""
+        self.consuming = True
+        try:
+            return self.expr(node, env)
+        finally:
+            self.consuming = False
+
+    def comprehension(self, node, env, target=None):
+        """A comprehension's value: a known tuple, or a list the loop builds at run time."""
+        kind = KINDS[type(node)]
+        if isinstance(node, gast.GeneratorExp) and not self.consuming:
+            raise self.unsupported(node, "a generator expression other than the argument of "
+                                   "sum, max or min or the sequence of a for loop (a generator "
+                                   "is read once; the list that stands for it could be read "
+                                   "twice)", "use a list comprehension [...]")
+        self.consuming = False  # (a generator inside it needs a consumer of its own)
+        key = self.accumulator(node, env, target)
+        inner = dict(env)  # the comprehension's own names do not leak out
+        inner[key] = ()
+        item = gast.Tuple(elts=[node.key, node.value], ctx=gast.Load()) \
+            if kind == "dict" else node.elt
+        append = gast.Attribute(value=_load(key, node), attr="append", ctx=gast.Load())
+        body = [gast.Expr(value=gast.Call(func=append, args=[item], keywords=[]))]
+        for gen in reversed(node.generators):
+            if gen.is_async:
+                raise self.unsupported(node, "an async comprehension")
+            for test in reversed(gen.ifs):
+                body = [gast.If(test=test, body=body, orelse=[])]
+            body = [gast.For(target=gen.target, iter=gen.iter, body=body, orelse=[],
+                             type_comment=None)]
+            self.ranges = self.ranges | {id(gen.iter)}  # (seen when the loop is lowered)
+        for n in gast.walk(body[0]):
+            if not hasattr(n, "lineno"):
+                gast.copy_location(n, node)
+        saved = self.env_now, self.line
+        try:
+            self.lower_stmts(body, inner, frozenset({key}))
+        finally:
+            self.env_now, self.line = saved
+        items = inner[key]
+        if kind == "list":
+            return items
+        if type(items) is not tuple:
+            raise self.unsupported(node, f"a {kind} comprehension over a sequence known only at "
+                                   "run time", "use a list comprehension" if kind == "set" else
+                                   "loop over a tuple or list written in the function")
+        if kind == "set":
+            if not all(type(v) is Const for v in items):
+                raise self.unsupported(node, "a set of values computed at run time (which of "
+                                       "them are equal is not known here)",
+                                       "use a list comprehension")
+            return tuple(Const(v) for v in dict.fromkeys(c.value for c in items))  # (as a set:
+            # the first of equal values, 1 == 1.0 == True)
+        keys = [k for k, _ in items]
+        if not all(type(k) is Const for k in keys):
+            raise self.unsupported(node, "a dict comprehension with keys computed at run time",
+                                   "use keys known here (strings, numbers)")
+        return self.make_dict(tuple(k.value for k in keys), tuple(v for _, v in items), node)
+
+    def accumulator(self, node, env, target):
+        """The env key (and generated name) of the list a comprehension builds: the name it is
+        assigned to, when that is free here, else `items`."""
+        written = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+        if target and target not in env and target not in written:
+            return target
+        return next(name for name in ["items"] + [f"items{k}" for k in range(1, 99)]
+                    if name not in env and name not in written and name not in self.namer.reserved)
+
+    def small_range(self, node, env):
+        """The numbers of `range(...)` in a comprehension, when they are few and known here
+        (the bounds read where the loop runs: an inner range may depend on an outer target)."""
+        if id(node) not in self.ranges or not isinstance(node, gast.Call) or node.keywords or \
+                not isinstance(node.func, gast.Name) or self.expr(node.func, env) != Static(range):
+            return None
+        bounds = [self.expr(a, env) for a in node.args]
+        if not all(type(b) is Const and type(b.value) is int for b in bounds):
+            return None
+        numbers = range(*(b.value for b in bounds))
+        return tuple(Const(k) for k in numbers) if len(numbers) <= UNROLL else None
+
+    # --- iteration helpers nested in one another -----------------------------------------------
+
+    def nested_iteration(self, node, target, env, leaves):
+        """(bounds, elements) of a for loop over nested helpers (`enumerate(zip(xs, ys))`), or
+        None when `node` is not one. Elements are a known tuple (bounds None, the loop unrolls)
+        or an Indexed. `leaves`: the loop may stop early, so it runs over real lists."""
+        numbers = self.small_range(node, env)
+        if numbers is not None:
+            return None, numbers
+        if isinstance(node, gast.GeneratorExp):  # for v in (f(x) for x in xs)
+            n, at = self.walk_of(node, env, leaves)
+            return (None, at) if n is None else ((n,), Indexed(at))
+        if not self.iteration_helper(node, env) or not any(
+                self.iteration_helper(a, env) for a in node.args):
+            return None
+        n, at = self.walk_of(node, env, leaves)
+        if n is None:
+            return None, at
+        if self.iteration_helper(node, env) is enumerate and len(node.args) == 1 and \
+                isinstance(target, gast.Tuple) and len(target.elts) == 2:
+            return (n,), Indexed(at, Enumerate(target.elts[0], target.elts[1], None))
+        return (n,), Indexed(at)
+
+    def iteration_helper(self, node, env):
+        if not isinstance(node, gast.Call) or node.keywords or not isinstance(node.func, gast.Name):
+            return None  # (p.items() is a method, lowered where loops take it)
+        func = self.expr(node.func, env)
+        return func.obj if type(func) is Static and func.obj in HELPERS else None
+
+    def walk_of(self, node, env, leaves):
+        """(length, at) of an iterable at run time, or (None, elements) when it is known here."""
+        helper = self.iteration_helper(node, env)
+        if helper is enumerate and len(node.args) in (1, 2):
+            start = self.atom(node.args[1], env) if len(node.args) == 2 else Const(0)
+            n, inner = self.walk_of(node.args[0], env, leaves)
+            if n is None and type(start) is Const:
+                return None, tuple((Const(k + start.value), v) for k, v in enumerate(inner))
+            n, inner = self.at_run_time(n, inner)
+            return n, lambda i: (i if start == Const(0) else Later(
+                lambda: self.emit("add", (i, start))), inner(i))
+        if helper is zip and node.args:
+            parts = [self.walk_of(a, env, leaves) for a in node.args]
+            if all(n is None for n, _ in parts):
+                return None, tuple(zip(*(items for _, items in parts)))
+            parts = [self.at_run_time(n, items) for n, items in parts]
+            n = parts[0][0]
+            for other, _ in parts[1:]:
+                n = self.emit("min", (n, other))
+            return n, lambda i: tuple(at(i) for _, at in parts)
+        if helper is range and len(node.args) in (1, 2):
+            bounds = [self.atom(a, env) for a in node.args]
+            if all(type(b) is Const and type(b.value) is int for b in bounds) and not leaves:
+                return None, tuple(Const(k) for k in range(*(b.value for b in bounds)))
+            start, stop = (Const(0), bounds[0]) if len(bounds) == 1 else bounds
+            n = stop if start == Const(0) else self.emit("sub", (stop, start))
+            return n, lambda i: i if start == Const(0) else Later(
+                lambda: self.emit("add", (i, start)))
+        if helper is not None:
+            raise self.unsupported(node, f"this call of {helper.__name__} inside another "
+                                   "iteration helper", "give range one or two arguments")
+        seq = self.consumed_at_once(node, env) if isinstance(node, gast.GeneratorExp) else \
+            self.expr(node, env)
+        if type(seq) is tuple and not leaves:
+            return None, seq
+        return self.at_run_time(None, seq)
+
+    def at_run_time(self, n, items):
+        """(length, at) of what walk_of returned, a known sequence becoming a real list."""
+        if n is not None:
+            return n, items
+        seq = self.list_in(self.block, items) if type(items) is tuple else self.as_atom(items)
+        return self.emit("len", (seq,)), lambda i: Later(lambda: self.emit("getitem", (seq, i)))
+
+    def bind_indexed(self, target, value, env):
+        """bind_target for the element of an Indexed loop."""
+        if isinstance(target, (gast.Tuple, gast.List)) and type(value) is tuple and \
+                len(target.elts) == len(value):
+            for t, v in zip(target.elts, value):
+                self.bind_indexed(t, v, env)
+            return
+        since = len(self.block)
+        value = self.now(value)
+        self.bind_target(target, value, env, since=since)
+
+    def now(self, value):
+        """`value` with every Later item lowered."""
+        if type(value) is Later:
+            return value.make()
+        if type(value) is tuple:
+            return tuple(self.now(v) for v in value)
+        return value

@@ -1,0 +1,148 @@
+"""The Python around the model code that has no derivative: `print(...)`, `assert test, message`,
+`raise Error(...)`, `isinstance(x, T)` and f-strings. They run in the forward sweep as the user
+wrote them (print, assert and raise are effect statements the optimizer keeps) and do not touch
+the derivative. A path that raises never goes on, so the names of the other path hold after the
+branch. isinstance of a value known here (a number, a tuple, a function) folds to a constant,
+and an `if` on a constant takes its branch here (lower_if).
+"""
+from __future__ import annotations
+
+import builtins
+
+import gast
+import numpy as np
+
+from ..ir import Assign, Const, Op, Var
+from ..primitives import PRIMS
+from .scan import Static
+
+RAISE = ("raise",)  # how a statement list ends that raises on every path
+
+CONVERSIONS = {115: "str", 114: "repr"}  # f"{x!s}", f"{x!r}"
+
+
+class Effects:
+    def lower_effect(self, stmt, env):
+        """`raise` and `assert`: returns RAISE when the statement always raises, else None."""
+        if isinstance(stmt, gast.Assert):
+            test = self.atom(stmt.test, env)
+            message = [self.atom(stmt.msg, env)] if stmt.msg is not None else []
+            if type(test) is Const and known_truth(test):
+                if test.value:
+                    return None
+                return self.throw(Const(AssertionError), message)
+            self.block.append(Assign(None, Op("assert_", (test, *message)), self.line))
+            return None
+        if stmt.exc is None or stmt.cause is not None:
+            raise self.unsupported(stmt, "a bare raise or raise ... from ...",
+                                   "raise an exception: raise ValueError('...')")
+        exc, args = stmt.exc, []
+        if isinstance(exc, gast.Call):
+            if exc.keywords:
+                raise self.unsupported(exc, "an exception made with keyword arguments")
+            exc, args = exc.func, [self.atom(a, env) for a in exc.args]
+        error = self.expr(exc, env)
+        if not (type(error) is Static and isinstance(error.obj, type) and
+                issubclass(error.obj, BaseException)):
+            raise self.unsupported(stmt, "raising something other than an exception class",
+                                   "raise ValueError('...') or your own Exception subclass")
+        return self.throw(self.class_atom(error.obj), args)
+
+    def throw(self, error, args):
+        self.block.append(Assign(None, Op("throw", (error, *args)), self.line))
+        return RAISE
+
+    def past_raise(self, exits, envs):
+        """After an if one of whose branches raises: the other branch's ending and names hold
+        (the raising path never goes on). Both raising: RAISE."""
+        if RAISE not in exits or exits[0] == exits[1]:
+            return exits, envs
+        k = exits.index(RAISE)
+        exits[k], envs[k] = exits[1 - k], dict(envs[1 - k])
+        return exits, envs
+
+    def class_atom(self, cls):
+        """A class as an operand: builtins and NumPy's classes print by name, others are
+        constants of the generated function."""
+        if getattr(builtins, cls.__name__, None) is cls or getattr(np, cls.__name__, None) is cls:
+            return Const(cls)
+        return self.outer_value(cls.__name__, cls)
+
+    def outer_value(self, name, obj):
+        consts = self.fn.constants
+        if name in consts and consts[name] is not obj or name in self.namer.reserved:
+            name = self.namer.fresh(name)
+        self.namer.assigned.add(name)
+        consts[name] = obj
+        return Var(name)
+
+    def isinstance_(self, node, env, target):
+        """isinstance(x, T): a constant when x is known here, else checked at run time."""
+        if len(node.args) != 2 or node.keywords:
+            raise self.unsupported(node, "isinstance without two arguments")
+        value, types = self.expr(node.args[0], env), self.expr(node.args[1], env)
+        classes = tuple(t.obj for t in (types if type(types) is tuple else (types,))
+                        if type(t) is Static and isinstance(t.obj, type))
+        if len(classes) != (len(types) if type(types) is tuple else 1):
+            raise self.unsupported(node.args[1], "isinstance with something other than classes")
+        if type(value) in (Const, Static):
+            return Const(isinstance(value.value if type(value) is Const else value.obj, classes))
+        as_tuple, as_list = issubclass(tuple, classes), issubclass(list, classes)
+        if as_tuple != as_list and type(value) in (tuple, Var):  # lowering holds a list as a
+            # tuple, and a tuple a loop carries as a list
+            raise self.unsupported(node, "isinstance of a list or tuple against only one of "
+                                   "them", "test isinstance(x, (list, tuple))")
+        if type(value) is tuple:
+            return Const(as_tuple)
+        cls = getattr(value, "cls", None)  # a container known here (containers.py)
+        if cls is not None and type(value) is not Var:
+            return Const(isinstance(cls, type) and issubclass(cls, classes))
+        atoms = tuple(self.class_atom(c) for c in classes)
+        types = atoms[0] if type(types) is not tuple else self.as_atom(atoms)
+        return self.emit("isinstance", (self.as_atom(value), types), target=target)
+
+    def fstring(self, node, env, target=None):
+        """f"loss {L:.3f}": the pieces formatted with format() and joined with +."""
+        parts = []
+        for piece in node.values:
+            if isinstance(piece, gast.Constant):
+                parts.append(Const(piece.value))
+                continue
+            value = self.atom(piece.value, env)
+            if piece.conversion in CONVERSIONS:
+                value = self.emit(CONVERSIONS[piece.conversion], (value,))
+            elif piece.conversion not in (-1, None):
+                raise self.unsupported(piece, "the conversion !a in an f-string")
+            spec = self.fstring(piece.format_spec, env) if piece.format_spec else Const("")
+            if type(value) is Const and type(spec) is Const and known_truth(value):
+                parts.append(Const(format(value.value, spec.value)))
+            else:
+                parts.append(self.emit("format", (value,) if spec == Const("") else
+                                       (value, spec)))
+        text = Const("")
+        for part in parts:
+            if type(text) is Const and type(part) is Const:
+                text = Const(text.value + part.value)
+            else:
+                text = part if text == Const("") else self.emit("add", (text, part))
+        return text
+
+
+def fold_constants(prim, args, kwargs):
+    """An operator on numbers or strings known here, as a constant (None if it is not one)."""
+    p = PRIMS[prim]
+    if kwargs or p.form not in ("binop", "unop", "compare") or prim == "matmul" or not all(
+            type(a) is Const and type(a.value) in (bool, int, float, str) for a in args) or any(
+            type(a.value) is str for a in args) and prim not in ("add", "eq", "ne") or \
+            prim == "pow" and abs(args[1].value) > 64:  # (not 10 ** 10 ** 9 here)
+        return None
+    try:
+        return Const(p.fn(*(a.value for a in args)))
+    except (ArithmeticError, TypeError, ValueError):
+        return None
+
+
+def known_truth(test):
+    """Whether a constant's truth is known here (not an array's, which has none)."""
+    return isinstance(test.value, (bool, int, float, complex, str, bytes, tuple, frozenset,
+                                   type(None), np.bool_, np.number))

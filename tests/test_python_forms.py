@@ -1,0 +1,220 @@
+"""The Python around the model code (issue 9): comprehensions, nested iteration helpers,
+print/assert/raise/isinstance, *args, **kwargs and keyword-only parameters in helpers.
+
+Each case runs through both modes: the forward sweep's value equals the function's, reverse
+mode equals central finite differences, forward mode along a random direction too, and reverse
+equals forward by the dot-product test.
+"""
+import math
+
+import numpy as np
+import pytest
+
+from adcompile import UnsupportedSyntaxError, grad, hessian, jvp, source, value_and_grad, vjp
+from checks import assert_close, directional, inner, numeric_grad
+from corpus_python import (
+    generator_in_a_call_inside_sum,
+    inner_range_reads_outer_target,
+    set_of_equal_numbers,
+    isinstance_of_a_carried_tuple,
+    generator_passed_on, generator_kept, generator_in_a_for_loop,
+    power_series, long_range_sum, computed_range, filtered_rows, known_filter, constant_filter,
+    two_for_clauses, two_for_clauses_known, inner_reads_outer, rows_of_matrix, stacked,
+    stacked_at_run_time, target_does_not_leak, max_min_known, in_a_loop, in_a_branch,
+    set_of_constants, indexed_list, enumerate_zip, zip_enumerate, zip_range,
+    enumerate_zip_known, enumerate_zip_early_exit, comprehension_over_enumerate_zip, TooLarge,
+    printed, asserted, raises_in_branch, returns_or_raises, raises_in_else,
+    raises_after_returns, isinstance_known, isinstance_at_run_time, raise_in_loop, _total,
+    _scale, star_args, keyword_only, positional_only, spread_known, spread_global_mapping,
+    nested_def_star_args, kwargs_forwarded, kwargs_empty)
+
+RNG = np.random.default_rng(9)
+
+
+def check(f, *args, argnums=None):
+    argnums = tuple(range(len(args))) if argnums is None else argnums
+    expected = f(*args)
+    value, grads = value_and_grad(f, argnums=argnums)(*args)
+    assert_close(value, expected, what="value_and_grad's value")
+    for k, i in enumerate(argnums):
+        assert_close(grads[k], numeric_grad(f, args, i), rtol=1e-5, atol=1e-6,
+                     what=f"grad of argument {i}")
+    direction = [RNG.standard_normal(np.shape(a)) if i in argnums else np.zeros_like(a)
+                 for i, a in enumerate(args)]
+    direction = [float(d) if np.ndim(d) == 0 else d for d in direction]
+    out, tangent = jvp(f, args, tuple(direction))
+    assert_close(out, expected, what="jvp's value")
+    assert_close(tangent, directional(f, args, direction), rtol=1e-5, atol=1e-6, what="jvp")
+    _, pullback = vjp(f, *args)
+    cotangents = pullback(1.0)
+    cotangents = cotangents if type(cotangents) is tuple else (cotangents,)
+    assert math.isclose(inner(cotangents, direction), float(tangent),
+                        rel_tol=1e-9, abs_tol=1e-9), "reverse against forward"
+
+
+CASES = [
+    (power_series, (0.7,)),
+    (long_range_sum, (0.7,)),
+    (filtered_rows, (1.3, np.array([1., -2., 3.]))),
+    (known_filter, (0.7, 1.3)),
+    (constant_filter, (0.7,)),
+    (two_for_clauses, (np.array([1., 2., 3.]), np.array([2.5, 0.5]))),
+    (two_for_clauses_known, (0.7, 1.3)),
+    (inner_reads_outer, (np.array([1., 2.]),)),
+    (rows_of_matrix, (np.array([[1., 2.], [3., 4.]]),)),
+    (stacked, (0.7, np.array([0.3, -0.2]))),
+    (stacked_at_run_time, (0.7, np.array([[0.3, -0.2], [1.0, 0.5]]))),
+    (target_does_not_leak, (0.7, np.array([1., 2.]))),
+    (max_min_known, (0.7, 1.3)),
+    (in_a_loop, (0.7, np.array([0.5, 1.0]))),
+    (in_a_branch, (0.7, np.array([0.5, 1.0]))),
+    (in_a_branch, (-0.7, np.array([0.5, 1.0]))),
+    (set_of_constants, (0.7,)),
+    (set_of_equal_numbers, (0.7,)),
+    (inner_range_reads_outer_target, (0.7,)),
+    (indexed_list, (0.7, 1.3)),
+    (enumerate_zip, (0.7, np.array([1., 2., 3.]), np.array([0.5, 0.25]))),
+    (zip_enumerate, (0.7, np.array([1., 2.]), np.array([0.5, 0.25, 3.]))),
+    (zip_range, (0.7, np.array([1., 2., 3., 4.]))),
+    (enumerate_zip_known, (0.7, 1.3)),
+    (enumerate_zip_early_exit, (1.5, np.array([1., 2., 3.]), np.array([0.5, 0.25, 1.0]))),
+    (comprehension_over_enumerate_zip, (0.7, np.array([1., 2., 3.]), np.array([0.5, 0.25]))),
+    (printed, (0.7, 1.3)),
+    (asserted, (0.7,)),
+    (raises_in_branch, (0.7,)),
+    (raises_in_else, (0.7,)),
+    (raises_after_returns, (0.7,)),
+    (raises_after_returns, (1.7,)),
+    (returns_or_raises, (0.7,)),
+    (isinstance_known, (0.7, 1.3)),
+    (isinstance_at_run_time, (0.7,)),
+    (isinstance_at_run_time, (np.array([0.7, 1.2]),)),
+    (raise_in_loop, (0.7, np.array([1.5, 2.0]))),
+    (star_args, (0.7, 1.3)),
+    (keyword_only, (0.7, 1.3)),
+    (positional_only, (0.7, 1.3)),
+    (spread_known, (0.7, 1.3)),
+    (spread_global_mapping, (0.7,)),
+    (nested_def_star_args, (0.7, 1.3)),
+    (kwargs_empty, (0.7,)),
+    (generator_in_a_for_loop, (0.7, np.array([0.5, -1.0, 2.0]))),
+] + [(kwargs_forwarded, (0.7, 1.3))]
+
+
+@pytest.mark.parametrize("f, args", CASES, ids=[f.__name__ for f, _ in CASES])
+def test_both_modes_against_finite_differences(f, args):
+    check(f, *args)
+
+
+def test_range_with_a_computed_bound():
+    check(lambda x: computed_range(x, 4), 0.7)
+
+
+def test_small_constant_ranges_unroll():
+    assert "for " not in source(power_series, mode="flat")
+    assert "for " in source(long_range_sum, mode="flat")
+    assert "x ** 2" in source(power_series, mode="flat")
+
+
+def test_print_runs_once_per_call_in_the_forward_sweep(capsys):
+    grad(printed)(0.5, 2.0)
+    jvp(printed, (0.5, 2.0), (1.0, 0.0))
+    out = capsys.readouterr().out
+    assert out == "z = | 1.0 | x=0.500 y=2.0\n" * 2
+
+
+def test_assert_and_raise_stop_the_generated_code():
+    with pytest.raises(AssertionError, match="x must be positive, got -1.0"):
+        grad(asserted)(-1.0)
+    with pytest.raises(ValueError, match="x too large: 20.0"):
+        grad(raises_in_branch)(20.0)
+    with pytest.raises(TooLarge):
+        jvp(raises_in_else, (-1.0,), (1.0,))
+    with pytest.raises(ValueError, match="negative"):
+        grad(raises_after_returns)(-1.0)
+    with pytest.raises(ValueError, match="not positive"):
+        jvp(returns_or_raises, (-1.0,), (1.0,))
+
+
+def test_isinstance_of_a_known_value_folds():
+    assert "isinstance(" not in source(isinstance_known, mode="flat")
+    assert "isinstance(x, float)" in source(isinstance_at_run_time, mode="flat")
+
+
+def dict_comprehension(x, y):
+    d = {k: x * v for k, v in (("a", 1.0), ("b", 2.0))}
+    return d["a"] + y * d["b"]
+
+
+def dict_comprehension_at_run_time(x, xs):
+    d = {i: x * v for i, v in enumerate(xs)}
+    return d[0]
+
+
+def set_at_run_time(x, y):
+    return sum({x, y})
+
+
+def starred_at_run_time(x, xs):
+    return _total(*xs)
+
+
+def kwargs_of_unknown(x, options):
+    return _scale(x, **options)
+
+
+def test_dict_comprehension_over_a_known_sequence():
+    check(dict_comprehension, 0.7, 1.3)
+
+
+@pytest.mark.parametrize("f, message", [
+    (dict_comprehension_at_run_time, "a dict comprehension over a sequence known only at run time"),
+    (set_at_run_time, "a set display"),
+    (starred_at_run_time, r"spreading \(\*xs\) a sequence known only at run time"),
+    (kwargs_of_unknown, r"spreading \(\*\*kw\) a mapping known only at run time"),
+    (generator_passed_on, "a generator expression other than the argument of sum, max or min"),
+    (generator_kept, "a generator expression other than the argument of sum, max or min"),
+    (generator_in_a_call_inside_sum, "a generator expression other than the argument of sum"),
+    (isinstance_of_a_carried_tuple, "isinstance of a list or tuple against only one of them"),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_refused_with_a_located_message(f, message):
+    with pytest.raises(UnsupportedSyntaxError, match=message) as info:
+        grad(f)
+    assert info.value.filename == f.__code__.co_filename
+
+
+def annotation_only(x):
+    y: float  # noqa: F842 (what the test is about)
+    return x
+
+
+def starred_target(x, xs):
+    a, *rest = xs
+    return a * x
+
+
+@pytest.mark.parametrize("f, message", [
+    (annotation_only, "an annotation without a value"),
+    (starred_target, "a starred or subscript unpacking target is not supported"),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_messages_read_as_english(f, message):
+    with pytest.raises(UnsupportedSyntaxError, match=message):
+        grad(f)
+
+
+@pytest.mark.parametrize("f, args", [
+    (power_series, (0.7,)), (raises_in_branch, (0.7,)), (asserted, (0.7,)), (printed, (0.7, 1.3)),
+    (isinstance_at_run_time, (0.7,)), (star_args, (0.7, 1.3)), (enumerate_zip_known, (0.7, 1.3)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_second_derivatives_read_the_generated_code_again(f, args):
+    """grad(grad(f)) re-reads generated code holding throw(...), assert_(...), print(...)."""
+    df = grad(f, argnums=0)
+    numeric = numeric_grad(df, args, 0)
+    assert_close(grad(df, argnums=0)(*args), numeric, rtol=1e-5, atol=1e-6)
+
+
+def test_hessian_through_a_comprehension_loop():
+    xs = np.array([0.5, 1.0, -2.0])
+    h = hessian(in_a_loop)(0.7, xs)
+    numeric = numeric_grad(lambda x: grad(in_a_loop)(x, xs), (0.7,), 0)
+    assert_close(h, numeric, rtol=1e-5, atol=1e-6)
