@@ -558,8 +558,11 @@ def _before_breaks(block, push):
                 _before_breaks(branch, push)
 
 
-def _all_floats(values):
-    checks = tuple(Op("is", (Op("type", (v,)), Var("float"))) for v in values)
+def _all_floats(values, numbers=()):
+    """`type(x) is float and ...`; `numbers` may be ints too (a trip count, an index)."""
+    checks = tuple(Op("is", (Op("type", (v,)), Var("float"))) for v in values) + tuple(
+        Op("or", (Op("is", (Op("type", (v,)), Var("int"))),
+                  Op("is", (Op("type", (v,)), Var("float"))))) for v in numbers)
     return checks[0] if len(checks) == 1 else Op("and", checks)  # one `and` of all, flat
 
 
@@ -634,7 +637,8 @@ def float_path(flat: Function, wrt, generic: Function, kind, as_tuple, optimize)
             not _fits([s for s in generic.body if type(s) in (For, While)]):
         return generic
     floats = optimize(reverse(flat, wrt, kind=kind, as_tuple=as_tuple, floats=True))
-    test = _all_floats([Var(n) for n in read])
+    test = _all_floats([Var(n) for n in read if n in wrt],  # an int n of range(n) too
+                       [Var(n) for n in read if n not in wrt])
     generic.body[:0] = [If(test, floats.body, [], floats.body[-1].line)]
     return generic
 

@@ -793,3 +793,19 @@ def test_a_loop_index_read_after_its_loop_survives_the_backward_loop():
     second backward iteration on `grad_y * i9` read 1, not the last index (fuzz seed
     1000003004887: grad 1.0 where 9.0 is right)."""
     check(loop_index_read_after_the_loop, 0.3, 0.5, 0.2, 3, argnums=(0, 1, 2))
+
+
+def float_loop_with_a_count(x, r, n):
+    for _ in range(n + 1):
+        x = r * x * (1.0 - x)
+    return x
+
+
+def test_an_int_argument_keeps_the_float_path():
+    """The float path's guard asked every parameter the code reads to be a float, so an int trip
+    count sent every call down the general path with its shape helpers."""
+    from adcompile import source
+    text = source(grad(float_loop_with_a_count, (0, 1)))
+    first = text.splitlines()[1]
+    assert first.startswith("    if type(x) is float") and "type(n) is int" in first
+    check(float_loop_with_a_count, 0.3, 3.7, 5, argnums=(0, 1))
