@@ -88,10 +88,6 @@ class _Boundary:
     def arguments(self, args, kwargs):
         if self.receiver is not None:
             args = (self.receiver,) + tuple(args)
-        if not self.simple:
-            raise trimmed(ArgumentError(
-                f"{self.f.__name__} has *args, **kwargs or keyword-only parameters; differentiate "
-                "a function with plain parameters (a helper it calls may have them)"))
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as e:
@@ -103,7 +99,7 @@ class _Boundary:
         values = self.arguments(args, kwargs)
         flat = [flatten(v) for v in values]
         trees = tuple(t for _, t in flat)
-        if all(t.kind == "leaf" for t in trees):
+        if all(t.kind == "leaf" for t in trees) and (self.plain is not None or self.simple):
             if self.plain is None:
                 raise trimmed(self.error)
             return structured_outputs(self.plain, self.plain(*values))

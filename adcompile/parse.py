@@ -167,11 +167,13 @@ def check_parameters(parsed: Parsed):
     take *args, **kwargs and keyword-only parameters)."""
     node = parsed.node
     args = node.args
-    if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
-        raise UnsupportedSyntaxError(
-            f"{node.name}: *args, **kwargs, keyword-only and positional-only parameters of the "
-            "differentiated function are not supported; list the parameters by name.",
-            *parsed.where(node))
+    if args.vararg or args.kwarg or args.kwonlyargs:
+        error = UnsupportedSyntaxError(
+            f"{node.name} takes *args, **kwargs or keyword-only parameters, whose derivative is "
+            "compiled for the arguments of a call: call the function grad returns (source(df, "
+            "at=args) shows the code).", *parsed.where(node))
+        error.maybe_container = True  # (boundary.py: compiled at the first call)
+        raise error
 
 
 def _fence(parsed: Parsed):

@@ -324,3 +324,22 @@ def test_a_container_result_through_jvp_and_vjp():
     np.testing.assert_allclose(lhs, rhs, rtol=1e-9)
     with pytest.raises(ADCompileError, match="scalar output"):
         grad(predictions)(p, X)
+
+
+def star_args(x, *layers, scale=1.0, **extra):
+    h = x
+    for W in layers:
+        h = np.tanh(h @ W)
+    return scale * np.sum(h) + extra.get("bias", 0.0)
+
+
+def test_args_kwargs_and_keyword_only_parameters_of_the_differentiated_function():
+    Ws = [RNG.normal(size=(3, 3)) * 0.5 for _ in range(2)]
+    g = grad(star_args, (0, 1))(X, *Ws, scale=2.0, bias=0.5)
+    assert g[0].shape == X.shape and type(g[1]) is tuple and len(g[1]) == 2
+    h, d = 1e-6, RNG.normal(size=(3, 3))
+    fd = (star_args(X, Ws[0] + h * d, Ws[1], scale=2.0, bias=0.5) -
+          star_args(X, Ws[0] - h * d, Ws[1], scale=2.0, bias=0.5)) / (2 * h)
+    np.testing.assert_allclose(np.sum(g[1][0] * d), fd, rtol=1e-5)
+    gk = grad(star_args, 2)(X, *Ws, scale=2.0)  # a keyword-only parameter by its place
+    np.testing.assert_allclose(gk, star_args(X, *Ws) , rtol=1e-12)

@@ -41,9 +41,13 @@ def lower(f, trees=None) -> Function:
     if prim is not None and PRIMS[prim].kind != "nondiff":  # grad(sigmoid): the rule itself
         return _rule_function(f, prim)
     parsed = parse(f)
-    check_parameters(parsed)
     written = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
-    names = [a.id for a in parsed.node.args.args]
+    args = parsed.node.args
+    if trees is None:
+        check_parameters(parsed)
+    names = [a.id for a in args.posonlyargs + args.args] + \
+        ([args.vararg.id] if args.vararg else []) + [a.id for a in args.kwonlyargs] + \
+        ([args.kwarg.id] if args.kwarg else [])  # (inspect.signature's order)
     params, env, arguments = [], {}, []
     for name, tree in zip(names, trees or [None] * len(names)):
         if tree is None or tree.kind == "leaf":
