@@ -82,7 +82,7 @@ def shape_classes(fn: Function):
     for s in each_assign(fn.body):
         if type(s.value) is Op and s.value.prim in SCALAR_PRIMS and type(s.target) is str:
             scalars.add(s.target)
-    cls = {}
+    cls: dict = {}
 
     def klass(a):
         if type(a) is Const:
@@ -90,7 +90,7 @@ def shape_classes(fn: Function):
         return SCALAR if a.name in scalars else cls.get(a.name, a.name)
 
     for _ in range(3):
-        candidates = {}
+        candidates: dict = {}
         for s in each_assign(fn.body):
             if type(s.target) is not str:
                 continue

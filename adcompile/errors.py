@@ -10,6 +10,9 @@ import os
 
 class ADCompileError(Exception):
     """Base class of every error adcompile raises about the user's code or arguments."""
+    # True where arguments of another structure (a dict, an object) may make the code right:
+    # grad then waits for the first call to compile (boundary.py)
+    maybe_container = False
 
     def __init__(self, message, filename=None, line=None):
         self.filename, self.line = filename, line
