@@ -143,12 +143,12 @@ def timings(pairs, repeat=25, budget=0.03):
         n, t = 1, 0.0
         while t < budget:
             n *= 2
-            t = timeit.timeit(lambda: f(*args), number=n)
+            t = timeit.timeit(lambda f=f, args=args: f(*args), number=n)
         numbers.append(n)
     best = [math.inf] * len(pairs)
     for _ in range(repeat):
         for k, ((f, args), n) in enumerate(zip(pairs, numbers)):
-            best[k] = min(best[k], timeit.timeit(lambda: f(*args), number=n) / n)
+            best[k] = min(best[k], timeit.timeit(lambda f=f, args=args: f(*args), number=n) / n)
     return best
 
 
