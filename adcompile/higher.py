@@ -24,6 +24,23 @@ def _nums(argnums, n):
     return (argnums,) if isinstance(argnums, int) else tuple(argnums)
 
 
+def _lists_at_most(f, args, what):
+    """Jacobians take numbers, arrays and lists or tuples of them; a dict, dataclass or object
+    argument is refused (its Jacobian would be a structure of structures, not built yet)."""
+    from .pytree import flatten
+
+    def plain(tree):
+        return tree.kind in ("leaf", "tuple", "list") and all(map(plain, tree.children))
+    for k, a in enumerate(args):
+        if not plain(flatten(a)[1]):
+            raise ArgumentError(
+                f"{what}({getattr(f, '__name__', 'f')}): argument {k} is a "
+                f"{type(a).__name__}; Jacobians and Hessians take numbers, arrays and lists or "
+                "tuples of them for now. Differentiate with grad, jvp or vjp, which take dicts, "
+                "dataclasses and objects.", getattr(getattr(f, "__code__", None), "co_filename",
+                                                    None))
+
+
 def _leaves(x):
     """The arrays and numbers in `x`, a (nested) list or tuple argument or output, in order."""
     return [y for item in x for y in _leaves(item)] if isinstance(x, (list, tuple)) else [x]
@@ -96,6 +113,7 @@ def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[
     @functools.wraps(f)
     def jacobian(*args):
         nums = _nums(argnums, len(args))
+        _lists_at_most(f, args, "jacfwd")
         fwd = compile_derivative(f, "forward", nums)
         per_arg = []
         for k in nums:
@@ -127,6 +145,7 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[
     @functools.wraps(f)
     def jacobian(*args):
         nums = _nums(argnums, len(args))
+        _lists_at_most(f, args, "jacrev")
         out, pullback = compile_derivative(f, "vjp", nums)(*args)
         outs = out if isinstance(out, (tuple, list)) else (out,)
         result = []

@@ -343,3 +343,10 @@ def test_args_kwargs_and_keyword_only_parameters_of_the_differentiated_function(
     np.testing.assert_allclose(np.sum(g[1][0] * d), fd, rtol=1e-5)
     gk = grad(star_args, 2)(X, *Ws, scale=2.0)  # a keyword-only parameter by its place
     np.testing.assert_allclose(gk, star_args(X, *Ws) , rtol=1e-12)
+
+
+def test_jacobians_of_a_dict_argument_are_refused_with_a_located_message():
+    from adcompile import hessian, jacfwd, jacrev
+    for transform in (jacfwd, jacrev, hessian):
+        with pytest.raises(ADCompileError, match="Jacobians and Hessians take numbers"):
+            transform(dict_params)({"W": _w(), "b": _b()}, X)
