@@ -16,7 +16,7 @@ import timeit
 import numpy as np
 
 from adcompile import grad, sigmoid
-from adcompile.api import _CACHE
+from adcompile.cache import COMPILED
 
 
 def best(f, *args, number=None, repeat=7):
@@ -98,7 +98,7 @@ def main():
         print(f"{name:44} {a * 1e6:10.2f}us {b * 1e6:10.2f}us {a / b:7.2f}")
 
     # Transformation time: first time (cache cleared), then asking again.
-    _CACHE.clear()
+    COMPILED.clear()
     start = time.perf_counter()
     grad(neuron, argnums=(0, 1, 2, 3, 4))
     first = time.perf_counter() - start

@@ -20,7 +20,9 @@ import timeit  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from adcompile import grad, logsumexp, sigmoid  # noqa: E402
+from adcompile import grad, logsumexp  # noqa: E402
+from bench_core import neuron, neuron_by_hand  # noqa: E402  (the same workloads)
+from bench_loops import rnn, rnn_by_hand  # noqa: E402
 
 
 # --- a building's thermal simulation, in plain floats ------------------------------------------
@@ -69,23 +71,6 @@ def sine_sum(x):
     return s
 
 
-# --- the lecture neuron ----------------------------------------------------------------------
-def neuron(w0, x0, w1, x1, w2):
-    L = sigmoid(w0 * x0 + w1 * x1 + w2)
-    return L
-
-
-def neuron_by_hand(w0, x0, w1, x1, w2):
-    """The lecture's flat code, written by hand."""
-    s0 = w0 * x0
-    s1 = w1 * x1
-    s2 = s0 + s1
-    s3 = s2 + w2
-    L = sigmoid(s3)
-    grad_s3 = (1 - L) * L
-    return (grad_s3 * x0, grad_s3 * w0, grad_s3 * x1, grad_s3 * w1, grad_s3)
-
-
 # --- softmax cross-entropy -----------------------------------------------------------------------
 def softmax_xent(W, b, x, y):
     """Mean cross-entropy of a linear classifier, log-sum-exp stabilized by the row maximum;
@@ -111,28 +96,6 @@ def softmax_by_hand(W, b, x, y):
     g = (e / s - y) / x.shape[0]
     return x.T @ g, g.sum(axis=0)
 
-
-# --- a recurrent network -------------------------------------------------------------------------
-def rnn(W, h, xs):
-    for t in range(xs.shape[0]):
-        h = np.tanh(W @ h + xs[t])
-    return np.sum(h)
-
-
-def rnn_by_hand(W, h, xs):
-    """Textbook backprop through time: one push per step (the state), popped backwards."""
-    states = []
-    for t in range(xs.shape[0]):
-        states.append(h)
-        h = np.tanh(W @ h + xs[t])
-    g_h, g_W, g_xs = np.ones_like(h), np.zeros_like(W), np.zeros_like(xs)
-    for t in reversed(range(xs.shape[0])):
-        g_z = g_h * (1 - h * h)
-        h = states.pop()
-        g_xs[t] = g_z
-        g_W += np.outer(g_z, h)
-        g_h = W.T @ g_z
-    return g_W, g_h, g_xs
 
 
 def timings(pairs, repeat=25, budget=0.03):
