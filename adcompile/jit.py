@@ -317,6 +317,9 @@ def _constant(e, known):
     if e.prim in ("is", "isnot") and _is(e.args[0], "type") and e.args[1] == Var("float"):
         return Const(e.prim == "isnot")
     args = tuple(_constant(a, known) for a in e.args)
+    decisive = Const(e.prim == "or")  # False decides an `and`, True an `or`, whatever the rest
+    if e.prim in ("and", "or") and decisive in args:
+        return decisive
     if e.prim in ("and", "or", "not") and all(type(a) is Const and type(a.value) is bool
                                              for a in args):
         values = [a.value for a in args]
