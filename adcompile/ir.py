@@ -246,9 +246,10 @@ class Namer:
         self.assigned = set(assigned)  # names given out so far
         self.temps = set()
         self.counter = 0
+        self.versions = {}  # base -> the version given out last (the sets only grow: start there)
 
     def temp(self):
-        while f"s{self.counter}" in self.reserved | self.assigned:
+        while f"s{self.counter}" in self.reserved or f"s{self.counter}" in self.assigned:
             self.counter += 1
         name = f"s{self.counter}"
         self.assigned.add(name)
@@ -256,9 +257,11 @@ class Namer:
         return name
 
     def fresh(self, base):
-        name, i = base, 0
+        i = self.versions.get(base, 0)
+        name = f"{base}_{i}" if i else base
         while name in self.assigned or (i and name in self.reserved):
             i += 1
             name = f"{base}_{i}"
         self.assigned.add(name)
+        self.versions[base] = i
         return name
