@@ -27,7 +27,7 @@ import copy
 
 from .errors import ArgumentError, NoDerivativeError
 from .analysis import SCALAR, active_names, add_op, all_names, each_assign, list_names, shape_classes
-from .ir import (Namer, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
+from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
                  targets_of, used_names, uses_of)
 from .primitives import PRIMS
 from .templates import has_rule, is_loose, vjp_term
@@ -341,7 +341,7 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
     Python number: the helpers that fit shapes are left out, and the tape keeps only what the
     arithmetic reads.
     """
-    forward = copy.deepcopy([s for s in fn.body if type(s) is not Return])
+    forward = copy_block([s for s in fn.body if type(s) is not Return])
     active = active_names(fn, wrt)
     bw = Backward(fn, wrt, namer, active)
     body = []
