@@ -63,3 +63,23 @@ def test_modules_stay_readable():
     long = {_module(p): n for p in ROOT.rglob("*.py")
             if (n := len(p.read_text().splitlines())) > 900}
     assert not long, f"split these modules by concern: {long}"
+
+
+def test_every_subpackage_is_installed():
+    """pyproject listed packages = ["adcompile"]: a pip install left out adcompile.lower, and the
+    installed package failed at import (the tests, run from the checkout, never saw it)."""
+    import re
+    text = (ROOT.parent / "pyproject.toml").read_text()
+    found = re.search(r"\[tool\.setuptools\.packages\.find\]\s*\n\s*include\s*=\s*\[([^\]]*)\]",
+                      text)
+    listed = re.search(r"^packages\s*=\s*\[([^\]]*)\]", text, re.M)
+    packages = {_module(p.parent) if p.parent != ROOT else "adcompile"
+                for p in ROOT.rglob("__init__.py")}
+    if found:
+        patterns = [p.strip().strip('"') for p in found.group(1).split(",") if p.strip()]
+        assert all(any(re.fullmatch(pat.replace(".", r"\.").replace("*", ".*"), pkg)
+                       for pat in patterns) for pkg in packages), (packages, patterns)
+    else:
+        assert listed, "pyproject.toml names no packages"
+        names = {p.strip().strip('"') for p in listed.group(1).split(",") if p.strip()}
+        assert packages <= names, f"not installed: {sorted(packages - names)}"
