@@ -19,7 +19,7 @@ import types
 import numpy as np
 
 from .errors import ADCompileError, ArgumentError, trimmed
-from .pytree import Tree, flatten, unflatten
+from .pytree import Tree, _Static, flatten, unflatten
 
 # Types that are never containers: an argument of one of them goes straight to the derivative.
 PLAIN = frozenset({float, int, bool, complex, np.ndarray, np.float64, np.float32, np.float16,
@@ -200,3 +200,16 @@ def structured_outputs(df, out):
     raise trimmed(ArgumentError(
         f"{df.__adcompile__.function.__name__} returns a container; grad needs a scalar output "
         "(use vjp or jvp for a structured result)"))
+
+
+def gradient_tree(trees, argnums):
+    """The structure of grad's result for arguments of structures `trees`: each differentiated
+    argument's structure, with None where a leaf gets no gradient."""
+    def of(tree, top=False):
+        if tree.kind == "leaf" and (tree.diff or top):
+            return Tree("leaf", diff=True)
+        if tree.kind in ("leaf", "static"):
+            return Tree("static", _Static(None))
+        return Tree(tree.kind, tree.cls, tree.keys, tuple(of(c) for c in tree.children))
+    parts = [of(trees[i], top=True) for i in wrt_params(len(trees), argnums)]
+    return parts[0] if isinstance(argnums, int) else Tree("tuple", tuple, (), tuple(parts))

@@ -24,21 +24,82 @@ def _nums(argnums, n):
     return (argnums,) if isinstance(argnums, int) else tuple(argnums)
 
 
-def _lists_at_most(f, args, what):
-    """Jacobians take numbers, arrays and lists or tuples of them; a dict, dataclass or object
-    argument is refused (its Jacobian would be a structure of structures, not built yet)."""
+def _lists_at_most(args):
+    """Whether the arguments are numbers, arrays and lists or tuples of them (the plain path)."""
     from .pytree import flatten
 
     def plain(tree):
         return tree.kind in ("leaf", "tuple", "list") and all(map(plain, tree.children))
-    for k, a in enumerate(args):
-        if not plain(flatten(a)[1]):
-            raise ArgumentError(
-                f"{what}({getattr(f, '__name__', 'f')}): argument {k} is a "
-                f"{type(a).__name__}; Jacobians and Hessians take numbers, arrays and lists or "
-                "tuples of them for now. Differentiate with grad, jvp or vjp, which take dicts, "
-                "dataclasses and objects.", getattr(getattr(f, "__code__", None), "co_filename",
-                                                    None))
+    return all(plain(flatten(a)[1]) for a in args)
+
+
+def _stacked(cols, out_shape, leaf_shape, rows_first):
+    """Per-element derivatives as one array shaped out_shape + leaf_shape."""
+    stacked = np.stack([np.asarray(c) for c in cols])
+    if rows_first:  # one row per output element, each shaped like the leaf
+        return np.reshape(stacked, tuple(out_shape) + tuple(leaf_shape))
+    moved = np.moveaxis(np.reshape(stacked, (len(cols),) + tuple(out_shape)), 0, -1)
+    return np.reshape(moved, tuple(out_shape) + tuple(leaf_shape))
+
+
+def _zero_tangent(x):
+    """A tangent of zeros shaped like `x`, a structure (a leaf without a gradient kept)."""
+    from .pytree import flatten, unflatten
+    leaves, tree = flatten(x)
+    if tree.kind == "leaf":
+        return _zero(x)
+    return unflatten(tree, [_zero(v) if n.diff else v for v, n in zip(leaves, tree.leaves())])
+
+
+def _tree_jacobian(f, args, argnums, forward):
+    """jacfwd/jacrev where an argument or the result is a dict, a dataclass or an object: the
+    result's structure holding, for each of its leaves, the argument's structure of arrays
+    shaped (that leaf's shape + the argument leaf's shape); None where a leaf gets no gradient."""
+    from .api import jvp, vjp
+    from .pytree import flatten, unflatten
+    nums = _nums(argnums, len(args))
+    args = tuple(args)
+    flat = {k: flatten(args[k]) for k in nums}
+    wanted = {k: [i for i, n in enumerate(tree.leaves()) if n.diff or tree.kind == "leaf"]
+              for k, (_, tree) in flat.items()}
+    if forward:
+        columns = {}  # (k, leaf index) -> per element of that leaf: the result's tangent leaves
+        for k in nums:
+            leaves, tree = flat[k]
+            for i in wanted[k]:
+                columns[k, i] = []
+                for e in _basis(leaves[i]):
+                    tangents = [_zero_tangent(a) for a in args]
+                    parts = flatten(tangents[k])[0]
+                    parts[i] = e
+                    tangents[k] = unflatten(tree, parts) if tree.kind != "leaf" else e
+                    out, d_out = jvp(f, args, tuple(tangents))
+                    columns[k, i].append(flatten(d_out)[0])
+        out_leaves, out_tree = flatten(out)
+    else:
+        out, pullback = vjp(f, *args)
+        out_leaves, out_tree = flatten(out)
+        rows = []  # per result leaf: per element, the gradients of every argument
+        for o, value in enumerate(out_leaves):
+            rows.append([pullback(unflatten(out_tree, [e if j == o else _zero(v) for j, v in
+                                                      enumerate(out_leaves)]))
+                         for e in _basis(value)])
+    results = []
+    for k in nums:
+        leaves, tree = flat[k]
+        per_out = []
+        for o, value in enumerate(out_leaves):
+            parts = []
+            for n, i in enumerate(wanted[k]):
+                if forward:
+                    cols = [c[o] for c in columns[k, i]]
+                else:
+                    cols = [flatten(r[k])[0][n] for r in rows[o]]
+                parts.append(_stacked(cols, np.shape(value), np.shape(leaves[i]), not forward))
+            per_out.append(unflatten(tree, parts, only_diff=True) if tree.kind != "leaf"
+                           else parts[0])
+        results.append(unflatten(out_tree, per_out))
+    return results[0] if isinstance(argnums, int) else tuple(results)
 
 
 def _leaves(x):
@@ -113,7 +174,8 @@ def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[
     @functools.wraps(f)
     def jacobian(*args):
         nums = _nums(argnums, len(args))
-        _lists_at_most(f, args, "jacfwd")
+        if not _lists_at_most(args):  # a dict, dataclass or object: structures of Jacobians
+            return _tree_jacobian(f, args, argnums, forward=True)
         fwd = compile_derivative(f, "forward", nums)
         per_arg = []
         for k in nums:
@@ -145,7 +207,8 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[
     @functools.wraps(f)
     def jacobian(*args):
         nums = _nums(argnums, len(args))
-        _lists_at_most(f, args, "jacrev")
+        if not _lists_at_most(args):
+            return _tree_jacobian(f, args, argnums, forward=False)
         out, pullback = compile_derivative(f, "vjp", nums)(*args)
         outs = out if isinstance(out, (tuple, list)) else (out,)
         result = []
