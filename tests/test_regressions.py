@@ -809,3 +809,20 @@ def test_an_int_argument_keeps_the_float_path():
     first = text.splitlines()[1]
     assert first.startswith("    if type(x) is float") and "type(n) is int" in first
     check(float_loop_with_a_count, 0.3, 3.7, 5, argnums=(0, 1))
+
+
+def indexes_its_argument(x):
+    return x[0] ** 2 * x[1] + np.sum(x ** 3)
+
+
+def test_a_derivative_of_a_function_that_indexes_its_argument_differentiates_again():
+    """grad of such a function is a thin function over the generated code (its argument might be
+    a container); differentiating it again bound the arguments to that function's (*args,
+    **kwargs) and crashed with an IndexError. It has the user's signature now."""
+    x = np.array([0.3, -0.7, 1.1])
+    g = grad(indexes_its_argument)
+    v = np.array([0.5, 1.0, -2.0])
+    _, pullback = vjp(g, x)
+    _, tangent = jvp(g, (x,), (v,))
+    assert_close(pullback(v)[0], tangent, rtol=1e-10)  # the Hessian is symmetric
+    assert_close(grad(lambda y: np.sum(g(y) * v))(x), tangent, rtol=1e-10)

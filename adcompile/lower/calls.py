@@ -98,6 +98,13 @@ class Calls:
             parts = [self.atom(a, env) for a in node.args]
             if all(type(p) is Const for p in parts):
                 return Const(slice(*(p.value for p in parts)))
+        boundary = getattr(obj, "__adcompile_boundary__", None)
+        if boundary is not None:  # a function grad made, called here: its generated code
+            if boundary.plain is None or boundary.receiver is not None:
+                raise self.unsupported(node, f"calling {dotted(func)}, a derivative compiled "
+                                       "for the structure of its arguments,",
+                                       "call it outside the differentiated function")
+            obj = boundary.plain
         if isinstance(obj, types.FunctionType):
             return self.inline(obj, node, env, target)
         if isinstance(obj, LocalFunction):
