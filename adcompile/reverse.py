@@ -414,6 +414,11 @@ def _tape(forward, backward_body, bw: Backward, epilogue_uses, tape):
         for loop, count in [(lp, c) for lp, c in bw.loops if c and any(lp is x for x in block)]:
             block.insert(_index(block, loop), Assign(count, Const(0), loop.line))
     pushes = False
+    # what the recomputations below will read counts as needed from the start: a carried value
+    # read only there must be restored where it is overwritten, not taped at the loop's end
+    for fwd, back, loop in bw.mirrors:
+        for a in _recomputable(fwd, [n for n in _defined_in(fwd) if n in needed], loop):
+            needed |= uses_of(a)
     # restores of a loop-carried value overwritten by its own assignment
     restores = {}  # backward block id -> {name: its restore statement}
     for block, stmt, out, at in reversed(bw.markers):
