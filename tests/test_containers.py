@@ -374,3 +374,23 @@ def test_jacobians_and_hessians_of_a_dict_argument():
         np.testing.assert_allclose(J1[k], J2[k], rtol=1e-10)
     Hl = hessian(attributes)(Layer(_w(), _b()), X)  # a dataclass of dataclasses
     assert type(Hl) is Layer and type(Hl.W) is Layer and Hl.W.activation is None
+
+
+def scales_a_field_in_a_loop(W, x, n):
+    m = Model(W, W[0], scale=1.0)
+    for _ in range(n):
+        m.scale = m.scale * 2.0  # an attribute of a record assigned in a run-time loop
+    return m.loss(x)
+
+
+def test_a_field_assigned_in_a_loop_is_not_lost():
+    """The loop body was lowered once with the record's fields of before the loop, and the
+    record was not carried (only names and subscripts counted as stored): f's value came out
+    as if the loop had not run (silently wrong); it must be right or refused."""
+    W = RNG.normal(size=(3, 3))
+    try:
+        value, g = value_and_grad(scales_a_field_in_a_loop)(W, X, 3)
+    except ADCompileError as e:
+        assert "scale" in str(e) or "Model" in str(e)
+        return
+    np.testing.assert_allclose(value, scales_a_field_in_a_loop(W, X, 3), rtol=1e-12)

@@ -150,6 +150,14 @@ class Loops:
         loop's test again (`again`)."""
         if exit is not None and exit[0] == "return":
             exit = self.return_from_loop(stmt, exit, body_env)
+        for name, value in env.items():  # a record changed in place (m.W = ..., m.step())
+            if holds_record(value) and name not in carried and body_env.get(name) != value:
+                what = value.describe() if type(value) is Record else "a tuple of records"
+                raise self.unsupported(stmt, f"changing {name!r}, {what}, in a loop run at run "
+                                       "time",
+                                       "build a new one each iteration (m = Model(...)) in a loop "
+                                       "over a constant range, or keep the changing value in a "
+                                       "name of its own")
         self.carried.pop()
         self.merge_carried(body, carried, body_env)
         for name, loop_name in carried.items():
