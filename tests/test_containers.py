@@ -394,3 +394,51 @@ def test_a_field_assigned_in_a_loop_is_not_lost():
         assert "scale" in str(e) or "Model" in str(e)
         return
     np.testing.assert_allclose(value, scales_a_field_in_a_loop(W, X, 3), rtol=1e-12)
+
+
+@dataclasses.dataclass
+class Oscillator:
+    pos: float
+    vel: float
+
+
+def oscillate(s, k, n):
+    for _ in range(n):
+        s = Oscillator(s.pos + 0.1 * s.vel, s.vel - 0.1 * k * s.pos)
+    return s.pos ** 2 + s.vel ** 2
+
+
+def damp(s, c, n):
+    while s.vel > 0.05 and n > 0:
+        s.vel = s.vel * c  # a field assigned in a while loop
+        n -= 1
+    return s.vel + s.pos
+
+
+def test_a_record_a_run_time_loop_rebuilds_or_changes_is_carried_field_by_field():
+    s = Oscillator(0.3, -0.7)
+    check = [(oscillate, (s, 2.0, 5)), (damp, (Oscillator(0.2, 0.9), 0.7, 6))]
+    for f, args in check:
+        def run(state, k):  # (damp changes its argument, as Python would: give it a copy)
+            return f(dataclasses.replace(state), k, args[2])
+        value, (gs, gk) = value_and_grad(f, (0, 1))(*args)
+        assert args[0] == (check[0][1][0] if f is oscillate else Oscillator(0.2, 0.9))
+        np.testing.assert_allclose(value, run(args[0], args[1]), rtol=1e-12)
+        h = 1e-6
+        for field in ("pos", "vel"):
+            hi = dataclasses.replace(args[0], **{field: getattr(args[0], field) + h})
+            lo = dataclasses.replace(args[0], **{field: getattr(args[0], field) - h})
+            fd = (run(hi, args[1]) - run(lo, args[1])) / (2 * h)
+            np.testing.assert_allclose(getattr(gs, field), fd, rtol=1e-5, atol=1e-8)
+        fd_k = (run(args[0], args[1] + h) - run(args[0], args[1] - h)) / (2 * h)
+        np.testing.assert_allclose(gk, fd_k, rtol=1e-5, atol=1e-8)
+    assert "s_pos" in source(grad(oscillate, 1), at=(s, 2.0, 5))
+
+
+def test_a_record_changing_its_structure_in_a_loop_is_refused():
+    def f(s, n):
+        for _ in range(n):
+            s = Params(s.W, s.b)  # another class: not one structure through the loop
+        return np.sum(s.W)
+    with pytest.raises(ADCompileError, match="changes its structure"):
+        grad(f)(Layer(_w(), _b(), "tanh"), 2)

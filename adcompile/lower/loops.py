@@ -118,6 +118,9 @@ class Loops:
             if not (name in later or name in env and name in reads):
                 continue
             value = env.get(name)
+            if holds_record(value):  # a record the loop rebinds: a loop name per leaf
+                env[name] = carried[name] = self.carry_leaves(name, value)
+                continue
             own = type(value) is Var and value.name not in self.foreign and \
                 value.name not in self.fn.params and any(
                 type(s) is Assign and s.target == value.name for s in self.block) and sum(
@@ -144,6 +147,21 @@ class Loops:
         self.carried.append(carried)
         return carried
 
+    def carry_leaves(self, prefix, value):
+        """The loop names of a carried record's leaves (a copy of each before the loop), as a
+        record of the same structure."""
+        if type(value) is Record:
+            return Record(value.kind, value.cls, value.keys, tuple(
+                self.carry_leaves(f"{prefix}_{key}", v) for key, v in zip(value.keys, value.values)))
+        if type(value) is tuple:
+            return tuple(self.carry_leaves(f"{prefix}_{k}", v) for k, v in enumerate(value))
+        if type(value) not in (Var, Const):
+            return value  # a function, a module: the same on every iteration (checked at the end)
+        loop_name = self.namer.fresh(user_name(prefix))
+        self.copied(loop_name, value)
+        self.block.append(Assign(loop_name, value, self.line))
+        return Var(loop_name)
+
     def finish_loop(self, stmt, exit, body, body_env, carried, env, again=None):
         """The end of a loop body, reached on every path (a `break` inside a branch only sets
         a flag): the carried names take their new values, then `if broke: break`, else a while
@@ -161,10 +179,11 @@ class Loops:
         self.carried.pop()
         self.merge_carried(body, carried, body_env)
         for name, loop_name in carried.items():
+            value = Var(loop_name) if type(loop_name) is str else loop_name  # (a record's names)
             if name in body_env:
-                body_env[name] = Var(loop_name)
+                body_env[name] = value
             if name in env or body_env.get(name) is not None:
-                env[name] = Var(loop_name)
+                env[name] = value
         if exit == ("break",):
             body.append(Break(self.line))
             return

@@ -7,7 +7,7 @@ import os
 from ..errors import UnsupportedSyntaxError
 from ..ir import (Assign, Break, Const, If, Op, Var, targets_of,
                   uses_of)
-from .scan import BROKE, GOING, fallthrough_ends, flat, self_copy, user_name
+from .scan import BROKE, GOING, Record, fallthrough_ends, flat, self_copy, user_name
 
 
 class Merging:
@@ -106,8 +106,17 @@ class Merging:
         """At a loop's end, a break or a return: every carried name takes its value from `env`,
         all at once. A value that is itself a carried name (a swap `a, b = b, a`) is copied
         first, so that no copy reads a name another copy has already overwritten."""
-        pairs = [(self.list_in(block, env[name]), loop_name) for name, loop_name in carried.items()
-                 if env.get(name) is not None and env[name] != Var(loop_name)]
+        pairs = []
+        for name, loop_name in carried.items():
+            if env.get(name) is None:
+                continue
+            if type(loop_name) is str:
+                if env[name] != Var(loop_name):
+                    pairs.append((self.list_in(block, env[name]), loop_name))
+                continue
+            pairs += [(self.list_in(block, v), n) for v, n in self.leaf_pairs(name, loop_name,
+                                                                                env[name])
+                      if v != Var(n)]
         targets = {loop_name for _, loop_name in pairs}
         for k, (value, loop_name) in enumerate(pairs):
             if type(value) is Var and value.name in targets:
@@ -116,6 +125,25 @@ class Merging:
                 pairs[k] = Var(old), loop_name
         for value, loop_name in pairs:
             self.merge_into(block, value, loop_name, env)
+
+    def leaf_pairs(self, name, template, value):
+        """(new value, loop name) of each leaf of a carried record: the record built in the loop
+        must have the structure it had before (the same fields, the same constants)."""
+        if type(template) is Var:
+            return [(value, template.name)]
+        same = type(value) is type(template) and (
+            type(template) is tuple and len(value) == len(template) or
+            type(template) is Record and (value.kind, value.cls, value.keys) ==
+            (template.kind, template.cls, template.keys))
+        if type(template) in (tuple, Record) and same:
+            parts = template if type(template) is tuple else template.values
+            new = value if type(value) is tuple else value.values
+            return [p for t, v in zip(parts, new) for p in self.leaf_pairs(name, t, v)]
+        if type(template) not in (tuple, Record) and value == template:
+            return []
+        raise UnsupportedSyntaxError(
+            f"{name!r} changes its structure in a loop (other fields, another class, another "
+            "constant); keep the same fields on every iteration", self.parsed.filename, self.line)
 
     def check_in_place(self, node, name, env, live, method):
         """`x *= 2` and `x[i] = v` change an array in place, which every name holding the same

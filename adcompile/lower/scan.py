@@ -48,7 +48,8 @@ def stored(stmts):
                 out.add(n.id)
             elif isinstance(n, (gast.Assign, gast.AugAssign)):
                 for t in getattr(n, "targets", None) or [n.target]:
-                    if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
+                    if isinstance(t, (gast.Subscript, gast.Attribute)) and \
+                            isinstance(t.value, gast.Name):  # x[i] = v, m.W = v
                         out.add(t.value.id)
             elif isinstance(n, gast.Call) and (is_append(n) or is_pop(n)):
                 out.add(n.func.value.id)
