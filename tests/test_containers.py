@@ -419,8 +419,8 @@ def test_a_record_a_run_time_loop_rebuilds_or_changes_is_carried_field_by_field(
     s = Oscillator(0.3, -0.7)
     check = [(oscillate, (s, 2.0, 5)), (damp, (Oscillator(0.2, 0.9), 0.7, 6))]
     for f, args in check:
-        def run(state, k):  # (damp changes its argument, as Python would: give it a copy)
-            return f(dataclasses.replace(state), k, args[2])
+        def run(state, k, f=f, n=args[2]):  # (damp changes its argument: give it a copy)
+            return f(dataclasses.replace(state), k, n)
         value, (gs, gk) = value_and_grad(f, (0, 1))(*args)
         assert args[0] == (check[0][1][0] if f is oscillate else Oscillator(0.2, 0.9))
         np.testing.assert_allclose(value, run(args[0], args[1]), rtol=1e-12)
