@@ -846,3 +846,22 @@ def test_a_carried_value_a_recomputation_reads_is_restored_not_taped_at_the_end(
     loop taped x_1 at the end of its body, after `x_1 = y_2` overwrote it (grad 0.743, right
     0.813; fuzz seed 3000009001480, the float path, where no shape helper read x_1 too)."""
     check(carried_value_read_only_by_a_recomputation, 0.3, 0.7)
+
+
+def every_path_of_a_loop_body_returns(x, y):
+    k2 = 0
+    while k2 < 5 and y > -2.0:
+        k2 += 1
+        if 1.0 < x:
+            return y
+        x = 1.5
+        return x
+    return y
+
+
+def test_a_loop_body_whose_every_path_returns_leaves_the_loop():
+    """Both paths of the body returned, so the flag saying whether the loop broke was the
+    constant True, and `if broke: break` (written only for a flag computed at run time) was left
+    out: the loop ran on and f returned y, not 1.5 (fuzz seed 7000021007936)."""
+    check(every_path_of_a_loop_body_returns, 0.3, 0.7)
+    check(every_path_of_a_loop_body_returns, 1.3, 0.7)

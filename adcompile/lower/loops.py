@@ -184,7 +184,7 @@ class Loops:
                 body_env[name] = value
             if name in env or body_env.get(name) is not None:
                 env[name] = value
-        if exit == ("break",):
+        if exit == ("break",) or body_env.get(BROKE) == Const(True):  # every path breaks
             body.append(Break(self.line))
             return
         if type(body_env.get(BROKE)) is Var:  # (the test again only on the paths that go on)
