@@ -865,3 +865,20 @@ def test_a_loop_body_whose_every_path_returns_leaves_the_loop():
     out: the loop ran on and f returned y, not 1.5 (fuzz seed 7000021007936)."""
     check(every_path_of_a_loop_body_returns, 0.3, 0.7)
     check(every_path_of_a_loop_body_returns, 1.3, 0.7)
+
+
+def row_view_changed_by_an_augmented_item_assignment(W, s):
+    c = np.copy(W)
+    for r in c:  # r is a view of c's last row after the loop
+        pass
+    c[1, 0] *= s  # Python changes r too
+    return np.sum(r)
+
+
+def test_an_augmented_item_assignment_checks_the_views_it_changes():
+    """`c[1, 0] *= s` changes c in place, and r (a row of c) with it; only `c[i] = v` and `c *= s`
+    were checked for other names holding the same array, so f's value came out as if r kept
+    its old row (silently wrong; fuzz seed 8000024022294). It is refused at run time now."""
+    W = np.array([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(UnsupportedSyntaxError, match="changed in place"):
+        value_and_grad(row_view_changed_by_an_augmented_item_assignment, (0, 1))(W, 2.0)

@@ -69,6 +69,10 @@ class Statements:
                 if isinstance(stmt.target, gast.Name):
                     self.check_in_place(stmt, stmt.target.id, env, later | loaded(rest),
                                         f"__i{OPERATORS[type(stmt.op).__name__]}__")
+                elif isinstance(stmt.target, gast.Subscript) and isinstance(stmt.target.value,
+                                                                             gast.Name):
+                    self.check_in_place(stmt, stmt.target.value.id, env, later | loaded(rest),
+                                        "__setitem__")  # x[i] *= v writes into x as x[i] = v does
                 load = load_of(stmt.target)
                 binop = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
                 self.assign(stmt.target, binop, env)
