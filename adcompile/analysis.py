@@ -58,10 +58,15 @@ def active_names(fn: Function, wrt):
         for s in each_assign(fn.body):
             if type(s.value) is Op:  # nothing unknown is a constant: refuse what has no rule
                 check_operands(s.value, active, fn, s.line)
+            v = s.value
+            if type(v) is Op and v.prim == "push" and v.args[0].name not in active and \
+                    type(v.args[1]) is Var and v.args[1].name in active:
+                active.add(v.args[0].name)  # a stack holding a differentiated value (stacks.py)
+                changed = True
             if s.target is None or type(s.target) is tuple or s.target in active:
                 continue
-            v = s.value
-            args = [v] if type(v) is Var else [v.args[i] for i in differentiable(v)] \
+            args = [v] if type(v) is Var else v.args if type(v) is Op and v.prim == "pop" else \
+                [v.args[i] for i in differentiable(v)] \
                 if type(v) is Op and PRIMS[v.prim].kind != "nondiff" else ()
             if any(type(a) is Var and a.name in active for a in args):
                 active.add(s.target)

@@ -13,9 +13,9 @@ from .boundary import (differentiate, gradient_tree, structure_pairs, structured
                        wrt_leaves)
 from .cache import COMPILED
 from .compile import compile_function
-from .errors import ADCompileError, ArgumentError, UnsupportedSyntaxError, trimmed
+from .errors import ADCompileError, ArgumentError, trimmed
 from .forward import forward
-from .ir import Assign, For, Function, Op, Var, While, blocks_of
+from .ir import Assign, Function, Op, Var, blocks_of
 from .lower import lower
 from .analysis import may_hold_containers
 from .optimize import optimize as optimize_flat
@@ -103,18 +103,8 @@ def _lower(f, mode, trees=None):
     if hasattr(f, "__adcompile__") and getattr(f, "py_func", None) is not None:
         raise ArgumentError(f"{f.__name__} is compiled by jit: differentiate the Python function "
                             "and compile the derivative, jit(grad(f))")
-    flat = lower(f, trees)
-    if mode not in ("forward", "flat") and hasattr(f, "__adcompile__") and _has_loop(flat):
-        raise UnsupportedSyntaxError(
-            f"reverse mode over {f.__name__}, a derivative with loops, is not supported yet: "
-            "its tape would have to be differentiated backwards. Use forward mode over it: "
-            "hessian(f), jacfwd(grad(f)), or jvp(grad(f), ...).", flat.filename)
-    return flat
-
-
-def _has_loop(fn):
-    return any(type(s) in (For, While) or any(_has_loop(Function("", [], b))
-                                               for b in blocks_of(s)) for s in fn.body)
+    # reverse mode over a derivative runs its tape backwards: the tape stays a stack
+    return lower(f, trees, stacks=mode not in ("forward", "flat") and hasattr(f, "__adcompile__"))
 
 
 def _check_inputs(body, wrt):

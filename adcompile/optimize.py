@@ -174,12 +174,14 @@ def _effect(e):
 
 
 def common(fn: Function) -> bool:
-    """Reuse the first assignment of an expression wherever the same expression is assigned again."""
+    """Reuse the first assignment of an expression wherever the same expression is assigned again
+    (but every `[]` is a list of its own: a tape and the stack of its adjoints are two)."""
     seen, mapping = {}, {}
     once = _assignments(fn)
     for s in fn.body:  # the top-level block only: names there are visible everywhere after
         if type(s) is Assign and type(s.target) is str and type(s.value) is Op and \
                 once.get(s.target) == 1 and not _effect(s.value) and \
+                s.value.prim != "list" and \
                 all(once.get(n, 0) <= 1 for n in used_names(s.value)):
             key = s.value
             try:

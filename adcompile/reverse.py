@@ -28,7 +28,7 @@ import copy
 from .errors import ArgumentError, NoDerivativeError
 from .analysis import SCALAR, active_names, add_op, all_names, each_assign, list_names, shape_classes
 from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
-                 targets_of, used_names, uses_of)
+                 substitute, targets_of, used_names, uses_of)
 from .primitives import PRIMS
 from .templates import has_rule, is_loose, vjp_term
 
@@ -63,6 +63,7 @@ class Backward:
         self.loop_stack = []
         self.zeroed = set()  # in-place adjoints that hold zero but were not written yet
         self.owned = set()   # in-place adjoints that are fresh arrays this code may write into
+        self.stacks = {}     # a stack holding differentiated values -> its stack of adjoints
 
     # --- adjoints ---------------------------------------------------------------------------------
     def contribute(self, name, expr, deferred, out, inplace, line):
@@ -174,6 +175,9 @@ class Backward:
 
     def assign(self, s, out, inplace, resets, block):
         z = s.target
+        if type(s.value) is Op and s.value.prim in ("push", "pop") and \
+                s.value.args[0].name in self.active:
+            return self.stack_op(s, out, inplace, resets, block)
         if type(z) is not str:
             return
         if z not in self.active:  # no adjoint; but a value the loop overwrites is restored
@@ -252,13 +256,48 @@ class Backward:
             if value != g:  # (else the previous value's adjoint is the same: nothing to reset)
                 out.append(Assign(self.adjoint[z].name, value, s.line))
 
+    def stack_op(self, s, out, inplace, resets, block):
+        """A stack holding differentiated values (the tape of a derivative differentiated
+        again) has a stack of adjoints: a pop's adjoint is pushed on it, and a push's value
+        gets the adjoint popped from it (one entry each, zeros included, so the two stay
+        paired)."""
+        stack = s.value.args[0].name
+        if stack not in self.stacks:
+            self.stacks[stack] = self.namer.fresh(f"grad_{stack}")
+        adjoints = Var(self.stacks[stack])
+        if s.value.prim == "push":
+            value = s.value.args[1]
+            if type(value) is Var and value.name in self.active:
+                g = self.namer.fresh(f"grad_{value.name}")
+                out.append(Assign(g, Op("pop", (adjoints,)), s.line))
+                self.contribute(value.name, Var(g), 0, out, inplace, s.line)
+            else:
+                out.append(Assign(None, Op("pop", (adjoints,)), s.line))
+            return
+        z = s.target
+        if z in self.pending:
+            self.write(z, out, s.line)
+        g = self.adjoint.get(z)
+        if g is None or z in self.zeroed:
+            g = Op("zeros_like", (Var(z),))
+        elif self.deferred.get(z):
+            g = Op("unbroadcast", (g, Var(z)))
+        out.append(Assign(None, Op("push", (adjoints, g)), s.line))
+        if z in resets:  # the value before the pop: restored here, its adjoint starts at zero
+            self.markers.append((block, s, out, len(out)))
+            if z in self.adjoint:
+                self.zeroed.add(z)
+                self.owned.discard(z)
+                self.deferred.pop(z, None)
+
     def boundary(self, s, out, inplace, carried=()):
         """Materialize the adjoints crossing the boundary of structured statement `s`."""
         inside = set(targets_of(s))
         names = set()
         for a in each_assign([s]):
             v = a.value
-            args = [v] if type(v) is Var else v.args if type(v) is Op and \
+            args = [v] if type(v) is Var else v.args[1:] if type(v) is Op and \
+                v.prim == "push" else v.args if type(v) is Op and \
                 PRIMS[v.prim].kind != "nondiff" else ()
             names |= {x.name for x in args if type(x) is Var and x.name in self.active}
         names = (names - inside) | {n for n in inside if n in self.adjoint or n in self.pending}
@@ -302,11 +341,27 @@ class Backward:
             if count and (s.reverse or s.count is not None):
                 raise NoDerivativeError("a loop over reversed(...) or range(...)[:n] that breaks "
                                         "early has no reverse mode yet", self.fn.filename, s.line)
+            bounds, trips = self.bounds_at_entry(s, block)
             # (the backward sweep of generated code's own reversed loop runs forward again)
-            out.append(For(s.target, s.bounds, body, s.line, reverse=not s.reverse,
-                           count=Var(count) if count else s.count))
+            out.append(For(s.target, bounds, body, s.line, reverse=not s.reverse,
+                           count=Var(count) if count else trips))
         else:
             out.append(For(self.namer.fresh("_"), (Var(count),), body, s.line))
+
+    def bounds_at_entry(self, s, block):
+        """The bounds of `for` loop `s` as the loop took them, once, on entry: a name the body
+        assigns (`n` in `for i in range(n): n = n - 1`, a trip count the generated code pops)
+        is copied before the loop, for the backward loop to read."""
+        bounds = s.bounds + ((s.count,) if s.count is not None else ())
+        changed = {n for b in bounds for n in used_names(b)} & set(targets_of(s))
+        if not changed:
+            return s.bounds, s.count
+        mapping = {}
+        for n in sorted(changed):
+            mapping[n] = Var(self.namer.fresh(n))
+            block.insert(_index(block, s), Assign(mapping[n].name, Var(n), s.line))
+        bounds = tuple(substitute(b, mapping) for b in bounds)
+        return (bounds[:-1], bounds[-1]) if s.count is not None else (bounds, None)
 
     def mirror(self, forward_block, backward_block):
         """Pair a forward block inside a loop with its backward block, for the tape."""
@@ -359,6 +414,7 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
     body += bw.block(forward, set(), set(), top=True)
     for name in [n for n in wrt if n in bw.pending]:
         bw.write(name, body, fn.body[-1].line)
+    body[:0] = [Assign(g, Op("list", ()), fn.body[-1].line) for g in bw.stacks.values()]
 
     raw, reduced = [], []
     for w in wrt:

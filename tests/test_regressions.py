@@ -882,3 +882,29 @@ def test_an_augmented_item_assignment_checks_the_views_it_changes():
     W = np.array([[1.0, 2.0], [3.0, 4.0]])
     with pytest.raises(UnsupportedSyntaxError, match="changed in place"):
         value_and_grad(row_view_changed_by_an_augmented_item_assignment, (0, 1))(W, 2.0)
+
+
+def loop_bound_changed_in_the_loop(x, m):
+    n = m * 1
+    for i in range(n):  # range(n) is taken once; the body changes n
+        n = n + 1
+        x = x * 2.0 + i
+    return x * x
+
+
+def nested_loop_bound_changed_in_the_loop(x, m):
+    for k in range(2):
+        n = m + k
+        for i in range(1, n):
+            n = n - 1
+            x = math.sin(x) * i
+    return x
+
+
+def test_a_loop_bound_the_body_changes_is_read_before_the_loop():
+    """`for i in range(n)` evaluates range(n) once, and the body changed n: the backward loop ran
+    over range of n's final value, popped more than the forward loop pushed, and crashed (found
+    while making reverse over reverse work; the tape of a generated gradient pops its trip
+    count inside the loop the count bounds)."""
+    check(loop_bound_changed_in_the_loop, 0.5, 2, argnums=(0,))
+    check(nested_loop_bound_changed_in_the_loop, 0.4, 3, argnums=(0,))

@@ -7,7 +7,8 @@ become constants of the generated function; modules and functions are resolved h
 
 The lowerer is one class put together from a module per concern: statements (and how a statement
 list ends), loops, merging of names after branches and loops, expressions, calls, inlining,
-comprehensions, effects (print, assert, raise, isinstance), arguments (*args, **kwargs).
+comprehensions, effects (print, assert, raise, isinstance), arguments (*args, **kwargs),
+stacks (the tape of a derivative differentiated again).
 """
 from __future__ import annotations
 
@@ -28,15 +29,17 @@ from .inline import Inlining
 from .loops import Loops
 from .merging import Merging
 from .scan import holds_record, loaded
+from .stacks import Stacks, stack_names
 from .statements import Statements
 
 __all__ = ["lower", "Lowerer"]
 
 
-def lower(f, trees=None) -> Function:
+def lower(f, trees=None, stacks=False) -> Function:
     """Lower the Python function `f` to flat code. `trees` (a pytree.Tree per parameter, from
     the arguments of a call) gives the structure of container arguments: their leaves become the
-    parameters, named after their paths (`p["W"]` is `p_W`)."""
+    parameters, named after their paths (`p["W"]` is `p_W`). `stacks`: f is a derivative that
+    reverse mode differentiates again, whose tape stays a stack (stacks.py)."""
     prim = BY_OBJECT.get(f) if hashable(f) else None
     if prim is not None and PRIMS[prim].kind != "nondiff":  # grad(sigmoid): the rule itself
         return _rule_function(f, prim)
@@ -69,6 +72,8 @@ def lower(f, trees=None) -> Function:
     fn.arguments = arguments
     lowerer = Lowerer(parsed, fn, Namer(written | set(names), params), stack=(f.__code__,))
     lowerer.block = fn.body
+    if stacks:
+        lowerer.stacks = stack_names(parsed.node)
     values, as_tuple = lowerer.returned(lowerer.lower_stmts(parsed.node.body, env, frozenset()),
                                         env, parsed.node)
     line = lowerer.line
@@ -92,7 +97,7 @@ def _rule_function(f, prim) -> Function:
 
 
 class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containers,
-              Comprehensions, Effects, Arguments):
+              Comprehensions, Effects, Arguments, Stacks):
     """Lowers one function body (the differentiated function's, or an inlined one's)."""
 
     def __init__(self, parsed: Parsed, fn: Function, namer: Namer, stack, call_line=None):
@@ -110,6 +115,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.returns_tuple = False
         self.receiver_after = None  # a method's self after inlining it (Containers)
         self.bound_at = {}  # user name -> line of the statement that last bound it
+        self.stacks = frozenset()  # lists kept as stacks (a tape, in generated code)
 
     def unsupported(self, node, what, hint="rewrite it with supported constructs"):
         return UnsupportedSyntaxError(f"{what} is not supported; {hint}.", *self.parsed.where(node))

@@ -107,8 +107,9 @@ class Loops:
     def carry(self, stmt, env, later, targets=()):
         """Names a loop carries from one iteration to the next or out of the loop: each keeps one
         name through the loop (a copy is made first when its current name is shared). `targets`:
-        the names a `for` binds to the elements, carried out when read after the loop."""
-        assigned = stored(stmt.body) | {n for n in targets if n in later}
+        the names a `for` binds to the elements, carried out when read after the loop. (A stack
+        is one list all along, changed by its pushes and pops: not carried.)"""
+        assigned = stored(stmt.body) - self.stacks | {n for n in targets if n in later}
         reads = loaded(stmt.body)
         if any(isinstance(n, gast.Return) for n in walk_own(stmt.body)):
             pseudo = {k for k in env if k.startswith("<result") or k == RETURNED}

@@ -9,7 +9,7 @@ from ..ir import (Assign, Const, If, Var)
 from ..primitives import BY_OBJECT, PRIMS, hashable
 from ..templates import OPERATORS
 from .effects import RAISE, known_truth
-from .scan import Record, BROKE, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, load_of, loaded, only_returns, walk_own
+from .scan import Record, BROKE, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, is_pop, load_of, loaded, only_returns, walk_own
 
 
 class Statements:
@@ -82,6 +82,8 @@ class Statements:
                 pass  # pass, a docstring or a bare constant
             elif t is gast.Expr and is_append(stmt.value):
                 self.append(stmt.value, env)
+            elif t is gast.Expr and is_pop(stmt.value) and self.is_stack(stmt.value.func.value):
+                self.emit("pop", (env[stmt.value.func.value.id],))  # the value is not read
             elif t is gast.Expr and self.is_check(stmt.value, env):
                 value = self.expr(stmt.value, env)  # a runtime check (in generated code)
                 if self.block and type(self.block[-1]) is Assign and \
@@ -238,7 +240,11 @@ class Statements:
 
     def assign(self, target, value_node, env):
         since = len(self.block)
-        if isinstance(target, gast.Name):
+        if is_pop(value_node) and self.is_stack(value_node.func.value):
+            self.pop_into(target, value_node, env)
+        elif self.is_stack(target):
+            self.new_stack(target.id, env)
+        elif isinstance(target, gast.Name):
             env[target.id] = self.bind(target.id, self.expr(value_node, env, target=target.id),
                                        since)
         elif isinstance(target, (gast.Tuple, gast.List)):
@@ -299,6 +305,8 @@ class Statements:
         """`xs.append(v)`: a list known here grows by one element; a list a loop builds becomes
         `xs = xs + [v]`, a new list each time (so the tape can keep the old one)."""
         name = call.func.value.id
+        if name in self.stacks:
+            return self.push(call, env)
         if len(call.args) != 1 or name not in env:
             raise self.unsupported(call, "this append", "append one value to a list made with []")
         if type(env[name]) is tuple:
