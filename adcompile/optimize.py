@@ -117,35 +117,52 @@ def propagate(fn: Function) -> bool:
     return True
 
 
-def _simplify(e):
+def _simplify(e, bools=frozenset()):
     e = simplify_expr(e)
     if type(e) is Op:
-        args = tuple(_simplify(a) for a in e.args)
+        args = tuple(_simplify(a, bools) for a in e.args)
         if e.prim == "mul" and type(args[0]) is not Const and is_const(args[1], 1.0) and \
-                not _boolean(args[0]):
+                not _boolean(args[0], bools):
             return args[0]
         if e.prim == "mul" and type(args[1]) is not Const and is_const(args[0], 1.0) and \
-                not _boolean(args[1]):
+                not _boolean(args[1], bools):
             return args[1]
-        if e.prim == "truediv" and is_const(args[1], 1.0):
+        if e.prim == "truediv" and is_const(args[1], 1.0) and not _boolean(args[0], bools):
             return args[0]
         e = Op(e.prim, args, e.kwargs)
     return e
 
 
-def _boolean(e):
-    """A comparison: `1.0 * (x > 0)` is a float, `(x > 0)` alone a bool, so the 1.0 stays."""
+def _boolean(e, bools=frozenset()):
+    """A comparison: `1.0 * (x > 0)` is a float, `(x > 0)` alone a bool, so the 1.0 stays; so
+    does `1.0 * s3` for a name `s3` that holds one (in flat code, or generated code read again)."""
     from .primitives import PRIMS
     return type(e) is Op and PRIMS[e.prim].form in ("compare", "boolop") or \
-        type(e) is Op and e.prim == "not"
+        type(e) is Op and e.prim == "not" or type(e) is Var and e.name in bools
+
+
+def _booleans(fn):
+    """Names assigned a comparison, `and`/`or`/`not` of them, or another such name."""
+    bools: set = set()
+    changed = True
+    while changed:
+        changed = False
+        for block in _blocks(fn):
+            for s in block:
+                if type(s) is Assign and type(s.target) is str and s.target not in bools and \
+                        _boolean(s.value, bools):
+                    bools.add(s.target)
+                    changed = True
+    return bools
 
 
 def simplify(fn: Function) -> bool:
     changed = False
+    bools = _booleans(fn)
 
     def f(e):
         nonlocal changed
-        new = _simplify(e)
+        new = _simplify(e, bools)
         changed |= new != e
         return new
     _rewrite(fn, f)

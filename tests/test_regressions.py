@@ -908,3 +908,41 @@ def test_a_loop_bound_the_body_changes_is_read_before_the_loop():
     count inside the loop the count bounds)."""
     check(loop_bound_changed_in_the_loop, 0.5, 2, argnums=(0,))
     check(nested_loop_bound_changed_in_the_loop, 0.4, 3, argnums=(0,))
+
+
+def while_a_flag(x):
+    go = True
+    while go:  # the flag the body sets is read only by the test
+        x = x * 0.5
+        go = x > 0.1
+    return x
+
+
+def test_a_while_flag_set_in_the_body_is_carried():
+    """`go = True; while go: ...; go = x > 0.1`: go was read only by the test, so the loop did
+    not carry it and the test was the constant True: the generated code looped forever (found
+    while differentiating generated code again, whose while loops have this form)."""
+    import signal
+
+    def hung(*_):
+        raise TimeoutError("the generated loop does not end")
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        check(while_a_flag, 1.0)
+        check(while_a_flag, 0.05)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def float_mask_negated(x):
+    m = 1.0 * (x > 0.0)  # a float mask: 1.0 * keeps it a float array
+    return np.sum(-m * x + (x < 0.2) / 1.0)
+
+
+def test_one_times_a_comparison_stays_a_float():
+    """`m = 1.0 * (x > 0.0)` was simplified to `m = s0`, a boolean array, once the comparison
+    had its own name in flat code: `-m` raised TypeError (numpy boolean negative) in every mode
+    (found by tools/fuzz.py --order 2 in generated code read again)."""
+    check(float_mask_negated, np.array([0.5, -0.3, 1.2]))

@@ -75,7 +75,7 @@ class Loops:
         return True
 
     def lower_while(self, stmt, env, later):
-        carried = self.carry(stmt, env, later)
+        carried = self.carry(stmt, env, later | loaded([stmt.test]))  # (`while go:`: go too)
         test = self.atom(stmt.test, env)
         if type(test) is Var:
             carried[test.name] = test.name
