@@ -28,16 +28,35 @@ def each_assign(stmts):
             yield from each_assign(block)
 
 
+# helpers of derivative code whose result is shaped like one operand (a list's adjoint is a list)
+SHAPED_LIKE = {"zeros_like": 0, "scatter_add": 0, "getitem_grad": 1, "sum_grad": 1,
+               "unbroadcast": 1}
+
+
 def list_names(fn: Function):
-    """Names holding a list a loop builds (their tangents and adjoints are lists too)."""
+    """Names holding a list a loop builds (their tangents and adjoints are lists too), a slice
+    of one, the adjoint of one (when a gradient is differentiated again), and what is popped from
+    a stack that holds such a list (which may be a number too: list_add adds numbers as well)."""
     names = set()
     changed = True
     while changed:
         changed = False
         for s in each_assign(fn.body):
             v = s.value
+            if type(v) is Op and v.prim == "push" and type(v.args[1]) is Var and \
+                    v.args[1].name in names and v.args[0].name not in names:
+                names.add(v.args[0].name)
+                changed = True
             if type(s.target) is str and s.target not in names and (
-                    type(v) is Op and v.prim in LIST_PRIMS or type(v) is Var and v.name in names):
+                    type(v) is Op and v.prim in LIST_PRIMS or type(v) is Var and v.name in names
+                    or type(v) is Op and v.prim == "pop" and v.args[0].name in names
+                    or type(v) is Op and v.prim == "getitem" and type(v.args[0]) is Var and
+                    v.args[0].name in names and type(v.args[1]) is Const and
+                    type(v.args[1].value) is slice  # L[1:] of a list is a list
+                    or type(v) is Op and v.prim in SHAPED_LIKE and
+                    len(v.args) > SHAPED_LIKE[v.prim] and
+                    type(v.args[SHAPED_LIKE[v.prim]]) is Var and
+                    v.args[SHAPED_LIKE[v.prim]].name in names):
                 names.add(s.target)
                 changed = True
     return names

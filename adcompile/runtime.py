@@ -172,9 +172,12 @@ def dot_grad_right(g, x, y):
 
 
 def scatter_add(buffer, index, g):
-    """`buffer[index] += g` into a gradient buffer the generated code owns (repeated indices add)."""
-    if type(buffer) is list:
-        buffer[index] = buffer[index] + g
+    """`buffer[index] += g` into a gradient buffer the generated code owns (repeated indices add).
+    The gradient of a list may be a TupleGrad (reverse over reverse): a list from here on."""
+    if isinstance(buffer, tuple):
+        buffer = list(buffer)
+    if type(buffer) is list:  # (a slice of a list gets the gradient element by element)
+        buffer[index] = list_add(buffer[index], g)
         return buffer
     basic = isinstance(index, (int, slice)) or type(index) is tuple and all(
         isinstance(i, (int, slice)) for i in index)
@@ -469,9 +472,10 @@ def check_not_in_place(x, method, where, name, others):
 
 def list_add(a, b):
     """The sum of two gradients of a list, element by element. A number in place of a list is
-    the zero adjoint of a placeholder (a list first built inside a loop that did not run)."""
+    the zero adjoint of a placeholder (a list first built inside a loop that did not run); two
+    numbers (a value popped from a tape that holds lists and numbers) are added."""
     if not isinstance(a, (list, tuple)):
-        return b
+        return a + b if not isinstance(b, (list, tuple)) else b
     if not isinstance(b, (list, tuple)):
         return a
     return [list_add(x, y) if type(x) in (list, tuple) and type(y) in (list, tuple, TupleGrad)

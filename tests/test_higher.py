@@ -337,3 +337,55 @@ def test_check_grads_to_second_order_of_a_function_with_tuple_outputs():
     # (forward over forward hands back lists, which were compared as one stacked array)
     check_grads(square_and_sine, (np.array([0.3, 0.5]),), order=2)
     check_grads(square_and_sine, (np.array([0.3, 0.5]),), order=3)
+
+
+def list_item_after_a_loop(x, s):
+    L1 = [1.25]
+    for _ in x:
+        L1.append(s)
+    return s * L1[1] + np.sum(x * L1[-1])
+
+
+def sum_of_a_list_built_in_a_loop(x, y, n):
+    L = []
+    for i in range(n):
+        L.append(np.sin(x * i) + y)
+    total = 0.0
+    for j in range(2):
+        total = total + sum(L[1:]) * L[0]
+    return np.sum(total * x)
+
+
+def _tanh_sum(a, b):
+    for i in reversed(range(2)):
+        L2 = [math.tanh(float(i)) * a for r4 in (b, 1.0) if b >= 0.25]
+    return sum(L2) / (1.0 + min(1.5, b) ** 2)
+
+
+def lists_of_helper_values_in_nested_loops(x, y, z, n):
+    for _ in range(n):
+        z, y = (y, z)
+        L = []
+        for i in range(1, n + 1):
+            L.append(max(y, _tanh_sum(z, x)))
+        t = sum(L)
+    return max(z, x) ** 3 + t * y
+
+
+@pytest.mark.parametrize("f, args", [
+    (list_item_after_a_loop, (np.array([-0.7, 0.03, 1.2]), 0.4)),
+    (sum_of_a_list_built_in_a_loop, (np.array([0.3, -0.5]), 0.7, 3)),
+    (lists_of_helper_values_in_nested_loops, (-0.5, 1.89, 0.56, 2)),
+])
+def test_reverse_over_reverse_of_lists_built_in_loops(f, args):
+    """The gradient of a list is a list (a TupleGrad): reverse over reverse added into one in
+    place (TypeError: 'TupleGrad' object does not support item assignment), had no rule for
+    sum_grad (the gradient of sum(L)), added two adjoints of a list with + (concatenating them),
+    and added a list into a slice of one with + too (found by tools/fuzz.py --order 2)."""
+    wrt = tuple(i for i, a in enumerate(args) if not isinstance(a, int))
+    g = grad(f, argnums=wrt)
+    H = jacrev(g, argnums=wrt)(*args)
+    F = jacfwd(g, argnums=wrt)(*args)
+    for i in range(len(wrt)):
+        for j in range(len(wrt)):
+            np.testing.assert_allclose(H[i][j], F[i][j], rtol=1e-9, atol=1e-12)

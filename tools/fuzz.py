@@ -8,6 +8,8 @@ For every generated program (tools/gen.py) at two random points (compiled once) 
   * the dot-product test: sum(v_i * grad_i) == jvp(f, args, v)[1] (relative tolerance 1e-7);
   * both against central finite differences along v, at points where two step sizes agree
     (branch switches and kinks are skipped, not failed);
+  * with --order 2, at the first point: reverse over reverse against forward over reverse,
+    u . (H v) from jvp(grad(f)) == (u H) . v from jacrev(grad(f));
 and classifies it as ok, wrong, crash (an exception that is not an ADCompileError, raised while
 building or running a derivative, or a derivative that hangs), refused (an ADCompileError) or
 skipped (f itself raised, returned a non-finite value, or finite differences are unstable).
@@ -53,6 +55,7 @@ CLASSES = ("ok", "wrong", "crash", "refused", "skipped")
 RTOL_VALUE = 1e-9
 RTOL_DOT = 1e-7
 TIMEOUT_S = 10
+ORDER = 1  # 2: also check second derivatives (--order)
 
 
 # ------------------------------------------------------------------------------ loading
@@ -186,6 +189,8 @@ def _check(prog, loader, api, seed):
     ok = skipped = None
     for k, (args, v) in enumerate(points):
         res = _check_point(f, prog, args, v, api)
+        if res.cls == "ok" and k == 0 and ORDER == 2 and api is None:
+            res = _second_order(f, prog, args, v, seed)
         res.point = k
         if res.cls not in ("ok", "skipped"):
             return res
@@ -340,6 +345,45 @@ def _check_point(f, prog, saved, v, api):
                       + (f", finite differences {fd[1]!r}" if fd_ok else ", finite differences unstable"))
     if not fd_ok:
         return Result("skipped", "skip:fd-unstable", f"finite differences {fd!r}")
+    return Result("ok")
+
+
+def _second_order(f, prog, saved, v, seed):
+    """Reverse over reverse against forward over reverse at one point: for g = grad(f), u times
+    jacrev(g) (reverse over reverse) dotted with v equals u dotted with jvp(g)'s tangent along v
+    (forward over reverse)."""
+    rng = np.random.default_rng(seed + 1)
+    args = [_copy(a) for a in saved]
+    u = tuple(rng.uniform(-1.0, 1.0, np.shape(args[i])) if isinstance(args[i], np.ndarray)
+              else float(rng.uniform(-1.0, 1.0)) for i in prog.argnums)
+    signal.alarm(TIMEOUT_S)
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            g = adcompile.grad(f, argnums=prog.argnums)
+            _, hv = adcompile.jvp(g, tuple(args), tuple(v))
+            jac = adcompile.jacrev(g, argnums=prog.argnums)(*args)  # [i][j]: d g_i / d arg_j
+            uh = {j: sum(np.tensordot(u[i], jac[i][k], axes=np.ndim(u[i]))
+                         for i in range(len(u))) for k, j in enumerate(prog.argnums)}
+        signal.alarm(0)
+    except ADCompileError as exc:
+        return Result("refused", "second order: " + refusal_reason(exc),
+                      str(exc).splitlines()[0] if str(exc) else "")
+    except BaseException as exc:   # noqa: BLE001 - everything else is a crash
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return Result("crash", _crash_signature("second-order", exc),
+                      f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
+    pairs = list(zip(u, hv)) + [(uh[i], v[i]) for i in prog.argnums]
+    left = sum(float(np.sum(np.multiply(a, b))) for a, b in pairs[:len(u)])
+    right = sum(float(np.sum(np.multiply(a, b))) for a, b in pairs[len(u):])
+    scale = sum(float(np.sum(np.abs(np.multiply(a, b)))) for a, b in pairs)
+    if not (math.isfinite(left) and math.isfinite(right)) or scale > 1e12:
+        return Result("skipped", "skip:second-order-nonfinite", f"{left!r}, {right!r}")
+    if abs(left - right) > 1e3 * RTOL_DOT * scale + 1e-10:
+        return Result("wrong", "wrong:second-order-dot-test",
+                      f"u.(Hv) by forward over reverse {left!r}, (uH).v by reverse over "
+                      f"reverse {right!r}")
     return Result("ok")
 
 
@@ -724,7 +768,11 @@ def main(argv=None):
     ap.add_argument("--minimize", type=int, default=2,
                     help="programs to minimize per failure signature (0: none)")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--order", type=int, choices=(1, 2), default=1,
+                    help="2: also check second derivatives, reverse over reverse")
     a = ap.parse_args(argv)
+    global ORDER
+    ORDER = a.order
     variants = ("scalar", "numpy") if a.variant == "both" else (a.variant,)
     fz = Fuzzer(a.out, minimize_per_signature=a.minimize,
                 log=(lambda *x: None) if a.quiet else print)
