@@ -155,6 +155,7 @@ for _name in ("exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "square", "abs"
 add("np.real", np.real, kind="exact")
 add("np.conj", np.conj, kind="exact", objects=(np.conjugate,))
 add("conj", runtime.conj, kind="exact")
+add("real_part", runtime.real_part, kind="exact")
 add("np.imag", np.imag, kind="exact")
 add("np.angle", np.angle, kind="exact")
 add("real", lambda x: x.real, kind="exact", form="attr")  # x.real, x.imag
@@ -224,10 +225,11 @@ add("np.linalg.multi_dot", np.linalg.multi_dot, ("*xs",), "exact", form="seq")
 add("np.convolve", np.convolve, ("x", "y"), "exact", mode="full")
 add("np.correlate", np.correlate, ("x", "y"), "exact", mode="valid")
 add("np.linalg.matrix_rank", np.linalg.matrix_rank, kind="nondiff", zero="*")
-# helpers of their rules: linear, except inv_offdiag (1 / d off the diagonal)
+# helpers of their rules: linear, except inv_offdiag (1 / d off the diagonal) and over_gaps
 for _name in ("sym", "phi", "skew_lower", "gaps", "diag_embed"):
     add(_name, getattr(runtime_linalg, _name), kind="exact")
 add("inv_offdiag", runtime_linalg.inv_offdiag)
+add("over_gaps", runtime_linalg.over_gaps, ("m", "d"), "exact")
 add("svd_reduced", runtime_linalg.svd_reduced, ("x", "s"), "exact", zero=("s",))
 add("real_matrix", runtime.real_matrix, kind="exact")
 add("real_like", runtime_linalg.real_like, ("v", "x"), "exact", zero=("x",))

@@ -644,7 +644,7 @@ def _read_in_structures(stmts, active):
 ARITHMETIC = {"add", "sub", "mul", "truediv", "pow", "neg", "pos", "floordiv", "mod", "abs",
               "max", "min", "int", "len", "round", "float", "sign", "sigmoid", "softplus",
               "log_sigmoid", "relu"}  # (the last ones: Python floats for Python numbers)
-FITTING = {"unbroadcast", "add_fitted", "zeros_like", "in_dtype_of", "conj"}  # shapes only
+FITTING = {"unbroadcast", "add_fitted", "zeros_like", "in_dtype_of", "conj", "real_part"}  # shapes only
 
 
 def _unfitted(e, lists):
@@ -653,7 +653,7 @@ def _unfitted(e, lists):
     if type(e) is not Op:
         return e
     e = Op(e.prim, tuple(_unfitted(a, lists) for a in e.args), e.kwargs)
-    if e.prim in ("unbroadcast", "in_dtype_of", "conj"):
+    if e.prim in ("unbroadcast", "in_dtype_of", "conj", "real_part"):
         return e.args[0]
     if e.prim == "zeros_like" and not (type(e.args[0]) is Var and e.args[0].name in lists):
         return Const(0.0)

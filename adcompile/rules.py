@@ -131,7 +131,7 @@ def _pow_partial(op, i):
 
 
 LINEAR = {
-    "np.real", "np.conj", "conj",
+    "np.real", "np.conj", "conj", "real_part",
     "np.sum", "np.mean", "np.transpose", "np.reshape", "T", "getitem", "np.ravel", "np.squeeze",
     "np.expand_dims", "np.swapaxes", "np.moveaxis", "np.flip", "np.broadcast_to", "np.tile",
     "np.repeat", "np.split", "np.copy", "np.cumsum", "np.trace",
@@ -338,10 +338,11 @@ VJP = {
     # A real value's adjoint may come back complex (a real times a complex number): only its
     # real part counts, which np.real, imag and angle take before they pass it to a complex z.
     "abs": ("g * sign(x)",),
-    "np.abs": ("g * conj(np.sign(x))",),
+    "np.abs": ("real_part(g) * conj(np.sign(x))",),
     "np.real": ("np.real(g)",),
     "np.conj": ("conj(g)",),
     "conj": ("conj(g)",),
+    "real_part": ("real_part(g)",),
     # array creation: linear in the values it spreads. np.linspace(start, stop) is
     # start * (1 - w) + stop * w with w = np.linspace(0, 1): each end gets g weighted by its share.
     "np.full": lambda op, i: _float_fill(op, i, "unbroadcast(g, fill_value)"),

@@ -11,8 +11,10 @@ from .rules import DERIVATIVES, JVP, LINEAR, VJP, _constant  # noqa: F401
 LINEAR |= {"sym", "phi", "skew_lower", "gaps", "diag_embed", "svd_reduced", "real_matrix"}
 VJP["real_matrix"] = ("g",)
 DERIVATIVES["inv_offdiag"] = ("-ans ** 2",)
+VJP["over_gaps"] = ("over_gaps(g, d)", "-over_gaps(over_gaps(g * m, d), d)")
+JVP["over_gaps"] = ("over_gaps(t, d)", "-over_gaps(over_gaps(t * m, d), d)")
 _U, _S, _VH = "svd_reduced(ans[0], ans[1])", "ans[1]", "svd_reduced(ans[2], ans[1])"
-_SVD_F = f"inv_offdiag(gaps({_S} ** 2))"
+_SVD_F = f"gaps({_S} ** 2)"  # 1 / F off the diagonal: over_gaps (reverse), inv_offdiag
 _QR_X = "mT(real_matrix(ans[0])) @ mT(np.linalg.solve(mT(ans[1]), mT(t)))"
 
 
@@ -32,15 +34,15 @@ def _svd_rule(mode):
 # dV likewise with dA^T; F[i, j] = 1 / (s_j^2 - s_i^2) off the diagonal
 _P = f"(mT({_U}) @ t @ mT({_VH}))"
 _SVD = {
-    "jvp": f"({_U} @ ({_SVD_F} * ({_P} * np.expand_dims({_S}, -2) + np.expand_dims({_S}, -1) * "
+    "jvp": f"({_U} @ (inv_offdiag({_SVD_F}) * ({_P} * np.expand_dims({_S}, -2) + np.expand_dims({_S}, -1) * "
            f"mT({_P}))) + (t @ mT({_VH}) - {_U} @ {_P}) / np.expand_dims({_S}, -2), "
            f"np.diagonal({_P}, axis1=-2, axis2=-1), "
-           f"mT(mT({_VH}) @ ({_SVD_F} * (np.expand_dims({_S}, -1) * {_P} + mT({_P}) * "
+           f"mT(mT({_VH}) @ (inv_offdiag({_SVD_F}) * (np.expand_dims({_S}, -1) * {_P} + mT({_P}) * "
            f"np.expand_dims({_S}, -2))) + (mT(t) @ {_U} - mT({_VH}) @ mT({_P})) / "
            f"np.expand_dims({_S}, -2)))",
-    "vjp": f"{_U} @ (diag_embed(g[1]) + ({_SVD_F} * (mT({_U}) @ g[0] - mT(g[0]) @ {_U})) * "
-           f"np.expand_dims({_S}, -2) + np.expand_dims({_S}, -1) * ({_SVD_F} * ({_VH} @ mT(g[2]) "
-           f"- g[2] @ mT({_VH})))) @ {_VH} + (g[0] - {_U} @ (mT({_U}) @ g[0])) / "
+    "vjp": f"{_U} @ (diag_embed(g[1]) + over_gaps(mT({_U}) @ g[0] - mT(g[0]) @ {_U}, {_SVD_F}) * "
+           f"np.expand_dims({_S}, -2) + np.expand_dims({_S}, -1) * over_gaps({_VH} @ mT(g[2]) "
+           f"- g[2] @ mT({_VH}), {_SVD_F})) @ {_VH} + (g[0] - {_U} @ (mT({_U}) @ g[0])) / "
            f"np.expand_dims({_S}, -2) @ {_VH} + {_U} @ ((g[2] - (g[2] @ mT({_VH})) @ {_VH}) / "
            f"np.expand_dims({_S}, -1))",
 }
@@ -125,8 +127,8 @@ def _norm_rule(mode):
 VJP.update({
     "np.linalg.cholesky": ("sym(mT(np.linalg.solve(mT(ans), mT(np.linalg.solve(mT(ans), "
                            "phi(mT(ans) @ g))))))",),
-    "np.linalg.eigh": ("sym(ans[1] @ (diag_embed(g[0]) + inv_offdiag(gaps(ans[0])) * "
-                       "(mT(ans[1]) @ g[1])) @ mT(ans[1]))",),
+    "np.linalg.eigh": ("sym(ans[1] @ (diag_embed(g[0]) + over_gaps(mT(ans[1]) @ g[1], "
+                       "gaps(ans[0]))) @ mT(ans[1]))",),
     "np.linalg.eigvalsh": ("sym(np.linalg.eigh(x)[1] @ diag_embed(g) @ mT(np.linalg.eigh(x)[1]))",),
     "np.linalg.svd": _svd_rule("vjp"),
     # Q, R = qr(A), A tall or square: grad A = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q

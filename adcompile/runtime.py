@@ -7,11 +7,15 @@ import numpy as np
 
 def unbroadcast(g, x):
     """Fit the gradient `g` to `x`'s shape: sum it over the axes along which `x` was broadcast,
-    or broadcast it up where it is smaller (a constant gradient such as 2.0 of `2.0 * x`)."""
+    or broadcast it up where it is smaller (a constant gradient such as 2.0 of `2.0 * x`); and to
+    its kind: the gradient of a real `x` is real."""
     if type(g) is float and type(x) is float:  # Python numbers: nothing was broadcast
         return g
     if isinstance(x, (tuple, list)):  # a container (an argument, a named tuple): parts fitted
         return g
+    if (getattr(getattr(g, "dtype", None), "kind", None) == "c" or type(g) is complex) and \
+            getattr(getattr(x, "dtype", None), "kind", "f") != "c" and type(x) is not complex:
+        g = np.real(g)  # a real value's adjoint is real (JAX), through complex numbers too
     gshape, xshape = _shape(g), _shape(x)
     if _same_shape(gshape, xshape):
         return g
@@ -255,6 +259,15 @@ def check_scalar(out, *inputs):
                 f"{k} of those in argnums is {'an integer' if dtype != bool else 'a boolean'} "
                 f"{'array' if np.ndim(x) else 'number'} (dtype {dtype}); pass floats (e.g. "
                 "x.astype(float) or 2.0 instead of 2) or leave it out of argnums.")
+
+
+def real_part(g):
+    """The real part of the adjoint of a real value, which turns complex when the value meets a
+    complex number later (`np.abs(z) * 1j`); a real adjoint is returned as it is, at no cost."""
+    if type(g) is float:
+        return g
+    kind = getattr(getattr(g, "dtype", None), "kind", None)
+    return np.real(g) if kind == "c" or type(g) is complex else g
 
 
 def conj(x):

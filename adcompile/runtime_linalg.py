@@ -37,6 +37,27 @@ def inv_offdiag(d):
     return np.where(eye, 0.0, 1 / np.where(eye, 1.0, d))
 
 
+def over_gaps(m, d):
+    """`m / d` off the diagonal, 0 on it and wherever `m` is 0. At a repeated eigenvalue (a gap
+    d of 0) the eigenvectors have no derivative (raised when their adjoint or tangent `m` is not
+    zero), but a function of the eigenvalues alone still has one: its eigenvector terms (m = 0)
+    are left out instead of making 0 / 0."""
+    n = _shape(d)[-1]
+    nonzero = m != 0
+    off = ~np.eye(n, dtype=bool, like=d)
+    a = np.abs(d)
+    repeated = off & (a <= 8 * np.finfo(np.result_type(a, np.float32)).eps *
+                      np.max(a, axis=(-2, -1), keepdims=True))
+    if np.any(repeated) and np.any(nonzero):  # the vectors are read: no derivative
+        raise NotImplementedError("eigenvectors (np.linalg.eigh) or singular vectors "
+                                  "(np.linalg.svd) at a repeated eigenvalue or singular value "
+                                  "have no derivative (the gradient of a function of the "
+                                  "eigenvalues or singular values alone is computed there, but "
+                                  "not its own derivative)")
+    off = off & nonzero
+    return np.where(off, m, 0.0) / np.where(off, d, 1.0)
+
+
 def diag_embed(v):
     """Vectors (the last axis) as diagonal matrices."""
     n = _shape(v)[-1]

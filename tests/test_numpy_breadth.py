@@ -5,7 +5,8 @@ same way, which checks forward over forward, forward over reverse and reverse ov
 import numpy as np
 import pytest
 
-from adcompile import NoDerivativeError, grad, hessian, jvp, source
+from adcompile import NoDerivativeError, grad, hessian, jacrev, jvp, source
+from checks import numeric_grad
 from adcompile.higher import check_grads
 
 R = np.random.default_rng(1)
@@ -483,6 +484,34 @@ def test_a_real_parts_complex_adjoint_counts_by_its_real_part():
     np.testing.assert_allclose(grad(parts_times_complex)(z), [1 - 2j, 1 - 2j])
 
 
+def through_complex_numbers(x):
+    z = x * (1.0 + 2.0j)
+    return np.sum(np.abs(z) ** 2 + np.abs(z * z) + np.real(np.exp(1j * x)))
+
+
+def abs_meets_complex(x):
+    r = np.abs(x * (1.0 - 1.0j))  # real, then multiplied by a complex number
+    return np.sum(np.real(r * (2.0 + 3.0j)) + np.imag(r * r * 1j))
+
+
+@pytest.mark.parametrize("f", [through_complex_numbers, abs_meets_complex])
+def test_a_real_input_through_complex_numbers_gets_a_real_gradient(f):
+    """grad of a real f of real x through complex intermediates was complex: 14+0j for
+    |x(1+2j)|^2 + |(x(1+2j))^2|, and -sin(x) + 0.955j for real(exp(1j x)) (JAX: the gradient of
+    a real input is real); an adjoint of np.abs's real result that met a complex number kept its
+    imaginary part, which reached the complex operand (second derivatives came out wrong)."""
+    x = np.array([0.7, -0.4])
+    g = grad(f)(x)
+    assert g.dtype == np.float64
+    np.testing.assert_allclose(g, numeric_grad(f, (x,), 0), rtol=1e-6, atol=1e-8)
+    H = hessian(f)(x)
+    assert H.dtype == np.float64
+    np.testing.assert_allclose(jacrev(grad(f))(x), H, rtol=1e-9, atol=1e-12)
+    eps = 1e-5
+    fd = [(grad(f)(x + eps * e) - grad(f)(x - eps * e)) / (2 * eps) for e in np.eye(2)]
+    np.testing.assert_allclose(H, np.array(fd).T, rtol=1e-5, atol=1e-6)
+
+
 def array_of_rows(x):
     rows = []
     for i in range(3):
@@ -745,3 +774,33 @@ def test_nan_ignoring_reductions():
 
 def lambda_free_nansum(x):
     return np.nanmean(np.where(x > 0.6, np.nan, x) ** 2) + np.nanmax(np.where(x > 0.6, np.nan, x))
+
+
+def eigenvalue_energy(a):
+    w, v = np.linalg.eigh(a)
+    return np.sum(w * w)
+
+
+def singular_cubes(a):
+    u, s, vh = np.linalg.svd(a)
+    return np.sum(s ** 3)
+
+
+def first_eigenvector(a):
+    w, v = np.linalg.eigh(a)
+    return np.sum(v[:, 0] ** 4)
+
+
+def test_repeated_eigenvalues_and_singular_values():
+    """At the identity (every eigenvalue and singular value repeated) a function of the
+    eigenvalues or singular values alone has a gradient, but eigh and svd gave NaN (0 times
+    1 / 0 for the unused vectors); one that reads the vectors has none, and says so, as does
+    the gradient's derivative, which needs the vectors' tangents (it was NaN)."""
+    a = np.eye(3)
+    np.testing.assert_allclose(grad(eigenvalue_energy)(a), 2 * a)
+    np.testing.assert_allclose(grad(singular_cubes)(a), 3 * a)
+    for refused in (lambda: grad(first_eigenvector)(a), lambda: hessian(eigenvalue_energy)(a)):
+        with pytest.raises(NotImplementedError, match="repeated eigenvalue"):
+            refused()  # (the gradient's own derivative needs the eigenvectors' tangents)
+    b = np.diag([1.0, 2.0, 3.5])  # distinct: the vectors have a derivative
+    assert np.all(np.isfinite(grad(first_eigenvector)(b)))
