@@ -304,30 +304,40 @@ def _flat(x):
 
 
 def _random_like(x, rng):
+    """A random direction shaped like x: complex (both parts random) for a complex x."""
+    dtype = np.result_type(x, 1.0)
     if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
-        return float(rng.normal())
-    return rng.normal(size=np.shape(x)).astype(np.result_type(x, 1.0))
+        return complex(rng.normal(), rng.normal()) if dtype.kind == "c" else float(rng.normal())
+    d = rng.normal(size=np.shape(x))
+    return (d + 1j * rng.normal(size=np.shape(x)) if dtype.kind == "c" else d).astype(dtype)
 
 
 def _difference(f, args, u, eps):
     """Central differences of every output of `f` along the direction `u`."""
     hi = _flat(f(*[a + eps * d for a, d in zip(args, u)]))
     lo = _flat(f(*[a - eps * d for a, d in zip(args, u)]))
-    return [(np.asarray(h, dtype=float) - np.asarray(l_, dtype=float)) / (2 * eps)
-            for h, l_ in zip(hi, lo)]
+    return [(_numbers(h) - _numbers(l_)) / (2 * eps) for h, l_ in zip(hi, lo)]
+
+
+def _numbers(x):
+    """An array of floats, or of complex numbers for complex values (their imaginary parts are
+    compared too)."""
+    x = np.asarray(x)
+    return x.astype(np.result_type(x, 1.0))
 
 
 def _dot(a, b):
     a = _flat(a) if isinstance(a, tuple) else a if isinstance(a, list) else [a]
-    return math.fsum(float(np.sum(np.asarray(x, dtype=float) * np.asarray(y, dtype=float)))
-                     for x, y in zip(a, b))
+    # Re(sum(x * y)): the pairing under which JAX's convention for complex values makes the
+    # vjp the transpose of the jvp (d L = Re(g * d z), no conjugate)
+    return math.fsum(float(np.real(np.sum(_numbers(x) * _numbers(y)))) for x, y in zip(a, b))
 
 
 def _compare(actual, expected, rtol, atol, what):
     actual = actual if isinstance(actual, list) else [actual]
     expected = expected if isinstance(expected, list) else [expected]
     for k, (a, e) in enumerate(zip(actual, expected)):
-        a, e = np.asarray(a, dtype=float), np.asarray(e, dtype=float)
+        a, e = _numbers(a), _numbers(e)
         if np.shape(a) != np.shape(e):
             raise GradientCheckError(f"{what}: output {k} has shape {np.shape(a)}, expected "
                                      f"{np.shape(e)}")

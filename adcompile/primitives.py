@@ -156,6 +156,9 @@ add("np.real", np.real, kind="exact")
 add("np.conj", np.conj, kind="exact", objects=(np.conjugate,))
 add("conj", runtime.conj, kind="exact")
 add("real_part", runtime.real_part, kind="exact")
+add("phase", runtime.phase)  # np.sign, or z / |z| of a complex z (abs's rule)
+add("phase_jvp", runtime.phase_jvp, ("t", "x", "w"), "exact")  # (no rules: abs of complex
+add("phase_vjp", runtime.phase_vjp, ("g", "x", "w"), "exact")  # values, twice differentiable)
 add("np.imag", np.imag, kind="exact")
 add("np.angle", np.angle, kind="exact")
 add("real", lambda x: x.real, kind="exact", form="attr")  # x.real, x.imag

@@ -338,7 +338,8 @@ VJP = {
     # A real value's adjoint may come back complex (a real times a complex number): only its
     # real part counts, which np.real, imag and angle take before they pass it to a complex z.
     "abs": ("g * sign(x)",),
-    "np.abs": ("real_part(g) * conj(np.sign(x))",),
+    "np.abs": ("real_part(g) * conj(phase(x))",),
+    "phase": ("phase_vjp(g, x, ans)",),
     "np.real": ("np.real(g)",),
     "np.conj": ("conj(g)",),
     "conj": ("conj(g)",),
@@ -407,7 +408,8 @@ JVP = {
     "np.linalg.norm": ("np.sum(np.real(t * norm_grad(1.0, x, ans, ord, axis, keepdims)), axis=axis,"
                        " keepdims=keepdims)",),
     "abs": ("np.real(t * sign(x))",),
-    "np.abs": ("np.real(t * conj(np.sign(x)))",),
+    "np.abs": ("np.real(t * conj(phase(x)))",),
+    "phase": ("phase_jvp(t, x, ans)",),
     "np.concatenate": _seq_jvp,
     "np.hstack": _seq_jvp,
     "np.vstack": _seq_jvp,

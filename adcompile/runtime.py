@@ -270,6 +270,36 @@ def real_part(g):
     return np.real(g) if kind == "c" or type(g) is complex else g
 
 
+def phase(x):
+    """np.sign(x) of a real x; of a complex x, its phase x / |x| (0 at 0), which abs's rule
+    reads and which turns with x (phase_vjp, phase_jvp: its derivatives, zero for a real x)."""
+    if _complex(x):
+        r = np.abs(x)
+        return np.where(r == 0, 0, x / np.where(r == 0, 1, r))
+    return np.sign(x)
+
+
+def phase_jvp(t, x, w):
+    """The tangent of w = phase(x): (t - w Re(conj(w) t)) / |x| for complex x, 0 for real."""
+    if not _complex(x):
+        return zeros_like(x)
+    r = np.abs(x)
+    return np.where(r == 0, 0, (t - w * np.real(np.conj(w) * t)) / np.where(r == 0, 1, r))
+
+
+def phase_vjp(g, x, w):
+    """The adjoint of x from w = phase(x), in JAX's convention (d L = Re(g d w)):
+    (g - Re(g w) conj(w)) / |x| for complex x, 0 for real."""
+    if not _complex(x):
+        return zeros_like(x)
+    r = np.abs(x)
+    return np.where(r == 0, 0, (g - np.real(g * w) * np.conj(w)) / np.where(r == 0, 1, r))
+
+
+def _complex(x):
+    return type(x) is complex or getattr(getattr(x, "dtype", None), "kind", None) == "c"
+
+
 def conj(x):
     """The complex conjugate of `x`; a real value (a Python float, a real array) is returned as
     it is, at no cost. Reverse rules of functions that are not holomorphic (abs, var, norm) use it:
