@@ -103,8 +103,9 @@ def _lower(f, mode, trees=None):
     if hasattr(f, "__adcompile__") and getattr(f, "py_func", None) is not None:
         raise ArgumentError(f"{f.__name__} is compiled by jit: differentiate the Python function "
                             "and compile the derivative, jit(grad(f))")
-    # reverse mode over a derivative runs its tape backwards: the tape stays a stack
-    return lower(f, trees, stacks=mode not in ("forward", "flat") and hasattr(f, "__adcompile__"))
+    # a derivative's tape stays a stack (stacks.py): reverse mode runs it backwards, forward
+    # mode keeps a stack of tangents beside it
+    return lower(f, trees, stacks=mode != "flat" and hasattr(f, "__adcompile__"))
 
 
 def _check_inputs(body, wrt):

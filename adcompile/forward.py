@@ -3,7 +3,8 @@
 Only values that depend on a differentiated input are active and get a tangent; every other
 tangent is a symbolic zero and never appears. Branches and loops keep their shape: the tangent of
 a merged or loop-carried name is assigned wherever the name is, so it follows the same control
-flow; no tape is needed.
+flow; no tape is needed. (A derivative differentiated again has a tape of its own, a stack: its
+tangents are a stack too, pushed and popped in step with it.)
 
 A tangent of a broadcast value may be smaller than the value (`d_z = d_x` for `z = x + Y` with a
 constant array `Y`); such tangents are expanded to the value's shape where shape matters: before a
@@ -60,6 +61,10 @@ def forward(fn: Function, wrt, name=None) -> Function:
                         else Op("zeros_like", (v,)) for v in s.values]
                 out.append(Return([_pack(s.values, s.as_tuple), _pack(outs, s.as_tuple)], True,
                                   s.line))
+            elif t is Assign and type(s.value) is Op and s.value.prim in ("push", "pop") and \
+                    s.value.args[0].name in active:
+                out.append(s)
+                stack(s, out, nested)
             elif t is Assign:
                 if s.target in active and type(s.value) is Op and any(
                         a == Var(s.target) for a in s.value.args):
@@ -77,6 +82,19 @@ def forward(fn: Function, wrt, name=None) -> Function:
             else:
                 out.append(s)
         return out
+
+    def stack(s, out, nested):
+        """A stack holding active values (the tape of a derivative differentiated again) has a
+        stack of tangents beside it: pushed and popped in step, each tangent at its value's
+        shape."""
+        tangents = Var(tangent(s.value.args[0].name))
+        if s.value.prim == "pop":
+            out.append(Assign(tangent(s.target), Op("pop", (tangents,)), s.line))
+            return
+        v = s.value.args[1]
+        t = exact(v, out, s.line, nested) if type(v) is Var and v.name in active else \
+            Op("zeros_like", (v,))
+        out.append(Assign(None, Op("push", (tangents, t)), s.line))
 
     def self_update(s, out, nested):
         """`acc = acc * s7`: the tangent reads the old value, so it comes first; when it also

@@ -1,4 +1,6 @@
-"""Gradients through loops against the loops themselves (the cheap gradient principle: at most 3x).
+"""Gradients through loops against the loops themselves (the cheap gradient principle: at most 3x),
+and Hessian-vector products through a loop against the gradient (its columns: "function" is the
+gradient there).
 
 Run: python benchmarks/bench_loops.py   (ratios are measured in one run; the machine is noisy)
 """
@@ -15,7 +17,7 @@ import tracemalloc
 
 import numpy as np
 
-from adcompile import grad
+from adcompile import grad, jvp, vjp
 from bench_core import best
 
 
@@ -92,6 +94,15 @@ def main():
     t_f, t_h = best(sine_sum, 0.3), best(sine_sum_by_hand, 0.3)
     print(f"{'closed-form derivative of the sine sum (reference)':52} {t_f * 1e6:8.1f}us "
           f"{t_h * 1e6:8.1f}us {t_h / t_f:6.2f}")
+    g = grad(rnn)  # second order through the loop: Hessian-vector products, both ways
+    E, zeros = rng.normal(size=W.shape), (np.zeros_like(h0), np.zeros_like(xs))
+    t_g = best(g, W, h0, xs)
+    t_fr = best(lambda: jvp(g, (W, h0, xs), (E,) + zeros))
+    t_rr = best(lambda: vjp(g, W, h0, xs)[1](E))
+    print(f"{'RNN Hessian-vector product, forward over reverse':52} {t_g * 1e6:8.1f}us "
+          f"{t_fr * 1e6:8.1f}us {t_fr / t_g:6.2f}")
+    print(f"{'RNN Hessian-vector product, reverse over reverse':52} {t_g * 1e6:8.1f}us "
+          f"{t_rr * 1e6:8.1f}us {t_rr / t_g:6.2f}")
     peak = tape_bytes(grad(relaxation), 0.5) - tape_bytes(relaxation, 0.5)
     print(f"tape of the 10,000-iteration relaxation: {peak / 10000:.0f} bytes per iteration")
     return 0
