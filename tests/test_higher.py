@@ -277,8 +277,16 @@ def draw(domains, rng):
                  for d in domains)
 
 
-@pytest.mark.parametrize("f, domains", CORPUS, ids=[f.__name__ for f, _ in CORPUS])
+def _with_control():
+    from corpus_control import CONTROL
+    return CORPUS + CONTROL
+
+
+@pytest.mark.parametrize("f, domains", _with_control(),
+                         ids=[f.__name__ for f, _ in _with_control()])
 def test_second_order_over_the_corpus(f, domains):
+    """Forward over forward, forward over reverse and reverse over reverse (check_grads at
+    order 2), through the loops and branches of the control-flow corpus too."""
     check_grads(f, draw(domains, np.random.default_rng(7)), order=2, rtol=1e-4, atol=1e-5)
 
 
