@@ -356,7 +356,7 @@ def _second_order(f, prog, saved, v, seed):
     args = [_copy(a) for a in saved]
     u = tuple(rng.uniform(-1.0, 1.0, np.shape(args[i])) if isinstance(args[i], np.ndarray)
               else float(rng.uniform(-1.0, 1.0)) for i in prog.argnums)
-    signal.alarm(TIMEOUT_S)
+    signal.alarm(6 * TIMEOUT_S)  # (the gradient of a long program is several times as long)
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")

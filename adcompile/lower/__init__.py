@@ -38,8 +38,8 @@ __all__ = ["lower", "Lowerer"]
 def lower(f, trees=None, stacks=False) -> Function:
     """Lower the Python function `f` to flat code. `trees` (a pytree.Tree per parameter, from
     the arguments of a call) gives the structure of container arguments: their leaves become the
-    parameters, named after their paths (`p["W"]` is `p_W`). `stacks`: f is a derivative that
-    reverse mode differentiates again, whose tape stays a stack (stacks.py)."""
+    parameters, named after their paths (`p["W"]` is `p_W`). `stacks`: f is a derivative
+    differentiated again, whose tape stays a stack (stacks.py)."""
     prim = BY_OBJECT.get(f) if hashable(f) else None
     if prim is not None and PRIMS[prim].kind != "nondiff":  # grad(sigmoid): the rule itself
         return _rule_function(f, prim)

@@ -1,10 +1,11 @@
-"""Stacks: the tape of a derivative that is differentiated again in reverse mode.
+"""Stacks: the tape of a derivative that is differentiated again.
 
 Generated code keeps what its backward loops read on a list used as a stack: `tape = []`,
 `tape.append(v)`, `x = tape.pop()`. Lowered as a list value (the way a user's list is), each
 push would copy the whole tape. Here the tape stays one list, changed by `push` and `pop`
-statements, which reverse mode differentiates like any data: the adjoint of a stack is a stack of
-adjoints, pushed where the values were popped and popped where they were pushed (reverse.py).
+statements, which are differentiated like any data: the adjoint of a stack is a stack of
+adjoints, pushed where the values were popped and popped where they were pushed (reverse.py);
+its tangent is a stack of tangents, pushed and popped in step with it (forward.py).
 
 A pushed tuple is pushed item by item and popped into its names last to first: in generated code
 every pop unpacks exactly what its push packed, which is why only generated code gets stacks.
