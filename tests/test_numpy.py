@@ -401,10 +401,11 @@ def test_every_differentiable_primitive_has_rules_in_both_modes():
     from adcompile.primitives import PRIMS
     forward = set(rules.DERIVATIVES) | set(rules.JVP) | set(rules.LINEAR)
     reverse = set(rules.DERIVATIVES) | set(rules.VJP)
-    # tuples carry no derivative; norm_grad (ord other than None or "fro") and sum_grad are
-    # first-order helpers: differentiating them again names them in a NoDerivativeError
-    # (d2sinc, the second derivative of np.sinc, has none: a third derivative is refused)
-    allowed = {"tuple", "norm_grad", "sum_grad", "d2sinc"} | USER
+    # tuples carry no derivative; norm_grad (ord other than None or "fro") is a first-order
+    # helper: differentiating it again names it in a NoDerivativeError (d2sinc, the second
+    # derivative of np.sinc, and phase_jvp and phase_vjp, the derivatives of the phase of a
+    # complex number in np.abs's rule, have none: a third derivative is refused)
+    allowed = {"tuple", "norm_grad", "d2sinc", "phase_jvp", "phase_vjp"} | USER
     differentiable = {n for n, p in PRIMS.items() if p.kind != "nondiff"} - allowed
     assert not differentiable - forward, "no forward rule"
     assert not differentiable - reverse, "no reverse rule"

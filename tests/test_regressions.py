@@ -946,3 +946,44 @@ def test_one_times_a_comparison_stays_a_float():
     had its own name in flat code: `-m` raised TypeError (numpy boolean negative) in every mode
     (found by tools/fuzz.py --order 2 in generated code read again)."""
     check(float_mask_negated, np.array([0.5, -0.3, 1.2]))
+
+
+def index_list_in_a_name(W):
+    idx = [0, 1]  # a list: rows 0 and 1
+    return np.sum(W[idx])
+
+
+def index_tuple_from_branches(W, s):
+    if s > 0:
+        idx = (0, 1)  # a tuple: one entry
+    else:
+        idx = (1, 0)
+    return np.sum(W[idx]) * s
+
+
+def index_list_from_branches(W, s):
+    if s > 0:
+        idx = [0, 1]
+    else:
+        idx = [1, 0]
+    return np.sum(W[idx]) * s
+
+
+def index_tuple_with_a_computed_entry(W, s):
+    i = 1
+    idx = (0, i)
+    return np.sum(W[idx] * s)
+
+
+@pytest.mark.parametrize("f, args", [
+    (index_list_in_a_name, (np.arange(6.0).reshape(2, 3),)),
+    (index_tuple_from_branches, (np.arange(6.0).reshape(2, 3), 1.0)),
+    (index_tuple_from_branches, (np.arange(6.0).reshape(2, 3), -1.0)),
+    (index_list_from_branches, (np.arange(6.0).reshape(2, 3), 1.0)),
+    (index_tuple_with_a_computed_entry, (np.arange(6.0).reshape(2, 3), 0.5)),
+])
+def test_a_list_and_a_tuple_index_differ(f, args):
+    """W[idx] takes rows for a list idx and one entry for a tuple; lists and tuples known while
+    lowering were one kind of value, so `idx = [0, 1]; W[idx]` took one entry (f = 1, Python:
+    15) and a tuple merged after an if became a list (15 where 1 is right): silently wrong."""
+    check(f, *args)

@@ -28,7 +28,7 @@ from .expressions import Expressions
 from .inline import Inlining
 from .loops import Loops
 from .merging import Merging
-from .scan import holds_record, loaded
+from .scan import holds_record, loaded, sequence_kinds
 from .stacks import Stacks, stack_names
 from .statements import Statements
 
@@ -74,6 +74,11 @@ def lower(f, trees=None, stacks=False) -> Function:
     lowerer.block = fn.body
     if stacks:
         lowerer.stacks = stack_names(parsed.node)
+    for name, tree in zip(names, trees or ()):  # a list or tuple argument: its kind is known
+        if tree is not None and tree.kind in ("list", "tuple") and \
+                name not in {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)
+                             and isinstance(n.ctx, (gast.Store, gast.Del))}:
+            lowerer.sequence_kinds[name] = tree.kind
     values, as_tuple = lowerer.returned(lowerer.lower_stmts(parsed.node.body, env, frozenset()),
                                         env, parsed.node)
     line = lowerer.line
@@ -116,6 +121,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.receiver_after = None  # a method's self after inlining it (Containers)
         self.bound_at = {}  # user name -> line of the statement that last bound it
         self.stacks = frozenset()  # lists kept as stacks (a tape, in generated code)
+        self.sequence_kinds = sequence_kinds(parsed.node)  # name -> "list" | "tuple"
 
     def unsupported(self, node, what, hint="rewrite it with supported constructs"):
         return UnsupportedSyntaxError(f"{what} is not supported; {hint}.", *self.parsed.where(node))

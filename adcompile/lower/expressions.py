@@ -217,7 +217,20 @@ class Expressions:
     def subscript(self, node, env, target):
         base = self.expr(node.value, env)
         index = self.expr(node.slice, env)
-        if isinstance(node.slice, gast.List):  # x[[0, 2]] takes rows 0 and 2; x[0, 2] one entry
+        if isinstance(node.slice, gast.Name) and type(index) is tuple and \
+                type(base) not in (tuple, Record):
+            kind = self.sequence_kinds.get(node.slice.id)
+            if kind is None and not any(type(v) is Const and isinstance(v.value, slice)
+                                        for v in index):  # (a slice: a tuple index)
+                raise self.unsupported(node, f"indexing with {node.slice.id}, a list or tuple "
+                                       "made elsewhere (NumPy takes rows for a list and one "
+                                       "entry for a tuple)", "write the index in the brackets "
+                                       "(x[0, i] or x[[0, 2]]) or bind it to a list or tuple "
+                                       "display in this function")
+        else:
+            kind = None
+        if isinstance(node.slice, gast.List) or kind == "list":
+            # x[[0, 2]] takes rows 0 and 2; x[0, 2] one entry
             atoms = [self.as_atom(v) for v in index]
             index = Const([a.value for a in atoms]) if all(type(a) is Const for a in atoms) \
                 else self.emit("np.array", atoms)

@@ -30,6 +30,10 @@ class Merging:
                 k = 0 if a is None else 1
                 a, b = (missing, b) if a is None else (a, missing)
                 envs[k][name] = missing
+            if type(a) is tuple and type(b) is tuple and len(a) == len(b) and \
+                    self.sequence_kinds.get(name) == "tuple":  # a tuple stays one, item by item
+                env[name] = self.merge_items(name, a, b, blocks, envs)
+                continue
             if type(a) is tuple or type(b) is tuple:  # lists known on one path or differing
                 a, b = (self.list_in(block, v) if type(v) is tuple else v  # (real lists now)
                         for block, v in zip(blocks, (a, b)))
@@ -48,6 +52,23 @@ class Merging:
                 self.merge_into(block, value, merged, e)
                 self.line = line
             env[name] = Var(merged)
+
+    def merge_items(self, name, a, b, blocks, envs):
+        """Two tuples of one length: a merged name per item that differs."""
+        items = []
+        for x, y in zip(a, b):
+            if x == y and type(x) is type(y):
+                items.append(x)
+                continue
+            if type(x) not in (Var, Const) or type(y) not in (Var, Const):
+                raise UnsupportedSyntaxError(
+                    f"{name!r} holds a different tuple on each path of an if",
+                    self.parsed.filename, self.line)
+            merged = self.namer.fresh(user_name(name))
+            for block, value, e in zip(blocks, (x, y), envs):
+                self.merge_into(block, value, merged, e)
+            items.append(Var(merged))
+        return tuple(items)
 
     def merge_returns(self, node, blocks, exits, envs):
         if len(exits[0][1]) != len(exits[1][1]) or exits[0][2] != exits[1][2]:

@@ -23,6 +23,27 @@ class Static:
     obj: object
 
 
+def sequence_kinds(node):
+    """For each name assigned only list displays (`[...]`, list comprehensions) "list", only
+    tuple displays "tuple": the lowering keeps both as the same known sequence, but NumPy indexes
+    with them differently (`W[[0, 1]]` takes rows, `W[(0, 1)]` one entry)."""
+    kinds: dict = {}
+    direct = set()
+    for n in gast.walk(node):
+        if isinstance(n, gast.Assign):
+            kind = "list" if isinstance(n.value, (gast.List, gast.ListComp)) else \
+                "tuple" if isinstance(n.value, gast.Tuple) else "other"
+            for t in n.targets:
+                if isinstance(t, gast.Name):
+                    kinds.setdefault(t.id, set()).add(kind)
+                    direct.add(id(t))
+    for n in gast.walk(node):  # bound any other way (unpacking, a loop, +=): not known
+        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del)) and \
+                id(n) not in direct:
+            kinds.setdefault(n.id, set()).add("other")
+    return {name: next(iter(k)) for name, k in kinds.items() if len(k) == 1 and "other" not in k}
+
+
 def loaded(stmts):
     """Names read anywhere in gast statements (`x += 1` reads x)."""
     out = set()
