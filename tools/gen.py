@@ -225,6 +225,8 @@ class Gen:
             return self.binop(a, b) if self.chance(0.5) else self.binop(b, a)
         if r < 0.66:
             return f"np.maximum({e()}, {e() if self.chance(0.5) else '0.0'})"
+        if r < 0.68:  # a float mask of a comparison, negated
+            return f"(-(1.0 * ({e()} > {self.pick(['0.0', '0.5', '-0.5'])})) * {e()})"
         if r < 0.7 and sc.funcs:
             cands = [n for n, (ps, ret) in sc.funcs.items() if ret == sh]
             if cands:
@@ -316,7 +318,27 @@ class Gen:
             ls = self.augassign(sc, ind)
             if ls:
                 return ls, False, False
+        if r < 0.86 and self.np and M in self.shapes(sc):
+            return self.index_stmt(sc, ind), False, False
         return self.assign(sc, ind), False, False
+
+    def index_stmt(self, sc, ind):
+        """An index bound to a name, a tuple (one entry) or a list (rows), on one path or
+        differently on the two paths of an if: NumPy reads the two kinds differently."""
+        m = self.pick([n for n, s in sc.vars.items() if s == M])
+        idx, t = self.fresh("idx"), self.fresh()
+        def one():  # noqa: E306
+            return (f"({self.index(sc, 2)}, {self.index(sc, 3)})" if kind == "tuple" else
+                    f"[{self.rng.randrange(2)}, {self.rng.randrange(2)}]")
+        kind = self.pick(["tuple", "list"])
+        if self.chance(0.5):
+            lines = [f"{ind}{idx} = {one()}"]
+        else:
+            lines = [f"{ind}if {self.cond(sc)}:", f"{ind}    {idx} = {one()}", f"{ind}else:",
+                     f"{ind}    {idx} = {one()}"]
+        lines.append(f"{ind}{t} = np.sum({m}[{idx}]) * {p(self.expr(sc, S, 1))}")
+        sc.vars[t] = S
+        return lines
 
     def early_return(self, sc, ctx, ind):
         ret = ctx["ret"]
@@ -544,8 +566,13 @@ class Gen:
         sc.ints[k] = None
         c = self.pick([f"{w} < {self.pick(['3.0', '2.0', '1.0', '0.5'])}",
                        f"abs({w}) < {self.pick(['4.0', '2.0'])}", f"{w} > -2.0"])
-        lines.append(f"{ind}while {c} and {k} < {lim}:" if self.chance(0.8) else
-                     f"{ind}while {k} < {lim} and {c}:")
+        flag = self.fresh("go") if self.chance(0.2) else None  # `while go:`, go set in the body
+        if flag:
+            lines.append(f"{ind}{flag} = True")
+            lines.append(f"{ind}while {flag} and {k} < {lim}:")
+        else:
+            lines.append(f"{ind}while {c} and {k} < {lim}:" if self.chance(0.8) else
+                         f"{ind}while {k} < {lim} and {c}:")
         lines.append(f"{ind}    {k} += 1")
         body = sc.copy()
         body.readonly.add(k)
@@ -560,6 +587,8 @@ class Gen:
             not b[j].startswith(ind + "     ") and not b[j].lstrip().startswith(("else", "elif")))]
         pos = self.pick(cut) if cut else len(b)
         b.insert(pos, ind + "    " + step)
+        if flag:
+            b.append(f"{ind}    {flag} = {c}")
         lines += b
         escapes = any(("return" in l) for l in b)
         return lines, False, escapes
