@@ -987,3 +987,39 @@ def test_a_list_and_a_tuple_index_differ(f, args):
     lowering were one kind of value, so `idx = [0, 1]; W[idx]` took one entry (f = 1, Python:
     15) and a tuple merged after an if became a list (15 where 1 is right): silently wrong."""
     check(f, *args)
+
+
+def _take(W, idx):
+    return np.sum(W[idx])
+
+
+def index_passed_to_a_helper(W, s):
+    rows = [0, 1]
+    return (_take(W, rows) + _take(W, (1, 2)) + _take(W, [1, 0])) * s
+
+
+def index_tuples_in_a_loop(W, s):
+    total = 0.0
+    for idx in [(0, 1), (1, 2)]:
+        total = total + W[idx] * s
+    for rows in ([0, 1], [1, 1]):
+        total = total + np.sum(W[rows]) * s
+    return total
+
+
+def test_the_kind_of_an_index_passes_into_helpers_and_loops():
+    """A list or tuple index handed to a helper, or taken from a list of displays by a loop,
+    keeps its kind (refused before the kinds were passed on: neither kind was known); a name
+    bound to both kinds is refused, with its line."""
+    W = np.arange(6.0).reshape(2, 3)
+    check(index_passed_to_a_helper, W, 0.5)
+    check(index_tuples_in_a_loop, W, 0.5)
+    with pytest.raises(UnsupportedSyntaxError, match="indexing with idx"):
+        value_and_grad(index_of_two_kinds)(W)
+
+
+def index_of_two_kinds(W):
+    idx = (0, 1)
+    a = W[idx]
+    idx = [0, 1]
+    return a + np.sum(W[idx])

@@ -7,7 +7,7 @@ import gast
 from ..ir import Const, Var
 from ..parse import parse
 from .arguments import default_nodes
-from .scan import names_in
+from .scan import display_kind, names_in
 
 
 class Inlining:
@@ -28,11 +28,24 @@ class Inlining:
         inner = type(self)(local.parsed, self.fn, self.namer, self.stack + (fn,),
                         call_line=self.line)
         inner.block, inner.copies = self.block, self.copies
+        self.pass_kinds(inner, fn, [a.id for a in fn.args.posonlyargs + fn.args.args], node)
         inner.foreign = self.foreign | names_in(env.values()) | names_in(bound.values())
         values, as_tuple = inner.returned(inner.lower_stmts(fn.body, bound, frozenset()), bound,
                                           fn)
         value = tuple(values) if as_tuple else values[0]
         return self.bind(target, value, since) if target and type(value) is Var else value
+
+    def pass_kinds(self, inner, fn, positional, node):
+        """A parameter the callee never rebinds gets the kind (list or tuple) of its argument,
+        for the callee's indexing (scan.sequence_kinds)."""
+        rebound = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)
+                   and isinstance(n.ctx, (gast.Store, gast.Del))}
+        pairs = list(zip(positional, node.args)) + [(k.arg, k.value) for k in node.keywords]
+        for p, a in pairs:
+            kind = self.sequence_kinds.get(a.id) if isinstance(a, gast.Name) else \
+                display_kind(a)
+            if kind in ("list", "tuple") and p not in rebound:
+                inner.sequence_kinds[p] = kind
 
     def inline(self, obj, node, env, target, receiver=None):
         """Lower a call of the user's function `obj` in place. A method gets its `receiver` (a
@@ -55,6 +68,7 @@ class Inlining:
         inner = type(self)(callee, self.fn, self.namer, self.stack + (obj.__code__,),
                         call_line=self.line)
         inner.block, inner.copies = self.block, self.copies
+        self.pass_kinds(inner, callee.node, positional[0 if receiver is None else 1:], node)
         inner.foreign = self.foreign | names_in(env.values()) | names_in(bound.values())
         exit = inner.lower_stmts(callee.node.body, bound, frozenset())
         self.receiver_after = bound.get(params[0]) if receiver is not None else None

@@ -31,17 +31,27 @@ def sequence_kinds(node):
     direct = set()
     for n in gast.walk(node):
         if isinstance(n, gast.Assign):
-            kind = "list" if isinstance(n.value, (gast.List, gast.ListComp)) else \
-                "tuple" if isinstance(n.value, gast.Tuple) else "other"
+            kind = display_kind(n.value)
             for t in n.targets:
                 if isinstance(t, gast.Name):
                     kinds.setdefault(t.id, set()).add(kind)
                     direct.add(id(t))
+        elif isinstance(n, gast.For) and isinstance(n.target, gast.Name) and \
+                isinstance(n.iter, (gast.List, gast.Tuple)):  # for idx in [(0, 1), (1, 2)]
+            items = {display_kind(e) for e in n.iter.elts}
+            kinds.setdefault(n.target.id, set()).add(items.pop() if len(items) == 1 else "other")
+            direct.add(id(n.target))
     for n in gast.walk(node):  # bound any other way (unpacking, a loop, +=): not known
         if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del)) and \
                 id(n) not in direct:
             kinds.setdefault(n.id, set()).add("other")
     return {name: next(iter(k)) for name, k in kinds.items() if len(k) == 1 and "other" not in k}
+
+
+def display_kind(node):
+    """"list" for a list display or comprehension, "tuple" for a tuple display."""
+    return "list" if isinstance(node, (gast.List, gast.ListComp)) else \
+        "tuple" if isinstance(node, gast.Tuple) else "other"
 
 
 def loaded(stmts):
