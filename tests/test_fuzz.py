@@ -181,3 +181,16 @@ def test_rounding_in_an_ill_conditioned_program_is_not_a_wrong_derivative(loader
     prog = Program(src, ["x", "W", "s", "u"], args, (0, 2, 3), "numpy", 0)
     res = fuzz.check(prog, loader)
     assert res.cls != "wrong", res
+
+
+def test_a_point_where_f_jumps_is_not_a_wrong_derivative(loader):
+    """Fuzz seed 6000018033520 (numpy) lands exactly on a point where f jumps: f = 1.588 there
+    and -0.616 a billionth away on either side, where finite differences agree on one slope
+    (-0.2097) at every step size and jvp gives the slope of the branch taken at the point itself
+    (0.0930). The derivative does not exist there: skipped, not wrong."""
+    from tools.gen import Program
+    src = ("import math\nimport numpy as np\n\n\ndef f(x, y):\n"
+           "    if x == 0.5:\n        return 3.0 * x * y + 1.0\n"
+           "    return x * y\n")
+    res = fuzz.check(Program(src, ["x", "y"], [0.5, 0.25], (0, 1), "scalar", 0), loader)
+    assert res.cls == "skipped" and res.signature == "skip:fd-unstable", res

@@ -6,8 +6,8 @@ For every generated program (tools/gen.py) at two random points (compiled once) 
   * the forward sweep's value: jvp(f, args, v)[0] == f(*args), and value_and_grad's and vjp's;
   * grad(f, argnums) and vjp's pullback(1.0) give value_and_grad's gradient;
   * the dot-product test: sum(v_i * grad_i) == jvp(f, args, v)[1] (relative tolerance 1e-7);
-  * both against central finite differences along v, at points where two step sizes agree
-    (branch switches and kinks are skipped, not failed);
+  * both against central finite differences along v, at points where three step sizes agree
+    and f is continuous (branch switches, kinks and jumps are skipped, not failed);
   * with --order 2, at the first point: reverse over reverse against forward over reverse,
     u . (H v) from jvp(grad(f)) == (u H) . v from jacrev(grad(f));
 and classifies it as ok, wrong, crash (an exception that is not an ADCompileError, raised while
@@ -307,7 +307,7 @@ def _check_point(f, prog, saved, v, api):
         return Result("skipped", "skip:nonfinite-derivative",
                       f"jvp tangent {dval_n!r}, v.grad {dot!r} (f = {y!r})")
     # -- finite differences along v, only where two step sizes agree
-    fd = []
+    fd, jump = [], False
     signal.alarm(TIMEOUT_S)
     try:
         with np.errstate(all="raise", under="ignore"), warnings.catch_warnings():
@@ -315,12 +315,15 @@ def _check_point(f, prog, saved, v, api):
             for h in (1e-4, 1e-5, 1e-6):
                 hi, lo = _num(f(*_shift(prog, args, v, h))), _num(f(*_shift(prog, args, v, -h)))
                 fd.append((hi - lo) / (2 * h))
+            # f itself must be continuous at the point: a branch taken only at the point (a
+            # tie that rounding makes exact) has a slope the neighbours do not share
+            jump = abs((hi + lo) / 2 - y) > 1e-7 * (1.0 + abs(y))
     except Exception:
         fd = []
     signal.alarm(0)
     # three step sizes must agree (1e-4 loosely), and the slope must be moderate: a huge one
     # means an ill-conditioned program whose finite differences cannot be trusted
-    fd_ok = len(fd) == 3 and all(map(math.isfinite, fd)) and \
+    fd_ok = len(fd) == 3 and not jump and all(map(math.isfinite, fd)) and \
         abs(fd[1] - fd[2]) <= 1e-5 * (1.0 + abs(fd[1]) + abs(fd[2]) + 1e-6 * abs(y)) and \
         abs(fd[0] - fd[2]) <= 1e-2 * (1.0 + abs(fd[0]) + abs(fd[2])) and \
         max(abs(fd[2]), abs(dval_n), abs(dot)) < 1e8
