@@ -83,7 +83,11 @@ def parse(f) -> Parsed:
     try:
         tree = gast.parse(text)
     except SyntaxError:
-        tree = gast.parse("(" + text.strip().rstrip(",\\") + ")") if name == "<lambda>" else None
+        try:  # a lambda on a line that is not a statement of its own: its expression
+            tree = gast.parse("(" + text.strip().rstrip(",\\") + ")") \
+                if name == "<lambda>" else None
+        except SyntaxError:  # (Python 3.10 has no column to find it by: say so)
+            tree = None
     node = _find_function(tree, f, filename, first) if tree is not None else None
     if node is None:
         raise SourceUnavailableError(

@@ -1,6 +1,7 @@
 """Honest errors and an honest cache: derivatives of real module files, edited files, the frames an
 error shows, and where a failure inside generated code points."""
 import importlib.util
+import math
 import os
 import sys
 import textwrap
@@ -343,3 +344,16 @@ def test_a_refused_construct_is_named_in_words(tmp_path, body):
     ast_names = {"Match", "AnnAssign", "Set", "Dict", "JoinedStr", "GeneratorExp", "ListComp",
                  "DictComp", "TryStar", "TypeAlias"}
     assert not ast_names & set(message.replace(".", " ").split()), message
+
+
+def test_a_lambda_whose_line_cannot_be_parsed_alone_is_refused_by_name():
+    """On Python 3.10 a lambda is found by its line only; for a lambda inside a `for` header
+    that line is not a statement, and parsing it raised a bare SyntaxError (IndentationError)
+    from adcompile's internals. Where it cannot be found it is refused, naming it; where the
+    Python has the lambda's column (3.11 on) it is differentiated."""
+    from adcompile import SourceUnavailableError
+    for f, x in [(lambda x: x * x * x, 0.5)]:
+        try:
+            assert math.isclose(grad(grad(f))(x), 6 * x)
+        except SourceUnavailableError as e:
+            assert "lambda" in str(e) and sys.version_info < (3, 11)
