@@ -423,3 +423,21 @@ def test_forward_over_reverse_keeps_the_tape_a_stack():
     g = grad(rnn)
     numeric = (g(W + 1e-6 * E, h, xs) - g(W - 1e-6 * E, h, xs)) / 2e-6
     np.testing.assert_allclose(hv, numeric, rtol=1e-5, atol=1e-7)
+
+
+def rows_by_a_list(W, s):
+    idx = [1, 1]  # rows 1 and 1: generated code writes getitem_grad(g, W, [1, 1])
+    return np.sum(W[idx]) * s
+
+
+def test_reverse_over_reverse_of_a_list_index():
+    """Generated code passes a list index as a list display, getitem_grad(g, W, [1, 1]); read
+    again it became a tuple (one entry), and reverse over reverse raised ValueError (found by
+    tools/fuzz.py --order 2, seed 8000039)."""
+    W, s = np.arange(6.0).reshape(2, 3), 0.5
+    g = grad(rows_by_a_list, argnums=(0, 1))
+    H = jacrev(g, argnums=(0, 1))(W, s)
+    F = jacfwd(g, argnums=(0, 1))(W, s)
+    for i in range(2):
+        for j in range(2):
+            np.testing.assert_allclose(H[i][j], F[i][j], rtol=1e-12, atol=1e-12)

@@ -122,6 +122,11 @@ class Calls:
         kwargs = {k: Const(v) for k, v in (defaults or {}).items()}
         kwargs.update(zip(names[len(params):], args[len(params):]))
         args = args[:len(params)]
+        if len(args) == len(node.args):  # an index written as a list (generated code's
+            for i, a in enumerate(node.args):  # getitem_grad(g, x, [1, 1])) stays a list
+                if params[i] == "index" and isinstance(a, gast.List) and \
+                        type(args[i]) is Const and type(args[i].value) is tuple:
+                    args[i] = Const(list(args[i].value))
         for k in node.keywords:
             if k.arg in p.options:
                 kwargs[k.arg] = self.atom(k.value, env)
