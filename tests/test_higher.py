@@ -441,3 +441,23 @@ def test_reverse_over_reverse_of_a_list_index():
     for i in range(2):
         for j in range(2):
             np.testing.assert_allclose(H[i][j], F[i][j], rtol=1e-12, atol=1e-12)
+
+
+def column_entry_in_a_branch(x, W, s, n):
+    t = 0.0
+    if s < 0.9:
+        t = W[:, n % 3][1] * s  # generated code: s7 = (slice(None), n % 3) on this path only
+    return t + np.sum(x) * s
+
+
+def test_reverse_over_reverse_of_a_tuple_index_bound_on_one_path():
+    """Read again, the gradient's index tuple bound on one path of an if was merged with the
+    other path's placeholder into a list, and a list holding a slice is no index: IndexError
+    (tools/fuzz.py --order 2, seeds 8000205 and 8001565)."""
+    args = (np.array([0.3, -0.2, 0.5]), np.arange(6.0).reshape(2, 3), 0.5, 2)
+    g = grad(column_entry_in_a_branch, argnums=(0, 1, 2))
+    H = jacrev(g, argnums=(0, 1, 2))(*args)
+    F = jacfwd(g, argnums=(0, 1, 2))(*args)
+    for i in range(3):
+        for j in range(3):
+            np.testing.assert_allclose(H[i][j], F[i][j], rtol=1e-12, atol=1e-12)

@@ -35,8 +35,9 @@ class Merging:
                 env[name] = self.merge_items(name, a, b, blocks, envs)
                 continue
             if type(a) is tuple or type(b) is tuple:  # lists known on one path or differing
-                a, b = (self.list_in(block, v) if type(v) is tuple else v  # (real lists now)
-                        for block, v in zip(blocks, (a, b)))
+                real = self.atom_in if self.sequence_kinds.get(name) == "tuple" else self.list_in
+                a, b = (real(block, v) if type(v) is tuple else v  # (real lists now; a tuple
+                        for block, v in zip(blocks, (a, b)))  # bound on one path stays one)
             if type(a) not in (Var, Const) or type(b) not in (Var, Const):
                 raise UnsupportedSyntaxError(
                     f"{name!r} holds a different tuple or function on each path of an if",
