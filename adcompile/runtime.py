@@ -13,8 +13,8 @@ def unbroadcast(g, x):
         return g
     if isinstance(x, (tuple, list)):  # a container (an argument, a named tuple): parts fitted
         return g
-    if (getattr(getattr(g, "dtype", None), "kind", None) == "c" or type(g) is complex) and \
-            getattr(getattr(x, "dtype", None), "kind", "f") != "c" and type(x) is not complex:
+    if getattr(g, "dtype", None) is not getattr(x, "dtype", None) and _complex(g) and \
+            not _complex(x):
         g = np.real(g)  # a real value's adjoint is real (JAX), through complex numbers too
     gshape, xshape = _shape(g), _shape(x)
     if _same_shape(gshape, xshape):
@@ -297,7 +297,8 @@ def phase_vjp(g, x, w):
 
 
 def _complex(x):
-    return type(x) is complex or getattr(getattr(x, "dtype", None), "kind", None) == "c"
+    dtype = getattr(x, "dtype", None)
+    return type(x) is complex if dtype is None else dtype.kind == "c"
 
 
 def conj(x):

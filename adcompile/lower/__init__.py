@@ -28,7 +28,7 @@ from .expressions import Expressions
 from .inline import Inlining
 from .loops import Loops
 from .merging import Merging
-from .scan import holds_record, loaded, sequence_kinds
+from .scan import holds_record, loaded, sequence_kinds, stored
 from .stacks import Stacks, stack_names
 from .statements import Statements
 
@@ -74,10 +74,9 @@ def lower(f, trees=None, stacks=False) -> Function:
     lowerer.block = fn.body
     if stacks:
         lowerer.stacks = stack_names(parsed.node)
+    rebound = stored(parsed.node.body)
     for name, tree in zip(names, trees or ()):  # a list or tuple argument: its kind is known
-        if tree is not None and tree.kind in ("list", "tuple") and \
-                name not in {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)
-                             and isinstance(n.ctx, (gast.Store, gast.Del))}:
+        if tree is not None and tree.kind in ("list", "tuple") and name not in rebound:
             lowerer.sequence_kinds[name] = tree.kind
     values, as_tuple = lowerer.returned(lowerer.lower_stmts(parsed.node.body, env, frozenset()),
                                         env, parsed.node)

@@ -7,7 +7,7 @@ import gast
 from ..ir import Const, Var
 from ..parse import parse
 from .arguments import default_nodes
-from .scan import display_kind, names_in
+from .scan import display_kind, names_in, stored
 
 
 class Inlining:
@@ -38,8 +38,7 @@ class Inlining:
     def pass_kinds(self, inner, fn, positional, node):
         """A parameter the callee never rebinds gets the kind (list or tuple) of its argument,
         for the callee's indexing (scan.sequence_kinds)."""
-        rebound = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)
-                   and isinstance(n.ctx, (gast.Store, gast.Del))}
+        rebound = stored(fn.body)
         pairs = list(zip(positional, node.args)) + [(k.arg, k.value) for k in node.keywords]
         for p, a in pairs:
             kind = self.sequence_kinds.get(a.id) if isinstance(a, gast.Name) else \
