@@ -21,6 +21,7 @@ from .analysis import may_hold_containers
 from .optimize import optimize as optimize_flat
 from .pytree import flatten
 from .reverse import float_path, reverse
+from .rewrite import hoist, idioms
 from .unparse import to_source
 
 MODES = ("flat", "forward", "reverse", "grad", "value_and_grad", "vjp")
@@ -32,6 +33,8 @@ def build(f, mode: str, argnums=None, optimize=True, trees=None) -> Function:
     flat = _lower(f, mode, trees)                     # parse, then lower to SSA flat code
     as_tuple = not isinstance(argnums, int) or trees is not None
     wrt = _wrt(flat, argnums, trees)
+    if optimize and mode != "flat":
+        flat = hoist(idioms(flat))                    # stable idioms; invariants out of loops
     if mode == "flat":
         out = flat
     elif mode == "forward":

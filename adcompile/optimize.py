@@ -3,6 +3,8 @@ them until none does. The passes keep the code readable: gradients that are retu
 `grad_<name>` names, and nothing is inlined into a larger expression than a rule wrote.
 
   propagate   `grad_s2 = grad_s3` and `grad_L = 1.0` are substituted into their uses
+  copies      a copy of a name that changes later is read as the name until it changes
+  sums        `g = a` then `g = g + b` is `g = a + b`
   simplify    `1.0 * (1 - L) * L` -> `(1 - L) * L`, constant arithmetic folded
   dead_code   assignments nobody reads are removed
   common      a repeated expression is computed once (`np.cos(x)` in two rules)
@@ -10,7 +12,7 @@ them until none does. The passes keep the code readable: gradients that are retu
 from __future__ import annotations
 
 from .ir import (Assign, Const, For, Function, Op, Return, Var, blocks_of, stmt_exprs,
-                 substitute, targets_of, used_names)
+                 substitute, targets_of, used_names, uses_of)
 from .primitives import EFFECTS
 from .templates import is_const, simplify as simplify_expr
 
@@ -19,7 +21,7 @@ def optimize(fn: Function) -> Function:
     changed = True
     while changed:
         changed = False
-        for p in (propagate, simplify, dead_code, common):
+        for p in (propagate, copies, sums, simplify, dead_code, common):
             changed |= p(fn)
     return fn
 
@@ -115,6 +117,71 @@ def propagate(fn: Function) -> bool:
         mapping[k] = v
     _rewrite(fn, lambda e: substitute(e, mapping))
     return True
+
+
+def copies(fn: Function) -> bool:
+    """`g2 = g` where `g` is assigned again later (a loop's adjoint kept before it is reset):
+    the reads of `g2` before `g` changes read `g`, and `g = g2` (nothing changes) is dropped."""
+    once, uses, changed = _assignments(fn), _uses(fn), False
+    for block in _blocks(fn):
+        k = 0
+        while k < len(block):
+            s = block[k]
+            k += 1
+            if not (type(s) is Assign and type(s.target) is str and type(s.value) is Var and
+                    once.get(s.target) == 1 and once.get(s.value.name, 0) > 1):
+                continue
+            copy, name = s.target, s.value.name
+            readers, back, seen = [], [], 0
+            for st in block[k:]:
+                if type(st) is Assign and st.target == name and st.value == Var(copy):
+                    back.append(st)  # the name gets its own value back
+                    seen += 1
+                    continue
+                reads = copy in uses_of(st)
+                if reads:
+                    readers.append(st)
+                    seen += sum(1 for e in stmt_exprs(st) for n in _names(e) if n == copy)
+                if name in targets_of(st):  # an assignment reads before it writes; a loop not
+                    if reads and type(st) is not Assign:
+                        seen = -1
+                    break
+            if seen != uses.get(copy, 0) or any(blocks_of(st) for st in readers):
+                continue
+            mapping = {copy: Var(name)}
+            for st in readers:
+                _rewrite_stmt(st, lambda e, m=mapping: substitute(e, m))
+            block[:] = [x for x in block if x is not s and not any(x is b for b in back)]
+            once[name] -= len(back)
+            uses[name] = uses.get(name, 0) + seen - 2 * len(back)
+            changed, k = True, k - 1
+    return changed
+
+
+def sums(fn: Function) -> bool:
+    """`g = a` followed by `g = g + b` (contributions to an adjoint) is one statement."""
+    changed = False
+    for block in _blocks(fn):
+        k = 1
+        while k < len(block):
+            a, b = block[k - 1], block[k]
+            if type(a) is Assign and type(b) is Assign and type(a.target) is str and \
+                    a.target == b.target and type(b.value) is Op and b.value.prim == "add" and \
+                    b.value.args[0] == Var(a.target) and \
+                    a.target not in used_names(b.value.args[1]) and not _effect(a.value):
+                b.value = Op("add", (a.value, b.value.args[1]))
+                del block[k - 1]
+                changed = True
+            else:
+                k += 1
+    return changed
+
+
+def _rewrite_stmt(s, f):
+    if type(s) is Assign:
+        s.value = f(s.value)
+    elif type(s) is Return:
+        s.values = [f(v) for v in s.values]
 
 
 def _simplify(e, bools=frozenset()):

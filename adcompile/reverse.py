@@ -53,6 +53,9 @@ class Backward:
         self.lists = list_names(fn)
         self.defining = {s.target: PRIMS[s.value.prim].kind for s in each_assign(fn.body)
                          if type(s.target) is str and type(s.value) is Op}
+        self.sums = {s.target for s in each_assign(fn.body) if type(s.value) is Op and
+                     s.value.prim in ("np.sum", "np.mean") and
+                     set(dict(s.value.kwargs)) <= {"axis", "keepdims"}}  # take loose adjoints
         self.pending = {}    # name -> [(expr, deferred)]
         self.adjoint = {}    # name -> Var holding its adjoint
         self.deferred = {}  # name -> BIG | SMALL: its adjoint may not have its shape yet
@@ -90,7 +93,8 @@ class Backward:
             # several contributions of possibly different shapes: one call fits and adds them
             # (for Python floats it only adds)
             terms = [(Op("add_fitted", (Var(name),) + tuple(e for e, _ in terms)), False)]
-        elif len(terms) > 1 or exact or terms[0][1] and self.defining.get(name) == "exact":
+        elif len(terms) > 1 or exact or terms[0][1] and self.defining.get(name) == "exact" and \
+                not (terms[0][1] == SMALL and name in self.sums):
             # contributions of different shapes, or a rule that needs the exact shape next
             terms = [(Op("unbroadcast", (e, Var(name))) if d else e, False) for e, d in terms]
         total = terms[0][0]
@@ -215,7 +219,10 @@ class Backward:
                 raise NoDerivativeError(f"no reverse-mode rule for {v.prim}", self.fn.filename,
                                         s.line)
             widened = p.kind == "broadcast" and z not in self.same
-            if flag and (p.kind == "exact" or flag & SMALL and widened):
+            # a loose adjoint is one number for every element: a sum over some axes hands it on
+            # as it is, a mean scaled (no helper spreads it over the summed axes)
+            uniform = flag == SMALL and z in self.sums
+            if flag and not uniform and (p.kind == "exact" or flag & SMALL and widened):
                 # the rule needs the adjoint at z's own shape: a loose one would lose count of
                 # how often z's elements were broadcast
                 fitted = self.namer.fresh(g.name)
@@ -225,14 +232,16 @@ class Backward:
             for j, a in enumerate(v.args):
                 if type(a) is not Var or a.name not in self.active:
                     continue
-                term = vjp_term(v, ans, j, g)
+                term = vjp_term(v, ans, j, g) if not uniform else g if v.prim == "np.sum" \
+                    else Op("mul", (g, Op("truediv", (Op("size_of", (Var(ans),)),
+                                                      Op("size_of", (a,))))))
                 if term is None:
                     continue
                 if p.barrier:
                     self.barrier_inputs.append(a)
                 tflag = (flag & BIG) | (BIG if widened else 0)
                 if flag & SMALL and not used_names(term) & operands - self.scalars or \
-                        is_loose(v):
+                        is_loose(v) or uniform:
                     tflag |= SMALL  # still the loose adjoint, times constants
                 terms.append((a.name, term, tflag))
         if not reset:

@@ -31,7 +31,7 @@ def unbroadcast(g, x):
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(xshape) if n == 1 and full[lead + i] != 1)
     if axes:
-        g = np.sum(g, axis=axes, keepdims=True)
+        g = g.sum(axis=axes, keepdims=True)
     return g if _same_shape(_shape(g), xshape) else np.reshape(g, xshape)
 
 
@@ -50,7 +50,7 @@ def _shape(v):
 def _same_shape(a, b):
     """Whether two shapes are equal, a length Dask does not know yet (nan) equal to another: the
     values they belong to were computed together, so they broadcast."""
-    return len(a) == len(b) and all(m == n or m != m and n != n for m, n in zip(a, b))
+    return a == b or len(a) == len(b) and all(m == n or m != m and n != n for m, n in zip(a, b))
 
 
 def _broadcast_shape(a, b):

@@ -114,6 +114,10 @@ def simplify(e):
             return Const(PRIMS[p].fn(args[0].value, args[1].value))
         except (ArithmeticError, ValueError):
             pass
+    if p == "add" and type(args[1]) is Op and args[1].prim == "neg":  # a + -b = a - b, exactly
+        return simplify(Op("sub", (args[0], args[1].args[0])))
+    if p == "add" and type(args[0]) is Op and args[0].prim == "neg":
+        return simplify(Op("sub", (args[1], args[0].args[0])))
     if p == "add" and _complementary(*args):  # stack((d_a, 0)) + stack((0, d_b)) = stack((d_a, d_b))
         a, b = args
         return Op(a.prim, tuple(y if is_zeros(x) else x for x, y in zip(a.args, b.args)), a.kwargs)
@@ -159,10 +163,15 @@ def is_loose(op: Op) -> bool:
     from .rules import SPECIAL
     kw = dict(op.kwargs)
     for (prim, option, value), rules in SPECIAL.items():
-        given = kw.get(option, Const(value))
+        given = kw.get(option, Const(_default(prim, option, value)))
         if prim == op.prim and rules.get("loose") and type(given) is Const and given.value == value:
             return True
     return False
+
+
+def _default(prim, option, value):
+    """The value an option has when the call leaves it out."""
+    return PRIMS[prim].options.get(option, value) if prim in PRIMS else value
 
 
 def _special(op: Op, mode: str):
@@ -170,7 +179,7 @@ def _special(op: Op, mode: str):
     kw = dict(op.kwargs)
     for (prim, option, value), rules in SPECIAL.items():
         if prim == op.prim and mode in rules:
-            given = kw.get(option, Const(value))
+            given = kw.get(option, Const(_default(prim, option, value)))
             if type(given) is Const and given.value == value:
                 return rules[mode]
     return None
