@@ -115,6 +115,23 @@ def _finish(f, node, filename, lines):
     return parsed
 
 
+def _parameters(code):
+    """A lambda's parameter list as source (without defaults, which its code does not hold)."""
+    names, n, kw = code.co_varnames, code.co_argcount, code.co_kwonlyargcount
+    params = list(names[:n])
+    if code.co_posonlyargcount:
+        params.insert(code.co_posonlyargcount, "/")
+    star = code.co_flags & inspect.CO_VARARGS
+    if star:
+        params.append("*" + names[n + kw])
+    elif kw:
+        params.append("*")
+    params += names[n:n + kw]
+    if code.co_flags & inspect.CO_VARKEYWORDS:
+        params.append("**" + names[n + kw + (1 if star else 0)])
+    return ", ".join(params)
+
+
 def _lambda_by_position(f, filename):
     """A lambda's body cut out of its source by the columns its code object records (Python
     3.11+), so a lambda that shares its line with other code or other lambdas is found exactly."""
@@ -128,7 +145,7 @@ def _lambda_by_position(f, filename):
     chunk = [text.encode() for text in lines[line - 1:end_line]]  # columns count UTF-8 bytes
     body = chunk[0][col:end_col] if len(chunk) == 1 else \
         chunk[0][col:] + b"".join(chunk[1:-1]) + chunk[-1][:end_col]
-    params = ", ".join(f.__code__.co_varnames[:f.__code__.co_argcount])
+    params = _parameters(f.__code__)
     text = f"(lambda {params}:\n{body.decode()}\n)"
     try:
         lam = gast.parse(text).body[0].value

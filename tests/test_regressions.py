@@ -1023,3 +1023,11 @@ def index_of_two_kinds(W):
     a = W[idx]
     idx = [0, 1]
     return a + np.sum(W[idx])
+
+
+def test_a_lambda_with_star_parameters_is_not_called_stale():
+    """`lambda *a: ...` was re-read as `lambda: ...`, whose code differs: StaleSourceError."""
+    f = lambda *a, **k: np.sum(a[0] * a[1])  # noqa: E731
+    assert_close(grad(f)(2.0, 3.0), (3.0, 2.0))  # the gradient of `a`, as for a def
+    g = lambda x, /, y, *, z: x * y * z  # noqa: E731
+    assert_close(grad(g, argnums=(0, 1))(2.0, 3.0, z=4.0), (12.0, 8.0))
