@@ -23,13 +23,13 @@ Python floats, which proves that no array took part.
 """
 from __future__ import annotations
 
-import copy
 
 from .errors import ArgumentError, NoDerivativeError
 from .analysis import SCALAR, active_names, add_op, all_names, each_assign, list_names, shape_classes
 from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
                  substitute, targets_of, used_names, uses_of)
 from .primitives import PRIMS
+from .tape import index_of, lay
 from .templates import has_rule, is_loose, vjp_term
 
 BIG, SMALL = 1, 2  # an adjoint may carry broadcast axes (BIG) or be loose, still to broadcast
@@ -331,7 +331,7 @@ class Backward:
 
     def loop(self, s, out, inplace, resets, block):
         defined_before = set()
-        for t in block[:_index(block, s)]:
+        for t in block[:index_of(block, s)]:
             defined_before.update(targets_of(t))
         assigned = set(targets_of(s)) - ({s.target} if type(s) is For else set())
         carried = {n for n in assigned if n in self.active and (
@@ -368,7 +368,7 @@ class Backward:
         mapping = {}
         for n in sorted(changed):
             mapping[n] = Var(self.namer.fresh(n))
-            block.insert(_index(block, s), Assign(mapping[n].name, Var(n), s.line))
+            block.insert(index_of(block, s), Assign(mapping[n].name, Var(n), s.line))
         bounds = tuple(substitute(b, mapping) for b in bounds)
         return (bounds[:-1], bounds[-1]) if s.count is not None else (bounds, None)
 
@@ -460,172 +460,8 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
     epilogue_uses = set()  # the guard is evaluated before the backward sweep when there is a tape
     for e in raw + reduced:
         epilogue_uses |= uses_of(Return([e], False))
-    _tape(forward, body, bw, epilogue_uses, tape)
+    lay(forward, body, bw, epilogue_uses, tape)
     return forward, body, raw, reduced, guard
-
-
-def _tape(forward, backward_body, bw: Backward, epilogue_uses, tape):
-    """Record on a tape what the backward sweep reads and the loops overwrite: pushes in the forward
-    sweep, pops in the backward sweep; trip counts for loops that may stop early."""
-    needed = set(epilogue_uses)
-    for s in backward_body:
-        needed |= uses_of(s)
-    needed |= {n.name for _, c in bw.loops for n in ([] if c is None else [Var(c)])}
-    for loop, count in bw.loops:
-        if count is None:
-            continue
-        loop.body.insert(0, Assign(count, Op("add", (Var(count), Const(1))), loop.line))
-    for block in _blocks_holding(forward, [loop for loop, c in bw.loops if c]):
-        for loop, count in [(lp, c) for lp, c in bw.loops if c and any(lp is x for x in block)]:
-            block.insert(_index(block, loop), Assign(count, Const(0), loop.line))
-    pushes = False
-    # what the recomputations below will read counts as needed from the start: a carried value
-    # read only there must be restored where it is overwritten, not taped at the loop's end
-    for fwd, back, loop in bw.mirrors:
-        for a in _recomputable(fwd, [n for n in _defined_in(fwd) if n in needed], loop):
-            needed |= uses_of(a)
-    # restores of a loop-carried value overwritten by its own assignment
-    restores = {}  # backward block id -> {name: its restore statement}
-    for block, stmt, out, at in reversed(bw.markers):
-        name = stmt.target
-        if name in needed:
-            restore = Assign(name, Op("pop", (Var(tape),)), stmt.line)
-            restores.setdefault(id(out), {})[name] = restore
-            out.insert(at, restore)
-            block.insert(_index(block, stmt), Assign(None, Op("push", (Var(tape), Var(name))),
-                                                     stmt.line))
-            pushes = True
-    for fwd, back, loop in bw.mirrors:
-        until = {n: _index(back, r) for n, r in restores.get(id(back), {}).items()}
-        names = [n for n in _defined_in(fwd) if n in needed and (
-            n not in until or any(n in uses_of(t) for t in back[:until[n]]))]
-        again = _recomputable(fwd, names, loop)
-        if again:  # cheap arithmetic on values the loop does not change: recompute, not tape
-            names = [n for n in names if n not in {a.target for a in again}]
-            back[0:0] = [copy.copy(a) for a in again]
-            _hoist(backward_body, back, loop)
-            for a in again:  # what the recomputation reads, an enclosing loop may have to tape
-                needed |= uses_of(a)
-        if not names:
-            continue
-        line = fwd[-1].line if fwd else None
-        value = Var(names[0]) if len(names) == 1 else Op("tuple", tuple(Var(n) for n in names))
-        push = Assign(None, Op("push", (Var(tape), value)), line)
-        _before_exits(fwd, push)
-        back.insert(0, Assign(names[0] if len(names) == 1 else tuple(names),
-                              Op("pop", (Var(tape),)), line))
-        pushes = True
-    if pushes:
-        forward.insert(0, Assign(tape, Op("list", ()), None))
-    _prune(backward_body)
-
-
-def _hoist(stmts, back, loop):
-    """Move the recomputed values that depend on nothing the loop changes (not even its index)
-    from the start of the backward loop's body `back` to just before that loop."""
-    for block in [stmts] + [b for st in walk_stmts(stmts) for b in blocks_of(st)]:
-        for k, st in enumerate(block):
-            if type(st) in (For, While) and st.body is back:
-                varying = set(targets_of(loop)) | ({loop.target} if type(loop) is For else set())
-                moved = []
-                for a in list(back):
-                    if not (type(a) is Assign and type(a.target) is str and
-                            type(a.value) is Op and a.value.prim in CHEAP):
-                        break
-                    if used_names(a.value) & varying:
-                        varying.add(a.target)
-                        continue
-                    moved.append(a)
-                for a in moved:
-                    back.remove(a)
-                block[k:k] = moved
-                return
-
-
-def _prune(block):
-    """Drop the ifs of the backward sweep left with no code in either branch."""
-    for s in block:
-        for b in blocks_of(s):
-            _prune(b)
-    block[:] = [s for s in block if not (type(s) is If and not s.body and not s.orelse)]
-
-
-CHEAP = {"add", "sub", "mul", "neg", "pos"}
-
-
-def _recomputable(block, names, loop):
-    """The assignments among `names` that the backward sweep can redo for less than a push and a
-    pop cost: one arithmetic operation on values that are loop-invariant, the loop index, or redone
-    too. (A `math.sin` costs more to redo than to tape: measured in benchmarks/bench_loops.py.)"""
-    if loop is None:
-        return []
-    assigned = targets_of(loop)
-    varying = set(assigned) - ({loop.target} if type(loop) is For else set())
-    again, known = [], set()
-    for s in block:
-        if type(s) is Assign and s.target in names and assigned.count(s.target) == 1 and \
-                type(s.value) is Op and \
-                s.value.prim in CHEAP and all(
-                    type(a) is Const or a.name not in varying or a.name in known
-                    for a in s.value.args):
-            again.append(s)
-            known.add(s.target)
-    return again
-
-
-def _index(block, stmt):
-    return next(i for i, s in enumerate(block) if s is stmt)
-
-
-def _blocks_holding(stmts, loops):
-    found = []
-
-    def visit(block):
-        if any(s is lp for s in block for lp in loops):
-            found.append(block)
-        for s in block:
-            for b in blocks_of(s):
-                visit(b)
-    visit(stmts)
-    return found
-
-
-def _defined_in(block):
-    """Names a block defines for what follows it, on every path: its own assignments, the names
-    each path through an `if` assigns, and what a nested loop carries out."""
-    out = []
-    before = set()
-    for s in block:
-        if type(s) is Assign and type(s.target) is str:
-            out.append(s.target)
-        elif type(s) is If:
-            both = set(_defined_in(s.body)) & set(_defined_in(s.orelse))
-            out += [n for n in targets_of(s) if n in both or n in before]
-        elif type(s) in (For, While):
-            out += [n for n in targets_of(s) if n in before]
-        before |= set(targets_of(s))
-    return list(dict.fromkeys(out))
-
-
-def _before_exits(block, push):
-    """Put `push` at the end of `block`, and before every `break` that leaves through it."""
-    if block and type(block[-1]) is Break:
-        block.insert(len(block) - 1, push)
-    else:
-        block.append(push)
-    for s in block:
-        if type(s) is If:
-            for branch in (s.body, s.orelse):
-                _before_breaks(branch, push)
-
-
-def _before_breaks(block, push):
-    if block and type(block[-1]) is Break:
-        block.insert(len(block) - 1, copy.copy(push))
-    for s in block:
-        if type(s) is If:
-            for branch in (s.body, s.orelse):
-                _before_breaks(branch, push)
 
 
 def _all_floats(values, numbers=()):

@@ -319,6 +319,8 @@ class Gen:
             if ls:
                 return ls, False, False
         if r < 0.86 and self.np and M in self.shapes(sc):
+            if self.chance(0.3):
+                return self.lse_stmt(sc, ind), False, False
             return self.index_stmt(sc, ind), False, False
         return self.assign(sc, ind), False, False
 
@@ -339,6 +341,18 @@ class Gen:
         lines.append(f"{ind}{t} = np.sum({m}[{idx}]) * {p(self.expr(sc, S, 1))}")
         sc.vars[t] = S
         return lines
+
+    def lse_stmt(self, sc, ind):
+        """log-sum-exp stabilized by the maximum, as users write it (adcompile rewrites it to
+        its logsumexp primitive); the maximum is sometimes read again."""
+        a = self.pick([n for n, s in sc.vars.items() if s == M])
+        m, t = self.fresh("mx"), self.fresh()
+        axis = self.pick(["axis=0, keepdims=True", "axis=1, keepdims=True", ""])
+        opts = ", " + axis if axis else ""
+        more = f" + {m} * {p(self.expr(sc, S, 1))}" if self.chance(0.3) else ""
+        sc.vars[t] = S
+        return [f"{ind}{m} = np.max({a}{opts})",
+                f"{ind}{t} = np.sum(np.log(np.sum(np.exp({a} - {m}){opts})) + {m}{more})"]
 
     def early_return(self, sc, ctx, ind):
         ret = ctx["ret"]

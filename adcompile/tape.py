@@ -1,0 +1,229 @@
+"""Stage helper of reverse mode: the tape. What the backward sweep reads and the loops overwrite
+is pushed in the forward sweep and popped in the backward sweep, once per iteration; cheap
+arithmetic is recomputed instead where that costs less than a push and a pop: of loop-invariant
+values (moved in front of the backward loop when it needs nothing the loop changes), and of a
+carried value the tape keeps anyway or that replaces several entries.
+"""
+from __future__ import annotations
+
+import copy
+
+from .ir import Assign, Break, Const, For, If, Op, Var, While, blocks_of, targets_of, used_names, \
+    uses_of, walk_stmts
+
+
+def lay(forward, backward_body, bw, epilogue_uses, tape):
+    """Record on a tape what the backward sweep reads and the loops overwrite: pushes in the forward
+    sweep, pops in the backward sweep; trip counts for loops that may stop early."""
+    needed = set(epilogue_uses)
+    for s in backward_body:
+        needed |= uses_of(s)
+    needed |= {n.name for _, c in bw.loops for n in ([] if c is None else [Var(c)])}
+    for loop, count in bw.loops:
+        if count is None:
+            continue
+        loop.body.insert(0, Assign(count, Op("add", (Var(count), Const(1))), loop.line))
+    for block in _blocks_holding(forward, [loop for loop, c in bw.loops if c]):
+        for loop, count in [(lp, c) for lp, c in bw.loops if c and any(lp is x for x in block)]:
+            block.insert(index_of(block, loop), Assign(count, Const(0), loop.line))
+    pushes = False
+    # what the recomputations below will read counts as needed from the start: a carried value
+    # read only there must be restored where it is overwritten, not taped at the loop's end
+    for fwd, back, loop in bw.mirrors:
+        for a in _recomputable(fwd, [n for n in _defined_in(fwd) if n in needed], loop):
+            needed |= uses_of(a)
+    # cheap arithmetic of a carried value is redone from it where that saves tape entries
+    again_after = []  # (backward block, carried name, statements to redo after its restore)
+    handled = set()
+    for fwd, back, loop in bw.mirrors:
+        marks = [m for m in bw.markers if m[0] is fwd and m[2] is back]
+        plan = _from_carried(fwd, back, loop, needed, marks)
+        for name, redo in plan.items():
+            needed.add(name)
+            handled.update(a.target for a in redo)
+            again_after.append((back, name, redo))
+    # restores of a loop-carried value overwritten by its own assignment
+    restores = {}  # backward block id -> {name: its restore statement}
+    for block, stmt, out, at in reversed(bw.markers):
+        name = stmt.target
+        if name in needed:
+            restore = Assign(name, Op("pop", (Var(tape),)), stmt.line)
+            restores.setdefault(id(out), {})[name] = restore
+            out.insert(at, restore)
+            block.insert(index_of(block, stmt), Assign(None, Op("push", (Var(tape), Var(name))),
+                                                     stmt.line))
+            pushes = True
+    for back, name, redo in again_after:
+        at = index_of(back, restores[id(back)][name]) + 1
+        back[at:at] = [copy.copy(a) for a in redo]
+    for fwd, back, loop in bw.mirrors:
+        until = {n: index_of(back, r) for n, r in restores.get(id(back), {}).items()}
+        names = [n for n in _defined_in(fwd) if n in needed and n not in handled and (
+            n not in until or any(n in uses_of(t) for t in back[:until[n]]))]
+        again = _recomputable(fwd, names, loop)
+        if again:  # cheap arithmetic on values the loop does not change: recompute, not tape
+            names = [n for n in names if n not in {a.target for a in again}]
+            back[0:0] = [copy.copy(a) for a in again]
+            _hoist(backward_body, back, loop)
+            for a in again:  # what the recomputation reads, an enclosing loop may have to tape
+                needed |= uses_of(a)
+        if not names:
+            continue
+        line = fwd[-1].line if fwd else None
+        value = Var(names[0]) if len(names) == 1 else Op("tuple", tuple(Var(n) for n in names))
+        push = Assign(None, Op("push", (Var(tape), value)), line)
+        _before_exits(fwd, push)
+        back.insert(0, Assign(names[0] if len(names) == 1 else tuple(names),
+                              Op("pop", (Var(tape),)), line))
+        pushes = True
+    if pushes:
+        forward.insert(0, Assign(tape, Op("list", ()), None))
+    _prune(backward_body)
+
+
+def _hoist(stmts, back, loop):
+    """Move the recomputed values that depend on nothing the loop changes (not even its index)
+    from the start of the backward loop's body `back` to just before that loop."""
+    for block in [stmts] + [b for st in walk_stmts(stmts) for b in blocks_of(st)]:
+        for k, st in enumerate(block):
+            if type(st) in (For, While) and st.body is back:
+                varying = set(targets_of(loop)) | ({loop.target} if type(loop) is For else set())
+                moved = []
+                for a in list(back):
+                    if not (type(a) is Assign and type(a.target) is str and
+                            type(a.value) is Op and a.value.prim in CHEAP):
+                        break
+                    if used_names(a.value) & varying:
+                        varying.add(a.target)
+                        continue
+                    moved.append(a)
+                for a in moved:
+                    back.remove(a)
+                block[k:k] = moved
+                return
+
+
+def _prune(block):
+    """Drop the ifs of the backward sweep left with no code in either branch."""
+    for s in block:
+        for b in blocks_of(s):
+            _prune(b)
+    block[:] = [s for s in block if not (type(s) is If and not s.body and not s.orelse)]
+
+
+CHEAP = {"add", "sub", "mul", "neg", "pos"}
+
+
+def _recomputable(block, names, loop):
+    """The assignments among `names` that the backward sweep can redo for less than a push and a
+    pop cost: one arithmetic operation on values that are loop-invariant, the loop index, or redone
+    too. (A `math.sin` costs more to redo than to tape: measured in benchmarks/bench_loops.py.)"""
+    if loop is None:
+        return []
+    assigned = targets_of(loop)
+    varying = set(assigned) - ({loop.target} if type(loop) is For else set())
+    again, known = [], set()
+    for s in block:
+        if type(s) is Assign and s.target in names and assigned.count(s.target) == 1 and \
+                type(s.value) is Op and \
+                s.value.prim in CHEAP and all(
+                    type(a) is Const or a.name not in varying or a.name in known
+                    for a in s.value.args):
+            again.append(s)
+            known.add(s.target)
+    return again
+
+
+def _from_carried(fwd, back, loop, needed, marks):
+    """Values the backward loop reads that are cheap arithmetic (CHEAP) of a carried value as it
+    was before the body overwrote it (and of constants, loop-invariant values and the index):
+    the tape keeps the carried value instead, restored where the body assigns it, and the
+    backward body redoes the arithmetic right after the restore (the logistic map's
+    `s0 = 4.0 * x; s1 = 1.0 - x` from x alone), provided no backward code before that point
+    reads them. Done only where it takes fewer pushes than the values it replaces, and only in
+    a `for` loop without `break` (every iteration runs whole).
+    Returns {carried name: the assignments to redo after its restore}."""
+    if type(loop) is not For or loop.count is not None or \
+            any(type(s) is Break for s in walk_stmts(loop.body)):
+        return {}
+    at = {m[1].target: index_of(fwd, m[1]) for m in marks if type(m[1].target) is str}
+    restored_at = {m[1].target: m[3] for m in marks if type(m[1].target) is str}
+    varying = set(targets_of(loop)) - {loop.target}
+    redo, base = {}, {}  # name -> its assignment; name -> the carried names it reads
+    for k, s in enumerate(fwd):
+        if not (type(s) is Assign and type(s.target) is str and s.target in needed and
+                s.target not in at and type(s.value) is Op and s.value.prim in CHEAP):
+            continue
+        reads, ok = set(), True
+        for a in s.value.args:
+            if type(a) is Const or a.name not in varying:
+                continue
+            if a.name in redo:
+                reads |= base[a.name]
+            elif a.name in at and at[a.name] > k:
+                reads.add(a.name)
+            else:
+                ok = False
+        if ok and reads and not any(
+                s.target in uses_of(t) for t in back[:restored_at[min(reads, key=at.get)]]):
+            redo[s.target], base[s.target] = s, reads
+    plan = {}
+    for n, s in redo.items():  # after the restore of the carried name assigned first
+        plan.setdefault(min(base[n], key=at.get), []).append(s)
+    new_pushes = {c for c in plan if c not in needed}
+    return plan if len(new_pushes) < len(redo) else {}
+
+
+def index_of(block, stmt):
+    return next(i for i, s in enumerate(block) if s is stmt)
+
+
+def _blocks_holding(stmts, loops):
+    found = []
+
+    def visit(block):
+        if any(s is lp for s in block for lp in loops):
+            found.append(block)
+        for s in block:
+            for b in blocks_of(s):
+                visit(b)
+    visit(stmts)
+    return found
+
+
+def _defined_in(block):
+    """Names a block defines for what follows it, on every path: its own assignments, the names
+    each path through an `if` assigns, and what a nested loop carries out."""
+    out = []
+    before = set()
+    for s in block:
+        if type(s) is Assign and type(s.target) is str:
+            out.append(s.target)
+        elif type(s) is If:
+            both = set(_defined_in(s.body)) & set(_defined_in(s.orelse))
+            out += [n for n in targets_of(s) if n in both or n in before]
+        elif type(s) in (For, While):
+            out += [n for n in targets_of(s) if n in before]
+        before |= set(targets_of(s))
+    return list(dict.fromkeys(out))
+
+
+def _before_exits(block, push):
+    """Put `push` at the end of `block`, and before every `break` that leaves through it."""
+    if block and type(block[-1]) is Break:
+        block.insert(len(block) - 1, push)
+    else:
+        block.append(push)
+    for s in block:
+        if type(s) is If:
+            for branch in (s.body, s.orelse):
+                _before_breaks(branch, push)
+
+
+def _before_breaks(block, push):
+    if block and type(block[-1]) is Break:
+        block.insert(len(block) - 1, copy.copy(push))
+    for s in block:
+        if type(s) is If:
+            for branch in (s.body, s.orelse):
+                _before_breaks(branch, push)
