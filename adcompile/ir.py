@@ -224,8 +224,12 @@ def substitute(expr, mapping):
         return mapping.get(expr.name, expr)
     if t is Const:
         return expr
-    return Op(expr.prim, tuple(substitute(a, mapping) for a in expr.args),
-              tuple((k, substitute(v, mapping)) for k, v in expr.kwargs))
+    args = tuple(substitute(a, mapping) for a in expr.args)
+    kwargs = tuple((k, substitute(v, mapping)) for k, v in expr.kwargs)
+    if all(a is b for a, b in zip(args, expr.args)) and \
+            all(a[1] is b[1] for a, b in zip(kwargs, expr.kwargs)):
+        return expr  # nothing replaced: the same object (passes tell changes by identity)
+    return Op(expr.prim, args, kwargs)
 
 
 def verify(fn: Function):

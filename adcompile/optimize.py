@@ -18,11 +18,11 @@ from .templates import is_const, simplify as simplify_expr
 
 
 def optimize(fn: Function) -> Function:
-    changed = True
+    changed, memo = True, {}
     while changed:
         changed = False
         for p in (propagate, copies, sums, simplify, dead_code, common):
-            changed |= p(fn)
+            changed |= p(fn, memo) if p is simplify else p(fn)
     return fn
 
 
@@ -223,14 +223,25 @@ def _booleans(fn):
     return bools
 
 
-def simplify(fn: Function) -> bool:
+def simplify(fn: Function, memo=None) -> bool:
+    """`memo` (kept across the rounds of `optimize`): expressions already simplified, by
+    identity, so a round visits only what the other passes rewrote."""
     changed = False
     bools = _booleans(fn)
+    if memo is None or memo.get("bools") != bools:
+        memo = {} if memo is None else memo
+        memo.clear()
+        memo["bools"] = bools
 
     def f(e):
         nonlocal changed
+        seen = memo.get(id(e))
+        if seen is not None and seen[0] is e:
+            return e
         new = _simplify(e, bools)
-        changed |= new != e
+        if new != e:
+            changed = True
+        memo[id(new)] = (new,)
         return new
     _rewrite(fn, f)
     return changed

@@ -7,7 +7,7 @@ import dis
 import inspect
 import linecache
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import CodeType
 
 import gast
@@ -45,6 +45,7 @@ class Parsed:
     lines: dict          # absolute line number -> source text
     scope: dict          # names the function may read: closure, then globals, then builtins
     globals: dict        # the function's module globals, to tell later whether a name changed
+    nodes: list = field(default_factory=list)  # every node of `node`, walked once
 
     def where(self, node):
         return self.filename, getattr(node, "lineno", None)
@@ -110,7 +111,8 @@ def _finish(f, node, filename, lines):
                 scope[var] = cell.cell_contents
             except ValueError:  # an empty cell: the variable is not assigned yet
                 pass
-    parsed = Parsed(node, filename, lines, scope, getattr(f, "__globals__", {}))
+    parsed = Parsed(node, filename, lines, scope, getattr(f, "__globals__", {}),
+                    list(gast.walk(node)))
     _fence(parsed)
     return parsed
 
@@ -200,7 +202,7 @@ def check_parameters(parsed: Parsed):
 def _fence(parsed: Parsed):
     """Reject unsupported constructs early, naming the first one and its line."""
     node = parsed.node
-    for n in gast.walk(node):
+    for n in parsed.nodes:
         if n is node:
             continue
         what = UNSUPPORTED.get(type(n))

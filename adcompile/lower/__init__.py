@@ -44,7 +44,7 @@ def lower(f, trees=None, stacks=False) -> Function:
     if prim is not None and PRIMS[prim].kind != "nondiff":  # grad(sigmoid): the rule itself
         return _rule_function(f, prim)
     parsed = parse(f)
-    written = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
+    written = {n.id for n in parsed.nodes if isinstance(n, gast.Name)}
     args = parsed.node.args
     if trees is None:
         check_parameters(parsed)
@@ -110,7 +110,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.line = call_line
         self.env_now = {}
         self.closure_reads = frozenset(loaded(  # names the nested defs and lambdas read
-            [n for n in gast.walk(parsed.node) if isinstance(n, (gast.FunctionDef, gast.Lambda))
+            [n for n in parsed.nodes if isinstance(n, (gast.FunctionDef, gast.Lambda))
              and n is not parsed.node]))
         self.carried = []  # per enclosing loop: user name -> the name the loop carries it under
         self.foreign = frozenset()  # names an inlining caller still reads: never reused
@@ -120,7 +120,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.receiver_after = None  # a method's self after inlining it (Containers)
         self.bound_at = {}  # user name -> line of the statement that last bound it
         self.stacks = frozenset()  # lists kept as stacks (a tape, in generated code)
-        self.sequence_kinds = sequence_kinds(parsed.node)  # name -> "list" | "tuple"
+        self.sequence_kinds = sequence_kinds(parsed.nodes)  # name -> "list" | "tuple"
 
     def unsupported(self, node, what, hint="rewrite it with supported constructs"):
         return UnsupportedSyntaxError(f"{what} is not supported; {hint}.", *self.parsed.where(node))

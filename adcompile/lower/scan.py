@@ -23,13 +23,14 @@ class Static:
     obj: object
 
 
-def sequence_kinds(node):
+def sequence_kinds(nodes):
     """For each name assigned only list displays (`[...]`, list comprehensions) "list", only
     tuple displays "tuple": the lowering keeps both as the same known sequence, but NumPy indexes
-    with them differently (`W[[0, 1]]` takes rows, `W[(0, 1)]` one entry)."""
+    with them differently (`W[[0, 1]]` takes rows, `W[(0, 1)]` one entry). `nodes`: every node
+    of the function."""
     kinds: dict = {}
     direct = set()
-    for n in gast.walk(node):
+    for n in nodes:
         if isinstance(n, gast.Assign):
             kind = display_kind(n.value)
             for t in n.targets:
@@ -41,7 +42,7 @@ def sequence_kinds(node):
             items = {display_kind(e) for e in n.iter.elts}
             kinds.setdefault(n.target.id, set()).add(items.pop() if len(items) == 1 else "other")
             direct.add(id(n.target))
-    for n in gast.walk(node):  # bound any other way (unpacking, a loop, +=): not known
+    for n in nodes:  # bound any other way (unpacking, a loop, +=): not known
         if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del)) and \
                 id(n) not in direct:
             kinds.setdefault(n.id, set()).add("other")

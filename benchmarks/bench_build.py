@@ -1,0 +1,82 @@
+"""Build time: how long grad takes to produce a derivative, against program size.
+
+Run: python benchmarks/bench_build.py   (about 20 s; the disk cache is off for this process)
+Target (issue 11): 3000 statements, half of them math calls, in <= 1.5 s, growing linearly.
+The program is straight-line scalar code: `a = math.sin(a) * 3.0 + b`, `c = a * b`, ...
+"""
+import importlib.util
+import os
+import sys
+import tempfile
+import time
+
+os.environ["ADCOMPILE_CACHE_DIR"] = "off"  # time the transformation, not the disk cache
+# the adcompile of this checkout, not an installed one
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from adcompile import grad  # noqa: E402
+from adcompile.api import _lower, _wrt  # noqa: E402
+from adcompile.cache import COMPILED  # noqa: E402
+from adcompile.compile import compile_function  # noqa: E402
+from adcompile.optimize import optimize  # noqa: E402
+from adcompile.reverse import reverse  # noqa: E402
+from adcompile.rewrite import hoist, idioms  # noqa: E402
+from adcompile.unparse import to_source  # noqa: E402
+
+
+def program(n, folder):
+    """A function of n statements, every other one calling math.sin or math.cos."""
+    lines = ["import math", "", "", "def f(x, y):", "    a, b = x, y"]
+    for k in range(n // 2):
+        lines.append(f"    a = math.sin(a) * {1 + k % 7}.0 + b" if k % 2 else
+                     "    b = math.cos(b) + a * 0.5")
+        lines.append(f"    c{k} = a * b")
+    lines.append("    return a + b")
+    path = os.path.join(folder, f"program_{n}.py")
+    with open(path, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    spec = importlib.util.spec_from_file_location(f"program_{n}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.f
+
+
+def stages(f):
+    """Seconds spent in each stage of one build of grad(f, argnums=(0, 1))."""
+    out, t = {}, time.perf_counter()
+
+    def lap(name):
+        nonlocal t
+        now = time.perf_counter()
+        out[name], t = now - t, now
+    flat = _lower(f, "grad")
+    lap("parse + lower")
+    flat = hoist(idioms(flat))
+    fn = reverse(flat, _wrt(flat, (0, 1), None), kind="grad")
+    lap("reverse")
+    fn = optimize(fn)
+    lap("optimize")
+    src = to_source(fn)
+    lap("unparse")
+    compile_function(src, fn)
+    lap("compile")
+    return out
+
+
+def main():
+    with tempfile.TemporaryDirectory() as folder:
+        print(f"| {'statements':>10} | {'grad(f) built':>13} | per statement | stages")
+        print(f"|{'-' * 12}|{'-' * 15}|---------------|-------")
+        for n in (750, 1500, 3000):
+            f = program(n, folder)
+            COMPILED.clear()
+            start = time.perf_counter()
+            grad(f, argnums=(0, 1))(0.3, 0.4)
+            total = time.perf_counter() - start
+            parts = ", ".join(f"{k} {v:.2f}" for k, v in stages(f).items())
+            print(f"| {n:>10} | {total:>11.2f} s | {total / n * 1e3:>10.2f} ms | {parts}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
