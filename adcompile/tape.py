@@ -37,9 +37,11 @@ def lay(forward, backward_body, bw, epilogue_uses, tape):
     handled = set()
     for fwd, back, loop in bw.mirrors:
         marks = [m for m in bw.markers if m[0] is fwd and m[2] is back]
-        plan = _from_carried(fwd, back, loop, needed, marks)
+        plan, carried = _from_carried(fwd, back, loop, needed, marks)
+        needed |= carried
         for name, redo in plan.items():
-            needed.add(name)
+            for a in redo:  # what the recomputation reads, an enclosing loop may have to tape
+                needed |= uses_of(a)
             handled.update(a.target for a in redo)
             again_after.append((back, name, redo))
     # restores of a loop-carried value overwritten by its own assignment
@@ -142,17 +144,22 @@ def _from_carried(fwd, back, loop, needed, marks):
     `s0 = 4.0 * x; s1 = 1.0 - x` from x alone), provided no backward code before that point
     reads them. Done only where it takes fewer pushes than the values it replaces, and only in
     a `for` loop without `break` (every iteration runs whole).
-    Returns {carried name: the assignments to redo after its restore}."""
+    Returns {carried name: the assignments to redo after its restore} and the carried names
+    they read, which the tape must restore."""
     if type(loop) is not For or loop.count is not None or \
             any(type(s) is Break for s in walk_stmts(loop.body)):
-        return {}
-    at = {m[1].target: index_of(fwd, m[1]) for m in marks if type(m[1].target) is str}
-    restored_at = {m[1].target: m[3] for m in marks if type(m[1].target) is str}
-    varying = set(targets_of(loop)) - {loop.target}
+        return {}, set()
+    assigned = targets_of(loop)  # a name assigned once in the loop: its value is the same
+    once = {n for n in assigned if assigned.count(n) == 1}  # wherever the body reads it
+    at = {m[1].target: index_of(fwd, m[1]) for m in marks
+          if type(m[1].target) is str and m[1].target in once}
+    restored_at = {m[1].target: m[3] for m in marks if m[1].target in at}
+    varying = set(assigned) - {loop.target}
     redo, base = {}, {}  # name -> its assignment; name -> the carried names it reads
     for k, s in enumerate(fwd):
         if not (type(s) is Assign and type(s.target) is str and s.target in needed and
-                s.target not in at and type(s.value) is Op and s.value.prim in CHEAP):
+                s.target in once and s.target not in at and type(s.value) is Op and
+                s.value.prim in CHEAP):
             continue
         reads, ok = set(), True
         for a in s.value.args:
@@ -170,8 +177,8 @@ def _from_carried(fwd, back, loop, needed, marks):
     plan = {}
     for n, s in redo.items():  # after the restore of the carried name assigned first
         plan.setdefault(min(base[n], key=at.get), []).append(s)
-    new_pushes = {c for c in plan if c not in needed}
-    return plan if len(new_pushes) < len(redo) else {}
+    carried = set().union(*base.values()) if base else set()  # each restored, so each needed
+    return (plan, carried) if len(carried - needed) < len(redo) else ({}, set())
 
 
 def index_of(block, stmt):

@@ -1031,3 +1031,46 @@ def test_a_lambda_with_star_parameters_is_not_called_stale():
     assert_close(grad(f)(2.0, 3.0), (3.0, 2.0))  # the gradient of `a`, as for a def
     g = lambda x, /, y, *, z: x * y * z  # noqa: E731
     assert_close(grad(g, argnums=(0, 1))(2.0, 3.0, z=4.0), (12.0, 8.0))
+
+
+# The tape that keeps a carried value and redoes cheap arithmetic of it (tape.py, _from_carried)
+# gave three wrong gradients found by the fuzzer before it shipped:
+def redo_reads_a_name_a_nested_loop_changes(x, y, z, n):
+    """t8 = 0.5 * y was redone from y, but the while loop assigns t8 again."""
+    for _ in range(n):
+        t8 = 0.5 * y
+        k = 0
+        while t8 > -2.0 and k < 4:
+            k += 1
+            y, t8, t9 = (z, x, x)
+            t8 = t8 / x
+    return y * y + t8
+
+
+def redo_reads_two_carried_values(x, y, z):
+    """x - y was redone after x's restore, but y was never restored."""
+    for _ in range(0, 3, 2):
+        z = (x - y) ** 3
+        x += y
+        k = 0
+        while k < 4 and z > -2.0:
+            k += 1
+            y = x
+            z += x
+    return z * x
+
+
+def redo_reads_what_the_outer_loop_changes(a, b):
+    """s2 + a was redone in the inner loop, reading i * 0.25 that only the outer loop changes."""
+    for i in range(0, 3, 2):
+        for _ in range(0, 2, 2):
+            a = a * ((b if b > -1.25 else 0.7) * (i * 0.25 + a))
+    return np.sum(a)
+
+
+def test_redone_arithmetic_reads_only_values_restored_for_it():
+    check(redo_reads_a_name_a_nested_loop_changes, -1.441002, 1.170303, 0.711522, 2,
+          argnums=(0, 1, 2))
+    check(redo_reads_two_carried_values, -0.950113, 0.997129, -1.653573)
+    check(redo_reads_what_the_outer_loop_changes, np.array([-1.155938, -1.390737, -1.805485]),
+          0.3)
