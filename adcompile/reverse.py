@@ -222,7 +222,8 @@ class Backward:
             # a loose adjoint is one number for every element: a sum over some axes hands it on
             # as it is, a mean scaled (no helper spreads it over the summed axes)
             uniform = flag == SMALL and z in self.sums
-            if flag and not uniform and (p.kind == "exact" or flag & SMALL and widened):
+            if flag and not uniform and (p.kind == "exact" or flag & SMALL and widened) and \
+                    not (flag == SMALL and p.kind == "broadcast" and self.counted(v, ans, g)):
                 # the rule needs the adjoint at z's own shape: a loose one would lose count of
                 # how often z's elements were broadcast
                 fitted = self.namer.fresh(g.name)
@@ -264,6 +265,21 @@ class Backward:
                 value = Op("add", (value, Op("unbroadcast", (e, Var(z))) if d else e))
             if value != g:  # (else the previous value's adjoint is the same: nothing to reset)
                 out.append(Assign(self.adjoint[z].name, value, s.line))
+
+    def counted(self, v, ans, g):
+        """Whether each term of broadcasting `v` reads every other operand, so that a loose
+        adjoint times it has the shape that counts the broadcasting (`g * y` for `y * x`,
+        unlike `g` for `y + x`): fitting it to its operand afterwards is enough."""
+        if any(type(a) is Const and type(a.value) not in (int, float, bool) for a in v.args):
+            return False
+        for j, a in enumerate(v.args):
+            if type(a) is not Var or a.name not in self.active:
+                continue
+            term = vjp_term(v, ans, j, g)
+            others = {b.name for k, b in enumerate(v.args) if k != j and type(b) is Var}
+            if term is not None and not others <= used_names(term):
+                return False
+        return True
 
     def stack_op(self, s, out, inplace, resets, block):
         """A stack holding differentiated values (the tape of a derivative differentiated
@@ -545,7 +561,7 @@ def float_path(flat: Function, wrt, generic: Function, kind, as_tuple, optimize)
     floats = optimize(reverse(flat, wrt, kind=kind, as_tuple=as_tuple, floats=True))
     test = _all_floats([Var(n) for n in read if n in wrt],  # an int n of range(n) too
                        [Var(n) for n in read if n not in wrt])
-    generic.body[:0] = [If(test, floats.body, [], floats.body[-1].line)]
+    generic.body[:0] = [If(test, floats.body, [], None)]  # (no line of the user's: no label)
     return generic
 
 

@@ -193,3 +193,17 @@ def nested_carried_arrays(x, w):
 
 def test_redone_arithmetic_of_arrays():
     check(nested_carried_arrays, np.array([0.4, 0.5]), np.array([1.7, -0.3]))
+
+
+def broadcast_products(a, b, c):
+    return np.mean(a * b) + np.sum(np.sum(a + b, axis=0)) + np.mean(c / a) + np.mean(b * 2.0)
+
+
+def test_a_loose_adjoint_times_the_other_operand_needs_no_fitting_first():
+    """`np.mean(y * x)`: g * y already has the broadcast shape; `a + b` still fits g first."""
+    rng = np.random.default_rng(3)
+    a, b, c = rng.normal(size=(3, 1)) + 3.0, rng.normal(size=(1, 4)), rng.normal(size=(3, 4))
+    check(broadcast_products, a, b, c)
+    check(broadcast_products, a, b[0], c)
+    src = source(xent, mode="grad", argnums=(0,))  # the mean's loose adjoint times y, unfitted
+    assert "grad_s4 = grad_s6 * y" in src and "unbroadcast(grad_s6" not in src, src
