@@ -27,11 +27,7 @@ def lay(forward, backward_body, bw, epilogue_uses, tape):
         for loop, count in [(lp, c) for lp, c in bw.loops if c and any(lp is x for x in block)]:
             block.insert(index_of(block, loop), Assign(count, Const(0), loop.line))
     pushes = False
-    # what the recomputations below will read counts as needed from the start: a carried value
-    # read only there must be restored where it is overwritten, not taped at the loop's end
-    for fwd, back, loop in bw.mirrors:
-        for a in _recomputable(fwd, [n for n in _defined_in(fwd) if n in needed], loop):
-            needed |= uses_of(a)
+    _reads_of_recomputed(bw.mirrors, needed)
     # cheap arithmetic of a carried value is redone from it where that saves tape entries
     again_after = []  # (backward block, carried name, statements to redo after its restore)
     handled = set()
@@ -44,6 +40,7 @@ def lay(forward, backward_body, bw, epilogue_uses, tape):
                 needed |= uses_of(a)
             handled.update(a.target for a in redo)
             again_after.append((back, name, redo))
+    _reads_of_recomputed(bw.mirrors, needed)  # (those the values just added need)
     # restores of a loop-carried value overwritten by its own assignment
     restores = {}  # backward block id -> {name: its restore statement}
     for block, stmt, out, at in reversed(bw.markers):
@@ -81,6 +78,14 @@ def lay(forward, backward_body, bw, epilogue_uses, tape):
     if pushes:
         forward.insert(0, Assign(tape, Op("list", ()), None))
     _prune(backward_body)
+
+
+def _reads_of_recomputed(mirrors, needed):
+    """What the recomputations below will read counts as needed from the start: a carried value
+    read only there must be restored where it is overwritten, not taped at the loop's end."""
+    for fwd, back, loop in mirrors:
+        for a in _recomputable(fwd, [n for n in _defined_in(fwd) if n in needed], loop):
+            needed |= uses_of(a)
 
 
 def _hoist(stmts, back, loop):
