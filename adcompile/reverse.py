@@ -222,8 +222,12 @@ class Backward:
             # a loose adjoint is one number for every element: a sum over some axes hands it on
             # as it is, a mean scaled (no helper spreads it over the summed axes)
             uniform = flag == SMALL and z in self.sums
-            if flag and not uniform and (p.kind == "exact" or flag & SMALL and widened) and \
-                    not (flag == SMALL and p.kind == "broadcast" and self.counted(v, ans, g)):
+            # a loose adjoint times the other operand (`g * y` for `y * x`) broadcasts, against
+            # x, to z's shape: fitted to x at once it counts the broadcasting (g alone would not)
+            counted = flag == SMALL and p.kind == "broadcast" and widened and \
+                self.counted(v, ans, g)
+            if flag and not uniform and not counted and \
+                    (p.kind == "exact" or flag & SMALL and widened):
                 # the rule needs the adjoint at z's own shape: a loose one would lose count of
                 # how often z's elements were broadcast
                 fitted = self.namer.fresh(g.name)
@@ -244,6 +248,8 @@ class Backward:
                 if flag & SMALL and not used_names(term) & operands - self.scalars or \
                         is_loose(v) or uniform:
                     tflag |= SMALL  # still the loose adjoint, times constants
+                if counted:
+                    term, tflag = Op("unbroadcast", (term, a)), 0
                 terms.append((a.name, term, tflag))
         if not reset:
             for n, e, d in terms:
@@ -268,8 +274,8 @@ class Backward:
 
     def counted(self, v, ans, g):
         """Whether each term of broadcasting `v` reads every other operand, so that a loose
-        adjoint times it has the shape that counts the broadcasting (`g * y` for `y * x`,
-        unlike `g` for `y + x`): fitting it to its operand afterwards is enough."""
+        adjoint times it broadcasts against the operand to v's shape (`g * y` for `y * x`,
+        unlike `g` for `y + x`)."""
         if any(type(a) is Const and type(a.value) not in (int, float, bool) for a in v.args):
             return False
         for j, a in enumerate(v.args):

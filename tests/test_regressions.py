@@ -1074,3 +1074,20 @@ def test_redone_arithmetic_reads_only_values_restored_for_it():
     check(redo_reads_two_carried_values, -0.950113, 0.997129, -1.653573)
     check(redo_reads_what_the_outer_loop_changes, np.array([-1.155938, -1.390737, -1.805485]),
           0.3)
+
+
+def loose_times_a_smaller_operand(x, W, s):
+    """g * x has x's shape, smaller than W - s: handed on as it was, s's gradient summed 3
+    entries, not 6 (the loose adjoint of a sum, times the other operand, fitted late)."""
+    return 0.5 * np.sum((W - s) * x)
+
+
+def loose_times_a_smaller_operand_twice(x, W, s):
+    t2 = np.exp(np.tanh(s)) * (W[:, 1] + s)
+    return s + np.sum(x) - np.sum(W.T @ W[:, 1]) + np.sum(t2)
+
+
+def test_a_loose_adjoint_times_a_smaller_operand_is_fitted_to_its_operand_at_once():
+    x, W = np.array([-1.388951, 0.298833, -0.167599]), np.arange(6.0).reshape(2, 3) / 7
+    check(loose_times_a_smaller_operand, x, W, 0.804158)
+    check(loose_times_a_smaller_operand_twice, x, W, 1.386061)
