@@ -251,6 +251,7 @@ class Backward:
                 if counted:
                     term, tflag = Op("unbroadcast", (term, a)), 0
                 terms.append((a.name, term, tflag))
+        terms = _same_operand_first(terms, self.lists)
         if not reset:
             for n, e, d in terms:
                 self.contribute(n, e, d, out, inplace, s.line)
@@ -398,6 +399,19 @@ class Backward:
         """Pair a forward block inside a loop with its backward block, for the tape."""
         if self.loop_stack:
             self.mirrors.append((forward_block, backward_block, self.loop_stack[-1]))
+
+
+def _same_operand_first(terms, lists):
+    """One statement's contributions to the same operand (`s - s`), added first, as forward mode
+    adds its tangents: `g - g` is 0, where `other + g - g` could lose `other` to rounding."""
+    out = []
+    for n, e, d in terms:
+        same = next((k for k, t in enumerate(out) if t[0] == n and t[2] == d), None)
+        if same is None:
+            out.append((n, e, d))
+        else:
+            out[same] = (n, Op(add_op(n, lists), (out[same][1], e)), d)
+    return out
 
 
 def _order(s, name):

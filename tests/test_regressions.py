@@ -1091,3 +1091,22 @@ def test_a_loose_adjoint_times_a_smaller_operand_is_fitted_to_its_operand_at_onc
     x, W = np.array([-1.388951, 0.298833, -0.167599]), np.arange(6.0).reshape(2, 3) / 7
     check(loose_times_a_smaller_operand, x, W, 0.804158)
     check(loose_times_a_smaller_operand_twice, x, W, 1.386061)
+
+
+def cancelling_huge_contributions(x, s):
+    """t3 = s - s is 0, but its adjoint is huge (t2 grows as (2 t2) ** 3): s's gradient was
+    5.06 + 1e80 - 1e80 = 0, summed in that order. One statement's two contributions to s are
+    now added first, as forward mode adds d_s - d_s."""
+    t2, t3 = x + 0.0, s - s
+    k = 0
+    while s > -2.0 and k < 4:
+        k += 1
+        s = s * 1.5 + 0.25
+        t2 = (t2 + t2) ** 3
+    return s + t3 * np.sum(t2)
+
+
+def test_one_statements_contributions_to_an_operand_are_added_first():
+    x = np.array([1.428763, 0.216943])
+    assert_close(grad(cancelling_huge_contributions, argnums=1)(x, 1.618971), 1.5 ** 4)
+    assert_close(grad(lambda a: a * a - a / a)(3.0), 6.0)
