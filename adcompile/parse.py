@@ -134,6 +134,20 @@ def _parameters(code):
     return ", ".join(params)
 
 
+def _written_parameters(args):
+    """A gast parameter list as `_parameters` writes it."""
+    names = [a.id for a in args.posonlyargs] + (["/"] if args.posonlyargs else []) + \
+        [a.id for a in args.args]
+    if args.vararg is not None:
+        names.append("*" + args.vararg.id)
+    elif args.kwonlyargs:
+        names.append("*")
+    names += [a.id for a in args.kwonlyargs]
+    if args.kwarg is not None:
+        names.append("**" + args.kwarg.id)
+    return ", ".join(names)
+
+
 def _lambda_by_position(f, filename):
     """A lambda's body cut out of its source by the columns its code object records (Python
     3.11+), so a lambda that shares its line with other code or other lambdas is found exactly."""
@@ -170,9 +184,9 @@ def _find_function(tree, f, filename, first):
                 n.decorator_list = []
                 return n
         return None
-    params = list(f.__code__.co_varnames[:f.__code__.co_argcount])
+    params = _parameters(f.__code__)
     found = [n for n in gast.walk(tree) if isinstance(n, gast.Lambda)
-             and [a.id for a in n.args.args] == params]
+             and _written_parameters(n.args) == params]
     if len({gast.dump(n) for n in found}) != 1:
         raise SourceUnavailableError(
             "cannot tell which lambda on this line is the one to differentiate; "
