@@ -26,7 +26,7 @@ def optimize(fn: Function) -> Function:
     return fn
 
 
-def _blocks(fn):
+def blocks(fn):
     """Every statement list in `fn`, nested ones included."""
     stack = [fn.body]
     while stack:
@@ -38,7 +38,7 @@ def _blocks(fn):
 
 def _rewrite(fn, f):
     """Apply `f` to every expression a statement reads."""
-    for block in _blocks(fn):
+    for block in blocks(fn):
         for s in block:
             if type(s) is Assign:
                 s.value = f(s.value)
@@ -51,11 +51,11 @@ def _rewrite(fn, f):
                 s.test = f(s.test)
 
 
-def _assignments(fn):
+def assignments(fn):
     """How many times each name is assigned (loops and branches assign some names repeatedly;
     the passes only move names assigned once)."""
     counts = {p: 1 for p in fn.params}
-    for block in _blocks(fn):
+    for block in blocks(fn):
         for s in block:
             names = targets_of(s) if type(s) is Assign else [s.target] if type(s) is For else \
                 list(s.params) if type(s) is Function else []
@@ -66,7 +66,7 @@ def _assignments(fn):
 
 def _uses(fn):
     counts = {}
-    for block in _blocks(fn):
+    for block in blocks(fn):
         for s in block:
             if type(s) is Function:
                 continue
@@ -91,14 +91,14 @@ def _names(e):
 
 def propagate(fn: Function) -> bool:
     returned = set()
-    for block in _blocks(fn):
+    for block in blocks(fn):
         for s in block:
             if type(s) is Return:
                 for v in s.values:
                     returned |= used_names(v)
     mapping = {}
-    once = _assignments(fn)
-    for block in _blocks(fn):
+    once = assignments(fn)
+    for block in blocks(fn):
         keep = []
         for s in block:
             if type(s) is Assign and type(s.target) is str and s.target not in returned and \
@@ -122,8 +122,8 @@ def propagate(fn: Function) -> bool:
 def copies(fn: Function) -> bool:
     """`g2 = g` where `g` is assigned again later (a loop's adjoint kept before it is reset):
     the reads of `g2` before `g` changes read `g`, and `g = g2` (nothing changes) is dropped."""
-    once, uses, changed = _assignments(fn), _uses(fn), False
-    for block in _blocks(fn):
+    once, uses, changed = assignments(fn), _uses(fn), False
+    for block in blocks(fn):
         k = 0
         while k < len(block):
             s = block[k]
@@ -161,7 +161,7 @@ def copies(fn: Function) -> bool:
 def sums(fn: Function) -> bool:
     """`g = a` followed by `g = g + b` (contributions to an adjoint) is one statement."""
     changed = False
-    for block in _blocks(fn):
+    for block in blocks(fn):
         k = 1
         while k < len(block):
             a, b = block[k - 1], block[k]
@@ -214,7 +214,7 @@ def _booleans(fn):
     changed = True
     while changed:
         changed = False
-        for block in _blocks(fn):
+        for block in blocks(fn):
             for s in block:
                 if type(s) is Assign and type(s.target) is str and s.target not in bools and \
                         _boolean(s.value, bools):
@@ -252,7 +252,7 @@ def dead_code(fn: Function) -> bool:
     while True:
         uses = _uses(fn)
         removed = False
-        for block in _blocks(fn):
+        for block in blocks(fn):
             keep = [s for s in block if not (type(s) is Assign and type(s.target) is str
                                              and s.target not in uses and not _effect(s.value))]
             removed |= len(keep) != len(block)
@@ -272,7 +272,7 @@ def common(fn: Function) -> bool:
     """Reuse the first assignment of an expression wherever the same expression is assigned again
     (but every `[]` is a list of its own: a tape and the stack of its adjoints are two)."""
     seen, mapping = {}, {}
-    once = _assignments(fn)
+    once = assignments(fn)
     for s in fn.body:  # the top-level block only: names there are visible everywhere after
         if type(s) is Assign and type(s.target) is str and type(s.value) is Op and \
                 once.get(s.target) == 1 and not _effect(s.value) and \

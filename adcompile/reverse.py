@@ -23,7 +23,6 @@ Python floats, which proves that no array took part.
 """
 from __future__ import annotations
 
-
 from .errors import ArgumentError, NoDerivativeError
 from .analysis import SCALAR, active_names, add_op, all_names, each_assign, list_names, shape_classes
 from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,

@@ -7,7 +7,7 @@ cheaper and keep the function's value.
 from __future__ import annotations
 
 from .ir import Assign, Break, Const, For, Function, Op, Var, targets_of, used_names, walk_stmts
-from .optimize import _assignments, _blocks
+from .optimize import assignments, blocks
 from .primitives import EFFECTS, PRIMS
 
 
@@ -16,16 +16,15 @@ def hoist(fn: Function) -> Function:
     operation of values a `for` loop does not change moves in front of the loop, so both sweeps
     compute it (and its adjoint) once. Only out of a loop that surely runs (constant bounds, no
     `break`), so that nothing is computed, or raises, that the function would not."""
-    once = _assignments(fn)
-    for block in list(_blocks(fn)):
+    once = assignments(fn)
+    for block in list(blocks(fn)):
         k = 0
         while k < len(block):
             loop = block[k]
             if type(loop) is For and _runs(loop):
                 varying = set(targets_of(loop)) | {loop.target}
                 moved = [s for s in loop.body if _invariant(s, varying, once)]
-                for s in moved:
-                    loop.body.remove(s)
+                loop.body[:] = [s for s in loop.body if not any(s is m for m in moved)]
                 block[k:k] = moved
                 k += len(moved)
             k += 1
@@ -37,8 +36,8 @@ def idioms(fn: Function) -> Function:
     differentiated: `np.log(np.sum(np.exp(z - m), axis=a, keepdims=True)) + m` with
     `m = np.max(z, axis=a, keepdims=True)` is `logsumexp(z, axis=a, keepdims=True)`, whose value
     does not depend on the stabilizer m: m's adjoint (exactly zero) is never computed."""
-    once = _assignments(fn)
-    defs = {s.target: s.value for block in _blocks(fn) for s in block
+    once = assignments(fn)
+    defs = {s.target: s.value for block in blocks(fn) for s in block
             if type(s) is Assign and type(s.target) is str and once.get(s.target) == 1 and
             type(s.value) is Op}
 
@@ -46,7 +45,7 @@ def idioms(fn: Function) -> Function:
         return defs.get(e.name) if type(e) is Var and e.name in defs and \
             defs[e.name].prim == prim else None
 
-    for block in _blocks(fn):
+    for block in blocks(fn):
         for s in block:
             if not (type(s) is Assign and type(s.value) is Op and s.value.prim == "add"):
                 continue

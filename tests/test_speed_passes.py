@@ -49,8 +49,8 @@ def breaks_early(a, b):
 def test_nothing_moves_out_of_a_loop_that_may_not_run_that_far():
     assert grad(maybe_no_trips)(0.0, 0) == 1.0  # the loop does not run: no ZeroDivisionError
     check(maybe_no_trips, 0.7, 3, argnums=(0,))
-    assert "1.0 / a" in source(maybe_no_trips, mode="grad").split("tape")[0] or \
-        "for _ in range(n):\n        s" in source(maybe_no_trips, mode="grad")
+    src = source(maybe_no_trips, mode="grad")
+    assert src.index("for _ in range(n):") < src.index("1.0 / a"), src  # still in the loop
     check(breaks_early, 0.5, 2.0)
 
 
