@@ -16,7 +16,8 @@ from .custom import defjvp, defpartials, defvjp
 from .higher import GradientCheckError, check_grads, hessian, hvp, jacfwd, jacrev
 from .errors import (ADCompileError, ArgumentError, NoDerivativeError, SourceUnavailableError,
                      UnsupportedSyntaxError)
-from .numerics import log_sigmoid, log_softmax, logsumexp, relu, sigmoid, softmax, softplus
+from .numerics import (log_sigmoid, log_softmax, logsumexp, relu, sigmoid, softmax, softplus,
+                       stop_gradient)
 from .export import export
 from .swell import swell, swell_sweep  # sympy is imported only when they run
 from .graph import graph  # Graphviz's dot is called only to draw SVG or PNG
@@ -32,6 +33,7 @@ __all__ = [
     "jacfwd", "jacrev", "hessian", "hvp", "check_grads", "GradientCheckError",
     "defvjp", "defjvp", "defpartials",
     "sigmoid", "softplus", "log_sigmoid", "logsumexp", "softmax", "log_softmax", "relu",
+    "stop_gradient",
     "ADCompileError", "UnsupportedSyntaxError", "NoDerivativeError", "SourceUnavailableError",
     "ArgumentError",
     "export", "swell", "swell_sweep", "graph", "jit", "JitError",

@@ -21,6 +21,7 @@ __all__ = [
     "softmax",
     "log_softmax",
     "relu",
+    "stop_gradient",
 ]
 
 
@@ -64,6 +65,13 @@ def relu(x):
     if type(x) is float or type(x) is int:
         return 0.0 if x <= 0 else float(x)
     return np.maximum(x, 0)
+
+
+def stop_gradient(x):
+    """x itself, with a derivative of zero (JAX's `lax.stop_gradient`): differentiation treats
+    it as a constant. The log-sum-exp idiom's stabilizer gets one (rewrite.py), since the value
+    does not depend on it."""
+    return x
 
 
 def _max_shift(x, axis):

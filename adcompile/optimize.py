@@ -168,13 +168,23 @@ def sums(fn: Function) -> bool:
             if type(a) is Assign and type(b) is Assign and type(a.target) is str and \
                     a.target == b.target and type(b.value) is Op and b.value.prim == "add" and \
                     b.value.args[0] == Var(a.target) and \
-                    a.target not in used_names(b.value.args[1]) and not _effect(a.value):
+                    a.target not in used_names(b.value.args[1]) and not _effect(a.value) and \
+                    _terms(a.value) < 32:
                 b.value = Op("add", (a.value, b.value.args[1]))
                 del block[k - 1]
                 changed = True
             else:
                 k += 1
     return changed
+
+
+def _terms(e):
+    """How many terms a left-nested sum `a + b + c` adds (the passes recurse into expressions:
+    one statement adds a bounded number)."""
+    n = 1
+    while type(e) is Op and e.prim == "add":
+        e, n = e.args[0], n + 1
+    return n
 
 
 def _rewrite_stmt(s, f):

@@ -319,6 +319,7 @@ for _name in ("sigmoid", "softplus", "log_sigmoid", "relu"):
 add("logsumexp", numerics.logsumexp, kind="exact", axis=None, keepdims=False)
 add("softmax", numerics.softmax, kind="exact", axis=-1)
 add("log_softmax", numerics.log_softmax, kind="exact", axis=-1)
+add("stop_gradient", numerics.stop_gradient, kind="nondiff", zero="*")
 # SciPy's spellings, when SciPy is installed; its softmax and log_softmax default to axis=None.
 OBJECT_OPTIONS: dict = {}  # object -> options it implies when the caller does not give them
 try:

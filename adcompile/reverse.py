@@ -32,6 +32,8 @@ from .tape import index_of, lay
 from .templates import has_rule, is_loose, vjp_term
 
 BIG, SMALL = 1, 2  # an adjoint may carry broadcast axes (BIG) or be loose, still to broadcast
+KEPT = 4  # with SMALL: loose along the kept dimensions of a reduction only, not one number
+CHUNK = 32  # the most contributions one statement adds (the passes recurse into expressions)
 
 
 class Backward:
@@ -97,7 +99,11 @@ class Backward:
             # contributions of different shapes, or a rule that needs the exact shape next
             terms = [(Op("unbroadcast", (e, Var(name))) if d else e, False) for e, d in terms]
         total = terms[0][0]
-        for e, _ in terms[1:]:
+        for k, (e, _) in enumerate(terms[1:], 1):
+            if k % CHUNK == 0:  # many contributions: a chain of sums, not one deep expression
+                part = self.namer.fresh(f"grad_{name}")
+                out.append(Assign(part, total, line))
+                total = Var(part)
             total = Op(add_op(name, self.lists), (total, e))
         g = self.namer.fresh(f"grad_{name}")
         out.append(Assign(g, total, line))
@@ -244,9 +250,12 @@ class Backward:
                 if p.barrier:
                     self.barrier_inputs.append(a)
                 tflag = (flag & BIG) | (BIG if widened else 0)
+                loose = is_loose(v)
                 if flag & SMALL and not used_names(term) & operands - self.scalars or \
-                        is_loose(v) or uniform:
-                    tflag |= SMALL  # still the loose adjoint, times constants
+                        loose or uniform:
+                    tflag |= SMALL | (flag & KEPT)  # still the loose adjoint, times constants
+                    if loose == "kept":
+                        tflag |= KEPT
                 if counted:
                     term, tflag = Op("unbroadcast", (term, a)), 0
                 terms.append((a.name, term, tflag))

@@ -451,8 +451,12 @@ SPECIAL[("np.linalg.norm", "ord", "fro")] = SPECIAL[("np.linalg.norm", "ord", No
 # shape only where a shape-sensitive rule or the result needs it.
 SPECIAL[("np.sum", "axis", None)] = {"vjp": ("in_dtype_of(g, x)",), "loose": True}
 SPECIAL[("np.mean", "axis", None)] = {"vjp": ("in_dtype_of(g, x) / size_of(x)",), "loose": True}
-# Kept dimensions broadcast by themselves: no helper to spread g and ans back over x.
+# Kept dimensions broadcast by themselves: no helper to spread g and ans back over x. The
+# adjoint of a sum or mean with kept dimensions is loose too, but not one number ("kept").
 SPECIAL[("logsumexp", "keepdims", True)] = {"vjp": ("g * np.exp(x - ans)",)}
+SPECIAL[("np.sum", "keepdims", True)] = {"vjp": ("g",), "loose": "kept"}
+SPECIAL[("np.mean", "keepdims", True)] = {"vjp": ("g * (size_of(ans) / size_of(x))",),
+                                          "loose": "kept"}
 
 # `x[index] = v`: the replaced part of x gets no gradient, v gets that part of g.
 VJP["setitem"] = ("setitem(g, index, 0.0)", None, "unbroadcast(g[index], v)")

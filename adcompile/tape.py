@@ -55,6 +55,7 @@ def lay(forward, backward_body, bw, epilogue_uses, tape):
     for back, name, redo in again_after:
         at = index_of(back, restores[id(back)][name]) + 1
         back[at:at] = [copy.copy(a) for a in redo]
+    plans = []
     for fwd, back, loop in bw.mirrors:
         until = {n: index_of(back, r) for n, r in restores.get(id(back), {}).items()}
         names = [n for n in _defined_in(fwd) if n in needed and n not in handled and (
@@ -66,6 +67,10 @@ def lay(forward, backward_body, bw, epilogue_uses, tape):
             _hoist(backward_body, back, loop)
             for a in again:  # what the recomputation reads, an enclosing loop may have to tape
                 needed |= uses_of(a)
+        plans.append((fwd, back, loop, names))
+    current = _already_current(plans, restores, backward_body)
+    for fwd, back, loop, names in plans:
+        names = [n for n in names if (id(back), n) not in current]
         if not names:
             continue
         line = fwd[-1].line if fwd else None
@@ -78,6 +83,35 @@ def lay(forward, backward_body, bw, epilogue_uses, tape):
     if pushes:
         forward.insert(0, Assign(tape, Op("list", ()), None))
     _prune(backward_body)
+
+
+def _already_current(plans, restores, backward_body):
+    """The (backward block id, name) pairs whose end-of-step push is redundant: a carried value
+    assigned once in a `for` loop that runs every step whole (no `break`), restored in the
+    backward step (in a branch of it, too) and assigned nowhere else in the backward sweep.
+    When the backward sweep reaches step k, the value holds what it held after step k (the
+    restore in step k + 1 set it to its value before step k + 1, or the forward sweep left the
+    loop's result there), so the backward step reads it there instead of popping it: the RNN's
+    state goes on the tape once per step, not twice."""
+    assigned: dict = {}
+    for s in walk_stmts(backward_body):
+        for n in targets_of(s) if type(s) is Assign else ():
+            assigned[n] = assigned.get(n, 0) + 1
+    for _, _, _, names in plans:
+        for n in names:
+            assigned[n] = assigned.get(n, 0) + 1
+    found = set()
+    for fwd, back, loop, names in plans:
+        if type(loop) is not For or loop.count is not None or \
+                any(type(s) is Break for s in walk_stmts(loop.body)):
+            continue
+        once = targets_of(loop)
+        inside = {id(s) for s in walk_stmts(back)}
+        restored = {n for r in restores.values() for n, a in r.items() if id(a) in inside}
+        for n in names:
+            if n in restored and once.count(n) == 1 and assigned[n] == 2:
+                found.add((id(back), n))  # (its restore, and this push's pop)
+    return found
 
 
 def _reads_of_recomputed(mirrors, needed):

@@ -158,14 +158,16 @@ def _bindings(op: Op, ans: str):
     return names
 
 
-def is_loose(op: Op) -> bool:
-    """Whether op's reverse rule may hand back an adjoint smaller than the operand."""
+def is_loose(op: Op):
+    """Whether op's reverse rule may hand back an adjoint smaller than the operand: True when
+    it is one number for every element, "kept" when it broadcasts along the kept dimensions of
+    a reduction, False when it has the operand's shape."""
     from .rules import SPECIAL
     kw = dict(op.kwargs)
     for (prim, option, value), rules in SPECIAL.items():
         given = kw.get(option, Const(_default(prim, option, value)))
         if prim == op.prim and rules.get("loose") and type(given) is Const and given.value == value:
-            return True
+            return rules["loose"]
     return False
 
 

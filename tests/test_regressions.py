@@ -219,6 +219,15 @@ def test_six_hundred_math_calls(tmp_path):
     assert "type(x) is float" in src and src.count("is float") <= 3  # the input stands for all
 
 
+@pytest.mark.parametrize("term", ["np.sum(np.sin(x * {i}.0))", "np.sin(x * {i}.0)"])
+def test_six_hundred_contributions_to_one_adjoint(tmp_path, term):
+    # the adjoint of x added 600 terms in one expression, nested 600 deep: RecursionError
+    lines = "".join(f"    s = s + {term.format(i=i)}\n" for i in range(600))
+    m = _module(tmp_path, "many_terms",
+                f"import numpy as np\ndef f(x):\n    s = 0.0 * x\n{lines}    return np.sum(s)\n")
+    check(m.f, np.array([0.3, -0.2]))
+
+
 # --- found by tools/fuzz.py -------------------------------------------------------------------
 
 def adjoint_made_in_one_branch(x, y):
