@@ -83,6 +83,7 @@ class For:
     line: int | None = None
     reverse: bool = False
     count: object = None  # an Atom: only the first `count` iterations of the range
+    backward: bool = False  # a backward sweep's loop (the optimizer's `collect` works there)
 
 
 @dataclass(slots=True)
@@ -133,7 +134,8 @@ def copy_block(stmts):
         elif t is If:
             out.append(If(s.test, copy_block(s.body), copy_block(s.orelse), s.line))
         elif t is For:
-            out.append(For(s.target, s.bounds, copy_block(s.body), s.line, s.reverse, s.count))
+            out.append(For(s.target, s.bounds, copy_block(s.body), s.line, s.reverse, s.count,
+                           s.backward))
         elif t is While:
             out.append(While(s.test, copy_block(s.body), s.line))
         elif t is Return:

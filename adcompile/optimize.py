@@ -5,6 +5,8 @@ them until none does. The passes keep the code readable: gradients that are retu
   propagate   `grad_s2 = grad_s3` and `grad_L = 1.0` are substituted into their uses
   copies      a copy of a name that changes later is read as the name until it changes
   sums        `g = a` then `g = g + b` is `g = a + b`
+  collect     in a backward loop, arithmetic joined and collected where that saves operations:
+              the logistic map's step is `grad_x = grad_x * (4.0 - 8.0 * x)` (polynomial.py)
   simplify    `1.0 * (1 - L) * L` -> `(1 - L) * L`, constant arithmetic folded
   dead_code   assignments nobody reads are removed
   common      a repeated expression is computed once (`np.cos(x)` in two rules)
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 from .ir import (Assign, Const, For, Function, Op, Return, Var, blocks_of, stmt_exprs,
                  substitute, targets_of, used_names, uses_of)
+from . import polynomial
+from .analysis import list_names
 from .primitives import EFFECTS
 from .templates import is_const, simplify as simplify_expr
 
@@ -21,7 +25,7 @@ def optimize(fn: Function) -> Function:
     changed, memo = True, {}
     while changed:
         changed = False
-        for p in (propagate, copies, sums, simplify, dead_code, common):
+        for p in (propagate, copies, sums, simplify, dead_code, common, collect):
             changed |= p(fn, memo) if p is simplify else p(fn)
     return fn
 
@@ -176,6 +180,95 @@ def sums(fn: Function) -> bool:
             else:
                 k += 1
     return changed
+
+
+def collect(fn: Function) -> bool:
+    """In the body of a backward loop, where the operations run once per iteration: an
+    arithmetic statement takes in the single-use arithmetic temporaries it reads (recomputed
+    values, adjoint terms), and the whole becomes its polynomial normal form, common factor
+    first, when that computes fewer operations and reads the same names. Straight-line code,
+    and so every lecture listing, is left as the rules wrote it."""
+    loops = [s for block in blocks(fn) for s in block if type(s) is For and s.backward]
+    if not loops:
+        return False
+    lists, local, changed = list_names(fn), _local_temporaries(fn), False
+    for loop in loops:
+        changed |= _collect(loop.body, local, lists)
+    return changed
+
+
+def _collect(block, local, lists):
+    gone, changed = set(), False
+    for j, s in enumerate(block):
+        if not (type(s) is Assign and type(s.target) is str and type(s.value) is Op and
+                s.value.prim in polynomial.ARITHMETIC):
+            continue
+        taken = []  # the statements joined in
+        value = _join(s.value, block, j, local, taken, gone)
+        p = polynomial.of(value)
+        if p is None or polynomial.names(p) & lists or \
+                polynomial.names(p) != used_names(value):
+            continue
+        new = polynomial.expression(p)
+        floats = any(type(e.value) is float for e in _consts(value))
+        if new is None or floats and not any(type(c) is float for c in p.values()) or \
+                polynomial.operations(new) >= polynomial.operations(s.value) + sum(
+                    polynomial.operations(block[k].value) for k in taken):
+            continue
+        s.value = new
+        gone.update(taken)
+        changed = True
+    block[:] = [s for k, s in enumerate(block) if k not in gone]
+    return changed
+
+
+def _join(e, block, j, local, taken, gone):
+    """`e` (read by block[j]) with the single-use arithmetic temporaries it reads put in."""
+    if type(e) is Var:
+        k = local.get((id(block), e.name, j))
+        if k is None or k in gone or type(block[k].value) is not Op or \
+                block[k].value.prim not in polynomial.ARITHMETIC or \
+                any(set(targets_of(t)) & used_names(block[k].value) for t in block[k + 1:j]):
+            return e
+        taken.append(k)
+        return _join(block[k].value, block, k, local, taken, gone)
+    if type(e) is Op and e.prim in polynomial.ARITHMETIC:
+        return Op(e.prim, tuple(_join(a, block, j, local, taken, gone) for a in e.args),
+                  e.kwargs)
+    return e
+
+
+def _local_temporaries(fn):
+    """{(block id, name, index of its one read): index of its assignment} for names each of
+    whose assignments is read exactly once, by a statement of the same block before the next
+    assignment, and never anywhere else (not in a nested block, not in the next iteration)."""
+    reads, found, bad = _uses(fn), {}, set()
+    local_reads = {}
+    for block in blocks(fn):
+        last = {}  # name -> index of its latest assignment in this block, still unread
+        for k, s in enumerate(block):
+            if type(s) is Assign:
+                for n in _names(s.value):
+                    if n in last:
+                        found[(id(block), n, k)] = last.pop(n)
+                        local_reads[n] = local_reads.get(n, 0) + 1
+            for n in targets_of(s) if type(s) is Assign else ():
+                if n in last:
+                    bad.add(n)  # assigned again unread
+                last[n] = k
+            if type(s) is not Assign:
+                for n in targets_of(s):
+                    last.pop(n, None)
+    return {key: k for key, k in found.items()
+            if key[1] not in bad and local_reads.get(key[1]) == reads.get(key[1])}
+
+
+def _consts(e):
+    if type(e) is Const:
+        yield e
+    elif type(e) is Op:
+        for a in e.args:
+            yield from _consts(a)
 
 
 def _terms(e):

@@ -384,9 +384,9 @@ class Backward:
             bounds, trips = self.bounds_at_entry(s, block)
             # (the backward sweep of generated code's own reversed loop runs forward again)
             out.append(For(s.target, bounds, body, s.line, reverse=not s.reverse,
-                           count=Var(count) if count else trips))
+                           count=Var(count) if count else trips, backward=True))
         else:
-            out.append(For(self.namer.fresh("_"), (Var(count),), body, s.line))
+            out.append(For(self.namer.fresh("_"), (Var(count),), body, s.line, backward=True))
 
     def bounds_at_entry(self, s, block):
         """The bounds of `for` loop `s` as the loop took them, once, on entry: a name the body

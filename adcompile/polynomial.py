@@ -1,0 +1,103 @@
+"""Polynomial normal form of arithmetic expressions (`+`, `-`, `*` and unary minus over names
+and numbers), for the optimizer's `collect` pass: `g * (1.0 - x) * 4.0 - g * (4.0 * x)` is
+`g * (4.0 - 8.0 * x)`, the logistic map's backward step as a person writes it.
+
+A polynomial is a dict {monomial: coefficient}, a monomial the sorted tuple of the names it
+multiplies (a name twice for its square). Expressions whose polynomial grows past a few terms,
+or that read anything but names and Python numbers, have none.
+"""
+from __future__ import annotations
+
+from .ir import Const, Op, Var
+
+ARITHMETIC = {"add", "sub", "mul", "neg", "pos"}
+MOST_TERMS, MOST_DEGREE = 8, 4
+
+
+def of(e):
+    """The polynomial of expression `e`, or None."""
+    if type(e) is Var:
+        return {(e.name,): 1}
+    if type(e) is Const:
+        v = e.value
+        return {(): v} if type(v) in (int, float) else None
+    if type(e) is not Op or e.prim not in ARITHMETIC or e.kwargs:
+        return None
+    parts = [of(a) for a in e.args]
+    if any(p is None for p in parts):
+        return None
+    if e.prim == "pos":
+        return parts[0]
+    if e.prim == "neg":
+        return {m: -c for m, c in parts[0].items()}
+    a, b = parts
+    out = dict(a)
+    if e.prim in ("add", "sub"):
+        for m, c in b.items():
+            out[m] = out.get(m, 0) + (c if e.prim == "add" else -c)
+    else:
+        out = {}
+        for ma, ca in a.items():
+            for mb, cb in b.items():
+                m = tuple(sorted(ma + mb))
+                out[m] = out.get(m, 0) + ca * cb
+    if len(out) > MOST_TERMS or any(len(m) > MOST_DEGREE for m in out):
+        return None
+    return out
+
+
+def operations(e) -> int:
+    """How many arithmetic operations `e` computes."""
+    if type(e) is not Op:
+        return 0
+    return (e.prim != "pos") + sum(operations(a) for a in e.args)
+
+
+def names(p) -> set:
+    return {n for m, c in p.items() if c for n in m}
+
+
+def expression(p):
+    """An expression computing polynomial `p` (no zero terms): the factor every term shares
+    first (`g * (...)`), then the constant, then the terms by degree and name."""
+    terms = {m: c for m, c in p.items() if c}
+    if not terms:
+        return None
+    common = list(min(terms, key=len))
+    for m in terms:
+        left = list(m)
+        common = [n for n in common if n in left and not left.remove(n)]
+    if common:
+        inner = {_without(m, common): c for m, c in terms.items()}
+        factor = _product(common)
+        rest = expression(inner)
+        return factor if _is_one(rest) else Op("mul", (factor, rest))
+    out = None
+    for m, c in sorted(terms.items(), key=lambda mc: (len(mc[0]), mc[0])):
+        negative = c < 0
+        size = -c if negative else c
+        term = Const(size) if not m else _product(m) if size == 1 else \
+            Op("mul", (Const(size), _product(m)))
+        if out is None:
+            out = Op("neg", (term,)) if negative else term
+        else:
+            out = Op("sub" if negative else "add", (out, term))
+    return out
+
+
+def _without(m, common):
+    left = list(m)
+    for n in common:
+        left.remove(n)
+    return tuple(left)
+
+
+def _product(m):
+    out = Var(m[0])
+    for n in m[1:]:
+        out = Op("mul", (out, Var(n)))
+    return out
+
+
+def _is_one(e):
+    return type(e) is Const and e.value == 1 and type(e.value) is int
