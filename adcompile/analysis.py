@@ -93,10 +93,14 @@ def active_names(fn: Function, wrt):
     return active
 
 
-def shape_classes(fn: Function):
+def shape_classes(fn: Function, covering=False):
     """Names known to share a shape: an elementwise result has its operands' shape when they all
     have the same one (`s0 = sigmoid(x)`, `s1 = x * s0`: x, s0 and s1 share a shape). Python
-    numbers (constants, loop indices, lengths) take any shape. A name assigned several times (in
+    numbers (constants, loop indices, lengths) take any shape. A reduction over a constant axis
+    that keeps its dimensions has the class ("kept", its operand's class, the axis): it
+    broadcasts against that class, and equals another such reduction. With `covering`, an
+    elementwise result of class K and such reductions of K has class K too (`z - lse`): the
+    class of its shape, though not of every operand's. A name assigned several times (in
     branches, in a loop) has a class only if every assignment agrees; a constant that starts a
     loop's accumulator is left out, since its own adjoint is never used."""
     scalars = set()
@@ -111,7 +115,7 @@ def shape_classes(fn: Function):
     def klass(a):
         if type(a) is Const:
             return SCALAR if type(a.value) in (int, float, bool) else None
-        return SCALAR if a.name in scalars else cls.get(a.name, a.name)
+        return SCALAR if a.name in scalars else resolve(a.name, cls)
 
     for _ in range(3):
         candidates: dict = {}
@@ -121,9 +125,16 @@ def shape_classes(fn: Function):
             v = s.value
             if type(v) is not Op:
                 found = {klass(v)}
+            elif v.prim == "stop_gradient":
+                found = {klass(v.args[0])}
+            elif _kept_axis(v) is not None:  # a reduction that keeps its dimensions
+                found = {("kept", klass(v.args[0]), _kept_axis(v))}
             elif PRIMS[v.prim].kind in ("unary", "broadcast"):
                 found = {klass(a) for a in v.args if a != Var(s.target)} - {SCALAR}
                 found = found or {SCALAR}
+                bases = {c[1] if type(c) is tuple else c for c in found}
+                if covering and len(found) > 1 and len(bases) == 1 and bases <= found:
+                    found = bases
             else:
                 found = {None}
             candidates.setdefault(s.target, []).append(found.pop() if len(found) == 1 else None)
@@ -136,7 +147,31 @@ def shape_classes(fn: Function):
         if new == cls:
             break
         cls = new
-    return cls
+    return {n: resolve(n, cls) for n in cls}
+
+
+def resolve(c, cls, seen=()):
+    """A class through the chain of names it points to (s2 -> s1 -> z), inside a reduction's
+    class too."""
+    while type(c) is str and c in cls and c not in seen:
+        seen += (c,)
+        c = cls[c]
+    if type(c) is tuple and c[0] == "kept":
+        return ("kept", resolve(c[1], cls, seen), c[2])
+    return c
+
+
+KEPT_REDUCTIONS = {"np.sum", "np.mean", "np.max", "np.amax", "np.min", "np.amin", "logsumexp"}
+
+
+def _kept_axis(v):
+    """The axis of a reduction with keepdims=True over a constant axis (its `repr`), or None."""
+    kw = dict(v.kwargs)
+    axis = kw.get("axis", Const(None))
+    if v.prim not in KEPT_REDUCTIONS or kw.get("keepdims") != Const(True) or \
+            type(axis) is not Const or set(kw) - {"axis", "keepdims"}:
+        return None
+    return repr(axis.value)
 
 
 # Primitives through which flat code reads a parameter as a container rather than as an array:

@@ -49,6 +49,7 @@ class Backward:
     def __init__(self, fn, wrt, namer, active):
         self.fn, self.wrt, self.namer, self.active = fn, wrt, namer, active
         self.same = shape_classes(fn)
+        self.shapes = shape_classes(fn, covering=True)
         self.scalars = {n for n, c in self.same.items() if c == SCALAR} | {
             s.target for s in walk_stmts(fn.body) if type(s) is For}  # Python numbers
         self.lists = list_names(fn)
@@ -223,7 +224,8 @@ class Backward:
             if not has_rule(v.prim):
                 raise NoDerivativeError(f"no reverse-mode rule for {v.prim}", self.fn.filename,
                                         s.line)
-            widened = p.kind == "broadcast" and z not in self.same
+            widened = p.kind == "broadcast" and any(
+                self.klass(a.name) not in (self.klass(z), SCALAR) for a in v.args if type(a) is Var)
             # a loose adjoint is one number for every element: a sum over some axes hands it on
             # as it is, a mean scaled (no helper spreads it over the summed axes)
             uniform = flag == SMALL and z in self.sums
@@ -249,7 +251,11 @@ class Backward:
                     continue
                 if p.barrier:
                     self.barrier_inputs.append(a)
-                tflag = (flag & BIG) | (BIG if widened else 0)
+                covers = widened and self.covers(v, j)
+                if covers == "smaller":  # a kept reduction's share: fitted at once
+                    terms.append((a.name, Op("unbroadcast", (term, a)), 0))
+                    continue
+                tflag = (flag & BIG) | (BIG if widened and not covers else 0)
                 loose = is_loose(v)
                 if flag & SMALL and not used_names(term) & operands - self.scalars or \
                         loose or uniform:
@@ -280,6 +286,23 @@ class Backward:
                 value = Op("add", (value, Op("unbroadcast", (e, Var(z))) if d else e))
             if value != g:  # (else the previous value's adjoint is the same: nothing to reset)
                 out.append(Assign(self.adjoint[z].name, value, s.line))
+
+    def covers(self, v, j):
+        """For a broadcasting operation whose operands' shape classes are one class K and
+        reductions of K that keep their dimensions (`z - lse`, lse = logsumexp(z, axis=1,
+        keepdims=True)): "smaller" for operand j when it is such a reduction (its adjoint is
+        summed to it at once), True when it is of class K (it has the result's shape), else
+        False."""
+        classes = [SCALAR if type(a) is Const else self.klass(a.name) for a in v.args]
+        # (classes from `shapes`: `z - m` with m a kept max of z has z's class)
+        base = {c[1] if type(c) is tuple and c[0] == "kept" else c for c in classes} - {SCALAR}
+        if len(base) != 1 or base == set(classes) - {SCALAR}:
+            return False
+        k = base.pop()
+        return True if classes[j] == k else "smaller" if classes[j] != SCALAR else False
+
+    def klass(self, name):
+        return SCALAR if name in self.scalars else self.shapes.get(name, name)
 
     def counted(self, v, ans, g):
         """Whether each term of broadcasting `v` reads every other operand, so that a loose

@@ -391,3 +391,55 @@ def test_collected_arithmetic_differentiated_again():
     for f, args in [(logistic_with, (0.3, 3.7)), (cubic_map, (0.2, 0.5, -0.3))]:
         np.testing.assert_allclose(hessian(f, argnums=0)(*args),
                                    numeric_grad(grad(f), args, 0), rtol=1e-5)
+
+
+# --- a reduction that keeps its dimensions broadcasts into its operand's shape ------------------
+
+def centered_power(x, w):
+    c = x - np.mean(x, axis=0, keepdims=True)
+    return np.sum(w * c * c / np.sum(c * c, axis=0, keepdims=True))
+
+
+def normalized_rows(x):
+    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    p = e / np.sum(e, axis=-1, keepdims=True)
+    return np.sum(p * np.arange(x.shape[-1]))
+
+
+def kept_of_length_one(x):
+    return np.sum(np.sin(x - np.sum(x * x, axis=1, keepdims=True)) * x)
+
+
+def whole_kept(x, y):
+    return np.sum((x - np.sum(x, keepdims=True)) * y + np.max(x * y, axis=(0, 1), keepdims=True))
+
+
+def test_a_kept_reductions_adjoint_is_summed_at_once_and_the_other_operand_needs_no_fitting():
+    """`z - lse` with lse a log-sum-exp of z over axis 1 that keeps its dimensions: z's share
+    has z's shape (no helper), lse's share is summed to lse's shape at once, before the
+    rules of log and exp read it (softmax cross-entropy's backward step)."""
+    src = source(xent, mode="grad", argnums=(0,))
+    assert "add_fitted" not in src and "grad_lse = unbroadcast(-grad_s" in src, src
+    assert "unbroadcast(grad_lse" not in src, src
+    rng = np.random.default_rng(7)
+    check(centered_power, rng.normal(size=(4, 3)), rng.normal(size=(4, 3)))
+    check(centered_power, rng.normal(size=(4, 3)), rng.normal(size=3))
+    check(kept_of_length_one, rng.normal(size=(3, 1)))
+    check(normalized_rows, rng.normal(size=(3, 5)))
+    check(normalized_rows, rng.normal(size=(2, 3, 1)))
+    check(whole_kept, rng.normal(size=(2, 3)), rng.normal(size=(2, 3)))
+    check(whole_kept, rng.normal(size=(2, 3)), rng.normal(size=(1, 3)))
+
+
+def test_softmax_cross_entropy_differentiated_again():
+    from adcompile import hessian
+    rng = np.random.default_rng(8)
+    W, x = rng.normal(size=(3, 2)), rng.normal(size=(4, 3))
+    y = np.eye(2)[[0, 1, 1, 0]]
+    g, h = grad(xent), 1e-6
+    numeric = np.zeros(W.shape + W.shape)
+    for i in np.ndindex(W.shape):
+        step = np.zeros_like(W)
+        step[i] = h
+        numeric[(Ellipsis,) + i] = (g(W + step, x, y) - g(W - step, x, y)) / (2 * h)
+    np.testing.assert_allclose(hessian(xent)(W, x, y), numeric, rtol=1e-5, atol=1e-7)
