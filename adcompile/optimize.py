@@ -1,15 +1,16 @@
 """Stage: flat -> flat passes. Each pass returns whether it changed anything; `optimize` repeats
 them until none does. The passes keep the code readable: gradients that are returned keep their
-`grad_<name>` names, and nothing is inlined into a larger expression than a rule wrote.
+`grad_<name>` names, and outside the backward loops nothing is inlined into a larger expression
+than a rule wrote.
 
   propagate   `grad_s2 = grad_s3` and `grad_L = 1.0` are substituted into their uses
   copies      a copy of a name that changes later is read as the name until it changes
   sums        `g = a` then `g = g + b` is `g = a + b`
-  collect     in a backward loop, arithmetic joined and collected where that saves operations:
-              the logistic map's step is `grad_x = grad_x * (4.0 - 8.0 * x)` (polynomial.py)
   simplify    `1.0 * (1 - L) * L` -> `(1 - L) * L`, constant arithmetic folded
   dead_code   assignments nobody reads are removed
   common      a repeated expression is computed once (`np.cos(x)` in two rules)
+  collect     in a backward loop, single-use temporaries joined into the arithmetic reading them,
+              collected where that saves operations: `grad_x = grad_x * (4.0 - 8.0 * x)`
 """
 from __future__ import annotations
 
@@ -183,11 +184,13 @@ def sums(fn: Function) -> bool:
 
 
 def collect(fn: Function) -> bool:
-    """In the body of a backward loop, where the operations run once per iteration: an
-    arithmetic statement takes in the single-use arithmetic temporaries it reads (recomputed
-    values, adjoint terms), and the whole becomes its polynomial normal form, common factor
-    first, when that computes fewer operations and reads the same names. Straight-line code,
-    and so every lecture listing, is left as the rules wrote it."""
+    """In the body of a backward loop, where each statement costs once per iteration: an
+    arithmetic statement takes in the single-use temporaries it reads (recomputed values,
+    adjoint terms; nothing with an effect, nothing a statement between them changes), and
+    becomes its polynomial normal form, common factor first, when that computes fewer
+    operations and reads the same names. The sine sum's step is one statement, the logistic
+    map's `grad_x_1 = grad_x_1 * (4.0 - 8.0 * x_1)`. Straight-line code, and so every lecture
+    listing, is left as the rules wrote it."""
     loops = [s for block in blocks(fn) for s in block if type(s) is For and s.backward]
     if not loops:
         return False
@@ -205,15 +208,16 @@ def _collect(block, local, lists):
             continue
         taken = []  # the statements joined in
         value = _join(s.value, block, j, local, taken, gone)
-        p = polynomial.of(value)
-        if p is None or polynomial.names(p) & lists or \
-                polynomial.names(p) != used_names(value):
+        if used_names(value) & lists or any(o.prim in EFFECTS for o in _ops(value)):
             continue
-        new = polynomial.expression(p)
+        p = polynomial.of(value)
+        new = polynomial.expression(p) if p is not None and \
+            polynomial.names(p) == used_names(value) else None
         floats = any(type(e.value) is float for e in _consts(value))
         if new is None or floats and not any(type(c) is float for c in p.values()) or \
-                polynomial.operations(new) >= polynomial.operations(s.value) + sum(
-                    polynomial.operations(block[k].value) for k in taken):
+                polynomial.operations(new) >= polynomial.operations(value):
+            new = value if taken else None  # (joined, one assignment less per temporary)
+        if new is None:
             continue
         s.value = new
         gone.update(taken)
@@ -227,7 +231,7 @@ def _join(e, block, j, local, taken, gone):
     if type(e) is Var:
         k = local.get((id(block), e.name, j))
         if k is None or k in gone or type(block[k].value) is not Op or \
-                block[k].value.prim not in polynomial.ARITHMETIC or \
+                any(o.prim in EFFECTS for o in _ops(block[k].value)) or \
                 any(set(targets_of(t)) & used_names(block[k].value) for t in block[k + 1:j]):
             return e
         taken.append(k)
@@ -261,6 +265,15 @@ def _local_temporaries(fn):
                     last.pop(n, None)
     return {key: k for key, k in found.items()
             if key[1] not in bad and local_reads.get(key[1]) == reads.get(key[1])}
+
+
+def _ops(e):
+    if type(e) is Op:
+        yield e
+        for a in e.args:
+            yield from _ops(a)
+        for _, v in e.kwargs:
+            yield from _ops(v)
 
 
 def _consts(e):

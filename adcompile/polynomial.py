@@ -2,13 +2,14 @@
 and numbers), for the optimizer's `collect` pass: `g * (1.0 - x) * 4.0 - g * (4.0 * x)` is
 `g * (4.0 - 8.0 * x)`, the logistic map's backward step as a person writes it.
 
-A polynomial is a dict {monomial: coefficient}, a monomial the sorted tuple of the names it
-multiplies (a name twice for its square). Expressions whose polynomial grows past a few terms,
-or that read anything but names and Python numbers, have none.
+A polynomial is a dict {monomial: coefficient}, a monomial the sorted tuple of the factors it
+multiplies (a factor twice for its square): names, and whole expressions that are not
+arithmetic (`math.cos(s0)`), taken as they are. Expressions whose polynomial grows past a few
+terms, or that read constants other than Python numbers, have none.
 """
 from __future__ import annotations
 
-from .ir import Const, Op, Var
+from .ir import Const, Op, Var, used_names
 
 ARITHMETIC = {"add", "sub", "mul", "neg", "pos"}
 MOST_TERMS, MOST_DEGREE = 8, 4
@@ -21,8 +22,10 @@ def of(e):
     if type(e) is Const:
         v = e.value
         return {(): v} if type(v) in (int, float) else None
-    if type(e) is not Op or e.prim not in ARITHMETIC or e.kwargs:
+    if type(e) is not Op:
         return None
+    if e.prim not in ARITHMETIC or e.kwargs:
+        return {(e,): 1}  # a factor of its own
     parts = [of(a) for a in e.args]
     if any(p is None for p in parts):
         return None
@@ -39,7 +42,7 @@ def of(e):
         out = {}
         for ma, ca in a.items():
             for mb, cb in b.items():
-                m = tuple(sorted(ma + mb))
+                m = tuple(sorted(ma + mb, key=_order))
                 out[m] = out.get(m, 0) + ca * cb
     if len(out) > MOST_TERMS or any(len(m) > MOST_DEGREE for m in out):
         return None
@@ -54,7 +57,13 @@ def operations(e) -> int:
 
 
 def names(p) -> set:
-    return {n for m, c in p.items() if c for n in m}
+    """The names polynomial `p` reads (inside its expression factors too)."""
+    return {n for m, c in p.items() if c for f in m
+            for n in ((f,) if type(f) is str else used_names(f))}
+
+
+def _order(factor):
+    return (0, factor) if type(factor) is str else (1, repr(factor))
 
 
 def expression(p):
@@ -73,10 +82,10 @@ def expression(p):
         rest = expression(inner)
         return factor if _is_one(rest) else Op("mul", (factor, rest))
     out = None
-    for m, c in sorted(terms.items(), key=lambda mc: (len(mc[0]), mc[0])):
+    for m, c in sorted(terms.items(), key=lambda mc: (len(mc[0]), [_order(f) for f in mc[0]])):
         negative = c < 0
         size = -c if negative else c
-        term = Const(size) if not m else _product(m) if size == 1 else \
+        term = Const(size) if not m else _product(m) if _is_one(Const(size)) else \
             Op("mul", (Const(size), _product(m)))
         if out is None:
             out = Op("neg", (term,)) if negative else term
@@ -93,10 +102,14 @@ def _without(m, common):
 
 
 def _product(m):
-    out = Var(m[0])
+    out = _factor(m[0])
     for n in m[1:]:
-        out = Op("mul", (out, Var(n)))
+        out = Op("mul", (out, _factor(n)))
     return out
+
+
+def _factor(f):
+    return Var(f) if type(f) is str else f
 
 
 def _is_one(e):

@@ -38,9 +38,7 @@ def test_golden_loop():
     for i in reversed(range(5)):
         s1 = tape.pop()
         s0 = x * i
-        grad_x = grad_x + s1
-        grad_s0 = x * math.cos(s0)
-        grad_x = grad_x + grad_s0 * i
+        grad_x = grad_x + s1 + x * math.cos(s0) * i
     if floats_only:
         return grad_x
     return unbroadcast(grad_x, x)

@@ -443,3 +443,28 @@ def test_softmax_cross_entropy_differentiated_again():
         step[i] = h
         numeric[(Ellipsis,) + i] = (g(W + step, x, y) - g(W - step, x, y)) / (2 * h)
     np.testing.assert_allclose(hessian(xent)(W, x, y), numeric, rtol=1e-5, atol=1e-7)
+
+
+def sine_sum(x):
+    s = 0.0
+    for i in range(10):
+        s = s + math.sin(x * i) * x
+    return s
+
+
+def draws_in_loop(x):
+    rng = np.random.default_rng(0)
+    s = 0.0
+    for i in range(3):
+        a = rng.normal()
+        s = s + x * a + math.sin(x * i) * a
+    return s
+
+
+def test_a_backward_step_joins_its_single_use_temporaries():
+    """The sine sum's backward step is one statement, as a person writes its derivative; a
+    random draw stays where it is (moving it would change the draws)."""
+    src = source(sine_sum, mode="grad")
+    assert "grad_x = grad_x + s1 + x * math.cos(s0) * i" in src, src
+    check(sine_sum, 0.7)
+    check(draws_in_loop, 0.3)
