@@ -1,4 +1,4 @@
-"""The polynomial normal form that the optimizer's `collect` writes: same value, fewer operations."""
+"""The polynomial normal form of the optimizer's `collect`: same value, fewer operations."""
 import math
 
 from hypothesis import given, settings, strategies as st
