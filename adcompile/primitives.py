@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import numerics, runtime, runtime_linalg
+from . import numerics, runtime, runtime_arrays, runtime_linalg
 
 
 @dataclass(slots=True)
@@ -297,7 +297,7 @@ add("np.argpartition", np.argpartition, ("x", "kth"), "nondiff", axis=-1, zero="
 add("np.cross", np.cross, ("x", "y"), "exact")
 add("np.select", np.select, ("condlist", "choicelist", "default"), "exact", zero=("condlist",))
 # x.astype(dtype): a cast, with a derivative to a floating or complex dtype only
-add("astype", runtime.astype, ("x", "dtype"), "exact")
+add("astype", runtime_arrays.astype, ("x", "dtype"), "exact")
 
 # Array creation. Shapes and dtypes have no derivative; the values may: np.full and np.full_like
 # are linear in fill_value, np.linspace in start and stop (rules.py). np.arange(start, stop, step)
@@ -373,9 +373,10 @@ for _name, _params, _zero in [
         ("gradient_grad", ("v", "x", "axis", "edge_order", "*spacing"), ("x", "*spacing")),
         ("concatenate_grad", ("v", "xs", "axis"), ("xs",)),
         ("hstack_grad", ("v", "xs"), ("xs",)), ("vstack_grad", ("v", "xs"), ("xs",))]:
-    add(_name, getattr(runtime, _name), _params, "exact", zero=_zero)
-add("dsinc", runtime.dsinc)  # the derivatives of np.sinc
-add("d2sinc", runtime.d2sinc)
+    add(_name, getattr(runtime, _name, None) or getattr(runtime_arrays, _name), _params, "exact",
+        zero=_zero)
+add("dsinc", runtime_arrays.dsinc)  # the derivatives of np.sinc
+add("d2sinc", runtime_arrays.d2sinc)
 add("concatenate_part", runtime.concatenate_part, ("v", "i", "*xs"), "exact", axis=0,
     zero=("i", "*xs"))
 # where x attains its maximum: piecewise constant

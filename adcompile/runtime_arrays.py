@@ -1,0 +1,175 @@
+"""Helpers of the rules for NumPy's rearrangements (roll, diag, pad, kron, take, diff, ...)
+and a few elementwise ones (sinc's derivatives, astype): the reverse rule of each rearrangement
+puts the gradient back where the values came from. Plain NumPy, like runtime.py, so an
+exported derivative can carry them along."""
+import math
+
+import numpy as np
+
+from .runtime import _ndim, _part, _shape, getitem_grad, unbroadcast, unreduce
+
+
+def unroll(g, shift, axis):
+    """The gradient of np.roll(x, shift, axis): g rolled back."""
+    back = -shift if np.ndim(shift) == 0 else tuple(-s for s in shift)
+    return np.roll(g, back, axis=axis)
+
+
+def diag_grad(g, x, k):
+    """The gradient of np.diag(x, k): the diagonal of g for a vector x; for a matrix x, g put on
+    x's k-th diagonal (x need not be square)."""
+    if _ndim(x) == 1:
+        return np.diag(g, k)
+    return diagonal_grad(g, x, k, 0, 1)
+
+
+def diagonal_grad(g, x, offset, axis1, axis2):
+    """The gradient of np.diagonal(x, offset, axis1, axis2): g on that diagonal, 0 elsewhere."""
+    shape, n = _shape(x), _ndim(x)
+    a1, a2 = axis1 % n, axis2 % n
+    rest = [s for i, s in enumerate(shape) if i not in (a1, a2)]
+    out = np.zeros_like(x, shape=tuple(rest) + (shape[a1], shape[a2]), dtype=np.result_type(x, g))
+    d = np.arange(_shape(g)[-1], like=x)
+    out[..., d + max(-offset, 0), d + max(offset, 0)] = g
+    return np.moveaxis(out, (-2, -1), (a1, a2))
+
+
+def unrollaxis(g, axis, start):
+    """The gradient of np.rollaxis(x, axis, start): g with x's order of axes restored."""
+    n = _ndim(g)
+    axis, start = axis % n, start + n if start < 0 else start
+    order = list(range(n))
+    if axis < start:
+        start -= 1
+    order.remove(axis)
+    order.insert(start, axis)
+    return np.transpose(g, np.argsort(order))
+
+
+def unpad(g, x, pad_width, mode):
+    """The gradient of np.pad(x, pad_width, mode): the middle of g for mode "constant"; for modes
+    that copy entries of x ("edge", "reflect", "symmetric", "wrap") each copy's gradient is added
+    back to the entry it came from."""
+    shape = _shape(x)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (len(shape), 2))
+    if mode == "constant":
+        return g[tuple(slice(int(b), int(b) + s) for (b, _), s in zip(widths, shape))]
+    if mode not in ("edge", "reflect", "symmetric", "wrap"):
+        raise NotImplementedError(f"no derivative rule for np.pad with mode={mode!r}")
+    size = math.prod(shape)
+    source = np.pad(np.reshape(np.arange(size), shape), pad_width, mode=mode)
+    out = np.bincount(np.ravel(source), np.ravel(g), minlength=size)
+    return np.reshape(out.astype(np.result_type(g, x), copy=False), shape)
+
+
+def _kron_axes(x, y):
+    n = max(_ndim(x), _ndim(y))
+    xs = (1,) * (n - _ndim(x)) + tuple(_shape(x))
+    ys = (1,) * (n - _ndim(y)) + tuple(_shape(y))
+    return n, xs, ys
+
+
+def kron_grad_left(g, x, y):
+    """The gradient of np.kron(x, y) with respect to x: g cut into blocks shaped like y, each
+    block's inner product with y."""
+    n, xs, ys = _kron_axes(x, y)
+    blocks = np.reshape(g, [s for pair in zip(xs, ys) for s in pair])
+    out = np.tensordot(blocks, np.reshape(y, ys), axes=(list(range(1, 2 * n, 2)), list(range(n))))
+    return np.reshape(out, _shape(x))
+
+
+def kron_grad_right(g, x, y):
+    """The gradient of np.kron(x, y) with respect to y."""
+    n, xs, ys = _kron_axes(x, y)
+    blocks = np.reshape(g, [s for pair in zip(xs, ys) for s in pair])
+    out = np.tensordot(np.reshape(x, xs), blocks, axes=(list(range(n)), list(range(0, 2 * n, 2))))
+    return np.reshape(out, _shape(y))
+
+
+def column_stack_part(g, i, *xs):
+    """The piece of `g` that np.column_stack(xs) took from xs[i] (a vector is one column)."""
+    return _part(g, i, [np.shape(x)[1] if np.ndim(x) >= 2 else 1 for x in xs], 1,
+                 np.shape(xs[i]))
+
+
+def dstack_part(g, i, *xs):
+    """The piece of `g` that np.dstack(xs) took from xs[i]."""
+    return _part(g, i, [np.shape(x)[2] if np.ndim(x) >= 3 else 1 for x in xs], 2,
+                 np.shape(xs[i]))
+
+
+def take_grad(g, x, indices, axis):
+    """The gradient of np.take(x, indices, axis): g added into zeros at the taken places."""
+    if type(indices) in (list, tuple):  # (a sequence would index several axes)
+        indices = np.array(indices)
+    if axis is None:
+        return np.reshape(getitem_grad(g, np.reshape(x, (-1,)), indices), _shape(x))
+    return getitem_grad(g, x, (slice(None),) * (axis % _ndim(x)) + (indices,))
+
+
+def take_along_axis_grad(g, x, indices, axis):
+    """The gradient of np.take_along_axis(x, indices, axis): g added into zeros at the taken
+    places (repeated indices add up)."""
+    if axis is None:
+        return np.reshape(take_along_axis_grad(g, np.reshape(x, (-1,)), indices, 0), _shape(x))
+    shape = _shape(g)  # (indices broadcast against x: g has the shape of both)
+    axis = axis % len(shape)
+    index = tuple(np.broadcast_to(indices, shape) if k == axis else np.reshape(
+        np.arange(n), (1,) * k + (n,) + (1,) * (len(shape) - k - 1)) for k, n in enumerate(shape))
+    return getitem_grad(g, x, index)
+
+
+def diff_grad(g, n, axis):
+    """The gradient of np.diff(x, n, axis): n times the negated difference of g padded by zeros."""
+    for _ in range(n):
+        shape = _shape(g)
+        zero = np.zeros_like(g, shape=tuple(  # one slice of zeros, in g's dtype
+            1 if k == axis % len(shape) else s for k, s in enumerate(shape)))
+        g = -np.diff(g, axis=axis, prepend=zero, append=zero)
+    return g
+
+
+def average_grad(g, x, axis, weights, keepdims):
+    """The gradient of np.average(x, axis, weights): g spread by the normalized weights."""
+    if weights is None:
+        return unreduce(g, x, axis, keepdims) * (np.size(g) / np.size(x))
+    n = _ndim(x)
+    if _ndim(weights) != n:  # a 1-D weights along axis
+        weights = np.reshape(weights, [-1 if k == axis % n else 1 for k in range(n)])
+    weights = np.broadcast_to(weights, _shape(x))
+    return unreduce(g, x, axis, keepdims) * (weights / np.sum(weights, axis=axis, keepdims=True))
+
+
+def select_grad(g, condlist, choicelist):
+    """The gradients of np.select(condlist, choicelist, default) with respect to each choice and
+    the default: g where that choice was taken (the first true condition), 0 elsewhere."""
+    taken, out = False, []
+    for c, x in zip(condlist, choicelist):
+        here = np.logical_and(c, np.logical_not(taken))
+        out.append(unbroadcast(np.where(here, g, 0.0), x))
+        taken = np.logical_or(taken, c)
+    return out, np.where(taken, 0.0, g)
+
+
+def dsinc(x):
+    """The derivative of np.sinc(x) = sin(pi x) / (pi x): (cos(pi x) - sinc(x)) / x, from its
+    Taylor series near 0 where that formula cancels."""
+    small = np.abs(x) < 1e-3
+    safe = np.where(small, 1.0, x)
+    p2 = math.pi ** 2
+    return np.where(small, x * (-p2 / 3 + p2 * p2 / 30 * x * x),
+                    (np.cos(math.pi * safe) - np.sinc(safe)) / safe)
+
+
+def d2sinc(x):
+    """The second derivative of np.sinc(x): -(pi ** 2 sinc(x) + 2 dsinc(x) / x)."""
+    small = np.abs(x) < 1e-3
+    safe = np.where(small, 1.0, x)
+    p2 = math.pi ** 2
+    return np.where(small, -p2 / 3 + p2 * p2 / 10 * x * x,
+                    -(p2 * np.sinc(safe) + 2 * dsinc(safe) / safe))
+
+
+def astype(x, dtype):
+    """`x.astype(dtype)`."""
+    return x.astype(dtype)
