@@ -29,6 +29,7 @@ from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Funct
                  substitute, targets_of, used_names, uses_of)
 from .primitives import PRIMS
 from .tape import index_of, lay
+from .rules import FITS_ITSELF
 from .templates import has_rule, is_loose, vjp_term
 
 BIG, SMALL = 1, 2  # an adjoint may carry broadcast axes (BIG) or be loose, still to broadcast
@@ -55,6 +56,8 @@ class Backward:
         self.lists = list_names(fn)
         self.defining = {s.target: PRIMS[s.value.prim].kind for s in each_assign(fn.body)
                          if type(s.target) is str and type(s.value) is Op}
+        self.fitting = {s.target for s in each_assign(fn.body) if type(s.target) is str and
+                        type(s.value) is Op and s.value.prim in FITS_ITSELF}
         self.sums = {s.target for s in each_assign(fn.body) if type(s.value) is Op and
                      s.value.prim in ("np.sum", "np.mean") and
                      set(dict(s.value.kwargs)) <= {"axis", "keepdims"}}  # take loose adjoints
@@ -96,7 +99,8 @@ class Backward:
             # (for Python floats it only adds)
             terms = [(Op("add_fitted", (Var(name),) + tuple(e for e, _ in terms)), False)]
         elif len(terms) > 1 or exact or terms[0][1] and self.defining.get(name) == "exact" and \
-                not (terms[0][1] == SMALL and name in self.sums):
+                not (terms[0][1] == SMALL and name in self.sums) and \
+                not (terms[0][1] == BIG and name in self.fitting):
             # contributions of different shapes, or a rule that needs the exact shape next
             terms = [(Op("unbroadcast", (e, Var(name))) if d else e, False) for e, d in terms]
         total = terms[0][0]
@@ -233,7 +237,8 @@ class Backward:
             # x, to z's shape: fitted to x at once it counts the broadcasting (g alone would not)
             counted = flag == SMALL and p.kind == "broadcast" and widened and \
                 self.counted(v, ans, g)
-            if flag and not uniform and not counted and \
+            fits = flag == BIG and v.prim in FITS_ITSELF  # the helper sums g itself
+            if flag and not uniform and not counted and not fits and \
                     (p.kind == "exact" or flag & SMALL and widened):
                 # the rule needs the adjoint at z's own shape: a loose one would lose count of
                 # how often z's elements were broadcast
@@ -255,7 +260,7 @@ class Backward:
                 if covers == "smaller":  # a kept reduction's share: fitted at once
                     terms.append((a.name, Op("unbroadcast", (term, a)), 0))
                     continue
-                tflag = (flag & BIG) | (BIG if widened and not covers else 0)
+                tflag = 0 if fits else (flag & BIG) | (BIG if widened and not covers else 0)
                 loose = is_loose(v)
                 if flag & SMALL and not used_names(term) & operands - self.scalars or \
                         loose or uniform:

@@ -360,9 +360,10 @@ VJP = {
     "unbroadcast": ("unbroadcast(g, v)", None),
     "expand_to": ("unbroadcast(g, v)", None),
     "unreduce": ("unbroadcast(np.sum(g, axis=axis, keepdims=keepdims), v)", None, None, None),
-    "getitem_grad": ("g[index]", None, None),
-    "matmul_grad_left": ("g @ y", None, "matmul_grad_right(v, g, y)"),
-    "matmul_grad_right": ("x @ g", "matmul_grad_left(v, x, g)", None),
+    # (v may carry axes the helper sums away, FITS_ITSELF: its share is spread back over them)
+    "getitem_grad": ("unbroadcast(g[index], v)", None, None),
+    "matmul_grad_left": ("unbroadcast(g @ y, v)", None, "matmul_grad_right(v, g, y)"),
+    "matmul_grad_right": ("unbroadcast(x @ g, v)", "matmul_grad_left(v, x, g)", None),
     "dot_grad_left": ("np.dot(g, y)", None, "dot_grad_right(v, g, y)"),
     "dot_grad_right": ("np.dot(x, g)", "dot_grad_left(v, x, g)", None),
     "tensordot_grad_left": ("np.tensordot(g, y, axes=axes)", None,
@@ -436,6 +437,11 @@ JVP = {
     "prod_others": ("ans * (unreduce(np.sum(t / x, axis=axis, keepdims=True), x, axis, True) - t / x)",
                     None),
 }
+
+# Rules whose helpers sum an adjoint that carries broadcast axes to their result's shape
+# themselves (runtime._product_fit, getitem_grad, scatter_add): reverse mode calls them without
+# an `unbroadcast` first, which would read the result and so keep it, on a loop's tape too.
+FITS_ITSELF = {"matmul", "getitem"}
 
 # Templates that depend on a constant option: np.transpose(x) without axes reverses them; the
 # default vector and Frobenius norm have a short rule.

@@ -19,20 +19,28 @@ def unbroadcast(g, x):
     gshape, xshape = _shape(g), _shape(x)
     if _same_shape(gshape, xshape):
         return g
-    lead = len(gshape) - len(xshape)
-    if lead > 0 and _same_shape(gshape[lead:], xshape):  # x was broadcast along new axes
-        return g.sum(axis=0) if lead == 1 else g.sum(axis=tuple(range(lead)))
     full = _broadcast_shape(gshape, xshape)
     if _same_shape(full, xshape):  # g is smaller: broadcast it up
         return _fill(g, x)
     if not _same_shape(full, gshape):
         g = np.broadcast_to(g, full)
-    lead = len(full) - len(xshape)
+    return _sum_to(g, xshape)
+
+
+def _sum_to(g, shape):
+    """`g` summed over the axes it carries beyond `shape`, new leading ones and those where
+    `shape` has length 1: the gradient of a value that was broadcast to g's shape."""
+    gshape = _shape(g)
+    if _same_shape(gshape, shape):
+        return g
+    lead = len(gshape) - len(shape)
+    if lead > 0 and _same_shape(gshape[lead:], shape):  # broadcast along new axes only
+        return g.sum(axis=0) if lead == 1 else g.sum(axis=tuple(range(lead)))
     axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(xshape) if n == 1 and full[lead + i] != 1)
+        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
-    return g if _same_shape(_shape(g), xshape) else np.reshape(g, xshape)
+    return g if _same_shape(_shape(g), shape) else np.reshape(g, shape)
 
 
 def _ndim(v):
@@ -128,8 +136,23 @@ def unreduce(g, x, axis, keepdims):
     return _fill(g, x)
 
 
+def _product_fit(g, x, y):
+    """The gradient `g` of `x @ y` summed to the product's shape: an addition after the product
+    may have broadcast it (`W @ h + xs` with xs of shape (k, n)); reverse mode leaves that to
+    the two helpers below, so it need not keep the product for its shape."""
+    xs, ys = _shape(x), _shape(y)
+    if len(ys) == 1:
+        shape = tuple(xs[:-1])
+    elif len(xs) == 1:
+        shape = tuple(ys[:-2]) + tuple(ys[-1:])
+    else:
+        shape = _broadcast_shape(xs[:-2], ys[:-2]) + (xs[-2], ys[-1])
+    return _sum_to(g, shape)
+
+
 def matmul_grad_left(g, x, y):
     """The gradient of `x @ y` with respect to `x` (1-D, 2-D and stacked operands)."""
+    g = _product_fit(g, x, y)
     xn, yn = _ndim(x), _ndim(y)
     if xn == 2 and yn == 2:
         return g @ y.T
@@ -144,6 +167,7 @@ def matmul_grad_left(g, x, y):
 
 def matmul_grad_right(g, x, y):
     """The gradient of `x @ y` with respect to `y` (1-D, 2-D and stacked operands)."""
+    g = _product_fit(g, x, y)
     xn, yn = _ndim(x), _ndim(y)
     if xn == 2 and (yn == 2 or yn == 1):
         return x.T @ g
@@ -181,15 +205,40 @@ def scatter_add(buffer, index, g):
     if isinstance(buffer, tuple):
         buffer = list(buffer)
     if type(buffer) is list:  # (a slice of a list gets the gradient element by element)
-        buffer[index] = list_add(buffer[index], g)
+        buffer[index] = list_add(buffer[index], _fit_part(g, buffer[index]))
         return buffer
     basic = isinstance(index, (int, slice)) or type(index) is tuple and all(
         isinstance(i, (int, slice)) for i in index)
     if basic:
-        buffer[index] += g
+        part = buffer[index]  # (a view)
+        buffer[index] += g if _fits(g, part) else _sum_to(g, _shape(part))
     else:
-        np.add.at(buffer, index, g)
+        _add_at(buffer, index, g)
     return buffer
+
+
+def _add_at(out, index, g):
+    """np.add.at, with `g` summed to the indexed part's shape where it carries more axes."""
+    try:
+        np.add.at(out, index, g)
+    except ValueError:
+        np.add.at(out, index, _sum_to(g, _shape(out[index])))
+
+
+def _fit_part(g, part):
+    """`g` summed to the shape of `part`, an element of a list or tuple (or its gradient) that
+    is a number or an array; a part that is itself a list takes `g` as it is."""
+    if isinstance(part, (tuple, list)) or isinstance(g, (tuple, list)) or _fits(g, part):
+        return g
+    return _sum_to(g, _shape(part))
+
+
+def _fits(g, part):
+    """Whether `g` broadcasts into `part`'s shape (it may carry axes a later addition broadcast
+    it to, which reverse mode leaves to getitem_grad and scatter_add to sum)."""
+    gshape, pshape = _shape(g), _shape(part)
+    return len(gshape) <= len(pshape) and all(
+        m == 1 or m == n or m != m for m, n in zip(gshape[::-1], pshape[::-1]))
 
 
 class TupleGrad(tuple):
@@ -216,10 +265,10 @@ def getitem_grad(g, x, index):
     """The gradient of `x[index]`: `g` added into zeros shaped like `x` (repeated indices add up)."""
     if isinstance(x, (tuple, list)):  # (a named tuple too: np.linalg.eigh's result)
         out = zeros_like(x)
-        out[index] = g
+        out[index] = _fit_part(g, x[index])
         return TupleGrad(out)
     out = np.zeros_like(x, dtype=np.result_type(x, g))
-    np.add.at(out, index, g)
+    _add_at(out, index, g)
     return out
 
 
