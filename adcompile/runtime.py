@@ -136,24 +136,26 @@ def unreduce(g, x, axis, keepdims):
     return _fill(g, x)
 
 
-def _product_fit(g, x, y):
+def _product_fit(g, x, y, xn, yn):
     """The gradient `g` of `x @ y` summed to the product's shape: an addition after the product
     may have broadcast it (`W @ h + xs` with xs of shape (k, n)); reverse mode leaves that to
     the two helpers below, so it need not keep the product for its shape."""
     xs, ys = _shape(x), _shape(y)
-    if len(ys) == 1:
-        shape = tuple(xs[:-1])
-    elif len(xs) == 1:
-        shape = tuple(ys[:-2]) + tuple(ys[-1:])
+    if yn == 1:
+        want = tuple(xs[:-1])
+    elif xn == 2 and yn == 2:
+        want = (xs[0], ys[1])
+    elif xn == 1:
+        want = tuple(ys[:-2]) + tuple(ys[-1:])
     else:
-        shape = _broadcast_shape(xs[:-2], ys[:-2]) + (xs[-2], ys[-1])
-    return _sum_to(g, shape)
+        want = _broadcast_shape(xs[:-2], ys[:-2]) + (xs[-2], ys[-1])
+    return g if _shape(g) == want else _sum_to(g, want)
 
 
 def matmul_grad_left(g, x, y):
     """The gradient of `x @ y` with respect to `x` (1-D, 2-D and stacked operands)."""
-    g = _product_fit(g, x, y)
     xn, yn = _ndim(x), _ndim(y)
+    g = _product_fit(g, x, y, xn, yn)
     if xn == 2 and yn == 2:
         return g @ y.T
     if xn == 2 and yn == 1:
@@ -167,8 +169,8 @@ def matmul_grad_left(g, x, y):
 
 def matmul_grad_right(g, x, y):
     """The gradient of `x @ y` with respect to `y` (1-D, 2-D and stacked operands)."""
-    g = _product_fit(g, x, y)
     xn, yn = _ndim(x), _ndim(y)
+    g = _product_fit(g, x, y, xn, yn)
     if xn == 2 and (yn == 2 or yn == 1):
         return x.T @ g
     if xn == 1:
@@ -210,8 +212,10 @@ def scatter_add(buffer, index, g):
     basic = isinstance(index, (int, slice)) or type(index) is tuple and all(
         isinstance(i, (int, slice)) for i in index)
     if basic:
-        part = buffer[index]  # (a view)
-        buffer[index] += g if _fits(g, part) else _sum_to(g, _shape(part))
+        try:
+            buffer[index] += g
+        except ValueError:  # g carries axes an addition broadcast it to
+            buffer[index] += _sum_to(g, _shape(buffer[index]))
     else:
         _add_at(buffer, index, g)
     return buffer
