@@ -112,13 +112,16 @@ def shape_classes(fn: Function, covering=False):
             scalars.add(s.target)
     cls: dict = {}
 
+    memo: dict = {}
+
     def klass(a):
         if type(a) is Const:
             return SCALAR if type(a.value) in (int, float, bool) else None
-        return SCALAR if a.name in scalars else resolve(a.name, cls)
+        return SCALAR if a.name in scalars else resolve(a.name, cls, memo)
 
     for _ in range(3):
         candidates: dict = {}
+        memo.clear()
         for s in each_assign(fn.body):
             if type(s.target) is not str:
                 continue
@@ -147,17 +150,23 @@ def shape_classes(fn: Function, covering=False):
         if new == cls:
             break
         cls = new
-    return {n: resolve(n, cls) for n in cls}
+    memo.clear()
+    return {n: resolve(n, cls, memo) for n in cls}
 
 
-def resolve(c, cls, seen=()):
+def resolve(c, cls, memo):
     """A class through the chain of names it points to (s2 -> s1 -> z), inside a reduction's
-    class too."""
-    while type(c) is str and c in cls and c not in seen:
-        seen += (c,)
+    class too; `memo` keeps what it found for each name on the way."""
+    path = []
+    while type(c) is str and c in cls and c not in memo and c not in path:
+        path.append(c)
         c = cls[c]
-    if type(c) is tuple and c[0] == "kept":
-        return ("kept", resolve(c[1], cls, seen), c[2])
+    if type(c) is str and c in memo:
+        c = memo[c]
+    elif type(c) is tuple and c[0] == "kept":
+        c = ("kept", resolve(c[1], cls, memo), c[2])
+    for n in path:
+        memo[n] = c
     return c
 
 

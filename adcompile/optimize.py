@@ -183,6 +183,9 @@ def sums(fn: Function) -> bool:
     return changed
 
 
+JOINED = 12  # the most operations a statement of a backward loop computes after `collect`
+
+
 def collect(fn: Function) -> bool:
     """In the body of a backward loop, where each statement costs once per iteration: an
     arithmetic statement takes in the single-use temporaries it reads (recomputed values,
@@ -207,7 +210,8 @@ def _collect(block, local, lists):
                 s.value.prim in polynomial.ARITHMETIC):
             continue
         taken = []  # the statements joined in
-        value = _join(s.value, block, j, local, taken, gone)
+        room = [JOINED - polynomial.operations(s.value)]
+        value = _join(s.value, block, j, local, taken, gone, room)
         if used_names(value) & lists or any(o.prim in EFFECTS for o in _ops(value)):
             continue
         p = polynomial.of(value)
@@ -226,18 +230,21 @@ def _collect(block, local, lists):
     return changed
 
 
-def _join(e, block, j, local, taken, gone):
-    """`e` (read by block[j]) with the single-use arithmetic temporaries it reads put in."""
+def _join(e, block, j, local, taken, gone, room):
+    """`e` (read by block[j]) with the single-use temporaries it reads put in, as long as the
+    whole computes at most JOINED operations (`room` holds how many more it may)."""
     if type(e) is Var:
         k = local.get((id(block), e.name, j))
         if k is None or k in gone or type(block[k].value) is not Op or \
+                polynomial.operations(block[k].value) > room[0] or \
                 any(o.prim in EFFECTS for o in _ops(block[k].value)) or \
                 any(set(targets_of(t)) & used_names(block[k].value) for t in block[k + 1:j]):
             return e
         taken.append(k)
-        return _join(block[k].value, block, k, local, taken, gone)
+        room[0] -= polynomial.operations(block[k].value)
+        return _join(block[k].value, block, k, local, taken, gone, room)
     if type(e) is Op and e.prim in polynomial.ARITHMETIC:
-        return Op(e.prim, tuple(_join(a, block, j, local, taken, gone) for a in e.args),
+        return Op(e.prim, tuple(_join(a, block, j, local, taken, gone, room) for a in e.args),
                   e.kwargs)
     return e
 

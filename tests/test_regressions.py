@@ -219,6 +219,18 @@ def test_six_hundred_math_calls(tmp_path):
     assert "type(x) is float" in src and src.count("is float") <= 3  # the input stands for all
 
 
+def test_six_hundred_squarings_in_a_loop(tmp_path):
+    # collect joined the backward step's 600 single-use adjoints into one expression, nested
+    # 600 deep: RecursionError
+    lines = "".join("        t = t * t * 0.5 + 0.1\n" for _ in range(600))
+    m = _module(tmp_path, "squarings",
+                f"def f(x):\n    for i in range(2):\n        t = x\n{lines}        x = t * 0.5\n"
+                "    return x\n")
+    h = 1e-6
+    assert_close(grad(m.f)(0.3), (m.f(0.3 + h) - m.f(0.3 - h)) / (2 * h), rtol=1e-5, atol=1e-6,
+                 what="grad")
+
+
 @pytest.mark.parametrize("term", ["np.sum(np.sin(x * {i}.0))", "np.sin(x * {i}.0)"])
 def test_six_hundred_contributions_to_one_adjoint(tmp_path, term):
     # the adjoint of x added 600 terms in one expression, nested 600 deep: RecursionError
