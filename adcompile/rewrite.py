@@ -51,6 +51,7 @@ def idioms(fn: Function) -> Function:
         return defs.get(e.name) if type(e) is Var and e.name in defs and \
             defs[e.name].prim == prim else None
 
+    namer = Namer(set(reads) | set(fn.params) | set(once))
     for block in blocks(fn):
         for s in list(block):
             if not (type(s) is Assign and type(s.value) is Op and s.value.prim == "add"):
@@ -61,7 +62,7 @@ def idioms(fn: Function) -> Function:
                     continue
                 lse, steps = found
                 if not (reads[m.name] == 2 and all(reads[v.name] == 1 for v in steps) and
-                        _stop(block, m.name, set(reads) | set(fn.params) | set(once))):
+                        _stop(block, m.name, namer)):
                     s.value = lse
                 break
     return fn
@@ -87,13 +88,13 @@ def _logsumexp(log, m, made):
     return Op("logsumexp", (diff.args[0],), tuple(sorted(options.items()))), steps
 
 
-def _stop(block, m, taken):
+def _stop(block, m, namer):
     """Give the stabilizer m, assigned in `block`, a derivative of zero: `m = np.max(...)`
-    becomes `s = np.max(...); m = stop_gradient(s)`."""
+    becomes `s = np.max(...); m = stop_gradient(s)`, s a name of its own."""
     k = next((i for i, s in enumerate(block) if type(s) is Assign and s.target == m), None)
     if k is None:
         return False
-    top, name = block[k], Namer(taken).temp()
+    top, name = block[k], namer.temp()
     block[k:k + 1] = [Assign(name, top.value, top.line),
                       Assign(m, Op("stop_gradient", (Var(name),)), top.line)]
     return True

@@ -118,6 +118,46 @@ def exp_read_twice(z):
     return np.sum(lse) + np.sum(e * z)  # e depends on m: m keeps an adjoint, lse does not
 
 
+def row_lse(V):
+    m = np.max(V, axis=1, keepdims=True)
+    return np.sum(np.log(np.sum(np.exp(V - m), axis=1, keepdims=True)) + m)
+
+
+def idiom_twice(W, s):
+    t = 0.0
+    for i in range(2):
+        if s < 3.0:
+            t = t + row_lse(W * s) * s
+    return t + row_lse(W)
+
+
+def test_each_stabilizer_gets_a_name_of_its_own():
+    """Two log-sum-exp idioms (a helper inlined twice) gave both stabilizers the same new
+    name, and the tape pushed one the loop had not assigned: UnboundLocalError (the fuzzer)."""
+    rng = np.random.default_rng(12)
+    check(idiom_twice, rng.normal(size=(2, 3)), 0.7)
+    src = source(idiom_twice, mode="grad")
+    maxima = [line.split("=")[0].strip() for line in src.splitlines() if "np.max(" in line]
+    assert len(maxima) == 2 and len(set(maxima)) == 2, src
+    check(idiom_in_a_while_loop, np.array([-1.48, -0.17, 0.58]),
+          np.array([[-1.0, 1.45, -0.04], [1.23, -1.02, 1.42]]), -0.37)
+
+
+def idiom_in_a_while_loop(x, W, s):
+    def g9(p10):
+        mx11 = np.max(W, axis=1, keepdims=True)
+        t12 = np.sum(np.log(np.sum(np.exp(W - mx11), axis=1, keepdims=True)) + mx11)  # noqa: F841
+        return np.sin(x[0] * 0.5 + p10)
+    if s >= 3.0:
+        if g9(s) < 1.0:
+            pass
+    k21 = 0
+    while k21 < 2 and abs(s) < 4.0:
+        k21 += 1
+        s = g9(g9(s))
+    return s + np.sum(W)
+
+
 def test_the_log_sum_exp_idiom_has_no_adjoint_for_its_stabilizer():
     rng = np.random.default_rng(1)
     W, x = rng.normal(size=(4, 3)), rng.normal(size=(5, 4))
