@@ -26,7 +26,7 @@ from __future__ import annotations
 from .errors import ArgumentError, NoDerivativeError
 from .analysis import SCALAR, active_names, add_op, all_names, each_assign, list_names, shape_classes
 from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
-                 substitute, targets_of, used_names, uses_of)
+                 substitute, targets_of, used_names, uses_of, walk_exprs)
 from .primitives import PRIMS
 from .tape import index_of, lay
 from .rules import FITS_ITSELF
@@ -520,9 +520,11 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
         # branch not taken or a loop run no times and read only there (their zero adjoints keep
         # their shapes). Those must be Python numbers too: arithmetic of the inputs is, when the
         # inputs are (tested once); a parameter is tested itself; anything else (a NumPy result)
-        # leaves no fast path.
+        # leaves no fast path. So must a value whose adjoint starts as zeros of its shape (a
+        # list a loop grows but the output never reads): those zeros may reach an input.
         relevant = list(dict.fromkeys([b.name for b in bw.barrier_inputs] +
-                                      sorted(_read_in_structures(fn.body, active))))
+                                      sorted(_read_in_structures(fn.body, active)) +
+                                      sorted(_zeroed(body))))
         floats = _python_numbers(fn, wrt)
         unproven = [n for n in relevant if n not in floats]
         if all(n in fn.params for n in unproven):
@@ -542,6 +544,13 @@ def _all_floats(values, numbers=()):
         Op("or", (Op("is", (Op("type", (v,)), Var("int"))),
                   Op("is", (Op("type", (v,)), Var("float"))))) for v in numbers)
     return checks[0] if len(checks) == 1 else Op("and", checks)  # one `and` of all, flat
+
+
+def _zeroed(body):
+    """Names whose adjoint the backward sweep starts as `zeros_like(name)`."""
+    return {e.args[0].name for st in walk_stmts(body) if type(st) is Assign
+            for e in walk_exprs(st.value) if type(e) is Op and e.prim == "zeros_like" and
+            type(e.args[0]) is Var}
 
 
 def _read_in_structures(stmts, active):

@@ -219,6 +219,26 @@ def test_six_hundred_math_calls(tmp_path):
     assert "type(x) is float" in src and src.count("is float") <= 3  # the input stands for all
 
 
+def list_never_read(x, W, s, u):
+    def g6(p7):
+        t8, p7 = (1.0, np.sum(W))
+        return p7
+    L9 = [g6(s)]
+    for i10 in range(1, 3):
+        L9.append(s)
+    return s
+
+
+def test_an_array_whose_zero_adjoint_reaches_an_input_blocks_the_float_path():
+    # the fuzzer: the output s is a float, so the float path returned W's gradient unfitted:
+    # the zeros the list L9 (grown by the loop, never read) handed back to np.sum(W), shape ()
+    rng = np.random.default_rng(13)
+    x, W, u = rng.normal(size=3), rng.normal(size=(2, 3)), rng.normal(size=3)
+    grads = grad(list_never_read, argnums=(0, 1, 2, 3))(x, W, -1.3, u)
+    assert [np.shape(g) for g in grads] == [(3,), (2, 3), (), (3,)]
+    check(list_never_read, x, W, -1.3, u)
+
+
 def test_six_hundred_squarings_in_a_loop(tmp_path):
     # collect joined the backward step's 600 single-use adjoints into one expression, nested
     # 600 deep: RecursionError
