@@ -130,8 +130,8 @@ def shape_classes(fn: Function, covering=False):
                 found = {klass(v)}
             elif v.prim == "stop_gradient":
                 found = {klass(v.args[0])}
-            elif _kept_axis(v) is not None:  # a reduction that keeps its dimensions
-                found = {("kept", klass(v.args[0]), _kept_axis(v))}
+            elif (axis := _kept_axis(v)) is not None:  # a reduction keeping its dimensions
+                found = {("kept", klass(v.args[0]), axis)}
             elif PRIMS[v.prim].kind in ("unary", "broadcast"):
                 found = {klass(a) for a in v.args if a != Var(s.target)} - {SCALAR}
                 found = found or {SCALAR}
@@ -171,6 +171,13 @@ def resolve(c, cls, memo):
 
 
 KEPT_REDUCTIONS = {"np.sum", "np.mean", "np.max", "np.amax", "np.min", "np.amin", "logsumexp"}
+
+
+def keeps_dimensions(fn: Function) -> bool:
+    """Whether `fn` has a reduction that keeps its dimensions (else covering classes are the
+    plain ones)."""
+    return any(type(s.value) is Op and _kept_axis(s.value) is not None
+               for s in each_assign(fn.body))
 
 
 def _kept_axis(v):

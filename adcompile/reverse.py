@@ -24,7 +24,8 @@ Python floats, which proves that no array took part.
 from __future__ import annotations
 
 from .errors import ArgumentError, NoDerivativeError
-from .analysis import SCALAR, active_names, add_op, all_names, each_assign, list_names, shape_classes
+from .analysis import SCALAR, active_names, add_op, all_names, each_assign, keeps_dimensions, \
+    list_names, shape_classes
 from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
                  substitute, targets_of, used_names, uses_of, walk_exprs)
 from .primitives import PRIMS
@@ -50,7 +51,7 @@ class Backward:
     def __init__(self, fn, wrt, namer, active):
         self.fn, self.wrt, self.namer, self.active = fn, wrt, namer, active
         self.same = shape_classes(fn)
-        self.shapes = shape_classes(fn, covering=True)
+        self.shapes = shape_classes(fn, covering=True) if keeps_dimensions(fn) else self.same
         self.scalars = {n for n, c in self.same.items() if c == SCALAR} | {
             s.target for s in walk_stmts(fn.body) if type(s) is For}  # Python numbers
         self.lists = list_names(fn)
