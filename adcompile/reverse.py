@@ -632,9 +632,10 @@ def float_path(flat: Function, wrt, generic: Function, kind, as_tuple, optimize)
 
 
 def _python_numbers(fn, wrt):
-    """Names that hold Python numbers whenever the parameters `wrt` do: constants, loop indices,
-    and operators, builtins and `math` functions of Python numbers, on every assignment (a
-    greatest fixpoint over loops and branches)."""
+    """Names that hold real Python numbers whenever the parameters `wrt` do: constants, loop
+    indices, and operators, builtins and `math` functions of real Python numbers, on every
+    assignment (a greatest fixpoint over loops and branches). A power only to a whole constant:
+    Python's `(-1.0) ** 0.5` is complex."""
     values = {}
     for s in walk_stmts(fn.body):
         if type(s) is Assign and type(s.target) is str:
@@ -648,6 +649,9 @@ def _python_numbers(fn, wrt):
             return type(e.value) in (int, float, bool)
         if type(e) is Var:
             return e.name in known or e.name in wrt
+        if e.prim == "pow" and not (type(e.args[1]) is Const and
+                                    float(e.args[1].value).is_integer()):
+            return False
         return (e.prim in ARITHMETIC or e.prim.startswith("math.")) and all(
             number(a) for a in e.args) and not e.kwargs
 

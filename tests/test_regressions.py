@@ -239,6 +239,21 @@ def test_an_array_whose_zero_adjoint_reaches_an_input_blocks_the_float_path():
     check(list_never_read, x, W, -1.3, u)
 
 
+def scaled_root(x, y):
+    for i in range(3):
+        x = x * y
+    return (x - 2.0) ** 0.5
+
+
+def test_a_power_that_turns_complex_keeps_the_output_check():
+    # Python's (-1.0) ** 0.5 is complex: the float path (no output check) returned complex
+    # gradients where grad must refuse a complex output, as the general path does
+    from adcompile.errors import ComplexOutputError
+    with pytest.raises(ComplexOutputError):
+        grad(scaled_root, argnums=(0, 1))(1.0, 1.0)
+    assert_close(grad(scaled_root, argnums=(0, 1))(3.0, 1.0), (1 / 2, 9 / 2))  # y**3 / 2r, 3xy**2 / 2r
+
+
 def test_six_hundred_squarings_in_a_loop(tmp_path):
     # collect joined the backward step's 600 single-use adjoints into one expression, nested
     # 600 deep: RecursionError
