@@ -83,7 +83,7 @@ class For:
     line: int | None = None
     reverse: bool = False
     count: object = None  # an Atom: only the first `count` iterations of the range
-    backward: bool = False  # a backward sweep's loop (the optimizer's `collect` works there)
+    sweep: str = ""  # "forward" or "backward": a loop of a gradient's sweep (see optimize.collect)
 
 
 @dataclass(slots=True)
@@ -135,7 +135,7 @@ def copy_block(stmts):
             out.append(If(s.test, copy_block(s.body), copy_block(s.orelse), s.line))
         elif t is For:
             out.append(For(s.target, s.bounds, copy_block(s.body), s.line, s.reverse, s.count,
-                           s.backward))
+                           s.sweep))
         elif t is While:
             out.append(While(s.test, copy_block(s.body), s.line))
         elif t is Return:

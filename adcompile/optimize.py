@@ -14,7 +14,9 @@ than a rule wrote.
 """
 from __future__ import annotations
 
-from .ir import (Assign, Const, For, Function, Op, Return, Var, blocks_of, stmt_exprs,
+import re
+
+from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of, stmt_exprs,
                  substitute, targets_of, used_names, uses_of)
 from . import polynomial
 from .analysis import list_names
@@ -194,25 +196,32 @@ def collect(fn: Function) -> bool:
     operations and reads the same names. The sine sum's step is one statement, the logistic
     map's `grad_x_1 = grad_x_1 * (4.0 - 8.0 * x_1)`. Straight-line code, and so every lecture
     listing, is left as the rules wrote it."""
-    loops = [s for block in blocks(fn) for s in block if type(s) is For and s.backward]
+    loops = [s for block in blocks(fn) for s in block if type(s) is For and s.sweep]
     if not loops:
         return False
     lists, local, changed = list_names(fn), _local_temporaries(fn), False
     for loop in loops:
-        changed |= _collect(loop.body, local, lists)
+        changed |= _collect(loop.body, local, lists, loop.sweep == "backward")
     return changed
 
 
-def _collect(block, local, lists):
+def _collect(block, local, lists, rearrange):
     gone, changed = set(), False
     for j, s in enumerate(block):
         if not (type(s) is Assign and type(s.target) is str and type(s.value) is Op and
-                s.value.prim in polynomial.ARITHMETIC):
+                s.value.prim not in EFFECTS):
             continue
         taken = []  # the statements joined in
         room = [JOINED - polynomial.operations(s.value)]
         value = _join(s.value, block, j, local, taken, gone, room)
         if used_names(value) & lists or any(o.prim in EFFECTS for o in _ops(value)):
+            continue
+        if not rearrange or s.value.prim not in polynomial.ARITHMETIC:
+            # (a forward sweep computes its values as the function does, bit for bit)
+            if taken:
+                s.value = value
+                gone.update(taken)
+                changed = True
             continue
         p = polynomial.of(value)
         new = polynomial.expression(p) if p is not None and \
@@ -238,15 +247,24 @@ def _join(e, block, j, local, taken, gone, room):
         if k is None or k in gone or type(block[k].value) is not Op or \
                 polynomial.operations(block[k].value) > room[0] or \
                 any(o.prim in EFFECTS for o in _ops(block[k].value)) or \
-                any(set(targets_of(t)) & used_names(block[k].value) for t in block[k + 1:j]):
+                any(set(targets_of(t)) & used_names(block[k].value) or _seen(t)
+                    for t in block[k + 1:j]):
             return e
         taken.append(k)
         room[0] -= polynomial.operations(block[k].value)
         return _join(block[k].value, block, k, local, taken, gone, room)
-    if type(e) is Op and e.prim in polynomial.ARITHMETIC:
+    if type(e) is Op and e.prim not in EFFECTS:
         return Op(e.prim, tuple(_join(a, block, j, local, taken, gone, room) for a in e.args),
                   e.kwargs)
     return e
+
+
+def _seen(s):
+    """Whether `s` does something a user sees (prints, fails): nothing moves across it."""
+    return type(s) is not Assign or type(s.value) is Op and s.value.prim in SEEN
+
+
+SEEN = {"print", "assert_", "throw"}
 
 
 def _local_temporaries(fn):
@@ -371,18 +389,76 @@ def simplify(fn: Function, memo=None) -> bool:
 
 
 def dead_code(fn: Function) -> bool:
+    """Remove the assignments whose values nothing reads before they are assigned again, by
+    liveness over the branches and loops (so a sum a loop carries that only the check of the
+    output reads goes where there is no check). A `for` loop over a constant range left with
+    nothing to do goes too, unless its counter is read after it. Names a nested function (a pullback) reads or assigns are kept."""
+    kept = set()
+    for block in blocks(fn):
+        for s in block:
+            if type(s) is Function:
+                kept |= {n for b in blocks(s) for st in b for n in
+                         set(targets_of(st)) | uses_of(st)}
+                kept |= {w for p in s.params for w in re.findall(r"\w+", p)}
+    dead: set = set()
+    _live(fn.body, set(), set(), kept, dead)
     changed = False
-    while True:
-        uses = _uses(fn)
-        removed = False
-        for block in blocks(fn):
-            keep = [s for s in block if not (type(s) is Assign and type(s.target) is str
-                                             and s.target not in uses and not _effect(s.value))]
-            removed |= len(keep) != len(block)
-            block[:] = keep
-        if not removed:
-            return changed
-        changed = True
+    for block in blocks(fn):
+        keep = [s for s in block if id(s) not in dead and not _idle(s)]
+        changed |= len(keep) != len(block)
+        block[:] = keep
+    return changed
+
+
+def _idle(s):
+    """An `if` with nothing in either branch."""
+    return type(s) is If and not s.body and not s.orelse
+
+
+def _live(block, live, leaving, kept, dead):
+    """The names live before `block` given those live after it (`live`, updated in place) and
+    those live where a `break` leaves the loop (`leaving`); dead assignments go into `dead`."""
+    for s in reversed(block):
+        t = type(s)
+        if t is Assign:
+            if type(s.target) is str and not _effect(s.value) and s.target not in live and \
+                    s.target not in kept:
+                dead.add(id(s))
+                continue
+            dead.discard(id(s))
+            live.difference_update(targets_of(s))
+            live.update(_names(s.value))
+        elif t is Return:
+            live.clear()
+            live.update(n for e in s.values for n in _names(e))
+        elif t is Break:
+            live.clear()
+            live.update(leaving)
+        elif t is If:
+            other = set(live)
+            _live(s.body, live, leaving, kept, dead)
+            _live(s.orelse, other, leaving, kept, dead)
+            live |= other
+            live.update(_names(s.test))
+        elif t is For and not s.body and s.count is None and s.target not in live and \
+                s.target not in kept and all(type(b) is Const and type(b.value) is int
+                                             for b in s.bounds):
+            dead.add(id(s))  # nothing to do, over a constant range, its counter not read after
+        elif t in (For, While):
+            dead.discard(id(s))
+            after = set(live)
+            start: set = set()
+            while True:  # what the body needs at its start, to a fixpoint over the iterations
+                inside = after | start | (set(_names(s.test)) if t is While else set())
+                _live(s.body, inside, after, kept, dead)
+                if inside <= start:
+                    break
+                start |= inside
+            live |= start - {s.target} if t is For else start  # (each step sets the counter)
+            live.update(n for e in stmt_exprs(s) for n in _names(e))
+        elif t is Function:
+            pass
+    return live
 
 
 def _effect(e):

@@ -413,9 +413,9 @@ class Backward:
             bounds, trips = self.bounds_at_entry(s, block)
             # (the backward sweep of generated code's own reversed loop runs forward again)
             out.append(For(s.target, bounds, body, s.line, reverse=not s.reverse,
-                           count=Var(count) if count else trips, backward=True))
+                           count=Var(count) if count else trips, sweep="backward"))
         else:
-            out.append(For(self.namer.fresh("_"), (Var(count),), body, s.line, backward=True))
+            out.append(For(self.namer.fresh("_"), (Var(count),), body, s.line, sweep="backward"))
 
     def bounds_at_entry(self, s, block):
         """The bounds of `for` loop `s` as the loop took them, once, on entry: a name the body
@@ -479,6 +479,9 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
     arithmetic reads.
     """
     forward = copy_block([s for s in fn.body if type(s) is not Return])
+    for s in walk_stmts(forward):
+        if type(s) is For:
+            s.sweep = "forward"
     active = active_names(fn, wrt)
     bw = Backward(fn, wrt, namer, active)
     body = []
@@ -611,24 +614,33 @@ def _fits(stmts):
 
 def float_path(flat: Function, wrt, generic: Function, kind, as_tuple, optimize):
     """Plain floats stay plain floats. When every parameter the values read being a Python float
-    proves that every value is a Python number, and the generic backward sweep fits shapes in
-    a loop (where that costs most),
-    `generic` gets a first branch for that case: its own forward sweep, tape and backward sweep,
-    with no helper that fits shapes and no check of the output (it is a number)."""
+    proves that every value is a Python number, and the generic sweeps loop, `generic` gets a
+    first branch for that case: its own forward sweep, tape and backward sweep, with no helper
+    that fits shapes and no check of the output (it is a number, and grad computes it only
+    where the backward sweep needs it). Taken where that saves work in the loops, where it
+    costs most: the generic code fits shapes there, or computes more there."""
     if kind not in ("grad", "value_and_grad"):
         return generic
     read = sorted({n for s in each_assign(flat.body) for n in used_names(s.value)}
                   & set(flat.params) | set(wrt), key=flat.params.index)
     numbers = _python_numbers(flat, read)
     outs = flat.body[-1].values
-    if not all(type(v) is Const or v.name in numbers or v.name in read for v in outs) or \
-            not _fits([s for s in generic.body if type(s) in (For, While)]):
+    loops = [s for s in generic.body if type(s) in (For, While)]
+    if not loops or not all(type(v) is Const or v.name in numbers or v.name in read
+                            for v in outs):
         return generic
     floats = optimize(reverse(flat, wrt, kind=kind, as_tuple=as_tuple, floats=True))
+    if not _fits(loops) and _work(floats.body) >= _work(loops):
+        return generic
     test = _all_floats([Var(n) for n in read if n in wrt],  # an int n of range(n) too
                        [Var(n) for n in read if n not in wrt])
     generic.body[:0] = [If(test, floats.body, [], None)]  # (no line of the user's: no label)
     return generic
+
+
+def _work(stmts):
+    """How many assignments the loops among `stmts` hold (a measure of what they compute)."""
+    return sum(type(s) is Assign for s in walk_stmts([s for s in stmts if type(s) in (For, While)]))
 
 
 def _python_numbers(fn, wrt):

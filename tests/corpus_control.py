@@ -52,6 +52,13 @@ def counted_loop(x):
     return s
 
 
+def two_calls(x):
+    s = 0.0
+    for i in range(5):
+        s = s + math.sin(x * i) * math.cos(x + i)
+    return s
+
+
 def data_bound_loop(xs, w):
     s = 0.0
     for t in range(xs.shape[0]):
@@ -200,6 +207,7 @@ CONTROL = [
     (conditional_expression, [S(-2, 2), S(-2, 2)]),
     (conditions, [S(-2, 2), S(-2, 2)]),
     (counted_loop, [S(-2, 2)]),
+    (two_calls, [S(-2, 2)]),
     (data_bound_loop, [A((4, 3), -1, 1), A((3,), -1, 1)]),
     (rows_enumerate_zip, [A((3, 2), -1, 1), A((2,), -1, 1)]),
     (nested_loops, [S(-1.5, 1.5), S(-1.5, 1.5)]),
