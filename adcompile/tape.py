@@ -55,12 +55,12 @@ def lay(forward, backward_body, bw, epilogue_uses, tape):
     for back, name, redo in again_after:
         at = index_of(back, restores[id(back)][name]) + 1
         back[at:at] = [copy.copy(a) for a in redo]
-    plans = []
+    plans, looped = [], _looped(bw.mirrors)
     for fwd, back, loop in bw.mirrors:
         until = {n: index_of(back, r) for n, r in restores.get(id(back), {}).items()}
         names = [n for n in _defined_in(fwd) if n in needed and n not in handled and (
             n not in until or any(n in uses_of(t) for t in back[:until[n]]))]
-        again = _recomputable(fwd, names, loop)
+        again = _recomputable(fwd, names, loop, looped)
         if again:  # cheap arithmetic on values the loop does not change: recompute, not tape
             names = [n for n in names if n not in {a.target for a in again}]
             back[0:0] = [copy.copy(a) for a in again]
@@ -118,7 +118,8 @@ def _reads_of_recomputed(mirrors, needed):
     """What the recomputations below will read counts as needed from the start: a carried value
     read only there must be restored where it is overwritten, not taped at the loop's end."""
     for fwd, back, loop in mirrors:
-        for a in _recomputable(fwd, [n for n in _defined_in(fwd) if n in needed], loop):
+        for a in _recomputable(fwd, [n for n in _defined_in(fwd) if n in needed], loop,
+                               _looped(mirrors)):
             needed |= uses_of(a)
 
 
@@ -159,21 +160,30 @@ CALLS = {f"math.{n}" for n in ("sin", "cos", "tan", "exp", "log", "log1p", "expm
                                "erf")}
 
 
-def _recomputable(block, names, loop):
+def _recomputable(block, names, loop, looped):
     """The assignments among `names` that the backward sweep can redo for less than a push and a
     pop cost: one arithmetic operation on values that are loop-invariant, the loop index, or redone
     too. A math call (`math.sin(x * i)`) costs more to redo than to tape (benchmarks/
     bench_loops.py) when other values share the push, and less when it is all the loop would
-    tape: then one is redone, and the loop needs no tape (the sine sum, 6% faster)."""
+    tape: then one is redone, and the loop needs no tape (the sine sum, 6% faster). That only
+    from values no loop assigns (`looped`), the loop index, and what is redone with it: the
+    decision is taken where the restores of carried values are already laid."""
     if loop is None:
         return []
     again = _redo(block, names, loop, CHEAP)
     if len(again) < len(names):
         more = _redo(block, names, loop, CHEAP | CALLS)
+        own = {a.target for a in more} | ({loop.target} if type(loop) is For else set())
         if len(more) == len(names) and sum(a.value.prim in CALLS for a in more) == 1 and \
-                all(len(a.value.args) == 1 for a in more if a.value.prim in CALLS):
+                all(len(a.value.args) == 1 for a in more if a.value.prim in CALLS) and \
+                not set().union(*(uses_of(a) for a in more)) - own & looped:
             return more
     return again
+
+
+def _looped(mirrors):
+    """The names some loop assigns (their counters included)."""
+    return {t for _, _, loop in mirrors if loop is not None for t in targets_of(loop)}
 
 
 def _redo(block, names, loop, prims):

@@ -335,12 +335,27 @@ def recomputed_value_changed_later_in_the_loop(W, s, u):
 U3 = np.array([1.579374, 0.090976, -1.437552])
 
 
+def math_call_of_an_outer_loops_value(x, y, z):
+    # the float path redid tanh(x) in the inner loop's backward step, from the x of the outer
+    # step's end (the tape kept that one, not the x the step had read): a wrong gradient
+    for i9 in range(0, 5, 2):
+        k10 = 0
+        while abs(y) < 2.0 and k10 < 4:
+            k10 += 1
+            if x > z:
+                continue
+            y += math.tanh(x)
+        x -= y * y
+    return x
+
+
 @pytest.mark.parametrize("f, args", [
     (adjoint_made_in_one_branch, (-0.7, 0.4)), (adjoint_made_in_one_branch, (0.7, 0.4)),
     (closure_reads_the_current_value, (-0.98, -1.2)),
     (list_literal_carried_out_of_a_loop, (0.3, 0.6)),
     (helper_argument_unpacked, (-0.08, 1.7)),
     (recomputed_value_changed_later_in_the_loop, (W23, -0.96, U3)),
+    (math_call_of_an_outer_loops_value, (0.163071, -1.338298, 0.738748)),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_fuzz_findings(f, args):
     check(f, *args)
