@@ -154,6 +154,12 @@ def _product_fit(g, x, y, xn, yn):
 
 def matmul_grad_left(g, x, y):
     """The gradient of `x @ y` with respect to `x` (1-D, 2-D and stacked operands)."""
+    if type(g) is np.ndarray and type(x) is np.ndarray and type(y) is np.ndarray and \
+            x.ndim == 2:  # (the common cases first, in few steps: a matrix times a vector...
+        if y.ndim == 1 and g.shape == x.shape[:1]:
+            return g[:, None] * y
+        if y.ndim == 2 and g.shape == (x.shape[0], y.shape[1]):  # ... or a matrix)
+            return g @ y.T
     xn, yn = _ndim(x), _ndim(y)
     g = _product_fit(g, x, y, xn, yn)
     if xn == 2 and yn == 2:
@@ -169,6 +175,10 @@ def matmul_grad_left(g, x, y):
 
 def matmul_grad_right(g, x, y):
     """The gradient of `x @ y` with respect to `y` (1-D, 2-D and stacked operands)."""
+    if type(g) is np.ndarray and type(x) is np.ndarray and type(y) is np.ndarray and \
+            x.ndim == 2 and (y.ndim == 1 and g.shape == x.shape[:1] or
+                             y.ndim == 2 and g.shape == (x.shape[0], y.shape[1])):
+        return x.T @ g  # (the common cases first)
     xn, yn = _ndim(x), _ndim(y)
     g = _product_fit(g, x, y, xn, yn)
     if xn == 2 and (yn == 2 or yn == 1):
@@ -204,6 +214,11 @@ def dot_grad_right(g, x, y):
 def scatter_add(buffer, index, g):
     """`buffer[index] += g` into a gradient buffer the generated code owns (repeated indices add).
     The gradient of a list may be a TupleGrad (reverse over reverse): a list from here on."""
+    if type(buffer) is np.ndarray and type(index) is int and type(g) is np.ndarray:
+        part = buffer[index]  # (the common case first: a row, a view into the buffer)
+        if type(part) is np.ndarray and part.shape == g.shape:
+            part += g
+            return buffer
     if isinstance(buffer, tuple):
         buffer = list(buffer)
     if type(buffer) is list:  # (a slice of a list gets the gradient element by element)
