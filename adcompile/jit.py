@@ -4,9 +4,10 @@
 variant of the same IR that the Python source prints (`source(jitted)` shows it):
 
   tapes      one list per taped name (`tape_x_1`) instead of one list of mixed values, so each is
-             a typed list; a pop of a tuple becomes one pop per name. A tape that a loop over
-             `range(n)` fills once per iteration is an array of n floats indexed by the counter;
-             if a value taped there is not a float, the first call falls back to the lists
+             a typed list; a pop of a tuple becomes one pop per name. The tapes that a loop over
+             `range(n)` fills once per iteration are the columns of one array of n rows of
+             floats, indexed by the counter; if a value taped there is not a float, the first
+             call falls back to the lists
   loops      `reversed(range(a, b))` becomes `range(b - 1, a - 1, -1)`, `range(...)[:n]` a range
   checks     the `type(x) is float` fast-path tests are dropped (Numba specializes on the types);
              the slow path they guard is the same computation
@@ -187,7 +188,8 @@ def _split_tapes(fn):
 def _array_tapes(fn):
     """A tape pushed once in the body of a loop `for i in range(n)` and popped once in the body
     of its backward loop, neither inside another loop and no `break` in between, becomes
-    `tape = np.empty(n)` before the loop, `tape_put(tape, i, x)` and `x = tape[i]`."""
+    `tape = np.empty(n)` before the loop, `tape_put(tape, i, x)` and `x = tape[i]`; the k
+    tapes of one loop become the columns of one `np.empty((n, k))` (one allocation, not k)."""
     where = {}  # tape -> [(statement, its block, the loop whose body holds it, loop depth)]
 
     def visit(block, loop, depth):
@@ -205,6 +207,7 @@ def _array_tapes(fn):
         for s in block:
             if type(s) is For:
                 loops[id(s)] = (s, block)
+    groups: dict = {}  # id(forward loop) -> [(tape, its push, its pop, the two loops)]
     for tape, uses in where.items():
         pushes = [u for u in uses if _is(u[0].value, "push")]
         pops = [u for u in uses if _is(u[0].value, "pop")]
@@ -217,15 +220,33 @@ def _array_tapes(fn):
                 and any(x is push for x in fwd.body) and any(x is pop for x in back.body)
                 and not any(type(s) is Break for s in walk_stmts(fwd.body))):
             continue
+        groups.setdefault(id(fwd), []).append((tape, push, pop, fwd, back))
+    taken = {t for s in walk_stmts(fn.body) for t in targets_of(s)} | set(fn.params)
+    for group in groups.values():
+        fwd = group[0][3]
         n = fwd.bounds[0] if len(fwd.bounds) == 1 else fwd.bounds[1]
         if not (type(n) is Const and type(n.value) is int and n.value >= 0):
             n = Op("max", (n, Const(0)))
-        push.value = Op("tape_put", (Var(tape), Var(fwd.target), push.value.args[1]))
-        pop.value = Op("getitem", (Var(tape), Var(back.target)))
-        made = next(s for s in fn.body if type(s) is Assign and s.target == tape)
-        fn.body.remove(made)
+        array = group[0][0] if len(group) == 1 else _fresh(f"tape_{fwd.target}", taken)
+        for column, (tape, push, pop, _, back) in enumerate(group):
+            step_in, step_out = Var(fwd.target), Var(back.target)
+            if len(group) > 1:
+                step_in = Op("tuple", (step_in, Const(column)))
+                step_out = Op("tuple", (step_out, Const(column)))
+            push.value = Op("tape_put", (Var(array), step_in, push.value.args[1]))
+            pop.value = Op("getitem", (Var(array), step_out))
+            made = next(s for s in fn.body if type(s) is Assign and s.target == tape)
+            fn.body.remove(made)
+        shape = n if len(group) == 1 else Op("tuple", (n, Const(len(group))))
         block = loops[id(fwd)][1]
-        block.insert(_index(block, fwd), Assign(tape, Op("np.empty", (n,)), fwd.line))
+        block.insert(_index(block, fwd), Assign(array, Op("np.empty", (shape,)), fwd.line))
+
+
+def _fresh(name, taken):
+    while name in taken:
+        name += "_"
+    taken.add(name)
+    return name
 
 
 def _counts_from_zero(bounds):

@@ -75,6 +75,31 @@ def test_source_shows_the_numba_variant():
     assert "reversed(range(50))" in source(grad(logistic))  # the Python source is unchanged
 
 
+def coupled(a, b, c):
+    """Three temperatures exchanging heat: several floats taped per step."""
+    for i in range(6):
+        q = (a - b) * c
+        a, b = a - q / 3.0, b + q / (2.0 + a * a)
+    return abs(a * b - 1.0)
+
+
+def mixed(x, v):
+    for i in range(4):
+        x = x * 0.5 + math.sin(x)
+        v = np.tanh(v * x)  # an array and a float on the tapes of one loop
+    return np.sum(v) + x
+
+
+def test_the_tapes_of_one_loop_share_one_array():
+    df = grad(coupled, argnums=(0, 1, 2))
+    text = source(jit(df))
+    assert "tape_i = np.empty((6, " in text and "tape_put(tape_i, (i, 1), " in text, text
+    assert np.allclose(jit(df)(0.9, 0.4, 0.3), df(0.9, 0.4, 0.3), rtol=1e-12, atol=0)
+    dm = grad(mixed, argnums=(0, 1))
+    v = np.array([0.5, -0.2])
+    assert all(np.allclose(a, b, rtol=1e-12, atol=0) for a, b in zip(jit(dm)(0.3, v), dm(0.3, v)))
+
+
 def test_integer_argument_is_refused():
     with pytest.raises(ArgumentError, match="floating-point"):
         jit(grad(logistic))(3, 0.3)
