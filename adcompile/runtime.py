@@ -154,12 +154,14 @@ def _product_fit(g, x, y, xn, yn):
 
 def matmul_grad_left(g, x, y):
     """The gradient of `x @ y` with respect to `x` (1-D, 2-D and stacked operands)."""
-    if type(g) is np.ndarray and type(x) is np.ndarray and type(y) is np.ndarray and \
-            x.ndim == 2:  # (the common cases first, in few steps: a matrix times a vector...
-        if y.ndim == 1 and g.shape == x.shape[:1]:
-            return g[:, None] * y
-        if y.ndim == 2 and g.shape == (x.shape[0], y.shape[1]):  # ... or a matrix)
-            return g @ y.T
+    try:  # (the common cases first, in few steps: a matrix times a vector or a matrix)
+        if x.ndim == 2 and g.ndim == y.ndim and len(g) == len(x):
+            if g.ndim == 1:
+                return g[:, None] * y
+            if g.ndim == 2 and g.shape[1] == y.shape[1]:
+                return g @ y.T
+    except (AttributeError, TypeError):  # (a number; an array of unknown length)
+        pass
     xn, yn = _ndim(x), _ndim(y)
     g = _product_fit(g, x, y, xn, yn)
     if xn == 2 and yn == 2:
@@ -175,10 +177,12 @@ def matmul_grad_left(g, x, y):
 
 def matmul_grad_right(g, x, y):
     """The gradient of `x @ y` with respect to `y` (1-D, 2-D and stacked operands)."""
-    if type(g) is np.ndarray and type(x) is np.ndarray and type(y) is np.ndarray and \
-            x.ndim == 2 and (y.ndim == 1 and g.shape == x.shape[:1] or
-                             y.ndim == 2 and g.shape == (x.shape[0], y.shape[1])):
-        return x.T @ g  # (the common cases first)
+    try:  # (the common cases first)
+        if x.ndim == 2 and g.ndim == y.ndim and len(g) == len(x) and (
+                g.ndim == 1 or g.ndim == 2 and g.shape[1] == y.shape[1]):
+            return x.T @ g
+    except (AttributeError, TypeError):
+        pass
     xn, yn = _ndim(x), _ndim(y)
     g = _product_fit(g, x, y, xn, yn)
     if xn == 2 and (yn == 2 or yn == 1):
@@ -214,9 +218,9 @@ def dot_grad_right(g, x, y):
 def scatter_add(buffer, index, g):
     """`buffer[index] += g` into a gradient buffer the generated code owns (repeated indices add).
     The gradient of a list may be a TupleGrad (reverse over reverse): a list from here on."""
-    if type(buffer) is np.ndarray and type(index) is int and type(g) is np.ndarray:
+    if type(buffer) is np.ndarray and type(index) is int and buffer.ndim > 1:
         part = buffer[index]  # (the common case first: a row, a view into the buffer)
-        if type(part) is np.ndarray and part.shape == g.shape:
+        if part.shape == getattr(g, "shape", None):
             part += g
             return buffer
     if isinstance(buffer, tuple):
