@@ -155,13 +155,13 @@ def _product_fit(g, x, y, xn, yn):
 def matmul_grad_left(g, x, y):
     """The gradient of `x @ y` with respect to `x` (1-D, 2-D and stacked operands)."""
     try:  # (the common cases first, in few steps: a matrix times a vector or a matrix)
-        if x.ndim == 2 and g.ndim == y.ndim and len(g) == len(x):
-            if g.ndim == 1:
-                return g[:, None] * y
-            if g.ndim == 2 and g.shape[1] == y.shape[1]:
-                return g @ y.T
-    except (AttributeError, TypeError):  # (a number; an array of unknown length)
-        pass
+        n = g.ndim if x.ndim == 2 and g.ndim == y.ndim and len(g) == len(x) else 0
+    except (AttributeError, TypeError, ValueError):  # (a number; an unknown length: Dask)
+        n = 0
+    if n == 1:
+        return g[:, None] * y
+    if n == 2 and g.shape[1] == y.shape[1]:
+        return g @ y.T
     xn, yn = _ndim(x), _ndim(y)
     g = _product_fit(g, x, y, xn, yn)
     if xn == 2 and yn == 2:
@@ -178,11 +178,11 @@ def matmul_grad_left(g, x, y):
 def matmul_grad_right(g, x, y):
     """The gradient of `x @ y` with respect to `y` (1-D, 2-D and stacked operands)."""
     try:  # (the common cases first)
-        if x.ndim == 2 and g.ndim == y.ndim and len(g) == len(x) and (
-                g.ndim == 1 or g.ndim == 2 and g.shape[1] == y.shape[1]):
-            return x.T @ g
-    except (AttributeError, TypeError):
-        pass
+        n = g.ndim if x.ndim == 2 and g.ndim == y.ndim and len(g) == len(x) else 0
+    except (AttributeError, TypeError, ValueError):
+        n = 0
+    if n == 1 or n == 2 and g.shape[1] == y.shape[1]:
+        return x.T @ g
     xn, yn = _ndim(x), _ndim(y)
     g = _product_fit(g, x, y, xn, yn)
     if xn == 2 and (yn == 2 or yn == 1):
