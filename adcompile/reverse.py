@@ -292,6 +292,7 @@ class Backward:
                 value = Op("add", (value, Op("unbroadcast", (e, Var(z))) if d else e))
             if value != g:  # (else the previous value's adjoint is the same: nothing to reset)
                 out.append(Assign(self.adjoint[z].name, value, s.line))
+                self.owned.discard(z)  # (it may be the array of another name: not to add into)
 
     def covers(self, v, j):
         """For a broadcasting operation whose operands' shape classes are one class K and
@@ -640,7 +641,8 @@ def float_path(flat: Function, wrt, generic: Function, kind, as_tuple, optimize)
 
 def _work(stmts):
     """How many assignments the loops among `stmts` hold (a measure of what they compute)."""
-    return sum(type(s) is Assign for s in walk_stmts([s for s in stmts if type(s) in (For, While)]))
+    loops = [s for s in stmts if type(s) in (For, While)]
+    return sum(type(s) is Assign for s in walk_stmts(loops))
 
 
 def _python_numbers(fn, wrt):

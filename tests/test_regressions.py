@@ -335,6 +335,18 @@ def recomputed_value_changed_later_in_the_loop(W, s, u):
 U3 = np.array([1.579374, 0.090976, -1.437552])
 
 
+def slice_read_by_a_loop_that_sums(x, W, u):
+    # the adjoint of x after its reset was unbroadcast(its copy), the same array, and the
+    # slice's share was added into it in place (scatter_add): the copy, read later for u's
+    # gradient, changed with it
+    s = 0.0
+    for k in range(3):
+        s = s + np.mean(x)
+        u = u ** 2
+        x = x + x[:2] @ W * u
+    return s
+
+
 def math_call_of_an_outer_loops_value(x, y, z):
     # the float path redid tanh(x) in the inner loop's backward step, from the x of the outer
     # step's end (the tape kept that one, not the x the step had read): a wrong gradient
@@ -356,6 +368,7 @@ def math_call_of_an_outer_loops_value(x, y, z):
     (helper_argument_unpacked, (-0.08, 1.7)),
     (recomputed_value_changed_later_in_the_loop, (W23, -0.96, U3)),
     (math_call_of_an_outer_loops_value, (0.163071, -1.338298, 0.738748)),
+    (slice_read_by_a_loop_that_sums, (U3, W23 * 0.5, np.array([-1.2, -0.9, 0.45]))),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_fuzz_findings(f, args):
     check(f, *args)
