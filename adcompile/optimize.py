@@ -1,23 +1,24 @@
 """Stage: flat -> flat passes. Each pass returns whether it changed anything; `optimize` repeats
 them until none does. The passes keep the code readable: gradients that are returned keep their
-`grad_<name>` names, and outside the backward loops nothing is inlined into a larger expression
-than a rule wrote.
+`grad_<name>` names, and outside the loops of the sweeps nothing is inlined into a larger
+expression than a rule wrote.
 
   propagate   `grad_s2 = grad_s3` and `grad_L = 1.0` are substituted into their uses
   copies      a copy of a name that changes later is read as the name until it changes
   sums        `g = a` then `g = g + b` is `g = a + b`
   simplify    `1.0 * (1 - L) * L` -> `(1 - L) * L`, constant arithmetic folded
-  dead_code   assignments nobody reads are removed
+  dead_code   assignments whose values nothing reads (liveness over branches and loops) go
   common      a repeated expression is computed once (`np.cos(x)` in two rules)
-  collect     in a backward loop, single-use temporaries joined into the arithmetic reading them,
-              collected where that saves operations: `grad_x = grad_x * (4.0 - 8.0 * x)`
+  collect     in a loop of a sweep, single-use temporaries joined into the statement reading
+              them; in a backward loop, arithmetic collected where that saves operations:
+              `grad_x = grad_x * (4.0 - 8.0 * x)`
 """
 from __future__ import annotations
 
 import re
 
-from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of, stmt_exprs,
-                 substitute, targets_of, used_names, uses_of)
+from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
+                 stmt_exprs, substitute, targets_of, used_names, uses_of)
 from . import polynomial
 from .analysis import list_names
 from .primitives import EFFECTS
@@ -189,17 +190,22 @@ JOINED = 12  # the most operations a statement of a backward loop computes after
 
 
 def collect(fn: Function) -> bool:
-    """In the body of a backward loop, where each statement costs once per iteration: an
-    arithmetic statement takes in the single-use temporaries it reads (recomputed values,
-    adjoint terms; nothing with an effect, nothing a statement between them changes), and
-    becomes its polynomial normal form, common factor first, when that computes fewer
-    operations and reads the same names. The sine sum's step is one statement, the logistic
-    map's `grad_x_1 = grad_x_1 * (4.0 - 8.0 * x_1)`. Straight-line code, and so every lecture
-    listing, is left as the rules wrote it."""
+    """In the body of a loop of a sweep, where each statement costs once per iteration: a
+    statement takes in the single-use temporaries it reads (recomputed values, adjoint terms;
+    nothing with an effect, nothing a statement between them changes, nothing across a print
+    or a raise). In a backward loop an arithmetic statement then becomes its polynomial normal
+    form, common factor first, when that computes fewer operations and reads the same names:
+    the logistic map's `grad_x_1 = grad_x_1 * (4.0 - 8.0 * x_1)`. A forward loop's values are
+    the function's bit for bit (the same operations in the same order): its step is
+    `x_1 = 4.0 * x_1 * (1.0 - x_1)`. Straight-line code, and so every lecture listing, is left
+    as the rules wrote it."""
     loops = [s for block in blocks(fn) for s in block if type(s) is For and s.sweep]
     if not loops:
         return False
-    lists, local, changed = list_names(fn), _local_temporaries(fn), False
+    named = {n[5:] for n in assignments(fn) if n.startswith("grad_")}
+    lists, changed = list_names(fn), False
+    # (a value whose adjoint keeps its name keeps its own: the listing shows what grad_s4 is of)
+    local = {k: v for k, v in _local_temporaries(fn).items() if k[1] not in named}
     for loop in loops:
         changed |= _collect(loop.body, local, lists, loop.sweep == "backward")
     return changed
@@ -392,7 +398,8 @@ def dead_code(fn: Function) -> bool:
     """Remove the assignments whose values nothing reads before they are assigned again, by
     liveness over the branches and loops (so a sum a loop carries that only the check of the
     output reads goes where there is no check). A `for` loop over a constant range left with
-    nothing to do goes too, unless its counter is read after it. Names a nested function (a pullback) reads or assigns are kept."""
+    nothing to do goes too, unless its counter is read after it. Names a nested function (a
+    pullback) reads or assigns are kept."""
     kept = set()
     for block in blocks(fn):
         for s in block:
@@ -456,8 +463,6 @@ def _live(block, live, leaving, kept, dead):
                 start |= inside
             live |= start - {s.target} if t is For else start  # (each step sets the counter)
             live.update(n for e in stmt_exprs(s) for n in _names(e))
-        elif t is Function:
-            pass
     return live
 
 

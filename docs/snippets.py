@@ -1,4 +1,6 @@
 """Small functions whose generated code the docs show (python docs/generate.py runs them)."""
+import math
+
 import numpy as np
 
 from adcompile import sigmoid
@@ -20,6 +22,13 @@ def relu_sum(x, n):
         if x > i:
             total = total + (x - i) * x
     return total
+
+
+def sine_sum(x):
+    s = 0.0
+    for i in range(100):
+        s = s + math.sin(x * i) * x
+    return s
 
 
 def not_yet(x):
