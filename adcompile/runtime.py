@@ -228,9 +228,7 @@ def scatter_add(buffer, index, g):
     if type(buffer) is list:  # (a slice of a list gets the gradient element by element)
         buffer[index] = list_add(buffer[index], _fit_part(g, buffer[index]))
         return buffer
-    basic = isinstance(index, (int, slice)) or type(index) is tuple and all(
-        isinstance(i, (int, slice)) for i in index)
-    if basic:
+    if _basic(index):
         try:
             buffer[index] += g
         except ValueError:  # g carries axes an addition broadcast it to
@@ -240,12 +238,25 @@ def scatter_add(buffer, index, g):
     return buffer
 
 
+def _basic(index):
+    """Whether `index` is basic indexing (ints and slices: no element twice)."""
+    return isinstance(index, (int, slice)) or type(index) is tuple and all(
+        isinstance(i, (int, slice)) for i in index)
+
+
 def _add_at(out, index, g):
-    """np.add.at, with `g` summed to the indexed part's shape where it carries more axes."""
+    """np.add.at, with `g` summed to the indexed part's shape where it carries more axes. An
+    array type without `ufunc.at` (Dask) takes the sum by item assignment where the index is
+    basic (no repeated elements to add up)."""
     try:
         np.add.at(out, index, g)
     except ValueError:
         np.add.at(out, index, _sum_to(g, _shape(out[index])))
+    except TypeError:
+        if isinstance(out, np.ndarray) or not _basic(index):
+            raise
+        part = out[index]
+        out[index] = part + _fit_part(g, part)
 
 
 def _fit_part(g, part):

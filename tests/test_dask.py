@@ -138,6 +138,24 @@ def test_unknown_lengths_beside_broadcast_operands():
         np.testing.assert_allclose(g.compute(scheduler="sync"), w, rtol=1e-12)
 
 
+def row_plus_rows(x, B):
+    return np.sum(np.tanh(x[1] + B) * x[0, :]) + x[1, 2]
+
+
+def test_indexing_outside_a_loop():
+    """The gradient of x[1] went through np.add.at, which Dask arrays do not take (TypeError);
+    with a basic index there are no repeated indices, and the share is added by item assignment
+    (B's rows broadcast x[1]: its share is summed over them first)."""
+    x, B = np.arange(8.0).reshape(2, 4) / 10, np.linspace(-1, 1, 12).reshape(3, 4)
+    count = Counting()
+    with dask.config.set(scheduler=count):
+        got = grad(row_plus_rows, argnums=(0, 1))(lazy(x), lazy(B))
+    assert count.computes == 0
+    want = grad(row_plus_rows, argnums=(0, 1))(x, B)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g.compute(scheduler="sync"), w, rtol=1e-12)
+
+
 def test_logistic_gradient_on_a_local_cluster():
     distributed = pytest.importorskip("distributed")
     name, f, args, argnums = CASES[0]
