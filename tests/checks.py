@@ -19,6 +19,21 @@ def numeric_grad(f, args, i, eps=1e-6):
     return g
 
 
+def numeric_jacobian(f, args, i, eps=1e-6):
+    """Central differences of the array-valued f with respect to argument i (an array):
+    shape f's shape + the argument's."""
+    x = np.asarray(args[i], dtype=float)
+    columns = []
+    for idx in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[idx] = eps
+        hi, lo = list(args), list(args)
+        hi[i], lo[i] = x + step, x - step
+        columns.append((np.asarray(f(*hi)) - np.asarray(f(*lo))) / (2 * eps))
+    out = np.stack(columns, axis=-1)
+    return out.reshape(out.shape[:-1] + x.shape)
+
+
 def directional(f, args, direction, eps=1e-6):
     hi = [a + eps * d for a, d in zip(args, direction)]
     lo = [a - eps * d for a, d in zip(args, direction)]

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from adcompile import grad, source, value_and_grad
+from checks import numeric_jacobian
 from test_regressions import check
 
 
@@ -476,12 +477,7 @@ def test_softmax_cross_entropy_differentiated_again():
     rng = np.random.default_rng(8)
     W, x = rng.normal(size=(3, 2)), rng.normal(size=(4, 3))
     y = np.eye(2)[[0, 1, 1, 0]]
-    g, h = grad(xent), 1e-6
-    numeric = np.zeros(W.shape + W.shape)
-    for i in np.ndindex(W.shape):
-        step = np.zeros_like(W)
-        step[i] = h
-        numeric[(Ellipsis,) + i] = (g(W + step, x, y) - g(W - step, x, y)) / (2 * h)
+    numeric = numeric_jacobian(grad(xent), (W, x, y), 0)
     np.testing.assert_allclose(hessian(xent)(W, x, y), numeric, rtol=1e-5, atol=1e-7)
 
 
@@ -542,11 +538,7 @@ def test_products_under_a_broadcasting_addition_differentiated_again():
     rng = np.random.default_rng(10)
     W, h, B = rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=(2, 3))
     g = grad(product_broadcast, argnums=1)
-    step, numeric = 1e-6, np.zeros((4, 4))
-    for i in range(4):
-        e = np.zeros(4)
-        e[i] = step
-        numeric[:, i] = (g(W, h + e, B) - g(W, h - e, B)) / (2 * step)
+    numeric = numeric_jacobian(g, (W, h, B), 1)
     for jac in (jacfwd, jacrev):
         np.testing.assert_allclose(jac(g, argnums=1)(W, h, B), numeric, rtol=1e-5, atol=1e-7)
 
