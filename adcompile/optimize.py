@@ -408,7 +408,7 @@ def dead_code(fn: Function) -> bool:
                          set(targets_of(st)) | uses_of(st)}
                 kept |= {w for p in s.params for w in re.findall(r"\w+", p)}
     dead: set = set()
-    _live(fn.body, set(), set(), kept, dead)
+    _live(fn.body, set(), set(), kept, dead, {})
     changed = False
     for block in blocks(fn):
         keep = [s for s in block if id(s) not in dead and not _idle(s)]
@@ -422,9 +422,12 @@ def _idle(s):
     return type(s) is If and not s.body and not s.orelse
 
 
-def _live(block, live, leaving, kept, dead):
+def _live(block, live, leaving, kept, dead, starts):
     """The names live before `block` given those live after it (`live`, updated in place) and
-    those live where a `break` leaves the loop (`leaving`); dead assignments go into `dead`."""
+    those live where a `break` leaves the loop (`leaving`); dead assignments go into `dead`.
+    `starts` keeps what each loop's body needs at its start: the sets only grow, so a loop
+    inside another starts from what the outer loop's last pass found (not exponential in the
+    depth of the nesting)."""
     for s in reversed(block):
         t = type(s)
         if t is Assign:
@@ -443,8 +446,8 @@ def _live(block, live, leaving, kept, dead):
             live.update(leaving)
         elif t is If:
             other = set(live)
-            _live(s.body, live, leaving, kept, dead)
-            _live(s.orelse, other, leaving, kept, dead)
+            _live(s.body, live, leaving, kept, dead, starts)
+            _live(s.orelse, other, leaving, kept, dead, starts)
             live |= other
             live.update(_names(s.test))
         elif t is For and not s.body and s.count is None and s.target not in live and \
@@ -454,10 +457,10 @@ def _live(block, live, leaving, kept, dead):
         elif t in (For, While):
             dead.discard(id(s))
             after = set(live)
-            start: set = set()
+            start = starts.setdefault(id(s), set())
             while True:  # what the body needs at its start, to a fixpoint over the iterations
                 inside = after | start | (set(_names(s.test)) if t is While else set())
-                _live(s.body, inside, after, kept, dead)
+                _live(s.body, inside, after, kept, dead, starts)
                 if inside <= start:
                     break
                 start |= inside

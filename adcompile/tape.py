@@ -117,9 +117,9 @@ def _already_current(plans, restores, backward_body):
 def _reads_of_recomputed(mirrors, needed):
     """What the recomputations below will read counts as needed from the start: a carried value
     read only there must be restored where it is overwritten, not taped at the loop's end."""
+    looped = _looped(mirrors)
     for fwd, back, loop in mirrors:
-        for a in _recomputable(fwd, [n for n in _defined_in(fwd) if n in needed], loop,
-                               _looped(mirrors)):
+        for a in _recomputable(fwd, [n for n in _defined_in(fwd) if n in needed], loop, looped):
             needed |= uses_of(a)
 
 

@@ -219,6 +219,24 @@ def test_six_hundred_math_calls(tmp_path):
     assert "type(x) is float" in src and src.count("is float") <= 3  # the input stands for all
 
 
+def test_the_tape_plan_grows_linearly_with_the_loops(tmp_path, monkeypatch):
+    # the names loops assign were gathered again for every loop: a build quadratic in the number
+    # of loops (the fuzzer's 10 s timeout). Counted in calls, not timed: twice the loops, at most
+    # about twice the work
+    import adcompile.tape as tape
+    calls = []
+    original = tape.targets_of
+    monkeypatch.setattr(tape, "targets_of", lambda s: calls.append(1) or original(s))
+    counts = []
+    for k in (10, 40):
+        loop = "    for i in range(3):\n        x = x * 0.9 + math.sin(y * i)\n"
+        m = _module(tmp_path, f"loops_{k}", f"import math\ndef f(x, y):\n{loop * k}    return x\n")
+        calls.clear()
+        grad(m.f, argnums=(0, 1))
+        counts.append(len(calls))
+    assert counts[1] < 5 * counts[0], counts
+
+
 def list_never_read(x, W, s, u):
     def g6(p7):
         t8, p7 = (1.0, np.sum(W))
