@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
-                 stmt_exprs, substitute, targets_of, used_names, uses_of)
+                 stmt_exprs, substitute, targets_of, used_names, uses_of, walk_stmts)
 from . import polynomial
 from .analysis import list_names
 from .primitives import EFFECTS
@@ -266,8 +266,10 @@ def _join(e, block, j, local, taken, gone, room):
 
 
 def _seen(s):
-    """Whether `s` does something a user sees (prints, fails): nothing moves across it."""
-    return type(s) is not Assign or type(s.value) is Op and s.value.prim in SEEN
+    """Whether `s` does something a user sees (prints, fails), nested blocks included: nothing
+    moves across it."""
+    return any(type(t) is Assign and type(t.value) is Op and t.value.prim in SEEN
+               for t in walk_stmts([s]))
 
 
 SEEN = {"print", "assert_", "throw"}
@@ -397,9 +399,9 @@ def simplify(fn: Function, memo=None) -> bool:
 def dead_code(fn: Function) -> bool:
     """Remove the assignments whose values nothing reads before they are assigned again, by
     liveness over the branches and loops (so a sum a loop carries that only the check of the
-    output reads goes where there is no check). A `for` loop over a constant range left with
-    nothing to do goes too, unless its counter is read after it. Names a nested function (a
-    pullback) reads or assigns are kept."""
+    output reads goes where there is no check; a `math.log` stays, FAILS). A `for` loop over a
+    constant range left with nothing to do goes too, unless its counter is read after it.
+    Names a nested function (a pullback) reads or assigns are kept."""
     kept = set()
     for block in blocks(fn):
         for s in block:
@@ -417,6 +419,11 @@ def dead_code(fn: Function) -> bool:
     return changed
 
 
+# math functions that fail where their derivatives (1 / x) do not: a value nothing reads is
+# still computed, so that the gradient fails where the function does
+FAILS = {"math.log", "math.log1p", "math.log2", "math.log10"}
+
+
 def _idle(s):
     """An `if` with nothing in either branch."""
     return type(s) is If and not s.body and not s.orelse
@@ -432,7 +439,7 @@ def _live(block, live, leaving, kept, dead, starts):
         t = type(s)
         if t is Assign:
             if type(s.target) is str and not _effect(s.value) and s.target not in live and \
-                    s.target not in kept:
+                    s.target not in kept and not any(o.prim in FAILS for o in _ops(s.value)):
                 dead.add(id(s))
                 continue
             dead.discard(id(s))

@@ -646,3 +646,41 @@ def test_the_forward_sweep_computes_the_value_bit_for_bit():
         value, _ = value_and_grad(lambda v: np.sum(logistic(v)))(x) if np.ndim(x) else \
             value_and_grad(logistic)(x)
         assert value == np.sum(logistic(x))
+
+
+def printing_loop(x):
+    s = 0.0
+    for i in range(3):
+        t = math.log(x - i)
+        print("step", i)
+        s = s + t
+    return s
+
+
+def test_nothing_moves_across_a_print(capsys):
+    # joined into `s = s + math.log(x - i)` the log would fail after the print of its step
+    # instead of before it
+    src = source(printing_loop, mode="grad")
+    assert "s = s + t" in src, src
+    check(printing_loop, 3.5)
+    capsys.readouterr()
+    with pytest.raises(ValueError, match="math domain error"):
+        grad(printing_loop)(1.5)
+    assert capsys.readouterr().out == "step 0\nstep 1\n"  # as printing_loop(1.5) prints
+
+
+def log_sum(x):
+    s = 0.0
+    for i in range(4):
+        s = s + math.log(x - i)
+    return s
+
+
+def test_a_dead_log_still_runs():
+    # the float branch computes no output, and 1/(x - i), the log's derivative, has no domain
+    # error: the gradient came back where the function raises
+    with pytest.raises(ValueError, match="math domain error"):
+        log_sum(2.5)
+    with pytest.raises(ValueError, match="math domain error"):
+        grad(log_sum)(2.5)
+    check(log_sum, 4.5)
