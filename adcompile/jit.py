@@ -145,11 +145,7 @@ def _split_tapes(fn):
 
     def tape_of(tape, name):
         if (tape, name) not in tapes:
-            new = f"{tape}_{name}"
-            while new in names:
-                new += "_"
-            names.add(new)
-            tapes[tape, name] = new
+            tapes[tape, name] = _fresh(f"{tape}_{name}", names)
         return tapes[tape, name]
 
     def split(block):
@@ -221,7 +217,8 @@ def _array_tapes(fn):
                 and not any(type(s) is Break for s in walk_stmts(fwd.body))):
             continue
         groups.setdefault(id(fwd), []).append((tape, push, pop, fwd, back))
-    taken = {t for s in walk_stmts(fn.body) for t in targets_of(s)} | set(fn.params)
+    taken = {t for s in walk_stmts(fn.body) for t in targets_of(s)} | set(fn.params) | \
+        set(fn.constants)
     for group in groups.values():
         fwd = group[0][3]
         n = fwd.bounds[0] if len(fwd.bounds) == 1 else fwd.bounds[1]
@@ -243,6 +240,7 @@ def _array_tapes(fn):
 
 
 def _fresh(name, taken):
+    """`name`, with underscores added until no name in `taken` is the same (then taken too)."""
     while name in taken:
         name += "_"
     taken.add(name)
