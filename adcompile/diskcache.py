@@ -44,9 +44,9 @@ def folder() -> str | None:
     return os.path.join(base, "adcompile")
 
 
-def load(f, mode, argnums, optimize):
+def load(f, mode, argnums, options):
     """(source, compiled function, dependencies, containers) from the cache, or None."""
-    path = _path(f, mode, argnums, optimize)
+    path = _path(f, mode, argnums, options)
     if path is None:
         return None
     try:
@@ -68,9 +68,9 @@ def load(f, mode, argnums, optimize):
         return None
 
 
-def store(f, mode, argnums, optimize, fn, src):
+def store(f, mode, argnums, options, fn, src):
     """Write the entry for the derivative `fn` with source `src`, if it can be cached."""
-    path = _path(f, mode, argnums, optimize)
+    path = _path(f, mode, argnums, options)
     if path is None:
         return
     dependencies, seen = [], set()
@@ -102,8 +102,9 @@ def store(f, mode, argnums, optimize, fn, src):
         pass
 
 
-def _path(f, mode, argnums, optimize):
-    """The entry's file, or None if `f` is not cached (cache off, a closure, no source)."""
+def _path(f, mode, argnums, options):
+    """The entry's file, or None if `f` is not cached (cache off, a closure, no source).
+    `options`: what else the text depends on (api.compile_derivative's optimize and final)."""
     where = folder()
     if where is None or hasattr(f, "__adcompile__") or getattr(f, "__closure__", None) or \
             not isinstance(getattr(f, "__globals__", None), dict):
@@ -118,7 +119,7 @@ def _path(f, mode, argnums, optimize):
         return None
     scipy = getattr(sys.modules.get("scipy"), "__version__", None)
     key = repr((FORMAT, _own_source(), np.__version__, scipy, sys.version_info[:3], mode, argnums,
-                optimize, f.__module__, f.__qualname__, code.co_filename, code.co_firstlineno,
+                options, f.__module__, f.__qualname__, code.co_filename, code.co_firstlineno,
                 text, _fingerprint(code), defaults))
     return os.path.join(where, hashlib.sha256(key.encode()).hexdigest()[:32] + ".json")
 

@@ -65,7 +65,7 @@ def jit(f):
                        f"not by {mode}: Numba cannot return the pullback a vjp makes")
 
     def variant(arrays):
-        fn = numba_friendly(build(function, mode, argnums, optimize), arrays)
+        fn = numba_friendly(build(function, mode, argnums, optimize, final=False), arrays)
         src = to_source(fn)
         py, cacheable = _compile(src, fn)
         py.__defaults__ = getattr(function, "__defaults__", None)  # same parameters

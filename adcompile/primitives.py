@@ -375,6 +375,10 @@ for _name, _params, _zero in [
         ("hstack_grad", ("v", "xs"), ("xs",)), ("vstack_grad", ("v", "xs"), ("xs",))]:
     add(_name, getattr(runtime, _name, None) or getattr(runtime_arrays, _name), _params, "exact",
         zero=_zero)
+# a loop's per-step matrix gradients as one product (batch.py): only in code that runs, never
+# differentiated again (no rules: differentiating one is refused)
+add("matmul_steps_left", runtime_arrays.matmul_steps_left, ("steps", "x"), "exact")
+add("matmul_steps_right", runtime_arrays.matmul_steps_right, ("steps", "y"), "exact")
 add("dsinc", runtime_arrays.dsinc)  # the derivatives of np.sinc
 add("d2sinc", runtime_arrays.d2sinc)
 add("concatenate_part", runtime.concatenate_part, ("v", "i", "*xs"), "exact", axis=0,

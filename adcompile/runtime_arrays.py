@@ -1,12 +1,14 @@
 """Helpers of the rules for NumPy's rearrangements (roll, diag, pad, kron, take, diff, ...)
 and a few elementwise ones (sinc's derivatives, astype): the reverse rule of each rearrangement
-puts the gradient back where the values came from. Plain NumPy, like runtime.py, so an
-exported derivative can carry them along."""
+puts the gradient back where the values came from. Also the gradient of a matrix that a loop
+multiplies at every step, as one product after the loop (batch.py). Plain NumPy, like
+runtime.py, so an exported derivative can carry them along."""
 import math
 
 import numpy as np
 
-from .runtime import _ndim, _part, _shape, getitem_grad, unbroadcast, unreduce
+from .runtime import (_ndim, _part, _shape, getitem_grad, matmul_grad_left, matmul_grad_right,
+                      unbroadcast, unreduce, zeros_like)
 
 
 def unroll(g, shift, axis):
@@ -173,3 +175,50 @@ def d2sinc(x):
 def astype(x, dtype):
     """`x.astype(dtype)`."""
     return x.astype(dtype)
+
+
+# --- the gradient of a matrix a loop multiplies at every step, as one product (batch.py) ------
+def matmul_steps_left(steps, x):
+    """sum(matmul_grad_left(g, x, y) for g, y in steps): the gradient of a matrix x that each
+    step of a loop multiplied (x @ y), as one product of the steps' stacked factors; step by
+    step where they do not stack."""
+    if type(x) is np.ndarray and x.ndim == 2 and steps:
+        n, m = x.shape
+        if all(_vector(g, n) and _vector(y, m) for g, y in steps):  # (n, T) @ (T, m)
+            return np.stack([g for g, _ in steps], axis=1) @ np.stack([y for _, y in steps])
+        if all(_columns(g, n) and _columns(y, m) and g.shape[1] == y.shape[1] for g, y in steps):
+            return np.concatenate([g for g, _ in steps], axis=1) @ \
+                np.concatenate([y for _, y in steps], axis=1).T
+    return _step_by_step(matmul_grad_left, steps, x, 1)
+
+
+def matmul_steps_right(steps, y):
+    """sum(matmul_grad_right(g, x, y) for g, x in steps): the gradient of a matrix y that each
+    step of a loop multiplied (x @ y), as one product; step by step where they do not stack."""
+    if type(y) is np.ndarray and y.ndim == 2 and steps:
+        m, k = y.shape
+        if all(_vector(g, k) and _vector(x, m) for g, x in steps):  # (m, T) @ (T, k)
+            return np.stack([x for _, x in steps], axis=1) @ np.stack([g for g, _ in steps])
+        if all(_rows(g, k) and _rows(x, m) and g.shape[0] == x.shape[0] for g, x in steps):
+            return np.concatenate([x for _, x in steps]).T @ np.concatenate([g for g, _ in steps])
+    return _step_by_step(matmul_grad_right, steps, y, 2)
+
+
+def _vector(v, n):
+    return type(v) is np.ndarray and v.shape == (n,)
+
+
+def _columns(v, n):
+    return type(v) is np.ndarray and v.ndim == 2 and v.shape[0] == n
+
+
+def _rows(v, n):
+    return type(v) is np.ndarray and v.ndim == 2 and v.shape[1] == n
+
+
+def _step_by_step(helper, steps, matrix, where):
+    total = None
+    for g, other in steps:
+        term = helper(g, matrix, other) if where == 1 else helper(g, other, matrix)
+        total = term if total is None else total + term
+    return zeros_like(matrix) if total is None else total
