@@ -12,7 +12,7 @@ from . import diskcache
 from .boundary import (differentiate, gradient_tree, structure_pairs, structured_outputs,
                        wrt_leaves)
 from .cache import COMPILED
-from .compile import compile_function
+from .compile import compile_text, located_source
 from .errors import ADCompileError, ArgumentError, trimmed
 from .forward import forward
 from .ir import Assign, Function, Op, Var, blocks_of
@@ -69,10 +69,10 @@ def compile_derivative(f, mode: str, argnums=0, optimize=True, trees=None, final
     stored = diskcache.load(f, mode, argnums, (optimize, final)) if trees is None else None
     if stored is None:
         fn = build(f, mode, argnums, optimize, trees, final)
-        src = to_source(fn)                           # ast.unparse, one statement at a time
-        stored = src, compile_function(src, fn), fn.dependencies, fn.containers  # compile
+        src, text = located_source(fn)                # ast.unparse, one statement at a time
+        stored = src, compile_text(text, fn.name, fn.constants), fn.dependencies, fn.containers
         if trees is None and fn.out_tree is None:  # (a structure is not text: not on disk)
-            diskcache.store(f, mode, argnums, (optimize, final), fn, src)
+            diskcache.store(f, mode, argnums, (optimize, final), fn, src, text)
         compiled_out_tree, arguments = fn.out_tree, fn.arguments
     else:
         compiled_out_tree, arguments = None, None

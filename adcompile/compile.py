@@ -21,15 +21,22 @@ import tempfile
 
 from .ir import Function
 from .primitives import NAMESPACE
-from .unparse import to_source
+from .unparse import to_sources
 
 GENERATED = "<adcompile "       # the file name of generated code that is in linecache only
 _PLACE = re.compile(r"  # (\S+:\d+)$")  # the place a line of generated code names
 
 
-def compile_function(src: str, fn: Function):
-    """Compile the generated source of `fn` and return the function it defines."""
-    return compile_text(_located(src, fn), fn.name, fn.constants)
+def compile_function(fn: Function):
+    """Print `fn` and compile it: (its plain source, the function it defines)."""
+    src, text = located_source(fn)
+    return src, compile_text(text, fn.name, fn.constants)
+
+
+def located_source(fn: Function) -> tuple[str, str]:
+    """The plain source of `fn` and the text compiled: the same lines, each statement's ending
+    with a comment naming its place in the user's code. Printed once."""
+    return to_sources(fn, _locate(fn))
 
 
 def compile_text(text: str, name: str, constants: dict):
@@ -47,23 +54,17 @@ def is_generated(filename: str) -> bool:
     return filename.startswith(GENERATED) or os.path.dirname(filename) == _folder()
 
 
-def _located(src, fn):
-    """`src` with each statement's place in the user's code as a trailing comment, if `src` is
-    what `fn` prints (else `src` as it is)."""
-    name = os.path.basename(fn.filename) or fn.filename
-    lines = fn.source_lines
+def _locate(fn):
+    """From a line of the code `fn` was made from to its place in the user's code, or None."""
     if is_generated(fn.filename):  # derivative code differentiated again: keep the user's place
+        lines = fn.source_lines
+
         def locate(line):
             found = _PLACE.search(lines.get(line, ""))
             return found.group(1) if found else None
-    else:
-        def locate(line):
-            return f"{name}:{line}" if line is not None else None
-    text = to_source(fn, locate=locate)
-    plain, located = src.splitlines(), text.splitlines()
-    if len(plain) != len(located) or not all(a.startswith(p) for p, a in zip(plain, located)):
-        return src
-    return text
+        return locate
+    name = os.path.basename(fn.filename) or fn.filename
+    return lambda line: f"{name}:{line}" if line is not None else None
 
 
 _FOLDER: list[str] = []

@@ -26,7 +26,7 @@ import types
 
 import numpy as np
 
-from .compile import _located, compile_text
+from .compile import compile_text
 from .parse import _fingerprint
 from .primitives import BY_OBJECT
 
@@ -68,8 +68,9 @@ def load(f, mode, argnums, options):
         return None
 
 
-def store(f, mode, argnums, options, fn, src):
-    """Write the entry for the derivative `fn` with source `src`, if it can be cached."""
+def store(f, mode, argnums, options, fn, src, text):
+    """Write the entry for the derivative `fn` with source `src` and compiled text `text` (see
+    compile.located_source), if it can be cached."""
     path = _path(f, mode, argnums, options)
     if path is None:
         return
@@ -89,7 +90,7 @@ def store(f, mode, argnums, options, fn, src):
         if not found:
             return  # read from a closure or built by lowering: not rebound from globals
         constants.append((const, *found[0]))
-    entry = {"format": FORMAT, "name": fn.name, "source": src, "text": _located(src, fn),
+    entry = {"format": FORMAT, "name": fn.name, "source": src, "text": text,
              "dependencies": dependencies, "constants": constants,
              "containers": list(fn.containers)}
     try:

@@ -376,7 +376,7 @@ def _gradients(tracer, nodes, out_value, out_node):
     what that operation sends back (the lecture's "copy adds": the wires' gradients sum to the
     value's)."""
     from .api import grad
-    from .compile import compile_function
+    from .compile import compile_text
 
     if out_node is None or not out_node.active:
         return
@@ -433,9 +433,7 @@ def _gradients(tracer, nodes, out_value, out_node):
     lines.append(f"    return {result}")
     params = list(frozen) + [name_of(n) for n in inputs] + list(eps.values())
     src = f"def _circuit({', '.join(params)}):\n" + "\n".join(lines) + "\n"
-    record = Function("_circuit", params, [], filename=tracer.fn.filename,
-                      constants=dict(tracer.fn.constants))
-    circuit = compile_function(src, record)
+    circuit = compile_text(src, "_circuit", dict(tracer.fn.constants))
     first = len(frozen)
     argnums = tuple(range(first, len(params)))
     if not argnums:

@@ -29,13 +29,12 @@ import types as pytypes
 import numpy as np
 
 from . import runtime
-from .compile import _located, _write  # the generated file Numba reads and caches beside
+from .compile import _write, located_source  # the generated file Numba reads and caches beside
 from .errors import ADCompileError, ArgumentError, ComplexOutputError, public
 from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
                  stmt_exprs, targets_of, walk_exprs, walk_stmts)
 from .primitives import NAMESPACE, add
 from .templates import simplify
-from .unparse import to_source
 
 FORMAT = 1  # how jit compiles the text; a change here must not load machine code cached before
 MODES = ("flat", "forward", "grad", "value_and_grad")  # vjp returns a closure: Numba cannot
@@ -66,8 +65,8 @@ def jit(f):
 
     def variant(arrays):
         fn = numba_friendly(build(function, mode, argnums, optimize, final=False), arrays)
-        src = to_source(fn)
-        py, cacheable = _compile(src, fn)
+        src, text = located_source(fn)
+        py, cacheable = _compile(text, fn)
         py.__defaults__ = getattr(function, "__defaults__", None)  # same parameters
         jitted.__adcompile__ = Info(function, mode, argnums, optimize, src)
         jitted.py_func, jitted.dispatcher = py, numba.njit(cache=cacheable)(py)
@@ -349,10 +348,9 @@ def _constant(e, known):
 
 # -- compiling ---------------------------------------------------------------------------------
 
-def _compile(src, fn):
+def _compile(text, fn):
     """The Python function Numba compiles, from a file named by the hash of its text and
     constants (Numba's disk cache is keyed by the file), and whether Numba may cache it."""
-    text = _located(src, fn)
     digest = _digest(fn.constants)
     cacheable = digest is not None
     text += f"# adcompile.jit {FORMAT}, constants {digest or 'not cacheable'}\n"

@@ -401,8 +401,7 @@ def swell(f: Callable[..., Any], argnums: int | Sequence[int] | None = None, *,
     for mode in ("forward", "reverse"):
         def transform(mode=mode):
             fn = build(f, mode, tuple_nums)
-            src = to_source(fn)
-            return src, compile_function(src, fn)
+            return compile_function(fn)
         (src, compiled), seconds = _timed(transform)
         ours[mode] = (src, compiled, seconds)
 

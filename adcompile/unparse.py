@@ -105,9 +105,9 @@ def stmt_lines(stmts, fn: Function, indent, annotate, last_line=None, locate=Non
     def block(stmts):
         return stmt_lines(stmts, fn, indent + 1, annotate, last_line, locate) or [pad + "    pass"]
 
-    def place(stmt):  # `  # model.py:12` after a line, with `locate`
+    def place(stmt):  # `  # model.py:12` after a line, with `locate` (marked: see to_sources)
         where = locate(getattr(stmt, "line", None)) if locate is not None else None
-        return f"  # {where}" if where else ""
+        return f"{_MARK}{where}" if where else ""
 
     for s in stmts:
         line = getattr(s, "line", None)
@@ -168,7 +168,17 @@ def to_source(fn: Function, annotate=False, locate=None) -> str:
     """The Python source of a (flat or derivative) function. `locate`, a function from a user
     line number to a place (`model.py:12`) or None, ends each statement's line with a comment
     naming the place it came from; nothing else changes, so line N is line N of the plain text."""
-    return "\n".join(function_lines(fn, 0, annotate, locate)) + "\n"
+    return "\n".join(function_lines(fn, 0, annotate, locate)).replace(_MARK, "  # ") + "\n"
+
+
+def to_sources(fn: Function, locate) -> tuple[str, str]:
+    """`to_source(fn)` and `to_source(fn, locate=locate)`, printed once."""
+    lines = function_lines(fn, 0, False, locate)
+    return ("\n".join(line.partition(_MARK)[0] for line in lines) + "\n",
+            "\n".join(lines).replace(_MARK, "  # ") + "\n")
+
+
+_MARK = "\0"  # between a line and its place: printed code never holds it (repr escapes it)
 
 
 PRINTERS.append(to_source)  # repr(fn) of flat code prints it as Python

@@ -17,11 +17,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from adcompile import grad  # noqa: E402
 from adcompile.api import _lower, _wrt  # noqa: E402
 from adcompile.cache import COMPILED  # noqa: E402
-from adcompile.compile import compile_function  # noqa: E402
+from adcompile.compile import compile_text, located_source  # noqa: E402
 from adcompile.optimize import optimize  # noqa: E402
 from adcompile.reverse import reverse  # noqa: E402
 from adcompile.rewrite import hoist, idioms  # noqa: E402
-from adcompile.unparse import to_source  # noqa: E402
 
 
 def program(n, folder):
@@ -56,9 +55,9 @@ def stages(f):
     lap("reverse")
     fn = optimize(fn)
     lap("optimize")
-    src = to_source(fn)
+    src, text = located_source(fn)
     lap("unparse")
-    compile_function(src, fn)
+    compile_text(text, fn.name, fn.constants)
     lap("compile")
     return out
 
