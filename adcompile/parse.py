@@ -8,7 +8,7 @@ import inspect
 import linecache
 import textwrap
 from dataclasses import dataclass, field
-from types import CodeType
+from types import CodeType, ModuleType
 
 import gast
 
@@ -249,13 +249,21 @@ def _check_current(f, text, filename, first):
     source = _in_scope(f, text)
     if source is None:
         return
+    # the modules f reads, bound by imports as in f's file: Python 3.11 compiles math.sin(x)
+    # differently when math is imported, and then the bytes compare as they are (_same_code)
+    scope = getattr(f, "__globals__", {})
+    imports = [name for name in code.co_names if isinstance(scope.get(name), ModuleType)]
+    source = "".join(f"import {name}\n" for name in imports) + source
     try:
         module = compile(source, filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
                          dont_inherit=True)
     except (SyntaxError, ValueError):
         return
+    candidates = list(_codes_named(module, code.co_name))
+    if any(_same_code(c, code) for c in candidates):
+        return
     want = _fingerprint(code)
-    if any(_fingerprint(c) == want for c in _codes_named(module, code.co_name)):
+    if any(_fingerprint(c) == want for c in candidates):
         return
     raise StaleSourceError(
         f"{f.__qualname__} in this file is not the code that runs: the file was edited after it "
@@ -296,6 +304,19 @@ def _codes_named(code, name):
             if c.co_name == name:
                 yield c
             yield from _codes_named(c, name)
+
+
+def _same_code(a, b):
+    """The same bytes, names and constants: then the same _fingerprint, found without
+    disassembling (the common case, a file not edited since import)."""
+    return (a.co_code == b.co_code and a.co_names == b.co_names and a.co_varnames == b.co_varnames
+            and a.co_freevars == b.co_freevars and a.co_cellvars == b.co_cellvars
+            and a.co_argcount == b.co_argcount and a.co_posonlyargcount == b.co_posonlyargcount
+            and a.co_kwonlyargcount == b.co_kwonlyargcount
+            and len(a.co_consts) == len(b.co_consts)
+            and all(_same_code(x, y) if type(x) is CodeType and type(y) is CodeType
+                    else type(x) is type(y) and repr(x) == repr(y)
+                    for x, y in zip(a.co_consts, b.co_consts)))
 
 
 def _fingerprint(code):
