@@ -94,14 +94,15 @@ def parse(f) -> Parsed:
         raise SourceUnavailableError(
             f"cannot find the definition of {name!r} in its source; define it with def in a file.",
             filename, first)
-    for n in gast.walk(node):
+    nodes = list(gast.walk(node))
+    for n in nodes:
         if hasattr(n, "lineno"):
             n.lineno += first - 1
     return _finish(f, node, filename, {first + i: line.rstrip("\n")
-                                       for i, line in enumerate(src_lines)})
+                                       for i, line in enumerate(src_lines)}, nodes)
 
 
-def _finish(f, node, filename, lines):
+def _finish(f, node, filename, lines, nodes=None):
     code = f.__code__
     scope = dict(vars(builtins))
     scope.update(getattr(f, "__globals__", {}))
@@ -112,7 +113,7 @@ def _finish(f, node, filename, lines):
             except ValueError:  # an empty cell: the variable is not assigned yet
                 pass
     parsed = Parsed(node, filename, lines, scope, getattr(f, "__globals__", {}),
-                    list(gast.walk(node)))
+                    list(gast.walk(node)) if nodes is None else nodes)
     _fence(parsed)
     return parsed
 

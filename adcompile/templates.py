@@ -132,6 +132,7 @@ def _complementary(a, b):
 
 
 # --- applying the rule tables to one equation ------------------------------------------------
+@lru_cache(maxsize=None)
 def _scaled(factor: str, partial: str) -> str:
     """`factor * partial` as template text, written the way the lecture writes it."""
     if partial == "1":
