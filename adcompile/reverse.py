@@ -258,8 +258,11 @@ class Backward:
                 if p.barrier:
                     self.barrier_inputs.append(a)
                 covers = widened and self.covers(v, j)
-                if covers == "smaller":  # a kept reduction's share: fitted at once
-                    terms.append((a.name, Op("unbroadcast", (term, a)), 0))
+                if covers == "smaller":  # a kept reduction's share: fitted at once, a minus
+                    # sign after the sum, on fewer elements (the sum of -g is -(sum of g))
+                    negated = type(term) is Op and term.prim == "neg"
+                    fitted = Op("unbroadcast", (term.args[0] if negated else term, a))
+                    terms.append((a.name, Op("neg", (fitted,)) if negated else fitted, 0))
                     continue
                 tflag = 0 if fits else (flag & BIG) | (BIG if widened and not covers else 0)
                 loose = is_loose(v)

@@ -458,9 +458,10 @@ def whole_kept(x, y):
 def test_a_kept_reductions_adjoint_is_summed_at_once_and_the_other_operand_needs_no_fitting():
     """`z - lse` with lse a log-sum-exp of z over axis 1 that keeps its dimensions: z's share
     has z's shape (no helper), lse's share is summed to lse's shape at once, before the
-    rules of log and exp read it (softmax cross-entropy's backward step)."""
+    rules of log and exp read it (softmax cross-entropy's backward step), negated after the
+    sum, on lse's elements rather than z's (exactly the same numbers)."""
     src = source(xent, mode="grad", argnums=(0,))
-    assert "add_fitted" not in src and "grad_lse = unbroadcast(-grad_s" in src, src
+    assert "add_fitted" not in src and "grad_lse = -unbroadcast(grad_s" in src, src
     assert "unbroadcast(grad_lse" not in src, src
     rng = np.random.default_rng(7)
     check(centered_power, rng.normal(size=(4, 3)), rng.normal(size=(4, 3)))
