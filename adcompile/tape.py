@@ -153,7 +153,9 @@ def _prune(block):
     block[:] = [s for s in block if not (type(s) is If and not s.body and not s.orelse)]
 
 
-CHEAP = {"add", "sub", "mul", "neg", "pos"}
+# ("tuple": an index such as (i, 0); one popped from a tape could not be differentiated again,
+# lowering cannot tell a tuple made elsewhere from a list, which NumPy indexes with differently)
+CHEAP = {"add", "sub", "mul", "neg", "pos", "tuple"}
 # one-argument math functions: floats in, floats out
 CALLS = {f"math.{n}" for n in ("sin", "cos", "tan", "exp", "log", "log1p", "expm1", "sqrt",
                                "tanh", "sinh", "cosh", "atan", "asin", "acos", "log2", "log10",
