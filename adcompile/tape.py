@@ -61,8 +61,11 @@ def lay(forward, backward_body, bw, epilogue_uses, tape):
         names = [n for n in _defined_in(fwd) if n in needed and n not in handled and (
             n not in until or any(n in uses_of(t) for t in back[:until[n]]))]
         again = _recomputable(fwd, names, loop, looped)
+        rebuilt, items = _rebuilt_indexes(fwd, names, loop, {a.target for a in again})
+        again += rebuilt
         if again:  # cheap arithmetic on values the loop does not change: recompute, not tape
             names = [n for n in names if n not in {a.target for a in again}]
+            names += [n for n in items if n not in names]
             back[0:0] = [copy.copy(a) for a in again]
             _hoist(backward_body, back, loop)
             for a in again:  # what the recomputation reads, an enclosing loop may have to tape
@@ -181,6 +184,32 @@ def _recomputable(block, names, loop, looped):
                 not set().union(*(uses_of(a) for a in more)) - own & looped:
             return more
     return again
+
+
+def _rebuilt_indexes(block, names, loop, redone):
+    """The tuples among `names` (an index such as (i, j)) with items the loop assigns, each on
+    every path through the body and only before the tuple, in a `for` loop that runs every step
+    whole: the backward step rebuilds them from those items, which the tape keeps instead (as
+    of the end of the step, which is their value at the tuple). Returns the tuples'
+    assignments and the items."""
+    if type(loop) is not For or loop.count is not None or \
+            any(type(s) is Break for s in walk_stmts(loop.body)):
+        return [], []
+    assigned = targets_of(loop)
+    varying, defined = set(assigned) - {loop.target}, set(_defined_in(block))
+    tuples, items = [], []
+    for k, s in enumerate(block):
+        if not (type(s) is Assign and s.target in names and s.target not in redone and
+                assigned.count(s.target) == 1 and type(s.value) is Op and
+                s.value.prim == "tuple"):
+            continue
+        mine = [a.name for a in s.value.args
+                if type(a) is Var and a.name in varying and a.name not in redone]
+        later = set().union(*(targets_of(t) for t in block[k:]))
+        if all(n in defined and n not in later for n in mine):
+            tuples.append(s)
+            items += mine
+    return tuples, list(dict.fromkeys(items))
 
 
 def _looped(mirrors):

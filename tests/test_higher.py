@@ -480,8 +480,48 @@ def test_an_index_built_from_the_loop_counter_is_rebuilt_not_taped():
     W, s = rng.normal(size=(2, 3)), 0.7
     assert "s0, s1" not in source(grad(rows_scaled, argnums=(0, 1))), "an index on the tape"
     for i in (0, 1):
-        numeric = numeric_jacobian(lambda W, s: np.asarray(grad(rows_scaled, argnums=i)(W, s)),
+        numeric = numeric_jacobian(lambda W, s, i=i: np.asarray(grad(rows_scaled, argnums=i)(W, s)),
                                    (W, np.array(s)), 1)
         assert_close(hessian(rows_scaled, argnums=(0, 1))(W, s)[i][1], numeric, rtol=1e-5)
     assert_close(jacrev(grad(rows_scaled))(W, s),
                  numeric_jacobian(grad(rows_scaled), (W, s), 0), rtol=1e-5)
+
+
+def rows_by_branch(W, s):
+    t = 0.0
+    for i in range(2):
+        if W[i, 0] > 0.0:
+            j = 1
+        else:
+            j = 2
+        t = t + W[i, j] * s + np.sin(W[i, j] * t)
+    return t * s
+
+
+def rows_by_break(W, s):
+    t = 0.0
+    for i in range(2):
+        j = 1 if W[i, 0] > 0.0 else 2
+        t = t + W[i, j] * s
+        if t > 5.0:
+            break
+    return t * s
+
+
+@pytest.mark.parametrize("f", [rows_by_branch, rows_by_break])
+def test_an_index_whose_items_the_loop_assigns_is_rebuilt_from_them(f):
+    """`W[i, j]` with j assigned on both branches of an if: the tape keeps j, and the backward
+    loop rebuilds (i, j), so the gradient can be differentiated again (a loop that may stop
+    early keeps the tuple, and is still refused then)."""
+    from checks import numeric_jacobian
+    rng = np.random.default_rng(4)
+    W = rng.normal(size=(2, 3))
+    W[0, 0], W[1, 0] = 1.0, -1.0  # one step takes each branch
+    for s in (0.7, -0.4):
+        assert_close(grad(f, argnums=(0, 1))(W, s)[0], numeric_jacobian(f, (W, s), 0),
+                     rtol=1e-6)
+        if f is rows_by_break:
+            continue
+        assert_close(jacrev(grad(f))(W, s), numeric_jacobian(grad(f), (W, s), 0), rtol=1e-5)
+        assert_close(hessian(f, argnums=1)(W, s),
+                     numeric_jacobian(grad(f, argnums=1), (W, np.array(s)), 1), rtol=1e-5)
