@@ -7,6 +7,7 @@ carried value the tape keeps anyway or that replaces several entries.
 from __future__ import annotations
 
 import copy
+from collections import Counter
 
 from .ir import Assign, Break, Const, For, If, Op, Var, While, blocks_of, targets_of, used_names, \
     uses_of, walk_stmts
@@ -192,21 +193,21 @@ def _rebuilt_indexes(block, names, loop, redone):
     whole: the backward step rebuilds them from those items, which the tape keeps instead (as
     of the end of the step, which is their value at the tuple). Returns the tuples'
     assignments and the items."""
-    if type(loop) is not For or loop.count is not None or \
+    candidates = [(k, s) for k, s in enumerate(block) if
+                  type(s) is Assign and s.target in names and s.target not in redone and
+                  type(s.value) is Op and s.value.prim == "tuple"]
+    if not candidates or type(loop) is not For or loop.count is not None or \
             any(type(s) is Break for s in walk_stmts(loop.body)):
         return [], []
-    assigned = targets_of(loop)
-    varying, defined = set(assigned) - {loop.target}, set(_defined_in(block))
+    times = Counter(targets_of(loop))
+    candidates = [(k, s) for k, s in candidates if times[s.target] == 1]
+    varying, defined = set(times) - {loop.target}, set(_defined_in(block))
+    last = {n: k for k, t in enumerate(block) for n in targets_of(t)}  # a name's last assignment
     tuples, items = [], []
-    for k, s in enumerate(block):
-        if not (type(s) is Assign and s.target in names and s.target not in redone and
-                assigned.count(s.target) == 1 and type(s.value) is Op and
-                s.value.prim == "tuple"):
-            continue
+    for k, s in candidates:
         mine = [a.name for a in s.value.args
                 if type(a) is Var and a.name in varying and a.name not in redone]
-        later = set().union(*(targets_of(t) for t in block[k:]))
-        if all(n in defined and n not in later for n in mine):
+        if all(n in defined and last[n] < k for n in mine):
             tuples.append(s)
             items += mine
     return tuples, list(dict.fromkeys(items))
