@@ -11,8 +11,7 @@ import tempfile
 import time
 
 os.environ["ADCOMPILE_CACHE_DIR"] = "off"  # time the transformation, not the disk cache
-# the adcompile of this checkout, not an installed one
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import checkout  # noqa: E402,F401  (this checkout's adcompile)
 
 from adcompile import grad  # noqa: E402
 from adcompile.api import _lower, _wrt  # noqa: E402

@@ -7,6 +7,8 @@ Run: python benchmarks/bench_gpu.py [--dtype float32] [--n 4096]   (needs CuPy a
 Each time is the median of several runs, each ended by a device synchronize; it prints a table
 and checks that each generated gradient equals the hand-written one.
 """
+import checkout  # noqa: F401  (first: this checkout's adcompile)
+
 import argparse
 import time
 

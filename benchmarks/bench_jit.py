@@ -5,18 +5,14 @@ Targets (issue 11): jit(grad(f)) at least 20x faster than grad(f), and at most 3
 
 Run: python benchmarks/bench_jit.py   (needs numba; ratios are measured in one run)
 """
-import os
+import checkout  # noqa: F401  (first: this checkout's adcompile, one BLAS thread)
 import sys
+import time
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+import numpy as np
 
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from adcompile import grad, jit  # noqa: E402
-from bench_core import best  # noqa: E402
+from adcompile import grad, jit
+from bench_core import best
 
 
 def logistic(r, x):

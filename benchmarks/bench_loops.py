@@ -4,15 +4,9 @@ gradient there).
 
 Run: python benchmarks/bench_loops.py   (ratios are measured in one run; the machine is noisy)
 """
-import os
+import checkout  # noqa: F401  (first: this checkout's adcompile, one BLAS thread)
+import math
 import sys
-
-# One BLAS thread: on a 2-core machine a second thread spin-waits against whatever else runs
-# and makes the timings swing by 100x; both sides of every ratio run with the same setting.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-import math  # noqa: E402
 import tracemalloc
 
 import numpy as np

@@ -6,23 +6,17 @@ best of several repeats, with one BLAS thread; the machine is noisy)
 Targets (issue 11): building <= 4x its forward, scalar loops <= 3x their forward, the neuron
 <= 1.05x hand-written, softmax cross-entropy <= 1.3x hand-written, RNN <= hand-written BPTT.
 """
-import os
+import checkout  # noqa: F401  (first: this checkout's adcompile, one BLAS thread)
 import sys
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+import math
+import timeit
 
-# the adcompile of this checkout, not an installed one
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import numpy as np
 
-import math  # noqa: E402
-import timeit  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from adcompile import grad, logsumexp  # noqa: E402
-from bench_core import neuron, neuron_by_hand  # noqa: E402  (the same workloads)
-from bench_loops import rnn, rnn_by_hand  # noqa: E402
+from adcompile import grad, logsumexp
+from bench_core import neuron, neuron_by_hand  # (the same workloads)
+from bench_loops import rnn, rnn_by_hand
 
 
 # --- a building's thermal simulation, in plain floats ------------------------------------------

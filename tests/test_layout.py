@@ -1,7 +1,10 @@
 """The package's layout: no import cycles between its modules (lazy imports inside functions
 count too), and modules small enough to read."""
 import ast
+import os
 import pathlib
+import subprocess
+import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "adcompile"
 # Tools apart from the compiler (they drive it, it never reads them) and the package's entry.
@@ -83,3 +86,31 @@ def test_every_subpackage_is_installed():
         assert listed, "pyproject.toml names no packages"
         names = {p.strip().strip('"') for p in listed.group(1).split(",") if p.strip()}
         assert packages <= names, f"not installed: {sorted(packages - names)}"
+
+
+def test_benchmarks_time_this_checkout_not_an_installed_copy(tmp_path):
+    """A script's folder, not the repository, is on sys.path: a benchmark run as
+    `python benchmarks/bench_jit.py` timed whatever adcompile site-packages held (a stale copy
+    did, once). Here a decoy package stands first on the path, after the script's folder."""
+    decoy = tmp_path / "adcompile"
+    decoy.mkdir()
+    (decoy / "__init__.py").write_text("raise ImportError('the decoy adcompile')\n")
+    bench = ROOT.parent / "benchmarks"
+    scripts = sorted(p.stem for p in bench.glob("bench_*.py"))
+    assert {"bench_speed", "bench_jit", "bench_build", "bench_core"} <= set(scripts)
+    probe = (f"import sys, importlib; path = [{str(bench)!r}] + sys.path\n"
+             "for name in sys.argv[1:]:\n"
+             "    sys.path[:] = path\n"
+             "    for m in [m for m in sys.modules if m.split('.')[0] in\n"
+             "              ('adcompile', 'checkout') or m.startswith('bench_')]:\n"
+             "        del sys.modules[m]\n"
+             "    try:\n"
+             "        importlib.import_module(name)\n"
+             "    except ImportError as e:\n"
+             "        print(name, e)\n"
+             "    else:\n"
+             "        print(name, sys.modules['adcompile'].__file__)\n")
+    out = subprocess.run([sys.executable, "-c", probe, *scripts], cwd=tmp_path, capture_output=True,
+                         text=True, env=dict(os.environ, PYTHONPATH=str(tmp_path)))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.splitlines() == [f"{name} {ROOT / '__init__.py'}" for name in scripts]
