@@ -16,7 +16,12 @@ variant of the same IR that the Python source prints (`source(jitted)` shows it)
              compile is refused with a `JitError` naming it and the user's line
 
 Numba caches the machine code on disk (`cache=True`) next to the generated file, whose name is
-the hash of its text and of the constants it reads (Numba freezes globals into the code).
+the hash of its text, of the constants it reads (Numba freezes globals into the code) and of the
+fast-math flags.
+
+`fastmath=True` lets LLVM reassociate, multiply by a reciprocal and fuse multiply-adds (`FASTMATH`)
+and keeps NaN, infinity and the math functions exact: the results differ from Python's in the
+last bits. A set of Numba's flag names is passed on as it is.
 """
 from __future__ import annotations
 
@@ -38,6 +43,8 @@ from .templates import simplify
 
 FORMAT = 1  # how jit compiles the text; a change here must not load machine code cached before
 MODES = ("flat", "forward", "grad", "value_and_grad")  # vjp returns a closure: Numba cannot
+FASTMATH = frozenset({"reassoc", "arcp", "contract"})  # fastmath=True (not nnan, ninf nor afn)
+FLAGS = FASTMATH | {"nnan", "ninf", "nsz", "afn", "fast"}  # the LLVM fast-math flags Numba takes
 
 
 class JitError(ADCompileError):
@@ -45,13 +52,17 @@ class JitError(ADCompileError):
 
 
 @public
-def jit(f):
+def jit(f, *, fastmath=False):
     """`f` (a Python function, or one made by grad, value_and_grad or the forward mode) compiled
-    by Numba: same parameters, same results, machine-code speed on scalar loops."""
+    by Numba: same parameters, same results, machine-code speed on scalar loops. `fastmath=True`:
+    faster arithmetic that rounds differently (reassociated, reciprocals, fused multiply-adds);
+    NaN and infinity keep their meaning."""
+    flags = _flags(fastmath)
     numba = _numba()
     info = getattr(f, "__adcompile__", None)
     from .api import Info, build
-    if getattr(f, "py_func", None) is not None and info is not None:
+    if getattr(f, "py_func", None) is not None and info is not None and \
+            getattr(f, "fastmath", None) == flags:
         return f  # already compiled
     if info is None:
         if not callable(f):
@@ -66,10 +77,11 @@ def jit(f):
     def variant(arrays):
         fn = numba_friendly(build(function, mode, argnums, optimize, final=False), arrays)
         src, text = located_source(fn)
-        py, cacheable = _compile(text, fn)
+        py, cacheable = _compile(text, fn, flags)
         py.__defaults__ = getattr(function, "__defaults__", None)  # same parameters
         jitted.__adcompile__ = Info(function, mode, argnums, optimize, src)
-        jitted.py_func, jitted.dispatcher = py, numba.njit(cache=cacheable)(py)
+        jitted.py_func, jitted.fastmath = py, flags
+        jitted.dispatcher = numba.njit(cache=cacheable, fastmath=set(flags) or False)(py)
         current[:] = [jitted.dispatcher, fn, arrays and "tape_put" in _prims(fn.body)]
 
     def jitted(*args):
@@ -86,6 +98,19 @@ def jit(f):
     jitted.__name__ = jitted.__qualname__ = current[1].name
     jitted.__doc__ = f"{current[1].name}, compiled by Numba through adcompile.jit."
     return jitted
+
+
+def _flags(fastmath):
+    """The fast-math flags `fastmath` asks for: none, `FASTMATH` for True, or the set given."""
+    if fastmath is False or fastmath is None:
+        return frozenset()
+    if fastmath is True:
+        return FASTMATH
+    if isinstance(fastmath, (set, frozenset, list, tuple)) and \
+            all(isinstance(x, str) for x in fastmath) and set(fastmath) <= FLAGS:
+        return frozenset(fastmath)
+    raise ArgumentError(f"fastmath must be True, False or a set of LLVM fast-math flags "
+                        f"({', '.join(sorted(FLAGS))}), not {fastmath!r}")
 
 
 def _prims(block):
@@ -348,12 +373,14 @@ def _constant(e, known):
 
 # -- compiling ---------------------------------------------------------------------------------
 
-def _compile(text, fn):
-    """The Python function Numba compiles, from a file named by the hash of its text and
-    constants (Numba's disk cache is keyed by the file), and whether Numba may cache it."""
+def _compile(text, fn, flags):
+    """The Python function Numba compiles, from a file named by the hash of its text, constants
+    and fast-math flags (Numba's disk cache is keyed by the file), and whether Numba may cache
+    it."""
     digest = _digest(fn.constants)
     cacheable = digest is not None
-    text += f"# adcompile.jit {FORMAT}, constants {digest or 'not cacheable'}\n"
+    text += f"# adcompile.jit {FORMAT}, constants {digest or 'not cacheable'}"
+    text += f", fastmath {' '.join(sorted(flags))}\n" if flags else "\n"
     name = f"{fn.name}-numba-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
     filename = _write(f"{name}.py", text)
     if filename is None:

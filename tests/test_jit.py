@@ -144,3 +144,41 @@ def test_a_changed_global_is_not_served_from_numba_cache():
 
 def test_exported():
     assert adcompile.jit is jit and "jit" in adcompile.__all__
+
+
+def relax(a, b, x):
+    for i in range(20):
+        x = x + (a - x) / b / 2.0  # divisions by loop invariants: reciprocals under fastmath
+    return x * x
+
+
+def test_fastmath_reaches_numba_and_rounds_within_bounds():
+    df = grad(relax, argnums=(0, 1, 2))
+    fast = jit(df, fastmath=True)
+    assert np.allclose(fast(2.0, 3.0, 1.0), df(2.0, 3.0, 1.0), rtol=1e-10, atol=0)
+    assert fast.dispatcher.targetoptions["fastmath"] == {"reassoc", "arcp", "contract"}
+    plain = jit(df)
+    assert plain is not fast and not plain.dispatcher.targetoptions.get("fastmath")
+    # Numba's disk cache is keyed by the file: the two must not share machine code
+    assert plain.py_func.__code__.co_filename != fast.py_func.__code__.co_filename
+    assert jit(fast, fastmath=True) is fast and jit(fast).fastmath == frozenset()
+    exact = jit(fast, fastmath={"contract"})
+    assert exact.fastmath == {"contract"} and exact(2.0, 3.0, 1.0) == pytest.approx(
+        df(2.0, 3.0, 1.0), rel=1e-10)
+
+
+def nan_test(x):
+    y = x * x
+    return math.isnan(y)
+
+
+def test_fastmath_keeps_nan_and_infinity():
+    """Numba's own fastmath=True lets LLVM assume no NaN: `isnan` would fold to False."""
+    fast = jit(nan_test, fastmath=True)
+    assert fast(float("nan")) is True and fast(2.0) is False
+
+
+@pytest.mark.parametrize("flags", ["fast", {"fastest"}, 1, {1}])
+def test_fastmath_takes_true_false_or_flag_names(flags):
+    with pytest.raises(ArgumentError, match="fastmath must be"):
+        jit(logistic, fastmath=flags)
