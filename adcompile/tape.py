@@ -157,8 +157,7 @@ def _prune(block):
     block[:] = [s for s in block if not (type(s) is If and not s.body and not s.orelse)]
 
 
-# ("tuple": an index such as (i, 0); one popped from a tape could not be differentiated again,
-# lowering cannot tell a tuple made elsewhere from a list, which NumPy indexes with differently)
+# ("tuple": an index such as (i, 0), rebuilt for less than a push and a pop of the tuple)
 CHEAP = {"add", "sub", "mul", "neg", "pos", "tuple"}
 # one-argument math functions: floats in, floats out
 CALLS = {f"math.{n}" for n in ("sin", "cos", "tan", "exp", "log", "log1p", "expm1", "sqrt",

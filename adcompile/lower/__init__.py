@@ -74,6 +74,7 @@ def lower(f, trees=None, stacks=False) -> Function:
     lowerer.block = fn.body
     if stacks:
         lowerer.stacks = stack_names(parsed.node)
+        lowerer.sequence_kinds = sequence_kinds(parsed.nodes, lowerer.stacks)
     rebound = stored(parsed.node.body)
     for name, tree in zip(names, trees or ()):  # a list or tuple argument: its kind is known
         if tree is not None and tree.kind in ("list", "tuple") and name not in rebound:

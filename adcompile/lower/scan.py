@@ -23,13 +23,14 @@ class Static:
     obj: object
 
 
-def sequence_kinds(nodes):
+def sequence_kinds(nodes, stacks=frozenset()):
     """For each name assigned only list displays (`[...]`, list comprehensions) "list", only
     tuple displays "tuple": the lowering keeps both as the same known sequence, but NumPy indexes
     with them differently (`W[[0, 1]]` takes rows, `W[(0, 1)]` one entry). `nodes`: every node
-    of the function."""
+    of the function. A pop from one of the `stacks` (generated code's tape) into a name that is
+    pushed onto it by name restores a value of that name: it leaves the name's kind as is."""
     kinds: dict = {}
-    direct = set()
+    direct = _restored(nodes, stacks) if stacks else set()
     for n in nodes:
         if isinstance(n, gast.Assign):
             kind = display_kind(n.value)
@@ -47,6 +48,26 @@ def sequence_kinds(nodes):
                 id(n) not in direct:
             kinds.setdefault(n.id, set()).add("other")
     return {name: next(iter(k)) for name, k in kinds.items() if len(k) == 1 and "other" not in k}
+
+
+def _restored(nodes, stacks):
+    """The ids of the names that `a, s1 = tape.pop()` binds, where `tape` is a stack that some
+    `tape.append((..., s1, ...))` pushes the same name onto."""
+    pushed: dict = {}
+    for n in nodes:
+        if is_append(n) and n.func.value.id in stacks and len(n.args) == 1:
+            items = n.args[0].elts if isinstance(n.args[0], gast.Tuple) else n.args
+            pushed.setdefault(n.func.value.id, set()).update(
+                e.id for e in items if isinstance(e, gast.Name))
+    out = set()
+    for n in nodes:
+        if isinstance(n, gast.Assign) and len(n.targets) == 1 and is_pop(n.value) and \
+                n.value.func.value.id in stacks:
+            target = n.targets[0]
+            for t in target.elts if isinstance(target, gast.Tuple) else [target]:
+                if isinstance(t, gast.Name) and t.id in pushed.get(n.value.func.value.id, ()):
+                    out.add(id(t))
+    return out
 
 
 def display_kind(node):
