@@ -15,7 +15,7 @@ class ADCompileError(Exception):
     maybe_container = False
 
     def __init__(self, message, filename=None, line=None):
-        self.filename, self.line = filename, line
+        self.message, self.filename, self.line = message, filename, line
         where = f"{filename}:{line}: " if filename and line else \
             (f"{filename}: " if filename else "")
         super().__init__(where + message)

@@ -394,3 +394,66 @@ def test_a_lambda_whose_line_cannot_be_parsed_alone_is_refused_by_name():
             assert math.isclose(grad(grad(f))(x), 6 * x)
         except SourceUnavailableError as e:
             assert "lambda" in str(e) and sys.version_info < (3, 11)
+
+
+# --- 5. a failure inside a library's source names the user's call ----------------------------
+LIBRARY_USER = """\
+    import colorsys
+
+    import helperlib
+
+
+    def f(x):
+        y = x * 2.0
+        return helperlib.smooth(y) + x
+
+
+    def g(x):
+        return colorsys.rgb_to_hsv(x, 0.5, 0.2)[2] * x
+    """
+
+
+def test_a_failure_inside_an_installed_package_names_the_users_call(tmp_path, monkeypatch):
+    """A function without a rule is differentiated through its Python source, also a library's
+    (NumPy's np.tril_indices, the standard library's). When that fails inside the library, the
+    error named the library's file and line (numpy/lib/_twodim_base_impl.py:433), which the user
+    cannot change and which does not say where their code called it."""
+    from adcompile.lower import inline
+    site = tmp_path / "site-packages"
+    (site / "helperlib").mkdir(parents=True)
+    (site / "helperlib" / "__init__.py").write_text(textwrap.dedent("""\
+        def smooth(x):
+            try:
+                return x * x
+            except ValueError:
+                return x
+        """))
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(inline, "LIBRARY", inline.LIBRARY + (str(site) + os.sep,))
+    mod = write_module(tmp_path, LIBRARY_USER)
+    for fn, line, inside in [(mod.f, 8, "helperlib/__init__.py:2"), (mod.g, 12, "colorsys.py:")]:
+        with pytest.raises(ADCompileError) as e:
+            grad(fn)(0.3)
+        message = str(e.value)
+        assert e.value.filename == mod.__file__ and e.value.line == line, message
+        assert message.startswith(f"{mod.__file__}:{line}: "), message
+        assert inside in message and "is not supported" in message, message
+        assert "outside the differentiated function" in message, message
+    monkeypatch.delitem(sys.modules, "helperlib")
+
+
+def test_a_failure_inside_the_users_own_helper_keeps_the_helpers_line(tmp_path):
+    mod = write_module(tmp_path, """\
+        def h(x):
+            try:
+                return x * x
+            except ValueError:
+                return x
+
+
+        def f(x):
+            return h(x) * 2.0
+        """)
+    with pytest.raises(ADCompileError) as e:
+        grad(mod.f)(0.3)
+    assert e.value.filename == mod.__file__ and e.value.line == 2, str(e.value)

@@ -1,13 +1,32 @@
-"""Inlining: the user's own functions (module level, nested defs, lambdas) are lowered in place at each call, with their parameters bound to the caller's values."""
+"""Inlining: the user's own functions (module level, nested defs, lambdas) are lowered in place at each call, with their parameters bound to the caller's values.
+
+A function without a rule is differentiated through its Python source, a library's too (NumPy's
+Python-level functions, the standard library's). What fails inside a library is reported at the
+user's call, naming the place in the library: the user can change their line, not NumPy's."""
 from __future__ import annotations
 
+import os
+import re
+import sysconfig
 
 import gast
 
+from ..errors import ADCompileError
 from ..ir import Const, Var
 from ..parse import parse
+from ..templates import dotted
 from .arguments import default_nodes
 from .scan import display_kind, names_in, stored
+
+# the folders of the standard library and of installed packages, each ending in a separator
+LIBRARY = tuple(sorted({os.path.join(os.path.realpath(p), "") for key, p in
+                        sysconfig.get_paths().items()
+                        if key in ("stdlib", "platstdlib", "purelib", "platlib")}))
+
+
+def in_library(filename) -> bool:
+    """Whether `filename` is part of the standard library or of an installed package."""
+    return bool(filename) and os.path.realpath(filename).startswith(LIBRARY)
 
 
 class Inlining:
@@ -53,7 +72,10 @@ class Inlining:
         if obj.__code__ in self.stack:
             raise self.unsupported(node, f"recursion ({obj.__name__} calls itself)",
                                    "write the recursion as a loop")
-        callee = parse(obj)
+        try:
+            callee = parse(obj)
+        except ADCompileError as e:
+            raise self.at_the_call(e, obj, node) from None
         args = callee.node.args
         positional = [a.id for a in args.posonlyargs + args.args]
         values = dict(zip(positional[len(positional) - len(obj.__defaults__ or ()):],
@@ -69,11 +91,33 @@ class Inlining:
         inner.block, inner.copies = self.block, self.copies
         self.pass_kinds(inner, callee.node, positional[0 if receiver is None else 1:], node)
         inner.foreign = self.foreign | names_in(env.values()) | names_in(bound.values())
-        exit = inner.lower_stmts(callee.node.body, bound, frozenset())
-        self.receiver_after = bound.get(params[0]) if receiver is not None else None
-        if receiver is not None and exit is None:  # a method that only changes self
-            return Const(None)
-        values, as_tuple = inner.returned(exit, bound, callee.node)
+        try:
+            exit = inner.lower_stmts(callee.node.body, bound, frozenset())
+            self.receiver_after = bound.get(params[0]) if receiver is not None else None
+            if receiver is not None and exit is None:  # a method that only changes self
+                return Const(None)
+            values, as_tuple = inner.returned(exit, bound, callee.node)
+        except ADCompileError as e:
+            raise self.at_the_call(e, obj, node) from None
         value = tuple(values) if as_tuple else values[0]
         return self.bind(target, value, since) if target and type(value) is Var else value
+
+    def at_the_call(self, err, obj, node):
+        """`err`, raised inside the library function `obj` that the user's code calls at `node`,
+        as an error of the same kind at that call, naming the place inside the library."""
+        if not in_library(err.filename) or in_library(self.parsed.filename):
+            return err  # the user's own code (or one library calling another: not yet the call)
+        name = dotted(node.func) if isinstance(node, gast.Call) else None
+        name = name or f"{obj.__module__}.{obj.__qualname__}"
+        place = os.path.realpath(err.filename)
+        place = next((place[len(p):] for p in sorted(LIBRARY, key=len, reverse=True)
+                      if place.startswith(p)), place)
+        what = re.split(r"[.;]\s", err.message, maxsplit=1)[0]  # (its advice is for the library)
+        moved = type(err)(
+            f"{name} has no derivative rule, so adcompile differentiates its Python source, which "
+            f"fails at {place}:{err.line}: {what}. Call {name} outside the differentiated "
+            f"function, or register its derivative (adcompile.defvjp({name}, ...)).",
+            *self.parsed.where(node))
+        moved.maybe_container = err.maybe_container
+        return moved
 
