@@ -69,6 +69,11 @@ def max_min_known(x, y):
     return max(v * v for v in (x, y, x + y)) + min([x, y])
 
 
+def max_min_written_out(x, y):
+    """max and min of three or more arguments: Python's max(a, b, c) is max([a, b, c])."""
+    return max(x, 0.5, x * y) * min(y, 2.0 - x, x * x, 1.5) + max(x, y)
+
+
 def in_a_loop(x, xs):
     t = x
     for i in range(3):

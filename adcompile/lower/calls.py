@@ -64,16 +64,19 @@ class Calls:
             made = self.construct(obj, node, env, target)
             if made is not None:
                 return made
-        if obj in (max, min) and len(node.args) == 1 and not node.keywords:
-            items = self.expr(node.args[0], env)  # max([a, b, c]): pairwise, as Python does
+        if obj in (max, min) and node.args and not node.keywords:
+            # max([a, b, c]) and max(a, b, c): pairwise, as Python does
+            items = self.expr(node.args[0], env) if len(node.args) == 1 else \
+                tuple(self.expr(a, env) for a in node.args)
             if type(items) is Var:  # a list built at run time
                 return self.emit(f"list_{obj.__name__}", (items,), target=target)
             if type(items) is not tuple or not items:
                 raise self.unsupported(node, f"{obj.__name__}() of an empty or unknown sequence",
                                        f"use np.{obj.__name__} or {obj.__name__}(a, b)")
             best = self.as_atom(items[0])
-            for item in items[1:]:
-                best = self.emit(obj.__name__, (best, self.as_atom(item)))
+            for k, item in enumerate(items[1:], 2):
+                best = self.emit(obj.__name__, (best, self.as_atom(item)),
+                                 target=target if k == len(items) else None)
             return best
         if obj is isinstance:
             return self.isinstance_(node, env, target)
