@@ -74,6 +74,26 @@ def max_min_written_out(x, y):
     return max(x, 0.5, x * y) * min(y, 2.0 - x, x * x, 1.5) + max(x, y)
 
 
+def attributes_by_name(x, y):
+    """hasattr/getattr with the name written out (code that runs on several versions of a
+    library), divmod."""
+    total = np.cumsum if hasattr(np, "cumsum") else getattr(np, "no_such_function")  # noqa: B009
+    sin = getattr(math, "sin")  # noqa: B009 (what the test is about)
+    k = getattr(math, "tau", 6.0) if hasattr(math, "tau") else getattr(math, "no_such", 6.0)
+    q, r = divmod(x * 3.0, y)
+    return sin(x) * k + q * y + r * r + total(np.array([x, y]) * x)[1] + \
+        getattr(np, "no_such_function", 2.0) * x
+
+
+def attribute_named_by_a_variable(x):
+    name = "sin"
+    return getattr(math, name)(x)
+
+
+def getattr_default_of_a_float(x):
+    return getattr(x, "real", 1.0) * x
+
+
 def in_a_loop(x, xs):
     t = x
     for i in range(3):

@@ -442,3 +442,18 @@ def test_a_record_changing_its_structure_in_a_loop_is_refused():
         return np.sum(s.W)
     with pytest.raises(ADCompileError, match="changes its structure"):
         grad(f)(Layer(_w(), _b(), "tanh"), 2)
+
+
+def optional_fields(p, x):
+    """Code that works with several kinds of parameters: hasattr/getattr of a container argument
+    are known once its structure is (the first call)."""
+    scale = getattr(p, "scale", 1.0) if hasattr(p, "scale") else 2.0
+    return np.sum(getattr(p, "W") @ x) * scale + np.sum(p.b) * hasattr(p, "b")  # noqa: B009
+
+
+def test_hasattr_and_getattr_of_a_container_argument():
+    layer = Layer(np.array([[1.0, 2.0], [3.0, -1.0]]), np.array([0.5, -0.5]))
+    x = np.array([0.3, -0.7])
+    g = grad(optional_fields)(layer, x)
+    assert np.allclose(g.W, 2.0 * np.outer(np.ones(2), x)) and np.allclose(g.b, 1.0)
+    assert np.allclose(grad(optional_fields, argnums=1)(layer, x), 2.0 * layer.W.sum(axis=0))

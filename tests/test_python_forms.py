@@ -21,6 +21,7 @@ from corpus_python import (
     power_series, long_range_sum, computed_range, filtered_rows, known_filter, constant_filter,
     two_for_clauses, two_for_clauses_known, inner_reads_outer, rows_of_matrix, stacked,
     stacked_at_run_time, target_does_not_leak, max_min_known, max_min_written_out,
+    attributes_by_name, attribute_named_by_a_variable, getattr_default_of_a_float,
     in_a_loop, in_a_branch,
     set_of_constants, indexed_list, enumerate_zip, zip_enumerate, zip_range,
     enumerate_zip_known, enumerate_zip_early_exit, comprehension_over_enumerate_zip, TooLarge,
@@ -71,6 +72,7 @@ CASES = [
     (max_min_written_out, (0.3, 0.9)),
     (max_min_written_out, (1.6, 1.2)),
     (max_min_written_out, (1.6, 0.2)),
+    (attributes_by_name, (0.7, 0.4)),
     (in_a_loop, (0.7, np.array([0.5, 1.0]))),
     (in_a_branch, (0.7, np.array([0.5, 1.0]))),
     (in_a_branch, (-0.7, np.array([0.5, 1.0]))),
@@ -181,10 +183,20 @@ def test_dict_comprehension_over_a_known_sequence():
     (generator_kept, "a generator expression other than the argument of sum, max or min"),
     (generator_in_a_call_inside_sum, "a generator expression other than the argument of sum"),
     (isinstance_of_a_carried_tuple, "isinstance of a list or tuple against only one of them"),
+    (attribute_named_by_a_variable, "getattr without a name written as a string"),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_refused_with_a_located_message(f, message):
     with pytest.raises(UnsupportedSyntaxError, match=message) as info:
         grad(f)
+    assert info.value.filename == f.__code__.co_filename
+
+
+def test_getattr_with_a_default_of_a_number_is_refused_at_the_call():
+    """(A container argument would answer it: grad waits for the first call to know.)"""
+    f = getattr_default_of_a_float
+    with pytest.raises(UnsupportedSyntaxError, match="getattr with a default, of a value "
+                       "computed at run time") as info:
+        grad(f)(0.7)
     assert info.value.filename == f.__code__.co_filename
 
 

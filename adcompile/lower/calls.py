@@ -80,6 +80,11 @@ class Calls:
             return best
         if obj is isinstance:
             return self.isinstance_(node, env, target)
+        if obj in (hasattr, getattr):
+            return self.attribute_query(obj, node, env)
+        if obj is divmod and len(node.args) == 2 and not node.keywords:
+            x, y = (self.atom(a, env) for a in node.args)  # (x // y, x % y), as Python does
+            return self.emit("floordiv", (x, y)), self.emit("mod", (x, y))
         if obj is sum and len(node.args) == 1 and type(self.expr(node.args[0], env)) is tuple:
             items = [self.as_atom(v) for v in self.expr(node.args[0], env)]
             total = Const(0)  # sum((a, b, c)) of a tuple known here: a + b + c

@@ -1,5 +1,5 @@
 """The Python around the model code that has no derivative: `print(...)`, `assert test, message`,
-`raise Error(...)`, `isinstance(x, T)` and f-strings. They run in the forward sweep as the user
+`raise Error(...)`, `isinstance(x, T)`, `hasattr`/`getattr` with a written name, and f-strings. They run in the forward sweep as the user
 wrote them (print, assert and raise are effect statements the optimizer keeps) and do not touch
 the derivative. A path that raises never goes on, so the names of the other path hold after the
 branch. isinstance of a value known here (a number, a tuple, a function) folds to a constant,
@@ -14,7 +14,7 @@ import numpy as np
 
 from ..ir import Assign, Const, Op, Var
 from ..primitives import PRIMS
-from .scan import Static
+from .scan import Record, Static
 
 RAISE = ("raise",)  # how a statement list ends that raises on every path
 
@@ -100,6 +100,31 @@ class Effects:
         atoms = tuple(self.class_atom(c) for c in classes)
         types = atoms[0] if type(types) is not tuple else self.as_atom(atoms)
         return self.emit("isinstance", (self.as_atom(value), types), target=target)
+
+    def attribute_query(self, obj, node, env):
+        """`hasattr(m, "name")` and `getattr(m, "name"[, default])` with the name written as a
+        string: getattr is the attribute `m.name` (a module's, a container's, an array's), and
+        both are known here for a module, function or class."""
+        name = node.args[1] if len(node.args) in (2, 3) and not node.keywords else None
+        if not (isinstance(name, gast.Constant) and isinstance(name.value, str)):
+            raise self.unsupported(node, f"{obj.__name__} without a name written as a string",
+                                   f"write {obj.__name__}(x, \"name\")")
+        base = self.expr(node.args[0], env)
+        if type(base) in (Static, Record) and (obj is hasattr or len(node.args) == 3):
+            has = hasattr(base.obj, name.value) if type(base) is Static else \
+                base.kind != "dict" and base.has(name.value) or hasattr(base.cls, name.value)
+            if not has:
+                return Const(False) if obj is hasattr else self.expr(node.args[2], env)
+            if obj is hasattr:
+                return Const(True)
+        elif obj is hasattr or len(node.args) == 3:
+            what = "hasattr" if obj is hasattr else "getattr with a default"
+            error = self.unsupported(node, f"{what}, of a value computed at run time",
+                                     f"write x.{name.value}")
+            error.maybe_container = True  # (an argument may be a container: see at the call)
+            raise error
+        attribute = gast.Attribute(value=node.args[0], attr=name.value, ctx=gast.Load())
+        return self.attribute(gast.copy_location(attribute, node), env, None)
 
     def fstring(self, node, env, target=None):
         """f"loss {L:.3f}": the pieces formatted with format() and joined with +."""
