@@ -19,6 +19,7 @@ import os
 import re
 import tempfile
 
+from .errors import ADCompileError
 from .ir import Function
 from .primitives import NAMESPACE
 from .unparse import to_sources
@@ -48,6 +49,24 @@ def compile_text(text: str, name: str, constants: dict):
     namespace.update(constants)
     exec(compile(text, filename, "exec"), namespace)
     return namespace[name]
+
+
+def at_the_users_line(err: ADCompileError) -> ADCompileError:
+    """`err`, raised about generated code differentiated again (its file is ours), moved to the
+    line of the user's code that the generated line was made from, which it names."""
+    if not err.filename or not err.line or not is_generated(err.filename):
+        return err
+    text = linecache.getline(err.filename, err.line).rstrip("\n")
+    found = _PLACE.search(text)
+    if found is None:
+        return err
+    name, _, line = found.group(1).rpartition(":")
+    paths = {p for p in linecache.cache if os.path.basename(p) == name and not is_generated(p)}
+    moved = type(err)(f"{err.message.rstrip('.')} (in `{text[:found.start()].strip()}`, the "
+                      "derivative of this line, differentiated again).",
+                      paths.pop() if len(paths) == 1 else name, int(line))
+    moved.maybe_container = err.maybe_container
+    return moved
 
 
 def is_generated(filename: str) -> bool:

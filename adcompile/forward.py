@@ -17,7 +17,7 @@ from .analysis import active_names, add_op, all_names, list_names, shape_classes
 from .errors import NoDerivativeError
 from .ir import Namer, Assign, For, Function, If, Op, Return, Var, While
 from .primitives import PRIMS
-from .templates import has_rule, jvp_term
+from .templates import has_rule, jvp_term, located
 
 
 def forward(fn: Function, wrt, name=None) -> Function:
@@ -130,7 +130,10 @@ def forward(fn: Function, wrt, name=None) -> Function:
             for i in args:
                 t = exact(v.args[i], out, s.line, nested) if p.kind == "exact" or nested \
                     else Var(tangent(v.args[i].name))
-                term = jvp_term(v, s.target, i, t)
+                try:
+                    term = jvp_term(v, s.target, i, t)
+                except NoDerivativeError as e:  # (a custom rule for reverse mode only)
+                    raise located(e, fn.filename, s.line) from None
                 if term is not None:
                     terms.append(term)
         if not terms:

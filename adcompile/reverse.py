@@ -31,7 +31,7 @@ from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Funct
 from .primitives import PRIMS
 from .tape import index_of, lay
 from .rules import FITS_ITSELF
-from .templates import has_rule, is_loose, vjp_term
+from .templates import has_rule, is_loose, located, vjp_term
 
 BIG, SMALL = 1, 2  # an adjoint may carry broadcast axes (BIG) or be loose, still to broadcast
 KEPT = 4  # with SMALL: loose along the kept dimensions of a reduction only, not one number
@@ -173,7 +173,10 @@ class Backward:
             s = stmts[i]
             t = type(s)
             if t is Assign:
-                self.assign(s, out, inplace, resets, stmts)
+                try:
+                    self.assign(s, out, inplace, resets, stmts)
+                except NoDerivativeError as e:  # (a rule for forward mode only: no place yet)
+                    raise located(e, self.fn.filename, s.line) from None
             elif t in (If, For, While):
                 self.flush(s, out)
                 if t is If:

@@ -327,6 +327,77 @@ def test_second_order_code_names_the_users_line_not_the_first_order_code(tmp_pat
     assert f"# {mod.__name__}.py:5" in shown and "grad_f-" not in shown, shown
 
 
+SECOND_ORDER_REFUSED = """\
+    import numpy as np
+
+    import adcompile
+
+
+    def bump(x):
+        return np.exp(-x * x)
+
+
+    adcompile.defvjp(bump, "g * np.i0(x) * -2.0 * x * np.exp(-x * x) / np.i0(x)")
+
+
+    def f(x):
+        y = x * 3.0
+        return bump(y) + y
+    """
+
+
+def test_a_refusal_in_derivative_code_differentiated_again_names_the_users_line(tmp_path):
+    """Differentiated again, the derivative code is what lowering reads: a refusal there named
+    the generated file (/tmp/adcompile-0/grad_f-1a2b3c4d.py:9), a file the user never wrote."""
+    mod = write_module(tmp_path, SECOND_ORDER_REFUSED)
+    assert grad(mod.f)(0.5) == pytest.approx(3.0 * -2.0 * 1.5 * np.exp(-2.25) + 3.0)
+    for second in (lambda: grad(grad(mod.f)), lambda: hessian(mod.f),
+                   lambda: jacfwd(grad(mod.f))):
+        with pytest.raises(ADCompileError) as e:
+            second()(0.5)
+        message = str(e.value)
+        assert e.value.filename == mod.__file__ and e.value.line == 15, message
+        assert "np.i0" in message or "forward-mode rule for bump" in message, message
+        assert "differentiated again" in message, message
+        assert "grad_bump" not in message and "adcompile-" not in message, message
+
+
+ONE_MODE_ONLY = """\
+    import numpy as np
+
+    import adcompile
+
+
+    def bell(x):
+        return np.exp(-x * x)
+
+
+    def ramp(x):
+        return x * x
+
+
+    adcompile.defvjp(bell, "g * -2.0 * x * ans")
+    adcompile.defjvp(ramp, "t * 2.0 * x")
+
+
+    def f(x):
+        y = bell(x) * 2.0
+        return ramp(y) + y
+    """
+
+
+def test_a_rule_for_one_mode_only_is_refused_in_the_other_at_the_users_line(tmp_path):
+    """A function given only a reverse-mode rule (defvjp) is refused in forward mode, and the
+    other way round; the refusal had no place at all ('no forward-mode rule for bell')."""
+    mod = write_module(tmp_path, ONE_MODE_ONLY)
+    for make, missing, line in [
+            (lambda: jvp(mod.f, (0.5,), (1.0,)), "forward-mode rule for bell", 19),
+            (lambda: grad(mod.f)(0.5), "reverse-mode rule for ramp", 20)]:
+        with pytest.raises(ADCompileError, match=missing) as e:
+            make()
+        assert e.value.filename == mod.__file__ and e.value.line == line, str(e.value)
+
+
 def inspect_lines(df):
     """The text tracebacks show for `df`, a line a string."""
     import linecache
@@ -398,7 +469,7 @@ def test_a_lambda_whose_line_cannot_be_parsed_alone_is_refused_by_name():
 
 # --- 5. a failure inside a library's source names the user's call ----------------------------
 LIBRARY_USER = """\
-    import colorsys
+    import statistics
 
     import helperlib
 
@@ -409,7 +480,7 @@ LIBRARY_USER = """\
 
 
     def g(x):
-        return colorsys.rgb_to_hsv(x, 0.5, 0.2)[2] * x
+        return statistics.fmean([x, x * x]) * x
     """
 
 
@@ -431,7 +502,7 @@ def test_a_failure_inside_an_installed_package_names_the_users_call(tmp_path, mo
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.setattr(inline, "LIBRARY", inline.LIBRARY + (str(site) + os.sep,))
     mod = write_module(tmp_path, LIBRARY_USER)
-    for fn, line, inside in [(mod.f, 8, "helperlib/__init__.py:2"), (mod.g, 12, "colorsys.py:")]:
+    for fn, line, inside in [(mod.f, 8, "helperlib/__init__.py:2"), (mod.g, 12, "statistics.py:")]:
         with pytest.raises(ADCompileError) as e:
             grad(fn)(0.3)
         message = str(e.value)
