@@ -94,6 +94,33 @@ def getattr_default_of_a_float(x):
     return getattr(x, "real", 1.0) * x
 
 
+def walrus(x, y):
+    """`:=` where it runs on every path: in a statement, a call, an if test inside a loop."""
+    total = (s := x * y) + math.sin(s)
+    for i in range(3):
+        if (t := x * i - y) > 0.0:
+            total = total + t * s
+        else:
+            total = total - t * t
+    return total + t * math.exp(u := -x) + u
+
+
+def walrus_in_a_branch_of_or(x):
+    return (x > 1.0 or (y := x * 2.0) > 1.0) * x  # noqa: F841 (what the test is about)
+
+
+def walrus_in_a_while_test(x):
+    while (x := x * 0.5) > 0.1:
+        pass
+    return x
+
+
+def walrus_in_a_nested_def(x):
+    def half(v):
+        return v if v > 0 else (w := v * 0.5) + w
+    return half(x)
+
+
 def in_a_loop(x, xs):
     t = x
     for i in range(3):

@@ -22,6 +22,7 @@ from corpus_python import (
     two_for_clauses, two_for_clauses_known, inner_reads_outer, rows_of_matrix, stacked,
     stacked_at_run_time, target_does_not_leak, max_min_known, max_min_written_out,
     attributes_by_name, attribute_named_by_a_variable, getattr_default_of_a_float,
+    walrus, walrus_in_a_branch_of_or, walrus_in_a_while_test, walrus_in_a_nested_def,
     in_a_loop, in_a_branch,
     set_of_constants, indexed_list, enumerate_zip, zip_enumerate, zip_range,
     enumerate_zip_known, enumerate_zip_early_exit, comprehension_over_enumerate_zip, TooLarge,
@@ -73,6 +74,8 @@ CASES = [
     (max_min_written_out, (1.6, 1.2)),
     (max_min_written_out, (1.6, 0.2)),
     (attributes_by_name, (0.7, 0.4)),
+    (walrus, (0.7, 0.4)),
+    (walrus, (0.2, 0.45)),
     (in_a_loop, (0.7, np.array([0.5, 1.0]))),
     (in_a_branch, (0.7, np.array([0.5, 1.0]))),
     (in_a_branch, (-0.7, np.array([0.5, 1.0]))),
@@ -184,6 +187,9 @@ def test_dict_comprehension_over_a_known_sequence():
     (generator_in_a_call_inside_sum, "a generator expression other than the argument of sum"),
     (isinstance_of_a_carried_tuple, "isinstance of a list or tuple against only one of them"),
     (attribute_named_by_a_variable, "getattr without a name written as a string"),
+    (walrus_in_a_branch_of_or, "the walrus operator := inside a condition"),
+    (walrus_in_a_while_test, "the walrus operator := inside a condition, a while test"),
+    (walrus_in_a_nested_def, "the walrus operator := inside a condition"),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_refused_with_a_located_message(f, message):
     with pytest.raises(UnsupportedSyntaxError, match=message) as info:

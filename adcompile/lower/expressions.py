@@ -130,6 +130,10 @@ class Expressions:
                 value = self.branch_value(value, later, same, target) \
                     if type(node.op) is gast.And else self.branch_value(value, same, later, target)
             return value
+        if t is gast.NamedExpr:  # (y := f(x)): an assignment whose value is also used here
+            since, name = len(self.block), node.target.id
+            env[name] = self.bind(name, self.expr(node.value, env, target=name), since)
+            return env[name]
         if t is gast.IfExp:
             test = self.atom(node.test, env)
             return self.branch_value(test, lambda: self.expr(node.body, env),
