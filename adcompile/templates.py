@@ -257,7 +257,10 @@ def _constant_object(e, constants):
 def check_operands(op: Op, active, fn=None, line=None):
     """Nothing unknown is a constant: raise NoDerivativeError, naming the user's line (`line` of
     function `fn`), if a differentiated value reaches an operand of `op` with no derivative."""
-    found = refused_operand(op, active, getattr(fn, "constants", None))
+    try:
+        found = refused_operand(op, active, getattr(fn, "constants", None))
+    except NoDerivativeError as e:
+        raise located(e, getattr(fn, "filename", None), line) from None
     if found is None:
         return
     param, name = found
@@ -272,6 +275,12 @@ def check_operands(op: Op, active, fn=None, line=None):
                    f"differentiated value{name}; compute it from values that are not "
                    "differentiated, or register a rule with adcompile.defvjp and adcompile.defjvp")
     raise NoDerivativeError(message, getattr(fn, "filename", None), line)
+
+
+def located(err, filename, line):
+    """`err`, raised by a rule without a place (np.pad with a mode it has no rule for), at the
+    user's line."""
+    return err if err.filename else type(err)(err.message, filename, line)
 
 
 def vjp_term(op: Op, ans: str, i: int, g):
