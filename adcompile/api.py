@@ -12,7 +12,7 @@ from . import diskcache
 from .boundary import (differentiate, gradient_tree, structure_pairs, structured_outputs,
                        wrt_leaves)
 from .cache import COMPILED
-from .compile import at_the_users_line, compile_text, located_source
+from .compile import compile_text, located_source
 from .errors import ADCompileError, ArgumentError, trimmed
 from .forward import forward
 from .ir import Assign, Function, Op, Var, blocks_of
@@ -33,13 +33,6 @@ def build(f, mode: str, argnums=None, optimize=True, trees=None, final=True) -> 
     """Run the pipeline up to flat code of the requested kind (no compilation). `trees`: the
     structure of container arguments (pytree.py), whose leaves become the parameters. `final`:
     the code runs as it is (not differentiated again, not compiled by jit)."""
-    try:
-        return _build(f, mode, argnums, optimize, trees, final)
-    except ADCompileError as e:  # in derivative code differentiated again: the user's line
-        raise at_the_users_line(e) from None
-
-
-def _build(f, mode, argnums, optimize, trees, final):
     flat = _lower(f, mode, trees)                     # parse, then lower to SSA flat code
     as_tuple = not isinstance(argnums, int) or trees is not None
     wrt = _wrt(flat, argnums, trees)

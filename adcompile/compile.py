@@ -19,7 +19,6 @@ import os
 import re
 import tempfile
 
-from .errors import ADCompileError
 from .ir import Function
 from .primitives import NAMESPACE
 from .unparse import to_sources
@@ -51,22 +50,17 @@ def compile_text(text: str, name: str, constants: dict):
     return namespace[name]
 
 
-def at_the_users_line(err: ADCompileError) -> ADCompileError:
-    """`err`, raised about generated code differentiated again (its file is ours), moved to the
-    line of the user's code that the generated line was made from, which it names."""
-    if not err.filename or not err.line or not is_generated(err.filename):
-        return err
-    text = linecache.getline(err.filename, err.line).rstrip("\n")
+def users_place(filename: str, line: int | None) -> tuple[str, int, str] | None:
+    """For line `line` of a file adcompile generated: the place in the user's code it was made
+    from (`model.py`, 12) and the generated code on it; None for any other file."""
+    if not filename or not line or not is_generated(filename):
+        return None
+    text = linecache.getline(filename, line).rstrip("\n")
     found = _PLACE.search(text)
     if found is None:
-        return err
-    name, _, line = found.group(1).rpartition(":")
-    paths = {p for p in linecache.cache if os.path.basename(p) == name and not is_generated(p)}
-    moved = type(err)(f"{err.message.rstrip('.')} (in `{text[:found.start()].strip()}`, the "
-                      "derivative of this line, differentiated again).",
-                      paths.pop() if len(paths) == 1 else name, int(line))
-    moved.maybe_container = err.maybe_container
-    return moved
+        return None
+    name, _, number = found.group(1).rpartition(":")
+    return name, int(number), text[:found.start()].strip()
 
 
 def is_generated(filename: str) -> bool:

@@ -49,7 +49,10 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 def trimmed(err: BaseException) -> BaseException:
     """`err` with the traceback entries of adcompile's own modules taken out, so that what is left
     is the user's code (a function of theirs that adcompile called, a module it imported).
-    An entry point re-raises it with `raise trimmed(e)`, which adds the entry point's own frame."""
+    An entry point re-raises it with `raise trimmed(e)`, which adds the entry point's own frame.
+    An error placed in derivative code differentiated again is moved to the user's line."""
+    if isinstance(err, ADCompileError):
+        _to_the_users_line(err)
     kept, tb = [], err.__traceback__
     while tb is not None:
         if not tb.tb_frame.f_code.co_filename.startswith(_PACKAGE):
@@ -58,6 +61,23 @@ def trimmed(err: BaseException) -> BaseException:
     for a, b in zip(kept, kept[1:] + [None]):
         a.tb_next = b
     return err.with_traceback(kept[0] if kept else None)
+
+
+def _to_the_users_line(err):
+    """Place `err`, raised about a line of generated code (a derivative differentiated again),
+    at the line of the user's code that line was made from, quoting the generated line."""
+    import linecache
+    from .compile import is_generated, users_place  # (compile.py knows generated files)
+    found = users_place(err.filename, err.line)
+    if found is None:
+        return
+    name, line, code = found
+    paths = {p for p in linecache.cache if os.path.basename(p) == name and
+             not p.startswith("<") and not is_generated(p)}  # the user's file, by its name
+    err.message = f"{err.message.rstrip('.')} (in `{code}`, the derivative of this line, " \
+        "differentiated again)."
+    err.filename, err.line = (paths.pop() if len(paths) == 1 else name), line
+    err.args = (f"{err.filename}:{line}: {err.message}",)
 
 
 def public(entry):
