@@ -294,7 +294,21 @@ add("np.average", np.average, kind="exact", axis=None, weights=None, keepdims=Fa
 add("np.sort", np.sort, kind="exact", axis=-1)
 add("np.partition", np.partition, ("x", "kth"), "exact", axis=-1)
 add("np.argpartition", np.argpartition, ("x", "kth"), "nondiff", axis=-1, zero="*")
+# integer and boolean results: counts, bins and indices (a tuple of index arrays for
+# W[np.tril_indices(3)])
+add("np.searchsorted", np.searchsorted, ("a", "v"), "nondiff", side="left", sorter=None, zero="*")
+add("np.count_nonzero", np.count_nonzero, kind="nondiff", axis=None, keepdims=False, zero="*")
+add("np.digitize", np.digitize, ("x", "bins"), "nondiff", right=False, zero="*")
+for _name in ("tril_indices", "triu_indices"):
+    add(f"np.{_name}", getattr(np, _name), ("n",), "nondiff", k=0, m=None, zero="*")
+add("np.diag_indices", np.diag_indices, ("n",), "nondiff", ndim=2, zero="*")
+add("np.indices", np.indices, ("dimensions",), "nondiff", dtype=int, sparse=False, zero="*")
 add("np.cross", np.cross, ("x", "y"), "exact")
+# np.float_power is x ** y computed in float64 (pow's rules); np.vdot flattens and conjugates x
+add("np.float_power", np.float_power, ("x", "y"), "broadcast", zero=("x", "y"))
+add("np.vdot", np.vdot, ("x", "y"), "exact")
+add("np.ptp", np.ptp, kind="exact", axis=None, keepdims=False)  # max minus min
+add("np.diagflat", np.diagflat, kind="exact", k=0)
 add("np.select", np.select, ("condlist", "choicelist", "default"), "exact", zero=("condlist",))
 # x.astype(dtype): a cast, with a derivative to a floating or complex dtype only
 add("astype", runtime_arrays.astype, ("x", "dtype"), "exact")

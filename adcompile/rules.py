@@ -550,6 +550,12 @@ def _astype_rule(template):
     return rule
 
 
+# np.ptp: the gradient goes to the maximum and, negated, to the minimum (split among ties)
+_PTP_WEIGHTS = "(max_weights(x, np.max(x, axis=axis, keepdims=True), axis, True) - " \
+    "max_weights(x, np.min(x, axis=axis, keepdims=True), axis, True))"
+DERIVATIVES["np.float_power"] = lambda op, i: _pow_partial(op, i)
+LINEAR.add("np.diagflat")
+
 VJP.update({
     "np.roll": ("unroll(g, shift, axis)", None),
     "np.diag": ("diag_grad(g, x, k)",),
@@ -583,6 +589,9 @@ VJP.update({
     "np.sort": ("take_along_axis_grad(g, x, np.argsort(x, axis=axis), axis)",),
     "np.partition": ("take_along_axis_grad(g, x, np.argpartition(x, kth, axis=axis), axis)", None),
     "np.cross": ("unbroadcast(np.cross(y, g), x)", "unbroadcast(np.cross(g, x), y)"),
+    "np.vdot": ("np.reshape(conj(g * y), np.shape(x))", "np.reshape(g * conj(x), np.shape(y))"),
+    "np.ptp": (f"unreduce(g, x, axis, keepdims) * {_PTP_WEIGHTS}",),
+    "np.diagflat": ("np.reshape(np.diagonal(g, offset=k), np.shape(x))",),
     "np.select": (None, "select_grad(g, condlist, choicelist)[0]",
                   "unbroadcast(select_grad(g, condlist, choicelist)[1], default)"),
     "astype": _astype_rule("astype(g, x.dtype)"),
@@ -625,6 +634,8 @@ JVP.update({
     "np.sort": ("np.take_along_axis(t, np.argsort(x, axis=axis), axis)",),
     "np.partition": ("np.take_along_axis(t, np.argpartition(x, kth, axis=axis), axis)", None),
     "np.cross": ("np.cross(t, y)", "np.cross(x, t)"),
+    "np.vdot": ("np.vdot(t, y)", "np.vdot(x, t)"),
+    "np.ptp": (f"np.sum(t * {_PTP_WEIGHTS}, axis=axis, keepdims=keepdims)",),
     "np.select": (None, "np.select(condlist, t, 0.0)", "select_grad(t, condlist, choicelist)[1]"),
     "astype": _astype_rule("astype(t, dtype)"),
     "kron_grad_left": ("kron_grad_left(t, x, y)", None, "kron_grad_left(v, x, t)"),

@@ -1,0 +1,194 @@
+"""Derivative rules of NumPy's statistics and sampled functions: np.median, np.percentile and
+np.quantile (method "linear": the gradient goes to the two order statistics each quantile
+interpolates, by their weights), np.trapezoid, np.interp (in x and fp; xp is refused), np.polyval,
+np.cov and np.corrcoef. Registered into the tables of rules.py (same template language) when the
+package is imported; their helpers are in runtime_stats.py."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import runtime_stats
+from .errors import NoDerivativeError
+from .primitives import BY_OBJECT, NAMESPACE, add
+from .rules import JVP, LINEAR, VJP, _constant
+
+# Quantiles: np.quantile(x, q) is the sum over `axis` of quantile_weights(x, q) * x, with weights
+# that are piecewise constant in x. (q has no rule: a differentiated q is refused.)
+_QUANTILE = {"axis": None, "out": None, "overwrite_input": False, "method": "linear",
+             "keepdims": False}
+add("np.quantile", np.quantile, ("x", "q"), "exact", **_QUANTILE)
+add("np.percentile", np.percentile, ("x", "q"), "exact", **_QUANTILE)
+add("np.median", np.median, ("x",), "exact", axis=None, out=None, overwrite_input=False,
+    keepdims=False)
+add("quantile_weights", runtime_stats.quantile_weights, ("x", "q", "axis"), "nondiff", zero="*")
+for _name in ("quantile_gather", "quantile_spread"):
+    add(_name, getattr(runtime_stats, _name), ("v", "w", "x", "axis", "keepdims"), "exact",
+        zero=("w", "x"))
+
+
+def _quantile_rule(template):
+    """The rule of a quantile in x, for the default method "linear" only."""
+    def rule(op, i):
+        if i != 0:
+            return None
+        method = dict(op.kwargs).get("method")
+        method = "linear" if method is None else _constant(method, op, "method")
+        if method != "linear":
+            raise NoDerivativeError(f"{op.prim} with method={method!r} has no derivative rule; "
+                                    "use the default method 'linear'")
+        q = {"np.quantile": "q", "np.percentile": "q / 100", "np.median": "0.5"}[op.prim]
+        return template.format(w=f"quantile_weights(x, {q}, axis)")
+    return rule
+
+
+for _name in ("np.quantile", "np.percentile", "np.median"):
+    VJP[_name] = _quantile_rule("quantile_spread(g, {w}, x, axis, keepdims)")
+    JVP[_name] = _quantile_rule("quantile_gather(t, {w}, x, axis, keepdims)")
+LINEAR |= {"quantile_gather", "quantile_spread"}
+VJP["quantile_gather"] = ("quantile_spread(g, w, x, axis, keepdims)", None, None, None, None)
+VJP["quantile_spread"] = ("quantile_gather(g, w, x, axis, keepdims)", None, None, None, None)
+
+# The trapezoidal rule: the sum over `axis` of trapezoid_weights(y, x) * y, linear in y and in x.
+# (np.trapz before NumPy 2.0; a differentiated dx is refused.)
+_TRAPEZOID = "np.trapezoid" if hasattr(np, "trapezoid") else "np.trapz"
+add(_TRAPEZOID, getattr(np, _TRAPEZOID[3:]), ("y", "x"), "exact", dx=1.0, axis=-1)
+if hasattr(np, "trapz"):
+    BY_OBJECT.setdefault(np.trapz, _TRAPEZOID)
+add("trapezoid_weights", runtime_stats.trapezoid_weights, ("y", "x", "dx", "axis"), "exact",
+    zero=("y", "dx"))
+add("trapezoid_weights_grad", runtime_stats.trapezoid_weights_grad, ("v", "y", "x", "axis"),
+    "exact", zero=("y", "x"))
+
+
+def _trapezoid_rule(in_y, in_x):
+    """The rule of np.trapezoid in y (`x` the sample points, or None) or, given x, in x."""
+    def rule(op, i):
+        given = len(op.args) > 1 and not (type(op.args[1]).__name__ == "Const" and
+                                          op.args[1].value is None)
+        if i == 0:
+            return in_y.format(x="x" if given else "None")
+        return in_x if given else None
+    return rule
+
+
+VJP[_TRAPEZOID] = _trapezoid_rule("np.expand_dims(g, axis) * trapezoid_weights(y, {x}, dx, axis)",
+                                  "trapezoid_weights_grad(np.expand_dims(g, axis) * y, y, x, axis)")
+JVP[_TRAPEZOID] = _trapezoid_rule(f"{_TRAPEZOID}(t, {{x}}, dx=dx, axis=axis)",
+                                  "np.sum(trapezoid_weights(y, t, dx, axis) * y, axis=axis)")
+VJP["trapezoid_weights"] = (None, "trapezoid_weights_grad(g, y, x, axis)", None, None)
+JVP["trapezoid_weights"] = (None, "trapezoid_weights(y, t, dx, axis)", None, None)
+LINEAR.add("trapezoid_weights_grad")
+VJP["trapezoid_weights_grad"] = ("expand_to(trapezoid_weights(y, g, 1.0, axis), v)", None, None,
+                                 None)
+
+# np.interp(x, xp, fp) = M @ fp: M (interp_matrix) is piecewise linear in x, its slopes D
+# (interp_slopes) piecewise constant. A differentiated xp is refused (no rule), as is a period.
+add("np.interp", np.interp, ("x", "xp", "fp"), "exact", left=None, right=None, period=None)
+add("interp_matrix", runtime_stats.interp_matrix, ("x", "xp", "left", "right"), "exact",
+    zero=("left", "right"))
+add("interp_slopes", runtime_stats.interp_slopes, ("x", "xp"), "nondiff", zero="*")
+
+
+def _interp_rule(*templates):
+    def rule(op, i):
+        period = dict(op.kwargs).get("period")
+        if period is not None and _constant(period, op, "period") is not None:
+            raise NoDerivativeError("np.interp with a period has no derivative rule")
+        return templates[i]
+    return rule
+
+
+VJP["np.interp"] = _interp_rule("g * (interp_slopes(x, xp) @ fp)", None,
+                                "np.reshape(g, (-1,)) @ np.reshape(interp_matrix(x, xp, left, "
+                                "right), (-1, np.shape(fp)[0]))")
+JVP["np.interp"] = _interp_rule("t * (interp_slopes(x, xp) @ fp)", None,
+                                "interp_matrix(x, xp, left, right) @ t")
+VJP["interp_matrix"] = ("np.sum(g * interp_slopes(x, xp), axis=-1)", None, None, None)
+JVP["interp_matrix"] = ("np.expand_dims(t, -1) * interp_slopes(x, xp)", None, None, None)
+
+# np.polyval(p, x) = sum(p[i] * x ** (n - 1 - i)): linear in p; in x, the derivative's polynomial.
+add("np.polyval", np.polyval, ("p", "x"), "exact")
+_POWERS = "np.expand_dims(x, -1) ** np.arange(np.shape(p)[0] - 1, -1, -1)"
+_SLOPE = "np.polyval(p[:-1] * np.arange(np.shape(p)[0] - 1, 0, -1), x)"
+VJP["np.polyval"] = (f"np.reshape(g, (-1,)) @ np.reshape({_POWERS}, (-1, np.shape(p)[0]))",
+                     f"g * {_SLOPE}")
+JVP["np.polyval"] = ("np.polyval(t, x)", f"t * {_SLOPE}")
+
+# np.cov(m) = C @ conj(C).T / (N - ddof), C the rows of m (cov_rows) less their means; np.corrcoef
+# divides it by the square roots of its diagonal. Given y, fweights or aweights they are refused.
+add("np.cov", np.cov, ("m",), "exact", y=None, rowvar=True, bias=False, ddof=None, fweights=None,
+    aweights=None)
+add("np.corrcoef", np.corrcoef, ("x",), "exact", y=None, rowvar=True)
+add("cov_rows", runtime_stats.cov_rows, ("m", "rowvar"), "exact")
+add("uncov_rows", runtime_stats.uncov_rows, ("v", "m", "rowvar"), "exact", zero=("m",))
+add("cov_square", runtime_stats.cov_square, ("v", "m", "rowvar"), "exact", zero=("m",))
+LINEAR |= {"cov_rows", "uncov_rows", "cov_square"}
+VJP["cov_rows"] = ("uncov_rows(g, m, rowvar)", None)
+VJP["uncov_rows"] = ("cov_rows(g, rowvar)", None, None)
+VJP["cov_square"] = ("np.reshape(g, np.shape(v))", None, None)
+
+
+def _centered(m):
+    rows = f"cov_rows({m}, rowvar)"
+    return f"({rows} - np.mean({rows}, axis=1, keepdims=True))"
+
+
+def _cov_ddof(op):
+    """np.cov's ddof: given, or 0 with bias=True, else 1; refused with y or weights."""
+    options = dict(op.kwargs)
+    for name in ("y", "fweights", "aweights"):
+        if name in options and _constant(options[name], op, name) is not None:
+            raise NoDerivativeError(f"{op.prim} with {name}= has no derivative rule; stack the "
+                                    "variables into one array instead" if name == "y" else
+                                    f"{op.prim} with {name}= has no derivative rule")
+    ddof = _constant(options["ddof"], op, "ddof") if "ddof" in options else None
+    if ddof is None:
+        bias = _constant(options["bias"], op, "bias") if "bias" in options else False
+        ddof = 0 if bias else 1
+    return ddof
+
+
+def _cov_vjp(g, m, ddof):
+    """The gradient of np.cov(m) for the gradient `g` of its result (text)."""
+    square = f"cov_square({g}, {m}, rowvar)"
+    count = f"(np.shape(cov_rows({m}, rowvar))[1] - {ddof})"
+    return f"uncov_rows(({square} + conj({square}).T) @ conj({_centered(m)}) / {count}, {m}, " \
+        "rowvar)"
+
+
+def _cov_jvp(t, m, ddof):
+    """The tangent of np.cov(m) as a square matrix, for the tangent `t` of m (text)."""
+    count = f"(np.shape(cov_rows({m}, rowvar))[1] - {ddof})"
+    d, c = _centered(t), _centered(m)
+    return f"({d} @ conj({c}).T + {c} @ conj({d}).T) / {count}"
+
+
+VJP["np.cov"] = lambda op, i: _cov_vjp("g", "m", _cov_ddof(op))
+JVP["np.cov"] = lambda op, i: f"np.reshape({_cov_jvp('t', 'm', _cov_ddof(op))}, np.shape(ans))"
+# np.corrcoef: R = C / S with S = sqrt(outer(d, d)), d the (real) diagonal of C = np.cov(x):
+# dR = dC / S - R * (dd_i / d_i + dd_j / d_j) / 2.
+_C = "np.atleast_2d(np.cov(x, rowvar=rowvar))"
+_D = f"np.real(np.diagonal({_C}))"
+_S = f"np.sqrt(np.outer({_D}, {_D}))"
+_GR = "(np.atleast_2d(g) * np.atleast_2d(ans))"
+_GC = f"(np.atleast_2d(g) / {_S} - np.diag(np.real(np.sum({_GR}, axis=1) + np.sum({_GR}, axis=0))" \
+    f" / (2 * {_D})))"
+_DC = _cov_jvp("t", "x", 1)
+_DD = f"(np.real(np.diagonal({_DC})) / {_D})"
+
+
+def _corrcoef_rule(template):
+    def rule(op, i):
+        _cov_ddof(op)  # (refuses y)
+        return template
+    return rule
+
+
+VJP["np.corrcoef"] = _corrcoef_rule(_cov_vjp(_GC, "x", 1))
+JVP["np.corrcoef"] = _corrcoef_rule(f"np.reshape({_DC} / {_S} - np.atleast_2d(ans) * "
+                                    f"(np.expand_dims({_DD}, 1) + {_DD}) / 2, np.shape(ans))")
+
+for _name in ("quantile_weights", "quantile_gather", "quantile_spread", "trapezoid_weights",
+              "trapezoid_weights_grad", "interp_matrix", "interp_slopes", "cov_rows",
+              "uncov_rows", "cov_square"):
+    NAMESPACE[_name] = getattr(runtime_stats, _name)

@@ -1,0 +1,155 @@
+"""Helpers of the rules for NumPy's statistics and sampled functions: quantiles (np.median,
+np.percentile, np.quantile), the trapezoidal rule (np.trapezoid), piecewise linear interpolation
+(np.interp) and covariances (np.cov, np.corrcoef). Each is piecewise constant (the weights a
+quantile gives its entries, an interpolation's slopes), piecewise linear (an interpolation's
+weights) or linear in one operand, so the rules of rules_stats.py that call them differentiate
+again. Plain NumPy, like runtime.py, so an exported derivative can carry them along."""
+import numpy as np
+
+from .runtime import _ndim, _shape
+
+
+def _axes(axis, n):
+    """`axis` of np.quantile (None, an int or a tuple) as a sorted tuple of axes."""
+    if axis is None:
+        return tuple(range(n))
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    return tuple(sorted(a % n for a in axes))
+
+
+def quantile_weights(x, q, axis):
+    """The weights np.quantile(x, q, axis) (method "linear") gives each entry of x: for each q,
+    1 - f on the order statistic at floor(q (n - 1)) and f on the next, f the fractional part of
+    q (n - 1); 0 elsewhere. Shaped q.shape + x.shape; np.quantile is the sum of weights times x
+    over `axis`. Piecewise constant in x (ties: argsort's order)."""
+    n = _ndim(x)
+    axes = _axes(axis, n)
+    moved = np.moveaxis(x, axes, tuple(range(n - len(axes), n)))
+    rest = _shape(moved)[:n - len(axes)]
+    flat = np.reshape(moved, rest + (-1,))
+    m = _shape(flat)[-1]
+    q = np.asarray(q, dtype=float)
+    position = q * (m - 1)
+    low = np.clip(np.floor(position).astype(int), 0, m - 1)
+    high = np.minimum(low + 1, m - 1)
+    frac = position - low
+    ranks = np.argsort(np.argsort(flat, axis=-1), axis=-1)  # each entry's place in order
+    lift = (1,) * (len(rest) + 1)
+    low, high, frac = (np.reshape(v, q.shape + lift) for v in (low, high, frac))
+    weights = (ranks == low) * (1 - frac) + (ranks == high) * frac
+    weights = np.reshape(weights, q.shape + _shape(moved))
+    k = q.ndim
+    return np.moveaxis(weights, tuple(range(k + n - len(axes), k + n)), tuple(k + a for a in axes))
+
+
+def quantile_gather(v, w, x, axis, keepdims):
+    """sum(w * v) over `axis` of x (w from quantile_weights, with q's axes in front): the
+    quantile's tangent, shaped as np.quantile's result."""
+    n = _ndim(x)
+    k = _ndim(w) - n
+    return np.sum(w * v, axis=tuple(k + a for a in _axes(axis, n)), keepdims=keepdims)
+
+
+def quantile_spread(v, w, x, axis, keepdims):
+    """The adjoint of quantile_gather: the quantile's gradient `v` handed to the entries of x by
+    their weights w (summed over q's axes)."""
+    n = _ndim(x)
+    k = _ndim(w) - n
+    if not keepdims:
+        v = np.expand_dims(v, tuple(k + a for a in _axes(axis, n)))
+    return np.sum(v * w, axis=tuple(range(k)))
+
+
+def trapezoid_weights(y, x, dx, axis):
+    """The weights np.trapezoid(y, x, dx, axis) gives each sample of y along `axis`, shaped to
+    broadcast against y: half of the widths of the intervals on either side of each sample
+    (dx, or the steps of x, a 1-D x lying along `axis`). Linear in x."""
+    n, size = _ndim(y), _shape(y)[axis]
+    along = [-1 if k == axis % n else 1 for k in range(n)]
+    if x is None:
+        ends = np.ones(size)
+        ends[[0, -1]] = 0.5
+        return np.reshape(ends * dx, along)
+    if _ndim(x) == 1 and n > 1:
+        x = np.reshape(x, along)
+    steps = np.diff(x, axis=axis)
+    pad = [(0, 0)] * _ndim(steps)
+    before, after = list(pad), list(pad)
+    before[axis % n], after[axis % n] = (1, 0), (0, 1)
+    return (np.pad(steps, before) + np.pad(steps, after)) / 2
+
+
+def trapezoid_weights_grad(v, y, x, axis):
+    """The adjoint of trapezoid_weights in x: `v` (shaped like y) summed to the weights' shape,
+    each interval's share (half of each of its two samples) handed back to the steps of x, and
+    the steps to x's entries."""
+    n = _ndim(y)
+    a = axis % n
+    if _ndim(x) == 1 and n > 1:
+        v = np.sum(v, axis=tuple(k for k in range(n) if k != a))
+    elif _shape(v) != _shape(x):
+        v = np.sum(v, axis=tuple(k for k in range(n) if _shape(x)[k] == 1 != _shape(v)[k]),
+                   keepdims=True)
+    ax = 0 if _ndim(v) == 1 else a
+    first = [slice(None)] * _ndim(v)
+    last = list(first)
+    first[ax], last[ax] = slice(None, -1), slice(1, None)
+    shares = (v[tuple(first)] + v[tuple(last)]) / 2  # the gradient of each step
+    zero = np.zeros_like(shares, shape=tuple(1 if k == ax else s for k, s in
+                                             enumerate(_shape(shares))))
+    return -np.diff(shares, axis=ax, prepend=zero, append=zero)
+
+
+def interp_matrix(x, xp, left, right):
+    """The matrix M of np.interp(x, xp, fp, left, right) = M @ fp, shaped x.shape + (len(xp),):
+    1 - w and w on the two sample points around each x (w its place between them), 1 on the
+    first or last where x lies outside xp (0 where `left` or `right` replaces fp there).
+    Piecewise linear in x: its derivative is interp_slopes."""
+    x = np.asarray(x)
+    size = _shape(xp)[0]
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, size - 2)
+    w = np.clip((x - xp[j]) / (xp[j + 1] - xp[j]), 0.0, 1.0)
+    points = np.arange(size)
+    j, w = j[..., None], w[..., None]
+    out = (points == j) * (1 - w) + (points == j + 1) * w
+    if left is not None:
+        out = np.where((x < xp[0])[..., None], 0.0, out)
+    if right is not None:
+        out = np.where((x > xp[-1])[..., None], 0.0, out)
+    return out
+
+
+def interp_slopes(x, xp):
+    """The matrix D of the slope of np.interp(x, xp, fp) at x, D @ fp, shaped x.shape +
+    (len(xp),): -1 / h and 1 / h on the two sample points around x (h their distance), 0 where
+    x lies outside xp. Piecewise constant in x."""
+    x = np.asarray(x)
+    size = _shape(xp)[0]
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, size - 2)
+    inside = ((x >= xp[0]) & (x <= xp[-1]))[..., None]
+    h = (xp[j + 1] - xp[j])[..., None]
+    points = np.arange(size)
+    return np.where(inside, ((points == j[..., None] + 1) * 1.0 - (points == j[..., None])) / h,
+                    0.0)
+
+
+def cov_rows(m, rowvar):
+    """`m` as np.cov reads it: a matrix with one variable a row (a vector is one variable; with
+    rowvar=False the columns are the variables, unless there is one row)."""
+    x = np.reshape(m, (1, -1)) if _ndim(m) < 2 else m
+    return x.T if not rowvar and _shape(x)[0] != 1 else x
+
+
+def uncov_rows(v, m, rowvar):
+    """The adjoint of cov_rows: `v` (one variable a row) back in m's layout."""
+    x = np.reshape(m, (1, -1)) if _ndim(m) < 2 else m
+    v = v.T if not rowvar and _shape(x)[0] != 1 else v
+    return np.reshape(v, _shape(m))
+
+
+def cov_square(g, m, rowvar):
+    """The gradient of np.cov's result (a number for one variable) as the square matrix of the
+    covariances it lists."""
+    k = _shape(cov_rows(m, rowvar))[0]
+    return np.reshape(g, (k, k))
+
