@@ -127,11 +127,14 @@ add("scatter_add", runtime.scatter_add, ("buffer", "index", "v"), "exact", zero=
 
 # math: Python floats in, Python floats out.
 for _name in ("sin", "cos", "tan", "exp", "log1p", "expm1", "sqrt", "tanh", "sinh", "cosh",
-              "atan", "asin", "acos", "log2", "log10", "fabs", "erf"):
-    add(f"math.{_name}", getattr(math, _name), barrier=True)
+              "atan", "asin", "acos", "log2", "log10", "fabs", "erf", "erfc", "asinh", "acosh",
+              "atanh", "degrees", "radians", "exp2", "cbrt"):
+    if hasattr(math, _name):  # (exp2 and cbrt: Python 3.11)
+        add(f"math.{_name}", getattr(math, _name), barrier=True)
 add("math.log", math.log, ("x", "base"), barrier=True)  # one- or two-argument form
 add("math.atan2", math.atan2, ("y", "x"), "broadcast", barrier=True)
-add("math.hypot", math.hypot, ("x", "y"), "broadcast", barrier=True)
+add("math.hypot", math.hypot, ("x", "y"), "broadcast", barrier=True)  # (more: pairwise, calls.py)
+add("math.fmod", math.fmod, ("x", "y"), "broadcast", barrier=True)
 for _name in ("floor", "ceil", "trunc", "isnan", "isinf", "isfinite"):
     add(f"math.{_name}", getattr(math, _name), kind="nondiff", zero="*")
 

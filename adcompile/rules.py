@@ -55,6 +55,15 @@ DERIVATIVES = {
     "math.log10": ("1 / (x * math.log(10))",),
     "math.fabs": ("math.copysign(1.0, x)",),
     "math.erf": ("1.1283791670955126 * math.exp(-x ** 2)",),  # 2 / sqrt(pi)
+    "math.erfc": ("-1.1283791670955126 * math.exp(-x ** 2)",),
+    "math.asinh": ("1 / math.sqrt(x ** 2 + 1)",),
+    "math.acosh": ("1 / math.sqrt((x - 1) * (x + 1))",),
+    "math.atanh": ("1 / (1 - x ** 2)",),
+    "math.degrees": ("57.29577951308232",),  # 180 / pi
+    "math.radians": ("0.017453292519943295",),  # pi / 180
+    "math.exp2": ("ans * 0.6931471805599453",),  # log(2)
+    "math.cbrt": ("1 / (3 * ans ** 2)",),
+    "math.fmod": ("1", "-math.trunc(x / y)"),  # x - trunc(x / y) * y
     "math.atan2": ("x / (x ** 2 + y ** 2)", "-y / (x ** 2 + y ** 2)"),
     "math.hypot": ("x / ans", "y / ans"),
     # NumPy

@@ -51,6 +51,24 @@ def hyperbolic(x):
     return math.tanh(x) + math.sinh(x) * math.cosh(x)
 
 
+def inverse_hyperbolic(x):
+    return math.asinh(x) + math.acosh(x + 3.5) + math.atanh(x / 3)
+
+
+def special_math(x, y):
+    cube_root = math.cbrt(x) if hasattr(math, "cbrt") else x ** (1 / 3)  # (math.cbrt: 3.11)
+    exp2 = math.exp2(y) if hasattr(math, "exp2") else 2.0 ** y
+    return math.erfc(x) * math.degrees(y) + math.radians(x * y) + exp2 + cube_root
+
+
+def remainders(x, y):
+    return math.fmod(x * 3.0, y) * x  # (x * 3 / y between 1.2 and 1.92: no jump)
+
+
+def hypot_of_three(x, y):
+    return math.hypot(x, y, x * y) + math.hypot(x) + math.hypot(y, 2.0)
+
+
 def log_base(x, y):
     return math.log(x, 2) + math.log(x, y)
 
@@ -191,6 +209,10 @@ CORPUS = [
     (roots, [S(0.1, 4)]),
     (hyperbolic, [S(-2, 2)]),
     (log_base, [S(0.5, 4), S(1.5, 4)]),
+    (inverse_hyperbolic, [S(-2, 2)]),
+    (special_math, [S(0.5, 3), S(-2, 2)]),
+    (remainders, [S(0.24, 0.32), S(0.5, 0.6)]),
+    (hypot_of_three, [S(0.5, 2), S(0.5, 2)]),
     (divisions, [S(0.5, 3), S(0.5, 3)]),
     (unary_ops, [S(-3, 3)]),
     (reassign, [S(-2, 2)] * 2),

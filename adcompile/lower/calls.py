@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-
+import math
 import types
 
 import gast
@@ -64,6 +64,17 @@ class Calls:
             made = self.construct(obj, node, env, target)
             if made is not None:
                 return made
+        if obj is math.hypot and len(node.args) != 2 and not node.keywords:
+            parts = [self.atom(a, env) for a in node.args]  # hypot(a, b, c): pairwise
+            if not parts:
+                return Const(0.0)
+            if len(parts) == 1:
+                return self.emit("abs", (self.emit("float", (parts[0],)),), target=target)
+            total = parts[0]
+            for k, part in enumerate(parts[1:], 2):
+                total = self.emit("math.hypot", (total, part),
+                                  target=target if k == len(parts) else None)
+            return total
         if obj in (max, min) and node.args and not node.keywords:
             # max([a, b, c]) and max(a, b, c): pairwise, as Python does
             items = self.expr(node.args[0], env) if len(node.args) == 1 else \
