@@ -81,12 +81,17 @@ LINEAR.add("trapezoid_weights_grad")
 VJP["trapezoid_weights_grad"] = ("expand_to(trapezoid_weights(y, g, 1.0, axis), v)", None, None,
                                  None)
 
-# np.interp(x, xp, fp) = M @ fp: M (interp_matrix) is piecewise linear in x, its slopes D
-# (interp_slopes) piecewise constant. A differentiated xp is refused (no rule), as is a period.
+# np.interp(x, xp, fp) = interp_gather(fp, x, xp, left, right), plus left or right outside xp
+# where given: linear in fp (its adjoint interp_spread hands each gradient to the two sample
+# points around its x, by their weights), and in x of slope interp_slope, which is linear in fp
+# (adjoint interp_slope_spread) and piecewise constant in x. None of them builds a matrix of
+# len(x) * len(xp) entries. A differentiated xp is refused (no rule), as is a period.
 add("np.interp", np.interp, ("x", "xp", "fp"), "exact", left=None, right=None, period=None)
-add("interp_matrix", runtime_stats.interp_matrix, ("x", "xp", "left", "right"), "exact",
-    zero=("left", "right"))
-add("interp_slopes", runtime_stats.interp_slopes, ("x", "xp"), "nondiff", zero="*")
+for _name in ("interp_gather", "interp_spread"):
+    add(_name, getattr(runtime_stats, _name), ("v", "x", "xp", "left", "right"), "exact",
+        zero=("left", "right"))
+for _name in ("interp_slope", "interp_slope_spread"):
+    add(_name, getattr(runtime_stats, _name), ("v", "x", "xp"), "exact", zero=("x",))
 
 
 def _interp_rule(*templates):
@@ -98,13 +103,21 @@ def _interp_rule(*templates):
     return rule
 
 
-VJP["np.interp"] = _interp_rule("g * (interp_slopes(x, xp) @ fp)", None,
-                                "np.reshape(g, (-1,)) @ np.reshape(interp_matrix(x, xp, left, "
-                                "right), (-1, np.shape(fp)[0]))")
-JVP["np.interp"] = _interp_rule("t * (interp_slopes(x, xp) @ fp)", None,
-                                "interp_matrix(x, xp, left, right) @ t")
-VJP["interp_matrix"] = ("np.sum(g * interp_slopes(x, xp), axis=-1)", None, None, None)
-JVP["interp_matrix"] = ("np.expand_dims(t, -1) * interp_slopes(x, xp)", None, None, None)
+VJP["np.interp"] = _interp_rule("g * interp_slope(fp, x, xp)", None,
+                                "interp_spread(g, x, xp, left, right)")
+JVP["np.interp"] = _interp_rule("t * interp_slope(fp, x, xp)", None,
+                                "interp_gather(t, x, xp, left, right)")
+LINEAR |= {"interp_slope", "interp_slope_spread"}
+VJP["interp_gather"] = ("interp_spread(g, x, xp, left, right)", "g * interp_slope(v, x, xp)",
+                        None, None, None)
+JVP["interp_gather"] = ("interp_gather(t, x, xp, left, right)", "t * interp_slope(v, x, xp)",
+                        None, None, None)
+VJP["interp_spread"] = ("interp_gather(g, x, xp, left, right)", "v * interp_slope(g, x, xp)",
+                        None, None, None)
+JVP["interp_spread"] = ("interp_spread(t, x, xp, left, right)",
+                        "interp_slope_spread(v * t, x, xp)", None, None, None)
+VJP["interp_slope"] = ("interp_slope_spread(g, x, xp)", None, None)
+VJP["interp_slope_spread"] = ("interp_slope(g, x, xp)", None, None)
 
 # np.polyval(p, x) = sum(p[i] * x ** (n - 1 - i)): linear in p; in x, the derivative's polynomial.
 add("np.polyval", np.polyval, ("p", "x"), "exact")
@@ -189,6 +202,6 @@ JVP["np.corrcoef"] = _corrcoef_rule(f"np.reshape({_DC} / {_S} - np.atleast_2d(an
                                     f"(np.expand_dims({_DD}, 1) + {_DD}) / 2, np.shape(ans))")
 
 for _name in ("quantile_weights", "quantile_gather", "quantile_spread", "trapezoid_weights",
-              "trapezoid_weights_grad", "interp_matrix", "interp_slopes", "cov_rows",
-              "uncov_rows", "cov_square"):
+              "trapezoid_weights_grad", "interp_gather", "interp_spread", "interp_slope",
+              "interp_slope_spread", "cov_rows", "uncov_rows", "cov_square"):
     NAMESPACE[_name] = getattr(runtime_stats, _name)

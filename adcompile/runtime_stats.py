@@ -100,37 +100,66 @@ def trapezoid_weights_grad(v, y, x, axis):
     return -np.diff(shares, axis=ax, prepend=zero, append=zero)
 
 
-def interp_matrix(x, xp, left, right):
-    """The matrix M of np.interp(x, xp, fp, left, right) = M @ fp, shaped x.shape + (len(xp),):
-    1 - w and w on the two sample points around each x (w its place between them), 1 on the
-    first or last where x lies outside xp (0 where `left` or `right` replaces fp there).
-    Piecewise linear in x: its derivative is interp_slopes."""
-    x = np.asarray(x)
+def _interval(x, xp):
+    """Where each x lies among the sample points xp: the index j of its interval [xp[j],
+    xp[j + 1]] (the first or last interval outside xp), the interval's width h, and whether x
+    lies inside [xp[0], xp[-1]]. Each shaped like x."""
+    x, xp = np.asarray(x), np.asarray(xp)
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, _shape(xp)[0] - 2)
+    return j, xp[j + 1] - xp[j], (x >= xp[0]) & (x <= xp[-1])
+
+
+def _scatter(index, v, size):
+    """The sum of the entries of v at each index in range(size), shaped (size,)."""
+    index, v = np.ravel(index), np.ravel(v)
+    if np.iscomplexobj(v):
+        return _scatter(index, np.real(v), size) + 1j * _scatter(index, np.imag(v), size)
+    return np.bincount(index, weights=v, minlength=size)
+
+
+def interp_gather(v, x, xp, left, right):
+    """The values v (one for each sample point xp) interpolated at x: np.interp(x, xp, v), but 0
+    outside xp where `left` or `right` is given (there np.interp's value does not come from v).
+    Shaped like x. Linear in v; in x its slope is interp_slope."""
+    return np.interp(x, xp, v, left=None if left is None else 0.0,
+                     right=None if right is None else 0.0)
+
+
+def interp_spread(v, x, xp, left, right):
+    """The adjoint of interp_gather in v: each entry of v (shaped like x) handed to the two
+    sample points around its x, 1 - w to the lower and w to the upper (w the place of x
+    between them), all to the first or last point where x lies outside xp (none where `left`
+    or `right` is given). Shaped (len(xp),). Linear in v, piecewise linear in x."""
+    x, xp = np.asarray(x), np.asarray(xp)
     size = _shape(xp)[0]
-    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, size - 2)
-    w = np.clip((x - xp[j]) / (xp[j + 1] - xp[j]), 0.0, 1.0)
-    points = np.arange(size)
-    j, w = j[..., None], w[..., None]
-    out = (points == j) * (1 - w) + (points == j + 1) * w
+    j, h, _ = _interval(x, xp)
+    w = np.clip((x - xp[j]) / h, 0.0, 1.0)
+    v = np.broadcast_to(v, _shape(x))
     if left is not None:
-        out = np.where((x < xp[0])[..., None], 0.0, out)
+        v = np.where(x < xp[0], 0.0, v)
     if right is not None:
-        out = np.where((x > xp[-1])[..., None], 0.0, out)
-    return out
+        v = np.where(x > xp[-1], 0.0, v)
+    return _scatter(j, v * (1 - w), size) + _scatter(j + 1, v * w, size)
 
 
-def interp_slopes(x, xp):
-    """The matrix D of the slope of np.interp(x, xp, fp) at x, D @ fp, shaped x.shape +
-    (len(xp),): -1 / h and 1 / h on the two sample points around x (h their distance), 0 where
-    x lies outside xp. Piecewise constant in x."""
-    x = np.asarray(x)
-    size = _shape(xp)[0]
-    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, size - 2)
-    inside = ((x >= xp[0]) & (x <= xp[-1]))[..., None]
-    h = (xp[j + 1] - xp[j])[..., None]
-    points = np.arange(size)
-    return np.where(inside, ((points == j[..., None] + 1) * 1.0 - (points == j[..., None])) / h,
-                    0.0)
+def interp_slope(v, x, xp):
+    """The slope at x of the values v (one for each sample point xp) interpolated linearly:
+    (v[j + 1] - v[j]) / (xp[j + 1] - xp[j]) on the interval j around x, 0 outside xp. Shaped
+    like x. Linear in v, piecewise constant in x."""
+    v = np.asarray(v)
+    j, h, inside = _interval(x, xp)
+    return np.where(inside, (v[j + 1] - v[j]) / h, 0.0)
+
+
+def interp_slope_spread(v, x, xp):
+    """The adjoint of interp_slope in its values: each entry of v (shaped like x) divided by the
+    width h of the interval around its x and handed to the interval's two sample points, -v / h
+    to the lower and v / h to the upper (nothing where x lies outside xp). Shaped (len(xp),).
+    Linear in v, piecewise constant in x."""
+    size = _shape(np.asarray(xp))[0]
+    j, h, inside = _interval(x, xp)
+    share = np.where(inside, np.broadcast_to(v, _shape(np.asarray(x))) / h, 0.0)
+    return _scatter(j + 1, share, size) - _scatter(j, share, size)
 
 
 def cov_rows(m, rowvar):

@@ -2,10 +2,12 @@
 have derivative zero, and float_power, vdot, ptp, diagflat, quantiles, trapezoid, interp,
 polyval, cov and corrcoef, each checked forward against finite differences, reverse against
 forward and (order 2) their second derivatives."""
+import tracemalloc
+
 import numpy as np
 import pytest
 
-from adcompile import NoDerivativeError, grad, jvp
+from adcompile import NoDerivativeError, grad, hessian, jacfwd, jacrev, jvp
 from adcompile.higher import check_grads
 from test_numpy_breadth import arr, case, distinct
 
@@ -54,6 +56,10 @@ def trapezoid_x(y, x): return np.trapezoid(y ** 2, x) * np.trapezoid(np.sin(y), 
 def trapezoid_axis(y, x): return np.trapezoid(y ** 2, x, axis=0)
 def interps(x, fp): return np.interp(x, XP, fp) ** 2
 def interps_ends(x, fp): return np.interp(x, XP, fp, left=0.5, right=-1.0) * x
+def interps_total(x, fp): return np.sum(np.interp(x, XP, fp) ** 2 * x)
+def interps_number(x, fp): return np.interp(x, XP, fp ** 2, right=2.0) * np.sin(x)
+def interps_grid(x, fp): return np.interp(x, XP, np.cos(fp), left=-0.5) * x
+def interps_grid_total(x, fp): return np.sum(np.interp(x, XP, fp, left=0.5, right=-1.0) * x ** 2)
 def polyvals(p, x): return np.polyval(p, x) ** 2
 def polyval_number(p, x): return np.polyval(p, x[0, 0]) * p
 def covs(m): return np.cov(m) ** 2
@@ -79,6 +85,12 @@ BREADTH = [
     case(trapezoid_axis, arr(3, 4), steps(3), order=2),
     case(interps, distinct(3, 2) * 1.2 - 0.1, arr(4), order=2),
     case(interps_ends, distinct(5) * 1.4 - 0.2, arr(4), order=2),
+    case(interps_total, distinct(6) * 1.4 - 0.2, arr(4), order=2),
+    case(interps_total, np.array([-0.1, 0.2, 0.5, 0.8, 1.1]), arr(4), order=3),  # helpers' rules
+    case(interps_number, np.array(0.45), arr(4), order=2),
+    case(interps_number, 1.15, arr(4), order=2),
+    case(interps_grid, np.array([[-0.15, 0.1, 0.45], [0.7, 0.95, 1.2]]), arr(4), order=2),
+    case(interps_grid_total, np.array([[-0.15, 0.1, 0.45], [0.7, 0.95, 1.2]]), arr(4), order=2),
     case(polyvals, arr(4), arr(2, 3), order=2), case(polyvals, arr(1), arr(3)),
     case(polyval_number, arr(3), arr(2, 3), order=2),
     case(covs, arr(3, 5), order=2), case(covs, arr(2, 4)), case(covs_columns, arr(5, 3), order=2),
@@ -89,6 +101,60 @@ BREADTH = [
 @pytest.mark.parametrize("f, args, order, tol", BREADTH)
 def test_breadth(f, args, order, tol):
     check_grads(f, args, order=order, **tol)
+
+
+def test_interp_second_derivatives_in_x_and_fp_agree_with_differences():
+    x, fp = np.array([[-0.15, 0.1, 0.45], [0.7, 0.95, 1.2]]), arr(4)
+    for f in (interps_total, interps_grid_total):
+        gradient = grad(f, argnums=(0, 1))
+        eps, numeric = 1e-6, []
+        for i, a in enumerate((x, fp)):
+            blocks = []
+            for k in range(a.size):
+                step = np.zeros(a.size)
+                step[k] = eps
+                up, down = ((x, fp + s) if i else (x + s.reshape(x.shape), fp) for s in
+                            (step.reshape(a.shape), -step.reshape(a.shape)))
+                blocks.append([(u - d) / (2 * eps) for u, d in zip(gradient(*up), gradient(*down))])
+            numeric.append(blocks)
+        for second in (hessian(f, (0, 1)), jacfwd(gradient, (0, 1)), jacrev(gradient, (0, 1))):
+            h = second(x, fp)
+            for i, a in enumerate((x, fp)):  # h[r][i]: gradient r differentiated in argument i
+                for r in range(2):
+                    expected = np.stack([b[r] for b in numeric[i]], axis=-1)
+                    np.testing.assert_allclose(np.reshape(h[r][i], expected.shape), expected,
+                                               rtol=1e-5, atol=1e-7)
+
+
+def large_interp(x, xp, fp): return np.sum(np.interp(x, xp, fp) ** 2)
+
+
+def test_interp_gradient_needs_no_dense_matrix():
+    """200000 points among 2000 samples: a matrix of len(x) * len(xp) floats would be 3.2 GB."""
+    xp = np.linspace(0.0, 1.0, 2000)
+    fp = np.sin(6 * xp) + xp
+    x = np.random.default_rng(5).uniform(-0.05, 1.05, 200_000)
+    gradient = grad(large_interp)
+    gradient(x[:10], xp, fp)  # compiled
+    tracemalloc.start()
+    try:
+        g = gradient(x, xp, fp)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50e6, f"peak {peak / 1e6:.0f} MB"
+    far = np.abs(x - xp[np.clip(np.searchsorted(xp, x), 1, 1999) - 1]) > 1e-4  # from kinks
+    far &= np.abs(x - xp[np.clip(np.searchsorted(xp, x), 0, 1999)]) > 1e-4
+    picks = np.concatenate([np.flatnonzero(far & (x < 0))[:2], np.flatnonzero(far & (x > 1))[:2],
+                            np.flatnonzero(far & (x > 0) & (x < 1))[:6]])
+    eps = 1e-6
+    for k in picks:
+        up, down = x.copy(), x.copy()
+        up[k] += eps
+        down[k] -= eps
+        numeric = (large_interp(up, xp, fp) - large_interp(down, xp, fp)) / (2 * eps)
+        np.testing.assert_allclose(g[k], numeric, rtol=1e-4, atol=1e-5)
+    assert np.all(g[x < 0] == 0) and np.all(g[x > 1] == 0)
 
 
 def complex_vdot(z):
