@@ -227,33 +227,38 @@ def _fence(parsed: Parsed):
             raise UnsupportedSyntaxError(
                 f"{what} is not supported in differentiated code; rewrite it or move it outside "
                 "the function.", *parsed.where(n))
-    for n in _on_some_paths(node):
-        raise UnsupportedSyntaxError(
-            "the walrus operator := inside a condition, a while test, a comprehension or a "
-            "lambda (evaluated on some paths only, again each step, or in a scope of its own) is "
-            "not supported; assign the name in a statement before it", *parsed.where(n))
+    if any(type(n) is gast.NamedExpr for n in parsed.nodes):
+        for n in sorted(_on_some_paths(node), key=lambda n: (n.lineno, n.col_offset))[:1]:
+            raise UnsupportedSyntaxError(
+                "the walrus operator := inside a condition, a while test, a comprehension or a "
+                "lambda (evaluated on some paths only, again each step, or in a scope of its "
+                "own) is not supported; assign the name in a statement before it",
+                *parsed.where(n))
 
 
 _ONE_PATH = (gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
 
 
-def _on_some_paths(node, some=False):
+def _on_some_paths(node):
     """The `:=` expressions under `node` that run on some paths only (the later operands of
     `and`/`or` and of a comparison chain, the branches of `a if c else b`), again at each step
     (a while test) or bind in another scope (comprehensions, lambdas): lowering binds a name
-    where it lowers an expression, once."""
-    for name, value in gast.iter_fields(node):
-        for k, child in enumerate(value if isinstance(value, list) else [value]):
-            if not isinstance(child, gast.AST):
-                continue
-            inside = some or isinstance(node, _ONE_PATH) or \
-                isinstance(node, gast.While) and name == "test" or \
-                isinstance(node, gast.BoolOp) and k > 0 or \
-                isinstance(node, gast.IfExp) and name != "test" or \
-                isinstance(node, gast.Compare) and name == "comparators" and k > 0
-            if inside and isinstance(child, gast.NamedExpr):
-                yield child
-            yield from _on_some_paths(child, inside)
+    where it lowers an expression, once. (A stack, not recursion: expressions nest deeply.)"""
+    stack = [(node, False)]
+    while stack:
+        parent, some = stack.pop()
+        for name, value in gast.iter_fields(parent):
+            for k, child in enumerate(value if isinstance(value, list) else [value]):
+                if not isinstance(child, gast.AST):
+                    continue
+                inside = some or isinstance(parent, _ONE_PATH) or \
+                    isinstance(parent, gast.While) and name == "test" or \
+                    isinstance(parent, gast.BoolOp) and k > 0 or \
+                    isinstance(parent, gast.IfExp) and name != "test" or \
+                    isinstance(parent, gast.Compare) and name == "comparators" and k > 0
+                if inside and isinstance(child, gast.NamedExpr):
+                    yield child
+                stack.append((child, inside))
 
 
 # --- the source read is the code that runs ---------------------------------------------------

@@ -1,9 +1,10 @@
 """The Python around the model code that has no derivative: `print(...)`, `assert test, message`,
-`raise Error(...)`, `isinstance(x, T)`, `hasattr`/`getattr` with a written name, and f-strings. They run in the forward sweep as the user
-wrote them (print, assert and raise are effect statements the optimizer keeps) and do not touch
-the derivative. A path that raises never goes on, so the names of the other path hold after the
-branch. isinstance of a value known here (a number, a tuple, a function) folds to a constant,
-and an `if` on a constant takes its branch here (lower_if).
+`raise Error(...)`, `isinstance(x, T)`, `hasattr`/`getattr` with a written name, and f-strings.
+They run in the forward sweep as the user wrote them (print, assert and raise are effect
+statements the optimizer keeps) and do not touch the derivative. A path that raises never goes
+on, so the names of the other path hold after the branch. isinstance of a value known here (a
+number, a tuple, a function) folds to a constant, and an `if` on a constant takes its branch here
+(lower_if).
 """
 from __future__ import annotations
 
