@@ -135,6 +135,9 @@ add("math.log", math.log, ("x", "base"), barrier=True)  # one- or two-argument f
 add("math.atan2", math.atan2, ("y", "x"), "broadcast", barrier=True)
 add("math.hypot", math.hypot, ("x", "y"), "broadcast", barrier=True)  # (more: pairwise, calls.py)
 add("math.fmod", math.fmod, ("x", "y"), "broadcast", barrier=True)
+for _name in ("gamma", "lgamma"):  # (their derivatives: polygamma, which math lacks)
+    add(f"math.{_name}", getattr(math, _name), barrier=True)
+add("polygamma", runtime.polygamma, ("n", "x"), "broadcast", zero=("n",), barrier=True)
 for _name in ("floor", "ceil", "trunc", "isnan", "isinf", "isfinite"):
     add(f"math.{_name}", getattr(math, _name), kind="nondiff", zero="*")
 

@@ -64,6 +64,9 @@ DERIVATIVES = {
     "math.exp2": ("ans * 0.6931471805599453",),  # log(2)
     "math.cbrt": ("1 / (3 * ans ** 2)",),
     "math.fmod": ("1", "-math.trunc(x / y)"),  # x - trunc(x / y) * y
+    "math.lgamma": ("polygamma(0, x)",),  # digamma
+    "math.gamma": ("ans * polygamma(0, x)",),
+    "polygamma": (None, "polygamma(n + 1, x)"),
     "math.atan2": ("x / (x ** 2 + y ** 2)", "-y / (x ** 2 + y ** 2)"),
     "math.hypot": ("x / ans", "y / ans"),
     # NumPy

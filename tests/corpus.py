@@ -69,6 +69,12 @@ def hypot_of_three(x, y):
     return math.hypot(x, y, x * y) + math.hypot(x) + math.hypot(y, 2.0)
 
 
+def log_likelihood(x, y):
+    """Plain-float statistics: a gamma function and its logarithm (their derivatives need the
+    digamma function, which math lacks)."""
+    return math.lgamma(x) * y + math.gamma(y) - math.lgamma(x + y)
+
+
 def log_base(x, y):
     return math.log(x, 2) + math.log(x, y)
 
@@ -210,6 +216,8 @@ CORPUS = [
     (hyperbolic, [S(-2, 2)]),
     (log_base, [S(0.5, 4), S(1.5, 4)]),
     (inverse_hyperbolic, [S(-2, 2)]),
+    (log_likelihood, [S(0.2, 30), S(0.2, 5)]),
+    (log_likelihood, [S(-2.9, -2.1), S(0.2, 1.5)]),  # (between the poles at -3 and -2)
     (special_math, [S(0.5, 3), S(-2, 2)]),
     (remainders, [S(0.24, 0.32), S(0.5, 0.6)]),
     (hypot_of_three, [S(0.5, 2), S(0.5, 2)]),

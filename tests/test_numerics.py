@@ -517,3 +517,33 @@ def test_axis_functions_match_scipy(special, data, keepdims, c):
     assert_allclose(out, want_lse, rtol=1e-13, atol=1e-12)
     assert_allclose(softmax(x, axis=axis), want_sm, rtol=1e-12, atol=1e-300)
     assert_allclose(log_softmax(x, axis=axis), want_lsm, rtol=1e-13, atol=1e-9)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 6])
+def test_polygamma_the_derivatives_of_lgamma(n):
+    """math.lgamma's derivatives of every order (generated code for math.gamma and math.lgamma
+    calls them; math has no digamma), against SciPy where it is installed and against the
+    recurrence psi(n, x + 1) = psi(n, x) + (-1)^n n! / x^(n + 1) everywhere."""
+    from adcompile.runtime import polygamma
+    xs = [0.01, 0.3, 1.0, 1.5, 2.0, 7.25, 19.9, 20.1, 55.0, 1e3, 1e6, -0.5, -1.7, -2.2, -10.3]
+    for x in xs:
+        step = (-1) ** n * math.factorial(n) / x ** (n + 1)
+        assert polygamma(n, x + 1) == pytest.approx(polygamma(n, x) + step, rel=1e-12,
+                                                    abs=1e-14 * abs(step))  # (cancellation)
+    special = pytest.importorskip("scipy.special")
+    for x in xs:
+        assert polygamma(n, x) == pytest.approx(float(special.polygamma(n, x)), rel=1e-12), x
+    assert polygamma(0, 1.0) == pytest.approx(-0.5772156649015329, rel=1e-15)  # -Euler's gamma
+    assert math.isnan(polygamma(n, -2.0)) and math.isnan(polygamma(n, 0.0))  # the poles
+
+
+def test_gamma_and_lgamma_differentiate_to_any_order():
+    from adcompile import grad, hessian
+    x = 2.7
+    assert grad(math.lgamma)(x) == pytest.approx(0.7967831689911411, rel=1e-12)  # digamma(2.7)
+    h = 1e-5
+    fd = (grad(math.lgamma)(x + h) - grad(math.lgamma)(x - h)) / (2 * h)
+    assert hessian(lambda v: math.lgamma(v) * math.gamma(v))(x) == pytest.approx(
+        (grad(lambda v: math.lgamma(v) * math.gamma(v))(x + h) -
+         grad(lambda v: math.lgamma(v) * math.gamma(v))(x - h)) / (2 * h), rel=1e-6)
+    assert hessian(math.lgamma)(x) == pytest.approx(fd, rel=1e-7)
