@@ -530,11 +530,15 @@ def test_polygamma_the_derivatives_of_lgamma(n):
         step = (-1) ** n * math.factorial(n) / x ** (n + 1)
         assert polygamma(n, x + 1) == pytest.approx(polygamma(n, x) + step, rel=1e-12,
                                                     abs=1e-14 * abs(step))  # (cancellation)
+    # at 1: -Euler's gamma, pi^2 / 6, -2 zeta(3), 6 zeta(4) = pi^4 / 15
+    known = {0: -0.5772156649015329, 1: math.pi ** 2 / 6, 2: -2.4041138063191885,
+             3: math.pi ** 4 / 15}
+    if n in known:
+        assert polygamma(n, 1.0) == pytest.approx(known[n], rel=1e-14)
+    assert math.isnan(polygamma(n, -2.0)) and math.isnan(polygamma(n, 0.0))  # the poles
     special = pytest.importorskip("scipy.special")
     for x in xs:
         assert polygamma(n, x) == pytest.approx(float(special.polygamma(n, x)), rel=1e-12), x
-    assert polygamma(0, 1.0) == pytest.approx(-0.5772156649015329, rel=1e-15)  # -Euler's gamma
-    assert math.isnan(polygamma(n, -2.0)) and math.isnan(polygamma(n, 0.0))  # the poles
 
 
 def test_gamma_and_lgamma_differentiate_to_any_order():
