@@ -69,6 +69,10 @@ def hypot_of_three(x, y):
     return math.hypot(x, y, x * y) + math.hypot(x) + math.hypot(y, 2.0)
 
 
+def products_and_distances(x, y):
+    return math.prod([x, y, x + y]) + math.dist((x, y), (3.0, x * y)) + math.prod((2.0, x))
+
+
 def log_likelihood(x, y):
     """Plain-float statistics: a gamma function and its logarithm (their derivatives need the
     digamma function, which math lacks)."""
@@ -221,6 +225,7 @@ CORPUS = [
     (special_math, [S(0.5, 3), S(-2, 2)]),
     (remainders, [S(0.24, 0.32), S(0.5, 0.6)]),
     (hypot_of_three, [S(0.5, 2), S(0.5, 2)]),
+    (products_and_distances, [S(-2, 2), S(-2, 2)]),
     (divisions, [S(0.5, 3), S(0.5, 3)]),
     (unary_ops, [S(-3, 3)]),
     (reassign, [S(-2, 2)] * 2),

@@ -65,16 +65,7 @@ class Calls:
             if made is not None:
                 return made
         if obj is math.hypot and len(node.args) != 2 and not node.keywords:
-            parts = [self.atom(a, env) for a in node.args]  # hypot(a, b, c): pairwise
-            if not parts:
-                return Const(0.0)
-            if len(parts) == 1:
-                return self.emit("abs", (self.emit("float", (parts[0],)),), target=target)
-            total = parts[0]
-            for k, part in enumerate(parts[1:], 2):
-                total = self.emit("math.hypot", (total, part),
-                                  target=target if k == len(parts) else None)
-            return total
+            return self.hypot([self.atom(a, env) for a in node.args], target)
         if obj in (max, min) and node.args and not node.keywords:
             # max([a, b, c]) and max(a, b, c): pairwise, as Python does
             items = self.expr(node.args[0], env) if len(node.args) == 1 else \
@@ -102,6 +93,8 @@ class Calls:
             for item in items:
                 total = item if total == Const(0) else self.emit("add", (total, item))
             return total
+        if obj in (math.prod, math.dist) and not node.keywords:
+            return self.math_of_sequences(obj, node, env, target)
         prim = BY_OBJECT.get(obj) if hashable(obj) else None
         if prim is not None and PRIMS[prim].form == "seq":
             return self.sequence(prim, node, env, target)
@@ -129,6 +122,39 @@ class Calls:
         if isinstance(obj, LocalFunction):
             return self.inline_local(obj, node, env, target)
         raise NoDerivativeError(how_to_register(obj, dotted(func)), *self.parsed.where(node))
+
+    def math_of_sequences(self, obj, node, env, target):
+        """math.prod((a, b, c)) = a * b * c and math.dist(p, q) = hypot(p[0] - q[0], ...) of
+        sequences known here, as Python computes them (prod from the left, dist as hypot)."""
+        seqs = [self.expr(a, env) for a in node.args]
+        if len(seqs) != (1 if obj is math.prod else 2) or \
+                not all(type(q) is tuple and q for q in seqs):
+            raise self.unsupported(node, f"math.{obj.__name__} of anything but tuples or lists "
+                                   "written in the function", "write the product or the "
+                                   "distance out")
+        if obj is math.dist:
+            if len(seqs[0]) != len(seqs[1]):
+                raise self.unsupported(node, "math.dist of points of different lengths")
+            parts = [self.emit("sub", (self.as_atom(a), self.as_atom(b)))
+                     for a, b in zip(*seqs)]
+            return self.hypot(parts, target)
+        items = [self.as_atom(v) for v in seqs[0]]
+        total = items[0]
+        for k, item in enumerate(items[1:], 2):
+            total = self.emit("mul", (total, item), target=target if k == len(items) else None)
+        return total
+
+    def hypot(self, parts, target):
+        """math.hypot of any number of values, pairwise."""
+        if not parts:
+            return Const(0.0)
+        if len(parts) == 1:
+            return self.emit("abs", (self.emit("float", (parts[0],)),), target=target)
+        total = parts[0]
+        for k, part in enumerate(parts[1:], 2):
+            total = self.emit("math.hypot", (total, part),
+                              target=target if k == len(parts) else None)
+        return total
 
     def primitive(self, name, node, args, env, target, defaults=None):
         p = PRIMS[name]
