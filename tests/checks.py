@@ -48,3 +48,13 @@ def assert_close(actual, expected, rtol=1e-5, atol=1e-6, what=""):
 
 def inner(a, b):
     return float(sum(np.sum(np.asarray(x) * np.asarray(y)) for x, y in zip(a, b)))
+
+
+def check_complex_direction(f, z, u, rtol=1e-6, atol=0.0, eps=1e-6):
+    """The derivative of the real f at the complex z along the complex direction u, by central
+    differences, against jvp and against grad paired as re(sum(grad * u)) (JAX's convention:
+    grad is d f / d re(z) - 1j d f / d im(z))."""
+    from adcompile import grad, jvp
+    numeric = (f(z + eps * u) - f(z - eps * u)) / (2 * eps)
+    np.testing.assert_allclose(jvp(f, (z,), (u,))[1], numeric, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(np.real(np.sum(grad(f)(z) * u)), numeric, rtol=rtol, atol=atol)

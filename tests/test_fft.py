@@ -9,6 +9,7 @@ import pytest
 
 from adcompile import NoDerivativeError, grad, hessian, jacfwd, jacrev, jvp
 from adcompile.higher import check_grads
+from checks import check_complex_direction
 
 R = np.random.default_rng(7)
 NORMS = [None, "backward", "ortho", "forward"]
@@ -24,14 +25,14 @@ def cplx(*shape):
 
 def mix(y):
     """A real loss of a complex array that mixes its real and imaginary parts nonlinearly."""
-    return np.sum(np.sin(np.real(y)) * np.cos(0.7 * np.imag(y)) + 0.3 * np.imag(y))
+    return spectrum_mix(y)
 
 
 # --- the losses: each builds a function whose options (n, axis, norm) are constants -------------
 def fft_loss(n, axis, norm):
     def fft_mix(x):
         y = np.fft.fft(x, n=n, axis=axis, norm=norm)
-        return np.sum(np.sin(np.real(y)) * np.cos(0.7 * np.imag(y)) + 0.3 * np.imag(y))
+        return spectrum_mix(y)
     return fft_mix
 
 
@@ -41,10 +42,15 @@ def fft_power(n, axis, norm):
     return fft_power
 
 
+def spectrum_mix(y):
+    """A real loss of a complex spectrum that reads its real and imaginary parts."""
+    return np.sum(np.sin(np.real(y)) * np.cos(0.7 * np.imag(y)) + 0.3 * np.imag(y))
+
+
 def ifft_loss(n, axis, norm):
     def ifft_mix(x):
         y = np.fft.ifft(x, n=n, axis=axis, norm=norm)
-        return np.sum(np.sin(np.real(y)) * np.cos(0.7 * np.imag(y)) + 0.3 * np.imag(y))
+        return spectrum_mix(y)
     return ifft_mix
 
 
@@ -57,7 +63,7 @@ def ifft_weighted(w, norm):
 def rfft_loss(n, axis, norm):
     def rfft_mix(x):
         y = np.fft.rfft(x, n=n, axis=axis, norm=norm)
-        return np.sum(np.sin(np.real(y)) * np.cos(0.7 * np.imag(y)) + 0.3 * np.imag(y))
+        return spectrum_mix(y)
     return rfft_mix
 
 
@@ -77,7 +83,7 @@ def irfft_loss(n, axis, norm):
 def fft2_loss(prim, axes, norm):
     def fftn_mix(x):
         y = prim(x, axes=axes, norm=norm)
-        return np.sum(np.sin(np.real(y)) * np.cos(0.7 * np.imag(y)) + 0.3 * np.imag(y))
+        return spectrum_mix(y)
     return fftn_mix
 
 
@@ -142,11 +148,7 @@ def test_fft_derivatives(f, args):
 def _directional(f, z):
     """d/de f(z + e u) by central differences, and the same from grad(f) and jvp: equal when
     grad is d f / d re(z) - 1j d f / d im(z), paired with u as re(sum(grad * u))."""
-    u = cplx(*z.shape)
-    eps = 1e-6
-    numeric = (f(z + eps * u) - f(z - eps * u)) / (2 * eps)
-    np.testing.assert_allclose(jvp(f, (z,), (u,))[1], numeric, rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(np.real(np.sum(grad(f)(z) * u)), numeric, rtol=1e-6, atol=1e-9)
+    check_complex_direction(f, z, cplx(*z.shape), atol=1e-9)
 
 
 @pytest.mark.parametrize("norm", NORMS)
