@@ -10,6 +10,7 @@ terms, or that read constants other than Python numbers, have none.
 from __future__ import annotations
 
 from .ir import Const, Op, Var, used_names
+from .primitives import PRIMS
 
 ARITHMETIC = {"add", "sub", "mul", "neg", "pos"}
 MOST_TERMS, MOST_DEGREE = 8, 4
@@ -24,6 +25,8 @@ def of(e):
         return {(): v} if type(v) in (int, float) else None
     if type(e) is not Op:
         return None
+    if PRIMS[e.prim].form in ("compare", "boolop") or e.prim == "not":
+        return None  # (a bool: True - False is 1, but NumPy refuses np.bool_ - np.bool_)
     if e.prim not in ARITHMETIC or e.kwargs:
         return {(e,): 1}  # a factor of its own
     parts = [of(a) for a in e.args]

@@ -685,3 +685,21 @@ def test_a_dead_log_still_runs():
     with pytest.raises(ValueError, match="math domain error"):
         grad(log_sum)(2.5)
     check(log_sum, 4.5)
+
+
+def max_of_a_sum_and_its_negation(s):
+    for i in range(2):
+        s = max(i + s, -s)  # the two partials, (a >= b) and (a < b), are booleans
+    return s * s
+
+
+def test_collect_does_not_subtract_booleans():
+    """In a backward loop, collect joined g * (a >= b) - g * (a < b) into
+    g * ((a >= b) - (a < b)): Python subtracts its bools, NumPy refuses to subtract np.bool_
+    (the fuzzer: a NumPy float in, TypeError from the pullback)."""
+    for s in (0.3, np.float64(0.3), -0.2):
+        g = grad(max_of_a_sum_and_its_negation)(s)
+        h = 1e-6
+        fd = (max_of_a_sum_and_its_negation(s + h) - max_of_a_sum_and_its_negation(s - h)) / (2 * h)
+        assert g == pytest.approx(fd, rel=1e-6)
+    assert ") - (" not in source(grad(max_of_a_sum_and_its_negation))
