@@ -153,7 +153,7 @@ def forward(fn: Function, wrt, name=None) -> Function:
     body = block(fn.body, False)
     params = list(fn.params) + [tangent(p) for p in wrt]
     return Function(name or f"jvp_{fn.name}", params, body, fn.filename, fn.source_lines,
-                    dict(fn.constants))
+                    dict(fn.constants), errstate=fn.errstate)
 
 
 def _pack(values, as_tuple):

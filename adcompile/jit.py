@@ -134,6 +134,7 @@ def numba_friendly(fn: Function, arrays=True) -> Function:
     """`fn` rewritten into code that Numba compiles: typed tapes, ranges instead of reversed or
     sliced ranges, no `type(x) is float` tests. With `arrays`, a tape that a loop over
     `range(n)` fills once per iteration is an array of n floats indexed by the loop counter."""
+    fn.errstate = {}  # (Numba neither warns nor knows np.errstate)
     assigned: dict = {}  # (first: a float path of its own goes, and with it its tape)
     for s in walk_stmts(fn.body):
         for t in targets_of(s):

@@ -13,10 +13,11 @@ from types import CodeType, ModuleType
 import gast
 
 from .errors import SourceUnavailableError, StaleSourceError, UnsupportedSyntaxError
+from .sugar import desugar
 
 # Constructs rejected before lowering, with what to say about them.
 UNSUPPORTED = {
-    gast.Try: "try/except", gast.With: "with", gast.AsyncWith: "async with",
+    gast.Try: "try/except", gast.AsyncWith: "async with",
     gast.AsyncFor: "async for", gast.AsyncFunctionDef: "async def", gast.Await: "await",
     gast.Yield: "yield", gast.YieldFrom: "yield from", gast.Global: "global",
     gast.Nonlocal: "nonlocal", gast.Delete: "del", gast.ClassDef: "a class definition",
@@ -46,6 +47,7 @@ class Parsed:
     scope: dict          # names the function may read: closure, then globals, then builtins
     globals: dict        # the function's module globals, to tell later whether a name changed
     nodes: list = field(default_factory=list)  # every node of `node`, walked once
+    errstate: dict = field(default_factory=dict)  # line -> np.errstate settings (sugar.py)
 
     def where(self, node):
         return self.filename, getattr(node, "lineno", None)
@@ -115,6 +117,7 @@ def _finish(f, node, filename, lines, nodes=None):
     parsed = Parsed(node, filename, lines, scope, getattr(f, "__globals__", {}),
                     list(gast.walk(node)) if nodes is None else nodes)
     _fence(parsed)
+    desugar(parsed)
     return parsed
 
 

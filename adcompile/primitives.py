@@ -43,6 +43,7 @@ class Primitive:
     options: dict = field(default_factory=dict)  # keyword parameters and their defaults
     kind: str = "unary"
     form: str = "call"  # call | seq | binop | unop | compare | boolop | attr | getitem | tuple
+    #                     | callee (its first operand is the function called)
     op: type | None = None          # the ast operator class of binop/unop/compare forms
     barrier: bool = False
     zero: tuple | str = ()          # operands whose derivative is zero by design ("*": all)
@@ -101,11 +102,23 @@ _binop("matmul", operator.matmul, ast.MatMult, "exact", objects=(np.matmul,))
 add("neg", operator.neg, form="unop", op=ast.USub, objects=(np.negative,))
 add("pos", operator.pos, form="unop", op=ast.UAdd, objects=(np.positive,))
 add("not", operator.not_, kind="nondiff", form="unop", op=ast.Not, zero="*")
+# Bitwise operators: on masks and integers, never on differentiated values (floats have none)
+for _name, _fn, _op, _np in [("bitand", operator.and_, ast.BitAnd, np.bitwise_and),
+                             ("bitor", operator.or_, ast.BitOr, np.bitwise_or),
+                             ("bitxor", operator.xor, ast.BitXor, np.bitwise_xor),
+                             ("lshift", operator.lshift, ast.LShift, np.left_shift),
+                             ("rshift", operator.rshift, ast.RShift, np.right_shift)]:
+    _binop(_name, _fn, _op, "nondiff", objects=(_np,), zero="*")
+add("invert", operator.invert, kind="nondiff", form="unop", op=ast.Invert, objects=(np.invert,),
+    zero="*")
 for _name, _fn, _op in [("lt", operator.lt, ast.Lt), ("le", operator.le, ast.LtE),
                         ("gt", operator.gt, ast.Gt), ("ge", operator.ge, ast.GtE),
                         ("eq", operator.eq, ast.Eq), ("ne", operator.ne, ast.NotEq)]:
     add(_name, _fn, ("x", "y"), "nondiff", form="compare", op=_op, zero="*")
 
+add("in", lambda x, y: x in y, ("x", "y"), "nondiff", form="compare", op=ast.In, zero="*")
+add("notin", lambda x, y: x not in y, ("x", "y"), "nondiff", form="compare", op=ast.NotIn,
+    zero="*")
 add("is", operator.is_, ("x", "y"), "nondiff", form="compare", op=ast.Is, zero="*")
 add("isnot", operator.is_not, ("x", "y"), "nondiff", form="compare", op=ast.IsNot, zero="*")
 # `and`/`or` appear only in generated code's type checks (user code lowers to branches)
@@ -115,6 +128,7 @@ add("type", builtins.type, kind="nondiff", zero="*")
 
 # Indexing, attributes and tuples.
 add("getitem", operator.getitem, ("x", "index"), "exact", form="getitem")
+add("slice", builtins.slice, ("start", "stop", "step"), "nondiff", zero="*")  # x[i:i + k]
 add("T", lambda x: x.T, kind="exact", form="attr")
 for _attr in ("shape", "ndim", "size", "dtype"):
     add(_attr, operator.attrgetter(_attr), kind="nondiff", form="attr", zero="*")
@@ -485,9 +499,15 @@ add("isinstance", builtins.isinstance, ("x", "types"), "nondiff", zero="*")
 add("format", builtins.format, ("x", "spec"), "nondiff", zero="*")
 add("repr", builtins.repr, kind="nondiff", zero="*")
 add("str", builtins.str, kind="nondiff", zero="*")
-# Statements kept in place whatever the optimizer finds: the tape, the checks, the draws.
+# A function without a rule or Python source, called on values that are not differentiated
+# (math.factorial(k), np.float64(2.0)): run as written, a constant of the derivative; a
+# differentiated value reaching it is refused (templates.check_operands). `f` is the function.
+add("call", lambda f, *args, **kwargs: f(*args, **kwargs), ("f", "*args"), "nondiff",
+    form="callee")
+# Statements kept in place whatever the optimizer finds: the tape, the checks, the draws, the
+# calls of functions adcompile knows nothing of (they may draw or keep state).
 EFFECTS = frozenset({"pop", "push", "check_scalar", "check_not_in_place", "print", "assert_",
-                     "throw"} |
+                     "throw", "call"} |
                     {name for name in PRIMS if name.startswith(("np.random.", "Generator."))})
 
 LIST_PRIMS = {"np.linalg.lstsq", "make_list", "list_append", "np.split", "list_add", "split_like", "tuple",
@@ -496,6 +516,7 @@ LIST_PRIMS = {"np.linalg.lstsq", "make_list", "list_append", "np.split", "list_a
 
 # `x[i] = v` in user code: a new array with one part replaced (lower.py), never a write in place.
 add("setitem", runtime.setitem, ("x", "index", "v"), "exact")  # a computed index is refused
+add("last_written", runtime.last_written, ("x", "like", "index"), "exact", zero=("like",))
 
 # The names generated code may refer to, bound in its namespace.
 NAMESPACE = {"np": np, "math": math}

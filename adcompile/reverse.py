@@ -724,11 +724,11 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
         pull = Function("pullback", [ct] + [f"{n}={n}" if n in always else
                                             f"{n}=locals().get({n!r})" for n in restored],
                         _checked(eqns, body, guard, raw, reduced, line, None, namer),
-                        fn.filename, fn.source_lines)
+                        fn.filename, fn.source_lines, errstate=fn.errstate)
         value = Op("tuple", tuple(outs)) if ret.as_tuple else outs[0]
         return Function(name or f"vjp_{fn.name}", list(fn.params),
                         eqns + [pull, Return([value, Var("pullback")], True, line)],
-                        fn.filename, fn.source_lines, dict(fn.constants))
+                        fn.filename, fn.source_lines, dict(fn.constants), errstate=fn.errstate)
     if kind == "value_and_grad":
         value = outs[0]
         if type(value) is Var and any(value.name in targets_of(st) for st in walk_stmts(body)):
@@ -739,10 +739,10 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
     if floats:  # the output is a Python number: no check, no fitting
         return Function(name or f"{kind}_{fn.name}", list(fn.params),
                         eqns + body + [Return([reduced], False, line)], fn.filename,
-                        fn.source_lines, dict(fn.constants))
+                        fn.source_lines, dict(fn.constants), errstate=fn.errstate)
     return Function(name or f"{kind}_{fn.name}", list(fn.params),
                     eqns + _checked(eqns, body, guard, raw, reduced, line, outs[0], namer),
-                    fn.filename, fn.source_lines, dict(fn.constants))
+                    fn.filename, fn.source_lines, dict(fn.constants), errstate=fn.errstate)
 
 
 def _checked(eqns, body, guard, raw, reduced, line, out, namer):

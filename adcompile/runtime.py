@@ -144,6 +144,9 @@ def _fill(g, x):
 
 def expand_to(t, x):
     """Broadcast the tangent `t` to `x`'s shape (a tangent of a broadcast value may be smaller)."""
+    if isinstance(x, (list, tuple)):  # the gradient of a tuple (np.linalg.qr's): part by part
+        parts = t if isinstance(t, (list, tuple)) else [t] * len(x)
+        return TupleGrad(expand_to(p, e) for p, e in zip(parts, x))
     if _same_shape(_shape(t), _shape(x)):
         return t
     return _fill(t, x)
@@ -599,7 +602,7 @@ def _matrix_norm_grad(g, x, ans, ord, axis, keepdims):
 def unsplit(g, axis):
     """The gradient of np.split(x, n, axis) from the pieces' gradients (a list, or stacked in an
     array): the pieces put back side by side along `axis`."""
-    if type(g) is list:
+    if isinstance(g, (list, tuple)):  # (a TupleGrad: the gradient of the pieces' tuple)
         return np.concatenate(g, axis=axis)
     g = np.moveaxis(g, 0, axis % (np.ndim(g) - 1))
     shape = np.shape(g)
@@ -612,6 +615,21 @@ def setitem(x, index, v):
     out = x.copy()
     out[index] = v
     return out
+
+
+def last_written(x, like, index):
+    """`x`, the part `like[index]` of an adjoint, with zeros where an index array names a place
+    again: `y[index] = v` keeps the last of the values written to one place, so only it gets
+    that place's gradient. Unchanged for an index that cannot repeat a place."""
+    parts = index if type(index) is tuple else (index,)
+    if not any(isinstance(p, list) or getattr(p, "dtype", None) is not None and
+               p.dtype.kind in "iu" and np.ndim(p) > 0 for p in parts):
+        return x
+    shape = np.shape(like[index])
+    ids = np.arange(int(np.prod(shape))).reshape(shape)
+    owner = np.full(np.shape(like), -1)
+    owner[index] = ids
+    return np.where(owner[index] == ids, x, 0.0 * x)
 
 
 def check_not_in_place(x, method, where, name, others):

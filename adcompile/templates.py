@@ -266,7 +266,16 @@ def check_operands(op: Op, active, fn=None, line=None):
     param, name = found
     name = "" if re.fullmatch(r"s\d+", name) else f" ({name})"  # a compiler temporary: unnamed
     base = op.args[0] if op.args else None
-    if op.prim == "getitem" and type(base) is Var:
+    if op.prim == "call":  # a function without a rule (lower/calls.opaque_call)
+        obj = (getattr(fn, "constants", None) or {}).get(getattr(base, "name", None))
+        what = ".".join(filter(None, (getattr(obj, "__module__", None),
+                                      getattr(obj, "__name__", None)))) or "this function"
+        message = (f"no derivative rule for {what} and no Python source to differentiate, and "
+                   f"it receives a differentiated value{name}. Register its derivative "
+                   f"(adcompile.defpartials({what}, ...) for an elementwise function, else "
+                   "adcompile.defvjp and adcompile.defjvp), or call it on values that are not "
+                   "differentiated")
+    elif op.prim == "getitem" and type(base) is Var:
         message = (f"{base.name}[...] of a differentiated value{name} has no derivative rule; "
                    f"build the array with np.concatenate, np.stack or np.hstack instead")
     else:

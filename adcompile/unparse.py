@@ -11,7 +11,7 @@ import ast
 import builtins
 import math
 
-from .ir import PRINTERS, Assign, Break, Const, For, Function, If, Return, Var, While
+from .ir import PRINTERS, Assign, Break, Const, For, Function, If, Op, Return, Var, While
 from .primitives import PRIMS
 
 
@@ -41,6 +41,18 @@ def const_ast(value, index=False):
     return ast.Constant(value)
 
 
+def index_ast(e):
+    """An index as written in brackets: `x[i:i + 3, 0]`, not `x[slice(i, i + 3, None), 0]`."""
+    if type(e) is Const:
+        return const_ast(e.value, index=True)
+    if type(e) is Op and e.prim == "slice":
+        return ast.Slice(*[None if type(a) is Const and a.value is None else expr_ast(a)
+                           for a in e.args])
+    if type(e) is Op and e.prim == "tuple":
+        return ast.Tuple([index_ast(a) for a in e.args], ast.Load())
+    return expr_ast(e)
+
+
 def expr_ast(e):
     t = type(e)
     if t is Var:
@@ -65,8 +77,7 @@ def expr_ast(e):
     if form == "attr":
         return ast.Attribute(args[0], e.prim, ast.Load())
     if form == "getitem":
-        index = const_ast(e.args[1].value, index=True) if type(e.args[1]) is Const else args[1]
-        return ast.Subscript(args[0], index, ast.Load())
+        return ast.Subscript(args[0], index_ast(e.args[1]), ast.Load())
     if form == "tuple":
         return ast.Tuple(args, ast.Load())
     if form == "list":
@@ -79,6 +90,8 @@ def expr_ast(e):
     if form == "method":  # tape.append(x), tape.pop(), rng.normal(0.0, 1.0, size=3)
         method = {"push": "append", "pop": "pop"}.get(e.prim) or e.prim.rpartition(".")[2]
         return ast.Call(ast.Attribute(args[0], method, ast.Load()), args[1:], _keywords(e, p))
+    if form == "callee":  # factorial(k): a function of the user's module, without a rule
+        return ast.Call(args[0], args[1:], _keywords(e, p))
     if form == "seq":  # np.stack((a, b), axis=0)
         args = [ast.Tuple(args, ast.Load())]
     return ast.Call(name_ast(p.name), args, _keywords(e, p))
@@ -98,12 +111,22 @@ def expr_source(e):
     return ast.unparse(expr_ast(e))
 
 
-def stmt_lines(stmts, fn: Function, indent, annotate, last_line=None, locate=None):
+def stmt_lines(stmts, fn: Function, indent, annotate, last_line=None, locate=None, errstate=()):
+    runs = _errstate_runs(stmts, fn.errstate, errstate) if fn.errstate else []
+    if len(runs) > 1 or runs and runs[0][0] != errstate:  # with np.errstate(...): around some
+        out = []
+        for setting, run in runs:
+            if setting != errstate:
+                out.append(f"{'    ' * indent}with np.errstate({_errstate_args(setting)}):")
+            out += stmt_lines(run, fn, indent + (setting != errstate), annotate, last_line,
+                              locate, setting)
+        return out
     out = []
     pad = "    " * indent
 
     def block(stmts):
-        return stmt_lines(stmts, fn, indent + 1, annotate, last_line, locate) or [pad + "    pass"]
+        return stmt_lines(stmts, fn, indent + 1, annotate, last_line, locate, errstate) or \
+            [pad + "    pass"]
 
     def place(stmt):  # `  # model.py:12` after a line, with `locate` (marked: see to_sources)
         where = locate(getattr(stmt, "line", None)) if locate is not None else None
@@ -149,12 +172,41 @@ def stmt_lines(stmts, fn: Function, indent, annotate, last_line=None, locate=Non
                 break
             if s.orelse:
                 out.append(f"{pad}else:")
-                out.extend(stmt_lines(s.orelse, fn, indent + 1, annotate, last_line, locate))
+                out.extend(stmt_lines(s.orelse, fn, indent + 1, annotate, last_line, locate,
+                                      errstate))
         elif t is Function:
             out.extend(function_lines(s, indent, annotate, locate))
         else:
             raise TypeError(s)
     return out
+
+
+def _errstate_runs(stmts, settings, scope):
+    """A block cut into runs of statements under one NumPy error setting: that of the user's
+    `with np.errstate(...)` around the line a statement comes from (parse.py), else the setting
+    of the block (a statement from outside the with, moved into it, stays: a `with` is not
+    undone). A statement of no line (a tape's pop) goes with the run before it."""
+    runs: list = []
+    for s in stmts:
+        line = getattr(s, "line", None)
+        if type(s) is Function:
+            setting = scope
+        elif line is None:
+            setting = runs[-1][0] if runs else scope
+        else:
+            setting = settings.get(line) or scope
+        if runs and runs[-1][0] == setting:
+            runs[-1][1].append(s)
+        else:
+            runs.append((setting, [s]))
+    return runs
+
+
+def _errstate_args(setting):
+    values = {v for _, v in setting}
+    if len(setting) == 4 and len(values) == 1:
+        return f"all={values.pop()!r}"
+    return ", ".join(f"{k}={v!r}" for k, v in setting)
 
 
 def function_lines(fn: Function, indent=0, annotate=False, locate=None):

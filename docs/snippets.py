@@ -32,7 +32,7 @@ def sine_sum(x):
 
 
 def not_yet(x):
-    with open("log.txt") as f:  # noqa: F841
+    with open("log.txt"):
         y = x
     return y
 

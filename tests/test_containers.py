@@ -457,3 +457,30 @@ def test_hasattr_and_getattr_of_a_container_argument():
     g = grad(optional_fields)(layer, x)
     assert np.allclose(g.W, 2.0 * np.outer(np.ones(2), x)) and np.allclose(g.b, 1.0)
     assert np.allclose(grad(optional_fields, argnums=1)(layer, x), 2.0 * layer.W.sum(axis=0))
+
+
+# --- `state.vel += ...` on a field: refused without a place before -------------------------------
+@dataclasses.dataclass
+class Motion:
+    pos: float
+    vel: float
+
+
+def integrate_fields(s, dt):
+    for _ in range(3):
+        s.vel += dt * s.pos
+        s.pos -= dt * s.vel * s.vel
+    return s.vel * s.pos
+
+
+def test_augmented_assignment_to_a_field():
+    s, dt = Motion(1.0, 2.0), 0.1
+    g = grad(integrate_fields, 1)(s, dt)
+    eps = 1e-6
+    expected = (integrate_fields(Motion(1.0, 2.0), dt + eps) -
+                integrate_fields(Motion(1.0, 2.0), dt - eps)) / (2 * eps)
+    assert g == pytest.approx(expected, rel=1e-6)
+    gs = grad(integrate_fields)(Motion(1.0, 2.0), dt)
+    expected_pos = (integrate_fields(Motion(1.0 + eps, 2.0), dt) -
+                    integrate_fields(Motion(1.0 - eps, 2.0), dt)) / (2 * eps)
+    assert gs.pos == pytest.approx(expected_pos, rel=1e-6)

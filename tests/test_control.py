@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from adcompile import UnsupportedSyntaxError, grad, source, value_and_grad, vjp
+from adcompile import UnsupportedSyntaxError, grad, hessian, jvp, source, value_and_grad, vjp
 from checks import assert_close, numeric_grad
 from corpus_control import branches, counted_loop, rnn, two_calls
 
@@ -144,3 +144,67 @@ def test_max_and_min_of_a_list_built_at_run_time():
     for x in (0.7, -1.6):
         numeric = (f(x + 1e-6) - f(x - 1e-6)) / 2e-6
         assert math.isclose(grad(f)(x), numeric, rel_tol=1e-6, abs_tol=1e-6)
+
+
+# --- else clauses of loops: they ran nowhere (a wrong value and derivative, no error) ------------
+def for_else_breaking(x):
+    for i in range(2):
+        if x > 100.0:
+            break
+        x = x * 2.0
+    else:
+        x = -x
+    return x
+
+
+def while_else(x):
+    i = 0
+    while i < 2:
+        x = x * x
+        i += 1
+    else:
+        x = x + 1.0
+    return x
+
+
+def nested_else_breaks_outer(x, n):
+    for i in range(n):
+        for j in range(3):
+            if x * j > 5.0:
+                break
+            x = x + 0.5 * x * j
+        else:
+            x = x * 0.9
+            continue
+        x = math.sin(x)
+        break
+    else:
+        x = x * x
+    return x
+
+
+def else_after_return(x):
+    while x < 10.0:
+        if x > 4.0:
+            return x * 3.0
+        x = x * 1.5
+    else:
+        x = x - 1.0
+    return x * x
+
+
+@pytest.mark.parametrize("f, points", [
+    (for_else_breaking, [1.0, 150.0]), (while_else, [0.5, 1.3]),
+    (nested_else_breaks_outer, [(0.3, 2), (1.7, 3), (2.5, 1), (0.2, 0)]),
+    (else_after_return, [1.0, 3.0, 12.0]),
+])
+def test_loop_else_clauses(f, points):
+    for p in points:
+        args = p if isinstance(p, tuple) else (p,)
+        value, g = value_and_grad(f)(*args)
+        assert value == pytest.approx(f(*args), rel=1e-12)
+        assert g == pytest.approx(numeric_grad(f, args, 0), rel=1e-6, abs=1e-8)
+        if len(args) == 1:  # (an int argument has no tangent)
+            assert jvp(f, args, (1.0,))[1] == pytest.approx(g, rel=1e-12)
+        assert hessian(f)(*args) == pytest.approx(numeric_grad(grad(f), args, 0), rel=1e-5,
+                                                   abs=1e-6)

@@ -241,3 +241,37 @@ def test_hessian_through_a_comprehension_loop():
     h = hessian(in_a_loop)(0.7, xs)
     numeric = numeric_grad(lambda x: grad(in_a_loop)(x, xs), (0.7,), 0)
     assert_close(h, numeric, rtol=1e-5, atol=1e-6)
+
+
+# --- enumerate's start= keyword: it was ignored (the count started at 0, no error) ---------------
+def enumerate_start_keyword(xs):
+    t = 0.0
+    for i, v in enumerate(xs, start=1):
+        t += i * v
+    return t + sum(i * v * v for i, v in enumerate(xs, start=2))
+
+
+def enumerate_start_keyword_tuple(a, b):
+    return sum(k * v for k, v in enumerate((a, b * b), start=3))
+
+
+def zip_strict_true(xs, ys):
+    return sum(x * y for x, y in zip(xs, ys, strict=True))
+
+
+def test_enumerate_start_keyword():
+    xs = [0.7, 1.3]
+    value, g = value_and_grad(enumerate_start_keyword)(xs)
+    assert value == pytest.approx(enumerate_start_keyword(xs), rel=1e-12)
+    assert list(g) == pytest.approx([1 + 2 * 2 * 0.7, 2 + 3 * 2 * 1.3])
+    arr = np.array(xs)
+    assert grad(enumerate_start_keyword)(arr) == pytest.approx([1 + 2 * 2 * 0.7, 2 + 3 * 2 * 1.3])
+    assert grad(enumerate_start_keyword_tuple, (0, 1))(0.5, 2.0) == pytest.approx((3.0, 16.0))
+
+
+def test_zip_strict_is_refused_at_its_line():
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(zip_strict_true)([1.0, 2.0], [3.0, 4.0])
+    line = zip_strict_true.__code__.co_firstlineno + 1
+    assert "strict" in str(info.value) and f"{__file__}:{line}" in \
+        str(info.value)

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from adcompile import ADCompileError, UnsupportedSyntaxError, grad, jvp, value_and_grad, vjp
+from adcompile import ADCompileError, UnsupportedSyntaxError, grad, hessian, jvp, source, value_and_grad, vjp
 from checks import assert_close, numeric_grad
 
 
@@ -1212,3 +1212,207 @@ def test_one_statements_contributions_to_an_operand_are_added_first():
     x = np.array([1.428763, 0.216943])
     assert_close(grad(cancelling_huge_contributions, argnums=1)(x, 1.618971), 1.5 ** 4)
     assert_close(grad(lambda a: a * a - a / a)(3.0), 6.0)
+
+
+# --- bitwise operators on masks and integers: an internal KeyError ('BitAnd', 'Invert') ---------
+def masks_combined(x):
+    inside = (x > 0) & (x < 2)
+    outside = ~inside | (x > 2.5)
+    odd = (x > 0) ^ (x < 1)
+    return np.sum(np.where(inside, x ** 2, 0.0)) + np.sum(x[outside] ** 3) + np.sum(x[odd]) \
+        + (3 << 1) * x[0] + (16 >> 2) * x[1] + (5 & 3) * x[2] + (5 | 2) * x[3]
+
+
+def flags_combined(a, b):
+    keep = (a > 0) & (b > 0) | ~(a > b)
+    return a * b if keep else a - b
+
+
+def test_bitwise_operators_on_masks():
+    check(masks_combined, np.array([1.2, -2.0, 3.0, 0.5, 1.5]))
+    check(flags_combined, 0.7, 1.3)
+    check(flags_combined, 0.7, -1.3)
+
+
+# --- a list repeated with *: the tuple was multiplied like a number ----------------------------
+def repeated_then_set(x):
+    acc = [0.0] * 2
+    acc[0] = x
+    return acc[0] * 3.0 + acc[1]
+
+
+def repeated_values(x, y):
+    acc = [x, y] * 2
+    acc[1] = acc[1] * 2.0
+    return acc[0] + acc[1] * acc[2] + acc[3] * x
+
+
+def accumulate_into_repeated(x):
+    acc = 3 * [0.0]
+    for i in range(5):
+        acc[i % 3] += x * i
+    return acc[0] * acc[1] + acc[2]
+
+
+def test_list_repetition():
+    check(repeated_then_set, 0.5)
+    check(repeated_values, 0.5, -1.5)
+    check(accumulate_into_repeated, 0.5)
+
+
+# --- `in` and `not in`: an internal KeyError ('In') ----------------------------------------------
+def member_of_written(x, mode):
+    if mode in ("a", "b"):
+        x = x * 2.0
+    n = 3
+    if n not in (1, 2) and "w" not in mode:
+        x = x * x
+    return x
+
+
+def key_of_dict(p, x):
+    if "w" in p and "v" not in p:
+        return p["w"] * x
+    return x
+
+
+def member_at_run_time(x, k):
+    if k in (1, 2):
+        return x * 2.0
+    return x * 3.0
+
+
+def test_membership():
+    for mode, expected in (("a", 2 * 2 * 2.6), ("c", 2 * 1.3)):
+        assert grad(member_of_written)(1.3, mode) == pytest.approx(expected)
+    assert grad(key_of_dict, 1)({"w": 2.0}, 1.5) == pytest.approx(2.0)
+    assert grad(key_of_dict, 1)({"u": 2.0}, 1.5) == pytest.approx(1.0)
+    assert grad(member_at_run_time)(1.0, 2) == 2.0 and grad(member_at_run_time)(1.0, 3) == 3.0
+
+
+# --- x[idx] = v with a repeated index: NumPy keeps the last write, reverse mode gave every write
+# its gradient (forward mode and finite differences agreed with NumPy) ----------------------------
+W3 = np.array([1.0, 2.0, 3.0])
+
+
+def scatter_repeated(v, x):
+    y = x.copy()
+    y[np.array([2, 0, 2])] = v * v
+    return np.sum(y * W3)
+
+
+def scatter_add_repeated(v, x):
+    y = x ** 2
+    y[[2, 2, 1]] += v * x[:3]
+    return np.sum(y * W3)
+
+
+def scatter_scalar_repeated(s, x):
+    y = x.copy()
+    y[np.array([[1, 1], [0, 1]])] = s
+    return np.sum(y * W3) * s
+
+
+def scatter_rows_repeated(v, m):
+    out = m * 1.0
+    out[np.array([1, 0, 1]), 1:] = v
+    return np.sum(out ** 2 * np.arange(6.0).reshape(2, 3))
+
+
+def test_scatter_with_repeated_indices_keeps_the_last_write():
+    v = np.array([0.3, -0.7, 1.1])
+    x = np.array([0.5, -1.5, 2.5])
+    check(scatter_repeated, v, x)
+    assert_close(grad(scatter_repeated)(v, x), [0.0, 2 * -0.7 * 1.0, 2 * 1.1 * 3.0])
+    check(scatter_add_repeated, v, x)
+    check(scatter_scalar_repeated, 0.4, x)
+    check(scatter_rows_repeated, np.arange(6.0).reshape(3, 2) * 0.1, np.ones((2, 3)))
+    h = hessian(scatter_repeated)(v, x)
+    np.testing.assert_allclose(h, np.diag([0.0, 2.0, 6.0]))
+
+
+def list_index_rows(v):
+    y = np.zeros((3, 3, 3))
+    y[[0, 2, 1]] = v  # rows 0, 2 and 1 (lowered as the entry y[0, 2, 1] before)
+    return np.sum(y * np.arange(27.0).reshape(3, 3, 3))
+
+
+def test_assigning_at_a_list_index_takes_rows():
+    v = np.arange(9.0).reshape(3, 3) * 0.1
+    assert list_index_rows(v) == pytest.approx(np.sum(np.arange(27.0)) * 0.0 + np.sum(
+        np.arange(27.0).reshape(3, 3, 3) * v))
+    check(list_index_rows, v)
+
+
+# --- functions without a rule called on values that are not differentiated: constants of the
+# derivative (they were refused: "no derivative rule for math.factorial") ------------------------
+def taylor_exp(x):
+    s = 0.0
+    for k in range(12):
+        s = s + x ** k / math.factorial(k) * math.comb(k + 2, 2) / math.comb(k + 2, 2)
+    return s * np.float64(2.0)
+
+
+def meshgrid_of_constants(a):
+    xs, ys = np.ix_(np.linspace(0.0, 1.0, 3), np.linspace(0.0, 1.0, 2))
+    return np.sum(np.exp(-a * (xs ** 2 + ys ** 2)))
+
+
+def factorial_of_differentiated(x):
+    return math.factorial(x) * x  # (a TypeError in Python too: here refused before running)
+
+
+def gamma_via_opaque(x):
+    return math.lgamma(x) + math.isqrt(int(x)) * x
+
+
+def test_calls_without_rules_on_constants():
+    check(taylor_exp, 0.7)
+    assert grad(taylor_exp)(0.7) == pytest.approx(2 * math.exp(0.7), rel=1e-9)
+    check(meshgrid_of_constants, 0.8)
+    check(gamma_via_opaque, 5.3)
+    assert "math.factorial(k)" in source(grad(taylor_exp)) or \
+        "factorial(k)" in source(grad(taylor_exp))
+
+
+def test_a_differentiated_value_into_a_function_without_rule_is_refused_at_its_line():
+    with pytest.raises(ADCompileError) as info:
+        grad(factorial_of_differentiated)(3.0)
+    line = factorial_of_differentiated.__code__.co_firstlineno + 1
+    assert f"{__file__}:{line}" in str(info.value) and "factorial" in str(info.value)
+
+
+# --- second order through a function returning parts of unequal shapes, one of which enters
+# linearly (its gradient has no tangent): np.shape of a ragged tuple of gradients raised ---------
+def split_unequal(x):
+    a, b = np.split(x, [1])
+    return np.sum(a ** 2) + np.sum(b)
+
+
+def qr_tall(A):
+    Q, R = np.linalg.qr(A)
+    return np.sum(R ** 2) + np.sum(Q)
+
+
+def svd_tall(A):
+    U, s, Vt = np.linalg.svd(A, full_matrices=False)
+    return np.sum(s ** 2) + np.sum(U[:, 0]) * 0.0 + np.sum(Vt[0] ** 2)
+
+
+@pytest.mark.parametrize("f, x", [
+    (split_unequal, np.array([1.0, 2.0, 3.0])),
+    (qr_tall, np.array([[2.0, 1.0], [0.5, 3.0], [1.0, -1.0]])),
+    (svd_tall, np.array([[2.0, 1.0], [0.5, 3.0], [1.0, -1.0]])),
+])
+def test_hessian_through_ragged_tuples(f, x):
+    h = hessian(f)(x)
+    eps = 1e-5
+    cols = []
+    for k in range(x.size):
+        step = np.zeros(x.size)
+        step[k] = eps
+        step = step.reshape(x.shape)
+        cols.append((grad(f)(x + step) - grad(f)(x - step)) / (2 * eps))
+    expected = np.moveaxis(np.array(cols).reshape(x.shape + x.shape), range(x.ndim),
+                           range(x.ndim, 2 * x.ndim))
+    np.testing.assert_allclose(h, expected, rtol=1e-4, atol=1e-5)

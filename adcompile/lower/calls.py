@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import types
 
 import gast
@@ -10,7 +11,8 @@ import gast
 from ..custom import how_to_register
 from ..errors import NoDerivativeError
 from ..ir import (Const, Var)
-from ..primitives import BY_OBJECT, GENERATOR_METHODS, METHODS, OBJECT_OPTIONS, PRIMS, hashable
+from ..primitives import (BY_OBJECT, GENERATOR_METHODS, METHODS, NAMESPACE, OBJECT_OPTIONS, PRIMS,
+                          hashable)
 from ..templates import dotted
 from .scan import Record, LocalFunction, Static
 
@@ -121,7 +123,24 @@ class Calls:
             return self.inline(obj, node, env, target)
         if isinstance(obj, LocalFunction):
             return self.inline_local(obj, node, env, target)
-        raise NoDerivativeError(how_to_register(obj, dotted(func)), *self.parsed.where(node))
+        if not callable(obj):
+            raise NoDerivativeError(how_to_register(obj, dotted(func)), *self.parsed.where(node))
+        return self.opaque_call(obj, node, env, target)
+
+    def opaque_call(self, obj, node, env, target):
+        """A call of a function without a rule or Python source (math.factorial, a C extension's
+        function): run as written, a constant of the derivative unless a differentiated value
+        reaches it, which is refused where rules are applied (templates.check_operands)."""
+        name = re.sub(r"\W", "_", getattr(obj, "__name__", "") or "function")
+        consts = self.fn.constants
+        if name in consts and consts[name] is not obj or name in self.namer.reserved or \
+                name in NAMESPACE or not name.isidentifier():
+            name = self.namer.fresh(f"{name}_" if name.isidentifier() else "function")
+        self.namer.assigned.add(name)
+        consts[name] = obj
+        args = [self.atom(a, env) for a in node.args]
+        kwargs = tuple((k.arg, self.atom(k.value, env)) for k in node.keywords)
+        return self.emit("call", (Var(name), *args), kwargs, target=target)
 
     def math_of_sequences(self, obj, node, env, target):
         """math.prod((a, b, c)) = a * b * c and math.dist(p, q) = hypot(p[0] - q[0], ...) of

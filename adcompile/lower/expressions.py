@@ -114,6 +114,12 @@ class Expressions:
             if type(right) is Static and type(node.ops[0]) in (gast.Is, gast.IsNot) and \
                     right.obj in (float, int, bool):  # `type(x) is float` (generated code's test)
                 right = Var(right.obj.__name__)
+            if type(node.ops[0]) in (gast.In, gast.NotIn) and type(left) is Const:
+                known = membership(left.value, right)  # `"w" in params`: known here
+                if known is not None:
+                    right = Const(known if type(node.ops[0]) is gast.In else not known)
+                    if len(node.ops) == 1:
+                        return right
             right = self.as_atom(right)
             first = self.emit(OPERATORS[type(node.ops[0]).__name__], (left, right),
                               target=target if len(node.ops) == 1 else None)
@@ -159,7 +165,7 @@ class Expressions:
                      for p in (node.lower, node.upper, node.step)]
             if all(type(p) is Const for p in parts):
                 return Const(slice(*(p.value for p in parts)))
-            raise self.unsupported(node, "a slice with computed bounds")
+            return self.emit("slice", tuple(parts), target=target)
         raise self.unsupported(node, self.parsed.describe(node))
 
     def binop(self, node, env, target):
@@ -168,6 +174,16 @@ class Expressions:
         left, right = self.expr(node.left, env), self.expr(node.right, env)
         if prim == "add" and type(left) is tuple and type(right) is tuple:
             return left + right  # known lists joined
+        if prim == "mul" and tuple in (type(left), type(right)):  # [0.0] * n: a known list
+            seq, n = (left, right) if type(left) is tuple else (right, left)
+            if type(n) is not Const or type(n.value) is not int:
+                if all(type(v) is Const for v in seq):  # (1,) * (ndim - 1): a shape
+                    return self.emit(prim, (self.as_atom(left), self.as_atom(right)),
+                                     target=target)
+                raise self.unsupported(node, "a list repeated a number of times known only at "
+                                       "run time", "repeat it a number of times written in the "
+                                       "code, or use an array (np.zeros(n))")
+            return seq * n.value
         if prim == "add" and type(left) is Var and isinstance(node.right, gast.List) and \
                 len(right) == 1:  # xs + [v]: a list a loop builds grows
             return self.emit("list_append", (left, self.as_atom(right[0])), target=target)
@@ -220,6 +236,18 @@ class Expressions:
 
     def subscript(self, node, env, target):
         base = self.expr(node.value, env)
+        index = self.index(node, env, base)
+        if type(base) is Record:
+            return self.record_subscript(base, index, node)
+        if type(base) is tuple:
+            if type(index) is Const and isinstance(index.value, (int, slice)):
+                return base[index.value]
+            base = self.list_in(self.block, base)  # a computed index: a real list to index
+        return self.emit("getitem", (self.as_atom(base), self.as_atom(index)), target=target)
+
+    def index(self, node, env, base):
+        """The index of the subscript `node` of `base`, read or assigned: x[[0, 2]] (a list
+        display, or a name bound to one) takes rows 0 and 2, x[0, 2] one entry."""
         index = self.expr(node.slice, env)
         if isinstance(node.slice, gast.Name) and type(index) is tuple and \
                 type(base) not in (tuple, Record):
@@ -234,14 +262,19 @@ class Expressions:
         else:
             kind = None
         if isinstance(node.slice, gast.List) or kind == "list":
-            # x[[0, 2]] takes rows 0 and 2; x[0, 2] one entry
             atoms = [self.as_atom(v) for v in index]
             index = Const([a.value for a in atoms]) if all(type(a) is Const for a in atoms) \
                 else self.emit("np.array", atoms)
-        if type(base) is Record:
-            return self.record_subscript(base, index, node)
-        if type(base) is tuple:
-            if type(index) is Const and isinstance(index.value, (int, slice)):
-                return base[index.value]
-            base = self.list_in(self.block, base)  # a computed index: a real list to index
-        return self.emit("getitem", (self.as_atom(base), self.as_atom(index)), target=target)
+        return index
+
+
+def membership(key, container):
+    """Whether `key` is in a container known here (a dict's keys, a tuple of constants, a
+    string), or None when that is known only at run time."""
+    if type(container) is Record:
+        return container.has(key) if container.kind == "dict" else None
+    if type(container) is tuple and all(type(v) is Const for v in container):
+        return key in [v.value for v in container]
+    if type(container) is Const and isinstance(container.value, (str, tuple, frozenset)):
+        return key in container.value
+    return None

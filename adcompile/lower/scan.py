@@ -124,7 +124,10 @@ def load_of(target):
         return gast.Name(id=target.id, ctx=gast.Load(), annotation=None, type_comment=None)
     if isinstance(target, gast.Subscript):
         return gast.Subscript(value=load_of(target.value), slice=target.slice, ctx=gast.Load())
-    raise UnsupportedSyntaxError("augmented assignment to this target is not supported")
+    if isinstance(target, gast.Attribute):  # state.vel += ...: a field of a container
+        return gast.Attribute(value=load_of(target.value), attr=target.attr, ctx=gast.Load())
+    raise UnsupportedSyntaxError("augmented assignment to this target is not supported",
+                                 getattr(target, "filename", None), getattr(target, "lineno", None))
 
 
 RETURNED = "<returned>"  # env key of the flag a return inside a loop sets

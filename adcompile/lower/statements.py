@@ -6,6 +6,7 @@ import gast
 
 from ..errors import ADCompileError, UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Var)
+from ..sugar import ERRSTATE_KEYS
 from ..primitives import BY_OBJECT, PRIMS, hashable
 from ..templates import OPERATORS
 from .effects import RAISE, known_truth
@@ -21,6 +22,11 @@ class Statements:
         later = later | self.closure_reads  # a nested def may be called later and read them
         for i, stmt in enumerate(stmts):
             self.line = self.call_line or stmt.lineno
+            setting = self.parsed.errstate.get(stmt.lineno)
+            if setting:  # inside `with np.errstate(...)` (parse.py): so is what this line makes
+                merged = {**dict(self.fn.errstate.get(self.line, ())), **dict(setting)}
+                self.fn.errstate[self.line] = tuple((k, merged[k]) for k in ERRSTATE_KEYS
+                                                    if k in merged)
             self.env_now = env  # what a nested def called from here reads
             rest = stmts[i + 1:]
             t = type(stmt)
@@ -261,10 +267,13 @@ class Statements:
             env[target.value.id] = tuple(items)
         elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
             array = self.atom(target.value, env)
-            index = self.atom(target.slice, env)
+            index = self.as_atom(self.index(target, env, array))
             value = self.atom(value_node, env)
             env[target.value.id] = self.emit("setitem", (array, index, value),
                                              target=target.value.id)
+        elif isinstance(target, gast.Attribute) and isinstance(target.value, gast.Name):
+            raise self.not_an_array(target, f"assigning to the attribute .{target.attr} of an "
+                                    "array", "arrays have no attributes to assign")
         else:
             raise self.unsupported(target, "assignment to an attribute or a nested subscript")
 

@@ -1,0 +1,206 @@
+"""Stage 1, continued: constructs rewritten into simpler ones before lowering, on the parsed
+tree. `with np.errstate(...):` becomes the statements of its body, its settings recorded per line
+(the printer puts the `with` back around what those lines make); the `else` of a `for` or `while`
+becomes an `if` after the loop, on a flag that its breaks set; `enumerate(xs, start=k)` becomes
+`enumerate(xs, k)`."""
+from __future__ import annotations
+
+import gast
+import numpy as np
+
+from .errors import UnsupportedSyntaxError
+
+
+def desugar(parsed):
+    """Rewrite `parsed.node` in place (the Parsed of parse.py) and walk its nodes again."""
+    changed = _splice_errstate(parsed)
+    changed = _loop_else(parsed) or changed
+    _iteration_keywords(parsed)
+    if changed:
+        parsed.nodes = list(gast.walk(parsed.node))
+
+
+ERRSTATE_KEYS = ("divide", "over", "under", "invalid")
+ERRSTATE_QUIET = ("ignore", "warn", "print", "log")  # settings that change messages, not results
+
+
+def _splice_errstate(parsed) -> bool:
+    """Replace each `with np.errstate(...):` by the statements of its body, recording the
+    settings (nested blocks merged, `all` spelled out) for each line of the body in
+    `parsed.errstate`: lowering gives them to the statements lowered from those lines, and the
+    printer wraps those statements, and the derivative statements made from them, in the same
+    `with` (unparse.py). Any other `with` is refused with its line."""
+    if not any(isinstance(n, gast.With) for n in parsed.nodes):
+        return False
+    lists = [parsed.node.body]
+    while lists:
+        stmts = lists.pop()
+        i = 0
+        while i < len(stmts):
+            s = stmts[i]
+            if not isinstance(s, gast.With):
+                lists.extend(_statement_lists(s))
+                i += 1
+                continue
+            setting = {}
+            for item in s.items:
+                setting.update(_errstate_setting(item, parsed))
+            for n in gast.walk(gast.Module(body=s.body, type_ignores=[])):
+                line = getattr(n, "lineno", None)
+                if line is not None:
+                    parsed.errstate[line] = {**parsed.errstate.get(line, {}), **setting}
+            stmts[i:i + 1] = s.body  # (looked at again: the body may hold a with)
+    parsed.errstate = {line: tuple((k, v[k]) for k in ERRSTATE_KEYS if k in v)
+                       for line, v in parsed.errstate.items()}
+    return True
+
+
+def _errstate_setting(item, parsed) -> dict:
+    """The settings of one `with` item, which must be np.errstate with written keywords whose
+    values only change what NumPy reports (the derivative's statements run under them too)."""
+    where = parsed.where(item.context_expr)
+    text = parsed.lines.get(where[1], "").strip()
+    call = item.context_expr
+    func = call.func if isinstance(call, gast.Call) else None
+    obj = _static_object(func, parsed.scope) if func is not None else None
+    if obj is not np.errstate:
+        raise UnsupportedSyntaxError(
+            f"with is not supported in differentiated code, except with np.errstate(...) "
+            f"({text}); move it outside the function.", *where)
+    if item.optional_vars is not None:
+        raise UnsupportedSyntaxError(
+            f"with np.errstate(...) as a name is not supported ({text}); drop the as-name",
+            *where)
+    setting = {}
+    for kw in [None] * len(call.args) + list(call.keywords):
+        key = kw.arg if kw is not None else None
+        value = kw.value.value if kw is not None and isinstance(kw.value, gast.Constant) \
+            else None
+        if key not in ERRSTATE_KEYS + ("all",) or value not in ERRSTATE_QUIET:
+            if value in ("raise", "call"):
+                hint = (f"np.errstate with {value!r} is not supported in differentiated code "
+                        "(the derivative's own statements would raise or call where the "
+                        "function's do not); use 'ignore' or 'warn'")
+            else:
+                hint = ("np.errstate in differentiated code takes its settings as keywords "
+                        f"written in the call (all, {', '.join(ERRSTATE_KEYS)}) with the values "
+                        f"{', '.join(map(repr, ERRSTATE_QUIET))}")
+            raise UnsupportedSyntaxError(f"{hint} ({text})", *where)
+        if key == "all":
+            setting.update({k: value for k in ERRSTATE_KEYS if k not in setting})
+        else:
+            setting[key] = value
+    return setting
+
+
+def _static_object(node, scope):
+    """The object a name or dotted name (np.errstate) refers to in `scope`, or None."""
+    attrs = []
+    while isinstance(node, gast.Attribute):
+        attrs.append(node.attr)
+        node = node.value
+    if not isinstance(node, gast.Name) or node.id not in scope:
+        return None
+    obj = scope[node.id]
+    for attr in reversed(attrs):
+        obj = getattr(obj, attr, None)
+    return obj
+
+
+# --- for/while ... else ---------------------------------------------------------------------
+def _loop_else(parsed) -> bool:
+    """`for ...: body else: rest` becomes `broke = False; for ...: body (broke = True before each
+    of its own breaks) ...; if not broke: rest` (without a break of its own: the loop, then rest).
+    Inner loops first: an inner loop's else may break the outer loop."""
+    loops = [n for n in gast.walk(parsed.node) if isinstance(n, (gast.For, gast.While))
+             and n.orelse]
+    if not loops:
+        return False
+    taken = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
+    for loop in reversed(loops):  # (walk is breadth first: reversed, inner before outer)
+        block = _block_of(parsed.node, loop)
+        at = next(i for i, s in enumerate(block) if s is loop)
+        rest, loop.orelse = loop.orelse, []
+        breaks = list(_own_breaks(loop.body))
+        if not breaks:
+            block[at + 1:at + 1] = rest
+            continue
+        flag, k = "broke", 0
+        while flag in taken:
+            k += 1
+            flag = f"broke_{k}"
+        taken.add(flag)
+        for stmts, brk in breaks:
+            stmts.insert(next(i for i, s in enumerate(stmts) if s is brk), _set(flag, True, brk))
+        test = gast.copy_location(gast.UnaryOp(op=gast.Not(), operand=_name(flag, gast.Load())),
+                                  rest[0])
+        block[at:at + 1] = [_set(flag, False, loop), loop,
+                            gast.copy_location(gast.If(test=test, body=rest, orelse=[]), rest[0])]
+    return True
+
+
+def _statement_lists(stmt):
+    return [getattr(stmt, name) for name in ("body", "orelse", "finalbody")
+            if isinstance(getattr(stmt, name, None), list)]
+
+
+def _block_of(node, stmt):
+    """The statement list holding `stmt`."""
+    lists = [node.body]
+    while lists:
+        stmts = lists.pop()
+        if any(s is stmt for s in stmts):
+            return stmts
+        for s in stmts:
+            lists.extend(_statement_lists(s))
+    raise AssertionError("a statement outside its function")
+
+
+def _own_breaks(body):
+    """(statement list, break) for the breaks that leave the loop of `body`: not those of a
+    nested loop's body or of a nested function."""
+    lists = [body]
+    while lists:
+        stmts = lists.pop()
+        for s in stmts:
+            if isinstance(s, gast.Break):
+                yield stmts, s
+            elif isinstance(s, (gast.For, gast.While)):
+                lists.append(s.orelse)
+            elif not isinstance(s, (gast.FunctionDef, gast.ClassDef)):
+                lists.extend(_statement_lists(s))
+
+
+def _name(name, ctx):
+    return gast.Name(id=name, ctx=ctx, annotation=None, type_comment=None)
+
+
+def _set(name, value, where):
+    return gast.copy_location(gast.Assign(targets=[_name(name, gast.Store())],
+                                          value=gast.Constant(value=value, kind=None),
+                                          type_comment=None), where)
+
+
+# --- keywords of iteration helpers ---------------------------------------------------------------
+def _iteration_keywords(parsed):
+    """`enumerate(xs, start=k)` as `enumerate(xs, k)`, the one form lowering reads; zip's
+    `strict=False` dropped; any other keyword of enumerate, zip or range refused."""
+    for node in parsed.nodes:
+        if not (isinstance(node, gast.Call) and node.keywords):
+            continue
+        helper = _static_object(node.func, parsed.scope)
+        if helper not in (enumerate, zip, range):
+            continue
+        for kw in list(node.keywords):
+            if helper is enumerate and kw.arg == "start" and len(node.args) == 1:
+                node.args.append(kw.value)
+            elif helper is zip and kw.arg == "strict" and isinstance(kw.value, gast.Constant) \
+                    and kw.value.value is False:
+                pass
+            else:
+                raise UnsupportedSyntaxError(
+                    f"{helper.__name__}(..., {kw.arg}=...) is not supported in differentiated "
+                    f"code ({parsed.lines.get(node.lineno, '').strip()}); "
+                    + ("drop strict=True (lengths are not checked)" if kw.arg == "strict" else
+                       "pass its arguments by position"), *parsed.where(node))
+            node.keywords.remove(kw)
