@@ -124,7 +124,24 @@ MADE = [
 ]
 
 
-@pytest.mark.parametrize("f, args, order, tol", SEVERAL + TAKEN + MADE)
+def summed(f):
+    """np.sum(f(x) ** 2): a scalar, whose gradient check_grads differentiates again in reverse
+    mode too (reverse over reverse: the rules of the helpers the gradients call)."""
+    def total(x):
+        return np.sum(f(x) ** 2)
+    return total
+
+
+SCALAR = [pytest.param(summed(f), (x,), 2, {}, id=f"summed-{f.__name__}") for f, x in [
+    (meshgrid_ij, arr(3)), (unstacked_axis, arr(2, 3)), (blocks_3d, arr(2, 3)),
+    (blocks_mixed, arr(2, 3)), (deleted, arr(3, 4)), (inserted_axis, arr(3, 3)),
+    (resized, arr(3)), (chosen, arr(2, 3)), (trimmed, arr(4, lo=0.2)), (ediffs_ends, arr(4)),
+    (vanders, arr(3)), (geomspace_arrays, arr(3, lo=0.3)), (logspaces, arr(2)),
+    (polyadds, arr(3)), (polysubs, arr(3)), (polymuls, arr(3)), (polyders, arr(4)),
+    (polyints, arr(3)), (polyint_constant, arr(3)), (polyint_scalar_k, arr(3))]]
+
+
+@pytest.mark.parametrize("f, args, order, tol", SEVERAL + TAKEN + MADE + SCALAR)
 def test_breadth(f, args, order, tol):
     check_grads(f, args, order=order, **tol)
 
