@@ -71,6 +71,9 @@ def zero_by_design(p: "Primitive", param: str) -> bool:
 
 
 PRIMS: dict[str, Primitive] = {}
+# Positional operands a call may leave out or name by keyword, and their defaults, by primitive:
+# np.ediff1d(x, to_begin=v) passes None as to_end.
+OPTIONAL: dict[str, dict] = {}
 _TWO_OPERANDS = {"greater", "less", "greater_equal", "less_equal", "equal", "not_equal",
                  "logical_and", "logical_or", "heaviside"}
 BY_OBJECT: dict[object, str] = {}

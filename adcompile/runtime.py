@@ -652,7 +652,7 @@ def list_add(a, b):
         return a + b if not isinstance(b, (list, tuple)) else b
     if not isinstance(b, (list, tuple)):
         return a
-    return [list_add(x, y) if type(x) in (list, tuple) and type(y) in (list, tuple, TupleGrad)
+    return [list_add(x, y) if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple))
             else x + y for x, y in zip(a, b)]
 
 

@@ -222,3 +222,138 @@ def _step_by_step(helper, steps, matrix, where):
         term = helper(g, matrix, other) if where == 1 else helper(g, other, matrix)
         total = term if total is None else total + term
     return zeros_like(matrix) if total is None else total
+
+
+# --- construction and shape functions (rules_arrays.py) -----------------------------------------
+def positions(x):
+    """Each entry's place in x, flattened: where np.delete, np.insert, np.resize, ... move an
+    entry, applied to positions(x), says where its gradient comes from. Integers: no derivative."""
+    return np.reshape(np.arange(math.prod(_shape(x))), _shape(x))
+
+
+def nowhere(x):
+    """-1 shaped like x: entries that come from elsewhere (the values np.insert puts in)."""
+    return np.full(_shape(x), -1)
+
+
+def gather_at(v, source):
+    """The entries of v at the flat positions `source` (0 where source is -1): a rearrangement's
+    tangent, for source = the rearrangement applied to positions(x)."""
+    flat = np.reshape(v, (-1,))
+    return np.where(source >= 0, flat[np.maximum(source, 0)], 0)
+
+
+def scatter_to(g, source, x):
+    """The adjoint of gather_at: each entry of g added to the place of x it came from (an entry
+    copied twice gets both gradients); shaped like x."""
+    keep = source >= 0
+    out = np.zeros_like(x, shape=(math.prod(_shape(x)),), dtype=np.result_type(x, g))
+    np.add.at(out, source[keep], np.broadcast_to(g, _shape(source))[keep])
+    return np.reshape(out, _shape(x))
+
+
+def mesh_shape(i, n, indexing):
+    """The shape np.meshgrid gives its i-th of n inputs before broadcasting it: -1 on its axis."""
+    axis = 1 - i if indexing == "xy" and n > 1 and i < 2 else i
+    return tuple(-1 if k == axis else 1 for k in range(n))
+
+
+def block(arrays):
+    """np.block of nested lists or tuples (generated code writes a list as a tuple)."""
+    def lists(item):
+        return [lists(part) for part in item] if isinstance(item, (list, tuple)) else item
+    return np.block(lists(arrays))
+
+
+def block_grad(g, arrays):
+    """The gradient of np.block(arrays): g cut into blocks shaped like the (nested) arrays."""
+    depth = 0
+    first = arrays
+    while isinstance(first, (list, tuple)):
+        depth, first = depth + 1, first[0]
+    n = _ndim(g)
+
+    def leaf(item):
+        while isinstance(item, (list, tuple)):
+            item = item[0]
+        return (1,) * (n - _ndim(item)) + tuple(_shape(item))
+
+    def cut(v, item, level):
+        if not isinstance(item, (list, tuple)):
+            return np.reshape(v, _shape(item))
+        axis = n - depth + level
+        bounds = np.cumsum([leaf(part)[axis] for part in item])[:-1]
+        return [cut(piece, part, level + 1)
+                for piece, part in zip(np.split(v, bounds, axis=axis), item)]
+    return cut(g, arrays, 0)
+
+
+def choose_grad(g, a, choices, mode):
+    """The gradients of np.choose(a, choices, mode=mode) for each choice: g where a picks it."""
+    n = len(choices)
+    a = np.mod(a, n) if mode == "wrap" else np.clip(a, 0, n - 1) if mode == "clip" else a
+    out = [unbroadcast(np.where(a == k, g, 0.0), c) for k, c in enumerate(choices)]
+    return out if type(choices) in (list, tuple) else np.stack(out)
+
+
+def trim_positions(x, trim, axis):
+    """positions(x) trimmed as np.trim_zeros(x, trim, axis) trims x: its leading ('f') and
+    trailing ('b') zeros along each axis. The cut is piecewise constant in x."""
+    n = _ndim(x)
+    axes = range(n) if axis is None else [a % n for a in np.atleast_1d(axis)]
+    nonzero = x != 0
+    index = [slice(None)] * n
+    for a in axes:
+        hits = np.flatnonzero(np.any(nonzero, axis=tuple(k for k in range(n) if k != a)))
+        if not hits.size:
+            index[a] = slice(0, 0)
+            continue
+        start = int(hits[0]) if "f" in trim.lower() else 0
+        stop = int(hits[-1]) + 1 if "b" in trim.lower() else _shape(x)[a]
+        index[a] = slice(start, stop)
+    return positions(x)[tuple(index)]
+
+
+def ediff1d_part(g, k, ary, to_end, to_begin):
+    """The gradient of np.ediff1d(ary, to_end, to_begin) for operand k (0: ary, 1: to_end,
+    2: to_begin): its piece of g, shaped like it (for ary, np.diff's gradient of the middle)."""
+    begin = 0 if to_begin is None else math.prod(np.shape(to_begin))
+    end = _shape(g)[0] - (0 if to_end is None else math.prod(np.shape(to_end)))
+    if k == 0:
+        return np.reshape(diff_grad(g[begin:end], 1, -1), _shape(ary))
+    return np.reshape(g[end:] if k == 1 else g[:begin], np.shape(to_end if k == 1 else to_begin))
+
+
+def poly_tail(v, a):
+    """The last len(a) coefficients of v: the gradient of np.polyadd(a, b) in a."""
+    n = _shape(a)[0]
+    return v[_shape(v)[0] - n:]
+
+
+def polyder_grad(g, p, m):
+    """The gradient of np.polyder(p, m) in p: each derivative's adjoint, last first."""
+    n = _shape(p)[0]
+    for length in reversed([n - j for j in range(m) if n - j > 0]):
+        g = np.concatenate((g * np.arange(length - 1, 0, -1), np.zeros_like(g, shape=(1,))))
+    return g
+
+
+def polyint_grad(g, m):
+    """The gradient of np.polyint(p, m, k) in p: each integral's adjoint, last first."""
+    for _ in range(m):
+        g = g[:-1] / np.arange(_shape(g)[0] - 1, 0, -1)
+    return g
+
+
+def polyint_constants(g, m):
+    """The gradients of np.polyint's m integration constants (the first integral's first)."""
+    out = []
+    for _ in range(m):
+        out.append(g[-1])
+        g = g[:-1] / np.arange(_shape(g)[0] - 1, 0, -1)
+    return np.stack(out[::-1])
+
+
+def polyint_of_constants(g, v, m):
+    """The adjoint of polyint_constants(v, m): np.polyint of zeros with the constants g."""
+    return np.polyint(np.zeros_like(v, shape=(_shape(v)[0] - m,)), m, g)

@@ -11,8 +11,8 @@ import gast
 from ..custom import how_to_register
 from ..errors import NoDerivativeError
 from ..ir import (Const, Var)
-from ..primitives import (BY_OBJECT, GENERATOR_METHODS, METHODS, NAMESPACE, OBJECT_OPTIONS, PRIMS,
-                          hashable)
+from ..primitives import (BY_OBJECT, GENERATOR_METHODS, METHODS, NAMESPACE, OBJECT_OPTIONS,
+                          OPTIONAL, PRIMS, hashable)
 from ..templates import dotted
 from .scan import Record, LocalFunction, Static
 
@@ -191,11 +191,21 @@ class Calls:
                 if params[i] == "index" and isinstance(a, gast.List) and \
                         type(args[i]) is Const and type(args[i].value) is tuple:
                     args[i] = Const(list(args[i].value))
+        named = {k.arg: k.value for k in node.keywords
+                 if k.arg not in p.options and k.arg in params[len(args):]}
+        for param in params[len(args):]:  # operands named by keyword, those skipped defaulted
+            if param in named:
+                args.append(self.atom(named[param], env))
+            elif named.keys() - {q for q in params[:len(args)]} and \
+                    param in OPTIONAL.get(name, {}):
+                args.append(Const(OPTIONAL[name][param]))
+            else:
+                break
         for k in node.keywords:
             if k.arg in p.options:
                 kwargs[k.arg] = self.atom(k.value, env)
-            elif k.arg in params[len(args):] and len(args) == params.index(k.arg):
-                args.append(self.atom(k.value, env))
+            elif k.arg in params[:len(args)] and k.arg in named:
+                continue
             else:
                 raise self.unsupported(node, f"the argument {k.arg}= of {name}",
                                        f"supported keywords: {', '.join(p.options) or 'none'}")
