@@ -24,6 +24,7 @@ from .graph import graph  # Graphviz's dot is called only to draw SVG or PNG
 from .jit import JitError, jit  # Numba is imported only when jit runs
 from . import rules_linalg  # noqa: F401  (registers the linear algebra rules)
 from . import rules_stats  # noqa: F401  (registers the statistics rules)
+from . import rules_reductions  # noqa: F401  (NaN-ignoring reductions, cumulative_sum)
 from . import rules_fft  # noqa: F401  (registers the Fourier transform rules)
 from . import rules_arrays  # noqa: F401  (registers the construction and shape rules)
 from .primitives import scipy_rules_wanted

@@ -1,8 +1,13 @@
 """Derivative rules of linear algebra, on stacks of matrices too: solve, inv, det, slogdet,
-cholesky, qr, eigh, eig, svd, pinv, norm, matrix_power, lstsq. Registered into the tables of
+cholesky, qr, eigh, eig, svd, pinv, norm, matrix_power, lstsq, cond; NumPy 2's vecdot, matvec,
+vecmat, linalg.vector_norm, linalg.cross and the array-API spellings of functions that have
+rules (linalg.trace, linalg.svdvals, matrix_transpose, ...). Registered into the tables of
 rules.py (same template language) when the package is imported."""
 from __future__ import annotations
 
+import numpy as np
+
+from .primitives import BY_OBJECT, OBJECT_OPTIONS, add
 from .rules import DERIVATIVES, JVP, LINEAR, VJP, _constant  # noqa: F401
 
 # Matrices whose derivative exists only for symmetric inputs (cholesky, eigh) read and perturb
@@ -99,29 +104,39 @@ def _norm_rule(mode):
         order = order.value
         vector_axis = type(axis).__name__ == "Const" and type(axis.value) is int
         vector_ord = order not in (None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf)
-        if order == "nuc" and axis is None:  # the sum of singular values: U Vh, through svd
+        last_two = type(axis).__name__ == "Const" and axis.value in ((-2, -1), [-2, -1])
+        if order == "nuc" and axis is None or order in ("nuc", 2, -2) and last_two:
+            # the sum of singular values: U Vh, the largest or smallest: u_k v_k^T, through svd
             uv = "np.linalg.svd(x, full_matrices=False)"
             w = f"(conj({uv}[0]) @ conj({uv}[2]))"
+            if order != "nuc":
+                k = ":1" if order == 2 else "-1:"
+                w = f"(conj({uv}[0][..., :, {k}]) @ conj({uv}[2][..., {k}, :]))"
             keep = type(kw.get("keepdims")).__name__ == "Const" and kw["keepdims"].value
             if mode == "vjp":
-                return f"g * {w}" if keep else f"np.expand_dims(g, (-2, -1)) * {w}"
+                return f"g * {w}" if keep else f"np.expand_dims(in_dtype_of(g, x), (-2, -1)) * {w}"
             return f"np.sum(np.real(t * {w}), axis=(-2, -1), keepdims=keepdims)"
         if not (vector_axis or vector_ord) or type(order) is str:
             return first[mode]
-        if order == 0:  # the count of nonzero entries: piecewise constant
-            return "zeros_like(x)" if mode == "vjp" else "zeros_like(ans)"
-        if order == 2:
-            w = "conj(x) / unreduce(ans, x, axis, keepdims)"
-        elif order == 1:
-            w = "conj(np.sign(x))"
-        elif order in (np.inf, -np.inf):
-            w = "conj(np.sign(x)) * max_weights(np.abs(x), ans, axis, keepdims)"
-        else:
-            w = "conj(np.sign(x)) * (np.abs(x) / unreduce(ans, x, axis, keepdims)) ** (ord - 1)"
-        if mode == "vjp":
-            return f"unreduce(g, x, axis, keepdims) * {w}"
-        return f"np.sum(np.real(t * {w}), axis=axis, keepdims=keepdims)"
+        return _vector_norm(order, mode)
     return rule
+
+
+def _vector_norm(order, mode):
+    """The rule of the vector p-norm of x over `axis` for p = `order` (a constant)."""
+    if order == 0:  # the count of nonzero entries: piecewise constant
+        return "zeros_like(x)" if mode == "vjp" else "zeros_like(ans)"
+    if order == 2:
+        w = "conj(x) / unreduce(ans, x, axis, keepdims)"
+    elif order == 1:
+        w = "conj(np.sign(x))"
+    elif order in (np.inf, -np.inf):
+        w = "conj(np.sign(x)) * max_weights(np.abs(x), ans, axis, keepdims)"
+    else:
+        w = "conj(np.sign(x)) * (np.abs(x) / unreduce(ans, x, axis, keepdims)) ** (ord - 1)"
+    if mode == "vjp":
+        return f"unreduce(g, x, axis, keepdims) * {w}"
+    return f"np.sum(np.real(t * {w}), axis=axis, keepdims=keepdims)"
 
 
 VJP.update({
@@ -221,3 +236,88 @@ JVP.update({
     "full_rank": ("t", None, None),
 })
 LINEAR |= {"fit_residuals", "unfit_residuals"}
+
+
+# --- NumPy 2's array-API names -------------------------------------------------------------------
+# Most are other spellings of functions that have rules: the call lowers to that function, with
+# the options that make it the same (np.linalg.trace(x) is np.trace(x, axis1=-2, axis2=-1)).
+for _name, _prim, _options in [
+        ("linalg.trace", "np.trace", {"axis1": -2, "axis2": -1}),
+        ("linalg.diagonal", "np.diagonal", {"axis1": -2, "axis2": -1}),
+        ("linalg.outer", "np.outer", {}), ("linalg.tensordot", "np.tensordot", {}),
+        ("linalg.matmul", "matmul", {}), ("linalg.vecdot", "np.vecdot", {}),
+        ("matrix_transpose", "mT", {}), ("linalg.matrix_transpose", "mT", {}),
+        ("linalg.svdvals", "np.linalg.svd", {"compute_uv": False}),  # (svd's rule: U diag(g) Vh)
+        ("linalg.matrix_norm", "np.linalg.norm", {"ord": "fro", "axis": (-2, -1)})]:
+    _obj = np
+    for _part in _name.split("."):
+        _obj = getattr(_obj, _part, None)
+    if _obj is not None:
+        BY_OBJECT.setdefault(_obj, _prim)
+        if _options:
+            OBJECT_OPTIONS[_obj] = _options
+
+# np.vecdot(x, y) = sum(conj(x) * y, axis) (conjugate-linear in x, as np.vdot); np.matvec(A, v)
+# = A @ v and np.vecmat(v, A) = conj(v) @ A over the last axes (NumPy 2.2), on stacks too.
+add("np.vecdot", np.vecdot, ("x", "y"), "exact", axis=-1)
+VJP["np.vecdot"] = ("unbroadcast(conj(np.expand_dims(g, axis) * y), x)",
+                    "unbroadcast(np.expand_dims(g, axis) * conj(x), y)")
+JVP["np.vecdot"] = ("np.vecdot(t, y, axis=axis)", "np.vecdot(x, t, axis=axis)")
+if hasattr(np, "matvec"):
+    add("np.matvec", np.matvec, ("x", "y"), "exact")
+    add("np.vecmat", np.vecmat, ("x", "y"), "exact")
+    VJP["np.matvec"] = ("unbroadcast(np.expand_dims(g, -1) * np.expand_dims(y, -2), x)",
+                        "unbroadcast(np.matvec(mT(x), g), y)")
+    VJP["np.vecmat"] = ("unbroadcast(conj(np.matvec(y, g)), x)",
+                        "unbroadcast(np.expand_dims(conj(x), -1) * np.expand_dims(g, -2), y)")
+    JVP["np.matvec"] = ("np.matvec(t, y)", "np.matvec(x, t)")
+    JVP["np.vecmat"] = ("np.vecmat(t, y)", "np.vecmat(x, t)")
+
+# np.linalg.cross: np.cross of 3-vectors along `axis`
+add("np.linalg.cross", np.linalg.cross, ("x", "y"), "exact", axis=-1)
+VJP["np.linalg.cross"] = ("unbroadcast(np.linalg.cross(y, g, axis=axis), x)",
+                          "unbroadcast(np.linalg.cross(g, x, axis=axis), y)")
+JVP["np.linalg.cross"] = ("np.linalg.cross(t, y, axis=axis)", "np.linalg.cross(x, t, axis=axis)")
+
+
+# np.linalg.vector_norm: the vector norm over `axis` (every entry for None, whatever x's
+# dimension), np.linalg.norm's vector rules; ord must be a constant.
+def _vector_norm_rule(mode):
+    def rule(op, i):
+        order = dict(op.kwargs).get("ord")
+        return _vector_norm(2 if order is None else _constant(order, op, "ord"), mode)
+    return rule
+
+
+add("np.linalg.vector_norm", np.linalg.vector_norm, kind="exact", axis=None, keepdims=False,
+    ord=2)
+VJP["np.linalg.vector_norm"] = _vector_norm_rule("vjp")
+JVP["np.linalg.vector_norm"] = _vector_norm_rule("jvp")
+
+# np.linalg.cond(x) = s_max / s_min (p None or 2; s_min / s_max for p=-2): through svd, as
+# svdvals, ds_k = u_k^T dx v_k. Other p (norms of x and of its inverse) are refused.
+_C_UV = "np.linalg.svd(x, full_matrices=False)"
+
+
+def _cond_rule(mode):
+    def rule(op, i):
+        p = dict(op.kwargs).get("p")
+        p = None if p is None else _constant(p, op, "p")
+        if p not in (None, 2, -2):
+            from .errors import NoDerivativeError
+            raise NoDerivativeError(f"np.linalg.cond with p={p!r} has no derivative rule; use "
+                                    "the default p (None, the 2-norm) or p=-2")
+        top, low = (0, -1) if p != -2 else (-1, 0)  # the numerator's and denominator's s_k
+        s = f"{_C_UV}[1][..., {low}]"
+        if mode == "jvp":
+            ds = f"np.diagonal(mT({_C_UV}[0]) @ t @ mT({_C_UV}[2]), axis1=-2, axis2=-1)"
+            return f"({ds}[..., {top}] - ans * {ds}[..., {low}]) / {s}"
+        uv = lambda k: f"{_C_UV}[0][..., :, {k}:{k + 1 or ''}] @ {_C_UV}[2][..., {k}:{k + 1 or ''}, :]"
+        return f"np.expand_dims(g / {s}, (-2, -1)) * ({uv(top)} - np.expand_dims(ans, (-2, -1)) * " \
+            f"{uv(low)})"
+    return rule
+
+
+add("np.linalg.cond", np.linalg.cond, kind="exact", p=None)
+VJP["np.linalg.cond"] = _cond_rule("vjp")
+JVP["np.linalg.cond"] = _cond_rule("jvp")

@@ -36,8 +36,10 @@ def _quantile_rule(template):
         if method != "linear":
             raise NoDerivativeError(f"{op.prim} with method={method!r} has no derivative rule; "
                                     "use the default method 'linear'")
-        q = {"np.quantile": "q", "np.percentile": "q / 100", "np.median": "0.5"}[op.prim]
-        return template.format(w=f"quantile_weights(x, {q}, axis)")
+        name = op.prim.replace("np.nan", "np.")  # np.nanquantile: that of the entries not NaN
+        q = {"np.quantile": "q", "np.percentile": "q / 100", "np.median": "0.5"}[name]
+        weights = "quantile_weights" if name == op.prim else "nanquantile_weights"
+        return template.format(w=f"{weights}(x, {q}, axis)")
     return rule
 
 

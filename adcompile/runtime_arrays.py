@@ -121,6 +121,16 @@ def take_along_axis_grad(g, x, indices, axis):
     return getitem_grad(g, x, index)
 
 
+def cumulative_sum_grad(v, x, axis, include_initial):
+    """The gradient of np.cumulative_sum(x, axis, include_initial): each entry gets the sum of
+    the gradients of the partial sums that include it, a cumulative sum taken from the end (with
+    include_initial, the leading partial sum 0 includes no entry)."""
+    axis = 0 if axis is None else axis % _ndim(x)  # (axis None: x is 1-D)
+    if include_initial:
+        v = v[(slice(None),) * axis + (slice(1, None),)]
+    return np.flip(np.cumsum(np.flip(v, axis), axis=axis), axis)
+
+
 def diff_grad(g, n, axis):
     """The gradient of np.diff(x, n, axis): n times the negated difference of g padded by zeros."""
     for _ in range(n):

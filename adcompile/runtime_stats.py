@@ -6,7 +6,7 @@ weights) or linear in one operand, so the rules of rules_stats.py that call them
 again. Plain NumPy, like runtime.py, so an exported derivative can carry them along."""
 import numpy as np
 
-from .runtime import _ndim, _shape
+from .runtime import _ndim, _shape, _weak
 
 
 def _axes(axis, n):
@@ -22,21 +22,32 @@ def quantile_weights(x, q, axis):
     1 - f on the order statistic at floor(q (n - 1)) and f on the next, f the fractional part of
     q (n - 1); 0 elsewhere. Shaped q.shape + x.shape; np.quantile is the sum of weights times x
     over `axis`. Piecewise constant in x (ties: argsort's order)."""
+    return _quantile_weights(x, q, axis, False)
+
+
+def nanquantile_weights(x, q, axis):
+    """quantile_weights for np.nanquantile: the order statistics of the entries that are not NaN
+    (n counted in each slice), and weight 0 on a NaN."""
+    return _quantile_weights(x, q, axis, True)
+
+
+def _quantile_weights(x, q, axis, skip_nan):
     n = _ndim(x)
     axes = _axes(axis, n)
     moved = np.moveaxis(x, axes, tuple(range(n - len(axes), n)))
     rest = _shape(moved)[:n - len(axes)]
     flat = np.reshape(moved, rest + (-1,))
-    m = _shape(flat)[-1]
+    m = np.sum(~np.isnan(flat), axis=-1) if skip_nan else _shape(flat)[-1]  # (NaNs sort last)
     q = np.asarray(q, dtype=float)
-    position = q * (m - 1)
-    low = np.clip(np.floor(position).astype(int), 0, m - 1)
+    position = np.reshape(q, q.shape + (1,) * len(rest)) * (m - 1)
+    low = np.clip(np.floor(position).astype(int), 0, np.maximum(m - 1, 0))
     high = np.minimum(low + 1, m - 1)
-    frac = position - low
+    frac = (position - low).astype(np.result_type(getattr(x, "dtype", float), 1.0))  # (float32)
     ranks = np.argsort(np.argsort(flat, axis=-1), axis=-1)  # each entry's place in order
-    lift = (1,) * (len(rest) + 1)
-    low, high, frac = (np.reshape(v, q.shape + lift) for v in (low, high, frac))
+    low, high, frac = (np.expand_dims(v, -1) for v in (low, high, frac))
     weights = (ranks == low) * (1 - frac) + (ranks == high) * frac
+    if skip_nan:  # (a slice of NaNs only has n = 0: no order statistic)
+        weights = weights * ~np.isnan(flat)
     weights = np.reshape(weights, q.shape + _shape(moved))
     k = q.ndim
     return np.moveaxis(weights, tuple(range(k + n - len(axes), k + n)), tuple(k + a for a in axes))
@@ -55,8 +66,8 @@ def quantile_spread(v, w, x, axis, keepdims):
     their weights w (summed over q's axes)."""
     n = _ndim(x)
     k = _ndim(w) - n
-    if not keepdims:
-        v = np.expand_dims(v, tuple(k + a for a in _axes(axis, n)))
+    if not keepdims:  # (a Python number in x's dtype first: float32 stays float32)
+        v = np.expand_dims(_weak(v, x), tuple(k + a for a in _axes(axis, n)))
     return np.sum(v * w, axis=tuple(range(k)))
 
 
