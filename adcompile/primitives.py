@@ -449,7 +449,7 @@ add("add_fitted", runtime.add_fitted, ("x", "*xs"), "exact", zero=("x",))
 for _name, _fn, _options in [("stack", np.stack, {"axis": 0}),
                              ("concatenate", np.concatenate, {"axis": 0}),
                              ("hstack", np.hstack, {}), ("vstack", np.vstack, {}),
-                             ("array", np.array, {})]:
+                             ("array", np.array, {"dtype": None})]:
     add(f"{_name}_list", _fn, ("xs",), "exact", form="call", **_options)
     PRIMS[f"{_name}_list"].name = f"np.{_name}"
 # Random draws: constants with respect to the inputs, drawn anew at each call (in the forward

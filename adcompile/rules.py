@@ -562,6 +562,21 @@ def _astype_rule(template):
     return rule
 
 
+def _float_cast(entry):
+    """The rule `entry` (templates or a function) of a call that may cast to `dtype=`: to a
+    floating or complex dtype derivatives pass on; to an integer or boolean dtype, or one known
+    only at run time, there is no rule, so a differentiated operand is refused (as for
+    x.astype(int)) rather than its derivative silently passed through the rounding."""
+    def rule(op, i):
+        import numpy as np
+        dtype = dict(op.kwargs).get("dtype")
+        if dtype is not None and (type(dtype).__name__ != "Const" or dtype.value is not None
+                                  and np.dtype(dtype.value).kind not in "fc"):
+            return None
+        return entry(op, i) if callable(entry) else entry[i] if i < len(entry) else None
+    return rule
+
+
 # np.ptp: the gradient goes to the maximum and, negated, to the minimum (split among ties)
 _PTP_WEIGHTS = "(max_weights(x, np.max(x, axis=axis, keepdims=True), axis, True) - " \
     "max_weights(x, np.min(x, axis=axis, keepdims=True), axis, True))"
@@ -608,7 +623,8 @@ VJP.update({
                   "unbroadcast(select_grad(g, condlist, choicelist)[1], default)"),
     "astype": _astype_rule("astype(g, x.dtype)"),
     "stack_list": ("stack_grad(g, xs, axis)",),
-    "array_list": ("stack_grad(g, xs, 0)",),  # np.array(rows): rows stacked, or a copy
+    # np.array(rows): rows stacked, or a copy
+    "array_list": _float_cast(("stack_grad(g, xs, 0)",)),
     "concatenate_list": ("concatenate_grad(g, xs, axis)",),
     "hstack_list": ("hstack_grad(g, xs)",),
     "vstack_list": ("vstack_grad(g, xs)",),
@@ -723,3 +739,6 @@ JVP.update({
     "np.nanmin": ("np.sum(np.where(np.isnan(x), 0.0, t) * max_weights(x, ans, axis, keepdims), "
                   "axis=axis, keepdims=keepdims)",),
 })
+
+# np.array((a, b), dtype=int) rounds: refused in a and b, as x.astype(int) is
+VJP["np.array"], JVP["np.array"] = _float_cast(_stack_vjp), _float_cast(_seq_jvp)

@@ -270,9 +270,10 @@ def check_operands(op: Op, active, fn=None, line=None):
         message = (f"{base.name}[...] of a differentiated value{name} has no derivative rule; "
                    f"build the array with np.concatenate, np.stack or np.hstack instead")
     else:
-        what = f"argument {param}" if param and not param.startswith("*") else "an argument"
-        message = (f"{op.prim} has no derivative with respect to its {what}, which receives a "
-                   f"differentiated value{name}; compute it from values that are not "
+        what = f"its argument {param}" if param and not param.startswith("*") else \
+            "one of its arguments"
+        message = (f"{PRIMS[op.prim].name} has no derivative with respect to {what}, which "
+                   f"receives a differentiated value{name}; compute it from values that are not "
                    "differentiated, or register a rule with adcompile.defvjp and adcompile.defjvp")
     raise NoDerivativeError(message, getattr(fn, "filename", None), line)
 
