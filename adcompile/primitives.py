@@ -386,7 +386,7 @@ for _name, _params, _zero in [
         ("diff_grad", ("v", "n", "axis"), ()),
         ("average_grad", ("v", "x", "axis", "weights", "keepdims"), ("x", "weights")),
         ("select_grad", ("v", "condlist", "choicelist"), ("condlist", "choicelist")),
-        ("stack_grad", ("v", "xs", "axis"), ("xs",)),
+        ("stack_grad", ("v", "xs", "axis"), ("xs",)), ("restack", ("v", "xs", "axis"), ("xs",)),
         ("imag_grad", ("v", "x"), ("x",)),
         ("convolve_grad_left", ("v", "x", "y", "mode"), ("x",)),
         ("convolve_grad_right", ("v", "x", "y", "mode"), ("y",)),

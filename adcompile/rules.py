@@ -533,7 +533,7 @@ LINEAR |= {
     # helpers of derivative code
     "unroll", "diag_grad", "diagonal_grad", "unrollaxis", "unpad", "column_stack_part",
     "dstack_part", "take_grad", "take_along_axis_grad", "diff_grad", "average_grad",
-    "stack_grad", "concatenate_grad", "hstack_grad", "vstack_grad", "select_grad",
+    "stack_grad", "restack", "concatenate_grad", "hstack_grad", "vstack_grad", "select_grad",
 }
 
 
@@ -644,7 +644,8 @@ VJP.update({
     "diff_grad": ("np.diff(g, n=n, axis=axis)", None, None),
     "average_grad": ("np.average(g, axis=axis, weights=weights, keepdims=keepdims)",
                      None, None, None, None),
-    "stack_grad": ("stack_list(g, axis=axis)", None, None),
+    "stack_grad": ("restack(g, xs, axis)", None, None),
+    "restack": ("stack_grad(g, xs, axis)", None, None),
     "select_grad": ("np.select(condlist, g[0], g[1])", None, None),
     "concatenate_grad": ("concatenate_list(g, axis=axis)", None, None),
     "hstack_grad": ("hstack_list(g)", None),
