@@ -267,6 +267,11 @@ add("np.stack", np.stack, ("*xs",), "exact", form="seq", axis=0)
 add("np.hstack", np.hstack, ("*xs",), "exact", form="seq")
 add("np.vstack", np.vstack, ("*xs",), "exact", form="seq")
 add("np.array", np.array, ("*xs",), "exact", form="seq", dtype=None)
+# np.asarray and its kin keep the values (rules_arrays.py): of a list or tuple written out in the
+# function they lower to np.array (np.asarray([a, b]) is np.array([a, b])), of anything else to
+# themselves
+AS_ARRAY = frozenset({"np.asarray", "np.asanyarray", "np.ascontiguousarray", "np.asfortranarray",
+                      "np.asarray_chkfinite"})
 for _name in ("shape", "ndim", "size"):
     add(f"np.{_name}", getattr(np, _name), kind="nondiff", zero="*")
 # Rearrangements: linear in x, each reverse rule is the rearrangement undone.
