@@ -25,7 +25,7 @@ from .jit import JitError, jit  # Numba is imported only when jit runs
 from . import rules_linalg  # noqa: F401  (registers the linear algebra rules)
 from . import rules_stats  # noqa: F401  (registers the statistics rules)
 from . import rules_fft  # noqa: F401  (registers the Fourier transform rules)
-from . import rules_arrays  # noqa: F401  (conversions, indices and counts, windows)
+from . import rules_conversions  # noqa: F401  (conversions, indices and counts, windows)
 from . import rules_elementwise  # noqa: F401  (more elementwise functions and tests)
 from .primitives import scipy_rules_wanted
 

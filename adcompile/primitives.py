@@ -267,7 +267,7 @@ add("np.stack", np.stack, ("*xs",), "exact", form="seq", axis=0)
 add("np.hstack", np.hstack, ("*xs",), "exact", form="seq")
 add("np.vstack", np.vstack, ("*xs",), "exact", form="seq")
 add("np.array", np.array, ("*xs",), "exact", form="seq", dtype=None)
-# np.asarray and its kin keep the values (rules_arrays.py): of a list or tuple written out in the
+# np.asarray and its kin keep the values (rules_conversions.py): of a list or tuple written out in the
 # function they lower to np.array (np.asarray([a, b]) is np.array([a, b])), of anything else to
 # themselves
 AS_ARRAY = frozenset({"np.asarray", "np.asanyarray", "np.ascontiguousarray", "np.asfortranarray",
