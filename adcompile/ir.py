@@ -119,6 +119,7 @@ class Function:
     containers: tuple = ()  # parameters read as containers (analysis.may_hold_containers)
     out_tree: object = None  # the pytree.Tree of a container result, returned as its leaves
     errstate: dict = field(default_factory=dict)  # line -> np.errstate settings around it
+    unknown: dict = field(default_factory=dict)  # function constant without a rule -> message
 
     def __repr__(self):  # printed as Python by the printer unparse.py registers
         return PRINTERS[0](self) if PRINTERS else f"<Function {self.name}>"

@@ -284,6 +284,11 @@ add("np.stack", np.stack, ("*xs",), "exact", form="seq", axis=0)
 add("np.hstack", np.hstack, ("*xs",), "exact", form="seq")
 add("np.vstack", np.vstack, ("*xs",), "exact", form="seq")
 add("np.array", np.array, ("*xs",), "exact", form="seq", dtype=None)
+# np.asarray and its kin keep the values (rules_conversions.py): of a list or tuple written out in
+# the function they lower to np.array (np.asarray([a, b]) is np.array([a, b])), of anything else
+# to themselves
+AS_ARRAY = frozenset({"np.asarray", "np.asanyarray", "np.ascontiguousarray", "np.asfortranarray",
+                      "np.asarray_chkfinite"})
 for _name in ("shape", "ndim", "size"):
     add(f"np.{_name}", getattr(np, _name), kind="nondiff", zero="*")
 # Rearrangements: linear in x, each reverse rule is the rearrangement undone.
@@ -403,7 +408,7 @@ for _name, _params, _zero in [
         ("diff_grad", ("v", "n", "axis"), ()),
         ("average_grad", ("v", "x", "axis", "weights", "keepdims"), ("x", "weights")),
         ("select_grad", ("v", "condlist", "choicelist"), ("condlist", "choicelist")),
-        ("stack_grad", ("v", "xs", "axis"), ("xs",)),
+        ("stack_grad", ("v", "xs", "axis"), ("xs",)), ("restack", ("v", "xs", "axis"), ("xs",)),
         ("imag_grad", ("v", "x"), ("x",)),
         ("convolve_grad_left", ("v", "x", "y", "mode"), ("x",)),
         ("convolve_grad_right", ("v", "x", "y", "mode"), ("y",)),
@@ -466,7 +471,7 @@ add("add_fitted", runtime.add_fitted, ("x", "*xs"), "exact", zero=("x",))
 for _name, _fn, _options in [("stack", np.stack, {"axis": 0}),
                              ("concatenate", np.concatenate, {"axis": 0}),
                              ("hstack", np.hstack, {}), ("vstack", np.vstack, {}),
-                             ("array", np.array, {})]:
+                             ("array", np.array, {"dtype": None})]:
     add(f"{_name}_list", _fn, ("xs",), "exact", form="call", **_options)
     PRIMS[f"{_name}_list"].name = f"np.{_name}"
 # Random draws: constants with respect to the inputs, drawn anew at each call (in the forward

@@ -537,7 +537,7 @@ LINEAR |= {
     # helpers of derivative code
     "unroll", "diag_grad", "diagonal_grad", "unrollaxis", "unpad", "column_stack_part",
     "dstack_part", "take_grad", "take_along_axis_grad", "diff_grad", "average_grad",
-    "stack_grad", "concatenate_grad", "hstack_grad", "vstack_grad", "select_grad",
+    "stack_grad", "restack", "concatenate_grad", "hstack_grad", "vstack_grad", "select_grad",
 }
 
 
@@ -563,6 +563,21 @@ def _astype_rule(template):
             return None
         dtype = _constant(op.args[1], op, "dtype")
         return template if np.dtype(dtype).kind in "fc" else None
+    return rule
+
+
+def _float_cast(entry):
+    """The rule `entry` (templates or a function) of a call that may cast to `dtype=`: to a
+    floating or complex dtype derivatives pass on; to an integer or boolean dtype, or one known
+    only at run time, there is no rule, so a differentiated operand is refused (as for
+    x.astype(int)) rather than its derivative silently passed through the rounding."""
+    def rule(op, i):
+        import numpy as np
+        dtype = dict(op.kwargs).get("dtype")
+        if dtype is not None and (type(dtype).__name__ != "Const" or dtype.value is not None
+                                  and np.dtype(dtype.value).kind not in "fc"):
+            return None
+        return entry(op, i) if callable(entry) else entry[i] if i < len(entry) else None
     return rule
 
 
@@ -612,7 +627,8 @@ VJP.update({
                   "unbroadcast(select_grad(g, condlist, choicelist)[1], default)"),
     "astype": _astype_rule("astype(g, x.dtype)"),
     "stack_list": ("stack_grad(g, xs, axis)",),
-    "array_list": ("stack_grad(g, xs, 0)",),  # np.array(rows): rows stacked, or a copy
+    # np.array(rows): rows stacked, or a copy
+    "array_list": _float_cast(("stack_grad(g, xs, 0)",)),
     "concatenate_list": ("concatenate_grad(g, xs, axis)",),
     "hstack_list": ("hstack_grad(g, xs)",),
     "vstack_list": ("vstack_grad(g, xs)",),
@@ -632,7 +648,8 @@ VJP.update({
     "diff_grad": ("np.diff(g, n=n, axis=axis)", None, None),
     "average_grad": ("np.average(g, axis=axis, weights=weights, keepdims=keepdims)",
                      None, None, None, None),
-    "stack_grad": ("stack_list(g, axis=axis)", None, None),
+    "stack_grad": ("restack(g, xs, axis)", None, None),
+    "restack": ("stack_grad(g, xs, axis)", None, None),
     "select_grad": ("np.select(condlist, g[0], g[1])", None, None),
     "concatenate_grad": ("concatenate_list(g, axis=axis)", None, None),
     "hstack_grad": ("hstack_list(g)", None),
@@ -727,3 +744,6 @@ JVP.update({
     "np.nanmin": ("np.sum(np.where(np.isnan(x), 0.0, t) * max_weights(x, ans, axis, keepdims), "
                   "axis=axis, keepdims=keepdims)",),
 })
+
+# np.array((a, b), dtype=int) rounds: refused in a and b, as x.astype(int) is
+VJP["np.array"], JVP["np.array"] = _float_cast(_stack_vjp), _float_cast(_seq_jvp)

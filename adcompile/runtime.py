@@ -749,6 +749,14 @@ def stack_grad(g, xs, axis):
     return TupleGrad([np.take(g, i, axis=axis) for i in range(len(xs))])
 
 
+def restack(g, xs, axis):
+    """stack_grad's transpose: the parts' gradients `g` stacked along `axis` (for an array xs,
+    which np.array(xs) copies, g moved back; a 0-d array has no parts to stack)."""
+    if type(xs) not in (list, tuple):
+        return g if axis == 0 else np.moveaxis(g, 0, axis)
+    return np.stack(g, axis=axis)
+
+
 def _parts(grad_of_part, g, xs, **kw):
     if type(xs) not in (list, tuple):  # an array: its rows are the parts
         return np.stack(_parts(grad_of_part, g, list(xs), **kw))

@@ -267,21 +267,16 @@ def check_operands(op: Op, active, fn=None, line=None):
     name = "" if re.fullmatch(r"s\d+", name) else f" ({name})"  # a compiler temporary: unnamed
     base = op.args[0] if op.args else None
     if op.prim == "call":  # a function without a rule (lower/calls.opaque_call)
-        obj = (getattr(fn, "constants", None) or {}).get(getattr(base, "name", None))
-        what = ".".join(filter(None, (getattr(obj, "__module__", None),
-                                      getattr(obj, "__name__", None)))) or "this function"
-        message = (f"no derivative rule for {what} and no Python source to differentiate, and "
-                   f"it receives a differentiated value{name}. Register its derivative "
-                   f"(adcompile.defpartials({what}, ...) for an elementwise function, else "
-                   "adcompile.defvjp and adcompile.defjvp), or call it on values that are not "
-                   "differentiated")
+        how = getattr(fn, "unknown", {}).get(getattr(base, "name", None), "no derivative rule")
+        message = f"{how} (It receives a differentiated value{name}.)"
     elif op.prim == "getitem" and type(base) is Var:
         message = (f"{base.name}[...] of a differentiated value{name} has no derivative rule; "
                    f"build the array with np.concatenate, np.stack or np.hstack instead")
     else:
-        what = f"argument {param}" if param and not param.startswith("*") else "an argument"
-        message = (f"{op.prim} has no derivative with respect to its {what}, which receives a "
-                   f"differentiated value{name}; compute it from values that are not "
+        what = f"its argument {param}" if param and not param.startswith("*") else \
+            "one of its arguments"
+        message = (f"{PRIMS[op.prim].name} has no derivative with respect to {what}, which "
+                   f"receives a differentiated value{name}; compute it from values that are not "
                    "differentiated, or register a rule with adcompile.defvjp and adcompile.defjvp")
     raise NoDerivativeError(message, getattr(fn, "filename", None), line)
 

@@ -520,8 +520,13 @@ def array_param(xs):
     return np.sum(np.array(xs) ** 2)
 
 
+def array_of_number(x):
+    return np.array(x[0] * x[1]) ** 2
+
+
 def test_np_array_of_a_list_built_in_a_loop_or_passed_in():
     check_grads(array_of_rows, (arr(2),), order=1)
+    check_grads(array_of_number, (arr(2),), order=2)  # a 0-d array, differentiated again
     g = grad(array_param)([np.ones(2), 2 * np.ones(2)])
     assert isinstance(g, list) and [v.tolist() for v in g] == [[2.0, 2.0], [4.0, 4.0]]
     x = arr(2, 2)

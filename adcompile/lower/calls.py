@@ -11,8 +11,8 @@ import gast
 from ..custom import how_to_register
 from ..errors import NoDerivativeError
 from ..ir import (Const, Var)
-from ..primitives import (BY_OBJECT, GENERATOR_METHODS, METHODS, NAMESPACE, OBJECT_OPTIONS,
-                          OPTIONAL, PRIMS, hashable)
+from ..primitives import (AS_ARRAY, BY_OBJECT, GENERATOR_METHODS, METHODS, NAMESPACE,
+                          OBJECT_OPTIONS, OPTIONAL, PRIMS, hashable)
 from ..templates import dotted
 from .scan import Record, LocalFunction, Static
 
@@ -100,6 +100,12 @@ class Calls:
         prim = BY_OBJECT.get(obj) if hashable(obj) else None
         if prim is not None and PRIMS[prim].form == "seq":
             return self.sequence(prim, node, env, target)
+        if prim in AS_ARRAY and node.args:  # np.asarray([a, b]) is np.array([a, b])
+            items = self.expr(node.args[0], env)
+            if type(items) is tuple:
+                return self.sequence("np.array", node, env, target, items)
+            args = [self.as_atom(items)] + [self.atom(a, env) for a in node.args[1:]]
+            return self.primitive(prim, node, args, env, target)
         if prim is not None:
             args = [self.atom(a, env) for a in node.args]
             if prim == "math.log" and len(args) == 2:  # log(x, base) = log(x) / log(base)
@@ -138,6 +144,7 @@ class Calls:
             name = self.namer.fresh(f"{name}_" if name.isidentifier() else "function")
         self.namer.assigned.add(name)
         consts[name] = obj
+        self.fn.unknown[name] = how_to_register(obj, dotted(node.func))
         args = [self.atom(a, env) for a in node.args]
         kwargs = tuple((k.arg, self.atom(k.value, env)) for k in node.keywords)
         return self.emit("call", (Var(name), *args), kwargs, target=target)
@@ -211,11 +218,12 @@ class Calls:
                                        f"supported keywords: {', '.join(p.options) or 'none'}")
         return self.emit(name, args, tuple(kwargs.items()), target=target)
 
-    def sequence(self, name, node, env, target):
-        """np.stack([a, b], axis=0): the items of the list are the operands. np.array nests:
-        np.array([[a, b], [c, d]]) is an np.array of np.arrays."""
+    def sequence(self, name, node, env, target, items=None):
+        """np.stack([a, b], axis=0): the items of the list (`items`, if already lowered) are the
+        operands. np.array nests: np.array([[a, b], [c, d]]) is an np.array of np.arrays."""
         p = PRIMS[name]
-        items = self.expr(node.args[0], env) if node.args else None
+        if items is None:
+            items = self.expr(node.args[0], env) if node.args else None
         if type(items) is not tuple:
             if name == "np.array" and type(items) is Const and len(node.args) == 1 \
                     and not node.keywords:

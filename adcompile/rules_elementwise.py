@@ -1,0 +1,44 @@
+"""Derivative rules of NumPy's elementwise functions beyond those in rules.py: np.copysign,
+np.fmod, np.ldexp, np.nextafter and np.modf; and those whose derivative is zero almost
+everywhere: rounding (np.trunc, np.fix, np.rint, as np.floor), np.spacing, and the tests
+(np.signbit, np.isclose, np.isin, ...). Registered into the tables of rules.py (same template
+language) when the package is imported."""
+from __future__ import annotations
+
+import numpy as np
+
+from .primitives import PRIMS, add
+from .rules import DERIVATIVES, JVP, LINEAR, VJP
+
+# np.copysign(x, y) is |x| with y's sign, which ans carries (a derivative in x as math.copysign's;
+# zero in y); np.fmod(x, y) is x - trunc(x / y) * y (math.fmod's rule); np.ldexp(x, n) is
+# x * 2 ** n, linear in x (n, an integer, is shape-like); np.nextafter(x, y) is x moved one step
+# toward y.
+add("np.copysign", np.copysign, ("x", "y"), "broadcast", zero=("y",))
+add("np.fmod", np.fmod, ("x", "y"), "broadcast")
+add("np.ldexp", np.ldexp, ("x", "n"), "broadcast")
+add("np.nextafter", np.nextafter, ("x", "y"), "broadcast", zero=("y",))
+DERIVATIVES.update({
+    "np.copysign": ("np.copysign(1.0, x) * np.copysign(1.0, ans)", None),
+    "np.fmod": ("1", "-np.trunc(x / y)"),
+    "np.nextafter": ("1", None),
+})
+LINEAR.add("np.ldexp")
+VJP["np.ldexp"] = ("np.ldexp(g, n)", None)
+# np.modf(x) = (fractional part, integral part): derivative 1 and 0
+add("np.modf", np.modf, kind="exact")
+VJP["np.modf"] = ("g[0]",)
+JVP["np.modf"] = ("(t, zeros_like(t))",)
+
+# Derivative zero: piecewise constant, or a test.
+for _name in ("trunc", "fix", "rint", "spacing", "signbit", "isneginf", "isposinf", "isreal",
+              "iscomplex"):
+    add(f"np.{_name}", getattr(np, _name), kind="nondiff", zero="*")
+for _name in ("isclose", "allclose"):
+    add(f"np.{_name}", getattr(np, _name), ("a", "b"), "nondiff", rtol=1e-05, atol=1e-08,
+        equal_nan=False, zero="*")
+add("np.array_equal", np.array_equal, ("a1", "a2"), "nondiff", equal_nan=False, zero="*")
+add("np.array_equiv", np.array_equiv, ("a1", "a2"), "nondiff", zero="*")
+add("np.isin", np.isin, ("element", "test_elements"), "nondiff", assume_unique=False,
+    invert=False, zero="*")
+PRIMS["np.isin"].options["kind"] = None  # (an option named as add's own parameter)
