@@ -375,3 +375,17 @@ def test_int_primals_are_constants_in_jvp_and_vjp():
     with pytest.raises(ArgumentError, match="every primal is an integer"):
         jvp(power_of, (2, 3), (1, 0))
 
+
+def test_argnums_may_be_a_list_but_not_a_float():
+    """A list crashed with an internal TypeError (unhashable, in the cache key); a float in a
+    tuple equal to an int (1.0 == 1) was taken from the cache."""
+    from adcompile import hessian, jacfwd, jacrev
+    assert grad(cube, argnums=[0, 1])(2.0, 3.0) == (12.0, 2.0)
+    assert grad(cube, argnums=(0, 1))(2.0, 3.0) == (12.0, 2.0)
+    for t in (jacfwd, jacrev):
+        assert [float(j) for j in t(cube, [0, 1])(2.0, 3.0)] == [12.0, 2.0]
+    assert float(hessian(cube, [0, 1])(2.0, 3.0)[0][0]) == 12.0
+    for bad in (1.0, (0, 1.0), True, [], "0"):
+        for t in (grad, value_and_grad, jacfwd, jacrev, hessian):
+            with pytest.raises(ArgumentError, match="argnums must be an int or a non-empty"):
+                t(cube, bad)(2.0, 3.0)
