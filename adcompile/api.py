@@ -6,6 +6,7 @@ caches what it returns and checks the user's arguments.
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -57,7 +58,19 @@ def build(f, mode: str, argnums=None, optimize=True, trees=None, final=True) -> 
     out.dependencies, out.arguments, out.out_tree = flat.dependencies, flat.arguments, \
         flat.out_tree
     out.containers = () if trees is not None else may_hold_containers(flat)
+    if trees is None and mode != "forward" and out.params == flat.params:
+        out.defaults = _defaults(f)  # (forward code's tangents follow: no defaults there)
     return out
+
+
+def _defaults(f):
+    """The parameters of `f` that have a default, with it: the generated code's signature shows
+    them (`def grad_f(x, a=2.0):`), as grad & co. honour them."""
+    try:
+        parameters = inspect.signature(f).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
 
 
 def compile_derivative(f, mode: str, argnums=0, optimize=True, trees=None, final=True):

@@ -118,6 +118,7 @@ class Function:
     arguments: list = field(default_factory=list)  # (name, pytree.Tree or None, leaf names)
     containers: tuple = ()  # parameters read as containers (analysis.may_hold_containers)
     out_tree: object = None  # the pytree.Tree of a container result, returned as its leaves
+    defaults: dict = field(default_factory=dict)  # parameter -> the user's default value
 
     def __repr__(self):  # printed as Python by the printer unparse.py registers
         return PRINTERS[0](self) if PRINTERS else f"<Function {self.name}>"
