@@ -6,11 +6,14 @@ caches what it returns and checks the user's arguments.
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from . import diskcache
-from .boundary import (differentiate, gradient_tree, structure_pairs, structured_outputs,
-                       wrt_leaves)
+from .boundary import (bind, checked_argnums, differentiate, gradient_tree, moves, name_of, place_of,
+                       structured_outputs, wrt_leaves)
 from .cache import COMPILED
 from .compile import compile_text, located_source
 from .errors import ADCompileError, ArgumentError, trimmed
@@ -20,7 +23,7 @@ from .lower import lower
 from .analysis import may_hold_containers
 from .batch import batch
 from .optimize import optimize as optimize_flat
-from .pytree import flatten
+from .pytree import flatten, is_leaf, match, unflatten
 from .reverse import float_path, reverse
 from .rewrite import hoist, idioms
 from .unparse import to_source
@@ -55,7 +58,19 @@ def build(f, mode: str, argnums=None, optimize=True, trees=None, final=True) -> 
     out.dependencies, out.arguments, out.out_tree = flat.dependencies, flat.arguments, \
         flat.out_tree
     out.containers = () if trees is not None else may_hold_containers(flat)
+    if trees is None and mode != "forward" and out.params == flat.params:
+        out.defaults = _defaults(f)  # (forward code's tangents follow: no defaults there)
     return out
+
+
+def _defaults(f):
+    """The parameters of `f` that have a default, with it: the generated code's signature shows
+    them (`def grad_f(x, a=2.0):`), as grad & co. honour them."""
+    try:
+        parameters = inspect.signature(f).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
 
 
 def compile_derivative(f, mode: str, argnums=0, optimize=True, trees=None, final=True):
@@ -105,6 +120,10 @@ def _lower(f, mode, trees=None):
                 "arrays and floats", getattr(getattr(boundary.f, "__code__", None),
                                              "co_filename", None))
         f = boundary.plain
+    if hasattr(f, "__adcompile_jacobian__"):
+        raise ArgumentError(f"{f.__name__} is a Jacobian made by jacfwd or jacrev, which "
+                            "jacfwd, jacrev and hessian differentiate again; for grad or jvp, "
+                            "differentiate grad(f) or the function made by jvp instead")
     if getattr(getattr(f, "__adcompile__", None), "mode", None) == "vjp":
         raise ArgumentError("a vjp's pullback is a nested function and cannot be differentiated "
                             "again; differentiate grad(f) or the function made by jvp instead")
@@ -227,6 +246,7 @@ def _transform(mode: str) -> Callable[..., Any]:
             return functools.partial(transform, argnums=argnums, optimize=optimize)
         if not callable(f):
             raise ArgumentError(f"{mode} expects a function, got {type(f).__name__}")
+        argnums = checked_argnums(argnums, f)
         try:
             return differentiate(compile_derivative, f, mode, argnums, optimize)
         except ADCompileError as e:  # the message names the user's line: no frames of ours
@@ -248,26 +268,85 @@ value_and_grad.__doc__ = """Like `grad`, but the function returns `(value, gradi
 
 
 def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
-    """Forward mode: `(f(*primals), the derivative of f at primals along tangents)`."""
+    """Forward mode: `(f(*primals), the derivative of f at primals along tangents)`. A tangent has
+    its primal's structure and shapes; an int or bool primal is a constant (tangent None or 0)."""
     primals, tangents = _check_pairs(f, primals, tangents)
     try:
-        trees, leaves, dleaves = structure_pairs(f, primals, tangents)
-        if trees is not None:
-            df = compile_derivative(f, "forward", None, True, trees)
-            return structured_outputs(df, df(*leaves, *dleaves))
-        df = compile_derivative(f, "forward", None)
-        return structured_outputs(df, df(*primals, *tangents))
+        values = bind(f, primals)
+        flat = [flatten(v) for v in values]
+        nums = _moving(f, flat, len(primals), "jvp")
+        dleaves = []
+        for k, ((leaves, tree), tangent) in enumerate(zip(flat, tangents)):
+            if k not in nums:
+                if tangent is not None and not (is_leaf(tangent) and not np.any(tangent)):
+                    raise ArgumentError(
+                        f"jvp({name_of(f)}): primal {k} is an integer, a constant: its tangent "
+                        "is None or 0", *place_of(f))
+                continue
+            parts = match(tree, leaves, tangent, f"jvp({name_of(f)}): tangent {k}",
+                          f"primal {k}", at=place_of(f))
+            dleaves += [d for d, node in zip(parts, tree.leaves()) if node.diff]
+        return forward_at(f, values, flat, nums)(dleaves)
     except ADCompileError as e:
         raise trimmed(e)
+
+
+def forward_at(f, values, flat, nums):
+    """f's forward mode at `values` (flattened: `flat`), differentiating the parameters `nums`:
+    a function of the tangents of their floating-point leaves, in order, returning
+    `(value, tangent)` in f's output structure."""
+    trees = tuple(t for _, t in flat)
+    if all(t.kind == "leaf" for t in trees):
+        df = compile_derivative(f, "forward", nums)
+        return lambda dleaves: structured_outputs(df, df(*values, *dleaves))
+    df = compile_derivative(f, "forward", nums, True, trees)
+    leaves = [leaf for ls, _ in flat for leaf in ls]
+    return lambda dleaves: structured_outputs(df, df(*leaves, *dleaves))
+
+
+def reverse_at(f, values, flat, nums):
+    """f's reverse mode at `values` (flattened: `flat`), differentiating the parameters `nums`:
+    `(value, pullback)`, the pullback taking a cotangent in the output's structure and returning
+    the gradients of their floating-point leaves, in order."""
+    trees = tuple(t for _, t in flat)
+    if all(t.kind == "leaf" for t in trees):
+        df = compile_derivative(f, "vjp", nums)
+        return structured_outputs(df, df(*values))
+    df = compile_derivative(f, "vjp", nums, True, trees)
+    return structured_outputs(df, df(*[leaf for ls, _ in flat for leaf in ls]))
 
 
 def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
-    """Reverse mode: `(f(*primals), pullback)`; `pullback(cotangent)` returns one gradient per
-    primal, as a tuple."""
+    """Reverse mode: `(f(*primals), pullback)`; `pullback(cotangent)` takes a cotangent of the
+    output's structure and shapes and returns one gradient per primal, as a tuple (None for an
+    int or bool primal, a constant)."""
     try:
-        return differentiate(compile_derivative, f, "vjp", None, True)(*primals)
+        values = bind(f, primals)
+        nums = _moving(f, [flatten(v) for v in values], len(primals), "vjp")
+        out, pullback = differentiate(compile_derivative, f, "vjp", nums, True)(*values)
     except ADCompileError as e:
         raise trimmed(e)
+    out_leaves, out_tree = flatten(out)
+    where, of = f"vjp({name_of(f)}): the cotangent", f"{name_of(f)}'s output"
+
+    def checked_pullback(cotangent):
+        try:
+            parts = match(out_tree, out_leaves, cotangent, where, of, at=place_of(f))
+        except ADCompileError as e:
+            raise trimmed(e)
+        gradients = iter(pullback(unflatten(out_tree, parts)))
+        return tuple(next(gradients) if k in nums else None for k in range(len(primals)))
+    return out, checked_pullback
+
+
+def _moving(f, flat, n, what):
+    """The primals (of the first n) to differentiate: the floating-point ones and containers."""
+    nums = tuple(k for k in range(n) if moves(flat[k][1]))
+    if not nums:
+        raise ArgumentError(f"{what}({name_of(f)}): every primal is an integer or a bool, and "
+                            "derivatives are taken with respect to floating-point ones; pass "
+                            "floats (2.0 instead of 2)", *place_of(f))
+    return nums
 
 
 def _check_pairs(f, primals, tangents):

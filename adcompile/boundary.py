@@ -19,7 +19,7 @@ import types
 import numpy as np
 
 from .errors import ADCompileError, ArgumentError, trimmed
-from .pytree import Tree, _Static, flatten, unflatten
+from .pytree import Tree, _Static, flatten, match, unflatten
 
 # Types that are never containers: an argument of one of them goes straight to the derivative.
 PLAIN = frozenset({float, int, bool, complex, np.ndarray, np.float64, np.float32, np.float16,
@@ -148,6 +148,58 @@ class _Pending:
             "adcompile.source(f, mode, argnums, at=args) to see it for some arguments"))
 
 
+def checked_argnums(argnums, f=None):
+    """argnums as given, an int or a tuple of ints, a list taken as a tuple (it is part of a cache
+    key); anything else (a float, a bool, an empty tuple) is an ArgumentError."""
+    nums = (argnums,) if isinstance(argnums, int) else argnums
+    if not isinstance(nums, (tuple, list)) or not nums or \
+            not all(isinstance(i, int) and not isinstance(i, bool) for i in nums):
+        raise ArgumentError(f"argnums must be an int or a non-empty tuple of ints, not {argnums!r}",
+                            *(place_of(f) if f is not None else ()))
+    return argnums if isinstance(argnums, int) else tuple(argnums)
+
+
+def bind(f, args, kwargs=None) -> list:
+    """`f`'s arguments as one value per parameter, in order, defaults filled in: what derivative
+    code (which has no defaults of its own) is called with. A call that does not fit `f`'s
+    parameters is an ArgumentError naming `f`, at its definition."""
+    try:
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):
+        return list(args)
+    if {p.kind for p in signature.parameters.values()} & _NOT_BOUND:
+        return list(args)  # (derivative code takes them as the user passes them)
+    try:
+        bound = signature.bind(*args, **(kwargs or {}))
+    except TypeError as e:
+        raise ArgumentError(f"{name_of(f)}(): {e}", *place_of(f)) from None
+    bound.apply_defaults()
+    return list(bound.args)
+
+
+_NOT_BOUND = {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD,
+              inspect.Parameter.KEYWORD_ONLY}
+
+
+def name_of(f) -> str:
+    """The user's name for `f` (for a derivative, the function it was made from)."""
+    f = getattr(getattr(f, "__adcompile__", None), "function", f)
+    return getattr(f, "__name__", None) or repr(f)
+
+
+def place_of(f):
+    """(file, line) of the user's definition of `f`, for an ArgumentError about its arguments."""
+    f = getattr(getattr(f, "__adcompile__", None), "function", f)
+    code = getattr(getattr(f, "__func__", f), "__code__", None)
+    return (code.co_filename, code.co_firstlineno) if code is not None else (None, None)
+
+
+def moves(tree: Tree) -> bool:
+    """Whether an argument of structure `tree` has something to differentiate: a container, or a
+    floating-point number or array (an int or a bool is a constant, as inside containers)."""
+    return tree.kind != "leaf" or tree.diff
+
+
 def wrt_params(n, argnums):
     """The indices of the differentiated parameters, in order."""
     if argnums is None:
@@ -169,26 +221,6 @@ def wrt_leaves(fn, argnums, trees: tuple[Tree, ...]):
     return out
 
 
-def structure_pairs(f, primals, tangents):
-    """jvp's arguments flattened: (trees, leaves, tangent leaves of the differentiated leaves),
-    or (None, None, None) when every primal is a number or an array."""
-    flat = [flatten(p) for p in primals]
-    if all(t.kind == "leaf" for _, t in flat):
-        return None, None, None
-    leaves, dleaves = [], []
-    for (values, tree), tangent in zip(flat, tangents):
-        dvalues, dtree = flatten(tangent)
-        if [n.kind for n in dtree.leaves()] != [n.kind for n in tree.leaves()] or \
-                len(dvalues) != len(values):
-            raise trimmed(ArgumentError(
-                f"jvp({getattr(f, '__name__', 'f')}): a tangent's structure differs from its "
-                "primal's; give tangents shaped like the primals"))
-        leaves += values
-        dleaves += [d for d, node in zip(dvalues, tree.leaves()) if node.diff] \
-            if tree.kind != "leaf" else dvalues
-    return tuple(t for _, t in flat), leaves, dleaves
-
-
 def structured_outputs(df, out):
     """What a derivative returned, with a container result rebuilt around its leaves: the value
     (and jvp's tangent) in the function's structure, and a pullback taking a cotangent of it."""
@@ -199,8 +231,9 @@ def structured_outputs(df, out):
     if mode == "forward":
         return unflatten(tree, out[0]), unflatten(tree, out[1])
     if mode == "vjp":
-        value, pullback = out
-        return unflatten(tree, value), lambda cotangent: pullback(tuple(flatten(cotangent)[0]))
+        value, pullback = out  # (a cotangent's leaves found by key: vjp checked its structure)
+        return unflatten(tree, value), \
+            lambda cotangent: pullback(tuple(match(tree, value, cotangent, "", "", strict=False)))
     raise trimmed(ArgumentError(
         f"{df.__adcompile__.function.__name__} returns a container; grad needs a scalar output "
         "(use vjp or jvp for a structured result)"))

@@ -13,6 +13,7 @@ product without the Hessian) and `check_grads` (finite differences and the dot-p
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from typing import Any, Callable, Sequence
 
@@ -20,86 +21,151 @@ import numpy as np
 
 from .errors import ADCompileError, ArgumentError, public
 
-def _nums(argnums, n):
-    return (argnums,) if isinstance(argnums, int) else tuple(argnums)
+def _nums(argnums):
+    """argnums as a tuple of ints (checked)."""
+    from .boundary import checked_argnums
+    nums = checked_argnums(argnums)
+    return (nums,) if isinstance(nums, int) else nums
 
 
-def _lists_at_most(args):
-    """Whether the arguments are numbers, arrays and lists or tuples of them (the plain path)."""
+def _jacobian(f, args, kwargs, argnums, forward):
+    """jacfwd(f, argnums)(*args, **kwargs), or jacrev: as JAX gives it, the output's structure
+    holding, for each of its leaves, the arguments' structure (a tuple of them for a tuple
+    argnums) of blocks shaped (the output leaf's shape + the argument leaf's shape); None where
+    a leaf gets no derivative (an int, a bool). Containers are matched by key at every level."""
+    from .api import forward_at, reverse_at
+    from .boundary import bind, name_of, place_of
     from .pytree import flatten
-
-    def plain(tree):
-        return tree.kind in ("leaf", "tuple", "list") and all(map(plain, tree.children))
-    return all(plain(flatten(a)[1]) for a in args)
-
-
-def _stacked(cols, out_shape, leaf_shape, rows_first):
-    """Per-element derivatives as one array shaped out_shape + leaf_shape."""
-    stacked = np.stack([np.asarray(c) for c in cols])
-    if rows_first:  # one row per output element, each shaped like the leaf
-        return np.reshape(stacked, tuple(out_shape) + tuple(leaf_shape))
-    moved = np.moveaxis(np.reshape(stacked, (len(cols),) + tuple(out_shape)), 0, -1)
-    return np.reshape(moved, tuple(out_shape) + tuple(leaf_shape))
-
-
-def _zero_tangent(x):
-    """A tangent of zeros shaped like `x`, a structure (a leaf without a gradient kept)."""
-    from .pytree import flatten, unflatten
-    leaves, tree = flatten(x)
-    if tree.kind == "leaf":
-        return _zero(x)
-    return unflatten(tree, [_zero(v) if n.diff else v for v, n in zip(leaves, tree.leaves())])
-
-
-def _tree_jacobian(f, args, argnums, forward):
-    """jacfwd/jacrev where an argument or the result is a dict, a dataclass or an object: the
-    result's structure holding, for each of its leaves, the argument's structure of arrays
-    shaped (that leaf's shape + the argument leaf's shape); None where a leaf gets no gradient."""
-    from .api import jvp, vjp
-    from .pytree import flatten, unflatten
-    nums = _nums(argnums, len(args))
-    args = tuple(args)
-    flat = {k: flatten(args[k]) for k in nums}
-    wanted = {k: [i for i, n in enumerate(tree.leaves()) if n.diff or tree.kind == "leaf"]
-              for k, (_, tree) in flat.items()}
-    if forward:
-        columns = {}  # (k, leaf index) -> per element of that leaf: the result's tangent leaves
-        for k in nums:
-            leaves, tree = flat[k]
-            for i in wanted[k]:
-                columns[k, i] = []
-                for e in _basis(leaves[i]):
-                    tangents = [_zero_tangent(a) for a in args]
-                    parts = flatten(tangents[k])[0]
-                    parts[i] = e
-                    tangents[k] = unflatten(tree, parts) if tree.kind != "leaf" else e
-                    out, d_out = jvp(f, args, tuple(tangents))
-                    columns[k, i].append(flatten(d_out)[0])
-        out_leaves, out_tree = flatten(out)
-    else:
-        out, pullback = vjp(f, *args)
-        out_leaves, out_tree = flatten(out)
-        rows = []  # per result leaf: per element, the gradients of every argument
-        for o, value in enumerate(out_leaves):
-            rows.append([pullback(unflatten(out_tree, [e if j == o else _zero(v) for j, v in
-                                                      enumerate(out_leaves)]))
-                         for e in _basis(value)])
-    results = []
+    if hasattr(f, "__adcompile_jacobian__"):  # a Jacobian of a Jacobian
+        return _jacobian_of_jacobian(f, args, kwargs, argnums, forward)
+    values = bind(f, args, kwargs)
+    nums, single = _checked_nums(f, argnums, len(values)), isinstance(argnums, int)
+    flat = [flatten(v) for v in values]
     for k in nums:
-        leaves, tree = flat[k]
-        per_out = []
-        for o, value in enumerate(out_leaves):
-            parts = []
-            for n, i in enumerate(wanted[k]):
-                if forward:
-                    cols = [c[o] for c in columns[k, i]]
-                else:
-                    cols = [flatten(r[k])[0][n] for r in rows[o]]
-                parts.append(_stacked(cols, np.shape(value), np.shape(leaves[i]), not forward))
-            per_out.append(unflatten(tree, parts, only_diff=True) if tree.kind != "leaf"
-                           else parts[0])
-        results.append(unflatten(out_tree, per_out))
-    return results[0] if isinstance(argnums, int) else tuple(results)
+        if flat[k][1].kind == "leaf" and not flat[k][1].diff:
+            raise ArgumentError(
+                f"{'jacfwd' if forward else 'jacrev'}({name_of(f)}): argument {k} in argnums is "
+                f"an integer or a bool (dtype {np.result_type(values[k])}); derivatives are taken "
+                "with respect to floating-point arguments: pass floats or leave it out of argnums",
+                *place_of(f))
+    wrt = [leaf for k in nums for leaf, node in zip(flat[k][0], flat[k][1].leaves()) if node.diff]
+    zeros = [_zero(w) for w in wrt]
+    blocks = []  # per differentiable output leaf: one block per leaf in wrt
+    if forward:
+        push = forward_at(f, values, flat, nums)
+        columns = []  # per leaf in wrt: per element of it, the output's tangent leaves
+        out = None
+        for j, w in enumerate(wrt):
+            columns.append([])
+            for e in _basis(w):
+                out, d_out = push(zeros[:j] + [e] + zeros[j + 1:])
+                columns[j].append(d_out)
+        if out is None:  # (nothing to differentiate: empty arrays)
+            out = f(*values)
+        out_leaves, out_tree = flatten(out)
+        columns = [[_parts(out_tree, out_leaves, c) for c in cols] for cols in columns]
+        for o, (value, node) in enumerate(zip(out_leaves, out_tree.leaves())):
+            if node.diff:
+                blocks.append([_block([c[o] for c in cols], np.shape(value), np.shape(w), False)
+                               for cols, w in zip(columns, wrt)])
+    else:
+        out, pullback = reverse_at(f, values, flat, nums)
+        out_leaves, out_tree = flatten(out)
+        no_cotangent = [_zero(v) for v in out_leaves]
+        for o, (value, node) in enumerate(zip(out_leaves, out_tree.leaves())):
+            if node.diff:
+                rows = [list(pullback(_unflatten(out_tree, no_cotangent[:o] + [e] +
+                                                 no_cotangent[o + 1:]))) for e in _basis(value)]
+                blocks.append([_block([r[j] for r in rows], np.shape(value), np.shape(w), True)
+                               for j, w in enumerate(wrt)])
+    return _assemble(out_tree, blocks, [flat[k][1] for k in nums], single)
+
+
+def _checked_nums(f, argnums, n):
+    from .boundary import name_of, place_of
+    out = []
+    for i in _nums(argnums):
+        if not -n <= i < n:
+            raise ArgumentError(f"argnums {i} is out of range: {name_of(f)} has {n} parameter(s) "
+                                f"here; use 0 to {n - 1}", *place_of(f))
+        out.append(i % n)
+    if len(set(out)) != len(out):
+        raise ArgumentError(f"argnums {argnums!r} repeats a parameter", *place_of(f))
+    return tuple(out)
+
+
+def _parts(tree, like, value):
+    """The leaves of `value` (derivative code's tangent of an output shaped by `tree`), found by
+    key, one per leaf of `tree`; a list for a tuple is fine."""
+    from .pytree import match
+    return match(tree, like, value, "", "", strict=False)
+
+
+def _unflatten(tree, leaves):
+    from .pytree import unflatten
+    return unflatten(tree, leaves)
+
+
+def _block(parts, out_shape, in_shape, rows):
+    """One block of a Jacobian, shaped out_shape + in_shape, from `parts`: one per output
+    element, each shaped like the input leaf (rows), or one per input element, each shaped like
+    the output leaf. A part that derivative code left as a zero (0.0, None) is broadcast."""
+    each = tuple(in_shape if rows else out_shape)
+    stacked = np.stack([np.zeros(each) if p is None else np.broadcast_to(np.asarray(p), each)
+                        for p in parts]) if parts else np.zeros((0,) + each)
+    if rows:
+        return np.reshape(stacked, tuple(out_shape) + tuple(in_shape))
+    moved = np.moveaxis(np.reshape(stacked, (len(parts),) + tuple(out_shape)), 0, -1)
+    return np.reshape(moved, tuple(out_shape) + tuple(in_shape))
+
+
+def _assemble(out_tree, blocks, in_trees, single):
+    """The output's structure holding, per differentiable leaf, its blocks put in the arguments'
+    structures (`in_trees`; the one argument's own for a single int argnums)."""
+    from .pytree import unflatten
+    per_out = []
+    for row in blocks:
+        it = iter(row)
+        parts = [unflatten(tree, it, only_diff=True) for tree in in_trees]
+        per_out.append(parts[0] if single else tuple(parts))
+    return unflatten(out_tree, per_out, only_diff=True)
+
+
+def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward):
+    """jacfwd/jacrev of J = jacfwd/jacrev(f, inner): J's derivative along a direction u of the
+    outer arguments is, second derivatives being symmetric, the inner Jacobian of f's tangent
+    along u, which f's forward-mode code computes and can be differentiated again. Stacked
+    over the unit directions u: J's structure holding, per leaf, the outer arguments' blocks."""
+    from .api import compile_derivative
+    from .boundary import bind, name_of, place_of
+    from .pytree import flatten
+    f, inner, inner_forward = jac.__adcompile_jacobian__
+    values = bind(f, args, kwargs)
+    n = len(values)
+    nums, single = _checked_nums(f, argnums, n), isinstance(argnums, int)
+    flat = [flatten(v) for v in values]
+    if not all(t.kind == "leaf" for _, t in flat) or \
+            not all(flat[k][1].diff for k in nums):
+        raise ArgumentError(f"a Jacobian of the Jacobian of {name_of(f)} is taken for floating-"
+                            "point numbers and arrays as arguments; for containers use hessian",
+                            *place_of(f))
+    inner_nums = _checked_nums(f, inner, n)
+    inner = inner_nums[0] if isinstance(inner, int) else inner_nums
+    base = jac(*values)
+    base_leaves, base_tree = flatten(base)
+    tangent_code = compile_derivative(f, "forward", nums)  # f(*values, *directions)
+    zeros = [_zero(values[k]) for k in nums]
+    columns = []  # per outer argument: per element of it, the leaves of J's derivative
+    for j, k in enumerate(nums):
+        columns.append([])
+        for e in _basis(values[k]):
+            u = zeros[:j] + [e] + zeros[j + 1:]
+            d_jac = _jacobian(tangent_code, tuple(values) + tuple(u), {}, inner, inner_forward)[1]
+            columns[j].append(_parts(base_tree, base_leaves, d_jac))
+    blocks = [[_block([c[o] for c in cols], np.shape(value), np.shape(values[k]), False)
+               for cols, k in zip(columns, nums)]
+              for o, (value, node) in enumerate(zip(base_leaves, base_tree.leaves())) if node.diff]
+    return _assemble(base_tree, blocks, [flat[k][1] for k in nums], single)
 
 
 def _leaves(x):
@@ -142,97 +208,52 @@ def _zero(x):
         np.zeros(np.shape(x), dtype=np.result_type(x, 1.0))
 
 
-def _jacobian(columns, out_shape, x, rows_first):
-    """Stack per-element derivatives into an array shaped out_shape + x's shape; for a list or
-    tuple `x`, one such array per part, in x's structure (as a tuple)."""
-    if isinstance(x, (list, tuple)):
-        leaves, parts, start = _leaves(x), [], 0
-        for k, leaf in enumerate(leaves):
-            if rows_first:  # each row is a gradient shaped like x
-                parts.append(_jacobian([_leaves(r)[k] for r in columns], out_shape, leaf, True))
-            else:  # the columns run over x's parts in turn
-                n = int(np.size(leaf))
-                parts.append(_jacobian(columns[start:start + n], out_shape, leaf, False))
-                start += n
-        return tuple(_rebuild(x, iter(parts)))
-    in_shape = np.shape(x)
-    stacked = np.stack([np.asarray(c) for c in columns])   # (n, *other)
-    if rows_first:  # columns are rows of the Jacobian: one per output element
-        return np.reshape(stacked, tuple(out_shape) + tuple(in_shape))
-    moved = np.moveaxis(np.reshape(stacked, (len(columns),) + tuple(out_shape)), 0, -1)
-    return np.reshape(moved, tuple(out_shape) + tuple(in_shape))
-
-
+@public
 def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """The Jacobian of `f` by forward mode, one JVP per input element: `jacfwd(f)(x)` has shape
-    `f(x).shape + x.shape`. A tuple `argnums` gives a tuple of Jacobians; a function returning a
-    tuple gives one Jacobian (or tuple of them) per output; a list or tuple argument, a tuple of
-    Jacobians, one per part (so `hessian` of a list argument has blocks `H[i][j]`)."""
-    from .api import compile_derivative
-
-    @public
-    @functools.wraps(f)
-    def jacobian(*args):
-        nums = _nums(argnums, len(args))
-        if not _lists_at_most(args):  # a dict, dataclass or object: structures of Jacobians
-            return _tree_jacobian(f, args, argnums, forward=True)
-        fwd = compile_derivative(f, "forward", nums)
-        per_arg = []
-        for k in nums:
-            columns = []
-            for e in _basis(args[k]):
-                tangents = [e if j == k else _zero(args[j]) for j in nums]
-                out, d_out = fwd(*args, *tangents)
-                columns.append(d_out)
-            per_arg.append(columns)
-        out = f(*args)
-        outs = out if isinstance(out, (tuple, list)) else (out,)
-        result = []
-        for o, output in enumerate(outs):
-            jacs = []
-            for k, columns in zip(nums, per_arg):
-                cols = [c[o] if isinstance(out, (tuple, list)) else c for c in columns]
-                jacs.append(_jacobian(cols, np.shape(output), args[k], False))
-            result.append(jacs[0] if isinstance(argnums, int) else tuple(jacs))
-        return tuple(result) if isinstance(out, (tuple, list)) else result[0]
-    jacobian.__doc__ = f"Jacobian of {getattr(f, '__name__', f)} by forward mode."
-    return jacobian
+    `f(x).shape + x.shape`. As in JAX: a tuple `argnums` gives a tuple of Jacobians; a function
+    returning a container (a tuple, a dict, ...) gives that container of Jacobians; a container
+    argument, its structure of blocks (so `hessian` of a list argument has blocks `H[i][j]`)."""
+    return _jacobian_function(f, argnums, True)
 
 
+@public
 def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """The Jacobian of `f` by reverse mode, one VJP per output element; shaped as in `jacfwd`."""
-    from .api import compile_derivative
+    return _jacobian_function(f, argnums, False)
+
+
+def _jacobian_function(f, argnums, forward):
+    from .boundary import checked_argnums
+    argnums = checked_argnums(argnums, f)
 
     @public
-    @functools.wraps(f)
-    def jacobian(*args):
-        nums = _nums(argnums, len(args))
-        if not _lists_at_most(args):
-            return _tree_jacobian(f, args, argnums, forward=False)
-        out, pullback = compile_derivative(f, "vjp", nums)(*args)
-        outs = out if isinstance(out, (tuple, list)) else (out,)
-        result = []
-        for o, output in enumerate(outs):
-            rows = []
-            for e in _basis(output):
-                ct = tuple(e if j == o else _zero(x) for j, x in enumerate(outs)) \
-                    if isinstance(out, (tuple, list)) else e
-                rows.append(pullback(ct))
-            jacs = tuple(_jacobian([r[i] for r in rows], np.shape(output), args[k], True)
-                         for i, k in enumerate(nums))
-            result.append(jacs[0] if isinstance(argnums, int) else jacs)
-        return tuple(result) if isinstance(out, (tuple, list)) else result[0]
-    jacobian.__doc__ = f"Jacobian of {getattr(f, '__name__', f)} by reverse mode."
+    @functools.wraps(f, updated=())  # (not f's __dict__: a derivative's __adcompile__ is not ours)
+    def jacobian(*args, **kwargs):
+        return _jacobian(f, args, kwargs, argnums, forward)
+    del jacobian.__wrapped__  # (not f: its source is not this function's)
+    try:
+        jacobian.__signature__ = inspect.signature(f)  # called with f's arguments
+    except (TypeError, ValueError):
+        pass
+    # what it is made of: jacfwd and jacrev of it differentiate f again
+    jacobian.__adcompile_jacobian__ = (f, argnums, forward)
+    jacobian.__doc__ = f"Jacobian of {getattr(f, '__name__', f)} by " \
+        f"{'forward' if forward else 'reverse'} mode."
     return jacobian
 
 
 @public
 def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """The Hessian of the scalar function `f`: forward mode over the reverse-mode gradient,
-    `jacfwd(grad(f, argnums), argnums)`. For `x` of shape (n,) it has shape (n, n); a tuple
-    `argnums` gives the blocks `H[i][j]`."""
+    `jacfwd(grad(f, argnums), argnums)`. For `x` of shape `(n,)` it has shape `(n, n)`; a tuple
+    `argnums` gives the blocks `H[i][j]` for arrays, and as in JAX `H[i][key][j][key2]` for
+    containers: argument i's structure, each leaf holding the tuple over j of argument j's
+    structure of blocks shaped (leaf of i).shape + (leaf of j).shape."""
     from .api import grad
-    return jacfwd(grad(f, argnums=argnums), argnums)
+    from .boundary import checked_argnums
+    argnums = checked_argnums(argnums, f)
+    return _jacobian_function(grad(f, argnums=argnums), argnums, True)
 
 
 @public

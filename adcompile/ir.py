@@ -120,6 +120,7 @@ class Function:
     out_tree: object = None  # the pytree.Tree of a container result, returned as its leaves
     errstate: dict = field(default_factory=dict)  # line -> np.errstate settings around it
     unknown: dict = field(default_factory=dict)  # function constant without a rule -> message
+    defaults: dict = field(default_factory=dict)  # parameter -> the user's default value
 
     def __repr__(self):  # printed as Python by the printer unparse.py registers
         return PRINTERS[0](self) if PRINTERS else f"<Function {self.name}>"

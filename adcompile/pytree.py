@@ -182,3 +182,61 @@ def _names(prefix, tree, out):
 def _identifier(key) -> str:
     text = re.sub(r"\W+", "_", str(key)).strip("_") or "k"
     return text if not keyword.iskeyword(text) else text + "_"
+
+
+
+def match(tree: Tree, like, value, where: str, of: str, strict=True, at=(None, None)) -> list:
+    """The leaves of `value` (a tangent or a cotangent) in the order of `tree`, the structure of
+    `like` (the primal's or the output's leaves): a dict's entries found by key, a tuple's by
+    position, an object's fields by name; one entry per leaf of `tree`. Strict: a structure or a
+    leaf's shape that differs from `like`'s raises ArgumentError naming the place (`where`, then
+    the path into it) and both (`of`: what `like` is); else (derivative code's own results)
+    values are taken as they come. `at`: (file, line) of the function, for the error."""
+    out: list = []
+    _match(tree, iter(like), value, (where, of, at), "", out, strict)
+    return out
+
+
+def _match(tree, like, value, place, path, out, strict):
+    kind = tree.kind
+    if kind == "static":
+        return
+    if kind == "leaf":
+        primal = next(like)
+        if strict and tree.diff:
+            if value is None or not is_leaf(value):
+                _differs(place, path, f"an array of shape {np.shape(primal)}", value)
+            if np.shape(value) != np.shape(primal):
+                _differs(place, path, f"shape {np.shape(primal)}", value,
+                         f"shape {np.shape(value)}")
+        out.append(value)
+        return
+    if kind == "dict":
+        if not isinstance(value, dict):
+            _differs(place, path, f"a dict with keys {list(tree.keys)}", value)
+        if strict and set(value) != set(tree.keys):
+            _differs(place, path, f"a dict with keys {list(tree.keys)}", value,
+                     f"a dict with keys {list(value)}")
+        for key, child in zip(tree.keys, tree.children):
+            _match(child, like, value.get(key), place, f"{path}[{key!r}]", out, strict)
+    elif kind in ("tuple", "list", "namedtuple"):
+        what = f"a {tree.cls.__name__} of length {len(tree.children)}"
+        if not isinstance(value, (tuple, list)):
+            _differs(place, path, what, value)
+        if len(value) != len(tree.children):
+            _differs(place, path, what, value, f"a {type(value).__name__} of length {len(value)}")
+        for i, child in enumerate(tree.children):
+            _match(child, like, value[i], place, f"{path}[{i}]", out, strict)
+    else:  # a dataclass or an object: its fields by name
+        if strict and not isinstance(value, tree.cls):
+            _differs(place, path, f"a {tree.cls.__name__}", value)
+        for name, child in zip(tree.keys, tree.children):
+            _match(child, like, getattr(value, name, None), place, f"{path}.{name}", out, strict)
+
+
+def _differs(place, path, expected, value, given=None):
+    from .errors import ArgumentError
+    where, of, at = place
+    given = given or ("None" if value is None else f"a {type(value).__name__}")
+    raise ArgumentError(f"{where}{path} must match {of}{path}: it should be {expected}, but it "
+                        f"is {given}", *at)

@@ -211,9 +211,30 @@ def _errstate_args(setting):
 
 def function_lines(fn: Function, indent=0, annotate=False, locate=None):
     pad = "    " * indent
-    head = [f"{pad}def {fn.name}({', '.join(fn.params)}):"]
+    head = [f"{pad}def {fn.name}({', '.join(_parameters(fn))}):"]
     body = stmt_lines(fn.body, fn, indent + 1, annotate, locate=locate)
     return head + (body or [f"{pad}    pass"])
+
+
+def _parameters(fn: Function):
+    """The parameters, the trailing ones with the user's defaults where Python can write them
+    (a number, a string, None, a tuple of them); a default it cannot write (a function, an
+    array) ends that run: the compiled function holds it anyway (api.compile_derivative)."""
+    out = list(fn.params)
+    for i in range(len(out) - 1, -1, -1):
+        name = out[i]
+        if name not in fn.defaults or not _literal(fn.defaults[name]):
+            break
+        out[i] = f"{name}={fn.defaults[name]!r}"
+    return out
+
+
+def _literal(value):
+    try:
+        return type(value) in (int, float, complex, str, bool, type(None), tuple) and \
+            ast.literal_eval(repr(value)) == value
+    except (ValueError, SyntaxError):
+        return False
 
 
 def to_source(fn: Function, annotate=False, locate=None) -> str:

@@ -10,6 +10,7 @@ import pytest
 import adcompile
 from adcompile import (ADCompileError, ArgumentError, NoDerivativeError, SourceUnavailableError,
                        UnsupportedSyntaxError, grad, jvp, source, value_and_grad, vjp)
+from checks import assert_close
 from corpus import neuron
 
 HERE = __file__.rsplit("/", 1)[-1]
@@ -279,3 +280,112 @@ def returns_text(x):
 def test_grad_needs_a_numeric_output():
     with pytest.raises(ArgumentError, match="numeric output"):
         grad(returns_text)(1.0)
+
+
+def two_outputs_by_key(x):
+    return {"u": x * 2.0, "v": x * x}
+
+
+def weighted_keys(p):
+    return p["a"] * 10.0 + p["b"]
+
+
+def sine_times(x, y):
+    return np.sin(x) * y
+
+
+def test_dict_tangents_and_cotangents_are_matched_by_key():
+    """They were taken by position: a cotangent {"v": 1, "u": 0} pulled back d u / d x, a wrong
+    key or a tuple for a dict went through (silently wrong). Matched by key now, and a structure
+    that differs from the primal's (the output's) is refused, naming where."""
+    out, pullback = vjp(two_outputs_by_key, 3.0)
+    assert pullback({"v": 1.0, "u": 0.0}) == (pytest.approx(6.0),)   # d v / d x = 2 x
+    assert pullback({"u": 1.0, "v": 0.0}) == (pytest.approx(2.0),)
+    p = {"a": 1.0, "b": 2.0}
+    assert jvp(weighted_keys, (p,), ({"b": 1.0, "a": 0.0},)) == (12.0, 1.0)
+    h = 1e-6
+    numeric = (weighted_keys({"a": 1.0, "b": 2.0 + h}) - weighted_keys({"a": 1.0, "b": 2.0 - h}))
+    assert jvp(weighted_keys, (p,), ({"b": 1.0, "a": 0.0},))[1] == pytest.approx(numeric / 2 / h)
+    line = line_of(two_outputs_by_key, "def ")
+    for bad in ({"u": 0.0, "w": 1.0}, {"u": 1.0}, (1.0, 0.0)):
+        with pytest.raises(ArgumentError, match=rf"{HERE}:{line}: .*cotangent.* dict with keys "):
+            pullback(bad)
+    for bad in ((1.0, 0.0), {"a": 1.0}, {"a": 1.0, "b": 0.0, "c": 0.0}):
+        with pytest.raises(ArgumentError, match=r"tangent 0 must match primal 0"):
+            jvp(weighted_keys, (p,), (bad,))
+    nested = vjp(lambda_free_pair, 1.0)[1]
+    assert nested((1.0, [1.0, 0.0])) == (pytest.approx(3.0),)  # a list for a tuple is fine
+    for bad in ((1.0, 1.0), (1.0, (1.0, 1.0, 2.0))):
+        with pytest.raises(ArgumentError, match=r"cotangent\[1\] must match"):
+            nested(bad)
+
+
+def lambda_free_pair(x):
+    return (x, (x * 2.0, x * 3.0))
+
+
+def test_tangent_and_cotangent_shapes_must_be_the_primals():
+    """A (3, 1) cotangent for a (3,) output was broadcast: three times the gradient, silently
+    (JAX refuses it); so was a tangent of another shape."""
+    x = np.array([1.0, 2.0, 3.0])
+    out, pullback = vjp(sine_times, x, 2.0)
+    g = pullback(np.ones(3))
+    assert_close(g[0], np.cos(x) * 2.0)
+    assert g[1] == pytest.approx(np.sum(np.sin(x)))
+    for bad in (np.ones((3, 1)), np.ones((2, 3)), 1.0):
+        with pytest.raises(ArgumentError, match=r"should be shape \(3,\), but it is shape"):
+            pullback(bad)
+    for bad in ((np.ones((3, 1)), 0.0), (np.ones(3), np.ones(2))):
+        with pytest.raises(ArgumentError, match=r"tangent \d must match primal \d: it should be "
+                                                r"shape"):
+            jvp(sine_times, (x, 2.0), bad)
+
+
+def scaled_square(x, a=2.0):
+    return a * x * x
+
+
+def power_of(x, n):
+    return np.sum(x ** n)
+
+
+def test_defaults_are_constants_and_derivatives_are_per_primal_passed():
+    """A default parameter broke jvp (missing tangents) and vjp gave a gradient per parameter,
+    not per primal passed; grad honoured it."""
+    assert jvp(scaled_square, (0.7,), (1.0,)) == (pytest.approx(0.98), pytest.approx(2.8))
+    assert vjp(scaled_square, 0.7)[1](1.0) == (pytest.approx(2.8),)
+    assert vjp(scaled_square, 0.7, 3.0)[1](1.0) == (pytest.approx(4.2), pytest.approx(0.49))
+
+
+def test_int_primals_are_constants_in_jvp_and_vjp():
+    """An int exponent was differentiated too: d/dn x ** n = x ** n log(x), NaN for x < 0, which
+    spoiled the float argument's derivative as well; a None tangent for it crashed. An int or
+    bool primal is a constant, as an int inside a container already was."""
+    x = np.array([-1.0, 2.0])
+    for dn in (0, None, 0.0):
+        value, tangent = jvp(power_of, (x, 3), (np.ones(2), dn))
+        assert value == pytest.approx(7.0) and tangent == pytest.approx(15.0)  # 3 x^2 summed
+    value, pullback = vjp(power_of, x, 3)
+    g, gn = pullback(1.0)
+    assert_close(g, 3 * x ** 2)
+    assert gn is None
+    assert jvp(sine_times, (1.3, 2), (1.0, None))[1] == pytest.approx(2 * math.cos(1.3))
+    with pytest.raises(ArgumentError, match="primal 1 is an integer"):
+        jvp(power_of, (x, 3), (np.ones(2), 1))
+    with pytest.raises(ArgumentError, match="every primal is an integer"):
+        jvp(power_of, (2, 3), (1, 0))
+
+
+def test_argnums_may_be_a_list_but_not_a_float():
+    """A list crashed with an internal TypeError (unhashable, in the cache key); a float in a
+    tuple equal to an int (1.0 == 1) was taken from the cache."""
+    from adcompile import hessian, jacfwd, jacrev
+    assert grad(cube, argnums=[0, 1])(2.0, 3.0) == (12.0, 2.0)
+    assert grad(cube, argnums=(0, 1))(2.0, 3.0) == (12.0, 2.0)
+    for t in (jacfwd, jacrev):
+        assert [float(j) for j in t(cube, [0, 1])(2.0, 3.0)] == [12.0, 2.0]
+    assert float(hessian(cube, [0, 1])(2.0, 3.0)[0][0]) == 12.0
+    for bad in (1.0, (0, 1.0), True, [], "0"):
+        for t in (grad, value_and_grad, jacfwd, jacrev, hessian):
+            with pytest.raises(ArgumentError, match="argnums must be an int or a non-empty"):
+                t(cube, bad)(2.0, 3.0)

@@ -189,3 +189,28 @@ def test_an_export_that_imports_scipy_says_it_needs_scipy(tmp_path):
         print(json.dumps(grad_expm_sum(a).tolist()))
         """)
     np.testing.assert_allclose(out, grad(expm_sum)(np.array([[0.1, 0.2], [-0.3, 0.4]])))
+
+
+def scaled_square(x, a=2.0):
+    return a * x * x
+
+
+def scaled_with_a_default(x, a=2.0, name="scale", activation=np.tanh, n=3):
+    return a * x * x + 0.0 * n
+
+
+def test_exported_and_shown_code_keeps_the_defaults():
+    """The generated signature dropped the defaults (`def grad_scaled(x, a):`), so the exported
+    module could not be called as the user's function is. A default Python cannot write
+    (a function) ends the run of written ones; the compiled derivative still holds it."""
+    from adcompile import source
+    for text in (export_source(scaled_with_a_default), source(grad(scaled_with_a_default))):
+        assert "def grad_scaled_with_a_default(x, a, name, activation, n=3):" in text
+    text = export_source(scaled_square, mode="grad")
+    assert "def grad_scaled_square(x, a=2.0):" in text
+    namespace: dict = {}
+    exec(compile(text, "<export>", "exec"), namespace)
+    assert namespace["grad_scaled_square"](3.0) == 12.0
+    assert "def vjp_scaled_square(x, a=2.0):" in export_source(scaled_square, mode="vjp")
+    assert grad(scaled_with_a_default)(3.0) == 12.0
+    assert grad(scaled_with_a_default)(3.0, 1.0) == 6.0

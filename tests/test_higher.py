@@ -1,6 +1,7 @@
 """Higher order: grad(grad(f)) source to source, to any depth; jacfwd, jacrev, hessian, hvp; and
 check_grads at order 2 over the shared corpus."""
 import math
+from collections import namedtuple
 
 import numpy as np
 import pytest
@@ -10,9 +11,10 @@ from hypothesis import strategies as st
 from adcompile import (ArgumentError, GradientCheckError, check_grads, grad,
                        hessian, hvp, jacfwd, jacrev, jvp, sigmoid, softmax, source,
                        value_and_grad, vjp)
-from checks import assert_close, numeric_grad
+from checks import assert_close, numeric_grad, numeric_jacobian
 from corpus import CORPUS, S
 
+Pair = namedtuple("Pair", "a b")
 SETTINGS = settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
 
 
@@ -550,3 +552,139 @@ def test_an_index_tuple_on_the_tape_is_differentiated_again(f):
         assert_close(jacfwd(grad(f))(W, s), numeric_jacobian(grad(f), (W, s), 0), rtol=1e-5)
         assert_close(hessian(f, argnums=(0, 1))(W, s)[0][1],
                      numeric_jacobian(grad(f, argnums=0), (W, np.array(s)), 1), rtol=1e-5)
+
+
+def outer_sum(p, q):
+    return np.sum(p["a"][:, None] * q[0][None, :] ** 2)
+
+
+def plain_outer_sum(a, b):
+    return np.sum(a[:, None] * b[None, :] ** 2)
+
+
+def test_hessian_blocks_of_containers_with_several_argnums():
+    """As in JAX, H[i][key][j][key2]: argument i's structure, each leaf holding the tuple over j
+    of argument j's structure of blocks (the plain arrays' H[i][j] with the keys put in); the
+    off-diagonal blocks came nested another way (H[0][1] a tuple of q's structure)."""
+    a, b = np.array([1.0, 2.0]), np.array([1.0, 2.0, 3.0])
+    plain = hessian(plain_outer_sum, (0, 1))(a, b)
+    H = hessian(outer_sum, [0, 1])({"a": a}, (b,))
+    assert type(H[0]) is dict and type(H[0]["a"]) is tuple and type(H[0]["a"][1]) is tuple
+    assert type(H[1]) is tuple and type(H[1][0]) is tuple and type(H[1][0][0]) is dict
+    assert_close(H[0]["a"][0]["a"], plain[0][0])
+    assert_close(H[0]["a"][1][0], plain[0][1])       # shape (2, 3)
+    assert_close(H[1][0][0]["a"], plain[1][0])       # shape (3, 2)
+    assert_close(H[1][0][1][0], plain[1][1])
+    g, h = grad(plain_outer_sum, argnums=(0, 1)), 1e-6  # against differences of the gradient
+    for k in range(3):
+        e = np.eye(3)[k] * h
+        assert_close(H[0]["a"][1][0][:, k], (g(a, b + e)[0] - g(a, b - e)[0]) / (2 * h))
+        assert_close(H[1][0][1][0][:, k], (g(a, b + e)[1] - g(a, b - e)[1]) / (2 * h))
+
+
+def bilinear_in_nested_pairs(p):
+    return 3.0 * p[0][0] * p[1][1] + 5.0 * p[0][1] * p[1][0]
+
+
+def unpacks_nested_pairs(p):
+    (a0, b0), (a1, b1) = p
+    return 3.0 * a0 * b1 + 5.0 * b0 * a1
+
+
+def product_of_nested(p):
+    return p[0] * p[1][0] * p[1][1]
+
+
+def test_hessian_of_nested_tuple_arguments():
+    """H[i][k][j][l] = d2f / dp[i][k] dp[j][l]: the layout was wrong (the 3 and the 5 swapped),
+    and jacrev(grad(f)) and unpacking the argument crashed."""
+    p = ((1.0, 2.0), (0.5, -1.0))
+    expected = np.zeros((2, 2, 2, 2))
+    expected[0, 0, 1, 1] = expected[1, 1, 0, 0] = 3.0
+    expected[0, 1, 1, 0] = expected[1, 0, 0, 1] = 5.0
+    for H in (hessian(bilinear_in_nested_pairs)(p), jacrev(grad(bilinear_in_nested_pairs))(p),
+              jacfwd(grad(bilinear_in_nested_pairs))(p), hessian(unpacks_nested_pairs)(p)):
+        assert_close(np.array(H, dtype=float), expected)
+    H = hessian(product_of_nested)((1.0, (2.0, 3.0)))
+    assert H[0][1][1] == 2.0 and H[1][0][0] == 3.0 and H[1][1][0] == 2.0 and H[0][0] == 0.0
+    assert H[1][0][1][1] == 1.0 and H[1][1][1][0] == 1.0 and H[1][1][1][1] == 0.0
+
+
+def dict_of_results(x):
+    return {"a": np.sum(x), "b": x ** 2}
+
+
+def namedtuple_of_results(x):
+    return Pair(x * 2.0, x * x)
+
+
+def nested_results(x):
+    return (x * 2.0, (x * x, x * 3.0))
+
+
+def test_jacobians_of_container_results_keep_their_structure():
+    """The Jacobian has the output's structure (JAX): jacrev lost it (a tuple for a dict or a
+    namedtuple), jacfwd crashed on a dict and flattened a nested tuple."""
+    x = np.array([1.0, 2.0, 3.0])
+    for jac in (jacfwd, jacrev):
+        J = jac(dict_of_results)(x)
+        assert type(J) is dict and list(J) == ["a", "b"]
+        assert_close(J["a"], np.ones(3))
+        assert_close(J["b"], numeric_jacobian(lambda x: x ** 2, (x,), 0))
+        J = jac(namedtuple_of_results)(1.5)
+        assert type(J) is Pair and J == (2.0, 3.0)
+        J = jac(nested_results)(1.5)
+        assert J[0] == 2.0 and type(J[1]) is tuple and J[1] == (3.0, 3.0)
+        J = jac(namedtuple_of_results, (0,))(x)
+        assert type(J) is Pair and type(J.b) is tuple and J.b[0].shape == (3, 3)
+        assert_close(J.b[0], np.diag(2 * x))
+
+
+def test_jacobians_and_hessians_honour_defaults_and_keywords():
+    """A default parameter made jacfwd and hessian call the forward code without all its
+    tangents (TypeError); keyword arguments at call time were refused."""
+    for jac in (jacfwd, jacrev):
+        assert jac(scaled_square)(0.7) == pytest.approx(2.8)
+        assert jac(scaled_square)(0.7, a=3.0) == pytest.approx(4.2)
+        assert jac(scaled_square, 1)(0.7, a=3.0) == pytest.approx(0.49)
+    assert hessian(scaled_square)(3.0) == pytest.approx(4.0)
+    assert hessian(scaled_square)(3.0, a=5.0) == pytest.approx(10.0)
+    with pytest.raises(ArgumentError, match=r"scaled_square\(\): too many positional"):
+        jacfwd(scaled_square)(1.0, 2.0, 3.0)
+
+
+def scaled_square(x, a=2.0):
+    return a * x * x
+
+
+def cube_sine(x):
+    return x ** 3 * math.sin(x)
+
+
+def cube_sine_pair(x, y):
+    return np.sin(x) * y ** 3
+
+
+def test_jacobians_of_jacobians():
+    """jacfwd(jacrev(f)) parsed f's source with the globals of adcompile's wrapper ('name math
+    is not defined'); a Jacobian of a Jacobian is f's second derivative."""
+    x = 0.7
+    second = 6 * x * math.sin(x) + 6 * x * x * math.cos(x) - x ** 3 * math.sin(x)
+    for outer in (jacfwd, jacrev):
+        for inner in (jacfwd, jacrev):
+            assert outer(inner(cube_sine))(x) == pytest.approx(second, rel=1e-12)
+    third = numeric_grad(lambda x: float(hessian(cube_sine)(x)), (x,), 0)
+    assert jacfwd(hessian(cube_sine))(x) == pytest.approx(third, rel=1e-6)
+    xs, y = np.array([0.3, -1.2]), 0.8
+    H = jacrev(jacfwd(cube_sine_pair, (0, 1)), (0, 1))(xs, y)
+    plain = hessian(lambda_free_sum, (0, 1))(xs, y)
+    for i in range(2):
+        for j in range(2):
+            assert np.shape(H[i][j]) == (2,) + np.shape((xs, y)[i]) + np.shape((xs, y)[j])
+            assert_close(np.sum(H[i][j], axis=0), plain[i][j], rtol=1e-10, atol=1e-12)
+    with pytest.raises(ArgumentError, match="a Jacobian made by jacfwd or jacrev"):
+        grad(jacrev(cube_sine))(x)
+
+
+def lambda_free_sum(x, y):
+    return np.sum(np.sin(x) * y ** 3)
