@@ -251,6 +251,8 @@ def _transform(mode: str) -> Callable[..., Any]:
             return differentiate(compile_derivative, f, mode, argnums, optimize)
         except ADCompileError as e:  # the message names the user's line: no frames of ours
             raise trimmed(e)
+    # grad(f) in differentiated code: made while lowering (lower/calls.transform_here)
+    transform.__adcompile_transform__ = True  # type: ignore[attr-defined]
     return transform
 
 

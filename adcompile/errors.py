@@ -6,6 +6,7 @@ shows the user's frames, then at most the one entry point that raised it, then t
 """
 import functools
 import os
+import types
 
 
 class ADCompileError(Exception):
@@ -63,21 +64,41 @@ def trimmed(err: BaseException) -> BaseException:
     return err.with_traceback(kept[0] if kept else None)
 
 
+def at_generated_caller(err: ADCompileError) -> ADCompileError:
+    """`err`, raised by a check that generated code calls at run time (grad of a non-scalar
+    output, an integer argument), placed at the user's line that generated line was made from."""
+    import sys
+    from .compile import users_place
+    frame: types.FrameType | None = sys._getframe(1)
+    while frame is not None and err.filename is None:
+        found = users_place(frame.f_code.co_filename, frame.f_lineno)
+        if found is not None:
+            _place(err, found[0], found[1])
+        frame = frame.f_back
+    return err
+
+
+def _place(err, name, line):
+    """Put `err` at line `line` of the user's file whose base name is `name`."""
+    import linecache
+    from .compile import is_generated
+    paths = {p for p in linecache.cache if os.path.basename(p) == name and
+             not p.startswith("<") and not is_generated(p)}
+    err.filename, err.line = (paths.pop() if len(paths) == 1 else name), line
+    err.args = (f"{err.filename}:{line}: {err.message}",)
+
+
 def _to_the_users_line(err):
     """Place `err`, raised about a line of generated code (a derivative differentiated again),
     at the line of the user's code that line was made from, quoting the generated line."""
-    import linecache
-    from .compile import is_generated, users_place  # (compile.py knows generated files)
+    from .compile import users_place  # (compile.py knows generated files)
     found = users_place(err.filename, err.line)
     if found is None:
         return
     name, line, code = found
-    paths = {p for p in linecache.cache if os.path.basename(p) == name and
-             not p.startswith("<") and not is_generated(p)}  # the user's file, by its name
     err.message = f"{err.message.rstrip('.')} (in `{code}`, the derivative of this line, " \
         "differentiated again)."
-    err.filename, err.line = (paths.pop() if len(paths) == 1 else name), line
-    err.args = (f"{err.filename}:{line}: {err.message}",)
+    _place(err, name, line)
 
 
 def public(entry):

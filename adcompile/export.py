@@ -98,7 +98,9 @@ def export_source(f: Callable[..., Any], mode: str = "reverse",
         head += "\n" + "\n".join(lines)
     parts = [head + f"\n\n__all__ = [{fn.name!r}]"]
     for cls, base in classes.items():
-        parts.append(f"class {cls}({base}):\n    \"\"\"Raised as adcompile raises it.\"\"\"")
+        parts.append(f"def {cls}(err):\n    \"\"\"The error as raised (adcompile places it at "
+                     "the user's line).\"\"\"\n    return err" if base is None else
+                     f"class {cls}({base}):\n    \"\"\"Raised as adcompile raises it.\"\"\"")
     if constants:
         parts.append("# Values the function reads from its globals and closures.\n" + "\n".join(
             f"{name} = {_literal(name, value)}" for name, value in constants.items()))
@@ -197,6 +199,9 @@ def _collect(name, fn, helpers, imports, classes, extra_imports):
         import adcompile.errors as errors
         for cls in (c.strip() for c in match.group(1).split(",")):
             obj = getattr(errors, cls, None)
+            if obj is errors.at_generated_caller:  # (alone, an error is not placed: as raised)
+                classes[cls] = None
+                continue
             if not (isinstance(obj, type) and issubclass(obj, Exception)):
                 raise ExportError(f"the helper {name} imports {cls} from adcompile")
             classes[cls] = "ValueError" if issubclass(obj, ValueError) else "Exception"

@@ -491,9 +491,9 @@ VJP["list_append"] = ("g[:-1]", "g[-1]")
 JVP["list_append"] = ("list_append(t, zeros_like(v))", "list_append(zeros_like(xs), t)")
 VJP["list_max"] = VJP["list_min"] = ("getitem_grad(g, xs, index_of(xs, ans))",)
 JVP["list_max"] = JVP["list_min"] = ("t[index_of(xs, ans)]",)
-VJP["list_sum"] = ("sum_grad(g, xs)",)
+VJP["list_sum"] = ("sum_grad(g, xs)", "unbroadcast(g, start)")
 VJP["sum_grad"] = ("list_sum(g)", None)  # (sum over a list, or over an array's first axis)
-JVP["list_sum"] = ("list_sum(t)",)
+JVP["list_sum"] = ("list_sum(t)", "t")
 
 # in_dtype_of(v, x): v in x's floating dtype, a cast: the adjoint passes through.
 LINEAR.add("in_dtype_of")

@@ -338,42 +338,60 @@ def getitem_grad(g, x, index):
     return out
 
 
+def _kind(v):
+    """The dtype kind of a number or array ("f", "i", ...; another library's dtype counts as
+    "f"), None for anything else (a string, None, an object)."""
+    dtype = getattr(v, "dtype", None)
+    if dtype is not None:
+        return getattr(dtype, "kind", "f")
+    if isinstance(v, (bool, int, float, complex, np.generic)):
+        return np.result_type(v).kind
+    return None
+
+
 def check_scalar(out, *inputs):
     """grad differentiates a scalar with respect to floating-point inputs: raise unless `out`
     holds exactly one number and each of `inputs` (the arguments in argnums) is a float or a
     floating-point array."""
     size = getattr(out, "size", None)
     if (np.size(out) if size is None else size) != 1:
-        from adcompile.errors import ArgumentError
-        raise ArgumentError(
+        from adcompile.errors import ArgumentError, at_generated_caller
+        raise at_generated_caller(ArgumentError(
             f"grad needs a scalar output, but the function returned shape {np.shape(out)}; "
-            "reduce it (e.g. with np.sum or np.mean) or use vjp/jacrev for non-scalar outputs.")
-    kind = getattr(getattr(out, "dtype", None), "kind", None) or np.result_type(out).kind
+            "reduce it (e.g. with np.sum or np.mean) or use vjp/jacrev for non-scalar outputs."))
+    kind = _kind(out)
     if kind == "c":
-        from adcompile.errors import ComplexOutputError
-        raise ComplexOutputError(
+        from adcompile.errors import ComplexOutputError, at_generated_caller
+        raise at_generated_caller(ComplexOutputError(
             f"grad requires a real-valued output, but the function returned the complex number "
             f"{out!r}; differentiate np.real(...) or np.abs(...) of it, or use vjp for complex "
-            "outputs.")
-    if kind not in "biuf":
-        from adcompile.errors import ArgumentError
-        raise ArgumentError(f"grad needs a numeric output, but the function returned "
-                            f"{type(out).__name__} {out!r}")
+            "outputs."))
+    if kind is None or kind not in "biuf":
+        from adcompile.errors import ArgumentError, at_generated_caller
+        raise at_generated_caller(ArgumentError(
+            f"grad needs a numeric output, but the function returned {type(out).__name__} "
+            f"{out!r}"))
     for k, x in enumerate(inputs):
         if type(x) is tuple or type(x) is list:  # a container argument (a, b = p): its parts
             check_scalar(out, *x)
             continue
         if type(x) is float:
             continue
+        if _kind(x) is None:
+            from adcompile.errors import ArgumentError, at_generated_caller
+            raise at_generated_caller(ArgumentError(
+                f"grad differentiates with respect to floating-point arguments, but argument "
+                f"{k} of those in argnums is {type(x).__name__} {x!r}; pass a float or an array "
+                "of floats, or leave it out of argnums."))
         dtype = getattr(x, "dtype", None)
         dtype = np.result_type(x) if dtype is None else dtype
         if getattr(dtype, "kind", "f") not in "fc":  # (dtypes of another library: not checked)
-            from adcompile.errors import ArgumentError
-            raise ArgumentError(
+            from adcompile.errors import ArgumentError, at_generated_caller
+            raise at_generated_caller(ArgumentError(
                 f"grad differentiates with respect to floating-point arguments, but argument "
                 f"{k} of those in argnums is {'an integer' if dtype != bool else 'a boolean'} "
                 f"{'array' if np.ndim(x) else 'number'} (dtype {dtype}); pass floats (e.g. "
-                "x.astype(float) or 2.0 instead of 2) or leave it out of argnums.")
+                "x.astype(float) or 2.0 instead of 2) or leave it out of argnums."))
 
 
 def real_part(g):

@@ -2,7 +2,7 @@
 tree. `with np.errstate(...):` becomes the statements of its body, its settings recorded per line
 (the printer puts the `with` back around what those lines make); the `else` of a `for` or `while`
 becomes an `if` after the loop, on a flag that its breaks set; `enumerate(xs, start=k)` becomes
-`enumerate(xs, k)`."""
+`enumerate(xs, k)`; `a = b = value` becomes `a = value; b = a`."""
 from __future__ import annotations
 
 import gast
@@ -15,6 +15,7 @@ def desugar(parsed):
     """Rewrite `parsed.node` in place (the Parsed of parse.py) and walk its nodes again."""
     changed = _splice_errstate(parsed)
     changed = _loop_else(parsed) or changed
+    changed = _chained_assignments(parsed) or changed
     _iteration_keywords(parsed)
     if changed:
         parsed.nodes = list(gast.walk(parsed.node))
@@ -204,3 +205,40 @@ def _iteration_keywords(parsed):
                     + ("drop strict=True (lengths are not checked)" if kw.arg == "strict" else
                        "pass its arguments by position"), *parsed.where(node))
             node.keywords.remove(kw)
+
+
+# --- a = b = value -------------------------------------------------------------------------------
+def _chained_assignments(parsed) -> bool:
+    """`a = y[0] = value` as `a = value; y[0] = a`: Python evaluates the value once and assigns
+    it to each target from left to right. A first target that is not a name gets a new one."""
+    if not any(isinstance(n, gast.Assign) and len(n.targets) > 1 for n in parsed.nodes):
+        return False
+    taken = {n.id for n in parsed.nodes if isinstance(n, gast.Name)}
+    lists = [parsed.node.body]
+    while lists:
+        stmts = lists.pop()
+        for i in range(len(stmts) - 1, -1, -1):
+            s = stmts[i]
+            lists.extend(_statement_lists(s))
+            if not (isinstance(s, gast.Assign) and len(s.targets) > 1):
+                continue
+            targets, first = s.targets, s.targets[0]
+            made = []
+            if not isinstance(first, gast.Name):
+                name, k = "value", 0
+                while name in taken:
+                    k += 1
+                    name = f"value_{k}"
+                taken.add(name)
+                made.append(_assign(_name(name, gast.Store()), s.value, s))
+                first = made[0].targets[0]
+            else:
+                made.append(_assign(first, s.value, s))
+                targets = targets[1:]
+            made += [_assign(t, _name(first.id, gast.Load()), s) for t in targets]
+            stmts[i:i + 1] = made
+    return True
+
+
+def _assign(target, value, where):
+    return gast.copy_location(gast.Assign(targets=[target], value=value, type_comment=None), where)

@@ -528,3 +528,23 @@ def test_a_failure_inside_the_users_own_helper_keeps_the_helpers_line(tmp_path):
     with pytest.raises(ADCompileError) as e:
         grad(mod.f)(0.3)
     assert e.value.filename == mod.__file__ and e.value.line == 2, str(e.value)
+
+
+# --- checks that generated code runs (grad of a vector, of a string): no place before ------------
+def doubles(x):
+    return x * 2.0
+
+
+def repeats(x, y):
+    return x * y
+
+
+def test_run_time_checks_name_the_users_line():
+    from adcompile import ArgumentError, grad
+    with pytest.raises(ArgumentError) as info:
+        grad(doubles)(np.ones(3))
+    line = doubles.__code__.co_firstlineno + 1
+    assert str(info.value).startswith(f"{__file__}:{line}: grad needs a scalar output")
+    with pytest.raises(ArgumentError) as info:
+        grad(repeats)("a", 3)
+    assert str(info.value).startswith(f"{__file__}:{repeats.__code__.co_firstlineno + 1}: ")

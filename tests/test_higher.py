@@ -688,3 +688,21 @@ def test_jacobians_of_jacobians():
 
 def lambda_free_sum(x, y):
     return np.sum(np.sin(x) * y ** 3)
+
+
+# --- grad(f) called inside a differentiated function (refused, naming adcompile's api.py) -------
+def cubic_sine(x):
+    return x ** 3 * math.sin(x)
+
+
+def uses_grad_inside(x):
+    return grad(cubic_sine)(x) * x + value_and_grad(cubic_sine)(x * 2.0)[1]
+
+
+def test_grad_called_inside_differentiated_code():
+    x = 0.7
+    g = grad(uses_grad_inside)(x)
+    assert g == pytest.approx(numeric_grad(uses_grad_inside, (x,), 0), rel=1e-6)
+    assert jvp(uses_grad_inside, (x,), (1.0,))[1] == pytest.approx(g, rel=1e-12)
+    h = hessian(uses_grad_inside)(x)
+    assert h == pytest.approx(numeric_grad(grad(uses_grad_inside), (x,), 0), rel=1e-5)

@@ -275,3 +275,87 @@ def test_zip_strict_is_refused_at_its_line():
     line = zip_strict_true.__code__.co_firstlineno + 1
     assert "strict" in str(info.value) and f"{__file__}:{line}" in \
         str(info.value)
+
+
+# --- chained assignment a = b = value (refused before) ------------------------------------------
+def chained_names(xs):
+    s = t = 0.0
+    for v in xs:
+        s = s + v
+        t = t + v * v
+    return t - s * s / len(xs)
+
+
+def chained_into_items(x):
+    y = np.zeros(3)
+    a = y[0] = y[2] = x * x
+    return np.sum(y * np.array([1.0, 2.0, 3.0])) + a
+
+
+def test_chained_assignment():
+    xs = np.array([1.0, 2.0, 4.0])
+    assert_close(grad(chained_names)(xs), numeric_grad(chained_names, (xs,), 0))
+    assert grad(chained_into_items)(0.7) == pytest.approx(2 * 0.7 * 5.0, rel=1e-12)
+    assert jvp(chained_into_items, (0.7,), (1.0,))[1] == pytest.approx(2 * 0.7 * 5.0, rel=1e-12)
+
+
+# --- sum(xs, start): refused ("list_sum with 2 positional arguments") ---------------------------
+def sum_with_start(xs, s):
+    return sum(xs, s) * sum([x * x for x in xs], 1.0)
+
+
+def sum_of_built_list_with_start(x, s):
+    parts = []
+    for i in range(3):
+        parts.append(x * i)
+    return np.sum(sum(parts, s) ** 2)
+
+
+def test_sum_with_a_start():
+    xs, s = [1.0, 2.0], 0.5
+    value, g = value_and_grad(sum_with_start, (0, 1))(xs, s)
+    assert value == sum_with_start(xs, s)
+    assert g[1] == pytest.approx(sum([x * x for x in xs], 1.0))
+    assert list(g[0]) == pytest.approx([sum(xs, s) * 2 * x + 6.0 for x in xs])
+    x, s = np.array([0.5, -1.0]), np.array([0.25, 2.0])
+    for k in (0, 1):
+        assert_close(grad(sum_of_built_list_with_start, k)(x, s),
+                     numeric_grad(sum_of_built_list_with_start, (x, s), k))
+
+
+# --- reversed(xs) of a list or an array (a crash: the loop took len() of the iterator), and
+# iterators from functions without a rule (refused at their line, not run) -----------------------
+COEFFICIENTS = [1.0, -0.5, 0.25]
+
+
+def horner(x):
+    acc = 0.0
+    for c in reversed(COEFFICIENTS):
+        acc = acc * x + c
+    return acc
+
+
+def backwards(xs, w):
+    s = 0.0
+    for v in reversed(xs):
+        s = s * w + v
+    return s + sum(reversed((w, w * w)))
+
+
+def test_reversed_sequences():
+    assert grad(horner)(0.7) == pytest.approx(-0.5 + 2 * 0.25 * 0.7, rel=1e-12)
+    for xs in ([1.0, 2.0, 3.0], np.array([1.0, 2.0, 3.0])):
+        for k in (0, 1):
+            expected = numeric_grad(backwards, (np.asarray(xs), 0.5), k)
+            got = grad(backwards, k)(xs, 0.5)
+            assert_close(np.asarray(got, dtype=float), expected)
+
+
+def test_an_iterator_without_a_rule_is_refused_at_its_line():
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(uses_map)(0.5)
+    assert "iterator" in str(info.value) and f"{__file__}:" in str(info.value)
+
+
+def uses_map(x):
+    return sum(list(map(abs, [x, -x])))

@@ -89,14 +89,23 @@ class Calls:
         if obj is divmod and len(node.args) == 2 and not node.keywords:
             x, y = (self.atom(a, env) for a in node.args)  # (x // y, x % y), as Python does
             return self.emit("floordiv", (x, y)), self.emit("mod", (x, y))
-        if obj is sum and len(node.args) == 1 and type(self.expr(node.args[0], env)) is tuple:
+        if obj is sum and len(node.args) in (1, 2) and not node.keywords and \
+                type(self.expr(node.args[0], env)) is tuple:
             items = [self.as_atom(v) for v in self.expr(node.args[0], env)]
-            total = Const(0)  # sum((a, b, c)) of a tuple known here: a + b + c
-            for item in items:
+            total = Const(0) if len(node.args) == 1 else self.atom(node.args[1], env)
+            for item in items:  # sum((a, b, c), s) of a tuple known here: s + a + b + c
                 total = item if total == Const(0) else self.emit("add", (total, item))
             return total
         if obj in (math.prod, math.dist) and not node.keywords:
             return self.math_of_sequences(obj, node, env, target)
+        if obj is reversed and len(node.args) == 1 and not node.keywords:
+            seq = self.expr(node.args[0], env)  # reversed(xs): a list or array read backwards
+            if type(seq) is tuple:
+                return seq[::-1]
+            return self.emit("getitem", (self.as_atom(seq), Const(slice(None, None, -1))),
+                             target=target)
+        if getattr(obj, "__adcompile_transform__", False):
+            return self.transform_here(obj, node, env)
         prim = BY_OBJECT.get(obj) if hashable(obj) else None
         if prim is not None and PRIMS[prim].form == "seq":
             return self.sequence(prim, node, env, target)
@@ -133,10 +142,33 @@ class Calls:
             raise NoDerivativeError(how_to_register(obj, dotted(func)), *self.parsed.where(node))
         return self.opaque_call(obj, node, env, target)
 
+    def transform_here(self, transform, node, env):
+        """`grad(f)` or `value_and_grad(f, argnums=1)` inside differentiated code, of a function
+        known here: made now (its generated code is inlined where it is called)."""
+        args = [self.expr(a, env) for a in node.args]
+        kwargs = {k.arg: self.expr(k.value, env) for k in node.keywords}
+        values = []
+        for v in args + list(kwargs.values()):
+            if type(v) is Static and not isinstance(v.obj, LocalFunction):
+                values.append(v.obj)
+            elif type(v) is Const or type(v) is tuple and all(type(e) is Const for e in v):
+                values.append(v.value if type(v) is Const else tuple(e.value for e in v))
+            else:
+                raise self.unsupported(node, f"{transform.__name__} of a function defined in the "
+                                       "differentiated function, or with computed options,",
+                                       "define the function at module level and write argnums "
+                                       "out")
+        made = transform(*values[:len(args)], **dict(zip(kwargs, values[len(args):])))
+        return Static(made)
+
     def opaque_call(self, obj, node, env, target):
         """A call of a function without a rule or Python source (math.factorial, a C extension's
         function): run as written, a constant of the derivative unless a differentiated value
         reaches it, which is refused where rules are applied (templates.check_operands)."""
+        if obj in (iter, map, filter) or isinstance(obj, type) and hasattr(obj, "__next__"):
+            raise self.unsupported(node, f"{dotted(node.func) or obj.__name__}(...), an iterator "
+                                   "(read once, of a length known only by reading it),",
+                                   "write a comprehension or a loop over a list or range")
         name = re.sub(r"\W", "_", getattr(obj, "__name__", "") or "function")
         consts = self.fn.constants
         if name in consts and consts[name] is not obj or name in self.namer.reserved or \
