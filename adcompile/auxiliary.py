@@ -13,7 +13,7 @@ from __future__ import annotations
 from .analysis import all_names
 from .errors import ArgumentError
 from .ir import Assign, Function, Namer, Op, Return, Var, blocks_of, walk_stmts
-from .pytree import unflatten
+from .pytree import Tree, unflatten
 
 
 def split(fn: Function):
@@ -22,7 +22,7 @@ def split(fn: Function):
     the aux value is returned as it is."""
     ret = fn.body[-1]
     tree = fn.out_tree
-    if tree is not None:
+    if isinstance(tree, Tree):
         if tree.kind != "tuple" or len(tree.children) != 2:
             raise _not_a_pair(fn, ret, f"a {tree.kind}" if tree.kind != "tuple" else
                               f"a tuple of {len(tree.children)}")
