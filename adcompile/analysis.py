@@ -3,7 +3,8 @@ which of them carry derivatives (activity), which hold lists a loop builds, and 
 share a shape (so that a broadcast's reduction can be decided at transformation time)."""
 from __future__ import annotations
 
-from .ir import Assign, Const, For, Function, Op, Var, blocks_of, targets_of, walk_stmts
+from .ir import (Assign, Const, For, Function, If, Op, Var, While, blocks_of, stmt_exprs,
+                 targets_of, used_names, walk_stmts)
 from .primitives import LIST_PRIMS, PRIMS
 from .templates import check_operands, differentiable
 
@@ -67,14 +68,19 @@ def add_op(name, lists):
     return "list_add" if name in lists else "add"
 
 
-def active_names(fn: Function, wrt):
+def active_names(fn: Function, wrt, useful=None):
     """Names whose value depends on a differentiated input, through any path (a fixpoint over
-    loops and branches)."""
+    loops and branches). `useful` (has_aux): only these names, the ones the differentiated
+    output depends on, may be active; the rest (the aux) need no rules."""
     active = set(wrt)
     changed = True
     while changed:
         changed = False
         for s in each_assign(fn.body):
+            if useful is not None and not useful.intersection(targets_of(s)) and not (
+                    type(s.value) is Op and s.value.prim == "push" and
+                    s.value.args[0].name in useful):
+                continue
             if type(s.value) is Op:  # nothing unknown is a constant: refuse what has no rule
                 check_operands(s.value, active, fn, s.line)
             v = s.value
@@ -91,6 +97,30 @@ def active_names(fn: Function, wrt):
                 active.add(s.target)
                 changed = True
     return active
+
+
+def feeding(fn: Function, outs):
+    """The names the values named `outs` depend on: through the values assigned, the tests of
+    the branches and the bounds and tests of the loops that assign them (a loop's breaks
+    included), and the values pushed on a stack they pop from."""
+    needed = set(outs)
+    changed = True
+    while changed:
+        size = len(needed)
+        for s in walk_stmts(fn.body):
+            t = type(s)
+            if t is Assign:
+                v = s.value
+                if needed.intersection(targets_of(s)) or type(v) is Op and v.prim == "push" \
+                        and v.args[0].name in needed:
+                    needed |= used_names(v)
+            elif t in (If, For, While) and needed.intersection(targets_of(s)):
+                needed |= {n for e in stmt_exprs(s) for n in used_names(e)}
+                if t is not If:  # where the loop may break
+                    needed |= {n for st in walk_stmts(s.body) if type(st) is If
+                               for n in used_names(st.test)}
+        changed = len(needed) != size
+    return needed
 
 
 def shape_classes(fn: Function, covering=False):

@@ -11,9 +11,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import diskcache
-from .boundary import (bind, checked_argnums, differentiate, gradient_tree, moves, name_of, place_of,
-                       structured_outputs, wrt_leaves)
+from . import auxiliary, diskcache
+from .boundary import (bind, checked_argnums, checked_has_aux, differentiate, gradient_tree, moves,
+                       name_of, place_of, structured_outputs, wrt_leaves)
 from .cache import COMPILED
 from .compile import compile_text, located_source
 from .errors import ADCompileError, ArgumentError, trimmed
@@ -32,11 +32,14 @@ MODES = ("flat", "forward", "reverse", "grad", "value_and_grad", "vjp")
 REVERSE = ("reverse", "grad", "value_and_grad")  # the modes whose code can be differentiated
 
 
-def build(f, mode: str, argnums=None, optimize=True, trees=None, final=True) -> Function:
+def build(f, mode: str, argnums=None, optimize=True, trees=None, final=True,
+          has_aux=False) -> Function:
     """Run the pipeline up to flat code of the requested kind (no compilation). `trees`: the
     structure of container arguments (pytree.py), whose leaves become the parameters. `final`:
-    the code runs as it is (not differentiated again, not compiled by jit)."""
+    the code runs as it is (not differentiated again, not compiled by jit). `has_aux`: f returns
+    (out, aux), and only out is differentiated (auxiliary.py)."""
     flat = _lower(f, mode, trees)                     # parse, then lower to SSA flat code
+    aux_tree = auxiliary.split(flat) if has_aux else None  # return out's values, then the aux
     as_tuple = not isinstance(argnums, int) or trees is not None
     wrt = _wrt(flat, argnums, trees)
     if optimize and mode != "flat":
@@ -44,19 +47,21 @@ def build(f, mode: str, argnums=None, optimize=True, trees=None, final=True) -> 
     if mode == "flat":
         out = flat
     elif mode == "forward":
-        out = forward(flat, wrt)                      # tangents beside values
+        out = forward(flat, wrt, aux=has_aux)         # tangents beside values
     else:
         kind = "grad" if mode == "reverse" else mode
-        out = reverse(flat, wrt, kind=kind, as_tuple=as_tuple)  # forward sweep, adjoint sweep
+        out = reverse(flat, wrt, kind=kind, as_tuple=as_tuple,  # forward sweep, adjoint sweep
+                      aux=has_aux)
         _check_inputs(out.body, wrt)
     if optimize and mode != "flat":
         out = optimize_flat(out)                      # propagate, simplify, dead code, CSE
         if mode != "forward":                         # plain floats: a path of their own
-            out = float_path(flat, wrt, out, kind, as_tuple, optimize_flat)
+            out = float_path(flat, wrt, out, kind, as_tuple, optimize_flat, has_aux)
             if final:                                 # a loop's matrix products: one, after it
                 out = batch(out)
     out.dependencies, out.arguments, out.out_tree = flat.dependencies, flat.arguments, \
         flat.out_tree
+    out.aux_tree = aux_tree
     out.containers = () if trees is not None else may_hold_containers(flat)
     if trees is None and mode != "forward" and out.params == flat.params:
         out.defaults = _defaults(f)  # (forward code's tangents follow: no defaults there)
@@ -73,27 +78,29 @@ def _defaults(f):
     return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
 
 
-def compile_derivative(f, mode: str, argnums=0, optimize=True, trees=None, final=True):
+def compile_derivative(f, mode: str, argnums=0, optimize=True, trees=None, final=True,
+                       has_aux=False):
     """parse -> lower -> forward/reverse -> optimize -> unparse -> compile, cached."""
-    key = (_code_key(f), mode, argnums, optimize, trees, final)
+    key = (_code_key(f), mode, argnums, optimize, trees, final) + (("has_aux",) if has_aux else ())
+    options = (optimize, final) + (("has_aux",) if has_aux else ())  # (a key on disk)
     made_of = _made_of(f)
     for was_made_of, deps, compiled in COMPILED.get(key, ()):
         if _same(was_made_of, made_of) and _unchanged(deps):
             return compiled
     # text an earlier process made (for plain arguments; a structure compiles anew)
-    stored = diskcache.load(f, mode, argnums, (optimize, final)) if trees is None else None
+    stored = diskcache.load(f, mode, argnums, options) if trees is None else None
     if stored is None:
-        fn = build(f, mode, argnums, optimize, trees, final)
+        fn = build(f, mode, argnums, optimize, trees, final, has_aux)
         src, text = located_source(fn)                # ast.unparse, one statement at a time
         stored = src, compile_text(text, fn.name, fn.constants), fn.dependencies, fn.containers
-        if trees is None and fn.out_tree is None:  # (a structure is not text: not on disk)
-            diskcache.store(f, mode, argnums, (optimize, final), fn, src, text)
-        compiled_out_tree, arguments = fn.out_tree, fn.arguments
+        if trees is None and fn.out_tree is None and fn.aux_tree is None:  # (a structure is
+            diskcache.store(f, mode, argnums, options, fn, src, text)      # not text: not on disk)
+        compiled_out_tree, arguments, aux_tree = fn.out_tree, fn.arguments, fn.aux_tree
     else:
-        compiled_out_tree, arguments = None, None
+        compiled_out_tree, arguments, aux_tree = None, None, None
     src, compiled, dependencies, containers = stored
     compiled.__adcompile__ = Info(f, mode, argnums, optimize, src, containers, compiled_out_tree,
-                                  arguments, final)
+                                  arguments, final, has_aux, aux_tree)
     if mode in ("grad", "value_and_grad", "vjp") and getattr(f, "__defaults__", None):
         compiled.__defaults__ = f.__defaults__  # same parameters, same defaults
     compiled.__doc__ = f"{mode} of {getattr(f, '__qualname__', f)} generated by adcompile."
@@ -104,6 +111,10 @@ def compile_derivative(f, mode: str, argnums=0, optimize=True, trees=None, final
 def _lower(f, mode, trees=None):
     """lower(f), where f may itself be a generated derivative (higher order, source to source)."""
     boundary = getattr(f, "__adcompile_boundary__", None)
+    if getattr(getattr(f, "__adcompile__", None), "has_aux", False):
+        raise ArgumentError(f"{f.__name__}, a derivative of {name_of(f)} taken with "
+                            "has_aux=True, is not differentiated again; differentiate a "
+                            "derivative taken without has_aux", *place_of(f))
     if boundary is not None and trees is not None and boundary.receiver is None and \
             boundary.mode == "grad":  # hessian of a function of a dict: grad's flat code
         inner = compile_derivative(boundary.f, "grad", boundary.argnums, boundary.optimize,
@@ -153,15 +164,17 @@ class Info:
     """What a generated function was made from; `source(df)` reads it. `containers`: the
     parameters the flat code reads as containers (by index, length, as a list), which an argument
     of another structure would change the meaning of (boundary.py). `final`: built to run, not
-    to be differentiated again (build)."""
+    to be differentiated again (build). `has_aux`: f returns (out, aux), the code returns the
+    aux beside its results, in the structure `aux_tree` (None: as it is; auxiliary.py)."""
     __slots__ = ("function", "mode", "argnums", "optimize", "source", "containers", "out_tree",
-                 "arguments", "final")
+                 "arguments", "final", "has_aux", "aux_tree")
 
     def __init__(self, function, mode, argnums, optimize, source, containers=(), out_tree=None,
-                 arguments=None, final=True):
+                 arguments=None, final=True, has_aux=False, aux_tree=None):
         self.function, self.mode, self.argnums = function, mode, argnums
         self.optimize, self.source, self.containers = optimize, source, containers
         self.out_tree, self.arguments, self.final = out_tree, arguments, final
+        self.has_aux, self.aux_tree = has_aux, aux_tree
 
 
 _MISSING = object()
@@ -241,14 +254,16 @@ def _first_line(fn):
 
 def _transform(mode: str) -> Callable[..., Any]:
     def transform(f: Callable[..., Any] | None = None, argnums: int | Sequence[int] = 0, *,
-                  optimize: bool = True) -> Callable[..., Any]:
+                  has_aux: bool = False, optimize: bool = True) -> Callable[..., Any]:
         if f is None:  # used as @grad(argnums=...)
-            return functools.partial(transform, argnums=argnums, optimize=optimize)
+            return functools.partial(transform, argnums=argnums, has_aux=has_aux,
+                                     optimize=optimize)
         if not callable(f):
             raise ArgumentError(f"{mode} expects a function, got {type(f).__name__}")
         argnums = checked_argnums(argnums, f)
         try:
-            return differentiate(compile_derivative, f, mode, argnums, optimize)
+            return differentiate(compile_derivative, f, mode, argnums, optimize,
+                                 checked_has_aux(has_aux, f))
         except ADCompileError as e:  # the message names the user's line: no frames of ours
             raise trimmed(e)
     # grad(f) in differentiated code: made while lowering (lower/calls.transform_here)
@@ -262,18 +277,24 @@ grad.__doc__ = """The gradient of a scalar-valued function, by reverse mode.
 
     grad(f, argnums=0) returns a function with f's parameters that returns the gradient with
     respect to parameter `argnums` (a tuple of them for a tuple `argnums`). Works as `@grad`,
-    `@grad(argnums=(0, 1))`, `grad(f, 1)` and `grad(f, argnums=(0, 1))`."""
+    `@grad(argnums=(0, 1))`, `grad(f, 1)` and `grad(f, argnums=(0, 1))`. With `has_aux=True`,
+    f returns a pair `(out, aux)`: out is differentiated, and the function returns
+    `(gradient, aux)`, aux as f computed it."""
 
 value_and_grad = _transform("value_and_grad")
 value_and_grad.__name__ = value_and_grad.__qualname__ = "value_and_grad"
-value_and_grad.__doc__ = """Like `grad`, but the function returns `(value, gradient)`."""
+value_and_grad.__doc__ = """Like `grad`, but the function returns `(value, gradient)`; with
+    `has_aux=True`, `((value, aux), gradient)`."""
 
 
-def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *,
+        has_aux: bool = False) -> tuple[Any, ...]:
     """Forward mode: `(f(*primals), the derivative of f at primals along tangents)`. A tangent has
-    its primal's structure and shapes; an int or bool primal is a constant (tangent None or 0)."""
+    its primal's structure and shapes; an int or bool primal is a constant (tangent None or 0).
+    With `has_aux=True`, f returns `(out, aux)`: `(out, derivative of out, aux)`."""
     primals, tangents = _check_pairs(f, primals, tangents)
     try:
+        has_aux = checked_has_aux(has_aux, f)
         values = bind(f, primals)
         flat = [flatten(v) for v in values]
         nums = _moving(f, flat, len(primals), "jvp")
@@ -288,44 +309,47 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
             parts = match(tree, leaves, tangent, f"jvp({name_of(f)}): tangent {k}",
                           f"primal {k}", at=place_of(f))
             dleaves += [d for d, node in zip(parts, tree.leaves()) if node.diff]
-        return forward_at(f, values, flat, nums)(dleaves)
+        return forward_at(f, values, flat, nums, has_aux)(dleaves)
     except ADCompileError as e:
         raise trimmed(e)
 
 
-def forward_at(f, values, flat, nums):
+def forward_at(f, values, flat, nums, has_aux=False):
     """f's forward mode at `values` (flattened: `flat`), differentiating the parameters `nums`:
     a function of the tangents of their floating-point leaves, in order, returning
-    `(value, tangent)` in f's output structure."""
+    `(value, tangent)` in f's output structure (and the aux, with has_aux)."""
     trees = tuple(t for _, t in flat)
     if all(t.kind == "leaf" for t in trees):
-        df = compile_derivative(f, "forward", nums)
+        df = compile_derivative(f, "forward", nums, has_aux=has_aux)
         return lambda dleaves: structured_outputs(df, df(*values, *dleaves))
-    df = compile_derivative(f, "forward", nums, True, trees)
+    df = compile_derivative(f, "forward", nums, True, trees, has_aux=has_aux)
     leaves = [leaf for ls, _ in flat for leaf in ls]
     return lambda dleaves: structured_outputs(df, df(*leaves, *dleaves))
 
 
-def reverse_at(f, values, flat, nums):
+def reverse_at(f, values, flat, nums, has_aux=False):
     """f's reverse mode at `values` (flattened: `flat`), differentiating the parameters `nums`:
     `(value, pullback)`, the pullback taking a cotangent in the output's structure and returning
-    the gradients of their floating-point leaves, in order."""
+    the gradients of their floating-point leaves, in order (and the aux, with has_aux)."""
     trees = tuple(t for _, t in flat)
     if all(t.kind == "leaf" for t in trees):
-        df = compile_derivative(f, "vjp", nums)
+        df = compile_derivative(f, "vjp", nums, has_aux=has_aux)
         return structured_outputs(df, df(*values))
-    df = compile_derivative(f, "vjp", nums, True, trees)
+    df = compile_derivative(f, "vjp", nums, True, trees, has_aux=has_aux)
     return structured_outputs(df, df(*[leaf for ls, _ in flat for leaf in ls]))
 
 
-def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """Reverse mode: `(f(*primals), pullback)`; `pullback(cotangent)` takes a cotangent of the
     output's structure and shapes and returns one gradient per primal, as a tuple (None for an
-    int or bool primal, a constant)."""
+    int or bool primal, a constant). With `has_aux=True`, f returns `(out, aux)`:
+    `(out, pullback, aux)`, the pullback taking a cotangent of out."""
     try:
+        has_aux = checked_has_aux(has_aux, f)
         values = bind(f, primals)
         nums = _moving(f, [flatten(v) for v in values], len(primals), "vjp")
-        out, pullback = differentiate(compile_derivative, f, "vjp", nums, True)(*values)
+        out, pullback, *aux = differentiate(compile_derivative, f, "vjp", nums, True,
+                                            has_aux)(*values)
     except ADCompileError as e:
         raise trimmed(e)
     out_leaves, out_tree = flatten(out)
@@ -338,7 +362,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
             raise trimmed(e)
         gradients = iter(pullback(unflatten(out_tree, parts)))
         return tuple(next(gradients) if k in nums else None for k in range(len(primals)))
-    return out, checked_pullback
+    return (out, checked_pullback, *aux)
 
 
 def _moving(f, flat, n, what):
@@ -361,31 +385,35 @@ def _check_pairs(f, primals, tangents):
 
 
 def source(fn: Callable[..., Any], mode: str | None = None, argnums: int | Sequence[int] | None = 0,
-           optimize: bool = True, annotate: bool = False, at: Sequence[Any] | None = None) -> str:
+           optimize: bool = True, annotate: bool = False, at: Sequence[Any] | None = None, *,
+           has_aux: bool = False) -> str:
     """The generated source: of a function made by grad & co., or of `fn` in `mode`
     ("flat", "forward", "reverse", "vjp", "value_and_grad"). `at`: arguments whose structure
-    (dicts, tuples, dataclasses, ...) the code is generated for."""
+    (dicts, tuples, dataclasses, ...) the code is generated for. `has_aux`: fn returns
+    (out, aux), as for grad(fn, has_aux=True)."""
     info = getattr(fn, "__adcompile__", None)
     boundary = getattr(fn, "__adcompile_boundary__", None)
     if at is not None:
         if boundary is not None:
             fn, mode, argnums, optimize = boundary.f, boundary.mode, boundary.argnums, \
                 boundary.optimize
+            has_aux = boundary.has_aux
             at = boundary.arguments(at, {})
         trees = tuple(flatten(a)[1] for a in at)
         try:
-            return to_source(build(fn, mode or "reverse", argnums, optimize, trees),
-                             annotate=annotate)
+            return to_source(build(fn, mode or "reverse", argnums, optimize, trees,
+                                   has_aux=has_aux), annotate=annotate)
         except ADCompileError as e:
             raise trimmed(e)
     if info is not None and mode is None:
         if not annotate:
             return info.source
         fn, mode, argnums, optimize = info.function, info.mode, info.argnums, info.optimize
+        has_aux = getattr(info, "has_aux", False)
     mode = mode or "reverse"
     if mode not in MODES:
         raise ArgumentError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
     try:
-        return to_source(build(fn, mode, argnums, optimize), annotate=annotate)
+        return to_source(build(fn, mode, argnums, optimize, has_aux=has_aux), annotate=annotate)
     except ADCompileError as e:
         raise trimmed(e)

@@ -19,6 +19,7 @@ import types
 import numpy as np
 
 from .errors import ADCompileError, ArgumentError, trimmed
+from .auxiliary import rebuild
 from .pytree import Tree, _Static, flatten, match, unflatten
 
 # Types that are never containers: an argument of one of them goes straight to the derivative.
@@ -26,21 +27,25 @@ PLAIN = frozenset({float, int, bool, complex, np.ndarray, np.float64, np.float32
                    np.int64, np.int32, np.complex128, np.complex64, np.bool_})
 
 
-def differentiate(compile_derivative, f, mode, argnums, optimize):
+def differentiate(compile_derivative, f, mode, argnums, optimize, has_aux=False):
     """grad(f, argnums), value_and_grad(...), vjp's compiled function: see the module's doc.
-    `compile_derivative` is api's, which compiles for plain or flattened arguments."""
+    `compile_derivative` is api's, which compiles for plain or flattened arguments. `has_aux`:
+    f returns (out, aux), and the derivative returns the aux beside its results (JAX's)."""
     if isinstance(f, types.MethodType):
         return _Boundary(compile_derivative, f.__func__, mode, _shift(argnums), optimize, None,
-                         None, receiver=f.__self__).function(f)
+                         None, receiver=f.__self__, has_aux=has_aux).function(f)
     try:
-        plain = compile_derivative(f, mode, argnums, optimize)
+        plain = compile_derivative(f, mode, argnums, optimize, has_aux=has_aux)
     except ADCompileError as e:  # perhaps valid once the arguments' structure is known
         if not getattr(e, "maybe_container", False):
             raise
-        return _Boundary(compile_derivative, f, mode, argnums, optimize, None, e).function(f)
-    if not plain.__adcompile__.containers and plain.__adcompile__.out_tree is None:
+        return _Boundary(compile_derivative, f, mode, argnums, optimize, None, e,
+                         has_aux=has_aux).function(f)
+    info = plain.__adcompile__
+    if not info.containers and info.out_tree is None and info.aux_tree is None:
         return plain
-    return _Boundary(compile_derivative, f, mode, argnums, optimize, plain, None).function(f)
+    return _Boundary(compile_derivative, f, mode, argnums, optimize, plain, None,
+                     has_aux=has_aux).function(f)
 
 
 def _shift(argnums):
@@ -50,10 +55,12 @@ def _shift(argnums):
 
 
 class _Boundary:
-    def __init__(self, compile_derivative, f, mode, argnums, optimize, plain, error, receiver=None):
+    def __init__(self, compile_derivative, f, mode, argnums, optimize, plain, error, receiver=None,
+                 has_aux=False):
         self.compile_derivative = compile_derivative
         self.f, self.mode, self.argnums, self.optimize = f, mode, argnums, optimize
         self.plain, self.error, self.receiver = plain, error, receiver
+        self.has_aux = has_aux
         self.signature = inspect.signature(f)
         kinds = {p.kind for p in self.signature.parameters.values()}
         self.simple = not kinds & {inspect.Parameter.VAR_POSITIONAL,
@@ -65,7 +72,8 @@ class _Boundary:
 
     def function(self, f):
         plain, check, structured = self.plain, self.check, self.structured
-        if plain is not None and self.receiver is None and plain.__adcompile__.out_tree is None:
+        if plain is not None and self.receiver is None and plain.__adcompile__.out_tree is None \
+                and plain.__adcompile__.aux_tree is None:
             n = len(self.signature.parameters)
 
             def call(*args, **kwargs):
@@ -114,17 +122,19 @@ class _Boundary:
                 raise trimmed(self.error)
             return structured_outputs(self.plain, self.plain(*values))
         try:
-            df = self.compile_derivative(self.f, self.mode, self.argnums, self.optimize, trees)
+            df = self.compile_derivative(self.f, self.mode, self.argnums, self.optimize, trees,
+                                         has_aux=self.has_aux)
         except ADCompileError as e:
             raise trimmed(e)
         out = structured_outputs(df, df(*[leaf for leaves, _ in flat for leaf in leaves]))
         if self.mode == "grad":
-            return self.rebuild(out, trees)
+            return (self.rebuild(out[0], trees), out[1]) if self.has_aux else \
+                self.rebuild(out, trees)
         if self.mode == "value_and_grad":
             return out[0], self.rebuild(out[1], trees)
         if self.mode == "vjp":
-            value, pullback = out
-            return value, lambda cotangent: self.rebuild(pullback(cotangent), trees)
+            value, pullback, *aux = out
+            return (value, lambda cotangent: self.rebuild(pullback(cotangent), trees), *aux)
         return out
 
     def rebuild(self, grads, trees):
@@ -163,6 +173,13 @@ def checked_argnums(argnums, f=None):
         raise ArgumentError(f"argnums must be an int or a non-empty tuple of ints, not {argnums!r}",
                             *(place_of(f) if f is not None else ()))
     return argnums if isinstance(argnums, int) else tuple(argnums)
+
+
+def checked_has_aux(has_aux, f):
+    """has_aux as given: True or False (anything else is an ArgumentError)."""
+    if type(has_aux) is not bool:
+        raise ArgumentError(f"has_aux must be True or False, not {has_aux!r}", *place_of(f))
+    return has_aux
 
 
 def bind(f, args, kwargs=None) -> list:
@@ -237,11 +254,24 @@ def wrt_leaves(fn, argnums, trees: tuple[Tree, ...]):
 
 def structured_outputs(df, out):
     """What a derivative returned, with a container result rebuilt around its leaves: the value
-    (and jvp's tangent) in the function's structure, and a pullback taking a cotangent of it."""
-    tree = df.__adcompile__.out_tree
+    (and jvp's tangent) in the function's structure, and a pullback taking a cotangent of it;
+    with has_aux, the aux in its structure too, where JAX puts it."""
+    info = df.__adcompile__
+    mode = info.mode
+    if not info.has_aux:
+        return _results(info, mode, out)
+    if mode == "value_and_grad":
+        (value, aux), gradient = out
+        return (_results(info, mode, value), rebuild(info.aux_tree, aux)), gradient
+    if mode == "grad":
+        return _results(info, mode, out[0]), rebuild(info.aux_tree, out[1])
+    return (*_results(info, mode, tuple(out[:2])), rebuild(info.aux_tree, out[2]))
+
+
+def _results(info, mode, out):
+    tree = info.out_tree
     if tree is None:
         return out
-    mode = df.__adcompile__.mode
     if mode == "forward":
         return unflatten(tree, out[0]), unflatten(tree, out[1])
     if mode == "vjp":
@@ -249,7 +279,7 @@ def structured_outputs(df, out):
         return unflatten(tree, value), \
             lambda cotangent: pullback(tuple(match(tree, value, cotangent, "", "", strict=False)))
     raise trimmed(ArgumentError(
-        f"{df.__adcompile__.function.__name__} returns a container; grad needs a scalar output "
+        f"{info.function.__name__} returns a container; grad needs a scalar output "
         "(use vjp or jvp for a structured result)"))
 
 

@@ -13,17 +13,20 @@ have one shape whatever the path.
 """
 from __future__ import annotations
 
-from .analysis import active_names, add_op, all_names, list_names, shape_classes
+from .analysis import active_names, add_op, all_names, feeding, list_names, shape_classes
 from .errors import NoDerivativeError
 from .ir import Namer, Assign, For, Function, If, Op, Return, Var, While
 from .primitives import PRIMS
 from .templates import has_rule, jvp_term, located
 
 
-def forward(fn: Function, wrt, name=None) -> Function:
-    """The JVP function: `name(*params, *d_params)` returns `(out, d_out)`."""
+def forward(fn: Function, wrt, name=None, aux=False) -> Function:
+    """The JVP function: `name(*params, *d_params)` returns `(out, d_out)`. With `aux`
+    (has_aux, auxiliary.py) the Return's last value is not differentiated: `(out, d_out, aux)`."""
     namer = Namer(all_names(fn), all_names(fn))
-    active = active_names(fn, wrt)
+    ret = fn.body[-1]
+    useful = feeding(fn, [v.name for v in ret.values[:-1] if type(v) is Var]) if aux else None
+    active = active_names(fn, wrt, useful)
     same = shape_classes(fn)
     lists = list_names(fn)
     names = {}
@@ -57,10 +60,11 @@ def forward(fn: Function, wrt, name=None) -> Function:
         for s in stmts:
             t = type(s)
             if t is Return:
+                values = s.values[:-1] if aux else s.values
                 outs = [exact(v, out, s.line) if type(v) is Var and v.name in active
-                        else Op("zeros_like", (v,)) for v in s.values]
-                out.append(Return([_pack(s.values, s.as_tuple), _pack(outs, s.as_tuple)], True,
-                                  s.line))
+                        else Op("zeros_like", (v,)) for v in values]
+                out.append(Return([_pack(values, s.as_tuple), _pack(outs, s.as_tuple)] +
+                                  s.values[len(values):], True, s.line))
             elif t is Assign and type(s.value) is Op and s.value.prim in ("push", "pop") and \
                     s.value.args[0].name in active:
                 out.append(s)

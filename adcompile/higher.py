@@ -28,15 +28,19 @@ def _nums(argnums):
     return (nums,) if isinstance(nums, int) else nums
 
 
-def _jacobian(f, args, kwargs, argnums, forward):
+def _jacobian(f, args, kwargs, argnums, forward, has_aux=False):
     """jacfwd(f, argnums)(*args, **kwargs), or jacrev: as JAX gives it, the output's structure
     holding, for each of its leaves, the arguments' structure (a tuple of them for a tuple
     argnums) of blocks shaped (the output leaf's shape + the argument leaf's shape); None where
-    a leaf gets no derivative (an int, a bool). Containers are matched by key at every level."""
+    a leaf gets no derivative (an int, a bool). Containers are matched by key at every level.
+    With has_aux, f returns (out, aux): (the Jacobian of out, aux)."""
     from .api import forward_at, reverse_at
     from .boundary import bind, name_of, place_of
     from .pytree import flatten
     if hasattr(f, "__adcompile_jacobian__"):  # a Jacobian of a Jacobian
+        if has_aux:
+            raise ArgumentError("has_aux=True takes a function returning (out, aux), not a "
+                                "Jacobian made by jacfwd or jacrev", *place_of(f))
         return _jacobian_of_jacobian(f, args, kwargs, argnums, forward)
     values = bind(f, args, kwargs)
     nums, single = _checked_nums(f, argnums, len(values)), isinstance(argnums, int)
@@ -51,17 +55,18 @@ def _jacobian(f, args, kwargs, argnums, forward):
     wrt = [leaf for k in nums for leaf, node in zip(flat[k][0], flat[k][1].leaves()) if node.diff]
     zeros = [_zero(w) for w in wrt]
     blocks = []  # per differentiable output leaf: one block per leaf in wrt
+    aux = []  # with has_aux: the aux, as the last pass computed it
     if forward:
-        push = forward_at(f, values, flat, nums)
+        push = forward_at(f, values, flat, nums, has_aux)
         columns = []  # per leaf in wrt: per element of it, the output's tangent leaves
         out = None
         for j, w in enumerate(wrt):
             columns.append([])
             for e in _basis(w):
-                out, d_out = push(zeros[:j] + [e] + zeros[j + 1:])
+                out, d_out, *aux = push(zeros[:j] + [e] + zeros[j + 1:])
                 columns[j].append(d_out)
         if out is None:  # (nothing to differentiate: empty arrays)
-            out = f(*values)
+            out, *aux = f(*values) if has_aux else (f(*values),)
         out_leaves, out_tree = flatten(out)
         columns = [[_parts(out_tree, out_leaves, c) for c in cols] for cols in columns]
         for o, (value, node) in enumerate(zip(out_leaves, out_tree.leaves())):
@@ -69,7 +74,7 @@ def _jacobian(f, args, kwargs, argnums, forward):
                 blocks.append([_block([c[o] for c in cols], np.shape(value), np.shape(w), False)
                                for cols, w in zip(columns, wrt)])
     else:
-        out, pullback = reverse_at(f, values, flat, nums)
+        out, pullback, *aux = reverse_at(f, values, flat, nums, has_aux)
         out_leaves, out_tree = flatten(out)
         no_cotangent = [_zero(v) for v in out_leaves]
         for o, (value, node) in enumerate(zip(out_leaves, out_tree.leaves())):
@@ -78,7 +83,8 @@ def _jacobian(f, args, kwargs, argnums, forward):
                                                  no_cotangent[o + 1:]))) for e in _basis(value)]
                 blocks.append([_block([r[j] for r in rows], np.shape(value), np.shape(w), True)
                                for j, w in enumerate(wrt)])
-    return _assemble(out_tree, blocks, [flat[k][1] for k in nums], single)
+    jacobian = _assemble(out_tree, blocks, [flat[k][1] for k in nums], single)
+    return (jacobian, *aux) if has_aux else jacobian
 
 
 def _checked_nums(f, argnums, n):
@@ -139,7 +145,11 @@ def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward):
     from .api import compile_derivative
     from .boundary import bind, name_of, place_of
     from .pytree import flatten
-    f, inner, inner_forward = jac.__adcompile_jacobian__
+    f, inner, inner_forward, inner_aux = jac.__adcompile_jacobian__
+    if inner_aux:
+        raise ArgumentError(f"a Jacobian of the Jacobian of {name_of(f)} taken with has_aux=True "
+                            "is not supported: differentiate a Jacobian taken without has_aux",
+                            *place_of(f))
     values = bind(f, args, kwargs)
     n = len(values)
     nums, single = _checked_nums(f, argnums, n), isinstance(argnums, int)
@@ -209,35 +219,40 @@ def _zero(x):
 
 
 @public
-def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
+           has_aux: bool = False) -> Callable[..., Any]:
     """The Jacobian of `f` by forward mode, one JVP per input element: `jacfwd(f)(x)` has shape
     `f(x).shape + x.shape`. As in JAX: a tuple `argnums` gives a tuple of Jacobians; a function
     returning a container (a tuple, a dict, ...) gives that container of Jacobians; a container
-    argument, its structure of blocks (so `hessian` of a list argument has blocks `H[i][j]`)."""
-    return _jacobian_function(f, argnums, True)
+    argument, its structure of blocks (so `hessian` of a list argument has blocks `H[i][j]`).
+    With `has_aux=True`, f returns `(out, aux)`: `(Jacobian of out, aux)`."""
+    return _jacobian_function(f, argnums, True, has_aux)
 
 
 @public
-def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
-    """The Jacobian of `f` by reverse mode, one VJP per output element; shaped as in `jacfwd`."""
-    return _jacobian_function(f, argnums, False)
+def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
+           has_aux: bool = False) -> Callable[..., Any]:
+    """The Jacobian of `f` by reverse mode, one VJP per output element; shaped as in `jacfwd`.
+    With `has_aux=True`, f returns `(out, aux)`: `(Jacobian of out, aux)`."""
+    return _jacobian_function(f, argnums, False, has_aux)
 
 
-def _jacobian_function(f, argnums, forward):
-    from .boundary import checked_argnums
+def _jacobian_function(f, argnums, forward, has_aux=False):
+    from .boundary import checked_argnums, checked_has_aux
     argnums = checked_argnums(argnums, f)
+    has_aux = checked_has_aux(has_aux, f)
 
     @public
     @functools.wraps(f, updated=())  # (not f's __dict__: a derivative's __adcompile__ is not ours)
     def jacobian(*args, **kwargs):
-        return _jacobian(f, args, kwargs, argnums, forward)
+        return _jacobian(f, args, kwargs, argnums, forward, has_aux)
     del jacobian.__wrapped__  # (not f: its source is not this function's)
     try:
         jacobian.__signature__ = inspect.signature(f)  # called with f's arguments
     except (TypeError, ValueError):
         pass
     # what it is made of: jacfwd and jacrev of it differentiate f again
-    jacobian.__adcompile_jacobian__ = (f, argnums, forward)
+    jacobian.__adcompile_jacobian__ = (f, argnums, forward, has_aux)
     jacobian.__doc__ = f"Jacobian of {getattr(f, '__name__', f)} by " \
         f"{'forward' if forward else 'reverse'} mode."
     return jacobian

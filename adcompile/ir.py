@@ -118,6 +118,7 @@ class Function:
     arguments: list = field(default_factory=list)  # (name, pytree.Tree or None, leaf names)
     containers: tuple = ()  # parameters read as containers (analysis.may_hold_containers)
     out_tree: object = None  # the pytree.Tree of a container result, returned as its leaves
+    aux_tree: object = None  # has_aux: the pytree.Tree of an aux returned as its leaves
     errstate: dict = field(default_factory=dict)  # line -> np.errstate settings around it
     unknown: dict = field(default_factory=dict)  # function constant without a rule -> message
     defaults: dict = field(default_factory=dict)  # parameter -> the user's default value

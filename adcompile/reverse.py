@@ -24,8 +24,8 @@ Python floats, which proves that no array took part.
 from __future__ import annotations
 
 from .errors import ArgumentError, NoDerivativeError
-from .analysis import SCALAR, active_names, add_op, all_names, each_assign, keeps_dimensions, \
-    list_names, shape_classes
+from .analysis import SCALAR, active_names, add_op, all_names, each_assign, feeding, \
+    keeps_dimensions, list_names, shape_classes
 from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
                  substitute, targets_of, used_names, uses_of, walk_exprs)
 from .primitives import PRIMS
@@ -475,7 +475,8 @@ def _breaks(stmts):
     return False
 
 
-def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", floats=False):
+def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", floats=False,
+             useful=None):
     """The adjoint sweep of `fn`.
 
     `seeds` maps output names to their adjoints. Returns the forward sweep (fn's statements with the
@@ -483,13 +484,14 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
     `wrt` with and without the deferred reductions, and the guard that tells when the reductions
     may be skipped (None when nothing is deferred). With `floats`, every value is known to be a
     Python number: the helpers that fit shapes are left out, and the tape keeps only what the
-    arithmetic reads.
+    arithmetic reads. `useful` (has_aux): the names the output depends on, the only ones to
+    carry adjoints.
     """
     forward = copy_block([s for s in fn.body if type(s) is not Return])
     for s in walk_stmts(forward):
         if type(s) is For:
             s.sweep = "forward"
-    active = active_names(fn, wrt)
+    active = active_names(fn, wrt, useful)
     bw = Backward(fn, wrt, namer, active)
     body = []
     for name, seed in seeds.items():
@@ -619,7 +621,7 @@ def _fits(stmts):
     return False
 
 
-def float_path(flat: Function, wrt, generic: Function, kind, as_tuple, optimize):
+def float_path(flat: Function, wrt, generic: Function, kind, as_tuple, optimize, aux=False):
     """Plain floats stay plain floats. When every parameter the values read being a Python float
     proves that every value is a Python number, and the generic sweeps loop, `generic` gets a
     first branch for that case: its own forward sweep, tape and backward sweep, with no helper
@@ -631,12 +633,12 @@ def float_path(flat: Function, wrt, generic: Function, kind, as_tuple, optimize)
     read = sorted({n for s in each_assign(flat.body) for n in used_names(s.value)}
                   & set(flat.params) | set(wrt), key=flat.params.index)
     numbers = _python_numbers(flat, read)
-    outs = flat.body[-1].values
+    outs = flat.body[-1].values[:-1] if aux else flat.body[-1].values
     loops = [s for s in generic.body if type(s) in (For, While)]
     if not loops or not all(type(v) is Const or v.name in numbers or v.name in read
                             for v in outs):
         return generic
-    floats = optimize(reverse(flat, wrt, kind=kind, as_tuple=as_tuple, floats=True))
+    floats = optimize(reverse(flat, wrt, kind=kind, as_tuple=as_tuple, floats=True, aux=aux))
     if not _fits(loops) and _work(floats.body) >= _work(loops):
         return generic
     test = _all_floats([Var(n) for n in read if n in wrt],  # an int n of range(n) too
@@ -684,16 +686,23 @@ def _python_numbers(fn, wrt):
 
 
 def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
-            floats=False) -> Function:
+            floats=False, aux=False) -> Function:
     """The reverse-mode function of `fn` with respect to the parameters `wrt`.
 
     kind "grad": returns the gradients (the scalar output is seeded with 1.0); "value_and_grad":
     returns (value, gradients); "vjp": returns (value, pullback), `pullback(cotangent)` returning
     the gradients. `as_tuple=False` returns the one gradient itself instead of a 1-tuple.
+    `aux` (has_aux, auxiliary.py): the Return's last value is not differentiated but returned
+    beside the results, as JAX does: (gradients, aux), ((value, aux), gradients) and
+    (value, pullback, aux).
     """
     ret = fn.body[-1]
     namer = Namer(all_names(fn), all_names(fn))
     outs, line = ret.values, ret.line
+    extra, useful = None, None
+    if aux:
+        outs, extra = outs[:-1], outs[-1]
+        useful = feeding(fn, [v.name for v in outs if type(v) is Var])
     if kind != "vjp" and type(outs[0]) is Const and not isinstance(outs[0].value, (int, float)):
         raise ArgumentError(f"grad needs a numeric output, but {fn.name} returns the constant "
                             f"{outs[0].value!r}", fn.filename, line)
@@ -706,9 +715,13 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
     tape = namer.fresh("tape")
     pulled = namer.fresh("stack") if kind == "vjp" else tape
     eqns, body, raw, reduced, guard = backward(fn, wrt, seeds, namer, fit=kind != "vjp",
-                                               tape=pulled, floats=floats)
+                                               tape=pulled, floats=floats, useful=useful)
     pack = (lambda gs: Op("tuple", tuple(gs))) if as_tuple else (lambda gs: gs[0])  # noqa: E731
     raw, reduced = pack(raw), pack(reduced)
+    if extra is not None and kind != "vjp":
+        extra = _kept(extra, body, namer, line, "aux")
+        if kind == "grad":
+            raw, reduced = Op("tuple", (raw, extra)), Op("tuple", (reduced, extra))
     if kind == "vjp":
         if pulled != tape and any(_uses_tape(s, pulled) for s in body):
             # the pullback pops a copy, so it can be called more than once
@@ -726,15 +739,14 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
                         _checked(eqns, body, guard, raw, reduced, line, None, namer),
                         fn.filename, fn.source_lines, errstate=fn.errstate)
         value = Op("tuple", tuple(outs)) if ret.as_tuple else outs[0]
+        results = [value, Var("pullback")] + ([extra] if extra is not None else [])
         return Function(name or f"vjp_{fn.name}", list(fn.params),
-                        eqns + [pull, Return([value, Var("pullback")], True, line)],
+                        eqns + [pull, Return(results, True, line)],
                         fn.filename, fn.source_lines, dict(fn.constants), errstate=fn.errstate)
     if kind == "value_and_grad":
-        value = outs[0]
-        if type(value) is Var and any(value.name in targets_of(st) for st in walk_stmts(body)):
-            kept = namer.fresh("value")  # the tape restores the output's name: keep the value
-            body.insert(0, Assign(kept, value, line))
-            value = Var(kept)
+        value = _kept(outs[0], body, namer, line, "value")
+        if extra is not None:
+            value = Op("tuple", (value, extra))
         raw, reduced = Op("tuple", (value, raw)), Op("tuple", (value, reduced))
     if floats:  # the output is a Python number: no check, no fitting
         return Function(name or f"{kind}_{fn.name}", list(fn.params),
@@ -743,6 +755,16 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
     return Function(name or f"{kind}_{fn.name}", list(fn.params),
                     eqns + _checked(eqns, body, guard, raw, reduced, line, outs[0], namer),
                     fn.filename, fn.source_lines, dict(fn.constants), errstate=fn.errstate)
+
+
+def _kept(value, body, namer, line, base):
+    """`value`, returned after the backward sweep: a copy made before it when the tape restores
+    its name there."""
+    if type(value) is Var and any(value.name in targets_of(st) for st in walk_stmts(body)):
+        kept = namer.fresh(base)
+        body.insert(0, Assign(kept, value, line))
+        return Var(kept)
+    return value
 
 
 def _checked(eqns, body, guard, raw, reduced, line, out, namer):
