@@ -30,7 +30,7 @@ def differentiate(compile_derivative, f, mode, argnums, optimize):
     """grad(f, argnums), value_and_grad(...), vjp's compiled function: see the module's doc.
     `compile_derivative` is api's, which compiles for plain or flattened arguments."""
     if isinstance(f, types.MethodType):
-        return _Boundary(compile_derivative, f.__func__, mode, _shift(argnums), optimize, None,
+        return _Boundary(compile_derivative, f.__func__, mode, shift(argnums), optimize, None,
                          None, receiver=f.__self__).function(f)
     try:
         plain = compile_derivative(f, mode, argnums, optimize)
@@ -43,10 +43,14 @@ def differentiate(compile_derivative, f, mode, argnums, optimize):
     return _Boundary(compile_derivative, f, mode, argnums, optimize, plain, None).function(f)
 
 
-def _shift(argnums):
+def shift(argnums):
+    """A method's argnums as those of its function, whose first parameter is `self` (a negative
+    one counts from the end either way)."""
     if argnums is None:
         return None
-    return argnums + 1 if isinstance(argnums, int) else tuple(i + 1 for i in argnums)
+    if isinstance(argnums, int):
+        return argnums + 1 if argnums >= 0 else argnums
+    return tuple(i + 1 if i >= 0 else i for i in argnums)
 
 
 class _Boundary:

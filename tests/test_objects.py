@@ -10,7 +10,7 @@ from collections import namedtuple
 import numpy as np
 import pytest
 
-from adcompile import grad, jvp
+from adcompile import grad, hessian, jacfwd, jacrev, jvp, vjp
 from adcompile.errors import ADCompileError
 from adcompile.pytree import flatten, unflatten
 
@@ -96,3 +96,115 @@ def test_calling_a_number_is_refused_with_its_line():
         grad(apply, 1)(2.0, 0.5)
     assert info.value.filename.endswith("test_objects.py")
     assert "LocalFunction" not in str(info.value)
+
+
+# --- 2. user classes ------------------------------------------------------------------------
+
+class Model:
+    scale = 3.0
+
+    def __init__(self, w):
+        self.w = w
+
+    def __call__(self, x):
+        return self.w * x * self.scale
+
+    def loss(self, x):
+        return self.w * x ** 3
+
+    @classmethod
+    def double(cls, x):
+        return cls.scale * x * x
+
+    def halve(self, x):
+        return self.double(x) / 2.0
+
+
+def uses_class_attr(m, x):
+    return m.w * x * m.scale
+
+
+def uses_call(m, x):
+    return m(x)
+
+
+def builds_and_calls(w, x):
+    m = Model(w)
+    return m(x) + m.halve(x)
+
+
+def uses_classmethod(x):
+    return Model.double(x)
+
+
+class Vec2:
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+    def __add__(self, other):
+        return Vec2(self.x + other.x, self.y + other.y)
+
+    def __sub__(self, other):
+        return Vec2(self.x - other.x, self.y - other.y)
+
+    def __mul__(self, k):
+        return Vec2(self.x * k, self.y * k)
+
+    def __rmul__(self, k):
+        return self * k
+
+    def __neg__(self):
+        return Vec2(-self.x, -self.y)
+
+    def norm(self):
+        return math.sqrt(self.x * self.x + self.y * self.y)
+
+
+def vectors(x, y):
+    c = Vec2(x, y) + Vec2(1.0, 2.0)
+    d = -(c * 2.0) - 0.5 * Vec2(y, x)
+    d += c
+    return d.norm()
+
+
+def vector_argument(v, s):
+    return (v * s + v).norm()
+
+
+def test_class_attributes_call_and_classmethods():
+    _check(uses_class_attr, (Model(1.5), 0.7), 1)
+    _check(uses_call, (Model(1.5), 0.7), 1)
+    _check(builds_and_calls, (1.5, 0.7), 0)
+    _check(builds_and_calls, (1.5, 0.7), 1)
+    _check(uses_classmethod, (0.7,), 0)
+    np.testing.assert_allclose(grad(uses_class_attr, 1)(Model(1.5), 0.7), 4.5)
+
+
+def test_operators_written_in_python_are_inlined():
+    _check(vectors, (0.7, 1.3), 0)
+    _check(vectors, (0.7, 1.3), 1)
+    _check(vector_argument, (Vec2(0.3, -0.4), 1.7), 1)
+    g = grad(vector_argument)(Vec2(0.3, -0.4), 1.7)
+    assert type(g) is Vec2
+
+
+def test_an_operator_the_class_lacks_is_refused_by_name():
+    def f(x):
+        return (Vec2(x, x) / 2.0).norm()
+    with pytest.raises(ADCompileError, match=r"Vec2.__truediv__ not written in Python") as info:
+        grad(f)(1.0)
+    assert info.value.filename.endswith("test_objects.py")
+
+
+def test_jacobians_of_a_bound_method():
+    m = Model(2.0)
+    assert abs(jacrev(m.loss)(1.0) - 6.0) < 1e-12
+    assert abs(jacfwd(m.loss)(1.0) - 6.0) < 1e-12
+    assert abs(hessian(m.loss)(1.0) - 12.0) < 1e-12
+    value, tangent = jvp(m.loss, (1.0,), (1.0,))
+    assert value == 2.0 and abs(tangent - 6.0) < 1e-12
+    value, pullback = vjp(m.loss, 1.0)
+    assert abs(pullback(1.0)[0] - 6.0) < 1e-12
+    m.w = 3.0  # read at each call
+    assert abs(hessian(m.loss)(1.0) - 18.0) < 1e-12

@@ -139,6 +139,9 @@ class Calls:
             obj = boundary.plain
         if isinstance(obj, types.FunctionType):
             return self.inline(obj, node, env, target)
+        if isinstance(obj, types.MethodType) and isinstance(obj.__self__, type) and \
+                isinstance(obj.__func__, types.FunctionType):  # Model.double(x), a classmethod
+            return self.inline(obj.__func__, node, env, target, receiver=Static(obj.__self__))
         if isinstance(obj, LocalFunction):
             return self.inline_local(obj, node, env, target)
         if not callable(obj):

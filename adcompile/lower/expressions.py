@@ -10,6 +10,7 @@ from ..errors import UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Op, Var)
 from ..primitives import ATTRIBUTES
 from ..templates import OPERATORS, dotted
+from .containers import REFLECTED
 from .effects import fold_constants, known_truth
 from .scan import Record, LocalFunction, MISSING, SCALARS, Static, VIEWS
 
@@ -104,13 +105,22 @@ class Expressions:
         if t is gast.BinOp:
             return self.binop(node, env, target)
         if t is gast.UnaryOp:
-            operand = self.atom(node.operand, env)
+            operand = self.expr(node.operand, env)
+            if type(operand) is Record and type(node.op) is not gast.Not:  # -v: v.__neg__()
+                return self.record_operator(type(node.op).__name__, (operand,), node, env,
+                                            target)
+            operand = self.as_atom(operand)
             if type(operand) is Const and type(node.op) in (gast.USub, gast.UAdd):
                 return Const(-operand.value if type(node.op) is gast.USub else operand.value)
             return self.emit(OPERATORS[type(node.op).__name__], (operand,), target=target)
         if t is gast.Compare:
-            left = self.atom(node.left, env)
+            left = self.expr(node.left, env)
             right = self.expr(node.comparators[0], env)
+            if Record in (type(left), type(right)) and len(node.ops) == 1 and \
+                    type(node.ops[0]).__name__ in REFLECTED:  # a < b: a.__lt__(b), b.__gt__(a)
+                return self.record_operator(type(node.ops[0]).__name__, (left, right), node,
+                                            env, target)
+            left = self.as_atom(left)
             if type(right) is Static and type(node.ops[0]) in (gast.Is, gast.IsNot) and \
                     right.obj in (float, int, bool):  # `type(x) is float` (generated code's test)
                 right = Var(right.obj.__name__)
@@ -172,6 +182,8 @@ class Expressions:
         """Each operand lowered once (a random draw among them must run once)."""
         prim = OPERATORS[type(node.op).__name__]
         left, right = self.expr(node.left, env), self.expr(node.right, env)
+        if Record in (type(left), type(right)):  # Vec2(...) + v: Vec2.__add__, inlined
+            return self.record_operator(type(node.op).__name__, (left, right), node, env, target)
         if prim == "add" and type(left) is tuple and type(right) is tuple:
             return left + right  # known lists joined
         if prim == "mul" and tuple in (type(left), type(right)):  # [0.0] * n: a known list
