@@ -208,3 +208,100 @@ def test_jacobians_of_a_bound_method():
     assert abs(pullback(1.0)[0] - 6.0) < 1e-12
     m.w = 3.0  # read at each call
     assert abs(hessian(m.loss)(1.0) - 18.0) < 1e-12
+
+
+# --- 3. iterating containers ----------------------------------------------------------------
+
+LayerT = namedtuple("LayerT", "w b")
+
+
+def enumerated_layers(layers, x):
+    h = x
+    for i, layer in enumerate(layers):
+        h = math.tanh(layer.w * h + layer.b) + 0.1 * i
+    return h
+
+
+def zipped_layers(layers, scales, x):
+    h = x
+    for layer, s in zip(layers, scales):
+        h = math.tanh(layer.w * h + layer.b) * s
+    return h
+
+
+def over_keys(d, s):
+    t = 0.0
+    for k in d:
+        t += d[k] * s
+    for k in d.keys():
+        t += d[k] * s * s
+    for v in d.values():
+        t += v * s
+    return t
+
+
+def key_methods(params, x):
+    total = 0.0
+    for k, v in params.items():
+        if k.startswith("w") and not k.endswith("_frozen"):
+            total += v * x
+        if k.upper() == "BIAS" and str(k) == f"{k}" and k.split("_")[0] == "bias":
+            total += v * x * x
+    return total
+
+
+def test_enumerate_and_zip_over_a_list_of_records():
+    layers = [LayerT(0.5, 0.1), LayerT(-1.2, 0.3)]
+    _check(enumerated_layers, (layers, 0.4), 1)
+    dc = [Layer(0.5, None), Layer(-1.2, None)]
+
+    def over_dataclasses(layers, x):
+        for k, layer in enumerate(layers, 1):
+            x = math.sin(layer.w * x) * k
+        return x
+    _check(over_dataclasses, (dc, 0.4), 1)
+    _check(zipped_layers, (layers, [1.5, 0.5], 0.4), 2)
+
+
+def test_iterating_a_dict_and_its_keys_and_values():
+    _check(over_keys, ({"a": 0.7, "b": 1.3}, 0.5), 1)
+    np.testing.assert_allclose(grad(over_keys, 1)({"a": 0.7, "b": 1.3}, 0.5), 2.0 + 2.0 + 2.0)
+
+
+def test_string_methods_on_keys_fold_to_constants():
+    p = {"w1": 1.5, "bias": -0.5, "w_frozen": 4.0}
+    _check(key_methods, (p, 0.7), 1)
+    np.testing.assert_allclose(grad(key_methods, 1)(p, 0.7), 1.5 - 0.5 * 2 * 0.7)
+
+
+def sorted_keys(d, s):
+    t = 0.0
+    for k in sorted(d):
+        t = t * 2.0 + d[k] * s
+    ks = list(d)
+    t += d[ks[0]] * s
+    t += sum(d[k] for k in d if k != "b") * s
+    return t
+
+
+def test_list_and_sorted_of_a_dict_and_refusals_of_other_iterations():
+    _check(sorted_keys, ({"b": 0.7, "a": 1.3}, 0.5), 1)
+    np.testing.assert_allclose(grad(sorted_keys, 1)({"b": 0.7, "a": 1.3}, 0.5), 5.3)
+
+    def stops(layers, x):
+        for layer in layers:
+            if layer["w"] > 0:
+                break
+            x = x * layer["w"]
+        return x
+    with pytest.raises(ADCompileError, match="a break, continue or return in a loop over "
+                       "containers") as info:
+        grad(stops, 1)([{"w": 1.0}], 0.5)
+    assert info.value.line == stops.__code__.co_firstlineno + 1
+
+    def over_object(m, x):
+        for v in m:
+            x = x * v
+        return x
+    with pytest.raises(ADCompileError, match=r"iterating a Model \(object\)"):
+        grad(over_object, 1)(Model(1.0), 0.5)

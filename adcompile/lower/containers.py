@@ -158,6 +158,18 @@ class Containers:
                                "Python)", f"define {wanted[0].rpartition('.')[2]} in the class, "
                                "or compute with its fields")
 
+    def iterated(self, value, node):
+        """What a for loop (or list(), a comprehension) walks when it iterates `value`: a dict's
+        keys and a namedtuple's fields, known here; other values as they are."""
+        if type(value) is not Record:
+            return value
+        if value.kind == "dict":
+            return tuple(Const(k) for k in value.keys)
+        if value.kind == "namedtuple":
+            return value.values
+        raise self.unsupported(node, f"iterating {value.describe()}", "iterate a list, tuple, "
+                               "dict or namedtuple, or read its fields")
+
     def record_store(self, record, target, value_node, env):
         """`p["W"] = v` or `self.W = v`: the name now holds a record with that field replaced."""
         if isinstance(target, gast.Attribute):
@@ -271,6 +283,14 @@ def class_defining(cls, name):
         if name in vars(klass):
             return None if klass.__module__ == "builtins" else klass
     return None
+
+
+def must_unroll(value):
+    """A sequence known here whose elements have no run-time form (containers, functions): a
+    loop over it runs at transformation time, element by element."""
+    if type(value) is tuple:
+        return any(map(must_unroll, value))
+    return type(value) in (Record, Static)
 
 
 def _is_method(value):
