@@ -277,7 +277,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
         leaves, tree = flatten(f.__self__)
         still = unflatten(tree, [np.zeros_like(v) if node.diff else v
                                  for v, node in zip(leaves, tree.leaves())])
-        return jvp(f.__func__, (f.__self__,) + primals, (still,) + tangents)
+        return jvp(f.__func__, (f.__self__, *primals), (still, *tangents))
     try:
         values = bind(f, primals)
         flat = [flatten(v) for v in values]
