@@ -98,6 +98,35 @@ def test_calling_a_number_is_refused_with_its_line():
     assert "LocalFunction" not in str(info.value)
 
 
+def indexed_functions(x):
+    fs = [np.sin, lambda t: t * t, cube]
+    t = 0.0
+    for k in range(len(fs)):
+        t += fs[k](x) * (k + 1)
+    return t
+
+
+def test_a_list_of_functions_indexed_by_a_constant_range():
+    _check(indexed_functions, (0.5,), 0)
+
+
+def test_a_function_as_a_run_time_value_is_refused_by_name():
+    def chosen(x):
+        g = (lambda t: t * 3) if x > 0 else (lambda t: t)
+        return g(x)
+
+    def returned(x):
+        def inner(t):
+            return t
+        return inner
+    for f, name in ((chosen, "a lambda"), (returned, "the function inner")):
+        with pytest.raises(ADCompileError, match=f"{name} .*is used as a value computed at "
+                           "run time") as info:
+            grad(f)(0.5)
+        assert info.value.filename.endswith("test_objects.py")
+        assert "LocalFunction" not in str(info.value) and "0x" not in str(info.value)
+
+
 # --- 2. user classes ------------------------------------------------------------------------
 
 class Model:

@@ -90,8 +90,11 @@ class Expressions:
             return self.class_atom(value.obj)
         if type(value) is Static:
             raise UnsupportedSyntaxError(
-                f"{getattr(value.obj, '__name__', value.obj)!r} is used as a value; only numbers "
-                "and arrays can flow through differentiated code.", self.parsed.filename, self.line)
+                f"{describe_static(value.obj)} is used as a value computed at run time (an "
+                "operand, a result, an item of a list indexed at run time, or chosen by a branch "
+                "on a run-time value); only numbers and arrays flow through differentiated code: "
+                "call the function where it is known (a function passed in, held by a container "
+                "or a list written in the function is known).", self.parsed.filename, self.line)
         raise TypeError(value)
 
     def expr(self, node, env, target=None):
@@ -290,3 +293,16 @@ def membership(key, container):
     if type(container) is Const and isinstance(container.value, (str, tuple, frozenset)):
         return key in container.value
     return None
+
+
+def describe_static(obj):
+    """A module, function or class for a message: never an internal object's repr."""
+    if isinstance(obj, LocalFunction):
+        name = obj.node.name
+        return "a lambda" if name == "<lambda>" else f"the function {name} (defined inside)"
+    if isinstance(obj, types.ModuleType):
+        return f"the module {obj.__name__}"
+    if isinstance(obj, type):
+        return f"the class {obj.__name__}"
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    return f"the function {name}" if name else f"a {type(obj).__name__} object"

@@ -68,7 +68,8 @@ class Loops:
                 may_leave(stmt.body) or not isinstance(stmt.target, gast.Name):
             return False
         reads = loaded(stmt.body)
-        if not any(holds_record(env[name]) for name in reads if name in env):
+        if not any(holds_record(env[name]) or type(env[name]) is tuple and must_unroll(env[name])
+                   for name in reads if name in env):  # (fs[k](x), fs a list of functions)
             return False
         for k in range(*(b.value for b in bounds)):
             env[stmt.target.id] = Const(k)
