@@ -221,7 +221,8 @@ def test_operators_written_in_python_are_inlined():
 def test_an_operator_the_class_lacks_is_refused_by_name():
     def f(x):
         return (Vec2(x, x) / 2.0).norm()
-    with pytest.raises(ADCompileError, match=r"Vec2.__truediv__ not written in Python") as info:
+    with pytest.raises(ADCompileError,
+                       match=r"Vec2 \(object\) without Vec2.__truediv__ written in Python") as info:
         grad(f)(1.0)
     assert info.value.filename.endswith("test_objects.py")
 
@@ -334,3 +335,20 @@ def test_list_and_sorted_of_a_dict_and_refusals_of_other_iterations():
         return x
     with pytest.raises(ADCompileError, match=r"iterating a Model \(object\)"):
         grad(over_object, 1)(Model(1.0), 0.5)
+
+
+def test_a_class_attribute_rebound_compiles_again_and_generated_dunders_are_refused():
+    m = Model(1.5)
+    assert abs(grad(uses_class_attr, 1)(m, 0.7) - 4.5) < 1e-12
+    Model.scale = 4.0
+    try:
+        assert abs(grad(uses_class_attr, 1)(m, 0.7) - 6.0) < 1e-12
+    finally:
+        Model.scale = 3.0
+
+    def same(x):
+        return 1.0 if Layer(x, None) == Layer(2.0, None) else x
+    with pytest.raises(ADCompileError, match=r"operator == on a Layer \(dataclass\) without "
+                       "Layer.__eq__ written in Python") as info:
+        grad(same)(1.0)
+    assert info.value.filename.endswith("test_objects.py")

@@ -139,7 +139,8 @@ class Containers:
                 continue
             owner = class_defining(receiver.cls, name)
             method = owner.__dict__[name] if owner is not None else None
-            if not isinstance(method, types.FunctionType):
+            if not isinstance(method, types.FunctionType) or \
+                    method.__code__.co_filename.startswith("<"):  # (a dataclass's own __eq__)
                 continue
             args = []
             if other is not None:
@@ -150,12 +151,12 @@ class Containers:
                 func=node, args=args, keywords=[]), node), env, target, receiver=receiver)
             if value != Const(NotImplemented):
                 return value
-        wanted = [f"{getattr(r.cls, '__name__', 'dict')}.{n}" for n, (r, _) in zip(names, pairs)
-                  if n and type(r) is Record]
+        wanted = list(dict.fromkeys(f"{getattr(r.cls, '__name__', 'dict')}.{n}" for n, (r, _)
+                                    in zip(names, pairs) if n and type(r) is Record))
         record = next(r for r in operands if type(r) is Record)
         raise self.unsupported(node, f"the operator {SYMBOLS.get(op, op)} on "
-                               f"{record.describe()} ({' and '.join(wanted)} not written in "
-                               "Python)", f"define {wanted[0].rpartition('.')[2]} in the class, "
+                               f"{record.describe()} without {' or '.join(wanted)} written "
+                               "in Python (with source to read)", f"define {wanted[0].rpartition('.')[2]} in the class, "
                                "or compute with its fields")
 
     def iterated(self, value, node):
