@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -293,6 +294,12 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], 
     its primal's structure and shapes; an int or bool primal is a constant (tangent None or 0).
     With `has_aux=True`, f returns `(out, aux)`: `(out, derivative of out, aux)`."""
     primals, tangents = _check_pairs(f, primals, tangents)
+    if isinstance(f, types.MethodType) and isinstance(f.__func__, types.FunctionType):
+        # model.loss: type(model).loss with the object first, moved by a zero tangent
+        leaves, tree = flatten(f.__self__)
+        still = unflatten(tree, [np.zeros_like(v) if node.diff else v
+                                 for v, node in zip(leaves, tree.leaves())])
+        return jvp(f.__func__, (f.__self__, *primals), (still, *tangents))
     try:
         has_aux = checked_has_aux(has_aux, f)
         values = bind(f, primals)

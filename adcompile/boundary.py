@@ -32,7 +32,7 @@ def differentiate(compile_derivative, f, mode, argnums, optimize, has_aux=False)
     `compile_derivative` is api's, which compiles for plain or flattened arguments. `has_aux`:
     f returns (out, aux), and the derivative returns the aux beside its results (JAX's)."""
     if isinstance(f, types.MethodType):
-        return _Boundary(compile_derivative, f.__func__, mode, _shift(argnums), optimize, None,
+        return _Boundary(compile_derivative, f.__func__, mode, shift(argnums), optimize, None,
                          None, receiver=f.__self__, has_aux=has_aux).function(f)
     try:
         plain = compile_derivative(f, mode, argnums, optimize, has_aux=has_aux)
@@ -48,10 +48,14 @@ def differentiate(compile_derivative, f, mode, argnums, optimize, has_aux=False)
                      has_aux=has_aux).function(f)
 
 
-def _shift(argnums):
+def shift(argnums):
+    """A method's argnums as those of its function, whose first parameter is `self` (a negative
+    one counts from the end either way)."""
     if argnums is None:
         return None
-    return argnums + 1 if isinstance(argnums, int) else tuple(i + 1 for i in argnums)
+    if isinstance(argnums, int):
+        return argnums + 1 if argnums >= 0 else argnums
+    return tuple(i + 1 if i >= 0 else i for i in argnums)
 
 
 class _Boundary:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import types
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -241,6 +242,10 @@ def _jacobian_function(f, argnums, forward, has_aux=False):
     from .boundary import checked_argnums, checked_has_aux
     argnums = checked_argnums(argnums, f)
     has_aux = checked_has_aux(has_aux, f)
+    method = _of_method(f, argnums,
+                        lambda g, nums: _jacobian_function(g, nums, forward, has_aux))
+    if method is not None:
+        return method
 
     @public
     @functools.wraps(f, updated=())  # (not f's __dict__: a derivative's __adcompile__ is not ours)
@@ -268,7 +273,32 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable
     from .api import grad
     from .boundary import checked_argnums
     argnums = checked_argnums(argnums, f)
+    method = _of_method(f, argnums, hessian)
+    if method is not None:
+        return method
     return _jacobian_function(grad(f, argnums=argnums), argnums, True)
+
+
+def _of_method(f, argnums, transform):
+    """`transform(model.loss, argnums)` of a bound method written in Python: the transform of
+    `type(model).loss` with respect to the same parameters (argnums shifted past `self`), called
+    with the object first, so its fields are read at each call as arguments' are. None for
+    anything else."""
+    from .boundary import shift
+    if not (isinstance(f, types.MethodType) and isinstance(f.__func__, types.FunctionType)):
+        return None
+    receiver, of_function = f.__self__, transform(f.__func__, shift(argnums))
+
+    @public
+    @functools.wraps(f, updated=())
+    def of_method(*args, **kwargs):
+        return of_function(receiver, *args, **kwargs)
+    del of_method.__wrapped__
+    try:
+        of_method.__signature__ = inspect.signature(f)
+    except (TypeError, ValueError):
+        pass
+    return of_method
 
 
 @public

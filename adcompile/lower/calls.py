@@ -14,7 +14,7 @@ from ..ir import (Const, Var)
 from ..primitives import (AS_ARRAY, BY_OBJECT, GENERATOR_METHODS, METHODS, NAMESPACE,
                           OBJECT_OPTIONS, OPTIONAL, PRIMS, hashable)
 from ..templates import dotted
-from .scan import Record, LocalFunction, Static
+from .scan import SCALARS, LocalFunction, Record, Static
 
 
 class Calls:
@@ -32,9 +32,13 @@ class Calls:
                 last = self.emit("getitem", (base, Const(-1)), target=target)
                 env[name] = self.emit("getitem", (base, Const(slice(None, -1))), target=name)
                 return last
-            if type(base) is Record:
+            if type(base) is Record and not (base.kind != "dict" and base.has(func.attr)):
                 return self.record_method(base, func, node, env, target)
-            if type(base) is not Static:  # a method of an array: x.sum(axis=0)
+            if type(base) is Record:  # layer.act(x): a field holding a function (or object)
+                callee = base.get(func.attr)
+            elif type(base) is Const and isinstance(base.value, str):  # k.startswith("w")
+                return self.string_method(base.value, node, env)
+            elif type(base) is not Static:  # a method of an array: x.sum(axis=0)
                 prim = METHODS.get(func.attr) or GENERATOR_METHODS.get(func.attr)  # rng.normal
                 if prim is None:
                     raise self.not_an_array(node, f"the method .{func.attr}() of an array",
@@ -44,18 +48,32 @@ class Calls:
                 if func.attr in ("reshape", "transpose") and len(args) > 2:
                     args = [args[0], self.as_atom(tuple(args[1:]))]
                 return self.primitive(prim, node, args, env, target)
-            callee = self.attribute(func, env, None)
+            else:
+                callee = self.attribute(func, env, None)
         else:
             callee = self.expr(func, env)
+        if type(callee) is Record:  # m(x): the object's __call__, inlined as a method
+            call = gast.Attribute(value=func, attr="__call__", ctx=gast.Load())
+            return self.record_method(callee, gast.copy_location(call, func), node, env, target)
         if type(callee) is not Static:
-            raise self.unsupported(node, "calling a value that is not a function")
+            raise self.not_callable(node, callee)
         obj = callee.obj
+        if obj in (str, repr, format, len) and not node.keywords:  # str(k) of a key known here
+            values = [self.expr(a, env) for a in node.args]
+            if values and all(type(v) is Const and isinstance(v.value, SCALARS) for v in values):
+                return known(obj(*(v.value for v in values)))
         if obj is len and len(node.args) == 1 and not node.keywords:
             items = self.expr(node.args[0], env)
             if type(items) is Record:
                 return Const(len(items.keys))
             if type(items) is tuple:
                 return Const(len(items))
+        if obj in (list, tuple, sorted) and len(node.args) == 1 and not node.keywords:
+            items = self.iterated(self.expr(node.args[0], env), node)  # list(d): its keys
+            if type(items) is tuple and (obj is not sorted or all(type(v) is Const
+                                                                 for v in items)):
+                return items if obj is not sorted else \
+                    tuple(Const(v) for v in sorted(v.value for v in items))
         if obj is dataclasses.replace and node.args:
             record = self.expr(node.args[0], env)
             if type(record) is not Record or record.kind != "dataclass":
@@ -136,6 +154,9 @@ class Calls:
             obj = boundary.plain
         if isinstance(obj, types.FunctionType):
             return self.inline(obj, node, env, target)
+        if isinstance(obj, types.MethodType) and isinstance(obj.__self__, type) and \
+                isinstance(obj.__func__, types.FunctionType):  # Model.double(x), a classmethod
+            return self.inline(obj.__func__, node, env, target, receiver=Static(obj.__self__))
         if isinstance(obj, LocalFunction):
             return self.inline_local(obj, node, env, target)
         if not callable(obj):
@@ -160,6 +181,38 @@ class Calls:
                                        "out")
         made = transform(*values[:len(args)], **dict(zip(kwargs, values[len(args):])))
         return Static(made)
+
+    def string_method(self, text, node, env):
+        """A method of a string known here (a dict key, a name): its value, a constant."""
+        name = node.func.attr
+        method = getattr(str, name, None)
+        if method is None or name.startswith("_"):
+            raise self.unsupported(node, f"the method .{name}() of a string",
+                                   "strings have their str methods (startswith, upper, ...)")
+        args = [self.expr(a, env) for a in node.args]
+        kwargs = {k.arg: self.expr(k.value, env) for k in node.keywords}
+        if not all(is_known(v) for v in args + list(kwargs.values())):
+            raise self.unsupported(node, f"{dotted(node.func) or 'a string'}() with an argument "
+                                   "computed at run time", "give string methods strings known "
+                                   "when the code is transformed (constants, dict keys)")
+        try:
+            return known(method(text, *map(value_of_known, args),
+                                **{k: value_of_known(v) for k, v in kwargs.items()}))
+        except (TypeError, ValueError) as e:
+            raise self.unsupported(node, f"{dotted(node.func) or 'this call'}(), which raises "
+                                   f"{type(e).__name__}: {e},", "fix the call") from None
+
+    def not_callable(self, node, callee):
+        """A call of a number, an array or a tuple: refused, naming what was called. Raised as
+        maybe about a container (a parameter lowered as an array may hold a function or an
+        object once the arguments are known)."""
+        what = dotted(node.func) or "this value"
+        kind = "a tuple or list" if type(callee) is tuple else \
+            "a constant" if type(callee) is Const else "a number or array"
+        error = self.unsupported(node, f"calling {what}, {kind},", "pass a function (a def, a "
+                                 "lambda, np.tanh), or an object whose class defines __call__")
+        error.maybe_container = type(callee) is Var
+        return error
 
     def opaque_call(self, obj, node, env, target):
         """A call of a function without a rule or Python source (math.factorial, a C extension's
@@ -281,3 +334,18 @@ class Calls:
                 return self.emit(name, [operand(i) for i in item], kwargs)
             return self.as_atom(item)
         return self.emit(name, [operand(i) for i in items], kwargs, target=target)
+
+
+def known(value):
+    """A value computed here as a lowering value: a constant, or a tuple of them for a list."""
+    if isinstance(value, (list, tuple)):
+        return tuple(known(v) for v in value)
+    return Const(value)
+
+
+def is_known(value):
+    return type(value) is Const or type(value) is tuple and all(map(is_known, value))
+
+
+def value_of_known(value):
+    return tuple(map(value_of_known, value)) if type(value) is tuple else value.value

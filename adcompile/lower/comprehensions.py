@@ -194,7 +194,7 @@ class Comprehensions:
             raise self.unsupported(node, f"this call of {helper.__name__} inside another "
                                    "iteration helper", "give range one or two arguments")
         seq = self.consumed_at_once(node, env) if isinstance(node, gast.GeneratorExp) else \
-            self.expr(node, env)
+            self.iterated(self.expr(node, env), node)
         if type(seq) is tuple and not leaves:
             return None, seq
         return self.at_run_time(None, seq)

@@ -78,6 +78,15 @@ class Containers:
         prop = getattr(cls, node.attr, None) if record.kind != "dict" else None
         if isinstance(prop, property) and isinstance(prop.fget, types.FunctionType):
             return self.inline(prop.fget, _call_node(node, []), env, None, receiver=record)
+        owner = class_defining(cls, node.attr) if record.kind in ("object", "dataclass") else None
+        if owner is not None and not _is_method(owner.__dict__[node.attr]):
+            value = owner.__dict__[node.attr]  # `scale = 3.0` in the class body, read as m.scale
+            self.fn.dependencies.append((owner.__dict__, node.attr, value))  # (rebound: again)
+            return self.outer(f"{cls.__name__}_{node.attr}", value)
+        if owner is not None:
+            raise self.unsupported(node, f"reading the method .{node.attr} of "
+                                   f"{record.describe()} without calling it",
+                                   f"call it (m.{node.attr}(...)), or pass a function")
         raise self.unsupported(node, f"the attribute .{node.attr} of {record.describe()}",
                                f"its fields are {', '.join(map(str, record.keys)) or 'none'}")
 
@@ -100,19 +109,67 @@ class Containers:
             return self.replaced(record, node, env)
         if record.kind == "namedtuple" and name == "_asdict" and not args:
             return Record("dict", dict, record.keys, record.values)
-        method = getattr(record.cls, name, None) if record.kind != "dict" else None
-        if isinstance(method, (staticmethod, classmethod)):
-            method = getattr(record.cls, name)
-        if isinstance(method, types.FunctionType):
-            receiver = record if not isinstance(
-                record.cls.__dict__.get(name), staticmethod) else None
-            value = self.inline(method, node, env, target, receiver=receiver)
+        owner = class_defining(record.cls, name) if record.kind != "dict" else None
+        raw = owner.__dict__[name] if owner is not None else None
+        if isinstance(raw, classmethod) and isinstance(raw.__func__, types.FunctionType):
+            return self.inline(raw.__func__, node, env, target, receiver=Static(record.cls))
+        if isinstance(raw, staticmethod) and isinstance(raw.__func__, types.FunctionType):
+            return self.inline(raw.__func__, node, env, target)
+        if isinstance(raw, types.FunctionType):
+            value = self.inline(raw, node, env, target, receiver=record)
             after = self.receiver_after
-            if receiver is not None and after is not None and after != record and \
+            if after is not None and after != record and \
                     isinstance(func.value, gast.Name):  # the method changed self's fields
                 env[func.value.id] = after
             return value
+        if name == "__call__":
+            raise self.unsupported(node, f"calling {record.describe()}", "its class has no "
+                                   "__call__ written in Python; call one of its methods")
         raise self.unsupported(node, f"the method .{name}() of {record.describe()}")
+
+    def record_operator(self, op, operands, node, env, target):
+        """`a + b`, `-v`, `a < b` where an operand is an object of the user's: the operator
+        method its class defines in Python (__add__, then the other operand's __radd__),
+        inlined like any method. `op`: the gast operator's class name."""
+        names = [DUNDERS[op]] if len(operands) == 1 else [DUNDERS[op], REFLECTED.get(op)]
+        env = dict(env)
+        pairs = [(operands[0], None)] if len(operands) == 1 else [operands, operands[::-1]]
+        for name, (receiver, other) in zip(names, pairs):
+            if name is None or type(receiver) is not Record or receiver.kind == "dict":
+                continue
+            owner = class_defining(receiver.cls, name)
+            method = owner.__dict__[name] if owner is not None else None
+            if not isinstance(method, types.FunctionType) or \
+                    method.__code__.co_filename.startswith("<"):  # (a dataclass's own __eq__)
+                continue
+            args = []
+            if other is not None:
+                env["<operand>"] = other
+                args = [gast.copy_location(gast.Name(id="<operand>", ctx=gast.Load(),
+                                                     annotation=None, type_comment=None), node)]
+            value = self.inline(method, gast.copy_location(gast.Call(
+                func=node, args=args, keywords=[]), node), env, target, receiver=receiver)
+            if value != Const(NotImplemented):
+                return value
+        wanted = list(dict.fromkeys(f"{getattr(r.cls, '__name__', 'dict')}.{n}" for n, (r, _)
+                                    in zip(names, pairs) if n and type(r) is Record))
+        record = next(r for r in operands if type(r) is Record)
+        raise self.unsupported(node, f"the operator {SYMBOLS.get(op, op)} on "
+                               f"{record.describe()} without {' or '.join(wanted)} written "
+                               "in Python (with source to read)", f"define {wanted[0].rpartition('.')[2]} in the class, "
+                               "or compute with its fields")
+
+    def iterated(self, value, node):
+        """What a for loop (or list(), a comprehension) walks when it iterates `value`: a dict's
+        keys and a namedtuple's fields, known here; other values as they are."""
+        if type(value) is not Record:
+            return value
+        if value.kind == "dict":
+            return tuple(Const(k) for k in value.keys)
+        if value.kind == "namedtuple":
+            return value.values
+        raise self.unsupported(node, f"iterating {value.describe()}", "iterate a list, tuple, "
+                               "dict or namedtuple, or read its fields")
 
     def record_store(self, record, target, value_node, env):
         """`p["W"] = v` or `self.W = v`: the name now holds a record with that field replaced."""
@@ -204,6 +261,41 @@ class Containers:
                                        "use constant keys")
             record = record.replace(k.value, self.expr(value, env))
         return record
+
+
+DUNDERS = {"Add": "__add__", "Sub": "__sub__", "Mult": "__mul__", "Div": "__truediv__",
+           "FloorDiv": "__floordiv__", "Mod": "__mod__", "Pow": "__pow__",
+           "MatMult": "__matmul__", "USub": "__neg__", "UAdd": "__pos__", "Invert": "__invert__",
+           "Lt": "__lt__", "LtE": "__le__", "Gt": "__gt__", "GtE": "__ge__", "Eq": "__eq__",
+           "NotEq": "__ne__"}
+REFLECTED = {"Add": "__radd__", "Sub": "__rsub__", "Mult": "__rmul__", "Div": "__rtruediv__",
+             "FloorDiv": "__rfloordiv__", "Mod": "__rmod__", "Pow": "__rpow__",
+             "MatMult": "__rmatmul__", "Lt": "__gt__", "LtE": "__ge__", "Gt": "__lt__",
+             "GtE": "__le__", "Eq": "__eq__", "NotEq": "__ne__"}
+SYMBOLS = {"Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "FloorDiv": "//", "Mod": "%",
+           "Pow": "**", "MatMult": "@", "USub": "unary -", "UAdd": "unary +", "Invert": "~",
+           "Lt": "<", "LtE": "<=", "Gt": ">", "GtE": ">=", "Eq": "==", "NotEq": "!="}
+
+
+def class_defining(cls, name):
+    """The class in cls's method resolution order whose body defines `name` (None: none does,
+    or it comes from `object` or another built-in class)."""
+    for klass in getattr(cls, "__mro__", ()):
+        if name in vars(klass):
+            return None if klass.__module__ == "builtins" else klass
+    return None
+
+
+def must_unroll(value):
+    """A sequence known here whose elements have no run-time form (containers, functions): a
+    loop over it runs at transformation time, element by element."""
+    if type(value) is tuple:
+        return any(map(must_unroll, value))
+    return type(value) in (Record, Static)
+
+
+def _is_method(value):
+    return isinstance(value, (types.FunctionType, classmethod, staticmethod, property))
 
 
 def _call_node(node, args):

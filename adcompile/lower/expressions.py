@@ -10,6 +10,7 @@ from ..errors import UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Op, Var)
 from ..primitives import ATTRIBUTES
 from ..templates import OPERATORS, dotted
+from .containers import REFLECTED
 from .effects import fold_constants, known_truth
 from .scan import Record, LocalFunction, MISSING, SCALARS, Static, VIEWS
 
@@ -89,8 +90,11 @@ class Expressions:
             return self.class_atom(value.obj)
         if type(value) is Static:
             raise UnsupportedSyntaxError(
-                f"{getattr(value.obj, '__name__', value.obj)!r} is used as a value; only numbers "
-                "and arrays can flow through differentiated code.", self.parsed.filename, self.line)
+                f"{describe_static(value.obj)} is used as a value computed at run time (an "
+                "operand, a result, an item of a list indexed at run time, or chosen by a branch "
+                "on a run-time value); only numbers and arrays flow through differentiated code: "
+                "call the function where it is known (a function passed in, held by a container "
+                "or a list written in the function is known).", self.parsed.filename, self.line)
         raise TypeError(value)
 
     def expr(self, node, env, target=None):
@@ -104,13 +108,22 @@ class Expressions:
         if t is gast.BinOp:
             return self.binop(node, env, target)
         if t is gast.UnaryOp:
-            operand = self.atom(node.operand, env)
+            operand = self.expr(node.operand, env)
+            if type(operand) is Record and type(node.op) is not gast.Not:  # -v: v.__neg__()
+                return self.record_operator(type(node.op).__name__, (operand,), node, env,
+                                            target)
+            operand = self.as_atom(operand)
             if type(operand) is Const and type(node.op) in (gast.USub, gast.UAdd):
                 return Const(-operand.value if type(node.op) is gast.USub else operand.value)
             return self.emit(OPERATORS[type(node.op).__name__], (operand,), target=target)
         if t is gast.Compare:
-            left = self.atom(node.left, env)
+            left = self.expr(node.left, env)
             right = self.expr(node.comparators[0], env)
+            if Record in (type(left), type(right)) and len(node.ops) == 1 and \
+                    type(node.ops[0]).__name__ in REFLECTED:  # a < b: a.__lt__(b), b.__gt__(a)
+                return self.record_operator(type(node.ops[0]).__name__, (left, right), node,
+                                            env, target)
+            left = self.as_atom(left)
             if type(right) is Static and type(node.ops[0]) in (gast.Is, gast.IsNot) and \
                     right.obj in (float, int, bool):  # `type(x) is float` (generated code's test)
                 right = Var(right.obj.__name__)
@@ -172,6 +185,8 @@ class Expressions:
         """Each operand lowered once (a random draw among them must run once)."""
         prim = OPERATORS[type(node.op).__name__]
         left, right = self.expr(node.left, env), self.expr(node.right, env)
+        if Record in (type(left), type(right)):  # Vec2(...) + v: Vec2.__add__, inlined
+            return self.record_operator(type(node.op).__name__, (left, right), node, env, target)
         if prim == "add" and type(left) is tuple and type(right) is tuple:
             return left + right  # known lists joined
         if prim == "mul" and tuple in (type(left), type(right)):  # [0.0] * n: a known list
@@ -278,3 +293,16 @@ def membership(key, container):
     if type(container) is Const and isinstance(container.value, (str, tuple, frozenset)):
         return key in container.value
     return None
+
+
+def describe_static(obj):
+    """A module, function or class for a message: never an internal object's repr."""
+    if isinstance(obj, LocalFunction):
+        name = obj.node.name
+        return "a lambda" if name == "<lambda>" else f"the function {name} (defined inside)"
+    if isinstance(obj, types.ModuleType):
+        return f"the module {obj.__name__}"
+    if isinstance(obj, type):
+        return f"the class {obj.__name__}"
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    return f"the function {name}" if name else f"a {type(obj).__name__} object"

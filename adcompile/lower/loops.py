@@ -6,6 +6,7 @@ import gast
 
 from ..ir import (Assign, Break, Const, For, If, Op, Var, While)
 from .comprehensions import Indexed
+from .containers import must_unroll
 from .scan import Record, holds_record, names_in, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
 
 
@@ -67,7 +68,8 @@ class Loops:
                 may_leave(stmt.body) or not isinstance(stmt.target, gast.Name):
             return False
         reads = loaded(stmt.body)
-        if not any(holds_record(env[name]) for name in reads if name in env):
+        if not any(holds_record(env[name]) or type(env[name]) is tuple and must_unroll(env[name])
+                   for name in reads if name in env):  # (fs[k](x), fs a list of functions)
             return False
         for k in range(*(b.value for b in bounds)):
             env[stmt.target.id] = Const(k)
@@ -224,26 +226,48 @@ class Loops:
                 raise self.unsupported(target, "unpacking the index of a range loop")
             return tuple(self.atom(a, env) for a in node.args), None, target, False, None
         if type(func) is Static and func.obj is enumerate:
-            seq = self.atom(node.args[0], env)
+            seq = self.iterated(self.expr(node.args[0], env), node)
+            start = self.atom(node.args[1], env) if len(node.args) > 1 else None
+            if must_unroll(seq) and type(start or Const(0)) is Const:  # a list of records
+                self.no_exit(stmt)
+                first = (start or Const(0)).value
+                return None, tuple((Const(first + k), v) for k, v in enumerate(seq)), target, \
+                    False, None
+            seq = self.as_atom(seq)
             if not (isinstance(target, gast.Tuple) and len(target.elts) == 2):
                 raise self.unsupported(target, "an enumerate loop without two targets",
                                        "write for i, x in enumerate(xs)")
             n = self.emit("len", (seq,))
-            start = self.atom(node.args[1], env) if len(node.args) > 1 else None
             return (n,), (seq,), Enumerate(target.elts[0], target.elts[1], start), False, None
         if type(func) is Static and func.obj is zip:
-            seqs = tuple(self.atom(a, env) for a in node.args)
+            seqs = tuple(self.iterated(self.expr(a, env), node) for a in node.args)
+            if any(map(must_unroll, seqs)) and all(type(q) is tuple for q in seqs):
+                self.no_exit(stmt)
+                return None, tuple(zip(*seqs)), target, False, None
+            seqs = tuple(map(self.as_atom, seqs))
             n = self.emit("len", (seqs[0],))
             for other in seqs[1:]:
                 n = self.emit("min", (n, self.emit("len", (other,))))
             return (n,), seqs, target, False, None
-        seq = self.expr(node, env)
+        seq = self.iterated(self.expr(node, env), node)
+        if must_unroll(seq):
+            self.no_exit(stmt)
         if type(seq) is tuple and may_leave(stmt.body):  # a real loop, over a real list
             seq = self.list_in(self.block, seq)
         if type(seq) is tuple:
             return None, seq, target, False, None
         seq = self.as_atom(seq)
         return (self.emit("len", (seq,)),), (seq,), target, False, None
+
+    def no_exit(self, stmt):
+        """A loop over containers or functions runs here, element by element: it cannot stop
+        early at run time."""
+        if may_leave(stmt.body):
+            raise self.unsupported(stmt, "a break, continue or return in a loop over containers "
+                                   "or functions (a list of dicts, objects, namedtuples), which "
+                                   "runs element by element when the code is transformed",
+                                   "keep a flag instead (if not done: ...), and return after "
+                                   "the loop")
 
     def reversed_range(self, node, bounds):
         """Bounds of the range that is `reversed(range(*bounds))`."""

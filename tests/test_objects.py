@@ -1,0 +1,354 @@
+"""Ordinary object-oriented and functional Python in a model: functions as values (a default
+activation, a function passed in or held by a container), the features of user classes (class
+attributes, __call__, classmethods, operators written in Python, Jacobians of a bound method) and
+iterating containers (enumerate over a list of records, a dict's keys, string methods on keys).
+Each is checked against central finite differences in reverse and forward mode."""
+import dataclasses
+import math
+from collections import namedtuple
+
+import numpy as np
+import pytest
+
+from adcompile import grad, hessian, jacfwd, jacrev, jvp, vjp
+from adcompile.errors import ADCompileError
+from adcompile.pytree import flatten, unflatten
+
+
+def _zero(a):
+    """A zero tangent of a's structure (None for a function: no tangent)."""
+    leaves, tree = flatten(a)
+    return unflatten(tree, [0.0 * v if n.diff else v for v, n in zip(leaves, tree.leaves())])
+
+
+def _check(f, args, k):
+    """grad and jvp of f with respect to its float argument k, against finite differences."""
+    h = 1e-6
+    moved = lambda d: [a + d if i == k else a for i, a in enumerate(args)]  # noqa: E731
+    fd = (f(*moved(h)) - f(*moved(-h))) / (2 * h)
+    np.testing.assert_allclose(grad(f, k)(*args), fd, rtol=1e-6, atol=1e-9)
+    tangents = tuple(1.0 if i == k else _zero(a) for i, a in enumerate(args))
+    value, tangent = jvp(f, tuple(args), tangents)
+    np.testing.assert_allclose(value, f(*args), rtol=1e-12)
+    np.testing.assert_allclose(tangent, fd, rtol=1e-6, atol=1e-9)
+
+
+# --- 1. functions as values -----------------------------------------------------------------
+
+def mlp(x, activation=np.tanh):
+    return activation(x) * 2.0
+
+
+def apply(fn, x):
+    return fn(x) + x
+
+
+def cube(x):
+    return x ** 3
+
+
+Config = namedtuple("Config", "act scale")
+
+
+@dataclasses.dataclass
+class Layer:
+    w: float
+    act: object
+
+
+def apply_dict(p, x):
+    return p["act"](p["w"] * x)
+
+
+def apply_field(layer, x):
+    return layer.act(layer.w * x)
+
+
+def apply_config(c, x):
+    return c.act(x) * c.scale
+
+
+def test_a_default_function_and_one_passed_in():
+    _check(mlp, (0.5,), 0)
+    _check(mlp, (0.5, np.sin), 0)
+    _check(mlp, (0.5, cube), 0)
+    np.testing.assert_allclose(grad(mlp)(0.5), 2 * (1 - np.tanh(0.5) ** 2))
+
+
+def test_a_function_argument_a_lambda_and_a_user_def():
+    _check(apply, (np.tanh, 0.5), 1)
+    _check(apply, (cube, 0.5), 1)
+    _check(apply, (lambda t: np.exp(-t * t), 0.5), 1)
+    _check(apply, (math.sin, 0.5), 1)
+
+
+def test_a_function_held_by_a_container():
+    _check(apply_dict, ({"act": np.tanh, "w": 1.5}, 0.3), 1)
+    _check(apply_field, (Layer(1.5, cube), 0.3), 1)
+    _check(apply_config, (Config(np.sin, 2.0), 0.3), 1)
+    g = grad(apply_dict)({"act": np.tanh, "w": 1.5}, 0.3)
+    assert g["act"] is None
+    np.testing.assert_allclose(g["w"], 0.3 * (1 - np.tanh(0.45) ** 2))
+
+
+def test_calling_a_number_is_refused_with_its_line():
+    with pytest.raises(ADCompileError, match=r"calling fn, .*number or array") as info:
+        grad(apply, 1)(2.0, 0.5)
+    assert info.value.filename.endswith("test_objects.py")
+    assert "LocalFunction" not in str(info.value)
+
+
+def indexed_functions(x):
+    fs = [np.sin, lambda t: t * t, cube]
+    t = 0.0
+    for k in range(len(fs)):
+        t += fs[k](x) * (k + 1)
+    return t
+
+
+def test_a_list_of_functions_indexed_by_a_constant_range():
+    _check(indexed_functions, (0.5,), 0)
+
+
+def test_a_function_as_a_run_time_value_is_refused_by_name():
+    def chosen(x):
+        g = (lambda t: t * 3) if x > 0 else (lambda t: t)
+        return g(x)
+
+    def returned(x):
+        def inner(t):
+            return t
+        return inner
+    for f, name in ((chosen, "a lambda"), (returned, "the function inner")):
+        with pytest.raises(ADCompileError, match=f"{name} .*is used as a value computed at "
+                           "run time") as info:
+            grad(f)(0.5)
+        assert info.value.filename.endswith("test_objects.py")
+        assert "LocalFunction" not in str(info.value) and "0x" not in str(info.value)
+
+
+# --- 2. user classes ------------------------------------------------------------------------
+
+class Model:
+    scale = 3.0
+
+    def __init__(self, w):
+        self.w = w
+
+    def __call__(self, x):
+        return self.w * x * self.scale
+
+    def loss(self, x):
+        return self.w * x ** 3
+
+    @classmethod
+    def double(cls, x):
+        return cls.scale * x * x
+
+    def halve(self, x):
+        return self.double(x) / 2.0
+
+
+def uses_class_attr(m, x):
+    return m.w * x * m.scale
+
+
+def uses_call(m, x):
+    return m(x)
+
+
+def builds_and_calls(w, x):
+    m = Model(w)
+    return m(x) + m.halve(x)
+
+
+def uses_classmethod(x):
+    return Model.double(x)
+
+
+class Vec2:
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+    def __add__(self, other):
+        return Vec2(self.x + other.x, self.y + other.y)
+
+    def __sub__(self, other):
+        return Vec2(self.x - other.x, self.y - other.y)
+
+    def __mul__(self, k):
+        return Vec2(self.x * k, self.y * k)
+
+    def __rmul__(self, k):
+        return self * k
+
+    def __neg__(self):
+        return Vec2(-self.x, -self.y)
+
+    def norm(self):
+        return math.sqrt(self.x * self.x + self.y * self.y)
+
+
+def vectors(x, y):
+    c = Vec2(x, y) + Vec2(1.0, 2.0)
+    d = -(c * 2.0) - 0.5 * Vec2(y, x)
+    d += c
+    return d.norm()
+
+
+def vector_argument(v, s):
+    return (v * s + v).norm()
+
+
+def test_class_attributes_call_and_classmethods():
+    _check(uses_class_attr, (Model(1.5), 0.7), 1)
+    _check(uses_call, (Model(1.5), 0.7), 1)
+    _check(builds_and_calls, (1.5, 0.7), 0)
+    _check(builds_and_calls, (1.5, 0.7), 1)
+    _check(uses_classmethod, (0.7,), 0)
+    np.testing.assert_allclose(grad(uses_class_attr, 1)(Model(1.5), 0.7), 4.5)
+
+
+def test_operators_written_in_python_are_inlined():
+    _check(vectors, (0.7, 1.3), 0)
+    _check(vectors, (0.7, 1.3), 1)
+    _check(vector_argument, (Vec2(0.3, -0.4), 1.7), 1)
+    g = grad(vector_argument)(Vec2(0.3, -0.4), 1.7)
+    assert type(g) is Vec2
+
+
+def test_an_operator_the_class_lacks_is_refused_by_name():
+    def f(x):
+        return (Vec2(x, x) / 2.0).norm()
+    with pytest.raises(ADCompileError,
+                       match=r"Vec2 \(object\) without Vec2.__truediv__ written in Python") as info:
+        grad(f)(1.0)
+    assert info.value.filename.endswith("test_objects.py")
+
+
+def test_jacobians_of_a_bound_method():
+    m = Model(2.0)
+    assert abs(jacrev(m.loss)(1.0) - 6.0) < 1e-12
+    assert abs(jacfwd(m.loss)(1.0) - 6.0) < 1e-12
+    assert abs(hessian(m.loss)(1.0) - 12.0) < 1e-12
+    value, tangent = jvp(m.loss, (1.0,), (1.0,))
+    assert value == 2.0 and abs(tangent - 6.0) < 1e-12
+    value, pullback = vjp(m.loss, 1.0)
+    assert abs(pullback(1.0)[0] - 6.0) < 1e-12
+    m.w = 3.0  # read at each call
+    assert abs(hessian(m.loss)(1.0) - 18.0) < 1e-12
+
+
+# --- 3. iterating containers ----------------------------------------------------------------
+
+LayerT = namedtuple("LayerT", "w b")
+
+
+def enumerated_layers(layers, x):
+    h = x
+    for i, layer in enumerate(layers):
+        h = math.tanh(layer.w * h + layer.b) + 0.1 * i
+    return h
+
+
+def zipped_layers(layers, scales, x):
+    h = x
+    for layer, s in zip(layers, scales):
+        h = math.tanh(layer.w * h + layer.b) * s
+    return h
+
+
+def over_keys(d, s):
+    t = 0.0
+    for k in d:
+        t += d[k] * s
+    for k in d.keys():
+        t += d[k] * s * s
+    for v in d.values():
+        t += v * s
+    return t
+
+
+def key_methods(params, x):
+    total = 0.0
+    for k, v in params.items():
+        if k.startswith("w") and not k.endswith("_frozen"):
+            total += v * x
+        if k.upper() == "BIAS" and str(k) == f"{k}" and k.split("_")[0] == "bias":
+            total += v * x * x
+    return total
+
+
+def test_enumerate_and_zip_over_a_list_of_records():
+    layers = [LayerT(0.5, 0.1), LayerT(-1.2, 0.3)]
+    _check(enumerated_layers, (layers, 0.4), 1)
+    dc = [Layer(0.5, None), Layer(-1.2, None)]
+
+    def over_dataclasses(layers, x):
+        for k, layer in enumerate(layers, 1):
+            x = math.sin(layer.w * x) * k
+        return x
+    _check(over_dataclasses, (dc, 0.4), 1)
+    _check(zipped_layers, (layers, [1.5, 0.5], 0.4), 2)
+
+
+def test_iterating_a_dict_and_its_keys_and_values():
+    _check(over_keys, ({"a": 0.7, "b": 1.3}, 0.5), 1)
+    np.testing.assert_allclose(grad(over_keys, 1)({"a": 0.7, "b": 1.3}, 0.5), 2.0 + 2.0 + 2.0)
+
+
+def test_string_methods_on_keys_fold_to_constants():
+    p = {"w1": 1.5, "bias": -0.5, "w_frozen": 4.0}
+    _check(key_methods, (p, 0.7), 1)
+    np.testing.assert_allclose(grad(key_methods, 1)(p, 0.7), 1.5 - 0.5 * 2 * 0.7)
+
+
+def sorted_keys(d, s):
+    t = 0.0
+    for k in sorted(d):
+        t = t * 2.0 + d[k] * s
+    ks = list(d)
+    t += d[ks[0]] * s
+    t += sum(d[k] for k in d if k != "b") * s
+    return t
+
+
+def test_list_and_sorted_of_a_dict_and_refusals_of_other_iterations():
+    _check(sorted_keys, ({"b": 0.7, "a": 1.3}, 0.5), 1)
+    np.testing.assert_allclose(grad(sorted_keys, 1)({"b": 0.7, "a": 1.3}, 0.5), 5.3)
+
+    def stops(layers, x):
+        for layer in layers:
+            if layer["w"] > 0:
+                break
+            x = x * layer["w"]
+        return x
+    with pytest.raises(ADCompileError, match="a break, continue or return in a loop over "
+                       "containers") as info:
+        grad(stops, 1)([{"w": 1.0}], 0.5)
+    assert info.value.line == stops.__code__.co_firstlineno + 1
+
+    def over_object(m, x):
+        for v in m:
+            x = x * v
+        return x
+    with pytest.raises(ADCompileError, match=r"iterating a Model \(object\)"):
+        grad(over_object, 1)(Model(1.0), 0.5)
+
+
+def test_a_class_attribute_rebound_compiles_again_and_generated_dunders_are_refused():
+    m = Model(1.5)
+    assert abs(grad(uses_class_attr, 1)(m, 0.7) - 4.5) < 1e-12
+    Model.scale = 4.0
+    try:
+        assert abs(grad(uses_class_attr, 1)(m, 0.7) - 6.0) < 1e-12
+    finally:
+        Model.scale = 3.0
+
+    def same(x):
+        return 1.0 if Layer(x, None) == Layer(2.0, None) else x
+    with pytest.raises(ADCompileError, match=r"operator == on a Layer \(dataclass\) without "
+                       "Layer.__eq__ written in Python") as info:
+        grad(same)(1.0)
+    assert info.value.filename.endswith("test_objects.py")
