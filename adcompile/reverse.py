@@ -703,6 +703,11 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
     if aux:
         outs, extra = outs[:-1], outs[-1]
         useful = feeding(fn, [v.name for v in outs if type(v) is Var])
+    if kind != "vjp" and fn.out_tree is None and (len(outs) > 1 or ret.as_tuple and not aux):
+        raise ArgumentError(f"grad needs one scalar output, but {fn.name} returns a tuple or "
+                            f"list of {len(outs)}; use jacrev or vjp for several outputs, or "
+                            "has_aux=True when it returns (output, auxiliary values)",
+                            fn.filename, line)
     if kind != "vjp" and type(outs[0]) is Const and not isinstance(outs[0].value, (int, float)):
         raise ArgumentError(f"grad needs a numeric output, but {fn.name} returns the constant "
                             f"{outs[0].value!r}", fn.filename, line)

@@ -389,3 +389,22 @@ def test_argnums_may_be_a_list_but_not_a_float():
         for t in (grad, value_and_grad, jacfwd, jacrev, hessian):
             with pytest.raises(ArgumentError, match="argnums must be an int or a non-empty"):
                 t(cube, bad)(2.0, 3.0)
+
+
+# --- grad of a function returning a tuple: the outputs were summed (a silently wrong gradient) ---
+def returns_pair(x):
+    return x * 2.0, x * x
+
+
+def returns_one_tuple(x):
+    return (x * x,)
+
+
+def test_grad_of_a_tuple_output_is_refused_at_the_return():
+    for f in (returns_pair, returns_one_tuple):
+        for transform in (grad, value_and_grad):
+            with pytest.raises(ArgumentError) as info:
+                transform(f)(3.0)
+            assert f"{HERE}:{f.__code__.co_firstlineno + 1}" in str(info.value)
+            assert "has_aux" in str(info.value)
+    assert grad(returns_pair, has_aux=True)(3.0) == (2.0, 9.0)

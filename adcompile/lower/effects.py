@@ -157,6 +157,9 @@ class Effects:
 def fold_constants(prim, args, kwargs):
     """An operator on numbers or strings known here, as a constant (None if it is not one)."""
     p = PRIMS[prim]
+    if prim in ("is", "isnot") and not kwargs and all(type(a) is Const for a in args) and \
+            any(a.value is None for a in args):  # `1.0 is None` (a library's default, inlined)
+        return Const((args[0].value is args[1].value) == (prim == "is"))
     if kwargs or p.form not in ("binop", "unop", "compare") or prim == "matmul" or not all(
             type(a) is Const and type(a.value) in (bool, int, float, str) for a in args) or any(
             type(a.value) is str for a in args) and prim not in ("add", "eq", "ne") or \
