@@ -359,3 +359,52 @@ def test_an_iterator_without_a_rule_is_refused_at_its_line():
 
 def uses_map(x):
     return sum(list(map(abs, [x, -x])))
+
+
+# --- starred unpacking of a known sequence: first, *rest = ... (refused: "3 values into 2") ------
+def starred_unpacking(x, y, z):
+    first, *rest = x, y, z
+    *init, last = [x * y, y, z * z, x]
+    a, *middle, b = (x, y, z)
+    return first * sum(rest) + sum(init) * last + a * b * len(middle) + sum(middle)
+
+
+def test_starred_unpacking():
+    args = (0.7, 1.3, 2.0)
+    assert value_and_grad(starred_unpacking)(*args)[0] == pytest.approx(starred_unpacking(*args))
+    for k in range(3):
+        assert grad(starred_unpacking, k)(*args) == pytest.approx(
+            numeric_grad(starred_unpacking, args, k), rel=1e-6)
+
+
+# --- extend, insert and update as statements (refused: "an expression statement") ---------------
+def grows_containers(x, y):
+    xs = [x]
+    xs.extend([y, x * y])
+    xs.insert(1, y * y)
+    built = []
+    for i in range(2):
+        built.append(x * i)
+    built.extend((y, y * x))
+    d = {"a": x}
+    d.update(b=y)
+    d.update({"c": x * x})
+    return sum(xs) * xs[1] + sum(built) + d["a"] * d["b"] + d["c"]
+
+
+def updates_a_shared_dict(x):
+    d = {"a": x}
+    e = d
+    d.update(a=2.0 * x)
+    return e["a"]
+
+
+def test_extend_insert_update():
+    args = (0.7, 1.3)
+    assert value_and_grad(grows_containers, (0, 1))(*args)[0] == pytest.approx(
+        grows_containers(*args))
+    for k in (0, 1):
+        assert grad(grows_containers, k)(*args) == pytest.approx(
+            numeric_grad(grows_containers, args, k), rel=1e-6)
+    with pytest.raises(UnsupportedSyntaxError, match="e holds the same value"):
+        grad(updates_a_shared_dict)(0.5)

@@ -1416,3 +1416,27 @@ def test_hessian_through_ragged_tuples(f, x):
     expected = np.moveaxis(np.array(cols).reshape(x.shape + x.shape), range(x.ndim),
                            range(x.ndim, 2 * x.ndim))
     np.testing.assert_allclose(h, expected, rtol=1e-4, atol=1e-5)
+
+
+# --- appending to a list another name holds: Python grows it for both, flat code grew one (a
+# silently wrong value and gradient) ---------------------------------------------------------------
+def appends_to_a_shared_list(x):
+    xs = [x, 2.0 * x]
+    a = xs
+    xs.append(x * x)
+    return sum(a)
+
+
+def appends_after_a_copy(x):
+    xs = [x, 2.0 * x]
+    a = list(xs)
+    xs.append(x * x)
+    return sum(a) + sum(xs)
+
+
+def test_appending_to_a_list_another_name_holds():
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(appends_to_a_shared_list)(3.0)
+    line = appends_to_a_shared_list.__code__.co_firstlineno + 3
+    assert f"{__file__}:{line}" in str(info.value) and "a holds the same list" in str(info.value)
+    check(appends_after_a_copy, 3.0)

@@ -72,8 +72,8 @@ class Calls:
             items = self.iterated(self.expr(node.args[0], env), node)  # list(d): its keys
             if type(items) is tuple and (obj is not sorted or all(type(v) is Const
                                                                  for v in items)):
-                return items if obj is not sorted else \
-                    tuple(Const(v) for v in sorted(v.value for v in items))
+                return tuple(list(items)) if obj is not sorted else \
+                    tuple(Const(v) for v in sorted(v.value for v in items))  # (a new list)
         if obj is dataclasses.replace and node.args:
             record = self.expr(node.args[0], env)
             if type(record) is not Record or record.kind != "dataclass":

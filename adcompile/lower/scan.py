@@ -119,6 +119,12 @@ def is_append(node):
         node.func.attr == "append" and isinstance(node.func.value, gast.Name)
 
 
+def is_method_of_name(node, methods):
+    """`xs.extend(...)`: a call of one of `methods` on a name."""
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
+        node.func.attr in methods and isinstance(node.func.value, gast.Name)
+
+
 def load_of(target):
     if isinstance(target, gast.Name):
         return gast.Name(id=target.id, ctx=gast.Load(), annotation=None, type_comment=None)

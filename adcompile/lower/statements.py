@@ -10,7 +10,7 @@ from ..sugar import ERRSTATE_KEYS
 from ..primitives import BY_OBJECT, PRIMS, hashable
 from ..templates import OPERATORS
 from .effects import RAISE, known_truth
-from .scan import Record, BROKE, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, is_pop, load_of, loaded, only_returns, walk_own
+from .scan import Record, BROKE, is_method_of_name, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, is_pop, load_of, loaded, only_returns, walk_own
 
 
 class Statements:
@@ -87,7 +87,9 @@ class Statements:
             elif t is gast.Pass or t is gast.Expr and isinstance(stmt.value, gast.Constant):
                 pass  # pass, a docstring or a bare constant
             elif t is gast.Expr and is_append(stmt.value):
-                self.append(stmt.value, env)
+                self.append(stmt.value, env, later | loaded(rest))
+            elif t is gast.Expr and is_method_of_name(stmt.value, ("extend", "insert", "update")):
+                self.grow(stmt.value, env, later | loaded(rest))
             elif t is gast.Expr and is_pop(stmt.value) and self.is_stack(stmt.value.func.value):
                 self.emit("pop", (env[stmt.value.func.value.id],))  # the value is not read
             elif t is gast.Expr and self.is_check(stmt.value, env):
@@ -285,6 +287,16 @@ class Statements:
         elif isinstance(target, gast.Name):
             env[target.id] = self.bind(target.id, value, since)
         elif isinstance(target, (gast.Tuple, gast.List)):
+            starred = [k for k, t in enumerate(target.elts) if isinstance(t, gast.Starred)]
+            if len(starred) == 1 and type(value) is tuple and \
+                    len(value) >= len(target.elts) - 1:  # first, *rest = a, b, c: rest a list
+                k, after = starred[0], len(target.elts) - starred[0] - 1
+                middle = value[k:len(value) - after]
+                value = value[:k] + (middle,) + value[len(value) - after:]
+                target = gast.Tuple(elts=target.elts[:k] + [target.elts[k].value] +
+                                    target.elts[k + 1:], ctx=gast.Store())
+                if isinstance(target.elts[k], gast.Name):
+                    self.sequence_kinds[target.elts[k].id] = "list"
             if type(value) is not tuple:
                 value = tuple(self.emit("getitem", (self.as_atom(value), Const(i)))
                               for i in range(len(target.elts)))
@@ -310,19 +322,73 @@ class Statements:
             else None
         return name is not None and PRIMS[name].kind == "nondiff"
 
-    def append(self, call, env):
+    def append(self, call, env, live=frozenset()):
         """`xs.append(v)`: a list known here grows by one element; a list a loop builds becomes
-        `xs = xs + [v]`, a new list each time (so the tape can keep the old one)."""
+        `xs = xs + [v]`, a new list each time (so the tape can keep the old one). Python grows
+        the list for every name that holds it: another name read later that holds the same
+        list is refused (flat code would leave it as it was)."""
         name = call.func.value.id
         if name in self.stacks:
             return self.push(call, env)
         if len(call.args) != 1 or name not in env:
             raise self.unsupported(call, "this append", "append one value to a list made with []")
+        self.not_shared(call, name, env, live)
         if type(env[name]) is tuple:
             env[name] = env[name] + (self.expr(call.args[0], env),)
         else:
             env[name] = self.emit("list_append", (self.as_atom(env[name]), self.atom(call.args[0], env)),
                                   target=name)
+
+    def not_shared(self, call, name, env, live):
+        """Refuse growing the list `name` in place while another name read later holds it."""
+        value = env[name]
+        shared = sorted(k for k, v in env.items() if k != name and k in live and not
+                        k.startswith("<") and (v is value and (type(v) is tuple and v or
+                                                               type(v) is Record) or
+                                               type(v) is Var and v == value))
+        if shared:
+            raise self.unsupported(call, f"changing {name} in place ({call.func.attr}) while "
+                                   f"{', '.join(shared)} holds the same value (Python changes "
+                                   "it for both names)", f"make a new one first ({shared[0]} = "
+                                   f"list({name}), dict({name})) or write {name} = {name} + [...]")
+
+    def grow(self, call, env, live):
+        """`xs.extend(ys)` and `xs.insert(i, v)` of a list known here, `d.update(...)` of a dict:
+        the name holds the grown value (refused where another name holds the same one)."""
+        name, method = call.func.value.id, call.func.attr
+        value = env.get(name)
+        if method == "update" and type(value) is Record and value.kind == "dict":
+            self.not_shared(call, name, env, live)
+            for a in call.args:
+                other = self.expr(a, env)
+                if type(other) is not Record or other.kind != "dict":
+                    raise self.unsupported(call, "update from something other than a dict")
+                for k, v in zip(other.keys, other.values):
+                    value = value.replace(k, v)
+            for k in call.keywords:
+                value = value.replace(k.arg, self.expr(k.value, env))
+            env[name] = value
+            return
+        if method in ("extend", "insert") and type(value) in (tuple, Var) and \
+                not call.keywords and len(call.args) == (1 if method == "extend" else 2):
+            self.not_shared(call, name, env, live)
+            if method == "extend":
+                items = self.iterated(self.expr(call.args[0], env), call)
+                if type(items) is tuple:
+                    for item in items:
+                        value = value + (item,) if type(value) is tuple else self.emit(
+                            "list_append", (self.as_atom(value), self.as_atom(item)), target=name)
+                    env[name] = value
+                    return
+            else:
+                at = self.expr(call.args[0], env)
+                if type(value) is tuple and type(at) is Const and type(at.value) is int:
+                    items = list(value)
+                    items.insert(at.value, self.expr(call.args[1], env))
+                    env[name] = tuple(items)
+                    return
+        raise self.unsupported(call, f"{name}.{method}(...) here", f"{method} a list or dict made "
+                               "in the function, with values and positions known here")
 
     def bind(self, name, value, since=None):
         """Give a value the user's name: an equation result is renamed, other values aliased.
