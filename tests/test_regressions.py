@@ -1438,5 +1438,5 @@ def test_appending_to_a_list_another_name_holds():
     with pytest.raises(UnsupportedSyntaxError) as info:
         grad(appends_to_a_shared_list)(3.0)
     line = appends_to_a_shared_list.__code__.co_firstlineno + 3
-    assert f"{__file__}:{line}" in str(info.value) and "a holds the same list" in str(info.value)
+    assert f"{__file__}:{line}" in str(info.value) and "a holds the same value" in str(info.value)
     check(appends_after_a_copy, 3.0)

@@ -347,10 +347,11 @@ class Statements:
                                                                type(v) is Record) or
                                                type(v) is Var and v == value))
         if shared:
+            copy = f"dict({name})" if type(value) is Record else f"list({name})"
             raise self.unsupported(call, f"changing {name} in place ({call.func.attr}) while "
                                    f"{', '.join(shared)} holds the same value (Python changes "
                                    "it for both names)", f"make a new one first ({shared[0]} = "
-                                   f"list({name}), dict({name})) or write {name} = {name} + [...]")
+                                   f"{copy})")
 
     def grow(self, call, env, live):
         """`xs.extend(ys)` and `xs.insert(i, v)` of a list known here, `d.update(...)` of a dict:
