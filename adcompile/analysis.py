@@ -36,8 +36,9 @@ SHAPED_LIKE = {"zeros_like": 0, "scatter_add": 0, "getitem_grad": 1, "sum_grad":
 
 def list_names(fn: Function):
     """Names holding a list a loop builds (their tangents and adjoints are lists too), a slice
-    of one, the adjoint of one (when a gradient is differentiated again), and what is popped from
-    a stack that holds such a list (which may be a number too: list_add adds numbers as well)."""
+    of one, one with an item replaced, a list repeated n times, the adjoint of one (when a
+    gradient is differentiated again), and what is popped from a stack that holds such a list
+    (which may be a number too: list_add adds numbers as well)."""
     names = set()
     changed = True
     while changed:
@@ -54,6 +55,10 @@ def list_names(fn: Function):
                     or type(v) is Op and v.prim == "getitem" and type(v.args[0]) is Var and
                     v.args[0].name in names and type(v.args[1]) is Const and
                     type(v.args[1].value) is slice  # L[1:] of a list is a list
+                    or type(v) is Op and v.prim == "setitem" and type(v.args[0]) is Var and
+                    v.args[0].name in names  # xs[i] = v of a list: a list
+                    or type(v) is Op and v.prim == "mul" and any(  # [None] * n: a list
+                        type(a) is Const and type(a.value) is tuple for a in v.args)
                     or type(v) is Op and v.prim in SHAPED_LIKE and
                     len(v.args) > SHAPED_LIKE[v.prim] and
                     type(v.args[SHAPED_LIKE[v.prim]]) is Var and

@@ -87,11 +87,18 @@ def compile_derivative(f, mode: str, argnums=0, optimize=True, trees=None, final
     made_of = _made_of(f)
     for was_made_of, deps, compiled in COMPILED.get(key, ()):
         if _same(was_made_of, made_of) and _unchanged(deps):
+            if isinstance(compiled, ADCompileError):  # compiled at the call, for its structure
+                raise compiled.with_traceback(None)
             return compiled
     # text an earlier process made (for plain arguments; a structure compiles anew)
     stored = diskcache.load(f, mode, argnums, options) if trees is None else None
     if stored is None:
-        fn = build(f, mode, argnums, optimize, trees, final, has_aux)
+        try:
+            fn = build(f, mode, argnums, optimize, trees, final, has_aux)
+        except ADCompileError as e:  # grad(f) made again in a loop: not lowered again each time
+            if trees is None and getattr(e, "maybe_container", False):
+                COMPILED.setdefault(key, []).append((made_of, [], e))
+            raise
         src, text = located_source(fn)                # ast.unparse, one statement at a time
         stored = src, compile_text(text, fn.name, fn.constants), fn.dependencies, fn.containers
         if trees is None and fn.out_tree is None and fn.aux_tree is None:  # (a structure is

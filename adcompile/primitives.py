@@ -433,7 +433,7 @@ add("pow_dx", runtime.pow_dx, ("x", "y"), "broadcast")
 add("pow_dy", runtime.pow_dy, ("a", "x"), "broadcast")
 add("check_scalar", runtime.check_scalar, ("out", "*inputs"), "nondiff", zero="*")
 add("check_not_in_place", runtime.check_not_in_place,
-    ("x", "method", "where", "name", "others"), "nondiff", zero="*")
+    ("x", "method", "where", "name", "others", "*values"), "nondiff", zero="*")
 add("zeros_like", runtime.zeros_like, kind="nondiff", zero="*")
 add("sign", runtime.sign, kind="nondiff", zero="*")  # the derivative of abs
 # math.copysign(x, y) is |x| with y's sign: a derivative in x (rules.py), zero in y

@@ -629,7 +629,12 @@ def unsplit(g, axis):
 
 
 def setitem(x, index, v):
-    """`x` with `x[index] = v`, as a new array: differentiated code never writes into its inputs."""
+    """`x` with `x[index] = v`, as a new array: differentiated code never writes into its inputs.
+    A list (held as a tuple, or the TupleGrad of its gradient) gives one of the same kind."""
+    if isinstance(x, (list, tuple)):
+        out = list(x)
+        out[index] = v
+        return out if type(x) is list else TupleGrad(out) if type(x) is TupleGrad else tuple(out)
     out = x.copy()
     out[index] = v
     return out
@@ -650,16 +655,30 @@ def last_written(x, like, index):
     return np.where(owner[index] == ids, x, 0.0 * x)
 
 
-def check_not_in_place(x, method, where, name, others):
-    """Generated code's stand-in for `x *= ...` or `x[i] = ...` on a value other names hold:
-    fine for a number (Python makes a new one), an error for an array changed in place, which
-    Python changes for every name while flat code makes a new one."""
-    if hasattr(type(x), method):
-        from adcompile.errors import UnsupportedSyntaxError
-        raise UnsupportedSyntaxError(
-            f"{where}: {name} is changed in place, and {others} holds the same array: Python "
-            f"changes both, generated code cannot. Make a new array first ({name} = "
-            f"{name}.copy()) or write {name} = {name} ... instead of changing it in place.")
+def check_not_in_place(x, method, where, name, others, *values):
+    """Generated code's stand-in for `x *= ...` or `x[i] = ...` on a value other names may hold
+    (`values`, those names' values now): fine for a number (Python makes a new one) and where
+    none of them is x or a view of it (u[i - 1] of a vector is a number); an error for an array
+    changed in place that another name sees, which Python changes for every name while flat
+    code makes a new one. (`where`, the place, is for reading the generated code.)"""
+    if not hasattr(type(x), method) or values and not any(_may_alias(v, x) for v in values):
+        return
+    from adcompile.errors import UnsupportedSyntaxError, at_generated_caller
+    raise at_generated_caller(UnsupportedSyntaxError(
+        f"{name} is changed in place, and {others} holds the same array: Python changes both, "
+        f"generated code cannot. Make a new array first ({name} = {name}.copy()) or write "
+        f"{name} = {name} ... instead of changing it in place."))
+
+
+def _may_alias(v, x):
+    """Whether changing the array x in place may change v (v is x, or a NumPy view of it)."""
+    if v is x:
+        return True
+    if v is None or isinstance(v, (bool, int, float, complex, str, np.generic)):
+        return False
+    if isinstance(v, np.ndarray) and isinstance(x, np.ndarray):
+        return np.may_share_memory(v, x)
+    return not isinstance(v, (tuple, list)) or any(_may_alias(e, x) for e in v)
 
 
 def list_add(a, b):

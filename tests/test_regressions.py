@@ -1440,3 +1440,112 @@ def test_appending_to_a_list_another_name_holds():
     line = appends_to_a_shared_list.__code__.co_firstlineno + 3
     assert f"{__file__}:{line}" in str(info.value) and "a holds the same value" in str(info.value)
     check(appends_after_a_copy, 3.0)
+
+
+# --- an item of a list made at run time assigned (hs[t] = h; states[-1] = ...): setitem called
+# .copy() of the tuple that holds the list, or of its gradient ------------------------------------
+def states_in_a_preallocated_list(W, xs):
+    hs = [None] * len(xs)
+    h = np.zeros(3)
+    for t in range(len(xs)):
+        h = np.tanh(W @ h + xs[t])
+        hs[t] = h
+    return sum(np.sum(v ** 2) for v in hs)
+
+
+def last_state_overwritten(W, xs):
+    states = [np.zeros(3)]
+    for x in xs:
+        states.append(np.tanh(W @ states[-1] + x))
+        states[-1] = 0.5 * states[-1] + 0.5 * states[-2]
+    return np.sum(states[-1] ** 2)
+
+
+@pytest.mark.parametrize("f", [states_in_a_preallocated_list, last_state_overwritten])
+def test_assigning_items_of_a_list_built_at_run_time(f):
+    rng = np.random.default_rng(3)
+    W, xs = 0.5 * rng.standard_normal((3, 3)), rng.standard_normal((4, 3))
+    g = grad(f)(W, xs)
+    assert_close(g, numeric_grad(f, (W, xs), 0))
+    u = rng.standard_normal((3, 3))
+    assert jvp(f, (W, xs), (u, np.zeros_like(xs)))[1] == pytest.approx(np.sum(g * u), rel=1e-9)
+
+
+# --- a number read from an array, then the array changed in place (Gauss-Seidel): refused as if
+# the number were a view; a real view is still refused, at the line that changes the array --------
+def gauss_seidel(b):
+    u = np.zeros(5)
+    for sweep in range(3):
+        for i in range(1, 4):
+            left = u[i - 1]
+            u[i] = 0.5 * (left + u[i + 1] + b[i])
+    return np.sum(u ** 2)
+
+
+def row_view_then_change(W):
+    W = W * 1.0
+    row = W[0]
+    W[0, 1] = 3.0
+    return np.sum(row ** 2)
+
+
+def test_a_number_read_from_an_array_is_not_a_view():
+    check(gauss_seidel, np.array([1.0, 0.5, -0.3, 0.8, 0.2]))
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(row_view_then_change)(np.ones((2, 2)))
+    line = row_view_then_change.__code__.co_firstlineno + 3
+    assert str(info.value).startswith(f"{__file__}:{line}: W is changed in place, and row")
+
+
+# --- a list updated item by item in a loop: its tangent was added with + (joining the lists), so
+# jvp read 0.0 (a wrong derivative), and grad's setitem called .copy() of a TupleGrad --------------
+def list_state(k):
+    s = [1.0, 0.5]
+    for it in range(3):
+        s[0] = s[0] * k
+        s[1] = s[1] + s[0]
+    return s[0] + s[1]
+
+
+def list_filled_by_index(k):
+    vals = [0.0, 0.0, 0.0]
+    for i in range(3):
+        vals[i] = i * k * vals[i - 1] + k
+    return sum(vals)
+
+
+@pytest.mark.parametrize("f", [list_state, list_filled_by_index])
+def test_lists_updated_item_by_item_in_a_loop(f):
+    check(f, 0.7)
+    assert hessian(f)(0.7) == pytest.approx(numeric_grad(grad(f), (0.7,), 0), rel=1e-5)
+
+
+# --- a library function whose source cannot be differentiated, called on constants (quadrature
+# nodes, FFT frequencies): refused before ("try/except at polyutils.py"); now a constant -----------
+def gauss_legendre(a):
+    xs, ws = np.polynomial.legendre.leggauss(12)
+    t = 0.5 * a * (xs + 1)
+    return 0.5 * a * np.sum(ws * np.exp(-t * t))
+
+
+def spectral_smooth(x):
+    k = np.fft.rfftfreq(x.shape[0])
+    return np.sum(np.fft.irfft(np.fft.rfft(x) * np.exp(-(k / 0.1) ** 2), n=x.shape[0]) ** 2)
+
+
+def leggauss_of_a_differentiated_degree(a):
+    xs, ws = np.polynomial.legendre.leggauss(int(a))  # (int: a constant; fine)
+    return np.sum(ws * xs ** 2) * a + np.sum(np.polynomial.legendre.legval(a, np.ones(3)))
+
+
+def test_library_functions_on_constants_run_as_written():
+    assert grad(gauss_legendre)(1.4) == pytest.approx(math.exp(-1.4 ** 2), rel=1e-9)
+    check(spectral_smooth, np.cos(np.arange(8.0)))
+
+
+def test_a_differentiated_value_into_such_a_function_is_refused_with_why():
+    with pytest.raises(ADCompileError) as info:
+        grad(leggauss_of_a_differentiated_degree)(3.0)
+    msg = str(info.value)
+    line = leggauss_of_a_differentiated_degree.__code__.co_firstlineno + 2
+    assert f"{__file__}:{line}" in msg and "legval" in msg and "differentiated value" in msg

@@ -214,7 +214,7 @@ class Calls:
         error.maybe_container = type(callee) is Var
         return error
 
-    def opaque_call(self, obj, node, env, target):
+    def opaque_call(self, obj, node, env, target, why=None):
         """A call of a function without a rule or Python source (math.factorial, a C extension's
         function): run as written, a constant of the derivative unless a differentiated value
         reaches it, which is refused where rules are applied (templates.check_operands)."""
@@ -229,7 +229,7 @@ class Calls:
             name = self.namer.fresh(f"{name}_" if name.isidentifier() else "function")
         self.namer.assigned.add(name)
         consts[name] = obj
-        self.fn.unknown[name] = how_to_register(obj, dotted(node.func))
+        self.fn.unknown[name] = why or how_to_register(obj, dotted(node.func))
         args = [self.atom(a, env) for a in node.args]
         kwargs = tuple((k.arg, self.atom(k.value, env)) for k in node.keywords)
         return self.emit("call", (Var(name), *args), kwargs, target=target)

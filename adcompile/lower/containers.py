@@ -179,9 +179,11 @@ class Containers:
             return record.replace(target.attr, self.expr(value_node, env))
         key = self.expr(target.slice, env)
         if record.kind != "dict" or type(key) is not Const:
-            raise self.unsupported(target, f"assigning an item of {record.describe()}"
-                                   + (" at a key computed at run time" if record.kind == "dict"
-                                      else ""))
+            what = f"assigning an item of {record.describe()}" + (
+                " at a key computed at run time" if record.kind == "dict" else "")
+            if type(key) is Var:  # (for k in p: q[k] = ...: the keys of p, once p is known)
+                raise self.not_an_array(target, what, "use keys known here (strings, numbers)")
+            raise self.unsupported(target, what)
         return record.replace(key.value, self.expr(value_node, env))
 
     def replaced(self, record, node, env):
@@ -201,7 +203,8 @@ class Containers:
             if node.args:
                 base = self.expr(node.args[0], env)
                 if type(base) is not Record or base.kind != "dict":
-                    raise self.unsupported(node, "dict() of something other than a dict")
+                    raise self.not_an_array(node, "dict() of something other than a dict",
+                                            "pass dict() a dict")
                 record = base
             for k in node.keywords:
                 record = record.replace(k.arg, self.expr(k.value, env))
@@ -251,7 +254,8 @@ class Containers:
             if key is None:  # {**p, "W": W}
                 base = self.expr(value, env)
                 if type(base) is not Record or base.kind != "dict":
-                    raise self.unsupported(node, "** of something other than a dict")
+                    raise self.not_an_array(node, "** of something other than a dict",
+                                            "spread a dict")
                 for k, v in zip(base.keys, base.values):
                     record = record.replace(k, v)
                 continue

@@ -75,7 +75,8 @@ class Inlining:
         try:
             callee = parse(obj)
         except ADCompileError as e:
-            raise self.at_the_call(e, obj, node) from None
+            return self.library_as_constant(self.at_the_call(e, obj, node), obj, node, env,
+                                            target, since, receiver)
         args = callee.node.args
         positional = [a.id for a in args.posonlyargs + args.args]
         values = dict(zip(positional[len(positional) - len(obj.__defaults__ or ()):],
@@ -98,9 +99,20 @@ class Inlining:
                 return Const(None)
             values, as_tuple = inner.returned(exit, bound, callee.node)
         except ADCompileError as e:
-            raise self.at_the_call(e, obj, node) from None
+            return self.library_as_constant(self.at_the_call(e, obj, node), obj, node, env,
+                                            target, since, receiver)
         value = tuple(values) if as_tuple else values[0]
         return self.bind(target, value, since) if target and type(value) is Var else value
+
+    def library_as_constant(self, err, obj, node, env, target, since, receiver):
+        """A library function whose source cannot be differentiated (np.fft.rfftfreq,
+        np.polynomial.legendre.leggauss): called as written, a constant of the derivative, when
+        no differentiated value reaches it, and refused with `err` when one does. Any other
+        error (in the user's own code) is raised."""
+        if not getattr(err, "library", False) or err.maybe_container or receiver is not None:
+            raise err from None
+        del self.block[since:]  # (what lowering its arguments and body emitted)
+        return self.opaque_call(obj, node, env, target, why=err.message)
 
     def at_the_call(self, err, obj, node):
         """`err`, raised inside the library function `obj` that the user's code calls at `node`,
@@ -119,5 +131,5 @@ class Inlining:
             f"function, or register its derivative (adcompile.defvjp({name}, ...)).",
             *self.parsed.where(node))
         moved.maybe_container = err.maybe_container
+        moved.library = True
         return moved
-

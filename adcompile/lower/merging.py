@@ -186,9 +186,11 @@ class Merging:
         if not others and not group & self.foreign:
             return
         filename, line = self.parsed.where(node)
+        held = [] if group & self.foreign else list(dict.fromkeys(  # (the caller's: not known)
+            x for k in others for x in flat([env[k]]) if type(x) is Var and x.name in group))
         self.block.append(Assign(None, Op("check_not_in_place", (
             value, Const(method), Const(f"{os.path.basename(filename)}:{line}"), Const(name),
-            Const(", ".join(others) or "the caller"))), self.line))
+            Const(", ".join(others) or "the caller"), *held)), self.line))
 
     def renamed(self, old, new):
         """A statement's result `old` is now called `new`: it keeps what it shares."""
