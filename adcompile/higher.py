@@ -305,10 +305,10 @@ def _of_method(f, argnums, transform):
 def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
     """The Hessian of the scalar `f` at `primals` times `tangents`, by forward mode over reverse
     mode without forming the Hessian. One array per primal (the array itself for one primal)."""
-    from .api import _check_pairs, compile_derivative, grad
+    from .api import _check_pairs, grad, jvp
     primals, tangents = _check_pairs(f, primals, tangents)
     nums = 0 if len(primals) == 1 else tuple(range(len(primals)))
-    return compile_derivative(grad(f, argnums=nums), "forward", None)(*primals, *tangents)[1]
+    return jvp(grad(f, argnums=nums), primals, tangents)[1]  # (containers, checks: jvp's)
 
 
 # --- checking derivatives ---------------------------------------------------------------------

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import linecache
+import math
 import os
 import re
 import types as pytypes
@@ -559,6 +560,30 @@ def _put(t):
     return typer
 
 
+def _pow_dx(t):
+    def typer(x, y):
+        if isinstance(x, t.Number) and isinstance(y, t.Number):
+            def impl(x, y):  # (runtime.pow_dx for numbers: 0 where y == 0)
+                if y == 0:
+                    return 0.0
+                return y * x ** (y - 1)
+            return impl
+    return typer
+
+
+def _pow_dy(t):
+    def typer(ans, x):
+        if isinstance(ans, t.Number) and isinstance(x, t.Number):
+            def impl(ans, x):  # (runtime.pow_dy for numbers: 0 where ans == 0)
+                if ans == 0:
+                    return 0.0
+                if x > 0:
+                    return ans * math.log(x)
+                return -math.inf * ans if x == 0 else math.nan
+            return impl
+    return typer
+
+
 HELPERS = {  # runtime helper -> a function of numba.types giving its Numba overload
     tape_put: _put,
     runtime.check_scalar: _check_scalar,
@@ -568,5 +593,7 @@ HELPERS = {  # runtime helper -> a function of numba.types giving its Numba over
     runtime.conj: _conj,
     runtime.in_dtype_of: _in_dtype_of,
     runtime.sign: _sign,
+    runtime.pow_dx: _pow_dx,
+    runtime.pow_dy: _pow_dy,
 }
 

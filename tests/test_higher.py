@@ -706,3 +706,18 @@ def test_grad_called_inside_differentiated_code():
     assert jvp(uses_grad_inside, (x,), (1.0,))[1] == pytest.approx(g, rel=1e-12)
     h = hessian(uses_grad_inside)(x)
     assert h == pytest.approx(numeric_grad(grad(uses_grad_inside), (x,), 0), rel=1e-5)
+
+
+# --- hvp of a function of a dict: NumPy's ValueError from inside the generated code ------------
+def loss_of_dict(p):
+    return np.sum(np.tanh(p["W"] * 2.0) ** 2) + np.sum(p["b"] ** 3)
+
+
+def test_hvp_of_containers_equals_the_hessian_times_the_direction():
+    p = {"W": np.array([0.3, -0.2]), "b": np.array([0.5])}
+    v = {"W": np.array([1.0, 2.0]), "b": np.array([-1.0])}
+    out = hvp(loss_of_dict, (p,), (v,))
+    H = hessian(loss_of_dict)(p)
+    for key in p:
+        expected = sum(np.tensordot(H[key][other], v[other], axes=1) for other in p)
+        assert_close(out[key], expected)

@@ -182,3 +182,16 @@ def test_fastmath_keeps_nan_and_infinity():
 def test_fastmath_takes_true_false_or_flag_names(flags):
     with pytest.raises(ArgumentError, match="fastmath must be"):
         jit(logistic, fastmath=flags)
+
+
+def powers_in_a_loop(x):
+    s = 0.0
+    for k in range(5):
+        s += (k + 1.0) * x ** k + 2.0 ** (x * k) + x ** x
+    return s
+
+
+def test_powers_with_a_computed_exponent_compile():
+    """pow_dx and pow_dy (x ** k, 2.0 ** (x * k)) had no Numba version: 'Untyped global'."""
+    assert jit(grad(powers_in_a_loop))(0.6) == pytest.approx(grad(powers_in_a_loop)(0.6),
+                                                            rel=1e-12)
