@@ -35,6 +35,11 @@ class NoDerivativeError(ADCompileError):
     """A call to a function with no derivative rule and no Python source to differentiate."""
 
 
+class OutsideRuleError(NoDerivativeError, NotImplementedError):
+    """A derivative rule that holds for some values only (np.gradient with array spacings, eigh
+    at a repeated eigenvalue), met by derivative code at run time: raised at the user's line."""
+
+
 class SourceUnavailableError(ADCompileError):
     """The function's source code cannot be read (defined in a REPL, a C extension, ...)."""
 

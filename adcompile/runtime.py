@@ -338,6 +338,13 @@ def getitem_grad(g, x, index):
     return out
 
 
+def outside_rule(message):
+    """The error of a derivative rule met at run time with values it does not hold for, placed at
+    the user's line the generated line comes from."""
+    from adcompile.errors import OutsideRuleError, at_generated_caller
+    return at_generated_caller(OutsideRuleError(message))
+
+
 def _kind(v):
     """The dtype kind of a number or array ("f", "i", ...; another library's dtype counts as
     "f"), None for anything else (a string, None, an object)."""
@@ -613,7 +620,7 @@ def _matrix_norm_grad(g, x, ans, ord, axis, keepdims):
         hit = (sums == best).astype(np.result_type(m, 1.0))
         out = g * conj(np.sign(m)) * hit / np.sum(hit, axis=(-2, -1), keepdims=True)
     else:
-        raise NotImplementedError(f"no derivative rule for the matrix norm ord={ord!r}")
+        raise outside_rule(f"no derivative rule for the matrix norm ord={ord!r}")
     return np.moveaxis(out, (-2, -1), (a1, a2))
 
 
@@ -828,7 +835,7 @@ def gradient_grad(g, x, axis, edge_order, *spacing):
     each axis the transpose of its stencil, central differences inside, one-sided at the ends;
     a tuple g (one array per axis) sums its axes' contributions."""
     if edge_order != 1 or any(np.ndim(h) for h in spacing):
-        raise NotImplementedError("np.gradient has a derivative rule for edge_order=1 and scalar "
+        raise outside_rule("np.gradient has a derivative rule for edge_order=1 and scalar "
                                   "spacings")
     n = _ndim(x)
     axes = tuple(range(n)) if axis is None else (axis,) if np.ndim(axis) == 0 else tuple(axis)
@@ -863,7 +870,7 @@ def _real(*values):
     """Raise for complex values: the rule that calls this one holds for real values only."""
     for v in values:
         if getattr(getattr(v, "dtype", None), "kind", "f") == "c" or type(v) is complex:
-            raise NotImplementedError("this derivative rule holds for real values only; the "
+            raise outside_rule("this derivative rule holds for real values only; the "
                                       "input is complex")
 
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .runtime import (_ndim, _part, _shape, getitem_grad, matmul_grad_left, matmul_grad_right,
-                      unbroadcast, unreduce, zeros_like)
+                      outside_rule, unbroadcast, unreduce, zeros_like)
 
 
 def unroll(g, shift, axis):
@@ -57,7 +57,7 @@ def unpad(g, x, pad_width, mode):
     if mode == "constant":
         return g[tuple(slice(int(b), int(b) + s) for (b, _), s in zip(widths, shape))]
     if mode not in ("edge", "reflect", "symmetric", "wrap"):
-        raise NotImplementedError(f"no derivative rule for np.pad with mode={mode!r}")
+        raise outside_rule(f"no derivative rule for np.pad with mode={mode!r}")
     size = math.prod(shape)
     source = np.pad(np.reshape(np.arange(size), shape), pad_width, mode=mode)
     out = np.bincount(np.ravel(source), np.ravel(g), minlength=size)

@@ -4,7 +4,7 @@ least-squares matrix at run time. Plain NumPy, like runtime.py, so an exported d
 carry them along."""
 import numpy as np
 
-from .runtime import _real, _shape, mT, zeros_like
+from .runtime import _real, _shape, mT, outside_rule, zeros_like
 
 
 def sym(x):
@@ -49,7 +49,7 @@ def over_gaps(m, d):
     repeated = off & (a <= 8 * np.finfo(np.result_type(a, np.float32)).eps *
                       np.max(a, axis=(-2, -1), keepdims=True))
     if np.any(repeated) and np.any(nonzero):  # the vectors are read: no derivative
-        raise NotImplementedError("eigenvectors (np.linalg.eigh) or singular vectors "
+        raise outside_rule("eigenvectors (np.linalg.eigh) or singular vectors "
                                   "(np.linalg.svd) at a repeated eigenvalue or singular value "
                                   "have no derivative (the gradient of a function of the "
                                   "eigenvalues or singular values alone is computed there, but "
@@ -69,7 +69,7 @@ def svd_reduced(m, s):
     extra columns of a full U span a space without a unique basis, so they have no derivative."""
     _real(m)
     if min(_shape(m)[-2:]) != _shape(s)[-1]:
-        raise NotImplementedError("np.linalg.svd of a matrix that is not square has a derivative "
+        raise outside_rule("np.linalg.svd of a matrix that is not square has a derivative "
                                   "only with full_matrices=False")
     return m
 
@@ -94,7 +94,7 @@ def full_rank(v, rank, a):
     """`v`, checked that the matrix `a` has full rank `rank` (np.linalg.lstsq's solution has no
     derivative where the rank can drop)."""
     if rank != min(_shape(a)[-2:]):
-        raise NotImplementedError("np.linalg.lstsq of a matrix without full rank: its solution "
+        raise outside_rule("np.linalg.lstsq of a matrix without full rank: its solution "
                                   "has no derivative there")
     return v
 
@@ -127,7 +127,7 @@ def distinct_eig(v, w):
     eps = np.finfo(np.result_type(a, np.float32)).eps
     close = np.abs(gaps(w)) <= 8 * eps * np.expand_dims(scale, -1)
     if np.any(close & ~np.eye(_shape(w)[-1], dtype=bool)):
-        raise NotImplementedError("np.linalg.eig at a matrix with a repeated eigenvalue: the "
+        raise outside_rule("np.linalg.eig at a matrix with a repeated eigenvalue: the "
                                   "eigenvalues and eigenvectors have no derivative there")
     return v
 
