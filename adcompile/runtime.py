@@ -42,9 +42,12 @@ def unbroadcast(g, x):
         return g
     if isinstance(x, (tuple, list)):  # a container (an argument, a named tuple): parts fitted
         return g
-    if getattr(g, "dtype", None) is not getattr(x, "dtype", None) and _complex(g) and \
-            not _complex(x):
-        g = np.real(g)  # a real value's adjoint is real (JAX), through complex numbers too
+    gtype, xtype = getattr(g, "dtype", None), getattr(x, "dtype", None)
+    if gtype is not xtype and gtype is not None and xtype is not None:
+        if _complex(g) and not _complex(x):
+            g = np.real(g)  # a real value's adjoint is real (JAX), through complex numbers too
+        elif gtype != xtype and gtype.kind == "f" and getattr(xtype, "kind", None) == "f":
+            g = g.astype(xtype)  # and has its dtype: float32 stays float32 (JAX)
     gshape, xshape = _shape(g), _shape(x)
     if _same_shape(gshape, xshape):
         return g

@@ -1549,3 +1549,21 @@ def test_a_differentiated_value_into_such_a_function_is_refused_with_why():
     msg = str(info.value)
     line = leggauss_of_a_differentiated_degree.__code__.co_firstlineno + 2
     assert f"{__file__}:{line}" in msg and "legval" in msg and "differentiated value" in msg
+
+
+# --- float32 parameters in code that promotes to float64 (q @ k.T / np.sqrt(d): a float64 scalar
+# under NumPy 2): the gradient came back float64, so an SGD step turned the parameters float64 ----
+def attention_scores(Wq, Wk, x):
+    q, k = x @ Wq, x @ Wk
+    s = q @ k.T / np.sqrt(q.shape[-1])
+    return np.sum(np.exp(s - np.max(s, axis=1, keepdims=True)))
+
+
+def test_gradients_keep_the_parameters_dtype():
+    rng = np.random.default_rng(0)
+    Wq, Wk = (rng.standard_normal((3, 2)).astype(np.float32) for _ in range(2))
+    x = rng.standard_normal((4, 3))  # float64 data
+    gq, gk = grad(attention_scores, (0, 1))(Wq, Wk, x)
+    assert gq.dtype == np.float32 and gk.dtype == np.float32
+    expected = grad(attention_scores, (0, 1))(Wq.astype(float), Wk.astype(float), x)
+    np.testing.assert_allclose(gq, expected[0], rtol=1e-5)
