@@ -113,12 +113,11 @@ def _loop_else(parsed) -> bool:
     """`for ...: body else: rest` becomes `broke = False; for ...: body (broke = True before each
     of its own breaks) ...; if not broke: rest` (without a break of its own: the loop, then rest).
     Inner loops first: an inner loop's else may break the outer loop."""
-    loops = [n for n in gast.walk(parsed.node) if isinstance(n, (gast.For, gast.While))
-             and n.orelse]
+    loops = [n for n in parsed.nodes if isinstance(n, (gast.For, gast.While)) and n.orelse]
     if not loops:
         return False
     taken = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
-    for loop in reversed(loops):  # (walk is breadth first: reversed, inner before outer)
+    for loop in reversed(loops):  # (nodes are walked breadth first: reversed, inner first)
         block = _block_of(parsed.node, loop)
         at = next(i for i, s in enumerate(block) if s is loop)
         rest, loop.orelse = loop.orelse, []
