@@ -60,3 +60,14 @@ def check_complex_direction(f, z, u, rtol=1e-6, atol=0.0, eps=1e-6):
     numeric = (f(z + eps * u) - f(z - eps * u)) / (2 * eps)
     np.testing.assert_allclose(jvp(f, (z,), (u,))[1], numeric, rtol=rtol, atol=atol)
     np.testing.assert_allclose(np.real(np.sum(grad(f)(z) * u)), numeric, rtol=rtol, atol=atol)
+
+
+def check_refused_at_its_line(f, x, error):
+    """grad and jvp of the one-line def `f` at `x` raise `error`, placed at f's line."""
+    import pytest
+    from adcompile import grad, jvp
+    for mode in (lambda: grad(f)(x), lambda: jvp(f, (x,), (x,))):
+        with pytest.raises(error) as info:
+            mode()
+        assert info.value.filename == f.__code__.co_filename
+        assert info.value.line == f.__code__.co_firstlineno

@@ -6,8 +6,9 @@ finite differences, reverse against forward and (order 2) their second derivativ
 import numpy as np
 import pytest
 
-from adcompile import NoDerivativeError, grad, jvp, source
+from adcompile import NoDerivativeError, grad, source
 from adcompile.higher import check_grads
+from checks import check_refused_at_its_line
 from test_numpy_breadth import arr, case, distinct
 
 
@@ -183,8 +184,4 @@ def moving_discont(x): return np.sum(np.unwrap(x, discont=x[0]))
 
 @pytest.mark.parametrize("f", [moving_base, moving_period, moving_discont])
 def test_variants_without_a_rule_are_refused_at_the_users_line(f):
-    x = distinct(4)
-    for mode in (lambda: grad(f)(x), lambda: jvp(f, (x,), (x,))):
-        with pytest.raises(NoDerivativeError) as info:
-            mode()
-        assert info.value.filename == __file__ and info.value.line == f.__code__.co_firstlineno
+    check_refused_at_its_line(f, distinct(4), NoDerivativeError)
