@@ -4,7 +4,6 @@ import inspect
 
 import numpy as np
 import pytest
-import scipy.special
 
 from adcompile import (ArgumentError, grad, jacfwd, jacrev, jvp, source, value_and_grad, vjp)
 from checks import assert_close, numeric_grad, numeric_jacobian
@@ -156,13 +155,13 @@ def test_containers_as_arguments_and_outputs():
 def test_aux_that_depends_on_the_inputs_is_a_value_not_differentiated():
     def f(x):
         s = np.sum(x ** 2)
-        spence = scipy.special.spence(x + 2.0)  # no derivative rule: fine in the aux
+        mantissa = np.frexp(x + 2.0)[0]  # no derivative rule: fine in the aux
         order = np.argsort(x)
-        return s, (spence, order, int(np.sum(x > 0)))
+        return s, (mantissa, order, int(np.sum(x > 0)))
 
-    g, (spence, order, count) = grad(f, has_aux=True)(X)
+    g, (mantissa, order, count) = grad(f, has_aux=True)(X)
     assert_close(g, 2 * X)
-    assert_close(spence, scipy.special.spence(X + 2.0))
+    assert_close(mantissa, np.frexp(X + 2.0)[0])
     assert list(order) == [1, 0, 2] and count == 2
     out, tangent, aux = jvp(f, (X,), (np.ones(3),), has_aux=True)
     assert_close(tangent, np.sum(2 * X))
