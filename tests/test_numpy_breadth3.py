@@ -64,7 +64,10 @@ def bincounts(x): return np.bincount(BINS, x ** 2) * np.bincount(BINS, weights=x
 def copysigns(x): return np.copysign(x ** 2, x[::-1]) + np.copysign(C, x) * x
 def copysign_number(x): return np.copysign(x, -1.0) * np.copysign(2.0, x) + np.copysign(x, C) ** 3
 def fmods(x, y): return np.fmod(x ** 2, y) * x + np.fmod(x, 0.3) ** 2 + np.fmod(2.5, y) ** 2
-def roundings(x): return x ** 2 * np.trunc(x * 3) + x * np.fix(x * 2) + np.rint(x * 4) * x ** 3
+def roundings(x): return x ** 2 * np.trunc(x * 3) + x * FIX(x * 2) + np.rint(x * 4) * x ** 3
+
+
+FIX = np.fix if np.lib.NumpyVersion(np.__version__) < "2.4.0" else np.trunc  # (fix: deprecated)
 def ldexps(x): return np.ldexp(x, 2) ** 2 + np.ldexp(x[0], np.array([1, -1, 3]))
 def modfs(x):
     frac, whole = np.modf(x * 3)

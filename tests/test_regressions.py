@@ -1224,7 +1224,7 @@ def masks_combined(x):
 
 
 def flags_combined(a, b):
-    keep = (a > 0) & (b > 0) | ~(a > b)
+    keep = (a > 0) & (b > 0) | (a <= b) ^ (b > 2.0)  # (~ of a bool: deprecated in Python)
     return a * b if keep else a - b
 
 
