@@ -456,8 +456,11 @@ def conj(x):
 
 def sign(x):
     """The derivative of abs: the sign of x (-1, 0 or 1), and for complex x the conjugate of
-    x / |x|. A Python float gets a Python int, so the gradient stays a Python float."""
-    if type(x) is float or type(x) is int:
+    x / |x|. A Python float gets a Python float (the gradient may be this value itself: grad of
+    abs(s) is sign(s), which an int would make an int, a constant to jacrev)."""
+    if type(x) is float:
+        return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
+    if type(x) is int:
         return (x > 0) - (x < 0)
     return conj(np.sign(x))
 

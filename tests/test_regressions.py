@@ -1567,3 +1567,16 @@ def test_gradients_keep_the_parameters_dtype():
     assert gq.dtype == np.float32 and gk.dtype == np.float32
     expected = grad(attention_scores, (0, 1))(Wq.astype(float), Wk.astype(float), x)
     np.testing.assert_allclose(gq, expected[0], rtol=1e-5)
+
+
+# --- grad of abs(s) at a Python float returned the int -1 (sign's value, once 1.0 * sign(s) is
+# simplified), which jacrev then took for a constant: the fuzzer's second-order check crashed ------
+def abs_of_one(x, s):
+    return abs(s) + np.sum(x)
+
+
+def test_the_gradient_of_abs_of_a_float_is_a_float():
+    g = grad(abs_of_one, 1)(np.ones(2), -0.7)
+    assert type(g) is float and g == -1.0
+    from adcompile import jacrev
+    assert jacrev(grad(abs_of_one, 1), 1)(np.ones(2), -0.7) == 0.0
