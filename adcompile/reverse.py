@@ -298,7 +298,10 @@ class Backward:
                 value = Op("add", (value, Op("unbroadcast", (e, Var(z))) if d else e))
             if value != g:  # (else the previous value's adjoint is the same: nothing to reset)
                 out.append(Assign(self.adjoint[z].name, value, s.line))
-                self.owned.discard(z)  # (it may be the array of another name: not to add into)
+                if z in self.lists and _sliced(value):  # a new list: `hs[-1]` adds into it
+                    self.owned.add(z)
+                else:  # (it may be the array of another name: not to add into)
+                    self.owned.discard(z)
 
     def covers(self, v, j):
         """For a broadcasting operation whose operands' shape classes are one class K and
@@ -384,11 +387,13 @@ class Backward:
 
     def structure(self, s, out, inplace, resets):
         inner = self.boundary(s, out, inplace)
-        before, marked = set(self.adjoint), len(self.markers)
+        before, marked, owned = set(self.adjoint), len(self.markers), set(self.owned)
         body = self.block(s.body, inner, resets)
         self.forget(set(self.adjoint) - before)
+        self.owned &= owned  # an adjoint one branch made its own may not be new on the other
         orelse = self.block(s.orelse, inner, resets)
         self.forget(set(self.adjoint) - before)
+        self.owned &= owned
         # an if with no backward code pops nothing, so it pushes nothing; one that may restore an
         # overwritten value (a marker) stays until the tape is laid (`_tape` prunes it if empty)
         if body or orelse or len(self.markers) > marked:
@@ -406,7 +411,9 @@ class Backward:
         inner = self.boundary(s, out, inplace, carried)
         self.loop_stack.append(s)
         overwritten = {n for n in assigned if n in defined_before or n in self.fn.params}
+        owned = set(self.owned)
         body = self.block(s.body, inner, set(resets) | carried | overwritten)
+        self.owned &= owned  # (a loop that runs no step leaves the adjoint it found)
         self.mirror(s.body, body)
         self.loop_stack.pop()
         count = None
@@ -456,6 +463,13 @@ def _same_operand_first(terms, lists):
         else:
             out[same] = (n, Op(add_op(n, lists), (out[same][1], e)), d)
     return out
+
+
+def _sliced(e):
+    """Whether `e` is `g[a:b]`: of a list, a new list (its elements shared, but scatter_add
+    replaces an element of a list rather than adding into it)."""
+    return type(e) is Op and e.prim == "getitem" and type(e.args[1]) is Const and \
+        type(e.args[1].value) is slice
 
 
 def _order(s, name):
