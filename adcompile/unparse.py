@@ -38,6 +38,10 @@ def const_ast(value, index=False):
         parts = [ast.Constant(None) if v is None and not index else None if v is None
                  else const_ast(v) for v in (value.start, value.stop, value.step)]
         return ast.Slice(*parts) if index else ast.Call(ast.Name("slice", ast.Load()), parts, [])
+    if type(value) in (int, float) and math.copysign(1, value) < 0:
+        # -1 as a negation, which ast.unparse parenthesizes where it binds less tightly than
+        # its context: `(-1) ** k`, not `-1 ** k`, which Python reads as -(1 ** k)
+        return ast.UnaryOp(ast.USub(), ast.Constant(-value))
     return ast.Constant(value)
 
 
