@@ -40,11 +40,27 @@ def list_names(fn: Function):
     gradient is differentiated again), and what is popped from a stack that holds such a list
     (which may be a number too: list_add adds numbers as well)."""
     names = set()
+    nested = set()  # lists whose items are lists (rows): an item of one is a list
     changed = True
     while changed:
         changed = False
         for s in each_assign(fn.body):
             v = s.value
+            if type(s.target) is str and s.target not in nested and type(v) in (Op, Var) and (
+                    type(v) is Var and v.name in nested or type(v) is Op and (
+                        v.prim == "make_list" and any(
+                            type(a) is Const and type(a.value) in (tuple, list) or
+                            type(a) is Var and a.name in names for a in v.args)
+                        or v.prim in ("setitem", "getitem", "list_append") and
+                        type(v.args[0]) is Var and v.args[0].name in nested and
+                        (v.prim != "getitem" or type(v.args[1]) is Const and
+                         type(v.args[1].value) is slice))):
+                nested.add(s.target)
+                changed = True
+            if type(s.target) is str and s.target not in names and type(v) is Op and \
+                    v.prim == "getitem" and type(v.args[0]) is Var and v.args[0].name in nested:
+                names.add(s.target)  # a row of a list of lists
+                changed = True
             if type(v) is Op and v.prim == "push" and type(v.args[1]) is Var and \
                     v.args[1].name in names and v.args[0].name not in names:
                 names.add(v.args[0].name)

@@ -525,6 +525,7 @@ LIST_PRIMS = {"np.linalg.lstsq", "make_list", "list_append", "np.split", "list_a
 # `x[i] = v` in user code: a new array with one part replaced (lower.py), never a write in place.
 add("setitem", runtime.setitem, ("x", "index", "v"), "exact")  # a computed index is refused
 add("last_written", runtime.last_written, ("x", "like", "index"), "exact", zero=("like",))
+add("zero_at", runtime_arrays.zero_at, ("x", "index"), "exact")
 
 # The names generated code may refer to, bound in its namespace.
 NAMESPACE = {"np": np, "math": math}

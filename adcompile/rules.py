@@ -477,12 +477,14 @@ SPECIAL[("np.mean", "keepdims", True)] = {"vjp": ("g * (size_of(ans) / size_of(x
                                           "loose": "kept"}
 
 # `x[index] = v`: the replaced part of x gets no gradient, v gets that part of g.
-VJP["setitem"] = ("setitem(g, index, 0.0)", None,
+VJP["setitem"] = ("zero_at(g, index)", None,
                   "unbroadcast(last_written(g[index], g, index), v)")
 VJP["last_written"] = ("last_written(g, like, index)", None, None)
 JVP["last_written"] = ("last_written(t, like, index)", None, None)
 LINEAR.add("last_written")
-JVP["setitem"] = ("setitem(t, index, 0.0)", None, "setitem(zeros_like(ans), index, t)")
+JVP["setitem"] = ("zero_at(t, index)", None, "setitem(zeros_like(ans), index, t)")
+VJP["zero_at"], JVP["zero_at"] = ("zero_at(g, index)", None), ("zero_at(t, index)", None)
+LINEAR.add("zero_at")
 
 # Lists built by append in a loop; their gradients are lists too.
 VJP["make_list"] = lambda op, i: f"g[{i}]"

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .runtime import (_ndim, _part, _shape, getitem_grad, matmul_grad_left, matmul_grad_right,
-                      outside_rule, unbroadcast, unreduce, zeros_like)
+                      outside_rule, setitem, unbroadcast, unreduce, zeros_like)
 
 
 def unroll(g, shift, axis):
@@ -367,3 +367,11 @@ def polyint_constants(g, m):
 def polyint_of_constants(g, v, m):
     """The adjoint of polyint_constants(v, m): np.polyint of zeros with the constants g."""
     return np.polyint(np.zeros_like(v, shape=(_shape(v)[0] - m,)), m, g)
+
+
+def zero_at(x, index):
+    """`x` with zeros at `index`: the adjoint of x in `x[index] = v`, whose part there was
+    overwritten. In a list, zeros shaped like the item (a row of a list of lists)."""
+    if isinstance(x, (list, tuple)):
+        return setitem(x, index, zeros_like(x[index]))
+    return setitem(x, index, 0.0)

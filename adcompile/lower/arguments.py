@@ -10,7 +10,7 @@ from __future__ import annotations
 import gast
 
 from ..ir import Var
-from .scan import Record, Static
+from .scan import Record, Static, leaf_name
 
 SPREAD = (gast.Starred, gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
 
@@ -64,7 +64,7 @@ class Arguments:
         elif type(value) is Static and type(value.obj) is dict:  # an empty **kwargs
             pairs = list(value.obj.items())
         elif type(value) is Var and type(self.fn.constants.get(value.name)) is dict:
-            pairs = [(key, self.outer(f"{value.name}_{key}", v))
+            pairs = [(key, self.outer(leaf_name(value.name, key), v))
                      for key, v in self.fn.constants[value.name].items()]
         else:
             raise self.unsupported(node, "spreading (**kw) a mapping known only at run time",

@@ -171,12 +171,12 @@ class Containers:
         raise self.unsupported(node, f"iterating {value.describe()}", "iterate a list, tuple, "
                                "dict or namedtuple, or read its fields")
 
-    def record_store(self, record, target, value_node, env):
-        """`p["W"] = v` or `self.W = v`: the name now holds a record with that field replaced."""
+    def record_store(self, record, target, value, env):
+        """`p["W"] = v` or `self.W = v`: a record with that field replaced by `value`."""
         if isinstance(target, gast.Attribute):
             if record.kind == "dict":
                 raise self.unsupported(target, "setting an attribute of a dict")
-            return record.replace(target.attr, self.expr(value_node, env))
+            return record.replace(target.attr, value)
         key = self.expr(target.slice, env)
         if record.kind != "dict" or type(key) is not Const:
             what = f"assigning an item of {record.describe()}" + (
@@ -184,7 +184,7 @@ class Containers:
             if type(key) is Var:  # (for k in p: q[k] = ...: the keys of p, once p is known)
                 raise self.not_an_array(target, what, "use keys known here (strings, numbers)")
             raise self.unsupported(target, what)
-        return record.replace(key.value, self.expr(value_node, env))
+        return record.replace(key.value, value)
 
     def replaced(self, record, node, env):
         """dataclasses.replace(s, W=...) and s._replace(W=...): a new record."""

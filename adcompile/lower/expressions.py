@@ -26,7 +26,8 @@ class Expressions:
             return folded
         name = self.namer.fresh(target) if target else self.namer.temp()
         if prim in VIEWS:  # NumPy may hand back a view: changing one changes the other
-            self.copied(name, args[0])
+            for a in args[:None if prim == "np.broadcast_arrays" else 1]:
+                self.copied(name, a)
         self.block.append(Assign(name, Op(prim, tuple(args), tuple(kwargs)), self.line))
         return Var(name)
 
@@ -55,9 +56,11 @@ class Expressions:
         items = tuple(self.atom_in(block, v) for v in value)
         outer, self.block = self.block, block
         try:
-            return self.emit("make_list", items)
+            made = self.emit("make_list", items)
         finally:
             self.block = outer
+        self.listed[made.name] = value  # (changing a row of it in place changes the list known here)
+        return made
 
     def atom_in(self, block, value):
         """as_atom, with any statement it needs (a tuple) written into `block`."""
@@ -255,8 +258,10 @@ class Expressions:
         if type(base) is Record:
             return self.record_subscript(base, index, node)
         if type(base) is tuple:
-            if type(index) is Const and isinstance(index.value, (int, slice)):
+            if type(index) is Const and isinstance(index.value, int):
                 return base[index.value]
+            if type(index) is Const and isinstance(index.value, slice):  # a new list (a copy),
+                return tuple(list(base[index.value]))  # not the same tuple (a[:] is a)
             base = self.list_in(self.block, base)  # a computed index: a real list to index
         return self.emit("getitem", (self.as_atom(base), self.as_atom(index)), target=target)
 

@@ -16,7 +16,7 @@ from ..ir import Const, Var
 from ..parse import parse
 from ..templates import dotted
 from .arguments import default_nodes
-from .scan import display_kind, names_in, stored
+from .scan import Record, changes_in_place, display_kind, names_in, rebound_names, stored
 
 # the folders of the standard library and of installed packages, each ending in a separator
 LIBRARY = tuple(sorted({os.path.join(os.path.realpath(p), "") for key, p in
@@ -44,15 +44,63 @@ class Inlining:
         scope = local.owner.env_now
         bound = {k: v for k, v in scope.items() if not k.startswith("<")}  # (not its flags)
         bound.update(self.bind_arguments(fn, fn.name, node, env, defaults))
+        before = dict(bound)
         inner = type(self)(local.parsed, self.fn, self.namer, self.stack + (fn,),
                         call_line=self.line)
         inner.block, inner.copies = self.block, self.copies
         self.pass_kinds(inner, fn, [a.id for a in fn.args.posonlyargs + fn.args.args], node)
         inner.foreign = self.foreign | names_in(env.values()) | names_in(bound.values())
-        values, as_tuple = inner.returned(inner.lower_stmts(fn.body, bound, frozenset()), bound,
-                                          fn)
+        positional = [a.id for a in fn.args.posonlyargs + fn.args.args]
+        closure = [k for k in scope if k in bound and k not in positional and
+                   not k.startswith("<")]
+        inner.passed = frozenset(positional + closure) - rebound_names(fn.body)
+        exit = inner.lower_stmts(fn.body, bound, frozenset())
+        changed = self.write_back(fn, node, before, bound, env, positional, closure)
+        if exit is None and node is self.for_effect:  # called for its effect: no value needed
+            return Const(None)
+        values, as_tuple = inner.returned(exit, bound, fn)
         value = tuple(values) if as_tuple else values[0]
+        if type(value) is Var and value.name in names_in(changed):
+            self.held.add(value.name)  # d["total"], just updated and returned: d keeps it
         return self.bind(target, value, since) if target and type(value) is Var else value
+
+    def write_back(self, fn, node, before, after, env, positional, closure=()):
+        """After inlining `fn` at the call `node`: Python passes a list, dict or object by
+        reference, so what the callee changed in place (lst.append(v), d["k"] += v, p.x = v,
+        p.step()) the caller sees. A parameter (or a name of the enclosing function, for a
+        nested def: `closure`) that holds a changed value at the end, and that the callee never
+        rebinds, is given to the caller's name. Refused: an argument that is not a name, and a
+        parameter the callee changes in place and also rebinds (the caller would see the change
+        made before the rebinding only)."""
+        rebound = rebound_names(fn.body)
+        pairs = list(zip(positional, node.args)) + [(k.arg, k.value) for k in node.keywords
+                                                    if k.arg in positional]
+        pairs += [(name, gast.Name(id=name, ctx=gast.Load(), annotation=None,
+                                   type_comment=None)) for name in closure]
+        changed = []
+        for p, arg in pairs:
+            old, new = before.get(p), after.get(p)
+            if new is old or type(old) not in (Var, tuple, Record):  # (a number, a function)
+                continue
+            if p in rebound:
+                if changes_in_place(fn.body, p, through_calls=False):
+                    raise self.unsupported(node, f"{getattr(fn, 'name', 'the function')} "
+                                           f"changes its argument {p} in place and also "
+                                           f"assigns {p} a new value", "use another name for "
+                                           "the new value")
+                continue
+            if type(old) is Var and not changes_in_place(fn.body, p):
+                continue  # (a value the callee's own code replaced: x[i] = v of an array is
+                # checked where it happens)
+            if isinstance(arg, gast.Name) and env.get(arg.id) is old:
+                self.not_shared(node, arg.id, env, getattr(self, "live_now", frozenset()), old)
+                env[arg.id] = new
+                changed.append(new)
+            elif not isinstance(arg, (gast.List, gast.Dict, gast.Tuple)):
+                raise self.unsupported(node, f"{getattr(fn, 'name', 'the function')} changes "
+                                       f"its argument {p} in place, which is not a name here",
+                                       "pass it a name (x = ...; f(x)) and read that name after")
+        return changed
 
     def pass_kinds(self, inner, fn, positional, node):
         """A parameter the callee never rebinds gets the kind (list or tuple) of its argument,
@@ -92,16 +140,22 @@ class Inlining:
         inner.block, inner.copies = self.block, self.copies
         self.pass_kinds(inner, callee.node, positional[0 if receiver is None else 1:], node)
         inner.foreign = self.foreign | names_in(env.values()) | names_in(bound.values())
+        inner.passed = frozenset(positional) - rebound_names(callee.node.body)
+        before = dict(bound)
         try:
             exit = inner.lower_stmts(callee.node.body, bound, frozenset())
+            changed = self.write_back(callee.node, node, before, bound, env,
+                                      positional[0 if receiver is None else 1:])
             self.receiver_after = bound.get(params[0]) if receiver is not None else None
-            if receiver is not None and exit is None:  # a method that only changes self
-                return Const(None)
+            if exit is None and (receiver is not None or node is self.for_effect):
+                return Const(None)  # a method that only changes self, a call for its effect
             values, as_tuple = inner.returned(exit, bound, callee.node)
         except ADCompileError as e:
             return self.library_as_constant(self.at_the_call(e, obj, node), obj, node, env,
                                             target, since, receiver)
         value = tuple(values) if as_tuple else values[0]
+        if type(value) is Var and value.name in names_in([self.receiver_after] + changed):
+            self.held.add(value.name)  # self.r, just updated and returned: self keeps the name
         return self.bind(target, value, since) if target and type(value) is Var else value
 
     def library_as_constant(self, err, obj, node, env, target, since, receiver):

@@ -1,13 +1,18 @@
 """Loops: for and while, the names a loop carries, how an iteration is taken (range, enumerate, zip, a known tuple, reversed(range) as reverse mode writes it)."""
 from __future__ import annotations
 
+import types
 
 import gast
+
+from ..errors import ADCompileError
+from ..parse import parse
 
 from ..ir import (Assign, Break, Const, For, If, Op, Var, While)
 from .comprehensions import Indexed
 from .containers import must_unroll
-from .scan import Record, holds_record, names_in, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
+from .inline import in_library
+from .scan import LocalFunction, Record, leaf_name, changes_in_place, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
 
 
 class Loops:
@@ -111,7 +116,8 @@ class Loops:
         name through the loop (a copy is made first when its current name is shared). `targets`:
         the names a `for` binds to the elements, carried out when read after the loop. (A stack
         is one list all along, changed by its pushes and pops: not carried.)"""
-        assigned = stored(stmt.body) - self.stacks | {n for n in targets if n in later}
+        assigned = stored(stmt.body) - self.stacks | {n for n in targets if n in later} | \
+            self.changed_by_calls(stmt.body, env)
         reads = loaded(stmt.body)
         if any(isinstance(n, gast.Return) for n in walk_own(stmt.body)):
             pseudo = {k for k in env if k.startswith("<result") or k == RETURNED}
@@ -150,12 +156,41 @@ class Loops:
         self.carried.append(carried)
         return carried
 
+    def changed_by_calls(self, stmts, env):
+        """Names the calls in `stmts` change in place (so a loop carries them): an object whose
+        method changes `self` (osc.step(dt)), a list, dict or object passed to a function of the
+        user's that changes that parameter (push(xs, v)), a name of this function that a nested
+        def changes (acc[0] += v)."""
+        out = set()
+        for n in (n for s in stmts for n in gast.walk(s) if isinstance(n, gast.Call)):
+            f, args = n.func, list(n.args)
+            if isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and \
+                    type(env.get(f.value.id)) is Record:  # a method: self, then the arguments
+                args.insert(0, f.value)
+                fn = _function_node(getattr(env[f.value.id].cls, f.attr, None))
+            elif isinstance(f, gast.Name):
+                value = env.get(f.id, Static(self.parsed.scope.get(f.id)))
+                fn = _function_node(value.obj if type(value) is Static else None)
+                if isinstance(getattr(value, "obj", None), LocalFunction):
+                    out |= {k for k in env if not k.startswith("<") and k not in
+                            rebound_names(fn.body) and changes_in_place(fn.body, k)}
+            else:
+                continue
+            if fn is None:
+                continue
+            params = [a.id for a in fn.args.posonlyargs + fn.args.args]
+            pairs = list(zip(params, args)) + [(k.arg, k.value) for k in n.keywords]
+            out |= {a.id for p, a in pairs if isinstance(a, gast.Name) and
+                    changes_in_place(fn.body, p)}
+        return out
+
     def carry_leaves(self, prefix, value):
         """The loop names of a carried record's leaves (a copy of each before the loop), as a
         record of the same structure."""
         if type(value) is Record:
             return Record(value.kind, value.cls, value.keys, tuple(
-                self.carry_leaves(f"{prefix}_{key}", v) for key, v in zip(value.keys, value.values)))
+                self.carry_leaves(leaf_name(prefix, key), v)
+                for key, v in zip(value.keys, value.values)))
         if type(value) is tuple:
             return tuple(self.carry_leaves(f"{prefix}_{k}", v) for k, v in enumerate(value))
         if type(value) not in (Var, Const):
@@ -171,6 +206,7 @@ class Loops:
         loop's test again (`again`)."""
         if exit is not None and exit[0] == "return":
             exit = self.return_from_loop(stmt, exit, body_env)
+        assigned = stored([stmt])  # (the loop's target too)
         for name, value in env.items():  # a record changed in place (m.W = ..., m.step())
             if holds_record(value) and name not in carried and body_env.get(name) != value:
                 what = value.describe() if type(value) is Record else "a tuple of records"
@@ -179,6 +215,11 @@ class Loops:
                                        "build a new one each iteration (m = Model(...)) in a loop "
                                        "over a constant range, or keep the changing value in a "
                                        "name of its own")
+            if name not in carried and name not in assigned and not name.startswith("<") and \
+                    name in body_env and body_env[name] is not value:  # by a call: push(xs, v)
+                raise self.unsupported(stmt, f"changing {name!r} in place through a call in a "
+                                       "loop", f"assign it in the loop ({name} = f({name}, ...)"
+                                       ", f returning the new value)")
         self.carried.pop()
         self.merge_carried(body, carried, body_env)
         for name, loop_name in carried.items():
@@ -284,3 +325,17 @@ class Loops:
         last = self.emit("add", (start, self.emit("mul", (
             self.emit("floordiv", (span, step)), step))))
         return last, self.emit("sub", (start, Const(1 if c > 0 else -1))), Const(-c)
+
+
+def _function_node(obj):
+    """The gast FunctionDef of a function of the user's (a nested def, a module's function or
+    method), None for anything else (a library's function, a builtin, a value)."""
+    if isinstance(obj, LocalFunction):
+        return obj.node if isinstance(obj.node, gast.FunctionDef) else None
+    obj = getattr(obj, "__func__", obj)
+    if not isinstance(obj, types.FunctionType) or in_library(obj.__code__.co_filename):
+        return None
+    try:
+        return parse(obj).node
+    except ADCompileError:
+        return None

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import os
 
+import gast
 
 from ..errors import UnsupportedSyntaxError
 from ..ir import (Assign, Break, Const, If, Op, Var, targets_of,
                   uses_of)
-from .scan import BROKE, GOING, Record, fallthrough_ends, flat, self_copy, user_name
+from .scan import BROKE, GOING, Record, fallthrough_ends, flat, holds, leaf_name, self_copy, \
+    user_name
 
 
 class Merging:
@@ -30,6 +32,10 @@ class Merging:
                 k = 0 if a is None else 1
                 a, b = (missing, b) if a is None else (a, missing)
                 envs[k][name] = missing
+            if type(a) is Record and type(b) is Record and \
+                    (a.kind, a.cls, a.keys) == (b.kind, b.cls, b.keys):  # field by field
+                env[name] = self.merge_record(name, a, b, blocks, envs)
+                continue
             if type(a) is tuple and type(b) is tuple and len(a) == len(b) and \
                     self.sequence_kinds.get(name) == "tuple":  # a tuple stays one, item by item
                 env[name] = self.merge_items(name, a, b, blocks, envs)
@@ -53,6 +59,27 @@ class Merging:
                 self.merge_into(block, value, merged, e)
                 self.line = line
             env[name] = Var(merged)
+
+    def merge_record(self, name, a, b, blocks, envs):
+        """Two records of one class and fields (a field assigned on one path of an if): a
+        merged name per field that differs."""
+        values = []
+        for key, x, y in zip(a.keys, a.values, b.values):
+            if x == y and type(x) is type(y):
+                values.append(x)
+            elif type(x) is Record and type(y) is Record and \
+                    (x.kind, x.cls, x.keys) == (y.kind, y.cls, y.keys):
+                values.append(self.merge_record(leaf_name(name, key), x, y, blocks, envs))
+            elif type(x) in (Var, Const) and type(y) in (Var, Const):
+                merged = self.namer.fresh(leaf_name(user_name(name), key))
+                for block, value, e in zip(blocks, (x, y), envs):
+                    self.merge_into(block, value, merged, e)
+                values.append(Var(merged))
+            else:
+                raise UnsupportedSyntaxError(
+                    f"{name!r}'s field {key!r} holds a different kind of value on each path of "
+                    "an if", self.parsed.filename, self.line)
+        return Record(a.kind, a.cls, a.keys, tuple(values))
 
     def merge_items(self, name, a, b, blocks, envs):
         """Two tuples of one length: a merged name per item that differs."""
@@ -167,12 +194,14 @@ class Merging:
             f"{name!r} changes its structure in a loop (other fields, another class, another "
             "constant); keep the same fields on every iteration", self.parsed.filename, self.line)
 
-    def check_in_place(self, node, name, env, live, method):
+    def check_in_place(self, node, name, env, live, method, item=None):
         """`x *= 2` and `x[i] = v` change an array in place, which every name holding the same
         array sees; flat code makes a new array instead. When another name still read later may
         hold the same value, generated code checks at run time that it is not changed in place
-        (a number is not) and otherwise stops with this message."""
-        value = env.get(name)
+        (a number is not) and otherwise stops with this message. With `item` (the node of
+        `parts["vel"]` in `parts["vel"] += v`): that item of the container `name` is what changes
+        in place, for the names other than the container."""
+        value = env.get(name) if item is None else self.expr(item, env)
         if type(value) is not Var:
             return
         group, todo = {value.name}, [value.name]
@@ -181,15 +210,27 @@ class Merging:
                 if other not in group:
                     group.add(other)
                     todo.append(other)
+        for made in sorted(group & set(self.listed)):  # row = m[i], m a list of lists known here
+            holders = sorted(k for k, v in env.items() if k != name and k in live and
+                             not k.startswith("<") and holds(v, self.listed[made]))
+            if holders:
+                raise self.unsupported(node, f"changing {name} in place, an item of a list "
+                                       f"{', '.join(holders)} holds (Python changes it there too)",
+                                       f"assign through the list ({holders[0]}[i][j] = v) or make "
+                                       f"a new one first ({name} = list({name}))")
         others = sorted(k for k, v in env.items() if k != name and k in live and any(
             type(x) is Var and x.name in group for x in flat([v])))
-        if not others and not group & self.foreign:
+        foreign = group & self.foreign
+        if name in self.passed and item is None:  # the caller's name for it gets it back
+            foreign.discard(value.name)  # (Inlining.write_back), its other holders do not
+        if not others and not foreign:
             return
         filename, line = self.parsed.where(node)
-        held = [] if group & self.foreign else list(dict.fromkeys(  # (the caller's: not known)
+        held = [] if foreign else list(dict.fromkeys(  # (the caller's: not known)
             x for k in others for x in flat([env[k]]) if type(x) is Var and x.name in group))
         self.block.append(Assign(None, Op("check_not_in_place", (
-            value, Const(method), Const(f"{os.path.basename(filename)}:{line}"), Const(name),
+            value, Const(method), Const(f"{os.path.basename(filename)}:{line}"),
+            Const(name if item is None else gast.unparse(item).strip()),
             Const(", ".join(others) or "the caller"), *held)), self.line))
 
     def renamed(self, old, new):

@@ -3,6 +3,7 @@ statements, how a loop body may leave, the ends of a lowered block; the env keys
 the kinds of value an env holds besides Var and Const."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import gast
@@ -101,9 +102,10 @@ def stored(stmts):
                 out.add(n.id)
             elif isinstance(n, (gast.Assign, gast.AugAssign)):
                 for t in getattr(n, "targets", None) or [n.target]:
-                    if isinstance(t, (gast.Subscript, gast.Attribute)) and \
-                            isinstance(t.value, gast.Name):  # x[i] = v, m.W = v
-                        out.add(t.value.id)
+                    while isinstance(t, (gast.Subscript, gast.Attribute)):
+                        t = t.value  # x[i] = v, m.W = v, m[i][j] = v: x, m
+                    if isinstance(t, gast.Name):
+                        out.add(t.id)
             elif isinstance(n, gast.Call) and (is_append(n) or is_pop(n)):
                 out.add(n.func.value.id)
     return out
@@ -149,12 +151,18 @@ GOING = "<going>"
 BROKE = "<broke>"  # True on the paths that break: the body's last statement is `if broke: break`
 
 
-LEAVING = ("return", "break", "continue", "left")
+LEAVING = ("return", "break", "continue", "left")  # exits through which every path leaves
 
 
-VIEWS = {"getitem", "T", "np.transpose", "np.reshape", "np.ravel", "np.squeeze", "np.swapaxes",
-         "np.moveaxis", "np.expand_dims", "np.diagonal", "np.broadcast_to", "np.atleast_1d",
-         "np.atleast_2d", "np.atleast_3d", "np.real"}  # exits through which every path leaves
+# what NumPy may hand back as a view of its first argument, or as the argument itself (a list
+# of views for the splits): changing the result in place changes the argument
+VIEWS = {"getitem", "T", "mT", "np.transpose", "np.matrix_transpose", "np.reshape", "np.ravel",
+         "np.squeeze", "np.swapaxes", "np.moveaxis", "np.expand_dims", "np.diagonal",
+         "np.broadcast_to", "np.broadcast_arrays", "np.atleast_1d", "np.atleast_2d",
+         "np.atleast_3d", "np.real", "np.imag", "np.split", "np.array_split", "np.hsplit",
+         "np.vsplit", "np.dsplit", "np.unstack", "np.asarray", "np.asanyarray",
+         "np.ascontiguousarray", "np.asfortranarray", "np.asarray_chkfinite", "np.flip",
+         "np.fliplr", "np.flipud", "np.rot90"}
 
 
 def only_returns(loop):
@@ -177,6 +185,12 @@ def user_name(key):
     if key.startswith("<out"):
         return "result"
     return key.strip("<>").rstrip("0123456789") if key.startswith("<") else key
+
+
+def leaf_name(prefix, key):
+    """The name in generated code of a record's field (`p_W` for p["W"]): a Python name, whatever
+    the key (p["learning rate"] gives p_learning_rate)."""
+    return f"{prefix}_{re.sub(r'[^0-9a-zA-Z_]', '_', str(key))}"
 
 
 def walk_own(stmts):
@@ -299,6 +313,50 @@ class Record:
     def describe(self):
         name = getattr(self.cls, "__name__", "dict")
         return "a dict" if self.kind == "dict" else f"a {name} ({self.kind})"
+
+
+def holds(v, value):
+    """Whether the lowering value `v` is, or holds somewhere inside, `value` itself (the same
+    list or object, not an equal one; an empty list is not told apart from another)."""
+    if v is value and (type(v) is not tuple or v) or type(v) is Var and v == value:
+        return True
+    if type(v) is tuple:
+        return any(holds(x, value) for x in v)
+    return type(v) is Record and any(holds(x, value) for x in v.values)
+
+
+def rebound_names(stmts):
+    """Names gast statements bind (assign, augment, loop over), not those they change in place."""
+    return {n.id for s in stmts for n in gast.walk(s)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+MUTATORS = {"append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault",
+            "popitem", "sort", "reverse"}
+
+
+def changes_in_place(stmts, name, through_calls=True):
+    """Whether gast statements may change what `name` holds in place: assign or augment an item
+    or attribute of it, call a method of it (a list's append, an object's own methods), or
+    (`through_calls`) pass it to a call."""
+    for s in stmts:
+        for n in gast.walk(s):
+            if isinstance(n, (gast.Subscript, gast.Attribute)) and \
+                    isinstance(n.ctx, gast.Store) and isinstance(n.value, gast.Name) and \
+                    n.value.id == name:
+                return True
+            if isinstance(n, gast.AugAssign) and isinstance(n.target, (gast.Subscript,
+                                                                     gast.Attribute)):
+                base = n.target.value
+                if isinstance(base, gast.Name) and base.id == name:
+                    return True
+            if isinstance(n, gast.Call) and (
+                    isinstance(n.func, gast.Attribute) and isinstance(n.func.value, gast.Name)
+                    and n.func.value.id == name and (through_calls or n.func.attr in MUTATORS)
+                    or through_calls and any(
+                        isinstance(a, gast.Name) and a.id == name for a in n.args)):
+                return True
+    return False
 
 
 def holds_record(value):

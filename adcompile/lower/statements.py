@@ -1,6 +1,7 @@
 """Statements: lower_stmts and the ways a statement list ends (falls through, returns, breaks, continues, or leaves on some paths through a flag); if statements; assignments."""
 from __future__ import annotations
 
+import types
 
 import gast
 
@@ -8,9 +9,10 @@ from ..errors import ADCompileError, UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Var)
 from ..sugar import ERRSTATE_KEYS
 from ..primitives import BY_OBJECT, PRIMS, hashable
-from ..templates import OPERATORS
+from ..templates import OPERATORS, dotted
 from .effects import RAISE, known_truth
-from .scan import Record, BROKE, is_method_of_name, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, is_pop, load_of, loaded, only_returns, walk_own
+from .inline import in_library
+from .scan import Record, BROKE, holds, is_method_of_name, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, is_pop, load_of, loaded, only_returns, walk_own
 
 
 class Statements:
@@ -28,6 +30,7 @@ class Statements:
                 self.fn.errstate[self.line] = tuple((k, merged[k]) for k in ERRSTATE_KEYS
                                                     if k in merged)
             self.env_now = env  # what a nested def called from here reads
+            self.live_now = later | loaded(stmts[i + 1:])  # (for what a call changes in place)
             rest = stmts[i + 1:]
             t = type(stmt)
             if t is gast.Return:
@@ -75,6 +78,13 @@ class Statements:
                 if isinstance(stmt.target, gast.Name):
                     self.check_in_place(stmt, stmt.target.id, env, later | loaded(rest),
                                         f"__i{OPERATORS[type(stmt.op).__name__]}__")
+                elif isinstance(stmt.target, (gast.Subscript, gast.Attribute)) and \
+                        isinstance(stmt.target.value, gast.Name) and \
+                        type(env.get(stmt.target.value.id)) in (tuple, Record):
+                    # parts["vel"] += v: the array the container holds changes in place
+                    self.check_in_place(stmt, stmt.target.value.id, env, later | loaded(rest),
+                                        f"__i{OPERATORS[type(stmt.op).__name__]}__",
+                                        load_of(stmt.target))
                 elif isinstance(stmt.target, gast.Subscript) and isinstance(stmt.target.value,
                                                                              gast.Name):
                     self.check_in_place(stmt, stmt.target.value.id, env, later | loaded(rest),
@@ -101,6 +111,17 @@ class Statements:
                 exit = self.lower_effect(stmt, env)
                 if exit is not None:
                     return exit
+            elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
+                    self.calls_user_code(stmt.value, env):  # osc.step(dt): for what it changes
+                self.for_effect = stmt.value
+                self.expr(stmt.value, env)
+            elif t is gast.Expr and isinstance(stmt.value, gast.Call):
+                name = dotted(stmt.value.func) or "this function"
+                raise self.unsupported(stmt, f"calling {name}(...) for what it changes in place "
+                                       "(library code changing its arguments is not followed)",
+                                       "assign the new value instead (x = np.sort(x); for "
+                                       "np.add.at(a, i, v): a = a + np.bincount(i, weights=v, "
+                                       "minlength=a.size))")
             elif t is gast.Expr:
                 raise self.unsupported(stmt, "an expression statement (its value is discarded)",
                                        "assign its result to a name or remove it")
@@ -257,27 +278,52 @@ class Statements:
                                        since)
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.bind_target(target, self.expr(value_node, env), env, since=since)
-        elif isinstance(target, (gast.Subscript, gast.Attribute)) and isinstance(
-                target.value, gast.Name) and type(env.get(target.value.id)) is Record:
-            env[target.value.id] = self.record_store(env[target.value.id], target, value_node, env)
-        elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) and \
-                type(env.get(target.value.id)) is tuple:  # a list known here: replace an item
-            items, index = list(env[target.value.id]), self.expr(target.slice, env)
-            if type(index) is not Const or type(index.value) is not int:
-                raise self.unsupported(target, "assigning to a list item at a computed index")
-            items[index.value] = self.expr(value_node, env)
-            env[target.value.id] = tuple(items)
-        elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
-            array = self.atom(target.value, env)
-            index = self.as_atom(self.index(target, env, array))
-            value = self.atom(value_node, env)
-            env[target.value.id] = self.emit("setitem", (array, index, value),
-                                             target=target.value.id)
-        elif isinstance(target, gast.Attribute) and isinstance(target.value, gast.Name):
+        elif isinstance(target, (gast.Subscript, gast.Attribute)):
+            self.store(target, self.expr(value_node, env), env)
+        else:
+            raise self.unsupported(target, "this assignment target")
+
+    def store(self, target, value, env):
+        """`x[i] = value`, `p["W"] = value`, `self.W = value`, and through items and attributes
+        (`m[i][j] = value`, `bodies[0].v = value`, `p["layer"]["b"] = value`): the container
+        with that item replaced, stored in turn where it came from, up to a name."""
+        base = target.value
+        if not isinstance(base, (gast.Name, gast.Subscript, gast.Attribute)):
+            raise self.unsupported(target, "assigning into the result of an expression")
+        container = self.expr(base, env)
+        root = base
+        while not isinstance(root, gast.Name):
+            if not isinstance(root, (gast.Subscript, gast.Attribute)):
+                raise self.unsupported(target, "assigning into the result of an expression")
+            root = root.value
+        if type(container) in (tuple, Record):  # another name holding it would see the change
+            self.not_shared(target, root.id, env, self.live_now, container)
+        elif base is not root:  # (an item of an array or list made at run time)
+            self.check_in_place(target, root.id, env, self.live_now, "__setitem__")
+        new = self.store_into(container, target, value, env, root.id if base is root else None)
+        if base is root:
+            env[root.id] = new
+        else:
+            self.store(base, new, env)
+
+    def store_into(self, container, target, value, env, name=None):
+        """`container` with the item or attribute `target` names set to `value`: a new record
+        or list known here, or `setitem` of an array or list made at run time."""
+        if type(container) is Record:
+            return self.record_store(container, target, value, env)
+        if isinstance(target, gast.Attribute):
             raise self.not_an_array(target, f"assigning to the attribute .{target.attr} of an "
                                     "array", "arrays have no attributes to assign")
-        else:
-            raise self.unsupported(target, "assignment to an attribute or a nested subscript")
+        if type(container) is tuple:  # a list known here: replace an item
+            index = self.expr(target.slice, env)
+            if type(index) is not Const or type(index.value) is not int:
+                raise self.unsupported(target, "assigning to a list item at a computed index")
+            items = list(container)
+            items[index.value] = value
+            return tuple(items)
+        array = self.as_atom(container)
+        index = self.as_atom(self.index(target, env, array))
+        return self.emit("setitem", (array, index, self.as_atom(value)), target=name)
 
     def bind_target(self, target, value, env, index=None, since=None):
         if isinstance(target, IndexTarget):
@@ -310,6 +356,22 @@ class Statements:
         else:
             raise self.unsupported(target, "this loop target")
 
+    def calls_user_code(self, node, env):
+        """Whether `node` calls a function or a method of a class written in the user's code
+        (inlined, so what it changes is seen), not a library's."""
+        func = node.func
+        if isinstance(func, gast.Name):
+            value = env[func.id] if func.id in env else Static(self.parsed.scope.get(func.id))
+            obj = value.obj if type(value) is Static else None
+        elif isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) and \
+                type(env.get(func.value.id)) is Record and env[func.value.id].kind != "dict":
+            obj = getattr(env[func.value.id].cls, func.attr, None)
+        else:
+            return False
+        obj = getattr(obj, "__func__", obj)  # (a static or class method)
+        return isinstance(obj, LocalFunction) or isinstance(obj, types.FunctionType) and \
+            not in_library(obj.__code__.co_filename)
+
     def is_check(self, node, env):
         """A call made for its effect that has no derivative: `check_scalar(L)`."""
         if not isinstance(node, gast.Call) or isinstance(node.func, gast.Attribute):
@@ -339,19 +401,24 @@ class Statements:
             env[name] = self.emit("list_append", (self.as_atom(env[name]), self.atom(call.args[0], env)),
                                   target=name)
 
-    def not_shared(self, call, name, env, live):
-        """Refuse growing the list `name` in place while another name read later holds it."""
-        value = env[name]
+    def not_shared(self, node, name, env, live, value=None):
+        """Refuse changing the list, dict or object `name` in place (growing it, assigning an
+        item or a field, or a call changing it) while another name read later holds it, or a
+        list, dict or object holding it: Python changes it for all of them, flat code for
+        `name` only. `value`: what `name` held before a call changed it."""
+        value = env[name] if value is None else value
         shared = sorted(k for k, v in env.items() if k != name and k in live and not
-                        k.startswith("<") and (v is value and (type(v) is tuple and v or
-                                                               type(v) is Record) or
-                                               type(v) is Var and v == value))
+                        k.startswith("<") and holds(v, value))
         if shared:
-            copy = f"dict({name})" if type(value) is Record else f"list({name})"
-            raise self.unsupported(call, f"changing {name} in place ({call.func.attr}) while "
+            how = f"({node.func.attr})" if isinstance(node, gast.Call) and \
+                isinstance(node.func, gast.Attribute) else "(an item or field assigned)" if \
+                not isinstance(node, gast.Call) else f"(by {getattr(node.func, 'id', 'a call')})"
+            copy = f"dict({name})" if type(value) is Record and value.kind == "dict" else \
+                f"copy.copy({name})" if type(value) is Record else f"list({name})"
+            raise self.unsupported(node, f"changing {name} in place {how} while "
                                    f"{', '.join(shared)} holds the same value (Python changes "
-                                   "it for both names)", f"make a new one first ({shared[0]} = "
-                                   f"{copy})")
+                                   "it for every name holding it)", f"make a new one first "
+                                   f"({name} = {copy}) before changing it")
 
     def grow(self, call, env, live):
         """`xs.extend(ys)` and `xs.insert(i, v)` of a list known here, `d.update(...)` of a dict:
@@ -398,7 +465,8 @@ class Statements:
         block = self.block
         self.bound_at[name] = self.line
         if type(value) is Var and value.name in self.namer.temps and since is not None and \
-                value.name not in self.foreign and len(block) > since and \
+                value.name not in self.foreign and value.name not in self.held and \
+                len(block) > since and \
                 type(block[-1]) is Assign and block[-1].target == value.name:
             block[-1].target = self.namer.fresh(name)
             self.renamed(value.name, block[-1].target)
