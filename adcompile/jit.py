@@ -11,9 +11,11 @@ variant of the same IR that the Python source prints (`source(jitted)` shows it)
   loops      `reversed(range(a, b))` becomes `range(b - 1, a - 1, -1)`, `range(...)[:n]` a range
   checks     the `type(x) is float` fast-path tests are dropped (Numba specializes on the types);
              the slow path they guard is the same computation
-  helpers    check_scalar, unbroadcast, add_fitted, zeros_like, conj and in_dtype_of get Numba
-             implementations (`HELPERS`); any other helper, global or construct Numba cannot
-             compile is refused with a `JitError` naming it and the user's line
+  helpers    the runtime helpers that generated code calls (unbroadcast, scatter_add, setitem,
+             unreduce, ...) and the package's sigmoid, softplus, log_sigmoid and relu get Numba
+             implementations (`jit_helpers`); a helper without one for the argument types, a
+             global or a construct Numba cannot compile is refused with a `JitError` naming
+             the user's line
 
 Numba caches the machine code on disk (`cache=True`) next to the generated file, whose name is
 the hash of its text, of the constants it reads (Numba freezes globals into the code) and of the
@@ -27,16 +29,15 @@ from __future__ import annotations
 
 import hashlib
 import linecache
-import math
 import os
 import re
 import types as pytypes
 
 import numpy as np
 
-from . import runtime
+from . import jit_helpers
 from .compile import _write, located_source  # the generated file Numba reads and caches beside
-from .errors import ADCompileError, ArgumentError, ComplexOutputError, public
+from .errors import ADCompileError, ArgumentError, public
 from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
                  stmt_exprs, targets_of, walk_exprs, walk_stmts)
 from .primitives import NAMESPACE, add
@@ -453,102 +454,13 @@ _REGISTERED: list = []
 
 
 def _register(numba):
-    """Give Numba an implementation of each helper in `HELPERS`, once."""
+    """Give Numba an implementation of each helper in `jit_helpers` and of `tape_put`, once."""
     if _REGISTERED:
         return
     from numba.extending import overload
-    for helper, typer in HELPERS.items():
+    for helper, typer in {tape_put: _put, **jit_helpers.helpers(numba)}.items():
         overload(helper)(typer(numba.types))
     _REGISTERED.append(True)
-
-
-def _check_scalar(t):
-    def typer(out, *inputs):
-        if isinstance(out, t.Complex) or isinstance(out, t.Array) and \
-                isinstance(out.dtype, t.Complex):
-            def complex_out(out, *inputs):
-                raise ComplexOutputError("grad requires a real-valued output, but the function "
-                                         "returned a complex number")
-            return complex_out
-        for x in inputs:
-            kind = x.dtype if isinstance(x, t.Array) else x
-            if isinstance(kind, (t.Integer, t.Boolean)):
-                def int_input(out, *inputs):
-                    raise ArgumentError("grad differentiates with respect to floating-point "
-                                        "arguments, but one of those in argnums is an integer "
-                                        "or a boolean; pass floats")
-                return int_input
-        if isinstance(out, t.Array):
-            def array_out(out, *inputs):
-                if out.size != 1:
-                    raise ArgumentError("grad needs a scalar output, but the function returned "
-                                        "an array; reduce it (e.g. with np.sum)")
-            return array_out
-        return lambda out, *inputs: None
-    return typer
-
-
-def _unbroadcast(t):
-    def typer(g, x):
-        if not isinstance(g, t.Array) and not isinstance(x, t.Array):
-            return lambda g, x: g
-        if not isinstance(g, t.Array):
-            return lambda g, x: np.full_like(x, g)
-        if not isinstance(x, t.Array):
-            return lambda g, x: g.sum()
-        if g.ndim == x.ndim:
-            def same(g, x):
-                if g.shape != x.shape:
-                    raise ValueError("adcompile.jit: a gradient broadcast along an axis of "
-                                     "length 1 is not supported under Numba")
-                return g
-            return same
-        if g.ndim > x.ndim:
-            return lambda g, x: np.ascontiguousarray(g).reshape((-1,) + x.shape).sum(axis=0)
-    return typer
-
-
-def _add_fitted(t):
-    def typer(x, *terms):
-        body = " + ".join(f"unbroadcast(terms[{k}], x)" for k in range(len(terms))) or "0.0"
-        scope = {"unbroadcast": runtime.unbroadcast}
-        exec(f"def add_fitted(x, *terms):\n    return {body}\n", scope)
-        return scope["add_fitted"]
-    return typer
-
-
-def _zeros_like(t):
-    def typer(x):
-        if isinstance(x, t.Array):
-            return lambda x: np.zeros_like(x)
-        if isinstance(x, t.Number):
-            return lambda x: 0.0
-    return typer
-
-
-def _conj(t):
-    def typer(x):
-        complex_ = isinstance(x.dtype if isinstance(x, t.Array) else x, t.Complex)
-        return (lambda x: np.conj(x)) if complex_ else (lambda x: x)
-    return typer
-
-
-def _in_dtype_of(t):
-    def typer(g, x):
-        dtype = x.dtype if isinstance(x, t.Array) else None
-        if dtype is None or isinstance(dtype, t.Complex):
-            return lambda g, x: g
-        return lambda g, x: dtype(g)  # float32 stays float32
-    return typer
-
-
-def _sign(t):
-    def typer(x):
-        kind = x.dtype if isinstance(x, t.Array) else x
-        if isinstance(kind, t.Complex):
-            return lambda x: np.conj(np.sign(x))
-        return lambda x: np.sign(x)  # abs's derivative on floats and real arrays
-    return typer
 
 
 def _put(t):
@@ -558,42 +470,3 @@ def _put(t):
                 tape[index] = x
             return put
     return typer
-
-
-def _pow_dx(t):
-    def typer(x, y):
-        if isinstance(x, t.Number) and isinstance(y, t.Number):
-            def impl(x, y):  # (runtime.pow_dx for numbers: 0 where y == 0)
-                if y == 0:
-                    return 0.0
-                return y * x ** (y - 1)
-            return impl
-    return typer
-
-
-def _pow_dy(t):
-    def typer(ans, x):
-        if isinstance(ans, t.Number) and isinstance(x, t.Number):
-            def impl(ans, x):  # (runtime.pow_dy for numbers: 0 where ans == 0)
-                if ans == 0:
-                    return 0.0
-                if x > 0:
-                    return ans * math.log(x)
-                return -math.inf * ans if x == 0 else math.nan
-            return impl
-    return typer
-
-
-HELPERS = {  # runtime helper -> a function of numba.types giving its Numba overload
-    tape_put: _put,
-    runtime.check_scalar: _check_scalar,
-    runtime.unbroadcast: _unbroadcast,
-    runtime.add_fitted: _add_fitted,
-    runtime.zeros_like: _zeros_like,
-    runtime.conj: _conj,
-    runtime.in_dtype_of: _in_dtype_of,
-    runtime.sign: _sign,
-    runtime.pow_dx: _pow_dx,
-    runtime.pow_dy: _pow_dy,
-}
-
