@@ -418,34 +418,44 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _WHAT = [(re.compile(p), w) for p, w in [
     (r"Untyped global name '(\w+)'", "the global {0}"),
     (r"Unknown attribute '(\w+)' of type ([^\n]+?)\s*$", "the attribute {0} of {1}"),
-    (r"No implementation of function Function\(<(?:built-in )?function (\w+)", "{0}"),
-    (r"No implementation of function Function\(<class '([\w.]+)'>\)", "{0}"),
+    (r"No implementation of function Function\(<(?:built-in )?function (\w+)",
+     "{0} with these arguments"),
+    (r"No implementation of function Function\(<class '(?:[\w.]+\.)?(\w+)'>\)",
+     "{0} with these arguments"),
     (r"Use of unsupported opcode \((\w+)\)", "the opcode {0}"),
 ]]
 
 
 def _explain(err, fn):
-    """A JitError naming what Numba could not compile and the user's line it comes from."""
+    """A JitError at the user's line that Numba could not compile. It names what Numba could not
+    compile where the user wrote it; a helper of adcompile's (the code a line becomes in the
+    derivative) is not named, the line is."""
     message = _ANSI.sub("", str(err))
-    what = next((w.format(*m.groups()) for p, w in _WHAT for m in [p.search(message)] if m),
-                None)
-    place = None
+    found = next((m for p, _ in _WHAT for m in [p.search(message)] if m), None)
+    what = next(w.format(*found.groups()) for p, w in _WHAT if p is found.re) if found else None
+    place = None  # the generated line, which ends in `  # file:line`, the user's line
     for path, number in re.findall(r'File "([^"]+)", line (\d+)', message):
         if os.path.basename(path).startswith(fn.name + "-numba-") or path.startswith("<adcompile"):
             place = linecache.getline(path, int(number)).strip() or place
-    found = re.search(r"  # (\S+):(\d+)$", place or "")
-    where = (fn.filename, None)
-    if found:
-        named = found.group(1)
+    located = re.search(r"  # (\S+):(\d+)$", place or "")
+    where, line = (fn.filename, None), ""
+    if located:
+        named = located.group(1)
         where = (fn.filename if named == os.path.basename(fn.filename) else named,
-                 int(found.group(2)))
+                 int(located.group(2)))
+        line = linecache.getline(*where).strip()
     first = next((ln.strip() for ln in message.splitlines()
                   if ln.strip() and not ln.startswith("Failed in")), message)
-    text = f"Numba cannot compile {what or 'this'} in {fn.name}"
-    if place:
-        text += f", at `{place.split('  # ')[0]}`"
-    return JitError(f"{text}: {first}. Run the Python version instead (without jit), or rewrite "
-                    "that part in what Numba supports.", *where)
+    if found and line and re.search(rf"\b{found.group(1)}\b", line):  # the user wrote it
+        detail = "" if "No implementation of function" in first else f" ({first})"
+        return JitError(f"Numba cannot compile {what} in `{line}`{detail}. Run the function "
+                        "without jit, or write this line in what Numba supports.", *where)
+    if line:
+        return JitError(f"adcompile.jit has no Numba version of the code that `{line}` becomes "
+                        "(for these argument types). Run it without jit, or write this line "
+                        "another way (a loop over the elements compiles).", *where)
+    return JitError(f"Numba cannot compile {what or 'this'} in {fn.name}: {first}. Run it "
+                    "without jit, or rewrite that part in what Numba supports.", *where)
 
 
 # -- Numba implementations of the runtime helpers ------------------------------------------------
