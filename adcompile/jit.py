@@ -146,6 +146,11 @@ def numba_friendly(fn: Function, arrays=True) -> Function:
     if arrays:
         _array_tapes(fn)
     _ranges(fn.body)
+    for s in walk_stmts(fn.body):
+        if type(s) is Assign:
+            s.value = _whole_reductions(s.value)
+        elif type(s) is Return:
+            s.values = [_whole_reductions(v) for v in s.values]
     return fn
 
 
@@ -316,6 +321,21 @@ def _ranges(block):
         if k == 1 and not s.reverse and s.bounds[0] == Const(0):
             s.bounds = s.bounds[1:2]
         s.reverse, s.count = False, None
+
+
+def _whole_reductions(e):
+    """`np.sum(x, keepdims=True)` and `np.mean(x, keepdims=True)` (reverse rules of var and std
+    write them) as `np.sum(x)` and `np.mean(x)`: Numba has no keepdims, and a number broadcasts
+    as the array of ones axes does."""
+    if type(e) is not Op:
+        return e
+    args = tuple(_whole_reductions(a) for a in e.args)
+    kwargs = tuple((k, _whole_reductions(v)) for k, v in e.kwargs)
+    if e.prim in ("np.sum", "np.mean") and len(args) == 1 and \
+            dict(kwargs) in ({"keepdims": Const(True)},
+                             {"axis": Const(None), "keepdims": Const(True)}):
+        kwargs = ()
+    return Op(e.prim, args, kwargs) if (args, kwargs) != (e.args, e.kwargs) else e
 
 
 def _fold(e):

@@ -431,6 +431,23 @@ def _relu(x):  # numerics.relu: NaN propagates
     return 0.0 if x <= 0 else x
 
 
+def _left_out(arg, t):
+    """Whether an argument with a default (None or False) was left out, or given as None."""
+    return arg is None or arg is False or isinstance(arg, (t.Omitted, t.NoneType))
+
+
+def _logsumexp(t):
+    def typer(x, axis=None, keepdims=False):
+        if _array(x, t) and isinstance(x.dtype, t.Float) and _left_out(axis, t) and \
+                _left_out(keepdims, t):
+            def whole(x, axis=None, keepdims=False):  # numerics.logsumexp over every entry
+                m = np.max(x)
+                shift = m if np.isfinite(m) else 0.0
+                return np.log(np.sum(np.exp(x - shift))) + shift
+            return whole
+    return typer
+
+
 def helpers(numba):
     """{helper: overload typer}, the scalar functions compiled for the elementwise ones."""
     scalar = {f: numba.njit(f) for f in (_sigmoid, _softplus, _log_sigmoid, _relu)}
@@ -463,4 +480,5 @@ def helpers(numba):
         numerics.softplus: _elementwise(scalar[_softplus]),
         numerics.log_sigmoid: _elementwise(scalar[_log_sigmoid]),
         numerics.relu: _elementwise(scalar[_relu]),
+        numerics.logsumexp: _logsumexp,
     }
