@@ -11,9 +11,11 @@ variant of the same IR that the Python source prints (`source(jitted)` shows it)
   loops      `reversed(range(a, b))` becomes `range(b - 1, a - 1, -1)`, `range(...)[:n]` a range
   checks     the `type(x) is float` fast-path tests are dropped (Numba specializes on the types);
              the slow path they guard is the same computation
-  helpers    check_scalar, unbroadcast, add_fitted, zeros_like, conj and in_dtype_of get Numba
-             implementations (`HELPERS`); any other helper, global or construct Numba cannot
-             compile is refused with a `JitError` naming it and the user's line
+  helpers    the runtime helpers that generated code calls (unbroadcast, scatter_add, setitem,
+             unreduce, ...) and the package's sigmoid, softplus, log_sigmoid and relu get Numba
+             implementations (`jit_helpers`); a helper without one for the argument types, a
+             global or a construct Numba cannot compile is refused with a `JitError` naming
+             the user's line
 
 Numba caches the machine code on disk (`cache=True`) next to the generated file, whose name is
 the hash of its text, of the constants it reads (Numba freezes globals into the code) and of the
@@ -27,16 +29,15 @@ from __future__ import annotations
 
 import hashlib
 import linecache
-import math
 import os
 import re
 import types as pytypes
 
 import numpy as np
 
-from . import runtime
+from . import jit_helpers
 from .compile import _write, located_source  # the generated file Numba reads and caches beside
-from .errors import ADCompileError, ArgumentError, ComplexOutputError, public
+from .errors import ADCompileError, ArgumentError, public
 from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
                  stmt_exprs, targets_of, walk_exprs, walk_stmts)
 from .primitives import NAMESPACE, add
@@ -145,6 +146,11 @@ def numba_friendly(fn: Function, arrays=True) -> Function:
     if arrays:
         _array_tapes(fn)
     _ranges(fn.body)
+    for s in walk_stmts(fn.body):
+        if type(s) is Assign:
+            s.value = _whole_reductions(s.value)
+        elif type(s) is Return:
+            s.values = [_whole_reductions(v) for v in s.values]
     return fn
 
 
@@ -317,6 +323,21 @@ def _ranges(block):
         s.reverse, s.count = False, None
 
 
+def _whole_reductions(e):
+    """`np.sum(x, keepdims=True)` and `np.mean(x, keepdims=True)` (reverse rules of var and std
+    write them) as `np.sum(x)` and `np.mean(x)`: Numba has no keepdims, and a number broadcasts
+    as the array of ones axes does."""
+    if type(e) is not Op:
+        return e
+    args = tuple(_whole_reductions(a) for a in e.args)
+    kwargs = tuple((k, _whole_reductions(v)) for k, v in e.kwargs)
+    if e.prim in ("np.sum", "np.mean") and len(args) == 1 and \
+            dict(kwargs) in ({"keepdims": Const(True)},
+                             {"axis": Const(None), "keepdims": Const(True)}):
+        kwargs = ()
+    return Op(e.prim, args, kwargs) if (args, kwargs) != (e.args, e.kwargs) else e
+
+
 def _fold(e):
     """Integer arithmetic on constants folded (`simplify` leaves floor division)."""
     if type(e) is not Op:
@@ -417,34 +438,44 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _WHAT = [(re.compile(p), w) for p, w in [
     (r"Untyped global name '(\w+)'", "the global {0}"),
     (r"Unknown attribute '(\w+)' of type ([^\n]+?)\s*$", "the attribute {0} of {1}"),
-    (r"No implementation of function Function\(<(?:built-in )?function (\w+)", "{0}"),
-    (r"No implementation of function Function\(<class '([\w.]+)'>\)", "{0}"),
+    (r"No implementation of function Function\(<(?:built-in )?function (\w+)",
+     "{0} with these arguments"),
+    (r"No implementation of function Function\(<class '(?:[\w.]+\.)?(\w+)'>\)",
+     "{0} with these arguments"),
     (r"Use of unsupported opcode \((\w+)\)", "the opcode {0}"),
 ]]
 
 
 def _explain(err, fn):
-    """A JitError naming what Numba could not compile and the user's line it comes from."""
+    """A JitError at the user's line that Numba could not compile. It names what Numba could not
+    compile where the user wrote it; a helper of adcompile's (the code a line becomes in the
+    derivative) is not named, the line is."""
     message = _ANSI.sub("", str(err))
-    what = next((w.format(*m.groups()) for p, w in _WHAT for m in [p.search(message)] if m),
-                None)
-    place = None
+    found = next((m for p, _ in _WHAT for m in [p.search(message)] if m), None)
+    what = next(w.format(*found.groups()) for p, w in _WHAT if p is found.re) if found else None
+    place = None  # the generated line, which ends in `  # file:line`, the user's line
     for path, number in re.findall(r'File "([^"]+)", line (\d+)', message):
         if os.path.basename(path).startswith(fn.name + "-numba-") or path.startswith("<adcompile"):
             place = linecache.getline(path, int(number)).strip() or place
-    found = re.search(r"  # (\S+):(\d+)$", place or "")
-    where = (fn.filename, None)
-    if found:
-        named = found.group(1)
+    located = re.search(r"  # (\S+):(\d+)$", place or "")
+    where, line = (fn.filename, None), ""
+    if located:
+        named = located.group(1)
         where = (fn.filename if named == os.path.basename(fn.filename) else named,
-                 int(found.group(2)))
+                 int(located.group(2)))
+        line = linecache.getline(*where).strip()
     first = next((ln.strip() for ln in message.splitlines()
                   if ln.strip() and not ln.startswith("Failed in")), message)
-    text = f"Numba cannot compile {what or 'this'} in {fn.name}"
-    if place:
-        text += f", at `{place.split('  # ')[0]}`"
-    return JitError(f"{text}: {first}. Run the Python version instead (without jit), or rewrite "
-                    "that part in what Numba supports.", *where)
+    if found and line and re.search(rf"\b{found.group(1)}\b", line):  # the user wrote it
+        detail = "" if "No implementation of function" in first else f" ({first})"
+        return JitError(f"Numba cannot compile {what} in `{line}`{detail}. Run the function "
+                        "without jit, or write this line in what Numba supports.", *where)
+    if line:
+        return JitError(f"adcompile.jit has no Numba version of the code that `{line}` becomes "
+                        "(for these argument types). Run it without jit, or write this line "
+                        "another way (a loop over the elements compiles).", *where)
+    return JitError(f"Numba cannot compile {what or 'this'} in {fn.name}: {first}. Run it "
+                    "without jit, or rewrite that part in what Numba supports.", *where)
 
 
 # -- Numba implementations of the runtime helpers ------------------------------------------------
@@ -453,102 +484,13 @@ _REGISTERED: list = []
 
 
 def _register(numba):
-    """Give Numba an implementation of each helper in `HELPERS`, once."""
+    """Give Numba an implementation of each helper in `jit_helpers` and of `tape_put`, once."""
     if _REGISTERED:
         return
     from numba.extending import overload
-    for helper, typer in HELPERS.items():
+    for helper, typer in {tape_put: _put, **jit_helpers.helpers(numba)}.items():
         overload(helper)(typer(numba.types))
     _REGISTERED.append(True)
-
-
-def _check_scalar(t):
-    def typer(out, *inputs):
-        if isinstance(out, t.Complex) or isinstance(out, t.Array) and \
-                isinstance(out.dtype, t.Complex):
-            def complex_out(out, *inputs):
-                raise ComplexOutputError("grad requires a real-valued output, but the function "
-                                         "returned a complex number")
-            return complex_out
-        for x in inputs:
-            kind = x.dtype if isinstance(x, t.Array) else x
-            if isinstance(kind, (t.Integer, t.Boolean)):
-                def int_input(out, *inputs):
-                    raise ArgumentError("grad differentiates with respect to floating-point "
-                                        "arguments, but one of those in argnums is an integer "
-                                        "or a boolean; pass floats")
-                return int_input
-        if isinstance(out, t.Array):
-            def array_out(out, *inputs):
-                if out.size != 1:
-                    raise ArgumentError("grad needs a scalar output, but the function returned "
-                                        "an array; reduce it (e.g. with np.sum)")
-            return array_out
-        return lambda out, *inputs: None
-    return typer
-
-
-def _unbroadcast(t):
-    def typer(g, x):
-        if not isinstance(g, t.Array) and not isinstance(x, t.Array):
-            return lambda g, x: g
-        if not isinstance(g, t.Array):
-            return lambda g, x: np.full_like(x, g)
-        if not isinstance(x, t.Array):
-            return lambda g, x: g.sum()
-        if g.ndim == x.ndim:
-            def same(g, x):
-                if g.shape != x.shape:
-                    raise ValueError("adcompile.jit: a gradient broadcast along an axis of "
-                                     "length 1 is not supported under Numba")
-                return g
-            return same
-        if g.ndim > x.ndim:
-            return lambda g, x: np.ascontiguousarray(g).reshape((-1,) + x.shape).sum(axis=0)
-    return typer
-
-
-def _add_fitted(t):
-    def typer(x, *terms):
-        body = " + ".join(f"unbroadcast(terms[{k}], x)" for k in range(len(terms))) or "0.0"
-        scope = {"unbroadcast": runtime.unbroadcast}
-        exec(f"def add_fitted(x, *terms):\n    return {body}\n", scope)
-        return scope["add_fitted"]
-    return typer
-
-
-def _zeros_like(t):
-    def typer(x):
-        if isinstance(x, t.Array):
-            return lambda x: np.zeros_like(x)
-        if isinstance(x, t.Number):
-            return lambda x: 0.0
-    return typer
-
-
-def _conj(t):
-    def typer(x):
-        complex_ = isinstance(x.dtype if isinstance(x, t.Array) else x, t.Complex)
-        return (lambda x: np.conj(x)) if complex_ else (lambda x: x)
-    return typer
-
-
-def _in_dtype_of(t):
-    def typer(g, x):
-        dtype = x.dtype if isinstance(x, t.Array) else None
-        if dtype is None or isinstance(dtype, t.Complex):
-            return lambda g, x: g
-        return lambda g, x: dtype(g)  # float32 stays float32
-    return typer
-
-
-def _sign(t):
-    def typer(x):
-        kind = x.dtype if isinstance(x, t.Array) else x
-        if isinstance(kind, t.Complex):
-            return lambda x: np.conj(np.sign(x))
-        return lambda x: np.sign(x)  # abs's derivative on floats and real arrays
-    return typer
 
 
 def _put(t):
@@ -558,42 +500,3 @@ def _put(t):
                 tape[index] = x
             return put
     return typer
-
-
-def _pow_dx(t):
-    def typer(x, y):
-        if isinstance(x, t.Number) and isinstance(y, t.Number):
-            def impl(x, y):  # (runtime.pow_dx for numbers: 0 where y == 0)
-                if y == 0:
-                    return 0.0
-                return y * x ** (y - 1)
-            return impl
-    return typer
-
-
-def _pow_dy(t):
-    def typer(ans, x):
-        if isinstance(ans, t.Number) and isinstance(x, t.Number):
-            def impl(ans, x):  # (runtime.pow_dy for numbers: 0 where ans == 0)
-                if ans == 0:
-                    return 0.0
-                if x > 0:
-                    return ans * math.log(x)
-                return -math.inf * ans if x == 0 else math.nan
-            return impl
-    return typer
-
-
-HELPERS = {  # runtime helper -> a function of numba.types giving its Numba overload
-    tape_put: _put,
-    runtime.check_scalar: _check_scalar,
-    runtime.unbroadcast: _unbroadcast,
-    runtime.add_fitted: _add_fitted,
-    runtime.zeros_like: _zeros_like,
-    runtime.conj: _conj,
-    runtime.in_dtype_of: _in_dtype_of,
-    runtime.sign: _sign,
-    runtime.pow_dx: _pow_dx,
-    runtime.pow_dy: _pow_dy,
-}
-

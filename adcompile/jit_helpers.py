@@ -1,0 +1,484 @@
+"""Numba implementations of the runtime helpers that generated code calls, for `adcompile.jit`.
+
+Each entry of `helpers(numba)` maps a helper (the Python function the generated code names) to a
+function of `numba.types` that returns a Numba `overload` typer: given the Numba types of the
+arguments it returns an implementation, or None where the helper has none for those types
+(jit then refuses with a JitError naming the user's line). An implementation decides by types
+what the Python helper decides by values (`type(x) is float`, `x.ndim`), computes the same
+numbers, and raises where the Python helper would fit a shape the Numba version does not.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import numerics, runtime
+from .errors import ArgumentError, ComplexOutputError
+
+
+def _array(x, t):
+    return isinstance(x, t.Array)
+
+
+def _kind(x, t):
+    """The element type of `x`: its dtype for an array, its own type for a number."""
+    return x.dtype if _array(x, t) else x
+
+
+def _indexed_ndim(x, index, t):
+    """The number of axes of `x[index]` for basic indexing (ints and slices), else None."""
+    parts = index.types if isinstance(index, t.BaseTuple) else (index,)
+    if not all(isinstance(p, (t.Integer, t.SliceType)) for p in parts) or len(parts) > x.ndim:
+        return None
+    return x.ndim - sum(isinstance(p, t.Integer) for p in parts)
+
+
+def _int_vector(index, t):
+    """Whether `index` is a 1-D array of integers (fancy indexing along the first axis)."""
+    return _array(index, t) and index.ndim == 1 and isinstance(index.dtype, t.Integer)
+
+
+# -- fitting gradients to shapes -----------------------------------------------------------------
+
+def _check_scalar(t):
+    def typer(out, *inputs):
+        if isinstance(_kind(out, t), t.Complex):
+            def complex_out(out, *inputs):
+                raise ComplexOutputError("grad requires a real-valued output, but the function "
+                                         "returned a complex number")
+            return complex_out
+        for x in inputs:
+            if isinstance(_kind(x, t), (t.Integer, t.Boolean)):
+                def int_input(out, *inputs):
+                    raise ArgumentError("grad differentiates with respect to floating-point "
+                                        "arguments, but one of those in argnums is an integer "
+                                        "or a boolean; pass floats")
+                return int_input
+        if _array(out, t):
+            def array_out(out, *inputs):
+                if out.size != 1:
+                    raise ArgumentError("grad needs a scalar output, but the function returned "
+                                        "an array; reduce it (e.g. with np.sum)")
+            return array_out
+        return lambda out, *inputs: None
+    return typer
+
+
+def _unbroadcast(t):
+    def typer(g, x):
+        if not _array(g, t) and not _array(x, t):
+            return lambda g, x: g
+        if not _array(g, t):
+            return lambda g, x: np.full_like(x, g)
+        if not _array(x, t):
+            return lambda g, x: g.sum()
+        if g.ndim == x.ndim:
+            def same(g, x):
+                if g.shape != x.shape:
+                    raise ValueError("adcompile.jit: a gradient broadcast along an axis of "
+                                     "length 1 is not supported under Numba")
+                return g
+            return same
+        if g.ndim > x.ndim:
+            return lambda g, x: np.ascontiguousarray(g).reshape((-1,) + x.shape).sum(axis=0)
+    return typer
+
+
+def _add_fitted(t):
+    def typer(x, *terms):
+        body = " + ".join(f"unbroadcast(terms[{k}], x)" for k in range(len(terms))) or "0.0"
+        scope = {"unbroadcast": runtime.unbroadcast}
+        exec(f"def add_fitted(x, *terms):\n    return {body}\n", scope)
+        return scope["add_fitted"]
+    return typer
+
+
+def _zeros_like(t):
+    def typer(x):
+        if _array(x, t):
+            return lambda x: np.zeros_like(x)
+        if isinstance(x, t.Number):
+            return lambda x: 0.0
+    return typer
+
+
+def _in_dtype_of(t):
+    def typer(g, x):
+        dtype = x.dtype if _array(x, t) else None
+        if dtype is None or isinstance(dtype, t.Complex):
+            return lambda g, x: g
+        return lambda g, x: dtype(g)  # float32 stays float32
+    return typer
+
+
+def _size_of(t):
+    def typer(x):
+        if _array(x, t):
+            return lambda x: x.size
+        if isinstance(x, t.Number):
+            return lambda x: 1
+    return typer
+
+
+def _unreduce(t):
+    """The gradient of a reduction broadcast back to its input's shape. Which axes to put back
+    follows from the types: a gradient with one axis fewer than x lost `axis`."""
+    def typer(g, x, axis, keepdims):
+        if not _array(x, t):
+            return None
+        if not _array(g, t) or g.ndim == x.ndim:
+            return lambda g, x, axis, keepdims: np.zeros_like(x) + g
+        if g.ndim == x.ndim - 1 and isinstance(axis, t.Integer):
+            return lambda g, x, axis, keepdims: np.zeros_like(x) + np.expand_dims(g, axis)
+    return typer
+
+
+def _max_weights(t):
+    def typer(x, ans, axis, keepdims):
+        if not _array(x, t) or isinstance(x.dtype, t.Complex):
+            return None
+        if isinstance(axis, (t.NoneType, t.Omitted)):
+            def everywhere(x, ans, axis, keepdims):
+                hit = np.where(x == runtime.unreduce(ans, x, axis, keepdims), 1.0, 0.0)
+                return hit / hit.sum()
+            return everywhere
+    return typer  # (Numba has no np.max with an axis)
+
+
+def _prod_others(t):
+    def typer(x, axis):
+        if not _array(x, t) or not isinstance(axis, (t.NoneType, t.Omitted)):
+            return None
+
+        def impl(x, axis):  # products to the left times products to the right: no division
+            flat = x.ravel()
+            out = np.ones_like(flat)
+            left = 1.0
+            for k in range(flat.size):
+                out[k] = left
+                left = left * flat[k]
+            right = 1.0
+            for k in range(flat.size - 1, -1, -1):
+                out[k] = out[k] * right
+                right = right * flat[k]
+            return out.reshape(x.shape)
+        return impl
+    return typer
+
+
+# -- indexing ------------------------------------------------------------------------------------
+
+def _setitem(t):
+    def typer(x, index, v):
+        if _array(x, t):
+            def impl(x, index, v):  # a new array: generated code never writes into a value
+                out = x.copy()
+                out[index] = v
+                return out
+            return impl
+    return typer
+
+
+def _scatter_add(t):
+    """`buffer[index] += g` into a gradient buffer the generated code owns: basic indexing
+    (ints and slices) adds into the part, summing `g` over axes a later addition broadcast it
+    to; an array of ints adds element by element, so repeated indices add up."""
+    def typer(buffer, index, g):
+        if not _array(buffer, t):
+            return None
+        ndim = _indexed_ndim(buffer, index, t)
+        if ndim == 0:
+            if _array(g, t):
+                def number_summed(buffer, index, g):
+                    buffer[index] += g.sum()
+                    return buffer
+                return number_summed
+
+            def number(buffer, index, g):
+                buffer[index] += g
+                return buffer
+            return number
+        if ndim is not None:
+            if _array(g, t) and g.ndim > ndim:
+                def part_summed(buffer, index, g):
+                    part = buffer[index]
+                    part += runtime.unbroadcast(g, part)
+                    return buffer
+                return part_summed
+
+            def part(buffer, index, g):
+                view = buffer[index]
+                view += g
+                return buffer
+            return part
+        if _int_vector(index, t):
+            if _array(g, t) and g.ndim == buffer.ndim:
+                def each(buffer, index, g):
+                    if g.shape[0] != index.size:
+                        raise ValueError("adcompile.jit: a gradient broadcast along an "
+                                         "indexed axis is not supported under Numba")
+                    for k in range(index.size):
+                        buffer[index[k]] += g[k]
+                    return buffer
+                return each
+            if not _array(g, t) or g.ndim < buffer.ndim:
+                def same(buffer, index, g):
+                    for k in range(index.size):
+                        buffer[index[k]] += g
+                    return buffer
+                return same
+    return typer
+
+
+def _getitem_grad(t):
+    def typer(g, x, index):
+        if _array(x, t):
+            def impl(g, x, index):
+                return runtime.scatter_add(np.zeros_like(x), index, g)
+            return impl
+    return typer
+
+
+def _last_written(t):
+    """Only the last value written to a place gets its gradient: with an array of ints, a place
+    named twice keeps the gradient of its last write, zeros for the others."""
+    def typer(x, like, index):
+        if _indexed_ndim(like, index, t) is not None if _array(like, t) else False:
+            return lambda x, like, index: x
+        if _array(like, t) and _int_vector(index, t) and _array(x, t):
+            def impl(x, like, index):
+                owner = np.full(like.shape[0], -1)
+                for k in range(index.size):
+                    owner[index[k]] = k
+                out = x.copy()
+                for k in range(index.size):
+                    if owner[index[k]] != k:
+                        out[k] = 0.0
+                return out
+            return impl
+    return typer
+
+
+# -- products ------------------------------------------------------------------------------------
+
+def _matmul_grad_left(t):
+    def typer(g, x, y):
+        if not (_array(x, t) and _array(y, t)):
+            return None
+        if x.ndim == 2 and y.ndim == 2 and _array(g, t) and g.ndim == 2:
+            def matrix(g, x, y):
+                _check_product(g.shape, (x.shape[0], y.shape[1]))
+                return g @ y.T
+            return matrix
+        if x.ndim == 2 and y.ndim == 1 and _array(g, t) and g.ndim == 1:
+            def vector(g, x, y):
+                _check_product(g.shape, (x.shape[0],))
+                return np.outer(g, y)
+            return vector
+        if x.ndim == 1 and y.ndim == 2 and _array(g, t) and g.ndim == 1:
+            def row(g, x, y):
+                _check_product(g.shape, (y.shape[1],))
+                return y @ g
+            return row
+        if x.ndim == 1 and y.ndim == 1 and isinstance(g, t.Number):
+            return lambda g, x, y: g * y
+    return typer
+
+
+def _matmul_grad_right(t):
+    def typer(g, x, y):
+        if not (_array(x, t) and _array(y, t)):
+            return None
+        if x.ndim == 2 and y.ndim == 2 and _array(g, t) and g.ndim == 2:
+            def matrix(g, x, y):
+                _check_product(g.shape, (x.shape[0], y.shape[1]))
+                return x.T @ g
+            return matrix
+        if x.ndim == 2 and y.ndim == 1 and _array(g, t) and g.ndim == 1:
+            def vector(g, x, y):
+                _check_product(g.shape, (x.shape[0],))
+                return x.T @ g
+            return vector
+        if x.ndim == 1 and y.ndim == 2 and _array(g, t) and g.ndim == 1:
+            def row(g, x, y):
+                _check_product(g.shape, (y.shape[1],))
+                return np.outer(x, g)
+            return row
+        if x.ndim == 1 and y.ndim == 1 and isinstance(g, t.Number):
+            return lambda g, x, y: g * x
+    return typer
+
+
+def _check_product(shape, want):
+    """(Compiled as it is, for the implementations above.)"""
+    if shape != want:
+        raise ValueError("adcompile.jit: the gradient of a product that an addition broadcast "
+                         "is not supported under Numba")
+
+
+def _dot_grad(matmul, other):
+    """np.dot's gradient: a number times the other operand when one is a number, else matmul's
+    (np.dot is `x @ y` up to 2-D)."""
+    def make(t):
+        def typer(g, x, y):
+            if not _array(x, t) or not _array(y, t):
+                if other == "y":
+                    return lambda g, x, y: runtime.unbroadcast(g * y, x)
+                return lambda g, x, y: runtime.unbroadcast(g * x, y)
+            if x.ndim <= 2 and y.ndim <= 2:
+                return lambda g, x, y: matmul(g, x, y)
+        return typer
+    return make
+
+
+# -- complex numbers and abs ---------------------------------------------------------------------
+
+def _conj(t):
+    def typer(x):
+        complex_ = isinstance(_kind(x, t), t.Complex)
+        return (lambda x: np.conj(x)) if complex_ else (lambda x: x)
+    return typer
+
+
+def _real_part(t):
+    def typer(g):
+        complex_ = isinstance(_kind(g, t), t.Complex)
+        return (lambda g: np.real(g)) if complex_ else (lambda g: g)
+    return typer
+
+
+def _phase(t):
+    def typer(x):
+        if not isinstance(_kind(x, t), t.Complex):
+            return lambda x: np.sign(x)
+    return typer
+
+
+def _sign(t):
+    def typer(x):
+        if isinstance(_kind(x, t), t.Complex):
+            return lambda x: np.conj(np.sign(x))
+        return lambda x: np.sign(x)  # abs's derivative on floats and real arrays
+    return typer
+
+
+def _pow_dx(t):
+    def typer(x, y):
+        if isinstance(x, t.Number) and isinstance(y, t.Number):
+            def impl(x, y):  # (runtime.pow_dx for numbers: 0 where y == 0)
+                if y == 0:
+                    return 0.0
+                return y * x ** (y - 1)
+            return impl
+    return typer
+
+
+def _pow_dy(t):
+    def typer(ans, x):
+        if isinstance(ans, t.Number) and isinstance(x, t.Number):
+            def impl(ans, x):  # (runtime.pow_dy for numbers: 0 where ans == 0)
+                if ans == 0:
+                    return 0.0
+                if x > 0:
+                    return ans * math.log(x)
+                return -math.inf * ans if x == 0 else math.nan
+            return impl
+    return typer
+
+
+# -- the package's activations (numerics.py), elementwise --------------------------------------
+
+def _elementwise(scalar):
+    """An overload for a function of one real number `scalar`, on numbers and on real arrays
+    (element by element, into an array of the input's float dtype)."""
+    def make(t):
+        def typer(x):
+            if isinstance(x, (t.Float, t.Integer, t.Boolean)):
+                return lambda x: scalar(float(x))
+            if _array(x, t) and isinstance(x.dtype, t.Float):
+                def each(x):
+                    flat = x.ravel()
+                    out = np.empty_like(flat)
+                    for k in range(flat.size):
+                        out[k] = scalar(flat[k])
+                    return out.reshape(x.shape)
+                return each
+        return typer
+    return make
+
+
+def _sigmoid(x):  # numerics.sigmoid: exp of a number <= 0 only
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _softplus(x):  # numerics.softplus
+    if x > 0:
+        return x + math.log1p(math.exp(-x))
+    return math.log1p(math.exp(x))
+
+
+def _log_sigmoid(x):  # numerics.log_sigmoid
+    if x < 0:
+        return x - math.log1p(math.exp(x))
+    return -math.log1p(math.exp(-x))
+
+
+def _relu(x):  # numerics.relu: NaN propagates
+    return 0.0 if x <= 0 else x
+
+
+def _left_out(arg, t):
+    """Whether an argument with a default (None or False) was left out, or given as None."""
+    return arg is None or arg is False or isinstance(arg, (t.Omitted, t.NoneType))
+
+
+def _logsumexp(t):
+    def typer(x, axis=None, keepdims=False):
+        if _array(x, t) and isinstance(x.dtype, t.Float) and _left_out(axis, t) and \
+                _left_out(keepdims, t):
+            def whole(x, axis=None, keepdims=False):  # numerics.logsumexp over every entry
+                m = np.max(x)
+                shift = m if np.isfinite(m) else 0.0
+                return np.log(np.sum(np.exp(x - shift))) + shift
+            return whole
+    return typer
+
+
+def helpers(numba):
+    """{helper: overload typer}, the scalar functions compiled for the elementwise ones."""
+    scalar = {f: numba.njit(f) for f in (_sigmoid, _softplus, _log_sigmoid, _relu)}
+    return {
+        runtime.check_scalar: _check_scalar,
+        runtime.unbroadcast: _unbroadcast,
+        runtime.add_fitted: _add_fitted,
+        runtime.zeros_like: _zeros_like,
+        runtime.in_dtype_of: _in_dtype_of,
+        runtime.size_of: _size_of,
+        runtime.unreduce: _unreduce,
+        runtime.max_weights: _max_weights,
+        runtime.prod_others: _prod_others,
+        runtime.setitem: _setitem,
+        runtime.scatter_add: _scatter_add,
+        runtime.getitem_grad: _getitem_grad,
+        runtime.last_written: _last_written,
+        runtime.matmul_grad_left: _matmul_grad_left,
+        runtime.matmul_grad_right: _matmul_grad_right,
+        runtime.dot_grad_left: _dot_grad(runtime.matmul_grad_left, "y"),
+        runtime.dot_grad_right: _dot_grad(runtime.matmul_grad_right, "x"),
+        _check_product: lambda t: lambda shape, want: _check_product,
+        runtime.conj: _conj,
+        runtime.real_part: _real_part,
+        runtime.phase: _phase,
+        runtime.sign: _sign,
+        runtime.pow_dx: _pow_dx,
+        runtime.pow_dy: _pow_dy,
+        numerics.sigmoid: _elementwise(scalar[_sigmoid]),
+        numerics.softplus: _elementwise(scalar[_softplus]),
+        numerics.log_sigmoid: _elementwise(scalar[_log_sigmoid]),
+        numerics.relu: _elementwise(scalar[_relu]),
+        numerics.logsumexp: _logsumexp,
+    }
