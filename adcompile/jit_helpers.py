@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from . import numerics, runtime
+from . import numerics, runtime, runtime_arrays
 from .errors import ArgumentError, ComplexOutputError
 
 
@@ -175,6 +175,17 @@ def _setitem(t):
             def impl(x, index, v):  # a new array: generated code never writes into a value
                 out = x.copy()
                 out[index] = v
+                return out
+            return impl
+    return typer
+
+
+def _zero_at(t):
+    def typer(x, index):
+        if _array(x, t):
+            def impl(x, index):  # the adjoint of x in x[index] = v: zeros where v went
+                out = x.copy()
+                out[index] = 0.0
                 return out
             return impl
     return typer
@@ -462,6 +473,7 @@ def helpers(numba):
         runtime.max_weights: _max_weights,
         runtime.prod_others: _prod_others,
         runtime.setitem: _setitem,
+        runtime_arrays.zero_at: _zero_at,
         runtime.scatter_add: _scatter_add,
         runtime.getitem_grad: _getitem_grad,
         runtime.last_written: _last_written,
