@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .draws import Draws
 from .errors import ADCompileError, ArgumentError, public
 
 def _nums(argnums):
@@ -61,9 +62,11 @@ def _jacobian(f, args, kwargs, argnums, forward, has_aux=False):
         push = forward_at(f, values, flat, nums, has_aux)
         columns = []  # per leaf in wrt: per element of it, the output's tangent leaves
         out = None
+        draws = Draws(f, [leaf for leaves, _ in flat for leaf in leaves])  # one call's draws
         for j, w in enumerate(wrt):
             columns.append([])
             for e in _basis(w):
+                draws.restore()
                 out, d_out, *aux = push(zeros[:j] + [e] + zeros[j + 1:])
                 columns[j].append(d_out)
         if out is None:  # (nothing to differentiate: empty arrays)
@@ -162,6 +165,7 @@ def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward):
                             *place_of(f))
     inner_nums = _checked_nums(f, inner, n)
     inner = inner_nums[0] if isinstance(inner, int) else inner_nums
+    draws = Draws(f, values)  # every run sees the draws of one call
     base = jac(*values)
     base_leaves, base_tree = flatten(base)
     tangent_code = compile_derivative(f, "forward", nums)  # f(*values, *directions)
@@ -170,6 +174,7 @@ def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward):
     for j, k in enumerate(nums):
         columns.append([])
         for e in _basis(values[k]):
+            draws.restore()
             u = zeros[:j] + [e] + zeros[j + 1:]
             d_jac = _jacobian(tangent_code, tuple(values) + tuple(u), {}, inner, inner_forward)[1]
             columns[j].append(_parts(base_tree, base_leaves, d_jac))
