@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .draws import Draws
-from .errors import ADCompileError, ArgumentError, public
+from .errors import ADCompileError, ArgumentError, public, trimmed
 
 def _nums(argnums):
     """argnums as a tuple of ints (checked)."""
@@ -334,10 +334,27 @@ def check_grads(f: Callable[..., Any], args: Sequence[Any], order: int = 2,
     mode, and for a scalar `f` its gradient (forward over reverse, reverse over reverse).
     """
     from .api import compile_derivative, grad
+    from .pytree import flatten
     args = tuple(args)
     for m in modes:
         if m not in ("fwd", "rev"):
             raise ArgumentError(f"unknown mode {m!r} in check_grads; use 'fwd' and/or 'rev'")
+    flat = [flatten(a) for a in args]
+    if any(tree.kind != "leaf" for _, tree in flat):
+        # containers: f's flat code for their structure is a function of their leaves (and
+        # returns the leaves of a container result), checked as any function of arrays is
+        for i, (leaves, tree) in enumerate(flat):
+            if not all(node.diff for node in tree.leaves()):
+                raise ArgumentError(f"check_grads: argument {i} holds an integer array or "
+                                    "another object that gets no derivative; check_grads takes "
+                                    "floating-point numbers and arrays, and containers of them")
+        trees = tuple(tree for _, tree in flat)
+        try:
+            of_leaves = compile_derivative(f, "flat", None, True, trees)
+        except ADCompileError as e:
+            raise trimmed(e)
+        return check_grads(of_leaves, [leaf for leaves, _ in flat for leaf in leaves], order,
+                           modes, eps, rtol, atol, seed)
     for i, a in enumerate(args):
         if np.issubdtype(np.result_type(a), np.integer) or np.result_type(a).kind == "b":
             raise ArgumentError(f"check_grads: argument {i} is an integer; derivatives are taken "
@@ -346,14 +363,16 @@ def check_grads(f: Callable[..., Any], args: Sequence[Any], order: int = 2,
     rng = np.random.default_rng(seed)
     u = tuple(_random_like(a, rng) for a in args)
     fwd = compile_derivative(f, "forward", None)
+    draws = Draws(f, args)  # every run of f below sees the random draws of the first
     out, d_out = fwd(*args, *u)
     d_out = _flat(d_out)
-    numeric = _difference(f, args, u, eps)
+    numeric = _difference(f, args, u, eps, draws)
     if "fwd" in modes:
         _compare(d_out, numeric, rtol, atol,
                  f"forward mode of {name}: the JVP along a random direction disagrees with "
                  "central finite differences")
     if "rev" in modes:
+        draws.restore()
         out, pullback = compile_derivative(f, "vjp", None)(*args)
         v = [_random_like(o, rng) for o in _flat(out)]
         gradients = pullback(_rebuild(out, iter(v)))
@@ -383,9 +402,11 @@ def _random_like(x, rng):
     return (d + 1j * rng.normal(size=np.shape(x)) if dtype.kind == "c" else d).astype(dtype)
 
 
-def _difference(f, args, u, eps):
+def _difference(f, args, u, eps, draws):
     """Central differences of every output of `f` along the direction `u`."""
+    draws.restore()
     hi = _flat(f(*[a + eps * d for a, d in zip(args, u)]))
+    draws.restore()
     lo = _flat(f(*[a - eps * d for a, d in zip(args, u)]))
     return [(_numbers(h) - _numbers(l_)) / (2 * eps) for h, l_ in zip(hi, lo)]
 
