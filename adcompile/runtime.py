@@ -40,6 +40,14 @@ def unbroadcast(g, x):
     its kind: the gradient of a real `x` is real."""
     if type(g) is float and type(x) is float:  # Python numbers: nothing was broadcast
         return g
+    g = _fitted(g, x)
+    if type(x) is np.ndarray and type(g) is not np.ndarray and x.ndim == 0:
+        # a 0-d array's gradient is a 0-d array of its dtype, as JAX's (NumPy gives a scalar)
+        return np.asarray(g, dtype=x.dtype if x.dtype.kind in "fc" else None)
+    return g
+
+
+def _fitted(g, x):
     if isinstance(x, (tuple, list)):  # a container (an argument, a named tuple): parts fitted
         return g
     gtype, xtype = getattr(g, "dtype", None), getattr(x, "dtype", None)
