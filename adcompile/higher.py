@@ -147,13 +147,17 @@ def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward):
     along u, which f's forward-mode code computes and can be differentiated again. Stacked
     over the unit directions u: J's structure holding, per leaf, the outer arguments' blocks."""
     from .api import compile_derivative
-    from .boundary import bind, name_of, place_of
+    from .boundary import bind, name_of, place_of, simple
     from .pytree import flatten
     f, inner, inner_forward, inner_aux = jac.__adcompile_jacobian__
     if inner_aux:
         raise ArgumentError(f"a Jacobian of the Jacobian of {name_of(f)} taken with has_aux=True "
                             "is not supported: differentiate a Jacobian taken without has_aux",
                             *place_of(f))
+    if not simple(f):
+        raise ArgumentError(f"a Jacobian of the Jacobian of {name_of(f)}, which takes *args, "
+                            "**kwargs or keyword-only parameters, is not supported; use "
+                            "hessian or jacfwd(grad(f)), which are", *place_of(f))
     values = bind(f, args, kwargs)
     n = len(values)
     nums, single = _checked_nums(f, argnums, n), isinstance(argnums, int)
@@ -334,13 +338,16 @@ def check_grads(f: Callable[..., Any], args: Sequence[Any], order: int = 2,
     mode, and for a scalar `f` its gradient (forward over reverse, reverse over reverse).
     """
     from .api import compile_derivative, grad
+    from .boundary import bind, simple
     from .pytree import flatten
     args = tuple(args)
     for m in modes:
         if m not in ("fwd", "rev"):
             raise ArgumentError(f"unknown mode {m!r} in check_grads; use 'fwd' and/or 'rev'")
+    if not simple(f):  # *args, **kwargs, keyword-only parameters: one value per parameter
+        args = tuple(bind(f, args))
     flat = [flatten(a) for a in args]
-    if any(tree.kind != "leaf" for _, tree in flat):
+    if any(tree.kind != "leaf" for _, tree in flat) or not simple(f):
         # containers: f's flat code for their structure is a function of their leaves (and
         # returns the leaves of a container result), checked as any function of arrays is
         for i, (leaves, tree) in enumerate(flat):

@@ -226,6 +226,13 @@ def test_keyword_only_parameter_in_every_transform():
     assert np.isclose(ad.hessian(kwonly, 1)(0.5, 2.0), 0.0)
 
 
+def test_keyword_only_parameter_check_grads_and_jacobian_of_jacobian():
+    ad.check_grads(kwonly, (0.5, 2.0))
+    ad.check_grads(total, (0.5, 2.0))
+    with pytest.raises(ad.ArgumentError, match="hessian"):
+        ad.jacfwd(ad.jacfwd(kwonly))(0.5, 2.0)
+
+
 def test_keyword_only_loss_jacobians_agree():
     w, x = np.array([0.5, -0.3]), np.array([[1.0, 2.0], [0.5, -1.0]])
     g = ad.grad(l2_loss)(w, x)
