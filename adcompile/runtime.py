@@ -35,19 +35,10 @@ def polygamma(n, x):
 
 
 def unbroadcast(g, x):
-    """Fit the gradient `g` to `x`'s shape: sum it over the axes along which `x` was broadcast,
-    or broadcast it up where it is smaller (a constant gradient such as 2.0 of `2.0 * x`); and to
-    its kind: the gradient of a real `x` is real."""
+    """Fit the gradient `g` to `x`'s shape (summed where `x` was broadcast, broadcast up where it
+    is smaller: 2.0 of `2.0 * x`), kind (real for a real `x`) and type (0-d array for one)."""
     if type(g) is float and type(x) is float:  # Python numbers: nothing was broadcast
         return g
-    g = _fitted(g, x)
-    if type(x) is np.ndarray and type(g) is not np.ndarray and x.ndim == 0:
-        # a 0-d array's gradient is a 0-d array of its dtype, as JAX's (NumPy gives a scalar)
-        return np.asarray(g, dtype=x.dtype if x.dtype.kind in "fc" else None)
-    return g
-
-
-def _fitted(g, x):
     if isinstance(x, (tuple, list)):  # a container (an argument, a named tuple): parts fitted
         return g
     gtype, xtype = getattr(g, "dtype", None), getattr(x, "dtype", None)
@@ -58,13 +49,14 @@ def _fitted(g, x):
             g = g.astype(xtype)  # and has its dtype: float32 stays float32 (JAX)
     gshape, xshape = _shape(g), _shape(x)
     if _same_shape(gshape, xshape):
-        return g
+        return g if xshape or type(x) is not np.ndarray else np.asarray(g)  # (JAX's 0-d array)
     full = _broadcast_shape(gshape, xshape)
     if _same_shape(full, xshape):  # g is smaller: broadcast it up
         return _fill(g, x)
     if not _same_shape(full, gshape):
         g = np.broadcast_to(g, full)
-    return _sum_to(g, xshape)
+    g = _sum_to(g, xshape)
+    return g if xshape or type(x) is not np.ndarray else np.asarray(g)
 
 
 def _sum_to(g, shape):
