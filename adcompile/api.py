@@ -14,12 +14,12 @@ import numpy as np
 
 from . import auxiliary, diskcache
 from .boundary import (bind, checked_argnums, checked_has_aux, differentiate, gradient_tree, moves,
-                       name_of, place_of, structured_outputs, wrt_leaves)
+                       name_of, place_of, positions, simple, structured_outputs, wrt_leaves)
 from .cache import COMPILED
 from .compile import compile_text, located_source
 from .errors import ADCompileError, ArgumentError, trimmed
 from .forward import forward
-from .ir import Assign, Function, Op, Var, blocks_of
+from .ir import Assign, Function, Op, Return, Var, blocks_of, walk_stmts
 from .lower import lower
 from .analysis import may_hold_containers
 from .batch import batch
@@ -130,14 +130,23 @@ def _lower(f, mode, trees=None):
         flat = _lower(inner, mode)
         flat.arguments = inner.__adcompile__.arguments
         flat.out_tree = gradient_tree(trees, boundary.argnums)
+        if flat.out_tree.kind == "leaf":  # one number or array: returned as it is
+            flat.out_tree = None
+            for s in walk_stmts(flat.body):
+                if type(s) is Return and len(s.values) == 1:
+                    s.as_tuple = False
         return flat
     if boundary is not None:  # grad(grad(f)): the derivative for plain arguments
+        if boundary.plain is None and trees is None and boundary.error is not None:
+            # f itself failed: the located error (or, for *args, **kwargs and keyword-only
+            # parameters, one that makes the caller compile per call, for their structure)
+            raise boundary.error.with_traceback(None)
         if boundary.plain is None or trees is not None or boundary.receiver is not None:
             raise ArgumentError(
-                f"differentiating {f.__name__}, a derivative taken with respect to containers or "
-                "of a bound method, is supported for grad only; differentiate a function of "
-                "arrays and floats", getattr(getattr(boundary.f, "__code__", None),
-                                             "co_filename", None))
+                f"differentiating {f.__name__}, a {boundary.mode} taken with respect to "
+                "containers or of a bound method, again, is supported for grad of a function "
+                "(hessian, jacfwd and jacrev of it too); differentiate a function of arrays and "
+                "floats, or pass the object as an argument", *place_of(boundary.f))
         f = boundary.plain
     if hasattr(f, "__adcompile_jacobian__"):
         raise ArgumentError(f"{f.__name__} is a Jacobian made by jacfwd or jacrev, which "
@@ -311,10 +320,12 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], 
         has_aux = checked_has_aux(has_aux, f)
         values = bind(f, primals)
         flat = [flatten(v) for v in values]
-        nums = _moving(f, flat, len(primals), "jvp")
+        nums, _ = _moving(f, flat, len(primals), "jvp")
         dleaves = []
-        for k, ((leaves, tree), tangent) in enumerate(zip(flat, tangents)):
-            if k not in nums:
+        for k in range(len(primals)):  # (in the order of nums: `where`, several for *args)
+            leaves, tree = flatten(primals[k])
+            tangent = tangents[k]
+            if not moves(tree):
                 if tangent is not None and not (is_leaf(tangent) and not np.any(tangent)):
                     raise ArgumentError(
                         f"jvp({name_of(f)}): primal {k} is an integer, a constant: its tangent "
@@ -333,7 +344,7 @@ def forward_at(f, values, flat, nums, has_aux=False):
     a function of the tangents of their floating-point leaves, in order, returning
     `(value, tangent)` in f's output structure (and the aux, with has_aux)."""
     trees = tuple(t for _, t in flat)
-    if all(t.kind == "leaf" for t in trees):
+    if all(t.kind == "leaf" for t in trees) and simple(f):
         df = compile_derivative(f, "forward", nums, has_aux=has_aux)
         return lambda dleaves: structured_outputs(df, df(*values, *dleaves))
     df = compile_derivative(f, "forward", nums, True, trees, has_aux=has_aux)
@@ -346,7 +357,7 @@ def reverse_at(f, values, flat, nums, has_aux=False):
     `(value, pullback)`, the pullback taking a cotangent in the output's structure and returning
     the gradients of their floating-point leaves, in order (and the aux, with has_aux)."""
     trees = tuple(t for _, t in flat)
-    if all(t.kind == "leaf" for t in trees):
+    if all(t.kind == "leaf" for t in trees) and simple(f):
         df = compile_derivative(f, "vjp", nums, has_aux=has_aux)
         return structured_outputs(df, df(*values))
     df = compile_derivative(f, "vjp", nums, True, trees, has_aux=has_aux)
@@ -361,9 +372,10 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
     try:
         has_aux = checked_has_aux(has_aux, f)
         values = bind(f, primals)
-        nums = _moving(f, [flatten(v) for v in values], len(primals), "vjp")
+        nums, _ = _moving(f, [flatten(v) for v in values], len(primals), "vjp")
         out, pullback, *aux = differentiate(compile_derivative, f, "vjp", nums, True,
-                                            has_aux)(*values)
+                                            has_aux)(*primals)
+        received = positions(f, len(primals))
     except ADCompileError as e:
         raise trimmed(e)
     out_leaves, out_tree = flatten(out)
@@ -374,19 +386,36 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
             parts = match(out_tree, out_leaves, cotangent, where, of, at=place_of(f))
         except ADCompileError as e:
             raise trimmed(e)
-        gradients = iter(pullback(unflatten(out_tree, parts)))
-        return tuple(next(gradients) if k in nums else None for k in range(len(primals)))
+        out = [None] * len(primals)
+        for i, gradient in zip(nums, pullback(unflatten(out_tree, parts))):
+            if len(received[i]) == 1 and not _var_positional(f, i):
+                out[received[i][0]] = gradient
+            else:  # *args: a tuple, one per primal
+                for k, part in zip(received[i], gradient):
+                    out[k] = part
+        return tuple(out)
     return (out, checked_pullback, *aux)
 
 
 def _moving(f, flat, n, what):
-    """The primals (of the first n) to differentiate: the floating-point ones and containers."""
-    nums = tuple(k for k in range(n) if moves(flat[k][1]))
+    """The parameters to differentiate, those among the first n primals that are floating-point
+    numbers or arrays, or containers (`flat`: per parameter); and the primals they receive."""
+    received = positions(f, n)
+    nums = tuple(i for i, ks in enumerate(received) if ks and moves(flat[i][1]))
     if not nums:
         raise ArgumentError(f"{what}({name_of(f)}): every primal is an integer or a bool, and "
                             "derivatives are taken with respect to floating-point ones; pass "
                             "floats (2.0 instead of 2)", *place_of(f))
-    return nums
+    return nums, [k for i in nums for k in received[i]]
+
+
+def _var_positional(f, i):
+    """Whether parameter i of f is its *args."""
+    try:
+        parameters = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    return i < len(parameters) and parameters[i].kind is inspect.Parameter.VAR_POSITIONAL
 
 
 def _check_pairs(f, primals, tangents):

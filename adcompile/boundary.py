@@ -187,21 +187,68 @@ def checked_has_aux(has_aux, f):
 
 
 def bind(f, args, kwargs=None) -> list:
-    """`f`'s arguments as one value per parameter, in order, defaults filled in: what derivative
-    code (which has no defaults of its own) is called with. A call that does not fit `f`'s
+    """`f`'s arguments as one value per parameter, in the order of its signature, defaults filled
+    in (a `*args` parameter a tuple, a `**kwargs` one a dict): what derivative code (which has no
+    defaults of its own) is called with, and what argnums count. A call that does not fit `f`'s
     parameters is an ArgumentError naming `f`, at its definition."""
-    try:
-        signature = inspect.signature(f)
-    except (TypeError, ValueError):
+    operands = _operands(f)
+    if operands is not None and (kwargs or len(args) > len(operands)):
+        name = name_of(f)
+        raise ArgumentError(
+            f"{name}, a primitive passed as the function, is differentiated in its operands "
+            f"({', '.join(operands)}) with its default options; to pass others, differentiate "
+            f"a def that calls it (def f(x): return {name}(x, axis=0))", *place_of(f))
+    signature = _signature(f)
+    if signature is None:
         return list(args)
-    if {p.kind for p in signature.parameters.values()} & _NOT_BOUND:
-        return list(args)  # (derivative code takes them as the user passes them)
     try:
         bound = signature.bind(*args, **(kwargs or {}))
     except TypeError as e:
         raise ArgumentError(f"{name_of(f)}(): {e}", *place_of(f)) from None
     bound.apply_defaults()
-    return list(bound.args)
+    return [bound.arguments[name] for name in signature.parameters]
+
+
+def positions(f, n) -> list:
+    """Per parameter of `f` (as `bind` lists them), the indices of the n positional arguments of
+    a call it receives: one for a positional parameter, all of its own for `*args`, none for
+    one left to its default, a keyword-only one or `**kwargs`."""
+    signature = _signature(f)
+    if signature is None:
+        return [[k] for k in range(n)]
+    bound = signature.bind_partial(*range(n)).arguments
+    return [list(bound[name]) if p.kind is p.VAR_POSITIONAL else
+            [bound[name]] if name in bound and p.kind is not p.VAR_KEYWORD else []
+            for name, p in signature.parameters.items()]
+
+
+def simple(f) -> bool:
+    """Whether `f`'s parameters are all positional: its derivative for plain arguments takes them
+    as they are (else it is compiled per call, for the structure of `*args` and `**kwargs`)."""
+    signature = _signature(f)
+    return signature is None or \
+        not {p.kind for p in signature.parameters.values()} & _NOT_BOUND
+
+
+def _operands(f):
+    """The operands of `f` when it is a primitive passed as the function (`jacfwd(softmax)`),
+    which is differentiated through its rule (lower.py): its derivative takes them alone."""
+    from .primitives import BY_OBJECT, PRIMS, hashable
+    prim = BY_OBJECT.get(f) if hashable(f) else None
+    if prim is None or PRIMS[prim].kind == "nondiff":
+        return None
+    return [p for p in PRIMS[prim].params if not p.startswith("*")] or ["x"]
+
+
+def _signature(f):
+    """f's signature, or None where it has none or is a primitive passed as the function (its
+    derivative takes the operands, as they are passed)."""
+    if _operands(f) is not None:
+        return None
+    try:
+        return inspect.signature(f)
+    except (TypeError, ValueError):
+        return None
 
 
 _NOT_BOUND = {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD,

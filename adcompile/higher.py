@@ -20,7 +20,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import ADCompileError, ArgumentError, public
+from .draws import Draws
+from .errors import ADCompileError, ArgumentError, public, trimmed
 
 def _nums(argnums):
     """argnums as a tuple of ints (checked)."""
@@ -61,9 +62,11 @@ def _jacobian(f, args, kwargs, argnums, forward, has_aux=False):
         push = forward_at(f, values, flat, nums, has_aux)
         columns = []  # per leaf in wrt: per element of it, the output's tangent leaves
         out = None
+        draws = Draws(f, [leaf for leaves, _ in flat for leaf in leaves])  # one call's draws
         for j, w in enumerate(wrt):
             columns.append([])
             for e in _basis(w):
+                draws.restore()
                 out, d_out, *aux = push(zeros[:j] + [e] + zeros[j + 1:])
                 columns[j].append(d_out)
         if out is None:  # (nothing to differentiate: empty arrays)
@@ -144,13 +147,17 @@ def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward):
     along u, which f's forward-mode code computes and can be differentiated again. Stacked
     over the unit directions u: J's structure holding, per leaf, the outer arguments' blocks."""
     from .api import compile_derivative
-    from .boundary import bind, name_of, place_of
+    from .boundary import bind, name_of, place_of, simple
     from .pytree import flatten
     f, inner, inner_forward, inner_aux = jac.__adcompile_jacobian__
     if inner_aux:
         raise ArgumentError(f"a Jacobian of the Jacobian of {name_of(f)} taken with has_aux=True "
                             "is not supported: differentiate a Jacobian taken without has_aux",
                             *place_of(f))
+    if not simple(f):
+        raise ArgumentError(f"a Jacobian of the Jacobian of {name_of(f)}, which takes *args, "
+                            "**kwargs or keyword-only parameters, is not supported; use "
+                            "hessian or jacfwd(grad(f)), which are", *place_of(f))
     values = bind(f, args, kwargs)
     n = len(values)
     nums, single = _checked_nums(f, argnums, n), isinstance(argnums, int)
@@ -162,6 +169,7 @@ def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward):
                             *place_of(f))
     inner_nums = _checked_nums(f, inner, n)
     inner = inner_nums[0] if isinstance(inner, int) else inner_nums
+    draws = Draws(f, values)  # every run sees the draws of one call
     base = jac(*values)
     base_leaves, base_tree = flatten(base)
     tangent_code = compile_derivative(f, "forward", nums)  # f(*values, *directions)
@@ -170,6 +178,7 @@ def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward):
     for j, k in enumerate(nums):
         columns.append([])
         for e in _basis(values[k]):
+            draws.restore()
             u = zeros[:j] + [e] + zeros[j + 1:]
             d_jac = _jacobian(tangent_code, tuple(values) + tuple(u), {}, inner, inner_forward)[1]
             columns[j].append(_parts(base_tree, base_leaves, d_jac))
@@ -329,10 +338,30 @@ def check_grads(f: Callable[..., Any], args: Sequence[Any], order: int = 2,
     mode, and for a scalar `f` its gradient (forward over reverse, reverse over reverse).
     """
     from .api import compile_derivative, grad
+    from .boundary import bind, simple
+    from .pytree import flatten
     args = tuple(args)
     for m in modes:
         if m not in ("fwd", "rev"):
             raise ArgumentError(f"unknown mode {m!r} in check_grads; use 'fwd' and/or 'rev'")
+    if not simple(f):  # *args, **kwargs, keyword-only parameters: one value per parameter
+        args = tuple(bind(f, args))
+    flat = [flatten(a) for a in args]
+    if any(tree.kind != "leaf" for _, tree in flat) or not simple(f):
+        # containers: f's flat code for their structure is a function of their leaves (and
+        # returns the leaves of a container result), checked as any function of arrays is
+        for i, (leaves, tree) in enumerate(flat):
+            if not all(node.diff for node in tree.leaves()):
+                raise ArgumentError(f"check_grads: argument {i} holds an integer array or "
+                                    "another object that gets no derivative; check_grads takes "
+                                    "floating-point numbers and arrays, and containers of them")
+        trees = tuple(tree for _, tree in flat)
+        try:
+            of_leaves = compile_derivative(f, "flat", None, True, trees)
+        except ADCompileError as e:
+            raise trimmed(e)
+        return check_grads(of_leaves, [leaf for leaves, _ in flat for leaf in leaves], order,
+                           modes, eps, rtol, atol, seed)
     for i, a in enumerate(args):
         if np.issubdtype(np.result_type(a), np.integer) or np.result_type(a).kind == "b":
             raise ArgumentError(f"check_grads: argument {i} is an integer; derivatives are taken "
@@ -341,14 +370,16 @@ def check_grads(f: Callable[..., Any], args: Sequence[Any], order: int = 2,
     rng = np.random.default_rng(seed)
     u = tuple(_random_like(a, rng) for a in args)
     fwd = compile_derivative(f, "forward", None)
+    draws = Draws(f, args)  # every run of f below sees the random draws of the first
     out, d_out = fwd(*args, *u)
     d_out = _flat(d_out)
-    numeric = _difference(f, args, u, eps)
+    numeric = _difference(f, args, u, eps, draws)
     if "fwd" in modes:
         _compare(d_out, numeric, rtol, atol,
                  f"forward mode of {name}: the JVP along a random direction disagrees with "
                  "central finite differences")
     if "rev" in modes:
+        draws.restore()
         out, pullback = compile_derivative(f, "vjp", None)(*args)
         v = [_random_like(o, rng) for o in _flat(out)]
         gradients = pullback(_rebuild(out, iter(v)))
@@ -378,9 +409,11 @@ def _random_like(x, rng):
     return (d + 1j * rng.normal(size=np.shape(x)) if dtype.kind == "c" else d).astype(dtype)
 
 
-def _difference(f, args, u, eps):
+def _difference(f, args, u, eps, draws):
     """Central differences of every output of `f` along the direction `u`."""
+    draws.restore()
     hi = _flat(f(*[a + eps * d for a, d in zip(args, u)]))
+    draws.restore()
     lo = _flat(f(*[a - eps * d for a, d in zip(args, u)]))
     return [(_numbers(h) - _numbers(l_)) / (2 * eps) for h, l_ in zip(hi, lo)]
 

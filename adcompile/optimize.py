@@ -351,22 +351,53 @@ def _simplify(e, bools=frozenset()):
 
 def _boolean(e, bools=frozenset()):
     """A comparison: `1.0 * (x > 0)` is a float, `(x > 0)` alone a bool, so the 1.0 stays; so
-    does `1.0 * s3` for a name `s3` that holds one (in flat code, or generated code read again)."""
+    does `1.0 * s3` for a name `s3` that holds one (in flat code, or generated code read again),
+    or that may hold an integer (`1.0 * n` for an int argument n, `1.0 * round(y)`): the gradient
+    of a float is a float."""
     from .primitives import PRIMS
     return type(e) is Op and PRIMS[e.prim].form in ("compare", "boolop") or \
         type(e) is Op and e.prim == "not" or type(e) is Var and e.name in bools
 
 
+# Primitives whose result may be an integer whatever their operands (`round(y)`, `len(xs)`), and
+# arithmetic, whose result is one when its operands are.
+INTEGER_RESULTS = frozenset({"int", "len", "math.floor", "math.ceil", "math.trunc", "shape",
+                             "ndim", "size", "np.shape", "np.ndim", "np.size", "np.argmax",
+                             "np.argmin", "np.nanargmax", "np.nanargmin", "np.count_nonzero",
+                             "np.searchsorted", "np.digitize", "size_of", "index_of",
+                             "floordiv", "bitand", "bitor", "bitxor", "lshift", "rshift",
+                             "invert"})
+INTEGER_ARITHMETIC = frozenset({"add", "sub", "mul", "neg", "pos", "mod", "pow", "abs",
+                                "getitem", "max", "min"})
+
+
+def _integer(e, ints):
+    if type(e) is Var:
+        return e.name in ints
+    if type(e) is Const:
+        return type(e.value) is int or type(e.value) is bool
+    if type(e) is not Op:
+        return False
+    if e.prim in INTEGER_RESULTS or e.prim == "round" and len(e.args) == 1 and not e.kwargs:
+        return True
+    return e.prim in INTEGER_ARITHMETIC and all(_integer(a, ints) for a in e.args) and \
+        any(type(a) is not Const for a in e.args)
+
+
 def _booleans(fn):
-    """Names assigned a comparison, `and`/`or`/`not` of them, or another such name."""
-    bools: set = set()
+    """Names assigned a comparison, `and`/`or`/`not` of them, or another such name; and names
+    that may hold an integer: a parameter not differentiated (without an adjoint `grad_<name>`
+    or a tangent `d_<name>`), a result of INTEGER_RESULTS, arithmetic of such names."""
+    assigned = {t for b in blocks(fn) for s in b for t in targets_of(s)}
+    bools: set = {p for p in fn.params if f"grad_{p}" not in assigned and
+                  f"d_{p}" not in fn.params and not p.startswith(("grad_", "d_"))}
     changed = True
     while changed:
         changed = False
         for block in blocks(fn):
             for s in block:
                 if type(s) is Assign and type(s.target) is str and s.target not in bools and \
-                        _boolean(s.value, bools):
+                        (_boolean(s.value, bools) or _integer(s.value, bools)):
                     bools.add(s.target)
                     changed = True
     return bools

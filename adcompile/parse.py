@@ -211,8 +211,8 @@ def check_parameters(parsed: Parsed):
     if args.vararg or args.kwarg or args.kwonlyargs:
         error = UnsupportedSyntaxError(
             f"{node.name} takes *args, **kwargs or keyword-only parameters, whose derivative is "
-            "compiled for the arguments of a call: call the function grad returns (source(df, "
-            "at=args) shows the code).", *parsed.where(node))
+            "compiled for the arguments of a call: call the derivative (grad, jvp, jacfwd, ... "
+            "of it) with them; source(df, at=args) shows the code.", *parsed.where(node))
         error.maybe_container = True  # (boundary.py: compiled at the first call)
         raise error
 

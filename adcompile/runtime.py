@@ -35,9 +35,8 @@ def polygamma(n, x):
 
 
 def unbroadcast(g, x):
-    """Fit the gradient `g` to `x`'s shape: sum it over the axes along which `x` was broadcast,
-    or broadcast it up where it is smaller (a constant gradient such as 2.0 of `2.0 * x`); and to
-    its kind: the gradient of a real `x` is real."""
+    """Fit the gradient `g` to `x`'s shape (summed where `x` was broadcast, broadcast up where it
+    is smaller: 2.0 of `2.0 * x`), kind (real for a real `x`) and type (0-d array for one)."""
     if type(g) is float and type(x) is float:  # Python numbers: nothing was broadcast
         return g
     if isinstance(x, (tuple, list)):  # a container (an argument, a named tuple): parts fitted
@@ -50,13 +49,14 @@ def unbroadcast(g, x):
             g = g.astype(xtype)  # and has its dtype: float32 stays float32 (JAX)
     gshape, xshape = _shape(g), _shape(x)
     if _same_shape(gshape, xshape):
-        return g
+        return g if xshape or type(x) is not np.ndarray else np.asarray(g)  # (JAX's 0-d array)
     full = _broadcast_shape(gshape, xshape)
     if _same_shape(full, xshape):  # g is smaller: broadcast it up
         return _fill(g, x)
     if not _same_shape(full, gshape):
         g = np.broadcast_to(g, full)
-    return _sum_to(g, xshape)
+    g = _sum_to(g, xshape)
+    return g if xshape or type(x) is not np.ndarray else np.asarray(g)
 
 
 def _sum_to(g, shape):

@@ -15,9 +15,9 @@ from __future__ import annotations
 import gast
 
 from ..errors import UnsupportedSyntaxError
-from ..ir import Assign, Function, Namer, Op, Return, Var
+from ..ir import Assign, Const, Function, Namer, Op, Return, Var
 from ..parse import Parsed, check_parameters, parse
-from ..primitives import BY_OBJECT, PRIMS, hashable
+from ..primitives import BY_OBJECT, OBJECT_OPTIONS, PRIMS, hashable
 from ..pytree import leaf_names
 from .arguments import Arguments
 from .calls import Calls
@@ -96,7 +96,8 @@ def _rule_function(f, prim) -> Function:
     name = getattr(f, "__name__", prim.rpartition(".")[2])
     fn = Function(name, params, [], f"<the rule of {prim}>", {})
     fn.arguments = [(p, None, [p]) for p in params]
-    fn.body.append(Assign("y", Op(prim, tuple(Var(p) for p in params))))
+    options = tuple((k, Const(v)) for k, v in OBJECT_OPTIONS.get(f, {}).items())  # (SciPy's)
+    fn.body.append(Assign("y", Op(prim, tuple(Var(p) for p in params), options)))
     fn.body.append(Return([Var("y")], False))
     return fn
 

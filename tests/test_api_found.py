@@ -1,0 +1,276 @@
+"""Defects testers found in the API layer (jacfwd/hessian and random draws, primitives passed
+directly, check_grads of containers, types of gradients, *args/**kwargs/keyword-only
+parameters), each checked against finite differences or the other mode."""
+from collections import namedtuple
+
+import numpy as np
+import pytest
+
+import adcompile as ad
+from adcompile import ADCompileError
+
+
+# --- 1. jacfwd and hessian see the draws of one call ----------------------------------------
+def dropout(x, rng):
+    mask = rng.random(x.shape) > 0.5
+    return np.where(mask, 2.0 * x, 0.0)
+
+
+def dropout_loss(x, rng):
+    return np.sum(dropout(x, rng) ** 3)
+
+
+def noisy(x):
+    return np.tanh(x) * np.random.standard_normal(x.shape)
+
+
+def noisy_object(p, x):
+    return np.sum(p["w"] * x * p["rng"].normal(size=x.shape))
+
+
+X6 = np.array([0.3, -0.7, 1.1, 0.4, -0.2, 0.9])
+
+
+def test_jacfwd_and_hessian_use_one_draw_of_a_generator_argument():
+    mask = np.random.default_rng(0).random(6) > 0.5
+    jf = ad.jacfwd(dropout)(X6, np.random.default_rng(0))
+    jr = ad.jacrev(dropout)(X6, np.random.default_rng(0))
+    assert np.allclose(jf, np.diag(np.where(mask, 2.0, 0.0)))
+    assert np.allclose(jf, jr)
+    h = ad.hessian(dropout_loss)(X6, np.random.default_rng(0))
+    assert np.allclose(h, np.diag(np.where(mask, 48.0 * X6, 0.0)))
+
+
+def test_jacfwd_leaves_the_generator_as_one_call_does():
+    rng, same = np.random.default_rng(1), np.random.default_rng(1)
+    ad.jacfwd(dropout)(X6, rng)
+    dropout(X6, same)
+    assert rng.random() == same.random()
+
+
+def test_jacfwd_uses_one_draw_of_the_global_state():
+    np.random.seed(0)
+    j = ad.jacfwd(noisy)(X6)
+    after = np.random.random()
+    np.random.seed(0)
+    eps = np.random.standard_normal(6)
+    assert np.allclose(j, np.diag((1 - np.tanh(X6) ** 2) * eps))
+    assert np.random.random() == after  # advanced as one call advances it
+
+
+def test_jacfwd_generator_in_a_container():
+    x = np.array([1.0, 2.0, 3.0])
+    p = {"w": np.array([0.5, -1.0, 2.0]), "rng": np.random.default_rng(3)}
+    jf = ad.jacfwd(noisy_object, 1)(p, x)
+    p["rng"] = np.random.default_rng(3)
+    jr = ad.jacrev(noisy_object, 1)(p, x)
+    assert np.allclose(jf, jr)
+
+
+# --- 2. a primitive passed as the function ---------------------------------------------------
+PRIMITIVES = [ad.softmax, ad.log_softmax, ad.logsumexp, np.sum, np.linalg.norm]
+try:
+    import scipy.special as sp
+    PRIMITIVES += [sp.logsumexp, sp.softmax]
+except ImportError:  # SciPy is optional
+    pass
+
+
+@pytest.mark.parametrize("f", PRIMITIVES, ids=lambda f: f.__name__)
+def test_transforms_of_a_primitive_passed_directly(f):
+    x = np.array([0.3, -1.2, 2.0])
+    jf, jr = ad.jacfwd(f)(x), ad.jacrev(f)(x)
+    eps = 1e-6
+    numeric = np.stack([(f(x + eps * e) - f(x - eps * e)) / (2 * eps) for e in np.eye(3)], -1)
+    assert np.allclose(jf, numeric, atol=1e-6) and np.allclose(jr, jf)
+    out, d = ad.jvp(f, (x,), (np.ones(3),))
+    assert np.allclose(out, f(x)) and np.allclose(d, jf @ np.ones(3))
+    out, pullback = ad.vjp(f, x)
+    (g,) = pullback(np.ones_like(f(x)))
+    assert np.allclose(g, np.reshape(np.ones_like(f(x)), -1) @ np.reshape(jf, (-1, 3)))
+
+
+def test_scipy_softmax_of_a_matrix_passed_directly_keeps_its_axis():
+    sp_ = pytest.importorskip("scipy.special")
+    x = np.array([[0.3, -1.2], [2.0, 0.5]])
+    j = ad.jacfwd(sp_.softmax)(x)
+    eps = 1e-6
+    cols = []
+    for k in range(4):
+        e = np.zeros(4)
+        e[k] = eps
+        e = e.reshape(2, 2)
+        cols.append((sp_.softmax(x + e) - sp_.softmax(x - e)) / (2 * eps))
+    assert np.allclose(np.moveaxis(np.array(cols).reshape(2, 2, 2, 2), (0, 1), (2, 3)), j,
+                       atol=1e-6)
+
+
+def test_options_of_a_primitive_passed_directly_are_refused_with_a_reason():
+    x = np.ones((2, 3))
+    with pytest.raises(ad.ArgumentError, match="def"):
+        ad.jacfwd(ad.softmax)(x, 0)
+
+
+# --- 3. check_grads of containers -----------------------------------------------------------
+NT = namedtuple("NT", "w")
+
+
+def dict_loss(p, x):
+    return np.sum(np.tanh(p["w"] * x))
+
+
+def list_loss(ws, x):
+    return np.sum(np.tanh(ws[0] * x))
+
+
+def nt_loss(p, x):
+    return np.sum(np.tanh(p.w * x))
+
+
+def dict_out(p, x):
+    return {"a": p["w"] * x, "b": np.sin(p["w"])}
+
+
+@pytest.mark.parametrize("f, args", [
+    (dict_loss, ({"w": np.array([0.5, 0.3])}, np.array([0.1, 0.2]))),
+    (list_loss, ([np.array([0.5, 0.3])], np.array([0.1, 0.2]))),
+    (nt_loss, (NT(np.array([0.5, 0.3])), np.array([0.1, 0.2]))),
+    (dict_out, ({"w": np.array([0.5, 0.3])}, np.array([0.1, 0.2]))),
+])
+@pytest.mark.parametrize("order", [1, 2])
+def test_check_grads_of_containers(f, args, order):
+    ad.check_grads(f, args, order=order)
+
+
+def noisy_sum(x):
+    return np.sum(np.sin(x) * np.random.standard_normal(x.shape))
+
+
+def test_check_grads_of_a_function_that_draws():
+    ad.check_grads(noisy_sum, (np.array([0.3, -0.2, 1.0]),), order=2)
+
+
+# --- 4. gradients of float arguments are floats; zero second derivatives are zeros ----------
+def int_coefficient(x, n):
+    return n * x
+
+
+def rounded(x, y):
+    return round(x, 2) * y + round(y) * x
+
+
+def test_gradient_of_a_float_argument_is_a_float():
+    g = ad.grad(int_coefficient)(0.7, 3)
+    assert type(g) is float and g == 3.0
+    gx, gy = ad.grad(rounded, (0, 1))(0.7321, 1.3)
+    assert type(gx) is float and type(gy) is float
+
+
+def test_zero_second_derivative_is_a_zero_not_none():
+    h = ad.hessian(int_coefficient)(0.7, 3)
+    assert h is not None and h == 0.0
+    h = ad.hessian(rounded, (0, 1))(0.7321, 1.3)
+    assert all(block is not None and block == 0.0 for row in h for block in row)
+    h = ad.hessian(lambda_int_array)(np.array([0.7, 0.2]), 3)
+    assert h.shape == (2, 2) and not np.any(h)
+
+
+def test_gradient_through_an_int_of_an_array_argument():
+    g = ad.grad(lambda_int_array)(np.array([0.5, 1.5]), 2)
+    assert g.dtype == np.float64 and np.allclose(g, 2.0)
+
+
+def lambda_int_array(x, n):
+    return np.sum(n * x)
+
+
+# --- 5. a 0-d array parameter gets a 0-d array gradient -------------------------------------
+def zero_d(a, x):
+    return np.sum(np.tanh(a * x))
+
+
+def test_gradient_of_a_zero_d_array_is_a_zero_d_array():
+    a, x = np.array(0.3), np.array([1.0, 2.0])
+    g = ad.grad(zero_d)(a, x)
+    _, pullback = ad.vjp(zero_d, a, x)
+    gv = pullback(1.0)[0]
+    for v in (g, gv):
+        assert type(v) is np.ndarray and v.shape == () and v.dtype == np.float64
+    assert np.isclose(g, np.sum(x * (1 - np.tanh(a * x) ** 2)))
+
+
+# --- 6. *args, **kwargs and keyword-only parameters ------------------------------------------
+def kwonly(x, y=3.0, *, z=0.5):
+    return x * x * y + z * x
+
+
+def l2_loss(w, x, *, l2=0.1):
+    return np.sum(np.tanh(x @ w) ** 2) + l2 * np.sum(w ** 2)
+
+
+def total(*xs):
+    return sum(v ** 2 for v in xs)
+
+
+def scaled(x, **options):
+    return options["a"] * np.sin(x)
+
+
+def test_keyword_only_parameter_in_every_transform():
+    assert np.isclose(ad.jvp(kwonly, (0.5, 2.0), (1.0, 0.0))[1], 2.5)
+    assert np.isclose(ad.jacfwd(kwonly)(0.5, 2.0), 2.5)
+    assert np.isclose(ad.jacrev(kwonly)(0.5, 2.0), 2.5)
+    assert np.isclose(ad.hessian(kwonly)(0.5, 2.0), 4.0)
+    assert np.isclose(ad.grad(ad.grad(kwonly))(0.5, 2.0), 4.0)
+    assert np.isclose(ad.jacfwd(kwonly)(0.5, 2.0, z=1.5), 3.5)
+    assert np.isclose(ad.hessian(kwonly, 1)(0.5, 2.0), 0.0)
+
+
+def test_keyword_only_parameter_check_grads_and_jacobian_of_jacobian():
+    ad.check_grads(kwonly, (0.5, 2.0))
+    ad.check_grads(total, (0.5, 2.0))
+    with pytest.raises(ad.ArgumentError, match="hessian"):
+        ad.jacfwd(ad.jacfwd(kwonly))(0.5, 2.0)
+
+
+def test_keyword_only_loss_jacobians_agree():
+    w, x = np.array([0.5, -0.3]), np.array([[1.0, 2.0], [0.5, -1.0]])
+    g = ad.grad(l2_loss)(w, x)
+    assert np.allclose(ad.jacfwd(l2_loss)(w, x), g)
+    assert np.allclose(ad.jacrev(l2_loss)(w, x), g)
+    _, d = ad.jvp(l2_loss, (w, x), (np.ones(2), np.zeros((2, 2))))
+    assert np.isclose(d, np.sum(g))
+    h = ad.hessian(l2_loss)(w, x)
+    assert np.allclose(h, ad.jacrev(ad.grad(l2_loss))(w, x)) and np.allclose(h, h.T)
+
+
+def test_var_positional_parameter():
+    out, pullback = ad.vjp(total, 1.0, 2.0)
+    assert out == 5.0 and pullback(1.0) == (2.0, 4.0)
+    out, d = ad.jvp(total, (1.0, 2.0), (1.0, 0.5))
+    assert out == 5.0 and np.isclose(d, 4.0)
+    assert ad.jacfwd(total)(1.0, 2.0) == (2.0, 4.0)  # argnums 0: *xs, one parameter
+    h = ad.hessian(total)(1.0, 2.0)
+    assert np.allclose(np.array(h, dtype=float), 2 * np.eye(2))
+
+
+def test_var_keyword_parameter_given():
+    j = ad.jacfwd(scaled)(0.4, a=2.0)
+    assert np.isclose(j, 2.0 * np.cos(0.4))
+    assert np.isclose(ad.hessian(scaled)(0.4, a=2.0), -2.0 * np.sin(0.4))
+
+
+OPS = {"sq": lambda v: v * v}
+
+
+def calls_a_global_table(x):
+    return OPS["sq"](x)
+
+
+def test_second_order_reports_the_located_error():
+    for transform in (ad.hessian, lambda f: ad.grad(ad.grad(f)), ad.jacfwd,
+                      lambda f: ad.jacfwd(ad.grad(f))):
+        with pytest.raises(ADCompileError) as info:
+            transform(calls_a_global_table)(0.7)
+        assert "containers" not in str(info.value)
+        assert "test_api_found.py:" in str(info.value)
