@@ -333,6 +333,12 @@ def boundary_conditions(u0, left):
     return np.sum(u * np.arange(1.0, 5.0))
 
 
+def boundary_conditions_assigned(u0, left):
+    u = u0 * 1.0
+    _ = apply_bc(u, left)  # None, as Python gives for a function without return
+    return np.sum(u * np.arange(1.0, 5.0))
+
+
 def boundary_conditions_on_a_view(u0, left):
     u = u0 * 1.0
     inner = u[1:]
@@ -351,6 +357,7 @@ def test_a_helper_changing_an_array_in_place():
     from adcompile.errors import UnsupportedSyntaxError
     u0 = np.array([1.0, 2.0, 3.0, 4.0])
     check(boundary_conditions, u0, 3.0)
+    check(boundary_conditions_assigned, u0, 3.0)
     for f in (boundary_conditions_on_a_view, boundary_conditions_with_another_name):
         with pytest.raises(UnsupportedSyntaxError, match="in place"):
             grad(f, (0, 1))(u0, 3.0)
@@ -478,4 +485,58 @@ def test_a_library_call_for_its_effect_is_refused_with_what_to_write(f):
     from adcompile.errors import UnsupportedSyntaxError
     with pytest.raises(UnsupportedSyntaxError, match="in place.*assign") as e:
         grad(f)(np.array([1.0, 2.0, 3.0]), np.array([0, 0, 2]))
+    assert "test_found_in_user_code.py" in str(e.value)
+
+
+# --- super() in a method of the user's class (super().energy(x), super().__init__(...)): refused
+# as "the method .energy() of an array" --------------------------------------------------------
+class Base:
+    def __init__(self, scale):
+        self.scale = scale
+        self.calls = 0.0
+
+    def energy(self, x):
+        self.calls = self.calls + 1.0
+        return self.scale * np.sum(x ** 2)
+
+
+class WithSuper(Base):
+    def __init__(self, scale, shift):
+        super().__init__(scale * 2.0)
+        self.shift = shift
+
+    def energy(self, x):
+        return super().energy(x) + self.shift * np.sum(x) + self.calls
+
+
+class Deeper(WithSuper):
+    def energy(self, x):
+        return 0.5 * super().energy(x)
+
+
+def loss_of(model_scale, x):
+    return WithSuper(model_scale, 0.1).energy(x) + Deeper(model_scale, 0.2).energy(x)
+
+
+def test_super_in_methods():
+    check(loss_of, 2.0, np.array([1.0, -1.5]))
+
+
+# --- grad of a loss of dict parameters taken inside the differentiated function (MAML): refused
+# with a message about "a dict used as a value computed at run time", naming a generated file ---
+def dict_loss(p, x):
+    return np.sum((x @ p["W"] + p["b"]) ** 2)
+
+
+def meta_step(p, x):
+    g = grad(dict_loss)(p, x)
+    q = {k: p[k] - 0.1 * g[k] for k in p}
+    return dict_loss(q, x)
+
+
+def test_a_derivative_of_dict_parameters_inside_is_refused_at_the_users_line():
+    from adcompile.errors import UnsupportedSyntaxError
+    p = {"W": np.ones((2, 2)), "b": np.zeros(2)}
+    with pytest.raises(UnsupportedSyntaxError, match="pass the arrays themselves") as e:
+        grad(meta_step)(p, np.ones((3, 2)))
     assert "test_found_in_user_code.py" in str(e.value)

@@ -120,7 +120,6 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.copies = {}  # name -> names it was copied from or to (one value, several names)
         self.returns_tuple = False
         self.receiver_after = None  # a method's self after inlining it (Containers)
-        self.for_effect = None  # the call of a statement `osc.step(dt)`: its value is discarded
         self.held = set()  # temporaries an object holds too (a method's updated field): kept
         self.listed = {}  # a real list made of a list known here (to index it) -> that list
         self.passed = frozenset()  # an inlined function's names the caller gets back changed

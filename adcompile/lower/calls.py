@@ -14,13 +14,15 @@ from ..ir import (Const, Var)
 from ..primitives import (AS_ARRAY, BY_OBJECT, GENERATOR_METHODS, METHODS, NAMESPACE,
                           OBJECT_OPTIONS, OPTIONAL, PRIMS, hashable)
 from ..templates import dotted
-from .scan import SCALARS, LocalFunction, Record, Static
+from .scan import SCALARS, LocalFunction, Record, Static, holds_record, is_super
 
 
 class Calls:
     def call(self, node, env, target):
         node, env = self.spread(node, env)  # f(*xs, **kw) with xs and kw known here
         func = node.func
+        if is_super(func):
+            return self.super_method(func, node, env, target)
         if isinstance(func, gast.Attribute):
             base = self.expr(func.value, env)
             if func.attr == "pop" and not node.args and isinstance(func.value, gast.Name) and \
@@ -151,6 +153,14 @@ class Calls:
                 raise self.unsupported(node, f"calling {dotted(func)}, a derivative compiled "
                                        "for the structure of its arguments,",
                                        "call it outside the differentiated function")
+            if any(holds_record(self.expr(a, env)) for a in node.args) or any(
+                    holds_record(self.expr(k.value, env)) for k in node.keywords):
+                raise self.unsupported(node, f"calling {dotted(func) or 'a derivative'} with a "
+                                       "dict, object or tuple of them inside the differentiated "
+                                       "function (a derivative taken there is compiled for "
+                                       "arrays and numbers)", "pass the arrays themselves (grad("
+                                       "loss, argnums=(0, 1))(W, b, ...)), or take this "
+                                       "derivative outside")
             obj = boundary.plain
         if isinstance(obj, types.FunctionType):
             return self.inline(obj, node, env, target)

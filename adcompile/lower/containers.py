@@ -17,6 +17,7 @@ import gast
 
 from ..ir import Const, Var
 from ..pytree import Tree, _Static
+from .inline import in_library
 from .scan import Record, Static
 
 
@@ -103,8 +104,8 @@ class Containers:
                 raise self.unsupported(node, "dict.get with a computed key")
             default = self.expr(args[1], env) if len(args) > 1 else Const(None)
             return record.get(key.value, default) if record.has(key.value) else default
-        if record.kind == "dict" and name == "copy" and not args:
-            return record
+        if record.kind == "dict" and name == "copy" and not args:  # a new dict, not the same
+            return Record(record.kind, record.cls, record.keys, record.values)
         if record.kind == "namedtuple" and name == "_replace" and not args:
             return self.replaced(record, node, env)
         if record.kind == "namedtuple" and name == "_asdict" and not args:
@@ -126,6 +127,28 @@ class Containers:
             raise self.unsupported(node, f"calling {record.describe()}", "its class has no "
                                    "__call__ written in Python; call one of its methods")
         raise self.unsupported(node, f"the method .{name}() of {record.describe()}")
+
+    def super_method(self, func, node, env, target):
+        """`super().m(...)` in a method of the user's class: m of the class after the one
+        defining this method, in the order of self's class (its MRO), with self."""
+        params = getattr(self.parsed.node, "args", None)
+        me = env.get(params.args[0].id) if params and params.args else None
+        code = self.stack[-1] if self.stack else None
+        mro = me.cls.__mro__ if type(me) is Record and isinstance(me.cls, type) else ()
+        here = next((k for k, cls in enumerate(mro) if any(
+            getattr(getattr(v, "__func__", v), "__code__", None) is code
+            for v in vars(cls).values())), None)
+        owner = next((cls for cls in mro[here + 1:] if func.attr in vars(cls)), None) \
+            if here is not None else None
+        raw = vars(owner)[func.attr] if owner is not None else None
+        if not isinstance(raw, types.FunctionType):
+            raise self.unsupported(node, f"super().{func.attr}() here", "call the method of the "
+                                   f"class by its name (Base.{func.attr}(self, ...))")
+        value = self.inline(raw, node, env, target, receiver=me)
+        after = self.receiver_after
+        if after is not None and after != me:  # the method changed self's fields
+            env[params.args[0].id] = after
+        return value
 
     def record_operator(self, op, operands, node, env, target):
         """`a + b`, `-v`, `a < b` where an operand is an object of the user's: the operator
@@ -205,7 +228,7 @@ class Containers:
                 if type(base) is not Record or base.kind != "dict":
                     raise self.not_an_array(node, "dict() of something other than a dict",
                                             "pass dict() a dict")
-                record = base
+                record = Record(base.kind, base.cls, base.keys, base.values)  # a new dict
             for k in node.keywords:
                 record = record.replace(k.arg, self.expr(k.value, env))
             return record
@@ -223,8 +246,10 @@ class Containers:
                 self.inline(post, _call_node(node, []), env, None, receiver=record)
                 record = self.receiver_after or record
             return record
-        init = cls.__dict__.get("__init__") if isinstance(cls, type) else None
-        if isinstance(init, types.FunctionType):
+        owner = class_defining(cls, "__init__") if isinstance(cls, type) else None
+        init = vars(owner).get("__init__") if owner is not None else None  # (or inherited)
+        if isinstance(init, types.FunctionType) and (owner is cls or not in_library(
+                init.__code__.co_filename)):
             record = Record("object", cls, (), ())
             self.inline(init, node, env, None, receiver=record)
             return self.receiver_after or record

@@ -56,7 +56,7 @@ class Inlining:
         inner.passed = frozenset(positional + closure) - rebound_names(fn.body)
         exit = inner.lower_stmts(fn.body, bound, frozenset())
         changed = self.write_back(fn, node, before, bound, env, positional, closure)
-        if exit is None and node is self.for_effect:  # called for its effect: no value needed
+        if exit is None:  # no return: None, as Python gives (a call for its effect)
             return Const(None)
         values, as_tuple = inner.returned(exit, bound, fn)
         value = tuple(values) if as_tuple else values[0]
@@ -147,8 +147,8 @@ class Inlining:
             changed = self.write_back(callee.node, node, before, bound, env,
                                       positional[0 if receiver is None else 1:])
             self.receiver_after = bound.get(params[0]) if receiver is not None else None
-            if exit is None and (receiver is not None or node is self.for_effect):
-                return Const(None)  # a method that only changes self, a call for its effect
+            if exit is None:  # no return: None, as Python gives (a method changing self,
+                return Const(None)  # a call for its effect)
             values, as_tuple = inner.returned(exit, bound, callee.node)
         except ADCompileError as e:
             return self.library_as_constant(self.at_the_call(e, obj, node), obj, node, env,

@@ -187,6 +187,13 @@ def user_name(key):
     return key.strip("<>").rstrip("0123456789") if key.startswith("<") else key
 
 
+def is_super(func):
+    """Whether the callee `func` is `super().m` (super() without arguments)."""
+    return isinstance(func, gast.Attribute) and isinstance(func.value, gast.Call) and \
+        isinstance(func.value.func, gast.Name) and func.value.func.id == "super" and \
+        not func.value.args and not func.value.keywords
+
+
 def leaf_name(prefix, key):
     """The name in generated code of a record's field (`p_W` for p["W"]): a Python name, whatever
     the key (p["learning rate"] gives p_learning_rate)."""

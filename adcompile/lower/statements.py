@@ -12,7 +12,7 @@ from ..primitives import BY_OBJECT, PRIMS, hashable
 from ..templates import OPERATORS, dotted
 from .effects import RAISE, known_truth
 from .inline import in_library
-from .scan import Record, BROKE, holds, is_method_of_name, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, is_pop, load_of, loaded, only_returns, walk_own
+from .scan import Record, BROKE, holds, is_super, is_method_of_name, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, is_pop, load_of, loaded, only_returns, walk_own
 
 
 class Statements:
@@ -113,7 +113,6 @@ class Statements:
                     return exit
             elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
                     self.calls_user_code(stmt.value, env):  # osc.step(dt): for what it changes
-                self.for_effect = stmt.value
                 self.expr(stmt.value, env)
             elif t is gast.Expr and isinstance(stmt.value, gast.Call):
                 name = dotted(stmt.value.func) or "this function"
@@ -360,6 +359,8 @@ class Statements:
         """Whether `node` calls a function or a method of a class written in the user's code
         (inlined, so what it changes is seen), not a library's."""
         func = node.func
+        if is_super(func):
+            return True
         if isinstance(func, gast.Name):
             value = env[func.id] if func.id in env else Static(self.parsed.scope.get(func.id))
             obj = value.obj if type(value) is Static else None
@@ -414,7 +415,9 @@ class Statements:
                 isinstance(node.func, gast.Attribute) else "(an item or field assigned)" if \
                 not isinstance(node, gast.Call) else f"(by {getattr(node.func, 'id', 'a call')})"
             copy = f"dict({name})" if type(value) is Record and value.kind == "dict" else \
-                f"copy.copy({name})" if type(value) is Record else f"list({name})"
+                f"dataclasses.replace({name})" if type(value) is Record and \
+                value.kind == "dataclass" else f"a new {value.cls.__name__}(...)" \
+                if type(value) is Record else f"list({name})"
             raise self.unsupported(node, f"changing {name} in place {how} while "
                                    f"{', '.join(shared)} holds the same value (Python changes "
                                    "it for every name holding it)", f"make a new one first "
