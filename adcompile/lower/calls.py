@@ -72,8 +72,10 @@ class Calls:
             items = self.iterated(self.expr(node.args[0], env), node)  # list(d): its keys
             if type(items) is tuple and (obj is not sorted or all(type(v) is Const
                                                                  for v in items)):
-                return tuple(list(items)) if obj is not sorted else \
-                    tuple(Const(v) for v in sorted(v.value for v in items))  # (a new list)
+                if obj is tuple:
+                    return tuple(list(items))  # (a new tuple)
+                return self.known_list(items if obj is list else
+                                       (Const(v) for v in sorted(v.value for v in items)))
         if obj is dataclasses.replace and node.args:
             record = self.expr(node.args[0], env)
             if type(record) is not Record or record.kind != "dataclass":
@@ -301,6 +303,7 @@ class Calls:
             else:
                 raise self.unsupported(node, f"the argument {k.arg}= of {name}",
                                        f"supported keywords: {', '.join(p.options) or 'none'}")
+        args = [self.operand(a, name, param) for a, param in zip(args, params)]
         return self.emit(name, args, tuple(kwargs.items()), target=target)
 
     def sequence(self, name, node, env, target, items=None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gast
 
 from ..ir import (Assign, Break, Const, For, If, Op, Var, While)
-from .comprehensions import Indexed
+from .comprehensions import Indexed, Later
 from .containers import must_unroll
 from .scan import Record, holds_record, names_in, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
 
@@ -248,7 +248,11 @@ class Loops:
             n = self.emit("len", (seqs[0],))
             for other in seqs[1:]:
                 n = self.emit("min", (n, self.emit("len", (other,))))
-            return (n,), seqs, target, False, None
+            # an element is the tuple of the items at i: `for a, b in zip(...)` unpacks it,
+            # `for p in zip(...)` binds all of it
+            return (n,), Indexed(lambda i: tuple(
+                Later((lambda seq: lambda: self.emit("getitem", (seq, i)))(seq))
+                for seq in seqs)), target, False, None
         seq = self.iterated(self.expr(node, env), node)
         if must_unroll(seq):
             self.no_exit(stmt)
