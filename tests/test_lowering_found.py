@@ -216,3 +216,96 @@ def test_a_constant_list_operand_is_an_array():
         check_modes(f, (x,))
     check_modes(percentiles_of_a_list, (x,), second=False)  # (piecewise linear)
     assert "np.array((1.0, 2.0, 3.0))" in source(dot_with_a_list, mode="flat")
+
+
+# --- 5. tables of functions, .format, sorted(dict), rng.permutation, messages ------------------
+
+ACTS = {"sq": lambda v: v * v, "sin": math.sin, "tanh": np.tanh}
+BASIS = [math.sin, math.cos]
+NT = namedtuple("NT", "w b")
+GLOBAL_NT = NT(np.array([1.0, 2.0]), 0.5)
+
+
+def calls_global_tables(x):
+    return ACTS["sin"](x) + BASIS[1](x) + ACTS["sq"](x) + np.tanh(ACTS["tanh"](x))
+
+
+def calls_a_global_table_at_a_computed_key(x, k):
+    return BASIS[k](x)
+
+
+def reads_a_global_namedtuple(w, x):
+    q = GLOBAL_NT._replace(w=w)
+    return np.sum(np.tanh(x * q.w + q.b))
+
+
+def formats_with_str_format(x):
+    print("x = {0:.3f}, {name!r} {0:>8.2f}".format(x, name="step"), "{} {}".format(x, 2.0))
+    return x * x
+
+
+def mixes_field_numbering(x):
+    print("{} {0}".format(x))
+    return x * x
+
+
+def walks_a_dict_argument(p):
+    s = 0.0
+    for k in sorted(p):
+        s = s + np.sum(p[k] ** 2)
+    for k in list(p):
+        s = s + np.sum(np.sin(p[k]))
+    for k, v in sorted(p.items()):
+        s = s + np.sum(v ** 3)
+    return s
+
+
+def shuffles_with_permutation(w, seed):
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(3)
+    picked = rng.choice(3, 2, replace=False)
+    k = rng.integers(0, 3, size=2)
+    return np.sum(w[perm] * np.arange(3.0)) + np.sum(w[picked] ** 2) + np.sum(np.sin(w[k]))
+
+
+def shuffles_a_differentiated_array(w, seed):
+    return np.sum(np.random.default_rng(seed).permutation(w) * np.arange(3.0))
+
+
+def test_a_function_read_from_a_global_table_with_a_constant_key():
+    check_modes(calls_global_tables, (0.7,))
+    with pytest.raises(UnsupportedSyntaxError, match="an item of BASIS, a global list, chosen "
+                       "by a key computed at run time.*pass the function as an argument"):
+        grad(calls_a_global_table_at_a_computed_key)(0.7, 1)
+
+
+def test_a_global_namedtuple_is_named_in_the_message():
+    x = np.array([0.3, 0.1])
+    for transform in (grad, hessian):
+        with pytest.raises(UnsupportedSyntaxError, match=r"\._replace\(\) of GLOBAL_NT, a "
+                           "global NT.*pass it as an argument"):
+            transform(reads_a_global_namedtuple)(x, x)
+
+
+def test_str_format_is_formatted_as_an_f_string(capsys):
+    check_modes(formats_with_str_format, (0.5,))
+    assert "x = 0.500, 'step'     0.50 0.5 2.0" in capsys.readouterr().out
+    with pytest.raises(UnsupportedSyntaxError, match="automatic field numbering"):
+        grad(mixes_field_numbering)(0.5)
+
+
+def test_a_dict_argument_walked_by_sorted_and_list():
+    p = {"b": np.array([1.0, 2.0]), "a": np.array([3.0])}
+    g = grad(walks_a_dict_argument)(p)
+    for k in p:
+        assert_close(g[k], 2 * p[k] + np.cos(p[k]) + 3 * p[k] ** 2)
+
+
+def test_rng_permutation_choice_and_integers_are_constant_draws():
+    w = np.array([0.3, -0.4, 1.1])
+    check_modes(shuffles_with_permutation, (w, 0), second=False)
+    assert_close(hessian(lambda w: shuffles_with_permutation(w, 0))(w),
+                 numeric_jacobian(lambda w: grad(shuffles_with_permutation)(w, 0), [w], 0),
+                 rtol=1e-4, atol=1e-5)
+    with pytest.raises(ADCompileError, match="permutation"):
+        grad(shuffles_a_differentiated_array)(w, 0)

@@ -312,6 +312,15 @@ class Expressions:
         index = self.index(node, env, base)
         if type(base) is Record:
             return self.record_subscript(base, index, node)
+        if type(base) is Var and type(index) is Const and \
+                type(self.fn.constants.get(base.name)) in (dict, list, tuple):
+            try:  # ACT["tanh"], BASIS[1] of a global table: a function known here
+                item = self.fn.constants[base.name][index.value]
+            except (KeyError, IndexError, TypeError):
+                item = None
+            if isinstance(item, (types.FunctionType, types.BuiltinFunctionType, np.ufunc,
+                                 types.ModuleType, type)):
+                return self.outer(f"{base.name}_item", item)
         if type(base) is tuple:
             if type(index) is Const and isinstance(index.value, int):
                 return base[index.value]
