@@ -74,7 +74,7 @@ def list_names(fn: Function):
                     or type(v) is Op and v.prim == "setitem" and type(v.args[0]) is Var and
                     v.args[0].name in names  # xs[i] = v of a list: a list
                     or type(v) is Op and v.prim == "mul" and any(  # [None] * n: a list
-                        type(a) is Const and type(a.value) is tuple for a in v.args)
+                        type(a) is Const and type(a.value) in (tuple, list) for a in v.args)
                     or type(v) is Op and v.prim in SHAPED_LIKE and
                     len(v.args) > SHAPED_LIKE[v.prim] and
                     type(v.args[SHAPED_LIKE[v.prim]]) is Var and

@@ -496,6 +496,14 @@ for _name, _options in [("standard_normal", {"size": None, "dtype": np.float64})
                         ("uniform", {"low": 0.0, "high": 1.0, "size": None})]:
     add(f"Generator.{_name}", getattr(np.random.Generator, _name), ("rng",), "nondiff",
         form="method", zero=("rng", "size"), **_options)
+# Draws of integers: rng.permutation(n), rng.integers(10, size=3), rng.choice(n, 2) (a
+# differentiated array to shuffle or choose from is refused: the result is not constant in it)
+add("Generator.permutation", np.random.Generator.permutation, ("rng", "x"), "nondiff",
+    form="method", zero=("rng",))
+add("Generator.integers", np.random.Generator.integers, ("rng", "low"), "nondiff",
+    form="method", zero="*", high=None, size=None, endpoint=False)
+add("Generator.choice", np.random.Generator.choice, ("rng", "a"), "nondiff", form="method",
+    zero=("rng", "size", "replace"), size=None, replace=True)
 GENERATOR_METHODS = {name.split(".")[1]: name for name in PRIMS if name.startswith("Generator.")}
 # The Python around the user's model code: it runs in the forward sweep as written and has no
 # derivative (print, assert, raise, isinstance; f-strings format with `format`).

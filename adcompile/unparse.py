@@ -31,6 +31,8 @@ def const_ast(value, index=False):
         return ast.parse(text, mode="eval").body
     if type(value) is tuple:
         return ast.Tuple([const_ast(v, index) for v in value], ast.Load())
+    if type(value) is list:  # (its items as constants print: ..., -1, math.inf)
+        return ast.List([const_ast(v) for v in value], ast.Load())
     if isinstance(value, type):  # a builtin or NumPy class (raise, isinstance)
         return name_ast(value.__name__ if getattr(builtins, value.__name__, None) is value
                         else f"np.{value.__name__}")

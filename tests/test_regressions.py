@@ -739,7 +739,8 @@ def test_generator_draws_print_as_method_calls_and_stay_in_place():
     from adcompile.ir import Const, Op, Var
     from adcompile.primitives import EFFECTS, GENERATOR_METHODS
     from adcompile.unparse import expr_source
-    assert set(GENERATOR_METHODS) == {"standard_normal", "random", "normal", "uniform"}
+    assert set(GENERATOR_METHODS) == {"standard_normal", "random", "normal", "uniform",
+                                      "permutation", "choice", "integers"}
     assert set(GENERATOR_METHODS.values()) | {"np.random.default_rng"} <= EFFECTS
     draw = Op("Generator.normal", (Var("rng"),), (("loc", Const(0.0)), ("scale", Const(2.0)),
                                                    ("size", Const(3))))

@@ -28,7 +28,7 @@ from .expressions import Expressions
 from .inline import Inlining
 from .loops import Loops
 from .merging import Merging
-from .scan import holds_record, loaded, sequence_kinds, stored
+from .scan import Record, holds_record, loaded, sequence_kinds, stored
 from .stacks import Stacks, stack_names
 from .statements import Statements
 
@@ -75,6 +75,8 @@ def lower(f, trees=None, stacks=False) -> Function:
     if stacks:
         lowerer.stacks = stack_names(parsed.node)
         lowerer.sequence_kinds = sequence_kinds(parsed.nodes, lowerer.stacks)
+    for name, tree in zip(names, trees or ()):
+        lowerer.note_lists(env[name], tree)
     rebound = stored(parsed.node.body)
     for name, tree in zip(names, trees or ()):  # a list or tuple argument: its kind is known
         if tree is not None and tree.kind in ("list", "tuple") and name not in rebound:
@@ -126,6 +128,17 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.bound_at = {}  # user name -> line of the statement that last bound it
         self.stacks = frozenset()  # lists kept as stacks (a tape, in generated code)
         self.sequence_kinds = sequence_kinds(parsed.nodes)  # name -> "list" | "tuple"
+        self.lists = {}  # id -> the known sequences that are lists (Expressions.known_list)
+
+    def note_lists(self, value, tree):
+        """Note the lists among an argument's known sequences (its structure `tree`)."""
+        if tree is None or type(value) not in (tuple, Record):
+            return
+        children = value.values if type(value) is Record else value
+        for child, sub in zip(children, tree.children):
+            self.note_lists(child, sub)
+        if tree.kind == "list" and type(value) is tuple and value:
+            self.lists[id(value)] = value
 
     def unsupported(self, node, what, hint="rewrite it with supported constructs"):
         return UnsupportedSyntaxError(f"{what} is not supported; {hint}.", *self.parsed.where(node))

@@ -4,17 +4,19 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import string
 import types
 
 import gast
+import numpy as np
 
 from ..custom import how_to_register
-from ..errors import NoDerivativeError
+from ..errors import ADCompileError, NoDerivativeError
 from ..ir import (Const, Var)
 from ..primitives import (AS_ARRAY, BY_OBJECT, GENERATOR_METHODS, METHODS, NAMESPACE,
                           OBJECT_OPTIONS, OPTIONAL, PRIMS, hashable)
 from ..templates import dotted
-from .scan import SCALARS, LocalFunction, Record, Static, holds_record, is_super
+from .scan import MISSING, SCALARS, LocalFunction, Record, Static, holds_record, is_super
 
 
 class Calls:
@@ -42,6 +44,18 @@ class Calls:
                 return self.string_method(base.value, node, env)
             elif type(base) is not Static:  # a method of an array: x.sum(axis=0)
                 prim = METHODS.get(func.attr) or GENERATOR_METHODS.get(func.attr)  # rng.normal
+                constant = self.fn.constants.get(base.name, MISSING) if type(base) is Var \
+                    else MISSING
+                if prim is None and constant is not MISSING:  # GLOBAL_NT._replace(...)
+                    raise self.unsupported(node, f"the method .{func.attr}() of "
+                                           f"{dotted(func.value) or base.name}, a global "
+                                           f"{type(constant).__name__} (read as a constant)",
+                                           "pass it as an argument of the differentiated "
+                                           "function, or build it inside")
+                if prim is None and func.attr in vars(np.random.Generator):
+                    raise self.not_an_array(node, f"the method .{func.attr}() of a random "
+                                            "Generator", "its draws that are supported are "
+                                            f"{', '.join(sorted(GENERATOR_METHODS))}")
                 if prim is None:
                     raise self.not_an_array(node, f"the method .{func.attr}() of an array",
                                             f"arrays have the methods "
@@ -72,10 +86,14 @@ class Calls:
                 return Const(len(items))
         if obj in (list, tuple, sorted) and len(node.args) == 1 and not node.keywords:
             items = self.iterated(self.expr(node.args[0], env), node)  # list(d): its keys
-            if type(items) is tuple and (obj is not sorted or all(type(v) is Const
-                                                                 for v in items)):
-                return tuple(list(items)) if obj is not sorted else \
-                    tuple(Const(v) for v in sorted(v.value for v in items))  # (a new list)
+            if type(items) is tuple and obj is sorted:
+                return self.known_list(self.sorted_known(items, node))
+            if type(items) is tuple:
+                return tuple(list(items)) if obj is tuple else self.known_list(items)
+            if type(items) is Var:  # (a dict argument: its keys, once it is known)
+                raise self.not_an_array(node, f"{obj.__name__}() of an array or a list computed "
+                                        "at run time", "sort with np.sort" if obj is sorted else
+                                        "iterate it in a loop, or index the array")
         if obj is dataclasses.replace and node.args:
             record = self.expr(node.args[0], env)
             if type(record) is not Record or record.kind != "dataclass":
@@ -173,6 +191,20 @@ class Calls:
             raise NoDerivativeError(how_to_register(obj, dotted(func)), *self.parsed.where(node))
         return self.opaque_call(obj, node, env, target)
 
+    def sorted_known(self, items, node):
+        """sorted() of a sequence known here: of constants, or of pairs whose first items are
+        distinct constants (sorted(p.items()), by key), as Python sorts them."""
+        if all(type(v) is Const for v in items):
+            return tuple(Const(v) for v in sorted(v.value for v in items))
+        firsts = [v[0] for v in items if type(v) is tuple and v]
+        if len(firsts) == len(items) and all(type(k) is Const for k in firsts) and \
+                len({k.value for k in firsts}) == len(firsts):
+            order = sorted(range(len(items)), key=lambda k: firsts[k].value)
+            return tuple(items[k] for k in order)
+        raise self.unsupported(node, "sorted() of values computed at run time (their order is "
+                               "not known when the code is transformed)", "sort with np.sort, "
+                               "or sort keys known here (sorted(p), sorted(p.items()))")
+
     def transform_here(self, transform, node, env):
         """`grad(f)` or `value_and_grad(f, argnums=1)` inside differentiated code, of a function
         known here: made now (its generated code is inlined where it is called)."""
@@ -201,8 +233,10 @@ class Calls:
                                    "strings have their str methods (startswith, upper, ...)")
         args = [self.expr(a, env) for a in node.args]
         kwargs = {k.arg: self.expr(k.value, env) for k in node.keywords}
+        if name == "format" and not all(is_known(v) for v in args + list(kwargs.values())):
+            return self.formatted(text, args, kwargs, node)
         if not all(is_known(v) for v in args + list(kwargs.values())):
-            raise self.unsupported(node, f"{dotted(node.func) or 'a string'}() with an argument "
+            raise self.unsupported(node, f"the string method .{name}() with an argument "
                                    "computed at run time", "give string methods strings known "
                                    "when the code is transformed (constants, dict keys)")
         try:
@@ -212,6 +246,48 @@ class Calls:
             raise self.unsupported(node, f"{dotted(node.func) or 'this call'}(), which raises "
                                    f"{type(e).__name__}: {e},", "fix the call") from None
 
+    def formatted(self, text, args, kwargs, node):
+        """"x = {:.3f}".format(x) with values computed at run time: as the f-string
+        f"x = {x:.3f}", each field formatted with format() (not differentiated) and joined."""
+        parts, auto = [], 0
+        numbering = {"auto" if f == "" else "manual" for _, f, _, _ in fields_of(text) if
+                     f is not None and (f == "" or f.isdigit())}
+        if len(numbering) > 1:
+            raise self.unsupported(node, "a format string switching from automatic field "
+                                   "numbering to manual field specification", "number every "
+                                   "field ({0}) or none ({})")
+        try:
+            fields = list(string.Formatter().parse(text))
+        except ValueError as e:
+            raise self.unsupported(node, f"this format string ({e})", "fix the string") from None
+        for literal, field, spec, conversion in fields:
+            if literal:
+                parts.append(Const(literal))
+            if field is None:
+                continue
+            if "{" in (spec or "") or not (field == "" or field.isdigit() or
+                                           field.isidentifier()):
+                raise self.unsupported(node, f"the field {{{field}}} with nested fields, an item "
+                                       "or an attribute in .format()", "use an f-string")
+            if field == "":
+                field, auto = str(auto), auto + 1
+            if field.isdigit() and int(field) >= len(args) or not field.isdigit() and \
+                    field not in kwargs:
+                raise self.unsupported(node, f".format() without a value for {{{field}}}")
+            value = self.as_atom(args[int(field)] if field.isdigit() else kwargs[field])
+            if conversion:
+                if conversion not in "rs":
+                    raise self.unsupported(node, f"the conversion !{conversion} in .format()")
+                value = self.emit("repr" if conversion == "r" else "str", (value,))
+            parts.append(self.emit("format", (value, Const(spec)) if spec else (value,)))
+        text = Const("")
+        for part in parts:
+            if type(text) is Const and type(part) is Const:
+                text = Const(text.value + part.value)
+            else:
+                text = part if text == Const("") else self.emit("add", (text, part))
+        return text
+
     def not_callable(self, node, callee):
         """A call of a number, an array or a tuple: refused, naming what was called. Raised as
         maybe about a container (a parameter lowered as an array may hold a function or an
@@ -219,10 +295,30 @@ class Calls:
         what = dotted(node.func) or "this value"
         kind = "a tuple or list" if type(callee) is tuple else \
             "a constant" if type(callee) is Const else "a number or array"
+        table = self.global_table(node.func, self.env_now)
+        if table is not None:
+            error = self.unsupported(node, f"calling an item of {table}, chosen by a key computed "
+                                     "at run time", "index it with a constant key (ACT[\"tanh\"]),"
+                                     " or pass the function as an argument")
+            return error
         error = self.unsupported(node, f"calling {what}, {kind},", "pass a function (a def, a "
                                  "lambda, np.tanh), or an object whose class defines __call__")
         error.maybe_container = type(callee) is Var
         return error
+
+    def global_table(self, node, env):
+        """For `TABLE[k]` where TABLE is a dict, list or tuple read from the globals, its
+        description (`ACT, a global dict`), else None."""
+        if not isinstance(node, gast.Subscript):
+            return None
+        try:
+            base = self.expr(node.value, env)
+        except ADCompileError:
+            return None
+        obj = self.fn.constants.get(base.name) if type(base) is Var else None
+        if not isinstance(obj, (dict, list, tuple)):
+            return None
+        return f"{dotted(node.value) or base.name}, a global {type(obj).__name__}"
 
     def opaque_call(self, obj, node, env, target, why=None):
         """A call of a function without a rule or Python source (math.factorial, a C extension's
@@ -311,6 +407,7 @@ class Calls:
             else:
                 raise self.unsupported(node, f"the argument {k.arg}= of {name}",
                                        f"supported keywords: {', '.join(p.options) or 'none'}")
+        args = [self.operand(a, name, param) for a, param in zip(args, params)]
         return self.emit(name, args, tuple(kwargs.items()), target=target)
 
     def sequence(self, name, node, env, target, items=None):
@@ -344,6 +441,14 @@ class Calls:
                 return self.emit(name, [operand(i) for i in item], kwargs)
             return self.as_atom(item)
         return self.emit(name, [operand(i) for i in items], kwargs, target=target)
+
+
+def fields_of(text):
+    """The fields of a format string (none when it is malformed: formatted() says so)."""
+    try:
+        return list(string.Formatter().parse(text))
+    except ValueError:
+        return []
 
 
 def known(value):

@@ -94,7 +94,7 @@ class Comprehensions:
             self.env_now, self.line = saved
         items = inner[key]
         if kind == "list":
-            return items
+            return self.known_list(items) if type(items) is tuple else items
         if type(items) is not tuple:  # (over a parameter: a dict's keys, once it is known)
             raise self.not_an_array(node, f"a {kind} comprehension over a sequence known only "
                                     "at run time", "use a list comprehension" if kind == "set"

@@ -1,6 +1,7 @@
 """Expressions: one primitive per statement (emit), names, constants, attributes, subscripts, short-circuit values."""
 from __future__ import annotations
 
+import re
 import types
 
 import gast
@@ -8,7 +9,7 @@ import numpy as np
 
 from ..errors import UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Op, Var)
-from ..primitives import ATTRIBUTES
+from ..primitives import ATTRIBUTES, NAMESPACE, PRIMS, SHAPE_LIKE
 from ..templates import OPERATORS, dotted
 from .containers import REFLECTED
 from .effects import fold_constants, known_truth
@@ -70,12 +71,34 @@ class Expressions:
         finally:
             self.block = outer
 
+    def known_list(self, items):
+        """A list known here: like a tuple known here, a Python tuple of its items, noted as a
+        list, since NumPy indexes with a list by rows and with a tuple by axes (`u[nb[0]]`,
+        nb a list of lists, takes rows). An empty one is not noted (() is one object)."""
+        items = tuple(list(items))
+        if items:
+            self.lists[id(items)] = items
+        return items
+
+    def is_list(self, value):
+        """Whether `value` is a sequence known here that is a list (known_list)."""
+        return type(value) is tuple and self.lists.get(id(value)) is value
+
+    def same_kind(self, like, items):
+        """`items`, a list when `like` is one (a slice, a sum, a repetition of `like`)."""
+        return self.known_list(items) if self.is_list(like) else items
+
     def as_atom(self, value, line=None):
-        """A Var or Const for `value`: static tuples of constants become constants."""
+        """A Var or Const for `value`: static tuples of constants become constants; a list
+        stays a list (a constant list, or `[a, b]` built in generated code)."""
         if type(value) in (Var, Const):
             return value
         if type(value) is tuple:
             atoms = [self.as_atom(v) for v in value]
+            if self.is_list(value):
+                if all(type(a) is Const for a in atoms):
+                    return Const([a.value for a in atoms])
+                return self.emit("make_list", atoms)
             if all(type(a) is Const for a in atoms):
                 return Const(tuple(a.value for a in atoms))
             return self.emit("tuple", atoms)
@@ -106,8 +129,10 @@ class Expressions:
             return self.name(node, env)
         if t is gast.Constant:
             return Const(node.value)
-        if t in (gast.Tuple, gast.List):
+        if t is gast.Tuple:
             return tuple(self.expr(e, env) for e in node.elts)
+        if t is gast.List:
+            return self.known_list(self.expr(e, env) for e in node.elts)
         if t is gast.BinOp:
             return self.binop(node, env, target)
         if t is gast.UnaryOp:
@@ -191,7 +216,7 @@ class Expressions:
         if Record in (type(left), type(right)):  # Vec2(...) + v: Vec2.__add__, inlined
             return self.record_operator(type(node.op).__name__, (left, right), node, env, target)
         if prim == "add" and type(left) is tuple and type(right) is tuple:
-            return left + right  # known lists joined
+            return self.same_kind(left, left + right)  # known lists joined
         if prim == "mul" and tuple in (type(left), type(right)):  # [0.0] * n: a known list
             seq, n = (left, right) if type(left) is tuple else (right, left)
             if type(n) is not Const or type(n.value) is not int:
@@ -201,11 +226,33 @@ class Expressions:
                 raise self.unsupported(node, "a list repeated a number of times known only at "
                                        "run time", "repeat it a number of times written in the "
                                        "code, or use an array (np.zeros(n))")
-            return seq * n.value
+            return self.same_kind(seq, seq * n.value)
         if prim == "add" and type(left) is Var and isinstance(node.right, gast.List) and \
                 len(right) == 1:  # xs + [v]: a list a loop builds grows
             return self.emit("list_append", (left, self.as_atom(right[0])), target=target)
+        if prim in ARITHMETIC and not (type(left) is Const and isinstance(left.value, str)):
+            # x ** [1, 2, 3], x @ [..]: a constant list operand is an array, as NumPy takes it
+            return self.emit(prim, (self.operand(left, prim, "x"), self.operand(right, prim, "y")),
+                             target=target)
         return self.emit(prim, (self.as_atom(left), self.as_atom(right)), target=target)
+
+    def operand(self, value, prim, param):
+        """The atom for an operand of the primitive `prim` given to its parameter `param`: a
+        list or tuple of numbers known here (`np.dot(x, [1.0, 2.0])`, `x ** [1, 2, 3]`, a global
+        list) is the array NumPy makes of it, so the derivative rules, which compute with their
+        operands, see what NumPy sees. Shapes, axes and indexes stay as written."""
+        atom = self.as_atom(value)
+        p = PRIMS[prim]
+        if p.kind == "nondiff" or p.form not in ("call", "binop") or param == "index" or \
+                param in SHAPE_LIKE or not param:  # (not: np.einsum's operands, or sublists)
+            return atom
+        if type(atom) is Const and type(atom.value) in (list, tuple) and atom.value and \
+                numbers_only(atom.value):
+            return self.emit("np.array", tuple(Const(v) for v in atom.value))
+        if type(atom) is Var and type(self.fn.constants.get(atom.name)) in (list, tuple) and \
+                numbers_only(self.fn.constants[atom.name]):
+            return self.emit("np.asarray", (atom,))
+        return atom
 
     def atom(self, node, env):
         return self.as_atom(self.expr(node, env))
@@ -230,7 +277,14 @@ class Expressions:
         if isinstance(obj, SCALARS) and not isinstance(obj, np.generic):
             return Const(obj)
         consts = self.fn.constants
-        if name in consts and consts[name] is not obj:
+        if not name.isidentifier() and name.partition(".")[0] not in NAMESPACE:
+            # consts.W, read from a module generated code does not import: consts_W
+            name = re.sub(r"\W", "_", name)
+            if consts.get(name, MISSING) is not obj and (
+                    name in consts or name in self.namer.reserved or name in self.namer.assigned):
+                name = next(f"{name}_{k}" for k in range(1, 10 ** 6) if f"{name}_{k}" not in
+                            consts and f"{name}_{k}" not in self.namer.reserved | self.namer.assigned)
+        elif name in consts and consts[name] is not obj:
             name = self.namer.fresh(name)
         self.namer.assigned.add(name)
         consts[name] = obj
@@ -244,7 +298,11 @@ class Expressions:
             except AttributeError:
                 raise UnsupportedSyntaxError(
                     f"{dotted(node) or node.attr} does not exist", *self.parsed.where(node)) from None
-            return self.outer(dotted(node) or node.attr, obj)
+            value = self.outer(dotted(node) or node.attr, obj)
+            if type(value) is Var and isinstance(base.obj, types.ModuleType):  # consts.W: an
+                # array of the user's module, kept; rebinding it gives a new derivative
+                self.fn.dependencies.append((vars(base.obj), node.attr, obj))
+            return value
         if type(base) is Record:
             return self.record_attribute(base, node, env)
         if node.attr in ATTRIBUTES:
@@ -257,11 +315,20 @@ class Expressions:
         index = self.index(node, env, base)
         if type(base) is Record:
             return self.record_subscript(base, index, node)
+        if type(base) is Var and type(index) is Const and \
+                type(self.fn.constants.get(base.name)) in (dict, list, tuple):
+            try:  # ACT["tanh"], BASIS[1] of a global table: a function known here
+                item = self.fn.constants[base.name][index.value]
+            except (KeyError, IndexError, TypeError):
+                item = None
+            if isinstance(item, (types.FunctionType, types.BuiltinFunctionType, np.ufunc,
+                                 types.ModuleType, type)):
+                return self.outer(f"{base.name}_item", item)
         if type(base) is tuple:
             if type(index) is Const and isinstance(index.value, int):
                 return base[index.value]
-            if type(index) is Const and isinstance(index.value, slice):  # a new list (a copy),
-                return tuple(list(base[index.value]))  # not the same tuple (a[:] is a)
+            if type(index) is Const and isinstance(index.value, slice):  # (a list: a new one)
+                return self.same_kind(base, base[index.value])
             base = self.list_in(self.block, base)  # a computed index: a real list to index
         return self.emit("getitem", (self.as_atom(base), self.as_atom(index)), target=target)
 
@@ -269,7 +336,9 @@ class Expressions:
         """The index of the subscript `node` of `base`, read or assigned: x[[0, 2]] (a list
         display, or a name bound to one) takes rows 0 and 2, x[0, 2] one entry."""
         index = self.expr(node.slice, env)
-        if isinstance(node.slice, gast.Name) and type(index) is tuple and \
+        if self.is_list(index) and type(base) not in (tuple, Record):
+            kind = "list"  # a list written here, an entry of a list of lists, a list argument
+        elif isinstance(node.slice, gast.Name) and type(index) is tuple and \
                 type(base) not in (tuple, Record):
             kind = self.sequence_kinds.get(node.slice.id)
             if kind is None and not any(type(v) is Const and isinstance(v.value, slice)
@@ -286,6 +355,16 @@ class Expressions:
             index = Const([a.value for a in atoms]) if all(type(a) is Const for a in atoms) \
                 else self.emit("np.array", atoms)
         return index
+
+
+ARITHMETIC = frozenset({"sub", "truediv", "floordiv", "mod", "pow", "matmul"})  # (not + and *,
+# which join and repeat lists)
+
+
+def numbers_only(values):
+    """Whether a list or tuple holds numbers only (nested lists of them too)."""
+    return all(numbers_only(v) if type(v) in (list, tuple) else
+               isinstance(v, (bool, int, float, complex, np.number, np.bool_)) for v in values)
 
 
 def membership(key, container):

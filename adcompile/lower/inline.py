@@ -48,6 +48,7 @@ class Inlining:
         inner = type(self)(local.parsed, self.fn, self.namer, self.stack + (fn,),
                         call_line=self.line)
         inner.block, inner.copies = self.block, self.copies
+        inner.lists = self.lists  # (the lists among the values passed)
         self.pass_kinds(inner, fn, [a.id for a in fn.args.posonlyargs + fn.args.args], node)
         inner.foreign = self.foreign | names_in(env.values()) | names_in(bound.values())
         positional = [a.id for a in fn.args.posonlyargs + fn.args.args]
@@ -138,6 +139,7 @@ class Inlining:
         inner = type(self)(callee, self.fn, self.namer, self.stack + (obj.__code__,),
                         call_line=self.line)
         inner.block, inner.copies = self.block, self.copies
+        inner.lists = self.lists  # (the lists among the values passed)
         self.pass_kinds(inner, callee.node, positional[0 if receiver is None else 1:], node)
         inner.foreign = self.foreign | names_in(env.values()) | names_in(bound.values())
         inner.passed = frozenset(positional) - rebound_names(callee.node.body)

@@ -9,7 +9,7 @@ from ..errors import ADCompileError
 from ..parse import parse
 
 from ..ir import (Assign, Break, Const, For, If, Op, Var, While)
-from .comprehensions import Indexed
+from .comprehensions import Indexed, Later
 from .containers import must_unroll
 from .inline import in_library
 from .scan import LocalFunction, Record, leaf_name, changes_in_place, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
@@ -156,6 +156,10 @@ class Loops:
         self.carried.append(carried)
         return carried
 
+    def item_later(self, seq, i):
+        """`seq[i]`, lowered when the loop's target is bound (Later)."""
+        return Later(lambda: self.emit("getitem", (seq, i)))
+
     def changed_by_calls(self, stmts, env):
         """Names the calls in `stmts` change in place (so a loop carries them): an object whose
         method changes `self` (osc.step(dt)), a list, dict or object passed to a function of the
@@ -289,7 +293,10 @@ class Loops:
             n = self.emit("len", (seqs[0],))
             for other in seqs[1:]:
                 n = self.emit("min", (n, self.emit("len", (other,))))
-            return (n,), seqs, target, False, None
+            # an element is the tuple of the items at i: `for a, b in zip(...)` unpacks it,
+            # `for p in zip(...)` binds all of it
+            return (n,), Indexed(lambda i: tuple(self.item_later(seq, i) for seq in seqs)), \
+                target, False, None
         seq = self.iterated(self.expr(node, env), node)
         if must_unroll(seq):
             self.no_exit(stmt)

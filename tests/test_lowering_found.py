@@ -1,0 +1,311 @@
+"""Lowering defects found by testers writing course code: each case is checked in grad, jvp,
+vjp, jacrev and hessian against finite differences (and reverse against forward)."""
+import math
+import types
+from collections import namedtuple
+
+import numpy as np
+import pytest
+
+from adcompile import (ADCompileError, UnsupportedSyntaxError, grad, hessian, jvp,
+                       source, value_and_grad, vjp)
+from checks import assert_close, numeric_grad, numeric_jacobian
+
+
+def check_modes(f, args, argnum=0, second=True):
+    """f's value, grad, jvp, vjp and (when `second`) hessian at `args` in argument `argnum`,
+    against f itself and central differences."""
+    args = list(args)
+    value, g = value_and_grad(f, argnums=argnum)(*args)
+    assert_close(value, f(*args), what="value")
+    expected = numeric_grad(f, args, argnum)
+    assert_close(g, expected, rtol=1e-5, atol=1e-6, what="grad")
+    x = np.asarray(args[argnum], dtype=float)
+    direction = np.random.default_rng(0).standard_normal(x.shape)
+    direction = direction if x.shape else float(direction)
+    primals = tuple(args)
+    if not any(isinstance(a, (list, tuple)) for a in args):  # (a table: no tangent)
+        tangents = tuple(direction if k == argnum else np.zeros_like(np.asarray(a, dtype=float))
+                         for k, a in enumerate(args))
+        _, t = jvp(f, primals, tangents)
+        assert_close(t, np.sum(expected * direction), what="jvp")
+    _, pullback = vjp(f, *args)
+    assert_close(pullback(1.0)[argnum], expected, what="vjp")
+    if second:
+        h = hessian(f, argnums=argnum)(*args)
+        numeric = numeric_jacobian(lambda *a: grad(f, argnums=argnum)(*a), args, argnum)
+        assert_close(h, numeric, rtol=1e-4, atol=1e-5, what="hessian")
+
+
+# --- 1. an entry of a list of lists indexes rows (fancy indexing), as NumPy does -----------------
+
+def rows_of_a_table_written_here(u):
+    nb = [[1, 2], [0, 2], [0, 1]]  # rows connected to row 0, 1, 2
+    return np.sum(u[nb[0]] ** 2)
+
+
+def rows_of_a_table_in_a_loop(u):
+    nb = [[1, 2], [0, 2], [0, 1]]
+    total = 0.0
+    for i in range(3):
+        total = total + np.sum(u[i] * np.sum(u[nb[i]], axis=0))
+    return total
+
+
+def rows_of_a_table_argument(u, conn):
+    return np.sum(u[conn[0]] ** 2) + np.sum(u[conn[1]] ** 3)
+
+
+def rows_of_a_table_in_a_dict(u):
+    mesh = {"nb": [[1, 2], [0, 2]], "corner": (0, 1)}
+    return np.sum(u[mesh["nb"][1]] ** 2) + u[mesh["corner"]] ** 2
+
+
+def rows_of_a_table_iterated(u):
+    total = 0.0
+    for row in [[1, 2], [0, 1]]:
+        total = total + np.sum(np.sin(u[row]))
+    return total
+
+
+def entry_of_a_table_of_tuples(u):
+    pairs = [(0, 1), (2, 0)]  # one entry per tuple
+    return u[pairs[0]] * u[pairs[1]]
+
+
+def test_an_entry_of_a_list_of_lists_takes_rows():
+    u = np.arange(9.0).reshape(3, 3) / 10 + 0.1
+    for f in (rows_of_a_table_written_here, rows_of_a_table_in_a_loop, rows_of_a_table_in_a_dict,
+              rows_of_a_table_iterated, entry_of_a_table_of_tuples):
+        check_modes(f, (u,))
+    assert_close(grad(rows_of_a_table_written_here)(u),
+                 np.where(np.arange(3)[:, None] > 0, 2 * u, 0.0))
+
+
+def test_an_entry_of_a_list_of_lists_takes_rows_of_a_vector():
+    v = np.array([0.5, 1.5, 2.5])
+    check_modes(rows_of_a_table_written_here, (v,))
+    check_modes(rows_of_a_table_iterated, (v,))
+
+
+def test_an_entry_of_a_list_argument_takes_rows():
+    u = np.arange(1.0, 13.0).reshape(4, 3) / 10
+    conn = [[0, 1], [1, 3]]
+    g = grad(rows_of_a_table_argument)(u, conn)
+    want = np.zeros_like(u)
+    want[:2] += 2 * u[:2]
+    want[[1, 3]] += 3 * u[[1, 3]] ** 2
+    assert_close(g, want)
+    check_modes(rows_of_a_table_argument, (u, conn), second=False)
+    assert_close(hessian(lambda u: rows_of_a_table_argument(u, conn))(u),
+                 numeric_jacobian(lambda u: grad(rows_of_a_table_argument)(u, conn), [u], 0),
+                 rtol=1e-4, atol=1e-5)
+
+
+def test_a_tuple_argument_entry_takes_one_element():
+    u = np.arange(1.0, 13.0).reshape(4, 3) / 10
+    g = grad(rows_of_a_table_argument)(u, ((0, 1), (1, 2)))
+    want = np.zeros_like(u)
+    want[0, 1] += 2 * u[0, 1]
+    want[1, 2] += 3 * u[1, 2] ** 2
+    assert_close(g, want)
+
+
+# --- 2. an array read from a module of the user's own -----------------------------------------
+
+user_consts = types.ModuleType("user_consts")
+user_consts.K = 3.0
+user_consts.W = np.array([1.0, 3.0])
+user_consts.TABLE = (1.0, 3.0)
+user_consts.LIST = [1.0, 3.0]
+
+
+def reads_module_arrays(x):
+    return user_consts.K * np.sum(user_consts.W * x ** 2) + \
+        x[0] * user_consts.TABLE[1] + np.dot(x, user_consts.LIST) ** 2
+
+
+def test_an_array_read_from_a_user_module():
+    x = np.array([0.5, -1.5])
+    check_modes(reads_module_arrays, (x,))
+    assert "user_consts_W" in source(grad(reads_module_arrays))
+
+
+def local_named_like_the_constant(x):
+    user_consts_W = x * 2.0
+    return np.sum(user_consts.W * user_consts_W)
+
+
+def test_a_module_constant_does_not_take_a_local_name():
+    x = np.array([0.5, -1.5])
+    assert_close(grad(local_named_like_the_constant)(x), 2.0 * user_consts.W)
+
+
+# --- 4. a single target over zip gets the whole tuple ------------------------------------------
+
+def zip_pairs_comprehension(x):
+    ps = [p for p in zip([x, 1.0], [2.0, x])]
+    return ps[1][0] * ps[1][1] + ps[0][0] * ps[0][1]
+
+
+def zip_sums(x, y):
+    totals = [sum(t) for t in zip([x, y], [y, 2.0])]
+    return totals[0] * totals[1]
+
+
+def zip_loop_single_target(x, y):
+    s = 0.0
+    for p in zip([x, y], [y, 2.0]):
+        s += p[0] * p[1]
+    return s
+
+
+def zip_columns(b):
+    cols = [col for col in zip(b[0], b[1], b[2])]
+    return np.sum(np.array(cols[1]) ** 2) + sum(cols[0]) ** 2
+
+
+def test_a_single_target_over_zip_binds_the_tuple():
+    check_modes(zip_pairs_comprehension, (0.5,))
+    for f in (zip_sums, zip_loop_single_target):
+        check_modes(f, (0.5, 1.5), argnum=0)
+        check_modes(f, (0.5, 1.5), argnum=1)
+    check_modes(zip_columns, (np.arange(9.0).reshape(3, 3) / 7,))
+    assert_close(value_and_grad(zip_sums)(0.5, 1.5)[0], 7.0)
+
+
+# --- 3. a constant list operand of a NumPy operation is the array NumPy makes of it -----------
+
+WEIGHTS = [1.0, 2.0, 3.0]
+
+
+def dot_with_a_list(x):
+    return np.dot(x, [1.0, 2.0, 3.0]) ** 2
+
+
+def matmul_with_a_list(x):
+    return (x @ [1.0, 2.0, 3.0]) ** 2 + np.sum(np.matmul([[1.0, 0.5, 0.0]], x) ** 2)
+
+
+def power_by_a_list(x):
+    return np.sum(x ** [1, 2, 3]) + np.sum(np.power(x, [2, 1, 2])) + \
+        np.sum(np.float_power(x, [1.5, 2.0, 0.5]))
+
+
+def arctan2_with_a_list(x):
+    return np.sum(np.arctan2(x, [1.0, 2.0, 3.0])) + np.sum(np.arctan2([1.0, 2.0, 3.0], x))
+
+
+def percentiles_of_a_list(x):
+    q1, q3 = np.percentile(x, [25, 75])
+    return (q3 - q1) ** 2
+
+
+def divided_by_a_tuple(x):
+    return np.sum(x / (1.0, 2.0, 4.0) - (1.0, 2.0, 3.0)) ** 2
+
+
+def dot_with_a_global_list(x):
+    return np.dot(x, WEIGHTS) ** 2
+
+
+def test_a_constant_list_operand_is_an_array():
+    x = np.array([0.3, 0.7, 1.2])
+    for f in (dot_with_a_list, matmul_with_a_list, power_by_a_list, arctan2_with_a_list,
+              divided_by_a_tuple, dot_with_a_global_list):
+        check_modes(f, (x,))
+    check_modes(percentiles_of_a_list, (x,), second=False)  # (piecewise linear)
+    assert "np.array((1.0, 2.0, 3.0))" in source(dot_with_a_list, mode="flat")
+
+
+# --- 5. tables of functions, .format, sorted(dict), rng.permutation, messages ------------------
+
+ACTS = {"sq": lambda v: v * v, "sin": math.sin, "tanh": np.tanh}
+BASIS = [math.sin, math.cos]
+NT = namedtuple("NT", "w b")
+GLOBAL_NT = NT(np.array([1.0, 2.0]), 0.5)
+
+
+def calls_global_tables(x):
+    return ACTS["sin"](x) + BASIS[1](x) + ACTS["sq"](x) + np.tanh(ACTS["tanh"](x))
+
+
+def calls_a_global_table_at_a_computed_key(x, k):
+    return BASIS[k](x)
+
+
+def reads_a_global_namedtuple(w, x):
+    q = GLOBAL_NT._replace(w=w)
+    return np.sum(np.tanh(x * q.w + q.b))
+
+
+def formats_with_str_format(x):
+    print("x = {0:.3f}, {name!r} {0:>8.2f}".format(x, name="step"), "{} {}".format(x, 2.0))
+    return x * x
+
+
+def mixes_field_numbering(x):
+    print("{} {0}".format(x))  # noqa: F525  (refused, as Python refuses it)
+    return x * x
+
+
+def walks_a_dict_argument(p):
+    s = 0.0
+    for k in sorted(p):
+        s = s + np.sum(p[k] ** 2)
+    for k in list(p):
+        s = s + np.sum(np.sin(p[k]))
+    for k, v in sorted(p.items()):
+        s = s + np.sum(v ** 3)
+    return s
+
+
+def shuffles_with_permutation(w, seed):
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(3)
+    picked = rng.choice(3, 2, replace=False)
+    k = rng.integers(0, 3, size=2)
+    return np.sum(w[perm] * np.arange(3.0)) + np.sum(w[picked] ** 2) + np.sum(np.sin(w[k]))
+
+
+def shuffles_a_differentiated_array(w, seed):
+    return np.sum(np.random.default_rng(seed).permutation(w) * np.arange(3.0))
+
+
+def test_a_function_read_from_a_global_table_with_a_constant_key():
+    check_modes(calls_global_tables, (0.7,))
+    with pytest.raises(UnsupportedSyntaxError, match="an item of BASIS, a global list, chosen "
+                       "by a key computed at run time.*pass the function as an argument"):
+        grad(calls_a_global_table_at_a_computed_key)(0.7, 1)
+
+
+def test_a_global_namedtuple_is_named_in_the_message():
+    x = np.array([0.3, 0.1])
+    for transform in (grad, hessian):
+        with pytest.raises(UnsupportedSyntaxError, match=r"\._replace\(\) of GLOBAL_NT, a "
+                           "global NT.*pass it as an argument"):
+            transform(reads_a_global_namedtuple)(x, x)
+
+
+def test_str_format_is_formatted_as_an_f_string(capsys):
+    check_modes(formats_with_str_format, (0.5,))
+    assert "x = 0.500, 'step'     0.50 0.5 2.0" in capsys.readouterr().out
+    with pytest.raises(UnsupportedSyntaxError, match="automatic field numbering"):
+        grad(mixes_field_numbering)(0.5)
+
+
+def test_a_dict_argument_walked_by_sorted_and_list():
+    p = {"b": np.array([1.0, 2.0]), "a": np.array([3.0])}
+    g = grad(walks_a_dict_argument)(p)
+    for k in p:
+        assert_close(g[k], 2 * p[k] + np.cos(p[k]) + 3 * p[k] ** 2)
+
+
+def test_rng_permutation_choice_and_integers_are_constant_draws():
+    w = np.array([0.3, -0.4, 1.1])
+    check_modes(shuffles_with_permutation, (w, 0), second=False)
+    assert_close(hessian(lambda w: shuffles_with_permutation(w, 0))(w),
+                 numeric_jacobian(lambda w: grad(shuffles_with_permutation)(w, 0), [w], 0),
+                 rtol=1e-4, atol=1e-5)
+    with pytest.raises(ADCompileError, match="permutation"):
+        grad(shuffles_a_differentiated_array)(w, 0)
