@@ -263,8 +263,8 @@ def test_var_keyword_parameter_given():
 OPS = {"sq": lambda v: v * v}
 
 
-def calls_a_global_table(x):
-    return OPS["sq"](x)
+def calls_a_global_table(x):  # (a computed key: the function is known only at run time)
+    return OPS["sq" if x > 0 else "sq"](x)
 
 
 def test_second_order_reports_the_located_error():

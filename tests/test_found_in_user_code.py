@@ -540,3 +540,38 @@ def test_a_derivative_of_dict_parameters_inside_is_refused_at_the_users_line():
     with pytest.raises(UnsupportedSyntaxError, match="pass the arrays themselves") as e:
         grad(meta_step)(p, np.ones((3, 2)))
     assert "test_found_in_user_code.py" in str(e.value)
+
+
+# --- what a call changes, precisely: a helper passing its parameter to a library function (np.dot,
+# abs) does not change it, so a loop calling the helper does not carry (and tape) that argument,
+# and an expression passed to it is not refused as "changed in place" --------------------------
+def cell(W, h, x):
+    return np.tanh(np.dot(W, h) + x)
+
+
+def rnn_through_a_helper(W, h, xs):
+    for t in range(xs.shape[0]):
+        h = cell(W, h, xs[t])
+    return np.sum(h * h)
+
+
+def scaled(a, b):
+    for i in range(int(abs(b)) % 3 + 1):
+        a = a + float(i) / (1.0 + abs(b) * a ** 2)
+    return a
+
+
+def helper_of_expressions(x, y):
+    total = 0.0
+    for k in range(3):
+        total = total + scaled(x * k, y + x)
+    return total
+
+
+def test_a_helper_reading_its_parameter_does_not_change_it():
+    rng = np.random.default_rng(3)
+    W, h, xs = rng.normal(size=(3, 3)) * 0.5, rng.normal(size=3), rng.normal(size=(4, 3))
+    src = source(rnn_through_a_helper, mode="grad", argnums=(0, 1, 2))
+    assert "tape.append(W" not in src and "W_1" not in src, src
+    check(rnn_through_a_helper, W, h, xs)
+    check(helper_of_expressions, 0.4, 0.7)

@@ -17,7 +17,7 @@ import gast
 
 from ..ir import Const, Var
 from ..pytree import Tree, _Static
-from .inline import in_library
+from .changes import in_library
 from .scan import Record, Static
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import sysconfig
 
 import gast
 
@@ -16,18 +15,8 @@ from ..ir import Const, Var
 from ..parse import parse
 from ..templates import dotted
 from .arguments import default_nodes
-from .scan import Record, changes_in_place, display_kind, names_in, rebound_names, stored
-
-# the folders of the standard library and of installed packages, each ending in a separator
-LIBRARY = tuple(sorted({os.path.join(os.path.realpath(p), "") for key, p in
-                        sysconfig.get_paths().items()
-                        if key in ("stdlib", "platstdlib", "purelib", "platlib")}))
-
-
-def in_library(filename) -> bool:
-    """Whether `filename` is part of the standard library or of an installed package."""
-    return bool(filename) and os.path.realpath(filename).startswith(LIBRARY)
-
+from .changes import LIBRARY, changes, in_library
+from .scan import Record, display_kind, names_in, rebound_names, stored
 
 class Inlining:
     def inline_local(self, local, node, env, target):
@@ -56,7 +45,8 @@ class Inlining:
                    not k.startswith("<")]
         inner.passed = frozenset(positional + closure) - rebound_names(fn.body)
         exit = inner.lower_stmts(fn.body, bound, frozenset())
-        changed = self.write_back(fn, node, before, bound, env, positional, closure)
+        changed = self.write_back(fn, {**local.parsed.scope, **scope}, node, before, bound, env,
+                                  positional, closure)
         if exit is None:  # no return: None, as Python gives (a call for its effect)
             return Const(None)
         values, as_tuple = inner.returned(exit, bound, fn)
@@ -65,7 +55,7 @@ class Inlining:
             self.held.add(value.name)  # d["total"], just updated and returned: d keeps it
         return self.bind(target, value, since) if target and type(value) is Var else value
 
-    def write_back(self, fn, node, before, after, env, positional, closure=()):
+    def write_back(self, fn, scope, node, before, after, env, positional, closure=()):
         """After inlining `fn` at the call `node`: Python passes a list, dict or object by
         reference, so what the callee changed in place (lst.append(v), d["k"] += v, p.x = v,
         p.step()) the caller sees. A parameter (or a name of the enclosing function, for a
@@ -81,18 +71,13 @@ class Inlining:
         changed = []
         for p, arg in pairs:
             old, new = before.get(p), after.get(p)
-            if new is old or type(old) not in (Var, tuple, Record):  # (a number, a function)
+            if new is old or type(old) not in (Var, tuple, Record) or \
+                    not changes(fn, scope, p):  # (a number; rebound, or a loop's copy)
                 continue
             if p in rebound:
-                if changes_in_place(fn.body, p, through_calls=False):
-                    raise self.unsupported(node, f"{getattr(fn, 'name', 'the function')} "
-                                           f"changes its argument {p} in place and also "
-                                           f"assigns {p} a new value", "use another name for "
-                                           "the new value")
-                continue
-            if type(old) is Var and not changes_in_place(fn.body, p):
-                continue  # (a value the callee's own code replaced: x[i] = v of an array is
-                # checked where it happens)
+                raise self.unsupported(node, f"{getattr(fn, 'name', 'the function')} changes "
+                                       f"its argument {p} in place and also assigns {p} a new "
+                                       "value", "use another name for the new value")
             if isinstance(arg, gast.Name) and env.get(arg.id) is old:
                 self.not_shared(node, arg.id, env, getattr(self, "live_now", frozenset()), old)
                 env[arg.id] = new
@@ -146,7 +131,7 @@ class Inlining:
         before = dict(bound)
         try:
             exit = inner.lower_stmts(callee.node.body, bound, frozenset())
-            changed = self.write_back(callee.node, node, before, bound, env,
+            changed = self.write_back(callee.node, callee.scope, node, before, bound, env,
                                       positional[0 if receiver is None else 1:])
             self.receiver_after = bound.get(params[0]) if receiver is not None else None
             if exit is None:  # no return: None, as Python gives (a method changing self,

@@ -1,18 +1,13 @@
 """Loops: for and while, the names a loop carries, how an iteration is taken (range, enumerate, zip, a known tuple, reversed(range) as reverse mode writes it)."""
 from __future__ import annotations
 
-import types
-
 import gast
-
-from ..errors import ADCompileError
-from ..parse import parse
 
 from ..ir import (Assign, Break, Const, For, If, Op, Var, While)
 from .comprehensions import Indexed, Later
 from .containers import must_unroll
-from .inline import in_library
-from .scan import LocalFunction, Record, leaf_name, changes_in_place, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
+from .changes import changes, function_of
+from .scan import LocalFunction, Record, leaf_name, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
 
 
 class Loops:
@@ -162,30 +157,31 @@ class Loops:
 
     def changed_by_calls(self, stmts, env):
         """Names the calls in `stmts` change in place (so a loop carries them): an object whose
-        method changes `self` (osc.step(dt)), a list, dict or object passed to a function of the
-        user's that changes that parameter (push(xs, v)), a name of this function that a nested
-        def changes (acc[0] += v)."""
+        method changes `self` (osc.step(dt)), a list, dict, object or array passed to a function
+        of the user's that changes that parameter (push(xs, v)), a name of this function that a
+        nested def changes (acc[0] += v); see changes.py."""
         out = set()
         for n in (n for s in stmts for n in gast.walk(s) if isinstance(n, gast.Call)):
             f, args = n.func, list(n.args)
             if isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and \
                     type(env.get(f.value.id)) is Record:  # a method: self, then the arguments
                 args.insert(0, f.value)
-                fn = _function_node(getattr(env[f.value.id].cls, f.attr, None))
+                callee = function_of(getattr(env[f.value.id].cls, f.attr, None))
             elif isinstance(f, gast.Name):
                 value = env.get(f.id, Static(self.parsed.scope.get(f.id)))
-                fn = _function_node(value.obj if type(value) is Static else None)
-                if isinstance(getattr(value, "obj", None), LocalFunction):
+                callee = function_of(getattr(value, "obj", None))
+                if callee is not None and isinstance(value.obj, LocalFunction):
+                    fn, scope = callee
                     out |= {k for k in env if not k.startswith("<") and k not in
-                            rebound_names(fn.body) and changes_in_place(fn.body, k)}
+                            rebound_names(fn.body) and changes(fn, scope, k)}
             else:
                 continue
-            if fn is None:
+            if callee is None:
                 continue
+            fn, scope = callee
             params = [a.id for a in fn.args.posonlyargs + fn.args.args]
             pairs = list(zip(params, args)) + [(k.arg, k.value) for k in n.keywords]
-            out |= {a.id for p, a in pairs if isinstance(a, gast.Name) and
-                    changes_in_place(fn.body, p)}
+            out |= {a.id for p, a in pairs if isinstance(a, gast.Name) and changes(fn, scope, p)}
         return out
 
     def carry_leaves(self, prefix, value):
@@ -332,17 +328,3 @@ class Loops:
         last = self.emit("add", (start, self.emit("mul", (
             self.emit("floordiv", (span, step)), step))))
         return last, self.emit("sub", (start, Const(1 if c > 0 else -1))), Const(-c)
-
-
-def _function_node(obj):
-    """The gast FunctionDef of a function of the user's (a nested def, a module's function or
-    method), None for anything else (a library's function, a builtin, a value)."""
-    if isinstance(obj, LocalFunction):
-        return obj.node if isinstance(obj.node, gast.FunctionDef) else None
-    obj = getattr(obj, "__func__", obj)
-    if not isinstance(obj, types.FunctionType) or in_library(obj.__code__.co_filename):
-        return None
-    try:
-        return parse(obj).node
-    except ADCompileError:
-        return None

@@ -11,7 +11,7 @@ from ..sugar import ERRSTATE_KEYS
 from ..primitives import BY_OBJECT, PRIMS, hashable
 from ..templates import OPERATORS, dotted
 from .effects import RAISE, known_truth
-from .inline import in_library
+from .changes import in_library
 from .scan import Record, BROKE, holds, is_super, is_method_of_name, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, is_pop, load_of, loaded, only_returns, walk_own
 
 

@@ -1,0 +1,85 @@
+"""What a call may change in place: the parameters (and free names) that a function of the
+user's changes, by assigning an item or attribute, calling a list's or array's mutating method
+or a method of an object, or by passing them on to another function that changes them. Library
+functions are taken not to change their arguments: those that do are refused where they are
+called for their effect (Statements). Inlining writes such changes back to the caller, and a
+loop carries a name a call changes."""
+from __future__ import annotations
+
+import os
+import sysconfig
+import types
+
+import gast
+import numpy as np
+
+from ..errors import ADCompileError
+from ..parse import parse
+from .scan import MUTATORS, LocalFunction, changes_in_place
+
+# the folders of the standard library and of installed packages, each ending in a separator
+LIBRARY = tuple(sorted({os.path.join(os.path.realpath(p), "") for key, p in
+                        sysconfig.get_paths().items()
+                        if key in ("stdlib", "platstdlib", "purelib", "platlib")}))
+
+# methods that leave their array, string, list or dict as it was (x.sum(), k.upper(), d.get())
+READING = frozenset(n for n in dir(np.ndarray) + dir(str) + dir(list) + dir(dict)
+                    if not n.startswith("_")) - MUTATORS - {
+    "fill", "put", "resize", "itemset", "partition", "setfield", "setflags", "byteswap"}
+
+
+def in_library(filename) -> bool:
+    """Whether `filename` is part of the standard library or of an installed package."""
+    return bool(filename) and os.path.realpath(filename).startswith(LIBRARY)
+
+
+def function_of(obj):
+    """(gast FunctionDef, the names its body reads from outside) of a function of the user's (a
+    nested def, a module's function, a method); None for a library's, a builtin, a value."""
+    if isinstance(obj, LocalFunction):
+        node = obj.node
+        return (node, {**obj.parsed.scope, **obj.env}) if isinstance(node, gast.FunctionDef) \
+            else None
+    obj = getattr(obj, "__func__", obj)
+    if not isinstance(obj, types.FunctionType) or in_library(obj.__code__.co_filename):
+        return None
+    try:
+        parsed = parse(obj)
+    except ADCompileError:
+        return None
+    return parsed.node, parsed.scope
+
+
+def changes(fn, scope, name, seen=frozenset()):
+    """Whether the function `fn` (a gast FunctionDef whose outside names are `scope`) may change
+    in place what its parameter or free name `name` holds."""
+    if changes_in_place(fn.body, name, through_calls=False):
+        return True
+    if (id(fn), name) in seen:
+        return False
+    seen = seen | {(id(fn), name)}
+    for call in (n for s in fn.body for n in gast.walk(s) if isinstance(n, gast.Call)):
+        f = call.func
+        if isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and \
+                f.value.id == name and f.attr not in READING:
+            return True  # a method of an object (osc.step()) may change it
+        passed = [k for k, a in enumerate(call.args) if isinstance(a, gast.Name) and
+                  a.id == name] + [k.arg for k in call.keywords
+                                   if isinstance(k.value, gast.Name) and k.value.id == name]
+        callee = function_of(_value(scope.get(f.id))) if passed and \
+            isinstance(f, gast.Name) else None
+        if callee is None:
+            continue
+        node, inner = callee
+        params = [a.id for a in node.args.posonlyargs + node.args.args]
+        for k in passed:
+            p = params[k] if type(k) is int and k < len(params) else k if type(k) is str \
+                else None
+            if p is not None and changes(node, inner, p, seen):
+                return True
+    return False
+
+
+def _value(v):
+    """A scope's entry as an object: a lowering value Static(f) is f."""
+    return getattr(v, "obj", v)
