@@ -1,6 +1,7 @@
 """Stage: flat code -> flat code, before it is differentiated: rewrites that make both sweeps
 cheaper and keep the function's value.
 
+  lists_as_arrays   a list given to a NumPy function is first the array NumPy makes of it
   idioms   in `np.log(np.sum(np.exp(z - m), ...)) + m` with m = np.max(z, ...), m has no adjoint
   hoist    loop-invariant elementwise operations move in front of a loop that surely runs
 """
@@ -12,6 +13,61 @@ from .ir import Assign, Break, Const, For, Function, Namer, Op, Var, stmt_exprs,
     used_names, walk_stmts
 from .optimize import assignments, blocks
 from .primitives import EFFECTS, PRIMS
+
+
+# NumPy functions that make an array of a list operand first, as elementwise functions do:
+# the reductions (np.choose, np.select, np.stack, ... take a list as a sequence of parts)
+_REDUCTIONS = {"np.sum", "np.mean", "np.max", "np.min", "np.prod",
+               "np.std", "np.var", "np.median", "np.average", "np.ptp", "np.cumsum",
+               "np.cumprod", "np.nansum", "np.nanmean", "np.nanmax", "np.nanmin", "np.linalg.norm",
+               "np.dot", "np.vdot", "np.inner", "np.outer", "np.trace", "np.diff",
+               "np.sort", "np.quantile", "np.percentile", "np.logaddexp", "np.maximum",
+               "np.minimum", "np.clip", "np.where"}
+
+
+def lists_as_arrays(fn: Function) -> Function:
+    """A list a loop builds given to a NumPy function (`np.mean(losses)`, `np.sum(xs)`): NumPy
+    makes an array of it first, and so does flat code (`s = np.asarray(losses)`), whose rules
+    take arrays (they fitted the gradient to the list as if it were one). Only names that hold a
+    list on every assignment (made by [...] or append, or copied from such a name)."""
+    lists = _surely_lists(fn)
+    if not lists:
+        return fn
+    namer = Namer({n for s in walk_stmts(fn.body) for n in targets_of(s)} | set(fn.params))
+    for block in blocks(fn):
+        for k in range(len(block) - 1, -1, -1):
+            s = block[k]
+            v = s.value if type(s) is Assign else None
+            if type(v) is not Op or not (v.prim in _REDUCTIONS or v.prim.startswith("np.") and
+                                         PRIMS[v.prim].kind == "unary"):
+                continue
+            args = list(v.args)
+            for i, a in enumerate(args):
+                if type(a) is Var and a.name in lists:
+                    made = namer.fresh(f"{a.name}_array")
+                    block.insert(k, Assign(made, Op("np.asarray", (a,)), s.line))
+                    args[i] = Var(made)
+            s.value = Op(v.prim, tuple(args), v.kwargs)
+    return fn
+
+
+def _surely_lists(fn):
+    """Names every assignment of which is a list: [...] or an append made it, or it is a copy
+    of such a name."""
+    values: dict = {}
+    for s in walk_stmts(fn.body):
+        if type(s) is Assign and type(s.target) is str:
+            values.setdefault(s.target, []).append(s.value)
+    lists = {n for n, vs in values.items() if all(
+        type(v) is Op and v.prim in ("make_list", "list_append") or type(v) is Var for v in vs)}
+    changed = True
+    while changed:  # a copy of a name that is not surely a list is not one either
+        changed = False
+        for n in sorted(lists):
+            if any(type(v) is Var and v.name not in lists for v in values[n]):
+                lists.discard(n)
+                changed = True
+    return lists
 
 
 def hoist(fn: Function) -> Function:

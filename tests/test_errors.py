@@ -489,7 +489,7 @@ def test_a_failure_inside_an_installed_package_names_the_users_call(tmp_path, mo
     (NumPy's np.tril_indices, the standard library's). When that fails inside the library, the
     error named the library's file and line (numpy/lib/_twodim_base_impl.py:433), which the user
     cannot change and which does not say where their code called it."""
-    from adcompile.lower import inline
+    from adcompile.lower import changes
     site = tmp_path / "site-packages"
     (site / "helperlib").mkdir(parents=True)
     (site / "helperlib" / "__init__.py").write_text(textwrap.dedent("""\
@@ -500,7 +500,7 @@ def test_a_failure_inside_an_installed_package_names_the_users_call(tmp_path, mo
                 return x
         """))
     monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setattr(inline, "LIBRARY", inline.LIBRARY + (str(site) + os.sep,))
+    monkeypatch.setattr(changes, "LIBRARY", changes.LIBRARY + (str(site) + os.sep,))
     mod = write_module(tmp_path, LIBRARY_USER)
     for fn, line, inside in [(mod.f, 8, "helperlib/__init__.py:2"), (mod.g, 12, "statistics.py:")]:
         with pytest.raises(ADCompileError) as e:

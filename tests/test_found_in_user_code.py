@@ -575,3 +575,169 @@ def test_a_helper_reading_its_parameter_does_not_change_it():
     assert "tape.append(W" not in src and "W_1" not in src, src
     check(rnn_through_a_helper, W, h, xs)
     check(helper_of_expressions, 0.4, 0.7)
+
+
+# --- second round (testers on the mechanisms above): a primitive of two operands passed as the
+# function named its result like its second operand (grad(np.subtract) gave (1, 0)); changes
+# through a second name inside a helper, through a loop's copy, through `+=`, through a method
+# on a second name, inside comprehensions, conditional values and while tests, and of an array
+# a constructor kept: silently lost, now refused or seen ------------------------------------------
+def test_a_primitive_of_two_operands_passed_as_the_function():
+    from adcompile import vjp
+    assert grad(np.subtract, (0, 1))(3.0, 4.0) == (1.0, -1.0)
+    assert np.allclose(grad(np.power, (0, 1))(2.0, 3.0), (12.0, 8 * np.log(2.0)))
+    x = np.array([0.5, -1.0, 2.0])
+    gx, gy = vjp(np.dot, x, 2 * x)[1](1.0)
+    assert np.allclose(gx, 2 * x) and np.allclose(gy, x)
+
+
+def set_first(a, v):
+    b = a
+    b[0] = v
+
+
+def through_a_second_name_in_a_helper(x):
+    a = [x]
+    set_first(a, x * x)
+    return a[0]
+
+
+def move_all(bodies, dt):
+    for b in bodies:
+        b.x = b.x + dt
+
+
+def through_a_loop_variable_in_a_helper(x):
+    bodies = [Body(x, 0.0), Body(2.0 * x, 0.0)]
+    move_all(bodies, x)
+    return bodies[0].x + bodies[1].x
+
+
+def through_a_second_name_in_a_loop(x):
+    a = [x, 1.0]
+    b = a
+    for _ in range(2):
+        b[0] = b[0] * 2.0
+    return a[0]
+
+
+def through_augmented_assignment(x):
+    a = [x]
+    b = a
+    b += [x * x]
+    return sum(a)
+
+
+def method_on_a_second_name(k, dt):
+    a = Oscillator(k)
+    c = a
+    c.step(dt)
+    return a.x
+
+
+def identity(xs):
+    return xs
+
+
+def through_a_returned_argument(x):
+    a = [x]
+    b = identity(a)
+    b.append(x)
+    return sum(a)
+
+
+def pushed(xs, v):
+    xs.append(v)
+    return v
+
+
+def in_a_comprehension(x):
+    a = []
+    ys = [pushed(a, x * k) for k in range(3)]
+    return sum(a) + sum(ys)
+
+
+def in_a_conditional_value(x):
+    a = []
+    y = pushed(a, x) if x > 0 else 0.0
+    return sum(a) + y
+
+
+class Grid:
+    def __init__(self, u):
+        self.u = u
+
+    def pin(self, v):
+        self.u[0] = v
+
+
+def array_kept_by_a_constructor(u0, v):
+    u = u0 * 1.0
+    g = Grid(u)
+    g.pin(v)
+    return np.sum(u)
+
+
+@pytest.mark.parametrize("f", [through_a_second_name_in_a_helper,
+                               through_a_loop_variable_in_a_helper,
+                               through_a_second_name_in_a_loop, through_augmented_assignment,
+                               through_a_returned_argument, in_a_comprehension,
+                               in_a_conditional_value])
+def test_changes_through_other_names_are_refused(f):
+    from adcompile.errors import UnsupportedSyntaxError
+    with pytest.raises(UnsupportedSyntaxError, match="in place|holds the same value"):
+        value_and_grad(f)(0.7)
+
+
+def test_changes_through_other_names_of_objects_are_refused():
+    from adcompile.errors import UnsupportedSyntaxError
+    with pytest.raises(UnsupportedSyntaxError, match="holds the same value"):
+        grad(method_on_a_second_name)(2.0, 0.1)
+    with pytest.raises(UnsupportedSyntaxError, match="in place"):
+        grad(array_kept_by_a_constructor, (0, 1))(np.ones(3), 2.0)
+
+
+# --- a NumPy reduction of a list (np.mean(losses), np.sum of an appended list, np.max([x, y])):
+# reverse mode fitted the gradient to the list as if it were an array and crashed ---------------
+def mean_of_losses(r):
+    losses = []
+    for i in range(3):
+        losses.append((r * i - 1.0) ** 2)
+    return np.mean(losses) + np.max([r, 0.5 * r])
+
+
+def mean_of_arrays(x):
+    parts = []
+    for k in range(3):
+        parts.append(x * k + x ** 2)
+    return np.sum(np.mean(parts, axis=0))
+
+
+def test_numpy_reductions_of_lists():
+    check(mean_of_losses, 0.7)
+    check(mean_of_arrays, np.array([1.0, -2.0, 0.5]))
+
+
+def rows_joined(x):
+    table = [[1.0], [2.0, x]]
+    flat = sum(table, [])
+    return x * flat[2] + flat[0]
+
+
+def test_sum_of_lists_joins_them():
+    check(rows_joined, 0.7)
+
+
+def appends_to_its_default(v, acc=[]):  # noqa: B006  (the anti-pattern under test)
+    acc.append(v)
+    return sum(acc)
+
+
+def calls_one_changing_its_default(x):
+    return appends_to_its_default(x) + appends_to_its_default(2.0 * x)
+
+
+def test_a_default_argument_changed_in_place_is_refused():
+    from adcompile.errors import UnsupportedSyntaxError
+    with pytest.raises(UnsupportedSyntaxError, match="default argument acc"):
+        grad(calls_one_changing_its_default)(1.3)

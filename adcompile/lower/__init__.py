@@ -12,6 +12,8 @@ stacks (the tape of a derivative differentiated again).
 """
 from __future__ import annotations
 
+import contextlib
+
 import gast
 
 from ..errors import UnsupportedSyntaxError
@@ -93,14 +95,16 @@ def lower(f, trees=None, stacks=False) -> Function:
 
 
 def _rule_function(f, prim) -> Function:
-    """Flat code that applies one primitive to its parameters: `y = sigmoid(x); return y`."""
+    """Flat code that applies one primitive to its parameters: `y = sigmoid(x); return y` (its
+    result under a name that is not a parameter: `out = x ** y`)."""
     params = [p for p in PRIMS[prim].params if not p.startswith("*")] or ["x"]
     name = getattr(f, "__name__", prim.rpartition(".")[2])
     fn = Function(name, params, [], f"<the rule of {prim}>", {})
     fn.arguments = [(p, None, [p]) for p in params]
     options = tuple((k, Const(v)) for k, v in OBJECT_OPTIONS.get(f, {}).items())  # (SciPy's)
-    fn.body.append(Assign("y", Op(prim, tuple(Var(p) for p in params), options)))
-    fn.body.append(Return([Var("y")], False))
+    out = next(n for n in ("y", "out", "result") if n not in params)  # (np.power(x, y))
+    fn.body.append(Assign(out, Op(prim, tuple(Var(p) for p in params), options)))
+    fn.body.append(Return([Var(out)], False))
     return fn
 
 
@@ -125,6 +129,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.held = set()  # temporaries an object holds too (a method's updated field): kept
         self.listed = {}  # a real list made of a list known here (to index it) -> that list
         self.passed = frozenset()  # an inlined function's names the caller gets back changed
+        self.in_expression = 0  # inside a comprehension, a conditional value or a while test
         self.bound_at = {}  # user name -> line of the statement that last bound it
         self.stacks = frozenset()  # lists kept as stacks (a tape, in generated code)
         self.sequence_kinds = sequence_kinds(parsed.nodes)  # name -> "list" | "tuple"
@@ -139,6 +144,16 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
             self.note_lists(child, sub)
         if tree.kind == "list" and type(value) is tuple and value:
             self.lists[id(value)] = value
+
+    @contextlib.contextmanager
+    def inside_expression(self):
+        """Lowering a comprehension, `a if t else b`, `and`/`or` or a while test: code that runs
+        on some paths or some number of times, where a call may not change its arguments."""
+        self.in_expression += 1
+        try:
+            yield
+        finally:
+            self.in_expression -= 1
 
     def unsupported(self, node, what, hint="rewrite it with supported constructs"):
         return UnsupportedSyntaxError(f"{what} is not supported; {hint}.", *self.parsed.where(node))

@@ -129,8 +129,14 @@ class Calls:
             return self.emit("floordiv", (x, y)), self.emit("mod", (x, y))
         if obj is sum and len(node.args) in (1, 2) and not node.keywords and \
                 type(self.expr(node.args[0], env)) is tuple:
-            items = [self.as_atom(v) for v in self.expr(node.args[0], env)]
-            total = Const(0) if len(node.args) == 1 else self.atom(node.args[1], env)
+            seq = self.expr(node.args[0], env)
+            start = self.expr(node.args[1], env) if len(node.args) == 2 else None
+            if type(start) is tuple and all(type(v) is tuple for v in seq):  # sum(rows, []):
+                joined = start + tuple(v for row in seq for v in row)  # the rows joined
+                return self.known_list(joined) if isinstance(node.args[1], gast.List) or \
+                    self.is_list(start) else joined
+            items = [self.as_atom(v) for v in seq]
+            total = Const(0) if len(node.args) == 1 else self.as_atom(start)
             for item in items:  # sum((a, b, c), s) of a tuple known here: s + a + b + c
                 total = item if total == Const(0) else self.emit("add", (total, item))
             return total

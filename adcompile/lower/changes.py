@@ -33,6 +33,13 @@ def in_library(filename) -> bool:
     return bool(filename) and os.path.realpath(filename).startswith(LIBRARY)
 
 
+def library_place(filename) -> str:
+    """`filename` inside the library folder that holds it (numpy/lib/_function_base_impl.py)."""
+    place = os.path.realpath(filename)
+    return next((place[len(p):] for p in sorted(LIBRARY, key=len, reverse=True)
+                 if place.startswith(p)), place)
+
+
 def function_of(obj):
     """(gast FunctionDef, the names its body reads from outside) of a function of the user's (a
     nested def, a module's function, a method); None for a library's, a builtin, a value."""

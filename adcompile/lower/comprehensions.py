@@ -62,6 +62,10 @@ class Comprehensions:
 
     def comprehension(self, node, env, target=None):
         """A comprehension's value: a known tuple, or a list the loop builds at run time."""
+        with self.inside_expression():
+            return self.comprehension_value(node, env, target)
+
+    def comprehension_value(self, node, env, target=None):
         kind = KINDS[type(node)]
         if isinstance(node, gast.GeneratorExp) and not self.consuming:
             raise self.unsupported(node, "a generator expression other than the argument of "

@@ -118,10 +118,7 @@ class Containers:
             return self.inline(raw.__func__, node, env, target)
         if isinstance(raw, types.FunctionType):
             value = self.inline(raw, node, env, target, receiver=record)
-            after = self.receiver_after
-            if after is not None and after != record and \
-                    isinstance(func.value, gast.Name):  # the method changed self's fields
-                env[func.value.id] = after
+            self.receiver_changed(node, func.value, record, self.receiver_after, env)
             return value
         if name == "__call__":
             raise self.unsupported(node, f"calling {record.describe()}", "its class has no "
@@ -145,10 +142,28 @@ class Containers:
             raise self.unsupported(node, f"super().{func.attr}() here", "call the method of the "
                                    f"class by its name (Base.{func.attr}(self, ...))")
         value = self.inline(raw, node, env, target, receiver=me)
-        after = self.receiver_after
-        if after is not None and after != me:  # the method changed self's fields
-            env[params.args[0].id] = after
+        self.receiver_changed(node, params.args[0], me, self.receiver_after, env)
         return value
+
+    def receiver_changed(self, node, receiver, before, after, env):
+        """After a method call: the name of its object holds what the method left in self, as
+        for an argument a function changes (Inlining.write_back): refused where another name
+        holds the object, inside an expression that runs on some paths only, or for an object
+        that is not held by a name (bs[0].step(), self.b.scale(k))."""
+        if after is None or after == before:
+            return
+        what = f"the method .{getattr(node.func, 'attr', '')}() changes its object"
+        if isinstance(receiver, gast.Call):  # Model(...).fit(x): an object no name holds
+            return
+        if not isinstance(receiver, gast.Name) or env.get(receiver.id) is not before:
+            raise self.unsupported(node, f"{what}, which is not held by a name here",
+                                   "give it a name first (b = bs[0]; b.step(); bs[0] = b)")
+        if self.in_expression:
+            raise self.unsupported(node, f"{what}, called inside a comprehension, a conditional "
+                                   "expression, and/or or a while test",
+                                   "call it in a statement of its own")
+        self.not_shared(node, receiver.id, env, getattr(self, "live_now", frozenset()), before)
+        env[receiver.id] = after
 
     def record_operator(self, op, operands, node, env, target):
         """`a + b`, `-v`, `a < b` where an operand is an object of the user's: the operator

@@ -42,7 +42,8 @@ class Expressions:
             block, _ = self.sub([], {}, set())
             outer, self.block = self.block, block
             try:
-                value = self.as_atom(make())
+                with self.inside_expression():
+                    value = self.as_atom(make())
             finally:
                 self.block = outer
             self.merge_into(block, value, merged)

@@ -5,7 +5,6 @@ Python-level functions, the standard library's). What fails inside a library is 
 user's call, naming the place in the library: the user can change their line, not NumPy's."""
 from __future__ import annotations
 
-import os
 import re
 
 import gast
@@ -15,7 +14,7 @@ from ..ir import Const, Var
 from ..parse import parse
 from ..templates import dotted
 from .arguments import default_nodes
-from .changes import LIBRARY, changes, in_library
+from .changes import changes, in_library, library_place
 from .scan import Record, display_kind, names_in, rebound_names, stored
 
 class Inlining:
@@ -50,10 +49,18 @@ class Inlining:
         if exit is None:  # no return: None, as Python gives (a call for its effect)
             return Const(None)
         values, as_tuple = inner.returned(exit, bound, fn)
-        value = tuple(values) if as_tuple else values[0]
+        value = self.returned_value(values, as_tuple, before)
         if type(value) is Var and value.name in names_in(changed):
             self.held.add(value.name)  # d["total"], just updated and returned: d keeps it
         return self.bind(target, value, since) if target and type(value) is Var else value
+
+    @staticmethod
+    def returned_value(values, as_tuple, before):
+        """What a call returns; a list known here that an argument held is that same list
+        (`b = ident(a)`: changing b changes a), not a copy of its items."""
+        value = tuple(values) if as_tuple else values[0]
+        return next((v for v in before.values() if type(v) is tuple and v and v == value),
+                    value) if as_tuple else value
 
     def write_back(self, fn, scope, node, before, after, env, positional, closure=()):
         """After inlining `fn` at the call `node`: Python passes a list, dict or object by
@@ -69,6 +76,16 @@ class Inlining:
         pairs += [(name, gast.Name(id=name, ctx=gast.Load(), annotation=None,
                                    type_comment=None)) for name in closure]
         changed = []
+        given = {p for p, _ in pairs}
+        for p in positional:  # def f(x, acc=[]): Python keeps acc's changes between calls
+            default = before.get(p)
+            if p not in given and (type(default) in (tuple, Record) or type(default) is Var and
+                                   isinstance(self.fn.constants.get(default.name),
+                                              (list, dict, set))) and changes(fn, scope, p):
+                raise self.unsupported(node, f"{getattr(fn, 'name', 'the function')} changes "
+                                       f"its default argument {p} in place (Python keeps the "
+                                       "change for the next call)", f"pass {p} explicitly or "
+                                       f"make it inside ({p}=None, then {p} = [] if {p} is None)")
         for p, arg in pairs:
             old, new = before.get(p), after.get(p)
             if new is old or type(old) not in (Var, tuple, Record) or \
@@ -78,6 +95,11 @@ class Inlining:
                 raise self.unsupported(node, f"{getattr(fn, 'name', 'the function')} changes "
                                        f"its argument {p} in place and also assigns {p} a new "
                                        "value", "use another name for the new value")
+            if self.in_expression:
+                raise self.unsupported(node, f"{getattr(fn, 'name', 'the function')} changes "
+                                       f"its argument {p} in place, called inside a "
+                                       "comprehension, a conditional expression, and/or or a "
+                                       "while test", "call it in a statement of its own")
             if isinstance(arg, gast.Name) and env.get(arg.id) is old:
                 self.not_shared(node, arg.id, env, getattr(self, "live_now", frozenset()), old)
                 env[arg.id] = new
@@ -140,7 +162,7 @@ class Inlining:
         except ADCompileError as e:
             return self.library_as_constant(self.at_the_call(e, obj, node), obj, node, env,
                                             target, since, receiver)
-        value = tuple(values) if as_tuple else values[0]
+        value = self.returned_value(values, as_tuple, before)
         if type(value) is Var and value.name in names_in([self.receiver_after] + changed):
             self.held.add(value.name)  # self.r, just updated and returned: self keeps the name
         return self.bind(target, value, since) if target and type(value) is Var else value
@@ -162,9 +184,7 @@ class Inlining:
             return err  # the user's own code (or one library calling another: not yet the call)
         name = dotted(node.func) if isinstance(node, gast.Call) else None
         name = name or f"{obj.__module__}.{obj.__qualname__}"
-        place = os.path.realpath(err.filename)
-        place = next((place[len(p):] for p in sorted(LIBRARY, key=len, reverse=True)
-                      if place.startswith(p)), place)
+        place = library_place(err.filename)
         what = re.split(r"[.;]\s", err.message, maxsplit=1)[0]  # (its advice is for the library)
         moved = type(err)(
             f"{name} has no derivative rule, so adcompile differentiates its Python source, which "

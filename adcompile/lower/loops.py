@@ -7,7 +7,7 @@ from ..ir import (Assign, Break, Const, For, If, Op, Var, While)
 from .comprehensions import Indexed, Later
 from .containers import must_unroll
 from .changes import changes, function_of
-from .scan import LocalFunction, Record, leaf_name, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
+from .scan import LocalFunction, Record, leaf_name, holds, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
 
 
 class Loops:
@@ -78,7 +78,8 @@ class Loops:
 
     def lower_while(self, stmt, env, later):
         carried = self.carry(stmt, env, later | loaded([stmt.test]))  # (`while go:`: go too)
-        test = self.atom(stmt.test, env)
+        with self.inside_expression():
+            test = self.atom(stmt.test, env)
         if type(test) is Var:
             carried[test.name] = test.name
         body_env = dict(env)
@@ -89,7 +90,9 @@ class Loops:
         def again(block):  # the test again, at the end of the body
             outer, self.block = self.block, block
             try:
-                self.merge_into(block, self.atom(stmt.test, body_env), test.name, body_env)
+                with self.inside_expression():
+                    value = self.atom(stmt.test, body_env)
+                self.merge_into(block, value, test.name, body_env)
             finally:
                 self.block = outer
         self.finish_loop(stmt, exit, body, body_env, carried, env,
@@ -122,6 +125,16 @@ class Loops:
             if not (name in later or name in env and name in reads):
                 continue
             value = env.get(name)
+            if type(value) is Record or type(value) is tuple and value:  # a list or object:
+                holders = sorted(k for k, v in env.items() if k != name and (  # the loop gets
+                    k in later or k in reads or k in self.passed) and  # its own copy, so no
+                    not k.startswith("<") and holds(v, value))  # other name may hold it
+                if holders:
+                    raise self.unsupported(stmt, f"changing {name} in a loop while "
+                                           f"{', '.join(holders)} holds the same value (Python "
+                                           "changes it for every name holding it)",
+                                           f"make a new one first ({name} = list({name}) or "
+                                           f"dict({name})) before the loop")
             if holds_record(value):  # a record the loop rebinds: a loop name per leaf
                 env[name] = carried[name] = self.carry_leaves(name, value)
                 continue

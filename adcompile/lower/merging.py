@@ -211,8 +211,9 @@ class Merging:
                     group.add(other)
                     todo.append(other)
         for made in sorted(group & set(self.listed)):  # row = m[i], m a list of lists known here
-            holders = sorted(k for k, v in env.items() if k != name and k in live and
-                             not k.startswith("<") and holds(v, self.listed[made]))
+            holders = sorted(k for k, v in env.items() if k != name and
+                             (k in live or k in self.passed) and not k.startswith("<") and
+                             holds(v, self.listed[made]))
             if holders:
                 raise self.unsupported(node, f"changing {name} in place, an item of a list "
                                        f"{', '.join(holders)} holds (Python changes it there too)",

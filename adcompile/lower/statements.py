@@ -75,7 +75,10 @@ class Statements:
             elif t is gast.AnnAssign and stmt.value is not None:
                 self.assign(stmt.target, stmt.value, env)
             elif t is gast.AugAssign:
-                if isinstance(stmt.target, gast.Name):
+                if isinstance(stmt.target, gast.Name) and type(env.get(stmt.target.id)) is \
+                        tuple and self.is_list(env[stmt.target.id]):  # xs += [v] grows xs
+                    self.not_shared(stmt, stmt.target.id, env, later | loaded(rest))
+                elif isinstance(stmt.target, gast.Name):
                     self.check_in_place(stmt, stmt.target.id, env, later | loaded(rest),
                                         f"__i{OPERATORS[type(stmt.op).__name__]}__")
                 elif isinstance(stmt.target, (gast.Subscript, gast.Attribute)) and \
@@ -297,8 +300,8 @@ class Statements:
             root = root.value
         if type(container) in (tuple, Record):  # another name holding it would see the change
             self.not_shared(target, root.id, env, self.live_now, container)
-        elif base is not root:  # (an item of an array or list made at run time)
-            self.check_in_place(target, root.id, env, self.live_now, "__setitem__")
+        elif base is not root:  # an array or list made at run time, held in a container
+            self.check_in_place(target, root.id, env, self.live_now, "__setitem__", item=base)
         new = self.store_into(container, target, value, env, root.id if base is root else None)
         if base is root:
             env[root.id] = new
@@ -408,11 +411,12 @@ class Statements:
         list, dict or object holding it: Python changes it for all of them, flat code for
         `name` only. `value`: what `name` held before a call changed it."""
         value = env[name] if value is None else value
-        shared = sorted(k for k, v in env.items() if k != name and k in live and not
-                        k.startswith("<") and holds(v, value))
+        shared = sorted(k for k, v in env.items() if k != name and (k in live or k in self.passed)
+                        and not k.startswith("<") and holds(v, value))  # (the caller reads those)
         if shared:
             how = f"({node.func.attr})" if isinstance(node, gast.Call) and \
-                isinstance(node.func, gast.Attribute) else "(an item or field assigned)" if \
+                isinstance(node.func, gast.Attribute) else "(augmented)" if \
+                isinstance(node, gast.AugAssign) else "(an item or field assigned)" if \
                 not isinstance(node, gast.Call) else f"(by {getattr(node.func, 'id', 'a call')})"
             copy = f"dict({name})" if type(value) is Record and value.kind == "dict" else \
                 f"dataclasses.replace({name})" if type(value) is Record and \
