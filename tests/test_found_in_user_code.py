@@ -741,3 +741,28 @@ def test_a_default_argument_changed_in_place_is_refused():
     from adcompile.errors import UnsupportedSyntaxError
     with pytest.raises(UnsupportedSyntaxError, match="default argument acc"):
         grad(calls_one_changing_its_default)(1.3)
+
+
+# --- self.history.append(v) in a method (a field that is a list): refused as a library call ------
+class Recorder:
+    def __init__(self):
+        self.vals = []
+        self.groups = {"a": []}
+
+    def add(self, v):
+        self.vals.append(v)
+        self.groups["a"].append(v * v)
+
+    def total(self):
+        return sum(self.vals) + sum(self.groups["a"])
+
+
+def records(x):
+    c = Recorder()
+    c.add(x)
+    c.add(x * 2.0)
+    return c.total()
+
+
+def test_appending_to_a_field():
+    check(records, 0.7)

@@ -101,6 +101,12 @@ class Statements:
                 pass  # pass, a docstring or a bare constant
             elif t is gast.Expr and is_append(stmt.value):
                 self.append(stmt.value, env, later | loaded(rest))
+            elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
+                    isinstance(stmt.value.func, gast.Attribute) and \
+                    stmt.value.func.attr == "append" and len(stmt.value.args) == 1 and \
+                    not stmt.value.keywords and isinstance(stmt.value.func.value,
+                                                           (gast.Attribute, gast.Subscript)):
+                self.append_to_item(stmt.value, env)  # self.history.append(v)
             elif t is gast.Expr and is_method_of_name(stmt.value, ("extend", "insert", "update")):
                 self.grow(stmt.value, env, later | loaded(rest))
             elif t is gast.Expr and is_pop(stmt.value) and self.is_stack(stmt.value.func.value):
@@ -404,6 +410,23 @@ class Statements:
         else:
             env[name] = self.emit("list_append", (self.as_atom(env[name]), self.atom(call.args[0], env)),
                                   target=name)
+
+    def append_to_item(self, call, env):
+        """`self.history.append(v)`, `groups["a"].append(v)`: the list that item holds grows
+        (a new one, stored back where it came from, as `store` does)."""
+        where = call.func.value
+        items = self.expr(where, env)
+        item = self.expr(call.args[0], env)
+        root = where
+        while isinstance(root, (gast.Attribute, gast.Subscript)):
+            root = root.value
+        if isinstance(root, gast.Name) and (type(items) is tuple and items or type(items) is Var):
+            self.not_shared(call, root.id, env, self.live_now, items)  # h = self.history: h too
+        if type(items) is tuple:
+            grown = self.same_kind(items, items + (item,))
+        else:
+            grown = self.emit("list_append", (self.as_atom(items), self.as_atom(item)))
+        self.store(where, grown, env)
 
     def not_shared(self, node, name, env, live, value=None):
         """Refuse changing the list, dict or object `name` in place (growing it, assigning an
