@@ -130,6 +130,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.listed = {}  # a real list made of a list known here (to index it) -> that list
         self.passed = frozenset()  # an inlined function's names the caller gets back changed
         self.in_expression = 0  # inside a comprehension, a conditional value or a while test
+        self.rest_now = None  # (later, statements, index) of the statement being lowered
         self.bound_at = {}  # user name -> line of the statement that last bound it
         self.stacks = frozenset()  # lists kept as stacks (a tape, in generated code)
         self.sequence_kinds = sequence_kinds(parsed.nodes)  # name -> "list" | "tuple"

@@ -162,7 +162,7 @@ class Containers:
             raise self.unsupported(node, f"{what}, called inside a comprehension, a conditional "
                                    "expression, and/or or a while test",
                                    "call it in a statement of its own")
-        self.not_shared(node, receiver.id, env, getattr(self, "live_now", frozenset()), before)
+        self.not_shared(node, receiver.id, env, self.live(), before)
         env[receiver.id] = after
 
     def record_operator(self, op, operands, node, env, target):

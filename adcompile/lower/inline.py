@@ -101,7 +101,7 @@ class Inlining:
                                        "comprehension, a conditional expression, and/or or a "
                                        "while test", "call it in a statement of its own")
             if isinstance(arg, gast.Name) and env.get(arg.id) is old:
-                self.not_shared(node, arg.id, env, getattr(self, "live_now", frozenset()), old)
+                self.not_shared(node, arg.id, env, self.live(), old)
                 env[arg.id] = new
                 changed.append(new)
             elif not isinstance(arg, (gast.List, gast.Dict, gast.Tuple)):

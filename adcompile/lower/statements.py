@@ -30,7 +30,7 @@ class Statements:
                 self.fn.errstate[self.line] = tuple((k, merged[k]) for k in ERRSTATE_KEYS
                                                     if k in merged)
             self.env_now = env  # what a nested def called from here reads
-            self.live_now = later | loaded(stmts[i + 1:])  # (for what a call changes in place)
+            self.rest_now = later, stmts, i  # (for live(), when something changes in place)
             rest = stmts[i + 1:]
             t = type(stmt)
             if t is gast.Return:
@@ -136,6 +136,14 @@ class Statements:
             else:
                 raise self.unsupported(stmt, self.parsed.describe(stmt))
         return None
+
+    def live(self):
+        """The names read after the statement being lowered (computed when a change in place
+        needs them: for every statement it would make lowering quadratic)."""
+        if self.rest_now is None:
+            return frozenset()
+        later, stmts, i = self.rest_now
+        return later | loaded(stmts[i + 1:])
 
     def after_returning_loop(self, node, rest, env, later):
         """After the outermost loop holding a return: `if returned: return result`, else the
@@ -305,9 +313,9 @@ class Statements:
                 raise self.unsupported(target, "assigning into the result of an expression")
             root = root.value
         if type(container) in (tuple, Record):  # another name holding it would see the change
-            self.not_shared(target, root.id, env, self.live_now, container)
+            self.not_shared(target, root.id, env, self.live(), container)
         elif base is not root:  # an array or list made at run time, held in a container
-            self.check_in_place(target, root.id, env, self.live_now, "__setitem__", item=base)
+            self.check_in_place(target, root.id, env, self.live(), "__setitem__", item=base)
         new = self.store_into(container, target, value, env, root.id if base is root else None)
         if base is root:
             env[root.id] = new
@@ -421,7 +429,7 @@ class Statements:
         while isinstance(root, (gast.Attribute, gast.Subscript)):
             root = root.value
         if isinstance(root, gast.Name) and (type(items) is tuple and items or type(items) is Var):
-            self.not_shared(call, root.id, env, self.live_now, items)  # h = self.history: h too
+            self.not_shared(call, root.id, env, self.live(), items)  # h = self.history: h too
         if type(items) is tuple:
             grown = self.same_kind(items, items + (item,))
         else:
