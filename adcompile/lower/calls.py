@@ -286,13 +286,7 @@ class Calls:
                     raise self.unsupported(node, f"the conversion !{conversion} in .format()")
                 value = self.emit("repr" if conversion == "r" else "str", (value,))
             parts.append(self.emit("format", (value, Const(spec)) if spec else (value,)))
-        text = Const("")
-        for part in parts:
-            if type(text) is Const and type(part) is Const:
-                text = Const(text.value + part.value)
-            else:
-                text = part if text == Const("") else self.emit("add", (text, part))
-        return text
+        return self.joined(parts)
 
     def not_callable(self, node, callee):
         """A call of a number, an array or a tuple: refused, naming what was called. Raised as

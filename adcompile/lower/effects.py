@@ -145,6 +145,10 @@ class Effects:
             else:
                 parts.append(self.emit("format", (value,) if spec == Const("") else
                                        (value, spec)))
+        return self.joined(parts)
+
+    def joined(self, parts):
+        """Strings joined with +, the ones known here at once."""
         text = Const("")
         for part in parts:
             if type(text) is Const and type(part) is Const:
