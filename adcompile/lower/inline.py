@@ -17,6 +17,7 @@ from .arguments import default_nodes
 from .changes import changes, in_library, library_place
 from .scan import Record, display_kind, names_in, rebound_names, stored
 
+
 class Inlining:
     def inline_local(self, local, node, env, target):
         since = len(self.block)
