@@ -65,6 +65,15 @@ def sine_sum(x):
     return s
 
 
+def rnn_states(W, h0, xs):
+    """The RNN keeping its states in a list (each step reads the last one): reverse mode used to
+    be quadratic in the steps here."""
+    hs = [h0]
+    for t in range(xs.shape[0]):
+        hs.append(np.tanh(W @ hs[-1] + xs[t]))
+    return np.sum(hs[-1] ** 2)
+
+
 # --- softmax cross-entropy -----------------------------------------------------------------------
 def softmax_xent(W, b, x, y):
     """Mean cross-entropy of a linear classifier, log-sum-exp stabilized by the row maximum;
@@ -117,6 +126,7 @@ def cases():
     y = np.eye(C)[rng.integers(0, C, size=N)]
     Wr = rng.normal(size=(32, 32)) * 0.3
     h0, xs = rng.normal(size=32) * 0.1, rng.normal(size=(50, 32))
+    xs200 = rng.normal(size=(200, 32))
     every = lambda f: tuple(range(f.__code__.co_argcount))  # noqa: E731
     # (case, target, the gradient, its reference, the arguments)
     return [
@@ -136,6 +146,8 @@ def cases():
          grad(softmax_xent_lse, argnums=(0, 1)), softmax_by_hand, (W, b, x, y)),
         ("RNN h = tanh(W @ h + xs[t]), 50 steps", 1.0, "hand-written BPTT",
          grad(rnn, argnums=(0, 1, 2)), rnn_by_hand, (Wr, h0, xs)),
+        ("RNN over a list of states, 200 steps", None, "its forward",
+         grad(rnn_states, argnums=(0, 1, 2)), rnn_states, (Wr, h0, xs200)),
     ]
 
 
