@@ -804,3 +804,15 @@ def test_lowering_walks_the_program_a_bounded_number_of_times(tmp_path, monkeypa
         monkeypatch.setattr(ast, "iter_child_nodes", original)
         counts.append(len(walked))
     assert counts[1] < 2.6 * counts[0], counts  # linear: about 2x for twice the statements
+
+
+def rebinds_a_state_another_name_holds(x):
+    s0 = [x, 1.0]
+    s = s0
+    for _ in range(3):
+        s = [s[0] * 2.0, s[1] + x]
+    return s[0] + s0[0] + s[1]
+
+
+def test_a_loop_rebinding_a_list_another_name_holds_is_not_refused():
+    check(rebinds_a_state_another_name_holds, 0.7)

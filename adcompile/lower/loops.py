@@ -7,7 +7,7 @@ from ..ir import (Assign, Break, Const, For, If, Op, Var, While)
 from .comprehensions import Indexed, Later
 from .containers import must_unroll
 from .changes import changes, function_of
-from .scan import LocalFunction, Record, leaf_name, holds, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
+from .scan import LocalFunction, Record, changes_in_place, leaf_name, holds, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
 
 
 class Loops:
@@ -114,8 +114,8 @@ class Loops:
         name through the loop (a copy is made first when its current name is shared). `targets`:
         the names a `for` binds to the elements, carried out when read after the loop. (A stack
         is one list all along, changed by its pushes and pops: not carried.)"""
-        assigned = stored(stmt.body) - self.stacks | {n for n in targets if n in later} | \
-            self.changed_by_calls(stmt.body, env)
+        by_calls = self.changed_by_calls(stmt.body, env)
+        assigned = stored(stmt.body) - self.stacks | {n for n in targets if n in later} | by_calls
         reads = loaded(stmt.body)
         if any(isinstance(n, gast.Return) for n in walk_own(stmt.body)):
             pseudo = {k for k in env if k.startswith("<result") or k == RETURNED}
@@ -125,7 +125,8 @@ class Loops:
             if not (name in later or name in env and name in reads):
                 continue
             value = env.get(name)
-            if type(value) is Record or type(value) is tuple and value:  # a list or object:
+            if (type(value) is Record or type(value) is tuple and value) and (
+                    name in by_calls or changes_in_place(stmt.body, name, through_calls=False)):
                 holders = sorted(k for k, v in env.items() if k != name and (  # the loop gets
                     k in later or k in reads or k in self.passed) and  # its own copy, so no
                     not k.startswith("<") and holds(v, value))  # other name may hold it
