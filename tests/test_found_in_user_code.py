@@ -816,3 +816,31 @@ def rebinds_a_state_another_name_holds(x):
 
 def test_a_loop_rebinding_a_list_another_name_holds_is_not_refused():
     check(rebinds_a_state_another_name_holds, 0.7)
+
+
+def grows_a_shared_list_in_a_loop(x, n):
+    a = [x]
+    b = a
+    for i in range(n):
+        b += [x * i]
+    return sum(a)
+
+
+def test_a_shared_list_grown_by_augmented_assignment_in_a_loop_is_refused():
+    from adcompile.errors import UnsupportedSyntaxError
+    with pytest.raises(UnsupportedSyntaxError, match="holds the same value"):
+        grad(grows_a_shared_list_in_a_loop)(0.7, 3)
+
+
+def moves_a_shared_list_of_objects_in_a_loop(x, n):
+    bodies = [Body(x, 0.0), Body(2.0 * x, 0.0)]
+    alias = bodies
+    for i in range(n):
+        alias[0].x = alias[0].x * 2.0
+    return bodies[0].x
+
+
+def test_a_shared_list_changed_through_an_item_in_a_loop_is_not_silently_wrong():
+    from adcompile.errors import UnsupportedSyntaxError
+    with pytest.raises(UnsupportedSyntaxError):
+        grad(moves_a_shared_list_of_objects_in_a_loop)(0.7, 3)

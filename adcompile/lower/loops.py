@@ -126,7 +126,8 @@ class Loops:
                 continue
             value = env.get(name)
             if (type(value) is Record or type(value) is tuple and value) and (
-                    name in by_calls or changes_in_place(stmt.body, name, through_calls=False)):
+                    name in by_calls or changes_in_place(stmt.body, name, through_calls=False)
+                    or _augmented(stmt.body, name)):  # (xs += [v] grows the list in place)
                 holders = sorted(k for k, v in env.items() if k != name and (  # the loop gets
                     k in later or k in reads or k in self.passed) and  # its own copy, so no
                     not k.startswith("<") and holds(v, value))  # other name may hold it
@@ -342,3 +343,9 @@ class Loops:
         last = self.emit("add", (start, self.emit("mul", (
             self.emit("floordiv", (span, step)), step))))
         return last, self.emit("sub", (start, Const(1 if c > 0 else -1))), Const(-c)
+
+
+def _augmented(stmts, name):
+    """Whether gast statements augment `name` itself (`xs += [v]`, in place for a list)."""
+    return any(isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name) and
+               n.target.id == name for s in stmts for n in gast.walk(s))

@@ -348,14 +348,12 @@ def changes_in_place(stmts, name, through_calls=True):
     (`through_calls`) pass it to a call."""
     for s in stmts:
         for n in gast.walk(s):
-            if isinstance(n, (gast.Subscript, gast.Attribute)) and \
-                    isinstance(n.ctx, gast.Store) and isinstance(n.value, gast.Name) and \
-                    n.value.id == name:
-                return True
-            if isinstance(n, gast.AugAssign) and isinstance(n.target, (gast.Subscript,
-                                                                     gast.Attribute)):
-                base = n.target.value
-                if isinstance(base, gast.Name) and base.id == name:
+            target = n if isinstance(n, (gast.Subscript, gast.Attribute)) and \
+                isinstance(n.ctx, gast.Store) else n.target if isinstance(n, gast.AugAssign) \
+                else None
+            while isinstance(target, (gast.Subscript, gast.Attribute)):
+                target = target.value  # m[i][j] = v, bodies[i].x += v: m, bodies
+                if isinstance(target, gast.Name) and target.id == name:
                     return True
             if isinstance(n, gast.Call) and (
                     isinstance(n.func, gast.Attribute) and isinstance(n.func.value, gast.Name)
