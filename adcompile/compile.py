@@ -21,7 +21,7 @@ import tempfile
 
 from .ir import Function
 from .primitives import NAMESPACE
-from .unparse import to_sources
+from .unparse import aliases, to_sources
 
 GENERATED = "<adcompile "       # the file name of generated code that is in linecache only
 _PLACE = re.compile(r"  # (\S+:\d+)$")  # the place a line of generated code names
@@ -46,6 +46,7 @@ def compile_text(text: str, name: str, constants: dict):
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace = dict(NAMESPACE)
     namespace.update(constants)
+    aliases(text, namespace)
     exec(compile(text, filename, "exec"), namespace)
     return namespace[name]
 

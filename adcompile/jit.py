@@ -42,6 +42,7 @@ from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While
                  stmt_exprs, targets_of, walk_exprs, walk_stmts)
 from .primitives import NAMESPACE, add
 from .templates import simplify
+from .unparse import aliases
 
 FORMAT = 1  # how jit compiles the text; a change here must not load machine code cached before
 MODES = ("flat", "forward", "grad", "value_and_grad")  # vjp returns a closure: Numba cannot
@@ -412,6 +413,7 @@ def _compile(text, fn, flags):
     namespace = dict(NAMESPACE)
     namespace.update(fn.constants)
     namespace["tape_put"] = tape_put
+    aliases(text, namespace)
     namespace["__name__"] = __name__  # Numba's disk cache re-imports the function's module
     exec(compile(text, filename, "exec"), namespace)
     return namespace[fn.name], cacheable

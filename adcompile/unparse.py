@@ -10,14 +10,33 @@ from __future__ import annotations
 import ast
 import builtins
 import math
+import re
 
-from .ir import PRINTERS, Assign, Break, Const, For, Function, If, Op, Return, Var, While
+from .ir import (PRINTERS, Assign, Break, Const, For, Function, If, Op, Return, Var, While,
+                 walk_stmts)
 from .primitives import PRIMS
+
+ALIAS = "adcompile_"  # before a global name the printed function also has as a local name
+_locals: frozenset = frozenset()  # the local names of the function being printed
+
+
+def global_name(name):
+    """How printed code names the global `name` (a helper, `np`, a builtin): under an alias
+    where the function has a local of that name (`def f(x, sign)` calls `adcompile_sign(x)`);
+    `aliases` gives the compiled code's namespace the aliases."""
+    return ALIAS + name if name in _locals else name
+
+
+def aliases(text, namespace):
+    """Add to `namespace` the aliases `text` uses (see global_name)."""
+    for name in set(re.findall(rf"\b{ALIAS}(\w+)", text)):
+        namespace[ALIAS + name] = namespace[name] if name in namespace else \
+            getattr(builtins, name)
 
 
 def name_ast(dotted_name):
     parts = dotted_name.split(".")
-    node = ast.Name(parts[0], ast.Load())
+    node = ast.Name(global_name(parts[0]), ast.Load())
     for p in parts[1:]:
         node = ast.Attribute(node, p, ast.Load())
     return node
@@ -27,7 +46,8 @@ def const_ast(value, index=False):
     """A constant as an expression; slices print as `a:b` inside a subscript (`index`), else
     as `slice(a, b, None)`."""
     if type(value) is float and not math.isfinite(value):
-        text = "math.inf" if value > 0 else "-math.inf" if value < 0 else "math.nan"
+        text = f"{global_name('math')}.{'nan' if value != value else 'inf'}"
+        text = "-" + text if value < 0 else text
         return ast.parse(text, mode="eval").body
     if type(value) is tuple:
         return ast.Tuple([const_ast(v, index) for v in value], ast.Load())
@@ -39,7 +59,7 @@ def const_ast(value, index=False):
     if type(value) is slice:
         parts = [ast.Constant(None) if v is None and not index else None if v is None
                  else const_ast(v) for v in (value.start, value.stop, value.step)]
-        return ast.Slice(*parts) if index else ast.Call(ast.Name("slice", ast.Load()), parts, [])
+        return ast.Slice(*parts) if index else ast.Call(name_ast("slice"), parts, [])
     if type(value) in (int, float) and math.copysign(1, value) < 0:
         # -1 as a negation, which ast.unparse parenthesizes where it binds less tightly than
         # its context: `(-1) ** k`, not `-1 ** k`, which Python reads as -(1 ** k)
@@ -87,8 +107,7 @@ def expr_ast(e):
     if form == "tuple":
         return ast.Tuple(args, ast.Load())
     if form == "list":
-        return ast.List([], ast.Load()) if not args else ast.Call(ast.Name("list", ast.Load()),
-                                                                  args, [])
+        return ast.List([], ast.Load()) if not args else ast.Call(name_ast("list"), args, [])
     if form == "listlit":
         return ast.List(args, ast.Load())
     if form == "listappend":  # xs + [v]
@@ -123,7 +142,8 @@ def stmt_lines(stmts, fn: Function, indent, annotate, last_line=None, locate=Non
         out = []
         for setting, run in runs:
             if setting != errstate:
-                out.append(f"{'    ' * indent}with np.errstate({_errstate_args(setting)}):")
+                out.append(f"{'    ' * indent}with {global_name('np')}.errstate("
+                           f"{_errstate_args(setting)}):")
             out += stmt_lines(run, fn, indent + (setting != errstate), annotate, last_line,
                               locate, setting)
         return out
@@ -151,11 +171,11 @@ def stmt_lines(stmts, fn: Function, indent, annotate, last_line=None, locate=Non
             out.append(f"{pad}{target} = {expr_source(s.value)}{place(s)}")
         elif t is For:
             bounds = ", ".join(expr_source(b) for b in s.bounds)
-            seq = f"range({bounds})"
+            seq = f"{global_name('range')}({bounds})"
             if s.count is not None:
                 seq = f"{seq}[:{expr_source(s.count)}]"
             if s.reverse:
-                seq = f"reversed({seq})"
+                seq = f"{global_name('reversed')}({seq})"
             out.append(f"{pad}for {s.target} in {seq}:{place(s)}")
             out.extend(block(s.body))
         elif t is While:
@@ -181,7 +201,7 @@ def stmt_lines(stmts, fn: Function, indent, annotate, last_line=None, locate=Non
                 out.extend(stmt_lines(s.orelse, fn, indent + 1, annotate, last_line, locate,
                                       errstate))
         elif t is Function:
-            out.extend(function_lines(s, indent, annotate, locate))
+            out.extend(_function_lines(s, indent, annotate, locate))
         else:
             raise TypeError(s)
     return out
@@ -216,10 +236,33 @@ def _errstate_args(setting):
 
 
 def function_lines(fn: Function, indent=0, annotate=False, locate=None):
+    """The lines of a function, whose local names (its nested functions' too) global names
+    avoid (global_name)."""
+    global _locals
+    outer, _locals = _locals, frozenset(_local_names(fn))
+    try:
+        return _function_lines(fn, indent, annotate, locate)
+    finally:
+        _locals = outer
+
+
+def _function_lines(fn: Function, indent, annotate, locate):
     pad = "    " * indent
     head = [f"{pad}def {fn.name}({', '.join(_parameters(fn))}):"]
     body = stmt_lines(fn.body, fn, indent + 1, annotate, locate=locate)
     return head + (body or [f"{pad}    pass"])
+
+
+def _local_names(fn: Function):
+    yield from fn.params
+    for s in walk_stmts(fn.body):
+        if type(s) is Assign and s.target is not None:
+            yield from s.target if type(s.target) is tuple else (s.target,)
+        elif type(s) is For:
+            yield s.target
+        elif type(s) is Function:
+            yield s.name
+            yield from s.params
 
 
 def _parameters(fn: Function):

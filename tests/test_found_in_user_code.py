@@ -844,3 +844,37 @@ def test_a_shared_list_changed_through_an_item_in_a_loop_is_not_silently_wrong()
     from adcompile.errors import UnsupportedSyntaxError
     with pytest.raises(UnsupportedSyntaxError):
         grad(moves_a_shared_list_of_objects_in_a_loop)(0.7, 3)
+
+
+# --- a name of the user's that is also the name of a helper generated code calls (np.sign's
+# rule calls `sign`, np.abs's too; `sum` and `len` are builtins) shadowed the helper: the
+# gradient raised "'float' object is not callable" ----------------------------------------------
+def param_named_sign(x, sign):
+    return np.sum(abs(x) * sign + np.sin(x))
+
+
+def local_named_sum(x, reversed):
+    sum = 0.0
+    for i in range(3):
+        sum = sum * reversed + abs(x[i]) ** 2
+    list = sum * 2.0
+    return list + sum
+
+
+def param_named_np(x, np_):
+    np = np_
+    return x * np
+
+
+@pytest.mark.parametrize("f, args", [
+    (param_named_sign, (np.array([1.0, -2.0, 0.5]), 2.0)),
+    (local_named_sum, (np.array([1.0, -2.0, 0.5]), 0.5)),
+    (param_named_np, (1.5, 2.0)),
+])
+def test_a_name_of_the_users_shadowing_a_helper(f, args):
+    check(f, *args)
+
+
+def test_a_helper_shadowed_is_called_under_an_alias():
+    text = source(grad(param_named_sign, argnums=(0, 1)))
+    assert "* adcompile_sign(x)" in text and "adcompile_sign" not in source(grad(np.sin))

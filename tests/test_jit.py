@@ -315,3 +315,15 @@ def test_array_code_compiles_and_equals_python_and_finite_differences(f, args, a
 def test_a_float32_activation_stays_float32():
     x = np.array([-1.0, 0.5], dtype=np.float32)
     assert jit(activations_of_a_number)(x).dtype == np.float32
+
+
+def param_named_sign(x, sign):
+    s = 0.0
+    for i in range(3):
+        s = s + abs(x * i) * sign
+    return s
+
+
+def test_a_helper_shadowed_by_a_parameter_is_called_under_its_alias():
+    expected = grad(param_named_sign, argnums=(0, 1))(1.5, 2.0)
+    assert jit(grad(param_named_sign, argnums=(0, 1)))(1.5, 2.0) == pytest.approx(expected)
