@@ -274,3 +274,32 @@ def test_second_order_reports_the_located_error():
             transform(calls_a_global_table)(0.7)
         assert "containers" not in str(info.value)
         assert "test_api_found.py:" in str(info.value)
+
+
+# --- a function returning a list gave its value (and jacobian) back as a tuple from jvp, vjp,
+# jacfwd and jacrev; a tuple stays a tuple ----------------------------------------------------
+def returns_list(x, y):
+    return [x * y, x + y]
+
+
+def returns_list_of_name(x, y):
+    out = [x * y]
+    if x > 0:
+        return [x * y, y]
+    out.append(x + y)
+    return out
+
+
+def returns_tuple(x, y):
+    return (x * y, x + y)
+
+
+@pytest.mark.parametrize("f, kind", [(returns_list, list), (returns_list_of_name, list),
+                                     (returns_tuple, tuple)])
+def test_a_returned_list_stays_a_list(f, kind):
+    out, tangent = ad.jvp(f, (1.0, 2.0), (1.0, 0.0))
+    assert type(out) is kind and type(tangent) is kind and out == f(1.0, 2.0)
+    out, pullback = ad.vjp(f, 1.0, 2.0)
+    assert type(out) is kind and out == f(1.0, 2.0)
+    assert pullback(kind([1.0, 0.0])) == pytest.approx((2.0, 1.0))  # out[0] = x * y
+    assert type(ad.jacfwd(f)(1.0, 2.0)) is kind and type(ad.jacrev(f)(1.0, 2.0)) is kind

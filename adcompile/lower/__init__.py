@@ -13,6 +13,7 @@ stacks (the tape of a derivative differentiated again).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 
 import gast
 
@@ -30,7 +31,7 @@ from .expressions import Expressions
 from .inline import Inlining
 from .loops import Loops
 from .merging import Merging
-from .scan import Record, holds_record, loaded, sequence_kinds, stored
+from .scan import Record, holds_record, loaded, returned_kind, sequence_kinds, stored
 from .stacks import Stacks, stack_names
 from .statements import Statements
 
@@ -86,9 +87,12 @@ def lower(f, trees=None, stacks=False) -> Function:
     values, as_tuple = lowerer.returned(lowerer.lower_stmts(parsed.node.body, env, frozenset()),
                                         env, parsed.node)
     line = lowerer.line
-    if any(map(holds_record, values)):  # a dict, a dataclass, ... returned: its leaves, flat
-        leaves: list = []
+    listed = as_tuple and returned_kind(parsed.node, lowerer.sequence_kinds) == "list"
+    if listed or any(map(holds_record, values)):  # a list, a dict, a dataclass, ... returned:
+        leaves: list = []                         # its leaves, flat
         fn.out_tree = output_tree(tuple(values) if as_tuple else values[0], leaves)
+        if listed:
+            fn.out_tree = dataclasses.replace(fn.out_tree, kind="list", cls=list)
         values, as_tuple = leaves, True
     fn.body.append(Return([lowerer.as_atom(v) for v in values], as_tuple, line))
     return fn

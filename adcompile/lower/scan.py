@@ -77,6 +77,14 @@ def display_kind(node):
         "tuple" if isinstance(node, gast.Tuple) else "other"
 
 
+def returned_kind(node, kinds):
+    """"list" when every return of the function `node` returns a list display, a comprehension
+    or a name only those are assigned to (`kinds`: sequence_kinds); else None."""
+    found = {display_kind(n.value) if not isinstance(n.value, gast.Name) else
+             kinds.get(n.value.id) for n in walk_own(node.body) if isinstance(n, gast.Return)}
+    return "list" if found == {"list"} else None
+
+
 def loaded(stmts):
     """Names read anywhere in gast statements (`x += 1` reads x)."""
     out = set()
