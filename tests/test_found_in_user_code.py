@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from adcompile import grad, jvp, source, value_and_grad
+from adcompile.errors import UnsupportedSyntaxError
 from test_regressions import check
 
 
@@ -878,3 +879,67 @@ def test_a_name_of_the_users_shadowing_a_helper(f, args):
 def test_a_helper_shadowed_is_called_under_an_alias():
     text = source(grad(param_named_sign, argnums=(0, 1)))
     assert "* adcompile_sign(x)" in text and "adcompile_sign" not in source(grad(np.sin))
+
+
+# --- a method changing its object called on an item or a field (bs[0].step(),
+# self.spring.stretch(k)) was refused as a library call ------------------------------------------
+class Bead:
+    def __init__(self, v):
+        self.v = v
+
+    def step(self, k):
+        self.v = self.v * k + 1.0
+
+
+class Chain:
+    def __init__(self, x):
+        self.beads = [Bead(x), Bead(2.0 * x)]
+        self.first = Bead(x * x)
+
+    def advance(self, k):
+        for b in range(2):
+            self.beads[b].step(k)
+        self.first.step(k)
+
+
+def step_an_item(x, k):
+    bs = [Bead(x), Bead(2.0 * x)]
+    bs[0].step(k)
+    bs[1].step(k * k)
+    bs[0].step(k)
+    return bs[0].v * bs[1].v
+
+
+def step_items_in_a_method(x, k):
+    c = Chain(x)
+    c.advance(k)
+    return c.beads[0].v * c.beads[1].v + c.first.v
+
+
+def step_an_item_another_name_holds(x, k):
+    bs = [Bead(x)]
+    b = bs[0]
+    bs[0].step(k)
+    return b.v + bs[0].v
+
+
+@pytest.mark.parametrize("f", [step_an_item, step_items_in_a_method])
+def test_a_method_changing_an_item(f):
+    check(f, 1.5, 0.7)
+
+
+def test_a_method_changing_an_item_another_name_holds_is_refused():
+    with pytest.raises(UnsupportedSyntaxError, match="holds"):
+        grad(step_an_item_another_name_holds)(1.5, 0.7)
+
+
+def step_an_item_chosen_at_run_time(x, k):
+    bs = [Bead(x), Bead(2.0 * x)]
+    for i in range(5):
+        bs[i % 2].step(k)
+    return bs[0].v * bs[1].v
+
+
+def test_a_method_changing_an_item_chosen_at_run_time_is_refused():
+    with pytest.raises(UnsupportedSyntaxError, match=r"\.step\(\) of an item chosen at run time"):
+        grad(step_an_item_chosen_at_run_time)(1.5, 0.7)

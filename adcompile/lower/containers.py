@@ -18,7 +18,7 @@ import gast
 from ..ir import Const, Var
 from ..pytree import Tree, _Static
 from .changes import in_library
-from .scan import Record, Static
+from .scan import Record, Static, held
 
 
 def value_of(tree: Tree, names) -> object:
@@ -146,24 +146,31 @@ class Containers:
         return value
 
     def receiver_changed(self, node, receiver, before, after, env):
-        """After a method call: the name of its object holds what the method left in self, as
-        for an argument a function changes (Inlining.write_back): refused where another name
-        holds the object, inside an expression that runs on some paths only, or for an object
-        that is not held by a name (bs[0].step(), self.b.scale(k))."""
+        """After a method call: the name, or the item or field of one (`bs[0]`, `self.b`), that
+        held its object holds what the method left in self, as for an argument a function
+        changes (Inlining.write_back); refused where another name holds the object, inside an
+        expression that runs on some paths only, or for an object held any other way."""
         if after is None or after == before:
             return
         what = f"the method .{getattr(node.func, 'attr', '')}() changes its object"
         if isinstance(receiver, gast.Call):  # Model(...).fit(x): an object no name holds
             return
-        if not isinstance(receiver, gast.Name) or env.get(receiver.id) is not before:
+        if held(receiver, env) is not before:
             raise self.unsupported(node, f"{what}, which is not held by a name here",
-                                   "give it a name first (b = bs[0]; b.step(); bs[0] = b)")
+                                   "give it a name first (b = bs[i]; b.step(); bs[i] = b)")
         if self.in_expression:
             raise self.unsupported(node, f"{what}, called inside a comprehension, a conditional "
                                    "expression, and/or or a while test",
                                    "call it in a statement of its own")
-        self.not_shared(node, receiver.id, env, self.live(), before)
-        env[receiver.id] = after
+        if isinstance(receiver, gast.Name):
+            self.not_shared(node, receiver.id, env, self.live(), before)
+            env[receiver.id] = after
+        else:  # bs[0].step(): as bs[0] = (bs[0] changed), unless another name holds bs[0]
+            root = receiver
+            while not isinstance(root, gast.Name):
+                root = root.value
+            self.not_shared(node, root.id, env, self.live(), before)
+            self.store(receiver, after, env)
 
     def record_operator(self, op, operands, node, env, target):
         """`a + b`, `-v`, `a < b` where an operand is an object of the user's: the operator

@@ -10,7 +10,7 @@ import gast
 import numpy as np
 
 from ..errors import UnsupportedSyntaxError
-from ..ir import Assign, Break, If, Op, Var
+from ..ir import Assign, Break, Const, If, Op, Var
 
 MISSING = object()
 
@@ -328,6 +328,25 @@ class Record:
     def describe(self):
         name = getattr(self.cls, "__name__", "dict")
         return "a dict" if self.kind == "dict" else f"a {name} ({self.kind})"
+
+
+def held(node, env):
+    """The value a name holds, or a constant item or field of one (`bs[0]`, `self.b`,
+    `bs[i].v` with i known here); None for anything else. Evaluates nothing."""
+    if isinstance(node, gast.Name):
+        return env.get(node.id)
+    if not isinstance(node, (gast.Attribute, gast.Subscript)):
+        return None
+    owner = held(node.value, env)
+    if isinstance(node, gast.Attribute):
+        return owner.get(node.attr) if type(owner) is Record and owner.kind != "dict" else None
+    index = node.slice
+    key = index.value if isinstance(index, gast.Constant) else \
+        env[index.id].value if isinstance(index, gast.Name) and type(env.get(index.id)) is Const \
+        else None
+    if type(owner) is tuple and type(key) is int and -len(owner) <= key < len(owner):
+        return owner[key]
+    return owner.get(key) if type(owner) is Record and owner.kind == "dict" else None
 
 
 def holds(v, value):

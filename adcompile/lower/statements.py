@@ -12,7 +12,7 @@ from ..primitives import BY_OBJECT, PRIMS, hashable
 from ..templates import OPERATORS, dotted
 from .effects import RAISE, known_truth
 from .changes import in_library
-from .scan import Record, BROKE, holds, is_super, is_method_of_name, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, is_pop, load_of, loaded, only_returns, walk_own
+from .scan import Record, BROKE, held, holds, is_super, is_method_of_name, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, is_pop, load_of, loaded, only_returns, walk_own
 
 
 class Statements:
@@ -123,6 +123,16 @@ class Statements:
             elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
                     self.calls_user_code(stmt.value, env):  # osc.step(dt): for what it changes
                 self.expr(stmt.value, env)
+            elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
+                    isinstance(stmt.value.func, gast.Attribute) and \
+                    isinstance(stmt.value.func.value, (gast.Subscript, gast.Attribute)) and \
+                    held(stmt.value.func.value, env) is None and \
+                    type(held(stmt.value.func.value.value, env)) in (tuple, Record):
+                raise self.unsupported(stmt, f"calling .{stmt.value.func.attr}() of an item "
+                                       "chosen at run time for what it changes in place",
+                                       "index with a constant or a loop over range(len(...)) "
+                                       "of a list known here (bs[i].step() in for i in "
+                                       "range(len(bs)))")
             elif t is gast.Expr and isinstance(stmt.value, gast.Call):
                 name = dotted(stmt.value.func) or "this function"
                 raise self.unsupported(stmt, f"calling {name}(...) for what it changes in place "
@@ -381,9 +391,9 @@ class Statements:
         if isinstance(func, gast.Name):
             value = env[func.id] if func.id in env else Static(self.parsed.scope.get(func.id))
             obj = value.obj if type(value) is Static else None
-        elif isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) and \
-                type(env.get(func.value.id)) is Record and env[func.value.id].kind != "dict":
-            obj = getattr(env[func.value.id].cls, func.attr, None)
+        elif isinstance(func, gast.Attribute) and type(held(func.value, env)) is Record and \
+                held(func.value, env).kind != "dict":  # osc.step(dt), bs[0].step(dt)
+            obj = getattr(held(func.value, env).cls, func.attr, None)
         else:
             return False
         obj = getattr(obj, "__func__", obj)  # (a static or class method)
@@ -453,10 +463,16 @@ class Statements:
                 f"dataclasses.replace({name})" if type(value) is Record and \
                 value.kind == "dataclass" else f"a new {value.cls.__name__}(...)" \
                 if type(value) is Record else f"list({name})"
+            through = next((k for k in shared if env[k] is not value), None)
+            if through is not None and isinstance(node, gast.Call) and \
+                    isinstance(node.func, gast.Attribute):  # for b in bs: b.step(dt)
+                hint = f"call it through {through} (for i in range(len({through})): " \
+                    f"{through}[i].{node.func.attr}(...)), or make a new one first"
+            else:
+                hint = f"make a new one first ({name} = {copy}) before changing it"
             raise self.unsupported(node, f"changing {name} in place {how} while "
                                    f"{', '.join(shared)} holds the same value (Python changes "
-                                   "it for every name holding it)", f"make a new one first "
-                                   f"({name} = {copy}) before changing it")
+                                   "it for every name holding it)", hint)
 
     def grow(self, call, env, live):
         """`xs.extend(ys)` and `xs.insert(i, v)` of a list known here, `d.update(...)` of a dict:
