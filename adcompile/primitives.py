@@ -350,7 +350,8 @@ add("np.full", np.full, ("shape", "fill_value"), "exact", dtype=None)
 for _name in ("zeros_like", "ones_like", "empty_like"):
     add(f"np.{_name}", getattr(np, _name), kind="nondiff", dtype=None, shape=None, zero="*")
 add("np.full_like", np.full_like, ("x", "fill_value"), "exact", dtype=None, zero=("x",))
-add("np.eye", np.eye, ("N",), "nondiff", M=None, k=0, dtype=float, zero="*")
+add("np.eye", np.eye, ("N",), "nondiff", M=None, k=0, dtype=float, like=None,
+    zero="*")
 add("np.identity", np.identity, ("n",), "nondiff", dtype=float, zero="*")
 add("np.arange", np.arange, ("start",), "nondiff", stop=None, step=None, dtype=None)
 add("np.linspace", np.linspace, ("start", "stop"), "exact", num=50, endpoint=True)

@@ -730,7 +730,7 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
         seeds = _seeds(outs, lambda k: Op("getitem", (Var(ct), Const(k))) if ret.as_tuple
                        else Var(ct))
     else:
-        seeds = _seeds(outs, lambda k: Const(1.0))
+        seeds = _seeds(outs, lambda k: _seed(fn, outs[k]))
     tape = namer.fresh("tape")
     pulled = namer.fresh("stack") if kind == "vjp" else tape
     eqns, body, raw, reduced, guard = backward(fn, wrt, seeds, namer, fit=kind != "vjp",
@@ -806,6 +806,33 @@ def _checked(eqns, body, guard, raw, reduced, line, out, namer):
 
 def _label(v):
     return v.name if type(v) is Var else "out"
+
+
+def _seed(fn, out):
+    """grad's seed: 1.0, or 1.0 in the shape of an output that a rule needs the shape of (a
+    one-element array made by X[:1] @ w, np.sort, np.max(..., axis=1), ...: only elementwise
+    operations and full reductions take the number 1.0 for it)."""
+    values = {}
+    for s in walk_stmts(fn.body):
+        if type(s) is Assign and type(s.target) is str:
+            values.setdefault(s.target, []).append(s.value)
+    seen, names = set(), [out.name]
+    while names:
+        name = names.pop()
+        seen.add(name)
+        for v in values.get(name, ()):
+            if type(v) is Var:
+                names += [] if v.name in seen else [v.name]
+            elif type(v) is Op and PRIMS[v.prim].kind not in ELEMENTWISE and not (
+                    v.prim in TOTALS and dict(v.kwargs).get("axis", Const(None)) == Const(None)
+                    and dict(v.kwargs).get("keepdims", Const(False)) == Const(False)):
+                return Op("expand_to", (Op("in_dtype_of", (Const(1.0), out)), out))
+    return Const(1.0)
+
+
+ELEMENTWISE = ("unary", "broadcast", "compare", "nondiff")  # (nondiff: no adjoint to shape)
+TOTALS = {"np.sum", "np.mean", "np.prod", "np.max", "np.min", "np.amax", "np.amin", "np.var",
+          "np.std", "logsumexp"}  # reductions to one number without an axis
 
 
 def _seeds(outs, seed_of):

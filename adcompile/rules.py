@@ -642,7 +642,7 @@ VJP.update({
     "unrollaxis": ("np.rollaxis(g, axis, start=start)", None, None),
     "unpad": ("np.pad(g, pad_width, mode=mode)", None, None, None),
     "kron_grad_left": ("np.kron(g, y)", None, "kron_grad_right(v, g, y)"),
-    "kron_grad_right": ("np.kron(x, g)", "kron_grad_left(v, g, y)", None),
+    "kron_grad_right": ("np.kron(x, g)", "kron_grad_left(v, x, g)", None),
     "column_stack_part": _part_vjp,
     "dstack_part": _part_vjp,
     "take_grad": ("np.take(g, indices, axis=axis)", None, None, None),

@@ -943,3 +943,60 @@ def step_an_item_chosen_at_run_time(x, k):
 def test_a_method_changing_an_item_chosen_at_run_time_is_refused():
     with pytest.raises(UnsupportedSyntaxError, match=r"\.step\(\) of an item chosen at run time"):
         grad(step_an_item_chosen_at_run_time)(1.5, 0.7)
+
+
+# --- found by a tester writing ML code -----------------------------------------------------------
+# jacrev(grad(f)) through np.kron: the reverse rule of kron's right gradient in x multiplied the
+# wrong operands (2.5 for a hessian of 2; a crash for operands of different shapes)
+def kron_square(x):
+    return np.sum(np.kron(x, x) ** 2)
+
+
+def kron_two(a, b):
+    return np.sum(np.kron(a, b) * np.kron(b, a)[:a.size * b.size])
+
+
+def test_reverse_over_reverse_through_kron():
+    from adcompile import hessian, jacfwd, jacrev
+    x = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(jacrev(grad(kron_square))(x), hessian(kron_square)(x))
+    a, b = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.3])
+    for i, j in ((0, 1), (1, 0), (0, 0), (1, 1)):
+        np.testing.assert_allclose(jacrev(grad(kron_two, j), i)(a, b),
+                                   jacfwd(grad(kron_two, j), i)(a, b), atol=1e-12)
+
+
+# grad of a one-element array made by a product (X[:1] @ w, np.dot, np.einsum): the seed 1.0 was
+# passed to the product's rule as the adjoint, which needs the output's shape (IndexError)
+def one_element_matmul(w, X):
+    return X[:1] @ w
+
+
+def one_element_dot(w, X):
+    return np.dot(X[:1], w)
+
+
+def one_element_einsum(w, X):
+    return np.einsum("ij,j->i", X[:1], w)
+
+
+@pytest.mark.parametrize("f", [one_element_matmul, one_element_dot, one_element_einsum])
+def test_grad_of_a_one_element_product(f):
+    w, X = np.array([1.0, 2.0, 3.0]), np.arange(6.0).reshape(2, 3)
+    g = grad(f, argnums=(0, 1))(w, X)
+    np.testing.assert_allclose(g[0], X[0])
+    np.testing.assert_allclose(g[1], np.vstack([w, np.zeros(3)]))
+
+
+# hessian through np.einsum("ii->i", A): the first derivative's np.eye(n, like=A) was refused
+def einsum_diagonal(A):
+    return np.sum(np.einsum("ii->i", A) ** 3)
+
+
+def test_second_derivative_through_an_einsum_diagonal():
+    from adcompile import hessian, jacrev
+    A = np.array([[1.0, 2.0], [3.0, 4.0]])
+    expected = np.zeros((2, 2, 2, 2))
+    expected[0, 0, 0, 0], expected[1, 1, 1, 1] = 6.0, 24.0
+    np.testing.assert_allclose(hessian(einsum_diagonal)(A), expected)
+    np.testing.assert_allclose(jacrev(grad(einsum_diagonal))(A), expected)
