@@ -1000,3 +1000,131 @@ def test_second_derivative_through_an_einsum_diagonal():
     expected[0, 0, 0, 0], expected[1, 1, 1, 1] = 6.0, 24.0
     np.testing.assert_allclose(hessian(einsum_diagonal)(A), expected)
     np.testing.assert_allclose(jacrev(grad(einsum_diagonal))(A), expected)
+
+
+# --- found by a tester writing plain Python ------------------------------------------------------
+# a property's setter was never called: `t.f = v` stored a field f beside the property
+class Temperature:
+    def __init__(self, c):
+        self._c = c
+
+    @property
+    def f(self):
+        return self._c * 1.8 + 32.0
+
+    @f.setter
+    def f(self, value):
+        self._c = (value - 32.0) / 1.8
+
+
+class Kelvin:
+    def __init__(self, c):
+        self.k = c + 273.15  # through the setter
+
+    @property
+    def k(self):
+        return self._c + 273.15
+
+    @k.setter
+    def k(self, value):
+        self._c = value - 273.15
+
+
+def warm_through_a_setter(c):
+    t = Temperature(c)
+    t.f = t.f + 18.0
+    return t._c * c
+
+
+def set_in_init(c):
+    t = Kelvin(c)
+    return t._c * t.k
+
+
+@pytest.mark.parametrize("f", [warm_through_a_setter, set_in_init])
+def test_a_property_setter_is_called(f):
+    check(f, 20.0)
+
+
+# `a += b` on an object whose class defines __iadd__ ran __add__ (a new object) ---------------
+class Accumulator:
+    def __init__(self, v):
+        self.v = v
+
+    def __add__(self, other):
+        return Accumulator(self.v + other.v)
+
+    def __iadd__(self, other):
+        self.v = self.v + 2.0 * other.v
+        return self
+
+
+def add_in_place(x):
+    a = Accumulator(x)
+    a += Accumulator(x * x)
+    return a.v
+
+
+def add_in_place_another_name_holds(x):
+    a = Accumulator(x)
+    c = a
+    a += Accumulator(x * x)
+    return c.v
+
+
+def test_augmented_assignment_calls_iadd():
+    check(add_in_place, 0.5)
+    with pytest.raises(UnsupportedSyntaxError, match="holds"):
+        grad(add_in_place_another_name_holds)(0.5)
+
+
+# a list repeated ([row] * 2) holds the same row twice: writing one row's item changes both ----
+def repeated_rows(x, y):
+    m = [[x, 1.0]] * 2
+    m[0][0] = y
+    return m[1][0] * x
+
+
+def repeated_objects(x):
+    bs = [Bead(x)] * 2
+    bs[0].step(2.0)
+    return bs[1].v
+
+
+def separate_rows(x, y):
+    m = [[x, 1.0] for _ in range(2)]
+    m[0][0] = y
+    return m[1][0] * x + m[0][0]
+
+
+def test_rows_of_a_repeated_list_are_one_list():
+    for f in (repeated_rows, repeated_objects):
+        with pytest.raises(UnsupportedSyntaxError, match="several places"):
+            grad(f)(0.5, 1.5) if f is repeated_rows else grad(f)(0.5)
+    check(separate_rows, 0.5, 1.5)
+
+
+# a helper's `lst += [v]` or `lst *= 2` changes the caller's list (list.__iadd__ is in place) ----
+def push_augmented(lst, v):
+    lst += [v]
+
+
+def double_in_place(lst):
+    lst *= 2
+
+
+def grow_through_a_helper(x, y):
+    a = [x]
+    push_augmented(a, y)
+    return sum(a) * x
+
+
+def double_through_a_helper(x, y):
+    a = [x, y]
+    double_in_place(a)
+    return sum(a) * x
+
+
+@pytest.mark.parametrize("f", [grow_through_a_helper, double_through_a_helper])
+def test_a_helper_augmenting_its_list_argument(f):
+    check(f, 0.5, 1.5)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import ADCompileError
 from ..parse import parse
-from .scan import MUTATORS, LocalFunction, changes_in_place
+from .scan import MUTATORS, LocalFunction, augments, changes_in_place
 
 # the folders of the standard library and of installed packages, each ending in a separator
 LIBRARY = tuple(sorted({os.path.join(os.path.realpath(p), "") for key, p in
@@ -57,10 +57,11 @@ def function_of(obj):
     return parsed.node, parsed.scope
 
 
-def changes(fn, scope, name, seen=frozenset()):
+def changes(fn, scope, name, seen=frozenset(), lists=False):
     """Whether the function `fn` (a gast FunctionDef whose outside names are `scope`) may change
-    in place what its parameter or free name `name` holds."""
-    if changes_in_place(fn.body, name, through_calls=False):
+    in place what its parameter or free name `name` holds; with `lists` (it holds a list),
+    `name += [v]` and `name *= 2` count, as list.__iadd__ changes the list."""
+    if changes_in_place(fn.body, name, through_calls=False) or lists and augments(fn.body, name):
         return True
     if (id(fn), name) in seen:
         return False
@@ -82,7 +83,7 @@ def changes(fn, scope, name, seen=frozenset()):
         for k in passed:
             p = params[k] if type(k) is int and k < len(params) else k if type(k) is str \
                 else None
-            if p is not None and changes(node, inner, p, seen):
+            if p is not None and changes(node, inner, p, seen, lists):
                 return True
     return False
 

@@ -170,6 +170,7 @@ class Containers:
             while not isinstance(root, gast.Name):
                 root = root.value
             self.not_shared(node, root.id, env, self.live(), before)
+            self.not_repeated(node, root.id, env, before)
             self.store(receiver, after, env)
 
     def record_operator(self, op, operands, node, env, target):
@@ -190,10 +191,8 @@ class Containers:
             args = []
             if other is not None:
                 env["<operand>"] = other
-                args = [gast.copy_location(gast.Name(id="<operand>", ctx=gast.Load(),
-                                                     annotation=None, type_comment=None), node)]
-            value = self.inline(method, gast.copy_location(gast.Call(
-                func=node, args=args, keywords=[]), node), env, target, receiver=receiver)
+                args = [_name("<operand>", node)]
+            value = self.inline(method, _call_node(node, args), env, target, receiver=receiver)
             if value != Const(NotImplemented):
                 return value
         wanted = list(dict.fromkeys(f"{getattr(r.cls, '__name__', 'dict')}.{n}" for n, (r, _)
@@ -221,6 +220,16 @@ class Containers:
         if isinstance(target, gast.Attribute):
             if record.kind == "dict":
                 raise self.unsupported(target, "setting an attribute of a dict")
+            prop = getattr(record.cls, target.attr, None)
+            if isinstance(prop, property):  # t.f = v calls f's setter
+                if not isinstance(prop.fset, types.FunctionType):
+                    raise self.unsupported(target, f"setting .{target.attr} of "
+                                           f"{record.describe()}, a property without a setter "
+                                           "written in Python")
+                env = {**env, "<value>": value}
+                self.inline(prop.fset, _call_node(target, [_name("<value>", target)]), env, None,
+                            receiver=record)
+                return self.receiver_after
             return record.replace(target.attr, value)
         key = self.expr(target.slice, env)
         if record.kind != "dict" or type(key) is not Const:
@@ -347,6 +356,11 @@ def must_unroll(value):
 
 def _is_method(value):
     return isinstance(value, (types.FunctionType, classmethod, staticmethod, property))
+
+
+def _name(name, node):
+    return gast.copy_location(gast.Name(id=name, ctx=gast.Load(), annotation=None,
+                                        type_comment=None), node)
 
 
 def _call_node(node, args):

@@ -15,7 +15,7 @@ from ..parse import parse
 from ..templates import dotted
 from .arguments import default_nodes
 from .changes import changes, in_library, library_place
-from .scan import Record, display_kind, names_in, rebound_names, stored
+from .scan import Record, assigned_names, display_kind, names_in, rebound_names, stored
 
 
 class Inlining:
@@ -71,7 +71,7 @@ class Inlining:
         rebinds, is given to the caller's name. Refused: an argument that is not a name, and a
         parameter the callee changes in place and also rebinds (the caller would see the change
         made before the rebinding only)."""
-        rebound = rebound_names(fn.body)
+        rebound, assigned = rebound_names(fn.body), assigned_names(fn.body)
         pairs = list(zip(positional, node.args)) + [(k.arg, k.value) for k in node.keywords
                                                     if k.arg in positional]
         pairs += [(name, gast.Name(id=name, ctx=gast.Load(), annotation=None,
@@ -89,10 +89,11 @@ class Inlining:
                                        f"make it inside ({p}=None, then {p} = [] if {p} is None)")
         for p, arg in pairs:
             old, new = before.get(p), after.get(p)
+            lists = type(old) is tuple  # (xs += [v] changes a list in place)
             if new is old or type(old) not in (Var, tuple, Record) or \
-                    not changes(fn, scope, p):  # (a number; rebound, or a loop's copy)
+                    not changes(fn, scope, p, lists=lists):  # (a number; rebound, a loop's copy)
                 continue
-            if p in rebound:
+            if p in (assigned if lists else rebound):
                 raise self.unsupported(node, f"{getattr(fn, 'name', 'the function')} changes "
                                        f"its argument {p} in place and also assigns {p} a new "
                                        "value", "use another name for the new value")

@@ -7,7 +7,7 @@ from ..ir import (Assign, Break, Const, For, If, Op, Var, While)
 from .comprehensions import Indexed, Later
 from .containers import must_unroll
 from .changes import changes, function_of
-from .scan import LocalFunction, Record, changes_in_place, leaf_name, holds, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
+from .scan import LocalFunction, Record, augments, changes_in_place, leaf_name, holds, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
 
 
 class Loops:
@@ -127,7 +127,7 @@ class Loops:
             value = env.get(name)
             if (type(value) is Record or type(value) is tuple and value) and (
                     name in by_calls or changes_in_place(stmt.body, name, through_calls=False)
-                    or _augmented(stmt.body, name)):  # (xs += [v] grows the list in place)
+                    or augments(stmt.body, name)):  # (xs += [v] grows the list in place)
                 holders = sorted(k for k, v in env.items() if k != name and (  # the loop gets
                     k in later or k in reads or k in self.passed) and  # its own copy, so no
                     not k.startswith("<") and holds(v, value))  # other name may hold it
@@ -344,8 +344,3 @@ class Loops:
             self.emit("floordiv", (span, step)), step))))
         return last, self.emit("sub", (start, Const(1 if c > 0 else -1))), Const(-c)
 
-
-def _augmented(stmts, name):
-    """Whether gast statements augment `name` itself (`xs += [v]`, in place for a list)."""
-    return any(isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name) and
-               n.target.id == name for s in stmts for n in gast.walk(s))

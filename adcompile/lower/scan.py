@@ -359,10 +359,33 @@ def holds(v, value):
     return type(v) is Record and any(holds(x, value) for x in v.values)
 
 
+def times_held(v, value):
+    """At how many places the lowering value `v` holds the list or object `value` itself
+    (`[row] * 2` holds one row twice)."""
+    if v is value:
+        return 1
+    parts = v if type(v) is tuple else v.values if type(v) is Record else ()
+    return sum(times_held(x, value) for x in parts)
+
+
 def rebound_names(stmts):
     """Names gast statements bind (assign, augment, loop over), not those they change in place."""
     return {n.id for s in stmts for n in gast.walk(s)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def augments(stmts, name):
+    """Whether gast statements augment `name` itself (`xs += [v]`, in place for a list)."""
+    return any(isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name) and
+               n.target.id == name for s in stmts for n in gast.walk(s))
+
+
+def assigned_names(stmts):
+    """Names gast statements bind other than by augmenting them (`xs += [v]` keeps the list)."""
+    augmented = {id(n.target) for s in stmts for n in gast.walk(s)
+                 if isinstance(n, gast.AugAssign)}
+    return {n.id for s in stmts for n in gast.walk(s) if isinstance(n, gast.Name) and
+            isinstance(n.ctx, gast.Store) and id(n) not in augmented}
 
 
 MUTATORS = {"append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault",

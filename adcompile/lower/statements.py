@@ -12,7 +12,8 @@ from ..primitives import BY_OBJECT, PRIMS, hashable
 from ..templates import OPERATORS, dotted
 from .effects import RAISE, known_truth
 from .changes import in_library
-from .scan import Record, BROKE, held, holds, is_super, is_method_of_name, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, is_pop, load_of, loaded, only_returns, walk_own
+from .containers import class_defining
+from .scan import Record, BROKE, held, holds, times_held, is_super, is_method_of_name, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, is_pop, load_of, loaded, only_returns, walk_own
 
 
 class Statements:
@@ -74,6 +75,16 @@ class Statements:
                 self.assign(target, stmt.value, env)
             elif t is gast.AnnAssign and stmt.value is not None:
                 self.assign(stmt.target, stmt.value, env)
+            elif t is gast.AugAssign and self.in_place_operator(stmt, env):
+                method = gast.copy_location(gast.Attribute(
+                    value=load_of(stmt.target), attr=self.in_place_operator(stmt, env),
+                    ctx=gast.Load()), stmt)  # a += b: a.__iadd__(b), which changes a
+                value = self.expr(gast.copy_location(gast.Call(func=method, args=[stmt.value],
+                                                               keywords=[]), stmt), env)
+                if isinstance(stmt.target, gast.Name):
+                    self.bind_target(stmt.target, value, env)
+                else:
+                    self.store(stmt.target, value, env)
             elif t is gast.AugAssign:
                 if isinstance(stmt.target, gast.Name) and type(env.get(stmt.target.id)) is \
                         tuple and self.is_list(env[stmt.target.id]):  # xs += [v] grows xs
@@ -324,6 +335,8 @@ class Statements:
             root = root.value
         if type(container) in (tuple, Record):  # another name holding it would see the change
             self.not_shared(target, root.id, env, self.live(), container)
+            if base is not root:
+                self.not_repeated(target, root.id, env, container)
         elif base is not root:  # an array or list made at run time, held in a container
             self.check_in_place(target, root.id, env, self.live(), "__setitem__", item=base)
         new = self.store_into(container, target, value, env, root.id if base is root else None)
@@ -331,6 +344,15 @@ class Statements:
             env[root.id] = new
         else:
             self.store(base, new, env)
+
+    def not_repeated(self, node, name, env, value):
+        """Refuse changing in place a list or object that `name` holds at several places."""
+        if (type(value) is Record or type(value) is tuple and value) and \
+                times_held(env[name], value) > 1:
+            raise self.unsupported(node, f"changing in place a list or object that {name} "
+                                   "holds at several places (a list repeated, [row] * n, holds "
+                                   "one row n times: Python changes it at every place)",
+                                   "make each one separately ([[...] for _ in range(n)])")
 
     def store_into(self, container, target, value, env, name=None):
         """`container` with the item or attribute `target` names set to `value`: a new record
@@ -381,6 +403,14 @@ class Statements:
                 self.bind_target(t, v, env, index, since)
         else:
             raise self.unsupported(target, "this loop target")
+
+    def in_place_operator(self, stmt, env):
+        """For `a += b` where a is an object whose class defines __iadd__ in Python: its name."""
+        record = held(stmt.target, env)
+        name = f"__i{OPERATORS[type(stmt.op).__name__]}__"
+        return name if type(record) is Record and record.kind != "dict" and isinstance(
+            vars(class_defining(record.cls, name) or object).get(name), types.FunctionType) \
+            else None
 
     def calls_user_code(self, node, env):
         """Whether `node` calls a function or a method of a class written in the user's code
