@@ -1128,3 +1128,66 @@ def double_through_a_helper(x, y):
 @pytest.mark.parametrize("f", [grow_through_a_helper, double_through_a_helper])
 def test_a_helper_augmenting_its_list_argument(f):
     check(f, 0.5, 1.5)
+
+
+# --- ordinary code that was refused ---------------------------------------------------------------
+class Point2:
+    def __init__(self, x, y):
+        self.x, self.y = x, y  # the everyday __init__ idiom
+
+
+class Damper:
+    def __init__(self, v):
+        self.v = v
+
+    def update(self, k):  # named like dict.update
+        self.v = self.v * k
+
+    def append(self, w):  # named like list.append
+        self.v = self.v + w
+
+
+class Plain:
+    k = 2.0
+
+    def go(self, x):
+        return self.k * x * x
+
+
+def unpack_into_fields(x):
+    p = Point2(x, 2.0 * x)
+    p.x, p.y = p.y, p.x
+    return p.x * p.y + p.x
+
+
+def swap_items(x):
+    d = [x, 2.0]
+    d[0], d[1] = d[1], d[0] * x
+    return d[0] * 10.0 + d[1]
+
+
+def methods_named_like_a_lists(x):
+    p = Damper(x)
+    p.update(3.0)
+    p.append(x * x)
+    return p.v
+
+
+def step_an_argument(o, dt):
+    o.step(dt)
+    return o.v * dt
+
+
+def class_without_init(x):
+    return Plain().go(x)
+
+
+@pytest.mark.parametrize("f, args", [
+    (unpack_into_fields, (1.5,)), (swap_items, (1.5,)), (methods_named_like_a_lists, (1.5,)),
+    (class_without_init, (1.5,))])
+def test_ordinary_code_once_refused(f, args):
+    check(f, *args)
+
+
+def test_a_method_changing_an_argument_object():
+    assert grad(step_an_argument, 1)(Bead(2.0), 0.5) == pytest.approx(2.0 * (2 * 0.5) + 1.0)

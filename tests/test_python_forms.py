@@ -225,7 +225,8 @@ def starred_target(x, xs):
 
 @pytest.mark.parametrize("f, message", [
     (annotation_only, "an annotation without a value"),
-    (starred_target, "a starred or subscript unpacking target is not supported"),
+    (starred_target, r"a starred unpacking target \(a, \*rest = ...\) of an array or a list "
+                     r"made at run time is not supported; index it instead"),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_messages_read_as_english(f, message):
     with pytest.raises(UnsupportedSyntaxError, match=message):

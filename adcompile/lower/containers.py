@@ -11,6 +11,7 @@ transformation time: the generated code only ever sees the leaves.
 from __future__ import annotations
 
 import dataclasses
+import sys
 import types
 
 import gast
@@ -284,6 +285,10 @@ class Containers:
             record = Record("object", cls, (), ())
             self.inline(init, node, env, None, receiver=record)
             return self.receiver_after or record
+        if owner is None and isinstance(cls, type) and not node.args and not node.keywords and \
+                class_defining(cls, "__new__") is None and not in_library(
+                    getattr(sys.modules.get(cls.__module__), "__file__", None)):
+            return Record("object", cls, (), ())  # a class of the user's without __init__
         return None
 
     def bind_fields(self, node, env, names, defaults, cls):

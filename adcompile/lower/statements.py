@@ -110,6 +110,9 @@ class Statements:
                 env[stmt.name] = Static(LocalFunction(stmt, env, self.parsed, self))
             elif t is gast.Pass or t is gast.Expr and isinstance(stmt.value, gast.Constant):
                 pass  # pass, a docstring or a bare constant
+            elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
+                    self.calls_user_code(stmt.value, env):  # osc.step(dt): for what it changes
+                self.expr(stmt.value, env)  # (p.update(k) of the user's class too)
             elif t is gast.Expr and is_append(stmt.value):
                 self.append(stmt.value, env, later | loaded(rest))
             elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
@@ -132,9 +135,6 @@ class Statements:
                 if exit is not None:
                     return exit
             elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
-                    self.calls_user_code(stmt.value, env):  # osc.step(dt): for what it changes
-                self.expr(stmt.value, env)
-            elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
                     isinstance(stmt.value.func, gast.Attribute) and \
                     isinstance(stmt.value.func.value, (gast.Subscript, gast.Attribute)) and \
                     held(stmt.value.func.value, env) is None and \
@@ -146,11 +146,16 @@ class Statements:
                                        "range(len(bs)))")
             elif t is gast.Expr and isinstance(stmt.value, gast.Call):
                 name = dotted(stmt.value.func) or "this function"
-                raise self.unsupported(stmt, f"calling {name}(...) for what it changes in place "
-                                       "(library code changing its arguments is not followed)",
-                                       "assign the new value instead (x = np.sort(x); for "
-                                       "np.add.at(a, i, v): a = a + np.bincount(i, weights=v, "
-                                       "minlength=a.size))")
+                error = self.unsupported(stmt, f"calling {name}(...) for what it changes in "
+                                         "place (library code changing its arguments is not "
+                                         "followed)", "assign the new value instead (x = "
+                                         "np.sort(x); for np.add.at(a, i, v): a = a + "
+                                         "np.bincount(i, weights=v, minlength=a.size))")
+                func = stmt.value.func  # o.step(dt) of an argument: an object of the user's?
+                receiver = held(func.value, env) if isinstance(func, gast.Attribute) else None
+                error.maybe_container = type(receiver) is Var and \
+                    receiver.name in self.fn.params  # (known at the first call)
+                raise error
             elif t is gast.Expr:
                 raise self.unsupported(stmt, "an expression statement (its value is discarded)",
                                        "assign its result to a name or remove it")
@@ -397,10 +402,15 @@ class Statements:
             if len(value) != len(target.elts):
                 raise self.unsupported(target, f"unpacking {len(value)} values into "
                                        f"{len(target.elts)} names", "match the counts")
-            for t, v in zip(target.elts, value):
-                if not isinstance(t, (gast.Name, IndexTarget, gast.Tuple, gast.List)):
-                    raise self.unsupported(t, "a starred or subscript unpacking target")
-                self.bind_target(t, v, env, index, since)
+            for t, v in zip(target.elts, value):  # (the values all computed first)
+                if isinstance(t, (gast.Subscript, gast.Attribute)):  # self.x, self.y = x, y
+                    self.store(t, v, env)
+                elif not isinstance(t, (gast.Name, IndexTarget, gast.Tuple, gast.List)):
+                    raise self.unsupported(t, "a starred unpacking target (a, *rest = ...) of "
+                                           "an array or a list made at run time",
+                                           "index it instead (a, rest = xs[0], xs[1:])")
+                else:
+                    self.bind_target(t, v, env, index, since)
         else:
             raise self.unsupported(target, "this loop target")
 
