@@ -1191,3 +1191,31 @@ def test_ordinary_code_once_refused(f, args):
 
 def test_a_method_changing_an_argument_object():
     assert grad(step_an_argument, 1)(Bead(2.0), 0.5) == pytest.approx(2.0 * (2 * 0.5) + 1.0)
+
+
+# an optional function argument tested against None (`if act is not None: z = act(z)`), or for
+# its truth (`if act:`), was refused as "a function used as a value computed at run time" -----
+def dense_layer(x, W, act=None):
+    z = x @ W
+    if act is not None:
+        z = act(z)
+    return z
+
+
+def dense_truthy(x, W, act=None, scale=None):
+    z = x @ W
+    if act:
+        z = act(z)
+    if scale is None:
+        return z
+    return z * scale
+
+
+def optional_activation(W, x):
+    return np.sum(dense_layer(x, W, np.tanh)) + np.sum(dense_layer(x, W) ** 2) + \
+        np.sum(dense_truthy(x, W, np.tanh)) + np.sum(dense_truthy(x, W, None, 2.0))
+
+
+def test_an_optional_function_argument():
+    W, x = np.array([[0.5, 0.1], [-0.2, 0.3]]), np.array([1.0, -2.0])
+    check(optional_activation, W, x, argnums=(0,))

@@ -26,7 +26,7 @@ class Effects:
     def lower_effect(self, stmt, env):
         """`raise` and `assert`: returns RAISE when the statement always raises, else None."""
         if isinstance(stmt, gast.Assert):
-            test = self.atom(stmt.test, env)
+            test = self.test(stmt.test, env)
             message = [self.atom(stmt.msg, env)] if stmt.msg is not None else []
             if type(test) is Const and known_truth(test):
                 if test.value:

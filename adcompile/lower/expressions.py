@@ -152,6 +152,10 @@ class Expressions:
                     type(node.ops[0]).__name__ in REFLECTED:  # a < b: a.__lt__(b), b.__gt__(a)
                 return self.record_operator(type(node.ops[0]).__name__, (left, right), node,
                                             env, target)
+            if len(node.ops) == 1 and type(node.ops[0]) in (gast.Is, gast.IsNot):
+                same = identical(left, right)  # `act is not None`, act a function passed in
+                if same is not None:
+                    return Const(same == (type(node.ops[0]) is gast.Is))
             left = self.as_atom(left)
             if type(right) is Static and type(node.ops[0]) in (gast.Is, gast.IsNot) and \
                     right.obj in (float, int, bool):  # `type(x) is float` (generated code's test)
@@ -183,7 +187,7 @@ class Expressions:
             env[name] = self.bind(name, self.expr(node.value, env, target=name), since)
             return env[name]
         if t is gast.IfExp:
-            test = self.atom(node.test, env)
+            test = self.test(node.test, env)
             return self.branch_value(test, lambda: self.expr(node.body, env),
                                      lambda: self.expr(node.orelse, env), target)
         if t is gast.Dict:
@@ -257,6 +261,13 @@ class Expressions:
 
     def atom(self, node, env):
         return self.as_atom(self.expr(node, env))
+
+    def test(self, node, env):
+        """The value of a test (if, assert, a conditional expression): an atom, or its truth
+        where that is known here (`if act:` of a function passed in)."""
+        value = self.expr(node, env)
+        known = truth(value)
+        return known if known is not None else self.as_atom(value)
 
     def name(self, node, env):
         if node.id in env:
@@ -391,3 +402,25 @@ def describe_static(obj):
         return f"the class {obj.__name__}"
     name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
     return f"the function {name}" if name else f"a {type(obj).__name__} object"
+
+
+def identical(a, b):
+    """Whether two values known here are the same object (`a is b`): None unless one is a
+    function, module, class, list or object known here and the other is known too."""
+    known = (Static, Record, tuple)
+    if not (type(a) in known or type(b) in known) or type(a) is Var or type(b) is Var:
+        return None
+    if () in (a, b):  # (one empty list is not told apart from another)
+        return None
+    return _identity(a) is _identity(b)
+
+
+def _identity(v):
+    return v.obj if type(v) is Static else v.value if type(v) is Const else v
+
+
+def truth(value):
+    """A function, module, class or non-empty list known here is true; None: not known."""
+    if type(value) is Static or type(value) is tuple and value:
+        return Const(True)
+    return None

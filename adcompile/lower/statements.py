@@ -233,7 +233,7 @@ class Statements:
     def lower_if(self, stmt, rest, env, later):
         """Lower an if statement. When one branch leaves (return, break, continue) and the other
         does not, the statements after the `if` belong to the other branch and are lowered there."""
-        test, line = self.atom(stmt.test, env), self.line
+        test, line = self.test(stmt.test, env), self.line
         if type(test) is Const and known_truth(test):  # known here: that branch, then the rest
             return self.lower_stmts((stmt.body if test.value else stmt.orelse) + rest, env,
                                     later), True
