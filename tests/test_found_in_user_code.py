@@ -1000,3 +1000,41 @@ def test_second_derivative_through_an_einsum_diagonal():
     expected[0, 0, 0, 0], expected[1, 1, 1, 1] = 6.0, 24.0
     np.testing.assert_allclose(hessian(einsum_diagonal)(A), expected)
     np.testing.assert_allclose(jacrev(grad(einsum_diagonal))(A), expected)
+
+
+# --- found by a tester (third round) -------------------------------------------------------------
+# max()/min() of tuples (the "argmax with a payload" idiom): the elementwise max rule multiplied
+# the tuple's adjoint by a bool (a tuple times False is ()), an IndexError in the gradient. Python
+# compares tuples item by item and keeps the first argument unless the second is greater
+def max_of_pairs(x, y):
+    best = max((x, 0), (y, 1))
+    return best[0] * 3.0
+
+
+def min_of_pairs(x, y):
+    d, idx = min((abs(x - 1.0), 0), (abs(y - 1.0), 1))
+    return d * (idx + 1)
+
+
+def max_of_three_pairs(x, y, z):
+    best = max([(x * x, 2.0 * y), (y, x), (z, 0.5 * z)])
+    return best[0] + 10.0 * best[1]
+
+
+def max_of_pairs_tied(x, y):
+    return max((x, 1.0), (x, y))[1] * x  # (a tie on the first item: the second decides)
+
+
+@pytest.mark.parametrize("args", [(0.7, 0.3), (0.3, 0.7), (0.5, 0.5)])
+def test_max_and_min_of_tuples(args):
+    from adcompile import hessian
+    for f in (max_of_pairs, min_of_pairs, max_of_pairs_tied):
+        if args[0] != args[1] or f is max_of_pairs_tied:  # (smooth there)
+            check(f, *args)
+        assert np.shape(hessian(f, argnums=(0, 1))(*args)) == (2, 2)
+    x, y = args
+    assert grad(max_of_pairs, argnums=(0, 1))(x, y) == ((3.0, 0.0) if x > y else (0.0, 3.0))
+    check(max_of_three_pairs, 0.9, 0.5, 0.2)
+    check(max_of_three_pairs, 0.3, 0.5, 0.2)
+    check(max_of_three_pairs, 0.3, 0.5, 0.7)
+    assert hessian(max_of_three_pairs)(0.9, 0.5, 0.2) == pytest.approx(2.0)
