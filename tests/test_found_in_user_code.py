@@ -1038,3 +1038,39 @@ def test_max_and_min_of_tuples(args):
     check(max_of_three_pairs, 0.3, 0.5, 0.2)
     check(max_of_three_pairs, 0.3, 0.5, 0.7)
     assert hessian(max_of_three_pairs)(0.9, 0.5, 0.2) == pytest.approx(2.0)
+
+
+# the second derivative of x ** n at x = 0 with an int n known only at run time (a loop index,
+# an argument): pow_dx's rule in x, n * pow_dx(x, n - 1), computed 0.0 ** -1 for n = 0
+# (ZeroDivisionError) where the term is 0
+def powers_in_a_loop(x):
+    s = 0.0
+    for n in range(4):
+        s += x ** n
+    return s
+
+
+def power_of_an_argument(x, n):
+    return x ** n
+
+
+def test_higher_derivatives_of_a_power_known_at_run_time_at_zero():
+    from adcompile import hessian, jacfwd
+    for x in (0.0, -1.5, 2.0):
+        expected = (2.0 + 6.0 * x, 6.0)
+        assert hessian(powers_in_a_loop)(x) == pytest.approx(expected[0])
+        assert grad(grad(powers_in_a_loop))(x) == pytest.approx(expected[0])
+        assert jacfwd(grad(powers_in_a_loop))(x) == pytest.approx(expected[0])
+        assert grad(grad(grad(powers_in_a_loop)))(x) == pytest.approx(expected[1])
+        assert jacfwd(hessian(powers_in_a_loop))(x) == pytest.approx(expected[1])
+        for n in (0, 1, 2, 3):
+            d2 = n * (n - 1) * x ** (n - 2) if n >= 2 else 0.0
+            d3 = n * (n - 1) * (n - 2) * x ** (n - 3) if n >= 3 else 0.0
+            assert hessian(power_of_an_argument)(x, n) == pytest.approx(d2)
+            assert jacfwd(jacfwd(power_of_an_argument))(x, n) == pytest.approx(d2)
+            assert grad(grad(grad(power_of_an_argument)))(x, n) == pytest.approx(d3)
+    xs = np.array([0.0, 0.5, -2.0])
+    np.testing.assert_allclose(hessian(lambda v: np.sum(powers_in_a_loop(v)))(xs),
+                               np.diag(2.0 + 6.0 * xs))
+    assert hessian(power_of_an_argument)(1.7, 2.5) == pytest.approx(2.5 * 1.5 * 1.7 ** 0.5)
+    assert hessian(power_of_an_argument)(0.0, 2.0) == pytest.approx(2.0)
