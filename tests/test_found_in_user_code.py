@@ -1074,3 +1074,21 @@ def test_higher_derivatives_of_a_power_known_at_run_time_at_zero():
                                np.diag(2.0 + 6.0 * xs))
     assert hessian(power_of_an_argument)(1.7, 2.5) == pytest.approx(2.5 * 1.5 * 1.7 ** 0.5)
     assert hessian(power_of_an_argument)(0.0, 2.0) == pytest.approx(2.0)
+
+
+# a for loop's variable read after the loop: grad gave the int 4 for 4.0 (the loop's last value,
+# not a float), hessian and jacfwd(grad) gave None for 0.0
+def loop_variable_after_the_loop(x):
+    for i in range(5):
+        pass
+    return x * i
+
+
+def test_a_loop_variable_read_after_the_loop():
+    from adcompile import hessian, jacfwd
+    g = grad(loop_variable_after_the_loop)(2.0)
+    assert g == 4.0 and type(g) is float
+    for h in (hessian(loop_variable_after_the_loop)(2.0),
+              jacfwd(grad(loop_variable_after_the_loop))(2.0),
+              grad(grad(loop_variable_after_the_loop))(2.0)):
+        assert h is not None and h == 0.0
