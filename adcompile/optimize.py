@@ -387,10 +387,12 @@ def _integer(e, ints):
 def _booleans(fn):
     """Names assigned a comparison, `and`/`or`/`not` of them, or another such name; and names
     that may hold an integer: a parameter not differentiated (without an adjoint `grad_<name>`
-    or a tangent `d_<name>`), a result of INTEGER_RESULTS, arithmetic of such names."""
+    or a tangent `d_<name>`), a for loop's variable (a range's), a result of INTEGER_RESULTS,
+    arithmetic of such names."""
     assigned = {t for b in blocks(fn) for s in b for t in targets_of(s)}
     bools: set = {p for p in fn.params if f"grad_{p}" not in assigned and
                   f"d_{p}" not in fn.params and not p.startswith(("grad_", "d_"))}
+    bools |= {s.target for b in blocks(fn) for s in b if type(s) is For}
     changed = True
     while changed:
         changed = False

@@ -108,8 +108,10 @@ DERIVATIVES = {
     "relu": ("(x > 0)",),
 }
 
-# helpers of derivative code: the partials of x ** y, safe at x == 0 and y == 0
-DERIVATIVES["pow_dx"] = ("y * pow_dx(x, y - 1)", "pow_dy(ans, x) + x ** (y - 1)")
+# helpers of derivative code: the partials of x ** y, safe at x == 0 and y == 0. pow_dx in x is
+# y * pow_dx(x, y - 1), but where y == 0 it is 0 and pow_dx(x, -1) would divide by x == 0: the
+# exponent steps down only where y != 0 (pow_dx(x, 0) is 0), so every order stays safe
+DERIVATIVES["pow_dx"] = ("y * pow_dx(x, y - (y != 0))", "pow_dy(ans, x) + x ** (y - 1)")
 DERIVATIVES["pow_dy"] = ("pow_dy(1.0, x)", "a / x")
 
 

@@ -116,9 +116,9 @@ def size_of(x):
 
 
 def in_dtype_of(g, x):
-    """A Python number `g` in `x`'s floating dtype (so float32 stays float32): a 0-d array for
-    NumPy, a NumPy scalar (which Dask and CuPy take as a number) for other libraries."""
-    return _weak(g, x)
+    """A Python number `g` in `x`'s floating dtype (so float32 stays float32): a float for a float,
+    a 0-d array for NumPy, a NumPy scalar (which Dask and CuPy take as a number) for others."""
+    return float(g) if type(x) is float and type(g) in (float, int) else _weak(g, x)
 
 
 def _weak(g, x):

@@ -1219,3 +1219,105 @@ def optional_activation(W, x):
 def test_an_optional_function_argument():
     W, x = np.array([[0.5, 0.1], [-0.2, 0.3]]), np.array([1.0, -2.0])
     check(optional_activation, W, x, argnums=(0,))
+
+
+# --- found by a tester (third round) -------------------------------------------------------------
+# max()/min() of tuples (the "argmax with a payload" idiom): the elementwise max rule multiplied
+# the tuple's adjoint by a bool (a tuple times False is ()), an IndexError in the gradient. Python
+# compares tuples item by item and keeps the first argument unless the second is greater
+def max_of_pairs(x, y):
+    best = max((x, 0), (y, 1))
+    return best[0] * 3.0
+
+
+def min_of_pairs(x, y):
+    d, idx = min((abs(x - 1.0), 0), (abs(y - 1.0), 1))
+    return d * (idx + 1)
+
+
+def max_of_three_pairs(x, y, z):
+    best = max([(x * x, 2.0 * y), (y, x), (z, 0.5 * z)])
+    return best[0] + 10.0 * best[1]
+
+
+def max_of_pairs_tied(x, y):
+    return max((x, 1.0), (x, y))[1] * x  # (a tie on the first item: the second decides)
+
+
+@pytest.mark.parametrize("args", [(0.7, 0.3), (0.3, 0.7), (0.5, 0.5)])
+def test_max_and_min_of_tuples(args):
+    from adcompile import hessian
+    for f in (max_of_pairs, min_of_pairs, max_of_pairs_tied):
+        if args[0] != args[1] or f is max_of_pairs_tied:  # (smooth there)
+            check(f, *args)
+        assert np.shape(hessian(f, argnums=(0, 1))(*args)) == (2, 2)
+    x, y = args
+    assert grad(max_of_pairs, argnums=(0, 1))(x, y) == ((3.0, 0.0) if x > y else (0.0, 3.0))
+    check(max_of_three_pairs, 0.9, 0.5, 0.2)
+    check(max_of_three_pairs, 0.3, 0.5, 0.2)
+    check(max_of_three_pairs, 0.3, 0.5, 0.7)
+    assert hessian(max_of_three_pairs)(0.9, 0.5, 0.2) == pytest.approx(2.0)
+
+
+# the second derivative of x ** n at x = 0 with an int n known only at run time (a loop index,
+# an argument): pow_dx's rule in x, n * pow_dx(x, n - 1), computed 0.0 ** -1 for n = 0
+# (ZeroDivisionError) where the term is 0
+def powers_in_a_loop(x):
+    s = 0.0
+    for n in range(4):
+        s += x ** n
+    return s
+
+
+def power_of_an_argument(x, n):
+    return x ** n
+
+
+def test_higher_derivatives_of_a_power_known_at_run_time_at_zero():
+    from adcompile import hessian, jacfwd
+    for x in (0.0, -1.5, 2.0):
+        expected = (2.0 + 6.0 * x, 6.0)
+        assert hessian(powers_in_a_loop)(x) == pytest.approx(expected[0])
+        assert grad(grad(powers_in_a_loop))(x) == pytest.approx(expected[0])
+        assert jacfwd(grad(powers_in_a_loop))(x) == pytest.approx(expected[0])
+        assert grad(grad(grad(powers_in_a_loop)))(x) == pytest.approx(expected[1])
+        assert jacfwd(hessian(powers_in_a_loop))(x) == pytest.approx(expected[1])
+        for n in (0, 1, 2, 3):
+            d2 = n * (n - 1) * x ** (n - 2) if n >= 2 else 0.0
+            d3 = n * (n - 1) * (n - 2) * x ** (n - 3) if n >= 3 else 0.0
+            assert hessian(power_of_an_argument)(x, n) == pytest.approx(d2)
+            assert jacfwd(jacfwd(power_of_an_argument))(x, n) == pytest.approx(d2)
+            assert grad(grad(grad(power_of_an_argument)))(x, n) == pytest.approx(d3)
+    xs = np.array([0.0, 0.5, -2.0])
+    np.testing.assert_allclose(hessian(lambda v: np.sum(powers_in_a_loop(v)))(xs),
+                               np.diag(2.0 + 6.0 * xs))
+    assert hessian(power_of_an_argument)(1.7, 2.5) == pytest.approx(2.5 * 1.5 * 1.7 ** 0.5)
+    assert hessian(power_of_an_argument)(0.0, 2.0) == pytest.approx(2.0)
+
+
+# a for loop's variable read after the loop: grad gave the int 4 for 4.0 (the loop's last value,
+# not a float), hessian and jacfwd(grad) gave None for 0.0
+def loop_variable_after_the_loop(x):
+    for i in range(5):
+        pass
+    return x * i
+
+
+def test_a_loop_variable_read_after_the_loop():
+    from adcompile import hessian, jacfwd
+    g = grad(loop_variable_after_the_loop)(2.0)
+    assert g == 4.0 and type(g) is float
+    for h in (hessian(loop_variable_after_the_loop)(2.0),
+              jacfwd(grad(loop_variable_after_the_loop))(2.0),
+              grad(grad(loop_variable_after_the_loop))(2.0)):
+        assert h is not None and h == 0.0
+
+
+def test_hessians_of_a_float_argument_are_0_d_arrays():
+    # (the tester read print(hessian(f)(2.0)) of 3.0 * x as a float: print shows array(0.) as 0.0)
+    from adcompile import hessian, jacfwd, jacrev
+    for f in (lambda x: 3.0 * x, lambda x: x * x, math.sin, loop_variable_after_the_loop,
+              lambda x: 2.0):
+        for h in (hessian(f)(2.0), jacfwd(grad(f))(2.0), jacrev(grad(f))(2.0)):
+            assert type(h) is np.ndarray and h.shape == () and h.dtype == np.float64
+        assert type(grad(grad(f))(2.0)) is float

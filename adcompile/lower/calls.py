@@ -12,10 +12,10 @@ import numpy as np
 
 from ..custom import how_to_register
 from ..errors import ADCompileError, NoDerivativeError
-from ..ir import (Const, Var)
+from ..ir import (Const, If, Var)
 from ..primitives import (AS_ARRAY, BY_OBJECT, GENERATOR_METHODS, METHODS, NAMESPACE,
                           OBJECT_OPTIONS, OPTIONAL, PRIMS, hashable)
-from ..templates import dotted
+from ..templates import OPERATORS, dotted
 from .scan import MISSING, SCALARS, LocalFunction, Record, Static, holds_record, is_super
 
 
@@ -115,10 +115,14 @@ class Calls:
             if type(items) is not tuple or not items:
                 raise self.unsupported(node, f"{obj.__name__}() of an empty or unknown sequence",
                                        f"use np.{obj.__name__} or {obj.__name__}(a, b)")
-            best = self.as_atom(items[0])
+            best = items[0]
             for k, item in enumerate(items[1:], 2):
-                best = self.emit(obj.__name__, (best, self.as_atom(item)),
-                                 target=target if k == len(items) else None)
+                last = target if k == len(items) else None
+                if type(best) is tuple and type(item) is tuple:  # max((d, i), (e, j))
+                    best = self.pick_sequence(obj, best, item, last)
+                else:
+                    best = self.emit(obj.__name__, (self.as_atom(best), self.as_atom(item)),
+                                     target=last)
             return best
         if obj is isinstance:
             return self.isinstance_(node, env, target)
@@ -287,6 +291,33 @@ class Calls:
                 value = self.emit("repr" if conversion == "r" else "str", (value,))
             parts.append(self.emit("format", (value, Const(spec)) if spec else (value,)))
         return self.joined(parts)
+
+    def pick_sequence(self, obj, best, item, target):
+        """max(a, b) or min(a, b) of tuples or lists known here: Python compares them item by
+        item (lexicographically) and keeps the first unless the second is strictly greater
+        (less). Here: that comparison, then an if taking each item from the winner, so the
+        winner's items, and only they, get the derivatives (max's elementwise rule would
+        multiply a tuple by a bool)."""
+        a, b = self.as_atom(item), self.as_atom(best)
+        if type(a) is Const and type(b) is Const:
+            test = Const(a.value > b.value if obj is max else a.value < b.value)
+        else:
+            test = self.emit(OPERATORS["Gt" if obj is max else "Lt"], (a, b))
+        if type(test) is Const or len(item) != len(best) or \
+                self.is_list(item) != self.is_list(best):  # the whole sequence, one side's
+            return self.branch_value(test, lambda: item, lambda: best, target)
+        blocks, picked = ([], []), []
+        for x, y in zip(item, best):
+            if x == y and type(x) is type(y):  # (the same on both sides: no choice)
+                picked.append(x)
+                continue
+            x, y = self.as_atom(x), self.as_atom(y)  # (a nested tuple: a tuple made here)
+            merged = self.namer.fresh(target) if target else self.namer.temp()
+            for block, value in zip(blocks, (x, y)):
+                self.merge_into(block, value, merged)
+            picked.append(Var(merged))
+        self.block.append(If(test, blocks[0], blocks[1], self.line))
+        return self.same_kind(best, tuple(picked))
 
     def not_callable(self, node, callee):
         """A call of a number, an array or a tuple: refused, naming what was called. Raised as
