@@ -446,7 +446,8 @@ METHODS = {name: f"np.{name}" for name in (
     "ravel", "squeeze", "swapaxes", "clip", "repeat", "trace", "argmax", "argmin", "all", "any",
     "round", "copy", "diagonal", "take", "cumprod")}
 METHODS["astype"] = "astype"
-METHODS["flatten"] = "np.ravel"
+METHODS["flatten"] = "flatten"  # np.ravel's values, but a copy, never a view
+add("flatten", lambda x: np.ravel(x).copy(), kind="exact", form="method")
 METHODS["conj"] = METHODS["conjugate"] = "np.conj"
 # Attributes of arrays that are primitives of their own.
 ATTRIBUTES = {"T", "shape", "ndim", "size", "dtype", "real", "imag"}

@@ -146,7 +146,8 @@ def _pow_partial(op, i):
 
 LINEAR = {
     "np.real", "np.conj", "conj", "real_part",
-    "np.sum", "np.mean", "np.transpose", "np.reshape", "T", "getitem", "np.ravel", "np.squeeze",
+    "np.sum", "np.mean", "np.transpose", "np.reshape", "T", "getitem", "np.ravel", "flatten",
+    "np.squeeze",
     "np.expand_dims", "np.swapaxes", "np.moveaxis", "np.flip", "np.broadcast_to", "np.tile",
     "np.repeat", "np.split", "np.copy", "np.cumsum", "np.trace",
     # helpers of derivative code
@@ -327,6 +328,7 @@ VJP = {
     "np.transpose": ("np.transpose(g, axes=np.argsort(axes))",),
     "np.reshape": ("np.reshape(g, np.shape(x))", None),
     "np.ravel": ("np.reshape(g, np.shape(x))",),
+    "flatten": ("np.reshape(g, np.shape(x))",),
     "np.squeeze": ("np.reshape(g, np.shape(x))",),
     "np.expand_dims": ("np.reshape(g, np.shape(x))", None),
     "np.copy": ("g",),

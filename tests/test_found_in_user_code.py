@@ -1321,3 +1321,15 @@ def test_hessians_of_a_float_argument_are_0_d_arrays():
         for h in (hessian(f)(2.0), jacfwd(grad(f))(2.0), jacrev(grad(f))(2.0)):
             assert type(h) is np.ndarray and h.shape == () and h.dtype == np.float64
         assert type(grad(grad(f))(2.0)) is float
+
+
+# --- x.flatten() was taken for a view (np.ravel): changing x after it was refused -------------
+def flatten_then_change(A):
+    B = A * 1.0
+    r = B.flatten()
+    B[0] = 0.0
+    return np.sum(r * r) + np.sum(B * r)
+
+
+def test_flatten_copies():
+    check(flatten_then_change, np.array([1.0, 2.5, 3.5]))
