@@ -73,7 +73,8 @@ def zero_by_design(p: "Primitive", param: str) -> bool:
 PRIMS: dict[str, Primitive] = {}
 # Positional operands a call may leave out or name by keyword, and their defaults, by primitive:
 # np.ediff1d(x, to_begin=v) passes None as to_end.
-OPTIONAL: dict[str, dict] = {}
+OPTIONAL: dict[str, dict] = {}  # operands that may be left out: their defaults
+RENAMED = {("np.clip", "min"): "a_min", ("np.clip", "max"): "a_max"}  # keywords' other names
 _TWO_OPERANDS = {"greater", "less", "greater_equal", "less_equal", "equal", "not_equal",
                  "logical_and", "logical_or", "heaviside"}
 BY_OBJECT: dict[object, str] = {}
@@ -195,6 +196,7 @@ add("np.logaddexp2", np.logaddexp2, ("x", "y"), "broadcast")
 add("np.fmax", np.fmax, ("x", "y"), "broadcast")
 add("np.fmin", np.fmin, ("x", "y"), "broadcast")
 add("np.clip", np.clip, ("x", "a_min", "a_max"), "broadcast")
+OPTIONAL["np.clip"] = {"a_min": None, "a_max": None}
 add("np.where", np.where, ("condition", "x", "y"), "broadcast")
 for _name in ("sign", "floor", "ceil", "isnan", "isinf", "isfinite", "greater", "less",
               "greater_equal", "less_equal", "equal", "not_equal", "logical_and", "logical_or",

@@ -1333,3 +1333,12 @@ def flatten_then_change(A):
 
 def test_flatten_copies():
     check(flatten_then_change, np.array([1.0, 2.5, 3.5]))
+
+
+# --- x.clip(min=0.0) / np.clip(x, max=1.0) (NumPy 2.1's names) were refused ---------------------
+def clip_keywords(x):
+    return np.sum(x.clip(min=0.0) * np.clip(x, max=1.5) + np.clip(x, a_min=-1.0, a_max=1.0))
+
+
+def test_clip_with_min_and_max_keywords():
+    check(clip_keywords, np.array([-2.0, 0.5, 1.2, 3.0]))

@@ -14,7 +14,7 @@ from ..custom import how_to_register
 from ..errors import ADCompileError, NoDerivativeError
 from ..ir import (Const, If, Var)
 from ..primitives import (AS_ARRAY, BY_OBJECT, GENERATOR_METHODS, METHODS, NAMESPACE,
-                          OBJECT_OPTIONS, OPTIONAL, PRIMS, hashable)
+                          OBJECT_OPTIONS, OPTIONAL, PRIMS, RENAMED, hashable)
 from ..templates import OPERATORS, dotted
 from .scan import MISSING, SCALARS, LocalFunction, Record, Static, holds_record, is_super
 
@@ -420,24 +420,22 @@ class Calls:
                 if params[i] == "index" and isinstance(a, gast.List) and \
                         type(args[i]) is Const and type(args[i].value) is tuple:
                     args[i] = Const(list(args[i].value))
-        named = {k.arg: k.value for k in node.keywords
-                 if k.arg not in p.options and k.arg in params[len(args):]}
+        keywords = [(RENAMED.get((name, k.arg), k.arg), k.value) for k in node.keywords]
+        named = {k: v for k, v in keywords if k not in p.options and k in params[len(args):]}
         for param in params[len(args):]:  # operands named by keyword, those skipped defaulted
             if param in named:
                 args.append(self.atom(named[param], env))
-            elif named.keys() - {q for q in params[:len(args)]} and \
-                    param in OPTIONAL.get(name, {}):
+            elif named and param in OPTIONAL.get(name, {}):  # (one named: all written)
                 args.append(Const(OPTIONAL[name][param]))
             else:
                 break
-        for k in node.keywords:
-            if k.arg in p.options:
-                kwargs[k.arg] = self.atom(k.value, env)
-            elif k.arg in params[:len(args)] and k.arg in named:
-                continue
-            else:
-                raise self.unsupported(node, f"the argument {k.arg}= of {name}",
-                                       f"supported keywords: {', '.join(p.options) or 'none'}")
+        for k, value in keywords:
+            if k in p.options:
+                kwargs[k] = self.atom(value, env)
+            elif not (k in params[:len(args)] and k in named):
+                accepted = [q for q in params if q and not q.startswith("*")] + list(p.options)
+                raise self.unsupported(node, f"the argument {k}= of {name}", "supported "
+                                       f"keywords: {', '.join(accepted) or 'none'}")
         args = [self.operand(a, name, param) for a, param in zip(args, params)]
         return self.emit(name, args, tuple(kwargs.items()), target=target)
 
