@@ -31,57 +31,76 @@ def each_assign(stmts):
 
 # helpers of derivative code whose result is shaped like one operand (a list's adjoint is a list)
 SHAPED_LIKE = {"zeros_like": 0, "scatter_add": 0, "getitem_grad": 1, "sum_grad": 1,
-               "unbroadcast": 1}
+               "unbroadcast": 1, "zero_at": 0, "last_written": 0}
 
 
 def list_names(fn: Function):
     """Names holding a list a loop builds (their tangents and adjoints are lists too), a slice
     of one, one with an item replaced, a list repeated n times, the adjoint of one (when a
-    gradient is differentiated again), and what is popped from a stack that holds such a list
-    (which may be a number too: list_add adds numbers as well)."""
-    names = set()
-    nested = set()  # lists whose items are lists (rows): an item of one is a list
+    gradient is differentiated again), an item of a list of lists, and what is popped from a
+    stack that holds such a list (which may be a number too: list_add adds numbers as well)."""
+    # how many levels of lists a name holds: 1 for a list of numbers, 2 for a list of rows, ...
+    # An item of a list of rows is a list, and so is an item of its adjoint (zero_at,
+    # getitem_grad, list_add of them) or of a stack holding one, which a gradient differentiated
+    # again adds: with `+` two rows would be joined end to end
+    depth = {}
+
+    def of(a):
+        if type(a) is Var:
+            return depth.get(a.name, 0)
+        return _const_depth(a.value) if type(a) is Const else 0
+
     changed = True
     while changed:
         changed = False
         for s in each_assign(fn.body):
             v = s.value
-            if type(s.target) is str and s.target not in nested and type(v) in (Op, Var) and (
-                    type(v) is Var and v.name in nested or type(v) is Op and (
-                        v.prim == "make_list" and any(
-                            type(a) is Const and type(a.value) in (tuple, list) or
-                            type(a) is Var and a.name in names for a in v.args)
-                        or v.prim in ("setitem", "getitem", "list_append") and
-                        type(v.args[0]) is Var and v.args[0].name in nested and
-                        (v.prim != "getitem" or type(v.args[1]) is Const and
-                         type(v.args[1].value) is slice))):
-                nested.add(s.target)
-                changed = True
-            if type(s.target) is str and s.target not in names and type(v) is Op and \
-                    v.prim == "getitem" and type(v.args[0]) is Var and v.args[0].name in nested:
-                names.add(s.target)  # a row of a list of lists
-                changed = True
             if type(v) is Op and v.prim == "push" and type(v.args[1]) is Var and \
-                    v.args[1].name in names and v.args[0].name not in names:
-                names.add(v.args[0].name)
+                    of(v.args[1]) > of(v.args[0]):
+                depth[v.args[0].name] = of(v.args[1])  # a stack holding a list
                 changed = True
-            if type(s.target) is str and s.target not in names and (
-                    type(v) is Op and v.prim in LIST_PRIMS or type(v) is Var and v.name in names
-                    or type(v) is Op and v.prim == "pop" and v.args[0].name in names
-                    or type(v) is Op and v.prim == "getitem" and type(v.args[0]) is Var and
-                    v.args[0].name in names and type(v.args[1]) is Const and
-                    type(v.args[1].value) is slice  # L[1:] of a list is a list
-                    or type(v) is Op and v.prim == "setitem" and type(v.args[0]) is Var and
-                    v.args[0].name in names  # xs[i] = v of a list: a list
-                    or type(v) is Op and v.prim == "mul" and any(  # [None] * n: a list
-                        type(a) is Const and type(a.value) in (tuple, list) for a in v.args)
-                    or type(v) is Op and v.prim in SHAPED_LIKE and
-                    len(v.args) > SHAPED_LIKE[v.prim] and
-                    type(v.args[SHAPED_LIKE[v.prim]]) is Var and
-                    v.args[SHAPED_LIKE[v.prim]].name in names):
-                names.add(s.target)
+            if type(s.target) is not str or type(v) not in (Op, Var):
+                continue
+            d = min(_list_depth(v, of), MAX_DEPTH)
+            if d > depth.get(s.target, 0):
+                depth[s.target] = d
                 changed = True
-    return names
+    return {name for name, d in depth.items() if d > 0}
+
+
+MAX_DEPTH = 16  # (a list wrapped again on each pass of a loop: the fixpoint stops there)
+
+
+def _const_depth(value):
+    if type(value) not in (tuple, list):
+        return 0
+    return 1 + max((_const_depth(e) for e in value), default=0)
+
+
+def _list_depth(v, of):
+    """The levels of lists the value `v` (an Op or a Var) holds, as far as `of` knows its
+    operands' (0: none known)."""
+    if type(v) is Var:
+        return of(v)
+    args, prim = v.args, v.prim
+    if prim == "make_list":
+        return 1 + max((of(a) for a in args), default=0)
+    if prim == "list_append":
+        return max(of(args[0]), 1 + of(args[1]))
+    if prim == "getitem" and args and of(args[0]):
+        sliced = type(args[1]) is Const and type(args[1].value) is slice  # L[1:] is a list
+        return of(args[0]) if sliced else of(args[0]) - 1  # a row of a list of lists
+    if prim == "setitem" and of(args[0]):  # xs[i] = v of a list: a list
+        return max(of(args[0]), 1 + of(args[2]))
+    if prim == "pop":
+        return of(args[0])
+    if prim == "list_add":
+        return max(1, *(of(a) for a in args))
+    if prim in SHAPED_LIKE and len(args) > SHAPED_LIKE[prim]:  # the adjoint of a list
+        return of(args[SHAPED_LIKE[prim]])
+    if prim == "mul":  # [None] * n: a list
+        return max((_const_depth(a.value) for a in args if type(a) is Const), default=0)
+    return 1 if prim in LIST_PRIMS else 0
 
 
 def add_op(name, lists):

@@ -295,7 +295,7 @@ class Backward:
         else:
             value = own[0][0] if not own[0][1] else Op("unbroadcast", (own[0][0], Var(z)))
             for e, d in own[1:]:
-                value = Op("add", (value, Op("unbroadcast", (e, Var(z))) if d else e))
+                value = Op(add_op(z, self.lists), (value, Op("unbroadcast", (e, Var(z))) if d else e))
             if value != g:  # (else the previous value's adjoint is the same: nothing to reset)
                 out.append(Assign(self.adjoint[z].name, value, s.line))
                 if z in self.lists and _sliced(value):  # a new list: `hs[-1]` adds into it

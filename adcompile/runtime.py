@@ -702,8 +702,9 @@ def list_add(a, b):
         return a + b if not isinstance(b, (list, tuple)) else b
     if not isinstance(b, (list, tuple)):
         return a
+    # (strict: two adjoints of one list have its length, rows joined by a `+` are refused)
     return [list_add(x, y) if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple))
-            else x + y for x, y in zip(a, b)]
+            else x + y for x, y in zip(a, b, strict=True)]
 
 
 def sum_grad(g, xs):

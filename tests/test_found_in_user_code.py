@@ -1342,3 +1342,132 @@ def clip_keywords(x):
 
 def test_clip_with_min_and_max_keywords():
     check(clip_keywords, np.array([-2.0, 0.5, 1.2, 3.0]))
+
+
+# --- reverse over reverse through a list of lists filled in nested loops ------------------------
+# grad(grad(f)) and jacrev(grad(f)) of m[i][j] = x in two nested run-time loops gave 1.0 for 2.0
+# (18 for 27 with x * x) while hessian (forward over reverse) was right: the first derivative
+# accumulates the adjoint of a row (the adjoint of `m[i][j] = v` is zero_at(...) of a list), and
+# the second derivative added two such adjoints with `+`, which concatenates lists
+def nested_fill(x):
+    m = [[0.0, 0.0], [0.0, 0.0]]
+    for i in range(2):
+        for j in range(2):
+            m[i][j] = x
+    return m[0][0] * m[1][1]                       # x ** 2
+
+
+def nested_fill_square(x):
+    m = [[0.0, 0.0], [0.0, 0.0]]
+    for i in range(2):
+        for j in range(2):
+            m[i][j] = x * x
+    return m[0][0] * m[1][1]                       # x ** 4
+
+
+def nested_fill_3x2(x):
+    m = [[0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]
+    for i in range(3):
+        for j in range(2):
+            m[i][j] = x ** (i + j)
+    return m[0][1] * m[2][1] + m[1][0] * m[1][1]   # x ** 4 + x ** 3
+
+
+def nested_fill_read(x):
+    m = [[1.0, 2.0], [3.0, 4.0]]
+    for i in range(2):
+        for j in range(2):
+            m[i][j] = m[i][j] * x + m[i][1 - j]
+    return m[0][0] * m[1][1] + m[0][1]
+
+
+def nested_rows_appended(x):
+    m = []
+    for i in range(2):
+        row = []
+        for j in range(2):
+            row.append(x * (i + j + 1))
+        m.append(row)
+    return m[0][0] * m[1][1] + m[0][1] * m[1][0]   # 3 x ** 2 + 4 x ** 2
+
+
+def nested_fill_array(x):
+    m = np.zeros((2, 2))
+    for i in range(2):
+        for j in range(2):
+            m[i, j] = x * (i + 1)
+    return m[0, 0] * m[1, 1] + m[0, 1] ** 3        # 2 x ** 2 + x ** 3
+
+
+def nested_fill_3d(x):  # (three levels: hessian too gave 0.0 for 16.0)
+    m = [[[0.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]]
+    for i in range(2):
+        for j in range(2):
+            for k in range(2):
+                m[i][j][k] = x * (i + j + k + 1)
+    return m[0][0][0] * m[1][1][1] + m[0][1][0] ** 2   # 8 x ** 2
+
+
+def nested_comprehension(x, n):  # (hessian too was wrong here: 1772.16 for 4093.98)
+    m = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(n):
+            m[i][j] = x ** (i + j + 1)
+    s = 0.0
+    for i in range(n):
+        for j in range(n):
+            s = s + m[i][j] * m[j][i]
+    return s
+
+
+def nested_fill_vector(v):
+    m = [[0.0, 0.0], [0.0, 0.0]]
+    for i in range(2):
+        for j in range(2):
+            m[i][j] = v[i] * v[j]
+    return m[0][1] * m[1][0] + m[0][0] * m[1][1] ** 2   # v0^2 v1^2 + v0^2 v1^4
+
+
+def test_second_derivatives_of_lists_of_lists_built_at_run_time():
+    from adcompile import hessian, jacfwd, jacrev
+    x, n = 1.5, 3
+    counts = {0: 1, 1: 2, 2: 3, 3: 2, 4: 1}  # s = sum over k of counts[k] x ** (2 k + 2)
+    second = sum(c * (2 * k + 2) * (2 * k + 1) * x ** (2 * k) for k, c in counts.items())
+    third = sum(c * (2 * k + 2) * (2 * k + 1) * 2 * k * x ** (2 * k - 1) for k, c in counts.items())
+    assert hessian(nested_comprehension)(x, n) == pytest.approx(second)
+    assert grad(grad(nested_comprehension))(x, n) == pytest.approx(second)
+    assert jacrev(grad(nested_comprehension))(x, n) == pytest.approx(second)
+    assert grad(grad(grad(nested_comprehension)))(x, n) == pytest.approx(third)
+    v = np.array([1.5, -0.7])
+    a, b = v
+    expected = np.array([[2 * b ** 2 + 2 * b ** 4, 4 * a * b + 8 * a * b ** 3],
+                         [4 * a * b + 8 * a * b ** 3, 2 * a ** 2 + 12 * a ** 2 * b ** 2]])
+    np.testing.assert_allclose(hessian(nested_fill_vector)(v), expected)
+    np.testing.assert_allclose(jacrev(grad(nested_fill_vector))(v), expected)
+    np.testing.assert_allclose(jacfwd(grad(nested_fill_vector))(v), expected)
+
+
+@pytest.mark.parametrize("f, expected", [
+    (nested_fill, lambda x: 2.0),
+    (nested_fill_square, lambda x: 12 * x ** 2),
+    (nested_fill_3x2, lambda x: 12 * x ** 2 + 6 * x),
+    (nested_fill_read, None),
+    (nested_rows_appended, lambda x: 14.0),
+    (nested_fill_array, lambda x: 4.0 + 6 * x),
+    (nested_fill_3d, lambda x: 16.0),
+])
+def test_second_derivative_of_a_list_of_lists_filled_in_nested_loops(f, expected):
+    from adcompile import hessian, jacfwd, jacrev
+    x = 1.5
+    h = hessian(f)(x)
+    if expected is not None:
+        assert h == pytest.approx(expected(x))
+    else:
+        eps = 1e-6
+        assert h == pytest.approx((grad(f)(x + eps) - grad(f)(x - eps)) / (2 * eps), rel=1e-6)
+    assert grad(grad(f))(x) == pytest.approx(h)
+    assert jacrev(grad(f))(x) == pytest.approx(h)
+    assert jacfwd(grad(f))(x) == pytest.approx(h)
+    assert jvp(grad(f), (x,), (1.0,))[1] == pytest.approx(h)
+    if f in (nested_fill_square, nested_rows_appended):  # (third order: a row's adjoint too)
+        assert grad(grad(grad(f)))(x) == pytest.approx(hessian(grad(f))(x))
