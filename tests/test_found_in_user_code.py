@@ -1471,3 +1471,54 @@ def test_second_derivative_of_a_list_of_lists_filled_in_nested_loops(f, expected
     assert jvp(grad(f), (x,), (1.0,))[1] == pytest.approx(h)
     if f in (nested_fill_square, nested_rows_appended):  # (third order: a row's adjoint too)
         assert grad(grad(grad(f)))(x) == pytest.approx(hessian(grad(f))(x))
+
+
+# a list of one row repeated ([[0.0] * 2] * 2: Python's rows are one list) filled in loops that
+# run at run time gave 4.5 for 9.0: the generated list's rows were separate lists -------------
+def repeated_rows_in_loops(x):
+    m = [[0.0] * 2] * 2
+    for i in range(2):
+        for j in range(2):
+            m[i][j] = x * (i + 1)
+    return m[0][0] * m[1][1]
+
+
+def one_row_twice(x):
+    row = [x, 0.0]
+    m = [row, row]
+    for i in range(2):
+        m[i][1] = x * i
+    return m[0][1]
+
+
+def repeated_rows_read_only(x):
+    m = [[1.0, 2.0]] * 3
+    s = 0.0
+    for i in range(3):
+        s = s + m[i][1] * x
+    return s
+
+
+def test_rows_of_a_repeated_list_changed_in_a_loop_are_refused():
+    for f in (repeated_rows_in_loops, one_row_twice):
+        with pytest.raises(UnsupportedSyntaxError, match="several places"):
+            grad(f)(1.5)
+    check(repeated_rows_read_only, 1.5)
+
+
+def one_empty_row_twice(x):
+    m = [[]] * 2
+    m[0].append(x)
+    return sum(m[1]) + x
+
+
+def empty_rows_made_apart(x):
+    m = [[] for _ in range(2)]
+    m[0].append(x)
+    return sum(m[1]) + x * sum(m[0])
+
+
+def test_appending_to_a_row_of_a_repeated_list_is_refused():
+    with pytest.raises(UnsupportedSyntaxError, match="several places"):
+        grad(one_empty_row_twice)(1.5)
+    check(empty_rows_made_apart, 1.5)

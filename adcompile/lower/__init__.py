@@ -133,6 +133,8 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.held = set()  # temporaries an object holds too (a method's updated field): kept
         self.listed = {}  # a real list made of a list known here (to index it) -> that list
         self.passed = frozenset()  # an inlined function's names the caller gets back changed
+        self.repeated: set = set()  # names once bound to a list holding one row twice
+        self.repeats_made: list = []  # lists made by repeating one holding lists ([[]] * 2)
         self.in_expression = 0  # inside a comprehension, a conditional value or a while test
         self.rest_now = None  # (later, statements, index) of the statement being lowered
         self.bound_at = {}  # user name -> line of the statement that last bound it

@@ -231,7 +231,10 @@ class Expressions:
                 raise self.unsupported(node, "a list repeated a number of times known only at "
                                        "run time", "repeat it a number of times written in the "
                                        "code, or use an array (np.zeros(n))")
-            return self.same_kind(seq, seq * n.value)
+            out = self.same_kind(seq, seq * n.value)
+            if n.value > 1 and any(type(v) in (tuple, Record) for v in seq):
+                self.repeats_made.append(out)  # [[]] * 2: one list twice (see not_repeated)
+            return out
         if prim == "add" and type(left) is Var and isinstance(node.right, gast.List) and \
                 len(right) == 1:  # xs + [v]: a list a loop builds grows
             return self.emit("list_append", (left, self.as_atom(right[0])), target=target)

@@ -368,6 +368,18 @@ def times_held(v, value):
     return sum(times_held(x, value) for x in parts)
 
 
+def repeats(value, seen=None):
+    """Whether a list known here holds one list or object at several places (`[row] * 2`)."""
+    seen = set() if seen is None else seen
+    parts = value if type(value) is tuple else value.values if type(value) is Record else ()
+    for part in parts:
+        if type(part) is Record or type(part) is tuple and part:
+            if id(part) in seen or repeats(part, seen):
+                return True
+            seen.add(id(part))
+    return False
+
+
 def rebound_names(stmts):
     """Names gast statements bind (assign, augment, loop over), not those they change in place."""
     return {n.id for s in stmts for n in gast.walk(s)

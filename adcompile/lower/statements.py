@@ -13,7 +13,7 @@ from ..templates import OPERATORS, dotted
 from .effects import RAISE, known_truth
 from .changes import in_library
 from .containers import class_defining
-from .scan import Record, BROKE, held, holds, times_held, is_super, is_method_of_name, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, is_pop, load_of, loaded, only_returns, walk_own
+from .scan import Record, BROKE, held, holds, repeats, times_held, is_super, is_method_of_name, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, is_pop, load_of, loaded, only_returns, walk_own
 
 
 class Statements:
@@ -340,10 +340,10 @@ class Statements:
             root = root.value
         if type(container) in (tuple, Record):  # another name holding it would see the change
             self.not_shared(target, root.id, env, self.live(), container)
-            if base is not root:
-                self.not_repeated(target, root.id, env, container)
         elif base is not root:  # an array or list made at run time, held in a container
             self.check_in_place(target, root.id, env, self.live(), "__setitem__", item=base)
+        if base is not root:  # m[0][1] = v with m = [row] * 2
+            self.not_repeated(target, root.id, env, container)
         new = self.store_into(container, target, value, env, root.id if base is root else None)
         if base is root:
             env[root.id] = new
@@ -351,9 +351,11 @@ class Statements:
             self.store(base, new, env)
 
     def not_repeated(self, node, name, env, value):
-        """Refuse changing in place a list or object that `name` holds at several places."""
-        if (type(value) is Record or type(value) is tuple and value) and \
-                times_held(env[name], value) > 1:
+        """Refuse changing in place a list or object that `name` holds at several places: once
+        a list known here holding one row twice (`m = [row] * 2`, `self.repeated`) is made at
+        run time, its rows are no longer one list, so any item's change is refused."""
+        if name in self.repeated or (type(value) is Record or type(value) is tuple and value) \
+                and times_held(env[name], value) > 1:
             raise self.unsupported(node, f"changing in place a list or object that {name} "
                                    "holds at several places (a list repeated, [row] * n, holds "
                                    "one row n times: Python changes it at every place)",
@@ -480,6 +482,8 @@ class Statements:
             root = root.value
         if isinstance(root, gast.Name) and (type(items) is tuple and items or type(items) is Var):
             self.not_shared(call, root.id, env, self.live(), items)  # h = self.history: h too
+        if isinstance(root, gast.Name):
+            self.not_repeated(call, root.id, env, items)  # m = [[]] * 2: m[0] is m[1]
         if type(items) is tuple:
             grown = self.same_kind(items, items + (item,))
         else:
@@ -558,6 +562,9 @@ class Statements:
         renamed: an older one may be held under another name too."""
         block = self.block
         self.bound_at[name] = self.line
+        if type(value) in (tuple, Record) and (repeats(value) or any(
+                value is r for r in self.repeats_made)):  # m = [row] * 2: see not_repeated
+            self.repeated.add(name)
         if type(value) is Var and value.name in self.namer.temps and since is not None and \
                 value.name not in self.foreign and value.name not in self.held and \
                 len(block) > since and \
