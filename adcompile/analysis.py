@@ -266,11 +266,24 @@ READS_AS_CONTAINER = {"getitem", "len", "list_sum", "list_append", "tuple"}
 
 
 def may_hold_containers(fn: Function) -> tuple:
-    """The parameters that flat code indexes, measures or uses as a list."""
-    params, out = set(fn.params), set()
+    """The parameters that flat code indexes, measures or uses as a list, directly or through
+    what it computes from them (`s = p + q; s[0]`: for tuples p + q joins them, max(p, q)
+    compares them item by item), which an argument may be: a tuple or list passed for one is
+    then lowered as one (boundary.py)."""
+    read, made = set(), {}
     for s in each_assign(fn.body):
         v = s.value
-        if type(v) is Op and (v.prim in READS_AS_CONTAINER or v.prim.endswith("_list") or
-                              v.prim in LIST_PRIMS):
-            out |= {a.name for a in v.args if type(a) is Var and a.name in params}
-    return tuple(p for p in fn.params if p in out)
+        if type(v) is not Op:
+            continue
+        names = {a.name for a in v.args if type(a) is Var}
+        if v.prim in READS_AS_CONTAINER or v.prim.endswith("_list") or v.prim in LIST_PRIMS:
+            read |= names
+        for t in targets_of(s):
+            made.setdefault(t, set()).update(names)
+    todo = list(read)
+    while todo:
+        for name in made.get(todo.pop(), ()):
+            if name not in read:
+                read.add(name)
+                todo.append(name)
+    return tuple(p for p in fn.params if p in read)

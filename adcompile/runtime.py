@@ -382,12 +382,9 @@ def check_scalar(out, *inputs):
             f"grad needs a numeric output, but the function returned {type(out).__name__} "
             f"{out!r}"))
     for k, x in enumerate(inputs):
-        if type(x) is tuple or type(x) is list:  # a container argument (a, b = p): its parts
-            check_scalar(out, *x)
-            continue
         if type(x) is float:
             continue
-        if _kind(x) is None:
+        if _kind(x) is None or type(x) in (tuple, list):  # (compiled for a number or an array)
             from adcompile.errors import ArgumentError, at_generated_caller
             raise at_generated_caller(ArgumentError(
                 f"grad differentiates with respect to floating-point arguments, but argument "

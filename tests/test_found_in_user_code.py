@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from adcompile import grad, jvp, source, value_and_grad
-from adcompile.errors import UnsupportedSyntaxError
+from adcompile.errors import ADCompileError, UnsupportedSyntaxError
 from test_regressions import check
 
 
@@ -1522,3 +1522,34 @@ def test_appending_to_a_row_of_a_repeated_list_is_refused():
     with pytest.raises(UnsupportedSyntaxError, match="several places"):
         grad(one_empty_row_twice)(1.5)
     check(empty_rows_made_apart, 1.5)
+
+
+# --- a tuple passed for a parameter the code uses as a number or an array (p + q, max(p, q)):
+# the derivative compiled for numbers and arrays ran on it, and the tuple's gradient was wrong
+# (p + q joins tuples; the rules add elementwise) ---------------------------------------------
+def joins_its_arguments(p, q):
+    s = p + q
+    return s[0] * s[3]
+
+
+def max_of_arguments(p, q):
+    return max(p, q)[0] * 2.0
+
+
+@pytest.mark.parametrize("f, args", [(joins_its_arguments, ((1.0, 2.0), (3.0, 4.0))),
+                                     (max_of_arguments, ((1.0, 0.0), (0.5, 1.0)))])
+def test_tuples_passed_where_numbers_were_compiled_for(f, args):
+    try:
+        g = grad(f, (0, 1))(*args)
+    except ADCompileError as e:
+        assert "tuple" in str(e)
+        return
+    eps = 1e-6
+    for k in range(2):
+        for i in range(2):
+            up = [list(a) for a in args]
+            down = [list(a) for a in args]
+            up[k][i] += eps
+            down[k][i] -= eps
+            fd = (f(*map(tuple, up)) - f(*map(tuple, down))) / (2 * eps)
+            assert g[k][i] == pytest.approx(fd, abs=1e-6)
