@@ -11,6 +11,9 @@ variant of the same IR that the Python source prints (`source(jitted)` shows it)
   loops      `reversed(range(a, b))` becomes `range(b - 1, a - 1, -1)`, `range(...)[:n]` a range
   checks     the `type(x) is float` fast-path tests are dropped (Numba specializes on the types);
              the slow path they guard is the same computation
+  integers   an operation on values that may be Python ints is written as a helper that raises
+             OverflowError where Python's exact int would not fit in Numba's int64, and an int
+             to a power that may be negative as a float, as Python computes it (`jit_ints`)
   helpers    the runtime helpers that generated code calls (unbroadcast, scatter_add, setitem,
              unreduce, ...) and the package's sigmoid, softplus, log_sigmoid and relu get Numba
              implementations (`jit_helpers`); a helper without one for the argument types, a
@@ -35,7 +38,7 @@ import types as pytypes
 
 import numpy as np
 
-from . import jit_helpers
+from . import jit_helpers, jit_ints
 from .compile import _write, located_source  # the generated file Numba reads and caches beside
 from .errors import ADCompileError, ArgumentError, public
 from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
@@ -52,6 +55,11 @@ FLAGS = FASTMATH | {"nnan", "ninf", "nsz", "afn", "fast"}  # the LLVM fast-math 
 
 class JitError(ADCompileError):
     """Numba is missing, or cannot compile what the generated code does (the message says what)."""
+
+
+class JitOverflowError(JitError, OverflowError):
+    """An integer the jitted code computes does not fit in Numba's int64, where Python's int
+    would have grown: raised at the user's line instead of the number Numba would wrap to."""
 
 
 @public
@@ -79,13 +87,14 @@ def jit(f, *, fastmath=False):
 
     def variant(arrays):
         fn = numba_friendly(build(function, mode, argnums, optimize, final=False), arrays)
+        sites = jit_ints.checked(fn)  # Python's ints, where Numba's int64 would differ
         src, text = located_source(fn)
         py, cacheable = _compile(text, fn, flags)
         py.__defaults__ = getattr(function, "__defaults__", None)  # same parameters
         jitted.__adcompile__ = Info(function, mode, argnums, optimize, src)
         jitted.py_func, jitted.fastmath = py, flags
         jitted.dispatcher = numba.njit(cache=cacheable, fastmath=set(flags) or False)(py)
-        current[:] = [jitted.dispatcher, fn, arrays and "tape_put" in _prims(fn.body)]
+        current[:] = [jitted.dispatcher, fn, arrays and "tape_put" in _prims(fn.body), sites]
 
     def jitted(*args):
         try:
@@ -93,6 +102,10 @@ def jit(f, *, fastmath=False):
         except numba.core.errors.NumbaError as e:
             if not current[2] or not isinstance(e, numba.core.errors.TypingError):
                 raise _explain(e, current[1]) from None
+        except OverflowError as e:
+            if str(e).startswith(jit_ints.MARK):
+                raise _overflow(e, current[1], current[3]) from None
+            raise
         variant(False)  # a tape holds something other than floats: lists hold any one type
         return jitted(*args)
 
@@ -480,6 +493,30 @@ def _explain(err, fn):
                     "without jit, or rewrite that part in what Numba supports.", *where)
 
 
+def _overflow(err, fn, sites):
+    """The JitOverflowError at the user's line of what `err` (a checked helper's) says; `sites`:
+    the helpers the variant calls, with their lines."""
+    helper = str(err)[len(jit_ints.MARK):].strip()
+    lines = sorted({line for h, line in sites if h == helper and line})
+    code = fn.source_lines.get(lines[0], "").strip() if lines else ""
+    where = f" in `{code}`" if code else ""
+    if lines[1:]:
+        where += f" (or at line {', '.join(map(str, lines[1:]))})"
+    if helper == "real_pow":
+        what = (f"an integer power{where} is a float under jit (its exponent may be negative, "
+                "and then Python's is a float too), and this one, an int in Python, is too large "
+                "for a float to hold exactly")
+        fix = "write the base as a float (2.0 ** k)"
+    else:
+        what = (f"{jit_ints.WHAT[helper]} does not fit in Numba's int64{where}: Python's int "
+                "grows as needed, Numba's 64-bit integers would wrap to a wrong number")
+        fix = "keep the value a float (a float %, math.fmod)" if helper in \
+            jit_ints.TO_INT.values() else "compute the value that grows as a float (fact = " \
+            "1.0, not fact = 1)"
+    return JitOverflowError(f"{what}. To compile it, {fix}; or run the function without jit.",
+                            fn.filename, lines[0] if lines else None)
+
+
 # -- Numba implementations of the runtime helpers ------------------------------------------------
 
 _REGISTERED: list = []
@@ -492,6 +529,7 @@ def _register(numba):
     from numba.extending import overload
     for helper, typer in {tape_put: _put, **jit_helpers.helpers(numba)}.items():
         overload(helper)(typer(numba.types))
+    jit_ints.register(numba)
     _REGISTERED.append(True)
 
 

@@ -1,6 +1,7 @@
 """adcompile.jit: the generated code compiled by Numba gives the CPython results. Skipped without
 Numba; a handful of small functions, since each costs a Numba compilation."""
 import math
+import re
 import sys
 
 import numpy as np
@@ -327,3 +328,107 @@ def param_named_sign(x, sign):
 def test_a_helper_shadowed_by_a_parameter_is_called_under_its_alias():
     expected = grad(param_named_sign, argnums=(0, 1))(1.5, 2.0)
     assert jit(grad(param_named_sign, argnums=(0, 1)))(1.5, 2.0) == pytest.approx(expected)
+
+
+# -- Python's integers: exact, where Numba's int64 wrap; an int to a negative int power a float --
+
+def taylor_exp(x):
+    s = 1.0
+    fact = 1
+    for k in range(1, 30):
+        fact *= k  # 21! > 2 ** 63
+        s += x ** k / fact
+    return s
+
+
+def doubled(x):
+    n = 1
+    for i in range(64):
+        n = n * 2
+    return x * n / 2 ** 63
+
+
+def digits(x):
+    return int(x * 1e20) % 7 + x
+
+
+def scaled_power(x, n):
+    return x * n ** 30
+
+
+def test_an_integer_outgrowing_int64_raises_at_the_users_line():
+    """Numba's int64 wrapped silently where Python's int grows: jit(taylor_exp)(8.0) was
+    -25797479.0 (Python: 2980.96), jit(grad(taylor_exp)) -92938429.2, jit(doubled)(1.5) 0.0
+    (3.0), int(x * 1e20) and 5 ** 30 wrapped too. Now an OverflowError names the line."""
+    for f, line in [(taylor_exp, "fact *= k"), (grad(taylor_exp), "fact *= k"),
+                    (doubled, "n = n * 2"), (digits, "return int(x * 1e20)")]:
+        with pytest.raises(OverflowError, match=rf"test_jit.py:\d+: .*int64 in `{re.escape(line)}"):
+            jit(f)(8.0)
+    with pytest.raises(OverflowError, match=r"`return x \* n \*\* 30`"):
+        jit(scaled_power)(1.5, 5)
+    assert jit(scaled_power)(1.5, 2) == scaled_power(1.5, 2)  # 2 ** 30 fits: exact
+
+
+def bernstein(t):
+    """Integer binomial coefficients made by products: exact and small, compiled as they are."""
+    n = 12
+    s = 0.0
+    c = 1
+    for k in range(n + 1):
+        s += c * t ** k * (1.0 - t) ** (n - k) * k
+        c = c * (n - k) // (k + 1)
+    return s
+
+
+def flat_index(a, b):
+    s = 0.0
+    n = len(b)
+    for i in range(len(a)):
+        for j in range(n):
+            s += a[i] * b[j] * (i * n + j + 1) + (i % 2) * a[i]
+    return s
+
+
+def test_integer_arithmetic_that_fits_gives_pythons_numbers():
+    assert jit(bernstein)(0.3) == pytest.approx(bernstein(0.3), rel=1e-14)
+    assert jit(grad(bernstein))(0.3) == pytest.approx(grad(bernstein)(0.3), rel=1e-14)
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0])
+    assert jit(flat_index)(a, b) == pytest.approx(flat_index(a, b), rel=1e-14)
+    assert np.allclose(jit(grad(flat_index))(a, b), grad(flat_index)(a, b), rtol=1e-14, atol=0)
+    text = source(jit(grad(logistic, argnums=(0, 1))))  # floats: written as Python wrote them
+    assert "checked" not in text and "real_pow" not in text
+
+
+def halving_sum(x):
+    s = 0.0
+    for k in range(1, 5):
+        s += x * 2 ** -k
+    return s
+
+
+def decimal_weights(x):
+    s = 0.0
+    for i in range(len(x)):
+        s += x[i] * 10 ** -i
+    return s
+
+
+def powers_of(x, n):
+    s = 0.0
+    for k in range(4):
+        s += x * n ** (k - 2)
+    return s
+
+
+def test_an_integer_to_a_negative_integer_power_is_a_float():
+    """2 ** -k is 0.5, 0.25, ... in Python; under jit it was Numba's integer power, 0: jit of
+    halving_sum and of its gradient gave 0.0 (1.21875 and 0.9375)."""
+    assert jit(halving_sum)(1.3) == halving_sum(1.3)
+    assert jit(grad(halving_sum))(1.3) == grad(halving_sum)(1.3) == 0.9375
+    x = np.array([1.0, 2.0, 3.0])
+    assert jit(decimal_weights)(x) == decimal_weights(x)
+    assert np.array_equal(jit(grad(decimal_weights))(x), grad(decimal_weights)(x))
+    assert jit(powers_of)(1.5, 2) == powers_of(1.5, 2)
+    assert jit(grad(powers_of))(1.5, 2) == grad(powers_of)(1.5, 2)
+    with pytest.raises(ZeroDivisionError):
+        jit(powers_of)(1.5, 0)  # 0 ** -2, as in Python
