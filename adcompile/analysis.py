@@ -43,7 +43,7 @@ def list_names(fn: Function):
     # An item of a list of rows is a list, and so is an item of its adjoint (zero_at,
     # getitem_grad, list_add of them) or of a stack holding one, which a gradient differentiated
     # again adds: with `+` two rows would be joined end to end
-    depth = {}
+    depth: dict = {}
 
     def of(a):
         if type(a) is Var:
@@ -270,7 +270,8 @@ def may_hold_containers(fn: Function) -> tuple:
     what it computes from them (`s = p + q; s[0]`: for tuples p + q joins them, max(p, q)
     compares them item by item), which an argument may be: a tuple or list passed for one is
     then lowered as one (boundary.py)."""
-    read, made = set(), {}
+    read: set = set()
+    made: dict = {}
     for s in each_assign(fn.body):
         v = s.value
         if type(v) is not Op:

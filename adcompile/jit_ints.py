@@ -35,7 +35,7 @@ INT, FLOAT, OTHER = "int", "float", "other"
 ANY = frozenset((INT, FLOAT, OTHER))
 LOW, HIGH = -2 ** 63, 2 ** 63 - 1
 INF = math.inf
-BOTTOM = (frozenset(), INF, -INF)  # no value yet
+BOTTOM: tuple = (frozenset(), INF, -INF)  # no value yet
 TOP = (ANY, LOW, HIGH)  # anything Numba may hold: an int is an int64
 FLOATS = (frozenset((FLOAT, OTHER)), INF, -INF)  # a float, an array, a NumPy number
 SIZE = (frozenset((INT,)), 0, HIGH)  # a length, a shape's entry
@@ -117,10 +117,10 @@ HELPERS = {f.__name__: f for f in (
     checked_add, checked_sub, checked_mul, checked_floordiv, checked_lshift, checked_pow,
     real_pow, checked_neg, checked_abs, checked_int, checked_round, checked_floor, checked_ceil,
     checked_trunc)}
-for _name, _fn in HELPERS.items():
-    add(_name, _fn, ("x", "y") if _fn.__code__.co_argcount == 2 else ("x",), "nondiff",
-        zero="*")
-    NAMESPACE[_name] = _fn
+for _name, _check in HELPERS.items():
+    add(_name, _check, ("x", "y") if _check.__code__.co_argcount == 2 else ("x",),
+        "nondiff", zero="*")
+    NAMESPACE[_name] = _check
 
 
 SIZES = {"len", "size", "ndim", "np.ndim", "np.size", "size_of"}

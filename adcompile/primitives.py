@@ -29,6 +29,7 @@ import builtins
 import math
 import operator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -540,6 +541,6 @@ add("last_written", runtime.last_written, ("x", "like", "index"), "exact", zero=
 add("zero_at", runtime_arrays.zero_at, ("x", "index"), "exact")
 
 # The names generated code may refer to, bound in its namespace.
-NAMESPACE = {"np": np, "math": math}
+NAMESPACE: dict[str, Any] = {"np": np, "math": math}
 NAMESPACE.update({name: p.fn for name, p in PRIMS.items()
                   if p.form == "call" and "." not in name and not hasattr(builtins, name)})
