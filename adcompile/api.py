@@ -14,7 +14,7 @@ import numpy as np
 
 from . import auxiliary, diskcache
 from .boundary import (bind, checked_argnums, checked_has_aux, differentiate, gradient_tree, moves,
-                       name_of, place_of, positions, simple, structured_outputs, wrt_leaves)
+                       name_of, of_partial, place_of, positions, simple, structured_outputs, wrt_leaves)
 from .cache import COMPILED
 from .compile import compile_text, located_source
 from .errors import ADCompileError, ArgumentError, trimmed
@@ -279,8 +279,10 @@ def _transform(mode: str) -> Callable[..., Any]:
             raise ArgumentError(f"{mode} expects a function, got {type(f).__name__}")
         argnums = checked_argnums(argnums, f)
         try:
-            return differentiate(compile_derivative, f, mode, argnums, optimize,
-                                 checked_has_aux(has_aux, f))
+            bound = of_partial(f, argnums, lambda g, nums: transform(
+                g, nums, has_aux=has_aux, optimize=optimize))
+            return bound or differentiate(compile_derivative, f, mode, argnums, optimize,
+                                          checked_has_aux(has_aux, f))
         except ADCompileError as e:  # the message names the user's line: no frames of ours
             raise trimmed(e)
     # grad(f) in differentiated code: made while lowering (lower/calls.transform_here)

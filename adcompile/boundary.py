@@ -13,6 +13,7 @@ parameters.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import types
 
@@ -166,6 +167,33 @@ class _Pending:
         raise trimmed(self.boundary.error or ArgumentError(
             "this derivative is compiled for the structure of its arguments; use "
             "adcompile.source(f, mode, argnums, at=args) to see it for some arguments"))
+
+
+def of_partial(f, argnums, transform):
+    """`transform(functools.partial(g, *args, **keywords), argnums)` of a function g written in
+    Python: the transform of g with respect to the same parameters (argnums count the partial's
+    own, as its signature lists them), called with the bound arguments. None for anything
+    else."""
+    if not (isinstance(f, functools.partial) and isinstance(f.func, types.FunctionType)):
+        return None
+    mine, theirs = list(inspect.signature(f).parameters), list(inspect.signature(f.func).parameters)
+
+    def moved(i):
+        if not -len(mine) <= i < len(mine):
+            raise ArgumentError(f"argnums {i} is out of range for {f.func.__name__} with "
+                                f"{len(f.args)} argument(s) bound by functools.partial, which "
+                                f"leaves {len(mine)} parameter(s)", *place_of(f.func))
+        return theirs.index(mine[i])
+    of_function = transform(f.func, moved(argnums) if isinstance(argnums, int)
+                            else tuple(map(moved, argnums)))
+
+    def of_partial(*args, **kwargs):
+        return of_function(*f.args, *args, **{**f.keywords, **kwargs})
+    of_partial.__name__ = of_partial.__qualname__ = f.func.__name__
+    of_partial.__signature__ = inspect.signature(f)
+    if hasattr(of_function, "__adcompile__"):  # source() shows the derivative of g
+        of_partial.__adcompile__ = of_function.__adcompile__
+    return of_partial
 
 
 def checked_argnums(argnums, f=None):

@@ -248,11 +248,12 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
 
 
 def _jacobian_function(f, argnums, forward, has_aux=False):
-    from .boundary import checked_argnums, checked_has_aux
+    from .boundary import checked_argnums, checked_has_aux, of_partial
     argnums = checked_argnums(argnums, f)
     has_aux = checked_has_aux(has_aux, f)
     method = _of_method(f, argnums,
-                        lambda g, nums: _jacobian_function(g, nums, forward, has_aux))
+                        lambda g, nums: _jacobian_function(g, nums, forward, has_aux)) or \
+        of_partial(f, argnums, lambda g, nums: _jacobian_function(g, nums, forward, has_aux))
     if method is not None:
         return method
 
@@ -280,9 +281,9 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable
     containers: argument i's structure, each leaf holding the tuple over j of argument j's
     structure of blocks shaped (leaf of i).shape + (leaf of j).shape."""
     from .api import grad
-    from .boundary import checked_argnums
+    from .boundary import checked_argnums, of_partial
     argnums = checked_argnums(argnums, f)
-    method = _of_method(f, argnums, hessian)
+    method = _of_method(f, argnums, hessian) or of_partial(f, argnums, hessian)
     if method is not None:
         return method
     return _jacobian_function(grad(f, argnums=argnums), argnums, True)

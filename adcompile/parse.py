@@ -4,6 +4,7 @@ from __future__ import annotations
 import __future__
 import builtins
 import dis
+import functools
 import inspect
 import linecache
 import textwrap
@@ -63,6 +64,11 @@ def parse(f) -> Parsed:
     """Parse `f`'s source into a gast FunctionDef with absolute line numbers."""
     name = getattr(f, "__name__", repr(f))
     code = getattr(f, "__code__", None)
+    if code is None and isinstance(f, functools.partial):
+        raise SourceUnavailableError(
+            f"jvp and vjp of functools.partial({getattr(f.func, '__name__', 'f')}, ...) are not "
+            "supported (grad, value_and_grad, jacfwd, jacrev and hessian take it); pass a def "
+            "or a lambda that calls it")
     if code is None:
         raise SourceUnavailableError(
             f"cannot read the source of {name!r}: it is not a Python function. Register a "

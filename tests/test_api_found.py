@@ -303,3 +303,30 @@ def test_a_returned_list_stays_a_list(f, kind):
     assert type(out) is kind and out == f(1.0, 2.0)
     assert pullback(kind([1.0, 0.0])) == pytest.approx((2.0, 1.0))  # out[0] = x * y
     assert type(ad.jacfwd(f)(1.0, 2.0)) is kind and type(ad.jacrev(f)(1.0, 2.0)) is kind
+
+
+# --- functools.partial of a Python function (JAX users bind data this way) was refused as "not
+# a Python function" ----------------------------------------------------------------------------
+def least_squares(w, X, y, lam=0.1):
+    r = X @ w - y
+    return np.sum(r * r) + lam * np.sum(w * w)
+
+
+def test_transforms_of_a_partial():
+    import functools
+    X = np.array([[1.0, 2.0], [3.0, 4.0], [0.5, -1.0]])
+    y, w = np.array([1.0, 0.0, 2.0]), np.array([0.3, -0.2])
+    bound = functools.partial(least_squares, X=X, y=y)
+    expected = ad.grad(least_squares)(w, X, y)
+    np.testing.assert_allclose(ad.grad(bound)(w), expected)
+    value, g = ad.value_and_grad(bound)(w)
+    assert value == pytest.approx(least_squares(w, X, y))
+    np.testing.assert_allclose(g, expected)
+    np.testing.assert_allclose(ad.hessian(bound)(w), ad.hessian(least_squares)(w, X, y))
+    np.testing.assert_allclose(ad.jacrev(bound)(w), expected)
+    np.testing.assert_allclose(ad.jacfwd(bound)(w), expected)
+    first = functools.partial(least_squares, w)  # bound positionally: argnums count the rest
+    gX, gy = ad.grad(first, argnums=(0, 1))(X, y)
+    np.testing.assert_allclose(gX, ad.grad(least_squares, 1)(w, X, y))
+    np.testing.assert_allclose(gy, ad.grad(least_squares, 2)(w, X, y))
+    assert "def grad_least_squares" in ad.source(ad.grad(bound))
