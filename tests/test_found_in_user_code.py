@@ -1553,3 +1553,45 @@ def test_tuples_passed_where_numbers_were_compiled_for(f, args):
             down[k][i] -= eps
             fd = (f(*map(tuple, up)) - f(*map(tuple, down))) / (2 * eps)
             assert g[k][i] == pytest.approx(fd, abs=1e-6)
+
+
+# --- a list of layer objects built in a loop over a list argument (for W, b in params:
+# layers.append(Linear(W, b))) was refused by grad when it compiled before the first call, though
+# the argument's structure, known at the call, makes the loop one written out --------------------
+class Affine:
+    def __init__(self, W, b):
+        self.W = W
+        self.b = b
+
+    def __call__(self, x):
+        return x @ self.W + self.b
+
+
+def layers_built_in_a_loop(params, x):
+    layers = []
+    for W, b in params:
+        layers.append(Affine(W, b))
+    for layer in layers:
+        x = np.tanh(layer(x))
+    return np.sum(x ** 2)
+
+
+def layers_built_by_a_comprehension(params, x):
+    for layer in [Affine(W, b) for W, b in params]:
+        x = np.tanh(layer(x))
+    return np.sum(x ** 2)
+
+
+@pytest.mark.parametrize("f", [layers_built_in_a_loop, layers_built_by_a_comprehension])
+def test_layers_built_from_a_list_argument(f):
+    rng = np.random.default_rng(0)
+    params = [(rng.standard_normal((3, 3)), np.zeros(3)), (rng.standard_normal((3, 2)), np.ones(2))]
+    x = rng.standard_normal(3)
+    g = grad(f)(params, x)
+    eps = 1e-6
+    for k, (W, _) in enumerate(params):
+        up = [(w.copy(), b) for w, b in params]
+        down = [(w.copy(), b) for w, b in params]
+        up[k][0][0, 1] += eps
+        down[k][0][0, 1] -= eps
+        assert g[k][0][0, 1] == pytest.approx((f(up, x) - f(down, x)) / (2 * eps), rel=1e-5)

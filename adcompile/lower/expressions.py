@@ -107,21 +107,25 @@ class Expressions:
                 value.obj, (np.generic, float, int, bool, complex)):
             return Const(np.dtype(value.obj).name)  # a dtype: dtype=np.float32 is "float32"
         if type(value) is Record:
-            raise UnsupportedSyntaxError(
+            error = UnsupportedSyntaxError(
                 f"{value.describe()} is used as a value computed at run time (stored in a list a "
                 "loop builds, merged from branches that build different ones, or passed to a "
                 "function with a rule); read its fields instead.", self.parsed.filename,
                 self.line)
+            error.maybe_container = True  # (for layers in params: a list argument, known at
+            raise error                   # the first call, is looped over here)
         if type(value) is Static and isinstance(value.obj, type) and issubclass(
                 value.obj, BaseException):  # throw(ValueError, ...) in generated code read again
             return self.class_atom(value.obj)
         if type(value) is Static:
-            raise UnsupportedSyntaxError(
+            error = UnsupportedSyntaxError(
                 f"{describe_static(value.obj)} is used as a value computed at run time (an "
                 "operand, a result, an item of a list indexed at run time, or chosen by a branch "
                 "on a run-time value); only numbers and arrays flow through differentiated code: "
                 "call the function where it is known (a function passed in, held by a container "
                 "or a list written in the function is known).", self.parsed.filename, self.line)
+            error.maybe_container = True
+            raise error
         raise TypeError(value)
 
     def expr(self, node, env, target=None):
