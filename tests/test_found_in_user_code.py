@@ -1595,3 +1595,29 @@ def test_layers_built_from_a_list_argument(f):
         up[k][0][0, 1] += eps
         down[k][0][0, 1] -= eps
         assert g[k][0][0, 1] == pytest.approx((f(up, x) - f(down, x)) / (2 * eps), rel=1e-5)
+
+
+# --- abs(v), len(p), float(v) of an object of the user's: abs was refused, len counted its fields
+# (silently wrong with a __len__ of its own) ------------------------------------------------------
+class Poly:
+    def __init__(self, coeffs, scale):
+        self.coeffs = coeffs
+        self.scale = scale
+
+    def __len__(self):
+        return len(self.coeffs)
+
+    def __abs__(self):
+        return math.hypot(self.coeffs[0], self.coeffs[1]) * self.scale
+
+    def __float__(self):
+        return self.coeffs[0] * self.scale
+
+
+def dunders_of_builtins(x):
+    p = Poly([x, 2.0 * x, 3.0], x)
+    return abs(p) + len(p) * x + float(p)
+
+
+def test_builtins_call_an_objects_methods():
+    check(dunders_of_builtins, 1.5)

@@ -16,7 +16,8 @@ from ..ir import (Const, If, Var)
 from ..primitives import (AS_ARRAY, BY_OBJECT, GENERATOR_METHODS, METHODS, NAMESPACE,
                           OBJECT_OPTIONS, OPTIONAL, PRIMS, RENAMED, hashable)
 from ..templates import OPERATORS, dotted
-from .scan import MISSING, SCALARS, LocalFunction, Record, Static, holds_record, is_super
+from .containers import class_defining
+from .scan import MISSING, SCALARS, LocalFunction, Record, Static, held, holds_record, is_super
 
 
 class Calls:
@@ -74,6 +75,19 @@ class Calls:
         if type(callee) is not Static:
             raise self.not_callable(node, callee)
         obj = callee.obj
+        if obj in BUILTIN_METHODS and node.args and not node.keywords:  # abs(v): v.__abs__()
+            first = held(node.args[0], env)  # (evaluates nothing: a name, field or item)
+            name = BUILTIN_METHODS[obj]
+            if type(first) is Record and first.kind != "dict" and \
+                    class_defining(first.cls, name) is not None:
+                method = gast.copy_location(gast.Attribute(value=node.args[0], attr=name,
+                                                           ctx=gast.Load()), node)
+                call = gast.copy_location(gast.Call(func=method, args=node.args[1:],
+                                                    keywords=[]), node)
+                return self.record_method(first, method, call, env, target)
+            if type(first) is Record and first.kind in ("object", "dataclass"):
+                raise self.unsupported(node, f"{obj.__name__}() of {first.describe()}, whose "
+                                       f"class has no {name} written in Python")
         if obj in (str, repr, format, len) and not node.keywords:  # str(k) of a key known here
             values = [self.expr(a, env) for a in node.args]
             if values and all(type(v) is Const and isinstance(v.value, SCALARS) for v in values):
@@ -493,3 +507,8 @@ def is_known(value):
 
 def value_of_known(value):
     return tuple(map(value_of_known, value)) if type(value) is tuple else value.value
+
+
+# builtins that call a method of an object of the user's class (abs(v) is v.__abs__())
+BUILTIN_METHODS = {abs: "__abs__", len: "__len__", float: "__float__", int: "__int__",
+                   bool: "__bool__", round: "__round__", complex: "__complex__"}
