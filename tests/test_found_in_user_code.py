@@ -1621,3 +1621,27 @@ def dunders_of_builtins(x):
 
 def test_builtins_call_an_objects_methods():
     check(dunders_of_builtins, 1.5)
+
+
+# --- list methods of a list known here: xs.index(v), xs.count(v), ys.pop(0) ----------------------
+def list_methods(x, y):
+    names = ["a", "b", "c", "b"]
+    ys = [x, y, x * y]
+    first = ys.pop(0)
+    return first * names.index("c") + ys[0] * names.count("b") + ys.pop() * len(ys)
+
+
+def test_list_methods_of_a_list_known_here():
+    check(list_methods, 1.5, 0.5)
+
+
+def pop_from_a_second_name(x, y):
+    a = [x, y]
+    b = a
+    v = b.pop()
+    return a[-1] * v
+
+
+def test_popping_a_list_another_name_holds_is_refused():
+    with pytest.raises(UnsupportedSyntaxError, match="holds the same value"):
+        grad(pop_from_a_second_name)(1.5, 0.5)

@@ -32,11 +32,15 @@ class Calls:
                     type(base) in (Var, tuple):  # a list (the tape of generated code): its last
                 name = func.value.id
                 if type(base) is tuple:
+                    self.not_shared(node, name, env, self.live())  # (b = a; b.pop())
                     env[name] = base[:-1]
                     return base[-1]
                 last = self.emit("getitem", (base, Const(-1)), target=target)
                 env[name] = self.emit("getitem", (base, Const(slice(None, -1))), target=name)
                 return last
+            if type(base) is tuple and func.attr in ("index", "count", "pop") and \
+                    not node.keywords:  # a list known here: names.index("b"), ys.pop(0)
+                return self.known_list_method(base, func, node, env)
             if type(base) is Record and not (base.kind != "dict" and base.has(func.attr)):
                 return self.record_method(base, func, node, env, target)
             if type(base) is Record:  # layer.act(x): a field holding a function (or object)
@@ -305,6 +309,30 @@ class Calls:
                 value = self.emit("repr" if conversion == "r" else "str", (value,))
             parts.append(self.emit("format", (value, Const(spec)) if spec else (value,)))
         return self.joined(parts)
+
+    def known_list_method(self, items, func, node, env):
+        """xs.index(v) and xs.count(v) of constants known here; xs.pop(k), k known here, of a
+        list a name holds (refused where another name holds it too)."""
+        args = [self.expr(a, env) for a in node.args]
+        if not all(type(a) is Const for a in args):
+            raise self.unsupported(node, f".{func.attr}() with an argument computed at run time")
+        if func.attr == "pop":
+            if not isinstance(func.value, gast.Name) or len(args) != 1 or \
+                    type(args[0].value) is not int or not -len(items) <= args[0].value < len(items):
+                raise self.unsupported(node, "this .pop()", "pop a list a name holds, at an "
+                                       "index in it")
+            self.not_shared(node, func.value.id, env, self.live())
+            k = args[0].value % len(items)
+            env[func.value.id] = self.same_kind(items, items[:k] + items[k + 1:])
+            return items[k]
+        if not all(type(v) is Const for v in items):
+            raise self.unsupported(node, f".{func.attr}() of a list holding values computed at "
+                                   "run time", "keep the positions in a list of constants")
+        values = [v.value for v in items]
+        try:
+            return Const(getattr(values, func.attr)(*(a.value for a in args)))
+        except (ValueError, TypeError) as e:
+            raise self.unsupported(node, f"{dotted(func)}(...): {e}") from None
 
     def pick_sequence(self, obj, best, item, target):
         """max(a, b) or min(a, b) of tuples or lists known here: Python compares them item by
