@@ -1645,3 +1645,17 @@ def pop_from_a_second_name(x, y):
 def test_popping_a_list_another_name_holds_is_refused():
     with pytest.raises(UnsupportedSyntaxError, match="holds the same value"):
         grad(pop_from_a_second_name)(1.5, 0.5)
+
+
+# --- sum(gen, start), tuple(gen), any(gen): a generator read at once was refused ---------------
+def generators_read_at_once(xs, b):
+    s = sum((v * v for v in xs), b)
+    t = tuple(v * b for v in xs)
+    return s * t[1] if any(v > 0 for v in xs) else s
+
+
+def test_generators_read_at_once():
+    f, xs, eps = generators_read_at_once, [1.0, 2.0], 1e-6
+    value, g = value_and_grad(f, 1)(xs, 0.5)
+    assert value == pytest.approx(f(xs, 0.5))
+    assert g == pytest.approx((f(xs, 0.5 + eps) - f(xs, 0.5 - eps)) / (2 * eps), rel=1e-6)

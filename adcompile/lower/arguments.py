@@ -12,6 +12,8 @@ import gast
 from ..ir import Var
 from .scan import Record, Static, leaf_name
 
+# functions that read a generator passed first at once, as the list that stands for it
+CONSUMERS = tuple(Static(f) for f in (sum, max, min, list, tuple, sorted, any, all))
 SPREAD = (gast.Starred, gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
 
 
@@ -31,9 +33,9 @@ class Arguments:
             return gast.copy_location(gast.Name(id=name, ctx=gast.Load(), annotation=None,
                                                 type_comment=None), like)
         args = []
-        consumer = isinstance(node.func, gast.Name) and len(node.args) == 1 and \
-            self.expr(node.func, env) in (Static(sum), Static(max), Static(min))
-        for a in node.args:
+        consumer = isinstance(node.func, gast.Name) and node.args and \
+            self.expr(node.func, env) in CONSUMERS  # sum(v * v for v in xs), sum(gen, start)
+        for k, a in enumerate(node.args):
             if isinstance(a, gast.Starred):
                 seq = self.expr(a.value, env)
                 if type(seq) is not tuple:
@@ -41,7 +43,7 @@ class Arguments:
                                            "spread a tuple or list built in the function")
                 args += [placeholder(v, a) for v in seq]
             else:
-                value = self.consumed_at_once(a, env) if consumer and isinstance(
+                value = self.consumed_at_once(a, env) if consumer and k == 0 and isinstance(
                     a, gast.GeneratorExp) else self.expr(a, env) if isinstance(a, SPREAD) else None
                 args.append(a if value is None else placeholder(value, a))
         keywords = []
