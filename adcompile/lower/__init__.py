@@ -135,6 +135,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.passed = frozenset()  # an inlined function's names the caller gets back changed
         self.repeated: set = set()  # names once bound to a list holding one row twice
         self.repeats_made: list = []  # lists made by repeating one holding lists ([[]] * 2)
+        self.items_of: dict = {}  # a loop's name -> the item it is (for b in bs: bs[k])
         self.in_expression = 0  # inside a comprehension, a conditional value or a while test
         self.rest_now = None  # (later, statements, index) of the statement being lowered
         self.bound_at = {}  # user name -> line of the statement that last bound it

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import ADCompileError
 from ..parse import parse
-from .scan import MUTATORS, LocalFunction, augments, changes_in_place
+from .scan import MUTATORS, LocalFunction, augments, changes_in_place, loop_names
 
 # the folders of the standard library and of installed packages, each ending in a separator
 LIBRARY = tuple(sorted({os.path.join(os.path.realpath(p), "") for key, p in
@@ -69,8 +69,8 @@ def changes(fn, scope, name, seen=frozenset(), lists=False):
     for call in (n for s in fn.body for n in gast.walk(s) if isinstance(n, gast.Call)):
         f = call.func
         if isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and \
-                f.value.id == name and f.attr not in READING:
-            return True  # a method of an object (osc.step()) may change it
+                f.value.id in loop_names(fn.body, name) and f.attr not in READING:
+            return True  # a method of an object (osc.step(), for b in bs: b.step()) may
         passed = [k for k, a in enumerate(call.args) if isinstance(a, gast.Name) and
                   a.id == name] + [k.arg for k in call.keywords
                                    if isinstance(k.value, gast.Name) and k.value.id == name]

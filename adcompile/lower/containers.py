@@ -19,7 +19,7 @@ import gast
 from ..ir import Const, Var
 from ..pytree import Tree, _Static
 from .changes import in_library
-from .scan import Record, Static, held
+from .scan import Record, Static, held, holds
 
 
 def value_of(tree: Tree, names) -> object:
@@ -163,6 +163,9 @@ class Containers:
             raise self.unsupported(node, f"{what}, called inside a comprehension, a conditional "
                                    "expression, and/or or a while test",
                                    "call it in a statement of its own")
+        if isinstance(receiver, gast.Name) and self.through_item(node, receiver.id, before,
+                                                                 after, env):
+            return
         if isinstance(receiver, gast.Name):
             self.not_shared(node, receiver.id, env, self.live(), before)
             env[receiver.id] = after
@@ -173,6 +176,29 @@ class Containers:
             self.not_shared(node, root.id, env, self.live(), before)
             self.not_repeated(node, root.id, env, before)
             self.store(receiver, after, env)
+
+    def through_item(self, node, name, before, after, env):
+        """For `b` a loop's name for an item of a list known here (`for b in bs`, items_of): a
+        change to b (`b.step()`, `b.v = v`) is one to that item, stored in the list too.
+        Refused where another name holds the object; False: b is no such name."""
+        item = self.items_of.get(name)
+        if item is None or held(item, env) is not before:
+            return False
+        root = item
+        while not isinstance(root, gast.Name):
+            root = root.value
+        live = self.live()
+        others = sorted(k for k, v in env.items() if k not in (name, root.id) and
+                        (k in live or k in self.passed) and not k.startswith("<") and
+                        holds(v, before))
+        if others:
+            raise self.unsupported(node, f"changing {name} in place while {', '.join(others)} "
+                                   "holds the same value (Python changes it for every name "
+                                   "holding it)", "make a new one first")
+        self.not_repeated(node, root.id, env, before)
+        self.store(item, after, env)
+        env[name] = after
+        return True
 
     def record_operator(self, op, operands, node, env, target):
         """`a + b`, `-v`, `a < b` where an operand is an object of the user's: the operator

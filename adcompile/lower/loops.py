@@ -7,7 +7,7 @@ from ..ir import (Assign, Break, Const, For, If, Op, Var, While)
 from .comprehensions import Indexed, Later
 from .containers import must_unroll
 from .changes import changes, function_of
-from .scan import LocalFunction, Record, augments, changes_in_place, leaf_name, holds, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
+from .scan import LocalFunction, Record, augments, held, changes_in_place, leaf_name, holds, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
 
 
 class Loops:
@@ -15,10 +15,16 @@ class Loops:
         bounds, elements, target, reverse, count = self.iteration(stmt, env)
         if bounds is None:  # a tuple known here: unroll
             foreign = self.foreign  # the elements still to come keep their names
+            named = isinstance(target, gast.Name) and held(stmt.iter, env) is elements
             for k, element in enumerate(elements):
                 self.foreign = foreign | names_in(elements[k + 1:])
                 self.bind_target(target, element, env)
+                if named:  # for b in bs: b is bs[k] (a change to b is one to bs[k])
+                    self.items_of[target.id] = gast.copy_location(gast.Subscript(
+                        value=stmt.iter, slice=gast.Constant(value=k, kind=None),
+                        ctx=gast.Load()), stmt.iter)
                 _, exit = self.sub(stmt.body, env, later | loaded(stmt.body), block=self.block)
+                self.items_of.pop(getattr(target, "id", None), None)
                 if exit is not None:
                     raise self.unsupported(stmt, "a break, continue, return or raise in a "
                                            "loop over a tuple")

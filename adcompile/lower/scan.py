@@ -404,10 +404,21 @@ MUTATORS = {"append", "extend", "insert", "pop", "remove", "clear", "update", "s
             "popitem", "sort", "reverse"}
 
 
-def changes_in_place(stmts, name, through_calls=True):
+def loop_names(stmts, name):
+    """`name` and the names of loops over it (`for b in bodies`: b is each item of bodies)."""
+    return {name} | {n.target.id for s in stmts for n in gast.walk(s)
+                     if isinstance(n, gast.For) and isinstance(n.target, gast.Name) and
+                     isinstance(n.iter, gast.Name) and n.iter.id == name}
+
+
+def changes_in_place(stmts, name, through_calls=True, seen=frozenset()):
     """Whether gast statements may change what `name` holds in place: assign or augment an item
     or attribute of it, call a method of it (a list's append, an object's own methods), or
-    (`through_calls`) pass it to a call."""
+    (`through_calls`) pass it to a call; so too for an item a loop over it names."""
+    seen = seen | {name}
+    if any(changes_in_place(stmts, other, through_calls, seen)
+           for other in loop_names(stmts, name) - seen):
+        return True
     for s in stmts:
         for n in gast.walk(s):
             target = n if isinstance(n, (gast.Subscript, gast.Attribute)) and \

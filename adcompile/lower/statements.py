@@ -338,6 +338,11 @@ class Statements:
             if not isinstance(root, (gast.Subscript, gast.Attribute)):
                 raise self.unsupported(target, "assigning into the result of an expression")
             root = root.value
+        if base is root and type(container) is Record and isinstance(target, gast.Attribute) \
+                and root.id in self.items_of and held(self.items_of[root.id], env) is container:
+            new = self.record_store(container, target, value, env)  # for b in bs: b.v = v
+            if self.through_item(target, root.id, container, new, env):
+                return
         if type(container) in (tuple, Record):  # another name holding it would see the change
             self.not_shared(target, root.id, env, self.live(), container)
         elif base is not root:  # an array or list made at run time, held in a container
