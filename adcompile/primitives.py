@@ -159,6 +159,7 @@ for _name in ("gamma", "lgamma"):  # (their derivatives: polygamma, which math l
 add("polygamma", runtime.polygamma, ("n", "x"), "broadcast", zero=("n",), barrier=True)
 for _name in ("floor", "ceil", "trunc", "isnan", "isinf", "isfinite"):
     add(f"math.{_name}", getattr(math, _name), kind="nondiff", zero="*")
+add("math.isclose", math.isclose, ("a", "b"), "nondiff", rel_tol=1e-09, abs_tol=0.0, zero="*")
 
 # Builtins.
 add("abs", builtins.abs)

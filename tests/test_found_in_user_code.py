@@ -1684,3 +1684,16 @@ def test_changing_each_object_of_a_list_through_the_loops_name():
     check(through_a_loop_variable_in_a_helper, 1.5)  # (the caller's list changes: 7.5, not 4.5)
     with pytest.raises(UnsupportedSyntaxError, match="holds"):
         grad(step_each_while_another_name_holds_one)(1.5, 0.7)
+
+
+# --- math.isclose as the test of a while loop (a Newton iteration) was refused -------------------
+def newton_sqrt(a):
+    x, prev = a, 0.0
+    while not math.isclose(x, prev, rel_tol=1e-12):
+        prev = x
+        x = 0.5 * (x + a / x)
+    return x
+
+
+def test_math_isclose_as_a_test():
+    check(newton_sqrt, 2.0)
