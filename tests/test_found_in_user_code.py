@@ -1312,11 +1312,23 @@ def test_a_loop_variable_read_after_the_loop():
         assert h is not None and h == 0.0
 
 
+def linear_in_x(x):
+    return 3.0 * x
+
+
+def square_of_x(x):
+    return x * x
+
+
+def constant_in_x(x):
+    return 2.0
+
+
 def test_hessians_of_a_float_argument_are_0_d_arrays():
     # (the tester read print(hessian(f)(2.0)) of 3.0 * x as a float: print shows array(0.) as 0.0)
+    # (defs, not lambdas: Python 3.10 cannot tell two lambdas on one line apart)
     from adcompile import hessian, jacfwd, jacrev
-    for f in (lambda x: 3.0 * x, lambda x: x * x, math.sin, loop_variable_after_the_loop,
-              lambda x: 2.0):
+    for f in (linear_in_x, square_of_x, math.sin, loop_variable_after_the_loop, constant_in_x):
         for h in (hessian(f)(2.0), jacfwd(grad(f))(2.0), jacrev(grad(f))(2.0)):
             assert type(h) is np.ndarray and h.shape == () and h.dtype == np.float64
         assert type(grad(grad(f))(2.0)) is float
