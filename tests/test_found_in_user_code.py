@@ -1709,3 +1709,25 @@ def newton_sqrt(a):
 
 def test_math_isclose_as_a_test():
     check(newton_sqrt, 2.0)
+
+
+# --- an item of a global dict assigned in the function: generated code changed its own copy, so
+# the global never changed and every call started from its first value (Python changes it) --------
+COUNTERS = {"calls": 0.0}
+LOG = []
+
+
+def writes_a_global_dict(x):
+    COUNTERS["calls"] = COUNTERS["calls"] + 1.0
+    return x * COUNTERS["calls"]
+
+
+def appends_to_a_global_list(x):
+    LOG.append(x)
+    return x * len(LOG)
+
+
+@pytest.mark.parametrize("f", [writes_a_global_dict, appends_to_a_global_list])
+def test_changing_a_global_in_place_is_refused(f):
+    with pytest.raises(UnsupportedSyntaxError, match="global|append"):
+        grad(f)(1.5)

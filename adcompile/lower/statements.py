@@ -338,6 +338,10 @@ class Statements:
             if not isinstance(root, (gast.Subscript, gast.Attribute)):
                 raise self.unsupported(target, "assigning into the result of an expression")
             root = root.value
+        if root.id not in env:  # CFG["calls"] = ...: Python changes the global itself
+            raise self.unsupported(target, f"changing {root.id}, a global, in place (generated "
+                                   "code reads globals as constants)", "pass it as an argument "
+                                   "and return the new value, or build it inside the function")
         if base is root and type(container) is Record and isinstance(target, gast.Attribute) \
                 and root.id in self.items_of and held(self.items_of[root.id], env) is container:
             new = self.record_store(container, target, value, env)  # for b in bs: b.v = v
