@@ -19,7 +19,7 @@ import gast
 from ..ir import Const, Var
 from ..pytree import Tree, _Static
 from .changes import in_library
-from .scan import Record, Static, held, holds
+from .scan import Record, Static, held, root_name
 
 
 def value_of(tree: Tree, names) -> object:
@@ -170,11 +170,8 @@ class Containers:
             self.not_shared(node, receiver.id, env, self.live(), before)
             env[receiver.id] = after
         else:  # bs[0].step(): as bs[0] = (bs[0] changed), unless another name holds bs[0]
-            root = receiver
-            while not isinstance(root, gast.Name):
-                root = root.value
-            self.not_shared(node, root.id, env, self.live(), before)
-            self.not_repeated(node, root.id, env, before)
+            self.not_shared(node, root_name(receiver), env, self.live(), before)
+            self.not_repeated(node, root_name(receiver), env, before)
             self.store(receiver, after, env)
 
     def through_item(self, node, name, before, after, env):
@@ -184,18 +181,9 @@ class Containers:
         item = self.items_of.get(name)
         if item is None or held(item, env) is not before:
             return False
-        root = item
-        while not isinstance(root, gast.Name):
-            root = root.value
-        live = self.live()
-        others = sorted(k for k, v in env.items() if k not in (name, root.id) and
-                        (k in live or k in self.passed) and not k.startswith("<") and
-                        holds(v, before))
-        if others:
-            raise self.unsupported(node, f"changing {name} in place while {', '.join(others)} "
-                                   "holds the same value (Python changes it for every name "
-                                   "holding it)", "make a new one first")
-        self.not_repeated(node, root.id, env, before)
+        root = root_name(item)
+        self.not_shared(node, name, env, self.live(), before, besides=root)
+        self.not_repeated(node, root, env, before)
         self.store(item, after, env)
         env[name] = after
         return True

@@ -349,6 +349,13 @@ def held(node, env):
     return owner.get(key) if type(owner) is Record and owner.kind == "dict" else None
 
 
+def root_name(node):
+    """The name an item or field path starts from (`bs[0].v`: bs)."""
+    while not isinstance(node, gast.Name):
+        node = node.value
+    return node.id
+
+
 def holds(v, value):
     """Whether the lowering value `v` is, or holds somewhere inside, `value` itself (the same
     list or object, not an equal one; an empty list is not told apart from another)."""

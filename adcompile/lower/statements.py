@@ -499,14 +499,16 @@ class Statements:
             grown = self.emit("list_append", (self.as_atom(items), self.as_atom(item)))
         self.store(where, grown, env)
 
-    def not_shared(self, node, name, env, live, value=None):
+    def not_shared(self, node, name, env, live, value=None, besides=None):
         """Refuse changing the list, dict or object `name` in place (growing it, assigning an
         item or a field, or a call changing it) while another name read later holds it, or a
         list, dict or object holding it: Python changes it for all of them, flat code for
-        `name` only. `value`: what `name` held before a call changed it."""
+        `name` only. `value`: what `name` held before a call changed it; `besides`: a name the
+        change is written through to as well (for b in bs: bs)."""
         value = env[name] if value is None else value
-        shared = sorted(k for k, v in env.items() if k != name and (k in live or k in self.passed)
-                        and not k.startswith("<") and holds(v, value))  # (the caller reads those)
+        shared = sorted(k for k, v in env.items() if k not in (name, besides) and
+                        (k in live or k in self.passed) and not k.startswith("<") and
+                        holds(v, value))  # (the caller reads those)
         if shared:
             how = f"({node.func.attr})" if isinstance(node, gast.Call) and \
                 isinstance(node.func, gast.Attribute) else "(augmented)" if \
