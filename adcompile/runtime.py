@@ -39,6 +39,13 @@ def unbroadcast(g, x):
     is smaller: 2.0 of `2.0 * x`), kind (real for a real `x`) and type (0-d array for one)."""
     if type(g) is float and type(x) is float:  # Python numbers: nothing was broadcast
         return g
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.dtype is x.dtype:
+        gshape, xshape = g.shape, x.shape  # NumPy arrays of one dtype, the shapes of one length:
+        if gshape == xshape:  # the common cases without the general walk below
+            return g
+        if len(gshape) == len(xshape) and all(n == 1 or m == n for m, n in zip(gshape, xshape)):
+            return g.sum(axis=tuple(i for i, n in enumerate(xshape) if n != gshape[i]),
+                         keepdims=True)
     if isinstance(x, (tuple, list)):  # a container (an argument, a named tuple): parts fitted
         return g
     gtype, xtype = getattr(g, "dtype", None), getattr(x, "dtype", None)
@@ -118,7 +125,11 @@ def size_of(x):
 def in_dtype_of(g, x):
     """A Python number `g` in `x`'s floating dtype (so float32 stays float32): a float for a float,
     a 0-d array for NumPy, a NumPy scalar (which Dask and CuPy take as a number) for others."""
-    return float(g) if type(x) is float and type(g) in (float, int) else _weak(g, x)
+    if type(x) is float and type(g) in (float, int):
+        return float(g)
+    if type(x) is np.ndarray and type(g) is float and x.dtype.kind in "fc":
+        return np.asarray(g, x.dtype)  # (what _weak makes: a Python float is weak, NEP 50)
+    return _weak(g, x)
 
 
 def _weak(g, x):
@@ -834,42 +845,6 @@ def imag_grad(g, x):
     return -1j * g
 
 
-def gradient_grad(g, x, axis, edge_order, *spacing):
-    """The gradient of np.gradient(x, *spacing, axis=axis) (edge_order 1, scalar spacings): for
-    each axis the transpose of its stencil, central differences inside, one-sided at the ends;
-    a tuple g (one array per axis) sums its axes' contributions."""
-    if edge_order != 1 or any(np.ndim(h) for h in spacing):
-        raise outside_rule("np.gradient has a derivative rule for edge_order=1 and scalar "
-                                  "spacings")
-    n = _ndim(x)
-    axes = tuple(range(n)) if axis is None else (axis,) if np.ndim(axis) == 0 else tuple(axis)
-    parts = g if isinstance(g, (tuple, list)) else (g,)
-    steps = spacing * len(axes) if len(spacing) == 1 else spacing or (1.0,) * len(axes)
-    total = 0.0
-    for part, a, h in zip(parts, axes, steps):
-        v = np.moveaxis(part, a % n, 0) / h
-        out = np.zeros_like(v, dtype=np.result_type(v, 1.0))
-        out[2:] += v[1:-1] / 2
-        out[:-2] -= v[1:-1] / 2
-        out[0] -= v[0]
-        out[1] += v[0]
-        out[-2] -= v[-1]
-        out[-1] += v[-1]
-        total = total + np.moveaxis(out, 0, a % n)
-    return total
-
-
-def _full_length(g, n, m):
-    """A gradient of np.convolve(..., mode) put back in place in the 'full' output (zeros where
-    'same' or 'valid' cut the full convolution short)."""
-    full, size = n + m - 1, _shape(g)[-1]
-    if size == full:
-        return g
-    start = (full - size) // 2
-    return np.concatenate([np.zeros_like(g, shape=(start,)), g,
-                           np.zeros_like(g, shape=(full - start - size,))])
-
-
 def _real(*values):
     """Raise for complex values: the rule that calls this one holds for real values only."""
     for v in values:
@@ -883,15 +858,3 @@ def real_matrix(x):
     need its conjugate transpose)."""
     _real(x)
     return x
-
-
-def convolve_grad_left(g, x, y, mode):
-    """The gradient of np.convolve(x, y, mode) with respect to x (real vectors)."""
-    _real(x, y)
-    return np.correlate(_full_length(g, _shape(x)[-1], _shape(y)[-1]), y, "valid")
-
-
-def convolve_grad_right(g, x, y, mode):
-    """The gradient of np.convolve(x, y, mode) with respect to y (real vectors)."""
-    _real(x, y)
-    return np.correlate(_full_length(g, _shape(x)[-1], _shape(y)[-1]), x, "valid")

@@ -1,5 +1,6 @@
 """Helpers of the rules for NumPy's rearrangements (roll, diag, pad, kron, take, diff, ...)
-and a few elementwise ones (sinc's derivatives, astype): the reverse rule of each rearrangement
+and a few elementwise ones (sinc's derivatives, astype), np.gradient's and np.convolve's
+gradients: the reverse rule of each rearrangement
 puts the gradient back where the values came from. Also the gradient of a matrix that a loop
 multiplies at every step, as one product after the loop (batch.py). Plain NumPy, like
 runtime.py, so an exported derivative can carry them along."""
@@ -7,8 +8,8 @@ import math
 
 import numpy as np
 
-from .runtime import (_ndim, _part, _shape, getitem_grad, matmul_grad_left, matmul_grad_right,
-                      outside_rule, setitem, unbroadcast, unreduce, zeros_like)
+from .runtime import (_ndim, _part, _real, _shape, getitem_grad, matmul_grad_left,
+                      matmul_grad_right, outside_rule, setitem, unbroadcast, unreduce, zeros_like)
 
 
 def unroll(g, shift, axis):
@@ -375,3 +376,51 @@ def zero_at(x, index):
     if isinstance(x, (list, tuple)):
         return setitem(x, index, zeros_like(x[index]))
     return setitem(x, index, 0.0)
+
+
+def gradient_grad(g, x, axis, edge_order, *spacing):
+    """The gradient of np.gradient(x, *spacing, axis=axis) (edge_order 1, scalar spacings): for
+    each axis the transpose of its stencil, central differences inside, one-sided at the ends;
+    a tuple g (one array per axis) sums its axes' contributions."""
+    if edge_order != 1 or any(np.ndim(h) for h in spacing):
+        raise outside_rule("np.gradient has a derivative rule for edge_order=1 and scalar "
+                                  "spacings")
+    n = _ndim(x)
+    axes = tuple(range(n)) if axis is None else (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    parts = g if isinstance(g, (tuple, list)) else (g,)
+    steps = spacing * len(axes) if len(spacing) == 1 else spacing or (1.0,) * len(axes)
+    total = 0.0
+    for part, a, h in zip(parts, axes, steps):
+        v = np.moveaxis(part, a % n, 0) / h
+        out = np.zeros_like(v, dtype=np.result_type(v, 1.0))
+        out[2:] += v[1:-1] / 2
+        out[:-2] -= v[1:-1] / 2
+        out[0] -= v[0]
+        out[1] += v[0]
+        out[-2] -= v[-1]
+        out[-1] += v[-1]
+        total = total + np.moveaxis(out, 0, a % n)
+    return total
+
+
+def _full_length(g, n, m):
+    """A gradient of np.convolve(..., mode) put back in place in the 'full' output (zeros where
+    'same' or 'valid' cut the full convolution short)."""
+    full, size = n + m - 1, _shape(g)[-1]
+    if size == full:
+        return g
+    start = (full - size) // 2
+    return np.concatenate([np.zeros_like(g, shape=(start,)), g,
+                           np.zeros_like(g, shape=(full - start - size,))])
+
+
+def convolve_grad_left(g, x, y, mode):
+    """The gradient of np.convolve(x, y, mode) with respect to x (real vectors)."""
+    _real(x, y)
+    return np.correlate(_full_length(g, _shape(x)[-1], _shape(y)[-1]), y, "valid")
+
+
+def convolve_grad_right(g, x, y, mode):
+    """The gradient of np.convolve(x, y, mode) with respect to y (real vectors)."""
+    _real(x, y)
+    return np.correlate(_full_length(g, _shape(x)[-1], _shape(y)[-1]), x, "valid")

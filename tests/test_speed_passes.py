@@ -750,3 +750,30 @@ def test_a_list_of_floats_grown_in_a_loop_differentiated_twice():
     g = lambda a, x: np.array(grad(scalar_states, argnums=(0, 1))(a, x))  # noqa: E731
     fd = np.stack([numeric_jacobian(g, (0.9, 0.3), i) for i in (0, 1)], axis=1)
     assert np.allclose(H, fd, rtol=1e-5, atol=1e-6), (H, fd)
+
+
+def test_unbroadcast_fast_path_agrees_with_the_general_walk():
+    """NumPy arrays of one dtype and rank take a short path in unbroadcast (summing where x has
+    length 1); every other pairing takes the general one. Both give x's shape and dtype."""
+    from adcompile.runtime import in_dtype_of, unbroadcast
+
+    rng = np.random.default_rng(3)
+    cases = [((3, 4), (3, 1)), ((3, 4), (1, 4)), ((3, 4), (1, 1)), ((3, 4), (3, 4)),
+             ((1, 4), (3, 4)), ((4,), (3, 4)), ((2, 3, 4), (3, 1)), ((), ()), ((3, 1), (3, 4))]
+    for gshape, xshape in cases:
+        for gtype, xtype in [(np.float64, np.float64), (np.float32, np.float32),
+                             (np.float64, np.float32)]:
+            g = rng.normal(size=gshape).astype(gtype)
+            x = np.zeros(xshape, xtype)
+            got = unbroadcast(g, x)
+            full = np.broadcast_to(g, np.broadcast_shapes(gshape, xshape))
+            lead = full.ndim - x.ndim
+            want = full.sum(axis=tuple(range(lead)) + tuple(
+                lead + i for i, n in enumerate(xshape) if n == 1 and full.shape[lead + i] != 1),
+                keepdims=True).reshape(xshape)
+            assert got.shape == xshape and got.dtype == xtype, (gshape, xshape, gtype, xtype)
+            assert np.allclose(got, want, rtol=1e-5), (gshape, xshape)
+    for dtype in (np.float64, np.float32, np.complex128, np.int64):
+        x = np.zeros(3, dtype)
+        got = in_dtype_of(-1.0, x)
+        assert got.dtype == np.result_type(dtype, -1.0) and got == -1.0 and got.ndim == 0
