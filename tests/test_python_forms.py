@@ -416,3 +416,26 @@ def test_extend_insert_update():
             numeric_grad(grows_containers, args, k), rel=1e-6)
     with pytest.raises(UnsupportedSyntaxError, match="e holds the same value"):
         grad(updates_a_shared_dict)(0.5)
+
+
+# --- a lambda made in a comprehension and called after it ended reads the variable's last value
+# (Python's closures bind late); the message said "name 'i' is not defined" ---------------------
+def lambdas_of_a_comprehension(x):
+    fs = [lambda t: t * i for i in range(3)]  # noqa: B023 (the late binding is the point)
+    return sum(g(x) for g in fs)
+
+
+def lambdas_with_defaults(x):
+    fs = [lambda t, i=i: t * i for i in range(3)]
+    return sum(g(x) for g in fs)
+
+
+def lambda_called_inside(x):
+    return sum([(lambda t: t * i)(x) for i in range(3)])
+
+
+def test_a_lambda_reading_an_ended_comprehensions_variable_is_refused_with_the_fix():
+    with pytest.raises(UnsupportedSyntaxError, match=r"reads 'i', a variable of the "
+                       r"comprehension.*lambda t, i=i"):
+        grad(lambdas_of_a_comprehension)(2.0)
+    assert grad(lambdas_with_defaults)(2.0) == 3.0 and grad(lambda_called_inside)(2.0) == 3.0

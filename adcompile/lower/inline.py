@@ -15,7 +15,7 @@ from ..parse import parse
 from ..templates import dotted
 from .arguments import default_nodes
 from .changes import changes, in_library, library_place
-from .scan import Record, assigned_names, display_kind, names_in, rebound_names, stored
+from .scan import Record, assigned_names, display_kind, loaded, names_in, rebound_names, stored
 
 
 class Inlining:
@@ -33,6 +33,13 @@ class Inlining:
         scope = local.owner.env_now
         bound = {k: v for k, v in scope.items() if not k.startswith("<")}  # (not its flags)
         bound.update(self.bind_arguments(fn, fn.name, node, env, defaults))
+        gone = sorted(n for n in loaded(fn.body) - stored(fn.body) if n in local.env and
+                      n not in bound and n not in local.parsed.scope)
+        if gone:  # `[lambda t: t * i for i in ...]` called after the comprehension ended
+            raise self.unsupported(node, f"calling a lambda that reads {gone[0]!r}, a variable of "
+                                   "the comprehension that made it, after that comprehension "
+                                   "ended (Python's closure reads its last value)", "bind it as "
+                                   f"a default (lambda t, {gone[0]}={gone[0]}: ...)")
         before = dict(bound)
         inner = type(self)(local.parsed, self.fn, self.namer, self.stack + (fn,),
                         call_line=self.line)
@@ -196,3 +203,4 @@ class Inlining:
         moved.maybe_container = err.maybe_container
         moved.library = True
         return moved
+
