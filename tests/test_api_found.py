@@ -330,3 +330,61 @@ def test_transforms_of_a_partial():
     np.testing.assert_allclose(gX, ad.grad(least_squares, 1)(w, X, y))
     np.testing.assert_allclose(gy, ad.grad(least_squares, 2)(w, X, y))
     assert "def grad_least_squares" in ad.source(ad.grad(bound))
+
+
+# --- a list inside a returned dict or tuple came back a tuple from jvp, vjp and jacobians (only
+# a list returned at the top was told apart) ---------------------------------------------------
+def list_in_dict(x, y):
+    return {"b": [x * y, x + y], "c": (x, [y])}
+
+
+def list_stored_in_dict(x, y):
+    d = {}
+    d["b"] = [x, y * x]
+    return d
+
+
+def list_in_tuple(x, y):
+    return (x, [y, x * y])
+
+
+def appended_in_dict(x, y):
+    xs = []
+    for i in range(3):
+        xs.append(x * i + y)
+    return {"xs": xs}
+
+
+def _kinds(v):
+    """The nesting of lists, tuples and dicts, leaves as '.'."""
+    if isinstance(v, dict):
+        return {k: _kinds(e) for k, e in v.items()}
+    if isinstance(v, (list, tuple)):
+        return type(v)(_kinds(e) for e in v)
+    return "."
+
+
+@pytest.mark.parametrize("f", [list_in_dict, list_stored_in_dict, list_in_tuple,
+                               appended_in_dict])
+def test_lists_inside_returned_containers_stay_lists(f):
+    want = _kinds(f(2.0, 3.0))
+    out, tangent = ad.jvp(f, (2.0, 3.0), (1.0, 0.5))
+    assert _kinds(out) == want and _kinds(tangent) == want
+    assert _kinds(ad.jacrev(f)(2.0, 3.0)) == want and _kinds(ad.jacfwd(f)(2.0, 3.0)) == want
+    out, back = ad.vjp(f, 2.0, 3.0)
+    assert _kinds(out) == want and out == f(2.0, 3.0)
+    h = 1e-6
+    num = [(a - b) / (2 * h) for a, b in zip(_leaves(f(2.0 + h, 3.0 + h / 2)),
+                                             _leaves(f(2.0 - h, 3.0 - h / 2)))]
+    assert np.allclose(_leaves(tangent), num, atol=1e-6)
+    cotangent = f(0.5, -1.5)  # (any values of the output's structure)
+    gx, gy = back(cotangent)
+    assert np.isclose(gx + 0.5 * gy, np.dot(_leaves(cotangent), _leaves(tangent)))
+
+
+def _leaves(v):
+    if isinstance(v, dict):
+        return [e for k in v for e in _leaves(v[k])]
+    if isinstance(v, (list, tuple)):
+        return [e for item in v for e in _leaves(item)]
+    return [v]

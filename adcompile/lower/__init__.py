@@ -31,7 +31,7 @@ from .expressions import Expressions
 from .inline import Inlining
 from .loops import Loops
 from .merging import Merging
-from .scan import Record, holds_record, loaded, returned_kind, sequence_kinds, stored
+from .scan import Record, holds_list, holds_record, loaded, returned_kind, sequence_kinds, stored
 from .stacks import Stacks, stack_names
 from .statements import Statements
 
@@ -88,9 +88,10 @@ def lower(f, trees=None, stacks=False) -> Function:
                                         env, parsed.node)
     line = lowerer.line
     listed = as_tuple and returned_kind(parsed.node, lowerer.sequence_kinds) == "list"
-    if listed or any(map(holds_record, values)):  # a list, a dict, a dataclass, ... returned:
-        leaves: list = []                         # its leaves, flat
-        fn.out_tree = output_tree(tuple(values) if as_tuple else values[0], leaves)
+    if listed or any(holds_record(v) or holds_list(v, lowerer.is_list) for v in values):
+        leaves: list = []  # a list, a dict, a dataclass, ... returned: its leaves, flat
+        fn.out_tree = output_tree(tuple(values) if as_tuple else values[0], leaves,
+                                  lowerer.is_list)
         if listed:
             fn.out_tree = dataclasses.replace(fn.out_tree, kind="list", cls=list)
         values, as_tuple = leaves, True

@@ -35,13 +35,15 @@ def value_of(tree: Tree, names) -> object:
     return Record(tree.kind, tree.cls, tree.keys, values)
 
 
-def output_tree(value, leaves) -> Tree:
-    """The structure of a returned value; its numbers and arrays are appended to `leaves`."""
+def output_tree(value, leaves, is_list) -> Tree:
+    """The structure of a returned value; its numbers and arrays are appended to `leaves`. A
+    known sequence that is a list (`is_list`) comes back a list, also inside a dict."""
     if type(value) is tuple:
-        return Tree("tuple", tuple, (), tuple(output_tree(v, leaves) for v in value))
+        kind, cls = ("list", list) if is_list(value) else ("tuple", tuple)
+        return Tree(kind, cls, (), tuple(output_tree(v, leaves, is_list) for v in value))
     if type(value) is Record:
         return Tree(value.kind, value.cls, value.keys,
-                    tuple(output_tree(v, leaves) for v in value.values))
+                    tuple(output_tree(v, leaves, is_list) for v in value.values))
     if type(value) is Const and not isinstance(value.value, (float, complex)):
         return Tree("static", _Static(value.value))
     leaves.append(value)

@@ -444,6 +444,11 @@ def changes_in_place(stmts, name, through_calls=True, seen=frozenset()):
     return False
 
 
+def holds_list(value, is_list):
+    """A tuple with a known list (`is_list`) somewhere inside."""
+    return type(value) is tuple and any(is_list(v) or holds_list(v, is_list) for v in value)
+
+
 def holds_record(value):
     """A Record, or a tuple with one somewhere inside."""
     return type(value) is Record or type(value) is tuple and any(map(holds_record, value))
