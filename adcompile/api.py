@@ -21,6 +21,7 @@ from .errors import ADCompileError, ArgumentError, trimmed
 from .forward import forward
 from .ir import Assign, Function, Op, Return, Var, blocks_of, walk_stmts
 from .lower import lower
+from .parse import signature_of
 from .analysis import may_hold_containers
 from .batch import batch
 from .optimize import optimize as optimize_flat
@@ -73,7 +74,7 @@ def _defaults(f):
     """The parameters of `f` that have a default, with it: the generated code's signature shows
     them (`def grad_f(x, a=2.0):`), as grad & co. honour them."""
     try:
-        parameters = inspect.signature(f).parameters.values()
+        parameters = signature_of(f).parameters.values()
     except (TypeError, ValueError):
         return {}
     return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
@@ -414,7 +415,7 @@ def _moving(f, flat, n, what):
 def _var_positional(f, i):
     """Whether parameter i of f is its *args."""
     try:
-        parameters = list(inspect.signature(f).parameters.values())
+        parameters = list(signature_of(f).parameters.values())
     except (TypeError, ValueError):
         return False
     return i < len(parameters) and parameters[i].kind is inspect.Parameter.VAR_POSITIONAL

@@ -25,6 +25,7 @@ import tokenize
 
 from . import __version__
 from .errors import ADCompileError
+from .parse import signature_of
 
 MODES = ("flat", "forward", "reverse", "value_and_grad", "vjp")
 
@@ -233,7 +234,7 @@ def cmd_graph(args):
     f = load_target(args.target)
     argnums = parse_argnums(args.argnums)
     try:
-        n = len(inspect.signature(f).parameters)
+        n = len(signature_of(f).parameters)
     except (TypeError, ValueError):
         n = 0
     diagram = graph(f, *parse_at(args.at, argnums, n), argnums=argnums, unroll=args.unroll)

@@ -111,7 +111,7 @@ def _path(f, mode, argnums, options):
             not isinstance(getattr(f, "__globals__", None), dict):
         return None
     try:
-        text = inspect.getsource(f)
+        text = inspect.getsource(getattr(f, "__code__", f))  # (f's own, not what it wraps)
     except (OSError, TypeError):
         return None
     code = f.__code__
@@ -150,7 +150,7 @@ def _print(obj):
                                not obj.__module__.startswith("adcompile.")):
             return None  # a closure; a user's function with a rule: the rule is not in its text
         try:
-            text = inspect.getsource(obj)
+            text = inspect.getsource(obj.__code__)
         except (OSError, TypeError):
             return None
         return "function " + hashlib.sha1(repr((obj.__module__, obj.__qualname__, text,

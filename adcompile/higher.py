@@ -13,7 +13,6 @@ product without the Hessian) and `check_grads` (finite differences and the dot-p
 from __future__ import annotations
 
 import functools
-import inspect
 import math
 import types
 from typing import Any, Callable, Sequence
@@ -22,6 +21,7 @@ import numpy as np
 
 from .draws import Draws
 from .errors import ADCompileError, ArgumentError, public, trimmed
+from .parse import signature_of
 
 def _nums(argnums):
     """argnums as a tuple of ints (checked)."""
@@ -263,7 +263,7 @@ def _jacobian_function(f, argnums, forward, has_aux=False):
         return _jacobian(f, args, kwargs, argnums, forward, has_aux)
     del jacobian.__wrapped__  # (not f: its source is not this function's)
     try:
-        jacobian.__signature__ = inspect.signature(f)  # called with f's arguments
+        jacobian.__signature__ = signature_of(f)  # called with f's arguments
     except (TypeError, ValueError):
         pass
     # what it is made of: jacfwd and jacrev of it differentiate f again
@@ -305,7 +305,7 @@ def _of_method(f, argnums, transform):
         return of_function(receiver, *args, **kwargs)
     del of_method.__wrapped__
     try:
-        of_method.__signature__ = inspect.signature(f)
+        of_method.__signature__ = signature_of(f)
     except (TypeError, ValueError):
         pass
     return of_method

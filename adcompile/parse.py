@@ -81,7 +81,7 @@ def parse(f) -> Parsed:
             return _finish(f, node, filename, {node.lineno: linecache.getline(
                 filename, node.lineno).rstrip("\n")})
     try:
-        src_lines, first = inspect.getsourcelines(f)
+        src_lines, first = inspect.getsourcelines(code)  # (f's: not the one it wraps)
     except (OSError, TypeError) as e:
         raise SourceUnavailableError(
             f"cannot read the source of {name!r} ({e}). Define the function in a file "
@@ -110,8 +110,66 @@ def parse(f) -> Parsed:
                                        for i, line in enumerate(src_lines)}, nodes)
 
 
+def signature_of(f):
+    """The parameters f is differentiated by: its own, not those of the function it wraps
+    (functools.wraps: its source is not f's), except a wrapper taking only *args and **kwargs
+    around one with plain parameters, which takes those (parse gives its node them)."""
+    own = inspect.signature(f, follow_wrapped=False)
+    if getattr(f, "__wrapped__", None) is None or \
+            any(p.kind not in _SPREAD for p in own.parameters.values()):
+        return own
+    try:
+        inner = inspect.signature(f)
+    except (TypeError, ValueError):
+        return own
+    plain = all(p.kind in _PLAIN for p in inner.parameters.values())
+    return inner if plain and inner.parameters else own
+
+
+_SPREAD = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+_PLAIN = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def _wrapper_parameters(f, node):
+    """A wrapper's `def wrapper(*args, **kwargs)` given the wrapped function's parameters
+    (signature): `def wrapper(x, y): args = (x, y); kwargs = {}` (the call binds defaults)."""
+    names = list(signature_of(f).parameters)
+    args = node.args
+    if args.args or args.posonlyargs or not (args.vararg or args.kwarg) or not names:
+        return
+    used = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+    if used & set(names):
+        raise UnsupportedSyntaxError(
+            f"{node.name} wraps a function whose parameters ({', '.join(names)}) it also uses "
+            "as names; rename them in the wrapper", getattr(f.__code__, "co_filename", None),
+            node.lineno)
+    first = node.body[0]
+
+    def at(n):
+        return gast.copy_location(n, first)
+    params = [at(gast.Name(id=p, ctx=gast.Param(), annotation=None, type_comment=None))
+              for p in names]
+    body = []
+    if args.vararg:
+        body.append(at(gast.Assign(targets=[at(gast.Name(
+            id=args.vararg.id, ctx=gast.Store(), annotation=None, type_comment=None))],
+            value=at(gast.Tuple(elts=[at(gast.Name(id=p, ctx=gast.Load(), annotation=None,
+                                                   type_comment=None)) for p in names],
+                                ctx=gast.Load())), type_comment=None)))
+    if args.kwarg:
+        body.append(at(gast.Assign(targets=[at(gast.Name(
+            id=args.kwarg.id, ctx=gast.Store(), annotation=None, type_comment=None))],
+            value=at(gast.Dict(keys=[], values=[])), type_comment=None)))
+    node.args = gast.arguments(args=params, posonlyargs=[], vararg=None, kwonlyargs=[],
+                               kw_defaults=[], kwarg=None, defaults=[])
+    node.body = body + node.body
+
+
 def _finish(f, node, filename, lines, nodes=None):
     code = f.__code__
+    if getattr(f, "__wrapped__", None) is not None:
+        _wrapper_parameters(f, node)
+        nodes = None
     scope = dict(vars(builtins))
     scope.update(getattr(f, "__globals__", {}))
     if code.co_freevars and f.__closure__:
@@ -188,9 +246,9 @@ def _lambda_by_position(f, filename):
 
 
 def _find_function(tree, f, filename, first):
-    if f.__name__ != "<lambda>":
+    if f.__code__.co_name != "<lambda>":  # (functools.wraps gives a wrapper f's __name__)
         for n in gast.walk(tree):
-            if isinstance(n, gast.FunctionDef) and n.name == f.__name__:
+            if isinstance(n, gast.FunctionDef) and n.name == f.__code__.co_name:
                 n.decorator_list = []
                 return n
         return None

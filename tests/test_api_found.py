@@ -1,6 +1,8 @@
 """Defects testers found in the API layer (jacfwd/hessian and random draws, primitives passed
 directly, check_grads of containers, types of gradients, *args/**kwargs/keyword-only
 parameters), each checked against finite differences or the other mode."""
+import functools
+import inspect
 from collections import namedtuple
 
 import numpy as np
@@ -388,3 +390,42 @@ def _leaves(v):
     if isinstance(v, (list, tuple)):
         return [e for item in v for e in _leaves(item)]
     return [v]
+
+
+# --- a function decorated with functools.wraps was differentiated as the function it wraps:
+# inspect reads the wrapped one's source (and signature), so the wrapper's * 2.0 was dropped ---
+def doubled(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs) * 2.0
+    return wrapper
+
+
+def shifted(fn):
+    @functools.wraps(fn)
+    def wrapper(x):
+        return fn(x + 1.0)
+    return wrapper
+
+
+@doubled
+def doubled_power(x, y=3.0):
+    return x ** 2 * y
+
+
+@shifted
+def shifted_cube(x):
+    return x ** 3
+
+
+def calls_wrapped(x):
+    return doubled_power(x, 1.0) + shifted_cube(x)
+
+
+def test_a_functools_wraps_decorator_is_differentiated_with_its_wrapper():
+    assert ad.grad(doubled_power)(2.0) == 24.0 and ad.grad(shifted_cube)(2.0) == 27.0
+    assert ad.value_and_grad(doubled_power, (0, 1))(2.0, 1.0) == (8.0, (8.0, 8.0))
+    assert ad.grad(doubled_power)(2.0, y=1.0) == 8.0 and ad.hessian(doubled_power)(2.0) == 12.0
+    assert ad.jvp(shifted_cube, (2.0,), (1.0,)) == (27.0, 27.0)
+    assert ad.grad(calls_wrapped)(2.0) == 8.0 + 27.0
+    assert str(inspect.signature(ad.grad(doubled_power))) == "(x, y=3.0)"
