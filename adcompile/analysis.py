@@ -269,8 +269,9 @@ def may_hold_containers(fn: Function) -> tuple:
     """The parameters that flat code indexes, measures or uses as a list, directly or through
     what it computes from them (`s = p + q; s[0]`: for tuples p + q joins them, max(p, q)
     compares them item by item), which an argument may be: a tuple or list passed for one is
-    then lowered as one (boundary.py)."""
-    read: set = set()
+    then lowered as one (boundary.py). So are those an array method is called on (`v.sum()`),
+    which an object of the user's class with a method of that name may be."""
+    read: set = set(fn.receivers)
     made: dict = {}
     for s in each_assign(fn.body):
         v = s.value

@@ -117,6 +117,7 @@ class Function:
     dependencies: list = field(default_factory=list)  # (globals dict, name, object) it resolved
     arguments: list = field(default_factory=list)  # (name, pytree.Tree or None, leaf names)
     containers: tuple = ()  # parameters read as containers (analysis.may_hold_containers)
+    receivers: set = field(default_factory=set)  # names an array method is called on (x.sum())
     out_tree: object = None  # the pytree.Tree of a container result, returned as its leaves
     aux_tree: object = None  # has_aux: the pytree.Tree of an aux returned as its leaves
     errstate: dict = field(default_factory=dict)  # line -> np.errstate settings around it

@@ -429,3 +429,48 @@ def test_a_functools_wraps_decorator_is_differentiated_with_its_wrapper():
     assert ad.jvp(shifted_cube, (2.0,), (1.0,)) == (27.0, 27.0)
     assert ad.grad(calls_wrapped)(2.0) == 8.0 + 27.0
     assert str(inspect.signature(ad.grad(doubled_power))) == "(x, y=3.0)"
+
+
+# --- an object of the user's class with a method named like an array's (v.sum(), v.mean(),
+# v.dot(w)) and no field read in the function ran through code compiled for arrays: np.sum(v)
+# called V.sum, so the value was right and the gradient a float (or a TypeError in the code) ---
+class Pair:
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+    def sum(self, *args, **kwargs):
+        return self.a + 2.0 * self.b
+
+    def mean(self):
+        return self.a * self.b
+
+    def dot(self, other):
+        return self.a * other.a + self.b * other.b
+
+
+def pair_sum(v):
+    return v.sum()
+
+
+def pair_mean(v):
+    return v.mean() ** 2
+
+
+def pair_dot(v, w):
+    return v.dot(w) * 3.0
+
+
+def array_methods(x, W):
+    return (x @ W).sum() + x.mean()
+
+
+def test_an_object_with_array_method_names_is_differentiated_as_an_object():
+    g = ad.grad(pair_sum)(Pair(2.0, 3.0))
+    assert type(g) is Pair and (g.a, g.b) == (1.0, 2.0)
+    g = ad.grad(pair_mean)(Pair(2.0, 3.0))  # 2 * a * b * (b, a)
+    assert type(g) is Pair and (g.a, g.b) == (36.0, 24.0)
+    gv, gw = ad.grad(pair_dot, (0, 1))(Pair(2.0, 3.0), Pair(5.0, 7.0))
+    assert (gv.a, gv.b, gw.a, gw.b) == (15.0, 21.0, 6.0, 9.0)
+    x, W = np.array([1.0, -2.0, 0.5]), np.arange(6.0).reshape(3, 2)
+    gx, gW = ad.grad(array_methods, (0, 1))(x, W)  # arrays still take the arrays' code
+    assert np.allclose(gx, W.sum(axis=1) + 1 / 3) and np.allclose(gW, np.outer(x, np.ones(2)))

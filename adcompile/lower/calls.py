@@ -66,6 +66,8 @@ class Calls:
                                             f"arrays have the methods "
                                             f"{', '.join(sorted(METHODS))}")
                 args = [self.as_atom(base)] + [self.atom(a, env) for a in node.args]
+                if type(args[0]) is Var:  # (an object of the user's with a .sum() may come)
+                    self.fn.receivers.add(args[0].name)
                 if func.attr in ("reshape", "transpose") and len(args) > 2:
                     args = [args[0], self.as_atom(tuple(args[1:]))]
                 return self.primitive(prim, node, args, env, target)
