@@ -439,6 +439,8 @@ add("pow_dy", runtime.pow_dy, ("a", "x"), "broadcast")
 add("check_scalar", runtime.check_scalar, ("out", "*inputs"), "nondiff", zero="*")
 add("check_not_in_place", runtime.check_not_in_place,
     ("x", "method", "where", "name", "others", "*values"), "nondiff", zero="*")
+add("check_view_index", runtime.check_view_index, ("index", "where", "item"), "nondiff",
+    zero="*")
 add("zeros_like", runtime.zeros_like, kind="nondiff", zero="*")
 add("sign", runtime.sign, kind="nondiff", zero="*")  # the derivative of abs
 # math.copysign(x, y) is |x| with y's sign: a derivative in x (rules.py), zero in y
@@ -528,7 +530,8 @@ add("call", lambda f, *args, **kwargs: f(*args, **kwargs), ("f", "*args"), "nond
     form="callee")
 # Statements kept in place whatever the optimizer finds: the tape, the checks, the draws, the
 # calls of functions adcompile knows nothing of (they may draw or keep state).
-EFFECTS = frozenset({"pop", "push", "check_scalar", "check_not_in_place", "print", "assert_",
+EFFECTS = frozenset({"pop", "push", "check_scalar", "check_not_in_place", "check_view_index",
+                     "print", "assert_",
                      "throw", "call"} |
                     {name for name in PRIMS if name.startswith(("np.random.", "Generator."))})
 

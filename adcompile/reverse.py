@@ -733,7 +733,7 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
         seeds = _seeds(outs, lambda k: _seed(fn, outs[k]))
     tape = namer.fresh("tape")
     pulled = namer.fresh("stack") if kind == "vjp" else tape
-    eqns, body, raw, reduced, guard = backward(fn, wrt, seeds, namer, fit=kind != "vjp",
+    eqns, body, raw, reduced, guard = backward(fn, wrt, seeds, namer, fit=True,
                                                tape=pulled, floats=floats, useful=useful)
     pack = (lambda gs: Op("tuple", tuple(gs))) if as_tuple else (lambda gs: gs[0])  # noqa: E731
     raw, reduced = pack(raw), pack(reduced)

@@ -49,11 +49,14 @@ def unbroadcast(g, x):
     if isinstance(x, (tuple, list)):  # a container (an argument, a named tuple): parts fitted
         return g
     gtype, xtype = getattr(g, "dtype", None), getattr(x, "dtype", None)
-    if gtype is not xtype and gtype is not None and xtype is not None:
+    if gtype is not xtype or type(g) is complex:  # (a Python float's too)
         if _complex(g) and not _complex(x):
             g = np.real(g)  # a real value's adjoint is real (JAX), through complex numbers too
-        elif gtype != xtype and gtype.kind == "f" and getattr(xtype, "kind", None) == "f":
+        elif gtype is not None and xtype is not None and gtype != xtype and \
+                gtype.kind == "f" and getattr(xtype, "kind", None) == "f":
             g = g.astype(xtype)  # and has its dtype: float32 stays float32 (JAX)
+    if type(x) is float:  # a Python float's gradient is one, NumPy on the way or not
+        return float(g) if not _shape(g) else float(np.sum(g))
     gshape, xshape = _shape(g), _shape(x)
     if _same_shape(gshape, xshape):
         return g if xshape or type(x) is not np.ndarray else np.asarray(g)  # (JAX's 0-d array)
@@ -689,6 +692,23 @@ def check_not_in_place(x, method, where, name, others, *values):
         f"{name} is changed in place, and {others} holds the same array: Python changes both, "
         f"generated code cannot. Make a new array first ({name} = {name}.copy()) or write "
         f"{name} = {name} ... instead of changing it in place."))
+
+
+def basic_index(index):
+    """Whether x[index] is a view of x (ints, slices, None, ...), not a copy (arrays, lists)."""
+    return all(p is None or p is Ellipsis or type(p) is slice or isinstance(p, (int, np.integer))
+               and not isinstance(p, (bool, np.bool_))
+               for p in (index if type(index) is tuple else (index,)))
+
+
+def check_view_index(index, where, item):
+    """Generated code's stand-in for `y[index][j] = v`: an error where y[index] is a copy, which
+    Python changes and drops (flat code would change y). (`where` is for reading the code.)"""
+    if not basic_index(index):
+        from adcompile.errors import UnsupportedSyntaxError, at_generated_caller
+        raise at_generated_caller(UnsupportedSyntaxError(
+            f"assigning into {item}, a copy (an array or list index makes one, which Python "
+            "changes and drops): assign into the array itself."))
 
 
 def _may_alias(v, x):

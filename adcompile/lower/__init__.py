@@ -143,6 +143,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.stacks = frozenset()  # lists kept as stacks (a tape, in generated code)
         self.sequence_kinds = sequence_kinds(parsed.nodes)  # name -> "list" | "tuple"
         self.lists = {}  # id -> the known sequences that are lists (Expressions.known_list)
+        self.indices: set = set()  # the names of loop indices (ints)
 
     def note_lists(self, value, tree):
         """Note the lists among an argument's known sequences (its structure `tree`)."""

@@ -37,6 +37,7 @@ class Loops:
         carried = self.carry(stmt, env, later, names if elements is not None else ())
         index = self.namer.fresh(target.id) if elements is None else \
             self.fresh_index(getattr(elements, "counter", None) or target)
+        self.indices.add(index)
         body_env = dict(env)
         body_env.pop(GOING, None)  # every iteration starts going
         body_env.pop(BROKE, None)
@@ -88,6 +89,7 @@ class Loops:
             test = self.atom(stmt.test, env)
         if type(test) is Var:
             carried[test.name] = test.name
+        self.indices.add(index)
         body_env = dict(env)
         body_env.pop(GOING, None)  # every iteration starts going
         body_env.pop(BROKE, None)

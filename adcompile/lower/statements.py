@@ -1,14 +1,16 @@
 """Statements: lower_stmts and the ways a statement list ends (falls through, returns, breaks, continues, or leaves on some paths through a flag); if statements; assignments."""
 from __future__ import annotations
 
+import os
 import types
 
 import gast
 
 from ..errors import ADCompileError, UnsupportedSyntaxError
-from ..ir import (Assign, Const, If, Var)
+from ..ir import (Assign, Const, If, Op, Var)
 from ..sugar import ERRSTATE_KEYS
 from ..primitives import BY_OBJECT, PRIMS, hashable
+from ..runtime import basic_index
 from ..templates import OPERATORS, dotted
 from .effects import RAISE, known_truth
 from .changes import in_library
@@ -351,6 +353,8 @@ class Statements:
             self.not_shared(target, root.id, env, self.live(), container)
         elif base is not root:  # an array or list made at run time, held in a container
             self.check_in_place(target, root.id, env, self.live(), "__setitem__", item=base)
+            if isinstance(base, gast.Subscript):
+                self.a_view(base, env)
         if base is not root:  # m[0][1] = v with m = [row] * 2
             self.not_repeated(target, root.id, env, container)
         new = self.store_into(container, target, value, env, root.id if base is root else None)
@@ -358,6 +362,26 @@ class Statements:
             env[root.id] = new
         else:
             self.store(base, new, env)
+
+    def a_view(self, item, env):
+        """`y[index][j] = v` changes y where y[index] is a view of it (ints, slices); an array
+        or list index makes a copy, which Python changes and drops: refused, here where the
+        index is known, else by generated code when it runs (check_view_index)."""
+        index = self.expr(item.slice, env)
+        what = gast.unparse(item).strip()
+        if type(index) is Const or type(index) is tuple and all(type(i) is Const for i in index):
+            if self.is_list(index) or not basic_index(index.value if type(index) is Const else
+                                                      tuple(i.value for i in index)):
+                raise self.unsupported(item, f"assigning into {what}, a copy (an array or "
+                                       "list index makes one, which Python changes and drops)",
+                                       "assign into the array itself")
+            return
+        if type(index) is Var and index.name in self.indices:  # y[i][j] = v in a loop over i
+            return
+        filename, line = self.parsed.where(item)
+        self.block.append(Assign(None, Op("check_view_index", (
+            self.as_atom(index), Const(f"{os.path.basename(filename)}:{line}"), Const(what))),
+            self.line))
 
     def not_repeated(self, node, name, env, value):
         """Refuse changing in place a list or object that `name` holds at several places: once
