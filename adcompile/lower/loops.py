@@ -89,7 +89,6 @@ class Loops:
             test = self.atom(stmt.test, env)
         if type(test) is Var:
             carried[test.name] = test.name
-        self.indices.add(index)
         body_env = dict(env)
         body_env.pop(GOING, None)  # every iteration starts going
         body_env.pop(BROKE, None)
