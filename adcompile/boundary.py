@@ -13,6 +13,7 @@ parameters.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import types
@@ -348,12 +349,25 @@ def structured_outputs(df, out):
     return (*_results(info, mode, tuple(out[:2])), rebuild(info.aux_tree, out[2]))
 
 
+def _tangents(tree):
+    """The structure of a tangent of values of structure `tree`: a constant number's tangent is
+    0.0 (as in a tuple result), any other constant's None."""
+    if tree.kind == "static":
+        value = tree.cls.value
+        number = isinstance(value, (int, float, complex, np.number)) and \
+            not isinstance(value, (bool, np.bool_))
+        return Tree("static", _Static(0.0 if number else None))
+    if not tree.children:
+        return tree
+    return dataclasses.replace(tree, children=tuple(_tangents(c) for c in tree.children))
+
+
 def _results(info, mode, out):
     tree = info.out_tree
     if tree is None:
         return out
     if mode == "forward":
-        return unflatten(tree, out[0]), unflatten(tree, out[1])
+        return unflatten(tree, out[0]), unflatten(_tangents(tree), out[1])
     if mode == "vjp":
         value, pullback = out  # (a cotangent's leaves found by key: vjp checked its structure)
         return unflatten(tree, value), \

@@ -474,3 +474,15 @@ def test_an_object_with_array_method_names_is_differentiated_as_an_object():
     x, W = np.array([1.0, -2.0, 0.5]), np.arange(6.0).reshape(3, 2)
     gx, gW = ad.grad(array_methods, (0, 1))(x, W)  # arrays still take the arrays' code
     assert np.allclose(gx, W.sum(axis=1) + 1 / 3) and np.allclose(gW, np.outer(x, np.ones(2)))
+
+
+# --- jvp: a constant int in a dict result had the constant itself as its tangent (3, not 0) ---
+def dict_with_a_constant(x):
+    return {"y": x * 2.0, "n": 3, "name": "run"}
+
+
+def test_a_constant_in_a_dict_result_has_a_zero_tangent():
+    x = np.array([0.3, -0.5])
+    out, tangent = ad.jvp(dict_with_a_constant, (x,), (np.ones(2),))
+    assert out["n"] == 3 and out["name"] == "run" and np.allclose(tangent["y"], 2.0)
+    assert tangent["n"] == 0.0 and tangent["name"] is None
