@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import auxiliary, diskcache
-from .boundary import (bind, checked_argnums, checked_has_aux, differentiate, gradient_tree, moves,
+from .boundary import (as_function, bind, checked_argnums, checked_has_aux, differentiate, gradient_tree, moves,
                        name_of, of_partial, place_of, positions, simple, structured_outputs, wrt_leaves)
 from .cache import COMPILED
 from .compile import compile_text, located_source
@@ -278,6 +278,7 @@ def _transform(mode: str) -> Callable[..., Any]:
                                      optimize=optimize)
         if not callable(f):
             raise ArgumentError(f"{mode} expects a function, got {type(f).__name__}")
+        f = as_function(f)
         argnums = checked_argnums(argnums, f)
         try:
             bound = of_partial(f, argnums, lambda g, nums: transform(
@@ -312,6 +313,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], 
     """Forward mode: `(f(*primals), the derivative of f at primals along tangents)`. A tangent has
     its primal's structure and shapes; an int or bool primal is a constant (tangent None or 0).
     With `has_aux=True`, f returns `(out, aux)`: `(out, derivative of out, aux)`."""
+    f = as_function(f)
     primals, tangents = _check_pairs(f, primals, tangents)
     if isinstance(f, types.MethodType) and isinstance(f.__func__, types.FunctionType):
         # model.loss: type(model).loss with the object first, moved by a zero tangent
@@ -372,6 +374,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
     output's structure and shapes and returns one gradient per primal, as a tuple (None for an
     int or bool primal, a constant). With `has_aux=True`, f returns `(out, aux)`:
     `(out, pullback, aux)`, the pullback taking a cotangent of out."""
+    f = as_function(f)
     try:
         has_aux = checked_has_aux(has_aux, f)
         values = bind(f, primals)

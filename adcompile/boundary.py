@@ -35,6 +35,12 @@ def differentiate(compile_derivative, f, mode, argnums, optimize, has_aux=False)
     `compile_derivative` is api's, which compiles for plain or flattened arguments. `has_aux`:
     f returns (out, aux), and the derivative returns the aux beside its results (JAX's)."""
     if isinstance(f, types.MethodType):
+        params = list(signature_of(f).parameters)  # (without self: argnums count these)
+        for i in (argnums,) if isinstance(argnums, int) else argnums or ():
+            if not -len(params) <= i < len(params):
+                raise ArgumentError(f"argnums {i} is out of range: the method {f.__name__} takes "
+                                    f"{len(params)} argument(s) ({', '.join(params)}); use 0 to "
+                                    f"{len(params) - 1}.", *place_of(f))
         return _Boundary(compile_derivative, f.__func__, mode, shift(argnums), optimize, None,
                          None, receiver=f.__self__, has_aux=has_aux).function(f)
     try:
@@ -196,6 +202,16 @@ def of_partial(f, argnums, transform):
     if hasattr(of_function, "__adcompile__"):  # source() shows the derivative of g
         of_partial.__adcompile__ = of_function.__adcompile__
     return of_partial
+
+
+def as_function(f):
+    """An object of the user's class with a `__call__` written in Python: that method, bound (JAX
+    differentiates any callable); anything else as it is."""
+    call = inspect.getattr_static(type(f), "__call__", None)
+    if isinstance(call, types.FunctionType) and not isinstance(
+            f, (types.FunctionType, types.MethodType, functools.partial, type)):
+        return f.__call__
+    return f
 
 
 def checked_argnums(argnums, f=None):

@@ -248,7 +248,8 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
 
 
 def _jacobian_function(f, argnums, forward, has_aux=False):
-    from .boundary import checked_argnums, checked_has_aux, of_partial
+    from .boundary import as_function, checked_argnums, checked_has_aux, of_partial
+    f = as_function(f)
     argnums = checked_argnums(argnums, f)
     has_aux = checked_has_aux(has_aux, f)
     method = _of_method(f, argnums,
@@ -281,7 +282,8 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable
     containers: argument i's structure, each leaf holding the tuple over j of argument j's
     structure of blocks shaped (leaf of i).shape + (leaf of j).shape."""
     from .api import grad
-    from .boundary import checked_argnums, of_partial
+    from .boundary import as_function, checked_argnums, of_partial
+    f = as_function(f)
     argnums = checked_argnums(argnums, f)
     method = _of_method(f, argnums, hessian) or of_partial(f, argnums, hessian)
     if method is not None:

@@ -486,3 +486,30 @@ def test_a_constant_in_a_dict_result_has_a_zero_tangent():
     out, tangent = ad.jvp(dict_with_a_constant, (x,), (np.ones(2),))
     assert out["n"] == 3 and out["name"] == "run" and np.allclose(tangent["y"], 2.0)
     assert tangent["n"] == 0.0 and tangent["name"] is None
+
+
+# --- grad of an object with __call__ was refused ("not a Python function"; JAX takes any
+# callable), and argnums out of range for a bound method counted its self ("argnums 2") ------
+class Quadratic:
+    def __init__(self, W):
+        self.W = W
+
+    def __call__(self, v):
+        return np.sum((self.W @ v) ** 2)
+
+    def loss(self, v):
+        return np.sum(np.sin(self.W @ v))
+
+
+def test_a_callable_object_is_differentiated_through_its_call_method():
+    W = np.array([[1.0, 0.5, 0.0], [0.0, 1.0, 2.0]])
+    x = np.array([0.3, -0.5, 1.2])
+    m = Quadratic(W)
+    assert np.allclose(ad.grad(m)(x), 2 * W.T @ W @ x)
+    assert np.allclose(ad.jvp(m, (x,), (np.ones(3),))[1], 2 * (W @ x) @ (W @ np.ones(3)))
+    assert np.allclose(ad.vjp(m, x)[1](1.0)[0], 2 * W.T @ W @ x)
+    assert np.allclose(ad.hessian(m)(x), 2 * W.T @ W) and np.allclose(ad.jacrev(m)(x),
+                                                                    2 * W.T @ W @ x)
+    with pytest.raises(ADCompileError, match=r"argnums 1 is out of range: the method loss "
+                       r"takes 1 argument\(s\) \(v\); use 0 to 0"):
+        ad.grad(m.loss, 1)(x)
