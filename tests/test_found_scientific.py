@@ -98,3 +98,18 @@ def test_assigning_into_an_advanced_indexing_copy_is_refused():
     assert np.allclose(ad.grad(into_an_indexed_item)(x, 1), [1.0 + 2 * x[0], 1.0, 1.0])
     assert np.allclose(ad.grad(into_views)(x), numeric_grad(into_views, (x,), 0), rtol=1e-6)
     assert ad.value_and_grad(into_views)(x)[0] == into_views(x)
+
+
+# --- `out = np.append(out, v)` in a loop was read as appending to a list named np ("the method
+# .append() of an array is not supported") ----------------------------------------------------
+def grown_by_np_append(x):
+    out = x[:1]
+    for i in range(1, 3):
+        out = np.append(out, x[i] * i)
+    return np.sum(out ** 2)
+
+
+def test_np_append_in_a_loop():
+    x = np.array([0.5, -1.0, 2.0])
+    assert np.allclose(ad.grad(grown_by_np_append)(x), numeric_grad(grown_by_np_append, (x,), 0),
+                       rtol=1e-6)

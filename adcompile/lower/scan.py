@@ -125,8 +125,10 @@ def is_pop(node):
 
 
 def is_append(node):
+    """`xs.append(v)`: one argument, as list.append takes (np.append(out, v) takes two)."""
     return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
-        node.func.attr == "append" and isinstance(node.func.value, gast.Name)
+        node.func.attr == "append" and isinstance(node.func.value, gast.Name) and \
+        len(node.args) == 1 and not node.keywords
 
 
 def is_method_of_name(node, methods):
