@@ -94,8 +94,23 @@ def is_object(x) -> bool:
                       types.BuiltinFunctionType, np.ufunc)):
         return False
     module = getattr(type(x), "__module__", "") or ""
-    return hasattr(x, "__dict__") and module.split(".")[0] not in (
+    return (hasattr(x, "__dict__") or bool(_slots(x))) and module.split(".")[0] not in (
         "builtins", "numpy", "scipy", "functools")
+
+
+def _slots(x) -> tuple:
+    """The fields of an object of a class with __slots__ (and no __dict__) that hold a value."""
+    if hasattr(x, "__dict__"):
+        return ()
+    names = [n for c in type(x).__mro__ for n in (
+        (c.__dict__.get("__slots__", ()),) if isinstance(c.__dict__.get("__slots__"), str)
+        else c.__dict__.get("__slots__", ())) if n not in ("__dict__", "__weakref__")]
+    return tuple(n for n in dict.fromkeys(names) if hasattr(x, n))
+
+
+def fields(x) -> tuple:
+    """The names of an object's fields: its __dict__'s, or its __slots__' that hold a value."""
+    return tuple(vars(x)) if hasattr(x, "__dict__") else _slots(x)
 
 
 def flatten(x) -> tuple[list, Tree]:
@@ -125,7 +140,7 @@ def _flatten(x, leaves):
         return Tree("dataclass", type(x), names,
                     tuple(_flatten(getattr(x, n), leaves) for n in names))
     if is_object(x):
-        names = tuple(vars(x))
+        names = fields(x)
         return Tree("object", type(x), names, tuple(_flatten(getattr(x, n), leaves)
                                                      for n in names))
     if isinstance(x, (str, bytes, type(None), type, types.ModuleType)) or callable(x):

@@ -513,3 +513,57 @@ def test_a_callable_object_is_differentiated_through_its_call_method():
     with pytest.raises(ADCompileError, match=r"argnums 1 is out of range: the method loss "
                        r"takes 1 argument\(s\) \(v\); use 0 to 0"):
         ad.grad(m.loss, 1)(x)
+
+
+# --- a closure or global object's field (cfg.k of a namedtuple or object) was refused as "the
+# attribute .k of an array"; objects of classes with __slots__ were taken for arrays ----------
+Config = namedtuple("Config", "k")
+
+
+class Settings:
+    def __init__(self, k):
+        self.k = k
+
+
+SETTINGS = Settings(2.0)
+
+
+def make_loss(cfg):
+    def loss(v):
+        return cfg.k * np.sum(v ** 2)
+    return loss
+
+
+def reads_a_global_object(v):
+    return SETTINGS.k * np.sum(v ** 2)
+
+
+class Slotted:
+    __slots__ = ("w", "b")
+
+    def __init__(self, w, b):
+        self.w, self.b = w, b
+
+    def energy(self, x):
+        return np.sum((self.w * x) ** 2) * self.b
+
+
+def slotted_energy(s, x):
+    return s.energy(x) + Slotted(s.w * 2.0, s.b).energy(x)
+
+
+def test_fields_of_closure_and_global_objects_and_slotted_objects():
+    x = np.array([0.3, -0.5, 1.2])
+    for cfg in (Config(2.0), Settings(2.0)):
+        assert np.allclose(ad.grad(make_loss(cfg))(x), 4.0 * x)
+    assert np.allclose(ad.grad(reads_a_global_object)(x), 4.0 * x)
+    SETTINGS.k = 3.0  # a new derivative reads the new value
+    try:
+        assert np.allclose(ad.grad(reads_a_global_object)(x), 6.0 * x)
+    finally:
+        SETTINGS.k = 2.0
+    s = Slotted(np.array([1.0, 2.0, -1.0]), 2.0)
+    g = ad.grad(slotted_energy)(s, x)
+    assert type(g) is Slotted
+    assert np.allclose(g.w, 2 * 5 * s.w * x ** 2 * s.b)
+    assert np.isclose(g.b, 5 * np.sum((s.w * x) ** 2))

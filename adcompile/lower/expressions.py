@@ -324,6 +324,13 @@ class Expressions:
             return value
         if type(base) is Record:
             return self.record_attribute(base, node, env)
+        known = self.fn.constants.get(base.name, MISSING) if type(base) is Var else MISSING
+        if known is not MISSING and not isinstance(known, (np.ndarray, np.generic)) and \
+                hasattr(known, node.attr):  # cfg.k of a global or closure object: its value
+            value = getattr(known, node.attr)  # now (a new derivative once it is rebound)
+            if node.attr in getattr(known, "__dict__", {}):
+                self.fn.dependencies.append((vars(known), node.attr, value))
+            return self.outer(f"{base.name}.{node.attr}", value)
         if node.attr in ATTRIBUTES:
             return self.emit(node.attr, (self.as_atom(base),), target=target)
         raise self.not_an_array(node, f"the attribute .{node.attr} of an array",
