@@ -30,7 +30,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .cache import forget_all
-from .errors import ADCompileError, ArgumentError, trimmed
+from .errors import ADCompileError, ArgumentError, at_frame, trimmed
 from .primitives import BY_OBJECT, NAMESPACE, PRIMS, add, hashable
 from .templates import dotted, parse
 
@@ -52,7 +52,7 @@ def defvjp(fn: Callable[..., Any], *rules: str | Callable[..., Any] | None, name
     try:
         return _define(VJP, fn, name, elementwise, rules, "g", caller.f_globals)
     except ADCompileError as e:
-        raise trimmed(e)
+        raise trimmed(at_frame(e, caller))
 
 
 def defjvp(fn: Callable[..., Any], *rules: str | Callable[..., Any] | None, name: str | None = None,
@@ -65,7 +65,7 @@ def defjvp(fn: Callable[..., Any], *rules: str | Callable[..., Any] | None, name
     try:
         return _define(JVP, fn, name, elementwise, rules, "t", caller.f_globals)
     except ADCompileError as e:
-        raise trimmed(e)
+        raise trimmed(at_frame(e, caller))
 
 
 def defpartials(fn: Callable[..., Any], *partials: str | None,
@@ -78,7 +78,7 @@ def defpartials(fn: Callable[..., Any], *partials: str | None,
     try:
         return _define(DERIVATIVES, fn, name, True, partials, None, caller.f_globals)
     except ADCompileError as e:
-        raise trimmed(e)
+        raise trimmed(at_frame(e, caller))
 
 
 def how_to_register(obj, spelled=None) -> str:
@@ -270,8 +270,15 @@ def _resolve(rule, prim, allowed, scope):
     try:
         parse(text)
     except (ValueError, KeyError) as e:
-        raise ArgumentError(f"the rule {rule!r} for {prim.name} cannot be used: {e}") from None
+        raise ArgumentError(f"the rule {rule!r} for {prim.name} cannot be used: {e}. Write it "
+                            f"without that, or give a Python function in its place: "
+                            f"def rule({', '.join(_example(prim, allowed))}): return ...") from None
     return text
+
+
+def _example(prim, allowed):
+    """The parameters a Python function rule for `prim` would take (`g, x`)."""
+    return [s for s in ("g", "t") if s in allowed][:1] + list(prim.params)
 
 
 def _lookup(path, scope):

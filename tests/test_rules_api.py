@@ -2,6 +2,7 @@
 modes are checked against finite differences, a wrong rule is caught by check_grads, and every
 mistake in registering one gets a message that says what to do."""
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -327,6 +328,20 @@ def test_rule_names_are_deterministic_across_runs():
                            check=True).stdout for _ in range(2)]
     assert runs[0] == runs[1] and "sq_vjp(" in runs[0]
 
+
+def dict_fn(p):
+    return p["a"] * 2.0
+
+
+def test_unsupported_template_syntax_is_named_in_words_at_the_call():
+    line = sys._getframe().f_lineno + 2
+    with pytest.raises(ArgumentError) as info:
+        defvjp(dict_fn, "{'a': g * 2.0}")
+    msg = str(info.value)
+    assert "a dict display" in msg and "Dict(" not in msg and "def rule(g, p)" in msg
+    assert info.value.filename == __file__ and info.value.line == line
+    with pytest.raises(ArgumentError, match="chained comparison"):
+        defvjp(dict_fn, "g * (0 < p < 1)")
 
 
 def sin3(x):
