@@ -11,7 +11,8 @@ a ufunc), its result `ans`, the incoming adjoint `g` (reverse mode) or the tange
 mode): one per positional parameter, `None` where a parameter has no derivative. The generated
 code prints it in place: `grad_x = grad_s0 * (s0 * scipy.special.digamma(x))`. A rule may also be a
 Python function, called by name with the arguments its parameters name: `defvjp(f, my_vjp)`
-with `def my_vjp(g, ans, x)` gives `grad_x = my_vjp(grad_s0, s0, x)`.
+with `def my_vjp(g, ans, x)` gives `grad_x = my_vjp(grad_s0, s0, x)`. A lambda, or a function
+whose name generated code already calls another by, gets one made from f's (`f_vjp`, `f_vjp_1`).
 
 A rule registered for a Python function replaces its inlining (as JAX's custom_jvp does).
 Functions a template calls are looked up where `defvjp` is called, then in the module of the
@@ -22,17 +23,22 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
+import re
 import sys
 from typing import Any, Callable
 
 import numpy as np
 
 from .cache import forget_all
-from .errors import ADCompileError, ArgumentError, trimmed
+from .errors import ADCompileError, ArgumentError, at_frame, trimmed
 from .primitives import BY_OBJECT, NAMESPACE, PRIMS, add, hashable
 from .templates import dotted, parse
 
 USER: set = set()   # primitives registered through this module (their rules may be replaced)
+# Python functions given as rules: primitives generated code calls by name, which are not
+# primitives where they are called (a derivative differentiated again, the user's own code):
+# there adcompile reads their source, as for any function with no rule of its own.
+HELPERS: dict = {}
 
 
 def defvjp(fn: Callable[..., Any], *rules: str | Callable[..., Any] | None, name: str | None = None,
@@ -42,10 +48,11 @@ def defvjp(fn: Callable[..., Any], *rules: str | Callable[..., Any] | None, name
     `elementwise=True` declares that `fn` broadcasts like `np.add`, so the rules may return
     gradients of the broadcast shape, which the generated code sums back."""
     from .rules import VJP
+    caller = sys._getframe(1)
     try:
-        return _define(VJP, fn, name, elementwise, rules, "g", sys._getframe(1).f_globals)
+        return _define(VJP, fn, name, elementwise, rules, "g", caller.f_globals)
     except ADCompileError as e:
-        raise trimmed(e)
+        raise trimmed(at_frame(e, caller))
 
 
 def defjvp(fn: Callable[..., Any], *rules: str | Callable[..., Any] | None, name: str | None = None,
@@ -54,10 +61,11 @@ def defjvp(fn: Callable[..., Any], *rules: str | Callable[..., Any] | None, name
     parameters, `ans` and that parameter's tangent `t` (or Python functions, or None); the
     tangent of the result is their sum. Returns `fn`."""
     from .rules import JVP
+    caller = sys._getframe(1)
     try:
-        return _define(JVP, fn, name, elementwise, rules, "t", sys._getframe(1).f_globals)
+        return _define(JVP, fn, name, elementwise, rules, "t", caller.f_globals)
     except ADCompileError as e:
-        raise trimmed(e)
+        raise trimmed(at_frame(e, caller))
 
 
 def defpartials(fn: Callable[..., Any], *partials: str | None,
@@ -66,10 +74,11 @@ def defpartials(fn: Callable[..., Any], *partials: str | None,
     (templates over the parameters and `ans`): both modes at once, as in the built-in table
     (`"sigmoid": "(1 - ans) * ans"` gives `grad_x = g * (1 - ans) * ans`). Returns `fn`."""
     from .rules import DERIVATIVES
+    caller = sys._getframe(1)
     try:
-        return _define(DERIVATIVES, fn, name, True, partials, None, sys._getframe(1).f_globals)
+        return _define(DERIVATIVES, fn, name, True, partials, None, caller.f_globals)
     except ADCompileError as e:
-        raise trimmed(e)
+        raise trimmed(at_frame(e, caller))
 
 
 def how_to_register(obj, spelled=None) -> str:
@@ -100,6 +109,8 @@ def _define(table, fn, name, elementwise, rules, seed, caller_globals):
             NAMESPACE.pop(new, None)
             if hashable(obj) and BY_OBJECT.get(obj) == new:
                 del BY_OBJECT[obj]
+            if hashable(obj) and HELPERS.get(obj) == new:
+                del HELPERS[obj]
         raise
     forget_all()  # derivatives compiled before may have inlined or rejected fn
     return fn
@@ -137,6 +148,8 @@ def _primitive(fn, name, elementwise):
     if not callable(fn):
         raise ArgumentError(f"rules are registered for functions, not {type(fn).__name__}")
     known = BY_OBJECT.get(fn) if hashable(fn) else None
+    if known is None and hashable(fn) and fn in HELPERS:  # a rule function gets rules of its own
+        known = BY_OBJECT[fn] = HELPERS.pop(fn)
     if known is not None and known not in USER:
         raise ArgumentError(f"{known} already has a built-in derivative rule")
     params, options = _parameters(fn)
@@ -146,13 +159,15 @@ def _primitive(fn, name, elementwise):
         if elementwise:
             prim.kind = kind
         return prim
-    name = name or getattr(fn, "__name__", None)
+    given, name = name, name or getattr(fn, "__name__", None)
     if not name or not name.isidentifier():
-        raise ArgumentError("give the rule a name: defvjp(fn, ..., name='my_function')")
-    taken = NAMESPACE.get(name, PRIMS[name].fn if name in PRIMS else None)
-    if name in PRIMS or taken is not None and taken is not fn or hasattr(builtins, name):
+        raise ArgumentError(f"{_qualified(fn)} has no name generated code could call it by; "
+                            "pass one: defvjp(fn, ..., name='my_function')")
+    if not _free(name, fn):
         raise ArgumentError(f"the name {name!r} is taken by another function in generated code; "
-                            f"pass name='...' to choose another")
+                            f"pass name='...' to choose another" if given is None else
+                            f"the name {name!r} is taken by another function in generated code; "
+                            "choose another")
     add(name, fn, params, kind, **options)
     PRIMS[name].zero = "*"  # a rule given as None declares that parameter's derivative zero
     NAMESPACE[name] = fn
@@ -174,7 +189,7 @@ def _rules(prim, rules, seed, caller_globals):
             out.append(None)
             continue
         if callable(rule) and not isinstance(rule, str):
-            rule = _call_rule(rule, prim, allowed)
+            rule = _call_rule(rule, prim, allowed, seed)
         if not isinstance(rule, str):
             raise ArgumentError(f"a rule is a template string, a function or None, not "
                                 f"{type(rule).__name__}")
@@ -182,17 +197,37 @@ def _rules(prim, rules, seed, caller_globals):
     return tuple(out)
 
 
-def _call_rule(rule, prim, allowed):
+def _call_rule(rule, prim, allowed, seed):
     """A Python function as a rule: a helper primitive called with the names it asks for."""
     params, _ = _parameters(rule)
     unknown = [p for p in params if p not in allowed]
     if unknown:
         raise ArgumentError(f"the rule {rule.__name__} asks for {', '.join(unknown)}; its "
                             f"parameters must be among {', '.join(sorted(allowed))}")
-    name = BY_OBJECT.get(rule) if hashable(rule) else None
+    name = (BY_OBJECT.get(rule) or HELPERS.get(rule)) if hashable(rule) else None
     if name is None:
-        name = _primitive(rule, None, False).name
+        name = _primitive(rule, _rule_name(rule, prim, seed), False).name
+        if hashable(rule) and BY_OBJECT.get(rule) == name:
+            del BY_OBJECT[rule]
+            HELPERS[rule] = name
     return f"{name}({', '.join(params)})"
+
+
+def _free(name, fn):
+    """Whether generated code may call `fn` by `name` (no other function has it there)."""
+    return name not in PRIMS and NAMESPACE.get(name, fn) is fn and not hasattr(builtins, name)
+
+
+def _rule_name(rule, prim, seed):
+    """The name generated code calls a rule function by: its own where that is free, else one
+    made from the primitive's (`sq_vjp`, then `sq_vjp_1`, ...): a lambda, or a second helper
+    called `rule`, needs none. The first free one, so a program gets the same names every run."""
+    own = getattr(rule, "__name__", "")
+    if own.isidentifier() and _free(own, rule):
+        return own
+    base = re.sub(r"\W", "_", prim.name) + {"g": "_vjp", "t": "_jvp"}.get(seed, "_partial")
+    return next(n for n in (base, *(f"{base}_{k}" for k in range(1, len(PRIMS) + 2)))
+                if _free(n, rule))
 
 
 def _resolve(rule, prim, allowed, scope):
@@ -235,8 +270,15 @@ def _resolve(rule, prim, allowed, scope):
     try:
         parse(text)
     except (ValueError, KeyError) as e:
-        raise ArgumentError(f"the rule {rule!r} for {prim.name} cannot be used: {e}") from None
+        raise ArgumentError(f"the rule {rule!r} for {prim.name} cannot be used: {e}. Write it "
+                            f"without that, or give a Python function in its place: "
+                            f"def rule({', '.join(_example(prim, allowed))}): return ...") from None
     return text
+
+
+def _example(prim, allowed):
+    """The parameters a Python function rule for `prim` would take (`g, x`)."""
+    return [s for s in ("g", "t") if s in allowed][:1] + list(prim.params)
 
 
 def _lookup(path, scope):

@@ -83,6 +83,15 @@ def at_generated_caller(err: ADCompileError) -> ADCompileError:
     return err
 
 
+def at_frame(err: ADCompileError, frame: types.FrameType) -> ADCompileError:
+    """`err`, about the arguments of a call to adcompile (defvjp's rules), placed at the line of
+    the caller's `frame` that made the call, unless it already has a place."""
+    if err.filename is None:
+        err.filename, err.line = frame.f_code.co_filename, frame.f_lineno
+        err.args = (f"{err.filename}:{err.line}: {err.message}",)
+    return err
+
+
 def _place(err, name, line):
     """Put `err` at line `line` of the user's file whose base name is `name`."""
     import linecache

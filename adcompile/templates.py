@@ -38,18 +38,25 @@ def _convert(node):
     if t is ast.Constant:
         return Const(node.value)
     if t is ast.BinOp:
-        return Op(OPERATORS[type(node.op).__name__], (_convert(node.left), _convert(node.right)))
+        return Op(_operator(node.op, node), (_convert(node.left), _convert(node.right)))
     if t is ast.UnaryOp:
         if type(node.op) is ast.USub and type(node.operand) is ast.Constant:
             return Const(-node.operand.value)
-        return Op(OPERATORS[type(node.op).__name__], (_convert(node.operand),))
+        return Op(_operator(node.op, node), (_convert(node.operand),))
     if t is ast.Compare:
-        return Op(OPERATORS[type(node.ops[0]).__name__],
-                  (_convert(node.left), _convert(node.comparators[0])))
+        if len(node.ops) > 1:
+            raise ValueError(f"`{ast.unparse(node)}`, a chained comparison, is not supported in "
+                             "templates (write `(a < b) & (b < c)`)")
+        return Op(_operator(node.ops[0], node), (_convert(node.left),
+                                                 _convert(node.comparators[0])))
     if t is ast.Attribute and node.attr in PRIMS and PRIMS[node.attr].form == "attr":
         return Op(node.attr, (_convert(node.value),))
     if t is ast.Call:
         name = dotted(node.func)
+        if name is None or any(type(a) is ast.Starred for a in node.args) or \
+                any(k.arg is None for k in node.keywords):
+            raise ValueError(f"`{ast.unparse(node)}` is not supported in templates (they call "
+                             "named functions with plain arguments)")
         if name not in PRIMS:
             raise ValueError(f"the template calls {name}, which is not a primitive")
         args = tuple(_convert(a) for a in node.args)
@@ -63,7 +70,27 @@ def _convert(node):
     if t is ast.Slice:
         return Const(slice(*(None if p is None else _convert(p).value
                              for p in (node.lower, node.upper, node.step))))
-    raise ValueError(f"unsupported template syntax: {ast.dump(node)}")
+    what = f"the attribute .{node.attr}" if t is ast.Attribute else _SYNTAX.get(
+        t.__name__, f"{t.__name__} syntax")
+    raise ValueError(f"`{ast.unparse(node)}`, {what}, is not supported in templates (they are "
+                     "expressions of numbers, names, operators, calls, indexing and tuples)")
+
+
+_SYNTAX = {"Dict": "a dict display", "DictComp": "a dict comprehension",
+           "List": "a list display", "ListComp": "a list comprehension", "Set": "a set display",
+           "SetComp": "a set comprehension", "GeneratorExp": "a generator expression",
+           "Lambda": "a lambda", "IfExp": "a conditional expression", "BoolOp": "`and`/`or`",
+           "NamedExpr": "an assignment expression", "Starred": "a starred expression",
+           "JoinedStr": "an f-string", "FormattedValue": "an f-string", "Await": "await",
+           "Yield": "yield", "YieldFrom": "yield from"}
+
+
+def _operator(op, node):
+    """The primitive of the operator `op` of `node`, or a ValueError naming it."""
+    name = OPERATORS.get(type(op).__name__)
+    if name is None:
+        raise ValueError(f"the operator in `{ast.unparse(node)}` is not supported in templates")
+    return name
 
 
 def instantiate(template: str, bindings: dict):

@@ -2,6 +2,7 @@
 modes are checked against finite differences, a wrong rule is caught by check_grads, and every
 mistake in registering one gets a message that says what to do."""
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ import pytest
 import adcompile
 from adcompile import (ArgumentError, GradientCheckError, NoDerivativeError, check_grads,
                        defjvp, defpartials, defvjp, grad, hessian, jvp, source)
-from checks import assert_close
+from checks import assert_close, numeric_grad
 
 try:
     import scipy.special as special
@@ -238,3 +239,135 @@ def test_a_bad_rule_registers_nothing():
 
     assert grad(uses)(1.0) == 2.0  # still inlined: no primitive was left behind
     assert "half_registered" not in adcompile.primitives.PRIMS
+
+
+# Python functions as rules need no name of their own: a lambda, or a helper whose name another
+# rule has, is called in generated code under a name made from the function's (`sq_vjp`).
+def sq(x):
+    return x * x
+
+
+defvjp(sq, lambda g, x: 2.0 * g * x)
+defjvp(sq, lambda t, x: 2.0 * t * x)
+
+
+def cube(x):
+    return x * x * x
+
+
+def quad(x):
+    return x ** 4
+
+
+def rule(g, x):
+    return 3.0 * g * x * x
+
+
+def make_rule(power):
+    def rule(g, x):  # the same __name__ as the module-level `rule`
+        return power * g * x ** (power - 1)
+    return rule
+
+
+def make_tangent_rule(power):
+    def rule(t, x):
+        return power * t * x ** (power - 1)
+    return rule
+
+
+defvjp(cube, rule)
+defjvp(cube, make_tangent_rule(3.0))
+defvjp(quad, make_rule(4.0))
+defjvp(quad, make_tangent_rule(4.0))
+
+
+def uses_rule_functions(x):
+    return np.sum(sq(x) * cube(x) + quad(x))
+
+
+def loops_over_rule_functions(x):
+    for i in range(3):
+        x = sq(np.sin(x)) + cube(x) * 0.1 + quad(x) * 0.01
+    return np.sum(x)
+
+
+def test_lambda_and_same_named_rule_functions_get_names_of_their_own():
+    src = source(grad(uses_rule_functions))
+    assert "sq_vjp(" in src and "rule(" in src and "quad_vjp(" in src
+    forward = source(uses_rule_functions, mode="forward")
+    assert "sq_jvp(" in forward and "cube_jvp(" in forward and "quad_jvp(" in forward
+    assert src == source(grad(uses_rule_functions))  # the same names every time
+
+
+def test_lambda_and_same_named_rule_functions_against_finite_differences():
+    x = np.array([0.3, -0.7, 1.2])
+    assert_close(grad(uses_rule_functions)(x), numeric_grad(uses_rule_functions, (x,), 0))
+    check_grads(uses_rule_functions, (x,), order=1)
+    check_grads(loops_over_rule_functions, (x,), order=1)
+    assert_close(grad(loops_over_rule_functions)(x,),
+                 numeric_grad(loops_over_rule_functions, (x,), 0))
+
+
+def test_second_order_through_lambda_rules():
+    x = np.array([0.3, -0.7, 1.2])
+    check_grads(uses_rule_functions, (x,), order=2)
+    assert_close(np.diag(hessian(uses_rule_functions)(x)),
+                 numeric_grad(lambda_free_diag_grad, (x,), 0))
+
+
+def lambda_free_diag_grad(x):
+    return np.sum(grad(uses_rule_functions)(x))
+
+
+def test_rule_names_are_deterministic_across_runs():
+    import subprocess
+    import sys
+    code = ("import sys; sys.path.insert(0, 'tests'); import test_rules_api as t; "
+            "from adcompile import grad, source; print(source(grad(t.uses_rule_functions)))")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout for _ in range(2)]
+    assert runs[0] == runs[1] and "sq_vjp(" in runs[0]
+
+
+def dict_fn(p):
+    return p["a"] * 2.0
+
+
+def test_unsupported_template_syntax_is_named_in_words_at_the_call():
+    line = sys._getframe().f_lineno + 2
+    with pytest.raises(ArgumentError) as info:
+        defvjp(dict_fn, "{'a': g * 2.0}")
+    msg = str(info.value)
+    assert "a dict display" in msg and "Dict(" not in msg and "def rule(g, p)" in msg
+    assert info.value.filename == __file__ and info.value.line == line
+    with pytest.raises(ArgumentError, match="chained comparison"):
+        defvjp(dict_fn, "g * (0 < p < 1)")
+
+
+def sin3(x):
+    return np.sin(x) * 3.0
+
+
+def sin3_too(x):
+    return np.sin(x) * 3.0
+
+
+def shared_rule(g, x):
+    return g * np.cos(x) * 3.0
+
+
+defvjp(sin3, shared_rule)
+defvjp(sin3_too, shared_rule)
+
+
+def calls_a_rule_function_itself(x):
+    return np.sum(sin3(x) + sin3_too(x) + shared_rule(x, x))
+
+
+def test_one_rule_function_for_two_functions_and_called_directly():
+    x = np.array([0.2, 0.9, -1.4])
+    src = source(grad(calls_a_rule_function_itself))
+    assert "shared_rule(grad_s1, x)" in src and "shared_rule(grad_s0, x)" in src
+    assert "np.cos(x)" in src  # the user's own call of the rule function is inlined
+    assert_close(grad(calls_a_rule_function_itself)(x),
+                 numeric_grad(calls_a_rule_function_itself, (x,), 0))
