@@ -180,6 +180,12 @@ def _rules(prim, rules, seed, caller_globals):
     if len(rules) > len(prim.params):
         raise ArgumentError(f"{prim.name} has {len(prim.params)} positional parameter(s) "
                             f"({', '.join(prim.params)}) but {len(rules)} rules were given")
+    given = {"ans"} | ({seed} if seed else {"g", "t"})  # (a partial is multiplied by g or t)
+    clash = sorted(given & (set(prim.params) | set(prim.options)))
+    if clash:  # (a template's g would read the parameter, or the adjoint: silently wrong)
+        raise ArgumentError(f"{prim.name} has a parameter named {clash[0]!r}, the name these "
+                            "rules give the adjoint (g), the tangent (t) or the result (ans); "
+                            "rename the parameter")
     allowed = set(prim.params) | set(prim.options) | {"ans"} | ({seed} if seed else set())
     scope = dict(getattr(PRIMS[prim.name].fn, "__globals__", {}))
     scope.update(caller_globals)

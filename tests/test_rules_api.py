@@ -371,3 +371,21 @@ def test_one_rule_function_for_two_functions_and_called_directly():
     assert "np.cos(x)" in src  # the user's own call of the rule function is inlined
     assert_close(grad(calls_a_rule_function_itself)(x),
                  numeric_grad(calls_a_rule_function_itself, (x,), 0))
+
+
+# --- a parameter named like the names rules give the adjoint, the tangent or the result: the
+# template's g read the adjoint where the user meant the parameter (a wrong gradient) ---------
+def gain(g, x):
+    return g * np.cos(x)
+
+
+def decay(t, k):
+    return np.exp(-k * t)
+
+
+def test_a_parameter_named_like_a_rules_own_names_is_refused():
+    with pytest.raises(ArgumentError, match="parameter named 'g'.*rename"):
+        defpartials(gain, "np.cos(x)", "-g * np.sin(x)")
+    defvjp(decay, "-g * k * ans", "-g * t * ans")  # (t is no name of reverse-mode rules)
+    t, k = 0.7, 1.3
+    assert np.isclose(grad(decay, 1)(t, k), -t * np.exp(-k * t))
