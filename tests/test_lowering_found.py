@@ -309,3 +309,63 @@ def test_rng_permutation_choice_and_integers_are_constant_draws():
     assert_close(hessian(of_w)(w), numeric_jacobian(grad(of_w), [w], 0), rtol=1e-4, atol=1e-5)
     with pytest.raises(ADCompileError, match="permutation"):
         grad(shuffles_a_differentiated_array)(w, 0)
+
+
+# --- a loop over a sequence its body changes: Python iterates the object, so a change in place
+# (u[-1] += 1) shows in later iterations and a rebinding (u = u + 1) does not. Flat code read
+# the items from whichever version the loop's names gave (3.3 for 7.3, 4.5 for 1.5) ----------
+def rebinds_what_it_iterates(x):
+    s = x
+    u = x * np.ones(3)
+    for ui in u:
+        s = ui * s
+        u = u * 2.0
+    return s
+
+
+def rebinds_a_list_it_iterates(x):
+    s = x
+    u = [x, 2.0 * x, 0.5]
+    for ui in u:
+        s = ui * s
+        u = [1.0, 1.0, 1.0]
+    return s
+
+
+def changes_what_it_iterates(x):
+    s = x * 0.3
+    u = np.zeros(3)
+    for k in range(2):
+        for ui in u:
+            s = ui * x + s
+            u[-1] += 1.0
+    return s
+
+
+def changes_a_list_it_iterates(x):
+    s = x * 0.3
+    u = [0.0, x, 0.0]
+    for k in range(2):
+        for ui in u:
+            s = ui * x + s
+            u[-1] += x
+    return s
+
+
+def appends_to_what_it_iterates(x):
+    u = [x]
+    for ui in u:
+        if len(u) < 3:
+            u.append(ui * 2.0)
+    return sum(u)
+
+
+@pytest.mark.parametrize("f", [rebinds_what_it_iterates, rebinds_a_list_it_iterates,
+                               changes_what_it_iterates, changes_a_list_it_iterates])
+def test_a_loop_over_a_sequence_its_body_changes(f):
+    check_modes(f, (1.5,))
+
+
+def test_a_loop_growing_what_it_iterates_is_refused():
+    with pytest.raises(UnsupportedSyntaxError, match="a loop over u that changes it in place"):
+        grad(appends_to_what_it_iterates)(1.5)

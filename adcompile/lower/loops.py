@@ -7,16 +7,21 @@ from ..ir import (Assign, Break, Const, For, If, Op, Var, While)
 from .comprehensions import Indexed, Later
 from .containers import must_unroll
 from .changes import changes, function_of
-from .scan import LocalFunction, Record, augments, held, changes_in_place, leaf_name, holds, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
+from .scan import MUTATORS, LocalFunction, Record, assigned_names, augments, is_method_of_name, held, changes_in_place, leaf_name, holds, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
 
 
 class Loops:
     def lower_for(self, stmt, env, later):
-        bounds, elements, target, reverse, count = self.iteration(stmt, env)
+        seen, in_place = self.iterated_changes(stmt, env)
+        bounds, elements, target, reverse, count = self.iteration(stmt, seen)
+        current = in_place and bounds is not None and type(elements) is tuple and \
+            len(elements) == 1 and elements[0] == env.get(in_place)
         if bounds is None:  # a tuple known here: unroll
             foreign = self.foreign  # the elements still to come keep their names
             named = isinstance(target, gast.Name) and held(stmt.iter, env) is elements
             for k, element in enumerate(elements):
+                if in_place:  # u[-1] += 1 in `for ui in u`: later items are read as they are now
+                    element = self.current_item(env[in_place], k)
                 self.foreign = foreign | names_in(elements[k + 1:])
                 self.bind_target(target, element, env)
                 if named:  # for b in bs: b is bs[k] (a change to b is one to bs[k])
@@ -35,6 +40,8 @@ class Loops:
             return
         names = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
         carried = self.carry(stmt, env, later, names if elements is not None else ())
+        if current:  # the sequence the loop changes in place: read under its loop name
+            elements = (env[in_place],)
         index = self.namer.fresh(target.id) if elements is None else \
             self.fresh_index(getattr(elements, "counter", None) or target)
         self.indices.add(index)
@@ -172,6 +179,42 @@ class Loops:
             carried[name] = loop_name
         self.carried.append(carried)
         return carried
+
+    def iterated_changes(self, stmt, env):
+        """A name a for loop iterates over (`for ui in u`, also in enumerate, zip, reversed) that
+        its body changes. Python iterates the object: a change in place (u[-1] += 1) is seen by
+        the iterations after it, a rebinding (u = u + 1) is not. Returns the env to take the
+        iteration in (a rebound name's value there a copy, which the loop does not rebind) and
+        the name `for ui in u` changes in place (its items are read as they are then), or None."""
+        node = stmt.iter
+        names = [node] if isinstance(node, gast.Name) else [
+            a for a in node.args if isinstance(a, gast.Name)] if isinstance(node, gast.Call) \
+            and isinstance(node.func, gast.Name) and node.func.id in (
+                "enumerate", "zip", "reversed") else []
+        seen, in_place = env, None
+        for name in [n.id for n in names if n.id in env]:
+            rebound = name in assigned_names(stmt.body)
+            changed = changes_in_place(stmt.body, name) or augments(stmt.body, name)
+            if changed and (rebound or node is not names[0] or augments(stmt.body, name) or any(
+                    is_method_of_name(n, MUTATORS) and n.func.value.id == name
+                    for n in walk_own(stmt.body))):
+                raise self.unsupported(stmt, f"a loop over {name} that changes it in place "
+                                       "other than by assigning its items (or also rebinds it)",
+                                       f"loop over a copy (for v in list({name}):) or over "
+                                       f"range(len({name}))")
+            if changed:
+                in_place = name
+            elif rebound and type(env[name]) is Var:  # u = u + 1 in the loop: the old u
+                copy = self.namer.fresh(user_name(name))
+                self.block.append(Assign(copy, env[name], self.line))
+                seen = {**seen, name: Var(copy)}
+        return seen, in_place
+
+    def current_item(self, value, k):
+        """Item k of a sequence the loop changes in place, as it is now."""
+        if type(value) is tuple:
+            return value[k]
+        return self.emit("getitem", (self.as_atom(value), Const(k)))
 
     def item_later(self, seq, i):
         """`seq[i]`, lowered when the loop's target is bound (Later)."""
