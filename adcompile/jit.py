@@ -46,7 +46,7 @@ import types as pytypes
 import numpy as np
 
 from . import jit_helpers, jit_ints
-from .boundary import _Boundary, differentiate
+from .boundary import _Boundary, differentiate, name_of, place_of
 from .compile import _write, located_source  # the generated file Numba reads and caches beside
 from .errors import ADCompileError, ArgumentError, public
 from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
@@ -82,6 +82,12 @@ def jit(f, *, fastmath=False):
     if getattr(f, "py_func", None) is not None and info is not None and \
             getattr(f, "fastmath", None) == flags:
         return f  # already compiled
+    if hasattr(f, "__adcompile_jacobian__"):
+        of = f.__adcompile_jacobian__[0]
+        raise JitError(f"jit compiles functions made by grad and value_and_grad, not a Jacobian "
+                       f"of {name_of(of)} made by jacfwd, jacrev or hessian (it calls the "
+                       "derivative once per row or column); jit the function, or run the "
+                       "Jacobian without jit", *place_of(of))
     partial = getattr(f, "__adcompile_partial__", None)
     if partial is not None:  # grad(functools.partial(g, ...)): g's derivative, given its arguments
         return _of_partial(f, jit(partial[1], fastmath=fastmath), partial[0])

@@ -587,3 +587,9 @@ def test_jit_of_grad_of_containers_is_not_differentiated_again():
     for f in (of_dict, of_namedtuple):
         with pytest.raises(ArgumentError, match="compiled by jit"):
             grad(jit(grad(f)), 1)
+
+
+def test_a_jacobian_is_refused_as_jit_cannot_compile_it():
+    for make in (adcompile.jacfwd, adcompile.jacrev, adcompile.hessian):
+        with pytest.raises(JitError, match=r"test_jit.py:\d+: jit compiles .* a Jacobian"):
+            jit(make(sines))
