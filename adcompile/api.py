@@ -120,6 +120,9 @@ def compile_derivative(f, mode: str, argnums=0, optimize=True, trees=None, final
 def _lower(f, mode, trees=None):
     """lower(f), where f may itself be a generated derivative (higher order, source to source)."""
     boundary = getattr(f, "__adcompile_boundary__", None)
+    if hasattr(f, "__adcompile__") and getattr(f, "py_func", None) is not None:
+        raise ArgumentError(f"{f.__name__} is compiled by jit: differentiate the Python function "
+                            "and compile the derivative, jit(grad(f))")
     if getattr(getattr(f, "__adcompile__", None), "has_aux", False):
         raise ArgumentError(f"{f.__name__}, a derivative of {name_of(f)} taken with "
                             "has_aux=True, is not differentiated again; differentiate a "
@@ -156,9 +159,6 @@ def _lower(f, mode, trees=None):
     if getattr(getattr(f, "__adcompile__", None), "mode", None) == "vjp":
         raise ArgumentError("a vjp's pullback is a nested function and cannot be differentiated "
                             "again; differentiate grad(f) or the function made by jvp instead")
-    if hasattr(f, "__adcompile__") and getattr(f, "py_func", None) is not None:
-        raise ArgumentError(f"{f.__name__} is compiled by jit: differentiate the Python function "
-                            "and compile the derivative, jit(grad(f))")
     info = getattr(f, "__adcompile__", None)
     if info is not None and info.final and info.optimize and info.mode in REVERSE:
         # the same derivative without the products batched after loops (batch.py): those

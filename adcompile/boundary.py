@@ -199,6 +199,7 @@ def of_partial(f, argnums, transform):
         return of_function(*f.args, *args, **{**f.keywords, **kwargs})
     of_partial.__name__ = of_partial.__qualname__ = f.func.__name__
     of_partial.__signature__ = signature_of(f)
+    of_partial.__adcompile_partial__ = f, of_function  # (jit compiles of_function)
     if hasattr(of_function, "__adcompile__"):  # source() shows the derivative of g
         of_partial.__adcompile__ = of_function.__adcompile__
     return of_partial
@@ -382,6 +383,8 @@ def _results(info, mode, out):
     tree = info.out_tree
     if tree is None:
         return out
+    if mode == "flat":  # (jit of a function returning a container)
+        return unflatten(tree, out)
     if mode == "forward":
         return unflatten(tree, out[0]), unflatten(_tangents(tree), out[1])
     if mode == "vjp":

@@ -20,6 +20,12 @@ variant of the same IR that the Python source prints (`source(jitted)` shows it)
              global or a construct Numba cannot compile is refused with a `JitError` naming
              the user's line
 
+`jit` of a derivative compiles that derivative, with all of grad's options (argnums, has_aux,
+optimize, a partial's bound arguments, a method's object), and takes its arguments as it does:
+keywords and defaults are bound by the user's signature before the compiled code is called, and
+containers go through grad's wrapper (boundary.py), which here compiles by Numba the code for the
+leaves of each structure of the arguments and rebuilds the results' structure.
+
 Numba caches the machine code on disk (`cache=True`) next to the generated file, whose name is
 the hash of its text, of the constants it reads (Numba freezes globals into the code) and of the
 fast-math flags.
@@ -31,6 +37,7 @@ last bits. A set of Numba's flag names is passed on as it is.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import linecache
 import os
 import re
@@ -39,6 +46,7 @@ import types as pytypes
 import numpy as np
 
 from . import jit_helpers, jit_ints
+from .boundary import _Boundary, differentiate, name_of, place_of
 from .compile import _write, located_source  # the generated file Numba reads and caches beside
 from .errors import ADCompileError, ArgumentError, public
 from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
@@ -71,32 +79,81 @@ def jit(f, *, fastmath=False):
     flags = _flags(fastmath)
     numba = _numba()
     info = getattr(f, "__adcompile__", None)
-    from .api import Info, build
     if getattr(f, "py_func", None) is not None and info is not None and \
             getattr(f, "fastmath", None) == flags:
         return f  # already compiled
-    if info is None:
-        if not callable(f):
-            raise ArgumentError(f"jit expects a function, got {type(f).__name__}")
-        function, mode, argnums, optimize = f, "flat", None, True
+    if hasattr(f, "__adcompile_jacobian__"):
+        of = f.__adcompile_jacobian__[0]
+        raise JitError(f"jit compiles functions made by grad and value_and_grad, not a Jacobian "
+                       f"of {name_of(of)} made by jacfwd, jacrev or hessian (it calls the "
+                       "derivative once per row or column); jit the function, or run the "
+                       "Jacobian without jit", *place_of(of))
+    partial = getattr(f, "__adcompile_partial__", None)
+    if partial is not None:  # grad(functools.partial(g, ...)): g's derivative, given its arguments
+        return _of_partial(f, jit(partial[1], fastmath=fastmath), partial[0])
+    boundary = getattr(f, "__adcompile_boundary__", None)
+    if boundary is not None:  # grad's options as grad's wrapper holds them
+        function, mode, argnums, optimize, has_aux = boundary.f, boundary.mode, \
+            boundary.argnums, boundary.optimize, boundary.has_aux
+    elif info is not None:
+        function, mode, argnums, optimize, has_aux = info.function, info.mode, info.argnums, \
+            info.optimize, info.has_aux
+    elif not callable(f):
+        raise ArgumentError(f"jit expects a function, got {type(f).__name__}")
     else:
-        function, mode, argnums, optimize = info.function, info.mode, info.argnums, info.optimize
+        function, mode, argnums, optimize, has_aux = f, "flat", None, True, False
     if mode not in MODES:
         raise JitError(f"jit compiles functions made by grad, value_and_grad and forward mode, "
                        f"not by {mode}: Numba cannot return the pullback a vjp makes")
+    made: dict = {}  # the structure of the arguments -> the code compiled for it
+
+    def compiled(function, mode, argnums, optimize, trees=None, has_aux=False):
+        """api.compile_derivative's part for grad's wrapper (boundary.py): compiled by Numba."""
+        if trees not in made:
+            made[trees] = _compiled(numba, flags, function, mode, argnums, optimize, trees,
+                                    has_aux)
+        return made[trees]
+    # as grad's own wrapper: the compiled code itself for plain arguments, else a wrapper that
+    # flattens containers, compiles for their structure and rebuilds the results' structure
+    if boundary is not None and boundary.receiver is not None:
+        out = _Boundary(compiled, function, mode, argnums, optimize, None, None,
+                        receiver=boundary.receiver, has_aux=has_aux).function(f)
+    else:
+        out = differentiate(compiled, function, mode, argnums, optimize, has_aux)
+    if getattr(out, "dispatcher", None) is None:  # (the wrapper is compiled too: not again)
+        plain = getattr(out.__adcompile_boundary__, "plain", None)
+        out.py_func, out.fastmath = getattr(plain, "py_func", out), flags
+    return out
+
+
+def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
+    """The code of `function` in `mode` for arguments of structure `trees` compiled by Numba,
+    called with the parameters of the code (keywords and defaults bound as Python would)."""
+    from .api import Info, build
 
     def variant(arrays):
-        fn = numba_friendly(build(function, mode, argnums, optimize, final=False), arrays)
+        fn = numba_friendly(build(function, mode, argnums, optimize, trees, final=False,
+                                  has_aux=has_aux), arrays)
         sites = jit_ints.checked(fn)  # Python's ints, where Numba's int64 would differ
         src, text = located_source(fn)
         py, cacheable = _compile(text, fn, flags)
-        py.__defaults__ = getattr(function, "__defaults__", None)  # same parameters
-        jitted.__adcompile__ = Info(function, mode, argnums, optimize, src)
+        if fn.defaults:  # (the user's parameters; a default Python cannot write is not written)
+            py.__defaults__ = getattr(function, "__defaults__", None)
+        jitted.__adcompile__ = Info(function, mode, argnums, optimize, src, fn.containers,
+                                    fn.out_tree, fn.arguments, True, has_aux, fn.aux_tree)
         jitted.py_func, jitted.fastmath = py, flags
         jitted.dispatcher = numba.njit(cache=cacheable, fastmath=set(flags) or False)(py)
-        current[:] = [jitted.dispatcher, fn, arrays and "tape_put" in _prims(fn.body), sites]
+        current[:] = [jitted.dispatcher, fn, arrays and "tape_put" in _prims(fn.body), sites,
+                      inspect.signature(py), len(fn.params)]
 
-    def jitted(*args):
+    def jitted(*args, **kwargs):
+        if kwargs or len(args) != current[5]:  # (Numba's dispatcher takes no keywords)
+            try:
+                bound = current[4].bind(*args, **kwargs)
+            except TypeError as e:  # (as Python words it for the function itself)
+                raise TypeError(f"{current[1].name}() {e}") from None
+            bound.apply_defaults()
+            args = bound.args
         try:
             return current[0](*args)
         except numba.core.errors.NumbaError as e:
@@ -114,6 +171,17 @@ def jit(f, *, fastmath=False):
     jitted.__name__ = jitted.__qualname__ = current[1].name
     jitted.__doc__ = f"{current[1].name}, compiled by Numba through adcompile.jit."
     return jitted
+
+
+def _of_partial(f, jitted, partial):
+    """`f`, the derivative of `partial`'s function called with its bound arguments, made of
+    `jitted`, that derivative compiled."""
+    def of_partial(*args, **kwargs):
+        return jitted(*partial.args, *args, **{**partial.keywords, **kwargs})
+    for name in ("__name__", "__qualname__", "__signature__", "__adcompile__"):
+        setattr(of_partial, name, getattr(f, name))
+    of_partial.py_func, of_partial.fastmath = jitted.py_func, jitted.fastmath
+    return of_partial
 
 
 def _flags(fastmath):

@@ -432,3 +432,164 @@ def test_an_integer_to_a_negative_integer_power_is_a_float():
     assert jit(grad(powers_of))(1.5, 2) == grad(powers_of)(1.5, 2)
     with pytest.raises(ZeroDivisionError):
         jit(powers_of)(1.5, 0)  # 0 ** -2, as in Python
+
+
+# -- jit of a derivative is that derivative compiled: every option of grad carried over ---------
+
+def same(a, b):
+    """Equal values in the same structure (types of containers, dict keys, namedtuple fields)."""
+    if isinstance(b, dict):
+        return type(a) is type(b) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in b)
+    if isinstance(b, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(same, a, b))
+    return np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def loss_and_dict(x):
+    return np.sum(x ** 2), {"m": np.max(x)}
+
+
+def loss_and_tuple(x):
+    return np.sum(x ** 2), (np.max(x), x * 2.0)
+
+
+def loss_and_nested(x, w):
+    y = np.tanh(x * w)
+    return np.sum(y) * w, {"y": [y, w], "t": (np.min(y), {"s": np.sum(x)})}
+
+
+def loss_and_number(x, w):
+    return np.sum(np.sin(x)) * w, w * 3.0
+
+
+V = np.array([0.3, -0.5, 1.2])
+
+
+@pytest.mark.parametrize("make, f, args, argnums, optimize", [
+    (grad, loss_and_dict, (V,), 0, True), (grad, loss_and_dict, (V,), (0,), False),
+    (grad, loss_and_tuple, (V,), 0, True), (grad, loss_and_nested, (V, 0.7), (0, 1), True),
+    (grad, loss_and_nested, (V, 0.7), 1, False), (value_and_grad, loss_and_dict, (V,), 0, True),
+    (value_and_grad, loss_and_nested, (V, 0.7), (0, 1), True),
+    (value_and_grad, loss_and_number, (V, 0.7), 0, True),
+    (value_and_grad, loss_and_number, (V, 0.7), (1,), False)])
+def test_jit_of_a_derivative_with_aux_returns_what_it_returns(make, f, args, argnums, optimize):
+    """The aux is not differentiated (it was, as part of the output) and comes back in its
+    structure; argnums, optimize and value_and_grad are kept too."""
+    df = make(f, argnums, has_aux=True, optimize=optimize)
+    assert same(jit(df)(*args), df(*args))
+
+
+def test_jit_of_grad_with_aux_equals_finite_differences():
+    def loss(x):
+        return np.sum(loss_and_nested(x, 0.7)[0])
+    gradient, aux = jit(grad(loss_and_nested, has_aux=True))(V, 0.7)
+    assert np.allclose(gradient, finite_differences(loss, (V,), 0), rtol=1e-6)
+    assert same(aux, loss_and_nested(V, 0.7)[1])
+
+
+def sines(a, b=2.0):
+    return np.sum(np.sin(a)) * b
+
+
+@pytest.mark.parametrize("make", [grad, value_and_grad])
+def test_jit_takes_keywords_and_defaults_as_what_it_compiles(make):
+    df, jf = make(sines), jit(make(sines))
+    assert same(jf(V, b=3.0), df(V, b=3.0))
+    assert same(jf(a=V, b=3.0), df(a=V, b=3.0))
+    assert same(jf(b=3.0, a=V), df(V, 3.0))
+    assert same(jf(a=V), df(V))
+    assert same(jit(make(sines, argnums=(0, 1)))(V, b=3.0), make(sines, argnums=(0, 1))(V, b=3.0))
+    with pytest.raises(TypeError):
+        jf(V, c=1.0)
+    with pytest.raises(TypeError):
+        df(V, c=1.0)
+
+
+def test_jit_of_a_function_takes_keywords():
+    assert jit(sines)(V, b=3.0) == pytest.approx(sines(V, b=3.0), rel=1e-12)
+    assert jit(sines)(a=V) == pytest.approx(sines(V), rel=1e-12)
+    assert jit(heat)(0.3, cp=5.0, t=30.0) == pytest.approx(heat(0.3, 30.0, 5.0), rel=1e-12)
+
+
+def test_jit_of_grad_of_a_partial_binds_what_the_partial_binds():
+    import functools
+    bound = functools.partial(sines, b=3.0)
+    assert same(jit(grad(bound))(V), grad(bound)(V))
+    first = functools.partial(sines, V)
+    assert same(jit(grad(first))(0.7), grad(first)(0.7))
+
+
+# -- containers: flattened as grad's wrapper flattens them, the gradient in their structure -----
+
+Pair = __import__("collections").namedtuple("Pair", "w b")
+
+
+def of_dict(p, x):
+    return np.sum(np.tanh(p["w"] * x)) + p["b"] ** 2
+
+
+def of_namedtuple(p, x):
+    return np.sum(np.tanh(p.w * x)) + p.b ** 2
+
+
+def of_list(ws, x):
+    s = 0.0
+    for w in ws:
+        s = s + np.sum(np.sin(w * x))
+    return s
+
+
+def of_nested(p, x):
+    h = np.tanh(p["layers"][0]["W"] @ x + p["layers"][0]["b"])
+    return np.sum(p["layers"][1].w * h) + p["scale"] * np.sum(x)
+
+
+NESTED = {"layers": [{"W": A.copy(), "b": V.copy()}, Pair(V * 2.0, 0.0)], "scale": 0.5}
+
+
+@pytest.mark.parametrize("f, args", [
+    (of_dict, ({"w": V.copy(), "b": 0.5}, V)), (of_namedtuple, (Pair(V.copy(), 0.5), V)),
+    (of_list, ([V.copy(), V * 0.5], V)), (of_nested, (NESTED, V))])
+@pytest.mark.parametrize("argnums", [0, (0, 1)])
+def test_jit_of_grad_of_containers_equals_grad(f, args, argnums):
+    if f is of_nested:
+        pytest.importorskip("scipy")  # (Numba's @ needs SciPy's BLAS)
+    df = grad(f, argnums)
+    assert same(jit(df)(*args), df(*args))
+    vg = value_and_grad(f, argnums)
+    assert same(jit(vg)(*args), vg(*args))
+
+
+def test_jit_of_grad_of_a_dict_equals_finite_differences():
+    p = {"w": V.copy(), "b": 0.5}
+    gradient = jit(grad(of_dict))(p, V)
+
+    def of_w(w):
+        return of_dict({"w": w, "b": 0.5}, V)
+
+    def of_b(b):
+        return of_dict({"w": V, "b": b}, V)
+    assert np.allclose(gradient["w"], finite_differences(of_w, (V.copy(),), 0), rtol=1e-6)
+    assert gradient["b"] == pytest.approx(finite_differences(of_b, (0.5,), 0), rel=1e-6)
+
+
+def scaled_fields(p, x):
+    return {"y": p["w"] * x, "z": [p["b"] * 2.0]}
+
+
+def test_jit_of_a_function_of_containers_returns_its_structure():
+    p = {"w": V.copy(), "b": 0.5}
+    assert same(jit(scaled_fields)(p, V), scaled_fields(p, V))
+    assert same(jit(of_namedtuple)(Pair(V, 0.5), V), of_namedtuple(Pair(V, 0.5), V))
+
+
+def test_jit_of_grad_of_containers_is_not_differentiated_again():
+    for f in (of_dict, of_namedtuple):
+        with pytest.raises(ArgumentError, match="compiled by jit"):
+            grad(jit(grad(f)), 1)
+
+
+def test_a_jacobian_is_refused_as_jit_cannot_compile_it():
+    for make in (adcompile.jacfwd, adcompile.jacrev, adcompile.hessian):
+        with pytest.raises(JitError, match=r"test_jit.py:\d+: jit compiles .* a Jacobian"):
+            jit(make(sines))
