@@ -201,16 +201,22 @@ def blocks_of(stmt):
 
 def targets_of(stmt):
     """Names a statement assigns, nested blocks included."""
+    out: list = []
+    _targets(stmt, out)
+    return out
+
+
+def _targets(stmt, out):
     t = type(stmt)
     if t is Assign:
-        if stmt.target is None:
-            return []
-        return list(stmt.target) if type(stmt.target) is tuple else [stmt.target]
-    out = [stmt.target] if t is For else []
+        if stmt.target is not None:
+            out.extend(stmt.target) if type(stmt.target) is tuple else out.append(stmt.target)
+        return
+    if t is For:
+        out.append(stmt.target)
     for block in blocks_of(stmt):
         for s in block:
-            out += targets_of(s)
-    return out
+            _targets(s, out)
 
 
 def uses_of(stmt):

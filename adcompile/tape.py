@@ -218,11 +218,11 @@ def _looped(mirrors):
 
 
 def _redo(block, names, loop, prims):
-    assigned = targets_of(loop)
+    assigned = Counter(targets_of(loop))
     varying = set(assigned) - ({loop.target} if type(loop) is For else set())
     again, known = [], set()
     for s in block:
-        if type(s) is Assign and s.target in names and assigned.count(s.target) == 1 and \
+        if type(s) is Assign and s.target in names and assigned[s.target] == 1 and \
                 type(s.value) is Op and \
                 s.value.prim in prims and all(
                     type(a) is Const or a.name not in varying or a.name in known
@@ -246,7 +246,8 @@ def _from_carried(fwd, back, loop, needed, marks):
             any(type(s) is Break for s in walk_stmts(loop.body)):
         return {}, set()
     assigned = targets_of(loop)  # a name assigned once in the loop: its value is the same
-    once = {n for n in assigned if assigned.count(n) == 1}  # wherever the body reads it
+    counts = Counter(assigned)  # wherever the body reads it
+    once = {n for n, c in counts.items() if c == 1}
     at = {m[1].target: index_of(fwd, m[1]) for m in marks
           if type(m[1].target) is str and m[1].target in once}
     restored_at = {m[1].target: m[3] for m in marks if m[1].target in at}

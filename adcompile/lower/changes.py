@@ -66,10 +66,11 @@ def changes(fn, scope, name, seen=frozenset(), lists=False):
     if (id(fn), name) in seen:
         return False
     seen = seen | {(id(fn), name)}
+    names = loop_names(fn.body, name)
     for call in (n for s in fn.body for n in gast.walk(s) if isinstance(n, gast.Call)):
         f = call.func
         if isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and \
-                f.value.id in loop_names(fn.body, name) and f.attr not in READING:
+                f.value.id in names and f.attr not in READING:
             return True  # a method of an object (osc.step(), for b in bs: b.step()) may
         passed = [k for k, a in enumerate(call.args) if isinstance(a, gast.Name) and
                   a.id == name] + [k.arg for k in call.keywords
