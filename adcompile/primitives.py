@@ -417,6 +417,8 @@ for _name, _params, _zero in [
         ("imag_grad", ("v", "x"), ("x",)),
         ("convolve_grad_left", ("v", "x", "y", "mode"), ("x",)),
         ("convolve_grad_right", ("v", "x", "y", "mode"), ("y",)),
+        ("correlate_full", ("v", "x", "y", "mode"), ("x", "y")),
+        ("correlate_crop", ("v", "x", "y", "mode"), ("x", "y")),
         ("gradient_grad", ("v", "x", "axis", "edge_order", "*spacing"), ("x", "*spacing")),
         ("concatenate_grad", ("v", "xs", "axis"), ("xs",)),
         ("hstack_grad", ("v", "xs"), ("xs",)), ("vstack_grad", ("v", "xs"), ("xs",))]:

@@ -684,7 +684,8 @@ JVP.update({
 
 # --- complex parts and np.gradient ---------------------------------------------------------------
 # (JAX's convention, as for np.real: the adjoint of complex z is d f / d re(z) - 1j d f / d im(z))
-LINEAR |= {"np.imag", "real", "imag", "imag_grad", "np.gradient", "gradient_grad"}
+LINEAR |= {"np.imag", "real", "imag", "imag_grad", "np.gradient", "gradient_grad",
+           "correlate_full", "correlate_crop"}
 VJP.update({
     "np.imag": ("imag_grad(np.real(g), x)",),
     "imag": ("imag_grad(np.real(g), x)",),
@@ -712,8 +713,12 @@ VJP.update({
     "np.linalg.multi_dot": _multi_dot_vjp,
     "np.convolve": ("convolve_grad_left(g, x, y, mode)", "convolve_grad_right(g, x, y, mode)"),
     # (np.correlate(x, y) of real vectors is np.convolve(x, y[::-1]))
-    "np.correlate": ("convolve_grad_left(g, x, np.flip(y), mode)",
-                     "np.flip(convolve_grad_right(g, x, np.flip(y), mode))"),
+    "np.correlate": ("convolve_grad_left(correlate_full(g, x, y, mode), x, np.flip(y), 'full')",
+                     "np.flip(convolve_grad_right(correlate_full(g, x, y, mode), x, np.flip(y), "
+                     "'full'))"),
+    # the 'full' output's gradient (NumPy's 'same' window of a correlation is not convolve's)
+    "correlate_full": ("correlate_crop(g, x, y, mode)", None, None, None),
+    "correlate_crop": ("correlate_full(g, x, y, mode)", None, None, None),
     "convolve_grad_left": ("np.convolve(g, y, mode=mode)", None,
                            "convolve_grad_right(v, g, y, mode)", None),
     "convolve_grad_right": ("np.convolve(x, g, mode=mode)", "convolve_grad_left(v, x, g, mode)",
@@ -724,6 +729,8 @@ JVP.update({
         ("t" if k == i else f"xs[{k}]") + ", " for k in range(len(op.args))) + "))",
     "np.convolve": ("np.convolve(t, y, mode=mode)", "np.convolve(x, t, mode=mode)"),
     "np.correlate": ("np.correlate(t, y, mode=mode)", "np.correlate(x, t, mode=mode)"),
+    "correlate_full": ("correlate_full(t, x, y, mode)", None, None, None),
+    "correlate_crop": ("correlate_crop(t, x, y, mode)", None, None, None),
     "convolve_grad_left": ("convolve_grad_left(t, x, y, mode)", None,
                            "convolve_grad_left(v, x, t, mode)", None),
     "convolve_grad_right": ("convolve_grad_right(t, x, y, mode)",

@@ -424,3 +424,30 @@ def convolve_grad_right(g, x, y, mode):
     """The gradient of np.convolve(x, y, mode) with respect to y (real vectors)."""
     _real(x, y)
     return np.correlate(_full_length(g, _shape(x)[-1], _shape(y)[-1]), x, "valid")
+
+
+def _correlate_start(n, m, size, mode):
+    """Where np.correlate(x, y, mode)'s output (`size` long) starts in the 'full' one: centred,
+    except a 'same' window for a y longer than x, which NumPy takes by correlating y with x and
+    reversing: it starts ceil((n - 1) / 2) in, one later than np.convolve's for an even n."""
+    full = n + m - 1
+    return full - size - (n - 1) // 2 if mode == "same" and m > n else (full - size) // 2
+
+
+def correlate_full(g, x, y, mode):
+    """The gradient `g` of np.correlate(x, y, mode) put in place in the 'full' output, zeros
+    where the mode cut the full correlation short."""
+    n, m = _shape(x)[-1], _shape(y)[-1]
+    size = _shape(g)[-1]
+    start = _correlate_start(n, m, size, mode)
+    return np.concatenate([np.zeros_like(g, shape=(start,)), g,
+                           np.zeros_like(g, shape=(n + m - 1 - start - size,))])
+
+
+def correlate_crop(g, x, y, mode):
+    """The part of a 'full' correlation's gradient that np.correlate(x, y, mode) keeps (the
+    transpose of correlate_full)."""
+    n, m = _shape(x)[-1], _shape(y)[-1]
+    size = {"full": n + m - 1, "valid": max(n, m) - min(n, m) + 1}.get(mode, max(n, m))
+    start = _correlate_start(n, m, size, mode)
+    return g[start:start + size]

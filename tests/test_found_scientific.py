@@ -113,3 +113,30 @@ def test_np_append_in_a_loop():
     x = np.array([0.5, -1.0, 2.0])
     assert np.allclose(ad.grad(grown_by_np_append)(x), numeric_grad(grown_by_np_append, (x,), 0),
                        rtol=1e-6)
+
+
+# --- reverse mode of np.correlate(x, k, 'same') with k longer than x and len(x) even was shifted
+# by one: NumPy's 'same' window of a correlation is not np.convolve's there ------------------
+def correlated(x, k, mode):
+    return np.correlate(x, k, mode=mode)
+
+
+def correlated_energy(x, k, mode):
+    return np.sum(np.correlate(x, k, mode=mode) ** 3)
+
+
+@pytest.mark.parametrize("mode", ["same", "valid", "full"])
+def test_correlate_in_every_mode_and_length(mode):
+    rng = np.random.default_rng(5)
+    for n in range(1, 7):
+        for m in range(1, 7):
+            x, k = rng.normal(size=n), rng.normal(size=m)
+            for i in (0, 1):
+                forward = ad.jacfwd(correlated, i)(x, k, mode)
+                assert np.allclose(ad.jacrev(correlated, i)(x, k, mode), forward), (n, m, i)
+                want = numeric_grad(correlated_energy, (x, k, mode), i)
+                assert np.allclose(ad.grad(correlated_energy, i)(x, k, mode), want,
+                                   rtol=1e-5, atol=1e-7), (n, m, i)
+    x, k = rng.normal(size=4), rng.normal(size=5)
+    assert np.allclose(ad.jacrev(ad.grad(correlated_energy))(x, k, mode),
+                       ad.hessian(correlated_energy)(x, k, mode))
