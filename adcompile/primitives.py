@@ -261,6 +261,8 @@ for _name in ("sym", "phi", "skew_lower", "gaps", "diag_embed"):
 add("inv_offdiag", runtime_linalg.inv_offdiag)
 add("over_gaps", runtime_linalg.over_gaps, ("m", "d"), "exact")
 add("svd_reduced", runtime_linalg.svd_reduced, ("x", "s"), "exact", zero=("s",))
+add("column_of", runtime_linalg.column_of, ("v", "b"), "exact", zero=("b",))
+add("uncolumn", runtime_linalg.uncolumn, ("v", "b"), "exact", zero=("b",))
 add("real_matrix", runtime.real_matrix, kind="exact")
 add("real_like", runtime_linalg.real_like, ("v", "x"), "exact", zero=("x",))
 add("distinct_eig", runtime_linalg.distinct_eig, ("v", "w"), "exact", zero=("w",))

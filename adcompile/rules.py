@@ -306,8 +306,9 @@ VJP = {
     "np.einsum": _einsum_vjp,
     "np.trace": ("trace_grad(g, x, offset, axis1, axis2)",),
     "np.linalg.inv": ("-mT(ans) @ g @ mT(ans)",),
-    "np.linalg.solve": ("-matmul_grad_left(np.linalg.solve(mT(a), g), a, ans)",
-                        "np.linalg.solve(mT(a), g)"),
+    "np.linalg.solve": ("-matmul_grad_left(np.linalg.solve(mT(a), column_of(g, b)), a, "
+                        "column_of(ans, b))",
+                        "uncolumn(np.linalg.solve(mT(a), column_of(g, b)), b)"),
     "np.linalg.det": ("np.expand_dims(g * ans, (-2, -1)) * mT(np.linalg.inv(x))",),
     "np.linalg.slogdet": ("np.expand_dims(g[1], (-2, -1)) * mT(np.linalg.inv(x))",),
     # reductions
@@ -410,7 +411,8 @@ JVP = {
     "np.tensordot": ("np.tensordot(t, y, axes=axes)", "np.tensordot(x, t, axes=axes)"),
     "np.einsum": _einsum_jvp,
     "np.linalg.inv": ("-ans @ t @ ans",),
-    "np.linalg.solve": ("-np.linalg.solve(a, t @ ans)", "np.linalg.solve(a, t)"),
+    "np.linalg.solve": ("-uncolumn(np.linalg.solve(a, t @ column_of(ans, b)), b)",
+                        "uncolumn(np.linalg.solve(a, column_of(t, b)), b)"),
     "np.linalg.det": ("ans * np.trace(np.linalg.solve(x, t), axis1=-2, axis2=-1)",),
     "np.linalg.slogdet": ("np.stack((zeros_like(ans[1]), np.trace(np.linalg.solve(x, t), axis1=-2, axis2=-1)))",),
     "np.prod": ("np.sum(t * prod_others(x, axis), axis=axis, keepdims=keepdims)",),

@@ -13,7 +13,10 @@ from .rules import DERIVATIVES, JVP, LINEAR, VJP, _constant  # noqa: F401
 # Matrices whose derivative exists only for symmetric inputs (cholesky, eigh) read and perturb
 # them as symmetric: tangents are taken as sym(t), gradients are symmetric. Eigenvalues and
 # singular values must be distinct (the derivative of their vectors does not exist otherwise).
-LINEAR |= {"sym", "phi", "skew_lower", "gaps", "diag_embed", "svd_reduced", "real_matrix"}
+LINEAR |= {"sym", "phi", "skew_lower", "gaps", "diag_embed", "svd_reduced", "real_matrix",
+           "column_of", "uncolumn"}
+VJP["column_of"], JVP["column_of"] = ("uncolumn(g, b)", None), ("column_of(t, b)", None)
+VJP["uncolumn"], JVP["uncolumn"] = ("column_of(g, b)", None), ("uncolumn(t, b)", None)
 VJP["real_matrix"] = ("g",)
 DERIVATIVES["inv_offdiag"] = ("-ans ** 2",)
 VJP["over_gaps"] = ("over_gaps(g, d)", "-over_gaps(over_gaps(g * m, d), d)")

@@ -139,3 +139,14 @@ def eig_pivots(v):
     top = np.argmax(a, axis=-2)
     rows = np.arange(_shape(v)[-2]).reshape(-1, 1)
     return (rows == np.expand_dims(top, -2)).astype(a.dtype)
+
+
+def column_of(v, b):
+    """`v` as np.linalg.solve(a, b) takes a right-hand side: a column (v[..., None]) where b is
+    one vector (1-D b: NumPy 2 solves it for each matrix of a stack), else as it is."""
+    return np.expand_dims(v, -1) if np.ndim(b) == 1 else v
+
+
+def uncolumn(v, b):
+    """The inverse of column_of: v[..., 0] where b is one vector."""
+    return v[..., 0] if np.ndim(b) == 1 else v

@@ -140,3 +140,25 @@ def test_correlate_in_every_mode_and_length(mode):
     x, k = rng.normal(size=4), rng.normal(size=5)
     assert np.allclose(ad.jacrev(ad.grad(correlated_energy))(x, k, mode),
                        ad.hessian(correlated_energy)(x, k, mode))
+
+
+# --- np.linalg.solve of a stack of matrices with one vector (NumPy 2 solves it for each matrix):
+# the rules took the vector for a matrix (ValueError inside generated code, in every mode) ---
+def solved(a, b):
+    return np.sum(np.linalg.solve(a, b) ** 3)
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((3, 3), (3,)), ((3, 3), (3, 2)),
+                                              ((2, 3, 3), (3,)), ((2, 3, 3), (2, 3, 2)),
+                                              ((2, 3, 3), (3, 2))])
+def test_solve_with_a_vector_or_matrices_stacked_or_not(a_shape, b_shape):
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=a_shape) + 3 * np.eye(3)
+    b = rng.normal(size=b_shape)
+    for i, x in enumerate((a, b)):
+        g = ad.grad(solved, i)(a, b)
+        assert g.shape == x.shape
+        assert np.allclose(g, numeric_grad(solved, (a, b), i), rtol=1e-5, atol=1e-7)
+        assert np.allclose(ad.jacfwd(solved, i)(a, b), g)
+    H = ad.hessian(solved, 1)(a, b)
+    assert np.allclose(ad.jacrev(ad.grad(solved, 1), 1)(a, b), H)
