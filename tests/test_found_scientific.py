@@ -162,3 +162,16 @@ def test_solve_with_a_vector_or_matrices_stacked_or_not(a_shape, b_shape):
         assert np.allclose(ad.jacfwd(solved, i)(a, b), g)
     H = ad.hessian(solved, 1)(a, b)
     assert np.allclose(ad.jacrev(ad.grad(solved, 1), 1)(a, b), H)
+
+
+# --- `Y.T[0] = a` was refused as "assigning to the attribute .T", which it does not do -------
+def into_a_transpose(a):
+    Y = np.zeros((3, 2))
+    Y.T[0] = a
+    return np.sum(Y ** 2)
+
+
+def test_assigning_into_a_transpose_names_what_to_write():
+    with pytest.raises(ad.UnsupportedSyntaxError, match=r"assigning into Y\.T\[\.\.\.\], an "
+                       r"array's \.T.*Y\[:, 0\] = a"):
+        ad.grad(into_a_transpose)(np.ones(3))

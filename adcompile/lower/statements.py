@@ -357,6 +357,11 @@ class Statements:
                 self.a_view(base, env)
         if base is not root:  # m[0][1] = v with m = [row] * 2
             self.not_repeated(target, root.id, env, container)
+            if isinstance(base, gast.Attribute) and isinstance(target, gast.Subscript) and \
+                    type(self.expr(base.value, env)) not in (Record, tuple):  # Y.T[0] = a
+                raise self.unsupported(target, f"assigning into {gast.unparse(base).strip()}"
+                                       f"[...], an array's .{base.attr}", "assign into the array "
+                                       "itself (Y[:, 0] = a for Y.T[0] = a)")
         new = self.store_into(container, target, value, env, root.id if base is root else None)
         if base is root:
             env[root.id] = new
