@@ -207,7 +207,14 @@ def of_partial(f, argnums, transform):
 
 def as_function(f):
     """An object of the user's class with a `__call__` written in Python: that method, bound (JAX
-    differentiates any callable); anything else as it is."""
+    differentiates any callable); a derivative of a bound method (grad(model.loss)): the same
+    derivative of the function (type(model).loss), bound to the object; anything else as it
+    is."""
+    boundary = getattr(f, "__adcompile_boundary__", None)
+    if boundary is not None and boundary.receiver is not None:
+        return types.MethodType(differentiate(
+            boundary.compile_derivative, boundary.f, boundary.mode, boundary.argnums,
+            boundary.optimize, boundary.has_aux), boundary.receiver)
     call = inspect.getattr_static(type(f), "__call__", None)
     if isinstance(call, types.FunctionType) and not isinstance(
             f, (types.FunctionType, types.MethodType, functools.partial, type)):

@@ -318,8 +318,14 @@ def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     """The Hessian of the scalar `f` at `primals` times `tangents`, by forward mode over reverse
     mode without forming the Hessian. One array per primal (the array itself for one primal)."""
     from .api import _check_pairs, grad, jvp
+    from .boundary import as_function, shift
+    f = as_function(f)
     primals, tangents = _check_pairs(f, primals, tangents)
     nums = 0 if len(primals) == 1 else tuple(range(len(primals)))
+    if isinstance(f, types.MethodType) and isinstance(f.__func__, types.FunctionType):
+        # model.loss: grad of type(model).loss, bound to the object (which jvp holds still)
+        df = types.MethodType(grad(f.__func__, argnums=shift(nums)), f.__self__)
+        return jvp(df, primals, tangents)[1]
     return jvp(grad(f, argnums=nums), primals, tangents)[1]  # (containers, checks: jvp's)
 
 

@@ -567,3 +567,14 @@ def test_fields_of_closure_and_global_objects_and_slotted_objects():
     assert type(g) is Slotted
     assert np.allclose(g.w, 2 * 5 * s.w * x ** 2 * s.b)
     assert np.isclose(g.b, 5 * np.sum((s.w * x) ** 2))
+
+
+def test_hvp_and_jacobians_of_the_gradient_of_a_bound_method():
+    W = np.array([[1.0, 0.5, 0.0], [0.0, 1.0, 2.0]])
+    x, v = np.array([0.3, -0.5, 1.2]), np.array([1.0, -2.0, 0.5])
+    m = Quadratic(W)
+    H = ad.hessian(m.loss)(x)
+    assert np.allclose(H, -W.T @ np.diag(np.sin(W @ x)) @ W)
+    assert np.allclose(ad.hvp(m.loss, (x,), (v,)), H @ v)
+    assert np.allclose(ad.jacfwd(ad.grad(m.loss))(x), H)
+    assert np.allclose(ad.jacrev(ad.grad(m.loss))(x), H)
