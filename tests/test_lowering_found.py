@@ -369,3 +369,39 @@ def test_a_loop_over_a_sequence_its_body_changes(f):
 def test_a_loop_growing_what_it_iterates_is_refused():
     with pytest.raises(UnsupportedSyntaxError, match="a loop over u that changes it in place"):
         grad(appends_to_what_it_iterates)(1.5)
+
+
+# --- a dict or a lambda made and read inside the inner of two loops was carried out of the inner
+# loop as if the outer one read it in its next iteration (refused: "a dict is used as a value
+# computed at run time"); a name every iteration binds before reading it is the iteration's own
+def dict_in_an_inner_loop(x):
+    for i in range(2):
+        for j in range(3):
+            st = {"m": x * j, "b": x + i}
+            v = 0.6 * x + st["b"] * st["m"]
+    return v
+
+
+def lambda_in_an_inner_loop(x):
+    v = 0.0
+    for i in range(2):
+        for j in range(2):
+            g = lambda t: t * x * (i + j)  # noqa: E731, B023 (called right away)
+            v += g(x)
+    return v
+
+
+def read_before_bound_in_the_next_iteration(x):
+    v = 0.0
+    for i in range(2):
+        for j in range(3):
+            v = v + x * j
+            w = v * 2.0
+        v = v + w  # (w of the inner loop's last iteration)
+    return v
+
+
+@pytest.mark.parametrize("f", [dict_in_an_inner_loop, lambda_in_an_inner_loop,
+                               read_before_bound_in_the_next_iteration])
+def test_names_an_inner_iteration_binds_for_itself(f):
+    check_modes(f, (0.7,))

@@ -7,7 +7,7 @@ from ..ir import (Assign, Break, Const, For, If, Op, Var, While)
 from .comprehensions import Indexed, Later
 from .containers import must_unroll
 from .changes import changes, function_of
-from .scan import MUTATORS, LocalFunction, Record, assigned_names, augments, is_method_of_name, held, changes_in_place, leaf_name, holds, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
+from .scan import MUTATORS, LocalFunction, exposed, Record, assigned_names, augments, is_method_of_name, held, changes_in_place, leaf_name, holds, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
 
 
 class Loops:
@@ -28,7 +28,7 @@ class Loops:
                     self.items_of[target.id] = gast.copy_location(gast.Subscript(
                         value=stmt.iter, slice=gast.Constant(value=k, kind=None),
                         ctx=gast.Load()), stmt.iter)
-                _, exit = self.sub(stmt.body, env, later | loaded(stmt.body), block=self.block)
+                _, exit = self.sub(stmt.body, env, later | exposed(stmt.body), block=self.block)
                 self.items_of.pop(getattr(target, "id", None), None)
                 if exit is not None:
                     raise self.unsupported(stmt, "a break, continue, return or raise in a "
@@ -63,7 +63,7 @@ class Loops:
                 values = tuple(self.emit("getitem", (seq, Var(index))) for seq in elements)
                 self.bind_target(target, values if type(target) is gast.Tuple and len(values) > 1
                                  else values[0], body_env, index, since=0)
-            exit = self.lower_stmts(stmt.body, body_env, later | loaded(stmt.body))
+            exit = self.lower_stmts(stmt.body, body_env, later | exposed(stmt.body))
         finally:
             self.block = outer
         self.finish_loop(stmt, exit, body, body_env, carried, env)
@@ -87,7 +87,7 @@ class Loops:
             return False
         for k in range(*(b.value for b in bounds)):
             env[stmt.target.id] = Const(k)
-            self.sub(stmt.body, env, later | loaded(stmt.body), block=self.block)
+            self.sub(stmt.body, env, later | exposed(stmt.body), block=self.block)
         return True
 
     def lower_while(self, stmt, env, later):
@@ -99,7 +99,7 @@ class Loops:
         body_env = dict(env)
         body_env.pop(GOING, None)  # every iteration starts going
         body_env.pop(BROKE, None)
-        body, exit = self.sub(stmt.body, body_env, later | loaded(stmt.body) | loaded([stmt.test]))
+        body, exit = self.sub(stmt.body, body_env, later | exposed(stmt.body) | loaded([stmt.test]))
 
         def again(block):  # the test again, at the end of the body
             outer, self.block = self.block, block

@@ -101,6 +101,23 @@ def loaded(stmts):
     return out
 
 
+def exposed(stmts):
+    """Names gast statements may read before they assign them: what a loop's next iteration may
+    read of this one. A plain assignment at the top of a block (`st = {...}`) binds its names
+    for the statements after it; nested blocks are followed the same way, binding nothing for
+    what follows them (they may not run)."""
+    out, bound = set(), set()
+    for s in stmts:
+        if isinstance(s, (gast.For, gast.While, gast.If)):
+            head = s.iter if isinstance(s, gast.For) else s.test
+            out |= (loaded([gast.Expr(value=head)]) | exposed(s.body) | exposed(s.orelse)) - bound
+            continue
+        out |= loaded([s]) - bound
+        if isinstance(s, gast.Assign) and all(isinstance(t, gast.Name) for t in s.targets):
+            bound |= {t.id for t in s.targets}
+    return out
+
+
 def stored(stmts):
     """Names assigned anywhere in gast statements (subscript writes and appends included)."""
     out = set()
