@@ -27,8 +27,8 @@ containers go through grad's wrapper (boundary.py), which here compiles by Numba
 leaves of each structure of the arguments and rebuilds the results' structure.
 
 Numba caches the machine code on disk (`cache=True`) next to the generated file, whose name is
-the hash of its text, of the constants it reads (Numba freezes globals into the code) and of the
-fast-math flags.
+the hash of its text, of the constants it reads (Numba freezes globals into the code), of the
+fast-math flags and of adcompile's own source (the machine code holds the helpers' code too).
 
 `fastmath=True` lets LLVM reassociate, multiply by a reciprocal and fuse multiply-adds (`FASTMATH`)
 and keeps NaN, infinity and the math functions exact: the results differ from Python's in the
@@ -482,9 +482,10 @@ def _compile(text, fn, flags):
     """The Python function Numba compiles, from a file named by the hash of its text, constants
     and fast-math flags (Numba's disk cache is keyed by the file), and whether Numba may cache
     it."""
+    from .diskcache import _own_source  # (Numba's cached code holds the helpers' code too)
     digest = _digest(fn.constants)
     cacheable = digest is not None
-    text += f"# adcompile.jit {FORMAT}, constants {digest or 'not cacheable'}"
+    text += f"# adcompile.jit {FORMAT} {_own_source()[:12]}, constants {digest or 'not cacheable'}"
     text += f", fastmath {' '.join(sorted(flags))}\n" if flags else "\n"
     name = f"{fn.name}-numba-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
     filename = _write(f"{name}.py", text)

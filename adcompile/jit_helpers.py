@@ -103,6 +103,17 @@ def _zeros_like(t):
     return typer
 
 
+def _expand_to(t):
+    """runtime.expand_to: a tangent or seed broadcast to x's shape (a number for a number)."""
+    def typer(g, x):
+        if not _array(x, t):
+            return lambda g, x: g
+        if not _array(g, t):
+            return lambda g, x: np.full_like(x, g)
+        return lambda g, x: g + np.zeros_like(x)
+    return typer
+
+
 def _in_dtype_of(t):
     def typer(g, x):
         dtype = x.dtype if _array(x, t) else None
@@ -468,6 +479,7 @@ def helpers(numba):
         runtime.add_fitted: _add_fitted,
         runtime.zeros_like: _zeros_like,
         runtime.in_dtype_of: _in_dtype_of,
+        runtime.expand_to: _expand_to,
         runtime.size_of: _size_of,
         runtime.unreduce: _unreduce,
         runtime.max_weights: _max_weights,

@@ -593,3 +593,18 @@ def test_a_jacobian_is_refused_as_jit_cannot_compile_it():
     for make in (adcompile.jacfwd, adcompile.jacrev, adcompile.hessian):
         with pytest.raises(JitError, match=r"test_jit.py:\d+: jit compiles .* a Jacobian"):
             jit(make(sines))
+
+
+# --- jit(grad(f)) of `return u @ u` (a 1-D product, common at the end of a PDE loop): the seed
+# of a product's output, expand_to, had no Numba version (JitError "no Numba version of the code
+# that `return u @ u` becomes") -----------------------------------------------------------------
+def relaxed_energy(u):
+    for _ in range(3):
+        u = u * 0.9 + 0.1 * np.sin(u)
+    return u @ u
+
+
+def test_jit_of_a_gradient_ending_in_a_vector_product():
+    x = np.linspace(0.1, 1.0, 5)
+    assert np.allclose(jit(grad(relaxed_energy))(x), grad(relaxed_energy)(x))
+    assert np.isclose(jit(relaxed_energy)(x), relaxed_energy(x))
