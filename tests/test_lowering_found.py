@@ -352,6 +352,24 @@ def changes_a_list_it_iterates(x):
     return s
 
 
+def augments_what_it_iterates(x):
+    s = 0.0
+    y = x * np.ones(3)
+    for k in range(2):
+        for yi in y:
+            s = s + yi ** 3
+            y *= 1.1  # (in place: later iterations read the scaled items)
+    return s
+
+
+def passes_what_it_iterates(x):
+    s = 0.0
+    u = x * np.arange(1.0, 4.0)
+    for ui in u:
+        s = s + ui * np.sum(np.copy(u)) / len(u)
+    return s
+
+
 def appends_to_what_it_iterates(x):
     u = [x]
     for ui in u:
@@ -361,7 +379,8 @@ def appends_to_what_it_iterates(x):
 
 
 @pytest.mark.parametrize("f", [rebinds_what_it_iterates, rebinds_a_list_it_iterates,
-                               changes_what_it_iterates, changes_a_list_it_iterates])
+                               changes_what_it_iterates, changes_a_list_it_iterates,
+                               augments_what_it_iterates, passes_what_it_iterates])
 def test_a_loop_over_a_sequence_its_body_changes(f):
     check_modes(f, (1.5,))
 

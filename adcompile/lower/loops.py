@@ -192,12 +192,17 @@ class Loops:
             and isinstance(node.func, gast.Name) and node.func.id in (
                 "enumerate", "zip", "reversed") else []
         seen, in_place = env, None
+        by_calls = self.changed_by_calls(stmt.body, env) if names else set()
         for name in [n.id for n in names if n.id in env]:
             rebound = name in assigned_names(stmt.body)
-            changed = changes_in_place(stmt.body, name) or augments(stmt.body, name)
-            if changed and (rebound or node is not names[0] or augments(stmt.body, name) or any(
-                    is_method_of_name(n, MUTATORS) and n.func.value.id == name
-                    for n in walk_own(stmt.body))):
+            changed = changes_in_place(stmt.body, name, through_calls=False) or \
+                name in by_calls or augments(stmt.body, name)
+            grows = any(is_method_of_name(n, MUTATORS) and n.func.value.id == name or
+                        isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name) and
+                        n.target.id == name and (type(env[name]) is tuple or isinstance(
+                            n.value, (gast.List, gast.ListComp, gast.Tuple)))
+                        for n in walk_own(stmt.body))  # (an array's x += v keeps its length)
+            if changed and (rebound or node is not names[0] or grows):
                 raise self.unsupported(stmt, f"a loop over {name} that changes it in place "
                                        "other than by assigning its items (or also rebinds it)",
                                        f"loop over a copy (for v in list({name}):) or over "
