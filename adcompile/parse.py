@@ -133,9 +133,11 @@ _PLAIN = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEY
 def _wrapper_parameters(f, node):
     """A wrapper's `def wrapper(*args, **kwargs)` given the wrapped function's parameters
     (signature): `def wrapper(x, y): args = (x, y); kwargs = {}` (the call binds defaults)."""
-    names = list(signature_of(f).parameters)
+    parameters = signature_of(f).parameters.values()
+    names = [p.name for p in parameters]
     args = node.args
-    if args.args or args.posonlyargs or not (args.vararg or args.kwarg) or not names:
+    if args.args or args.posonlyargs or not (args.vararg or args.kwarg) or not names or \
+            any(p.kind in _SPREAD for p in parameters):  # (its own: the wrapped one is not plain)
         return
     used = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
     if used & set(names):

@@ -418,6 +418,11 @@ def shifted_cube(x):
     return x ** 3
 
 
+@doubled
+def doubled_total(*xs):
+    return sum(x * x for x in xs)
+
+
 def calls_wrapped(x):
     return doubled_power(x, 1.0) + shifted_cube(x)
 
@@ -429,6 +434,7 @@ def test_a_functools_wraps_decorator_is_differentiated_with_its_wrapper():
     assert ad.jvp(shifted_cube, (2.0,), (1.0,)) == (27.0, 27.0)
     assert ad.grad(calls_wrapped)(2.0) == 8.0 + 27.0
     assert str(inspect.signature(ad.grad(doubled_power))) == "(x, y=3.0)"
+    assert ad.grad(doubled_total)(1.0, 2.0) == (4.0, 8.0)  # (*xs: one parameter, a tuple)
 
 
 # --- an object of the user's class with a method named like an array's (v.sum(), v.mean(),
