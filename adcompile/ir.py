@@ -28,8 +28,8 @@ class Const:
     def __hash__(self):
         try:
             return hash((type(self.value), self.value))
-        except TypeError:
-            return id(self.value)
+        except TypeError:  # (a slice before Python 3.12, an array): equal ones hash alike
+            return hash(type(self.value))
 
 
 def _same_value(a, b):

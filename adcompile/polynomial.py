@@ -80,7 +80,10 @@ def expression(p):
         left = list(m)
         common = [n for n in common if n in left and not left.remove(n)]
     if common:
-        inner = {_without(m, common): c for m, c in terms.items()}
+        inner: dict = {}
+        for m, c in terms.items():  # (terms whose factors are equal: one, their sum)
+            key = _without(m, common)
+            inner[key] = inner.get(key, 0) + c
         factor = _product(common)
         rest = expression(inner)
         return factor if _is_one(rest) else Op("mul", (factor, rest))

@@ -1,10 +1,14 @@
 """The polynomial normal form of the optimizer's `collect`: same value, fewer operations."""
 import math
 
+import numpy as np
+
 from hypothesis import given, settings, strategies as st
 
 from adcompile import polynomial
+from adcompile import grad, vjp
 from adcompile.ir import Const, Op, Var
+from checks import numeric_grad
 
 NAMES = ("a", "b", "g")
 
@@ -59,3 +63,38 @@ def test_a_factor_that_is_not_arithmetic_is_kept_whole():
     new = polynomial.expression(polynomial.of(e))
     assert new == Op("mul", (c, Op("add", (Var("a"), Var("b"))))), new
     assert polynomial.names(polynomial.of(e)) == {"a", "b", "s0"}
+
+
+# --- `u = u[1:] + u[1:]` in a loop: the backward loop's step `A + A` (A = getitem_grad(g, u,
+# slice(1, None))) became A: two equal constants (slices, unhashable before Python 3.12) hashed
+# apart, the polynomial kept A twice, and its normal form kept one (the numpy fuzzer, seed
+# 1204003898: a gradient 8x too small) -----------------------------------------------------------
+def test_equal_constants_hash_alike_and_equal_terms_add_up():
+    a = Op("getitem_grad", (Var("g"), Var("u"), Const(slice(1, None, None))))
+    b = Op("getitem_grad", (Var("g"), Var("u"), Const(slice(1, None, None))))
+    assert a == b and hash(a) == hash(b)
+    assert hash(Const(np.array([1.0, 2.0]))) == hash(Const(np.array([1.0, 2.0])))
+    doubled = polynomial.expression(polynomial.of(Op("add", (a, b))))
+    assert doubled == Op("mul", (a, Const(2))), doubled
+
+
+def halved_twice(u, W):
+    for _ in range(2):
+        u = (u[1:] + u[1:]) @ W
+    return np.sum(u)
+
+
+def shortened_twice(u):
+    for _ in range(2):
+        u = u[1:] + u[1:]
+    return np.sum(u * u)
+
+
+def test_a_loop_adding_an_item_slice_to_itself():
+    W = np.array([[0.62069, -1.673699, 1.123126], [-0.03709, 1.472277, -1.641843]])
+    u = np.array([0.604371, -1.54624, -0.86085])
+    for f, args in [(halved_twice, (u, W)), (shortened_twice, (u,))]:
+        for i in range(len(args)):
+            want = numeric_grad(f, args, i)
+            assert np.allclose(grad(f, i)(*args), want, rtol=1e-6)
+            assert np.allclose(vjp(f, *args)[1](1.0)[i], want, rtol=1e-6)
