@@ -347,9 +347,13 @@ def check_grads(f: Callable[..., Any], args: Sequence[Any], order: int = 2,
     mode, and for a scalar `f` its gradient (forward over reverse, reverse over reverse).
     """
     from .api import compile_derivative, grad
-    from .boundary import bind, simple
+    from .boundary import as_function, bind, simple
     from .pytree import flatten
     args = tuple(args)
+    f = as_function(f)
+    if isinstance(f, types.MethodType) and isinstance(f.__func__, types.FunctionType):
+        # model.loss: type(model).loss with the object first (its fields checked too)
+        return check_grads(f.__func__, (f.__self__, *args), order, modes, eps, rtol, atol, seed)
     for m in modes:
         if m not in ("fwd", "rev"):
             raise ArgumentError(f"unknown mode {m!r} in check_grads; use 'fwd' and/or 'rev'")

@@ -584,3 +584,22 @@ def test_hvp_and_jacobians_of_the_gradient_of_a_bound_method():
     assert np.allclose(ad.hvp(m.loss, (x,), (v,)), H @ v)
     assert np.allclose(ad.jacfwd(ad.grad(m.loss))(x), H)
     assert np.allclose(ad.jacrev(ad.grad(m.loss))(x), H)
+
+
+# --- stop_gradient of a dict or list was refused ("a dict is used as a value computed at run
+# time"); as in JAX it holds every leaf still --------------------------------------------------
+def held_still(p, x):
+    q = ad.stop_gradient(p)
+    return np.sum(q["w"] * x) + p["b"] ** 2 + np.sum(ad.stop_gradient([x, p["b"]])[0] * p["w"])
+
+
+def test_stop_gradient_of_a_container_holds_each_leaf():
+    p, x = {"w": np.array([1.0, 2.0]), "b": 3.0}, np.array([0.5, -1.0])
+    g = ad.grad(held_still)(p, x)
+    assert np.allclose(g["w"], x) and g["b"] == 6.0
+    assert np.allclose(ad.grad(held_still, 1)(p, x), p["w"])
+
+
+def test_check_grads_of_a_bound_method():
+    W = np.array([[1.0, 0.5, 0.0], [0.0, 1.0, 2.0]])
+    ad.check_grads(Quadratic(W).loss, (np.array([0.3, -0.5, 1.2]),))  # (it was refused)

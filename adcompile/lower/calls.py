@@ -183,6 +183,10 @@ class Calls:
                 return self.sequence("np.array", node, env, target, items)
             args = [self.as_atom(items)] + [self.atom(a, env) for a in node.args[1:]]
             return self.primitive(prim, node, args, env, target)
+        if prim == "stop_gradient" and len(node.args) == 1 and not node.keywords:
+            value = self.expr(node.args[0], env)  # of a dict, a tuple, ...: of each leaf (JAX)
+            if type(value) in (tuple, Record):
+                return self.each_leaf(value, lambda v: self.emit(prim, (self.as_atom(v),)))
         if prim is not None:
             args = [self.atom(a, env) for a in node.args]
             if prim == "math.log" and len(args) == 2:  # log(x, base) = log(x) / log(base)
@@ -220,6 +224,15 @@ class Calls:
         if not callable(obj):
             raise NoDerivativeError(how_to_register(obj, dotted(func)), *self.parsed.where(node))
         return self.opaque_call(obj, node, env, target)
+
+    def each_leaf(self, value, f):
+        """`value` (a tuple or record known here) with `f` applied to each number or array."""
+        if type(value) is tuple:  # (a list stays a list)
+            return self.same_kind(value, tuple(self.each_leaf(v, f) for v in value))
+        if type(value) is Record:
+            return dataclasses.replace(value, values=tuple(self.each_leaf(v, f)
+                                                           for v in value.values))
+        return value if type(value) is Const or type(value) is Static else f(value)
 
     def sorted_known(self, items, node):
         """sorted() of a sequence known here: of constants, or of pairs whose first items are
