@@ -409,10 +409,13 @@ def check_scalar(out, *inputs):
         if getattr(dtype, "kind", "f") not in "fc":  # (dtypes of another library: not checked)
             from adcompile.errors import ArgumentError, at_generated_caller
             raise at_generated_caller(ArgumentError(
-                f"grad differentiates with respect to floating-point arguments, but argument "
-                f"{k} of those in argnums is {'an integer' if dtype != bool else 'a boolean'} "
-                f"{'array' if np.ndim(x) else 'number'} (dtype {dtype}); pass floats (e.g. "
-                "x.astype(float) or 2.0 instead of 2) or leave it out of argnums."))
+                f"grad differentiates with respect to floating-point arguments, but "
+                f"{'the one' if len(inputs) == 1 else f'number {k} (from 0) of those'} in "
+                f"argnums is " + (f"the {type(x).__name__} {x!r}" if type(x) in (int, bool) else
+                                  f"{'an integer' if dtype != bool else 'a boolean'} "
+                                  f"{'array' if np.ndim(x) else 'number'} (dtype {dtype})") +
+                "; pass floats (e.g. x.astype(float) or 2.0 instead of 2) or leave it out of "
+                "argnums."))
 
 
 def real_part(g):

@@ -603,3 +603,20 @@ def test_stop_gradient_of_a_container_holds_each_leaf():
 def test_check_grads_of_a_bound_method():
     W = np.array([[1.0, 0.5, 0.0], [0.0, 1.0, 2.0]])
     ad.check_grads(Quadratic(W).loss, (np.array([0.3, -0.5, 1.2]),))  # (it was refused)
+
+
+# --- messages that misled: an int in argnums was "argument 0 ... dtype int64", and a dict's
+# constant tuple key (p[(1, 2)]) "a value computed at run time" (it is a key like any other) --
+def weighted(a, b, c):
+    return np.sum(a * b) + c * np.sum(a)
+
+
+def tuple_keys(p):
+    return p[(1, 2)] * 2.0 + p[1, 3] * p["a"]
+
+
+def test_an_int_in_argnums_and_tuple_keys_of_a_dict():
+    with pytest.raises(ADCompileError, match=r"the one in argnums is the int 1; pass floats"):
+        ad.grad(weighted, 2)(np.ones(3), np.ones(3), 1)
+    g = ad.grad(tuple_keys)({(1, 2): 1.0, (1, 3): 2.0, "a": 3.0})
+    assert g == {(1, 2): 2.0, (1, 3): 3.0, "a": 2.0}

@@ -64,6 +64,8 @@ class Containers:
         return record.get(key)
 
     def record_subscript(self, record, index, node):
+        if type(index) is tuple and all(type(i) is Const for i in index):  # p[(1, 2)], p[1, 2]
+            index = Const(tuple(i.value for i in index))
         if type(index) is not Const:
             raise self.unsupported(node, f"indexing {record.describe()} with a value computed at "
                                    "run time", "use a constant key (p['W']) or loop over "
