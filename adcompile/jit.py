@@ -159,6 +159,9 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
         except numba.core.errors.NumbaError as e:
             if not current[2] or not isinstance(e, numba.core.errors.TypingError):
                 raise _explain(e, current[1]) from None
+        except ImportError as e:  # (Numba's matrix products need SciPy's BLAS)
+            raise JitError(f"Numba cannot compile {current[1].name} here: {e}; install SciPy "
+                           "(pip install scipy) or run it without jit") from None
         except OverflowError as e:
             if str(e).startswith(jit_ints.MARK):
                 raise _overflow(e, current[1], current[3]) from None
