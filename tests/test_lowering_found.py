@@ -424,3 +424,53 @@ def read_before_bound_in_the_next_iteration(x):
                                read_before_bound_in_the_next_iteration])
 def test_names_an_inner_iteration_binds_for_itself(f):
     check_modes(f, (0.7,))
+
+
+# --- a local read on a path where it is not bound: UnboundLocalError there, as Python raises -----
+def read_in_a_branch_known_dead(x, y, z):
+    """The second derivative of this (fuzzer, scalar order 2) read `x_1` in a backward branch
+    whose test became known false once merged: "name 'x_1' is not defined" at transformation."""
+    if z < y:
+        pass
+    elif 0.5 < (-1.25 if x > 0.7 else -1.25) < 1.0:
+        while x < 0.5:
+            x = x * 1.5 + 0.25
+    return y * x * z
+
+
+def test_second_order_of_a_branch_known_dead():
+    args = (0.516396, -0.36007, 0.425476)
+    check_modes(read_in_a_branch_known_dead, args, argnum=0)
+    check_modes(read_in_a_branch_known_dead, args, argnum=2)
+    _, hv = jvp(grad(read_in_a_branch_known_dead, argnums=(0, 1, 2)), args, (0.1, 0.2, 0.3))
+    assert_close(hv, (0.2 * 0.425476 + 0.3 * -0.36007, 0.1 * 0.425476 + 0.3 * 0.516396,
+                      0.1 * -0.36007 + 0.2 * 0.516396), what="jvp of grad")
+
+
+def read_before_bound_below(x, c):
+    if c > 0:
+        return y * x  # noqa: F821 (y is this function's local, bound below: Python raises)
+    y = x * 2.0
+    return y
+
+
+W_SHADOWED = 2.0
+
+
+def global_shadowed_by_a_later_local(x):
+    y = x * W_SHADOWED  # noqa: F823 (a local of this function: Python raises here)
+    W_SHADOWED = 3.0  # noqa: F841, N806
+    return y
+
+
+def test_a_local_read_before_it_is_bound_raises_where_python_does():
+    """Python raises UnboundLocalError on the path that reads the local; the other path runs
+    (it was refused at transformation, or the global of the same name was read)."""
+    assert grad(read_before_bound_below)(1.5, -1.0) == 2.0
+    for call in (lambda: grad(read_before_bound_below)(1.5, 1.0),
+                 lambda: jvp(read_before_bound_below, (1.5, 1.0), (1.0, 0.0)),
+                 lambda: read_before_bound_below(1.5, 1.0),
+                 lambda: grad(global_shadowed_by_a_later_local)(1.5),
+                 lambda: global_shadowed_by_a_later_local(1.5)):
+        with pytest.raises(UnboundLocalError, match="'(y|W_SHADOWED)'"):
+            call()

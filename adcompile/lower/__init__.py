@@ -31,7 +31,7 @@ from .expressions import Expressions
 from .inline import Inlining
 from .loops import Loops
 from .merging import Merging
-from .scan import Record, holds_list, holds_record, loaded, returned_kind, sequence_kinds, stored
+from .scan import Record, holds_list, holds_record, loaded, local_names, returned_kind, sequence_kinds, stored
 from .stacks import Stacks, stack_names
 from .statements import Statements
 
@@ -144,6 +144,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.sequence_kinds = sequence_kinds(parsed.nodes)  # name -> "list" | "tuple"
         self.lists = {}  # id -> the known sequences that are lists (Expressions.known_list)
         self.indices: set = set()  # the names of loop indices (ints)
+        self.own_locals = local_names(parsed.node)  # (unbound where env lacks them)
 
     def note_lists(self, value, tree):
         """Note the lists among an argument's known sequences (its structure `tree`)."""

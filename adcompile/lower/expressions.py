@@ -279,6 +279,12 @@ class Expressions:
     def name(self, node, env):
         if node.id in env:
             return env[node.id]
+        if node.id in self.own_locals:  # not bound on this path (generated code's second
+            # derivative reads one only where the same test bound it): Python's error, if run
+            self.throw(Const(UnboundLocalError), [Const(
+                f"cannot access local variable {node.id!r} where it is not associated with a "
+                "value")])
+            return Const(0.0)
         scope = self.parsed.scope
         if node.id not in scope:
             raise UnsupportedSyntaxError(f"name {node.id!r} is not defined",

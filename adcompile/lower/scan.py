@@ -237,6 +237,24 @@ def walk_own(stmts):
             stack.extend(gast.iter_child_nodes(node))
 
 
+def local_names(fn):
+    """The names Python makes local to a function: its parameters and every name its own body
+    binds (not a nested function's or a comprehension's). Reading one where it is not bound
+    raises UnboundLocalError, even with a global of that name."""
+    names = set()
+    stack = [fn.args, *(fn.body if isinstance(fn.body, list) else [fn.body])]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load):
+            names.add(node.id)
+        elif isinstance(node, gast.FunctionDef):
+            names.add(node.name)
+        if not isinstance(node, (gast.FunctionDef, gast.Lambda, gast.ListComp, gast.SetComp,
+                                 gast.DictComp, gast.GeneratorExp)):
+            stack.extend(gast.iter_child_nodes(node))
+    return frozenset(names)
+
+
 def fallthrough_ends(block):
     """The blocks whose end is reached on the paths through `block` that do not break."""
     if block and (type(block[-1]) is Break or raises(block[-1])):
