@@ -474,3 +474,22 @@ def test_a_local_read_before_it_is_bound_raises_where_python_does():
                  lambda: global_shadowed_by_a_later_local(1.5)):
         with pytest.raises(UnboundLocalError, match="'(y|W_SHADOWED)'"):
             call()
+
+
+# --- an item of a dict or list known here is the array itself, not a copy ------------------------
+def into_a_dict_entry(w):
+    q = {"W": w * 1.0, "b": w[0]}
+    q["W"][0] = q["b"] ** 2
+    return np.sum(q["W"] * w)
+
+
+def into_a_list_item(w):
+    q = [w * 1.0, w[1]]
+    q[0][1] = q[1] * 3.0
+    return np.sum(q[0] ** 2)
+
+
+@pytest.mark.parametrize("f", [into_a_dict_entry, into_a_list_item])
+def test_assigning_into_an_array_a_container_holds(f):
+    """`q["W"][0] = v` was refused as assigning into a copy (the check of y[mask][0] = v)."""
+    check_modes(f, (np.array([0.5, -1.5, 2.0]),))

@@ -353,7 +353,8 @@ class Statements:
             self.not_shared(target, root.id, env, self.live(), container)
         elif base is not root:  # an array or list made at run time, held in a container
             self.check_in_place(target, root.id, env, self.live(), "__setitem__", item=base)
-            if isinstance(base, gast.Subscript):
+            if isinstance(base, gast.Subscript) and \
+                    type(held(base.value, env)) not in (tuple, Record):  # (not q["W"] of a dict)
                 self.a_view(base, env)
         if base is not root:  # m[0][1] = v with m = [row] * 2
             self.not_repeated(target, root.id, env, container)
