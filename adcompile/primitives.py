@@ -459,6 +459,7 @@ METHODS["astype"] = "astype"
 METHODS["flatten"] = "flatten"  # np.ravel's values, but a copy, never a view
 add("flatten", lambda x: np.ravel(x).copy(), kind="exact", form="method")
 METHODS["conj"] = METHODS["conjugate"] = "np.conj"
+METHODS["item"] = "item"  # (rules_arrays.py)
 # Attributes of arrays that are primitives of their own.
 ATTRIBUTES = {"T", "shape", "ndim", "size", "dtype", "real", "imag"}
 

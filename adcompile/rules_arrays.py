@@ -224,3 +224,28 @@ for _name in ("block", "positions", "nowhere", "mesh_shape", "trim_positions", "
               "scatter_to", "block_grad", "choose_grad", "ediff1d_part", "poly_tail",
               "polyder_grad", "polyint_grad", "polyint_constants", "polyint_of_constants"):
     NAMESPACE[_name] = getattr(runtime_arrays, _name)
+
+# --- forms lowered as other calls (lower/forms.py): x.item(), np.diff's ends, the in-place
+# library calls np.add.at and np.fill_diagonal (as `a[...] = add_at(a, index, b)`) --------------
+add("item", runtime_arrays.item, ("x",), "exact")
+add("along", runtime_arrays.along, ("v", "x", "axis"), "exact", zero=("x", "axis"))
+add("add_at", runtime_arrays.add_at, ("a", "index", "b"), "exact", zero=("index",))
+add("filled_diagonal", runtime_arrays.filled_diagonal, ("a", "val", "wrap"), "exact",
+    zero=("wrap",))
+add("diagonal_sum", runtime_arrays.diagonal_sum, ("v", "val", "wrap"), "exact",
+    zero=("val", "wrap"))
+LINEAR |= {"item", "along", "diagonal_sum"}
+VJP.update({
+    "item": ("np.reshape(g, np.shape(x))",),
+    "along": ("unbroadcast(g, v)", None, None),
+    "add_at": ("g", None, "unbroadcast(g[index], b)"),
+    "filled_diagonal": ("filled_diagonal(g, 0.0, wrap)", "diagonal_sum(g, val, wrap)", None),
+    "diagonal_sum": ("filled_diagonal(zeros_like(v), g, wrap)", None, None),
+})
+JVP.update({
+    "add_at": ("t", None, "add_at(zeros_like(a), index, t)"),
+    "filled_diagonal": ("filled_diagonal(t, 0.0, wrap)",
+                        "filled_diagonal(zeros_like(a), t, wrap)", None),
+})
+for _name in ("item", "along", "add_at", "filled_diagonal", "diagonal_sum"):
+    NAMESPACE[_name] = getattr(runtime_arrays, _name)

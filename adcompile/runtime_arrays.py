@@ -451,3 +451,53 @@ def correlate_crop(g, x, y, mode):
     size = {"full": n + m - 1, "valid": max(n, m) - min(n, m) + 1}.get(mode, max(n, m))
     start = _correlate_start(n, m, size, mode)
     return g[start:start + size]
+
+
+# --- forms lowered as other calls (lower/forms.py) ------------------------------------------------
+def item(x):
+    """x.item(): the one entry of an array (or NumPy number) as a Python number; a Python number
+    (a tangent or adjoint that is a plain zero) as it is."""
+    return x.item() if hasattr(x, "item") else x
+
+
+def along(v, x, axis):
+    """np.diff's prepend=/append= value `v` as NumPy puts it at an end of x: a number spread to
+    x's shape with length 1 along `axis`; an array as it is."""
+    if _ndim(v) == 0:
+        shape = list(_shape(x))
+        shape[axis] = 1
+        return np.broadcast_to(v, tuple(shape))
+    return v
+
+
+def add_at(a, index, b):
+    """np.add.at(a, index, b) on a copy of a: b added at each position, repeated ones again."""
+    out = np.array(a, copy=True)
+    np.add.at(out, index, b)
+    return out
+
+
+def _diagonal(shape, wrap):
+    """np.fill_diagonal's positions, as a slice of the flat array."""
+    if len(shape) == 2:
+        return slice(None, None if wrap else shape[1] * shape[1], shape[1] + 1)
+    return slice(None, None, 1 + int(np.cumprod(shape[:-1]).sum()))
+
+
+def filled_diagonal(a, val, wrap):
+    """np.fill_diagonal(a, val, wrap) on a copy of a (val repeated along the diagonal)."""
+    out = np.array(a, copy=True)
+    np.fill_diagonal(out, val, wrap=wrap)
+    return out
+
+
+def diagonal_sum(v, val, wrap):
+    """The gradient of filled_diagonal in val: v's diagonal, each entry added to the entry of
+    val it was filled with (val repeats along a longer diagonal)."""
+    d = np.ravel(v)[_diagonal(_shape(v), wrap)]
+    if _ndim(val) == 0:
+        return np.sum(d)
+    m = math.prod(_shape(val))
+    folded = np.zeros(m, dtype=np.result_type(d, 0.0))
+    np.add.at(folded, np.arange(d.size) % m, d)
+    return np.reshape(folded, _shape(val))

@@ -28,6 +28,7 @@ from .comprehensions import Comprehensions
 from .containers import Containers, output_tree, value_of
 from .effects import Effects
 from .expressions import Expressions
+from .forms import Forms
 from .inline import Inlining
 from .loops import Loops
 from .merging import Merging
@@ -114,7 +115,7 @@ def _rule_function(f, prim) -> Function:
 
 
 class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containers,
-              Comprehensions, Effects, Arguments, Stacks):
+              Comprehensions, Effects, Arguments, Stacks, Forms):
     """Lowers one function body (the differentiated function's, or an inlined one's)."""
 
     def __init__(self, parsed: Parsed, fn: Function, namer: Namer, stack, call_line=None):

@@ -462,6 +462,10 @@ class Calls:
         return total
 
     def primitive(self, name, node, args, env, target, defaults=None):
+        if name == "item" and len(args) > 1:
+            return self.item(node, args, env, target)
+        if self.is_form(name, node, args):  # np.diff(x, prepend=a), order="F", ... (forms.py)
+            return self.form(name, node, args, env, target)
         p = PRIMS[name]
         params = p.params
         if params and params[-1].startswith("*"):  # np.einsum(subscripts, *operands)

@@ -146,13 +146,17 @@ class Statements:
                                        "index with a constant or a loop over range(len(...)) "
                                        "of a list known here (bs[i].step() in for i in "
                                        "range(len(bs)))")
+            elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
+                    self.in_place(stmt.value, env):
+                pass  # np.add.at(a, i, v), a.sort(), ...: a[...] = the new value (forms.py)
             elif t is gast.Expr and isinstance(stmt.value, gast.Call):
                 name = dotted(stmt.value.func) or "this function"
                 error = self.unsupported(stmt, f"calling {name}(...) for what it changes in "
                                          "place (library code changing its arguments is not "
                                          "followed)", "assign the new value instead (x = "
-                                         "np.sort(x); for np.add.at(a, i, v): a = a + "
-                                         "np.bincount(i, weights=v, minlength=a.size))")
+                                         "np.sort(x)); an array's .sort() and .fill(), "
+                                         "np.add.at, np.subtract.at, np.copyto and "
+                                         "np.fill_diagonal are followed")
                 func = stmt.value.func  # o.step(dt) of an argument: an object of the user's?
                 receiver = held(func.value, env) if isinstance(func, gast.Attribute) else None
                 error.maybe_container = type(receiver) is Var and \

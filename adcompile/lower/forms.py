@@ -1,0 +1,186 @@
+"""Forms: library calls lowered as calls that have rules. Keyword variants (Fortran order, np.diff's
+prepend= and append=, a reduction's where= and initial=, `.item(i)`) become the calls NumPy
+defines them by; a library call that changes an array in place (np.add.at, np.subtract.at,
+np.copyto, np.fill_diagonal, `.sort()`, `.fill(v)`) becomes the assignment `a[...] = new value`,
+which is checked and followed like any item assignment (statements.py)."""
+from __future__ import annotations
+
+import gast
+import numpy as np
+
+from ..ir import Const, Var
+from .scan import Record
+
+ORDERED = {"np.reshape": 2, "np.ravel": 1, "flatten": 1}  # -> the position of order=
+REDUCTIONS = {"np.sum": ("add", 0.0), "np.prod": ("mul", 1.0), "np.mean": (None, 0.0)}
+PADDED = {"np.diff": ("prepend", "append")}
+IN_PLACE_METHODS = ("sort", "fill")
+
+
+def _keyword_names(name):
+    if name in ORDERED:
+        return ("order",)
+    if name in REDUCTIONS:
+        return ("where", "initial")
+    return PADDED.get(name, ())
+
+
+def _ufunc_at(obj):
+    """np.add.at, np.subtract.at: the ufunc's name ('add'); None for anything else."""
+    ufunc = getattr(obj, "__self__", None)
+    return ufunc.__name__ if isinstance(ufunc, np.ufunc) and \
+        getattr(obj, "__name__", None) == "at" else None
+
+
+class Forms:
+    def is_form(self, name, node, args):
+        """Whether `name(*args, **node.keywords)` is a variant lowered here."""
+        words = _keyword_names(name)
+        return any(k.arg in words for k in node.keywords) or \
+            name in ORDERED and len(args) > ORDERED[name]
+
+    def form(self, name, node, args, env, target):
+        keywords = {k.arg: k.value for k in node.keywords}
+        rest = gast.copy_location(gast.Call(func=node.func, args=node.args, keywords=[
+            k for k in node.keywords if k.arg not in _keyword_names(name)]), node)
+        if name in ORDERED:
+            order = args[ORDERED[name]] if len(args) > ORDERED[name] else \
+                self.atom(keywords["order"], env)
+            return self.ordered(name, node, rest, args[:ORDERED[name]], order, env, target)
+        if name in PADDED:
+            return self.padded(name, rest, args, keywords, env, target)
+        return self.masked(name, rest, args, keywords, env, target)
+
+    def ordered(self, name, node, rest, args, order, env, target):
+        """In Fortran order: the reversed axes of the array, in C order, reversed back."""
+        if type(order) is not Const or order.value not in ("C", "F"):
+            raise self.unsupported(node, f"order={getattr(order, 'value', order)!r} of {name} "
+                                   "(it depends on how the array lies in memory)",
+                                   "write order='C' or order='F'")
+        if order.value == "C":
+            return self.primitive(name, rest, list(args), env, target)
+        flipped = self.emit("np.transpose", (args[0],))
+        if name != "np.reshape":
+            return self.emit(name, (flipped,), target=target)
+        shape = args[1]
+        if type(shape) is Const and isinstance(shape.value, tuple):
+            shape = Const(shape.value[::-1])
+        elif type(shape) is tuple:
+            shape = self.as_atom(shape[::-1])
+        elif not (type(shape) is Const and isinstance(shape.value, int)):
+            raise self.unsupported(node, f"{name} in Fortran order to a shape computed at run "
+                                   "time", "write the shape out as a tuple")
+        return self.emit("np.transpose", (self.emit("np.reshape", (flipped, shape)),),
+                         target=target)
+
+    def padded(self, name, rest, args, keywords, env, target):
+        """np.diff(x, prepend=a, append=b): np.diff of x with a and b put at its ends along the
+        axis (a number spread across the other axes)."""
+        axis = next((self.atom(k.value, env) for k in rest.keywords if k.arg == "axis"),
+                    args[2] if len(args) > 2 else Const(-1))
+        x = args[0]
+        parts = [x]
+        for word, at in zip(PADDED[name], (0, None)):
+            if word in keywords:
+                end = self.emit("along", (self.atom(keywords[word], env), x, axis))
+                parts.insert(len(parts) if at is None else 0, end)
+        whole = self.emit("np.concatenate", parts, (("axis", axis),))
+        return self.primitive(name, rest, [whole] + list(args[1:]), env, target)
+
+    def masked(self, name, rest, args, keywords, env, target):
+        """np.sum(x, where=m, initial=c): the sum of np.where(m, x, 0), plus c (np.prod: the
+        product of np.where(m, x, 1), times c; np.mean: the sum over the count of m)."""
+        combine, neutral = REDUCTIONS[name]
+        x = args[0]
+        if "where" in keywords:
+            mask = self.atom(keywords["where"], env)
+            x = self.emit("np.where", (mask, x, Const(neutral)))
+        if "initial" in keywords and combine is None:
+            raise self.unsupported(rest, f"the argument initial= of {name}",
+                                   "add it to the result")
+        if name == "np.mean" and "where" in keywords:
+            total = self.primitive("np.sum", rest, [x] + list(args[1:]), env, None)
+            ones = self.emit("np.where", (mask, Const(1.0), Const(0.0)))
+            count = self.primitive("np.sum", rest, [self.emit("add", (
+                ones, self.emit("zeros_like", (args[0],))))] + list(args[1:]), env, None)
+            return self.emit("truediv", (total, count), target=target)
+        if "initial" not in keywords:
+            return self.primitive(name, rest, [x] + list(args[1:]), env, target)
+        reduced = self.primitive(name, rest, [x] + list(args[1:]), env, None)
+        return self.emit(combine, (reduced, self.atom(keywords["initial"], env)), target=target)
+
+    def item(self, node, args, env, target):
+        """`x.item()`, `x.item(k)` (the k-th entry in C order), `x.item(i, j)`."""
+        x, index = args[0], args[1:]
+        if len(index) == 1 and not (type(index[0]) is Const and
+                                    isinstance(index[0].value, tuple)):
+            x, index = self.emit("np.ravel", (x,)), index
+        if index:
+            key = index[0] if len(index) == 1 else self.as_atom(tuple(index))
+            x = self.emit("getitem", (x, key))
+        return self.emit("item", (x,), target=target)
+
+    def in_place(self, call, env):
+        """A library call that changes an array in place, as `a[...] = new value`; False if the
+        call is not one."""
+        func = call.func
+        if isinstance(func, gast.Attribute) and func.attr in IN_PLACE_METHODS:
+            array_node = func.value
+            if not isinstance(array_node, (gast.Name, gast.Subscript, gast.Attribute)) or \
+                    isinstance(array_node, gast.Name) and \
+                    self.sequence_kinds.get(array_node.id) == "list":  # (xs.sort() of a list)
+                return False
+            array = self.expr(array_node, env)
+            if type(array) is not Var:
+                return False
+            values = [self.atom(a, env) for a in call.args]
+            if func.attr == "sort":
+                new = self.primitive("np.sort", call, [array] + values, env, None)
+            elif len(values) != 1 or call.keywords:
+                raise self.unsupported(call, ".fill() with other than one value")
+            else:
+                new = values[0]
+        else:
+            callee = self.expr(func, env) if isinstance(func, (gast.Attribute, gast.Name)) \
+                else None
+            obj = getattr(callee, "obj", None)
+            ufunc = _ufunc_at(obj)
+            if obj is None or not (ufunc in ("add", "subtract") or
+                                   obj in (np.copyto, np.fill_diagonal)) or not call.args:
+                return False
+            array_node = call.args[0]
+            array = self.atom(array_node, env)
+            values = [self.atom(a, env) for a in call.args[1:]]
+            words = {k.arg: self.atom(k.value, env) for k in call.keywords}
+            if ufunc and (len(values) != 2 or words):
+                raise self.unsupported(call, f"np.{ufunc}.at with other than (a, indices, b)")
+            if ufunc:
+                change = values[1] if ufunc == "add" else self.emit("neg", (values[1],))
+                new = self.emit("add_at", (array, values[0], change))
+            elif obj is np.copyto:
+                if len(values) != 1 or words:
+                    raise self.unsupported(call, "np.copyto with casting= or where=",
+                                           "assign: dst[...] = np.where(where, src, dst)")
+                new = values[0]
+            else:
+                wrap = words.pop("wrap", values[1] if len(values) > 1 else Const(False))
+                if words or len(values) not in (1, 2):
+                    raise self.unsupported(call, "np.fill_diagonal with these arguments")
+                new = self.emit("filled_diagonal", (array, values[0], wrap))
+        self.check_aliases(call, array_node, env)
+        whole = gast.copy_location(gast.Subscript(
+            value=array_node, slice=gast.Constant(value=Ellipsis, kind=None),
+            ctx=gast.Store()), call)
+        self.store(whole, new, env)
+        return True
+
+    def check_aliases(self, call, node, env):
+        """The checks of `node[...] = v` (statements.py): another name holding the array that
+        changes, and read later, stops generated code (Python would change it there too)."""
+        if isinstance(node, gast.Name):
+            self.check_in_place(call, node.id, env, self.live(), "__setitem__")
+        elif isinstance(node, (gast.Subscript, gast.Attribute)) and \
+                isinstance(node.value, gast.Name):
+            container = type(env.get(node.value.id)) in (tuple, Record)
+            self.check_in_place(call, node.value.id, env, self.live(), "__setitem__",
+                                node if container else None)

@@ -1,0 +1,160 @@
+"""NumPy breadth, forms that were refused (test_numpy_breadth.py's table style): .item(),
+reshape/ravel/flatten in Fortran order, np.diff with prepend=/append=, reductions with where= and
+initial=, and library calls that change an array in place (np.add.at, np.subtract.at, .sort(),
+.fill(), np.copyto, np.fill_diagonal), which are read as the assignment `a[...] = new value`.
+Each is checked forward against finite differences, reverse against forward, and (order 2) the
+derivatives themselves."""
+import numpy as np
+import pytest
+
+from adcompile import UnsupportedSyntaxError, grad, jvp
+from adcompile.higher import check_grads
+from test_numpy_breadth import arr, case, distinct
+
+
+# --- one entry as a Python number ----------------------------------------------------------------
+def item_of_one(x): return x[:1].item() * x + np.sin(x[1:2].reshape(1, 1).item()) ** 2
+def item_at(x): return x.item(2) * x.item(0, 1) * x
+def item_of_a_sum(x): return np.sum(x ** 2).item() * x
+
+
+# --- Fortran order -------------------------------------------------------------------------------
+def reshaped_f(x): return np.sin(x.reshape(3, 2, order="F")) * np.arange(6.0).reshape(3, 2)
+def reshaped_f_function(x): return np.reshape(x, (2, -1), order="F") ** 2
+def reshaped_c(x): return x.reshape((2, 3), order="C") ** 2
+def raveled_f(x): return np.ravel(x ** 2, order="F") * np.arange(6.0)
+def flattened_f(x): return x.flatten(order="F") * np.arange(6.0) + x.ravel("F") ** 2
+
+
+# --- np.diff with values put before and after ----------------------------------------------------
+def diff_prepend(x): return np.diff(x, prepend=0.5) ** 2
+def diff_append(x): return np.diff(x ** 2, append=x[0]) * x
+def diff_both(x): return np.diff(x, n=2, prepend=x[-1] ** 2, append=np.sin(x[:2]))
+def diff_axis(x): return np.diff(x, axis=0, prepend=x[:1] ** 2) ** 2
+def diff_axis_scalar(x): return np.diff(x, axis=1, append=2.0) * x
+
+
+# --- reductions with where= and initial= ---------------------------------------------------------
+def sum_where(x):
+    return np.sum(x ** 2, where=x > 0.3) + np.sum(x, axis=0, where=[True, False, True])
+def sum_initial(x): return np.sum(np.sin(x), axis=1, initial=x[0, 0] ** 2) ** 2
+def prod_where(x): return np.prod(x + 2.0, where=x < 0.5, initial=1.5)
+def mean_where(x): return np.mean(x ** 2, axis=1, where=x > 0.2)
+
+
+# --- changed in place: a[...] = the new value ----------------------------------------------------
+def added_at(x):
+    y = np.zeros(3)
+    np.add.at(y, [0, 1, 0, 2, 0], x)
+    return y ** 2
+def added_at_rows(x):
+    y = x ** 2
+    np.add.at(y, np.array([1, 1, 0]), np.sin(x[:3]))
+    return y * x
+def subtracted_at(x):
+    y = x.copy()
+    np.subtract.at(y, (np.array([0, 0]), np.array([1, 1])), x[1, 2] ** 2)
+    return y ** 2
+def sorted_in_place(x):
+    y = x * 2.0
+    y.sort()
+    return y * np.arange(5.0)
+def sorted_axis(x):
+    y = np.sin(x)
+    y.sort(axis=0)
+    return y * x
+def filled(x):
+    y = x ** 2
+    z = y * 1.0
+    y.fill(x[0] * 3.0)
+    return z * x + y
+def copied_to(x):
+    y = np.zeros_like(x)
+    np.copyto(y, np.sin(x[0]) * x)
+    return y ** 2
+def diagonal_filled(x):
+    y = x ** 2
+    np.fill_diagonal(y, np.cos(x[0, 1]))
+    return y * x
+def diagonal_filled_rows(x):
+    y = x.copy()
+    np.fill_diagonal(y, x[0, :2] ** 2)
+    return y ** 2
+def diagonal_filled_wrap(x):
+    y = x * 1.0
+    np.fill_diagonal(y, x[0, 0] * 2.0, wrap=True)
+    return y * x
+
+
+CASES = [
+    case(item_of_one, arr(3), order=2), case(item_at, arr(2, 3), order=2),
+    case(item_of_a_sum, arr(3), order=2),
+    case(reshaped_f, arr(6), order=2), case(reshaped_f, arr(2, 3), order=2),
+    case(reshaped_f_function, arr(3, 2), order=2), case(reshaped_c, arr(6), order=2),
+    case(raveled_f, arr(2, 3), order=2), case(flattened_f, arr(3, 2), order=2),
+    case(diff_prepend, arr(4), order=2), case(diff_append, arr(4), order=2),
+    case(diff_both, arr(4), order=2), case(diff_axis, arr(3, 2), order=2),
+    case(diff_axis_scalar, arr(2, 3), order=2),
+    case(sum_where, distinct(2, 3), order=2), case(sum_initial, arr(2, 3), order=2),
+    case(prod_where, distinct(2, 3), order=2), case(mean_where, distinct(3, 4), order=2),
+    case(added_at, arr(5), order=2), case(added_at_rows, arr(4, 2), order=2),
+    case(subtracted_at, arr(2, 3), order=2), case(sorted_in_place, distinct(5), order=2),
+    case(sorted_axis, distinct(3, 2), order=2), case(filled, arr(3), order=2),
+    case(copied_to, arr(3), order=2), case(diagonal_filled, arr(3, 3), order=2),
+    case(diagonal_filled_rows, arr(2, 3), order=2), case(diagonal_filled_wrap, arr(5, 2), order=2),
+]
+
+
+@pytest.mark.parametrize("f, args, order, tol", CASES)
+def test_breadth(f, args, order, tol):
+    check_grads(f, args, order=order, **tol)
+
+
+def test_values_are_numpys():
+    """The values themselves, every case, against NumPy's (the derivative code computes them)."""
+    for p in CASES:
+        f, args = p.values[:2]
+        np.testing.assert_allclose(jvp(f, args, tuple(np.zeros_like(a) for a in args))[0],
+                                   f(*args), err_msg=f.__name__)
+
+
+def test_item_is_a_python_number():
+    def f(x): return x[0].item() * 2.0
+    assert type(jvp(f, (np.ones(2),), (np.ones(2),))[0]) is float
+    np.testing.assert_allclose(grad(f)(np.ones(2)), [2.0, 0.0])
+
+
+def test_add_at_accumulates_repeated_positions():
+    def f(x):
+        y = np.zeros(2)
+        np.add.at(y, [0, 0, 1], x)
+        return np.sum(y * np.array([1.0, 10.0]))
+    np.testing.assert_allclose(grad(f)(np.ones(3)), [1.0, 1.0, 10.0])
+
+
+def test_a_change_in_place_another_name_sees_is_refused_where_it_runs():
+    """As for `y[...] = v`: z holds the array y.fill changes (it was silently the old one)."""
+    def f(x):
+        y = x ** 2
+        z = y
+        y.fill(x[0] * 3.0)
+        return z * x
+    with pytest.raises(UnsupportedSyntaxError, match="z holds the same array"):
+        jvp(f, (np.ones(3),), (np.ones(3),))
+
+
+# --- variants still refused at the user's line ---------------------------------------------------
+def reshaped_a(x): return x.reshape(3, 2, order="A") ** 2
+def multiplied_at(x):
+    y = x.copy()
+    np.multiply.at(y, [0, 0], 2.0)  # (line 2 of the def)
+    return y
+
+
+@pytest.mark.parametrize("f, line", [(reshaped_a, 0), (multiplied_at, 2)])
+def test_other_variants_are_refused_at_the_users_line(f, line):
+    for mode in (lambda: grad(f)(distinct(6)), lambda: jvp(f, (distinct(6),), (distinct(6),))):
+        with pytest.raises(UnsupportedSyntaxError) as info:
+            mode()
+        assert info.value.filename == f.__code__.co_filename
+        assert info.value.line == f.__code__.co_firstlineno + line
