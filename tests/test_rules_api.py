@@ -389,3 +389,35 @@ def test_a_parameter_named_like_a_rules_own_names_is_refused():
     defvjp(decay, "-g * k * ans", "-g * t * ans")  # (t is no name of reverse-mode rules)
     t, k = 0.7, 1.3
     assert np.isclose(grad(decay, 1)(t, k), -t * np.exp(-k * t))
+
+
+# --- check_grads(modes=("rev",)) of a function with a reverse rule only --------------------------
+def cube_rev_only(x):
+    return x * x * x
+
+
+def cube_rev_wrong(x):
+    return x * x * x
+
+
+adcompile.defvjp(cube_rev_only, lambda g, x: 3.0 * g * x ** 2)
+adcompile.defvjp(cube_rev_wrong, lambda g, x: 2.0 * g * x ** 2)
+
+
+def uses_cube(x):
+    return np.sum(cube_rev_only(x) * x)
+
+
+def uses_wrong_cube(x):
+    return np.sum(cube_rev_wrong(x) * x)
+
+
+def test_check_grads_in_reverse_mode_needs_no_forward_rule():
+    """It asked for a forward rule (it compiled forward mode for every check)."""
+    x = np.array([0.5, -1.2, 2.0])
+    check_grads(uses_cube, (x,), order=1, modes=("rev",))
+    check_grads(uses_cube, (x,), order=2, modes=("rev",))
+    with pytest.raises(GradientCheckError, match="reverse mode"):
+        check_grads(uses_wrong_cube, (x,), order=1, modes=("rev",))
+    with pytest.raises(NoDerivativeError, match="forward-mode rule"):
+        check_grads(uses_cube, (x,), order=1, modes=("fwd",))
