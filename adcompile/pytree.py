@@ -15,6 +15,7 @@ registration):
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import keyword
 import re
@@ -37,6 +38,7 @@ class Tree:
     keys: tuple = ()
     children: tuple = ()
     diff: bool = False
+    factory: object = None  # a defaultdict's default_factory (as a _Static)
 
     def leaves(self):
         """The leaf nodes in order (static ones are not leaves)."""
@@ -134,7 +136,10 @@ def _flatten(x, leaves):
         return Tree(type(x).__name__, type(x), (), tuple(_flatten(v, leaves) for v in x))
     if isinstance(x, dict):
         keys = tuple(x)
-        return Tree("dict", type(x), keys, tuple(_flatten(x[k], leaves) for k in keys))
+        factory = _Static(x.default_factory) if isinstance(x, collections.defaultdict) \
+            else None
+        return Tree("dict", type(x), keys, tuple(_flatten(x[k], leaves) for k in keys),
+                    factory=factory)
     if dataclasses.is_dataclass(x) and not isinstance(x, type):
         names = tuple(f.name for f in dataclasses.fields(x))
         return Tree("dataclass", type(x), names,
@@ -167,6 +172,8 @@ def _unflatten(tree, it, only_diff):
     if kind == "namedtuple":
         return tree.cls(*values)
     if kind == "dict":
+        if tree.factory is not None:
+            return tree.cls(tree.factory.value, zip(tree.keys, values))
         try:
             return tree.cls(zip(tree.keys, values))
         except TypeError:  # a dict subclass with another constructor

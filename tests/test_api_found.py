@@ -620,3 +620,16 @@ def test_an_int_in_argnums_and_tuple_keys_of_a_dict():
         ad.grad(weighted, 2)(np.ones(3), np.ones(3), 1)
     g = ad.grad(tuple_keys)({(1, 2): 1.0, (1, 3): 2.0, "a": 3.0})
     assert g == {(1, 2): 2.0, (1, 3): 3.0, "a": 2.0}
+
+
+def test_a_defaultdict_gradient_is_a_defaultdict_with_its_factory():
+    """JAX's: the gradient of a defaultdict argument has its type and default_factory (it was a
+    plain dict)."""
+    from collections import defaultdict
+
+    def f(p):
+        return p["a"] * p["b"] ** 2
+    d = defaultdict(float, {"a": 2.0, "b": 3.0})
+    for g in (ad.grad(f)(d), ad.vjp(f, d)[1](1.0)[0], ad.jacrev(f)(d)):
+        assert type(g) is defaultdict and g.default_factory is float
+        assert dict(g) == {"a": 9.0, "b": 12.0}
