@@ -565,3 +565,23 @@ def test_a_rule_that_does_not_hold_at_run_time_names_the_users_line():
     assert isinstance(info.value, NotImplementedError)
     line = slope_energy.__code__.co_firstlineno + 3
     assert str(info.value).startswith(f"{__file__}:{line}: np.gradient has a derivative rule")
+
+
+def two_or_one(x, c):
+    if c > 0:
+        return x * 2.0, x
+    for _ in range(2):
+        if x > 5.0:
+            return x
+        x = x * 2.0
+    return x
+
+
+def test_returning_different_numbers_of_values_names_the_returns():
+    """The refusal named only the line where the paths joined, not what each returns."""
+    from adcompile import UnsupportedSyntaxError
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(two_or_one)(1.0, 1.0)
+    first = two_or_one.__code__.co_firstlineno
+    assert f"line {first + 2}: `return x * 2.0, x` (2 values)" in str(info.value)
+    assert f"line {first + 5}: `return x` (1 value)" in str(info.value)

@@ -100,7 +100,7 @@ class Merging:
 
     def merge_returns(self, node, blocks, exits, envs):
         if len(exits[0][1]) != len(exits[1][1]) or exits[0][2] != exits[1][2]:
-            raise self.unsupported(node, "returning a different number of values on each path")
+            raise self.different_returns(node)
         values = []
         for k in range(len(exits[0][1])):
             merged = self.namer.fresh("result")

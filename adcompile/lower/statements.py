@@ -211,7 +211,7 @@ class Statements:
         if self.outs_tuple is None:
             self.outs_tuple = as_tuple, len(values)
         if self.outs_tuple != (as_tuple, len(values)):
-            raise self.unsupported(node, "returning a different number of values on each path")
+            raise self.different_returns(node)
         for k, value in enumerate(values):
             env[f"<out{k}>"] = value
 
@@ -288,13 +288,25 @@ class Statements:
             return ("continue",), True
         return None, consumed
 
+    def different_returns(self, node):
+        """The refusal of paths that return different numbers of values, naming each return."""
+        body = self.parsed.node.body if isinstance(self.parsed.node.body, list) else []
+        returns = sorted((n for n in walk_own(body) if isinstance(n, gast.Return)),
+                         key=lambda n: n.lineno)
+        counts = [len(r.value.elts) if isinstance(r.value, gast.Tuple) else 1 for r in returns]
+        said = "; ".join(f"line {r.lineno}: `{self.parsed.lines.get(r.lineno, '').strip()}` "
+                         f"({n} value{'s' if n != 1 else ''})"
+                         for r, n in zip(returns[:6], counts))
+        return self.unsupported(node, f"returning a different number of values on each path "
+                                f"({said})", "return as many values on every path")
+
     def return_from_loop(self, node, exit, env):
         """`return v` inside a loop: v goes into the function's result slots, the flag is set,
         and the loop is left; after the loop, `if returned: return result` (lower_stmts)."""
         _, values, as_tuple = exit
         slots = [k for k in env if k.startswith("<result")]
         if len(values) != len(slots) or self.returns_tuple != as_tuple:
-            raise self.unsupported(node, "returning a different number of values on each path")
+            raise self.different_returns(node)
         for k, value in enumerate(values):
             env[f"<result{k}>"] = self.as_atom(value)
         env[RETURNED] = Const(True)
