@@ -41,6 +41,16 @@ def _int_vector(index, t):
 
 # -- fitting gradients to shapes -----------------------------------------------------------------
 
+def _check_bound(t):
+    def typer(bound, name):
+        def check(bound, name):
+            if not bound:
+                raise UnboundLocalError("cannot access a local variable where it is not "
+                                        "associated with a value")
+        return check
+    return typer
+
+
 def _check_scalar(t):
     def typer(out, *inputs):
         if isinstance(_kind(out, t), t.Complex):
@@ -475,6 +485,7 @@ def helpers(numba):
     scalar = {f: numba.njit(f) for f in (_sigmoid, _softplus, _log_sigmoid, _relu)}
     return {
         runtime.check_scalar: _check_scalar,
+        runtime.check_bound: _check_bound,
         runtime.unbroadcast: _unbroadcast,
         runtime.add_fitted: _add_fitted,
         runtime.zeros_like: _zeros_like,

@@ -272,7 +272,7 @@ def _seen(s):
                for t in walk_stmts([s]))
 
 
-SEEN = {"print", "assert_", "throw"}
+SEEN = {"print", "assert_", "throw", "check_bound"}
 
 
 def _local_temporaries(fn):

@@ -524,6 +524,7 @@ add("print", builtins.print, ("*args",), "nondiff", zero="*", sep=" ", end="\n",
     flush=False)
 add("assert_", runtime.assert_, ("test", "message"), "nondiff", zero="*")
 add("throw", runtime.throw, ("error", "*args"), "nondiff", zero="*")
+add("check_bound", runtime.check_bound, ("bound", "name"), "nondiff", zero="*")
 add("isinstance", builtins.isinstance, ("x", "types"), "nondiff", zero="*")
 add("format", builtins.format, ("x", "spec"), "nondiff", zero="*")
 add("repr", builtins.repr, kind="nondiff", zero="*")
@@ -536,6 +537,7 @@ add("call", lambda f, *args, **kwargs: f(*args, **kwargs), ("f", "*args"), "nond
 # Statements kept in place whatever the optimizer finds: the tape, the checks, the draws, the
 # calls of functions adcompile knows nothing of (they may draw or keep state).
 EFFECTS = frozenset({"pop", "push", "check_scalar", "check_not_in_place", "check_view_index",
+                     "check_bound",
                      "print", "assert_",
                      "throw", "call"} |
                     {name for name in PRIMS if name.startswith(("np.random.", "Generator."))})

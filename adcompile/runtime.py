@@ -764,6 +764,14 @@ def assert_(test, message=None):
         raise AssertionError() if message is None else AssertionError(message)
 
 
+def check_bound(bound, name):
+    """Reading the user's local `name` where it may not be bound (an `if` bound it on one path
+    only): Python's UnboundLocalError on the path that did not."""
+    if not bound:
+        raise UnboundLocalError(f"cannot access local variable {name!r} where it is not "
+                                "associated with a value")
+
+
 def throw(error, *args):
     """The user's `raise error(*args)`: `error` is an exception class (or an exception)."""
     raise error(*args) if isinstance(error, type) else error

@@ -493,3 +493,62 @@ def into_a_list_item(w):
 def test_assigning_into_an_array_a_container_holds(f):
     """`q["W"][0] = v` was refused as assigning into a copy (the check of y[mask][0] = v)."""
     check_modes(f, (np.array([0.5, -1.5, 2.0]),))
+
+
+# --- a name an if binds on one path only, read after: UnboundLocalError where Python raises -----
+def bound_on_one_path(x, c):
+    if c > 0:
+        y = x * 2.0
+    return y * x  # (Python raises when c <= 0; it was read as 0.0)
+
+
+def read_where_the_same_test_bound_it(x, c):
+    if c > 0:
+        y = x * 2.0
+    z = x ** 2
+    if c > 0:
+        z = z + y
+    return z
+
+
+def bound_again_in_a_loop(x, c, n):
+    if c > 0:
+        y = x * 2.0
+    for i in range(n):
+        if i > 0:
+            x = x + y * 0.5  # (y of the iteration before)
+        y = x * i
+    return y + x
+
+
+def bound_in_nested_ifs(x, c):
+    if c > 0:
+        if c > 1:
+            y = x * 3.0
+        else:
+            y = x ** 2
+        w = y * 2.0
+    else:
+        w = x
+    if c > 0:
+        w = w + y
+    return w
+
+
+def test_a_name_bound_on_one_path_raises_where_python_does():
+    assert grad(bound_on_one_path)(1.5, 1.0) == 6.0
+    for call in (lambda: grad(bound_on_one_path)(1.5, -1.0),
+                 lambda: jvp(bound_on_one_path, (1.5, -1.0), (1.0, 0.0)),
+                 lambda: value_and_grad(bound_on_one_path)(1.5, -1.0),
+                 lambda: bound_on_one_path(1.5, -1.0)):
+        with pytest.raises(UnboundLocalError, match="'y'"):
+            call()
+
+
+@pytest.mark.parametrize("f, args", [
+    (read_where_the_same_test_bound_it, (0.7, -1.0)), (read_where_the_same_test_bound_it, (0.7, 1.0)),
+    (bound_again_in_a_loop, (0.7, -1.0, 3)), (bound_again_in_a_loop, (0.7, 1.0, 0)),
+    (bound_again_in_a_loop, (0.7, 1.0, 3)), (bound_in_nested_ifs, (0.7, 2.0)),
+    (bound_in_nested_ifs, (0.7, 0.5)), (bound_in_nested_ifs, (0.7, -1.0))])
+def test_a_name_bound_on_one_path_and_read_where_it_is_bound_runs(f, args):
+    check_modes(f, args)

@@ -17,6 +17,7 @@ import dataclasses
 
 import gast
 
+from ..compile import is_generated
 from ..errors import UnsupportedSyntaxError
 from ..ir import Assign, Const, Function, Namer, Op, Return, Var
 from ..parse import Parsed, check_parameters, parse
@@ -146,6 +147,9 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.lists = {}  # id -> the known sequences that are lists (Expressions.known_list)
         self.indices: set = set()  # the names of loop indices (ints)
         self.own_locals = local_names(parsed.node)  # (unbound where env lacks them)
+        self.checks_unbound = not is_generated(parsed.filename)  # (merging.flag_unbound; the
+        # code generated here reads a name only on the paths that bound it)
+        self.unbound_values: dict = {}  # user name -> merged names holding it or a placeholder
 
     def note_lists(self, value, tree):
         """Note the lists among an argument's known sequences (its structure `tree`)."""

@@ -13,7 +13,7 @@ from ..primitives import ATTRIBUTES, NAMESPACE, PRIMS, SHAPE_LIKE
 from ..templates import OPERATORS, dotted
 from .containers import REFLECTED
 from .effects import fold_constants, known_truth
-from .scan import Record, LocalFunction, MISSING, SCALARS, Static, VIEWS
+from .scan import BOUND, Record, LocalFunction, MISSING, SCALARS, Static, VIEWS
 
 FORMS = {gast.ListComp: "comprehension", gast.SetComp: "comprehension",
          gast.DictComp: "comprehension", gast.GeneratorExp: "comprehension",
@@ -278,7 +278,12 @@ class Expressions:
 
     def name(self, node, env):
         if node.id in env:
-            return env[node.id]
+            value, bound = env[node.id], env.get(BOUND + node.id + ">")
+            if bound is not None and type(value) is Var and \
+                    value.name in self.unbound_values.get(node.id, ()):  # (merging.py)
+                self.block.append(Assign(None, Op("check_bound", (bound, Const(node.id))),
+                                         self.line))
+            return value
         if node.id in self.own_locals:  # not bound on this path (generated code's second
             # derivative reads one only where the same test bound it): Python's error, if run
             self.throw(Const(UnboundLocalError), [Const(

@@ -8,7 +8,7 @@ import gast
 from ..errors import UnsupportedSyntaxError
 from ..ir import (Assign, Break, Const, If, Op, Var, targets_of,
                   uses_of)
-from .scan import BROKE, GOING, Record, fallthrough_ends, flat, holds, leaf_name, self_copy, \
+from .scan import BOUND, BROKE, GOING, Record, fallthrough_ends, flat, holds, leaf_name, self_copy, \
     user_name
 
 
@@ -17,6 +17,8 @@ class Merging:
         """After a branch: a name bound differently on the two paths gets one merged name,
         assigned at the end of each branch."""
         taken = set()  # merged names given out here: two user names never share one
+        if self.checks_unbound:
+            self.flag_unbound(envs, later)
         for name in sorted(set(envs[0]) | set(envs[1])):
             a, b = envs[0].get(name), envs[1].get(name)
             if a is not None and b is not None and a == b and type(a) is type(b):
@@ -27,8 +29,8 @@ class Merging:
                 continue
             if a is None or b is None:  # read after on the path that bound it (generated code
                 # tests the same condition again): the other path gets a placeholder
-                missing = Const(True) if name == GOING else Const(False) if name == BROKE \
-                    else Const(0.0)
+                missing = Const(True) if name == GOING or name.startswith(BOUND) else \
+                    Const(False) if name == BROKE else Const(0.0)
                 k = 0 if a is None else 1
                 a, b = (missing, b) if a is None else (a, missing)
                 envs[k][name] = missing
@@ -59,6 +61,31 @@ class Merging:
                 self.merge_into(block, value, merged, e)
                 self.line = line
             env[name] = Var(merged)
+        for key in [k for k in env if k.startswith(BOUND)]:  # (flag_unbound)
+            name = key[len(BOUND):-1]
+            if env[key] == Const(True) or name not in env:
+                del env[key]
+            elif type(env.get(name)) is Var:
+                self.unbound_values.setdefault(name, set()).add(env[name].name)
+
+    def flag_unbound(self, envs, later):
+        """A name one path of an if binds and the other does not, read after it: Python raises
+        UnboundLocalError where the other path's reads it, which a flag, `<bound y>`, tells
+        (reads of the merged value check it, Expressions.name); the placeholder value alone
+        would be read as 0.0. A path that binds the name again sets its flag."""
+        for env in envs:
+            for key in [k for k in env if k.startswith(BOUND)]:
+                value = env.get(key[len(BOUND):-1])
+                if not (type(value) is Var and
+                        value.name in self.unbound_values.get(key[len(BOUND):-1], ())):
+                    env[key] = Const(True)
+        for name in set(envs[0]) ^ set(envs[1]):
+            k = 0 if name not in envs[0] else 1  # the path without it
+            if name.startswith("<") or name not in later or \
+                    type(envs[1 - k][name]) not in (Var, Const):
+                continue
+            envs[k][BOUND + name + ">"] = Const(False)
+            envs[1 - k].setdefault(BOUND + name + ">", Const(True))
 
     def merge_record(self, name, a, b, blocks, envs):
         """Two records of one class and fields (a field assigned on one path of an if): a

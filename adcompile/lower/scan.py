@@ -207,10 +207,15 @@ def only_returns(loop):
     return True
 
 
+BOUND = "<bound "  # env key "<bound y>": whether y is bound, where an if bound it on one path
+
+
 def user_name(key):
     """The name to print for an env key: `<result0>` (a return slot) prints as result."""
     if key.startswith("<out"):
         return "result"
+    if key.startswith(BOUND):  # <bound y>: whether y is bound (merging.py)
+        return key[len(BOUND):-1] + "_bound"
     return key.strip("<>").rstrip("0123456789") if key.startswith("<") else key
 
 
