@@ -124,6 +124,14 @@ def _expand_to(t):
     return typer
 
 
+def _held_in(t):
+    def typer(v, x):
+        if _array(x, t) and not isinstance(x.dtype, (t.Float, t.Complex)):
+            return lambda v, x: v * 0.0  # (x[i] = v rounds v into integers: no derivative)
+        return lambda v, x: v
+    return typer
+
+
 def _in_dtype_of(t):
     def typer(g, x):
         dtype = x.dtype if _array(x, t) else None
@@ -490,6 +498,7 @@ def helpers(numba):
         runtime.add_fitted: _add_fitted,
         runtime.zeros_like: _zeros_like,
         runtime.in_dtype_of: _in_dtype_of,
+        runtime_arrays.held_in: _held_in,
         runtime.expand_to: _expand_to,
         runtime.size_of: _size_of,
         runtime.unreduce: _unreduce,

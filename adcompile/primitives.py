@@ -550,6 +550,7 @@ LIST_PRIMS = {"np.linalg.lstsq", "make_list", "list_append", "np.split", "list_a
 add("setitem", runtime.setitem, ("x", "index", "v"), "exact")  # a computed index is refused
 add("last_written", runtime.last_written, ("x", "like", "index"), "exact", zero=("like",))
 add("zero_at", runtime_arrays.zero_at, ("x", "index"), "exact")
+add("held_in", runtime_arrays.held_in, ("v", "x"), "exact", zero=("x",))
 
 # The names generated code may refer to, bound in its namespace.
 NAMESPACE: dict[str, Any] = {"np": np, "math": math}

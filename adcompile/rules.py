@@ -484,11 +484,13 @@ SPECIAL[("np.mean", "keepdims", True)] = {"vjp": ("g * (size_of(ans) / size_of(x
 
 # `x[index] = v`: the replaced part of x gets no gradient, v gets that part of g.
 VJP["setitem"] = ("zero_at(g, index)", None,
-                  "unbroadcast(last_written(g[index], g, index), v)")
+                  "unbroadcast(held_in(last_written(g[index], g, index), x), v)")
 VJP["last_written"] = ("last_written(g, like, index)", None, None)
 JVP["last_written"] = ("last_written(t, like, index)", None, None)
 LINEAR.add("last_written")
-JVP["setitem"] = ("zero_at(t, index)", None, "setitem(zeros_like(ans), index, t)")
+JVP["setitem"] = ("zero_at(t, index)", None, "setitem(zeros_like(ans), index, held_in(t, x))")
+VJP["held_in"], JVP["held_in"] = ("held_in(g, x)", None), ("held_in(t, x)", None)
+LINEAR.add("held_in")  # (x[i] = v into an integer array: v rounded, no derivative)
 VJP["zero_at"], JVP["zero_at"] = ("zero_at(g, index)", None), ("zero_at(t, index)", None)
 LINEAR.add("zero_at")
 

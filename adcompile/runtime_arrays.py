@@ -370,6 +370,14 @@ def polyint_of_constants(g, v, m):
     return np.polyint(np.zeros_like(v, shape=(_shape(v)[0] - m,)), m, g)
 
 
+def held_in(v, x):
+    """`v` as the array `x` holds it once stored there (`x[i] = v`): unchanged where x holds
+    floating-point or complex numbers (or is a list), zero where it holds integers or booleans,
+    which round v to a piecewise constant. The derivative of v through the store."""
+    kind = getattr(getattr(x, "dtype", None), "kind", "f")
+    return v if kind in "fc" else zeros_like(v)
+
+
 def zero_at(x, index):
     """`x` with zeros at `index`: the adjoint of x in `x[index] = v`, whose part there was
     overwritten. In a list, zeros shaped like the item (a row of a list of lists)."""

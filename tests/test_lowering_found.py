@@ -552,3 +552,39 @@ def test_a_name_bound_on_one_path_raises_where_python_does():
     (bound_in_nested_ifs, (0.7, 0.5)), (bound_in_nested_ifs, (0.7, -1.0))])
 def test_a_name_bound_on_one_path_and_read_where_it_is_bound_runs(f, args):
     check_modes(f, args)
+
+
+# --- a float assigned into an integer or boolean array is rounded: no derivative through it -----
+def into_an_int_array(x):
+    buf = np.zeros(3, dtype=int)
+    buf[0] = x[0] * 10.0  # int(3.7) = 3, constant near x
+    return np.sum(buf * x)
+
+
+def filled_int_array(x):
+    y = np.zeros(3, dtype=int)
+    y.fill(x[0] * 10.0)
+    return np.sum(y * x)
+
+
+def masked_into_an_int_array(x):
+    y = np.zeros(3, dtype=int)
+    y[x > 0.4] = x[x > 0.4] * 10.0
+    return np.sum(y * x)
+
+
+def into_a_bool_array(x):
+    m = np.zeros(3, dtype=bool)
+    m[0] = x[0]
+    return np.sum(m * x)
+
+
+@pytest.mark.parametrize("f, expected", [
+    (into_an_int_array, [3.0, 0.0, 0.0]), (filled_int_array, [3.0, 3.0, 3.0]),
+    (masked_into_an_int_array, [0.0, 5.0, 9.0]), (into_a_bool_array, [1.0, 0.0, 0.0])])
+def test_a_value_stored_in_an_integer_array_has_no_derivative(f, expected):
+    """The gradient flowed through the rounded entry as if it still held the float (6.7 for 3)."""
+    x = np.array([0.37, 0.52, 0.93])  # (10 x away from integers: finite differences hold)
+    np.testing.assert_allclose(grad(f)(x), expected)
+    np.testing.assert_allclose(jvp(f, (x,), (np.ones(3),))[1], sum(expected))
+    check_modes(f, (x,), second=False)
