@@ -546,7 +546,8 @@ def test_a_name_bound_on_one_path_raises_where_python_does():
 
 
 @pytest.mark.parametrize("f, args", [
-    (read_where_the_same_test_bound_it, (0.7, -1.0)), (read_where_the_same_test_bound_it, (0.7, 1.0)),
+    (read_where_the_same_test_bound_it, (0.7, -1.0)),
+    (read_where_the_same_test_bound_it, (0.7, 1.0)),
     (bound_again_in_a_loop, (0.7, -1.0, 3)), (bound_again_in_a_loop, (0.7, 1.0, 0)),
     (bound_again_in_a_loop, (0.7, 1.0, 3)), (bound_in_nested_ifs, (0.7, 2.0)),
     (bound_in_nested_ifs, (0.7, 0.5)), (bound_in_nested_ifs, (0.7, -1.0))])
