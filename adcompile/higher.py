@@ -348,7 +348,7 @@ def check_grads(f: Callable[..., Any], args: Sequence[Any], order: int = 2,
     Reverse mode alone ("rev") needs no forward rules (a function with only a defvjp rule)."""
     from .api import compile_derivative, grad
     from .boundary import as_function, bind, simple
-    from .pytree import flatten
+    from .pytree import constant_tree, flatten
     args = tuple(args)
     f = as_function(f)
     if isinstance(f, types.MethodType) and isinstance(f.__func__, types.FunctionType):
@@ -357,9 +357,11 @@ def check_grads(f: Callable[..., Any], args: Sequence[Any], order: int = 2,
     for m in modes:
         if m not in ("fwd", "rev"):
             raise ArgumentError(f"unknown mode {m!r} in check_grads; use 'fwd' and/or 'rev'")
-    if not simple(f):  # *args, **kwargs, keyword-only parameters: one value per parameter
-        args = tuple(bind(f, args))
-    flat = [flatten(a) for a in args]
+    count = getattr(getattr(f, "__code__", None), "co_argcount", len(args))
+    if not simple(f) or len(args) < count:  # *args, **kwargs, keyword-only parameters,
+        args = tuple(bind(f, args))  # defaults left out: one value per parameter
+    flat = [([], constant_tree(a)) if isinstance(a, (int, np.integer)) else flatten(a)
+            for a in args]  # an int (a step count) is a constant of the code checked
     if any(tree.kind != "leaf" for _, tree in flat) or not simple(f):
         # containers: f's flat code for their structure is a function of their leaves (and
         # returns the leaves of a container result), checked as any function of arrays is

@@ -123,6 +123,11 @@ def flatten(x) -> tuple[list, Tree]:
     return leaves, _flatten(x, leaves)
 
 
+def constant_tree(x) -> Tree:
+    """The structure of `x` taken as a constant (an int argument check_grads holds still)."""
+    return Tree("static", _Static(x))
+
+
 def _flatten(x, leaves):
     if isinstance(x, (bool, int, np.integer, np.bool_)):  # a layer count, a flag
         return Tree("static", _Static(x))

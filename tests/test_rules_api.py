@@ -421,3 +421,19 @@ def test_check_grads_in_reverse_mode_needs_no_forward_rule():
         check_grads(uses_wrong_cube, (x,), order=1, modes=("rev",))
     with pytest.raises(NoDerivativeError, match="forward-mode rule"):
         check_grads(uses_cube, (x,), order=1, modes=("fwd",))
+
+
+def decays(k, n=10, y0=1.0):
+    y = y0
+    for _ in range(n):
+        y = y - 0.1 * k * y
+    return y
+
+
+def test_check_grads_of_a_function_with_defaults_left_out():
+    """The defaults are bound as a call would (an int one as a constant, a float one checked
+    too); it raised TypeError from the generated JVP (missing arguments)."""
+    check_grads(decays, (0.5,), order=2)
+    check_grads(decays, (0.5, 4), order=1)
+    with pytest.raises(GradientCheckError):
+        check_grads(decays, (0.5,), order=1, rtol=1e-12, atol=1e-14, eps=1e-2)
