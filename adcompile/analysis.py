@@ -31,7 +31,7 @@ def each_assign(stmts):
 
 # helpers of derivative code whose result is shaped like one operand (a list's adjoint is a list)
 SHAPED_LIKE = {"zeros_like": 0, "scatter_add": 0, "getitem_grad": 1, "sum_grad": 1,
-               "unbroadcast": 1, "zero_at": 0, "last_written": 0}
+               "unbroadcast": 1, "zero_at": 0, "last_written": 0, "held_in": 0}
 
 
 def list_names(fn: Function):
