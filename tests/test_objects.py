@@ -352,3 +352,83 @@ def test_a_class_attribute_rebound_compiles_again_and_generated_dunders_are_refu
                        "Layer.__eq__ written in Python") as info:
         grad(same)(1.0)
     assert info.value.filename.endswith("test_objects.py")
+
+
+# --- a method inlined again for another object (PyTorch-style modules) is not recursion ----------
+class Module:
+    def __call__(self, x):
+        return self.forward(x)
+
+
+class Linear(Module):
+    def __init__(self, W):
+        self.W = W
+
+    def forward(self, x):
+        return np.tanh(x @ self.W)
+
+
+class Sequential(Module):
+    def __init__(self, *layers):
+        self.layers = layers
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+class Residual:
+    def __init__(self, inner):
+        self.inner = inner
+
+    def forward(self, x):
+        return x + self.inner.forward(x)
+
+
+class Counter:
+    def __init__(self, n):
+        self.n = n
+
+    def step(self, x):
+        self.n = self.n + 1.0
+        if self.n < 5.0:  # (decided at run time: true recursion)
+            return self.step(x) * x
+        return x
+
+
+def module_loss(model, x):
+    return np.sum(model(x) ** 2)
+
+
+def residual_loss(model, x):
+    return np.sum(model.forward(x) ** 2)
+
+
+def counter_loss(c, x):
+    return c.step(x)
+
+
+def test_a_method_called_again_on_another_object_is_inlined():
+    """Module.__call__ of a Sequential calling Module.__call__ of its Linear layers, and a
+    Residual wrapping a Residual, were refused as recursion."""
+    W = np.array([[0.5, 0.1], [-0.3, 0.8]])
+    x = np.array([0.3, -0.2])
+    model = Sequential(Linear(W), Sequential(Linear(2.0 * W), Linear(-W)))
+    g = grad(module_loss)(model, x)
+    eps = 1e-6
+    E = np.zeros_like(W)
+    E[0, 1] = eps
+    plus = Sequential(Linear(W + E), Sequential(Linear(2.0 * W), Linear(-W)))
+    minus = Sequential(Linear(W - E), Sequential(Linear(2.0 * W), Linear(-W)))
+    numeric = (module_loss(plus, x) - module_loss(minus, x)) / (2 * eps)
+    assert abs(g.layers[0].W[0, 1] - numeric) < 1e-6
+    r = grad(residual_loss)(Residual(Residual(Linear(W))), x)
+    numeric = (residual_loss(Residual(Residual(Linear(W + E))), x) -
+               residual_loss(Residual(Residual(Linear(W - E))), x)) / (2 * eps)
+    assert abs(r.inner.inner.W[0, 1] - numeric) < 1e-6
+
+
+def test_a_method_calling_itself_is_still_refused_as_recursion():
+    with pytest.raises(ADCompileError, match="recursion"):
+        grad(counter_loss, argnums=1)(Counter(1.0), 0.5)

@@ -121,6 +121,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
 
     def __init__(self, parsed: Parsed, fn: Function, namer: Namer, stack, call_line=None):
         self.parsed, self.fn, self.namer, self.stack = parsed, fn, namer, stack
+        self.receivers = (None,) * len(stack)  # the object of each method on the stack
         self.call_line = call_line  # inlined code is attributed to the caller's line
         self.line = call_line
         self.env_now = {}

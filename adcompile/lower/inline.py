@@ -18,13 +18,16 @@ from .changes import changes, in_library, library_place
 from .scan import Record, assigned_names, display_kind, loaded, names_in, rebound_names, stored
 
 
+MAX_NESTING = 32  # a method inlined for that many objects at once (modules in modules)
+
+
 class Inlining:
     def inline_local(self, local, node, env, target):
         since = len(self.block)
         fn = local.node
         if fn.decorator_list:
             raise self.unsupported(fn, "a decorator on a nested function")
-        if any(s is fn for s in self.stack):
+        if self.recursive(fn, None):
             raise self.unsupported(node, f"recursion ({fn.name} calls itself)",
                                    "write the recursion as a loop")
         defaults = {p: (lambda d=d: self.expr(d, local.env))
@@ -45,6 +48,7 @@ class Inlining:
                         call_line=self.line)
         inner.block, inner.copies = self.block, self.copies
         inner.lists = self.lists  # (the lists among the values passed)
+        inner.receivers = self.receivers + (None,)
         self.pass_kinds(inner, fn, [a.id for a in fn.args.posonlyargs + fn.args.args], node)
         inner.foreign = self.foreign | names_in(env.values()) | names_in(bound.values())
         positional = [a.id for a in fn.args.posonlyargs + fn.args.args]
@@ -119,6 +123,14 @@ class Inlining:
                                        "pass it a name (x = ...; f(x)) and read that name after")
         return changed
 
+    def recursive(self, code, receiver):
+        """Whether calling `code` (a method of `receiver`, a Record, or a function: None) here
+        is recursion: the function is being inlined already, or the method for the same object.
+        A method inlined again for another object (Module.__call__ of a Sequential, then of its
+        layers) is not, up to a depth no model nests to."""
+        mine = [r for c, r in zip(self.stack, self.receivers) if c is code]
+        return any(r is None or r is receiver for r in mine) or len(mine) >= MAX_NESTING
+
     def pass_kinds(self, inner, fn, positional, node):
         """A parameter the callee never rebinds gets the kind (list or tuple) of its argument,
         for the callee's indexing (scan.sequence_kinds)."""
@@ -134,7 +146,7 @@ class Inlining:
         """Lower a call of the user's function `obj` in place. A method gets its `receiver` (a
         Record) as `self`; what self holds at the end is left in `self.receiver_after`."""
         since = len(self.block)
-        if obj.__code__ in self.stack:
+        if self.recursive(obj.__code__, receiver):
             raise self.unsupported(node, f"recursion ({obj.__name__} calls itself)",
                                    "write the recursion as a loop")
         try:
@@ -156,6 +168,7 @@ class Inlining:
                         call_line=self.line)
         inner.block, inner.copies = self.block, self.copies
         inner.lists = self.lists  # (the lists among the values passed)
+        inner.receivers = self.receivers + (receiver,)
         self.pass_kinds(inner, callee.node, positional[0 if receiver is None else 1:], node)
         inner.foreign = self.foreign | names_in(env.values()) | names_in(bound.values())
         inner.passed = frozenset(positional) - rebound_names(callee.node.body)
