@@ -432,3 +432,35 @@ def test_a_method_called_again_on_another_object_is_inlined():
 def test_a_method_calling_itself_is_still_refused_as_recursion():
     with pytest.raises(ADCompileError, match="recursion"):
         grad(counter_loss, argnums=1)(Counter(1.0), 0.5)
+
+
+# --- a namedtuple unpacked like the tuple it is -------------------------------------------------
+LayerNT = namedtuple("LayerNT", ["W", "b"])
+
+
+def unpacked_layer(layer, x):
+    W, b = layer
+    return np.sum(np.tanh(x @ W + b))
+
+
+def unpacked_in_a_loop(layers, x):
+    for W, b in layers:
+        x = np.tanh(x @ W + b)
+    return np.sum(x)
+
+
+def test_a_namedtuple_unpacks_into_its_fields():
+    """`W, b = layer` and `for W, b in layers` (api.md's form) were refused as a namedtuple used
+    as a value computed at run time."""
+    x = np.array([0.3, -0.7])
+    layer = LayerNT(np.array([[0.5, 0.1], [-0.3, 0.8]]), np.array([0.1, -0.2]))
+    for f, arg in ((unpacked_layer, layer), (unpacked_in_a_loop, (layer, layer))):
+        g = grad(f)(arg, x)
+        gW = g.W if f is unpacked_layer else g[1].W
+        E = np.zeros((2, 2))
+        E[1, 0] = 1e-6
+        moved = [LayerNT(layer.W + s * E, layer.b) for s in (1, -1)]
+        if f is unpacked_in_a_loop:
+            moved = [(layer, m) for m in moved]
+        numeric = (f(moved[0], x) - f(moved[1], x)) / 2e-6
+        assert abs(gW[1, 0] - numeric) < 1e-6

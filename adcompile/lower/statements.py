@@ -453,6 +453,8 @@ class Statements:
                                     target.elts[k + 1:], ctx=gast.Store())
                 if isinstance(target.elts[k], gast.Name):
                     self.sequence_kinds[target.elts[k].id] = "list"
+            if type(value) is Record and value.kind == "namedtuple":  # W, b = layer
+                value = value.values
             if type(value) is not tuple:
                 value = tuple(self.emit("getitem", (self.as_atom(value), Const(i)))
                               for i in range(len(target.elts)))
