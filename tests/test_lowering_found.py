@@ -589,3 +589,25 @@ def test_a_value_stored_in_an_integer_array_has_no_derivative(f, expected):
     np.testing.assert_allclose(grad(f)(x), expected)
     np.testing.assert_allclose(jvp(f, (x,), (np.ones(3),))[1], sum(expected))
     check_modes(f, (x,), second=False)
+
+
+# --- a swap of two items, y[j], y[j + 1] = y[j + 1], y[j], inside a loop -----------------------
+def swapped_in_a_loop(x):
+    y = x * 1.0
+    for j in range(2):
+        y[j], y[j + 1] = y[j + 1], y[j]
+    return np.sum(y * np.arange(3.0))
+
+
+def swapped_rows_in_a_loop(x):
+    m = np.outer(x, x)
+    for j in range(2):
+        m[j], m[j + 1] = m[j + 1] * 1.0, m[j] * 2.0
+    return np.sum(m * np.arange(9.0).reshape(3, 3))
+
+
+@pytest.mark.parametrize("f", [swapped_in_a_loop, swapped_rows_in_a_loop])
+def test_a_swap_of_items_in_a_loop(f):
+    """Refused as "changing 'y' in place through a call in a loop": the loop did not see the
+    items a tuple target writes."""
+    check_modes(f, (np.array([0.5, -0.3, 0.8]),))

@@ -126,7 +126,10 @@ def stored(stmts):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                 out.add(n.id)
             elif isinstance(n, (gast.Assign, gast.AugAssign)):
-                for t in getattr(n, "targets", None) or [n.target]:
+                targets = list(getattr(n, "targets", None) or [n.target])
+                for t in targets:
+                    if isinstance(t, (gast.Tuple, gast.List)):  # y[j], y[k] = y[k], y[j]
+                        targets.extend(t.elts)
                     while isinstance(t, (gast.Subscript, gast.Attribute)):
                         t = t.value  # x[i] = v, m.W = v, m[i][j] = v: x, m
                     if isinstance(t, gast.Name):
