@@ -635,7 +635,7 @@ VJP.update({
     "np.diagflat": ("np.reshape(np.diagonal(g, offset=k), np.shape(x))",),
     "np.select": (None, "select_grad(g, condlist, choicelist)[0]",
                   "unbroadcast(select_grad(g, condlist, choicelist)[1], default)"),
-    "astype": _astype_rule("astype(g, x.dtype)"),
+    "astype": _astype_rule("astype_like(g, x)"),
     "stack_list": ("stack_grad(g, xs, axis)",),
     # np.array(rows): rows stacked, or a copy
     "array_list": _float_cast(("stack_grad(g, xs, 0)",)),

@@ -249,3 +249,9 @@ JVP.update({
 })
 for _name in ("item", "along", "add_at", "filled_diagonal", "diagonal_sum"):
     NAMESPACE[_name] = getattr(runtime_arrays, _name)
+
+# the gradient of x.astype(dtype), cast back to x's dtype: linear, its own rules again
+add("astype_like", runtime_arrays.astype_like, ("v", "like"), "exact", zero=("like",))
+LINEAR.add("astype_like")
+VJP["astype_like"] = ("astype_like(g, v)", None)
+NAMESPACE["astype_like"] = runtime_arrays.astype_like

@@ -188,6 +188,13 @@ def astype(x, dtype):
     return x.astype(dtype)
 
 
+def astype_like(v, like):
+    """`v` in `like`'s dtype: the gradient of x.astype(dtype), in x's dtype (a helper, not
+    astype(g, x.dtype), so that it is differentiated again without reading a dtype)."""
+    dtype = getattr(like, "dtype", None)
+    return v.astype(dtype) if dtype is not None and hasattr(v, "astype") else v
+
+
 # --- the gradient of a matrix a loop multiplies at every step, as one product (batch.py) ------
 def matmul_steps_left(steps, x):
     """sum(matmul_grad_left(g, x, y) for g, y in steps): the gradient of a matrix x that each

@@ -158,3 +158,18 @@ def test_other_variants_are_refused_at_the_users_line(f, line):
             mode()
         assert info.value.filename == f.__code__.co_filename
         assert info.value.line == f.__code__.co_firstlineno + line
+
+
+def cast_and_back(x):
+    y = x.astype(np.float32)
+    return np.sum(y.astype(np.float64) ** 3)
+
+
+def test_second_derivatives_through_astype():
+    """The gradient cast back with astype(g, x.dtype), a dtype read at run time, which could
+    not be differentiated again (hessian was refused)."""
+    from adcompile import hessian
+    x = np.array([0.5, -0.3, 0.8])
+    np.testing.assert_allclose(hessian(cast_and_back)(x), np.diag(6 * x), rtol=1e-6)
+    assert grad(cast_and_back)(x).dtype == np.float64
+    check_grads(lambda v: np.sum(v.astype(np.float64) ** 3), (x,), order=2)
