@@ -464,3 +464,24 @@ def test_a_namedtuple_unpacks_into_its_fields():
             moved = [(layer, m) for m in moved]
         numeric = (f(moved[0], x) - f(moved[1], x)) / 2e-6
         assert abs(gW[1, 0] - numeric) < 1e-6
+
+
+def grow_by_keys(infl):
+    prices = {"food": 1.0, "housing": 1.0}
+    for k in prices:
+        prices[k] *= 1 + infl
+    return prices["food"] + 2 * prices["housing"]
+
+
+def scaled_by_keys(p, x):
+    for k in p:
+        p[k] = p[k] * x
+    return p["a"] * p["b"]
+
+
+def test_a_loop_over_a_dicts_keys_that_changes_its_values():
+    """`for k in d: d[k] *= v` was refused (its items were read as the values changed, but a
+    dict's iteration gives its keys, which the loop does not change)."""
+    assert grad(grow_by_keys)(0.03) == pytest.approx(3.0)
+    g = grad(scaled_by_keys, argnums=(0, 1))({"a": 2.0, "b": 3.0}, 1.5)
+    assert g[0]["a"] == pytest.approx(1.5 ** 2 * 3.0) and g[1] == pytest.approx(2 * 1.5 * 6.0)

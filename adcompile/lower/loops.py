@@ -207,6 +207,9 @@ class Loops:
                                        "other than by assigning its items (or also rebinds it)",
                                        f"loop over a copy (for v in list({name}):) or over "
                                        f"range(len({name}))")
+            if changed and type(env[name]) is Record and env[name].kind == "dict" and \
+                    not grows and not rebound:
+                continue  # for k in d: d[k] = v: its keys, which stay as they are
             if changed:
                 in_place = name
             elif rebound and type(env[name]) is Var:  # u = u + 1 in the loop: the old u
