@@ -485,3 +485,20 @@ def test_a_loop_over_a_dicts_keys_that_changes_its_values():
     assert grad(grow_by_keys)(0.03) == pytest.approx(3.0)
     g = grad(scaled_by_keys, argnums=(0, 1))({"a": 2.0, "b": 3.0}, 1.5)
     assert g[0]["a"] == pytest.approx(1.5 ** 2 * 3.0) and g[1] == pytest.approx(2 * 1.5 * 6.0)
+
+
+def weighted_by_rank(p):
+    tot = 0.0
+    for i, k in enumerate(sorted(p)):
+        tot = tot + (i + 1) * np.sum(p[k] ** 2)
+    for k, w in zip(p, (1.0, 2.0)):
+        tot = tot + w * np.sum(p[k])
+    return tot
+
+
+def test_enumerate_and_zip_over_a_dicts_keys():
+    """`enumerate(sorted(p))` ran as a loop at run time, whose keys could not index p."""
+    p = {"b": np.array([0.3, -0.2]), "a": np.array([1.0, 2.0])}
+    g = grad(weighted_by_rank)(p)
+    np.testing.assert_allclose(g["a"], 2 * p["a"] + 2.0)
+    np.testing.assert_allclose(g["b"], 4 * p["b"] + 1.0)

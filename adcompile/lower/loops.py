@@ -10,6 +10,12 @@ from .changes import changes, function_of
 from .scan import MUTATORS, LocalFunction, exposed, Record, assigned_names, augments, is_method_of_name, held, changes_in_place, leaf_name, holds, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
 
 
+def holds_keys(seq):
+    """A sequence known here holding strings (a dict's keys, which index it only here)."""
+    return type(seq) is tuple and any(type(v) is Const and isinstance(v.value, str)
+                                      for v in seq)
+
+
 class Loops:
     def lower_for(self, stmt, env, later):
         seen, in_place = self.iterated_changes(stmt, env)
@@ -342,7 +348,8 @@ class Loops:
         if type(func) is Static and func.obj is enumerate:
             seq = self.iterated(self.expr(node.args[0], env), node)
             start = self.atom(node.args[1], env) if len(node.args) > 1 else None
-            if must_unroll(seq) and type(start or Const(0)) is Const:  # a list of records
+            if (must_unroll(seq) or holds_keys(seq)) and type(start or Const(0)) is Const:
+                # a list of records, or of a dict's keys (which index it here)
                 self.no_exit(stmt)
                 first = (start or Const(0)).value
                 return None, tuple((Const(first + k), v) for k, v in enumerate(seq)), target, \
@@ -355,7 +362,8 @@ class Loops:
             return (n,), (seq,), Enumerate(target.elts[0], target.elts[1], start), False, None
         if type(func) is Static and func.obj is zip:
             seqs = tuple(self.iterated(self.expr(a, env), node) for a in node.args)
-            if any(map(must_unroll, seqs)) and all(type(q) is tuple for q in seqs):
+            if any(must_unroll(q) or holds_keys(q) for q in seqs) and \
+                    all(type(q) is tuple for q in seqs):
                 self.no_exit(stmt)
                 return None, tuple(zip(*seqs)), target, False, None
             seqs = tuple(map(self.as_atom, seqs))
