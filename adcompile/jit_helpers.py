@@ -41,6 +41,13 @@ def _int_vector(index, t):
 
 # -- fitting gradients to shapes -----------------------------------------------------------------
 
+def _check_not_in_place(t):
+    def typer(x, method, where, name, others, *values):
+        if isinstance(x, t.Number):  # (a number is never changed in place: no check)
+            return lambda x, method, where, name, others, *values: None
+    return typer
+
+
 def _check_bound(t):
     def typer(bound, name):
         def check(bound, name):
@@ -494,6 +501,7 @@ def helpers(numba):
     return {
         runtime.check_scalar: _check_scalar,
         runtime.check_bound: _check_bound,
+        runtime.check_not_in_place: _check_not_in_place,
         runtime.unbroadcast: _unbroadcast,
         runtime.add_fitted: _add_fitted,
         runtime.zeros_like: _zeros_like,

@@ -614,3 +614,16 @@ def test_jit_of_a_gradient_ending_in_a_vector_product():
         return
     assert np.allclose(jit(grad(relaxed_energy))(x), grad(relaxed_energy)(x))
     assert np.isclose(jit(relaxed_energy)(x), relaxed_energy(x))
+
+
+def kepler_in_place(M):
+    E = M
+    for _ in range(20):
+        E -= (E - 0.3 * math.sin(E) - M) / (1 - 0.3 * math.cos(E))
+    return E
+
+
+def test_an_augmented_assignment_of_a_number_compiles():
+    """`E -= dE` of a float kept generated code's check_not_in_place, which had no Numba
+    version (a number is never changed in place: the check is a no-op there)."""
+    assert jit(grad(kepler_in_place))(1.0) == pytest.approx(grad(kepler_in_place)(1.0), rel=1e-12)
