@@ -275,6 +275,26 @@ def _scatter_add(t):
                         buffer[index[k]] += g
                     return buffer
                 return same
+        if _array(index, t) and isinstance(index.dtype, t.Boolean) and \
+                index.ndim == buffer.ndim:  # a mask: g holds the selected places in order
+            if not _array(g, t):
+                def masked_number(buffer, index, g):
+                    flat, mask = buffer.reshape(-1), index.ravel()
+                    for i in range(mask.size):
+                        if mask[i]:
+                            flat[i] += g
+                    return buffer
+                return masked_number
+
+            def masked(buffer, index, g):
+                flat, mask, part = buffer.reshape(-1), index.ravel(), g.ravel()
+                k = 0
+                for i in range(mask.size):
+                    if mask[i]:
+                        flat[i] += part[k]
+                        k += 1
+                return buffer
+            return masked
     return typer
 
 
@@ -418,6 +438,13 @@ def _pow_dx(t):
                     return 0.0
                 return y * x ** (y - 1)
             return impl
+        if isinstance(y, t.Number):
+            def array_number(x, y):
+                if y == 0:
+                    return np.zeros(x.shape)
+                return y * x ** (y - 1)
+            return array_number
+        return lambda x, y: y * x ** np.where(y == 0, 1.0, y - 1.0)
     return typer
 
 
@@ -431,6 +458,7 @@ def _pow_dy(t):
                     return ans * math.log(x)
                 return -math.inf * ans if x == 0 else math.nan
             return impl
+        return lambda ans, x: ans * np.log(np.where(ans == 0, 1.0, x))
     return typer
 
 

@@ -627,3 +627,23 @@ def test_an_augmented_assignment_of_a_number_compiles():
     """`E -= dE` of a float kept generated code's check_not_in_place, which had no Numba
     version (a number is never changed in place: the check is a no-op there)."""
     assert jit(grad(kepler_in_place))(1.0) == pytest.approx(grad(kepler_in_place)(1.0), rel=1e-12)
+
+
+def masked_cubes(x):
+    m = x > 0
+    return np.sum(x[m] ** 3)
+
+
+def powers(x, g):
+    return np.sum((1 - x) ** g + x ** 2.0)
+
+
+def test_a_boolean_mask_and_an_array_power_compile():
+    """getitem_grad of a mask and pow_dx/pow_dy of arrays had no Numba versions (refused)."""
+    x = np.array([0.3, -0.2, 0.5])
+    np.testing.assert_allclose(jit(grad(masked_cubes))(x), grad(masked_cubes)(x), rtol=1e-12)
+    for g in (2.0, np.array([2.0, 0.0, 1.5])):
+        np.testing.assert_allclose(jit(grad(powers, argnums=(0, 1)))(x, g)[0],
+                                   grad(powers, argnums=(0, 1))(x, g)[0], rtol=1e-12)
+        np.testing.assert_allclose(jit(grad(powers, argnums=(0, 1)))(x, g)[1],
+                                   grad(powers, argnums=(0, 1))(x, g)[1], rtol=1e-12)
