@@ -585,3 +585,14 @@ def test_returning_different_numbers_of_values_names_the_returns():
     first = two_or_one.__code__.co_firstlineno
     assert f"line {first + 2}: `return x * 2.0, x` (2 values)" in str(info.value)
     assert f"line {first + 5}: `return x` (1 value)" in str(info.value)
+
+
+def max_by_key(x):
+    return max([x, 2.0 * x], key=abs)
+
+
+def test_a_keyword_of_a_builtin_is_refused_without_naming_its_operands_as_keywords():
+    """max(xs, key=...) was refused with "supported keywords: x, y" (max has no such keywords)."""
+    from adcompile import UnsupportedSyntaxError
+    with pytest.raises(UnsupportedSyntaxError, match="key= of max.*supported keywords: none"):
+        grad(max_by_key)(1.5)

@@ -495,6 +495,9 @@ class Calls:
                 kwargs[k] = self.atom(value, env)
             elif not (k in params[:len(args)] and k in named):
                 accepted = [q for q in params if q and not q.startswith("*")] + list(p.options)
+                if isinstance(p.fn, types.BuiltinFunctionType) and \
+                        p.fn.__module__ == "builtins":  # max(xs, key=...): operands only
+                    accepted = list(p.options)
                 raise self.unsupported(node, f"the argument {k}= of {name}", "supported "
                                        f"keywords: {', '.join(accepted) or 'none'}")
         args = [self.operand(a, name, param) for a, param in zip(args, params)]
