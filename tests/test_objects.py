@@ -502,3 +502,39 @@ def test_enumerate_and_zip_over_a_dicts_keys():
     g = grad(weighted_by_rank)(p)
     np.testing.assert_allclose(g["a"], 2 * p["a"] + 2.0)
     np.testing.assert_allclose(g["b"], 4 * p["b"] + 1.0)
+
+
+class Poly:
+    def __init__(self, coeffs):
+        self.coeffs = coeffs
+
+    def __getitem__(self, k):
+        return self.coeffs[k]
+
+    def __len__(self):
+        return len(self.coeffs)
+
+
+def poly_at(p, x):
+    total = 0.0
+    for k in range(len(p)):
+        total = total + p[k] * x ** k
+    return total + p[0] * p[-1]
+
+
+def test_indexing_an_object_whose_class_defines_getitem():
+    """p[k] of a class with __getitem__ written in Python is that method, inlined (it was
+    refused as indexing an object), as its arithmetic operators are."""
+    p = Poly([1.5, -2.0, 0.5])
+    g = grad(poly_at, argnums=(0, 1))(p, 0.7)
+    assert g[1] == pytest.approx(-2.0 + 2 * 0.5 * 0.7)
+    assert g[0].coeffs[0] == pytest.approx(1.0 + 0.5)
+    assert g[0].coeffs[2] == pytest.approx(0.49 + 1.5)
+
+
+def poly_tail(p, x):
+    return sum(p[1:]) * x + p[0:1][0]
+
+
+def test_slicing_an_object_whose_class_defines_getitem():
+    assert grad(poly_tail, argnums=1)(Poly([1.5, -2.0, 0.5]), 0.7) == pytest.approx(-1.5)

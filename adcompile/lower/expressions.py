@@ -11,7 +11,7 @@ from ..errors import UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Op, Var)
 from ..primitives import ATTRIBUTES, NAMESPACE, PRIMS, SHAPE_LIKE
 from ..templates import OPERATORS, dotted
-from .containers import REFLECTED
+from .containers import REFLECTED, class_defining
 from .effects import fold_constants, known_truth
 from .scan import BOUND, Record, LocalFunction, MISSING, SCALARS, Static, VIEWS
 
@@ -349,6 +349,19 @@ class Expressions:
 
     def subscript(self, node, env, target):
         base = self.expr(node.value, env)
+        if type(base) is Record and base.kind in ("object", "dataclass") and isinstance(
+                vars(class_defining(base.cls, "__getitem__") or object).get("__getitem__"),
+                types.FunctionType):  # p[k]: p.__getitem__(k), written in Python
+            method = gast.copy_location(gast.Attribute(value=node.value, attr="__getitem__",
+                                                       ctx=gast.Load()), node)
+            key = node.slice
+            if isinstance(key, gast.Slice):  # p[1:3]: p.__getitem__(slice(1, 3, None))
+                key = gast.Call(func=gast.Name(id="slice", ctx=gast.Load(), annotation=None,
+                                               type_comment=None),
+                                args=[k or gast.Constant(value=None, kind=None)
+                                      for k in (key.lower, key.upper, key.step)], keywords=[])
+            call = gast.copy_location(gast.Call(func=method, args=[key], keywords=[]), node)
+            return self.record_method(base, method, call, env, target)
         index = self.index(node, env, base)
         if type(base) is Record:
             return self.record_subscript(base, index, node)
