@@ -55,6 +55,9 @@ def unbroadcast(g, x):
         elif gtype is not None and xtype is not None and gtype != xtype and \
                 gtype.kind == "f" and getattr(xtype, "kind", None) == "f":
             g = g.astype(xtype)  # and has its dtype: float32 stays float32 (JAX)
+        elif gtype is None and type(g) in (float, int) and \
+                getattr(xtype, "kind", None) in ("f", "c") and isinstance(xtype, np.dtype):
+            g = np.asarray(g, xtype) if type(x) is np.ndarray else xtype.type(g)  # (a constant)
     if type(x) is float:  # a Python float's gradient is one, NumPy on the way or not
         return float(g) if not _shape(g) else float(np.sum(g))
     gshape, xshape = _shape(g), _shape(x)

@@ -633,3 +633,15 @@ def test_a_defaultdict_gradient_is_a_defaultdict_with_its_factory():
     for g in (ad.grad(f)(d), ad.vjp(f, d)[1](1.0)[0], ad.jacrev(f)(d)):
         assert type(g) is defaultdict and g.default_factory is float
         assert dict(g) == {"a": 9.0, "b": 12.0}
+
+
+def test_a_constant_gradient_of_a_float32_scalar_is_a_float32():
+    """2.0 of `a * 2.0` came back a Python float for an np.float32 (or a float32 0-d array)."""
+    def f(a):
+        return a * 2.0
+    g = ad.grad(f)(np.float32(0.7))
+    assert type(g) is np.float32 and g == 2.0
+    g = ad.grad(f)(np.array(0.7, dtype=np.float32))
+    assert type(g) is np.ndarray and g.dtype == np.float32 and g.shape == ()
+    assert type(ad.grad(f)(np.float64(0.7))) is np.float64
+    assert type(ad.grad(f)(0.7)) is float
