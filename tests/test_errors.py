@@ -596,3 +596,20 @@ def test_a_keyword_of_a_builtin_is_refused_without_naming_its_operands_as_keywor
     from adcompile import UnsupportedSyntaxError
     with pytest.raises(UnsupportedSyntaxError, match="key= of max.*supported keywords: none"):
         grad(max_by_key)(1.5)
+
+
+def rows_applied(X):
+    return np.sum(np.apply_along_axis(lambda r: np.sum(r ** 2), 1, X))
+
+
+def pieces(x):
+    return np.sum(np.piecewise(x, [x < 0, x >= 0], [lambda t: t ** 2, lambda t: np.sin(t)]))
+
+
+@pytest.mark.parametrize("f, name", [(rows_applied, "np.apply_along_axis"),
+                                     (pieces, "np.piecewise")])
+def test_a_function_passed_to_a_library_function_is_refused_by_that_function(f, name):
+    """It was refused as "a lambda is used as a value computed at run time"."""
+    from adcompile import UnsupportedSyntaxError
+    with pytest.raises(UnsupportedSyntaxError, match=f"passing a function to {name}"):
+        grad(f)(np.ones((2, 2)))

@@ -424,8 +424,16 @@ class Calls:
         self.namer.assigned.add(name)
         consts[name] = obj
         self.fn.unknown[name] = why or how_to_register(obj, dotted(node.func))
-        args = [self.atom(a, env) for a in node.args]
-        kwargs = tuple((k.arg, self.atom(k.value, env)) for k in node.keywords)
+        values = [self.expr(a, env) for a in node.args] + [self.expr(k.value, env)
+                                                          for k in node.keywords]
+        if any(map(passes_function, values)):  # np.apply_along_axis(lambda r: ..., 1, X)
+            raise self.unsupported(node, f"passing a function to {dotted(node.func) or name}, "
+                                   "which has no derivative rule and calls it",
+                                   "write the loop or the cases out (a loop over the rows, or "
+                                   "np.where for np.piecewise)")
+        args = [self.as_atom(v) for v in values[:len(node.args)]]
+        kwargs = tuple((k.arg, self.as_atom(v)) for k, v in zip(node.keywords,
+                                                                values[len(node.args):]))
         return self.emit("call", (Var(name), *args), kwargs, target=target)
 
     def math_of_sequences(self, obj, node, env, target):
@@ -534,6 +542,13 @@ class Calls:
                 return self.emit(name, [operand(i) for i in item], kwargs)
             return self.as_atom(item)
         return self.emit(name, [operand(i) for i in items], kwargs, target=target)
+
+
+def passes_function(value):
+    """Whether an argument is (or holds, np.piecewise's list) a function of the user's."""
+    if type(value) is tuple:
+        return any(map(passes_function, value))
+    return type(value) is Static and isinstance(value.obj, (LocalFunction, types.FunctionType))
 
 
 def fields_of(text):
