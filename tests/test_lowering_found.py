@@ -611,3 +611,17 @@ def test_a_swap_of_items_in_a_loop(f):
     """Refused as "changing 'y' in place through a call in a loop": the loop did not see the
     items a tuple target writes."""
     check_modes(f, (np.array([0.5, -0.3, 0.8]),))
+
+
+WEIGHTS_GLOBAL = [0.1 * (k % 7) + 1e-3 * k for k in range(100)]
+
+
+def weighted_by_a_global_list(x):
+    return x * sum(WEIGHTS_GLOBAL) + sum(WEIGHTS_GLOBAL, 0.5) / len(WEIGHTS_GLOBAL)
+
+
+def test_sum_of_a_global_list_is_pythons_sum():
+    """It was np.sum of np.asarray(list): an np.float64, summed pairwise (not Python's order)."""
+    value, g = value_and_grad(weighted_by_a_global_list)(1.5)
+    assert type(value) is float and value == weighted_by_a_global_list(1.5)
+    assert type(g) is float and g == sum(WEIGHTS_GLOBAL)

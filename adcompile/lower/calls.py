@@ -1,6 +1,7 @@
 """Calls: primitives from the rule table (with their keyword options), sequences (np.stack, np.array of lists), builtins with a meaning here (max, min, sum, slice); the user's functions go to inlining."""
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import math
 import re
@@ -17,6 +18,7 @@ from ..primitives import (AS_ARRAY, BY_OBJECT, GENERATOR_METHODS, METHODS, NAMES
                           OBJECT_OPTIONS, OPTIONAL, PRIMS, RENAMED, hashable)
 from ..templates import OPERATORS, dotted
 from .containers import class_defining
+from .expressions import numbers_only
 from .scan import MISSING, SCALARS, LocalFunction, Record, Static, held, holds_record, is_super
 
 
@@ -151,6 +153,13 @@ class Calls:
         if obj is divmod and len(node.args) == 2 and not node.keywords:
             x, y = (self.atom(a, env) for a in node.args)  # (x // y, x % y), as Python does
             return self.emit("floordiv", (x, y)), self.emit("mod", (x, y))
+        if obj is sum and len(node.args) in (1, 2) and not node.keywords:
+            seq = self.expr(node.args[0], env)  # sum(WEIGHTS) of a global list: Python's sum
+            start = self.expr(node.args[1], env) if len(node.args) == 2 else Const(0)
+            table = self.fn.constants.get(seq.name) if type(seq) is Var else None
+            if type(table) in (list, tuple) and numbers_only(table) and type(start) is Const \
+                    and type(start.value) in (int, float):
+                return Const(builtins.sum(table, start.value))
         if obj is sum and len(node.args) in (1, 2) and not node.keywords and \
                 type(self.expr(node.args[0], env)) is tuple:
             seq = self.expr(node.args[0], env)
