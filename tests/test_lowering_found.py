@@ -625,3 +625,25 @@ def test_sum_of_a_global_list_is_pythons_sum():
     value, g = value_and_grad(weighted_by_a_global_list)(1.5)
     assert type(value) is float and value == weighted_by_a_global_list(1.5)
     assert type(g) is float and g == sum(WEIGHTS_GLOBAL)
+
+
+def g_named_like_a_loop_variable(x):
+    tot = 0.0
+    for g_named_like_a_loop_variable in [np.sin, np.cos]:  # noqa: B020 (shadows this function)
+        tot = tot + np.sum(g_named_like_a_loop_variable(x))
+    return tot
+
+
+def loops_over_functions(x):
+    fs = [np.sin, np.cos]
+    tot = 0.0
+    for g_named_like_a_loop_variable in fs:
+        tot = tot + np.sum(g_named_like_a_loop_variable(x))
+    return tot
+
+
+def test_a_loop_variable_named_like_a_function_that_calls_itself_so():
+    """The analysis of what a call changes followed the module's function of that name, which
+    it parsed again each time (a new node, never seen): RecursionError."""
+    x = np.array([0.1, 0.2])
+    np.testing.assert_allclose(grad(loops_over_functions)(x), np.cos(x) - np.sin(x))

@@ -63,9 +63,10 @@ def changes(fn, scope, name, seen=frozenset(), lists=False):
     `name += [v]` and `name *= 2` count, as list.__iadd__ changes the list."""
     if changes_in_place(fn.body, name, through_calls=False) or lists and augments(fn.body, name):
         return True
-    if (id(fn), name) in seen:
+    key = (fn.name, getattr(fn, "lineno", None), getattr(fn, "col_offset", None), name)
+    if key in seen:  # (a function parsed again is a new node: known by its place)
         return False
-    seen = seen | {(id(fn), name)}
+    seen = seen | {key}
     names = loop_names(fn.body, name)
     for call in (n for s in fn.body for n in gast.walk(s) if isinstance(n, gast.Call)):
         f = call.func
