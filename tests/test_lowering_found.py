@@ -647,3 +647,17 @@ def test_a_loop_variable_named_like_a_function_that_calls_itself_so():
     it parsed again each time (a new node, never seen): RecursionError."""
     x = np.array([0.1, 0.2])
     np.testing.assert_allclose(grad(loops_over_functions)(x), np.cos(x) - np.sin(x))
+
+
+def sorted_in_a_loop(x):
+    y = x
+    for _ in range(3):
+        y = np.sort(y) * 0.9 + 0.1 * y ** 2
+        y = np.sort(y)
+    return np.sum(y * np.array([0.3, -0.5, 0.8]))
+
+
+def test_second_derivative_of_a_loop_that_sorts():
+    """The gradient's loop calls take_along_axis_grad, which calls itself: the same endless
+    analysis (RecursionError in hessian and jacrev(grad))."""
+    check_modes(sorted_in_a_loop, (np.array([0.4, -0.7, 0.9]),))
