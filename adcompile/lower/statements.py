@@ -15,7 +15,7 @@ from ..templates import OPERATORS, dotted
 from .effects import RAISE, known_truth
 from .changes import in_library
 from .containers import class_defining
-from .scan import Record, BROKE, held, holds, repeats, times_held, is_super, is_method_of_name, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, is_pop, load_of, loaded, only_returns, walk_own
+from .scan import Record, BROKE, held, holds, repeats, times_held, is_super, is_method_of_name, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed, is_append, is_pop, load_of, loaded, only_returns, walk_own
 
 
 class Statements:
@@ -57,7 +57,7 @@ class Statements:
                 outermost = RETURNED not in env
                 self.open_return_slots(stmt, env)
                 (self.lower_for if t is gast.For else self.lower_while)(
-                    stmt, env, later | loaded(rest))
+                    stmt, env, later | exposed(rest))
                 if outermost and RETURNED in env:  # after it: if returned: return result
                     return self.after_returning_loop(stmt, rest, env, later)
                 if RETURNED in env and any(isinstance(n, gast.Return) for n in walk_own([stmt])):
@@ -72,7 +72,7 @@ class Statements:
                     raise self.unsupported(stmt, "chained assignment a = b = ...", "assign once")
                 target = stmt.targets[0]
                 if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
-                    self.check_in_place(stmt, target.value.id, env, later | loaded(rest),
+                    self.check_in_place(stmt, target.value.id, env, later | exposed(rest),
                                         "__setitem__")
                 self.assign(target, stmt.value, env)
             elif t is gast.AnnAssign and stmt.value is not None:
@@ -90,20 +90,20 @@ class Statements:
             elif t is gast.AugAssign:
                 if isinstance(stmt.target, gast.Name) and type(env.get(stmt.target.id)) is \
                         tuple and self.is_list(env[stmt.target.id]):  # xs += [v] grows xs
-                    self.not_shared(stmt, stmt.target.id, env, later | loaded(rest))
+                    self.not_shared(stmt, stmt.target.id, env, later | exposed(rest))
                 elif isinstance(stmt.target, gast.Name):
-                    self.check_in_place(stmt, stmt.target.id, env, later | loaded(rest),
+                    self.check_in_place(stmt, stmt.target.id, env, later | exposed(rest),
                                         f"__i{OPERATORS[type(stmt.op).__name__]}__")
                 elif isinstance(stmt.target, (gast.Subscript, gast.Attribute)) and \
                         isinstance(stmt.target.value, gast.Name) and \
                         type(env.get(stmt.target.value.id)) in (tuple, Record):
                     # parts["vel"] += v: the array the container holds changes in place
-                    self.check_in_place(stmt, stmt.target.value.id, env, later | loaded(rest),
+                    self.check_in_place(stmt, stmt.target.value.id, env, later | exposed(rest),
                                         f"__i{OPERATORS[type(stmt.op).__name__]}__",
                                         load_of(stmt.target))
                 elif isinstance(stmt.target, gast.Subscript) and isinstance(stmt.target.value,
                                                                              gast.Name):
-                    self.check_in_place(stmt, stmt.target.value.id, env, later | loaded(rest),
+                    self.check_in_place(stmt, stmt.target.value.id, env, later | exposed(rest),
                                         "__setitem__")  # x[i] *= v writes into x as x[i] = v does
                 load = load_of(stmt.target)
                 binop = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
@@ -116,7 +116,7 @@ class Statements:
                     self.calls_user_code(stmt.value, env):  # osc.step(dt): for what it changes
                 self.expr(stmt.value, env)  # (p.update(k) of the user's class too)
             elif t is gast.Expr and is_append(stmt.value):
-                self.append(stmt.value, env, later | loaded(rest))
+                self.append(stmt.value, env, later | exposed(rest))
             elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
                     isinstance(stmt.value.func, gast.Attribute) and \
                     stmt.value.func.attr == "append" and len(stmt.value.args) == 1 and \
@@ -124,7 +124,7 @@ class Statements:
                                                            (gast.Attribute, gast.Subscript)):
                 self.append_to_item(stmt.value, env)  # self.history.append(v)
             elif t is gast.Expr and is_method_of_name(stmt.value, ("extend", "insert", "update")):
-                self.grow(stmt.value, env, later | loaded(rest))
+                self.grow(stmt.value, env, later | exposed(rest))
             elif t is gast.Expr and is_pop(stmt.value) and self.is_stack(stmt.value.func.value):
                 self.emit("pop", (env[stmt.value.func.value.id],))  # the value is not read
             elif t is gast.Expr and self.is_check(stmt.value, env):
@@ -175,7 +175,7 @@ class Statements:
         if self.rest_now is None:
             return frozenset()
         later, stmts, i = self.rest_now
-        return later | loaded(stmts[i + 1:])
+        return later | exposed(stmts[i + 1:])
 
     def after_returning_loop(self, node, rest, env, later):
         """After the outermost loop holding a return: `if returned: return result`, else the
@@ -560,10 +560,11 @@ class Statements:
                 isinstance(node.func, gast.Attribute) else "(augmented)" if \
                 isinstance(node, gast.AugAssign) else "(an item or field assigned)" if \
                 not isinstance(node, gast.Call) else f"(by {getattr(node.func, 'id', 'a call')})"
-            copy = f"dict({name})" if type(value) is Record and value.kind == "dict" else \
-                f"dataclasses.replace({name})" if type(value) is Record and \
-                value.kind == "dataclass" else f"a new {value.cls.__name__}(...)" \
-                if type(value) is Record else f"list({name})"
+            whole = env.get(name, value)  # (bodies[i].v = v changes bodies, a list)
+            copy = f"dict({name})" if type(whole) is Record and whole.kind == "dict" else \
+                f"dataclasses.replace({name})" if type(whole) is Record and \
+                whole.kind == "dataclass" else f"a new {whole.cls.__name__}(...)" \
+                if type(whole) is Record else f"list({name})"
             through = next((k for k in shared if env[k] is not value), None)
             if through is not None and isinstance(node, gast.Call) and \
                     isinstance(node.func, gast.Attribute):  # for b in bs: b.step(dt)
