@@ -336,6 +336,14 @@ class Statements:
         elif isinstance(target, gast.Name):
             env[target.id] = self.bind(target.id, self.expr(value_node, env, target=target.id),
                                        since)
+            self.put_into.pop(target.id, None)  # a new value: held by no container yet
+            root = value_node
+            while isinstance(root, (gast.Subscript, gast.Attribute)):
+                root = root.value
+            if root is not value_node and isinstance(root, gast.Name) and \
+                    env[target.id] == ():  # h = state["hist"]: an empty list is told apart
+                self.put_into[target.id] = {root.id: self.parsed.where(target)[1]}  # (from
+                # no other by its value)
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.bind_target(target, self.expr(value_node, env), env, since=since)
         elif isinstance(target, (gast.Subscript, gast.Attribute)):
@@ -520,6 +528,8 @@ class Statements:
         if len(call.args) != 1 or name not in env:
             raise self.unsupported(call, "this append", "append one value to a list made with []")
         self.not_shared(call, name, env, live)
+        if isinstance(call.args[0], gast.Name):  # rows.append(row): rows holds row's value
+            self.put_into.setdefault(call.args[0].id, {})[name] = self.parsed.where(call)[1]
         if type(env[name]) is tuple:
             env[name] = env[name] + (self.expr(call.args[0], env),)
         else:
@@ -539,6 +549,9 @@ class Statements:
             self.not_shared(call, root.id, env, self.live(), items)  # h = self.history: h too
         if isinstance(root, gast.Name):
             self.not_repeated(call, root.id, env, items)  # m = [[]] * 2: m[0] is m[1]
+            if isinstance(call.args[0], gast.Name):  # self.rows.append(row): self holds row
+                self.put_into.setdefault(call.args[0].id, {})[root.id] = \
+                    self.parsed.where(call)[1]
         if type(items) is tuple:
             grown = self.same_kind(items, items + (item,))
         else:
@@ -555,6 +568,9 @@ class Statements:
         shared = sorted(k for k, v in env.items() if k not in (name, besides) and
                         (k in live or k in self.passed) and not k.startswith("<") and
                         holds(v, value))  # (the caller reads those)
+        if value is env.get(name):
+            shared += [f"{k} (it holds {name} since line {line})" for k, line in
+                       self.containers_holding(name, live) if k != besides and k not in shared]
         if shared:
             how = f"({node.func.attr})" if isinstance(node, gast.Call) and \
                 isinstance(node.func, gast.Attribute) else "(augmented)" if \
@@ -565,7 +581,7 @@ class Statements:
                 f"dataclasses.replace({name})" if type(whole) is Record and \
                 whole.kind == "dataclass" else f"a new {whole.cls.__name__}(...)" \
                 if type(whole) is Record else f"list({name})"
-            through = next((k for k in shared if env[k] is not value), None)
+            through = next((k for k in shared if k in env and env[k] is not value), None)
             if through is not None and isinstance(node, gast.Call) and \
                     isinstance(node.func, gast.Attribute):  # for b in bs: b.step(dt)
                 hint = f"call it through {through} (for i in range(len({through})): " \
