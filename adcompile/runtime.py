@@ -700,6 +700,14 @@ def check_not_in_place(x, method, where, name, others, *values):
         f"{name} = {name} ... instead of changing it in place."))
 
 
+def check_item_not_in_place(xs, i, method, where, name, others, *values):
+    """check_not_in_place of `xs[i][j] = v` (xs a list made at run time): xs's other items too."""
+    if isinstance(xs, list) and isinstance(i, (int, np.integer)) and (len(xs) > 1 or values) \
+            and not isinstance(xs[i], (list, tuple)):  # (generated code shares equal lists)
+        rest = [v for j, v in enumerate(xs) if j != i % len(xs)]
+        check_not_in_place(xs[i], method, where, name, others, *rest, *values)
+
+
 def basic_index(index):
     """Whether x[index] is a view of x (ints, slices, None, ...), not a copy (arrays, lists)."""
     return all(p is None or p is Ellipsis or type(p) is slice or isinstance(p, (int, np.integer))

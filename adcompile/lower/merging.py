@@ -231,6 +231,8 @@ class Merging:
         value = env.get(name) if item is None else self.expr(item, env)
         if type(value) is not Var:
             return
+        if item is not None and self.checks_unbound:  # (not in generated code, which
+            self.item_not_shared(node, item, env, live, method)  # shares nothing it changes)
         group, todo = {value.name}, [value.name]
         while todo:
             for other in self.copies.get(todo.pop(), ()):
@@ -248,6 +250,9 @@ class Merging:
                                        f"a new one first ({name} = list({name}))")
         others = sorted(k for k, v in env.items() if k != name and k in live and any(
             type(x) is Var and x.name in group for x in flat([v])))
+        if item is None:  # a list made at run time holding it (rows.append(row) in a loop)
+            others += [k for k, _ in self.containers_holding(name, live)
+                       if k in env and k not in others]
         foreign = group & self.foreign
         if name in self.passed and item is None:  # the caller's name for it gets it back
             foreign.discard(value.name)  # (Inlining.write_back), its other holders do not
@@ -260,6 +265,45 @@ class Merging:
             value, Const(method), Const(f"{os.path.basename(filename)}:{line}"),
             Const(name if item is None else gast.unparse(item).strip()),
             Const(", ".join(others) or "the caller"), *held)), self.line))
+
+    def item_not_shared(self, node, item, env, live, method):
+        """`rows[0][0] = v` or `rows[0] += v` changes in place the item `rows[0]`, and each
+        container on the way to it, which Python changes at every place holding it: another place
+        of the same container (`[z] * 2`, `{"h": z, "c": z}`, z appended twice) too. Flat code
+        stores a new item at one place, so generated code checks that no other place of its
+        container, nor another name read later, holds it (a number is not changed in place)."""
+        while isinstance(item, (gast.Subscript, gast.Attribute)):
+            part, whole = self.expr(item, env), self.expr(item.value, env)
+            if type(part) is Var and type(whole) in (tuple, Record) and \
+                    sum(x == part for x in flat([whole])) > 1:
+                self.in_place_check(node, part, method, item, f"another place of "
+                                    f"{gast.unparse(item.value).strip()}", [part])
+            elif type(part) is Var and type(whole) is Var and isinstance(item, gast.Subscript):
+                held = [v for k, v in sorted(env.items()) if k in live and
+                        not k.startswith("<") for v in flat([v]) if type(v) is Var and v != whole]
+                filename, line = self.parsed.where(node)
+                self.block.append(Assign(None, Op("check_item_not_in_place", (
+                    whole, self.as_atom(self.expr(item.slice, env)), Const(method),
+                    Const(f"{os.path.basename(filename)}:{line}"),
+                    Const(gast.unparse(item).strip()),
+                    Const(f"another item of {gast.unparse(item.value).strip()} or a name read "
+                          "later"), *dict.fromkeys(held))), self.line))
+            item = item.value
+
+    def in_place_check(self, node, value, method, item, others, held):
+        """Generated code's check that `value` (`item`), changed in place, is held by none of
+        `held` (`others`, in words)."""
+        filename, line = self.parsed.where(node)
+        self.block.append(Assign(None, Op("check_not_in_place", (
+            value, Const(method), Const(f"{os.path.basename(filename)}:{line}"),
+            Const(gast.unparse(item).strip()), Const(others), *held)), self.line))
+
+    def containers_holding(self, name, live):
+        """(container, line) of each name read later (or given back to an inlining caller) that
+        may hold the value `name` holds: appended to it (`rows.append(row)`, also in an earlier
+        iteration of a loop), or read out of it while empty (`h = state["hist"]`)."""
+        return [(k, line) for k, line in sorted(self.put_into.get(name, {}).items())
+                if k != name and (k in live or k in self.passed)]
 
     def renamed(self, old, new):
         """A statement's result `old` is now called `new`: it keeps what it shares."""

@@ -110,7 +110,10 @@ def exposed(stmts):
     for s in stmts:
         if isinstance(s, (gast.For, gast.While, gast.If)):
             head = s.iter if isinstance(s, gast.For) else s.test
-            out |= (loaded([gast.Expr(value=head)]) | exposed(s.body) | exposed(s.orelse)) - bound
+            body = exposed(s.body)
+            if isinstance(s, gast.For):  # `for b in bs:` binds b before its body reads it
+                body -= {n.id for n in gast.walk(s.target) if isinstance(n, gast.Name)}
+            out |= (loaded([gast.Expr(value=head)]) | body | exposed(s.orelse)) - bound
             continue
         out |= loaded([s]) - bound
         if isinstance(s, gast.Assign) and all(isinstance(t, gast.Name) for t in s.targets):

@@ -15,7 +15,7 @@ from ..templates import OPERATORS, dotted
 from .effects import RAISE, known_truth
 from .changes import in_library
 from .containers import class_defining
-from .scan import Record, BROKE, held, holds, repeats, times_held, is_super, is_method_of_name, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, is_append, is_pop, load_of, loaded, only_returns, walk_own
+from .scan import Record, BROKE, held, holds, repeats, times_held, is_super, is_method_of_name, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed, is_append, is_pop, load_of, loaded, only_returns, walk_own
 
 
 class Statements:
@@ -57,7 +57,7 @@ class Statements:
                 outermost = RETURNED not in env
                 self.open_return_slots(stmt, env)
                 (self.lower_for if t is gast.For else self.lower_while)(
-                    stmt, env, later | loaded(rest))
+                    stmt, env, later | exposed(rest))
                 if outermost and RETURNED in env:  # after it: if returned: return result
                     return self.after_returning_loop(stmt, rest, env, later)
                 if RETURNED in env and any(isinstance(n, gast.Return) for n in walk_own([stmt])):
@@ -72,7 +72,7 @@ class Statements:
                     raise self.unsupported(stmt, "chained assignment a = b = ...", "assign once")
                 target = stmt.targets[0]
                 if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
-                    self.check_in_place(stmt, target.value.id, env, later | loaded(rest),
+                    self.check_in_place(stmt, target.value.id, env, later | exposed(rest),
                                         "__setitem__")
                 self.assign(target, stmt.value, env)
             elif t is gast.AnnAssign and stmt.value is not None:
@@ -90,20 +90,20 @@ class Statements:
             elif t is gast.AugAssign:
                 if isinstance(stmt.target, gast.Name) and type(env.get(stmt.target.id)) is \
                         tuple and self.is_list(env[stmt.target.id]):  # xs += [v] grows xs
-                    self.not_shared(stmt, stmt.target.id, env, later | loaded(rest))
+                    self.not_shared(stmt, stmt.target.id, env, later | exposed(rest))
                 elif isinstance(stmt.target, gast.Name):
-                    self.check_in_place(stmt, stmt.target.id, env, later | loaded(rest),
+                    self.check_in_place(stmt, stmt.target.id, env, later | exposed(rest),
                                         f"__i{OPERATORS[type(stmt.op).__name__]}__")
                 elif isinstance(stmt.target, (gast.Subscript, gast.Attribute)) and \
                         isinstance(stmt.target.value, gast.Name) and \
                         type(env.get(stmt.target.value.id)) in (tuple, Record):
                     # parts["vel"] += v: the array the container holds changes in place
-                    self.check_in_place(stmt, stmt.target.value.id, env, later | loaded(rest),
+                    self.check_in_place(stmt, stmt.target.value.id, env, later | exposed(rest),
                                         f"__i{OPERATORS[type(stmt.op).__name__]}__",
                                         load_of(stmt.target))
                 elif isinstance(stmt.target, gast.Subscript) and isinstance(stmt.target.value,
                                                                              gast.Name):
-                    self.check_in_place(stmt, stmt.target.value.id, env, later | loaded(rest),
+                    self.check_in_place(stmt, stmt.target.value.id, env, later | exposed(rest),
                                         "__setitem__")  # x[i] *= v writes into x as x[i] = v does
                 load = load_of(stmt.target)
                 binop = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
@@ -116,7 +116,7 @@ class Statements:
                     self.calls_user_code(stmt.value, env):  # osc.step(dt): for what it changes
                 self.expr(stmt.value, env)  # (p.update(k) of the user's class too)
             elif t is gast.Expr and is_append(stmt.value):
-                self.append(stmt.value, env, later | loaded(rest))
+                self.append(stmt.value, env, later | exposed(rest))
             elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
                     isinstance(stmt.value.func, gast.Attribute) and \
                     stmt.value.func.attr == "append" and len(stmt.value.args) == 1 and \
@@ -124,7 +124,7 @@ class Statements:
                                                            (gast.Attribute, gast.Subscript)):
                 self.append_to_item(stmt.value, env)  # self.history.append(v)
             elif t is gast.Expr and is_method_of_name(stmt.value, ("extend", "insert", "update")):
-                self.grow(stmt.value, env, later | loaded(rest))
+                self.grow(stmt.value, env, later | exposed(rest))
             elif t is gast.Expr and is_pop(stmt.value) and self.is_stack(stmt.value.func.value):
                 self.emit("pop", (env[stmt.value.func.value.id],))  # the value is not read
             elif t is gast.Expr and self.is_check(stmt.value, env):
@@ -175,7 +175,7 @@ class Statements:
         if self.rest_now is None:
             return frozenset()
         later, stmts, i = self.rest_now
-        return later | loaded(stmts[i + 1:])
+        return later | exposed(stmts[i + 1:])
 
     def after_returning_loop(self, node, rest, env, later):
         """After the outermost loop holding a return: `if returned: return result`, else the
@@ -336,6 +336,14 @@ class Statements:
         elif isinstance(target, gast.Name):
             env[target.id] = self.bind(target.id, self.expr(value_node, env, target=target.id),
                                        since)
+            self.put_into.pop(target.id, None)  # a new value: held by no container yet
+            root = value_node
+            while isinstance(root, (gast.Subscript, gast.Attribute)):
+                root = root.value
+            if root is not value_node and isinstance(root, gast.Name) and \
+                    env[target.id] == ():  # h = state["hist"]: an empty list is told apart
+                self.put_into[target.id] = {root.id: self.parsed.where(target)[1]}  # (from
+                # no other by its value)
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.bind_target(target, self.expr(value_node, env), env, since=since)
         elif isinstance(target, (gast.Subscript, gast.Attribute)):
@@ -522,6 +530,8 @@ class Statements:
         if len(call.args) != 1 or name not in env:
             raise self.unsupported(call, "this append", "append one value to a list made with []")
         self.not_shared(call, name, env, live)
+        if isinstance(call.args[0], gast.Name):  # rows.append(row): rows holds row's value
+            self.put_into.setdefault(call.args[0].id, {})[name] = self.parsed.where(call)[1]
         if type(env[name]) is tuple:
             env[name] = env[name] + (self.expr(call.args[0], env),)
         else:
@@ -541,6 +551,9 @@ class Statements:
             self.not_shared(call, root.id, env, self.live(), items)  # h = self.history: h too
         if isinstance(root, gast.Name):
             self.not_repeated(call, root.id, env, items)  # m = [[]] * 2: m[0] is m[1]
+            if isinstance(call.args[0], gast.Name):  # self.rows.append(row): self holds row
+                self.put_into.setdefault(call.args[0].id, {})[root.id] = \
+                    self.parsed.where(call)[1]
         if type(items) is tuple:
             grown = self.same_kind(items, items + (item,))
         else:
@@ -557,16 +570,20 @@ class Statements:
         shared = sorted(k for k, v in env.items() if k not in (name, besides) and
                         (k in live or k in self.passed) and not k.startswith("<") and
                         holds(v, value))  # (the caller reads those)
+        if value is env.get(name):
+            shared += [f"{k} (it holds {name} since line {line})" for k, line in
+                       self.containers_holding(name, live) if k != besides and k not in shared]
         if shared:
             how = f"({node.func.attr})" if isinstance(node, gast.Call) and \
                 isinstance(node.func, gast.Attribute) else "(augmented)" if \
                 isinstance(node, gast.AugAssign) else "(an item or field assigned)" if \
                 not isinstance(node, gast.Call) else f"(by {getattr(node.func, 'id', 'a call')})"
-            copy = f"dict({name})" if type(value) is Record and value.kind == "dict" else \
-                f"dataclasses.replace({name})" if type(value) is Record and \
-                value.kind == "dataclass" else f"a new {value.cls.__name__}(...)" \
-                if type(value) is Record else f"list({name})"
-            through = next((k for k in shared if env[k] is not value), None)
+            whole = env.get(name, value)  # (bodies[i].v = v changes bodies, a list)
+            copy = f"dict({name})" if type(whole) is Record and whole.kind == "dict" else \
+                f"dataclasses.replace({name})" if type(whole) is Record and \
+                whole.kind == "dataclass" else f"a new {whole.cls.__name__}(...)" \
+                if type(whole) is Record else f"list({name})"
+            through = next((k for k in shared if k in env and env[k] is not value), None)
             if through is not None and isinstance(node, gast.Call) and \
                     isinstance(node.func, gast.Attribute):  # for b in bs: b.step(dt)
                 hint = f"call it through {through} (for i in range(len({through})): " \
