@@ -424,8 +424,8 @@ for _name, _params, _zero in [
         ("gradient_grad", ("v", "x", "axis", "edge_order", "*spacing"), ("x", "*spacing")),
         ("concatenate_grad", ("v", "xs", "axis"), ("xs",)),
         ("hstack_grad", ("v", "xs"), ("xs",)), ("vstack_grad", ("v", "xs"), ("xs",))]:
-    add(_name, getattr(runtime, _name, None) or getattr(runtime_arrays, _name), _params, "exact",
-        zero=_zero)
+    add(_name, getattr(runtime, _name, None) or getattr(runtime_arrays, _name, None) or
+        getattr(runtime_linalg, _name), _params, "exact", zero=_zero)
 # a loop's per-step matrix gradients as one product (batch.py): only in code that runs, never
 # differentiated again (no rules: differentiating one is refused)
 add("matmul_steps_left", runtime_arrays.matmul_steps_left, ("steps", "x"), "exact")

@@ -597,56 +597,6 @@ def tensordot_grad_right(g, x, y, axes):
     return np.transpose(out, np.argsort(order))
 
 
-def norm_grad(g, x, ans, ord, axis, keepdims):
-    """The gradient of np.linalg.norm(x, ord, axis, keepdims): vector p-norms (ord 1, 2, inf, any
-    p) and every matrix norm ('fro', 'nuc', 1, -1, 2, -2, inf, -inf)."""
-    matrix = (axis is None and np.ndim(x) == 2 or np.ndim(axis) == 1 and len(axis) == 2) \
-        and ord is not None
-    if matrix and ord != "fro":
-        return _matrix_norm_grad(g, x, ans, ord, (0, 1) if axis is None else axis, keepdims)
-    r = unreduce(ans, x, axis, keepdims)
-    if ord is None or ord == "fro" or ord == 2:
-        w = conj(x) / r
-    elif ord == 0:  # the count of nonzero entries: piecewise constant
-        w = zeros_like(x)
-    elif ord == 1:
-        w = conj(np.sign(x))
-    elif ord == np.inf or ord == -np.inf:
-        w = conj(np.sign(x)) * max_weights(np.abs(x), ans, axis, keepdims)
-    else:
-        w = conj(np.sign(x)) * (np.abs(x) / r) ** (ord - 1)
-    return unreduce(g, x, axis, keepdims) * w
-
-
-def _matrix_norm_grad(g, x, ans, ord, axis, keepdims):
-    """Matrix norms over the two axes `axis`: by the singular vectors for 'nuc', 2 and -2 (the
-    largest or smallest singular value), by the column (1, -1) or row (inf, -inf) of largest or
-    smallest absolute sum otherwise (ties split evenly, as np.max does)."""
-    n = np.ndim(x)
-    a1, a2 = axis[0] % n, axis[1] % n
-    m = np.moveaxis(x, (a1, a2), (-2, -1))
-    if keepdims and np.ndim(g) == n:
-        g = np.squeeze(g, axis=(a1, a2))
-    g = np.expand_dims(g, (-2, -1))
-    if ord in ("nuc", 2, -2):
-        u, s, vh = np.linalg.svd(m, full_matrices=False)
-        if ord == "nuc":
-            out = g * (conj(u) @ conj(vh))
-        else:
-            k = 0 if ord == 2 else -1
-            out = g * (conj(u[..., :, k:k + 1 or None]) @ conj(vh[..., k:k + 1 or None, :]))
-    elif ord in (1, -1, np.inf, -np.inf):
-        along = -2 if ord in (1, -1) else -1  # column sums (over rows) or row sums
-        sums = np.sum(np.abs(m), axis=along, keepdims=True)
-        best = np.max(sums, axis=(-2, -1), keepdims=True) if ord > 0 else \
-            np.min(sums, axis=(-2, -1), keepdims=True)
-        hit = (sums == best).astype(np.result_type(m, 1.0))
-        out = g * conj(np.sign(m)) * hit / np.sum(hit, axis=(-2, -1), keepdims=True)
-    else:
-        raise outside_rule(f"no derivative rule for the matrix norm ord={ord!r}")
-    return np.moveaxis(out, (-2, -1), (a1, a2))
-
-
 def unsplit(g, axis):
     """The gradient of np.split(x, n, axis) from the pieces' gradients (a list, or stacked in an
     array): the pieces put back side by side along `axis`."""
