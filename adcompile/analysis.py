@@ -3,7 +3,7 @@ which of them carry derivatives (activity), which hold lists a loop builds, and 
 share a shape (so that a broadcast's reduction can be decided at transformation time)."""
 from __future__ import annotations
 
-from .ir import (Assign, Const, For, Function, If, Op, Var, While, blocks_of, stmt_exprs,
+from .ir import (Assign, Const, For, Function, If, Op, Var, While, stmt_exprs,
                  targets_of, used_names, walk_stmts)
 from .primitives import LIST_PRIMS, PRIMS
 from .templates import check_operands, differentiable
@@ -22,11 +22,9 @@ def all_names(fn: Function):
 
 def each_assign(stmts):
     """Every Assign in a statement list, nested blocks included, in program order."""
-    for s in stmts:
+    for s in walk_stmts(stmts):
         if type(s) is Assign:
             yield s
-        for block in blocks_of(s):
-            yield from each_assign(block)
 
 
 # helpers of derivative code whose result is shaped like one operand (a list's adjoint is a list)
@@ -203,7 +201,8 @@ def shape_classes(fn: Function, covering=False):
             elif (axis := _kept_axis(v)) is not None:  # a reduction keeping its dimensions
                 found = {("kept", klass(v.args[0]), axis)}
             elif PRIMS[v.prim].kind in ("unary", "broadcast"):
-                found = {klass(a) for a in v.args if a != Var(s.target)} - {SCALAR}
+                found = {klass(a) for a in v.args
+                         if type(a) is not Var or a.name != s.target} - {SCALAR}
                 found = found or {SCALAR}
                 bases = {c[1] if type(c) is tuple else c for c in found}
                 if covering and len(found) > 1 and len(bases) == 1 and bases <= found:
@@ -227,9 +226,9 @@ def shape_classes(fn: Function, covering=False):
 def resolve(c, cls, memo):
     """A class through the chain of names it points to (s2 -> s1 -> z), inside a reduction's
     class too; `memo` keeps what it found for each name on the way."""
-    path = []
+    path: dict = {}  # (a dict: in order, and a chain of n names is walked in n steps)
     while type(c) is str and c in cls and c not in memo and c not in path:
-        path.append(c)
+        path[c] = None
         c = cls[c]
     if type(c) is str and c in memo:
         c = memo[c]

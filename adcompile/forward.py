@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .analysis import active_names, add_op, all_names, feeding, list_names, shape_classes
 from .errors import NoDerivativeError
-from .ir import Namer, Assign, For, Function, If, Op, Return, Var, While
+from .ir import Namer, Assign, For, Function, If, Op, Return, Var, While, walk_exprs
 from .primitives import PRIMS
 from .templates import has_rule, jvp_term, located
 
@@ -33,7 +33,6 @@ def forward(fn: Function, wrt, name=None, aux=False) -> Function:
     short = set()  # tangents possibly smaller than their values
 
     def _exprs(st):
-        from .ir import walk_exprs
         return list(walk_exprs(st.value))
 
     def tangent(n):

@@ -9,6 +9,7 @@ printed Python keeps the program's shape.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 
 
 @dataclass(slots=True, frozen=True)
@@ -151,25 +152,47 @@ def copy_block(stmts):
 
 
 def walk_stmts(stmts):
-    """Every statement of a block, nested blocks included, in program order."""
-    for s in stmts:
-        yield s
-        for block in blocks_of(s):
-            yield from walk_stmts(block)
+    """Every statement of a block, nested blocks included, in program order. (A stack of the
+    lists being walked, not recursion: each statement costs the same at any depth.)"""
+    stack = [iter(stmts)]
+    while stack:
+        for s in stack[-1]:
+            yield s
+            if type(s) in NESTING:
+                stack.append(chain.from_iterable(blocks_of(s)))
+                break
+        else:
+            stack.pop()
 
 
 def walk_exprs(expr):
-    """Yield `expr` and every expression nested in it."""
-    yield expr
-    if type(expr) is Op:
-        for a in expr.args:
-            yield from walk_exprs(a)
-        for _, v in expr.kwargs:
-            yield from walk_exprs(v)
+    """Yield `expr` and every expression nested in it, each before its operands, in order."""
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        yield e
+        if type(e) is Op:
+            stack.extend(v for _, v in reversed(e.kwargs))
+            stack.extend(reversed(e.args))
 
 
 def used_names(expr):
-    return {e.name for e in walk_exprs(expr) if type(e) is Var}
+    """The names an expression reads."""
+    t = type(expr)
+    if t is Var:
+        return {expr.name}
+    out = set()
+    if t is not Op:
+        return out
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if type(e) is Var:
+            out.add(e.name)
+        elif type(e) is Op:
+            stack.extend(e.args)
+            stack.extend(v for _, v in e.kwargs)
+    return out
 
 
 def stmt_exprs(stmt):
@@ -187,16 +210,21 @@ def stmt_exprs(stmt):
     return []
 
 
+NESTING = frozenset({If, For, While, Function})  # the statements that hold blocks
+
+
 def blocks_of(stmt):
     """The statement lists nested directly in a statement."""
     t = type(stmt)
+    if t is Assign or t is Return:  # (most statements: asked once per statement by every pass)
+        return ()
     if t is If:
         return [stmt.body, stmt.orelse]
     if t in (For, While):
         return [stmt.body]
     if t is Function:
         return [stmt.body]
-    return []
+    return ()
 
 
 def targets_of(stmt):

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import re
 
-from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
+from .ir import (NESTING, Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
                  stmt_exprs, substitute, targets_of, used_names, uses_of, walk_stmts)
 from . import polynomial
 from .analysis import list_names
-from .primitives import EFFECTS
+from .primitives import EFFECTS, PRIMS
 from .templates import is_const, simplify as simplify_expr
 
 
@@ -41,7 +41,8 @@ def blocks(fn):
         block = stack.pop()
         yield block
         for s in block:
-            stack += blocks_of(s)
+            if type(s) in NESTING:
+                stack += blocks_of(s)
 
 
 def _rewrite(fn, f):
@@ -81,20 +82,30 @@ def _uses(fn):
             if type(s) is Assign and type(s.target) is str and type(s.value) is Var and \
                     s.value.name == s.target:
                 continue
-            for e in stmt_exprs(s):
-                for n in _names(e):
-                    counts[n] = counts.get(n, 0) + 1
+            stack = stmt_exprs(s)
+            while stack:  # (each read counted: the names of the expressions, nested ones too)
+                e = stack.pop()
+                if type(e) is Var:
+                    counts[e.name] = counts.get(e.name, 0) + 1
+                elif type(e) is Op:
+                    stack.extend(e.args)
+                    stack.extend(v for _, v in e.kwargs)
     return counts
 
 
 def _names(e):
+    """The names `e` reads, in order, once per read."""
     if type(e) is Var:
         yield e.name
-    elif type(e) is Op:
-        for a in e.args:
-            yield from _names(a)
-        for _, v in e.kwargs:
-            yield from _names(v)
+        return
+    stack = [e]
+    while stack:
+        e = stack.pop()
+        if type(e) is Var:
+            yield e.name
+        elif type(e) is Op:
+            stack.extend(v for _, v in reversed(e.kwargs))
+            stack.extend(reversed(e.args))
 
 
 def propagate(fn: Function) -> bool:
@@ -354,7 +365,6 @@ def _boolean(e, bools=frozenset()):
     does `1.0 * s3` for a name `s3` that holds one (in flat code, or generated code read again),
     or that may hold an integer (`1.0 * n` for an int argument n, `1.0 * round(y)`): the gradient
     of a float is a float."""
-    from .primitives import PRIMS
     return type(e) is Op and PRIMS[e.prim].form in ("compare", "boolop") or \
         type(e) is Op and e.prim == "not" or type(e) is Var and e.name in bools
 
@@ -525,14 +535,12 @@ def common(fn: Function) -> bool:
                 once.get(s.target) == 1 and not _effect(s.value) and \
                 s.value.prim != "list" and \
                 all(once.get(n, 0) <= 1 for n in used_names(s.value)):
-            key = s.value
-            try:
-                if key in seen:
-                    mapping[s.target] = Var(seen[key])
-                else:
-                    seen[key] = s.target
+            try:  # (hashed once: an expression's hash is its operands' again)
+                first = seen.setdefault(s.value, s.target)
             except TypeError:  # an unhashable constant inside
-                pass
+                continue
+            if first != s.target:
+                mapping[s.target] = Var(first)
     if not mapping:
         return False
     fn.body[:] = [s for s in fn.body if not (type(s) is Assign and s.target in mapping)]

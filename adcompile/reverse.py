@@ -27,7 +27,7 @@ from .errors import ArgumentError, NoDerivativeError
 from .analysis import SCALAR, active_names, add_op, all_names, each_assign, feeding, \
     keeps_dimensions, list_names, shape_classes
 from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
-                 substitute, targets_of, used_names, uses_of, walk_exprs)
+                 stmt_exprs, substitute, targets_of, used_names, uses_of, walk_exprs)
 from .primitives import PRIMS
 from .tape import index_of, lay
 from .rules import FITS_ITSELF
@@ -624,7 +624,6 @@ def _added(terms):
 
 def _fits(stmts):
     """Whether a helper that only fits shapes is called among the statements."""
-    from .ir import stmt_exprs
     stack = [e for st in walk_stmts(stmts) for e in stmt_exprs(st)]
     while stack:
         e = stack.pop()
@@ -865,7 +864,6 @@ def _uses_tape(stmt, tape):
 
 def _rename_tape(stmt, old, new):
     """The forward sweep pushes onto `new` where the pullback pops from its copy `old`."""
-    from .ir import substitute
     for s in walk_stmts([stmt]):
         if type(s) is Assign:
             s.value = substitute(s.value, {old: Var(new)})

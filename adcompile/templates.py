@@ -7,7 +7,8 @@ from functools import lru_cache
 
 from .errors import NoDerivativeError
 from .ir import Const, Op, Var, substitute
-from .primitives import PRIMS
+from .primitives import PRIMS, zero_by_design
+from .rules import DERIVATIVES, JVP, LINEAR, SPECIAL, VJP
 
 # ast operator class name -> primitive name ("Add" -> "add"); gast uses the same class names.
 OPERATORS = {p.op.__name__: p.name for p in PRIMS.values() if p.op is not None}
@@ -190,11 +191,12 @@ def is_loose(op: Op):
     """Whether op's reverse rule may hand back an adjoint smaller than the operand: True when
     it is one number for every element, "kept" when it broadcasts along the kept dimensions of
     a reduction, False when it has the operand's shape."""
-    from .rules import SPECIAL
     kw = dict(op.kwargs)
     for (prim, option, value), rules in SPECIAL.items():
+        if prim != op.prim or not rules.get("loose"):
+            continue
         given = kw.get(option, Const(_default(prim, option, value)))
-        if prim == op.prim and rules.get("loose") and type(given) is Const and given.value == value:
+        if type(given) is Const and given.value == value:
             return rules["loose"]
     return False
 
@@ -205,7 +207,6 @@ def _default(prim, option, value):
 
 
 def _special(op: Op, mode: str):
-    from .rules import SPECIAL
     kw = dict(op.kwargs)
     for (prim, option, value), rules in SPECIAL.items():
         if prim == op.prim and mode in rules:
@@ -216,7 +217,6 @@ def _special(op: Op, mode: str):
 
 
 def has_rule(prim: str) -> bool:
-    from .rules import DERIVATIVES, JVP, LINEAR, VJP
     return prim in DERIVATIVES or prim in VJP or prim in JVP or prim in LINEAR
 
 
@@ -229,7 +229,6 @@ def _template(table_entry, op, i):
 
 def differentiable(op: Op):
     """Positions of op's operands that have a derivative (not an index, a shape, a condition)."""
-    from .rules import DERIVATIVES, JVP, LINEAR, VJP
     n = len(op.args)
     if op.prim in DERIVATIVES:
         return [i for i in range(n) if _template(DERIVATIVES[op.prim], op, i) is not None]
@@ -254,7 +253,6 @@ def refused_operand(op: Op, active, constants=None):
     value name); None if every differentiated value has somewhere to go. An index into an array
     is an integer (zero by design); into a constant object such as np.r_ or np.mgrid it is
     refused: `np.r_[x, y]` builds an array from x and y."""
-    from .primitives import zero_by_design
     p = PRIMS[op.prim]
     ruled = set() if p.kind == "nondiff" else set(differentiable(op))
     names = _param_names(p, len(op.args))
@@ -316,7 +314,6 @@ def located(err, filename, line):
 
 def vjp_term(op: Op, ans: str, i: int, g):
     """The adjoint contribution of `ans = op(...)` to its i-th operand, or None if it has none."""
-    from .rules import DERIVATIVES, VJP
     if op.prim in DERIVATIVES:
         partial = _template(DERIVATIVES[op.prim], op, i)
         template = None if partial is None else _scaled("g", partial)
@@ -333,7 +330,6 @@ def vjp_term(op: Op, ans: str, i: int, g):
 
 def jvp_term(op: Op, ans: str, i: int, t):
     """The tangent contribution of the i-th operand of `ans = op(...)`, or None."""
-    from .rules import DERIVATIVES, JVP, LINEAR
     if op.prim in DERIVATIVES:
         partial = _template(DERIVATIVES[op.prim], op, i)
         return None if partial is None else \
