@@ -142,6 +142,9 @@ def forward(fn: Function, wrt, name=None, aux=False) -> Function:
         if not terms:
             out.append(Assign(tangent(target), Op("zeros_like", (Var(s.target),)), s.line))
             return
+        while len(terms) > 32:  # (many: in pairs, so that no expression nests deeply)
+            terms = [Op(add_op(target, lists), tuple(terms[k:k + 2])) if k + 1 < len(terms)
+                     else terms[k] for k in range(0, len(terms), 2)]
         total = terms[0]
         for term in terms[1:]:
             total = Op(add_op(target, lists), (total, term))

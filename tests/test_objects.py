@@ -538,3 +538,42 @@ def poly_tail(p, x):
 
 def test_slicing_an_object_whose_class_defines_getitem():
     assert grad(poly_tail, argnums=1)(Poly([1.5, -2.0, 0.5]), 0.7) == pytest.approx(-1.5)
+
+
+class V3:
+    def __init__(self, x, y, z):
+        self.x, self.y, self.z = x, y, z
+
+    def __mul__(self, s):
+        return V3(self.x * s, self.y * s, self.z * s)
+
+    __rmul__ = __mul__
+
+    def __iadd__(self, o):
+        self.x += o.x
+        self.y += o.y
+        self.z += o.z
+        return self
+
+    def cross(self, o):
+        return V3(self.y * o.z - self.z * o.y, self.z * o.x - self.x * o.z,
+                  self.x * o.y - self.y * o.x)
+
+
+def gyrate(q, B):
+    v = V3(1.0, 0.0, 0.0)
+    r = V3(0.0, 0.0, 0.0)
+    Bv = V3(0.0, 0.0, B)
+    for _ in range(100):
+        v += (q * v.cross(Bv)) * 0.01
+        r += v * 0.01
+    return r.x + r.y
+
+
+def test_hessian_of_a_long_unrolled_loop_of_objects():
+    """q's tangent in the gradient's forward mode summed 300 contributions in one expression
+    nested 300 deep: RecursionError in the optimizer. They are summed in pairs now."""
+    h = hessian(gyrate)(1.2, 0.8)
+    eps = 1e-5
+    numeric = (grad(gyrate)(1.2 + eps, 0.8) - grad(gyrate)(1.2 - eps, 0.8)) / (2 * eps)
+    assert h == pytest.approx(numeric, rel=1e-5)
