@@ -176,9 +176,26 @@ def copy_with_tuple(x, n=3):
     return squares(b) + b[0] * a[1]
 
 
+# --- a tuple grown in a loop stays a tuple ----------------------------------------------------
+
+def tuple_grown(x, n=3):
+    acc = ()
+    for k in range(n):
+        acc = acc + (x * x * k,)
+    return sum(acc)
+
+
+def tuple_grown_from_one(x, n=3):
+    acc = (x,)
+    for k in range(n):
+        acc = acc + (x * acc[k],)
+    return squares(acc)
+
+
 CASES = [join_constants, join_two, join_in_place, max_of_joined, insert_in_the_middle,
          slices_joined, joined_appended, constant_first, constants_after, ghost_cells, repeated,
-         repeated_left, copy_method, copy_method_known, copy_with_list, copy_with_tuple]
+         repeated_left, copy_method, copy_method_known, copy_with_list, copy_with_tuple,
+         tuple_grown, tuple_grown_from_one]
 
 
 @pytest.mark.parametrize("f", CASES, ids=[f.__name__ for f in CASES])

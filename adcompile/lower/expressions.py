@@ -240,7 +240,7 @@ class Expressions:
                 self.repeats_made.append(out)  # [[]] * 2: one list twice (see not_repeated)
             return out
         if prim == "add" and type(left) is Var and isinstance(node.right, gast.List) and \
-                len(right) == 1:  # xs + [v]: a list a loop builds grows
+                type(right) is tuple and len(right) == 1:  # xs + [v]: a list a loop builds grows
             return self.emit("list_append", (left, self.as_atom(right[0])), target=target)
         if prim in ARITHMETIC and not (type(left) is Const and isinstance(left.value, str)):
             # x ** [1, 2, 3], x @ [..]: a constant list operand is an array, as NumPy takes it
