@@ -209,6 +209,19 @@ def test_run_time_lists_of_other_lengths():
         check_modes(repeated, n=n, second=False)
 
 
+WEIGHTS = [0.1 * (k % 7) + 1e-3 * k for k in range(100)]
+
+
+def weighted(x):
+    return x * sum(WEIGHTS)
+
+
+def test_sum_of_a_global_list_is_a_float():
+    value, g = value_and_grad(weighted)(1.0)
+    assert type(value) is float and value == weighted(1.0)
+    assert g == sum(WEIGHTS)
+
+
 def list_of_an_array(x):
     return sum(list(np.sin(x)))
 
