@@ -509,6 +509,8 @@ LINEAR.update({"list_concat", "list_join", "list_repeat", "list_unrepeat", "list
 VJP["list_copy"] = VJP["tuple_copy"] = ("list_copy(g)",)
 JVP["list_copy"] = ("list_copy(t)",)
 JVP["tuple_copy"] = ("tuple_copy(t)",)
+VJP["conjugate"], JVP["conjugate"] = ("conj(g)",), ("conjugate(t)",)  # x.conjugate()
+LINEAR.add("conjugate")
 VJP["list_max"] = VJP["list_min"] = ("getitem_grad(g, xs, index_of(xs, ans))",)
 JVP["list_max"] = JVP["list_min"] = ("t[index_of(xs, ans)]",)
 VJP["list_sum"] = ("sum_grad(g, xs)", "unbroadcast(g, start)")

@@ -251,3 +251,15 @@ def test_list_times_an_array_is_numpys_product():
     value, g = value_and_grad(list_times_array)(x, w)
     assert_close(value, list_times_array(x, w))
     assert_close(g, 2 * w * np.arange(1, 4))
+
+
+def conjugated(x, n=2):
+    return (x * x).conjugate() * x + x.conjugate() * n
+
+
+def test_conjugate_method_of_a_float():
+    check_modes(conjugated)
+    z = np.array([1.0 + 2.0j, 0.5 - 1.0j])
+    by_method = grad(lambda z: np.sum(np.real(z.conjugate() * z * z)))(z)
+    by_function = grad(lambda z: np.sum(np.real(np.conj(z) * z * z)))(z)
+    np.testing.assert_allclose(by_method, by_function)
