@@ -68,9 +68,9 @@ def joined_lists(fn: Function) -> Function:
             if type(v) is Op and v.prim == "mul" and len(v.args) == 2 and \
                     listy(v.args[0]) != listy(v.args[1]):
                 xs, n = v.args if listy(v.args[0]) else v.args[::-1]
-                if type(n) is Var:
+                if type(n) is Var and type(xs) is Var:  # ([0.0] * n: constants)
                     block.insert(k, Assign(None, Op("check_not_count", (n, Const(
-                        f"{xs.value if type(xs) is Const else xs.name} * {n.name}"))),
+                        f"{xs.name} * {n.name}"))),
                         block[k].line))
     for s in each_assign(fn.body):
         v = s.value

@@ -167,8 +167,8 @@ class Loops:
                     self.line = self.bound_at.get(name, line)
                 if type(value) is tuple:  # a list the loop appends to: a real list from here on
                     items = tuple(self.atom_in(self.block, v) for v in value)  # (a tuple: one
-                    made = "tuple" if not self.is_list(value) and (  # it grows, acc + (v,))
-                        value or self.empty_tuple(name)) else "make_list"
+                    made = "tuple" if not self.is_list(value) and \
+                        self.tuple_display(name) else "make_list"  # it grows, acc + (v,))
                     self.block.append(Assign(loop_name, Op(made, items), self.line))
                 elif value is not None:
                     self.copied(loop_name, self.as_atom(value))
@@ -256,12 +256,13 @@ class Loops:
             out |= {a.id for p, a in pairs if isinstance(a, gast.Name) and changes(fn, scope, p)}
         return out
 
-    def empty_tuple(self, name):
-        """Whether the user's code binds `name` to `()` (an empty sequence known here may be a
-        list or a tuple: () is one object, never noted as a list)."""
+    def tuple_display(self, name):
+        """Whether the user's code binds `name` to a tuple display (`()`, `(x,)`): an empty
+        sequence known here may be a list or a tuple (() is one object, never noted as a list),
+        and a list grown by append is not always noted as one."""
         return any(isinstance(n, gast.Assign) and isinstance(n.value, gast.Tuple) and
-                   not n.value.elts and any(isinstance(t, gast.Name) and t.id == name
-                                            for t in n.targets) for n in self.parsed.nodes)
+                   any(isinstance(t, gast.Name) and t.id == name for t in n.targets)
+                   for n in self.parsed.nodes)
 
     def carry_leaves(self, prefix, value):
         """The loop names of a carried record's leaves (a copy of each before the loop), as a
