@@ -29,14 +29,16 @@ def each_assign(stmts):
 
 # helpers of derivative code whose result is shaped like one operand (a list's adjoint is a list)
 SHAPED_LIKE = {"zeros_like": 0, "scatter_add": 0, "getitem_grad": 1, "sum_grad": 1,
-               "unbroadcast": 1, "zero_at": 0, "last_written": 0, "held_in": 0}
+               "list_unrepeat": 1, "unbroadcast": 1, "zero_at": 0, "last_written": 0,
+               "held_in": 0}
 
 
-def list_names(fn: Function):
+def list_names(fn: Function, stacks=True):
     """Names holding a list a loop builds (their tangents and adjoints are lists too), a slice
     of one, one with an item replaced, a list repeated n times, the adjoint of one (when a
     gradient is differentiated again), an item of a list of lists, and what is popped from a
-    stack that holds such a list (which may be a number too: list_add adds numbers as well)."""
+    stack that holds such a list (which may be a number too: list_add adds numbers as well;
+    `stacks=False`: only names that hold a list wherever they hold one known here)."""
     # how many levels of lists a name holds: 1 for a list of numbers, 2 for a list of rows, ...
     # An item of a list of rows is a list, and so is an item of its adjoint (zero_at,
     # getitem_grad, list_add of them) or of a stack holding one, which a gradient differentiated
@@ -48,18 +50,22 @@ def list_names(fn: Function):
             return depth.get(a.name, 0)
         return _const_depth(a.value) if type(a) is Const else 0
 
+    slices = {s.target for s in each_assign(fn.body)
+              if type(s.value) is Op and s.value.prim == "slice" and type(s.target) is str}
     changed = True
     while changed:
         changed = False
         for s in each_assign(fn.body):
             v = s.value
+            if not stacks and type(v) is Op and v.prim == "pop":
+                continue
             if type(v) is Op and v.prim == "push" and type(v.args[1]) is Var and \
                     of(v.args[1]) > of(v.args[0]):
                 depth[v.args[0].name] = of(v.args[1])  # a stack holding a list
                 changed = True
             if type(s.target) is not str or type(v) not in (Op, Var):
                 continue
-            d = min(_list_depth(v, of), MAX_DEPTH)
+            d = min(_list_depth(v, of, slices), MAX_DEPTH)
             if d > depth.get(s.target, 0):
                 depth[s.target] = d
                 changed = True
@@ -75,7 +81,7 @@ def _const_depth(value):
     return 1 + max((_const_depth(e) for e in value), default=0)
 
 
-def _list_depth(v, of):
+def _list_depth(v, of, _slices=frozenset()):
     """The levels of lists the value `v` (an Op or a Var) holds, as far as `of` knows its
     operands' (0: none known)."""
     if type(v) is Var:
@@ -86,13 +92,14 @@ def _list_depth(v, of):
     if prim == "list_append":
         return max(of(args[0]), 1 + of(args[1]))
     if prim == "getitem" and args and of(args[0]):
-        sliced = type(args[1]) is Const and type(args[1].value) is slice  # L[1:] is a list
+        sliced = type(args[1]) is Const and type(args[1].value) is slice or \
+            type(args[1]) is Var and args[1].name in _slices  # L[1:], L[:len(a)]: a list
         return of(args[0]) if sliced else of(args[0]) - 1  # a row of a list of lists
     if prim == "setitem" and of(args[0]):  # xs[i] = v of a list: a list
         return max(of(args[0]), 1 + of(args[2]))
     if prim == "pop":
         return of(args[0])
-    if prim == "list_add":
+    if prim in ("list_add", "list_concat", "list_join", "list_repeat", "list_copy", "tuple_copy"):
         return max(1, *(of(a) for a in args))
     if prim in SHAPED_LIKE and len(args) > SHAPED_LIKE[prim]:  # the adjoint of a list
         return of(args[SHAPED_LIKE[prim]])

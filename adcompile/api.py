@@ -29,7 +29,7 @@ from .batch import batch
 from .optimize import optimize as optimize_flat
 from .pytree import flatten, is_leaf, match, unflatten
 from .reverse import float_path, reverse
-from .rewrite import hoist, idioms, lists_as_arrays
+from .rewrite import hoist, idioms, joined_lists, lists_as_arrays
 from .unparse import to_source
 
 MODES = ("flat", "forward", "reverse", "grad", "value_and_grad", "vjp")
@@ -42,7 +42,7 @@ def build(f, mode: str, argnums=None, optimize=True, trees=None, final=True,
     structure of container arguments (pytree.py), whose leaves become the parameters. `final`:
     the code runs as it is (not differentiated again, not compiled by jit). `has_aux`: f returns
     (out, aux), and only out is differentiated (auxiliary.py)."""
-    flat = lists_as_arrays(_lower(f, mode, trees))    # parse, lower to SSA flat code
+    flat = lists_as_arrays(joined_lists(_lower(f, mode, trees)))  # parse, lower to flat code
     aux_tree = auxiliary.split(flat) if has_aux else None  # return out's values, then the aux
     as_tuple = not isinstance(argnums, int) or trees is not None
     wrt = _wrt(flat, argnums, trees)

@@ -447,6 +447,7 @@ add("check_item_not_in_place", runtime.check_item_not_in_place,
     ("xs", "index", "method", "where", "name", "others", "*values"), "nondiff", zero="*")
 add("check_view_index", runtime.check_view_index, ("index", "where", "item"), "nondiff",
     zero="*")
+add("check_not_count", runtime_arrays.check_not_count, ("n", "where"), "nondiff", zero="*")
 add("zeros_like", runtime.zeros_like, kind="nondiff", zero="*")
 add("sign", runtime.sign, kind="nondiff", zero="*")  # the derivative of abs
 # math.copysign(x, y) is |x| with y's sign: a derivative in x (rules.py), zero in y
@@ -460,7 +461,9 @@ METHODS = {name: f"np.{name}" for name in (
 METHODS["astype"] = "astype"
 METHODS["flatten"] = "flatten"  # np.ravel's values, but a copy, never a view
 add("flatten", lambda x: np.ravel(x).copy(), kind="exact", form="method")
-METHODS["conj"] = METHODS["conjugate"] = "np.conj"
+METHODS["conj"] = "np.conj"
+METHODS["conjugate"] = "conjugate"  # x.conjugate() as written: a Python float stays a float
+add("conjugate", lambda x: x.conjugate(), kind="exact", form="method")
 METHODS["item"] = "item"  # (rules_arrays.py)
 # Attributes of arrays that are primitives of their own.
 ATTRIBUTES = {"T", "shape", "ndim", "size", "dtype", "real", "imag"}
@@ -476,6 +479,17 @@ add("list_min", builtins.min, ("xs",), "exact", form="call")
 PRIMS["list_min"].name = "min"
 add("index_of", runtime.index_of, ("xs", "x"), "nondiff", zero="*")  # where max(xs) was found
 add("list_add", runtime.list_add, ("x", "y"), "exact")
+# Lists joined or repeated at run time (`a + b`, `a * 2` of lists a loop builds: rewrite.py):
+# printed as the operator, their rules split a gradient by each operand's length.
+add("list_concat", operator.add, ("x", "y"), "exact", form="binop", op=ast.Add)
+add("list_repeat", operator.mul, ("xs", "n"), "exact", form="binop", op=ast.Mult, zero=("n",))
+add("list_join", runtime_arrays.list_join, ("x", "y"), "exact")  # (their tangents, joined)
+add("list_unrepeat", runtime_arrays.list_unrepeat, ("v", "xs", "n"), "exact", zero=("xs", "n"))
+# list(xs), tuple(xs), xs.copy() of a list built at run time: a new list (or tuple) of its items
+add("list_copy", builtins.list, ("x",), "exact", form="call")
+PRIMS["list_copy"].name = "list"
+add("tuple_copy", builtins.tuple, ("x",), "exact", form="call")
+PRIMS["tuple_copy"].name = "tuple"
 add("sum_grad", runtime.sum_grad, ("v", "xs"), "exact", zero=("xs",))
 add("in_dtype_of", runtime.in_dtype_of, ("v", "x"), "unary", zero=("x",))
 # the number of entries, read from the shape (np.size would compute a Dask array to count them)
@@ -539,13 +553,13 @@ add("call", lambda f, *args, **kwargs: f(*args, **kwargs), ("f", "*args"), "nond
 # Statements kept in place whatever the optimizer finds: the tape, the checks, the draws, the
 # calls of functions adcompile knows nothing of (they may draw or keep state).
 EFFECTS = frozenset({"pop", "push", "check_scalar", "check_not_in_place", "check_view_index",
-                     "check_item_not_in_place",
-                     "check_bound",
+                     "check_item_not_in_place", "check_bound", "check_not_count",
                      "print", "assert_",
                      "throw", "call"} |
                     {name for name in PRIMS if name.startswith(("np.random.", "Generator."))})
 
 LIST_PRIMS = {"np.linalg.lstsq", "make_list", "list_append", "np.split", "list_add", "split_like", "tuple",
+              "list_concat", "list_join", "list_repeat", "list_unrepeat", "list_copy", "tuple_copy",
               "np.array_split", "np.hsplit", "np.vsplit", "np.dsplit", "stack_grad",
               "concatenate_grad", "hstack_grad", "vstack_grad"}
 

@@ -1,6 +1,7 @@
 """Stage: flat code -> flat code, before it is differentiated: rewrites that make both sweeps
 cheaper and keep the function's value.
 
+  joined_lists   `a + b`, `a * 2`, `list(a)` of lists built at run time are list operations
   lists_as_arrays   a list given to a NumPy function is first the array NumPy makes of it
   idioms   in `np.log(np.sum(np.exp(z - m), ...)) + m` with m = np.max(z, ...), m has no adjoint
   hoist    loop-invariant elementwise operations move in front of a loop that surely runs
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from .analysis import each_assign, list_names
+from .errors import UnsupportedSyntaxError
 from .ir import Assign, Break, Const, For, Function, Namer, Op, Var, stmt_exprs, targets_of, \
     used_names, walk_stmts
 from .optimize import assignments, blocks
@@ -23,6 +26,60 @@ _REDUCTIONS = {"np.sum", "np.mean", "np.max", "np.min", "np.prod",
                "np.dot", "np.vdot", "np.inner", "np.outer", "np.trace", "np.diff",
                "np.sort", "np.quantile", "np.percentile", "np.logaddexp", "np.maximum",
                "np.minimum", "np.clip", "np.where"}
+
+
+def joined_lists(fn: Function) -> Function:
+    """`a + b`, `a * 2`, `a.copy()` where a is a list (or tuple) built at run time: lowering
+    cannot tell it from a number or an array, the names that hold lists (analysis.list_names)
+    can. They become list_concat, list_repeat and list_copy, whose rules split a gradient by
+    each operand's length (an `add` would give each operand the whole list). list(a) and
+    tuple(a) of something that is not a list known here are refused."""
+    lists: set = set()
+
+    def listy(a):
+        return type(a) is Var and a.name in lists or \
+            type(a) is Const and type(a.value) in (list, tuple)
+
+    changed = True
+    while changed:  # (a list joined is a list: `acc = acc + (v,)` in a loop)
+        changed = False
+        lists = list_names(fn, stacks=False) | {  # (what a tape pops may be a number)
+            s.target for s in each_assign(fn.body) if type(s.target) is str and
+            type(s.value) is Const and type(s.value.value) in (list, tuple)}
+        for s in each_assign(fn.body):
+            v = s.value
+            if type(v) is not Op:
+                continue
+            args, new = v.args, None
+            if v.prim == "add" and len(args) == 2 and all(listy(a) for a in args):
+                new = Op("list_concat", args)
+            elif v.prim == "mul" and len(args) == 2 and listy(args[0]) != listy(args[1]):
+                xs, n = args if listy(args[0]) else args[::-1]
+                if type(n) is Const and type(n.value) is int:
+                    new = Op("list_repeat", (xs, n))
+            elif v.prim == "np.copy" and not v.kwargs and type(args[0]) is Var and \
+                    listy(args[0]):  # xs.copy() of a list
+                new = Op("list_copy", args)
+            if new is not None:
+                s.value, changed = new, True
+    for block in blocks(fn):  # xs * n, n a name: NumPy's product where n is an array, refused
+        for k in range(len(block) - 1, -1, -1):  # where it is a count (check_not_count)
+            v = block[k].value if type(block[k]) is Assign else None
+            if type(v) is Op and v.prim == "mul" and len(v.args) == 2 and \
+                    listy(v.args[0]) != listy(v.args[1]):
+                xs, n = v.args if listy(v.args[0]) else v.args[::-1]
+                if type(n) is Var and type(xs) is Var:  # ([0.0] * n: constants)
+                    block.insert(k, Assign(None, Op("check_not_count", (n, Const(
+                        f"{xs.name} * {n.name}"))),
+                        block[k].line))
+    for s in each_assign(fn.body):
+        v = s.value
+        if type(v) is Op and v.prim in ("list_copy", "tuple_copy") and not listy(v.args[0]):
+            raise UnsupportedSyntaxError(
+                f"{PRIMS[v.prim].name}() of an array or of something not known to be a list "
+                "is not supported; iterate it in a loop, or index the array", fn.filename,
+                s.line)
+    return fn
 
 
 def lists_as_arrays(fn: Function) -> Function:
@@ -59,7 +116,8 @@ def _surely_lists(fn):
         if type(s) is Assign and type(s.target) is str:
             values.setdefault(s.target, []).append(s.value)
     lists = {n for n, vs in values.items() if all(
-        type(v) is Op and v.prim in ("make_list", "list_append") or type(v) is Var for v in vs)}
+        type(v) is Op and v.prim in ("make_list", "list_append", "list_concat", "list_repeat",
+                                     "list_copy") or type(v) is Var for v in vs)}
     changed = True
     while changed:  # a copy of a name that is not surely a list is not one either
         changed = False

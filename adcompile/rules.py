@@ -499,6 +499,20 @@ VJP["make_list"] = lambda op, i: f"g[{i}]"
 JVP["make_list"] = lambda op, i: f"getitem_grad(t, ans, {i})"
 VJP["list_append"] = ("g[:-1]", "g[-1]")
 JVP["list_append"] = ("list_append(t, zeros_like(v))", "list_append(zeros_like(xs), t)")
+# a + b of lists: each operand's part of the gradient, by its length; a * n: the n parts summed
+VJP["list_concat"] = VJP["list_join"] = ("g[:len(x)]", "g[len(x):]")
+JVP["list_concat"] = JVP["list_join"] = ("list_join(t, zeros_like(y))",
+                                         "list_join(zeros_like(x), t)")
+VJP["list_repeat"] = ("list_unrepeat(g, xs, n)", None)
+JVP["list_repeat"] = ("list_repeat(t, n)", None)
+VJP["list_unrepeat"] = ("list_repeat(g, n)", None, None)
+JVP["list_unrepeat"] = ("list_unrepeat(t, xs, n)", None, None)
+LINEAR.update({"list_concat", "list_join", "list_repeat", "list_unrepeat", "list_copy", "tuple_copy"})
+VJP["list_copy"] = VJP["tuple_copy"] = ("list_copy(g)",)
+JVP["list_copy"] = ("list_copy(t)",)
+JVP["tuple_copy"] = ("tuple_copy(t)",)
+VJP["conjugate"], JVP["conjugate"] = ("conj(g)",), ("conjugate(t)",)  # x.conjugate()
+LINEAR.add("conjugate")
 VJP["list_max"] = VJP["list_min"] = ("getitem_grad(g, xs, index_of(xs, ans))",)
 JVP["list_max"] = JVP["list_min"] = ("t[index_of(xs, ans)]",)
 VJP["list_sum"] = ("sum_grad(g, xs)", "unbroadcast(g, start)")

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from .runtime import (_ndim, _part, _real, _shape, getitem_grad, matmul_grad_left,
+from .runtime import (_ndim, _part, _real, _shape, getitem_grad, list_add, matmul_grad_left,
                       matmul_grad_right, outside_rule, setitem, unbroadcast, unreduce, zeros_like)
 
 
@@ -516,3 +516,31 @@ def diagonal_sum(v, val, wrap):
     folded = np.zeros(m, dtype=np.result_type(d, 0.0))
     np.add.at(folded, np.arange(d.size) % m, d)
     return np.reshape(folded, _shape(val))
+
+
+def list_unrepeat(g, xs, n):
+    """The gradient of `xs * n` (a list repeated n times) for xs: the sum of the n pieces of the
+    list gradient `g` that each copy of xs took, element by element."""
+    size = len(xs)
+    total = zeros_like(list(xs))
+    for k in range(max(n, 0)):
+        total = list_add(total, list(g[k * size:(k + 1) * size]))
+    return total
+
+
+def list_join(x, y):
+    """The tangent of `a + b` of lists (or tuples): the tangents of a and b side by side, a list
+    (a TupleGrad's own `+` adds element by element)."""
+    return [*x, *y]
+
+
+def check_not_count(n, where):
+    """Generated code's stand-in for `xs * n`, xs a list built at run time and n a name: fine
+    where n is an array or a float (NumPy multiplies element by element), an error where n is
+    an integer (a repetition, whose count flat code does not know). (`where`: the product.)"""
+    if isinstance(n, (int, np.integer)) and not isinstance(n, bool):
+        from adcompile.errors import UnsupportedSyntaxError, at_generated_caller
+        raise at_generated_caller(UnsupportedSyntaxError(
+            f"{where}: a list built at run time repeated a number of times known only at run "
+            "time is not supported; repeat it a number of times written in the code (xs * 2), "
+            "or build the repeated list in a loop"))

@@ -11,7 +11,10 @@ from .primitives import PRIMS, zero_by_design
 from .rules import DERIVATIVES, JVP, LINEAR, SPECIAL, VJP
 
 # ast operator class name -> primitive name ("Add" -> "add"); gast uses the same class names.
-OPERATORS = {p.op.__name__: p.name for p in PRIMS.values() if p.op is not None}
+OPERATORS: dict = {}  # (the first primitive an operator prints for: `+` is add, not list_concat)
+for _p in PRIMS.values():
+    if _p.op is not None:
+        OPERATORS.setdefault(_p.op.__name__, _p.name)
 
 
 def dotted(node):
@@ -68,9 +71,12 @@ def _convert(node):
         return fold(Op("tuple", tuple(_convert(e) for e in node.elts)))
     if t is ast.Subscript:
         return Op("getitem", (_convert(node.value), _convert(node.slice)))
-    if t is ast.Slice:
-        return Const(slice(*(None if p is None else _convert(p).value
-                             for p in (node.lower, node.upper, node.step))))
+    if t is ast.Slice:  # g[:len(x)]: a slice computed at run time is a `slice` operation
+        parts = tuple(Const(None) if p is None else _convert(p)
+                      for p in (node.lower, node.upper, node.step))
+        if all(type(p) is Const for p in parts):
+            return Const(slice(*(p.value for p in parts)))
+        return Op("slice", parts)
     what = f"the attribute .{node.attr}" if t is ast.Attribute else _SYNTAX.get(
         t.__name__, f"{t.__name__} syntax")
     raise ValueError(f"`{ast.unparse(node)}`, {what}, is not supported in templates (they are "

@@ -112,7 +112,9 @@ class Calls:
                 return self.known_list(self.sorted_known(items, node))
             if type(items) is tuple:
                 return tuple(list(items)) if obj is tuple else self.known_list(items)
-            if type(items) is Var:  # (a dict argument: its keys, once it is known)
+            if type(items) is Var and obj is not sorted:  # a copy of a list built at run time
+                return self.emit(f"{obj.__name__}_copy", (items,), target=target)  # (rewrite.py
+            if type(items) is Var:  # checks it is one) (a dict argument: its keys, once known)
                 raise self.not_an_array(node, f"{obj.__name__}() of an array or a list computed "
                                         "at run time", "sort with np.sort" if obj is sorted else
                                         "iterate it in a loop, or index the array")

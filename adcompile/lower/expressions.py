@@ -20,6 +20,10 @@ FORMS = {gast.ListComp: "comprehension", gast.SetComp: "comprehension",
          gast.JoinedStr: "fstring"}
 
 
+# Python's builtins that take a list as a list (sum(WEIGHTS) of a global list is a float)
+PYTHON_ON_LISTS = frozenset({"list_sum", "list_max", "list_min"})
+
+
 class Expressions:
     def emit(self, prim, args, kwargs=(), target=None):
         folded = fold_constants(prim, args, kwargs)  # 2 * 3, k % 2 == 1 of numbers known here
@@ -240,7 +244,7 @@ class Expressions:
                 self.repeats_made.append(out)  # [[]] * 2: one list twice (see not_repeated)
             return out
         if prim == "add" and type(left) is Var and isinstance(node.right, gast.List) and \
-                len(right) == 1:  # xs + [v]: a list a loop builds grows
+                type(right) is tuple and len(right) == 1:  # xs + [v]: a list a loop builds grows
             return self.emit("list_append", (left, self.as_atom(right[0])), target=target)
         if prim in ARITHMETIC and not (type(left) is Const and isinstance(left.value, str)):
             # x ** [1, 2, 3], x @ [..]: a constant list operand is an array, as NumPy takes it
@@ -256,8 +260,8 @@ class Expressions:
         atom = self.as_atom(value)
         p = PRIMS[prim]
         if p.kind == "nondiff" or p.form not in ("call", "binop") or param == "index" or \
-                param in SHAPE_LIKE or not param:  # (not: np.einsum's operands, or sublists)
-            return atom
+                param in SHAPE_LIKE or not param or prim in PYTHON_ON_LISTS:
+            return atom  # (not: np.einsum's operands, or sublists; sum(xs) of a list is a float)
         if type(atom) is Const and type(atom.value) in (list, tuple) and atom.value and \
                 numbers_only(atom.value):
             return self.emit("np.array", tuple(Const(v) for v in atom.value))

@@ -177,8 +177,10 @@ class Loops:
                 if value is not None:
                     self.line = self.bound_at.get(name, line)
                 if type(value) is tuple:  # a list the loop appends to: a real list from here on
-                    items = tuple(self.atom_in(self.block, v) for v in value)
-                    self.block.append(Assign(loop_name, Op("make_list", items), self.line))
+                    items = tuple(self.atom_in(self.block, v) for v in value)  # (a tuple: one
+                    made = "tuple" if not self.is_list(value) and \
+                        self.tuple_display(name) else "make_list"  # it grows, acc + (v,))
+                    self.block.append(Assign(loop_name, Op(made, items), self.line))
                 elif value is not None:
                     self.copied(loop_name, self.as_atom(value))
                     self.block.append(Assign(loop_name, self.as_atom(value), self.line))
@@ -267,6 +269,14 @@ class Loops:
             pairs = list(zip(params, args)) + [(k.arg, k.value) for k in n.keywords]
             out |= {a.id for p, a in pairs if isinstance(a, gast.Name) and changes(fn, scope, p)}
         return out
+
+    def tuple_display(self, name):
+        """Whether the user's code binds `name` to a tuple display (`()`, `(x,)`): an empty
+        sequence known here may be a list or a tuple (() is one object, never noted as a list),
+        and a list grown by append is not always noted as one."""
+        return any(isinstance(n, gast.Assign) and isinstance(n.value, gast.Tuple) and
+                   any(isinstance(t, gast.Name) and t.id == name for t in n.targets)
+                   for n in self.parsed.nodes)
 
     def carry_leaves(self, prefix, value):
         """The loop names of a carried record's leaves (a copy of each before the loop), as a
