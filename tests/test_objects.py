@@ -13,6 +13,7 @@ import pytest
 from adcompile import grad, hessian, jacfwd, jacrev, jvp, vjp
 from adcompile.errors import ADCompileError
 from adcompile.pytree import flatten, unflatten
+from test_containers import layers_loop, tuple_unpacked
 
 
 def _zero(a):
@@ -436,17 +437,8 @@ def test_a_method_calling_itself_is_still_refused_as_recursion():
 
 # --- a namedtuple unpacked like the tuple it is -------------------------------------------------
 LayerNT = namedtuple("LayerNT", ["W", "b"])
-
-
-def unpacked_layer(layer, x):
-    W, b = layer
-    return np.sum(np.tanh(x @ W + b))
-
-
-def unpacked_in_a_loop(layers, x):
-    for W, b in layers:
-        x = np.tanh(x @ W + b)
-    return np.sum(x)
+unpacked_layer, unpacked_in_a_loop = tuple_unpacked, layers_loop  # (test_containers.py's, given a
+# namedtuple here: they were tested with tuples)
 
 
 def test_a_namedtuple_unpacks_into_its_fields():
