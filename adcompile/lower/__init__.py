@@ -132,6 +132,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.foreign = frozenset()  # names an inlining caller still reads: never reused
         self.outs_tuple = None  # whether the values kept under <out0>, ... form a tuple
         self.copies = {}  # name -> names it was copied from or to (one value, several names)
+        self.held_twice: dict = {}  # list -> (name, line): it holds that name's value twice
         self.put_into: dict = {}  # name -> {container name: line}: where its value may be held
         # too (rows.append(row), h = state["hist"]: Merging.containers_holding)
         self.returns_tuple = False

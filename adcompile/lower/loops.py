@@ -134,11 +134,14 @@ class Loops:
         name through the loop (a copy is made first when its current name is shared). `targets`:
         the names a `for` binds to the elements, carried out when read after the loop. (A stack
         is one list all along, changed by its pushes and pops: not carried.)"""
+        rebound = stored(stmt.body)
         for n in gast.walk(stmt):  # rows.append(row) in an earlier iteration: rows holds row
             if isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and \
                     n.func.attr == "append" and len(n.args) == 1 and \
                     isinstance(n.args[0], gast.Name) and isinstance(n.func.value, gast.Name):
                 self.put_into.setdefault(n.args[0].id, {}).setdefault(n.func.value.id, n.lineno)
+                if n.args[0].id not in rebound:  # the same value appended at every iteration
+                    self.held_twice.setdefault(n.func.value.id, (n.args[0].id, n.lineno))
         by_calls = self.changed_by_calls(stmt.body, env)
         assigned = stored(stmt.body) - self.stacks | {n for n in targets if n in later} | by_calls
         reads = loaded(stmt.body)

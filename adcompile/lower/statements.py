@@ -337,6 +337,7 @@ class Statements:
             env[target.id] = self.bind(target.id, self.expr(value_node, env, target=target.id),
                                        since)
             self.put_into.pop(target.id, None)  # a new value: held by no container yet
+            self.held_twice.pop(target.id, None)
             root = value_node
             while isinstance(root, (gast.Subscript, gast.Attribute)):
                 root = root.value
@@ -376,6 +377,15 @@ class Statements:
         if type(container) in (tuple, Record):  # another name holding it would see the change
             self.not_shared(target, root.id, env, self.live(), container)
         elif base is not root:  # an array or list made at run time, held in a container
+            if root.id in self.held_twice:  # grid.append(row) twice: grid[0][1] = v
+                twice, line = self.held_twice[root.id]
+                raise self.unsupported(target, f"changing an item of {root.id} in place, which "
+                                       f"holds {twice} at several places (appended again at line "
+                                       f"{line}): Python changes it at every place",
+                                       f"append a copy ({root.id}.append(" + (
+                                           f"list({twice})" if type(env.get(twice)) is tuple or
+                                           self.sequence_kinds.get(twice) == "list" else
+                                           f"{twice}.copy()") + "))")
             self.check_in_place(target, root.id, env, self.live(), "__setitem__", item=base)
             if isinstance(base, gast.Subscript) and \
                     type(held(base.value, env)) not in (tuple, Record):  # (not q["W"] of a dict)
@@ -531,6 +541,8 @@ class Statements:
             raise self.unsupported(call, "this append", "append one value to a list made with []")
         self.not_shared(call, name, env, live)
         if isinstance(call.args[0], gast.Name):  # rows.append(row): rows holds row's value
+            if name in self.put_into.get(call.args[0].id, {}):  # (at a second place now)
+                self.held_twice.setdefault(name, (call.args[0].id, self.parsed.where(call)[1]))
             self.put_into.setdefault(call.args[0].id, {})[name] = self.parsed.where(call)[1]
         if type(env[name]) is tuple:
             env[name] = env[name] + (self.expr(call.args[0], env),)
