@@ -10,7 +10,7 @@ from __future__ import annotations
 import gast
 
 from ..ir import Var
-from .scan import Record, Static, leaf_name
+from .scan import Record, Static, is_super, leaf_name
 
 # functions that read a generator passed first at once, as the list that stands for it
 CONSUMERS = tuple(Static(f) for f in (sum, max, min, list, tuple, sorted, any, all))
@@ -19,19 +19,29 @@ SPREAD = (gast.Starred, gast.ListComp, gast.SetComp, gast.DictComp, gast.Generat
 
 class Arguments:
     def spread(self, node, env):
-        """`node` with `*seq` and `**mapping` spread out, and comprehensions lowered once (the
-        call's rules may read an argument twice): each such value is bound to a placeholder name
-        in a copy of `env`. Returns (node, env)."""
-        if not any(isinstance(a, SPREAD) for a in node.args) and \
-                all(k.arg is not None and not isinstance(k.value, SPREAD) for k in node.keywords):
-            return node, env
-        env = dict(env)
+        """`node` with `*seq` and `**mapping` spread out, and arguments that may have an effect
+        (a call, `:=`) or cost (a comprehension) lowered once, in the order Python evaluates them
+        (a method's object first): the call's rules may look at an argument before choosing how
+        to lower it, and read it again. Each such value is bound to a placeholder name in `env`
+        itself (a change an argument makes, `xs.pop()`, holds after the call). Returns (node,
+        the placeholder names, which the caller removes from `env` once the call is lowered)."""
+        if not any(isinstance(a, SPREAD) or effectful(a) for a in node.args) and \
+                all(k.arg is not None and not isinstance(k.value, SPREAD) and
+                    not effectful(k.value) for k in node.keywords):
+            return node, ()
+        func, held = node.func, []
 
         def placeholder(value, like):
             name = f"<argument{len(env)}>"
+            while name in env:
+                name += "'"
             env[name] = value
+            held.append(name)
             return gast.copy_location(gast.Name(id=name, ctx=gast.Load(), annotation=None,
                                                 type_comment=None), like)
+        if isinstance(func, gast.Attribute) and effectful(func.value) and not is_super(func):
+            func = gast.copy_location(gast.Attribute(value=placeholder(
+                self.expr(func.value, env), func.value), attr=func.attr, ctx=gast.Load()), func)
         args = []
         consumer = isinstance(node.func, gast.Name) and node.args and \
             self.expr(node.func, env) in CONSUMERS  # sum(v * v for v in xs), sum(gen, start)
@@ -42,20 +52,23 @@ class Arguments:
                     raise self.unsupported(a, "spreading (*xs) a sequence known only at run time",
                                            "spread a tuple or list built in the function")
                 args += [placeholder(v, a) for v in seq]
+            elif consumer and k == 0 and isinstance(a, gast.GeneratorExp):
+                args.append(placeholder(self.consumed_at_once(a, env), a))
+            elif isinstance(a, SPREAD) or effectful(a):
+                args.append(placeholder(self.expr(a, env), a))
             else:
-                value = self.consumed_at_once(a, env) if consumer and k == 0 and isinstance(
-                    a, gast.GeneratorExp) else self.expr(a, env) if isinstance(a, SPREAD) else None
-                args.append(a if value is None else placeholder(value, a))
+                args.append(a)
         keywords = []
         for k in node.keywords:
             if k.arg is not None:
                 keywords.append(gast.keyword(arg=k.arg, value=placeholder(
-                    self.expr(k.value, env), k.value)) if isinstance(k.value, SPREAD) else k)
+                    self.expr(k.value, env), k.value)) if isinstance(k.value, SPREAD) or
+                    effectful(k.value) else k)
                 continue
             for key, value in self.mapping_items(k.value, env):
                 keywords.append(gast.keyword(arg=key, value=placeholder(value, k.value)))
-        call = gast.Call(func=node.func, args=args, keywords=keywords)
-        return gast.copy_location(call, node), env
+        call = gast.Call(func=func, args=args, keywords=keywords)
+        return gast.copy_location(call, node), held
 
     def mapping_items(self, node, env):
         """The (key, value) pairs of a mapping known here: a dict built in the function, a
@@ -125,3 +138,16 @@ def default_nodes(fn):
                                    args.defaults)}
     out.update({a.id: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
     return out
+
+
+def effectful(node):
+    """Whether evaluating `node` may do something besides giving a value (a call, `:=`); a
+    lambda's body is not evaluated where it is written."""
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (gast.Call, gast.NamedExpr)):
+            return True
+        if not isinstance(n, gast.Lambda):
+            todo.extend(gast.iter_child_nodes(n))
+    return False

@@ -24,7 +24,14 @@ from .scan import MISSING, SCALARS, LocalFunction, Record, Static, held, holds_r
 
 class Calls:
     def call(self, node, env, target):
-        node, env = self.spread(node, env)  # f(*xs, **kw) with xs and kw known here
+        node, held = self.spread(node, env)  # f(*xs, **kw) with xs and kw known here
+        try:
+            return self.spread_call(node, env, target)
+        finally:
+            for name in held:
+                env.pop(name, None)
+
+    def spread_call(self, node, env, target):
         func = node.func
         if is_super(func):
             return self.super_method(func, node, env, target)
