@@ -22,7 +22,7 @@ from .ir import (NESTING, Assign, Break, Const, For, Function, If, Op, Return, V
 from . import polynomial
 from .analysis import list_names
 from .primitives import EFFECTS, PRIMS
-from .templates import is_const, simplify as simplify_expr
+from .templates import simplify as simplify_expr
 
 
 def optimize(fn: Function) -> Function:
@@ -344,93 +344,92 @@ def _rewrite_stmt(s, f):
         s.values = [f(v) for v in s.values]
 
 
-def _simplify(e, bools=frozenset()):
-    e = simplify_expr(e)
+def _simplify(e, floats=frozenset()):
+    e = simplify_expr(e, ones=False)
     if type(e) is Op:
-        args = tuple(_simplify(a, bools) for a in e.args)
-        if e.prim == "mul" and type(args[0]) is not Const and is_const(args[1], 1.0) and \
-                not _boolean(args[0], bools):
-            return args[0]
-        if e.prim == "mul" and type(args[1]) is not Const and is_const(args[0], 1.0) and \
-                not _boolean(args[1], bools):
-            return args[1]
-        if e.prim == "truediv" and is_const(args[1], 1.0) and not _boolean(args[0], bools):
-            return args[0]
+        args = tuple(_simplify(a, floats) for a in e.args)
+        for k in (0, 1) if e.prim == "mul" else (1,) if e.prim in ("truediv", "pow") else ():
+            other = args[1 - k]  # x * 1.0, 1.0 * x, x / 1, x ** 1 and x * -1 of a float x
+            if type(args[k]) is Const and type(args[k].value) in (int, float) and \
+                    type(other) is not Const and _floating(other, floats):
+                if args[k].value == 1:
+                    return other
+                if args[k].value == -1 and e.prim == "mul":
+                    return simplify_expr(Op("neg", (other,)))
         e = Op(e.prim, args, e.kwargs)
     return e
 
 
-def _boolean(e, bools=frozenset()):
-    """A comparison: `1.0 * (x > 0)` is a float, `(x > 0)` alone a bool, so the 1.0 stays; so
-    does `1.0 * s3` for a name `s3` that holds one (in flat code, or generated code read again),
-    or that may hold an integer (`1.0 * n` for an int argument n, `1.0 * round(y)`): the gradient
-    of a float is a float."""
-    return type(e) is Op and PRIMS[e.prim].form in ("compare", "boolop") or \
-        type(e) is Op and e.prim == "not" or type(e) is Var and e.name in bools
+# Primitives of one operand whose result has its operand's type (an integer stays one); the
+# other "unary" primitives (np.exp, math.sin, sigmoid, ...) give floats whatever they are given.
+SAME_TYPE = frozenset({"neg", "pos", "abs", "np.abs", "np.square", "relu", "np.nan_to_num",
+                       "in_dtype_of"})
 
 
-# Primitives whose result may be an integer whatever their operands (`round(y)`, `len(xs)`), and
-# arithmetic, whose result is one when its operands are.
-INTEGER_RESULTS = frozenset({"int", "len", "math.floor", "math.ceil", "math.trunc", "shape",
-                             "ndim", "size", "np.shape", "np.ndim", "np.size", "np.argmax",
-                             "np.argmin", "np.nanargmax", "np.nanargmin", "np.count_nonzero",
-                             "np.searchsorted", "np.digitize", "size_of", "index_of",
-                             "floordiv", "bitand", "bitor", "bitxor", "lshift", "rshift",
-                             "invert"})
-INTEGER_ARITHMETIC = frozenset({"add", "sub", "mul", "neg", "pos", "mod", "pow", "abs",
-                                "getitem", "max", "min"})
-
-
-def _integer(e, ints):
+def _floating(e, floats):
+    """Whether `e` surely holds floats (a float, a float array): `x * 1.0` is `x` then. Not a
+    comparison, an integer (`np.arange(3) * 1.0`, `n / 1`), a cast (`np.full_like(ints, x)`), or
+    anything not known: the 1.0 stays. `floats`: the names known to hold floats."""
     if type(e) is Var:
-        return e.name in ints
+        return e.name in floats
     if type(e) is Const:
-        return type(e.value) is int or type(e.value) is bool
-    if type(e) is not Op:
+        return isinstance(e.value, (float, complex)) and not isinstance(e.value, bool)
+    if type(e) is not Op or any(k == "dtype" for k, _ in e.kwargs):
         return False
-    if e.prim in INTEGER_RESULTS or e.prim == "round" and len(e.args) == 1 and not e.kwargs:
-        return True
-    return e.prim in INTEGER_ARITHMETIC and all(_integer(a, ints) for a in e.args) and \
-        any(type(a) is not Const for a in e.args)
+    p = PRIMS.get(e.prim)
+    if p is None or e.prim in ("truediv",):
+        return p is not None
+    if p.kind == "unary":
+        return e.prim not in SAME_TYPE or _floating(e.args[0], floats)
+    if p.kind == "broadcast":  # an integer and a float make a float
+        return e.prim not in ("mod", "max", "min") and any(_floating(a, floats) for a in e.args)
+    if p.kind == "exact" and p.form in ("call", "getitem", "binop", "method", "attr") and \
+            e.prim not in ("astype", "np.full", "np.full_like", "held_in") and e.args:
+        return _floating(e.args[0], floats)  # x[i], np.sum(x), unbroadcast(g, x), x @ W
+    return False
 
 
-def _booleans(fn):
-    """Names assigned a comparison, `and`/`or`/`not` of them, or another such name; and names
-    that may hold an integer: a parameter not differentiated (without an adjoint `grad_<name>`
-    or a tangent `d_<name>`), a for loop's variable (a range's), a result of INTEGER_RESULTS,
-    arithmetic of such names."""
-    assigned = {t for b in blocks(fn) for s in b for t in targets_of(s)}
-    bools: set = {p for p in fn.params if f"grad_{p}" not in assigned and
-                  f"d_{p}" not in fn.params and not p.startswith(("grad_", "d_"))}
-    bools |= {s.target for b in blocks(fn) for s in b if type(s) is For}
+def _floats(fn):
+    """The names that surely hold floats: the parameters differentiated (with an adjoint
+    `grad_<name>` or a tangent `d_<name>`), seeds of adjoints and tangents, and names whose every
+    assignment is a float (the greatest such set: `g = g * x` in a loop keeps one)."""
+    assigned: dict = {}
+    for b in blocks(fn):
+        for s in b:
+            if type(s) is For:
+                assigned.setdefault(s.target, []).append(None)  # (a range's integers)
+            elif type(s) is Assign:  # (a tuple unpacked: not known)
+                for t in targets_of(s):
+                    assigned.setdefault(t, []).append(s.value if t == s.target else None)
+    params = {p for p in fn.params if p.startswith(("grad_", "d_")) or f"grad_{p}" in assigned or
+              f"d_{p}" in fn.params}
+    floats = {t for t in assigned if t not in fn.params} | params
     changed = True
     while changed:
         changed = False
-        for block in blocks(fn):
-            for s in block:
-                if type(s) is Assign and type(s.target) is str and s.target not in bools and \
-                        (_boolean(s.value, bools) or _integer(s.value, bools)):
-                    bools.add(s.target)
-                    changed = True
-    return bools
+        for t in [t for t in assigned if t in floats and t not in params]:  # (in order)
+            if not all(v is not None and _floating(v, floats) for v in assigned[t]):
+                floats.discard(t)
+                changed = True
+    return frozenset(floats)
 
 
 def simplify(fn: Function, memo=None) -> bool:
     """`memo` (kept across the rounds of `optimize`): expressions already simplified, by
     identity, so a round visits only what the other passes rewrote."""
     changed = False
-    bools = _booleans(fn)
-    if memo is None or memo.get("bools") != bools:
+    floats = _floats(fn)
+    if memo is None or memo.get("floats") != floats:
         memo = {} if memo is None else memo
         memo.clear()
-        memo["bools"] = bools
+        memo["floats"] = floats
 
     def f(e):
         nonlocal changed
         seen = memo.get(id(e))
         if seen is not None and seen[0] is e:
             return e
-        new = _simplify(e, bools)
+        new = _simplify(e, floats)
         if new != e:
             changed = True
         memo[id(new)] = (new,)

@@ -125,18 +125,21 @@ def fold(e):
     return e
 
 
-def simplify(e):
-    """Fold the identities templates produce (`g * 1`, `-(-g)`, `x ** 1`); keeps everything else."""
+def simplify(e, ones=True):
+    """Fold the identities templates produce (`g * 1`, `-(-g)`, `x ** 1`); keeps everything else.
+    `ones=False`: not `x * 1`, `x / 1`, `x ** 1`, `x * -1`, which change an integer's or a
+    boolean's type (optimize folds those where x holds floats)."""
     if type(e) is not Op:
         return e
-    args = tuple(simplify(a) for a in e.args)
-    kwargs = tuple((k, simplify(v)) for k, v in e.kwargs)
+    args = tuple(simplify(a, ones) for a in e.args)
+    kwargs = tuple((k, simplify(v, ones)) for k, v in e.kwargs)
     p = e.prim
-    if p in ("mul", "truediv", "pow") and is_const(args[1], 1) and type(args[1].value) is int:
+    if ones and p in ("mul", "truediv", "pow") and is_const(args[1], 1) and \
+            type(args[1].value) is int:
         return args[0]
-    if p == "mul" and is_const(args[0], 1) and type(args[0].value) is int:
+    if ones and p == "mul" and is_const(args[0], 1) and type(args[0].value) is int:
         return args[1]
-    if p == "mul" and is_const(args[1], -1):
+    if ones and p == "mul" and is_const(args[1], -1):
         return simplify(Op("neg", (args[0],)))
     if p == "neg" and type(args[0]) is Op and args[0].prim == "neg":
         return args[0].args[0]
@@ -149,9 +152,9 @@ def simplify(e):
         except (ArithmeticError, ValueError):
             pass
     if p == "add" and type(args[1]) is Op and args[1].prim == "neg":  # a + -b = a - b, exactly
-        return simplify(Op("sub", (args[0], args[1].args[0])))
+        return simplify(Op("sub", (args[0], args[1].args[0])), ones)
     if p == "add" and type(args[0]) is Op and args[0].prim == "neg":
-        return simplify(Op("sub", (args[1], args[0].args[0])))
+        return simplify(Op("sub", (args[1], args[0].args[0])), ones)
     if p == "add" and _complementary(*args):  # stack((d_a, 0)) + stack((0, d_b)) = stack((d_a, d_b))
         a, b = args
         return Op(a.prim, tuple(y if is_zeros(x) else x for x, y in zip(a.args, b.args)), a.kwargs)

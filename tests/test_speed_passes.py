@@ -777,3 +777,49 @@ def test_unbroadcast_fast_path_agrees_with_the_general_walk():
         x = np.zeros(3, dtype)
         got = in_dtype_of(-1.0, x)
         assert got.dtype == np.result_type(dtype, -1.0) and got == -1.0 and got.ndim == 0
+
+
+INTS = np.arange(1, 4)
+
+
+def times_one_then_power(x):
+    y = np.arange(1, 4) * 1.0  # a float array: y ** 50 does not overflow
+    return x * np.sum(y ** 50)
+
+
+def times_one_then_stored(x):
+    y = np.arange(3) * 1.0
+    y[0] = x  # a float array holds x
+    return np.sum(y)
+
+
+def divided_by_one_then_inverted(x):
+    y = INTS / 1  # floats: y ** -1 is allowed
+    return x * np.sum(y ** -1)
+
+
+def a_numpy_integer_divided_by_one(x):
+    k = np.int64(7) / 1
+    return x * k ** -2
+
+
+def masks_times_one(x):
+    m = (x > 0) * 1  # integers: m - n subtracts
+    n = (x < 0) * 1
+    return np.sum(x * (m - n))
+
+
+@pytest.mark.parametrize("f, x", [(times_one_then_power, 2.0), (times_one_then_stored, 2.7),
+                                  (divided_by_one_then_inverted, 2.0),
+                                  (a_numpy_integer_divided_by_one, 2.0),
+                                  (masks_times_one, np.array([1.0, -2.0, 3.0]))])
+def test_times_one_keeps_an_integer_a_float(f, x):
+    """simplify dropped `* 1.0`, `/ 1` and `* 1` wherever the other operand was not a
+    comparison or a known integer: np.arange(1, 4) * 1.0 stayed int64 (y ** 50 overflowed:
+    1.2e19 for 1.4e24; y[0] = x stored int(x): 5 and 0.0 for 5.7 and 1.0), INTS / 1 stayed
+    integers (y ** -1 raised), (x > 0) * 1 stayed booleans (m - n raised). It drops them now only
+    where the operand surely holds floats."""
+    value, g = value_and_grad(f)(x)
+    assert value == pytest.approx(f(x), rel=1e-12)
+    fd = numeric_jacobian(f, (x,), 0)
+    np.testing.assert_allclose(g, fd.reshape(np.shape(x)), rtol=1e-6)
