@@ -98,7 +98,7 @@ DERIVATIVES = {
     "np.arctan2": ("x / (x ** 2 + y ** 2)", "-y / (x ** 2 + y ** 2)"),
     "np.hypot": ("x / ans", "y / ans"),
     "np.logaddexp": ("np.exp(x - ans)", "np.exp(y - ans)"),
-    "np.clip": ("(ans == x)", "(x < a_min)", "(x > a_max)"),  # 1 where x is not clipped
+    "np.clip": lambda op, i: _clip_partial(op, i),  # 1 where x is not clipped
     "np.heaviside": (None, "(x == 0)"),  # h0 is the value where x == 0
     "math.copysign": ("math.copysign(1.0, x) * math.copysign(1.0, y)", None),
     # the stable primitives, by their outputs where that is stable
@@ -126,6 +126,21 @@ def _float_fill(op, i, template):
             np.dtype(dtype.value).kind not in "fc":
         return None
     return template
+
+
+def _clip_partial(op, i):
+    """np.clip(x, a_min, a_max) is np.minimum(np.maximum(x, a_min), a_max): where a_min > a_max
+    every entry is a_max, and a_min has no derivative."""
+    x, a_min, a_max = op.args[:3]
+    if i == 0:
+        return "(ans == x)"
+    if i == 1:
+        return "(x < a_min)" if _is_none(a_max) else "((x < a_min) & (a_min <= a_max))"
+    return "(x > a_max)" if _is_none(a_min) else "(np.maximum(x, a_min) > a_max)"
+
+
+def _is_none(e):
+    return type(e).__name__ == "Const" and e.value is None
 
 
 def _pow_partial(op, i):
@@ -364,7 +379,7 @@ VJP = {
     # array creation: linear in the values it spreads. np.linspace(start, stop) is
     # start * (1 - w) + stop * w with w = np.linspace(0, 1): each end gets g weighted by its share.
     "np.full": lambda op, i: _float_fill(op, i, "unbroadcast(g, fill_value)"),
-    "np.full_like": lambda op, i: _float_fill(op, i, "unbroadcast(g, fill_value)"),
+    "np.full_like": lambda op, i: _float_fill(op, i, "unbroadcast(held_in(g, ans), fill_value)"),
     "np.linspace": ("unbroadcast(np.sum(g * np.linspace(np.ones_like(g[0]), np.zeros_like(g[0]),"
                     " num=num, endpoint=endpoint), axis=0), start)",
                     "unbroadcast(np.sum(g * np.linspace(np.zeros_like(g[0]), np.ones_like(g[0]),"
@@ -436,7 +451,7 @@ JVP = {
     "np.array": _seq_jvp,
     "np.where": (None, "np.where(condition, t, 0.0)", "np.where(condition, 0.0, t)"),
     "np.full": lambda op, i: _float_fill(op, i, "np.full(shape, t, dtype=dtype)"),
-    "np.full_like": lambda op, i: _float_fill(op, i, "np.full_like(x, t, dtype=dtype)"),
+    "np.full_like": lambda op, i: _float_fill(op, i, "held_in(np.full_like(x, t, dtype=dtype), ans)"),
     "np.linspace": ("np.linspace(t, zeros_like(stop), num=num, endpoint=endpoint)",
                     "np.linspace(zeros_like(start), t, num=num, endpoint=endpoint)"),
     "logsumexp": ("np.sum(t * np.exp(x - unreduce(ans, x, axis, keepdims)), axis=axis, keepdims=keepdims)",),

@@ -82,8 +82,8 @@ LINEAR |= {"np.delete", "np.resize", "choose_grad"}
 VJP.update({
     "np.delete": ("scatter_to(g, np.delete(positions(arr), obj, axis=axis), arr)", None),
     "np.insert": ("scatter_to(g, np.insert(positions(arr), obj, nowhere(values), axis=axis), arr)",
-                  None, "scatter_to(g, np.insert(nowhere(arr), obj, positions(values), axis=axis),"
-                  " values)"),
+                  None, "scatter_to(held_in(g, ans), np.insert(nowhere(arr), obj, "
+                  "positions(values), axis=axis), values)"),
     "np.compress": (None, "scatter_to(g, np.compress(condition, positions(a), axis=axis), a)"),
     "np.extract": (None, "scatter_to(g, np.extract(condition, positions(arr)), arr)"),
     "np.resize": ("scatter_to(g, np.resize(positions(a), new_shape), a)", None),
@@ -93,7 +93,7 @@ VJP.update({
 })
 JVP.update({
     "np.insert": ("np.insert(t, obj, zeros_like(values), axis=axis)", None,
-                  "np.insert(zeros_like(arr), obj, t, axis=axis)"),
+                  "held_in(np.insert(zeros_like(arr), obj, t, axis=axis), ans)"),
     "np.compress": (None, "np.compress(condition, t, axis=axis)"),
     "np.extract": (None, "np.extract(condition, t)"),
     "np.trim_zeros": ("gather_at(t, trim_positions(filt, trim, axis))",),

@@ -173,3 +173,40 @@ def test_second_derivatives_through_astype():
     np.testing.assert_allclose(hessian(cast_and_back)(x), np.diag(6 * x), rtol=1e-6)
     assert grad(cast_and_back)(x).dtype == np.float64
     check_grads(lambda v: np.sum(v.astype(np.float64) ** 3), (x,), order=2)
+
+
+# --- found by T10: bounds the wrong way round, a float cast into integers ------------------------
+def clipped(x, lo, hi): return np.sum(np.clip(x, lo, hi) ** 2)
+
+
+def test_clip_with_its_bounds_the_wrong_way_round():
+    """NumPy's clip is minimum(maximum(x, lo), hi): with lo > hi every entry is hi. The rule gave
+    lo the entries below it as well (lo: [1, 1, 0], hi: [0, 1, 1] for 0, 0, 1 each)."""
+    x, lo, hi = np.array([0.5, 1.0, 1.5]), np.full(3, 1.2), np.full(3, 0.8)
+    for args in ((x, lo, hi), (x, hi, lo), (x, 0.9, hi), (x, lo, 1.3)):
+        got = grad(clipped, argnums=(0, 1, 2))(*args)
+        check_grads(clipped, args, order=1)  # (every argument)
+        np.testing.assert_allclose(got[0], 2 * np.clip(*args) * (np.clip(*args) == x))
+    g = grad(clipped, argnums=(0, 1, 2))(x, lo, hi)
+    np.testing.assert_allclose(g[1], 0.0)
+    np.testing.assert_allclose(g[2], 2 * hi)
+
+
+INTS = np.arange(3)
+
+
+def filled_like_integers(x): return np.sum(np.full_like(INTS, x)) * x
+def inserted_into_integers(x): return np.sum(np.insert(INTS, 1, x)) * x
+def filled_like_booleans(x): return np.sum(np.full_like(np.array([True, False]), x)) * x
+
+
+@pytest.mark.parametrize("f", [filled_like_integers, inserted_into_integers,
+                               filled_like_booleans])
+def test_a_float_cast_into_integers_has_no_derivative(f):
+    """np.full_like(ints, x) and np.insert(ints, 1, x) round x to the integers' dtype: a
+    piecewise constant (like x[i] = v into an integer array). Both modes passed the derivative
+    through as if the array held x (grad 6.0 where it is f(x) / x)."""
+    x = 2.7
+    expected = f(x) / x  # the rounded sum, constant near 2.7
+    assert grad(f)(x) == pytest.approx(expected)
+    assert jvp(f, (x,), (1.0,))[1] == pytest.approx(expected)
