@@ -260,6 +260,7 @@ for _name in ("sym", "phi", "skew_lower", "gaps", "diag_embed"):
     add(_name, getattr(runtime_linalg, _name), kind="exact")
 add("inv_offdiag", runtime_linalg.inv_offdiag)
 add("over_gaps", runtime_linalg.over_gaps, ("m", "d"), "exact")
+add("cofactor", runtime_linalg.cofactor, ("x", "d"), "exact")
 add("svd_reduced", runtime_linalg.svd_reduced, ("x", "s"), "exact", zero=("s",))
 add("column_of", runtime_linalg.column_of, ("v", "b"), "exact", zero=("b",))
 add("uncolumn", runtime_linalg.uncolumn, ("v", "b"), "exact", zero=("b",))

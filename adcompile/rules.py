@@ -324,7 +324,7 @@ VJP = {
     "np.linalg.solve": ("-matmul_grad_left(np.linalg.solve(mT(a), column_of(g, b)), a, "
                         "column_of(ans, b))",
                         "uncolumn(np.linalg.solve(mT(a), column_of(g, b)), b)"),
-    "np.linalg.det": ("np.expand_dims(g * ans, (-2, -1)) * mT(np.linalg.inv(x))",),
+    "np.linalg.det": ("np.expand_dims(g, (-2, -1)) * cofactor(x, ans)",),
     "np.linalg.slogdet": ("np.expand_dims(g[1], (-2, -1)) * mT(np.linalg.inv(x))",),
     # reductions
     "np.sum": ("unreduce(g, x, axis, keepdims)",),
@@ -428,7 +428,7 @@ JVP = {
     "np.linalg.inv": ("-ans @ t @ ans",),
     "np.linalg.solve": ("-uncolumn(np.linalg.solve(a, t @ column_of(ans, b)), b)",
                         "uncolumn(np.linalg.solve(a, column_of(t, b)), b)"),
-    "np.linalg.det": ("ans * np.trace(np.linalg.solve(x, t), axis1=-2, axis2=-1)",),
+    "np.linalg.det": ("np.sum(cofactor(x, ans) * t, axis=(-2, -1))",),
     "np.linalg.slogdet": ("np.stack((zeros_like(ans[1]), np.trace(np.linalg.solve(x, t), axis1=-2, axis2=-1)))",),
     "np.prod": ("np.sum(t * prod_others(x, axis), axis=axis, keepdims=keepdims)",),
     "np.max": ("np.sum(t * max_weights(x, ans, axis, keepdims), axis=axis, keepdims=keepdims)",),

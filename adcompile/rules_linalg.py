@@ -19,6 +19,12 @@ VJP["column_of"], JVP["column_of"] = ("uncolumn(g, b)", None), ("column_of(t, b)
 VJP["uncolumn"], JVP["uncolumn"] = ("column_of(g, b)", None), ("uncolumn(t, b)", None)
 VJP["real_matrix"] = ("g",)
 DERIVATIVES["inv_offdiag"] = ("-ans ** 2",)
+# cofactor(x, d) = d * inv(x).T, d = det(x) (det's rules; these are second order, where x is
+# invertible)
+VJP["cofactor"] = ("-np.expand_dims(d, (-2, -1)) * mT(np.linalg.inv(x) @ g @ np.linalg.inv(x))",
+                   "np.sum(g * mT(np.linalg.inv(x)), axis=(-2, -1))")
+JVP["cofactor"] = ("-np.expand_dims(d, (-2, -1)) * mT(np.linalg.solve(x, t) @ np.linalg.inv(x))",
+                   "np.expand_dims(t, (-2, -1)) * mT(np.linalg.inv(x))")
 VJP["over_gaps"] = ("over_gaps(g, d)", "-over_gaps(over_gaps(g * m, d), d)")
 JVP["over_gaps"] = ("over_gaps(t, d)", "-over_gaps(over_gaps(t * m, d), d)")
 _U, _S, _VH = "svd_reduced(ans[0], ans[1])", "ans[1]", "svd_reduced(ans[2], ans[1])"

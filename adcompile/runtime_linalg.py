@@ -152,6 +152,25 @@ def uncolumn(v, b):
     return v[..., 0] if np.ndim(b) == 1 else v
 
 
+def cofactor(x, d):
+    """The cofactor matrix of x, det(x) * inv(x).T (`d` is det(x)): the gradient of det, which
+    exists where x is singular too (there by the singular value decomposition: x = u s vh gives
+    det(u) det(vh) u diag(the product of the other singular values) vh)."""
+    try:
+        with np.errstate(all="ignore"):
+            out = np.expand_dims(d, (-2, -1)) * mT(np.linalg.inv(x))
+        if np.all(np.isfinite(out)):
+            return out
+    except np.linalg.LinAlgError:
+        pass
+    u, s, vh = np.linalg.svd(x)
+    ones = np.ones_like(s[..., :1])  # the product of the other values, with no division
+    before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    sign = np.linalg.det(u) * np.linalg.det(vh)
+    return np.expand_dims(sign, (-2, -1)) * (u * np.expand_dims(before * after, -2)) @ vh
+
+
 # --- norms ---------------------------------------------------------------------------------------
 def norm_grad(g, x, ans, ord, axis, keepdims):
     """The gradient of np.linalg.norm(x, ord, axis, keepdims): vector p-norms (ord 1, 2, inf, any

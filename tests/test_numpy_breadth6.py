@@ -210,3 +210,21 @@ def test_a_float_cast_into_integers_has_no_derivative(f):
     expected = f(x) / x  # the rounded sum, constant near 2.7
     assert grad(f)(x) == pytest.approx(expected)
     assert jvp(f, (x,), (1.0,))[1] == pytest.approx(expected)
+
+
+def det_of(a): return np.sum(np.linalg.det(a))
+
+
+@pytest.mark.parametrize("a, cofactors", [
+    (np.array([[1.0, 2.0], [2.0, 4.0]]), [[4.0, -2.0], [-2.0, 1.0]]),
+    (np.array([[0.0, 1.0], [0.0, 0.0]]), [[0.0, 0.0], [-1.0, 0.0]]),
+    (np.zeros((3, 3)), np.zeros((3, 3))),
+    (np.array([[[1.0, 2.0], [2.0, 4.0]], [[1.0, 0.5], [2.0, 4.0]]]),
+     [[[4.0, -2.0], [-2.0, 1.0]], [[4.0, -2.0], [-0.5, 1.0]]])])
+def test_det_at_a_singular_matrix(a, cofactors):
+    """The gradient of det is the cofactor matrix, which exists at a singular matrix; the rule
+    inverted the matrix (LinAlgError: Singular matrix, in grad and jvp)."""
+    np.testing.assert_allclose(grad(det_of)(a), cofactors, atol=1e-12)
+    t = np.random.default_rng(0).normal(size=a.shape)
+    assert jvp(det_of, (a,), (t,))[1] == pytest.approx(np.sum(np.asarray(cofactors) * t))
+    check_grads(det_of, (a + np.eye(a.shape[-1]),), order=2)  # (invertible: second order)
