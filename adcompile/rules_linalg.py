@@ -14,10 +14,12 @@ from .rules import DERIVATIVES, JVP, LINEAR, VJP, _constant  # noqa: F401
 # them as symmetric: tangents are taken as sym(t), gradients are symmetric. Eigenvalues and
 # singular values must be distinct (the derivative of their vectors does not exist otherwise).
 LINEAR |= {"sym", "phi", "skew_lower", "gaps", "diag_embed", "svd_reduced", "real_matrix",
-           "column_of", "uncolumn"}
+           "square_r", "three_vectors", "column_of", "uncolumn"}
 VJP["column_of"], JVP["column_of"] = ("uncolumn(g, b)", None), ("column_of(t, b)", None)
 VJP["uncolumn"], JVP["uncolumn"] = ("column_of(g, b)", None), ("uncolumn(t, b)", None)
-VJP["real_matrix"] = ("g",)
+VJP["real_matrix"] = VJP["square_r"] = ("g",)
+VJP["three_vectors"], JVP["three_vectors"] = ("three_vectors(g, x, y)", None, None), \
+    ("three_vectors(t, x, y)", None, None)
 DERIVATIVES["inv_offdiag"] = ("-ans ** 2",)
 # cofactor(x, d) = d * inv(x).T, d = det(x) (det's rules; these are second order, where x is
 # invertible)
@@ -29,7 +31,7 @@ VJP["over_gaps"] = ("over_gaps(g, d)", "-over_gaps(over_gaps(g * m, d), d)")
 JVP["over_gaps"] = ("over_gaps(t, d)", "-over_gaps(over_gaps(t * m, d), d)")
 _U, _S, _VH = "svd_reduced(ans[0], ans[1])", "ans[1]", "svd_reduced(ans[2], ans[1])"
 _SVD_F = f"gaps({_S} ** 2)"  # 1 / F off the diagonal: over_gaps (reverse), inv_offdiag
-_QR_X = "mT(real_matrix(ans[0])) @ mT(np.linalg.solve(mT(ans[1]), mT(t)))"
+_QR_X = "mT(real_matrix(ans[0])) @ mT(np.linalg.solve(mT(square_r(ans[1])), mT(t)))"
 
 
 def _svd_rule(mode):
@@ -156,7 +158,7 @@ VJP.update({
     "np.linalg.eigvalsh": ("sym(np.linalg.eigh(x)[1] @ diag_embed(g) @ mT(np.linalg.eigh(x)[1]))",),
     "np.linalg.svd": _svd_rule("vjp"),
     # Q, R = qr(A), A tall or square: grad A = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q
-    "np.linalg.qr": _qr_rule("mT(np.linalg.solve(real_matrix(ans[1]), mT(g[0] + ans[0] @ "
+    "np.linalg.qr": _qr_rule("mT(np.linalg.solve(real_matrix(square_r(ans[1])), mT(g[0] + ans[0] @ "
                              "(np.tril(ans[1] @ mT(g[1]) - mT(g[0]) @ ans[0]) + mT(np.tril("
                              "ans[1] @ mT(g[1]) - mT(g[0]) @ ans[0], k=-1))))))"),
     "np.linalg.pinv": ("-mT(real_matrix(ans)) @ g @ mT(ans) + (mT(g) - x @ ans @ mT(g)) @ ans @ "
@@ -179,7 +181,7 @@ JVP.update({
                            " axis1=-2, axis2=-1)",),
     "np.linalg.svd": _svd_rule("jvp"),
     # X = Q^T dA R^-1, O = skew_lower(X): dQ = dA R^-1 - Q (X - O), dR = (X - O) R
-    "np.linalg.qr": _qr_rule(f"(mT(np.linalg.solve(mT(ans[1]), mT(t))) - ans[0] @ ({_QR_X} - "
+    "np.linalg.qr": _qr_rule(f"(mT(np.linalg.solve(mT(square_r(ans[1])), mT(t))) - ans[0] @ ({_QR_X} - "
                              f"skew_lower({_QR_X})), ({_QR_X} - skew_lower({_QR_X})) @ ans[1])"),
     "np.linalg.pinv": ("-real_matrix(ans) @ t @ ans + ans @ mT(ans) @ (mT(t) - mT(t) @ x @ ans) + "
                        "(mT(t) - ans @ x @ mT(t)) @ mT(ans) @ ans",),

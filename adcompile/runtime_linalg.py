@@ -152,6 +152,31 @@ def uncolumn(v, b):
     return v[..., 0] if np.ndim(b) == 1 else v
 
 
+def inner_axes(x, y):
+    """The axes np.inner(x, y) sums, as np.tensordot takes them: the last of each, none where
+    one is a number (then it is x * y)."""
+    return 0 if np.ndim(x) == 0 or np.ndim(y) == 0 else (-1, -1)
+
+
+def square_r(r):
+    """R of np.linalg.qr, checked square: the rule holds for a tall or square matrix; a wide one
+    (fewer rows than columns) gives a wide R."""
+    if _shape(r)[-2] != _shape(r)[-1]:
+        raise outside_rule("np.linalg.qr of a matrix with fewer rows than columns: its "
+                           "derivative is supported for tall or square matrices; differentiate "
+                           "np.linalg.qr(a.T) instead")
+    return r
+
+
+def three_vectors(g, x, y):
+    """`g`, checked that np.cross took 3-vectors (its reverse rule's; NumPy 2 deprecates
+    2-vectors)."""
+    if _shape(x)[-1:] != (3,) or _shape(y)[-1:] != (3,):
+        raise outside_rule("np.cross of 2-vectors: its reverse-mode rule is for 3-vectors; "
+                           "append a zero to each (np.append(x, 0.0)) and take the last entry")
+    return g
+
+
 def cofactor(x, d):
     """The cofactor matrix of x, det(x) * inv(x).T (`d` is det(x)): the gradient of det, which
     exists where x is singular too (there by the singular value decomposition: x = u s vh gives

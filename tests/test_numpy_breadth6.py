@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from adcompile import UnsupportedSyntaxError, grad, jvp
+from adcompile.errors import OutsideRuleError
 from adcompile.higher import check_grads
 from test_numpy_breadth import arr, case, distinct
 
@@ -228,3 +229,29 @@ def test_det_at_a_singular_matrix(a, cofactors):
     t = np.random.default_rng(0).normal(size=a.shape)
     assert jvp(det_of, (a,), (t,))[1] == pytest.approx(np.sum(np.asarray(cofactors) * t))
     check_grads(det_of, (a + np.eye(a.shape[-1]),), order=2)  # (invertible: second order)
+
+
+def inner_of_a_number(s, x): return np.sum(np.inner(s, x) ** 2) + np.inner(x, s)[0]
+
+
+def test_inner_with_a_number():
+    """np.inner(s, x) of a 0-d s is s * x; its pullback took the last axis of s (ZeroDivisionError:
+    integer modulo by zero)."""
+    check_grads(inner_of_a_number, (np.array(2.0), np.array([1.0, 2.0, 3.0])), order=2)
+
+
+def r_of_qr(a): return np.sum(np.linalg.qr(a)[1])
+def cross_of(x, y): return np.sum(np.cross(x, y))
+
+
+@pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors:DeprecationWarning")
+def test_qr_of_a_wide_matrix_and_cross_of_2_vectors_are_refused_at_the_line():
+    """Their reverse rules hold for tall matrices and 3-vectors: a wide matrix and 2-vectors
+    crashed in the pullback (LinAlgError, ValueError); they are refused there now."""
+    with pytest.raises(OutsideRuleError, match="fewer rows than columns") as e:
+        grad(r_of_qr)(np.array([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0]]))
+    assert "test_numpy_breadth6.py" in str(e.value)
+    check_grads(r_of_qr, (np.array([[1.0, 2.0], [0.3, -1.0], [0.5, 2.0]]),), order=1)
+    with pytest.raises(OutsideRuleError, match="2-vectors"):
+        grad(cross_of)(np.array([1.0, 2.0]), np.array([0.5, 3.0]))
+    check_grads(cross_of, (np.array([1.0, 2.0, 0.2]), np.array([0.5, 3.0, -1.0])), order=2)
