@@ -471,6 +471,10 @@ add("conjugate", lambda x: x.conjugate(), kind="exact", form="method")
 METHODS["item"] = "item"  # (rules_arrays.py)
 # Attributes of arrays that are primitives of their own.
 ATTRIBUTES = {"T", "shape", "ndim", "size", "dtype", "real", "imag"}
+# the fields of the named tuples NumPy 2's linalg returns (SlogdetResult, EighResult, EigResult,
+# SVDResult, QRResult): `np.linalg.slogdet(a).logabsdet` reads item 1, checked a field there
+RESULT_FIELDS = {"sign": 0, "logabsdet": 1, "eigenvalues": 0, "eigenvectors": 1, "U": 0, "S": 1,
+                 "Vh": 2, "Q": 0, "R": 1}
 
 # Lists a loop builds with append: `vals = vals + [v]` (a new list, so the tape can keep the old).
 add("make_list", lambda *xs: list(xs), ("*xs",), "exact", form="listlit")
@@ -545,6 +549,7 @@ add("print", builtins.print, ("*args",), "nondiff", zero="*", sep=" ", end="\n",
 add("assert_", runtime.assert_, ("test", "message"), "nondiff", zero="*")
 add("throw", runtime.throw, ("error", "*args"), "nondiff", zero="*")
 add("check_bound", runtime.check_bound, ("bound", "name"), "nondiff", zero="*")
+add("check_field", runtime_linalg.check_field, ("x", "name"), "nondiff", zero="*")
 add("isinstance", builtins.isinstance, ("x", "types"), "nondiff", zero="*")
 add("format", builtins.format, ("x", "spec"), "nondiff", zero="*")
 add("repr", builtins.repr, kind="nondiff", zero="*")
@@ -557,7 +562,7 @@ add("call", lambda f, *args, **kwargs: f(*args, **kwargs), ("f", "*args"), "nond
 # Statements kept in place whatever the optimizer finds: the tape, the checks, the draws, the
 # calls of functions adcompile knows nothing of (they may draw or keep state).
 EFFECTS = frozenset({"pop", "push", "check_scalar", "check_not_in_place", "check_view_index",
-                     "check_item_not_in_place", "check_bound", "check_not_count",
+                     "check_item_not_in_place", "check_bound", "check_not_count", "check_field",
                      "print", "assert_",
                      "throw", "call"} |
                     {name for name in PRIMS if name.startswith(("np.random.", "Generator."))})

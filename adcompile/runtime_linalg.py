@@ -152,6 +152,13 @@ def uncolumn(v, b):
     return v[..., 0] if np.ndim(b) == 1 else v
 
 
+def check_field(x, name):
+    """`x.name` of a result of np.linalg (slogdet(a).logabsdet), read as its item: Python's
+    AttributeError where x has no such field."""
+    if not hasattr(x, name):
+        raise AttributeError(f"{type(x).__name__!r} object has no attribute {name!r}")
+
+
 def inner_axes(x, y):
     """The axes np.inner(x, y) sums, as np.tensordot takes them: the last of each, none where
     one is a number (then it is x * y)."""

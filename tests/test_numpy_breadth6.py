@@ -255,3 +255,21 @@ def test_qr_of_a_wide_matrix_and_cross_of_2_vectors_are_refused_at_the_line():
     with pytest.raises(OutsideRuleError, match="2-vectors"):
         grad(cross_of)(np.array([1.0, 2.0]), np.array([0.5, 3.0]))
     check_grads(cross_of, (np.array([1.0, 2.0, 0.2]), np.array([0.5, 3.0, -1.0])), order=2)
+
+
+def by_field_names(a):
+    s = np.linalg.slogdet(a).logabsdet
+    w = np.linalg.eigh(a @ a.T).eigenvalues
+    return s + np.sum(w) + np.sum(np.linalg.svd(a).S ** 2) + np.sum(np.linalg.qr(a).R ** 2)
+
+
+def a_field_of_an_array(x): return np.sum(x.S)
+
+
+def test_fields_of_numpys_linalg_results():
+    """NumPy 2's linalg results are named tuples: slogdet(a).logabsdet, eigh(a).eigenvalues,
+    svd(a).S, qr(a).R were refused as "the attribute .logabsdet of an array"."""
+    a = np.random.default_rng(0).normal(size=(3, 3))
+    check_grads(by_field_names, (a,), order=1)
+    with pytest.raises(AttributeError, match="'ndarray' object has no attribute 'S'"):
+        grad(a_field_of_an_array)(np.ones(3))

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Op, Var)
-from ..primitives import ATTRIBUTES, NAMESPACE, PRIMS, SHAPE_LIKE
+from ..primitives import ATTRIBUTES, NAMESPACE, PRIMS, RESULT_FIELDS, SHAPE_LIKE
 from ..templates import OPERATORS, dotted
 from .containers import REFLECTED, class_defining
 from .effects import fold_constants, known_truth
@@ -348,6 +348,10 @@ class Expressions:
             return self.outer(f"{base.name}.{node.attr}", value)
         if node.attr in ATTRIBUTES:
             return self.emit(node.attr, (self.as_atom(base),), target=target)
+        if node.attr in RESULT_FIELDS and type(base) is Var:  # np.linalg.svd(a).S: item 1
+            self.block.append(Assign(None, Op("check_field", (base, Const(node.attr))),
+                                     self.line))
+            return self.emit("getitem", (base, Const(RESULT_FIELDS[node.attr])), target=target)
         raise self.not_an_array(node, f"the attribute .{node.attr} of an array",
                                 "arrays have .T, .shape, .ndim, .size, .dtype, .real and .imag")
 
