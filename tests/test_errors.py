@@ -613,3 +613,17 @@ def test_a_function_passed_to_a_library_function_is_refused_by_that_function(f, 
     from adcompile import UnsupportedSyntaxError
     with pytest.raises(UnsupportedSyntaxError, match=f"passing a function to {name}"):
         grad(f)(np.ones((2, 2)))
+
+
+def array_copied(x): return np.sum(np.array(x, copy=True))
+def power_typed(x): return np.sum(np.power(x, 2.0, dtype=float))
+
+
+def test_an_unsupported_keyword_names_the_function_as_the_user_wrote_it():
+    """The refusal named adcompile's primitive: "the argument copy= of array_list", "dtype= of
+    pow"."""
+    from adcompile import UnsupportedSyntaxError
+    with pytest.raises(UnsupportedSyntaxError, match="copy= of np.array is not supported"):
+        grad(array_copied)(np.ones(3))
+    with pytest.raises(UnsupportedSyntaxError, match="dtype= of np.power is not supported"):
+        grad(power_typed)(np.ones(3))

@@ -524,7 +524,8 @@ class Calls:
                 if isinstance(p.fn, types.BuiltinFunctionType) and \
                         p.fn.__module__ == "builtins":  # max(xs, key=...): operands only
                     accepted = list(p.options)
-                raise self.unsupported(node, f"the argument {k}= of {name}", "supported "
+                raise self.unsupported(node, f"the argument {k}= of "
+                                       f"{called_name(node) or name}", "supported "
                                        f"keywords: {', '.join(accepted) or 'none'}")
         args = [self.operand(a, name, param) for a, param in zip(args, params)]
         return self.emit(name, args, tuple(kwargs.items()), target=target)
@@ -549,7 +550,8 @@ class Calls:
         kwargs = {k: self.atom(a, env) for k, a in zip(p.options, node.args[1:])}
         for k in node.keywords:
             if k.arg not in p.options:
-                raise self.unsupported(node, f"the argument {k.arg}= of {name}",
+                raise self.unsupported(node, f"the argument {k.arg}= of "
+                                       f"{called_name(node) or name}",
                                        f"supported keywords: {', '.join(p.options) or 'none'}")
             kwargs[k.arg] = self.atom(k.value, env)
         kwargs = tuple(kwargs.items())
@@ -595,3 +597,9 @@ def value_of_known(value):
 # builtins that call a method of an object of the user's class (abs(v) is v.__abs__())
 BUILTIN_METHODS = {abs: "__abs__", len: "__len__", float: "__float__", int: "__int__",
                    bool: "__bool__", round: "__round__", complex: "__complex__"}
+
+
+def called_name(node):
+    """How the user spelled the function a call calls (`np.power`, `x.sum`), if a name."""
+    func = getattr(node, "func", None)
+    return dotted(func) if func is not None else None
