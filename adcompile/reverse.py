@@ -541,7 +541,7 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
                 st.value = _unfitted(st.value, bw.lists)
         raw = [_unfitted(e, bw.lists) for e in raw]
         reduced = raw
-    elif raw != reduced:
+    elif raw != reduced and not _complex_constants(fn):
         # A float output proves that no array took part in what flowed into it, except through
         # a math function (a 1-element array in, a float out) and except values defined before a
         # branch not taken or a loop run no times and read only there (their zero adjoints keep
@@ -563,6 +563,13 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
         epilogue_uses |= uses_of(Return([e], False))
     lay(forward, body, bw, epilogue_uses, tape)
     return forward, body, raw, reduced, guard
+
+
+def _complex_constants(fn):
+    """Whether `fn` has a complex constant (`1j`): Python numbers may be complex there, and a
+    real input's gradient is the real part of its adjoint (unbroadcast takes it)."""
+    return any(type(e) is Const and isinstance(e.value, complex) for st in walk_stmts(fn.body)
+               for x in stmt_exprs(st) for e in walk_exprs(x))
 
 
 def _all_floats(values, numbers=()):

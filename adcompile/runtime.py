@@ -832,7 +832,7 @@ def vstack_grad(g, xs):
 def imag_grad(g, x):
     """The gradient of np.imag(x) (JAX's convention for complex x: -1j * g); 0 for a real x,
     whose imaginary part is the constant 0."""
-    if type(x) is float or getattr(getattr(x, "dtype", None), "kind", "f") != "c":
+    if type(x) is not complex and getattr(getattr(x, "dtype", None), "kind", "f") != "c":
         return zeros_like(x)
     return -1j * g
 

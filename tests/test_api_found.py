@@ -645,3 +645,29 @@ def test_a_constant_gradient_of_a_float32_scalar_is_a_float32():
     assert type(g) is np.ndarray and g.dtype == np.float32 and g.shape == ()
     assert type(ad.grad(f)(np.float64(0.7))) is np.float64
     assert type(ad.grad(f)(0.7)) is float
+
+
+def imag_of_a_python_complex(x):
+    z = x * (1 + 1j)
+    return np.imag(z) * x
+
+
+def real_of_a_square(x):
+    z = x * (1 + 1j)
+    return np.real(z * z)
+
+
+def modulus_squared(x):
+    z = x * 1j + 1.0
+    return (z * z.conjugate()).real
+
+
+@pytest.mark.parametrize("f, expected", [(imag_of_a_python_complex, 1.4), (real_of_a_square, 0.0),
+                                         (modulus_squared, 1.4)])
+def test_python_complex_numbers_on_the_way_from_a_float(f, expected):
+    """A real Python float through Python complex numbers: imag_grad read a Python complex as
+    real (0.7 for 1.4), and the float fast path returned the complex adjoint without its real
+    part (2.8j for 0, (1.4+2j) for 1.4). jvp was right."""
+    g = ad.grad(f)(0.7)
+    assert type(g) is float and g == pytest.approx(expected)
+    assert ad.jvp(f, (0.7,), (1.0,))[1] == pytest.approx(expected)
