@@ -627,3 +627,17 @@ def test_an_unsupported_keyword_names_the_function_as_the_user_wrote_it():
         grad(array_copied)(np.ones(3))
     with pytest.raises(UnsupportedSyntaxError, match="dtype= of np.power is not supported"):
         grad(power_typed)(np.ones(3))
+
+
+def sine_times_first(x): return np.sin(x) * x[0]
+def summed_jacobian(x): return np.sum(jacfwd(sine_times_first)(x))
+def summed_jvp(x): return jvp(sine_times_first, (x,), (x,))[1][0]
+
+
+@pytest.mark.parametrize("f", [summed_jacobian, summed_jvp])
+def test_adcompile_called_inside_is_refused_at_the_users_line(f):
+    """jacfwd, jvp, vjp, hessian called inside a differentiated function were inlined as the
+    user's code: refused at adcompile's own errors.py:123 ("try/except is not supported")."""
+    from adcompile import UnsupportedSyntaxError
+    with pytest.raises(UnsupportedSyntaxError, match=r"test_errors.py:\d+: calling adcompile.j"):
+        grad(f)(np.array([0.3, -1.2, 0.8]))

@@ -232,6 +232,11 @@ class Calls:
                                        "loss, argnums=(0, 1))(W, b, ...)), or take this "
                                        "derivative outside")
             obj = boundary.plain
+        if isinstance(obj, types.FunctionType) and obj.__module__.partition(".")[0] == \
+                "adcompile":  # jacfwd(f)(x) inside: adcompile's own code is not the user's
+            raise self.unsupported(node, f"calling adcompile.{obj.__name__} inside a "
+                                   "differentiated function", "call it outside; grad and "
+                                   "value_and_grad can be called inside")
         if isinstance(obj, types.FunctionType):
             return self.inline(obj, node, env, target)
         if isinstance(obj, types.MethodType) and isinstance(obj.__self__, type) and \
