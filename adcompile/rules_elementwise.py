@@ -1,9 +1,11 @@
 """Derivative rules of NumPy's elementwise functions beyond those in rules.py: np.copysign,
-np.fmod, np.ldexp, np.nextafter and np.modf; and those whose derivative is zero almost
-everywhere: rounding (np.trunc, np.fix, np.rint, as np.floor), np.spacing, and the tests
-(np.signbit, np.isclose, np.isin, ...). Registered into the tables of rules.py (same template
-language) when the package is imported."""
+np.fmod, np.ldexp, np.nextafter and np.modf (and math.ldexp, math.modf); and those whose
+derivative is zero almost everywhere: rounding (np.trunc, np.fix, np.rint, as np.floor),
+np.spacing, and the tests (np.signbit, np.isclose, np.isin, ...). Registered into the tables of
+rules.py (same template language) when the package is imported."""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -29,6 +31,13 @@ VJP["np.ldexp"] = ("np.ldexp(g, n)", None)
 add("np.modf", np.modf, kind="exact")
 VJP["np.modf"] = ("g[0]",)
 JVP["np.modf"] = ("(t, zeros_like(t))",)
+# the math module's: math.ldexp(x, n) = x * 2 ** n, math.modf(x) as np.modf
+add("math.ldexp", math.ldexp, ("x", "n"), "broadcast", barrier=True)
+LINEAR.add("math.ldexp")
+VJP["math.ldexp"] = ("math.ldexp(g, n)", None)
+add("math.modf", math.modf, kind="exact", barrier=True)
+VJP["math.modf"] = ("g[0]",)
+JVP["math.modf"] = ("(t, 0.0 * t)",)
 
 # Derivative zero: piecewise constant, or a test.
 for _name in ("trunc", "fix", "rint", "spacing", "signbit", "isneginf", "isposinf", "isreal",

@@ -439,3 +439,15 @@ def test_a_lambda_reading_an_ended_comprehensions_variable_is_refused_with_the_f
                        r"comprehension.*lambda t, i=i"):
         grad(lambdas_of_a_comprehension)(2.0)
     assert grad(lambdas_with_defaults)(2.0) == 3.0 and grad(lambda_called_inside)(2.0) == 3.0
+
+
+def ldexp_and_modf(x):
+    frac, whole = math.modf(x * 3.0)
+    return math.ldexp(x, 3) * frac + whole
+
+
+def test_math_ldexp_and_modf():
+    """math.ldexp and math.modf had no rule (NoDerivativeError; T9), np.ldexp and np.modf do."""
+    from adcompile.higher import check_grads
+    check_grads(ldexp_and_modf, (0.7,), order=2)
+    assert grad(ldexp_and_modf)(0.7) == pytest.approx(8 * 0.1 + 8 * 0.7 * 3)
