@@ -41,6 +41,9 @@ def sum_where(x):
 def sum_initial(x): return np.sum(np.sin(x), axis=1, initial=x[0, 0] ** 2) ** 2
 def prod_where(x): return np.prod(x + 2.0, where=x < 0.5, initial=1.5)
 def mean_where(x): return np.mean(x ** 2, axis=1, where=x > 0.2)
+def max_initial(x): return np.max(x, axis=1, initial=0.45) ** 2 + np.min(x, initial=0.3)
+def max_where(x): return x.max(axis=0, initial=0.1, where=[True, False, True]) * x[0]
+def min_where(x): return np.min(np.sin(x), where=x > 0.5, initial=0.9)
 
 
 # --- changed in place: a[...] = the new value ----------------------------------------------------
@@ -98,6 +101,8 @@ CASES = [
     case(diff_axis_scalar, arr(2, 3), order=2),
     case(sum_where, distinct(2, 3), order=2), case(sum_initial, arr(2, 3), order=2),
     case(prod_where, distinct(2, 3), order=2), case(mean_where, distinct(3, 4), order=2),
+    case(max_initial, distinct(3, 4), order=2), case(max_where, distinct(2, 3), order=2),
+    case(min_where, distinct(2, 3), order=2),
     case(added_at, arr(5), order=2), case(added_at_rows, arr(4, 2), order=2),
     case(subtracted_at, arr(2, 3), order=2), case(sorted_in_place, distinct(5), order=2),
     case(sorted_axis, distinct(3, 2), order=2), case(filled, arr(3), order=2),

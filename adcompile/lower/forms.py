@@ -12,7 +12,8 @@ from ..ir import Const, Var
 from .scan import Record
 
 ORDERED = {"np.reshape": 2, "np.ravel": 1, "flatten": 1}  # -> the position of order=
-REDUCTIONS = {"np.sum": ("add", 0.0), "np.prod": ("mul", 1.0), "np.mean": (None, 0.0)}
+REDUCTIONS = {"np.sum": ("add", 0.0), "np.prod": ("mul", 1.0), "np.mean": (None, 0.0),
+              "np.max": ("np.maximum", None), "np.min": ("np.minimum", None)}  # (None: initial)
 PADDED = {"np.diff": ("prepend", "append")}
 IN_PLACE_METHODS = ("sort", "fill")
 
@@ -89,12 +90,17 @@ class Forms:
 
     def masked(self, name, rest, args, keywords, env, target):
         """np.sum(x, where=m, initial=c): the sum of np.where(m, x, 0), plus c (np.prod: the
-        product of np.where(m, x, 1), times c; np.mean: the sum over the count of m)."""
+        product of np.where(m, x, 1), times c; np.mean: the sum over the count of m; np.max: the
+        maximum of np.where(m, x, c) and c)."""
         combine, neutral = REDUCTIONS[name]
         x = args[0]
-        if "where" in keywords:
+        if "where" in keywords and neutral is None and "initial" not in keywords:
+            raise self.unsupported(rest, f"where= of {name} without initial= (NumPy raises: the "
+                                   "maximum has no identity)", "give initial= as well")
+        if "where" in keywords:  # (np.max: the entries left out read as initial)
             mask = self.atom(keywords["where"], env)
-            x = self.emit("np.where", (mask, x, Const(neutral)))
+            x = self.emit("np.where", (mask, x, Const(neutral) if neutral is not None else
+                                       self.atom(keywords["initial"], env)))
         if "initial" in keywords and combine is None:
             raise self.unsupported(rest, f"the argument initial= of {name}",
                                    "add it to the result")
