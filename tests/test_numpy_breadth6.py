@@ -44,6 +44,9 @@ def mean_where(x): return np.mean(x ** 2, axis=1, where=x > 0.2)
 def max_initial(x): return np.max(x, axis=1, initial=0.45) ** 2 + np.min(x, initial=0.3)
 def max_where(x): return x.max(axis=0, initial=0.1, where=[True, False, True]) * x[0]
 def min_where(x): return np.min(np.sin(x), where=x > 0.5, initial=0.9)
+def sum_dtype(x): return np.sum(x ** 2, dtype=np.float64) + np.mean(x, axis=0, dtype=float)
+def scan_dtype(x): return np.cumsum(x, axis=1, dtype=np.float64) * np.var(x, dtype=float)
+def sum_where_dtype(x): return np.sum(np.sin(x), where=x > 0.3, dtype=np.float64)
 
 
 # --- changed in place: a[...] = the new value ----------------------------------------------------
@@ -102,7 +105,8 @@ CASES = [
     case(sum_where, distinct(2, 3), order=2), case(sum_initial, arr(2, 3), order=2),
     case(prod_where, distinct(2, 3), order=2), case(mean_where, distinct(3, 4), order=2),
     case(max_initial, distinct(3, 4), order=2), case(max_where, distinct(2, 3), order=2),
-    case(min_where, distinct(2, 3), order=2),
+    case(min_where, distinct(2, 3), order=2), case(sum_dtype, arr(2, 3), order=2),
+    case(scan_dtype, arr(2, 3), order=2), case(sum_where_dtype, distinct(2, 3), order=2),
     case(added_at, arr(5), order=2), case(added_at_rows, arr(4, 2), order=2),
     case(subtracted_at, arr(2, 3), order=2), case(sorted_in_place, distinct(5), order=2),
     case(sorted_axis, distinct(3, 2), order=2), case(filled, arr(3), order=2),
@@ -114,6 +118,17 @@ CASES = [
 @pytest.mark.parametrize("f, args, order, tol", CASES)
 def test_breadth(f, args, order, tol):
     check_grads(f, args, order=order, **tol)
+
+
+def test_a_reduction_in_a_dtype_given_is_of_the_cast_operand():
+    """np.sum(x, dtype=np.float64) was refused (T10): it is the sum of x cast to the dtype, and
+    a float32 x keeps a float32 gradient."""
+    x = arr(2, 3).astype(np.float32)
+    assert sum_dtype(x).dtype == np.float64
+    assert grad(summed_sum_dtype)(x).dtype == np.float32
+
+
+def summed_sum_dtype(x): return np.sum(sum_dtype(x))
 
 
 def test_values_are_numpys():

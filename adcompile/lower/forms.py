@@ -18,12 +18,18 @@ PADDED = {"np.diff": ("prepend", "append")}
 IN_PLACE_METHODS = ("sort", "fill")
 
 
+# reductions and scans that compute in a dtype= given: those of the operand cast to it first
+CAST_FIRST = frozenset({"np.sum", "np.prod", "np.mean", "np.cumsum", "np.cumprod", "np.trace",
+                        "np.nansum", "np.nanmean", "np.var", "np.std"})
+
+
 def _keyword_names(name):
     if name in ORDERED:
         return ("order",)
+    words = ("dtype",) if name in CAST_FIRST else ()
     if name in REDUCTIONS:
-        return ("where", "initial")
-    return PADDED.get(name, ())
+        return words + ("where", "initial")
+    return words + PADDED.get(name, ())
 
 
 def _ufunc_at(obj):
@@ -44,6 +50,13 @@ class Forms:
         keywords = {k.arg: k.value for k in node.keywords}
         rest = gast.copy_location(gast.Call(func=node.func, args=node.args, keywords=[
             k for k in node.keywords if k.arg not in _keyword_names(name)]), node)
+        if "dtype" in keywords and name in CAST_FIRST:  # np.sum(x, dtype=d): of x.astype(d)
+            args = [self.emit("astype", (args[0], self.atom(keywords.pop("dtype"), env)))] + \
+                list(args[1:])
+            node = gast.copy_location(gast.Call(func=node.func, args=node.args, keywords=[
+                k for k in node.keywords if k.arg != "dtype"]), node)
+            if not self.is_form(name, node, args):
+                return self.primitive(name, node, args, env, target)
         if name in ORDERED:
             order = args[ORDERED[name]] if len(args) > ORDERED[name] else \
                 self.atom(keywords["order"], env)
