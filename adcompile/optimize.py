@@ -363,7 +363,7 @@ def _simplify(e, floats=frozenset()):
 # Primitives of one operand whose result has its operand's type (an integer stays one); the
 # other "unary" primitives (np.exp, math.sin, sigmoid, ...) give floats whatever they are given.
 SAME_TYPE = frozenset({"neg", "pos", "abs", "np.abs", "np.square", "relu", "np.nan_to_num",
-                       "in_dtype_of"})
+                       "in_dtype_of", "sign", "np.sign"})
 
 
 def _floating(e, floats):
@@ -379,8 +379,10 @@ def _floating(e, floats):
     p = PRIMS.get(e.prim)
     if p is None or e.prim in ("truediv",):
         return p is not None
+    if e.prim in SAME_TYPE:  # (the sign of a float is a float)
+        return _floating(e.args[0], floats)
     if p.kind == "unary":
-        return e.prim not in SAME_TYPE or _floating(e.args[0], floats)
+        return True
     if p.kind == "broadcast":  # an integer and a float make a float
         return e.prim not in ("mod", "max", "min") and any(_floating(a, floats) for a in e.args)
     if p.kind == "exact" and p.form in ("call", "getitem", "binop", "method", "attr") and \
