@@ -569,3 +569,62 @@ def test_hessian_of_a_long_unrolled_loop_of_objects():
     eps = 1e-5
     numeric = (grad(gyrate)(1.2 + eps, 0.8) - grad(gyrate)(1.2 - eps, 0.8)) / (2 * eps)
     assert h == pytest.approx(numeric, rel=1e-5)
+
+
+@dataclasses.dataclass
+class Recorder:
+    w: float
+    hist: list = dataclasses.field(default_factory=list)
+    seen: dict = dataclasses.field(default_factory=dict)
+    count: float = dataclasses.field(default_factory=float)
+
+
+def recorded(x):
+    r = Recorder(x)
+    for k in range(3):
+        r.hist.append(r.w * k)
+        r.count = r.count + x
+    r.seen["last"] = r.hist[-1]
+    return r.seen["last"] * r.count + r.hist[1]
+
+
+@dataclasses.dataclass
+class Drawn:
+    w: float
+    noise: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(2))
+
+
+def drawn(x):
+    return Drawn(x).w
+
+
+Pair = namedtuple("Pair", "a b", defaults=(2.0,))
+
+
+def pair_with_default(x):
+    return Pair(x).a * Pair(x).b
+
+
+def test_a_dataclass_field_with_a_default_factory():
+    """Recorder(x) with hist = field(default_factory=list) was refused ("Recorder() without
+    hist"; T9): list, dict, tuple and the number types make a new empty value; another factory
+    is refused, naming the field."""
+    from adcompile import UnsupportedSyntaxError
+    from adcompile.higher import check_grads
+    check_grads(recorded, (0.7,), order=2)
+    assert grad(recorded)(0.7) == pytest.approx(2 * 0.7 * 3 * 2 + 1.0)
+    with pytest.raises(UnsupportedSyntaxError, match="default_factory of the field noise"):
+        grad(drawn)(0.7)
+    assert grad(pair_with_default)(0.7) == 2.0
+
+
+def first_times_rest(t):
+    a, *rest = t
+    return a * sum(rest)
+
+
+def test_starred_unpacking_of_a_tuple_or_list_argument():
+    """`a, *rest = t` of a tuple argument was refused as unpacking an array (T9): the argument's
+    structure is known once it is called."""
+    assert grad(first_times_rest)((0.5, 1.5, 2.0)) == (3.5, 0.5, 0.5)
+    assert grad(first_times_rest)([0.5, 1.5, 2.0]) == [3.5, 0.5, 0.5]

@@ -11,6 +11,7 @@ transformation time: the generated code only ever sees the leaves.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 import types
 
@@ -283,12 +284,16 @@ class Containers:
                 record = record.replace(k.arg, self.expr(k.value, env))
             return record
         if _is_namedtuple_class(cls):
+            defaults = {k: functools.partial(self.outer, k, v)
+                        for k, v in getattr(cls, "_field_defaults", {}).items()}
             return Record("namedtuple", cls, tuple(cls._fields), self.bind_fields(
-                node, env, list(cls._fields), dict(getattr(cls, "_field_defaults", {})), cls))
+                node, env, list(cls._fields), defaults, cls))
         if dataclasses.is_dataclass(cls) and isinstance(cls, type):
             fields = [f for f in dataclasses.fields(cls) if f.init]
-            defaults = {f.name: f.default for f in fields
+            defaults = {f.name: functools.partial(self.outer, f.name, f.default) for f in fields
                         if f.default is not dataclasses.MISSING}
+            defaults.update({f.name: functools.partial(self.made_by_factory, f, node)
+                             for f in fields if f.default_factory is not dataclasses.MISSING})
             values = self.bind_fields(node, env, [f.name for f in fields], defaults, cls)
             record = Record("dataclass", cls, tuple(f.name for f in fields), values)
             post = getattr(cls, "__post_init__", None)
@@ -309,7 +314,23 @@ class Containers:
             return Record("object", cls, (), ())  # a class of the user's without __init__
         return None
 
+    def made_by_factory(self, field, node):
+        """A dataclass field's `default_factory` called: a new empty list, dict or tuple, or a
+        number."""
+        factory = field.default_factory
+        if factory in (list, tuple):
+            return self.known_list(()) if factory is list else ()
+        if factory is dict:
+            return Record("dict", dict, (), ())
+        if factory in (float, int, bool, complex):
+            return Const(factory())
+        raise self.unsupported(node, f"the default_factory of the field {field.name} (not "
+                               "list, dict, tuple or a number)", f"pass {field.name} to the "
+                               "constructor")
+
     def bind_fields(self, node, env, names, defaults, cls):
+        """The fields' values: the call's arguments, else `defaults` (name -> a function that
+        gives it)."""
         if len(node.args) > len(names):
             raise self.unsupported(node, f"{cls.__name__}() with {len(node.args)} arguments")
         bound = dict(zip(names, (self.expr(a, env) for a in node.args)))
@@ -322,7 +343,7 @@ class Containers:
             if name in bound:
                 values.append(bound[name])
             elif name in defaults:
-                values.append(self.outer(name, defaults[name]))
+                values.append(defaults[name]())
             else:
                 raise self.unsupported(node, f"{cls.__name__}() without {name}")
         return tuple(values)
