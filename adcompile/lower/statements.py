@@ -483,9 +483,9 @@ class Statements:
                 if isinstance(t, (gast.Subscript, gast.Attribute)):  # self.x, self.y = x, y
                     self.store(t, v, env)
                 elif not isinstance(t, (gast.Name, IndexTarget, gast.Tuple, gast.List)):
-                    raise self.unsupported(t, "a starred unpacking target (a, *rest = ...) of "
-                                           "an array or a list made at run time",
-                                           "index it instead (a, rest = xs[0], xs[1:])")
+                    raise self.not_an_array(t, "a starred unpacking target (a, *rest = ...) "
+                                            "of an array or a list made at run time",
+                                            "index it instead (a, rest = xs[0], xs[1:])")
                 else:
                     self.bind_target(t, v, env, index, since)
         else:
