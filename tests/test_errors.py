@@ -641,3 +641,13 @@ def test_adcompile_called_inside_is_refused_at_the_users_line(f):
     from adcompile import UnsupportedSyntaxError
     with pytest.raises(UnsupportedSyntaxError, match=r"test_errors.py:\d+: calling adcompile.j"):
         grad(f)(np.array([0.3, -1.2, 0.8]))
+
+
+def cubed(w): return w ** 3
+def second_derivative_inside(w): return grad(grad(cubed))(w) * w
+
+
+def test_a_derivative_of_a_derivative_called_inside_still_works():
+    """The refusal of adcompile's own functions read the module of grad(f), a generated function
+    whose __module__ is None: AttributeError."""
+    assert grad(second_derivative_inside)(0.5) == pytest.approx(12 * 0.5)

@@ -232,7 +232,7 @@ class Calls:
                                        "loss, argnums=(0, 1))(W, b, ...)), or take this "
                                        "derivative outside")
             obj = boundary.plain
-        if isinstance(obj, types.FunctionType) and obj.__module__.partition(".")[0] == \
+        if isinstance(obj, types.FunctionType) and (obj.__module__ or "").partition(".")[0] == \
                 "adcompile":  # jacfwd(f)(x) inside: adcompile's own code is not the user's
             raise self.unsupported(node, f"calling adcompile.{obj.__name__} inside a "
                                    "differentiated function", "call it outside; grad and "
