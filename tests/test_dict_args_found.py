@@ -55,21 +55,25 @@ def call(f, args):
     return f(*copy.deepcopy(args))
 
 
+def with_leaf(args, i, path, value):
+    out = list(args)
+    out[i] = replaced(args[i], path, value)
+    return out
+
+
 def fd(f, args, i, path):
     """The central difference of f with respect to the leaf `path` of argument i (an array
     leaf: one entry per element)."""
     x = at(args[i], path)
     if np.ndim(x) == 0:
-        plus = list(args); plus[i] = replaced(args[i], path, x + H)
-        minus = list(args); minus[i] = replaced(args[i], path, x - H)
-        return (call(f, plus) - call(f, minus)) / (2 * H)
+        return (call(f, with_leaf(args, i, path, x + H))
+                - call(f, with_leaf(args, i, path, x - H))) / (2 * H)
     out = np.zeros_like(x, dtype=float)
     for j in range(x.size):
         e = np.zeros_like(x, dtype=float)
         e.flat[j] = H
-        plus = list(args); plus[i] = replaced(args[i], path, x + e)
-        minus = list(args); minus[i] = replaced(args[i], path, x - e)
-        out.flat[j] = (call(f, plus) - call(f, minus)) / (2 * H)
+        out.flat[j] = (call(f, with_leaf(args, i, path, x + e))
+                       - call(f, with_leaf(args, i, path, x - e))) / (2 * H)
     return out
 
 
