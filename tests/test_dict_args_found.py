@@ -207,3 +207,35 @@ def test_hessian_of_a_dict_argument_changed_in_a_loop():
     assert h["a"]["b"] == pytest.approx(4.0)
     assert h["b"]["a"] == pytest.approx(4.0)
     assert h["b"]["b"] == pytest.approx(3.0)
+
+
+# --- 2. assigning into a nested dict argument was refused as assigning into a copy ---------
+
+def nested_item(p, x):
+    p["a"]["w"] = p["a"]["w"] * x
+    return p["a"]["w"] + p["b"]
+
+
+def nested_in_loop(p, x):
+    for i in range(2):
+        p["a"]["w"] = p["a"]["w"] * x + p["a"]["b"]
+        p["a"]["b"] += x
+    return np.sum(p["a"]["w"] * p["a"]["b"])
+
+
+def test_item_of_a_nested_dict_argument_assigned():
+    check(nested_item, ({"a": {"w": 1.0}, "b": 0.5}, 3.0))
+    check(nested_in_loop, ({"a": {"w": 1.0, "b": 0.25}}, 0.7))
+    check(nested_in_loop, ({"a": {"w": np.array([1.0, 2.0]), "b": 0.25}}, 0.7))
+
+
+def test_nested_dict_argument_seen_changed_by_the_caller_of_a_helper():
+    def inner(q, x):
+        q["layer"]["b"] = q["layer"]["b"] + x
+        return q["layer"]["b"] * q["layer"]["w"]
+
+    def outer(p, x):
+        y = inner(p, x)
+        return y + p["layer"]["b"]
+
+    check(outer, ({"layer": {"w": 2.0, "b": 0.5}}, 0.3))
