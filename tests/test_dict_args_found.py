@@ -4,11 +4,12 @@ see them as containers and build the gradient in the argument's structure. Each 
 against plain Python (on a copy: the functions change what they are given), central finite
 differences and forward mode (jvp). Each test failed before its fix."""
 import copy
+import inspect
 
 import numpy as np
 import pytest
 
-from adcompile import grad, hessian, jvp, value_and_grad
+from adcompile import UnsupportedSyntaxError, grad, hessian, jvp, value_and_grad
 
 H = 1e-6
 
@@ -239,3 +240,77 @@ def test_nested_dict_argument_seen_changed_by_the_caller_of_a_helper():
         return y + p["layer"]["b"]
 
     check(outer, ({"layer": {"w": 2.0, "b": 0.5}}, 0.3))
+
+
+# --- 3. copying a list argument (list(xs), the documented aliasing fix) and dict.update from a
+# dict argument were refused before the arguments' structure was known --------------------
+
+def list_copy(xs):
+    ys = list(xs)
+    ys[0] = ys[0] * 3
+    return ys[0] * xs[1]
+
+
+def list_copy_in_loop(xs, x):
+    ys = list(xs)
+    for i in range(len(ys)):
+        ys[i] = ys[i] * x
+    return np.sum(ys[0] * xs[1] + ys[1])
+
+
+def test_list_copy_of_a_list_argument():
+    check(list_copy, ([1.0, 2.0],), 0)
+    check(list_copy_in_loop, ([1.0, 2.0], 0.5))
+    check(list_copy_in_loop, ([np.array([1.0, 2.0]), np.array([0.5, -1.0])], 0.5))
+
+
+def update_from_argument(p):
+    q = {}
+    q.update(p)
+    return q["a"] * p["a"]
+
+
+def update_then_change(p, x):
+    q = {"c": x}
+    q.update(p)
+    q["a"] = q["a"] * x
+    return q["a"] * p["a"] + q["c"] * q["b"]
+
+
+def test_update_from_a_dict_argument():
+    check(update_from_argument, ({"a": 1.5},), 0)
+    check(update_then_change, ({"a": 1.5, "b": -0.5}, 0.7))
+
+
+def update_then_write_shared(p, x):
+    q = {}
+    q.update(p)
+    q["a"][0] = x  # p["a"] is the same array: Python changes it too
+    return np.sum(p["a"]) * x
+
+
+def copy_then_write_shared(xs, x):
+    ys = list(xs)
+    ys[0][0] = x  # a shallow copy: xs[0] is the same array
+    return np.sum(xs[0]) * x
+
+
+def copy_then_append(xs, x):
+    ys = list(xs)
+    ys.append(x)
+    return ys[2] * xs[0] + len(xs)
+
+
+@pytest.mark.parametrize("f, arg, line", [
+    (update_then_write_shared, {"a": np.array([1.0, 2.0])}, 'q["a"][0] = x'),
+    (copy_then_write_shared, [np.array([1.0, 2.0])], "ys[0][0] = x")])
+def test_a_shallow_copy_changed_in_place_is_refused_at_its_line(f, arg, line):
+    lines, start = inspect.getsourcelines(f)
+    number = start + next(i for i, t in enumerate(lines) if line in t)
+    with pytest.raises(UnsupportedSyntaxError) as e:
+        value_and_grad(f, 1)(copy.deepcopy(arg), 3.0)
+    assert f":{number}:" in str(e.value) and "same array" in str(e.value), str(e.value)
+
+
+def test_a_copy_grows_apart_from_the_argument():
+    check(copy_then_append, ([1.0, 2.0], 3.0))
