@@ -314,3 +314,28 @@ def test_a_shallow_copy_changed_in_place_is_refused_at_its_line(f, arg, line):
 
 def test_a_copy_grows_apart_from_the_argument():
     check(copy_then_append, ([1.0, 2.0], 3.0))
+
+
+# --- the same root cause with list arguments: an item assigned in a loop ---------------------
+
+def list_item_loop_break(p, x):
+    for i in range(2):
+        p[1] += p[2] * x
+        if p[0] > 1.5:
+            break
+        p[1] = p[2] * x
+    return p[1]
+
+
+def list_item_loop(xs):
+    for i in range(2):
+        xs[0] = xs[0] * xs[1]
+    return xs[0]
+
+
+def test_list_argument_item_assigned_in_a_loop():
+    check(list_item_loop_break, ([0.3, 1.0, 0.9], 1.1))
+    check(list_item_loop_break, ([1.7, 1.0, 0.9], 1.1))
+    check(list_item_loop, ([1.5, 2.0],), 0)
+    h = hessian(list_item_loop)([1.5, 2.0])
+    assert np.allclose(np.array(h, dtype=float), [[0.0, 4.0], [4.0, 3.0]]), h
