@@ -281,6 +281,10 @@ def may_hold_containers(fn: Function) -> tuple:
     made: dict = {}
     for s in each_assign(fn.body):
         v = s.value
+        if type(v) is Var:  # `p_1 = p`: a loop carries a parameter under a new name
+            for t in targets_of(s):
+                made.setdefault(t, set()).add(v.name)
+            continue
         if type(v) is not Op:
             continue
         names = {a.name for a in v.args if type(a) is Var}

@@ -75,10 +75,13 @@ def joined_lists(fn: Function) -> Function:
     for s in each_assign(fn.body):
         v = s.value
         if type(v) is Op and v.prim in ("list_copy", "tuple_copy") and not listy(v.args[0]):
-            raise UnsupportedSyntaxError(
+            error = UnsupportedSyntaxError(
                 f"{PRIMS[v.prim].name}() of an array or of something not known to be a list "
                 "is not supported; iterate it in a loop, or index the array", fn.filename,
                 s.line)
+            # list(xs) of an argument: a list one, lowered as such once its structure is known
+            error.maybe_container = type(v.args[0]) is Var
+            raise error
     return fn
 
 

@@ -659,7 +659,10 @@ def check_item_not_in_place(xs, i, method, where, name, others, *values):
 
 
 def basic_index(index):
-    """Whether x[index] is a view of x (ints, slices, None, ...), not a copy (arrays, lists)."""
+    """Whether x[index] is a view of x (ints, slices, None, ...), not a copy (arrays, lists).
+    A key (`p["a"]`) is the dict's item itself, or a field of a structured array (a view)."""
+    if isinstance(index, str):
+        return True
     return all(p is None or p is Ellipsis or type(p) is slice or isinstance(p, (int, np.integer))
                and not isinstance(p, (bool, np.bool_))
                for p in (index if type(index) is tuple else (index,)))

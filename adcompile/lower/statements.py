@@ -616,7 +616,9 @@ class Statements:
             for a in call.args:
                 other = self.expr(a, env)
                 if type(other) is not Record or other.kind != "dict":
-                    raise self.unsupported(call, "update from something other than a dict")
+                    error = self.unsupported(call, "update from something other than a dict")
+                    error.maybe_container = type(other) is Var  # (an argument: a dict known
+                    raise error                                 # at the first call)
                 for k, v in zip(other.keys, other.values):
                     value = value.replace(k, v)
             for k in call.keywords:
