@@ -394,12 +394,12 @@ def zero_at(x, index):
 
 
 def gradient_grad(g, x, axis, edge_order, *spacing):
-    """The gradient of np.gradient(x, *spacing, axis=axis) (edge_order 1, scalar spacings): for
-    each axis the transpose of its stencil, central differences inside, one-sided at the ends;
-    a tuple g (one array per axis) sums its axes' contributions."""
-    if edge_order != 1 or any(np.ndim(h) for h in spacing):
-        raise outside_rule("np.gradient has a derivative rule for edge_order=1 and scalar "
-                                  "spacings")
+    """The gradient of np.gradient(x, *spacing, axis=axis) (scalar spacings): for each axis the
+    transpose of its stencil, central differences inside, one-sided at the ends (of first or,
+    with edge_order=2, second order); a tuple g (one array per axis) sums its axes'
+    contributions."""
+    if edge_order not in (1, 2) or any(np.ndim(h) for h in spacing):
+        raise outside_rule("np.gradient has a derivative rule for scalar spacings")
     n = _ndim(x)
     axes = tuple(range(n)) if axis is None else (axis,) if np.ndim(axis) == 0 else tuple(axis)
     parts = g if isinstance(g, (tuple, list)) else (g,)
@@ -410,10 +410,18 @@ def gradient_grad(g, x, axis, edge_order, *spacing):
         out = np.zeros_like(v, dtype=np.result_type(v, 1.0))
         out[2:] += v[1:-1] / 2
         out[:-2] -= v[1:-1] / 2
-        out[0] -= v[0]
-        out[1] += v[0]
-        out[-2] -= v[-1]
-        out[-1] += v[-1]
+        if edge_order == 1:  # (f1 - f0) / h at the start, (f[-1] - f[-2]) / h at the end
+            out[0] -= v[0]
+            out[1] += v[0]
+            out[-2] -= v[-1]
+            out[-1] += v[-1]
+        else:  # (-3 f0 + 4 f1 - f2) / 2h, (3 f[-1] - 4 f[-2] + f[-3]) / 2h
+            out[0] -= 1.5 * v[0]
+            out[1] += 2 * v[0]
+            out[2] -= 0.5 * v[0]
+            out[-1] += 1.5 * v[-1]
+            out[-2] -= 2 * v[-1]
+            out[-3] += 0.5 * v[-1]
         total = total + np.moveaxis(out, 0, a % n)
     return total
 

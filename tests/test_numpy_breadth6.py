@@ -47,6 +47,8 @@ def min_where(x): return np.min(np.sin(x), where=x > 0.5, initial=0.9)
 def sum_dtype(x): return np.sum(x ** 2, dtype=np.float64) + np.mean(x, axis=0, dtype=float)
 def scan_dtype(x): return np.cumsum(x, axis=1, dtype=np.float64) * np.var(x, dtype=float)
 def sum_where_dtype(x): return np.sum(np.sin(x), where=x > 0.3, dtype=np.float64)
+def gradient_second_order(x): return np.gradient(x ** 2, 0.5, edge_order=2) * np.arange(5.0)
+def gradient_second_order_axis(x): return np.gradient(np.sin(x), edge_order=2, axis=1) ** 2
 def sorted_stably(x): return np.sort(x, kind="stable") * np.arange(4.0) + np.copy(x, order="F")
 
 
@@ -108,7 +110,8 @@ CASES = [
     case(max_initial, distinct(3, 4), order=2), case(max_where, distinct(2, 3), order=2),
     case(min_where, distinct(2, 3), order=2), case(sum_dtype, arr(2, 3), order=2),
     case(scan_dtype, arr(2, 3), order=2), case(sum_where_dtype, distinct(2, 3), order=2),
-    case(sorted_stably, distinct(4), order=2),
+    case(sorted_stably, distinct(4), order=2), case(gradient_second_order, arr(5), order=2),
+    case(gradient_second_order_axis, arr(2, 4), order=2),
     case(added_at, arr(5), order=2), case(added_at_rows, arr(4, 2), order=2),
     case(subtracted_at, arr(2, 3), order=2), case(sorted_in_place, distinct(5), order=2),
     case(sorted_axis, distinct(3, 2), order=2), case(filled, arr(3), order=2),
