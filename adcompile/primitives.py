@@ -324,6 +324,8 @@ add("np.column_stack", np.column_stack, ("*xs",), "exact", form="seq")
 add("np.dstack", np.dstack, ("*xs",), "exact", form="seq")
 BY_OBJECT.setdefault(getattr(np, "row_stack", np.vstack), "np.vstack")
 add("np.take", np.take, ("x", "indices"), "exact", axis=None)
+add("take_indices", runtime_arrays.take_indices, ("indices", "x", "axis", "mode"), "nondiff",
+    zero="*")
 add("np.take_along_axis", np.take_along_axis, ("x", "indices", "axis"), "exact")
 add("np.diff", np.diff, kind="exact", n=1, axis=-1)
 add("np.cumprod", np.cumprod, kind="exact", axis=None)

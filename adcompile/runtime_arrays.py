@@ -393,6 +393,19 @@ def zero_at(x, index):
     return setitem(x, index, 0.0)
 
 
+def take_indices(indices, x, axis, mode):
+    """The indices np.take(x, indices, axis, mode=mode) takes: wrapped around (mode="wrap") or
+    clipped to the axis (mode="clip", which reads a negative index as 0); as given ("raise")."""
+    n = np.size(x) if axis is None else _shape(x)[axis]
+    if mode == "wrap":
+        return np.mod(indices, n)
+    if mode == "clip":
+        return np.clip(indices, 0, n - 1)
+    if mode == "raise":
+        return indices
+    raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
+
+
 def gradient_grad(g, x, axis, edge_order, *spacing):
     """The gradient of np.gradient(x, *spacing, axis=axis) (scalar spacings): for each axis the
     transpose of its stencil, central differences inside, one-sided at the ends (of first or,

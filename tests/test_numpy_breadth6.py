@@ -49,6 +49,11 @@ def scan_dtype(x): return np.cumsum(x, axis=1, dtype=np.float64) * np.var(x, dty
 def sum_where_dtype(x): return np.sum(np.sin(x), where=x > 0.3, dtype=np.float64)
 def gradient_second_order(x): return np.gradient(x ** 2, 0.5, edge_order=2) * np.arange(5.0)
 def gradient_second_order_axis(x): return np.gradient(np.sin(x), edge_order=2, axis=1) ** 2
+def taken_wrapped(x):
+    return np.take(x, [0, 4, -1, 7, 2], mode="wrap") ** 2 + np.take(x, [-2, 9, 1, 0, 3],
+                                                                    mode="clip")
+def taken_axis(x):
+    return np.sum(np.take(x, [[0, 3]], axis=1, mode="wrap") ** 2) + x.take([5], 0, mode="clip")
 def sorted_stably(x): return np.sort(x, kind="stable") * np.arange(4.0) + np.copy(x, order="F")
 
 
@@ -111,7 +116,8 @@ CASES = [
     case(min_where, distinct(2, 3), order=2), case(sum_dtype, arr(2, 3), order=2),
     case(scan_dtype, arr(2, 3), order=2), case(sum_where_dtype, distinct(2, 3), order=2),
     case(sorted_stably, distinct(4), order=2), case(gradient_second_order, arr(5), order=2),
-    case(gradient_second_order_axis, arr(2, 4), order=2),
+    case(gradient_second_order_axis, arr(2, 4), order=2), case(taken_wrapped, arr(5), order=2),
+    case(taken_axis, arr(2, 3), order=2),
     case(added_at, arr(5), order=2), case(added_at_rows, arr(4, 2), order=2),
     case(subtracted_at, arr(2, 3), order=2), case(sorted_in_place, distinct(5), order=2),
     case(sorted_axis, distinct(3, 2), order=2), case(filled, arr(3), order=2),

@@ -26,6 +26,8 @@ CAST_FIRST = frozenset({"np.sum", "np.prod", "np.mean", "np.cumsum", "np.cumprod
 def _keyword_names(name):
     if name in ORDERED:
         return ("order",)
+    if name == "np.take":
+        return ("mode",)
     words = ("dtype",) if name in CAST_FIRST else ()
     if name in REDUCTIONS:
         return words + ("where", "initial")
@@ -61,6 +63,12 @@ class Forms:
             order = args[ORDERED[name]] if len(args) > ORDERED[name] else \
                 self.atom(keywords["order"], env)
             return self.ordered(name, node, rest, args[:ORDERED[name]], order, env, target)
+        if name == "np.take":  # mode="wrap" or "clip": the indices it takes, then np.take
+            axis = next((self.atom(k.value, env) for k in rest.keywords if k.arg == "axis"),
+                        args[2] if len(args) > 2 else Const(None))
+            indices = self.emit("take_indices", (args[1], args[0], axis,
+                                                 self.atom(keywords["mode"], env)))
+            return self.primitive(name, rest, [args[0], indices] + list(args[2:]), env, target)
         if name in PADDED:
             return self.padded(name, rest, args, keywords, env, target)
         return self.masked(name, rest, args, keywords, env, target)
