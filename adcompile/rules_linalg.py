@@ -64,6 +64,15 @@ _SVD = {
 }
 
 
+def _uplo(template):
+    """eigvalsh's rule, by the eigenvectors of the triangle it read (UPLO='U': the upper)."""
+    def rule(op, i):
+        upper = "UPLO" in dict(op.kwargs)
+        return template.format(v="np.linalg.eigh(x, UPLO=UPLO)[1]" if upper else
+                               "np.linalg.eigh(x)[1]")
+    return rule
+
+
 def _qr_rule(template):
     def rule(op, i):
         mode = dict(op.kwargs).get("mode")
@@ -155,7 +164,7 @@ VJP.update({
                            "phi(mT(ans) @ g))))))",),
     "np.linalg.eigh": ("sym(ans[1] @ (diag_embed(g[0]) + over_gaps(mT(ans[1]) @ g[1], "
                        "gaps(ans[0]))) @ mT(ans[1]))",),
-    "np.linalg.eigvalsh": ("sym(np.linalg.eigh(x)[1] @ diag_embed(g) @ mT(np.linalg.eigh(x)[1]))",),
+    "np.linalg.eigvalsh": _uplo("sym({v} @ diag_embed(g) @ mT({v}))"),
     "np.linalg.svd": _svd_rule("vjp"),
     # Q, R = qr(A), A tall or square: grad A = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q
     "np.linalg.qr": _qr_rule("mT(np.linalg.solve(real_matrix(square_r(ans[1])), mT(g[0] + ans[0] @ "
@@ -177,8 +186,7 @@ JVP.update({
                            "sym(t))))))",),
     "np.linalg.eigh": ("(np.diagonal(mT(ans[1]) @ sym(t) @ ans[1], axis1=-2, axis2=-1), ans[1] @ "
                        "(inv_offdiag(gaps(ans[0])) * (mT(ans[1]) @ sym(t) @ ans[1])))",),
-    "np.linalg.eigvalsh": ("np.diagonal(mT(np.linalg.eigh(x)[1]) @ sym(t) @ np.linalg.eigh(x)[1],"
-                           " axis1=-2, axis2=-1)",),
+    "np.linalg.eigvalsh": _uplo("np.diagonal(mT({v}) @ sym(t) @ {v}, axis1=-2, axis2=-1)"),
     "np.linalg.svd": _svd_rule("jvp"),
     # X = Q^T dA R^-1, O = skew_lower(X): dQ = dA R^-1 - Q (X - O), dR = (X - O) R
     "np.linalg.qr": _qr_rule(f"(mT(np.linalg.solve(mT(square_r(ans[1])), mT(t))) - ans[0] @ ({_QR_X} - "

@@ -304,3 +304,27 @@ def test_fields_of_numpys_linalg_results():
     check_grads(by_field_names, (a,), order=1)
     with pytest.raises(AttributeError, match="'ndarray' object has no attribute 'S'"):
         grad(a_field_of_an_array)(np.ones(3))
+
+
+def sym_of(a): return (a + a.T) / 2
+
+
+def linalg_options(a):
+    b = sym_of(a)
+    c = b @ b.T + np.eye(3)
+    w2, _ = np.linalg.eigh(b, UPLO="U")
+    return np.sum(np.linalg.eigvalsh(b, UPLO="U") * np.arange(3.0)) + np.sum(w2 ** 2) + \
+        np.sum(np.linalg.svd(c, hermitian=True)[1] ** 2) + \
+        np.sum(np.linalg.pinv(b + 3 * np.eye(3), rcond=1e-12) ** 2) + \
+        np.sum(np.linalg.pinv(c, hermitian=True)) + \
+        np.sum(np.linalg.cholesky(c, upper=True) * np.arange(9.0).reshape(3, 3))
+
+
+def test_options_of_linalg_functions():
+    """eigh/eigvalsh(UPLO=), svd(hermitian=), pinv(rcond=, hermitian=), cholesky(upper=) were
+    refused (T10). cholesky(upper=True) is the transpose of L; eigvalsh's rule takes the
+    eigenvectors of the triangle it read."""
+    a = np.random.default_rng(3).normal(size=(3, 3))
+    check_grads(linalg_options, (a,), order=1)
+    u = np.linalg.cholesky(a @ a.T + np.eye(3), upper=True)
+    np.testing.assert_allclose(u, np.triu(u))

@@ -28,6 +28,8 @@ def _keyword_names(name):
         return ("order",)
     if name == "np.take":
         return ("mode",)
+    if name == "np.linalg.cholesky":
+        return ("upper",)
     words = ("dtype",) if name in CAST_FIRST else ()
     if name in REDUCTIONS:
         return words + ("where", "initial")
@@ -69,6 +71,14 @@ class Forms:
             indices = self.emit("take_indices", (args[1], args[0], axis,
                                                  self.atom(keywords["mode"], env)))
             return self.primitive(name, rest, [args[0], indices] + list(args[2:]), env, target)
+        if name == "np.linalg.cholesky":  # upper=True: the conjugate transpose of L
+            upper = self.atom(keywords["upper"], env)
+            if type(upper) is not Const:
+                raise self.unsupported(node, "np.linalg.cholesky with upper= computed at run "
+                                       "time", "write upper=True or upper=False")
+            lower = self.primitive(name, rest, list(args), env, None if upper.value else target)
+            return self.emit("mT", (self.emit("conj", (lower,)),), target=target) \
+                if upper.value else lower
         if name in PADDED:
             return self.padded(name, rest, args, keywords, env, target)
         return self.masked(name, rest, args, keywords, env, target)
