@@ -176,7 +176,7 @@ def test_hessian_of_non_scalar_function_names_the_place():
     with pytest.raises(ADCompileError) as e:
         ad.hessian(np.sin)(np.array([0.1, 0.2]))
     assert "scalar" in str(e.value)
-    assert __file__.rsplit("/", 1)[-1] in str(e.value) or e.value.filename is not None
+    assert e.value.filename == __file__  # the line that called it: np.sin has none
 
 
 def test_jvp_slice_primal_message():
@@ -184,4 +184,5 @@ def test_jvp_slice_primal_message():
         return np.sum(x[s])
     with pytest.raises(ADCompileError) as e:
         ad.jvp(f, (np.ones(3), slice(0, 2)), (np.ones(3), slice(0, 2)))
-    assert "integer" not in str(e.value)
+    assert "primal 1 is a slice" in str(e.value)
+    assert e.value.filename == __file__
