@@ -186,3 +186,25 @@ def test_jvp_slice_primal_message():
         ad.jvp(f, (np.ones(3), slice(0, 2)), (np.ones(3), slice(0, 2)))
     assert "primal 1 is a slice" in str(e.value)
     assert e.value.filename == __file__
+
+
+# --- the same copy (`p_1 = p`, a loop's) of a dict argument changed in a loop ----------------
+def dict_loop(p, x):
+    for i in range(2):
+        p["w"] = p["w"] * x
+    return p["w"] + p["b"]
+
+
+def dict_product_loop(p):
+    for i in range(2):
+        p["a"] = p["a"] * p["b"]
+    return p["a"]
+
+
+def test_dict_argument_changed_in_loop():
+    p = {"w": 1.0, "b": 1.0}
+    same(ad.grad(dict_loop)(dict(p), 2.0), {"w": 4.0, "b": 1.0})
+    same(ad.grad(dict_loop, 1)(dict(p), 2.0), 4.0)
+    h = ad.hessian(dict_product_loop)({"a": 1.5, "b": 2.0})
+    assert list(h) == ["a", "b"] and all(list(row) == ["a", "b"] for row in h.values())
+    np.testing.assert_allclose([[h[i][j] for j in "ab"] for i in "ab"], [[0.0, 4.0], [4.0, 3.0]])
