@@ -276,19 +276,21 @@ def may_hold_containers(fn: Function) -> tuple:
     what it computes from them (`s = p + q; s[0]`: for tuples p + q joins them, max(p, q)
     compares them item by item), which an argument may be: a tuple or list passed for one is
     then lowered as one (boundary.py). So are those an array method is called on (`v.sum()`),
-    which an object of the user's class with a method of that name may be."""
+    which an object of the user's class with a method of that name may be; those a copy
+    (`xs_1 = xs`, a loop's) reads as one; and those the code never reads, whose gradient is
+    zeros in the structure of whatever is passed."""
     read: set = set(fn.receivers)
     made: dict = {}
     for s in each_assign(fn.body):
         v = s.value
-        if type(v) is Var:  # `p_1 = p`: a loop carries a parameter under a new name
-            for t in targets_of(s):
-                made.setdefault(t, set()).add(v.name)
+        if type(v) is Var:
+            names = {v.name}
+        elif type(v) is Op:
+            names = {a.name for a in v.args if type(a) is Var}
+        else:
             continue
-        if type(v) is not Op:
-            continue
-        names = {a.name for a in v.args if type(a) is Var}
-        if v.prim in READS_AS_CONTAINER or v.prim.endswith("_list") or v.prim in LIST_PRIMS:
+        if type(v) is Op and (v.prim in READS_AS_CONTAINER or v.prim.endswith("_list") or
+                              v.prim in LIST_PRIMS):
             read |= names
         for t in targets_of(s):
             made.setdefault(t, set()).update(names)
@@ -298,4 +300,5 @@ def may_hold_containers(fn: Function) -> tuple:
             if name not in read:
                 read.add(name)
                 todo.append(name)
-    return tuple(p for p in fn.params if p in read)
+    used = {n for s in walk_stmts(fn.body) for e in stmt_exprs(s) for n in used_names(e)}
+    return tuple(p for p in fn.params if p in read or p not in used)

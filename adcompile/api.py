@@ -352,8 +352,8 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], 
             if not moves(tree):
                 if tangent is not None and not (is_leaf(tangent) and not np.any(tangent)):
                     raise ArgumentError(
-                        f"jvp({name_of(f)}): primal {k} is an integer, a constant: its tangent "
-                        "is None or 0", *place_of(f))
+                        f"jvp({name_of(f)}): primal {k} is {_constant(primals[k])}, a "
+                        "constant: its tangent is None or 0", *place_of(f))
                 continue
             parts = match(tree, leaves, tangent, f"jvp({name_of(f)}): tangent {k}",
                           f"primal {k}", at=place_of(f))
@@ -441,6 +441,17 @@ def _var_positional(f, i):
     except (TypeError, ValueError):
         return False
     return i < len(parameters) and parameters[i].kind is inspect.Parameter.VAR_POSITIONAL
+
+
+def _constant(x) -> str:
+    """What a primal that does not move is, in words: an integer, a bool, a slice, ..."""
+    if isinstance(x, (bool, np.bool_)):
+        return "a bool"
+    if isinstance(x, (int, np.integer)):
+        return "an integer"
+    kind = getattr(getattr(x, "dtype", None), "kind", None)
+    return {"b": "an array of bools", "i": "an integer array", "u": "an integer array"}.get(
+        kind, f"a {type(x).__name__}")
 
 
 def _check_pairs(f, primals, tangents):

@@ -71,16 +71,22 @@ def trimmed(err: BaseException) -> BaseException:
 
 def at_generated_caller(err: ADCompileError) -> ADCompileError:
     """`err`, raised by a check that generated code calls at run time (grad of a non-scalar
-    output, an integer argument), placed at the user's line that generated line was made from."""
+    output, an integer argument), placed at the user's line that generated line was made from;
+    where the code was made from no line of theirs (`hessian(np.sin)`, a primitive passed as the
+    function), at their line that called the derivative."""
     import sys
-    from .compile import users_place
+    from .compile import is_generated, users_place
     frame: types.FrameType | None = sys._getframe(1)
+    caller = None
     while frame is not None and err.filename is None:
-        found = users_place(frame.f_code.co_filename, frame.f_lineno)
+        name = frame.f_code.co_filename
+        found = users_place(name, frame.f_lineno)
         if found is not None:
             _place(err, found[0], found[1])
+        elif caller is None and not name.startswith(_PACKAGE) and not is_generated(name):
+            caller = frame
         frame = frame.f_back
-    return err
+    return at_frame(err, caller) if err.filename is None and caller is not None else err
 
 
 def at_frame(err: ADCompileError, frame: types.FrameType) -> ADCompileError:

@@ -12,6 +12,7 @@ product without the Hessian) and `check_grads` (finite differences and the dot-p
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import types
@@ -71,7 +72,7 @@ def _jacobian(f, args, kwargs, argnums, forward, has_aux=False):
                 columns[j].append(d_out)
         if out is None:  # (nothing to differentiate: empty arrays)
             out, *aux = f(*values) if has_aux else (f(*values),)
-        out_leaves, out_tree = flatten(out)
+        out_leaves, out_tree = _output(out)
         columns = [[_parts(out_tree, out_leaves, c) for c in cols] for cols in columns]
         for o, (value, node) in enumerate(zip(out_leaves, out_tree.leaves())):
             if node.diff:
@@ -79,7 +80,7 @@ def _jacobian(f, args, kwargs, argnums, forward, has_aux=False):
                                for cols, w in zip(columns, wrt)])
     else:
         out, pullback, *aux = reverse_at(f, values, flat, nums, has_aux)
-        out_leaves, out_tree = flatten(out)
+        out_leaves, out_tree = _output(out)
         no_cotangent = [_zero(v) for v in out_leaves]
         for o, (value, node) in enumerate(zip(out_leaves, out_tree.leaves())):
             if node.diff:
@@ -89,6 +90,34 @@ def _jacobian(f, args, kwargs, argnums, forward, has_aux=False):
                                for j, w in enumerate(wrt)])
     jacobian = _assemble(out_tree, blocks, [flat[k][1] for k in nums], single)
     return (jacobian, *aux) if has_aux else jacobian
+
+
+def _output(out):
+    """flatten(out), where an int (not a bool) is a floating-point leaf: the function's value,
+    which on the path taken may be `return 0` or hold one; its derivative is zero, as grad's and
+    jvp's (a bool or an integer array gets none)."""
+    from .pytree import Tree, flatten
+    leaves, tree = flatten(out)
+    it, floats = iter(leaves), []
+
+    def of(node):
+        if node.kind == "leaf":
+            value = next(it)
+            whole = _whole_number(value)
+            floats.append(float(value) if whole else value)
+            return Tree("leaf", diff=True) if whole else node
+        if node.kind == "static":
+            if not _whole_number(node.cls.value):
+                return node
+            floats.append(float(node.cls.value))
+            return Tree("leaf", diff=True)
+        return dataclasses.replace(node, children=tuple(of(c) for c in node.children))
+    tree = of(tree)
+    return floats, tree
+
+
+def _whole_number(x):
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
 
 
 def _checked_nums(f, argnums, n):

@@ -183,10 +183,19 @@ def _unflatten(tree, it, only_diff):
             return tree.cls(zip(tree.keys, values))
         except TypeError:  # a dict subclass with another constructor
             return dict(zip(tree.keys, values))
-    obj = object.__new__(tree.cls)  # a dataclass or object of gradients: no __init__ runs
+    obj = _blank(tree.cls)  # a dataclass or object of gradients: no __init__ runs
     for name, value in zip(tree.keys, values):
         object.__setattr__(obj, name, value)
     return obj
+
+
+def _blank(cls):
+    """An instance of `cls` without its __init__: object.__new__'s, or where a class written in
+    C refuses that (types.SimpleNamespace), the class's own __new__'s."""
+    try:
+        return object.__new__(cls)
+    except TypeError:
+        return cls.__new__(cls)
 
 
 def leaf_names(name: str, tree: Tree) -> list[str]:
