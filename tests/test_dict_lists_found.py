@@ -4,6 +4,8 @@ central finite differences and forward mode (jvp), and the gradient of a contain
 its structure (check, from test_dict_args_found). Each test failed before its fix."""
 
 
+import numpy as np
+
 from test_dict_args_found import check
 
 
@@ -74,3 +76,92 @@ def comprehension_name_after_loop(xs):
 
 def test_loop_name_read_after_the_loop_beside_a_comprehension():
     check(comprehension_name_after_loop, ([1.0, 2.0, 0.5],), argnums=0)
+
+
+# --- 2. a field of a list's dict assigned through the loop's name: `for dd in ds: dd["x"] = v`
+# changes the dicts ds holds (as b.v = v did for objects); it was refused as shared -----------
+
+def scale_items(ds, k):
+    for dd in ds:
+        dd["x"] = dd["x"] * k
+    return ds[0]["x"] + ds[1]["x"] * ds[1]["y"]
+
+
+def scale_items_augmented(ds, k):
+    for dd in ds:
+        dd["x"] *= k
+        dd["y"] += dd["x"]
+    return sum(d["x"] * d["y"] for d in ds)
+
+
+def scale_items_enumerate(ds, k):
+    for i, dd in enumerate(ds):
+        dd["x"] = dd["x"] * k + i
+    total = 0.0
+    for dd in ds:
+        total = total + dd["x"] ** 2
+    return total
+
+
+def scale_items_nested(ds, k):
+    for s in range(2):
+        for dd in ds:
+            dd["x"] = dd["x"] * k + dd["y"]
+    return ds[0]["x"] * ds[1]["x"]
+
+
+def scale_items_returned(ds, k):
+    for dd in ds:
+        dd["x"] = dd["x"] * k
+    return ds
+
+
+DS = [{"x": 1.0, "y": 0.5}, {"x": 3.0, "y": -2.0}]
+
+
+def test_field_assigned_through_the_loop_name():
+    for f in (scale_items, scale_items_augmented, scale_items_enumerate, scale_items_nested):
+        check(f, (DS, 1.5))
+
+
+def test_field_assigned_through_the_loop_name_returned():
+    out = scale_items_returned([{"x": 1.0}, {"x": 3.0}], 2.0)
+    from adcompile import jacrev
+    j = jacrev(scale_items_returned, 1)([{"x": 1.0}, {"x": 3.0}], 2.0)
+    assert out == [{"x": 2.0}, {"x": 6.0}]
+    assert [d["x"] for d in j] == [1.0, 3.0]
+
+
+def still_shared(ds, k):
+    first = ds[0]
+    for dd in ds:
+        dd["x"] = dd["x"] * k
+    return first["x"] + ds[1]["x"]
+
+
+def test_field_assigned_while_another_name_holds_the_dict_is_refused():
+    import pytest
+    from adcompile import UnsupportedSyntaxError, grad
+    with pytest.raises(UnsupportedSyntaxError, match=r"test_dict_lists_found.py:\d+.*first"):
+        grad(still_shared, 1)([{"x": 1.0}, {"x": 3.0}], 2.0)
+
+
+def scale_zipped(ds, ks):
+    for dd, k in zip(ds, ks):
+        dd["x"] = dd["x"] * k
+    return ds[0]["x"] * ds[1]["y"] + ds[1]["x"]
+
+
+def layers_forward(layers, x):
+    for layer in layers:  # a list of dicts of arrays, as layers of a network
+        layer["out"] = np.tanh(layer["W"] @ x + layer["b"])
+        x = layer["out"]
+    return np.sum(x ** 2) + np.sum(layers[0]["out"])
+
+
+def test_field_assigned_through_zip_and_array_fields():
+    check(scale_zipped, (DS, [1.5, -0.5]))
+    rng = np.random.default_rng(0)
+    layers = [{"W": rng.normal(size=(3, 2)), "b": rng.normal(size=3)},
+              {"W": rng.normal(size=(2, 3)), "b": rng.normal(size=2)}]
+    check(layers_forward, (layers, np.array([0.3, -0.7])))

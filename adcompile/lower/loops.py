@@ -24,18 +24,19 @@ class Loops:
             len(elements) == 1 and elements[0] == env.get(in_place)
         if bounds is None:  # a tuple known here: unroll
             foreign = self.foreign  # the elements still to come keep their names
-            named = isinstance(target, gast.Name) and held(stmt.iter, env) is elements
+            named = self.item_targets(stmt, env, elements)
             for k, element in enumerate(elements):
                 if in_place:  # u[-1] += 1 in `for ui in u`: later items are read as they are now
                     element = self.current_item(env[in_place], k)
                 self.foreign = foreign | names_in(elements[k + 1:])
                 self.bind_target(target, element, env)
-                if named:  # for b in bs: b is bs[k] (a change to b is one to bs[k])
-                    self.items_of[target.id] = gast.copy_location(gast.Subscript(
-                        value=stmt.iter, slice=gast.Constant(value=k, kind=None),
-                        ctx=gast.Load()), stmt.iter)
+                for name, seq in named:  # for b in bs: b is bs[k] (a change to b is one to
+                    self.items_of[name] = gast.copy_location(gast.Subscript(  # bs[k])
+                        value=seq, slice=gast.Constant(value=k, kind=None),
+                        ctx=gast.Load()), seq)
                 _, exit = self.sub(stmt.body, env, later | exposed(stmt.body), block=self.block)
-                self.items_of.pop(getattr(target, "id", None), None)
+                for name, _ in named:
+                    self.items_of.pop(name, None)
                 if exit is not None:
                     raise self.unsupported(stmt, "a break, continue, return or raise in a "
                                            "loop over a tuple")
@@ -80,6 +81,25 @@ class Loops:
             last = self.namer.fresh(target.id)
             self.block.append(Assign(last, Var(index), self.line))
             env[target.id] = Var(last)
+
+    def item_targets(self, stmt, env, elements):
+        """(name, node of the sequence) for each name of a loop unrolled over a sequence known
+        here that is bound to the items of a sequence a name holds: `for b in bs`, the `b` of
+        `for i, b in enumerate(bs)`, each of `for a, b in zip(as_, bs)`."""
+        target, it = stmt.target, stmt.iter
+        if isinstance(target, gast.Name):
+            return [(target.id, it)] if held(it, env) is elements else []
+        if not (isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and
+                isinstance(target, gast.Tuple)) or it.keywords:
+            return []
+        func = self.expr(it.func, env)
+        obj = func.obj if type(func) is Static else None
+        pairs = [(target.elts[1], it.args[0])] if obj is enumerate and len(target.elts) == 2 \
+            else list(zip(target.elts, it.args)) if obj is zip and \
+            len(target.elts) == len(it.args) else []
+        return [(t.id, seq) for t, seq in pairs if isinstance(t, gast.Name) and
+                isinstance(seq, (gast.Name, gast.Subscript, gast.Attribute)) and
+                type(held(seq, env)) is tuple]
 
     def unrolled(self, stmt, bounds, env, later):
         """`for k in range(n)` with constant bounds over a list of containers (`layers[k]["W"]`)
