@@ -165,3 +165,39 @@ def test_field_assigned_through_zip_and_array_fields():
     layers = [{"W": rng.normal(size=(3, 2)), "b": rng.normal(size=3)},
               {"W": rng.normal(size=(2, 3)), "b": rng.normal(size=2)}]
     check(layers_forward, (layers, np.array([0.3, -0.7])))
+
+
+def scale_items_steps(ds, k, steps):
+    for s in range(steps):  # a loop run at run time: ds is carried, leaf by leaf
+        for i, dd in enumerate(ds):
+            dd["x"] = dd["x"] * k + dd["y"] * i
+        for dd in ds:
+            dd["y"] -= 0.1 * dd["x"]
+    return ds[0]["x"] * ds[1]["x"] + ds[1]["y"]
+
+
+def still_shared_steps(ds, k, steps):
+    first = ds[0]
+    for s in range(steps):
+        for dd in ds:
+            dd["x"] = dd["x"] * k
+    return first["x"] + ds[1]["x"]
+
+
+def still_shared_indexed(ds, k, steps):
+    first = ds[0]
+    for s in range(steps):
+        for i in range(len(ds)):
+            ds[i]["x"] = ds[i]["x"] * k
+    return first["x"] + ds[1]["x"]
+
+
+def test_field_assigned_through_the_loop_name_in_a_loop_run_at_run_time():
+    check(scale_items_steps, (DS, 1.5, 3))
+    check(scale_items_steps, (DS, 1.5, 0))
+    import pytest
+    from adcompile import UnsupportedSyntaxError, grad
+    with pytest.raises(UnsupportedSyntaxError, match=r"test_dict_lists_found.py:\d+.*first"):
+        grad(still_shared_steps, 1)([{"x": 1.0}, {"x": 3.0}], 2.0, 2)
+    with pytest.raises(UnsupportedSyntaxError, match=r"test_dict_lists_found.py:\d+.*first"):
+        grad(still_shared_indexed, 1)([{"x": 1.0}, {"x": 3.0}], 2.0, 2)  # (was 12.0, not 16.0)

@@ -7,13 +7,20 @@ from ..ir import (Assign, Break, Const, For, If, Op, Var, While)
 from .comprehensions import Indexed, Later
 from .containers import must_unroll
 from .changes import changes, function_of
-from .scan import MUTATORS, LocalFunction, exposed, Record, assigned_names, augments, is_method_of_name, held, changes_in_place, leaf_name, holds, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
+from .scan import MUTATORS, loop_names, LocalFunction, exposed, Record, assigned_names, augments, is_method_of_name, held, changes_in_place, leaf_name, holds, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
 
 
 def holds_keys(seq):
     """A sequence known here holding strings (a dict's keys, which index it only here)."""
     return type(seq) is tuple and any(type(v) is Const and isinstance(v.value, str)
                                       for v in seq)
+
+
+def containers_in(value):
+    """`value` and the dicts, lists and objects known here inside it."""
+    parts = value.values if type(value) is Record else value if type(value) is tuple else ()
+    return [value] + [p for v in parts if type(v) in (Record, tuple) and (type(v) is not tuple or v)
+                      for p in containers_in(v)]
 
 
 class Loops:
@@ -163,8 +170,12 @@ class Loops:
                 if n.args[0].id not in rebound:  # the same value appended at every iteration
                     self.held_twice.setdefault(n.func.value.id, (n.args[0].id, n.lineno))
         by_calls = self.changed_by_calls(stmt.body, env)
-        assigned = stored(stmt.body) - self.stacks | {n for n in targets if n in later} | by_calls
         reads = loaded(stmt.body)
+        through_items = {n for n in reads & set(env) if holds_record(env[n]) and any(  # for b
+            changes_in_place(stmt.body, b, through_calls=False)  # in bs: b["v"] = v changes bs
+            for b in loop_names(stmt.body, n) - {n})}
+        assigned = stored(stmt.body) - self.stacks | {n for n in targets if n in later} | \
+            by_calls | through_items
         if any(isinstance(n, gast.Return) for n in walk_own(stmt.body)):
             pseudo = {k for k in env if k.startswith("<result") or k == RETURNED}
             assigned, later = assigned | pseudo, later | pseudo
@@ -174,17 +185,24 @@ class Loops:
                 continue
             value = env.get(name)
             if (type(value) is Record or type(value) is tuple and value) and (
-                    name in by_calls or changes_in_place(stmt.body, name, through_calls=False)
+                    name in by_calls | through_items or
+                    changes_in_place(stmt.body, name, through_calls=False)
                     or augments(stmt.body, name)):  # (xs += [v] grows the list in place)
+                parts = containers_in(value)  # (first = ds[0]; for d in ds: d["x"] = v)
                 holders = sorted(k for k, v in env.items() if k != name and (  # the loop gets
                     k in later or k in reads or k in self.passed) and  # its own copy, so no
-                    not k.startswith("<") and holds(v, value))  # other name may hold it
-                if holders:
+                    not k.startswith("<") and any(holds(v, p) for p in parts))  # other name
+                if holders:  # may hold it or a list, dict or object inside it
                     raise self.unsupported(stmt, f"changing {name} in a loop while "
-                                           f"{', '.join(holders)} holds the same value (Python "
-                                           "changes it for every name holding it)",
+                                           f"{', '.join(holders)} holds the same value or one "
+                                           f"{name} holds (Python changes it for every name "
+                                           "holding it)",
                                            f"make a new one first ({name} = list({name}) or "
-                                           f"dict({name})) before the loop")
+                                           f"dict({name})) before the loop" if any(
+                                               holds(env[k], value) for k in holders) else
+                                           f"read it through {name} after the loop, or make "
+                                           f"{holders[0]} a copy ({holders[0]} = dict("
+                                           f"{holders[0]}) or list(...)) before it")
             if holds_record(value):  # a record the loop rebinds: a loop name per leaf
                 env[name] = carried[name] = self.carry_leaves(name, value)
                 continue

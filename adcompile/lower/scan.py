@@ -482,10 +482,23 @@ MUTATORS = {"append", "extend", "insert", "pop", "remove", "clear", "update", "s
 
 
 def loop_names(stmts, name):
-    """`name` and the names of loops over it (`for b in bodies`: b is each item of bodies)."""
-    return {name} | {n.target.id for s in stmts for n in gast.walk(s)
-                     if isinstance(n, gast.For) and isinstance(n.target, gast.Name) and
-                     isinstance(n.iter, gast.Name) and n.iter.id == name}
+    """`name` and the names of loops over it (`for b in bodies`: b is each item of bodies; so
+    too the `b` of `for i, b in enumerate(bodies)` and of `for a, b in zip(as_, bodies)`)."""
+    out = {name}
+    for n in (n for s in stmts for n in gast.walk(s) if isinstance(n, gast.For)):
+        it, target = n.iter, n.target
+        if isinstance(it, gast.Name):
+            pairs = [(target, it)]
+        elif isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and \
+                isinstance(target, gast.Tuple):
+            pairs = [(target.elts[1], it.args[0])] if it.func.id == "enumerate" and \
+                len(target.elts) == 2 and it.args else list(zip(target.elts, it.args)) \
+                if it.func.id == "zip" else []
+        else:
+            pairs = []
+        out |= {t.id for t, seq in pairs if isinstance(t, gast.Name) and
+                isinstance(seq, gast.Name) and seq.id == name}
+    return out
 
 
 def changes_in_place(stmts, name, through_calls=True, seen=frozenset()):
