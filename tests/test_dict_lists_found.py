@@ -4,6 +4,8 @@ central finite differences and forward mode (jvp), and the gradient of a contain
 its structure (check, from test_dict_args_found). Each test failed before its fix."""
 
 
+import functools
+
 import numpy as np
 
 from test_dict_args_found import check
@@ -201,3 +203,57 @@ def test_field_assigned_through_the_loop_name_in_a_loop_run_at_run_time():
         grad(still_shared_steps, 1)([{"x": 1.0}, {"x": 3.0}], 2.0, 2)
     with pytest.raises(UnsupportedSyntaxError, match=r"test_dict_lists_found.py:\d+.*first"):
         grad(still_shared_indexed, 1)([{"x": 1.0}, {"x": 3.0}], 2.0, 2)  # (was 12.0, not 16.0)
+
+
+# --- 4. a functools.wraps wrapper(*a, **k) around a helper with a default, called without it:
+# the wrapper took the helper's parameters but not their defaults ----------------------------
+
+def scaled(f):
+    @functools.wraps(f)
+    def w(*a, **k):
+        return 2.0 * f(*a, **k)
+    return w
+
+
+@scaled
+def sq(x, p=2):
+    return x ** p
+
+
+@scaled
+def affine(x, c=1.5, d=-0.5):
+    return c * x + d
+
+
+def wraps_default(x):
+    return sq(x) + sq(x, 3) + sq(x, p=1) + affine(x) + affine(x, d=2.0) * affine(x, 0.5)
+
+
+def test_wrapped_helper_with_defaults_left_out():
+    check(wraps_default, (0.7,), argnums=0)
+    check(sq, (0.7,), argnums=0)  # (differentiated itself, its default left out)
+
+
+def counted(f):
+    @functools.wraps(f)
+    def w(*a, **k):  # sees the arguments as they are passed, defaults left out
+        return f(*a, **k) * (10.0 if len(a) + len(k) > 1 else 1.0)
+    return w
+
+
+@counted
+def cube(x, p=3):
+    return x ** p
+
+
+@scaled
+def shifted(x, a=1.5, b=-0.5):  # (its parameters named as the wrapper's *a)
+    return a * x + b
+
+
+def wrapper_sees_the_arguments_passed(x):
+    return cube(x) + cube(x, 2) + cube(x, p=1) + shifted(x) + shifted(x, b=1.0)
+
+
+def test_wrapper_sees_the_arguments_as_passed():
+    check(wrapper_sees_the_arguments_passed, (0.7,), argnums=0)
