@@ -257,3 +257,32 @@ def wrapper_sees_the_arguments_passed(x):
 
 def test_wrapper_sees_the_arguments_as_passed():
     check(wrapper_sees_the_arguments_passed, (0.7,), argnums=0)
+
+
+# --- 3. isinstance(v, dict) of a dict argument's items: a number leaf of an argument (a float
+# or complex number or array) is no dict, so the dict branch is pruned for it ----------------
+
+def nested_sum(p):
+    s = 0.0
+    for k, v in p.items():
+        if isinstance(v, dict):
+            s = s + sum(v.values())
+        elif isinstance(v, (list, tuple)):
+            s = s + v[0] * v[1]
+        else:
+            s = s + np.sum(v * v)
+    return s
+
+
+def test_isinstance_of_a_dict_arguments_items():
+    check(nested_sum, ({"a": 0.5, "b": {"c": 1.0, "d": -2.0}, "e": [1.5, 2.0]},), argnums=0)
+    check(nested_sum, ({"a": np.array([0.5, 1.0]), "b": {"c": 1.0}},), argnums=0)
+
+
+def opaque_isinstance(x, n):
+    v = np.sin(x) if n > 0 else x  # a value computed at run time: tested when it runs
+    return v * 2.0 if not isinstance(v, dict) else 0.0
+
+
+def test_isinstance_of_a_value_computed_at_run_time_is_still_tested():
+    check(opaque_isinstance, (0.7, 1), argnums=0)
