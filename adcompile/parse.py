@@ -60,8 +60,11 @@ class Parsed:
         return EXPRESSIONS.get(name, "this kind of expression")
 
 
-def parse(f) -> Parsed:
-    """Parse `f`'s source into a gast FunctionDef with absolute line numbers."""
+def parse(f, as_written=False) -> Parsed:
+    """Parse `f`'s source into a gast FunctionDef with absolute line numbers. A wrapper taking
+    only *args and **kwargs (functools.wraps) gets the parameters of what it wraps, which a
+    differentiated function needs, unless `as_written` (a wrapper inlined at a call, which
+    binds *args and **kwargs as Python does: a default left out stays left out)."""
     name = getattr(f, "__name__", repr(f))
     code = getattr(f, "__code__", None)
     if code is None and isinstance(f, functools.partial):
@@ -79,7 +82,7 @@ def parse(f) -> Parsed:
         if node is not None:
             _check_current(f, text, filename, node.lineno)
             return _finish(f, node, filename, {node.lineno: linecache.getline(
-                filename, node.lineno).rstrip("\n")})
+                filename, node.lineno).rstrip("\n")}, as_written=as_written)
     try:
         src_lines, first = inspect.getsourcelines(code)  # (f's: not the one it wraps)
     except (OSError, TypeError) as e:
@@ -107,7 +110,7 @@ def parse(f) -> Parsed:
         if hasattr(n, "lineno"):
             n.lineno += first - 1
     return _finish(f, node, filename, {first + i: line.rstrip("\n")
-                                       for i, line in enumerate(src_lines)}, nodes)
+                                       for i, line in enumerate(src_lines)}, nodes, as_written)
 
 
 def signature_of(f):
@@ -167,9 +170,9 @@ def _wrapper_parameters(f, node):
     node.body = body + node.body
 
 
-def _finish(f, node, filename, lines, nodes=None):
+def _finish(f, node, filename, lines, nodes=None, as_written=False):
     code = f.__code__
-    if getattr(f, "__wrapped__", None) is not None:
+    if getattr(f, "__wrapped__", None) is not None and not as_written:
         _wrapper_parameters(f, node)
         nodes = None
     scope = dict(vars(builtins))

@@ -17,6 +17,7 @@ from ..ir import Assign, Const, Op, Var
 from ..primitives import PRIMS
 from .scan import Record, Static
 
+CONTAINERS = (dict, list, tuple, set, frozenset, str, bytes)  # (no number or array)
 RAISE = ("raise",)  # how a statement list ends that raises on every path
 
 CONVERSIONS = {115: "str", 114: "repr"}  # f"{x!s}", f"{x!r}"
@@ -98,9 +99,19 @@ class Effects:
         cls = getattr(value, "cls", None)  # a container known here (containers.py)
         if cls is not None and type(value) is not Var:
             return Const(isinstance(cls, type) and issubclass(cls, classes))
+        if type(value) is Var and value.name in self.number_leaves() and all(
+                issubclass(c, CONTAINERS) for c in classes):  # a leaf of an argument: no dict
+            return Const(False)
         atoms = tuple(self.class_atom(c) for c in classes)
         types = atoms[0] if type(types) is not tuple else self.as_atom(atoms)
         return self.emit("isinstance", (self.as_atom(value), types), target=target)
+
+    def number_leaves(self):
+        """The parameters that are leaves of an argument's structure holding a float or complex
+        number or array: at run time a number or array, never a container (an opaque library
+        object or another value lowered as a Var may be one, so it is tested at run time)."""
+        return {n for _, tree, names in getattr(self.fn, "arguments", ()) if tree is not None
+                for n, leaf in zip(names, tree.leaves()) if leaf.diff}
 
     def attribute_query(self, obj, node, env):
         """`hasattr(m, "name")` and `getattr(m, "name"[, default])` with the name written as a

@@ -150,7 +150,7 @@ class Inlining:
             raise self.unsupported(node, f"recursion ({obj.__name__} calls itself)",
                                    "write the recursion as a loop")
         try:
-            callee = parse(obj)
+            callee = parse(obj, as_written=True)  # (a wrapper's *args as called)
         except ADCompileError as e:
             return self.library_as_constant(self.at_the_call(e, obj, node), obj, node, env,
                                             target, since, receiver)

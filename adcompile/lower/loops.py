@@ -7,13 +7,20 @@ from ..ir import (Assign, Break, Const, For, If, Op, Var, While)
 from .comprehensions import Indexed, Later
 from .containers import must_unroll
 from .changes import changes, function_of
-from .scan import MUTATORS, LocalFunction, exposed, Record, assigned_names, augments, is_method_of_name, held, changes_in_place, leaf_name, holds, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
+from .scan import MUTATORS, loop_names, LocalFunction, exposed, Record, assigned_names, augments, is_method_of_name, held, changes_in_place, leaf_name, holds, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
 
 
 def holds_keys(seq):
     """A sequence known here holding strings (a dict's keys, which index it only here)."""
     return type(seq) is tuple and any(type(v) is Const and isinstance(v.value, str)
                                       for v in seq)
+
+
+def containers_in(value):
+    """`value` and the dicts, lists and objects known here inside it."""
+    parts = value.values if type(value) is Record else value if type(value) is tuple else ()
+    return [value] + [p for v in parts if type(v) in (Record, tuple) and (type(v) is not tuple or v)
+                      for p in containers_in(v)]
 
 
 class Loops:
@@ -24,18 +31,19 @@ class Loops:
             len(elements) == 1 and elements[0] == env.get(in_place)
         if bounds is None:  # a tuple known here: unroll
             foreign = self.foreign  # the elements still to come keep their names
-            named = isinstance(target, gast.Name) and held(stmt.iter, env) is elements
+            named = self.item_targets(stmt, env, elements)
             for k, element in enumerate(elements):
                 if in_place:  # u[-1] += 1 in `for ui in u`: later items are read as they are now
                     element = self.current_item(env[in_place], k)
                 self.foreign = foreign | names_in(elements[k + 1:])
                 self.bind_target(target, element, env)
-                if named:  # for b in bs: b is bs[k] (a change to b is one to bs[k])
-                    self.items_of[target.id] = gast.copy_location(gast.Subscript(
-                        value=stmt.iter, slice=gast.Constant(value=k, kind=None),
-                        ctx=gast.Load()), stmt.iter)
+                for name, seq in named:  # for b in bs: b is bs[k] (a change to b is one to
+                    self.items_of[name] = gast.copy_location(gast.Subscript(  # bs[k])
+                        value=seq, slice=gast.Constant(value=k, kind=None),
+                        ctx=gast.Load()), seq)
                 _, exit = self.sub(stmt.body, env, later | exposed(stmt.body), block=self.block)
-                self.items_of.pop(getattr(target, "id", None), None)
+                for name, _ in named:
+                    self.items_of.pop(name, None)
                 if exit is not None:
                     raise self.unsupported(stmt, "a break, continue, return or raise in a "
                                            "loop over a tuple")
@@ -80,6 +88,25 @@ class Loops:
             last = self.namer.fresh(target.id)
             self.block.append(Assign(last, Var(index), self.line))
             env[target.id] = Var(last)
+
+    def item_targets(self, stmt, env, elements):
+        """(name, node of the sequence) for each name of a loop unrolled over a sequence known
+        here that is bound to the items of a sequence a name holds: `for b in bs`, the `b` of
+        `for i, b in enumerate(bs)`, each of `for a, b in zip(as_, bs)`."""
+        target, it = stmt.target, stmt.iter
+        if isinstance(target, gast.Name):
+            return [(target.id, it)] if held(it, env) is elements else []
+        if not (isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and
+                isinstance(target, gast.Tuple)) or it.keywords:
+            return []
+        func = self.expr(it.func, env)
+        obj = func.obj if type(func) is Static else None
+        pairs = [(target.elts[1], it.args[0])] if obj is enumerate and len(target.elts) == 2 \
+            else list(zip(target.elts, it.args)) if obj is zip and \
+            len(target.elts) == len(it.args) else []
+        return [(t.id, seq) for t, seq in pairs if isinstance(t, gast.Name) and
+                isinstance(seq, (gast.Name, gast.Subscript, gast.Attribute)) and
+                type(held(seq, env)) is tuple]
 
     def unrolled(self, stmt, bounds, env, later):
         """`for k in range(n)` with constant bounds over a list of containers (`layers[k]["W"]`)
@@ -143,8 +170,12 @@ class Loops:
                 if n.args[0].id not in rebound:  # the same value appended at every iteration
                     self.held_twice.setdefault(n.func.value.id, (n.args[0].id, n.lineno))
         by_calls = self.changed_by_calls(stmt.body, env)
-        assigned = stored(stmt.body) - self.stacks | {n for n in targets if n in later} | by_calls
         reads = loaded(stmt.body)
+        through_items = {n for n in reads & set(env) if holds_record(env[n]) and any(  # for b
+            changes_in_place(stmt.body, b, through_calls=False)  # in bs: b["v"] = v changes bs
+            for b in loop_names(stmt.body, n) - {n})}
+        assigned = stored(stmt.body) - self.stacks | {n for n in targets if n in later} | \
+            by_calls | through_items
         if any(isinstance(n, gast.Return) for n in walk_own(stmt.body)):
             pseudo = {k for k in env if k.startswith("<result") or k == RETURNED}
             assigned, later = assigned | pseudo, later | pseudo
@@ -154,17 +185,24 @@ class Loops:
                 continue
             value = env.get(name)
             if (type(value) is Record or type(value) is tuple and value) and (
-                    name in by_calls or changes_in_place(stmt.body, name, through_calls=False)
+                    name in by_calls | through_items or
+                    changes_in_place(stmt.body, name, through_calls=False)
                     or augments(stmt.body, name)):  # (xs += [v] grows the list in place)
+                parts = containers_in(value)  # (first = ds[0]; for d in ds: d["x"] = v)
                 holders = sorted(k for k, v in env.items() if k != name and (  # the loop gets
                     k in later or k in reads or k in self.passed) and  # its own copy, so no
-                    not k.startswith("<") and holds(v, value))  # other name may hold it
-                if holders:
+                    not k.startswith("<") and any(holds(v, p) for p in parts))  # other name
+                if holders:  # may hold it or a list, dict or object inside it
                     raise self.unsupported(stmt, f"changing {name} in a loop while "
-                                           f"{', '.join(holders)} holds the same value (Python "
-                                           "changes it for every name holding it)",
+                                           f"{', '.join(holders)} holds the same value or one "
+                                           f"{name} holds (Python changes it for every name "
+                                           "holding it)",
                                            f"make a new one first ({name} = list({name}) or "
-                                           f"dict({name})) before the loop")
+                                           f"dict({name})) before the loop" if any(
+                                               holds(env[k], value) for k in holders) else
+                                           f"read it through {name} after the loop, or make "
+                                           f"{holders[0]} a copy ({holders[0]} = dict("
+                                           f"{holders[0]}) or list(...)) before it")
             if holds_record(value):  # a record the loop rebinds: a loop name per leaf
                 env[name] = carried[name] = self.carry_leaves(name, value)
                 continue

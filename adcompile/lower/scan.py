@@ -85,20 +85,42 @@ def returned_kind(node, kinds):
     return "list" if found == {"list"} else None
 
 
+COMPREHENSIONS = (gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
+
+
 def loaded(stmts):
-    """Names read anywhere in gast statements (`x += 1` reads x)."""
+    """Names read anywhere in gast statements (`x += 1` reads x). A comprehension's own names
+    (`p` of `sum(p["x"] for p in ps)`) are not read outside it: Python 3 gives them a scope of
+    their own, so they do not keep a loop's `p` alive after it."""
     out = set()
     for s in stmts:
-        for n in gast.walk(s):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
-                out.add(n.id)
-            elif isinstance(n, gast.AugAssign):
-                target = n.target
-                while isinstance(target, gast.Subscript):
-                    target = target.value
-                if isinstance(target, gast.Name):
-                    out.add(target.id)
+        _reads(s, out)
     return out
+
+
+def _reads(node, out):
+    if isinstance(node, COMPREHENSIONS):
+        first, inner = node.generators[0], set()
+        _reads(first.iter, out)  # (evaluated in the enclosing scope)
+        for child in gast.iter_child_nodes(node):
+            if not isinstance(child, gast.comprehension):
+                _reads(child, inner)
+        for k, g in enumerate(node.generators):
+            for part in ([g.iter] if k else []) + list(g.ifs):
+                _reads(part, inner)
+        out |= inner - {t.id for g in node.generators for t in gast.walk(g.target)
+                        if isinstance(t, gast.Name)}
+        return
+    if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+        out.add(node.id)
+    elif isinstance(node, gast.AugAssign):
+        target = node.target
+        while isinstance(target, gast.Subscript):
+            target = target.value
+        if isinstance(target, gast.Name):
+            out.add(target.id)
+    for child in gast.iter_child_nodes(node):
+        _reads(child, out)
 
 
 def exposed(stmts):
@@ -460,10 +482,23 @@ MUTATORS = {"append", "extend", "insert", "pop", "remove", "clear", "update", "s
 
 
 def loop_names(stmts, name):
-    """`name` and the names of loops over it (`for b in bodies`: b is each item of bodies)."""
-    return {name} | {n.target.id for s in stmts for n in gast.walk(s)
-                     if isinstance(n, gast.For) and isinstance(n.target, gast.Name) and
-                     isinstance(n.iter, gast.Name) and n.iter.id == name}
+    """`name` and the names of loops over it (`for b in bodies`: b is each item of bodies; so
+    too the `b` of `for i, b in enumerate(bodies)` and of `for a, b in zip(as_, bodies)`)."""
+    out = {name}
+    for n in (n for s in stmts for n in gast.walk(s) if isinstance(n, gast.For)):
+        it, target = n.iter, n.target
+        if isinstance(it, gast.Name):
+            pairs = [(target, it)]
+        elif isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and \
+                isinstance(target, gast.Tuple):
+            pairs = [(target.elts[1], it.args[0])] if it.func.id == "enumerate" and \
+                len(target.elts) == 2 and it.args else list(zip(target.elts, it.args)) \
+                if it.func.id == "zip" else []
+        else:
+            pairs = []
+        out |= {t.id for t, seq in pairs if isinstance(t, gast.Name) and
+                isinstance(seq, gast.Name) and seq.id == name}
+    return out
 
 
 def changes_in_place(stmts, name, through_calls=True, seen=frozenset()):

@@ -369,9 +369,9 @@ class Statements:
             raise self.unsupported(target, f"changing {root.id}, a global, in place (generated "
                                    "code reads globals as constants)", "pass it as an argument "
                                    "and return the new value, or build it inside the function")
-        if base is root and type(container) is Record and isinstance(target, gast.Attribute) \
-                and root.id in self.items_of and held(self.items_of[root.id], env) is container:
-            new = self.record_store(container, target, value, env)  # for b in bs: b.v = v
+        if base is root and type(container) is Record and root.id in self.items_of and \
+                held(self.items_of[root.id], env) is container:  # for b in bs: b.v = v, b["v"] = v
+            new = self.record_store(container, target, value, env)
             if self.through_item(target, root.id, container, new, env):
                 return
         if type(container) in (tuple, Record):  # another name holding it would see the change
