@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from adcompile import UnsupportedSyntaxError, grad, hessian, jvp, value_and_grad
+from test_pytrees_found import product_loop, with_break
 
 H = 1e-6
 
@@ -318,24 +319,9 @@ def test_a_copy_grows_apart_from_the_argument():
 
 # --- the same root cause with list arguments: an item assigned in a loop ---------------------
 
-def list_item_loop_break(p, x):
-    for i in range(2):
-        p[1] += p[2] * x
-        if p[0] > 1.5:
-            break
-        p[1] = p[2] * x
-    return p[1]
-
-
-def list_item_loop(xs):
-    for i in range(2):
-        xs[0] = xs[0] * xs[1]
-    return xs[0]
-
-
 def test_list_argument_item_assigned_in_a_loop():
-    check(list_item_loop_break, ([0.3, 1.0, 0.9], 1.1))
-    check(list_item_loop_break, ([1.7, 1.0, 0.9], 1.1))
-    check(list_item_loop, ([1.5, 2.0],), 0)
-    h = hessian(list_item_loop)([1.5, 2.0])
+    check(with_break, ([0.3, 1.0, 0.9], 1.1))  # (test_pytrees_found's functions)
+    check(with_break, ([1.7, 1.0, 0.9], 1.1))
+    check(product_loop, ([1.5, 2.0],), 0)
+    h = hessian(product_loop)([1.5, 2.0])
     assert np.allclose(np.array(h, dtype=float), [[0.0, 4.0], [4.0, 3.0]]), h
