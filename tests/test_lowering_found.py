@@ -716,3 +716,14 @@ def test_a_list_popped_in_a_call_beside_a_comprehension():
     """A call with a comprehension among its arguments was lowered in a copy of the names, so
     `xs.pop()` in another argument changed the copy only: xs kept its item (27 for 21)."""
     check_modes(popped_beside_a_comprehension, (3.0,))
+
+
+def popped_after_read(x):
+    xs = [x, 2 * x, 3 * x]
+    return pair_first_times([xs[0]], xs.pop(0)) * 10.0 + pair_first_times([xs[0]], xs.pop())
+
+
+def test_an_argument_read_before_one_with_an_effect_keeps_its_value_then():
+    """Lowering an argument with an effect first (5751bcf) read `xs[0]` after `xs.pop(0)` in
+    f(xs[0], xs.pop(0)): Python evaluates arguments in order (51 became 66)."""
+    check_modes(popped_after_read, (1.5,))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gast
 
-from ..ir import Var
+from ..ir import Const, Var
 from .scan import Record, Static, is_super, leaf_name
 
 # functions that read a generator passed first at once, as the list that stands for it
@@ -25,11 +25,22 @@ class Arguments:
         to lower it, and read it again. Each such value is bound to a placeholder name in `env`
         itself (a change an argument makes, `xs.pop()`, holds after the call). Returns (node,
         the placeholder names, which the caller removes from `env` once the call is lowered)."""
-        if not any(isinstance(a, SPREAD) or effectful(a) for a in node.args) and \
-                all(k.arg is not None and not isinstance(k.value, SPREAD) and
-                    not effectful(k.value) for k in node.keywords):
+        items = list(node.args) + [k.value if k.arg is not None else k for k in node.keywords]
+        last = max((i for i, a in enumerate(items) if isinstance(a, SPREAD + (gast.keyword,))
+                    or effectful(a)), default=-1)
+        if last < 0:
             return node, ()
         func, held = node.func, []
+
+        def before(i, a):
+            """An argument Python evaluates before one with an effect: its value then (`xs[0]`
+            of f(xs[0], xs.pop(0)), a list display `[xs[0]]`). A list, dict or object an
+            attribute or item refers to is passed as itself, and sees the change as in Python."""
+            if i >= last or isinstance(a, (gast.Name, gast.Constant, gast.Lambda)):
+                return None
+            value = self.expr(a, env)
+            return None if isinstance(a, (gast.Attribute, gast.Subscript)) and \
+                type(value) not in (Var, Const) else value
 
         def placeholder(value, like):
             name = f"<argument{len(env)}>"
@@ -57,13 +68,15 @@ class Arguments:
             elif isinstance(a, SPREAD) or effectful(a):
                 args.append(placeholder(self.expr(a, env), a))
             else:
-                args.append(a)
+                value = before(k, a)
+                args.append(a if value is None else placeholder(value, a))
         keywords = []
-        for k in node.keywords:
+        for j, k in enumerate(node.keywords, len(node.args)):
             if k.arg is not None:
-                keywords.append(gast.keyword(arg=k.arg, value=placeholder(
-                    self.expr(k.value, env), k.value)) if isinstance(k.value, SPREAD) or
-                    effectful(k.value) else k)
+                value = self.expr(k.value, env) if isinstance(k.value, SPREAD) or \
+                    effectful(k.value) else before(j, k.value)
+                keywords.append(k if value is None else gast.keyword(
+                    arg=k.arg, value=placeholder(value, k.value)))
                 continue
             for key, value in self.mapping_items(k.value, env):
                 keywords.append(gast.keyword(arg=key, value=placeholder(value, k.value)))
