@@ -283,8 +283,13 @@ def test_qr_of_a_wide_matrix_and_cross_of_2_vectors_are_refused_at_the_line():
         grad(r_of_qr)(np.array([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0]]))
     assert "test_numpy_breadth6.py" in str(e.value)
     check_grads(r_of_qr, (np.array([[1.0, 2.0], [0.3, -1.0], [0.5, 2.0]]),), order=1)
-    with pytest.raises(OutsideRuleError, match="2-vectors"):
-        grad(cross_of)(np.array([1.0, 2.0]), np.array([0.5, 3.0]))
+    try:
+        np.cross(np.array([1.0, 2.0]), np.array([0.5, 3.0]))
+    except ValueError:  # (NumPy releases after 2.4 refuse 2-vectors themselves)
+        pass
+    else:
+        with pytest.raises(OutsideRuleError, match="2-vectors"):
+            grad(cross_of)(np.array([1.0, 2.0]), np.array([0.5, 3.0]))
     check_grads(cross_of, (np.array([1.0, 2.0, 0.2]), np.array([0.5, 3.0, -1.0])), order=2)
 
 
