@@ -449,7 +449,7 @@ def _constant(x) -> str:
         return "a bool"
     if isinstance(x, (int, np.integer)):
         return "an integer"
-    kind = getattr(getattr(x, "dtype", None), "kind", None)
+    kind = str(getattr(getattr(x, "dtype", None), "kind", ""))
     return {"b": "an array of bools", "i": "an integer array", "u": "an integer array"}.get(
         kind, f"a {type(x).__name__}")
 
