@@ -139,11 +139,12 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
         py, cacheable = _compile(text, fn, flags)
         if fn.defaults:  # (the user's parameters; a default Python cannot write is not written)
             py.__defaults__ = getattr(function, "__defaults__", None)
-        jitted.__adcompile__ = Info(function, mode, argnums, optimize, src, fn.containers,
-                                    fn.out_tree, fn.arguments, True, has_aux, fn.aux_tree)
-        jitted.py_func, jitted.fastmath = py, flags
-        jitted.dispatcher = numba.njit(cache=cacheable, fastmath=set(flags) or False)(py)
-        current[:] = [jitted.dispatcher, fn, arrays and "tape_put" in _prims(fn.body), sites,
+        dispatcher = numba.njit(cache=cacheable, fastmath=set(flags) or False)(py)
+        for w in wrappers:
+            w.__adcompile__ = Info(function, mode, argnums, optimize, src, fn.containers,
+                                   fn.out_tree, fn.arguments, True, has_aux, fn.aux_tree)
+            w.py_func, w.fastmath, w.dispatcher = py, flags, dispatcher
+        current[:] = [dispatcher, fn, arrays and "tape_put" in _prims(fn.body), sites,
                       inspect.signature(py), len(fn.params)]
 
     def jitted(*args, **kwargs):
@@ -156,24 +157,60 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
             args = bound.args
         try:
             return current[0](*args)
-        except numba.core.errors.NumbaError as e:
+        except Exception as e:
+            return failed(e, args)
+
+    def failed(e, args):
+        """The dispatcher raised `e`: say why in the user's terms, or compile the variant whose
+        tapes are lists (a tape holds something other than floats: lists hold any one type)."""
+        if isinstance(e, numba.core.errors.NumbaError):
             if not current[2] or not isinstance(e, numba.core.errors.TypingError):
                 raise _explain(e, current[1]) from None
-        except ImportError as e:  # (Numba's matrix products need SciPy's BLAS)
+        elif isinstance(e, ImportError):  # (Numba's matrix products need SciPy's BLAS)
             raise JitError(f"Numba cannot compile {current[1].name} here: {e}; install SciPy "
                            "(pip install scipy) or run it without jit") from None
-        except OverflowError as e:
-            if str(e).startswith(jit_ints.MARK):
-                raise _overflow(e, current[1], current[3]) from None
-            raise
-        variant(False)  # a tape holds something other than floats: lists hold any one type
+        elif isinstance(e, OverflowError) and str(e).startswith(jit_ints.MARK):
+            raise _overflow(e, current[1], current[3]) from None
+        else:
+            raise e
+        variant(False)
         return jitted(*args)
 
     current: list = []
+    wrappers = [jitted]  # (the one returned: each variant compiled sets its attributes)
     variant(True)
-    jitted.__name__ = jitted.__qualname__ = current[1].name
-    jitted.__doc__ = f"{current[1].name}, compiled by Numba through adcompile.jit."
-    return jitted
+    out = _fixed(current, failed, jitted)
+    if out is not jitted:
+        wrappers[:] = [out]
+        out.__adcompile__, out.py_func, out.fastmath, out.dispatcher = \
+            jitted.__adcompile__, jitted.py_func, jitted.fastmath, jitted.dispatcher
+    out.__name__ = out.__qualname__ = current[1].name
+    out.__doc__ = f"{current[1].name}, compiled by Numba through adcompile.jit."
+    return out
+
+
+def _fixed(current, failed, jitted):
+    """A wrapper of the compiled code with its own parameters (`def grad_f(x, y=2.0)`), where
+    they are all positional-or-keyword: Python binds the call, and the arguments go to Numba's
+    dispatcher without being packed and unpacked (a tenth of a microsecond, the overhead of a
+    scalar loop's compiled gradient). `jitted`, taking *args and **kwargs, otherwise."""
+    signature = current[4]
+    names = list(signature.parameters)
+    if any(p.kind is not p.POSITIONAL_OR_KEYWORD for p in signature.parameters.values()) or \
+            not all(n.isidentifier() for n in names) or \
+            {"current", "failed", "e", current[1].name} & set(names) or \
+            not current[1].name.isidentifier():
+        return jitted
+    listed, name = ", ".join(names), current[1].name
+    scope = {"current": current, "failed": failed}
+    exec(f"def {name}({listed}):\n"
+         f"    try:\n"
+         f"        return current[0]({listed})\n"
+         f"    except Exception as e:\n"
+         f"        return failed(e, ({listed}{',' if len(names) == 1 else ''}))\n", scope)
+    fixed = scope[name]
+    fixed.__defaults__ = current[0].py_func.__defaults__
+    return fixed
 
 
 def _of_partial(f, jitted, partial):

@@ -26,11 +26,21 @@ from .templates import simplify as simplify_expr
 
 
 def optimize(fn: Function) -> Function:
-    changed, memo = True, {}
-    while changed:
-        changed = False
-        for p in (propagate, copies, sums, simplify, dead_code, common, collect):
-            changed |= p(fn, memo) if p is simplify else p(fn)
+    """The passes in turn until none changes anything. A pass that found nothing to do is not run
+    again until another pass has changed the code (each is a function of the code alone)."""
+    passes = (propagate, copies, sums, simplify, dead_code, common, collect)
+    memo: dict = {}
+    idle: set = set()  # the passes that changed nothing since the last change
+    while len(idle) < len(passes):
+        for p in passes:
+            if p in idle:
+                continue
+            if p(fn, memo) if p is simplify else p(fn):
+                idle.clear()
+            else:
+                idle.add(p)
+            if len(idle) == len(passes):
+                break
     return fn
 
 
@@ -392,8 +402,8 @@ def _floating(e, floats):
 
 
 def _floats(fn):
-    """The names that surely hold floats: the parameters differentiated (with an adjoint
-    `grad_<name>` or a tangent `d_<name>`), seeds of adjoints and tangents, and names whose every
+    """The names that surely hold floats (and, second, every name assigned or a parameter): the
+    parameters differentiated (with an adjoint `grad_<name>` or a tangent `d_<name>`), seeds of adjoints and tangents, and names whose every
     assignment is a float (the greatest such set: `g = g * x` in a loop keeps one)."""
     assigned: dict = {}
     for b in blocks(fn):
@@ -413,18 +423,18 @@ def _floats(fn):
             if not all(v is not None and _floating(v, floats) for v in assigned[t]):
                 floats.discard(t)
                 changed = True
-    return frozenset(floats)
+    return frozenset(floats), assigned.keys() | set(fn.params)
 
 
 def simplify(fn: Function, memo=None) -> bool:
     """`memo` (kept across the rounds of `optimize`): expressions already simplified, by
     identity, so a round visits only what the other passes rewrote."""
     changed = False
-    floats = _floats(fn)
-    if memo is None or memo.get("floats") != floats:
-        memo = {} if memo is None else memo
+    floats, names = _floats(fn)
+    memo = {} if memo is None else memo
+    if any(n in names for n in floats ^ memo.get("floats", floats)):  # (not a name gone)
         memo.clear()
-        memo["floats"] = floats
+    memo["floats"] = floats
 
     def f(e):
         nonlocal changed

@@ -84,7 +84,8 @@ def parse(f, as_written=False) -> Parsed:
             return _finish(f, node, filename, {node.lineno: linecache.getline(
                 filename, node.lineno).rstrip("\n")}, as_written=as_written)
     try:
-        src_lines, first = inspect.getsourcelines(code)  # (f's: not the one it wraps)
+        src_lines, first, tree = _def_lines(code, getattr(f, "__globals__", None)) or \
+            (*inspect.getsourcelines(code), None)  # (f's: not the one it wraps)
     except (OSError, TypeError) as e:
         raise SourceUnavailableError(
             f"cannot read the source of {name!r} ({e}). Define the function in a file "
@@ -93,7 +94,7 @@ def parse(f, as_written=False) -> Parsed:
     _check_current(f, "".join(src_lines), filename, first)
     text = textwrap.dedent("".join(src_lines))
     try:
-        tree = gast.parse(text)
+        tree = gast.parse(text) if tree is None else tree
     except SyntaxError:
         try:  # a lambda on a line that is not a statement of its own: its expression
             tree = gast.parse("(" + text.strip().rstrip(",\\") + ")") \
@@ -111,6 +112,37 @@ def parse(f, as_written=False) -> Parsed:
             n.lineno += first - 1
     return _finish(f, node, filename, {first + i: line.rstrip("\n")
                                        for i, line in enumerate(src_lines)}, nodes, as_written)
+
+
+def _def_lines(code, module_globals):
+    """The lines of the `def` that compiled `code` (its decorators first), the first one's number
+    and their gast tree: inspect.getsourcelines's lines without its tokenizer (slow on long code):
+    the block ends before the first line of code indented no deeper than the `def`. Such a line
+    inside the function can only be in a string or a bracket, or follow a backslash: then the
+    lines cut there do not parse, and None says to ask inspect. A lambda: None."""
+    first = code.co_firstlineno
+    linecache.checkcache(code.co_filename)  # (an edited file is read anew, as inspect does)
+    lines = linecache.getlines(code.co_filename, module_globals)
+    if code.co_name == "<lambda>" or not 0 < first <= len(lines):
+        return None
+    head = lines[first - 1]
+    indent = len(head) - len(head.lstrip())
+    end = next((k + 1 for k in range(first - 1, len(lines)) if  # (past the decorators)
+                lines[k].startswith(("def ", "async def "), indent)), None)
+    if end is None:
+        return None
+    for k in range(end, len(lines)):  # (lines[k] is line k + 1)
+        text = lines[k].strip()
+        if text and not text.startswith("#"):
+            if len(lines[k]) - len(lines[k].lstrip()) <= indent and \
+                    not lines[k].lstrip().startswith(")"):  # (`) -> float:` of a long def line)
+                break
+            end = k + 1
+    block = lines[first - 1:end]
+    try:
+        return block, first, gast.parse(textwrap.dedent("".join(block)))
+    except (SyntaxError, ValueError):
+        return None
 
 
 def signature_of(f):

@@ -647,3 +647,22 @@ def test_a_boolean_mask_and_an_array_power_compile():
                                    grad(powers, argnums=(0, 1))(x, g)[0], rtol=1e-12)
         np.testing.assert_allclose(jit(grad(powers, argnums=(0, 1)))(x, g)[1],
                                    grad(powers, argnums=(0, 1))(x, g)[1], rtol=1e-12)
+
+
+def named_like_the_wrapper(e, current, failed=2.0):
+    return e * current * failed
+
+
+def test_jit_wrapper_takes_the_parameters_of_the_code():
+    """jit's wrapper has the compiled code's own parameters where they are plain (issue 11: no
+    *args packed and unpacked per call), whatever they are named."""
+    import inspect
+    jf = jit(grad(heat))
+    assert list(inspect.signature(jf).parameters) == list(inspect.signature(heat).parameters)
+    assert jf(0.3, cp=5.0, t=30.0) == pytest.approx(grad(heat)(0.3, 30.0, 5.0), rel=1e-12)
+    jg = jit(grad(named_like_the_wrapper, argnums=(0, 1, 2)))
+    want = grad(named_like_the_wrapper, argnums=(0, 1, 2))(0.5, 3.0)
+    assert jg(0.5, 3.0) == pytest.approx(want, rel=1e-12)
+    assert jg(current=3.0, e=0.5) == pytest.approx(want, rel=1e-12)
+    with pytest.raises(TypeError, match="named_like_the_wrapper"):
+        jg(0.5)

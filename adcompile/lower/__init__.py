@@ -82,10 +82,12 @@ def lower(f, trees=None, stacks=False) -> Function:
         lowerer.sequence_kinds = sequence_kinds(parsed.nodes, lowerer.stacks)
     for name, tree in zip(names, trees or ()):
         lowerer.note_lists(env[name], tree)
-    rebound = stored(parsed.node.body)
-    for name, tree in zip(names, trees or ()):  # a list or tuple argument: its kind is known
-        if tree is not None and tree.kind in ("list", "tuple") and name not in rebound:
-            lowerer.sequence_kinds[name] = tree.kind
+    sequences = [(name, tree.kind) for name, tree in zip(names, trees or ())
+                 if tree is not None and tree.kind in ("list", "tuple")]
+    rebound = stored(parsed.node.body) if sequences else ()
+    for name, kind in sequences:  # a list or tuple argument: its kind is known
+        if name not in rebound:
+            lowerer.sequence_kinds[name] = kind
     values, as_tuple = lowerer.returned(lowerer.lower_stmts(parsed.node.body, env, frozenset()),
                                         env, parsed.node)
     line = lowerer.line
