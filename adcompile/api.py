@@ -28,6 +28,7 @@ from .analysis import may_hold_containers
 from .batch import batch
 from .optimize import optimize as optimize_flat
 from .pytree import flatten, is_leaf, match, unflatten
+from .results import own_results
 from .reverse import float_path, reverse
 from .rewrite import hoist, idioms, joined_lists, lists_as_arrays
 from .unparse import to_source
@@ -63,6 +64,8 @@ def build(f, mode: str, argnums=None, optimize=True, trees=None, final=True,
             out = float_path(flat, wrt, out, kind, as_tuple, optimize_flat, has_aux)
             if final:                                 # a loop's matrix products: one, after it
                 out = batch(out)
+    if final and mode != "flat":
+        out = own_results(out)                        # no result another's array
     out.dependencies, out.arguments, out.out_tree = flat.dependencies, flat.arguments, \
         flat.out_tree
     out.aux_tree = aux_tree
@@ -399,10 +402,11 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
         values = bind(f, primals)
         nums, _ = _moving(f, [flatten(v) for v in values], len(primals), "vjp")
         out, pullback, *aux = differentiate(compile_derivative, f, "vjp", nums, True,
-                                            has_aux)(*primals)
+                                            has_aux)(*map(_detached, primals))
         received = positions(f, len(primals))
     except ADCompileError as e:
         raise trimmed(e)
+    out = _detached(out)  # (the pullback reads the arrays of its forward sweep later)
     out_leaves, out_tree = flatten(out)
     where, of = f"vjp({name_of(f)}): the cotangent", f"{name_of(f)}'s output"
 
@@ -420,6 +424,19 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
                     out[k] = part
         return tuple(out)
     return (out, checked_pullback, *aux)
+
+
+def _detached(v):
+    """`v` with copies of its arrays (in lists, tuples and dicts too): a pullback reads the arrays
+    of its forward sweep when it is called, and the caller may have changed theirs in place by
+    then (`w -= lr * g`, `out -= target`), as NumPy code does."""
+    if isinstance(v, np.ndarray):
+        return v.copy()
+    if type(v) in (list, tuple, dict) or isinstance(v, tuple) and hasattr(v, "_fields"):
+        parts = [_detached(x) for x in (v.values() if isinstance(v, dict) else v)]
+        return dict(zip(v, parts)) if isinstance(v, dict) else \
+            type(v)(*parts) if hasattr(v, "_fields") else type(v)(parts)
+    return v
 
 
 def _moving(f, flat, n, what):

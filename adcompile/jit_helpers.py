@@ -148,6 +148,12 @@ def _in_dtype_of(t):
     return typer
 
 
+def _own(t):
+    def typer(x):
+        return (lambda x: x.copy()) if _array(x, t) else (lambda x: x)
+    return typer
+
+
 def _size_of(t):
     def typer(x):
         if _array(x, t):
@@ -534,6 +540,7 @@ def helpers(numba):
         runtime.add_fitted: _add_fitted,
         runtime.zeros_like: _zeros_like,
         runtime.in_dtype_of: _in_dtype_of,
+        runtime.own: _own,
         runtime_arrays.held_in: _held_in,
         runtime.expand_to: _expand_to,
         runtime.size_of: _size_of,

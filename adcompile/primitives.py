@@ -506,6 +506,7 @@ add("sum_grad", runtime.sum_grad, ("v", "xs"), "exact", zero=("xs",))
 add("in_dtype_of", runtime.in_dtype_of, ("v", "x"), "unary", zero=("x",))
 # the number of entries, read from the shape (np.size would compute a Dask array to count them)
 add("size_of", runtime.size_of, kind="nondiff", zero="*")
+add("own", runtime.own, ("x",), "exact")  # (a copy of a result that may be another's array)
 add("add_fitted", runtime.add_fitted, ("x", "*xs"), "exact", zero=("x",))
 # np.stack and friends of a list that is not written out ([a, b]) but built by a loop or passed
 # in: one operand, the list (lower.py); they print as the NumPy call they are.

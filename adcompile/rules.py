@@ -504,6 +504,8 @@ VJP["setitem"] = ("zero_at(g, index)", None,
 VJP["last_written"] = ("last_written(g, like, index)", None, None)
 JVP["last_written"] = ("last_written(t, like, index)", None, None)
 LINEAR.add("last_written")
+VJP["own"] = ("g",)  # (a copy of a derivative's result, results.py: differentiated again)
+LINEAR.add("own")
 JVP["setitem"] = ("zero_at(t, index)", None, "setitem(zeros_like(ans), index, held_in(t, x))")
 VJP["held_in"], JVP["held_in"] = ("held_in(g, x)", None), ("held_in(t, x)", None)
 LINEAR.add("held_in")  # (x[i] = v into an integer array: v rounded, no derivative)

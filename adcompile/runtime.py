@@ -128,6 +128,12 @@ def size_of(x):
     return np.sum(np.ones_like(x)) if n != n else n
 
 
+def own(x):
+    """A derivative's result as its own array (results.py): a copy of an array, a number as it
+    is."""
+    return x.copy() if isinstance(x, np.ndarray) or getattr(x, "ndim", 0) else x
+
+
 def in_dtype_of(g, x):
     """A Python number `g` in `x`'s floating dtype (so float32 stays float32): a float for a float,
     a 0-d array for NumPy, a NumPy scalar (which Dask and CuPy take as a number) for others."""
