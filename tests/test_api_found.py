@@ -697,3 +697,11 @@ def test_jacobian_of_jacobian_names_the_argument_it_cannot_take():
     with pytest.raises(ad.ArgumentError, match="argument 2 is a function; use hessian"):
         ad.jacfwd(ad.jacrev(f, 0), 0)(W, x)
     assert np.allclose(ad.jacfwd(ad.grad(f))(W, x), ad.hessian(f)(W, x))
+
+
+def test_second_derivative_through_a_helper_says_so():
+    """hessian of norm(x, 1) said only 'no forward-mode rule for norm_grad', a helper the user
+    never wrote (T12)."""
+    with pytest.raises(ad.NoDerivativeError, match="norm_grad, which the first derivative of "
+                       "this line calls: its second derivative is not supported"):
+        ad.hessian(lambda x: np.linalg.norm(x, 1))(np.array([1.0, -2.0, 3.0]))
