@@ -650,6 +650,21 @@ def check_not_in_place(x, method, where, name, others, *values):
         f"{name} = {name} ... instead of changing it in place."))
 
 
+def check_unpacked(x, method, where, name, others, *values):
+    """`x`, the part `name` of an array stored into as a tuple is unpacked (`M[0], M[1] = M[1],
+    M[0]`), against the other values on the right (`others`, in words), which Python read
+    before the store: one sharing memory with x shows the store."""
+    if not isinstance(x, np.ndarray) or not any(
+            isinstance(v, np.ndarray) and np.shares_memory(v, x) for v in values):
+        return
+    from adcompile.errors import UnsupportedSyntaxError, at_generated_caller
+    raise at_generated_caller(UnsupportedSyntaxError(
+        f"storing into {name} while unpacking: {others} on the right is (a view of) the same "
+        "array, and NumPy reads it after the store has changed it (`M[0], M[1] = M[1], M[0]` "
+        "copies row 1 into both rows), where generated code would swap. Copy the values on "
+        "the right first (.copy()), or index with lists (M[[0, 1]] = M[[1, 0]])."))
+
+
 def check_item_not_in_place(xs, i, method, where, name, others, *values):
     """check_not_in_place of `xs[i][j] = v` (xs a list made at run time): xs's other items too."""
     if isinstance(xs, list) and isinstance(i, (int, np.integer)) and (len(xs) > 1 or values) \
