@@ -219,3 +219,21 @@ def test_unpacking_numbers_and_other_parts_is_python(f, x):
     value, g = ad.value_and_grad(f)(x)
     assert value == f(x)
     assert np.allclose(g, numeric_grad(f, (x,), 0), rtol=1e-6, atol=1e-8)
+
+
+# --- T11: second derivatives of np.prod were NaN where an entry is 0 (the rules of prod_others
+# divided by x); first derivatives were right ------------------------------------------------
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_second_derivatives_of_a_product_with_a_zero(axis):
+    x = np.array([[0.5, 0.0, 2.0], [1.5, -1.0, 3.0]])
+
+    def f(x):
+        return np.sum(np.sin(np.prod(x, axis=axis)))
+    g = ad.grad(f)
+    columns = [numeric_grad(lambda v, k=k: g(v)[k // 3, k % 3], (x,), 0).ravel() for k in range(6)]
+    want = np.array(columns)
+    for H in (ad.hessian(f)(x), ad.jacrev(ad.grad(f))(x)):
+        assert np.allclose(H.reshape(6, 6), want, atol=1e-6)
+    assert np.allclose(ad.hessian(lambda x: np.prod(x))(np.array([0.0, 2.0, 3.0])),
+                       [[0.0, 3.0, 2.0], [3.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
+    assert ad.grad(ad.grad(lambda a: np.nanprod(np.array([a, 2.0, 3.0]))))(0.0) == 0.0
