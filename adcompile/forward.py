@@ -129,7 +129,7 @@ def forward(fn: Function, wrt, name=None, aux=False) -> Function:
         terms = []
         if p.kind != "nondiff" and args:
             if not has_rule(v.prim):
-                raise NoDerivativeError(f"no forward-mode rule for {v.prim}", fn.filename, s.line)
+                raise NoDerivativeError(_no_rule(p), fn.filename, s.line)
             for i in args:
                 t = exact(v.args[i], out, s.line, nested) if p.kind == "exact" or nested \
                     else Var(tangent(v.args[i].name))
@@ -164,3 +164,12 @@ def forward(fn: Function, wrt, name=None, aux=False) -> Function:
 
 def _pack(values, as_tuple):
     return Op("tuple", tuple(values)) if as_tuple else values[0]
+
+
+def _no_rule(p):
+    """Why a primitive without a forward-mode rule stops forward mode: a helper that derivative
+    code calls (`norm_grad`) means a derivative differentiated again."""
+    if getattr(p.fn, "__module__", "").startswith("adcompile.runtime"):
+        return (f"no forward-mode rule for {p.name}, which the first derivative of this line "
+                "calls: its second derivative is not supported (docs/limits.md)")
+    return f"no forward-mode rule for {p.name}"

@@ -191,11 +191,14 @@ def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward):
     n = len(values)
     nums, single = _checked_nums(f, argnums, n), isinstance(argnums, int)
     flat = [flatten(v) for v in values]
-    if not all(t.kind == "leaf" for _, t in flat) or \
-            not all(flat[k][1].diff for k in nums):
-        raise ArgumentError(f"a Jacobian of the Jacobian of {name_of(f)} is taken for floating-"
-                            "point numbers and arrays as arguments; for containers use hessian",
-                            *place_of(f))
+    odd = next((k for k, (_, t) in enumerate(flat) if t.kind != "leaf" or
+                k in nums and not t.diff), None)
+    if odd is not None:
+        what = f"is {_kind_of(values[odd])}" if flat[odd][1].kind != "leaf" else \
+            "is not a floating-point number or array"
+        raise ArgumentError(f"a Jacobian of the Jacobian of {name_of(f)} is taken where every "
+                            f"argument is a number or an array, but argument {odd} {what}; use "
+                            "hessian(f) or jacfwd(grad(f)), which take it", *place_of(f))
     inner_nums = _checked_nums(f, inner, n)
     inner = inner_nums[0] if isinstance(inner, int) else inner_nums
     draws = Draws(f, values)  # every run sees the draws of one call
@@ -215,6 +218,12 @@ def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward):
                for cols, k in zip(columns, nums)]
               for o, (value, node) in enumerate(zip(base_leaves, base_tree.leaves())) if node.diff]
     return _assemble(base_tree, blocks, [flat[k][1] for k in nums], single)
+
+
+def _kind_of(v):
+    """A container or other argument in words: `a list`, `a function`."""
+    kind = "function" if callable(v) else type(v).__name__
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
 
 
 def _leaves(x):
@@ -346,16 +355,26 @@ def _of_method(f, argnums, transform):
 def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
     """The Hessian of the scalar `f` at `primals` times `tangents`, by forward mode over reverse
     mode without forming the Hessian. One array per primal (the array itself for one primal)."""
-    from .api import _check_pairs, grad, jvp
-    from .boundary import as_function, shift
+    from .api import _check_pairs, _moving, grad, jvp
+    from .boundary import as_function, bind, shift
+    from .pytree import flatten
     f = as_function(f)
     primals, tangents = _check_pairs(f, primals, tangents)
-    nums = 0 if len(primals) == 1 else tuple(range(len(primals)))
+    try:  # the primals that move (an int or bool one, integer labels: a constant, None)
+        moving = _moving(f, [flatten(v) for v in bind(f, primals)], len(primals), "hvp")[0]
+    except ADCompileError as e:
+        raise trimmed(e)
+    nums = 0 if len(primals) == 1 else moving
     if isinstance(f, types.MethodType) and isinstance(f.__func__, types.FunctionType):
         # model.loss: grad of type(model).loss, bound to the object (which jvp holds still)
         df = types.MethodType(grad(f.__func__, argnums=shift(nums)), f.__self__)
-        return jvp(df, primals, tangents)[1]
-    return jvp(grad(f, argnums=nums), primals, tangents)[1]  # (containers, checks: jvp's)
+        out = jvp(df, primals, tangents)[1]
+    else:
+        out = jvp(grad(f, argnums=nums), primals, tangents)[1]  # (containers, checks: jvp's)
+    if isinstance(nums, int):
+        return out
+    parts = dict(zip(nums, out))
+    return tuple(parts.get(k) for k in range(len(primals)))
 
 
 # --- checking derivatives ---------------------------------------------------------------------

@@ -445,11 +445,14 @@ add("concatenate_part", runtime.concatenate_part, ("v", "i", "*xs"), "exact", ax
 # where x attains its maximum: piecewise constant
 add("max_weights", runtime.max_weights, ("x", "ans", "axis", "keepdims"), "nondiff", zero="*")
 add("prod_others", runtime.prod_others, ("x", "axis"), "exact")
+add("prod_others_tangent", runtime.prod_others_tangent, ("x", "t", "axis"), "exact")
 # the partial derivatives of x ** y, safe where x == 0 or y == 0
 add("pow_dx", runtime.pow_dx, ("x", "y"), "broadcast")
 add("pow_dy", runtime.pow_dy, ("a", "x"), "broadcast")
 add("check_scalar", runtime.check_scalar, ("out", "*inputs"), "nondiff", zero="*")
 add("check_not_in_place", runtime.check_not_in_place,
+    ("x", "method", "where", "name", "others", "*values"), "nondiff", zero="*")
+add("check_unpacked", runtime.check_unpacked,
     ("x", "method", "where", "name", "others", "*values"), "nondiff", zero="*")
 add("check_item_not_in_place", runtime.check_item_not_in_place,
     ("xs", "index", "method", "where", "name", "others", "*values"), "nondiff", zero="*")
@@ -567,7 +570,7 @@ add("call", lambda f, *args, **kwargs: f(*args, **kwargs), ("f", "*args"), "nond
 # Statements kept in place whatever the optimizer finds: the tape, the checks, the draws, the
 # calls of functions adcompile knows nothing of (they may draw or keep state).
 EFFECTS = frozenset({"pop", "push", "check_scalar", "check_not_in_place", "check_view_index",
-                     "check_item_not_in_place", "check_bound", "check_not_count", "check_field",
+                     "check_unpacked", "check_item_not_in_place", "check_bound", "check_not_count", "check_field",
                      "print", "assert_",
                      "throw", "call"} |
                     {name for name in PRIMS if name.startswith(("np.random.", "Generator."))})

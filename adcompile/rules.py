@@ -71,12 +71,12 @@ DERIVATIVES = {
     "math.hypot": ("x / ans", "y / ans"),
     # NumPy
     "np.exp": ("ans",),
-    "np.exp2": ("ans * np.log(2)",),
+    "np.exp2": ("ans * math.log(2)",),  # (a Python float: float32 stays float32)
     "np.log": ("1 / x",),
     "np.log1p": ("1 / (1 + x)",),
     "np.expm1": ("(ans + 1)",),
-    "np.log2": ("1 / (x * np.log(2))",),
-    "np.log10": ("1 / (x * np.log(10))",),
+    "np.log2": ("1 / (x * math.log(2))",),
+    "np.log10": ("1 / (x * math.log(10))",),
     "np.sin": ("np.cos(x)",),
     "np.cos": ("-np.sin(x)",),
     "np.tan": ("(1 + ans ** 2)",),
@@ -412,9 +412,9 @@ VJP = {
     "hstack_part": _part_vjp,
     "vstack_part": _part_vjp,
     "list_add": ("g", "g"),
-    # products of the others: differentiated again by dividing (NaN only where x is exactly 0)
-    "prod_others": ("(unreduce(np.sum(g * ans, axis=axis, keepdims=True), x, axis, True) - g * ans)"
-                    " / x", None),
+    # products of the others, differentiated again: a symmetric Jacobian (the product of all
+    # but two entries), so one helper for both modes, without dividing by x (zeros are fine)
+    "prod_others": ("prod_others_tangent(x, g, axis)", None),
     "unsplit": ("split_like(g, v, axis)", None),
     "split_like": ("unsplit(g, axis)", None, None),
 }
@@ -468,8 +468,7 @@ JVP = {
     "tensordot_grad_right": ("tensordot_grad_right(t, x, y, axes)",
                              "tensordot_grad_right(v, t, y, axes)", None, None),
     "list_add": ("t", "t"),
-    "prod_others": ("ans * (unreduce(np.sum(t / x, axis=axis, keepdims=True), x, axis, True) - t / x)",
-                    None),
+    "prod_others": ("prod_others_tangent(x, t, axis)", None),
 }
 
 # Rules whose helpers sum an adjoint that carries broadcast axes to their result's shape

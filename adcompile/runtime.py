@@ -656,6 +656,21 @@ def check_not_in_place(x, method, where, name, others, *values):
         f"{name} = {name} ... instead of changing it in place."))
 
 
+def check_unpacked(x, method, where, name, others, *values):
+    """`x`, the part `name` of an array stored into as a tuple is unpacked (`M[0], M[1] = M[1],
+    M[0]`), against the other values on the right (`others`, in words), which Python read
+    before the store: one sharing memory with x shows the store."""
+    if not isinstance(x, np.ndarray) or not any(
+            isinstance(v, np.ndarray) and np.shares_memory(v, x) for v in values):
+        return
+    from adcompile.errors import UnsupportedSyntaxError, at_generated_caller
+    raise at_generated_caller(UnsupportedSyntaxError(
+        f"storing into {name} while unpacking: {others} on the right is (a view of) the same "
+        "array, and NumPy reads it after the store has changed it (`M[0], M[1] = M[1], M[0]` "
+        "copies row 1 into both rows), where generated code would swap. Copy the values on "
+        "the right first (.copy()), or index with lists (M[[0, 1]] = M[[1, 0]])."))
+
+
 def check_item_not_in_place(xs, i, method, where, name, others, *values):
     """check_not_in_place of `xs[i][j] = v` (xs a list made at run time): xs's other items too."""
     if isinstance(xs, list) and isinstance(i, (int, np.integer)) and (len(xs) > 1 or values) \
@@ -770,6 +785,35 @@ def prod_others(x, axis):
     right = np.flip(np.cumprod(np.concatenate([ones, np.flip(flat, -1)[..., :-1]], axis=-1),
                                axis=-1), -1)
     return np.transpose(np.reshape(left * right, np.shape(moved)), np.argsort(order))
+
+
+def prod_others_tangent(x, t, axis):
+    """The derivative of prod_others(x, axis) along t: for each entry i, the sum over the other
+    entries j of t_j times the product of the entries other than i and j. From the products to
+    the left and right of i and their derivatives, a step along the axis at a time: no
+    division, so a zero factor is fine (the n steps are whole-array operations)."""
+    shape = np.shape(x)
+    t = np.broadcast_to(t, shape)
+    if axis is None:
+        return np.reshape(prod_others_tangent(np.reshape(x, (-1,)), np.reshape(t, (-1,)), 0),
+                          shape)
+    axes = [a % len(shape) for a in ((axis,) if np.ndim(axis) == 0 else axis)]
+    order = [i for i in range(len(shape)) if i not in axes] + axes
+    moved = np.shape(np.transpose(x, order))
+    xs, ts = (np.reshape(np.transpose(a, order), moved[:len(shape) - len(axes)] + (-1,))
+              for a in (x, t))
+    n = xs.shape[-1]
+    dtype = np.result_type(xs, ts)
+    left, right = np.ones(xs.shape, dtype), np.ones(xs.shape, dtype)
+    d_left, d_right = np.zeros(xs.shape, dtype), np.zeros(xs.shape, dtype)
+    for i in range(n - 1):
+        left[..., i + 1] = left[..., i] * xs[..., i]
+        d_left[..., i + 1] = d_left[..., i] * xs[..., i] + left[..., i] * ts[..., i]
+        j = n - 1 - i
+        right[..., j - 1] = right[..., j] * xs[..., j]
+        d_right[..., j - 1] = d_right[..., j] * xs[..., j] + right[..., j] * ts[..., j]
+    out = d_left * right + left * d_right
+    return np.transpose(np.reshape(out, moved), np.argsort(order))
 
 
 def add_fitted(x, *terms):

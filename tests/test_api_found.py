@@ -671,3 +671,37 @@ def test_python_complex_numbers_on_the_way_from_a_float(f, expected):
     g = ad.grad(f)(0.7)
     assert type(g) is float and g == pytest.approx(expected)
     assert ad.jvp(f, (0.7,), (1.0,))[1] == pytest.approx(expected)
+
+
+# -- found by tester T12 (ML code, composition) ------------------------------------------------
+def _xent(w, X, y):
+    z = X @ w
+    return np.sum(np.log1p(np.exp(z)) - y * z)
+
+
+def test_hvp_with_integer_labels_gives_none_for_them():
+    """hvp takes no argnums: an integer array among the primals (labels) is a constant, as in
+    jvp(grad(f)); it was refused as 'an integer array in argnums' the user never passed."""
+    w, X, y = np.array([0.3, -0.2]), np.array([[1.0, 2.0], [0.5, -1.0]]), np.array([1, 0])
+    v = (np.array([1.0, 0.5]), np.zeros((2, 2)), None)
+    got = ad.hvp(_xent, (w, X, y), v)
+    want = ad.hvp(_xent, (w, X, y.astype(float)), v[:2] + (np.zeros(2),))
+    assert got[2] is None
+    assert np.allclose(got[0], want[0]) and np.allclose(got[1], want[1])
+
+
+def test_jacobian_of_jacobian_names_the_argument_it_cannot_take():
+    def f(W, x, act=np.tanh):
+        return np.sum(act(x @ W))
+    W, x = np.full((2, 2), 0.1), np.ones((3, 2))
+    with pytest.raises(ad.ArgumentError, match="argument 2 is a function; use hessian"):
+        ad.jacfwd(ad.jacrev(f, 0), 0)(W, x)
+    assert np.allclose(ad.jacfwd(ad.grad(f))(W, x), ad.hessian(f)(W, x))
+
+
+def test_second_derivative_through_a_helper_says_so():
+    """hessian of norm(x, 1) said only 'no forward-mode rule for norm_grad', a helper the user
+    never wrote (T12)."""
+    with pytest.raises(ad.NoDerivativeError, match="norm_grad, which the first derivative of "
+                       "this line calls: its second derivative is not supported"):
+        ad.hessian(lambda x: np.linalg.norm(x, 1))(np.array([1.0, -2.0, 3.0]))

@@ -175,3 +175,65 @@ def test_assigning_into_a_transpose_names_what_to_write():
     with pytest.raises(ad.UnsupportedSyntaxError, match=r"assigning into Y\.T\[\.\.\.\], an "
                        r"array's \.T.*Y\[:, 0\] = a"):
         ad.grad(into_a_transpose)(np.ones(3))
+
+
+# --- T11: unpacking into parts of an array whose views are on the right. NumPy reads a view
+# after the earlier store has changed it (`M[0], M[1] = M[1], M[0]` copies row 1 into both);
+# flat code swapped the values: 13.0 where Python gives 33.0. Refused at the line now; numbers
+# (a vector's entries) and views of other parts still unpack as in Python ---------------------
+def swap_rows(M):
+    M = M.copy()
+    M[0], M[1] = M[1], M[0]
+    return M[0, 0] + 10 * M[1, 0]
+
+
+def swap_slices(x):
+    y = x.copy()
+    y[0:2], y[2:4] = y[2:4], y[0:2]
+    return np.sum(y * np.arange(1.0, 5.0))
+
+
+def swap_entries(x):
+    y = x.copy()
+    y[0], y[1] = y[1], y[0]
+    return y[0] + 10 * y[1] + y[2] ** 2
+
+
+def row_and_view_of_another(M):
+    M = M.copy()
+    M[0], t = M[1] * 2.0, M[1]
+    return np.sum(M * t)
+
+
+def test_unpacking_views_of_a_part_stored_into_is_refused():
+    M = np.array([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(ad.UnsupportedSyntaxError, match="storing into M\\[0\\] while unpacking"):
+        ad.value_and_grad(swap_rows)(M)
+    with pytest.raises(ad.UnsupportedSyntaxError, match="storing into y\\[0:2\\] while unpacking"):
+        ad.grad(swap_slices)(np.arange(4.0))
+
+
+@pytest.mark.parametrize("f, x", [(swap_entries, np.array([0.5, 2.0, 3.0])),
+                                  (row_and_view_of_another, np.array([[1.0, 2.0], [3.0, 4.0]]))])
+def test_unpacking_numbers_and_other_parts_is_python(f, x):
+    value, g = ad.value_and_grad(f)(x)
+    assert value == f(x)
+    assert np.allclose(g, numeric_grad(f, (x,), 0), rtol=1e-6, atol=1e-8)
+
+
+# --- T11: second derivatives of np.prod were NaN where an entry is 0 (the rules of prod_others
+# divided by x); first derivatives were right ------------------------------------------------
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_second_derivatives_of_a_product_with_a_zero(axis):
+    x = np.array([[0.5, 0.0, 2.0], [1.5, -1.0, 3.0]])
+
+    def f(x):
+        return np.sum(np.sin(np.prod(x, axis=axis)))
+    g = ad.grad(f)
+    columns = [numeric_grad(lambda v, k=k: g(v)[k // 3, k % 3], (x,), 0).ravel() for k in range(6)]
+    want = np.array(columns)
+    for H in (ad.hessian(f)(x), ad.jacrev(ad.grad(f))(x)):
+        assert np.allclose(H.reshape(6, 6), want, atol=1e-6)
+    assert np.allclose(ad.hessian(lambda x: np.prod(x))(np.array([0.0, 2.0, 3.0])),
+                       [[0.0, 3.0, 2.0], [3.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
+    assert ad.grad(ad.grad(lambda a: np.nanprod(np.array([a, 2.0, 3.0]))))(0.0) == 0.0

@@ -197,3 +197,18 @@ def test_array_of_a_number_differentiates_again_in_reverse():
     """stack_grad's rule (restack), and restack's (stack_grad), on a 0-d array: the slope
     27 x ** 2 squared, differentiated twice, is 729 * 12 x ** 2."""
     assert np.isclose(grad(grad(squared_slope))(0.7), 729 * 12 * 0.49)
+
+
+def masked_mean32(x): return np.mean(x ** 2, where=x > 0.0) * x
+def exp2s32(x): return np.exp2(x) + np.log2(x ** 2 + 1.0) * np.log10(x ** 2 + 2.0)
+
+
+@pytest.mark.parametrize("f", [masked_mean32, exp2s32])
+def test_float32_tangents_stay_float32(f):
+    """Found by tester T12: jvp gave float64 values and tangents for float32 inputs (a mean's
+    count of where= as float64 ones, np.log(2) a NumPy float64 in the rules of exp2, log2 and
+    log10), where the function and grad keep float32."""
+    x = np.array([0.5, -1.25, 0.75, 2.5], dtype=np.float32)
+    value, tangent = jvp(f, (x,), (np.ones_like(x),))
+    assert value.dtype == tangent.dtype == f(x).dtype == np.float32
+    assert grad(lambda x: np.sum(f(x)))(x).dtype == np.float32

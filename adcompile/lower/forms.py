@@ -137,9 +137,8 @@ class Forms:
                                    "add it to the result")
         if name == "np.mean" and "where" in keywords:
             total = self.primitive("np.sum", rest, [x] + list(args[1:]), env, None)
-            ones = self.emit("np.where", (mask, Const(1.0), Const(0.0)))
-            count = self.primitive("np.sum", rest, [self.emit("add", (
-                ones, self.emit("zeros_like", (args[0],))))] + list(args[1:]), env, None)
+            count = self.primitive("np.sum", rest, [self.emit("add", (  # (in x's dtype)
+                mask, self.emit("zeros_like", (args[0],))))] + list(args[1:]), env, None)
             return self.emit("truediv", (total, count), target=target)
         if "initial" not in keywords:
             return self.primitive(name, rest, [x] + list(args[1:]), env, target)

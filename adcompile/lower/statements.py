@@ -346,11 +346,36 @@ class Statements:
                 self.put_into[target.id] = {root.id: self.parsed.where(target)[1]}  # (from
                 # no other by its value)
         elif isinstance(target, (gast.Tuple, gast.List)):
-            self.bind_target(target, self.expr(value_node, env), env, since=since)
+            value = self.expr(value_node, env)
+            self.unpacked_views(target, value_node, value, env)
+            self.bind_target(target, value, env, since=since)
         elif isinstance(target, (gast.Subscript, gast.Attribute)):
             self.store(target, self.expr(value_node, env), env)
         else:
             raise self.unsupported(target, "this assignment target")
+
+    def unpacked_views(self, target, value_node, value, env):
+        """`M[0], M[1] = M[1], M[0]`: Python reads the values on the right first, but a view of M
+        among them (a row of a matrix) shows M[0] as the first store left it, so NumPy copies row
+        1 into both; flat code swaps values. Generated code checks that no other value of the
+        unpacking shares memory with a part stored into (numbers and 1-D entries do not)."""
+        if type(value) is not tuple or not isinstance(value_node, (gast.Tuple, gast.List)) or \
+                len(value) != len(target.elts) or len(value_node.elts) != len(value):
+            return
+        for i, t in enumerate(target.elts):
+            root = t
+            while isinstance(root, (gast.Subscript, gast.Attribute)):
+                root = root.value
+            if root is t or not isinstance(root, gast.Name) or type(env.get(root.id)) is not Var:
+                continue
+            others = [j for j, v in enumerate(value) if j != i and type(v) is Var]
+            if others:  # (against the part stored into: M[1] is no view of row 0)
+                filename, line = self.parsed.where(t)
+                self.block.append(Assign(None, Op("check_unpacked", (
+                    self.as_atom(self.expr(load_of(t), env)), Const("__setitem__"),
+                    Const(f"{os.path.basename(filename)}:{line}"), Const(gast.unparse(t).strip()),
+                    Const(", ".join(gast.unparse(value_node.elts[j]).strip() for j in others)),
+                    *[value[j] for j in others])), self.line))
 
     def store(self, target, value, env):
         """`x[i] = value`, `p["W"] = value`, `self.W = value`, and through items and attributes
