@@ -246,7 +246,8 @@ def resolve(c, cls, memo):
     return c
 
 
-KEPT_REDUCTIONS = {"np.sum", "np.mean", "np.max", "np.amax", "np.min", "np.amin", "logsumexp"}
+KEPT_REDUCTIONS = {"np.sum", "np.mean", "np.max", "np.amax", "np.min", "np.amin", "logsumexp",
+                   "max_shift"}
 
 
 def keeps_dimensions(fn: Function) -> bool:

@@ -74,11 +74,14 @@ def stop_gradient(x):
     return x
 
 
-def _max_shift(x, axis):
-    """Max over axis (keepdims) with non-finite maxima replaced by 0, so that x - shift
+def max_shift(x, axis=None, keepdims=True):
+    """Max over axis (keepdims, always) with non-finite maxima replaced by 0, so that x - shift
     never computes inf - inf (e.g. a slice of all -inf gives -inf, not NaN)."""
     m = np.max(x, axis=axis, keepdims=True)
     return np.where(np.isfinite(m), m, 0)
+
+
+_max_shift = max_shift
 
 
 # Inside the axis functions the following flags only ever signal the intended result:

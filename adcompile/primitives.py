@@ -374,6 +374,8 @@ add("np.linspace", np.linspace, ("start", "stop"), "exact", num=50, endpoint=Tru
 for _name in ("sigmoid", "softplus", "log_sigmoid", "relu"):
     add(_name, getattr(numerics, _name))
 add("logsumexp", numerics.logsumexp, kind="exact", axis=None, keepdims=False)
+add("max_shift", numerics.max_shift, kind="nondiff", zero="*", axis=None,  # (its stabilizer)
+    keepdims=True)
 add("softmax", numerics.softmax, kind="exact", axis=-1)
 add("log_softmax", numerics.log_softmax, kind="exact", axis=-1)
 add("stop_gradient", numerics.stop_gradient, kind="nondiff", zero="*")

@@ -182,7 +182,29 @@ def idioms(fn: Function) -> Function:
                         _stop(block, m.name, namer)):
                     s.value = lse
                 break
+    for block in blocks(fn):
+        block[:] = [t for s in block for t in _steps_of_logsumexp(s, namer)]
     return fn
+
+
+def _steps_of_logsumexp(s, namer):
+    """`y = logsumexp(z, axis=a, keepdims=True)` as the steps it computes: m = max_shift(z, a)
+    (the stabilizer, without a derivative), e = np.exp(z - m), s = np.sum(e, axis=a,
+    keepdims=True), y = np.log(s) + m: the same operations, so the same value, and the adjoint
+    of z reads e and s instead of computing np.exp(z - y) again."""
+    v = s.value if type(s) is Assign and type(s.target) is str else None
+    options = dict(v.kwargs) if type(v) is Op and v.prim == "logsumexp" else {}
+    if options.get("keepdims") != Const(True):
+        return [s]
+    axis = options.get("axis", Const(None))
+    m, t, e, total, log = (namer.temp() for _ in range(5))
+    kept = (("axis", axis), ("keepdims", Const(True)))
+    return [Assign(m, Op("max_shift", (v.args[0],), kept), s.line),
+            Assign(t, Op("sub", (v.args[0], Var(m))), s.line),
+            Assign(e, Op("np.exp", (Var(t),)), s.line),
+            Assign(total, Op("np.sum", (Var(e),), kept), s.line),
+            Assign(log, Op("np.log", (Var(total),)), s.line),
+            Assign(s.target, Op("add", (Var(log), Var(m))), s.line)]
 
 
 def _logsumexp(log, m, made):

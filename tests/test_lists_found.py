@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from adcompile import UnsupportedSyntaxError, grad, hessian, jvp, value_and_grad, vjp
-from checks import assert_close
+from checks import assert_close, numeric_grad
 
 H = 1e-5
 
@@ -263,3 +263,29 @@ def test_conjugate_method_of_a_float():
     by_method = grad(lambda z: np.sum(np.real(z.conjugate() * z * z)))(z)
     by_function = grad(lambda z: np.sum(np.real(np.conj(z) * z * z)))(z)
     np.testing.assert_allclose(by_method, by_function)
+
+
+# --- T11: xs.reverse() of a list built in the function was refused as "the attribute .reverse
+# of an array"; in a helper it reverses the caller's list too, as in Python --------------------
+def reversed_in_place(x):
+    xs = [x, 2 * x, 3 * x]
+    xs.reverse()
+    return xs[0] + 10.0 * xs[2]
+
+
+def _reverse(ys):
+    ys.reverse()
+    return ys
+
+
+def reversed_by_a_helper(x):
+    zs = [x, 2.0 * x]
+    ws = _reverse(zs)
+    return zs[0] + 10.0 * ws[1]
+
+
+@pytest.mark.parametrize("f", [reversed_in_place, reversed_by_a_helper])
+def test_reverse_of_a_list_built_here(f):
+    value, g = value_and_grad(f)(1.5)
+    assert value == f(1.5)
+    assert g == pytest.approx(numeric_grad(f, (1.5,), 0), rel=1e-6)

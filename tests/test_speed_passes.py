@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from adcompile import grad, source, value_and_grad
+from adcompile import grad, logsumexp, source, value_and_grad
 from checks import numeric_jacobian
 from test_regressions import check
 
@@ -170,7 +170,8 @@ def test_the_log_sum_exp_idiom_has_no_adjoint_for_its_stabilizer():
     check(full_lse, rng.normal(size=6))
     assert "m = stop_gradient(" in source(full_lse, mode="grad")
     src = source(exp_read_twice, mode="grad")
-    assert "logsumexp(z, axis=1, keepdims=True)" in src and "stop_gradient" not in src, src
+    assert "max_shift(z, axis=1)" in src and "stop_gradient" not in src, src  # (logsumexp's
+    assert src.count("np.exp(") == 2, src  # steps: the adjoint reads their exp, none of its own)
     check(exp_read_twice, rng.normal(size=(3, 4)))
     src = source(shifted_only_once, mode="grad")
     assert "max_weights" in src  # m's own use still gets its gradient
@@ -823,3 +824,25 @@ def test_times_one_keeps_an_integer_a_float(f, x):
     assert value == pytest.approx(f(x), rel=1e-12)
     fd = numeric_jacobian(f, (x,), 0)
     np.testing.assert_allclose(g, fd.reshape(np.shape(x)), rtol=1e-6)
+
+
+def softmax_lse(W, x, y):
+    z = x @ W
+    return -np.mean(np.sum(y * (z - logsumexp(z, axis=1, keepdims=True)), axis=1))
+
+
+def test_logsumexp_keeping_dimensions_is_its_steps_where_differentiated():
+    """issue 11: the adjoint of logsumexp(z, axis, keepdims=True) computed np.exp(z - lse) again;
+    as its steps (max_shift, exp, sum, log: the same operations, the same value) the adjoint
+    reads the forward's exp and sum, as hand-written backprop does."""
+    rng = np.random.default_rng(2)
+    W, x = rng.normal(size=(4, 3)), rng.normal(size=(5, 4))
+    y = np.eye(3)[[0, 2, 1, 1, 0]]
+    src = source(softmax_lse, mode="grad", argnums=(0,))
+    assert "max_shift(z, axis=1)" in src and src.count("np.exp(") == 1, src
+    check(softmax_lse, W, x, y, argnums=(0,))
+    for row in ([0.5, -np.inf, 2.0], [-np.inf, -np.inf], [np.inf, 1.0, 0.0]):  # (as the
+        z = np.array([row])                                                     # function)
+        with np.errstate(all="ignore"):
+            got = value_and_grad(lambda z: np.sum(logsumexp(z, axis=1, keepdims=True)))(z)[0]
+        assert got == logsumexp(z, axis=1, keepdims=True)[0, 0]

@@ -123,7 +123,8 @@ class Statements:
                     not stmt.value.keywords and isinstance(stmt.value.func.value,
                                                            (gast.Attribute, gast.Subscript)):
                 self.append_to_item(stmt.value, env)  # self.history.append(v)
-            elif t is gast.Expr and is_method_of_name(stmt.value, ("extend", "insert", "update")):
+            elif t is gast.Expr and is_method_of_name(stmt.value, ("extend", "insert", "update",
+                                                                   "reverse")):
                 self.grow(stmt.value, env, later | exposed(rest))
             elif t is gast.Expr and is_pop(stmt.value) and self.is_stack(stmt.value.func.value):
                 self.emit("pop", (env[stmt.value.func.value.id],))  # the value is not read
@@ -649,6 +650,10 @@ class Statements:
             for k in call.keywords:
                 value = value.replace(k.arg, self.expr(k.value, env))
             env[name] = value
+            return
+        if method == "reverse" and type(value) is tuple and not call.args and not call.keywords:
+            self.not_shared(call, name, env, live)  # (a list known here: its items reversed)
+            env[name] = value[::-1]
             return
         if method in ("extend", "insert") and type(value) in (tuple, Var) and \
                 not call.keywords and len(call.args) == (1 if method == "extend" else 2):
