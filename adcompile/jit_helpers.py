@@ -547,7 +547,7 @@ def helpers(numba):
         runtime.size_of: _size_of,
         runtime.unreduce: _unreduce,
         runtime.max_weights: _max_weights,
-        runtime.prod_others: _prod_others,
+        runtime_arrays.prod_others: _prod_others,
         runtime.setitem: _setitem,
         runtime_arrays.zero_at: _zero_at,
         runtime.scatter_add: _scatter_add,

@@ -446,8 +446,8 @@ add("concatenate_part", runtime.concatenate_part, ("v", "i", "*xs"), "exact", ax
     zero=("i", "*xs"))
 # where x attains its maximum: piecewise constant
 add("max_weights", runtime.max_weights, ("x", "ans", "axis", "keepdims"), "nondiff", zero="*")
-add("prod_others", runtime.prod_others, ("x", "axis"), "exact")
-add("prod_others_tangent", runtime.prod_others_tangent, ("x", "t", "axis"), "exact")
+add("prod_others", runtime_arrays.prod_others, ("x", "axis"), "exact")
+add("prod_others_tangent", runtime_arrays.prod_others_tangent, ("x", "t", "axis"), "exact")
 # the partial derivatives of x ** y, safe where x == 0 or y == 0
 add("pow_dx", runtime.pow_dx, ("x", "y"), "broadcast")
 add("pow_dy", runtime.pow_dy, ("a", "x"), "broadcast")

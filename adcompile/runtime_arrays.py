@@ -565,3 +565,49 @@ def check_not_count(n, where):
             f"{where}: a list built at run time repeated a number of times known only at run "
             "time is not supported; repeat it a number of times written in the code (xs * 2), "
             "or build the repeated list in a loop"))
+
+
+def prod_others(x, axis):
+    """For each entry of `x`, the product of the other entries along `axis` (every entry for
+    None), from products to its left and right: no division, so a zero factor is fine."""
+    shape = np.shape(x)
+    if axis is None:
+        return np.reshape(prod_others(np.reshape(x, (-1,)), 0), shape)
+    axes = [a % len(shape) for a in ((axis,) if np.ndim(axis) == 0 else axis)]
+    order = [i for i in range(len(shape)) if i not in axes] + axes
+    moved = np.transpose(x, order)
+    flat = np.reshape(moved, np.shape(moved)[:len(shape) - len(axes)] + (-1,))
+    ones = np.ones_like(flat[..., :1])
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.flip(np.cumprod(np.concatenate([ones, np.flip(flat, -1)[..., :-1]], axis=-1),
+                               axis=-1), -1)
+    return np.transpose(np.reshape(left * right, np.shape(moved)), np.argsort(order))
+
+
+def prod_others_tangent(x, t, axis):
+    """The derivative of prod_others(x, axis) along t: for each entry i, the sum over the other
+    entries j of t_j times the product of the entries other than i and j. From the products to
+    the left and right of i and their derivatives, a step along the axis at a time: no
+    division, so a zero factor is fine (the n steps are whole-array operations)."""
+    shape = np.shape(x)
+    t = np.broadcast_to(t, shape)
+    if axis is None:
+        return np.reshape(prod_others_tangent(np.reshape(x, (-1,)), np.reshape(t, (-1,)), 0),
+                          shape)
+    axes = [a % len(shape) for a in ((axis,) if np.ndim(axis) == 0 else axis)]
+    order = [i for i in range(len(shape)) if i not in axes] + axes
+    moved = np.shape(np.transpose(x, order))
+    xs, ts = (np.reshape(np.transpose(a, order), moved[:len(shape) - len(axes)] + (-1,))
+              for a in (x, t))
+    n = xs.shape[-1]
+    dtype = np.result_type(xs, ts)
+    left, right = np.ones(xs.shape, dtype), np.ones(xs.shape, dtype)
+    d_left, d_right = np.zeros(xs.shape, dtype), np.zeros(xs.shape, dtype)
+    for i in range(n - 1):
+        left[..., i + 1] = left[..., i] * xs[..., i]
+        d_left[..., i + 1] = d_left[..., i] * xs[..., i] + left[..., i] * ts[..., i]
+        j = n - 1 - i
+        right[..., j - 1] = right[..., j] * xs[..., j]
+        d_right[..., j - 1] = d_right[..., j] * xs[..., j] + right[..., j] * ts[..., j]
+    out = d_left * right + left * d_right
+    return np.transpose(np.reshape(out, moved), np.argsort(order))

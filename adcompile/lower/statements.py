@@ -369,7 +369,9 @@ class Statements:
                 root = root.value
             if root is t or not isinstance(root, gast.Name) or type(env.get(root.id)) is not Var:
                 continue
-            others = [j for j, v in enumerate(value) if j != i and type(v) is Var]
+            others = [j for j, v in enumerate(value) if j != i and type(v) is Var and isinstance(
+                value_node.elts[j], (gast.Name, gast.Subscript, gast.Attribute))]  # (M[1] * 1.0
+            # is a new array in Python: the optimizer may still pass M[1] itself)
             if others:  # (against the part stored into: M[1] is no view of row 0)
                 filename, line = self.parsed.where(t)
                 self.block.append(Assign(None, Op("check_unpacked", (
