@@ -268,6 +268,7 @@ def numba_friendly(fn: Function, arrays=True) -> Function:
     if arrays:
         _array_tapes(fn)
     _ranges(fn.body)
+    _drop_unused_lists(fn)
     for s in walk_stmts(fn.body):
         if type(s) is Assign:
             s.value = _whole_reductions(s.value)
@@ -296,8 +297,11 @@ def _split_tapes(fn):
     names = {t for s in walk_stmts(fn.body) for t in targets_of(s)} | set(fn.params) | \
         set(fn.constants)
     tapes = {}  # (tape, taped name) -> its list's name
+    whole = _whole_tapes(fn.body)
 
     def tape_of(tape, name):
+        if tape in whole:
+            return tape
         if (tape, name) not in tapes:
             tapes[tape, name] = _fresh(f"{tape}_{name}", names)
         return tapes[tape, name]
@@ -307,7 +311,9 @@ def _split_tapes(fn):
         for s in block:
             for b in blocks_of(s):
                 b[:] = split(b)
-            if type(s) is Assign and _is(s.value, "push"):
+            if type(s) is Assign and _is(s.value, "push") and s.value.args[0].name in whole:
+                out.append(s)
+            elif type(s) is Assign and _is(s.value, "push"):
                 tape, value = s.value.args
                 items = value.args if _is(value, "tuple") else (value,)
                 if not all(type(v) is Var for v in items):
@@ -315,6 +321,8 @@ def _split_tapes(fn):
                                    s.line)
                 out += [Assign(None, Op("push", (Var(tape_of(tape.name, v.name)), v)), s.line)
                         for v in items]
+            elif type(s) is Assign and _is(s.value, "pop") and s.value.args[0].name in whole:
+                out.append(s)
             elif type(s) is Assign and _is(s.value, "pop"):
                 tape = s.value.args[0].name
                 targets = s.target if type(s.target) is tuple else (s.target,)
@@ -325,14 +333,48 @@ def _split_tapes(fn):
         return out
 
     fn.body[:] = split(fn.body)
-    made = [s for s in fn.body if type(s) is Assign and _is(s.value, "list") and not s.value.args]
-    for s in made:  # `tape = []` -> one empty list per name taped on it, in order of first push
-        at = fn.body.index(s)
-        fn.body[at:at + 1] = [Assign(new, Op("list", ()), s.line)
-                              for (tape, _), new in tapes.items() if tape == s.target]
+    made = [(s, block) for block in _blocks(fn.body) for s in block if type(s) is Assign and
+            _is(s.value, "list") and not s.value.args and s.target not in whole and
+            any(tape == s.target for tape, _ in tapes)]
+    for s, block in made:  # `tape = []` -> one empty list per name taped on it (first push first)
+        at = _index(block, s)
+        block[at:at + 1] = [Assign(new, Op("list", ()), s.line)
+                            for (tape, _), new in tapes.items() if tape == s.target]
     if any(type(s) is Assign and _is(s.value, "list") and s.value.args
            for s in walk_stmts(fn.body)):
         raise JitError("adcompile.jit: the generated code copies a tape", fn.filename)
+
+
+def _drop_unused_lists(fn):
+    """`tape = []` where no code is left that uses the tape (it served a float path dropped):
+    Numba cannot type an empty list that nothing appends to."""
+    used = {e.name for s in walk_stmts(fn.body) for x in stmt_exprs(s) for e in walk_exprs(x)
+            if type(e) is Var}
+    for block in _blocks(fn.body):
+        block[:] = [s for s in block if not (type(s) is Assign and type(s.target) is str and
+                                             _is(s.value, "list") and not s.value.args and
+                                             s.target not in used)]
+
+
+def _whole_tapes(block):
+    """The tapes kept as one list: each push of a single value and each pop into a single name,
+    where a pop's name is not among those pushed (the derivative of a derivative: the inner
+    code's tape, renamed, pushes `s` and pops `s_2`), so splitting by name cannot pair them.
+    A tape that pushes one value at a time holds values of one type where Numba compiles it."""
+    pushed: dict = {}
+    popped: dict = {}
+    single: dict = {}
+    for s in walk_stmts(block):
+        if type(s) is Assign and _is(s.value, "push"):
+            tape, value = s.value.args
+            pushed.setdefault(tape.name, set()).add(value.name if type(value) is Var else None)
+            single[tape.name] = single.get(tape.name, True) and not _is(value, "tuple")
+        elif type(s) is Assign and _is(s.value, "pop"):
+            tape = s.value.args[0].name
+            popped.setdefault(tape, set()).add(s.target if type(s.target) is str else None)
+            single[tape] = single.get(tape, True) and type(s.target) is str
+    return {t for t, one in single.items()
+            if one and not popped.get(t, set()) <= pushed.get(t, set()) - {None}}
 
 
 def _array_tapes(fn):
@@ -386,8 +428,9 @@ def _array_tapes(fn):
                 step_out = Op("tuple", (step_out, Const(column)))
             push.value = Op("tape_put", (Var(array), step_in, push.value.args[1]))
             pop.value = Op("getitem", (Var(array), step_out))
-            made = next(s for s in fn.body if type(s) is Assign and s.target == tape)
-            fn.body.remove(made)
+            made, where = next((s, b) for b in _blocks(fn.body) for s in b
+                               if type(s) is Assign and s.target == tape)
+            del where[_index(where, made)]
         shape = n if len(group) == 1 else Op("tuple", (n, Const(len(group))))
         block = loops[id(fwd)][1]
         block.insert(_index(block, fwd), Assign(array, Op("np.empty", (shape,)), fwd.line))
@@ -470,6 +513,9 @@ def _fold(e):
     return simplify(Op(e.prim, args, e.kwargs)) if args != e.args else e
 
 
+_TYPE = object()  # known[name] for `name = type(x)` (the code of a derivative, differentiated)
+
+
 def _drop_type_tests(block, known, once):
     """`type(x) is float` is False and `type(x) is not float` True: what they guard is the general
     path, which Numba runs at the speed of the fast one. Tests left constant are folded away,
@@ -477,6 +523,9 @@ def _drop_type_tests(block, known, once):
     out = []
     for s in block:
         if type(s) is Assign:
+            if s.target in once and _is(s.value, "type"):  # `s0 = type(x)`, tested below
+                known[s.target] = _TYPE
+                continue
             was = s.value
             s.value = _constant(s.value, known)
             if s.target in once and type(s.value) is Const and s.value != was:
@@ -498,11 +547,16 @@ def _drop_type_tests(block, known, once):
 
 
 def _constant(e, known):
+    if type(e) is Var and known.get(e.name) is _TYPE:
+        raise JitError("adcompile.jit: the generated code uses a type() other than to test for "
+                       "float")
     if type(e) is Var and e.name in known:
         return Const(known[e.name])
     if type(e) is not Op:
         return e
-    if e.prim in ("is", "isnot") and _is(e.args[0], "type") and e.args[1] == Var("float"):
+    if e.prim in ("is", "isnot") and e.args[1] == Var("float") and \
+            (_is(e.args[0], "type") or
+             type(e.args[0]) is Var and known.get(e.args[0].name) is _TYPE):
         return Const(e.prim == "isnot")
     args = tuple(_constant(a, known) for a in e.args)
     decisive = Const(e.prim == "or")  # False decides an `and`, True an `or`, whatever the rest
