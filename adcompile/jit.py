@@ -259,11 +259,16 @@ def numba_friendly(fn: Function, arrays=True) -> Function:
     sliced ranges, no `type(x) is float` tests. With `arrays`, a tape that a loop over
     `range(n)` fills once per iteration is an array of n floats indexed by the loop counter."""
     fn.errstate = {}  # (Numba neither warns nor knows np.errstate)
-    assigned: dict = {}  # (first: a float path of its own goes, and with it its tape)
-    for s in walk_stmts(fn.body):
-        for t in targets_of(s):
-            assigned[t] = assigned.get(t, 0) + 1
-    fn.body[:] = _drop_type_tests(fn.body, {}, {t for t, n in assigned.items() if n == 1})
+    folded: set = set()  # (first: a float path of its own goes, and with it its tape)
+    size = -1
+    while size != len(list(walk_stmts(fn.body))):  # (a flag set in both branches of a test
+        size = len(list(walk_stmts(fn.body)))      # folded is set once after it)
+        assigned: dict = {}
+        for s in walk_stmts(fn.body):
+            for t in targets_of(s):
+                assigned[t] = assigned.get(t, 0) + 1
+        fn.body[:] = _drop_type_tests(fn.body, {}, {t for t, n in assigned.items() if n == 1},
+                                      folded)
     _split_tapes(fn)
     if arrays:
         _array_tapes(fn)
@@ -372,7 +377,7 @@ def _whole_tapes(block):
         elif type(s) is Assign and _is(s.value, "pop"):
             tape = s.value.args[0].name
             popped.setdefault(tape, set()).add(s.target if type(s.target) is str else None)
-            single[tape] = single.get(tape, True) and type(s.target) is str
+            single[tape] = single.get(tape, True) and type(s.target) is not tuple
     return {t for t, one in single.items()
             if one and not popped.get(t, set()) <= pushed.get(t, set()) - {None}}
 
@@ -516,7 +521,7 @@ def _fold(e):
 _TYPE = object()  # known[name] for `name = type(x)` (the code of a derivative, differentiated)
 
 
-def _drop_type_tests(block, known, once):
+def _drop_type_tests(block, known, once, folded):
     """`type(x) is float` is False and `type(x) is not float` True: what they guard is the general
     path, which Numba runs at the speed of the fast one. Tests left constant are folded away,
     and so is a flag (assigned `once`) holding one."""
@@ -528,7 +533,9 @@ def _drop_type_tests(block, known, once):
                 continue
             was = s.value
             s.value = _constant(s.value, known)
-            if s.target in once and type(s.value) is Const and s.value != was:
+            if type(s.value) is Const and s.value != was:
+                folded.add(s.target)
+            if s.target in once and type(s.value) is Const and s.target in folded:
                 known[s.target] = s.value.value
                 continue
         elif type(s) is Return:
@@ -536,12 +543,12 @@ def _drop_type_tests(block, known, once):
         elif type(s) is If:
             s.test = _constant(s.test, known)
             if type(s.test) is Const:
-                out += _drop_type_tests(s.body if s.test.value else s.orelse, known, once)
+                out += _drop_type_tests(s.body if s.test.value else s.orelse, known, once, folded)
                 continue
         elif type(s) is While:
             s.test = _constant(s.test, known)
         for b in blocks_of(s):
-            b[:] = _drop_type_tests(b, known, once)
+            b[:] = _drop_type_tests(b, known, once, folded)
         out.append(s)
     return out
 
@@ -648,12 +655,54 @@ def _explain(err, fn):
         detail = "" if "No implementation of function" in first else f" ({first})"
         return JitError(f"Numba cannot compile {what} in `{line}`{detail}. Run the function "
                         "without jit, or write this line in what Numba supports.", *where)
+    generated = re.sub(r"\s*# \S+:\d+$", "", place or "")
+    helper = found.group(1) if found and found.re in (_WHAT[0][0], _WHAT[2][0]) else None
+    if helper and line and helper not in fn.constants and \
+            (getattr(NAMESPACE.get(helper), "__module__", None) or "").startswith("adcompile"):
+        return JitError(f"adcompile.jit has no Numba version of the code that `{line}` "
+                        "becomes: a helper of adcompile's that it calls (a derivative rule's) "
+                        "has none for these argument types. Run it without jit, or write the "
+                        "line another way.", *where)  # (the helper: a name the user never wrote)
+    called = fn.constants.get(helper) if helper and found.re is _WHAT[0][0] else None
+    if called is not None and callable(called) and line:  # (a function of the user's, renamed)
+        named = f"{getattr(called, '__module__', None) or ''}.{getattr(called, '__name__', '')}"
+        return JitError(f"Numba cannot compile {named.strip('.')} (`{helper}` in `{generated}`, "
+                        f"part of the code that `{line}` becomes). Run the function without "
+                        "jit, or write that part in what Numba supports.", *where)
+    if found and line and re.search(rf"\b{found.group(1)}\b", generated):  # (a helper of theirs)
+        return JitError(f"Numba cannot compile {what} in `{generated}`, part of the code that "
+                        f"`{line}` becomes (a function it calls, inlined, or a derivative rule). "
+                        "Run the function without jit, or write that part in what Numba "
+                        "supports.", *where)
+    changes = re.search(r"Cannot unify (.+?) and (.+?) for '(\w+?)(?:\.\d+)?'", first)
+    if changes and line:
+        name = changes.group(3)
+        yours = any(re.search(rf"\b{name}\b", text) for text in fn.source_lines.values())
+        what = f"`{name}`" if yours else f"`{name}` (a name of the generated code)"
+        return JitError(f"Numba needs one type per name, and {what} is {_kind(changes.group(1))} "
+                        f"at one point and {_kind(changes.group(2))} at another (near `{line}`). "
+                        "Give it one type from the start (an array of the same shape, or a "
+                        "float throughout), or run the function without jit.", *where)
     if line:
         return JitError(f"adcompile.jit has no Numba version of the code that `{line}` becomes "
-                        "(for these argument types). Run it without jit, or write this line "
-                        "another way (a loop over the elements compiles).", *where)
+                        f"for these argument types ({first}). Run it without jit, or write this "
+                        "line another way.", *where)
     return JitError(f"Numba cannot compile {what or 'this'} in {fn.name}: {first}. Run it "
                     "without jit, or rewrite that part in what Numba supports.", *where)
+
+
+def _kind(numba_type):
+    """A Numba type in words: `array(float64, 1d, C)` -> an array, `float64` -> a number."""
+    t = numba_type.strip()
+    if t.startswith("array("):
+        return "an array"
+    if t.startswith(("list(", "reflected list(")):
+        return "a list"
+    if t.startswith(("UniTuple(", "Tuple(", "(")):
+        return "a tuple"
+    if re.match(r"(float|int|uint|complex|bool|Literal)", t):
+        return "a number"
+    return f"a {t}"
 
 
 def _overflow(err, fn, sites):
