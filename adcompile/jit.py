@@ -322,8 +322,7 @@ def _split_tapes(fn):
                 tape, value = s.value.args
                 items = value.args if _is(value, "tuple") else (value,)
                 if not all(type(v) is Var for v in items):
-                    raise JitError("adcompile.jit: a tape push of an expression", fn.filename,
-                                   s.line)
+                    raise JitError(_UNSPLIT, fn.filename, s.line)
                 out += [Assign(None, Op("push", (Var(tape_of(tape.name, v.name)), v)), s.line)
                         for v in items]
             elif type(s) is Assign and _is(s.value, "pop") and s.value.args[0].name in whole:
@@ -347,7 +346,14 @@ def _split_tapes(fn):
                             for (tape, _), new in tapes.items() if tape == s.target]
     if any(type(s) is Assign and _is(s.value, "list") and s.value.args
            for s in walk_stmts(fn.body)):
-        raise JitError("adcompile.jit: the generated code copies a tape", fn.filename)
+        raise JitError(_UNSPLIT, fn.filename)
+
+
+_UNSPLIT = ("adcompile.jit cannot compile this derivative: the values its loop saves for the "
+            "backward sweep (several at a time, of types Numba cannot keep in one list) are not "
+            "in a form jit can give typed lists (this happens in a derivative of a derivative). "
+            "Run it without jit, or compile the first derivative, jit(grad(f)), and take the "
+            "second by finite differences or forward mode around it")
 
 
 def _drop_unused_lists(fn):
