@@ -689,6 +689,13 @@ def _explain(err, fn):
                         f"at one point and {_kind(changes.group(2))} at another (near `{line}`). "
                         "Give it one type from the start (an array of the same shape, or a "
                         "float throughout), or run the function without jit.", *where)
+    empty = re.search(r"Cannot infer the type of variable '(\w+?)(?:\.\d+)?', have imprecise "
+                      r"type: list\(undefined\)", first)
+    if empty and line:
+        return JitError(f"Numba cannot type the list `{empty.group(1)}` that `{line}` builds: it "
+                        "starts empty and grows by `+`, so Numba cannot tell what it holds. "
+                        "Accumulate in a loop instead (s = 0.0, then s = s + ... per item), or "
+                        "run the function without jit.", *where)
     if line:
         return JitError(f"adcompile.jit has no Numba version of the code that `{line}` becomes "
                         f"for these argument types ({first}). Run it without jit, or write this "

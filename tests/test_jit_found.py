@@ -173,3 +173,14 @@ def test_messages_name_the_construct():
     with pytest.raises(JitError) as e:
         jit(grad(grows))(np.ones(3))
     assert "`acc`" in str(e.value) and "loop over the elements" not in str(e.value)
+
+
+def dot_of_lists(ws, xs):
+    return sum(w * x for w, x in zip(ws, xs))
+
+
+def test_message_of_a_list_built_from_empty():
+    """sum of a generator builds a list from [] that Numba cannot type: the message says so."""
+    with pytest.raises(JitError) as e:
+        jit(dot_of_lists)([0.1, 0.2], [0.3, 0.4])
+    assert "starts empty" in str(e.value) and "zip(ws, xs)" in str(e.value)
