@@ -663,7 +663,9 @@ def _explain(err, fn):
                         "without jit, or write this line in what Numba supports.", *where)
     generated = re.sub(r"\s*# \S+:\d+$", "", place or "")
     helper = found.group(1) if found and found.re in (_WHAT[0][0], _WHAT[2][0]) else None
+    import adcompile  # (its public functions, log_softmax, are the user's to write: named)
     if helper and line and helper not in fn.constants and \
+            helper not in getattr(adcompile, "__all__", ()) and \
             (getattr(NAMESPACE.get(helper), "__module__", None) or "").startswith("adcompile"):
         return JitError(f"adcompile.jit has no Numba version of the code that `{line}` "
                         "becomes: a helper of adcompile's that it calls (a derivative rule's) "

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from adcompile import grad, jit, stop_gradient
+from adcompile import grad, jit, log_softmax, stop_gradient
 from adcompile.jit import JitError
 
 numba = pytest.importorskip("numba")
@@ -161,6 +161,22 @@ def grows(x):
     for i in range(3):
         acc = acc + x * i
     return np.sum(acc)
+
+
+def scores(z):
+    return log_softmax(z)[0]
+
+
+def through_helper(z):
+    return scores(z) * 2.0
+
+
+def test_package_function_in_a_helper_is_named():
+    """log_softmax (no Numba version yet), written by the user in a helper, is named: the user
+    wrote it, it is not one of adcompile's hidden helpers."""
+    with pytest.raises(JitError) as e:
+        jit(grad(through_helper))(np.array([0.1, 0.2, 0.3]))
+    assert "log_softmax" in str(e.value) and "scores(z)" in str(e.value)
 
 
 def test_messages_name_the_construct():
