@@ -259,15 +259,21 @@ def numba_friendly(fn: Function, arrays=True) -> Function:
     sliced ranges, no `type(x) is float` tests. With `arrays`, a tape that a loop over
     `range(n)` fills once per iteration is an array of n floats indexed by the loop counter."""
     fn.errstate = {}  # (Numba neither warns nor knows np.errstate)
-    assigned: dict = {}  # (first: a float path of its own goes, and with it its tape)
-    for s in walk_stmts(fn.body):
-        for t in targets_of(s):
-            assigned[t] = assigned.get(t, 0) + 1
-    fn.body[:] = _drop_type_tests(fn.body, {}, {t for t, n in assigned.items() if n == 1})
+    folded: set = set()  # (first: a float path of its own goes, and with it its tape)
+    size = -1
+    while size != len(list(walk_stmts(fn.body))):  # (a flag set in both branches of a test
+        size = len(list(walk_stmts(fn.body)))      # folded is set once after it)
+        assigned: dict = {}
+        for s in walk_stmts(fn.body):
+            for t in targets_of(s):
+                assigned[t] = assigned.get(t, 0) + 1
+        fn.body[:] = _drop_type_tests(fn.body, {}, {t for t, n in assigned.items() if n == 1},
+                                      folded)
     _split_tapes(fn)
     if arrays:
         _array_tapes(fn)
     _ranges(fn.body)
+    _drop_unused_lists(fn)
     for s in walk_stmts(fn.body):
         if type(s) is Assign:
             s.value = _whole_reductions(s.value)
@@ -296,8 +302,11 @@ def _split_tapes(fn):
     names = {t for s in walk_stmts(fn.body) for t in targets_of(s)} | set(fn.params) | \
         set(fn.constants)
     tapes = {}  # (tape, taped name) -> its list's name
+    whole = _whole_tapes(fn.body)
 
     def tape_of(tape, name):
+        if tape in whole:
+            return tape
         if (tape, name) not in tapes:
             tapes[tape, name] = _fresh(f"{tape}_{name}", names)
         return tapes[tape, name]
@@ -307,14 +316,17 @@ def _split_tapes(fn):
         for s in block:
             for b in blocks_of(s):
                 b[:] = split(b)
-            if type(s) is Assign and _is(s.value, "push"):
+            if type(s) is Assign and _is(s.value, "push") and s.value.args[0].name in whole:
+                out.append(s)
+            elif type(s) is Assign and _is(s.value, "push"):
                 tape, value = s.value.args
                 items = value.args if _is(value, "tuple") else (value,)
                 if not all(type(v) is Var for v in items):
-                    raise JitError("adcompile.jit: a tape push of an expression", fn.filename,
-                                   s.line)
+                    raise JitError(_UNSPLIT, fn.filename, s.line)
                 out += [Assign(None, Op("push", (Var(tape_of(tape.name, v.name)), v)), s.line)
                         for v in items]
+            elif type(s) is Assign and _is(s.value, "pop") and s.value.args[0].name in whole:
+                out.append(s)
             elif type(s) is Assign and _is(s.value, "pop"):
                 tape = s.value.args[0].name
                 targets = s.target if type(s.target) is tuple else (s.target,)
@@ -325,14 +337,55 @@ def _split_tapes(fn):
         return out
 
     fn.body[:] = split(fn.body)
-    made = [s for s in fn.body if type(s) is Assign and _is(s.value, "list") and not s.value.args]
-    for s in made:  # `tape = []` -> one empty list per name taped on it, in order of first push
-        at = fn.body.index(s)
-        fn.body[at:at + 1] = [Assign(new, Op("list", ()), s.line)
-                              for (tape, _), new in tapes.items() if tape == s.target]
+    made = [(s, block) for block in _blocks(fn.body) for s in block if type(s) is Assign and
+            _is(s.value, "list") and not s.value.args and s.target not in whole and
+            any(tape == s.target for tape, _ in tapes)]
+    for s, block in made:  # `tape = []` -> one empty list per name taped on it (first push first)
+        at = _index(block, s)
+        block[at:at + 1] = [Assign(new, Op("list", ()), s.line)
+                            for (tape, _), new in tapes.items() if tape == s.target]
     if any(type(s) is Assign and _is(s.value, "list") and s.value.args
            for s in walk_stmts(fn.body)):
-        raise JitError("adcompile.jit: the generated code copies a tape", fn.filename)
+        raise JitError(_UNSPLIT, fn.filename)
+
+
+_UNSPLIT = ("adcompile.jit cannot compile this derivative: the values its loop saves for the "
+            "backward sweep (several at a time, of types Numba cannot keep in one list) are not "
+            "in a form jit can give typed lists (this happens in a derivative of a derivative). "
+            "Run it without jit, or compile the first derivative, jit(grad(f)), and take the "
+            "second by finite differences or forward mode around it")
+
+
+def _drop_unused_lists(fn):
+    """`tape = []` where no code is left that uses the tape (it served a float path dropped):
+    Numba cannot type an empty list that nothing appends to."""
+    used = {e.name for s in walk_stmts(fn.body) for x in stmt_exprs(s) for e in walk_exprs(x)
+            if type(e) is Var}
+    for block in _blocks(fn.body):
+        block[:] = [s for s in block if not (type(s) is Assign and type(s.target) is str and
+                                             _is(s.value, "list") and not s.value.args and
+                                             s.target not in used)]
+
+
+def _whole_tapes(block):
+    """The tapes kept as one list: each push of a single value and each pop into a single name,
+    where a pop's name is not among those pushed (the derivative of a derivative: the inner
+    code's tape, renamed, pushes `s` and pops `s_2`), so splitting by name cannot pair them.
+    A tape that pushes one value at a time holds values of one type where Numba compiles it."""
+    pushed: dict = {}
+    popped: dict = {}
+    single: dict = {}
+    for s in walk_stmts(block):
+        if type(s) is Assign and _is(s.value, "push"):
+            tape, value = s.value.args
+            pushed.setdefault(tape.name, set()).add(value.name if type(value) is Var else None)
+            single[tape.name] = single.get(tape.name, True) and not _is(value, "tuple")
+        elif type(s) is Assign and _is(s.value, "pop"):
+            tape = s.value.args[0].name
+            popped.setdefault(tape, set()).add(s.target if type(s.target) is str else None)
+            single[tape] = single.get(tape, True) and type(s.target) is not tuple
+    return {t for t, one in single.items()
+            if one and not popped.get(t, set()) <= pushed.get(t, set()) - {None}}
 
 
 def _array_tapes(fn):
@@ -386,8 +439,9 @@ def _array_tapes(fn):
                 step_out = Op("tuple", (step_out, Const(column)))
             push.value = Op("tape_put", (Var(array), step_in, push.value.args[1]))
             pop.value = Op("getitem", (Var(array), step_out))
-            made = next(s for s in fn.body if type(s) is Assign and s.target == tape)
-            fn.body.remove(made)
+            made, where = next((s, b) for b in _blocks(fn.body) for s in b
+                               if type(s) is Assign and s.target == tape)
+            del where[_index(where, made)]
         shape = n if len(group) == 1 else Op("tuple", (n, Const(len(group))))
         block = loops[id(fwd)][1]
         block.insert(_index(block, fwd), Assign(array, Op("np.empty", (shape,)), fwd.line))
@@ -470,16 +524,24 @@ def _fold(e):
     return simplify(Op(e.prim, args, e.kwargs)) if args != e.args else e
 
 
-def _drop_type_tests(block, known, once):
+_TYPE = object()  # known[name] for `name = type(x)` (the code of a derivative, differentiated)
+
+
+def _drop_type_tests(block, known, once, folded):
     """`type(x) is float` is False and `type(x) is not float` True: what they guard is the general
     path, which Numba runs at the speed of the fast one. Tests left constant are folded away,
     and so is a flag (assigned `once`) holding one."""
     out = []
     for s in block:
         if type(s) is Assign:
+            if s.target in once and _is(s.value, "type"):  # `s0 = type(x)`, tested below
+                known[s.target] = _TYPE
+                continue
             was = s.value
             s.value = _constant(s.value, known)
-            if s.target in once and type(s.value) is Const and s.value != was:
+            if type(s.value) is Const and s.value != was:
+                folded.add(s.target)
+            if s.target in once and type(s.value) is Const and s.target in folded:
                 known[s.target] = s.value.value
                 continue
         elif type(s) is Return:
@@ -487,22 +549,27 @@ def _drop_type_tests(block, known, once):
         elif type(s) is If:
             s.test = _constant(s.test, known)
             if type(s.test) is Const:
-                out += _drop_type_tests(s.body if s.test.value else s.orelse, known, once)
+                out += _drop_type_tests(s.body if s.test.value else s.orelse, known, once, folded)
                 continue
         elif type(s) is While:
             s.test = _constant(s.test, known)
         for b in blocks_of(s):
-            b[:] = _drop_type_tests(b, known, once)
+            b[:] = _drop_type_tests(b, known, once, folded)
         out.append(s)
     return out
 
 
 def _constant(e, known):
+    if type(e) is Var and known.get(e.name) is _TYPE:
+        raise JitError("adcompile.jit: the generated code uses a type() other than to test for "
+                       "float")
     if type(e) is Var and e.name in known:
         return Const(known[e.name])
     if type(e) is not Op:
         return e
-    if e.prim in ("is", "isnot") and _is(e.args[0], "type") and e.args[1] == Var("float"):
+    if e.prim in ("is", "isnot") and e.args[1] == Var("float") and \
+            (_is(e.args[0], "type") or
+             type(e.args[0]) is Var and known.get(e.args[0].name) is _TYPE):
         return Const(e.prim == "isnot")
     args = tuple(_constant(a, known) for a in e.args)
     decisive = Const(e.prim == "or")  # False decides an `and`, True an `or`, whatever the rest
@@ -594,12 +661,63 @@ def _explain(err, fn):
         detail = "" if "No implementation of function" in first else f" ({first})"
         return JitError(f"Numba cannot compile {what} in `{line}`{detail}. Run the function "
                         "without jit, or write this line in what Numba supports.", *where)
+    generated = re.sub(r"\s*# \S+:\d+$", "", place or "")
+    helper = found.group(1) if found and found.re in (_WHAT[0][0], _WHAT[2][0]) else None
+    import adcompile  # (its public functions, log_softmax, are the user's to write: named)
+    if helper and line and helper not in fn.constants and \
+            helper not in getattr(adcompile, "__all__", ()) and \
+            (getattr(NAMESPACE.get(helper), "__module__", None) or "").startswith("adcompile"):
+        return JitError(f"adcompile.jit has no Numba version of the code that `{line}` "
+                        "becomes: a helper of adcompile's that it calls (a derivative rule's) "
+                        "has none for these argument types. Run it without jit, or write the "
+                        "line another way.", *where)  # (the helper: a name the user never wrote)
+    called = fn.constants.get(helper) if helper and found.re is _WHAT[0][0] else None
+    if called is not None and callable(called) and line:  # (a function of the user's, renamed)
+        named = f"{getattr(called, '__module__', None) or ''}.{getattr(called, '__name__', '')}"
+        return JitError(f"Numba cannot compile {named.strip('.')} (`{helper}` in `{generated}`, "
+                        f"part of the code that `{line}` becomes). Run the function without "
+                        "jit, or write that part in what Numba supports.", *where)
+    if found and line and re.search(rf"\b{found.group(1)}\b", generated):  # (a helper of theirs)
+        return JitError(f"Numba cannot compile {what} in `{generated}`, part of the code that "
+                        f"`{line}` becomes (a function it calls, inlined, or a derivative rule). "
+                        "Run the function without jit, or write that part in what Numba "
+                        "supports.", *where)
+    changes = re.search(r"Cannot unify (.+?) and (.+?) for '(\w+?)(?:\.\d+)?'", first)
+    if changes and line:
+        name = changes.group(3)
+        yours = any(re.search(rf"\b{name}\b", text) for text in fn.source_lines.values())
+        what = f"`{name}`" if yours else f"`{name}` (a name of the generated code)"
+        return JitError(f"Numba needs one type per name, and {what} is {_kind(changes.group(1))} "
+                        f"at one point and {_kind(changes.group(2))} at another (near `{line}`). "
+                        "Give it one type from the start (an array of the same shape, or a "
+                        "float throughout), or run the function without jit.", *where)
+    empty = re.search(r"Cannot infer the type of variable '(\w+?)(?:\.\d+)?', have imprecise "
+                      r"type: list\(undefined\)", first)
+    if empty and line:
+        return JitError(f"Numba cannot type the list `{empty.group(1)}` that `{line}` builds: it "
+                        "starts empty and grows by `+`, so Numba cannot tell what it holds. "
+                        "Accumulate in a loop instead (s = 0.0, then s = s + ... per item), or "
+                        "run the function without jit.", *where)
     if line:
         return JitError(f"adcompile.jit has no Numba version of the code that `{line}` becomes "
-                        "(for these argument types). Run it without jit, or write this line "
-                        "another way (a loop over the elements compiles).", *where)
+                        f"for these argument types ({first}). Run it without jit, or write this "
+                        "line another way.", *where)
     return JitError(f"Numba cannot compile {what or 'this'} in {fn.name}: {first}. Run it "
                     "without jit, or rewrite that part in what Numba supports.", *where)
+
+
+def _kind(numba_type):
+    """A Numba type in words: `array(float64, 1d, C)` -> an array, `float64` -> a number."""
+    t = numba_type.strip()
+    if t.startswith("array("):
+        return "an array"
+    if t.startswith(("list(", "reflected list(")):
+        return "a list"
+    if t.startswith(("UniTuple(", "Tuple(", "(")):
+        return "a tuple"
+    if re.match(r"(float|int|uint|complex|bool|Literal)", t):
+        return "a number"
+    return f"a {t}"
 
 
 def _overflow(err, fn, sites):

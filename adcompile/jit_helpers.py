@@ -90,16 +90,46 @@ def _unbroadcast(t):
             return lambda g, x: np.full_like(x, g)
         if not _array(x, t):
             return lambda g, x: g.sum()
-        if g.ndim == x.ndim:
-            def same(g, x):
-                if g.shape != x.shape:
-                    raise ValueError("adcompile.jit: a gradient broadcast along an axis of "
-                                     "length 1 is not supported under Numba")
-                return g
-            return same
-        if g.ndim > x.ndim:
-            return lambda g, x: np.ascontiguousarray(g).reshape((-1,) + x.shape).sum(axis=0)
+        if g.ndim >= x.ndim:
+            return _fit(g.ndim, x.ndim)
     return typer
+
+
+_FITS: dict = {}
+
+
+def _fit(n, m):
+    """unbroadcast(g, x) of an n-axis g and an m-axis x (n >= m), as the Python helper: g itself
+    where the shapes are the same; the sum over g's leading n - m axes where x's shape is the
+    rest of g's (a bias of shape (k,) under rows of k), one pass; else the sum over the axes
+    where x has length 1 and g more, keeping them (a (1, k) bias), or g broadcast up where g has
+    length 1 and x more. The loops are written for the ranks given."""
+    if (n, m) in _FITS:
+        return _FITS[n, m]
+    d = n - m
+    i = [f"i{k}" for k in range(n)]
+    lines = ["def fit(g, x):",
+             "    gs, xs = g.shape, x.shape"]
+    lines += [f"    if {' and '.join(f'gs[{d + k}] == xs[{k}]' for k in range(m)) or 'True'}:",
+              "        return g" if d == 0 else
+              "        return np.ascontiguousarray(g).reshape((-1,) + xs).sum(axis=0)"]
+    for k in range(m):  # (as NumPy: each pair of lengths the same, or one of them 1)
+        lines += [f"    if gs[{d + k}] != xs[{k}] and gs[{d + k}] != 1 and xs[{k}] != 1:",
+                  "        raise ValueError('adcompile.jit: a gradient of a shape that does not "
+                  "broadcast to the shape of its value')"]
+    full = [f"gs[{k}]" for k in range(d)] + [f"max(gs[{d + k}], xs[{k}])" for k in range(m)]
+    lines += ["    out = np.zeros(xs, g.dtype)"]
+    for k in range(n):
+        lines.append("    " * (k + 1) + f"for {i[k]} in range({full[k]}):")
+    gat = ", ".join(i[k] if k < d else f"{i[k]} if gs[{k}] != 1 else 0" for k in range(n))
+    xat = ", ".join(f"{i[d + k]} if xs[{k}] != 1 else 0" for k in range(m))
+    lines.append("    " * (n + 1) + f"out[{xat}{',' if m == 1 else ''}] += "
+                 f"g[{gat}{',' if n == 1 else ''}]")
+    lines.append("    return out")
+    scope: dict = {"np": np}
+    exec("\n".join(lines) + "\n", scope)
+    _FITS[n, m] = scope["fit"]
+    return scope["fit"]
 
 
 def _add_fitted(t):
@@ -310,6 +340,13 @@ def _getitem_grad(t):
             def impl(g, x, index):
                 return runtime.scatter_add(np.zeros_like(x), index, g)
             return impl
+        if isinstance(x, (t.List, t.UniTuple)) and isinstance(x.dtype, (t.Float, t.Integer)) \
+                and isinstance(g, (t.Float, t.Integer)) and isinstance(index, t.Integer):
+            def of_numbers(g, x, index):  # a list of numbers indexed at run time: an entry each
+                out = np.zeros(len(x))
+                out[index] += g
+                return out
+            return of_numbers
     return typer
 
 
@@ -569,4 +606,9 @@ def helpers(numba):
         numerics.log_sigmoid: _elementwise(scalar[_log_sigmoid]),
         numerics.relu: _elementwise(scalar[_relu]),
         numerics.logsumexp: _logsumexp,
+        numerics.stop_gradient: lambda t: lambda x: _identity,
     }
+
+
+def _identity(x):  # numerics.stop_gradient: its value is x
+    return x

@@ -1,0 +1,202 @@
+"""adcompile.jit: defects a tester found (second derivatives of loops, a (1, k) bias,
+stop_gradient, messages that name the construct). Skipped without Numba."""
+import math
+
+
+import numpy as np
+import pytest
+
+from adcompile import grad, jit, log_softmax, stop_gradient
+from adcompile.jit import JitError
+
+numba = pytest.importorskip("numba")
+
+
+def horner(x):
+    s = 0.0
+    for i in range(3):
+        s = s * x + 1.0
+    return s
+
+
+def sines(x):
+    s = 0.0
+    for i in range(1, 4):
+        s = s + math.sin(x * i)
+    return s * x
+
+
+def squares(x):
+    y = x
+    for i in range(3):
+        y = y * y * 0.5
+    return y
+
+
+def stops_early(x):
+    h = 0.0
+    for t in range(6):
+        h = math.tanh(x * h + 0.3 * t)
+        if h > 0.9:
+            return h * 2.0
+        if h < -0.95:
+            break
+    return h
+
+
+def settles(x):
+    h = x
+    t = 0
+    while t < 6:
+        h = math.tanh(x * h + 0.5)
+        t += 1
+    return h
+
+
+def spring(k, x0=1.0):
+    p = x0
+    v = 0.0
+    for _ in range(10):
+        a = -k * p - 0.1 * v
+        v = v + 0.1 * a
+        p = p + 0.1 * v
+    return p * p + v * v
+
+
+@pytest.mark.parametrize("f", [horner, sines, squares, stops_early, settles, spring])
+def test_second_derivative_of_a_loop(f):
+    """grad(grad(f)) of a scalar loop: the inner derivative's tapes are popped into names other
+    than those pushed (its code was renamed), and are made inside its float path."""
+    want = grad(grad(f))(0.5)
+    assert jit(grad(grad(f)))(0.5) == pytest.approx(want, rel=1e-10, abs=1e-14)
+
+
+def series(x):
+    s = 0.0
+    for i in range(6):
+        s = s + x ** i / math.factorial(i)
+    return s
+
+
+def test_second_derivative_without_a_numba_helper():
+    """A function Numba lacks that the derivative calls under another name (`factorial_`, the
+    user's math.factorial) is named as the user wrote it, at the user's line."""
+    with pytest.raises(JitError) as e:
+        jit(grad(grad(series)))(0.5)
+    assert "Numba cannot compile math.factorial (`factorial_`" in str(e.value)
+    assert "x ** i / math.factorial(i)" in str(e.value)
+
+
+def biased(b, x):
+    return np.sum((x + b) ** 2)
+
+
+@pytest.mark.parametrize("b, x", [
+    (np.zeros((1, 2)), np.ones((4, 2))),       # a row of biases
+    (np.zeros((3, 1)), np.arange(6.0).reshape(3, 2)),  # a column
+    (np.zeros((1, 1)), np.ones((2, 3))),
+    (np.zeros((1, 3)), np.arange(24.0).reshape(2, 4, 3)),  # fewer axes, one of length 1
+    (np.zeros((2, 1, 3)), np.arange(24.0).reshape(2, 4, 3)),
+    (np.zeros(1), np.arange(3.0)),
+])
+def test_gradient_of_a_broadcast_axis_of_length_one(b, x):
+    """A (1, k) bias: its gradient sums over the axis it was broadcast along, keeping it."""
+    want = grad(biased)(b, x)
+    got = jit(grad(biased))(b, x)
+    assert got.shape == b.shape
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def stable_lse(x):
+    m = np.max(x)
+    return np.log(np.sum(np.exp(x - m))) + m
+
+
+def stopped(w, x):
+    t = stop_gradient(np.tanh(x @ w))
+    return np.sum((x @ w - t) ** 2)
+
+
+def stopped_scalar(x):
+    return stop_gradient(x) * x
+
+
+@pytest.mark.parametrize("f, args", [
+    (stable_lse, (np.array([0.3, -0.2, 0.5, 0.1]),)),  # the stabilizer gets a stop_gradient
+    (stopped, (np.ones(3) * 0.1, np.arange(6.0).reshape(2, 3) / 6)),
+    (stopped_scalar, (0.5,)),
+])
+def test_stop_gradient(f, args):
+    """stop_gradient, written or put in by adcompile itself, is the identity under Numba."""
+    assert np.allclose(jit(f)(*args), f(*args))
+    np.testing.assert_allclose(jit(grad(f))(*args), grad(f)(*args), rtol=1e-12)
+
+
+def rnn(w, xs):
+    h = 0.0
+    for t in range(len(xs)):
+        h = math.tanh(w * h + xs[t])
+    return h
+
+
+def test_list_of_floats_indexed_at_run_time():
+    """The gradient of `xs[t]` where xs is a list of floats: one entry per element of the list."""
+    xs = [0.1, -0.2, 0.3]
+    want = grad(rnn, argnums=(0, 1))(0.5, xs)
+    got = jit(grad(rnn, argnums=(0, 1)))(0.5, xs)
+    assert got[0] == pytest.approx(want[0], rel=1e-12)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+
+
+def center(x):
+    return x - np.mean(x, axis=1, keepdims=True)
+
+
+def centered(x):
+    return np.sum(center(x) ** 2)
+
+
+def grows(x):
+    acc = 0.0
+    for i in range(3):
+        acc = acc + x * i
+    return np.sum(acc)
+
+
+def scores(z):
+    return log_softmax(z)[0]
+
+
+def through_helper(z):
+    return scores(z) * 2.0
+
+
+def test_package_function_in_a_helper_is_named():
+    """log_softmax (no Numba version yet), written by the user in a helper, is named: the user
+    wrote it, it is not one of adcompile's hidden helpers."""
+    with pytest.raises(JitError) as e:
+        jit(grad(through_helper))(np.array([0.1, 0.2, 0.3]))
+    assert "log_softmax" in str(e.value) and "scores(z)" in str(e.value)
+
+
+def test_messages_name_the_construct():
+    """What Numba cannot compile is named where a helper of the user's holds it, and a name
+    whose type changes is named; no advice about loops over elements where it does not fit."""
+    with pytest.raises(JitError) as e:
+        jit(centered)(np.ones((2, 3)))
+    assert "mean" in str(e.value) and "np.mean(x, axis=1, keepdims=True)" in str(e.value)
+    assert "center(x)" in str(e.value) and "loop over the elements" not in str(e.value)
+    with pytest.raises(JitError) as e:
+        jit(grad(grows))(np.ones(3))
+    assert "`acc`" in str(e.value) and "loop over the elements" not in str(e.value)
+
+
+def dot_of_lists(ws, xs):
+    return sum(w * x for w, x in zip(ws, xs))
+
+
+def test_message_of_a_list_built_from_empty():
+    """sum of a generator builds a list from [] that Numba cannot type: the message says so."""
+    with pytest.raises(JitError) as e:
+        jit(dot_of_lists)([0.1, 0.2], [0.3, 0.4])
+    assert "starts empty" in str(e.value) and "zip(ws, xs)" in str(e.value)
