@@ -30,9 +30,10 @@ def own_results(fn: Function) -> Function:
                 values.setdefault(t, []).append(s.value if t == s.target else None)
         elif type(s) is For:
             values.setdefault(s.target, []).append(None)
+    memo: dict = {}
     for s in _returns(fn.body):
         taken: set = set()
-        s.values = [_owned(v, values, params, taken) for v in s.values]
+        s.values = [_owned(v, values, params, taken, memo) for v in s.values]
     return fn
 
 
@@ -58,35 +59,61 @@ def _on_floats(test):
         type(first.args[0]) is Op and first.args[0].prim == "type"
 
 
-def _owned(v, values, params, taken):
+def _owned(v, values, params, taken, memo):
     """`v`, a result (a tuple of results: each), through `own` where it may be a parameter or
     an array of a result before it (`taken`, the names of their arrays: updated)."""
     if type(v) is Op and v.prim == "tuple":
-        return Op("tuple", tuple(_owned(a, values, params, taken) for a in v.args), v.kwargs)
-    found = _bases(v, values, params, frozenset()) - {NEW}
+        return Op("tuple", tuple(_owned(a, values, params, taken, memo) for a in v.args),
+                  v.kwargs)
+    found = set().union(*(_bases(n, values, params, memo) for n in _sources(v)[0]))
     shared = found & (taken | params)
     taken |= found
     return Op("own", (v,)) if shared else v
 
 
-def _bases(e, values, params, seen):
-    """The names whose arrays `e` may be, or be a view of: a parameter, or a name assigned a new
-    array (followed through copies and the operations in PASSED). NEW: an array `e` makes."""
-    if type(e) is Op:
-        at = PASSED.get(e.prim)
-        if at is None:
-            return {NEW}
-        return set().union(*(_bases(e.args[i], values, params, seen) for i in at
-                             if i < len(e.args)))
-    if type(e) is not Var:
-        return set()
-    if e.name in params or e.name in seen or e.name not in values:
-        return {e.name}
-    out = set()
-    for v in values[e.name]:  # (each assignment: in a loop or a branch, any may hold)
-        out |= {e.name} if v is None else \
-            {e.name if n is NEW else n for n in _bases(v, values, params, seen | {e.name})}
-    return out
+def _sources(e):
+    """The names `e` may hand over the array of (through the operations in PASSED), and whether
+    it may be an array some operation in it makes."""
+    names, new, todo = set(), False, [e]
+    while todo:
+        x = todo.pop()
+        if type(x) is Var:
+            names.add(x.name)
+        elif type(x) is Op:
+            at = PASSED.get(x.prim)
+            if at is None:
+                new = True
+            else:
+                todo.extend(x.args[i] for i in at if i < len(x.args))
+    return names, new
 
 
-NEW = object()
+def _bases(name, values, params, memo):
+    """The names whose arrays `name` may hold, or a view of: a parameter, or a name assigned a
+    new array, followed through copies and the operations in PASSED (each assignment: in a loop
+    or a branch, any may hold). Iterative (a chain of copies as long as the program: no
+    recursion), `memo` keeping each name's; a name met again on its own chain is its own."""
+    todo, active = [(name, False)], set()
+    while todo:
+        n, ready = todo.pop()
+        if n in memo or n in active and not ready:
+            continue
+        if n in params or n not in values:
+            memo[n] = frozenset({n})
+            continue
+        if not ready:
+            active.add(n)
+            todo.append((n, True))
+            todo.extend((m, False) for v in values[n] if v is not None
+                        for m in _sources(v)[0] if m not in memo and m not in active)
+            continue
+        out = set()
+        for v in values[n]:
+            names, new = _sources(v) if v is not None else ((), True)
+            if new:
+                out.add(n)  # (a new array, or one unpacked from a tuple)
+            for m in names:
+                out |= memo.get(m, {m})
+        memo[n] = frozenset(out)
+        active.discard(n)
+    return memo[name]

@@ -79,3 +79,17 @@ def test_a_pullback_reads_the_arrays_as_they_were_at_vjp():
     want = pullback(np.ones(2))[0].copy()
     out -= 1.0  # the output changed in place
     assert np.allclose(pullback(np.ones(2))[0], want)
+
+
+def test_a_chain_of_copies_as_long_as_the_program(tmp_path):
+    """My own final read: results.py followed copies by recursion, and the unoptimized gradient
+    of 3000 `a = a + y` (each adjoint a copy of the next) raised RecursionError."""
+    import importlib.util
+    lines = ["def f(x, y):", "    a = x"] + ["    a = a + y"] * 3000 + ["    return a"]
+    path = tmp_path / "long_chain.py"
+    path.write_text("\n".join(lines) + "\n")
+    spec = importlib.util.spec_from_file_location("long_chain", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for optimize in (True, False):
+        assert grad(module.f, argnums=(0, 1), optimize=optimize)(1.0, 2.0) == (1.0, 3000.0)
