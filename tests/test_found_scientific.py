@@ -237,3 +237,20 @@ def test_second_derivatives_of_a_product_with_a_zero(axis):
     assert np.allclose(ad.hessian(lambda x: np.prod(x))(np.array([0.0, 2.0, 3.0])),
                        [[0.0, 3.0, 2.0], [3.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
     assert ad.grad(ad.grad(lambda a: np.nanprod(np.array([a, 2.0, 3.0]))))(0.0) == 0.0
+
+
+def swap_at_a_drawn_index(x, rng):
+    y = x * 1.0
+    y[rng.integers(0, 3)], y[1] = y[1] * 2.0, y[0]
+    return y[0] + 10.0 * y[1] + 100.0 * y[2]
+
+
+def test_unpacking_check_reads_a_drawn_index_once():
+    """My final read: the check of an unpacking into parts read each part once more, so an index
+    with an effect (a draw) was drawn again: three draws where Python makes one."""
+    x = np.array([1.0, 2.0, 3.0])
+    for seed in range(6):
+        want = swap_at_a_drawn_index(x, np.random.default_rng(seed))
+        assert ad.value_and_grad(swap_at_a_drawn_index)(x, np.random.default_rng(seed))[0] == want
+    src = ad.source(ad.value_and_grad(swap_at_a_drawn_index), at=(x, np.random.default_rng(0)))
+    assert src.count("integers(") == 1, src

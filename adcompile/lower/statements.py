@@ -12,6 +12,7 @@ from ..sugar import ERRSTATE_KEYS
 from ..primitives import BY_OBJECT, PRIMS, hashable
 from ..runtime import basic_index
 from ..templates import OPERATORS, dotted
+from .arguments import effectful
 from .effects import RAISE, known_truth
 from .changes import in_library
 from .containers import class_defining
@@ -367,7 +368,8 @@ class Statements:
             root = t
             while isinstance(root, (gast.Subscript, gast.Attribute)):
                 root = root.value
-            if root is t or not isinstance(root, gast.Name) or type(env.get(root.id)) is not Var:
+            if root is t or not isinstance(root, gast.Name) or \
+                    type(env.get(root.id)) is not Var or effectful(t):  # (y[f()]: read once)
                 continue
             others = [j for j, v in enumerate(value) if j != i and type(v) is Var and isinstance(
                 value_node.elts[j], (gast.Name, gast.Subscript, gast.Attribute))]  # (M[1] * 1.0
