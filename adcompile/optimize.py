@@ -403,8 +403,9 @@ def _floating(e, floats):
 
 def _floats(fn):
     """The names that surely hold floats (and, second, every name assigned or a parameter): the
-    parameters differentiated (with an adjoint `grad_<name>` or a tangent `d_<name>`), seeds of adjoints and tangents, and names whose every
-    assignment is a float (the greatest such set: `g = g * x` in a loop keeps one)."""
+    parameters differentiated (with an adjoint `grad_<name>` or a tangent `d_<name>`), seeds of
+    adjoints and tangents, and names whose every assignment is a float (the greatest such set:
+    `g = g * x` in a loop keeps one)."""
     assigned: dict = {}
     for b in blocks(fn):
         for s in b:

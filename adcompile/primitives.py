@@ -572,8 +572,8 @@ add("call", lambda f, *args, **kwargs: f(*args, **kwargs), ("f", "*args"), "nond
 # Statements kept in place whatever the optimizer finds: the tape, the checks, the draws, the
 # calls of functions adcompile knows nothing of (they may draw or keep state).
 EFFECTS = frozenset({"pop", "push", "check_scalar", "check_not_in_place", "check_view_index",
-                     "check_unpacked", "check_item_not_in_place", "check_bound", "check_not_count", "check_field",
-                     "print", "assert_",
+                     "check_unpacked", "check_item_not_in_place", "check_bound",
+                     "check_not_count", "check_field", "print", "assert_",
                      "throw", "call"} |
                     {name for name in PRIMS if name.startswith(("np.random.", "Generator."))})
 
