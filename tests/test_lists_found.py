@@ -316,3 +316,18 @@ def test_pop_at_the_front_of_a_run_time_list_says_what_to_write():
         grad(sliding_window)(xs)
     assert info.value.line == sliding_window.__code__.co_firstlineno + 5
     np.testing.assert_allclose(grad(sliding_window_rebuilt)(xs), [0.0, 0.0, 0.9, 1.6])
+
+
+def reversed_copy(xs):
+    lst = list(xs)
+    lst.reverse()
+    return lst[0] * 2.0 + lst[1]
+
+
+def test_reversing_a_copy_of_a_list_argument_in_reverse_mode():
+    """T13: `lst = list(xs); lst.reverse()` of a list argument worked in jvp and was refused by
+    grad and vjp: the list is known once the argument is (compiled at the first call)."""
+    xs = [0.3, -1.7, 1.6]
+    assert grad(reversed_copy)(xs) == pytest.approx([0.0, 1.0, 2.0])
+    assert vjp(reversed_copy, xs)[1](1.0)[0] == pytest.approx([0.0, 1.0, 2.0])
+    assert jvp(reversed_copy, (xs,), ([1.0, 10.0, 100.0],))[1] == pytest.approx(210.0)
