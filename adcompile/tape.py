@@ -134,7 +134,7 @@ def _reads_of_recomputed(mirrors, needed_in):
     end. `needed_in(back)`: the names read from a backward block on."""
     looped, out = _looped(mirrors), set()
     for fwd, back, loop in mirrors:
-        needed = needed_in(back)
+        needed = needed_in(back) | out  # (what an earlier one reads too, as the plans will see)
         for a in _recomputable(fwd, [n for n in _defined_in(fwd) if n in needed], loop, looped):
             out |= uses_of(a)
     return out
