@@ -15,11 +15,19 @@ from .ir import Assign, Break, Const, For, If, Op, Var, While, blocks_of, target
 
 def lay(forward, backward_body, bw, epilogue_uses, tape):
     """Record on a tape what the backward sweep reads and the loops overwrite: pushes in the forward
-    sweep, pops in the backward sweep; trip counts for loops that may stop early."""
-    needed = set(epilogue_uses)
+    sweep, pops in the backward sweep; trip counts for loops that may stop early. A value a loop
+    overwrites is taped only where the backward sweep reads it at or after that loop's backward
+    loop: read before it (`grad_x = s` for `return s * x`), it still holds the loop's result."""
+    counts = {c for _, c in bw.loops if c is not None}
+    later = _read_from(backward_body, set(epilogue_uses) | counts)
+    needed = set(epilogue_uses) | counts
     for s in backward_body:
         needed |= uses_of(s)
-    needed |= {n.name for _, c in bw.loops for n in ([] if c is None else [Var(c)])}
+    forced = set()  # what recomputations in the backward loops read: needed wherever it is
+
+    def needed_in(block):
+        """The names the backward sweep reads from `block` on."""
+        return forced | later[id(block)] if id(block) in later else needed
     for loop, count in bw.loops:
         if count is None:
             continue
@@ -28,25 +36,27 @@ def lay(forward, backward_body, bw, epilogue_uses, tape):
         for loop, count in [(lp, c) for lp, c in bw.loops if c and any(lp is x for x in block)]:
             block.insert(index_of(block, loop), Assign(count, Const(0), loop.line))
     pushes = False
-    _reads_of_recomputed(bw.mirrors, needed)
+    forced |= _reads_of_recomputed(bw.mirrors, needed_in)
+    needed |= forced
     # cheap arithmetic of a carried value is redone from it where that saves tape entries
     again_after = []  # (backward block, carried name, statements to redo after its restore)
     handled = set()
     for fwd, back, loop in bw.mirrors:
         marks = [m for m in bw.markers if m[0] is fwd and m[2] is back]
-        plan, carried = _from_carried(fwd, back, loop, needed, marks)
-        needed |= carried
+        plan, carried = _from_carried(fwd, back, loop, needed_in(back), marks)
+        forced |= carried
         for name, redo in plan.items():
             for a in redo:  # what the recomputation reads, an enclosing loop may have to tape
-                needed |= uses_of(a)
+                forced |= uses_of(a)
             handled.update(a.target for a in redo)
             again_after.append((back, name, redo))
-    _reads_of_recomputed(bw.mirrors, needed)  # (those the values just added need)
+    forced |= _reads_of_recomputed(bw.mirrors, needed_in)  # (those the values just added need)
+    needed |= forced
     # restores of a loop-carried value overwritten by its own assignment
     restores = {}  # backward block id -> {name: its restore statement}
     for block, stmt, out, at in reversed(bw.markers):
         name = stmt.target
-        if name in needed:
+        if name in needed_in(out):
             restore = Assign(name, Op("pop", (Var(tape),)), stmt.line)
             restores.setdefault(id(out), {})[name] = restore
             out.insert(at, restore)
@@ -59,7 +69,7 @@ def lay(forward, backward_body, bw, epilogue_uses, tape):
     plans, looped = [], _looped(bw.mirrors)
     for fwd, back, loop in bw.mirrors:
         until = {n: index_of(back, r) for n, r in restores.get(id(back), {}).items()}
-        names = [n for n in _defined_in(fwd) if n in needed and n not in handled and (
+        names = [n for n in _defined_in(fwd) if n in needed_in(back) and n not in handled and (
             n not in until or any(n in uses_of(t) for t in back[:until[n]]))]
         again = _recomputable(fwd, names, loop, looped)
         rebuilt, items = _rebuilt_indexes(fwd, names, loop, {a.target for a in again})
@@ -70,7 +80,7 @@ def lay(forward, backward_body, bw, epilogue_uses, tape):
             back[0:0] = [copy.copy(a) for a in again]
             _hoist(backward_body, back, loop)
             for a in again:  # what the recomputation reads, an enclosing loop may have to tape
-                needed |= uses_of(a)
+                forced |= uses_of(a)
         plans.append((fwd, back, loop, names))
     current = _already_current(plans, restores, backward_body)
     for fwd, back, loop, names in plans:
@@ -118,13 +128,29 @@ def _already_current(plans, restores, backward_body):
     return found
 
 
-def _reads_of_recomputed(mirrors, needed):
-    """What the recomputations below will read counts as needed from the start: a carried value
-    read only there must be restored where it is overwritten, not taped at the loop's end."""
-    looped = _looped(mirrors)
+def _reads_of_recomputed(mirrors, needed_in):
+    """What the recomputations below will read, which counts as needed from the start: a carried
+    value read only there must be restored where it is overwritten, not taped at the loop's
+    end. `needed_in(back)`: the names read from a backward block on."""
+    looped, out = _looped(mirrors), set()
     for fwd, back, loop in mirrors:
+        needed = needed_in(back) | out  # (what an earlier one reads too, as the plans will see)
         for a in _recomputable(fwd, [n for n in _defined_in(fwd) if n in needed], loop, looped):
-            needed |= uses_of(a)
+            out |= uses_of(a)
+    return out
+
+
+def _read_from(stmts, tail):
+    """{id of each block nested in a statement of the backward sweep `stmts`: the names read
+    from that statement on (in it, in every statement after it, and `tail`)}: its loops run
+    again, and what comes after reads what they leave."""
+    out, after = {}, set(tail)
+    for s in reversed(stmts):
+        after = after | uses_of(s)
+        for st in walk_stmts([s]):
+            for block in blocks_of(st):
+                out[id(block)] = after
+    return out
 
 
 def _hoist(stmts, back, loop):

@@ -289,3 +289,45 @@ def test_reverse_of_a_list_built_here(f):
     value, g = value_and_grad(f)(1.5)
     assert value == f(1.5)
     assert g == pytest.approx(numeric_grad(f, (1.5,), 0), rel=1e-6)
+
+
+def sliding_window(xs):
+    stack = []
+    for v in xs:
+        stack.append(v)
+        if len(stack) > 2:
+            stack.pop(0)
+    return stack[0] * stack[1]
+
+
+def sliding_window_rebuilt(xs):
+    stack = []
+    for v in xs:
+        stack = stack[1:] + [v] if len(stack) >= 2 else stack + [v]
+    return stack[0] * stack[1]
+
+
+def test_pop_at_the_front_of_a_run_time_list_says_what_to_write():
+    """T13: xs.pop(0) of a list a loop builds was refused as `the attribute .pop of an array`;
+    the message names the list and the forms that work, and the one it suggests does."""
+    xs = np.array([0.3, -1.7, 1.6, 0.9])
+    with pytest.raises(UnsupportedSyntaxError, match=r"\.pop\(\.\.\.\) of stack, a list built "
+                       r"at run time.*xs = xs\[1:\] \+ \[v\]") as info:
+        grad(sliding_window)(xs)
+    assert info.value.line == sliding_window.__code__.co_firstlineno + 5
+    np.testing.assert_allclose(grad(sliding_window_rebuilt)(xs), [0.0, 0.0, 0.9, 1.6])
+
+
+def reversed_copy(xs):
+    lst = list(xs)
+    lst.reverse()
+    return lst[0] * 2.0 + lst[1]
+
+
+def test_reversing_a_copy_of_a_list_argument_in_reverse_mode():
+    """T13: `lst = list(xs); lst.reverse()` of a list argument worked in jvp and was refused by
+    grad and vjp: the list is known once the argument is (compiled at the first call)."""
+    xs = [0.3, -1.7, 1.6]
+    assert grad(reversed_copy)(xs) == pytest.approx([0.0, 1.0, 2.0])
+    assert vjp(reversed_copy, xs)[1](1.0)[0] == pytest.approx([0.0, 1.0, 2.0])
+    assert jvp(reversed_copy, (xs,), ([1.0, 10.0, 100.0],))[1] == pytest.approx(210.0)

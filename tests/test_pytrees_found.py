@@ -208,3 +208,21 @@ def test_dict_argument_changed_in_loop():
     h = ad.hessian(dict_product_loop)({"a": 1.5, "b": 2.0})
     assert list(h) == ["a", "b"] and all(list(row) == ["a", "b"] for row in h.values())
     np.testing.assert_allclose([[h[i][j] for j in "ab"] for i in "ab"], [[0.0, 4.0], [4.0, 3.0]])
+
+
+def scaled_by_mode(x, mode):
+    scale = {"a": 1.0, "b": 2.0}[mode]
+    return scale * x ** 2
+
+
+def test_a_str_argument_keys_a_dict_in_every_mode():
+    """T13: a str argument indexing a dict the function writes is a constant of the code
+    compiled for it, in reverse mode as in forward mode (grad, vjp and hessian refused it as
+    a key computed at run time)."""
+    assert ad.jvp(scaled_by_mode, (0.7, "b"), (1.0, None))[1] == pytest.approx(2.8)
+    assert ad.grad(scaled_by_mode)(0.7, "b") == pytest.approx(2.8)
+    assert ad.grad(scaled_by_mode)(0.7, "a") == pytest.approx(1.4)
+    assert ad.vjp(scaled_by_mode, 0.7, "b")[1](1.0)[0] == pytest.approx(2.8)
+    assert ad.hessian(scaled_by_mode)(0.7, "b") == pytest.approx(4.0)
+    with pytest.raises(ADCompileError, match="has no field 'c'"):
+        ad.grad(scaled_by_mode)(0.7, "c")

@@ -338,6 +338,44 @@ def test_one_push_per_step_in_nested_loops_and_higher_order(f):
                                numeric_grad(grad(f, argnums=0), (0.7, 0.4), 0), rtol=1e-5)
 
 
+def accumulated_then_scaled(x, w):
+    s = 0.0
+    for i in range(20):
+        s = s + math.sin(x * i)
+    return s * w
+
+
+def accumulated_in_nested_loops(x, w):
+    s = 0.0
+    for j in range(3):
+        for i in range(4):
+            s = s + math.sin(x * i + j)
+        s = s * w
+    return s * x
+
+
+def counter_read_after(x, w):
+    for i in range(5):
+        x = math.tanh(w * x)
+    return x * i
+
+
+@pytest.mark.parametrize("f, pushes", [
+    (accumulated_then_scaled, []),
+    (accumulated_in_nested_loops, ["s1", "s_1", "s1", "s_1"]),
+    (counter_read_after, ["x_1", "x_1"])])
+def test_a_value_read_only_before_its_backward_loop_is_not_taped(f, pushes):
+    """`return s * w` reads the loop's result s (`unbroadcast(w, s)` on arrays) before the
+    backward loop, where s still holds it: no step of the backward loop reads s, so it goes on
+    no tape (it went on the tape every step). In nested loops the outer loop's s is read by no
+    backward step either (the inner one's s_1 is, on arrays). A range's counter read after its
+    loop is not taped; the x that tanh's backward step reads is (on both paths)."""
+    src = source(f, mode="grad")
+    assert [line.strip()[len("tape.append("):-1] for line in src.splitlines()
+            if "tape.append(" in line] == pushes, src
+    check(f, 0.7, 0.4)
+
+
 # --- kept dimensions: a reduction's adjoint broadcasts by itself --------------------------------
 
 def kept_sum_then_exp(z, w):

@@ -19,7 +19,8 @@ from ..primitives import (AS_ARRAY, BY_OBJECT, GENERATOR_METHODS, METHODS, NAMES
 from ..templates import OPERATORS, dotted
 from .containers import class_defining
 from .expressions import numbers_only
-from .scan import MISSING, SCALARS, LocalFunction, Record, Static, held, holds_record, is_super
+from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction, Record, Static,
+                   held, holds_record, is_super)
 
 
 class Calls:
@@ -70,6 +71,10 @@ class Calls:
                     raise self.not_an_array(node, f"the method .{func.attr}() of a random "
                                             "Generator", "its draws that are supported are "
                                             f"{', '.join(sorted(GENERATOR_METHODS))}")
+                if prim is None and func.attr in LIST_METHODS:
+                    raise self.not_an_array(node, f"the method .{func.attr}(...) of "
+                                            f"{dotted(func.value) or 'a value'}, a list built "
+                                            "at run time or an array", RUN_TIME_LISTS)
                 if prim is None:
                     raise self.not_an_array(node, f"the method .{func.attr}() of an array",
                                             f"arrays have the methods "

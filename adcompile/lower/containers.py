@@ -68,9 +68,11 @@ class Containers:
         if type(index) is tuple and all(type(i) is Const for i in index):  # p[(1, 2)], p[1, 2]
             index = Const(tuple(i.value for i in index))
         if type(index) is not Const:
-            raise self.unsupported(node, f"indexing {record.describe()} with a value computed at "
-                                   "run time", "use a constant key (p['W']) or loop over "
-                                   ".items()")
+            error = self.unsupported(node, f"indexing {record.describe()} with a value computed "
+                                     "at run time", "use a constant key (p['W']) or loop over "
+                                     ".items()")
+            error.maybe_container = type(index) is Var  # (a parameter: a str is known at the
+            raise error                                 # first call, a constant from there on)
         if record.kind == "namedtuple":
             return record.values[index.value]
         if record.kind != "dict":

@@ -13,7 +13,8 @@ from ..primitives import ATTRIBUTES, NAMESPACE, PRIMS, RESULT_FIELDS, SHAPE_LIKE
 from ..templates import OPERATORS, dotted
 from .containers import REFLECTED, class_defining
 from .effects import fold_constants, known_truth
-from .scan import BOUND, Record, LocalFunction, MISSING, SCALARS, Static, VIEWS
+from .scan import (BOUND, LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, VIEWS, LocalFunction,
+                   Record, Static)
 
 FORMS = {gast.ListComp: "comprehension", gast.SetComp: "comprehension",
          gast.DictComp: "comprehension", gast.GeneratorExp: "comprehension",
@@ -352,6 +353,10 @@ class Expressions:
             self.block.append(Assign(None, Op("check_field", (base, Const(node.attr))),
                                      self.line))
             return self.emit("getitem", (base, Const(RESULT_FIELDS[node.attr])), target=target)
+        if node.attr in LIST_METHODS:  # (xs.pop(0) of a list a loop builds: a run-time value)
+            raise self.not_an_array(node, f"the method .{node.attr}(...) of "
+                                    f"{dotted(node.value) or 'a value'}, a list built at run "
+                                    "time or an array", RUN_TIME_LISTS)
         raise self.not_an_array(node, f"the attribute .{node.attr} of an array",
                                 "arrays have .T, .shape, .ndim, .size, .dtype, .real and .imag")
 

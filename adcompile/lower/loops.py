@@ -53,7 +53,8 @@ class Loops:
                                                                                 later):
             return
         names = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
-        carried = self.carry(stmt, env, later, names if elements is not None else ())
+        carried = self.carry(stmt, env, later, names,  # (read after the loop: carried out)
+                             counter=target.id if elements is None else None)
         if current:  # the sequence the loop changes in place: read under its loop name
             elements = (env[in_place],)
         index = self.namer.fresh(target.id) if elements is None else \
@@ -83,11 +84,6 @@ class Loops:
         self.finish_loop(stmt, exit, body, body_env, carried, env)
         self.line = self.call_line or stmt.lineno
         self.block.append(For(index, bounds, body, self.line, reverse=reverse, count=count))
-        if elements is None and target.id in later:  # after the loop, its last index, under a
-            # name of its own (reverse mode runs the loop backwards over the index's name)
-            last = self.namer.fresh(target.id)
-            self.block.append(Assign(last, Var(index), self.line))
-            env[target.id] = Var(last)
 
     def item_targets(self, stmt, env, elements):
         """(name, node of the sequence) for each name of a loop unrolled over a sequence known
@@ -156,11 +152,13 @@ class Loops:
                     if n not in self.namer.reserved | self.namer.assigned)
         return self.namer.fresh(name)
 
-    def carry(self, stmt, env, later, targets=()):
+    def carry(self, stmt, env, later, targets=(), counter=None):
         """Names a loop carries from one iteration to the next or out of the loop: each keeps one
         name through the loop (a copy is made first when its current name is shared). `targets`:
-        the names a `for` binds to the elements, carried out when read after the loop. (A stack
-        is one list all along, changed by its pushes and pops: not carried.)"""
+        the names a `for` binds, carried out when read after the loop (the body may rebind them,
+        and a loop that does not run leaves them as they were). `counter`: the one bound to a
+        range's numbers, whose placeholder is an int. (A stack is one list all along, changed by
+        its pushes and pops: not carried.)"""
         rebound = stored(stmt.body)
         for n in gast.walk(stmt):  # rows.append(row) in an earlier iteration: rows holds row
             if isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and \
@@ -227,7 +225,8 @@ class Loops:
                     self.block.append(Assign(loop_name, self.as_atom(value), self.line))
                 else:  # first assigned in the loop: a placeholder, so every iteration has an
                     # old value to keep (reverse mode tapes it); read only if the loop never ran
-                    self.block.append(Assign(loop_name, Const(0.0), self.line))
+                    self.block.append(Assign(loop_name, Const(0 if name == counter else 0.0),
+                                             self.line))
                 self.line = line
             env[name] = Var(loop_name)
             carried[name] = loop_name

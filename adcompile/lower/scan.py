@@ -479,6 +479,13 @@ def assigned_names(stmts):
 
 MUTATORS = {"append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault",
             "popitem", "sort", "reverse"}
+# Methods of a list that an array does not have, and what to write instead on a list whose
+# length is known only at run time (one a loop appends to), which has only .append and .pop().
+LIST_METHODS = frozenset({"pop", "insert", "remove", "reverse", "index", "count", "extend",
+                          "clear"})
+RUN_TIME_LISTS = ("a list a loop builds has .append(v) and .pop() from its end only: slice it "
+                  "(xs[-2:], xs[1:]), rebuild it (xs = xs[1:] + [v]), or keep positions in "
+                  "variables")
 
 
 def loop_names(stmts, name):

@@ -677,8 +677,10 @@ class Statements:
                     items.insert(at.value, self.expr(call.args[1], env))
                     env[name] = tuple(items)
                     return
-        raise self.unsupported(call, f"{name}.{method}(...) here", f"{method} a list or dict made "
-                               "in the function, with values and positions known here")
+        error = self.unsupported(call, f"{name}.{method}(...) here", f"{method} a list or dict "
+                                 "made in the function, with values and positions known here")
+        error.maybe_container = type(value) is Var  # (from an argument: a list known at the
+        raise error                                 # first call)
 
     def bind(self, name, value, since=None):
         """Give a value the user's name: an equation result is renamed, other values aliased.
