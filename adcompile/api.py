@@ -353,7 +353,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], 
             leaves, tree = flatten(primals[k])
             tangent = tangents[k]
             if not moves(tree):
-                if tangent is not None and not (is_leaf(tangent) and not np.any(tangent)):
+                if not _no_tangent(tangent, tree):
                     raise ArgumentError(
                         f"jvp({name_of(f)}): primal {k} is {_constant(primals[k])}, a "
                         "constant: its tangent is None or 0", *place_of(f))
@@ -364,6 +364,14 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], 
         return forward_at(f, values, flat, nums, has_aux)(dleaves)
     except ADCompileError as e:
         raise trimmed(e)
+
+
+def _no_tangent(tangent, tree):
+    """Whether `tangent` is one of a constant primal of structure `tree`: None, 0 (or zeros),
+    or for a string, None, a function or a class, that constant (as a zero tangent of a
+    container holding it has)."""
+    return tangent is None or is_leaf(tangent) and not np.any(tangent) or \
+        tree.kind == "static" and flatten(tangent)[1] == tree
 
 
 def forward_at(f, values, flat, nums, has_aux=False):
@@ -445,7 +453,8 @@ def _moving(f, flat, n, what):
     received = positions(f, n)
     nums = tuple(i for i, ks in enumerate(received) if ks and moves(flat[i][1]))
     if not nums:
-        raise ArgumentError(f"{what}({name_of(f)}): every primal is an integer or a bool, and "
+        raise ArgumentError(f"{what}({name_of(f)}): every primal is an integer, a bool or another "
+                            "constant (a string, None, a function), and "
                             "derivatives are taken with respect to floating-point ones; pass "
                             "floats (2.0 instead of 2)", *place_of(f))
     return nums, [k for i in nums for k in received[i]]

@@ -705,3 +705,36 @@ def test_second_derivative_through_a_helper_says_so():
     with pytest.raises(ad.NoDerivativeError, match="norm_grad, which the first derivative of "
                        "this line calls: its second derivative is not supported"):
         ad.hessian(lambda x: np.linalg.norm(x, 1))(np.array([1.0, -2.0, 3.0]))
+
+
+# -- found by tester T13 (constants among the primals, source at=) ----------------------------
+def _scaled(x, mode):
+    if mode == "b":
+        return 2.0 * x ** 2
+    return x ** 2
+
+
+def _applied(x, fn):
+    return np.sum(fn(x) * x)
+
+
+@pytest.mark.parametrize("constant", ["b", b"b", None, np.sin, float])
+def test_vjp_gives_none_for_a_primal_that_is_a_constant(constant):
+    """A string (None, a function, a class) is a constant with None in its place, as an int is
+    and as inside containers; vjp's pullback gave np.zeros_like of it (array('', dtype='<U1')
+    for "b"), being differentiated as a container would be."""
+    out, pullback = ad.vjp(_scaled, 0.7, constant)
+    grads = pullback(1.0)
+    assert grads[1] is None
+    assert grads[0] == pytest.approx(2.8 if constant == "b" else 1.4)
+
+
+def test_jvp_and_hvp_take_a_string_primal_as_a_constant():
+    for still in (None, 0.0, "b"):  # (the constant itself: a zero tangent of its structure)
+        assert ad.jvp(_scaled, (0.7, "b"), (1.0, still)) == pytest.approx((0.98, 2.8))
+    with pytest.raises(ad.ArgumentError, match="primal 1 is a str, a constant"):
+        ad.jvp(_scaled, (0.7, "b"), (1.0, "c"))
+    assert ad.hvp(_scaled, (0.7, "b"), (1.0, None)) == pytest.approx((4.0, None))
+    with pytest.raises(ad.ArgumentError, match="every primal is an integer, a bool or another "
+                       "constant"):
+        ad.vjp(lambda m: 1.0, "b")
