@@ -748,3 +748,10 @@ def test_jvp_and_hvp_take_a_string_primal_as_a_constant():
     with pytest.raises(ad.ArgumentError, match="every primal is an integer, a bool or another "
                        "constant"):
         ad.vjp(lambda m: 1.0, "b")
+
+
+def test_jacobian_with_respect_to_an_object_without_dtype_says_so():
+    """jacfwd and jacrev named the dtype of an argument in argnums with no gradient, and raised
+    NumPy's TypeError for a slice, which has none."""
+    with pytest.raises(ad.ArgumentError, match="argument 1 in argnums is a slice"):
+        ad.jacfwd(lambda x, s: x * 2.0, (0, 1))(0.7, slice(1, 2))
