@@ -489,21 +489,47 @@ def _check_pairs(f, primals, tangents):
     return tuple(primals), tuple(tangents)
 
 
+def _source_at(made, args, kwargs, annotate):
+    """source(made, at=args) of a function made by grad & co.: the code its call with `args`
+    runs, the derivative for plain arguments (its own source) where they are numbers and
+    arrays, else the one compiled for their structure (boundary.py)."""
+    partial = getattr(made, "__adcompile_partial__", None)
+    if partial is not None:  # grad(functools.partial(g, ...)): g's, with the bound arguments
+        bound, made = partial
+        return _source_at(made, (*bound.args, *args), {**bound.keywords, **kwargs}, annotate)
+    boundary = getattr(made, "__adcompile_boundary__", None)
+    if boundary is not None:
+        f, mode, argnums, optimize, has_aux = boundary.f, boundary.mode, boundary.argnums, \
+            boundary.optimize, boundary.has_aux
+        plain = boundary.plain is not None or boundary.simple  # (as its calls decide)
+        values = boundary.arguments(args, kwargs)
+    else:
+        info = made.__adcompile__
+        f, mode, argnums, optimize = info.function, info.mode, info.argnums, info.optimize
+        has_aux, plain = getattr(info, "has_aux", False), True
+        values = bind(f, args, kwargs)
+    trees = tuple(flatten(v)[1] for v in values)
+    if plain and all(t.kind == "leaf" for t in trees):
+        return source(made, annotate=annotate)
+    try:
+        return to_source(build(f, mode, argnums, optimize, trees, has_aux=has_aux),
+                         annotate=annotate)
+    except ADCompileError as e:
+        raise trimmed(e)
+
+
 def source(fn: Callable[..., Any], mode: str | None = None, argnums: int | Sequence[int] | None = 0,
            optimize: bool = True, annotate: bool = False, at: Sequence[Any] | None = None, *,
            has_aux: bool = False) -> str:
     """The generated source: of a function made by grad & co., or of `fn` in `mode`
     ("flat", "forward", "reverse", "vjp", "value_and_grad"). `at`: arguments whose structure
-    (dicts, tuples, dataclasses, ...) the code is generated for. `has_aux`: fn returns
-    (out, aux), as for grad(fn, has_aux=True)."""
+    (dicts, tuples, dataclasses, ...) the code is generated for (for a function made by grad &
+    co., the code a call with them runs). `has_aux`: fn returns (out, aux), as for
+    grad(fn, has_aux=True)."""
     info = getattr(fn, "__adcompile__", None)
-    boundary = getattr(fn, "__adcompile_boundary__", None)
+    if at is not None and info is not None and mode is None:
+        return _source_at(fn, tuple(at), {}, annotate)
     if at is not None:
-        if boundary is not None:
-            fn, mode, argnums, optimize = boundary.f, boundary.mode, boundary.argnums, \
-                boundary.optimize
-            has_aux = boundary.has_aux
-            at = boundary.arguments(at, {})
         trees = tuple(flatten(a)[1] for a in at)
         try:
             return to_source(build(fn, mode or "reverse", argnums, optimize, trees,

@@ -755,3 +755,27 @@ def test_jacobian_with_respect_to_an_object_without_dtype_says_so():
     NumPy's TypeError for a slice, which has none."""
     with pytest.raises(ad.ArgumentError, match="argument 1 in argnums is a slice"):
         ad.jacfwd(lambda x, s: x * 2.0, (0, 1))(0.7, slice(1, 2))
+
+
+def _power(x, n):
+    return x ** n
+
+
+def _weighted(p, x):
+    return p["w"] * x ** 2
+
+
+@pytest.mark.parametrize("transform", [ad.grad, ad.value_and_grad])
+def test_source_at_plain_arguments_is_the_code_they_run(transform):
+    """source(df, at=args) of a derivative took it for a function to differentiate when the
+    arguments were plain: value_and_grad's was refused (it returns a tuple), grad's was silently
+    the second derivative (grad_grad_f). It is the code a call with them runs."""
+    for nums, at in ((0, (0.7, 2)), ((0, 1), (0.7, 2.0))):
+        df = transform(_power, nums)
+        assert ad.source(df, at=at) == ad.source(df)
+    df = transform(ad.grad(_power))
+    assert ad.source(df, at=(0.7, 2)) == ad.source(df)
+    partial = transform(functools.partial(_power, n=2))
+    assert ad.source(partial, at=(0.7,)) == ad.source(partial)
+    assert "grad_p_w" in ad.source(transform(_weighted), at=({"w": 1.0}, 0.7))
+    assert "# line" in ad.source(transform(_power), at=(0.7, 2), annotate=True)
