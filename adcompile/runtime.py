@@ -184,16 +184,7 @@ def zeros_like(x):
         return 0.0
     if isinstance(x, (list, tuple)):  # the gradient of a list is a list of gradients
         return [zeros_like(e) for e in x]
-    if no_gradient(x):  # (grad(f, (0, 1))(x, "tanh"))
-        return None
     return np.zeros_like(x)
-
-
-def no_gradient(x):
-    """Whether `x` is a constant with None for its gradient, as in a container (pytree.py): a
-    string, None, a function, a class or a module."""
-    return x is None or isinstance(x, (str, bytes, type, type(math))) or \
-        callable(x) and not hasattr(x, "__array_ufunc__")
 
 
 def unreduce(g, x, axis, keepdims):
@@ -414,7 +405,7 @@ def check_scalar(out, *inputs):
             f"grad needs a numeric output, but the function returned {type(out).__name__} "
             f"{out!r}"))
     for k, x in enumerate(inputs):
-        if type(x) is float or no_gradient(x):  # (None for a string, as zeros_like gives)
+        if type(x) is float:
             continue
         if _kind(x) is None or type(x) in (tuple, list):  # (compiled for a number or an array)
             from adcompile.errors import ArgumentError, at_generated_caller

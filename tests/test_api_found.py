@@ -729,16 +729,6 @@ def test_vjp_gives_none_for_a_primal_that_is_a_constant(constant):
     assert grads[0] == pytest.approx(2.8 if constant == "b" else 1.4)
 
 
-@pytest.mark.parametrize("x", [0.7, np.array([0.7, -0.3])])
-def test_grad_gives_none_for_a_string_in_argnums(x):
-    """grad with a string in argnums gave its np.zeros_like (a Python float x) or refused it (an
-    array x); jacfwd and jacrev gave None, as for a string in a container."""
-    g = ad.grad(_applied, (0, 1))(x, np.tanh)
-    assert g[1] is None and np.allclose(g[0], ad.jacrev(_applied, (0, 1))(x, np.tanh)[0])
-    value, (gx, gmode) = ad.value_and_grad(lambda x, m: np.sum(_scaled(x, m)), (0, 1))(x, "b")
-    assert gmode is None and np.allclose(gx, 4.0 * np.asarray(x))
-
-
 def test_jvp_and_hvp_take_a_string_primal_as_a_constant():
     for still in (None, 0.0, "b"):  # (the constant itself: a zero tangent of its structure)
         assert ad.jvp(_scaled, (0.7, "b"), (1.0, still)) == pytest.approx((0.98, 2.8))
