@@ -333,7 +333,8 @@ value_and_grad.__doc__ = """Like `grad`, but the function returns `(value, gradi
 def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *,
         has_aux: bool = False) -> tuple[Any, ...]:
     """Forward mode: `(f(*primals), the derivative of f at primals along tangents)`. A tangent has
-    its primal's structure and shapes; an int or bool primal is a constant (tangent None or 0).
+    its primal's structure and shapes; an int, bool or string primal, None, a function or a
+    class is a constant (tangent None or 0).
     With `has_aux=True`, f returns `(out, aux)`: `(out, derivative of out, aux)`."""
     f = as_function(f)
     primals, tangents = _check_pairs(f, primals, tangents)
@@ -401,9 +402,10 @@ def reverse_at(f, values, flat, nums, has_aux=False):
 
 def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """Reverse mode: `(f(*primals), pullback)`; `pullback(cotangent)` takes a cotangent of the
-    output's structure and shapes and returns one gradient per primal, as a tuple (None for an
-    int or bool primal, a constant). With `has_aux=True`, f returns `(out, aux)`:
-    `(out, pullback, aux)`, the pullback taking a cotangent of out."""
+    output's structure and shapes and returns one gradient per primal, as a tuple (None for a
+    constant: an int, bool or string primal, None, a function or a class). With
+    `has_aux=True`, f returns `(out, aux)`: `(out, pullback, aux)`, the pullback taking a
+    cotangent of out."""
     f = as_function(f)
     try:
         has_aux = checked_has_aux(has_aux, f)
