@@ -333,7 +333,8 @@ value_and_grad.__doc__ = """Like `grad`, but the function returns `(value, gradi
 def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *,
         has_aux: bool = False) -> tuple[Any, ...]:
     """Forward mode: `(f(*primals), the derivative of f at primals along tangents)`. A tangent has
-    its primal's structure and shapes; an int or bool primal is a constant (tangent None or 0).
+    its primal's structure and shapes; an int, bool or string primal, None, a function or a
+    class is a constant (tangent None or 0).
     With `has_aux=True`, f returns `(out, aux)`: `(out, derivative of out, aux)`."""
     f = as_function(f)
     primals, tangents = _check_pairs(f, primals, tangents)
@@ -353,7 +354,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], 
             leaves, tree = flatten(primals[k])
             tangent = tangents[k]
             if not moves(tree):
-                if tangent is not None and not (is_leaf(tangent) and not np.any(tangent)):
+                if not _no_tangent(tangent, tree):
                     raise ArgumentError(
                         f"jvp({name_of(f)}): primal {k} is {_constant(primals[k])}, a "
                         "constant: its tangent is None or 0", *place_of(f))
@@ -364,6 +365,14 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], 
         return forward_at(f, values, flat, nums, has_aux)(dleaves)
     except ADCompileError as e:
         raise trimmed(e)
+
+
+def _no_tangent(tangent, tree):
+    """Whether `tangent` is one of a constant primal of structure `tree`: None, 0 (or zeros),
+    or for a string, None, a function or a class, that constant (as a zero tangent of a
+    container holding it has)."""
+    return tangent is None or is_leaf(tangent) and not np.any(tangent) or \
+        tree.kind == "static" and flatten(tangent)[1] == tree
 
 
 def forward_at(f, values, flat, nums, has_aux=False):
@@ -393,9 +402,10 @@ def reverse_at(f, values, flat, nums, has_aux=False):
 
 def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """Reverse mode: `(f(*primals), pullback)`; `pullback(cotangent)` takes a cotangent of the
-    output's structure and shapes and returns one gradient per primal, as a tuple (None for an
-    int or bool primal, a constant). With `has_aux=True`, f returns `(out, aux)`:
-    `(out, pullback, aux)`, the pullback taking a cotangent of out."""
+    output's structure and shapes and returns one gradient per primal, as a tuple (None for a
+    constant: an int, bool or string primal, None, a function or a class). With
+    `has_aux=True`, f returns `(out, aux)`: `(out, pullback, aux)`, the pullback taking a
+    cotangent of out."""
     f = as_function(f)
     try:
         has_aux = checked_has_aux(has_aux, f)
@@ -445,7 +455,8 @@ def _moving(f, flat, n, what):
     received = positions(f, n)
     nums = tuple(i for i, ks in enumerate(received) if ks and moves(flat[i][1]))
     if not nums:
-        raise ArgumentError(f"{what}({name_of(f)}): every primal is an integer or a bool, and "
+        raise ArgumentError(f"{what}({name_of(f)}): every primal is an integer, a bool or another "
+                            "constant (a string, None, a function), and "
                             "derivatives are taken with respect to floating-point ones; pass "
                             "floats (2.0 instead of 2)", *place_of(f))
     return nums, [k for i in nums for k in received[i]]
@@ -480,21 +491,47 @@ def _check_pairs(f, primals, tangents):
     return tuple(primals), tuple(tangents)
 
 
+def _source_at(made, args, kwargs, annotate):
+    """source(made, at=args) of a function made by grad & co.: the code its call with `args`
+    runs, the derivative for plain arguments (its own source) where they are numbers and
+    arrays, else the one compiled for their structure (boundary.py)."""
+    partial = getattr(made, "__adcompile_partial__", None)
+    if partial is not None:  # grad(functools.partial(g, ...)): g's, with the bound arguments
+        bound, made = partial
+        return _source_at(made, (*bound.args, *args), {**bound.keywords, **kwargs}, annotate)
+    boundary = getattr(made, "__adcompile_boundary__", None)
+    if boundary is not None:
+        f, mode, argnums, optimize, has_aux = boundary.f, boundary.mode, boundary.argnums, \
+            boundary.optimize, boundary.has_aux
+        plain = boundary.plain is not None or boundary.simple  # (as its calls decide)
+        values = boundary.arguments(args, kwargs)
+    else:
+        info = made.__adcompile__
+        f, mode, argnums, optimize = info.function, info.mode, info.argnums, info.optimize
+        has_aux, plain = getattr(info, "has_aux", False), True
+        values = bind(f, args, kwargs)
+    trees = tuple(flatten(v)[1] for v in values)
+    if plain and all(t.kind == "leaf" for t in trees):
+        return source(made, annotate=annotate)
+    try:
+        return to_source(build(f, mode, argnums, optimize, trees, has_aux=has_aux),
+                         annotate=annotate)
+    except ADCompileError as e:
+        raise trimmed(e)
+
+
 def source(fn: Callable[..., Any], mode: str | None = None, argnums: int | Sequence[int] | None = 0,
            optimize: bool = True, annotate: bool = False, at: Sequence[Any] | None = None, *,
            has_aux: bool = False) -> str:
     """The generated source: of a function made by grad & co., or of `fn` in `mode`
     ("flat", "forward", "reverse", "vjp", "value_and_grad"). `at`: arguments whose structure
-    (dicts, tuples, dataclasses, ...) the code is generated for. `has_aux`: fn returns
-    (out, aux), as for grad(fn, has_aux=True)."""
+    (dicts, tuples, dataclasses, ...) the code is generated for (for a function made by grad &
+    co., the code a call with them runs). `has_aux`: fn returns (out, aux), as for
+    grad(fn, has_aux=True)."""
     info = getattr(fn, "__adcompile__", None)
-    boundary = getattr(fn, "__adcompile_boundary__", None)
+    if at is not None and info is not None and mode is None:
+        return _source_at(fn, tuple(at), {}, annotate)
     if at is not None:
-        if boundary is not None:
-            fn, mode, argnums, optimize = boundary.f, boundary.mode, boundary.argnums, \
-                boundary.optimize
-            has_aux = boundary.has_aux
-            at = boundary.arguments(at, {})
         trees = tuple(flatten(a)[1] for a in at)
         try:
             return to_source(build(fn, mode or "reverse", argnums, optimize, trees,

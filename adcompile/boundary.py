@@ -332,8 +332,9 @@ def place_of(f):
 
 def moves(tree: Tree) -> bool:
     """Whether an argument of structure `tree` has something to differentiate: a container, or a
-    floating-point number or array (an int or a bool is a constant, as inside containers)."""
-    return tree.kind != "leaf" or tree.diff
+    floating-point number or array (an int or a bool is a constant, as inside containers, and so
+    is a string, None, a function or a class: None in its place, as there)."""
+    return tree.kind not in ("leaf", "static") or tree.diff
 
 
 def wrt_params(n, argnums):

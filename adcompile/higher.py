@@ -37,7 +37,7 @@ def _jacobian(f, args, kwargs, argnums, forward, has_aux=False):
     argnums) of blocks shaped (the output leaf's shape + the argument leaf's shape); None where
     a leaf gets no derivative (an int, a bool). Containers are matched by key at every level.
     With has_aux, f returns (out, aux): (the Jacobian of out, aux)."""
-    from .api import forward_at, reverse_at
+    from .api import _constant, forward_at, reverse_at
     from .boundary import bind, name_of, place_of
     from .pytree import flatten
     if hasattr(f, "__adcompile_jacobian__"):  # a Jacobian of a Jacobian
@@ -52,8 +52,8 @@ def _jacobian(f, args, kwargs, argnums, forward, has_aux=False):
         if flat[k][1].kind == "leaf" and not flat[k][1].diff:
             raise ArgumentError(
                 f"{'jacfwd' if forward else 'jacrev'}({name_of(f)}): argument {k} in argnums is "
-                f"an integer or a bool (dtype {np.result_type(values[k])}); derivatives are taken "
-                "with respect to floating-point arguments: pass floats or leave it out of argnums",
+                f"{_constant(values[k])}; derivatives are taken with respect to floating-point "
+                "arguments: pass floats or leave it out of argnums",
                 *place_of(f))
     wrt = [leaf for k in nums for leaf, node in zip(flat[k][0], flat[k][1].leaves()) if node.diff]
     zeros = [_zero(w) for w in wrt]

@@ -705,3 +705,67 @@ def test_second_derivative_through_a_helper_says_so():
     with pytest.raises(ad.NoDerivativeError, match="norm_grad, which the first derivative of "
                        "this line calls: its second derivative is not supported"):
         ad.hessian(lambda x: np.linalg.norm(x, 1))(np.array([1.0, -2.0, 3.0]))
+
+
+# -- found by tester T13 (constants among the primals, source at=) ----------------------------
+def _scaled(x, mode):
+    if mode == "b":
+        return 2.0 * x ** 2
+    return x ** 2
+
+
+def _applied(x, fn):
+    return np.sum(fn(x) * x)
+
+
+@pytest.mark.parametrize("constant", ["b", b"b", None, np.sin, float])
+def test_vjp_gives_none_for_a_primal_that_is_a_constant(constant):
+    """A string (None, a function, a class) is a constant with None in its place, as an int is
+    and as inside containers; vjp's pullback gave np.zeros_like of it (array('', dtype='<U1')
+    for "b"), being differentiated as a container would be."""
+    out, pullback = ad.vjp(_scaled, 0.7, constant)
+    grads = pullback(1.0)
+    assert grads[1] is None
+    assert grads[0] == pytest.approx(2.8 if constant == "b" else 1.4)
+
+
+def test_jvp_and_hvp_take_a_string_primal_as_a_constant():
+    for still in (None, 0.0, "b"):  # (the constant itself: a zero tangent of its structure)
+        assert ad.jvp(_scaled, (0.7, "b"), (1.0, still)) == pytest.approx((0.98, 2.8))
+    with pytest.raises(ad.ArgumentError, match="primal 1 is a str, a constant"):
+        ad.jvp(_scaled, (0.7, "b"), (1.0, "c"))
+    assert ad.hvp(_scaled, (0.7, "b"), (1.0, None)) == pytest.approx((4.0, None))
+    with pytest.raises(ad.ArgumentError, match="every primal is an integer, a bool or another "
+                       "constant"):
+        ad.vjp(lambda m: 1.0, "b")
+
+
+def test_jacobian_with_respect_to_an_object_without_dtype_says_so():
+    """jacfwd and jacrev named the dtype of an argument in argnums with no gradient, and raised
+    NumPy's TypeError for a slice, which has none."""
+    with pytest.raises(ad.ArgumentError, match="argument 1 in argnums is a slice"):
+        ad.jacfwd(lambda x, s: x * 2.0, (0, 1))(0.7, slice(1, 2))
+
+
+def _power(x, n):
+    return x ** n
+
+
+def _weighted(p, x):
+    return p["w"] * x ** 2
+
+
+@pytest.mark.parametrize("transform", [ad.grad, ad.value_and_grad])
+def test_source_at_plain_arguments_is_the_code_they_run(transform):
+    """source(df, at=args) of a derivative took it for a function to differentiate when the
+    arguments were plain: value_and_grad's was refused (it returns a tuple), grad's was silently
+    the second derivative (grad_grad_f). It is the code a call with them runs."""
+    for nums, at in ((0, (0.7, 2)), ((0, 1), (0.7, 2.0))):
+        df = transform(_power, nums)
+        assert ad.source(df, at=at) == ad.source(df)
+    df = transform(ad.grad(_power))
+    assert ad.source(df, at=(0.7, 2)) == ad.source(df)
+    partial = transform(functools.partial(_power, n=2))
+    assert ad.source(partial, at=(0.7,)) == ad.source(partial)
+    assert "grad_p_w" in ad.source(transform(_weighted), at=({"w": 1.0}, 0.7))
+    assert "# line" in ad.source(transform(_power), at=(0.7, 2), annotate=True)
