@@ -105,3 +105,19 @@ def test_the_last_index_under_jit():
     xs = np.array([0.5, -1.0, 2.0, 1.5])
     assert_close(jit(grad(last_row))(xs), grad(last_row)(xs))
     assert_close(jit(grad(rebound_in_body))(0.7), grad(rebound_in_body)(0.7))
+
+
+def loop_over_an_array_of_floats(x):
+    a = x * 0.5
+    b = x
+    for a in np.array([x * 0.9]):
+        b = x * 0.9
+    a = b * 2
+    return a * b
+
+
+def test_the_float_path_keeps_the_zero_gradient_of_an_array_made_of_floats():
+    """T14: on Python floats the gradient of `np.array([x * 0.9])` (looped over, its items
+    never read) started as the number 0.0, then indexed: `0.0[0]`, a TypeError. Only values
+    proven to be Python numbers lose their shape helpers there."""
+    check(loop_over_an_array_of_floats, (0.37,))
