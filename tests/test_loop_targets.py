@@ -121,3 +121,42 @@ def test_the_float_path_keeps_the_zero_gradient_of_an_array_made_of_floats():
     never read) started as the number 0.0, then indexed: `0.0[0]`, a TypeError. Only values
     proven to be Python numbers lose their shape helpers there."""
     check(loop_over_an_array_of_floats, (0.37,))
+
+
+def def_in_a_loop_called_after(x):
+    total = 0.0
+    for k in range(3):
+        def g(y):
+            return y * k + x  # noqa: B023
+        total = total + g(x)
+    return total + g(1.0)
+
+
+def lambda_in_a_loop_called_after(x):
+    total = 0.0
+    for k in range(3):
+        g = lambda y: y * k + x  # noqa: E731, B023
+        total = total + g(x)
+    return total + g(1.0)
+
+
+def def_in_a_loop_called_inside(x):
+    total = 0.0
+    for k in range(3):
+        def g(y):
+            return y * k + x  # noqa: B023
+        total = total + g(x)
+    return total
+
+
+@pytest.mark.parametrize("f, line", [(def_in_a_loop_called_after, 3),
+                                     (lambda_in_a_loop_called_after, 3)])
+def test_a_function_a_loop_defines_and_the_code_after_it_calls_is_refused_by_name(f, line):
+    """T14: the message was `calling g, a constant` (or spoke of a run-time value): it names the
+    function defined in the loop, and what to write instead."""
+    from adcompile import UnsupportedSyntaxError
+    with pytest.raises(UnsupportedSyntaxError, match="g, a function defined in a loop and used "
+                       "after it.*define g before the loop") as info:
+        grad(f)(0.7)
+    assert info.value.line == f.__code__.co_firstlineno + line
+    assert grad(def_in_a_loop_called_inside)(0.7) == pytest.approx(6.0)

@@ -160,6 +160,7 @@ class Loops:
         range's numbers, whose placeholder is an int. (A stack is one list all along, changed by
         its pushes and pops: not carried.)"""
         rebound = stored(stmt.body)
+        self.no_function_out(stmt, later)
         for n in gast.walk(stmt):  # rows.append(row) in an earlier iteration: rows holds row
             if isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and \
                     n.func.attr == "append" and len(n.args) == 1 and \
@@ -232,6 +233,19 @@ class Loops:
             carried[name] = loop_name
         self.carried.append(carried)
         return carried
+
+    def no_function_out(self, stmt, later):
+        """Refuse a function a loop defines (a def, a lambda) that is read after the loop: a
+        loop carries numbers and arrays from one iteration to the next, not functions."""
+        for n in walk_own(stmt.body):
+            names = [n.name] if isinstance(n, gast.FunctionDef) else [
+                t.id for t in n.targets if isinstance(t, gast.Name)] if isinstance(
+                n, gast.Assign) and isinstance(n.value, gast.Lambda) else []
+            for name in names:
+                if name in later:
+                    raise self.unsupported(n, f"{name}, a function defined in a loop and used "
+                                           "after it", f"define {name} before the loop, with "
+                                           "what it reads from the loop as parameters")
 
     def iterated_changes(self, stmt, env):
         """A name a for loop iterates over (`for ui in u`, also in enumerate, zip, reversed) that
