@@ -160,3 +160,29 @@ def test_a_function_a_loop_defines_and_the_code_after_it_calls_is_refused_by_nam
         grad(f)(0.7)
     assert info.value.line == f.__code__.co_firstlineno + line
     assert grad(def_in_a_loop_called_inside)(0.7) == pytest.approx(6.0)
+
+
+def enumerate_changed_in_place(v):
+    u = v * 1.0
+    for k, ui in enumerate(u):
+        u[-1] += ui * 0.5
+    return np.sum(u * u)
+
+
+def indexed_changed_in_place(v):
+    u = v * 1.0
+    for k in range(len(u)):
+        u[-1] += u[k] * 0.5
+    return np.sum(u * u)
+
+
+def test_changing_in_place_what_enumerate_iterates_is_refused_with_what_to_write():
+    """T14: the message said the loop changed u `other than by assigning its items`, which it
+    did not; the loop it suggests gives what Python gives."""
+    from adcompile import UnsupportedSyntaxError
+    v = np.array([0.3, 0.5, 0.2])
+    with pytest.raises(UnsupportedSyntaxError, match=r"enumerate\(\.\.\.\) of u that changes u "
+                       r"in place.*range\(len\(u\)\)"):
+        grad(enumerate_changed_in_place)(v)
+    assert_close(grad(indexed_changed_in_place)(v), numeric_grad(enumerate_changed_in_place,
+                                                                 [v], 0))

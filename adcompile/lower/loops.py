@@ -269,6 +269,11 @@ class Loops:
                         n.target.id == name and (type(env[name]) is tuple or isinstance(
                             n.value, (gast.List, gast.ListComp, gast.Tuple)))
                         for n in walk_own(stmt.body))  # (an array's x += v keeps its length)
+            if changed and node is not names[0] and not (rebound or grows):
+                raise self.unsupported(stmt, f"a loop over {node.func.id}(...) of {name} that "
+                                       f"changes {name} in place (only `for v in {name}:` sees "
+                                       "the items it assigns)", f"loop over range(len({name})) "
+                                       f"and read {name}[i] in the body")
             if changed and (rebound or node is not names[0] or grows):
                 raise self.unsupported(stmt, f"a loop over {name} that changes it in place "
                                        "other than by assigning its items (or also rebinds it)",
