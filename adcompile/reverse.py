@@ -538,8 +538,8 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
     if floats:
         for st in walk_stmts(body):
             if type(st) is Assign:
-                st.value = _unfitted(st.value, bw.lists)
-        raw = [_unfitted(e, bw.lists) for e in raw]
+                st.value = _unfitted(st.value, bw.lists, floats)
+        raw = [_unfitted(e, bw.lists, floats) for e in raw]
         reduced = raw
     elif raw != reduced and not _complex_constants(fn):
         # A float output proves that no array took part in what flowed into it, except through
@@ -607,19 +607,31 @@ ARITHMETIC = {"add", "sub", "mul", "truediv", "pow", "neg", "pos", "floordiv", "
 FITTING = {"unbroadcast", "add_fitted", "zeros_like", "in_dtype_of", "conj", "real_part"}  # shapes only
 
 
-def _unfitted(e, lists):
+def _unfitted(e, lists, numbers):
     """`e` for Python numbers: `unbroadcast(g, x)` is `g`, `add_fitted(x, a, b)` is `a + b`,
-    `zeros_like(x)` is `0.0` (unless x is a list)."""
+    `zeros_like(x)` is `0.0`, where x is one of the `numbers` (an array the function makes of
+    them, np.array((x,)), and a list keep theirs)."""
     if type(e) is not Op:
         return e
-    e = Op(e.prim, tuple(_unfitted(a, lists) for a in e.args), e.kwargs)
+    e = Op(e.prim, tuple(_unfitted(a, lists, numbers) for a in e.args), e.kwargs)
+    shaped = SHAPED_BY.get(e.prim)
+    if shaped is not None and not _a_number(e.args[shaped], numbers, lists):
+        return e
     if e.prim in ("unbroadcast", "in_dtype_of", "conj", "real_part"):
         return e.args[0]
-    if e.prim == "zeros_like" and not (type(e.args[0]) is Var and e.args[0].name in lists):
+    if e.prim == "zeros_like":
         return Const(0.0)
     if e.prim == "add_fitted":
         return _added(e.args[1:])
     return e
+
+
+SHAPED_BY = {"unbroadcast": 1, "in_dtype_of": 1, "zeros_like": 0, "add_fitted": 0}
+
+
+def _a_number(x, numbers, lists):
+    """Whether `x` is known to be a Python number on the float path."""
+    return type(x) is Const or type(x) is Var and x.name in numbers and x.name not in lists
 
 
 def _added(terms):
@@ -658,7 +670,8 @@ def float_path(flat: Function, wrt, generic: Function, kind, as_tuple, optimize,
     if not loops or not all(type(v) is Const or v.name in numbers or v.name in read
                             for v in outs):
         return generic
-    floats = optimize(reverse(flat, wrt, kind=kind, as_tuple=as_tuple, floats=True, aux=aux))
+    floats = optimize(reverse(flat, wrt, kind=kind, as_tuple=as_tuple,
+                              floats=numbers | set(read), aux=aux))
     if not _fits(loops) and _work(floats.body) >= _work(loops):
         return generic
     test = _all_floats([Var(n) for n in read if n in wrt],  # an int n of range(n) too

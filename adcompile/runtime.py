@@ -715,18 +715,31 @@ def list_add(a, b):
     the zero adjoint of a placeholder (a list first built inside a loop that did not run); two
     numbers (a value popped from a tape that holds lists and numbers) are added."""
     if not isinstance(a, (list, tuple)):
-        return a + b if not isinstance(b, (list, tuple)) else b
+        return a + b if not isinstance(b, (list, tuple)) else _beside_zero(a, b)
     if not isinstance(b, (list, tuple)):
-        return a
+        return _beside_zero(b, a)
     # (strict: two adjoints of one list have its length, rows joined by a `+` are refused)
     return [list_add(x, y) if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple))
             else x + y for x, y in zip(a, b, strict=True)]
 
 
+def _beside_zero(number, gradient):
+    """`gradient`, the gradient of a list, added to `number`, which stands for a list's zero
+    gradient: anything else has no place to go, and is refused rather than dropped."""
+    if np.any(number):
+        from adcompile.errors import ADCompileError, at_generated_caller
+        raise at_generated_caller(ADCompileError(
+            f"adcompile's generated code added a gradient that is a number ({number!r}) to the "
+            "gradient of a list; this is a defect of adcompile's: please report the function. "
+            "Meanwhile, build the list as an array (np.array(xs)) before reading it"))
+    return gradient
+
+
 def sum_grad(g, xs):
     """The gradient of the builtin `sum(xs)`: `g` for every element of a list, or broadcast back
     over the first axis of an array."""
-    if type(xs) is list:  # (a TupleGrad: added to another gradient of xs part by part)
+    if isinstance(xs, (list, tuple)):  # (a TupleGrad: added to another gradient of xs part by
+        # part; a tuple a loop grows too, which a number in its place would not be added to)
         return TupleGrad([g] * len(xs))
     return _fill(g, xs)
 

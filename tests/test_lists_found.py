@@ -331,3 +331,38 @@ def test_reversing_a_copy_of_a_list_argument_in_reverse_mode():
     assert grad(reversed_copy)(xs) == pytest.approx([0.0, 1.0, 2.0])
     assert vjp(reversed_copy, xs)[1](1.0)[0] == pytest.approx([0.0, 1.0, 2.0])
     assert jvp(reversed_copy, (xs,), ([1.0, 10.0, 100.0],))[1] == pytest.approx(210.0)
+
+
+def tuple_summed_and_indexed(x):
+    acc = ()
+    for i in range(3):
+        acc = acc + (x * i,)
+    return sum(acc) + acc[1]
+
+
+def tuple_grown_in_front(x):
+    acc = ()
+    for i in range(3):
+        acc = (x * i + 1.0,) + acc
+    return sum(acc, 1.0) * acc[0]
+
+
+def tuple_summed_and_iterated(x):
+    acc = ()
+    for i in range(3):
+        acc += (x * x * i,)
+    s = 0.0
+    for v in acc:
+        s = s + v * v
+    return sum(acc) + s
+
+
+@pytest.mark.parametrize("f", [tuple_summed_and_indexed, tuple_grown_in_front,
+                               tuple_summed_and_iterated])
+def test_sum_of_a_tuple_a_loop_grows_read_another_way_too(f):
+    """T14: sum() of a tuple a loop grows gave a number as the tuple's gradient, which the
+    gradient of its other read (acc[1], a loop over it) then dropped: 1.0 for 4.0, silently."""
+    x = 0.8
+    assert grad(f)(x) == pytest.approx(numeric_grad(f, [x], 0), rel=1e-6)
+    assert jvp(f, (x,), (1.0,))[1] == pytest.approx(grad(f)(x), rel=1e-9)
+    assert hessian(f)(x) == pytest.approx(numeric_grad(grad(f), [x], 0), rel=1e-5)

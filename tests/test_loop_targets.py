@@ -105,3 +105,84 @@ def test_the_last_index_under_jit():
     xs = np.array([0.5, -1.0, 2.0, 1.5])
     assert_close(jit(grad(last_row))(xs), grad(last_row)(xs))
     assert_close(jit(grad(rebound_in_body))(0.7), grad(rebound_in_body)(0.7))
+
+
+def loop_over_an_array_of_floats(x):
+    a = x * 0.5
+    b = x
+    for a in np.array([x * 0.9]):
+        b = x * 0.9
+    a = b * 2
+    return a * b
+
+
+def test_the_float_path_keeps_the_zero_gradient_of_an_array_made_of_floats():
+    """T14: on Python floats the gradient of `np.array([x * 0.9])` (looped over, its items
+    never read) started as the number 0.0, then indexed: `0.0[0]`, a TypeError. Only values
+    proven to be Python numbers lose their shape helpers there."""
+    check(loop_over_an_array_of_floats, (0.37,))
+
+
+def def_in_a_loop_called_after(x):
+    total = 0.0
+    for k in range(3):
+        def g(y):
+            return y * k + x  # noqa: B023
+        total = total + g(x)
+    return total + g(1.0)
+
+
+def lambda_in_a_loop_called_after(x):
+    total = 0.0
+    for k in range(3):
+        g = lambda y: y * k + x  # noqa: E731, B023
+        total = total + g(x)
+    return total + g(1.0)
+
+
+def def_in_a_loop_called_inside(x):
+    total = 0.0
+    for k in range(3):
+        def g(y):
+            return y * k + x  # noqa: B023
+        total = total + g(x)
+    return total
+
+
+@pytest.mark.parametrize("f, line", [(def_in_a_loop_called_after, 3),
+                                     (lambda_in_a_loop_called_after, 3)])
+def test_a_function_a_loop_defines_and_the_code_after_it_calls_is_refused_by_name(f, line):
+    """T14: the message was `calling g, a constant` (or spoke of a run-time value): it names the
+    function defined in the loop, and what to write instead."""
+    from adcompile import UnsupportedSyntaxError
+    with pytest.raises(UnsupportedSyntaxError, match="g, a function defined in a loop and used "
+                       "after it.*define g before the loop") as info:
+        grad(f)(0.7)
+    assert info.value.line == f.__code__.co_firstlineno + line
+    assert grad(def_in_a_loop_called_inside)(0.7) == pytest.approx(6.0)
+
+
+def enumerate_changed_in_place(v):
+    u = v * 1.0
+    for k, ui in enumerate(u):
+        u[-1] += ui * 0.5
+    return np.sum(u * u)
+
+
+def indexed_changed_in_place(v):
+    u = v * 1.0
+    for k in range(len(u)):
+        u[-1] += u[k] * 0.5
+    return np.sum(u * u)
+
+
+def test_changing_in_place_what_enumerate_iterates_is_refused_with_what_to_write():
+    """T14: the message said the loop changed u `other than by assigning its items`, which it
+    did not; the loop it suggests gives what Python gives."""
+    from adcompile import UnsupportedSyntaxError
+    v = np.array([0.3, 0.5, 0.2])
+    with pytest.raises(UnsupportedSyntaxError, match=r"enumerate\(\.\.\.\) of u that changes u "
+                       r"in place.*range\(len\(u\)\)"):
+        grad(enumerate_changed_in_place)(v)
+    assert_close(grad(indexed_changed_in_place)(v), numeric_grad(enumerate_changed_in_place,
+                                                                 [v], 0))

@@ -160,6 +160,7 @@ class Loops:
         range's numbers, whose placeholder is an int. (A stack is one list all along, changed by
         its pushes and pops: not carried.)"""
         rebound = stored(stmt.body)
+        self.no_function_out(stmt, later)
         for n in gast.walk(stmt):  # rows.append(row) in an earlier iteration: rows holds row
             if isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and \
                     n.func.attr == "append" and len(n.args) == 1 and \
@@ -233,6 +234,19 @@ class Loops:
         self.carried.append(carried)
         return carried
 
+    def no_function_out(self, stmt, later):
+        """Refuse a function a loop defines (a def, a lambda) that is read after the loop: a
+        loop carries numbers and arrays from one iteration to the next, not functions."""
+        for n in walk_own(stmt.body):
+            names = [n.name] if isinstance(n, gast.FunctionDef) else [
+                t.id for t in n.targets if isinstance(t, gast.Name)] if isinstance(
+                n, gast.Assign) and isinstance(n.value, gast.Lambda) else []
+            for name in names:
+                if name in later:
+                    raise self.unsupported(n, f"{name}, a function defined in a loop and used "
+                                           "after it", f"define {name} before the loop, with "
+                                           "what it reads from the loop as parameters")
+
     def iterated_changes(self, stmt, env):
         """A name a for loop iterates over (`for ui in u`, also in enumerate, zip, reversed) that
         its body changes. Python iterates the object: a change in place (u[-1] += 1) is seen by
@@ -255,6 +269,11 @@ class Loops:
                         n.target.id == name and (type(env[name]) is tuple or isinstance(
                             n.value, (gast.List, gast.ListComp, gast.Tuple)))
                         for n in walk_own(stmt.body))  # (an array's x += v keeps its length)
+            if changed and node is not names[0] and not (rebound or grows):
+                raise self.unsupported(stmt, f"a loop over {node.func.id}(...) of {name} that "
+                                       f"changes {name} in place (only `for v in {name}:` sees "
+                                       "the items it assigns)", f"loop over range(len({name})) "
+                                       f"and read {name}[i] in the body")
             if changed and (rebound or node is not names[0] or grows):
                 raise self.unsupported(stmt, f"a loop over {name} that changes it in place "
                                        "other than by assigning its items (or also rebinds it)",
