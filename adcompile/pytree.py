@@ -72,9 +72,12 @@ class _Static:
 
 
 def is_leaf(x) -> bool:
-    """A number or an array (NumPy's or another library's that speaks NumPy's protocols)."""
-    return isinstance(x, NUMBERS + (np.ndarray,)) or hasattr(x, "__array_function__") or \
-        hasattr(x, "__array_ufunc__") or hasattr(x, "__cuda_array_interface__")
+    """A number or an array (NumPy's or another library's that speaks NumPy's protocols; a
+    class setting `__array_ufunc__ = None` opts out of them, as NumPy reads it)."""
+    return isinstance(x, NUMBERS + (np.ndarray,)) or \
+        getattr(type(x), "__array_function__", None) is not None or \
+        getattr(type(x), "__array_ufunc__", None) is not None or \
+        hasattr(x, "__cuda_array_interface__")
 
 
 def is_diff(x) -> bool:

@@ -628,3 +628,23 @@ def test_starred_unpacking_of_a_tuple_or_list_argument():
     structure is known once it is called."""
     assert grad(first_times_rest)((0.5, 1.5, 2.0)) == (3.5, 0.5, 0.5)
     assert grad(first_times_rest)([0.5, 1.5, 2.0]) == [3.5, 0.5, 0.5]
+
+
+class Gain:
+    """Sets __array_ufunc__ = None, NumPy's opt-out: `array * gain` calls gain.__rmul__."""
+    __array_ufunc__ = None
+
+    def __init__(self, k):
+        self.k = k
+
+
+def gained(s, g):
+    return s * g.k ** 2
+
+
+def test_a_class_that_opts_out_of_numpys_protocols_is_an_object():
+    """T15: `__array_ufunc__ = None` made the object a leaf (an array): its field read was
+    refused as `the attribute .k of an array`, and used through operators it was
+    differentiated as a number. NumPy reads None there as opting out."""
+    gs, gg = grad(gained, (0, 1))(1.5, Gain(0.7))
+    assert gs == pytest.approx(0.49) and type(gg) is Gain and gg.k == pytest.approx(2.1)
