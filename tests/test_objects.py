@@ -648,3 +648,43 @@ def test_a_class_that_opts_out_of_numpys_protocols_is_an_object():
     differentiated as a number. NumPy reads None there as opting out."""
     gs, gg = grad(gained, (0, 1))(1.5, Gain(0.7))
     assert gs == pytest.approx(0.49) and type(gg) is Gain and gg.k == pytest.approx(2.1)
+
+
+class Shape:
+    def __init__(self, s):
+        self.s = s
+
+    @property
+    def area(self):
+        return self.s ** 2
+
+    def perimeter(self):
+        return 4.0 * self.s
+
+
+class Square3(Shape):
+    @property
+    def area(self):
+        return super().area * 3.0 + math.sin(self.s)
+
+    @property
+    def perimeter_area(self):
+        return super().perimeter() * self.area
+
+
+def overriding_property(s):
+    return Square3(s).area
+
+
+def super_call_in_a_property(s):
+    return Square3(s).perimeter_area
+
+
+@pytest.mark.parametrize("f", [overriding_property, super_call_in_a_property])
+def test_super_in_a_property(f):
+    """T15: `super().area` (a property of the base class) was refused as `the attribute .area
+    of a super (object)`; super().m() inside a property getter found no class to start from."""
+    s = 0.8
+    numeric = (f(s + 1e-6) - f(s - 1e-6)) / 2e-6
+    assert grad(f)(s) == pytest.approx(numeric, rel=1e-6)
+    assert jvp(f, (s,), (1.0,))[1] == pytest.approx(numeric, rel=1e-6)
