@@ -20,7 +20,7 @@ import gast
 from ..ir import Const, Var
 from ..pytree import Tree, _Static
 from .changes import in_library
-from .scan import Record, Static, held, root_name
+from .scan import Record, Static, held, holds, root_name
 
 
 def value_of(tree: Tree, names) -> object:
@@ -170,6 +170,11 @@ class Containers:
             return
         what = f"the method .{getattr(node.func, 'attr', '')}() changes its object"
         if isinstance(receiver, gast.Call):  # Model(...).fit(x): an object no name holds
+            if any(holds(v, before) for v in env.values()):  # acc.add(x).add(y): self returned
+                raise self.unsupported(node, f"{what}, which another method returned while a "
+                                       "name holds it (a chain: acc.add(x).add(y))",
+                                       "call the methods one by one on the name (acc.add(x); "
+                                       "acc.add(y))")
             return
         if held(receiver, env) is not before:
             raise self.unsupported(node, f"{what}, which is not held by a name here",
