@@ -20,7 +20,7 @@ import gast
 from ..ir import Const, Var
 from ..pytree import Tree, _Static
 from .changes import in_library
-from .scan import Record, Static, held, root_name
+from .scan import Record, Static, held, holds, root_name
 
 
 def value_of(tree: Tree, names) -> object:
@@ -135,17 +135,25 @@ class Containers:
 
     def super_method(self, func, node, env, target):
         """`super().m(...)` in a method of the user's class: m of the class after the one
-        defining this method, in the order of self's class (its MRO), with self."""
+        defining this method, in the order of self's class (its MRO), with self; `node` None:
+        `super().p`, the property p read there."""
         params = getattr(self.parsed.node, "args", None)
         me = env.get(params.args[0].id) if params and params.args else None
         code = self.stack[-1] if self.stack else None
         mro = me.cls.__mro__ if type(me) is Record and isinstance(me.cls, type) else ()
         here = next((k for k, cls in enumerate(mro) if any(
-            getattr(getattr(v, "__func__", v), "__code__", None) is code
-            for v in vars(cls).values())), None)
+            getattr(getattr(v, "__func__", getattr(v, "fget", v)), "__code__", None) is code
+            for v in vars(cls).values())), None)  # (a method, or a property's getter)
         owner = next((cls for cls in mro[here + 1:] if func.attr in vars(cls)), None) \
             if here is not None else None
         raw = vars(owner)[func.attr] if owner is not None else None
+        if node is None and isinstance(raw, property) and \
+                isinstance(raw.fget, types.FunctionType):
+            return self.inline(raw.fget, _call_node(func, []), env, target, receiver=me)
+        if node is None:
+            raise self.unsupported(func, f"super().{func.attr} here", "read a property of the "
+                                   "class after this one, or call its method "
+                                   f"(Base.{func.attr}(self))")
         if not isinstance(raw, types.FunctionType):
             raise self.unsupported(node, f"super().{func.attr}() here", "call the method of the "
                                    f"class by its name (Base.{func.attr}(self, ...))")
@@ -162,6 +170,11 @@ class Containers:
             return
         what = f"the method .{getattr(node.func, 'attr', '')}() changes its object"
         if isinstance(receiver, gast.Call):  # Model(...).fit(x): an object no name holds
+            if any(holds(v, before) for v in env.values()):  # acc.add(x).add(y): self returned
+                raise self.unsupported(node, f"{what}, which another method returned while a "
+                                       "name holds it (a chain: acc.add(x).add(y))",
+                                       "call the methods one by one on the name (acc.add(x); "
+                                       "acc.add(y))")
             return
         if held(receiver, env) is not before:
             raise self.unsupported(node, f"{what}, which is not held by a name here",

@@ -14,7 +14,7 @@ from ..templates import OPERATORS, dotted
 from .containers import REFLECTED, class_defining
 from .effects import fold_constants, known_truth
 from .scan import (BOUND, LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, VIEWS, LocalFunction,
-                   Record, Static)
+                   Record, Static, is_super)
 
 FORMS = {gast.ListComp: "comprehension", gast.SetComp: "comprehension",
          gast.DictComp: "comprehension", gast.GeneratorExp: "comprehension",
@@ -326,6 +326,8 @@ class Expressions:
         return Var(name)
 
     def attribute(self, node, env, target):
+        if is_super(node):  # super().area: a property of the class after this one
+            return self.super_method(node, None, env, target)
         base = self.expr(node.value, env)
         if type(base) is Static:
             try:

@@ -116,6 +116,14 @@ class Statements:
             elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
                     self.calls_user_code(stmt.value, env):  # osc.step(dt): for what it changes
                 self.expr(stmt.value, env)  # (p.update(k) of the user's class too)
+            elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
+                    isinstance(stmt.value.func, gast.Attribute) and \
+                    isinstance(stmt.value.func.value, gast.Call) and \
+                    isinstance(stmt.value.func.value.func, gast.Attribute):
+                raise self.unsupported(stmt, f"calling .{stmt.value.func.attr}() on what another "
+                                       "method returns, for what it changes (a chain: "
+                                       "acc.add(x).add(y))", "call the methods one by one "
+                                       "on a name (acc.add(x); acc.add(y))")
             elif t is gast.Expr and is_append(stmt.value):
                 self.append(stmt.value, env, later | exposed(rest))
             elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
