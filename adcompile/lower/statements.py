@@ -119,7 +119,8 @@ class Statements:
             elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
                     isinstance(stmt.value.func, gast.Attribute) and \
                     isinstance(stmt.value.func.value, gast.Call) and \
-                    isinstance(stmt.value.func.value.func, gast.Attribute):
+                    isinstance(stmt.value.func.value.func, gast.Attribute) and \
+                    type(held(stmt.value.func.value.func.value, env)) is Record:  # (a user object)
                 raise self.unsupported(stmt, f"calling .{stmt.value.func.attr}() on what another "
                                        "method returns, for what it changes (a chain: "
                                        "acc.add(x).add(y))", "call the methods one by one "
