@@ -131,7 +131,7 @@ def _float_fill(op, i, template):
 def _clip_partial(op, i):
     """np.clip(x, a_min, a_max) is np.minimum(np.maximum(x, a_min), a_max): where a_min > a_max
     every entry is a_max, and a_min has no derivative."""
-    x, a_min, a_max = op.args[:3]
+    x, a_min, a_max = (op.args + (None, None))[:3]  # (one bound given: x.clip(0.0))
     if i == 0:
         return "(ans == x)"
     if i == 1:
@@ -140,7 +140,7 @@ def _clip_partial(op, i):
 
 
 def _is_none(e):
-    return type(e).__name__ == "Const" and e.value is None
+    return e is None or type(e).__name__ == "Const" and e.value is None
 
 
 def _pow_partial(op, i):

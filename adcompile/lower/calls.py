@@ -519,11 +519,13 @@ class Calls:
                     args[i] = Const(list(args[i].value))
         keywords = [(RENAMED.get((name, k.arg), k.arg), k.value) for k in node.keywords]
         named = {k: v for k, v in keywords if k not in p.options and k in params[len(args):]}
+        optional = OPTIONAL.get(name, {})
+        given = named or any(q in optional for q in params[:len(args)])  # x.clip(0.0)
         for param in params[len(args):]:  # operands named by keyword, those skipped defaulted
             if param in named:
                 args.append(self.atom(named[param], env))
-            elif named and param in OPTIONAL.get(name, {}):  # (one named: all written)
-                args.append(Const(OPTIONAL[name][param]))
+            elif given and param in optional:  # (one given: all written)
+                args.append(Const(optional[param]))
             else:
                 break
         for k, value in keywords:
