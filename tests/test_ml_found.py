@@ -1,0 +1,62 @@
+"""Found by a tester writing machine-learning code as an engineer does (T17): each was silently
+wrong or crashed before; checked against central finite differences."""
+import numpy as np
+
+from adcompile import grad, jacrev, value_and_grad, vjp
+
+X = np.arange(12.0).reshape(4, 3) / 10
+W = np.array([0.5, -1.0, 2.0])
+
+
+def _fd(f, args, k):
+    """Central differences of the scalar f with respect to argument k (a float or an array)."""
+    h = 1e-6
+    a = np.array(args[k], dtype=float)
+    out = np.zeros_like(a)
+    for i in np.ndindex(a.shape):
+        up, down = a.copy(), a.copy()
+        up[i] += h
+        down[i] -= h
+        moved = lambda v: [v if j == k else x for j, x in enumerate(args)]  # noqa: E731
+        out[i] = (f(*moved(up)) - f(*moved(down))) / (2 * h)
+    return out
+
+
+def item_loss(b, x):
+    return np.mean((x + b) ** 2).item()
+
+
+def item_of_a_global(b):
+    return np.sum(W * b).item()
+
+
+def test_item_of_the_loss_keeps_the_gradient_in_the_parameter_shape():
+    """`.item()` turns an array into a Python float; the float shortcut took the float output
+    for proof that only Python numbers took part and returned the gradient unreduced: a (4, 3)
+    array for a 0-d or (1, 3) parameter (value_and_grad and vjp too; jacrev then crashed)."""
+    for b in (np.array(0.3), np.array([[0.1, 0.2, 0.3]])):
+        fd = _fd(item_loss, (b, X), 0)
+        for g in (grad(item_loss)(b, X), value_and_grad(item_loss)(b, X)[1],
+                  vjp(item_loss, b, X)[1](1.0)[0], jacrev(item_loss)(b, X)):
+            assert np.shape(g) == np.shape(b)
+            np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-9)
+    # a float parameter times a global array: the float output does not make the product a float
+    g = grad(item_of_a_global)(0.7)
+    assert np.shape(g) == () and abs(g - np.sum(W)) < 1e-12
+
+
+def clip_below(x):
+    return np.sum(x.clip(0.0) ** 2)
+
+
+def clip_above(x):
+    return np.sum(x.clip(None, 1.0) ** 2)
+
+
+def test_clip_with_one_bound_given_by_position():
+    """`x.clip(0.0)` (the array method takes one bound) crashed inside adcompile: the rule
+    unpacked three operands, and the call written for it lacked the other bound."""
+    x = np.array([-1.0, 0.5, 2.0])
+    np.testing.assert_allclose(grad(clip_below)(x), [0.0, 1.0, 4.0])
+    np.testing.assert_allclose(grad(clip_above)(x), [-2.0, 1.0, 0.0])
+    np.testing.assert_allclose(grad(clip_below)(x), _fd(clip_below, (x,), 0), atol=1e-8)
