@@ -410,9 +410,11 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
     try:
         has_aux = checked_has_aux(has_aux, f)
         values = bind(f, primals)
-        nums, _ = _moving(f, [flatten(v) for v in values], len(primals), "vjp")
-        out, pullback, *aux = differentiate(compile_derivative, f, "vjp", nums, True,
-                                            has_aux)(*map(_detached, primals))
+        flat = [flatten(v) for v in values]
+        nums, _ = _moving(f, flat, len(primals), "vjp")
+        objects = any(tree.kind not in ("leaf", "static") for _, tree in flat)
+        out, pullback, *aux = differentiate(compile_derivative, f, "vjp", nums, True, has_aux,
+                                            objects)(*map(_detached, primals))
         received = positions(f, len(primals))
     except ADCompileError as e:
         raise trimmed(e)

@@ -571,6 +571,7 @@ def helpers(numba):
     scalar = {f: numba.njit(f) for f in (_sigmoid, _softplus, _log_sigmoid, _relu)}
     return {
         runtime.check_scalar: _check_scalar,
+        runtime.check_numbers: lambda t: lambda *values: _nothing,
         runtime.check_bound: _check_bound,
         runtime.check_not_in_place: _check_not_in_place,
         runtime.check_unpacked: _check_not_in_place,
@@ -608,6 +609,10 @@ def helpers(numba):
         numerics.logsumexp: _logsumexp,
         numerics.stop_gradient: lambda t: lambda x: _identity,
     }
+
+
+def _nothing(*values):  # runtime.check_numbers: Numba takes no object of Python's
+    return None
 
 
 def _identity(x):  # numerics.stop_gradient: its value is x

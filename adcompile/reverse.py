@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from .errors import ArgumentError, NoDerivativeError
 from .analysis import SCALAR, active_names, add_op, all_names, each_assign, feeding, \
-    keeps_dimensions, list_names, shape_classes
+    keeps_dimensions, list_names, may_hold_containers, shape_classes
 from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
                  stmt_exprs, substitute, targets_of, used_names, uses_of, walk_exprs)
 from .primitives import PRIMS
@@ -552,12 +552,16 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
         relevant = list(dict.fromkeys([b.name for b in bw.barrier_inputs] +
                                       sorted(_read_in_structures(fn.body, active)) +
                                       sorted(_zeroed(body))))
+        # The parameters in wrt are tested too: an object whose operators (written in Python)
+        # return a float makes a float output of what is no number, and its derivative
+        # compiled for a number would be wrong (the generic path refuses it by name).
         floats = _python_numbers(fn, wrt)
         unproven = [n for n in relevant if n not in floats]
         if all(n in fn.params for n in unproven):
-            inputs = wrt if len(unproven) < len(relevant) else []
-            checks = [n for n in seeds if n in active] + inputs + unproven
-            guard = _all_floats([Var(n) for n in dict.fromkeys(checks)]) if checks else None
+            checks = list(dict.fromkeys([n for n in seeds if n in active] + tested(fn, wrt) +
+                                        unproven))
+            guard = _all_floats([Var(n) for n in checks], [
+                Var(n) for n in operands(fn, wrt, active) if n not in checks])
     epilogue_uses = set()  # the guard is evaluated before the backward sweep when there is a tape
     for e in raw + reduced:
         epilogue_uses |= uses_of(Return([e], False))
@@ -578,6 +582,25 @@ def _all_floats(values, numbers=()):
         Op("or", (Op("is", (Op("type", (v,)), Var("int"))),
                   Op("is", (Op("type", (v,)), Var("float"))))) for v in numbers)
     return checks[0] if len(checks) == 1 else Op("and", checks)  # one `and` of all, flat
+
+
+def tested(fn, wrt):
+    """The parameters in `wrt` that grad's fast path tests for Python floats: all but those
+    that may hold containers, which the caller passes as their leaves (boundary.py) or which
+    the code takes as a tuple or list where it is called as it is (exported)."""
+    held = may_hold_containers(fn)
+    return [w for w in wrt if w not in held]
+
+
+def operands(fn, wrt, active):
+    """The parameters outside `wrt` that active arithmetic takes as an operand (`w * v`): the
+    rules take them for numbers or arrays, and an object whose operators are written in Python
+    (reading none of its fields, it is not compiled for its structure) is neither."""
+    outside = set(fn.params) - set(wrt)
+    found = {a.name for st in each_assign(fn.body) if st.target in active
+             for e in walk_exprs(st.value) if type(e) is Op and PRIMS[e.prim].form in
+             ("binop", "unop") for a in e.args if type(a) is Var and a.name in outside}
+    return sorted(found, key=fn.params.index)
 
 
 def _zeroed(body):
@@ -754,6 +777,8 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
     pulled = namer.fresh("stack") if kind == "vjp" else tape
     eqns, body, raw, reduced, guard = backward(fn, wrt, seeds, namer, fit=True,
                                                tape=pulled, floats=floats, useful=useful)
+    taken = [Var(n) for n in operands(fn, wrt, active_names(fn, wrt, useful))]
+    checked = tested(fn, wrt)  # (grad's checks)
     pack = (lambda gs: Op("tuple", tuple(gs))) if as_tuple else (lambda gs: gs[0])  # noqa: E731
     raw, reduced = pack(raw), pack(reduced)
     if extra is not None and kind != "vjp":
@@ -774,7 +799,8 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
         always = {t for st in eqns if type(st) is Assign for t in targets_of(st)}
         pull = Function("pullback", [ct] + [f"{n}={n}" if n in always else
                                             f"{n}=locals().get({n!r})" for n in restored],
-                        _checked(eqns, body, guard, raw, reduced, line, None, namer),
+                        _checked(eqns, body, guard, raw, reduced, line, None, namer, checked,
+                                 taken),
                         fn.filename, fn.source_lines, errstate=fn.errstate)
         value = Op("tuple", tuple(outs)) if ret.as_tuple else outs[0]
         results = [value, Var("pullback")] + ([extra] if extra is not None else [])
@@ -791,7 +817,8 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
                         eqns + body + [Return([reduced], False, line)], fn.filename,
                         fn.source_lines, dict(fn.constants), errstate=fn.errstate)
     return Function(name or f"{kind}_{fn.name}", list(fn.params),
-                    eqns + _checked(eqns, body, guard, raw, reduced, line, outs[0], namer),
+                    eqns + _checked(eqns, body, guard, raw, reduced, line, outs[0], namer, checked,
+                                    taken),
                     fn.filename, fn.source_lines, dict(fn.constants), errstate=fn.errstate)
 
 
@@ -805,22 +832,28 @@ def _kept(value, body, namer, line, base):
     return value
 
 
-def _checked(eqns, body, guard, raw, reduced, line, out, namer):
+def _checked(eqns, body, guard, raw, reduced, line, out, namer, wrt, taken):
     """The backward sweep and the returns of grad. When loops restore overwritten values from the
-    tape, the output is checked and the fast-path test evaluated before the backward sweep."""
+    tape, the output is checked and the fast-path test evaluated before the backward sweep.
+    grad's check is skipped only where the output and the parameters in `wrt` are Python floats:
+    an object whose operators (written in Python) return floats makes a float output of what is
+    no number, and the check refuses it by name; so do the parameters outside `wrt` that the
+    arithmetic `taken` (`operands`), Python numbers or not."""
+    floats = _all_floats([out] + [Var(w) for w in wrt], taken) if type(out) is Var else None
+    if guard is None and raw == reduced:
+        guard = floats
     restored = any(type(s) is Assign and type(s.value) is Op and s.value.prim == "pop"
                    for s in walk_stmts(body))
     if not restored:
-        return body + _returns(guard, raw, reduced, line, out)
+        return body + _returns(guard, raw, reduced, line, out, floats, taken)
     first = []
-    if type(out) is Var:
-        first.append(If(Op("isnot", (Op("type", (out,)), Var("float"))),
-                        [Assign(None, Op("check_scalar", (out,)), line)], [], line))
     if guard is not None:
         flag = namer.fresh("floats_only")
         first.append(Assign(flag, guard, line))
-        guard = Var(flag)
-    return first + body + _returns(guard, raw, reduced, line, None)
+        guard, floats = Var(flag), Var(flag) if guard == floats else floats
+    if floats is not None:
+        first.append(If(Op("not", (floats,)), _checks(out, taken, line), [], line))
+    return first + body + _returns(guard, raw, reduced, line, None, None, ())
 
 
 def _label(v):
@@ -864,17 +897,23 @@ def _seeds(outs, seed_of):
     return seeds
 
 
-def _returns(guard, raw, reduced, line, scalar_out):
+def _checks(out, taken, line):
+    """grad's check of its output and inputs (api.py adds the parameters in argnums), and that
+    the parameters the arithmetic takes beside them are numbers or arrays."""
+    return [Assign(None, Op("check_scalar", (out,)), line)] + (
+        [Assign(None, Op("check_numbers", tuple(taken)), line)] if taken else [])
+
+
+def _returns(guard, raw, reduced, line, scalar_out, floats, taken):
     """Return the gradients. With deferred reductions, `guard` proves they can be skipped; grad
-    also checks that its output is a scalar, at no cost when it is a Python float."""
-    check = [Assign(None, Op("check_scalar", (scalar_out,)), line)] \
-        if type(scalar_out) is Var else []
+    also checks that its output is a scalar and its inputs floats, at no cost when `floats`
+    (they are Python floats) holds."""
+    check = _checks(scalar_out, taken, line) if type(scalar_out) is Var else []
     if guard is not None:
         return [If(guard, [Return([raw], False, line)], [], line), *check,
                 Return([reduced], False, line)]
     if check:
-        return [If(Op("isnot", (Op("type", (scalar_out,)), Var("float"))), check, [], line),
-                Return([reduced], False, line)]
+        return [If(Op("not", (floats,)), check, [], line), Return([reduced], False, line)]
     return [Return([reduced], False, line)]
 
 

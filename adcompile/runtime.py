@@ -409,6 +409,13 @@ def check_scalar(out, *inputs):
             continue
         if _kind(x) is None or type(x) in (tuple, list):  # (compiled for a number or an array)
             from adcompile.errors import ArgumentError, at_generated_caller
+            if type(x).__module__ != "builtins" and not isinstance(x, (tuple, list, dict)):
+                raise at_generated_caller(ArgumentError(
+                    f"argument {k} of those in argnums is a {type(x).__name__} object, which the "
+                    "function uses only through its operators (it reads none of its fields), so "
+                    "its derivative was compiled for numbers and arrays; read its fields in the "
+                    f"function (it is then differentiated through them, its gradient a "
+                    f"{type(x).__name__}) or pass them as arguments"))
             raise at_generated_caller(ArgumentError(
                 f"grad differentiates with respect to floating-point arguments, but argument "
                 f"{k} of those in argnums is {type(x).__name__} {x!r}; pass a float or an array "
@@ -425,6 +432,22 @@ def check_scalar(out, *inputs):
                                   f"{'array' if np.ndim(x) else 'number'} (dtype {dtype})") +
                 "; pass floats (e.g. x.astype(float) or 2.0 instead of 2) or leave it out of "
                 "argnums."))
+
+
+def check_numbers(*values):
+    """grad's check of the arguments outside argnums that its arithmetic takes as operands
+    (reverse.operands): numbers or arrays, as its rules assume. An object whose operators are
+    written in Python, when the function reads none of its fields, is neither: refused."""
+    for x in values:
+        if _kind(x) is None and type(x).__module__ not in ("builtins", "fractions", "decimal"):
+            # (a list, a tuple, a Fraction: Python's own operators)
+            from adcompile.errors import ArgumentError, at_generated_caller
+            raise at_generated_caller(ArgumentError(
+                f"an argument outside argnums is a {type(x).__name__} object, which the "
+                "function uses only through its operators (it reads none of its fields), so "
+                "its derivative was compiled for numbers and arrays there; read its fields in "
+                "the function (it is then differentiated through them) or pass them as "
+                "arguments"))
 
 
 def real_part(g):

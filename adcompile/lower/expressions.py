@@ -154,6 +154,10 @@ class Expressions:
             if type(operand) is Const and type(node.op) in (gast.USub, gast.UAdd):
                 return Const(-operand.value if type(node.op) is gast.USub else operand.value)
             return self.emit(OPERATORS[type(node.op).__name__], (operand,), target=target)
+        if t is gast.Compare and _float_chain(node):  # type(a) is type(b) is float: printed
+            return self.expr(gast.BoolOp(op=gast.And(), values=[  # grad's test, read back
+                gast.Compare(left=a, ops=[gast.Is()], comparators=[node.comparators[-1]])
+                for a in [node.left] + node.comparators[:-1]]), env, target)
         if t is gast.Compare:
             left = self.expr(node.left, env)
             right = self.expr(node.comparators[0], env)
@@ -477,3 +481,15 @@ def truth(value):
     if type(value) is Static or type(value) is tuple and value:
         return Const(True)
     return None
+
+
+def _float_chain(node):
+    """Whether `node` is `type(a) is type(b) is ... is float`, which is `type(a) is float and
+    type(b) is float and ...` (unparse.py prints that test so): read as that, the derivative of
+    a derivative folds each test as the first one did."""
+    def typed(e):
+        return isinstance(e, gast.Call) and isinstance(e.func, gast.Name) and \
+            e.func.id == "type" and len(e.args) == 1
+    return len(node.ops) > 1 and all(isinstance(op, gast.Is) for op in node.ops) and \
+        isinstance(node.comparators[-1], gast.Name) and node.comparators[-1].id == "float" and \
+        all(typed(e) for e in [node.left] + node.comparators[:-1])
