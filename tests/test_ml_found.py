@@ -60,3 +60,29 @@ def test_clip_with_one_bound_given_by_position():
     np.testing.assert_allclose(grad(clip_below)(x), [0.0, 1.0, 4.0])
     np.testing.assert_allclose(grad(clip_above)(x), [-2.0, 1.0, 0.0])
     np.testing.assert_allclose(grad(clip_below)(x), _fd(clip_below, (x,), 0), atol=1e-8)
+
+
+class Linear:
+    def __init__(self, W):
+        self.W = W
+
+    def __call__(self, x):
+        return np.tanh(x @ self.W)
+
+
+MODEL = Linear(np.eye(2))
+
+
+def closure_model_loss(x):
+    return np.sum(MODEL(x) ** 2)
+
+
+def test_a_model_read_from_a_global_is_refused_with_what_to_do():
+    """A callable object read from a global was refused as having "no derivative rule and no
+    Python source", with advice to register a rule, though its class's __call__ is Python."""
+    import pytest
+    from adcompile.errors import ADCompileError
+    with pytest.raises(ADCompileError, match=r"Linear object read from a global.*pass MODEL as "
+                                             r"an argument") as info:
+        grad(closure_model_loss)(np.ones((3, 2)))
+    assert info.value.filename.endswith("test_ml_found.py")
