@@ -86,3 +86,22 @@ def test_a_model_read_from_a_global_is_refused_with_what_to_do():
                                              r"an argument") as info:
         grad(closure_model_loss)(np.ones((3, 2)))
     assert info.value.filename.endswith("test_ml_found.py")
+
+
+ACTS = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0)}
+
+
+def chosen_activation(W, x, name):
+    return np.sum(ACTS[name](x @ W) ** 2)
+
+
+def test_a_global_table_of_activations_keyed_by_a_string_argument():
+    """`ACTS[name](x @ W)`, name a string argument: jvp took it (the string is a constant at the
+    call), grad and vjp refused it as a key computed at run time."""
+    W = np.array([[0.3, -0.2], [0.5, 0.1]])
+    x = np.array([[1.0, 2.5], [-1.0, 0.5], [0.3, 0.3]])
+    for name in ("tanh", "relu", "tanh"):
+        fd = _fd(chosen_activation, (W, x, name), 0)
+        np.testing.assert_allclose(grad(chosen_activation)(W, x, name), fd, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(vjp(chosen_activation, W, x, name)[1](1.0)[0], fd,
+                                   rtol=1e-6, atol=1e-8)

@@ -416,6 +416,7 @@ class Calls:
             error = self.unsupported(node, f"calling an item of {table}, chosen by a key computed "
                                      "at run time", "index it with a constant key (ACT[\"tanh\"]),"
                                      " or pass the function as an argument")
+            error.maybe_container = True  # (a string argument is a constant at the first call)
             return error
         error = self.unsupported(node, f"calling {what}, {kind},", "pass a function (a def, a "
                                  "lambda, np.tanh), or an object whose class defines __call__")
