@@ -353,8 +353,8 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], 
         for k in range(len(primals)):  # (in the order of nums: `where`, several for *args)
             leaves, tree = flatten(primals[k])
             tangent = tangents[k]
-            if not moves(tree):
-                if not _no_tangent(tangent, tree):
+            if not moves(tree) or tangent is None and not any(n.diff for n in tree.leaves()):
+                if not _no_tangent(tangent, tree):  # (a container of ints: None as for an int)
                     raise ArgumentError(
                         f"jvp({name_of(f)}): primal {k} is {_constant(primals[k])}, a "
                         "constant: its tangent is None or 0", *place_of(f))

@@ -105,3 +105,19 @@ def test_a_global_table_of_activations_keyed_by_a_string_argument():
         np.testing.assert_allclose(grad(chosen_activation)(W, x, name), fd, rtol=1e-6, atol=1e-8)
         np.testing.assert_allclose(vjp(chosen_activation, W, x, name)[1](1.0)[0], fd,
                                    rtol=1e-6, atol=1e-8)
+
+
+def embedded(E, tokens):
+    return np.sum(np.tanh(E[tokens]))
+
+
+def test_jvp_takes_none_for_a_list_of_token_ids():
+    """A list of ints is a constant like an int: its tangent may be None (it was refused as not
+    a list of length 4, while [0] * 4 was taken)."""
+    from adcompile import jvp
+    E = np.arange(10.0).reshape(5, 2) / 10
+    dE = np.ones_like(E)
+    value, tangent = jvp(embedded, (E, [0, 1, 1, 3]), (dE, None))
+    assert value == embedded(E, [0, 1, 1, 3])
+    assert abs(tangent - jvp(embedded, (E, [0, 1, 1, 3]), (dE, [0] * 4))[1]) < 1e-12
+    assert abs(tangent - np.sum(_fd(lambda e: embedded(e, [0, 1, 1, 3]), (E,), 0))) < 1e-6
