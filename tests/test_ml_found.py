@@ -121,3 +121,28 @@ def test_jvp_takes_none_for_a_list_of_token_ids():
     assert value == embedded(E, [0, 1, 1, 3])
     assert abs(tangent - jvp(embedded, (E, [0, 1, 1, 3]), (dE, [0] * 4))[1]) < 1e-12
     assert abs(tangent - np.sum(_fd(lambda e: embedded(e, [0, 1, 1, 3]), (E,), 0))) < 1e-6
+
+
+def layers_loss(params, x):
+    for W, b in params:
+        x = np.tanh(x @ W + b)
+    return np.sum(x ** 2)
+
+
+def unrolled_step(lr, params, x):
+    grads = grad(layers_loss)(params, x)
+    params = [(W - lr * gW, b - lr * gb) for (W, b), (gW, gb) in zip(params, grads)]
+    return layers_loss(params, x)
+
+
+def test_an_inner_grad_of_a_list_of_layers_is_refused_with_what_to_do():
+    """grad called on a list of (W, b) inside a differentiated function got grad's run-time
+    message with every array printed ("argument 0 of those in argnums is list [(array(...")
+    instead of the one a dict of them gets."""
+    import pytest
+    from adcompile.errors import ADCompileError
+    params = [(np.ones((2, 2)) * 0.1, np.zeros(2))]
+    with pytest.raises(ADCompileError, match="list or tuple inside the differentiated") as info:
+        grad(unrolled_step)(0.1, params, np.ones((3, 2)))
+    assert info.value.line == unrolled_step.__code__.co_firstlineno + 1
+    assert "array(" not in str(info.value)

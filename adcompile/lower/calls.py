@@ -228,10 +228,11 @@ class Calls:
                 raise self.unsupported(node, f"calling {dotted(func)}, a derivative compiled "
                                        "for the structure of its arguments,",
                                        "call it outside the differentiated function")
-            if any(holds_record(self.expr(a, env)) for a in node.args) or any(
-                    holds_record(self.expr(k.value, env)) for k in node.keywords):
+            if any(type(v) is tuple or holds_record(v) for v in  # (a tuple: a list, a tuple)
+                   [self.expr(a, env) for a in node.args] +
+                   [self.expr(k.value, env) for k in node.keywords]):
                 raise self.unsupported(node, f"calling {dotted(func) or 'a derivative'} with a "
-                                       "dict, object or tuple of them inside the differentiated "
+                                       "dict, object, list or tuple inside the differentiated "
                                        "function (a derivative taken there is compiled for "
                                        "arrays and numbers)", "pass the arrays themselves (grad("
                                        "loss, argnums=(0, 1))(W, b, ...)), or take this "
