@@ -363,8 +363,11 @@ class Expressions:
             raise self.not_an_array(node, f"the method .{node.attr}(...) of "
                                     f"{dotted(node.value) or 'a value'}, a list built at run "
                                     "time or an array", RUN_TIME_LISTS)
-        raise self.not_an_array(node, f"the attribute .{node.attr} of an array",
-                                "arrays have .T, .shape, .ndim, .size, .dtype, .real and .imag")
+        raise self.not_an_array(node, f"the attribute .{node.attr} of "
+                                f"{number_or_array(node.value)}",
+                                "arrays have .T, .shape, .ndim, .size, .dtype, .real and .imag; "
+                                "to test a value's type write isinstance(x, float) or "
+                                "type(x) is int")
 
     def subscript(self, node, env, target):
         base = self.expr(node.value, env)
@@ -484,3 +487,10 @@ def truth(value):
     if type(value) is Static or type(value) is tuple and value:
         return Const(True)
     return None
+
+
+def number_or_array(node):
+    """What a value without a rule for its attribute is, named where it has a name: lowering
+    does not know whether a parameter is a float or an array (`x.is_integer()` of a float)."""
+    name = dotted(node)
+    return f"{name}, a number or array" if name else "a number or array"
