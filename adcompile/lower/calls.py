@@ -18,7 +18,7 @@ from ..primitives import (AS_ARRAY, BY_OBJECT, GENERATOR_METHODS, METHODS, NAMES
                           OBJECT_OPTIONS, OPTIONAL, PRIMS, RENAMED, hashable)
 from ..templates import OPERATORS, dotted
 from .containers import class_defining
-from .expressions import numbers_only
+from .expressions import number_or_array, numbers_only
 from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction, Record, Static,
                    held, holds_record, is_super)
 
@@ -76,9 +76,12 @@ class Calls:
                                             f"{dotted(func.value) or 'a value'}, a list built "
                                             "at run time or an array", RUN_TIME_LISTS)
                 if prim is None:
-                    raise self.not_an_array(node, f"the method .{func.attr}() of an array",
-                                            f"arrays have the methods "
-                                            f"{', '.join(sorted(METHODS))}")
+                    raise self.not_an_array(node, f"the method .{func.attr}() of "
+                                            f"{number_or_array(func.value)}", "arrays and NumPy "
+                                            "numbers have the methods "
+                                            f"{', '.join(sorted(METHODS))}; a Python float's "
+                                            "own (x.is_integer()) are not read: write the test "
+                                            "with operators and NumPy (x == np.round(x))")
                 args = [self.as_atom(base)] + [self.atom(a, env) for a in node.args]
                 if type(args[0]) is Var:  # (an object of the user's with a .sum() may come)
                     self.fn.receivers.add(args[0].name)
@@ -459,8 +462,10 @@ class Calls:
         if any(map(passes_function, values)):  # np.apply_along_axis(lambda r: ..., 1, X)
             raise self.unsupported(node, f"passing a function to {dotted(node.func) or name}, "
                                    "which has no derivative rule and calls it",
-                                   "write the loop or the cases out (a loop over the rows, or "
-                                   "np.where for np.piecewise)")
+                                   "call the function in the code instead: write the loop (over "
+                                   "the items for functools.reduce, the rows for "
+                                   "np.apply_along_axis), a def or lambda that calls it (for "
+                                   "functools.partial) or the cases (np.where for np.piecewise)")
         args = [self.as_atom(v) for v in values[:len(node.args)]]
         kwargs = tuple((k.arg, self.as_atom(v)) for k, v in zip(node.keywords,
                                                                 values[len(node.args):]))
@@ -579,10 +584,13 @@ class Calls:
 
 
 def passes_function(value):
-    """Whether an argument is (or holds, np.piecewise's list) a function of the user's."""
+    """Whether an argument is (or holds, np.piecewise's list) a function: the user's, a
+    library's (math.pow given to functools.partial) or a ufunc. A class is not one (a dtype,
+    np.float64, is passed as its name)."""
     if type(value) is tuple:
         return any(map(passes_function, value))
-    return type(value) is Static and isinstance(value.obj, (LocalFunction, types.FunctionType))
+    return type(value) is Static and (isinstance(value.obj, (LocalFunction, types.FunctionType))
+                                      or callable(value.obj) and not isinstance(value.obj, type))
 
 
 def fields_of(text):
