@@ -120,7 +120,8 @@ DERIVATIVES["norm_divisor"] = ("(x != 0)",)
 
 def _float_fill(op, i, template):
     """np.full(shape, fill_value) is linear in fill_value, unless an integer or boolean dtype
-    rounds it: then there is no rule, and a differentiated fill_value is refused."""
+    rounds it: then there is no rule, and its derivative is zero (templates.casts_to_integers),
+    as int(x)'s is."""
     import numpy as np
     if i != 1:
         return None
@@ -601,7 +602,8 @@ def _pad_rule(template):
 
 def _astype_rule(template):
     """A cast to a floating or complex dtype passes derivatives on; to an integer or boolean
-    dtype it is piecewise constant (like int()): zero."""
+    dtype it is piecewise constant (like int()): no rule, which templates.casts_to_integers
+    reads as zero. A dtype known only at run time is refused by _constant."""
     def rule(op, i):
         import numpy as np
         if i != 0:
@@ -613,9 +615,10 @@ def _astype_rule(template):
 
 def _float_cast(entry):
     """The rule `entry` (templates or a function) of a call that may cast to `dtype=`: to a
-    floating or complex dtype derivatives pass on; to an integer or boolean dtype, or one known
-    only at run time, there is no rule, so a differentiated operand is refused (as for
-    x.astype(int)) rather than its derivative silently passed through the rounding."""
+    floating or complex dtype derivatives pass on; to an integer or boolean dtype there is no
+    rule and the derivative is zero (templates.casts_to_integers, as for x.astype(int) and
+    int(x)); to one known only at run time there is no rule either, so a differentiated operand
+    is refused rather than its derivative silently passed through a rounding."""
     def rule(op, i):
         import numpy as np
         dtype = dict(op.kwargs).get("dtype")
@@ -798,5 +801,5 @@ JVP.update({
                   "axis=axis, keepdims=keepdims)",),
 })
 
-# np.array((a, b), dtype=int) rounds: refused in a and b, as x.astype(int) is
+# np.array((a, b), dtype=int) rounds: derivative zero in a and b, as x.astype(int)'s
 VJP["np.array"], JVP["np.array"] = _float_cast(_stack_vjp), _float_cast(_seq_jvp)

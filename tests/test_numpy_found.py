@@ -86,3 +86,54 @@ def test_a_norm_of_zero_has_the_subgradient_zero():
     assert_close(ad.grad(norm_of_rows)(x), [[0.0, 0.0], [1.2, 1.6]])
     assert ad.jvp(norm, (np.zeros(3),), (np.ones(3),))[1] == 0.0
 
+
+# --- a cast to an integer or boolean dtype has derivative zero, as int(x): x.astype(int),
+# np.asarray(x, dtype=int) and np.int64(x[0]) were refused ("astype has no derivative") -----
+INT = np.int32
+
+
+def cell_fraction(xp, dx):
+    i = (xp / dx).astype(int)
+    frac = xp / dx - i
+    return np.sum(frac ** 2)
+
+
+def cast_by_asarray(x):
+    return np.sum(x * np.asarray(x, dtype=int)) + np.sum(x * np.ascontiguousarray(x, "bool"))
+
+
+def cast_by_scalar_type(x):
+    return x[1] * np.int64(x[0] * 2) + x[2] * np.float64(x[0]) + np.bool_(x[1]) * x[2] ** 2
+
+
+def cast_by_named_dtype(x):
+    dt = np.int64
+    return np.sum(x * x.astype(dt)) + np.sum(x * x.astype("int16")) + np.sum(x * x.astype(INT))
+
+
+def cast_in_a_fill(x):
+    return np.sum(np.full(3, x[0] * 2, dtype=int) * x) + np.sum(np.array([x[1], x[2]], int) * x[0])
+
+
+@pytest.mark.parametrize("f, args", [
+    (cell_fraction, (np.array([0.13, 0.47, 0.88]), 0.2)),
+    (cast_by_asarray, (np.array([1.3, -2.7, 0.4]),)),
+    (cast_by_scalar_type, (np.array([1.3, 2.7, 0.4]),)),
+    (cast_by_named_dtype, (np.array([1.3, -2.7, 0.4]),)),
+    (cast_in_a_fill, (np.array([1.3, 2.7, 0.4]),))])
+def test_a_cast_to_integers_has_derivative_zero(f, args):
+    g = _modes_agree(f, args)
+    if f is cell_fraction:
+        assert_close(g, [6.5, 3.5, 4.0])
+        assert np.isclose(ad.grad(f, 1)(*args), numeric_grad(f, args, 1), rtol=1e-6)
+    if f is cast_by_scalar_type:  # (a float32 cast passes the derivative on, rounded)
+        assert_close(ad.grad(lambda x: x[2] * np.float32(x[0]))(args[0]), [0.4, 0.0, 1.3])
+
+
+def test_a_cast_to_a_dtype_known_only_at_run_time_is_still_refused():
+    def f(x):
+        return np.sum(x * x.astype(x.dtype))
+
+    with pytest.raises(ad.NoDerivativeError, match="constant dtype"):
+        ad.grad(f)(np.array([1.3, 2.7]))
+
