@@ -137,3 +137,27 @@ def test_a_cast_to_a_dtype_known_only_at_run_time_is_still_refused():
     with pytest.raises(ad.NoDerivativeError, match="constant dtype"):
         ad.grad(f)(np.array([1.3, 2.7]))
 
+
+# --- changing a view in place (`for row in U: row *= s`) is refused with advice to write through
+# the array it views: the advice `row = row.copy()` would leave U unscaled, silently ---------
+def scale_rows(U, s):
+    U = U.copy()
+    for row in U:
+        row *= s
+    return np.sum(U ** 2)
+
+
+def scale_column(U, s):
+    U = U.copy()
+    col = U[:, 0]
+    col *= s
+    return np.sum(U ** 2)
+
+
+@pytest.mark.parametrize("f", [scale_rows, scale_column])
+def test_a_view_changed_in_place_is_refused_with_advice_to_write_through_its_base(f):
+    with pytest.raises(ad.UnsupportedSyntaxError) as info:
+        ad.grad(f, (0, 1))(np.ones((2, 3)), 0.5)
+    message = str(info.value)
+    assert "view of U" in message and "U[i] *=" in message and "U = U * " in message
+    assert "would leave U unchanged" in message
