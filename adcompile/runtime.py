@@ -673,6 +673,15 @@ def check_not_in_place(x, method, where, name, others, *values):
     if not hasattr(type(x), method) or values and not any(_may_alias(v, x) for v in values):
         return
     from adcompile.errors import UnsupportedSyntaxError, at_generated_caller
+    base = others.split(", ")[0]
+    if getattr(x, "base", None) is not None and others != "the caller" and any(
+            v is not x and isinstance(v, np.ndarray) and _may_alias(v, x) for v in values):
+        # a view (`for row in U`, `col = U[:, 0]`): a copy would no longer change U, as the
+        # program means to, so the advice is to write through U
+        raise at_generated_caller(UnsupportedSyntaxError(
+            f"{name} is changed in place, and it is a view of {others}, which Python changes "
+            f"through it: generated code cannot. Write through {base} itself ({base}[i] *= ..., "
+            f"or {base} = {base} * ...); {name} = {name}.copy() would leave {base} unchanged."))
     raise at_generated_caller(UnsupportedSyntaxError(
         f"{name} is changed in place, and {others} holds the same array: Python changes both, "
         f"generated code cannot. Make a new array first ({name} = {name}.copy()) or write "
