@@ -156,7 +156,7 @@ add("math.hypot", math.hypot, ("x", "y"), "broadcast", barrier=True)  # (more: p
 add("math.fmod", math.fmod, ("x", "y"), "broadcast", barrier=True)
 for _name in ("gamma", "lgamma"):  # (their derivatives: polygamma, which math lacks)
     add(f"math.{_name}", getattr(math, _name), barrier=True)
-add("polygamma", runtime.polygamma, ("n", "x"), "broadcast", zero=("n",), barrier=True)
+add("polygamma", numerics.polygamma, ("n", "x"), "broadcast", zero=("n",), barrier=True)
 for _name in ("floor", "ceil", "trunc", "isnan", "isinf", "isfinite"):
     add(f"math.{_name}", getattr(math, _name), kind="nondiff", zero="*")
 add("math.isclose", math.isclose, ("a", "b"), "nondiff", rel_tol=1e-09, abs_tol=0.0, zero="*")

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 from .errors import ArgumentError, NoDerivativeError
 from .analysis import SCALAR, active_names, add_op, all_names, each_assign, feeding, \
-    keeps_dimensions, list_names, may_hold_containers, shape_classes
-from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
-                 stmt_exprs, substitute, targets_of, used_names, uses_of, walk_exprs)
+    keeps_dimensions, list_names, shape_classes
+from .floats import FITTING, all_floats, complex_constants, operands, python_numbers, \
+    read_in_structures, tested, unfitted, zeroed
+from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While,
+                 stmt_exprs, substitute, targets_of, used_names, uses_of)
 from .primitives import PRIMS
 from .tape import index_of, lay
 from .rules import FITS_ITSELF
@@ -538,10 +540,10 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
     if floats:
         for st in walk_stmts(body):
             if type(st) is Assign:
-                st.value = _unfitted(st.value, bw.lists, floats)
-        raw = [_unfitted(e, bw.lists, floats) for e in raw]
+                st.value = unfitted(st.value, bw.lists, floats)
+        raw = [unfitted(e, bw.lists, floats) for e in raw]
         reduced = raw
-    elif raw != reduced and not _complex_constants(fn):
+    elif raw != reduced and not complex_constants(fn):
         # A float output proves that no array took part in what flowed into it, except through
         # a math function (a 1-element array in, a float out) and except values defined before a
         # branch not taken or a loop run no times and read only there (their zero adjoints keep
@@ -550,118 +552,23 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
         # leaves no fast path. So must a value whose adjoint starts as zeros of its shape (a
         # list a loop grows but the output never reads): those zeros may reach an input.
         relevant = list(dict.fromkeys([b.name for b in bw.barrier_inputs] +
-                                      sorted(_read_in_structures(fn.body, active)) +
-                                      sorted(_zeroed(body))))
+                                      sorted(read_in_structures(fn.body, active)) +
+                                      sorted(zeroed(body))))
         # The parameters in wrt are tested too: an object whose operators (written in Python)
         # return a float makes a float output of what is no number, and its derivative
         # compiled for a number would be wrong (the generic path refuses it by name).
-        floats = _python_numbers(fn, wrt)
+        floats = python_numbers(fn, wrt)
         unproven = [n for n in relevant if n not in floats]
         if all(n in fn.params for n in unproven):
             checks = list(dict.fromkeys([n for n in seeds if n in active] + tested(fn, wrt) +
                                         unproven))
-            guard = _all_floats([Var(n) for n in checks], [
+            guard = all_floats([Var(n) for n in checks], [
                 Var(n) for n in operands(fn, wrt, active) if n not in checks])
     epilogue_uses = set()  # the guard is evaluated before the backward sweep when there is a tape
     for e in raw + reduced:
         epilogue_uses |= uses_of(Return([e], False))
     lay(forward, body, bw, epilogue_uses, tape)
     return forward, body, raw, reduced, guard
-
-
-def _complex_constants(fn):
-    """Whether `fn` has a complex constant (`1j`): Python numbers may be complex there, and a
-    real input's gradient is the real part of its adjoint (unbroadcast takes it)."""
-    return any(type(e) is Const and isinstance(e.value, complex) for st in walk_stmts(fn.body)
-               for x in stmt_exprs(st) for e in walk_exprs(x))
-
-
-def _all_floats(values, numbers=()):
-    """`type(x) is float and ...`; `numbers` may be ints too (a trip count, an index)."""
-    checks = tuple(Op("is", (Op("type", (v,)), Var("float"))) for v in values) + tuple(
-        Op("or", (Op("is", (Op("type", (v,)), Var("int"))),
-                  Op("is", (Op("type", (v,)), Var("float"))))) for v in numbers)
-    return checks[0] if len(checks) == 1 else Op("and", checks)  # one `and` of all, flat
-
-
-def tested(fn, wrt):
-    """The parameters in `wrt` that grad's fast path tests for Python floats: all but those
-    that may hold containers, which the caller passes as their leaves (boundary.py) or which
-    the code takes as a tuple or list where it is called as it is (exported)."""
-    held = may_hold_containers(fn)
-    return [w for w in wrt if w not in held]
-
-
-def operands(fn, wrt, active):
-    """The parameters outside `wrt` that active arithmetic takes as an operand (`w * v`): the
-    rules take them for numbers or arrays, and an object whose operators are written in Python
-    (reading none of its fields, it is not compiled for its structure) is neither."""
-    outside = set(fn.params) - set(wrt)
-    found = {a.name for st in each_assign(fn.body) if st.target in active
-             for e in walk_exprs(st.value) if type(e) is Op and PRIMS[e.prim].form in
-             ("binop", "unop") for a in e.args if type(a) is Var and a.name in outside}
-    return sorted(found, key=fn.params.index)
-
-
-def _zeroed(body):
-    """Names whose adjoint the backward sweep starts as `zeros_like(name)`."""
-    return {e.args[0].name for st in walk_stmts(body) if type(st) is Assign
-            for e in walk_exprs(st.value) if type(e) is Op and e.prim == "zeros_like" and
-            type(e.args[0]) is Var}
-
-
-def _read_in_structures(stmts, active):
-    """Names that active statements inside a branch or loop read and that are assigned before
-    it (outside it)."""
-    out = set()
-    for s in stmts:
-        if type(s) in (If, For, While):
-            inside = set(targets_of(s))
-            out |= {n for a in each_assign([s]) if a.target in active
-                    for n in used_names(a.value)} - inside
-        for block in blocks_of(s):
-            out |= _read_in_structures(block, active)
-    return out
-
-
-ARITHMETIC = {"add", "sub", "mul", "truediv", "pow", "neg", "pos", "floordiv", "mod", "abs",
-              "max", "min", "int", "len", "round", "float", "sign", "sigmoid", "softplus",
-              "log_sigmoid", "relu"}  # (the last ones: Python floats for Python numbers)
-FITTING = {"unbroadcast", "add_fitted", "zeros_like", "in_dtype_of", "conj", "real_part"}  # shapes only
-
-
-def _unfitted(e, lists, numbers):
-    """`e` for Python numbers: `unbroadcast(g, x)` is `g`, `add_fitted(x, a, b)` is `a + b`,
-    `zeros_like(x)` is `0.0`, where x is one of the `numbers` (an array the function makes of
-    them, np.array((x,)), and a list keep theirs)."""
-    if type(e) is not Op:
-        return e
-    e = Op(e.prim, tuple(_unfitted(a, lists, numbers) for a in e.args), e.kwargs)
-    shaped = SHAPED_BY.get(e.prim)
-    if shaped is not None and not _a_number(e.args[shaped], numbers, lists):
-        return e
-    if e.prim in ("unbroadcast", "in_dtype_of", "conj", "real_part"):
-        return e.args[0]
-    if e.prim == "zeros_like":
-        return Const(0.0)
-    if e.prim == "add_fitted":
-        return _added(e.args[1:])
-    return e
-
-
-SHAPED_BY = {"unbroadcast": 1, "in_dtype_of": 1, "zeros_like": 0, "add_fitted": 0}
-
-
-def _a_number(x, numbers, lists):
-    """Whether `x` is known to be a Python number on the float path."""
-    return type(x) is Const or type(x) is Var and x.name in numbers and x.name not in lists
-
-
-def _added(terms):
-    """The sum of the terms, added in pairs (no deep nesting for thousands of terms)."""
-    if len(terms) > 2:
-        return Op("add", (_added(terms[:len(terms) // 2]), _added(terms[len(terms) // 2:])))
-    return terms[0] if len(terms) == 1 else Op("add", terms)
 
 
 def _fits(stmts):
@@ -687,7 +594,7 @@ def float_path(flat: Function, wrt, generic: Function, kind, as_tuple, optimize,
         return generic
     read = sorted({n for s in each_assign(flat.body) for n in used_names(s.value)}
                   & set(flat.params) | set(wrt), key=flat.params.index)
-    numbers = _python_numbers(flat, read)
+    numbers = python_numbers(flat, read)
     outs = flat.body[-1].values[:-1] if aux else flat.body[-1].values
     loops = [s for s in generic.body if type(s) in (For, While)]
     if not loops or not all(type(v) is Const or v.name in numbers or v.name in read
@@ -697,7 +604,7 @@ def float_path(flat: Function, wrt, generic: Function, kind, as_tuple, optimize,
                               floats=numbers | set(read), aux=aux))
     if not _fits(loops) and _work(floats.body) >= _work(loops):
         return generic
-    test = _all_floats([Var(n) for n in read if n in wrt],  # an int n of range(n) too
+    test = all_floats([Var(n) for n in read if n in wrt],  # an int n of range(n) too
                        [Var(n) for n in read if n not in wrt])
     generic.body[:0] = [If(test, floats.body, [], None)]  # (no line of the user's: no label)
     return generic
@@ -707,38 +614,6 @@ def _work(stmts):
     """How many assignments the loops among `stmts` hold (a measure of what they compute)."""
     loops = [s for s in stmts if type(s) in (For, While)]
     return sum(type(s) is Assign for s in walk_stmts(loops))
-
-
-def _python_numbers(fn, wrt):
-    """Names that hold real Python numbers whenever the parameters `wrt` do: constants, loop
-    indices, and operators, builtins and `math` functions of real Python numbers, on every
-    assignment (a greatest fixpoint over loops and branches). A power only to a whole constant:
-    Python's `(-1.0) ** 0.5` is complex."""
-    values = {}
-    for s in walk_stmts(fn.body):
-        if type(s) is Assign and type(s.target) is str:
-            values.setdefault(s.target, []).append(s.value)
-        elif type(s) is For:
-            values.setdefault(s.target, []).append(Const(0))
-    known = set(values) - set(fn.params) - set(fn.constants)
-
-    def number(e):
-        if type(e) is Const:
-            return type(e.value) in (int, float, bool)
-        if type(e) is Var:
-            return e.name in known or e.name in wrt
-        if e.prim == "pow" and not (type(e.args[1]) is Const and
-                                    float(e.args[1].value).is_integer()):
-            return False
-        return (e.prim in ARITHMETIC or e.prim.startswith("math.")) and all(
-            number(a) for a in e.args) and not e.kwargs
-
-    changed = True
-    while changed:
-        drop = {n for n in known if not all(number(v) for v in values[n])}
-        known -= drop
-        changed = bool(drop)
-    return known
 
 
 def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
@@ -839,7 +714,7 @@ def _checked(eqns, body, guard, raw, reduced, line, out, namer, wrt, taken):
     an object whose operators (written in Python) return floats makes a float output of what is
     no number, and the check refuses it by name; so do the parameters outside `wrt` that the
     arithmetic `taken` (`operands`), Python numbers or not."""
-    floats = _all_floats([out] + [Var(w) for w in wrt], taken) if type(out) is Var else None
+    floats = all_floats([out] + [Var(w) for w in wrt], taken) if type(out) is Var else None
     if guard is None and raw == reduced:
         guard = floats
     restored = any(type(s) is Assign and type(s.value) is Op and s.value.prim == "pop"
