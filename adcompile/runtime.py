@@ -653,6 +653,13 @@ def check_not_in_place(x, method, where, name, others, *values):
             f"{name} is changed in place, and it is a view of {others}, which Python changes "
             f"through it: generated code cannot. Write through {base} itself ({base}[i] *= ..., "
             f"or {base} = {base} * ...); {name} = {name}.copy() would leave {base} unchanged."))
+    if others == "the caller":  # a helper's parameter, or the function's own argument
+        raise at_generated_caller(UnsupportedSyntaxError(
+            f"{name} is changed in place, and the caller holds the same array: Python changes "
+            f"it for the caller too, generated code cannot. In a helper, write {name}[:] "
+            f"+= ... (a change of its items, which the caller is given) or return the new "
+            f"value ({name} = {name} + ...; return {name}); in the differentiated function, "
+            f"make a new array first ({name} = {name}.copy())."))
     raise at_generated_caller(UnsupportedSyntaxError(
         f"{name} is changed in place, and {others} holds the same array: Python changes both, "
         f"generated code cannot. Make a new array first ({name} = {name}.copy()) or write "

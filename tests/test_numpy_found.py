@@ -161,3 +161,35 @@ def test_a_view_changed_in_place_is_refused_with_advice_to_write_through_its_bas
     message = str(info.value)
     assert "view of U" in message and "U[i] *=" in message and "U = U * " in message
     assert "would leave U unchanged" in message
+
+
+# --- a helper changing its array argument with `v += ...`: the advice `v = v.copy()` (which the
+# caller had already written) did not help; the message says what does ---------------------
+def kick(v, a, dt):
+    v += a * dt
+
+
+def kicked(v0, a):
+    v = v0.copy()
+    kick(v, a, 0.1)
+    return np.sum(v ** 2)
+
+
+def kick_items(v, a, dt):
+    v[:] += a * dt
+
+
+def kicked_items(v0, a):
+    v = v0.copy()
+    kick_items(v, a, 0.1)
+    return np.sum(v ** 2)
+
+
+def test_a_helper_changing_its_argument_in_place_gets_advice_that_works():
+    with pytest.raises(ad.UnsupportedSyntaxError) as info:
+        ad.grad(kicked, (0, 1))(np.array([1.0, 2.0]), 0.5)
+    assert "v[:] +=" in str(info.value) and "return v" in str(info.value)
+    # what it advises: the items changed, followed into the caller
+    g = ad.grad(kicked_items, (0, 1))(np.array([1.0, 2.0]), 0.5)
+    assert_close(g[0], np.array([2.1, 4.1]))
+    assert_close(g[1], 0.62)
