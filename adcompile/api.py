@@ -19,6 +19,7 @@ from .boundary import (as_function, bind, checked_argnums, checked_has_aux, diff
                        name_of, of_partial, place_of, positions, simple, structured_outputs, wrt_leaves)
 from .cache import COMPILED
 from .compile import compile_text, located_source
+from .depends import MISSING, distinct, unchanged
 from .errors import ADCompileError, ArgumentError, trimmed
 from .forward import forward
 from .ir import Assign, Function, Op, Return, Var, blocks_of, walk_stmts
@@ -92,7 +93,7 @@ def compile_derivative(f, mode: str, argnums=0, optimize=True, trees=None, final
     options = (optimize, final) + (("has_aux",) if has_aux else ())  # (a key on disk)
     made_of = _made_of(f)
     for was_made_of, deps, compiled in COMPILED.get(key, ()):
-        if _same(was_made_of, made_of) and _unchanged(deps):
+        if _same(was_made_of, made_of) and unchanged(deps):
             if isinstance(compiled, ADCompileError):  # compiled at the call, for its structure
                 raise compiled.with_traceback(None)
             return compiled
@@ -108,7 +109,7 @@ def compile_derivative(f, mode: str, argnums=0, optimize=True, trees=None, final
                 raise
             src, text = located_source(fn)            # ast.unparse, one statement at a time
             compiled = compile_text(text, fn.name, fn.constants)
-        stored = src, compiled, fn.dependencies, fn.containers
+        stored = src, compiled, distinct(fn.dependencies), fn.containers
         if trees is None and fn.out_tree is None and fn.aux_tree is None:  # (a structure is
             diskcache.store(f, mode, argnums, options, fn, src, text)      # not text: not on disk)
         compiled_out_tree, arguments, aux_tree = fn.out_tree, fn.arguments, fn.aux_tree
@@ -217,7 +218,6 @@ class Info:
         self.has_aux, self.aux_tree = has_aux, aux_tree
 
 
-_MISSING = object()
 
 
 def _code_key(f):
@@ -239,12 +239,6 @@ def _made_of(f):
     return f.__globals__, cells, f.__defaults__ or (), kwdefaults
 
 
-def _unchanged(deps):
-    """Every global the derivative resolved (a helper it inlined, np, a weight matrix) still
-    holds the object it held then."""
-    return all(g.get(name, _MISSING) is obj for g, name, obj in deps)
-
-
 def _same(a, b):
     """Identity, element by element through tuples."""
     return a is b or type(a) is tuple and type(b) is tuple and len(a) == len(b) and \
@@ -255,7 +249,7 @@ def _contents(cell):
     try:
         return cell.cell_contents
     except ValueError:  # an empty cell
-        return _MISSING
+        return MISSING
 
 
 def _wrt(flat, argnums, trees):
@@ -353,8 +347,8 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], 
         for k in range(len(primals)):  # (in the order of nums: `where`, several for *args)
             leaves, tree = flatten(primals[k])
             tangent = tangents[k]
-            if not moves(tree):
-                if not _no_tangent(tangent, tree):
+            if not moves(tree) or tangent is None and not any(n.diff for n in tree.leaves()):
+                if not _no_tangent(tangent, tree):  # (a container of ints: None as for an int)
                     raise ArgumentError(
                         f"jvp({name_of(f)}): primal {k} is {_constant(primals[k])}, a "
                         "constant: its tangent is None or 0", *place_of(f))
@@ -410,9 +404,11 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
     try:
         has_aux = checked_has_aux(has_aux, f)
         values = bind(f, primals)
-        nums, _ = _moving(f, [flatten(v) for v in values], len(primals), "vjp")
-        out, pullback, *aux = differentiate(compile_derivative, f, "vjp", nums, True,
-                                            has_aux)(*map(_detached, primals))
+        flat = [flatten(v) for v in values]
+        nums, _ = _moving(f, flat, len(primals), "vjp")
+        objects = any(_holds_object(tree) for _, tree in flat)
+        out, pullback, *aux = differentiate(compile_derivative, f, "vjp", nums, True, has_aux,
+                                            objects)(*map(_detached, primals))
         received = positions(f, len(primals))
     except ADCompileError as e:
         raise trimmed(e)
@@ -434,6 +430,13 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
                     out[k] = part
         return tuple(out)
     return (out, checked_pullback, *aux)
+
+
+def _holds_object(tree):
+    """Whether an argument of structure `tree` holds an object of a class of the user's (whose
+    operators may be written in Python)."""
+    return tree.kind in ("dataclass", "object", "namedtuple") or any(
+        _holds_object(c) for c in tree.children)
 
 
 def _detached(v):

@@ -30,10 +30,14 @@ PLAIN = frozenset({float, int, bool, complex, np.ndarray, np.float64, np.float32
                    np.int64, np.int32, np.complex128, np.complex64, np.bool_})
 
 
-def differentiate(compile_derivative, f, mode, argnums, optimize, has_aux=False):
+def differentiate(compile_derivative, f, mode, argnums, optimize, has_aux=False,
+                  structured=False):
     """grad(f, argnums), value_and_grad(...), vjp's compiled function: see the module's doc.
     `compile_derivative` is api's, which compiles for plain or flattened arguments. `has_aux`:
-    f returns (out, aux), and the derivative returns the aux beside its results (JAX's)."""
+    f returns (out, aux), and the derivative returns the aux beside its results (JAX's).
+    `structured`: the arguments of the call to come hold a container or an object, which the
+    derivative for plain arguments (compiled for numbers and arrays) takes for a number where
+    the function reads none of its fields (`a * b` with operators written in Python)."""
     if isinstance(f, types.MethodType):
         params = list(signature_of(f).parameters)  # (without self: argnums count these)
         for i in (argnums,) if isinstance(argnums, int) else argnums or ():
@@ -51,10 +55,14 @@ def differentiate(compile_derivative, f, mode, argnums, optimize, has_aux=False)
         return _Boundary(compile_derivative, f, mode, argnums, optimize, None, e,
                          has_aux=has_aux).function(f)
     info = plain.__adcompile__
-    if not info.containers and info.out_tree is None and info.aux_tree is None:
+    if not info.containers and info.out_tree is None and info.aux_tree is None and \
+            not structured:
         return plain
-    return _Boundary(compile_derivative, f, mode, argnums, optimize, plain, None,
-                     has_aux=has_aux).function(f)
+    boundary = _Boundary(compile_derivative, f, mode, argnums, optimize, plain, None,
+                         has_aux=has_aux)
+    if structured:
+        boundary.check = tuple(range(len(boundary.signature.parameters)))
+    return boundary.function(f)
 
 
 def shift(argnums):

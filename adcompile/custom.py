@@ -85,6 +85,11 @@ def how_to_register(obj, spelled=None) -> str:
     """The message for a call to `obj` (written `spelled`), which has neither a rule nor Python
     source."""
     where = spelled or _qualified(obj)
+    cls = type(obj)
+    if any(inspect.isfunction(vars(k).get("__call__")) for k in cls.__mro__):  # a model held
+        return (f"{where} is a {cls.__name__} object read from a global or a closure; calling "
+                f"it runs {cls.__name__}.__call__, which is differentiated for an object passed "
+                f"as an argument: pass {where} as an argument of the function")
     params = _parameters(obj)[0] or ("x",)
     params, first = ", ".join(params), params[0]
     return (f"no derivative rule for {where} and no Python source to differentiate. Register "

@@ -6,8 +6,9 @@ code: adcompile's own source files, NumPy's, SciPy's and Python's versions, the 
 options, the function's source and what its code does. It holds the generated source, the text
 compiled (with the user's places as comments), and a fingerprint of each global the
 transformation read (a helper's source, a number's value, an array's dtype, shape and bytes, the
-name of NumPy, math or SciPy, whose functions have rules); an entry whose globals now differ, or
-that cannot be read, is ignored and written again. The constants the generated code reads by
+name of NumPy, math or SciPy, whose functions have rules and whose attributes the versions in the
+key cover); an entry whose globals now differ, or that cannot be read, is ignored and written
+again. The constants the generated code reads by
 name (a weight matrix) are not stored: they are looked up again in the globals they came from.
 Functions with a closure, and those reading globals of other kinds (a class instance, a dict, a
 module of yours, whose inlined functions a name does not cover) are not cached.
@@ -76,9 +77,13 @@ def store(f, mode, argnums, options, fn, src, text):
         return
     dependencies, seen = [], set()
     for scope, name, obj in fn.dependencies:
-        fingerprint = _print(obj)
         module = scope.get("__name__")
-        if fingerprint is None or not isinstance(module, str) or _globals(f, module) is not scope:
+        if not isinstance(module, str) or _globals(f, module) is not scope:
+            return  # a class, an object, a dict or list: no name to find it by again
+        if scope is not f.__globals__ and module.split(".")[0] in _RULE_MODULES:
+            continue  # np.sin, math.pi: NumPy's, SciPy's and adcompile's versions are the key
+        fingerprint = _print(obj)
+        if fingerprint is None:
             return
         if (module, name) not in seen:
             seen.add((module, name))

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from . import numerics, runtime, runtime_arrays
+from . import numerics, runtime, runtime_arrays, runtime_linalg
 from .errors import ArgumentError, ComplexOutputError
 
 
@@ -549,6 +549,10 @@ def _relu(x):  # numerics.relu: NaN propagates
     return 0.0 if x <= 0 else x
 
 
+def _norm_divisor(r):  # runtime_linalg.norm_divisor: 1 where the norm is 0
+    return 1.0 if r == 0 else r
+
+
 def _left_out(arg, t):
     """Whether an argument with a default (None or False) was left out, or given as None."""
     return arg is None or arg is False or isinstance(arg, (t.Omitted, t.NoneType))
@@ -568,9 +572,11 @@ def _logsumexp(t):
 
 def helpers(numba):
     """{helper: overload typer}, the scalar functions compiled for the elementwise ones."""
-    scalar = {f: numba.njit(f) for f in (_sigmoid, _softplus, _log_sigmoid, _relu)}
+    scalar = {f: numba.njit(f) for f in (_sigmoid, _softplus, _log_sigmoid, _relu,
+                                                 _norm_divisor)}
     return {
         runtime.check_scalar: _check_scalar,
+        runtime.check_numbers: lambda t: lambda *values: _nothing,
         runtime.check_bound: _check_bound,
         runtime.check_not_in_place: _check_not_in_place,
         runtime.check_unpacked: _check_not_in_place,
@@ -605,9 +611,14 @@ def helpers(numba):
         numerics.softplus: _elementwise(scalar[_softplus]),
         numerics.log_sigmoid: _elementwise(scalar[_log_sigmoid]),
         numerics.relu: _elementwise(scalar[_relu]),
+        runtime_linalg.norm_divisor: _elementwise(scalar[_norm_divisor]),
         numerics.logsumexp: _logsumexp,
         numerics.stop_gradient: lambda t: lambda x: _identity,
     }
+
+
+def _nothing(*values):  # runtime.check_numbers: Numba takes no object of Python's
+    return None
 
 
 def _identity(x):  # numerics.stop_gradient: its value is x

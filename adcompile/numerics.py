@@ -117,3 +117,32 @@ def log_softmax(x, axis=-1):
     with np.errstate(under="ignore", over="ignore", divide="ignore"):
         t = x - shift
         return t - np.log(np.sum(np.exp(t), axis=axis, keepdims=True))
+
+
+# B_2, B_4, ..., B_20: the Bernoulli numbers of the asymptotic series of polygamma
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510,
+              43867 / 798, -174611 / 330)
+
+
+def polygamma(n, x):
+    """The n-th derivative of the digamma function at the float x (n = 0: digamma, the
+    derivative of math.lgamma; math has none): the recurrence psi(n, x) = psi(n, x + 1) -
+    (-1)^n n! / x^(n + 1) up to x >= 20 + n, then the asymptotic series. NaN at the poles."""
+    x = float(x)
+    if x <= 0 and x == math.floor(x):
+        return math.nan
+    sign, fact = (-1.0) ** n, math.factorial(n)
+    shift = 0.0
+    while x < 20.0 + n:
+        shift += sign * fact / x ** (n + 1)
+        x += 1.0
+    if n == 0:
+        series = math.log(x) - 0.5 / x
+        for k, b in enumerate(_BERNOULLI, 1):
+            series -= b / (2 * k * x ** (2 * k))
+    else:
+        series = math.factorial(n - 1) / x ** n + fact / (2 * x ** (n + 1))
+        for k, b in enumerate(_BERNOULLI, 1):
+            series += b * math.factorial(2 * k + n - 1) / (math.factorial(2 * k) * x ** (2 * k + n))
+        series *= -sign
+    return series - shift

@@ -156,7 +156,7 @@ add("math.hypot", math.hypot, ("x", "y"), "broadcast", barrier=True)  # (more: p
 add("math.fmod", math.fmod, ("x", "y"), "broadcast", barrier=True)
 for _name in ("gamma", "lgamma"):  # (their derivatives: polygamma, which math lacks)
     add(f"math.{_name}", getattr(math, _name), barrier=True)
-add("polygamma", runtime.polygamma, ("n", "x"), "broadcast", zero=("n",), barrier=True)
+add("polygamma", numerics.polygamma, ("n", "x"), "broadcast", zero=("n",), barrier=True)
 for _name in ("floor", "ceil", "trunc", "isnan", "isinf", "isfinite"):
     add(f"math.{_name}", getattr(math, _name), kind="nondiff", zero="*")
 add("math.isclose", math.isclose, ("a", "b"), "nondiff", rel_tol=1e-09, abs_tol=0.0, zero="*")
@@ -260,6 +260,7 @@ add("np.linalg.matrix_rank", np.linalg.matrix_rank, kind="nondiff", zero="*")
 for _name in ("sym", "phi", "skew_lower", "gaps", "diag_embed"):
     add(_name, getattr(runtime_linalg, _name), kind="exact")
 add("inv_offdiag", runtime_linalg.inv_offdiag)
+add("norm_divisor", runtime_linalg.norm_divisor)  # a norm, 1 where it is 0 (its rules divide)
 add("over_gaps", runtime_linalg.over_gaps, ("m", "d"), "exact")
 add("cofactor", runtime_linalg.cofactor, ("x", "d"), "exact")
 add("square_r", runtime_linalg.square_r, kind="exact")
@@ -452,6 +453,7 @@ add("prod_others_tangent", runtime_arrays.prod_others_tangent, ("x", "t", "axis"
 add("pow_dx", runtime.pow_dx, ("x", "y"), "broadcast")
 add("pow_dy", runtime.pow_dy, ("a", "x"), "broadcast")
 add("check_scalar", runtime.check_scalar, ("out", "*inputs"), "nondiff", zero="*")
+add("check_numbers", runtime.check_numbers, ("*values",), "nondiff", zero="*")
 add("check_not_in_place", runtime.check_not_in_place,
     ("x", "method", "where", "name", "others", "*values"), "nondiff", zero="*")
 add("check_unpacked", runtime.check_unpacked,
@@ -571,8 +573,8 @@ add("call", lambda f, *args, **kwargs: f(*args, **kwargs), ("f", "*args"), "nond
     form="callee")
 # Statements kept in place whatever the optimizer finds: the tape, the checks, the draws, the
 # calls of functions adcompile knows nothing of (they may draw or keep state).
-EFFECTS = frozenset({"pop", "push", "check_scalar", "check_not_in_place", "check_view_index",
-                     "check_unpacked", "check_item_not_in_place", "check_bound",
+EFFECTS = frozenset({"pop", "push", "check_scalar", "check_numbers", "check_not_in_place",
+                     "check_view_index", "check_unpacked", "check_item_not_in_place", "check_bound",
                      "check_not_count", "check_field", "print", "assert_",
                      "throw", "call"} |
                     {name for name in PRIMS if name.startswith(("np.random.", "Generator."))})

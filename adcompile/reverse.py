@@ -26,8 +26,10 @@ from __future__ import annotations
 from .errors import ArgumentError, NoDerivativeError
 from .analysis import SCALAR, active_names, add_op, all_names, each_assign, feeding, \
     keeps_dimensions, list_names, shape_classes
-from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
-                 stmt_exprs, substitute, targets_of, used_names, uses_of, walk_exprs)
+from .floats import FITTING, all_floats, complex_constants, operands, python_numbers, \
+    read_in_structures, tested, unfitted, zeroed
+from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While,
+                 stmt_exprs, substitute, targets_of, used_names, uses_of)
 from .primitives import PRIMS
 from .tape import index_of, lay
 from .rules import FITS_ITSELF
@@ -538,10 +540,10 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
     if floats:
         for st in walk_stmts(body):
             if type(st) is Assign:
-                st.value = _unfitted(st.value, bw.lists, floats)
-        raw = [_unfitted(e, bw.lists, floats) for e in raw]
+                st.value = unfitted(st.value, bw.lists, floats)
+        raw = [unfitted(e, bw.lists, floats) for e in raw]
         reduced = raw
-    elif raw != reduced and not _complex_constants(fn):
+    elif raw != reduced and not complex_constants(fn):
         # A float output proves that no array took part in what flowed into it, except through
         # a math function (a 1-element array in, a float out) and except values defined before a
         # branch not taken or a loop run no times and read only there (their zero adjoints keep
@@ -550,95 +552,23 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
         # leaves no fast path. So must a value whose adjoint starts as zeros of its shape (a
         # list a loop grows but the output never reads): those zeros may reach an input.
         relevant = list(dict.fromkeys([b.name for b in bw.barrier_inputs] +
-                                      sorted(_read_in_structures(fn.body, active)) +
-                                      sorted(_zeroed(body))))
-        floats = _python_numbers(fn, wrt)
+                                      sorted(read_in_structures(fn.body, active)) +
+                                      sorted(zeroed(body))))
+        # The parameters in wrt are tested too: an object whose operators (written in Python)
+        # return a float makes a float output of what is no number, and its derivative
+        # compiled for a number would be wrong (the generic path refuses it by name).
+        floats = python_numbers(fn, wrt)
         unproven = [n for n in relevant if n not in floats]
         if all(n in fn.params for n in unproven):
-            inputs = wrt if len(unproven) < len(relevant) else []
-            checks = [n for n in seeds if n in active] + inputs + unproven
-            guard = _all_floats([Var(n) for n in dict.fromkeys(checks)]) if checks else None
+            checks = list(dict.fromkeys([n for n in seeds if n in active] + tested(fn, wrt) +
+                                        unproven))
+            guard = all_floats([Var(n) for n in checks], [
+                Var(n) for n in operands(fn, wrt, active) if n not in checks])
     epilogue_uses = set()  # the guard is evaluated before the backward sweep when there is a tape
     for e in raw + reduced:
         epilogue_uses |= uses_of(Return([e], False))
     lay(forward, body, bw, epilogue_uses, tape)
     return forward, body, raw, reduced, guard
-
-
-def _complex_constants(fn):
-    """Whether `fn` has a complex constant (`1j`): Python numbers may be complex there, and a
-    real input's gradient is the real part of its adjoint (unbroadcast takes it)."""
-    return any(type(e) is Const and isinstance(e.value, complex) for st in walk_stmts(fn.body)
-               for x in stmt_exprs(st) for e in walk_exprs(x))
-
-
-def _all_floats(values, numbers=()):
-    """`type(x) is float and ...`; `numbers` may be ints too (a trip count, an index)."""
-    checks = tuple(Op("is", (Op("type", (v,)), Var("float"))) for v in values) + tuple(
-        Op("or", (Op("is", (Op("type", (v,)), Var("int"))),
-                  Op("is", (Op("type", (v,)), Var("float"))))) for v in numbers)
-    return checks[0] if len(checks) == 1 else Op("and", checks)  # one `and` of all, flat
-
-
-def _zeroed(body):
-    """Names whose adjoint the backward sweep starts as `zeros_like(name)`."""
-    return {e.args[0].name for st in walk_stmts(body) if type(st) is Assign
-            for e in walk_exprs(st.value) if type(e) is Op and e.prim == "zeros_like" and
-            type(e.args[0]) is Var}
-
-
-def _read_in_structures(stmts, active):
-    """Names that active statements inside a branch or loop read and that are assigned before
-    it (outside it)."""
-    out = set()
-    for s in stmts:
-        if type(s) in (If, For, While):
-            inside = set(targets_of(s))
-            out |= {n for a in each_assign([s]) if a.target in active
-                    for n in used_names(a.value)} - inside
-        for block in blocks_of(s):
-            out |= _read_in_structures(block, active)
-    return out
-
-
-ARITHMETIC = {"add", "sub", "mul", "truediv", "pow", "neg", "pos", "floordiv", "mod", "abs",
-              "max", "min", "int", "len", "round", "float", "sign", "sigmoid", "softplus",
-              "log_sigmoid", "relu"}  # (the last ones: Python floats for Python numbers)
-FITTING = {"unbroadcast", "add_fitted", "zeros_like", "in_dtype_of", "conj", "real_part"}  # shapes only
-
-
-def _unfitted(e, lists, numbers):
-    """`e` for Python numbers: `unbroadcast(g, x)` is `g`, `add_fitted(x, a, b)` is `a + b`,
-    `zeros_like(x)` is `0.0`, where x is one of the `numbers` (an array the function makes of
-    them, np.array((x,)), and a list keep theirs)."""
-    if type(e) is not Op:
-        return e
-    e = Op(e.prim, tuple(_unfitted(a, lists, numbers) for a in e.args), e.kwargs)
-    shaped = SHAPED_BY.get(e.prim)
-    if shaped is not None and not _a_number(e.args[shaped], numbers, lists):
-        return e
-    if e.prim in ("unbroadcast", "in_dtype_of", "conj", "real_part"):
-        return e.args[0]
-    if e.prim == "zeros_like":
-        return Const(0.0)
-    if e.prim == "add_fitted":
-        return _added(e.args[1:])
-    return e
-
-
-SHAPED_BY = {"unbroadcast": 1, "in_dtype_of": 1, "zeros_like": 0, "add_fitted": 0}
-
-
-def _a_number(x, numbers, lists):
-    """Whether `x` is known to be a Python number on the float path."""
-    return type(x) is Const or type(x) is Var and x.name in numbers and x.name not in lists
-
-
-def _added(terms):
-    """The sum of the terms, added in pairs (no deep nesting for thousands of terms)."""
-    if len(terms) > 2:
-        return Op("add", (_added(terms[:len(terms) // 2]), _added(terms[len(terms) // 2:])))
-    return terms[0] if len(terms) == 1 else Op("add", terms)
 
 
 def _fits(stmts):
@@ -664,7 +594,7 @@ def float_path(flat: Function, wrt, generic: Function, kind, as_tuple, optimize,
         return generic
     read = sorted({n for s in each_assign(flat.body) for n in used_names(s.value)}
                   & set(flat.params) | set(wrt), key=flat.params.index)
-    numbers = _python_numbers(flat, read)
+    numbers = python_numbers(flat, read)
     outs = flat.body[-1].values[:-1] if aux else flat.body[-1].values
     loops = [s for s in generic.body if type(s) in (For, While)]
     if not loops or not all(type(v) is Const or v.name in numbers or v.name in read
@@ -674,7 +604,7 @@ def float_path(flat: Function, wrt, generic: Function, kind, as_tuple, optimize,
                               floats=numbers | set(read), aux=aux))
     if not _fits(loops) and _work(floats.body) >= _work(loops):
         return generic
-    test = _all_floats([Var(n) for n in read if n in wrt],  # an int n of range(n) too
+    test = all_floats([Var(n) for n in read if n in wrt],  # an int n of range(n) too
                        [Var(n) for n in read if n not in wrt])
     generic.body[:0] = [If(test, floats.body, [], None)]  # (no line of the user's: no label)
     return generic
@@ -684,38 +614,6 @@ def _work(stmts):
     """How many assignments the loops among `stmts` hold (a measure of what they compute)."""
     loops = [s for s in stmts if type(s) in (For, While)]
     return sum(type(s) is Assign for s in walk_stmts(loops))
-
-
-def _python_numbers(fn, wrt):
-    """Names that hold real Python numbers whenever the parameters `wrt` do: constants, loop
-    indices, and operators, builtins and `math` functions of real Python numbers, on every
-    assignment (a greatest fixpoint over loops and branches). A power only to a whole constant:
-    Python's `(-1.0) ** 0.5` is complex."""
-    values = {}
-    for s in walk_stmts(fn.body):
-        if type(s) is Assign and type(s.target) is str:
-            values.setdefault(s.target, []).append(s.value)
-        elif type(s) is For:
-            values.setdefault(s.target, []).append(Const(0))
-    known = set(values) - set(fn.params) - set(fn.constants)
-
-    def number(e):
-        if type(e) is Const:
-            return type(e.value) in (int, float, bool)
-        if type(e) is Var:
-            return e.name in known or e.name in wrt
-        if e.prim == "pow" and not (type(e.args[1]) is Const and
-                                    float(e.args[1].value).is_integer()):
-            return False
-        return (e.prim in ARITHMETIC or e.prim.startswith("math.")) and all(
-            number(a) for a in e.args) and not e.kwargs
-
-    changed = True
-    while changed:
-        drop = {n for n in known if not all(number(v) for v in values[n])}
-        known -= drop
-        changed = bool(drop)
-    return known
 
 
 def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
@@ -754,6 +652,8 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
     pulled = namer.fresh("stack") if kind == "vjp" else tape
     eqns, body, raw, reduced, guard = backward(fn, wrt, seeds, namer, fit=True,
                                                tape=pulled, floats=floats, useful=useful)
+    taken = [Var(n) for n in operands(fn, wrt, active_names(fn, wrt, useful))]
+    checked = tested(fn, wrt)  # (grad's checks)
     pack = (lambda gs: Op("tuple", tuple(gs))) if as_tuple else (lambda gs: gs[0])  # noqa: E731
     raw, reduced = pack(raw), pack(reduced)
     if extra is not None and kind != "vjp":
@@ -774,7 +674,8 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
         always = {t for st in eqns if type(st) is Assign for t in targets_of(st)}
         pull = Function("pullback", [ct] + [f"{n}={n}" if n in always else
                                             f"{n}=locals().get({n!r})" for n in restored],
-                        _checked(eqns, body, guard, raw, reduced, line, None, namer),
+                        _checked(eqns, body, guard, raw, reduced, line, None, namer, checked,
+                                 taken),
                         fn.filename, fn.source_lines, errstate=fn.errstate)
         value = Op("tuple", tuple(outs)) if ret.as_tuple else outs[0]
         results = [value, Var("pullback")] + ([extra] if extra is not None else [])
@@ -791,7 +692,8 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
                         eqns + body + [Return([reduced], False, line)], fn.filename,
                         fn.source_lines, dict(fn.constants), errstate=fn.errstate)
     return Function(name or f"{kind}_{fn.name}", list(fn.params),
-                    eqns + _checked(eqns, body, guard, raw, reduced, line, outs[0], namer),
+                    eqns + _checked(eqns, body, guard, raw, reduced, line, outs[0], namer, checked,
+                                    taken),
                     fn.filename, fn.source_lines, dict(fn.constants), errstate=fn.errstate)
 
 
@@ -805,22 +707,28 @@ def _kept(value, body, namer, line, base):
     return value
 
 
-def _checked(eqns, body, guard, raw, reduced, line, out, namer):
+def _checked(eqns, body, guard, raw, reduced, line, out, namer, wrt, taken):
     """The backward sweep and the returns of grad. When loops restore overwritten values from the
-    tape, the output is checked and the fast-path test evaluated before the backward sweep."""
+    tape, the output is checked and the fast-path test evaluated before the backward sweep.
+    grad's check is skipped only where the output and the parameters in `wrt` are Python floats:
+    an object whose operators (written in Python) return floats makes a float output of what is
+    no number, and the check refuses it by name; so do the parameters outside `wrt` that the
+    arithmetic `taken` (`operands`), Python numbers or not."""
+    floats = all_floats([out] + [Var(w) for w in wrt], taken) if type(out) is Var else None
+    if guard is None and raw == reduced:
+        guard = floats
     restored = any(type(s) is Assign and type(s.value) is Op and s.value.prim == "pop"
                    for s in walk_stmts(body))
     if not restored:
-        return body + _returns(guard, raw, reduced, line, out)
+        return body + _returns(guard, raw, reduced, line, out, floats, taken)
     first = []
-    if type(out) is Var:
-        first.append(If(Op("isnot", (Op("type", (out,)), Var("float"))),
-                        [Assign(None, Op("check_scalar", (out,)), line)], [], line))
     if guard is not None:
         flag = namer.fresh("floats_only")
         first.append(Assign(flag, guard, line))
-        guard = Var(flag)
-    return first + body + _returns(guard, raw, reduced, line, None)
+        guard, floats = Var(flag), Var(flag) if guard == floats else floats
+    if floats is not None:
+        first.append(If(Op("not", (floats,)), _checks(out, taken, line), [], line))
+    return first + body + _returns(guard, raw, reduced, line, None, None, ())
 
 
 def _label(v):
@@ -864,17 +772,23 @@ def _seeds(outs, seed_of):
     return seeds
 
 
-def _returns(guard, raw, reduced, line, scalar_out):
+def _checks(out, taken, line):
+    """grad's check of its output and inputs (api.py adds the parameters in argnums), and that
+    the parameters the arithmetic takes beside them are numbers or arrays."""
+    return [Assign(None, Op("check_scalar", (out,)), line)] + (
+        [Assign(None, Op("check_numbers", tuple(taken)), line)] if taken else [])
+
+
+def _returns(guard, raw, reduced, line, scalar_out, floats, taken):
     """Return the gradients. With deferred reductions, `guard` proves they can be skipped; grad
-    also checks that its output is a scalar, at no cost when it is a Python float."""
-    check = [Assign(None, Op("check_scalar", (scalar_out,)), line)] \
-        if type(scalar_out) is Var else []
+    also checks that its output is a scalar and its inputs floats, at no cost when `floats`
+    (they are Python floats) holds."""
+    check = _checks(scalar_out, taken, line) if type(scalar_out) is Var else []
     if guard is not None:
         return [If(guard, [Return([raw], False, line)], [], line), *check,
                 Return([reduced], False, line)]
     if check:
-        return [If(Op("isnot", (Op("type", (scalar_out,)), Var("float"))), check, [], line),
-                Return([reduced], False, line)]
+        return [If(Op("not", (floats,)), check, [], line), Return([reduced], False, line)]
     return [Return([reduced], False, line)]
 
 

@@ -68,7 +68,7 @@ DERIVATIVES = {
     "math.gamma": ("ans * polygamma(0, x)",),
     "polygamma": (None, "polygamma(n + 1, x)"),
     "math.atan2": ("x / (x ** 2 + y ** 2)", "-y / (x ** 2 + y ** 2)"),
-    "math.hypot": ("x / ans", "y / ans"),
+    "math.hypot": ("x / norm_divisor(ans)", "y / norm_divisor(ans)"),
     # NumPy
     "np.exp": ("ans",),
     "np.exp2": ("ans * math.log(2)",),  # (a Python float: float32 stays float32)
@@ -96,7 +96,7 @@ DERIVATIVES = {
     "np.maximum": ("(x >= y)", "(x < y)"),
     "np.minimum": ("(x <= y)", "(x > y)"),
     "np.arctan2": ("x / (x ** 2 + y ** 2)", "-y / (x ** 2 + y ** 2)"),
-    "np.hypot": ("x / ans", "y / ans"),
+    "np.hypot": ("x / norm_divisor(ans)", "y / norm_divisor(ans)"),
     "np.logaddexp": ("np.exp(x - ans)", "np.exp(y - ans)"),
     "np.clip": lambda op, i: _clip_partial(op, i),  # 1 where x is not clipped
     "np.heaviside": (None, "(x == 0)"),  # h0 is the value where x == 0
@@ -113,11 +113,15 @@ DERIVATIVES = {
 # exponent steps down only where y != 0 (pow_dx(x, 0) is 0), so every order stays safe
 DERIVATIVES["pow_dx"] = ("y * pow_dx(x, y - (y != 0))", "pow_dy(ans, x) + x ** (y - 1)")
 DERIVATIVES["pow_dy"] = ("pow_dy(1.0, x)", "a / x")
+# a norm as its rules divide by it, 1 where it is 0 (runtime_linalg.norm_divisor): the rules of
+# the norms and of hypot give the subgradient 0 at a zero vector, not 0 / 0
+DERIVATIVES["norm_divisor"] = ("(x != 0)",)
 
 
 def _float_fill(op, i, template):
     """np.full(shape, fill_value) is linear in fill_value, unless an integer or boolean dtype
-    rounds it: then there is no rule, and a differentiated fill_value is refused."""
+    rounds it: then there is no rule, and its derivative is zero (templates.casts_to_integers),
+    as int(x)'s is."""
     import numpy as np
     if i != 1:
         return None
@@ -131,7 +135,7 @@ def _float_fill(op, i, template):
 def _clip_partial(op, i):
     """np.clip(x, a_min, a_max) is np.minimum(np.maximum(x, a_min), a_max): where a_min > a_max
     every entry is a_max, and a_min has no derivative."""
-    x, a_min, a_max = op.args[:3]
+    x, a_min, a_max = (op.args + (None, None))[:3]  # (one bound given: x.clip(0.0))
     if i == 0:
         return "(ans == x)"
     if i == 1:
@@ -140,7 +144,7 @@ def _clip_partial(op, i):
 
 
 def _is_none(e):
-    return type(e).__name__ == "Const" and e.value is None
+    return e is None or type(e).__name__ == "Const" and e.value is None
 
 
 def _pow_partial(op, i):
@@ -480,9 +484,10 @@ FITS_ITSELF = {"matmul", "getitem"}
 # default vector and Frobenius norm have a short rule.
 SPECIAL = {
     ("np.transpose", "axes", None): {"vjp": ("np.transpose(g)",)},
-    ("np.linalg.norm", "ord", None): {"vjp": ("unreduce(g / ans, x, axis, keepdims) * conj(x)",),
-                                      "jvp": ("np.sum(np.real(t * conj(x)), axis=axis,"
-                                              " keepdims=keepdims) / ans",)},
+    ("np.linalg.norm", "ord", None): {
+        "vjp": ("unreduce(g / norm_divisor(ans), x, axis, keepdims) * conj(x)",),
+        "jvp": ("np.sum(np.real(t * conj(x)), axis=axis, keepdims=keepdims)"
+                " / norm_divisor(ans)",)},
 }
 SPECIAL[("np.linalg.norm", "ord", "fro")] = SPECIAL[("np.linalg.norm", "ord", None)]
 # A sum or mean of everything hands every element the same adjoint: `g` itself, loose (smaller
@@ -597,7 +602,8 @@ def _pad_rule(template):
 
 def _astype_rule(template):
     """A cast to a floating or complex dtype passes derivatives on; to an integer or boolean
-    dtype it is piecewise constant (like int()): zero."""
+    dtype it is piecewise constant (like int()): no rule, which templates.casts_to_integers
+    reads as zero. A dtype known only at run time is refused by _constant."""
     def rule(op, i):
         import numpy as np
         if i != 0:
@@ -609,9 +615,10 @@ def _astype_rule(template):
 
 def _float_cast(entry):
     """The rule `entry` (templates or a function) of a call that may cast to `dtype=`: to a
-    floating or complex dtype derivatives pass on; to an integer or boolean dtype, or one known
-    only at run time, there is no rule, so a differentiated operand is refused (as for
-    x.astype(int)) rather than its derivative silently passed through the rounding."""
+    floating or complex dtype derivatives pass on; to an integer or boolean dtype there is no
+    rule and the derivative is zero (templates.casts_to_integers, as for x.astype(int) and
+    int(x)); to one known only at run time there is no rule either, so a differentiated operand
+    is refused rather than its derivative silently passed through a rounding."""
     def rule(op, i):
         import numpy as np
         dtype = dict(op.kwargs).get("dtype")
@@ -794,5 +801,5 @@ JVP.update({
                   "axis=axis, keepdims=keepdims)",),
 })
 
-# np.array((a, b), dtype=int) rounds: refused in a and b, as x.astype(int) is
+# np.array((a, b), dtype=int) rounds: derivative zero in a and b, as x.astype(int)'s
 VJP["np.array"], JVP["np.array"] = _float_cast(_stack_vjp), _float_cast(_seq_jvp)

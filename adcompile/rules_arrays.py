@@ -227,7 +227,7 @@ for _name in ("block", "positions", "nowhere", "mesh_shape", "trim_positions", "
 
 # --- forms lowered as other calls (lower/forms.py): x.item(), np.diff's ends, the in-place
 # library calls np.add.at and np.fill_diagonal (as `a[...] = add_at(a, index, b)`) --------------
-add("item", runtime_arrays.item, ("x",), "exact")
+add("item", runtime_arrays.item, ("x",), "exact", barrier=True)  # an array in, a float out
 add("along", runtime_arrays.along, ("v", "x", "axis"), "exact", zero=("x", "axis"))
 add("add_at", runtime_arrays.add_at, ("a", "index", "b"), "exact", zero=("index",))
 add("filled_diagonal", runtime_arrays.filled_diagonal, ("a", "val", "wrap"), "exact",

@@ -1,15 +1,15 @@
 """Derivative rules of NumPy's conversions, integer results and windows: np.asarray and its kin
-keep the values (a cast to an integer or boolean dtype is refused, as x.astype(int) is); index,
-count and order functions (np.nonzero, np.argwhere, np.unravel_index, np.lexsort, ...) have
-derivative zero, so their results index differentiated arrays; np.bincount is linear in its
-weights; np.kaiser is constant in M (its beta is refused). Registered into the tables of rules.py
-(same template language) when the package is imported."""
+and NumPy's scalar types (np.float32(x)) keep the values (a cast to an integer or boolean dtype
+has derivative zero, as int(x)); index, count and order functions (np.nonzero, np.argwhere,
+np.unravel_index, np.lexsort, ...) have derivative zero, so their results index differentiated
+arrays; np.bincount is linear in its weights; np.kaiser is constant in M (its beta is refused).
+Registered into the tables of rules.py (same template language) when the package is imported."""
 from __future__ import annotations
 
 import numpy as np
 
 from .primitives import AS_ARRAY, BY_OBJECT, add
-from .rules import JVP, LINEAR, VJP, _float_cast
+from .rules import DERIVATIVES, JVP, LINEAR, VJP, _float_cast
 
 # Conversions: the values pass through (np.asarray([a, b]) lowers to np.array, primitives.py).
 # Of an array the gradient is g; of a list a loop built, a list (stack_grad, as np.array's).
@@ -21,6 +21,17 @@ LINEAR |= AS_ARRAY
 VJP.update({name: _float_cast(("stack_grad(g, x, 0)",)) for name in AS_ARRAY})
 if hasattr(np, "astype"):  # np.astype(x, dtype), NumPy 2.1: x.astype(dtype)'s rules
     BY_OBJECT.setdefault(np.astype, "astype")
+# NumPy's scalar types called as functions (np.int64(x[0]), np.float32(x)) cast: to an integer
+# or boolean type the result is piecewise constant, as int(x)'s is (derivative zero); to a
+# floating type the values pass on. (Complex types stay without a rule: a real input's gradient
+# would have to be made real.)
+for _type in {np.dtype(_code).type for _code in np.typecodes["AllInteger"] + "?efd"}:
+    if getattr(np, _type.__name__, None) is _type:
+        if np.dtype(_type).kind in "biu":
+            add(f"np.{_type.__name__}", _type, kind="nondiff", zero="*")
+        else:
+            add(f"np.{_type.__name__}", _type)
+            DERIVATIVES[f"np.{_type.__name__}"] = ("1",)
 # np.real_if_close(a) is a, or its real part where its imaginary part is negligible
 add("np.real_if_close", np.real_if_close, kind="exact", tol=100)
 VJP["np.real_if_close"] = ("real_like(g, ans)",)

@@ -146,14 +146,15 @@ def _vector_norm(order, mode):
     """The rule of the vector p-norm of x over `axis` for p = `order` (a constant)."""
     if order == 0:  # the count of nonzero entries: piecewise constant
         return "zeros_like(x)" if mode == "vjp" else "zeros_like(ans)"
+    r = "unreduce(norm_divisor(ans), x, axis, keepdims)"  # (1 where the norm is 0: x is 0 there)
     if order == 2:
-        w = "conj(x) / unreduce(ans, x, axis, keepdims)"
+        w = f"conj(x) / {r}"
     elif order == 1:
         w = "conj(np.sign(x))"
     elif order in (np.inf, -np.inf):
         w = "conj(np.sign(x)) * max_weights(np.abs(x), ans, axis, keepdims)"
     else:
-        w = "conj(np.sign(x)) * (np.abs(x) / unreduce(ans, x, axis, keepdims)) ** (ord - 1)"
+        w = f"conj(np.sign(x)) * (np.abs(x) / {r}) ** (ord - 1)"
     if mode == "vjp":
         return f"unreduce(g, x, axis, keepdims) * {w}"
     return f"np.sum(np.real(t * {w}), axis=axis, keepdims=keepdims)"

@@ -5,35 +5,6 @@ import math
 import numpy as np
 
 
-# B_2, B_4, ..., B_20: the Bernoulli numbers of the asymptotic series of polygamma
-_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510,
-              43867 / 798, -174611 / 330)
-
-
-def polygamma(n, x):
-    """The n-th derivative of the digamma function at the float x (n = 0: digamma, the
-    derivative of math.lgamma; math has none): the recurrence psi(n, x) = psi(n, x + 1) -
-    (-1)^n n! / x^(n + 1) up to x >= 20 + n, then the asymptotic series. NaN at the poles."""
-    x = float(x)
-    if x <= 0 and x == math.floor(x):
-        return math.nan
-    sign, fact = (-1.0) ** n, math.factorial(n)
-    shift = 0.0
-    while x < 20.0 + n:
-        shift += sign * fact / x ** (n + 1)
-        x += 1.0
-    if n == 0:
-        series = math.log(x) - 0.5 / x
-        for k, b in enumerate(_BERNOULLI, 1):
-            series -= b / (2 * k * x ** (2 * k))
-    else:
-        series = math.factorial(n - 1) / x ** n + fact / (2 * x ** (n + 1))
-        for k, b in enumerate(_BERNOULLI, 1):
-            series += b * math.factorial(2 * k + n - 1) / (math.factorial(2 * k) * x ** (2 * k + n))
-        series *= -sign
-    return series - shift
-
-
 def unbroadcast(g, x):
     """Fit the gradient `g` to `x`'s shape (summed where `x` was broadcast, broadcast up where it
     is smaller: 2.0 of `2.0 * x`), kind (real for a real `x`) and type (0-d array for one)."""
@@ -409,6 +380,13 @@ def check_scalar(out, *inputs):
             continue
         if _kind(x) is None or type(x) in (tuple, list):  # (compiled for a number or an array)
             from adcompile.errors import ArgumentError, at_generated_caller
+            if type(x).__module__ != "builtins" and not isinstance(x, (tuple, list, dict)):
+                raise at_generated_caller(ArgumentError(
+                    f"argument {k} of those in argnums is a {type(x).__name__} object, which the "
+                    "function uses only through its operators (it reads none of its fields), so "
+                    "its derivative was compiled for numbers and arrays; read its fields in the "
+                    f"function (it is then differentiated through them, its gradient a "
+                    f"{type(x).__name__}) or pass them as arguments"))
             raise at_generated_caller(ArgumentError(
                 f"grad differentiates with respect to floating-point arguments, but argument "
                 f"{k} of those in argnums is {type(x).__name__} {x!r}; pass a float or an array "
@@ -425,6 +403,22 @@ def check_scalar(out, *inputs):
                                   f"{'array' if np.ndim(x) else 'number'} (dtype {dtype})") +
                 "; pass floats (e.g. x.astype(float) or 2.0 instead of 2) or leave it out of "
                 "argnums."))
+
+
+def check_numbers(*values):
+    """grad's check of the arguments outside argnums that its arithmetic takes as operands
+    (reverse.operands): numbers or arrays, as its rules assume. An object whose operators are
+    written in Python, when the function reads none of its fields, is neither: refused."""
+    for x in values:
+        if _kind(x) is None and type(x).__module__ not in ("builtins", "fractions", "decimal"):
+            # (a list, a tuple, a Fraction: Python's own operators)
+            from adcompile.errors import ArgumentError, at_generated_caller
+            raise at_generated_caller(ArgumentError(
+                f"an argument outside argnums is a {type(x).__name__} object, which the "
+                "function uses only through its operators (it reads none of its fields), so "
+                "its derivative was compiled for numbers and arrays there; read its fields in "
+                "the function (it is then differentiated through them) or pass them as "
+                "arguments"))
 
 
 def real_part(g):
@@ -650,6 +644,22 @@ def check_not_in_place(x, method, where, name, others, *values):
     if not hasattr(type(x), method) or values and not any(_may_alias(v, x) for v in values):
         return
     from adcompile.errors import UnsupportedSyntaxError, at_generated_caller
+    base = others.split(", ")[0]
+    if getattr(x, "base", None) is not None and others != "the caller" and any(
+            v is not x and isinstance(v, np.ndarray) and _may_alias(v, x) for v in values):
+        # a view (`for row in U`, `col = U[:, 0]`): a copy would no longer change U, as the
+        # program means to, so the advice is to write through U
+        raise at_generated_caller(UnsupportedSyntaxError(
+            f"{name} is changed in place, and it is a view of {others}, which Python changes "
+            f"through it: generated code cannot. Write through {base} itself ({base}[i] *= ..., "
+            f"or {base} = {base} * ...); {name} = {name}.copy() would leave {base} unchanged."))
+    if others == "the caller":  # a helper's parameter, or the function's own argument
+        raise at_generated_caller(UnsupportedSyntaxError(
+            f"{name} is changed in place, and the caller holds the same array: Python changes "
+            f"it for the caller too, generated code cannot. In a helper, write {name}[:] "
+            f"+= ... (a change of its items, which the caller is given) or return the new "
+            f"value ({name} = {name} + ...; return {name}); in the differentiated function, "
+            f"make a new array first ({name} = {name}.copy())."))
     raise at_generated_caller(UnsupportedSyntaxError(
         f"{name} is changed in place, and {others} holds the same array: Python changes both, "
         f"generated code cannot. Make a new array first ({name} = {name}.copy()) or write "

@@ -204,6 +204,17 @@ def cofactor(x, d):
 
 
 # --- norms ---------------------------------------------------------------------------------------
+def norm_divisor(r):
+    """A norm `r` to divide by in its derivative (x / r for the 2-norm, np.hypot's x / ans), with
+    1 where r == 0: x is 0 there, so the derivative is the subgradient 0 (PyTorch's choice), not
+    0 / 0 = NaN, which reverse mode would multiply into every gradient even where its adjoint is
+    0 (a pairwise distance whose zero diagonal is overwritten). r is the reduced norm, so this
+    costs one pass over the result, not over x. Python numbers stay Python numbers."""
+    if type(r) is float or type(r) is int:
+        return r if r != 0 else 1.0
+    return np.where(r == 0, 1, r)
+
+
 def norm_grad(g, x, ans, ord, axis, keepdims):
     """The gradient of np.linalg.norm(x, ord, axis, keepdims): vector p-norms (ord 1, 2, inf, any
     p) and every matrix norm ('fro', 'nuc', 1, -1, 2, -2, inf, -inf)."""
@@ -211,7 +222,7 @@ def norm_grad(g, x, ans, ord, axis, keepdims):
         and ord is not None
     if matrix and ord != "fro":
         return _matrix_norm_grad(g, x, ans, ord, (0, 1) if axis is None else axis, keepdims)
-    r = unreduce(ans, x, axis, keepdims)
+    r = unreduce(norm_divisor(ans), x, axis, keepdims)
     if ord is None or ord == "fro" or ord == 2:
         w = conj(x) / r
     elif ord == 0:  # the count of nonzero entries: piecewise constant

@@ -52,7 +52,7 @@ def _need(module, what):
 
 
 # --- counting operations in generated code ---------------------------------------------------
-BOOKKEEPING = {"type", "check_scalar", "unbroadcast", "expand_to", "zeros_like"}
+BOOKKEEPING = {"type", "check_scalar", "check_numbers", "unbroadcast", "expand_to", "zeros_like"}
 
 
 def count_ops(src: str) -> int:

@@ -272,9 +272,26 @@ def refused_operand(op: Op, active, constants=None):
         if param == "index":
             if op.prim == "getitem" and _constant_object(op.args[0], constants):
                 return param, a.name
-        elif not zero_by_design(p, param):
+        elif not zero_by_design(p, param) and not casts_to_integers(op):
             return param, a.name
     return None
+
+
+def casts_to_integers(op: Op) -> bool:
+    """Whether `op` gives its result a constant integer or boolean dtype (`x.astype(int)`,
+    `np.asarray(x, dtype="int64")`, `np.full(n, x, dtype=bool)`): the result is piecewise
+    constant, as int(x)'s is, so a differentiated operand without a rule has derivative zero
+    there rather than being refused. A dtype known only at run time is not such a cast."""
+    import numpy as np
+    names = _param_names(PRIMS[op.prim], len(op.args))
+    dtype = dict(op.kwargs).get("dtype", next(
+        (a for n, a in zip(names, op.args) if n == "dtype"), None))
+    if type(dtype) is not Const or dtype.value is None:
+        return False
+    try:
+        return np.dtype(dtype.value).kind in "biu"
+    except TypeError:
+        return False
 
 
 def _constant_object(e, constants):

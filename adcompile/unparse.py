@@ -79,6 +79,30 @@ def index_ast(e):
     return expr_ast(e)
 
 
+def _is_float(a):
+    """Whether `a` is `type(x) is float`."""
+    return type(a) is ast.Compare and len(a.ops) == 1 and type(a.ops[0]) is ast.Is and \
+        type(a.left) is ast.Call and type(a.left.func) is ast.Name and \
+        a.left.func.id == "type" and type(a.comparators[0]) is ast.Name and \
+        a.comparators[0].id == "float"
+
+
+def _chained(values):
+    """`type(a) is float and type(b) is float and ...` as one chain, `type(a) is type(b) is
+    float`: the same test (every type the same, the last float), read at a glance (ast.unparse
+    puts the third and later comparisons of an `and` in parentheses)."""
+    out, chain = [], False
+    for a in values:
+        if chain and _is_float(a):
+            last = out[-1]
+            out[-1] = ast.Compare(last.left, last.ops + [ast.Is()],
+                                  last.comparators[:-1] + [a.left, a.comparators[-1]])
+        else:
+            out.append(a)
+            chain = _is_float(a)
+    return out
+
+
 def expr_ast(e):
     t = type(e)
     if t is Var:
@@ -99,7 +123,9 @@ def expr_ast(e):
         for a in args:
             same = type(a) is ast.BoolOp and type(a.op) is p.op
             values.extend(a.values if same else [a])
-        return ast.BoolOp(p.op(), values)
+        if type(p.op()) is ast.And:
+            values = _chained(values)
+        return values[0] if len(values) == 1 else ast.BoolOp(p.op(), values)
     if form == "attr":
         return ast.Attribute(args[0], e.prim, ast.Load())
     if form == "getitem":

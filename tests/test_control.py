@@ -40,7 +40,7 @@ def test_golden_loop():
     for i in reversed(range(5)):
         s0 = x * i
         grad_x = grad_x + math.sin(s0) + x * math.cos(s0) * i
-    if type(s) is float and type(x) is float:
+    if type(s) is type(x) is float:
         return grad_x
     check_scalar(s, x)
     return unbroadcast(grad_x, x)

@@ -524,7 +524,7 @@ def test_polygamma_the_derivatives_of_lgamma(n):
     """math.lgamma's derivatives of every order (generated code for math.gamma and math.lgamma
     calls them; math has no digamma), against SciPy where it is installed and against the
     recurrence psi(n, x + 1) = psi(n, x) + (-1)^n n! / x^(n + 1) everywhere."""
-    from adcompile.runtime import polygamma
+    from adcompile.numerics import polygamma
     xs = [0.01, 0.3, 1.0, 1.5, 2.0, 7.25, 19.9, 20.1, 55.0, 1e3, 1e6, -0.5, -1.7, -2.2, -10.3]
     for x in xs:
         step = (-1) ** n * math.factorial(n) / x ** (n + 1)

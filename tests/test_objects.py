@@ -10,7 +10,7 @@ from collections import namedtuple
 import numpy as np
 import pytest
 
-from adcompile import grad, hessian, jacfwd, jacrev, jvp, vjp
+from adcompile import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
 from adcompile.errors import ADCompileError
 from adcompile.pytree import flatten, unflatten
 from test_containers import layers_loop, tuple_unpacked
@@ -739,3 +739,62 @@ def test_the_chain_message_is_only_for_the_users_objects():
     with pytest.raises(ADCompileError) as info:
         grad(library_chain_in_place)(np.arange(3.0))
     assert "acc.add" not in str(info.value)
+
+
+# --- 4. an object used only through its operators (no field read) -------------------------
+
+class Scaled:
+    """An operator returning a Python float: the product is not linear in what k stands for."""
+
+    def __init__(self, k):
+        self.k = k
+
+    def __mul__(self, other):
+        return self.k ** 2 * (other.k if isinstance(other, Scaled) else other)
+
+    def __rmul__(self, other):
+        return self.k ** 2 * other * other
+
+
+def operators_only(a, b):
+    return a * b
+
+
+def test_an_object_used_only_through_operators_is_never_a_silent_number():
+    """grad took a Scaled argument for a number when no field of it was read and the result was a
+    Python float: the float shortcut (`if type(L) is float`) returned b's reflected product as
+    a's gradient (4.0 for 6.0), in grad, value_and_grad and vjp. The right gradient (jacrev's,
+    through the object's fields) or a refusal that names the argument."""
+    a, b = Scaled(1.5), Scaled(2.0)
+    for make in (lambda: grad(operators_only)(a, b),
+                 lambda: value_and_grad(operators_only)(a, b)[1],
+                 lambda: vjp(operators_only, a, b)[1](1.0)[0]):
+        try:
+            g = make()
+        except ADCompileError as e:
+            assert "Scaled" in str(e) and "field" in str(e)
+            continue
+        assert type(g) is Scaled and abs(g.k - 6.0) < 1e-12  # d(a.k ** 2 * b.k) / d a.k
+    # floats as before, and the object's own Jacobian
+    assert grad(operators_only)(1.5, 2.0) == 2.0
+    assert abs(jacrev(operators_only)(a, b).k - 6.0) < 1e-12
+
+
+def constant_object(w, v):
+    return w * v
+
+
+def test_an_object_not_differentiated_used_through_operators_is_never_a_silent_number():
+    """The same for an argument left out of argnums: `w * v` with Scaled.__rmul__ (v.k ** 2 * w ** 2
+    here) was differentiated as a product, 4.0 for 24.0. Right or refused by name."""
+    v = Scaled(2.0)
+    for make in (lambda: grad(constant_object)(3.0, v),
+                 lambda: value_and_grad(constant_object)(3.0, v)[1],
+                 lambda: vjp(constant_object, 3.0, v)[1](1.0)[0]):
+        try:
+            g = make()
+        except ADCompileError as e:
+            assert "Scaled" in str(e) and "field" in str(e)
+            continue
+        assert abs(g - 24.0) < 1e-12
+    assert grad(constant_object)(3.0, 2.0) == 2.0

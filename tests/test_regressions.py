@@ -854,7 +854,7 @@ def test_float_loops_run_without_shape_helpers():
 
     from adcompile import source
     src = source(grad(f, argnums=(0, 1, 2)))
-    assert src.splitlines()[1].startswith("    if type(a) is float and")
+    assert src.splitlines()[1].startswith("    if type(a) is type(b) is type(x) is float")
     floats = src.split("\n    tape = []")[0]
     assert "unbroadcast" not in floats and "zeros_like" not in floats and "add_fitted" not in floats
     assert all(type(g) is float for g in grad(f, argnums=(0, 1, 2))(0.5, 0.3, 2.0))
@@ -910,7 +910,7 @@ def test_an_int_argument_keeps_the_float_path():
     from adcompile import source
     text = source(grad(float_loop_with_a_count, (0, 1)))
     first = text.splitlines()[1]
-    assert first.startswith("    if type(x) is float") and "type(n) is int" in first
+    assert first.startswith("    if type(x) is type(r) is float") and "type(n) is int" in first
     check(float_loop_with_a_count, 0.3, 3.7, 5, argnums=(0, 1))
 
 

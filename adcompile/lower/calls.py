@@ -18,7 +18,7 @@ from ..primitives import (AS_ARRAY, BY_OBJECT, GENERATOR_METHODS, METHODS, NAMES
                           OBJECT_OPTIONS, OPTIONAL, PRIMS, RENAMED, hashable)
 from ..templates import OPERATORS, dotted
 from .containers import class_defining
-from .expressions import numbers_only
+from .expressions import number_or_array, numbers_only
 from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction, Record, Static,
                    held, holds_record, is_super)
 
@@ -76,9 +76,12 @@ class Calls:
                                             f"{dotted(func.value) or 'a value'}, a list built "
                                             "at run time or an array", RUN_TIME_LISTS)
                 if prim is None:
-                    raise self.not_an_array(node, f"the method .{func.attr}() of an array",
-                                            f"arrays have the methods "
-                                            f"{', '.join(sorted(METHODS))}")
+                    raise self.not_an_array(node, f"the method .{func.attr}() of "
+                                            f"{number_or_array(func.value)}", "arrays and NumPy "
+                                            "numbers have the methods "
+                                            f"{', '.join(sorted(METHODS))}; a Python float's "
+                                            "own (x.is_integer()) are not read: write the test "
+                                            "with operators and NumPy (x == np.round(x))")
                 args = [self.as_atom(base)] + [self.atom(a, env) for a in node.args]
                 if type(args[0]) is Var:  # (an object of the user's with a .sum() may come)
                     self.fn.receivers.add(args[0].name)
@@ -228,10 +231,11 @@ class Calls:
                 raise self.unsupported(node, f"calling {dotted(func)}, a derivative compiled "
                                        "for the structure of its arguments,",
                                        "call it outside the differentiated function")
-            if any(holds_record(self.expr(a, env)) for a in node.args) or any(
-                    holds_record(self.expr(k.value, env)) for k in node.keywords):
+            if any(type(v) is tuple or holds_record(v) for v in  # (a tuple: a list, a tuple)
+                   [self.expr(a, env) for a in node.args] +
+                   [self.expr(k.value, env) for k in node.keywords]):
                 raise self.unsupported(node, f"calling {dotted(func) or 'a derivative'} with a "
-                                       "dict, object or tuple of them inside the differentiated "
+                                       "dict, object, list or tuple inside the differentiated "
                                        "function (a derivative taken there is compiled for "
                                        "arrays and numbers)", "pass the arrays themselves (grad("
                                        "loss, argnums=(0, 1))(W, b, ...)), or take this "
@@ -416,6 +420,7 @@ class Calls:
             error = self.unsupported(node, f"calling an item of {table}, chosen by a key computed "
                                      "at run time", "index it with a constant key (ACT[\"tanh\"]),"
                                      " or pass the function as an argument")
+            error.maybe_container = True  # (a string argument is a constant at the first call)
             return error
         error = self.unsupported(node, f"calling {what}, {kind},", "pass a function (a def, a "
                                  "lambda, np.tanh), or an object whose class defines __call__")
@@ -457,8 +462,10 @@ class Calls:
         if any(map(passes_function, values)):  # np.apply_along_axis(lambda r: ..., 1, X)
             raise self.unsupported(node, f"passing a function to {dotted(node.func) or name}, "
                                    "which has no derivative rule and calls it",
-                                   "write the loop or the cases out (a loop over the rows, or "
-                                   "np.where for np.piecewise)")
+                                   "call the function in the code instead: write the loop (over "
+                                   "the items for functools.reduce, the rows for "
+                                   "np.apply_along_axis), a def or lambda that calls it (for "
+                                   "functools.partial) or the cases (np.where for np.piecewise)")
         args = [self.as_atom(v) for v in values[:len(node.args)]]
         kwargs = tuple((k.arg, self.as_atom(v)) for k, v in zip(node.keywords,
                                                                 values[len(node.args):]))
@@ -519,11 +526,13 @@ class Calls:
                     args[i] = Const(list(args[i].value))
         keywords = [(RENAMED.get((name, k.arg), k.arg), k.value) for k in node.keywords]
         named = {k: v for k, v in keywords if k not in p.options and k in params[len(args):]}
+        optional = OPTIONAL.get(name, {})
+        given = named or any(q in optional for q in params[:len(args)])  # x.clip(0.0)
         for param in params[len(args):]:  # operands named by keyword, those skipped defaulted
             if param in named:
                 args.append(self.atom(named[param], env))
-            elif named and param in OPTIONAL.get(name, {}):  # (one named: all written)
-                args.append(Const(OPTIONAL[name][param]))
+            elif given and param in optional:  # (one given: all written)
+                args.append(Const(optional[param]))
             else:
                 break
         for k, value in keywords:
@@ -575,10 +584,13 @@ class Calls:
 
 
 def passes_function(value):
-    """Whether an argument is (or holds, np.piecewise's list) a function of the user's."""
+    """Whether an argument is (or holds, np.piecewise's list) a function: the user's, a
+    library's (math.pow given to functools.partial) or a ufunc. A class is not one (a dtype,
+    np.float64, is passed as its name)."""
     if type(value) is tuple:
         return any(map(passes_function, value))
-    return type(value) is Static and isinstance(value.obj, (LocalFunction, types.FunctionType))
+    return type(value) is Static and (isinstance(value.obj, (LocalFunction, types.FunctionType))
+                                      or callable(value.obj) and not isinstance(value.obj, type))
 
 
 def fields_of(text):

@@ -89,8 +89,8 @@ class Containers:
             return self.inline(prop.fget, _call_node(node, []), env, None, receiver=record)
         owner = class_defining(cls, node.attr) if record.kind in ("object", "dataclass") else None
         if owner is not None and not _is_method(owner.__dict__[node.attr]):
-            value = owner.__dict__[node.attr]  # `scale = 3.0` in the class body, read as m.scale
-            self.fn.dependencies.append((owner.__dict__, node.attr, value))  # (rebound: again)
+            value = self.read(cls, node.attr)  # `scale = 3.0` in the class body, read as
+            # m.scale: a new derivative once it changes (in this class or the one before)
             return self.outer(f"{cls.__name__}_{node.attr}", value)
         if owner is not None:
             raise self.unsupported(node, f"reading the method .{node.attr} of "

@@ -13,6 +13,7 @@ import builtins
 import gast
 import numpy as np
 
+from ..depends import MISSING
 from ..ir import Assign, Const, Op, Var
 from ..primitives import PRIMS
 from .scan import Record, Static
@@ -123,8 +124,11 @@ class Effects:
                                    f"write {obj.__name__}(x, \"name\")")
         base = self.expr(node.args[0], env)
         if type(base) in (Static, Record) and (obj is hasattr or len(node.args) == 3):
-            has = hasattr(base.obj, name.value) if type(base) is Static else \
-                base.kind != "dict" and base.has(name.value) or hasattr(base.cls, name.value)
+            if type(base) is Record and base.kind != "dict" and base.has(name.value):
+                has = True  # (a field of the argument)
+            else:  # known here, so a dependency: a new derivative once it changes
+                owner = base.obj if type(base) is Static else base.cls
+                has = self.read(owner, name.value, MISSING) is not MISSING
             if not has:
                 return Const(False) if obj is hasattr else self.expr(node.args[2], env)
             if obj is hasattr:

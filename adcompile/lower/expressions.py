@@ -7,6 +7,7 @@ import types
 import gast
 import numpy as np
 
+from ..depends import Items, scope_of
 from ..errors import UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Op, Var)
 from ..primitives import ATTRIBUTES, NAMESPACE, PRIMS, RESULT_FIELDS, SHAPE_LIKE
@@ -154,6 +155,10 @@ class Expressions:
             if type(operand) is Const and type(node.op) in (gast.USub, gast.UAdd):
                 return Const(-operand.value if type(node.op) is gast.USub else operand.value)
             return self.emit(OPERATORS[type(node.op).__name__], (operand,), target=target)
+        if t is gast.Compare and _float_chain(node):  # type(a) is type(b) is float: printed
+            return self.expr(gast.BoolOp(op=gast.And(), values=[  # grad's test, read back
+                gast.Compare(left=a, ops=[gast.Is()], comparators=[node.comparators[-1]])
+                for a in [node.left] + node.comparators[:-1]]), env, target)
         if t is gast.Compare:
             left = self.expr(node.left, env)
             right = self.expr(node.comparators[0], env)
@@ -325,29 +330,32 @@ class Expressions:
         consts[name] = obj
         return Var(name)
 
+    def read(self, owner, name, *default):
+        """`owner.name` now (of a module, class, global object), recorded as a dependency: the
+        value is baked into the derivative (a number, a trip count, a branch taken, a function
+        inlined), so the cache builds a new one once the attribute reads otherwise. With a
+        default (MISSING), its absence is the dependency."""
+        value = getattr(owner, name, *default)
+        self.fn.dependencies.append((scope_of(owner, name), name, value))
+        return value
+
     def attribute(self, node, env, target):
         if is_super(node):  # super().area: a property of the class after this one
             return self.super_method(node, None, env, target)
         base = self.expr(node.value, env)
         if type(base) is Static:
             try:
-                obj = getattr(base.obj, node.attr)
+                obj = self.read(base.obj, node.attr)  # cfg.K, Cfg.k, np.sin, consts.W
             except AttributeError:
                 raise UnsupportedSyntaxError(
                     f"{dotted(node) or node.attr} does not exist", *self.parsed.where(node)) from None
-            value = self.outer(dotted(node) or node.attr, obj)
-            if type(value) is Var and isinstance(base.obj, types.ModuleType):  # consts.W: an
-                # array of the user's module, kept; rebinding it gives a new derivative
-                self.fn.dependencies.append((vars(base.obj), node.attr, obj))
-            return value
+            return self.outer(dotted(node) or node.attr, obj)
         if type(base) is Record:
             return self.record_attribute(base, node, env)
         known = self.fn.constants.get(base.name, MISSING) if type(base) is Var else MISSING
         if known is not MISSING and not isinstance(known, (np.ndarray, np.generic)) and \
                 hasattr(known, node.attr):  # cfg.k of a global or closure object: its value
-            value = getattr(known, node.attr)  # now (a new derivative once it is rebound)
-            if node.attr in getattr(known, "__dict__", {}):
-                self.fn.dependencies.append((vars(known), node.attr, value))
+            value = self.read(known, node.attr)  # now (a new derivative once it changes)
             return self.outer(f"{base.name}.{node.attr}", value)
         if node.attr in ATTRIBUTES:
             return self.emit(node.attr, (self.as_atom(base),), target=target)
@@ -359,8 +367,11 @@ class Expressions:
             raise self.not_an_array(node, f"the method .{node.attr}(...) of "
                                     f"{dotted(node.value) or 'a value'}, a list built at run "
                                     "time or an array", RUN_TIME_LISTS)
-        raise self.not_an_array(node, f"the attribute .{node.attr} of an array",
-                                "arrays have .T, .shape, .ndim, .size, .dtype, .real and .imag")
+        raise self.not_an_array(node, f"the attribute .{node.attr} of "
+                                f"{number_or_array(node.value)}",
+                                "arrays have .T, .shape, .ndim, .size, .dtype, .real and .imag; "
+                                "to test a value's type write isinstance(x, float) or "
+                                "type(x) is int")
 
     def subscript(self, node, env, target):
         base = self.expr(node.value, env)
@@ -388,6 +399,9 @@ class Expressions:
                 item = None
             if isinstance(item, (types.FunctionType, types.BuiltinFunctionType, np.ufunc,
                                  types.ModuleType, type)):
+                table = self.fn.constants[base.name]  # called as it is now: a new derivative
+                scope = table if type(table) is dict else Items(table)  # once it changes
+                self.fn.dependencies.append((scope, index.value, item))
                 return self.outer(f"{base.name}_item", item)
         if type(base) is tuple:
             if type(index) is Const and isinstance(index.value, int):
@@ -477,3 +491,22 @@ def truth(value):
     if type(value) is Static or type(value) is tuple and value:
         return Const(True)
     return None
+
+
+def _float_chain(node):
+    """Whether `node` is `type(a) is type(b) is ... is float`, which is `type(a) is float and
+    type(b) is float and ...` (unparse.py prints that test so): read as that, the derivative of
+    a derivative folds each test as the first one did."""
+    def typed(e):
+        return isinstance(e, gast.Call) and isinstance(e.func, gast.Name) and \
+            e.func.id == "type" and len(e.args) == 1
+    return len(node.ops) > 1 and all(isinstance(op, gast.Is) for op in node.ops) and \
+        isinstance(node.comparators[-1], gast.Name) and node.comparators[-1].id == "float" and \
+        all(typed(e) for e in [node.left] + node.comparators[:-1])
+
+
+def number_or_array(node):
+    """What a value without a rule for its attribute is, named where it has a name: lowering
+    does not know whether a parameter is a float or an array (`x.is_integer()` of a float)."""
+    name = dotted(node)
+    return f"{name}, a number or array" if name else "a number or array"

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import gast
 import numpy as np
 
+from ..depends import MISSING as MISSING  # (lower's modules read it here)
 from ..errors import UnsupportedSyntaxError
 from ..ir import Assign, Break, Const, If, Op, Var
 
-MISSING = object()
 
 
 SCALARS = (int, float, complex, bool, np.generic, str, type(None))

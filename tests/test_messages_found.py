@@ -1,0 +1,58 @@
+"""Refusals whose message described the wrong thing (tester T18): a float parameter's method
+called "of an array", and a library function given to functools.partial or reduce "used as a
+value computed at run time"."""
+import functools
+import math
+import operator
+
+import pytest
+
+from adcompile import ADCompileError, grad
+
+
+def float_method(x):
+    if x.is_integer():
+        return 0.0
+    return x * x
+
+
+def type_name(x):
+    return 1.0 if type(x).__name__ == "int" else x * x
+
+
+def test_a_float_parameters_method_is_not_called_an_arrays():
+    with pytest.raises(ADCompileError) as info:
+        grad(float_method)(1.3)
+    message = str(info.value)
+    assert "the method .is_integer() of x, a number or array" in message
+    assert "x == np.round(x)" in message and "of an array" not in message
+    with pytest.raises(ADCompileError) as info:
+        grad(type_name)(1.3)
+    message = str(info.value)
+    assert "the attribute .__name__ of a number or array" in message
+    assert "isinstance(x, float)" in message and "of an array" not in message
+
+
+def partial_of_pow(x):
+    p = functools.partial(math.pow, x)
+    return p(3.0)
+
+
+def reduce_of_add(x, y):
+    return functools.reduce(operator.add, [x, y * y, 2.0], 1.0)
+
+
+def reduce_of_lambda(x, y):
+    return functools.reduce(lambda a, b: a * b, [x, y, 2.0])
+
+
+@pytest.mark.parametrize("f, args, what", [
+    (partial_of_pow, (1.3,), "functools.partial"),
+    (reduce_of_add, (1.3, 0.4), "functools.reduce"),
+    (reduce_of_lambda, (1.3, 0.4), "functools.reduce")])
+def test_a_library_function_given_to_partial_or_reduce(f, args, what):
+    with pytest.raises(ADCompileError) as info:
+        grad(f)(*args)
+    message = str(info.value)
+    assert f"passing a function to {what}, which has no derivative rule" in message
+    assert "def or lambda that calls it" in message and "computed at run time" not in message

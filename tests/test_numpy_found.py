@@ -1,0 +1,195 @@
+"""Defects a tester found in NumPy simulation code (pairwise distances, particle-in-cell indices,
+integrators that kick a velocity in place), each checked against central finite differences
+and, where both modes apply, reverse against forward, before its fix."""
+import numpy as np
+import pytest
+
+import adcompile as ad
+from checks import assert_close, numeric_grad
+
+POS = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+
+
+def _modes_agree(f, args, argnums=0):
+    """grad of f at args equals central differences, and jvp along each unit direction of
+    argument `argnums` equals grad's entry (reverse against forward)."""
+    g = ad.grad(f, argnums)(*args)
+    assert np.all(np.isfinite(g)), g
+    assert_close(g, numeric_grad(f, args, argnums), rtol=1e-5, atol=1e-6, what=f.__name__)
+    x = np.asarray(args[argnums], dtype=float)
+    for idx in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[idx] = 1.0
+        tangents = tuple(e if k == argnums else np.zeros_like(np.asarray(a, dtype=float))
+                         for k, a in enumerate(args))
+        assert np.isclose(ad.jvp(f, args, tangents)[1], np.asarray(g)[idx], rtol=1e-7,
+                          atol=1e-10), (f.__name__, idx)
+    return g
+
+
+# --- a norm's derivative at a zero vector: reverse mode multiplied the adjoint (0 there, the
+# diagonal is overwritten) by x / |x| = 0 / 0, and the whole gradient came back NaN -----------
+def pairwise_inverse(pos):
+    r = np.linalg.norm(pos[:, None, :] - pos[None, :, :], axis=-1)
+    np.fill_diagonal(r, 1.0)
+    return np.sum(1.0 / r)
+
+
+def pairwise_ord2(pos):
+    r = np.linalg.norm(pos[:, None, :] - pos[None, :, :], ord=2, axis=-1)
+    r = np.where(np.eye(3) > 0, 1.0, r)
+    return np.sum(1.0 / r)
+
+
+def pairwise_ord3(pos):
+    r = np.linalg.norm(pos[:, None, :] - pos[None, :, :], ord=3, axis=2)
+    r = np.where(np.eye(3) > 0, 1.0, r)
+    return np.sum(1.0 / r)
+
+
+def pairwise_vector_norm(pos):
+    r = np.linalg.vector_norm(pos[:, None, :] - pos[None, :, :], axis=-1)
+    r = np.where(np.eye(3) > 0, 1.0, r)
+    return np.sum(r ** -2)
+
+
+def pairwise_hypot(pos):
+    r = np.hypot(pos[:, None, 0] - pos[None, :, 0], pos[:, None, 1] - pos[None, :, 1])
+    r = np.where(np.eye(3) > 0, 1.0, r)
+    return np.sum(1.0 / r)
+
+
+def pairwise_fro(pos):
+    d = pos[:, None, :, None] - pos[None, :, None, :]  # (3, 3, 2, 2): a zero matrix per i == j
+    r = np.linalg.norm(d, "fro", axis=(-2, -1))
+    r = np.where(np.eye(3) > 0, 1.0, r)
+    return np.sum(1.0 / r)
+
+
+@pytest.mark.parametrize("f", [pairwise_inverse, pairwise_ord2, pairwise_ord3,
+                               pairwise_vector_norm, pairwise_hypot, pairwise_fro])
+def test_a_norm_at_a_zero_vector_has_derivative_zero(f):
+    g = _modes_agree(f, (POS,))
+    if f is pairwise_inverse:
+        assert np.isclose(g[1, 0], -2.17888, atol=1e-5)
+
+
+def test_a_norm_of_zero_has_the_subgradient_zero():
+    def norm(x):
+        return np.linalg.norm(x)
+
+    def norm_of_rows(x):
+        return np.sum(np.linalg.norm(x, axis=1) * np.arange(1.0, 3.0))
+
+    assert np.array_equal(ad.grad(norm)(np.zeros(3)), np.zeros(3))
+    x = np.array([[0.0, 0.0], [3.0, 4.0]])
+    assert_close(ad.grad(norm_of_rows)(x), [[0.0, 0.0], [1.2, 1.6]])
+    assert ad.jvp(norm, (np.zeros(3),), (np.ones(3),))[1] == 0.0
+
+
+# --- a cast to an integer or boolean dtype has derivative zero, as int(x): x.astype(int),
+# np.asarray(x, dtype=int) and np.int64(x[0]) were refused ("astype has no derivative") -----
+INT = np.int32
+
+
+def cell_fraction(xp, dx):
+    i = (xp / dx).astype(int)
+    frac = xp / dx - i
+    return np.sum(frac ** 2)
+
+
+def cast_by_asarray(x):
+    return np.sum(x * np.asarray(x, dtype=int)) + np.sum(x * np.ascontiguousarray(x, "bool"))
+
+
+def cast_by_scalar_type(x):
+    return x[1] * np.int64(x[0] * 2) + x[2] * np.float64(x[0]) + np.bool_(x[1]) * x[2] ** 2
+
+
+def cast_by_named_dtype(x):
+    dt = np.int64
+    return np.sum(x * x.astype(dt)) + np.sum(x * x.astype("int16")) + np.sum(x * x.astype(INT))
+
+
+def cast_in_a_fill(x):
+    return np.sum(np.full(3, x[0] * 2, dtype=int) * x) + np.sum(np.array([x[1], x[2]], int) * x[0])
+
+
+@pytest.mark.parametrize("f, args", [
+    (cell_fraction, (np.array([0.13, 0.47, 0.88]), 0.2)),
+    (cast_by_asarray, (np.array([1.3, -2.7, 0.4]),)),
+    (cast_by_scalar_type, (np.array([1.3, 2.7, 0.4]),)),
+    (cast_by_named_dtype, (np.array([1.3, -2.7, 0.4]),)),
+    (cast_in_a_fill, (np.array([1.3, 2.7, 0.4]),))])
+def test_a_cast_to_integers_has_derivative_zero(f, args):
+    g = _modes_agree(f, args)
+    if f is cell_fraction:
+        assert_close(g, [6.5, 3.5, 4.0])
+        assert np.isclose(ad.grad(f, 1)(*args), numeric_grad(f, args, 1), rtol=1e-6)
+    if f is cast_by_scalar_type:  # (a float32 cast passes the derivative on, rounded)
+        assert_close(ad.grad(lambda x: x[2] * np.float32(x[0]))(args[0]), [0.4, 0.0, 1.3])
+
+
+def test_a_cast_to_a_dtype_known_only_at_run_time_is_still_refused():
+    def f(x):
+        return np.sum(x * x.astype(x.dtype))
+
+    with pytest.raises(ad.NoDerivativeError, match="constant dtype"):
+        ad.grad(f)(np.array([1.3, 2.7]))
+
+
+# --- changing a view in place (`for row in U: row *= s`) is refused with advice to write through
+# the array it views: the advice `row = row.copy()` would leave U unscaled, silently ---------
+def scale_rows(U, s):
+    U = U.copy()
+    for row in U:
+        row *= s
+    return np.sum(U ** 2)
+
+
+def scale_column(U, s):
+    U = U.copy()
+    col = U[:, 0]
+    col *= s
+    return np.sum(U ** 2)
+
+
+@pytest.mark.parametrize("f", [scale_rows, scale_column])
+def test_a_view_changed_in_place_is_refused_with_advice_to_write_through_its_base(f):
+    with pytest.raises(ad.UnsupportedSyntaxError) as info:
+        ad.grad(f, (0, 1))(np.ones((2, 3)), 0.5)
+    message = str(info.value)
+    assert "view of U" in message and "U[i] *=" in message and "U = U * " in message
+    assert "would leave U unchanged" in message
+
+
+# --- a helper changing its array argument with `v += ...`: the advice `v = v.copy()` (which the
+# caller had already written) did not help; the message says what does ---------------------
+def kick(v, a, dt):
+    v += a * dt
+
+
+def kicked(v0, a):
+    v = v0.copy()
+    kick(v, a, 0.1)
+    return np.sum(v ** 2)
+
+
+def kick_items(v, a, dt):
+    v[:] += a * dt
+
+
+def kicked_items(v0, a):
+    v = v0.copy()
+    kick_items(v, a, 0.1)
+    return np.sum(v ** 2)
+
+
+def test_a_helper_changing_its_argument_in_place_gets_advice_that_works():
+    with pytest.raises(ad.UnsupportedSyntaxError) as info:
+        ad.grad(kicked, (0, 1))(np.array([1.0, 2.0]), 0.5)
+    assert "v[:] +=" in str(info.value) and "return v" in str(info.value)
+    # what it advises: the items changed, followed into the caller
+    g = ad.grad(kicked_items, (0, 1))(np.array([1.0, 2.0]), 0.5)
+    assert_close(g[0], np.array([2.1, 4.1]))
+    assert_close(g[1], 0.62)
