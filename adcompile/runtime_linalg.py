@@ -210,8 +210,10 @@ def norm_divisor(r):
     0 / 0 = NaN, which reverse mode would multiply into every gradient even where its adjoint is
     0 (a pairwise distance whose zero diagonal is overwritten). r is the reduced norm, so this
     costs one pass over the result, not over x. Python numbers stay Python numbers."""
-    if type(r) is float or type(r) is int:
+    if type(r) in (float, int, np.float64, np.float32):  # (a norm of everything: a number)
         return r if r != 0 else 1.0
+    if type(r) is np.ndarray and r.all():  # none is 0: no new array (NumPy's; a lazy one
+        return r                            # would be computed by the test)
     return np.where(r == 0, 1, r)
 
 
