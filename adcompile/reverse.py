@@ -560,8 +560,9 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
         floats = python_numbers(fn, wrt)
         unproven = [n for n in relevant if n not in floats]
         if all(n in fn.params for n in unproven):
-            checks = list(dict.fromkeys([n for n in seeds if n in active] + tested(fn, wrt) +
-                                        unproven))
+            # (all of wrt where a value proven a number through them is relevant)
+            inputs = list(wrt) if len(unproven) < len(relevant) else tested(fn, wrt)
+            checks = list(dict.fromkeys([n for n in seeds if n in active] + inputs + unproven))
             guard = all_floats([Var(n) for n in checks], [
                 Var(n) for n in operands(fn, wrt, active) if n not in checks])
     epilogue_uses = set()  # the guard is evaluated before the backward sweep when there is a tape
@@ -710,10 +711,10 @@ def _kept(value, body, namer, line, base):
 def _checked(eqns, body, guard, raw, reduced, line, out, namer, wrt, taken):
     """The backward sweep and the returns of grad. When loops restore overwritten values from the
     tape, the output is checked and the fast-path test evaluated before the backward sweep.
-    grad's check is skipped only where the output and the parameters in `wrt` are Python floats:
-    an object whose operators (written in Python) return floats makes a float output of what is
-    no number, and the check refuses it by name; so do the parameters outside `wrt` that the
-    arithmetic `taken` (`operands`), Python numbers or not."""
+    grad's check is skipped only where the output and the parameters in `wrt` are Python floats
+    and those in `taken` (floats.operands) Python numbers: an object whose operators (written in
+    Python) return floats makes a float output of what is no number, and the checks refuse it
+    by name."""
     floats = all_floats([out] + [Var(w) for w in wrt], taken) if type(out) is Var else None
     if guard is None and raw == reduced:
         guard = floats
