@@ -218,8 +218,6 @@ class Info:
         self.has_aux, self.aux_tree = has_aux, aux_tree
 
 
-
-
 def _code_key(f):
     code = getattr(f, "__code__", None)
     if code is None or hasattr(f, "__adcompile__"):  # generated code: equal text, own constants
