@@ -498,7 +498,8 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
     `seeds` maps output names to their adjoints. Returns the forward sweep (fn's statements with the
     tape pushes loops need), the backward statements, the gradient expression of each name in
     `wrt` with and without the deferred reductions, and the guard that tells when the reductions
-    may be skipped (None when nothing is deferred). With `floats`, every value is known to be a
+    may be skipped (None when nothing is deferred), and the parameters outside `wrt` that the
+    active arithmetic takes as operands (floats.operands). With `floats`, every value is known to be a
     Python number: the helpers that fit shapes are left out, and the tape keeps only what the
     arithmetic reads. `useful` (has_aux): the names the output depends on, the only ones to
     carry adjoints.
@@ -536,7 +537,7 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
         else:
             raw.append(Op("zeros_like", (Var(w),)))
             reduced.append(raw[-1])
-    guard = None
+    guard, taken = None, operands(fn, wrt, active)
     if floats:
         for st in walk_stmts(body):
             if type(st) is Assign:
@@ -564,12 +565,12 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
             inputs = list(wrt) if len(unproven) < len(relevant) else tested(fn, wrt)
             checks = list(dict.fromkeys([n for n in seeds if n in active] + inputs + unproven))
             guard = all_floats([Var(n) for n in checks], [
-                Var(n) for n in operands(fn, wrt, active) if n not in checks])
+                Var(n) for n in taken if n not in checks])
     epilogue_uses = set()  # the guard is evaluated before the backward sweep when there is a tape
     for e in raw + reduced:
         epilogue_uses |= uses_of(Return([e], False))
     lay(forward, body, bw, epilogue_uses, tape)
-    return forward, body, raw, reduced, guard
+    return forward, body, raw, reduced, guard, taken
 
 
 def _fits(stmts):
@@ -651,9 +652,9 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
         seeds = _seeds(outs, lambda k: _seed(fn, outs[k]))
     tape = namer.fresh("tape")
     pulled = namer.fresh("stack") if kind == "vjp" else tape
-    eqns, body, raw, reduced, guard = backward(fn, wrt, seeds, namer, fit=True,
-                                               tape=pulled, floats=floats, useful=useful)
-    taken = [Var(n) for n in operands(fn, wrt, active_names(fn, wrt, useful))]
+    eqns, body, raw, reduced, guard, taken = backward(fn, wrt, seeds, namer, fit=True, tape=pulled,
+                                                      floats=floats, useful=useful)
+    taken = [Var(n) for n in taken]
     checked = tested(fn, wrt)  # (grad's checks)
     pack = (lambda gs: Op("tuple", tuple(gs))) if as_tuple else (lambda gs: gs[0])  # noqa: E731
     raw, reduced = pack(raw), pack(reduced)
