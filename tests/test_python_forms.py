@@ -179,7 +179,6 @@ def test_dict_comprehension_over_a_known_sequence():
 
 @pytest.mark.parametrize("f, message", [
     (set_at_run_time, "a set display"),
-    (starred_at_run_time, r"spreading \(\*xs\) a sequence known only at run time"),
     (kwargs_of_unknown, r"spreading \(\*\*kw\) a mapping known only at run time"),
     (generator_passed_on, "a generator expression other than the argument of sum, max or min"),
     (generator_kept, "a generator expression other than the argument of sum, max or min"),
@@ -194,6 +193,17 @@ def test_refused_with_a_located_message(f, message):
     with pytest.raises(UnsupportedSyntaxError, match=message) as info:
         grad(f)
     assert info.value.filename == f.__code__.co_filename
+
+
+def test_spreading_an_argument_waits_for_the_call():
+    """`_total(*xs)`: a list or tuple passed for xs is spread (its structure is known at the
+    call); an array is refused there, located."""
+    assert grad(starred_at_run_time, 1)(0.5, [1.0, 2.0]) == [1.0, 1.0]  # d sum / d each
+    assert grad(starred_at_run_time, 1)(0.5, (1.0, 2.0, 3.0)) == (1.0, 1.0, 1.0)
+    with pytest.raises(UnsupportedSyntaxError, match=r"spreading \(\*xs\) a sequence known "
+                       "only at run time") as info:
+        grad(starred_at_run_time)(0.5, np.array([1.0, 2.0]))
+    assert info.value.filename == starred_at_run_time.__code__.co_filename
 
 
 def test_a_dict_comprehension_over_an_array_is_refused_at_the_call():

@@ -60,8 +60,12 @@ class Arguments:
             if isinstance(a, gast.Starred):
                 seq = self.expr(a.value, env)
                 if type(seq) is not tuple:
-                    raise self.unsupported(a, "spreading (*xs) a sequence known only at run time",
-                                           "spread a tuple or list built in the function")
+                    error = self.unsupported(
+                        a, "spreading (*xs) a sequence known only at run time", "unpack it first "
+                        "(W, b = blk) or spread a tuple or list built in the function; a shape "
+                        "is passed whole (np.random.random(x.shape), x.reshape(x.shape + (1,)))")
+                    error.maybe_container = True  # (an item of a list of tuples argument:
+                    raise error                   # known at the first call)
                 args += [placeholder(v, a) for v in seq]
             elif consumer and k == 0 and isinstance(a, gast.GeneratorExp):
                 args.append(placeholder(self.consumed_at_once(a, env), a))
