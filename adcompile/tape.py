@@ -146,10 +146,12 @@ def _read_from(stmts, tail):
     again, and what comes after reads what they leave."""
     out, after = {}, set(tail)
     for s in reversed(stmts):
-        after = after | uses_of(s)
-        for st in walk_stmts([s]):
-            for block in blocks_of(st):
-                out[id(block)] = after
+        after |= uses_of(s)
+        inner = [block for st in walk_stmts([s]) for block in blocks_of(st)]
+        if inner:  # (a copy only here: straight-line code would copy it at every statement)
+            frozen = frozenset(after)
+            for block in inner:
+                out[id(block)] = frozen
     return out
 
 
