@@ -171,6 +171,8 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
                            "(pip install scipy) or run it without jit") from None
         elif isinstance(e, OverflowError) and str(e).startswith(jit_ints.MARK):
             raise _overflow(e, current[1], current[3]) from None
+        elif isinstance(e, TypeError) and re.fullmatch(r"expected \S+, got None", str(e)):
+            raise _none_taped(e, current[1]) from None
         else:
             raise e
         variant(False)
@@ -718,6 +720,19 @@ def _kind(numba_type):
     if re.match(r"(float|int|uint|complex|bool|Literal)", t):
         return "a number"
     return f"a {t}"
+
+
+def _none_taped(err, fn):
+    """The JitError of a tape (a list of one type under Numba) given None: a name that holds None
+    first and a number later (`prev = None`, then `prev = x * i`), saved for the backward sweep."""
+    nones = [(s.target, s.line) for s in walk_stmts(fn.body) if type(s) is Assign and
+             type(s.target) is str and type(s.value) is Const and s.value.value is None]
+    named = ", ".join(f"`{fn.source_lines.get(line, name).strip()}`" for name, line in nones)
+    return JitError(f"the derivative under jit saves the values of each step, and one of them is "
+                    f"None ({err}){': ' + named if named else ''}: Numba keeps values of one "
+                    "type only. Start the variable with a number and keep a flag (first = True) "
+                    "for the steps where it has none, or run it without jit.", fn.filename,
+                    nones[0][1] if nones else None)
 
 
 def _overflow(err, fn, sites):

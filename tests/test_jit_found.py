@@ -201,3 +201,23 @@ def test_message_of_a_list_built_from_empty():
     with pytest.raises(JitError) as e:
         jit(dot_of_lists)([0.1, 0.2], [0.3, 0.4])
     assert "starts empty" in str(e.value) and "zip(ws, xs)" in str(e.value)
+
+
+def previous_or_none(x, n):
+    prev = None
+    s = 0.0
+    for i in range(n):
+        if prev is not None:
+            s = s + prev * x
+        prev = x * i
+    return s
+
+
+def test_a_value_none_at_first_is_refused_by_name():
+    """`prev = None` then a number: jit(f) runs it, jit(grad(f)) tapes prev, and a tape holds
+    one type under Numba: a TypeError from inside Numba before, now a JitError at that line."""
+    assert jit(previous_or_none)(1.5, 4) == previous_or_none(1.5, 4)
+    with pytest.raises(JitError) as e:
+        jit(grad(previous_or_none))(1.5, 4)
+    assert "`prev = None`" in str(e.value) and "flag" in str(e.value)
+    assert f"test_jit_found.py:{previous_or_none.__code__.co_firstlineno + 1}" in str(e.value)
