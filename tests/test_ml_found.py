@@ -1,8 +1,9 @@
 """Found by a tester writing machine-learning code as an engineer does (T17): each was silently
 wrong or crashed before; checked against central finite differences."""
 import numpy as np
+import pytest
 
-from adcompile import grad, jacrev, value_and_grad, vjp
+from adcompile import ADCompileError, grad, jacrev, value_and_grad, vjp
 
 X = np.arange(12.0).reshape(4, 3) / 10
 W = np.array([0.5, -1.0, 2.0])
@@ -177,3 +178,35 @@ def test_spreading_an_item_of_a_list_of_tuples_argument():
     np.testing.assert_allclose(g[0][0], fd, rtol=1e-6, atol=1e-8)
     with pytest.raises(ADCompileError, match=r"a shape is passed whole"):
         grad(spread_shape)(x)
+
+
+def layers_by_percent(params, x, cfg):
+    h = x
+    for i in range(1, cfg["L"] + 1):
+        h = np.tanh(h @ params["W%d" % i] + params["b%d" % i])
+    return np.sum(h ** 2) + np.sum(params["%s%d" % ("W", 1)])
+
+
+def test_keys_built_with_percent_formatting():
+    """`params["W%d" % i]` (cs231n's layered nets), i from a loop over a known count: refused
+    as a key computed at run time, where "W" + str(i) and f"W{i}" were taken."""
+    rng = np.random.default_rng(0)
+    params = {k: rng.normal(size=(3, 3) if k[0] == "W" else 3) for k in ("W1", "b1", "W2", "b2")}
+    g = grad(layers_by_percent)(params, X, {"L": 2})
+    for key in params:
+        def along(v, key=key):
+            return layers_by_percent({**params, key: v}, X, {"L": 2})
+        np.testing.assert_allclose(g[key], _fd(along, [params[key]], 0), rtol=1e-5, atol=1e-7)
+
+
+def layers_counted_by_an_int(params, x, n):
+    h = x
+    for i in range(n):
+        h = np.tanh(h @ params["W%d" % i])
+    return np.sum(h)
+
+
+def test_key_from_an_int_argument_count_says_what_works():
+    with pytest.raises(ADCompileError) as e:
+        grad(layers_counted_by_an_int)({"W0": np.eye(3)}, X, 1)
+    assert "range(len(p) // 2)" in str(e.value) and "test_ml_found.py" in str(e.value)

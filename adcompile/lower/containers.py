@@ -70,7 +70,10 @@ class Containers:
         if type(index) is not Const:
             error = self.unsupported(node, f"indexing {record.describe()} with a value computed "
                                      "at run time", "use a constant key (p['W']) or loop over "
-                                     ".items()")
+                                     ".items(); a key built from a loop index (p['W%d' % i]) "
+                                     "needs the loop's count known when it compiles: range(3), "
+                                     "range(len(p) // 2), or a count held in a dict or object "
+                                     "argument (cfg.layers), not an int argument of its own")
             error.maybe_container = type(index) is Var  # (a parameter: a str is known at the
             raise error                                 # first call, a constant from there on)
         if record.kind == "namedtuple":

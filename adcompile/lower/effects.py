@@ -179,7 +179,11 @@ def fold_constants(prim, args, kwargs):
     if prim in ("is", "isnot") and not kwargs and all(type(a) is Const for a in args) and \
             any(a.value is None for a in args):  # `1.0 is None` (a library's default, inlined)
         return Const((args[0].value is args[1].value) == (prim == "is"))
-    if kwargs or p.form not in ("binop", "unop", "compare") or prim == "matmul" or not all(
+    if prim == "mod" and not kwargs and type(args[0]) is Const and type(args[0].value) is str \
+            and type(args[1]) is Const and _plain(args[1].value):  # "W%d" % i: a key
+        args = (args[0], Const(args[1].value if type(args[1].value) is tuple else
+                               (args[1].value,)))
+    elif kwargs or p.form not in ("binop", "unop", "compare") or prim == "matmul" or not all(
             type(a) is Const and type(a.value) in (bool, int, float, str) for a in args) or any(
             type(a.value) is str for a in args) and prim not in ("add", "eq", "ne") or \
             prim == "pow" and abs(args[1].value) > 64:  # (not 10 ** 10 ** 9 here)
@@ -188,6 +192,12 @@ def fold_constants(prim, args, kwargs):
         return Const(p.fn(*(a.value for a in args)))
     except (ArithmeticError, TypeError, ValueError):
         return None
+
+
+def _plain(value):
+    """A number, string or tuple of them: what old-style formatting of a known string takes."""
+    return type(value) in (bool, int, float, str) or \
+        type(value) is tuple and all(type(v) in (bool, int, float, str) for v in value)
 
 
 def known_truth(test):
