@@ -309,6 +309,8 @@ def _gate(op, tracer):
         return f"[{_short(expr_source(op.args[1]))}]" if unwired[1] else "[.]"
     if p.form == "attr":
         return f".{op.prim}"
+    if p.form == "field":
+        return f".{op.args[1].value}"
     if p.form in ("binop", "compare", "boolop") and len(op.args) == 2:
         left = show(op.args[0]) + " " if unwired[0] else ""
         right = " " + show(op.args[1]) if unwired[1] else ""

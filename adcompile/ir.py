@@ -123,6 +123,7 @@ class Function:
     aux_tree: object = None  # has_aux: the pytree.Tree of an aux returned as its leaves
     errstate: dict = field(default_factory=dict)  # line -> np.errstate settings around it
     unknown: dict = field(default_factory=dict)  # function constant without a rule -> message
+    opaque: set = field(default_factory=set)  # names holding what such a function returned
     defaults: dict = field(default_factory=dict)  # parameter -> the user's default value
 
     def __repr__(self):  # printed as Python by the printer unparse.py registers

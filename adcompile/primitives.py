@@ -137,6 +137,8 @@ add("slice", builtins.slice, ("start", "stop", "step"), "nondiff", zero="*")  # 
 add("T", lambda x: x.T, kind="exact", form="attr")
 for _attr in ("shape", "ndim", "size", "dtype"):
     add(_attr, operator.attrgetter(_attr), kind="nondiff", form="attr", zero="*")
+# a field of what a function without a rule returned (np.finfo(x.dtype).min): `x.name`
+add("field", getattr, ("x", "name"), "nondiff", form="field", zero="*")
 add("tuple", lambda *xs: xs, params=(), kind="exact", form="tuple")
 # The tape of reverse mode: a Python list.
 add("list", list, params=(), kind="nondiff", form="list", zero="*")

@@ -128,6 +128,8 @@ def expr_ast(e):
         return values[0] if len(values) == 1 else ast.BoolOp(p.op(), values)
     if form == "attr":
         return ast.Attribute(args[0], e.prim, ast.Load())
+    if form == "field":
+        return ast.Attribute(args[0], e.args[1].value, ast.Load())
     if form == "getitem":
         return ast.Subscript(args[0], index_ast(e.args[1]), ast.Load())
     if form == "tuple":

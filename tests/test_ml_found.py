@@ -3,7 +3,7 @@ wrong or crashed before; checked against central finite differences."""
 import numpy as np
 import pytest
 
-from adcompile import ADCompileError, grad, jacrev, value_and_grad, vjp
+from adcompile import ADCompileError, grad, hessian, jacrev, jvp, value_and_grad, vjp
 
 X = np.arange(12.0).reshape(4, 3) / 10
 W = np.array([0.5, -1.0, 2.0])
@@ -210,3 +210,31 @@ def test_key_from_an_int_argument_count_says_what_works():
     with pytest.raises(ADCompileError) as e:
         grad(layers_counted_by_an_int)({"W0": np.eye(3)}, X, 1)
     assert "range(len(p) // 2)" in str(e.value) and "test_ml_found.py" in str(e.value)
+
+
+def masked_attention(s, m, v):
+    s = np.where(m, s, np.finfo(s.dtype).min)
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return np.sum(e / e.sum(axis=-1, keepdims=True) @ v)
+
+
+def eps_guarded(p):
+    info = np.finfo(np.float64)
+    return -np.sum(np.log(np.clip(p, info.eps, 1.0 - info.eps)))
+
+
+def test_fields_of_finfo():
+    """np.finfo(s.dtype).min (an attention mask's fill value) and np.finfo(float).eps were
+    refused as "the attribute .min of a number or array"; a field of what a function without a
+    rule returns is read as written (a constant of the derivative)."""
+    rng = np.random.default_rng(1)
+    s, v = rng.normal(size=(2, 3)), rng.normal(size=(3, 2))
+    m = np.array([[1, 1, 0], [1, 0, 1]], bool)
+    g = grad(masked_attention)(s, m, v)
+    np.testing.assert_allclose(g, _fd(masked_attention, [s, m, v], 0), rtol=1e-5, atol=1e-8)
+    assert np.all(g[~m] == 0.0)
+    p = np.array([0.2, 0.5, 0.9])
+    np.testing.assert_allclose(grad(eps_guarded)(p), -1.0 / p)
+    np.testing.assert_allclose(hessian(eps_guarded)(p), np.diag(1.0 / p ** 2))
+    tangent = jvp(masked_attention, (s, m, v), (np.ones_like(s), None, np.zeros_like(v)))[1]
+    np.testing.assert_allclose(tangent, np.sum(g * (m | True)), rtol=1e-9)

@@ -469,7 +469,10 @@ class Calls:
         args = [self.as_atom(v) for v in values[:len(node.args)]]
         kwargs = tuple((k.arg, self.as_atom(v)) for k, v in zip(node.keywords,
                                                                 values[len(node.args):]))
-        return self.emit("call", (Var(name), *args), kwargs, target=target)
+        out = self.emit("call", (Var(name), *args), kwargs, target=target)
+        if type(out) is Var:  # (np.finfo(x.dtype): its fields are read as written)
+            self.fn.opaque.add(out.name)
+        return out
 
     def math_of_sequences(self, obj, node, env, target):
         """math.prod((a, b, c)) = a * b * c and math.dist(p, q) = hypot(p[0] - q[0], ...) of
