@@ -326,3 +326,34 @@ def test_disk_cache_is_not_stale_for_a_module_attribute(tmp_path, monkeypatch):
     finally:
         for name in ("stale_disk_cfg", "stale_disk_mod"):
             sys.modules.pop(name, None)
+
+
+SCALE = 2.0
+
+
+def scaled_square(x):
+    return SCALE * x ** 2
+
+
+def slope_times_x(x):
+    return grad(scaled_square)(x) * x
+
+
+def via_a_helper(x):
+    return slope_times_x(x) + x
+
+
+def test_grad_made_inside_reads_its_globals_again():
+    """grad(inner) called inside a differentiated function: the inner derivative's code is
+    inlined, and the globals it was built from (SCALE) were not the outer one's dependencies: a
+    new grad(outer) after SCALE changed gave the old derivative (T21)."""
+    global SCALE
+    try:
+        for f, slope in ((slope_times_x, 4.0), (via_a_helper, 4.0)):
+            SCALE = 2.0
+            check(f, 0.5)
+            SCALE = 3.0
+            check(f, 0.5)
+            assert_close(grad(f)(1.0), slope * SCALE + (f is via_a_helper))
+    finally:
+        SCALE = 2.0

@@ -154,6 +154,8 @@ class Inlining:
         except ADCompileError as e:
             return self.library_as_constant(self.at_the_call(e, obj, node), obj, node, env,
                                             target, since, receiver)
+        made = getattr(obj, "__adcompile__", None)  # grad(inner) made here: its code read
+        self.fn.dependencies.extend(getattr(made, "dependencies", ()))  # inner's globals
         args = callee.node.args
         positional = [a.id for a in args.posonlyargs + args.args]
         values = dict(zip(positional[len(positional) - len(obj.__defaults__ or ()):],
