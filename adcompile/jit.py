@@ -711,8 +711,10 @@ def _explain(err, fn):
 def _kind(numba_type):
     """A Numba type in words: `array(float64, 1d, C)` -> an array, `float64` -> a number."""
     t = numba_type.strip()
-    if t.startswith("array("):
-        return "an array"
+    if t.startswith("array("):  # (`array(float64, 0d, C)`: its number of axes, as Numba's)
+        axes = re.match(r"array\(\w+, (\d+)d", t)
+        n = axes.group(1) if axes else None
+        return f"an array of {n} {'axis' if n == '1' else 'axes'}" if n else "an array"
     if t.startswith(("list(", "reflected list(")):
         return "a list"
     if t.startswith(("UniTuple(", "Tuple(", "(")):

@@ -48,6 +48,27 @@ def _check_not_in_place(t):
     return typer
 
 
+def _check_fits(t):
+    def typer(x, out, name):
+        kinds = (t.Boolean, t.Integer, t.Float, t.Complex)  # (NumPy's 'same_kind' order)
+        rank = [next((k for k, c in enumerate(kinds) if isinstance(d, c)), 3)
+                for d in (_kind(x, t), _kind(out, t))]
+        if not _array(x, t) or not _array(out, t) and x.ndim == 0 and rank[1] <= rank[0]:
+            return lambda x, out, name: None  # (a number: Python makes a new one)
+        if not _array(out, t) or out.ndim != x.ndim or rank[1] > rank[0]:
+            def never(x, out, name):
+                raise ValueError("the result of an in-place operator does not fit the array "
+                                 "it writes into (its shape or its dtype)")
+            return never
+
+        def check(x, out, name):
+            if out.shape != x.shape:
+                raise ValueError("non-broadcastable output operand: the result of an in-place "
+                                 "operator has another shape than the array it writes into")
+        return check
+    return typer
+
+
 def _check_bound(t):
     def typer(bound, name):
         def check(bound, name):
@@ -123,8 +144,8 @@ def _fit(n, m):
         lines.append("    " * (k + 1) + f"for {i[k]} in range({full[k]}):")
     gat = ", ".join(i[k] if k < d else f"{i[k]} if gs[{k}] != 1 else 0" for k in range(n))
     xat = ", ".join(f"{i[d + k]} if xs[{k}] != 1 else 0" for k in range(m))
-    lines.append("    " * (n + 1) + f"out[{xat}{',' if m == 1 else ''}] += "
-                 f"g[{gat}{',' if n == 1 else ''}]")
+    lines.append("    " * (n + 1) + f"out[{xat or '()'}{',' if m == 1 else ''}] += "
+                 f"g[{gat or '()'}{',' if n == 1 else ''}]")
     lines.append("    return out")
     scope: dict = {"np": np}
     exec("\n".join(lines) + "\n", scope)
@@ -577,6 +598,7 @@ def helpers(numba):
     return {
         runtime.check_scalar: _check_scalar,
         runtime.check_numbers: lambda t: lambda *values: _nothing,
+        runtime.check_fits: _check_fits,
         runtime.check_bound: _check_bound,
         runtime.check_not_in_place: _check_not_in_place,
         runtime.check_unpacked: _check_not_in_place,

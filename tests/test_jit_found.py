@@ -221,3 +221,24 @@ def test_a_value_none_at_first_is_refused_by_name():
         jit(grad(previous_or_none))(1.5, 4)
     assert "`prev = None`" in str(e.value) and "flag" in str(e.value)
     assert f"test_jit_found.py:{previous_or_none.__code__.co_firstlineno + 1}" in str(e.value)
+
+
+def into_a_0d_array(x):
+    acc = np.zeros(())
+    for i in range(x.shape[0]):
+        acc += x[i] ** 2
+    return np.sum(acc)
+
+
+def scaled_by_a_0d_array(x, b):
+    return np.sum(x * b)
+
+
+def test_zero_dimensional_arrays():
+    """A 0-d array argument's gradient (unbroadcast to 0 axes) crashed inside adcompile.jit
+    with a SyntaxError of the helper it writes; `acc += row` into a 0-d array, which NumPy
+    refuses, is refused with the types Numba found."""
+    x, b = np.ones((3, 2)), np.array(2.0)
+    assert jit(grad(scaled_by_a_0d_array, argnums=1))(x, b) == 6.0
+    with pytest.raises(JitError, match="array of 0 axes at one point and an array of 1 axis"):
+        jit(grad(into_a_0d_array))(x)

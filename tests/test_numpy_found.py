@@ -193,3 +193,41 @@ def test_a_helper_changing_its_argument_in_place_gets_advice_that_works():
     g = ad.grad(kicked_items, (0, 1))(np.array([1.0, 2.0]), 0.5)
     assert_close(g[0], np.array([2.1, 4.1]))
     assert_close(g[1], 0.62)
+
+
+def sum_into_a_0d_array(x):
+    acc = np.zeros(())
+    for i in range(x.shape[0]):
+        acc += x[i] ** 2  # NumPy: a row does not fit a 0-d array
+    return np.sum(acc)
+
+
+def floats_into_ints(q):
+    p = np.zeros(2, dtype=int)
+    p += np.array([0.5, 1.5]) * q  # NumPy: floats are not written into ints
+    return np.sum(p) * 1.0
+
+
+def sum_of_squared_rows(x):
+    acc = np.zeros(x.shape[1])
+    for i in range(x.shape[0]):
+        acc += x[i] ** 2
+    return np.sum(acc * acc)
+
+
+@pytest.mark.parametrize("f, x, error", [
+    (sum_into_a_0d_array, POS, ValueError), (floats_into_ints, 0.3, TypeError)])
+def test_in_place_operator_raises_where_numpy_does(f, x, error):
+    """`acc += v` on an array writes into it: NumPy raises where the result has another shape or
+    a dtype the array cannot hold. Flat code's `acc = acc + v` made a new array and returned a
+    value and a gradient for a function that raises (T20)."""
+    with pytest.raises(error):
+        f(x)
+    for run in (lambda: ad.value_and_grad(f)(x), lambda: ad.jvp(f, (x,), (np.ones_like(x),)),
+                lambda: ad.vjp(f, x)):
+        with pytest.raises(error):
+            run()
+
+
+def test_in_place_operator_that_fits_is_unchanged():
+    _modes_agree(sum_of_squared_rows, (POS,))

@@ -534,6 +534,25 @@ def changes_in_place(stmts, name, through_calls=True, seen=frozenset()):
     return False
 
 
+# NumPy's functions that make a new array (`acc = np.zeros(())`), and the methods that do
+CREATORS = frozenset({"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
+                      "full_like", "array", "asarray", "eye", "identity", "arange", "linspace"})
+
+
+def made_as_array(nodes, name, scope):
+    """Whether the function binds `name` to a new NumPy array somewhere (`name = np.zeros(2)`,
+    `name = x.copy()`): then `name += ...` writes into an array (runtime.check_fits)."""
+    for n in nodes:
+        if isinstance(n, gast.Assign) and isinstance(n.value, gast.Call) and \
+                isinstance(n.value.func, gast.Attribute) and \
+                any(isinstance(t, gast.Name) and t.id == name for t in n.targets):
+            f = n.value.func
+            if f.attr in ("copy", "astype") or f.attr in CREATORS and \
+                    isinstance(f.value, gast.Name) and scope.get(f.value.id) is np:
+                return True
+    return False
+
+
 def holds_list(value, is_list):
     """A tuple with a known list (`is_list`) somewhere inside."""
     return type(value) is tuple and any(is_list(v) or holds_list(v, is_list) for v in value)

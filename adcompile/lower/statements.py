@@ -16,7 +16,7 @@ from .arguments import effectful
 from .effects import RAISE, known_truth
 from .changes import in_library
 from .containers import class_defining
-from .scan import Record, BROKE, held, holds, repeats, times_held, is_super, is_method_of_name, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed, is_append, is_pop, load_of, loaded, only_returns, walk_own
+from .scan import Record, BROKE, held, holds, repeats, times_held, is_super, is_method_of_name, made_as_array, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed, is_append, is_pop, load_of, loaded, only_returns, walk_own
 
 
 class Statements:
@@ -108,7 +108,13 @@ class Statements:
                                         "__setitem__")  # x[i] *= v writes into x as x[i] = v does
                 load = load_of(stmt.target)
                 binop = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
+                old = env.get(stmt.target.id) if isinstance(stmt.target, gast.Name) else None
                 self.assign(stmt.target, binop, env)
+                if type(old) is Var and made_as_array(self.parsed.nodes, stmt.target.id,
+                                                      self.parsed.scope):
+                    self.block.append(Assign(None, Op("check_fits", (
+                        old, self.as_atom(env[stmt.target.id]), Const(stmt.target.id))),
+                        self.line))  # (NumPy writes into the array: its shape and dtype)
             elif t is gast.FunctionDef:
                 env[stmt.name] = Static(LocalFunction(stmt, env, self.parsed, self))
             elif t is gast.Pass or t is gast.Expr and isinstance(stmt.value, gast.Constant):
