@@ -641,11 +641,12 @@ def check_fits(x, out, name):
     or a dtype x cannot hold (floats into ints); flat code makes a new array, and checks."""
     if not isinstance(x, np.ndarray):
         return
-    if np.shape(out) != x.shape:
+    if getattr(out, "shape", ()) != x.shape:
         raise ValueError(f"non-broadcastable output operand with shape {x.shape} doesn't match "
                          f"the broadcast shape {np.shape(out)} (`{name} <op>= ...` writes into "
                          f"{name})")
-    if not np.can_cast(np.result_type(out), x.dtype, "same_kind"):
+    if getattr(out, "dtype", None) is not x.dtype and \
+            not np.can_cast(np.result_type(out), x.dtype, "same_kind"):
         raise TypeError(f"cannot write the {np.result_type(out)} result of `{name} <op>= ...` "
                         f"into {name}, an array of {x.dtype} (NumPy's casting rule 'same_kind')")
 
