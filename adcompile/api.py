@@ -532,6 +532,15 @@ def source(fn: Callable[..., Any], mode: str | None = None, argnums: int | Seque
     co., the code a call with them runs). `has_aux`: fn returns (out, aux), as for
     grad(fn, has_aux=True)."""
     info = getattr(fn, "__adcompile__", None)
+    made = getattr(fn, "__adcompile_jacobian__", None)
+    if made is not None and mode is None:
+        inner = getattr(made[0], "__adcompile__", None)  # (hessian(g): jacfwd of grad(g))
+        f = f"{inner.mode}({inner.function.__name__})" if inner is not None else \
+            getattr(made[0], "__name__", "f")
+        raise ArgumentError(
+            f"{fn.__name__} is a Jacobian made by jacfwd, jacrev or hessian: it runs the code "
+            f"generated for {f} once per direction and has no source of its own; print that "
+            f"code: source({f}, mode={'forward' if made[2] else 'vjp'!r})")
     if at is not None and info is not None and mode is None:
         return _source_at(fn, tuple(at), {}, annotate)
     if at is not None:

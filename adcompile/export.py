@@ -187,8 +187,15 @@ def _collect(name, fn, helpers, imports, classes, extra_imports):
     than NumPy and math, such as scipy, is imported as the helper's module imports it)."""
     if name in helpers:
         return
-    if fn.__name__ != name:
-        raise ExportError(f"the helper {name} is bound to {fn.__qualname__}; cannot copy it")
+    if fn.__name__ == "<lambda>":
+        code = fn.__code__
+        raise ExportError(f"{name} is a lambda (at {code.co_filename}:{code.co_firstlineno}), "
+                          "whose source export cannot copy alone: register a def instead "
+                          f"(def {name}(...): return ...)")
+    if fn.__name__ != name:  # a rule registered under its function's name: `name = own name`
+        _collect(fn.__name__, fn, helpers, imports, classes, extra_imports)
+        helpers[name] = f"{name} = {fn.__name__}\n"
+        return
     try:
         src = textwrap.dedent(inspect.getsource(fn))
     except (OSError, TypeError):

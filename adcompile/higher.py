@@ -23,6 +23,7 @@ import numpy as np
 from .draws import Draws
 from .errors import ADCompileError, ArgumentError, public, trimmed
 from .parse import signature_of
+from .runtime import NOT_SCALAR
 
 def _nums(argnums):
     """argnums as a tuple of ints (checked)."""
@@ -170,6 +171,14 @@ def _assemble(out_tree, blocks, in_trees, single):
     return unflatten(out_tree, per_out, only_diff=True)
 
 
+def _innermost(f):
+    """The user's function a nest of Jacobians (and a grad) is made of."""
+    while hasattr(f, "__adcompile_jacobian__"):
+        f = f.__adcompile_jacobian__[0]
+    info = getattr(f, "__adcompile__", None)
+    return info.function if info is not None else f
+
+
 def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward):
     """jacfwd/jacrev of J = jacfwd/jacrev(f, inner): J's derivative along a direction u of the
     outer arguments is, second derivatives being symmetric, the inner Jacobian of f's tangent
@@ -179,6 +188,11 @@ def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward):
     from .boundary import bind, name_of, place_of, simple
     from .pytree import flatten
     f, inner, inner_forward, inner_aux = jac.__adcompile_jacobian__
+    if hasattr(f, "__adcompile_jacobian__"):
+        raise ArgumentError("a Jacobian of a Jacobian of a Jacobian: two of jacfwd, jacrev and "
+                            "hessian nest, not three; for third derivatives make the innermost "
+                            "a grad: jacfwd(jacfwd(grad(f))) or jacfwd(hessian(f))",
+                            *place_of(_innermost(f)))
     if inner_aux:
         raise ArgumentError(f"a Jacobian of the Jacobian of {name_of(f)} taken with has_aux=True "
                             "is not supported: differentiate a Jacobian taken without has_aux",
@@ -326,7 +340,21 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable
     method = _of_method(f, argnums, hessian) or of_partial(f, argnums, hessian)
     if method is not None:
         return method
-    return _jacobian_function(grad(f, argnums=argnums), argnums, True)
+    jacobian = _jacobian_function(grad(f, argnums=argnums), argnums, True)
+
+    @functools.wraps(jacobian)  # (its attributes: jacfwd and jacrev of it differentiate it)
+    def hessian_of_f(*args, **kwargs):
+        try:
+            return jacobian(*args, **kwargs)
+        except ArgumentError as e:  # (grad's words, where hessian was called)
+            if not e.message.startswith(NOT_SCALAR):
+                raise
+            returned = e.message[len(NOT_SCALAR):].split(";")[0]
+            raise ArgumentError(f"hessian needs a scalar output (it is jacfwd(grad(f))){returned}"
+                                "; for the second derivatives of a function with an array "
+                                "output write jacfwd(jacrev(f))", e.filename, e.line) from None
+    del hessian_of_f.__wrapped__  # (not f's source)
+    return hessian_of_f
 
 
 def _of_method(f, argnums, transform):

@@ -353,6 +353,9 @@ def _kind(v):
     return None
 
 
+NOT_SCALAR = "grad needs a scalar output"  # (hessian's message says its own words instead)
+
+
 def check_scalar(out, *inputs):
     """grad differentiates a scalar with respect to floating-point inputs: raise unless `out`
     holds exactly one number and each of `inputs` (the arguments in argnums) is a float or a
@@ -361,7 +364,7 @@ def check_scalar(out, *inputs):
     if (np.size(out) if size is None else size) != 1:
         from adcompile.errors import ArgumentError, at_generated_caller
         raise at_generated_caller(ArgumentError(
-            f"grad needs a scalar output, but the function returned shape {np.shape(out)}; "
+            f"{NOT_SCALAR}, but the function returned shape {np.shape(out)}; "
             "reduce it (e.g. with np.sum or np.mean) or use vjp/jacrev for non-scalar outputs."))
     kind = _kind(out)
     if kind == "c":

@@ -214,3 +214,41 @@ def test_exported_and_shown_code_keeps_the_defaults():
     assert "def vjp_scaled_square(x, a=2.0):" in export_source(scaled_square, mode="vjp")
     assert grad(scaled_with_a_default)(3.0) == 12.0
     assert grad(scaled_with_a_default)(3.0, 1.0) == 6.0
+
+
+def cubed(x):
+    return x ** 3
+
+
+def cubed_tangent(t, x):
+    return 3.0 * t * x * x
+
+
+def cubed_times_x(x):
+    return cubed(x) * x
+
+
+def quartic(x):
+    return x ** 4
+
+
+def quartic_times_x(x):
+    return quartic(x) * x
+
+
+def test_a_rule_under_another_name_exports_and_a_lambda_says_what_to_write(tmp_path):
+    """A jvp rule registered as a def of another name was refused ("the helper cubed_jvp is
+    bound to cubed_tangent; cannot copy it"); it is copied under its own name and bound to the
+    helper's. A lambda's source cannot be copied alone: the error names it and its line (T21)."""
+    from adcompile import defjvp
+    defjvp(cubed, cubed_tangent)
+    export(cubed_times_x, tmp_path / "cubed.py", mode="forward")
+    out = run_isolated(tmp_path, """
+        import cubed
+        print(json.dumps({"d": float(cubed.jvp_cubed_times_x(2.0, 1.0)[1])}))
+        """)
+    assert out["d"] == 32.0 == jvp(cubed_times_x, (2.0,), (1.0,))[1]
+    defjvp(quartic, lambda t, x: 4.0 * t * x ** 3)
+    with pytest.raises(ExportError, match=r"quartic_jvp is a lambda \(at .*test_export.py:\d+\)"
+                       r".*register a def"):
+        export_source(quartic_times_x, mode="forward")

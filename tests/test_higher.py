@@ -721,3 +721,32 @@ def test_hvp_of_containers_equals_the_hessian_times_the_direction():
     for key in p:
         expected = sum(np.tensordot(H[key][other], v[other], axes=1) for other in p)
         assert_close(out[key], expected)
+
+
+def cubes_scaled(x):
+    return np.sum(x ** 3 * x[0])
+
+
+def cubes(x):
+    return x ** 3 * x[0]
+
+
+def test_messages_of_nested_jacobians_say_what_works():
+    """Found by a tester (T21): a third Jacobian was refused saying that jacfwd differentiates a
+    Jacobian again; source() of a Jacobian spoke of differentiating it; hessian of an array
+    output spoke of grad. Each now says what works, at the user's function."""
+    x = np.array([0.5, 1.0])
+    assert jacfwd(jacfwd(grad(cubes_scaled)))(x).shape == (2, 2, 2)
+    for made in (jacfwd(jacfwd(jacfwd(cubes_scaled))), jacfwd(jacfwd(hessian(cubes_scaled)))):
+        with pytest.raises(ArgumentError, match=r"test_higher.py:\d+: .*not three.*"
+                           r"jacfwd\(jacfwd\(grad\(f\)\)\)"):
+            made(x)
+    with pytest.raises(ArgumentError, match=r"test_higher.py:\d+: hessian needs a scalar output"
+                       r".*shape \(2,\).*jacfwd\(jacrev\(f\)\)"):
+        hessian(cubes)(x)
+    assert_close(jacfwd(jacrev(cubes))(x)[0], [[3.0, 0.0], [0.0, 0.0]])
+    with pytest.raises(ArgumentError, match=r"source\(grad\(cubes_scaled\), mode='forward'\)"):
+        source(hessian(cubes_scaled))
+    with pytest.raises(ArgumentError, match=r"source\(cubes, mode='vjp'\)"):
+        source(jacrev(cubes))
+    assert source(grad(cubes_scaled), mode="forward").startswith("def jvp_grad_cubes_scaled")
