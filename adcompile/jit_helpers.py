@@ -598,7 +598,7 @@ def helpers(numba):
     return {
         runtime.check_scalar: _check_scalar,
         runtime.check_numbers: lambda t: lambda *values: _nothing,
-        runtime.check_fits: _check_fits,
+        runtime_arrays.check_fits: _check_fits,
         runtime.check_bound: _check_bound,
         runtime.check_not_in_place: _check_not_in_place,
         runtime.check_unpacked: _check_not_in_place,

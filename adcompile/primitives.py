@@ -456,7 +456,7 @@ add("pow_dx", runtime.pow_dx, ("x", "y"), "broadcast")
 add("pow_dy", runtime.pow_dy, ("a", "x"), "broadcast")
 add("check_scalar", runtime.check_scalar, ("out", "*inputs"), "nondiff", zero="*")
 add("check_numbers", runtime.check_numbers, ("*values",), "nondiff", zero="*")
-add("check_fits", runtime.check_fits, ("x", "out", "name"), "nondiff", zero="*")
+add("check_fits", runtime_arrays.check_fits, ("x", "out", "name"), "nondiff", zero="*")
 add("check_not_in_place", runtime.check_not_in_place,
     ("x", "method", "where", "name", "others", "*values"), "nondiff", zero="*")
 add("check_unpacked", runtime.check_unpacked,
@@ -495,6 +495,7 @@ add("make_list", lambda *xs: list(xs), ("*xs",), "exact", form="listlit")
 add("list_append", lambda xs, v: xs + [v], ("xs", "v"), "exact", form="listappend")
 add("list_sum", builtins.sum, ("xs", "start"), "exact", form="call")  # (start: optional)
 PRIMS["list_sum"].name = "sum"
+add("math.fsum", math.fsum, ("xs",), "exact", barrier=True)  # sum, exactly rounded: a float
 add("list_max", builtins.max, ("xs",), "exact", form="call")  # max(xs) of a list built at run time
 PRIMS["list_max"].name = "max"
 add("list_min", builtins.min, ("xs",), "exact", form="call")

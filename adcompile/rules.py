@@ -540,6 +540,7 @@ JVP["list_max"] = JVP["list_min"] = ("t[index_of(xs, ans)]",)
 VJP["list_sum"] = ("sum_grad(g, xs)", "unbroadcast(g, start)")
 VJP["sum_grad"] = ("list_sum(g)", None)  # (sum over a list, or over an array's first axis)
 JVP["list_sum"] = ("list_sum(t)", "t")
+VJP["math.fsum"], JVP["math.fsum"] = ("sum_grad(g, xs)",), ("math.fsum(t)",)
 
 # in_dtype_of(v, x): v in x's floating dtype, a cast: the adjoint passes through.
 LINEAR.add("in_dtype_of")

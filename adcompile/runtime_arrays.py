@@ -611,3 +611,19 @@ def prod_others_tangent(x, t, axis):
         d_right[..., j - 1] = d_right[..., j] * xs[..., j] + right[..., j] * ts[..., j]
     out = d_left * right + left * d_right
     return np.transpose(np.reshape(out, moved), np.argsort(order))
+
+
+def check_fits(x, out, name):
+    """Generated code's check of `name += ...` (any operator) on an array x: NumPy writes the
+    result into x, so it raises where the result has another shape (x of shape () plus a row)
+    or a dtype x cannot hold (floats into ints); flat code makes a new array, and checks."""
+    if not isinstance(x, np.ndarray):
+        return
+    if getattr(out, "shape", ()) != x.shape:
+        raise ValueError(f"non-broadcastable output operand with shape {x.shape} doesn't match "
+                         f"the broadcast shape {np.shape(out)} (`{name} <op>= ...` writes into "
+                         f"{name})")
+    if getattr(out, "dtype", None) is not x.dtype and \
+            not np.can_cast(np.result_type(out), x.dtype, "same_kind"):
+        raise TypeError(f"cannot write the {np.result_type(out)} result of `{name} <op>= ...` "
+                        f"into {name}, an array of {x.dtype} (NumPy's casting rule 'same_kind')")

@@ -7,13 +7,17 @@ field by field, so the generated code only sees the values.
 """
 from __future__ import annotations
 
+import math
+import types
+
 import gast
 
 from ..ir import Const, Var
 from .scan import Record, Static, is_super, leaf_name
 
 # functions that read a generator passed first at once, as the list that stands for it
-CONSUMERS = tuple(Static(f) for f in (sum, max, min, list, tuple, sorted, any, all))
+CONSUMERS = tuple(Static(f) for f in (sum, max, min, list, tuple, sorted, any, all,
+                                          math.fsum))
 SPREAD = (gast.Starred, gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
 
 
@@ -54,7 +58,10 @@ class Arguments:
             func = gast.copy_location(gast.Attribute(value=placeholder(
                 self.expr(func.value, env), func.value), attr=func.attr, ctx=gast.Load()), func)
         args = []
-        consumer = isinstance(node.func, gast.Name) and node.args and \
+        consumer = node.args and (isinstance(node.func, gast.Name) or (  # math.fsum(gen)
+            isinstance(node.func, gast.Attribute) and isinstance(node.func.value, gast.Name) and
+            node.func.value.id not in env and isinstance(
+                self.parsed.scope.get(node.func.value.id), types.ModuleType))) and \
             self.expr(node.func, env) in CONSUMERS  # sum(v * v for v in xs), sum(gen, start)
         for k, a in enumerate(node.args):
             if isinstance(a, gast.Starred):

@@ -69,9 +69,9 @@ class Comprehensions:
         kind = KINDS[type(node)]
         if isinstance(node, gast.GeneratorExp) and not self.consuming:
             raise self.unsupported(node, "a generator expression other than the argument of "
-                                   "sum, max or min or the sequence of a for loop (a generator "
-                                   "is read once; the list that stands for it could be read "
-                                   "twice)", "use a list comprehension [...]")
+                                   "sum, max, min or math.fsum or the sequence of a for loop (a "
+                                   "generator is read once; the list that stands for it could be "
+                                   "read twice)", "use a list comprehension [...]")
         self.consuming = False  # (a generator inside it needs a consumer of its own)
         key = self.accumulator(node, env, target)
         inner = dict(env)  # the comprehension's own names do not leak out
