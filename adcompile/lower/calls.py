@@ -480,9 +480,11 @@ class Calls:
         seqs = [self.expr(a, env) for a in node.args]
         if len(seqs) != (1 if obj is math.prod else 2) or \
                 not all(type(q) is tuple and q for q in seqs):
-            raise self.unsupported(node, f"math.{obj.__name__} of anything but tuples or lists "
-                                   "written in the function", "write the product or the "
-                                   "distance out")
+            error = self.unsupported(node, f"math.{obj.__name__} of anything but tuples or lists "
+                                     "known when it compiles", "write the product or the "
+                                     "distance out")
+            error.maybe_container = any(type(q) is Var for q in seqs)  # (a tuple argument: known
+            raise error                                                # at the first call)
         if obj is math.dist:
             if len(seqs[0]) != len(seqs[1]):
                 raise self.unsupported(node, "math.dist of points of different lengths")
