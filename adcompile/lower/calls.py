@@ -17,7 +17,7 @@ from ..ir import (Const, If, Var)
 from ..primitives import (AS_ARRAY, BY_OBJECT, GENERATOR_METHODS, METHODS, NAMESPACE,
                           OBJECT_OPTIONS, OPTIONAL, PRIMS, RENAMED, hashable)
 from ..templates import OPERATORS, dotted
-from .containers import class_defining
+from .containers import _call_node, _name, class_defining
 from .expressions import number_or_array, numbers_only
 from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction, Record, Static,
                    held, holds_record, is_super)
@@ -145,6 +145,8 @@ class Calls:
                 return made
         if obj is math.hypot and len(node.args) != 2 and not node.keywords:
             return self.hypot([self.atom(a, env) for a in node.args], target)
+        if obj in (max, min) and node.args and [k.arg for k in node.keywords] == ["key"]:
+            return self.best_by_key(obj, node, env, target)
         if obj in (max, min) and node.args and not node.keywords:
             # max([a, b, c]) and max(a, b, c): pairwise, as Python does
             items = self.expr(node.args[0], env) if len(node.args) == 1 else \
@@ -381,6 +383,36 @@ class Calls:
         except (ValueError, TypeError) as e:
             raise self.unsupported(node, f"{dotted(func)}(...): {e}") from None
 
+    def best_by_key(self, obj, node, env, target):
+        """max(xs, key=f) or min(...) of items known here: f of each item (inlined), then the
+        first item whose key is greatest (least), as Python keeps it: a test per item, and the
+        winner taken from a branch, or known here where the keys are."""
+        items = self.expr(node.args[0], env) if len(node.args) == 1 else \
+            tuple(self.expr(a, env) for a in node.args)
+        if type(items) is not tuple or not items:
+            raise self.unsupported(node, f"{obj.__name__}(..., key=...) of an empty sequence or "
+                                   "one built at run time", "loop over it, keeping the best "
+                                   "item and its key")
+        keyed = []
+        for k, item in enumerate(items):
+            name = f"<item {k}>"
+            call = _call_node(node.keywords[0].value, [_name(name, node)])
+            keyed.append((item, self.expr(call, {**env, name: item})))
+        best, best_key = keyed[0]
+        for item, key in keyed[1:]:
+            a, b = self.as_atom(key), self.as_atom(best_key)
+            test = self.emit(OPERATORS["Gt" if obj is max else "Lt"], (a, b))
+            parts = [v for q in (item, best) if type(q) is tuple for v in q]
+            if type(test) is not Const and (Record in (type(item), type(best)) or any(
+                    type(v) in (tuple, Record) for v in parts)):
+                raise self.unsupported(node, f"{obj.__name__}(..., key=...) of objects or "
+                                       "nested lists whose keys are known only at run time",
+                                       "loop over them, keeping the index of the best one")
+            best, best_key = (self.pick(test, v, w) if type(v) is tuple and type(w) is tuple
+                              else self.branch_value(test, lambda v=v: v, lambda w=w: w)
+                              for v, w in ((item, best), (key, best_key)))
+        return best
+
     def pick_sequence(self, obj, best, item, target):
         """max(a, b) or min(a, b) of tuples or lists known here: Python compares them item by
         item (lexicographically) and keeps the first unless the second is strictly greater
@@ -392,6 +424,11 @@ class Calls:
             test = Const(a.value > b.value if obj is max else a.value < b.value)
         else:
             test = self.emit(OPERATORS["Gt" if obj is max else "Lt"], (a, b))
+        return self.pick(test, item, best, target)
+
+    def pick(self, test, item, best, target=None):
+        """`item if test else best` of tuples or lists known here: each item merged from the
+        two branches."""
         if type(test) is Const or len(item) != len(best) or \
                 self.is_list(item) != self.is_list(best):  # the whole sequence, one side's
             return self.branch_value(test, lambda: item, lambda: best, target)
