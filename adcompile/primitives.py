@@ -454,6 +454,8 @@ add("prod_others_tangent", runtime_arrays.prod_others_tangent, ("x", "t", "axis"
 # the partial derivatives of x ** y, safe where x == 0 or y == 0
 add("pow_dx", runtime.pow_dx, ("x", "y"), "broadcast")
 add("pow_dy", runtime.pow_dy, ("a", "x"), "broadcast")
+add("recip_or_zero", runtime.recip_or_zero)  # (1 / x, 0 where x == 0: pow_dy's derivative)
+add("xdivy", runtime.xdivy, ("x", "y"), "broadcast")  # (x / y, 0 where x == 0: xlogy's)
 add("check_scalar", runtime.check_scalar, ("out", "*inputs"), "nondiff", zero="*")
 add("check_numbers", runtime.check_numbers, ("*values",), "nondiff", zero="*")
 add("check_not_in_place", runtime.check_not_in_place,

@@ -110,9 +110,14 @@ DERIVATIVES = {
 
 # helpers of derivative code: the partials of x ** y, safe at x == 0 and y == 0. pow_dx in x is
 # y * pow_dx(x, y - 1), but where y == 0 it is 0 and pow_dx(x, -1) would divide by x == 0: the
-# exponent steps down only where y != 0 (pow_dx(x, 0) is 0), so every order stays safe
+# exponent steps down only where y != 0 (pow_dx(x, 0) is 0), so every order stays safe. pow_dy,
+# a * log(x), is 0 where x == 0, and so are the terms of its derivatives that multiply log(x) or
+# divide by x (pow_dy(1.0, x), recip_or_zero(x)): every order is finite at a zero base
 DERIVATIVES["pow_dx"] = ("y * pow_dx(x, y - (y != 0))", "pow_dy(ans, x) + x ** (y - 1)")
-DERIVATIVES["pow_dy"] = ("pow_dy(1.0, x)", "a / x")
+DERIVATIVES["pow_dy"] = ("pow_dy(1.0, x)", "a * recip_or_zero(x)")
+DERIVATIVES["recip_or_zero"] = ("-ans ** 2",)
+# x / y, 0 where x == 0 (scipy.special.xlogy's derivative in y)
+DERIVATIVES["xdivy"] = ("xdivy(1.0, y)", "-xdivy(ans, y)")
 # a norm as its rules divide by it, 1 where it is 0 (runtime_linalg.norm_divisor): the rules of
 # the norms and of hypot give the subgradient 0 at a zero vector, not 0 / 0
 DERIVATIVES["norm_divisor"] = ("(x != 0)",)

@@ -48,8 +48,9 @@ DERIVATIVES.update({
     "special.erfinv": (f"{SQRT_PI_2} * np.exp(ans ** 2)",),
     "special.erfcinv": (f"{-SQRT_PI_2} * np.exp(ans ** 2)",),
     "special.logit": ("1 / (x * (1 - x))",),
-    "special.xlogy": ("np.log(y)", "x / y"),
-    "special.xlog1py": ("np.log1p(y)", "x / (1 + y)"),
+    # (in y 0 where x == 0, y == -1 or 0 included: xlogy(0, y) is 0 for every y)
+    "special.xlogy": ("np.log(y)", "xdivy(x, y)"),
+    "special.xlog1py": ("np.log1p(y)", "xdivy(x, 1 + y)"),
     # modified Bessel functions: I0' = I1, Iv' = (I(v-1) + I(v+1)) / 2; the scaled ones
     # ive = iv * exp(-|x|) lose sign(x) * ive
     "special.i0": ("special.i1(x)",),

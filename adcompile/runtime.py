@@ -811,14 +811,34 @@ def pow_dx(x, y):
     return y * x ** np.where(y == 0, 1, y - 1)
 
 
-def pow_dy(ans, x):
-    """The derivative of `ans = x ** y` in y, `ans * log(x)`, written to be 0 where ans == 0 (x == 0
-    and y > 0: x ** y stays 0 as y moves), not 0 * -inf. Python numbers stay Python numbers."""
-    if type(ans) is float and (type(x) is float or type(x) is int):
-        if ans == 0:
+def pow_dy(a, x):
+    """The derivative of `a = x ** y` in y, `a * log(x)`, written to be 0 where x == 0 (JAX's
+    _replace_zero: a term that multiplies log(x) is 0 there, 0 ** y staying 0 as y moves) or
+    a == 0, not 0 * -inf; its derivatives (rules.py) keep that at every order. Python numbers
+    stay Python numbers."""
+    if type(a) is float and (type(x) is float or type(x) is int):
+        if a == 0 or x == 0:
             return 0.0
-        return ans * math.log(x) if x > 0 else -math.inf * ans if x == 0 else math.nan
-    return ans * np.log(np.where(ans == 0, 1.0, x))
+        return a * math.log(x) if x > 0 else math.nan
+    return a * np.log(np.where((x == 0) | (a == 0), 1.0, x))
+
+
+def recip_or_zero(x):
+    """1 / x, and 0 where x == 0: the derivative of pow_dy's log(x), 0 at a zero base as that
+    log is, at every order (its derivative is -ans ** 2)."""
+    if type(x) is float or type(x) is int:
+        return 1 / x if x != 0 else 0.0
+    return np.where(x == 0, 0.0, 1 / np.where(x == 0, 1.0, x))
+
+
+def xdivy(x, y):
+    """x / y, and 0 where x == 0 (TensorFlow's xdivy): the derivative of scipy.special.xlogy(x, y)
+    in y, 0 where x == 0 as xlogy(0, y) is 0 for every y, y == 0 included."""
+    if type(x) is float and type(y) is float:
+        if x == 0:
+            return 0.0
+        return x / y if y != 0 else math.copysign(math.inf, x) * math.copysign(1.0, y)
+    return np.where(x == 0, 0.0, x / np.where(x == 0, 1.0, y))
 
 
 # --- sequences a loop builds or a caller passes: their gradients are lists -----------------------
