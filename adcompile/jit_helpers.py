@@ -553,7 +553,7 @@ def _norm_divisor(r):  # runtime_linalg.norm_divisor: 1 where the norm is 0
     return 1.0 if r == 0 else r
 
 
-def _recip_or_zero(x):  # runtime.recip_or_zero: 0 where x == 0
+def _recip_or_zero(x):  # runtime_arrays.recip_or_zero: 0 where x == 0
     return 0.0 if x == 0 else 1.0 / x
 
 
@@ -616,7 +616,7 @@ def helpers(numba):
         numerics.log_sigmoid: _elementwise(scalar[_log_sigmoid]),
         numerics.relu: _elementwise(scalar[_relu]),
         runtime_linalg.norm_divisor: _elementwise(scalar[_norm_divisor]),
-        runtime.recip_or_zero: _elementwise(scalar[_recip_or_zero]),
+        runtime_arrays.recip_or_zero: _elementwise(scalar[_recip_or_zero]),
         numerics.logsumexp: _logsumexp,
         numerics.stop_gradient: lambda t: lambda x: _identity,
     }

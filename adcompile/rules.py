@@ -424,6 +424,13 @@ VJP = {
     # products of the others, differentiated again: a symmetric Jacobian (the product of all
     # but two entries), so one helper for both modes, without dividing by x (zeros are fine)
     "prod_others": ("prod_others_tangent(x, g, axis)", None),
+    "prod_others_tangent": ("prod_others_tangents(x, axis, v, g)",
+                            "unbroadcast(prod_others_tangent(x, g, axis), v)", None),
+    "prod_others_tangents": lambda op, i: _tangents(op, i, "g"),
+    # phase_vjp and phase_jvp are real-linear in v, each the other's transpose (0 for a real x,
+    # as their derivatives in x and w are: for a complex x those are refused at run time)
+    "phase_vjp": ("unbroadcast(phase_jvp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
+    "phase_jvp": ("unbroadcast(phase_vjp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
     "unsplit": ("split_like(g, v, axis)", None),
     "split_like": ("unsplit(g, axis)", None, None),
 }
@@ -478,7 +485,24 @@ JVP = {
                              "tensordot_grad_right(v, t, y, axes)", None, None),
     "list_add": ("t", "t"),
     "prod_others": ("prod_others_tangent(x, t, axis)", None),
+    "prod_others_tangent": ("prod_others_tangents(x, axis, v, t)",
+                            "prod_others_tangent(x, t, axis)", None),
+    "prod_others_tangents": lambda op, i: _tangents(op, i, "t"),
+    "phase_vjp": ("phase_vjp(t, x, w)", "real_phase_zero(x)", "real_phase_zero(w)"),
+    "phase_jvp": ("phase_jvp(t, x, w)", "real_phase_zero(x)", "real_phase_zero(w)"),
 }
+
+def _tangents(op, i, g):
+    """prod_others_tangents(x, axis, *vs): multilinear in the vs and symmetric in its result's
+    entry and theirs, so `g` takes the place of v_i; in x, `g` is one more direction."""
+    vs = [f"xs[{k}]" for k in range(len(op.args) - 2)]
+    if i == 1:
+        return None
+    if i > 1:
+        vs[i - 2] = g
+    call = f"prod_others_tangents(x, axis, {', '.join(vs if i else vs + [g])})"
+    return f"unbroadcast({call}, xs[{i - 2}])" if i > 1 and g == "g" else call
+
 
 # Rules whose helpers sum an adjoint that carries broadcast axes to their result's shape
 # themselves (runtime._product_fit, getitem_grad, scatter_add): reverse mode calls them without
@@ -571,7 +595,9 @@ DERIVATIVES.update({
     "np.rad2deg": (repr(180 / math.pi),),
     "np.degrees": (repr(180 / math.pi),),
     "np.sinc": ("dsinc(x)",),
-    "dsinc": ("d2sinc(x)",),  # (d2sinc has no rule: a third derivative of sinc is refused)
+    "dsinc": ("d2sinc(x)",),
+    "d2sinc": ("sinc_derivative(3, x)",),
+    "sinc_derivative": (None, "sinc_derivative(n + 1, x)"),
     "np.nan_to_num": ("np.isfinite(x)",),  # the replaced values are constants
     "np.logaddexp2": ("np.exp2(x - ans)", "np.exp2(y - ans)"),
     # np.fmax and np.fmin ignore a NaN: the other operand gets the derivative there

@@ -456,6 +456,16 @@ def phase_vjp(g, x, w):
     return np.where(r == 0, 0, (g - np.real(g * w) * np.conj(w)) / np.where(r == 0, 1, r))
 
 
+def real_phase_zero(x):
+    """The derivative of phase_vjp and phase_jvp in x and w: 0 for a real x (they are 0 there);
+    for a complex x refused (a third derivative of np.abs of a complex value)."""
+    if _complex(x):
+        raise outside_rule("np.abs of a complex value has derivatives to the second order; a "
+                           "third derivative is not supported: differentiate np.sqrt(z.real ** 2 "
+                           "+ z.imag ** 2) instead")
+    return zeros_like(x)
+
+
 def _complex(x):
     dtype = getattr(x, "dtype", None)
     return type(x) is complex if dtype is None else dtype.kind == "c"
@@ -821,24 +831,6 @@ def pow_dy(a, x):
             return 0.0
         return a * math.log(x) if x > 0 else math.nan
     return a * np.log(np.where((x == 0) | (a == 0), 1.0, x))
-
-
-def recip_or_zero(x):
-    """1 / x, and 0 where x == 0: the derivative of pow_dy's log(x), 0 at a zero base as that
-    log is, at every order (its derivative is -ans ** 2)."""
-    if type(x) is float or type(x) is int:
-        return 1 / x if x != 0 else 0.0
-    return np.where(x == 0, 0.0, 1 / np.where(x == 0, 1.0, x))
-
-
-def xdivy(x, y):
-    """x / y, and 0 where x == 0 (TensorFlow's xdivy): the derivative of scipy.special.xlogy(x, y)
-    in y, 0 where x == 0 as xlogy(0, y) is 0 for every y, y == 0 included."""
-    if type(x) is float and type(y) is float:
-        if x == 0:
-            return 0.0
-        return x / y if y != 0 else math.copysign(math.inf, x) * math.copysign(1.0, y)
-    return np.where(x == 0, 0.0, x / np.where(x == 0, 1.0, y))
 
 
 # --- sequences a loop builds or a caller passes: their gradients are lists -----------------------
