@@ -515,14 +515,14 @@ def _pow_dx(t):
 def _pow_dy(t):
     def typer(ans, x):
         if isinstance(ans, t.Number) and isinstance(x, t.Number):
-            def impl(ans, x):  # (runtime.pow_dy for numbers: 0 where ans == 0)
-                if ans == 0:
+            def impl(ans, x):  # (runtime.pow_dy for numbers: 0 where ans == 0 or x == 0)
+                if ans == 0 or x == 0:
                     return 0.0
                 if x > 0:
                     return ans * math.log(x)
-                return -math.inf * ans if x == 0 else math.nan
+                return math.nan
             return impl
-        return lambda ans, x: ans * np.log(np.where(ans == 0, 1.0, x))
+        return lambda ans, x: ans * np.log(np.where(np.logical_or(x == 0, ans == 0), 1.0, x))
     return typer
 
 
@@ -574,6 +574,10 @@ def _norm_divisor(r):  # runtime_linalg.norm_divisor: 1 where the norm is 0
     return 1.0 if r == 0 else r
 
 
+def _recip_or_zero(x):  # runtime_arrays.recip_or_zero: 0 where x == 0
+    return 0.0 if x == 0 else 1.0 / x
+
+
 def _left_out(arg, t):
     """Whether an argument with a default (None or False) was left out, or given as None."""
     return arg is None or arg is False or isinstance(arg, (t.Omitted, t.NoneType))
@@ -594,7 +598,7 @@ def _logsumexp(t):
 def helpers(numba):
     """{helper: overload typer}, the scalar functions compiled for the elementwise ones."""
     scalar = {f: numba.njit(f) for f in (_sigmoid, _softplus, _log_sigmoid, _relu,
-                                                 _norm_divisor)}
+                                                 _norm_divisor, _recip_or_zero)}
     return {
         runtime.check_scalar: _check_scalar,
         runtime.check_numbers: lambda t: lambda *values: _nothing,
@@ -634,6 +638,7 @@ def helpers(numba):
         numerics.log_sigmoid: _elementwise(scalar[_log_sigmoid]),
         numerics.relu: _elementwise(scalar[_relu]),
         runtime_linalg.norm_divisor: _elementwise(scalar[_norm_divisor]),
+        runtime_arrays.recip_or_zero: _elementwise(scalar[_recip_or_zero]),
         numerics.logsumexp: _logsumexp,
         numerics.stop_gradient: lambda t: lambda x: _identity,
     }

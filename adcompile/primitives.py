@@ -185,8 +185,9 @@ add("np.conj", np.conj, kind="exact", objects=(np.conjugate,))
 add("conj", runtime.conj, kind="exact")
 add("real_part", runtime.real_part, kind="exact")
 add("phase", runtime.phase)  # np.sign, or z / |z| of a complex z (abs's rule)
-add("phase_jvp", runtime.phase_jvp, ("t", "x", "w"), "exact")  # (no rules: abs of complex
-add("phase_vjp", runtime.phase_vjp, ("g", "x", "w"), "exact")  # values, twice differentiable)
+add("phase_jvp", runtime.phase_jvp, ("v", "x", "w"), "exact")  # (abs's second derivatives;
+add("phase_vjp", runtime.phase_vjp, ("v", "x", "w"), "exact")  # of complex values, no third)
+add("real_phase_zero", runtime.real_phase_zero, kind="nondiff", zero="*")
 add("np.imag", np.imag, kind="exact")
 add("np.angle", np.angle, kind="exact")
 add("real", lambda x: x.real, kind="exact", form="attr")  # x.real, x.imag
@@ -445,15 +446,19 @@ add("matmul_steps_left", runtime_arrays.matmul_steps_left, ("steps", "x"), "exac
 add("matmul_steps_right", runtime_arrays.matmul_steps_right, ("steps", "y"), "exact")
 add("dsinc", runtime_arrays.dsinc)  # the derivatives of np.sinc
 add("d2sinc", runtime_arrays.d2sinc)
+add("sinc_derivative", runtime_arrays.sinc_derivative, ("n", "x"), "broadcast")
 add("concatenate_part", runtime.concatenate_part, ("v", "i", "*xs"), "exact", axis=0,
     zero=("i", "*xs"))
 # where x attains its maximum: piecewise constant
 add("max_weights", runtime.max_weights, ("x", "ans", "axis", "keepdims"), "nondiff", zero="*")
 add("prod_others", runtime_arrays.prod_others, ("x", "axis"), "exact")
-add("prod_others_tangent", runtime_arrays.prod_others_tangent, ("x", "t", "axis"), "exact")
+add("prod_others_tangent", runtime_arrays.prod_others_tangent, ("x", "v", "axis"), "exact")
+add("prod_others_tangents", runtime_arrays.prod_others_tangents, ("x", "axis", "*vs"), "exact")
 # the partial derivatives of x ** y, safe where x == 0 or y == 0
 add("pow_dx", runtime.pow_dx, ("x", "y"), "broadcast")
 add("pow_dy", runtime.pow_dy, ("a", "x"), "broadcast")
+add("recip_or_zero", runtime_arrays.recip_or_zero)  # (1 / x, 0 at 0: pow_dy's derivative)
+add("xdivy", runtime_arrays.xdivy, ("x", "y"), "broadcast")  # (x / y, 0 where x == 0: xlogy's)
 add("check_scalar", runtime.check_scalar, ("out", "*inputs"), "nondiff", zero="*")
 add("check_numbers", runtime.check_numbers, ("*values",), "nondiff", zero="*")
 add("check_fits", runtime_arrays.check_fits, ("x", "out", "name"), "nondiff", zero="*")

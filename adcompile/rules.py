@@ -110,9 +110,14 @@ DERIVATIVES = {
 
 # helpers of derivative code: the partials of x ** y, safe at x == 0 and y == 0. pow_dx in x is
 # y * pow_dx(x, y - 1), but where y == 0 it is 0 and pow_dx(x, -1) would divide by x == 0: the
-# exponent steps down only where y != 0 (pow_dx(x, 0) is 0), so every order stays safe
+# exponent steps down only where y != 0 (pow_dx(x, 0) is 0), so every order stays safe. pow_dy,
+# a * log(x), is 0 where x == 0, and so are the terms of its derivatives that multiply log(x) or
+# divide by x (pow_dy(1.0, x), recip_or_zero(x)): every order is finite at a zero base
 DERIVATIVES["pow_dx"] = ("y * pow_dx(x, y - (y != 0))", "pow_dy(ans, x) + x ** (y - 1)")
-DERIVATIVES["pow_dy"] = ("pow_dy(1.0, x)", "a / x")
+DERIVATIVES["pow_dy"] = ("pow_dy(1.0, x)", "a * recip_or_zero(x)")
+DERIVATIVES["recip_or_zero"] = ("-ans ** 2",)
+# x / y, 0 where x == 0 (scipy.special.xlogy's derivative in y)
+DERIVATIVES["xdivy"] = ("xdivy(1.0, y)", "-xdivy(ans, y)")
 # a norm as its rules divide by it, 1 where it is 0 (runtime_linalg.norm_divisor): the rules of
 # the norms and of hypot give the subgradient 0 at a zero vector, not 0 / 0
 DERIVATIVES["norm_divisor"] = ("(x != 0)",)
@@ -419,6 +424,13 @@ VJP = {
     # products of the others, differentiated again: a symmetric Jacobian (the product of all
     # but two entries), so one helper for both modes, without dividing by x (zeros are fine)
     "prod_others": ("prod_others_tangent(x, g, axis)", None),
+    "prod_others_tangent": ("prod_others_tangents(x, axis, v, g)",
+                            "unbroadcast(prod_others_tangent(x, g, axis), v)", None),
+    "prod_others_tangents": lambda op, i: _tangents(op, i, "g"),
+    # phase_vjp and phase_jvp are real-linear in v, each the other's transpose (0 for a real x,
+    # as their derivatives in x and w are: for a complex x those are refused at run time)
+    "phase_vjp": ("unbroadcast(phase_jvp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
+    "phase_jvp": ("unbroadcast(phase_vjp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
     "unsplit": ("split_like(g, v, axis)", None),
     "split_like": ("unsplit(g, axis)", None, None),
 }
@@ -473,7 +485,24 @@ JVP = {
                              "tensordot_grad_right(v, t, y, axes)", None, None),
     "list_add": ("t", "t"),
     "prod_others": ("prod_others_tangent(x, t, axis)", None),
+    "prod_others_tangent": ("prod_others_tangents(x, axis, v, t)",
+                            "prod_others_tangent(x, t, axis)", None),
+    "prod_others_tangents": lambda op, i: _tangents(op, i, "t"),
+    "phase_vjp": ("phase_vjp(t, x, w)", "real_phase_zero(x)", "real_phase_zero(w)"),
+    "phase_jvp": ("phase_jvp(t, x, w)", "real_phase_zero(x)", "real_phase_zero(w)"),
 }
+
+def _tangents(op, i, g):
+    """prod_others_tangents(x, axis, *vs): multilinear in the vs and symmetric in its result's
+    entry and theirs, so `g` takes the place of v_i; in x, `g` is one more direction."""
+    vs = [f"xs[{k}]" for k in range(len(op.args) - 2)]
+    if i == 1:
+        return None
+    if i > 1:
+        vs[i - 2] = g
+    call = f"prod_others_tangents(x, axis, {', '.join(vs if i else vs + [g])})"
+    return f"unbroadcast({call}, xs[{i - 2}])" if i > 1 and g == "g" else call
+
 
 # Rules whose helpers sum an adjoint that carries broadcast axes to their result's shape
 # themselves (runtime._product_fit, getitem_grad, scatter_add): reverse mode calls them without
@@ -567,7 +596,9 @@ DERIVATIVES.update({
     "np.rad2deg": (repr(180 / math.pi),),
     "np.degrees": (repr(180 / math.pi),),
     "np.sinc": ("dsinc(x)",),
-    "dsinc": ("d2sinc(x)",),  # (d2sinc has no rule: a third derivative of sinc is refused)
+    "dsinc": ("d2sinc(x)",),
+    "d2sinc": ("sinc_derivative(3, x)",),
+    "sinc_derivative": (None, "sinc_derivative(n + 1, x)"),
     "np.nan_to_num": ("np.isfinite(x)",),  # the replaced values are constants
     "np.logaddexp2": ("np.exp2(x - ans)", "np.exp2(y - ans)"),
     # np.fmax and np.fmin ignore a NaN: the other operand gets the derivative there

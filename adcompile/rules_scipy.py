@@ -19,7 +19,7 @@ import scipy.special as special
 import scipy.stats as stats
 
 from . import runtime_linalg
-from .primitives import BY_OBJECT, NAMESPACE, add
+from .primitives import BY_OBJECT, NAMESPACE, OPTIONAL, add
 from .rules import DERIVATIVES, JVP, LINEAR, VJP
 
 NAMESPACE["special"] = special
@@ -48,8 +48,9 @@ DERIVATIVES.update({
     "special.erfinv": (f"{SQRT_PI_2} * np.exp(ans ** 2)",),
     "special.erfcinv": (f"{-SQRT_PI_2} * np.exp(ans ** 2)",),
     "special.logit": ("1 / (x * (1 - x))",),
-    "special.xlogy": ("np.log(y)", "x / y"),
-    "special.xlog1py": ("np.log1p(y)", "x / (1 + y)"),
+    # (in y 0 where x == 0, y == -1 or 0 included: xlogy(0, y) is 0 for every y)
+    "special.xlogy": ("np.log(y)", "xdivy(x, y)"),
+    "special.xlog1py": ("np.log1p(y)", "xdivy(x, 1 + y)"),
     # modified Bessel functions: I0' = I1, Iv' = (I(v-1) + I(v+1)) / 2; the scaled ones
     # ive = iv * exp(-|x|) lose sign(x) * ive
     "special.i0": ("special.i1(x)",),
@@ -83,8 +84,11 @@ def _norm_partials(partials):
     return rule
 
 
+# (a loc left out where scale= is given takes its default, as SciPy binds them)
+_LOC_SCALE_VALUES = {"loc": 0.0, "scale": 1.0}
 for _name in ("pdf", "logpdf", "cdf", "logcdf"):
     add(f"stats.norm.{_name}", getattr(stats.norm, _name), ("x", "loc", "scale"), "broadcast")
+    OPTIONAL[f"stats.norm.{_name}"] = _LOC_SCALE_VALUES
 DERIVATIVES.update({
     "stats.norm.logpdf": _norm_partials(("-{z} / {scale}", "{z} / {scale}",
                                          "({z} ** 2 - 1) / {scale}")),
@@ -132,8 +136,10 @@ for _dist, _params, _partials in [("t", ("x", "df", "loc", "scale"), _T),
     for _fn, _scaled in (("logpdf", False), ("pdf", True)):
         add(f"stats.{_dist}.{_fn}", getattr(getattr(stats, _dist), _fn), _params, "broadcast")
         DERIVATIVES[f"stats.{_dist}.{_fn}"] = _located(_partials, _params, _LOC_SCALE, _scaled)
+        OPTIONAL[f"stats.{_dist}.{_fn}"] = _LOC_SCALE_VALUES
 # poisson.logpmf(k, mu, loc): in mu (k and loc are integers: a differentiated one is refused)
 add("stats.poisson.logpmf", stats.poisson.logpmf, ("k", "mu", "loc"), "broadcast")
+OPTIONAL["stats.poisson.logpmf"] = {"loc": 0}
 DERIVATIVES["stats.poisson.logpmf"] = _located((None, "({k} - {loc}) / {mu} - 1"),
                                                ("k", "mu", "loc"), {"loc": "0"})
 

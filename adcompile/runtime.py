@@ -459,6 +459,16 @@ def phase_vjp(g, x, w):
     return np.where(r == 0, 0, (g - np.real(g * w) * np.conj(w)) / np.where(r == 0, 1, r))
 
 
+def real_phase_zero(x):
+    """The derivative of phase_vjp and phase_jvp in x and w: 0 for a real x (they are 0 there);
+    for a complex x refused (a third derivative of np.abs of a complex value)."""
+    if _complex(x):
+        raise outside_rule("np.abs of a complex value has derivatives to the second order; a "
+                           "third derivative is not supported: differentiate np.sqrt(z.real ** 2 "
+                           "+ z.imag ** 2) instead")
+    return zeros_like(x)
+
+
 def _complex(x):
     dtype = getattr(x, "dtype", None)
     return type(x) is complex if dtype is None else dtype.kind == "c"
@@ -814,14 +824,16 @@ def pow_dx(x, y):
     return y * x ** np.where(y == 0, 1, y - 1)
 
 
-def pow_dy(ans, x):
-    """The derivative of `ans = x ** y` in y, `ans * log(x)`, written to be 0 where ans == 0 (x == 0
-    and y > 0: x ** y stays 0 as y moves), not 0 * -inf. Python numbers stay Python numbers."""
-    if type(ans) is float and (type(x) is float or type(x) is int):
-        if ans == 0:
+def pow_dy(a, x):
+    """The derivative of `a = x ** y` in y, `a * log(x)`, written to be 0 where x == 0 (JAX's
+    _replace_zero: a term that multiplies log(x) is 0 there, 0 ** y staying 0 as y moves) or
+    a == 0, not 0 * -inf; its derivatives (rules.py) keep that at every order. Python numbers
+    stay Python numbers."""
+    if type(a) is float and (type(x) is float or type(x) is int):
+        if a == 0 or x == 0:
             return 0.0
-        return ans * math.log(x) if x > 0 else -math.inf * ans if x == 0 else math.nan
-    return ans * np.log(np.where(ans == 0, 1.0, x))
+        return a * math.log(x) if x > 0 else math.nan
+    return a * np.log(np.where((x == 0) | (a == 0), 1.0, x))
 
 
 # --- sequences a loop builds or a caller passes: their gradients are lists -----------------------

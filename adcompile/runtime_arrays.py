@@ -183,6 +183,41 @@ def d2sinc(x):
                     -(p2 * np.sinc(safe) + 2 * dsinc(safe) / safe))
 
 
+def recip_or_zero(x):
+    """1 / x, and 0 where x == 0: the derivative of pow_dy's log(x), 0 at a zero base as that
+    log is, at every order (its derivative is -ans ** 2)."""
+    if type(x) is float or type(x) is int:
+        return 1 / x if x != 0 else 0.0
+    return np.where(x == 0, 0.0, 1 / np.where(x == 0, 1.0, x))
+
+
+def xdivy(x, y):
+    """x / y, and 0 where x == 0 (TensorFlow's xdivy): the derivative of scipy.special.xlogy(x, y)
+    in y, 0 where x == 0 as xlogy(0, y) is 0 for every y, y == 0 included."""
+    if type(x) is float and type(y) is float:
+        if x == 0:
+            return 0.0
+        return x / y if y != 0 else math.copysign(math.inf, x) * math.copysign(1.0, y)
+    return np.where(x == 0, 0.0, x / np.where(x == 0, 1.0, y))
+
+
+def sinc_derivative(n, x):
+    """The n-th derivative of np.sinc(x) (n >= 1): near 0 from its Taylor series, the sum over
+    j of (-1) ** j pi ** 2j x ** (2j - n) / ((2j + 1) (2j - n)!); elsewhere by the recurrence
+    x f(k) = pi ** (k - 1) sin(pi x + k pi / 2) - k f(k - 1), from x sinc(x) = sin(pi x) / pi."""
+    small = np.abs(x) < 1
+    safe = np.where(small, 1.0, x)
+    f = np.sinc(safe)
+    for k in range(1, n + 1):
+        f = (math.pi ** (k - 1) * np.sin(math.pi * safe + k * math.pi / 2) - k * f) / safe
+    z = np.where(small, x, 0.0)
+    series = 0.0
+    for j in range((n + 1) // 2, (n + 1) // 2 + 24):  # (pi z) ** 40 / 40! is below 1e-28
+        series = series + (-1) ** j * math.pi ** (2 * j) / ((2 * j + 1) * math.factorial(
+            2 * j - n)) * z ** (2 * j - n)
+    return np.where(small, series, f)
+
+
 def astype(x, dtype):
     """`x.astype(dtype)`."""
     return x.astype(dtype)
@@ -586,30 +621,41 @@ def prod_others(x, axis):
 
 def prod_others_tangent(x, t, axis):
     """The derivative of prod_others(x, axis) along t: for each entry i, the sum over the other
-    entries j of t_j times the product of the entries other than i and j. From the products to
-    the left and right of i and their derivatives, a step along the axis at a time: no
-    division, so a zero factor is fine (the n steps are whole-array operations)."""
+    entries j of t_j times the product of the entries other than i and j."""
+    return prod_others_tangents(x, axis, t)
+
+
+def prod_others_tangents(x, axis, *ts):
+    """The m-th derivative of prod_others(x, axis) along t_1 ... t_m (m = len(ts)): for each
+    entry i, the sum over distinct other entries j_1 ... j_m of t_1[j_1] ... t_m[j_m] times the
+    product of the entries other than i and the j's. Each factor is x_k + e_1 t_1[k] + ... with
+    e_r ** 2 = 0: from the products to the left and right of i, one coefficient for each set of
+    e's (a mask), a step along the axis at a time; no division, so a zero factor is fine. Its
+    tensor is symmetric in i and the j's, so its rules are itself with one more direction."""
     shape = np.shape(x)
-    t = np.broadcast_to(t, shape)
+    ts = [np.broadcast_to(t, shape) for t in ts]
     if axis is None:
-        return np.reshape(prod_others_tangent(np.reshape(x, (-1,)), np.reshape(t, (-1,)), 0),
-                          shape)
+        return np.reshape(prod_others_tangents(np.reshape(x, (-1,)), 0, *(
+            np.reshape(t, (-1,)) for t in ts)), shape)
     axes = [a % len(shape) for a in ((axis,) if np.ndim(axis) == 0 else axis)]
     order = [i for i in range(len(shape)) if i not in axes] + axes
     moved = np.shape(np.transpose(x, order))
-    xs, ts = (np.reshape(np.transpose(a, order), moved[:len(shape) - len(axes)] + (-1,))
-              for a in (x, t))
-    n = xs.shape[-1]
-    dtype = np.result_type(xs, ts)
-    left, right = np.ones(xs.shape, dtype), np.ones(xs.shape, dtype)
-    d_left, d_right = np.zeros(xs.shape, dtype), np.zeros(xs.shape, dtype)
+    xs, *ts = (np.reshape(np.transpose(a, order), moved[:len(shape) - len(axes)] + (-1,))
+               for a in (x, *ts))
+    n, full = xs.shape[-1], 2 ** len(ts) - 1
+    dtype = np.result_type(xs, *ts)
+    left = [np.ones(xs.shape, dtype) if m == 0 else np.zeros(xs.shape, dtype)
+            for m in range(full + 1)]
+    right = [a.copy() for a in left]
+    bits = [(m, [(m ^ 1 << r, r) for r in range(len(ts)) if m >> r & 1]) for m in range(full + 1)]
     for i in range(n - 1):
-        left[..., i + 1] = left[..., i] * xs[..., i]
-        d_left[..., i + 1] = d_left[..., i] * xs[..., i] + left[..., i] * ts[..., i]
         j = n - 1 - i
-        right[..., j - 1] = right[..., j] * xs[..., j]
-        d_right[..., j - 1] = d_right[..., j] * xs[..., j] + right[..., j] * ts[..., j]
-    out = d_left * right + left * d_right
+        for m, less in bits:
+            left[m][..., i + 1] = left[m][..., i] * xs[..., i] + sum(
+                left[k][..., i] * ts[r][..., i] for k, r in less)
+            right[m][..., j - 1] = right[m][..., j] * xs[..., j] + sum(
+                right[k][..., j] * ts[r][..., j] for k, r in less)
+    out = sum(left[m] * right[full ^ m] for m in range(full + 1))
     return np.transpose(np.reshape(out, moved), np.argsort(order))
 
 

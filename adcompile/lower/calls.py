@@ -580,6 +580,10 @@ class Calls:
         for k, value in keywords:
             if k in p.options:
                 kwargs[k] = self.atom(value, env)
+            elif k in named and k not in params[:len(args)]:  # an operand before it left out
+                missing = params[len(args)]
+                raise self.unsupported(node, f"the argument {k}= of {called_name(node) or name} "
+                                       f"without {missing}=", f"give {missing} too")
             elif not (k in params[:len(args)] and k in named):
                 accepted = [q for q in params if q and not q.startswith("*")] + list(p.options)
                 if isinstance(p.fn, types.BuiltinFunctionType) and \
