@@ -59,3 +59,108 @@ def test_a_number_left_of_an_operator_the_object_lacks_is_still_refused():
     with pytest.raises(ADCompileError, match=r"without Vec2.__rsub__") as info:
         grad(offset_sub)(0.5)
     assert info.value.filename.endswith("test_objects_found.py")
+
+
+# --- zip of a list of records with an array -----------------------------------------------------
+
+Link = namedtuple("Link", "length mass")
+
+
+def link_energy(links, q):
+    e = 0.0
+    for link, qi in zip(links, q):
+        e += link.mass * qi ** 2
+    return e
+
+
+def link_energy_swapped(links, q):
+    e = 0.0
+    for qi, link in zip(q, links):
+        e += link.mass * np.sin(qi) * link.length
+    return e
+
+
+def link_energy_enumerated(links, q):
+    e = 0.0
+    for k, (link, qi) in enumerate(zip(links, q)):
+        e += (k + 1) * link.mass * qi ** 3
+    return e
+
+
+def link_energy_summed(links, q):
+    return sum(link.mass * qi ** 2 for link, qi in zip(links, q))
+
+
+def link_energy_built(links, x):
+    q = [x * 1.0]
+    for _ in range(2):  # a loop run at run time: q a list built then
+        q.append(q[-1] * x)
+    e = 0.0
+    for link, qi in zip(links, q):
+        e += link.mass * qi
+    return e
+
+
+class Joint:
+    def __init__(self, length):
+        self.length = length
+
+    def transform(self, angle):
+        c, s = np.cos(angle), np.sin(angle)
+        return np.array([[c, -s, self.length * c], [s, c, self.length * s], [0.0, 0.0, 1.0]])
+
+
+def tip(joints, q):
+    T = np.eye(3)
+    for j, qi in zip(joints, q):
+        T = T @ j.transform(qi)
+    return T[0, 2] ** 2 + T[1, 2]
+
+
+LINKS = [Link(1.0, 2.0), Link(0.7, 1.0), Link(0.4, 3.0)]
+
+
+@pytest.mark.parametrize("f", [link_energy, link_energy_swapped, link_energy_enumerated,
+                               link_energy_summed])
+def test_zip_of_a_list_of_records_and_an_array(f):
+    """`for link, qi in zip(links, q)` was refused ("a Link (namedtuple) is used as a value
+    computed at run time"); it unrolls over the list as range(len(links)) with q[k] does."""
+    q = np.array([0.2, -0.3, 0.5])
+    fd = numeric_grad(lambda v: f(LINKS, v), (q,), 0)
+    assert_close(grad(f, 1)(LINKS, q), fd)
+    assert_close(value_and_grad(f, 1)(LINKS, q)[1], fd)
+    assert_close(vjp(f, LINKS, q)[1](1.0)[1], fd)
+    u = np.array([0.3, 1.0, -0.7])
+    still = [Link(0.0, 0.0)] * len(LINKS)
+    assert_close(jvp(f, (LINKS, q), (still, u))[1], fd @ u)
+    g = grad(f, (0, 1))(LINKS, q)[0]  # and the records' own fields
+    mass = numeric_grad(lambda m: f([Link(1.0, m)] + LINKS[1:], q), (2.0,), 0)
+    assert_close(g[0].mass, mass)
+
+
+def test_zip_of_a_list_of_records_and_a_list_built_at_run_time():
+    assert_close(grad(link_energy_built, 1)(LINKS, 0.7),
+                 numeric_grad(lambda x: link_energy_built(LINKS, x), (0.7,), 0))
+
+
+def test_zip_of_a_robot_chain_calls_each_joints_method():
+    joints = [Joint(1.0), Joint(0.8), Joint(0.5)]
+    q = np.array([0.3, -0.6, 0.9])
+    fd = numeric_grad(lambda v: tip(joints, v), (q,), 0)
+    assert_close(grad(tip, 1)(joints, q), fd)
+    u = np.array([1.0, 0.5, -0.2])
+    assert_close(jvp(tip, (joints, q), ([Joint(0.0)] * 3, u))[1], fd @ u)
+    assert_close(vjp(tip, joints, q)[1](1.0)[1], fd)
+
+
+def test_zip_of_records_in_a_loop_that_may_stop_is_refused_by_name():
+    def f(links, q):
+        e = 0.0
+        for link, qi in zip(links, q):
+            if qi > 10.0:
+                break
+            e += link.mass * qi
+        return e
+    with pytest.raises(ADCompileError, match="break, continue or return in a loop over "
+                       "containers"):
+        grad(f, 1)(LINKS, np.array([0.2, -0.3, 0.5]))
