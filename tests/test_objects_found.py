@@ -214,3 +214,52 @@ def test_a_library_call_that_may_change_an_array_of_the_function_is_still_refuse
     with pytest.raises(ADCompileError, match=r"np.random.shuffle\(...\) for what it changes in "
                        "place"):
         grad(f)(np.array([1.0, 2.0, 3.0]))
+
+
+# --- a differentiated value turned into text ----------------------------------------------------
+
+def through_str(x):
+    s = str(x)
+    return float(s) * x
+
+
+def through_fstring(x):
+    return float(f"{x:.17g}") * x
+
+
+def through_percent(x):
+    return float("%.17g" % x) * x
+
+
+def through_eval(x):
+    return eval(repr(x)) * x
+
+
+def printing_and_logging(x):
+    print(f"x = {x:.3f}", "%.2f" % x, str(x))
+    msgs = [f"start {x}"]
+    for k in range(3):
+        msgs.append(f"step {k}: {x * k:.2f}")
+        x = x * 1.1
+    assert x < 100.0, f"too big: {x!r}"
+    return x * x
+
+
+@pytest.mark.parametrize("f", [through_str, through_fstring, through_percent, through_eval])
+def test_text_of_a_differentiated_value_read_back_as_a_number_is_refused(f):
+    """float(str(x)) * x gave the gradient 0.6 for 1.2: the text passed for a constant. Refused
+    at the line that reads it back, in every mode ("%.17g" % x crashed in the derivative code)."""
+    for make in (lambda: grad(f)(0.6), lambda: jvp(f, (0.6,), (1.0,)),
+                 lambda: vjp(f, 0.6)[1](1.0)):
+        with pytest.raises(ADCompileError, match="on text made from a differentiated value") \
+                as info:
+            make()
+        assert info.value.filename.endswith("test_objects_found.py")
+        assert info.value.line == f.__code__.co_firstlineno + (2 if f is through_str else 1)
+
+
+def test_text_of_a_differentiated_value_printed_or_kept_for_messages_still_works(capsys):
+    fd = numeric_grad(printing_and_logging, (0.6,), 0)
+    assert_close(grad(printing_and_logging)(0.6), fd)
+    assert_close(jvp(printing_and_logging, (0.6,), (1.0,))[1], fd)
+    assert "x = 0.600 0.60 0.6" in capsys.readouterr().out
