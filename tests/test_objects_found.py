@@ -206,14 +206,26 @@ def test_a_seed_given_as_an_argument_and_a_draw_thrown_away():
     assert_close(grad(mc_seed_argument)(101.0, 3), fd)
 
 
-def test_a_library_call_that_may_change_an_array_of_the_function_is_still_refused():
+HISTORY = [1.0, 2.0]
+
+
+def test_a_library_call_that_may_change_a_value_of_the_function_is_still_refused():
+    """Given an array of the function, or a method of a global list (read when the code is
+    transformed): what it changes would not be seen."""
     def f(x):
         idx = np.arange(3)
         np.random.shuffle(idx)
         return np.sum(x[idx] * x)
+
+    def g(x):
+        HISTORY.clear()
+        return x * len(HISTORY)
     with pytest.raises(ADCompileError, match=r"np.random.shuffle\(...\) for what it changes in "
                        "place"):
         grad(f)(np.array([1.0, 2.0, 3.0]))
+    with pytest.raises(ADCompileError, match=r"HISTORY.clear\(...\) for what it changes"):
+        grad(g)(1.0)
+    assert HISTORY == [1.0, 2.0]
 
 
 # --- a differentiated value turned into text ----------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import random
+import types
 
 import gast
 import numpy as np
@@ -17,7 +18,7 @@ import numpy as np
 from ..depends import MISSING
 from ..errors import ADCompileError
 from ..ir import Assign, Const, Op, Var
-from ..primitives import PRIMS
+from ..primitives import BY_OBJECT, PRIMS, hashable
 from .scan import LocalFunction, Record, Static
 
 CONTAINERS = (dict, list, tuple, set, frozenset, str, bytes)  # (no number or array)
@@ -72,6 +73,10 @@ class Effects:
                 return False
             if any(callee.obj is f for f in GLOBAL_STATE):
                 return True
+            owner = getattr(callee.obj, "__self__", None)
+            if owner is not None and not isinstance(owner, types.ModuleType) and not (
+                    hashable(callee.obj) and callee.obj in BY_OBJECT):  # (np.random.randn(3))
+                return False  # (HIST.clear() of a global list: read here as it is now)
             values = [self.expr(a, env) for a in call.args + [k.value for k in call.keywords]]
         except ADCompileError:
             return False
