@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from .ir import (Assign, Const, For, Function, If, Op, Var, While, stmt_exprs,
                  targets_of, used_names, walk_stmts)
-from .primitives import LIST_PRIMS, PRIMS
+from .errors import NoDerivativeError
+from .primitives import LIST_PRIMS, PRIMS, TEXT_PRIMS
 from .templates import check_operands, differentiable
 
 SCALAR = "<python scalar>"           # the shape class of Python numbers: broadcasts with anything
@@ -141,7 +142,50 @@ def active_names(fn: Function, wrt, useful=None):
             if any(type(a) is Var and a.name in active for a in args):
                 active.add(s.target)
                 changed = True
+    text_not_read_back(fn, active, useful)
     return active
+
+
+# what text passes through as text: joined, sliced, %-formatted, kept in a list or on a tape
+TEXT_KEEPING = {"add", "getitem", "slice", "push", "pop"} | TEXT_PRIMS | LIST_PRIMS
+
+
+def text_not_read_back(fn: Function, active, useful=None):
+    """Text of a differentiated value (str(x), repr(x), f"{x}", "%g" % x) has no derivative: read
+    back as a number (float(s), np.float64(s), eval(s) * y) it would pass for a constant, so that
+    is refused at its line. Printed, logged, asserted or raised with, it stays as written."""
+    stmts = [s for s in each_assign(fn.body) if type(s.value) is Op and
+             (useful is None or useful.intersection(targets_of(s)))]
+    text = {s.target: s.line for s in stmts if s.value.prim in TEXT_PRIMS and type(s.target)
+            is str and any(type(a) is Var and a.name in active for a in s.value.args)}
+    made: dict = {}  # what a library call made of such text (of any type: eval(s))
+    changed = bool(text)
+    while changed:
+        changed = False
+        for s in stmts:
+            v, names = s.value, [a.name for a in s.value.args if type(a) is Var]
+            origin = next((k for k in names if k in text or k in made), None)
+            if origin is None:
+                continue
+            line = text.get(origin) or made[origin]
+            if v.prim in TEXT_KEEPING and not any(k in made for k in names):
+                into = text
+            elif v.prim == "call" or v.prim in TEXT_KEEPING:
+                into = made
+            elif PRIMS[v.prim].kind == "nondiff":
+                continue  # compared, tested, printed: constants by design
+            else:
+                p = PRIMS[v.prim]
+                what = f"{p.name}(...)" if p.form in ("call", "seq") else "arithmetic"
+                raise NoDerivativeError(
+                    f"{what} on text made from a differentiated value (str, repr, format or an "
+                    f"f-string of it, line {line}) has no derivative: text is a constant, and the "
+                    "number read back from it would pass for one; compute with the value itself "
+                    "(np.round(x, 3) to round it) and keep text for printing", fn.filename, s.line)
+            target = v.args[0].name if v.prim == "push" else s.target
+            if type(target) is str and target not in into:
+                into[target] = line
+                changed = True
 
 
 def feeding(fn: Function, outs):

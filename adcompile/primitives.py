@@ -575,6 +575,9 @@ add("isinstance", builtins.isinstance, ("x", "types"), "nondiff", zero="*")
 add("format", builtins.format, ("x", "spec"), "nondiff", zero="*")
 add("repr", builtins.repr, kind="nondiff", zero="*")
 add("str", builtins.str, kind="nondiff", zero="*")
+add("text_mod", operator.mod, ("x", "y"), "nondiff", form="binop", op=ast.Mod, zero="*")  # "%g" % x
+# Text of a differentiated value read back as a number (float(str(x))) is refused (analysis.py).
+TEXT_PRIMS = frozenset({"str", "repr", "format", "text_mod"})
 # A function without a rule or Python source, called on values that are not differentiated
 # (math.factorial(k), np.float64(2.0)): run as written, a constant of the derivative; a
 # differentiated value reaching it is refused (templates.check_operands). `f` is the function.

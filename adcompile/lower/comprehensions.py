@@ -16,6 +16,7 @@ from __future__ import annotations
 import gast
 
 from ..ir import Const
+from .containers import must_unroll
 from .scan import Enumerate, Static
 
 UNROLL = 16  # a comprehension over range(...) of at most this many constant numbers unrolls
@@ -40,6 +41,26 @@ class Later:
 
     def __init__(self, make):
         self.make = make
+
+
+def zipped_here(parts):
+    """The elements of zip(...) where one sequence is known here and must unroll (a list of
+    records, a dict's keys) and others are known only at run time (an array, a list built at
+    run time; each given as `at`, its item at an index): one per item of the shortest known
+    one, a run-time one read at k (xs[k], as range(len(records)) reads it); None for none such."""
+    known = [q for q in parts if type(q) is tuple]
+    if not any(must_unroll(q) or holds_keys(q) for q in known):
+        return None
+    if len(known) == len(parts):
+        return tuple(zip(*parts))
+    return tuple(tuple(q[k] if type(q) is tuple else q(Const(k)) for q in parts)
+                 for k in range(min(map(len, known))))
+
+
+def holds_keys(seq):
+    """A sequence known here holding strings (a dict's keys, which index it only here)."""
+    return type(seq) is tuple and any(type(v) is Const and isinstance(v.value, str)
+                                      for v in seq)
 
 
 def _load(name, like):
@@ -181,6 +202,10 @@ class Comprehensions:
             parts = [self.walk_of(a, env, leaves) for a in node.args]
             if all(n is None for n, _ in parts):
                 return None, tuple(zip(*(items for _, items in parts)))
+            if not any(map(self.iteration_helper, node.args, [env] * len(node.args))):
+                zipped = zipped_here([items for _, items in parts])
+                if zipped is not None:
+                    return None, zipped
             parts = [self.at_run_time(n, items) for n, items in parts]
             n = parts[0][0]
             for other, _ in parts[1:]:

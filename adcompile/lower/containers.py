@@ -236,10 +236,13 @@ class Containers:
         wanted = list(dict.fromkeys(f"{getattr(r.cls, '__name__', 'dict')}.{n}" for n, (r, _)
                                     in zip(names, pairs) if n and type(r) is Record))
         record = next(r for r in operands if type(r) is Record)
-        raise self.unsupported(node, f"the operator {SYMBOLS.get(op, op)} on "
-                               f"{record.describe()} without {' or '.join(wanted)} written "
-                               "in Python (with source to read)", f"define {wanted[0].rpartition('.')[2]} in the class, "
-                               "or compute with its fields")
+        error = self.unsupported(node, f"the operator {SYMBOLS.get(op, op)} on "
+                                 f"{record.describe()} without {' or '.join(wanted)} written "
+                                 "in Python (with source to read)",
+                                 f"define {wanted[0].rpartition('.')[2]} in the class, or "
+                                 "compute with its fields")
+        error.maybe_container = any(type(o) is Var for o in operands)  # (an argument: an
+        raise error  # object of the user's at the first call, whose own method then applies)
 
     def iterated(self, value, node):
         """What a for loop (or list(), a comprehension) walks when it iterates `value`: a dict's

@@ -9,19 +9,27 @@ number, a tuple, a function) folds to a constant, and an `if` on a constant take
 from __future__ import annotations
 
 import builtins
+import random
+import types
 
 import gast
 import numpy as np
 
 from ..depends import MISSING
+from ..errors import ADCompileError
 from ..ir import Assign, Const, Op, Var
-from ..primitives import PRIMS
-from .scan import Record, Static
+from ..primitives import BY_OBJECT, PRIMS, hashable
+from .scan import LocalFunction, Record, Static
 
 CONTAINERS = (dict, list, tuple, set, frozenset, str, bytes)  # (no number or array)
 RAISE = ("raise",)  # how a statement list ends that raises on every path
 
 CONVERSIONS = {115: "str", 114: "repr"}  # f"{x!s}", f"{x!r}"
+
+# a call as a statement changing state outside the function's values, whatever it is given: run
+GLOBAL_STATE = (np.random.seed, np.random.set_state, random.seed, random.setstate,  # as written
+                np.seterr)
+SIMPLE = (int, float, complex, bool, str, bytes, type(None))  # (nothing of the function's)
 
 
 class Effects:
@@ -50,6 +58,29 @@ class Effects:
             raise self.unsupported(stmt, "raising something other than an exception class",
                                    "raise ValueError('...') or your own Exception subclass")
         return self.throw(self.class_atom(error.obj), args)
+
+    def for_global_state(self, call, env):
+        """A library call as a statement, made for what it changes outside the function's values:
+        one of GLOBAL_STATE (np.random.seed(s)), or one given only numbers and strings, which can
+        change nothing of the function's. It runs as written (an effect, in order with the
+        draws), as `_ = np.random.seed(7)` does."""
+        if not isinstance(call.func, (gast.Name, gast.Attribute)) or \
+                self.calls_user_code(call, env):
+            return False
+        try:
+            callee = self.expr(call.func, env)
+            if type(callee) is not Static or isinstance(callee.obj, LocalFunction):
+                return False
+            if any(callee.obj is f for f in GLOBAL_STATE):
+                return True
+            owner = getattr(callee.obj, "__self__", None)
+            if owner is not None and not isinstance(owner, types.ModuleType) and not (
+                    hashable(callee.obj) and callee.obj in BY_OBJECT):  # (np.random.randn(3))
+                return False  # (HIST.clear() of a global list: read here as it is now)
+            values = [self.expr(a, env) for a in call.args + [k.value for k in call.keywords]]
+        except ADCompileError:
+            return False
+        return all(type(v) is Const and type(v.value) in SIMPLE for v in values)
 
     def throw(self, error, args):
         self.block.append(Assign(None, Op("throw", (error, *args)), self.line))

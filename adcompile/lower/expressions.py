@@ -256,7 +256,11 @@ class Expressions:
             # x ** [1, 2, 3], x @ [..]: a constant list operand is an array, as NumPy takes it
             return self.emit(prim, (self.operand(left, prim, "x"), self.operand(right, prim, "y")),
                              target=target)
-        return self.emit(prim, (self.as_atom(left), self.as_atom(right)), target=target)
+        args = (self.as_atom(left), self.as_atom(right))
+        if prim == "mod" and type(left) is Const and isinstance(left.value, str) and \
+                fold_constants(prim, args, ()) is None:
+            prim = "text_mod"  # "%.3f" % x: text (as f"{x:.3f}"), no derivative
+        return self.emit(prim, args, target=target)
 
     def operand(self, value, prim, param):
         """The atom for an operand of the primitive `prim` given to its parameter `param`: a

@@ -4,16 +4,10 @@ from __future__ import annotations
 import gast
 
 from ..ir import (Assign, Break, Const, For, If, Op, Var, While)
-from .comprehensions import Indexed, Later
+from .comprehensions import Indexed, Later, holds_keys, zipped_here
 from .containers import must_unroll
 from .changes import changes, function_of
 from .scan import MUTATORS, loop_names, LocalFunction, exposed, Record, assigned_names, augments, is_method_of_name, held, changes_in_place, leaf_name, holds, holds_record, names_in, rebound_names, BROKE, Enumerate, GOING, IndexTarget, RETURNED, Static, flat, loaded, may_leave, stored, user_name, walk_own
-
-
-def holds_keys(seq):
-    """A sequence known here holding strings (a dict's keys, which index it only here)."""
-    return type(seq) is tuple and any(type(v) is Const and isinstance(v.value, str)
-                                      for v in seq)
 
 
 def containers_in(value):
@@ -36,7 +30,7 @@ class Loops:
                 if in_place:  # u[-1] += 1 in `for ui in u`: later items are read as they are now
                     element = self.current_item(env[in_place], k)
                 self.foreign = foreign | names_in(elements[k + 1:])
-                self.bind_target(target, element, env)
+                self.bind_indexed(target, element, env)  # (zip's run-time items: Later)
                 for name, seq in named:  # for b in bs: b is bs[k] (a change to b is one to
                     self.items_of[name] = gast.copy_location(gast.Subscript(  # bs[k])
                         value=seq, slice=gast.Constant(value=k, kind=None),
@@ -436,10 +430,12 @@ class Loops:
             return (n,), (seq,), Enumerate(target.elts[0], target.elts[1], start), False, None
         if type(func) is Static and func.obj is zip:
             seqs = tuple(self.iterated(self.expr(a, env), node) for a in node.args)
-            if any(must_unroll(q) or holds_keys(q) for q in seqs) and \
-                    all(type(q) is tuple for q in seqs):
-                self.no_exit(stmt)
-                return None, tuple(zip(*seqs)), target, False, None
+            if any(must_unroll(q) or holds_keys(q) for q in seqs) and (any(map(
+                    must_unroll, seqs)) or all(type(q) is tuple for q in seqs)):
+                self.no_exit(stmt)  # a list of records (with an array: each read at k)
+                return None, zipped_here([q if type(q) is tuple else (
+                    lambda a: lambda i: self.item_later(a, i))(self.as_atom(q)) for q in seqs]), \
+                    target, False, None
             seqs = tuple(map(self.as_atom, seqs))
             n = self.emit("len", (seqs[0],))
             for other in seqs[1:]:

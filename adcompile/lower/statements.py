@@ -166,6 +166,12 @@ class Statements:
             elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
                     self.in_place(stmt.value, env):
                 pass  # np.add.at(a, i, v), a.sort(), ...: a[...] = the new value (forms.py)
+            elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
+                    self.for_global_state(stmt.value, env):  # np.random.seed(7): as written
+                value = self.expr(stmt.value, env)
+                if self.block and type(self.block[-1]) is Assign and \
+                        self.block[-1].target == getattr(value, "name", None):
+                    self.block[-1].target = None
             elif t is gast.Expr and isinstance(stmt.value, gast.Call):
                 name = dotted(stmt.value.func) or "this function"
                 error = self.unsupported(stmt, f"calling {name}(...) for what it changes in "

@@ -1,0 +1,277 @@
+"""Found by testers writing geometry and physics code with their own classes: an operator between
+an argument and an object built in the function, zip over a list of records and an array, a seeded
+Monte Carlo estimate, and a differentiated value turned into text. Each is checked against central
+finite differences or the exact refusal."""
+from collections import namedtuple
+
+import numpy as np
+import pytest
+
+from adcompile import grad, jvp, value_and_grad, vjp
+from adcompile.errors import ADCompileError
+from checks import assert_close, numeric_grad
+
+
+class Vec2:
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+    def __sub__(self, o):
+        return Vec2(self.x - o.x, self.y - o.y)
+
+    def __add__(self, o):
+        return Vec2(self.x + o.x, self.y + o.y)
+
+
+def offset_sub(p):
+    d = p - Vec2(1.0, 2.0)
+    return d.x * d.x + d.y + 0.0 * p.x
+
+
+def offset_add(p):
+    d = p + Vec2(1.0, 2.0)
+    return d.x * d.y
+
+
+def _fd_vec(f, p):
+    """Central differences of f at the Vec2 p, field by field."""
+    return [numeric_grad(lambda x: f(Vec2(x, p.y)), (p.x,), 0),
+            numeric_grad(lambda y: f(Vec2(p.x, y)), (p.y,), 0)]
+
+
+@pytest.mark.parametrize("f", [offset_sub, offset_add])
+def test_an_argument_left_of_an_operator_with_an_object_built_here(f):
+    """`p - Vec2(1.0, 2.0)`, p an argument: grad, value_and_grad and vjp (compiled first for
+    plain arguments) refused it for want of Vec2.__rsub__; p is a Vec2 at the call, whose own
+    __sub__ applies, as jvp found."""
+    p = Vec2(0.5, 0.2)
+    fd = _fd_vec(f, p)
+    for g in (grad(f)(p), value_and_grad(f)(p)[1], vjp(f, p)[1](1.0)[0]):
+        assert type(g) is Vec2
+        assert_close([g.x, g.y], fd)
+    assert_close(value_and_grad(f)(p)[0], f(p))
+    assert_close(jvp(f, (p,), (Vec2(1.0, 0.0),))[1], fd[0])
+
+
+def test_a_number_left_of_an_operator_the_object_lacks_is_still_refused():
+    """The same function given a float: Vec2 has no __rsub__, refused at the call."""
+    with pytest.raises(ADCompileError, match=r"without Vec2.__rsub__") as info:
+        grad(offset_sub)(0.5)
+    assert info.value.filename.endswith("test_objects_found.py")
+
+
+# --- zip of a list of records with an array -----------------------------------------------------
+
+Link = namedtuple("Link", "length mass")
+
+
+def link_energy(links, q):
+    e = 0.0
+    for link, qi in zip(links, q):
+        e += link.mass * qi ** 2
+    return e
+
+
+def link_energy_swapped(links, q):
+    e = 0.0
+    for qi, link in zip(q, links):
+        e += link.mass * np.sin(qi) * link.length
+    return e
+
+
+def link_energy_enumerated(links, q):
+    e = 0.0
+    for k, (link, qi) in enumerate(zip(links, q)):
+        e += (k + 1) * link.mass * qi ** 3
+    return e
+
+
+def link_energy_summed(links, q):
+    return sum(link.mass * qi ** 2 for link, qi in zip(links, q))
+
+
+def link_energy_built(links, x):
+    q = [x * 1.0]
+    for _ in range(2):  # a loop run at run time: q a list built then
+        q.append(q[-1] * x)
+    e = 0.0
+    for link, qi in zip(links, q):
+        e += link.mass * qi
+    return e
+
+
+class Joint:
+    def __init__(self, length):
+        self.length = length
+
+    def transform(self, angle):
+        c, s = np.cos(angle), np.sin(angle)
+        return np.array([[c, -s, self.length * c], [s, c, self.length * s], [0.0, 0.0, 1.0]])
+
+
+def tip(joints, q):
+    T = np.eye(3)
+    for j, qi in zip(joints, q):
+        T = T @ j.transform(qi)
+    return T[0, 2] ** 2 + T[1, 2]
+
+
+LINKS = [Link(1.0, 2.0), Link(0.7, 1.0), Link(0.4, 3.0)]
+
+
+@pytest.mark.parametrize("f", [link_energy, link_energy_swapped, link_energy_enumerated,
+                               link_energy_summed])
+def test_zip_of_a_list_of_records_and_an_array(f):
+    """`for link, qi in zip(links, q)` was refused ("a Link (namedtuple) is used as a value
+    computed at run time"); it unrolls over the list as range(len(links)) with q[k] does."""
+    q = np.array([0.2, -0.3, 0.5])
+    fd = numeric_grad(lambda v: f(LINKS, v), (q,), 0)
+    assert_close(grad(f, 1)(LINKS, q), fd)
+    assert_close(value_and_grad(f, 1)(LINKS, q)[1], fd)
+    assert_close(vjp(f, LINKS, q)[1](1.0)[1], fd)
+    u = np.array([0.3, 1.0, -0.7])
+    still = [Link(0.0, 0.0)] * len(LINKS)
+    assert_close(jvp(f, (LINKS, q), (still, u))[1], fd @ u)
+    g = grad(f, (0, 1))(LINKS, q)[0]  # and the records' own fields
+    mass = numeric_grad(lambda m: f([Link(1.0, m)] + LINKS[1:], q), (2.0,), 0)
+    assert_close(g[0].mass, mass)
+
+
+def test_zip_of_a_list_of_records_and_a_list_built_at_run_time():
+    assert_close(grad(link_energy_built, 1)(LINKS, 0.7),
+                 numeric_grad(lambda x: link_energy_built(LINKS, x), (0.7,), 0))
+
+
+def test_zip_of_a_robot_chain_calls_each_joints_method():
+    joints = [Joint(1.0), Joint(0.8), Joint(0.5)]
+    q = np.array([0.3, -0.6, 0.9])
+    fd = numeric_grad(lambda v: tip(joints, v), (q,), 0)
+    assert_close(grad(tip, 1)(joints, q), fd)
+    u = np.array([1.0, 0.5, -0.2])
+    assert_close(jvp(tip, (joints, q), ([Joint(0.0)] * 3, u))[1], fd @ u)
+    assert_close(vjp(tip, joints, q)[1](1.0)[1], fd)
+
+
+def test_zip_of_records_in_a_loop_that_may_stop_is_refused_by_name():
+    def f(links, q):
+        e = 0.0
+        for link, qi in zip(links, q):
+            if qi > 10.0:
+                break
+            e += link.mass * qi
+        return e
+    with pytest.raises(ADCompileError, match="break, continue or return in a loop over "
+                       "containers"):
+        grad(f, 1)(LINKS, np.array([0.2, -0.3, 0.5]))
+
+
+# --- a seeded Monte Carlo estimate ------------------------------------------------------------
+
+def mc_seeded(S0, sigma):
+    np.random.seed(7)
+    Z = np.random.randn(300)
+    ST = S0 * np.exp(-0.5 * sigma ** 2 + sigma * Z)
+    return np.mean(np.maximum(ST - 100.0, 0.0))
+
+
+def mc_generator(S0, sigma):
+    rng = np.random.default_rng(7)
+    Z = rng.standard_normal(300)
+    ST = S0 * np.exp(-0.5 * sigma ** 2 + sigma * Z)
+    return np.mean(np.maximum(ST - 100.0, 0.0))
+
+
+def mc_seed_argument(S0, seed):
+    np.random.seed(seed)
+    np.random.randn(3)  # a draw thrown away: the state advances as in the function
+    return np.mean(np.maximum(S0 * np.exp(0.2 * np.random.randn(200)) - 100.0, 0.0))
+
+
+@pytest.mark.parametrize("f", [mc_seeded, mc_generator])
+def test_a_monte_carlo_estimate_seeded_inside(f):
+    """np.random.seed(7) as a statement was refused as "calling np.random.seed(...) for what it
+    changes in place ... assign the new value instead (x = np.sort(x))"; a call changing state
+    outside the function's values runs as written, in order with the draws (as
+    `_ = np.random.seed(7)` did), and so does a Generator made inside."""
+    args = (101.0, 0.2)
+    fd = [numeric_grad(f, args, 0), numeric_grad(f, args, 1)]
+    assert_close(grad(f, (0, 1))(*args), fd)
+    assert_close(value_and_grad(f, (0, 1))(*args)[0], f(*args))
+    assert_close(jvp(f, args, (0.0, 1.0))[1], fd[1])
+
+
+def test_a_seed_given_as_an_argument_and_a_draw_thrown_away():
+    fd = numeric_grad(lambda s: mc_seed_argument(s, 3), (101.0,), 0)
+    assert_close(grad(mc_seed_argument)(101.0, 3), fd)
+
+
+HISTORY = [1.0, 2.0]
+
+
+def test_a_library_call_that_may_change_a_value_of_the_function_is_still_refused():
+    """Given an array of the function, or a method of a global list (read when the code is
+    transformed): what it changes would not be seen."""
+    def f(x):
+        idx = np.arange(3)
+        np.random.shuffle(idx)
+        return np.sum(x[idx] * x)
+
+    def g(x):
+        HISTORY.clear()
+        return x * len(HISTORY)
+    with pytest.raises(ADCompileError, match=r"np.random.shuffle\(...\) for what it changes in "
+                       "place"):
+        grad(f)(np.array([1.0, 2.0, 3.0]))
+    with pytest.raises(ADCompileError, match=r"HISTORY.clear\(...\) for what it changes"):
+        grad(g)(1.0)
+    assert HISTORY == [1.0, 2.0]
+
+
+# --- a differentiated value turned into text ----------------------------------------------------
+
+def through_str(x):
+    s = str(x)
+    return float(s) * x
+
+
+def through_fstring(x):
+    return float(f"{x:.17g}") * x
+
+
+def through_percent(x):
+    return float("%.17g" % x) * x
+
+
+def through_eval(x):
+    return eval(repr(x)) * x
+
+
+def printing_and_logging(x):
+    print(f"x = {x:.3f}", "%.2f" % x, str(x))
+    msgs = [f"start {x}"]
+    for k in range(3):
+        msgs.append(f"step {k}: {x * k:.2f}")
+        x = x * 1.1
+    assert x < 100.0, f"too big: {x!r}"
+    return x * x
+
+
+@pytest.mark.parametrize("f", [through_str, through_fstring, through_percent, through_eval])
+def test_text_of_a_differentiated_value_read_back_as_a_number_is_refused(f):
+    """float(str(x)) * x gave the gradient 0.6 for 1.2: the text passed for a constant. Refused
+    at the line that reads it back, in every mode ("%.17g" % x crashed in the derivative code)."""
+    for make in (lambda: grad(f)(0.6), lambda: jvp(f, (0.6,), (1.0,)),
+                 lambda: vjp(f, 0.6)[1](1.0)):
+        with pytest.raises(ADCompileError, match="on text made from a differentiated value") \
+                as info:
+            make()
+        assert info.value.filename.endswith("test_objects_found.py")
+        assert info.value.line == f.__code__.co_firstlineno + (2 if f is through_str else 1)
+
+
+def test_text_of_a_differentiated_value_printed_or_kept_for_messages_still_works(capsys):
+    fd = numeric_grad(printing_and_logging, (0.6,), 0)
+    assert_close(grad(printing_and_logging)(0.6), fd)
+    assert_close(jvp(printing_and_logging, (0.6,), (1.0,))[1], fd)
+    assert "x = 0.600 0.60 0.6" in capsys.readouterr().out
