@@ -666,6 +666,20 @@ def check_not_in_place(x, method, where, name, others, *values):
         f"{name} = {name} ... instead of changing it in place."))
 
 
+def check_item_not_changed(x, method, where, name, others, advice, *values):
+    """check_not_in_place of `name`, a loop's name for an item of a list (`for p, g in
+    zip(params, grads): p -= lr * g`): Python changes the list's item and every name holding
+    the array. `advice`: what to write instead, in the user's names."""
+    if not hasattr(type(x), method) or values and not any(_may_alias(v, x) for v in values):
+        return
+    from adcompile.errors import UnsupportedSyntaxError, at_generated_caller
+    raise at_generated_caller(UnsupportedSyntaxError(
+        f"{name}, a loop's name for an item of a list, is changed in place, and {others} holds "
+        f"the same array: Python changes it there too, generated code cannot. To change the "
+        f"arrays, {advice}; or make a new one ({name} = {name} - ...), which leaves them as "
+        "they are."))
+
+
 def check_unpacked(x, method, where, name, others, *values):
     """`x`, the part `name` of an array stored into as a tuple is unpacked (`M[0], M[1] = M[1],
     M[0]`), against the other values on the right (`others`, in words), which Python read
