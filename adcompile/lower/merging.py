@@ -258,9 +258,11 @@ class Merging:
             foreign.discard(value.name)  # (Inlining.write_back), its other holders do not
         advice, item_now = self.loop_seqs.get(name, (None, None)) if item is None else \
             (None, None)
-        if item_now is not None and item_now == value:  # an item of a sequence the loop runs
-            foreign.add(value.name)  # over at run time, which holds it (and who else: unknown)
-            others.append("the list the loop runs over")
+        if item_now is not None and item_now == value and not others:  # an item of a
+            foreign.add(value.name)  # sequence the loop runs over at run time, which holds it
+            others.append("the list the loop runs over")  # (and who else: not known)
+        elif item_now is not None:  # (for row in U: a view of U, as check_not_in_place says)
+            advice = None
         if not others and not foreign:
             return
         filename, line = self.parsed.where(node)
