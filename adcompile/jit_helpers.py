@@ -606,6 +606,7 @@ def helpers(numba):
         runtime.check_bound: _check_bound,
         runtime.check_not_in_place: _check_not_in_place,
         runtime.check_unpacked: _check_not_in_place,
+        runtime_arrays.check_item_not_changed: _check_not_in_place,
         runtime.unbroadcast: _unbroadcast,
         runtime.add_fitted: _add_fitted,
         runtime.zeros_like: _zeros_like,

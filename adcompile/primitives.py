@@ -464,6 +464,8 @@ add("check_numbers", runtime.check_numbers, ("*values",), "nondiff", zero="*")
 add("check_fits", runtime_arrays.check_fits, ("x", "out", "name"), "nondiff", zero="*")
 add("check_not_in_place", runtime.check_not_in_place,
     ("x", "method", "where", "name", "others", "*values"), "nondiff", zero="*")
+add("check_item_not_changed", runtime_arrays.check_item_not_changed,
+    ("x", "method", "where", "name", "others", "advice", "*values"), "nondiff", zero="*")
 add("check_unpacked", runtime.check_unpacked,
     ("x", "method", "where", "name", "others", "*values"), "nondiff", zero="*")
 add("check_item_not_in_place", runtime.check_item_not_in_place,
@@ -586,7 +588,8 @@ add("call", lambda f, *args, **kwargs: f(*args, **kwargs), ("f", "*args"), "nond
 # Statements kept in place whatever the optimizer finds: the tape, the checks, the draws, the
 # calls of functions adcompile knows nothing of (they may draw or keep state).
 EFFECTS = frozenset({"pop", "push", "check_scalar", "check_numbers", "check_fits",
-                     "check_not_in_place", "check_view_index", "check_unpacked", "check_item_not_in_place", "check_bound",
+                     "check_not_in_place", "check_item_not_changed", "check_view_index",
+                     "check_unpacked", "check_item_not_in_place", "check_bound",
                      "check_not_count", "check_field", "print", "assert_",
                      "throw", "call"} |
                     {name for name in PRIMS if name.startswith(("np.random.", "Generator."))})

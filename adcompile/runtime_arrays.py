@@ -8,8 +8,9 @@ import math
 
 import numpy as np
 
-from .runtime import (_ndim, _part, _real, _shape, getitem_grad, list_add, matmul_grad_left,
-                      matmul_grad_right, outside_rule, setitem, unbroadcast, unreduce, zeros_like)
+from .runtime import (_may_alias, _ndim, _part, _real, _shape, getitem_grad, list_add,
+                      matmul_grad_left, matmul_grad_right, outside_rule, setitem, unbroadcast,
+                      unreduce, zeros_like)
 
 
 def unroll(g, shift, axis):
@@ -673,3 +674,17 @@ def check_fits(x, out, name):
             not np.can_cast(np.result_type(out), x.dtype, "same_kind"):
         raise TypeError(f"cannot write the {np.result_type(out)} result of `{name} <op>= ...` "
                         f"into {name}, an array of {x.dtype} (NumPy's casting rule 'same_kind')")
+
+
+def check_item_not_changed(x, method, where, name, others, advice, *values):
+    """check_not_in_place of `name`, a loop's name for an item of a list (`for p, g in
+    zip(params, grads): p -= lr * g`): Python changes the list's item and every name holding
+    the array. `advice`: what to write instead, in the user's names."""
+    if not hasattr(type(x), method) or values and not any(_may_alias(v, x) for v in values):
+        return
+    from adcompile.errors import UnsupportedSyntaxError, at_generated_caller
+    raise at_generated_caller(UnsupportedSyntaxError(
+        f"{name}, a loop's name for an item of a list, is changed in place, and {others} holds "
+        f"the same array: Python changes it there too, generated code cannot. To change the "
+        f"arrays, {advice}; or make a new one ({name} = {name} - ...), which leaves them as "
+        "they are."))

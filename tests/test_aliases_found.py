@@ -254,3 +254,268 @@ def test_a_list_at_two_places_changed_through_the_container(f, line_text):
 
 def test_rows_made_one_by_one_are_changed_one_by_one():
     same_as_python(fresh_rows, 1.5)
+
+
+# -- a loop's name for an item of a list known here, changed in place (an SGD step by hand) ----
+# Python changes the array itself: the list's item and every name holding it (W) see the change.
+# Flat code cannot give the change to them all, so it is refused where an array is changed that
+# another name still reads; it was silently ignored under zip and enumerate (value and gradient).
+
+def sgd_zip(x):
+    W = np.array([1.0, 2.0])
+    b = np.array([0.5])
+    for p, g in zip([W, b], [x * W, x * b]):
+        p -= 0.1 * g  # (Python: W and b too)
+    return np.sum(W ** 2) + np.sum(b ** 2)
+
+
+def sgd_enumerate(x):
+    params = [np.array([1.0, 2.0]), np.array([0.5])]
+    for i, p in enumerate(params):
+        p *= x  # (Python: params[i] too)
+    return np.sum(params[0] ** 2) + np.sum(params[1] ** 2)
+
+
+def item_in_zip(x):
+    W = np.array([1.0, 2.0])
+    b = np.array([0.5])
+    for p, g in zip([W, b], [x * W, x * b]):
+        p[0] = g[0]  # (Python: W[0] and b[0])
+    return np.sum(W ** 2) + np.sum(b ** 2)
+
+
+def item_in_enumerate(x):
+    params = [np.array([1.0, 2.0]), np.array([0.5])]
+    for i, p in enumerate(params):
+        p[0] = x * (i + 1)
+    return np.sum(params[0] ** 2) + np.sum(params[1] ** 2)
+
+
+def zip_of_three(x):
+    W = np.array([1.0, 2.0])
+    b = np.array([0.5])
+    for p, g, s in zip([W, b], [x * W, x * b], [1.0, 2.0]):
+        p -= 0.1 * s * g
+    return np.sum(W ** 2) + np.sum(b ** 2)
+
+
+def tuple_of_arrays(x):
+    W = np.array([1.0, 2.0])
+    b = np.array([0.5])
+    for k, p in enumerate((W, b)):
+        p += x * k
+    return np.sum(W ** 2) + np.sum(b ** 2)
+
+
+def with_a_break(x):
+    W = np.array([1.0, 2.0])
+    b = np.array([0.5])
+    for p in [W, b]:
+        p -= 0.1 * x * p
+        if x > 10.0:
+            break
+    return np.sum(W ** 2) + np.sum(b ** 2)
+
+
+def zip_with_a_break(x):
+    params = [np.array([1.0, 2.0]), np.array([0.5])]
+    for p, s in zip(params, [1.0, 2.0]):
+        p *= s * x
+        if x > 10.0:
+            break
+    return np.sum(params[0] ** 2) + np.sum(params[1] ** 2)
+
+
+def reversed_list(x):
+    W = np.array([1.0, 2.0])
+    b = np.array([0.5])
+    for p in reversed([W, b]):
+        p -= 0.1 * x * p
+    return np.sum(W ** 2) + np.sum(b ** 2)
+
+
+def dict_values(x):
+    d = {"W": np.array([1.0, 2.0]), "b": np.array([0.5])}
+    for p in d.values():
+        p -= 0.1 * x * p
+    return np.sum(d["W"] ** 2) + np.sum(d["b"] ** 2)
+
+
+def dict_items(x):
+    d = {"W": np.array([1.0, 2.0]), "b": np.array([0.5])}
+    for k, p in d.items():
+        p *= x
+    return np.sum(d["W"] ** 2) + np.sum(d["b"] ** 2)
+
+
+def nested_lists(x):
+    W = np.array([1.0, 2.0])
+    b = np.array([0.5])
+    for p in [[W], [b]]:
+        p[0] *= x
+    return np.sum(W ** 2) + np.sum(b ** 2)
+
+
+@pytest.mark.parametrize("f, line_text", [
+    (sgd_zip, "p -= 0.1 * g"), (sgd_enumerate, "p *= x"), (item_in_zip, "p[0] = g[0]"),
+    (item_in_enumerate, "p[0] = x * (i + 1)"), (zip_of_three, "p -= 0.1 * s * g"),
+    (tuple_of_arrays, "p += x * k"), (with_a_break, "p -= 0.1 * x * p"),
+    (zip_with_a_break, "p *= s * x"), (reversed_list, "p -= 0.1 * x * p"),
+    (dict_values, "p -= 0.1 * x * p"), (dict_items, "p *= x"), (nested_lists, "p[0] *= x")])
+def test_an_array_changed_in_place_through_a_loops_name(f, line_text):
+    """Each gave the value and gradient of the arrays left unchanged (T21), or stays refused."""
+    message = refused_at(f, 0.5, line_text)
+    assert "in place" in message
+
+
+def test_the_loops_name_message_says_what_to_write():
+    message = refused_at(sgd_enumerate, 0.5, "p *= x")
+    assert "params[i] = params[i] -" in message, message
+    message = refused_at(sgd_zip, 0.5, "p -= 0.1 * g")
+    assert "W -= ...; b -= ..." in message, message
+
+
+def test_the_refusal_is_in_jvp_and_vjp_too():
+    from adcompile import grad, jvp, vjp
+    for call in (lambda: grad(sgd_zip)(0.5), lambda: jvp(sgd_zip, (0.5,), (1.0,)),
+                 lambda: vjp(sgd_zip, 0.5)[1](1.0), lambda: jvp(sgd_enumerate, (0.5,), (1.0,))):
+        with pytest.raises(UnsupportedSyntaxError):
+            call()
+
+
+def numbers_in_zip(x):
+    a = x * 1.0
+    b = x * 2.0
+    for p, q in zip([a, b], [1.0, 2.0]):
+        p *= q  # a number: a new one, a and b as they were
+    return a + b
+
+
+def numbers_with_a_break(x):
+    a = x * 1.0
+    b = x * 2.0
+    total = 0.0
+    for p in [a, b]:
+        p *= 3.0
+        total = total + p
+        if total > 100.0:
+            break
+    return a + b + total
+
+
+def fresh_arrays_in_zip(x):
+    total = 0.0
+    for p, s in zip([np.ones(2) * x, np.ones(3) * x], [1.0, 2.0]):
+        p *= s  # nobody else holds these arrays
+        total = total + np.sum(p ** 2)
+    return total
+
+
+@pytest.mark.parametrize("f", [numbers_in_zip, numbers_with_a_break, fresh_arrays_in_zip])
+def test_what_python_changes_for_no_one_else_still_runs(f):
+    same_as_python(f, 0.5)
+
+
+# -- a helper's defensive copy (X = X.copy()) before it writes: the caller's X is not changed --
+
+def pin_first(X):
+    X = X.copy()  # the caller's X is never changed
+    X[0] = 0.0
+    return X
+
+
+def pin_first_loss(X):
+    Y = pin_first(X)
+    return np.sum(Y ** 2) + np.sum(X ** 3)
+
+
+def scaled_copy(X):
+    X = np.array(X)
+    X *= 2.0
+    X[1] += 1.0
+    return X
+
+
+def scaled_copy_loss(X):
+    Y = scaled_copy(X)
+    return np.sum(Y * X)
+
+
+def shifted(X):
+    X = X + 0.0
+    X[-1] = X[0] * 3.0
+    return X
+
+
+def shifted_loss(X):
+    return np.sum(shifted(X) ** 2) + np.sum(X)
+
+
+def writes_then_copies(X):
+    X[0] = 0.0  # the caller's X: changed
+    X = X.copy()
+    X[1] = 5.0
+    return X
+
+
+def writes_then_copies_loss(X):
+    X = X * 1.0
+    Y = writes_then_copies(X)
+    return np.sum(Y ** 2) + np.sum(X ** 2)
+
+
+def list_copy_then_deep(xs):
+    xs = list(xs)  # a new list, the same arrays in it
+    xs[0][0] = 7.0  # (the caller's array)
+    return xs
+
+
+def list_copy_loss(x):
+    a = np.array([1.0, 2.0]) * x
+    ys = list_copy_then_deep([a, a * 2.0])
+    return np.sum(ys[1]) + np.sum(a ** 2)
+
+
+@pytest.mark.parametrize("f", [pin_first_loss, scaled_copy_loss, shifted_loss])
+def test_a_helper_writing_into_its_own_copy(f):
+    """Refused as "changes its argument X in place and also assigns X a new value" (T20)."""
+    same_as_python(f, np.array([1.0, 2.0, 3.0]))
+
+
+def test_a_helper_writing_before_its_copy_still_refused():
+    with pytest.raises(UnsupportedSyntaxError, match="in place and also assigns"):
+        value_and_grad(writes_then_copies_loss)(np.array([1.0, 2.0, 3.0]))
+
+
+def test_a_shallow_copy_then_a_write_into_an_item_still_refused():
+    with pytest.raises(UnsupportedSyntaxError, match="in place"):
+        value_and_grad(list_copy_loss)(0.5)
+
+
+# -- the hint for an array changed by a helper while another name holds it -------------------
+
+def set_first(a, v):
+    a[0] = v
+    return 0.0
+
+
+def array_held_twice(x):
+    a = np.array([1.0, 2.0]) * x
+    b = a
+    set_first(b, x ** 3)
+    return a[0]
+
+
+def list_held_twice(x):
+    a = [1.0, 2.0 * x]
+    b = a
+    set_first(b, x ** 3)
+    return a[0]
+
+
+def test_the_copy_hint_for_an_array_is_copy():
+    """It said `b = list(b)`, which makes a list of an array (T19)."""
+    message = refused_at(array_held_twice, 0.7, "set_first(b, x ** 3)")
+    assert "b = b.copy()" in message and "list(b)" not in message, message
+    message = refused_at(list_held_twice, 0.7, "set_first(b, x ** 3)")
+    assert "b = list(b)" in message, message

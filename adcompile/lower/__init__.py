@@ -145,6 +145,8 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.repeated: set = set()  # names once bound to a list holding one row twice
         self.repeats_made: list = []  # lists made by repeating one holding lists ([[]] * 2)
         self.items_of: dict = {}  # a loop's name -> the item it is (for b in bs: bs[k])
+        self.loop_seqs: dict = {}  # a loop's name changed in place -> (advice, run-time item)
+        self.unroll_changed = False  # (Loops.iteration: unroll a loop changing its items)
         self.in_expression = 0  # inside a comprehension, a conditional value or a while test
         self.rest_now = None  # (later, statements, index) of the statement being lowered
         self.bound_at = {}  # user name -> line of the statement that last bound it

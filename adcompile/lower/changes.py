@@ -6,6 +6,8 @@ called for their effect (Statements). Inlining writes such changes back to the c
 loop carries a name a call changes."""
 from __future__ import annotations
 
+import builtins
+import copy as copy_module
 import os
 import sysconfig
 import types
@@ -61,14 +63,15 @@ def changes(fn, scope, name, seen=frozenset(), lists=False):
     """Whether the function `fn` (a gast FunctionDef whose outside names are `scope`) may change
     in place what its parameter or free name `name` holds; with `lists` (it holds a list),
     `name += [v]` and `name *= 2` count, as list.__iadd__ changes the list."""
-    if changes_in_place(fn.body, name, through_calls=False) or lists and augments(fn.body, name):
+    body = before_own_copy(fn.body, name, scope, lists)
+    if changes_in_place(body, name, through_calls=False) or lists and augments(body, name):
         return True
     key = (fn.name, getattr(fn, "lineno", None), getattr(fn, "col_offset", None), name)
     if key in seen:  # (a function parsed again is a new node: known by its place)
         return False
     seen = seen | {key}
-    names = loop_names(fn.body, name)
-    for call in (n for s in fn.body for n in gast.walk(s) if isinstance(n, gast.Call)):
+    names = loop_names(body, name)
+    for call in (n for s in body for n in gast.walk(s) if isinstance(n, gast.Call)):
         f = call.func
         if isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and \
                 f.value.id in names and f.attr not in READING:
@@ -87,6 +90,67 @@ def changes(fn, scope, name, seen=frozenset(), lists=False):
                 else None
             if p is not None and changes(node, inner, p, seen, lists):
                 return True
+    return False
+
+
+def before_own_copy(body, name, scope, lists=False):
+    """The statements of a function's body up to where it binds `name` to a copy of its own
+    (`X = X.copy()`, `np.array(X)`, `X + 0`) at its top level: after that, changing X changes
+    the copy, not what the caller passed. A copy of a list shares its items, so writes into
+    them after it (`xs[0][1] = v`, `xs[0] += v`) keep the whole body. `lists`: X holds a list."""
+    for k, s in enumerate(body):
+        target = s.targets[0] if isinstance(s, gast.Assign) and len(s.targets) == 1 else \
+            s.target if isinstance(s, gast.AnnAssign) and s.value is not None else None
+        if isinstance(target, gast.Name) and target.id == name:
+            kind = _copy_kind(s.value, scope, lists)
+            deep = kind == "deep" or kind == "shallow" and not _into_items(body[k + 1:], name)
+            return body[:k] if deep else body
+    return body
+
+
+def _copy_kind(node, scope, lists):
+    """"deep" for a new value sharing nothing with what it is made of (np.array(x), np.copy(x),
+    copy.deepcopy(x), an array's x.copy() or x + 0), "shallow" for a new container sharing its
+    items (list(x), dict(x), copy.copy(x), a list's x.copy() or x + []), None otherwise."""
+    if isinstance(node, (gast.BinOp, gast.UnaryOp)):
+        return "shallow" if lists else "deep"
+    if not isinstance(node, gast.Call):
+        return None
+    f = node.func
+    if isinstance(f, gast.Name) and _value(scope.get(f.id, getattr(builtins, f.id, None))) in (
+            list, dict):
+        return "shallow"
+    if not isinstance(f, gast.Attribute):
+        return None
+    owner = _value(scope.get(f.value.id)) if isinstance(f.value, gast.Name) else None
+    if owner is np and f.attr in ("array", "copy") and not any(
+            k.arg == "copy" for k in node.keywords):
+        return "deep"
+    if owner is copy_module:
+        return {"deepcopy": "deep", "copy": "shallow"}.get(f.attr)
+    if f.attr == "copy" and not node.args and owner is None:  # x.copy()
+        return "shallow" if lists else "deep"
+    return None
+
+
+def _into_items(stmts, name):
+    """Whether statements may change an item of what `name` holds in place, or pass it to a
+    call (which may): a shallow copy shares its items with the value it was made of."""
+    if any(changes_in_place(stmts, other, through_calls=False) or augments(stmts, other)
+           for other in loop_names(stmts, name) - {name}):
+        return True
+    for n in (n for s in stmts for n in gast.walk(s)):
+        node, depth = (n.target, 1) if isinstance(n, gast.AugAssign) else \
+            (n, 0) if isinstance(n, (gast.Subscript, gast.Attribute)) and \
+            isinstance(n.ctx, gast.Store) else (n.func, 0) if isinstance(n, gast.Call) and \
+            isinstance(n.func, gast.Attribute) else (None, 0)
+        while isinstance(node, (gast.Subscript, gast.Attribute)):
+            node, depth = node.value, depth + 1
+        if isinstance(node, gast.Name) and node.id == name and depth >= 2:
+            return True  # xs[0][1] = v, xs[0] += v, xs[0].append(v)
+        if isinstance(n, gast.Call) and any(
+                isinstance(a, gast.Name) and a.id == name for a in n.args):
+            return True
     return False
 
 

@@ -17,10 +17,72 @@ def containers_in(value):
                       for p in containers_in(v)]
 
 
+def item_sources(stmt):
+    """(name, node of the sequence, keyed) for each name a for loop binds to the items of a
+    sequence: `for p in ps`, the p of `enumerate(ps)`, each of `zip(ps, gs)`, `reversed(ps)`;
+    keyed for the values of a dict (`d.values()`, the v of `d.items()`)."""
+    target, it = stmt.target, stmt.iter
+    func = it.func if isinstance(it, gast.Call) and not it.keywords else None
+    name = func.id if isinstance(func, gast.Name) else func.attr \
+        if isinstance(func, gast.Attribute) and not it.args else None
+    elts = target.elts if isinstance(target, gast.Tuple) else ()
+    pairs = [(target, it.args[0], False)] if name == "reversed" and len(it.args) == 1 else \
+        [(elts[1], it.args[0], False)] if name == "enumerate" and len(elts) == 2 and it.args \
+        else [(t, a, False) for t, a in zip(elts, it.args)] if name == "zip" and \
+        len(elts) == len(it.args) else [(target, func.value, True)] if name == "values" else \
+        [(elts[1], func.value, True)] if name == "items" and len(elts) == 2 else \
+        [] if name in ("enumerate", "zip", "items") else [(target, it, False)]
+    return [(t.id, seq, keyed) for t, seq, keyed in pairs if isinstance(t, gast.Name)]
+
+
+def item_advice(seq, keyed):
+    """What to write instead of changing an array in place through a loop's name for an item
+    of `seq` (a gast node): assign the sequence's item, or change each array by its name."""
+    text = gast.unparse(seq).strip()
+    if isinstance(seq, (gast.List, gast.Tuple)) and seq.elts and \
+            all(isinstance(e, gast.Name) for e in seq.elts):
+        return "change each array by its own name (" + "; ".join(
+            f"{e.id} -= ..." for e in seq.elts[:2]) + ")"
+    if isinstance(seq, (gast.Name, gast.Attribute, gast.Subscript)):
+        i = "k" if keyed else "i"
+        return (f"assign a new array to its item instead (for {i} in " +
+                (text if keyed else f"range(len({text}))") + f": {text}[{i}] = {text}[{i}] - "
+                f"...) and read it as {text}[{i}]")
+    return "make a new array (p = p - ...) and keep it in a list of your own"
+
+
 class Loops:
+    def changed_items(self, stmt, env):
+        """The names a for loop binds to items of a sequence that its body changes in place
+        (`p -= g`, `p[0] = v`), with the sequence: {name: (node, keyed)}."""
+        sources = {name: (seq, keyed) for name, seq, keyed in item_sources(stmt)}
+        if not sources:
+            return {}
+        by_calls = self.changed_by_calls(stmt.body, env)
+        return {name: source for name, source in sources.items() if augments(stmt.body, name)
+                or changes_in_place(stmt.body, name, through_calls=False) or name in by_calls}
+
     def lower_for(self, stmt, env, later):
         seen, in_place = self.iterated_changes(stmt, env)
+        changed = self.changed_items(stmt, env)
+        outer_items = {name: self.loop_seqs.get(name) for name in changed}
+        try:
+            self.lower_for_items(stmt, env, later, seen, in_place, changed)
+        finally:
+            for name, old in outer_items.items():
+                if old is None:
+                    self.loop_seqs.pop(name, None)
+                else:
+                    self.loop_seqs[name] = old
+
+    def lower_for_items(self, stmt, env, later, seen, in_place, changed):
+        """lower_for; `changed`: changed_items, whose changes in place a check guards (an
+        array held elsewhere too is refused; the loop's sequence when made at run time)."""
+        for name, (seq, keyed) in changed.items():  # (unrolled: its holders are known here)
+            self.loop_seqs[name] = (item_advice(seq, keyed), None)
+        self.unroll_changed = bool(changed) and not may_leave(stmt.body)
         bounds, elements, target, reverse, count = self.iteration(stmt, seen)
+        self.unroll_changed = False
         current = in_place and bounds is not None and type(elements) is tuple and \
             len(elements) == 1 and elements[0] == env.get(in_place)
         if bounds is None:  # a tuple known here: unroll
@@ -72,6 +134,9 @@ class Loops:
                 values = tuple(self.emit("getitem", (seq, Var(index))) for seq in elements)
                 self.bind_target(target, values if type(target) is gast.Tuple and len(values) > 1
                                  else values[0], body_env, index, since=0)
+            for name in changed if elements is not None else ():  # an item of a sequence
+                self.loop_seqs[name] = (self.loop_seqs[name][0], body_env.get(name))  # iterated
+            # at run time: who else holds it is not known
             exit = self.lower_stmts(stmt.body, body_env, later | exposed(stmt.body))
         finally:
             self.block = outer
@@ -416,7 +481,8 @@ class Loops:
         if type(func) is Static and func.obj is enumerate:
             seq = self.iterated(self.expr(node.args[0], env), node)
             start = self.atom(node.args[1], env) if len(node.args) > 1 else None
-            if (must_unroll(seq) or holds_keys(seq)) and type(start or Const(0)) is Const:
+            if (must_unroll(seq) or holds_keys(seq) or self.unroll_changed and
+                    type(seq) is tuple) and type(start or Const(0)) is Const:
                 # a list of records, or of a dict's keys (which index it here)
                 self.no_exit(stmt)
                 first = (start or Const(0)).value
@@ -430,9 +496,12 @@ class Loops:
             return (n,), (seq,), Enumerate(target.elts[0], target.elts[1], start), False, None
         if type(func) is Static and func.obj is zip:
             seqs = tuple(self.iterated(self.expr(a, env), node) for a in node.args)
-            if any(must_unroll(q) or holds_keys(q) for q in seqs) and (any(map(
-                    must_unroll, seqs)) or all(type(q) is tuple for q in seqs)):
-                self.no_exit(stmt)  # a list of records (with an array: each read at k)
+            if all(type(q) is tuple for q in seqs) and (self.unroll_changed or any(
+                    must_unroll(q) or holds_keys(q) for q in seqs)):  # (or items changed)
+                self.no_exit(stmt)
+                return None, tuple(zip(*seqs)), target, False, None
+            if any(map(must_unroll, seqs)):  # a list of records with an array: read at k
+                self.no_exit(stmt)
                 return None, zipped_here([q if type(q) is tuple else (
                     lambda a: lambda i: self.item_later(a, i))(self.as_atom(q)) for q in seqs]), \
                     target, False, None

@@ -256,15 +256,25 @@ class Merging:
         foreign = group & self.foreign
         if name in self.passed and item is None:  # the caller's name for it gets it back
             foreign.discard(value.name)  # (Inlining.write_back), its other holders do not
+        advice, item_now = self.loop_seqs.get(name, (None, None)) if item is None else \
+            (None, None)
+        if item_now is not None and item_now == value and not others:  # an item of a
+            foreign.add(value.name)  # sequence the loop runs over at run time, which holds it
+            others.append("the list the loop runs over")  # (and who else: not known)
+        elif item_now is not None:  # (for row in U: a view of U, as check_not_in_place says)
+            advice = None
         if not others and not foreign:
             return
         filename, line = self.parsed.where(node)
         held = [] if foreign else list(dict.fromkeys(  # (the caller's: not known)
             x for k in others for x in flat([env[k]]) if type(x) is Var and x.name in group))
+        where = (Const(f"{os.path.basename(filename)}:{line}"),
+                 Const(name if item is None else gast.unparse(item).strip()),
+                 Const(", ".join(others) or "the caller"))
         self.block.append(Assign(None, Op("check_not_in_place", (
-            value, Const(method), Const(f"{os.path.basename(filename)}:{line}"),
-            Const(name if item is None else gast.unparse(item).strip()),
-            Const(", ".join(others) or "the caller"), *held)), self.line))
+            value, Const(method), *where, *held)) if advice is None else Op(
+            "check_item_not_changed", (value, Const(method), *where, Const(advice), *held)),
+            self.line))
 
     def item_not_shared(self, node, item, env, live, method):
         """`rows[0][0] = v` or `rows[0] += v` changes in place the item `rows[0]`, and each

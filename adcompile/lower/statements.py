@@ -645,7 +645,8 @@ class Statements:
             copy = f"dict({name})" if type(whole) is Record and whole.kind == "dict" else \
                 f"dataclasses.replace({name})" if type(whole) is Record and \
                 whole.kind == "dataclass" else f"a new {whole.cls.__name__}(...)" \
-                if type(whole) is Record else f"list({name})"
+                if type(whole) is Record else f"list({name})" if type(whole) is tuple or \
+                self.sequence_kinds.get(name) == "list" else f"{name}.copy()"  # (an array)
             through = next((k for k in shared if k in env and env[k] is not value), None)
             if through is not None and isinstance(node, gast.Call) and \
                     isinstance(node.func, gast.Attribute):  # for b in bs: b.step(dt)
