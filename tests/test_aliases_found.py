@@ -9,6 +9,7 @@ import pytest
 
 from adcompile import value_and_grad
 from adcompile.errors import UnsupportedSyntaxError
+from checks import assert_close, numeric_grad
 
 
 def fd(f, x, h=1e-6):
@@ -519,3 +520,32 @@ def test_the_copy_hint_for_an_array_is_copy():
     assert "b = b.copy()" in message and "list(b)" not in message, message
     message = refused_at(list_held_twice, 0.7, "set_first(b, x ** 3)")
     assert "b = list(b)" in message, message
+
+
+def step_by_index(x):
+    W = np.array([1.0, 2.0])
+    b = np.array([0.5])
+    params = [W, b]
+    for i in range(len(params)):
+        params[i] -= 0.1 * x * params[i]
+    return np.sum(W ** 2) + np.sum(b ** 2)
+
+
+def numbers_by_index(x):
+    a, c = 1.0, 2.0
+    ps = [a, c * x]
+    for i in range(len(ps)):
+        ps[i] -= 0.1 * x * ps[i]
+    return ps[0] * ps[1] + a
+
+
+def test_item_of_a_list_of_named_arrays_changed_by_index():
+    """`params = [W, b]; for i in range(len(params)): params[i] -= g`: Python changes W and b
+    in place; the value and gradient left them unchanged (5.25 and 0.0 for 4.738125; found by
+    the fixer of T21's zip case). Refused at the line; numbers in such a list are taken."""
+    with pytest.raises(UnsupportedSyntaxError, match=r"test_aliases_found.py:\d+: params\[i\] "
+                       "is changed in place"):
+        value_and_grad(step_by_index)(0.5)
+    value, g = value_and_grad(numbers_by_index)(0.5)
+    assert value == numbers_by_index(0.5)
+    assert_close(g, numeric_grad(numbers_by_index, (0.5,), 0), rtol=1e-6)

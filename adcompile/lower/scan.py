@@ -553,6 +553,14 @@ def made_as_array(nodes, name, scope):
     return False
 
 
+def made_of_names(nodes, name):
+    """Whether the function binds `name` to a list display holding a name (`params = [W, b]`):
+    then `params[i] -= g` changes the array W in place, for every name holding it."""
+    return any(isinstance(n, gast.Assign) and isinstance(n.value, gast.List) and
+               any(isinstance(e, gast.Name) for e in n.value.elts) and
+               any(isinstance(t, gast.Name) and t.id == name for t in n.targets) for n in nodes)
+
+
 def holds_list(value, is_list):
     """A tuple with a known list (`is_list`) somewhere inside."""
     return type(value) is tuple and any(is_list(v) or holds_list(v, is_list) for v in value)

@@ -16,7 +16,7 @@ from .arguments import effectful
 from .effects import RAISE, known_truth
 from .changes import in_library
 from .containers import class_defining
-from .scan import Record, BROKE, held, holds, repeats, times_held, is_super, is_method_of_name, made_as_array, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed, is_append, is_pop, load_of, loaded, only_returns, walk_own
+from .scan import Record, BROKE, held, holds, repeats, times_held, is_super, is_method_of_name, made_as_array, made_of_names, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed, is_append, is_pop, load_of, loaded, only_returns, walk_own
 
 
 class Statements:
@@ -106,6 +106,11 @@ class Statements:
                                                                              gast.Name):
                     self.check_in_place(stmt, stmt.target.value.id, env, later | exposed(rest),
                                         "__setitem__")  # x[i] *= v writes into x as x[i] = v does
+                    if self.checks_unbound and made_of_names(self.parsed.nodes,
+                                                             stmt.target.value.id):
+                        self.item_not_shared(stmt, load_of(stmt.target), env, later | exposed(
+                            rest), f"__i{OPERATORS[type(stmt.op).__name__]}__")  # params[i] -= g
+                        # of params = [W, b]: the array W changes in place, in the list and as W
                 load = load_of(stmt.target)
                 binop = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
                 old = env.get(stmt.target.id) if isinstance(stmt.target, gast.Name) else None
