@@ -5,9 +5,10 @@ import functools
 import math
 import operator
 
+import numpy as np
 import pytest
 
-from adcompile import ADCompileError, grad
+from adcompile import ADCompileError, UnsupportedSyntaxError, grad
 
 
 def float_method(x):
@@ -56,3 +57,31 @@ def test_a_library_function_given_to_partial_or_reduce(f, args, what):
     message = str(info.value)
     assert f"passing a function to {what}, which has no derivative rule" in message
     assert "def or lambda that calls it" in message and "computed at run time" not in message
+
+
+def records_in_a_loop(x, n):
+    rows = []
+    for k in range(n):
+        rows.append({"a": x * k})  # (a dict stored in a list a loop builds)
+    return rows[-1]["a"]
+
+
+def calls_records_in_a_loop(x, n):
+    return records_in_a_loop(x, n) * 2.0
+
+
+def sorted_slice(x):
+    return sorted(x[0:3])[1] * 2.0
+
+
+def test_messages_name_the_inlined_line_and_keep_to_the_point():
+    """A dict used as a run-time value inside an inlined function was placed at the caller's
+    line number in the callee's file (scipy/_lib/_util.py:10 for the user's line 10, T22);
+    sorted() of an array carried advice about reading fields of objects (T22)."""
+    first = records_in_a_loop.__code__.co_firstlineno
+    with pytest.raises(UnsupportedSyntaxError, match=f"test_messages_found.py:{first + 3}: a "
+                       "dict is used as a value computed at run time"):
+        grad(calls_records_in_a_loop)(0.5, 3)
+    with pytest.raises(UnsupportedSyntaxError) as e:
+        grad(sorted_slice)(np.array([0.3, -1.0, 2.0]))
+    assert str(e.value).endswith("sort with np.sort.") and "fields" not in str(e.value)

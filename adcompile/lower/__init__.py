@@ -182,13 +182,13 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
     def unsupported(self, node, what, hint="rewrite it with supported constructs"):
         return UnsupportedSyntaxError(f"{what} is not supported; {hint}.", *self.parsed.where(node))
 
-    def not_an_array(self, node, what, hint):
+    def not_an_array(self, node, what, hint, fields=True):
         """An attribute or method of a value lowered as an array: right for a container argument
         (a dict, dataclass, object), which the derivative compiled at the first call will know
-        (the error is then raised only if the argument is an array after all)."""
+        (the error is then raised only if the argument is an array after all). `fields`: the
+        hint says how fields are read (not where the construct has nothing to do with them)."""
         error = self.unsupported(node, what, f"{hint}. An object, dataclass, namedtuple or dict "
-                                 "has its fields read directly when it is an argument of the "
-                                 "differentiated function or built inside it; a global one is "
-                                 "not read: pass it as an argument")
+                                 "has its fields read directly, as an argument, a global or "
+                                 "one built in the function" if fields else hint)
         error.maybe_container = True
         return error

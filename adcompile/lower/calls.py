@@ -132,7 +132,7 @@ class Calls:
             if type(items) is Var:  # checks it is one) (a dict argument: its keys, once known)
                 raise self.not_an_array(node, f"{obj.__name__}() of an array or a list computed "
                                         "at run time", "sort with np.sort" if obj is sorted else
-                                        "iterate it in a loop, or index the array")
+                                        "iterate it in a loop, or index the array", fields=False)
         if obj is dataclasses.replace and node.args:
             record = self.expr(node.args[0], env)
             if type(record) is not Record or record.kind != "dataclass":

@@ -123,7 +123,8 @@ class Comprehensions:
         if type(items) is not tuple:  # (over a parameter: a dict's keys, once it is known)
             raise self.not_an_array(node, f"a {kind} comprehension over a sequence known only "
                                     "at run time", "use a list comprehension" if kind == "set"
-                                    else "loop over a tuple or list written in the function")
+                                    else "loop over a tuple or list written in the function",
+                                    fields=False)
         if kind == "set":
             if not all(type(v) is Const for v in items):
                 raise self.unsupported(node, "a set of values computed at run time (which of "

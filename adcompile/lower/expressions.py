@@ -117,7 +117,8 @@ class Expressions:
                 f"{value.describe()} is used as a value computed at run time (stored in a list a "
                 "loop builds, merged from branches that build different ones, or passed to a "
                 "function with a rule); read its fields instead.", self.parsed.filename,
-                self.line)
+                self.line if self.rest_now is None or self.call_line is None else
+                self.rest_now[1][self.rest_now[2]].lineno)  # (inlined: the callee's own line)
             error.maybe_container = True  # (for layers in params: a list argument, known at
             raise error                   # the first call, is looped over here)
         if type(value) is Static and isinstance(value.obj, type) and issubclass(

@@ -541,7 +541,8 @@ class Statements:
                 elif not isinstance(t, (gast.Name, IndexTarget, gast.Tuple, gast.List)):
                     raise self.not_an_array(t, "a starred unpacking target (a, *rest = ...) "
                                             "of an array or a list made at run time",
-                                            "index it instead (a, rest = xs[0], xs[1:])")
+                                            "index it instead (a, rest = xs[0], xs[1:])",
+                                            fields=False)
                 else:
                     self.bind_target(t, v, env, index, since)
         else:
