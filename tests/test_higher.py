@@ -750,3 +750,42 @@ def test_messages_of_nested_jacobians_say_what_works():
     with pytest.raises(ArgumentError, match=r"source\(cubes, mode='vjp'\)"):
         source(jacrev(cubes))
     assert source(grad(cubes_scaled), mode="forward").startswith("def jvp_grad_cubes_scaled")
+
+
+def flow(y0, T):
+    t, y = 0.5, y0
+    for i in range(2):
+        h = T - t
+        y = y + h * y * np.sin(t)
+        t = t + h
+    return y
+
+
+def slope_of_flow_times_x(x, T):
+    return grad(flow, 0)(x, T) * x
+
+
+def two_carried(u, a):
+    x, J = 1.0, 0.0
+    for k in range(2):
+        x = a * x + u
+        J = J + x * x
+    return J
+
+
+def curvature_times_a(u, a):
+    return grad(grad(two_carried, 0), 0)(u, a) * a
+
+
+@pytest.mark.parametrize("f, args", [(slope_of_flow_times_x, (0.8, 1.03)),
+                                     (curvature_times_a, (0.3, 0.9))])
+def test_grad_made_inside_of_code_with_a_tape(f, args):
+    """grad(inner) called inside a differentiated function, inner's derivative holding a tape
+    of numbers and tuples: its code was inlined without its tapes kept as stacks, so a pop was
+    taken for a list and `+` of adjoints for joining lists (TypeError: object of type 'float'
+    has no len(); T22)."""
+    for k in range(2):
+        assert_close(grad(f, k)(*args), numeric_grad(f, args, k), rtol=1e-5, atol=1e-7)
+    u = (1.0, -0.5)
+    expected = sum(ui * numeric_grad(f, args, k) for k, ui in enumerate(u))
+    assert_close(jvp(f, args, u)[1], expected, rtol=1e-5, atol=1e-7)

@@ -15,7 +15,9 @@ from ..parse import parse
 from ..templates import dotted
 from .arguments import default_nodes
 from .changes import changes, in_library, library_place
-from .scan import Record, assigned_names, display_kind, loaded, names_in, rebound_names, stored
+from .scan import (Record, assigned_names, display_kind, loaded, names_in, rebound_names,
+                   sequence_kinds, stored)
+from .stacks import stack_names
 
 
 MAX_NESTING = 32  # a method inlined for that many objects at once (modules in modules)
@@ -169,6 +171,9 @@ class Inlining:
         inner = type(self)(callee, self.fn, self.namer, self.stack + (obj.__code__,),
                         call_line=self.line)
         inner.block, inner.copies = self.block, self.copies
+        if made is not None:  # a derivative's code: its tapes stay stacks, as differentiated
+            inner.stacks = stack_names(callee.node)  # alone (lower(..., stacks=True))
+            inner.sequence_kinds = sequence_kinds(callee.nodes, inner.stacks)
         inner.lists = self.lists  # (the lists among the values passed)
         inner.receivers = self.receivers + (receiver,)
         self.pass_kinds(inner, callee.node, positional[0 if receiver is None else 1:], node)
