@@ -158,6 +158,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.checks_unbound = not is_generated(parsed.filename)  # (merging.flag_unbound; the
         # code generated here reads a name only on the paths that bound it)
         self.unbound_values: dict = {}  # user name -> merged names holding it or a placeholder
+        self.made_names: dict = {}  # Statements.made: names bound to new arrays, to lists
 
     def note_lists(self, value, tree):
         """Note the lists among an argument's known sequences (its structure `tree`)."""

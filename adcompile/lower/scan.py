@@ -539,26 +539,26 @@ CREATORS = frozenset({"zeros", "ones", "empty", "full", "zeros_like", "ones_like
                       "full_like", "array", "asarray", "eye", "identity", "arange", "linspace"})
 
 
-def made_as_array(nodes, name, scope):
-    """Whether the function binds `name` to a new NumPy array somewhere (`name = np.zeros(2)`,
-    `name = x.copy()`): then `name += ...` writes into an array (runtime.check_fits)."""
+def made_as_arrays(nodes, scope):
+    """The names the function binds to a new NumPy array somewhere (`acc = np.zeros(2)`,
+    `acc = x.copy()`): `acc += ...` writes into an array (runtime_arrays.check_fits)."""
+    out = set()
     for n in nodes:
         if isinstance(n, gast.Assign) and isinstance(n.value, gast.Call) and \
-                isinstance(n.value.func, gast.Attribute) and \
-                any(isinstance(t, gast.Name) and t.id == name for t in n.targets):
+                isinstance(n.value.func, gast.Attribute):
             f = n.value.func
             if f.attr in ("copy", "astype") or f.attr in CREATORS and \
                     isinstance(f.value, gast.Name) and scope.get(f.value.id) is np:
-                return True
-    return False
+                out.update(t.id for t in n.targets if isinstance(t, gast.Name))
+    return out
 
 
-def made_of_names(nodes, name):
-    """Whether the function binds `name` to a list display holding a name (`params = [W, b]`):
-    then `params[i] -= g` changes the array W in place, for every name holding it."""
-    return any(isinstance(n, gast.Assign) and isinstance(n.value, gast.List) and
-               any(isinstance(e, gast.Name) for e in n.value.elts) and
-               any(isinstance(t, gast.Name) and t.id == name for t in n.targets) for n in nodes)
+def made_of_names(nodes):
+    """The names the function binds to a list display holding a name (`params = [W, b]`):
+    `params[i] -= g` changes the array W in place, for every name holding it."""
+    return {t.id for n in nodes if isinstance(n, gast.Assign) and isinstance(n.value, gast.List)
+            and any(isinstance(e, gast.Name) for e in n.value.elts)
+            for t in n.targets if isinstance(t, gast.Name)}
 
 
 def holds_list(value, is_list):

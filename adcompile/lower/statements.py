@@ -16,7 +16,7 @@ from .arguments import effectful
 from .effects import RAISE, known_truth
 from .changes import in_library
 from .containers import class_defining
-from .scan import Record, BROKE, held, holds, repeats, times_held, is_super, is_method_of_name, made_as_array, made_of_names, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed, is_append, is_pop, load_of, loaded, only_returns, walk_own
+from .scan import Record, BROKE, held, holds, repeats, times_held, is_super, is_method_of_name, made_as_arrays, made_of_names, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed, is_append, is_pop, load_of, loaded, only_returns, walk_own
 
 
 class Statements:
@@ -106,8 +106,7 @@ class Statements:
                                                                              gast.Name):
                     self.check_in_place(stmt, stmt.target.value.id, env, later | exposed(rest),
                                         "__setitem__")  # x[i] *= v writes into x as x[i] = v does
-                    if self.checks_unbound and made_of_names(self.parsed.nodes,
-                                                             stmt.target.value.id):
+                    if self.checks_unbound and stmt.target.value.id in self.made("lists"):
                         self.item_not_shared(stmt, load_of(stmt.target), env, later | exposed(
                             rest), f"__i{OPERATORS[type(stmt.op).__name__]}__")  # params[i] -= g
                         # of params = [W, b]: the array W changes in place, in the list and as W
@@ -115,8 +114,7 @@ class Statements:
                 binop = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
                 old = env.get(stmt.target.id) if isinstance(stmt.target, gast.Name) else None
                 self.assign(stmt.target, binop, env)
-                if type(old) is Var and made_as_array(self.parsed.nodes, stmt.target.id,
-                                                      self.parsed.scope):
+                if type(old) is Var and stmt.target.id in self.made("arrays"):
                     self.block.append(Assign(None, Op("check_fits", (
                         old, self.as_atom(env[stmt.target.id]), Const(stmt.target.id))),
                         self.line))  # (NumPy writes into the array: its shape and dtype)
@@ -547,6 +545,14 @@ class Statements:
                     self.bind_target(t, v, env, index, since)
         else:
             raise self.unsupported(target, "this loop target")
+
+    def made(self, kind):
+        """The names this function binds to new arrays ("arrays") or to lists of names
+        ("lists"), found once per function (scan.made_as_arrays, scan.made_of_names)."""
+        if kind not in self.made_names:
+            self.made_names[kind] = made_as_arrays(self.parsed.nodes, self.parsed.scope) \
+                if kind == "arrays" else made_of_names(self.parsed.nodes)
+        return self.made_names[kind]
 
     def in_place_operator(self, stmt, env):
         """For `a += b` where a is an object whose class defines __iadd__ in Python: its name."""
