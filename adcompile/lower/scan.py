@@ -128,18 +128,26 @@ def exposed(stmts):
     read of this one. A plain assignment at the top of a block (`st = {...}`) binds its names
     for the statements after it; nested blocks are followed the same way, binding nothing for
     what follows them (they may not run)."""
-    out, bound = set(), set()
-    for s in stmts:
+    return exposed_suffixes(stmts)[0]
+
+
+def exposed_suffixes(stmts):
+    """exposed(stmts[k:]) for every k (and len(stmts)), in one pass from the end: what the
+    statements after each one may read, without rescanning them at each statement."""
+    out = [frozenset()]
+    for s in reversed(stmts):
         if isinstance(s, (gast.For, gast.While, gast.If)):
             head = s.iter if isinstance(s, gast.For) else s.test
             body = exposed(s.body)
             if isinstance(s, gast.For):  # `for b in bs:` binds b before its body reads it
                 body -= {n.id for n in gast.walk(s.target) if isinstance(n, gast.Name)}
-            out |= (loaded([gast.Expr(value=head)]) | body | exposed(s.orelse)) - bound
+            out.append(loaded([gast.Expr(value=head)]) | body | exposed(s.orelse) | out[-1])
             continue
-        out |= loaded([s]) - bound
+        after = out[-1]
         if isinstance(s, gast.Assign) and all(isinstance(t, gast.Name) for t in s.targets):
-            bound |= {t.id for t in s.targets}
+            after = after - {t.id for t in s.targets}
+        out.append(frozenset(loaded([s])) | after)
+    out.reverse()
     return out
 
 

@@ -16,7 +16,7 @@ from .arguments import effectful
 from .effects import RAISE, known_truth
 from .changes import in_library
 from .containers import class_defining
-from .scan import Record, BROKE, held, holds, repeats, times_held, is_super, is_method_of_name, made_as_arrays, made_of_names, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed, is_append, is_pop, load_of, loaded, only_returns, walk_own
+from .scan import Record, BROKE, held, holds, repeats, times_held, is_super, is_method_of_name, made_as_arrays, made_of_names, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed_suffixes, is_append, is_pop, load_of, loaded, only_returns, walk_own
 
 
 class Statements:
@@ -58,7 +58,7 @@ class Statements:
                 outermost = RETURNED not in env
                 self.open_return_slots(stmt, env)
                 (self.lower_for if t is gast.For else self.lower_while)(
-                    stmt, env, later | exposed(rest))
+                    stmt, env, self.after(later, stmts, i))
                 if outermost and RETURNED in env:  # after it: if returned: return result
                     return self.after_returning_loop(stmt, rest, env, later)
                 if RETURNED in env and any(isinstance(n, gast.Return) for n in walk_own([stmt])):
@@ -73,7 +73,7 @@ class Statements:
                     raise self.unsupported(stmt, "chained assignment a = b = ...", "assign once")
                 target = stmt.targets[0]
                 if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
-                    self.check_in_place(stmt, target.value.id, env, later | exposed(rest),
+                    self.check_in_place(stmt, target.value.id, env, self.after(later, stmts, i),
                                         "__setitem__")
                 self.assign(target, stmt.value, env)
             elif t is gast.AnnAssign and stmt.value is not None:
@@ -91,24 +91,24 @@ class Statements:
             elif t is gast.AugAssign:
                 if isinstance(stmt.target, gast.Name) and type(env.get(stmt.target.id)) is \
                         tuple and self.is_list(env[stmt.target.id]):  # xs += [v] grows xs
-                    self.not_shared(stmt, stmt.target.id, env, later | exposed(rest))
+                    self.not_shared(stmt, stmt.target.id, env, self.after(later, stmts, i))
                 elif isinstance(stmt.target, gast.Name):
-                    self.check_in_place(stmt, stmt.target.id, env, later | exposed(rest),
+                    self.check_in_place(stmt, stmt.target.id, env, self.after(later, stmts, i),
                                         f"__i{OPERATORS[type(stmt.op).__name__]}__")
                 elif isinstance(stmt.target, (gast.Subscript, gast.Attribute)) and \
                         isinstance(stmt.target.value, gast.Name) and \
                         type(env.get(stmt.target.value.id)) in (tuple, Record):
                     # parts["vel"] += v: the array the container holds changes in place
-                    self.check_in_place(stmt, stmt.target.value.id, env, later | exposed(rest),
+                    self.check_in_place(stmt, stmt.target.value.id, env, self.after(later, stmts, i),
                                         f"__i{OPERATORS[type(stmt.op).__name__]}__",
                                         load_of(stmt.target))
                 elif isinstance(stmt.target, gast.Subscript) and isinstance(stmt.target.value,
                                                                              gast.Name):
-                    self.check_in_place(stmt, stmt.target.value.id, env, later | exposed(rest),
+                    self.check_in_place(stmt, stmt.target.value.id, env, self.after(later, stmts, i),
                                         "__setitem__")  # x[i] *= v writes into x as x[i] = v does
                     if self.checks_unbound and stmt.target.value.id in self.made("lists"):
-                        self.item_not_shared(stmt, load_of(stmt.target), env, later | exposed(
-                            rest), f"__i{OPERATORS[type(stmt.op).__name__]}__")  # params[i] -= g
+                        self.item_not_shared(stmt, load_of(stmt.target), env, self.after(
+                            later, stmts, i), f"__i{OPERATORS[type(stmt.op).__name__]}__")  # params[i] -= g
                         # of params = [W, b]: the array W changes in place, in the list and as W
                 load = load_of(stmt.target)
                 binop = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
@@ -135,7 +135,7 @@ class Statements:
                                        "acc.add(x).add(y))", "call the methods one by one "
                                        "on a name (acc.add(x); acc.add(y))")
             elif t is gast.Expr and is_append(stmt.value):
-                self.append(stmt.value, env, later | exposed(rest))
+                self.append(stmt.value, env, self.after(later, stmts, i))
             elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
                     isinstance(stmt.value.func, gast.Attribute) and \
                     stmt.value.func.attr == "append" and len(stmt.value.args) == 1 and \
@@ -144,7 +144,7 @@ class Statements:
                 self.append_to_item(stmt.value, env)  # self.history.append(v)
             elif t is gast.Expr and is_method_of_name(stmt.value, ("extend", "insert", "update",
                                                                    "reverse")):
-                self.grow(stmt.value, env, later | exposed(rest))
+                self.grow(stmt.value, env, self.after(later, stmts, i))
             elif t is gast.Expr and is_pop(stmt.value) and self.is_stack(stmt.value.func.value):
                 self.emit("pop", (env[stmt.value.func.value.id],))  # the value is not read
             elif t is gast.Expr and self.is_check(stmt.value, env):
@@ -200,8 +200,15 @@ class Statements:
         needs them: for every statement it would make lowering quadratic)."""
         if self.rest_now is None:
             return frozenset()
-        later, stmts, i = self.rest_now
-        return later | exposed(stmts[i + 1:])
+        return self.after(*self.rest_now)
+
+    def after(self, later, stmts, i):
+        """`later` and the names the statements after stmts[i] may read: one table of every
+        suffix per statement list (recomputing it at each statement is quadratic)."""
+        table = self.suffixes.get(id(stmts))
+        if table is None or table[0] is not stmts or len(table[1]) != len(stmts) + 1:
+            table = self.suffixes[id(stmts)] = stmts, exposed_suffixes(stmts)
+        return later | table[1][i + 1]
 
     def after_returning_loop(self, node, rest, env, later):
         """After the outermost loop holding a return: `if returned: return result`, else the
