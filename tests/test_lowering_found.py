@@ -727,3 +727,66 @@ def test_an_argument_read_before_one_with_an_effect_keeps_its_value_then():
     """Lowering an argument with an effect first (5751bcf) read `xs[0]` after `xs.pop(0)` in
     f(xs[0], xs.pop(0)): Python evaluates arguments in order (51 became 66)."""
     check_modes(popped_after_read, (1.5,))
+
+
+# --- a def, a list known here or a record bound after an if one of whose paths returned ----------
+def def_after_a_loop_that_may_return(x, y, z):
+    if z > 0.5:
+        while x > -2.0:
+            return y * 2
+    def scaled(p):
+        return p * z
+    def twice(p):
+        return scaled(p) * y
+    return twice(x)
+
+
+def def_on_the_path_that_goes_on(x):
+    if x > 2.0:
+        return x * 2
+    else:
+        def g(p):
+            return p * x
+        ws = [x, x * x]
+    return g(ws[1])
+
+
+class Pair:
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+
+def record_on_the_path_that_goes_on(x):
+    if x > 2.0:
+        return x * 3
+    else:
+        p = Pair(x, math.sin(x))
+    return p.a * p.b
+
+
+@pytest.mark.parametrize("args", [(0.3, 0.4, 0.2), (0.3, 0.4, 0.7)])
+def test_a_def_after_an_if_whose_loop_returns(args):
+    """The fuzzer's program (scalar seed 3103): the paths that returned inside the loop have no
+    `scaled`, so merging the two paths refused it ("holds a different tuple or function on each
+    path of an if"); what follows runs only on the path that defined it."""
+    for k in range(3):
+        check_modes(def_after_a_loop_that_may_return, args, k, second=False)
+
+
+@pytest.mark.parametrize("f", [def_on_the_path_that_goes_on, record_on_the_path_that_goes_on])
+@pytest.mark.parametrize("x", [0.7, 2.5])
+def test_a_def_list_or_record_on_the_path_that_goes_on(f, x):
+    check_modes(f, (x,))
+
+
+def def_on_one_path(x):
+    if x > 2.0:
+        def g(p):
+            return p * 3
+    return g(x)
+
+
+def test_a_def_on_one_path_read_after_is_still_refused():
+    """Python raises UnboundLocalError on the path without it: no path left the function."""
+    with pytest.raises(UnsupportedSyntaxError, match="different tuple or function"):
+        grad(def_on_one_path)(3.0)

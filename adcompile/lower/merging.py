@@ -13,9 +13,10 @@ from .scan import BOUND, BROKE, GOING, Record, fallthrough_ends, flat, holds, le
 
 
 class Merging:
-    def merge_envs(self, env, envs, blocks, later, bound_at=None):
+    def merge_envs(self, env, envs, blocks, later, bound_at=None, left=()):
         """After a branch: a name bound differently on the two paths gets one merged name,
-        assigned at the end of each branch."""
+        assigned at the end of each branch. `left`: the paths (0, 1) that left the function:
+        a def, a list known here or a record bound only on the other is that path's."""
         taken = set()  # merged names given out here: two user names never share one
         if self.checks_unbound:
             self.flag_unbound(envs, later)
@@ -26,6 +27,10 @@ class Merging:
                 continue
             if (a is None or b is None) and name not in later and not name.startswith("<"):
                 env.pop(name, None)  # bound on one path only and not read after: gone
+                continue
+            if (a is None or b is None) and (0 if a is None else 1) in left and \
+                    type(b if a is None else a) not in (Var, Const):
+                env[name] = b if a is None else a  # (what follows runs on the other only)
                 continue
             if a is None or b is None:  # read after on the path that bound it (generated code
                 # tests the same condition again): the other path gets a placeholder

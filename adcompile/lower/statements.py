@@ -313,8 +313,10 @@ class Statements:
             for exit, e in zip(exits, envs):
                 if exit is not None and exit[0] in ("return", "break", "continue"):
                     self.leave(node, exit, e)
-        self.merge_envs(env, envs, (b1, b2), later, bound_at or {})
-        self.block.append(If(test, b1, b2, self.line))
+        left = () if self.carried else [k for k, x in enumerate(exits)
+                                        if x is not None and x[0] in ("return", "left")]
+        self.merge_envs(env, envs, (b1, b2), later, bound_at or {}, left)  # (no loop: left
+        self.block.append(If(test, b1, b2, self.line))  # by return)
         if mixed:
             return ("partial" if kinds & {None, "partial"} else "left",), consumed
         if kinds == {"continue"}:
