@@ -526,6 +526,14 @@ def _pow_dy(t):
     return typer
 
 
+def _gap(t):
+    def typer(x, y):
+        if isinstance(x, t.Number) and isinstance(y, t.Number):
+            return lambda x, y: 0.0 if x == y else x - y  # (runtime_arrays.gap)
+        return lambda x, y: np.where(x == y, 0.0, x) - np.where(x == y, 0.0, y)
+    return typer
+
+
 # -- the package's activations (numerics.py), elementwise --------------------------------------
 
 def _elementwise(scalar):
@@ -634,6 +642,7 @@ def helpers(numba):
         runtime.sign: _sign,
         runtime.pow_dx: _pow_dx,
         runtime.pow_dy: _pow_dy,
+        runtime_arrays.gap: _gap,
         numerics.sigmoid: _elementwise(scalar[_sigmoid]),
         numerics.softplus: _elementwise(scalar[_softplus]),
         numerics.log_sigmoid: _elementwise(scalar[_log_sigmoid]),

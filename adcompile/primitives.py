@@ -458,6 +458,7 @@ add("prod_others_tangents", runtime_arrays.prod_others_tangents, ("x", "axis", "
 add("pow_dx", runtime.pow_dx, ("x", "y"), "broadcast")
 add("pow_dy", runtime.pow_dy, ("a", "x"), "broadcast")
 add("recip_or_zero", runtime_arrays.recip_or_zero)  # (1 / x, 0 at 0: pow_dy's derivative)
+add("gap", runtime_arrays.gap, ("x", "y"), "broadcast")  # (x - y, 0 where x == y: logaddexp's)
 add("xdivy", runtime_arrays.xdivy, ("x", "y"), "broadcast")  # (x / y, 0 where x == 0: xlogy's)
 add("check_scalar", runtime.check_scalar, ("out", "*inputs"), "nondiff", zero="*")
 add("check_numbers", runtime.check_numbers, ("*values",), "nondiff", zero="*")

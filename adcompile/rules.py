@@ -97,7 +97,8 @@ DERIVATIVES = {
     "np.minimum": ("(x <= y)", "(x > y)"),
     "np.arctan2": ("x / (x ** 2 + y ** 2)", "-y / (x ** 2 + y ** 2)"),
     "np.hypot": ("x / norm_divisor(ans)", "y / norm_divisor(ans)"),
-    "np.logaddexp": ("np.exp(x - ans)", "np.exp(y - ans)"),
+    "np.logaddexp": ("sigmoid(gap(x, y))", "sigmoid(gap(y, x))"),  # (finite at -inf, -inf)
+    "gap": ("1", "-1"),
     "np.clip": lambda op, i: _clip_partial(op, i),  # 1 where x is not clipped
     "np.heaviside": (None, "(x == 0)"),  # h0 is the value where x == 0
     "math.copysign": ("math.copysign(1.0, x) * math.copysign(1.0, y)", None),
@@ -600,7 +601,8 @@ DERIVATIVES.update({
     "d2sinc": ("sinc_derivative(3, x)",),
     "sinc_derivative": (None, "sinc_derivative(n + 1, x)"),
     "np.nan_to_num": ("np.isfinite(x)",),  # the replaced values are constants
-    "np.logaddexp2": ("np.exp2(x - ans)", "np.exp2(y - ans)"),
+    "np.logaddexp2": ("sigmoid(gap(x, y) * 0.6931471805599453)",
+                      "sigmoid(gap(y, x) * 0.6931471805599453)"),
     # np.fmax and np.fmin ignore a NaN: the other operand gets the derivative there
     "np.fmax": ("np.logical_or(x >= y, np.isnan(y))", "np.logical_or(x < y, np.isnan(x))"),
     "np.fmin": ("np.logical_or(x <= y, np.isnan(y))", "np.logical_or(x > y, np.isnan(x))"),

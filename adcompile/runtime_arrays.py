@@ -192,6 +192,15 @@ def recip_or_zero(x):
     return np.where(x == 0, 0.0, 1 / np.where(x == 0, 1.0, x))
 
 
+def gap(x, y):
+    """x - y, and 0 where x == y (two infinities of one sign, whose difference is NaN): the
+    weights of np.logaddexp are sigmoid(gap(x, y)), one half where x == y, as along x == y."""
+    if type(x) is float and type(y) is float:
+        return 0.0 if x == y else x - y
+    same = np.equal(x, y)
+    return np.where(same, 0.0, x) - np.where(same, 0.0, y)
+
+
 def xdivy(x, y):
     """x / y, and 0 where x == 0 (TensorFlow's xdivy): the derivative of scipy.special.xlogy(x, y)
     in y, 0 where x == 0 as xlogy(0, y) is 0 for every y, y == 0 included."""

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import adcompile as ad
-from checks import assert_close, numeric_grad
+from checks import assert_close, numeric_grad, numeric_jacobian
 
 POS = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
 
@@ -231,3 +231,53 @@ def test_in_place_operator_raises_where_numpy_does(f, x, error):
 
 def test_in_place_operator_that_fits_is_unchanged():
     _modes_agree(sum_of_squared_rows, (POS,))
+
+
+# --- np.logaddexp of two -inf (log-space recursions with unreachable states): NaN derivatives ----
+def forward_with_unreachable_states(x):
+    a = x + np.array([0.0, -np.inf, -np.inf])
+    b = np.logaddexp(a[1], a[2])  # -inf: both states unreachable
+    return np.logaddexp(a[0], b)  # == x[0]
+
+
+def constant_unreachable_states(x):
+    alpha = np.full(3, -np.inf)
+    alpha[0] = x[0]
+    b = np.logaddexp(alpha[1], alpha[2])
+    return np.logaddexp(alpha[0], b) + x[1]
+
+
+def logaddexp_of_both(x, y):
+    return np.sum(np.logaddexp(x, y) + np.logaddexp2(x, 2.0 * y))
+
+
+def test_logaddexp_of_two_minus_infinities_has_finite_derivatives():
+    """exp(x - ans) is exp(-inf + inf) = NaN where both are -inf; the weights are a sigmoid of
+    x - y, one half where x == y (the limit along x == y)."""
+    import warnings
+    x = np.array([0.5, 0.3, 0.1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no inf - inf on the way
+        assert_close(ad.grad(forward_with_unreachable_states)(x), [1.0, 0.0, 0.0])
+        assert_close(ad.grad(constant_unreachable_states)(x), [1.0, 1.0, 0.0])
+        _, t = ad.jvp(constant_unreachable_states, (x,), (np.ones(3),))
+        assert_close(t, 2.0)
+        _, t = ad.jvp(forward_with_unreachable_states, (x,), (np.array([1.0, 2.0, 3.0]),))
+        assert_close(t, 1.0)
+
+
+def test_logaddexp_derivatives_against_finite_differences():
+    x, y = np.array([0.5, -0.2, 1.5]), np.array([0.3, -1.0, 2.0])
+    for k in (0, 1):
+        g = ad.grad(logaddexp_of_both, argnums=k)(x, y)
+        assert_close(g, numeric_grad(logaddexp_of_both, (x, y), k), rtol=1e-6)
+    h = ad.hessian(logaddexp_of_both)(x, y)
+    numeric = numeric_jacobian(lambda *a: ad.grad(logaddexp_of_both)(*a), (x, y), 0)
+    assert_close(h, numeric, rtol=1e-5, atol=1e-6)
+
+
+def test_logaddexp_with_an_infinite_operand():
+    """Against +inf the finite operand has weight 0, against -inf weight 1; two equal
+    infinities share it."""
+    x, y = np.array([0.5, 0.5, np.inf, -np.inf]), np.array([np.inf, -np.inf, np.inf, -np.inf])
+    assert_close(ad.grad(logaddexp_of_both)(x, y), [0.0, 2.0, 1.0, 1.0])
