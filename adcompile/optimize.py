@@ -366,6 +366,10 @@ def _simplify(e, floats=frozenset()):
                     return other
                 if args[k].value == -1 and e.prim == "mul":
                     return simplify_expr(Op("neg", (other,)))
+        if e.prim == "add" and type(args[0]) is Const and type(args[0].value) in (int, float) \
+                and args[0].value == 0 and type(args[1]) is not Const and \
+                _floating(args[1], floats):  # sum's start: 0 + x of a float x
+            return args[1]
         e = Op(e.prim, args, e.kwargs)
     return e
 

@@ -557,3 +557,51 @@ def test_max_and_min_with_a_key(f, args):
 def test_max_with_a_key_of_arrays():
     a = np.array([[1.0, 2.0], [0.5, 0.75], [3.0, -1.0]])
     assert_close(grad(heaviest_row)(a), numeric_grad(heaviest_row, (a,), 0), rtol=1e-6)
+
+
+# --- sum() and math.prod() over items known here keep Python's integer start -------------------
+# (NumPy booleans add as `or` and multiply as `and`: 0 + True + True is 2, np.True_ + np.True_ is
+# True; the unrolled `a + b + c` dropped the 0)
+def levels(x):
+    k = sum(x > t for t in (0.1, 0.5, 0.9))  # how many thresholds each entry passes
+    return np.sum(k * x)
+
+
+def counted(x, y):
+    n = sum([v > 0.5 for v in (x, y, x * y)], 0)
+    return n * y
+
+
+def levels_by_product(x):
+    k = math.prod([x > 0.1, x > 0.5]) + (x > 0.9)
+    return np.sum(k * x)
+
+
+def negated_count(x):
+    k = sum([x > 0.5])
+    return np.sum(-k * x)
+
+
+def float_sum(x, y):
+    return sum([x * y, math.sin(x), y]) * math.prod((x, y, 2.0))
+
+
+@pytest.mark.parametrize("f, args, value, gradient", [
+    (levels, (np.array([0.3, 0.7, 1.2]),), 5.3, [1.0, 2.0, 3.0]),
+    (counted, (np.float64(0.7), np.float64(1.2)), 3.6, (0.0, 3.0)),
+    (levels_by_product, (np.array([0.3, 0.7, 1.2]),), 3.1, [0.0, 1.0, 2.0]),
+    (negated_count, (np.array([0.3, 0.7, 1.2]),), -1.9, [0.0, -1.0, -1.0]),
+])
+def test_a_sum_or_product_of_numpy_booleans_counts(f, args, value, gradient):
+    argnums = tuple(range(len(args)))
+    v, g = value_and_grad(f, argnums=argnums)(*args)
+    assert_close(v, f(*args), what="value")
+    assert_close(v, value, what="value")
+    assert_close(g if len(args) > 1 else g[0], gradient, what="grad")
+
+
+def test_a_sum_of_floats_stays_plain_arithmetic():
+    import re
+    check(float_sum, 0.7, 1.3)
+    text = source(grad(float_sum, argnums=(0, 1)))  # (floats: the start is folded away)
+    assert not re.search(r"(?<![\w.])0 \+ |(?<![\w.])1 \* | \* 1(?![\w.])", text), text

@@ -189,9 +189,9 @@ class Calls:
                     self.is_list(start) else joined
             items = [self.as_atom(v) for v in seq]
             total = Const(0) if len(node.args) == 1 else self.as_atom(start)
-            for item in items:  # sum((a, b, c), s) of a tuple known here: s + a + b + c
-                total = item if total == Const(0) else self.emit("add", (total, item))
-            return total
+            for item in items:  # sum((a, b, c), s) of a tuple known here: s + a + b + c, the
+                total = self.emit("add", (total, item))  # start kept (0 + np.True_ is 1:
+            return total  # optimize folds it where the item holds floats)
         if obj in (math.prod, math.dist) and not node.keywords:
             return self.math_of_sequences(obj, node, env, target)
         if obj is reversed and len(node.args) == 1 and not node.keywords:
@@ -529,8 +529,8 @@ class Calls:
                      for a, b in zip(*seqs)]
             return self.hypot(parts, target)
         items = [self.as_atom(v) for v in seqs[0]]
-        total = items[0]
-        for k, item in enumerate(items[1:], 2):
+        total = Const(1)  # (1 * np.True_ is 1: optimize folds it where the item holds floats)
+        for k, item in enumerate(items, 1):
             total = self.emit("mul", (total, item), target=target if k == len(items) else None)
         return total
 
