@@ -790,3 +790,57 @@ def test_a_def_on_one_path_read_after_is_still_refused():
     """Python raises UnboundLocalError on the path without it: no path left the function."""
     with pytest.raises(UnsupportedSyntaxError, match="different tuple or function"):
         grad(def_on_one_path)(3.0)
+
+
+# --- a def inside a loop body, called in the same iteration (T24) -------------------------------
+def def_in_an_inner_loop(x):
+    s = 0.0
+    for i in range(2):
+        for j in range(2):
+            def h(p):
+                return p * (i + j + 1)  # noqa: B023  (called in the same iteration)
+            s += h(x) * x
+    return s
+
+
+def def_after_a_break(x):
+    s = 0.0
+    for k in range(3):
+        if k == 2:
+            break
+        def h(p):
+            return p * 0.5 * x
+        s += h(x)
+    return s
+
+
+def def_in_a_while_loop(x):
+    s, k = 0.0, 0
+    while k < 3:
+        k += 1
+        if s > 5.0:
+            continue
+        def h(p):
+            return p * k  # noqa: B023
+        s += h(x)
+    return s
+
+
+@pytest.mark.parametrize("f", [def_in_an_inner_loop, def_after_a_break, def_in_a_while_loop])
+def test_a_def_in_a_loop_used_in_the_same_iteration(f):
+    """A def binds its name for what follows it: the loop's next iteration does not read the
+    last one's h, which was taken for a function carried out of the loop ("used after it") or
+    merged with the path that broke out ("a different function on each path of an if")."""
+    check_modes(f, (1.5,))
+
+
+def def_read_after_the_loop(x):
+    for k in range(2):
+        def h(p):
+            return p * k  # noqa: B023
+    return h(x)
+
+
+def test_a_def_in_a_loop_read_after_it_is_still_refused():
+    with pytest.raises(UnsupportedSyntaxError, match="defined in a loop and used after it"):
+        grad(def_read_after_the_loop)(1.5)

@@ -125,8 +125,8 @@ def _reads(node, out):
 
 def exposed(stmts):
     """Names gast statements may read before they assign them: what a loop's next iteration may
-    read of this one. A plain assignment at the top of a block (`st = {...}`) binds its names
-    for the statements after it; nested blocks are followed the same way, binding nothing for
+    read of this one. A plain assignment at the top of a block (`st = {...}`) or a def binds its
+    names for the statements after it; nested blocks are followed the same way, binding nothing for
     what follows them (they may not run)."""
     return exposed_suffixes(stmts)[0]
 
@@ -146,6 +146,8 @@ def exposed_suffixes(stmts):
         after = out[-1]
         if isinstance(s, gast.Assign) and all(isinstance(t, gast.Name) for t in s.targets):
             after = after - {t.id for t in s.targets}
+        elif isinstance(s, gast.FunctionDef):  # a def binds its name too
+            after = after - {s.name}
         out.append(frozenset(loaded([s])) | after)
     out.reverse()
     return out
