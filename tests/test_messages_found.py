@@ -85,3 +85,25 @@ def test_messages_name_the_inlined_line_and_keep_to_the_point():
     with pytest.raises(UnsupportedSyntaxError) as e:
         grad(sorted_slice)(np.array([0.3, -1.0, 2.0]))
     assert str(e.value).endswith("sort with np.sort.") and "fields" not in str(e.value)
+
+
+# --- a nested def changing a list of the enclosing function, called in a chained comparison -----
+def closure_appends_in_a_comparison(x):
+    calls = []
+
+    def g(t):
+        calls.append(t)
+        return t * 0.5
+    if 0.0 < g(x) < 2.0:
+        return x * len(calls)
+    return -x
+
+
+def test_a_closure_changing_a_list_in_a_test_says_whose_list_and_where():
+    """The message called `calls` g's argument, and did not say a chained comparison is an
+    `and` (T24)."""
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(closure_appends_in_a_comparison)(0.7)
+    text = str(info.value)
+    assert "calls, a name of the enclosing function," in text and "chained comparison" in text
+    assert "its argument calls" not in text and "test_messages_found.py" in text

@@ -111,10 +111,14 @@ class Inlining:
                                        f"its argument {p} in place and also assigns {p} a new "
                                        "value", "use another name for the new value")
             if self.in_expression:
+                what = f"{p}, a name of the enclosing function," if p in closure else \
+                    f"its argument {p}"
                 raise self.unsupported(node, f"{getattr(fn, 'name', 'the function')} changes "
-                                       f"its argument {p} in place, called inside a "
-                                       "comprehension, a conditional expression, and/or or a "
-                                       "while test", "call it in a statement of its own")
+                                       f"{what} in place, called inside a comprehension, a "
+                                       "conditional expression (a if t else b), `and`/`or` (a "
+                                       "chained comparison 0 < g(x) < 1 is one) or a while "
+                                       "test", "call it in a statement of its own (y = g(x)) "
+                                       "and use its value there")
             if isinstance(arg, gast.Name) and env.get(arg.id) is old:
                 self.not_shared(node, arg.id, env, self.live(), old)
                 env[arg.id] = new
