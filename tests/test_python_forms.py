@@ -605,3 +605,57 @@ def test_a_sum_of_floats_stays_plain_arithmetic():
     check(float_sum, 0.7, 1.3)
     text = source(grad(float_sum, argnums=(0, 1)))  # (floats: the start is folded away)
     assert not re.search(r"(?<![\w.])0 \+ |(?<![\w.])1 \* | \* 1(?![\w.])", text), text
+
+
+# --- map(f, ...) and filter(f, xs) read at once (list, tuple, sum, max, min, a for loop) --------
+def _square(v):
+    return v * v
+
+
+def map_summed(x, y):
+    return sum(map(_square, (x, y, x * y)))
+
+
+def map_of_two_listed(x, y):
+    vals = list(map(lambda a, b: a * b + math.sin(a), (x, y), (y, 2.0)))
+    return vals[0] * vals[1]
+
+
+def map_looped(x, y):
+    total = 0.0
+    for v in map(math.exp, [x, 2 * y]):
+        total += v
+    return total + max(map(_square, [x, 1.0 - y]))
+
+
+def map_of_arrays(xs, ys):
+    return np.sum(np.stack(list(map(np.tanh, [xs * ys, 2 * xs]))))
+
+
+def filtered(x, y):
+    t = tuple(map(_square, [x, y]))
+    return t[0] - t[1] + sum(filter(None, [x, 0.0, y])) + sum(filter(lambda v: v > 0.5,
+                                                                     [x, y, x * y]))
+
+
+def map_over_an_array(xs, ys):
+    return sum(map(_square, xs * ys))
+
+
+@pytest.mark.parametrize("f, args", [
+    (map_summed, (0.3, 0.7)), (map_of_two_listed, (0.3, 0.7)), (map_looped, (0.3, 0.2)),
+    (map_of_arrays, (np.array([0.1, 0.2]), np.array([1.5, -0.5]))), (filtered, (0.3, 0.7)),
+    (filtered, (0.8, 0.9)), (map_over_an_array, (np.array([0.1, 0.2]), np.array([1.5, -0.5]))),
+])
+def test_map_and_filter_read_at_once(f, args):
+    check(f, *args)
+
+
+def map_kept(x):
+    m = map(_square, [x])
+    return sum(m) + sum(m)  # Python: the second sum reads an exhausted iterator
+
+
+def test_a_map_kept_under_a_name_is_refused():
+    with pytest.raises(UnsupportedSyntaxError, match=r"map\(\.\.\.\), an iterator"):
+        grad(map_kept)(0.3)

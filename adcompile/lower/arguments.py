@@ -74,7 +74,8 @@ class Arguments:
                     error.maybe_container = True  # (an item of a list of tuples argument:
                     raise error                   # known at the first call)
                 args += [placeholder(v, a) for v in seq]
-            elif consumer and k == 0 and isinstance(a, gast.GeneratorExp):
+            elif consumer and k == 0 and (isinstance(a, gast.GeneratorExp) or
+                                          self.mapped(a, env) is not None):  # sum(map(f, xs))
                 args.append(placeholder(self.consumed_at_once(a, env), a))
             elif isinstance(a, SPREAD) or effectful(a):
                 args.append(placeholder(self.expr(a, env), a))

@@ -122,7 +122,8 @@ class Calls:
             if type(items) is tuple:
                 return Const(len(items))
         if obj in (list, tuple, sorted) and len(node.args) == 1 and not node.keywords:
-            items = self.iterated(self.expr(node.args[0], env), node)  # list(d): its keys
+            arg = self.mapped(node.args[0], env, gast.ListComp) or node.args[0]  # list(map(..))
+            items = self.iterated(self.expr(arg, env), node)  # list(d): its keys
             if type(items) is tuple and obj is sorted:
                 return self.known_list(self.sorted_known(items, node))
             if type(items) is tuple:
@@ -484,8 +485,11 @@ class Calls:
         reaches it, which is refused where rules are applied (templates.check_operands)."""
         if obj in (iter, map, filter) or isinstance(obj, type) and hasattr(obj, "__next__"):
             raise self.unsupported(node, f"{dotted(node.func) or obj.__name__}(...), an iterator "
-                                   "(read once, of a length known only by reading it),",
-                                   "write a comprehension or a loop over a list or range")
+                                   "(read once, of a length known only by reading it), other "
+                                   "than map(f, ...) and filter(f, xs) of a named function or a "
+                                   "lambda read by list, tuple, sorted, sum, max, min or a for "
+                                   "loop,", "write a comprehension or a loop over a list or "
+                                   "range")
         name = re.sub(r"\W", "_", getattr(obj, "__name__", "") or "function")
         consts = self.fn.constants
         if name in consts and consts[name] is not obj or name in self.namer.reserved or \

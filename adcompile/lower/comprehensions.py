@@ -72,9 +72,44 @@ class Comprehensions:
     consuming = False  # a generator expression is being read where it is consumed at once
     ranges = frozenset()  # the iterables of comprehension loops: a small constant range unrolls
 
+    def mapped(self, node, env, kind=gast.GeneratorExp):
+        """`map(f, xs, ys)` as `(f(x, y) for x, y in zip(xs, ys))` and `filter(f, xs)` as
+        `(x for x in xs if f(x))` (`kind`: a list comprehension for list(...) and tuple(...) of
+        one), where f is a name, a field or a lambda (Python evaluates it once); else None."""
+        func = node.func if isinstance(node, gast.Call) else None
+        obj = self.parsed.scope.get(func.id) if isinstance(func, gast.Name) and \
+            func.id not in env else None
+        if obj not in (map, filter) or node.keywords or len(node.args) < 2 or \
+                obj is filter and len(node.args) != 2 or \
+                any(isinstance(a, gast.Starred) for a in node.args) or \
+                not isinstance(node.args[0], (gast.Name, gast.Attribute, gast.Lambda,
+                                              gast.Constant)) or \
+                isinstance(node.args[0], gast.Constant) and (
+                    obj is map or node.args[0].value is not None) or \
+                len(node.args) > 2 and (self.parsed.scope.get("zip") is not zip or "zip" in env):
+            return None
+        names = [self.namer.fresh("item") for _ in node.args[1:]]
+
+        def name(n, ctx):
+            return gast.copy_location(gast.Name(id=n, ctx=ctx, annotation=None,
+                                                type_comment=None), node)
+        loads = [name(n, gast.Load()) for n in names]
+        seq = node.args[1] if len(names) == 1 else gast.copy_location(gast.Call(
+            func=name("zip", gast.Load()), args=node.args[1:], keywords=[]), node)
+        target = name(names[0], gast.Store()) if len(names) == 1 else gast.copy_location(
+            gast.Tuple(elts=[name(n, gast.Store()) for n in names], ctx=gast.Store()), node)
+        f = node.args[0]
+        test = loads[0] if isinstance(f, gast.Constant) else gast.copy_location(
+            gast.Call(func=f, args=loads, keywords=[]), node)
+        elt = loads[0] if obj is filter else test
+        made = kind(elt=elt, generators=[gast.comprehension(
+            target=target, iter=seq, ifs=[test] if obj is filter else [], is_async=0)])
+        return gast.copy_location(made, node)
+
     def consumed_at_once(self, node, env):
         """The value of `node` where a generator expression in it is consumed at once: the
-        argument of sum, max or min, or the sequence of a for loop."""
+        argument of sum, max or min, or the sequence of a for loop (map and filter too)."""
+        node = self.mapped(node, env) or node
         self.consuming = True
         try:
             return self.expr(node, env)
@@ -223,8 +258,8 @@ class Comprehensions:
         if helper is not None:
             raise self.unsupported(node, f"this call of {helper.__name__} inside another "
                                    "iteration helper", "give range one or two arguments")
-        seq = self.consumed_at_once(node, env) if isinstance(node, gast.GeneratorExp) else \
-            self.iterated(self.expr(node, env), node)
+        seq = self.consumed_at_once(node, env) if isinstance(node, gast.GeneratorExp) or \
+            self.mapped(node, env) is not None else self.iterated(self.expr(node, env), node)
         if type(seq) is tuple and not leaves:
             return None, seq
         return self.at_run_time(None, seq)

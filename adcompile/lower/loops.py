@@ -456,6 +456,7 @@ class Loops:
         loop; bounds None for a tuple known at transformation time (then the second item holds
         its elements). `reversed(range(...)[:count])` is how reverse mode writes a loop back."""
         node, target = stmt.iter, stmt.target
+        node = self.mapped(node, env) or node  # for v in map(f, xs): (f(x) for x in xs)
         nested = self.nested_iteration(node, target, env, may_leave(stmt.body))
         if nested is not None:
             return (*nested, target, False, None)
