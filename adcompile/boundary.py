@@ -20,10 +20,10 @@ import types
 
 import numpy as np
 
-from .errors import ADCompileError, ArgumentError, trimmed
+from .errors import ADCompileError, ArgumentError, UnsupportedSyntaxError, trimmed
 from .parse import signature_of
 from .auxiliary import rebuild
-from .pytree import Tree, _Static, flatten, match, unflatten
+from .pytree import Tree, _Static, flatten, held_twice, match, unflatten
 
 # Types that are never containers: an argument of one of them goes straight to the derivative.
 PLAIN = frozenset({float, int, bool, complex, np.ndarray, np.float64, np.float32, np.float16,
@@ -147,6 +147,7 @@ class _Boundary:
                                          has_aux=self.has_aux)
         except ADCompileError as e:
             raise trimmed(e)
+        not_held_twice(df, self.f, values)
         out = structured_outputs(df, df(*[leaf for leaves, _ in flat for leaf in leaves]))
         if self.mode == "grad":
             return (self.rebuild(out[0], trees), out[1]) if self.has_aux else \
@@ -336,6 +337,26 @@ def place_of(f):
     f = getattr(getattr(f, "__adcompile__", None), "function", f)
     code = getattr(getattr(f, "__func__", f), "__code__", None)
     return (code.co_filename, code.co_firstlineno) if code is not None else (None, None)
+
+
+def not_held_twice(df, f, values):
+    """Refuse arguments holding one dict, list or object at two places (`[lay, lay]`) where the
+    derivative `df` changes a container argument in place: Python changes it at both places,
+    flat code at one. (Weight sharing without such a change is differentiated.)"""
+    at = getattr(getattr(df, "__adcompile__", None), "changes_arguments", None)
+    if at is None:
+        return
+    signature = _signature(f)
+    names = list(signature.parameters) if signature is not None else []
+    names += [f"argument {k}" for k in range(len(names), len(values))]
+    twice = held_twice(values, names)
+    if twice is not None:
+        first, second, kind = twice
+        raise UnsupportedSyntaxError(
+            f"{first} and {second} are the same {kind}, which {name_of(f)} changes in place "
+            f"(an item or field assigned, or grown, at line {at[1]}): Python changes it at both "
+            "places, generated code at one. Pass separate copies (copy.deepcopy), or make a new "
+            "one in the function before changing it", *at)
 
 
 def moves(tree: Tree) -> bool:

@@ -125,6 +125,7 @@ class Function:
     unknown: dict = field(default_factory=dict)  # function constant without a rule -> message
     opaque: set = field(default_factory=set)  # names holding what such a function returned
     defaults: dict = field(default_factory=dict)  # parameter -> the user's default value
+    changes_arguments: object = None  # (file, line) changing a container argument in place
 
     def __repr__(self):  # printed as Python by the printer unparse.py registers
         return PRINTERS[0](self) if PRINTERS else f"<Function {self.name}>"

@@ -143,6 +143,7 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
         for w in wrappers:
             w.__adcompile__ = Info(function, mode, argnums, optimize, src, fn.containers,
                                    fn.out_tree, fn.arguments, True, has_aux, fn.aux_tree)
+            w.__adcompile__.changes_arguments = fn.changes_arguments
             w.py_func, w.fastmath, w.dispatcher = py, flags, dispatcher
         current[:] = [dispatcher, fn, arrays and "tape_put" in _prims(fn.body), sites,
                       inspect.signature(py), len(fn.params)]

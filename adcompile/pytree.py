@@ -162,6 +162,35 @@ def _flatten(x, leaves):
     return Tree("leaf", diff=False)
 
 
+def held_twice(values, names):
+    """(place, place, kind) of the first dict, list or object at two places of the arguments
+    `values` (named `names`), or None: changed in place at one, Python changes it at both."""
+    seen: dict = {}
+    todo = list(zip(values, names))[::-1]
+    while todo:
+        x, place = todo.pop()
+        if is_leaf(x) or isinstance(x, (bool, int, str, bytes, type(None), type,
+                                         types.ModuleType)) or callable(x):
+            continue
+        if not isinstance(x, tuple) and (isinstance(x, (list, dict)) or
+                                         dataclasses.is_dataclass(x) or is_object(x)):
+            if id(x) in seen:
+                return seen[id(x)][1], place, type(x).__name__
+            seen[id(x)] = x, place  # (x kept: its id is not reused)
+        if isinstance(x, (tuple, list)):
+            parts = [(v, f"{place}[{k}]") for k, v in enumerate(x)]
+        elif isinstance(x, dict):
+            parts = [(v, f"{place}[{k!r}]") for k, v in x.items()]
+        elif dataclasses.is_dataclass(x):
+            parts = [(getattr(x, f.name), f"{place}.{f.name}") for f in dataclasses.fields(x)]
+        elif is_object(x):
+            parts = [(getattr(x, n), f"{place}.{n}") for n in fields(x)]
+        else:
+            parts = []
+        todo += parts[::-1]
+    return None
+
+
 def unflatten(tree: Tree, leaves, only_diff=False):
     """The structure `tree` around `leaves` (an iterator or list). With only_diff, `leaves` holds
     values for the differentiable leaves only; every other place holds None."""

@@ -674,7 +674,8 @@ def check_not_in_place(x, method, where, name, others, *values):
             f"value ({name} = {name} + ...; return {name}); in the differentiated function, "
             f"make a new array first ({name} = {name}.copy())."))
     raise at_generated_caller(UnsupportedSyntaxError(
-        f"{name} is changed in place, and {others} holds the same array: Python changes both, "
+        f"{name} is changed in place, and {'one of ' if ', ' in others else ''}{others} holds "
+        f"the same array (or a view of it): Python changes both, "
         f"generated code cannot. Make a new array first ({name} = {name}.copy()) or write "
         f"{name} = {name} ... instead of changing it in place."))
 

@@ -549,3 +549,76 @@ def test_item_of_a_list_of_named_arrays_changed_by_index():
     value, g = value_and_grad(numbers_by_index)(0.5)
     assert value == numbers_by_index(0.5)
     assert_close(g, numeric_grad(numbers_by_index, (0.5,), 0), rtol=1e-6)
+
+
+# -- one array, dict or list at two places of the arguments, changed in place ----------------
+
+def scale_first(x, y):
+    x *= 3.0
+    return np.sum(y)
+
+
+def td_step(online, target, x, lr):
+    r = x @ online["w"]
+    online["w"] -= lr * (x.T @ r)
+    return np.sum((x @ online["w"] - x @ target["w"]) ** 2)
+
+
+def set_item(p, q):
+    p["a"][0] = q["b"][1] * 2.0
+    return np.sum(q["b"] * p["a"])
+
+
+def from_second_layer(layers):
+    layers[0]["w"] = layers[0]["w"] * 2.0
+    return layers[1]["w"]
+
+
+def shared_layers(layers, x):
+    return np.sum(np.tanh(layers[1]["w"] * np.tanh(layers[0]["w"] * x)))
+
+
+def test_an_argument_changed_in_place_that_another_argument_holds():
+    """`f(a, a)` with `x *= 3`, a target network `dict(online)` sharing its arrays with online
+    changed in place, a view passed as a second argument: Python changes the array for both
+    arguments, flat code for one (2.0 for 6.0, a wrong gradient, no error; T23). Refused at the
+    line, naming both; distinct arrays and numbers are differentiated."""
+    a = np.ones(2)
+    with pytest.raises(UnsupportedSyntaxError, match=r"test_aliases_found.py:\d+: x is changed "
+                       r"in place, and y .*same array"):
+        value_and_grad(scale_first, (0, 1))(a, a)
+    with pytest.raises(UnsupportedSyntaxError, match=r"x is changed in place, and y"):
+        value_and_grad(scale_first, (0, 1))(a, a[:])
+    value, (gx, gy) = value_and_grad(scale_first, (0, 1))(np.ones(2), np.ones(2))
+    assert value == 2.0 and np.all(gx == 0.0) and np.all(gy == 1.0)
+    assert value_and_grad(scale_first, (0, 1))(2.0, 2.0) == (2.0, (0.0, 1.0))
+    X = np.random.default_rng(0).standard_normal((4, 3))
+    online = {"w": np.array([0.5, -0.3, 0.2])}
+    with pytest.raises(UnsupportedSyntaxError, match=r"online\[.w.\] is changed in place, and "
+                       "one of target, x holds"):
+        value_and_grad(td_step)(online, dict(online), X, 0.1)
+    w0 = np.array([0.5, -0.3, 0.2])
+    value, g = value_and_grad(td_step)({"w": w0.copy()}, {"w": w0 + 0.1}, X, 0.1)
+    assert value == pytest.approx(td_step({"w": w0.copy()}, {"w": w0 + 0.1}, X, 0.1))
+    assert_close(g["w"], fd(lambda w: td_step({"w": w.copy()}, {"w": w0 + 0.1}, X, 0.1), w0))
+    b = np.array([1.0, 2.0])
+    with pytest.raises(UnsupportedSyntaxError, match=r"p\[.a.\] is changed in place, and q"):
+        value_and_grad(set_item)({"a": b}, {"b": b})
+    value, g = value_and_grad(set_item)({"a": b.copy()}, {"b": b + 1.0})
+    assert value == set_item({"a": b.copy()}, {"b": b + 1.0})
+
+
+def test_a_container_at_two_places_of_the_arguments_with_an_item_assigned():
+    """`g([lay, lay])` with `layers[0]["w"] = ...`: Python changes the one dict at both places
+    (6.0), flat code one place (3.0; T23). Refused when called, naming both places; the same
+    dict at two places without a change (weight sharing) is differentiated."""
+    lay = {"w": 3.0}
+    with pytest.raises(UnsupportedSyntaxError, match=r"layers\[0\] and layers\[1\] are the same"):
+        value_and_grad(from_second_layer)([lay, lay])
+    assert value_and_grad(from_second_layer)([{"w": 3.0}, {"w": 3.0}]) == \
+        (3.0, [{"w": 0.0}, {"w": 1.0}])
+    w = {"w": np.array([0.3, -0.2])}
+    value, g = value_and_grad(shared_layers)([w, w], 0.7)
+    assert value == pytest.approx(shared_layers([w, w], 0.7))
+    total = fd(lambda v: shared_layers([{"w": v}, {"w": v}], 0.7), w["w"])
+    assert_close(g[0]["w"] + g[1]["w"], total)

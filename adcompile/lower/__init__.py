@@ -26,7 +26,7 @@ from ..pytree import leaf_names
 from .arguments import Arguments
 from .calls import Calls
 from .comprehensions import Comprehensions
-from .containers import Containers, output_tree, value_of
+from .containers import Containers, containers_in, output_tree, value_of
 from .effects import Effects
 from .expressions import Expressions
 from .forms import Forms
@@ -82,6 +82,7 @@ def lower(f, trees=None, stacks=False) -> Function:
         lowerer.sequence_kinds = sequence_kinds(parsed.nodes, lowerer.stacks)
     for name, tree in zip(names, trees or ()):
         lowerer.note_lists(env[name], tree)
+        lowerer.argument_parts.update((id(v), v) for v in containers_in(env[name]))
     sequences = [(name, tree.kind) for name, tree in zip(names, trees or ())
                  if tree is not None and tree.kind in ("list", "tuple")]
     rebound = stored(parsed.node.body) if sequences else ()
@@ -160,6 +161,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         # code generated here reads a name only on the paths that bound it)
         self.unbound_values: dict = {}  # user name -> merged names holding it or a placeholder
         self.made_names: dict = {}  # Statements.made: names bound to new arrays, to lists
+        self.argument_parts: dict = {}  # id -> a container an argument holds (not_shared)
 
     def note_lists(self, value, tree):
         """Note the lists among an argument's known sequences (its structure `tree`)."""

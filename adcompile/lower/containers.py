@@ -36,6 +36,14 @@ def value_of(tree: Tree, names) -> object:
     return Record(tree.kind, tree.cls, tree.keys, values)
 
 
+def containers_in(value) -> list:
+    """The lists, tuples and records `value` is or holds (an argument's, for not_shared)."""
+    if type(value) not in (tuple, Record):
+        return []
+    parts = value if type(value) is tuple else value.values
+    return [value] + [c for p in parts for c in containers_in(p)]
+
+
 def output_tree(value, leaves, is_list) -> Tree:
     """The structure of a returned value; its numbers and arrays are appended to `leaves`. A
     known sequence that is a list (`is_list`) comes back a list, also inside a dict."""

@@ -258,6 +258,11 @@ class Merging:
         if item is None:  # a list made at run time holding it (rows.append(row) in a loop)
             others += [k for k, _ in self.containers_holding(name, live)
                        if k in env and k not in others]
+        params = set(self.fn.params) if group & set(self.fn.params) else set()
+        if params:  # an argument's array: another argument (or leaf) read later may be it too
+            others += [k for k, v in sorted(env.items()) if k not in others and (
+                k != name or item is not None) and k in live and not k.startswith("<") and any(
+                type(x) is Var and x.name in params - group for x in flat([v]))]
         foreign = group & self.foreign
         if name in self.passed and item is None:  # the caller's name for it gets it back
             foreign.discard(value.name)  # (Inlining.write_back), its other holders do not
@@ -272,7 +277,8 @@ class Merging:
             return
         filename, line = self.parsed.where(node)
         held = [] if foreign else list(dict.fromkeys(  # (the caller's: not known)
-            x for k in others for x in flat([env[k]]) if type(x) is Var and x.name in group))
+            x for k in others for x in flat([env[k]]) if type(x) is Var and
+            (x.name in group and k != name or x.name in params - group)))
         where = (Const(f"{os.path.basename(filename)}:{line}"),
                  Const(name if item is None else gast.unparse(item).strip()),
                  Const(", ".join(others) or "the caller"))

@@ -651,6 +651,8 @@ class Statements:
         `name` only. `value`: what `name` held before a call changed it; `besides`: a name the
         change is written through to as well (for b in bs: bs)."""
         value = env[name] if value is None else value
+        if self.argument_parts.get(id(value)) is value and not self.fn.changes_arguments:
+            self.fn.changes_arguments = self.parsed.where(node)  # (boundary.not_held_twice)
         shared = sorted(k for k, v in env.items() if k not in (name, besides) and
                         (k in live or k in self.passed) and not k.startswith("<") and
                         holds(v, value))  # (the caller reads those)
