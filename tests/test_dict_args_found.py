@@ -325,3 +325,26 @@ def test_list_argument_item_assigned_in_a_loop():
     check(product_loop, ([1.5, 2.0],), 0)
     h = hessian(product_loop)([1.5, 2.0])
     assert np.allclose(np.array(h, dtype=float), [[0.0, 4.0], [4.0, 3.0]]), h
+
+
+# --- a dict argument spread into a call's keywords: layer(x, **params) (T23) --------------------
+def _layer(x, W, b):
+    return np.tanh(x @ W + b)
+
+
+def spread_parameters(params, x):
+    return np.sum(_layer(x, **params))
+
+
+def test_a_dict_argument_spread_into_keywords():
+    """Refused as "a mapping known only at run time": its keys are known at the first call."""
+    from checks import assert_close, numeric_grad
+    params = {"W": np.array([[1.0, 0.3], [-0.2, 0.8]]), "b": np.array([0.1, -0.4])}
+    x = np.array([0.5, -1.5])
+    g = grad(spread_parameters)(params, x)
+    for key in params:
+        def by_leaf(v, key=key):
+            return spread_parameters({**params, key: v}, x)
+        assert_close(g[key], numeric_grad(by_leaf, (params[key],), 0), rtol=1e-6)
+    assert_close(grad(spread_parameters, argnums=1)(params, x),
+                 numeric_grad(lambda v: spread_parameters(params, v), (x,), 0), rtol=1e-6)

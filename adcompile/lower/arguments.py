@@ -107,8 +107,10 @@ class Arguments:
             pairs = [(key, self.outer(leaf_name(value.name, key), v))
                      for key, v in self.fn.constants[value.name].items()]
         else:
-            raise self.unsupported(node, "spreading (**kw) a mapping known only at run time",
-                                   "spread a dict built in the function or pass names")
+            error = self.unsupported(node, "spreading (**kw) a mapping known only at run time",
+                                     "spread a dict built in the function or pass names")
+            error.maybe_container = type(value) is Var and value.name in self.fn.params
+            raise error  # (a dict argument: its keys are known at the first call)
         if not all(type(key) is str for key, _ in pairs):
             raise self.unsupported(node, "spreading (**kw) a dict whose keys are not strings")
         return pairs
