@@ -419,7 +419,7 @@ for _name, _params, _zero in [
         ("unsplit", ("v", "axis"), ()), ("split_like", ("v", "pieces", "axis"), ("pieces",)),
         ("unroll", ("v", "shift", "axis"), ()), ("diag_grad", ("v", "x", "k"), ("x",)),
         ("diagonal_grad", ("v", "x", "offset", "axis1", "axis2"), ("x",)),
-        ("unrollaxis", ("v", "axis", "start"), ("start",)),
+        ("unrollaxis", ("v", "axis", "start"), ("start",)), ("untranspose", ("v", "axes"), ()),
         ("unpad", ("v", "x", "pad_width", "mode"), ("x",)),
         ("kron_grad_left", ("v", "x", "y"), ("x",)), ("kron_grad_right", ("v", "x", "y"), ("y",)),
         ("column_stack_part", ("v", "i", "*xs"), ("i", "*xs")),

@@ -352,7 +352,7 @@ VJP = {
     "np.cumsum": ("cumsum_grad(g, x, axis)",),
     "np.linalg.norm": ("norm_grad(g, x, ans, ord, axis, keepdims)",),
     # shapes
-    "np.transpose": ("np.transpose(g, axes=np.argsort(axes))",),
+    "np.transpose": ("untranspose(g, axes)",),
     "np.reshape": ("np.reshape(g, np.shape(x))", None),
     "np.ravel": ("np.reshape(g, np.shape(x))",),
     "flatten": ("np.reshape(g, np.shape(x))",),
@@ -615,9 +615,10 @@ LINEAR |= {
     "np.take_along_axis", "np.diff", "np.average", "np.array_split", "np.hsplit", "np.vsplit",
     "np.dsplit", "stack_list", "array_list", "concatenate_list", "hstack_list", "vstack_list",
     # helpers of derivative code
-    "unroll", "diag_grad", "diagonal_grad", "unrollaxis", "unpad", "column_stack_part",
-    "dstack_part", "take_grad", "take_along_axis_grad", "diff_grad", "average_grad",
-    "stack_grad", "restack", "concatenate_grad", "hstack_grad", "vstack_grad", "select_grad",
+    "unroll", "diag_grad", "diagonal_grad", "unrollaxis", "untranspose", "unpad",
+    "column_stack_part", "dstack_part", "take_grad", "take_along_axis_grad", "diff_grad",
+    "average_grad", "stack_grad", "restack", "concatenate_grad", "hstack_grad", "vstack_grad",
+    "select_grad",
 }
 
 
@@ -721,6 +722,7 @@ VJP.update({
     "diagonal_grad": ("np.diagonal(g, offset=offset, axis1=axis1, axis2=axis2)", None, None,
                       None, None),
     "unrollaxis": ("np.rollaxis(g, axis, start=start)", None, None),
+    "untranspose": ("np.transpose(g, axes)", None),
     "unpad": ("np.pad(g, pad_width, mode=mode)", None, None, None),
     "kron_grad_left": ("np.kron(g, y)", None, "kron_grad_right(v, g, y)"),
     "kron_grad_right": ("np.kron(x, g)", "kron_grad_left(v, x, g)", None),

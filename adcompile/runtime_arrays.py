@@ -38,6 +38,13 @@ def diagonal_grad(g, x, offset, axis1, axis2):
     return np.moveaxis(out, (-2, -1), (a1, a2))
 
 
+def untranspose(g, axes):
+    """The gradient of np.transpose(x, axes): g with x's order of axes restored (the axes read
+    modulo g's ndim, as np.transpose reads negative ones)."""
+    n = _ndim(g)
+    return np.transpose(g, np.argsort([a % n for a in axes]))
+
+
 def unrollaxis(g, axis, start):
     """The gradient of np.rollaxis(x, axis, start): g with x's order of axes restored."""
     n = _ndim(g)
