@@ -770,7 +770,8 @@ VJP.update({
     "imag": ("imag_grad(np.real(g), x)",),
     "real": ("np.real(g)",),
     "np.angle": ("imag_grad(np.real(g) / x, x)",),
-    "imag_grad": ("np.real(imag_grad(g, x))", None),
+    # (-1j * v: real where v is, complex where v is, as np.angle's g / x)
+    "imag_grad": ("real_like(imag_grad(g, x), v)", None),
     "np.gradient": lambda op, i: None if i else "gradient_grad(g, x, axis, edge_order" + "".join(
         f", xs[{k}]" for k in range(len(op.args) - 1)) + ")",
     "gradient_grad": lambda op, i: None if i else "np.gradient(g" + "".join(
