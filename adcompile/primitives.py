@@ -454,6 +454,8 @@ add("max_weights", runtime.max_weights, ("x", "ans", "axis", "keepdims"), "nondi
 add("prod_others", runtime_arrays.prod_others, ("x", "axis"), "exact")
 add("prod_others_tangent", runtime_arrays.prod_others_tangent, ("x", "v", "axis"), "exact")
 add("prod_others_tangents", runtime_arrays.prod_others_tangents, ("x", "axis", "*vs"), "exact")
+add("cumprod_jvp", runtime_arrays.cumprod_jvp, ("x", "axis", "*vs"), "exact")  # (np.cumprod's,
+add("cumprod_vjp", runtime_arrays.cumprod_vjp, ("v", "x", "axis", "*ts"), "exact")  # exact at 0)
 # the partial derivatives of x ** y, safe where x == 0 or y == 0
 add("pow_dx", runtime.pow_dx, ("x", "y"), "broadcast")
 add("pow_dy", runtime.pow_dy, ("a", "x"), "broadcast")

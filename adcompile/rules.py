@@ -622,6 +622,33 @@ LINEAR |= {
 }
 
 
+def _cumprod_rule(op, i, d, jvp):
+    """The rules of cumprod_jvp(x, axis, *vs) and cumprod_vjp(v, x, axis, *ts): multilinear in
+    v and the directions, each call the other's transpose in a direction; in x, `d` is one more
+    direction. `d` is g (reverse: a direction's adjoint, fitted to it) or t (forward)."""
+    fixed = 2 if jvp else 3
+    ds = [f"xs[{k}]" for k in range(len(op.args) - fixed)]
+    x_at = 0 if jvp else 1
+    if i == x_at + 1:
+        return None
+    if i == x_at:
+        return (f"cumprod_vjp(g, x, axis, {', '.join(ds)})" if jvp and d == "g" else
+                f"cumprod_jvp(x, axis, {', '.join(ds + [d])})" if jvp else
+                f"cumprod_vjp(v, x, axis, {', '.join(ds + [d])})")
+    if d == "t":  # a direction (or v) replaced by its tangent
+        if not jvp and i == 0:
+            return f"cumprod_vjp(t, x, axis{''.join(', ' + e for e in ds)})"
+        ds[i - fixed] = "t"
+        return (f"cumprod_jvp(x, axis, {', '.join(ds)})" if jvp else
+                f"cumprod_vjp(v, x, axis, {', '.join(ds)})")
+    if not jvp and i == 0:  # v's adjoint: the jvp along g and the ts
+        return f"unbroadcast(cumprod_jvp(x, axis, {', '.join(['g'] + ds)}), v)"
+    del ds[i - fixed]
+    call = (f"cumprod_vjp(g, x, axis{''.join(', ' + e for e in ds)})" if jvp else
+            f"cumprod_vjp(v, x, axis, {', '.join(ds + ['g'])})")
+    return f"unbroadcast({call}, xs[{i - fixed}])"
+
+
 def _pad_rule(template):
     """np.pad is linear in x where the padding is 0 or copies of x's entries."""
     def rule(op, i):
@@ -696,8 +723,9 @@ VJP.update({
     "np.take": ("take_grad(g, x, indices, axis)", None),
     "np.take_along_axis": ("take_along_axis_grad(g, x, indices, axis)", None, None),
     "np.diff": ("diff_grad(g, n, axis)",),
-    # np.cumprod: by dividing by x (NaN where an entry is exactly 0, as prod_others' second order)
-    "np.cumprod": ("cumsum_grad(g * ans, x, axis) / x",),
+    "np.cumprod": ("cumprod_vjp(g, x, axis)",),  # (exact at zeros: runtime_arrays)
+    "cumprod_jvp": lambda op, i: _cumprod_rule(op, i, "g", True),
+    "cumprod_vjp": lambda op, i: _cumprod_rule(op, i, "g", False),
     "np.average": ("average_grad(g, x, axis, weights, keepdims)",),
     # sorting routes each gradient back to where its entry came from (ties: argsort's order)
     "np.sort": ("take_along_axis_grad(g, x, np.argsort(x, axis=axis), axis)",),
@@ -748,7 +776,9 @@ JVP.update({
     "np.kron": ("np.kron(t, y)", "np.kron(x, t)"),
     "np.column_stack": _seq_jvp,
     "np.dstack": _seq_jvp,
-    "np.cumprod": ("np.cumsum(t / x, axis=axis) * ans",),
+    "np.cumprod": ("cumprod_jvp(x, axis, t)",),
+    "cumprod_jvp": lambda op, i: _cumprod_rule(op, i, "t", True),
+    "cumprod_vjp": lambda op, i: _cumprod_rule(op, i, "t", False),
     "np.sort": ("np.take_along_axis(t, np.argsort(x, axis=axis), axis)",),
     "np.partition": ("np.take_along_axis(t, np.argpartition(x, kth, axis=axis), axis)", None),
     "np.cross": ("np.cross(t, y)", "np.cross(x, t)"),

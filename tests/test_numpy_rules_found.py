@@ -143,3 +143,14 @@ def test_second_derivatives_through_complex_parts(f):
     assert_close(ad.jacrev(ad.grad(f))(x), expected, rtol=1e-5, atol=1e-6, what="jacrev")
     assert_close(ad.jacfwd(ad.grad(f))(x), expected, rtol=1e-5, atol=1e-6, what="jacfwd")
     assert_close(ad.grad(lambda x: ad.grad(f)(x)[0])(x), expected[0], rtol=1e-5, atol=1e-6)
+
+
+def test_nancumprod_exact_at_zero_entries():
+    def f(x):
+        return np.sum(np.nancumprod(x) * np.array([1.0, 2.0, -1.0, 0.5]))
+    x = np.array([2.0, np.nan, 0.0, 3.0])
+    expected = numeric_grad(f, (x,), 0)
+    expected[1] = 0.0  # (a NaN entry: no derivative, 0 as np.nansum's)
+    assert_close(ad.grad(f)(x), expected)
+    e = np.array([0.0, 0.0, 1.0, 0.0])
+    assert np.isclose(ad.jvp(f, (x,), (e,))[1], expected[2])
