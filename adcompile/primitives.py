@@ -419,7 +419,7 @@ for _name, _params, _zero in [
         ("unsplit", ("v", "axis"), ()), ("split_like", ("v", "pieces", "axis"), ("pieces",)),
         ("unroll", ("v", "shift", "axis"), ()), ("diag_grad", ("v", "x", "k"), ("x",)),
         ("diagonal_grad", ("v", "x", "offset", "axis1", "axis2"), ("x",)),
-        ("unrollaxis", ("v", "axis", "start"), ("start",)),
+        ("unrollaxis", ("v", "axis", "start"), ("start",)), ("untranspose", ("v", "axes"), ()),
         ("unpad", ("v", "x", "pad_width", "mode"), ("x",)),
         ("kron_grad_left", ("v", "x", "y"), ("x",)), ("kron_grad_right", ("v", "x", "y"), ("y",)),
         ("column_stack_part", ("v", "i", "*xs"), ("i", "*xs")),
@@ -454,6 +454,8 @@ add("max_weights", runtime.max_weights, ("x", "ans", "axis", "keepdims"), "nondi
 add("prod_others", runtime_arrays.prod_others, ("x", "axis"), "exact")
 add("prod_others_tangent", runtime_arrays.prod_others_tangent, ("x", "v", "axis"), "exact")
 add("prod_others_tangents", runtime_arrays.prod_others_tangents, ("x", "axis", "*vs"), "exact")
+add("cumprod_jvp", runtime_arrays.cumprod_jvp, ("x", "axis", "*vs"), "exact")  # (np.cumprod's,
+add("cumprod_vjp", runtime_arrays.cumprod_vjp, ("v", "x", "axis", "*ts"), "exact")  # exact at 0)
 # the partial derivatives of x ** y, safe where x == 0 or y == 0
 add("pow_dx", runtime.pow_dx, ("x", "y"), "broadcast")
 add("pow_dy", runtime.pow_dy, ("a", "x"), "broadcast")

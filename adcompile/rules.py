@@ -352,7 +352,7 @@ VJP = {
     "np.cumsum": ("cumsum_grad(g, x, axis)",),
     "np.linalg.norm": ("norm_grad(g, x, ans, ord, axis, keepdims)",),
     # shapes
-    "np.transpose": ("np.transpose(g, axes=np.argsort(axes))",),
+    "np.transpose": ("untranspose(g, axes)",),
     "np.reshape": ("np.reshape(g, np.shape(x))", None),
     "np.ravel": ("np.reshape(g, np.shape(x))",),
     "flatten": ("np.reshape(g, np.shape(x))",),
@@ -615,10 +615,38 @@ LINEAR |= {
     "np.take_along_axis", "np.diff", "np.average", "np.array_split", "np.hsplit", "np.vsplit",
     "np.dsplit", "stack_list", "array_list", "concatenate_list", "hstack_list", "vstack_list",
     # helpers of derivative code
-    "unroll", "diag_grad", "diagonal_grad", "unrollaxis", "unpad", "column_stack_part",
-    "dstack_part", "take_grad", "take_along_axis_grad", "diff_grad", "average_grad",
-    "stack_grad", "restack", "concatenate_grad", "hstack_grad", "vstack_grad", "select_grad",
+    "unroll", "diag_grad", "diagonal_grad", "unrollaxis", "untranspose", "unpad",
+    "column_stack_part", "dstack_part", "take_grad", "take_along_axis_grad", "diff_grad",
+    "average_grad", "stack_grad", "restack", "concatenate_grad", "hstack_grad", "vstack_grad",
+    "select_grad",
 }
+
+
+def _cumprod_rule(op, i, d, jvp):
+    """The rules of cumprod_jvp(x, axis, *vs) and cumprod_vjp(v, x, axis, *ts): multilinear in
+    v and the directions, each call the other's transpose in a direction; in x, `d` is one more
+    direction. `d` is g (reverse: a direction's adjoint, fitted to it) or t (forward)."""
+    fixed = 2 if jvp else 3
+    ds = [f"xs[{k}]" for k in range(len(op.args) - fixed)]
+    x_at = 0 if jvp else 1
+    if i == x_at + 1:
+        return None
+    if i == x_at:
+        return (f"cumprod_vjp(g, x, axis, {', '.join(ds)})" if jvp and d == "g" else
+                f"cumprod_jvp(x, axis, {', '.join(ds + [d])})" if jvp else
+                f"cumprod_vjp(v, x, axis, {', '.join(ds + [d])})")
+    if d == "t":  # a direction (or v) replaced by its tangent
+        if not jvp and i == 0:
+            return f"cumprod_vjp(t, x, axis{''.join(', ' + e for e in ds)})"
+        ds[i - fixed] = "t"
+        return (f"cumprod_jvp(x, axis, {', '.join(ds)})" if jvp else
+                f"cumprod_vjp(v, x, axis, {', '.join(ds)})")
+    if not jvp and i == 0:  # v's adjoint: the jvp along g and the ts
+        return f"unbroadcast(cumprod_jvp(x, axis, {', '.join(['g'] + ds)}), v)"
+    del ds[i - fixed]
+    call = (f"cumprod_vjp(g, x, axis{''.join(', ' + e for e in ds)})" if jvp else
+            f"cumprod_vjp(v, x, axis, {', '.join(ds + ['g'])})")
+    return f"unbroadcast({call}, xs[{i - fixed}])"
 
 
 def _pad_rule(template):
@@ -695,8 +723,9 @@ VJP.update({
     "np.take": ("take_grad(g, x, indices, axis)", None),
     "np.take_along_axis": ("take_along_axis_grad(g, x, indices, axis)", None, None),
     "np.diff": ("diff_grad(g, n, axis)",),
-    # np.cumprod: by dividing by x (NaN where an entry is exactly 0, as prod_others' second order)
-    "np.cumprod": ("cumsum_grad(g * ans, x, axis) / x",),
+    "np.cumprod": ("cumprod_vjp(g, x, axis)",),  # (exact at zeros: runtime_arrays)
+    "cumprod_jvp": lambda op, i: _cumprod_rule(op, i, "g", True),
+    "cumprod_vjp": lambda op, i: _cumprod_rule(op, i, "g", False),
     "np.average": ("average_grad(g, x, axis, weights, keepdims)",),
     # sorting routes each gradient back to where its entry came from (ties: argsort's order)
     "np.sort": ("take_along_axis_grad(g, x, np.argsort(x, axis=axis), axis)",),
@@ -721,6 +750,7 @@ VJP.update({
     "diagonal_grad": ("np.diagonal(g, offset=offset, axis1=axis1, axis2=axis2)", None, None,
                       None, None),
     "unrollaxis": ("np.rollaxis(g, axis, start=start)", None, None),
+    "untranspose": ("np.transpose(g, axes)", None),
     "unpad": ("np.pad(g, pad_width, mode=mode)", None, None, None),
     "kron_grad_left": ("np.kron(g, y)", None, "kron_grad_right(v, g, y)"),
     "kron_grad_right": ("np.kron(x, g)", "kron_grad_left(v, x, g)", None),
@@ -746,7 +776,9 @@ JVP.update({
     "np.kron": ("np.kron(t, y)", "np.kron(x, t)"),
     "np.column_stack": _seq_jvp,
     "np.dstack": _seq_jvp,
-    "np.cumprod": ("np.cumsum(t / x, axis=axis) * ans",),
+    "np.cumprod": ("cumprod_jvp(x, axis, t)",),
+    "cumprod_jvp": lambda op, i: _cumprod_rule(op, i, "t", True),
+    "cumprod_vjp": lambda op, i: _cumprod_rule(op, i, "t", False),
     "np.sort": ("np.take_along_axis(t, np.argsort(x, axis=axis), axis)",),
     "np.partition": ("np.take_along_axis(t, np.argpartition(x, kth, axis=axis), axis)", None),
     "np.cross": ("np.cross(t, y)", "np.cross(x, t)"),
@@ -768,7 +800,8 @@ VJP.update({
     "imag": ("imag_grad(np.real(g), x)",),
     "real": ("np.real(g)",),
     "np.angle": ("imag_grad(np.real(g) / x, x)",),
-    "imag_grad": ("np.real(imag_grad(g, x))", None),
+    # (-1j * v: real where v is, complex where v is, as np.angle's g / x)
+    "imag_grad": ("real_like(imag_grad(g, x), v)", None),
     "np.gradient": lambda op, i: None if i else "gradient_grad(g, x, axis, edge_order" + "".join(
         f", xs[{k}]" for k in range(len(op.args) - 1)) + ")",
     "gradient_grad": lambda op, i: None if i else "np.gradient(g" + "".join(

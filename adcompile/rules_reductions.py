@@ -38,8 +38,7 @@ VJP.update({
     "np.nanprod": (f"np.where(np.isnan(x), 0.0, unreduce(g, x, axis, keepdims) * "
                    f"prod_others({_ONE}, axis))",),
     "np.nancumsum": ("np.where(np.isnan(x), 0.0, cumsum_grad(g, x, axis))",),
-    # (as np.cumprod's rule, by dividing by x: NaN where an entry is exactly 0)
-    "np.nancumprod": (f"np.where(np.isnan(x), 0.0, cumsum_grad(g * ans, x, axis) / {_ONE})",),
+    "np.nancumprod": (f"np.where(np.isnan(x), 0.0, cumprod_vjp(g, {_ONE}, axis))",),
 })
 JVP.update({
     "np.nanvar": (f"np.sum(np.real({_ZERO} * conj({_DEV})) * (2 / {_COUNT}), axis=axis, "
@@ -48,7 +47,7 @@ JVP.update({
                   f"keepdims=keepdims) / {_STD}",),
     "np.nanprod": (f"np.sum({_ZERO} * prod_others({_ONE}, axis), axis=axis, keepdims=keepdims)",),
     "np.nancumsum": (f"np.cumsum({_ZERO}, axis=axis)",),
-    "np.nancumprod": (f"np.cumsum({_ZERO} / {_ONE}, axis=axis) * ans",),
+    "np.nancumprod": (f"cumprod_jvp({_ONE}, axis, {_ZERO})",),
 })
 # the quantiles of the entries that are not NaN (np.quantile's rule, method "linear" only)
 for _name in ("np.nanquantile", "np.nanpercentile", "np.nanmedian"):

@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 
-from .runtime import (_may_alias, _ndim, _part, _real, _shape, getitem_grad, list_add,
-                      matmul_grad_left, matmul_grad_right, outside_rule, setitem, unbroadcast,
-                      unreduce, zeros_like)
+from .runtime import (_may_alias, _ndim, _part, _real, _shape, cumsum_grad, getitem_grad,
+                      list_add, matmul_grad_left, matmul_grad_right, outside_rule, setitem,
+                      unbroadcast, unreduce, zeros_like)
 
 
 def unroll(g, shift, axis):
@@ -36,6 +36,13 @@ def diagonal_grad(g, x, offset, axis1, axis2):
     d = np.arange(_shape(g)[-1], like=x)
     out[..., d + max(-offset, 0), d + max(offset, 0)] = g
     return np.moveaxis(out, (-2, -1), (a1, a2))
+
+
+def untranspose(g, axes):
+    """The gradient of np.transpose(x, axes): g with x's order of axes restored (the axes read
+    modulo g's ndim, as np.transpose reads negative ones)."""
+    n = _ndim(g)
+    return np.transpose(g, np.argsort([a % n for a in axes]))
 
 
 def unrollaxis(g, axis, start):
@@ -697,3 +704,62 @@ def check_item_not_changed(x, method, where, name, others, advice, *values):
         f"the same array: Python changes it there too, generated code cannot. To change the "
         f"arrays, {advice}; or make a new one ({name} = {name} - ...), which leaves them as "
         "they are."))
+
+
+def _cumprod_lanes(x, axis, arrays):
+    """x and `arrays` (shaped like x, or broadcast to it) with np.cumprod's axis last (flattened
+    for None), and the function that puts a result of that shape back."""
+    shape = np.shape(x)
+    if axis is None:  # (v is flat already: np.cumprod's result)
+        flat = (np.size(x),)
+        return [a if np.shape(a) == flat else np.reshape(np.broadcast_to(a, shape), flat)
+                for a in (x, *arrays)], lambda out: out
+    flat = [np.moveaxis(np.broadcast_to(a, shape), axis, -1) for a in (x, *arrays)]
+    return flat, lambda out: np.moveaxis(out, -1, axis)
+
+
+def _dual_step(run, xs, ts, k):
+    """`run`, coefficients of a product of factors x_j + e_1 t_1[j] + ... (e_r ** 2 = 0), one
+    per set of e's (a mask), times factor k of the last axis. No division: zeros are fine."""
+    return [run[m] * xs[..., k] + sum(run[m ^ 1 << r] * ts[r][..., k]
+                                      for r in range(len(ts)) if m >> r & 1)
+            for m in range(len(run))]
+
+
+def cumprod_jvp(x, axis, *vs):
+    """The m-th derivative of np.cumprod(x, axis) along vs (m = len(vs) >= 1): for each entry
+    k, the sum over distinct j_1 ... j_m <= k of vs[0][j_1] ... vs[m-1][j_m] times the product
+    of the other entries up to k. One direction and no zero in x: np.cumsum(v / x) * cumprod."""
+    if len(vs) == 1 and np.all(np.not_equal(x, 0)):
+        return np.cumsum(vs[0] / x, axis=axis) * np.cumprod(x, axis=axis)
+    (xs, *ts), back = _cumprod_lanes(x, axis, vs)
+    full = 2 ** len(ts) - 1
+    out = np.zeros(np.broadcast_shapes(xs.shape, *(t.shape for t in ts)),
+                   np.result_type(xs, *ts))
+    run = [np.ones(xs.shape[:-1], out.dtype)] + [np.zeros(xs.shape[:-1], out.dtype)] * full
+    for k in range(xs.shape[-1]):
+        run = _dual_step(run, xs, ts, k)
+        out[..., k] = run[full]
+    return back(out)
+
+
+def cumprod_vjp(v, x, axis, *ts):
+    """The transpose of cumprod_jvp(x, axis, e, *ts) in e, applied to v (the gradient of
+    np.cumprod with no ts): entry i gets the sum over k >= i of v[k] times the derivative of
+    the product up to k in x_i, as (product before i) * S_i, S_i = v_i + x_{i+1} S_{i+1}."""
+    if not ts and np.all(np.not_equal(x, 0)):
+        return cumsum_grad(v * np.cumprod(x, axis=axis), x, axis) / x
+    (xs, v, *ts), back = _cumprod_lanes(x, axis, (v, *ts))
+    full, n = 2 ** len(ts) - 1, xs.shape[-1]
+    out = np.zeros(np.broadcast_shapes(xs.shape, v.shape), np.result_type(xs, v, *ts))
+    before = [[np.ones(out.shape[:-1], out.dtype)] + [np.zeros(out.shape[:-1], out.dtype)] * full]
+    for k in range(n - 1):
+        before.append(_dual_step(before[-1], xs, ts, k))
+    after = [v[..., n - 1]] + [np.zeros(out.shape[:-1], out.dtype)] * full
+    for i in range(n - 1, -1, -1):
+        if i < n - 1:  # S_i = v_i + f_{i+1} S_{i+1}
+            after = _dual_step(after, xs, ts, i + 1)
+            after[0] = after[0] + v[..., i]
+        out[..., i] = sum(before[i][m] * after[full ^ m] for m in range(full + 1))
+    out = back(out)
+    return np.reshape(out, np.shape(x)) if axis is None else out
