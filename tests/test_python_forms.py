@@ -372,8 +372,14 @@ def test_reversed_sequences():
 
 def test_an_iterator_without_a_rule_is_refused_at_its_line():
     with pytest.raises(UnsupportedSyntaxError) as info:
-        grad(uses_map)(0.5)
+        grad(uses_iter)(0.5)
     assert "iterator" in str(info.value) and f"{__file__}:" in str(info.value)
+    check(uses_map, 0.5)  # (map read at once: the generator it is)
+
+
+def uses_iter(x):
+    items = iter([x, -x])
+    return sum(items)
 
 
 def uses_map(x):
