@@ -32,6 +32,8 @@ def each_assign(stmts):
 SHAPED_LIKE = {"zeros_like": 0, "scatter_add": 0, "getitem_grad": 1, "sum_grad": 1,
                "list_unrepeat": 1, "unbroadcast": 1, "zero_at": 0, "last_written": 0,
                "held_in": 0}
+# the parts' gradients: a list where that operand is a list (of values or of rows), else an array
+PARTS_OF = {"stack_grad": 1, "concatenate_grad": 1, "hstack_grad": 1, "vstack_grad": 1}
 
 
 def list_names(fn: Function, stacks=True):
@@ -104,6 +106,8 @@ def _list_depth(v, of, _slices=frozenset()):
         return max(1, *(of(a) for a in args))
     if prim in SHAPED_LIKE and len(args) > SHAPED_LIKE[prim]:  # the adjoint of a list
         return of(args[SHAPED_LIKE[prim]])
+    if prim in PARTS_OF and len(args) > PARTS_OF[prim]:
+        return min(of(args[PARTS_OF[prim]]), 1)
     if prim == "mul":  # [None] * n: a list
         return max((_const_depth(a.value) for a in args if type(a) is Const), default=0)
     return 1 if prim in LIST_PRIMS else 0

@@ -789,3 +789,59 @@ def test_grad_made_inside_of_code_with_a_tape(f, args):
     u = (1.0, -0.5)
     expected = sum(ui * numeric_grad(f, args, k) for k, ui in enumerate(u))
     assert_close(jvp(f, args, u)[1], expected, rtol=1e-5, atol=1e-7)
+
+
+# --- np.asarray / np.array of an array or of a list, used twice, differentiated twice ----------
+def asarray_of_array_twice(x):
+    return np.sum(np.asarray(x) * np.asarray(x))
+
+
+def array_of_array_twice(x):
+    y = np.sin(x)
+    return np.sum(np.array(y) * np.array(y))
+
+
+def asarray_of_loop_array_twice(x):  # T25's reproducer: Hessian 8 * I, was 4 * I
+    y = np.zeros(3)
+    for i in range(3):
+        y[i] = 2.0 * x[i]
+    return np.sum(np.asarray(y) * np.asarray(y))
+
+
+def array_of_list_twice(x):
+    xs = [x[0], x[1] * x[2], np.sin(x[2])]
+    return np.sum(np.asarray(xs) * np.array(xs))
+
+
+def array_of_loop_list_twice(x):
+    xs = []
+    for i in range(3):
+        xs.append(x[i] * x[(i + 1) % 3])
+    return np.sum(np.array(xs) * np.asarray(xs))
+
+
+def array_of_list_and_array(x):
+    xs = [x[2], x[0] * x[1], x[1]]
+    return np.sum(np.asarray(xs) * np.asarray(x)) + np.sum(np.array(x) * np.array(xs))
+
+
+def hstack_of_array_twice(x):
+    m = np.reshape(x, (3, 1))
+    return np.sum(np.hstack(m) * np.hstack(m) * np.cos(x))
+
+
+@pytest.mark.parametrize("f", [asarray_of_array_twice, array_of_array_twice,
+                               asarray_of_loop_array_twice, array_of_list_twice,
+                               array_of_loop_list_twice, array_of_list_and_array,
+                               hstack_of_array_twice])
+def test_second_derivatives_of_an_array_made_twice(f):
+    """The gradient of np.asarray(y) is stack_grad, taken for a list whatever y was: the sum of
+    two such adjoints of an array y became two lists joined end to end, so forward mode over the
+    gradient read half of it (Hessian 4 * I for 8 * I) or crashed (cannot reshape array of size
+    6 into shape (3,); T25). It is a list only where y is one."""
+    x = np.array([0.3, -0.7, 1.1])
+    expected = numeric_jacobian(lambda x: numeric_grad(f, (x,), 0, 1e-4), (x,), 0, 1e-4)
+    for how in (hessian, lambda f: jacfwd(grad(f)), lambda f: jacrev(grad(f))):
+        assert_close(how(f)(x), expected, rtol=1e-5, atol=1e-6)
+    v = np.array([1.0, -2.0, 0.5])
+    assert_close(hvp(f, (x,), (v,)), expected @ v, rtol=1e-5, atol=1e-6)
