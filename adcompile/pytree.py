@@ -293,6 +293,11 @@ def _match(tree, like, value, place, path, out, strict):
             _differs(place, path, what, value)
         if len(value) != len(tree.children):
             _differs(place, path, what, value, f"a {type(value).__name__} of length {len(value)}")
+        fields_ = getattr(type(value), "_fields", None)  # a namedtuple of other fields: by
+        if strict and kind == "namedtuple" and fields_ is not None and \
+                tuple(fields_) != tuple(tree.cls._fields):  # position, they would be swapped
+            _differs(place, path, f"a {tree.cls.__name__} with fields {tree.cls._fields}", value,
+                     f"a {type(value).__name__} with fields {tuple(fields_)}")
         for i, child in enumerate(tree.children):
             _match(child, like, value[i], place, f"{path}[{i}]", out, strict)
     else:  # a dataclass or an object: its fields by name

@@ -226,3 +226,29 @@ def test_a_str_argument_keys_a_dict_in_every_mode():
     assert ad.hessian(scaled_by_mode)(0.7, "b") == pytest.approx(4.0)
     with pytest.raises(ADCompileError, match="has no field 'c'"):
         ad.grad(scaled_by_mode)(0.7, "c")
+
+
+# --- a tangent or cotangent that is a namedtuple of other fields (T26) ---------------------------
+P2 = namedtuple("P2", "a b")
+Q2 = namedtuple("Q2", "b a")
+
+
+def weighted_fields(o):
+    return o.a * 3.0 + o.b * 5.0
+
+
+def made_fields(x):
+    return P2(x * 3.0, x * 5.0)
+
+
+def test_a_namedtuple_of_other_fields_as_tangent_or_cotangent_is_refused():
+    """Matched by position, Q2(b=0, a=1) put 1 into P2's b: 5.0 for 3.0, silently."""
+    with pytest.raises(ad.ArgumentError, match="fields"):
+        ad.jvp(weighted_fields, (P2(1.0, 2.0),), (Q2(b=0.0, a=1.0),))
+    _, pullback = ad.vjp(made_fields, 1.0)
+    with pytest.raises(ad.ArgumentError, match="fields"):
+        pullback(Q2(b=0.0, a=1.0))
+    # the same class, or a plain tuple in its order, is taken
+    assert ad.jvp(weighted_fields, (P2(1.0, 2.0),), (P2(1.0, 0.0),))[1] == 3.0
+    assert ad.jvp(weighted_fields, (P2(1.0, 2.0),), ((0.0, 1.0),))[1] == 5.0
+    assert pullback(P2(1.0, 0.0)) == (3.0,)
