@@ -252,3 +252,16 @@ def test_a_namedtuple_of_other_fields_as_tangent_or_cotangent_is_refused():
     assert ad.jvp(weighted_fields, (P2(1.0, 2.0),), (P2(1.0, 0.0),))[1] == 3.0
     assert ad.jvp(weighted_fields, (P2(1.0, 2.0),), ((0.0, 1.0),))[1] == 5.0
     assert pullback(P2(1.0, 0.0)) == (3.0,)
+
+
+# --- a dict output whose key comes from a config argument, in vjp (T26) --------------------------
+def keyed_by_config(x, cfg):
+    return {cfg["name"]: x * 2.0, "other": x ** 2}
+
+
+def test_vjp_of_a_dict_keyed_by_a_config_argument():
+    """Refused by vjp alone as "a key computed at run time": the key is known at the call."""
+    out, pullback = ad.vjp(keyed_by_config, 1.5, {"name": "a"})
+    assert out == {"a": 3.0, "other": 2.25}
+    assert pullback({"a": 1.0, "other": 0.0})[0] == 2.0
+    assert pullback({"a": 0.0, "other": 1.0})[0] == 3.0

@@ -390,8 +390,11 @@ class Containers:
                 continue
             k = self.expr(key, env)
             if type(k) is not Const:
-                raise self.unsupported(node, "a dict with a key computed at run time",
-                                       "use constant keys")
+                error = self.unsupported(node, "a dict with a key computed at run time",
+                                         "use constant keys")
+                error.maybe_container = any(  # {cfg["name"]: v}: known at the first call
+                    isinstance(n, gast.Name) and n.id in self.fn.params for n in gast.walk(key))
+                raise error
             record = record.replace(k.value, self.expr(value, env))
         return record
 
