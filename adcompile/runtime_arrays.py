@@ -199,6 +199,12 @@ def recip_or_zero(x):
     return np.where(x == 0, 0.0, 1 / np.where(x == 0, 1.0, x))
 
 
+def sorted_order(xs, reverse):
+    """The places of xs's items in sorted(xs, reverse=reverse): the same comparisons, the same
+    stable order (ties keep theirs)."""
+    return sorted(range(len(xs)), key=xs.__getitem__, reverse=reverse)
+
+
 def gap(x, y):
     """x - y, and 0 where x == y (two infinities of one sign, whose difference is NaN): the
     weights of np.logaddexp are sigmoid(gap(x, y)), one half where x == y, as along x == y."""

@@ -665,3 +665,28 @@ def map_kept(x):
 def test_a_map_kept_under_a_name_is_refused():
     with pytest.raises(UnsupportedSyntaxError, match=r"map\(\.\.\.\), an iterator"):
         grad(map_kept)(0.3)
+
+
+# --- sorted() of values computed at run time (T19, T24): the items, in the order found at run time
+def median_of_three(x, y, z):
+    a, b, c = sorted([x * y, math.sin(z), y + z])
+    return b + 0.1 * a * c
+
+
+def top_two(x, y):
+    ranked = sorted((x, y, x * y, 1.0 - x), reverse=True)
+    return ranked[0] * 2.0 + ranked[1]
+
+
+def sorted_by_key(x, y):
+    ranked = sorted([x, -y, x * y], key=abs)
+    return ranked[0] + 3.0 * ranked[-1]
+
+
+@pytest.mark.parametrize("f, args", [
+    (median_of_three, (0.3, 0.7, 1.1)), (median_of_three, (1.5, -0.7, 0.2)),
+    (top_two, (0.3, 0.8)), (top_two, (1.7, 0.4)), (sorted_by_key, (0.3, 0.8)),
+    (sorted_by_key, (-1.3, 0.4)),
+])
+def test_sorted_of_values_computed_at_run_time(f, args):
+    check(f, *args)

@@ -121,6 +121,9 @@ class Calls:
                 return Const(len(items.keys))
             if type(items) is tuple:
                 return Const(len(items))
+        if obj is sorted and len(node.args) == 1 and node.keywords and \
+                {k.arg for k in node.keywords} <= {"key", "reverse"}:
+            return self.sorted_with(node, env)
         if obj in (list, tuple, sorted) and len(node.args) == 1 and not node.keywords:
             arg = self.mapped(node.args[0], env, gast.ListComp) or node.args[0]  # list(map(..))
             items = self.iterated(self.expr(arg, env), node)  # list(d): its keys
@@ -269,19 +272,49 @@ class Calls:
                                                            for v in value.values))
         return value if type(value) is Const or type(value) is Static else f(value)
 
-    def sorted_known(self, items, node):
+    def sorted_known(self, items, node, keys=None, reverse=None):
         """sorted() of a sequence known here: of constants, or of pairs whose first items are
-        distinct constants (sorted(p.items()), by key), as Python sorts them."""
-        if all(type(v) is Const for v in items):
-            return tuple(Const(v) for v in sorted(v.value for v in items))
-        firsts = [v[0] for v in items if type(v) is tuple and v]
-        if len(firsts) == len(items) and all(type(k) is Const for k in firsts) and \
-                len({k.value for k in firsts}) == len(firsts):
-            order = sorted(range(len(items)), key=lambda k: firsts[k].value)
+        distinct constants (sorted(p.items()), by key), as Python sorts them; of values
+        computed at run time (numbers: their `keys`, or themselves), each item of the result
+        read from a list of them at the place Python's sort puts it (sorted_order)."""
+        keys, reverse = items if keys is None else keys, reverse or Const(False)
+        if all(type(v) is Const for v in keys) and type(reverse) is Const:
+            order = sorted(range(len(items)), key=lambda k: keys[k].value, reverse=reverse.value)
             return tuple(items[k] for k in order)
-        raise self.unsupported(node, "sorted() of values computed at run time (their order is "
-                               "not known when the code is transformed)", "sort with np.sort, "
-                               "or sort keys known here (sorted(p), sorted(p.items()))")
+        firsts = [v[0] for v in keys if type(v) is tuple and v]
+        if len(firsts) == len(items) and all(type(k) is Const for k in firsts) and \
+                len({k.value for k in firsts}) == len(firsts) and type(reverse) is Const:
+            order = sorted(range(len(items)), key=lambda k: firsts[k].value,
+                           reverse=reverse.value)
+            return tuple(items[k] for k in order)
+        if not items or not all(type(v) in (Var, Const) for v in (*items, *keys)):
+            raise self.unsupported(node, "sorted() of lists, tuples or objects computed at run "
+                                   "time (their order is not known when the code is "
+                                   "transformed)", "sort numbers, or sort keys known here "
+                                   "(sorted(p), sorted(p.items()))")
+        values = self.as_atom(self.known_list(items))
+        order = self.emit("sorted_order", (values if keys is items else self.as_atom(
+            self.known_list(keys)), reverse))
+        return tuple(self.emit("getitem", (values, self.emit("getitem", (order, Const(k)))))
+                     for k in range(len(items)))
+
+    def sorted_with(self, node, env):
+        """sorted(xs, key=f, reverse=r) of a sequence known here: f of each item (inlined)."""
+        items = self.iterated(self.expr(node.args[0], env), node)
+        if type(items) is not tuple:
+            raise self.not_an_array(node, "sorted() of an array or a list computed at run time",
+                                    "sort with np.sort", fields=False)
+        options = {k.arg: k.value for k in node.keywords}
+        reverse = self.as_atom(self.expr(options["reverse"], env)) if "reverse" in options \
+            else Const(False)
+        keys = None
+        if "key" in options:
+            keys = []
+            for k, item in enumerate(items):
+                name = f"<item {k}>"
+                call = _call_node(options["key"], [_name(name, node)])
+                keys.append(self.expr(call, {**env, name: item}))
+        return self.known_list(self.sorted_known(items, node, keys, reverse))
 
     def transform_here(self, transform, node, env):
         """`grad(f)` or `value_and_grad(f, argnums=1)` inside differentiated code, of a function
