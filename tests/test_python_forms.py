@@ -690,3 +690,21 @@ def sorted_by_key(x, y):
 ])
 def test_sorted_of_values_computed_at_run_time(f, args):
     check(f, *args)
+
+
+# --- max/min over range(len(xs)) with key=, and default= (T22, T24) ------------------------------
+def argmax_by_key(x, y):
+    xs = [x, y, x * y]
+    i = max(range(len(xs)), key=lambda k: xs[k])
+    return xs[i] * 2.0 + i
+
+
+def with_defaults(x, y):
+    return max([x, y], default=0.0) + min((v for v in [x * y]), default=1.0) + \
+        max([], default=x) + min([], key=abs, default=2.0 * y)
+
+
+@pytest.mark.parametrize("f, args", [(argmax_by_key, (0.3, 0.8)), (argmax_by_key, (1.7, 0.8)),
+                                     (with_defaults, (0.3, 0.8)), (with_defaults, (0.9, 0.2))])
+def test_max_over_a_range_with_a_key_and_with_a_default(f, args):
+    check(f, *args)

@@ -52,8 +52,10 @@ class Arguments:
                 name += "'"
             env[name] = value
             held.append(name)
-            return gast.copy_location(gast.Name(id=name, ctx=gast.Load(), annotation=None,
+            made = gast.copy_location(gast.Name(id=name, ctx=gast.Load(), annotation=None,
                                                 type_comment=None), like)
+            made.written = like  # (what the user wrote there: range(len(xs)), Calls.known_range)
+            return made
         if isinstance(func, gast.Attribute) and effectful(func.value) and not is_super(func):
             func = gast.copy_location(gast.Attribute(value=placeholder(
                 self.expr(func.value, env), func.value), attr=func.attr, ctx=gast.Load()), func)

@@ -18,6 +18,7 @@ from ..primitives import (AS_ARRAY, BY_OBJECT, GENERATOR_METHODS, METHODS, NAMES
                           OBJECT_OPTIONS, OPTIONAL, PRIMS, RENAMED, hashable)
 from ..templates import OPERATORS, dotted
 from .containers import _call_node, _name, class_defining
+from .arguments import effectful
 from .expressions import number_or_array, numbers_only
 from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction, Record, Static,
                    held, holds_record, is_super)
@@ -149,6 +150,18 @@ class Calls:
                 return made
         if obj is math.hypot and len(node.args) != 2 and not node.keywords:
             return self.hypot([self.atom(a, env) for a in node.args], target)
+        if obj in (max, min) and len(node.args) == 1 and "default" in \
+                [k.arg for k in node.keywords] and set(k.arg for k in node.keywords) <= {
+                    "key", "default"}:  # max(xs, default=d): d only where xs is empty
+            items = self.known_range(node.args[0], env) or self.expr(node.args[0], env)
+            default = next(k.value for k in node.keywords if k.arg == "default")
+            if type(items) is tuple and not items:
+                return self.expr(default, env)
+            if type(items) is not tuple:
+                raise self.unsupported(node, f"{obj.__name__}(..., default=...) of a sequence "
+                                       "built at run time", "test its length first")
+            node = gast.copy_location(gast.Call(func=node.func, args=node.args, keywords=[
+                k for k in node.keywords if k.arg != "default"]), node)
         if obj in (max, min) and node.args and [k.arg for k in node.keywords] == ["key"]:
             return self.best_by_key(obj, node, env, target)
         if obj in (max, min) and node.args and not node.keywords:
@@ -417,12 +430,30 @@ class Calls:
         except (ValueError, TypeError) as e:
             raise self.unsupported(node, f"{dotted(func)}(...): {e}") from None
 
+    def known_range(self, node, env):
+        """The numbers of `range(...)` with bounds known here (max(range(len(xs)), key=...)), at
+        most 1000 of them, or None."""
+        node = getattr(node, "written", node)
+        if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and
+                not node.keywords and 1 <= len(node.args) <= 3) or \
+                self.expr(node.func, env) != Static(range):
+            return None
+        if any(effectful(a) and not (isinstance(a, gast.Call) and isinstance(
+                a.func, gast.Name) and a.func.id == "len" and len(a.args) == 1 and
+                isinstance(a.args[0], gast.Name)) for a in node.args):  # (read again here)
+            return None
+        bounds = [self.expr(a, env) for a in node.args]
+        if not all(type(b) is Const and type(b.value) is int for b in bounds) or \
+                len(range(*(b.value for b in bounds))) > 1000:
+            return None
+        return tuple(Const(k) for k in range(*(b.value for b in bounds)))
+
     def best_by_key(self, obj, node, env, target):
         """max(xs, key=f) or min(...) of items known here: f of each item (inlined), then the
         first item whose key is greatest (least), as Python keeps it: a test per item, and the
         winner taken from a branch, or known here where the keys are."""
-        items = self.expr(node.args[0], env) if len(node.args) == 1 else \
-            tuple(self.expr(a, env) for a in node.args)
+        items = (self.known_range(node.args[0], env) or self.expr(node.args[0], env)) if \
+            len(node.args) == 1 else tuple(self.expr(a, env) for a in node.args)
         if type(items) is not tuple or not items:
             raise self.unsupported(node, f"{obj.__name__}(..., key=...) of an empty sequence or "
                                    "one built at run time", "loop over it, keeping the best "
