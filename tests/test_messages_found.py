@@ -10,6 +10,8 @@ import pytest
 
 from adcompile import ADCompileError, UnsupportedSyntaxError, grad
 
+from checks import assert_close, numeric_grad
+
 
 def float_method(x):
     if x.is_integer():
@@ -85,3 +87,67 @@ def test_messages_name_the_inlined_line_and_keep_to_the_point():
     with pytest.raises(UnsupportedSyntaxError) as e:
         grad(sorted_slice)(np.array([0.3, -1.0, 2.0]))
     assert str(e.value).endswith("sort with np.sort.") and "fields" not in str(e.value)
+
+
+# Refusals with misleading messages (testers T23, T25)
+
+def break_before_dict_rebuild(p, limit):
+    for t in range(3):
+        if np.sum(p["w"]) > limit:
+            break
+        p = {"w": p["w"] * 0.9 + p["b"], "b": p["b"] * p["w"][0]}
+    return np.sum(p["w"]) + p["b"]
+
+
+def array_or_dict(x, flag):
+    if flag > 0.0:
+        y = {"w": x}
+    else:
+        y = x
+    return np.sum(y["w"])
+
+
+def test_a_dict_argument_rebuilt_after_a_break_merges_field_by_field():
+    """A dict argument, rebound to a dict of the same keys on the path that does not break,
+    was refused as 'a different tuple or function on each path' (T23): the first lowering
+    takes the argument for an array; the merge is now compiled again at the call."""
+    for limit in (100.0, 2.5):  # (2.5: the loop breaks after one iteration)
+        p = {"w": np.array([1.0, 0.5, -0.3]), "b": 0.7}
+        g = grad(break_before_dict_rebuild)(p, limit)
+
+        def at(w, b, limit=limit):
+            return break_before_dict_rebuild({"w": w, "b": b}, limit)
+        assert_close(g["w"], numeric_grad(at, (p["w"], p["b"]), 0))
+        assert_close(g["b"], numeric_grad(at, (p["w"], p["b"]), 1))
+    first = array_or_dict.__code__.co_firstlineno
+    with pytest.raises(UnsupportedSyntaxError, match=f"found.py:{first + 1}: 'y' holds a dict "
+                       "with keys 'w' on one path of an if and a number or array on the other"):
+        grad(array_or_dict)(np.ones(2), 1.0)
+
+
+def zip_of_items(p, lr):
+    g = {"w": 2 * p["w"], "b": 2 * p["b"]}
+    new = {}
+    for (k, v), gk in zip(p.items(), g.values()):
+        new[k] = v - lr * gk
+    return np.sum(new["w"] ** 2) + new["b"] ** 2
+
+
+def enumerate_items(p, lr):
+    new = {}
+    for i, (k, v) in enumerate(p.items()):
+        new[k] = v * (i + 1.0) - lr * v ** 2
+    return np.sum(new["w"] ** 2) + new["b"] ** 2
+
+
+@pytest.mark.parametrize("f", [zip_of_items, enumerate_items])
+def test_keys_of_items_unpacked_inside_zip_or_enumerate_are_known(f):
+    """`for (k, v), gk in zip(p.items(), ...)` and `for i, (k, v) in enumerate(p.items())` were
+    refused as a key computed at run time (T23): the keys are known here."""
+    p = {"w": np.array([1.0, 0.5, -0.3]), "b": 0.7}
+    g = grad(f)(p, 0.1)
+
+    def at(w, b):
+        return f({"w": w, "b": b}, 0.1)
+    assert_close(g["w"], numeric_grad(at, (p["w"], p["b"]), 0))
+    assert_close(g["b"], numeric_grad(at, (p["w"], p["b"]), 1))
