@@ -78,7 +78,12 @@ def _locate(fn):
             return found.group(1) if found else None
         return locate
     name = os.path.basename(fn.filename) or fn.filename
-    return lambda line: f"{name}:{line}" if line is not None else None
+
+    def locate(line):  # (a line inlined from a helper: the helper's own, ir.Inlined)
+        if getattr(line, "place", None) is not None:
+            return f"{os.path.basename(line.place[0])}:{line.place[1]}"
+        return f"{name}:{line}" if line is not None else None
+    return locate
 
 
 _FOLDER: list[str] = []

@@ -16,6 +16,9 @@ class ADCompileError(Exception):
     maybe_container = False
 
     def __init__(self, message, filename=None, line=None):
+        if getattr(line, "place", None) is not None:  # in an inlined helper: its own place
+            filename, line = line.place               # (ir.Inlined)
+        line = int(line) if line is not None else None
         self.message, self.filename, self.line = message, filename, line
         where = f"{filename}:{line}: " if filename and line else \
             (f"{filename}: " if filename else "")

@@ -12,6 +12,17 @@ from dataclasses import dataclass, field
 from itertools import chain
 
 
+class Inlined(int):
+    """The line of a statement inlined from a helper: the caller's line, to which generated code
+    is attributed, and the helper's own (file, line) in `place`, which an error names."""
+    place: tuple | None
+
+    def __new__(cls, line, place=None):
+        self = super().__new__(cls, int(line))
+        self.place = place
+        return self
+
+
 @dataclass(slots=True, frozen=True)
 class Var:
     name: str

@@ -788,7 +788,8 @@ def def_on_one_path(x):
 
 def test_a_def_on_one_path_read_after_is_still_refused():
     """Python raises UnboundLocalError on the path without it: no path left the function."""
-    with pytest.raises(UnsupportedSyntaxError, match="different tuple or function"):
+    with pytest.raises(UnsupportedSyntaxError, match="'g' holds a function or module on one path "
+                       "of an if and is not bound on the other, but is read after it"):
         grad(def_on_one_path)(3.0)
 
 

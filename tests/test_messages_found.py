@@ -2,6 +2,7 @@
 called "of an array", and a library function given to functools.partial or reduce "used as a
 value computed at run time"."""
 import functools
+import inspect
 import math
 import operator
 
@@ -9,6 +10,9 @@ import numpy as np
 import pytest
 
 from adcompile import ADCompileError, UnsupportedSyntaxError, grad
+
+import helpers_elsewhere
+from checks import assert_close, numeric_grad
 
 
 def float_method(x):
@@ -107,3 +111,150 @@ def test_a_closure_changing_a_list_in_a_test_says_whose_list_and_where():
     text = str(info.value)
     assert "calls, a name of the enclosing function," in text and "chained comparison" in text
     assert "its argument calls" not in text and "test_messages_found.py" in text
+
+# Refusals with misleading messages (testers T23, T25)
+
+def break_before_dict_rebuild(p, limit):
+    for t in range(3):
+        if np.sum(p["w"]) > limit:
+            break
+        p = {"w": p["w"] * 0.9 + p["b"], "b": p["b"] * p["w"][0]}
+    return np.sum(p["w"]) + p["b"]
+
+
+def array_or_dict(x, flag):
+    if flag > 0.0:
+        y = {"w": x}
+    else:
+        y = x
+    return np.sum(y["w"])
+
+
+def test_a_dict_argument_rebuilt_after_a_break_merges_field_by_field():
+    """A dict argument, rebound to a dict of the same keys on the path that does not break,
+    was refused as 'a different tuple or function on each path' (T23): the first lowering
+    takes the argument for an array; the merge is now compiled again at the call."""
+    for limit in (100.0, 2.5):  # (2.5: the loop breaks after one iteration)
+        p = {"w": np.array([1.0, 0.5, -0.3]), "b": 0.7}
+        g = grad(break_before_dict_rebuild)(p, limit)
+
+        def at(w, b, limit=limit):
+            return break_before_dict_rebuild({"w": w, "b": b}, limit)
+        assert_close(g["w"], numeric_grad(at, (p["w"], p["b"]), 0))
+        assert_close(g["b"], numeric_grad(at, (p["w"], p["b"]), 1))
+    first = array_or_dict.__code__.co_firstlineno
+    with pytest.raises(UnsupportedSyntaxError, match=f"found.py:{first + 1}: 'y' holds a dict "
+                       "with keys 'w' on one path of an if and a number or array on the other"):
+        grad(array_or_dict)(np.ones(2), 1.0)
+
+
+def zip_of_items(p, lr):
+    g = {"w": 2 * p["w"], "b": 2 * p["b"]}
+    new = {}
+    for (k, v), gk in zip(p.items(), g.values()):
+        new[k] = v - lr * gk
+    return np.sum(new["w"] ** 2) + new["b"] ** 2
+
+
+def enumerate_items(p, lr):
+    new = {}
+    for i, (k, v) in enumerate(p.items()):
+        new[k] = v * (i + 1.0) - lr * v ** 2
+    return np.sum(new["w"] ** 2) + new["b"] ** 2
+
+
+@pytest.mark.parametrize("f", [zip_of_items, enumerate_items])
+def test_keys_of_items_unpacked_inside_zip_or_enumerate_are_known(f):
+    """`for (k, v), gk in zip(p.items(), ...)` and `for i, (k, v) in enumerate(p.items())` were
+    refused as a key computed at run time (T23): the keys are known here."""
+    p = {"w": np.array([1.0, 0.5, -0.3]), "b": 0.7}
+    g = grad(f)(p, 0.1)
+
+    def at(w, b):
+        return f({"w": w, "b": b}, 0.1)
+    assert_close(g["w"], numeric_grad(at, (p["w"], p["b"]), 0))
+    assert_close(g["b"], numeric_grad(at, (p["w"], p["b"]), 1))
+
+
+def calls_scale_middle(x):
+    return np.sum(helpers_elsewhere.scale_middle(x) ** 2)
+
+
+def calls_bessel(x):
+    return np.sum(helpers_elsewhere.bessel(x))
+
+
+def calls_as_tuple(x):
+    return helpers_elsewhere.as_tuple(x)
+
+
+def calls_wide_qr(x):
+    return np.sum(helpers_elsewhere.wide_qr(np.stack([x[:3], x[1:]])))
+
+
+def calls_late_ellipsis(x):
+    return np.sum(helpers_elsewhere.late_ellipsis(x.reshape(2, 2)))
+
+
+def line_of(helper, text):
+    lines, first = inspect.getsourcelines(helper)
+    return first + next(k for k, line in enumerate(lines) if text in line)
+
+
+@pytest.mark.parametrize("f, helper, text, error", [
+    (calls_scale_middle, helpers_elsewhere.scale_middle, "v *= 3.0", "is a view of y"),
+    (calls_bessel, helpers_elsewhere.bessel, "np.i0", "np.i0 has no derivative rule"),
+    (calls_as_tuple, helpers_elsewhere.as_tuple, "np.array(tuple", r"tuple\(\) of an array"),
+    (calls_wide_qr, helpers_elsewhere.wide_qr, "np.linalg.qr", "fewer rows than columns"),
+    (calls_late_ellipsis, helpers_elsewhere.late_ellipsis, "einsum", "'...' after a letter")])
+def test_a_refusal_inside_an_inlined_helper_names_the_helpers_line(f, helper, text, error):
+    """Refusals raised after lowering (by a pass over flat code, a rule, a check generated code
+    runs) named the caller's line, to which inlined code is attributed (T25): each names the
+    helper's file and line, as refusals raised while lowering it do."""
+    with pytest.raises(ADCompileError, match=error) as info:
+        grad(f)(np.arange(1.0, 5.0))
+    assert info.value.filename == helpers_elsewhere.__file__
+    assert info.value.line == line_of(helper, text)
+
+
+def fit(y):
+    t = np.linspace(0.0, 1.0, y.size)
+    return np.sum(np.polyfit(t, y, 2))
+
+
+def roots(c):
+    return np.sum(np.real(np.roots(c)) ** 2)
+
+
+def tensorsolve(a):
+    return np.sum(np.linalg.tensorsolve(a.reshape(2, 2, 2, 2), np.ones((2, 2))))
+
+
+def bessel(x):
+    return np.sum(np.i0(x))
+
+
+def constant_fits(x):
+    c = np.polyfit(np.arange(4.0), np.array([1.0, 2.0, 0.5, 3.0]), 2)
+    return np.sum(c) * x ** 2 + np.sum(np.roots(np.array([1.0, -3.0, 2.0]))) * x
+
+
+@pytest.mark.parametrize("f, name, x", [
+    (fit, "np.polyfit", np.arange(5.0)),
+    (roots, "np.roots", np.array([1.0, -3.0, 2.5])),
+    (tensorsolve, "np.linalg.tensorsolve", np.eye(4).ravel()),
+    (bessel, "np.i0", np.array([0.3, 1.2]))])
+def test_numpys_python_functions_behind_dispatch_are_read(f, name, x):
+    """np.polyfit and others are NumPy functions written in Python behind its dispatcher: they
+    were said to have 'no Python source' (T25). Their source is read as that of any library
+    function; the refusal names what in it is not supported, at the user's line."""
+    with pytest.raises(ADCompileError) as info:
+        grad(f)(x)
+    message = str(info.value)
+    assert f"{name} has no derivative rule, so adcompile differentiates its Python source, " \
+        "which fails at numpy/" in message
+    assert "no Python source" not in message
+    assert info.value.line == f.__code__.co_firstlineno + len(inspect.getsource(f).splitlines()) \
+        - 1
+    c = np.polyfit(np.arange(4.0), np.array([1.0, 2.0, 0.5, 3.0]), 2)  # no differentiated value:
+    assert_close(grad(constant_fits)(0.7), 1.4 * np.sum(c) + 3.0)  # run as written

@@ -19,7 +19,7 @@ import gast
 
 from ..compile import is_generated
 from ..errors import UnsupportedSyntaxError
-from ..ir import Assign, Const, Function, Namer, Op, Return, Var
+from ..ir import Assign, Const, Function, Inlined, Namer, Op, Return, Var
 from ..parse import Parsed, check_parameters, parse
 from ..primitives import BY_OBJECT, OBJECT_OPTIONS, PRIMS, hashable
 from ..pytree import leaf_names
@@ -185,6 +185,13 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
 
     def unsupported(self, node, what, hint="rewrite it with supported constructs"):
         return UnsupportedSyntaxError(f"{what} is not supported; {hint}.", *self.parsed.where(node))
+
+    def here(self, lineno):
+        """The line of statements lowered from line `lineno`: inlined, the caller's, with the
+        helper's own place for errors (ir.Inlined)."""
+        if self.call_line is None:
+            return lineno
+        return Inlined(self.call_line, (self.parsed.filename, lineno))
 
     def not_an_array(self, node, what, hint, fields=True):
         """An attribute or method of a value lowered as an array: right for a container argument

@@ -265,6 +265,9 @@ class Calls:
             raise self.unsupported(node, f"calling adcompile.{obj.__name__} inside a "
                                    "differentiated function", "call it outside; grad and "
                                    "value_and_grad can be called inside")
+        if type(obj).__name__ == "_ArrayFunctionDispatcher" and \
+                isinstance(getattr(obj, "__wrapped__", None), types.FunctionType):
+            obj = obj.__wrapped__  # np.polyfit, np.roots: NumPy's Python code behind dispatch
         if isinstance(obj, types.FunctionType):
             return self.inline(obj, node, env, target)
         if isinstance(obj, types.MethodType) and isinstance(obj.__self__, type) and \

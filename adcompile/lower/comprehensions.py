@@ -58,9 +58,10 @@ def zipped_here(parts):
 
 
 def holds_keys(seq):
-    """A sequence known here holding strings (a dict's keys, which index it only here)."""
-    return type(seq) is tuple and any(type(v) is Const and isinstance(v.value, str)
-                                      for v in seq)
+    """A sequence known here holding strings (a dict's keys, which index it only here), also
+    inside its tuples (the (key, value) pairs of d.items())."""
+    return type(seq) is tuple and any(type(v) is Const and isinstance(v.value, str) or
+                                      holds_keys(v) for v in seq)
 
 
 def _load(name, like):

@@ -207,7 +207,9 @@ class Inlining:
         np.polynomial.legendre.leggauss): called as written, a constant of the derivative, when
         no differentiated value reaches it, and refused with `err` when one does. Any other
         error (in the user's own code) is raised."""
-        if not getattr(err, "library", False) or err.maybe_container or receiver is not None:
+        numpy = (getattr(obj, "__module__", None) or "").partition(".")[0] == "numpy"
+        if not getattr(err, "library", False) or err.maybe_container and not numpy or \
+                receiver is not None:  # (NumPy's functions take arrays, not containers)
             raise err from None
         del self.block[since:]  # (what lowering its arguments and body emitted)
         return self.opaque_call(obj, node, env, target, why=err.message)

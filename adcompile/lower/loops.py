@@ -141,7 +141,7 @@ class Loops:
         finally:
             self.block = outer
         self.finish_loop(stmt, exit, body, body_env, carried, env)
-        self.line = self.call_line or stmt.lineno
+        self.line = self.here(stmt.lineno)
         self.block.append(For(index, bounds, body, self.line, reverse=reverse, count=count))
 
     def item_targets(self, stmt, env, elements):
@@ -199,7 +199,7 @@ class Loops:
                 self.block = outer
         self.finish_loop(stmt, exit, body, body_env, carried, env,
                          again if type(test) is Var else None)
-        self.line = self.call_line or stmt.lineno
+        self.line = self.here(stmt.lineno)
         self.block.append(While(test, body, self.line))
 
     def fresh_index(self, target):

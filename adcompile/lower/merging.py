@@ -32,7 +32,8 @@ class Merging:
                     type(b if a is None else a) not in (Var, Const):
                 env[name] = b if a is None else a  # (what follows runs on the other only)
                 continue
-            if a is None or b is None:  # read after on the path that bound it (generated code
+            unbound = a is None or b is None
+            if unbound:  # read after on the path that bound it (generated code
                 # tests the same condition again): the other path gets a placeholder
                 missing = Const(True) if name == GOING or name.startswith(BOUND) else \
                     Const(False) if name == BROKE else Const(0.0)
@@ -52,9 +53,7 @@ class Merging:
                 a, b = (real(block, v) if type(v) is tuple else v  # (real lists now; a tuple
                         for block, v in zip(blocks, (a, b)))  # bound on one path stays one)
             if type(a) not in (Var, Const) or type(b) not in (Var, Const):
-                raise UnsupportedSyntaxError(
-                    f"{name!r} holds a different tuple or function on each path of an if",
-                    self.parsed.filename, self.line)
+                raise self.kinds_differ(name, a, b, unbound)
             merged = a.name if type(a) is Var and a.name not in taken and any(
                 type(s) is Assign and s.target == a.name for s in blocks[0]) \
                 else self.namer.fresh(user_name(name))
@@ -72,6 +71,20 @@ class Merging:
                 del env[key]
             elif type(env.get(name)) is Var:
                 self.unbound_values.setdefault(name, set()).add(env[name].name)
+
+    def kinds_differ(self, name, a, b, unbound):
+        """The refusal of a name bound to different kinds of value on the two paths (`unbound`:
+        on one only). A Var may be an argument that is a container (a dict, a list): compiled
+        again at the call, when its structure is known (boundary.py)."""
+        one = kind_of(b if type(a) in (Var, Const) else a)
+        what = f"{name!r} holds {one} on one path of an if and is not bound on the other, " \
+            "but is read after it; bind it on every path" if unbound else \
+            f"{name!r} holds {kind_of(a)} on one path of an if and {kind_of(b)} on the other; " \
+            "bind it to the same kind of value on every path (for a dict or an object, the " \
+            "same keys or fields)"
+        error = UnsupportedSyntaxError(what, self.parsed.filename, self.line)
+        error.maybe_container = type(a) is Var or type(b) is Var
+        return error
 
     def flag_unbound(self, envs, later):
         """A name one path of an if binds and the other does not, read after it: Python raises
@@ -337,3 +350,15 @@ class Merging:
         if type(value) is Var and value.name != name:
             self.copies.setdefault(name, set()).add(value.name)
             self.copies.setdefault(value.name, set()).add(name)
+
+
+def kind_of(value):
+    """A value of the env, in words, for a refusal."""
+    if type(value) in (Var, Const):
+        return "a number or array"
+    if type(value) is Record:
+        return f"{value.describe()} with keys {', '.join(map(repr, value.keys))}" \
+            if value.kind == "dict" else f"{value.describe()} with fields {', '.join(value.keys)}"
+    if type(value) is tuple:
+        return f"a list or tuple of {len(value)} items known here"
+    return "a function or module"

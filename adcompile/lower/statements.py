@@ -27,7 +27,7 @@ class Statements:
         go on) or ("left",) (every path left, some through the flag)."""
         later = later | self.closure_reads  # a nested def may be called later and read them
         for i, stmt in enumerate(stmts):
-            self.line = self.call_line or stmt.lineno
+            self.line = self.here(stmt.lineno)
             setting = self.parsed.errstate.get(stmt.lineno)
             if setting:  # inside `with np.errstate(...)` (parse.py): so is what this line makes
                 merged = {**dict(self.fn.errstate.get(self.line, ())), **dict(setting)}
