@@ -112,6 +112,7 @@ def test_a_closure_changing_a_list_in_a_test_says_whose_list_and_where():
     assert "calls, a name of the enclosing function," in text and "chained comparison" in text
     assert "its argument calls" not in text and "test_messages_found.py" in text
 
+
 # Refusals with misleading messages (testers T23, T25)
 
 def break_before_dict_rebuild(p, limit):
