@@ -588,12 +588,12 @@ def test_returning_different_numbers_of_values_names_the_returns():
 
 
 def max_by_default(x):
-    return max([x, 2.0 * x], default=0.0)
+    return max(x, 2.0 * x, default=0.0)  # (Python: a TypeError, with two operands)
 
 
 def test_a_keyword_of_a_builtin_is_refused_without_naming_its_operands_as_keywords():
     """max(xs, key=...) was refused with "supported keywords: x, y" (max has no such keywords;
-    key= is taken now, default= is not)."""
+    key= and default= of one sequence are taken now)."""
     from adcompile import UnsupportedSyntaxError
     with pytest.raises(UnsupportedSyntaxError, match="default= of max.*supported keywords: none"):
         grad(max_by_default)(1.5)

@@ -180,7 +180,6 @@ def test_dict_comprehension_over_a_known_sequence():
 
 @pytest.mark.parametrize("f, message", [
     (set_at_run_time, "a set display"),
-    (kwargs_of_unknown, r"spreading \(\*\*kw\) a mapping known only at run time"),
     (generator_passed_on, "a generator expression other than the argument of sum, max, min"),
     (generator_kept, "a generator expression other than the argument of sum, max, min"),
     (generator_in_a_call_inside_sum, "a generator expression other than the argument of sum"),
@@ -205,6 +204,17 @@ def test_spreading_an_argument_waits_for_the_call():
                        "only at run time") as info:
         grad(starred_at_run_time)(0.5, np.array([1.0, 2.0]))
     assert info.value.filename == starred_at_run_time.__code__.co_filename
+
+
+def test_spreading_a_mapping_argument_waits_for_the_call():
+    """`_scale(x, **options)`: a dict passed for options is spread (its keys are known at the
+    call); an array is refused there, located."""
+    assert grad(kwargs_of_unknown)(0.5, {"factor": 3.0, "shift": 1.0}) == 3.0
+    assert grad(kwargs_of_unknown, 1)(0.5, {"factor": 3.0}) == {"factor": 0.5}
+    with pytest.raises(UnsupportedSyntaxError, match=r"spreading \(\*\*kw\) a mapping known "
+                       "only at run time") as info:
+        grad(kwargs_of_unknown)(0.5, np.array([1.0, 2.0]))
+    assert info.value.filename == kwargs_of_unknown.__code__.co_filename
 
 
 def test_a_dict_comprehension_over_an_array_is_refused_at_the_call():
