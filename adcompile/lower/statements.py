@@ -212,13 +212,15 @@ class Statements:
         may skip it (what a change in place must check: `u_new[0] = v; u = u_new` in a loop)."""
         table = self.suffixes.get(id(stmts))
         if table is None or table[0] is not stmts or len(table[1]) != len(stmts) + 1:
+            table = self.suffixes[id(stmts)] = stmts, exposed_suffixes(stmts), {}
+        tails = table[2]  # id(later) -> its table (one per lowering of the list); None -> for
+        if bound and None not in tails:  # each suffix, whether it may leave (break, ...)
             leaves = [False]
             for s in reversed(stmts):
                 leaves.append(leaves[-1] or may_leave([s]))
-            table = self.suffixes[id(stmts)] = stmts, exposed_suffixes(stmts), leaves[::-1], {}
-        if not bound or table[2][i]:
+            tails[None] = leaves[::-1]
+        if not bound or tails[None][i]:
             return later | table[1][i + 1]
-        tails = table[3]  # later -> its table (one per lowering of the list)
         if id(later) not in tails or tails[id(later)][0] is not later:
             tails[id(later)] = later, exposed_suffixes(stmts, later)
         return tails[id(later)][1][i + 1]
