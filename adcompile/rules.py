@@ -614,11 +614,12 @@ LINEAR |= {
     "np.rot90", "np.rollaxis", "np.atleast_1d", "np.atleast_2d", "np.atleast_3d", "np.take",
     "np.take_along_axis", "np.diff", "np.average", "np.array_split", "np.hsplit", "np.vsplit",
     "np.dsplit", "stack_list", "array_list", "concatenate_list", "hstack_list", "vstack_list",
+    "column_stack_list",
     # helpers of derivative code
     "unroll", "diag_grad", "diagonal_grad", "unrollaxis", "untranspose", "unpad",
     "column_stack_part", "dstack_part", "take_grad", "take_along_axis_grad", "diff_grad",
     "average_grad", "stack_grad", "restack", "concatenate_grad", "hstack_grad", "vstack_grad",
-    "select_grad",
+    "select_grad", "column_stack_grad",
 }
 
 
@@ -744,6 +745,7 @@ VJP.update({
     "concatenate_list": ("concatenate_grad(g, xs, axis)",),
     "hstack_list": ("hstack_grad(g, xs)",),
     "vstack_list": ("vstack_grad(g, xs)",),
+    "column_stack_list": ("column_stack_grad(g, xs)",),
     # helpers of derivative code, linear in v: their reverse rules are the forward operations
     "unroll": ("np.roll(g, shift, axis=axis)", None, None),
     "diag_grad": ("np.diag(g, k=k)", None, None),
@@ -767,6 +769,7 @@ VJP.update({
     "concatenate_grad": ("concatenate_list(g, axis=axis)", None, None),
     "hstack_grad": ("hstack_list(g)", None),
     "vstack_grad": ("vstack_list(g)", None),
+    "column_stack_grad": ("column_stack_list(g)", None),
 })
 
 JVP.update({

@@ -657,6 +657,8 @@ def check_not_in_place(x, method, where, name, others, *values):
     if not hasattr(type(x), method) or values and not any(_may_alias(v, x) for v in values):
         return
     from adcompile.errors import UnsupportedSyntaxError, at_generated_caller
+    names = [n for n, v in zip(others.split(", "), values) if _may_alias(v, x)]  # (one value
+    others = ", ".join(names) if names and others.count(", ") + 1 == len(values) else others  # each)
     base = others.split(", ")[0]
     if getattr(x, "base", None) is not None and others != "the caller" and any(
             v is not x and isinstance(v, np.ndarray) and _may_alias(v, x) for v in values):

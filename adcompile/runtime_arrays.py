@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from .runtime import (_may_alias, _ndim, _part, _real, _shape, cumsum_grad, getitem_grad,
+from .runtime import (_may_alias, _ndim, _part, _parts, _real, _shape, cumsum_grad, getitem_grad,
                       list_add, matmul_grad_left, matmul_grad_right, outside_rule, setitem,
                       unbroadcast, unreduce, zeros_like)
 
@@ -101,6 +101,11 @@ def column_stack_part(g, i, *xs):
     """The piece of `g` that np.column_stack(xs) took from xs[i] (a vector is one column)."""
     return _part(g, i, [np.shape(x)[1] if np.ndim(x) >= 2 else 1 for x in xs], 1,
                  np.shape(xs[i]))
+
+
+def column_stack_grad(g, xs):
+    """The gradients of the parts of np.column_stack(xs), xs a list built at run time."""
+    return _parts(column_stack_part, g, xs)
 
 
 def dstack_part(g, i, *xs):

@@ -150,7 +150,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.unroll_changed = False  # (Loops.iteration: unroll a loop changing its items)
         self.in_expression = 0  # inside a comprehension, a conditional value or a while test
         self.rest_now = None  # (later, statements, index) of the statement being lowered
-        self.suffixes: dict = {}  # id of a statement list -> (it, exposed of each suffix)
+        self.suffixes: dict = {}  # id of a statement list -> (it, exposed of each suffix, ...)
         self.bound_at = {}  # user name -> line of the statement that last bound it
         self.stacks = frozenset()  # lists kept as stacks (a tape, in generated code)
         self.sequence_kinds = sequence_kinds(parsed.nodes)  # name -> "list" | "tuple"

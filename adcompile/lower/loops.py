@@ -116,30 +116,31 @@ class Loops:
         index = self.namer.fresh(target.id) if elements is None else \
             self.fresh_index(getattr(elements, "counter", None) or target)
         self.indices.add(index)
-        body_env = dict(env)
-        body_env.pop(GOING, None)  # every iteration starts going
-        body_env.pop(BROKE, None)
-        body, exit = self.sub([], body_env, later)
-        outer, self.block = self.block, body
-        try:
-            if elements is None:
-                body_env[target.id] = Var(index)
-            elif type(elements) is Indexed:  # nested iteration helpers
-                self.bind_indexed(target, elements.at(Var(index)), body_env)
-            elif type(target) is Enumerate:
-                self.bind_target(IndexTarget(target.index, target.start), None, body_env, index)
-                self.bind_target(target.value, self.emit("getitem", (elements[0], Var(index))),
-                                 body_env, since=0)
-            else:
-                values = tuple(self.emit("getitem", (seq, Var(index))) for seq in elements)
-                self.bind_target(target, values if type(target) is gast.Tuple and len(values) > 1
-                                 else values[0], body_env, index, since=0)
-            for name in changed if elements is not None else ():  # an item of a sequence
-                self.loop_seqs[name] = (self.loop_seqs[name][0], body_env.get(name))  # iterated
-            # at run time: who else holds it is not known
-            exit = self.lower_stmts(stmt.body, body_env, later | exposed(stmt.body))
-        finally:
-            self.block = outer
+        def lower(body_env):
+            body, exit = self.sub([], body_env, later)
+            outer, self.block = self.block, body
+            try:
+                if elements is None:
+                    body_env[target.id] = Var(index)
+                elif type(elements) is Indexed:  # nested iteration helpers
+                    self.bind_indexed(target, elements.at(Var(index)), body_env)
+                elif type(target) is Enumerate:
+                    self.bind_target(IndexTarget(target.index, target.start), None, body_env,
+                                     index)
+                    self.bind_target(target.value, self.emit("getitem", (elements[0],
+                                                                         Var(index))),
+                                     body_env, since=0)
+                else:
+                    values = tuple(self.emit("getitem", (seq, Var(index))) for seq in elements)
+                    self.bind_target(target, values if type(target) is gast.Tuple and
+                                     len(values) > 1 else values[0], body_env, index, since=0)
+                for name in changed if elements is not None else ():  # an item of a sequence
+                    self.loop_seqs[name] = (self.loop_seqs[name][0], body_env.get(name))
+                # iterated at run time: who else holds it is not known
+                return body, self.lower_stmts(stmt.body, body_env, later | exposed(stmt.body))
+            finally:
+                self.block = outer
+        body, exit, body_env = self.loop_body(stmt, env, carried, lower)
         self.finish_loop(stmt, exit, body, body_env, carried, env)
         self.line = self.here(stmt.lineno)
         self.block.append(For(index, bounds, body, self.line, reverse=reverse, count=count))
@@ -184,10 +185,8 @@ class Loops:
             test = self.atom(stmt.test, env)
         if type(test) is Var:
             carried[test.name] = test.name
-        body_env = dict(env)
-        body_env.pop(GOING, None)  # every iteration starts going
-        body_env.pop(BROKE, None)
-        body, exit = self.sub(stmt.body, body_env, later | exposed(stmt.body) | loaded([stmt.test]))
+        body, exit, body_env = self.loop_body(stmt, env, carried, lambda body_env: self.sub(
+            stmt.body, body_env, later | exposed(stmt.body) | loaded([stmt.test])))
 
         def again(block):  # the test again, at the end of the body
             outer, self.block = self.block, block
@@ -201,6 +200,48 @@ class Loops:
                          again if type(test) is Var else None)
         self.line = self.here(stmt.lineno)
         self.block.append(While(test, body, self.line))
+
+    def loop_body(self, stmt, env, carried, lower):
+        """(block, exit, env at its end) of a loop body, lowered by `lower(env)`; again, once, when
+        two names may hold one array at its end (`u = u_new`, also a view) and the body changes
+        one in place: the next iteration's `u_new[0] = v` changes u too, so they are noted as
+        copies at its top, where check_in_place checks them (numbers never change in place)."""
+        saved = {k: set(v) for k, v in self.copies.items()}
+        for again in (False, True):
+            body_env = dict(env)
+            body_env.pop(GOING, None)  # every iteration starts going
+            body_env.pop(BROKE, None)
+            body, exit = lower(body_env)
+            pairs = [] if again else self.back_edge_aliases(stmt, env, carried, body_env)
+            if not pairs:
+                return body, exit, body_env
+            self.copies.clear()  # (the first lowering's names are gone)
+            self.copies.update(saved)
+            for loop_name, value in pairs:
+                self.copied(loop_name, value)
+        raise AssertionError("unreachable")
+
+    def back_edge_aliases(self, stmt, env, carried, body_env):
+        """(loop name, value at the top of the body) of each carried name whose value at the end
+        of the body another name may hold then too, not known to at the top, where the body
+        changes one of the two in place (an array made here for `x += v`)."""
+        def changed(n):
+            return changes_in_place(stmt.body, n) or augments(stmt.body, n) and \
+                n in self.made("arrays")
+        pairs = []
+        for name, loop_name in sorted(carried.items()):
+            end = body_env.get(name)
+            if type(loop_name) is not str or type(end) is not Var:
+                continue
+            group = self.sharing(end.name)
+            for other, value in sorted(body_env.items()):
+                top = env.get(other)
+                if other != name and not other.startswith("<") and type(value) is Var and \
+                        value.name in group and type(top) is Var and \
+                        top.name not in self.sharing(loop_name) and \
+                        (changed(name) or changed(other)):
+                    pairs.append((loop_name, top))
+        return pairs
 
     def fresh_index(self, target):
         """The loop index of `for x in xs`: the user's `i` of enumerate, else a new name."""

@@ -251,26 +251,26 @@ class Merging:
             return
         if item is not None and self.checks_unbound:  # (not in generated code, which
             self.item_not_shared(node, item, env, live, method)  # shares nothing it changes)
-        group, todo = {value.name}, [value.name]
-        while todo:
-            for other in self.copies.get(todo.pop(), ()):
-                if other not in group:
-                    group.add(other)
-                    todo.append(other)
+        group = self.sharing(value.name)
         for made in sorted(group & set(self.listed)):  # row = m[i], m a list of lists known here
             holders = sorted(k for k, v in env.items() if k != name and
                              (k in live or k in self.passed) and not k.startswith("<") and
                              holds(v, self.listed[made]))
-            if holders:
+            if holders:  # (an item that is a list known here, or an array)
+                rows = all(type(v) is tuple for v in self.listed[made])
                 raise self.unsupported(node, f"changing {name} in place, an item of a list "
                                        f"{', '.join(holders)} holds (Python changes it there too)",
                                        f"assign through the list ({holders[0]}[i][j] = v) or make "
-                                       f"a new one first ({name} = list({name}))")
+                                       f"a new one first ({name} = " + (
+                                           f"list({name}))" if rows else f"{name}.copy()), "
+                                           f"and store it back ({holders[0]}[i] = {name})"))
         others = sorted(k for k, v in env.items() if k != name and k in live and any(
             type(x) is Var and x.name in group for x in flat([v])))
-        if item is None:  # a list made at run time holding it (rows.append(row) in a loop)
-            others += [k for k, _ in self.containers_holding(name, live)
-                       if k in env and k not in others]
+        if item is None:  # a list made at run time holding it or a name sharing it (rows.append(
+            for holder in [name] + [k for k, v in sorted(env.items()) if k != name and  # row))
+                                    type(v) is Var and v.name in group]:
+                others += [k for k, _ in self.containers_holding(holder, live)
+                           if k in env and k not in others]
         params = set(self.fn.params) if group & set(self.fn.params) else set()
         if params:  # an argument's array: another argument (or leaf) read later may be it too
             others += [k for k, v in sorted(env.items()) if k not in others and (
@@ -289,9 +289,12 @@ class Merging:
         if not others and not foreign:
             return
         filename, line = self.parsed.where(node)
-        held = [] if foreign else list(dict.fromkeys(  # (the caller's: not known)
-            x for k in others for x in flat([env[k]]) if type(x) is Var and
-            (x.name in group and k != name or x.name in params - group)))
+        per_name = [] if foreign else [  # (the caller's: not known)
+            [x for x in flat([env[k]]) if type(x) is Var and
+             (x.name in group and k != name or x.name in params - group)] for k in others]
+        held = list(dict.fromkeys(x for xs in per_name for x in xs))
+        if len(held) == len(others) and any(len(xs) != 1 for xs in per_name):
+            held.append(held[0])  # (one value per name, in order, is how the message names them)
         where = (Const(f"{os.path.basename(filename)}:{line}"),
                  Const(name if item is None else gast.unparse(item).strip()),
                  Const(", ".join(others) or "the caller"))
@@ -338,6 +341,16 @@ class Merging:
         iteration of a loop), or read out of it while empty (`h = state["hist"]`)."""
         return [(k, line) for k, line in sorted(self.put_into.get(name, {}).items())
                 if k != name and (k in live or k in self.passed)]
+
+    def sharing(self, name):
+        """`name` and the names noted as copies of it, directly or through others."""
+        group, todo = {name}, [name]
+        while todo:
+            for other in self.copies.get(todo.pop(), ()):
+                if other not in group:
+                    group.add(other)
+                    todo.append(other)
+        return group
 
     def renamed(self, old, new):
         """A statement's result `old` is now called `new`: it keeps what it shares."""

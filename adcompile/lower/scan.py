@@ -131,10 +131,11 @@ def exposed(stmts):
     return exposed_suffixes(stmts)[0]
 
 
-def exposed_suffixes(stmts):
+def exposed_suffixes(stmts, tail=frozenset()):
     """exposed(stmts[k:]) for every k (and len(stmts)), in one pass from the end: what the
-    statements after each one may read, without rescanning them at each statement."""
-    out = [frozenset()]
+    statements after each one may read, without rescanning them at each statement. `tail`: what
+    is read after them (a name the statements bind first is not read from before)."""
+    out = [frozenset(tail)]
     for s in reversed(stmts):
         if isinstance(s, (gast.For, gast.While, gast.If)):
             head = s.iter if isinstance(s, gast.For) else s.test
@@ -171,7 +172,22 @@ def stored(stmts):
                         out.add(t.id)
             elif isinstance(n, gast.Call) and (is_append(n) or is_pop(n)):
                 out.add(n.func.value.id)
+            elif isinstance(n, gast.Call) and n.args and writes_first(n.func):
+                t = n.args[0]  # np.add.at(a, i, v), np.copyto(a, b): a (forms.py)
+                while isinstance(t, (gast.Subscript, gast.Attribute)):
+                    t = t.value
+                if isinstance(t, gast.Name):
+                    out.add(t.id)
     return out
+
+
+def writes_first(func):
+    """Whether a call of `func` (a gast node) is a library call writing into its first argument,
+    which forms.py lowers as an assignment: np.add.at, np.subtract.at, np.copyto,
+    np.fill_diagonal."""
+    return isinstance(func, gast.Attribute) and (
+        func.attr in ("copyto", "fill_diagonal") or func.attr == "at" and
+        isinstance(func.value, gast.Attribute) and func.value.attr in ("add", "subtract"))
 
 
 def is_pop(node):

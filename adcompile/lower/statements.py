@@ -16,7 +16,7 @@ from .arguments import effectful
 from .effects import RAISE, known_truth
 from .changes import in_library
 from .containers import class_defining
-from .scan import Record, BROKE, held, holds, repeats, times_held, is_super, is_method_of_name, made_as_arrays, made_of_names, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed_suffixes, is_append, is_pop, load_of, loaded, only_returns, walk_own
+from .scan import Record, BROKE, held, holds, repeats, times_held, is_super, is_method_of_name, made_as_arrays, made_of_names, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed_suffixes, is_append, is_pop, load_of, loaded, may_leave, only_returns, walk_own
 
 
 class Statements:
@@ -73,8 +73,8 @@ class Statements:
                     raise self.unsupported(stmt, "chained assignment a = b = ...", "assign once")
                 target = stmt.targets[0]
                 if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
-                    self.check_in_place(stmt, target.value.id, env, self.after(later, stmts, i),
-                                        "__setitem__")
+                    self.check_in_place(stmt, target.value.id, env,
+                                        self.after(later, stmts, i, True), "__setitem__")
                 self.assign(target, stmt.value, env)
             elif t is gast.AnnAssign and stmt.value is not None:
                 self.assign(stmt.target, stmt.value, env)
@@ -93,18 +93,21 @@ class Statements:
                         tuple and self.is_list(env[stmt.target.id]):  # xs += [v] grows xs
                     self.not_shared(stmt, stmt.target.id, env, self.after(later, stmts, i))
                 elif isinstance(stmt.target, gast.Name):
-                    self.check_in_place(stmt, stmt.target.id, env, self.after(later, stmts, i),
+                    self.check_in_place(stmt, stmt.target.id, env,
+                                        self.after(later, stmts, i, True),
                                         f"__i{OPERATORS[type(stmt.op).__name__]}__")
                 elif isinstance(stmt.target, (gast.Subscript, gast.Attribute)) and \
                         isinstance(stmt.target.value, gast.Name) and \
                         type(env.get(stmt.target.value.id)) in (tuple, Record):
                     # parts["vel"] += v: the array the container holds changes in place
-                    self.check_in_place(stmt, stmt.target.value.id, env, self.after(later, stmts, i),
+                    self.check_in_place(stmt, stmt.target.value.id, env,
+                                        self.after(later, stmts, i, True),
                                         f"__i{OPERATORS[type(stmt.op).__name__]}__",
                                         load_of(stmt.target))
                 elif isinstance(stmt.target, gast.Subscript) and isinstance(stmt.target.value,
                                                                              gast.Name):
-                    self.check_in_place(stmt, stmt.target.value.id, env, self.after(later, stmts, i),
+                    self.check_in_place(stmt, stmt.target.value.id, env,
+                                        self.after(later, stmts, i, True),
                                         "__setitem__")  # x[i] *= v writes into x as x[i] = v does
                     if self.checks_unbound and stmt.target.value.id in self.made("lists"):
                         self.item_not_shared(stmt, load_of(stmt.target), env, self.after(
@@ -200,15 +203,27 @@ class Statements:
         needs them: for every statement it would make lowering quadratic)."""
         if self.rest_now is None:
             return frozenset()
-        return self.after(*self.rest_now)
+        return self.after(*self.rest_now, bound=True)
 
-    def after(self, later, stmts, i):
+    def after(self, later, stmts, i, bound=False):
         """`later` and the names the statements after stmts[i] may read: one table of every
-        suffix per statement list (recomputing it at each statement is quadratic)."""
+        suffix per statement list (recomputing it at each statement is quadratic). `bound`: less
+        the names a later statement binds before any read, where no break, continue or return
+        may skip it (what a change in place must check: `u_new[0] = v; u = u_new` in a loop)."""
         table = self.suffixes.get(id(stmts))
         if table is None or table[0] is not stmts or len(table[1]) != len(stmts) + 1:
-            table = self.suffixes[id(stmts)] = stmts, exposed_suffixes(stmts)
-        return later | table[1][i + 1]
+            table = self.suffixes[id(stmts)] = stmts, exposed_suffixes(stmts), {}
+        tails = table[2]  # id(later) -> its table (one per lowering of the list); None -> for
+        if bound and None not in tails:  # each suffix, whether it may leave (break, ...)
+            leaves = [False]
+            for s in reversed(stmts):
+                leaves.append(leaves[-1] or may_leave([s]))
+            tails[None] = leaves[::-1]
+        if not bound or tails[None][i]:
+            return later | table[1][i + 1]
+        if id(later) not in tails or tails[id(later)][0] is not later:
+            tails[id(later)] = later, exposed_suffixes(stmts, later)
+        return tails[id(later)][1][i + 1]
 
     def after_returning_loop(self, node, rest, env, later):
         """After the outermost loop holding a return: `if returned: return result`, else the
