@@ -93,18 +93,20 @@ def _binop(name, fn, op, kind="broadcast", objects=(), zero=()):
     add(name, fn, ("x", "y"), kind, form="binop", op=op, objects=objects, zero=zero)
 
 
-# Operators. NumPy's ufunc spellings (np.multiply, ...) lower to the same primitives.
-_binop("add", operator.add, ast.Add, objects=(np.add,))
-_binop("sub", operator.sub, ast.Sub, objects=(np.subtract,))
-_binop("mul", operator.mul, ast.Mult, objects=(np.multiply,))
-_binop("truediv", operator.truediv, ast.Div, objects=(np.divide, np.true_divide))
-_binop("pow", operator.pow, ast.Pow, objects=(np.power, math.pow, builtins.pow),
+# Operators. NumPy's ufunc spellings (np.multiply, ...) and operator's functions (operator.mul)
+# lower to the same primitives.
+_binop("add", operator.add, ast.Add, objects=(np.add, operator.add))
+_binop("sub", operator.sub, ast.Sub, objects=(np.subtract, operator.sub))
+_binop("mul", operator.mul, ast.Mult, objects=(np.multiply, operator.mul))
+_binop("truediv", operator.truediv, ast.Div,
+       objects=(np.divide, np.true_divide, operator.truediv))
+_binop("pow", operator.pow, ast.Pow, objects=(np.power, math.pow, builtins.pow, operator.pow),
        zero=("x", "y"))  # x ** 0 is constant in x, 0.0 ** y in y (y > 0): rules.py
 _binop("floordiv", operator.floordiv, ast.FloorDiv, "nondiff", objects=(np.floor_divide,),
        zero="*")  # piecewise constant
 _binop("mod", operator.mod, ast.Mod, objects=(np.mod, np.remainder))
-_binop("matmul", operator.matmul, ast.MatMult, "exact", objects=(np.matmul,))
-add("neg", operator.neg, form="unop", op=ast.USub, objects=(np.negative,))
+_binop("matmul", operator.matmul, ast.MatMult, "exact", objects=(np.matmul, operator.matmul))
+add("neg", operator.neg, form="unop", op=ast.USub, objects=(np.negative, operator.neg))
 add("pos", operator.pos, form="unop", op=ast.UAdd, objects=(np.positive,))
 add("not", operator.not_, kind="nondiff", form="unop", op=ast.Not, zero="*")
 # Bitwise operators: on masks and integers, never on differentiated values (floats have none)

@@ -5,7 +5,9 @@ Each case runs through both modes: the forward sweep's value equals the function
 mode equals central finite differences, forward mode along a random direction too, and reverse
 equals forward by the dot-product test.
 """
+import functools
 import math
+import operator
 from collections import namedtuple
 
 import numpy as np
@@ -718,3 +720,47 @@ def with_defaults(x, y):
                                      (with_defaults, (0.3, 0.8)), (with_defaults, (0.9, 0.2))])
 def test_max_over_a_range_with_a_key_and_with_a_default(f, args):
     check(f, *args)
+
+
+# --- zip(...) read at once, dict(pairs), functools.reduce, list.sort() (T18, T23, T24) -----------
+def unzipped(x, y):
+    pairs = [(x, 1.0), (y, 2.0), (x * y, 3.0)]
+    a, b = zip(*pairs)
+    return sum(a) * b[1] + sum(u * v for u, v in list(zip([x, y], [y, 2.0])))
+
+
+def dict_of_pairs(x, y):
+    d = dict(zip(["a", "b"], [x, y]))
+    e = dict([("c", x * y), ("d", 2.0)])
+    return d["a"] * d["b"] + e["c"] * e["d"]
+
+
+def reduced(x, y):
+    return functools.reduce(operator.mul, [x, y, x + y]) + \
+        functools.reduce(lambda acc, v: acc + v * v, (x, y), 1.0)
+
+
+def sorted_in_place(x, y):
+    xs = [y, x, x * y]
+    xs.sort()
+    ys = [x, y]
+    ys.sort(key=abs, reverse=True)
+    return xs[0] + 2 * xs[2] + 3 * ys[0]
+
+
+@pytest.mark.parametrize("f, args", [
+    (unzipped, (0.3, 0.7)), (dict_of_pairs, (0.3, 0.7)), (reduced, (0.3, 0.7)),
+    (sorted_in_place, (0.3, 0.7)), (sorted_in_place, (1.3, -0.2)),
+])
+def test_zip_dict_of_pairs_reduce_and_sort(f, args):
+    check(f, *args)
+
+
+def array_sorted_in_place(x):
+    y = x * 2.0
+    y.sort()
+    return y[0] - y[-1]
+
+
+def test_an_arrays_sort_is_still_followed():
+    check(array_sorted_in_place, np.array([0.3, -0.5, 1.2]))

@@ -79,7 +79,7 @@ class Arguments:
             elif consumer and k == 0 and (isinstance(a, gast.GeneratorExp) or
                                           self.mapped(a, env) is not None):  # sum(map(f, xs))
                 args.append(placeholder(self.consumed_at_once(a, env), a))
-            elif isinstance(a, SPREAD) or effectful(a):
+            elif isinstance(a, SPREAD) or effectful(a) and not self.lazy_iterator(a, env):
                 args.append(placeholder(self.expr(a, env), a))
             else:
                 value = before(k, a)
@@ -96,6 +96,14 @@ class Arguments:
                 keywords.append(gast.keyword(arg=key, value=placeholder(value, k.value)))
         call = gast.Call(func=func, args=args, keywords=keywords)
         return gast.copy_location(call, node), held
+
+    def lazy_iterator(self, node, env):
+        """Whether `node` is zip(...), map(...) or filter(...) of arguments without an effect:
+        it computes nothing where it is written (list(zip(xs, ys)) reads it whole)."""
+        return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+            node.func.id not in env and self.parsed.scope.get(node.func.id) in (zip, map, filter) \
+            and not node.keywords and not any(effectful(getattr(a, "value", a))
+                                              for a in node.args)
 
     def mapping_items(self, node, env):
         """The (key, value) pairs of a mapping known here: a dict built in the function, a

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import functools
 import math
 import re
 import string
@@ -127,7 +128,8 @@ class Calls:
             return self.sorted_with(node, env)
         if obj in (list, tuple, sorted) and len(node.args) == 1 and not node.keywords:
             arg = self.mapped(node.args[0], env, gast.ListComp) or node.args[0]  # list(map(..))
-            items = self.iterated(self.expr(arg, env), node)  # list(d): its keys
+            items = self.zipped_known(arg, env)  # list(zip(xs, ys)) of lists known here
+            items = self.iterated(self.expr(arg, env), node) if items is None else items
             if type(items) is tuple and obj is sorted:
                 return self.known_list(self.sorted_known(items, node))
             if type(items) is tuple:
@@ -148,6 +150,10 @@ class Calls:
             made = self.construct(obj, node, env, target)
             if made is not None:
                 return made
+        if obj is functools.reduce and len(node.args) in (2, 3) and not node.keywords:
+            total = self.reduced(node, env)  # (else refused below, as a function passed on)
+            if total is not None:
+                return total
         if obj is math.hypot and len(node.args) != 2 and not node.keywords:
             return self.hypot([self.atom(a, env) for a in node.args], target)
         if obj in (max, min) and len(node.args) == 1 and "default" in \
@@ -315,11 +321,16 @@ class Calls:
                      for k in range(len(items)))
 
     def sorted_with(self, node, env):
-        """sorted(xs, key=f, reverse=r) of a sequence known here: f of each item (inlined)."""
+        """sorted(xs, key=f, reverse=r) of a sequence known here."""
         items = self.iterated(self.expr(node.args[0], env), node)
         if type(items) is not tuple:
             raise self.not_an_array(node, "sorted() of an array or a list computed at run time",
                                     "sort with np.sort", fields=False)
+        return self.known_list(self.sorted_by(items, node, env))
+
+    def sorted_by(self, items, node, env):
+        """`items` sorted by the call `node`'s key= and reverse= (xs.sort(...) too): the key
+        function of each item inlined."""
         options = {k.arg: k.value for k in node.keywords}
         reverse = self.as_atom(self.expr(options["reverse"], env)) if "reverse" in options \
             else Const(False)
@@ -330,7 +341,44 @@ class Calls:
                 name = f"<item {k}>"
                 call = _call_node(options["key"], [_name(name, node)])
                 keys.append(self.expr(call, {**env, name: item}))
-        return self.known_list(self.sorted_known(items, node, keys, reverse))
+        return self.sorted_known(items, node, keys, reverse)
+
+    def zipped_known(self, node, env):
+        """zip(xs, ys) or zip(*pairs) of sequences known here, read at once (list(...),
+        tuple(...), dict(...), unpacking): the tuple of their items' tuples; else None."""
+        if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and
+                node.func.id not in env and self.parsed.scope.get(node.func.id) is zip) or \
+                node.keywords or any(effectful(getattr(a, "value", a)) for a in node.args):
+            return None
+        seqs: list = []
+        for a in node.args:
+            seq = self.iterated(self.expr(getattr(a, "value", a), env), node)
+            if isinstance(a, gast.Starred) and type(seq) is tuple:
+                seqs += [self.iterated(v, node) for v in seq]
+            else:
+                seqs.append(seq)
+        if not all(type(q) is tuple for q in seqs):
+            return None
+        return tuple(tuple(t) for t in zip(*seqs))
+
+    def reduced(self, node, env):
+        """functools.reduce(f, xs[, start]) of a sequence known here and a named function or a
+        lambda: f(f(start, x0), x1) ..., each call inlined."""
+        items = self.known_range(node.args[1], env) or self.iterated(
+            self.expr(node.args[1], env), node)
+        if type(items) is not tuple or not isinstance(
+                node.args[0], (gast.Name, gast.Attribute, gast.Lambda)):
+            return None
+        if len(node.args) == 3:
+            items = (self.expr(node.args[2], env),) + items
+        if not items:
+            raise self.unsupported(node, "functools.reduce of an empty sequence without a start")
+        total = items[0]
+        for k, item in enumerate(items[1:]):
+            names = f"<reduced {k}>", f"<item {k}>"
+            call = _call_node(node.args[0], [_name(n, node) for n in names])
+            total = self.expr(call, {**env, names[0]: total, names[1]: item})
+        return total
 
     def transform_here(self, transform, node, env):
         """`grad(f)` or `value_and_grad(f, argnums=1)` inside differentiated code, of a function

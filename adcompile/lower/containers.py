@@ -304,7 +304,12 @@ class Containers:
         if cls is dict:
             record = Record("dict", dict, (), ())
             if node.args:
-                base = self.expr(node.args[0], env)
+                base = self.zipped_known(node.args[0], env) or self.expr(node.args[0], env)
+                if type(base) is tuple and all(type(p) is tuple and len(p) == 2 and
+                                               type(p[0]) is Const for p in base):
+                    pairs, base = base, Record("dict", dict, (), ())  # dict(zip(keys, values))
+                    for key, value in pairs:
+                        base = base.replace(key.value, value)
                 if type(base) is not Record or base.kind != "dict":
                     raise self.not_an_array(node, "dict() of something other than a dict",
                                             "pass dict() a dict")

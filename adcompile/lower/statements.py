@@ -75,7 +75,12 @@ class Statements:
                 if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
                     self.check_in_place(stmt, target.value.id, env,
                                         self.after(later, stmts, i, True), "__setitem__")
-                self.assign(target, stmt.value, env)
+                zipped = self.zipped_known(stmt.value, env) if isinstance(
+                    target, (gast.Tuple, gast.List)) else None  # a, b = zip(*pairs)
+                if zipped is not None:
+                    self.bind_target(target, zipped, env)
+                else:
+                    self.assign(target, stmt.value, env)
             elif t is gast.AnnAssign and stmt.value is not None:
                 self.assign(stmt.target, stmt.value, env)
             elif t is gast.AugAssign and self.in_place_operator(stmt, env):
@@ -145,8 +150,9 @@ class Statements:
                     not stmt.value.keywords and isinstance(stmt.value.func.value,
                                                            (gast.Attribute, gast.Subscript)):
                 self.append_to_item(stmt.value, env)  # self.history.append(v)
-            elif t is gast.Expr and is_method_of_name(stmt.value, ("extend", "insert", "update",
-                                                                   "reverse")):
+            elif t is gast.Expr and (is_method_of_name(stmt.value, ("extend", "insert", "update",
+                                                                    "reverse")) or is_method_of_name(
+                    stmt.value, ("sort",)) and type(env.get(stmt.value.func.value.id)) is tuple):
                 self.grow(stmt.value, env, self.after(later, stmts, i))
             elif t is gast.Expr and is_pop(stmt.value) and self.is_stack(stmt.value.func.value):
                 self.emit("pop", (env[stmt.value.func.value.id],))  # the value is not read
@@ -717,7 +723,12 @@ class Statements:
             return
         if method == "reverse" and type(value) is tuple and not call.args and not call.keywords:
             self.not_shared(call, name, env, live)  # (a list known here: its items reversed)
-            env[name] = value[::-1]
+            env[name] = self.same_kind(value, value[::-1])
+            return
+        if method == "sort" and type(value) is tuple and not call.args and \
+                {k.arg for k in call.keywords} <= {"key", "reverse"}:
+            self.not_shared(call, name, env, live)  # (xs.sort(key=f): sorted(xs, key=f) in xs)
+            env[name] = self.same_kind(value, self.sorted_by(value, call, env))
             return
         if method in ("extend", "insert") and type(value) in (tuple, Var) and \
                 not call.keywords and len(call.args) == (1 if method == "extend" else 2):
