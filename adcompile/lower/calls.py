@@ -364,10 +364,11 @@ class Calls:
     def reduced(self, node, env):
         """functools.reduce(f, xs[, start]) of a sequence known here and a named function or a
         lambda: f(f(start, x0), x1) ..., each call inlined."""
+        if not isinstance(node.args[0], (gast.Name, gast.Attribute, gast.Lambda)):
+            return None
         items = self.known_range(node.args[1], env) or self.iterated(
             self.expr(node.args[1], env), node)
-        if type(items) is not tuple or not isinstance(
-                node.args[0], (gast.Name, gast.Attribute, gast.Lambda)):
+        if type(items) is not tuple:
             return None
         if len(node.args) == 3:
             items = (self.expr(node.args[2], env),) + items
@@ -603,8 +604,9 @@ class Calls:
                                    "(read once, of a length known only by reading it), other "
                                    "than map(f, ...) and filter(f, xs) of a named function or a "
                                    "lambda read by list, tuple, sorted, sum, max, min or a for "
-                                   "loop,", "write a comprehension or a loop over a list or "
-                                   "range")
+                                   "loop, and zip(...) of lists known here read by list, tuple, "
+                                   "dict, a for loop or unpacking (a, b = zip(*pairs)),",
+                                   "write a comprehension or a loop over a list or range")
         name = re.sub(r"\W", "_", getattr(obj, "__name__", "") or "function")
         consts = self.fn.constants
         if name in consts and consts[name] is not obj or name in self.namer.reserved or \
