@@ -156,7 +156,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.sequence_kinds = sequence_kinds(parsed.nodes)  # name -> "list" | "tuple"
         self.lists = {}  # id -> the known sequences that are lists (Expressions.known_list)
         self.indices: set = set()  # the names of loop indices (ints)
-        self.own_locals = local_names(parsed.node)  # (unbound where env lacks them)
+        self.own_locals = local_names(parsed.node, parsed.nodes)  # (unbound where env lacks them)
         self.checks_unbound = not is_generated(parsed.filename)  # (merging.flag_unbound; the
         # code generated here reads a name only on the paths that bound it)
         self.unbound_values: dict = {}  # user name -> merged names holding it or a placeholder

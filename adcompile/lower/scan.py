@@ -296,22 +296,31 @@ def walk_own(stmts):
             stack.extend(gast.iter_child_nodes(node))
 
 
-def local_names(fn):
+def local_names(fn, nodes):
     """The names Python makes local to a function: its parameters and every name its own body
     binds (not a nested function's or a comprehension's). Reading one where it is not bound
-    raises UnboundLocalError, even with a global of that name."""
+    raises UnboundLocalError, even with a global of that name. `nodes`: every node of `fn`
+    (Parsed.nodes): one pass over them, the nested scopes' own nodes left out."""
+    inner: set = set()  # the nodes inside a nested function, lambda or comprehension
+    for outside in getattr(fn, "decorator_list", []) + [getattr(fn, "returns", None)]:
+        if outside is not None:  # (evaluated where fn is defined)
+            inner.update(id(n) for n in gast.walk(outside))
+    for node in nodes:
+        if isinstance(node, _SCOPES) and node is not fn and id(node) not in inner:
+            inner.update(id(n) for n in gast.walk(node) if n is not node)
     names = set()
-    stack = [fn.args, *(fn.body if isinstance(fn.body, list) else [fn.body])]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load):
+    for node in nodes:
+        if id(node) in inner or node is fn:
+            continue
+        if type(node) is gast.Name and type(node.ctx) is not gast.Load:
             names.add(node.id)
-        elif isinstance(node, gast.FunctionDef):
+        elif type(node) is gast.FunctionDef:
             names.add(node.name)
-        if not isinstance(node, (gast.FunctionDef, gast.Lambda, gast.ListComp, gast.SetComp,
-                                 gast.DictComp, gast.GeneratorExp)):
-            stack.extend(gast.iter_child_nodes(node))
     return frozenset(names)
+
+
+_SCOPES = (gast.FunctionDef, gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp,
+           gast.GeneratorExp)
 
 
 def fallthrough_ends(block):
