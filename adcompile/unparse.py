@@ -161,7 +161,55 @@ def _same(a, b):
 
 
 def expr_source(e):
-    return ast.unparse(expr_ast(e))
+    """An expression's text: most statements of flat code apply one operation to names and
+    numbers, written here directly; the rest go through the AST and ast.unparse (parentheses)."""
+    t = type(e)
+    if t is Var:
+        return e.name
+    text = _atom(e) if t is Const else _one_operation(e)
+    return ast.unparse(expr_ast(e)) if text is None else text
+
+
+def _atom(e):
+    """A name, or a constant that any operand position takes as written (no sign, no text)."""
+    if type(e) is Var:
+        return e.name
+    v = e.value if type(e) is Const else ""
+    if type(v) is int and v >= 0 or type(v) is float and v > 0.0 and v != math.inf or \
+            v is None or type(v) is bool or type(v) is float and v == 0.0 and \
+            math.copysign(1.0, v) > 0:
+        return repr(v)
+    return None
+
+
+def _one_operation(e):
+    """`a + b`, `-a`, `a < b`, `np.exp(a, axis=0)` of atoms as ast.unparse prints them; None
+    for anything else."""
+    p = PRIMS[e.prim]
+    args = [_atom(a) for a in e.args]
+    if None in args:
+        return None
+    form = p.form
+    if form == "call":
+        keywords = [(k, _atom(v)) for k, v in e.kwargs
+                    if not (type(v) is Const and k in p.options and _same(v.value, p.options[k]))]
+        if any(v is None for _, v in keywords):
+            return None
+        head, dot, rest = p.name.partition(".")
+        return f"{global_name(head)}{dot}{rest}({', '.join(args + [f'{k}={v}' for k, v in keywords])})"
+    symbol = _SYMBOLS.get(p.op.__name__) if form in ("binop", "unop", "compare") else None
+    if symbol is None:
+        return None
+    if form == "unop":
+        return f"{symbol}{args[0]}"
+    return f"{args[0]} {symbol} {args[1]}"
+
+
+_SYMBOLS = {"Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "FloorDiv": "//", "Mod": "%",
+            "Pow": "**", "MatMult": "@", "BitAnd": "&", "BitOr": "|", "BitXor": "^",
+            "LShift": "<<", "RShift": ">>", "USub": "-", "UAdd": "+", "Invert": "~",
+            "Not": "not ", "Eq": "==", "NotEq": "!=", "Lt": "<", "LtE": "<=", "Gt": ">",
+            "GtE": ">=", "Is": "is", "IsNot": "is not", "In": "in", "NotIn": "not in"}
 
 
 def stmt_lines(stmts, fn: Function, indent, annotate, last_line=None, locate=None, errstate=()):
