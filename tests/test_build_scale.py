@@ -46,3 +46,55 @@ def test_augmented_assignments_are_lowered_in_linear_work():
     # each `s += ...` asked for the names the statements after it read, rescanning them all:
     # 1500 such statements took 36 s to build
     assert _lowering_work(200) <= 2.5 * _lowering_work(100)
+
+
+class _CountedEnv(dict):
+    """An environment that counts the entries read by walking it (not by looking one up)."""
+    walked = 0
+
+    def items(self):
+        for item in super().items():
+            _CountedEnv.walked += 1
+            yield item
+
+    def __iter__(self):
+        for key in super().__iter__():
+            _CountedEnv.walked += 1
+            yield key
+
+
+def _entries_walked_per_change(n):
+    """Entries of the environment check_in_place walks per `a += ...`, in a function that binds
+    a new name after each one (c0, c1, ...: the environment grows with the function)."""
+    import linecache
+    import math
+    from adcompile.api import _lower
+    from adcompile.lower.merging import Merging
+
+    lines = ["def f(x, y):", "    a, b = x, y"]
+    for k in range(n):
+        lines += [f"    a += math.sin(a) * {k % 5 + 1}.0", f"    c{k} = a * b"]
+    lines.append("    return a + b")
+    name = f"<growing_{n}>"
+    space = {"math": math}
+    exec(compile("\n".join(lines) + "\n", name, "exec"), space)
+    linecache.cache[name] = (0, None, [ln + "\n" for ln in lines], name)
+    check, calls = Merging.check_in_place, [0]
+
+    def counted(self, node, target, env, *rest, **options):
+        calls[0] += 1
+        return check(self, node, target, _CountedEnv(env), *rest, **options)
+    Merging.check_in_place = counted
+    _CountedEnv.walked = 0
+    try:
+        _lower(space["f"], "grad")
+    finally:
+        Merging.check_in_place = check
+    assert calls[0] >= n
+    return _CountedEnv.walked / calls[0]
+
+
+def test_a_change_in_place_looks_at_the_names_read_later_not_at_every_name():
+    # each `x += v` walked (and sorted) every name bound so far to find who else holds x's
+    # value: quadratic in a long function (0.4 s of the 1500 `+=` of bench_build.py)
+    assert _entries_walked_per_change(200) <= 1.2 * _entries_walked_per_change(50) + 5

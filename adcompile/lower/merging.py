@@ -264,18 +264,21 @@ class Merging:
                                        f"a new one first ({name} = " + (
                                            f"list({name}))" if rows else f"{name}.copy()), "
                                            f"and store it back ({holders[0]}[i] = {name})"))
-        others = sorted(k for k, v in env.items() if k != name and k in live and any(
-            type(x) is Var and x.name in group for x in flat([v])))
+        # (the names read later, not all of env: one `x += v` per line of a long function
+        # would make lowering quadratic)
+        live_now = sorted(k for k in live if k in env)
+        others = [k for k in live_now if k != name and any(
+            type(x) is Var and x.name in group for x in flat([env[k]]))]
         if item is None:  # a list made at run time holding it or a name sharing it (rows.append(
-            for holder in [name] + [k for k, v in sorted(env.items()) if k != name and  # row))
-                                    type(v) is Var and v.name in group]:
+            for holder in [name] + sorted(k for k in self.put_into if k != name and  # row))
+                                          type(env.get(k)) is Var and env[k].name in group):
                 others += [k for k, _ in self.containers_holding(holder, live)
                            if k in env and k not in others]
         params = set(self.fn.params) if group & set(self.fn.params) else set()
         if params:  # an argument's array: another argument (or leaf) read later may be it too
-            others += [k for k, v in sorted(env.items()) if k not in others and (
-                k != name or item is not None) and k in live and not k.startswith("<") and any(
-                type(x) is Var and x.name in params - group for x in flat([v]))]
+            others += [k for k in live_now if k not in others and (
+                k != name or item is not None) and not k.startswith("<") and any(
+                type(x) is Var and x.name in params - group for x in flat([env[k]]))]
         foreign = group & self.foreign
         if name in self.passed and item is None:  # the caller's name for it gets it back
             foreign.discard(value.name)  # (Inlining.write_back), its other holders do not
