@@ -7,7 +7,7 @@ from .ir import (Assign, Const, For, Function, If, Op, Var, While, stmt_exprs,
                  targets_of, used_names, walk_stmts)
 from .errors import NoDerivativeError
 from .primitives import LIST_PRIMS, PRIMS, TEXT_PRIMS
-from .templates import check_operands, differentiable
+from .templates import check_operands, differentiable, located
 
 SCALAR = "<python scalar>"           # the shape class of Python numbers: broadcasts with anything
 SCALAR_PRIMS = {"len", "int", "round", "ndim", "size", "np.ndim", "np.size", "math.floor",
@@ -131,8 +131,6 @@ def active_names(fn: Function, wrt, useful=None):
                     type(s.value) is Op and s.value.prim == "push" and
                     s.value.args[0].name in useful):
                 continue
-            if type(s.value) is Op:  # nothing unknown is a constant: refuse what has no rule
-                check_operands(s.value, active, fn, s.line)
             v = s.value
             if type(v) is Op and v.prim == "push" and v.args[0].name not in active and \
                     type(v.args[1]) is Var and v.args[1].name in active:
@@ -140,12 +138,19 @@ def active_names(fn: Function, wrt, useful=None):
                 changed = True
             if s.target is None or type(s.target) is tuple or s.target in active:
                 continue
-            args = [v] if type(v) is Var else v.args if type(v) is Op and v.prim == "pop" else \
-                [v.args[i] for i in differentiable(v)] \
-                if type(v) is Op and PRIMS[v.prim].kind != "nondiff" else ()
+            try:  # (a rule of options, np.pad's mode, may refuse: at the user's line)
+                args = [v] if type(v) is Var else v.args if type(v) is Op and v.prim == "pop" \
+                    else [v.args[i] for i in differentiable(v)] \
+                    if type(v) is Op and PRIMS[v.prim].kind != "nondiff" else ()
+            except NoDerivativeError as e:
+                raise located(e, fn.filename, s.line) from None
             if any(type(a) is Var and a.name in active for a in args):
                 active.add(s.target)
                 changed = True
+    for s in each_assign(fn.body):  # nothing unknown is a constant: refuse what has no rule
+        if type(s.value) is Op and (useful is None or useful.intersection(targets_of(s)) or
+                                    s.value.prim == "push" and s.value.args[0].name in useful):
+            check_operands(s.value, active, fn, s.line)  # (once, with every active name)
     text_not_read_back(fn, active, useful)
     return active
 
