@@ -44,6 +44,10 @@ def _ufunc_at(obj):
 
 
 class Forms:
+    def form_words(self, name):
+        """The keywords that make a call of `name` a form."""
+        return _keyword_names(name)
+
     def is_form(self, name, node, args):
         """Whether `name(*args, **node.keywords)` is a variant lowered here."""
         words = _keyword_names(name)
