@@ -165,3 +165,38 @@ def test_positional_dtype_and_out_refused_by_name():
         with pytest.raises(UnsupportedSyntaxError, match=word) as info:
             ad.grad(f)(M)
         assert info.value.line == f.__code__.co_firstlineno + 1
+
+
+# --- 2. np.cross along an axis (axis= or axisa=, axisb=, axisc=) -------------------------------
+V = np.array([[0.3, -1.2, 2.0, 0.7], [1.1, 0.4, -0.6, 1.5], [-0.8, 0.9, 1.3, 0.2]])
+
+
+def cross_axis(v):
+    return np.sum(np.cross(v, v ** 2 + 1.0, axis=0) * np.sin(v))
+
+
+def cross_axes(v):
+    c = np.cross(v, v.T[::-1] * 2.0, axisa=0, axisb=1, axisc=0)
+    return np.sum(c ** 2 * np.arange(1.0, 5.0))
+
+
+def cross_broadcast(v):
+    return np.sum(np.cross(v[:, 0], v, axisb=0) ** 3)
+
+
+def cross_two_vectors(v):  # two 2-vectors: the z-component alone, no vector axis to move
+    return np.sum(np.cross(v[:2], v[1:], axis=0) ** 2)
+
+
+@pytest.mark.parametrize("f", [cross_axis, cross_axes, cross_broadcast],
+                         ids=lambda f: f.__name__)
+def test_cross_along_an_axis(f):
+    _check(f, V, hessian=f is cross_axis)
+
+
+@pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors:DeprecationWarning")
+def test_cross_of_two_vectors_along_an_axis():
+    assert np.isclose(ad.jvp(cross_two_vectors, (V,), (V,))[0], cross_two_vectors(V))
+    d = np.cos(np.arange(12.0)).reshape(V.shape)
+    assert np.isclose(ad.jvp(cross_two_vectors, (V,), (d,))[1],
+                      directional(cross_two_vectors, (V,), (d,)))

@@ -16,6 +16,7 @@ REDUCTIONS = {"np.sum": ("add", 0.0), "np.prod": ("mul", 1.0), "np.mean": (None,
               "np.max": ("np.maximum", None), "np.min": ("np.minimum", None)}  # (None: initial)
 PADDED = {"np.diff": ("prepend", "append")}
 IN_PLACE_METHODS = ("sort", "fill")
+CROSS_AXES = ("axisa", "axisb", "axisc", "axis")
 
 
 # reductions and scans that compute in a dtype= given: those of the operand cast to it first
@@ -30,6 +31,8 @@ def _keyword_names(name):
         return ("mode",)
     if name == "np.linalg.cholesky":
         return ("upper",)
+    if name == "np.cross":
+        return CROSS_AXES
     words = ("dtype",) if name in CAST_FIRST else ()
     if name in REDUCTIONS:
         return words + ("where", "initial")
@@ -83,6 +86,8 @@ class Forms:
             lower = self.primitive(name, rest, list(args), env, None if upper.value else target)
             return self.emit("mT", (self.emit("conj", (lower,)),), target=target) \
                 if upper.value else lower
+        if name == "np.cross":
+            return self.cross(rest, args, keywords, env, target)
         if name in PADDED:
             return self.padded(name, rest, args, keywords, env, target)
         return self.masked(name, rest, args, keywords, env, target)
@@ -108,6 +113,23 @@ class Forms:
                                    "time", "write the shape out as a tuple")
         return self.emit("np.transpose", (self.emit("np.reshape", (flipped, shape)),),
                          target=target)
+
+    def cross(self, rest, args, keywords, env, target):
+        """np.cross(a, b, axisa=i, axisb=j, axisc=k): of the vectors moved to the last axes, its
+        vectors moved to k (axis= sets all three)."""
+        axes = {k: self.atom(keywords.get(k, gast.Constant(value=-1, kind=None)), env)
+                for k in CROSS_AXES}
+        if any(type(a) is not Const for a in axes.values()):
+            raise self.unsupported(rest, "np.cross with an axis computed at run time",
+                                   "write the axes as numbers")
+        if axes["axis"].value is not None and "axis" in keywords:
+            axes = dict.fromkeys(CROSS_AXES, axes["axis"])
+        a, b = (self.emit("np.moveaxis", (v, axes[k], Const(-1))) if axes[k].value != -1
+                else v for v, k in zip(args, ("axisa", "axisb")))
+        if axes["axisc"].value == -1:
+            return self.primitive("np.cross", rest, [a, b], env, target)
+        c = self.primitive("np.cross", rest, [a, b], env, None)
+        return self.emit("cross_out", (c, a, b, axes["axisc"]), target=target)
 
     def padded(self, name, rest, args, keywords, env, target):
         """np.diff(x, prepend=a, append=b): np.diff of x with a and b put at its ends along the
