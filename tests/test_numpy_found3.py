@@ -200,3 +200,67 @@ def test_cross_of_two_vectors_along_an_axis():
     d = np.cos(np.arange(12.0)).reshape(V.shape)
     assert np.isclose(ad.jvp(cross_two_vectors, (V,), (d,))[1],
                       directional(cross_two_vectors, (V,), (d,)))
+
+
+# --- 5. np.put, np.putmask, np.place on an array computed in the function ---------------------
+def put_values(x):
+    a = x * 2.0
+    np.put(a, [0, 5, -1], x[1, :3] ** 2)
+    return np.sum(a ** 2 * x)
+
+
+def put_repeated(x):  # v shorter than ind: repeated; a repeated index: the last write wins
+    a = np.sin(x)
+    np.put(a, np.array([2, 7, 2, 11]), x[0, :2] * 3.0)
+    return np.sum(a * np.cos(x))
+
+
+def put_wrapped(x):
+    a = np.exp(x / 3.0)
+    np.put(a, [3, 14, -15], x[2, 1:] * 2.0, mode="wrap")
+    return np.sum(a ** 2)
+
+
+def putmask_values(x):
+    a = x ** 2
+    np.putmask(a, x > 0.5, np.sin(x))
+    return np.sum(a * x)
+
+
+def putmask_repeated(x):  # v of 3 entries repeated over a's 12, in C order (not broadcast)
+    a = np.cos(x)
+    np.putmask(a, np.abs(x) > 1.0, x[:, 0] * 2.0)
+    return np.sum(a ** 2)
+
+
+def place_values(x):
+    a = x * 1.0
+    np.place(a, x < 0.0, x[0, :2] ** 3)  # 2 values for the 6 negative entries: repeated
+    return np.sum(np.sin(a))
+
+
+def put_in_a_loop(x):
+    a = x[0] * 1.0
+    for k in range(3):
+        np.put(a, [k], a[k + 1] * x[1, k])
+    return np.sum(a ** 2)
+
+
+PUTS = [put_values, put_repeated, put_wrapped, putmask_values, putmask_repeated, place_values,
+        put_in_a_loop]
+
+
+@pytest.mark.parametrize("f", PUTS, ids=lambda f: f.__name__)
+def test_put_putmask_place(f):
+    _check(f, M, hessian=f in (put_values, putmask_values))
+
+
+def test_put_with_other_arguments_refused_by_name():
+    def putmask_where(x):
+        a = x * 1.0
+        np.putmask(a, x > 0, x, 1)
+        return np.sum(a)
+
+    with pytest.raises(UnsupportedSyntaxError, match="np.putmask with these arguments") as info:
+        ad.grad(putmask_where)(M)
+    assert info.value.line == putmask_where.__code__.co_firstlineno + 2
