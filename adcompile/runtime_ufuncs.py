@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 
-def _runs(x, ans, axis):
+def _runs(x, y, axis):
     """Along the last axis (after moving `axis` there): e, where x attains the running extreme
-    ans; start and end, where the run of ans's current value starts and ends; count, how many
+    y; start and end, where the run of y's current value starts and ends; count, how many
     entries of x attain it from the run's start up to here (ties split the derivative evenly,
     as np.max's rule splits it)."""
-    x, y = np.moveaxis(x, axis, -1), np.moveaxis(ans, axis, -1)
+    x, y = np.moveaxis(x, axis, -1), np.moveaxis(y, axis, -1)
     n = np.shape(y)[-1]
     at = np.arange(n)
     changes = y[..., 1:] != y[..., :-1]
@@ -25,19 +25,19 @@ def _runs(x, ans, axis):
     return e, start, end, count
 
 
-def cumextreme_jvp(t, x, ans, axis):
-    """The tangent of ans = np.maximum.accumulate(x, axis) (or minimum's): each entry's tangent
+def cumextreme_jvp(t, x, y, axis):
+    """The tangent of y = np.maximum.accumulate(x, axis) (or minimum's): each entry's tangent
     is that of the entry of x where the running extreme was attained (the mean over ties)."""
-    e, start, _, count = _runs(x, ans, axis)
+    e, start, _, count = _runs(x, y, axis)
     et = np.where(e, np.moveaxis(t, axis, -1), 0)
     s = np.cumsum(et, axis=-1)
     return np.moveaxis((s - np.take_along_axis(s - et, start, axis=-1)) / count, -1, axis)
 
 
-def cumextreme_vjp(v, x, ans, axis):
+def cumextreme_vjp(v, x, y, axis):
     """cumextreme_jvp's transpose: each entry of the run of the extreme it attains gives it its
     gradient (divided among ties)."""
-    e, _, end, count = _runs(x, ans, axis)
+    e, _, end, count = _runs(x, y, axis)
     h = np.moveaxis(v, axis, -1) / count
     r = np.flip(np.cumsum(np.flip(h, -1), axis=-1), -1)  # sum of h from here to the end
     return np.moveaxis(np.where(e, r - np.take_along_axis(r - h, end, axis=-1), 0), -1, axis)
@@ -61,6 +61,6 @@ def cross_out(c, a, b, axisc):
     return np.moveaxis(c, -1, axisc) if _vectors_out(a, b) else c
 
 
-def cross_in(g, a, b, axisc):
-    """cross_out undone: the vectors of g moved from axisc to the last axis."""
-    return np.moveaxis(g, axisc, -1) if _vectors_out(a, b) else g
+def cross_in(v, a, b, axisc):
+    """cross_out undone: the vectors of v moved from axisc to the last axis."""
+    return np.moveaxis(v, axisc, -1) if _vectors_out(a, b) else v
