@@ -29,6 +29,7 @@ from . import rules_fft  # noqa: F401  (registers the Fourier transform rules)
 from . import rules_arrays  # noqa: F401  (registers the construction and shape rules)
 from . import rules_conversions  # noqa: F401  (conversions, indices and counts, windows)
 from . import rules_elementwise  # noqa: F401  (more elementwise functions and tests)
+from . import rules_ufuncs  # noqa: F401  (ufunc methods, NumPy's positional order, np.cross)
 from .primitives import scipy_rules_wanted
 
 if scipy_rules_wanted:  # SciPy's special functions, stats and linalg (rules_scipy.py)

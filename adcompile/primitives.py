@@ -216,6 +216,7 @@ add("np.round", np.round, kind="nondiff", decimals=0, objects=(np.around,), zero
 for _name in ("argmax", "argmin"):
     add(f"np.{_name}", getattr(np, _name), kind="nondiff", axis=None, keepdims=False, zero="*")
 add("np.argsort", np.argsort, kind="nondiff", axis=-1, zero="*")
+PRIMS["np.argsort"].options.update(kind=None, stable=None)  # (the algorithm: add's kind is ours)
 for _name in ("all", "any"):
     add(f"np.{_name}", getattr(np, _name), kind="nondiff", axis=None, keepdims=False, zero="*")
 
@@ -339,7 +340,8 @@ add("np.cumprod", np.cumprod, kind="exact", axis=None)
 add("np.gradient", np.gradient, ("x", "*spacing"), "exact", axis=None, edge_order=1)
 add("np.average", np.average, kind="exact", axis=None, weights=None, keepdims=False)
 add("np.sort", np.sort, kind="exact", axis=-1)
-PRIMS["np.sort"].options["kind"] = None  # (the algorithm: the same values; add's kind is ours)
+PRIMS["np.sort"].options.update(kind=None, stable=None)  # (the algorithm: the same values;
+#                                                         add's kind is ours)
 add("np.partition", np.partition, ("x", "kth"), "exact", axis=-1)
 add("np.argpartition", np.argpartition, ("x", "kth"), "nondiff", axis=-1, zero="*")
 # integer and boolean results: counts, bins and indices (a tuple of index arrays for
@@ -387,6 +389,8 @@ add("log_softmax", numerics.log_softmax, kind="exact", axis=-1)
 add("stop_gradient", numerics.stop_gradient, kind="nondiff", zero="*")
 # SciPy's spellings, when SciPy is installed; its softmax and log_softmax default to axis=None.
 OBJECT_OPTIONS: dict = {}  # object -> options it implies when the caller does not give them
+# primitive or object -> NumPy's order of the parameters after its operands (rules_ufuncs.py)
+POSITIONAL: dict[object, tuple] = {}
 try:
     import scipy.special as _special
 except ImportError:  # SciPy is optional

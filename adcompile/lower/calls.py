@@ -16,7 +16,7 @@ from ..custom import how_to_register
 from ..errors import ADCompileError, NoDerivativeError
 from ..ir import (Const, If, Var)
 from ..primitives import (AS_ARRAY, BY_OBJECT, GENERATOR_METHODS, METHODS, NAMESPACE,
-                          OBJECT_OPTIONS, OPTIONAL, PRIMS, RENAMED, hashable)
+                          OBJECT_OPTIONS, OPTIONAL, POSITIONAL, PRIMS, RENAMED, hashable)
 from ..templates import OPERATORS, dotted
 from .containers import _call_node, _name, class_defining
 from .arguments import effectful
@@ -226,6 +226,9 @@ class Calls:
         if getattr(obj, "__adcompile_transform__", False):
             return self.transform_here(obj, node, env)
         prim = BY_OBJECT.get(obj) if hashable(obj) else None
+        ufunc = getattr(obj, "__self__", None) if getattr(obj, "__name__", "") == "outer" else None
+        if prim is None and isinstance(ufunc, np.ufunc) and ufunc in BY_OBJECT:
+            return self.ufunc_outer(BY_OBJECT[ufunc], node, env, target)
         if prim is not None and PRIMS[prim].form == "seq":
             return self.sequence(prim, node, env, target)
         if prim in AS_ARRAY and node.args:  # np.asarray([a, b]) is np.array([a, b])
@@ -245,7 +248,8 @@ class Calls:
                 den = self.emit("math.log", args[1:]) if type(args[1]) is Var else Const(
                     PRIMS["math.log"].fn(args[1].value))
                 return self.emit("truediv", (num, den), target=target)
-            return self.primitive(prim, node, args, env, target, OBJECT_OPTIONS.get(obj))
+            return self.primitive(prim, node, args, env, target, OBJECT_OPTIONS.get(obj),
+                                  POSITIONAL.get(obj))
         if obj is slice:  # slice(None, -1, None), as generated code spells a constant slice
             parts = [self.atom(a, env) for a in node.args]
             if all(type(p) is Const for p in parts):
@@ -667,20 +671,32 @@ class Calls:
                               target=target if k == len(parts) else None)
         return total
 
-    def primitive(self, name, node, args, env, target, defaults=None):
+    def primitive(self, name, node, args, env, target, defaults=None, order=None):
         if name == "item" and len(args) > 1:
             return self.item(node, args, env, target)
         if self.is_form(name, node, args):  # np.diff(x, prepend=a), order="F", ... (forms.py)
+            if defaults:  # np.add.reduce(x, where=m): the form would lose axis=0
+                word = next(k.arg for k in node.keywords if k.arg in self.form_words(name))
+                raise self.unsupported(node, f"the argument {word}= of {called_name(node)}",
+                                       f"call {name}(..., axis=..., {word}=...) instead")
             return self.form(name, node, args, env, target)
         p = PRIMS[name]
         params = p.params
         if params and params[-1].startswith("*"):  # np.einsum(subscripts, *operands)
             params = params[:-1] + ("",) * max(len(args) - len(params) + 1, 0)
-        names = list(params) + list(p.options)
+        names = list(params) + list(order or POSITIONAL.get(name) or p.options)
         if len(args) > len(names):
             raise self.unsupported(node, f"{name} with {len(args)} positional arguments")
         kwargs = {k: Const(v) for k, v in (defaults or {}).items()}
-        kwargs.update(zip(names[len(params):], args[len(params):]))
+        for k, a in zip(names[len(params):], args[len(params):]):  # (NumPy's order: POSITIONAL)
+            if k not in p.options and not (type(a) is Const and a.value is None):
+                how = f"call {name}(..., {'axis=..., ' if defaults else ''}{k}=...) instead" \
+                    if k in self.form_words(name) else "leave it out"
+                raise self.unsupported(node, f"the argument {k} of {called_name(node) or name} "
+                                       "given by position", "assign the result instead"
+                                       if k == "out" else how)
+            if k in p.options:
+                kwargs[k] = a
         args = args[:len(params)]
         if len(args) == len(node.args):  # an index written as a list (generated code's
             for i, a in enumerate(node.args):  # getitem_grad(g, x, [1, 1])) stays a list
@@ -715,6 +731,15 @@ class Calls:
                                        f"keywords: {', '.join(accepted) or 'none'}")
         args = [self.operand(a, name, param) for a, param in zip(args, params)]
         return self.emit(name, args, tuple(kwargs.items()), target=target)
+
+    def ufunc_outer(self, name, node, env, target):
+        """np.multiply.outer(a, b): the ufunc of a, with an axis of length 1 after its own for
+        each axis of b, and b (broadcast to a's shape followed by b's)."""
+        if len(node.args) != 2 or node.keywords or len(PRIMS[name].params) != 2:
+            raise self.unsupported(node, f"{called_name(node)} with other than two operands",
+                                   "write it as a[..., None] and b broadcast")
+        a, b = (self.atom(v, env) for v in node.args)
+        return self.primitive(name, node, [self.emit("outer_left", (a, b)), b], env, target)
 
     def sequence(self, name, node, env, target, items=None):
         """np.stack([a, b], axis=0): the items of the list (`items`, if already lowered) are the

@@ -16,6 +16,8 @@ REDUCTIONS = {"np.sum": ("add", 0.0), "np.prod": ("mul", 1.0), "np.mean": (None,
               "np.max": ("np.maximum", None), "np.min": ("np.minimum", None)}  # (None: initial)
 PADDED = {"np.diff": ("prepend", "append")}
 IN_PLACE_METHODS = ("sort", "fill")
+CROSS_AXES = ("axisa", "axisb", "axisc", "axis")
+PUTS = (np.put, np.putmask, np.place)
 
 
 # reductions and scans that compute in a dtype= given: those of the operand cast to it first
@@ -30,6 +32,8 @@ def _keyword_names(name):
         return ("mode",)
     if name == "np.linalg.cholesky":
         return ("upper",)
+    if name == "np.cross":
+        return CROSS_AXES
     words = ("dtype",) if name in CAST_FIRST else ()
     if name in REDUCTIONS:
         return words + ("where", "initial")
@@ -44,6 +48,10 @@ def _ufunc_at(obj):
 
 
 class Forms:
+    def form_words(self, name):
+        """The keywords that make a call of `name` a form."""
+        return _keyword_names(name)
+
     def is_form(self, name, node, args):
         """Whether `name(*args, **node.keywords)` is a variant lowered here."""
         words = _keyword_names(name)
@@ -79,6 +87,8 @@ class Forms:
             lower = self.primitive(name, rest, list(args), env, None if upper.value else target)
             return self.emit("mT", (self.emit("conj", (lower,)),), target=target) \
                 if upper.value else lower
+        if name == "np.cross":
+            return self.cross(rest, args, keywords, env, target)
         if name in PADDED:
             return self.padded(name, rest, args, keywords, env, target)
         return self.masked(name, rest, args, keywords, env, target)
@@ -104,6 +114,23 @@ class Forms:
                                    "time", "write the shape out as a tuple")
         return self.emit("np.transpose", (self.emit("np.reshape", (flipped, shape)),),
                          target=target)
+
+    def cross(self, rest, args, keywords, env, target):
+        """np.cross(a, b, axisa=i, axisb=j, axisc=k): of the vectors moved to the last axes, its
+        vectors moved to k (axis= sets all three)."""
+        axes = {k: self.atom(keywords.get(k, gast.Constant(value=-1, kind=None)), env)
+                for k in CROSS_AXES}
+        if any(type(a) is not Const for a in axes.values()):
+            raise self.unsupported(rest, "np.cross with an axis computed at run time",
+                                   "write the axes as numbers")
+        if axes["axis"].value is not None and "axis" in keywords:
+            axes = dict.fromkeys(CROSS_AXES, axes["axis"])
+        a, b = (self.emit("np.moveaxis", (v, axes[k], Const(-1))) if axes[k].value != -1
+                else v for v, k in zip(args, ("axisa", "axisb")))
+        if axes["axisc"].value == -1:
+            return self.primitive("np.cross", rest, [a, b], env, target)
+        c = self.primitive("np.cross", rest, [a, b], env, None)
+        return self.emit("cross_out", (c, a, b, axes["axisc"]), target=target)
 
     def padded(self, name, rest, args, keywords, env, target):
         """np.diff(x, prepend=a, append=b): np.diff of x with a and b put at its ends along the
@@ -182,7 +209,8 @@ class Forms:
             obj = getattr(callee, "obj", None)
             ufunc = _ufunc_at(obj)
             if obj is None or not (ufunc in ("add", "subtract") or
-                                   obj in (np.copyto, np.fill_diagonal)) or not call.args:
+                                   obj in (np.copyto, np.fill_diagonal) or
+                                   obj in PUTS) or not call.args:
                 return False
             array_node = call.args[0]
             array = self.atom(array_node, env)
@@ -193,6 +221,8 @@ class Forms:
             if ufunc:
                 change = values[1] if ufunc == "add" else self.emit("neg", (values[1],))
                 new = self.emit("add_at", (array, values[0], change))
+            elif obj in PUTS:
+                new = self.put(call, obj, array, values, words)
             elif obj is np.copyto:
                 if len(values) != 1 or words:
                     raise self.unsupported(call, "np.copyto with casting= or where=",
@@ -209,6 +239,38 @@ class Forms:
             ctx=gast.Store()), call)
         self.store(whole, new, env)
         return True
+
+    def put(self, call, obj, a, values, words):
+        """np.put(a, ind, v): a.flat[ind] = v; np.putmask(a, mask, v): v where mask; np.place(a,
+        mask, v): v's entries in order where mask. v is repeated cyclically, as NumPy repeats
+        it (np.resize): over ind, over a, over the entries mask selects."""
+        mode = words.pop("mode", None) if obj is np.put else None
+        if len(values) != 2 or words:
+            where = "ind" if obj is np.put else "mask"
+            raise self.unsupported(call, f"np.{obj.__name__} with these arguments",
+                                   f"write np.{obj.__name__}(a, {where}, v)")
+        where, v = values
+        if type(where) is Const and isinstance(where.value, tuple):
+            where = Const(list(where.value))  # (an index written as a list stays a list)
+        if obj is np.putmask:
+            shape = self.emit("np.shape", (a,))
+            fill = v if type(v) is Const and np.ndim(v.value) == 0 else \
+                self.emit("np.resize", (v, shape))
+            return self.emit("np.where", (where, fill, a))
+        flat = self.emit("np.ravel", (a,))
+        if obj is np.place:
+            where = self.emit("np.ravel", (where,))
+            count = self.emit("np.count_nonzero", (where,))
+            v = self.emit("np.resize", (v, count))
+        else:
+            if mode is not None:
+                where = self.emit("take_indices", (where, flat, Const(None), mode))
+            shape = Const(np.shape(where.value)) if type(where) is Const else \
+                self.emit("np.shape", (where,))
+            v = v if type(v) is Const and np.ndim(v.value) == 0 else \
+                self.emit("np.resize", (v, shape))
+        return self.emit("np.reshape", (self.emit("setitem", (flat, where, v)),
+                                        self.emit("np.shape", (a,))))
 
     def check_aliases(self, call, node, env):
         """The checks of `node[...] = v` (statements.py): another name holding the array that

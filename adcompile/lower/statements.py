@@ -190,8 +190,9 @@ class Statements:
                                          "place (library code changing its arguments is not "
                                          "followed)", "assign the new value instead (x = "
                                          "np.sort(x)); an array's .sort() and .fill(), "
-                                         "np.add.at, np.subtract.at, np.copyto and "
-                                         "np.fill_diagonal are followed")
+                                         "np.add.at, np.subtract.at, np.copyto, "
+                                         "np.fill_diagonal, np.put, np.putmask and np.place "
+                                         "are followed")
                 func = stmt.value.func  # o.step(dt) of an argument: an object of the user's?
                 receiver = held(func.value, env) if isinstance(func, gast.Attribute) else None
                 error.maybe_container = type(receiver) is Var and \
