@@ -7,40 +7,49 @@ import numpy as np
 
 
 def _runs(x, y, axis):
-    """Along the last axis (after moving `axis` there): e, where x attains the running extreme
-    y; start and end, where the run of y's current value starts and ends; count, how many
-    entries of x attain it from the run's start up to here (ties split the derivative evenly,
-    as np.max's rule splits it)."""
+    """Along the last axis (after moving `axis` there): count, how many entries of x attain the
+    running extreme y from the start of the run of y's current value up to here (ties split the
+    derivative evenly, as np.max's rule splits it), and for k = 1, 2, ... the position of the
+    run's k-th such entry, where it is at or before here (a mask says where). Positions, not
+    differences of running sums: a large derivative in one run cannot swallow a small one in
+    the next. (Ties are rare: usually k = 1 alone, one gather.)"""
     x, y = np.moveaxis(x, axis, -1), np.moveaxis(y, axis, -1)
-    n = np.shape(y)[-1]
-    at = np.arange(n)
-    changes = y[..., 1:] != y[..., :-1]
-    first = np.concatenate([np.ones_like(y[..., :1], dtype=bool), changes], axis=-1)
-    last = np.concatenate([changes, np.ones_like(y[..., :1], dtype=bool)], axis=-1)
+    at = np.arange(np.shape(y)[-1])
+    first = np.concatenate([np.ones_like(y[..., :1], dtype=bool), y[..., 1:] != y[..., :-1]],
+                           axis=-1)
     start = np.maximum.accumulate(np.where(first, at, 0), axis=-1)
-    end = np.flip(np.minimum.accumulate(np.flip(np.where(last, at, n - 1), -1), axis=-1), -1)
     e = x == y
     c = np.cumsum(e, axis=-1)
+    rank = np.where(e, c - np.take_along_axis(c - e, start, axis=-1), 0)  # 1, 2, ... in a run
     count = np.maximum(c - np.take_along_axis(c - e, start, axis=-1), 1)
-    return e, start, end, count
+    picks = []
+    for k in range(1, int(np.max(rank, initial=1)) + 1):
+        p = np.maximum.accumulate(np.where(rank == k, at, -1), axis=-1)
+        picks.append((np.maximum(p, 0), p >= start))
+    return count, picks
 
 
 def cumextreme_jvp(t, x, y, axis):
     """The tangent of y = np.maximum.accumulate(x, axis) (or minimum's): each entry's tangent
     is that of the entry of x where the running extreme was attained (the mean over ties)."""
-    e, start, _, count = _runs(x, y, axis)
-    et = np.where(e, np.moveaxis(t, axis, -1), 0)
-    s = np.cumsum(et, axis=-1)
-    return np.moveaxis((s - np.take_along_axis(s - et, start, axis=-1)) / count, -1, axis)
+    count, picks = _runs(x, y, axis)
+    t = np.moveaxis(t, axis, -1)
+    total = sum(np.where(ok, np.take_along_axis(t, p, axis=-1), 0) for p, ok in picks)
+    return np.moveaxis(total / count, -1, axis)
 
 
 def cumextreme_vjp(v, x, y, axis):
     """cumextreme_jvp's transpose: each entry of the run of the extreme it attains gives it its
     gradient (divided among ties)."""
-    e, _, end, count = _runs(x, y, axis)
+    count, picks = _runs(x, y, axis)
     h = np.moveaxis(v, axis, -1) / count
-    r = np.flip(np.cumsum(np.flip(h, -1), axis=-1), -1)  # sum of h from here to the end
-    return np.moveaxis(np.where(e, r - np.take_along_axis(r - h, end, axis=-1), 0), -1, axis)
+    out = np.zeros((int(np.prod(h.shape[:-1])), h.shape[-1]), h.dtype)  # (rows of the axis)
+    rows = np.broadcast_to(np.arange(out.shape[0])[:, None], out.shape)
+    flat = h.reshape(out.shape)
+    for p, ok in picks:
+        ok = ok.reshape(out.shape)
+        np.add.at(out, (rows[ok], p.reshape(out.shape)[ok]), flat[ok])
+    return np.moveaxis(out.reshape(h.shape), -1, axis)
 
 
 def outer_left(a, b):

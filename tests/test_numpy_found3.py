@@ -264,3 +264,22 @@ def test_put_with_other_arguments_refused_by_name():
     with pytest.raises(UnsupportedSyntaxError, match="np.putmask with these arguments") as info:
         ad.grad(putmask_where)(M)
     assert info.value.line == putmask_where.__code__.co_firstlineno + 2
+
+
+def test_running_maximum_derivatives_do_not_cancel_across_runs():
+    # the rules summed tangents with one cumulative sum and took differences at the runs'
+    # starts: a large tangent in an earlier run swallowed a small one later (1e17 + 1 - 1e17)
+    x = np.array([5.0, 1.0, 7.0, 2.0, 7.0, 9.0])  # runs: [5, 5], [7, 7, 7] (a tie), [9]
+    t = np.array([1e17, 0.0, 1.0, 0.0, 3.0, 2.0])
+    y, dy = ad.jvp(np.maximum.accumulate, (x,), (t,))
+    assert y.tolist() == [5.0, 5.0, 7.0, 7.0, 7.0, 9.0]
+    assert dy.tolist() == [1e17, 1e17, 1.0, 1.0, 2.0, 2.0]  # (the tie: (1 + 3) / 2)
+    v = np.array([1.0, 0.0, 1e17, 0.0, 0.0, 1.0])
+    _, pullback = ad.vjp(np.maximum.accumulate, x)
+    assert pullback(v)[0].tolist() == [1.0, 0.0, 1e17, 0.0, 0.0, 1.0]
+    # the dot-product test: <v, J t> == <J^T v, t>, row by row along an axis of a matrix
+    X = np.array([[3.0, 1.0, 3.0, 4.0], [2.0, 2.0, 1.0, 0.5]])
+    T, V = np.cos(np.arange(8.0)).reshape(2, 4), np.sin(np.arange(8.0)).reshape(2, 4)
+    _, jt = ad.jvp(lambda a: np.minimum.accumulate(a, axis=1), (X,), (T,))
+    _, pb = ad.vjp(lambda a: np.minimum.accumulate(a, axis=1), X)
+    assert np.isclose(np.sum(V * jt), np.sum(pb(V)[0] * T))
