@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from . import numerics, runtime, runtime_arrays, runtime_linalg
+from . import jit_helpers_arrays, numerics, runtime, runtime_arrays, runtime_linalg
 from .errors import ArgumentError, ComplexOutputError
 
 
@@ -651,6 +651,7 @@ def helpers(numba):
         runtime_arrays.recip_or_zero: _elementwise(scalar[_recip_or_zero]),
         numerics.logsumexp: _logsumexp,
         numerics.stop_gradient: lambda t: lambda x: _identity,
+        **jit_helpers_arrays.helpers(numba, _elementwise),
     }
 
 

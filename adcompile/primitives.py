@@ -444,7 +444,7 @@ for _name, _params, _zero in [
         ("gradient_grad", ("v", "x", "axis", "edge_order", "*spacing"), ("x", "*spacing")),
         ("concatenate_grad", ("v", "xs", "axis"), ("xs",)),
         ("hstack_grad", ("v", "xs"), ("xs",)), ("vstack_grad", ("v", "xs"), ("xs",)),
-        ("column_stack_grad", ("v", "xs"), ("xs",))]:
+        ("column_stack_grad", ("v", "xs"), ("xs",)), ("dstack_grad", ("v", "xs"), ("xs",))]:
     add(_name, getattr(runtime, _name, None) or getattr(runtime_arrays, _name, None) or
         getattr(runtime_linalg, _name), _params, "exact", zero=_zero)
 # a loop's per-step matrix gradients as one product (batch.py): only in code that runs, never
@@ -542,7 +542,7 @@ add("add_fitted", runtime.add_fitted, ("x", "*xs"), "exact", zero=("x",))
 for _name, _fn, _options in [("stack", np.stack, {"axis": 0}),
                              ("concatenate", np.concatenate, {"axis": 0}),
                              ("hstack", np.hstack, {}), ("vstack", np.vstack, {}),
-                             ("column_stack", np.column_stack, {}),
+                             ("column_stack", np.column_stack, {}), ("dstack", np.dstack, {}),
                              ("array", np.array, {"dtype": None})]:
     add(f"{_name}_list", _fn, ("xs",), "exact", form="call", **_options)
     PRIMS[f"{_name}_list"].name = f"np.{_name}"
@@ -609,7 +609,8 @@ EFFECTS = frozenset({"pop", "push", "check_scalar", "check_numbers", "check_fits
 LIST_PRIMS = {"np.linalg.lstsq", "make_list", "list_append", "np.split", "list_add", "split_like", "tuple",
               "list_concat", "list_join", "list_repeat", "list_unrepeat", "list_copy", "tuple_copy",
               "np.array_split", "np.hsplit", "np.vsplit", "np.dsplit", "stack_grad",
-              "concatenate_grad", "hstack_grad", "vstack_grad", "column_stack_grad"}
+              "concatenate_grad", "hstack_grad", "vstack_grad", "column_stack_grad",
+              "dstack_grad"}
 
 # `x[i] = v` in user code: a new array with one part replaced (lower.py), never a write in place.
 add("setitem", runtime.setitem, ("x", "index", "v"), "exact")  # a computed index is refused

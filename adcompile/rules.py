@@ -614,12 +614,12 @@ LINEAR |= {
     "np.rot90", "np.rollaxis", "np.atleast_1d", "np.atleast_2d", "np.atleast_3d", "np.take",
     "np.take_along_axis", "np.diff", "np.average", "np.array_split", "np.hsplit", "np.vsplit",
     "np.dsplit", "stack_list", "array_list", "concatenate_list", "hstack_list", "vstack_list",
-    "column_stack_list",
+    "column_stack_list", "dstack_list",
     # helpers of derivative code
     "unroll", "diag_grad", "diagonal_grad", "unrollaxis", "untranspose", "unpad",
     "column_stack_part", "dstack_part", "take_grad", "take_along_axis_grad", "diff_grad",
     "average_grad", "stack_grad", "restack", "concatenate_grad", "hstack_grad", "vstack_grad",
-    "select_grad", "column_stack_grad",
+    "select_grad", "column_stack_grad", "dstack_grad",
 }
 
 
@@ -746,6 +746,7 @@ VJP.update({
     "hstack_list": ("hstack_grad(g, xs)",),
     "vstack_list": ("vstack_grad(g, xs)",),
     "column_stack_list": ("column_stack_grad(g, xs)",),
+    "dstack_list": ("dstack_grad(g, xs)",),
     # helpers of derivative code, linear in v: their reverse rules are the forward operations
     "unroll": ("np.roll(g, shift, axis=axis)", None, None),
     "diag_grad": ("np.diag(g, k=k)", None, None),
@@ -770,6 +771,7 @@ VJP.update({
     "hstack_grad": ("hstack_list(g)", None),
     "vstack_grad": ("vstack_list(g)", None),
     "column_stack_grad": ("column_stack_list(g)", None),
+    "dstack_grad": ("dstack_list(g)", None),
 })
 
 JVP.update({

@@ -1,8 +1,9 @@
 """Derivative rules of the reductions and scans that ignore NaN (np.nanvar, np.nanstd,
 np.nanprod, np.nancumsum, np.nancumprod, np.nanmedian, np.nanpercentile, np.nanquantile) and of
-NumPy 2's cumulative_sum and cumulative_prod. A NaN entry gets no gradient and no tangent: the
-rules read x with its NaNs replaced (by 0 where they are summed, by 1 where they are multiplied)
-so that no NaN reaches a product in derivative code, which stays differentiable again.
+NumPy 2's cumulative_sum and cumulative_prod (np.cumprod's exact rules). A NaN entry gets no
+gradient and no tangent: the rules read x with its NaNs replaced (by 0 where they are summed, by
+1 where they are multiplied) so that no NaN reaches a product in derivative code, which stays
+differentiable again.
 Registered into the tables of rules.py (same template language) when the package is imported."""
 from __future__ import annotations
 
@@ -64,12 +65,20 @@ if hasattr(np, "cumulative_sum"):
         add(_name, getattr(runtime_arrays, _name), ("v", "x", "axis", "include_initial"),
             "exact", zero=("x", "include_initial"))
         NAMESPACE[_name] = getattr(runtime_arrays, _name)
-    LINEAR |= {"np.cumulative_sum", "cumulative_sum_grad"}
+    for _name in ("initial_dropped", "initial_padded"):  # (the leading 1 of include_initial)
+        add(_name, getattr(runtime_arrays, _name), ("v", "axis", "include_initial"), "exact",
+            zero=("include_initial",))
+        NAMESPACE[_name] = getattr(runtime_arrays, _name)
+    LINEAR |= {"np.cumulative_sum", "cumulative_sum_grad", "initial_dropped", "initial_padded"}
     VJP.update({
         "np.cumulative_sum": ("cumulative_sum_grad(g, x, axis, include_initial)",),
-        "np.cumulative_prod": ("cumulative_sum_grad(g * ans, x, axis, include_initial) / x",),
+        # np.cumprod's exact rules (no division by x: a zero entry is fine)
+        "np.cumulative_prod": ("cumprod_vjp(initial_dropped(g, axis, include_initial), x, "
+                               "axis)",),
         "cumulative_sum_grad": ("np.cumulative_sum(g, axis=axis, include_initial="
                                 "include_initial)", None, None, None),
+        "initial_dropped": ("initial_padded(g, axis, include_initial)", None, None),
+        "initial_padded": ("initial_dropped(g, axis, include_initial)", None, None),
     })
-    JVP["np.cumulative_prod"] = ("np.cumulative_sum(t / x, axis=axis, include_initial="
-                                 "include_initial) * ans",)
+    JVP["np.cumulative_prod"] = ("initial_padded(cumprod_jvp(x, axis, t), axis, "
+                                 "include_initial)",)

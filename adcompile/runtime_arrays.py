@@ -114,6 +114,11 @@ def dstack_part(g, i, *xs):
                  np.shape(xs[i]))
 
 
+def dstack_grad(g, xs):
+    """The gradients of the parts of np.dstack(xs), xs a list built at run time."""
+    return _parts(dstack_part, g, xs)
+
+
 def take_grad(g, x, indices, axis):
     """The gradient of np.take(x, indices, axis): g added into zeros at the taken places."""
     if type(indices) in (list, tuple):  # (a sequence would index several axes)
@@ -143,6 +148,24 @@ def cumulative_sum_grad(v, x, axis, include_initial):
     if include_initial:
         v = v[(slice(None),) * axis + (slice(1, None),)]
     return np.flip(np.cumsum(np.flip(v, axis), axis=axis), axis)
+
+
+def initial_dropped(v, axis, include_initial):
+    """v without its first entry along `axis` (0 for None: a 1-D x) where include_initial: the
+    part of np.cumulative_prod's gradient (or tangent's adjoint) that depends on x."""
+    if not include_initial:
+        return v
+    return v[(slice(None),) * (0 if axis is None else axis % _ndim(v)) + (slice(1, None),)]
+
+
+def initial_padded(t, axis, include_initial):
+    """t with a zero first along `axis` where include_initial: the tangent of np.cumulative_prod,
+    whose leading 1 is a constant (the transpose of initial_dropped)."""
+    if not include_initial:
+        return t
+    axis = 0 if axis is None else axis % _ndim(t)
+    zero = np.zeros_like(t, shape=tuple(1 if k == axis else s for k, s in enumerate(_shape(t))))
+    return np.concatenate([zero, t], axis=axis)
 
 
 def diff_grad(g, n, axis):

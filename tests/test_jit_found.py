@@ -1,13 +1,19 @@
 """adcompile.jit: defects a tester found (second derivatives of loops, a (1, k) bias,
-stop_gradient, messages that name the construct). Skipped without Numba."""
+stop_gradient, messages that name the construct, helpers of derivative code without a Numba
+version). Skipped without Numba."""
 import math
 
 
 import numpy as np
 import pytest
 
-from adcompile import grad, jit, log_softmax, stop_gradient
+from scipy import special
+
+from adcompile import grad, jit, log_softmax, source, stop_gradient
+from adcompile import runtime_arrays
+from adcompile.api import compile_derivative
 from adcompile.jit import JitError
+from checks import assert_close, directional, numeric_grad
 
 numba = pytest.importorskip("numba")
 
@@ -244,3 +250,125 @@ def test_zero_dimensional_arrays():
     assert jit(grad(scaled_by_a_0d_array, argnums=1))(x, b) == 6.0
     with pytest.raises(JitError, match="array of 0 axes at one point and an array of 1 axis"):
         jit(grad(into_a_0d_array))(x)
+
+
+# --- helpers of derivative code that had no Numba version (jit named them and refused) ---------
+
+def sorted_by_key(x):
+    ys = sorted([x[0] * 2.0, x[1] - 1.0, x[2]], key=lambda v: v * v)
+    return ys[0] * 3.0 + ys[1] * ys[2]
+
+
+def sorted_reversed(x):
+    ys = sorted([x[0] * x[1], x[1], x[0] + x[2], x[2]], reverse=True)
+    return ys[0] * 2.0 + ys[1] * ys[3]
+
+
+def transposed(x):
+    return np.sum(np.transpose(x, (-1, 0, 1)) ** 2 * np.arange(24.0).reshape(4, 2, 3))
+
+
+def cumprod_weighted(x):
+    return np.sum(np.cumprod(x) * np.arange(1.0, 1.0 + x.size))
+
+
+def column_stacked(x):
+    cols = [x]
+    for i in range(2):
+        cols.append(x * (i + 2.0))
+    return np.sum(np.column_stack(cols) ** 2 * np.arange(1.0, 10.0).reshape(3, 3))
+
+
+def sinc_sum(x):
+    return np.sum(np.sinc(x) * x)
+
+
+def sinc_scaled(x):
+    return np.sinc(x * 0.3) * x
+
+
+def product_of_four(x):
+    return np.prod(np.array([x, x * 2.0, 3.0 - x, x * x]))
+
+
+HELPED = [  # (f, its argument, the derivative to compile, the helper it calls)
+    (sorted_by_key, np.array([0.3, 1.5, -0.7]), grad, "sorted_order"),
+    (sorted_reversed, np.array([0.3, 1.5, -0.7]), grad, "sorted_order"),
+    (transposed, np.linspace(0.5, 2.0, 24).reshape(2, 3, 4), grad, "untranspose"),
+    (cumprod_weighted, np.array([2.0, 0.0, 3.0, 0.5]), grad, "cumprod_vjp"),
+    (cumprod_weighted, np.array([[2.0, -1.0], [3.0, 0.5]]), grad, "cumprod_vjp"),  # no zero
+    (column_stacked, np.array([1.0, 2.0, 3.0]), grad, "column_stack_grad"),
+    (sinc_sum, np.array([0.0, 2e-4, 0.3, 2.0, -1.5]), grad, "dsinc"),
+    (sinc_scaled, 0.7, lambda f: grad(grad(f)), "d2sinc"),
+    (sinc_scaled, 0.7, lambda f: grad(grad(grad(f))), "sinc_derivative"),
+    (product_of_four, 0.7, lambda f: grad(grad(f)), "prod_others_tangent"),
+]
+
+
+@pytest.mark.parametrize("f, x, derivative, helper", HELPED,
+                         ids=[f"{h}-{k}" for k, (_, _, _, h) in enumerate(HELPED)])
+def test_helpers_have_numba_versions(f, x, derivative, helper):
+    """jit of a derivative whose rules call these helpers was refused (no Numba version); each
+    now gives grad's values, checked against central differences of the derivative below."""
+    d = derivative(f)
+    jitted = jit(d)
+    assert helper in source(jitted)
+    want = d(x)
+    np.testing.assert_allclose(jitted(x), want, rtol=1e-12, atol=1e-14)
+    if derivative is grad:
+        assert_close(want, numeric_grad(f, (x,), 0), rtol=1e-5, atol=1e-6)
+    else:  # (the last derivative taken by central differences of the one before)
+        below = {"d2sinc": grad(f), "sinc_derivative": grad(grad(f)),
+                 "prod_others_tangent": grad(f)}[helper]
+        assert want == pytest.approx(numeric_grad(below, (x,), 0), rel=1e-5, abs=1e-6)
+
+
+def forward_cumprod(x):
+    return np.sum(np.cumprod(x) * np.array([1.0, 2.0, 3.0]))
+
+
+def doubled_product(x):
+    return np.prod(x) * 2.0
+
+
+@pytest.mark.parametrize("f, helper", [(forward_cumprod, "cumprod_jvp"),
+                                       (grad(doubled_product), "prod_others_tangent")])
+def test_forward_mode_helpers(f, helper):
+    """The forward mode's rules of np.cumprod and of np.prod's gradient, under jit."""
+    df = compile_derivative(f, "forward")
+    x, t = np.array([2.0, 0.0, 3.0]), np.array([0.5, 1.0, -1.0])
+    assert helper in source(df)
+    value, tangent = df(x, t)
+    got = jit(df)(x, t)
+    np.testing.assert_allclose(got[0], value, rtol=1e-12)
+    np.testing.assert_allclose(got[1], tangent, rtol=1e-12)
+    assert_close(tangent, directional(f, (x,), (t,)), rtol=1e-5, atol=1e-6)
+
+
+def test_xdivy_under_numba():
+    """xdivy (scipy.special.xlogy's derivative in y) has a Numba version with the Python one's
+    values; xlogy itself Numba cannot compile, and jit names it at the user's line."""
+    x, y = np.array([0.0, 1.0, -2.0, 0.0, 3.0]), np.array([2.0, 0.5, 4.0, 0.0, 0.0])
+    both = numba.njit(lambda x, y: runtime_arrays.xdivy(x, y))
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal(both(x, y), runtime_arrays.xdivy(x, y))
+        np.testing.assert_array_equal(both(x, 2.0), runtime_arrays.xdivy(x, 2.0))
+    for a, b in [(0.0, 0.0), (1.0, 0.0), (-2.0, -0.0), (3.0, 1.5)]:
+        assert both(a, b) == runtime_arrays.xdivy(a, b)
+    with pytest.raises(JitError, match="xlogy"):
+        jit(grad(entropy_like))(np.array([0.0, 1.0, 2.0]))
+
+
+def entropy_like(x):
+    return np.sum(special.xlogy(x, x + 2.0))
+
+
+def cumprod_along_rows(x):
+    return np.sum(np.cumprod(x, axis=1) ** 2)
+
+
+def test_cumprod_along_an_axis_is_refused_by_name():
+    """Numba's np.cumprod takes no axis: jit names np.cumprod at the user's line."""
+    with pytest.raises(JitError, match="cumprod") as e:
+        jit(grad(cumprod_along_rows))(np.ones((2, 3)))
+    assert "np.cumprod(x, axis=1)" in str(e.value)

@@ -1,7 +1,8 @@
 """Defects a tester found in NumPy rules (T25): np.transpose with negative axes reversed by
 np.argsort of the axes as written, np.cumprod's rules dividing by x (NaN at a zero entry), and
 reverse over reverse through np.angle of a complex value (imag_grad's rule took the real part
-of a complex operand). Each checked against central finite differences."""
+of a complex operand), np.cumulative_prod dividing by x as np.cumprod did, np.dstack of a list
+a loop builds refused. Each checked against central finite differences."""
 import numpy as np
 import pytest
 
@@ -154,3 +155,80 @@ def test_nancumprod_exact_at_zero_entries():
     assert_close(ad.grad(f)(x), expected)
     e = np.array([0.0, 0.0, 1.0, 0.0])
     assert np.isclose(ad.jvp(f, (x,), (e,))[1], expected[2])
+
+
+# --- np.cumulative_prod (NumPy 2.1) divided by x as np.cumprod did: NaN at a zero entry -------
+
+def _cumulative_prod(x):
+    return np.sum(np.cumulative_prod(x) * np.array([1.0, 2.0, -1.0, 0.5, 3.0])[:np.size(x)])
+
+
+def _cumulative_prod_initial(x):
+    w = np.array([3.0, 1.0, 2.0, -1.0, 0.5, 2.0])[:np.size(x) + 1]
+    return np.sum(np.cumulative_prod(x, include_initial=True) * w)
+
+
+def _cumulative_prod_axis0(x):
+    return np.sum(np.cumulative_prod(x, axis=0) ** 2)
+
+
+def _cumulative_prod_initial_last(x):
+    ans = np.cumulative_prod(x, axis=-1, include_initial=True)
+    return np.sum(ans * np.arange(1.0, 1.0 + ans.size).reshape(ans.shape))
+
+
+CUMULATIVE_PRODS = [
+    (_cumulative_prod, np.array([2.0, 0.0, 3.0])),
+    (_cumulative_prod, np.array([0.0, 2.0, 0.0, 3.0])),
+    (_cumulative_prod_initial, np.array([2.0, 0.0, 3.0])),
+    (_cumulative_prod_initial, np.array([2.0, -1.5, 3.0, 0.7])),  # no zero
+    (_cumulative_prod_axis0, np.array([[1.0, 0.0, 2.0], [0.0, 3.0, 0.0], [2.0, 1.5, 0.0]])),
+    (_cumulative_prod_initial_last, np.array([[1.0, 0.0, 2.0], [0.0, 3.0, 0.5]])),
+]
+
+
+@pytest.mark.skipif(not hasattr(np, "cumulative_prod"), reason="NumPy < 2.1")
+@pytest.mark.parametrize("f, x", CUMULATIVE_PRODS, ids=[f"{f.__name__}-{i}" for i, (f, _) in
+                                                           enumerate(CUMULATIVE_PRODS)])
+def test_cumulative_prod_exact_at_zero_entries(f, x):
+    """np.cumulative_prod's rules divided by x (a NaN gradient and tangent at a zero entry);
+    they are np.cumprod's exact ones, the leading 1 of include_initial=True a constant."""
+    expected = numeric_grad(f, (x,), 0)
+    with np.errstate(all="raise"):  # (no 0 / 0 on the way)
+        assert_close(ad.grad(f)(x), expected, what="grad")
+        for idx in np.ndindex(x.shape):
+            e = np.zeros_like(x)
+            e[idx] = 1.0
+            assert np.isclose(ad.jvp(f, (x,), (e,))[1], expected[idx], atol=1e-9), idx
+    hess = numeric_jacobian(ad.grad(f), (x,), 0).reshape(x.size, x.size)
+    assert_close(ad.hessian(f)(x).reshape(hess.shape), hess, rtol=1e-5, atol=1e-5)
+    assert_close(ad.jacrev(ad.grad(f))(x).reshape(hess.shape), hess, rtol=1e-5, atol=1e-5)
+
+
+# --- np.dstack of a list a loop builds (as np.column_stack's) -----------------------------------
+
+def _stacked(kind):
+    def f(a, x):
+        rows = []
+        for i in range(3):
+            rows.append(a * x[i])
+        return np.sum(kind(rows) ** 2 * np.arange(1.0, 7.0).reshape(kind([a, a, a]).shape))
+    f.__name__ = f"{kind.__name__}_of_built_list"
+    return f
+
+
+@pytest.mark.parametrize("kind", [np.dstack, np.hstack, np.vstack, np.stack, np.concatenate,
+                                  np.column_stack], ids=lambda k: k.__name__)
+def test_stack_of_a_list_a_loop_builds(kind):
+    """np.dstack(rows), rows built by append in a loop, was refused as 'something other than a
+    list or tuple'; the others of its family stack such a list already."""
+    f = _stacked(kind)
+    a, x = np.array([0.5, -1.0]), np.array([1.0, 2.0, 3.0])
+    value, g = ad.value_and_grad(f, argnums=(0, 1))(a, x)
+    assert value == pytest.approx(f(a, x))
+    assert_close(g[0], numeric_grad(f, (a, x), 0), what="grad a")
+    assert_close(g[1], numeric_grad(f, (a, x), 1), what="grad x")
+    d = np.array([0.3, -0.2])
+    assert np.isclose(ad.jvp(f, (a, x), (d, np.zeros(3)))[1], np.sum(g[0] * d))
+    hess = numeric_jacobian(ad.grad(f), (a, x), 0)
+    assert_close(ad.hessian(f)(a, x), hess, rtol=1e-5, atol=1e-5)
