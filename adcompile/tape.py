@@ -13,6 +13,31 @@ from .ir import Assign, Break, Const, For, If, Op, Var, While, blocks_of, target
     uses_of, walk_stmts
 
 
+class _LoopFacts:
+    """What a forward loop assigns (a Counter of names) and whether it may break, worked out once
+    per loop: asked again for each block of a loop, they made laying the tape quadratic in the
+    number of branches a loop holds."""
+
+    def __init__(self):
+        self._assigned: dict = {}
+        self._breaks: dict = {}
+
+    def assigned(self, loop):
+        if id(loop) not in self._assigned:
+            self._assigned[id(loop)] = Counter(targets_of(loop))
+        return self._assigned[id(loop)]
+
+    def breaks(self, loop):
+        if id(loop) not in self._breaks:
+            self._breaks[id(loop)] = any(type(s) is Break for s in walk_stmts(loop.body))
+        return self._breaks[id(loop)]
+
+    def looped(self, mirrors):
+        """The names some loop assigns (their counters included)."""
+        return {t for loop in {id(lp): lp for _, _, lp in mirrors if lp is not None}.values()
+                for t in self.assigned(loop)}
+
+
 def lay(forward, backward_body, bw, epilogue_uses, tape):
     """Record on a tape what the backward sweep reads and the loops overwrite: pushes in the forward
     sweep, pops in the backward sweep; trip counts for loops that may stop early. A value a loop
@@ -36,21 +61,23 @@ def lay(forward, backward_body, bw, epilogue_uses, tape):
         for loop, count in [(lp, c) for lp, c in bw.loops if c and any(lp is x for x in block)]:
             block.insert(index_of(block, loop), Assign(count, Const(0), loop.line))
     pushes = False
-    forced |= _reads_of_recomputed(bw.mirrors, needed_in)
+    facts = _LoopFacts()  # (from here on the forward loops gain only pushes)
+    forced |= _reads_of_recomputed(bw.mirrors, needed_in, facts)
     needed |= forced
     # cheap arithmetic of a carried value is redone from it where that saves tape entries
     again_after = []  # (backward block, carried name, statements to redo after its restore)
     handled = set()
     for fwd, back, loop in bw.mirrors:
         marks = [m for m in bw.markers if m[0] is fwd and m[2] is back]
-        plan, carried = _from_carried(fwd, back, loop, needed_in(back), marks)
+        plan, carried = _from_carried(fwd, back, loop, needed_in(back), marks, facts)
         forced |= carried
         for name, redo in plan.items():
             for a in redo:  # what the recomputation reads, an enclosing loop may have to tape
                 forced |= uses_of(a)
             handled.update(a.target for a in redo)
             again_after.append((back, name, redo))
-    forced |= _reads_of_recomputed(bw.mirrors, needed_in)  # (those the values just added need)
+    forced |= _reads_of_recomputed(bw.mirrors, needed_in, facts)  # (what those just added
+    # need)
     needed |= forced
     # restores of a loop-carried value overwritten by its own assignment
     restores = {}  # backward block id -> {name: its restore statement}
@@ -66,13 +93,13 @@ def lay(forward, backward_body, bw, epilogue_uses, tape):
     for back, name, redo in again_after:
         at = index_of(back, restores[id(back)][name]) + 1
         back[at:at] = [copy.copy(a) for a in redo]
-    plans, looped = [], _looped(bw.mirrors)
+    plans, looped = [], facts.looped(bw.mirrors)
     for fwd, back, loop in bw.mirrors:
         until = {n: index_of(back, r) for n, r in restores.get(id(back), {}).items()}
         names = [n for n in _defined_in(fwd) if n in needed_in(back) and n not in handled and (
             n not in until or any(n in uses_of(t) for t in back[:until[n]]))]
-        again = _recomputable(fwd, names, loop, looped)
-        rebuilt, items = _rebuilt_indexes(fwd, names, loop, {a.target for a in again})
+        again = _recomputable(fwd, names, loop, looped, facts)
+        rebuilt, items = _rebuilt_indexes(fwd, names, loop, {a.target for a in again}, facts)
         again += rebuilt
         if again:  # cheap arithmetic on values the loop does not change: recompute, not tape
             names = [n for n in names if n not in {a.target for a in again}]
@@ -82,7 +109,7 @@ def lay(forward, backward_body, bw, epilogue_uses, tape):
             for a in again:  # what the recomputation reads, an enclosing loop may have to tape
                 forced |= uses_of(a)
         plans.append((fwd, back, loop, names))
-    current = _already_current(plans, restores, backward_body)
+    current = _already_current(plans, restores, backward_body, facts)
     for fwd, back, loop, names in plans:
         names = [n for n in names if (id(back), n) not in current]
         if not names:
@@ -99,7 +126,7 @@ def lay(forward, backward_body, bw, epilogue_uses, tape):
     _prune(backward_body)
 
 
-def _already_current(plans, restores, backward_body):
+def _already_current(plans, restores, backward_body, facts):
     """The (backward block id, name) pairs whose end-of-step push is redundant: a carried value
     assigned once in a `for` loop that runs every step whole (no `break`), restored in the
     backward step (in a branch of it, too) and assigned nowhere else in the backward sweep.
@@ -115,27 +142,27 @@ def _already_current(plans, restores, backward_body):
         for n in names:
             assigned[n] = assigned.get(n, 0) + 1
     found = set()
+    restore_of = {id(a): n for r in restores.values() for n, a in r.items()}
     for fwd, back, loop, names in plans:
-        if type(loop) is not For or loop.count is not None or \
-                any(type(s) is Break for s in walk_stmts(loop.body)):
+        if type(loop) is not For or loop.count is not None or facts.breaks(loop):
             continue
-        once = targets_of(loop)
-        inside = {id(s) for s in walk_stmts(back)}
-        restored = {n for r in restores.values() for n, a in r.items() if id(a) in inside}
+        once = facts.assigned(loop)
+        restored = {restore_of[id(s)] for s in walk_stmts(back) if id(s) in restore_of}
         for n in names:
-            if n in restored and once.count(n) == 1 and assigned[n] == 2:
+            if n in restored and once[n] == 1 and assigned[n] == 2:
                 found.add((id(back), n))  # (its restore, and this push's pop)
     return found
 
 
-def _reads_of_recomputed(mirrors, needed_in):
+def _reads_of_recomputed(mirrors, needed_in, facts):
     """What the recomputations below will read, which counts as needed from the start: a carried
     value read only there must be restored where it is overwritten, not taped at the loop's
     end. `needed_in(back)`: the names read from a backward block on."""
-    looped, out = _looped(mirrors), set()
+    looped, out = facts.looped(mirrors), set()
     for fwd, back, loop in mirrors:
         needed = needed_in(back) | out  # (what an earlier one reads too, as the plans will see)
-        for a in _recomputable(fwd, [n for n in _defined_in(fwd) if n in needed], loop, looped):
+        for a in _recomputable(fwd, [n for n in _defined_in(fwd) if n in needed], loop, looped,
+                               facts):
             out |= uses_of(a)
     return out
 
@@ -193,7 +220,7 @@ CALLS = {f"math.{n}" for n in ("sin", "cos", "tan", "exp", "log", "log1p", "expm
                                "erf")}
 
 
-def _recomputable(block, names, loop, looped):
+def _recomputable(block, names, loop, looped, facts):
     """The assignments among `names` that the backward sweep can redo for less than a push and a
     pop cost: one arithmetic operation on values that are loop-invariant, the loop index, or redone
     too. A math call (`math.sin(x * i)`) costs more to redo than to tape (benchmarks/
@@ -203,9 +230,9 @@ def _recomputable(block, names, loop, looped):
     decision is taken where the restores of carried values are already laid."""
     if loop is None:
         return []
-    again = _redo(block, names, loop, CHEAP)
+    again = _redo(block, names, loop, CHEAP, facts)
     if len(again) < len(names):
-        more = _redo(block, names, loop, CHEAP | CALLS)
+        more = _redo(block, names, loop, CHEAP | CALLS, facts)
         own = {a.target for a in more} | ({loop.target} if type(loop) is For else set())
         if len(more) == len(names) and sum(a.value.prim in CALLS for a in more) == 1 and \
                 all(len(a.value.args) == 1 for a in more if a.value.prim in CALLS) and \
@@ -214,7 +241,7 @@ def _recomputable(block, names, loop, looped):
     return again
 
 
-def _rebuilt_indexes(block, names, loop, redone):
+def _rebuilt_indexes(block, names, loop, redone, facts):
     """The tuples among `names` (an index such as (i, j)) with items the loop assigns, each on
     every path through the body and only before the tuple, in a `for` loop that runs every step
     whole: the backward step rebuilds them from those items, which the tape keeps instead (as
@@ -223,10 +250,9 @@ def _rebuilt_indexes(block, names, loop, redone):
     candidates = [(k, s) for k, s in enumerate(block) if
                   type(s) is Assign and s.target in names and s.target not in redone and
                   type(s.value) is Op and s.value.prim == "tuple"]
-    if not candidates or type(loop) is not For or loop.count is not None or \
-            any(type(s) is Break for s in walk_stmts(loop.body)):
+    if not candidates or type(loop) is not For or loop.count is not None or facts.breaks(loop):
         return [], []
-    times = Counter(targets_of(loop))
+    times = facts.assigned(loop)
     candidates = [(k, s) for k, s in candidates if times[s.target] == 1]
     varying, defined = set(times) - {loop.target}, set(_defined_in(block))
     last = {n: k for k, t in enumerate(block) for n in targets_of(t)}  # a name's last assignment
@@ -240,13 +266,8 @@ def _rebuilt_indexes(block, names, loop, redone):
     return tuples, list(dict.fromkeys(items))
 
 
-def _looped(mirrors):
-    """The names some loop assigns (their counters included)."""
-    return {t for _, _, loop in mirrors if loop is not None for t in targets_of(loop)}
-
-
-def _redo(block, names, loop, prims):
-    assigned = Counter(targets_of(loop))
+def _redo(block, names, loop, prims, facts):
+    assigned = facts.assigned(loop)
     varying = set(assigned) - ({loop.target} if type(loop) is For else set())
     again, known = [], set()
     for s in block:
@@ -260,7 +281,7 @@ def _redo(block, names, loop, prims):
     return again
 
 
-def _from_carried(fwd, back, loop, needed, marks):
+def _from_carried(fwd, back, loop, needed, marks, facts):
     """Values the backward loop reads that are cheap arithmetic (CHEAP) of a carried value as it
     was before the body overwrote it (and of constants, loop-invariant values and the index):
     the tape keeps the carried value instead, restored where the body assigns it, and the
@@ -270,12 +291,10 @@ def _from_carried(fwd, back, loop, needed, marks):
     a `for` loop without `break` (every iteration runs whole).
     Returns {carried name: the assignments to redo after its restore} and the carried names
     they read, which the tape must restore."""
-    if type(loop) is not For or loop.count is not None or \
-            any(type(s) is Break for s in walk_stmts(loop.body)):
+    if type(loop) is not For or loop.count is not None or facts.breaks(loop):
         return {}, set()
-    assigned = targets_of(loop)  # a name assigned once in the loop: its value is the same
-    counts = Counter(assigned)  # wherever the body reads it
-    once = {n for n, c in counts.items() if c == 1}
+    assigned = facts.assigned(loop)  # a name assigned once in the loop: its value is the same
+    once = {n for n, c in assigned.items() if c == 1}  # wherever the body reads it
     at = {m[1].target: index_of(fwd, m[1]) for m in marks
           if type(m[1].target) is str and m[1].target in once}
     restored_at = {m[1].target: m[3] for m in marks if m[1].target in at}
