@@ -357,3 +357,61 @@ def test_grad_made_inside_reads_its_globals_again():
             assert_close(grad(f)(1.0), slope * SCALE + (f is via_a_helper))
     finally:
         SCALE = 2.0
+
+
+# Methods reached through an argument's class (T29): the method inlined is read from the class,
+# so the class binding another function to that name (or a base's method patched, or a
+# property, an operator or __init__ replaced) builds a new derivative.
+class Duck:
+    def __init__(self, k):
+        self.k = k
+
+    def quack(self, x):
+        return self.k * x ** 2
+
+    def __mul__(self, x):
+        return self.k * x
+
+    @property
+    def twice(self):
+        return 2.0 * self.k
+
+
+class Duckling(Duck):
+    pass
+
+
+def through_a_method(x):
+    return Duck(2.0).quack(x) + Duckling(1.0).quack(x) + x
+
+
+def through_an_operator_and_a_property(x):
+    d = Duckling(x)
+    return (d * x) * d.twice
+
+
+def test_a_method_of_the_class_patched():
+    check(through_a_method, 0.7)
+    quack = Duck.quack
+    try:
+        Duck.quack = lambda self, x: self.k * x ** 3  # (Duckling's too: its base's)
+        check(through_a_method, 0.7)
+        assert_close(grad(through_a_method)(0.7), 3.0 * 3.0 * 0.49 + 1.0)
+    finally:
+        Duck.quack = quack
+
+
+def test_an_operator_a_property_and_init_patched():
+    check(through_an_operator_and_a_property, 0.6)
+    mul, twice, init = Duck.__mul__, Duck.twice, Duck.__init__
+    try:
+        Duck.__mul__ = lambda self, x: self.k + x
+        Duck.twice = property(lambda self: 3.0 * self.k)
+        check(through_an_operator_and_a_property, 0.6)  # (2x) * 3x
+        assert_close(grad(through_an_operator_and_a_property)(0.6), 12.0 * 0.6)
+        def squared(self, k):
+            self.k = k * k
+        Duck.__init__ = squared
+        check(through_an_operator_and_a_property, 0.6)  # (x^2 + x) * 3x^2
+    finally:
+        Duck.__mul__, Duck.twice, Duck.__init__ = mul, twice, init

@@ -18,7 +18,7 @@ from ..ir import (Const, If, Var)
 from ..primitives import (AS_ARRAY, BY_OBJECT, GENERATOR_METHODS, METHODS, NAMESPACE,
                           OBJECT_OPTIONS, OPTIONAL, POSITIONAL, PRIMS, RENAMED, hashable)
 from ..templates import OPERATORS, dotted
-from .containers import _call_node, _name, class_defining
+from .containers import _call_node, _name
 from .arguments import effectful
 from .expressions import number_or_array, numbers_only
 from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction, Record, Static,
@@ -104,7 +104,7 @@ class Calls:
             first = held(node.args[0], env)  # (evaluates nothing: a name, field or item)
             name = BUILTIN_METHODS[obj]
             if type(first) is Record and first.kind != "dict" and \
-                    class_defining(first.cls, name) is not None:
+                    self.defining(first.cls, name) is not None:
                 method = gast.copy_location(gast.Attribute(value=node.args[0], attr=name,
                                                            ctx=gast.Load()), node)
                 call = gast.copy_location(gast.Call(func=method, args=node.args[1:],

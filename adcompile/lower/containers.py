@@ -17,6 +17,7 @@ import types
 
 import gast
 
+from ..depends import MISSING, Attributes
 from ..ir import Const, Var
 from ..pytree import Tree, _Static
 from .changes import in_library
@@ -95,10 +96,10 @@ class Containers:
         if record.kind != "dict" and record.has(node.attr):
             return record.get(node.attr)
         cls = record.cls
-        prop = getattr(cls, node.attr, None) if record.kind != "dict" else None
+        prop = self.read(cls, node.attr, None) if record.kind != "dict" else None
         if isinstance(prop, property) and isinstance(prop.fget, types.FunctionType):
             return self.inline(prop.fget, _call_node(node, []), env, None, receiver=record)
-        owner = class_defining(cls, node.attr) if record.kind in ("object", "dataclass") else None
+        owner = self.defining(cls, node.attr) if record.kind in ("object", "dataclass") else None
         if owner is not None and not _is_method(owner.__dict__[node.attr]):
             value = self.read(cls, node.attr)  # `scale = 3.0` in the class body, read as
             # m.scale: a new derivative once it changes (in this class or the one before)
@@ -109,6 +110,13 @@ class Containers:
                                    f"call it (m.{node.attr}(...)), or pass a function")
         raise self.unsupported(node, f"the attribute .{node.attr} of {record.describe()}",
                                f"its fields are {', '.join(map(str, record.keys)) or 'none'}")
+
+    def defining(self, cls, name):
+        """class_defining(cls, name), recorded as a dependency: what is found there (a method
+        inlined, an operator, __init__) is built into the derivative, which is built again once
+        the class or a base binds the name to something else (`Duck.quack = cubic`)."""
+        self.fn.dependencies.append((Attributes(cls), name, Attributes(cls).get(name, MISSING)))
+        return class_defining(cls, name)
 
     def record_method(self, record, func, node, env, target):
         """`p.items()`, `p.get("W")`, `s._replace(W=...)`, `m.loss(x)`."""
@@ -129,7 +137,7 @@ class Containers:
             return self.replaced(record, node, env)
         if record.kind == "namedtuple" and name == "_asdict" and not args:
             return Record("dict", dict, record.keys, record.values)
-        owner = class_defining(record.cls, name) if record.kind != "dict" else None
+        owner = self.defining(record.cls, name) if record.kind != "dict" else None
         raw = owner.__dict__[name] if owner is not None else None
         if isinstance(raw, classmethod) and isinstance(raw.__func__, types.FunctionType):
             return self.inline(raw.__func__, node, env, target, receiver=Static(record.cls))
@@ -229,7 +237,7 @@ class Containers:
         for name, (receiver, other) in zip(names, pairs):
             if name is None or type(receiver) is not Record or receiver.kind == "dict":
                 continue
-            owner = class_defining(receiver.cls, name)
+            owner = self.defining(receiver.cls, name)
             method = owner.__dict__[name] if owner is not None else None
             if not isinstance(method, types.FunctionType) or \
                     method.__code__.co_filename.startswith("<"):  # (a dataclass's own __eq__)
@@ -335,7 +343,7 @@ class Containers:
                 self.inline(post, _call_node(node, []), env, None, receiver=record)
                 record = self.receiver_after or record
             return record
-        owner = class_defining(cls, "__init__") if isinstance(cls, type) else None
+        owner = self.defining(cls, "__init__") if isinstance(cls, type) else None
         init = vars(owner).get("__init__") if owner is not None else None  # (or inherited)
         if isinstance(init, types.FunctionType) and (owner is cls or not in_library(
                 init.__code__.co_filename)):
@@ -343,7 +351,7 @@ class Containers:
             self.inline(init, node, env, None, receiver=record)
             return self.receiver_after or record
         if owner is None and isinstance(cls, type) and not node.args and not node.keywords and \
-                class_defining(cls, "__new__") is None and not in_library(
+                self.defining(cls, "__new__") is None and not in_library(
                     getattr(sys.modules.get(cls.__module__), "__file__", None)):
             return Record("object", cls, (), ())  # a class of the user's without __init__
         return None

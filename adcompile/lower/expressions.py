@@ -12,7 +12,7 @@ from ..errors import UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Op, Var)
 from ..primitives import ATTRIBUTES, NAMESPACE, PRIMS, RESULT_FIELDS, SHAPE_LIKE
 from ..templates import OPERATORS, dotted
-from .containers import REFLECTED, class_defining
+from .containers import REFLECTED
 from .effects import fold_constants, known_truth
 from .scan import (BOUND, LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, VIEWS, LocalFunction,
                    Record, Static, is_super)
@@ -383,7 +383,7 @@ class Expressions:
     def subscript(self, node, env, target):
         base = self.expr(node.value, env)
         if type(base) is Record and base.kind in ("object", "dataclass") and isinstance(
-                vars(class_defining(base.cls, "__getitem__") or object).get("__getitem__"),
+                vars(self.defining(base.cls, "__getitem__") or object).get("__getitem__"),
                 types.FunctionType):  # p[k]: p.__getitem__(k), written in Python
             method = gast.copy_location(gast.Attribute(value=node.value, attr="__getitem__",
                                                        ctx=gast.Load()), node)

@@ -15,7 +15,6 @@ from ..templates import OPERATORS, dotted
 from .arguments import effectful
 from .effects import RAISE, known_truth
 from .changes import in_library
-from .containers import class_defining
 from .scan import Record, BROKE, held, holds, repeats, times_held, is_super, is_method_of_name, made_as_arrays, made_of_names, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed_suffixes, is_append, is_pop, load_of, loaded, may_leave, only_returns, walk_own
 
 
@@ -590,7 +589,7 @@ class Statements:
         record = held(stmt.target, env)
         name = f"__i{OPERATORS[type(stmt.op).__name__]}__"
         return name if type(record) is Record and record.kind != "dict" and isinstance(
-            vars(class_defining(record.cls, name) or object).get(name), types.FunctionType) \
+            vars(self.defining(record.cls, name) or object).get(name), types.FunctionType) \
             else None
 
     def calls_user_code(self, node, env):
