@@ -447,7 +447,7 @@ JVP = {
     "np.linalg.solve": ("-uncolumn(np.linalg.solve(a, t @ column_of(ans, b)), b)",
                         "uncolumn(np.linalg.solve(a, column_of(t, b)), b)"),
     "np.linalg.det": ("np.sum(cofactor(x, ans) * t, axis=(-2, -1))",),
-    "np.linalg.slogdet": ("np.stack((zeros_like(ans[1]), np.trace(np.linalg.solve(x, t), axis1=-2, axis2=-1)))",),
+    "np.linalg.slogdet": ("(zeros_like(ans[1]), np.trace(np.linalg.solve(x, t), axis1=-2, axis2=-1))",),
     "np.prod": ("np.sum(t * prod_others(x, axis), axis=axis, keepdims=keepdims)",),
     "np.max": ("np.sum(t * max_weights(x, ans, axis, keepdims), axis=axis, keepdims=keepdims)",),
     "np.min": ("np.sum(t * max_weights(x, ans, axis, keepdims), axis=axis, keepdims=keepdims)",),

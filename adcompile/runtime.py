@@ -153,8 +153,9 @@ def zeros_like(x):
     """A zero gradient shaped like `x`: 0.0 for Python numbers, an array of zeros otherwise."""
     if type(x) is float or type(x) is int:
         return 0.0
-    if isinstance(x, (list, tuple)):  # the gradient of a list is a list of gradients
-        return [zeros_like(e) for e in x]
+    if isinstance(x, (list, tuple)):  # a list's gradient is a list (list_add adds them), a
+        parts = [zeros_like(e) for e in x]  # tuple's (np.modf's pair) parts `+` adds in turn
+        return parts if type(x) is list else TupleGrad(parts)
     return np.zeros_like(x)
 
 
@@ -327,7 +328,7 @@ class TupleGrad(tuple):
 def getitem_grad(g, x, index):
     """The gradient of `x[index]`: `g` added into zeros shaped like `x` (repeated indices add up)."""
     if isinstance(x, (tuple, list)):  # (a named tuple too: np.linalg.eigh's result)
-        out = zeros_like(x)
+        out = [zeros_like(e) for e in x]
         out[index] = _fit_part(g, x[index])
         return TupleGrad(out)
     out = np.zeros_like(x, dtype=np.result_type(x, g))
@@ -878,8 +879,7 @@ def vstack_grad(g, xs):
 
 
 def imag_grad(g, x):
-    """The gradient of np.imag(x) (JAX's convention for complex x: -1j * g); 0 for a real x,
-    whose imaginary part is the constant 0."""
+    """The gradient of np.imag(x): -1j * g for a complex x (JAX's), 0 for a real x (constant)."""
     if type(x) is not complex and getattr(getattr(x, "dtype", None), "kind", "f") != "c":
         return zeros_like(x)
     return -1j * g
