@@ -17,7 +17,7 @@ from .analysis import active_names, add_op, all_names, feeding, list_names, shap
 from .errors import NoDerivativeError
 from .ir import Namer, Assign, For, Function, If, Op, Return, Var, While, walk_exprs
 from .primitives import PRIMS
-from .templates import has_rule, jvp_term, located
+from .templates import has_rule, jvp_term, located, no_rule
 
 
 def forward(fn: Function, wrt, name=None, aux=False) -> Function:
@@ -129,7 +129,7 @@ def forward(fn: Function, wrt, name=None, aux=False) -> Function:
         terms = []
         if p.kind != "nondiff" and args:
             if not has_rule(v.prim):
-                raise NoDerivativeError(_no_rule(p), fn.filename, s.line)
+                raise NoDerivativeError(no_rule(p, "forward"), fn.filename, s.line)
             for i in args:
                 t = exact(v.args[i], out, s.line, nested) if p.kind == "exact" or nested \
                     else Var(tangent(v.args[i].name))
@@ -165,11 +165,3 @@ def forward(fn: Function, wrt, name=None, aux=False) -> Function:
 def _pack(values, as_tuple):
     return Op("tuple", tuple(values)) if as_tuple else values[0]
 
-
-def _no_rule(p):
-    """Why a primitive without a forward-mode rule stops forward mode: a helper that derivative
-    code calls (`norm_grad`) means a derivative differentiated again."""
-    if getattr(p.fn, "__module__", "").startswith("adcompile.runtime"):
-        return (f"no forward-mode rule for {p.name}, which the first derivative of this line "
-                "calls: its second derivative is not supported (docs/limits.md)")
-    return f"no forward-mode rule for {p.name}"

@@ -33,7 +33,7 @@ from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Funct
 from .primitives import PRIMS
 from .tape import index_of, lay
 from .rules import FITS_ITSELF
-from .templates import has_rule, is_loose, located, vjp_term
+from .templates import has_rule, is_loose, located, no_rule, vjp_term
 
 BIG, SMALL = 1, 2  # an adjoint may carry broadcast axes (BIG) or be loose, still to broadcast
 KEPT = 4  # with SMALL: loose along the kept dimensions of a reduction only, not one number
@@ -232,8 +232,7 @@ class Backward:
         elif type(v) is Op and PRIMS[v.prim].kind != "nondiff":
             p = PRIMS[v.prim]
             if not has_rule(v.prim):
-                raise NoDerivativeError(f"no reverse-mode rule for {v.prim}", self.fn.filename,
-                                        s.line)
+                raise NoDerivativeError(no_rule(p, "reverse"), self.fn.filename, s.line)
             widened = p.kind == "broadcast" and any(
                 self.klass(a.name) not in (self.klass(z), SCALAR) for a in v.args if type(a) is Var)
             # a loose adjoint is one number for every element: a sum over some axes hands it on

@@ -225,6 +225,15 @@ def _special(op: Op, mode: str):
     return None
 
 
+def no_rule(p, mode):
+    """Why a primitive `p` without a rule stops `mode` ("forward", "reverse"): a helper that
+    derivative code calls (`norm_grad`) means a derivative differentiated again."""
+    if getattr(p.fn, "__module__", "").startswith("adcompile.runtime"):
+        return (f"no {mode}-mode rule for {p.name}, which the first derivative of this line "
+                "calls: its second derivative is not supported (docs/limits.md)")
+    return f"no {mode}-mode rule for {p.name}"
+
+
 def has_rule(prim: str) -> bool:
     return prim in DERIVATIVES or prim in VJP or prim in JVP or prim in LINEAR
 

@@ -9,6 +9,7 @@ import operator
 import numpy as np
 import pytest
 
+import adcompile as ad
 from adcompile import ADCompileError, UnsupportedSyntaxError, grad
 
 import helpers_elsewhere
@@ -267,3 +268,16 @@ def test_numpys_python_functions_behind_dispatch_are_read(f, name, x):
         - 1
     c = np.polyfit(np.arange(4.0), np.array([1.0, 2.0, 0.5, 3.0]), 2)  # no differentiated value:
     assert_close(grad(constant_fits)(0.7), 1.4 * np.sum(c) + 3.0)  # run as written
+
+
+def test_a_helper_without_a_rule_is_named_alike_in_both_modes():
+    # reverse over reverse named only the helper (T30); forward over reverse said why
+    def f(x):
+        return np.linalg.norm(x.reshape(2, 2)[0], ord=1) + np.sum(x ** 3)
+
+    x = np.array([0.7, -0.4, 0.3, 0.9])
+    for second in (ad.hessian(f), ad.jacrev(ad.grad(f))):
+        with pytest.raises(ad.NoDerivativeError, match=r"rule for norm_grad, which the first "
+                           r"derivative of this line calls: its second derivative is not "
+                           r"supported \(docs/limits.md\)"):
+            second(x)
