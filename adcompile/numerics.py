@@ -136,13 +136,14 @@ def polygamma(n, x):
     while x < 20.0 + n:
         shift += sign * fact / x ** (n + 1)
         x += 1.0
+    r = 1.0 / x  # (powers of 1 / x underflow to 0 where those of a large x would overflow)
     if n == 0:
-        series = math.log(x) - 0.5 / x
+        series = math.log(x) - 0.5 * r
         for k, b in enumerate(_BERNOULLI, 1):
-            series -= b / (2 * k * x ** (2 * k))
+            series -= b * r ** (2 * k) / (2 * k)
     else:
-        series = math.factorial(n - 1) / x ** n + fact / (2 * x ** (n + 1))
+        series = math.factorial(n - 1) * r ** n + fact * r ** (n + 1) / 2
         for k, b in enumerate(_BERNOULLI, 1):
-            series += b * math.factorial(2 * k + n - 1) / (math.factorial(2 * k) * x ** (2 * k + n))
+            series += b * math.factorial(2 * k + n - 1) / math.factorial(2 * k) * r ** (2 * k + n)
         series *= -sign
     return series - shift

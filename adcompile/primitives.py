@@ -100,7 +100,7 @@ _binop("sub", operator.sub, ast.Sub, objects=(np.subtract, operator.sub))
 _binop("mul", operator.mul, ast.Mult, objects=(np.multiply, operator.mul))
 _binop("truediv", operator.truediv, ast.Div,
        objects=(np.divide, np.true_divide, operator.truediv))
-_binop("pow", operator.pow, ast.Pow, objects=(np.power, math.pow, builtins.pow, operator.pow),
+_binop("pow", operator.pow, ast.Pow, objects=(np.power, builtins.pow, operator.pow),
        zero=("x", "y"))  # x ** 0 is constant in x, 0.0 ** y in y (y > 0): rules.py
 _binop("floordiv", operator.floordiv, ast.FloorDiv, "nondiff", objects=(np.floor_divide,),
        zero="*")  # piecewise constant
@@ -487,6 +487,8 @@ add("zeros_like", runtime.zeros_like, kind="nondiff", zero="*")
 add("sign", runtime.sign, kind="nondiff", zero="*")  # the derivative of abs
 # math.copysign(x, y) is |x| with y's sign: a derivative in x (rules.py), zero in y
 add("math.copysign", math.copysign, ("x", "y"), "broadcast", barrier=True, zero=("y",))
+# math.pow(x, y) is not x ** y: a Python float of the operands as floats (a NumPy float16 too)
+add("math.pow", math.pow, ("x", "y"), "broadcast", zero=("x", "y"))
 
 # Methods on arrays, lowered to the function form: x.sum(axis=0) is np.sum(x, axis=0).
 METHODS = {name: f"np.{name}" for name in (

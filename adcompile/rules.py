@@ -30,6 +30,7 @@ DERIVATIVES = {
     "mul": ("y", "x"),
     "truediv": ("1 / y", "-ans / y"),
     "pow": lambda op, i: _pow_partial(op, i),
+    "math.pow": lambda op, i: _pow_partial(op, i, "math.pow(x, y - 1)", "float(x)"),
     "mod": ("1", "-np.floor(x / y)"),
     "neg": ("-1",),
     "pos": ("1",),
@@ -39,35 +40,35 @@ DERIVATIVES = {
     # math
     "math.sin": ("math.cos(x)",),
     "math.cos": ("-math.sin(x)",),
-    "math.tan": ("(1 + ans ** 2)",),
+    "math.tan": ("(1 + ans * ans)",),
     "math.exp": ("ans",),
     "math.log": ("1 / x", "-ans / (base * math.log(base))"),
     "math.log1p": ("1 / (1 + x)",),
     "math.expm1": ("(ans + 1)",),
     "math.sqrt": ("0.5 / ans",),
-    "math.tanh": ("(1 - ans ** 2)",),
+    "math.tanh": ("(1 - ans * ans)",),
     "math.sinh": ("math.cosh(x)",),
     "math.cosh": ("math.sinh(x)",),
-    "math.atan": ("1 / (1 + x ** 2)",),
-    "math.asin": ("1 / math.sqrt(1 - x ** 2)",),
-    "math.acos": ("-1 / math.sqrt(1 - x ** 2)",),
+    "math.atan": ("1 / (1 + x * x)",),
+    "math.asin": ("1 / math.sqrt(1 - x * x)",),
+    "math.acos": ("-1 / math.sqrt(1 - x * x)",),
     "math.log2": ("1 / (x * math.log(2))",),
     "math.log10": ("1 / (x * math.log(10))",),
     "math.fabs": ("math.copysign(1.0, x)",),
-    "math.erf": ("1.1283791670955126 * math.exp(-x ** 2)",),  # 2 / sqrt(pi)
-    "math.erfc": ("-1.1283791670955126 * math.exp(-x ** 2)",),
-    "math.asinh": ("1 / math.sqrt(x ** 2 + 1)",),
+    "math.erf": ("1.1283791670955126 * math.exp(-x * x)",),  # 2 / sqrt(pi)
+    "math.erfc": ("-1.1283791670955126 * math.exp(-x * x)",),
+    "math.asinh": ("1 / math.sqrt(x * x + 1)",),
     "math.acosh": ("1 / math.sqrt((x - 1) * (x + 1))",),
-    "math.atanh": ("1 / (1 - x ** 2)",),
+    "math.atanh": ("1 / (1 - x * x)",),
     "math.degrees": ("57.29577951308232",),  # 180 / pi
     "math.radians": ("0.017453292519943295",),  # pi / 180
     "math.exp2": ("ans * 0.6931471805599453",),  # log(2)
-    "math.cbrt": ("1 / (3 * ans ** 2)",),
+    "math.cbrt": ("1 / (3 * ans * ans)",),
     "math.fmod": ("1", "-math.trunc(x / y)"),  # x - trunc(x / y) * y
     "math.lgamma": ("polygamma(0, x)",),  # digamma
     "math.gamma": ("ans * polygamma(0, x)",),
     "polygamma": (None, "polygamma(n + 1, x)"),
-    "math.atan2": ("x / (x ** 2 + y ** 2)", "-y / (x ** 2 + y ** 2)"),
+    "math.atan2": ("x / (x * x + y * y)", "-y / (x * x + y * y)"),
     "math.hypot": ("x / norm_divisor(ans)", "y / norm_divisor(ans)"),
     # NumPy
     "np.exp": ("ans",),
@@ -79,23 +80,23 @@ DERIVATIVES = {
     "np.log10": ("1 / (x * math.log(10))",),
     "np.sin": ("np.cos(x)",),
     "np.cos": ("-np.sin(x)",),
-    "np.tan": ("(1 + ans ** 2)",),
-    "np.tanh": ("(1 - ans ** 2)",),
+    "np.tan": ("(1 + ans * ans)",),
+    "np.tanh": ("(1 - ans * ans)",),
     "np.sinh": ("np.cosh(x)",),
     "np.cosh": ("np.sinh(x)",),
-    "np.arcsin": ("1 / np.sqrt(1 - x ** 2)",),
-    "np.arccos": ("-1 / np.sqrt(1 - x ** 2)",),
-    "np.arctan": ("1 / (1 + x ** 2)",),
-    "np.arcsinh": ("1 / np.sqrt(x ** 2 + 1)",),
-    "np.arctanh": ("1 / (1 - x ** 2)",),
+    "np.arcsin": ("1 / np.sqrt(1 - x * x)",),
+    "np.arccos": ("-1 / np.sqrt(1 - x * x)",),
+    "np.arctan": ("1 / (1 + x * x)",),
+    "np.arcsinh": ("1 / np.sqrt(x * x + 1)",),
+    "np.arctanh": ("1 / (1 - x * x)",),
     "np.sqrt": ("0.5 / ans",),
-    "np.cbrt": ("1 / (3 * ans ** 2)",),
+    "np.cbrt": ("1 / (3 * ans * ans)",),
     "np.square": ("2 * x",),
-    "np.reciprocal": ("-ans ** 2",),
+    "np.reciprocal": ("-ans * ans",),
     "np.fabs": ("np.sign(x)",),
     "np.maximum": ("(x >= y)", "(x < y)"),
     "np.minimum": ("(x <= y)", "(x > y)"),
-    "np.arctan2": ("x / (x ** 2 + y ** 2)", "-y / (x ** 2 + y ** 2)"),
+    "np.arctan2": ("x / (x * x + y * y)", "-y / (x * x + y * y)"),
     "np.hypot": ("x / norm_divisor(ans)", "y / norm_divisor(ans)"),
     "np.logaddexp": ("sigmoid(gap(x, y))", "sigmoid(gap(y, x))"),  # (finite at -inf, -inf)
     "gap": ("1", "-1"),
@@ -116,7 +117,7 @@ DERIVATIVES = {
 # divide by x (pow_dy(1.0, x), recip_or_zero(x)): every order is finite at a zero base
 DERIVATIVES["pow_dx"] = ("y * pow_dx(x, y - (y != 0))", "pow_dy(ans, x) + x ** (y - 1)")
 DERIVATIVES["pow_dy"] = ("pow_dy(1.0, x)", "a * recip_or_zero(x)")
-DERIVATIVES["recip_or_zero"] = ("-ans ** 2",)
+DERIVATIVES["recip_or_zero"] = ("-ans * ans",)
 # x / y, 0 where x == 0 (scipy.special.xlogy's derivative in y)
 DERIVATIVES["xdivy"] = ("xdivy(1.0, y)", "-xdivy(ans, y)")
 # a norm as its rules divide by it, 1 where it is 0 (runtime_linalg.norm_divisor): the rules of
@@ -153,20 +154,21 @@ def _is_none(e):
     return e is None or type(e).__name__ == "Const" and e.value is None
 
 
-def _pow_partial(op, i):
+def _pow_partial(op, i, power="x ** (y - 1)", base="x"):
     """The partials of x ** y. With a constant exponent the lecture's `y * x ** (y - 1)` folds
     (`2 * x` for x ** 2; nothing for x ** 0); otherwise pow_dx(x, y), which is 0 where y == 0.
     In y: ans * log(x), as pow_dy(ans, x), 0 where x == 0 (and y > 0); a constant positive base
-    has its logarithm folded (Python floats stay Python floats)."""
+    has its logarithm folded (Python floats stay Python floats). math.pow's: `power` and `base`
+    as floats (its operands are converted, whatever they are)."""
     x, y = op.args
     number = lambda e: type(e).__name__ == "Const" and type(e.value) in (int, float)
     if i == 0:
         if number(y):
-            return None if y.value == 0 else "y * x ** (y - 1)"
-        return "pow_dx(x, y)"
+            return None if y.value == 0 else f"y * {power}"
+        return f"pow_dx({base}, float(y))" if base != "x" else "pow_dx(x, y)"
     if number(x) and x.value > 0:
         return f"ans * {math.log(x.value)!r}"
-    return None if number(x) and x.value == 0 else "pow_dy(ans, x)"
+    return None if number(x) and x.value == 0 else f"pow_dy(ans, {base})"
 
 
 LINEAR = {

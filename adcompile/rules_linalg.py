@@ -20,7 +20,7 @@ VJP["uncolumn"], JVP["uncolumn"] = ("column_of(g, b)", None), ("uncolumn(t, b)",
 VJP["real_matrix"] = VJP["square_r"] = ("g",)
 VJP["three_vectors"], JVP["three_vectors"] = ("three_vectors(g, x, y)", None, None), \
     ("three_vectors(t, x, y)", None, None)
-DERIVATIVES["inv_offdiag"] = ("-ans ** 2",)
+DERIVATIVES["inv_offdiag"] = ("-ans * ans",)
 # cofactor(x, d) = d * inv(x).T, d = det(x) (det's rules; these are second order, where x is
 # invertible)
 VJP["cofactor"] = ("-np.expand_dims(d, (-2, -1)) * mT(np.linalg.inv(x) @ g @ np.linalg.inv(x))",

@@ -43,10 +43,10 @@ DERIVATIVES.update({
     "special.loggamma": ("special.digamma(x)",),  # (of a real x)
     "special.digamma": ("special.polygamma(1, x)",),
     "special.polygamma": (None, "special.polygamma(n + 1, x)"),
-    "special.erf": (f"{TWO_SQRT_PI} * np.exp(-x ** 2)",),
-    "special.erfc": (f"{-TWO_SQRT_PI} * np.exp(-x ** 2)",),
-    "special.erfinv": (f"{SQRT_PI_2} * np.exp(ans ** 2)",),
-    "special.erfcinv": (f"{-SQRT_PI_2} * np.exp(ans ** 2)",),
+    "special.erf": (f"{TWO_SQRT_PI} * np.exp(-x * x)",),
+    "special.erfc": (f"{-TWO_SQRT_PI} * np.exp(-x * x)",),
+    "special.erfinv": (f"{SQRT_PI_2} * np.exp(ans * ans)",),
+    "special.erfcinv": (f"{-SQRT_PI_2} * np.exp(ans * ans)",),
     "special.logit": ("1 / (x * (1 - x))",),
     # (in y 0 where x == 0, y == -1 or 0 included: xlogy(0, y) is 0 for every y)
     "special.xlogy": ("np.log(y)", "xdivy(x, y)"),
@@ -64,9 +64,9 @@ DERIVATIVES.update({
     "special.betaln": ("special.digamma(a) - special.digamma(a + b)",
                        "special.digamma(b) - special.digamma(a + b)"),
     # the standard normal distribution: ndtr is its cdf, ndtri the inverse
-    "special.ndtr": (f"{INV_SQRT_2PI} * np.exp(-x ** 2 / 2)",),
-    "special.log_ndtr": (f"{INV_SQRT_2PI} * np.exp(-x ** 2 / 2 - ans)",),
-    "special.ndtri": (f"{1 / INV_SQRT_2PI} * np.exp(ans ** 2 / 2)",),
+    "special.ndtr": (f"{INV_SQRT_2PI} * np.exp(-x * x / 2)",),
+    "special.log_ndtr": (f"{INV_SQRT_2PI} * np.exp(-x * x / 2 - ans)",),
+    "special.ndtri": (f"{1 / INV_SQRT_2PI} * np.exp(ans * ans / 2)",),
 })
 
 
