@@ -298,13 +298,36 @@ class Containers:
         return record.replace(key.value, value)
 
     def replaced(self, record, node, env):
-        """dataclasses.replace(s, W=...) and s._replace(W=...): a new record."""
+        """s._replace(W=...): a copy with those fields (no __init__ runs); dataclasses.replace(s,
+        W=...): the class called with s's init fields and the changes, as Python does (its
+        __init__ and __post_init__ run again: a field they derive is made anew)."""
+        fields = dataclasses.fields(record.cls) if record.kind == "dataclass" else ()
+        init = [f.name for f in fields if f.init]
         for k in node.keywords:
-            if k.arg is None or not record.has(k.arg):
+            if k.arg is None or not record.has(k.arg) and k.arg not in init:
                 raise self.unsupported(node, f"replacing {k.arg!r}, not a field of "
                                        f"{record.describe()}")
-            record = record.replace(k.arg, self.expr(k.value, env))
-        return record
+            if fields and k.arg not in init:  # (Python raises ValueError)
+                raise self.unsupported(node, f"replacing {k.arg!r}, a field of "
+                                       f"{record.describe()} with init=False (a ValueError in "
+                                       "Python)", f"assign it after: c = dataclasses.replace("
+                                       f"...); c.{k.arg} = ...")
+        if record.kind != "dataclass":
+            for k in node.keywords:
+                record = record.replace(k.arg, self.expr(k.value, env))
+            return record
+        env = dict(env)
+        for k in node.keywords:
+            env[f"<{k.arg}>"] = self.expr(k.value, env)
+        for name in init:
+            if f"<{name}>" not in env:
+                env[f"<{name}>"] = self.field(record, name, node)
+        call = gast.Call(func=node.func, args=[], keywords=[
+            gast.keyword(arg=name, value=_name(f"<{name}>", node)) for name in init])
+        made = self.construct(record.cls, gast.copy_location(call, node), env, None)
+        if made is None:
+            raise self.unsupported(node, f"dataclasses.replace of {record.describe()}")
+        return made
 
     def construct(self, cls, node, env, target):
         """A container made by calling its class: dict(...), a namedtuple or dataclass class, or a
