@@ -53,10 +53,11 @@ class Calls:
             if type(base) is tuple and func.attr in ("index", "count", "pop") and \
                     not node.keywords:  # a list known here: names.index("b"), ys.pop(0)
                 return self.known_list_method(base, func, node, env)
-            if type(base) is Record and not (base.kind != "dict" and base.has(func.attr)):
+            if type(base) is Record and not (base.kind != "dict" and base.has(func.attr)) \
+                    and not self.unbound(base, func.attr):
                 return self.record_method(base, func, node, env, target)
-            if type(base) is Record:  # layer.act(x): a field holding a function (or object)
-                callee = base.get(func.attr)
+            if type(base) is Record:  # layer.act(x): a field holding a function (or object),
+                callee = self.record_attribute(base, func, env)  # or the class np.tanh
             elif type(base) is Const and isinstance(base.value, str):  # k.startswith("w")
                 return self.string_method(base.value, node, env)
             elif type(base) is not Static:  # a method of an array: x.sum(axis=0)
@@ -113,6 +114,12 @@ class Calls:
             if type(first) is Record and first.kind in ("object", "dataclass"):
                 raise self.unsupported(node, f"{obj.__name__}() of {first.describe()}, whose "
                                        f"class has no {name} written in Python")
+        if obj is vars and len(node.args) == 1 and type(first := self.expr(
+                node.args[0], env)) is Record and first.kind in ("object", "dataclass"):
+            who = dotted(node.args[0]) or "o"
+            raise self.unsupported(node, f"vars({who}) of {first.describe()} (its attributes "
+                                   "as a dict)", f"read its fields ({who}."
+                                   f"{first.keys[0] if first.keys else 'a'})")
         if obj in (str, repr, format, len) and not node.keywords:  # str(k) of a key known here
             values = [self.expr(a, env) for a in node.args]
             if values and all(type(v) is Const and isinstance(v.value, SCALARS) for v in values):

@@ -20,6 +20,7 @@ import gast
 from ..depends import MISSING, Attributes
 from ..ir import Const, Var
 from ..pytree import Tree, _Static
+from ..templates import dotted
 from .changes import in_library
 from .scan import Record, Static, held, holds, root_name
 
@@ -93,6 +94,7 @@ class Containers:
         return self.field(record, index.value, node)
 
     def record_attribute(self, record, node, env):
+        self.descriptor(record, node.attr, node)
         if record.kind != "dict" and record.has(node.attr):
             return record.get(node.attr)
         cls = record.cls
@@ -110,6 +112,42 @@ class Containers:
                                    f"call it (m.{node.attr}(...)), or pass a function")
         raise self.unsupported(node, f"the attribute .{node.attr} of {record.describe()}",
                                f"its fields are {', '.join(map(str, record.keys)) or 'none'}")
+
+    def descriptor(self, record, name, node, store=False):
+        """Refuses `o.name`, read or assigned (`store`), where o's class binds name to a
+        descriptor lowering does not follow (not a function, property, staticmethod,
+        classmethod or slot): one with __set__ or __delete__ (it takes every read and write),
+        or one with __get__ only (cached_property) read where the instance holds no value."""
+        raw = vars(class_defining(record.cls, name) or object).get(name, MISSING) \
+            if record.kind in ("object", "dataclass") else MISSING
+        kind = type(raw)
+        if raw is MISSING or kind in FOLLOWED or not hasattr(kind, "__get__") or not (
+                hasattr(kind, "__set__") or hasattr(kind, "__delete__")) and (
+                    store or record.has(name)):
+            return
+        self.defining(record.cls, name)  # (a dependency: the derivative may be refused now)
+        who = dotted(node.value) if isinstance(node, gast.Attribute) else None
+        who = who or "o"
+        if name == "__dict__":
+            field = record.keys[0] if record.keys else "a"
+            raise self.unsupported(node, f"{who}.__dict__ of {record.describe()} (its "
+                                   "attributes as a dict)", f"read its fields ({who}.{field})")
+        what = "a functools.cached_property" if isinstance(raw, functools.cached_property) \
+            else f"a descriptor ({kind.__name__}, with " + "/".join(
+                m for m in ("__get__", "__set__", "__delete__") if hasattr(kind, m)) + ")"
+        raise self.unsupported(node, f"{'assigning' if store else 'reading'} the attribute "
+                               f".{name} of {record.cls.__name__}, {what}",
+                               f"make {name} a @property (with a setter to assign it), or a "
+                               "plain method, or compute it in __init__")
+
+    def unbound(self, record, name):
+        """Whether o.name is a callable the class holds that Python does not bind (a NumPy
+        ufunc, a built-in or math function, a class): `act = np.tanh`, self.act(x) is
+        np.tanh(x)."""
+        if record.kind not in ("object", "dataclass") or record.has(name):
+            return False
+        raw = vars(class_defining(record.cls, name) or object).get(name, MISSING)
+        return raw is not MISSING and callable(raw) and not hasattr(type(raw), "__get__")
 
     def defining(self, cls, name):
         """class_defining(cls, name), recorded as a dependency: what is found there (a method
@@ -137,6 +175,7 @@ class Containers:
             return self.replaced(record, node, env)
         if record.kind == "namedtuple" and name == "_asdict" and not args:
             return Record("dict", dict, record.keys, record.values)
+        self.descriptor(record, name, func)
         owner = self.defining(record.cls, name) if record.kind != "dict" else None
         raw = owner.__dict__[name] if owner is not None else None
         if isinstance(raw, classmethod) and isinstance(raw.__func__, types.FunctionType):
@@ -277,6 +316,7 @@ class Containers:
         if isinstance(target, gast.Attribute):
             if record.kind == "dict":
                 raise self.unsupported(target, "setting an attribute of a dict")
+            self.descriptor(record, target.attr, target, store=True)
             prop = getattr(record.cls, target.attr, None)
             if isinstance(prop, property):  # t.f = v calls f's setter
                 if not isinstance(prop.fset, types.FunctionType):
@@ -447,6 +487,9 @@ REFLECTED = {"Add": "__radd__", "Sub": "__rsub__", "Mult": "__rmul__", "Div": "_
 SYMBOLS = {"Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "FloorDiv": "//", "Mod": "%",
            "Pow": "**", "MatMult": "@", "USub": "unary -", "UAdd": "unary +", "Invert": "~",
            "Lt": "<", "LtE": "<=", "Gt": ">", "GtE": ">=", "Eq": "==", "NotEq": "!="}
+
+
+FOLLOWED = (types.FunctionType, property, staticmethod, classmethod, types.MemberDescriptorType)
 
 
 def class_defining(cls, name):
