@@ -244,6 +244,16 @@ def test_isinstance_of_a_number_against_a_class_is_false():
         assert_close(jvp(f, (0.4, 1.5), (1.0, 0.0))[1], 1.5)
 
 
+def test_an_object_passed_where_a_number_was_compiles_anew():
+    """The derivative compiled for a number decides isinstance(s, Vec); given a Vec for s, it
+    is compiled again for that structure, where the test is True."""
+    g = grad(vec_scaled, (0, 1))
+    assert_close(g(0.4, 1.5), (1.5, 0.4))
+    da, ds = g(0.4, Vec(1.5))
+    assert_close([da, ds.x], [1.5, 0.4])
+    assert_close(g(0.4, 1.5), (1.5, 0.4))
+
+
 def test_isinstance_against_a_subclass_of_float_is_still_tested():
     assert_close(grad(real_test)(0.7), 1.0)
     assert_close(grad(real_test)(Real(0.7)), 1.4)  # (a step off Real(0.7) is a float)
