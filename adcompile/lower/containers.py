@@ -194,7 +194,8 @@ class Containers:
     def super_method(self, func, node, env, target):
         """`super().m(...)` in a method of the user's class: m of the class after the one
         defining this method, in the order of self's class (its MRO), with self; `node` None:
-        `super().p`, the property p read there."""
+        `super().p`, the property p read there. `super(C, self)`, self the first parameter:
+        the class after C in self's MRO (else refused)."""
         params = getattr(self.parsed.node, "args", None)
         me = env.get(params.args[0].id) if params and params.args else None
         code = self.stack[-1] if self.stack else None
@@ -202,6 +203,15 @@ class Containers:
         here = next((k for k, cls in enumerate(mro) if any(
             getattr(getattr(v, "__func__", getattr(v, "fget", v)), "__code__", None) is code
             for v in vars(cls).values())), None)  # (a method, or a property's getter)
+        named = func.value.args
+        if named:
+            cls = self.expr(named[0], env) if isinstance(named[1], gast.Name) and params and \
+                params.args and named[1].id == params.args[0].id else None
+            here = mro.index(cls.obj) if type(cls) is Static and cls.obj in mro else None
+            if here is None:
+                raise self.unsupported(func.value, "super() with arguments other than a class "
+                                       "of self's and the method's first parameter",
+                                       f"write super().{func.attr}")
         owner = next((cls for cls in mro[here + 1:] if func.attr in vars(cls)), None) \
             if here is not None else None
         raw = vars(owner)[func.attr] if owner is not None else None
