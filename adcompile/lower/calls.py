@@ -101,6 +101,16 @@ class Calls:
         if type(callee) is not Static:
             raise self.not_callable(node, callee)
         obj = callee.obj
+        if obj in BUILTIN_METHODS and node.args and not node.keywords and not isinstance(
+                node.args[0], (gast.Name, gast.Attribute, gast.Subscript, gast.Constant)):
+            name = f"<argument {id(node)}>"  # abs(-d): the operand evaluated once, then named
+            env[name] = self.expr(node.args[0], env)
+            try:
+                return self.spread_call(gast.copy_location(gast.Call(
+                    func=func, args=[_name(name, node.args[0])] + node.args[1:],
+                    keywords=[]), node), env, target)
+            finally:
+                env.pop(name, None)
         if obj in BUILTIN_METHODS and node.args and not node.keywords:  # abs(v): v.__abs__()
             first = held(node.args[0], env)  # (evaluates nothing: a name, field or item)
             name = BUILTIN_METHODS[obj]
@@ -114,8 +124,10 @@ class Calls:
             if type(first) is Record and first.kind in ("object", "dataclass"):
                 raise self.unsupported(node, f"{obj.__name__}() of {first.describe()}, whose "
                                        f"class has no {name} written in Python")
-        if obj is vars and len(node.args) == 1 and type(first := self.expr(
-                node.args[0], env)) is Record and first.kind in ("object", "dataclass"):
+        first = held(node.args[0], env) if len(node.args) == 1 and not node.keywords else None
+        if obj is type and type(first) is Record:  # type(self)(...): the class known here
+            return Static(first.cls)
+        if obj is vars and type(first) is Record and first.kind in ("object", "dataclass"):
             who = dotted(node.args[0]) or "o"
             raise self.unsupported(node, f"vars({who}) of {first.describe()} (its attributes "
                                    "as a dict)", f"read its fields ({who}."

@@ -97,6 +97,8 @@ class Containers:
         self.descriptor(record, node.attr, node)
         if record.kind != "dict" and record.has(node.attr):
             return record.get(node.attr)
+        if node.attr == "__class__":  # self.__class__(...): the class known here
+            return Static(record.cls)
         cls = record.cls
         prop = self.read(cls, node.attr, None) if record.kind != "dict" else None
         if isinstance(prop, property) and isinstance(prop.fget, types.FunctionType):
@@ -118,8 +120,9 @@ class Containers:
         descriptor lowering does not follow (not a function, property, staticmethod,
         classmethod or slot): one with __set__ or __delete__ (it takes every read and write),
         or one with __get__ only (cached_property) read where the instance holds no value."""
-        raw = vars(class_defining(record.cls, name) or object).get(name, MISSING) \
-            if record.kind in ("object", "dataclass") else MISSING
+        owner = class_defining(record.cls, name) if record.kind in ("object", "dataclass") \
+            else None
+        raw = MISSING if owner is None else vars(owner)[name]
         kind = type(raw)
         if raw is MISSING or kind in FOLLOWED or not hasattr(kind, "__get__") or not (
                 hasattr(kind, "__set__") or hasattr(kind, "__delete__")) and (
@@ -143,10 +146,13 @@ class Containers:
     def unbound(self, record, name):
         """Whether o.name is a callable the class holds that Python does not bind (a NumPy
         ufunc, a built-in or math function, a class): `act = np.tanh`, self.act(x) is
-        np.tanh(x)."""
+        np.tanh(x); or o.__class__."""
         if record.kind not in ("object", "dataclass") or record.has(name):
             return False
-        raw = vars(class_defining(record.cls, name) or object).get(name, MISSING)
+        if name == "__class__":
+            return True
+        owner = class_defining(record.cls, name)
+        raw = MISSING if owner is None else vars(owner)[name]
         return raw is not MISSING and callable(raw) and not hasattr(type(raw), "__get__")
 
     def defining(self, cls, name):
@@ -308,6 +314,27 @@ class Containers:
                                  "compute with its fields")
         error.maybe_container = any(type(o) is Var for o in operands)  # (an argument: an
         raise error  # object of the user's at the first call, whose own method then applies)
+
+    def record_truth(self, record, node, env):
+        """The truth of a container known here (`if u:`, `not u`, `u` held by `node`), as Python
+        finds it: its class's __bool__, else __len__ (not zero), else whether it holds fields
+        (a dict, a namedtuple) or True (an object)."""
+        for name in ("__bool__", "__len__"):
+            owner = self.defining(record.cls, name) if record.kind != "dict" else None
+            if owner is None:
+                continue
+            if not isinstance(vars(owner)[name], types.FunctionType):
+                raise self.unsupported(node, f"the truth of {record.describe()}, whose "
+                                       f"{owner.__name__}.{name} is not written in Python")
+            method = gast.copy_location(gast.Attribute(value=node, attr=name, ctx=gast.Load()),
+                                        node)
+            value = self.record_method(record, method, _call_node(method, []), env, None)
+            if name == "__bool__":
+                return value
+            if type(value) is Const:
+                return Const(value.value != 0)
+            return self.emit("ne", (self.as_atom(value), Const(0)))
+        return Const(bool(record.keys) if record.kind in ("dict", "namedtuple") else True)
 
     def iterated(self, value, node):
         """What a for loop (or list(), a comprehension) walks when it iterates `value`: a dict's
