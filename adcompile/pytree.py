@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import enum
 import keyword
 import re
 import types
@@ -96,7 +97,7 @@ def is_namedtuple(x) -> bool:
 def is_object(x) -> bool:
     """An instance of a class written in Python whose fields are data: a user's model."""
     if isinstance(x, (type, types.ModuleType, types.FunctionType, types.MethodType,
-                      types.BuiltinFunctionType, np.ufunc)):
+                      types.BuiltinFunctionType, np.ufunc, enum.Enum)):  # (an Enum: a constant)
         return False
     module = getattr(type(x), "__module__", "") or ""
     return (hasattr(x, "__dict__") or bool(_slots(x))) and module.split(".")[0] not in (
@@ -156,7 +157,8 @@ def _flatten(x, leaves):
         names = fields(x)
         return Tree("object", type(x), names, tuple(_flatten(getattr(x, n), leaves)
                                                      for n in names))
-    if isinstance(x, (str, bytes, type(None), type, types.ModuleType)) or callable(x):
+    if isinstance(x, (str, bytes, type(None), type, types.ModuleType, enum.Enum)) or \
+            callable(x):
         return Tree("static", _Static(x))
     leaves.append(x)  # another library's object (a random Generator): passed at run time
     return Tree("leaf", diff=False)

@@ -53,10 +53,11 @@ class Calls:
             if type(base) is tuple and func.attr in ("index", "count", "pop") and \
                     not node.keywords:  # a list known here: names.index("b"), ys.pop(0)
                 return self.known_list_method(base, func, node, env)
-            if type(base) is Record and not (base.kind != "dict" and base.has(func.attr)):
+            if type(base) is Record and not (base.kind != "dict" and base.has(func.attr)) \
+                    and not self.unbound(base, func.attr):
                 return self.record_method(base, func, node, env, target)
-            if type(base) is Record:  # layer.act(x): a field holding a function (or object)
-                callee = base.get(func.attr)
+            if type(base) is Record:  # layer.act(x): a field holding a function (or object),
+                callee = self.record_attribute(base, func, env)  # or the class np.tanh
             elif type(base) is Const and isinstance(base.value, str):  # k.startswith("w")
                 return self.string_method(base.value, node, env)
             elif type(base) is not Static:  # a method of an array: x.sum(axis=0)
@@ -100,6 +101,16 @@ class Calls:
         if type(callee) is not Static:
             raise self.not_callable(node, callee)
         obj = callee.obj
+        if obj in BUILTIN_METHODS and node.args and not node.keywords and not isinstance(
+                node.args[0], (gast.Name, gast.Attribute, gast.Subscript, gast.Constant)):
+            name = f"<argument {id(node)}>"  # abs(-d): the operand evaluated once, then named
+            env[name] = self.expr(node.args[0], env)
+            try:
+                return self.spread_call(gast.copy_location(gast.Call(
+                    func=func, args=[_name(name, node.args[0])] + node.args[1:],
+                    keywords=[]), node), env, target)
+            finally:
+                env.pop(name, None)
         if obj in BUILTIN_METHODS and node.args and not node.keywords:  # abs(v): v.__abs__()
             first = held(node.args[0], env)  # (evaluates nothing: a name, field or item)
             name = BUILTIN_METHODS[obj]
@@ -113,6 +124,14 @@ class Calls:
             if type(first) is Record and first.kind in ("object", "dataclass"):
                 raise self.unsupported(node, f"{obj.__name__}() of {first.describe()}, whose "
                                        f"class has no {name} written in Python")
+        first = held(node.args[0], env) if len(node.args) == 1 and not node.keywords else None
+        if obj is type and type(first) is Record:  # type(self)(...): the class known here
+            return Static(first.cls)
+        if obj is vars and type(first) is Record and first.kind in ("object", "dataclass"):
+            who = dotted(node.args[0]) or "o"
+            raise self.unsupported(node, f"vars({who}) of {first.describe()} (its attributes "
+                                   "as a dict)", f"read its fields ({who}."
+                                   f"{first.keys[0] if first.keys else 'a'})")
         if obj in (str, repr, format, len) and not node.keywords:  # str(k) of a key known here
             values = [self.expr(a, env) for a in node.args]
             if values and all(type(v) is Const and isinstance(v.value, SCALARS) for v in values):

@@ -20,6 +20,7 @@ import gast
 from ..depends import MISSING, Attributes
 from ..ir import Const, Var
 from ..pytree import Tree, _Static
+from ..templates import dotted
 from .changes import in_library
 from .scan import Record, Static, held, holds, root_name
 
@@ -93,8 +94,11 @@ class Containers:
         return self.field(record, index.value, node)
 
     def record_attribute(self, record, node, env):
+        self.descriptor(record, node.attr, node)
         if record.kind != "dict" and record.has(node.attr):
             return record.get(node.attr)
+        if node.attr == "__class__":  # self.__class__(...): the class known here
+            return Static(record.cls)
         cls = record.cls
         prop = self.read(cls, node.attr, None) if record.kind != "dict" else None
         if isinstance(prop, property) and isinstance(prop.fget, types.FunctionType):
@@ -110,6 +114,46 @@ class Containers:
                                    f"call it (m.{node.attr}(...)), or pass a function")
         raise self.unsupported(node, f"the attribute .{node.attr} of {record.describe()}",
                                f"its fields are {', '.join(map(str, record.keys)) or 'none'}")
+
+    def descriptor(self, record, name, node, store=False):
+        """Refuses `o.name`, read or assigned (`store`), where o's class binds name to a
+        descriptor lowering does not follow (not a function, property, staticmethod,
+        classmethod or slot): one with __set__ or __delete__ (it takes every read and write),
+        or one with __get__ only (cached_property) read where the instance holds no value."""
+        owner = class_defining(record.cls, name) if record.kind in ("object", "dataclass") \
+            else None
+        raw = MISSING if owner is None else vars(owner)[name]
+        kind = type(raw)
+        if raw is MISSING or kind in FOLLOWED or not hasattr(kind, "__get__") or not (
+                hasattr(kind, "__set__") or hasattr(kind, "__delete__")) and (
+                    store or record.has(name)):
+            return
+        self.defining(record.cls, name)  # (a dependency: the derivative may be refused now)
+        who = dotted(node.value) if isinstance(node, gast.Attribute) else None
+        who = who or "o"
+        if name == "__dict__":
+            field = record.keys[0] if record.keys else "a"
+            raise self.unsupported(node, f"{who}.__dict__ of {record.describe()} (its "
+                                   "attributes as a dict)", f"read its fields ({who}.{field})")
+        what = "a functools.cached_property" if isinstance(raw, functools.cached_property) \
+            else f"a descriptor ({kind.__name__}, with " + "/".join(
+                m for m in ("__get__", "__set__", "__delete__") if hasattr(kind, m)) + ")"
+        raise self.unsupported(node, f"{'assigning' if store else 'reading'} the attribute "
+                               f".{name} of {record.cls.__name__}, {what}",
+                               f"make {name} a @property (with a setter to assign it), or a "
+                               "plain method, or compute it in __init__")
+
+    def unbound(self, record, name):
+        """Whether o.name is a callable the class holds that Python does not bind (a NumPy
+        ufunc, a built-in or math function, a class): `act = np.tanh`, self.act(x) is
+        np.tanh(x); or o.__class__."""
+        if record.kind not in ("object", "dataclass") or record.has(name):
+            return False
+        if name == "__class__":
+            return True
+        owner = class_defining(record.cls, name)
+        raw = MISSING if owner is None else vars(owner)[name]
+        return raw is not MISSING and callable(raw) and not hasattr(type(raw), "__get__")
 
     def defining(self, cls, name):
         """class_defining(cls, name), recorded as a dependency: what is found there (a method
@@ -137,6 +181,7 @@ class Containers:
             return self.replaced(record, node, env)
         if record.kind == "namedtuple" and name == "_asdict" and not args:
             return Record("dict", dict, record.keys, record.values)
+        self.descriptor(record, name, func)
         owner = self.defining(record.cls, name) if record.kind != "dict" else None
         raw = owner.__dict__[name] if owner is not None else None
         if isinstance(raw, classmethod) and isinstance(raw.__func__, types.FunctionType):
@@ -155,7 +200,8 @@ class Containers:
     def super_method(self, func, node, env, target):
         """`super().m(...)` in a method of the user's class: m of the class after the one
         defining this method, in the order of self's class (its MRO), with self; `node` None:
-        `super().p`, the property p read there."""
+        `super().p`, the property p read there. `super(C, self)`, self the first parameter:
+        the class after C in self's MRO (else refused)."""
         params = getattr(self.parsed.node, "args", None)
         me = env.get(params.args[0].id) if params and params.args else None
         code = self.stack[-1] if self.stack else None
@@ -163,6 +209,15 @@ class Containers:
         here = next((k for k, cls in enumerate(mro) if any(
             getattr(getattr(v, "__func__", getattr(v, "fget", v)), "__code__", None) is code
             for v in vars(cls).values())), None)  # (a method, or a property's getter)
+        named = func.value.args
+        if named:
+            cls = self.expr(named[0], env) if isinstance(named[1], gast.Name) and params and \
+                params.args and named[1].id == params.args[0].id else None
+            here = mro.index(cls.obj) if type(cls) is Static and cls.obj in mro else None
+            if here is None:
+                raise self.unsupported(func.value, "super() with arguments other than a class "
+                                       "of self's and the method's first parameter",
+                                       f"write super().{func.attr}")
         owner = next((cls for cls in mro[here + 1:] if func.attr in vars(cls)), None) \
             if here is not None else None
         raw = vars(owner)[func.attr] if owner is not None else None
@@ -260,6 +315,27 @@ class Containers:
         error.maybe_container = any(type(o) is Var for o in operands)  # (an argument: an
         raise error  # object of the user's at the first call, whose own method then applies)
 
+    def record_truth(self, record, node, env):
+        """The truth of a container known here (`if u:`, `not u`, `u` held by `node`), as Python
+        finds it: its class's __bool__, else __len__ (not zero), else whether it holds fields
+        (a dict, a namedtuple) or True (an object)."""
+        for name in ("__bool__", "__len__"):
+            owner = self.defining(record.cls, name) if record.kind != "dict" else None
+            if owner is None:
+                continue
+            if not isinstance(vars(owner)[name], types.FunctionType):
+                raise self.unsupported(node, f"the truth of {record.describe()}, whose "
+                                       f"{owner.__name__}.{name} is not written in Python")
+            method = gast.copy_location(gast.Attribute(value=node, attr=name, ctx=gast.Load()),
+                                        node)
+            value = self.record_method(record, method, _call_node(method, []), env, None)
+            if name == "__bool__":
+                return value
+            if type(value) is Const:
+                return Const(value.value != 0)
+            return self.emit("ne", (self.as_atom(value), Const(0)))
+        return Const(bool(record.keys) if record.kind in ("dict", "namedtuple") else True)
+
     def iterated(self, value, node):
         """What a for loop (or list(), a comprehension) walks when it iterates `value`: a dict's
         keys and a namedtuple's fields, known here; other values as they are."""
@@ -277,6 +353,7 @@ class Containers:
         if isinstance(target, gast.Attribute):
             if record.kind == "dict":
                 raise self.unsupported(target, "setting an attribute of a dict")
+            self.descriptor(record, target.attr, target, store=True)
             prop = getattr(record.cls, target.attr, None)
             if isinstance(prop, property):  # t.f = v calls f's setter
                 if not isinstance(prop.fset, types.FunctionType):
@@ -298,13 +375,36 @@ class Containers:
         return record.replace(key.value, value)
 
     def replaced(self, record, node, env):
-        """dataclasses.replace(s, W=...) and s._replace(W=...): a new record."""
+        """s._replace(W=...): a copy with those fields (no __init__ runs); dataclasses.replace(s,
+        W=...): the class called with s's init fields and the changes, as Python does (its
+        __init__ and __post_init__ run again: a field they derive is made anew)."""
+        fields = dataclasses.fields(record.cls) if record.kind == "dataclass" else ()
+        init = [f.name for f in fields if f.init]
         for k in node.keywords:
-            if k.arg is None or not record.has(k.arg):
+            if k.arg is None or not record.has(k.arg) and k.arg not in init:
                 raise self.unsupported(node, f"replacing {k.arg!r}, not a field of "
                                        f"{record.describe()}")
-            record = record.replace(k.arg, self.expr(k.value, env))
-        return record
+            if fields and k.arg not in init:  # (Python raises ValueError)
+                raise self.unsupported(node, f"replacing {k.arg!r}, a field of "
+                                       f"{record.describe()} with init=False (a ValueError in "
+                                       "Python)", f"assign it after: c = dataclasses.replace("
+                                       f"...); c.{k.arg} = ...")
+        if record.kind != "dataclass":
+            for k in node.keywords:
+                record = record.replace(k.arg, self.expr(k.value, env))
+            return record
+        env = dict(env)
+        for k in node.keywords:
+            env[f"<{k.arg}>"] = self.expr(k.value, env)
+        for name in init:
+            if f"<{name}>" not in env:
+                env[f"<{name}>"] = self.field(record, name, node)
+        call = gast.Call(func=node.func, args=[], keywords=[
+            gast.keyword(arg=name, value=_name(f"<{name}>", node)) for name in init])
+        made = self.construct(record.cls, gast.copy_location(call, node), env, None)
+        if made is None:
+            raise self.unsupported(node, f"dataclasses.replace of {record.describe()}")
+        return made
 
     def construct(self, cls, node, env, target):
         """A container made by calling its class: dict(...), a namedtuple or dataclass class, or a
@@ -424,6 +524,9 @@ REFLECTED = {"Add": "__radd__", "Sub": "__rsub__", "Mult": "__rmul__", "Div": "_
 SYMBOLS = {"Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "FloorDiv": "//", "Mod": "%",
            "Pow": "**", "MatMult": "@", "USub": "unary -", "UAdd": "unary +", "Invert": "~",
            "Lt": "<", "LtE": "<=", "Gt": ">", "GtE": ">=", "Eq": "==", "NotEq": "!="}
+
+
+FOLLOWED = (types.FunctionType, property, staticmethod, classmethod, types.MemberDescriptorType)
 
 
 def class_defining(cls, name):

@@ -22,6 +22,7 @@ from ..primitives import BY_OBJECT, PRIMS, hashable
 from .scan import LocalFunction, Record, Static
 
 CONTAINERS = (dict, list, tuple, set, frozenset, str, bytes)  # (no number or array)
+LEAF_TYPES = (float, int, complex, np.ndarray, np.generic)
 RAISE = ("raise",)  # how a statement list ends that raises on every path
 
 CONVERSIONS = {115: "str", 114: "repr"}  # f"{x!s}", f"{x!r}"
@@ -131,9 +132,15 @@ class Effects:
         cls = getattr(value, "cls", None)  # a container known here (containers.py)
         if cls is not None and type(value) is not Var:
             return Const(isinstance(cls, type) and issubclass(cls, classes))
-        if type(value) is Var and value.name in self.number_leaves() and all(
-                issubclass(c, CONTAINERS) for c in classes):  # a leaf of an argument: no dict
-            return Const(False)
+        if type(value) is Var and all(issubclass(c, CONTAINERS) or never_a_leaf(c)
+                                      for c in classes):
+            if value.name in self.number_leaves():  # a leaf of an argument: no dict, nor an
+                return Const(False)                 # object of a class like Vec
+            if any(tree is None and value.name == p for p, tree, _ in
+                   getattr(self.fn, "arguments", ())) and not all(
+                       issubclass(c, CONTAINERS) for c in classes):  # a parameter, compiled
+                self.fn.receivers.add(value.name)  # for a number or array: for anything else
+                return Const(False)  # passed for it, anew for its structure (boundary.py)
         atoms = tuple(self.class_atom(c) for c in classes)
         types = atoms[0] if type(types) is not tuple else self.as_atom(atoms)
         return self.emit("isinstance", (self.as_atom(value), types), target=target)
@@ -235,3 +242,19 @@ def known_truth(test):
     """Whether a constant's truth is known here (not an array's, which has none)."""
     return isinstance(test.value, (bool, int, float, complex, str, bytes, tuple, frozenset,
                                    type(None), np.bool_, np.number))
+
+
+def never_a_leaf(cls):
+    """Whether no number or array argument (pytree.is_leaf) is an instance of `cls`: a class of
+    the plain metaclass, no base of a number or array type, nor any of its subclasses one or
+    speaking NumPy's protocols."""
+    if type(cls) is not type or any(issubclass(t, cls) for t in LEAF_TYPES):
+        return False
+    below = [cls]
+    while below:
+        k = below.pop()
+        if issubclass(k, LEAF_TYPES) or any(getattr(k, name, None) is not None for name in (
+                "__array_function__", "__array_ufunc__", "__cuda_array_interface__")):
+            return False
+        below.extend(type.__subclasses__(k))
+    return True

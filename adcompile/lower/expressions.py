@@ -1,6 +1,8 @@
 """Expressions: one primitive per statement (emit), names, constants, attributes, subscripts, short-circuit values."""
 from __future__ import annotations
 
+import enum
+import operator
 import re
 import types
 
@@ -12,7 +14,7 @@ from ..errors import UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Op, Var)
 from ..primitives import ATTRIBUTES, NAMESPACE, PRIMS, RESULT_FIELDS, SHAPE_LIKE
 from ..templates import OPERATORS, dotted
-from .containers import REFLECTED
+from .containers import REFLECTED, _call_node, _name
 from .effects import fold_constants, known_truth
 from .scan import (BOUND, LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, VIEWS, LocalFunction,
                    Record, Static, is_super)
@@ -98,6 +100,8 @@ class Expressions:
     def as_atom(self, value, line=None):
         """A Var or Const for `value`: static tuples of constants become constants; a list
         stays a list (a constant list, or `[a, b]` built in generated code)."""
+        if type(value) is Const and isinstance(value.value, enum.Enum):  # a name, not its repr
+            return self.outer(f"{type(value.value).__name__}.{value.value.name}", value.value)
         if type(value) in (Var, Const):
             return value
         if type(value) is tuple:
@@ -152,6 +156,8 @@ class Expressions:
             if type(operand) is Record and type(node.op) is not gast.Not:  # -v: v.__neg__()
                 return self.record_operator(type(node.op).__name__, (operand,), node, env,
                                             target)
+            if type(operand) is Record:  # not v: of v's truth (v.__bool__())
+                operand = self.record_truth(operand, node.operand, env)
             operand = self.as_atom(operand)
             if type(operand) is Const and type(node.op) in (gast.USub, gast.UAdd):
                 return Const(-operand.value if type(node.op) is gast.USub else operand.value)
@@ -167,6 +173,14 @@ class Expressions:
                     type(node.ops[0]).__name__ in REFLECTED:  # a < b: a.__lt__(b), b.__gt__(a)
                 return self.record_operator(type(node.ops[0]).__name__, (left, right), node,
                                             env, target)
+            if type(right) is Record and right.kind in ("object", "dataclass") and \
+                    len(node.ops) == 1 and type(node.ops[0]) in (gast.In, gast.NotIn):
+                return self.contains(left, right, node, env)
+            a, b = (self.fn.constants.get(v.name) if type(v) is Var else v.value
+                    if type(v) is Const else None for v in (left, right))
+            if isinstance(a, enum.Enum) and isinstance(b, enum.Enum) and len(node.ops) == 1 \
+                    and type(node.ops[0]) in ENUM_TESTS:  # cfg.mode is Mode.A: known here
+                return Const(ENUM_TESTS[type(node.ops[0])](a, b))
             if len(node.ops) == 1 and type(node.ops[0]) in (gast.Is, gast.IsNot):
                 same = identical(left, right)  # `act is not None`, act a function passed in
                 if same is not None:
@@ -281,6 +295,17 @@ class Expressions:
             return self.emit("np.asarray", (atom,))
         return atom
 
+    def contains(self, key, record, node, env):
+        """`k in v` (or not in) of an object of the user's: bool(v.__contains__(k))."""
+        method = gast.copy_location(gast.Attribute(value=node.comparators[0],
+                                                   attr="__contains__", ctx=gast.Load()), node)
+        call = _call_node(method, [_name("<operand>", node)])
+        found = self.record_method(record, method, call, {**env, "<operand>": key}, None)
+        if type(found) is Const:
+            return Const(bool(found.value) == (type(node.ops[0]) is gast.In))
+        found = self.emit("not", (self.as_atom(found),))
+        return found if type(node.ops[0]) is gast.NotIn else self.emit("not", (found,))
+
     def atom(self, node, env):
         return self.as_atom(self.expr(node, env))
 
@@ -288,6 +313,8 @@ class Expressions:
         """The value of a test (if, assert, a conditional expression): an atom, or its truth
         where that is known here (`if act:` of a function passed in)."""
         value = self.expr(node, env)
+        if type(value) is Record:  # if v: v.__bool__(), v.__len__() or True
+            value = self.record_truth(value, node, env)
         known = truth(value)
         return known if known is not None else self.as_atom(value)
 
@@ -476,6 +503,10 @@ def describe_static(obj):
         return f"the class {obj.__name__}"
     name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
     return f"the function {name}" if name else f"a {type(obj).__name__} object"
+
+
+ENUM_TESTS = {gast.Is: operator.is_, gast.IsNot: operator.is_not, gast.Eq: operator.eq,
+              gast.NotEq: operator.ne}
 
 
 def identical(a, b):

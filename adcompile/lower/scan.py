@@ -275,10 +275,10 @@ def user_name(key):
 
 
 def is_super(func):
-    """Whether the callee `func` is `super().m` (super() without arguments)."""
+    """Whether the callee `func` is `super().m` (or `super(C, self).m`)."""
     return isinstance(func, gast.Attribute) and isinstance(func.value, gast.Call) and \
         isinstance(func.value.func, gast.Name) and func.value.func.id == "super" and \
-        not func.value.args and not func.value.keywords
+        len(func.value.args) in (0, 2) and not func.value.keywords
 
 
 def leaf_name(prefix, key):
