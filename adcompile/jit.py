@@ -14,6 +14,9 @@ variant of the same IR that the Python source prints (`source(jitted)` shows it)
   integers   an operation on values that may be Python ints is written as a helper that raises
              OverflowError where Python's exact int would not fit in Numba's int64, and an int
              to a power that may be negative as a float, as Python computes it (`jit_ints`)
+  floats     the math functions raise CPython's errors, `**` of floats is C's pow as CPython's
+             (`jit_math`); float32, float16 and complex64 arguments are refused; indexing is
+             bounds-checked (IndexError)
   helpers    the runtime helpers that generated code calls (unbroadcast, scatter_add, setitem,
              unreduce, ...) and the package's sigmoid, softplus, log_sigmoid and relu get Numba
              implementations (`jit_helpers`); a helper without one for the argument types, a
