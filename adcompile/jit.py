@@ -14,6 +14,9 @@ variant of the same IR that the Python source prints (`source(jitted)` shows it)
   integers   an operation on values that may be Python ints is written as a helper that raises
              OverflowError where Python's exact int would not fit in Numba's int64, and an int
              to a power that may be negative as a float, as Python computes it (`jit_ints`)
+  floats     the math functions raise CPython's errors, `**` of floats is C's pow as CPython's
+             (`jit_math`); float32, float16 and complex64 arguments are refused; indexing is
+             bounds-checked (IndexError)
   helpers    the runtime helpers that generated code calls (unbroadcast, scatter_add, setitem,
              unreduce, ...) and the package's sigmoid, softplus, log_sigmoid and relu get Numba
              implementations (`jit_helpers`); a helper without one for the argument types, a
@@ -45,7 +48,7 @@ import types as pytypes
 
 import numpy as np
 
-from . import jit_helpers, jit_ints
+from . import jit_helpers, jit_ints, jit_math, runtime
 from .boundary import _Boundary, differentiate, name_of, place_of
 from .compile import _write, located_source  # the generated file Numba reads and caches beside
 from .errors import ADCompileError, ArgumentError, public
@@ -55,7 +58,7 @@ from .primitives import NAMESPACE, add
 from .templates import simplify
 from .unparse import aliases
 
-FORMAT = 1  # how jit compiles the text; a change here must not load machine code cached before
+FORMAT = 2  # how jit compiles the text; a change here must not load machine code cached before
 MODES = ("flat", "forward", "grad", "value_and_grad")  # vjp returns a closure: Numba cannot
 FASTMATH = frozenset({"reassoc", "arcp", "contract"})  # fastmath=True (not nnan, ninf nor afn)
 FLAGS = FASTMATH | {"nnan", "ninf", "nsz", "afn", "fast"}  # the LLVM fast-math flags Numba takes
@@ -67,7 +70,21 @@ class JitError(ADCompileError):
 
 class JitOverflowError(JitError, OverflowError):
     """An integer the jitted code computes does not fit in Numba's int64, where Python's int
-    would have grown: raised at the user's line instead of the number Numba would wrap to."""
+    would have grown, or a float overflows where CPython raises (math.exp(800.0), 10.0 ** 400):
+    raised at the user's line instead of the number Numba would wrap to or the infinity."""
+
+
+class JitValueError(JitError, ValueError):
+    """A math domain error (math.log(-1.0), math.sqrt(-0.5)) in jitted code, at the user's line:
+    CPython raises ValueError where Numba would return NaN or an infinity."""
+
+
+class JitZeroDivisionError(JitError, ZeroDivisionError):
+    """`0.0 ** -1.0` in jitted code, at the user's line (CPython's ZeroDivisionError)."""
+
+
+class JitIndexError(JitError, IndexError):
+    """An index past the end of an array in jitted code (Numba's bounds check)."""
 
 
 @public
@@ -135,11 +152,16 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
         fn = numba_friendly(build(function, mode, argnums, optimize, trees, final=False,
                                   has_aux=has_aux), arrays)
         sites = jit_ints.checked(fn)  # Python's ints, where Numba's int64 would differ
+        try:  # Python's float errors and pow; float64 arguments
+            sites += jit_math.checked(fn, fast=bool(flags))
+        except jit_math.Refused as e:
+            raise JitError(e.message, e.filename, e.line) from None
         src, text = located_source(fn)
         py, cacheable = _compile(text, fn, flags)
         if fn.defaults:  # (the user's parameters; a default Python cannot write is not written)
             py.__defaults__ = getattr(function, "__defaults__", None)
-        dispatcher = numba.njit(cache=cacheable, fastmath=set(flags) or False)(py)
+        dispatcher = numba.njit(cache=cacheable, fastmath=set(flags) or False,
+                                boundscheck=True)(py)  # (an index past the end: IndexError)
         for w in wrappers:
             w.__adcompile__ = Info(function, mode, argnums, optimize, src, fn.containers,
                                    fn.out_tree, fn.arguments, True, has_aux, fn.aux_tree)
@@ -164,6 +186,9 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
     def failed(e, args):
         """The dispatcher raised `e`: say why in the user's terms, or compile the variant whose
         tapes are lists (a tape holds something other than floats: lists hold any one type)."""
+        narrow = jit_math.narrow_argument(args, current[1].params)
+        if narrow:  # (float16: Numba fails before check_float64 runs)
+            raise JitError(narrow, current[1].filename) from None
         if isinstance(e, numba.core.errors.NumbaError):
             if not current[2] or not isinstance(e, numba.core.errors.TypingError):
                 raise _explain(e, current[1]) from None
@@ -172,6 +197,14 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
                            "(pip install scipy) or run it without jit") from None
         elif isinstance(e, OverflowError) and str(e).startswith(jit_ints.MARK):
             raise _overflow(e, current[1], current[3]) from None
+        elif isinstance(e, (ValueError, OverflowError, ZeroDivisionError, TypeError)) and \
+                str(e).startswith(jit_math.MARK):
+            kind, message, line = jit_math.explain(e, current[1], current[3])
+            raise _MATH[kind](message, current[1].filename, line) from None
+        elif isinstance(e, IndexError) and str(e) == "index is out of bounds":
+            raise JitIndexError(f"an index is out of bounds in {current[1].name} (Numba checks "
+                                "each index; Python raises IndexError at its line: run it "
+                                "without jit to see which)", current[1].filename) from None
         elif isinstance(e, TypeError) and re.fullmatch(r"expected \S+, got None", str(e)):
             raise _none_taped(e, current[1]) from None
         else:
@@ -190,6 +223,10 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
     out.__name__ = out.__qualname__ = current[1].name
     out.__doc__ = f"{current[1].name}, compiled by Numba through adcompile.jit."
     return out
+
+
+_MATH = {"JitError": JitError, "ValueError": JitValueError, "OverflowError": JitOverflowError,
+         "ZeroDivisionError": JitZeroDivisionError}
 
 
 def _fixed(current, failed, jitted):
@@ -773,8 +810,12 @@ def _register(numba):
         return
     from numba.extending import overload
     for helper, typer in {tape_put: _put, **jit_helpers.helpers(numba)}.items():
-        overload(helper)(typer(numba.types))
+        # (an index the user's code wrote reaches setitem in the forward sweep unchecked; the
+        # backward sweep's helpers take the indices the forward sweep checked)
+        checks = {"boundscheck": True} if helper is runtime.setitem else {}
+        overload(helper, jit_options=checks)(typer(numba.types))
     jit_ints.register(numba)
+    jit_math.register(numba)
     _REGISTERED.append(True)
 
 

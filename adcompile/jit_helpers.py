@@ -15,6 +15,7 @@ import numpy as np
 
 from . import jit_helpers_arrays, numerics, runtime, runtime_arrays, runtime_linalg
 from .errors import ArgumentError, ComplexOutputError
+from .jit_math import float_pow
 
 
 def _array(x, t):
@@ -500,7 +501,7 @@ def _pow_dx(t):
             def impl(x, y):  # (runtime.pow_dx for numbers: 0 where y == 0)
                 if y == 0:
                     return 0.0
-                return y * x ** (y - 1)
+                return y * float_pow(x, y - 1)  # (Python's pow: CPython's number)
             return impl
         if isinstance(y, t.Number):
             def array_number(x, y):

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import operator
 
+from .jit_math import float_pow
 from .ir import Assign, Const, For, Op, Var, stmt_exprs, targets_of, walk_stmts
 from .primitives import NAMESPACE, add
 
@@ -404,7 +405,7 @@ def _unary(p, a):
 
 _PLAIN = {"checked_add": operator.add, "checked_sub": operator.sub, "checked_mul": operator.mul,
           "checked_floordiv": operator.floordiv, "checked_lshift": operator.lshift,
-          "checked_pow": operator.pow, "real_pow": operator.pow, "checked_neg": operator.neg,
+          "checked_pow": float_pow, "real_pow": float_pow, "checked_neg": operator.neg,
           "checked_abs": abs, "checked_int": int, "checked_round": round,
           "checked_floor": math.floor, "checked_ceil": math.ceil, "checked_trunc": math.trunc}
 
@@ -412,7 +413,8 @@ _PLAIN = {"checked_add": operator.add, "checked_sub": operator.sub, "checked_mul
 def register(numba):
     """Teach Numba the helpers: on ints (int64 or bool; on floats for the conversions) the
     checked operation, compiled once per type; on anything else Numba's own operation, emitted
-    in place as the operator would be (no call, and fast-math flags reach it). Numba's disk
+    in place as the operator would be (no call, and fast-math flags reach it), and for a power
+    jit_math's float_pow (CPython's pow); a conversion of an int is the int. Numba's disk
     cache knows the generated text, not these: a change to what they compile to bumps
     jit.FORMAT."""
     from numba.extending import lower_builtin, type_callable
@@ -429,6 +431,8 @@ def register(numba):
         op, arity = _PLAIN[name], HELPERS[name].__code__.co_argcount
 
         def typed(context, *types):
+            if name in TO_INT.values() and isinstance(types[0], (t.Integer, t.Boolean)):
+                return t.int64  # int(n), round(n), math.floor(n) of an int: n
             if checked_types(name, types):
                 return t.float64 if name == "real_pow" else t.int64
             sig = context.resolve_function_type(op, types, {})
@@ -442,11 +446,17 @@ def register(numba):
 
         @lower_builtin(HELPERS[name], *[t.Any] * arity)
         def lower(context, builder, sig, args):
+            if name in TO_INT.values() and isinstance(sig.args[0], (t.Integer, t.Boolean)):
+                if sig.args[0] == t.uint64:  # (beyond int64: refused, as a float would be)
+                    return context.compile_internal(builder, checks[name + "_u64"], sig, args)
+                return context.cast(builder, args[0], sig.args[0], t.int64)
             if checked_types(name, sig.args):
                 to = t.float64 if name in TO_INT.values() else t.int64
                 args = [context.cast(builder, v, a, to) for v, a in zip(args, sig.args)]
                 inner = sig.return_type(*[to] * len(args))
                 return context.compile_internal(builder, checks[name], inner, args)
+            if op is float_pow:
+                return context.compile_internal(builder, _float_pow, sig, args)
             own = context.typing_context.resolve_function_type(op, sig.args, {})
             args = [context.cast(builder, v, a, b) for v, a, b in zip(args, sig.args, own.args)]
             out = context.get_function(op, own)(builder, args)
@@ -566,9 +576,21 @@ def _checks(numba):
             return convert(x)
         return impl
 
-    return {"checked_add": overflowing(add_o, message["checked_add"]),
+    def from_u64(m):
+        def impl(x):
+            if x > 9223372036854775807:
+                raise OverflowError(m)
+            return x
+        return impl
+
+    return {**{f"{name}_u64": from_u64(message[name]) for name in TO_INT.values()},
+            "checked_add": overflowing(add_o, message["checked_add"]),
             "checked_sub": overflowing(sub_o, message["checked_sub"]),
             "checked_mul": overflowing(mul_o, message["checked_mul"]),
             "checked_floordiv": floordiv, "checked_lshift": lshift, "checked_pow": power,
             "real_pow": float_power, "checked_neg": negative, "checked_abs": absolute,
             **{name: to_int(name) for name in TO_INT.values()}}
+
+
+def _float_pow(x, y):  # (checked_pow, real_pow on anything but two ints: Python's pow)
+    return float_pow(x, y)

@@ -313,9 +313,13 @@ def test_array_code_compiles_and_equals_python_and_finite_differences(f, args, a
     assert jit(f)(*args) == pytest.approx(f(*args), rel=1e-12)
 
 
-def test_a_float32_activation_stays_float32():
+def test_a_float32_argument_is_refused():
+    """Numba computes float32 in float64 (NumPy in float32): refused, naming the parameter
+    (tests/test_jit_found2.py)."""
     x = np.array([-1.0, 0.5], dtype=np.float32)
-    assert jit(activations_of_a_number)(x).dtype == np.float32
+    with pytest.raises(JitError, match="float32.*Cast it to float64"):
+        jit(activations_of_a_number)(x)
+    assert jit(activations_of_a_number)(x.astype(np.float64)).dtype == np.float64
 
 
 def param_named_sign(x, sign):
