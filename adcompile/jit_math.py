@@ -42,7 +42,7 @@ RULES = {
     "math.cos": ValueError, "math.tan": ValueError, "math.tanh": ValueError,
     "math.erf": ValueError, "math.erfc": ValueError,
     "math.gamma": "pole", "math.lgamma": "pole",
-}  # (math.pow is lowered to `**`: float_pow)
+}  # (math.pow: float_pow of its operands as floats)
 
 
 def float_pow(x, y):
@@ -93,6 +93,8 @@ def checked(fn, fast=False):
                           "correctly rounded as Python's (round(2.675, 2) is 2.67 in Python, "
                           "2.68 in Numba). Round outside the compiled function, or run it "
                           "without jit.", fn.filename, line)
+        if e.prim == "math.pow":  # (of the operands as floats: C's pow, float_pow's errors)
+            e, args = Op("pow", ()), tuple(Op("float", (a,)) for a in args)
         helper = ("fast_pow" if fast else "float_pow") if e.prim == "pow" and len(args) == 2 else \
             HELPER_OF.get(e.prim) if not kwargs else None
         if helper:

@@ -266,3 +266,17 @@ def test_float32_arguments_are_refused(dtype):
 def test_math_errors_keep_the_gradient_right_elsewhere():
     for f in (f_log, f_sqrt, f_exp):
         assert jit(grad(f))(2.5) == pytest.approx(numeric_grad(f, (2.5,), 0), rel=1e-6)
+
+
+def test_math_pow_under_jit_is_c_pow_of_floats_with_its_errors():
+    # math.pow, its own primitive since T34, went to Numba's pow: NaN where Python raises
+    def f(x, y):
+        return math.pow(x, y) * 2.0 + math.pow(x, 3)
+
+    for args in [(1.7, 2.5), (0.6024338098404867, 3.0)]:
+        assert jit(f)(*args) == f(*args)
+        assert jit(grad(f, argnums=(0, 1)))(*args) == grad(f, argnums=(0, 1))(*args)
+    with pytest.raises(JitError, match="a negative number to a fractional power"):
+        jit(f)(-1.0, 0.5)
+    with pytest.raises(ZeroDivisionError):
+        jit(f)(0.0, -1.0)
