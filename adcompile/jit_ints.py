@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import operator
 
-from .jit_math import float_pow
+from .jit_math import float_pow, rewrite_expressions
 from .ir import Assign, Const, For, Op, Var, stmt_exprs, targets_of, walk_stmts
 from .primitives import NAMESPACE, add
 
@@ -146,14 +146,7 @@ def checked(fn):
             return Op(helper, args)
         return Op(e.prim, args, kwargs) if (args, kwargs) != (e.args, e.kwargs) else e
 
-    for s in walk_stmts(fn.body):
-        for attr in ("value", "test"):
-            if hasattr(s, attr) and getattr(s, attr) is not None:
-                setattr(s, attr, rewrite(getattr(s, attr), s.line))
-        if hasattr(s, "values"):
-            s.values = [rewrite(v, s.line) for v in s.values]
-        if type(s) is For:
-            s.bounds = tuple(rewrite(b, s.line) for b in s.bounds)
+    rewrite_expressions(fn, rewrite)
     return sites
 
 

@@ -102,18 +102,24 @@ def checked(fn, fast=False):
             return Op(helper, args)
         return Op(e.prim, args, kwargs) if (args, kwargs) != (e.args, e.kwargs) else e
 
+    rewrite_expressions(fn, rewrite)
+    if fn.params:  # (one call at the top: Numba compiles it to nothing for float64)
+        fn.body.insert(0, Assign(None, Op("check_float64", tuple(Var(p) for p in fn.params)),
+                                 fn.body[0].line if fn.body else None))
+    return sites
+
+
+def rewrite_expressions(fn, rewrite):
+    """Replace each expression a statement of `fn` reads (in nested blocks too) by
+    `rewrite(expression, the statement's line)`."""
     for s in walk_stmts(fn.body):
         for attr in ("value", "test"):
-            if hasattr(s, attr) and getattr(s, attr) is not None:
+            if getattr(s, attr, None) is not None:
                 setattr(s, attr, rewrite(getattr(s, attr), s.line))
         if hasattr(s, "values"):
             s.values = [rewrite(v, s.line) for v in s.values]
         if hasattr(s, "bounds"):
             s.bounds = tuple(rewrite(b, s.line) for b in s.bounds)
-    if fn.params:  # (one call at the top: Numba compiles it to nothing for float64)
-        fn.body.insert(0, Assign(None, Op("check_float64", tuple(Var(p) for p in fn.params)),
-                                 fn.body[0].line if fn.body else None))
-    return sites
 
 
 def check_float64(*values):
