@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import operator
 
-from .jit_math import float_pow, rewrite_expressions
+from .jit_math import float_pow, helpers_written
 from .ir import Assign, Const, For, Op, Var, stmt_exprs, targets_of, walk_stmts
 from .primitives import NAMESPACE, add
 
@@ -133,21 +133,8 @@ def checked(fn):
     """Rewrite `fn` (the Numba variant) as the module says; the helpers written, with the user's
     line of each: [(helper, line)]."""
     env = _analyse(fn)
-    sites = []
-
-    def rewrite(e, line):
-        if type(e) is not Op:
-            return e
-        args = tuple(rewrite(a, line) for a in e.args)
-        kwargs = tuple((k, rewrite(v, line)) for k, v in e.kwargs)
-        helper = _helper(e.prim, [_value(a, env) for a in args], kwargs)
-        if helper:
-            sites.append((helper, line))
-            return Op(helper, args)
-        return Op(e.prim, args, kwargs) if (args, kwargs) != (e.args, e.kwargs) else e
-
-    rewrite_expressions(fn, rewrite)
-    return sites
+    return helpers_written(fn, lambda e, args, kwargs, line: _helper(
+        e.prim, [_value(a, env) for a in args], kwargs))
 
 
 def _helper(prim, values, kwargs):

@@ -79,13 +79,7 @@ def checked(fn, fast=False):
     """Rewrite `fn` (the Numba variant) as the module says; the helpers written, with the user's
     line of each: [(helper, line)]. Raises `Refused` at a `round(x, ndigits)`. `fast`
     (fastmath): `**` is Numba's, with CPython's errors."""
-    sites = []
-
-    def rewrite(e, line):
-        if type(e) is not Op:
-            return e
-        args = tuple(rewrite(a, line) for a in e.args)
-        kwargs = tuple((k, rewrite(v, line)) for k, v in e.kwargs)
+    def helper_of(e, args, kwargs, line):
         if e.prim == "round" and len(args) + len(kwargs) == 2 and \
                 (args[1:] or [kwargs[0][1]])[0] != Const(None):
             code = fn.source_lines.get(line, "").strip()
@@ -94,24 +88,35 @@ def checked(fn, fast=False):
                           "2.68 in Numba). Round outside the compiled function, or run it "
                           "without jit.", fn.filename, line)
         if e.prim == "math.pow":  # (of the operands as floats: C's pow, float_pow's errors)
-            e, args = Op("pow", ()), tuple(Op("float", (a,)) for a in args)
-        helper = ("fast_pow" if fast else "float_pow") if e.prim == "pow" and len(args) == 2 else \
+            args[:] = [Op("float", (a,)) for a in args]
+            e = Op("pow", ())
+        return ("fast_pow" if fast else "float_pow") if e.prim == "pow" and len(args) == 2 else \
             HELPER_OF.get(e.prim) if not kwargs else None
-        if helper:
-            sites.append((helper, line))
-            return Op(helper, args)
-        return Op(e.prim, args, kwargs) if (args, kwargs) != (e.args, e.kwargs) else e
 
-    rewrite_expressions(fn, rewrite)
+    sites = helpers_written(fn, helper_of)
     if fn.params:  # (one call at the top: Numba compiles it to nothing for float64)
         fn.body.insert(0, Assign(None, Op("check_float64", tuple(Var(p) for p in fn.params)),
                                  fn.body[0].line if fn.body else None))
     return sites
 
 
-def rewrite_expressions(fn, rewrite):
-    """Replace each expression a statement of `fn` reads (in nested blocks too) by
-    `rewrite(expression, the statement's line)`."""
+def helpers_written(fn, helper_of):
+    """Each operation of `fn` (in nested blocks, in its operands first) for which
+    `helper_of(op, args, kwargs, line)` names a helper, replaced by a call of the helper on its
+    operands (`args`, rewritten, a list the function may change); [(helper, line)] of each."""
+    sites = []
+
+    def rewrite(e, line):
+        if type(e) is not Op:
+            return e
+        args = [rewrite(a, line) for a in e.args]
+        kwargs = tuple((k, rewrite(v, line)) for k, v in e.kwargs)
+        helper = helper_of(e, args, kwargs, line)
+        if helper:
+            sites.append((helper, line))
+            return Op(helper, tuple(args))
+        args = tuple(args)
+        return Op(e.prim, args, kwargs) if (args, kwargs) != (e.args, e.kwargs) else e
     for s in walk_stmts(fn.body):
         for attr in ("value", "test"):
             if getattr(s, attr, None) is not None:
@@ -120,6 +125,7 @@ def rewrite_expressions(fn, rewrite):
             s.values = [rewrite(v, s.line) for v in s.values]
         if hasattr(s, "bounds"):
             s.bounds = tuple(rewrite(b, s.line) for b in s.bounds)
+    return sites
 
 
 def check_float64(*values):
