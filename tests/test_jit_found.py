@@ -7,7 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from scipy import special
+try:
+    from scipy import special
+except ImportError:  # (SciPy is optional: only test_xdivy_under_numba needs it)
+    special = None
 
 from adcompile import grad, jit, log_softmax, source, stop_gradient
 from adcompile import runtime_arrays
@@ -348,6 +351,8 @@ def test_forward_mode_helpers(f, helper):
 def test_xdivy_under_numba():
     """xdivy (scipy.special.xlogy's derivative in y) has a Numba version with the Python one's
     values; xlogy itself Numba cannot compile, and jit names it at the user's line."""
+    if special is None:
+        pytest.skip("needs SciPy")
     x, y = np.array([0.0, 1.0, -2.0, 0.0, 3.0]), np.array([2.0, 0.5, 4.0, 0.0, 0.0])
     both = numba.njit(lambda x, y: runtime_arrays.xdivy(x, y))
     with np.errstate(divide="ignore"):
