@@ -196,6 +196,10 @@ def test_cross_along_an_axis(f):
 
 @pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors:DeprecationWarning")
 def test_cross_of_two_vectors_along_an_axis():
+    try:
+        np.cross(np.ones(2), np.ones(2))
+    except ValueError:  # (NumPy 2.5 and later: 2-vectors, deprecated in 2.0, are refused)
+        pytest.skip("this NumPy's np.cross takes only 3-vectors")
     assert np.isclose(ad.jvp(cross_two_vectors, (V,), (V,))[0], cross_two_vectors(V))
     d = np.cos(np.arange(12.0)).reshape(V.shape)
     assert np.isclose(ad.jvp(cross_two_vectors, (V,), (d,))[1],
