@@ -127,6 +127,21 @@ def test_ufunc_method_options_refused_by_name():
         assert info.value.line == f.__code__.co_firstlineno + 1
 
 
+
+def test_accumulate_over_all_axes_refused_as_numpy_refuses_it():
+    """np.add.accumulate(x, axis=None) is an error in NumPy for more than one dimension: it was
+    lowered as np.cumsum(x, axis=None), the flattened running sum (a value NumPy never gives)."""
+    def by_keyword(x):
+        return np.sum(np.add.accumulate(x, axis=None) ** 2)
+
+    def by_position(x):
+        return np.sum(np.multiply.accumulate(x, None))
+
+    for f in (by_keyword, by_position):
+        with pytest.raises(UnsupportedSyntaxError, match="axis=None") as info:
+            ad.grad(f)(M)
+        assert info.value.line == f.__code__.co_firstlineno + 1
+
 # --- 3. sorting with kind= (and NumPy 2's stable=): the same values, argsort an integer ----------
 def sorted_kind(x):
     order = np.argsort(x[0], kind="stable")

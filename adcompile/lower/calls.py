@@ -267,6 +267,11 @@ class Calls:
                 den = self.emit("math.log", args[1:]) if type(args[1]) is Var else Const(
                     PRIMS["math.log"].fn(args[1].value))
                 return self.emit("truediv", (num, den), target=target)
+            if getattr(obj, "__name__", None) == "accumulate" and any(
+                    type(a) is Const and a.value is None for a in args[1:2] + [
+                        self.atom(k.value, env) for k in node.keywords if k.arg == "axis"]):
+                raise self.unsupported(node, f"{called_name(node)}(..., axis=None)", "give the "
+                                       "axis (NumPy takes None only for one dimension: axis=0)")
             return self.primitive(prim, node, args, env, target, OBJECT_OPTIONS.get(obj),
                                   POSITIONAL.get(obj))
         if obj is slice:  # slice(None, -1, None), as generated code spells a constant slice
