@@ -414,9 +414,9 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
         values = bind(f, primals)
         flat = [flatten(v) for v in values]
         nums, _ = _moving(f, flat, len(primals), "vjp")
-        objects = any(_holds_object(tree) for _, tree in flat)
+        structured = any(tree.kind not in ("leaf", "static") for _, tree in flat)
         out, pullback, *aux = differentiate(compile_derivative, f, "vjp", nums, True, has_aux,
-                                            objects)(*map(_detached, primals))
+                                            structured)(*map(_detached, primals))
         received = positions(f, len(primals))
     except ADCompileError as e:
         raise trimmed(e)
@@ -438,13 +438,6 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
                     out[k] = part
         return tuple(out)
     return (out, checked_pullback, *aux)
-
-
-def _holds_object(tree):
-    """Whether an argument of structure `tree` holds an object of a class of the user's (whose
-    operators may be written in Python)."""
-    return tree.kind in ("dataclass", "object", "namedtuple") or any(
-        _holds_object(c) for c in tree.children)
 
 
 def _detached(v):

@@ -842,11 +842,12 @@ def pow_dy(a, x):
 
 # --- sequences a loop builds or a caller passes: their gradients are lists -----------------------
 def stack_grad(g, xs, axis):
-    """The gradients of the parts of np.stack(xs, axis): g indexed along `axis` (an array xs is
-    stacked by its rows: its gradient is an array)."""
+    """The gradients of the parts of np.stack(xs, axis): g indexed along `axis` (a 0-d g, grad's
+    seed of an output refused later, is each's; an array xs, stacked by rows, gets an array)."""
     if type(xs) not in (list, tuple):  # (np.array(x) of an array x: a copy)
         return g if axis == 0 else np.moveaxis(g, axis, 0)
-    return TupleGrad([np.take(g, i, axis=axis) for i in range(len(xs))])
+    return TupleGrad([g] * len(xs) if np.ndim(g) == 0 else
+                     [np.take(g, i, axis=axis) for i in range(len(xs))])
 
 
 def restack(g, xs, axis):

@@ -265,3 +265,28 @@ def test_vjp_of_a_dict_keyed_by_a_config_argument():
     assert out == {"a": 3.0, "other": 2.25}
     assert pullback({"a": 1.0, "other": 0.0})[0] == 2.0
     assert pullback({"a": 0.0, "other": 1.0})[0] == 3.0
+
+
+def test_vjp_of_a_list_read_whole_by_numpy():
+    """vjp of a function reading a list argument only through a NumPy function (np.sum(xs)) ran
+    the code compiled for arrays on the list: the pullback returned one number for the whole list
+    (1.0 for [1.0, 1.0, 1.0, 1.0]), a bare array for np.var, a tuple for a list (T35). It is
+    compiled for the list's structure, as jvp, jacfwd and jacrev are."""
+    xs = [0.3, 1.2, -0.5, 2.0]
+    mean = float(np.mean(xs))
+    cases = [(lambda v: np.sum(v), 1.0, [1.0] * 4),
+             (lambda v: np.mean(v), 1.0, [0.25] * 4),
+             (lambda v: np.var(v), 1.0, [(x - mean) / 2 for x in xs]),
+             (lambda v: np.asarray(v) * 2.0, np.ones(4), [2.0] * 4)]
+    for f, cotangent, want in cases:
+        value, pullback = ad.vjp(f, xs)
+        np.testing.assert_allclose(value, f(xs))
+        (got,) = pullback(cotangent)
+        same(got, want)
+
+
+def test_grad_of_a_non_scalar_made_of_a_list_is_refused_by_name():
+    """value_and_grad of np.asarray(xs) * 2 with a list xs crashed (IndexError in the backward
+    sweep, before the check that the output is a scalar): the same message as for an array."""
+    with pytest.raises(ADCompileError, match="scalar output"):
+        ad.value_and_grad(lambda v: np.asarray(v) * 2.0)([0.3, 1.2])
