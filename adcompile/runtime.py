@@ -309,8 +309,12 @@ class TupleGrad(tuple):
     """The gradient of a tuple or list argument (unpacked with `a, b = p`, or read as p[0]): the
     parts' gradients, added element by element, so `grad_p = getitem_grad(grad_b, p, 1) +
     getitem_grad(grad_a, p, 0)` is `(grad_a, grad_b)`, not the parts side by side. (Appending,
-    `t + [v]` with a plain list on the right, still appends.)"""
+    `t + [v]` with a plain list on the right, still appends; a slice is one too.)"""
     __slots__ = ()
+
+    def __getitem__(self, index):  # (forward mode: d_s[:-1] + [d_v], the list s popped, grown)
+        part = tuple.__getitem__(self, index)
+        return TupleGrad(part) if type(index) is slice else part
 
     def __add__(self, other):
         if type(other) is list:  # t + [v]: a list grown by a loop
@@ -841,23 +845,6 @@ def pow_dy(a, x):
 
 
 # --- sequences a loop builds or a caller passes: their gradients are lists -----------------------
-def stack_grad(g, xs, axis):
-    """The gradients of the parts of np.stack(xs, axis): g indexed along `axis` (a 0-d g, grad's
-    seed of an output refused later, is each's; an array xs, stacked by rows, gets an array)."""
-    if type(xs) not in (list, tuple):  # (np.array(x) of an array x: a copy)
-        return g if axis == 0 else np.moveaxis(g, axis, 0)
-    return TupleGrad([g] * len(xs) if np.ndim(g) == 0 else
-                     [np.take(g, i, axis=axis) for i in range(len(xs))])
-
-
-def restack(g, xs, axis):
-    """stack_grad's transpose: the parts' gradients `g` stacked along `axis` (for an array xs,
-    which np.array(xs) copies, g moved back; a 0-d array has no parts to stack)."""
-    if type(xs) not in (list, tuple):
-        return g if axis == 0 else np.moveaxis(g, 0, axis)
-    return np.stack(g, axis=axis)
-
-
 def _parts(grad_of_part, g, xs, **kw):
     if type(xs) not in (list, tuple):  # an array: its rows are the parts
         return np.stack(_parts(grad_of_part, g, list(xs), **kw))

@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 
-from .runtime import (_may_alias, _ndim, _part, _parts, _real, _shape, cumsum_grad, getitem_grad,
-                      list_add, matmul_grad_left, matmul_grad_right, outside_rule, setitem,
-                      unbroadcast, unreduce, zeros_like)
+from .runtime import (TupleGrad, _may_alias, _ndim, _part, _parts, _real, _shape, cumsum_grad,
+                      getitem_grad, list_add, matmul_grad_left, matmul_grad_right, outside_rule,
+                      setitem, unbroadcast, unreduce, zeros_like)
 
 
 def unroll(g, shift, axis):
@@ -797,3 +797,21 @@ def cumprod_vjp(v, x, axis, *ts):
         out[..., i] = sum(before[i][m] * after[full ^ m] for m in range(full + 1))
     out = back(out)
     return np.reshape(out, np.shape(x)) if axis is None else out
+
+
+# --- np.stack of a list (np.array of a list: its rows) --------------------------------------------
+def stack_grad(g, xs, axis):
+    """The gradients of the parts of np.stack(xs, axis): g indexed along `axis` (a 0-d g, grad's
+    seed of an output refused later, is each's; an array xs, stacked by rows, gets an array)."""
+    if type(xs) not in (list, tuple):  # (np.array(x) of an array x: a copy)
+        return g if axis == 0 else np.moveaxis(g, axis, 0)
+    return TupleGrad([g] * len(xs) if np.ndim(g) == 0 else
+                     [np.take(g, i, axis=axis) for i in range(len(xs))])
+
+
+def restack(g, xs, axis):
+    """stack_grad's transpose: the parts' gradients `g` stacked along `axis` (for an array xs,
+    which np.array(xs) copies, g moved back; a 0-d array has no parts to stack)."""
+    if type(xs) not in (list, tuple):
+        return g if axis == 0 else np.moveaxis(g, 0, axis)
+    return np.stack(g, axis=axis)

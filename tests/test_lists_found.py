@@ -366,3 +366,27 @@ def test_sum_of_a_tuple_a_loop_grows_read_another_way_too(f):
     assert grad(f)(x) == pytest.approx(numeric_grad(f, [x], 0), rel=1e-6)
     assert jvp(f, (x,), (1.0,))[1] == pytest.approx(grad(f)(x), rel=1e-9)
     assert hessian(f)(x) == pytest.approx(numeric_grad(grad(f), [x], 0), rel=1e-5)
+
+
+def popped_and_appended(x, n):
+    """A worklist: the last item popped, a new one appended (adaptive quadrature's stack)."""
+    s = [x]
+    for i in range(n):
+        b = s.pop()
+        s.append(0.5 * b * x)
+    return s[0]
+
+
+def sliced_and_grown(x, n):
+    s = [x, 1.0]
+    for i in range(n):
+        s = s[:1] + [s[1] * x]
+    return s[0] + 10.0 * s[1]
+
+
+@pytest.mark.parametrize("f", [popped_and_appended, sliced_and_grown])
+def test_forward_mode_of_a_list_sliced_then_grown(f):
+    """Forward mode of a list a loop slices (or pops) and grows: the tangent of the list display
+    (getitem_grad's TupleGrad) sliced was a plain tuple, and `tuple + [v]` raised TypeError in
+    jvp, jacfwd and hessian (T36); reverse mode was right."""
+    check_modes(f)
