@@ -281,3 +281,17 @@ def test_a_helper_without_a_rule_is_named_alike_in_both_modes():
                            r"derivative of this line calls: its second derivative is not "
                            r"supported \(docs/limits.md\)"):
             second(x)
+
+
+def test_calling_a_library_object_made_inside_is_not_called_a_number():
+    """p = np.polynomial.Polynomial([...]); p(x) was refused as "calling p, a number or array",
+    then advised an object whose class defines __call__, which Polynomial's does (T36)."""
+    def f(x):
+        p = np.polynomial.Polynomial([1.0, -2.0, 0.5])
+        return p(x)
+
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(f)(0.7)
+    message = str(info.value)
+    assert "a number or array" not in message and "calling p, a value made at run time" in message
+    assert info.value.line == f.__code__.co_firstlineno + 2

@@ -596,7 +596,9 @@ class Calls:
         object once the arguments are known)."""
         what = dotted(node.func) or "this value"
         kind = "a tuple or list" if type(callee) is tuple else \
-            "a constant" if type(callee) is Const else "a number or array"
+            "a constant" if type(callee) is Const else "a number or array" if \
+            type(callee) is Var and callee.name in self.fn.params else \
+            "a value made at run time (adcompile reads no library object's class)"
         table = self.global_table(node.func, self.env_now)
         if table is not None:
             error = self.unsupported(node, f"calling an item of {table}, chosen by a key computed "
@@ -605,7 +607,9 @@ class Calls:
             error.maybe_container = True  # (a string argument is a constant at the first call)
             return error
         error = self.unsupported(node, f"calling {what}, {kind},", "pass a function (a def, a "
-                                 "lambda, np.tanh), or an object whose class defines __call__")
+                                 "lambda, np.tanh), or an object of your class defining __call__; "
+                                 "for a library's object, call a NumPy function with a rule "
+                                 "(np.polyval for a Polynomial)")
         error.maybe_container = type(callee) is Var
         return error
 
