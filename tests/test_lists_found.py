@@ -390,3 +390,27 @@ def test_forward_mode_of_a_list_sliced_then_grown(f):
     (getitem_grad's TupleGrad) sliced was a plain tuple, and `tuple + [v]` raised TypeError in
     jvp, jacfwd and hessian (T36); reverse mode was right."""
     check_modes(f)
+
+
+def tuple_state(x, n):
+    """A state tuple a loop rebinds (y, v = st; st = (..., ...)), then joined to a tuple."""
+    st = (x, 0.5)
+    for _ in range(n):
+        y, v = st
+        st = (y + 0.1 * v * x, v - 0.1 * y)
+    st = st + (x * x,)
+    return st[0] + 10.0 * st[1] + st[2]
+
+
+def test_a_tuple_a_loop_rebinds_stays_a_tuple():
+    """The end of a loop's body made a tuple display a list (st = [s3, s5]): `st + (v,)` after
+    the loop raised TypeError (list + tuple) in every mode, and jit refused `st` as "a tuple at
+    one point and a list at another" though the user wrote no list (T36)."""
+    check_modes(tuple_state)
+
+
+def test_a_tuple_a_loop_rebinds_compiles_under_jit():
+    pytest.importorskip("numba")
+    from adcompile import jit
+    assert jit(tuple_state)(1.3, 4) == tuple_state(1.3, 4)
+    assert jit(grad(tuple_state))(1.3, 4) == grad(tuple_state)(1.3, 4)

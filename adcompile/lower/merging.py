@@ -205,8 +205,11 @@ class Merging:
             if env.get(name) is None:
                 continue
             if type(loop_name) is str:
-                if env[name] != Var(loop_name):
-                    pairs.append((self.list_in(block, env[name]), loop_name))
+                value = env[name]
+                if value != Var(loop_name):  # (a tuple display stays a tuple, as at the entry)
+                    pairs.append((self.atom_in(block, value) if type(value) is tuple and not
+                                  self.is_list(value) and self.tuple_display(name) else
+                                  self.list_in(block, value), loop_name))
                 continue
             pairs += [(self.list_in(block, v), n) for v, n in self.leaf_pairs(name, loop_name,
                                                                                 env[name])
