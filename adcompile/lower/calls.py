@@ -531,7 +531,8 @@ class Calls:
     def best_by_key(self, obj, node, env, target):
         """max(xs, key=f) or min(...) of items known here: f of each item (inlined), then the
         first item whose key is greatest (least), as Python keeps it: a test per item, and the
-        winner taken from a branch, or known here where the keys are."""
+        winner taken from a branch (an object's fields merged), or known here where the keys
+        are."""
         items = (self.known_range(node.args[0], env) or self.expr(node.args[0], env)) if \
             len(node.args) == 1 else tuple(self.expr(a, env) for a in node.args)
         if type(items) is not tuple or not items:
@@ -548,10 +549,9 @@ class Calls:
             a, b = self.as_atom(key), self.as_atom(best_key)
             test = self.emit(OPERATORS["Gt" if obj is max else "Lt"], (a, b))
             parts = [v for q in (item, best) if type(q) is tuple for v in q]
-            if type(test) is not Const and (Record in (type(item), type(best)) or any(
-                    type(v) in (tuple, Record) for v in parts)):
-                raise self.unsupported(node, f"{obj.__name__}(..., key=...) of objects or "
-                                       "nested lists whose keys are known only at run time",
+            if type(test) is not Const and any(type(v) in (tuple, Record) for v in parts):
+                raise self.unsupported(node, f"{obj.__name__}(..., key=...) of nested lists or "
+                                       "lists of objects whose keys are known only at run time",
                                        "loop over them, keeping the index of the best one")
             best, best_key = (self.pick(test, v, w) if type(v) is tuple and type(w) is tuple
                               else self.branch_value(test, lambda v=v: v, lambda w=w: w)

@@ -15,7 +15,7 @@ from ..templates import OPERATORS, dotted
 from .arguments import effectful
 from .effects import RAISE, known_truth
 from .changes import in_library
-from .scan import Record, BROKE, held, holds, repeats, times_held, is_super, is_method_of_name, made_as_arrays, made_of_names, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed_suffixes, is_append, is_pop, load_of, loaded, may_leave, only_returns, walk_own
+from .scan import Record, BROKE, held, holds, records_in, repeats, times_held, is_super, is_method_of_name, made_as_arrays, made_of_names, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed_suffixes, is_append, is_pop, load_of, loaded, may_leave, only_returns, walk_own
 
 
 class Statements:
@@ -680,6 +680,7 @@ class Statements:
         if value is env.get(name):
             shared += [f"{k} (it holds {name} since line {line})" for k, line in
                        self.containers_holding(name, live) if k != besides and k not in shared]
+        self.not_chosen(node, name, env, live, value, besides)
         if shared:
             how = f"({node.func.attr})" if isinstance(node, gast.Call) and \
                 isinstance(node.func, gast.Attribute) else "(augmented)" if \
@@ -701,6 +702,29 @@ class Statements:
             raise self.unsupported(node, f"changing {name} in place {how} while "
                                    f"{', '.join(shared)} holds the same value (Python changes "
                                    "it for every name holding it)", hint)
+
+    def not_chosen(self, node, name, env, live, value, besides):
+        """Refuse changing `value` in place where it is an object chosen at run time (merged
+        from two: `w = u if c else v`) and a name read later holds either one, or where such a
+        merged object held by a name read later may be `value`: Python changes that one too."""
+        if type(value) is not Record:
+            return
+        mine = self.choices(value)
+        others = [(k, v) for k, v in env.items() if k not in (name, besides) and not
+                  k.startswith("<") and (k in live or k in self.passed)]
+        held_here = [k for k, v in others if any(holds(v, r) for r in mine[1:])]
+        if held_here:
+            raise self.unsupported(node, f"changing {name} in place, which may be "
+                                   f"{' or '.join(held_here)} (chosen at run time; Python "
+                                   "changes that object for every name holding it)",
+                                   f"change {' and '.join(held_here)} on each path, or make "
+                                   f"{name} a new object first")
+        chooser = next((k for k, v in others for r in records_in(v) if r is not value and
+                        any(c is value for c in self.choices(r)[1:])), None)
+        if chooser is not None:
+            raise self.unsupported(node, f"changing {name} in place while {chooser} may be it "
+                                   "(chosen at run time; Python changes it for both)",
+                                   f"make {name} a new object first, or change {chooser} too")
 
     def grow(self, call, env, live):
         """`xs.extend(ys)` and `xs.insert(i, v)` of a list known here, `d.update(...)` of a dict:
