@@ -569,7 +569,7 @@ def getattr_run_time_name(x, names):
 
 
 def test_getattr_with_a_name_chosen_at_run_time_is_refused():
-    with pytest.raises(ADCompileError, match="name known when the code is transformed"):
+    with pytest.raises(ADCompileError, match="not a string known when the code is transformed"):
         grad(getattr_run_time_name)(0.5, ("a", "b"))
 
 

@@ -130,6 +130,15 @@ class Statements:
             elif t is gast.Pass or t is gast.Expr and isinstance(stmt.value, gast.Constant):
                 pass  # pass, a docstring or a bare constant
             elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
+                    isinstance(stmt.value.func, gast.Name) and stmt.value.func.id not in env \
+                    and self.expr(stmt.value.func, env) == Static(setattr):
+                call = stmt.value  # setattr(o, name, v) of a name known here: o.name = v
+                field = self.attribute_name(setattr, call, env, 3).value
+                if len(call.args) != 3:
+                    raise self.unsupported(call, "setattr without three arguments")
+                self.assign(gast.copy_location(gast.Attribute(
+                    value=call.args[0], attr=field, ctx=gast.Store()), call), call.args[2], env)
+            elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
                     self.calls_user_code(stmt.value, env):  # osc.step(dt): for what it changes
                 self.expr(stmt.value, env)  # (p.update(k) of the user's class too)
             elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
