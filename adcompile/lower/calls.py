@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import copy
 import dataclasses
 import functools
 import math
@@ -159,6 +160,8 @@ class Calls:
                 raise self.not_an_array(node, f"{obj.__name__}() of an array or a list computed "
                                         "at run time", "sort with np.sort" if obj is sorted else
                                         "iterate it in a loop, or index the array", fields=False)
+        if obj in COPIES and len(node.args) == 1 and not node.keywords:
+            return self.copy_of(self.expr(node.args[0], env), COPIES[obj], node)
         if obj is dataclasses.replace and node.args:
             record = self.expr(node.args[0], env)
             if type(record) is not Record or record.kind != "dataclass":
@@ -797,6 +800,11 @@ class Calls:
                 return self.emit(name, [operand(i) for i in item], kwargs)
             return self.as_atom(item)
         return self.emit(name, [operand(i) for i in items], kwargs, target=target)
+
+
+# copy.copy, copy.deepcopy, dataclasses.asdict and astuple, done here (Containers.copy_of)
+COPIES = {copy.copy: "shallow", copy.deepcopy: "deep", dataclasses.asdict: "dict",
+          dataclasses.astuple: "tuple"}
 
 
 def passes_function(value):

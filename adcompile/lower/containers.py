@@ -18,7 +18,7 @@ import types
 import gast
 
 from ..depends import MISSING, Attributes
-from ..ir import Const, Var
+from ..ir import Assign, Const, Var
 from ..pytree import Tree, _Static
 from ..templates import dotted
 from .changes import in_library
@@ -373,6 +373,63 @@ class Containers:
                 raise self.not_an_array(target, what, "use keys known here (strings, numbers)")
             raise self.unsupported(target, what)
         return record.replace(key.value, value)
+
+    def copy_of(self, value, how, node):
+        """copy.copy (`how` "shallow"), copy.deepcopy ("deep") or dataclasses.asdict / astuple
+        ("dict", "tuple": deep, a dataclass becoming a dict or a tuple of its fields) of a value
+        known here: new containers, and for a deep copy new containers inside and numbers and
+        arrays under new names (a change in place to one is not seen by the other)."""
+        what = {"shallow": "copy.copy", "deep": "copy.deepcopy", "dict": "dataclasses.asdict",
+                "tuple": "dataclasses.astuple"}[how]
+        if how in ("dict", "tuple") and not (type(value) is Record and value.kind == "dataclass"):
+            raise self.not_an_array(node, f"{what} of something other than a dataclass",
+                                    f"pass {what} a dataclass instance")
+        if type(value) is Var:  # a new array (a copy of a number is the number)
+            name = self.namer.temp()
+            self.block.append(Assign(name, value, self.line))
+            arg = node.args[0] if isinstance(node, gast.Call) and node.args else None
+            if how == "shallow" and not (isinstance(arg, gast.Name) and self.sequence_kinds.get(
+                    arg.id) != "list"):  # (a list built at run time shares its items)
+                self.copied(name, value)
+            return Var(name)
+        if type(value) not in (tuple, Record):
+            return value
+        if type(value) is Record and value.kind != "dict":
+            own = next((m for m in ("__copy__", "__deepcopy__", "__reduce_ex__", "__reduce__",
+                                    "__getstate__", "__setstate__")
+                        if self.defining(value.cls, m) is not None), None)
+            if own is not None:
+                raise self.unsupported(node, f"{what} of {value.describe()}, whose class "
+                                       f"defines {own}", f"make the copy yourself ("
+                                       f"{value.cls.__name__}(...) of its fields)")
+        inner = (lambda v: v) if how == "shallow" else functools.partial(
+            self.copy_of, how="deep", node=node)
+        if how in ("dict", "tuple"):
+            inner = functools.partial(self.converted, how=how, node=node)
+            names = [f.name for f in dataclasses.fields(value.cls)]
+            missing = [n for n in names if not value.has(n)]
+            if missing:
+                raise self.unsupported(node, f"{what} of {value.describe()} without a value for "
+                                       f"its field {missing[0]} (an AttributeError in Python)")
+            values = tuple(inner(value.get(n)) for n in names)
+            return Record("dict", dict, tuple(names), values) if how == "dict" else values
+        if type(value) is tuple:
+            items = tuple(map(inner, value))
+            return self.known_list(items) if self.is_list(value) else items
+        return Record(value.kind, value.cls, value.keys, tuple(map(inner, value.values)))
+
+    def converted(self, value, how, node):
+        """An item inside what dataclasses.asdict / astuple convert: dataclasses converted too,
+        anything else deep-copied."""
+        if type(value) is Record and value.kind == "dataclass":
+            return self.copy_of(value, how, node)
+        if type(value) is tuple:
+            items = tuple(self.converted(v, how, node) for v in value)
+            return self.known_list(items) if self.is_list(value) else items
+        if type(value) is Record and value.kind in ("dict", "namedtuple"):
+            return Record(value.kind, value.cls, value.keys, tuple(
+                self.converted(v, how, node) for v in value.values))
+        return self.copy_of(value, "deep", node)
 
     def replaced(self, record, node, env):
         """s._replace(W=...): a copy with those fields (no __init__ runs); dataclasses.replace(s,
