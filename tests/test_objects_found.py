@@ -423,6 +423,17 @@ class Scaled:
         self.a = self.a * k
 
 
+@dataclasses.dataclass
+class KeywordFirst:
+    a: float = dataclasses.field(kw_only=True)
+    b: float
+
+
+def keyword_only(x):
+    k = KeywordFirst(2.0 * x, a=x)
+    return k.a * k.b * k.b
+
+
 def own_init(x):
     d = Derived(x)
     return d.a * d.b
@@ -435,11 +446,12 @@ def init_var(x):
     return d.a * x + e.a + f.a
 
 
-@pytest.mark.parametrize("f", [own_init, init_var])
+@pytest.mark.parametrize("f", [own_init, init_var, keyword_only])
 def test_dataclass_with_its_own_init_or_an_initvar(f):
     """A dataclass defining __init__ was built from its fields ('Derived() without b'); an
-    InitVar was taken for an extra argument ('Scaled() with 2 arguments'): the class's own
-    __init__ runs, and InitVars go to __post_init__, as Python does."""
+    InitVar was taken for an extra argument ('Scaled() with 2 arguments'); a keyword-only field
+    took a positional argument: the class's own __init__ runs, InitVars go to __post_init__ and
+    keyword-only fields come last, as Python does."""
     for x in (0.7, 1.3):
         _all_modes(f, x)
 

@@ -437,7 +437,12 @@ class Containers:
         __init__ and __post_init__ run again: a field they derive is made anew)."""
         fields = dataclasses.fields(record.cls) if record.kind == "dataclass" else ()
         init = [f.name for f in fields if f.init]
+        init_vars = [f.name for f in vars(record.cls).get("__dataclass_fields__", {}).values()
+                     if f._field_type is INIT_VAR] if fields else []
         for k in node.keywords:
+            if k.arg in init_vars:  # (passed to __post_init__; else its default)
+                init.append(k.arg)
+                continue
             if k.arg is None or not record.has(k.arg) and k.arg not in init:
                 raise self.unsupported(node, f"replacing {k.arg!r}, not a field of "
                                        f"{record.describe()}")
@@ -482,29 +487,28 @@ class Containers:
             for k in node.keywords:
                 record = record.replace(k.arg, self.expr(k.value, env))
             return record
+        owner = self.defining(cls, "__new__") if isinstance(cls, type) else None
+        new = getattr(vars(owner)["__new__"], "__func__", None) if owner else None
+        if isinstance(new, types.FunctionType) and not new.__code__.co_filename.startswith(
+                "<") and not in_library(new.__code__.co_filename):  # (not namedtuple's own)
+            raise self.unsupported(node, f"{cls.__name__}(...) through its own "
+                                   f"{owner.__name__}.__new__", "build it with a classmethod "
+                                   "instead (@classmethod def make(cls, a): return cls(a, ...))")
         if _is_namedtuple_class(cls):
             defaults = {k: functools.partial(self.outer, k, v)
                         for k, v in getattr(cls, "_field_defaults", {}).items()}
             return Record("namedtuple", cls, tuple(cls._fields), self.bind_fields(
                 node, env, list(cls._fields), defaults, cls))
-        if dataclasses.is_dataclass(cls) and isinstance(cls, type):
-            fields = [f for f in dataclasses.fields(cls) if f.init]
-            defaults = {f.name: functools.partial(self.outer, f.name, f.default) for f in fields
-                        if f.default is not dataclasses.MISSING}
-            defaults.update({f.name: functools.partial(self.made_by_factory, f, node)
-                             for f in fields if f.default_factory is not dataclasses.MISSING})
-            values = self.bind_fields(node, env, [f.name for f in fields], defaults, cls)
-            record = Record("dataclass", cls, tuple(f.name for f in fields), values)
-            post = getattr(cls, "__post_init__", None)
-            if isinstance(post, types.FunctionType):
-                self.inline(post, _call_node(node, []), env, None, receiver=record)
-                record = self.receiver_after or record
-            return record
         owner = self.defining(cls, "__init__") if isinstance(cls, type) else None
         init = vars(owner).get("__init__") if owner is not None else None  # (or inherited)
+        written = isinstance(init, types.FunctionType) and \
+            not init.__code__.co_filename.startswith("<")  # (not a dataclass's own)
+        if dataclasses.is_dataclass(cls) and isinstance(cls, type) and not written:
+            return self.dataclass_made(cls, node, env)
         if isinstance(init, types.FunctionType) and (owner is cls or not in_library(
-                init.__code__.co_filename)):
-            record = Record("object", cls, (), ())
+                init.__code__.co_filename)):  # (a dataclass's __init__ written in its class)
+            kind = "dataclass" if dataclasses.is_dataclass(cls) else "object"
+            record = Record(kind, cls, (), ())
             self.inline(init, node, env, None, receiver=record)
             return self.receiver_after or record
         if owner is None and isinstance(cls, type) and not node.args and not node.keywords and \
@@ -512,6 +516,33 @@ class Containers:
                     getattr(sys.modules.get(cls.__module__), "__file__", None)):
             return Record("object", cls, (), ())  # a class of the user's without __init__
         return None
+
+    def dataclass_made(self, cls, node, env):
+        """A dataclass built by the __init__ dataclasses writes: its init fields bound as that
+        __init__ takes them (keyword-only ones last), InitVars passed on to __post_init__."""
+        given = vars(cls).get("__dataclass_fields__", {}).values()
+        fields = [f for f in given if f.init and f._field_type in (FIELD, INIT_VAR)]
+        fields.sort(key=lambda f: bool(getattr(f, "kw_only", False)))
+        defaults = {f.name: functools.partial(self.outer, f.name, f.default) for f in fields
+                    if f.default is not dataclasses.MISSING}
+        defaults.update({f.name: functools.partial(self.made_by_factory, f, node)
+                         for f in fields if f.default_factory is not dataclasses.MISSING})
+        positional = sum(not getattr(f, "kw_only", False) for f in fields)
+        values = self.bind_fields(node, env, [f.name for f in fields], defaults, cls,
+                                  positional)
+        kept = [(f.name, v) for f, v in zip(fields, values) if f._field_type is FIELD]
+        record = Record("dataclass", cls, tuple(k for k, _ in kept), tuple(v for _, v in kept))
+        post = getattr(cls, "__post_init__", None)
+        passed = [(f"<{f.name}>", v) for f, v in zip(fields, values)
+                  if f._field_type is INIT_VAR]
+        if isinstance(post, types.FunctionType):
+            call = _call_node(node, [_name(k, node) for k, _ in passed])
+            self.inline(post, call, {**env, **dict(passed)}, None, receiver=record)
+            record = self.receiver_after or record
+        elif passed:
+            raise self.unsupported(node, f"{cls.__name__}() with an InitVar and no "
+                                   "__post_init__ written in Python")
+        return record
 
     def made_by_factory(self, field, node):
         """A dataclass field's `default_factory` called: a new empty list, dict or tuple, or a
@@ -527,10 +558,10 @@ class Containers:
                                "list, dict, tuple or a number)", f"pass {field.name} to the "
                                "constructor")
 
-    def bind_fields(self, node, env, names, defaults, cls):
+    def bind_fields(self, node, env, names, defaults, cls, positional=None):
         """The fields' values: the call's arguments, else `defaults` (name -> a function that
-        gives it)."""
-        if len(node.args) > len(names):
+        gives it). `positional`: how many of `names` a positional argument may bind."""
+        if len(node.args) > (len(names) if positional is None else positional):
             raise self.unsupported(node, f"{cls.__name__}() with {len(node.args)} arguments")
         bound = dict(zip(names, (self.expr(a, env) for a in node.args)))
         for k in node.keywords:
@@ -583,6 +614,7 @@ SYMBOLS = {"Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "FloorDiv": "//", "M
            "Lt": "<", "LtE": "<=", "Gt": ">", "GtE": ">=", "Eq": "==", "NotEq": "!="}
 
 
+FIELD, INIT_VAR = dataclasses._FIELD, dataclasses._FIELD_INITVAR  # type: ignore[attr-defined]
 FOLLOWED = (types.FunctionType, property, staticmethod, classmethod, types.MemberDescriptorType)
 
 
