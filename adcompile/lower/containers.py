@@ -366,6 +366,18 @@ class Containers:
                 return self.receiver_after
             return record.replace(target.attr, value)
         key = self.expr(target.slice, env)
+        if record.kind in ("object", "dataclass"):  # s[i] = v: s.__setitem__(i, v)
+            owner = self.defining(record.cls, "__setitem__")
+            method = vars(owner)["__setitem__"] if owner is not None else None
+            if not isinstance(method, types.FunctionType):
+                raise self.unsupported(target, f"assigning an item of {record.describe()} "
+                                       f"without {record.cls.__name__}.__setitem__ written in "
+                                       "Python", "define __setitem__ in the class, or assign "
+                                       "a field (o.name = v)")
+            env = {**env, "<index>": key, "<value>": value}
+            self.inline(method, _call_node(target, [_name("<index>", target), _name(
+                "<value>", target)]), env, None, receiver=record)
+            return self.receiver_after or record
         if record.kind != "dict" or type(key) is not Const:
             what = f"assigning an item of {record.describe()}" + (
                 " at a key computed at run time" if record.kind == "dict" else "")
