@@ -340,6 +340,11 @@ class Calls:
             order = sorted(range(len(items)), key=lambda k: firsts[k].value,
                            reverse=reverse.value)
             return tuple(items[k] for k in order)
+        if items and all(same_shape(items[0], v) for v in items) and type(items[0]) is \
+                Record and all(type(v) in (Var, Const) for v in keys):  # objects: by field
+            order = self.emit("sorted_order", (self.as_atom(self.known_list(keys)), reverse))
+            return tuple(self.record_at(items, self.emit("getitem", (order, Const(k))))
+                         for k in range(len(items)))
         if not items or not all(type(v) in (Var, Const) for v in (*items, *keys)):
             raise self.unsupported(node, "sorted() of lists, tuples or objects computed at run "
                                    "time (their order is not known when the code is "
@@ -350,6 +355,23 @@ class Calls:
             self.known_list(keys)), reverse))
         return tuple(self.emit("getitem", (values, self.emit("getitem", (order, Const(k)))))
                      for k in range(len(items)))
+
+    def record_at(self, items, index):
+        """items[index] of records of one shape (same_shape), `index` known at run time: each
+        field read from the list of that field's values; the result noted as chosen among
+        them (Merging.choices)."""
+        first = items[0]
+        if type(first) is Record:
+            made = Record(first.kind, first.cls, first.keys, tuple(
+                self.record_at([v.values[j] for v in items], index)
+                for j in range(len(first.keys))))
+            self.chosen[id(made)] = (made, tuple(items))
+            return made
+        if type(first) is tuple:
+            return tuple(self.record_at([v[j] for v in items], index) for j in range(len(first)))
+        if all(v == first and type(v) is type(first) for v in items):
+            return first
+        return self.emit("getitem", (self.as_atom(self.known_list(items)), index))
 
     def sorted_with(self, node, env):
         """sorted(xs, key=f, reverse=r) of a sequence known here."""
@@ -805,6 +827,18 @@ class Calls:
 # copy.copy, copy.deepcopy, dataclasses.asdict and astuple, done here (Containers.copy_of)
 COPIES = {copy.copy: "shallow", copy.deepcopy: "deep", dataclasses.asdict: "dict",
           dataclasses.astuple: "tuple"}
+
+
+def same_shape(a, b):
+    """Whether two values known here are records (tuples) of one class and fields (length),
+    down to numbers or arrays: one may stand for the other, field by field."""
+    if type(a) is Record and type(b) is Record:
+        return (a.kind, a.cls, a.keys) == (b.kind, b.cls, b.keys) and all(
+            map(same_shape, a.values, b.values))
+    if type(a) is tuple and type(b) is tuple:
+        return len(a) == len(b) and all(map(same_shape, a, b))
+    return type(a) in (Var, Const) and type(b) in (Var, Const) and (a == b or all(
+        type(v) is Var or type(v.value) in (int, float, bool, complex) for v in (a, b)))
 
 
 def passes_function(value):

@@ -726,8 +726,9 @@ class Statements:
             raise self.unsupported(node, f"changing {name} in place, which may be "
                                    f"{' or '.join(held_here)} (chosen at run time; Python "
                                    "changes that object for every name holding it)",
-                                   f"change {' and '.join(held_here)} on each path, or make "
-                                   f"{name} a new object first")
+                                   f"change {' or '.join(held_here)} by name where it is "
+                                   f"chosen (on each path of an if), or make {name} a new "
+                                   "object first")
         chooser = next((k for k, v in others for r in records_in(v) if r is not value and
                         any(c is value for c in self.choices(r)[1:])), None)
         if chooser is not None:
