@@ -338,13 +338,19 @@ def or_by_len(x):
     return (u or v).x + 2.0 * (u and v).x
 
 
+def or_a_default(x, o=None):
+    u = o or Box(x)
+    return u.x * 2.0
+
+
 def chosen_by_ifexp(x):
     u, v = Box(x), Box(x * x)
     w = u if x > 1.0 else v
     return w.x * x
 
 
-@pytest.mark.parametrize("f", [or_of_objects, or_by_bool, or_by_len, chosen_by_ifexp])
+@pytest.mark.parametrize("f", [or_of_objects, or_by_bool, or_by_len, or_a_default,
+                               chosen_by_ifexp])
 @pytest.mark.parametrize("x", [0.7, 1.3])
 def test_or_and_and_a_conditional_value_of_objects(f, x):
     """`u or v`, `u and v` of objects (truth: __bool__, else __len__, else True) and `u if c
@@ -563,7 +569,7 @@ def set_by_name(x):
     o = Two(x, 2.0 * x)
     for name in ("a", "b"):
         setattr(o, name, getattr(o, name) * 3.0)
-    setattr(o, "a", o.a * x)
+    setattr(o, "a", o.a * x)  # noqa: B010 (a written name, as users write it)
     return o.a * o.b
 
 

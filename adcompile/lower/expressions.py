@@ -60,11 +60,13 @@ class Expressions:
             a, b = values
             if type(a) is not Record or type(b) is not Record or \
                     (a.kind, a.cls, a.keys) != (b.kind, b.cls, b.keys):
-                raise UnsupportedSyntaxError(
+                error = UnsupportedSyntaxError(
                     f"a value chosen at run time (x if c else y, or, and, max/min by a key) that "
                     f"is {kind_of(a)} on one side and {kind_of(b)} on the other is not "
                     "supported; choose between objects of one class with the same fields, or "
                     "read their fields first.", self.parsed.filename, self.line)
+                error.maybe_container = Var in (type(a), type(b))  # (an argument: None, an
+                raise error  # object, known at the call)
             merged = self.merge_record(target or "chosen", a, b, blocks, (None, None))
         else:
             merged = Var(self.namer.fresh(target) if target else self.namer.temp())
