@@ -162,6 +162,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.unbound_values: dict = {}  # user name -> merged names holding it or a placeholder
         self.made_names: dict = {}  # Statements.made: names bound to new arrays, to lists
         self.argument_parts: dict = {}  # id -> a container an argument holds (not_shared)
+        self.chosen: dict = {}  # id -> (a record merged from two, those two) (not_shared)
 
     def note_lists(self, value, tree):
         """Note the lists among an argument's known sequences (its structure `tree`)."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import copy
 import dataclasses
 import functools
 import math
@@ -159,6 +160,8 @@ class Calls:
                 raise self.not_an_array(node, f"{obj.__name__}() of an array or a list computed "
                                         "at run time", "sort with np.sort" if obj is sorted else
                                         "iterate it in a loop, or index the array", fields=False)
+        if obj in COPIES and len(node.args) == 1 and not node.keywords:
+            return self.copy_of(self.expr(node.args[0], env), COPIES[obj], node)
         if obj is dataclasses.replace and node.args:
             record = self.expr(node.args[0], env)
             if type(record) is not Record or record.kind != "dataclass":
@@ -337,6 +340,11 @@ class Calls:
             order = sorted(range(len(items)), key=lambda k: firsts[k].value,
                            reverse=reverse.value)
             return tuple(items[k] for k in order)
+        if items and all(same_shape(items[0], v) for v in items) and type(items[0]) is \
+                Record and all(type(v) in (Var, Const) for v in keys):  # objects: by field
+            order = self.emit("sorted_order", (self.as_atom(self.known_list(keys)), reverse))
+            return tuple(self.record_at(items, self.emit("getitem", (order, Const(k))))
+                         for k in range(len(items)))
         if not items or not all(type(v) in (Var, Const) for v in (*items, *keys)):
             raise self.unsupported(node, "sorted() of lists, tuples or objects computed at run "
                                    "time (their order is not known when the code is "
@@ -347,6 +355,23 @@ class Calls:
             self.known_list(keys)), reverse))
         return tuple(self.emit("getitem", (values, self.emit("getitem", (order, Const(k)))))
                      for k in range(len(items)))
+
+    def record_at(self, items, index):
+        """items[index] of records of one shape (same_shape), `index` known at run time: each
+        field read from the list of that field's values; the result noted as chosen among
+        them (Merging.choices)."""
+        first = items[0]
+        if type(first) is Record:
+            made = Record(first.kind, first.cls, first.keys, tuple(
+                self.record_at([v.values[j] for v in items], index)
+                for j in range(len(first.keys))))
+            self.chosen[id(made)] = (made, tuple(items))
+            return made
+        if type(first) is tuple:
+            return tuple(self.record_at([v[j] for v in items], index) for j in range(len(first)))
+        if all(v == first and type(v) is type(first) for v in items):
+            return first
+        return self.emit("getitem", (self.as_atom(self.known_list(items)), index))
 
     def sorted_with(self, node, env):
         """sorted(xs, key=f, reverse=r) of a sequence known here."""
@@ -531,7 +556,8 @@ class Calls:
     def best_by_key(self, obj, node, env, target):
         """max(xs, key=f) or min(...) of items known here: f of each item (inlined), then the
         first item whose key is greatest (least), as Python keeps it: a test per item, and the
-        winner taken from a branch, or known here where the keys are."""
+        winner taken from a branch (an object's fields merged), or known here where the keys
+        are."""
         items = (self.known_range(node.args[0], env) or self.expr(node.args[0], env)) if \
             len(node.args) == 1 else tuple(self.expr(a, env) for a in node.args)
         if type(items) is not tuple or not items:
@@ -548,10 +574,9 @@ class Calls:
             a, b = self.as_atom(key), self.as_atom(best_key)
             test = self.emit(OPERATORS["Gt" if obj is max else "Lt"], (a, b))
             parts = [v for q in (item, best) if type(q) is tuple for v in q]
-            if type(test) is not Const and (Record in (type(item), type(best)) or any(
-                    type(v) in (tuple, Record) for v in parts)):
-                raise self.unsupported(node, f"{obj.__name__}(..., key=...) of objects or "
-                                       "nested lists whose keys are known only at run time",
+            if type(test) is not Const and any(type(v) in (tuple, Record) for v in parts):
+                raise self.unsupported(node, f"{obj.__name__}(..., key=...) of nested lists or "
+                                       "lists of objects whose keys are known only at run time",
                                        "loop over them, keeping the index of the best one")
             best, best_key = (self.pick(test, v, w) if type(v) is tuple and type(w) is tuple
                               else self.branch_value(test, lambda v=v: v, lambda w=w: w)
@@ -801,6 +826,23 @@ class Calls:
                 return self.emit(name, [operand(i) for i in item], kwargs)
             return self.as_atom(item)
         return self.emit(name, [operand(i) for i in items], kwargs, target=target)
+
+
+# copy.copy, copy.deepcopy, dataclasses.asdict and astuple, done here (Containers.copy_of)
+COPIES = {copy.copy: "shallow", copy.deepcopy: "deep", dataclasses.asdict: "dict",
+          dataclasses.astuple: "tuple"}
+
+
+def same_shape(a, b):
+    """Whether two values known here are records (tuples) of one class and fields (length),
+    down to numbers or arrays: one may stand for the other, field by field."""
+    if type(a) is Record and type(b) is Record:
+        return (a.kind, a.cls, a.keys) == (b.kind, b.cls, b.keys) and all(
+            map(same_shape, a.values, b.values))
+    if type(a) is tuple and type(b) is tuple:
+        return len(a) == len(b) and all(map(same_shape, a, b))
+    return type(a) in (Var, Const) and type(b) in (Var, Const) and (a == b or all(
+        type(v) is Var or type(v.value) in (int, float, bool, complex) for v in (a, b)))
 
 
 def passes_function(value):

@@ -18,7 +18,7 @@ import types
 import gast
 
 from ..depends import MISSING, Attributes
-from ..ir import Const, Var
+from ..ir import Assign, Const, Var
 from ..pytree import Tree, _Static
 from ..templates import dotted
 from .changes import in_library
@@ -366,6 +366,18 @@ class Containers:
                 return self.receiver_after
             return record.replace(target.attr, value)
         key = self.expr(target.slice, env)
+        if record.kind in ("object", "dataclass"):  # s[i] = v: s.__setitem__(i, v)
+            owner = self.defining(record.cls, "__setitem__")
+            method = vars(owner)["__setitem__"] if owner is not None else None
+            if not isinstance(method, types.FunctionType):
+                raise self.unsupported(target, f"assigning an item of {record.describe()} "
+                                       f"without {record.cls.__name__}.__setitem__ written in "
+                                       "Python", "define __setitem__ in the class, or assign "
+                                       "a field (o.name = v)")
+            env = {**env, "<index>": key, "<value>": value}
+            self.inline(method, _call_node(target, [_name("<index>", target), _name(
+                "<value>", target)]), env, None, receiver=record)
+            return self.receiver_after or record
         if record.kind != "dict" or type(key) is not Const:
             what = f"assigning an item of {record.describe()}" + (
                 " at a key computed at run time" if record.kind == "dict" else "")
@@ -374,13 +386,75 @@ class Containers:
             raise self.unsupported(target, what)
         return record.replace(key.value, value)
 
+    def copy_of(self, value, how, node):
+        """copy.copy (`how` "shallow"), copy.deepcopy ("deep") or dataclasses.asdict / astuple
+        ("dict", "tuple": deep, a dataclass becoming a dict or a tuple of its fields) of a value
+        known here: new containers, and for a deep copy new containers inside and numbers and
+        arrays under new names (a change in place to one is not seen by the other)."""
+        what = {"shallow": "copy.copy", "deep": "copy.deepcopy", "dict": "dataclasses.asdict",
+                "tuple": "dataclasses.astuple"}[how]
+        if how in ("dict", "tuple") and not (type(value) is Record and value.kind == "dataclass"):
+            raise self.not_an_array(node, f"{what} of something other than a dataclass",
+                                    f"pass {what} a dataclass instance")
+        if type(value) is Var:  # a new array (a copy of a number is the number)
+            name = self.namer.temp()
+            self.block.append(Assign(name, value, self.line))
+            arg = node.args[0] if isinstance(node, gast.Call) and node.args else None
+            if how == "shallow" and not (isinstance(arg, gast.Name) and self.sequence_kinds.get(
+                    arg.id) != "list"):  # (a list built at run time shares its items)
+                self.copied(name, value)
+            return Var(name)
+        if type(value) not in (tuple, Record):
+            return value
+        if type(value) is Record and value.kind != "dict":
+            own = next((m for m in ("__copy__", "__deepcopy__", "__reduce_ex__", "__reduce__",
+                                    "__getstate__", "__setstate__")
+                        if self.defining(value.cls, m) is not None), None)
+            if own is not None:
+                raise self.unsupported(node, f"{what} of {value.describe()}, whose class "
+                                       f"defines {own}", f"make the copy yourself ("
+                                       f"{value.cls.__name__}(...) of its fields)")
+        inner = (lambda v: v) if how == "shallow" else functools.partial(
+            self.copy_of, how="deep", node=node)
+        if how in ("dict", "tuple"):
+            inner = functools.partial(self.converted, how=how, node=node)
+            names = [f.name for f in dataclasses.fields(value.cls)]
+            missing = [n for n in names if not value.has(n)]
+            if missing:
+                raise self.unsupported(node, f"{what} of {value.describe()} without a value for "
+                                       f"its field {missing[0]} (an AttributeError in Python)")
+            values = tuple(inner(value.get(n)) for n in names)
+            return Record("dict", dict, tuple(names), values) if how == "dict" else values
+        if type(value) is tuple:
+            items = tuple(map(inner, value))
+            return self.known_list(items) if self.is_list(value) else items
+        return Record(value.kind, value.cls, value.keys, tuple(map(inner, value.values)))
+
+    def converted(self, value, how, node):
+        """An item inside what dataclasses.asdict / astuple convert: dataclasses converted too,
+        anything else deep-copied."""
+        if type(value) is Record and value.kind == "dataclass":
+            return self.copy_of(value, how, node)
+        if type(value) is tuple:
+            items = tuple(self.converted(v, how, node) for v in value)
+            return self.known_list(items) if self.is_list(value) else items
+        if type(value) is Record and value.kind in ("dict", "namedtuple"):
+            return Record(value.kind, value.cls, value.keys, tuple(
+                self.converted(v, how, node) for v in value.values))
+        return self.copy_of(value, "deep", node)
+
     def replaced(self, record, node, env):
         """s._replace(W=...): a copy with those fields (no __init__ runs); dataclasses.replace(s,
         W=...): the class called with s's init fields and the changes, as Python does (its
         __init__ and __post_init__ run again: a field they derive is made anew)."""
         fields = dataclasses.fields(record.cls) if record.kind == "dataclass" else ()
         init = [f.name for f in fields if f.init]
+        init_vars = [f.name for f in vars(record.cls).get("__dataclass_fields__", {}).values()
+                     if f._field_type is INIT_VAR] if fields else []
         for k in node.keywords:
+            if k.arg in init_vars:  # (passed to __post_init__; else its default)
+                init.append(k.arg)
+                continue
             if k.arg is None or not record.has(k.arg) and k.arg not in init:
                 raise self.unsupported(node, f"replacing {k.arg!r}, not a field of "
                                        f"{record.describe()}")
@@ -425,29 +499,28 @@ class Containers:
             for k in node.keywords:
                 record = record.replace(k.arg, self.expr(k.value, env))
             return record
+        owner = self.defining(cls, "__new__") if isinstance(cls, type) else None
+        new = getattr(vars(owner)["__new__"], "__func__", None) if owner else None
+        if isinstance(new, types.FunctionType) and not new.__code__.co_filename.startswith(
+                "<") and not in_library(new.__code__.co_filename):  # (not namedtuple's own)
+            raise self.unsupported(node, f"{cls.__name__}(...) through its own "
+                                   f"{owner.__name__}.__new__", "build it with a classmethod "
+                                   "instead (@classmethod def make(cls, a): return cls(a, ...))")
         if _is_namedtuple_class(cls):
             defaults = {k: functools.partial(self.outer, k, v)
                         for k, v in getattr(cls, "_field_defaults", {}).items()}
             return Record("namedtuple", cls, tuple(cls._fields), self.bind_fields(
                 node, env, list(cls._fields), defaults, cls))
-        if dataclasses.is_dataclass(cls) and isinstance(cls, type):
-            fields = [f for f in dataclasses.fields(cls) if f.init]
-            defaults = {f.name: functools.partial(self.outer, f.name, f.default) for f in fields
-                        if f.default is not dataclasses.MISSING}
-            defaults.update({f.name: functools.partial(self.made_by_factory, f, node)
-                             for f in fields if f.default_factory is not dataclasses.MISSING})
-            values = self.bind_fields(node, env, [f.name for f in fields], defaults, cls)
-            record = Record("dataclass", cls, tuple(f.name for f in fields), values)
-            post = getattr(cls, "__post_init__", None)
-            if isinstance(post, types.FunctionType):
-                self.inline(post, _call_node(node, []), env, None, receiver=record)
-                record = self.receiver_after or record
-            return record
         owner = self.defining(cls, "__init__") if isinstance(cls, type) else None
         init = vars(owner).get("__init__") if owner is not None else None  # (or inherited)
+        written = isinstance(init, types.FunctionType) and \
+            not init.__code__.co_filename.startswith("<")  # (not a dataclass's own)
+        if dataclasses.is_dataclass(cls) and isinstance(cls, type) and not written:
+            return self.dataclass_made(cls, node, env)
         if isinstance(init, types.FunctionType) and (owner is cls or not in_library(
-                init.__code__.co_filename)):
-            record = Record("object", cls, (), ())
+                init.__code__.co_filename)):  # (a dataclass's __init__ written in its class)
+            kind = "dataclass" if dataclasses.is_dataclass(cls) else "object"
+            record = Record(kind, cls, (), ())
             self.inline(init, node, env, None, receiver=record)
             return self.receiver_after or record
         if owner is None and isinstance(cls, type) and not node.args and not node.keywords and \
@@ -455,6 +528,33 @@ class Containers:
                     getattr(sys.modules.get(cls.__module__), "__file__", None)):
             return Record("object", cls, (), ())  # a class of the user's without __init__
         return None
+
+    def dataclass_made(self, cls, node, env):
+        """A dataclass built by the __init__ dataclasses writes: its init fields bound as that
+        __init__ takes them (keyword-only ones last), InitVars passed on to __post_init__."""
+        given = vars(cls).get("__dataclass_fields__", {}).values()
+        fields = [f for f in given if f.init and f._field_type in (FIELD, INIT_VAR)]
+        fields.sort(key=lambda f: bool(getattr(f, "kw_only", False)))
+        defaults = {f.name: functools.partial(self.outer, f.name, f.default) for f in fields
+                    if f.default is not dataclasses.MISSING}
+        defaults.update({f.name: functools.partial(self.made_by_factory, f, node)
+                         for f in fields if f.default_factory is not dataclasses.MISSING})
+        positional = sum(not getattr(f, "kw_only", False) for f in fields)
+        values = self.bind_fields(node, env, [f.name for f in fields], defaults, cls,
+                                  positional)
+        kept = [(f.name, v) for f, v in zip(fields, values) if f._field_type is FIELD]
+        record = Record("dataclass", cls, tuple(k for k, _ in kept), tuple(v for _, v in kept))
+        post = getattr(cls, "__post_init__", None)
+        passed = [(f"<{f.name}>", v) for f, v in zip(fields, values)
+                  if f._field_type is INIT_VAR]
+        if isinstance(post, types.FunctionType):
+            call = _call_node(node, [_name(k, node) for k, _ in passed])
+            self.inline(post, call, {**env, **dict(passed)}, None, receiver=record)
+            record = self.receiver_after or record
+        elif passed:
+            raise self.unsupported(node, f"{cls.__name__}() with an InitVar and no "
+                                   "__post_init__ written in Python")
+        return record
 
     def made_by_factory(self, field, node):
         """A dataclass field's `default_factory` called: a new empty list, dict or tuple, or a
@@ -470,10 +570,10 @@ class Containers:
                                "list, dict, tuple or a number)", f"pass {field.name} to the "
                                "constructor")
 
-    def bind_fields(self, node, env, names, defaults, cls):
+    def bind_fields(self, node, env, names, defaults, cls, positional=None):
         """The fields' values: the call's arguments, else `defaults` (name -> a function that
-        gives it)."""
-        if len(node.args) > len(names):
+        gives it). `positional`: how many of `names` a positional argument may bind."""
+        if len(node.args) > (len(names) if positional is None else positional):
             raise self.unsupported(node, f"{cls.__name__}() with {len(node.args)} arguments")
         bound = dict(zip(names, (self.expr(a, env) for a in node.args)))
         for k in node.keywords:
@@ -526,6 +626,7 @@ SYMBOLS = {"Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "FloorDiv": "//", "M
            "Lt": "<", "LtE": "<=", "Gt": ">", "GtE": ">=", "Eq": "==", "NotEq": "!="}
 
 
+FIELD, INIT_VAR = dataclasses._FIELD, dataclasses._FIELD_INITVAR  # type: ignore[attr-defined]
 FOLLOWED = (types.FunctionType, property, staticmethod, classmethod, types.MemberDescriptorType)
 
 

@@ -156,10 +156,7 @@ class Effects:
         """`hasattr(m, "name")` and `getattr(m, "name"[, default])` with the name written as a
         string: getattr is the attribute `m.name` (a module's, a container's, an array's), and
         both are known here for a module, function or class."""
-        name = node.args[1] if len(node.args) in (2, 3) and not node.keywords else None
-        if not (isinstance(name, gast.Constant) and isinstance(name.value, str)):
-            raise self.unsupported(node, f"{obj.__name__} without a name written as a string",
-                                   f"write {obj.__name__}(x, \"name\")")
+        name = self.attribute_name(obj, node, env, 3)
         base = self.expr(node.args[0], env)
         if type(base) in (Static, Record) and (obj is hasattr or len(node.args) == 3):
             if type(base) is Record and base.kind != "dict" and base.has(name.value):
@@ -179,6 +176,21 @@ class Effects:
             raise error
         attribute = gast.Attribute(value=node.args[0], attr=name.value, ctx=gast.Load())
         return self.attribute(gast.copy_location(attribute, node), env, None)
+
+    def attribute_name(self, obj, node, env, most):
+        """The name argument of getattr/hasattr/setattr, a string known here (written, or a
+        loop's over constant strings: for name in ("a", "b")), as a gast.Constant."""
+        name = node.args[1] if len(node.args) in (2, most) and not node.keywords else None
+        if name is not None and not isinstance(name, gast.Constant):
+            value = self.expr(name, env)
+            if type(value) is Const:
+                name = gast.copy_location(gast.Constant(value=value.value, kind=None), name)
+        if not (isinstance(name, gast.Constant) and isinstance(name.value, str)):
+            raise self.unsupported(node, f"{obj.__name__} with a name that is not a string "
+                                   "known when the code is transformed", f"write {obj.__name__}"
+                                   "(x, \"name\"), or loop over constant names (for name in "
+                                   "(\"a\", \"b\"))")
+        return name
 
     def fstring(self, node, env, target=None):
         """f"loss {L:.3f}": the pieces formatted with format() and joined with +."""

@@ -16,6 +16,7 @@ from ..primitives import ATTRIBUTES, NAMESPACE, PRIMS, RESULT_FIELDS, SHAPE_LIKE
 from ..templates import OPERATORS, dotted
 from .containers import REFLECTED, _call_node, _name
 from .effects import fold_constants, known_truth
+from .merging import kind_of
 from .scan import (BOUND, LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, VIEWS, LocalFunction,
                    Record, Static, is_super)
 
@@ -44,20 +45,35 @@ class Expressions:
         """`then if test else else_`, each side lowered into its own branch (short-circuit)."""
         if type(test) is Const and known_truth(test):  # known here: only that side
             return (make_then if test.value else make_else)()
-        merged = self.namer.fresh(target) if target else self.namer.temp()
-        blocks = []
+        blocks, values = [], []
         for make in (make_then, make_else):
             block, _ = self.sub([], {}, set())
             outer, self.block = self.block, block
             try:
                 with self.inside_expression():
-                    value = self.as_atom(make())
+                    value = make()
+                    values.append(value if type(value) is Record else self.as_atom(value))
             finally:
                 self.block = outer
-            self.merge_into(block, value, merged)
             blocks.append(block)
+        if Record in map(type, values):  # an object chosen at run time: field by field
+            a, b = values
+            if type(a) is not Record or type(b) is not Record or \
+                    (a.kind, a.cls, a.keys) != (b.kind, b.cls, b.keys):
+                error = UnsupportedSyntaxError(
+                    f"a value chosen at run time (x if c else y, or, and, max/min by a key) that "
+                    f"is {kind_of(a)} on one side and {kind_of(b)} on the other is not "
+                    "supported; choose between objects of one class with the same fields, or "
+                    "read their fields first.", self.parsed.filename, self.line)
+                error.maybe_container = Var in (type(a), type(b))  # (an argument: None, an
+                raise error  # object, known at the call)
+            merged = self.merge_record(target or "chosen", a, b, blocks, (None, None))
+        else:
+            merged = Var(self.namer.fresh(target) if target else self.namer.temp())
+            for block, value in zip(blocks, values):
+                self.merge_into(block, value, merged.name)
         self.block.append(If(test, blocks[0], blocks[1], self.line))
-        return Var(merged)
+        return merged
 
     def list_in(self, block, value):
         """atom_in, where a list known here becomes a real list (a loop carries it as one)."""
@@ -203,13 +219,17 @@ class Expressions:
             rest = gast.Compare(left=node.comparators[0], ops=node.ops[1:],
                                 comparators=node.comparators[1:])  # a < b < c: (a < b) and (b < c)
             return self.branch_value(first, lambda: self.expr(rest, env), lambda: first, target)
-        if t is gast.BoolOp:
-            value = self.atom(node.values[0], env)
+        if t is gast.BoolOp:  # (an object's truth: its __bool__, else __len__, else True)
+            value = self.expr(node.values[0], env)
             for operand in node.values[1:]:
+                if type(value) is not Record:
+                    value = test = self.as_atom(value)
+                else:
+                    test = self.as_atom(self.record_truth(value, node.values[0], env))
                 later = (lambda o: lambda: self.expr(o, env))(operand)
                 same = (lambda v: lambda: v)(value)
-                value = self.branch_value(value, later, same, target) \
-                    if type(node.op) is gast.And else self.branch_value(value, same, later, target)
+                value = self.branch_value(test, later, same, target) \
+                    if type(node.op) is gast.And else self.branch_value(test, same, later, target)
             return value
         if t is gast.NamedExpr:  # (y := f(x)): an assignment whose value is also used here
             since, name = len(self.block), node.target.id

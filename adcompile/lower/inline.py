@@ -49,7 +49,7 @@ class Inlining:
         inner = type(self)(local.parsed, self.fn, self.namer, self.stack + (fn,),
                         call_line=self.line)
         inner.block, inner.copies = self.block, self.copies
-        inner.argument_parts = self.argument_parts
+        inner.argument_parts, inner.chosen = self.argument_parts, self.chosen
         inner.lists = self.lists  # (the lists among the values passed)
         inner.receivers = self.receivers + (None,)
         self.pass_kinds(inner, fn, [a.id for a in fn.args.posonlyargs + fn.args.args], node)
@@ -176,7 +176,7 @@ class Inlining:
         inner = type(self)(callee, self.fn, self.namer, self.stack + (obj.__code__,),
                         call_line=self.line)
         inner.block, inner.copies = self.block, self.copies
-        inner.argument_parts = self.argument_parts
+        inner.argument_parts, inner.chosen = self.argument_parts, self.chosen
         if made is not None:  # a derivative's code: its tapes stay stacks, as differentiated
             inner.stacks = stack_names(callee.node)  # alone (lower(..., stacks=True))
             inner.sequence_kinds = sequence_kinds(callee.nodes, inner.stacks)

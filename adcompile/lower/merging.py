@@ -22,7 +22,8 @@ class Merging:
             self.flag_unbound(envs, later)
         for name in sorted(set(envs[0]) | set(envs[1])):
             a, b = envs[0].get(name), envs[1].get(name)
-            if a is not None and b is not None and a == b and type(a) is type(b):
+            if a is not None and b is not None and a == b and type(a) is type(b) and (
+                    type(a) is not Record or a is b):  # (two equal objects stay two)
                 env[name] = a
                 continue
             if (a is None or b is None) and name not in later and not name.startswith("<"):
@@ -110,7 +111,7 @@ class Merging:
         merged name per field that differs."""
         values = []
         for key, x, y in zip(a.keys, a.values, b.values):
-            if x == y and type(x) is type(y):
+            if x == y and type(x) is type(y) and (type(x) is not Record or x is y):
                 values.append(x)
             elif type(x) is Record and type(y) is Record and \
                     (x.kind, x.cls, x.keys) == (y.kind, y.cls, y.keys):
@@ -124,7 +125,16 @@ class Merging:
                 raise UnsupportedSyntaxError(
                     f"{name!r}'s field {key!r} holds a different kind of value on each path of "
                     "an if", self.parsed.filename, self.line)
-        return Record(a.kind, a.cls, a.keys, tuple(values))
+        merged = Record(a.kind, a.cls, a.keys, tuple(values))
+        self.chosen[id(merged)] = (merged, (a, b))  # (either one, chosen at run time)
+        return merged
+
+    def choices(self, value):
+        """The records `value` may be at run time: itself, or those it was merged from."""
+        entry = self.chosen.get(id(value))
+        if entry is None or entry[0] is not value:
+            return [value]
+        return [value] + [r for source in entry[1] for r in self.choices(source)]
 
     def merge_items(self, name, a, b, blocks, envs):
         """Two tuples of one length: a merged name per item that differs."""

@@ -472,6 +472,12 @@ def holds(v, value):
     return type(v) is Record and any(holds(x, value) for x in v.values)
 
 
+def records_in(v):
+    """The records the lowering value `v` is or holds."""
+    parts = v if type(v) is tuple else v.values if type(v) is Record else ()
+    return ([v] if type(v) is Record else []) + [r for p in parts for r in records_in(p)]
+
+
 def times_held(v, value):
     """At how many places the lowering value `v` holds the list or object `value` itself
     (`[row] * 2` holds one row twice)."""

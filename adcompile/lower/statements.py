@@ -15,7 +15,7 @@ from ..templates import OPERATORS, dotted
 from .arguments import effectful
 from .effects import RAISE, known_truth
 from .changes import in_library
-from .scan import Record, BROKE, held, holds, repeats, times_held, is_super, is_method_of_name, made_as_arrays, made_of_names, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed_suffixes, is_append, is_pop, load_of, loaded, may_leave, only_returns, walk_own
+from .scan import Record, BROKE, held, holds, records_in, repeats, times_held, is_super, is_method_of_name, made_as_arrays, made_of_names, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed_suffixes, is_append, is_pop, load_of, loaded, may_leave, only_returns, walk_own
 
 
 class Statements:
@@ -129,6 +129,15 @@ class Statements:
                 env[stmt.name] = Static(LocalFunction(stmt, env, self.parsed, self))
             elif t is gast.Pass or t is gast.Expr and isinstance(stmt.value, gast.Constant):
                 pass  # pass, a docstring or a bare constant
+            elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
+                    isinstance(stmt.value.func, gast.Name) and stmt.value.func.id not in env \
+                    and self.expr(stmt.value.func, env) == Static(setattr):
+                call = stmt.value  # setattr(o, name, v) of a name known here: o.name = v
+                field = self.attribute_name(setattr, call, env, 3).value
+                if len(call.args) != 3:
+                    raise self.unsupported(call, "setattr without three arguments")
+                self.assign(gast.copy_location(gast.Attribute(
+                    value=call.args[0], attr=field, ctx=gast.Store()), call), call.args[2], env)
             elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
                     self.calls_user_code(stmt.value, env):  # osc.step(dt): for what it changes
                 self.expr(stmt.value, env)  # (p.update(k) of the user's class too)
@@ -680,6 +689,7 @@ class Statements:
         if value is env.get(name):
             shared += [f"{k} (it holds {name} since line {line})" for k, line in
                        self.containers_holding(name, live) if k != besides and k not in shared]
+        self.not_chosen(node, name, env, live, value, besides)
         if shared:
             how = f"({node.func.attr})" if isinstance(node, gast.Call) and \
                 isinstance(node.func, gast.Attribute) else "(augmented)" if \
@@ -701,6 +711,30 @@ class Statements:
             raise self.unsupported(node, f"changing {name} in place {how} while "
                                    f"{', '.join(shared)} holds the same value (Python changes "
                                    "it for every name holding it)", hint)
+
+    def not_chosen(self, node, name, env, live, value, besides):
+        """Refuse changing `value` in place where it is an object chosen at run time (merged
+        from two: `w = u if c else v`) and a name read later holds either one, or where such a
+        merged object held by a name read later may be `value`: Python changes that one too."""
+        if type(value) is not Record:
+            return
+        mine = self.choices(value)
+        others = [(k, v) for k, v in env.items() if k not in (name, besides) and not
+                  k.startswith("<") and (k in live or k in self.passed)]
+        held_here = [k for k, v in others if any(holds(v, r) for r in mine[1:])]
+        if held_here:
+            raise self.unsupported(node, f"changing {name} in place, which may be "
+                                   f"{' or '.join(held_here)} (chosen at run time; Python "
+                                   "changes that object for every name holding it)",
+                                   f"change {' or '.join(held_here)} by name where it is "
+                                   f"chosen (on each path of an if), or make {name} a new "
+                                   "object first")
+        chooser = next((k for k, v in others for r in records_in(v) if r is not value and
+                        any(c is value for c in self.choices(r)[1:])), None)
+        if chooser is not None:
+            raise self.unsupported(node, f"changing {name} in place while {chooser} may be it "
+                                   "(chosen at run time; Python changes it for both)",
+                                   f"make {name} a new object first, or change {chooser} too")
 
     def grow(self, call, env, live):
         """`xs.extend(ys)` and `xs.insert(i, v)` of a list known here, `d.update(...)` of a dict:
