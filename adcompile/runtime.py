@@ -7,8 +7,7 @@ import numpy as np
 
 def unbroadcast(g, x):
     """Fit the gradient `g` to `x`'s shape (summed where `x` was broadcast, broadcast up where it
-    is smaller: 2.0 of `2.0 * x`), dtype (real for a real `x`, complex for a complex one) and
-    type (a 0-d array for one, a NumPy scalar for one)."""
+    is smaller: 2.0 of `2.0 * x`), dtype (real for a real `x`) and type (a NumPy scalar's)."""
     if type(g) is float and type(x) is float:  # Python numbers: nothing was broadcast
         return g
     if type(g) is np.ndarray and type(x) is np.ndarray and g.dtype is x.dtype:
@@ -38,14 +37,10 @@ def unbroadcast(g, x):
         full = _broadcast_shape(gshape, xshape)
         if _same_shape(full, xshape):  # g is smaller: broadcast it up
             return _fill(g, x)
-        if not _same_shape(full, gshape):
-            g = np.broadcast_to(g, full)
-        g = _sum_to(g, xshape)
-    if xshape:
+        g = _sum_to(g if _same_shape(full, gshape) else np.broadcast_to(g, full), xshape)
+    if xshape or type(x) is not np.ndarray and not isinstance(x, np.inexact):
         return g
-    if type(x) is np.ndarray:
-        return np.asarray(g)  # (JAX's 0-d array)
-    return type(x)(g) if isinstance(x, np.inexact) and type(g) is not type(x) else g
+    return np.asarray(g) if type(x) is np.ndarray else type(x)(g)  # (JAX's 0-d array)
 
 
 def _sum_to(g, shape):

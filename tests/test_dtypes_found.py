@@ -172,3 +172,17 @@ def test_max_with_an_initial_that_is_differentiated():
     assert np.allclose(gx, numeric_grad(f, (x, c), 0)) and np.isclose(gc, 3.0)
     assert np.isclose(jvp(f, (x, c), (x, 1.0))[1], np.sum(gx * x) + gc)
     assert grad(f, argnums=1)(np.zeros((3, 0)), c) == 7.0
+
+
+def test_max_with_initial_compiled_by_numba():
+    pytest.importorskip("numba")
+    from adcompile import jit
+
+    def f(x, c):
+        return np.max(x, initial=c) - 2.0 * np.min(x, initial=-0.5)
+
+    for x in (np.array([[1.0, -2.0], [-1.0, -3.0]]), np.array([0.2, 0.3]), np.zeros((0,))):
+        for c in (0.4, 5.0):
+            expected = grad(f, argnums=(0, 1))(x, c)
+            got = jit(grad(f, argnums=(0, 1)))(x, c)
+            assert np.allclose(got[0], expected[0]) and got[1] == expected[1]
