@@ -300,7 +300,7 @@ def resolve(c, cls, memo):
 
 
 KEPT_REDUCTIONS = {"np.sum", "np.mean", "np.max", "np.amax", "np.min", "np.amin", "logsumexp",
-                   "max_shift"}
+                   "max_shift", "max_initial", "min_initial"}
 
 
 def keeps_dimensions(fn: Function) -> bool:

@@ -17,7 +17,7 @@ import numpy as np
 from . import auxiliary, diskcache
 from .boundary import (as_function, bind, checked_argnums, checked_has_aux, differentiate, gradient_tree, moves,
                        name_of, not_held_twice, of_partial, place_of, positions, simple,
-                       structured_outputs, wrt_leaves)
+                       structured_outputs, tangents_like, widened, wrt_leaves)
 from .cache import COMPILED
 from .compile import compile_text, located_source
 from .depends import MISSING, distinct, unchanged
@@ -380,13 +380,19 @@ def forward_at(f, values, flat, nums, has_aux=False):
     a function of the tangents of their floating-point leaves, in order, returning
     `(value, tangent)` in f's output structure (and the aux, with has_aux)."""
     trees = tuple(t for _, t in flat)
+    moving = [leaf for k in nums for leaf, node in zip(flat[k][0], flat[k][1].leaves())
+              if node.diff]  # (the primal of each tangent)
+
+    def wide(dleaves):
+        return [widened(d, p) for d, p in zip(dleaves, moving)] \
+            if len(dleaves) == len(moving) else dleaves
     if all(t.kind == "leaf" for t in trees) and simple(f):
         df = compile_derivative(f, "forward", nums, has_aux=has_aux)
-        return lambda dleaves: structured_outputs(df, df(*values, *dleaves))
+        return lambda dleaves: structured_outputs(df, tangents_like(df(*values, *wide(dleaves))))
     df = compile_derivative(f, "forward", nums, True, trees, has_aux=has_aux)
     not_held_twice(df, f, values)
     leaves = [leaf for ls, _ in flat for leaf in ls]
-    return lambda dleaves: structured_outputs(df, df(*leaves, *dleaves))
+    return lambda dleaves: structured_outputs(df, tangents_like(df(*leaves, *wide(dleaves))))
 
 
 def reverse_at(f, values, flat, nums, has_aux=False):

@@ -403,6 +403,47 @@ def structured_outputs(df, out):
     return (*_results(info, mode, tuple(out[:2])), rebuild(info.aux_tree, out[2]))
 
 
+def widened(t, primal):
+    """The tangent `t` of a NumPy scalar or 0-d array of float16, float32 or complex64 in double
+    precision (forward_at): its arithmetic with a math function's Python float stays a number
+    of its own precision (float16 made 41510 * 1e5 inf); jvp's tangent then has the output's
+    type (tangent_like). Arrays keep theirs: each operation computes in its operands' dtype."""
+    dtype = getattr(primal, "dtype", None)
+    if np.ndim(primal) or not isinstance(dtype, np.dtype) or dtype.kind not in "fc" or \
+            dtype.itemsize > (8 if dtype.kind == "f" else 16) // 2 or \
+            not isinstance(primal, (np.generic, np.ndarray)):
+        return t
+    wide = np.complex128 if dtype.kind == "c" or np.iscomplexobj(t) else np.float64
+    return wide(t) if isinstance(primal, np.generic) else np.asarray(t, wide)
+
+
+def tangent_like(t, out):
+    """jvp's tangent `t` in the type of its output `out`: a Python float for a float (a math
+    function's), a NumPy scalar or array of out's dtype for one (a rule may compute in float64
+    what is float32). A complex tangent of a real output (a complex direction) is left as is."""
+    kind = getattr(getattr(out, "dtype", None), "kind", None) or \
+        {float: "f", complex: "c"}.get(type(out))
+    if kind not in ("f", "c") or np.iscomplexobj(t) and kind == "f" or np.shape(t) != np.shape(out):
+        return t
+    if type(out) in (float, complex):
+        return type(out)(t)
+    if isinstance(out, np.generic):
+        return t if type(t) is type(out) else type(out)(t)
+    if type(out) is np.ndarray and getattr(t, "dtype", None) != out.dtype:
+        return np.asarray(t, out.dtype)
+    return t
+
+
+def tangents_like(out):
+    """A forward-mode result `(value, tangent, ...)` with each tangent leaf in its value's type."""
+    value, tangent = out[0], out[1]
+    if isinstance(value, tuple) and isinstance(tangent, tuple) and len(value) == len(tangent):
+        tangent = tuple(tangent_like(t, v) for t, v in zip(tangent, value))
+    elif not isinstance(value, (tuple, list)):
+        tangent = tangent_like(tangent, value)
+    return (value, tangent, *out[2:])
+
+
 def _tangents(tree):
     """The structure of a tangent of values of structure `tree`: a constant number's tangent is
     0.0 (as in a tuple result), any other constant's None."""

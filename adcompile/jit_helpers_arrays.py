@@ -410,12 +410,58 @@ def _sinc_derivative(at):
     return make
 
 
+def _extreme_initial(bigger):
+    """runtime_arrays.max_initial (min_initial) over the whole array: `initial` where it is
+    empty (Numba has no np.max with an axis, nor initial=)."""
+    def maker(t):
+        def typer(x, initial, axis=None, keepdims=False):
+            if not _over_all(x, axis, t) or not (keepdims is False or
+                                                  isinstance(keepdims, t.Omitted)):
+                return None
+
+            def impl(x, initial, axis=None, keepdims=False):
+                if x.size == 0:
+                    return initial + 0.0 * x.sum()  # (one type with the other return)
+                m = x.max() if bigger else x.min()
+                return np.maximum(m, initial) if bigger else np.minimum(m, initial)
+            return impl
+        return typer
+    return maker
+
+
+def _over_all(x, axis, t):
+    """Whether a max_initial helper's operands are a real array reduced as a whole."""
+    return _array(x, t) and not isinstance(x.dtype, t.Complex) and \
+        (axis is None or isinstance(axis, (t.NoneType, t.Omitted)))  # (None: left out)
+
+
+def _initial_weights(t):
+    def typer(x, ans, axis, keepdims):
+        if _over_all(x, axis, t):
+            def impl(x, ans, axis, keepdims):
+                hit = np.where(x == ans, 1.0, 0.0)
+                return hit / max(hit.sum(), 1.0)
+            return impl
+    return typer
+
+
+def _initial_won(t):
+    def typer(x, ans, axis, keepdims):
+        if _over_all(x, axis, t):
+            return lambda x, ans, axis, keepdims: 1.0 if np.sum(x == ans) == 0 else 0.0
+    return typer
+
+
 def helpers(numba, elementwise):
     """{helper: overload typer} of this module's helpers; `elementwise`: jit_helpers' maker of
     an overload of a function of one number."""
     scalar = {f: numba.njit(f) for f in (_dsinc, _d2sinc, _sinc_derivative_at)}
     return {
         runtime_arrays.sorted_order: _sorted_order,
+        runtime_arrays.max_initial: _extreme_initial(True),
+        runtime_arrays.min_initial: _extreme_initial(False),
+        runtime_arrays.initial_weights: _initial_weights,
+        runtime_arrays.initial_won: _initial_won,
         runtime.list_add: _list_add,
         runtime_arrays.untranspose: _untranspose,
         np.column_stack: _column_stack,  # (a list only: Numba's own takes the tuples)

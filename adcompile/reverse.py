@@ -760,7 +760,7 @@ def _seed(fn, out):
 
 ELEMENTWISE = ("unary", "broadcast", "compare", "nondiff")  # (nondiff: no adjoint to shape)
 TOTALS = {"np.sum", "np.mean", "np.prod", "np.max", "np.min", "np.amax", "np.amin", "np.var",
-          "np.std", "logsumexp"}  # reductions to one number without an axis
+          "np.std", "logsumexp", "max_initial", "min_initial"}  # reductions to one number without an axis
 
 
 def _seeds(outs, seed_of):

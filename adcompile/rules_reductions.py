@@ -82,3 +82,18 @@ if hasattr(np, "cumulative_sum"):
     })
     JVP["np.cumulative_prod"] = ("initial_padded(cumprod_jvp(x, axis, t), axis, "
                                  "include_initial)",)
+
+# np.max(x, initial=c) (np.min): one reduction, which an empty x (or axis) leaves at c; the
+# gradient goes to the entries that attain it, else (the initial value won) to c
+for _name in ("max_initial", "min_initial"):
+    add(_name, getattr(runtime_arrays, _name), ("x", "initial"), "exact", axis=None,
+        keepdims=False)
+    VJP[_name] = ("unreduce(g, x, axis, keepdims) * initial_weights(x, ans, axis, keepdims)",
+                  "np.sum(g * initial_won(x, ans, axis, keepdims))")
+    JVP[_name] = ("np.sum(t * initial_weights(x, ans, axis, keepdims), axis=axis, "
+                  "keepdims=keepdims)", "t * initial_won(x, ans, axis, keepdims)")
+for _name in ("max_initial", "min_initial", "initial_weights", "initial_won"):
+    NAMESPACE[_name] = getattr(runtime_arrays, _name)
+for _name in ("initial_weights", "initial_won"):
+    add(_name, getattr(runtime_arrays, _name), ("x", "ans", "axis", "keepdims"), "nondiff",
+        zero="*")

@@ -7,7 +7,7 @@ import numpy as np
 
 def unbroadcast(g, x):
     """Fit the gradient `g` to `x`'s shape (summed where `x` was broadcast, broadcast up where it
-    is smaller: 2.0 of `2.0 * x`), kind (real for a real `x`) and type (0-d array for one)."""
+    is smaller: 2.0 of `2.0 * x`), dtype (real for a real `x`) and type (a NumPy scalar's)."""
     if type(g) is float and type(x) is float:  # Python numbers: nothing was broadcast
         return g
     if type(g) is np.ndarray and type(x) is np.ndarray and g.dtype is x.dtype:
@@ -23,24 +23,24 @@ def unbroadcast(g, x):
     if gtype is not xtype or type(g) is complex:  # (a Python float's too)
         if _complex(g) and not _complex(x):
             g = np.real(g)  # a real value's adjoint is real (JAX), through complex numbers too
-        elif gtype is not None and xtype is not None and gtype != xtype and \
-                gtype.kind == "f" and getattr(xtype, "kind", None) == "f":
-            g = g.astype(xtype)  # and has its dtype: float32 stays float32 (JAX)
+            gtype = getattr(g, "dtype", None)
+        if gtype is not None and isinstance(xtype, np.dtype) and gtype != xtype and \
+                gtype.kind in "fc" and xtype.kind in "fc":
+            g = g.astype(xtype)  # and has its dtype: float32 stays float32 (JAX), complex complex
         elif gtype is None and type(g) in (float, int) and \
                 getattr(xtype, "kind", None) in ("f", "c") and isinstance(xtype, np.dtype):
             g = np.asarray(g, xtype) if type(x) is np.ndarray else xtype.type(g)  # (a constant)
-    if type(x) is float:  # a Python float's gradient is one, NumPy on the way or not
-        return float(g) if not _shape(g) else float(np.sum(g))
+    if type(x) is float or type(x) is complex:  # a Python number's gradient is one, NumPy on
+        return type(x)(g if not _shape(g) else np.sum(g))  # the way or not
     gshape, xshape = _shape(g), _shape(x)
-    if _same_shape(gshape, xshape):
-        return g if xshape or type(x) is not np.ndarray else np.asarray(g)  # (JAX's 0-d array)
-    full = _broadcast_shape(gshape, xshape)
-    if _same_shape(full, xshape):  # g is smaller: broadcast it up
-        return _fill(g, x)
-    if not _same_shape(full, gshape):
-        g = np.broadcast_to(g, full)
-    g = _sum_to(g, xshape)
-    return g if xshape or type(x) is not np.ndarray else np.asarray(g)
+    if not _same_shape(gshape, xshape):
+        full = _broadcast_shape(gshape, xshape)
+        if _same_shape(full, xshape):  # g is smaller: broadcast it up
+            return _fill(g, x)
+        g = _sum_to(g if _same_shape(full, gshape) else np.broadcast_to(g, full), xshape)
+    if xshape or type(x) is not np.ndarray and not isinstance(x, np.inexact):
+        return g
+    return np.asarray(g) if type(x) is np.ndarray else type(x)(g)  # (JAX's 0-d array)
 
 
 def _sum_to(g, shape):

@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 
-from .runtime import (TupleGrad, _may_alias, _ndim, _part, _parts, _real, _shape, cumsum_grad,
-                      getitem_grad, list_add, matmul_grad_left, matmul_grad_right, outside_rule,
-                      setitem, unbroadcast, unreduce, zeros_like)
+from .runtime import (TupleGrad, _may_alias, _ndim, _numpy, _part, _parts, _real, _shape,
+                      cumsum_grad, getitem_grad, list_add, matmul_grad_left, matmul_grad_right,
+                      outside_rule, setitem, unbroadcast, unreduce, zeros_like)
 
 
 def unroll(g, shift, axis):
@@ -148,6 +148,40 @@ def cumulative_sum_grad(v, x, axis, include_initial):
     if include_initial:
         v = v[(slice(None),) * axis + (slice(1, None),)]
     return np.flip(np.cumsum(np.flip(v, axis), axis=axis), axis)
+
+
+def max_initial(x, initial, axis=None, keepdims=False):
+    """np.max(x, axis, keepdims=keepdims, initial=initial): `initial` where x (or an axis) is
+    empty. An array library whose max has no initial= gets np.maximum of the two."""
+    if _numpy(x):
+        return np.max(x, axis=axis, keepdims=keepdims, initial=initial)
+    return np.maximum(np.max(x, axis=axis, keepdims=keepdims), initial)
+
+
+def min_initial(x, initial, axis=None, keepdims=False):
+    """np.min(x, axis, keepdims=keepdims, initial=initial); see max_initial."""
+    if _numpy(x):
+        return np.min(x, axis=axis, keepdims=keepdims, initial=initial)
+    return np.minimum(np.min(x, axis=axis, keepdims=keepdims), initial)
+
+
+def _hits(x, ans, axis, keepdims):
+    hit = (x == unreduce(ans, x, axis, keepdims)).astype(np.result_type(x, 1.0))
+    return hit, np.sum(hit, axis=axis, keepdims=True)
+
+
+def initial_weights(x, ans, axis, keepdims):
+    """max_weights of max_initial: 1 / (number of ties) where x attains `ans`, 0 elsewhere and
+    all along an axis where the initial value won (no entry attains it, or there is none)."""
+    hit, count = _hits(x, ans, axis, keepdims)
+    return hit / np.maximum(count, 1)
+
+
+def initial_won(x, ans, axis, keepdims):
+    """1 where max_initial's `ans` is its initial value alone (no entry of x attains it: a tie
+    goes to x, as np.maximum's rule gives it), else 0: the derivative in the initial value."""
+    count = _hits(x, ans, axis, keepdims)[1]
+    return (np.reshape(count, _shape(ans)) == 0).astype(count.dtype)
 
 
 def initial_dropped(v, axis, include_initial):

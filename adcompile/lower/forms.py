@@ -9,11 +9,13 @@ import gast
 import numpy as np
 
 from ..ir import Const, Var
+from ..primitives import POSITIONAL
 from .scan import Record
 
 ORDERED = {"np.reshape": 2, "np.ravel": 1, "flatten": 1}  # -> the position of order=
 REDUCTIONS = {"np.sum": ("add", 0.0), "np.prod": ("mul", 1.0), "np.mean": (None, 0.0),
               "np.max": ("np.maximum", None), "np.min": ("np.minimum", None)}  # (None: initial)
+WITH_INITIAL = {"np.max": "max_initial", "np.min": "min_initial"}
 PADDED = {"np.diff": ("prepend", "append")}
 IN_PLACE_METHODS = ("sort", "fill")
 CROSS_AXES = ("axisa", "axisb", "axisc", "axis")
@@ -169,8 +171,12 @@ class Forms:
             return self.emit("truediv", (total, count), target=target)
         if "initial" not in keywords:
             return self.primitive(name, rest, [x] + list(args[1:]), env, target)
+        initial = self.atom(keywords["initial"], env)
+        if name in WITH_INITIAL:  # (one reduction: np.max of an empty x is its initial)
+            return self.primitive(WITH_INITIAL[name], rest, [x, initial] + list(args[1:]), env,
+                                  target, order=POSITIONAL[name])
         reduced = self.primitive(name, rest, [x] + list(args[1:]), env, None)
-        return self.emit(combine, (reduced, self.atom(keywords["initial"], env)), target=target)
+        return self.emit(combine, (reduced, initial), target=target)
 
     def item(self, node, args, env, target):
         """`x.item()`, `x.item(k)` (the k-th entry in C order), `x.item(i, j)`."""
