@@ -143,6 +143,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.held = set()  # temporaries an object holds too (a method's updated field): kept
         self.listed = {}  # a real list made of a list known here (to index it) -> that list
         self.passed = frozenset()  # an inlined function's names the caller gets back changed
+        self.given: dict = {}  # of those, name -> values the caller holds through it only
         self.repeated: set = set()  # names once bound to a list holding one row twice
         self.repeats_made: list = []  # lists made by repeating one holding lists ([[]] * 2)
         self.items_of: dict = {}  # a loop's name -> the item it is (for b in bs: bs[k])

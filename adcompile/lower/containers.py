@@ -261,10 +261,10 @@ class Containers:
                                                                  after, env):
             return
         if isinstance(receiver, gast.Name):
-            self.not_shared(node, receiver.id, env, self.live(), before)
+            self.not_shared(node, receiver.id, env, self.live(), before, after=after)
             env[receiver.id] = after
         else:  # bs[0].step(): as bs[0] = (bs[0] changed), unless another name holds bs[0]
-            self.not_shared(node, root_name(receiver), env, self.live(), before)
+            self.not_shared(node, root_name(receiver), env, self.live(), before, after=after)
             self.not_repeated(node, root_name(receiver), env, before)
             self.store(receiver, after, env)
 
@@ -276,7 +276,7 @@ class Containers:
         if item is None or held(item, env) is not before:
             return False
         root = root_name(item)
-        self.not_shared(node, name, env, self.live(), before, besides=root)
+        self.not_shared(node, name, env, self.live(), before, besides=root, after=after)
         self.not_repeated(node, root, env, before)
         self.store(item, after, env)
         env[name] = after

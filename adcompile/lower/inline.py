@@ -58,6 +58,9 @@ class Inlining:
         closure = [k for k in scope if k in bound and k not in positional and
                    not k.startswith("<")]
         inner.passed = frozenset(positional + closure) - rebound_names(fn.body)
+        inner.given = self.given_back(list(zip(positional, node.args)) + [
+            (c, gast.Name(id=c, ctx=gast.Load(), annotation=None, type_comment=None))
+            for c in closure], env, inner.passed)
         exit = inner.lower_stmts(fn.body, bound, frozenset())
         changed = self.write_back(fn, {**local.parsed.scope, **scope}, node, before, bound, env,
                                   positional, closure)
@@ -68,6 +71,26 @@ class Inlining:
         if type(value) is Var and value.name in names_in(changed):
             self.held.add(value.name)  # d["total"], just updated and returned: d keeps it
         return self.bind(target, value, since) if target and type(value) is Var else value
+
+    def given_back(self, pairs, env, passed):
+        """Parameter -> the names of the values the caller holds through that argument (a name)
+        only, which it gets back changed (write_back, receiver_changed): the callee may change
+        them in place (self.pos += v, x[i] = v in a loop). Not those another name holds that the
+        caller reads in this statement or later, nor those its own caller holds otherwise."""
+        live = self.live() | (loaded([self.rest_now[1][self.rest_now[2]]])
+                              if self.rest_now is not None else frozenset())
+        out = {}
+        for p, arg in pairs:
+            if p not in passed or not isinstance(arg, gast.Name) or arg.id not in env:
+                continue
+            others = set()
+            for n in names_in([v for k, v in env.items() if k != arg.id and not
+                               k.startswith("<") and (k in live or k in self.passed)]):
+                others |= self.sharing(n)
+            outer = self.foreign - self.given.get(arg.id, frozenset()) if arg.id in \
+                self.passed else self.foreign
+            out[p] = names_in([env[arg.id]]) - others - outer
+        return out
 
     @staticmethod
     def returned_value(values, as_tuple, before):
@@ -121,7 +144,7 @@ class Inlining:
                                        "test", "call it in a statement of its own (y = g(x)) "
                                        "and use its value there")
             if isinstance(arg, gast.Name) and env.get(arg.id) is old:
-                self.not_shared(node, arg.id, env, self.live(), old)
+                self.not_shared(node, arg.id, env, self.live(), old, after=new)
                 env[arg.id] = new
                 changed.append(new)
             elif not isinstance(arg, (gast.List, gast.Dict, gast.Tuple)):
@@ -185,6 +208,9 @@ class Inlining:
         self.pass_kinds(inner, callee.node, positional[0 if receiver is None else 1:], node)
         inner.foreign = self.foreign | names_in(env.values()) | names_in(bound.values())
         inner.passed = frozenset(positional) - rebound_names(callee.node.body)
+        inner.given = self.given_back(list(zip(positional, (
+            [node.func.value] if receiver is not None and isinstance(node.func, gast.Attribute)
+            else []) + node.args)), env, inner.passed)
         before = dict(bound)
         try:
             exit = inner.lower_stmts(callee.node.body, bound, frozenset())
