@@ -211,6 +211,9 @@ class Calls:
             return self.isinstance_(node, env, target)
         if obj in (hasattr, getattr):
             return self.attribute_query(obj, node, env)
+        if obj is complex and len(node.args) + len(node.keywords) <= 2 and \
+                {k.arg for k in node.keywords} <= {"real", "imag"}:
+            return self.complex_of(node, env, target)
         if obj is divmod and len(node.args) == 2 and not node.keywords:
             x, y = (self.atom(a, env) for a in node.args)  # (x // y, x % y), as Python does
             return self.emit("floordiv", (x, y)), self.emit("mod", (x, y))
@@ -480,6 +483,18 @@ class Calls:
                 value = self.emit("repr" if conversion == "r" else "str", (value,))
             parts.append(self.emit("format", (value, Const(spec)) if spec else (value,)))
         return self.joined(parts)
+
+    def complex_of(self, node, env, target):
+        """complex(x, y) as x + 1j * y (complex(x): x + 0j); of constants, Python's value."""
+        parts = dict(zip(("real", "imag"), node.args), **{k.arg: k.value for k in node.keywords})
+        values = {k: self.atom(v, env) for k, v in parts.items()}
+        if all(type(v) is Const for v in values.values()):
+            try:
+                return Const(complex(**{k: v.value for k, v in values.items()}))
+            except (TypeError, ValueError) as e:
+                raise self.unsupported(node, f"complex(...): {e}") from None
+        imag = self.emit("mul", (Const(1j), values["imag"])) if "imag" in values else Const(0j)
+        return self.emit("add", (values.get("real", Const(0.0)), imag), target=target)
 
     def known_list_method(self, items, func, node, env):
         """xs.index(v) and xs.count(v) of constants known here; xs.pop(k), k known here, of a

@@ -129,6 +129,9 @@ class Statements:
                 env[stmt.name] = Static(LocalFunction(stmt, env, self.parsed, self))
             elif t is gast.Pass or t is gast.Expr and isinstance(stmt.value, gast.Constant):
                 pass  # pass, a docstring or a bare constant
+            elif t is gast.Expr and is_method_of_name(stmt.value, ("setdefault",)) and \
+                    type(env.get(stmt.value.func.value.id)) is Record:  # (of a dict known here)
+                self.expr(stmt.value, env)
             elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
                     self.calls_user_code(stmt.value, env):  # osc.step(dt): for what it changes
                 self.expr(stmt.value, env)  # (p.update(k) of the user's class too)
