@@ -115,6 +115,27 @@ def test_method_changes_its_objects_array_in_place():
         same_as_python(f, P, V)
 
 
+def bodies_loop(p, v):
+    bs = [Body(p, v), Body(p * 2.0, v)]
+    for _ in range(2):
+        for b in bs:
+            b.drift(0.1)
+    return np.sum(bs[0].pos ** 2 + bs[1].pos)
+
+
+def test_method_through_a_loops_name_for_an_item():
+    """for b in bs: b.drift(dt), the change stored in bs[k] too (refused before)."""
+    same_as_python(bodies_loop, P, V)
+
+
+def bodies_share_an_array(p, v):
+    a = p * 1.0
+    bs = [Borrowed(a, v), Borrowed(a, v)]  # one array held by both objects
+    for b in bs:
+        b.drift(0.1)
+    return np.sum(bs[0].pos ** 2)
+
+
 def body_read_before(p, v):
     b = Body(p, v)
     q = b.pos
@@ -139,9 +160,11 @@ def nested_read_before(p, v):
 def test_field_changed_in_place_another_name_holds_still_refused():
     """The array is also held by another name the caller reads later: Python changes it there
     too, so the change stays refused (never a stale value)."""
-    for f in (body_read_before, borrowed_read_after, nested_read_before):
+    for f in (body_read_before, borrowed_read_after, nested_read_before,
+              bodies_share_an_array):
         refused_at(f, (P, V), ("self.pos += dt * self.vel", "b.pos += dt * b.vel",
                                "b.drift(0.1)", "nested_drift(b, 0.1)"), "in place")
+    assert bodies_share_an_array(P, V) == pytest.approx(np.sum((P + 0.2 * V) ** 2))
 
 
 class Rebinds(Body):

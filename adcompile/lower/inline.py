@@ -6,6 +6,7 @@ user's call, naming the place in the library: the user can change their line, no
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import gast
 
@@ -15,8 +16,8 @@ from ..parse import parse
 from ..templates import dotted
 from .arguments import default_nodes
 from .changes import changes, in_library, library_place
-from .scan import (Record, assigned_names, display_kind, loaded, names_in, rebound_names,
-                   sequence_kinds, stored)
+from .scan import (Record, assigned_names, display_kind, flat, held, loaded, names_in,
+                   rebound_names, root_name, sequence_kinds, stored)
 from .stacks import stack_names
 
 
@@ -83,13 +84,21 @@ class Inlining:
         for p, arg in pairs:
             if p not in passed or not isinstance(arg, gast.Name) or arg.id not in env:
                 continue
+            item = self.items_of.get(arg.id)  # for b in bs: b.step() changes bs[k] too
+            via = root_name(item) if item is not None and held(item, env) is env[arg.id] \
+                else arg.id
+            held_by = [v for k, v in env.items() if k not in (arg.id, via) and not
+                       k.startswith("<") and (k in live or k in self.passed)]
+            mine = Counter(v.name for v in flat([env[arg.id]]) if type(v) is Var)
+            if via != arg.id:  # (what bs holds at another place than b's)
+                held_by += [Var(n) for n, c in Counter(v.name for v in flat([env[via]]) if
+                                                       type(v) is Var).items() if c > mine[n]]
             others = set()
-            for n in names_in([v for k, v in env.items() if k != arg.id and not
-                               k.startswith("<") and (k in live or k in self.passed)]):
+            for n in names_in(held_by):
                 others |= self.sharing(n)
-            outer = self.foreign - self.given.get(arg.id, frozenset()) if arg.id in \
+            outer = self.foreign - self.given.get(via, frozenset()) if via in \
                 self.passed else self.foreign
-            out[p] = names_in([env[arg.id]]) - others - outer
+            out[p] = frozenset(mine) - others - outer
         return out
 
     @staticmethod
