@@ -647,18 +647,16 @@ def last_written(x, like, index):
                p.dtype.kind in "iu" and np.ndim(p) > 0 for p in parts):
         return x
     shape = np.shape(like[index])
-    ids = np.arange(int(np.prod(shape))).reshape(shape)
-    owner = np.full(np.shape(like), -1)
+    ids, owner = np.arange(int(np.prod(shape))).reshape(shape), np.full(np.shape(like), -1)
     owner[index] = ids
     return np.where(owner[index] == ids, x, 0.0 * x)
 
 
 def check_not_in_place(x, method, where, name, others, *values):
     """Generated code's stand-in for `x *= ...` or `x[i] = ...` on a value other names may hold
-    (`values`, those names' values now): fine for a number (Python makes a new one) and where
-    none of them is x or a view of it (u[i - 1] of a vector is a number); an error for an array
-    changed in place that another name sees, which Python changes for every name while flat
-    code makes a new one. (`where`, the place, is for reading the generated code.)"""
+    (`values`, their values now): an error for an array changed in place that one of them is or
+    views, which Python changes for every name and flat code for x only; fine for a number (u[i
+    - 1] of a vector). (`where`, the place, is for reading the generated code.)"""
     if not hasattr(type(x), method) or values and not any(_may_alias(v, x) for v in values):
         return
     from adcompile.errors import UnsupportedSyntaxError, at_generated_caller
@@ -673,13 +671,15 @@ def check_not_in_place(x, method, where, name, others, *values):
             f"{name} is changed in place, and it is a view of {others}, which Python changes "
             f"through it: generated code cannot. Write through {base} itself ({base}[i] *= ..., "
             f"or {base} = {base} * ...); {name} = {name}.copy() would leave {base} unchanged."))
-    if others == "the caller":  # a helper's parameter, or the function's own argument
+    if others == "the caller":  # a helper's parameter (or its field), the function's argument
         raise at_generated_caller(UnsupportedSyntaxError(
             f"{name} is changed in place, and the caller holds the same array: Python changes "
-            f"it for the caller too, generated code cannot. In a helper, write {name}[:] "
-            f"+= ... (a change of its items, which the caller is given) or return the new "
-            f"value ({name} = {name} + ...; return {name}); in the differentiated function, "
-            f"make a new array first ({name} = {name}.copy())."))
+            f"it for the caller too, generated code cannot. " + (
+                f"In a helper, write {name}[:] += ... (a change of its items, which the caller "
+                f"is given) or return the new value ({name} = {name} + ...; return {name}); in "
+                f"the differentiated function, make a new array first ({name} = {name}.copy())."
+                if name.isidentifier() else "Store a copy where another name, object or list "
+                f"holds it (self.pos = np.array(pos)), or rebind it ({name} = {name} + ...).")))
     raise at_generated_caller(UnsupportedSyntaxError(
         f"{name} is changed in place, and {'one of ' if ', ' in others else ''}{others} holds "
         f"the same array (or a view of it): Python changes both, "

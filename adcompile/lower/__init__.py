@@ -24,6 +24,7 @@ from ..parse import Parsed, check_parameters, parse
 from ..primitives import BY_OBJECT, OBJECT_OPTIONS, PRIMS, hashable
 from ..pytree import leaf_names
 from .arguments import Arguments
+from .builtins import Builtins
 from .calls import Calls
 from .comprehensions import Comprehensions
 from .containers import Containers, containers_in, output_tree, value_of
@@ -118,7 +119,7 @@ def _rule_function(f, prim) -> Function:
     return fn
 
 
-class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containers,
+class Lowerer(Statements, Loops, Merging, Expressions, Calls, Builtins, Inlining, Containers,
               Comprehensions, Effects, Arguments, Stacks, Forms):
     """Lowers one function body (the differentiated function's, or an inlined one's)."""
 
@@ -143,6 +144,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Inlining, Containe
         self.held = set()  # temporaries an object holds too (a method's updated field): kept
         self.listed = {}  # a real list made of a list known here (to index it) -> that list
         self.passed = frozenset()  # an inlined function's names the caller gets back changed
+        self.given: dict = {}  # of those, name -> values the caller holds through it only
         self.repeated: set = set()  # names once bound to a list holding one row twice
         self.repeats_made: list = []  # lists made by repeating one holding lists ([[]] * 2)
         self.items_of: dict = {}  # a loop's name -> the item it is (for b in bs: bs[k])

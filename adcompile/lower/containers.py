@@ -112,6 +112,11 @@ class Containers:
             raise self.unsupported(node, f"reading the method .{node.attr} of "
                                    f"{record.describe()} without calling it",
                                    f"call it (m.{node.attr}(...)), or pass a function")
+        if record.kind == "dict":
+            raise self.unsupported(node, f"the attribute .{node.attr} of a dict here", "read "
+                                   "its items (d[k]), or call .get, .items, .keys, .values, "
+                                   ".copy, .update or .setdefault; its keys are " +
+                                   (", ".join(map(repr, record.keys)) or "none"))
         raise self.unsupported(node, f"the attribute .{node.attr} of {record.describe()}",
                                f"its fields are {', '.join(map(str, record.keys)) or 'none'}")
 
@@ -175,6 +180,9 @@ class Containers:
                 raise self.unsupported(node, "dict.get with a computed key")
             default = self.expr(args[1], env) if len(args) > 1 else Const(None)
             return record.get(key.value, default) if record.has(key.value) else default
+        if record.kind == "dict" and name == "setdefault" and 1 <= len(args) <= 2 and \
+                not node.keywords:
+            return self.set_default(record, func, node, env)
         if record.kind == "dict" and name == "copy" and not args:  # a new dict, not the same
             return Record(record.kind, record.cls, record.keys, record.values)
         if record.kind == "namedtuple" and name == "_replace" and not args:
@@ -196,6 +204,26 @@ class Containers:
             raise self.unsupported(node, f"calling {record.describe()}", "its class has no "
                                    "__call__ written in Python; call one of its methods")
         raise self.unsupported(node, f"the method .{name}() of {record.describe()}")
+
+    def set_default(self, record, func, node, env):
+        """`d.setdefault(k, v)`, k known here: d[k] where d has k, else v, stored as d[k] (a change
+        of d in place: refused where another name holds d, as for d[k] = v)."""
+        key = self.expr(node.args[0], env)
+        value = self.expr(node.args[1], env) if len(node.args) > 1 else Const(None)
+        if type(key) is not Const:
+            raise self.unsupported(node, "dict.setdefault with a key computed at run time",
+                                   "write `if k not in d: d[k] = v` with keys known here")
+        if record.has(key.value):
+            return record.get(key.value)
+        if not isinstance(func.value, gast.Name) or self.in_expression:
+            raise self.unsupported(node, "dict.setdefault of a dict no name holds, or inside "
+                                   "an expression that runs on some paths only", "write "
+                                   "`if k not in d: d[k] = v` in a statement of its own")
+        self.not_shared(node, func.value.id, env, self.live(), record)
+        env[func.value.id] = record.replace(key.value, value)
+        if type(value) is Var:  # (d keeps its name: w = d.setdefault("b", np.sin(x)))
+            self.held.add(value.name)
+        return value
 
     def super_method(self, func, node, env, target):
         """`super().m(...)` in a method of the user's class: m of the class after the one
@@ -261,10 +289,10 @@ class Containers:
                                                                  after, env):
             return
         if isinstance(receiver, gast.Name):
-            self.not_shared(node, receiver.id, env, self.live(), before)
+            self.not_shared(node, receiver.id, env, self.live(), before, after=after)
             env[receiver.id] = after
         else:  # bs[0].step(): as bs[0] = (bs[0] changed), unless another name holds bs[0]
-            self.not_shared(node, root_name(receiver), env, self.live(), before)
+            self.not_shared(node, root_name(receiver), env, self.live(), before, after=after)
             self.not_repeated(node, root_name(receiver), env, before)
             self.store(receiver, after, env)
 
@@ -276,7 +304,7 @@ class Containers:
         if item is None or held(item, env) is not before:
             return False
         root = root_name(item)
-        self.not_shared(node, name, env, self.live(), before, besides=root)
+        self.not_shared(node, name, env, self.live(), before, besides=root, after=after)
         self.not_repeated(node, root, env, before)
         self.store(item, after, env)
         env[name] = after

@@ -6,6 +6,7 @@ user's call, naming the place in the library: the user can change their line, no
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import gast
 
@@ -15,8 +16,8 @@ from ..parse import parse
 from ..templates import dotted
 from .arguments import default_nodes
 from .changes import changes, in_library, library_place
-from .scan import (Record, assigned_names, display_kind, loaded, names_in, rebound_names,
-                   sequence_kinds, stored)
+from .scan import (Record, assigned_names, display_kind, flat, held, loaded, names_in,
+                   rebound_names, root_name, sequence_kinds, stored)
 from .stacks import stack_names
 
 
@@ -58,6 +59,9 @@ class Inlining:
         closure = [k for k in scope if k in bound and k not in positional and
                    not k.startswith("<")]
         inner.passed = frozenset(positional + closure) - rebound_names(fn.body)
+        inner.given = self.given_back(list(zip(positional, node.args)) + [
+            (c, gast.Name(id=c, ctx=gast.Load(), annotation=None, type_comment=None))
+            for c in closure], env, inner.passed)
         exit = inner.lower_stmts(fn.body, bound, frozenset())
         changed = self.write_back(fn, {**local.parsed.scope, **scope}, node, before, bound, env,
                                   positional, closure)
@@ -68,6 +72,34 @@ class Inlining:
         if type(value) is Var and value.name in names_in(changed):
             self.held.add(value.name)  # d["total"], just updated and returned: d keeps it
         return self.bind(target, value, since) if target and type(value) is Var else value
+
+    def given_back(self, pairs, env, passed):
+        """Parameter -> the names of the values the caller holds through that argument (a name)
+        only, which it gets back changed (write_back, receiver_changed): the callee may change
+        them in place (self.pos += v, x[i] = v in a loop). Not those another name holds that the
+        caller reads in this statement or later, nor those its own caller holds otherwise."""
+        live = self.live() | (loaded([self.rest_now[1][self.rest_now[2]]])
+                              if self.rest_now is not None else frozenset())
+        out = {}
+        for p, arg in pairs:
+            if p not in passed or not isinstance(arg, gast.Name) or arg.id not in env:
+                continue
+            item = self.items_of.get(arg.id)  # for b in bs: b.step() changes bs[k] too
+            via = root_name(item) if item is not None and held(item, env) is env[arg.id] \
+                else arg.id
+            held_by = [v for k, v in env.items() if k not in (arg.id, via) and not
+                       k.startswith("<") and (k in live or k in self.passed)]
+            mine = Counter(v.name for v in flat([env[arg.id]]) if type(v) is Var)
+            if via != arg.id:  # (what bs holds at another place than b's)
+                held_by += [Var(n) for n, c in Counter(v.name for v in flat([env[via]]) if
+                                                       type(v) is Var).items() if c > mine[n]]
+            others = set()
+            for n in names_in(held_by):
+                others |= self.sharing(n)
+            outer = self.foreign - self.given.get(via, frozenset()) if via in \
+                self.passed else self.foreign
+            out[p] = frozenset(mine) - others - outer
+        return out
 
     @staticmethod
     def returned_value(values, as_tuple, before):
@@ -121,7 +153,7 @@ class Inlining:
                                        "test", "call it in a statement of its own (y = g(x)) "
                                        "and use its value there")
             if isinstance(arg, gast.Name) and env.get(arg.id) is old:
-                self.not_shared(node, arg.id, env, self.live(), old)
+                self.not_shared(node, arg.id, env, self.live(), old, after=new)
                 env[arg.id] = new
                 changed.append(new)
             elif not isinstance(arg, (gast.List, gast.Dict, gast.Tuple)):
@@ -185,6 +217,9 @@ class Inlining:
         self.pass_kinds(inner, callee.node, positional[0 if receiver is None else 1:], node)
         inner.foreign = self.foreign | names_in(env.values()) | names_in(bound.values())
         inner.passed = frozenset(positional) - rebound_names(callee.node.body)
+        inner.given = self.given_back(list(zip(positional, (
+            [node.func.value] if receiver is not None and isinstance(node.func, gast.Attribute)
+            else []) + node.args)), env, inner.passed)
         before = dict(bound)
         try:
             exit = inner.lower_stmts(callee.node.body, bound, frozenset())

@@ -293,8 +293,10 @@ class Merging:
                 k != name or item is not None) and not k.startswith("<") and any(
                 type(x) is Var and x.name in params - group for x in flat([env[k]]))]
         foreign = group & self.foreign
-        if name in self.passed and item is None:  # the caller's name for it gets it back
-            foreign.discard(value.name)  # (Inlining.write_back), its other holders do not
+        if name in self.passed:  # the caller's name for it gets it back (Inlining.write_back)
+            foreign -= self.given.get(name, frozenset())  # (what only it holds: self.pos)
+            if item is None:  # (its other holders do not: write_back refuses them)
+                foreign.discard(value.name)
         advice, item_now = self.loop_seqs.get(name, (None, None)) if item is None else \
             (None, None)
         if item_now is not None and item_now == value and not others:  # an item of a

@@ -478,6 +478,17 @@ def records_in(v):
     return ([v] if type(v) is Record else []) + [r for p in parts for r in records_in(p)]
 
 
+def changed_parts(before, after):
+    """The lists and objects inside `before` that `after` no longer holds: a call changed them
+    in place (or replaced them: not told apart here)."""
+    out = []
+    for part in before.values if type(before) is Record else \
+            before if type(before) is tuple else ():
+        if (type(part) is Record or type(part) is tuple and part) and not holds(after, part):
+            out += [part] + changed_parts(part, after)
+    return out
+
+
 def times_held(v, value):
     """At how many places the lowering value `v` holds the list or object `value` itself
     (`[row] * 2` holds one row twice)."""

@@ -15,7 +15,7 @@ from ..templates import OPERATORS, dotted
 from .arguments import effectful
 from .effects import RAISE, known_truth
 from .changes import in_library
-from .scan import Record, BROKE, held, holds, records_in, repeats, times_held, is_super, is_method_of_name, made_as_arrays, made_of_names, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed_suffixes, is_append, is_pop, load_of, loaded, may_leave, only_returns, walk_own
+from .scan import Record, BROKE, changed_parts, held, holds, records_in, repeats, times_held, is_super, is_method_of_name, made_as_arrays, made_of_names, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed_suffixes, is_append, is_pop, load_of, loaded, may_leave, only_returns, walk_own
 
 
 class Statements:
@@ -129,6 +129,9 @@ class Statements:
                 env[stmt.name] = Static(LocalFunction(stmt, env, self.parsed, self))
             elif t is gast.Pass or t is gast.Expr and isinstance(stmt.value, gast.Constant):
                 pass  # pass, a docstring or a bare constant
+            elif t is gast.Expr and is_method_of_name(stmt.value, ("setdefault",)) and \
+                    type(env.get(stmt.value.func.value.id)) is Record:  # (of a dict known here)
+                self.expr(stmt.value, env)
             elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
                     isinstance(stmt.value.func, gast.Name) and stmt.value.func.id not in env \
                     and self.expr(stmt.value.func, env) == Static(setattr):
@@ -674,27 +677,37 @@ class Statements:
             grown = self.emit("list_append", (self.as_atom(items), self.as_atom(item)))
         self.store(where, grown, env)
 
-    def not_shared(self, node, name, env, live, value=None, besides=None):
+    def not_shared(self, node, name, env, live, value=None, besides=None, after=None):
         """Refuse changing the list, dict or object `name` in place (growing it, assigning an
         item or a field, or a call changing it) while another name read later holds it, or a
         list, dict or object holding it: Python changes it for all of them, flat code for
-        `name` only. `value`: what `name` held before a call changed it; `besides`: a name the
-        change is written through to as well (for b in bs: bs)."""
+        `name` only. `value`: what `name` held before a call changed it, `after` what it holds
+        after (then also refused: another name holding a part the call changed, c.step()
+        changing c.b with b = c.b); `besides`: a name the change is written through to as well
+        (for b in bs: bs)."""
         value = env[name] if value is None else value
         if self.argument_parts.get(id(value)) is value and not self.fn.changes_arguments:
             self.fn.changes_arguments = self.parsed.where(node)  # (boundary.not_held_twice)
-        shared = sorted(k for k, v in env.items() if k not in (name, besides) and
-                        (k in live or k in self.passed) and not k.startswith("<") and
-                        holds(v, value))  # (the caller reads those)
+        readers = [k for k in env if k not in (name, besides) and not k.startswith("<") and
+                   (k in live or k in self.passed)]  # (the caller reads those)
+        shared = sorted(k for k in readers if holds(env[k], value))
         if value is env.get(name):
             shared += [f"{k} (it holds {name} since line {line})" for k, line in
                        self.containers_holding(name, live) if k != besides and k not in shared]
         self.not_chosen(node, name, env, live, value, besides)
+        how = f"({node.func.attr})" if isinstance(node, gast.Call) and \
+            isinstance(node.func, gast.Attribute) else "(augmented)" if \
+            isinstance(node, gast.AugAssign) else "(an item or field assigned)" if \
+            not isinstance(node, gast.Call) else f"(by {getattr(node.func, 'id', 'a call')})"
+        parts = changed_parts(value, after) if after is not None and not shared else ()
+        inside = next((k for k in readers if any(holds(env[k], p) for p in parts)), None)
+        if inside is not None:
+            raise self.unsupported(node, f"changing {name} in place {how} while {inside} "
+                                   f"holds a list or object inside {name} that the call "
+                                   f"changes (Python changes it for {inside} too)",
+                                   f"read it through {name} after the call, not through "
+                                   f"{inside}")
         if shared:
-            how = f"({node.func.attr})" if isinstance(node, gast.Call) and \
-                isinstance(node.func, gast.Attribute) else "(augmented)" if \
-                isinstance(node, gast.AugAssign) else "(an item or field assigned)" if \
-                not isinstance(node, gast.Call) else f"(by {getattr(node.func, 'id', 'a call')})"
             whole = env.get(name, value)  # (bodies[i].v = v changes bodies, a list)
             copy = f"dict({name})" if type(whole) is Record and whole.kind == "dict" else \
                 f"dataclasses.replace({name})" if type(whole) is Record and \

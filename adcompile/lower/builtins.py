@@ -1,0 +1,318 @@
+"""Builtins of values known here: sorted, zip, reduce, max/min by a key (objects chosen at run
+time), string methods and formatting, complex(), methods of lists known here and range."""
+from __future__ import annotations
+
+import string
+
+import gast
+
+from ..ir import Const, If, Var
+from ..templates import OPERATORS, dotted
+from .containers import _call_node, _name
+from .arguments import effectful
+from .scan import LocalFunction, Record, Static
+from .calls import fields_of, is_known, known, same_shape, value_of_known
+
+
+class Builtins:
+    def sorted_known(self, items, node, keys=None, reverse=None):
+        """sorted() of a sequence known here: of constants, or of pairs whose first items are
+        distinct constants (sorted(p.items()), by key), as Python sorts them; of values
+        computed at run time (numbers: their `keys`, or themselves), each item of the result
+        read from a list of them at the place Python's sort puts it (sorted_order)."""
+        keys, reverse = items if keys is None else keys, reverse or Const(False)
+        if all(type(v) is Const for v in keys) and type(reverse) is Const:
+            order = sorted(range(len(items)), key=lambda k: keys[k].value, reverse=reverse.value)
+            return tuple(items[k] for k in order)
+        firsts = [v[0] for v in keys if type(v) is tuple and v]
+        if len(firsts) == len(items) and all(type(k) is Const for k in firsts) and \
+                len({k.value for k in firsts}) == len(firsts) and type(reverse) is Const:
+            order = sorted(range(len(items)), key=lambda k: firsts[k].value,
+                           reverse=reverse.value)
+            return tuple(items[k] for k in order)
+        if items and all(same_shape(items[0], v) for v in items) and type(items[0]) is \
+                Record and all(type(v) in (Var, Const) for v in keys):  # objects: by field
+            order = self.emit("sorted_order", (self.as_atom(self.known_list(keys)), reverse))
+            return tuple(self.record_at(items, self.emit("getitem", (order, Const(k))))
+                         for k in range(len(items)))
+        if not items or not all(type(v) in (Var, Const) for v in (*items, *keys)):
+            raise self.unsupported(node, "sorted() of lists, tuples or objects computed at run "
+                                   "time (their order is not known when the code is "
+                                   "transformed)", "sort numbers, or sort keys known here "
+                                   "(sorted(p), sorted(p.items()))")
+        values = self.as_atom(self.known_list(items))
+        order = self.emit("sorted_order", (values if keys is items else self.as_atom(
+            self.known_list(keys)), reverse))
+        return tuple(self.emit("getitem", (values, self.emit("getitem", (order, Const(k)))))
+                     for k in range(len(items)))
+
+    def record_at(self, items, index):
+        """items[index] of records of one shape (same_shape), `index` known at run time: each
+        field read from the list of that field's values; the result noted as chosen among
+        them (Merging.choices)."""
+        first = items[0]
+        if type(first) is Record:
+            made = Record(first.kind, first.cls, first.keys, tuple(
+                self.record_at([v.values[j] for v in items], index)
+                for j in range(len(first.keys))))
+            self.chosen[id(made)] = (made, tuple(items))
+            return made
+        if type(first) is tuple:
+            return tuple(self.record_at([v[j] for v in items], index) for j in range(len(first)))
+        if all(v == first and type(v) is type(first) for v in items):
+            return first
+        return self.emit("getitem", (self.as_atom(self.known_list(items)), index))
+
+    def sorted_with(self, node, env):
+        """sorted(xs, key=f, reverse=r) of a sequence known here."""
+        items = self.iterated(self.expr(node.args[0], env), node)
+        if type(items) is not tuple:
+            raise self.not_an_array(node, "sorted() of an array or a list computed at run time",
+                                    "sort with np.sort", fields=False)
+        return self.known_list(self.sorted_by(items, node, env))
+
+    def sorted_by(self, items, node, env):
+        """`items` sorted by the call `node`'s key= and reverse= (xs.sort(...) too): the key
+        function of each item inlined."""
+        options = {k.arg: k.value for k in node.keywords}
+        reverse = self.as_atom(self.expr(options["reverse"], env)) if "reverse" in options \
+            else Const(False)
+        keys = None
+        if "key" in options:
+            keys = []
+            for k, item in enumerate(items):
+                name = f"<item {k}>"
+                call = _call_node(options["key"], [_name(name, node)])
+                keys.append(self.expr(call, {**env, name: item}))
+        return self.sorted_known(items, node, keys, reverse)
+
+    def zipped_known(self, node, env):
+        """zip(xs, ys) or zip(*pairs) of sequences known here, read at once (list(...),
+        tuple(...), dict(...), unpacking): the tuple of their items' tuples; else None."""
+        if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and
+                node.func.id not in env and self.parsed.scope.get(node.func.id) is zip) or \
+                node.keywords or any(effectful(getattr(a, "value", a)) for a in node.args):
+            return None
+        seqs: list = []
+        for a in node.args:
+            seq = self.iterated(self.expr(getattr(a, "value", a), env), node)
+            if isinstance(a, gast.Starred) and type(seq) is tuple:
+                seqs += [self.iterated(v, node) for v in seq]
+            else:
+                seqs.append(seq)
+        if not all(type(q) is tuple for q in seqs):
+            return None
+        return tuple(tuple(t) for t in zip(*seqs))
+
+    def reduced(self, node, env):
+        """functools.reduce(f, xs[, start]) of a sequence known here and a named function or a
+        lambda: f(f(start, x0), x1) ..., each call inlined."""
+        if not isinstance(node.args[0], (gast.Name, gast.Attribute, gast.Lambda)):
+            return None
+        items = self.known_range(node.args[1], env) or self.iterated(
+            self.expr(node.args[1], env), node)
+        if type(items) is not tuple:
+            return None
+        if len(node.args) == 3:
+            items = (self.expr(node.args[2], env),) + items
+        if not items:
+            raise self.unsupported(node, "functools.reduce of an empty sequence without a start")
+        total = items[0]
+        for k, item in enumerate(items[1:]):
+            names = f"<reduced {k}>", f"<item {k}>"
+            call = _call_node(node.args[0], [_name(n, node) for n in names])
+            total = self.expr(call, {**env, names[0]: total, names[1]: item})
+        return total
+
+    def transform_here(self, transform, node, env):
+        """`grad(f)` or `value_and_grad(f, argnums=1)` inside differentiated code, of a function
+        known here: made now (its generated code is inlined where it is called)."""
+        args = [self.expr(a, env) for a in node.args]
+        kwargs = {k.arg: self.expr(k.value, env) for k in node.keywords}
+        values = []
+        for v in args + list(kwargs.values()):
+            if type(v) is Static and not isinstance(v.obj, LocalFunction):
+                values.append(v.obj)
+            elif type(v) is Const or type(v) is tuple and all(type(e) is Const for e in v):
+                values.append(v.value if type(v) is Const else tuple(e.value for e in v))
+            else:
+                raise self.unsupported(node, f"{transform.__name__} of a function defined in the "
+                                       "differentiated function, or with computed options,",
+                                       "define the function at module level and write argnums "
+                                       "out")
+        made = transform(*values[:len(args)], **dict(zip(kwargs, values[len(args):])))
+        return Static(made)
+
+    def string_method(self, text, node, env):
+        """A method of a string known here (a dict key, a name): its value, a constant."""
+        name = node.func.attr
+        method = getattr(str, name, None)
+        if method is None or name.startswith("_"):
+            raise self.unsupported(node, f"the method .{name}() of a string",
+                                   "strings have their str methods (startswith, upper, ...)")
+        args = [self.expr(a, env) for a in node.args]
+        kwargs = {k.arg: self.expr(k.value, env) for k in node.keywords}
+        if name == "format" and not all(is_known(v) for v in args + list(kwargs.values())):
+            return self.formatted(text, args, kwargs, node)
+        if not all(is_known(v) for v in args + list(kwargs.values())):
+            raise self.unsupported(node, f"the string method .{name}() with an argument "
+                                   "computed at run time", "give string methods strings known "
+                                   "when the code is transformed (constants, dict keys)")
+        try:
+            return known(method(text, *map(value_of_known, args),
+                                **{k: value_of_known(v) for k, v in kwargs.items()}))
+        except (TypeError, ValueError) as e:
+            raise self.unsupported(node, f"{dotted(node.func) or 'this call'}(), which raises "
+                                   f"{type(e).__name__}: {e},", "fix the call") from None
+
+    def formatted(self, text, args, kwargs, node):
+        """"x = {:.3f}".format(x) with values computed at run time: as the f-string
+        f"x = {x:.3f}", each field formatted with format() (not differentiated) and joined."""
+        parts, auto = [], 0
+        numbering = {"auto" if f == "" else "manual" for _, f, _, _ in fields_of(text) if
+                     f is not None and (f == "" or f.isdigit())}
+        if len(numbering) > 1:
+            raise self.unsupported(node, "a format string switching from automatic field "
+                                   "numbering to manual field specification", "number every "
+                                   "field ({0}) or none ({})")
+        try:
+            fields = list(string.Formatter().parse(text))
+        except ValueError as e:
+            raise self.unsupported(node, f"this format string ({e})", "fix the string") from None
+        for literal, field, spec, conversion in fields:
+            if literal:
+                parts.append(Const(literal))
+            if field is None:
+                continue
+            if "{" in (spec or "") or not (field == "" or field.isdigit() or
+                                           field.isidentifier()):
+                raise self.unsupported(node, f"the field {{{field}}} with nested fields, an item "
+                                       "or an attribute in .format()", "use an f-string")
+            if field == "":
+                field, auto = str(auto), auto + 1
+            if field.isdigit() and int(field) >= len(args) or not field.isdigit() and \
+                    field not in kwargs:
+                raise self.unsupported(node, f".format() without a value for {{{field}}}")
+            value = self.as_atom(args[int(field)] if field.isdigit() else kwargs[field])
+            if conversion:
+                if conversion not in "rs":
+                    raise self.unsupported(node, f"the conversion !{conversion} in .format()")
+                value = self.emit("repr" if conversion == "r" else "str", (value,))
+            parts.append(self.emit("format", (value, Const(spec)) if spec else (value,)))
+        return self.joined(parts)
+
+    def complex_of(self, node, env, target):
+        """complex(x, y) as x + 1j * y (complex(x): x + 0j); of constants, Python's value."""
+        parts = dict(zip(("real", "imag"), node.args), **{k.arg: k.value for k in node.keywords})
+        values = {k: self.atom(v, env) for k, v in parts.items()}
+        if all(type(v) is Const for v in values.values()):
+            try:
+                return Const(complex(**{k: v.value for k, v in values.items()}))
+            except (TypeError, ValueError) as e:
+                raise self.unsupported(node, f"complex(...): {e}") from None
+        imag = self.emit("mul", (Const(1j), values["imag"])) if "imag" in values else Const(0j)
+        return self.emit("add", (values.get("real", Const(0.0)), imag), target=target)
+
+    def known_list_method(self, items, func, node, env):
+        """xs.index(v) and xs.count(v) of constants known here; xs.pop(k), k known here, of a
+        list a name holds (refused where another name holds it too)."""
+        args = [self.expr(a, env) for a in node.args]
+        if not all(type(a) is Const for a in args):
+            raise self.unsupported(node, f".{func.attr}() with an argument computed at run time")
+        if func.attr == "pop":
+            if not isinstance(func.value, gast.Name) or len(args) != 1 or \
+                    type(args[0].value) is not int or not -len(items) <= args[0].value < len(items):
+                raise self.unsupported(node, "this .pop()", "pop a list a name holds, at an "
+                                       "index in it")
+            self.not_shared(node, func.value.id, env, self.live())
+            k = args[0].value % len(items)
+            env[func.value.id] = self.same_kind(items, items[:k] + items[k + 1:])
+            return items[k]
+        if not all(type(v) is Const for v in items):
+            raise self.unsupported(node, f".{func.attr}() of a list holding values computed at "
+                                   "run time", "keep the positions in a list of constants")
+        values = [v.value for v in items]
+        try:
+            return Const(getattr(values, func.attr)(*(a.value for a in args)))
+        except (ValueError, TypeError) as e:
+            raise self.unsupported(node, f"{dotted(func)}(...): {e}") from None
+
+    def known_range(self, node, env):
+        """The numbers of `range(...)` with bounds known here (max(range(len(xs)), key=...)), at
+        most 1000 of them, or None."""
+        node = getattr(node, "written", node)
+        if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and
+                not node.keywords and 1 <= len(node.args) <= 3) or \
+                self.expr(node.func, env) != Static(range):
+            return None
+        if any(effectful(a) and not (isinstance(a, gast.Call) and isinstance(
+                a.func, gast.Name) and a.func.id == "len" and len(a.args) == 1 and
+                isinstance(a.args[0], gast.Name)) for a in node.args):  # (read again here)
+            return None
+        bounds = [self.expr(a, env) for a in node.args]
+        if not all(type(b) is Const and type(b.value) is int for b in bounds) or \
+                len(range(*(b.value for b in bounds))) > 1000:
+            return None
+        return tuple(Const(k) for k in range(*(b.value for b in bounds)))
+
+    def best_by_key(self, obj, node, env, target):
+        """max(xs, key=f) or min(...) of items known here: f of each item (inlined), then the
+        first item whose key is greatest (least), as Python keeps it: a test per item, and the
+        winner taken from a branch (an object's fields merged), or known here where the keys
+        are."""
+        items = (self.known_range(node.args[0], env) or self.expr(node.args[0], env)) if \
+            len(node.args) == 1 else tuple(self.expr(a, env) for a in node.args)
+        if type(items) is not tuple or not items:
+            raise self.unsupported(node, f"{obj.__name__}(..., key=...) of an empty sequence or "
+                                   "one built at run time", "loop over it, keeping the best "
+                                   "item and its key")
+        keyed = []
+        for k, item in enumerate(items):
+            name = f"<item {k}>"
+            call = _call_node(node.keywords[0].value, [_name(name, node)])
+            keyed.append((item, self.expr(call, {**env, name: item})))
+        best, best_key = keyed[0]
+        for item, key in keyed[1:]:
+            a, b = self.as_atom(key), self.as_atom(best_key)
+            test = self.emit(OPERATORS["Gt" if obj is max else "Lt"], (a, b))
+            parts = [v for q in (item, best) if type(q) is tuple for v in q]
+            if type(test) is not Const and any(type(v) in (tuple, Record) for v in parts):
+                raise self.unsupported(node, f"{obj.__name__}(..., key=...) of nested lists or "
+                                       "lists of objects whose keys are known only at run time",
+                                       "loop over them, keeping the index of the best one")
+            best, best_key = (self.pick(test, v, w) if type(v) is tuple and type(w) is tuple
+                              else self.branch_value(test, lambda v=v: v, lambda w=w: w)
+                              for v, w in ((item, best), (key, best_key)))
+        return best
+
+    def pick_sequence(self, obj, best, item, target):
+        """max(a, b) or min(a, b) of tuples or lists known here: Python compares them item by
+        item (lexicographically) and keeps the first unless the second is strictly greater
+        (less). Here: that comparison, then an if taking each item from the winner, so the
+        winner's items, and only they, get the derivatives (max's elementwise rule would
+        multiply a tuple by a bool)."""
+        a, b = self.as_atom(item), self.as_atom(best)
+        if type(a) is Const and type(b) is Const:
+            test = Const(a.value > b.value if obj is max else a.value < b.value)
+        else:
+            test = self.emit(OPERATORS["Gt" if obj is max else "Lt"], (a, b))
+        return self.pick(test, item, best, target)
+
+    def pick(self, test, item, best, target=None):
+        """`item if test else best` of tuples or lists known here: each item merged from the
+        two branches."""
+        if type(test) is Const or len(item) != len(best) or \
+                self.is_list(item) != self.is_list(best):  # the whole sequence, one side's
+            return self.branch_value(test, lambda: item, lambda: best, target)
+        blocks, picked = ([], []), []
+        for x, y in zip(item, best):
+            if x == y and type(x) is type(y):  # (the same on both sides: no choice)
+                picked.append(x)
+                continue
+            x, y = self.as_atom(x), self.as_atom(y)  # (a nested tuple: a tuple made here)
+            merged = self.namer.fresh(target) if target else self.namer.temp()
+            for block, value in zip(blocks, (x, y)):
+                self.merge_into(block, value, merged)
+            picked.append(Var(merged))
+        self.block.append(If(test, blocks[0], blocks[1], self.line))
+        return self.same_kind(best, tuple(picked))
