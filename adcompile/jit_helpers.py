@@ -583,6 +583,10 @@ def _norm_divisor(r):  # runtime_linalg.norm_divisor: 1 where the norm is 0
     return 1.0 if r == 0 else r
 
 
+def _norm_slope(r):  # runtime_linalg.norm_slope: NaN where the norm is 0
+    return math.nan if r == 0 else 1.0
+
+
 def _recip_or_zero(x):  # runtime_arrays.recip_or_zero: 0 where x == 0
     return 0.0 if x == 0 else 1.0 / x
 
@@ -607,7 +611,7 @@ def _logsumexp(t):
 def helpers(numba):
     """{helper: overload typer}, the scalar functions compiled for the elementwise ones."""
     scalar = {f: numba.njit(f) for f in (_sigmoid, _softplus, _log_sigmoid, _relu,
-                                                 _norm_divisor, _recip_or_zero)}
+                                                 _norm_divisor, _norm_slope, _recip_or_zero)}
     return {
         runtime.check_scalar: _check_scalar,
         runtime.check_numbers: lambda t: lambda *values: _nothing,
@@ -649,6 +653,7 @@ def helpers(numba):
         numerics.log_sigmoid: _elementwise(scalar[_log_sigmoid]),
         numerics.relu: _elementwise(scalar[_relu]),
         runtime_linalg.norm_divisor: _elementwise(scalar[_norm_divisor]),
+        runtime_linalg.norm_slope: _elementwise(scalar[_norm_slope]),
         runtime_arrays.recip_or_zero: _elementwise(scalar[_recip_or_zero]),
         numerics.logsumexp: _logsumexp,
         numerics.stop_gradient: lambda t: lambda x: _identity,

@@ -267,6 +267,7 @@ for _name in ("sym", "phi", "skew_lower", "gaps", "diag_embed"):
     add(_name, getattr(runtime_linalg, _name), kind="exact")
 add("inv_offdiag", runtime_linalg.inv_offdiag)
 add("norm_divisor", runtime_linalg.norm_divisor)  # a norm, 1 where it is 0 (its rules divide)
+add("norm_slope", runtime_linalg.norm_slope, kind="nondiff", zero="*")  # its derivative
 add("over_gaps", runtime_linalg.over_gaps, ("m", "d"), "exact")
 add("cofactor", runtime_linalg.cofactor, ("x", "d"), "exact")
 add("square_r", runtime_linalg.square_r, kind="exact")

@@ -121,8 +121,9 @@ DERIVATIVES["recip_or_zero"] = ("-ans * ans",)
 # x / y, 0 where x == 0 (scipy.special.xlogy's derivative in y)
 DERIVATIVES["xdivy"] = ("xdivy(1.0, y)", "-xdivy(ans, y)")
 # a norm as its rules divide by it, 1 where it is 0 (runtime_linalg.norm_divisor): the rules of
-# the norms and of hypot give the subgradient 0 at a zero vector, not 0 / 0
-DERIVATIVES["norm_divisor"] = ("(x != 0)",)
+# the norms and of hypot give the subgradient 0 at a zero vector, not 0 / 0; second derivatives
+# there are NaN (norm_slope): the subgradient lost the curvature, which no rule can restore
+DERIVATIVES["norm_divisor"] = ("norm_slope(x)",)
 
 
 def _float_fill(op, i, template):

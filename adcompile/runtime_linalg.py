@@ -2,6 +2,8 @@
 eigen- and singular value derivatives, checks that refuse repeated eigenvalues or a rank-deficient
 least-squares matrix at run time. Plain NumPy, like runtime.py, so an exported derivative can
 carry them along."""
+import math
+
 import numpy as np
 
 from .runtime import _real, _shape, conj, max_weights, mT, outside_rule, unreduce, zeros_like
@@ -215,6 +217,15 @@ def norm_divisor(r):
     if type(r) is np.ndarray and r.all():  # none is 0: no new array (NumPy's; a lazy one
         return r                            # would be computed by the test)
     return np.where(r == 0, 1, r)
+
+
+def norm_slope(r):
+    """norm_divisor's derivative: 1, and NaN where the norm is 0. There the subgradient 0 of
+    first derivatives loses the curvature of what follows (the Hessian of |w|**2 at 0 is 2 I,
+    of cos|w| -I), which no rule at the point can recover: second derivatives are NaN."""
+    if type(r) in (float, int, np.float64, np.float32):
+        return 1.0 if r != 0 else math.nan
+    return np.where(r == 0, np.nan, 1.0)
 
 
 def norm_grad(g, x, ans, ord, axis, keepdims):

@@ -1,6 +1,8 @@
 """Defects a tester found in NumPy simulation code (pairwise distances, particle-in-cell indices,
 integrators that kick a velocity in place), each checked against central finite differences
 and, where both modes apply, reverse against forward, before its fix."""
+import math
+
 import numpy as np
 import pytest
 
@@ -281,3 +283,26 @@ def test_logaddexp_with_an_infinite_operand():
     infinities share it."""
     x, y = np.array([0.5, 0.5, np.inf, -np.inf]), np.array([np.inf, -np.inf, np.inf, -np.inf])
     assert_close(ad.grad(logaddexp_of_both)(x, y), [0.0, 2.0, 1.0, 1.0])
+
+
+def test_second_derivatives_through_a_norm_at_zero_are_nan_not_zero():
+    """The Hessian of |w|**2 written with np.linalg.norm (or np.hypot, math.hypot) at w = 0 was
+    0 where it is 2 I, and of cos(|w|) 0 where it is -I (T39: a rotation angle at the identity):
+    the subgradient 0 that first derivatives take there loses the curvature, and no rule at the
+    point can recover it. Second derivatives there are NaN (JAX's at first order already);
+    first derivatives keep the subgradient, and away from zero nothing changes."""
+    def sq_norm(w):
+        th = np.linalg.norm(w)
+        return th * th
+
+    def cos_hypot(p):
+        return np.cos(np.hypot(p[0], p[1]))
+
+    def cos_math_hypot(a, b):
+        return math.cos(math.hypot(a, b))
+
+    for h in (ad.hessian(sq_norm)(np.zeros(3)), ad.jacrev(ad.grad(sq_norm))(np.zeros(3)),
+              ad.hessian(cos_hypot)(np.zeros(2)), ad.grad(ad.grad(cos_math_hypot))(0.0, 0.0)):
+        assert np.all(np.isnan(h)), h
+    assert np.array_equal(ad.grad(sq_norm)(np.zeros(3)), np.zeros(3))
+    assert_close(ad.hessian(sq_norm)(np.array([1e-9, 0.0, 0.0])), 2.0 * np.eye(3))
