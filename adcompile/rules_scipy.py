@@ -7,6 +7,8 @@ cho_factor, cho_solve, and the functions NumPy also has). Generated code calls t
 
 Each rule is written with functions that have rules too, so the derivatives differentiate again:
 gammaln -> digamma -> polygamma(1, x) -> polygamma(2, x) ..., i0 -> i1 -> iv(2, x) ...
+A parameter without a rule is refused where it is differentiated (an order v of a Bessel
+function); only one that holds integers (polygamma's n) is declared zero.
 (SciPy's expit, log_expit, logsumexp, softmax and log_softmax are the stable primitives of
 numerics.py, mapped in primitives.py.)
 """
@@ -32,11 +34,14 @@ INV_SQRT_2PI = 0.3989422804014327  # 1 / sqrt(2 pi)
 for _name in ("gamma", "gammaln", "loggamma", "digamma", "erf", "erfc", "erfinv", "erfcinv",
               "logit", "i0", "i1", "i0e", "i1e", "ndtr", "ndtri", "log_ndtr"):
     add(f"special.{_name}", getattr(special, _name))
-for _name, _params in [("polygamma", ("n", "x")), ("iv", ("v", "x")), ("ive", ("v", "x")),
-                       ("xlogy", ("x", "y")), ("xlog1py", ("x", "y")), ("beta", ("a", "b")),
-                       ("betaln", ("a", "b"))]:
-    add(f"special.{_name}", getattr(special, _name), _params, "broadcast",
-        zero=("n", "v") if _params[0] in ("n", "v") else ())
+# polygamma's order n is an integer (its derivative in n is zero); a Bessel function's order v is
+# real, its derivative in v has no closed form: refused where v is differentiated (no rule, no zero)
+add("special.polygamma", special.polygamma, ("n", "x"), "broadcast", zero=("n",))
+for _name, _params in [("iv", ("v", "x")), ("ive", ("v", "x")), ("jv", ("v", "x")),
+                       ("jve", ("v", "x")), ("yv", ("v", "x")), ("yve", ("v", "x")),
+                       ("kv", ("v", "x")), ("kve", ("v", "x")), ("xlogy", ("x", "y")),
+                       ("xlog1py", ("x", "y")), ("beta", ("a", "b")), ("betaln", ("a", "b"))]:
+    add(f"special.{_name}", getattr(special, _name), _params, "broadcast")
 DERIVATIVES.update({
     "special.gamma": ("ans * special.digamma(x)",),
     "special.gammaln": ("special.digamma(x)",),
@@ -59,6 +64,14 @@ DERIVATIVES.update({
     "special.i0e": ("special.i1e(x) - np.sign(x) * ans",),
     "special.i1e": ("(special.i0e(x) + special.ive(2, x)) / 2 - np.sign(x) * ans",),
     "special.ive": (None, "(special.ive(v - 1, x) + special.ive(v + 1, x)) / 2 - np.sign(x) * ans"),
+    # Bessel J, Y: Cv' = (C(v-1) - C(v+1)) / 2; K: Kv' = -(K(v-1) + K(v+1)) / 2; the scaled jve, yve
+    # (times exp(-|imag x|)) are as jv, yv for a real x, kve = kv * exp(x) gains ans
+    "special.jv": (None, "(special.jv(v - 1, x) - special.jv(v + 1, x)) / 2"),
+    "special.jve": (None, "(special.jve(v - 1, x) - special.jve(v + 1, x)) / 2"),
+    "special.yv": (None, "(special.yv(v - 1, x) - special.yv(v + 1, x)) / 2"),
+    "special.yve": (None, "(special.yve(v - 1, x) - special.yve(v + 1, x)) / 2"),
+    "special.kv": (None, "-(special.kv(v - 1, x) + special.kv(v + 1, x)) / 2"),
+    "special.kve": (None, "ans - (special.kve(v - 1, x) + special.kve(v + 1, x)) / 2"),
     "special.beta": ("ans * (special.digamma(a) - special.digamma(a + b))",
                      "ans * (special.digamma(b) - special.digamma(a + b))"),
     "special.betaln": ("special.digamma(a) - special.digamma(a + b)",
