@@ -20,7 +20,7 @@ import scipy.linalg
 import scipy.special as special
 import scipy.stats as stats
 
-from . import runtime_linalg
+from . import runtime_linalg, runtime_stats
 from .primitives import BY_OBJECT, NAMESPACE, OPTIONAL, add
 from .rules import DERIVATIVES, JVP, LINEAR, VJP
 
@@ -158,7 +158,8 @@ DERIVATIVES["stats.poisson.logpmf"] = _located((None, "({k} - {loc}) / {mu} - 1"
 
 
 # multivariate_normal.logpdf(x, mean, cov): with S = (x - mean) cov^-1 (cov symmetric),
-# d/dx = -S, d/dmean = S, d/dcov = (S^T S - cov^-1) / 2, summed over a batch of x
+# d/dx = -S, d/dmean = S, d/dcov = (S^T S - cov^-1) / 2, summed over a batch of x; x and cov read
+# as SciPy reads them (mvn_points, mvn_cov: a number or a vector for cov, points in one dimension)
 def _mvn(templates):
     def rule(op, i):
         if len(op.args) != 3 or op.kwargs:
@@ -169,17 +170,27 @@ def _mvn(templates):
     return rule
 
 
-_S = "((x - mean) @ np.linalg.inv(cov))"
+add("mvn_cov", runtime_stats.mvn_cov, ("cov", "mean"), "exact", zero=("mean",))
+add("mvn_cov_grad", runtime_stats.mvn_cov_grad, ("v", "cov"), "exact", zero=("cov",))
+add("mvn_points", runtime_stats.mvn_points, ("x", "mean"), "exact", zero=("mean",))
+LINEAR.update({"mvn_cov", "mvn_cov_grad", "mvn_points"})
+VJP.update({"mvn_cov": ("mvn_cov_grad(g, cov)", None), "mvn_cov_grad": ("mvn_cov(g, v[0])", None),
+            "mvn_points": ("np.reshape(g, np.shape(x))", None)})
+for _name in ("mvn_cov", "mvn_cov_grad", "mvn_points"):
+    NAMESPACE[_name] = getattr(runtime_stats, _name)
+_X, _C = "mvn_points(x, mean)", "mvn_cov(cov, mean)"
+_S = f"(({_X} - mean) @ np.linalg.inv({_C}))"
 add("stats.multivariate_normal.logpdf", stats.multivariate_normal.logpdf, ("x", "mean", "cov"),
     "exact")
 VJP["stats.multivariate_normal.logpdf"] = _mvn((
-    f"unbroadcast(-np.expand_dims(g, -1) * {_S}, x)",
+    f"np.reshape(unbroadcast(-np.expand_dims(g, -1) * {_S}, {_X}), np.shape(x))",
     f"unbroadcast(np.expand_dims(g, -1) * {_S}, mean)",
-    f"0.5 * (mT(np.reshape(np.expand_dims(g, -1) * {_S}, (-1, np.shape(cov)[0]))) @ "
-    f"np.reshape({_S}, (-1, np.shape(cov)[0])) - np.sum(g) * np.linalg.inv(cov))"))
-JVP["stats.multivariate_normal.logpdf"] = _mvn((
-    f"-np.sum(t * {_S}, axis=-1)", f"np.sum(t * {_S}, axis=-1)",
-    f"0.5 * (np.sum(({_S} @ t) * {_S}, axis=-1) - np.trace(np.linalg.solve(cov, t)))"))
+    f"mvn_cov_grad(0.5 * (mT(np.reshape(np.expand_dims(g, -1) * {_S}, (-1, np.shape({_C})[0])))"
+    f" @ np.reshape({_S}, (-1, np.shape({_C})[0])) - np.sum(g) * np.linalg.inv({_C})), cov)"))
+JVP["stats.multivariate_normal.logpdf"] = _mvn(tuple(f"np.reshape({t}, np.shape(ans))" for t in (
+    f"-np.sum(mvn_points(t, mean) * {_S}, axis=-1)", f"np.sum(t * {_S}, axis=-1)",
+    f"0.5 * (np.sum(({_S} @ mvn_cov(t, mean)) * {_S}, axis=-1) - "
+    f"np.trace(np.linalg.solve({_C}, mvn_cov(t, mean))))")))
 
 
 # --- scipy.linalg: triangular solves, Sylvester equations, matrix square roots -------------------

@@ -121,8 +121,13 @@ def test_mvn_scalar_and_diagonal_cov(f, args):
 def test_mvn_second_order_through_diagonal_cov():
     args = (np.array([0.2, -0.1]), np.array([1.5, 0.7]))
     h = ad.hessian(mvn_scalar, 1)(*args)
-    assert_close(h, [numeric_grad(lambda m, c: ad.grad(mvn_scalar, 1)(m, c)[k], args, 1)
+    assert_close(h, [numeric_grad(lambda m, c, k=k: ad.grad(mvn_scalar, 1)(m, c)[k], args, 1)
                      for k in range(2)], rtol=1e-5)
+    args = (np.array([0.2, -0.1]), 1.3)  # (c I: the trace, and back)
+    assert_close(ad.hessian(mvn_batch, 1)(*args), numeric_grad(ad.grad(mvn_batch, 1), args, 1),
+                 rtol=1e-5)
+    assert_close(ad.jacfwd(ad.grad(mvn_batch, 1), 0)(*args),
+                 numeric_grad(ad.grad(mvn_batch, 1), args, 0), rtol=1e-5)
 
 
 # --- a frozen distribution, stats.norm(mu, s).logpdf(x), was refused as "the method .logpdf()
