@@ -21,7 +21,7 @@ import scipy.special as special
 import scipy.stats as stats
 
 from . import runtime_linalg, runtime_stats
-from .primitives import BY_OBJECT, NAMESPACE, OPTIONAL, add
+from .primitives import BY_OBJECT, FROZEN, NAMESPACE, OPTIONAL, add
 from .rules import DERIVATIVES, JVP, LINEAR, VJP
 
 NAMESPACE["special"] = special
@@ -113,6 +113,13 @@ DERIVATIVES.update({
         "np.exp(stats.norm.logpdf({args}) - ans)", "-np.exp(stats.norm.logpdf({args}) - ans)",
         "-np.exp(stats.norm.logpdf({args}) - ans) * {z}")),
 })
+
+
+# a frozen distribution, stats.norm(mu, s): its methods call the distribution's with the
+# arguments stored after the call's (d.logpdf(x) is stats.norm.logpdf(x, mu, s))
+FROZEN.update({stats.rv_continuous: stats._distn_infrastructure.rv_continuous_frozen,
+               stats.rv_discrete: stats._distn_infrastructure.rv_discrete_frozen,
+               stats._multivariate.multi_rv_generic: stats._multivariate.multi_rv_frozen})
 
 
 # --- more distributions: logpdf (and pdf = ans * the same partials) in every parameter -----------
