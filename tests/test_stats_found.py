@@ -199,4 +199,31 @@ def test_jit_of_lgamma_derivative():
     second = ad.jit(ad.grad(ad.grad(lgamma_twice)))
     for a in (0.3, 2.5, 25.0):
         assert_close(second(a), 2 * special.polygamma(1, a), rtol=1e-12)
-    assert math.isnan(ad.jit(ad.grad(lgamma_twice))(-2.0))
+
+
+def test_numba_polygamma_is_the_runtimes():
+    numba = pytest.importorskip("numba")
+    from adcompile import jit_helpers, numerics
+    compiled = numba.njit(jit_helpers._polygamma)
+    for n in (0, 1, 2, 5):
+        for x in (0.01, 0.7, 3.0, 19.5, 33.0, 1e6, -2.5):
+            assert_close(compiled(n, x), numerics.polygamma(n, x), rtol=1e-13, atol=0.0)
+            assert_close(compiled(n, x), special.polygamma(n, x), rtol=1e-11, atol=0.0)
+    assert math.isnan(compiled(0, -2.0)) and math.isnan(compiled(1, 0.0))
+
+
+def median_of(x):
+    return np.median(x) * 2.0
+
+
+def test_jit_names_the_helper_without_numba_version():
+    pytest.importorskip("numba")
+    import re
+    try:
+        ad.jit(ad.grad(median_of))(np.array([0.3, 0.5, 0.9]))
+    except ad.ADCompileError as e:
+        found = re.search(r"becomes: (\w+), a helper of adcompile's", str(e))
+        assert found and re.search(rf"\b{found.group(1)}\(", ad.source(ad.grad(median_of)))
+        assert e.line == median_of.__code__.co_firstlineno + 1
+    else:
+        pytest.skip("every helper of np.median's gradient has a Numba version now")
