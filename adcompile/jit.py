@@ -679,8 +679,8 @@ _WHAT = [(re.compile(p), w) for p, w in [
 
 def _explain(err, fn):
     """A JitError at the user's line that Numba could not compile. It names what Numba could not
-    compile where the user wrote it; a helper of adcompile's (the code a line becomes in the
-    derivative) is not named, the line is."""
+    compile where the user wrote it; a helper of adcompile's that the code a line becomes in the
+    derivative calls is named with that line."""
     message = _ANSI.sub("", str(err))
     found = next((m for p, _ in _WHAT for m in [p.search(message)] if m), None)
     what = next(w.format(*found.groups()) for p, w in _WHAT if p is found.re) if found else None
@@ -708,9 +708,9 @@ def _explain(err, fn):
             helper not in getattr(adcompile, "__all__", ()) and \
             (getattr(NAMESPACE.get(helper), "__module__", None) or "").startswith("adcompile"):
         return JitError(f"adcompile.jit has no Numba version of the code that `{line}` "
-                        "becomes: a helper of adcompile's that it calls (a derivative rule's) "
-                        "has none for these argument types. Run it without jit, or write the "
-                        "line another way.", *where)  # (the helper: a name the user never wrote)
+                        f"becomes: {helper}, a helper of adcompile's that it calls (a derivative "
+                        "rule's), has none for these argument types. Run it without jit, or "
+                        "write the line another way.", *where)
     called = fn.constants.get(helper) if helper and found.re is _WHAT[0][0] else None
     if called is not None and callable(called) and line:  # (a function of the user's, renamed)
         named = f"{getattr(called, '__module__', None) or ''}.{getattr(called, '__name__', '')}"

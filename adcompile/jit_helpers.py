@@ -591,6 +591,41 @@ def _recip_or_zero(x):  # runtime_arrays.recip_or_zero: 0 where x == 0
     return 0.0 if x == 0 else 1.0 / x
 
 
+def _polygamma(n, x):  # numerics.polygamma, its factorials as products
+    if x <= 0 and x == math.floor(x):
+        return math.nan
+    fact = 1.0
+    for k in range(2, n + 1):
+        fact *= k
+    sign = -1.0 if n % 2 else 1.0
+    shift = 0.0
+    while x < 20.0 + n:
+        shift += sign * fact / x ** (n + 1)
+        x += 1.0
+    r = 1.0 / x
+    if n == 0:
+        series = math.log(x) - 0.5 * r
+        for k in range(1, len(numerics._BERNOULLI) + 1):
+            series -= numerics._BERNOULLI[k - 1] * r ** (2 * k) / (2 * k)
+        return series - shift
+    series = fact / n * r ** n + fact * r ** (n + 1) / 2
+    for k in range(1, len(numerics._BERNOULLI) + 1):
+        rising = 1.0  # (2k + n - 1)! / (2k)!
+        for j in range(2 * k + 1, 2 * k + n):
+            rising *= j
+        series += numerics._BERNOULLI[k - 1] * rising * r ** (2 * k + n)
+    return -sign * series - shift
+
+
+def _polygamma_of(scalar):
+    def make(t):
+        def typer(n, x):
+            if isinstance(n, t.Integer) and isinstance(x, (t.Float, t.Integer)):
+                return lambda n, x: scalar(n, float(x))
+        return typer
+    return make
+
+
 def _left_out(arg, t):
     """Whether an argument with a default (None or False) was left out, or given as None."""
     return arg is None or arg is False or isinstance(arg, (t.Omitted, t.NoneType))
@@ -610,8 +645,8 @@ def _logsumexp(t):
 
 def helpers(numba):
     """{helper: overload typer}, the scalar functions compiled for the elementwise ones."""
-    scalar = {f: numba.njit(f) for f in (_sigmoid, _softplus, _log_sigmoid, _relu,
-                                                 _norm_divisor, _norm_slope, _recip_or_zero)}
+    scalar = {f: numba.njit(f) for f in (_sigmoid, _softplus, _log_sigmoid, _relu, _norm_divisor,
+                                         _norm_slope, _recip_or_zero, _polygamma)}
     return {
         runtime.check_scalar: _check_scalar,
         runtime.check_numbers: lambda t: lambda *values: _nothing,
@@ -656,6 +691,7 @@ def helpers(numba):
         runtime_linalg.norm_slope: _elementwise(scalar[_norm_slope]),
         runtime_arrays.recip_or_zero: _elementwise(scalar[_recip_or_zero]),
         numerics.logsumexp: _logsumexp,
+        numerics.polygamma: _polygamma_of(scalar[_polygamma]),
         numerics.stop_gradient: lambda t: lambda x: _identity,
         **jit_helpers_arrays.helpers(numba, _elementwise),
     }

@@ -390,6 +390,9 @@ add("log_softmax", numerics.log_softmax, kind="exact", axis=-1)
 add("stop_gradient", numerics.stop_gradient, kind="nondiff", zero="*")
 # SciPy's spellings, when SciPy is installed; its softmax and log_softmax default to axis=None.
 OBJECT_OPTIONS: dict = {}  # object -> options it implies when the caller does not give them
+# a distribution's base class -> the class of the frozen objects calling one makes (stats.norm(mu,
+# s), whose methods call the distribution's with the arguments stored: rules_scipy.py)
+FROZEN: dict[type, type] = {}
 # primitive or object -> NumPy's order of the parameters after its operands (rules_ufuncs.py)
 POSITIONAL: dict[object, tuple] = {}
 try:

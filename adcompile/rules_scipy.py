@@ -7,6 +7,8 @@ cho_factor, cho_solve, and the functions NumPy also has). Generated code calls t
 
 Each rule is written with functions that have rules too, so the derivatives differentiate again:
 gammaln -> digamma -> polygamma(1, x) -> polygamma(2, x) ..., i0 -> i1 -> iv(2, x) ...
+A parameter without a rule is refused where it is differentiated (an order v of a Bessel
+function); only one that holds integers (polygamma's n) is declared zero.
 (SciPy's expit, log_expit, logsumexp, softmax and log_softmax are the stable primitives of
 numerics.py, mapped in primitives.py.)
 """
@@ -18,8 +20,8 @@ import scipy.linalg
 import scipy.special as special
 import scipy.stats as stats
 
-from . import runtime_linalg
-from .primitives import BY_OBJECT, NAMESPACE, OPTIONAL, add
+from . import runtime_linalg, runtime_stats
+from .primitives import BY_OBJECT, FROZEN, NAMESPACE, OPTIONAL, add
 from .rules import DERIVATIVES, JVP, LINEAR, VJP
 
 NAMESPACE["special"] = special
@@ -32,11 +34,14 @@ INV_SQRT_2PI = 0.3989422804014327  # 1 / sqrt(2 pi)
 for _name in ("gamma", "gammaln", "loggamma", "digamma", "erf", "erfc", "erfinv", "erfcinv",
               "logit", "i0", "i1", "i0e", "i1e", "ndtr", "ndtri", "log_ndtr"):
     add(f"special.{_name}", getattr(special, _name))
-for _name, _params in [("polygamma", ("n", "x")), ("iv", ("v", "x")), ("ive", ("v", "x")),
-                       ("xlogy", ("x", "y")), ("xlog1py", ("x", "y")), ("beta", ("a", "b")),
-                       ("betaln", ("a", "b"))]:
-    add(f"special.{_name}", getattr(special, _name), _params, "broadcast",
-        zero=("n", "v") if _params[0] in ("n", "v") else ())
+# polygamma's order n is an integer (its derivative in n is zero); a Bessel function's order v is
+# real, its derivative in v has no closed form: refused where v is differentiated (no rule, no zero)
+add("special.polygamma", special.polygamma, ("n", "x"), "broadcast", zero=("n",))
+for _name, _params in [("iv", ("v", "x")), ("ive", ("v", "x")), ("jv", ("v", "x")),
+                       ("jve", ("v", "x")), ("yv", ("v", "x")), ("yve", ("v", "x")),
+                       ("kv", ("v", "x")), ("kve", ("v", "x")), ("xlogy", ("x", "y")),
+                       ("xlog1py", ("x", "y")), ("beta", ("a", "b")), ("betaln", ("a", "b"))]:
+    add(f"special.{_name}", getattr(special, _name), _params, "broadcast")
 DERIVATIVES.update({
     "special.gamma": ("ans * special.digamma(x)",),
     "special.gammaln": ("special.digamma(x)",),
@@ -59,6 +64,14 @@ DERIVATIVES.update({
     "special.i0e": ("special.i1e(x) - np.sign(x) * ans",),
     "special.i1e": ("(special.i0e(x) + special.ive(2, x)) / 2 - np.sign(x) * ans",),
     "special.ive": (None, "(special.ive(v - 1, x) + special.ive(v + 1, x)) / 2 - np.sign(x) * ans"),
+    # Bessel J, Y: Cv' = (C(v-1) - C(v+1)) / 2; K: Kv' = -(K(v-1) + K(v+1)) / 2; the scaled jve, yve
+    # (times exp(-|imag x|)) are as jv, yv for a real x, kve = kv * exp(x) gains ans
+    "special.jv": (None, "(special.jv(v - 1, x) - special.jv(v + 1, x)) / 2"),
+    "special.jve": (None, "(special.jve(v - 1, x) - special.jve(v + 1, x)) / 2"),
+    "special.yv": (None, "(special.yv(v - 1, x) - special.yv(v + 1, x)) / 2"),
+    "special.yve": (None, "(special.yve(v - 1, x) - special.yve(v + 1, x)) / 2"),
+    "special.kv": (None, "-(special.kv(v - 1, x) + special.kv(v + 1, x)) / 2"),
+    "special.kve": (None, "ans - (special.kve(v - 1, x) + special.kve(v + 1, x)) / 2"),
     "special.beta": ("ans * (special.digamma(a) - special.digamma(a + b))",
                      "ans * (special.digamma(b) - special.digamma(a + b))"),
     "special.betaln": ("special.digamma(a) - special.digamma(a + b)",
@@ -100,6 +113,13 @@ DERIVATIVES.update({
         "np.exp(stats.norm.logpdf({args}) - ans)", "-np.exp(stats.norm.logpdf({args}) - ans)",
         "-np.exp(stats.norm.logpdf({args}) - ans) * {z}")),
 })
+
+
+# a frozen distribution, stats.norm(mu, s): its methods call the distribution's with the
+# arguments stored after the call's (d.logpdf(x) is stats.norm.logpdf(x, mu, s))
+FROZEN.update({stats.rv_continuous: stats._distn_infrastructure.rv_continuous_frozen,
+               stats.rv_discrete: stats._distn_infrastructure.rv_discrete_frozen,
+               stats._multivariate.multi_rv_generic: stats._multivariate.multi_rv_frozen})
 
 
 # --- more distributions: logpdf (and pdf = ans * the same partials) in every parameter -----------
@@ -145,7 +165,8 @@ DERIVATIVES["stats.poisson.logpmf"] = _located((None, "({k} - {loc}) / {mu} - 1"
 
 
 # multivariate_normal.logpdf(x, mean, cov): with S = (x - mean) cov^-1 (cov symmetric),
-# d/dx = -S, d/dmean = S, d/dcov = (S^T S - cov^-1) / 2, summed over a batch of x
+# d/dx = -S, d/dmean = S, d/dcov = (S^T S - cov^-1) / 2, summed over a batch of x; x and cov read
+# as SciPy reads them (mvn_points, mvn_cov: a number or a vector for cov, points in one dimension)
 def _mvn(templates):
     def rule(op, i):
         if len(op.args) != 3 or op.kwargs:
@@ -156,17 +177,27 @@ def _mvn(templates):
     return rule
 
 
-_S = "((x - mean) @ np.linalg.inv(cov))"
+add("mvn_cov", runtime_stats.mvn_cov, ("cov", "mean"), "exact", zero=("mean",))
+add("mvn_cov_grad", runtime_stats.mvn_cov_grad, ("v", "cov"), "exact", zero=("cov",))
+add("mvn_points", runtime_stats.mvn_points, ("x", "mean"), "exact", zero=("mean",))
+LINEAR.update({"mvn_cov", "mvn_cov_grad", "mvn_points"})
+VJP.update({"mvn_cov": ("mvn_cov_grad(g, cov)", None), "mvn_cov_grad": ("mvn_cov(g, v[0])", None),
+            "mvn_points": ("np.reshape(g, np.shape(x))", None)})
+for _name in ("mvn_cov", "mvn_cov_grad", "mvn_points"):
+    NAMESPACE[_name] = getattr(runtime_stats, _name)
+_X, _C = "mvn_points(x, mean)", "mvn_cov(cov, mean)"
+_S = f"(({_X} - mean) @ np.linalg.inv({_C}))"
 add("stats.multivariate_normal.logpdf", stats.multivariate_normal.logpdf, ("x", "mean", "cov"),
     "exact")
 VJP["stats.multivariate_normal.logpdf"] = _mvn((
-    f"unbroadcast(-np.expand_dims(g, -1) * {_S}, x)",
+    f"np.reshape(unbroadcast(-np.expand_dims(g, -1) * {_S}, {_X}), np.shape(x))",
     f"unbroadcast(np.expand_dims(g, -1) * {_S}, mean)",
-    f"0.5 * (mT(np.reshape(np.expand_dims(g, -1) * {_S}, (-1, np.shape(cov)[0]))) @ "
-    f"np.reshape({_S}, (-1, np.shape(cov)[0])) - np.sum(g) * np.linalg.inv(cov))"))
-JVP["stats.multivariate_normal.logpdf"] = _mvn((
-    f"-np.sum(t * {_S}, axis=-1)", f"np.sum(t * {_S}, axis=-1)",
-    f"0.5 * (np.sum(({_S} @ t) * {_S}, axis=-1) - np.trace(np.linalg.solve(cov, t)))"))
+    f"mvn_cov_grad(0.5 * (mT(np.reshape(np.expand_dims(g, -1) * {_S}, (-1, np.shape({_C})[0])))"
+    f" @ np.reshape({_S}, (-1, np.shape({_C})[0])) - np.sum(g) * np.linalg.inv({_C})), cov)"))
+JVP["stats.multivariate_normal.logpdf"] = _mvn(tuple(f"np.reshape({t}, np.shape(ans))" for t in (
+    f"-np.sum(mvn_points(t, mean) * {_S}, axis=-1)", f"np.sum(t * {_S}, axis=-1)",
+    f"0.5 * (np.sum(({_S} @ mvn_cov(t, mean)) * {_S}, axis=-1) - "
+    f"np.trace(np.linalg.solve({_C}, mvn_cov(t, mean))))")))
 
 
 # --- scipy.linalg: triangular solves, Sylvester equations, matrix square roots -------------------

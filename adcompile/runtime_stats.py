@@ -193,3 +193,37 @@ def cov_square(g, m, rowvar):
     k = _shape(cov_rows(m, rowvar))[0]
     return np.reshape(g, (k, k))
 
+
+
+def _mvn_dim(mean):
+    """The dimension of stats.multivariate_normal with this mean (a number: 1)."""
+    dim = 1
+    for n in _shape(mean):
+        dim *= n
+    return dim
+
+
+def mvn_cov(cov, mean):
+    """cov as stats.multivariate_normal reads it: a number c is c I, a vector the diagonal, a
+    matrix itself. `mean` gives the dimension. Linear in cov."""
+    n = _ndim(cov)
+    if n == 2:
+        return cov
+    if n == 1:
+        return np.diag(cov)
+    dim = _mvn_dim(mean)
+    return np.reshape(cov, (1, 1)) if dim == 1 else cov * np.eye(dim, like=mean)
+
+
+def mvn_cov_grad(v, cov):
+    """The adjoint of mvn_cov: the gradient `v` of the matrix in cov's form (its trace for a
+    number, its diagonal for a vector)."""
+    n = _ndim(cov)
+    return v if n == 2 else np.diagonal(v) if n == 1 else np.trace(v)
+
+
+def mvn_points(x, mean):
+    """x as stats.multivariate_normal reads it, one point a row: in one dimension a number or
+    each entry of a vector is a point (a column), else x as it is (a number stands for each
+    component). Linear in x."""
+    return np.reshape(x, (-1, 1)) if _ndim(x) < 2 and _mvn_dim(mean) == 1 else x

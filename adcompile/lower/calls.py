@@ -15,8 +15,8 @@ import numpy as np
 
 from ..custom import how_to_register
 from ..errors import ADCompileError, NoDerivativeError
-from ..ir import (Const, Var)
-from ..primitives import (AS_ARRAY, BY_OBJECT, GENERATOR_METHODS, METHODS, NAMESPACE,
+from ..ir import Const, Var
+from ..primitives import (AS_ARRAY, BY_OBJECT, FROZEN, GENERATOR_METHODS, METHODS, NAMESPACE,
                           OBJECT_OPTIONS, OPTIONAL, POSITIONAL, PRIMS, RENAMED, hashable)
 from ..templates import dotted
 from .containers import _name
@@ -53,6 +53,9 @@ class Calls:
             if type(base) is tuple and func.attr in ("index", "count", "pop") and \
                     not node.keywords:  # a list known here: names.index("b"), ys.pop(0)
                 return self.known_list_method(base, func, node, env)
+            if type(base) is Record and base.cls in FROZEN.values() and \
+                    not base.has(func.attr):  # d.logpdf(x) of d = stats.norm(mu, s)
+                return self.frozen_method(base, func, node, env, target)
             if type(base) is Record and not (base.kind != "dict" and base.has(func.attr)) \
                     and not self.unbound(base, func.attr):
                 return self.record_method(base, func, node, env, target)
@@ -249,6 +252,10 @@ class Calls:
                              target=target)
         if getattr(obj, "__adcompile_transform__", False):
             return self.transform_here(obj, node, env)
+        frozen = next((c for base, c in FROZEN.items() if isinstance(obj, base)), MISSING) \
+            if FROZEN and not isinstance(obj, type) else MISSING
+        if frozen is not MISSING:
+            return self.frozen(obj, frozen, node, env)
         prim = BY_OBJECT.get(obj) if hashable(obj) else None
         ufunc = getattr(obj, "__self__", None) if getattr(obj, "__name__", "") == "outer" else None
         if prim is None and isinstance(ufunc, np.ufunc) and ufunc in BY_OBJECT:

@@ -471,6 +471,37 @@ class Containers:
                 self.converted(v, how, node) for v in value.values))
         return self.copy_of(value, "deep", node)
 
+    def frozen(self, dist, cls, node, env):
+        """`stats.norm(mu, s)`, a frozen distribution: an object of SciPy's class `cls` holding
+        the distribution and the arguments (its methods: frozen_method)."""
+        if any(k.arg is None for k in node.keywords):  # (**kw of a dict known here is spread)
+            raise self.unsupported(node, f"{dotted(node.func)}(**...) of a dict built at run "
+                                   "time", "name the parameters")
+        args = tuple(self.expr(a, env) for a in node.args)
+        kwds = Record("dict", dict, tuple(k.arg for k in node.keywords),
+                      tuple(self.expr(k.value, env) for k in node.keywords))
+        return Record("object", cls, ("dist", "args", "kwds"), (Static(dist), args, kwds))
+
+    def frozen_method(self, record, func, node, env, target):
+        """d.logpdf(x) of a frozen distribution d = stats.norm(mu, s): the distribution's own
+        method with the arguments stored after the call's, stats.norm.logpdf(x, mu, s)."""
+        dist, args, kwds = record.values
+        name = f"stats.{type(dist.obj).__name__.removesuffix('_gen')}.{func.attr}"
+        if not callable(getattr(dist.obj, func.attr, None)):
+            raise self.unsupported(node, f"the method .{func.attr}() of a frozen distribution")
+        held = {name: Static(getattr(dist.obj, func.attr)),
+                **{f"<frozen {k}>": v for k, v in enumerate(args)},
+                **{f"<frozen {k}>": v for k, v in zip(kwds.keys, kwds.values)}}
+        call = gast.Call(func=_name(name, func), args=node.args + [
+            _name(f"<frozen {k}>", node) for k in range(len(args))], keywords=node.keywords + [
+            gast.keyword(arg=k, value=_name(f"<frozen {k}>", node)) for k in kwds.keys])
+        env.update(held)
+        try:
+            return self.call(gast.copy_location(call, node), env, target)
+        finally:
+            for k in held:
+                env.pop(k, None)
+
     def replaced(self, record, node, env):
         """s._replace(W=...): a copy with those fields (no __init__ runs); dataclasses.replace(s,
         W=...): the class called with s's init fields and the changes, as Python does (its
