@@ -154,3 +154,30 @@ def test_jit_names_the_helper_of_the_derivative_it_cannot_compile():
         assert "a helper of adcompile's that it calls" not in message
     else:
         assert_close(value, numeric_grad(search, (2.1,), 0))
+
+
+def test_zip_beside_a_known_list_refuses_a_shorter_array_where_it_runs():
+    """Python's zip would stop at the array's end and make fewer pairs: not read as more."""
+    with pytest.raises(AssertionError, match=r"test_messages_found2.py:\d+: zip\(\.\.\.\) reads "
+                       r"w at each of the 2 indices"):
+        grad(weights_by_name)(np.ones(1))
+
+
+def asserts(x):
+    assert x > 0, "x must be positive"
+    assert x < 10
+    return x * x
+
+
+def test_jit_runs_the_users_assert_and_zips_check():
+    """(assert_ had no Numba version: jit refused every function with an assert.)"""
+    pytest.importorskip("numba")
+    assert ad.jit(grad(asserts))(2.0) == 4.0 and ad.jit(asserts)(2.0) == 4.0
+    with pytest.raises(AssertionError, match="x must be positive"):
+        ad.jit(grad(asserts))(-2.0)
+    with pytest.raises(AssertionError):
+        ad.jit(asserts)(20.0)
+    w = np.array([0.2, 0.5, 0.3])
+    assert_close(ad.jit(grad(top_weight))(w), grad(top_weight)(w))
+    with pytest.raises(AssertionError, match="zip"):
+        ad.jit(grad(top_weight))(w[:2])

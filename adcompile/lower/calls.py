@@ -27,6 +27,9 @@ from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction
 
 class Calls:
     def call(self, node, env, target):
+        total = self.summed(node, env, target)  # sum(f(x) for x in xs): a loop that adds
+        if total is not None:
+            return total
         node, held = self.spread(node, env)  # f(*xs, **kw) with xs and kw known here
         try:
             return self.spread_call(node, env, target)
