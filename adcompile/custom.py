@@ -32,7 +32,7 @@ import numpy as np
 from .cache import forget_all
 from .errors import ADCompileError, ArgumentError, at_frame, trimmed
 from .primitives import BY_OBJECT, NAMESPACE, PRIMS, add, hashable
-from .templates import dotted, parse
+from .templates import SEED, dotted, parse
 
 USER: set = set()   # primitives registered through this module (their rules may be replaced)
 # Python functions given as rules: primitives generated code calls by name, which are not
@@ -72,7 +72,9 @@ def defpartials(fn: Callable[..., Any], *partials: str | None,
                 name: str | None = None) -> Callable[..., Any]:
     """Register an elementwise function by its partial derivatives, one per positional parameter
     (templates over the parameters and `ans`): both modes at once, as in the built-in table
-    (`"sigmoid": "(1 - ans) * ans"` gives `grad_x = g * (1 - ans) * ans`). Returns `fn`."""
+    (`"sigmoid": "(1 - ans) * ans"` gives `grad_x = g * (1 - ans) * ans`). A parameter may be
+    named `g` or `t` here (defvjp and defjvp give those names to the adjoint and the tangent).
+    Returns `fn`."""
     from .rules import DERIVATIVES
     caller = sys._getframe(1)
     try:
@@ -90,14 +92,21 @@ def how_to_register(obj, spelled=None) -> str:
         return (f"{where} is a {cls.__name__} object read from a global or a closure; calling "
                 f"it runs {cls.__name__}.__call__, which is differentiated for an object passed "
                 f"as an argument: pass {where} as an argument of the function")
-    params = _parameters(obj)[0] or ("x",)
-    params, first = ", ".join(params), params[0]
-    return (f"no derivative rule for {where} and no Python source to differentiate. Register "
-            f"its derivative with respect to each parameter ({params}), for example\n"
-            f"    adcompile.defpartials({where}, \"<d ans / d {first}>\")   # elementwise\n"
-            f"or adcompile.defvjp({where}, \"g * <d ans / d {first}>\") and "
-            f"adcompile.defjvp({where}, \"t * <d ans / d {first}>\"); templates may use the "
-            "parameters, the result `ans`, the adjoint `g` and the tangent `t`.")
+    names = _parameters(obj)[0] or ("x",)
+    params, first = ", ".join(names), names[0]
+    head = (f"no derivative rule for {where} and no Python source to differentiate. Register "
+            f"its derivative with respect to each parameter ({params})")
+    if "ans" in names:
+        return f"{head}: {_clash(where, 'ans', None)}."
+    text = (f"{head}, for example\n"
+            f"    adcompile.defpartials({where}, \"<d ans / d {first}>\")   # elementwise\n")
+    if {"g", "t"} & set(names):  # (defvjp's g, defjvp's t: the parameter's name there)
+        return text + ("(templates may use the parameters and the result `ans`; defvjp and "
+                       "defjvp, whose templates name the adjoint g and the tangent t, do not "
+                       f"take a parameter named {' or '.join(sorted({'g', 't'} & set(names)))})")
+    return text + (f"or adcompile.defvjp({where}, \"g * <d ans / d {first}>\") and "
+                   f"adcompile.defjvp({where}, \"t * <d ans / d {first}>\"); templates may use "
+                   "the parameters, the result `ans`, the adjoint `g` and the tangent `t`.")
 
 
 # --- registration -----------------------------------------------------------------------------
@@ -185,12 +194,10 @@ def _rules(prim, rules, seed, caller_globals):
     if len(rules) > len(prim.params):
         raise ArgumentError(f"{prim.name} has {len(prim.params)} positional parameter(s) "
                             f"({', '.join(prim.params)}) but {len(rules)} rules were given")
-    given = {"ans"} | ({seed} if seed else {"g", "t"})  # (a partial is multiplied by g or t)
+    given = {"ans", seed or SEED}  # (a partial is multiplied by a name of no parameter's)
     clash = sorted(given & (set(prim.params) | set(prim.options)))
     if clash:  # (a template's g would read the parameter, or the adjoint: silently wrong)
-        raise ArgumentError(f"{prim.name} has a parameter named {clash[0]!r}, the name these "
-                            "rules give the adjoint (g), the tangent (t) or the result (ans); "
-                            "rename the parameter")
+        raise ArgumentError(_clash(prim.name, clash[0], seed))
     allowed = set(prim.params) | set(prim.options) | {"ans"} | ({seed} if seed else set())
     scope = dict(getattr(PRIMS[prim.name].fn, "__globals__", {}))
     scope.update(caller_globals)
@@ -206,6 +213,19 @@ def _rules(prim, rules, seed, caller_globals):
                                 f"{type(rule).__name__}")
         out.append(_resolve(rule, prim, allowed, scope))
     return tuple(out)
+
+
+def _clash(name, param, seed):
+    """The refusal of a rule whose reserved name (`seed`, ans) is a parameter of `name`'s."""
+    if param == "ans":
+        return (f"{name} has a parameter named 'ans', the name rules give its result; register "
+                f"the rule for a function with another parameter name that calls it (def "
+                f"{name}_(x): return {name}(x)) and call that one")
+    role = {"g": "defvjp's templates name the adjoint `g`",
+            "t": "defjvp's templates name the tangent `t`"}.get(seed, f"{seed!r} is reserved")
+    return (f"{name} has a parameter named {param!r}, and {role}: register it with "
+            "defpartials (whose templates name only the parameters and `ans`), or rename the "
+            "parameter")
 
 
 def _call_rule(rule, prim, allowed, seed):
@@ -289,7 +309,8 @@ def _resolve(rule, prim, allowed, scope):
 
 def _example(prim, allowed):
     """The parameters a Python function rule for `prim` would take (`g, x`)."""
-    return [s for s in ("g", "t") if s in allowed][:1] + list(prim.params)
+    return [s for s in ("g", "t") if s in allowed and s not in prim.params][:1] + \
+        list(prim.params)
 
 
 def _lookup(path, scope):

@@ -19,9 +19,9 @@ variant of the same IR that the Python source prints (`source(jitted)` shows it)
              bounds-checked (IndexError)
   helpers    the runtime helpers that generated code calls (unbroadcast, scatter_add, setitem,
              unreduce, ...) and the package's sigmoid, softplus, log_sigmoid and relu get Numba
-             implementations (`jit_helpers`); a helper without one for the argument types, a
-             global or a construct Numba cannot compile is refused with a `JitError` naming
-             the user's line
+             implementations (`jit_helpers`); a helper without one for the argument types (named
+             with the generated line calling it), a global or a construct Numba cannot compile
+             is refused with a `JitError` naming the user's line
 
 `jit` of a derivative compiles that derivative, with all of grad's options (argnums, has_aux,
 optimize, a partial's bound arguments, a method's object), and takes its arguments as it does:
@@ -679,15 +679,17 @@ _WHAT = [(re.compile(p), w) for p, w in [
 
 def _explain(err, fn):
     """A JitError at the user's line that Numba could not compile. It names what Numba could not
-    compile where the user wrote it; a helper of adcompile's that the code a line becomes in the
-    derivative calls is named with that line."""
+    compile where the user wrote it; a helper of adcompile's (the code a line becomes in the
+    derivative) is named with the generated line calling it, and the user's line."""
     message = _ANSI.sub("", str(err))
     found = next((m for p, _ in _WHAT for m in [p.search(message)] if m), None)
     what = next(w.format(*found.groups()) for p, w in _WHAT if p is found.re) if found else None
     place = None  # the generated line, which ends in `  # file:line`, the user's line
+    text = ""  # the generated code
     for path, number in re.findall(r'File "([^"]+)", line (\d+)', message):
         if os.path.basename(path).startswith(fn.name + "-numba-") or path.startswith("<adcompile"):
             place = linecache.getline(path, int(number)).strip() or place
+            text = "".join(linecache.getlines(path))
     located = re.search(r"  # (\S+):(\d+)$", place or "")
     where, line = (fn.filename, None), ""
     if located:
@@ -707,10 +709,7 @@ def _explain(err, fn):
     if helper and line and helper not in fn.constants and \
             helper not in getattr(adcompile, "__all__", ()) and \
             (getattr(NAMESPACE.get(helper), "__module__", None) or "").startswith("adcompile"):
-        return JitError(f"adcompile.jit has no Numba version of the code that `{line}` "
-                        f"becomes: {helper}, a helper of adcompile's that it calls (a derivative "
-                        "rule's), has none for these argument types. Run it without jit, or "
-                        "write the line another way.", *where)
+        return _helper_missing(helper, message, generated, line, where)
     called = fn.constants.get(helper) if helper and found.re is _WHAT[0][0] else None
     if called is not None and callable(called) and line:  # (a function of the user's, renamed)
         named = f"{getattr(called, '__module__', None) or ''}.{getattr(called, '__name__', '')}"
@@ -732,18 +731,42 @@ def _explain(err, fn):
                         "Give it one type from the start (an array of the same shape, or a "
                         "float throughout), or run the function without jit.", *where)
     empty = re.search(r"Cannot infer the type of variable '(\w+?)(?:\.\d+)?', have imprecise "
-                      r"type: list\(undefined\)", first)
+                      r"type: list\(undefined\)", first) or re.search(
+        r"Type of variable '\w+' cannot be determined", first) and re.search(
+        r"^\s*(\w+) = \[\].*\n(?:.*\n)*?\s*\1 = \1 \+ \[", text, re.M)
     if empty and line:
-        return JitError(f"Numba cannot type the list `{empty.group(1)}` that `{line}` builds: it "
-                        "starts empty and grows by `+`, so Numba cannot tell what it holds. "
-                        "Accumulate in a loop instead (s = 0.0, then s = s + ... per item), or "
-                        "run the function without jit.", *where)
+        name = empty.group(1)
+        yours = any(re.search(rf"\b{name}\b", s) for s in fn.source_lines.values())
+        what = f"the list `{name}` (read in `{line}`)" if yours else f"the list a " \
+            f"comprehension builds (`{name}` in the generated code, read in `{line}`)"
+        return JitError(f"Numba cannot type {what}: it starts empty and grows by `+`, so Numba "
+                        "cannot tell what it holds. Compute what is read from it in the loop "
+                        "itself (a sum: s = 0.0, then s = s + ... per item; sum(f(x) for x in "
+                        "xs) is such a loop), use an array, or run the function without jit.",
+                        *where)
     if line:
         return JitError(f"adcompile.jit has no Numba version of the code that `{line}` becomes "
                         f"for these argument types ({first}). Run it without jit, or write this "
                         "line another way.", *where)
     return JitError(f"Numba cannot compile {what or 'this'} in {fn.name}: {first}. Run it "
                     "without jit, or rewrite that part in what Numba supports.", *where)
+
+
+def _helper_missing(helper, message, generated, line, where):
+    """The JitError of a helper of adcompile's that Numba has no version of (at all, or for the
+    argument types in Numba's `>>> helper(types)` line), named with the generated line calling
+    it and the user's line it comes from."""
+    called = re.search(rf">>> {helper}\((.*)\)\s*$", message, re.M)
+    kinds = [_kind(a) for a in re.split(r",\s*(?![^()]*\))", called.group(1))] if called else []
+    what = (f"has no Numba version for {', '.join(dict.fromkeys(kinds))}" if kinds else
+            "has no Numba version")
+    advice = " A list the derivative reads item by item is not compiled: hold the values in " \
+        "an array (np.array([...])) instead." if "a list" in kinds or not kinds and any(
+            k.startswith(("list(", "reflected list(")) for k in re.findall(
+                r"[\w ]*list\([^)]*\)", message)) else ""
+    return JitError(f"adcompile's helper `{helper}` (called by `{generated}`, part of the code "
+                    f"that `{line}` becomes) {what}.{advice} Run the function without jit, or "
+                    "write the line another way.", *where)
 
 
 def _kind(numba_type):

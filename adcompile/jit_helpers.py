@@ -80,6 +80,22 @@ def _check_bound(t):
     return typer
 
 
+def _assert(t):
+    """The user's `assert test, message` (and zip's length check): the message as given."""
+    def typer(test, message=None):
+        if isinstance(message, (t.NoneType, t.Omitted)) or message is None:
+            def bare(test, message=None):
+                if not test:
+                    raise AssertionError()
+            return bare
+
+        def check(test, message=None):
+            if not test:
+                raise AssertionError(message)
+        return check
+    return typer
+
+
 def _check_scalar(t):
     def typer(out, *inputs):
         if isinstance(_kind(out, t), t.Complex):
@@ -652,6 +668,7 @@ def helpers(numba):
         runtime.check_numbers: lambda t: lambda *values: _nothing,
         runtime_arrays.check_fits: _check_fits,
         runtime.check_bound: _check_bound,
+        runtime.assert_: _assert,
         runtime.check_not_in_place: _check_not_in_place,
         runtime.check_unpacked: _check_not_in_place,
         runtime_arrays.check_item_not_changed: _check_not_in_place,

@@ -72,6 +72,11 @@ def parse(f, as_written=False) -> Parsed:
             f"jvp and vjp of functools.partial({getattr(f.func, '__name__', 'f')}, ...) are not "
             "supported (grad, value_and_grad, jacfwd, jacrev and hessian take it); pass a def "
             "or a lambda that calls it")
+    if code is None and isinstance(f, functools._lru_cache_wrapper):  # (called, it is followed)
+        raise SourceUnavailableError(
+            f"{name} is a functools cache (lru_cache or cache) of a function: differentiate the "
+            f"function it wraps, {name}.__wrapped__ (grad({name}.__wrapped__)); a cache inside "
+            "the differentiated function is bypassed the same way")
     if code is None:
         raise SourceUnavailableError(
             f"cannot read the source of {name!r}: it is not a Python function. Register a "

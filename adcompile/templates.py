@@ -169,6 +169,9 @@ def _complementary(a, b):
 
 
 # --- applying the rule tables to one equation ------------------------------------------------
+SEED = "__seed"  # what a partial is multiplied by (g or t): no parameter's name (t in defpartials)
+
+
 @lru_cache(maxsize=None)
 def _scaled(factor: str, partial: str) -> str:
     """`factor * partial` as template text, written the way the lecture writes it."""
@@ -349,9 +352,10 @@ def located(err, filename, line):
 
 def vjp_term(op: Op, ans: str, i: int, g):
     """The adjoint contribution of `ans = op(...)` to its i-th operand, or None if it has none."""
+    seed = "g"
     if op.prim in DERIVATIVES:
-        partial = _template(DERIVATIVES[op.prim], op, i)
-        template = None if partial is None else _scaled("g", partial)
+        partial, seed = _template(DERIVATIVES[op.prim], op, i), SEED
+        template = None if partial is None else _scaled(SEED, partial)
     else:
         templates = _special(op, "vjp") or VJP.get(op.prim)
         if templates is None:
@@ -360,7 +364,7 @@ def vjp_term(op: Op, ans: str, i: int, g):
         template = _template(templates, op, i)
     if template is None:
         return None
-    return instantiate(template, {**_bindings(op, ans), "g": g})
+    return instantiate(template, {**_bindings(op, ans), seed: g})
 
 
 def jvp_term(op: Op, ans: str, i: int, t):
@@ -368,7 +372,7 @@ def jvp_term(op: Op, ans: str, i: int, t):
     if op.prim in DERIVATIVES:
         partial = _template(DERIVATIVES[op.prim], op, i)
         return None if partial is None else \
-            instantiate(_scaled("t", partial), {**_bindings(op, ans), "t": t})
+            instantiate(_scaled(SEED, partial), {**_bindings(op, ans), SEED: t})
     templates = _special(op, "jvp") or JVP.get(op.prim)
     if templates is not None:
         template = _template(templates, op, i)

@@ -384,8 +384,10 @@ def decay(t, k):
 
 
 def test_a_parameter_named_like_a_rules_own_names_is_refused():
-    with pytest.raises(ArgumentError, match="parameter named 'g'.*rename"):
-        defpartials(gain, "np.cos(x)", "-g * np.sin(x)")
+    with pytest.raises(ArgumentError, match="parameter named 'g'.*adjoint `g`.*defpartials"):
+        defvjp(gain, "g * np.cos(x)", "-g * g * np.sin(x)")
+    defpartials(gain, "np.cos(x)", "-g * np.sin(x)")  # (a partial names no adjoint: g is g)
+    assert_close(grad(gain, (0, 1))(0.4, 1.1), [np.cos(1.1), -0.4 * np.sin(1.1)])
     defvjp(decay, "-g * k * ans", "-g * t * ans")  # (t is no name of reverse-mode rules)
     t, k = 0.7, 1.3
     assert np.isclose(grad(decay, 1)(t, k), -t * np.exp(-k * t))

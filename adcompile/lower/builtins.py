@@ -2,11 +2,12 @@
 time), string methods and formatting, complex(), methods of lists known here and range."""
 from __future__ import annotations
 
+import os
 import string
 
 import gast
 
-from ..ir import Const, If, Var
+from ..ir import Assign, Const, If, Op, Var
 from ..templates import OPERATORS, dotted
 from .containers import _call_node, _name
 from .arguments import effectful
@@ -88,20 +89,42 @@ class Builtins:
 
     def zipped_known(self, node, env):
         """zip(xs, ys) or zip(*pairs) of sequences known here, read at once (list(...),
-        tuple(...), dict(...), unpacking): the tuple of their items' tuples; else None."""
+        tuple(...), dict(...), unpacking): the tuple of their items' tuples; else None. An array
+        or a list built at run time beside a known one is read at each index the shortest known
+        one has (w[0], w[1], ...), as loops over zip read it; a check where the code runs
+        refuses a shorter one (Python's zip would stop there, and make fewer pairs)."""
         if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and
                 node.func.id not in env and self.parsed.scope.get(node.func.id) is zip) or \
                 node.keywords or any(effectful(getattr(a, "value", a)) for a in node.args):
             return None
         seqs: list = []
+        names: list = []  # (a run-time one's, for the check)
         for a in node.args:
             seq = self.iterated(self.expr(getattr(a, "value", a), env), node)
             if isinstance(a, gast.Starred) and type(seq) is tuple:
                 seqs += [self.iterated(v, node) for v in seq]
+                names += [None] * len(seq)
+            elif isinstance(a, gast.Starred):  # zip(*W): as many sequences as W has rows
+                return None
             else:
                 seqs.append(seq)
-        if not all(type(q) is tuple for q in seqs):
+                names.append(dotted(a) or "the sequence")
+        known = [len(q) for q in seqs if type(q) is tuple]
+        if not known or not all(type(q) in (tuple, Var) for q in seqs):
             return None
+        n = min(known)
+        for name, q in zip(names, seqs):
+            if type(q) is Var:
+                filename, line = self.parsed.where(node)
+                name = name or "an item of the sequence spread"
+                enough = self.emit("ge", (self.emit("len", (q,)), Const(n)))
+                self.block.append(Assign(None, Op("assert_", (enough, Const(
+                    f"{os.path.basename(filename)}:{line}: zip(...) reads {name} at each of "
+                    f"the {n} indices of the sequence known there, and {name} has fewer items; "
+                    f"pass one of at least {n}, or zip it with as many items as it has"))),
+                    self.line))
+        seqs = [q if type(q) is tuple else tuple(self.emit("getitem", (q, Const(k)))
+                                                 for k in range(n)) for q in seqs]
         return tuple(tuple(t) for t in zip(*seqs))
 
     def reduced(self, node, env):

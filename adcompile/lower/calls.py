@@ -22,11 +22,14 @@ from ..templates import dotted
 from .containers import _name
 from .expressions import number_or_array, numbers_only
 from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction, Record, Static,
-                   held, holds_record, is_super)
+                   held, holds_record, is_super, uncached)
 
 
 class Calls:
     def call(self, node, env, target):
+        total = self.summed(node, env, target)  # sum(f(x) for x in xs): a loop that adds
+        if total is not None:
+            return total
         node, held = self.spread(node, env)  # f(*xs, **kw) with xs and kw known here
         try:
             return self.spread_call(node, env, target)
@@ -311,6 +314,7 @@ class Calls:
             raise self.unsupported(node, f"calling adcompile.{obj.__name__} inside a "
                                    "differentiated function", "call it outside; grad and "
                                    "value_and_grad can be called inside")
+        obj = uncached(obj)  # (a rule of its own was found above, by the cache's object)
         if type(obj).__name__ == "_ArrayFunctionDispatcher" and \
                 isinstance(getattr(obj, "__wrapped__", None), types.FunctionType):
             obj = obj.__wrapped__  # np.polyfit, np.roots: NumPy's Python code behind dispatch
@@ -375,6 +379,17 @@ class Calls:
         """A call of a function without a rule or Python source (math.factorial, a C extension's
         function): run as written, a constant of the derivative unless a differentiated value
         reaches it, which is refused where rules are applied (templates.check_operands)."""
+        if obj is zip and len(node.args) > 1 and not node.keywords and not any(
+                isinstance(a, gast.Starred) for a in node.args):  # (else: iterators, below)
+            text = gast.unparse(node).strip()
+            items = ", ".join("xyzuvw"[k] if k < 6 else f"v{k}" for k in range(len(node.args)))
+            raise self.unsupported(node, f"{text} of sequences known only at run time (arrays, "
+                                   "lists built at run time) read other than by a for loop (how "
+                                   "many pairs it makes is known only by reading them; beside a "
+                                   "list written in the function, list(...) and dict(...) read "
+                                   "them at its indices)",
+                                   f"loop over it (for {items} in {text}: ...), or index the "
+                                   "sequences (a[i] for i in range(len(a)))")
         if obj in (iter, map, filter) or isinstance(obj, type) and hasattr(obj, "__next__"):
             raise self.unsupported(node, f"{dotted(node.func) or obj.__name__}(...), an iterator "
                                    "(read once, of a length known only by reading it), other "

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ADCompileError
 from ..parse import parse
-from .scan import MUTATORS, LocalFunction, augments, changes_in_place, loop_names
+from .scan import MUTATORS, LocalFunction, augments, changes_in_place, loop_names, uncached
 
 # the folders of the standard library and of installed packages, each ending in a separator
 LIBRARY = tuple(sorted({os.path.join(os.path.realpath(p), "") for key, p in
@@ -49,7 +49,7 @@ def function_of(obj):
         node = obj.node
         return (node, {**obj.parsed.scope, **obj.env}) if isinstance(node, gast.FunctionDef) \
             else None
-    obj = getattr(obj, "__func__", obj)
+    obj = uncached(getattr(obj, "__func__", obj))
     if not isinstance(obj, types.FunctionType) or in_library(obj.__code__.co_filename):
         return None
     try:

@@ -4,9 +4,10 @@
 would write: `items = []`, `for x in xs:`, `if c(x):`, `items = items + [f(x)]`. Over a sequence
 known here (a tuple or list display, a list built here, `range(n)` with a constant n of at most
 UNROLL) the loop unrolls and the result is a known tuple, so `sum(x ** k for k in range(3))` is
-`x ** 0 + x ** 1 + x ** 2`. A generator expression becomes a list (sum, max, min and np.stack take
-it whole). A set keeps the first of equal constants and is refused for values computed at run
-time (which of them are equal is not known here); a dict is built only from a known sequence.
+`x ** 0 + x ** 1 + x ** 2`. A generator expression becomes a list (max, min and np.stack take
+it whole); one summed is a loop that adds (`total = total + f(x)`, summed). A set keeps the first
+of equal constants and is refused for values computed at run time (which of them are equal is not
+known here); a dict is built only from a known sequence.
 
 `enumerate(zip(xs, ys))`, `zip(xs, enumerate(ys))`, `zip(range(n), xs)` and other nestings of
 iteration helpers walk every sequence with the loop's one index.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import gast
 
-from ..ir import Const
+from ..ir import Const, Var
 from .containers import must_unroll
 from .scan import Enumerate, Static
 
@@ -131,29 +132,11 @@ class Comprehensions:
                                    "read twice)", "use a list comprehension [...]")
         self.consuming = False  # (a generator inside it needs a consumer of its own)
         key = self.accumulator(node, env, target)
-        inner = dict(env)  # the comprehension's own names do not leak out
-        inner[key] = ()
         item = gast.Tuple(elts=[node.key, node.value], ctx=gast.Load()) \
             if kind == "dict" else node.elt
         append = gast.Attribute(value=_load(key, node), attr="append", ctx=gast.Load())
-        body = [gast.Expr(value=gast.Call(func=append, args=[item], keywords=[]))]
-        for gen in reversed(node.generators):
-            if gen.is_async:
-                raise self.unsupported(node, "an async comprehension")
-            for test in reversed(gen.ifs):
-                body = [gast.If(test=test, body=body, orelse=[])]
-            body = [gast.For(target=gen.target, iter=gen.iter, body=body, orelse=[],
-                             type_comment=None)]
-            self.ranges = self.ranges | {id(gen.iter)}  # (seen when the loop is lowered)
-        for n in gast.walk(body[0]):
-            if not hasattr(n, "lineno"):
-                gast.copy_location(n, node)
-        saved = self.env_now, self.line
-        try:
-            self.lower_stmts(body, inner, frozenset({key}))
-        finally:
-            self.env_now, self.line = saved
-        items = inner[key]
+        items = self.comprehension_loop(node, env, key, (), gast.Expr(
+            value=gast.Call(func=append, args=[item], keywords=[])))
         if kind == "list":
             return self.known_list(items) if type(items) is tuple else items
         if type(items) is not tuple:  # (over a parameter: a dict's keys, once it is known)
@@ -174,13 +157,62 @@ class Comprehensions:
                                    "use keys known here (strings, numbers)")
         return self.make_dict(tuple(k.value for k in keys), tuple(v for _, v in items), node)
 
-    def accumulator(self, node, env, target):
-        """The env key (and generated name) of the list a comprehension builds: the name it is
-        assigned to, when that is free here, else `items`."""
+    def summed(self, node, env, target):
+        """`sum(f(x) for x in xs if c(x))` (a list comprehension, map or filter too; a start that
+        is a name or a number) as the loop a reader writes: `total = 0`, `for x in xs:`,
+        `if c(x):`, `total = total + f(x)`, Python's additions in Python's order, with no list
+        built and summed (Numba types that loop; a list grown by + it cannot). Else None."""
+        func = node.func
+        if not (isinstance(func, gast.Name) and func.id not in env and
+                self.parsed.scope.get(func.id) is sum and len(node.args) in (1, 2) and
+                not node.keywords) or len(node.args) == 2 and \
+                not isinstance(node.args[1], (gast.Name, gast.Constant)):
+            return None
+        gen = self.mapped(node.args[0], env) or node.args[0]
+        if not isinstance(gen, (gast.GeneratorExp, gast.ListComp)):
+            return None
+        start = self.expr(node.args[1], env) if len(node.args) == 2 else Const(0)
+        if type(start) not in (Const, Var) or type(start) is Const and (
+                type(start.value) not in (int, float, complex)):
+            return None  # (sum(rows, []) of lists: joined as sum takes them)
+        with self.inside_expression():
+            key = self.accumulator(gen, env, target, "total")
+            add = gast.BinOp(left=_load(key, gen), op=gast.Add(), right=gen.elt)
+            return self.comprehension_loop(gen, env, key, start, gast.Assign(
+                targets=[gast.Name(id=key, ctx=gast.Store(), annotation=None,
+                                   type_comment=None)], value=add, type_comment=None))
+
+    def comprehension_loop(self, node, env, key, first, stmt):
+        """The value of `key` after `stmt` runs for each item of the comprehension `node`,
+        starting from `first`; the comprehension's own names do not leak out."""
+        inner = dict(env)
+        inner[key] = first
+        body = [stmt]
+        for gen in reversed(node.generators):
+            if gen.is_async:
+                raise self.unsupported(node, "an async comprehension")
+            for test in reversed(gen.ifs):
+                body = [gast.If(test=test, body=body, orelse=[])]
+            body = [gast.For(target=gen.target, iter=gen.iter, body=body, orelse=[],
+                             type_comment=None)]
+            self.ranges = self.ranges | {id(gen.iter)}  # (seen when the loop is lowered)
+        for n in gast.walk(body[0]):
+            if not hasattr(n, "lineno"):
+                gast.copy_location(n, node)
+        saved = self.env_now, self.line
+        try:
+            self.lower_stmts(body, inner, frozenset({key}))
+        finally:
+            self.env_now, self.line = saved
+        return inner[key]
+
+    def accumulator(self, node, env, target, base="items"):
+        """The env key (and generated name) of the list a comprehension builds (or the sum):
+        the name it is assigned to, when that is free here, else `items` (`total`)."""
         written = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
         if target and target not in env and target not in written:
             return target
-        return next(name for name in ["items"] + [f"items{k}" for k in range(1, 99)]
+        return next(name for name in [base] + [f"{base}{k}" for k in range(1, 99)]
                     if name not in env and name not in written and name not in self.namer.reserved)
 
     def small_range(self, node, env):

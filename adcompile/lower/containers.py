@@ -22,7 +22,7 @@ from ..ir import Assign, Const, Var
 from ..pytree import Tree, _Static
 from ..templates import dotted
 from .changes import in_library
-from .scan import Record, Static, held, holds, root_name
+from .scan import Record, Static, held, holds, root_name, uncached
 
 
 def value_of(tree: Tree, names) -> object:
@@ -127,7 +127,7 @@ class Containers:
         or one with __get__ only (cached_property) read where the instance holds no value."""
         owner = class_defining(record.cls, name) if record.kind in ("object", "dataclass") \
             else None
-        raw = MISSING if owner is None else vars(owner)[name]
+        raw = MISSING if owner is None else uncached(vars(owner)[name])
         kind = type(raw)
         if raw is MISSING or kind in FOLLOWED or not hasattr(kind, "__get__") or not (
                 hasattr(kind, "__set__") or hasattr(kind, "__delete__")) and (
@@ -191,7 +191,7 @@ class Containers:
             return Record("dict", dict, record.keys, record.values)
         self.descriptor(record, name, func)
         owner = self.defining(record.cls, name) if record.kind != "dict" else None
-        raw = owner.__dict__[name] if owner is not None else None
+        raw = uncached(owner.__dict__[name]) if owner is not None else None  # (a cached method)
         if isinstance(raw, classmethod) and isinstance(raw.__func__, types.FunctionType):
             return self.inline(raw.__func__, node, env, target, receiver=Static(record.cls))
         if isinstance(raw, staticmethod) and isinstance(raw.__func__, types.FunctionType):

@@ -3,7 +3,9 @@ statements, how a loop body may leave, the ends of a lowered block; the env keys
 the kinds of value an env holds besides Var and Const."""
 from __future__ import annotations
 
+import functools
 import re
+import types
 from dataclasses import dataclass
 
 import gast
@@ -22,6 +24,14 @@ SCALARS = (int, float, complex, bool, np.generic, str, type(None))
 class Static:
     """A value known at transformation time that is not data: a module or a function."""
     obj: object
+
+
+def uncached(obj):
+    """The function a functools.cache or lru_cache wraps, differentiated in its place: the cache
+    only saves time (generated code calls no cache); anything else as it is."""
+    inner = getattr(obj, "__wrapped__", None)
+    return inner if isinstance(obj, functools._lru_cache_wrapper) and \
+        isinstance(inner, types.FunctionType) else obj
 
 
 def sequence_kinds(nodes, stacks=frozenset()):

@@ -15,7 +15,7 @@ from ..templates import OPERATORS, dotted
 from .arguments import effectful
 from .effects import RAISE, known_truth
 from .changes import in_library
-from .scan import Record, BROKE, changed_parts, held, holds, records_in, repeats, times_held, is_super, is_method_of_name, made_as_arrays, made_of_names, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed_suffixes, is_append, is_pop, load_of, loaded, may_leave, only_returns, walk_own
+from .scan import Record, BROKE, changed_parts, held, holds, records_in, repeats, times_held, is_super, is_method_of_name, made_as_arrays, made_of_names, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed_suffixes, is_append, is_pop, load_of, loaded, may_leave, only_returns, walk_own, uncached
 
 
 class Statements:
@@ -618,7 +618,7 @@ class Statements:
             obj = getattr(held(func.value, env).cls, func.attr, None)
         else:
             return False
-        obj = getattr(obj, "__func__", obj)  # (a static or class method)
+        obj = uncached(getattr(obj, "__func__", obj))  # (a static or class method, a cache)
         return isinstance(obj, LocalFunction) or isinstance(obj, types.FunctionType) and \
             not in_library(obj.__code__.co_filename)
 
