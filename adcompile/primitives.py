@@ -488,7 +488,11 @@ add("check_view_index", runtime.check_view_index, ("index", "where", "item"), "n
     zero="*")
 add("check_not_count", runtime_arrays.check_not_count, ("n", "where"), "nondiff", zero="*")
 add("zeros_like", runtime.zeros_like, kind="nondiff", zero="*")
-add("sign", runtime.sign, kind="nondiff", zero="*")  # the derivative of abs
+add("sign", runtime.sign)  # the derivative of abs (conj(z / |z|) of a complex z turns with z)
+add("sign_jvp", runtime_arrays.sign_jvp, ("v", "x", "w"), "exact")  # (its derivatives: 0 for
+add("sign_vjp", runtime_arrays.sign_vjp, ("v", "x", "w"), "exact")  # a real x)
+add("real_sign", runtime_arrays.real_sign, kind="nondiff", zero="*")  # np.sign(x) of an x
+# differentiated, checked to be real (analysis.real_only)
 # math.copysign(x, y) is |x| with y's sign: a derivative in x (rules.py), zero in y
 add("math.copysign", math.copysign, ("x", "y"), "broadcast", barrier=True, zero=("y",))
 # math.pow(x, y) is not x ** y: a Python float of the operands as floats (a NumPy float16 too)

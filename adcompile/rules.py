@@ -435,6 +435,9 @@ VJP = {
     # as their derivatives in x and w are: for a complex x those are refused at run time)
     "phase_vjp": ("unbroadcast(phase_jvp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
     "phase_jvp": ("unbroadcast(phase_vjp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
+    "sign": ("sign_vjp(g, x, ans)",),  # (builtin abs's derivative: as phase, conjugated)
+    "sign_vjp": ("unbroadcast(sign_jvp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
+    "sign_jvp": ("unbroadcast(sign_vjp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
     "unsplit": ("split_like(g, v, axis)", None),
     "split_like": ("unsplit(g, axis)", None, None),
 }
@@ -494,6 +497,9 @@ JVP = {
     "prod_others_tangents": lambda op, i: _tangents(op, i, "t"),
     "phase_vjp": ("phase_vjp(t, x, w)", "real_phase_zero(x)", "real_phase_zero(w)"),
     "phase_jvp": ("phase_jvp(t, x, w)", "real_phase_zero(x)", "real_phase_zero(w)"),
+    "sign": ("sign_jvp(t, x, ans)",),
+    "sign_vjp": ("sign_vjp(t, x, w)", "real_phase_zero(x)", "real_phase_zero(w)"),
+    "sign_jvp": ("sign_jvp(t, x, w)", "real_phase_zero(x)", "real_phase_zero(w)"),
 }
 
 def _tangents(op, i, g):

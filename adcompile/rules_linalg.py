@@ -150,11 +150,11 @@ def _vector_norm(order, mode):
     if order == 2:
         w = f"conj(x) / {r}"
     elif order == 1:
-        w = "conj(np.sign(x))"
+        w = "conj(phase(x))"
     elif order in (np.inf, -np.inf):
-        w = "conj(np.sign(x)) * max_weights(np.abs(x), ans, axis, keepdims)"
+        w = "conj(phase(x)) * max_weights(np.abs(x), ans, axis, keepdims)"
     else:
-        w = f"conj(np.sign(x)) * (np.abs(x) / {r}) ** (ord - 1)"
+        w = f"conj(phase(x)) * (np.abs(x) / {r}) ** (ord - 1)"
     if mode == "vjp":
         return f"unreduce(g, x, axis, keepdims) * {w}"
     return f"np.sum(np.real(t * {w}), axis=axis, keepdims=keepdims)"
