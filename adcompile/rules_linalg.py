@@ -39,9 +39,11 @@ def _svd_rule(mode):
         kw = dict(op.kwargs)
         compute_uv = kw.get("compute_uv")
         if compute_uv is not None and not _constant(compute_uv, op, "compute_uv"):
-            uv = "np.linalg.svd(x, full_matrices=False)"
-            return {"jvp": f"np.diagonal(mT({uv}[0]) @ t @ mT({uv}[2]), axis1=-2, axis2=-1)",
-                    "vjp": f"{uv}[0] @ diag_embed(g) @ {uv}[2]"}[mode]
+            # ds_k = Re(u_k^H dx v_k): of a complex x through the conjugates (JAX's convention)
+            u, vh = "conj(np.linalg.svd(x, full_matrices=False)[0])", \
+                "conj(np.linalg.svd(x, full_matrices=False)[2])"
+            return {"jvp": f"np.real(np.diagonal(mT({u}) @ t @ mT({vh}), axis1=-2, axis2=-1))",
+                    "vjp": f"{u} @ diag_embed(g) @ {vh}"}[mode]
         return _SVD[mode]
     return rule
 
@@ -315,8 +317,9 @@ VJP["np.linalg.vector_norm"] = _vector_norm_rule("vjp")
 JVP["np.linalg.vector_norm"] = _vector_norm_rule("jvp")
 
 # np.linalg.cond(x) = s_max / s_min (p None or 2; s_min / s_max for p=-2): through svd, as
-# svdvals, ds_k = u_k^T dx v_k. Other p (norms of x and of its inverse) are refused.
+# svdvals, ds_k = Re(u_k^H dx v_k). Other p (norms of x and of its inverse) are refused.
 _C_UV = "np.linalg.svd(x, full_matrices=False)"
+_C_U, _C_VH = f"conj({_C_UV}[0])", f"conj({_C_UV}[2])"
 
 
 def _cond_rule(mode):
@@ -330,9 +333,9 @@ def _cond_rule(mode):
         top, low = (0, -1) if p != -2 else (-1, 0)  # the numerator's and denominator's s_k
         s = f"{_C_UV}[1][..., {low}]"
         if mode == "jvp":
-            ds = f"np.diagonal(mT({_C_UV}[0]) @ t @ mT({_C_UV}[2]), axis1=-2, axis2=-1)"
+            ds = f"np.real(np.diagonal(mT({_C_U}) @ t @ mT({_C_VH}), axis1=-2, axis2=-1))"
             return f"({ds}[..., {top}] - ans * {ds}[..., {low}]) / {s}"
-        uv = lambda k: f"{_C_UV}[0][..., :, {k}:{k + 1 or ''}] @ {_C_UV}[2][..., {k}:{k + 1 or ''}, :]"
+        uv = lambda k: f"{_C_U}[..., :, {k}:{k + 1 or ''}] @ {_C_VH}[..., {k}:{k + 1 or ''}, :]"
         return f"np.expand_dims(g / {s}, (-2, -1)) * ({uv(top)} - np.expand_dims(ans, (-2, -1)) * " \
             f"{uv(low)})"
     return rule
