@@ -280,6 +280,7 @@ add("real_matrix", runtime.real_matrix, kind="exact")
 add("real_like", runtime_linalg.real_like, ("v", "x"), "exact", zero=("x",))
 add("distinct_eig", runtime_linalg.distinct_eig, ("v", "w"), "exact", zero=("w",))
 add("eig_pivots", runtime_linalg.eig_pivots, kind="nondiff", zero="*")
+add("slogdet_tangent", runtime_linalg.slogdet_tangent, ("s", "tr"), "exact")
 add("full_rank", runtime_linalg.full_rank, ("v", "rank", "a"), "exact", zero=("rank", "a"))
 add("fit_residuals", runtime_linalg.fit_residuals, ("v", "res"), "exact", zero=("res",))
 add("unfit_residuals", runtime_linalg.unfit_residuals, ("v", "x"), "exact", zero=("x",))
@@ -620,7 +621,7 @@ LIST_PRIMS = {"np.linalg.lstsq", "make_list", "list_append", "np.split", "list_a
               "list_concat", "list_join", "list_repeat", "list_unrepeat", "list_copy", "tuple_copy",
               "np.array_split", "np.hsplit", "np.vsplit", "np.dsplit", "stack_grad",
               "concatenate_grad", "hstack_grad", "vstack_grad", "column_stack_grad",
-              "dstack_grad"}
+              "dstack_grad", "slogdet_tangent"}
 
 # `x[i] = v` in user code: a new array with one part replaced (lower.py), never a write in place.
 add("setitem", runtime.setitem, ("x", "index", "v"), "exact")  # a computed index is refused

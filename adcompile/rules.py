@@ -339,7 +339,9 @@ VJP = {
                         "column_of(ans, b))",
                         "uncolumn(np.linalg.solve(mT(a), column_of(g, b)), b)"),
     "np.linalg.det": ("np.expand_dims(g, (-2, -1)) * cofactor(x, ans)",),
-    "np.linalg.slogdet": ("np.expand_dims(g[1], (-2, -1)) * mT(np.linalg.inv(x))",),
+    # (the sign s = det / |det| of a complex x turns: ds = s * 1j * Im(tr(x^-1 dx)); 0 if real)
+    "np.linalg.slogdet": ("np.expand_dims(g[1] + (g[0] * ans[0] - conj(g[0] * ans[0])) / 2, (-2, -1))"
+                          " * mT(np.linalg.inv(x))",),
     # reductions
     "np.sum": ("unreduce(g, x, axis, keepdims)",),
     "np.mean": ("unreduce(g, x, axis, keepdims) * (size_of(ans) / size_of(x))",),
@@ -453,7 +455,8 @@ JVP = {
     "np.linalg.solve": ("-uncolumn(np.linalg.solve(a, t @ column_of(ans, b)), b)",
                         "uncolumn(np.linalg.solve(a, column_of(t, b)), b)"),
     "np.linalg.det": ("np.sum(cofactor(x, ans) * t, axis=(-2, -1))",),
-    "np.linalg.slogdet": ("(zeros_like(ans[1]), np.trace(np.linalg.solve(x, t), axis1=-2, axis2=-1))",),
+    "np.linalg.slogdet": ("slogdet_tangent(ans[0], np.trace(np.linalg.solve(x, t), axis1=-2,"
+                          " axis2=-1))",),
     "np.prod": ("np.sum(t * prod_others(x, axis), axis=axis, keepdims=keepdims)",),
     "np.max": ("np.sum(t * max_weights(x, ans, axis, keepdims), axis=axis, keepdims=keepdims)",),
     "np.min": ("np.sum(t * max_weights(x, ans, axis, keepdims), axis=axis, keepdims=keepdims)",),

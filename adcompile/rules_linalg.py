@@ -29,6 +29,10 @@ JVP["cofactor"] = ("-np.expand_dims(d, (-2, -1)) * mT(np.linalg.solve(x, t) @ np
                    "np.expand_dims(t, (-2, -1)) * mT(np.linalg.inv(x))")
 VJP["over_gaps"] = ("over_gaps(g, d)", "-over_gaps(over_gaps(g * m, d), d)")
 JVP["over_gaps"] = ("over_gaps(t, d)", "-over_gaps(over_gaps(t * m, d), d)")
+# slogdet's tangent (s * 1j * Im(tr), Re(tr)) from tr = trace(x^-1 dx): bilinear in s and tr
+JVP["slogdet_tangent"] = ("(t * (tr - conj(tr)) / 2, zeros_like(np.real(tr)))",
+                          "slogdet_tangent(s, t)")
+VJP["slogdet_tangent"] = ("g[0] * (tr - conj(tr)) / 2", "g[1] + (g[0] * s - conj(g[0] * s)) / 2")
 _U, _S, _VH = "svd_reduced(ans[0], ans[1])", "ans[1]", "svd_reduced(ans[2], ans[1])"
 _SVD_F = f"gaps({_S} ** 2)"  # 1 / F off the diagonal: over_gaps (reverse), inv_offdiag
 _QR_X = "mT(real_matrix(ans[0])) @ mT(np.linalg.solve(mT(square_r(ans[1])), mT(t)))"

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .runtime import _real, _shape, conj, max_weights, mT, outside_rule, unreduce, zeros_like
+from .runtime import _complex, _real, _shape, conj, max_weights, mT, outside_rule, unreduce, zeros_like
 
 
 def sym(x):
@@ -74,6 +74,14 @@ def svd_reduced(m, s):
         raise outside_rule("np.linalg.svd of a matrix that is not square has a derivative "
                                   "only with full_matrices=False")
     return m
+
+
+def slogdet_tangent(s, tr):
+    """The tangent of np.linalg.slogdet(x) = (s, logabsdet) from tr = trace(x^-1 dx):
+    (0, tr) for a real x; for a complex x the sign turns, (s * 1j * Im(tr), Re(tr))."""
+    if not _complex(tr):
+        return zeros_like(s), tr
+    return s * (tr - np.conj(tr)) / 2, np.real(tr)
 
 
 def cho_lower(c, lower):
