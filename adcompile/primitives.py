@@ -281,7 +281,8 @@ add("real_like", runtime_linalg.real_like, ("v", "x"), "exact", zero=("x",))
 add("distinct_eig", runtime_linalg.distinct_eig, ("v", "w"), "exact", zero=("w",))
 add("eig_pivots", runtime_linalg.eig_pivots, kind="nondiff", zero="*")
 add("slogdet_tangent", runtime_linalg.slogdet_tangent, ("s", "tr"), "exact")
-add("full_rank", runtime_linalg.full_rank, ("v", "rank", "a"), "exact", zero=("rank", "a"))
+add("full_rank", runtime_linalg.full_rank, ("v", "rank", "a", "x"), "exact",
+    zero=("rank", "a", "x"))
 add("fit_residuals", runtime_linalg.fit_residuals, ("v", "res"), "exact", zero=("res",))
 add("unfit_residuals", runtime_linalg.unfit_residuals, ("v", "x"), "exact", zero=("x",))
 

@@ -234,10 +234,10 @@ JVP.update({
 })
 
 
-# lstsq (a of full rank, P = pinv(a), r = b - a x): dx = P (db - da x) + P P^T da^T r
+# lstsq (real, a of full rank, P = pinv(a), r = b - a x): dx = P (db - da x) + P P^T da^T r
 # + (I - P a) da^T P^T x; the residuals r^T r change by 2 r^T (db - da x) (a^T r = 0); the
 # singular values as svd's; the rank not at all
-_LP = "full_rank(np.linalg.pinv(a), ans[2], a)"
+_LP = "full_rank(np.linalg.pinv(a), ans[2], a, ans[0])"
 _LR = "(b - a @ ans[0])"
 _LUV = "np.linalg.svd(a, full_matrices=False)"
 _LGX = f"(g[0] - mT(a) @ (mT({_LP}) @ g[0]))"
@@ -248,7 +248,7 @@ VJP.update({
                         f"{_LGX}) - matmul_grad_left(2 * {_LR} * {_LGRES}, a, ans[0]) + {_LUV}[0] @ "
                         f"diag_embed(g[3]) @ {_LUV}[2]",
                         f"mT({_LP}) @ g[0] + 2 * {_LR} * {_LGRES}"),
-    "full_rank": ("g", None, None),
+    "full_rank": ("g", None, None, None),
     "fit_residuals": ("unfit_residuals(g, v)", None),
     "unfit_residuals": ("fit_residuals(g, v)", None),
 })
@@ -259,7 +259,7 @@ JVP.update({
                         f"np.diagonal(mT({_LUV}[0]) @ t @ mT({_LUV}[2]), axis1=-2, axis2=-1))",
                         f"({_LP} @ t, fit_residuals(2 * np.sum({_LR} * t, axis=0), ans[1]), 0, "
                         "zeros_like(ans[3]))"),
-    "full_rank": ("t", None, None),
+    "full_rank": ("t", None, None, None),
 })
 LINEAR |= {"fit_residuals", "unfit_residuals"}
 

@@ -100,9 +100,14 @@ def cho_other(v, lower):
     return np.triu(v, 1) if lower else np.tril(v, -1)
 
 
-def full_rank(v, rank, a):
+def full_rank(v, rank, a, x):
     """`v`, checked that the matrix `a` has full rank `rank` (np.linalg.lstsq's solution has no
-    derivative where the rank can drop)."""
+    derivative where the rank can drop) and that the solution `x` is real (the rule's is)."""
+    if _complex(x):
+        raise outside_rule("np.linalg.lstsq's derivative rule holds for real values only; for a "
+                           "complex a and b solve the real problem of their parts: "
+                           "lstsq(np.block([[a.real, -a.imag], [a.imag, a.real]]), "
+                           "np.concatenate([b.real, b.imag]))")
     if rank != min(_shape(a)[-2:]):
         raise outside_rule("np.linalg.lstsq of a matrix without full rank: its solution "
                                   "has no derivative there")

@@ -176,11 +176,19 @@ def _lstsq(t):
     return np.sum(np.abs(np.linalg.lstsq((B + t * D)[:, :2], b, rcond=None)[0]) ** 2)
 
 
+def _lstsq_complex_b(a):
+    return np.sum(np.linalg.lstsq(a, np.array([1.0, 2j, 3.0]), rcond=None)[1])
+
+
 def test_lstsq_of_complex_values_is_refused():
-    for run in (lambda: grad(_lstsq)(0.4), lambda: jvp(_lstsq, (0.4,), (1.0,))):
-        with pytest.raises(OutsideRuleError, match="real values only") as info:
+    # its rule transposes where a complex matrix needs the conjugate transpose
+    a = np.array([[1.0, 0.2], [0.3, -1.0], [0.5, 0.5]])
+    for f, run in ((_lstsq, lambda: grad(_lstsq)(0.4)),
+                   (_lstsq, lambda: jvp(_lstsq, (0.4,), (1.0,))),
+                   (_lstsq_complex_b, lambda: grad(_lstsq_complex_b)(a))):
+        with pytest.raises(OutsideRuleError, match=r"np.linalg.lstsq's .* real values only") as e:
             run()
-        assert info.value.filename == __file__
+        assert e.value.line == f.__code__.co_firstlineno + (2 if f is _lstsq else 1)
 
 
 def _filled(x):
