@@ -242,6 +242,7 @@ def test_real_n_dimensional_transforms():
     check_grads(_rfftn, (rng.standard_normal((3, 2, 4)),))
     assert_close(grad(_rfft2)(a), numeric_grad(_rfft2, (a,), 0))
     spectrum = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
+    check_grads(_irfft2, (spectrum,))
     for f in (_irfft2, _irfftn):
         u = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
         numeric = (f(spectrum + 1e-6 * u) - f(spectrum - 1e-6 * u)) / 2e-6
