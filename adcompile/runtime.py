@@ -477,10 +477,9 @@ def real_phase_zero(x):
     """The derivative of phase_vjp and phase_jvp in x and w: 0 for a real x (they are 0 there);
     for a complex x refused (a third derivative of np.abs of a complex value)."""
     if _complex(x):
-        raise outside_rule("the phase z / |z| of a complex z (np.sign(z), abs's derivative) has "
-                           "a first derivative only: a third derivative of abs(z) or a second "
-                           "of np.sign(z) is not supported; differentiate r = np.sqrt(z.real ** "
-                           "2 + z.imag ** 2) and z / r instead")
+        raise outside_rule("np.abs (or abs) of a complex value has derivatives to the second "
+                           "order; a third derivative is not supported: differentiate "
+                           "np.sqrt(z.real ** 2 + z.imag ** 2) instead")
     return zeros_like(x)
 
 
