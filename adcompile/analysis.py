@@ -155,6 +155,20 @@ def active_names(fn: Function, wrt, useful=None):
     return active
 
 
+# Piecewise constant on real values, not on complex ones: given a differentiated value, the
+# primitive is called in its checked form, which refuses a complex one at run time.
+REAL_ONLY = {"np.sign": "real_sign"}
+
+
+def real_only(s, active):
+    """Assignment `s`, calling the checked form of a REAL_ONLY primitive given an active name."""
+    v = s.value
+    if type(v) is Op and v.prim in REAL_ONLY and any(type(a) is Var and a.name in active
+                                                     for a in v.args):
+        return Assign(s.target, Op(REAL_ONLY[v.prim], v.args, v.kwargs), s.line)
+    return s
+
+
 # what text passes through as text: joined, sliced, %-formatted, kept in a list or on a tape
 TEXT_KEEPING = {"add", "getitem", "slice", "push", "pop"} | TEXT_PRIMS | LIST_PRIMS
 

@@ -13,7 +13,8 @@ have one shape whatever the path.
 """
 from __future__ import annotations
 
-from .analysis import active_names, add_op, all_names, feeding, list_names, shape_classes
+from .analysis import active_names, add_op, all_names, feeding, list_names, real_only, \
+    shape_classes
 from .errors import NoDerivativeError
 from .ir import Namer, Assign, For, Function, If, Op, Return, Var, While, walk_exprs
 from .primitives import PRIMS
@@ -73,7 +74,7 @@ def forward(fn: Function, wrt, name=None, aux=False) -> Function:
                         a == Var(s.target) for a in s.value.args):
                     self_update(s, out, nested)
                     continue
-                out.append(s)
+                out.append(real_only(s, active))
                 if s.target in active:
                     assign(s, out, nested)
             elif t is If:

@@ -85,12 +85,29 @@ def _jacobian(f, args, kwargs, argnums, forward, has_aux=False):
         no_cotangent = [_zero(v) for v in out_leaves]
         for o, (value, node) in enumerate(zip(out_leaves, out_tree.leaves())):
             if node.diff:
-                rows = [list(pullback(_unflatten(out_tree, no_cotangent[:o] + [e] +
-                                                 no_cotangent[o + 1:]))) for e in _basis(value)]
+                def row(e, o=o):
+                    return list(pullback(_unflatten(out_tree, no_cotangent[:o] + [e] +
+                                                    no_cotangent[o + 1:])))
+                rows = [row(e) for e in _basis(value)]
+                if np.iscomplexobj(value):  # J = pullback(e) - 1j pullback(1j e) of a real input
+                    _real_inputs(f, wrt)
+                    rows = [[None if a is None else a - 1j * (0.0 if b is None else b)
+                             for a, b in zip(r, row(1j * e))] for r, e in zip(rows, _basis(value))]
                 blocks.append([_block([r[j] for r in rows], np.shape(value), np.shape(w), True)
                                for j, w in enumerate(wrt)])
     jacobian = _assemble(out_tree, blocks, [flat[k][1] for k in nums], single)
     return (jacobian, *aux) if has_aux else jacobian
+
+
+def _real_inputs(f, wrt):
+    """jacrev of a complex output: a real-linear map of a complex input has no complex Jacobian
+    (unless f is holomorphic), refused as JAX refuses it."""
+    from .boundary import name_of, place_of
+    if any(np.iscomplexobj(w) for w in wrt):
+        raise ArgumentError(f"jacrev({name_of(f)}): a complex output with respect to a complex "
+                            "argument has no complex Jacobian unless the function is holomorphic; "
+                            "use jacfwd (the derivative along the argument's real parts), or "
+                            "take jacrev of np.real and np.imag of the output apart", *place_of(f))
 
 
 def _output(out):

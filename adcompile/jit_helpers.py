@@ -511,6 +511,23 @@ def _sign(t):
     return typer
 
 
+def _real_sign(t):  # runtime_arrays.real_sign: np.sign of a real value (complex: not compiled)
+    def typer(x):
+        if not isinstance(_kind(x, t), t.Complex):
+            return lambda x: np.sign(x)
+    return typer
+
+
+def _sign_zero(t):  # runtime_arrays.sign_vjp, sign_jvp: 0 for a real x (complex: not compiled)
+    def typer(v, x, w):
+        if isinstance(_kind(x, t), t.Complex):
+            return None
+        if _array(x, t):
+            return lambda v, x, w: np.zeros_like(x)
+        return lambda v, x, w: 0.0
+    return typer
+
+
 def _pow_dx(t):
     def typer(x, y):
         if isinstance(x, t.Number) and isinstance(y, t.Number):
@@ -697,6 +714,9 @@ def helpers(numba):
         runtime.real_part: _real_part,
         runtime.phase: _phase,
         runtime.sign: _sign,
+        runtime_arrays.real_sign: _real_sign,
+        runtime_arrays.sign_vjp: _sign_zero,
+        runtime_arrays.sign_jvp: _sign_zero,
         runtime.pow_dx: _pow_dx,
         runtime.pow_dy: _pow_dy,
         runtime_arrays.gap: _gap,

@@ -280,7 +280,9 @@ add("real_matrix", runtime.real_matrix, kind="exact")
 add("real_like", runtime_linalg.real_like, ("v", "x"), "exact", zero=("x",))
 add("distinct_eig", runtime_linalg.distinct_eig, ("v", "w"), "exact", zero=("w",))
 add("eig_pivots", runtime_linalg.eig_pivots, kind="nondiff", zero="*")
-add("full_rank", runtime_linalg.full_rank, ("v", "rank", "a"), "exact", zero=("rank", "a"))
+add("slogdet_tangent", runtime_linalg.slogdet_tangent, ("s", "tr"), "exact")
+add("full_rank", runtime_linalg.full_rank, ("v", "rank", "a", "x"), "exact",
+    zero=("rank", "a", "x"))
 add("fit_residuals", runtime_linalg.fit_residuals, ("v", "res"), "exact", zero=("res",))
 add("unfit_residuals", runtime_linalg.unfit_residuals, ("v", "x"), "exact", zero=("x",))
 
@@ -488,7 +490,11 @@ add("check_view_index", runtime.check_view_index, ("index", "where", "item"), "n
     zero="*")
 add("check_not_count", runtime_arrays.check_not_count, ("n", "where"), "nondiff", zero="*")
 add("zeros_like", runtime.zeros_like, kind="nondiff", zero="*")
-add("sign", runtime.sign, kind="nondiff", zero="*")  # the derivative of abs
+add("sign", runtime.sign)  # the derivative of abs (conj(z / |z|) of a complex z turns with z)
+add("sign_jvp", runtime_arrays.sign_jvp, ("v", "x", "w"), "exact")  # (its derivatives: 0 for
+add("sign_vjp", runtime_arrays.sign_vjp, ("v", "x", "w"), "exact")  # a real x)
+add("real_sign", runtime_arrays.real_sign, kind="nondiff", zero="*")  # np.sign(x) of an x
+# differentiated, checked to be real (analysis.real_only)
 # math.copysign(x, y) is |x| with y's sign: a derivative in x (rules.py), zero in y
 add("math.copysign", math.copysign, ("x", "y"), "broadcast", barrier=True, zero=("y",))
 # math.pow(x, y) is not x ** y: a Python float of the operands as floats (a NumPy float16 too)
@@ -616,7 +622,7 @@ LIST_PRIMS = {"np.linalg.lstsq", "make_list", "list_append", "np.split", "list_a
               "list_concat", "list_join", "list_repeat", "list_unrepeat", "list_copy", "tuple_copy",
               "np.array_split", "np.hsplit", "np.vsplit", "np.dsplit", "stack_grad",
               "concatenate_grad", "hstack_grad", "vstack_grad", "column_stack_grad",
-              "dstack_grad"}
+              "dstack_grad", "slogdet_tangent"}
 
 # `x[i] = v` in user code: a new array with one part replaced (lower.py), never a write in place.
 add("setitem", runtime.setitem, ("x", "index", "v"), "exact")  # a computed index is refused

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from .errors import ArgumentError, NoDerivativeError
 from .analysis import SCALAR, active_names, add_op, all_names, each_assign, feeding, \
-    keeps_dimensions, list_names, shape_classes
+    keeps_dimensions, list_names, real_only, shape_classes
 from .floats import FITTING, all_floats, complex_constants, operands, python_numbers, \
     read_in_structures, tested, unfitted, zeroed
 from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While,
@@ -508,6 +508,9 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
         if type(s) is For:
             s.sweep = "forward"
     active = active_names(fn, wrt, useful)
+    for s in walk_stmts(forward):
+        if type(s) is Assign:
+            s.value = real_only(s, active).value
     bw = Backward(fn, wrt, namer, active)
     body = []
     for name, seed in seeds.items():

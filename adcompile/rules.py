@@ -339,7 +339,9 @@ VJP = {
                         "column_of(ans, b))",
                         "uncolumn(np.linalg.solve(mT(a), column_of(g, b)), b)"),
     "np.linalg.det": ("np.expand_dims(g, (-2, -1)) * cofactor(x, ans)",),
-    "np.linalg.slogdet": ("np.expand_dims(g[1], (-2, -1)) * mT(np.linalg.inv(x))",),
+    # (the sign s = det / |det| of a complex x turns: ds = s * 1j * Im(tr(x^-1 dx)); 0 if real)
+    "np.linalg.slogdet": ("np.expand_dims(g[1] + (g[0] * ans[0] - conj(g[0] * ans[0])) / 2, (-2, -1))"
+                          " * mT(np.linalg.inv(x))",),
     # reductions
     "np.sum": ("unreduce(g, x, axis, keepdims)",),
     "np.mean": ("unreduce(g, x, axis, keepdims) * (size_of(ans) / size_of(x))",),
@@ -435,6 +437,9 @@ VJP = {
     # as their derivatives in x and w are: for a complex x those are refused at run time)
     "phase_vjp": ("unbroadcast(phase_jvp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
     "phase_jvp": ("unbroadcast(phase_vjp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
+    "sign": ("sign_vjp(g, x, ans)",),  # (builtin abs's derivative: as phase, conjugated)
+    "sign_vjp": ("unbroadcast(sign_jvp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
+    "sign_jvp": ("unbroadcast(sign_vjp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
     "unsplit": ("split_like(g, v, axis)", None),
     "split_like": ("unsplit(g, axis)", None, None),
 }
@@ -450,7 +455,8 @@ JVP = {
     "np.linalg.solve": ("-uncolumn(np.linalg.solve(a, t @ column_of(ans, b)), b)",
                         "uncolumn(np.linalg.solve(a, column_of(t, b)), b)"),
     "np.linalg.det": ("np.sum(cofactor(x, ans) * t, axis=(-2, -1))",),
-    "np.linalg.slogdet": ("(zeros_like(ans[1]), np.trace(np.linalg.solve(x, t), axis1=-2, axis2=-1))",),
+    "np.linalg.slogdet": ("slogdet_tangent(ans[0], np.trace(np.linalg.solve(x, t), axis1=-2,"
+                          " axis2=-1))",),
     "np.prod": ("np.sum(t * prod_others(x, axis), axis=axis, keepdims=keepdims)",),
     "np.max": ("np.sum(t * max_weights(x, ans, axis, keepdims), axis=axis, keepdims=keepdims)",),
     "np.min": ("np.sum(t * max_weights(x, ans, axis, keepdims), axis=axis, keepdims=keepdims)",),
@@ -494,6 +500,9 @@ JVP = {
     "prod_others_tangents": lambda op, i: _tangents(op, i, "t"),
     "phase_vjp": ("phase_vjp(t, x, w)", "real_phase_zero(x)", "real_phase_zero(w)"),
     "phase_jvp": ("phase_jvp(t, x, w)", "real_phase_zero(x)", "real_phase_zero(w)"),
+    "sign": ("sign_jvp(t, x, ans)",),
+    "sign_vjp": ("sign_vjp(t, x, w)", "real_phase_zero(x)", "real_phase_zero(w)"),
+    "sign_jvp": ("sign_jvp(t, x, w)", "real_phase_zero(x)", "real_phase_zero(w)"),
 }
 
 def _tangents(op, i, g):

@@ -1,6 +1,7 @@
 """Derivative rules of NumPy's discrete Fourier transforms: np.fft.fft, ifft, fftn, ifftn, fft2,
-ifft2, rfft, irfft, fftshift and ifftshift. Registered into the tables of rules.py (same template
-language) when the package is imported; their helpers are in runtime_fft.py.
+ifft2, rfft, irfft, rfftn, irfftn, rfft2, irfft2, fftshift and ifftshift. Registered into the
+tables of rules.py (same template language) when the package is imported; their helpers are in
+runtime_fft.py.
 
 Each transform is linear, so its forward rule is the transform of the tangent. Reverse rules
 follow JAX's convention for complex values (the adjoint of z is d f / d re(z) - 1j d f / d im(z)):
@@ -12,7 +13,8 @@ real part of fft of the adjoint padded with zeros to n. irfft reads n // 2 + 1 f
 half of a Hermitian spectrum, each but the zero and Nyquist frequencies standing for two (their
 imaginary parts ignored): its adjoint is those counts times the conjugate of rfft of the adjoint,
 whose scale (norm) is the inverse of irfft's. The n-dimensional ones take `axes` and `norm`; a
-shape `s` is refused."""
+shape `s` is refused. rfftn is rfft along the last of its axes then fftn along the others (irfftn:
+ifftn, then irfft), so its adjoint is theirs in turn (runtime_fft.rfftn_vjp, irfftn_vjp)."""
 from __future__ import annotations
 
 import numpy as np
@@ -29,16 +31,23 @@ for _name in _ONE_AXIS:
     add(_name, getattr(np.fft, _name[7:]), ("x",), "exact", n=None, axis=-1, norm=None)
 for _name, _axes in _N_AXES.items():
     add(_name, getattr(np.fft, _name[7:]), ("x",), "exact", s=None, axes=_axes, norm=None)
+_REAL_N = {"np.fft.rfft2": (-2, -1), "np.fft.irfft2": (-2, -1), "np.fft.rfftn": None,
+           "np.fft.irfftn": None}
+for _name, _axes in _REAL_N.items():
+    add(_name, getattr(np.fft, _name[7:]), ("x",), "exact", s=None, axes=_axes, norm=None)
+add("rfftn_vjp", runtime_fft.rfftn_vjp, ("v", "x", "axes", "norm"), "exact", zero=("x", "norm"))
+add("irfftn_vjp", runtime_fft.irfftn_vjp, ("v", "axes", "norm"), "exact", zero=("norm",))
 for _name in ("np.fft.fftshift", "np.fft.ifftshift"):
     add(_name, getattr(np.fft, _name[7:]), ("x",), "exact", axes=None)
 add("fft_fit_like", runtime_fft.fft_fit_like, ("v", "like", "axis"), "exact", zero=("like",))
 add("fft_length", runtime_fft.fft_length, ("x", "axis"), "nondiff", zero="*")
 add("irfft_weights", runtime_fft.irfft_weights, ("g", "axis"), "nondiff", zero="*")
-for _name in ("fft_fit_like", "fft_length", "irfft_weights"):
+for _name in ("fft_fit_like", "fft_length", "irfft_weights", "rfftn_vjp", "irfftn_vjp"):
     NAMESPACE[_name] = getattr(runtime_fft, _name)
 
 # Every one is linear in x: the forward rule applies it to the tangent (rules.py's LINEAR).
-LINEAR |= set(_ONE_AXIS) | set(_N_AXES) | {"np.fft.fftshift", "np.fft.ifftshift", "fft_fit_like"}
+LINEAR |= set(_ONE_AXIS) | set(_N_AXES) | {"np.fft.fftshift", "np.fft.ifftshift", "fft_fit_like",
+                                           "rfftn_vjp", "irfftn_vjp"}
 # The inverse scale of each norm: irfft's adjoint is an rfft whose scale is irfft's own.
 _INVERSE_NORM = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
 
@@ -127,6 +136,14 @@ VJP.update({
     "np.fft.ifftshift": ("np.fft.fftshift(g, axes=axes)",),
     # the helper, linear in v: the adjoint of a fit fits back
     "fft_fit_like": ("fft_fit_like(g, v, axis)", None, None),
+    # rfftn and irfftn: rfft or irfft along the last of `axes`, fftn or ifftn along the others;
+    # each adjoint's adjoint is the transform
+    "np.fft.rfftn": _fftn_rule("rfftn_vjp(g, x, axes, norm)"),
+    "np.fft.rfft2": _fftn_rule("rfftn_vjp(g, x, axes, norm)"),
+    "np.fft.irfftn": _fftn_rule("irfftn_vjp(g, axes, norm)"),
+    "np.fft.irfft2": _fftn_rule("irfftn_vjp(g, axes, norm)"),
+    "rfftn_vjp": ("np.fft.rfftn(g, axes=axes, norm=norm)", None, None, None),
+    "irfftn_vjp": ("np.fft.irfftn(g, axes=axes, norm=norm)", None, None),
 })
 JVP.update({name: _one_axis_jvp for name in _ONE_AXIS})
-JVP.update({name: _fftn_rule("{prim}(t, axes=axes, norm=norm)") for name in _N_AXES})
+JVP.update({name: _fftn_rule("{prim}(t, axes=axes, norm=norm)") for name in (*_N_AXES, *_REAL_N)})

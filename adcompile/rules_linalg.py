@@ -29,6 +29,10 @@ JVP["cofactor"] = ("-np.expand_dims(d, (-2, -1)) * mT(np.linalg.solve(x, t) @ np
                    "np.expand_dims(t, (-2, -1)) * mT(np.linalg.inv(x))")
 VJP["over_gaps"] = ("over_gaps(g, d)", "-over_gaps(over_gaps(g * m, d), d)")
 JVP["over_gaps"] = ("over_gaps(t, d)", "-over_gaps(over_gaps(t * m, d), d)")
+# slogdet's tangent (s * 1j * Im(tr), Re(tr)) from tr = trace(x^-1 dx): bilinear in s and tr
+JVP["slogdet_tangent"] = ("(t * (tr - conj(tr)) / 2, zeros_like(np.real(tr)))",
+                          "slogdet_tangent(s, t)")
+VJP["slogdet_tangent"] = ("g[0] * (tr - conj(tr)) / 2", "g[1] + (g[0] * s - conj(g[0] * s)) / 2")
 _U, _S, _VH = "svd_reduced(ans[0], ans[1])", "ans[1]", "svd_reduced(ans[2], ans[1])"
 _SVD_F = f"gaps({_S} ** 2)"  # 1 / F off the diagonal: over_gaps (reverse), inv_offdiag
 _QR_X = "mT(real_matrix(ans[0])) @ mT(np.linalg.solve(mT(square_r(ans[1])), mT(t)))"
@@ -39,9 +43,11 @@ def _svd_rule(mode):
         kw = dict(op.kwargs)
         compute_uv = kw.get("compute_uv")
         if compute_uv is not None and not _constant(compute_uv, op, "compute_uv"):
-            uv = "np.linalg.svd(x, full_matrices=False)"
-            return {"jvp": f"np.diagonal(mT({uv}[0]) @ t @ mT({uv}[2]), axis1=-2, axis2=-1)",
-                    "vjp": f"{uv}[0] @ diag_embed(g) @ {uv}[2]"}[mode]
+            # ds_k = Re(u_k^H dx v_k): of a complex x through the conjugates (JAX's convention)
+            u, vh = "conj(np.linalg.svd(x, full_matrices=False)[0])", \
+                "conj(np.linalg.svd(x, full_matrices=False)[2])"
+            return {"jvp": f"np.real(np.diagonal(mT({u}) @ t @ mT({vh}), axis1=-2, axis2=-1))",
+                    "vjp": f"{u} @ diag_embed(g) @ {vh}"}[mode]
         return _SVD[mode]
     return rule
 
@@ -150,11 +156,11 @@ def _vector_norm(order, mode):
     if order == 2:
         w = f"conj(x) / {r}"
     elif order == 1:
-        w = "conj(np.sign(x))"
+        w = "conj(phase(x))"
     elif order in (np.inf, -np.inf):
-        w = "conj(np.sign(x)) * max_weights(np.abs(x), ans, axis, keepdims)"
+        w = "conj(phase(x)) * max_weights(np.abs(x), ans, axis, keepdims)"
     else:
-        w = f"conj(np.sign(x)) * (np.abs(x) / {r}) ** (ord - 1)"
+        w = f"conj(phase(x)) * (np.abs(x) / {r}) ** (ord - 1)"
     if mode == "vjp":
         return f"unreduce(g, x, axis, keepdims) * {w}"
     return f"np.sum(np.real(t * {w}), axis=axis, keepdims=keepdims)"
@@ -228,10 +234,10 @@ JVP.update({
 })
 
 
-# lstsq (a of full rank, P = pinv(a), r = b - a x): dx = P (db - da x) + P P^T da^T r
+# lstsq (real, a of full rank, P = pinv(a), r = b - a x): dx = P (db - da x) + P P^T da^T r
 # + (I - P a) da^T P^T x; the residuals r^T r change by 2 r^T (db - da x) (a^T r = 0); the
 # singular values as svd's; the rank not at all
-_LP = "full_rank(np.linalg.pinv(a), ans[2], a)"
+_LP = "full_rank(np.linalg.pinv(a), ans[2], a, ans[0])"
 _LR = "(b - a @ ans[0])"
 _LUV = "np.linalg.svd(a, full_matrices=False)"
 _LGX = f"(g[0] - mT(a) @ (mT({_LP}) @ g[0]))"
@@ -242,7 +248,7 @@ VJP.update({
                         f"{_LGX}) - matmul_grad_left(2 * {_LR} * {_LGRES}, a, ans[0]) + {_LUV}[0] @ "
                         f"diag_embed(g[3]) @ {_LUV}[2]",
                         f"mT({_LP}) @ g[0] + 2 * {_LR} * {_LGRES}"),
-    "full_rank": ("g", None, None),
+    "full_rank": ("g", None, None, None),
     "fit_residuals": ("unfit_residuals(g, v)", None),
     "unfit_residuals": ("fit_residuals(g, v)", None),
 })
@@ -253,7 +259,7 @@ JVP.update({
                         f"np.diagonal(mT({_LUV}[0]) @ t @ mT({_LUV}[2]), axis1=-2, axis2=-1))",
                         f"({_LP} @ t, fit_residuals(2 * np.sum({_LR} * t, axis=0), ans[1]), 0, "
                         "zeros_like(ans[3]))"),
-    "full_rank": ("t", None, None),
+    "full_rank": ("t", None, None, None),
 })
 LINEAR |= {"fit_residuals", "unfit_residuals"}
 
@@ -315,8 +321,9 @@ VJP["np.linalg.vector_norm"] = _vector_norm_rule("vjp")
 JVP["np.linalg.vector_norm"] = _vector_norm_rule("jvp")
 
 # np.linalg.cond(x) = s_max / s_min (p None or 2; s_min / s_max for p=-2): through svd, as
-# svdvals, ds_k = u_k^T dx v_k. Other p (norms of x and of its inverse) are refused.
+# svdvals, ds_k = Re(u_k^H dx v_k). Other p (norms of x and of its inverse) are refused.
 _C_UV = "np.linalg.svd(x, full_matrices=False)"
+_C_U, _C_VH = f"conj({_C_UV}[0])", f"conj({_C_UV}[2])"
 
 
 def _cond_rule(mode):
@@ -330,9 +337,9 @@ def _cond_rule(mode):
         top, low = (0, -1) if p != -2 else (-1, 0)  # the numerator's and denominator's s_k
         s = f"{_C_UV}[1][..., {low}]"
         if mode == "jvp":
-            ds = f"np.diagonal(mT({_C_UV}[0]) @ t @ mT({_C_UV}[2]), axis1=-2, axis2=-1)"
+            ds = f"np.real(np.diagonal(mT({_C_U}) @ t @ mT({_C_VH}), axis1=-2, axis2=-1))"
             return f"({ds}[..., {top}] - ans * {ds}[..., {low}]) / {s}"
-        uv = lambda k: f"{_C_UV}[0][..., :, {k}:{k + 1 or ''}] @ {_C_UV}[2][..., {k}:{k + 1 or ''}, :]"
+        uv = lambda k: f"{_C_U}[..., :, {k}:{k + 1 or ''}] @ {_C_VH}[..., {k}:{k + 1 or ''}, :]"
         return f"np.expand_dims(g / {s}, (-2, -1)) * ({uv(top)} - np.expand_dims(ans, (-2, -1)) * " \
             f"{uv(low)})"
     return rule

@@ -245,9 +245,18 @@ def dot_grad_right(g, x, y):
     return tensordot_grad_right(g, x, y, ([-1], [max(yn - 2, 0)]))
 
 
+_REALS = frozenset({float, np.float64})  # (scatter_add's adjoints, most often)
+
+
 def scatter_add(buffer, index, g):
     """`buffer[index] += g` into a gradient buffer the generated code owns (repeated indices add).
     The gradient of a list may be a TupleGrad (reverse over reverse): a list from here on."""
+    if type(g) in _REALS:
+        if type(index) is int and type(buffer) is np.ndarray:  # (the most common case first)
+            buffer[index] += g
+            return buffer
+    elif _complex(g) and getattr(getattr(buffer, "dtype", None), "kind", "c") != "c":
+        g = np.real(g)  # (a real value's adjoint is its real part)
     if type(buffer) is np.ndarray and type(index) is int and buffer.ndim > 1:
         part = buffer[index]  # (the common case first: a row, a view into the buffer)
         if part.shape == getattr(g, "shape", None):
@@ -468,9 +477,9 @@ def real_phase_zero(x):
     """The derivative of phase_vjp and phase_jvp in x and w: 0 for a real x (they are 0 there);
     for a complex x refused (a third derivative of np.abs of a complex value)."""
     if _complex(x):
-        raise outside_rule("np.abs of a complex value has derivatives to the second order; a "
-                           "third derivative is not supported: differentiate np.sqrt(z.real ** 2 "
-                           "+ z.imag ** 2) instead")
+        raise outside_rule("np.abs (or abs) of a complex value has derivatives to the second "
+                           "order; a third derivative is not supported: differentiate "
+                           "np.sqrt(z.real ** 2 + z.imag ** 2) instead")
     return zeros_like(x)
 
 

@@ -8,9 +8,10 @@ import math
 
 import numpy as np
 
-from .runtime import (TupleGrad, _may_alias, _ndim, _numpy, _part, _parts, _real, _shape,
-                      cumsum_grad, getitem_grad, list_add, matmul_grad_left, matmul_grad_right,
-                      outside_rule, setitem, unbroadcast, unreduce, zeros_like)
+from .runtime import (TupleGrad, _complex, _may_alias, _ndim, _numpy, _part, _parts, _real,
+                      _shape, conj, cumsum_grad, getitem_grad, list_add, matmul_grad_left,
+                      matmul_grad_right, outside_rule, phase_jvp, phase_vjp, setitem,
+                      unbroadcast, unreduce, zeros_like)
 
 
 def unroll(g, shift, axis):
@@ -312,7 +313,35 @@ def astype_like(v, like):
     """`v` in `like`'s dtype: the gradient of x.astype(dtype), in x's dtype (a helper, not
     astype(g, x.dtype), so that it is differentiated again without reading a dtype)."""
     dtype = getattr(like, "dtype", None)
-    return v.astype(dtype) if dtype is not None and hasattr(v, "astype") else v
+    if dtype is None or not hasattr(v, "astype"):
+        return v
+    if v.dtype.kind == "c" and dtype.kind != "c":  # (a real value's adjoint is its real part)
+        v = v.real
+    return v.astype(dtype)
+
+
+def real_sign(x):
+    """np.sign(x) of a differentiated x: piecewise constant for a real x (derivative 0); of a
+    complex x it is x / |x| (NumPy 2), refused."""
+    if type(x) is not float and _complex(x):
+        raise outside_rule("np.sign(z) of a complex z is z / |z|, whose derivative is not taken "
+                           "through np.sign: write z / np.abs(z)")
+    return np.sign(x)
+
+
+def sign_vjp(g, x, w):
+    """The adjoint of x from w = sign(x) (abs's derivative): 0 for a real x; for a complex x,
+    w = conj(phase(x)): phase_vjp of the conjugate adjoint."""
+    if type(x) is float or not _complex(x):
+        return zeros_like(x)
+    return phase_vjp(conj(g), x, conj(w))
+
+
+def sign_jvp(t, x, w):
+    """The tangent of w = sign(x): 0 for a real x, conj(phase_jvp) for a complex x."""
+    if type(x) is float or not _complex(x):
+        return zeros_like(x)
+    return conj(phase_jvp(t, x, conj(w)))
 
 
 # --- the gradient of a matrix a loop multiplies at every step, as one product (batch.py) ------

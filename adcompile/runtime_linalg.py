@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .runtime import _real, _shape, conj, max_weights, mT, outside_rule, unreduce, zeros_like
+from .runtime import _complex, _real, _shape, conj, max_weights, mT, outside_rule, unreduce, zeros_like
 
 
 def sym(x):
@@ -76,6 +76,14 @@ def svd_reduced(m, s):
     return m
 
 
+def slogdet_tangent(s, tr):
+    """The tangent of np.linalg.slogdet(x) = (s, logabsdet) from tr = trace(x^-1 dx):
+    (0, tr) for a real x; for a complex x the sign turns, (s * 1j * Im(tr), Re(tr))."""
+    if not _complex(tr):
+        return zeros_like(s), tr
+    return s * (tr - np.conj(tr)) / 2, np.real(tr)
+
+
 def cho_lower(c, lower):
     """The lower triangular factor L (A = L L^T) that scipy.linalg.cho_factor's `c` holds in its
     lower triangle, or as U = L^T in its upper one."""
@@ -92,9 +100,14 @@ def cho_other(v, lower):
     return np.triu(v, 1) if lower else np.tril(v, -1)
 
 
-def full_rank(v, rank, a):
+def full_rank(v, rank, a, x):
     """`v`, checked that the matrix `a` has full rank `rank` (np.linalg.lstsq's solution has no
-    derivative where the rank can drop)."""
+    derivative where the rank can drop) and that the solution `x` is real (the rule's is)."""
+    if _complex(x):
+        raise outside_rule("np.linalg.lstsq's derivative rule holds for real values only; for a "
+                           "complex a and b solve the real problem of their parts: "
+                           "lstsq(np.block([[a.real, -a.imag], [a.imag, a.real]]), "
+                           "np.concatenate([b.real, b.imag]))")
     if rank != min(_shape(a)[-2:]):
         raise outside_rule("np.linalg.lstsq of a matrix without full rank: its solution "
                                   "has no derivative there")
