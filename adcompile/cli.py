@@ -73,9 +73,9 @@ def _method(cls, method):
     obj = cls.__name__.lower()
     rest = ", ".join(params[1:2])
     raise CLIError(
-        f"{cls.__name__}.{method.__name__} is a method: its first parameter {params[0]} is an instance of "
-        f"{cls.__name__}, which the command line cannot make; in Python, make one and print "
-        f"the code of the bound method: {obj} = {cls.__name__}(...); "
+        f"{cls.__name__}.{method.__name__} is a method: its first parameter {params[0]} is an "
+        f"instance of {cls.__name__}, which the command line cannot make; in Python, make one "
+        f"and print the code of the bound method: {obj} = {cls.__name__}(...); "
         f"print(adcompile.source(adcompile.grad({obj}.{method.__name__}), at=({rest},)))",
         code.co_filename, code.co_firstlineno)
 

@@ -22,8 +22,10 @@ import ast
 import builtins
 import linecache
 import contextlib
+import inspect
 import math
 import signal
+import textwrap
 import threading
 import time
 import types
@@ -370,7 +372,17 @@ def swell(f: Callable[..., Any], argnums: int | Sequence[int] | None = None, *,
     from .compile import compile_function
     from .unparse import to_source
 
-    flat = build(f, "flat")
+    try:
+        flat = build(f, "flat")
+    except ADCompileError:
+        if _returns_function(f):
+            name = getattr(f, "__name__", "f")
+            raise ADCompileError(
+                f"swell: {name} returns a function, as a family n -> function does; measure its "
+                f"members with swell_sweep({name}, range(1, 13)) (on the command line: "
+                f"adcompile swell FILE.py:{name} --sweep n=1..12), or swell one of them, "
+                f"swell({name}(3))", *_place(f)) from None
+        raise
     nums = _argnums(flat, argnums)
     wrt = [flat.params[i] for i in nums]
     loops = _loops(flat)
@@ -567,9 +579,49 @@ def swell_sweep(family: str | Callable[..., Any], ns: Iterable[int] = range(1, 1
     else:
         raise ADCompileError(f"a family is a name ({', '.join(FAMILIES)}) or a function "
                              f"n -> function, not {type(family).__name__}")
-    return SweepReport(name, ns, [swell(make(n), argnums, timing=timing, budget=budget)
-                                  for n in ns],
+    return SweepReport(name, ns, [swell(_member(make, n, name), argnums, timing=timing,
+                                        budget=budget) for n in ns],
                        description)
+
+
+def _member(make, n, name):
+    """Member n of a family: what make(n) returns, which must be a function."""
+    try:
+        signature = inspect.signature(make)
+        signature.bind(n)
+        fits = True
+    except TypeError:
+        fits = False
+    except ValueError:  # (no signature to read: call it)
+        fits = True
+    f = make(n) if fits else None
+    if not callable(f):
+        what = "takes other parameters" if not fits else f"returned {type(f).__name__}"
+        raise ADCompileError(
+            f"swell_sweep: a family is a function n -> function to differentiate, but "
+            f"{name}({n}) {what}; measure a function of its own with swell({name}) (on the "
+            "command line: adcompile swell FILE.py:FUNC, without --sweep)", *_place(make))
+    return f
+
+
+def _place(f):
+    code = getattr(f, "__code__", None)
+    return (code.co_filename, code.co_firstlineno) if code is not None else (None, None)
+
+
+def _returns_function(f) -> bool:
+    """Whether the def of `f` returns a function it defines (a lambda or a nested def)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(f)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    top = tree.body[0] if tree.body else None
+    if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    defined = {s.name for s in top.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    returned = [s.value for s in top.body if isinstance(s, ast.Return) and s.value is not None]
+    return any(isinstance(v, ast.Lambda) or isinstance(v, ast.Name) and v.id in defined
+               for v in returned)
 
 
 def plot_sweeps(sweeps, path):
