@@ -12,7 +12,8 @@ Operation counts are comparable on purpose:
              value), comparison, boolean operator and function call. Negative literals,
              assignments, tuples, indexing and the shape bookkeeping on the way out (the
              `type(...) is float` guard, `check_scalar`, `unbroadcast`, `expand_to`,
-             `zeros_like`) are not operations.
+             `zeros_like`) are not operations, nor the float fast path of code with one (the
+             same derivative again for Python floats, before the general code).
 
 sympy and matplotlib are optional (`pip install "adcompile[swell]"`) and imported only here.
 """
@@ -60,7 +61,7 @@ BOOKKEEPING = {"type", "check_scalar", "check_numbers", "unbroadcast", "expand_t
 def count_ops(src: str) -> int:
     """Operations in generated Python source, counted on its AST (see the module docstring)."""
     count = 0
-    for node in ast.walk(ast.parse(src)):
+    for node in _counted(ast.parse(src)):
         if isinstance(node, ast.BinOp):
             count += 1
         elif isinstance(node, ast.UnaryOp):
@@ -73,6 +74,19 @@ def count_ops(src: str) -> int:
         elif isinstance(node, ast.Call):
             count += 0 if _callee(node) in BOOKKEEPING else 1
     return count
+
+
+def _counted(tree):
+    """ast.walk without the float fast path: an `if type(...) is float:` block of more than a
+    return, the derivative again for Python floats (the general code after it counts)."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        if type(node) is ast.If and _is_guard(node.test) and len(node.body) > 1:
+            todo.extend(node.orelse)
+            continue
+        todo.extend(ast.iter_child_nodes(node))
 
 
 def _callee(call):
@@ -157,8 +171,9 @@ def symbolic(f, sp=None):
     copies = {}
 
     def convert(obj):
-        if isinstance(obj, types.ModuleType):
-            return namespaces.get(id(obj), obj)
+        if isinstance(obj, types.ModuleType):  # (a module of helpers: its functions copied)
+            return namespaces.get(id(obj)) or (obj if obj.__name__.split(".")[0] in _AS_IS else
+                                               _Module(obj, convert))
         try:
             if obj in table:
                 return table[obj]
@@ -175,7 +190,7 @@ def symbolic(f, sp=None):
         new = types.FunctionType(fn.__code__, new_globals, fn.__name__, fn.__defaults__,
                                  fn.__closure__)
         copies[fn] = new
-        names = set(fn.__code__.co_names)
+        names = set(_names_read(fn.__code__))  # (a lambda or def inside reads them too)
         for name in names:
             if name in fn.__globals__:
                 new_globals[name] = convert(fn.__globals__[name])
@@ -196,6 +211,40 @@ def symbolic(f, sp=None):
     return copy(f)
 
 
+_AS_IS = {"sympy", "numpy", "math", "builtins", "adcompile"}
+
+
+class _Module:
+    """A module of the user's helpers seen by the copy: its functions copied the same way."""
+
+    def __init__(self, module, convert):
+        self._module, self._convert, self._seen = module, convert, {}
+
+    def __getattr__(self, name):
+        if name not in self._seen:
+            self._seen[name] = self._convert(getattr(self._module, name))
+        return self._seen[name]
+
+
+def _names_read(code):
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _names_read(const)
+
+
+def _user_place(tb):
+    """(file, line, text) of the innermost frame of the user's code in a traceback, or None."""
+    found = None
+    while tb is not None:
+        name = tb.tb_frame.f_globals.get("__name__", "")
+        if name.split(".")[0] not in _AS_IS | {"contextlib", "functools"}:
+            file = tb.tb_frame.f_code.co_filename
+            found = (file, tb.tb_lineno, linecache.getline(file, tb.tb_lineno).strip())
+        tb = tb.tb_next
+    return found
+
+
 def expression(f, sp=None):
     """`(symbols, expression)`: `f` run on one sympy symbol per parameter."""
     sp = sp or _need("sympy", "swell")
@@ -204,12 +253,24 @@ def expression(f, sp=None):
     symbols = [sp.Symbol(p, real=True) for p in params]
     try:
         out = symbolic(f, sp)(*symbols)
-    except ADCompileError:
-        raise
+    except ADCompileError as e:
+        if e.filename is not None or _user_place(e.__traceback__) is None:
+            raise
+        file, line, text = _user_place(e.__traceback__)
+        raise ADCompileError(f"{e.message} (at `{text}`)", file, line) from None
     except Exception as e:
-        raise ADCompileError(f"swell: running {f.__name__} on sympy symbols failed "
-                             f"({type(e).__name__}: {e}); swell handles scalar functions of "
-                             "scalar arguments.") from None
+        place = _user_place(e.__traceback__)
+        file, line, text = place or (None, None, "")
+        at = f" at `{text}`" if text else ""
+        if isinstance(e, TypeError) and "truth value of Relational" in str(e):
+            raise ADCompileError(
+                f"swell: {f.__name__} branches on a value it is differentiated in{at}: sympy's "
+                "expression of a symbol cannot take one path; swell measures code without such "
+                "branches (measure each path as a function of its own)", file, line) from None
+        raise ADCompileError(f"swell: running {f.__name__} on sympy symbols failed{at} "
+                             f"({type(e).__name__}: {e}); swell handles scalar functions built "
+                             "from math, NumPy elementwise functions and helpers written in "
+                             "Python.", file, line) from None
     if isinstance(out, (tuple, list)) or not isinstance(out, (sp.Basic, int, float)):
         raise ADCompileError(f"swell: {f.__name__} must return one scalar expression, "
                              f"not {type(out).__name__}.")

@@ -213,3 +213,64 @@ def test_cli_show_of_a_method_says_how(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "is a method" in err and "self" in err, err
     assert "source(adcompile.grad(model.loss), at=(x,))" in err and f"{path}:8" in err
+
+
+# --- 3. swell counts one path of code with a float fast path ----------------------------------
+def test_swell_counts_the_float_fast_path_once():
+    pytest.importorskip("sympy")
+    from adcompile.swell import count_ops
+    src = source(newton)
+    lines = src.splitlines()
+    cut = lines.index("    tape = []")  # the general code, after the float path
+    general = "def g(a):\n" + "\n".join(lines[cut:])
+    assert ad.swell(newton, timing=False)["reverse"] == count_ops(general)
+    assert count_ops(src) == count_ops(general)
+
+
+# --- 7. swell of helpers through their module, lambdas, branches ----------------------------
+@pytest.fixture
+def helpers(tmp_path, monkeypatch):
+    name = f"studylib_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{name}.py").write_text(
+        "import math\n\n\ndef gauss(x, mu):\n    return math.exp(-(x - mu) ** 2)\n")
+    path = write_module(tmp_path, f"""\
+        import math
+        from math import sin
+        import {name}
+
+
+        def via_module(x, mu):
+            return {name}.gauss(x, mu) * 2.0
+
+
+        def with_lambda(x):
+            f = lambda t: t * sin(t)
+            return f(x) + f(2 * x)
+
+
+        def branchy(x, y):
+            if x > y:
+                return x * y
+            return x - y
+        """)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return __import__(path.stem), path
+
+
+def test_swell_of_a_helper_through_its_module_and_of_a_lambda(helpers):
+    pytest.importorskip("sympy")
+    module, _ = helpers
+    report = ad.swell(module.via_module, timing=False)
+    assert report["diff"] > 0 and report["reverse"] > 0
+    report = ad.swell(module.with_lambda, timing=False)
+    assert report["diff"] > 0 and report["reverse"] > 0
+
+
+def test_swell_of_a_branch_names_the_line(helpers):
+    pytest.importorskip("sympy")
+    module, path = helpers
+    with pytest.raises(ADCompileError) as info:
+        ad.swell(module.branchy, timing=False)
+    message = str(info.value)
+    assert message.startswith(f"{path}:16: ") and "`if x > y:`" in message, message
+    assert "branches on a value" in message
