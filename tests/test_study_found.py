@@ -3,6 +3,7 @@ of a function made by grad, the `# line N:` annotations, swell's counts and refu
 imports, source(f, at=...) with defaults, the command line's messages and the graph's labels."""
 import inspect
 import math
+import re
 import textwrap
 import uuid
 
@@ -274,3 +275,42 @@ def test_swell_of_a_branch_names_the_line(helpers):
     message = str(info.value)
     assert message.startswith(f"{path}:16: ") and "`if x > y:`" in message, message
     assert "branches on a value" in message
+
+
+# --- 9. the graph's wires add up to the gradients --------------------------------------------
+def loop_fn(x, n):
+    acc = 0.0
+    for k in range(n):
+        acc = acc + math.sin(k * x)
+    return acc
+
+
+def branchy(x, y):
+    if x > y:
+        return x * y
+    return x - y
+
+
+def wire_grads(dot, name):
+    return [float(v) for v in re.findall(rf'grad_{name} \+?= (-?[0-9.]+)</font>', dot)]
+
+
+def test_graph_wire_into_elided_iterations_carries_their_sum():
+    d = ad.graph(loop_fn, 0.3, 6, argnums=0)  # k = 0 and 5 drawn, "... 4 more iterations"
+    assert "4 more iterations" in d.dot
+    labels = wire_grads(d.dot, "x")
+    hidden = sum(k * math.cos(k * 0.3) for k in range(1, 5))
+    assert any(abs(v - hidden) < 0.01 for v in labels), labels
+    assert abs(sum(labels) - d.gradients["x"]) < 0.02
+    assert abs(d.gradients["x"] - numeric_grad(loop_fn, (0.3, 6), 0)) < 1e-6
+
+
+def test_graph_comparison_wire_carries_no_gradient_and_sums_are_said():
+    d = ad.graph(branchy, 1.0, 2.0)
+    assert sum(wire_grads(d.dot, "x")) == d.gradients["x"] == 1.0
+    d = ad.graph(lambda_free_vector, np.array([0.1, 0.2]))
+    assert "gradients of np.sum(output)" in d.dot
+
+
+def lambda_free_vector(x):
+    return np.tanh(x) * 2.0
