@@ -550,8 +550,10 @@ def source(fn: Callable[..., Any], mode: str | None = None, argnums: int | Seque
             f"code: source({f}, mode={'forward' if made[2] else 'vjp'!r})")
     if at is not None and info is not None and mode is None:
         return _source_at(fn, tuple(at), {}, annotate)
-    if at is not None:
-        trees = tuple(flatten(a)[1] for a in at)
+    if at is not None:  # (the parameters left out take their defaults, as in a call)
+        structure = tuple(flatten(a)[1] for a in bind(fn, tuple(at)))
+        plain = all(t.kind == "leaf" for t in structure)  # numbers and arrays: grad's code
+        trees = None if plain else structure
         try:
             return to_source(build(fn, mode or "reverse", argnums, optimize, trees,
                                    has_aux=has_aux), annotate=annotate)

@@ -51,6 +51,8 @@ def load_target(target: str):
                            if inspect.isfunction(v) and v.__module__ == module.__name__)
             hint = f"; functions defined there: {', '.join(found)}" if found else ""
             raise CLIError(f"{where} has no function {name!r}{hint}")
+        if inspect.isclass(obj) and inspect.isfunction(vars(obj).get(part)):
+            _method(obj, vars(obj)[part])
         obj = getattr(obj, part)
     if inspect.isclass(obj):
         methods = sorted(k for k, v in vars(obj).items() if inspect.isfunction(v))
@@ -59,6 +61,23 @@ def load_target(target: str):
     if not callable(obj):
         raise CLIError(f"{target} is not a function but a value of type {type(obj).__name__}")
     return obj
+
+
+def _method(cls, method):
+    """A method of a class: its first parameter is an instance, which the command line cannot
+    make (nor differentiate as a number)."""
+    params = list(signature_of(method).parameters)
+    if not params:
+        return
+    code = method.__code__
+    obj = cls.__name__.lower()
+    rest = ", ".join(params[1:2])
+    raise CLIError(
+        f"{cls.__name__}.{method.__name__} is a method: its first parameter {params[0]} is an "
+        f"instance of {cls.__name__}, which the command line cannot make; in Python, make one "
+        f"and print the code of the bound method: {obj} = {cls.__name__}(...); "
+        f"print(adcompile.source(adcompile.grad({obj}.{method.__name__}), at=({rest},)))",
+        code.co_filename, code.co_firstlineno)
 
 
 def _load_file(path):
@@ -213,8 +232,11 @@ def use_colour(choice: str, stream) -> bool:
 def cmd_show(args):
     from .api import source
     f = load_target(args.target)
-    src = source(f, mode=args.mode, argnums=parse_argnums(args.argnums),
-                 optimize=not args.no_optimize, annotate=not args.no_annotate)
+    if args.mode is None and hasattr(f, "__adcompile__"):  # made by grad & co.: its own code
+        src = source(f, annotate=not args.no_annotate)
+    else:
+        src = source(f, mode=args.mode or "reverse", argnums=parse_argnums(args.argnums),
+                     optimize=not args.no_optimize, annotate=not args.no_annotate)
     sys.stdout.write(highlight(src) if use_colour(args.color, sys.stdout) else src)
     return 0
 
@@ -222,8 +244,13 @@ def cmd_show(args):
 def cmd_export(args):
     from .export import export
     f = load_target(args.target)
-    path = export(f, args.out, mode=args.mode, argnums=parse_argnums(args.argnums),
-                  optimize=not args.no_optimize, annotate=not args.no_annotate,
+    mode, argnums, optimize = args.mode or "reverse", parse_argnums(args.argnums), \
+        not args.no_optimize
+    info = getattr(f, "__adcompile__", None)
+    if args.mode is None and info is not None:  # made by grad & co.: its own code
+        f, mode, argnums, optimize = info.function, info.mode, info.argnums, info.optimize
+    path = export(f, args.out, mode=mode, argnums=argnums, optimize=optimize,
+                  annotate=not args.no_annotate,
                   command=" ".join(["adcompile", "export"] + args.argv))
     print(f"wrote {path}", file=sys.stderr)
     return 0
@@ -301,9 +328,10 @@ def build_parser():
     def code_options(p):
         p.add_argument("target", metavar="TARGET",
                        help="PATH.py:FUNC or package.module:FUNC")
-        p.add_argument("--mode", choices=MODES, default="reverse",
+        p.add_argument("--mode", choices=MODES, default=None,
                        help="flat code, forward mode (tangents d_<name>), reverse mode "
-                       "(adjoints grad_<name>), value_and_grad or vjp (default: reverse)")
+                       "(adjoints grad_<name>), value_and_grad or vjp (default: reverse; of "
+                       "a function made by grad & co., its own code)")
         p.add_argument("--argnums", default="0", metavar="I[,J...]",
                        help="the parameters to differentiate: 0, 0,1 or all (default: 0, as grad)")
         p.add_argument("--no-optimize", action="store_true",

@@ -79,6 +79,8 @@ def export_source(f: Callable[..., Any], mode: str = "reverse",
             raise ExportError(f"the generated code of {fn.name} uses {name!r}, which cannot be "
                               "written into a standalone module")
 
+    written = {name: _literal(name, value) for name, value in constants.items()}
+    imports.update(n for n in _free_names("\n".join(written.values())) if n in _MODULES)
     where = getattr(f, "__code__", None)
     origin = f"{getattr(f, '__qualname__', fn.name)}" + \
         (f" ({_relative(where.co_filename)}:{where.co_firstlineno})" if where else "")
@@ -103,7 +105,7 @@ def export_source(f: Callable[..., Any], mode: str = "reverse",
                      f"class {cls}({base}):\n    \"\"\"Raised as adcompile raises it.\"\"\"")
     if constants:
         parts.append("# Values the function reads from its globals and closures.\n" + "\n".join(
-            f"{name} = {_literal(name, value)}" for name, value in constants.items()))
+            f"{name} = {text}" for name, text in written.items()))
     parts.append(code.rstrip("\n"))
     if helpers:
         parts.append("# Helpers the generated code calls, copied here so the module runs alone.")

@@ -586,7 +586,7 @@ def _to_dot(title, tracer, out_node, unroll):
                 lines.append(f"{pad}{item.key} [{_node_attrs(item)}];")
 
     emit(tracer.root, 1)
-    seen = set()
+    wires: dict = {}  # one wire per value between hidden iterations and the rest: parts add
     for node in tracer.nodes:
         if node.kind not in ("op", "branch"):
             continue
@@ -595,14 +595,18 @@ def _to_dot(title, tracer, out_node, unroll):
             tail = shown(src)
             if tail is head:
                 continue
-            key = (tail.key, head.key, src.key)
-            if key in seen and (tail.kind == "more" or head.kind == "more"):
-                continue  # one wire per value between a hidden iteration and the rest
-            seen.add(key)
-            show_grad = node.kind != "branch"
-            part = node.wire_grads.get(src.key)
-            lines.append(f"  {tail.key} -> {head.key} [label={_wire_label(src, show_grad, part)}, "
-                         f"tooltip={_quote(_tooltip(src, part))}];")
+            key: tuple = (tail.key, head.key, src.key)
+            if tail.kind != "more" and head.kind != "more":
+                key += (len(wires),)
+            # (a reader sending no gradient back, a comparison, shows none)
+            show_grad = node.kind != "branch" and node.active
+            wires.setdefault(key, (tail, head, src, show_grad, []))[4].append(
+                node.wire_grads.get(src.key))
+    for tail, head, src, show_grad, parts in wires.values():
+        part = None if any(p is None for p in parts) else parts[0] if len(parts) == 1 else \
+            sum(parts)
+        lines.append(f"  {tail.key} -> {head.key} [label={_wire_label(src, show_grad, part)}, "
+                     f"tooltip={_quote(_tooltip(src, part))}];")
     if out_node is not None:
         lines.append(f"  output [label={_quote('output')}, shape=box, style=\"rounded,filled\", "
                      "fillcolor=\"#fff3c4\"];")
@@ -670,7 +674,8 @@ def graph(f, *args: Any, argnums: int | Sequence[int] | None = None,
     if out_node is not None and out_node.active and out_node.grad is None:
         out_node.grad = 1.0
     shown = ", ".join(_fmt(a) for a in args)
-    title = (f"{fn.name}({shown}): values forward (green), gradients backward (red)"
+    summed = "" if isinstance(out_value, (float, np.floating)) else " of np.sum(output)"
+    title = (f"{fn.name}({shown}): values forward (green), gradients{summed} backward (red)"
              if out_node is not None and out_node.active else f"{fn.name}({shown})")
     dot = _to_dot(title, tracer, out_node, unroll)
     grads = {n.name: n.grad for n in tracer.nodes if n.kind == "input" and n.active}

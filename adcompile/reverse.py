@@ -65,6 +65,7 @@ class Backward:
                      s.value.prim in ("np.sum", "np.mean") and
                      set(dict(s.value.kwargs)) <= {"axis", "keepdims"}}  # take loose adjoints
         self.pending = {}    # name -> [(expr, deferred)]
+        self.term_lines = {}  # name -> the user's lines its pending terms come from
         self.adjoint = {}    # name -> Var holding its adjoint
         self.deferred = {}  # name -> BIG | SMALL: its adjoint may not have its shape yet
         self.barrier_inputs = []
@@ -91,9 +92,13 @@ class Backward:
                 out.append(Assign(g.name, Op(add_op(name, self.lists), (g, expr)), line))
         else:
             self.pending.setdefault(name, []).append((expr, deferred))
+            self.term_lines.setdefault(name, []).append(line)
 
     def write(self, name, out, line, exact=False):
         terms = self.pending.pop(name)
+        lines = [n for n in self.term_lines.pop(name, ()) if n is not None]
+        if lines and line not in lines:  # (written where a line adding nothing reads the name)
+            line = lines[-1]
         if name in self.adjoint:  # what a branch or loop already accumulated comes first
             self.unzero(name, out, line)
             terms.insert(0, (self.adjoint[name], self.deferred.get(name, 0)))
@@ -138,7 +143,7 @@ class Backward:
         """Adjoint variables made inside one branch exist on that path only: the other branch,
         and the code before the `if`, make their own."""
         for n in names:
-            for table in (self.adjoint, self.deferred, self.pending):
+            for table in (self.adjoint, self.deferred, self.pending, self.term_lines):
                 table.pop(n, None)
             self.zeroed.discard(n)
             self.owned.discard(n)
@@ -516,12 +521,14 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
     for name, seed in seeds.items():
         if name in active:
             bw.pending.setdefault(name, []).append((seed, False))
+            bw.term_lines.setdefault(name, []).append(fn.body[-1].line)
     used = set()
     for s in forward:
         used |= uses_of(s)
     for name in [n for n in bw.pending if n not in used]:  # outputs read by no statement
         if len(bw.pending[name]) == 1 and type(bw.pending[name][0][0]) is Var:
             bw.adjoint[name] = bw.pending.pop(name)[0][0]  # a pullback's argument
+            bw.term_lines.pop(name, None)
         else:
             bw.write(name, body, fn.body[-1].line)
     body += bw.block(forward, set(), set(), top=True)

@@ -12,7 +12,8 @@ Operation counts are comparable on purpose:
              value), comparison, boolean operator and function call. Negative literals,
              assignments, tuples, indexing and the shape bookkeeping on the way out (the
              `type(...) is float` guard, `check_scalar`, `unbroadcast`, `expand_to`,
-             `zeros_like`) are not operations.
+             `zeros_like`) are not operations, nor the float fast path of code with one (the
+             same derivative again for Python floats, before the general code).
 
 sympy and matplotlib are optional (`pip install "adcompile[swell]"`) and imported only here.
 """
@@ -22,8 +23,10 @@ import ast
 import builtins
 import linecache
 import contextlib
+import inspect
 import math
 import signal
+import textwrap
 import threading
 import time
 import types
@@ -58,7 +61,7 @@ BOOKKEEPING = {"type", "check_scalar", "check_numbers", "unbroadcast", "expand_t
 def count_ops(src: str) -> int:
     """Operations in generated Python source, counted on its AST (see the module docstring)."""
     count = 0
-    for node in ast.walk(ast.parse(src)):
+    for node in _counted(ast.parse(src)):
         if isinstance(node, ast.BinOp):
             count += 1
         elif isinstance(node, ast.UnaryOp):
@@ -71,6 +74,19 @@ def count_ops(src: str) -> int:
         elif isinstance(node, ast.Call):
             count += 0 if _callee(node) in BOOKKEEPING else 1
     return count
+
+
+def _counted(tree):
+    """ast.walk without the float fast path: an `if type(...) is float:` block of more than a
+    return, the derivative again for Python floats (the general code after it counts)."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        if type(node) is ast.If and _is_guard(node.test) and len(node.body) > 1:
+            todo.extend(node.orelse)
+            continue
+        todo.extend(ast.iter_child_nodes(node))
 
 
 def _callee(call):
@@ -155,8 +171,9 @@ def symbolic(f, sp=None):
     copies = {}
 
     def convert(obj):
-        if isinstance(obj, types.ModuleType):
-            return namespaces.get(id(obj), obj)
+        if isinstance(obj, types.ModuleType):  # (a module of helpers: its functions copied)
+            return namespaces.get(id(obj)) or (obj if obj.__name__.split(".")[0] in _AS_IS else
+                                               _Module(obj, convert))
         try:
             if obj in table:
                 return table[obj]
@@ -173,7 +190,7 @@ def symbolic(f, sp=None):
         new = types.FunctionType(fn.__code__, new_globals, fn.__name__, fn.__defaults__,
                                  fn.__closure__)
         copies[fn] = new
-        names = set(fn.__code__.co_names)
+        names = set(_names_read(fn.__code__))  # (a lambda or def inside reads them too)
         for name in names:
             if name in fn.__globals__:
                 new_globals[name] = convert(fn.__globals__[name])
@@ -194,6 +211,40 @@ def symbolic(f, sp=None):
     return copy(f)
 
 
+_AS_IS = {"sympy", "numpy", "math", "builtins", "adcompile"}
+
+
+class _Module:
+    """A module of the user's helpers seen by the copy: its functions copied the same way."""
+
+    def __init__(self, module, convert):
+        self._module, self._convert, self._seen = module, convert, {}
+
+    def __getattr__(self, name):
+        if name not in self._seen:
+            self._seen[name] = self._convert(getattr(self._module, name))
+        return self._seen[name]
+
+
+def _names_read(code):
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _names_read(const)
+
+
+def _user_place(tb):
+    """(file, line, text) of the innermost frame of the user's code in a traceback, or None."""
+    found = None
+    while tb is not None:
+        name = tb.tb_frame.f_globals.get("__name__", "")
+        if name.split(".")[0] not in _AS_IS | {"contextlib", "functools"}:
+            file = tb.tb_frame.f_code.co_filename
+            found = (file, tb.tb_lineno, linecache.getline(file, tb.tb_lineno).strip())
+        tb = tb.tb_next
+    return found
+
+
 def expression(f, sp=None):
     """`(symbols, expression)`: `f` run on one sympy symbol per parameter."""
     sp = sp or _need("sympy", "swell")
@@ -202,12 +253,24 @@ def expression(f, sp=None):
     symbols = [sp.Symbol(p, real=True) for p in params]
     try:
         out = symbolic(f, sp)(*symbols)
-    except ADCompileError:
-        raise
+    except ADCompileError as e:
+        if e.filename is not None or _user_place(e.__traceback__) is None:
+            raise
+        file, line, text = _user_place(e.__traceback__)
+        raise ADCompileError(f"{e.message} (at `{text}`)", file, line) from None
     except Exception as e:
-        raise ADCompileError(f"swell: running {f.__name__} on sympy symbols failed "
-                             f"({type(e).__name__}: {e}); swell handles scalar functions of "
-                             "scalar arguments.") from None
+        place = _user_place(e.__traceback__)
+        file, line, text = place or (None, None, "")
+        at = f" at `{text}`" if text else ""
+        if isinstance(e, TypeError) and "truth value of Relational" in str(e):
+            raise ADCompileError(
+                f"swell: {f.__name__} branches on a value it is differentiated in{at}: sympy's "
+                "expression of a symbol cannot take one path; swell measures code without such "
+                "branches (measure each path as a function of its own)", file, line) from None
+        raise ADCompileError(f"swell: running {f.__name__} on sympy symbols failed{at} "
+                             f"({type(e).__name__}: {e}); swell handles scalar functions built "
+                             "from math, NumPy elementwise functions and helpers written in "
+                             "Python.", file, line) from None
     if isinstance(out, (tuple, list)) or not isinstance(out, (sp.Basic, int, float)):
         raise ADCompileError(f"swell: {f.__name__} must return one scalar expression, "
                              f"not {type(out).__name__}.")
@@ -370,7 +433,17 @@ def swell(f: Callable[..., Any], argnums: int | Sequence[int] | None = None, *,
     from .compile import compile_function
     from .unparse import to_source
 
-    flat = build(f, "flat")
+    try:
+        flat = build(f, "flat")
+    except ADCompileError:
+        if _returns_function(f):
+            name = getattr(f, "__name__", "f")
+            raise ADCompileError(
+                f"swell: {name} returns a function, as a family n -> function does; measure its "
+                f"members with swell_sweep({name}, range(1, 13)) (on the command line: "
+                f"adcompile swell FILE.py:{name} --sweep n=1..12), or swell one of them, "
+                f"swell({name}(3))", *_place(f)) from None
+        raise
     nums = _argnums(flat, argnums)
     wrt = [flat.params[i] for i in nums]
     loops = _loops(flat)
@@ -567,9 +640,49 @@ def swell_sweep(family: str | Callable[..., Any], ns: Iterable[int] = range(1, 1
     else:
         raise ADCompileError(f"a family is a name ({', '.join(FAMILIES)}) or a function "
                              f"n -> function, not {type(family).__name__}")
-    return SweepReport(name, ns, [swell(make(n), argnums, timing=timing, budget=budget)
-                                  for n in ns],
+    return SweepReport(name, ns, [swell(_member(make, n, name), argnums, timing=timing,
+                                        budget=budget) for n in ns],
                        description)
+
+
+def _member(make, n, name):
+    """Member n of a family: what make(n) returns, which must be a function."""
+    try:
+        signature = inspect.signature(make)
+        signature.bind(n)
+        fits = True
+    except TypeError:
+        fits = False
+    except ValueError:  # (no signature to read: call it)
+        fits = True
+    f = make(n) if fits else None
+    if not callable(f):
+        what = "takes other parameters" if not fits else f"returned {type(f).__name__}"
+        raise ADCompileError(
+            f"swell_sweep: a family is a function n -> function to differentiate, but "
+            f"{name}({n}) {what}; measure a function of its own with swell({name}) (on the "
+            "command line: adcompile swell FILE.py:FUNC, without --sweep)", *_place(make))
+    return f
+
+
+def _place(f):
+    code = getattr(f, "__code__", None)
+    return (code.co_filename, code.co_firstlineno) if code is not None else (None, None)
+
+
+def _returns_function(f) -> bool:
+    """Whether the def of `f` returns a function it defines (a lambda or a nested def)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(f)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    top = tree.body[0] if tree.body else None
+    if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    defined = {s.name for s in top.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    returned = [s.value for s in top.body if isinstance(s, ast.Return) and s.value is not None]
+    return any(isinstance(v, ast.Lambda) or isinstance(v, ast.Name) and v.id in defined
+               for v in returned)
 
 
 def plot_sweeps(sweeps, path):

@@ -8,6 +8,7 @@ statement's line ends with a comment naming the user's file and line it came fro
 from __future__ import annotations
 
 import ast
+import tokenize
 import builtins
 import math
 import re
@@ -237,9 +238,10 @@ def stmt_lines(stmts, fn: Function, indent, annotate, last_line=None, locate=Non
     for s in stmts:
         line = getattr(s, "line", None)
         if annotate and line is not None and line != last_line and line in fn.source_lines:
-            out.append(f"{pad}# line {line}: {fn.source_lines[line].strip()}")
+            out.append(f"{pad}# line {line}: {quoted(fn.source_lines, line)}")
             last_line = line
         t = type(s)
+        start = len(out)
         if t is Assign and s.target is None:
             out.append(f"{pad}{expr_source(s.value)}{place(s)}")
         elif t is Assign:
@@ -280,7 +282,40 @@ def stmt_lines(stmts, fn: Function, indent, annotate, last_line=None, locate=Non
             out.extend(_function_lines(s, indent, annotate, locate))
         else:
             raise TypeError(s)
+        if annotate and t in (For, While, If) and any(  # after a block quoting other lines,
+                text.lstrip().startswith("# line ") for text in out[start + 1:]):  # quote again
+            last_line = None
     return out
+
+
+def quoted(lines: dict, line: int) -> str:
+    """The user's statement starting at `line`, on one line: the physical lines of a statement
+    that continues (brackets, a backslash) joined, their comments left out but the last's."""
+    cut = {}  # row -> where its comment starts
+    try:
+        readline = iter(lines.get(k, "").strip() + "\n" for k in range(line, line + 50)).__next__
+        for tok in tokenize.generate_tokens(readline):
+            if tok.type == tokenize.NEWLINE:
+                break
+            if tok.type == tokenize.COMMENT:
+                cut[tok.start[0]] = tok.start[1]
+        else:
+            return lines[line].strip()
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return lines[line].strip()
+    last = tok.start[0]
+    if last == 1:
+        return lines[line].strip()
+    parts: list = []
+    for k in range(last):
+        text = lines.get(line + k, "").strip()
+        text = text[:cut[k + 1]].rstrip() if k + 1 in cut and k + 1 < last else text
+        text = text[:-1].rstrip() if k + 1 < last and text.endswith("\\") else text
+        if parts and (parts[-1][-1:] in "([{" or text[:1] in ")]}"):
+            parts[-1] += text
+        elif text:
+            parts.append(text)
+    return " ".join(parts)
 
 
 def _errstate_runs(stmts, settings, scope):

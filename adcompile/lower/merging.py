@@ -59,9 +59,11 @@ class Merging:
                 type(s) is Assign and s.target == a.name for s in blocks[0]) \
                 else self.namer.fresh(user_name(name))
             taken.add(merged)
-            for block, value, e in zip(blocks, (a, b), envs):
-                line = self.line  # a value kept from before the if: the line that bound it
-                if type(value) is Const and value == env.get(name):
+            for k, (block, value, e) in enumerate(zip(blocks, (a, b), envs)):
+                line = self.line  # the line that bound the value on that path (of an if)
+                if type(bound_at) is tuple:
+                    self.line = bound_at[k].get(name, line)
+                elif type(value) is Const and value == env.get(name):
                     self.line = (bound_at or {}).get(name, line)
                 self.merge_into(block, value, merged, e)
                 self.line = line

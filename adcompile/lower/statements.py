@@ -309,11 +309,13 @@ class Statements:
         if type(test) is Const and known_truth(test):  # known here: that branch, then the rest
             return self.lower_stmts((stmt.body if test.value else stmt.orelse) + rest, env,
                                     later), True
-        bound_at = dict(self.bound_at)  # where the values a path keeps were bound
+        before = dict(self.bound_at)  # where the values each path keeps were bound
         after = later | loaded(rest)
         envs = [dict(env), dict(env)]
-        (b1, x1), (b2, x2) = (self.sub(stmt.body, envs[0], after),
-                              self.sub(stmt.orelse, envs[1], after))
+        b1, x1 = self.sub(stmt.body, envs[0], after)
+        bound_at, self.bound_at = [self.bound_at], dict(before)
+        b2, x2 = self.sub(stmt.orelse, envs[1], after)
+        bound_at.append(self.bound_at)
         if RAISE in (x1, x2):
             if x1 == x2:
                 self.block.append(If(test, b1, b2, line))
@@ -322,12 +324,16 @@ class Statements:
         consumed = False
         if rest and {exit_kind(x1), exit_kind(x2)} == {None, "leave"}:
             k = 0 if x1 is None else 1
+            self.bound_at = bound_at[k]
             block, exit = self.sub(rest, envs[k], later, block=(b1, b2)[k])
+            bound_at[k] = self.bound_at
             x1, x2 = (exit, x2) if k == 0 else (x1, exit)
             consumed = True
         self.line = line  # (the branches moved it on)
+        self.bound_at = {**bound_at[0], **bound_at[1]}
         return self.join(stmt, test, [b1, b2], [x1, x2], envs, env,
-                         later | loaded(rest) if not consumed else later, consumed, bound_at)
+                         later | loaded(rest) if not consumed else later, consumed,
+                         tuple(bound_at))
 
     def join(self, node, test, blocks, exits, envs, env, later, consumed, bound_at=None):
         """Finish an `if` whose branches were lowered into `blocks` and ended with `exits`."""
