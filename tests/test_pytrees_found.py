@@ -267,6 +267,22 @@ def test_vjp_of_a_dict_keyed_by_a_config_argument():
     assert pullback({"a": 0.0, "other": 1.0})[0] == 3.0
 
 
+def _whole_sum(v):
+    return np.sum(v)
+
+
+def _whole_mean(v):
+    return np.mean(v)
+
+
+def _whole_var(v):
+    return np.var(v)
+
+
+def _whole_doubled(v):
+    return np.asarray(v) * 2.0
+
+
 def test_vjp_of_a_list_read_whole_by_numpy():
     """vjp of a function reading a list argument only through a NumPy function (np.sum(xs)) ran
     the code compiled for arrays on the list: the pullback returned one number for the whole list
@@ -274,10 +290,11 @@ def test_vjp_of_a_list_read_whole_by_numpy():
     compiled for the list's structure, as jvp, jacfwd and jacrev are."""
     xs = [0.3, 1.2, -0.5, 2.0]
     mean = float(np.mean(xs))
-    cases = [(lambda v: np.sum(v), 1.0, [1.0] * 4),
-             (lambda v: np.mean(v), 1.0, [0.25] * 4),
-             (lambda v: np.var(v), 1.0, [(x - mean) / 2 for x in xs]),
-             (lambda v: np.asarray(v) * 2.0, np.ones(4), [2.0] * 4)]
+    centred = [(x - mean) / 2 for x in xs]  # (a comprehension beside a lambda: 3.10 cannot
+    cases = [(_whole_sum, 1.0, [1.0] * 4),  # tell which code is on the line)
+             (_whole_mean, 1.0, [0.25] * 4),
+             (_whole_var, 1.0, centred),
+             (_whole_doubled, np.ones(4), [2.0] * 4)]
     for f, cotangent, want in cases:
         value, pullback = ad.vjp(f, xs)
         np.testing.assert_allclose(value, f(xs))
