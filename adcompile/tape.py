@@ -44,7 +44,7 @@ def lay(forward, backward_body, bw, epilogue_uses, tape):
     overwrites is taped only where the backward sweep reads it at or after that loop's backward
     loop: read before it (`grad_x = s` for `return s * x`), it still holds the loop's result."""
     counts = {c for _, c in bw.loops if c is not None}
-    later = _read_from(backward_body, set(epilogue_uses) | counts)
+    later = _read_from(backward_body, set(epilogue_uses))
     needed = set(epilogue_uses) | counts
     for s in backward_body:
         needed |= uses_of(s)
@@ -168,17 +168,21 @@ def _reads_of_recomputed(mirrors, needed_in, facts):
 
 
 def _read_from(stmts, tail):
-    """{id of each block nested in a statement of the backward sweep `stmts`: the names read
-    from that statement on (in it, in every statement after it, and `tail`)}: its loops run
-    again, and what comes after reads what they leave."""
-    out, after = {}, set(tail)
+    """{id of each block nested in the backward sweep `stmts`: the names read from that block on
+    (in it: a loop runs it again; in every statement after the one holding it, and `tail`)}. A
+    statement's own header is not among them: a loop reads its bounds (a trip count) once,
+    before its body runs, and an if its test before its branch."""
+    out, after = {}, frozenset(tail)
     for s in reversed(stmts):
-        after |= uses_of(s)
-        inner = [block for st in walk_stmts([s]) for block in blocks_of(st)]
-        if inner:  # (a copy only here: straight-line code would copy it at every statement)
-            frozen = frozenset(after)
-            for block in inner:
-                out[id(block)] = frozen
+        blocks = blocks_of(s)
+        if blocks:
+            inside = set().union(*(uses_of(t) for b in blocks for t in b))
+            if type(s) is While:  # (its test is read again after each step)
+                inside |= used_names(s.test)
+            for b in blocks:
+                out[id(b)] = after | inside
+                out.update(_read_from(b, after | inside))
+        after = after | uses_of(s)
     return out
 
 
