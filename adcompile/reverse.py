@@ -28,7 +28,7 @@ from .analysis import SCALAR, active_names, add_op, all_names, each_assign, feed
     keeps_dimensions, list_names, real_only, shape_classes
 from .floats import FITTING, all_floats, complex_constants, operands, python_numbers, \
     read_in_structures, tested, unfitted, zeroed
-from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While,
+from .ir import (Namer, blocks_of, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While,
                  stmt_exprs, substitute, targets_of, used_names, uses_of)
 from .primitives import PRIMS
 from .tape import index_of, lay
@@ -681,13 +681,13 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
         # forward sweep assigns only on some paths may be unbound there
         assigned = {t for st in walk_stmts(body) if type(st) is Assign for t in targets_of(st)}
         assigned |= {st.target for st in walk_stmts(body) if type(st) is For}
-        restored = sorted(assigned & {t for st in eqns for t in targets_of(st)})
+        pulling = _checked(eqns, body, guard, raw, reduced, line, None, namer, checked, taken)
+        restored = sorted(n for n in assigned & {t for st in eqns for t in targets_of(st)}
+                          if _read_outside_its_loops(pulling, n))
         always = {t for st in eqns if type(st) is Assign for t in targets_of(st)}
         pull = Function("pullback", [ct] + [f"{n}={n}" if n in always else
                                             f"{n}=locals().get({n!r})" for n in restored],
-                        _checked(eqns, body, guard, raw, reduced, line, None, namer, checked,
-                                 taken),
-                        fn.filename, fn.source_lines, errstate=fn.errstate)
+                        pulling, fn.filename, fn.source_lines, errstate=fn.errstate)
         value = Op("tuple", tuple(outs)) if ret.as_tuple else outs[0]
         results = [value, Var("pullback")] + ([extra] if extra is not None else [])
         return Function(name or f"vjp_{fn.name}", list(fn.params),
@@ -706,6 +706,21 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
                     eqns + _checked(eqns, body, guard, raw, reduced, line, outs[0], namer, checked,
                                     taken),
                     fn.filename, fn.source_lines, dict(fn.constants), errstate=fn.errstate)
+
+
+def _read_outside_its_loops(block, name):
+    """Whether `block` may read `name` before assigning it: anywhere but in the body of a loop
+    whose target `name` is (assigned there before each step; a `for i` loop of the pullback
+    binds i itself)."""
+    for s in block:
+        if type(s) is For and s.target == name:
+            if any(name in used_names(e) for e in stmt_exprs(s)):
+                return True
+            continue
+        if any(name in used_names(e) for e in stmt_exprs(s)) or \
+                any(_read_outside_its_loops(b, name) for b in blocks_of(s)):
+            return True
+    return False
 
 
 def _kept(value, body, namer, line, base):

@@ -314,3 +314,23 @@ def test_graph_comparison_wire_carries_no_gradient_and_sums_are_said():
 
 def lambda_free_vector(x):
     return np.tanh(x) * 2.0
+
+
+def power_loop(x, n):
+    r = 1.0
+    for i in range(n):
+        r = r * x
+    return r
+
+
+def test_vjp_listing_binds_only_what_its_pullback_reads_before_assigning():
+    """T40: `def pullback(grad_r, i=locals().get('i'), r=r)`: the loop index is assigned by the
+    pullback's own loop before anything reads it; only r, read before its restore, is bound."""
+    src = source(power_loop, "vjp")
+    assert "locals().get" not in src and "i=" not in src.split("def pullback")[1].split(":")[0], \
+        src
+    for n in (0, 1, 4):
+        value, pullback = ad.vjp(power_loop, 1.3, n)
+        assert value == pytest.approx(1.3 ** n, rel=1e-14)
+        assert_close(pullback(2.0)[0], 2.0 * n * 1.3 ** (n - 1) if n else 0.0)
+        assert_close(pullback(1.0)[0], n * 1.3 ** (n - 1) if n else 0.0)  # (called again)
