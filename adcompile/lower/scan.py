@@ -46,7 +46,7 @@ def sequence_kinds(nodes, stacks=frozenset()):
         if isinstance(n, gast.Assign):
             kind = display_kind(n.value)
             for t in n.targets:
-                if isinstance(t, gast.Name):
+                if isinstance(t, gast.Name) and id(t) not in direct:  # (not `s3 = tape.pop()`)
                     kinds.setdefault(t.id, set()).add(kind)
                     direct.add(id(t))
         elif isinstance(n, gast.For) and isinstance(n.target, gast.Name) and \
