@@ -516,10 +516,11 @@ def _live(block, live, leaving, kept, dead, starts):
             _live(s.orelse, other, leaving, kept, dead, starts)
             live |= other
             live.update(_names(s.test))
-        elif t is For and not s.body and s.count is None and s.target not in live and \
-                s.target not in kept and all(type(b) is Const and type(b.value) is int
-                                             for b in s.bounds):
-            dead.add(id(s))  # nothing to do, over a constant range, its counter not read after
+        elif t is For and not s.body and s.target not in live and s.target not in kept and (
+                s.sweep == "backward" or s.count is None and all(
+                    type(b) is Const and type(b.value) is int for b in s.bounds)):
+            dead.add(id(s))  # nothing to do, over a constant range or one the forward loop
+            # took already, its counter not read after
         elif t in (For, While):
             dead.discard(id(s))
             after = set(live)

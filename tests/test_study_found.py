@@ -334,3 +334,21 @@ def test_vjp_listing_binds_only_what_its_pullback_reads_before_assigning():
         assert value == pytest.approx(1.3 ** n, rel=1e-14)
         assert_close(pullback(2.0)[0], 2.0 * n * 1.3 ** (n - 1) if n else 0.0)
         assert_close(pullback(1.0)[0], n * 1.3 ** (n - 1) if n else 0.0)  # (called again)
+
+
+def sine_steps(x, n):
+    acc = 0.0
+    for k in range(n):
+        acc = acc + math.sin(k * x)
+    return acc
+
+
+def test_a_backward_loop_with_nothing_to_do_is_not_written():
+    """T40: with argnums naming the int loop count, the listing held `for k in reversed(range(n)):
+    pass`: the forward loop already took range(n) (it raises there for a bad n, as Python
+    does); its empty backward mirror is dropped."""
+    src = source(sine_steps, argnums=1)
+    assert "reversed(range(n))" not in src and src.count("for k in range(n):") >= 1, src
+    with pytest.raises(TypeError):
+        ad.grad(sine_steps, argnums=1)(0.3, 2.5)  # range(2.5), as the function itself raises
+    assert_close(ad.grad(sine_steps)(0.3, 3), sum(k * math.cos(k * 0.3) for k in range(3)))
