@@ -580,6 +580,31 @@ for _name, _options in [("standard_normal", {"size": None, "dtype": np.float64})
                         ("uniform", {"low": 0.0, "high": 1.0, "size": None})]:
     add(f"Generator.{_name}", getattr(np.random.Generator, _name), ("rng",), "nondiff",
         form="method", zero=("rng", "size"), **_options)
+# Draws from the other distributions, constant parameters only (as above): each method's required
+# parameters, then its options with NumPy's defaults; np.random's own functions take the same.
+_DRAWS = {
+    "exponential": ((), {"scale": 1.0}), "gamma": (("shape",), {"scale": 1.0}),
+    "beta": (("a", "b"), {}), "poisson": ((), {"lam": 1.0}),
+    "lognormal": ((), {"mean": 0.0, "sigma": 1.0}), "binomial": (("n", "p"), {}),
+    "chisquare": (("df",), {}), "standard_t": (("df",), {}), "standard_cauchy": ((), {}),
+    "laplace": ((), {"loc": 0.0, "scale": 1.0}), "logistic": ((), {"loc": 0.0, "scale": 1.0}),
+    "gumbel": ((), {"loc": 0.0, "scale": 1.0}), "rayleigh": ((), {"scale": 1.0}),
+    "weibull": (("a",), {}), "pareto": (("a",), {}), "power": (("a",), {}),
+    "triangular": (("left", "mode", "right"), {}), "geometric": (("p",), {}),
+    "negative_binomial": (("n", "p"), {}), "vonmises": (("mu", "kappa"), {}),
+    "wald": (("mean", "scale"), {}), "dirichlet": (("alpha",), {}),
+    "multinomial": (("n", "pvals"), {}),
+    "multivariate_normal": (("mean", "cov"), {"size": None, "check_valid": "warn", "tol": 1e-8}),
+}
+for _name, (_required, _options) in _DRAWS.items():
+    add(f"Generator.{_name}", getattr(np.random.Generator, _name), ("rng",) + _required,
+        "nondiff", form="method", zero=("rng", "size"), **{**_options, "size": None})
+    add(f"np.random.{_name}", getattr(np.random, _name), _required, "nondiff",
+        zero=("size",), **{**_options, "size": None})
+add("Generator.standard_exponential", np.random.Generator.standard_exponential, ("rng",),
+    "nondiff", form="method", zero=("rng", "size"), size=None, dtype=np.float64, method="zig")
+add("Generator.standard_gamma", np.random.Generator.standard_gamma, ("rng", "shape"), "nondiff",
+    form="method", zero=("rng", "size"), size=None, dtype=np.float64)
 # Draws of integers: rng.permutation(n), rng.integers(10, size=3), rng.choice(n, 2) (a
 # differentiated array to shuffle or choose from is refused: the result is not constant in it)
 add("Generator.permutation", np.random.Generator.permutation, ("rng", "x"), "nondiff",

@@ -79,7 +79,8 @@ class Calls:
                 if prim is None and func.attr in vars(np.random.Generator):
                     raise self.not_an_array(node, f"the method .{func.attr}() of a random "
                                             "Generator", "its draws that are supported are "
-                                            f"{', '.join(sorted(GENERATOR_METHODS))}")
+                                            f"{', '.join(sorted(GENERATOR_METHODS))}",
+                                            fields=False)
                 if prim is None and func.attr in LIST_METHODS:
                     raise self.not_an_array(node, f"the method .{func.attr}(...) of "
                                             f"{dotted(func.value) or 'a value'}, a list built "
