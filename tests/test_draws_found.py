@@ -5,7 +5,7 @@ constants of the derivative, drawn anew at each call, as rng.normal's are."""
 import numpy as np
 import pytest
 
-from adcompile import NoDerivativeError, grad, value_and_grad
+from adcompile import NoDerivativeError, UnsupportedSyntaxError, grad, value_and_grad
 from checks import assert_close, numeric_grad
 
 
@@ -58,3 +58,25 @@ def test_a_draw_whose_parameter_is_differentiated_is_refused():
     with pytest.raises(NoDerivativeError, match="scale") as e:
         grad(scaled_by_x)(2.0)
     assert "fields" not in str(e.value)
+
+
+def rows_shared(x):
+    grid = [[x, 1.0], [2.0, x * 3]]
+    g2 = list(grid)
+    g2[0][0] = x * x
+    return grid[0][0] + g2[1][1]
+
+
+def rows_copied(x):
+    grid = [[x, 1.0], [2.0, x * 3]]
+    g2 = list(grid)
+    g2 = [list(r) for r in g2]
+    g2[0][0] = x * x
+    return grid[0][0] + g2[1][1] + g2[0][0]
+
+
+def test_a_shallow_copy_whose_rows_change_is_told_to_copy_the_rows():
+    """T44: the refusal advised `g2 = list(g2)`, the shallow copy the user had made already."""
+    with pytest.raises(UnsupportedSyntaxError, match=r"\[list\(r\) for r in g2\]"):
+        grad(rows_shared)(1.5)
+    assert_close(grad(rows_copied)(1.5), numeric_grad(rows_copied, (1.5,), 0))

@@ -725,6 +725,9 @@ class Statements:
                     isinstance(node.func, gast.Attribute):  # for b in bs: b.step(dt)
                 hint = f"call it through {through} (for i in range(len({through})): " \
                     f"{through}[i].{node.func.attr}(...)), or make a new one first"
+            elif whole is not value and type(whole) is tuple and type(value) is tuple:  # rows
+                hint = f"copy what it holds too ({name} = [list(r) for r in {name}], or " \
+                    f"copy.deepcopy({name})) before changing it"
             else:
                 hint = f"make a new one first ({name} = {copy}) before changing it"
             raise self.unsupported(node, f"changing {name} in place {how} while "
