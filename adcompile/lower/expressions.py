@@ -252,6 +252,11 @@ class Expressions:
         if type(right) is Record and right.kind in ("object", "dataclass") and \
                 type(op) in (gast.In, gast.NotIn):
             return self.contains(left, right, node.comparators[k], op, node, env)
+        if type(op) in (gast.In, gast.NotIn) and type(right) is tuple and \
+                Record in map(type, (left, *right)):  # q in pts: q == p, p's own __eq__
+            found = self.contained(left, right, node, env)
+            return found if type(op) is gast.In else Const(not found.value) \
+                if type(found) is Const else self.emit("not", (found,))
         a, b = (self.fn.constants.get(v.name) if type(v) is Var else v.value
                 if type(v) is Const else None for v in (left, right))
         if isinstance(a, enum.Enum) and isinstance(b, enum.Enum) and \

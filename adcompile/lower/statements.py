@@ -385,8 +385,7 @@ class Statements:
             self.bind_target(target, value, env, since=since)
         elif isinstance(target, (gast.Subscript, gast.Attribute)):
             value = self.expr(value_node, env)  # (Python: the value, then the target's parts)
-            with self.target_once(target, env):
-                self.store(target, value, env)
+            self.store_once(target, value, env)
         else:
             raise self.unsupported(target, "this assignment target")
 
@@ -508,9 +507,19 @@ class Statements:
                                     "array", "arrays have no attributes to assign")
         if type(container) is tuple:  # a list known here: replace an item
             index = self.expr(target.slice, env)
-            if type(index) is not Const or type(index.value) is not int:
-                raise self.unsupported(target, "assigning to a list item at a computed index")
             items = list(container)
+            if type(index) is Const and type(index.value) is slice and type(value) is tuple:
+                items[index.value] = value  # xs[1:3] = [a, b]: those items replaced
+                return self.same_kind(container, items)
+            if type(index) is not Const or type(index.value) not in (int, slice):
+                raise self.unsupported(target, f"assigning to a list item at an index computed "
+                                       f"at run time ({gast.unparse(target.slice).strip()})",
+                                       "use an index known when the code is transformed, or "
+                                       "an array (np.array(xs))")
+            if type(index.value) is slice:
+                raise self.unsupported(target, "assigning to a slice of a list something "
+                                       "other than a list or tuple written or built here",
+                                       "assign a list ([a, b]) or the items one by one")
             items[index.value] = value
             return tuple(items)
         array = self.as_atom(container)
@@ -566,10 +575,12 @@ class Statements:
 
     def aug_assign(self, stmt, env, later, stmts, i):
         """`a += b`, `x[i] *= v`, `p.W -= g`: the target's indexes evaluated once (targets.py)."""
-        if not isinstance(stmt.target, gast.Name):
-            with self.target_once(stmt.target, env, "changing"):
-                return self.aug_assign_once(stmt, env, later, stmts, i)
-        return self.aug_assign_once(stmt, env, later, stmts, i)
+        added = () if isinstance(stmt.target, gast.Name) else \
+            self.target_once(stmt.target, env, "changing")
+        try:
+            self.aug_assign_once(stmt, env, later, stmts, i)
+        finally:
+            self.forget_once(added)
 
     def aug_assign_once(self, stmt, env, later, stmts, i):
         if self.in_place_operator(stmt, env):

@@ -4,19 +4,17 @@ and to store into it, and once per level of a nested store), so an index that ca
 is lowered first and every later read of that node gets the same value."""
 from __future__ import annotations
 
-import contextlib
-
 import gast
 
 from .arguments import effectful
 
 
 class Targets:
-    @contextlib.contextmanager
     def target_once(self, target, env, verb="assigning into"):
         """Lower the indexes of `target` (a Subscript or Attribute) that call something, in
-        Python's order (outer container first); while the statement is lowered, lowering one of
-        those nodes again gives that value (Expressions.expr reads self.once)."""
+        Python's order (outer container first); until forget_once(the keys returned), lowering
+        one of those nodes again gives that value (Expressions.expr reads self.once). (No
+        context manager: contextlib's frames would stay in the user's traceback.)"""
         root, parts = target, []
         while isinstance(root, (gast.Subscript, gast.Attribute)):
             parts.append(root)
@@ -27,18 +25,29 @@ class Targets:
                 f"{gast.unparse(root).strip()} gives,", "Python changes that object wherever it "
                 "is held; change it through the name that holds it (xs[0].v += ... where a "
                 "helper returns xs[0])")
-        added = []
-        for part in reversed(parts):
-            if isinstance(part, gast.Subscript):
-                for node in indexes(part.slice):
+        added: list = []
+        try:
+            for part in reversed(parts):
+                for node in indexes(part.slice) if isinstance(part, gast.Subscript) else ():
                     if id(node) not in self.once:
                         self.once[id(node)] = self.expr(node, env)
                         added.append(id(node))
+        except BaseException:
+            self.forget_once(added)
+            raise
+        return added
+
+    def forget_once(self, added):
+        for key in added:
+            del self.once[key]
+
+    def store_once(self, target, value, env):
+        """`target = value`, value lowered: the target's indexes evaluated once."""
+        added = self.target_once(target, env)
         try:
-            yield target
+            self.store(target, value, env)
         finally:
-            for key in added:
-                del self.once[key]
+            self.forget_once(added)
 
 
 def indexes(node):
