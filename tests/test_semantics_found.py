@@ -153,9 +153,39 @@ def order_of_evaluation(x):
     return a[1] + 10 * a[3] + 100 * a[4] + 1000 * a[2] + c[0]
 
 
+def unpacked_nested(x):
+    c = [0]
+    m = [[x, x, x], [x, x, x], [x, x, x]]
+    m[bump(c)][bump(c)], y = 3 * x, x
+    return m[1][2] + 10 * m[2][1] + 100 * m[1][1] + 1000 * c[0] + 7 * m[2][2] + y
+
+
+def appended_to_item(x):
+    c = [0]
+    rows = [[], [], []]
+    rows[bump(c)].append(x)
+    return sum(rows[1]) + 10 * sum(rows[2]) + 100 * c[0] + len(rows[1])
+
+
+class Walker:
+    def __init__(self):
+        self.rows = [[x0] for x0 in (1.0, 2.0, 3.0)]
+
+    def push(self, c, v):
+        self.rows[bump(c)].append(v)
+
+
+def method_of_item(x):
+    c = [0]
+    w = Walker()
+    w.push(c, x)
+    return sum(w.rows[1]) + 10 * sum(w.rows[2]) + 100 * c[0]
+
+
 @pytest.mark.parametrize("f", [aug_list, aug_array, aug_array_slice, aug_dict, aug_nested,
                                assign_nested, assign_array_nested, aug_attribute_items,
-                               order_of_evaluation])
+                               order_of_evaluation, unpacked_nested, appended_to_item,
+                               method_of_item])
 def test_assignment_target_evaluated_once(f):
     check(f, 0.7)
 

@@ -120,7 +120,8 @@ class Statements:
                     stmt.value.func.attr == "append" and len(stmt.value.args) == 1 and \
                     not stmt.value.keywords and isinstance(stmt.value.func.value,
                                                            (gast.Attribute, gast.Subscript)):
-                self.append_to_item(stmt.value, env)  # self.history.append(v)
+                self.lowered_once(stmt.value.func.value, env, lambda call=stmt.value:
+                                  self.append_to_item(call, env))  # self.history.append(v)
             elif t is gast.Expr and (is_method_of_name(stmt.value, ("extend", "insert", "update",
                                                                     "reverse")) or is_method_of_name(
                     stmt.value, ("sort",)) and type(env.get(stmt.value.func.value.id)) is tuple):
@@ -554,7 +555,7 @@ class Statements:
                                        f"{len(target.elts)} names", "match the counts")
             for t, v in zip(target.elts, value):  # (the values all computed first)
                 if isinstance(t, (gast.Subscript, gast.Attribute)):  # self.x, self.y = x, y
-                    self.store(t, v, env)
+                    self.store_once(t, v, env)
                 elif not isinstance(t, (gast.Name, IndexTarget, gast.Tuple, gast.List)):
                     raise self.not_an_array(t, "a starred unpacking target (a, *rest = ...) "
                                             "of an array or a list made at run time",

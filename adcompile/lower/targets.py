@@ -12,13 +12,16 @@ from .arguments import effectful
 class Targets:
     def target_once(self, target, env, verb="assigning into"):
         """Lower the indexes of `target` (a Subscript or Attribute) that call something, in
-        Python's order (outer container first); until forget_once(the keys returned), lowering
+        Python's order (outer container first; verb None: not where the root is no name);
+        until forget_once(the keys returned), lowering
         one of those nodes again gives that value (Expressions.expr reads self.once). (No
         context manager: contextlib's frames would stay in the user's traceback.)"""
         root, parts = target, []
         while isinstance(root, (gast.Subscript, gast.Attribute)):
             parts.append(root)
             root = root.value
+        if not isinstance(root, gast.Name) and verb is None:  # (f()[g()]: f() first)
+            return []
         if not isinstance(root, gast.Name):
             raise self.unsupported(
                 target, f"{verb} {gast.unparse(target).strip()}, a part of what "
@@ -46,6 +49,15 @@ class Targets:
         added = self.target_once(target, env)
         try:
             self.store(target, value, env)
+        finally:
+            self.forget_once(added)
+
+    def lowered_once(self, part, env, lower):
+        """lower(), where the indexes of `part` (`bs[f()]` of `bs[f()].step()`, which is read
+        and then stored into) that call something are lowered first, once."""
+        added = self.target_once(part, env, None)
+        try:
+            return lower()
         finally:
             self.forget_once(added)
 
