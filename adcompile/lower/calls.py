@@ -27,13 +27,6 @@ from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction
 
 class Calls:
     def call(self, node, env, target):
-        if isinstance(node.func, gast.Attribute) and \
-                isinstance(node.func.value, (gast.Subscript, gast.Attribute)):
-            return self.lowered_once(node.func.value, env, lambda: self.call_once(
-                node, env, target))  # bs[f()].step(): read and stored into, f() called once
-        return self.call_once(node, env, target)
-
-    def call_once(self, node, env, target):
         total = self.summed(node, env, target)  # sum(f(x) for x in xs): a loop that adds
         if total is not None:
             return total

@@ -53,8 +53,8 @@ class Targets:
             self.forget_once(added)
 
     def lowered_once(self, part, env, lower):
-        """lower(), where the indexes of `part` (`bs[f()]` of `bs[f()].step()`, which is read
-        and then stored into) that call something are lowered first, once."""
+        """lower(), where the indexes of `part` (`rows[f()]` of `rows[f()].append(v)`, read and
+        then stored into) that call something are lowered first, once."""
         added = self.target_once(part, env, None)
         try:
             return lower()
