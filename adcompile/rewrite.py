@@ -15,7 +15,7 @@ from .errors import UnsupportedSyntaxError
 from .ir import Assign, Break, Const, For, Function, Namer, Op, Var, stmt_exprs, targets_of, \
     used_names, walk_stmts
 from .optimize import assignments, blocks
-from .primitives import EFFECTS, PRIMS
+from .primitives import EFFECTS, PRIMS, SHAPE_LIKE
 
 
 # NumPy functions that make an array of a list operand first, as elementwise functions do:
@@ -91,7 +91,8 @@ def lists_as_arrays(fn: Function) -> Function:
     take arrays (they fitted the gradient to the list as if it were one). Only names that hold a
     list on every assignment (made by [...] or append, or copied from such a name)."""
     lists = _surely_lists(fn)
-    if not lists:
+    tuples = _surely_lists(fn, ("tuple",))  # np.mean((x, y)): a tuple display, as NumPy takes it
+    if not lists and not tuples:
         return fn
     namer = Namer({n for s in walk_stmts(fn.body) for n in targets_of(s)} | set(fn.params))
     for block in blocks(fn):
@@ -101,9 +102,10 @@ def lists_as_arrays(fn: Function) -> Function:
             if type(v) is not Op or not (v.prim in _REDUCTIONS or v.prim.startswith("np.") and
                                          PRIMS[v.prim].kind == "unary"):
                 continue
-            args = list(v.args)
+            args, params = list(v.args), PRIMS[v.prim].params
             for i, a in enumerate(args):
-                if type(a) is Var and a.name in lists:
+                if type(a) is Var and (a.name in lists or a.name in tuples and i < len(params)
+                                       and params[i] not in SHAPE_LIKE):
                     made = namer.fresh(f"{a.name}_array")
                     block.insert(k, Assign(made, Op("np.asarray", (a,)), s.line))
                     args[i] = Var(made)
@@ -111,16 +113,16 @@ def lists_as_arrays(fn: Function) -> Function:
     return fn
 
 
-def _surely_lists(fn):
-    """Names every assignment of which is a list: [...] or an append made it, or it is a copy
-    of such a name."""
+def _surely_lists(fn, made=("make_list", "list_append", "list_concat", "list_repeat",
+                             "list_copy")):
+    """Names every assignment of which is a list: [...] or an append made it (or one of the
+    primitives `made`), or it is a copy of such a name."""
     values: dict = {}
     for s in walk_stmts(fn.body):
         if type(s) is Assign and type(s.target) is str:
             values.setdefault(s.target, []).append(s.value)
     lists = {n for n, vs in values.items() if all(
-        type(v) is Op and v.prim in ("make_list", "list_append", "list_concat", "list_repeat",
-                                     "list_copy") or type(v) is Var for v in vs)}
+        type(v) is Op and v.prim in made or type(v) is Var for v in vs)}
     changed = True
     while changed:  # a copy of a name that is not surely a list is not one either
         changed = False

@@ -37,6 +37,7 @@ from .merging import Merging
 from .scan import Record, holds_list, holds_record, loaded, local_names, returned_kind, sequence_kinds, stored
 from .stacks import Stacks, stack_names
 from .statements import Statements
+from .targets import Targets
 
 __all__ = ["lower", "Lowerer"]
 
@@ -120,7 +121,7 @@ def _rule_function(f, prim) -> Function:
 
 
 class Lowerer(Statements, Loops, Merging, Expressions, Calls, Builtins, Inlining, Containers,
-              Comprehensions, Effects, Arguments, Stacks, Forms):
+              Comprehensions, Effects, Arguments, Stacks, Forms, Targets):
     """Lowers one function body (the differentiated function's, or an inlined one's)."""
 
     def __init__(self, parsed: Parsed, fn: Function, namer: Namer, stack, call_line=None):
@@ -165,6 +166,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Builtins, Inlining
         self.made_names: dict = {}  # Statements.made: names bound to new arrays, to lists
         self.argument_parts: dict = {}  # id -> a container an argument holds (not_shared)
         self.chosen: dict = {}  # id -> (a record merged from two, those two) (not_shared)
+        self.once: dict = {}  # id of a target's index -> its value, lowered once (targets.py)
 
     def note_lists(self, value, tree):
         """Note the lists among an argument's known sequences (its structure `tree`)."""

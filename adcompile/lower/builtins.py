@@ -339,3 +339,31 @@ class Builtins:
             picked.append(Var(merged))
         self.block.append(If(test, blocks[0], blocks[1], self.line))
         return self.same_kind(best, tuple(picked))
+
+    def object_test(self, op, a, b, node, env):
+        """The truth of `a op b` (a gast comparison's name) where one is an object of the
+        user's: its class's own operator method, inlined (containers.record_operator)."""
+        test = self.record_operator(op, (a, b), node, env, None)
+        return self.as_atom(self.record_truth(test, node, env) if type(test) is Record else test)
+
+    def best_object(self, obj, best, item, node, env, target):
+        """max(a, b) or min(a, b) where one is an object of the user's: Python keeps the first
+        unless `item > best` (`item < best`), by the class's __gt__ (__lt__) or the reflected
+        one, and the winner is chosen at run time field by field (branch_value)."""
+        test = self.object_test("Gt" if obj is max else "Lt", item, best, node, env)
+        return self.branch_value(test, lambda: item, lambda: best, target)
+
+    def contained(self, key, items, node, env):
+        """`key in items`, items a list or tuple known here holding an object of the user's:
+        Python's `item is key or item == key`, item by item, stopping at the first."""
+        if not items:
+            return Const(False)
+        item, rest = items[0], items[1:]
+        if item is key and type(key) is Record:  # (the same object)
+            return Const(True)
+        if Record in (type(item), type(key)):
+            found = self.object_test("Eq", item, key, node, env)
+        else:
+            found = self.emit("eq", (self.as_atom(item), self.as_atom(key)))
+        return self.branch_value(found, lambda: Const(True),
+                                 lambda: self.contained(key, rest, node, env)) if rest else found

@@ -212,6 +212,8 @@ class Calls:
                 last = target if k == len(items) else None
                 if type(best) is tuple and type(item) is tuple:  # max((d, i), (e, j))
                     best = self.pick_sequence(obj, best, item, last)
+                elif Record in (type(best), type(item)):  # objects: their class's __lt__
+                    best = self.best_object(obj, best, item, node, env, last)
                 else:
                     best = self.emit(obj.__name__, (self.as_atom(best), self.as_atom(item)),
                                      target=last)
@@ -241,8 +243,15 @@ class Calls:
                 joined = start + tuple(v for row in seq for v in row)  # the rows joined
                 return self.known_list(joined) if isinstance(node.args[1], gast.List) or \
                     self.is_list(start) else joined
+            total = Const(0) if len(node.args) == 1 else start
+            if Record in map(type, (total, *seq)):  # of objects: start + a + b, their __add__
+                for item in seq:
+                    total = self.record_operator("Add", (total, item), node, env, None) \
+                        if Record in (type(total), type(item)) else \
+                        self.emit("add", (self.as_atom(total), self.as_atom(item)))
+                return total
             items = [self.as_atom(v) for v in seq]
-            total = Const(0) if len(node.args) == 1 else self.as_atom(start)
+            total = self.as_atom(total)
             for item in items:  # sum((a, b, c), s) of a tuple known here: s + a + b + c, the
                 total = self.emit("add", (total, item))  # start kept (0 + np.True_ is 1:
             return total  # optimize folds it where the item holds floats)

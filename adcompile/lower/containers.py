@@ -314,6 +314,11 @@ class Containers:
         """`a + b`, `-v`, `a < b` where an operand is an object of the user's: the operator
         method its class defines in Python (__add__, then the other operand's __radd__),
         inlined like any method. `op`: the gast operator's class name."""
+        if op == "BitOr" and all(type(r) is Record and r.kind == "dict" for r in operands):
+            merged = Record("dict", dict, operands[0].keys, operands[0].values)
+            for key, value in zip(operands[1].keys, operands[1].values):
+                merged = merged.replace(key, value)  # d | e: a new dict, e's values win
+            return merged
         names = [DUNDERS[op]] if len(operands) == 1 else [DUNDERS[op], REFLECTED.get(op)]
         env = dict(env)
         pairs = [(operands[0], None)] if len(operands) == 1 else [operands, operands[::-1]]
@@ -675,14 +680,23 @@ DUNDERS = {"Add": "__add__", "Sub": "__sub__", "Mult": "__mul__", "Div": "__true
            "FloorDiv": "__floordiv__", "Mod": "__mod__", "Pow": "__pow__",
            "MatMult": "__matmul__", "USub": "__neg__", "UAdd": "__pos__", "Invert": "__invert__",
            "Lt": "__lt__", "LtE": "__le__", "Gt": "__gt__", "GtE": "__ge__", "Eq": "__eq__",
-           "NotEq": "__ne__"}
+           "NotEq": "__ne__", "BitOr": "__or__", "BitAnd": "__and__", "BitXor": "__xor__",
+           "LShift": "__lshift__", "RShift": "__rshift__"}
 REFLECTED = {"Add": "__radd__", "Sub": "__rsub__", "Mult": "__rmul__", "Div": "__rtruediv__",
              "FloorDiv": "__rfloordiv__", "Mod": "__rmod__", "Pow": "__rpow__",
              "MatMult": "__rmatmul__", "Lt": "__gt__", "LtE": "__ge__", "Gt": "__lt__",
-             "GtE": "__le__", "Eq": "__eq__", "NotEq": "__ne__"}
+             "GtE": "__le__", "Eq": "__eq__", "NotEq": "__ne__", "BitOr": "__ror__",
+             "BitAnd": "__rand__", "BitXor": "__rxor__", "LShift": "__rlshift__",
+             "RShift": "__rrshift__"}
 SYMBOLS = {"Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "FloorDiv": "//", "Mod": "%",
            "Pow": "**", "MatMult": "@", "USub": "unary -", "UAdd": "unary +", "Invert": "~",
-           "Lt": "<", "LtE": "<=", "Gt": ">", "GtE": ">=", "Eq": "==", "NotEq": "!="}
+           "Lt": "<", "LtE": "<=", "Gt": ">", "GtE": ">=", "Eq": "==", "NotEq": "!=",
+           "BitOr": "|", "BitAnd": "&", "BitXor": "^", "LShift": "<<", "RShift": ">>"}
+
+
+def in_place_method(op):
+    """The in-place method of the operator `op` (a gast class name): Add -> __iadd__."""
+    return "__i" + DUNDERS[op][2:]
 
 
 FIELD, INIT_VAR = dataclasses._FIELD, dataclasses._FIELD_INITVAR  # type: ignore[attr-defined]

@@ -156,6 +156,8 @@ class Expressions:
         raise TypeError(value)
 
     def expr(self, node, env, target=None):
+        if self.once and id(node) in self.once:  # an index of a target, lowered once
+            return self.once[id(node)]
         t = type(node)
         if t is gast.Name:
             return self.name(node, env)
@@ -182,43 +184,8 @@ class Expressions:
             return self.expr(gast.BoolOp(op=gast.And(), values=[  # grad's test, read back
                 gast.Compare(left=a, ops=[gast.Is()], comparators=[node.comparators[-1]])
                 for a in [node.left] + node.comparators[:-1]]), env, target)
-        if t is gast.Compare:
-            left = self.expr(node.left, env)
-            right = self.expr(node.comparators[0], env)
-            if Record in (type(left), type(right)) and len(node.ops) == 1 and \
-                    type(node.ops[0]).__name__ in REFLECTED:  # a < b: a.__lt__(b), b.__gt__(a)
-                return self.record_operator(type(node.ops[0]).__name__, (left, right), node,
-                                            env, target)
-            if type(right) is Record and right.kind in ("object", "dataclass") and \
-                    len(node.ops) == 1 and type(node.ops[0]) in (gast.In, gast.NotIn):
-                return self.contains(left, right, node, env)
-            a, b = (self.fn.constants.get(v.name) if type(v) is Var else v.value
-                    if type(v) is Const else None for v in (left, right))
-            if isinstance(a, enum.Enum) and isinstance(b, enum.Enum) and len(node.ops) == 1 \
-                    and type(node.ops[0]) in ENUM_TESTS:  # cfg.mode is Mode.A: known here
-                return Const(ENUM_TESTS[type(node.ops[0])](a, b))
-            if len(node.ops) == 1 and type(node.ops[0]) in (gast.Is, gast.IsNot):
-                same = identical(left, right)  # `act is not None`, act a function passed in
-                if same is not None:
-                    return Const(same == (type(node.ops[0]) is gast.Is))
-            left = self.as_atom(left)
-            if type(right) is Static and type(node.ops[0]) in (gast.Is, gast.IsNot) and \
-                    right.obj in (float, int, bool):  # `type(x) is float` (generated code's test)
-                right = Var(right.obj.__name__)
-            if type(node.ops[0]) in (gast.In, gast.NotIn) and type(left) is Const:
-                known = membership(left.value, right)  # `"w" in params`: known here
-                if known is not None:
-                    right = Const(known if type(node.ops[0]) is gast.In else not known)
-                    if len(node.ops) == 1:
-                        return right
-            right = self.as_atom(right)
-            first = self.emit(OPERATORS[type(node.ops[0]).__name__], (left, right),
-                              target=target if len(node.ops) == 1 else None)
-            if len(node.ops) == 1:
-                return first
-            rest = gast.Compare(left=node.comparators[0], ops=node.ops[1:],
-                                comparators=node.comparators[1:])  # a < b < c: (a < b) and (b < c)
-            return self.branch_value(first, lambda: self.expr(rest, env), lambda: first, target)
+        if t is gast.Compare:  # a < b < c: (a < b) and (b < c), each operand lowered once
+            return self.compare(node, env, self.expr(node.left, env), 0, target)
         if t is gast.BoolOp:  # (an object's truth: its __bool__, else __len__, else True)
             value = self.expr(node.values[0], env)
             for operand in node.values[1:]:
@@ -262,6 +229,53 @@ class Expressions:
                 return Const(slice(*(p.value for p in parts)))
             return self.emit("slice", tuple(parts), target=target)
         raise self.unsupported(node, self.parsed.describe(node))
+
+    def compare(self, node, env, left, k, target):
+        """The comparisons of `node` from its k-th on, `left` the value of the operand before:
+        Python evaluates each operand once and stops at the first false comparison."""
+        last = k == len(node.ops) - 1
+        right = self.expr(node.comparators[k], env)
+        first = self.compared(node, k, left, right, env, target if last else None)
+        if last:
+            return first
+        test = first if type(first) is not Record else self.record_truth(first, node, env)
+        return self.branch_value(self.as_atom(test),
+                                 lambda: self.compare(node, env, right, k + 1, None),
+                                 lambda: first, target)
+
+    def compared(self, node, k, left, right, env, target):
+        """`left op right`, the k-th comparison of `node`, of values already lowered."""
+        op = node.ops[k]
+        if Record in (type(left), type(right)) and \
+                type(op).__name__ in REFLECTED:  # a < b: a.__lt__(b), b.__gt__(a)
+            return self.record_operator(type(op).__name__, (left, right), node, env, target)
+        if type(right) is Record and right.kind in ("object", "dataclass") and \
+                type(op) in (gast.In, gast.NotIn):
+            return self.contains(left, right, node.comparators[k], op, node, env)
+        if type(op) in (gast.In, gast.NotIn) and type(right) is tuple and \
+                Record in map(type, (left, *right)):  # q in pts: q == p, p's own __eq__
+            found = self.contained(left, right, node, env)
+            return found if type(op) is gast.In else Const(not found.value) \
+                if type(found) is Const else self.emit("not", (found,))
+        a, b = (self.fn.constants.get(v.name) if type(v) is Var else v.value
+                if type(v) is Const else None for v in (left, right))
+        if isinstance(a, enum.Enum) and isinstance(b, enum.Enum) and \
+                type(op) in ENUM_TESTS:  # cfg.mode is Mode.A: known here
+            return Const(ENUM_TESTS[type(op)](a, b))
+        if type(op) in (gast.Is, gast.IsNot):
+            same = identical(left, right)  # `act is not None`, act a function passed in
+            if same is not None:
+                return Const(same == (type(op) is gast.Is))
+        left = self.as_atom(left)
+        if type(right) is Static and type(op) in (gast.Is, gast.IsNot) and \
+                right.obj in (float, int, bool):  # `type(x) is float` (generated code's test)
+            right = Var(right.obj.__name__)
+        if type(op) in (gast.In, gast.NotIn) and type(left) is Const:
+            known = membership(left.value, right)  # `"w" in params`: known here
+            if known is not None:
+                return Const(known if type(op) is gast.In else not known)
+        return self.emit(OPERATORS[type(op).__name__], (left, self.as_atom(right)),
+                         target=target)
 
     def binop(self, node, env, target):
         """Each operand lowered once (a random draw among them must run once)."""
@@ -315,16 +329,16 @@ class Expressions:
             return self.emit("np.asarray", (atom,))
         return atom
 
-    def contains(self, key, record, node, env):
+    def contains(self, key, record, operand, op, node, env):
         """`k in v` (or not in) of an object of the user's: bool(v.__contains__(k))."""
-        method = gast.copy_location(gast.Attribute(value=node.comparators[0],
+        method = gast.copy_location(gast.Attribute(value=operand,
                                                    attr="__contains__", ctx=gast.Load()), node)
         call = _call_node(method, [_name("<operand>", node)])
         found = self.record_method(record, method, call, {**env, "<operand>": key}, None)
         if type(found) is Const:
-            return Const(bool(found.value) == (type(node.ops[0]) is gast.In))
+            return Const(bool(found.value) == (type(op) is gast.In))
         found = self.emit("not", (self.as_atom(found),))
-        return found if type(node.ops[0]) is gast.NotIn else self.emit("not", (found,))
+        return found if type(op) is gast.NotIn else self.emit("not", (found,))
 
     def atom(self, node, env):
         return self.as_atom(self.expr(node, env))

@@ -148,8 +148,8 @@ class Inlining:
                     f"its argument {p}"
                 raise self.unsupported(node, f"{getattr(fn, 'name', 'the function')} changes "
                                        f"{what} in place, called inside a comprehension, a "
-                                       "conditional expression (a if t else b), `and`/`or` (a "
-                                       "chained comparison 0 < g(x) < 1 is one) or a while "
+                                       "conditional expression (a if t else b), `and`/`or` (and "
+                                       "the c of a chained comparison a < b < c) or a while "
                                        "test", "call it in a statement of its own (y = g(x)) "
                                        "and use its value there")
             if isinstance(arg, gast.Name) and env.get(arg.id) is old:

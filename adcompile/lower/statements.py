@@ -11,10 +11,11 @@ from ..ir import (Assign, Const, If, Op, Var)
 from ..sugar import ERRSTATE_KEYS
 from ..primitives import BY_OBJECT, PRIMS, hashable
 from ..runtime import basic_index
-from ..templates import OPERATORS, dotted
+from ..templates import dotted
 from .arguments import effectful
 from .effects import RAISE, known_truth
 from .changes import in_library
+from .containers import in_place_method
 from .scan import Record, BROKE, changed_parts, held, holds, records_in, repeats, times_held, is_super, is_method_of_name, made_as_arrays, made_of_names, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed_suffixes, is_append, is_pop, load_of, loaded, may_leave, only_returns, walk_own, uncached
 
 
@@ -82,49 +83,8 @@ class Statements:
                     self.assign(target, stmt.value, env)
             elif t is gast.AnnAssign and stmt.value is not None:
                 self.assign(stmt.target, stmt.value, env)
-            elif t is gast.AugAssign and self.in_place_operator(stmt, env):
-                method = gast.copy_location(gast.Attribute(
-                    value=load_of(stmt.target), attr=self.in_place_operator(stmt, env),
-                    ctx=gast.Load()), stmt)  # a += b: a.__iadd__(b), which changes a
-                value = self.expr(gast.copy_location(gast.Call(func=method, args=[stmt.value],
-                                                               keywords=[]), stmt), env)
-                if isinstance(stmt.target, gast.Name):
-                    self.bind_target(stmt.target, value, env)
-                else:
-                    self.store(stmt.target, value, env)
             elif t is gast.AugAssign:
-                if isinstance(stmt.target, gast.Name) and type(env.get(stmt.target.id)) is \
-                        tuple and self.is_list(env[stmt.target.id]):  # xs += [v] grows xs
-                    self.not_shared(stmt, stmt.target.id, env, self.after(later, stmts, i))
-                elif isinstance(stmt.target, gast.Name):
-                    self.check_in_place(stmt, stmt.target.id, env,
-                                        self.after(later, stmts, i, True),
-                                        f"__i{OPERATORS[type(stmt.op).__name__]}__")
-                elif isinstance(stmt.target, (gast.Subscript, gast.Attribute)) and \
-                        isinstance(stmt.target.value, gast.Name) and \
-                        type(env.get(stmt.target.value.id)) in (tuple, Record):
-                    # parts["vel"] += v: the array the container holds changes in place
-                    self.check_in_place(stmt, stmt.target.value.id, env,
-                                        self.after(later, stmts, i, True),
-                                        f"__i{OPERATORS[type(stmt.op).__name__]}__",
-                                        load_of(stmt.target))
-                elif isinstance(stmt.target, gast.Subscript) and isinstance(stmt.target.value,
-                                                                             gast.Name):
-                    self.check_in_place(stmt, stmt.target.value.id, env,
-                                        self.after(later, stmts, i, True),
-                                        "__setitem__")  # x[i] *= v writes into x as x[i] = v does
-                    if self.checks_unbound and stmt.target.value.id in self.made("lists"):
-                        self.item_not_shared(stmt, load_of(stmt.target), env, self.after(
-                            later, stmts, i), f"__i{OPERATORS[type(stmt.op).__name__]}__")  # params[i] -= g
-                        # of params = [W, b]: the array W changes in place, in the list and as W
-                load = load_of(stmt.target)
-                binop = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
-                old = env.get(stmt.target.id) if isinstance(stmt.target, gast.Name) else None
-                self.assign(stmt.target, binop, env)
-                if type(old) is Var and stmt.target.id in self.made("arrays"):
-                    self.block.append(Assign(None, Op("check_fits", (
-                        old, self.as_atom(env[stmt.target.id]), Const(stmt.target.id))),
-                        self.line))  # (NumPy writes into the array: its shape and dtype)
+                self.aug_assign(stmt, env, later, stmts, i)
             elif t is gast.FunctionDef:
                 env[stmt.name] = Static(LocalFunction(stmt, env, self.parsed, self))
             elif t is gast.Pass or t is gast.Expr and isinstance(stmt.value, gast.Constant):
@@ -160,7 +120,8 @@ class Statements:
                     stmt.value.func.attr == "append" and len(stmt.value.args) == 1 and \
                     not stmt.value.keywords and isinstance(stmt.value.func.value,
                                                            (gast.Attribute, gast.Subscript)):
-                self.append_to_item(stmt.value, env)  # self.history.append(v)
+                self.lowered_once(stmt.value.func.value, env, lambda call=stmt.value:
+                                  self.append_to_item(call, env))  # self.history.append(v)
             elif t is gast.Expr and (is_method_of_name(stmt.value, ("extend", "insert", "update",
                                                                     "reverse")) or is_method_of_name(
                     stmt.value, ("sort",)) and type(env.get(stmt.value.func.value.id)) is tuple):
@@ -424,7 +385,8 @@ class Statements:
             self.unpacked_views(target, value_node, value, env)
             self.bind_target(target, value, env, since=since)
         elif isinstance(target, (gast.Subscript, gast.Attribute)):
-            self.store(target, self.expr(value_node, env), env)
+            value = self.expr(value_node, env)  # (Python: the value, then the target's parts)
+            self.store_once(target, value, env)
         else:
             raise self.unsupported(target, "this assignment target")
 
@@ -546,9 +508,19 @@ class Statements:
                                     "array", "arrays have no attributes to assign")
         if type(container) is tuple:  # a list known here: replace an item
             index = self.expr(target.slice, env)
-            if type(index) is not Const or type(index.value) is not int:
-                raise self.unsupported(target, "assigning to a list item at a computed index")
             items = list(container)
+            if type(index) is Const and type(index.value) is slice and type(value) is tuple:
+                items[index.value] = value  # xs[1:3] = [a, b]: those items replaced
+                return self.same_kind(container, items)
+            if type(index) is not Const or type(index.value) not in (int, slice):
+                raise self.unsupported(target, f"assigning to a list item at an index computed "
+                                       f"at run time ({gast.unparse(target.slice).strip()})",
+                                       "use an index known when the code is transformed, or "
+                                       "an array (np.array(xs))")
+            if type(index.value) is slice:
+                raise self.unsupported(target, "assigning to a slice of a list something "
+                                       "other than a list or tuple written or built here",
+                                       "assign a list ([a, b]) or the items one by one")
             items[index.value] = value
             return tuple(items)
         array = self.as_atom(container)
@@ -583,7 +555,7 @@ class Statements:
                                        f"{len(target.elts)} names", "match the counts")
             for t, v in zip(target.elts, value):  # (the values all computed first)
                 if isinstance(t, (gast.Subscript, gast.Attribute)):  # self.x, self.y = x, y
-                    self.store(t, v, env)
+                    self.store_once(t, v, env)
                 elif not isinstance(t, (gast.Name, IndexTarget, gast.Tuple, gast.List)):
                     raise self.not_an_array(t, "a starred unpacking target (a, *rest = ...) "
                                             "of an array or a list made at run time",
@@ -602,10 +574,64 @@ class Statements:
                 if kind == "arrays" else made_of_names(self.parsed.nodes)
         return self.made_names[kind]
 
+    def aug_assign(self, stmt, env, later, stmts, i):
+        """`a += b`, `x[i] *= v`, `p.W -= g`: the target's indexes evaluated once (targets.py)."""
+        added = () if isinstance(stmt.target, gast.Name) else \
+            self.target_once(stmt.target, env, "changing")
+        try:
+            self.aug_assign_once(stmt, env, later, stmts, i)
+        finally:
+            self.forget_once(added)
+
+    def aug_assign_once(self, stmt, env, later, stmts, i):
+        if self.in_place_operator(stmt, env):
+            method = gast.copy_location(gast.Attribute(
+                value=load_of(stmt.target), attr=self.in_place_operator(stmt, env),
+                ctx=gast.Load()), stmt)  # a += b: a.__iadd__(b), which changes a
+            value = self.expr(gast.copy_location(gast.Call(func=method, args=[stmt.value],
+                                                           keywords=[]), stmt), env)
+            if isinstance(stmt.target, gast.Name):
+                self.bind_target(stmt.target, value, env)
+            else:
+                self.store(stmt.target, value, env)
+            return
+        if isinstance(stmt.target, gast.Name) and type(env.get(stmt.target.id)) is \
+                tuple and self.is_list(env[stmt.target.id]):  # xs += [v] grows xs
+            self.not_shared(stmt, stmt.target.id, env, self.after(later, stmts, i))
+        elif isinstance(stmt.target, gast.Name):
+            self.check_in_place(stmt, stmt.target.id, env,
+                                self.after(later, stmts, i, True),
+                                in_place_method(type(stmt.op).__name__))
+        elif isinstance(stmt.target, (gast.Subscript, gast.Attribute)) and \
+                isinstance(stmt.target.value, gast.Name) and \
+                type(env.get(stmt.target.value.id)) in (tuple, Record):
+            # parts["vel"] += v: the array the container holds changes in place
+            self.check_in_place(stmt, stmt.target.value.id, env,
+                                self.after(later, stmts, i, True),
+                                in_place_method(type(stmt.op).__name__),
+                                load_of(stmt.target))
+        elif isinstance(stmt.target, gast.Subscript) and isinstance(stmt.target.value,
+                                                                     gast.Name):
+            self.check_in_place(stmt, stmt.target.value.id, env,
+                                self.after(later, stmts, i, True),
+                                "__setitem__")  # x[i] *= v writes into x as x[i] = v does
+            if self.checks_unbound and stmt.target.value.id in self.made("lists"):
+                self.item_not_shared(stmt, load_of(stmt.target), env, self.after(
+                    later, stmts, i), in_place_method(type(stmt.op).__name__))  # params[i] -= g
+                # of params = [W, b]: the array W changes in place, in the list and as W
+        load = load_of(stmt.target)
+        binop = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
+        old = env.get(stmt.target.id) if isinstance(stmt.target, gast.Name) else None
+        self.assign(stmt.target, binop, env)
+        if type(old) is Var and stmt.target.id in self.made("arrays"):
+            self.block.append(Assign(None, Op("check_fits", (
+                old, self.as_atom(env[stmt.target.id]), Const(stmt.target.id))),
+                self.line))  # (NumPy writes into the array: its shape and dtype)
+
     def in_place_operator(self, stmt, env):
         """For `a += b` where a is an object whose class defines __iadd__ in Python: its name."""
         record = held(stmt.target, env)
-        name = f"__i{OPERATORS[type(stmt.op).__name__]}__"
+        name = in_place_method(type(stmt.op).__name__)
         return name if type(record) is Record and record.kind != "dict" and isinstance(
             vars(self.defining(record.cls, name) or object).get(name), types.FunctionType) \
             else None
