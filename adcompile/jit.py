@@ -17,6 +17,8 @@ variant of the same IR that the Python source prints (`source(jitted)` shows it)
   floats     the math functions raise CPython's errors, `**` of floats is C's pow as CPython's
              (`jit_math`); float32, float16 and complex64 arguments are refused; indexing is
              bounds-checked (IndexError)
+  constants  a global list of numbers is a tuple, `table["a"]` of a global dict its value, a
+             math function of constants (math.factorial(3)) computed once (`jit_constants`)
   helpers    the runtime helpers that generated code calls (unbroadcast, scatter_add, setitem,
              unreduce, ...) and the package's sigmoid, softplus, log_sigmoid and relu get Numba
              implementations (`jit_helpers`); a helper without one for the argument types (named
@@ -48,7 +50,7 @@ import types as pytypes
 
 import numpy as np
 
-from . import jit_helpers, jit_ints, jit_math, runtime
+from . import jit_constants, jit_helpers, jit_helpers_shapes, jit_ints, jit_math, runtime
 from .boundary import _Boundary, differentiate, name_of, place_of
 from .compile import _write, located_source  # the generated file Numba reads and caches beside
 from .errors import ADCompileError, ArgumentError, public
@@ -151,8 +153,9 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
     def variant(arrays):
         fn = numba_friendly(build(function, mode, argnums, optimize, trees, final=False,
                                   has_aux=has_aux), arrays)
-        sites = jit_ints.checked(fn)  # Python's ints, where Numba's int64 would differ
-        try:  # Python's float errors and pow; float64 arguments
+        try:  # constants Numba can freeze; Python's ints, float errors and pow
+            jit_constants.frozen(fn)
+            sites = jit_ints.checked(fn)  # (where Numba's int64 would differ)
             sites += jit_math.checked(fn, fast=bool(flags))
         except jit_math.Refused as e:
             raise JitError(e.message, e.filename, e.line) from None
@@ -542,7 +545,7 @@ def _ranges(block):
 def _whole_reductions(e):
     """`np.sum(x, keepdims=True)` and `np.mean(x, keepdims=True)` (reverse rules of var and std
     write them) as `np.sum(x)` and `np.mean(x)`: Numba has no keepdims, and a number broadcasts
-    as the array of ones axes does."""
+    as the array of ones axes does. A helper's keyword after *args (Numba drops it) positional."""
     if type(e) is not Op:
         return e
     args = tuple(_whole_reductions(a) for a in e.args)
@@ -551,6 +554,8 @@ def _whole_reductions(e):
             dict(kwargs) in ({"keepdims": Const(True)},
                              {"axis": Const(None), "keepdims": Const(True)}):
         kwargs = ()
+    if e.prim in jit_helpers_shapes.POSITIONAL:
+        return jit_helpers_shapes.positional(Op(e.prim, args, kwargs))
     return Op(e.prim, args, kwargs) if (args, kwargs) != (e.args, e.kwargs) else e
 
 
@@ -649,7 +654,8 @@ def _compile(text, fn, flags):
 
 
 def _digest(constants):
-    """A hash of the constants' values, or None when one is not a module, number or array."""
+    """A hash of the constants' values, or None when one is not a module, number, array or tuple
+    of numbers."""
     h = hashlib.sha1()
     for name in sorted(constants):
         v = constants[name]
@@ -659,6 +665,8 @@ def _digest(constants):
             part = f"{type(v).__name__} {v!r}"
         elif isinstance(v, np.ndarray) and v.dtype.kind in "biufc":
             part = f"array {v.dtype.str} {v.shape} {hashlib.sha1(v.tobytes()).hexdigest()}"
+        elif jit_constants.digest_part(v):
+            part = jit_constants.digest_part(v)
         else:
             return None
         h.update(f"{name}={part};".encode())

@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from . import jit_helpers_arrays, numerics, runtime, runtime_arrays, runtime_linalg
+from . import (jit_helpers_arrays, jit_helpers_linalg, jit_helpers_shapes, numerics, runtime,
+               runtime_arrays, runtime_linalg)
 from .errors import ArgumentError, ComplexOutputError
 from .jit_math import float_pow
 
@@ -374,6 +375,9 @@ def _scatter_add(t):
 
 def _getitem_grad(t):
     def typer(g, x, index):
+        if _array(x, t) and _array(g, t) and isinstance(index, t.BaseTuple) and \
+                any(isinstance(p, t.NoneType) for p in index.types):
+            return jit_helpers_shapes.without_new_axes(index.types, g.ndim, t)
         if _array(x, t):
             def impl(g, x, index):
                 return runtime.scatter_add(np.zeros_like(x), index, g)
@@ -731,6 +735,8 @@ def helpers(numba):
         numerics.polygamma: _polygamma_of(scalar[_polygamma]),
         numerics.stop_gradient: lambda t: lambda x: _identity,
         **jit_helpers_arrays.helpers(numba, _elementwise),
+        **jit_helpers_linalg.helpers(numba),
+        **jit_helpers_shapes.helpers(numba),
     }
 
 

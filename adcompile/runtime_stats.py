@@ -21,7 +21,7 @@ def quantile_weights(x, q, axis):
     """The weights np.quantile(x, q, axis) (method "linear") gives each entry of x: for each q,
     1 - f on the order statistic at floor(q (n - 1)) and f on the next, f the fractional part of
     q (n - 1); 0 elsewhere. Shaped q.shape + x.shape; np.quantile is the sum of weights times x
-    over `axis`. Piecewise constant in x (ties: argsort's order)."""
+    over `axis`. Piecewise constant in x (ties: a stable sort's order)."""
     return _quantile_weights(x, q, axis, False)
 
 
@@ -43,7 +43,8 @@ def _quantile_weights(x, q, axis, skip_nan):
     low = np.clip(np.floor(position).astype(int), 0, np.maximum(m - 1, 0))
     high = np.minimum(low + 1, m - 1)
     frac = (position - low).astype(np.result_type(getattr(x, "dtype", float), 1.0))  # (float32)
-    ranks = np.argsort(np.argsort(flat, axis=-1), axis=-1)  # each entry's place in order
+    # each entry's place in order (ties: first come first, as jit's Numba version)
+    ranks = np.argsort(np.argsort(flat, axis=-1, kind="stable"), axis=-1)
     low, high, frac = (np.expand_dims(v, -1) for v in (low, high, frac))
     weights = (ranks == low) * (1 - frac) + (ranks == high) * frac
     if skip_nan:  # (a slice of NaNs only has n = 0: no order statistic)

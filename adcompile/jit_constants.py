@@ -1,0 +1,90 @@
+"""The constants that the Numba variant of a function reads, as Numba can freeze them, for
+`adcompile.jit` (Numba compiles a global's value into the code, as it does an array's):
+
+  lists      a global list (or tuple) of numbers, nested or not, becomes a tuple of them
+  dicts      `table["a"]` of a global dict with a constant key becomes its value: a number
+             written in place, anything else a constant of its own (`table_a`)
+  math       a function of the math module (math.factorial, math.comb) called on constants is
+             computed once, here; an int that Numba's int64 cannot hold is refused
+"""
+from __future__ import annotations
+
+import re
+import types as pytypes
+
+from .ir import Const, Op, Var, targets_of, walk_stmts
+from .jit_math import Refused
+
+LOW, HIGH = -2 ** 63, 2 ** 63 - 1
+
+
+def frozen(fn):
+    """Rewrite `fn` (the Numba variant) and its constants as the module says."""
+    fn.constants = {k: _tuples(v) for k, v in fn.constants.items()}
+    taken = {t for s in walk_stmts(fn.body) for t in targets_of(s)} | set(fn.params)
+
+    def rewrite(e, line):
+        if type(e) is not Op:
+            return e
+        args = tuple(rewrite(a, line) for a in e.args)
+        kwargs = tuple((k, rewrite(v, line)) for k, v in e.kwargs)
+        head = args[0] if args else None
+        value = fn.constants.get(head.name) if type(head) is Var else None
+        key = args[1].value if len(args) > 1 and type(args[1]) is Const else None
+        if e.prim == "getitem" and type(value) is dict and \
+                isinstance(key, (str, int, float)) and key in value:
+            return _constant(fn, f"{head.name}_{key}", value[key], taken)
+        if e.prim == "call" and _of_math(value) and not kwargs and \
+                all(type(a) is Const for a in args[1:]):
+            result = value(*(a.value for a in args[1:]))
+            if type(result) is int and not LOW <= result <= HIGH:
+                raise Refused(f"math.{value.__name__} of constants is {result}, which does not "
+                              "fit in Numba's int64 (Python's int grows as needed); compute it "
+                              "as a float (math.gamma(n + 1.0) for math.factorial(n)), or run "
+                              "the function without jit", fn.filename, line)
+            return _constant(fn, f"{value.__name__}_value", result, taken)
+        return Op(e.prim, args, kwargs) if (args, kwargs) != (e.args, e.kwargs) else e
+
+    for s in walk_stmts(fn.body):
+        for attr in ("value", "test"):
+            if getattr(s, attr, None) is not None:
+                setattr(s, attr, rewrite(getattr(s, attr), s.line))
+        if hasattr(s, "values"):
+            s.values = [rewrite(v, s.line) for v in s.values]
+        if hasattr(s, "bounds"):
+            s.bounds = tuple(rewrite(b, s.line) for b in s.bounds)
+
+
+def _of_math(f):
+    return type(f) is pytypes.BuiltinFunctionType and getattr(f, "__module__", None) == "math"
+
+
+def _constant(fn, name, value, taken):
+    """`value` written in place (a number), or a new constant of `fn` holding it (named unlike
+    any name in `taken` or a constant)."""
+    if type(value) in (bool, int, float) and (type(value) is not int or LOW <= value <= HIGH):
+        return Const(value)
+    name = re.sub(r"\W", "_", name)
+    while name in fn.constants or name in taken:
+        name += "_"
+    fn.constants[name] = _tuples(value)
+    return Var(name)
+
+
+def _tuples(v):
+    """A list of numbers (of lists of numbers ...) as tuples, Numba's frozen sequences."""
+    if type(v) in (list, tuple) and v and all(type(x) in (bool, int, float) or
+                                              type(x) in (list, tuple) for x in v):
+        items = tuple(_tuples(x) for x in v)
+        if all(type(x) is not tuple for x in items) or all(type(x) is tuple for x in items):
+            return items
+    return v
+
+
+def digest_part(v):
+    """The text that stands for a tuple constant of numbers in jit's cache key, or None."""
+    if type(v) is tuple and all(type(x) in (bool, int, float) or digest_part(x) is not None
+                                for x in v):
+        return f"tuple {v!r}"
+    return None
+

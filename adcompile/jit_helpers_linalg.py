@@ -1,0 +1,209 @@
+"""Numba implementations of the helpers that the rules of np.linalg (runtime_linalg.py, mT of
+runtime.py), of sorting (take_along_axis_grad) and of quantiles (runtime_stats.py) call, for
+`adcompile.jit`: typers as in jit_helpers. Numba's np.linalg takes one matrix (no stacks) and
+its np.quantile no axis, so these cover those cases; other types get no implementation (jit's
+JitError names the helper and the user's line)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import runtime, runtime_arrays, runtime_linalg, runtime_stats
+
+
+def _array(x, t):
+    return isinstance(x, t.Array)
+
+
+def _float_array(x, t):
+    return _array(x, t) and isinstance(x.dtype, t.Float)
+
+
+def _absent(arg, t):
+    """An argument given as None or left out."""
+    return arg is None or isinstance(arg, (t.NoneType, t.Omitted))
+
+
+def _false(arg, t):
+    return arg is False or isinstance(arg, t.Omitted) or \
+        isinstance(arg, t.BooleanLiteral) and arg.literal_value is False
+
+
+# -- linear algebra --------------------------------------------------------------------------
+
+def _mT(t):
+    def typer(x):
+        if _array(x, t) and x.ndim == 2:
+            return lambda x: x.T
+        if _array(x, t) and x.ndim > 2:
+            return lambda x: np.swapaxes(x, -1, -2)
+    return typer
+
+
+def _column_of(t):
+    def typer(v, b):
+        if _array(v, t) and _array(b, t):
+            if b.ndim == 1:
+                return lambda v, b: np.expand_dims(v, -1)
+            return lambda v, b: v
+    return typer
+
+
+def _uncolumn(t):
+    def typer(v, b):
+        if _array(v, t) and _array(b, t) and v.ndim >= 1:
+            if b.ndim == 1:
+                return lambda v, b: v[..., 0]
+            return lambda v, b: v
+    return typer
+
+
+def _cofactor(t):
+    def typer(x, d):
+        if _float_array(x, t) and x.ndim == 2 and isinstance(d, t.Float):
+            return _cofactor_of
+    return typer
+
+
+def _cofactor_of(x, d):
+    """runtime_linalg.cofactor of one matrix: det(x) inv(x).T, else by the SVD (singular x)."""
+    try:
+        out = np.ascontiguousarray(d * np.linalg.inv(x).T)
+        if np.all(np.isfinite(out)):
+            return out
+    except Exception:  # (a singular matrix: LinAlgError)
+        pass
+    u, s, vh = np.linalg.svd(x)
+    ones = np.ones(1)
+    before = np.cumprod(np.concatenate((ones, s[:-1])))
+    after = np.cumprod(np.concatenate((ones, s[:0:-1])))[::-1]
+    sign = np.linalg.det(u) * np.linalg.det(vh)
+    return np.ascontiguousarray(sign * ((u * (before * after)) @ vh))
+
+
+def _expand_dims(t):
+    """np.expand_dims of a number by a tuple of axes (det's rule: a matrix of one entry);
+    Numba's own takes one axis."""
+    def typer(a, axis):
+        if isinstance(a, (t.Float, t.Integer)) and isinstance(axis, t.UniTuple) and \
+                isinstance(axis.dtype, t.Integer):
+            shape = (1,) * axis.count
+            return lambda a, axis: np.full(shape, a)
+    return typer
+
+
+# -- sorting, take_along_axis ------------------------------------------------------------------
+
+def _take_along_axis_grad(t):
+    def typer(g, x, indices, axis):
+        if not (_float_array(g, t) and _float_array(x, t) and g.dtype == x.dtype and
+                _array(indices, t) and isinstance(indices.dtype, t.Integer)):
+            return None
+        if _absent(axis, t) and g.ndim == 1 and indices.ndim == 1:
+            def flat(g, x, indices, axis):
+                out = np.zeros(x.size, g.dtype)
+                for j in range(g.size):
+                    k = indices[j]
+                    out[k + x.size if k < 0 else k] += g[j]
+                return out.reshape(x.shape)
+            return flat
+        if isinstance(axis, t.Integer) and g.ndim == x.ndim == indices.ndim:
+            return _along
+    return typer
+
+
+def _along(g, x, indices, axis):
+    """take_along_axis_grad along an axis, with indices of g's shape and g of x's but along
+    the axis (Numba's np.take_along_axis broadcasts no more)."""
+    n = x.ndim
+    ax = axis % n
+    before, after = 1, 1
+    for k in range(n):
+        if k != ax and (g.shape[k] != x.shape[k] or indices.shape[k] != g.shape[k]):
+            raise ValueError("adcompile.jit: the gradient of np.take_along_axis with indices "
+                             "broadcast against the array is not compiled; pass indices of "
+                             "the array's shape (np.broadcast_to) or run without jit")
+        if k < ax:
+            before *= x.shape[k]
+        elif k > ax:
+            after *= x.shape[k]
+    m, taken = x.shape[ax], g.shape[ax]
+    gs = np.ascontiguousarray(g).reshape((before, taken, after))
+    at = np.ascontiguousarray(indices).reshape((before, taken, after))
+    out = np.zeros((before, m, after), g.dtype)
+    for a in range(before):
+        for j in range(taken):
+            for b in range(after):
+                k = at[a, j, b]
+                out[a, k + m if k < 0 else k, b] += gs[a, j, b]
+    return out.reshape(x.shape)
+
+
+# -- quantiles (over the whole array: Numba's np.quantile takes no axis) -------------------------
+
+def _quantile_weights(t):
+    def typer(x, q, axis):
+        if not (_float_array(x, t) and _absent(axis, t)):
+            return None
+        if isinstance(q, (t.Float, t.Integer)):
+            return lambda x, q, axis: _weights(x, np.full(1, float(q))).reshape(x.shape)
+        if _array(q, t) and isinstance(q.dtype, (t.Float, t.Integer)):
+            return lambda x, q, axis: _weights(x, q.astype(np.float64).ravel()).reshape(
+                q.shape + x.shape)
+    return typer
+
+
+def _weights(x, qs):
+    """runtime_stats.quantile_weights of x flattened, for each of the quantiles qs: rows."""
+    flat = x.ravel()
+    m = flat.size
+    ranks = np.empty(m, np.int64)  # each entry's place in order (ties: first come first)
+    ranks[np.argsort(flat, kind="mergesort")] = np.arange(m)
+    out = np.zeros((qs.size, m), x.dtype)
+    for i in range(qs.size):
+        position = qs[i] * (m - 1)
+        low = min(max(int(math.floor(position)), 0), max(m - 1, 0))
+        high = min(low + 1, m - 1)
+        frac = position - low
+        for j in range(m):
+            a = 1 - frac if ranks[j] == low else 0.0
+            b = frac if ranks[j] == high else 0.0
+            out[i, j] = a + b
+    return out
+
+
+def _quantile_spread(t):
+    def typer(v, w, x, axis, keepdims):
+        if not (_float_array(w, t) and _array(x, t) and _absent(axis, t) and
+                _false(keepdims, t)):
+            return None
+        if isinstance(v, (t.Float, t.Integer)) and w.ndim == x.ndim:
+            return lambda v, w, x, axis, keepdims: v * w
+        if _array(v, t) and w.ndim == x.ndim + v.ndim:
+            def spread(v, w, x, axis, keepdims):
+                rows = np.ascontiguousarray(w).reshape((v.size, x.size))
+                vs = np.ascontiguousarray(v).ravel()
+                out = np.zeros(x.size, rows.dtype)
+                for i in range(v.size):
+                    out = out + vs[i] * rows[i]
+                return out.reshape(x.shape)
+            return spread
+    return typer
+
+
+def helpers(numba):
+    """{helper: overload typer} of this module's helpers."""
+    return {
+        runtime.mT: _mT,
+        runtime_linalg.column_of: _column_of,
+        runtime_linalg.uncolumn: _uncolumn,
+        runtime_linalg.cofactor: _cofactor,
+        np.expand_dims: _expand_dims,
+        runtime_arrays.take_along_axis_grad: _take_along_axis_grad,
+        runtime_stats.quantile_weights: _quantile_weights,
+        runtime_stats.quantile_spread: _quantile_spread,
+        _cofactor_of: lambda t: lambda x, d: _cofactor_of,
+        _along: lambda t: lambda g, x, indices, axis: _along,
+        _weights: lambda t: lambda x, qs: _weights,
+    }
