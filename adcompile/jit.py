@@ -24,6 +24,9 @@ variant of the same IR that the Python source prints (`source(jitted)` shows it)
              implementations (`jit_helpers`); a helper without one for the argument types (named
              with the generated line calling it), a global or a construct Numba cannot compile
              is refused with a `JitError` naming the user's line
+  globals    a global array the code reads (or a tuple of them) is a parameter after the user's,
+             and the wrapper passes the array captured when the code was built at each call:
+             changes made in place are seen, a rebound name is not, as in grad(f) (`jit_globals`)
 
 `jit` of a derivative compiles that derivative, with all of grad's options (argnums, has_aux,
 optimize, a partial's bound arguments, a method's object), and takes its arguments as it does:
@@ -32,7 +35,7 @@ containers go through grad's wrapper (boundary.py), which here compiles by Numba
 leaves of each structure of the arguments and rebuilds the results' structure.
 
 Numba caches the machine code on disk (`cache=True`) next to the generated file, whose name is
-the hash of its text, of the constants it reads (Numba freezes globals into the code), of the
+the hash of its text, of the constants it reads (Numba freezes numbers into the code), of the
 fast-math flags and of adcompile's own source (the machine code holds the helpers' code too).
 
 `fastmath=True` lets LLVM reassociate, multiply by a reciprocal and fuse multiply-adds (`FASTMATH`)
@@ -51,6 +54,7 @@ import types as pytypes
 import numpy as np
 
 from . import jit_constants, jit_helpers, jit_helpers_shapes, jit_ints, jit_math, runtime
+from .jit_globals import check_unchanged, hidden_arrays
 from .boundary import _Boundary, differentiate, name_of, place_of
 from .compile import _write, located_source  # the generated file Numba reads and caches beside
 from .errors import ADCompileError, ArgumentError, public
@@ -121,6 +125,7 @@ def jit(f, *, fastmath=False):
         raise ArgumentError(f"jit expects a function, got {type(f).__name__}")
     else:
         function, mode, argnums, optimize, has_aux = f, "flat", None, True, False
+    check_unchanged(info, function)
     if mode not in MODES:
         raise JitError(f"jit compiles functions made by grad, value_and_grad and forward mode, "
                        f"not by {mode}: Numba cannot return the pullback a vjp makes")
@@ -159,10 +164,17 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
             sites += jit_math.checked(fn, fast=bool(flags))
         except jit_math.Refused as e:
             raise JitError(e.message, e.filename, e.line) from None
+        own = len(fn.params)
+        hidden = hidden_arrays(fn)  # (global arrays: parameters, passed at each call)
         src, text = located_source(fn)
         py, cacheable = _compile(text, fn, flags)
         if fn.defaults:  # (the user's parameters; a default Python cannot write is not written)
             py.__defaults__ = getattr(function, "__defaults__", None)
+        if hidden:  # (py_func(x) reads them as the generated Python code does)
+            py.__defaults__ = (*(py.__defaults__ or ()), *hidden.values())
+            scope.update(hidden)
+        signature = inspect.signature(py)
+        signature = signature.replace(parameters=list(signature.parameters.values())[:own])
         dispatcher = numba.njit(cache=cacheable, fastmath=set(flags) or False,
                                 boundscheck=True)(py)  # (an index past the end: IndexError)
         for w in wrappers:
@@ -171,7 +183,7 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
             w.__adcompile__.changes_arguments = fn.changes_arguments
             w.py_func, w.fastmath, w.dispatcher = py, flags, dispatcher
         current[:] = [dispatcher, fn, arrays and "tape_put" in _prims(fn.body), sites,
-                      inspect.signature(py), len(fn.params)]
+                      signature, own, tuple(hidden.values())]
 
     def jitted(*args, **kwargs):
         if kwargs or len(args) != current[5]:  # (Numba's dispatcher takes no keywords)
@@ -182,7 +194,7 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
             bound.apply_defaults()
             args = bound.args
         try:
-            return current[0](*args)
+            return current[0](*args, *current[6]) if current[6] else current[0](*args)
         except Exception as e:
             return failed(e, args)
 
@@ -217,8 +229,9 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
 
     current: list = []
     wrappers = [jitted]  # (the one returned: each variant compiled sets its attributes)
+    scope: dict = {}  # the hidden parameters' values, where _fixed's wrapper reads them
     variant(True)
-    out = _fixed(current, failed, jitted)
+    out = _fixed(current, failed, jitted, scope)
     if out is not jitted:
         wrappers[:] = [out]
         out.__adcompile__, out.py_func, out.fastmath, out.dispatcher = \
@@ -232,27 +245,30 @@ _MATH = {"JitError": JitError, "ValueError": JitValueError, "OverflowError": Jit
          "ZeroDivisionError": JitZeroDivisionError}
 
 
-def _fixed(current, failed, jitted):
+def _fixed(current, failed, jitted, scope):
     """A wrapper of the compiled code with its own parameters (`def grad_f(x, y=2.0)`), where
     they are all positional-or-keyword: Python binds the call, and the arguments go to Numba's
     dispatcher without being packed and unpacked (a tenth of a microsecond, the overhead of a
-    scalar loop's compiled gradient). `jitted`, taking *args and **kwargs, otherwise."""
+    scalar loop's compiled gradient), with the global arrays `scope` holds after them.
+    `jitted`, taking *args and **kwargs, otherwise."""
     signature = current[4]
     names = list(signature.parameters)
     if any(p.kind is not p.POSITIONAL_OR_KEYWORD for p in signature.parameters.values()) or \
             not all(n.isidentifier() for n in names) or \
-            {"current", "failed", "e", current[1].name} & set(names) or \
+            {"current", "failed", "e", current[1].name} & {*names, *scope} or \
             not current[1].name.isidentifier():
         return jitted
     listed, name = ", ".join(names), current[1].name
-    scope = {"current": current, "failed": failed}
+    passed = ", ".join([*names, *scope])
+    scope.update(current=current, failed=failed)
     exec(f"def {name}({listed}):\n"
          f"    try:\n"
-         f"        return current[0]({listed})\n"
+         f"        return current[0]({passed})\n"
          f"    except Exception as e:\n"
          f"        return failed(e, ({listed}{',' if len(names) == 1 else ''}))\n", scope)
     fixed = scope[name]
-    fixed.__defaults__ = current[0].py_func.__defaults__
+    fixed.__defaults__ = tuple(p.default for p in signature.parameters.values()
+                               if p.default is not p.empty) or None
     return fixed
 
 
