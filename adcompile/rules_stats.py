@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import runtime_stats
+from . import numerics, runtime_stats
 from .errors import NoDerivativeError
+from .ir import Const
 from .primitives import BY_OBJECT, NAMESPACE, add
 from .rules import JVP, LINEAR, VJP, _constant
 
@@ -203,7 +204,36 @@ VJP["np.corrcoef"] = _corrcoef_rule(_cov_vjp(_GC, "x", 1))
 JVP["np.corrcoef"] = _corrcoef_rule(f"np.reshape({_DC} / {_S} - np.atleast_2d(ans) * "
                                     f"(np.expand_dims({_DD}, 1) + {_DD}) / 2, np.shape(ans))")
 
+# scipy.special.logsumexp(x, b=b): ans = log(sum(b * exp(x))), whose derivative in x is b times
+# exp(x - ans), in b exp(x - ans); with return_sign=True ans = log |sum|, those times the sign.
+add("logsumexp_b", numerics.logsumexp_b, ("x", "b"), "exact", axis=None, keepdims=False,
+    signed=False)
+add("logsumexp_sign", numerics.logsumexp_sign, ("x", "b", "axis", "keepdims"), "nondiff",
+    zero="*")
+add("keep_axes", runtime_stats.keep_axes, ("v", "axis", "keepdims"), "exact")
+LINEAR.add("keep_axes")
+VJP["keep_axes"] = ("np.reshape(g, np.shape(v))", None, None)
+
+
+def _lse_rule(reverse):
+    def rule(op, i):
+        options = dict(op.kwargs)
+        signed = _constant(options.get("signed", Const(False)), op, "signed")
+        axis, keep = options.get("axis", Const(None)), options.get("keepdims", Const(False))
+        kept = (lambda v: v) if type(axis) is Const and axis.value is None or \
+            type(keep) is Const and keep.value is True else \
+            (lambda v: f"keep_axes({v}, axis, keepdims)")  # (the axes reduced, back)
+        slope = ("b * " if i == 0 else "") + f"np.exp(x - {kept('ans')})" + \
+            (f" * {kept('logsumexp_sign(x, b, axis, keepdims)')}" if signed else "")
+        return f"unbroadcast({kept('g')} * {slope}, {'xb'[i]})" if reverse \
+            else f"np.sum(t * {slope}, axis=axis, keepdims=keepdims)"
+    return rule
+
+
+VJP["logsumexp_b"], JVP["logsumexp_b"] = _lse_rule(True), _lse_rule(False)
+NAMESPACE.update(logsumexp_b=numerics.logsumexp_b, logsumexp_sign=numerics.logsumexp_sign)
+
 for _name in ("quantile_weights", "quantile_gather", "quantile_spread", "trapezoid_weights",
               "trapezoid_weights_grad", "interp_gather", "interp_spread", "interp_slope",
-              "interp_slope_spread", "cov_rows", "uncov_rows", "cov_square"):
+              "interp_slope_spread", "cov_rows", "uncov_rows", "cov_square", "keep_axes"):
     NAMESPACE[_name] = getattr(runtime_stats, _name)

@@ -227,3 +227,9 @@ def mvn_points(x, mean):
     each entry of a vector is a point (a column), else x as it is (a number stands for each
     component). Linear in x."""
     return np.reshape(x, (-1, 1)) if _ndim(x) < 2 and _mvn_dim(mean) == 1 else x
+
+
+def keep_axes(v, axis, keepdims):
+    """The result `v` of a reduction over `axis` with those axes back at length 1, so that it
+    broadcasts against the operand (unreduce without the broadcast)."""
+    return v if keepdims or axis is None else np.expand_dims(v, axis)

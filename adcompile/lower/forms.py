@@ -8,6 +8,7 @@ from __future__ import annotations
 import gast
 import numpy as np
 
+from .. import numerics
 from ..ir import Const, Var
 from ..primitives import POSITIONAL
 from .scan import Record
@@ -20,6 +21,7 @@ PADDED = {"np.diff": ("prepend", "append")}
 IN_PLACE_METHODS = ("sort", "fill")
 CROSS_AXES = ("axisa", "axisb", "axisc", "axis")
 PUTS = (np.put, np.putmask, np.place)
+KEYWORD_FORMS = {"logsumexp": ("b", "return_sign")}
 
 
 # reductions and scans that compute in a dtype= given: those of the operand cast to it first
@@ -36,6 +38,8 @@ def _keyword_names(name):
         return ("upper",)
     if name == "np.cross":
         return CROSS_AXES
+    if name in KEYWORD_FORMS:
+        return KEYWORD_FORMS[name]
     words = ("dtype",) if name in CAST_FIRST else ()
     if name in REDUCTIONS:
         return words + ("where", "initial")
@@ -91,6 +95,8 @@ class Forms:
                 if upper.value else lower
         if name == "np.cross":
             return self.cross(rest, args, keywords, env, target)
+        if name == "logsumexp":
+            return self.weighted_logsumexp(node, rest, args, keywords, env, target)
         if name in PADDED:
             return self.padded(name, rest, args, keywords, env, target)
         return self.masked(name, rest, args, keywords, env, target)
@@ -133,6 +139,30 @@ class Forms:
             return self.primitive("np.cross", rest, [a, b], env, target)
         c = self.primitive("np.cross", rest, [a, b], env, None)
         return self.emit("cross_out", (c, a, b, axes["axisc"]), target=target)
+
+    def weighted_logsumexp(self, node, rest, args, keywords, env, target):
+        """scipy.special.logsumexp(x, b=w, return_sign=s): logsumexp_b(x, w) (w = 1 without b),
+        and with return_sign=True the tuple of it (log |sum|) and the sum's sign."""
+        func = self.expr(node.func, env)
+        if getattr(func, "obj", None) is numerics.logsumexp:  # (adcompile's takes neither)
+            word = next(k for k in keywords if k in KEYWORD_FORMS["logsumexp"])
+            raise self.unsupported(node, f"the argument {word}= of adcompile.logsumexp",
+                                   "call scipy.special.logsumexp")
+        signed = self.atom(keywords.get("return_sign", gast.Constant(False, None)), env)
+        if type(signed) is not Const:
+            raise self.unsupported(node, "return_sign= computed at run time",
+                                   "write return_sign=True or return_sign=False")
+        b = self.atom(keywords["b"], env) if "b" in keywords else Const(1.0)
+        rest.keywords.append(gast.keyword(arg="signed", value=gast.Constant(
+            bool(signed.value), None)))
+        lse = self.primitive("logsumexp_b", rest, [args[0], b] + list(args[1:]), env,
+                             None if signed.value else target)
+        if not signed.value:
+            return lse
+        options = dict(next(s.value.kwargs for s in reversed(self.block) if s.target == lse.name))
+        sign = self.emit("logsumexp_sign", (args[0], b, options.get("axis", Const(None)),
+                                            options.get("keepdims", Const(False))))
+        return lse, sign
 
     def padded(self, name, rest, args, keywords, env, target):
         """np.diff(x, prepend=a, append=b): np.diff of x with a and b put at its ends along the

@@ -1,0 +1,124 @@
+"""NumPy and SciPy call forms testers wrote that were refused or mishandled: starred unpacking of
+a call's tuple (c, *_ = lstsq(...)), scipy.special.logsumexp with b= and return_sign=, np.var
+and np.std with correction=, mean= and where=, np.cov and np.corrcoef of two variables,
+np.average with returned= or differentiated weights, np.cross of 2-vectors, np.complex128 of a
+real value, np.interp with a period, the np.polynomial evaluators, np.pad's other modes,
+np.angle(deg=True), np.fft.hfft, weighted quantiles."""
+import numpy as np
+import pytest
+
+from adcompile import grad, hessian, jvp, vjp
+from adcompile.errors import ADCompileError
+from checks import assert_close, directional, inner, numeric_grad, numeric_jacobian
+
+RNG = np.random.default_rng(7)
+A = RNG.normal(size=(6, 3))
+X5 = np.array([0.3, -1.2, 0.8, 1.7, -0.4])
+Y5 = np.array([1.1, 0.2, -0.7, 0.5, 1.9])
+W5 = np.array([1.5, 0.5, 2.0, 1.0, 0.25])
+
+
+def _check(f, args, argnums=None, second=False, rtol=1e-5, atol=1e-7):
+    """grad and jvp of the scalar f against central differences, the dot-product test of vjp
+    against jvp, and (second=True) the Hessian in the first argument."""
+    argnums = tuple(range(len(args))) if argnums is None else argnums
+    g = grad(f, argnums=argnums)(*args)
+    for k, i in enumerate(argnums):
+        assert_close(g[k], numeric_grad(f, args, i), rtol, atol, what=f"grad {i}")
+    direction = [RNG.normal(size=np.shape(a)) if i in argnums else np.zeros_like(a)
+                 for i, a in enumerate(args)]
+    value, tangent = jvp(f, tuple(args), tuple(direction))
+    assert_close(value, f(*args), what="value")
+    assert_close(tangent, directional(f, args, direction), rtol, atol, what="jvp")
+    _, back = vjp(f, *args)
+    grads = back(1.0)
+    assert inner(grads, direction) == pytest.approx(float(tangent), rel=1e-8, abs=1e-10)
+    if second:
+        h = hessian(f)(*args)
+        numeric = numeric_jacobian(lambda x: numeric_grad(f, (x,) + tuple(args[1:]), 0,
+                                                          eps=1e-5), (args[0],), 0, eps=1e-4)
+        assert_close(h, numeric, rtol=1e-4, atol=1e-5, what="hessian")
+
+
+def _refused(f, args, words):
+    with pytest.raises(ADCompileError) as info:
+        grad(f)(*args)
+    text = str(info.value)
+    assert f"{__file__}:" in text or info.value.filename == __file__, text
+    for w in words:
+        assert w in text, text
+    return text
+
+
+# --- 7: starred unpacking of a call's tuple result ------------------------------------------------
+def _lstsq_starred(b):
+    c, *_ = np.linalg.lstsq(A, b, rcond=None)
+    return np.sum(c * c)
+
+
+def _lstsq_starred_rest(b):
+    c, res, *rest = np.linalg.lstsq(A, b, rcond=None)
+    return np.sum(c) + res[0] + rest[0] * 0.0 + len(rest)
+
+
+def _starred_array(x):
+    first, *others = x
+    return first * others[0] + sum(others)
+
+
+def _starred_middle(x):
+    first, *others, last = x * 2.0
+    return first + last
+
+
+def test_starred_unpacking_of_a_call_result():
+    b = RNG.normal(size=6)
+    _check(_lstsq_starred, (b,))
+    _check(_lstsq_starred_rest, (b,))
+    _refused(_starred_array, (X5,), ["starred", "xs[1:]"])  # (an array's rest: its rows)
+    _refused(_starred_middle, (X5,), ["starred", "xs[1:]"])
+
+
+# --- 1: scipy.special.logsumexp with b= and return_sign= -----------------------------------------
+special = pytest.importorskip("scipy.special")
+M23 = np.array([[0.3, -1.2, 0.8], [1.7, -0.4, 0.1]])
+B23 = np.array([[1.5, 0.5, 2.0], [1.0, 0.25, 3.0]])
+
+
+def _lse_b(x, w):
+    return special.logsumexp(x, b=w)
+
+
+def _lse_b_axis(x, w):
+    return np.sum(special.logsumexp(x, axis=1, b=w, keepdims=True) ** 2)
+
+
+def _lse_b_broadcast(x, w):
+    return np.sum(special.logsumexp(x, axis=0, b=w[0]) * np.array([1.0, 2.0, 3.0]))
+
+
+def _lse_signed(x, w):
+    r, s = special.logsumexp(x, b=w - 1.0, return_sign=True)
+    return r * s
+
+
+def _lse_sign_only(x):
+    r, s = special.logsumexp(x * 2.0, axis=1, return_sign=True)
+    return np.sum(r * s)
+
+
+def test_logsumexp_with_weights_and_sign():
+    _check(_lse_b, (X5, W5), second=True)
+    _check(_lse_b_axis, (M23, B23), second=True)
+    _check(_lse_b_broadcast, (M23, B23))
+    _check(_lse_signed, (X5, W5), second=True)
+    _check(_lse_sign_only, (M23,), second=True)
+    w = W5.copy()
+    w[2] = 0.0  # (a huge x where b is 0 is left out of the shift, as SciPy does)
+    x = X5.copy()
+    x[2] = 1000.0
+    with np.errstate(over="ignore", invalid="ignore"):  # (the tangent overflows there)
+        assert jvp(_lse_b, (x, w), (X5, W5))[0] == pytest.approx(special.logsumexp(x, b=w))
+    assert np.isnan(jvp(_lse_b, (X5, W5 - 2.0), (X5, W5))[0])  # (a negative sum: SciPy's NaN)
+    assert jvp(_lse_signed, (X5, W5 - 2.0), (X5, W5))[0] == pytest.approx(
+        _lse_signed(X5, W5 - 2.0))
