@@ -11,7 +11,7 @@ from . import numerics, runtime_stats
 from .errors import NoDerivativeError
 from .ir import Const
 from .primitives import BY_OBJECT, NAMESPACE, add
-from .rules import JVP, LINEAR, VJP, _constant
+from .rules import DERIVATIVES, JVP, LINEAR, VJP, _constant
 
 # Quantiles: np.quantile(x, q) is the sum over `axis` of quantile_weights(x, q) * x, with weights
 # that are piecewise constant in x. (q has no rule: a differentiated q is refused.)
@@ -231,7 +231,12 @@ def _lse_rule(reverse):
 
 
 VJP["logsumexp_b"], JVP["logsumexp_b"] = _lse_rule(True), _lse_rule(False)
-NAMESPACE.update(logsumexp_b=numerics.logsumexp_b, logsumexp_sign=numerics.logsumexp_sign)
+# np.std(x, where=m) or (x, mean=m), lowered (forms.py): the root of its variance, of derivative 0
+# where the deviation is 0, as np.std's rule (the variance's derivative is 0 there too)
+add("root_of_var", np.sqrt)
+DERIVATIVES["root_of_var"] = ("0.5 / norm_divisor(ans)",)
+NAMESPACE.update(logsumexp_b=numerics.logsumexp_b, logsumexp_sign=numerics.logsumexp_sign,
+                 root_of_var=np.sqrt)
 
 for _name in ("quantile_weights", "quantile_gather", "quantile_spread", "trapezoid_weights",
               "trapezoid_weights_grad", "interp_gather", "interp_spread", "interp_slope",

@@ -122,3 +122,48 @@ def test_logsumexp_with_weights_and_sign():
     assert np.isnan(jvp(_lse_b, (X5, W5 - 2.0), (X5, W5))[0])  # (a negative sum: SciPy's NaN)
     assert jvp(_lse_signed, (X5, W5 - 2.0), (X5, W5))[0] == pytest.approx(
         _lse_signed(X5, W5 - 2.0))
+
+
+# --- 4: np.var and np.std with correction=, mean= and where= -------------------------------------
+MASK23 = np.array([[True, False, True], [True, True, False]])
+
+
+def _var_correction(x):
+    return np.var(x, correction=1) + np.std(x * 2.0, axis=0, correction=1.5)[1]
+
+
+def _var_mean(x):
+    m = np.mean(x, axis=1, keepdims=True)
+    return np.sum(np.var(x, axis=1, mean=m)) + np.std(x, mean=0.5, ddof=1)
+
+
+def _var_where(x):
+    return np.sum(np.var(x, axis=1, where=MASK23, ddof=1)) + np.std(x, where=MASK23) + \
+        x.var(where=x > 0.0, ddof=1)
+
+
+def _std_mean_where(x):
+    m = np.mean(x, axis=0, keepdims=True, where=MASK23)
+    return np.sum(np.std(x, axis=0, mean=m, where=MASK23, keepdims=True) * np.array([1.0, 2.0, 3.0]))
+
+
+def _var_both(x):
+    return np.var(x, ddof=1, correction=1)
+
+
+def test_var_and_std_with_numpy2_keywords():
+    _check(_var_correction, (M23,), second=True)
+    _check(_var_mean, (M23,), second=True)
+    _check(_var_where, (M23,), second=True)
+    _check(_std_mean_where, (M23,))  # (columns of one entry: derivative 0, as np.std)
+    z = M23 + 1j * B23  # (complex: |x - mean| ** 2, as NumPy)
+    assert jvp(lambda x: np.var(x, where=MASK23), (z,), (z,))[0] == pytest.approx(
+        np.var(z, where=MASK23))
+    _refused(_var_both, (X5,), ["ddof= and correction="])
+    with pytest.raises(TypeError, match="unexpected keyword argument 'correction'") as info:
+        grad(_method_correction)(X5)  # (NumPy's own error: the method has no correction=)
+    assert f"{__file__}:" in str(info.value)
+
+
+def _method_correction(x):
+    return x.std(correction=1)

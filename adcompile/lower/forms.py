@@ -10,7 +10,8 @@ import numpy as np
 
 from .. import numerics
 from ..ir import Const, Var
-from ..primitives import POSITIONAL
+from ..primitives import POSITIONAL, PRIMS
+from ..sugar import _static_object
 from .scan import Record
 
 ORDERED = {"np.reshape": 2, "np.ravel": 1, "flatten": 1}  # -> the position of order=
@@ -21,7 +22,9 @@ PADDED = {"np.diff": ("prepend", "append")}
 IN_PLACE_METHODS = ("sort", "fill")
 CROSS_AXES = ("axisa", "axisb", "axisc", "axis")
 PUTS = (np.put, np.putmask, np.place)
-KEYWORD_FORMS = {"logsumexp": ("b", "return_sign")}
+# keyword variants lowered here: NumPy 2's names and options (all in NumPy 2.0)
+KEYWORD_FORMS = {"logsumexp": ("b", "return_sign"), "np.var": ("correction", "mean", "where"),
+                 "np.std": ("correction", "mean", "where")}
 
 
 # reductions and scans that compute in a dtype= given: those of the operand cast to it first
@@ -38,9 +41,7 @@ def _keyword_names(name):
         return ("upper",)
     if name == "np.cross":
         return CROSS_AXES
-    if name in KEYWORD_FORMS:
-        return KEYWORD_FORMS[name]
-    words = ("dtype",) if name in CAST_FIRST else ()
+    words = (("dtype",) if name in CAST_FIRST else ()) + KEYWORD_FORMS.get(name, ())
     if name in REDUCTIONS:
         return words + ("where", "initial")
     return words + PADDED.get(name, ())
@@ -66,6 +67,7 @@ class Forms:
 
     def form(self, name, node, args, env, target):
         keywords = {k.arg: k.value for k in node.keywords}
+        self.numpy_accepts(node, [k for k in keywords if k in KEYWORD_FORMS.get(name, ())])
         rest = gast.copy_location(gast.Call(func=node.func, args=node.args, keywords=[
             k for k in node.keywords if k.arg not in _keyword_names(name)]), node)
         if "dtype" in keywords and name in CAST_FIRST:  # np.sum(x, dtype=d): of x.astype(d)
@@ -97,6 +99,8 @@ class Forms:
             return self.cross(rest, args, keywords, env, target)
         if name == "logsumexp":
             return self.weighted_logsumexp(node, rest, args, keywords, env, target)
+        if name in ("np.var", "np.std"):
+            return self.deviation(name, rest, args, keywords, env, target)
         if name in PADDED:
             return self.padded(name, rest, args, keywords, env, target)
         return self.masked(name, rest, args, keywords, env, target)
@@ -163,6 +167,74 @@ class Forms:
         sign = self.emit("logsumexp_sign", (args[0], b, options.get("axis", Const(None)),
                                             options.get("keepdims", Const(False))))
         return lse, sign
+
+    def numpy_accepts(self, node, words):
+        """A keyword the function called lacks (this NumPy's, or an array method's: x.var takes
+        no correction=) raises NumPy's own TypeError, at the user's line."""
+        if not words:
+            return
+        obj = _static_object(node.func, self.parsed.scope)
+        method = obj is None and isinstance(node.func, gast.Attribute)
+        call = getattr(np.zeros(1), node.func.attr, None) if method else obj
+        for word in words:
+            try:
+                call(**{word: None}) if method else call(np.zeros(1), **{word: None})
+            except TypeError as e:
+                if "keyword" in str(e):
+                    filename, line = self.parsed.where(node)
+                    raise TypeError(f"{filename}:{line}: {e}") from None
+            except Exception:  # (None is no value the keyword takes: it is one)
+                pass
+
+    def bound(self, name, rest, args, env):
+        """The options of `name(*args, **rest.keywords)` as given, by name (NumPy's order for
+        those given by position)."""
+        order = POSITIONAL.get(name) or tuple(PRIMS[name].options)
+        given = dict(zip(order, args[len(PRIMS[name].params):]))
+        given.update((k.arg, self.atom(k.value, env)) for k in rest.keywords)
+        return given
+
+    def deviation(self, name, rest, args, keywords, env, target):
+        """np.var and np.std with NumPy 2's correction= (ddof's other name), mean= (the mean
+        given, shaped as with keepdims=True) or where= (the entries counted): NumPy's steps, the
+        sum of |x - mean| ** 2 over the count less ddof (np.std: its square root)."""
+        options = self.bound(name, rest, args, env)
+        if "correction" in keywords:
+            if "ddof" in options:
+                raise self.unsupported(rest, f"{name} with both ddof= and correction= (NumPy "
+                                       "refuses them together)", "give one of them")
+            options["ddof"] = self.atom(keywords["correction"], env)
+        extra = sorted(set(options) - {"axis", "ddof", "keepdims"})
+        if extra:
+            raise self.unsupported(rest, f"the argument {extra[0]}= of {name} with "
+                                   f"{', '.join(k + '=' for k in keywords)}", "leave it out")
+        x, word = args[0], lambda k, v: options.get(k, Const(v))
+        if "mean" not in keywords and "where" not in keywords:  # (correction= alone)
+            return self.emit(name, (x,), tuple((k, options[k]) for k in PRIMS[name].options
+                                               if k in options), target=target)
+        axis, ddof, keepdims = word("axis", None), word("ddof", 0), word("keepdims", False)
+        mask = self.atom(keywords["where"], env) if "where" in keywords else None
+        count = None if mask is None else self.emit("add", (mask, self.emit("zeros_like", (x,))))
+        if "mean" in keywords:
+            mean = self.atom(keywords["mean"], env)
+        elif mask is None:
+            mean = self.emit("np.mean", (x,), (("axis", axis), ("keepdims", Const(True))))
+        else:
+            mean = self.emit("truediv", tuple(self.emit("np.sum", (v,), (
+                ("axis", axis), ("keepdims", Const(True)))) for v in (
+                    self.emit("np.where", (mask, x, Const(0.0))), count)))
+        d = self.emit("sub", (x, mean))
+        if mask is not None:
+            d = self.emit("np.where", (mask, d, Const(0.0)))
+        square = self.emit("real_part", (self.emit("mul", (d, self.emit("conj", (d,)))),))
+        total = self.emit("np.sum", (square,), (("axis", axis), ("keepdims", keepdims)))
+        n = self.emit("truediv", (self.emit("size_of", (x,)), self.emit("size_of", (total,)))) \
+            if mask is None else self.emit("np.sum", (count,), (("axis", axis),
+                                                                ("keepdims", keepdims)))
+        n = self.emit("np.maximum", (self.emit("sub", (n, ddof)), Const(0)))
+        if name == "np.var":
+            return self.emit("truediv", (total, n), target=target)
+        return self.emit("root_of_var", (self.emit("truediv", (total, n)),), target=target)
 
     def padded(self, name, rest, args, keywords, env, target):
         """np.diff(x, prepend=a, append=b): np.diff of x with a and b put at its ends along the
