@@ -144,7 +144,8 @@ def _var_where(x):
 
 def _std_mean_where(x):
     m = np.mean(x, axis=0, keepdims=True, where=MASK23)
-    return np.sum(np.std(x, axis=0, mean=m, where=MASK23, keepdims=True) * np.array([1.0, 2.0, 3.0]))
+    s = np.std(x, axis=0, mean=m, where=MASK23, keepdims=True)
+    return np.sum(s * np.array([1.0, 2.0, 3.0]))
 
 
 def _var_both(x):
@@ -167,3 +168,24 @@ def test_var_and_std_with_numpy2_keywords():
 
 def _method_correction(x):
     return x.std(correction=1)
+
+
+# --- 2: np.cov and np.corrcoef of two variables --------------------------------------------------
+def _cov_xy(x, y):
+    return np.cov(x, y)[0, 1] + np.cov(x, y=y, bias=True)[1, 1]
+
+
+def _cov_columns(a, b):
+    return np.sum(np.cov(a, b, rowvar=False) * np.arange(1.0, 26.0).reshape(5, 5))
+
+
+def _corrcoef_xy(x, y):
+    return np.corrcoef(x, y)[0, 1] + np.corrcoef(x, y=y * 2.0)[1, 0]
+
+
+def test_cov_and_corrcoef_of_two_variables():
+    _check(_cov_xy, (X5, Y5), second=True)
+    _check(_corrcoef_xy, (X5, Y5), second=True)
+    a, b = RNG.normal(size=(6, 2)), RNG.normal(size=(6, 3))
+    _check(_cov_columns, (a, b))
+    _check(lambda x: np.cov(X5, x, ddof=0)[0, 1], (Y5,))

@@ -2,8 +2,12 @@
 prepend= and append=, a reduction's where= and initial=, `.item(i)`) become the calls NumPy
 defines them by; a library call that changes an array in place (np.add.at, np.subtract.at,
 np.copyto, np.fill_diagonal, `.sort()`, `.fill(v)`) becomes the assignment `a[...] = new value`,
-which is checked and followed like any item assignment (statements.py)."""
+which is checked and followed like any item assignment (statements.py). NumPy 2's keywords
+(np.var's correction=, mean=, where=), np.cov(x, y) and SciPy's logsumexp(x, b=w) are lowered as
+the steps NumPy and SciPy take."""
 from __future__ import annotations
+
+import warnings
 
 import gast
 import numpy as np
@@ -24,7 +28,9 @@ CROSS_AXES = ("axisa", "axisb", "axisc", "axis")
 PUTS = (np.put, np.putmask, np.place)
 # keyword variants lowered here: NumPy 2's names and options (all in NumPy 2.0)
 KEYWORD_FORMS = {"logsumexp": ("b", "return_sign"), "np.var": ("correction", "mean", "where"),
-                 "np.std": ("correction", "mean", "where")}
+                 "np.std": ("correction", "mean", "where"), "np.cov": ("y",),
+                 "np.corrcoef": ("y",)}
+GIVEN_AT = {"np.cov": 1, "np.corrcoef": 1}  # -> the position of a keyword form's operand
 
 
 # reductions and scans that compute in a dtype= given: those of the operand cast to it first
@@ -63,7 +69,8 @@ class Forms:
         """Whether `name(*args, **node.keywords)` is a variant lowered here."""
         words = _keyword_names(name)
         return any(k.arg in words for k in node.keywords) or \
-            name in ORDERED and len(args) > ORDERED[name]
+            name in ORDERED and len(args) > ORDERED[name] or name in GIVEN_AT and \
+            len(args) > GIVEN_AT[name] and not (type(args[1]) is Const and args[1].value is None)
 
     def form(self, name, node, args, env, target):
         keywords = {k.arg: k.value for k in node.keywords}
@@ -101,6 +108,14 @@ class Forms:
             return self.weighted_logsumexp(node, rest, args, keywords, env, target)
         if name in ("np.var", "np.std"):
             return self.deviation(name, rest, args, keywords, env, target)
+        if name in GIVEN_AT:  # np.cov(x, y): of the rows of x and y stacked, as NumPy does
+            options = self.bound(name, rest, args, env)
+            y = options.pop("y", None) or self.atom(keywords["y"], env)
+            rowvar = options.pop("rowvar", Const(True))
+            rows = self.emit("np.concatenate", tuple(self.emit("cov_rows", (v, rowvar))
+                                                     for v in (args[0], y)), (("axis", Const(0)),))
+            return self.emit(name, (rows,), tuple((k, options[k]) for k in PRIMS[name].options
+                                                  if k in options), target=target)
         if name in PADDED:
             return self.padded(name, rest, args, keywords, env, target)
         return self.masked(name, rest, args, keywords, env, target)
@@ -178,7 +193,9 @@ class Forms:
         call = getattr(np.zeros(1), node.func.attr, None) if method else obj
         for word in words:
             try:
-                call(**{word: None}) if method else call(np.zeros(1), **{word: None})
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    call(**{word: None}) if method else call(np.zeros(1), **{word: None})
             except TypeError as e:
                 if "keyword" in str(e):
                     filename, line = self.parsed.where(node)
