@@ -231,6 +231,14 @@ def _lse_rule(reverse):
 
 
 VJP["logsumexp_b"], JVP["logsumexp_b"] = _lse_rule(True), _lse_rule(False)
+# np.average(x, weights=w) of weights that may be differentiated, lowered (forms.py) as
+# sum(x * W) / sum(W), W = average_weights(w, x, axis) (laid along axis, broadcast to x's shape)
+add("average_weights", runtime_stats.average_weights, ("v", "x", "axis"), "exact", zero=("x",))
+add("average_weights_grad", runtime_stats.average_weights_grad, ("v", "w", "x", "axis"), "exact",
+    zero=("w", "x"))
+LINEAR |= {"average_weights", "average_weights_grad"}
+VJP["average_weights"] = ("average_weights_grad(g, v, x, axis)", None, None)
+VJP["average_weights_grad"] = ("average_weights(g, x, axis)", None, None, None)
 # np.std(x, where=m) or (x, mean=m), lowered (forms.py): the root of its variance, of derivative 0
 # where the deviation is 0, as np.std's rule (the variance's derivative is 0 there too)
 add("root_of_var", np.sqrt)
@@ -240,5 +248,6 @@ NAMESPACE.update(logsumexp_b=numerics.logsumexp_b, logsumexp_sign=numerics.logsu
 
 for _name in ("quantile_weights", "quantile_gather", "quantile_spread", "trapezoid_weights",
               "trapezoid_weights_grad", "interp_gather", "interp_spread", "interp_slope",
-              "interp_slope_spread", "cov_rows", "uncov_rows", "cov_square", "keep_axes"):
+              "interp_slope_spread", "cov_rows", "uncov_rows", "cov_square", "keep_axes",
+              "average_weights", "average_weights_grad"):
     NAMESPACE[_name] = getattr(runtime_stats, _name)

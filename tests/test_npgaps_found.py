@@ -189,3 +189,28 @@ def test_cov_and_corrcoef_of_two_variables():
     a, b = RNG.normal(size=(6, 2)), RNG.normal(size=(6, 3))
     _check(_cov_columns, (a, b))
     _check(lambda x: np.cov(X5, x, ddof=0)[0, 1], (Y5,))
+
+
+# --- 3: np.average with returned= and differentiated weights --------------------------------------
+def _average_weights(x, w):
+    return np.average(x, weights=w) + np.sum(np.average(x, axis=0, weights=w) ** 2)
+
+
+def _average_weights_2d(x, w):
+    a, s = np.average(x, axis=1, weights=w, returned=True)
+    return np.sum(a * s)
+
+
+def _average_returned(x):
+    a, n = np.average(x, axis=0, returned=True)
+    b, s = np.average(x, 1, np.array([1.0, 2.0, 3.0]), True)
+    return np.sum(a * n) + np.sum(b * s)
+
+
+def test_average_returned_and_differentiated_weights():
+    _check(_average_weights, (X5, W5), second=True)
+    _check(lambda x, w: np.sum(np.average(x, axis=0, weights=w) ** 2), (M23, Y5[:2]))
+    _check(_average_weights_2d, (M23, B23), second=True)
+    _check(_average_weights_2d, (M23, np.array([0.5, 1.0, 2.0])))
+    _check(_average_returned, (M23,), second=True)
+    assert jvp(_average_returned, (M23,), (M23,))[0] == pytest.approx(_average_returned(M23))

@@ -29,8 +29,8 @@ PUTS = (np.put, np.putmask, np.place)
 # keyword variants lowered here: NumPy 2's names and options (all in NumPy 2.0)
 KEYWORD_FORMS = {"logsumexp": ("b", "return_sign"), "np.var": ("correction", "mean", "where"),
                  "np.std": ("correction", "mean", "where"), "np.cov": ("y",),
-                 "np.corrcoef": ("y",)}
-GIVEN_AT = {"np.cov": 1, "np.corrcoef": 1}  # -> the position of a keyword form's operand
+                 "np.corrcoef": ("y",), "np.average": ("weights", "returned")}
+GIVEN_AT = {"np.cov": 1, "np.corrcoef": 1, "np.average": 2}  # -> a form's operand by position
 
 
 # reductions and scans that compute in a dtype= given: those of the operand cast to it first
@@ -70,7 +70,7 @@ class Forms:
         words = _keyword_names(name)
         return any(k.arg in words for k in node.keywords) or \
             name in ORDERED and len(args) > ORDERED[name] or name in GIVEN_AT and \
-            len(args) > GIVEN_AT[name] and not (type(args[1]) is Const and args[1].value is None)
+            len(args) > GIVEN_AT[name] and type(args[GIVEN_AT[name]]) is not Const
 
     def form(self, name, node, args, env, target):
         keywords = {k.arg: k.value for k in node.keywords}
@@ -108,6 +108,8 @@ class Forms:
             return self.weighted_logsumexp(node, rest, args, keywords, env, target)
         if name in ("np.var", "np.std"):
             return self.deviation(name, rest, args, keywords, env, target)
+        if name == "np.average":
+            return self.average(node, args, keywords, env, target)
         if name in GIVEN_AT:  # np.cov(x, y): of the rows of x and y stacked, as NumPy does
             options = self.bound(name, rest, args, env)
             y = options.pop("y", None) or self.atom(keywords["y"], env)
@@ -252,6 +254,41 @@ class Forms:
         if name == "np.var":
             return self.emit("truediv", (total, n), target=target)
         return self.emit("root_of_var", (self.emit("truediv", (total, n)),), target=target)
+
+    def average(self, node, args, keywords, env, target):
+        """np.average(x, axis, weights, returned): of weights computed at run time (perhaps
+        differentiated), sum(x * W) / sum(W) with W the weights laid along x (average_weights);
+        returned=True: the tuple of it and the sum of the weights (or the count) per average."""
+        x = args[0]
+        given = dict(zip(("axis", "weights", "returned"), args[1:]))
+        given.update((k.arg, self.atom(k.value, env)) for k in node.keywords)
+        extra = sorted(set(given) - {"axis", "weights", "returned", "keepdims"})
+        if extra or len(args) > 4:
+            raise self.unsupported(node, f"the argument {extra[0] if extra else 'keepdims'} of "
+                                   "np.average" + ("=" if extra else " given by position"),
+                                   "supported: axis, weights, returned, keepdims")
+        returned, w = given.pop("returned", Const(False)), given.pop("weights", Const(None))
+        if type(returned) is not Const:
+            raise self.unsupported(node, "returned= computed at run time",
+                                   "write returned=True or returned=False")
+        reduce = (("axis", given.get("axis", Const(None))),
+                  ("keepdims", given.get("keepdims", Const(False))))
+        weights = None if type(w) is Const and w.value is None else \
+            self.emit("average_weights", (w, x, reduce[0][1]))
+        if weights is not None and type(w) is not Const:
+            total = self.emit("np.sum", (weights,), reduce)
+            average = self.emit("truediv", (self.emit("np.sum", (self.emit(
+                "mul", (x, weights)),), reduce), total), target=None if returned.value else target)
+        else:
+            average = self.emit("np.average", (x,), (reduce[0], ("weights", w), reduce[1]),
+                                target=None if returned.value else target)
+            total = None if weights is None else self.emit("np.sum", (weights,), reduce)
+        if not returned.value:
+            return average
+        if total is None:  # (the count, in the average's dtype and shape)
+            total = self.emit("truediv", (self.emit("size_of", (x,)),
+                                          self.emit("size_of", (average,))))
+        return average, self.emit("add", (self.emit("zeros_like", (average,)), total))
 
     def padded(self, name, rest, args, keywords, env, target):
         """np.diff(x, prepend=a, append=b): np.diff of x with a and b put at its ends along the
