@@ -743,8 +743,8 @@ VJP.update({
     # sorting routes each gradient back to where its entry came from (ties: argsort's order)
     "np.sort": ("take_along_axis_grad(g, x, np.argsort(x, axis=axis), axis)",),
     "np.partition": ("take_along_axis_grad(g, x, np.argpartition(x, kth, axis=axis), axis)", None),
-    "np.cross": ("unbroadcast(np.cross(y, three_vectors(g, x, y)), x)",
-                 "unbroadcast(np.cross(three_vectors(g, x, y), x), y)"),
+    "np.cross": ("unbroadcast(from3(np.cross(as3(y), lift3(g, x, y)), x), x)",  # (2-vectors:
+                 "unbroadcast(from3(np.cross(lift3(g, x, y), as3(x)), y), y)"),  # as3, lift3)
     "np.vdot": ("np.reshape(conj(g * y), np.shape(x))", "np.reshape(g * conj(x), np.shape(y))"),
     "np.ptp": (f"unreduce(g, x, axis, keepdims) * {_PTP_WEIGHTS}",),
     "np.diagflat": ("np.reshape(np.diagonal(g, offset=k), np.shape(x))",),

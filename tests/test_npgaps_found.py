@@ -214,3 +214,28 @@ def test_average_returned_and_differentiated_weights():
     _check(_average_weights_2d, (M23, np.array([0.5, 1.0, 2.0])))
     _check(_average_returned, (M23,), second=True)
     assert jvp(_average_returned, (M23,), (M23,))[0] == pytest.approx(_average_returned(M23))
+
+
+# --- 10: np.cross of 2-vectors in reverse mode, and with axisa/axisb ------------------------------
+def _cross2(x):
+    return np.cross(x[:2], x[2:4]) * x[4]
+
+
+def _cross23(x):
+    return np.sum(np.cross(x[:2], x[2:5]) * np.array([1.0, -2.0, 0.5]))
+
+
+def _cross_axes(a, b):
+    return np.sum(np.cross(a, b, axisa=0, axisb=1) * np.arange(1.0, 7.0).reshape(2, 3))
+
+
+def _cross2_rows(a, b):
+    return np.sum(np.cross(a, b, axisb=0) ** 2)
+
+
+@pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors are deprecated")
+def test_cross_of_2_vectors_and_axes():
+    _check(_cross2, (X5,), second=True)
+    _check(_cross23, (X5,), second=True)
+    _check(_cross_axes, (RNG.normal(size=(3, 2)), RNG.normal(size=(2, 3))), second=True)
+    _check(_cross2_rows, (RNG.normal(size=(4, 2)), RNG.normal(size=(2, 4))), second=True)
