@@ -88,7 +88,8 @@ VJP["trapezoid_weights_grad"] = ("expand_to(trapezoid_weights(y, g, 1.0, axis), 
 # where given: linear in fp (its adjoint interp_spread hands each gradient to the two sample
 # points around its x, by their weights), and in x of slope interp_slope, which is linear in fp
 # (adjoint interp_slope_spread) and piecewise constant in x. None of them builds a matrix of
-# len(x) * len(xp) entries. A differentiated xp is refused (no rule), as is a period.
+# len(x) * len(xp) entries. A differentiated xp is refused (no rule); period= is lowered as
+# NumPy's steps (forms.py).
 add("np.interp", np.interp, ("x", "xp", "fp"), "exact", left=None, right=None, period=None)
 for _name in ("interp_gather", "interp_spread"):
     add(_name, getattr(runtime_stats, _name), ("v", "x", "xp", "left", "right"), "exact",
@@ -101,7 +102,8 @@ def _interp_rule(*templates):
     def rule(op, i):
         period = dict(op.kwargs).get("period")
         if period is not None and _constant(period, op, "period") is not None:
-            raise NoDerivativeError("np.interp with a period has no derivative rule")
+            raise NoDerivativeError("np.interp with a period given by position has no "
+                                    "derivative rule; give it by keyword (period=...)")
         return templates[i]
     return rule
 

@@ -268,3 +268,21 @@ def test_complex_types_of_real_values():
 
 def _single(x):
     return np.real(np.complex64(x[3]) * x[4])
+
+
+# --- 6: np.interp with a period --------------------------------------------------------------------
+XP_ANGLES = np.array([350.0, 10.0, 100.0, 200.0, 280.0])
+
+
+def _periodic(x, fp):
+    return np.sum(np.interp(x, XP_ANGLES, fp, period=360.0) ** 2)
+
+
+def _periodic_moving_xp(x):
+    return np.interp(0.5, x, X5, period=2.0)
+
+
+def test_interp_with_a_period():
+    x = np.array([-25.0, 5.0, 355.0, 420.0, 190.0])
+    _check(_periodic, (x, Y5), second=True)
+    _refused(_periodic_moving_xp, (X5,), ["xp"])

@@ -29,7 +29,8 @@ PUTS = (np.put, np.putmask, np.place)
 # keyword variants lowered here: NumPy 2's names and options (all in NumPy 2.0)
 KEYWORD_FORMS = {"logsumexp": ("b", "return_sign"), "np.var": ("correction", "mean", "where"),
                  "np.std": ("correction", "mean", "where"), "np.cov": ("y",),
-                 "np.corrcoef": ("y",), "np.average": ("weights", "returned")}
+                 "np.corrcoef": ("y",), "np.average": ("weights", "returned"),
+                 "np.interp": ("period",)}
 GIVEN_AT = {"np.cov": 1, "np.corrcoef": 1, "np.average": 2}  # -> a form's operand by position
 
 
@@ -110,6 +111,8 @@ class Forms:
             return self.deviation(name, rest, args, keywords, env, target)
         if name == "np.average":
             return self.average(node, args, keywords, env, target)
+        if name == "np.interp":
+            return self.periodic(rest, args, keywords, env, target)
         if name in GIVEN_AT:  # np.cov(x, y): of the rows of x and y stacked, as NumPy does
             options = self.bound(name, rest, args, env)
             y = options.pop("y", None) or self.atom(keywords["y"], env)
@@ -289,6 +292,29 @@ class Forms:
             total = self.emit("truediv", (self.emit("size_of", (x,)),
                                           self.emit("size_of", (average,))))
         return average, self.emit("add", (self.emit("zeros_like", (average,)), total))
+
+    def periodic(self, rest, args, keywords, env, target):
+        """np.interp(x, xp, fp, period=p) as NumPy computes it: x and xp modulo |p|, xp sorted
+        (fp in its order), and one sample point wrapped around at each end."""
+        period = self.atom(keywords["period"], env)
+        if type(period) is Const and period.value is None:
+            return self.primitive("np.interp", rest, list(args), env, target)
+        if len(args) != 3:
+            raise self.unsupported(rest, "np.interp with a period and left or right given "
+                                   "(NumPy ignores them)", "leave them out")
+        x, xp, fp = args
+        p = self.emit("np.abs", (period,))
+        xp = self.emit("mod", (xp, p))
+        order = self.emit("np.argsort", (xp,))
+        xp, fp = (self.emit("getitem", (v, order)) for v in (xp, fp))
+        first, last = Const(slice(0, 1)), Const(slice(-1, None))
+        xp = self.emit("np.concatenate", (self.emit("sub", (self.emit("getitem", (xp, last)), p)),
+                                          xp, self.emit("add", (self.emit("getitem", (
+                                              xp, first)), p))), (("axis", Const(0)),))
+        fp = self.emit("np.concatenate", (self.emit("getitem", (fp, last)), fp,
+                                          self.emit("getitem", (fp, first))),
+                       (("axis", Const(0)),))
+        return self.emit("np.interp", (self.emit("mod", (x, p)), xp, fp), target=target)
 
     def padded(self, name, rest, args, keywords, env, target):
         """np.diff(x, prepend=a, append=b): np.diff of x with a and b put at its ends along the
