@@ -670,7 +670,9 @@ def _pad_rule(template):
         mode = "constant" if mode is None else _constant(mode, op, "mode")
         if mode not in ("constant", "edge", "reflect", "symmetric", "wrap"):
             raise NoDerivativeError(f"np.pad with mode={mode!r} has no derivative rule; use mode "
-                                    "'constant', 'edge', 'reflect', 'symmetric' or 'wrap'")
+                                    "'constant', 'edge', 'reflect', 'symmetric' or 'wrap', or "
+                                    "pad with the statistic: np.concatenate((np.full(k, "
+                                    "np.mean(x)), x, np.full(k, np.mean(x))))")
         return template if i == 0 else None
     return rule
 

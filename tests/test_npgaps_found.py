@@ -286,3 +286,65 @@ def test_interp_with_a_period():
     x = np.array([-25.0, 5.0, 355.0, 420.0, 190.0])
     _check(_periodic, (x, Y5), second=True)
     _refused(_periodic_moving_xp, (X5,), ["xp"])
+
+
+# --- 5, 9, 11: np.angle(deg=True); refusals that say what to write -------------------------------
+def _angle_degrees(x):
+    return np.angle(x[0] + 1j * x[1], deg=True) + np.sum(np.angle(x[2:] * (1.0 - 1.0j), True))
+
+
+def _polyval(c):
+    return np.polynomial.polynomial.polyval(0.3, c)
+
+
+def _legval(c):
+    return np.polynomial.legendre.legval(0.3, c)
+
+
+def _hfft(x):
+    return np.sum(np.fft.hfft(x))
+
+
+def _weighted_quantile(x):
+    return np.quantile(x, 0.5, weights=W5, method="inverted_cdf")
+
+
+def _polyval_instead(c):
+    return np.polyval(c[::-1], 0.3)
+
+
+def test_angle_in_degrees_and_refusals_with_what_to_write():
+    _check(_angle_degrees, (X5,), second=True)
+    _refused(_polyval, (X5,), ["np.polyval(c[::-1], x)"])
+    _refused(_legval, (X5,), ["legvander(x, len(c) - 1) @ c"])
+    _refused(_hfft, (X5,), ["np.fft.irfft(np.conj(a), n) * n"])
+    _refused(_weighted_quantile, (X5,), ["weights=", "np.searchsorted"])
+    _check(_polyval_instead, (X5,))
+    assert _polyval_instead(X5) == pytest.approx(_polyval(X5))
+    o = np.argsort(X5)
+    c = np.cumsum(W5[o])
+    assert X5[o][np.searchsorted(c, 0.5 * c[-1])] == _weighted_quantile(X5)
+
+
+def _pad_odd(x):
+    return np.sum(np.pad(x, 2, mode="reflect", reflect_type="odd") ** 2)
+
+
+def _pad_ramp(x):
+    return np.sum(np.pad(x, 2, mode="linear_ramp", end_values=(1.0, 2.0)) ** 2)
+
+
+def _pad_mean(x):
+    return np.sum(np.pad(x, 2, mode="mean") ** 2)
+
+
+def _pad_odd_instead(x):
+    return np.sum((2 * np.pad(x, 2, mode="edge") - np.pad(x, 2, mode="reflect")) ** 2)
+
+
+def test_pad_modes_without_a_rule_say_what_to_write():
+    _refused(_pad_odd, (X5,), ["reflect_type=", "mode='edge'"])
+    _refused(_pad_ramp, (X5,), ["end_values=", "np.linspace"])
+    _refused(_pad_mean, (X5,), ["mode='mean'", "np.full(k, np.mean(x))"])
+    assert _pad_odd_instead(X5) == pytest.approx(_pad_odd(X5))
+    _check(_pad_odd_instead, (X5,))

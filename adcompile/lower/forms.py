@@ -30,8 +30,18 @@ PUTS = (np.put, np.putmask, np.place)
 KEYWORD_FORMS = {"logsumexp": ("b", "return_sign"), "np.var": ("correction", "mean", "where"),
                  "np.std": ("correction", "mean", "where"), "np.cov": ("y",),
                  "np.corrcoef": ("y",), "np.average": ("weights", "returned"),
-                 "np.interp": ("period",)}
-GIVEN_AT = {"np.cov": 1, "np.corrcoef": 1, "np.average": 2}  # -> a form's operand by position
+                 "np.interp": ("period",), "np.angle": ("deg",), "np.quantile": ("weights",),
+                 "np.percentile": ("weights",),
+                 "np.pad": ("reflect_type", "end_values", "stat_length")}
+PAD_INSTEAD = {  # np.pad's keywords without a rule, and what to write
+    "reflect_type": "for reflect_type='odd' write 2 * np.pad(x, w, mode='edge') - np.pad(x, w, "
+                    "mode='reflect') (or mode='symmetric'), NumPy's odd reflection while each "
+                    "pad is shorter than x",
+    "end_values": "build the ramps with np.linspace(end, x[0], k, endpoint=False) and "
+                  "np.concatenate",
+    "stat_length": "pad with the statistic of the slice: np.concatenate((np.full(k, "
+                   "np.mean(x[:n])), x, ...))"}
+GIVEN_AT = {"np.cov": 1, "np.corrcoef": 1, "np.average": 2, "np.angle": 1}  # -> a form's operand by position
 
 
 # reductions and scans that compute in a dtype= given: those of the operand cast to it first
@@ -71,7 +81,8 @@ class Forms:
         words = _keyword_names(name)
         return any(k.arg in words for k in node.keywords) or \
             name in ORDERED and len(args) > ORDERED[name] or name in GIVEN_AT and \
-            len(args) > GIVEN_AT[name] and type(args[GIVEN_AT[name]]) is not Const
+            len(args) > GIVEN_AT[name] and not (type(args[GIVEN_AT[name]]) is Const and
+                                                args[GIVEN_AT[name]].value is None)
 
     def form(self, name, node, args, env, target):
         keywords = {k.arg: k.value for k in node.keywords}
@@ -113,6 +124,24 @@ class Forms:
             return self.average(node, args, keywords, env, target)
         if name == "np.interp":
             return self.periodic(rest, args, keywords, env, target)
+        if name == "np.angle":  # deg=True: the angle times 180 / pi
+            deg = self.atom(keywords["deg"], env) if "deg" in keywords else args[1]
+            if type(deg) is not Const:
+                raise self.unsupported(rest, "np.angle with deg= computed at run time",
+                                       "write deg=True or deg=False")
+            angle = self.primitive(name, rest, list(args[:1]), env, None if deg.value else target)
+            return self.emit("mul", (angle, Const(180 / np.pi)), target=target) \
+                if deg.value else angle
+        if name == "np.pad":
+            word = next(k for k in keywords if k in PAD_INSTEAD)
+            raise self.unsupported(rest, f"np.pad with {word}= (no derivative rule)",
+                                   PAD_INSTEAD[word])
+        if name in ("np.quantile", "np.percentile") and "weights" in keywords:
+            q = "q" if name == "np.quantile" else "q / 100"
+            raise self.unsupported(rest, f"{name} with weights= (method 'inverted_cdf': an entry "
+                                   "picked by the weights, which have no derivative)", "write "
+                                   "the pick: o = np.argsort(x); c = np.cumsum(w[o]); "
+                                   f"x[o][np.searchsorted(c, {q} * c[-1])] (x 1-D)")
         if name in GIVEN_AT:  # np.cov(x, y): of the rows of x and y stacked, as NumPy does
             options = self.bound(name, rest, args, env)
             y = options.pop("y", None) or self.atom(keywords["y"], env)
