@@ -604,9 +604,10 @@ class Statements:
                      s.target == value.name), None)
         if k != len(target.elts) - 1 or type(made) is not Op or made.prim not in LIST_PRIMS:
             raise self.not_an_array(target, "a starred unpacking target (a, *rest = ...) of an "
-                                    "array or a list made at run time, other than a, *rest of "
-                                    "a call's tuple (np.linalg.lstsq's)", "index it instead "
-                                    "(a, rest = xs[0], xs[1:])", fields=False)
+                                    "array or a list made at run time", "index it instead (a, "
+                                    "rest = xs[0], xs[1:]); a, *rest = f(...) of a function "
+                                    "returning a tuple (np.linalg.lstsq) is unpacked",
+                                    fields=False)
         starred = target.elts[k].value
         if isinstance(starred, gast.Name):
             self.sequence_kinds[starred.id] = "list"
