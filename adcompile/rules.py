@@ -670,7 +670,9 @@ def _pad_rule(template):
         mode = "constant" if mode is None else _constant(mode, op, "mode")
         if mode not in ("constant", "edge", "reflect", "symmetric", "wrap"):
             raise NoDerivativeError(f"np.pad with mode={mode!r} has no derivative rule; use mode "
-                                    "'constant', 'edge', 'reflect', 'symmetric' or 'wrap'")
+                                    "'constant', 'edge', 'reflect', 'symmetric' or 'wrap', or "
+                                    "pad with the statistic: np.concatenate((np.full(k, "
+                                    "np.mean(x)), x, np.full(k, np.mean(x))))")
         return template if i == 0 else None
     return rule
 
@@ -743,8 +745,8 @@ VJP.update({
     # sorting routes each gradient back to where its entry came from (ties: argsort's order)
     "np.sort": ("take_along_axis_grad(g, x, np.argsort(x, axis=axis), axis)",),
     "np.partition": ("take_along_axis_grad(g, x, np.argpartition(x, kth, axis=axis), axis)", None),
-    "np.cross": ("unbroadcast(np.cross(y, three_vectors(g, x, y)), x)",
-                 "unbroadcast(np.cross(three_vectors(g, x, y), x), y)"),
+    "np.cross": ("unbroadcast(from3(np.cross(as3(y), lift3(g, x, y)), x), x)",  # (2-vectors:
+                 "unbroadcast(from3(np.cross(lift3(g, x, y), as3(x)), y), y)"),  # as3, lift3)
     "np.vdot": ("np.reshape(conj(g * y), np.shape(x))", "np.reshape(g * conj(x), np.shape(y))"),
     "np.ptp": (f"unreduce(g, x, axis, keepdims) * {_PTP_WEIGHTS}",),
     "np.diagflat": ("np.reshape(np.diagonal(g, offset=k), np.shape(x))",),

@@ -6,7 +6,7 @@ weights) or linear in one operand, so the rules of rules_stats.py that call them
 again. Plain NumPy, like runtime.py, so an exported derivative can carry them along."""
 import numpy as np
 
-from .runtime import _ndim, _shape, _weak
+from .runtime import _ndim, _shape, _weak, unbroadcast
 
 
 def _axes(axis, n):
@@ -228,3 +228,28 @@ def mvn_points(x, mean):
     each entry of a vector is a point (a column), else x as it is (a number stands for each
     component). Linear in x."""
     return np.reshape(x, (-1, 1)) if _ndim(x) < 2 and _mvn_dim(mean) == 1 else x
+
+
+def keep_axes(v, axis, keepdims):
+    """The result `v` of a reduction over `axis` with those axes back at length 1, so that it
+    broadcasts against the operand (unreduce without the broadcast)."""
+    return v if keepdims or axis is None else np.expand_dims(v, axis)
+
+
+def average_weights(v, x, axis):
+    """np.average's weights `v` as it multiplies x by them: 1-D weights along `axis` laid
+    along it, then broadcast to x's shape."""
+    n = _ndim(x)
+    if axis is None and _shape(v) != _shape(x):
+        raise TypeError("Axis must be specified when shapes of a and weights differ.")
+    if _ndim(v) != n:
+        v = np.reshape(v, [-1 if k == axis % n else 1 for k in range(n)])
+    return np.broadcast_to(v, _shape(x))
+
+
+def average_weights_grad(v, w, x, axis):
+    """The adjoint of average_weights: `v` (x's shape) summed back to the weights `w`'s."""
+    n = _ndim(x)
+    if _ndim(w) != n:
+        return np.sum(v, axis=tuple(k for k in range(n) if k != axis % n))
+    return unbroadcast(v, w)

@@ -9,7 +9,7 @@ import gast
 from ..errors import ADCompileError, UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Op, Var)
 from ..sugar import ERRSTATE_KEYS
-from ..primitives import BY_OBJECT, PRIMS, hashable
+from ..primitives import BY_OBJECT, LIST_PRIMS, PRIMS, hashable
 from ..runtime import basic_index
 from ..templates import dotted
 from .arguments import effectful
@@ -545,6 +545,8 @@ class Statements:
                                     target.elts[k + 1:], ctx=gast.Store())
                 if isinstance(target.elts[k], gast.Name):
                     self.sequence_kinds[target.elts[k].id] = "list"
+            elif len(starred) == 1 and type(value) is Var:  # c, *_ = lstsq(...): the items
+                value, target = self.starred_items(target, starred[0], value)  # and a list
             if type(value) is Record and value.kind == "namedtuple":  # W, b = layer
                 value = value.values
             if type(value) is not tuple:
@@ -565,6 +567,25 @@ class Statements:
                     self.bind_target(t, v, env, index, since)
         else:
             raise self.unsupported(target, "this loop target")
+
+    def starred_items(self, target, k, value):
+        """`a, b, *rest = v` of a call's tuple (np.linalg.lstsq's): v[0], v[1] and list(v[2:]),
+        as Python makes them. Names after the starred one would need v's length checked against
+        them, an array's rest a list of its rows: refused."""
+        made = next((s.value for s in reversed(self.block) if type(s) is Assign and
+                     s.target == value.name), None)
+        if k != len(target.elts) - 1 or type(made) is not Op or made.prim not in LIST_PRIMS:
+            raise self.not_an_array(target, "a starred unpacking target (a, *rest = ...) of an "
+                                    "array or a list made at run time", "index it instead (a, "
+                                    "rest = xs[0], xs[1:]); a, *rest = f(...) of a function "
+                                    "returning a tuple (np.linalg.lstsq) is unpacked",
+                                    fields=False)
+        starred = target.elts[k].value
+        if isinstance(starred, gast.Name):
+            self.sequence_kinds[starred.id] = "list"
+        items = tuple(self.emit("getitem", (value, Const(i))) for i in range(k)) + (
+            self.emit("list_copy", (self.emit("getitem", (value, Const(slice(k, None)))),)),)
+        return items, gast.Tuple(elts=target.elts[:k] + [starred], ctx=gast.Store())
 
     def made(self, kind):
         """The names this function binds to new arrays ("arrays") or to lists of names
