@@ -125,11 +125,14 @@ VJP["interp_slope"] = ("interp_slope_spread(g, x, xp)", None, None)
 VJP["interp_slope_spread"] = ("interp_slope(g, x, xp)", None, None)
 
 # np.polyval(p, x) = sum(p[i] * x ** (n - 1 - i)): linear in p; in x, the derivative's polynomial.
+# A 2-D p is a polynomial per column (each coefficient a row): the powers' axis is last, and
+# p's adjoint is fitted to p with its first axis moved last.
 add("np.polyval", np.polyval, ("p", "x"), "exact")
 _POWERS = "np.expand_dims(x, -1) ** np.arange(np.shape(p)[0] - 1, -1, -1)"
-_SLOPE = "np.polyval(p[:-1] * np.arange(np.shape(p)[0] - 1, 0, -1), x)"
-VJP["np.polyval"] = (f"np.reshape(g, (-1,)) @ np.reshape({_POWERS}, (-1, np.shape(p)[0]))",
-                     f"g * {_SLOPE}")
+_SLOPE = "np.polyval(p[:-1] * np.reshape(np.arange(np.shape(p)[0] - 1, 0, -1), " \
+    "(-1,) + (1,) * (np.ndim(p) - 1)), x)"
+VJP["np.polyval"] = (f"np.moveaxis(unbroadcast(np.expand_dims(g, -1) * {_POWERS}, "
+                     "np.moveaxis(p, 0, -1)), -1, 0)", f"unbroadcast(g * {_SLOPE}, x)")
 JVP["np.polyval"] = ("np.polyval(t, x)", f"t * {_SLOPE}")
 
 # np.cov(m) = C @ conj(C).T / (N - ddof), C the rows of m (cov_rows) less their means; np.corrcoef

@@ -348,3 +348,23 @@ def test_pad_modes_without_a_rule_say_what_to_write():
     _refused(_pad_mean, (X5,), ["mode='mean'", "np.full(k, np.mean(x))"])
     assert _pad_odd_instead(X5) == pytest.approx(_pad_odd(X5))
     _check(_pad_odd_instead, (X5,))
+
+
+def _polyval_rows(p, x):
+    return np.sum(np.sin(np.polyval(p, x)))
+
+
+def test_polyval_of_coefficient_rows():
+    """np.polyval(p, x) with a 2-D p (each coefficient a row, a polynomial per column): the rules
+    multiplied p[:-1] by the powers' arange along the wrong axis, and summed p's adjoint over
+    the wrong one: silently wrong derivatives (found by the npgaps fixer)."""
+    from test_regressions import check
+    from adcompile import hessian
+    rng = np.random.default_rng(3)
+    p = rng.normal(size=(4, 3))
+    check(_polyval_rows, p, 0.7)
+    check(_polyval_rows, p, np.array([0.7, -0.3, 1.1]))
+    check(_polyval_rows, p, np.array([[0.7], [-0.3]]))
+    check(_polyval_rows, p[:, 0], np.array([0.7, -0.3]))  # (one polynomial, as before)
+    h = hessian(_polyval_rows, argnums=1)(p, np.array([0.7, -0.3, 1.1]))
+    assert np.allclose(h, np.diag(np.diag(h)))  # (each column its own polynomial)
