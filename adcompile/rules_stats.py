@@ -21,6 +21,8 @@ add("np.percentile", np.percentile, ("x", "q"), "exact", **_QUANTILE)
 add("np.median", np.median, ("x",), "exact", axis=None, out=None, overwrite_input=False,
     keepdims=False)
 add("quantile_weights", runtime_stats.quantile_weights, ("x", "q", "axis"), "nondiff", zero="*")
+# np.mean's, np.var's and np.std's count of entries per result (rules.py, reverse.py)
+add("reduced_size", runtime_stats.reduced_size, ("x", "axis"), "nondiff", zero="*")
 for _name in ("quantile_gather", "quantile_spread"):
     add(_name, getattr(runtime_stats, _name), ("v", "w", "x", "axis", "keepdims"), "exact",
         zero=("w", "x"))
@@ -205,5 +207,5 @@ JVP["np.corrcoef"] = _corrcoef_rule(f"np.reshape({_DC} / {_S} - np.atleast_2d(an
 
 for _name in ("quantile_weights", "quantile_gather", "quantile_spread", "trapezoid_weights",
               "trapezoid_weights_grad", "interp_gather", "interp_spread", "interp_slope",
-              "interp_slope_spread", "cov_rows", "uncov_rows", "cov_square"):
+              "interp_slope_spread", "cov_rows", "uncov_rows", "cov_square", "reduced_size"):
     NAMESPACE[_name] = getattr(runtime_stats, _name)
