@@ -58,7 +58,7 @@ class Forms:
         """Whether `name(*args, **node.keywords)` is a variant lowered here."""
         words = _keyword_names(name)
         return any(k.arg in words for k in node.keywords) or \
-            name in ORDERED and len(args) > ORDERED[name]
+            name in ORDERED and len(args) > ORDERED[name] or name == "np.cross" and len(args) > 2
 
     def form(self, name, node, args, env, target):
         keywords = {k.arg: k.value for k in node.keywords}
@@ -119,9 +119,13 @@ class Forms:
 
     def cross(self, rest, args, keywords, env, target):
         """np.cross(a, b, axisa=i, axisb=j, axisc=k): of the vectors moved to the last axes, its
-        vectors moved to k (axis= sets all three)."""
-        axes = {k: self.atom(keywords.get(k, gast.Constant(value=-1, kind=None)), env)
-                for k in CROSS_AXES}
+        vectors moved to k (axis= sets all three). The axes may come by position."""
+        if len(args) > 2 + len(CROSS_AXES):
+            raise self.unsupported(rest, f"np.cross with {len(args)} positional arguments")
+        given = dict(zip(CROSS_AXES, args[2:]))
+        axes = {k: given[k] if k in given else self.atom(keywords.get(
+            k, gast.Constant(value=-1, kind=None)), env) for k in CROSS_AXES}
+        args, keywords = args[:2], {**keywords, **given}
         if any(type(a) is not Const for a in axes.values()):
             raise self.unsupported(rest, "np.cross with an axis computed at run time",
                                    "write the axes as numbers")
