@@ -512,7 +512,7 @@ METHODS = {name: f"np.{name}" for name in (
 METHODS["astype"] = "astype"
 METHODS["flatten"] = "flatten"  # np.ravel's values, but a copy, never a view
 add("flatten", lambda x: np.ravel(x).copy(), kind="exact", form="method")
-METHODS["conj"] = "np.conj"
+METHODS["conj"] = "conjugate"  # (x itself for a real x, as x.conjugate(): not np.conj)
 METHODS["conjugate"] = "conjugate"  # x.conjugate() as written: a Python float stays a float
 add("conjugate", lambda x: x.conjugate(), kind="exact", form="method")
 METHODS["item"] = "item"  # (rules_arrays.py)

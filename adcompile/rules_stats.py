@@ -22,6 +22,8 @@ add("np.percentile", np.percentile, ("x", "q"), "exact", **_QUANTILE)
 add("np.median", np.median, ("x",), "exact", axis=None, out=None, overwrite_input=False,
     keepdims=False)
 add("quantile_weights", runtime_stats.quantile_weights, ("x", "q", "axis"), "nondiff", zero="*")
+# np.mean's, np.var's and np.std's count of entries per result (rules.py, reverse.py)
+add("reduced_size", runtime_stats.reduced_size, ("x", "axis"), "nondiff", zero="*")
 for _name in ("quantile_gather", "quantile_spread"):
     add(_name, getattr(runtime_stats, _name), ("v", "w", "x", "axis", "keepdims"), "exact",
         zero=("w", "x"))
@@ -254,5 +256,5 @@ NAMESPACE.update(logsumexp_b=numerics.logsumexp_b, logsumexp_sign=numerics.logsu
 for _name in ("quantile_weights", "quantile_gather", "quantile_spread", "trapezoid_weights",
               "trapezoid_weights_grad", "interp_gather", "interp_spread", "interp_slope",
               "interp_slope_spread", "cov_rows", "uncov_rows", "cov_square", "keep_axes",
-              "average_weights", "average_weights_grad"):
+              "average_weights", "average_weights_grad", "reduced_size"):
     NAMESPACE[_name] = getattr(runtime_stats, _name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import random
+import warnings
 import types
 
 import gast
@@ -29,7 +30,7 @@ CONVERSIONS = {115: "str", 114: "repr"}  # f"{x!s}", f"{x!r}"
 
 # a call as a statement changing state outside the function's values, whatever it is given: run
 GLOBAL_STATE = (np.random.seed, np.random.set_state, random.seed, random.setstate,  # as written
-                np.seterr)
+                np.seterr, warnings.warn)
 SIMPLE = (int, float, complex, bool, str, bytes, type(None))  # (nothing of the function's)
 
 

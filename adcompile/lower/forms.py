@@ -82,7 +82,8 @@ class Forms:
         return any(k.arg in words for k in node.keywords) or \
             name in ORDERED and len(args) > ORDERED[name] or name in GIVEN_AT and \
             len(args) > GIVEN_AT[name] and not (type(args[GIVEN_AT[name]]) is Const and
-                                                args[GIVEN_AT[name]].value is None)
+                                                args[GIVEN_AT[name]].value is None) or \
+            name == "np.cross" and len(args) > 2
 
     def form(self, name, node, args, env, target):
         keywords = {k.arg: k.value for k in node.keywords}
@@ -178,9 +179,13 @@ class Forms:
 
     def cross(self, rest, args, keywords, env, target):
         """np.cross(a, b, axisa=i, axisb=j, axisc=k): of the vectors moved to the last axes, its
-        vectors moved to k (axis= sets all three)."""
-        axes = {k: self.atom(keywords.get(k, gast.Constant(value=-1, kind=None)), env)
-                for k in CROSS_AXES}
+        vectors moved to k (axis= sets all three). The axes may come by position."""
+        if len(args) > 2 + len(CROSS_AXES):
+            raise self.unsupported(rest, f"np.cross with {len(args)} positional arguments")
+        given = dict(zip(CROSS_AXES, args[2:]))
+        axes = {k: given[k] if k in given else self.atom(keywords.get(
+            k, gast.Constant(value=-1, kind=None)), env) for k in CROSS_AXES}
+        args, keywords = args[:2], {**keywords, **given}
         if any(type(a) is not Const for a in axes.values()):
             raise self.unsupported(rest, "np.cross with an axis computed at run time",
                                    "write the axes as numbers")
