@@ -90,8 +90,8 @@ def test_messages_name_the_inlined_line_and_keep_to_the_point():
     line number in the callee's file (scipy/_lib/_util.py:10 for the user's line 10, T22);
     sorted() of an array carried advice about reading fields of objects (T22)."""
     first = records_in_a_loop.__code__.co_firstlineno
-    with pytest.raises(UnsupportedSyntaxError, match=f"test_messages_found.py:{first + 3}: a "
-                       "dict is used as a value computed at run time"):
+    with pytest.raises(UnsupportedSyntaxError, match=f"test_messages_found.py:{first + 3}: "
+                       "appending a dict to a list a loop builds at run time"):
         grad(calls_records_in_a_loop)(0.5, 3)
     with pytest.raises(UnsupportedSyntaxError) as e:
         grad(sorted_slice)(np.array([0.3, -1.0, 2.0]))

@@ -53,7 +53,7 @@ class Calls:
                 last = self.emit("getitem", (base, Const(-1)), target=target)
                 env[name] = self.emit("getitem", (base, Const(slice(None, -1))), target=name)
                 return last
-            if type(base) is tuple and func.attr in ("index", "count", "pop") and \
+            if type(base) is tuple and func.attr in ("index", "count", "pop", "remove") and \
                     not node.keywords:  # a list known here: names.index("b"), ys.pop(0)
                 return self.known_list_method(base, func, node, env)
             if type(base) is Record and base.cls in FROZEN.values() and \
