@@ -4,7 +4,11 @@ loop, min/max of a dict by its values, statistics, itertools.accumulate/pairwise
 functools.partial, type tests of tuples and functools caches given to grad. Each case is checked
 with grad, jvp and vjp against central differences; each failed before its fix."""
 import dataclasses
+import itertools
+import operator
+import statistics
 
+import numpy as np
 import pytest
 
 import adcompile as ad
@@ -258,3 +262,56 @@ def dearest(x):
 def test_min_max_of_a_dict_by_its_values():
     check(cheapest, 0.5, 1.3, 2.5)
     check(dearest, 0.5, 1.3, 2.5)
+
+
+# --- 7, 5. statistics and itertools, differentiated as the loops they compute (standins.py) --
+
+def spread(x):
+    xs = [x, 2 * x, x * x, 1.5]
+    return statistics.mean(xs) + statistics.fmean(xs) * statistics.pstdev(xs) + \
+        statistics.stdev(xs) + statistics.variance(xs) + statistics.pvariance(xs, mu=1.0)
+
+
+def spread_weighted(x):
+    return statistics.fmean([x, 1.0, x * x], [x, 2.0, 0.5])
+
+
+def spread_of_a_run_time_list(x, n=4):
+    xs = []
+    for i in range(n):
+        xs.append(x * i + 1.0)
+    return statistics.pstdev(xs) + statistics.mean(xs)
+
+
+def running(x):
+    xs = [x, 2 * x, x * x]
+    total = sum(itertools.accumulate(xs)) + list(itertools.accumulate(xs, operator.mul))[-1]
+    total += max(itertools.accumulate(xs, lambda a, b: a * 0.5 + b, initial=1.0))
+    return total + sum((b - a) ** 2 for a, b in itertools.pairwise(xs))
+
+
+def test_statistics_values_and_derivatives():
+    check(spread, 0.4, 1.7)
+    check(spread_weighted, 0.4, 1.7)
+    check(spread_of_a_run_time_list, 0.4, 1.7)
+    from adcompile.standins import STAND_INS
+    for f in (statistics.mean, statistics.fmean, statistics.pstdev, statistics.stdev,
+              statistics.variance, statistics.pvariance):
+        stand_in = STAND_INS[f]
+        data = [0.1, 2.5, -1.25, 3.0]
+        assert stand_in(data) == pytest.approx(f(data), rel=1e-14)
+
+
+def test_statistics_of_an_array_refused_at_the_call():
+    def of_array(x):
+        return statistics.fmean(np.array([x, 2.0]))
+    error = refused(of_array, 1.0, "list() of an array")
+    assert error.line == of_array.__code__.co_firstlineno + 1
+
+
+def test_itertools_accumulate_and_pairwise():
+    check(running, 0.4, 1.3)
+    from adcompile.standins import STAND_INS
+    for f in (itertools.accumulate, itertools.pairwise):
+        assert STAND_INS[f]([1.0, 2.0, 4.0]) == list(f([1.0, 2.0, 4.0]))
+    assert STAND_INS[itertools.accumulate]([], initial=2.0) == [2.0]

@@ -14,8 +14,9 @@ import gast
 import numpy as np
 
 from ..custom import how_to_register
-from ..errors import ADCompileError, NoDerivativeError
+from ..errors import STAND_INS_FILE, ADCompileError, NoDerivativeError
 from ..ir import Const, Var
+from ..standins import STAND_INS
 from ..primitives import (AS_ARRAY, BY_OBJECT, FROZEN, GENERATOR_METHODS, METHODS, NAMESPACE,
                           OBJECT_OPTIONS, OPTIONAL, POSITIONAL, PRIMS, RENAMED, hashable)
 from ..templates import dotted
@@ -36,6 +37,19 @@ class Calls:
         finally:
             for name in held:
                 env.pop(name, None)
+
+    def stand_in(self, obj, node, env, target):
+        """The call of `obj` lowered as its Python stand-in (standins.py); what the stand-in
+        cannot take is refused at the user's call."""
+        try:
+            return self.inline(STAND_INS[obj], node, env, target)
+        except ADCompileError as e:
+            if e.filename != STAND_INS_FILE:
+                raise
+            error = type(e)(f"{obj.__module__}.{obj.__name__}, differentiated as the loop it "
+                            f"computes: {e.message}", *self.parsed.where(node))
+            error.maybe_container = e.maybe_container
+            raise error from None
 
     def spread_call(self, node, env, target):
         func = node.func
@@ -177,6 +191,8 @@ class Calls:
             made = self.construct(obj, node, env, target)
             if made is not None:
                 return made
+        if hashable(obj) and obj in STAND_INS:  # statistics.mean, itertools.accumulate, ...
+            return self.stand_in(obj, node, env, target)
         if obj is functools.reduce and len(node.args) in (2, 3) and not node.keywords:
             total = self.reduced(node, env)  # (else refused below, as a function passed on)
             if total is not None:
