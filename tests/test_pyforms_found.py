@@ -4,7 +4,9 @@ loop, min/max of a dict by its values, statistics, itertools.accumulate/pairwise
 functools.partial, type tests of tuples and functools caches given to grad. Each case is checked
 with grad, jvp and vjp against central differences; each failed before its fix."""
 import dataclasses
+import functools
 import itertools
+import math
 import operator
 import statistics
 
@@ -315,3 +317,32 @@ def test_itertools_accumulate_and_pairwise():
     for f in (itertools.accumulate, itertools.pairwise):
         assert STAND_INS[f]([1.0, 2.0, 4.0]) == list(f([1.0, 2.0, 4.0]))
     assert STAND_INS[itertools.accumulate]([], initial=2.0) == [2.0]
+
+
+# --- 6. functools.partial made in the differentiated function ---------------------------------
+
+def weighted(u, v, a=1.0, b=2.0):
+    return u * a + v * b
+
+
+def partial_keywords(x):
+    h = functools.partial(weighted, a=x)
+    return h(x, 1.0) * h(2.0, x, b=x)  # (a keyword of the call replaces the bound one)
+
+
+def partial_positional(x):
+    h = functools.partial(weighted, x, b=3.0)
+    return h(2.0) + sum(map(h, [x, 2.0]))
+
+
+def partial_of_a_lambda(x):
+    scale = lambda t, k: t * k  # noqa: E731
+    h = functools.partial(scale, k=x)
+    x = x * 2  # (h keeps the x bound when it was made)
+    return h(x) + h(t=1.0) + functools.partial(math.pow, x)(3.0)
+
+
+def test_functools_partial():
+    check(partial_keywords, 0.7, 1.3)
+    check(partial_positional, 0.7, 1.3)
+    check(partial_of_a_lambda, 0.7, 1.3)

@@ -22,7 +22,7 @@ from ..primitives import (AS_ARRAY, BY_OBJECT, FROZEN, GENERATOR_METHODS, METHOD
 from ..templates import dotted
 from .containers import _name
 from .expressions import number_or_array, numbers_only
-from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction, Record, Static,
+from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction, Partial, Record, Static,
                    held, holds_record, is_super, uncached)
 
 
@@ -121,6 +121,10 @@ class Calls:
         if type(callee) is not Static:
             raise self.not_callable(node, callee)
         obj = callee.obj
+        if obj is functools.partial and node.args and all(k.arg for k in node.keywords):
+            return self.partial(node, env)
+        if isinstance(obj, Partial):
+            return self.call_partial(obj, node, env, target)
         if obj in BUILTIN_METHODS and node.args and not node.keywords and not isinstance(
                 node.args[0], (gast.Name, gast.Attribute, gast.Subscript, gast.Constant)):
             name = f"<argument {id(node)}>"  # abs(-d): the operand evaluated once, then named
@@ -344,6 +348,37 @@ class Calls:
         if not callable(obj):
             raise NoDerivativeError(how_to_register(obj, dotted(func)), *self.parsed.where(node))
         return self.opaque_call(obj, node, env, target)
+
+    def partial(self, node, env):
+        """functools.partial(f, ...) of a function known here: f and the values bound now."""
+        func = self.expr(node.args[0], env)
+        if type(func) is not Static or not (callable(func.obj) or isinstance(func.obj, (
+                LocalFunction, Partial))):
+            raise self.unsupported(node, "functools.partial of a function not known when the "
+                                   "code compiles", "pass a function defined in the code or "
+                                   "imported (functools.partial(helper, a=x))")
+        return Static(Partial(func, tuple(self.expr(a, env) for a in node.args[1:]),
+                              {k.arg: self.expr(k.value, env) for k in node.keywords}))
+
+    def call_partial(self, bound, node, env, target):
+        """p(*args, **kw) of p = functools.partial(f, *a, **k): f(*a, *args, **{**k, **kw}),
+        the bound values held under names of their own while the call is lowered."""
+        names = [f"<partial {id(node)} {k}>" for k in range(len(bound.args) + 1)]
+        given = {k.arg for k in node.keywords}
+        words = [w for w in bound.keywords if w not in given]
+        names += [f"<partial {id(node)} {w}>" for w in words]
+        values = [bound.func, *bound.args, *(bound.keywords[w] for w in words)]
+        env.update(zip(names, values))
+        call = gast.copy_location(gast.Call(
+            func=_name(names[0], node),
+            args=[_name(n, node) for n in names[1:len(bound.args) + 1]] + node.args,
+            keywords=[gast.keyword(arg=w, value=_name(n, node)) for w, n in
+                      zip(words, names[len(bound.args) + 1:])] + node.keywords), node)
+        try:
+            return self.call(call, env, target)
+        finally:
+            for name in names:
+                env.pop(name, None)
 
     def each_leaf(self, value, f):
         """`value` (a tuple or record known here) with `f` applied to each number or array."""
