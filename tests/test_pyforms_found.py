@@ -346,3 +346,67 @@ def test_functools_partial():
     check(partial_keywords, 0.7, 1.3)
     check(partial_positional, 0.7, 1.3)
     check(partial_of_a_lambda, 0.7, 1.3)
+
+
+# --- 8. type(x) is tuple / isinstance(x, tuple): known here where x's kind is -----------------
+
+def kind_of_a_tuple(x):
+    y = (x, 2 * x)
+    if isinstance(y, tuple) and type(y) is tuple and type(y) is not list:
+        return y[0] * y[1]
+    return x
+
+
+def kind_of_a_list(x):
+    ys = [x]
+    ys.append(2 * x)  # (still a list, noted as one)
+    ys.insert(0, 1.0)
+    if isinstance(ys, list) and type(ys) is list and not isinstance(ys, tuple):
+        return ys[1] * ys[2]
+    return x
+
+
+def kind_of_a_number(x):
+    y = x * 2
+    if type(y) is tuple or isinstance(y, (list, tuple)) or type(y) == dict:  # noqa: E721
+        return y[0]
+    return y * x if type(y) is not np.ndarray else np.sum(y)
+
+
+def kind_of_a_run_time_list(x):
+    ys = []
+    for i in range(int(x) + 2):
+        ys.append(x * i)
+    return ys[-1] if type(ys) is tuple else x
+
+
+def test_type_tests_of_tuples_folded_where_the_kind_is_known():
+    check(kind_of_a_tuple, 0.7, 1.3)
+    check(kind_of_a_list, 0.7, 1.3)
+    check(kind_of_a_number, 0.7, 1.3)
+    assert "isinstance" not in ad.source(grad(kind_of_a_tuple))
+    error = refused(kind_of_a_run_time_list, 1.3, "type(x) is tuple of a value whose kind")
+    assert "isinstance(x, (list, tuple))" in str(error)
+    assert "the class tuple is used as a value" not in str(error)
+
+
+# --- 9. grad of a function decorated with functools.cache / lru_cache ---------------------------
+
+@functools.lru_cache(maxsize=None)
+def cached_top(x):
+    return math.sin(x) * x
+
+
+@functools.cache
+def cached_square(x):
+    return x * x * 3.0
+
+
+def test_grad_of_a_functools_cache_differentiates_what_it_wraps():
+    check(cached_top, 0.7, 1.3)
+    check(cached_square, 0.7, 1.3)
+    before = cached_top.cache_info()
+    for x in (0.7, 1.3, 0.7):  # (no value of the cache reaches a derivative)
+        assert value_and_grad(cached_top)(x)[1] == pytest.approx(math.sin(x) + x * math.cos(x))
+    assert cached_top.cache_info().hits == before.hits
+    assert "def grad_cached_top(x):" in ad.source(cached_top)

@@ -182,6 +182,10 @@ class Expressions:
             return self.expr(gast.BoolOp(op=gast.And(), values=[  # grad's test, read back
                 gast.Compare(left=a, ops=[gast.Is()], comparators=[node.comparators[-1]])
                 for a in [node.left] + node.comparators[:-1]]), env, target)
+        if t is gast.Compare and isinstance(node.left, gast.Call):
+            known = self.type_test(node, env, target)  # type(x) is tuple
+            if known is not None:
+                return known
         if t is gast.Compare:
             left = self.expr(node.left, env)
             right = self.expr(node.comparators[0], env)

@@ -657,8 +657,8 @@ class Statements:
             if name in self.put_into.get(call.args[0].id, {}):  # (at a second place now)
                 self.held_twice.setdefault(name, (call.args[0].id, self.parsed.where(call)[1]))
             self.put_into.setdefault(call.args[0].id, {})[name] = self.parsed.where(call)[1]
-        if type(env[name]) is tuple:
-            env[name] = env[name] + (self.expr(call.args[0], env),)
+        if type(env[name]) is tuple:  # (a list noted as one: is_list)
+            env[name] = self.known_list(env[name] + (self.expr(call.args[0], env),))
         else:
             item = self.expr(call.args[0], env)
             if type(item) is Record:
@@ -803,14 +803,14 @@ class Statements:
                     for item in items:
                         value = value + (item,) if type(value) is tuple else self.emit(
                             "list_append", (self.as_atom(value), self.as_atom(item)), target=name)
-                    env[name] = value
+                    env[name] = self.known_list(value) if type(value) is tuple else value
                     return
             else:
                 at = self.expr(call.args[0], env)
                 if type(value) is tuple and type(at) is Const and type(at.value) is int:
                     items = list(value)
                     items.insert(at.value, self.expr(call.args[1], env))
-                    env[name] = tuple(items)
+                    env[name] = self.known_list(items)
                     return
         error = self.unsupported(call, f"{name}.{method}(...) here", f"{method} a list or dict "
                                  "made in the function, with values and positions known here")
