@@ -58,14 +58,14 @@ def stdev(data, xbar=None):
 
 
 def accumulate(iterable, func=None, *, initial=None):
-    xs = list(iterable)
-    if initial is None and len(xs) == 0:
-        return []
-    total = xs[0] if initial is None else initial
-    out = [total]
-    for x in xs if initial is not None else xs[1:]:
-        total = total + x if func is None else func(total, x)
-        out.append(total)
+    out = [] if initial is None else [initial]
+    for x in list(iterable):
+        if len(out) == 0:
+            out.append(x)
+        elif func is None:
+            out.append(out[-1] + x)
+        else:
+            out.append(func(out[-1], x))
     return out
 
 

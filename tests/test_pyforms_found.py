@@ -311,8 +311,16 @@ def test_statistics_of_an_array_refused_at_the_call():
     assert error.line == of_array.__code__.co_firstlineno + 1
 
 
+def running_of_a_run_time_list(x, n=4):
+    xs = []
+    for i in range(n):
+        xs.append(x * i + 1.0)
+    return sum(itertools.accumulate(xs)) + sum(b * a for a, b in itertools.pairwise(xs))
+
+
 def test_itertools_accumulate_and_pairwise():
     check(running, 0.4, 1.3)
+    check(running_of_a_run_time_list, 0.4, 1.3)
     from adcompile.standins import STAND_INS
     for f in (itertools.accumulate, itertools.pairwise):
         assert STAND_INS[f]([1.0, 2.0, 4.0]) == list(f([1.0, 2.0, 4.0]))

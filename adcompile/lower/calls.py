@@ -22,8 +22,8 @@ from ..primitives import (AS_ARRAY, BY_OBJECT, FROZEN, GENERATOR_METHODS, METHOD
 from ..templates import dotted
 from .containers import _name
 from .expressions import number_or_array, numbers_only
-from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction, Partial, Record, Static,
-                   held, holds_record, is_super, uncached)
+from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction, Partial,
+                   Record, Static, held, holds_record, is_super, uncached)
 
 
 class Calls:

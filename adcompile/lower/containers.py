@@ -82,7 +82,8 @@ class Containers:
             return self.run_time_key(record, index)
         if type(index) is not Const:
             error = self.unsupported(node, f"indexing {record.describe()} with a value computed "
-                                     "at run time", "use a constant key (p['W']) or loop over "
+                                     "at run time (read so only where its values are numbers "
+                                     "or arrays)", "use a constant key (p['W']) or loop over "
                                      ".items(); a key built from a loop index (p['W%d' % i]) "
                                      "needs the loop's count known when it compiles: range(3), "
                                      "range(len(p) // 2), or a count held in a dict or object "

@@ -133,12 +133,13 @@ class Effects:
         if type(value) is Var and self.never_a_sequence(value):
             return Const(False) if classes and all(issubclass(c, CONTAINERS) for c in classes) \
                 else self.emit("isinstance", (value, self.classes_atom(classes, types)))
-        if as_tuple != as_list and type(value) in (tuple, Var):  # lowering holds a tuple a
+        if as_tuple != as_list and type(value) in (tuple, Var):
             raise self.unsupported(node, "isinstance(x, list) or isinstance(x, tuple) of a "
                                    "value whose kind (number, array, list or tuple) is not "
                                    "known when the code compiles (lowering holds lists and "
-                                   "tuples alike, and a loop carries a tuple as a list)", "test isinstance(x, (list, "
-                                   "tuple)), or keep whether it is a tuple in a variable")
+                                   "tuples alike, and a loop carries a tuple as a list)",
+                                   "test isinstance(x, (list, tuple)), or keep whether it is "
+                                   "a tuple in a variable")
         cls = getattr(value, "cls", None)  # a container known here (containers.py)
         if cls is not None and type(value) is not Var:
             return Const(isinstance(cls, type) and issubclass(cls, classes))
@@ -194,11 +195,14 @@ class Effects:
         call, op = node.left, type(node.ops[0])
         if len(node.ops) != 1 or op not in (gast.Is, gast.IsNot, gast.Eq, gast.NotEq) or \
                 not (isinstance(call, gast.Call) and len(call.args) == 1 and not call.keywords
-                     and self.expr(call.func, env) == Static(type)):
+                     and isinstance(call.func, gast.Name) and call.func.id == "type" and
+                     self.expr(call.func, env) == Static(type)):
             return None
         right = self.expr(node.comparators[0], env)
         if not (type(right) is Static and isinstance(right.obj, type)):
             return None
+        if right.obj in (float, int, bool) and not isinstance(call.args[0], gast.Name):
+            return None  # (evaluated once, by the comparison as written)
         cls, value = right.obj, self.expr(call.args[0], env)
         positive = op in (gast.Is, gast.Eq)
         if type(value) in (Const, Static):
@@ -216,8 +220,9 @@ class Effects:
             raise self.unsupported(node, f"type(x) is {cls.__name__} of a value whose kind "
                                    "(number, array, list or tuple) is not known when the code "
                                    "compiles (lowering holds lists and tuples alike, and a "
-                                   "loop carries a tuple as a list)", "test isinstance(x, (list, tuple)), or keep "
-                                   "whether it is a tuple in a variable")
+                                   "loop carries a tuple as a list)", "test isinstance(x, "
+                                   "(list, tuple)), or keep whether it is a tuple in a "
+                                   "variable")
         else:
             kind = self.emit("type", (self.as_atom(value),))
             return self.emit("is" if positive else "isnot", (kind, self.class_atom(cls)),

@@ -200,7 +200,10 @@ class Loops:
         if not (isinstance(node, gast.Call) and isinstance(node.func, (gast.Name,
                                                                        gast.Attribute))):
             return False
-        if isinstance(node.func, gast.Name) and node.func.id in env:
+        root = node.func
+        while isinstance(root, gast.Attribute):
+            root = root.value
+        if not isinstance(root, gast.Name) or root.id in env:
             return False  # (a local name: a function of the user's, lowered as it is called)
         try:
             callee = self.expr(node.func, env)
