@@ -130,10 +130,8 @@ class Effects:
         kind = self.sequence_kind(node.args[0], value)
         if kind is not None or type(value) is tuple and as_tuple == as_list:
             return Const(as_list if kind is list else as_tuple)
-        if type(value) is Var and self.never_a_sequence(value):
-            return Const(False) if classes and all(issubclass(c, CONTAINERS) for c in classes) \
-                else self.emit("isinstance", (value, self.classes_atom(classes, types)))
-        if as_tuple != as_list and type(value) in (tuple, Var):
+        if as_tuple != as_list and type(value) in (tuple, Var) and not (
+                type(value) is Var and self.never_a_sequence(value)):
             raise self.unsupported(node, "isinstance(x, list) or isinstance(x, tuple) of a "
                                    "value whose kind (number, array, list or tuple) is not "
                                    "known when the code compiles (lowering holds lists and "
