@@ -195,7 +195,8 @@ class Calls:
             made = self.construct(obj, node, env, target)
             if made is not None:
                 return made
-        if hashable(obj) and obj in STAND_INS:  # statistics.mean, itertools.accumulate, ...
+        if hashable(obj) and obj in STAND_INS and obj not in BY_OBJECT:  # statistics.mean, ...
+            # (a rule the user registers for it wins)
             return self.stand_in(obj, node, env, target)
         if obj is functools.reduce and len(node.args) in (2, 3) and not node.keywords:
             total = self.reduced(node, env)  # (else refused below, as a function passed on)
