@@ -146,6 +146,9 @@ add("tuple", lambda *xs: xs, params=(), kind="exact", form="tuple")
 add("list", list, params=(), kind="nondiff", form="list", zero="*")
 add("push", list.append, ("tape", "x"), "nondiff", form="method", zero="*")
 add("pop", list.pop, ("tape",), "nondiff", form="method", zero="*")
+add("dict.get", dict.get, ("d", "key", "default"), "nondiff", form="method", zero="*")
+add("list.index", list.index, ("xs", "x"), "nondiff", form="method", zero="*")
+add("list.count", list.count, ("xs", "x"), "nondiff", form="method", zero="*")
 add("scatter_add", runtime.scatter_add, ("buffer", "index", "v"), "exact", zero=("index",))
 
 # math: Python floats in, Python floats out.

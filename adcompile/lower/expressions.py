@@ -184,6 +184,10 @@ class Expressions:
             return self.expr(gast.BoolOp(op=gast.And(), values=[  # grad's test, read back
                 gast.Compare(left=a, ops=[gast.Is()], comparators=[node.comparators[-1]])
                 for a in [node.left] + node.comparators[:-1]]), env, target)
+        if t is gast.Compare and isinstance(node.left, gast.Call):
+            known = self.type_test(node, env, target)  # type(x) is tuple
+            if known is not None:
+                return known
         if t is gast.Compare:  # a < b < c: (a < b) and (b < c), each operand lowered once
             return self.compare(node, env, self.expr(node.left, env), 0, target)
         if t is gast.BoolOp:  # (an object's truth: its __bool__, else __len__, else True)

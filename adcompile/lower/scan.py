@@ -409,6 +409,22 @@ class LocalFunction:
         self.env = dict(env)  # as at the def, for its default values
 
 
+class Partial:
+    """functools.partial(f, *args, **keywords) made in the differentiated function: f (a
+    function known here) with the values bound when it was made; a call of it is a call of f."""
+
+    def __init__(self, func, args, keywords):
+        self.func, self.args, self.keywords = func, args, keywords
+        self.__qualname__ = f"functools.partial({describe_function(func)})"
+
+
+def describe_function(value):
+    obj = getattr(value, "obj", None)
+    if isinstance(obj, LocalFunction):
+        return getattr(obj.node, "name", "<lambda>")
+    return getattr(obj, "__qualname__", None) or getattr(obj, "__name__", "f")
+
+
 class Enumerate:
     """The targets of `for i, x in enumerate(xs, start)`."""
 
