@@ -22,6 +22,7 @@ import numpy as np
 
 from .errors import ADCompileError, ArgumentError, UnsupportedSyntaxError, trimmed
 from .parse import signature_of
+from .primitives import BY_OBJECT
 from .auxiliary import rebuild
 from .pytree import Tree, _Static, flatten, held_twice, match, unflatten
 
@@ -218,12 +219,15 @@ def as_function(f):
     """An object of the user's class with a `__call__` written in Python: that method, bound (JAX
     differentiates any callable); a derivative of a bound method (grad(model.loss)): the same
     derivative of the function (type(model).loss), bound to the object; anything else as it
-    is."""
+    is; a functools cache (lru_cache, cache) of a Python function: that function."""
     boundary = getattr(f, "__adcompile_boundary__", None)
     if boundary is not None and boundary.receiver is not None:
         return types.MethodType(differentiate(
             boundary.compile_derivative, boundary.f, boundary.mode, boundary.argnums,
             boundary.optimize, boundary.has_aux), boundary.receiver)
+    if isinstance(f, functools._lru_cache_wrapper) and f not in BY_OBJECT and \
+            isinstance(f.__wrapped__, types.FunctionType):  # @functools.cache: what it wraps
+        return f.__wrapped__  # (the derivative calls no cache: no value of it goes stale)
     call = inspect.getattr_static(type(f), "__call__", None)
     if isinstance(call, types.FunctionType) and not isinstance(
             f, (types.FunctionType, types.MethodType, functools.partial, type)):

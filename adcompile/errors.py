@@ -9,6 +9,9 @@ import os
 import types
 
 
+STAND_INS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "standins.py")
+
+
 class ADCompileError(Exception):
     """Base class of every error adcompile raises about the user's code or arguments."""
     # True where arguments of another structure (a dict, an object) may make the code right:
@@ -16,8 +19,9 @@ class ADCompileError(Exception):
     maybe_container = False
 
     def __init__(self, message, filename=None, line=None):
-        if getattr(line, "place", None) is not None:  # in an inlined helper: its own place
-            filename, line = line.place               # (ir.Inlined)
+        if getattr(line, "place", None) is not None and \
+                line.place[0] != STAND_INS_FILE:  # in an inlined helper: its own place
+            filename, line = line.place         # (ir.Inlined; a stand-in's: the user's call)
         line = int(line) if line is not None else None
         self.message, self.filename, self.line = message, filename, line
         where = f"{filename}:{line}: " if filename and line else \

@@ -17,8 +17,9 @@ variant of the same IR that the Python source prints (`source(jitted)` shows it)
   floats     the math functions raise CPython's errors, `**` of floats is C's pow as CPython's
              (`jit_math`); float32, float16 and complex64 arguments are refused; indexing is
              bounds-checked (IndexError)
-  constants  a global list of numbers is a tuple, `table["a"]` of a global dict its value, a
-             math function of constants (math.factorial(3)) computed once (`jit_constants`)
+  constants  a math function of constants (math.factorial(3)) is computed once
+             (`jit_constants`); a global array is passed at each call, a global list or dict
+             refused (`jit_globals`)
   helpers    the runtime helpers that generated code calls (unbroadcast, scatter_add, setitem,
              unreduce, ...) and the package's sigmoid, softmax, relu, ... get Numba versions
              (`jit_helpers`; norms by name and keepdims along an axis: `jit_forms`); a helper

@@ -1,11 +1,8 @@
 """The constants that the Numba variant of a function reads, as Numba can freeze them, for
-`adcompile.jit` (Numba compiles a global's value into the code, as it does an array's):
-
-  lists      a global list (or tuple) of numbers, nested or not, becomes a tuple of them
-  dicts      `table["a"]` of a global dict with a constant key becomes its value: a number
-             written in place, anything else a constant of its own (`table_a`)
-  math       a function of the math module (math.factorial, math.comb) called on constants is
-             computed once, here; an int that Numba's int64 cannot hold is refused
+`adcompile.jit`: a function of the math module (math.factorial, math.comb) called on constants
+is computed once, here; an int that Numba's int64 cannot hold is refused. (A global list or dict
+is refused by jit_globals: grad's code reads it at each call, changed in place or not, and Numba
+would freeze it.)
 """
 from __future__ import annotations
 
@@ -20,7 +17,6 @@ LOW, HIGH = -2 ** 63, 2 ** 63 - 1
 
 def frozen(fn):
     """Rewrite `fn` (the Numba variant) and its constants as the module says."""
-    fn.constants = {k: _tuples(v) for k, v in fn.constants.items()}
     taken = {t for s in walk_stmts(fn.body) for t in targets_of(s)} | set(fn.params)
 
     def rewrite(e, line):
@@ -30,10 +26,6 @@ def frozen(fn):
         kwargs = tuple((k, rewrite(v, line)) for k, v in e.kwargs)
         head = args[0] if args else None
         value = fn.constants.get(head.name) if type(head) is Var else None
-        key = args[1].value if len(args) > 1 and type(args[1]) is Const else None
-        if e.prim == "getitem" and type(value) is dict and \
-                isinstance(key, (str, int, float)) and key in value:
-            return _constant(fn, f"{head.name}_{key}", value[key], taken)
         if e.prim == "call" and _of_math(value) and not kwargs and \
                 all(type(a) is Const for a in args[1:]):
             result = value(*(a.value for a in args[1:]))
@@ -67,18 +59,8 @@ def _constant(fn, name, value, taken):
     name = re.sub(r"\W", "_", name)
     while name in fn.constants or name in taken:
         name += "_"
-    fn.constants[name] = _tuples(value)
+    fn.constants[name] = value
     return Var(name)
-
-
-def _tuples(v):
-    """A list of numbers (of lists of numbers ...) as tuples, Numba's frozen sequences."""
-    if type(v) in (list, tuple) and v and all(type(x) in (bool, int, float) or
-                                              type(x) in (list, tuple) for x in v):
-        items = tuple(_tuples(x) for x in v)
-        if all(type(x) is not tuple for x in items) or all(type(x) is tuple for x in items):
-            return items
-    return v
 
 
 def digest_part(v):

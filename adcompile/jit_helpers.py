@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from . import (jit_forms, jit_helpers_arrays, jit_helpers_linalg, jit_helpers_shapes, numerics,
-               runtime, runtime_arrays, runtime_linalg)
+               runtime, runtime_arrays, runtime_linalg, runtime_stats)
 from .errors import ArgumentError, ComplexOutputError
 from .jit_math import float_pow
 
@@ -237,6 +237,18 @@ def _size_of(t):
             return lambda x: x.size
         if isinstance(x, t.Number):
             return lambda x: 1
+    return typer
+
+
+def _reduced_size(t):
+    """np.mean's, np.var's and np.std's count of entries, of all of x (axis=None) only."""
+    def typer(x, axis):
+        if not isinstance(axis, (t.NoneType, t.Omitted)):
+            return None
+        if _array(x, t):
+            return lambda x, axis: float(x.size) if x.size else np.inf
+        if isinstance(x, t.Number):
+            return lambda x, axis: 1.0
     return typer
 
 
@@ -736,6 +748,7 @@ def helpers(numba):
         runtime_arrays.held_in: _held_in,
         runtime.expand_to: _expand_to,
         runtime.size_of: _size_of,
+        runtime_stats.reduced_size: _reduced_size,
         runtime.unreduce: _unreduce,
         runtime.max_weights: _max_weights,
         runtime_arrays.prod_others: _prod_others,

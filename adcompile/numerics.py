@@ -147,3 +147,25 @@ def polygamma(n, x):
             series += b * math.factorial(2 * k + n - 1) / math.factorial(2 * k) * r ** (2 * k + n)
         series *= -sign
     return series - shift
+
+
+def logsumexp_b(x, b, axis=None, keepdims=False, signed=False):
+    """scipy.special.logsumexp(x, b=b): log(sum(b * exp(x))) over axis, shifted by the max of x
+    where b is not 0; NaN where the sum is negative, or log |sum| if `signed` (its sign:
+    logsumexp_sign). Quiet as logsumexp."""
+    x = np.where(b != 0, x, -np.inf)
+    shift = max_shift(x, axis)
+    with np.errstate(under="ignore", over="ignore", divide="ignore", invalid="ignore"):
+        s = np.sum(b * np.exp(x - shift), axis=axis, keepdims=keepdims)
+        if not keepdims:
+            shift = np.squeeze(shift, axis=axis)
+        return np.log(np.abs(s) if signed else s) + shift
+
+
+def logsumexp_sign(x, b, axis=None, keepdims=False):
+    """The sign of sum(b * exp(x)) over axis (1.0, -1.0, or 0.0 for a sum of 0), as
+    scipy.special.logsumexp(x, b=b, return_sign=True) gives it."""
+    x = np.where(b != 0, x, -np.inf)
+    shift = max_shift(x, axis)
+    with np.errstate(under="ignore", over="ignore", invalid="ignore"):
+        return np.sign(np.sum(b * np.exp(x - shift), axis=axis, keepdims=keepdims))

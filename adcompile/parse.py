@@ -330,6 +330,15 @@ def _fence(parsed: Parsed):
         if n is node:
             continue
         what = UNSUPPORTED.get(type(n))
+        if type(n) is gast.Delete and all(type(t) is gast.Subscript and type(t.slice) is not
+                                          gast.Slice for t in n.targets):
+            what = None  # del xs[k], del d[k]: xs.pop(k), d.pop(k) (sugar.py)
+        elif type(n) is gast.Delete:
+            raise UnsupportedSyntaxError(
+                "del of a name, an attribute or a slice is not supported in differentiated "
+                "code; drop it (a name no longer read needs no del), or rebuild the list "
+                "(xs = xs[:i] + xs[j:]); del xs[k] and del d[k] are supported.",
+                *parsed.where(n))
         if type(n) is gast.AnnAssign and n.value is None:
             what = f"an annotation without a value ({parsed.lines.get(n.lineno, '').strip()})"
         if what is not None:

@@ -146,6 +146,9 @@ add("tuple", lambda *xs: xs, params=(), kind="exact", form="tuple")
 add("list", list, params=(), kind="nondiff", form="list", zero="*")
 add("push", list.append, ("tape", "x"), "nondiff", form="method", zero="*")
 add("pop", list.pop, ("tape",), "nondiff", form="method", zero="*")
+add("dict.get", dict.get, ("d", "key", "default"), "nondiff", form="method", zero="*")
+add("list.index", list.index, ("xs", "x"), "nondiff", form="method", zero="*")
+add("list.count", list.count, ("xs", "x"), "nondiff", form="method", zero="*")
 add("scatter_add", runtime.scatter_add, ("buffer", "index", "v"), "exact", zero=("index",))
 
 # math: Python floats in, Python floats out.
@@ -273,6 +276,10 @@ add("cofactor", runtime_linalg.cofactor, ("x", "d"), "exact")
 add("square_r", runtime_linalg.square_r, kind="exact")
 add("inner_axes", runtime_linalg.inner_axes, ("x", "y"), "nondiff", zero="*")
 add("three_vectors", runtime_linalg.three_vectors, ("v", "x", "y"), "exact", zero=("x", "y"))
+add("as3", runtime_linalg.as3, ("v",), "exact")
+add("from3", runtime_linalg.from3, ("v", "x"), "exact", zero=("x",))
+for _name in ("lift3", "drop3"):
+    add(_name, getattr(runtime_linalg, _name), ("v", "x", "y"), "exact", zero=("x", "y"))
 add("svd_reduced", runtime_linalg.svd_reduced, ("x", "s"), "exact", zero=("s",))
 add("column_of", runtime_linalg.column_of, ("v", "b"), "exact", zero=("b",))
 add("uncolumn", runtime_linalg.uncolumn, ("v", "b"), "exact", zero=("b",))
@@ -508,7 +515,7 @@ METHODS = {name: f"np.{name}" for name in (
 METHODS["astype"] = "astype"
 METHODS["flatten"] = "flatten"  # np.ravel's values, but a copy, never a view
 add("flatten", lambda x: np.ravel(x).copy(), kind="exact", form="method")
-METHODS["conj"] = "np.conj"
+METHODS["conj"] = "conjugate"  # (x itself for a real x, as x.conjugate(): not np.conj)
 METHODS["conjugate"] = "conjugate"  # x.conjugate() as written: a Python float stays a float
 add("conjugate", lambda x: x.conjugate(), kind="exact", form="method")
 METHODS["item"] = "item"  # (rules_arrays.py)

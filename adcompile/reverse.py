@@ -260,8 +260,8 @@ class Backward:
                 if type(a) is not Var or a.name not in self.active:
                     continue
                 term = vjp_term(v, ans, j, g) if not uniform else g if v.prim == "np.sum" \
-                    else Op("mul", (g, Op("truediv", (Op("size_of", (Var(ans),)),
-                                                      Op("size_of", (a,))))))
+                    else Op("truediv", (g, Op("reduced_size", (a, dict(v.kwargs).get(
+                        "axis", Const(p.options.get("axis")))))))
                 if term is None:
                     continue
                 if p.barrier:

@@ -34,8 +34,8 @@ DERIVATIVES = {
     "mod": ("1", "-np.floor(x / y)"),
     "neg": ("-1",),
     "pos": ("1",),
-    "max": ("(x >= y)", "(x < y)"),
-    "min": ("(x <= y)", "(x > y)"),
+    "max": ("(not y > x)", "(y > x)"),  # (Python's max(x, y) is x unless y > x: max(1.0, nan)
+    "min": ("(not y < x)", "(y < x)"),  # is 1.0, whose derivative x gets)
     "float": ("1",),
     # math
     "math.sin": ("math.cos(x)",),
@@ -344,16 +344,16 @@ VJP = {
                           " * mT(np.linalg.inv(x))",),
     # reductions
     "np.sum": ("unreduce(g, x, axis, keepdims)",),
-    "np.mean": ("unreduce(g, x, axis, keepdims) * (size_of(ans) / size_of(x))",),
+    "np.mean": ("unreduce(g, x, axis, keepdims) / reduced_size(x, axis)",),
     "np.prod": ("unreduce(g, x, axis, keepdims) * prod_others(x, axis)",),
     "np.max": ("unreduce(g, x, axis, keepdims) * max_weights(x, ans, axis, keepdims)",),
     "np.min": ("unreduce(g, x, axis, keepdims) * max_weights(x, ans, axis, keepdims)",),
     "np.var": ("unreduce(g, x, axis, keepdims) * conj(x - np.mean(x, axis=axis, keepdims=True))"
-               " * (2 / (size_of(x) / size_of(ans) - ddof))",),
+               " * (2 / (reduced_size(x, axis) - ddof))",),
     # (where the deviation is 0, as for one element, the derivative of np.std is 0, not 0 / 0)
     "np.std": ("unreduce(g / np.where(ans == 0, 1.0, ans), x, axis, keepdims)"
                " * conj(x - np.mean(x, axis=axis, keepdims=True))"
-               " / (size_of(x) / size_of(ans) - ddof)",),
+               " / (reduced_size(x, axis) - ddof)",),
     "np.cumsum": ("cumsum_grad(g, x, axis)",),
     "np.linalg.norm": ("norm_grad(g, x, ans, ord, axis, keepdims)",),
     # shapes
@@ -462,9 +462,9 @@ JVP = {
     "np.min": ("np.sum(t * max_weights(x, ans, axis, keepdims), axis=axis, keepdims=keepdims)",),
     # (for complex x the real part: re(conj(x - mean) * t), the rate of change of |x - mean| ** 2)
     "np.var": ("np.sum(np.real(t * conj(x - np.mean(x, axis=axis, keepdims=True))), axis=axis,"
-               " keepdims=keepdims) * (2 / (size_of(x) / size_of(ans) - ddof))",),
+               " keepdims=keepdims) * (2 / (reduced_size(x, axis) - ddof))",),
     "np.std": ("np.sum(np.real(t * conj(x - np.mean(x, axis=axis, keepdims=True))), axis=axis,"
-               " keepdims=keepdims) / (np.where(ans == 0, 1.0, ans) * (size_of(x) / size_of(ans)"
+               " keepdims=keepdims) / (np.where(ans == 0, 1.0, ans) * (reduced_size(x, axis)"
                " - ddof))",),
     "np.linalg.norm": ("np.sum(np.real(t * norm_grad(1.0, x, ans, ord, axis, keepdims)), axis=axis,"
                        " keepdims=keepdims)",),
@@ -541,7 +541,7 @@ SPECIAL[("np.mean", "axis", None)] = {"vjp": ("in_dtype_of(g, x) / size_of(x)",)
 # adjoint of a sum or mean with kept dimensions is loose too, but not one number ("kept").
 SPECIAL[("logsumexp", "keepdims", True)] = {"vjp": ("g * np.exp(x - ans)",)}
 SPECIAL[("np.sum", "keepdims", True)] = {"vjp": ("g",), "loose": "kept"}
-SPECIAL[("np.mean", "keepdims", True)] = {"vjp": ("g * (size_of(ans) / size_of(x))",),
+SPECIAL[("np.mean", "keepdims", True)] = {"vjp": ("g / reduced_size(x, axis)",),
                                           "loose": "kept"}
 
 # `x[index] = v`: the replaced part of x gets no gradient, v gets that part of g.
@@ -612,13 +612,17 @@ DERIVATIVES.update({
     "dsinc": ("d2sinc(x)",),
     "d2sinc": ("sinc_derivative(3, x)",),
     "sinc_derivative": (None, "sinc_derivative(n + 1, x)"),
-    "np.nan_to_num": ("np.isfinite(x)",),  # the replaced values are constants
     "np.logaddexp2": ("sigmoid(gap(x, y) * 0.6931471805599453)",
                       "sigmoid(gap(y, x) * 0.6931471805599453)"),
-    # np.fmax and np.fmin ignore a NaN: the other operand gets the derivative there
+})
+# np.fmax and np.fmin ignore a NaN: the other operand gets the derivative there; np.nan_to_num's
+# replaced values are constants. Selected (np.where), not masked: 0 * a NaN tangent is NaN.
+_SELECTED = {
     "np.fmax": ("np.logical_or(x >= y, np.isnan(y))", "np.logical_or(x < y, np.isnan(x))"),
     "np.fmin": ("np.logical_or(x <= y, np.isnan(y))", "np.logical_or(x > y, np.isnan(x))"),
-})
+    "np.nan_to_num": ("np.isfinite(x)",)}
+VJP.update({k: tuple(f"np.where({m}, g, 0.0)" for m in ms) for k, ms in _SELECTED.items()})
+JVP.update({k: tuple(f"np.where({m}, t, 0.0)" for m in ms) for k, ms in _SELECTED.items()})
 
 # --- breadth: rearrangements, linear in x: each reverse rule undoes the rearrangement ------------
 LINEAR |= {
@@ -670,7 +674,9 @@ def _pad_rule(template):
         mode = "constant" if mode is None else _constant(mode, op, "mode")
         if mode not in ("constant", "edge", "reflect", "symmetric", "wrap"):
             raise NoDerivativeError(f"np.pad with mode={mode!r} has no derivative rule; use mode "
-                                    "'constant', 'edge', 'reflect', 'symmetric' or 'wrap'")
+                                    "'constant', 'edge', 'reflect', 'symmetric' or 'wrap', or "
+                                    "pad with the statistic: np.concatenate((np.full(k, "
+                                    "np.mean(x)), x, np.full(k, np.mean(x))))")
         return template if i == 0 else None
     return rule
 
@@ -743,8 +749,8 @@ VJP.update({
     # sorting routes each gradient back to where its entry came from (ties: argsort's order)
     "np.sort": ("take_along_axis_grad(g, x, np.argsort(x, axis=axis), axis)",),
     "np.partition": ("take_along_axis_grad(g, x, np.argpartition(x, kth, axis=axis), axis)", None),
-    "np.cross": ("unbroadcast(np.cross(y, three_vectors(g, x, y)), x)",
-                 "unbroadcast(np.cross(three_vectors(g, x, y), x), y)"),
+    "np.cross": ("unbroadcast(from3(np.cross(as3(y), lift3(g, x, y)), x), x)",  # (2-vectors:
+                 "unbroadcast(from3(np.cross(lift3(g, x, y), as3(x)), y), y)"),  # as3, lift3)
     "np.vdot": ("np.reshape(conj(g * y), np.shape(x))", "np.reshape(g * conj(x), np.shape(y))"),
     "np.ptp": (f"unreduce(g, x, axis, keepdims) * {_PTP_WEIGHTS}",),
     "np.diagflat": ("np.reshape(np.diagonal(g, offset=k), np.shape(x))",),

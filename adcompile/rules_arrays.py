@@ -169,22 +169,26 @@ JVP["np.logspace"] = ("np.linspace(t, zeros_like(stop), num=num, endpoint=endpoi
 add("np.tri", np.tri, ("N",), "nondiff", M=None, k=0, dtype=float, zero="*")
 
 # --- polynomials as coefficient arrays, highest power first ---------------------------------------
-# np.polyadd pads the shorter one with leading zeros; np.polymul is np.convolve.
+# np.polyadd pads the shorter one with leading zeros; np.polymul is np.convolve of its operands
+# without their leading zeros, so its result's tail (poly_tail), and poly_full pads g back.
 for _name in ("polyadd", "polysub", "polymul"):
     add(f"np.{_name}", getattr(np, _name), ("a1", "a2"), "exact")
 add("poly_tail", runtime_arrays.poly_tail, ("v", "a"), "exact", zero=("a",))
 LINEAR.add("poly_tail")
 VJP["poly_tail"] = ("np.polyadd(g, zeros_like(v))", None)
+add("poly_full", runtime_arrays.poly_full, ("v", "a1", "a2"), "exact", zero=("a1", "a2"))
+LINEAR.add("poly_full")
+VJP["poly_full"] = ("poly_tail(g, v)", None, None)
 VJP.update({
     "np.polyadd": ("poly_tail(g, a1)", "poly_tail(g, a2)"),
     "np.polysub": ("poly_tail(g, a1)", "-poly_tail(g, a2)"),
-    "np.polymul": ("convolve_grad_left(g, a1, a2, 'full')",
-                   "convolve_grad_right(g, a1, a2, 'full')"),
+    "np.polymul": ("convolve_grad_left(poly_full(g, a1, a2), a1, a2, 'full')",
+                   "convolve_grad_right(poly_full(g, a1, a2), a1, a2, 'full')"),
 })
 JVP.update({
     "np.polyadd": ("np.polyadd(t, zeros_like(a2))", "np.polyadd(zeros_like(a1), t)"),
     "np.polysub": ("np.polysub(t, zeros_like(a2))", "np.polysub(zeros_like(a1), t)"),
-    "np.polymul": ("np.polymul(t, a2)", "np.polymul(a1, t)"),
+    "np.polymul": ("poly_tail(np.convolve(t, a2), ans)", "poly_tail(np.convolve(a1, t), ans)"),
 })
 # np.polyder(p, m) and np.polyint(p, m, k): linear in p (and k); their adjoints are each other's.
 add("np.polyder", np.polyder, ("p",), "exact", m=1)
@@ -221,7 +225,7 @@ VJP["np.unwrap"] = ("g",)
 JVP["np.unwrap"] = ("t",)
 
 for _name in ("block", "positions", "nowhere", "mesh_shape", "trim_positions", "gather_at",
-              "scatter_to", "block_grad", "choose_grad", "ediff1d_part", "poly_tail",
+              "scatter_to", "block_grad", "choose_grad", "ediff1d_part", "poly_tail", "poly_full",
               "polyder_grad", "polyint_grad", "polyint_constants", "polyint_of_constants"):
     NAMESPACE[_name] = getattr(runtime_arrays, _name)
 

@@ -23,8 +23,7 @@ if hasattr(np, "astype"):  # np.astype(x, dtype), NumPy 2.1: x.astype(dtype)'s r
     BY_OBJECT.setdefault(np.astype, "astype")
 # NumPy's scalar types called as functions (np.int64(x[0]), np.float32(x)) cast: to an integer
 # or boolean type the result is piecewise constant, as int(x)'s is (derivative zero); to a
-# floating type the values pass on. (Complex types stay without a rule: a real input's gradient
-# would have to be made real.)
+# floating type the values pass on.
 for _type in {np.dtype(_code).type for _code in np.typecodes["AllInteger"] + "?efd"}:
     if getattr(np, _type.__name__, None) is _type:
         if np.dtype(_type).kind in "biu":
@@ -32,6 +31,12 @@ for _type in {np.dtype(_code).type for _code in np.typecodes["AllInteger"] + "?e
         else:
             add(f"np.{_type.__name__}", _type)
             DERIVATIVES[f"np.{_type.__name__}"] = ("1",)
+# complex types (np.complex128(x)): linear; a real x's gradient is the real part of g (unbroadcast)
+for _type in {np.dtype(_code).type for _code in np.typecodes["Complex"]}:
+    if getattr(np, _type.__name__, None) is _type:
+        add(f"np.{_type.__name__}", _type, kind="exact")
+        LINEAR.add(f"np.{_type.__name__}")
+        VJP[f"np.{_type.__name__}"] = ("unbroadcast(g, x)",)
 # np.real_if_close(a) is a, or its real part where its imaginary part is negligible
 add("np.real_if_close", np.real_if_close, kind="exact", tol=100)
 VJP["np.real_if_close"] = ("real_like(g, ans)",)

@@ -20,6 +20,10 @@ VJP["uncolumn"], JVP["uncolumn"] = ("column_of(g, b)", None), ("uncolumn(t, b)",
 VJP["real_matrix"] = VJP["square_r"] = ("g",)
 VJP["three_vectors"], JVP["three_vectors"] = ("three_vectors(g, x, y)", None, None), \
     ("three_vectors(t, x, y)", None, None)
+# np.cross's 2-vectors as 3-vectors (runtime_linalg.as3): linear helpers, each with its adjoint
+LINEAR |= {"as3", "from3", "lift3", "drop3"}
+VJP.update({"as3": ("from3(g, v)",), "from3": ("as3(g)", None),
+            "lift3": ("drop3(g, x, y)", None, None), "drop3": ("lift3(g, x, y)", None, None)})
 DERIVATIVES["inv_offdiag"] = ("-ans * ans",)
 # cofactor(x, d) = d * inv(x).T, d = det(x) (det's rules; these are second order, where x is
 # invertible)

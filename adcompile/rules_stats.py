@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import runtime_stats
+from . import numerics, runtime_stats
 from .errors import NoDerivativeError
+from .ir import Const
 from .primitives import BY_OBJECT, NAMESPACE, add
-from .rules import JVP, LINEAR, VJP, _constant
+from .rules import DERIVATIVES, JVP, LINEAR, VJP, _constant
 
 # Quantiles: np.quantile(x, q) is the sum over `axis` of quantile_weights(x, q) * x, with weights
 # that are piecewise constant in x. (q has no rule: a differentiated q is refused.)
@@ -21,6 +22,8 @@ add("np.percentile", np.percentile, ("x", "q"), "exact", **_QUANTILE)
 add("np.median", np.median, ("x",), "exact", axis=None, out=None, overwrite_input=False,
     keepdims=False)
 add("quantile_weights", runtime_stats.quantile_weights, ("x", "q", "axis"), "nondiff", zero="*")
+# np.mean's, np.var's and np.std's count of entries per result (rules.py, reverse.py)
+add("reduced_size", runtime_stats.reduced_size, ("x", "axis"), "nondiff", zero="*")
 for _name in ("quantile_gather", "quantile_spread"):
     add(_name, getattr(runtime_stats, _name), ("v", "w", "x", "axis", "keepdims"), "exact",
         zero=("w", "x"))
@@ -87,7 +90,8 @@ VJP["trapezoid_weights_grad"] = ("expand_to(trapezoid_weights(y, g, 1.0, axis), 
 # where given: linear in fp (its adjoint interp_spread hands each gradient to the two sample
 # points around its x, by their weights), and in x of slope interp_slope, which is linear in fp
 # (adjoint interp_slope_spread) and piecewise constant in x. None of them builds a matrix of
-# len(x) * len(xp) entries. A differentiated xp is refused (no rule), as is a period.
+# len(x) * len(xp) entries. A differentiated xp is refused (no rule); period= is lowered as
+# NumPy's steps (forms.py).
 add("np.interp", np.interp, ("x", "xp", "fp"), "exact", left=None, right=None, period=None)
 for _name in ("interp_gather", "interp_spread"):
     add(_name, getattr(runtime_stats, _name), ("v", "x", "xp", "left", "right"), "exact",
@@ -100,7 +104,8 @@ def _interp_rule(*templates):
     def rule(op, i):
         period = dict(op.kwargs).get("period")
         if period is not None and _constant(period, op, "period") is not None:
-            raise NoDerivativeError("np.interp with a period has no derivative rule")
+            raise NoDerivativeError("np.interp with a period given by position has no "
+                                    "derivative rule; give it by keyword (period=...)")
         return templates[i]
     return rule
 
@@ -122,11 +127,14 @@ VJP["interp_slope"] = ("interp_slope_spread(g, x, xp)", None, None)
 VJP["interp_slope_spread"] = ("interp_slope(g, x, xp)", None, None)
 
 # np.polyval(p, x) = sum(p[i] * x ** (n - 1 - i)): linear in p; in x, the derivative's polynomial.
+# A 2-D p is a polynomial per column (each coefficient a row): the powers' axis is last, and
+# p's adjoint is fitted to p with its first axis moved last.
 add("np.polyval", np.polyval, ("p", "x"), "exact")
 _POWERS = "np.expand_dims(x, -1) ** np.arange(np.shape(p)[0] - 1, -1, -1)"
-_SLOPE = "np.polyval(p[:-1] * np.arange(np.shape(p)[0] - 1, 0, -1), x)"
-VJP["np.polyval"] = (f"np.reshape(g, (-1,)) @ np.reshape({_POWERS}, (-1, np.shape(p)[0]))",
-                     f"g * {_SLOPE}")
+_SLOPE = "np.polyval(p[:-1] * np.reshape(np.arange(np.shape(p)[0] - 1, 0, -1), " \
+    "(-1,) + (1,) * (np.ndim(p) - 1)), x)"
+VJP["np.polyval"] = (f"np.moveaxis(unbroadcast(np.expand_dims(g, -1) * {_POWERS}, "
+                     "np.moveaxis(p, 0, -1)), -1, 0)", f"unbroadcast(g * {_SLOPE}, x)")
 JVP["np.polyval"] = ("np.polyval(t, x)", f"t * {_SLOPE}")
 
 # np.cov(m) = C @ conj(C).T / (N - ddof), C the rows of m (cov_rows) less their means; np.corrcoef
@@ -203,7 +211,50 @@ VJP["np.corrcoef"] = _corrcoef_rule(_cov_vjp(_GC, "x", 1))
 JVP["np.corrcoef"] = _corrcoef_rule(f"np.reshape({_DC} / {_S} - np.atleast_2d(ans) * "
                                     f"(np.expand_dims({_DD}, 1) + {_DD}) / 2, np.shape(ans))")
 
+# scipy.special.logsumexp(x, b=b): ans = log(sum(b * exp(x))), whose derivative in x is b times
+# exp(x - ans), in b exp(x - ans); with return_sign=True ans = log |sum|, those times the sign.
+add("logsumexp_b", numerics.logsumexp_b, ("x", "b"), "exact", axis=None, keepdims=False,
+    signed=False)
+add("logsumexp_sign", numerics.logsumexp_sign, ("x", "b", "axis", "keepdims"), "nondiff",
+    zero="*")
+add("keep_axes", runtime_stats.keep_axes, ("v", "axis", "keepdims"), "exact")
+LINEAR.add("keep_axes")
+VJP["keep_axes"] = ("np.reshape(g, np.shape(v))", None, None)
+
+
+def _lse_rule(reverse):
+    def rule(op, i):
+        options = dict(op.kwargs)
+        signed = _constant(options.get("signed", Const(False)), op, "signed")
+        axis, keep = options.get("axis", Const(None)), options.get("keepdims", Const(False))
+        kept = (lambda v: v) if type(axis) is Const and axis.value is None or \
+            type(keep) is Const and keep.value is True else \
+            (lambda v: f"keep_axes({v}, axis, keepdims)")  # (the axes reduced, back)
+        slope = ("b * " if i == 0 else "") + f"np.exp(x - {kept('ans')})" + \
+            (f" * {kept('logsumexp_sign(x, b, axis, keepdims)')}" if signed else "")
+        return f"unbroadcast({kept('g')} * {slope}, {'xb'[i]})" if reverse \
+            else f"np.sum(t * {slope}, axis=axis, keepdims=keepdims)"
+    return rule
+
+
+VJP["logsumexp_b"], JVP["logsumexp_b"] = _lse_rule(True), _lse_rule(False)
+# np.average(x, weights=w) of weights that may be differentiated, lowered (forms.py) as
+# sum(x * W) / sum(W), W = average_weights(w, x, axis) (laid along axis, broadcast to x's shape)
+add("average_weights", runtime_stats.average_weights, ("v", "x", "axis"), "exact", zero=("x",))
+add("average_weights_grad", runtime_stats.average_weights_grad, ("v", "w", "x", "axis"), "exact",
+    zero=("w", "x"))
+LINEAR |= {"average_weights", "average_weights_grad"}
+VJP["average_weights"] = ("average_weights_grad(g, v, x, axis)", None, None)
+VJP["average_weights_grad"] = ("average_weights(g, x, axis)", None, None, None)
+# np.std(x, where=m) or (x, mean=m), lowered (forms.py): the root of its variance, of derivative 0
+# where the deviation is 0, as np.std's rule (the variance's derivative is 0 there too)
+add("root_of_var", np.sqrt)
+DERIVATIVES["root_of_var"] = ("0.5 / norm_divisor(ans)",)
+NAMESPACE.update(logsumexp_b=numerics.logsumexp_b, logsumexp_sign=numerics.logsumexp_sign,
+                 root_of_var=np.sqrt)
+
 for _name in ("quantile_weights", "quantile_gather", "quantile_spread", "trapezoid_weights",
               "trapezoid_weights_grad", "interp_gather", "interp_spread", "interp_slope",
-              "interp_slope_spread", "cov_rows", "uncov_rows", "cov_square"):
+              "interp_slope_spread", "cov_rows", "uncov_rows", "cov_square", "keep_axes",
+              "average_weights", "average_weights_grad", "reduced_size"):
     NAMESPACE[_name] = getattr(runtime_stats, _name)

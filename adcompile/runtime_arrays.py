@@ -497,6 +497,13 @@ def poly_tail(v, a):
     return v[_shape(v)[0] - n:]
 
 
+def poly_full(g, a1, a2):
+    """g with leading zeros to np.convolve(a1, a2)'s length: the gradient of np.polymul(a1, a2),
+    which drops the leading zeros of a1 and a2 (and so of its result)."""
+    n = _shape(a1)[0] + _shape(a2)[0] - 1 - _shape(g)[0]
+    return np.concatenate((np.zeros_like(g, shape=(n,)), g)) if n else g
+
+
 def polyder_grad(g, p, m):
     """The gradient of np.polyder(p, m) in p: each derivative's adjoint, last first."""
     n = _shape(p)[0]

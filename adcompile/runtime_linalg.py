@@ -191,12 +191,37 @@ def square_r(r):
 
 
 def three_vectors(g, x, y):
-    """`g`, checked that np.cross took 3-vectors (its reverse rule's; NumPy 2 deprecates
-    2-vectors)."""
+    """`g`, checked that np.cross took 3-vectors (kept for derivative code made before as3)."""
     if _shape(x)[-1:] != (3,) or _shape(y)[-1:] != (3,):
         raise outside_rule("np.cross of 2-vectors: its reverse-mode rule is for 3-vectors; "
                            "append a zero to each (np.append(x, 0.0)) and take the last entry")
     return g
+
+
+def as3(v):
+    """Vectors of np.cross as 3-vectors: a 2-vector gets the third entry 0, as NumPy reads it."""
+    if _shape(v)[-1] == 3:
+        return v
+    return np.concatenate((v, np.zeros_like(v[..., :1])), axis=-1)
+
+
+def from3(v, x):
+    """The adjoint of as3: the first entries of 3-vectors `v`, as many as x's vectors have."""
+    return v if _shape(x)[-1] == 3 else v[..., :_shape(x)[-1]]
+
+
+def lift3(v, x, y):
+    """The cross product `v` of x and y as 3-vectors: np.cross of two 2-vectors is the third
+    entry alone, put back as (0, 0, v)."""
+    if _shape(x)[-1] == 3 or _shape(y)[-1] == 3:
+        return v
+    v = np.expand_dims(v, -1)
+    return np.concatenate((np.zeros_like(v), np.zeros_like(v), v), axis=-1)
+
+
+def drop3(v, x, y):
+    """The adjoint of lift3: the third entries of 3-vectors `v` where x and y are 2-vectors."""
+    return v if _shape(x)[-1] == 3 or _shape(y)[-1] == 3 else v[..., 2]
 
 
 def cofactor(x, d):

@@ -4,9 +4,11 @@ np.percentile, np.quantile), the trapezoidal rule (np.trapezoid), piecewise line
 quantile gives its entries, an interpolation's slopes), piecewise linear (an interpolation's
 weights) or linear in one operand, so the rules of rules_stats.py that call them differentiate
 again. Plain NumPy, like runtime.py, so an exported derivative can carry them along."""
+import math
+
 import numpy as np
 
-from .runtime import _ndim, _shape, _weak
+from .runtime import _ndim, _shape, _weak, size_of, unbroadcast
 
 
 def _axes(axis, n):
@@ -15,6 +17,16 @@ def _axes(axis, n):
         return tuple(range(n))
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
     return tuple(sorted(a % n for a in axes))
+
+
+def reduced_size(x, axis):
+    """How many entries of x each result of np.mean, np.var or np.std over `axis` reduces: the
+    product of those axes' lengths (not size(x) / size(result), 0 / 0 where another axis is
+    empty); inf for an empty x (no entry to hand a share of the gradient: every share 0)."""
+    n = size_of(x) if axis is None else math.prod(_shape(x)[a] for a in _axes(axis, _ndim(x)))
+    if n != n:  # (Dask, lengths not known yet)
+        return size_of(x) / size_of(np.sum(x, axis=axis))
+    return float(n) if n else math.inf
 
 
 def quantile_weights(x, q, axis):
@@ -36,7 +48,8 @@ def _quantile_weights(x, q, axis, skip_nan):
     axes = _axes(axis, n)
     moved = np.moveaxis(x, axes, tuple(range(n - len(axes), n)))
     rest = _shape(moved)[:n - len(axes)]
-    flat = np.reshape(moved, rest + (-1,))
+    flat = np.reshape(moved, rest + (math.prod(_shape(moved)[len(rest):]),))  # (not -1: rest
+    # may hold a 0)
     m = np.sum(~np.isnan(flat), axis=-1) if skip_nan else _shape(flat)[-1]  # (NaNs sort last)
     q = np.asarray(q, dtype=float)
     position = np.reshape(q, q.shape + (1,) * len(rest)) * (m - 1)
@@ -228,3 +241,28 @@ def mvn_points(x, mean):
     each entry of a vector is a point (a column), else x as it is (a number stands for each
     component). Linear in x."""
     return np.reshape(x, (-1, 1)) if _ndim(x) < 2 and _mvn_dim(mean) == 1 else x
+
+
+def keep_axes(v, axis, keepdims):
+    """The result `v` of a reduction over `axis` with those axes back at length 1, so that it
+    broadcasts against the operand (unreduce without the broadcast)."""
+    return v if keepdims or axis is None else np.expand_dims(v, axis)
+
+
+def average_weights(v, x, axis):
+    """np.average's weights `v` as it multiplies x by them: 1-D weights along `axis` laid
+    along it, then broadcast to x's shape."""
+    n = _ndim(x)
+    if axis is None and _shape(v) != _shape(x):
+        raise TypeError("Axis must be specified when shapes of a and weights differ.")
+    if _ndim(v) != n:
+        v = np.reshape(v, [-1 if k == axis % n else 1 for k in range(n)])
+    return np.broadcast_to(v, _shape(x))
+
+
+def average_weights_grad(v, w, x, axis):
+    """The adjoint of average_weights: `v` (x's shape) summed back to the weights `w`'s."""
+    n = _ndim(x)
+    if _ndim(w) != n:
+        return np.sum(v, axis=tuple(k for k in range(n) if k != axis % n))
+    return unbroadcast(v, w)

@@ -2,7 +2,8 @@
 tree. `with np.errstate(...):` becomes the statements of its body, its settings recorded per line
 (the printer puts the `with` back around what those lines make); the `else` of a `for` or `while`
 becomes an `if` after the loop, on a flag that its breaks set; `enumerate(xs, start=k)` becomes
-`enumerate(xs, k)`; `a = b = value` becomes `a = value; b = a`."""
+`enumerate(xs, k)`; `a = b = value` becomes `a = value; b = a`; `del xs[k]` becomes
+`xs.pop(k)`."""
 from __future__ import annotations
 
 import gast
@@ -16,6 +17,7 @@ def desugar(parsed):
     changed = _splice_errstate(parsed)
     changed = _loop_else(parsed) or changed
     changed = _chained_assignments(parsed) or changed
+    changed = _deletions(parsed) or changed
     _iteration_keywords(parsed)
     if changed:
         parsed.nodes = list(gast.walk(parsed.node))
@@ -207,6 +209,32 @@ def _iteration_keywords(parsed):
 
 
 # --- a = b = value -------------------------------------------------------------------------------
+def _deletions(parsed) -> bool:
+    """`del xs[i], d[k]` as `xs.pop(i); d.pop(k)`, in order (parse.py refuses any other del)."""
+    if not any(isinstance(n, gast.Delete) for n in parsed.nodes):
+        return False
+    lists = [parsed.node.body]
+    while lists:
+        stmts = lists.pop()
+        for i in range(len(stmts) - 1, -1, -1):
+            s = stmts[i]
+            lists.extend(_statement_lists(s))
+            if isinstance(s, gast.Delete):
+                stmts[i:i + 1] = [gast.copy_location(gast.Expr(value=gast.copy_location(
+                    gast.Call(func=gast.copy_location(gast.Attribute(
+                        value=_loaded(t.value), attr="pop", ctx=gast.Load()), t),
+                        args=[t.slice], keywords=[]), t)), s) for t in s.targets]
+    return True
+
+
+def _loaded(node):
+    """`node` (the base of a del target) read instead."""
+    for n in gast.walk(node):
+        if hasattr(n, "ctx") and isinstance(n.ctx, gast.Del):
+            n.ctx = gast.Load()
+    return node
+
+
 def _chained_assignments(parsed) -> bool:
     """`a = y[0] = value` as `a = value; y[0] = a`: Python evaluates the value once and assigns
     it to each target from left to right. A first target that is not a name gets a new one."""

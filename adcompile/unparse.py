@@ -54,6 +54,10 @@ def const_ast(value, index=False):
         return ast.Tuple([const_ast(v, index) for v in value], ast.Load())
     if type(value) is list:  # (its items as constants print: ..., -1, math.inf)
         return ast.List([const_ast(v) for v in value], ast.Load())
+    if type(value) is range:  # (a run-time index's position: range(4)[k], xs.pop(k))
+        return ast.parse(repr(value), mode="eval").body
+    if type(value) is dict:  # (a run-time key's position: {'gold': 0, 'basic': 1}[tier])
+        return ast.Dict([const_ast(k) for k in value], [const_ast(v) for v in value.values()])
     if isinstance(value, type):  # a builtin or NumPy class (raise, isinstance)
         return name_ast(value.__name__ if getattr(builtins, value.__name__, None) is value
                         else f"np.{value.__name__}")

@@ -293,4 +293,5 @@ def test_an_error_raised_while_importing_the_target_is_one_line(tmp_path):
                     "df = grad(f)\n")
     done = run_cli("show", f"{path}:f")
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert done.stderr.count("\n") == 1 and f"{path}:5: del is not supported" in done.stderr
+    assert done.stderr.count("\n") == 1 and \
+        f"{path}:5: del of a name, an attribute or a slice is not supported" in done.stderr

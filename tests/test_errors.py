@@ -480,7 +480,7 @@ LIBRARY_USER = """\
 
 
     def g(x):
-        return statistics.fmean([x, x * x]) * x
+        return statistics.geometric_mean([x, x * x]) * x
     """
 
 

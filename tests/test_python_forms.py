@@ -186,7 +186,7 @@ def test_dict_comprehension_over_a_known_sequence():
     (generator_passed_on, "a generator expression other than the argument of sum, max, min"),
     (generator_kept, "a generator expression other than the argument of sum, max, min"),
     (generator_in_a_call_inside_sum, "a generator expression other than the argument of sum"),
-    (isinstance_of_a_carried_tuple, "isinstance of a list or tuple against only one of them"),
+    (isinstance_of_a_carried_tuple, "tuple. of a value whose kind .number, array, list or tuple."),
     (walrus_in_a_branch_of_or, "the walrus operator := inside a condition"),
     (walrus_in_a_while_test, "the walrus operator := inside a condition, a while test"),
     (walrus_in_a_nested_def, "the walrus operator := inside a condition"),

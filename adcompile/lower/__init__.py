@@ -34,7 +34,7 @@ from .forms import Forms
 from .inline import Inlining
 from .loops import Loops
 from .merging import Merging
-from .scan import Record, holds_list, holds_record, loaded, local_names, returned_kind, sequence_kinds, stored
+from .scan import Record, uncached, holds_list, holds_record, loaded, local_names, returned_kind, sequence_kinds, stored
 from .stacks import Stacks, stack_names
 from .statements import Statements
 from .targets import Targets
@@ -48,6 +48,7 @@ def lower(f, trees=None, stacks=False) -> Function:
     parameters, named after their paths (`p["W"]` is `p_W`). `stacks`: f is a derivative
     differentiated again, whose tape stays a stack (stacks.py)."""
     prim = BY_OBJECT.get(f) if hashable(f) else None
+    f = f if prim is not None else uncached(f)  # source(f) of @functools.cache: what it wraps
     if prim is not None and PRIMS[prim].kind != "nondiff":  # grad(sigmoid): the rule itself
         return _rule_function(f, prim)
     parsed = parse(f)

@@ -237,28 +237,53 @@ class Builtins:
         return self.emit("add", (values.get("real", Const(0.0)), imag), target=target)
 
     def known_list_method(self, items, func, node, env):
-        """xs.index(v) and xs.count(v) of constants known here; xs.pop(k), k known here, of a
-        list a name holds (refused where another name holds it too)."""
+        """xs.index(v), xs.count(v), xs.pop(k) and xs.remove(v) of a list known here: folded
+        where the values are, else the position found at run time (`[a, b].index(v)`) and the
+        items after it read one on (`xs[j + (j >= k)]`); pop and remove of a list a name holds
+        (refused where another name holds it too)."""
         args = [self.expr(a, env) for a in node.args]
-        if not all(type(a) is Const for a in args):
-            raise self.unsupported(node, f".{func.attr}() with an argument computed at run time")
-        if func.attr == "pop":
-            if not isinstance(func.value, gast.Name) or len(args) != 1 or \
-                    type(args[0].value) is not int or not -len(items) <= args[0].value < len(items):
-                raise self.unsupported(node, "this .pop()", "pop a list a name holds, at an "
-                                       "index in it")
+        known = all(type(a) is Const for a in args) and all(type(v) is Const for v in items)
+        if func.attr in ("pop", "remove"):
+            if not isinstance(func.value, gast.Name) or len(args) != 1:
+                raise self.unsupported(node, f"this .{func.attr}()", "pop or remove an item "
+                                       "of a list a name holds")
+            if type(args[0]) not in (Var, Const) or func.attr == "pop" and type(args[0]) is \
+                    Const and type(args[0].value) is not int:
+                raise self.unsupported(node, f".{func.attr}() of a list or tuple", "pass an "
+                                       "int index to pop, a number to remove")
             self.not_shared(node, func.value.id, env, self.live())
+        if func.attr == "pop" and type(args[0]) is Const:
+            if not -len(items) <= args[0].value < len(items):
+                raise self.unsupported(node, "this .pop()", "pop a list at an index in it")
             k = args[0].value % len(items)
             env[func.value.id] = self.same_kind(items, items[:k] + items[k + 1:])
             return items[k]
-        if not all(type(v) is Const for v in items):
-            raise self.unsupported(node, f".{func.attr}() of a list holding values computed at "
-                                   "run time", "keep the positions in a list of constants")
-        values = [v.value for v in items]
-        try:
-            return Const(getattr(values, func.attr)(*(a.value for a in args)))
-        except (ValueError, TypeError) as e:
-            raise self.unsupported(node, f"{dotted(func)}(...): {e}") from None
+        if known:
+            values = [v.value for v in items]
+            try:
+                out = getattr(values, func.attr)(*(a.value for a in args))
+            except (ValueError, TypeError) as e:
+                raise self.unsupported(node, f"{dotted(func)}(...): {e}") from None
+            if func.attr != "remove":
+                return Const(out)
+            env[func.value.id] = self.same_kind(items, tuple(Const(v) for v in values))
+            return Const(None)
+        if not items:
+            raise self.unsupported(node, f".{func.attr}() of an empty list")
+        real = self.list_in(self.block, items)
+        if func.attr in ("index", "count"):
+            return self.emit(f"list.{func.attr}", (real, *(self.as_atom(a) for a in args)))
+        if func.attr == "pop":  # (range(n)[k]: k >= 0, an IndexError where xs[k] has one)
+            k = self.emit("getitem", (Const(range(len(items))), args[0]))
+            out = self.emit("getitem", (real, k))
+        else:
+            k, out = self.emit("list.index", (real, self.as_atom(args[0]))), Const(None)
+        rest = []
+        for j in range(len(items) - 1):
+            after = self.emit("add", (Const(j), self.emit("ge", (Const(j), k))))
+            rest.append(self.emit("getitem", (real, after)))
+        env[func.value.id] = self.same_kind(items, tuple(rest))
+        return out
 
     def known_range(self, node, env):
         """The numbers of `range(...)` with bounds known here (max(range(len(xs)), key=...)), at
@@ -285,6 +310,8 @@ class Builtins:
         are."""
         items = (self.known_range(node.args[0], env) or self.expr(node.args[0], env)) if \
             len(node.args) == 1 else tuple(self.expr(a, env) for a in node.args)
+        if type(items) is Record and items.kind == "dict":  # min(d, key=d.get): of its keys
+            items = tuple(Const(k) for k in items.keys)
         if type(items) is not tuple or not items:
             raise self.unsupported(node, f"{obj.__name__}(..., key=...) of an empty sequence or "
                                    "one built at run time", "loop over it, keeping the best "

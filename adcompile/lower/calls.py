@@ -14,15 +14,16 @@ import gast
 import numpy as np
 
 from ..custom import how_to_register
-from ..errors import ADCompileError, NoDerivativeError
+from ..errors import STAND_INS_FILE, ADCompileError, NoDerivativeError
 from ..ir import Const, Var
+from ..standins import STAND_INS
 from ..primitives import (AS_ARRAY, BY_OBJECT, FROZEN, GENERATOR_METHODS, METHODS, NAMESPACE,
                           OBJECT_OPTIONS, OPTIONAL, POSITIONAL, PRIMS, RENAMED, hashable)
 from ..templates import dotted
 from .containers import _name
 from .expressions import number_or_array, numbers_only
-from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction, Record, Static,
-                   held, holds_record, is_super, uncached)
+from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction, Partial,
+                   Record, Static, held, holds_record, is_super, uncached)
 
 
 class Calls:
@@ -36,6 +37,19 @@ class Calls:
         finally:
             for name in held:
                 env.pop(name, None)
+
+    def stand_in(self, obj, node, env, target):
+        """The call of `obj` lowered as its Python stand-in (standins.py); what the stand-in
+        cannot take is refused at the user's call."""
+        try:
+            return self.inline(STAND_INS[obj], node, env, target)
+        except ADCompileError as e:
+            if e.filename != STAND_INS_FILE:
+                raise
+            error = type(e)(f"{obj.__module__}.{obj.__name__}, differentiated as the loop it "
+                            f"computes: {e.message}", *self.parsed.where(node))
+            error.maybe_container = e.maybe_container
+            raise error from None
 
     def spread_call(self, node, env, target):
         func = node.func
@@ -53,7 +67,7 @@ class Calls:
                 last = self.emit("getitem", (base, Const(-1)), target=target)
                 env[name] = self.emit("getitem", (base, Const(slice(None, -1))), target=name)
                 return last
-            if type(base) is tuple and func.attr in ("index", "count", "pop") and \
+            if type(base) is tuple and func.attr in ("index", "count", "pop", "remove") and \
                     not node.keywords:  # a list known here: names.index("b"), ys.pop(0)
                 return self.known_list_method(base, func, node, env)
             if type(base) is Record and base.cls in FROZEN.values() and \
@@ -108,6 +122,10 @@ class Calls:
         if type(callee) is not Static:
             raise self.not_callable(node, callee)
         obj = callee.obj
+        if obj is functools.partial and node.args and all(k.arg for k in node.keywords):
+            return self.partial(node, env)
+        if isinstance(obj, Partial):
+            return self.call_partial(obj, node, env, target)
         if obj in BUILTIN_METHODS and node.args and not node.keywords and not isinstance(
                 node.args[0], (gast.Name, gast.Attribute, gast.Subscript, gast.Constant)):
             name = f"<argument {id(node)}>"  # abs(-d): the operand evaluated once, then named
@@ -178,6 +196,9 @@ class Calls:
             made = self.construct(obj, node, env, target)
             if made is not None:
                 return made
+        if hashable(obj) and obj in STAND_INS and obj not in BY_OBJECT:  # statistics.mean, ...
+            # (a rule the user registers for it wins)
+            return self.stand_in(obj, node, env, target)
         if obj is functools.reduce and len(node.args) in (2, 3) and not node.keywords:
             total = self.reduced(node, env)  # (else refused below, as a function passed on)
             if total is not None:
@@ -338,6 +359,37 @@ class Calls:
         if not callable(obj):
             raise NoDerivativeError(how_to_register(obj, dotted(func)), *self.parsed.where(node))
         return self.opaque_call(obj, node, env, target)
+
+    def partial(self, node, env):
+        """functools.partial(f, ...) of a function known here: f and the values bound now."""
+        func = self.expr(node.args[0], env)
+        if type(func) is not Static or not (callable(func.obj) or isinstance(func.obj, (
+                LocalFunction, Partial))):
+            raise self.unsupported(node, "functools.partial of a function not known when the "
+                                   "code compiles", "pass a function defined in the code or "
+                                   "imported (functools.partial(helper, a=x))")
+        return Static(Partial(func, tuple(self.expr(a, env) for a in node.args[1:]),
+                              {k.arg: self.expr(k.value, env) for k in node.keywords}))
+
+    def call_partial(self, bound, node, env, target):
+        """p(*args, **kw) of p = functools.partial(f, *a, **k): f(*a, *args, **{**k, **kw}),
+        the bound values held under names of their own while the call is lowered."""
+        names = [f"<partial {id(node)} {k}>" for k in range(len(bound.args) + 1)]
+        given = {k.arg for k in node.keywords}
+        words = [w for w in bound.keywords if w not in given]
+        names += [f"<partial {id(node)} {w}>" for w in words]
+        values = [bound.func, *bound.args, *(bound.keywords[w] for w in words)]
+        env.update(zip(names, values))
+        call = gast.copy_location(gast.Call(
+            func=_name(names[0], node),
+            args=[_name(n, node) for n in names[1:len(bound.args) + 1]] + node.args,
+            keywords=[gast.keyword(arg=w, value=_name(n, node)) for w, n in
+                      zip(words, names[len(bound.args) + 1:])] + node.keywords), node)
+        try:
+            return self.call(call, env, target)
+        finally:
+            for name in names:
+                env.pop(name, None)
 
     def each_leaf(self, value, f):
         """`value` (a tuple or record known here) with `f` applied to each number or array."""

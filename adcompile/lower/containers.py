@@ -77,9 +77,13 @@ class Containers:
     def record_subscript(self, record, index, node):
         if type(index) is tuple and all(type(i) is Const for i in index):  # p[(1, 2)], p[1, 2]
             index = Const(tuple(i.value for i in index))
+        if type(index) is Var and record.kind == "dict" and record.keys and \
+                all(type(v) in (Var, Const) for v in record.values):
+            return self.run_time_key(record, index)
         if type(index) is not Const:
             error = self.unsupported(node, f"indexing {record.describe()} with a value computed "
-                                     "at run time", "use a constant key (p['W']) or loop over "
+                                     "at run time (read so only where its values are numbers "
+                                     "or arrays)", "use a constant key (p['W']) or loop over "
                                      ".items(); a key built from a loop index (p['W%d' % i]) "
                                      "needs the loop's count known when it compiles: range(3), "
                                      "range(len(p) // 2), or a count held in a dict or object "
@@ -92,6 +96,16 @@ class Containers:
             raise self.unsupported(node, f"indexing {record.describe()}",
                                    "read its fields as attributes")
         return self.field(record, index.value, node)
+
+    def run_time_key(self, record, key, default=None):
+        """d[k], k known at run time only, of a dict of numbers and arrays known here: its
+        values as a list indexed by k's position (`[a, b][{'x': 0, 'y': 1}[k]]`, a KeyError
+        as Python's for another key); d.get(k, default): the default after them."""
+        values = record.values + (() if default is None else (default,))
+        where = Const({k: i for i, k in enumerate(record.keys)})
+        position = self.emit("getitem", (where, key)) if default is None else \
+            self.emit("dict.get", (where, key, Const(len(record.keys))))
+        return self.emit("getitem", (self.list_in(self.block, values), position))
 
     def record_attribute(self, record, node, env):
         self.descriptor(record, node.attr, node)
@@ -176,13 +190,20 @@ class Containers:
                     "values": record.values}[name]
         if record.kind == "dict" and name == "get" and args:
             key = self.expr(args[0], env)
-            if type(key) is not Const:
-                raise self.unsupported(node, "dict.get with a computed key")
             default = self.expr(args[1], env) if len(args) > 1 else Const(None)
+            if type(key) is Var and record.keys and \
+                    all(type(v) in (Var, Const) for v in record.values + (default,)):
+                return self.run_time_key(record, key, default)
+            if type(key) is not Const:
+                raise self.unsupported(node, "dict.get with a computed key", "use a constant "
+                                       "key, or a dict of numbers and arrays only")
             return record.get(key.value, default) if record.has(key.value) else default
         if record.kind == "dict" and name == "setdefault" and 1 <= len(args) <= 2 and \
                 not node.keywords:
             return self.set_default(record, func, node, env)
+        if record.kind == "dict" and name == "pop" and 1 <= len(args) <= 2 and \
+                not node.keywords:
+            return self.dict_pop(record, func, node, env)
         if record.kind == "dict" and name == "copy" and not args:  # a new dict, not the same
             return Record(record.kind, record.cls, record.keys, record.values)
         if record.kind == "namedtuple" and name == "_replace" and not args:
@@ -224,6 +245,31 @@ class Containers:
         if type(value) is Var:  # (d keeps its name: w = d.setdefault("b", np.sin(x)))
             self.held.add(value.name)
         return value
+
+    def dict_pop(self, record, func, node, env):
+        """`d.pop(k[, default])` (and `del d[k]`), k known here: d[k], then d without k; the
+        default where d has no k (without one: refused, Python raises KeyError)."""
+        key = self.expr(node.args[0], env)
+        default = self.expr(node.args[1], env) if len(node.args) > 1 else None
+        if type(key) is not Const:
+            raise self.unsupported(node, "dict.pop (or del d[k]) with a key computed at run "
+                                   "time", "pop a key written in the code, or read d[k] and "
+                                   "keep d whole")
+        if not record.has(key.value):
+            if default is None:
+                raise self.unsupported(node, f"dict.pop of the key {key.value!r}, which the "
+                                       "dict has not (a KeyError)", "pass a default, "
+                                       "d.pop(k, None)")
+            return default
+        if not isinstance(func.value, gast.Name) or self.in_expression:
+            raise self.unsupported(node, "dict.pop of a dict no name holds, or inside an "
+                                   "expression that runs on some paths only", "pop it in a "
+                                   "statement of its own")
+        self.not_shared(node, func.value.id, env, self.live(), record)
+        kept = [k for k in range(len(record.keys)) if record.keys[k] != key.value]
+        env[func.value.id] = Record(record.kind, record.cls, tuple(record.keys[k] for k in kept),
+                                    tuple(record.values[k] for k in kept))
+        return record.get(key.value)
 
     def super_method(self, func, node, env, target):
         """`super().m(...)` in a method of the user's class: m of the class after the one

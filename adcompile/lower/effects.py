@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import random
+import warnings
 import types
 
 import gast
@@ -22,6 +23,10 @@ from ..primitives import BY_OBJECT, PRIMS, hashable
 from .scan import LocalFunction, Record, Static
 
 CONTAINERS = (dict, list, tuple, set, frozenset, str, bytes)  # (no number or array)
+# arithmetic whose result is a number or array where its operands are (a list * 2 is not)
+NUMERIC = frozenset({"add", "sub", "mul", "truediv", "pow", "neg", "np.exp", "np.log", "np.sin",
+                     "np.cos", "np.tanh", "np.sqrt", "math.exp", "math.log", "math.sin",
+                     "math.cos", "math.sqrt"})
 LEAF_TYPES = (float, int, complex, np.ndarray, np.generic)
 RAISE = ("raise",)  # how a statement list ends that raises on every path
 
@@ -29,7 +34,7 @@ CONVERSIONS = {115: "str", 114: "repr"}  # f"{x!s}", f"{x!r}"
 
 # a call as a statement changing state outside the function's values, whatever it is given: run
 GLOBAL_STATE = (np.random.seed, np.random.set_state, random.seed, random.setstate,  # as written
-                np.seterr)
+                np.seterr, warnings.warn)
 SIMPLE = (int, float, complex, bool, str, bytes, type(None))  # (nothing of the function's)
 
 
@@ -123,12 +128,17 @@ class Effects:
         if type(value) in (Const, Static):
             return Const(isinstance(value.value if type(value) is Const else value.obj, classes))
         as_tuple, as_list = issubclass(tuple, classes), issubclass(list, classes)
-        if as_tuple != as_list and type(value) in (tuple, Var):  # lowering holds a list as a
-            # tuple, and a tuple a loop carries as a list
-            raise self.unsupported(node, "isinstance of a list or tuple against only one of "
-                                   "them", "test isinstance(x, (list, tuple))")
-        if type(value) is tuple:
-            return Const(as_tuple)
+        kind = self.sequence_kind(node.args[0], value)
+        if kind is not None or type(value) is tuple and as_tuple == as_list:
+            return Const(as_list if kind is list else as_tuple)
+        if as_tuple != as_list and type(value) in (tuple, Var) and not (
+                type(value) is Var and self.never_a_sequence(value)):
+            raise self.unsupported(node, "isinstance(x, list) or isinstance(x, tuple) of a "
+                                   "value whose kind (number, array, list or tuple) is not "
+                                   "known when the code compiles (lowering holds lists and "
+                                   "tuples alike, and a loop carries a tuple as a list)",
+                                   "test isinstance(x, (list, tuple)), or keep whether it is "
+                                   "a tuple in a variable")
         cls = getattr(value, "cls", None)  # a container known here (containers.py)
         if cls is not None and type(value) is not Var:
             return Const(isinstance(cls, type) and issubclass(cls, classes))
@@ -141,9 +151,82 @@ class Effects:
                        issubclass(c, CONTAINERS) for c in classes):  # a parameter, compiled
                 self.fn.receivers.add(value.name)  # for a number or array: for anything else
                 return Const(False)  # passed for it, anew for its structure (boundary.py)
+        return self.emit("isinstance", (self.as_atom(value), self.classes_atom(classes, types)),
+                         target=target)
+
+    def classes_atom(self, classes, types):
         atoms = tuple(self.class_atom(c) for c in classes)
-        types = atoms[0] if type(types) is not tuple else self.as_atom(atoms)
-        return self.emit("isinstance", (self.as_atom(value), types), target=target)
+        return atoms[0] if type(types) is not tuple else self.as_atom(atoms)
+
+    def sequence_kind(self, node, value):
+        """list or tuple, for a sequence known here that is surely one: a list noted as one
+        (is_list), a tuple display or a name bound only to tuple displays (or a tuple
+        argument); None: not known (dict.values() and `a, *rest = xs` are held as tuples)."""
+        if type(value) is not tuple or not value:
+            return None
+        if self.is_list(value):
+            return list
+        if isinstance(node, gast.Tuple) or isinstance(node, gast.Name) and \
+                self.sequence_kinds.get(node.id) == "tuple":
+            return tuple
+        return None
+
+    def never_a_sequence(self, value):
+        """Whether the Var `value` is a number or array at run time: a leaf of an argument, or
+        a parameter compiled for a number or array (anew for another structure, boundary.py)."""
+        if value.name in self.number_leaves():
+            return True
+        if any(tree is None and value.name == p for p, tree, _ in
+               getattr(self.fn, "arguments", ())):
+            self.fn.receivers.add(value.name)
+            return True
+        made = next((a.value for a in reversed(self.block) if type(a) is Assign and
+                     a.target == value.name), None)  # (arithmetic of such values, just made)
+        return type(made) is Op and made.prim in NUMERIC and all(type(a) is Const and isinstance(
+                a.value, (int, float, complex)) or type(a) is Var and self.never_a_sequence(a)
+                for a in made.args)
+
+    def type_test(self, node, env, target):
+        """`type(x) is C` (is not, ==, !=) of a class C: known here where x's class is (a
+        number or container known here, a list or tuple known here, a parameter compiled for
+        a number or array against a container class), else tested at run time; None where
+        the generated code's own `type(x) is float` applies."""
+        call, op = node.left, type(node.ops[0])
+        if len(node.ops) != 1 or op not in (gast.Is, gast.IsNot, gast.Eq, gast.NotEq) or \
+                not (isinstance(call, gast.Call) and len(call.args) == 1 and not call.keywords
+                     and isinstance(call.func, gast.Name) and call.func.id == "type" and
+                     self.expr(call.func, env) == Static(type)):
+            return None
+        right = self.expr(node.comparators[0], env)
+        if not (type(right) is Static and isinstance(right.obj, type)):
+            return None
+        if right.obj in (float, int, bool) and not isinstance(call.args[0], gast.Name):
+            return None  # (evaluated once, by the comparison as written)
+        cls, value = right.obj, self.expr(call.args[0], env)
+        positive = op in (gast.Is, gast.Eq)
+        if type(value) in (Const, Static):
+            found = type(value.value if type(value) is Const else value.obj)
+        elif type(value) is Record:
+            found = value.cls
+        elif self.sequence_kind(call.args[0], value) is not None:
+            found = self.sequence_kind(call.args[0], value)
+        elif type(value) is Var and cls in (float, int, bool):
+            return None
+        elif type(value) is Var and issubclass(cls, CONTAINERS) and \
+                self.never_a_sequence(value):
+            return Const(not positive)
+        elif cls in (list, tuple) and type(value) in (tuple, Var):
+            raise self.unsupported(node, f"type(x) is {cls.__name__} of a value whose kind "
+                                   "(number, array, list or tuple) is not known when the code "
+                                   "compiles (lowering holds lists and tuples alike, and a "
+                                   "loop carries a tuple as a list)", "test isinstance(x, "
+                                   "(list, tuple)), or keep whether it is a tuple in a "
+                                   "variable")
+        else:
+            kind = self.emit("type", (self.as_atom(value),))
+            return self.emit("is" if positive else "isnot", (kind, self.class_atom(cls)),
+                             target=target)
+        return Const((found is cls) == positive)
 
     def number_leaves(self):
         """The parameters that are leaves of an argument's structure holding a float or complex

@@ -17,8 +17,8 @@ from ..templates import OPERATORS, dotted
 from .containers import REFLECTED, _call_node, _name
 from .effects import fold_constants, known_truth
 from .merging import kind_of
-from .scan import (BOUND, LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, VIEWS, LocalFunction,
-                   Record, Static, is_super)
+from .scan import (BOUND, LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, VIEWS, VIEWS_OF_ALL,
+                   LocalFunction, Record, Static, is_super)
 
 FORMS = {gast.ListComp: "comprehension", gast.SetComp: "comprehension",
          gast.DictComp: "comprehension", gast.GeneratorExp: "comprehension",
@@ -36,7 +36,7 @@ class Expressions:
             return folded
         name = self.namer.fresh(target) if target else self.namer.temp()
         if prim in VIEWS:  # NumPy may hand back a view: changing one changes the other
-            for a in args[:None if prim == "np.broadcast_arrays" else 1]:
+            for a in args[:None if prim in VIEWS_OF_ALL else 1]:
                 self.copied(name, a)
         self.block.append(Assign(name, Op(prim, tuple(args), tuple(kwargs)), self.line))
         return Var(name)
@@ -184,6 +184,10 @@ class Expressions:
             return self.expr(gast.BoolOp(op=gast.And(), values=[  # grad's test, read back
                 gast.Compare(left=a, ops=[gast.Is()], comparators=[node.comparators[-1]])
                 for a in [node.left] + node.comparators[:-1]]), env, target)
+        if t is gast.Compare and isinstance(node.left, gast.Call):
+            known = self.type_test(node, env, target)  # type(x) is tuple
+            if known is not None:
+                return known
         if t is gast.Compare:  # a < b < c: (a < b) and (b < c), each operand lowered once
             return self.compare(node, env, self.expr(node.left, env), 0, target)
         if t is gast.BoolOp:  # (an object's truth: its __bool__, else __len__, else True)

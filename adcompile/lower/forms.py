@@ -2,14 +2,20 @@
 prepend= and append=, a reduction's where= and initial=, `.item(i)`) become the calls NumPy
 defines them by; a library call that changes an array in place (np.add.at, np.subtract.at,
 np.copyto, np.fill_diagonal, `.sort()`, `.fill(v)`) becomes the assignment `a[...] = new value`,
-which is checked and followed like any item assignment (statements.py)."""
+which is checked and followed like any item assignment (statements.py). NumPy 2's keywords
+(np.var's correction=, mean=, where=), np.cov(x, y) and SciPy's logsumexp(x, b=w) are lowered as
+the steps NumPy and SciPy take."""
 from __future__ import annotations
+
+import warnings
 
 import gast
 import numpy as np
 
+from .. import numerics
 from ..ir import Const, Var
-from ..primitives import POSITIONAL
+from ..primitives import POSITIONAL, PRIMS
+from ..sugar import _static_object
 from .scan import Record
 
 ORDERED = {"np.reshape": 2, "np.ravel": 1, "flatten": 1}  # -> the position of order=
@@ -20,6 +26,22 @@ PADDED = {"np.diff": ("prepend", "append")}
 IN_PLACE_METHODS = ("sort", "fill")
 CROSS_AXES = ("axisa", "axisb", "axisc", "axis")
 PUTS = (np.put, np.putmask, np.place)
+# keyword variants lowered here: NumPy 2's names and options (all in NumPy 2.0)
+KEYWORD_FORMS = {"logsumexp": ("b", "return_sign"), "np.var": ("correction", "mean", "where"),
+                 "np.std": ("correction", "mean", "where"), "np.cov": ("y",),
+                 "np.corrcoef": ("y",), "np.average": ("weights", "returned"),
+                 "np.interp": ("period",), "np.angle": ("deg",), "np.quantile": ("weights",),
+                 "np.percentile": ("weights",),
+                 "np.pad": ("reflect_type", "end_values", "stat_length")}
+PAD_INSTEAD = {  # np.pad's keywords without a rule, and what to write
+    "reflect_type": "for reflect_type='odd' write 2 * np.pad(x, w, mode='edge') - np.pad(x, w, "
+                    "mode='reflect') (or mode='symmetric'), NumPy's odd reflection while each "
+                    "pad is shorter than x",
+    "end_values": "build the ramps with np.linspace(end, x[0], k, endpoint=False) and "
+                  "np.concatenate",
+    "stat_length": "pad with the statistic of the slice: np.concatenate((np.full(k, "
+                   "np.mean(x[:n])), x, ...))"}
+GIVEN_AT = {"np.cov": 1, "np.corrcoef": 1, "np.average": 2, "np.angle": 1}  # -> a form's operand by position
 
 
 # reductions and scans that compute in a dtype= given: those of the operand cast to it first
@@ -36,7 +58,7 @@ def _keyword_names(name):
         return ("upper",)
     if name == "np.cross":
         return CROSS_AXES
-    words = ("dtype",) if name in CAST_FIRST else ()
+    words = (("dtype",) if name in CAST_FIRST else ()) + KEYWORD_FORMS.get(name, ())
     if name in REDUCTIONS:
         return words + ("where", "initial")
     return words + PADDED.get(name, ())
@@ -58,10 +80,14 @@ class Forms:
         """Whether `name(*args, **node.keywords)` is a variant lowered here."""
         words = _keyword_names(name)
         return any(k.arg in words for k in node.keywords) or \
-            name in ORDERED and len(args) > ORDERED[name]
+            name in ORDERED and len(args) > ORDERED[name] or name in GIVEN_AT and \
+            len(args) > GIVEN_AT[name] and not (type(args[GIVEN_AT[name]]) is Const and
+                                                args[GIVEN_AT[name]].value is None) or \
+            name == "np.cross" and len(args) > 2
 
     def form(self, name, node, args, env, target):
         keywords = {k.arg: k.value for k in node.keywords}
+        self.numpy_accepts(node, [k for k in keywords if k in KEYWORD_FORMS.get(name, ())])
         rest = gast.copy_location(gast.Call(func=node.func, args=node.args, keywords=[
             k for k in node.keywords if k.arg not in _keyword_names(name)]), node)
         if "dtype" in keywords and name in CAST_FIRST:  # np.sum(x, dtype=d): of x.astype(d)
@@ -91,6 +117,40 @@ class Forms:
                 if upper.value else lower
         if name == "np.cross":
             return self.cross(rest, args, keywords, env, target)
+        if name == "logsumexp":
+            return self.weighted_logsumexp(node, rest, args, keywords, env, target)
+        if name in ("np.var", "np.std"):
+            return self.deviation(name, rest, args, keywords, env, target)
+        if name == "np.average":
+            return self.average(node, args, keywords, env, target)
+        if name == "np.interp":
+            return self.periodic(rest, args, keywords, env, target)
+        if name == "np.angle":  # deg=True: the angle times 180 / pi
+            deg = self.atom(keywords["deg"], env) if "deg" in keywords else args[1]
+            if type(deg) is not Const:
+                raise self.unsupported(rest, "np.angle with deg= computed at run time",
+                                       "write deg=True or deg=False")
+            angle = self.primitive(name, rest, list(args[:1]), env, None if deg.value else target)
+            return self.emit("mul", (angle, Const(180 / np.pi)), target=target) \
+                if deg.value else angle
+        if name == "np.pad":
+            word = next(k for k in keywords if k in PAD_INSTEAD)
+            raise self.unsupported(rest, f"np.pad with {word}= (no derivative rule)",
+                                   PAD_INSTEAD[word])
+        if name in ("np.quantile", "np.percentile") and "weights" in keywords:
+            q = "q" if name == "np.quantile" else "q / 100"
+            raise self.unsupported(rest, f"{name} with weights= (method 'inverted_cdf': an entry "
+                                   "picked by the weights, which have no derivative)", "write "
+                                   "the pick: o = np.argsort(x); c = np.cumsum(w[o]); "
+                                   f"x[o][np.searchsorted(c, {q} * c[-1])] (x 1-D)")
+        if name in GIVEN_AT:  # np.cov(x, y): of the rows of x and y stacked, as NumPy does
+            options = self.bound(name, rest, args, env)
+            y = options.pop("y", None) or self.atom(keywords["y"], env)
+            rowvar = options.pop("rowvar", Const(True))
+            rows = self.emit("np.concatenate", tuple(self.emit("cov_rows", (v, rowvar))
+                                                     for v in (args[0], y)), (("axis", Const(0)),))
+            return self.emit(name, (rows,), tuple((k, options[k]) for k in PRIMS[name].options
+                                                  if k in options), target=target)
         if name in PADDED:
             return self.padded(name, rest, args, keywords, env, target)
         return self.masked(name, rest, args, keywords, env, target)
@@ -119,9 +179,13 @@ class Forms:
 
     def cross(self, rest, args, keywords, env, target):
         """np.cross(a, b, axisa=i, axisb=j, axisc=k): of the vectors moved to the last axes, its
-        vectors moved to k (axis= sets all three)."""
-        axes = {k: self.atom(keywords.get(k, gast.Constant(value=-1, kind=None)), env)
-                for k in CROSS_AXES}
+        vectors moved to k (axis= sets all three). The axes may come by position."""
+        if len(args) > 2 + len(CROSS_AXES):
+            raise self.unsupported(rest, f"np.cross with {len(args)} positional arguments")
+        given = dict(zip(CROSS_AXES, args[2:]))
+        axes = {k: given[k] if k in given else self.atom(keywords.get(
+            k, gast.Constant(value=-1, kind=None)), env) for k in CROSS_AXES}
+        args, keywords = args[:2], {**keywords, **given}
         if any(type(a) is not Const for a in axes.values()):
             raise self.unsupported(rest, "np.cross with an axis computed at run time",
                                    "write the axes as numbers")
@@ -133,6 +197,158 @@ class Forms:
             return self.primitive("np.cross", rest, [a, b], env, target)
         c = self.primitive("np.cross", rest, [a, b], env, None)
         return self.emit("cross_out", (c, a, b, axes["axisc"]), target=target)
+
+    def weighted_logsumexp(self, node, rest, args, keywords, env, target):
+        """scipy.special.logsumexp(x, b=w, return_sign=s): logsumexp_b(x, w) (w = 1 without b),
+        and with return_sign=True the tuple of it (log |sum|) and the sum's sign."""
+        func = self.expr(node.func, env)
+        if getattr(func, "obj", None) is numerics.logsumexp:  # (adcompile's takes neither)
+            word = next(k for k in keywords if k in KEYWORD_FORMS["logsumexp"])
+            raise self.unsupported(node, f"the argument {word}= of adcompile.logsumexp",
+                                   "call scipy.special.logsumexp")
+        signed = self.atom(keywords.get("return_sign", gast.Constant(False, None)), env)
+        if type(signed) is not Const:
+            raise self.unsupported(node, "return_sign= computed at run time",
+                                   "write return_sign=True or return_sign=False")
+        b = self.atom(keywords["b"], env) if "b" in keywords else Const(1.0)
+        rest.keywords.append(gast.keyword(arg="signed", value=gast.Constant(
+            bool(signed.value), None)))
+        lse = self.primitive("logsumexp_b", rest, [args[0], b] + list(args[1:]), env,
+                             None if signed.value else target)
+        if not signed.value:
+            return lse
+        options = dict(next(s.value.kwargs for s in reversed(self.block) if s.target == lse.name))
+        sign = self.emit("logsumexp_sign", (args[0], b, options.get("axis", Const(None)),
+                                            options.get("keepdims", Const(False))))
+        return lse, sign
+
+    def numpy_accepts(self, node, words):
+        """A keyword the function called lacks (this NumPy's, or an array method's: x.var takes
+        no correction=) raises NumPy's own TypeError, at the user's line."""
+        if not words:
+            return
+        obj = _static_object(node.func, self.parsed.scope)
+        method = obj is None and isinstance(node.func, gast.Attribute)
+        call = getattr(np.zeros(1), node.func.attr, None) if method else obj
+        for word in words:
+            try:
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    call(**{word: None}) if method else call(np.zeros(1), **{word: None})
+            except TypeError as e:
+                if "keyword" in str(e):
+                    filename, line = self.parsed.where(node)
+                    raise TypeError(f"{filename}:{line}: {e}") from None
+            except Exception:  # (None is no value the keyword takes: it is one)
+                pass
+
+    def bound(self, name, rest, args, env):
+        """The options of `name(*args, **rest.keywords)` as given, by name (NumPy's order for
+        those given by position)."""
+        order = POSITIONAL.get(name) or tuple(PRIMS[name].options)
+        given = dict(zip(order, args[len(PRIMS[name].params):]))
+        given.update((k.arg, self.atom(k.value, env)) for k in rest.keywords)
+        return given
+
+    def deviation(self, name, rest, args, keywords, env, target):
+        """np.var and np.std with NumPy 2's correction= (ddof's other name), mean= (the mean
+        given, shaped as with keepdims=True) or where= (the entries counted): NumPy's steps, the
+        sum of |x - mean| ** 2 over the count less ddof (np.std: its square root)."""
+        options = self.bound(name, rest, args, env)
+        if "correction" in keywords:
+            if "ddof" in options:
+                raise self.unsupported(rest, f"{name} with both ddof= and correction= (NumPy "
+                                       "refuses them together)", "give one of them")
+            options["ddof"] = self.atom(keywords["correction"], env)
+        extra = sorted(set(options) - {"axis", "ddof", "keepdims"})
+        if extra:
+            raise self.unsupported(rest, f"the argument {extra[0]}= of {name} with "
+                                   f"{', '.join(k + '=' for k in keywords)}", "leave it out")
+        x, word = args[0], lambda k, v: options.get(k, Const(v))
+        if "mean" not in keywords and "where" not in keywords:  # (correction= alone)
+            return self.emit(name, (x,), tuple((k, options[k]) for k in PRIMS[name].options
+                                               if k in options), target=target)
+        axis, ddof, keepdims = word("axis", None), word("ddof", 0), word("keepdims", False)
+        mask = self.atom(keywords["where"], env) if "where" in keywords else None
+        count = None if mask is None else self.emit("add", (mask, self.emit("zeros_like", (x,))))
+        if "mean" in keywords:
+            mean = self.atom(keywords["mean"], env)
+        elif mask is None:
+            mean = self.emit("np.mean", (x,), (("axis", axis), ("keepdims", Const(True))))
+        else:
+            mean = self.emit("truediv", tuple(self.emit("np.sum", (v,), (
+                ("axis", axis), ("keepdims", Const(True)))) for v in (
+                    self.emit("np.where", (mask, x, Const(0.0))), count)))
+        d = self.emit("sub", (x, mean))
+        if mask is not None:
+            d = self.emit("np.where", (mask, d, Const(0.0)))
+        square = self.emit("real_part", (self.emit("mul", (d, self.emit("conj", (d,)))),))
+        total = self.emit("np.sum", (square,), (("axis", axis), ("keepdims", keepdims)))
+        n = self.emit("truediv", (self.emit("size_of", (x,)), self.emit("size_of", (total,)))) \
+            if mask is None else self.emit("np.sum", (count,), (("axis", axis),
+                                                                ("keepdims", keepdims)))
+        n = self.emit("np.maximum", (self.emit("sub", (n, ddof)), Const(0)))
+        if name == "np.var":
+            return self.emit("truediv", (total, n), target=target)
+        return self.emit("root_of_var", (self.emit("truediv", (total, n)),), target=target)
+
+    def average(self, node, args, keywords, env, target):
+        """np.average(x, axis, weights, returned): of weights computed at run time (perhaps
+        differentiated), sum(x * W) / sum(W) with W the weights laid along x (average_weights);
+        returned=True: the tuple of it and the sum of the weights (or the count) per average."""
+        x = args[0]
+        given = dict(zip(("axis", "weights", "returned"), args[1:]))
+        given.update((k.arg, self.atom(k.value, env)) for k in node.keywords)
+        extra = sorted(set(given) - {"axis", "weights", "returned", "keepdims"})
+        if extra or len(args) > 4:
+            raise self.unsupported(node, f"the argument {extra[0] if extra else 'keepdims'} of "
+                                   "np.average" + ("=" if extra else " given by position"),
+                                   "supported: axis, weights, returned, keepdims")
+        returned, w = given.pop("returned", Const(False)), given.pop("weights", Const(None))
+        if type(returned) is not Const:
+            raise self.unsupported(node, "returned= computed at run time",
+                                   "write returned=True or returned=False")
+        reduce = (("axis", given.get("axis", Const(None))),
+                  ("keepdims", given.get("keepdims", Const(False))))
+        weights = None if type(w) is Const and w.value is None else \
+            self.emit("average_weights", (w, x, reduce[0][1]))
+        if weights is not None and type(w) is not Const:
+            total = self.emit("np.sum", (weights,), reduce)
+            average = self.emit("truediv", (self.emit("np.sum", (self.emit(
+                "mul", (x, weights)),), reduce), total), target=None if returned.value else target)
+        else:
+            average = self.emit("np.average", (x,), (reduce[0], ("weights", w), reduce[1]),
+                                target=None if returned.value else target)
+            total = None if weights is None else self.emit("np.sum", (weights,), reduce)
+        if not returned.value:
+            return average
+        if total is None:  # (the count, in the average's dtype and shape)
+            total = self.emit("truediv", (self.emit("size_of", (x,)),
+                                          self.emit("size_of", (average,))))
+        return average, self.emit("add", (self.emit("zeros_like", (average,)), total))
+
+    def periodic(self, rest, args, keywords, env, target):
+        """np.interp(x, xp, fp, period=p) as NumPy computes it: x and xp modulo |p|, xp sorted
+        (fp in its order), and one sample point wrapped around at each end."""
+        period = self.atom(keywords["period"], env)
+        if type(period) is Const and period.value is None:
+            return self.primitive("np.interp", rest, list(args), env, target)
+        if len(args) != 3:
+            raise self.unsupported(rest, "np.interp with a period and left or right given "
+                                   "(NumPy ignores them)", "leave them out")
+        x, xp, fp = args
+        p = self.emit("np.abs", (period,))
+        xp = self.emit("mod", (xp, p))
+        order = self.emit("np.argsort", (xp,))
+        xp, fp = (self.emit("getitem", (v, order)) for v in (xp, fp))
+        first, last = Const(slice(0, 1)), Const(slice(-1, None))
+        xp = self.emit("np.concatenate", (self.emit("sub", (self.emit("getitem", (xp, last)), p)),
+                                          xp, self.emit("add", (self.emit("getitem", (
+                                              xp, first)), p))), (("axis", Const(0)),))
+        fp = self.emit("np.concatenate", (self.emit("getitem", (fp, last)), fp,
+                                          self.emit("getitem", (fp, first))),
+                       (("axis", Const(0)),))
+        return self.emit("np.interp", (self.emit("mod", (x, p)), xp, fp), target=target)
 
     def padded(self, name, rest, args, keywords, env, target):
         """np.diff(x, prepend=a, append=b): np.diff of x with a and b put at its ends along the

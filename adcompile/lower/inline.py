@@ -9,10 +9,12 @@ import re
 from collections import Counter
 
 import gast
+import numpy as np
 
 from ..errors import ADCompileError
 from ..ir import Const, Var
 from ..parse import parse
+from ..primitives import hashable
 from ..templates import dotted
 from .arguments import default_nodes
 from .changes import changes, in_library, library_place
@@ -21,6 +23,20 @@ from .scan import (Record, assigned_names, display_kind, flat, held, loaded, nam
 from .stacks import stack_names
 
 
+# library functions whose source cannot be differentiated, and what to write instead
+_P = np.polynomial
+_VANDER = ("(a matrix of x alone: compute it outside the differentiated function, or with x "
+           "not differentiated)")
+WRITE_INSTEAD = {
+    _P.polynomial.polyval: "write np.polyval(c[::-1], x) (c 1-D; np.polyval takes the highest "
+                           "power first)",
+    _P.legendre.legval: f"write np.polynomial.legendre.legvander(x, len(c) - 1) @ c {_VANDER}",
+    _P.chebyshev.chebval: f"write np.polynomial.chebyshev.chebvander(x, len(c) - 1) @ c "
+                          f"{_VANDER}",
+    np.fft.hfft: "write np.fft.irfft(np.conj(a), n) * n (n the output's length)",
+    np.fft.ihfft: "write np.conj(np.fft.rfft(a)) / len(a)",
+}
+WRITE_INSTEAD.update({getattr(f, "__wrapped__", f): text for f, text in WRITE_INSTEAD.items()})
 MAX_NESTING = 32  # a method inlined for that many objects at once (modules in modules)
 
 
@@ -258,10 +274,15 @@ class Inlining:
         name = name or f"{obj.__module__}.{obj.__qualname__}"
         place = library_place(err.filename)
         what = re.split(r"[.;]\s", err.message, maxsplit=1)[0]  # (its advice is for the library)
+        instead = WRITE_INSTEAD.get(obj) if hashable(obj) else None
         moved = type(err)(
             f"{name} has no derivative rule, so adcompile differentiates its Python source, which "
-            f"fails at {place}:{err.line}: {what}. Call {name} outside the differentiated "
-            f"function, or register its derivative (adcompile.defvjp({name}, ...)).",
+            f"fails at {place}:{err.line}: {what}. " + (f"Instead {instead}, or call {name} "
+                                                        "outside the differentiated function."
+                                                        if instead else
+                                                        f"Call {name} outside the differentiated "
+                                                        f"function, or register its derivative "
+                                                        f"(adcompile.defvjp({name}, ...))."),
             *self.parsed.where(node))
         moved.maybe_container = err.maybe_container
         moved.library = True

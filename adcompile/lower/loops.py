@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import gast
+import numpy as np
 
 from ..ir import (Assign, Break, Const, For, If, Op, Var, While)
+from ..errors import ADCompileError
 from .comprehensions import Indexed, Later, holds_keys, zipped_here
 from .containers import must_unroll
 from .changes import changes, function_of
@@ -172,12 +174,44 @@ class Loops:
             return False
         reads = loaded(stmt.body)
         if not any(holds_record(env[name]) or type(env[name]) is tuple and must_unroll(env[name])
-                   for name in reads if name in env):  # (fs[k](x), fs a list of functions)
+                   for name in reads if name in env) and \
+                not self.appends_records(stmt.body, env):  # (fs[k](x), fs a list of functions)
             return False
         for k in range(*(b.value for b in bounds)):
             env[stmt.target.id] = Const(k)
             self.sub(stmt.body, env, later | exposed(stmt.body), block=self.block)
         return True
+
+    def appends_records(self, stmts, env):
+        """Whether `stmts` append a dict, dataclass or object to a list (`rows.append({...})`,
+        `rows.append(P(a, b))`, or a name bound to one there): a list of records has no
+        run-time form, so a loop with a count known here building one runs here."""
+        made = {n.targets[0].id for n in walk_own(stmts) if isinstance(n, gast.Assign) and
+                len(n.targets) == 1 and isinstance(n.targets[0], gast.Name) and
+                self.makes_record(n.value, env)}
+        return any(is_method_of_name(n, ("append", "insert")) and n.args and (
+            self.makes_record(n.args[-1], env) or isinstance(n.args[-1], gast.Name) and
+            n.args[-1].id in made) for n in walk_own(stmts))
+
+    def makes_record(self, node, env):
+        """Whether `node` is a dict display or a call of dict or of a class of the user's."""
+        if isinstance(node, gast.Dict):
+            return True
+        if not (isinstance(node, gast.Call) and isinstance(node.func, (gast.Name,
+                                                                       gast.Attribute))):
+            return False
+        root = node.func
+        while isinstance(root, gast.Attribute):
+            root = root.value
+        if not isinstance(root, gast.Name) or root.id in env:
+            return False  # (a local name: a function of the user's, lowered as it is called)
+        try:
+            callee = self.expr(node.func, env)
+        except ADCompileError:  # (not resolved here: lowering the body says what it is)
+            return False
+        obj = callee.obj if type(callee) is Static else None
+        return obj is dict or isinstance(obj, type) and obj.__module__ not in (
+            "builtins", "numpy") and not issubclass(obj, (int, float, complex, np.ndarray))
 
     def lower_while(self, stmt, env, later):
         carried = self.carry(stmt, env, later | loaded([stmt.test]))  # (`while go:`: go too)

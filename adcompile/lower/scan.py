@@ -254,7 +254,13 @@ VIEWS = {"getitem", "T", "mT", "np.transpose", "np.matrix_transpose", "np.reshap
          "np.atleast_3d", "np.real", "np.imag", "np.split", "np.array_split", "np.hsplit",
          "np.vsplit", "np.dsplit", "np.unstack", "np.asarray", "np.asanyarray",
          "np.ascontiguousarray", "np.asfortranarray", "np.asarray_chkfinite", "np.flip",
-         "np.fliplr", "np.flipud", "np.rot90"}
+         "np.fliplr", "np.flipud", "np.rot90", "real", "imag", "conjugate", "np.real_if_close",
+         "np.trim_zeros", "np.diag", "np.rollaxis", "np.diff", "np.polyder", "np.polyint",
+         "np.linalg.matrix_power", "np.fft.fftn", "np.fft.ifftn", "np.einsum", "call"} | {
+    f"np.{np.dtype(code).type.__name__}" for code in np.typecodes["AllInteger"] + "?efd"}
+# (x.real, x.conjugate() of a real x, np.float64(x) of a float64 x, np.diff(x, 0),
+# np.linalg.matrix_power(x, 1), np.fft.fftn(x, axes=()) are x; np.einsum("ij->ji", x) a view)
+VIEWS_OF_ALL = {"np.broadcast_arrays", "np.einsum", "call"}  # of every operand (the function's)
 
 
 def only_returns(loop):
@@ -401,6 +407,22 @@ class LocalFunction:
     def __init__(self, node, env, parsed, owner):
         self.node, self.parsed, self.owner = node, parsed, owner
         self.env = dict(env)  # as at the def, for its default values
+
+
+class Partial:
+    """functools.partial(f, *args, **keywords) made in the differentiated function: f (a
+    function known here) with the values bound when it was made; a call of it is a call of f."""
+
+    def __init__(self, func, args, keywords):
+        self.func, self.args, self.keywords = func, args, keywords
+        self.__qualname__ = f"functools.partial({describe_function(func)})"
+
+
+def describe_function(value):
+    obj = getattr(value, "obj", None)
+    if isinstance(obj, LocalFunction):
+        return getattr(obj.node, "name", "<lambda>")
+    return getattr(obj, "__qualname__", None) or getattr(obj, "__name__", "f")
 
 
 class Enumerate:

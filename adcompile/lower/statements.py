@@ -9,7 +9,7 @@ import gast
 from ..errors import ADCompileError, UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Op, Var)
 from ..sugar import ERRSTATE_KEYS
-from ..primitives import BY_OBJECT, PRIMS, hashable
+from ..primitives import BY_OBJECT, LIST_PRIMS, PRIMS, hashable
 from ..runtime import basic_index
 from ..templates import dotted
 from .arguments import effectful
@@ -89,9 +89,11 @@ class Statements:
                 env[stmt.name] = Static(LocalFunction(stmt, env, self.parsed, self))
             elif t is gast.Pass or t is gast.Expr and isinstance(stmt.value, gast.Constant):
                 pass  # pass, a docstring or a bare constant
-            elif t is gast.Expr and is_method_of_name(stmt.value, ("setdefault",)) and \
-                    type(env.get(stmt.value.func.value.id)) is Record:  # (of a dict known here)
-                self.expr(stmt.value, env)
+            elif t is gast.Expr and (is_method_of_name(stmt.value, ("setdefault", "pop")) and
+                                     type(env.get(stmt.value.func.value.id)) is Record or
+                                     is_method_of_name(stmt.value, ("pop", "remove")) and
+                                     type(env.get(stmt.value.func.value.id)) is tuple):
+                self.expr(stmt.value, env)  # (of a dict or list known here; del d[k], xs[k])
             elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
                     isinstance(stmt.value.func, gast.Name) and stmt.value.func.id not in env \
                     and self.expr(stmt.value.func, env) == Static(setattr):
@@ -545,6 +547,8 @@ class Statements:
                                     target.elts[k + 1:], ctx=gast.Store())
                 if isinstance(target.elts[k], gast.Name):
                     self.sequence_kinds[target.elts[k].id] = "list"
+            elif len(starred) == 1 and type(value) is Var:  # c, *_ = lstsq(...): the items
+                value, target = self.starred_items(target, starred[0], value)  # and a list
             if type(value) is Record and value.kind == "namedtuple":  # W, b = layer
                 value = value.values
             if type(value) is not tuple:
@@ -565,6 +569,25 @@ class Statements:
                     self.bind_target(t, v, env, index, since)
         else:
             raise self.unsupported(target, "this loop target")
+
+    def starred_items(self, target, k, value):
+        """`a, b, *rest = v` of a call's tuple (np.linalg.lstsq's): v[0], v[1] and list(v[2:]),
+        as Python makes them. Names after the starred one would need v's length checked against
+        them, an array's rest a list of its rows: refused."""
+        made = next((s.value for s in reversed(self.block) if type(s) is Assign and
+                     s.target == value.name), None)
+        if k != len(target.elts) - 1 or type(made) is not Op or made.prim not in LIST_PRIMS:
+            raise self.not_an_array(target, "a starred unpacking target (a, *rest = ...) of an "
+                                    "array or a list made at run time", "index it instead (a, "
+                                    "rest = xs[0], xs[1:]); a, *rest = f(...) of a function "
+                                    "returning a tuple (np.linalg.lstsq) is unpacked",
+                                    fields=False)
+        starred = target.elts[k].value
+        if isinstance(starred, gast.Name):
+            self.sequence_kinds[starred.id] = "list"
+        items = tuple(self.emit("getitem", (value, Const(i))) for i in range(k)) + (
+            self.emit("list_copy", (self.emit("getitem", (value, Const(slice(k, None)))),)),)
+        return items, gast.Tuple(elts=target.elts[:k] + [starred], ctx=gast.Store())
 
     def made(self, kind):
         """The names this function binds to new arrays ("arrays") or to lists of names
@@ -681,10 +704,19 @@ class Statements:
             if name in self.put_into.get(call.args[0].id, {}):  # (at a second place now)
                 self.held_twice.setdefault(name, (call.args[0].id, self.parsed.where(call)[1]))
             self.put_into.setdefault(call.args[0].id, {})[name] = self.parsed.where(call)[1]
-        if type(env[name]) is tuple:
-            env[name] = env[name] + (self.expr(call.args[0], env),)
+        if type(env[name]) is tuple:  # (a list noted as one: is_list)
+            env[name] = self.known_list(env[name] + (self.expr(call.args[0], env),))
         else:
-            env[name] = self.emit("list_append", (self.as_atom(env[name]), self.atom(call.args[0], env)),
+            item = self.expr(call.args[0], env)
+            if type(item) is Record:
+                error = self.unsupported(call, f"appending {item.describe()} to a list a loop "
+                                         "builds at run time", "give the loop a count known "
+                                         "when it compiles (range(3), range(len(xs)) of a "
+                                         "list known here), or keep one list per field "
+                                         "(xs.append(a); ys.append(b))")
+                error.maybe_container = True  # (a list argument, known at the first call)
+                raise error
+            env[name] = self.emit("list_append", (self.as_atom(env[name]), self.as_atom(item)),
                                   target=name)
 
     def append_to_item(self, call, env):
@@ -821,14 +853,14 @@ class Statements:
                     for item in items:
                         value = value + (item,) if type(value) is tuple else self.emit(
                             "list_append", (self.as_atom(value), self.as_atom(item)), target=name)
-                    env[name] = value
+                    env[name] = self.known_list(value) if type(value) is tuple else value
                     return
             else:
                 at = self.expr(call.args[0], env)
                 if type(value) is tuple and type(at) is Const and type(at.value) is int:
                     items = list(value)
                     items.insert(at.value, self.expr(call.args[1], env))
-                    env[name] = tuple(items)
+                    env[name] = self.known_list(items)
                     return
         error = self.unsupported(call, f"{name}.{method}(...) here", f"{method} a list or dict "
                                  "made in the function, with values and positions known here")
