@@ -241,8 +241,14 @@ def _size_of(t):
 
 
 def _reduced_size(t):
-    """np.mean's, np.var's and np.std's count of entries, of all of x (axis=None) only."""
+    """np.mean's, np.var's and np.std's count of entries, of all of x (axis=None) or along one
+    axis."""
     def typer(x, axis):
+        if _array(x, t) and isinstance(axis, t.Integer):
+            def along(x, axis):
+                n = x.shape[axis % x.ndim]
+                return float(n) if n else np.inf
+            return along
         if not isinstance(axis, (t.NoneType, t.Omitted)):
             return None
         if _array(x, t):
