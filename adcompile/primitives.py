@@ -68,7 +68,13 @@ def hashable(obj) -> bool:
 
 def zero_by_design(p: "Primitive", param: str) -> bool:
     """Whether a differentiated value given to `param` of `p` has derivative zero by design."""
-    return p.zero == "*" or param in SHAPE_LIKE or param in p.zero
+    return p.zero == "*" or param in p.zero or \
+        param in SHAPE_LIKE and param not in AMOUNTS.get(p.name, ())
+
+
+# Parameters named like SHAPE_LIKE's that are amounts (a random draw is not constant in them:
+# rng.gamma(shape), rng.triangular(left, mode, right)), by primitive.
+AMOUNTS: dict[str, frozenset] = {}
 
 
 PRIMS: dict[str, Primitive] = {}
@@ -604,12 +610,14 @@ _DRAWS = {
     "multivariate_normal": (("mean", "cov"), {"size": None, "check_valid": "warn", "tol": 1e-8}),
 }
 for _name, (_required, _options) in _DRAWS.items():
+    AMOUNTS[f"Generator.{_name}"] = AMOUNTS[f"np.random.{_name}"] = frozenset(_required)
     add(f"Generator.{_name}", getattr(np.random.Generator, _name), ("rng",) + _required,
         "nondiff", form="method", zero=("rng", "size"), **{**_options, "size": None})
     add(f"np.random.{_name}", getattr(np.random, _name), _required, "nondiff",
         zero=("size",), **{**_options, "size": None})
 add("Generator.standard_exponential", np.random.Generator.standard_exponential, ("rng",),
     "nondiff", form="method", zero=("rng", "size"), size=None, dtype=np.float64, method="zig")
+AMOUNTS["Generator.standard_gamma"] = frozenset({"shape"})
 add("Generator.standard_gamma", np.random.Generator.standard_gamma, ("rng", "shape"), "nondiff",
     form="method", zero=("rng", "size"), size=None, dtype=np.float64)
 # Draws of integers: rng.permutation(n), rng.integers(10, size=3), rng.choice(n, 2) (a

@@ -54,10 +54,22 @@ def scaled_by_x(x):
     return np.sum(np.random.default_rng(0).exponential(x, 3))
 
 
+def shaped_by_x(x):
+    return np.sum(np.random.default_rng(0).gamma(x, 1.0, 3))
+
+
+def lambda_mode(x):
+    return np.sum(np.random.default_rng(0).triangular(0.0, x, 1.0, 3))
+
+
 def test_a_draw_whose_parameter_is_differentiated_is_refused():
     with pytest.raises(NoDerivativeError, match="scale") as e:
         grad(scaled_by_x)(2.0)
     assert "fields" not in str(e.value)
+    with pytest.raises(NoDerivativeError, match="shape"):  # (named like np.reshape's shape)
+        grad(shaped_by_x)(2.0)
+    with pytest.raises(NoDerivativeError, match="mode"):
+        grad(lambda_mode)(0.5)
 
 
 def rows_shared(x):
