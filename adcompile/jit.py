@@ -10,7 +10,7 @@ variant of the same IR that the Python source prints (`source(jitted)` shows it)
              call falls back to the lists
   loops      `reversed(range(a, b))` becomes `range(b - 1, a - 1, -1)`, `range(...)[:n]` a range
   checks     the `type(x) is float` fast-path tests are dropped (Numba specializes on the types);
-             the slow path they guard is the same computation
+             the slow path they guard is the same computation. The user's own type() is refused
   integers   an operation on values that may be Python ints is written as a helper that raises
              OverflowError where Python's exact int would not fit in Numba's int64, and an int
              to a power that may be negative as a float, as Python computes it (`jit_ints`)
@@ -21,10 +21,11 @@ variant of the same IR that the Python source prints (`source(jitted)` shows it)
              (`jit_constants`); a global array is passed at each call, a global list or dict
              refused (`jit_globals`)
   helpers    the runtime helpers that generated code calls (unbroadcast, scatter_add, setitem,
-             unreduce, ...) and the package's sigmoid, softplus, log_sigmoid and relu get Numba
-             implementations (`jit_helpers`); a helper without one for the argument types (named
-             with the generated line calling it), a global or a construct Numba cannot compile
-             is refused with a `JitError` naming the user's line
+             unreduce, ...) and the package's sigmoid, softmax, relu, ... get Numba versions
+             (`jit_helpers`; norms by name and keepdims along an axis: `jit_forms`); a helper
+             without one for the argument types (named with the generated line calling it), a
+             global or a construct Numba cannot compile is refused with a `JitError` naming the
+             user's line
   globals    a global array the code reads (or a tuple of them) is a parameter after the user's,
              and the wrapper passes the array captured when the code was built at each call:
              changes made in place are seen, a rebound name is not, as in grad(f) (`jit_globals`)
@@ -54,10 +55,11 @@ import types as pytypes
 
 import numpy as np
 
-from . import jit_constants, jit_helpers, jit_helpers_shapes, jit_ints, jit_math, runtime
+from . import (jit_constants, jit_forms, jit_helpers, jit_helpers_shapes, jit_ints, jit_math,
+               runtime)
 from .jit_globals import check_unchanged, hidden_arrays
 from .boundary import _Boundary, differentiate, name_of, place_of
-from .compile import _write, located_source  # the generated file Numba reads and caches beside
+from .compile import _write, is_generated, located_source  # (the file Numba reads)
 from .errors import ADCompileError, ArgumentError, public
 from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
                  stmt_exprs, targets_of, walk_exprs, walk_stmts)
@@ -223,6 +225,8 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
                                 "without jit to see which)", current[1].filename) from None
         elif isinstance(e, TypeError) and re.fullmatch(r"expected \S+, got None", str(e)):
             raise _none_taped(e, current[1]) from None
+        elif jit_forms.internal(e, current[1]):  # (Numba's compiler failed: an assert)
+            raise JitError(*jit_forms.internal(e, current[1])) from None
         else:
             raise e
         variant(False)
@@ -324,11 +328,11 @@ def numba_friendly(fn: Function, arrays=True) -> Function:
     while size != len(list(walk_stmts(fn.body))):  # (a flag set in both branches of a test
         size = len(list(walk_stmts(fn.body)))      # folded is set once after it)
         assigned: dict = {}
-        for s in walk_stmts(fn.body):
-            for t in targets_of(s):
+        for s in walk_stmts(fn.body):  # (each statement's own targets, not its blocks')
+            for t in targets_of(s) if type(s) is Assign else [s.target] if type(s) is For else ():
                 assigned[t] = assigned.get(t, 0) + 1
         fn.body[:] = _drop_type_tests(fn.body, {}, {t for t, n in assigned.items() if n == 1},
-                                      folded)
+                                      folded, None if is_generated(fn.filename) else fn.filename)
     _split_tapes(fn)
     if arrays:
         _array_tapes(fn)
@@ -573,6 +577,8 @@ def _whole_reductions(e):
         kwargs = ()
     if e.prim in jit_helpers_shapes.POSITIONAL:
         return jit_helpers_shapes.positional(Op(e.prim, args, kwargs))
+    if e.prim in jit_forms.FORMS:  # (norms by name, keepdims along an axis, reshape_like)
+        return jit_forms.numba_form(Op(e.prim, args, kwargs))
     return Op(e.prim, args, kwargs) if (args, kwargs) != (e.args, e.kwargs) else e
 
 
@@ -587,15 +593,22 @@ def _fold(e):
 
 
 _TYPE = object()  # known[name] for `name = type(x)` (the code of a derivative, differentiated)
+_USER_TYPE = ("Numba cannot tell a Python float from NumPy's float64, nor an int from int64, so "
+              "jit cannot run this test of type(): write a function for each kind of argument, "
+              "or run the function without jit")
 
 
-def _drop_type_tests(block, known, once, folded):
-    """`type(x) is float` is False and `type(x) is not float` True: what they guard is the general
-    path, which Numba runs at the speed of the fast one. Tests left constant are folded away,
-    and so is a flag (assigned `once`) holding one."""
+def _drop_type_tests(block, known, once, folded, user):
+    """`type(x) is float` (or int) is False and `type(x) is not float` True: what they guard is
+    the general path, which Numba runs at the speed of the fast one. Tests left constant are
+    folded away, and so is a flag (assigned `once`) holding one. The user's own `t = type(x)`
+    (in the file `user`, not inlined from generated code) is refused: float64 is both."""
     out = []
     for s in block:
         if type(s) is Assign:
+            place = getattr(s.line, "place", None) or (user, s.line)
+            if place[0] and not is_generated(place[0]) and _is(s.value, "type"):
+                raise JitError(_USER_TYPE, *place)  # (generated tests are `type(x) is float`)
             if s.target in once and _is(s.value, "type"):  # `s0 = type(x)`, tested below
                 known[s.target] = _TYPE
                 continue
@@ -611,12 +624,13 @@ def _drop_type_tests(block, known, once, folded):
         elif type(s) is If:
             s.test = _constant(s.test, known)
             if type(s.test) is Const:
-                out += _drop_type_tests(s.body if s.test.value else s.orelse, known, once, folded)
+                out += _drop_type_tests(s.body if s.test.value else s.orelse, known, once,
+                                       folded, user)
                 continue
         elif type(s) is While:
             s.test = _constant(s.test, known)
         for b in blocks_of(s):
-            b[:] = _drop_type_tests(b, known, once, folded)
+            b[:] = _drop_type_tests(b, known, once, folded, user)
         out.append(s)
     return out
 
@@ -629,7 +643,7 @@ def _constant(e, known):
         return Const(known[e.name])
     if type(e) is not Op:
         return e
-    if e.prim in ("is", "isnot") and e.args[1] == Var("float") and \
+    if e.prim in ("is", "isnot") and e.args[1] in (Var("float"), Var("int")) and \
             (_is(e.args[0], "type") or
              type(e.args[0]) is Var and known.get(e.args[0].name) is _TYPE):
         return Const(e.prim == "isnot")
@@ -724,16 +738,15 @@ def _explain(err, fn):
         line = linecache.getline(*where).strip()
     first = next((ln.strip() for ln in message.splitlines()
                   if ln.strip() and not ln.startswith("Failed in")), message)
-    if found and line and re.search(rf"\b{found.group(1)}\b", line):  # the user wrote it
+    helper = found.group(1) if found and found.re in (_WHAT[0][0], _WHAT[2][0]) else None
+    own = helper not in fn.constants and \
+        (getattr(NAMESPACE.get(helper), "__module__", None) or "").startswith("adcompile")
+    if found and line and re.search(rf"\b{found.group(1)}\b", line) and not own:  # the user's
         detail = "" if "No implementation of function" in first else f" ({first})"
         return JitError(f"Numba cannot compile {what} in `{line}`{detail}. Run the function "
                         "without jit, or write this line in what Numba supports.", *where)
     generated = re.sub(r"\s*# \S+:\d+$", "", place or "")
-    helper = found.group(1) if found and found.re in (_WHAT[0][0], _WHAT[2][0]) else None
-    import adcompile  # (its public functions, log_softmax, are the user's to write: named)
-    if helper and line and helper not in fn.constants and \
-            helper not in getattr(adcompile, "__all__", ()) and \
-            (getattr(NAMESPACE.get(helper), "__module__", None) or "").startswith("adcompile"):
+    if helper and line and own:  # (adcompile's softmax too, which the user wrote)
         return _helper_missing(helper, message, generated, line, where)
     called = fn.constants.get(helper) if helper and found.re is _WHAT[0][0] else None
     if called is not None and callable(called) and line:  # (a function of the user's, renamed)
@@ -751,6 +764,9 @@ def _explain(err, fn):
         name = changes.group(3)
         yours = any(re.search(rf"\b{name}\b", text) for text in fn.source_lines.values())
         what = f"`{name}`" if yours else f"`{name}` (a name of the generated code)"
+        kinds = [_kind(changes.group(1)), _kind(changes.group(2))]
+        if jit_forms.first_bound_in_loop(fn, name, kinds):  # (its placeholder: a number)
+            return JitError(*jit_forms.first_bound_in_loop(fn, name, kinds))
         return JitError(f"Numba needs one type per name, and {what} is {_kind(changes.group(1))} "
                         f"at one point and {_kind(changes.group(2))} at another (near `{line}`). "
                         "Give it one type from the start (an array of the same shape, or a "
@@ -782,16 +798,19 @@ def _helper_missing(helper, message, generated, line, where):
     argument types in Numba's `>>> helper(types)` line), named with the generated line calling
     it and the user's line it comes from."""
     called = re.search(rf">>> {helper}\((.*)\)\s*$", message, re.M)
-    kinds = [_kind(a) for a in re.split(r",\s*(?![^()]*\))", called.group(1))] if called else []
+    kinds = [_kind(re.sub(r"^\w+=", "", a))  # (a keyword's name left out: axis=int64)
+             for a in re.split(r",\s*(?![^()]*\))", called.group(1))] if called else []
     what = (f"has no Numba version for {', '.join(dict.fromkeys(kinds))}" if kinds else
             "has no Numba version")
     advice = " A list the derivative reads item by item is not compiled: hold the values in " \
         "an array (np.array([...])) instead." if "a list" in kinds or not kinds and any(
             k.startswith(("list(", "reflected list(")) for k in re.findall(
                 r"[\w ]*list\([^)]*\)", message)) else ""
-    return JitError(f"adcompile's helper `{helper}` (called by `{generated}`, part of the code "
-                    f"that `{line}` becomes) {what}.{advice} Run the function without jit, or "
-                    "write the line another way.", *where)
+    import adcompile  # (its public functions, log_softmax, the user called)
+    named = f"`{helper}`" if helper in getattr(adcompile, "__all__", ()) else f"helper `{helper}`"
+    return JitError(f"adcompile's {named} (called by `{generated}`, part of the code that "
+                    f"`{line}` becomes) {what}.{advice} Run the function without jit, or write "
+                    "the line another way.", *where)
 
 
 def _kind(numba_type):

@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from . import (jit_helpers_arrays, jit_helpers_linalg, jit_helpers_shapes, numerics, runtime,
-               runtime_arrays, runtime_linalg, runtime_stats)
+from . import (jit_forms, jit_helpers_arrays, jit_helpers_linalg, jit_helpers_shapes, numerics,
+               runtime, runtime_arrays, runtime_linalg, runtime_stats)
 from .errors import ArgumentError, ComplexOutputError
 from .jit_math import float_pow
 
@@ -131,6 +131,14 @@ def _unbroadcast(t):
             return lambda g, x: g.sum()
         if g.ndim >= x.ndim:
             return _fit(g.ndim, x.ndim)
+
+        def up(g, x):  # (g has fewer axes: broadcast up to x's shape, as the Python helper)
+            out = np.zeros_like(x) + g
+            if out.shape != x.shape:
+                raise ValueError("adcompile.jit: a gradient of a shape that does not broadcast "
+                                 "to the shape of its value")
+            return out
+        return up
     return typer
 
 
@@ -233,8 +241,14 @@ def _size_of(t):
 
 
 def _reduced_size(t):
-    """np.mean's, np.var's and np.std's count of entries, of all of x (axis=None) only."""
+    """np.mean's, np.var's and np.std's count of entries, of all of x (axis=None) or along one
+    axis."""
     def typer(x, axis):
+        if _array(x, t) and isinstance(axis, t.Integer):
+            def along(x, axis):
+                n = x.shape[axis % x.ndim]
+                return float(n) if n else np.inf
+            return along
         if not isinstance(axis, (t.NoneType, t.Omitted)):
             return None
         if _array(x, t):
@@ -292,8 +306,27 @@ def _prod_others(t):
 
 # -- indexing ------------------------------------------------------------------------------------
 
+def _mask(x, index, t):
+    """Whether `index` is a boolean mask of x's shape with more than one axis (Numba's setitem
+    takes masks of one axis): then x and the mask are written through their flat views."""
+    return _array(x, t) and _array(index, t) and isinstance(index.dtype, t.Boolean) and \
+        index.ndim == x.ndim > 1
+
+
+def _masked_copy(x, index):
+    if index.shape != x.shape:
+        raise IndexError("boolean index did not match indexed array")
+    return x.copy(), index.ravel()  # (a copy is C-contiguous: reshape(-1) is a view)
+
+
 def _setitem(t):
     def typer(x, index, v):
+        if _mask(x, index, t):
+            def masked(x, index, v):
+                out, mask = _masked_copy(x, index)
+                out.reshape(-1)[mask] = v
+                return out
+            return masked
         if _array(x, t):
             def impl(x, index, v):  # a new array: generated code never writes into a value
                 out = x.copy()
@@ -305,6 +338,12 @@ def _setitem(t):
 
 def _zero_at(t):
     def typer(x, index):
+        if _mask(x, index, t):
+            def masked(x, index):
+                out, mask = _masked_copy(x, index)
+                out.reshape(-1)[mask] = 0.0
+                return out
+            return masked
         if _array(x, t):
             def impl(x, index):  # the adjoint of x in x[index] = v: zeros where v went
                 out = x.copy()
@@ -409,6 +448,8 @@ def _last_written(t):
     named twice keeps the gradient of its last write, zeros for the others."""
     def typer(x, like, index):
         if _indexed_ndim(like, index, t) is not None if _array(like, t) else False:
+            return lambda x, like, index: x
+        if _array(index, t) and isinstance(index.dtype, t.Boolean):  # (names a place once)
             return lambda x, like, index: x
         if _array(like, t) and _int_vector(index, t) and _array(x, t):
             def impl(x, like, index):
@@ -747,9 +788,11 @@ def helpers(numba):
         numerics.logsumexp: _logsumexp,
         numerics.polygamma: _polygamma_of(scalar[_polygamma]),
         numerics.stop_gradient: lambda t: lambda x: _identity,
+        _masked_copy: lambda t: lambda x, index: _masked_copy,
         **jit_helpers_arrays.helpers(numba, _elementwise),
         **jit_helpers_linalg.helpers(numba),
         **jit_helpers_shapes.helpers(numba),
+        **jit_forms.helpers(numba),
     }
 
 
