@@ -10,7 +10,7 @@ import re
 import types as pytypes
 
 from .ir import Const, Op, Var, targets_of, walk_stmts
-from .jit_math import Refused
+from .jit_math import Refused, rewrite_statements
 
 LOW, HIGH = -2 ** 63, 2 ** 63 - 1
 
@@ -37,14 +37,7 @@ def frozen(fn):
             return _constant(fn, f"{value.__name__}_value", result, taken)
         return Op(e.prim, args, kwargs) if (args, kwargs) != (e.args, e.kwargs) else e
 
-    for s in walk_stmts(fn.body):
-        for attr in ("value", "test"):
-            if getattr(s, attr, None) is not None:
-                setattr(s, attr, rewrite(getattr(s, attr), s.line))
-        if hasattr(s, "values"):
-            s.values = [rewrite(v, s.line) for v in s.values]
-        if hasattr(s, "bounds"):
-            s.bounds = tuple(rewrite(b, s.line) for b in s.bounds)
+    rewrite_statements(fn, rewrite)
 
 
 def _of_math(f):

@@ -118,6 +118,12 @@ def helpers_written(fn, helper_of):
             return Op(helper, tuple(args))
         args = tuple(args)
         return Op(e.prim, args, kwargs) if (args, kwargs) != (e.args, e.kwargs) else e
+    rewrite_statements(fn, rewrite)
+    return sites
+
+
+def rewrite_statements(fn, rewrite):
+    """Each expression a statement of `fn` reads replaced by `rewrite(expr, line)`."""
     for s in walk_stmts(fn.body):
         for attr in ("value", "test"):
             if getattr(s, attr, None) is not None:
@@ -126,7 +132,6 @@ def helpers_written(fn, helper_of):
             s.values = [rewrite(v, s.line) for v in s.values]
         if hasattr(s, "bounds"):
             s.bounds = tuple(rewrite(b, s.line) for b in s.bounds)
-    return sites
 
 
 def check_float64(*values):

@@ -213,18 +213,28 @@ def _deletions(parsed) -> bool:
     """`del xs[i], d[k]` as `xs.pop(i); d.pop(k)`, in order (parse.py refuses any other del)."""
     if not any(isinstance(n, gast.Delete) for n in parsed.nodes):
         return False
+
+    def popped(s):
+        return [gast.copy_location(gast.Expr(value=gast.copy_location(gast.Call(
+            func=gast.copy_location(gast.Attribute(value=_loaded(t.value), attr="pop",
+                                                   ctx=gast.Load()), t),
+            args=[t.slice], keywords=[]), t)), s) for t in s.targets] \
+            if isinstance(s, gast.Delete) else None
+    _replace_statements(parsed, popped)
+    return True
+
+
+def _replace_statements(parsed, replace):
+    """Each statement s of the function, nested ones too, replaced by the list `replace(s)`
+    returns (left as it is where that is None)."""
     lists = [parsed.node.body]
     while lists:
         stmts = lists.pop()
         for i in range(len(stmts) - 1, -1, -1):
-            s = stmts[i]
-            lists.extend(_statement_lists(s))
-            if isinstance(s, gast.Delete):
-                stmts[i:i + 1] = [gast.copy_location(gast.Expr(value=gast.copy_location(
-                    gast.Call(func=gast.copy_location(gast.Attribute(
-                        value=_loaded(t.value), attr="pop", ctx=gast.Load()), t),
-                        args=[t.slice], keywords=[]), t)), s) for t in s.targets]
-    return True
+            lists.extend(_statement_lists(stmts[i]))
+            made = replace(stmts[i])
+            if made is not None:
+                stmts[i:i + 1] = made
 
 
 def _loaded(node):
@@ -241,29 +251,25 @@ def _chained_assignments(parsed) -> bool:
     if not any(isinstance(n, gast.Assign) and len(n.targets) > 1 for n in parsed.nodes):
         return False
     taken = {n.id for n in parsed.nodes if isinstance(n, gast.Name)}
-    lists = [parsed.node.body]
-    while lists:
-        stmts = lists.pop()
-        for i in range(len(stmts) - 1, -1, -1):
-            s = stmts[i]
-            lists.extend(_statement_lists(s))
-            if not (isinstance(s, gast.Assign) and len(s.targets) > 1):
-                continue
-            targets, first = s.targets, s.targets[0]
-            made = []
-            if not isinstance(first, gast.Name):
-                name, k = "value", 0
-                while name in taken:
-                    k += 1
-                    name = f"value_{k}"
-                taken.add(name)
-                made.append(_assign(_name(name, gast.Store()), s.value, s))
-                first = made[0].targets[0]
-            else:
-                made.append(_assign(first, s.value, s))
-                targets = targets[1:]
-            made += [_assign(t, _name(first.id, gast.Load()), s) for t in targets]
-            stmts[i:i + 1] = made
+
+    def one_by_one(s):
+        if not (isinstance(s, gast.Assign) and len(s.targets) > 1):
+            return None
+        targets, first = s.targets, s.targets[0]
+        made = []
+        if not isinstance(first, gast.Name):
+            name, k = "value", 0
+            while name in taken:
+                k += 1
+                name = f"value_{k}"
+            taken.add(name)
+            made.append(_assign(_name(name, gast.Store()), s.value, s))
+            first = made[0].targets[0]
+        else:
+            made.append(_assign(first, s.value, s))
+            targets = targets[1:]
+        return made + [_assign(t, _name(first.id, gast.Load()), s) for t in targets]
+    _replace_statements(parsed, one_by_one)
     return True
 
 

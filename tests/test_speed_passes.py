@@ -8,6 +8,7 @@ import pytest
 from adcompile import grad, logsumexp, source, value_and_grad
 from checks import numeric_jacobian
 from test_regressions import check
+from test_study_found import newton as newton_sqrt
 
 
 def invariant_in_loop(a, b, x):
@@ -884,15 +885,6 @@ def test_logsumexp_keeping_dimensions_is_its_steps_where_differentiated():
         with np.errstate(all="ignore"):
             got = value_and_grad(lambda z: np.sum(logsumexp(z, axis=1, keepdims=True)))(z)[0]
         assert got == logsumexp(z, axis=1, keepdims=True)[0, 0]
-
-
-def newton_sqrt(a):
-    x = 1.0
-    k = 0
-    while k < 6:
-        x = 0.5 * (x + a / x)
-        k += 1
-    return x
 
 
 def nested_whiles(a, n):
