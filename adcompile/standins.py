@@ -6,6 +6,7 @@ to rounding; an iterator comes back as a list (read by a loop, sum, list, ...)."
 import itertools
 import math
 import statistics
+import sys
 
 
 def mean(data):
@@ -16,6 +17,8 @@ def mean(data):
 
 
 def fmean(data, weights=None):
+    if weights is not None and sys.version_info < (3, 11):  # (as Python 3.10's fmean)
+        raise TypeError("fmean() takes 1 positional argument but 2 were given")
     xs = list(data)
     if len(xs) == 0:
         raise statistics.StatisticsError("fmean requires at least one data point")

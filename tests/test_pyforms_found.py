@@ -9,6 +9,7 @@ import itertools
 import math
 import operator
 import statistics
+import sys
 
 import numpy as np
 import pytest
@@ -294,7 +295,8 @@ def running(x):
 
 def test_statistics_values_and_derivatives():
     check(spread, 0.4, 1.7)
-    check(spread_weighted, 0.4, 1.7)
+    if sys.version_info >= (3, 11):  # (fmean's weights are Python 3.11's)
+        check(spread_weighted, 0.4, 1.7)
     check(spread_of_a_run_time_list, 0.4, 1.7)
     from adcompile.standins import STAND_INS
     for f in (statistics.mean, statistics.fmean, statistics.pstdev, statistics.stdev,

@@ -737,10 +737,11 @@ def test_generator_draws_print_as_method_calls_and_stay_in_place():
     # the primitive half of rng.standard_normal(...) and friends (the lowering of a method call
     # on a Generator is the other half, below)
     from adcompile.ir import Const, Op, Var
-    from adcompile.primitives import EFFECTS, GENERATOR_METHODS
+    from adcompile.primitives import _DRAWS, EFFECTS, GENERATOR_METHODS
     from adcompile.unparse import expr_source
     assert set(GENERATOR_METHODS) == {"standard_normal", "random", "normal", "uniform",
-                                      "permutation", "choice", "integers"}
+                                      "permutation", "choice", "integers",
+                                      "standard_exponential", "standard_gamma"} | set(_DRAWS)
     assert set(GENERATOR_METHODS.values()) | {"np.random.default_rng"} <= EFFECTS
     draw = Op("Generator.normal", (Var("rng"),), (("loc", Const(0.0)), ("scale", Const(2.0)),
                                                    ("size", Const(3))))
