@@ -93,6 +93,7 @@ NORMS = {
 def test_matrix_norms_right_or_refused_at_their_line(name):
     """np.linalg.norm(W, "fro") compiled, then Numba raised 'Invalid norm order for matrices' at
     run time. Each matrix norm: Python's value, or a JitError at the user's line."""
+    pytest.importorskip("scipy")  # (Numba's matrix products need SciPy's BLAS)
     f = NORMS[name]
     for compiled, plain in ((lambda: jit(f), f), (lambda: jit(grad(f)), grad(f))):
         try:
@@ -128,6 +129,7 @@ def outer(lr, w, X, y):
 def test_gradient_taken_in_a_loop():
     """The inlined inner gradient's `type(x) is float` tests were kept in a loop (a flag assigned
     in a block counted twice), and Numba cannot compile type()."""
+    pytest.importorskip("scipy")  # (Numba's matrix products need SciPy's BLAS)
     X = np.array([[1.0, 0.5], [0.2, -1.0], [0.3, 0.3]])
     y = np.array([0.1, -0.2, 0.4])
     w = np.array([0.3, -0.2])
@@ -158,6 +160,7 @@ def own_item(W, x):
 def test_own_primitives(f):
     """adcompile's softmax and log_softmax, x.astype(float) and x.item() were refused as 'the
     global log_softmax' (an untyped global of the user's): they have Numba versions now."""
+    pytest.importorskip("scipy")  # (Numba's matrix products need SciPy's BLAS)
     Wm, x = np.array([[1.0, 2.0], [0.5, -1.0]]), np.array([0.3, -0.7])
     assert np.isclose(jit(f)(Wm, x), f(Wm, x))
     for argnums in (0, 1):
@@ -188,6 +191,7 @@ def power(W, u):
 def test_name_first_bound_in_a_loop_message():
     """`v` bound only in the loop body and read after it: the number Numba saw is adcompile's
     placeholder for 'not bound yet', not the user's; the message says so and what to write."""
+    pytest.importorskip("scipy")  # (Numba's matrix products need SciPy's BLAS)
     Wm, u = np.array([[2.0, 0.3], [0.1, 1.0]]), np.array([1.0, 0.5])
     for f in (power, grad(power)):
         with pytest.raises(JitError) as info:
