@@ -30,6 +30,7 @@ from . import rules_arrays  # noqa: F401  (registers the construction and shape 
 from . import rules_conversions  # noqa: F401  (conversions, indices and counts, windows)
 from . import rules_elementwise  # noqa: F401  (more elementwise functions and tests)
 from . import rules_ufuncs  # noqa: F401  (ufunc methods, NumPy's positional order, np.cross)
+from . import rules_signal  # noqa: F401  (complex parts, np.gradient, multi_dot, convolutions)
 from .primitives import scipy_rules_wanted
 
 if scipy_rules_wanted:  # SciPy's special functions, stats and linalg (rules_scipy.py)

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from . import numerics, runtime, runtime_arrays, runtime_linalg
+from . import numerics, runtime, runtime_arrays, runtime_linalg, runtime_signal
 
 
 @dataclass(slots=True)
@@ -465,7 +465,8 @@ for _name, _params, _zero in [
         ("hstack_grad", ("v", "xs"), ("xs",)), ("vstack_grad", ("v", "xs"), ("xs",)),
         ("column_stack_grad", ("v", "xs"), ("xs",)), ("dstack_grad", ("v", "xs"), ("xs",))]:
     add(_name, getattr(runtime, _name, None) or getattr(runtime_arrays, _name, None) or
-        getattr(runtime_linalg, _name), _params, "exact", zero=_zero)
+        getattr(runtime_signal, _name, None) or getattr(runtime_linalg, _name), _params, "exact",
+        zero=_zero)
 # a loop's per-step matrix gradients as one product (batch.py): only in code that runs, never
 # differentiated again (no rules: differentiating one is refused)
 add("matmul_steps_left", runtime_arrays.matmul_steps_left, ("steps", "x"), "exact")

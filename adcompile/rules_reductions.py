@@ -1,6 +1,7 @@
-"""Derivative rules of the reductions and scans that ignore NaN (np.nanvar, np.nanstd,
-np.nanprod, np.nancumsum, np.nancumprod, np.nanmedian, np.nanpercentile, np.nanquantile) and of
-NumPy 2's cumulative_sum and cumulative_prod (np.cumprod's exact rules). A NaN entry gets no
+"""Derivative rules of the reductions and scans that ignore NaN (np.nansum, np.nanmean, np.nanmax,
+np.nanmin, np.nanvar, np.nanstd, np.nanprod, np.nancumsum, np.nancumprod, np.nanmedian,
+np.nanpercentile, np.nanquantile) and of NumPy 2's cumulative_sum and cumulative_prod (np.cumprod's
+exact rules). A NaN entry gets no
 gradient and no tangent: the rules read x with its NaNs replaced (by 0 where they are summed, by
 1 where they are multiplied) so that no NaN reaches a product in derivative code, which stays
 differentiable again.
@@ -97,3 +98,24 @@ for _name in ("max_initial", "min_initial", "initial_weights", "initial_won"):
 for _name in ("initial_weights", "initial_won"):
     add(_name, getattr(runtime_arrays, _name), ("x", "ans", "axis", "keepdims"), "nondiff",
         zero="*")
+
+
+# --- reductions that ignore NaN: a NaN entry gets no gradient -------------------------------------
+# (np.where(np.isnan(x), x, t) is t with x's NaNs, which the reduction then ignores)
+_NAN_T = "np.where(np.isnan(x), x, t)"
+VJP.update({
+    "np.nansum": ("np.where(np.isnan(x), 0.0, unreduce(g, x, axis, keepdims))",),
+    "np.nanmean": ("np.where(np.isnan(x), 0.0, unreduce(g, x, axis, keepdims) / unreduce("
+                   "np.sum(np.logical_not(np.isnan(x)), axis=axis, keepdims=keepdims), x, axis, "
+                   "keepdims))",),
+    "np.nanmax": ("unreduce(g, x, axis, keepdims) * max_weights(x, ans, axis, keepdims)",),
+    "np.nanmin": ("unreduce(g, x, axis, keepdims) * max_weights(x, ans, axis, keepdims)",),
+})
+JVP.update({
+    "np.nansum": (f"np.nansum({_NAN_T}, axis=axis, keepdims=keepdims)",),
+    "np.nanmean": (f"np.nanmean({_NAN_T}, axis=axis, keepdims=keepdims)",),
+    "np.nanmax": ("np.sum(np.where(np.isnan(x), 0.0, t) * max_weights(x, ans, axis, keepdims), "
+                  "axis=axis, keepdims=keepdims)",),
+    "np.nanmin": ("np.sum(np.where(np.isnan(x), 0.0, t) * max_weights(x, ans, axis, keepdims), "
+                  "axis=axis, keepdims=keepdims)",),
+})

@@ -1,6 +1,5 @@
 """Helpers of the rules for NumPy's rearrangements (roll, diag, pad, kron, take, diff, ...)
-and a few elementwise ones (sinc's derivatives, astype), np.gradient's and np.convolve's
-gradients: the reverse rule of each rearrangement
+and a few elementwise ones (sinc's derivatives, astype): the reverse rule of each rearrangement
 puts the gradient back where the values came from. Also the gradient of a matrix that a loop
 multiplies at every step, as one product after the loop (batch.py). Plain NumPy, like
 runtime.py, so an exported derivative can carry them along."""
@@ -8,7 +7,7 @@ import math
 
 import numpy as np
 
-from .runtime import (TupleGrad, _complex, _may_alias, _ndim, _numpy, _part, _parts, _real,
+from .runtime import (TupleGrad, _complex, _may_alias, _ndim, _numpy, _part, _parts,
                       _shape, conj, cumsum_grad, getitem_grad, list_add, matmul_grad_left,
                       matmul_grad_right, outside_rule, phase_jvp, phase_vjp, setitem,
                       unbroadcast, unreduce, zeros_like)
@@ -560,89 +559,6 @@ def take_indices(indices, x, axis, mode):
     if mode == "raise":
         return indices
     raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
-
-
-def gradient_grad(g, x, axis, edge_order, *spacing):
-    """The gradient of np.gradient(x, *spacing, axis=axis) (scalar spacings): for each axis the
-    transpose of its stencil, central differences inside, one-sided at the ends (of first or,
-    with edge_order=2, second order); a tuple g (one array per axis) sums its axes'
-    contributions."""
-    if edge_order not in (1, 2) or any(np.ndim(h) for h in spacing):
-        raise outside_rule("np.gradient has a derivative rule for scalar spacings")
-    n = _ndim(x)
-    axes = tuple(range(n)) if axis is None else (axis,) if np.ndim(axis) == 0 else tuple(axis)
-    parts = g if isinstance(g, (tuple, list)) else (g,)
-    steps = spacing * len(axes) if len(spacing) == 1 else spacing or (1.0,) * len(axes)
-    total = 0.0
-    for part, a, h in zip(parts, axes, steps):
-        v = np.moveaxis(part, a % n, 0) / h
-        out = np.zeros_like(v, dtype=np.result_type(v, 1.0))
-        out[2:] += v[1:-1] / 2
-        out[:-2] -= v[1:-1] / 2
-        if edge_order == 1:  # (f1 - f0) / h at the start, (f[-1] - f[-2]) / h at the end
-            out[0] -= v[0]
-            out[1] += v[0]
-            out[-2] -= v[-1]
-            out[-1] += v[-1]
-        else:  # (-3 f0 + 4 f1 - f2) / 2h, (3 f[-1] - 4 f[-2] + f[-3]) / 2h
-            out[0] -= 1.5 * v[0]
-            out[1] += 2 * v[0]
-            out[2] -= 0.5 * v[0]
-            out[-1] += 1.5 * v[-1]
-            out[-2] -= 2 * v[-1]
-            out[-3] += 0.5 * v[-1]
-        total = total + np.moveaxis(out, 0, a % n)
-    return total
-
-
-def _full_length(g, n, m):
-    """A gradient of np.convolve(..., mode) put back in place in the 'full' output (zeros where
-    'same' or 'valid' cut the full convolution short)."""
-    full, size = n + m - 1, _shape(g)[-1]
-    if size == full:
-        return g
-    start = (full - size) // 2
-    return np.concatenate([np.zeros_like(g, shape=(start,)), g,
-                           np.zeros_like(g, shape=(full - start - size,))])
-
-
-def convolve_grad_left(g, x, y, mode):
-    """The gradient of np.convolve(x, y, mode) with respect to x (real vectors)."""
-    _real(x, y)
-    return np.correlate(_full_length(g, _shape(x)[-1], _shape(y)[-1]), y, "valid")
-
-
-def convolve_grad_right(g, x, y, mode):
-    """The gradient of np.convolve(x, y, mode) with respect to y (real vectors)."""
-    _real(x, y)
-    return np.correlate(_full_length(g, _shape(x)[-1], _shape(y)[-1]), x, "valid")
-
-
-def _correlate_start(n, m, size, mode):
-    """Where np.correlate(x, y, mode)'s output (`size` long) starts in the 'full' one: centred,
-    except a 'same' window for a y longer than x, which NumPy takes by correlating y with x and
-    reversing: it starts ceil((n - 1) / 2) in, one later than np.convolve's for an even n."""
-    full = n + m - 1
-    return full - size - (n - 1) // 2 if mode == "same" and m > n else (full - size) // 2
-
-
-def correlate_full(g, x, y, mode):
-    """The gradient `g` of np.correlate(x, y, mode) put in place in the 'full' output, zeros
-    where the mode cut the full correlation short."""
-    n, m = _shape(x)[-1], _shape(y)[-1]
-    size = _shape(g)[-1]
-    start = _correlate_start(n, m, size, mode)
-    return np.concatenate([np.zeros_like(g, shape=(start,)), g,
-                           np.zeros_like(g, shape=(n + m - 1 - start - size,))])
-
-
-def correlate_crop(g, x, y, mode):
-    """The part of a 'full' correlation's gradient that np.correlate(x, y, mode) keeps (the
-    transpose of correlate_full)."""
-    n, m = _shape(x)[-1], _shape(y)[-1]
-    size = {"full": n + m - 1, "valid": max(n, m) - min(n, m) + 1}.get(mode, max(n, m))
-    start = _correlate_start(n, m, size, mode)
-    return g[start:start + size]
 
 
 # --- forms lowered as other calls (lower/forms.py) ------------------------------------------------
