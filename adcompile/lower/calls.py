@@ -429,7 +429,7 @@ class Calls:
         if not isinstance(node, gast.Subscript):
             return None
         try:
-            base = self.expr(node.value, env)
+            base = self.probe(node.value, env)
         except ADCompileError:
             return None
         obj = self.fn.constants.get(base.name) if type(base) is Var else None
