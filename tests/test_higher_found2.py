@@ -1,11 +1,15 @@
 """Regressions found by testing derivatives of derivatives: a loop calling grad of a looping
 helper, differentiated again; Jacobians and partials called inside differentiated code; the
 wording of refusals of composed transforms."""
+import functools
+import inspect
 import math
 
 import numpy as np
+import pytest
 
-from adcompile import grad, hessian, jacrev, jvp, value_and_grad
+from adcompile import (UnsupportedSyntaxError, grad, hessian, jacfwd, jacrev, jvp,
+                       value_and_grad)
 from checks import assert_close, numeric_grad, numeric_jacobian
 
 
@@ -71,3 +75,91 @@ def test_hessian_of_a_loop_calling_grad_of_a_loop_on_arrays():
     u = np.array([1.0, 2.0, -1.0])
     assert_close(jvp(grad(calls_grad_in_loop_array), (q,), (u,))[1], expected @ u,
                  rtol=1e-5, atol=1e-6)
+
+
+def energy(q):
+    return np.sum(np.cos(q) * q ** 2)
+
+
+HESSIAN_OF_ENERGY = hessian(energy)
+JACFWD_OF_GRAD = jacfwd(grad(energy))
+JACREV_OF_ENERGY = jacrev(energy)
+
+
+def uses_hessian(q):
+    return np.trace(HESSIAN_OF_ENERGY(q))  # the user's line
+
+
+def uses_jacfwd(q):
+    return np.sum(JACFWD_OF_GRAD(q))  # the user's line
+
+
+def uses_jacrev(q):
+    return np.sum(JACREV_OF_ENERGY(q))  # the user's line
+
+
+def line_of(f, text):
+    lines, start = inspect.getsourcelines(f)
+    return start + next(k for k, line in enumerate(lines) if text in line)
+
+
+@pytest.mark.parametrize("f", [uses_hessian, uses_jacfwd, uses_jacrev])
+def test_a_jacobian_called_inside_is_refused_at_the_users_line(f):
+    # the inliner walked into adcompile's own wrapper (an error placed in higher.py)
+    q = np.array([0.3, -0.8, 1.1])
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(f)(q)
+    assert info.value.filename == __file__ and info.value.line == line_of(f, "the user's line")
+    assert "made by adcompile's jacfwd, jacrev or hessian" in info.value.message
+    assert "outside" in info.value.message and "grad" in info.value.message
+
+
+def energy_k(q, k):
+    return k * np.sum(np.cos(q) * q ** 2)
+
+
+def energy_kq(k, q):
+    return k * np.sum(np.cos(q) * q ** 2)
+
+
+def uses_partial(q):
+    return np.sum(grad(functools.partial(energy_k, k=2.0))(q))
+
+
+def uses_partial_bound_at_run_time(q):
+    k = np.sum(q ** 2)
+    return np.sum(grad(functools.partial(energy_kq, k))(q) * q)
+
+
+def uses_value_and_grad_of_partial(q):
+    v, g = value_and_grad(functools.partial(energy_kq, np.sum(q)), argnums=0)(q)
+    return v * np.sum(g)
+
+
+@pytest.mark.parametrize("f", [uses_partial, uses_partial_bound_at_run_time,
+                               uses_value_and_grad_of_partial])
+def test_grad_of_a_partial_inside(f):
+    # was: ArgumentError "grad expects a function, got Partial" (no place, an internal class)
+    q = np.array([0.3, -0.8, 1.1])
+    assert_close(grad(f)(q), numeric_grad(f, (q,), 0), rtol=1e-5)
+
+
+class Sys:
+    def __init__(self, k):
+        self.k = k
+
+    def energy(self, q):
+        return 0.5 * self.k * np.sum(q ** 2) + np.sum(np.sin(q))
+
+    def force_sq(self, q):
+        return np.sum(grad(Sys.energy, 1)(self, q) ** 2)  # the user's line
+
+
+def test_grad_of_a_method_with_its_object_inside_is_refused_in_words():
+    q = np.array([0.3, -0.8, 1.1])
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(Sys(1.3).force_sq)(q)
+    message = info.value.message
+    assert info.value.line == line_of(Sys.force_sq, "the user's line")
+    assert "grad(Sys.energy, 1)" in message and "None" not in message
+    assert "take this derivative outside" in message
