@@ -123,8 +123,9 @@ def _to_the_users_line(err):
     if found is None:
         return
     name, line, code = found
-    err.message = f"{err.message.rstrip('.')} (in `{code}`, the derivative of this line, " \
-        "differentiated again)."
+    if not getattr(err, "of_the_function", False):  # (about a line: the code made from it)
+        err.message = f"{err.message.rstrip('.')} (in `{code}`, the derivative of this line, " \
+            "differentiated again)."
     _place(err, name, line)
 
 

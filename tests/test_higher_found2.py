@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from adcompile import (UnsupportedSyntaxError, grad, hessian, jacfwd, jacrev, jvp,
-                       value_and_grad)
+from adcompile import (ArgumentError, UnsupportedSyntaxError, grad, hessian, jacfwd, jacrev,
+                       jvp, source, value_and_grad)
 from checks import assert_close, numeric_grad, numeric_jacobian
 
 
@@ -163,3 +163,67 @@ def test_grad_of_a_method_with_its_object_inside_is_refused_in_words():
     assert info.value.line == line_of(Sys.force_sq, "the user's line")
     assert "grad(Sys.energy, 1)" in message and "None" not in message
     assert "take this derivative outside" in message
+
+
+def vecf(x):
+    return np.array([x[0] * x[1], np.sin(x[2]) * x[0], x[1] ** 3])
+
+
+def f3(a, b, c):
+    return a * b ** 2 + np.sin(c) * a
+
+
+def two(a, b):
+    return np.sum(a ** 2 * b)
+
+
+def dict_sum(p):
+    return np.sum(p["a"] ** 3) * p["c"]
+
+
+def test_source_of_a_jacobian_names_the_code_it_runs():
+    with pytest.raises(ArgumentError) as info:
+        source(jacfwd(jacrev(vecf)))
+    message = info.value.message
+    assert message.startswith("jacfwd(jacrev(vecf)) is a Jacobian of a Jacobian")
+    assert "source(vecf, mode='forward')" in message and "again by reverse mode" in message
+    with pytest.raises(ArgumentError) as info:
+        source(hessian(f3, (0, 1)))
+    message = info.value.message
+    assert message.startswith("hessian(f3, (0, 1)) is a Jacobian")
+    suggested = "source(grad(f3, (0, 1)), mode='forward', argnums=(0, 1))"
+    assert suggested in message
+    assert "def jvp_grad_f3(a, b, c, d_a, d_b)" in source(grad(f3, (0, 1)), mode="forward",
+                                                         argnums=(0, 1))
+    with pytest.raises(ArgumentError, match=r"source\(f3, mode='vjp', argnums=1\)"):
+        source(jacrev(f3, 1))
+
+
+def test_grad_of_a_gradient_with_several_outputs_is_refused_in_the_users_words():
+    a, b = np.array([0.5, 1.0]), np.array([2.0, -1.0])
+    with pytest.raises(ArgumentError) as info:
+        grad(grad(two, (0, 1)))(a, b)
+    message = info.value.message
+    assert info.value.filename == __file__ and "grad_two returns a tuple or list of 2" in message
+    assert "`" not in message and "type(" not in message  # (no generated code quoted)
+    assert "hessian" in message
+
+
+def test_grad_of_a_function_returning_a_dict_says_so():
+    p = {"a": np.array([0.3, 0.5]), "c": 1.5}
+    with pytest.raises(ArgumentError) as info:
+        grad(grad(dict_sum))(p)
+    message = info.value.message
+    assert "returns a dict" in message and "shape" not in message
+    assert "hessian" in message
+    with pytest.raises(ArgumentError, match="returns a dict"):
+        grad(lambda p: {"a": p["a"] ** 2, "c": p["c"]})(p)
+
+
+def test_argnums_of_a_numpy_integer_and_the_wording_of_the_refusal():
+    a, b = 0.5, 2.0
+    assert_close(grad(two, np.int64(1))(a, b), a ** 2)
+    assert_close(grad(two, [np.int64(0), 1])(a, b), (2 * a * b, a ** 2))
+    with pytest.raises(ArgumentError, match=r"an int or a non-empty tuple or list of ints, not "
+                                            r"1\.0"):
+        grad(two, 1.0)
