@@ -119,7 +119,7 @@ def energy_k(q, k):
 
 
 def energy_kq(k, q):
-    return k * np.sum(np.cos(q) * q ** 2)
+    return np.sum(k * np.cos(q) * q ** 2)
 
 
 def uses_partial(q):
@@ -136,8 +136,18 @@ def uses_value_and_grad_of_partial(q):
     return v * np.sum(g)
 
 
+WEIGHTS = np.array([1.0, 2.0, 3.0])
+GRAD_OF_PARTIAL = grad(functools.partial(energy_kq, WEIGHTS))
+GRAD_OF_KEYWORD_PARTIAL = grad(functools.partial(energy_k, k=2.0))
+
+
+def uses_module_level_grads_of_partials(q):  # (was: refused as "calling adcompile.energy_kq")
+    return np.sum(GRAD_OF_PARTIAL(q) * q) + np.sum(GRAD_OF_KEYWORD_PARTIAL(q) ** 2)
+
+
 @pytest.mark.parametrize("f", [uses_partial, uses_partial_bound_at_run_time,
-                               uses_value_and_grad_of_partial])
+                               uses_value_and_grad_of_partial,
+                               uses_module_level_grads_of_partials])
 def test_grad_of_a_partial_inside(f):
     # was: ArgumentError "grad expects a function, got Partial" (no place, an internal class)
     q = np.array([0.3, -0.8, 1.1])

@@ -14,6 +14,7 @@ import gast
 import numpy as np
 
 from ..custom import how_to_register
+from ..parse import signature_of
 from ..errors import PACKAGE, STAND_INS_FILE, ADCompileError, NoDerivativeError
 from ..ir import Const, Var
 from ..standins import STAND_INS
@@ -343,6 +344,12 @@ class Calls:
                                        "loss, argnums=(0, 1))(W, b, ...)), or take this "
                                        "derivative outside")
             obj = boundary.plain
+        if hasattr(obj, "__adcompile_partial__"):  # grad(functools.partial(g, ...)) made
+            partial, of_g = obj.__adcompile_partial__  # outside: g's, given the values bound
+            names = list(signature_of(partial.func).parameters)
+            return self.call_partial(Partial(Static(of_g), tuple(
+                self.outer(names[k], v) for k, v in enumerate(partial.args)), {
+                k: self.outer(k, v) for k, v in partial.keywords.items()}), node, env, target)
         made = made_by_adcompile(obj, func)  # jvp(f, ...), jacfwd(f)(x): not the user's code
         if made is not None:
             raise self.unsupported(node, f"calling {made} inside a differentiated function",
