@@ -271,11 +271,11 @@ def _argnums(fn: Function, argnums):
     n = len(params)
     if argnums is None:
         return list(range(n))
+    try:
+        argnums = checked_argnums(argnums)
+    except ArgumentError as e:
+        raise ArgumentError(e.message, fn.filename, _first_line(fn)) from None
     nums = (argnums,) if isinstance(argnums, int) else argnums
-    if not isinstance(nums, tuple) or not all(isinstance(i, int) and not isinstance(i, bool)
-                                              for i in nums) or not nums:
-        raise ArgumentError(f"argnums must be an int or a non-empty tuple of ints, not {argnums!r}",
-                            fn.filename, _first_line(fn))
     out = []
     for i in nums:
         if not -n <= i < n:
@@ -530,6 +530,22 @@ def _source_at(made, args, kwargs, annotate):
         raise trimmed(e)
 
 
+def _spelled(fn):
+    """How the user made `fn`: `hessian(f, (0, 1))`, `jacfwd(grad(f))`, `f`."""
+    made = getattr(fn, "__adcompile_hessian__", None) or \
+        getattr(fn, "__adcompile_jacobian__", None)
+    info = getattr(fn, "__adcompile__", None)
+    if made is not None:
+        name = "hessian" if hasattr(fn, "__adcompile_hessian__") else \
+            "jacfwd" if made[2] else "jacrev"
+        of, nums = made[:2]
+    elif info is not None and info.mode in ("grad", "value_and_grad"):
+        name, of, nums = info.mode, info.function, info.argnums
+    else:
+        return getattr(fn, "__name__", "f")
+    return f"{name}({_spelled(of)}{'' if nums == 0 else f', {nums!r}'})"
+
+
 def source(fn: Callable[..., Any], mode: str | None = None, argnums: int | Sequence[int] | None = 0,
            optimize: bool = True, annotate: bool = False, at: Sequence[Any] | None = None, *,
            has_aux: bool = False) -> str:
@@ -541,13 +557,20 @@ def source(fn: Callable[..., Any], mode: str | None = None, argnums: int | Seque
     info = getattr(fn, "__adcompile__", None)
     made = getattr(fn, "__adcompile_jacobian__", None)
     if made is not None and mode is None:
-        inner = getattr(made[0], "__adcompile__", None)  # (hessian(g): jacfwd of grad(g))
-        f = f"{inner.mode}({inner.function.__name__})" if inner is not None else \
-            getattr(made[0], "__name__", "f")
+        g, nums, forward = made[:3]
+        of = getattr(g, "__adcompile_jacobian__", None)
+        if of is not None:  # (jacfwd(jacrev(f)): the Jacobian of f's tangent code)
+            raise ArgumentError(
+                f"{_spelled(fn)} is a Jacobian of a Jacobian: it runs the forward-mode code of "
+                f"{_spelled(of[0])} (source({_spelled(of[0])}, mode='forward')) differentiated "
+                f"again by {'forward' if of[2] else 'reverse'} mode, once per pair of "
+                "directions, and has no source of its own")
+        code = f"source({_spelled(g)}, mode={'forward' if forward else 'vjp'!r}" + \
+            (f", argnums={nums!r})" if nums != 0 else ")")
         raise ArgumentError(
-            f"{fn.__name__} is a Jacobian made by jacfwd, jacrev or hessian: it runs the code "
-            f"generated for {f} once per direction and has no source of its own; print that "
-            f"code: source({f}, mode={'forward' if made[2] else 'vjp'!r})")
+            f"{_spelled(fn)} is a Jacobian made by jacfwd, jacrev or hessian: it runs the code "
+            f"generated for {_spelled(g)} once per direction and has no source of its own; "
+            f"print that code: {code}")
     if at is not None and info is not None and mode is None:
         return _source_at(fn, tuple(at), {}, annotate)
     if at is not None:  # (the parameters left out take their defaults, as in a call)

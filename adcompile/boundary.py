@@ -237,13 +237,18 @@ def as_function(f):
 
 def checked_argnums(argnums, f=None):
     """argnums as given, an int or a tuple of ints, a list taken as a tuple (it is part of a cache
-    key); anything else (a float, a bool, an empty tuple) is an ArgumentError."""
-    nums = (argnums,) if isinstance(argnums, int) else argnums
-    if not isinstance(nums, (tuple, list)) or not nums or \
-            not all(isinstance(i, int) and not isinstance(i, bool) for i in nums):
-        raise ArgumentError(f"argnums must be an int or a non-empty tuple of ints, not {argnums!r}",
+    key), a NumPy integer as an int (as JAX takes it); anything else (a float, a bool, an empty
+    tuple) is an ArgumentError."""
+    def whole(i):
+        return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+    nums = argnums if isinstance(argnums, (tuple, list)) else (argnums,)
+    if not nums or not all(whole(i) for i in nums):
+        raise ArgumentError(f"argnums must be {ARGNUMS}, not {argnums!r}",
                             *(place_of(f) if f is not None else ()))
-    return argnums if isinstance(argnums, int) else tuple(argnums)
+    return int(argnums) if whole(argnums) else tuple(int(i) for i in nums)
+
+
+ARGNUMS = "an int or a non-empty tuple or list of ints"
 
 
 def checked_has_aux(has_aux, f):

@@ -56,7 +56,7 @@ class ArgumentError(ADCompileError, ValueError):
     ...)."""
 
 
-_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def trimmed(err: BaseException) -> BaseException:
@@ -68,7 +68,7 @@ def trimmed(err: BaseException) -> BaseException:
         _to_the_users_line(err)
     kept, tb = [], err.__traceback__
     while tb is not None:
-        if not tb.tb_frame.f_code.co_filename.startswith(_PACKAGE):
+        if not tb.tb_frame.f_code.co_filename.startswith(PACKAGE):
             kept.append(tb)
         tb = tb.tb_next
     for a, b in zip(kept, kept[1:] + [None]):
@@ -90,7 +90,7 @@ def at_generated_caller(err: ADCompileError) -> ADCompileError:
         found = users_place(name, frame.f_lineno)
         if found is not None:
             _place(err, found[0], found[1])
-        elif caller is None and not name.startswith(_PACKAGE) and not is_generated(name):
+        elif caller is None and not name.startswith(PACKAGE) and not is_generated(name):
             caller = frame
         frame = frame.f_back
     return at_frame(err, caller) if err.filename is None and caller is not None else err
@@ -123,8 +123,9 @@ def _to_the_users_line(err):
     if found is None:
         return
     name, line, code = found
-    err.message = f"{err.message.rstrip('.')} (in `{code}`, the derivative of this line, " \
-        "differentiated again)."
+    if not getattr(err, "of_the_function", False):  # (about a line: the code made from it)
+        err.message = f"{err.message.rstrip('.')} (in `{code}`, the derivative of this line, " \
+            "differentiated again)."
     _place(err, name, line)
 
 

@@ -371,6 +371,7 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable
                                 "; for the second derivatives of a function with an array "
                                 "output write jacfwd(jacrev(f))", e.filename, e.line) from None
     del hessian_of_f.__wrapped__  # (not f's source)
+    hessian_of_f.__adcompile_hessian__ = (f, argnums)  # type: ignore[attr-defined]  # (api.source)
     return hessian_of_f
 
 

@@ -23,6 +23,7 @@ Python floats, which proves that no array took part.
 """
 from __future__ import annotations
 
+from .compile import is_generated
 from .errors import ArgumentError, NoDerivativeError
 from .analysis import SCALAR, active_names, add_op, all_names, each_assign, feeding, \
     keeps_dimensions, list_names, real_only, shape_classes
@@ -627,6 +628,20 @@ def _work(stmts):
     return sum(type(s) is Assign for s in walk_stmts(loops))
 
 
+def _not_one_output(fn, n, line):
+    """grad of a function returning several values, or a container (its structure in words)."""
+    tree = fn.out_tree
+    what = f"a tuple or list of {n}" if tree is None else \
+        f"a {tree.kind if tree.kind in ('tuple', 'list', 'dict') else tree.cls.__name__}"
+    again = is_generated(fn.filename)  # (a gradient: a tuple of gradients, a dict argument's)
+    error = ArgumentError(f"grad needs one scalar output, but {fn.name} returns {what}; " + (
+        "for second derivatives take hessian of the function it is the gradient of (with the "
+        "same argnums), or jacfwd or jacrev of the gradient" if again else "use jacrev or vjp for several outputs, or has_aux=True "
+        "when it returns (output, auxiliary values)"), fn.filename, line)
+    error.of_the_function = True  # (not of a line: no generated code quoted, errors.py)
+    return error
+
+
 def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
             floats=False, aux=False) -> Function:
     """The reverse-mode function of `fn` with respect to the parameters `wrt`.
@@ -645,11 +660,8 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
     if aux:
         outs, extra = outs[:-1], outs[-1]
         useful = feeding(fn, [v.name for v in outs if type(v) is Var])
-    if kind != "vjp" and fn.out_tree is None and (len(outs) > 1 or ret.as_tuple and not aux):
-        raise ArgumentError(f"grad needs one scalar output, but {fn.name} returns a tuple or "
-                            f"list of {len(outs)}; use jacrev or vjp for several outputs, or "
-                            "has_aux=True when it returns (output, auxiliary values)",
-                            fn.filename, line)
+    if kind != "vjp" and (fn.out_tree is not None or len(outs) > 1 or ret.as_tuple and not aux):
+        raise _not_one_output(fn, len(outs), line)
     if kind != "vjp" and type(outs[0]) is Const and not isinstance(outs[0].value, (int, float)):
         raise ArgumentError(f"grad needs a numeric output, but {fn.name} returns the constant "
                             f"{outs[0].value!r}", fn.filename, line)

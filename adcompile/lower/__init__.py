@@ -161,6 +161,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Builtins, Inlining
         self.lists = {}  # id -> the known sequences that are lists (Expressions.known_list)
         self.indices: set = set()  # the names of loop indices (ints)
         self.own_locals = local_names(parsed.node, parsed.nodes)  # (unbound where env lacks them)
+        self.probing = 0  # inside Expressions.probe
         self.checks_unbound = not is_generated(parsed.filename)  # (merging.flag_unbound; the
         # code generated here reads a name only on the paths that bound it)
         self.unbound_values: dict = {}  # user name -> merged names holding it or a placeholder

@@ -14,7 +14,8 @@ import gast
 import numpy as np
 
 from ..custom import how_to_register
-from ..errors import STAND_INS_FILE, ADCompileError, NoDerivativeError
+from ..parse import signature_of
+from ..errors import PACKAGE, STAND_INS_FILE, ADCompileError, NoDerivativeError
 from ..ir import Const, Var
 from ..standins import STAND_INS
 from ..primitives import (AS_ARRAY, BY_OBJECT, FROZEN, GENERATOR_METHODS, METHODS, NAMESPACE,
@@ -327,9 +328,12 @@ class Calls:
         boundary = getattr(obj, "__adcompile_boundary__", None)
         if boundary is not None:  # a function grad made, called here: its generated code
             if boundary.plain is None or boundary.receiver is not None:
-                raise self.unsupported(node, f"calling {dotted(func)}, a derivative compiled "
-                                       "for the structure of its arguments,",
-                                       "call it outside the differentiated function")
+                raise self.unsupported(node, f"calling {spelled(func)}, a derivative compiled "
+                                       "at each call for the structure of its arguments (an "
+                                       "object, a dict, a list), inside a differentiated "
+                                       "function", "take this derivative outside, or take it "
+                                       "of a function of the arrays and numbers themselves "
+                                       "(grad(energy, 1)(self.k, q) of def energy(k, q))")
             if any(type(v) is tuple or holds_record(v) for v in  # (a tuple: a list, a tuple)
                    [self.expr(a, env) for a in node.args] +
                    [self.expr(k.value, env) for k in node.keywords]):
@@ -340,11 +344,18 @@ class Calls:
                                        "loss, argnums=(0, 1))(W, b, ...)), or take this "
                                        "derivative outside")
             obj = boundary.plain
-        if isinstance(obj, types.FunctionType) and (obj.__module__ or "").partition(".")[0] == \
-                "adcompile":  # jacfwd(f)(x) inside: adcompile's own code is not the user's
-            raise self.unsupported(node, f"calling adcompile.{obj.__name__} inside a "
-                                   "differentiated function", "call it outside; grad and "
-                                   "value_and_grad can be called inside")
+        if hasattr(obj, "__adcompile_partial__"):  # grad(functools.partial(g, ...)) made
+            partial, of_g = obj.__adcompile_partial__  # outside: g's, given the values bound
+            names = list(signature_of(partial.func).parameters)
+            return self.call_partial(Partial(Static(of_g), tuple(
+                self.outer(names[k], v) for k, v in enumerate(partial.args)), {
+                k: self.outer(k, v) for k, v in partial.keywords.items()}), node, env, target)
+        made = made_by_adcompile(obj, func)  # jvp(f, ...), jacfwd(f)(x): not the user's code
+        if made is not None:
+            raise self.unsupported(node, f"calling {made} inside a differentiated function",
+                                   "compute it outside and pass it in, or use grad, which can "
+                                   "be called inside (a Hessian-vector product is grad of a "
+                                   "module-level def returning np.vdot(grad(f)(x), v))")
         obj = uncached(obj)  # (a rule of its own was found above, by the cache's object)
         if type(obj).__name__ == "_ArrayFunctionDispatcher" and \
                 isinstance(getattr(obj, "__wrapped__", None), types.FunctionType):
@@ -429,7 +440,7 @@ class Calls:
         if not isinstance(node, gast.Subscript):
             return None
         try:
-            base = self.expr(node.value, env)
+            base = self.probe(node.value, env)
         except ADCompileError:
             return None
         obj = self.fn.constants.get(base.name) if type(base) is Var else None
@@ -677,6 +688,26 @@ def value_of_known(value):
 # builtins that call a method of an object of the user's class (abs(v) is v.__abs__())
 BUILTIN_METHODS = {abs: "__abs__", len: "__len__", float: "__float__", int: "__int__",
                    bool: "__bool__", round: "__round__", complex: "__complex__"}
+
+
+def made_by_adcompile(obj, func):
+    """How to call `obj` (called as `func`) in words if it is adcompile's own function (jvp) or
+    one adcompile made (a Jacobian, a wrapper), else None."""
+    if getattr(obj, "__adcompile_jacobian__", None) is not None:
+        return f"{spelled(func)}, made by adcompile's jacfwd, jacrev or hessian,"
+    code = getattr(obj, "__code__", None)
+    if not isinstance(obj, types.FunctionType) or code is None:
+        return None
+    if (obj.__module__ or "").partition(".")[0] == "adcompile":
+        return f"adcompile.{obj.__name__}"
+    if code.co_filename.startswith(PACKAGE) and code.co_filename != STAND_INS_FILE:
+        return f"{spelled(func)}, a function made by adcompile,"
+    return None
+
+
+def spelled(node):
+    """The user's text of an expression (`grad(Sys.energy, 1)`)."""
+    return dotted(node) or gast.unparse(node).strip()
 
 
 def called_name(node):

@@ -74,7 +74,7 @@ class Effects:
                 self.calls_user_code(call, env):
             return False
         try:
-            callee = self.expr(call.func, env)
+            callee = self.probe(call.func, env)
             if type(callee) is not Static or isinstance(callee.obj, LocalFunction):
                 return False
             if any(callee.obj is f for f in GLOBAL_STATE):

@@ -347,6 +347,16 @@ class Expressions:
     def atom(self, node, env):
         return self.as_atom(self.expr(node, env))
 
+    def probe(self, node, env):
+        """The value of `node` (a name, an attribute) for a look ahead (is this a check, a
+        class?) ahead of lowering it: a local not bound here raises an ADCompileError rather
+        than putting Python's UnboundLocalError in the code."""
+        self.probing += 1
+        try:
+            return self.expr(node, env)
+        finally:
+            self.probing -= 1
+
     def test(self, node, env):
         """The value of a test (if, assert, a conditional expression): an atom, or its truth
         where that is known here (`if act:` of a function passed in)."""
@@ -366,6 +376,9 @@ class Expressions:
             return value
         if node.id in self.own_locals:  # not bound on this path (generated code's second
             # derivative reads one only where the same test bound it): Python's error, if run
+            if self.probing:  # (a look ahead, not the read itself: nothing emitted)
+                raise UnsupportedSyntaxError(f"{node.id!r} is not bound here",
+                                             *self.parsed.where(node))
             self.throw(Const(UnboundLocalError), [Const(
                 f"cannot access local variable {node.id!r} where it is not associated with a "
                 "value")])

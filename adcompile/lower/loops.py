@@ -206,7 +206,7 @@ class Loops:
         if not isinstance(root, gast.Name) or root.id in env:
             return False  # (a local name: a function of the user's, lowered as it is called)
         try:
-            callee = self.expr(node.func, env)
+            callee = self.probe(node.func, env)
         except ADCompileError:  # (not resolved here: lowering the body says what it is)
             return False
         obj = callee.obj if type(callee) is Static else None

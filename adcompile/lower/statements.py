@@ -682,7 +682,7 @@ class Statements:
         if not isinstance(node, gast.Call) or isinstance(node.func, gast.Attribute):
             return False
         try:
-            callee = self.expr(node.func, env)
+            callee = self.probe(node.func, env)
         except ADCompileError:
             return False
         name = BY_OBJECT.get(callee.obj) if type(callee) is Static and hashable(callee.obj) \
