@@ -46,6 +46,8 @@ def test_second_derivative_of_a_loop_calling_grad_of_a_loop():
     expected = numeric_grad(grad(calls_grad_in_loop), (x,), 0)
     assert_close(grad(grad(calls_grad_in_loop))(x), expected, rtol=1e-5)
     assert_close(grad(grad(calls_grad_in_loop))(x), grad(grad(calls_grad_unrolled))(x))
+    assert_close(hessian(calls_grad_in_loop)(x), expected, rtol=1e-5)
+    assert_close(jacrev(grad(calls_grad_in_loop))(x), expected, rtol=1e-5)
     assert_close(jvp(grad(calls_grad_in_loop), (x,), (1.0,))[1], expected, rtol=1e-5)
     expected = numeric_grad(grad(calls_value_and_grad_in_loop), (x,), 0)
     assert_close(grad(grad(calls_value_and_grad_in_loop))(x), expected, rtol=1e-5)

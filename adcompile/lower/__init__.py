@@ -23,6 +23,7 @@ from ..ir import Assign, Const, Function, Inlined, Namer, Op, Return, Var
 from ..parse import Parsed, check_parameters, parse
 from ..primitives import BY_OBJECT, OBJECT_OPTIONS, PRIMS, hashable
 from ..pytree import leaf_names
+from . import changes
 from .arguments import Arguments
 from .builtins import Builtins
 from .calls import Calls
@@ -51,6 +52,7 @@ def lower(f, trees=None, stacks=False) -> Function:
     f = f if prim is not None else uncached(f)  # source(f) of @functools.cache: what it wraps
     if prim is not None and PRIMS[prim].kind != "nondiff":  # grad(sigmoid): the rule itself
         return _rule_function(f, prim)
+    changes.PARSED.clear()  # (functions parsed for the last lowering's look-aheads)
     parsed = parse(f)
     written = {n.id for n in parsed.nodes if isinstance(n, gast.Name)}
     args = parsed.node.args

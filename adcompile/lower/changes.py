@@ -15,7 +15,7 @@ import types
 import gast
 import numpy as np
 
-from ..errors import ADCompileError
+from ..errors import PACKAGE, STAND_INS_FILE, ADCompileError
 from ..parse import parse
 from .scan import MUTATORS, LocalFunction, augments, changes_in_place, loop_names, uncached
 
@@ -42,9 +42,14 @@ def library_place(filename) -> str:
                  if place.startswith(p)), place)
 
 
+PARSED: dict = {}  # a function -> function_of's answer, during one lowering (lower() empties it)
+
+
 def function_of(obj):
     """(gast FunctionDef, the names its body reads from outside) of a function of the user's (a
-    nested def, a module's function, a method); None for a library's, a builtin, a value."""
+    nested def, a module's function, a method); None for a library's, adcompile's own helpers, a
+    builtin, a value. Each function is parsed once per lowering: the look-aheads ask about the
+    same ones often."""
     if isinstance(obj, LocalFunction):
         node = obj.node
         return (node, {**obj.parsed.scope, **obj.env}) if isinstance(node, gast.FunctionDef) \
@@ -52,11 +57,16 @@ def function_of(obj):
     obj = uncached(getattr(obj, "__func__", obj))
     if not isinstance(obj, types.FunctionType) or in_library(obj.__code__.co_filename):
         return None
-    try:
-        parsed = parse(obj)
-    except ADCompileError:
+    where = obj.__code__.co_filename  # (adcompile's helpers in generated code change nothing)
+    if where.startswith(PACKAGE) and where != STAND_INS_FILE:
         return None
-    return parsed.node, parsed.scope
+    if obj not in PARSED:
+        try:
+            parsed = parse(obj)
+            PARSED[obj] = parsed.node, parsed.scope
+        except ADCompileError:
+            PARSED[obj] = None
+    return PARSED[obj]
 
 
 def changes(fn, scope, name, seen=frozenset(), lists=False):
