@@ -205,3 +205,15 @@ def test_cov_of_one_row_with_rowvar_false_follows_numpy():
         assert_close(ad.jacrev(cov_of_columns)(m), expected, atol=1e-6)
         assert_close(ad.grad(squared_cov_of_columns)(m),
                      numeric_grad(squared_cov_of_columns, (m,), 0), atol=1e-6)
+
+
+# --- forward mode of the builtin max(x, y) adds both tangents times 0 or 1: a NaN tangent of the
+# operand not chosen makes the result's NaN (docs/limits.md); the branch it names instead picks
+# the chosen operand's tangent ----------------------------------------------------------------
+def max_by_branch(x, y):
+    return x if x >= y else y
+
+
+def test_the_branch_limits_md_names_for_max_picks_the_chosen_tangent():
+    assert ad.jvp(max_by_branch, (2.0, 1.0), (1.0, math.nan)) == (2.0, 1.0)
+    assert ad.jvp(max_by_branch, (1.0, 2.0), (math.inf, 3.0)) == (2.0, 3.0)
