@@ -47,6 +47,11 @@ class OutsideRuleError(NoDerivativeError, NotImplementedError):
     at a repeated eigenvalue), met by derivative code at run time: raised at the user's line."""
 
 
+class InfiniteSlopeError(OutsideRuleError, ZeroDivisionError):
+    """x ** 0.5 differentiated at x == 0 in Python floats, with a tangent that is not 0: its
+    slope is infinite (0.0 ** -0.5, which Python refuses), raised at the user's line."""
+
+
 class SourceUnavailableError(ADCompileError):
     """The function's source code cannot be read (defined in a REPL, a C extension, ...)."""
 

@@ -585,21 +585,15 @@ def _sign_zero(t):  # runtime_arrays.sign_vjp, sign_jvp: 0 for a real x (complex
     return typer
 
 
-def _pow_dx(t):
-    def typer(x, y):
-        if isinstance(x, t.Number) and isinstance(y, t.Number):
-            def impl(x, y):  # (runtime.pow_dx for numbers: 0 where y == 0)
-                if y == 0:
+def _times_pow(t):
+    def typer(v, x, e):
+        if all(isinstance(a, t.Number) for a in (v, x, e)):
+            def impl(v, x, e):  # (runtime_arrays.times_pow for numbers: 0 where v == 0)
+                if v == 0:
                     return 0.0
-                return y * float_pow(x, y - 1)  # (Python's pow: CPython's number)
+                return v * float_pow(x, e)  # (Python's pow: CPython's number)
             return impl
-        if isinstance(y, t.Number):
-            def array_number(x, y):
-                if y == 0:
-                    return np.zeros(x.shape)
-                return y * x ** (y - 1)
-            return array_number
-        return lambda x, y: y * x ** np.where(y == 0, 1.0, y - 1.0)
+        return lambda v, x, e: v * np.where(v == 0, 1.0, x) ** e
     return typer
 
 
@@ -775,7 +769,7 @@ def helpers(numba):
         runtime_arrays.real_sign: _real_sign,
         runtime_arrays.sign_vjp: _sign_zero,
         runtime_arrays.sign_jvp: _sign_zero,
-        runtime.pow_dx: _pow_dx,
+        runtime_arrays.times_pow: _times_pow,
         runtime.pow_dy: _pow_dy,
         runtime_arrays.gap: _gap,
         numerics.sigmoid: _elementwise(scalar[_sigmoid]),

@@ -484,7 +484,7 @@ add("prod_others_tangents", runtime_arrays.prod_others_tangents, ("x", "axis", "
 add("cumprod_jvp", runtime_arrays.cumprod_jvp, ("x", "axis", "*vs"), "exact")  # (np.cumprod's,
 add("cumprod_vjp", runtime_arrays.cumprod_vjp, ("v", "x", "axis", "*ts"), "exact")  # exact at 0)
 # the partial derivatives of x ** y, safe where x == 0 or y == 0
-add("pow_dx", runtime.pow_dx, ("x", "y"), "broadcast")
+add("times_pow", runtime_arrays.times_pow, ("t", "x", "e"), "broadcast")
 add("pow_dy", runtime.pow_dy, ("a", "x"), "broadcast")
 add("recip_or_zero", runtime_arrays.recip_or_zero)  # (1 / x, 0 at 0: pow_dy's derivative)
 add("gap", runtime_arrays.gap, ("x", "y"), "broadcast")  # (x - y, 0 where x == y: logaddexp's)
@@ -652,7 +652,7 @@ add("call", lambda f, *args, **kwargs: f(*args, **kwargs), ("f", "*args"), "nond
     form="callee")
 # Statements kept in place whatever the optimizer finds: the tape, the checks, the draws, the
 # calls of functions adcompile knows nothing of (they may draw or keep state).
-EFFECTS = frozenset({"pop", "push", "check_scalar", "check_numbers", "check_fits",
+EFFECTS = frozenset({"pop", "push", "check_scalar", "check_numbers", "check_fits", "check_weights",
                      "check_not_in_place", "check_item_not_changed", "check_view_index",
                      "check_unpacked", "check_item_not_in_place", "check_bound",
                      "check_not_count", "check_field", "print", "assert_",

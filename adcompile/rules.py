@@ -110,12 +110,15 @@ DERIVATIVES = {
     "relu": ("(x > 0)",),
 }
 
-# helpers of derivative code: the partials of x ** y, safe at x == 0 and y == 0. pow_dx in x is
-# y * pow_dx(x, y - 1), but where y == 0 it is 0 and pow_dx(x, -1) would divide by x == 0: the
-# exponent steps down only where y != 0 (pow_dx(x, 0) is 0), so every order stays safe. pow_dy,
-# a * log(x), is 0 where x == 0, and so are the terms of its derivatives that multiply log(x) or
-# divide by x (pow_dy(1.0, x), recip_or_zero(x)): every order is finite at a zero base
-DERIVATIVES["pow_dx"] = ("y * pow_dx(x, y - (y != 0))", "pow_dy(ans, x) + x ** (y - 1)")
+# A partial that names SEED (what it is multiplied by: g or t) is the whole product.
+SEED = "__seed"  # (no parameter's name: t in defpartials)
+# helpers of derivative code, safe at a zero base: times_pow(t, x, e) is t * x ** e, 0 where t ==
+# 0, so a zero tangent (or adjoint) through a slope infinite at x == 0 gives 0; x ** y's partial in
+# x is times_pow(seed * y, x, y - 1), 0 where y == 0 too. pow_dy, a * log(x), is 0 where x == 0,
+# and so are the terms of its derivatives that multiply log(x) or divide by x (pow_dy(1.0, x),
+# recip_or_zero(x)): every order is finite at a zero base
+DERIVATIVES["times_pow"] = (f"times_pow({SEED}, x, e)", f"times_pow({SEED} * t * e, x, e - 1)",
+                            "pow_dy(ans, x)")
 DERIVATIVES["pow_dy"] = ("pow_dy(1.0, x)", "a * recip_or_zero(x)")
 DERIVATIVES["recip_or_zero"] = ("-ans * ans",)
 # x / y, 0 where x == 0 (scipy.special.xlogy's derivative in y)
@@ -157,16 +160,19 @@ def _is_none(e):
 
 def _pow_partial(op, i, power="x ** (y - 1)", base="x"):
     """The partials of x ** y. With a constant exponent the lecture's `y * x ** (y - 1)` folds
-    (`2 * x` for x ** 2; nothing for x ** 0); otherwise pow_dx(x, y), which is 0 where y == 0.
-    In y: ans * log(x), as pow_dy(ans, x), 0 where x == 0 (and y > 0); a constant positive base
-    has its logarithm folded (Python floats stay Python floats). math.pow's: `power` and `base`
-    as floats (its operands are converted, whatever they are)."""
+    (`2 * x` for x ** 2; nothing for x ** 0), through times_pow where 0 < y < 1 (its slope is
+    infinite at x == 0); otherwise times_pow(seed * y, x, y - 1), 0 where y == 0. In y: ans *
+    log(x), as pow_dy(ans, x), 0 where x == 0 (and y > 0); a constant positive base has its
+    logarithm folded (Python floats stay Python floats). math.pow's: `power` and `base` as
+    floats (its operands are converted, whatever they are)."""
     x, y = op.args
     number = lambda e: type(e).__name__ == "Const" and type(e.value) in (int, float)
     if i == 0:
         if number(y):
-            return None if y.value == 0 else f"y * {power}"
-        return f"pow_dx({base}, float(y))" if base != "x" else "pow_dx(x, y)"
+            return None if y.value == 0 else f"y * times_pow({SEED}, {base}, y - 1)" \
+                if 0 < y.value < 1 else f"y * {power}"
+        exponent = "float(y)" if base != "x" else "y"
+        return f"times_pow({SEED} * {exponent}, {base}, {exponent} - 1)"
     if number(x) and x.value > 0:
         return f"ans * {math.log(x.value)!r}"
     return None if number(x) and x.value == 0 else f"pow_dy(ans, {base})"

@@ -11,7 +11,7 @@ from . import numerics, runtime_stats
 from .errors import NoDerivativeError
 from .ir import Const
 from .primitives import BY_OBJECT, NAMESPACE, add
-from .rules import DERIVATIVES, JVP, LINEAR, VJP, _constant
+from .rules import DERIVATIVES, JVP, LINEAR, SEED, VJP, _constant
 
 # Quantiles: np.quantile(x, q) is the sum over `axis` of quantile_weights(x, q) * x, with weights
 # that are piecewise constant in x. (q has no rule: a differentiated q is refused.)
@@ -213,11 +213,15 @@ JVP["np.corrcoef"] = _corrcoef_rule(f"np.reshape({_DC} / {_S} - np.atleast_2d(an
 
 # scipy.special.logsumexp(x, b=b): ans = log(sum(b * exp(x))), whose derivative in x is b times
 # exp(x - ans), in b exp(x - ans); with return_sign=True ans = log |sum|, those times the sign.
+# weighted_exp(w, x, ans), w * exp(x - ans), is 0 where w (b times the tangent or adjoint) is 0,
+# however far x exceeds ans (not 0 * inf).
 add("logsumexp_b", numerics.logsumexp_b, ("x", "b"), "exact", axis=None, keepdims=False,
     signed=False)
 add("logsumexp_sign", numerics.logsumexp_sign, ("x", "b", "axis", "keepdims"), "nondiff",
     zero="*")
 add("keep_axes", runtime_stats.keep_axes, ("v", "axis", "keepdims"), "exact")
+add("weighted_exp", runtime_stats.weighted_exp, ("b", "x", "s"), "broadcast")
+DERIVATIVES["weighted_exp"] = (f"weighted_exp({SEED}, x, s)", "ans", "-ans")
 LINEAR.add("keep_axes")
 VJP["keep_axes"] = ("np.reshape(g, np.shape(v))", None, None)
 
@@ -230,10 +234,11 @@ def _lse_rule(reverse):
         kept = (lambda v: v) if type(axis) is Const and axis.value is None or \
             type(keep) is Const and keep.value is True else \
             (lambda v: f"keep_axes({v}, axis, keepdims)")  # (the axes reduced, back)
-        slope = ("b * " if i == 0 else "") + f"np.exp(x - {kept('ans')})" + \
+        seed = kept("g") if reverse else "t"
+        term = f"weighted_exp({seed}{' * b' if i == 0 else ''}, x, {kept('ans')})" + \
             (f" * {kept('logsumexp_sign(x, b, axis, keepdims)')}" if signed else "")
-        return f"unbroadcast({kept('g')} * {slope}, {'xb'[i]})" if reverse \
-            else f"np.sum(t * {slope}, axis=axis, keepdims=keepdims)"
+        return f"unbroadcast({term}, {'xb'[i]})" if reverse \
+            else f"np.sum({term}, axis=axis, keepdims=keepdims)"
     return rule
 
 
@@ -244,17 +249,19 @@ add("average_weights", runtime_stats.average_weights, ("v", "x", "axis"), "exact
 add("average_weights_grad", runtime_stats.average_weights_grad, ("v", "w", "x", "axis"), "exact",
     zero=("w", "x"))
 LINEAR |= {"average_weights", "average_weights_grad"}
+add("check_weights", runtime_stats.check_weights, ("total",), "nondiff", zero="*")
 VJP["average_weights"] = ("average_weights_grad(g, v, x, axis)", None, None)
 VJP["average_weights_grad"] = ("average_weights(g, x, axis)", None, None, None)
 # np.std(x, where=m) or (x, mean=m), lowered (forms.py): the root of its variance, of derivative 0
-# where the deviation is 0, as np.std's rule (the variance's derivative is 0 there too)
-add("root_of_var", np.sqrt)
-DERIVATIVES["root_of_var"] = ("0.5 / norm_divisor(ans)",)
-NAMESPACE.update(logsumexp_b=numerics.logsumexp_b, logsumexp_sign=numerics.logsumexp_sign,
-                 root_of_var=np.sqrt)
+# where the deviation is 0, as np.std's rule (the variance's derivative is 0 there too), and its
+# second derivatives there np.std's too (its divisor 1, not norm_divisor's NaN slope)
+add("root_of_var", runtime_stats.root_of_var)
+DERIVATIVES["root_of_var"] = ("0.5 / np.where(ans == 0, 1.0, ans)",)
+NAMESPACE.update(logsumexp_b=numerics.logsumexp_b, logsumexp_sign=numerics.logsumexp_sign)
 
 for _name in ("quantile_weights", "quantile_gather", "quantile_spread", "trapezoid_weights",
               "trapezoid_weights_grad", "interp_gather", "interp_spread", "interp_slope",
               "interp_slope_spread", "cov_rows", "uncov_rows", "cov_square", "keep_axes",
-              "average_weights", "average_weights_grad", "reduced_size"):
+              "weighted_exp", "average_weights", "average_weights_grad", "check_weights",
+              "root_of_var", "reduced_size"):
     NAMESPACE[_name] = getattr(runtime_stats, _name)

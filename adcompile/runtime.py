@@ -832,15 +832,6 @@ def add_fitted(x, *terms):
     return total
 
 
-def pow_dx(x, y):
-    """The derivative of `x ** y` in x, `y * x ** (y - 1)`, written to be 0 where y == 0 (x ** 0
-    is 1 everywhere, x == 0 included), not 0 * inf or a ZeroDivisionError. Python numbers stay
-    Python numbers."""
-    if type(y) is float or type(y) is int:
-        return y * x ** (y - 1) if y != 0 else 0.0
-    return y * x ** np.where(y == 0, 1, y - 1)
-
-
 def pow_dy(a, x):
     """The derivative of `a = x ** y` in y, `a * log(x)`, written to be 0 where x == 0 (JAX's
     _replace_zero: a term that multiplies log(x) is 0 there, 0 ** y staying 0 as y moves) or

@@ -253,6 +253,28 @@ def d2sinc(x):
                     -(p2 * np.sinc(safe) + 2 * dsinc(safe) / safe))
 
 
+def times_pow(t, x, e):
+    """t * x ** e, 0 where t == 0: a zero tangent (or adjoint) through the slope of a power,
+    infinite at x == 0 for e < 0, gives 0 (rules.py). Python floats refuse 0.0 ** e for e < 0:
+    where t is not 0 that is an error at the user's line. Python numbers stay Python numbers."""
+    if type(t) in (float, int) and type(x) in (float, int) and type(e) in (float, int):
+        if t == 0:
+            return 0.0
+        try:
+            return t * x ** e
+        except ZeroDivisionError:
+            raise _infinite_slope(x, e) from None
+    return t * np.where(t == 0, 1.0, x) ** e
+
+
+def _infinite_slope(x, e):
+    from adcompile.errors import InfiniteSlopeError, at_generated_caller
+    return at_generated_caller(InfiniteSlopeError(
+        f"the derivative of a power x ** y is infinite where x == 0 and y < 1 ({x!r} ** {e!r} "
+        f"in its rule, which Python floats refuse); to differentiate it there as 0, write "
+        f"`x ** {e + 1!r} if x > 0 else 0.0`"))
+
+
 def recip_or_zero(x):
     """1 / x, and 0 where x == 0: the derivative of pow_dy's log(x), 0 at a zero base as that
     log is, at every order (its derivative is -ans ** 2)."""

@@ -187,17 +187,25 @@ def interp_slope_spread(v, x, xp):
     return _scatter(j + 1, share, size) - _scatter(j, share, size)
 
 
+# whether np.cov(m, rowvar=False) reads one row as one observation of each column (NumPy 2.2 and
+# later, numpy#27658) or as one variable (before)
+_ONE_ROW_OF_COLUMNS = np.shape(np.cov(np.zeros((1, 2)), rowvar=False, ddof=0)) == (2, 2)
+
+
+def _columns_are_variables(m, rowvar):
+    return not rowvar and _ndim(m) >= 2 and (_ONE_ROW_OF_COLUMNS or _shape(m)[0] != 1)
+
+
 def cov_rows(m, rowvar):
     """`m` as np.cov reads it: a matrix with one variable a row (a vector is one variable; with
-    rowvar=False the columns are the variables, unless there is one row)."""
+    rowvar=False the columns are the variables, of one row too as this NumPy has it)."""
     x = np.reshape(m, (1, -1)) if _ndim(m) < 2 else m
-    return x.T if not rowvar and _shape(x)[0] != 1 else x
+    return x.T if _columns_are_variables(m, rowvar) else x
 
 
 def uncov_rows(v, m, rowvar):
     """The adjoint of cov_rows: `v` (one variable a row) back in m's layout."""
-    x = np.reshape(m, (1, -1)) if _ndim(m) < 2 else m
-    v = v.T if not rowvar and _shape(x)[0] != 1 else v
+    v = v.T if _columns_are_variables(m, rowvar) else v
     return np.reshape(v, _shape(m))
 
 
@@ -207,6 +215,13 @@ def cov_square(g, m, rowvar):
     k = _shape(cov_rows(m, rowvar))[0]
     return np.reshape(g, (k, k))
 
+
+
+def weighted_exp(w, x, s):
+    """w * exp(x - s), 0 where w == 0: the terms of scipy.special.logsumexp(x, b=b)'s derivative
+    (s its result, w b times a tangent or an adjoint): an entry of weight 0 adds nothing however
+    far x exceeds s (not 0 * inf)."""
+    return w * np.exp(np.where(w == 0, -np.inf, x) - s)
 
 
 def _mvn_dim(mean):
@@ -258,6 +273,19 @@ def average_weights(v, x, axis):
     if _ndim(v) != n:
         v = np.reshape(v, [-1 if k == axis % n else 1 for k in range(n)])
     return np.broadcast_to(v, _shape(x))
+
+
+def root_of_var(v):
+    """np.std with where= or mean=: the square root of its variance (rules_stats.py: its
+    derivative at a variance of 0 is np.std's there, at every order)."""
+    return np.sqrt(v)
+
+
+def check_weights(total):
+    """np.average's check of weights computed at run time: where they sum to 0 it raises
+    NumPy's error (NumPy's arrays and numbers; another library's average does not check)."""
+    if isinstance(total, (float, int, np.ndarray, np.generic)) and np.any(total == 0.0):
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
 
 
 def average_weights_grad(v, w, x, axis):

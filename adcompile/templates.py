@@ -8,7 +8,7 @@ from functools import lru_cache
 from .errors import NoDerivativeError
 from .ir import Const, Op, Var, substitute
 from .primitives import PRIMS, zero_by_design
-from .rules import DERIVATIVES, JVP, LINEAR, SPECIAL, VJP
+from .rules import DERIVATIVES, JVP, LINEAR, SEED, SPECIAL, VJP
 
 # ast operator class name -> primitive name ("Add" -> "add"); gast uses the same class names.
 OPERATORS: dict = {}  # (the first primitive an operator prints for: `+` is add, not list_concat)
@@ -169,12 +169,12 @@ def _complementary(a, b):
 
 
 # --- applying the rule tables to one equation ------------------------------------------------
-SEED = "__seed"  # what a partial is multiplied by (g or t): no parameter's name (t in defpartials)
-
-
 @lru_cache(maxsize=None)
 def _scaled(factor: str, partial: str) -> str:
-    """`factor * partial` as template text, written the way the lecture writes it."""
+    """`factor * partial` as template text, written the way the lecture writes it; a partial that
+    names the seed itself (`times_pow(__seed, x, e)`) is the product already."""
+    if SEED in partial:
+        return partial
     if partial == "1":
         return factor
     if partial == "-1":

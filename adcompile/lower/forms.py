@@ -13,7 +13,7 @@ import gast
 import numpy as np
 
 from .. import numerics
-from ..ir import Const, Var
+from ..ir import Assign, Const, Op, Var
 from ..primitives import POSITIONAL, PRIMS
 from ..sugar import _static_object
 from .scan import Record
@@ -83,7 +83,8 @@ class Forms:
             name in ORDERED and len(args) > ORDERED[name] or name in GIVEN_AT and \
             len(args) > GIVEN_AT[name] and not (type(args[GIVEN_AT[name]]) is Const and
                                                 args[GIVEN_AT[name]].value is None) or \
-            name == "np.cross" and len(args) > 2
+            name == "np.cross" and len(args) > 2 or name == "logsumexp" and len(args) > 2 and \
+            _static_object(node.func, self.parsed.scope) is not numerics.logsumexp  # (SciPy's b)
 
     def form(self, name, node, args, env, target):
         keywords = {k.arg: k.value for k in node.keywords}
@@ -206,6 +207,16 @@ class Forms:
             word = next(k for k in keywords if k in KEYWORD_FORMS["logsumexp"])
             raise self.unsupported(node, f"the argument {word}= of adcompile.logsumexp",
                                    "call scipy.special.logsumexp")
+        if len(args) > 2:  # SciPy's (a, axis, b, keepdims, return_sign) by position
+            words = ("b", "keepdims", "return_sign")
+            if len(args) > 5 or any(k in keywords for k in words[:len(args) - 2]):
+                raise self.unsupported(node, "scipy.special.logsumexp with these arguments",
+                                       "give b, keepdims and return_sign once each")
+            keywords = {**keywords, **dict(zip(words, node.args[2:]))}
+            rest = gast.copy_location(gast.Call(func=node.func, args=node.args[:2], keywords=[
+                *rest.keywords, *(gast.keyword(arg="keepdims", value=v) for v in node.args[3:4])]),
+                node)
+            args = args[:2]
         signed = self.atom(keywords.get("return_sign", gast.Constant(False, None)), env)
         if type(signed) is not Const:
             raise self.unsupported(node, "return_sign= computed at run time",
@@ -314,6 +325,7 @@ class Forms:
             self.emit("average_weights", (w, x, reduce[0][1]))
         if weights is not None and type(w) is not Const:
             total = self.emit("np.sum", (weights,), reduce)
+            self.block.append(Assign(None, Op("check_weights", (total,)), self.line))  # (NumPy's)
             average = self.emit("truediv", (self.emit("np.sum", (self.emit(
                 "mul", (x, weights)),), reduce), total), target=None if returned.value else target)
         else:
