@@ -160,8 +160,9 @@ def _is_none(e):
 
 def _pow_partial(op, i, power="x ** (y - 1)", base="x"):
     """The partials of x ** y. With a constant exponent the lecture's `y * x ** (y - 1)` folds
-    (`2 * x` for x ** 2; nothing for x ** 0), through times_pow where 0 < y < 1 (its slope is
-    infinite at x == 0); otherwise times_pow(seed * y, x, y - 1), 0 where y == 0. In y: ans *
+    (`2 * x` for x ** 2; nothing for x ** 0; no helper in code on floats: a zero tangent times
+    the infinite slope of x ** 0.5 at x == 0 raises, docs/limits.md); otherwise
+    times_pow(seed * y, x, y - 1), 0 where y == 0 (an exponent known at run time). In y: ans *
     log(x), as pow_dy(ans, x), 0 where x == 0 (and y > 0); a constant positive base has its
     logarithm folded (Python floats stay Python floats). math.pow's: `power` and `base` as
     floats (its operands are converted, whatever they are)."""
@@ -169,8 +170,7 @@ def _pow_partial(op, i, power="x ** (y - 1)", base="x"):
     number = lambda e: type(e).__name__ == "Const" and type(e.value) in (int, float)
     if i == 0:
         if number(y):
-            return None if y.value == 0 else f"y * times_pow({SEED}, {base}, y - 1)" \
-                if 0 < y.value < 1 else f"y * {power}"
+            return None if y.value == 0 else f"y * {power}"
         exponent = "float(y)" if base != "x" else "y"
         return f"times_pow({SEED} * {exponent}, {base}, {exponent} - 1)"
     if number(x) and x.value > 0:
