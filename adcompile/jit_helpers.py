@@ -568,6 +568,16 @@ def _sign(t):
     return typer
 
 
+def _abs_vjp(t):  # runtime_arrays.abs_vjp: g * sign(x); Re(g) * conj(sign(x)) of a complex x
+    def typer(g, x):
+        if not isinstance(_kind(x, t), t.Complex):
+            return lambda g, x: g * np.sign(x)
+        if isinstance(_kind(g, t), t.Complex):
+            return lambda g, x: g.real * np.conj(np.sign(x))
+        return lambda g, x: g * np.conj(np.sign(x))
+    return typer
+
+
 def _real_sign(t):  # runtime_arrays.real_sign: np.sign of a real value (complex: not compiled)
     def typer(x):
         if not isinstance(_kind(x, t), t.Complex):
@@ -772,6 +782,7 @@ def helpers(numba):
         runtime.real_part: _real_part,
         runtime.phase: _phase,
         runtime.sign: _sign,
+        runtime_arrays.abs_vjp: _abs_vjp,
         runtime_arrays.real_sign: _real_sign,
         runtime_arrays.sign_vjp: _sign_zero,
         runtime_arrays.sign_jvp: _sign_zero,

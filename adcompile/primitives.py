@@ -504,6 +504,7 @@ add("check_view_index", runtime.check_view_index, ("index", "where", "item"), "n
     zero="*")
 add("check_not_count", runtime_arrays.check_not_count, ("n", "where"), "nondiff", zero="*")
 add("zeros_like", runtime.zeros_like, kind="nondiff", zero="*")
+add("abs_vjp", runtime_arrays.abs_vjp, ("v", "x"), "exact")  # abs's reverse rule
 add("sign", runtime.sign)  # the derivative of abs (conj(z / |z|) of a complex z turns with z)
 add("sign_jvp", runtime_arrays.sign_jvp, ("v", "x", "w"), "exact")  # (its derivatives: 0 for
 add("sign_vjp", runtime_arrays.sign_vjp, ("v", "x", "w"), "exact")  # a real x)
