@@ -212,29 +212,32 @@ def internal(err, fn):
     frames = traceback.extract_tb(err.__traceback__)
     if not any(f"{os.sep}numba{os.sep}core{os.sep}" in f.filename for f in frames):
         return None
-    generated = None  # the generated line Numba was lowering: from its `inst` (a numba.ir node)
-    tb = err.__traceback__
+    generated = None  # the generated line Numba was lowering or typing: from its `inst` (a
+    tb = err.__traceback__  # numba.ir node) or the `loc` of a typing constraint
     while tb is not None:
+        names = tb.tb_frame.f_code.co_varnames
         try:
-            loc = tb.tb_frame.f_locals["inst"].loc if \
-                "inst" in tb.tb_frame.f_code.co_varnames else None
+            loc = tb.tb_frame.f_locals["inst"].loc if "inst" in names else \
+                tb.tb_frame.f_locals.get("loc") if "loc" in names else None
         except (KeyError, AttributeError):  # (an object of Numba's without one)
             loc = None
         path = getattr(loc, "filename", "") or ""
+        path = path if isinstance(path, str) else ""
         if os.path.basename(path).startswith(fn.name + "-numba-") or \
                 path.startswith("<adcompile"):
             generated = linecache.getline(path, loc.line).strip() or generated
         tb = tb.tb_next
     located = re.search(r"  # (\S+):(\d+)$", generated or "")
-    if located is None:
-        return None
+    text = "".join(traceback.format_tb(err.__traceback__))
+    advice = next((w for p, w in _INTERNAL if re.search(p, text)), None) or \
+        f"Numba failed inside its compiler ({type(err).__name__}: {err} at " \
+        f"{frames[-1].filename.rpartition(os.sep + 'numba' + os.sep)[2]}:{frames[-1].lineno})"
+    if located is None:  # (no line of the user's found: the function named)
+        return (f"Numba cannot compile {fn.name}: {advice}; or run the function without jit.",
+                fn.filename, None)
     filename, line = located.group(1), int(located.group(2))
     filename = fn.filename if filename == os.path.basename(fn.filename) else filename
     code = linecache.getline(filename, line).strip()
-    text = "".join(traceback.format_tb(err.__traceback__))
-    advice = next((w for p, w in _INTERNAL if re.search(p, text)), None) or \
-        f"Numba failed inside its compiler ({type(err).__name__} at " \
-        f"{frames[-1].filename.rpartition(os.sep + 'numba' + os.sep)[2]}:{frames[-1].lineno})"
     return (f"Numba cannot compile the code that `{code}` becomes: {advice}; or run the "
             "function without jit.", filename, line)
 
