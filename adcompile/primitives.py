@@ -287,6 +287,7 @@ add("from3", runtime_linalg.from3, ("v", "x"), "exact", zero=("x",))
 for _name in ("lift3", "drop3"):
     add(_name, getattr(runtime_linalg, _name), ("v", "x", "y"), "exact", zero=("x", "y"))
 add("svd_reduced", runtime_linalg.svd_reduced, ("x", "s"), "exact", zero=("s",))
+add("beyond_span", runtime_linalg.beyond_span, ("r", "d", "q"), "exact", zero=("q",))
 add("column_of", runtime_linalg.column_of, ("v", "b"), "exact", zero=("b",))
 add("uncolumn", runtime_linalg.uncolumn, ("v", "b"), "exact", zero=("b",))
 add("real_matrix", runtime.real_matrix, kind="exact")
