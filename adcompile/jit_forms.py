@@ -39,16 +39,27 @@ def reshape_like(g, y):
     return np.reshape(g, np.shape(y))
 
 
-for _f in (named_norm, kept_sum, kept_mean, reshape_like):
-    add(_f.__name__, _f, tuple(_f.__code__.co_varnames[:2]), "nondiff", zero="*")
+def array_of(xs):
+    """np.array(xs) of a tuple (of arrays: Numba's np.array takes numbers only, its np.stack
+    arrays): jit's code calls it for a nested display (`np.array([[c, -s], [s, c]])`)."""
+    return np.array(xs)
+
+
+for _f in (named_norm, kept_sum, kept_mean, reshape_like, array_of):
+    add(_f.__name__, _f, tuple(_f.__code__.co_varnames[:_f.__code__.co_argcount]), "nondiff",
+        zero="*")
     NAMESPACE[_f.__name__] = _f
-FORMS = ("np.linalg.norm", "np.sum", "np.mean", "np.reshape")  # the calls numba_form rewrites
+FORMS = ("np.linalg.norm", "np.sum", "np.mean", "np.reshape", "np.array")  # numba_form's
 
 
 def numba_form(e):
     """`np.linalg.norm(x, 'fro')` (no axis, no keepdims) as `named_norm(x, 'fro')`,
     `np.sum(x, axis=k, keepdims=True)` as `kept_sum(x, k)` (np.mean: kept_mean),
-    `np.reshape(g, np.shape(y))` as `reshape_like(g, y)`; else `e`."""
+    `np.reshape(g, np.shape(y))` as `reshape_like(g, y)`, `np.array((a, b))` of a display as
+    `array_of((a, b))`; else `e`."""
+    if e.prim == "np.array":  # (its operands are the display's items)
+        return _array_of(e.args) if e.args and \
+            dict(e.kwargs).get("dtype", Const(None)) == Const(None) else e
     if e.prim == "np.reshape" and len(e.args) == 2 and type(e.args[1]) is Op and \
             e.args[1].prim == "np.shape" and len(e.args[1].args) == 1 and not e.kwargs:
         return Op("reshape_like", (e.args[0], e.args[1].args[0]))
@@ -112,6 +123,22 @@ def _reshape_like(t):
             return lambda g, y: np.full(y.shape, g)
         if isinstance(y, t.Number) and isinstance(g, t.Number):
             return lambda g, y: g
+    return typer
+
+
+def _array_of(items):
+    """array_of((a, b)) of a display's items; a constant row ([0.0, 0.0, 1.0]) one too."""
+    return Op("array_of", (Op("tuple", tuple(
+        _array_of(tuple(Const(v) for v in a.value)) if type(a) is Const and
+        type(a.value) in (list, tuple) and a.value else a for a in items)),))
+
+
+def _array_typer(t):
+    def typer(xs):
+        if isinstance(xs, t.BaseTuple) and xs.types and \
+                all(isinstance(x, t.Array) for x in xs.types):
+            return lambda xs: np.stack(xs)  # (rows of one shape, as np.array requires)
+        return lambda xs: np.array(xs)
     return typer
 
 
@@ -189,6 +216,7 @@ def helpers(numba):
         kept_sum: _kept(False),
         kept_mean: _kept(True),
         reshape_like: _reshape_like,
+        array_of: _array_typer,
         numerics.softmax: _softmax(False),
         numerics.log_softmax: _softmax(True),
         _along: lambda t: lambda x, axis, log: _along,
