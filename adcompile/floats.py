@@ -68,8 +68,8 @@ def read_in_structures(stmts, active):
 
 
 ARITHMETIC = {"add", "sub", "mul", "truediv", "pow", "neg", "pos", "floordiv", "mod", "abs",
-              "max", "min", "int", "len", "round", "float", "sign", "sigmoid", "softplus",
-              "log_sigmoid", "relu"}  # (the last ones: Python floats for Python numbers)
+              "max", "min", "int", "len", "round", "float", "sign", "abs_vjp", "sigmoid",
+              "softplus", "log_sigmoid", "relu"}  # (the last ones: floats for Python numbers)
 
 
 # the helpers that only fit shapes

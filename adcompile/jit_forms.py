@@ -39,16 +39,27 @@ def reshape_like(g, y):
     return np.reshape(g, np.shape(y))
 
 
-for _f in (named_norm, kept_sum, kept_mean, reshape_like):
-    add(_f.__name__, _f, tuple(_f.__code__.co_varnames[:2]), "nondiff", zero="*")
+def array_of(xs):
+    """np.array(xs) of a tuple (of arrays: Numba's np.array takes numbers only, its np.stack
+    arrays): jit's code calls it for a nested display (`np.array([[c, -s], [s, c]])`)."""
+    return np.array(xs)
+
+
+for _f in (named_norm, kept_sum, kept_mean, reshape_like, array_of):
+    add(_f.__name__, _f, tuple(_f.__code__.co_varnames[:_f.__code__.co_argcount]), "nondiff",
+        zero="*")
     NAMESPACE[_f.__name__] = _f
-FORMS = ("np.linalg.norm", "np.sum", "np.mean", "np.reshape")  # the calls numba_form rewrites
+FORMS = ("np.linalg.norm", "np.sum", "np.mean", "np.reshape", "np.array")  # numba_form's
 
 
 def numba_form(e):
     """`np.linalg.norm(x, 'fro')` (no axis, no keepdims) as `named_norm(x, 'fro')`,
     `np.sum(x, axis=k, keepdims=True)` as `kept_sum(x, k)` (np.mean: kept_mean),
-    `np.reshape(g, np.shape(y))` as `reshape_like(g, y)`; else `e`."""
+    `np.reshape(g, np.shape(y))` as `reshape_like(g, y)`, `np.array((a, b))` of a display as
+    `array_of((a, b))`; else `e`."""
+    if e.prim == "np.array":  # (its operands are the display's items)
+        return _array_of(e.args) if e.args and \
+            dict(e.kwargs).get("dtype", Const(None)) == Const(None) else e
     if e.prim == "np.reshape" and len(e.args) == 2 and type(e.args[1]) is Op and \
             e.args[1].prim == "np.shape" and len(e.args[1].args) == 1 and not e.kwargs:
         return Op("reshape_like", (e.args[0], e.args[1].args[0]))
@@ -112,6 +123,22 @@ def _reshape_like(t):
             return lambda g, y: np.full(y.shape, g)
         if isinstance(y, t.Number) and isinstance(g, t.Number):
             return lambda g, y: g
+    return typer
+
+
+def _array_of(items):
+    """array_of((a, b)) of a display's items; a constant row ([0.0, 0.0, 1.0]) one too."""
+    return Op("array_of", (Op("tuple", tuple(
+        _array_of(tuple(Const(v) for v in a.value)) if type(a) is Const and
+        type(a.value) in (list, tuple) and a.value else a for a in items)),))
+
+
+def _array_typer(t):
+    def typer(xs):
+        if isinstance(xs, t.BaseTuple) and xs.types and \
+                all(isinstance(x, t.Array) for x in xs.types):
+            return lambda xs: np.stack(xs)  # (rows of one shape, as np.array requires)
+        return lambda xs: np.array(xs)
     return typer
 
 
@@ -189,6 +216,7 @@ def helpers(numba):
         kept_sum: _kept(False),
         kept_mean: _kept(True),
         reshape_like: _reshape_like,
+        array_of: _array_typer,
         numerics.softmax: _softmax(False),
         numerics.log_softmax: _softmax(True),
         _along: lambda t: lambda x, axis, log: _along,
@@ -212,29 +240,32 @@ def internal(err, fn):
     frames = traceback.extract_tb(err.__traceback__)
     if not any(f"{os.sep}numba{os.sep}core{os.sep}" in f.filename for f in frames):
         return None
-    generated = None  # the generated line Numba was lowering: from its `inst` (a numba.ir node)
-    tb = err.__traceback__
+    generated = None  # the generated line Numba was lowering or typing: from its `inst` (a
+    tb = err.__traceback__  # numba.ir node) or the `loc` of a typing constraint
     while tb is not None:
+        names = tb.tb_frame.f_code.co_varnames
         try:
-            loc = tb.tb_frame.f_locals["inst"].loc if \
-                "inst" in tb.tb_frame.f_code.co_varnames else None
+            loc = tb.tb_frame.f_locals["inst"].loc if "inst" in names else \
+                tb.tb_frame.f_locals.get("loc") if "loc" in names else None
         except (KeyError, AttributeError):  # (an object of Numba's without one)
             loc = None
         path = getattr(loc, "filename", "") or ""
+        path = path if isinstance(path, str) else ""
         if os.path.basename(path).startswith(fn.name + "-numba-") or \
                 path.startswith("<adcompile"):
             generated = linecache.getline(path, loc.line).strip() or generated
         tb = tb.tb_next
     located = re.search(r"  # (\S+):(\d+)$", generated or "")
-    if located is None:
-        return None
+    text = "".join(traceback.format_tb(err.__traceback__))
+    advice = next((w for p, w in _INTERNAL if re.search(p, text)), None) or \
+        f"Numba failed inside its compiler ({type(err).__name__}: {err} at " \
+        f"{frames[-1].filename.rpartition(os.sep + 'numba' + os.sep)[2]}:{frames[-1].lineno})"
+    if located is None:  # (no line of the user's found: the function named)
+        return (f"Numba cannot compile {fn.name}: {advice}; or run the function without jit.",
+                fn.filename, None)
     filename, line = located.group(1), int(located.group(2))
     filename = fn.filename if filename == os.path.basename(fn.filename) else filename
     code = linecache.getline(filename, line).strip()
-    text = "".join(traceback.format_tb(err.__traceback__))
-    advice = next((w for p, w in _INTERNAL if re.search(p, text)), None) or \
-        f"Numba failed inside its compiler ({type(err).__name__} at " \
-        f"{frames[-1].filename.rpartition(os.sep + 'numba' + os.sep)[2]}:{frames[-1].lineno})"
     return (f"Numba cannot compile the code that `{code}` becomes: {advice}; or run the "
             "function without jit.", filename, line)
 

@@ -123,6 +123,9 @@ def _check_scalar(t):
 
 def _unbroadcast(t):
     def typer(g, x):
+        if isinstance(_kind(g, t), t.Complex) and not isinstance(_kind(x, t), t.Complex):
+            fit = runtime.unbroadcast  # a real value's adjoint is real (as in Python)
+            return lambda g, x: fit(np.real(g), x)
         if not _array(g, t) and not _array(x, t):
             return lambda g, x: g
         if not _array(g, t):
@@ -429,6 +432,13 @@ def _getitem_grad(t):
         if _array(x, t) and _array(g, t) and isinstance(index, t.BaseTuple) and \
                 any(isinstance(p, t.NoneType) for p in index.types):
             return jit_helpers_shapes.without_new_axes(index.types, g.ndim, t)
+        if _array(x, t) and isinstance(_kind(g, t), t.Complex) and \
+                not isinstance(x.dtype, t.Complex):  # (zeros of both dtypes, as in Python)
+            wide = np.complex64 if _kind(g, t).bitwidth == 64 else np.complex128
+
+            def into_complex(g, x, index):
+                return runtime.scatter_add(np.zeros(x.shape, wide), index, g)
+            return into_complex
         if _array(x, t):
             def impl(g, x, index):
                 return runtime.scatter_add(np.zeros_like(x), index, g)
@@ -565,6 +575,16 @@ def _sign(t):
         if isinstance(_kind(x, t), t.Complex):
             return lambda x: np.conj(np.sign(x))
         return lambda x: np.sign(x)  # abs's derivative on floats and real arrays
+    return typer
+
+
+def _abs_vjp(t):  # runtime_arrays.abs_vjp: g * sign(x); Re(g) * conj(sign(x)) of a complex x
+    def typer(g, x):
+        if not isinstance(_kind(x, t), t.Complex):
+            return lambda g, x: g * np.sign(x)
+        if isinstance(_kind(g, t), t.Complex):
+            return lambda g, x: g.real * np.conj(np.sign(x))
+        return lambda g, x: g * np.conj(np.sign(x))
     return typer
 
 
@@ -766,6 +786,7 @@ def helpers(numba):
         runtime.real_part: _real_part,
         runtime.phase: _phase,
         runtime.sign: _sign,
+        runtime_arrays.abs_vjp: _abs_vjp,
         runtime_arrays.real_sign: _real_sign,
         runtime_arrays.sign_vjp: _sign_zero,
         runtime_arrays.sign_jvp: _sign_zero,

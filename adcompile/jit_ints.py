@@ -315,7 +315,7 @@ _FLOAT_HELPERS = {"zeros_like", "unbroadcast", "add_fitted", "in_dtype_of", "unr
                   "getitem_grad", "last_written", "matmul_grad_left", "matmul_grad_right",
                   "dot_grad_left", "dot_grad_right", "conj", "real_part", "phase", "sign",
                   "times_pow", "pow_dy", "sigmoid", "softplus", "log_sigmoid", "relu", "logsumexp",
-                  "norm_divisor", "norm_slope", "recip_or_zero", "gap"}
+                  "norm_divisor", "norm_slope", "recip_or_zero", "gap", "abs_vjp"}
 
 
 def _binary(p, a, b):

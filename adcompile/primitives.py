@@ -287,6 +287,7 @@ add("from3", runtime_linalg.from3, ("v", "x"), "exact", zero=("x",))
 for _name in ("lift3", "drop3"):
     add(_name, getattr(runtime_linalg, _name), ("v", "x", "y"), "exact", zero=("x", "y"))
 add("svd_reduced", runtime_linalg.svd_reduced, ("x", "s"), "exact", zero=("s",))
+add("beyond_span", runtime_linalg.beyond_span, ("r", "d", "q"), "exact", zero=("q",))
 add("column_of", runtime_linalg.column_of, ("v", "b"), "exact", zero=("b",))
 add("uncolumn", runtime_linalg.uncolumn, ("v", "b"), "exact", zero=("b",))
 add("real_matrix", runtime.real_matrix, kind="exact")
@@ -504,6 +505,7 @@ add("check_view_index", runtime.check_view_index, ("index", "where", "item"), "n
     zero="*")
 add("check_not_count", runtime_arrays.check_not_count, ("n", "where"), "nondiff", zero="*")
 add("zeros_like", runtime.zeros_like, kind="nondiff", zero="*")
+add("abs_vjp", runtime_arrays.abs_vjp, ("v", "x"), "exact")  # abs's reverse rule
 add("sign", runtime.sign)  # the derivative of abs (conj(z / |z|) of a complex z turns with z)
 add("sign_jvp", runtime_arrays.sign_jvp, ("v", "x", "w"), "exact")  # (its derivatives: 0 for
 add("sign_vjp", runtime_arrays.sign_vjp, ("v", "x", "w"), "exact")  # a real x)

@@ -391,7 +391,7 @@ VJP = {
     # (grad of |z| ** 2 is 2 * conj(z)). On real values conj() costs nothing.
     # A real value's adjoint may come back complex (a real times a complex number): only its
     # real part counts, which np.real, imag and angle take before they pass it to a complex z.
-    "abs": ("g * sign(x)",),
+    "abs": ("abs_vjp(g, x)",),  # g * sign(x); of a complex x, real_part(g) * sign(x)
     "np.abs": ("real_part(g) * conj(phase(x))",),
     "phase": ("phase_vjp(g, x, ans)",),
     "np.real": ("np.real(g)",),
@@ -444,6 +444,7 @@ VJP = {
     "phase_vjp": ("unbroadcast(phase_jvp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
     "phase_jvp": ("unbroadcast(phase_vjp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
     "sign": ("sign_vjp(g, x, ans)",),  # (builtin abs's derivative: as phase, conjugated)
+    "abs_vjp": ("real_part(g * sign(x))", "sign_vjp(g * real_part(v), x, sign(x))"),
     "sign_vjp": ("unbroadcast(sign_jvp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
     "sign_jvp": ("unbroadcast(sign_vjp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
     "unsplit": ("split_like(g, v, axis)", None),
@@ -507,6 +508,7 @@ JVP = {
     "phase_vjp": ("phase_vjp(t, x, w)", "real_phase_zero(x)", "real_phase_zero(w)"),
     "phase_jvp": ("phase_jvp(t, x, w)", "real_phase_zero(x)", "real_phase_zero(w)"),
     "sign": ("sign_jvp(t, x, ans)",),
+    "abs_vjp": ("abs_vjp(t, x)", "real_part(v) * sign_jvp(t, x, sign(x))"),
     "sign_vjp": ("sign_vjp(t, x, w)", "real_phase_zero(x)", "real_phase_zero(w)"),
     "sign_jvp": ("sign_jvp(t, x, w)", "real_phase_zero(x)", "real_phase_zero(w)"),
 }

@@ -31,6 +31,10 @@ VJP["cofactor"] = ("-np.expand_dims(d, (-2, -1)) * mT(np.linalg.inv(x) @ g @ np.
                    "np.sum(g * mT(np.linalg.inv(x)), axis=(-2, -1))")
 JVP["cofactor"] = ("-np.expand_dims(d, (-2, -1)) * mT(np.linalg.solve(x, t) @ np.linalg.inv(x))",
                    "np.expand_dims(t, (-2, -1)) * mT(np.linalg.inv(x))")
+# beyond_span(r, d, q) = r / d (0 for a square q)
+VJP["beyond_span"] = ("beyond_span(g, d, q)",
+                      "-unbroadcast(beyond_span(beyond_span(g * r, d, q), d, q), d)", None)
+JVP["beyond_span"] = ("beyond_span(t, d, q)", "-beyond_span(beyond_span(r * t, d, q), d, q)", None)
 VJP["over_gaps"] = ("over_gaps(g, d)", "-over_gaps(over_gaps(g * m, d), d)")
 JVP["over_gaps"] = ("over_gaps(t, d)", "-over_gaps(over_gaps(t * m, d), d)")
 # slogdet's tangent (s * 1j * Im(tr), Re(tr)) from tr = trace(x^-1 dx): bilinear in s and tr
@@ -61,16 +65,16 @@ def _svd_rule(mode):
 _P = f"(mT({_U}) @ t @ mT({_VH}))"
 _SVD = {
     "jvp": f"({_U} @ (inv_offdiag({_SVD_F}) * ({_P} * np.expand_dims({_S}, -2) + np.expand_dims({_S}, -1) * "
-           f"mT({_P}))) + (t @ mT({_VH}) - {_U} @ {_P}) / np.expand_dims({_S}, -2), "
+           f"mT({_P}))) + beyond_span(t @ mT({_VH}) - {_U} @ {_P}, np.expand_dims({_S}, -2), {_U}), "
            f"np.diagonal({_P}, axis1=-2, axis2=-1), "
            f"mT(mT({_VH}) @ (inv_offdiag({_SVD_F}) * (np.expand_dims({_S}, -1) * {_P} + mT({_P}) * "
-           f"np.expand_dims({_S}, -2))) + (mT(t) @ {_U} - mT({_VH}) @ mT({_P})) / "
-           f"np.expand_dims({_S}, -2)))",
+           f"np.expand_dims({_S}, -2))) + beyond_span(mT(t) @ {_U} - mT({_VH}) @ mT({_P}), "
+           f"np.expand_dims({_S}, -2), mT({_VH}))))",
     "vjp": f"{_U} @ (diag_embed(g[1]) + over_gaps(mT({_U}) @ g[0] - mT(g[0]) @ {_U}, {_SVD_F}) * "
            f"np.expand_dims({_S}, -2) + np.expand_dims({_S}, -1) * over_gaps({_VH} @ mT(g[2]) "
-           f"- g[2] @ mT({_VH}), {_SVD_F})) @ {_VH} + (g[0] - {_U} @ (mT({_U}) @ g[0])) / "
-           f"np.expand_dims({_S}, -2) @ {_VH} + {_U} @ ((g[2] - (g[2] @ mT({_VH})) @ {_VH}) / "
-           f"np.expand_dims({_S}, -1))",
+           f"- g[2] @ mT({_VH}), {_SVD_F})) @ {_VH} + beyond_span(g[0] - {_U} @ (mT({_U}) @ g[0]), "
+           f"np.expand_dims({_S}, -2), {_U}) @ {_VH} + {_U} @ beyond_span(g[2] - (g[2] @ "
+           f"mT({_VH})) @ {_VH}, np.expand_dims({_S}, -1), mT({_VH}))",
 }
 
 

@@ -9,8 +9,8 @@ import numpy as np
 
 from .runtime import (TupleGrad, _complex, _may_alias, _ndim, _numpy, _part, _parts,
                       _shape, conj, cumsum_grad, getitem_grad, list_add, matmul_grad_left,
-                      matmul_grad_right, outside_rule, phase_jvp, phase_vjp, setitem,
-                      unbroadcast, unreduce, zeros_like)
+                      matmul_grad_right, outside_rule, phase_jvp, phase_vjp, real_part,
+                      setitem, sign, unbroadcast, unreduce, zeros_like)
 
 
 def unroll(g, shift, axis):
@@ -348,6 +348,14 @@ def real_sign(x):
         raise outside_rule("np.sign(z) of a complex z is z / |z|, whose derivative is not taken "
                            "through np.sign: write z / np.abs(z)")
     return np.sign(x)
+
+
+def abs_vjp(g, x):
+    """The adjoint of x from abs(x): g * sign(x); for a complex x, Re(g) * conj(x / |x|) (the
+    adjoint g of the real |x| is complex where |x| met a complex number: its real part counts)."""
+    if type(x) is float:
+        return g * (1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0)
+    return (real_part(g) if _complex(x) else g) * sign(x)
 
 
 def sign_vjp(g, x, w):

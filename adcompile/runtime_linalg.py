@@ -72,8 +72,19 @@ def svd_reduced(m, s):
     _real(m)
     if min(_shape(m)[-2:]) != _shape(s)[-1]:
         raise outside_rule("np.linalg.svd of a matrix that is not square has a derivative "
-                                  "only with full_matrices=False")
+                           "only with full_matrices=False, which drops the extra rows of Vh "
+                           "(columns of U) that span its null space: they have no unique "
+                           "derivative. For a null vector of A write the eigenvector of "
+                           "np.linalg.eigh(A.T @ A) of the smallest eigenvalue")
     return m
+
+
+def beyond_span(r, d, q):
+    """r / d: the part of a singular vector's derivative outside the span of q (U, or V); 0 for
+    a square q, whose span is everything (r is then rounding error, which a zero singular value
+    d would turn into NaN where the derivative exists)."""
+    shape = _shape(q)
+    return zeros_like(r) if shape[-2] == shape[-1] else r / d
 
 
 def slogdet_tangent(s, tr):
