@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from . import (jit_forms, jit_helpers_arrays, jit_helpers_linalg, jit_helpers_shapes, numerics,
-               runtime, runtime_arrays, runtime_linalg, runtime_stats)
+from . import (jit_forms, jit_helpers_arrays, jit_helpers_linalg, jit_helpers_shapes,
+               jit_helpers_stats, numerics, runtime, runtime_arrays, runtime_linalg, runtime_stats)
 from .errors import ArgumentError, ComplexOutputError
 from .jit_math import float_pow
 
@@ -787,6 +787,7 @@ def helpers(numba):
         _masked_copy: lambda t: lambda x, index: _masked_copy,
         **jit_helpers_arrays.helpers(numba, _elementwise),
         **jit_helpers_linalg.helpers(numba),
+        **jit_helpers_stats.helpers(numba),
         **jit_helpers_shapes.helpers(numba),
         **jit_forms.helpers(numba),
     }
