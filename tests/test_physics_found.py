@@ -141,3 +141,23 @@ def test_jit_refuses_aliasing_as_grad_does():
         jit(aliased)(2.0, x0)
     assert str(got.value) == str(want.value)
     assert "r holds the same array" in str(got.value)
+
+
+class Shared:
+    def __init__(self, vel):
+        self.vel = vel  # (no copy: the caller's array)
+
+    def kick(self, acc, dt):
+        self.vel += acc * dt
+
+
+def kick_shared(m1, vy):
+    v = np.array([0.0, vy])
+    bodies = [Shared(v)]
+    bodies[0].kick(np.array([1.0, 2.0]) * m1, 0.1)
+    return bodies[0].vel[1] + v[1]
+
+
+def test_list_item_method_still_refused_where_another_name_holds_it():
+    with pytest.raises(UnsupportedSyntaxError, match="v holds the same array|holds the same"):
+        grad(kick_shared)(1.0, 2.0)
