@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from . import (jit_forms, jit_helpers_arrays, jit_helpers_linalg, jit_helpers_shapes, numerics,
-               runtime, runtime_arrays, runtime_linalg, runtime_stats)
+from . import (jit_forms, jit_helpers_arrays, jit_helpers_linalg, jit_helpers_shapes,
+               jit_helpers_stats, numerics, runtime, runtime_arrays, runtime_linalg, runtime_stats)
 from .errors import ArgumentError, ComplexOutputError
 from .jit_math import float_pow
 
@@ -197,6 +197,8 @@ def _zeros_like(t):
             return lambda x: np.zeros_like(x)
         if isinstance(x, t.Number):
             return lambda x: 0.0
+        if isinstance(x, (t.List, t.UniTuple)) and isinstance(x.dtype, (t.Float, t.Integer)):
+            return lambda x: np.zeros(len(x))  # (a list of numbers' gradient: getitem_grad's)
     return typer
 
 
@@ -806,6 +808,7 @@ def helpers(numba):
         _masked_copy: lambda t: lambda x, index: _masked_copy,
         **jit_helpers_arrays.helpers(numba, _elementwise),
         **jit_helpers_linalg.helpers(numba),
+        **jit_helpers_stats.helpers(numba),
         **jit_helpers_shapes.helpers(numba),
         **jit_forms.helpers(numba),
     }

@@ -83,9 +83,11 @@ def _cofactor_of(x, d):
 
 
 def _expand_dims(t):
-    """np.expand_dims of a number by a tuple of axes (det's rule: a matrix of one entry);
-    Numba's own takes one axis."""
+    """np.expand_dims of a number by a tuple of axes (det's rule: a matrix of one entry) or by
+    one (np.trapezoid's rule: a vector of one entry); Numba's own takes an array."""
     def typer(a, axis):
+        if isinstance(a, (t.Float, t.Integer)) and isinstance(axis, t.Integer):
+            return lambda a, axis: np.full((1,), a)
         if isinstance(a, (t.Float, t.Integer)) and isinstance(axis, t.UniTuple) and \
                 isinstance(axis.dtype, t.Integer):
             shape = (1,) * axis.count

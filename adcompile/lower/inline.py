@@ -98,15 +98,16 @@ class Inlining:
                               if self.rest_now is not None else frozenset())
         out = {}
         for p, arg in pairs:
-            if p not in passed or not isinstance(arg, gast.Name) or arg.id not in env:
+            value = held(arg, env) if p in passed else None
+            if value is None:
                 continue
-            item = self.items_of.get(arg.id)  # for b in bs: b.step() changes bs[k] too
-            via = root_name(item) if item is not None and held(item, env) is env[arg.id] \
-                else arg.id
-            held_by = [v for k, v in env.items() if k not in (arg.id, via) and not
+            name = arg.id if isinstance(arg, gast.Name) else root_name(arg)  # bs[0].step()
+            item = self.items_of.get(name)  # for b in bs: b.step() changes bs[k] too
+            via = root_name(item) if item is not None and held(item, env) is value else name
+            held_by = [v for k, v in env.items() if k not in (name, via) and not
                        k.startswith("<") and (k in live or k in self.passed)]
-            mine = Counter(v.name for v in flat([env[arg.id]]) if type(v) is Var)
-            if via != arg.id:  # (what bs holds at another place than b's)
+            mine = Counter(v.name for v in flat([value]) if type(v) is Var)
+            if value is not env[via]:  # (what bs holds at another place than b's)
                 held_by += [Var(n) for n, c in Counter(v.name for v in flat([env[via]]) if
                                                        type(v) is Var).items() if c > mine[n]]
             others = set()

@@ -479,6 +479,9 @@ def held(node, env):
     if isinstance(node, gast.Attribute):
         return owner.get(node.attr) if type(owner) is Record and owner.kind != "dict" else None
     index = node.slice
+    if isinstance(index, gast.UnaryOp) and isinstance(index.op, gast.USub) and \
+            isinstance(index.operand, gast.Constant) and type(index.operand.value) is int:
+        index = gast.Constant(value=-index.operand.value, kind=None)  # bs[-1]
     key = index.value if isinstance(index, gast.Constant) else \
         env[index.id].value if isinstance(index, gast.Name) and type(env.get(index.id)) is Const \
         else None
