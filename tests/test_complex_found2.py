@@ -178,16 +178,9 @@ def conj_of_float_in_loop(a):
     return acc
 
 
-def _probes_quietly():
-    from adcompile.lower import Lowerer
-    return hasattr(Lowerer, "probe")
-
-
-@pytest.mark.xfail(not _probes_quietly(), strict=True,
-                   reason="the look-ahead over a loop body put Python's UnboundLocalError in the "
-                          "code: fixed on branch fixhigh (Expressions.probe)")
 def test_conjugate_method_in_a_loop_differentiated_twice():
-    # UnboundLocalError of the loop's renamed z in the second-order code
+    # UnboundLocalError of the loop's renamed z in the second-order code: the look-ahead over a
+    # loop body put Python's error in the code (fixed by Expressions.probe)
     expected = numeric_grad(lambda a: grad(conj_in_loop)(a), (0.6,), 0, eps=1e-5)
     assert hessian(conj_in_loop)(0.6) == pytest.approx(expected, rel=1e-5)
     assert grad(grad(conj_in_loop))(0.6) == pytest.approx(expected, rel=1e-5)
