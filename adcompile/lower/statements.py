@@ -523,8 +523,10 @@ class Statements:
                 raise self.unsupported(target, "assigning to a slice of a list something "
                                        "other than a list or tuple written or built here",
                                        "assign a list ([a, b]) or the items one by one")
-            items[index.value] = value
-            return tuple(items)
+            if -len(items) <= index.value < len(items):  # (else a run-time list: IndexError)
+                items[index.value] = value
+                return tuple(items)
+            container = self.list_in(self.block, container)
         array = self.as_atom(container)
         index = self.as_atom(self.index(target, env, array))
         return self.emit("setitem", (array, index, self.as_atom(value)), target=name)
