@@ -66,3 +66,39 @@ def test_index_out_of_range_in_branch_raises_as_python(f):
     for mode in (grad(f), value_and_grad(f)):
         with pytest.raises(IndexError):
             mode(-1.0)
+
+
+# --- 2. an in-place call on a part of an array whose index calls a helper: lowered once -------
+
+def start_of(x):
+    print("start_of")  # (printed once a call, as Python does)
+    k = 0
+    for v in x:
+        if v > 2.5:
+            break
+        k += 1
+    return k
+
+
+def add_at_tail(x):
+    a = x * 1.0
+    np.add.at(a[start_of(x):], np.array([0, 1, 0]), x[:3] ** 2)
+    return np.sum(a ** 2)
+
+
+def sort_tail(x):
+    a = x * 1.0
+    a[start_of(x):].sort()
+    return np.sum(a ** 2 * x)
+
+
+@pytest.mark.parametrize("f", [add_at_tail, sort_tail])
+def test_in_place_call_lowers_its_array_index_once(f, capsys):
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 0.5])
+    capsys.readouterr()
+    value, g = value_and_grad(f)(x)
+    assert capsys.readouterr().out == "start_of\n"
+    assert_close(value, f(x.copy()))
+    capsys.readouterr()
+    assert_close(g, numeric_grad(lambda x: f(x.copy()), (x,), 0), rtol=1e-5)
+    assert_close(grad(f)(x), g)
