@@ -250,32 +250,7 @@ class Calls:
             x, y = (self.atom(a, env) for a in node.args)  # (x // y, x % y), as Python does
             return self.emit("floordiv", (x, y)), self.emit("mod", (x, y))
         if obj is sum and len(node.args) in (1, 2) and not node.keywords:
-            seq = self.expr(node.args[0], env)  # sum(WEIGHTS) of a global list: Python's sum
-            start = self.expr(node.args[1], env) if len(node.args) == 2 else Const(0)
-            table = self.fn.constants.get(seq.name) if type(seq) is Var else None
-            if type(table) in (list, tuple) and numbers_only(table) and type(start) is Const \
-                    and type(start.value) in (int, float):
-                return Const(builtins.sum(table, start.value))
-        if obj is sum and len(node.args) in (1, 2) and not node.keywords and \
-                type(self.expr(node.args[0], env)) is tuple:
-            seq = self.expr(node.args[0], env)
-            start = self.expr(node.args[1], env) if len(node.args) == 2 else None
-            if type(start) is tuple and all(type(v) is tuple for v in seq):  # sum(rows, []):
-                joined = start + tuple(v for row in seq for v in row)  # the rows joined
-                return self.known_list(joined) if isinstance(node.args[1], gast.List) or \
-                    self.is_list(start) else joined
-            total = Const(0) if len(node.args) == 1 else start
-            if Record in map(type, (total, *seq)):  # of objects: start + a + b, their __add__
-                for item in seq:
-                    total = self.record_operator("Add", (total, item), node, env, None) \
-                        if Record in (type(total), type(item)) else \
-                        self.emit("add", (self.as_atom(total), self.as_atom(item)))
-                return total
-            items = [self.as_atom(v) for v in seq]
-            total = self.as_atom(total)
-            for item in items:  # sum((a, b, c), s) of a tuple known here: s + a + b + c, the
-                total = self.emit("add", (total, item))  # start kept (0 + np.True_ is 1:
-            return total  # optimize folds it where the item holds floats)
+            return self.builtin_sum(node, env, target)
         if obj in (math.prod, math.dist) and not node.keywords:
             return self.math_of_sequences(obj, node, env, target)
         if obj is reversed and len(node.args) == 1 and not node.keywords:
@@ -519,6 +494,34 @@ class Calls:
             total = self.emit("math.hypot", (total, part),
                               target=target if k == len(parts) else None)
         return total
+
+    def builtin_sum(self, node, env, target):
+        """sum(xs) and sum(xs, start), each argument lowered once (a property read counts)."""
+        seq = self.expr(node.args[0], env)  # sum(WEIGHTS) of a global list: Python's sum
+        start = self.expr(node.args[1], env) if len(node.args) == 2 else None
+        table = self.fn.constants.get(seq.name) if type(seq) is Var else None
+        if type(table) in (list, tuple) and numbers_only(table) and (start is None or type(
+                start) is Const and type(start.value) in (int, float)):
+            return Const(builtins.sum(table, 0 if start is None else start.value))
+        if type(seq) is not tuple:
+            args = [self.as_atom(seq)] + ([] if start is None else [self.as_atom(start)])
+            return self.primitive("list_sum", node, args, env, target)
+        if type(start) is tuple and all(type(v) is tuple for v in seq):  # sum(rows, []):
+            joined = start + tuple(v for row in seq for v in row)  # the rows joined
+            return self.known_list(joined) if isinstance(node.args[1], gast.List) or \
+                self.is_list(start) else joined
+        total = Const(0) if len(node.args) == 1 else start
+        if Record in map(type, (total, *seq)):  # of objects: start + a + b, their __add__
+            for item in seq:
+                total = self.record_operator("Add", (total, item), node, env, None) \
+                    if Record in (type(total), type(item)) else \
+                    self.emit("add", (self.as_atom(total), self.as_atom(item)))
+            return total
+        items = [self.as_atom(v) for v in seq]
+        total = self.as_atom(total)
+        for item in items:  # sum((a, b, c), s) of a tuple known here: s + a + b + c, the
+            total = self.emit("add", (total, item))  # start kept (0 + np.True_ is 1:
+        return total  # optimize folds it where the item holds floats)
 
     def primitive(self, name, node, args, env, target, defaults=None, order=None):
         if name == "item" and len(args) > 1:
