@@ -102,3 +102,83 @@ def test_in_place_call_lowers_its_array_index_once(f, capsys):
     capsys.readouterr()
     assert_close(g, numeric_grad(lambda x: f(x.copy()), (x,), 0), rtol=1e-5)
     assert_close(grad(f)(x), g)
+
+
+# --- 3. sum(xs, start): each argument lowered once (a property of a global object read once) --
+
+class Settings:
+    reads = 0
+
+    @property
+    def offset(self):
+        Settings.reads += 1
+        return 1.0
+
+
+SETTINGS = Settings()
+
+
+def sum_of_tuple(x):
+    return sum((x, x * 2), SETTINGS.offset)
+
+
+def sum_of_list(x):
+    return sum([x, x * x], SETTINGS.offset)
+
+
+def sum_of_array(x):
+    return sum(np.array([x, 2 * x]), SETTINGS.offset)
+
+
+def reads(f):
+    """How many times calling f's value_and_grad reads SETTINGS.offset."""
+    Settings.reads = 0
+    value_and_grad(f)(1.5)
+    return Settings.reads
+
+
+@pytest.mark.parametrize("f", [sum_of_tuple, sum_of_list, sum_of_array])
+def test_sum_reads_its_arguments_once(f):
+    """Transforming sum(xs, SETTINGS.offset) reads the property once, as Python does (it was
+    read three times); a call of the derivative made reads it as well (is it still 1.0?)."""
+    assert reads(f) - reads(f) == 1
+    check(f, 1.5)
+
+
+# --- 4. a dict read by a key known at run time in a loop: its values listed once -------------
+
+def by_position(params, n, x):
+    vals = list(params.values())
+    total = 0.0
+    for i in range(n):
+        total = total + np.sum(vals[i] * x)
+    return total
+
+
+def by_run_time_key(params, x, n):
+    keys = ["w%d" % (i % 3) for i in range(n)]
+    total = 0.0
+    for k in keys:
+        total = total + np.sum(params[k] * x ** 2)
+    return total
+
+
+def test_dict_values_listed_once_before_the_loop():
+    """The list of the dict's values was made (and taped) at every step, and its adjoint was a
+    list of zeros at every step: O(steps * len(params)) arrays. Now it is made before the loop
+    and the adjoint of each step adds into one list."""
+    from adcompile import source
+    rng = np.random.default_rng(0)
+    params = {f"w{i}": rng.random(4) for i in range(5)}
+    x = rng.random(4)
+    for f, args, wrt in ((by_position, (params, 4, x), 2), (by_run_time_key, (params, x, 7), 1)):
+        value, (g_params, g_x) = value_and_grad(f, argnums=(0, wrt))(*args)
+        assert_close(value, f(*args))
+        for k in params:
+            def along(w, k=k):
+                return f(*[{**params, k: w} if a is params else a for a in args])
+            assert_close(g_params[k], numeric_grad(along, (params[k],), 0), rtol=1e-5)
+        assert_close(g_x, numeric_grad(f, args, wrt), rtol=1e-5)
+        text = source(f, at=args)
+        listed = [line for line in text.splitlines() if "= [params_w0, " in line]
+        assert len(listed) == 1 and listed[0].startswith("    s"), text  # (not in the loop)
