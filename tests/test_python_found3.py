@@ -3,6 +3,8 @@ branch, np.add.at of a slice with a call in it, sum(...) of a generator of helpe
 read by a run-time key in a loop, values tested by isinstance, fmean of an array, a swap of
 floats before y += t, and a name a loop that ran zero times never bound. Each is checked under
 grad and value_and_grad, on plain floats and 0-d NumPy arrays, against central differences."""
+import statistics
+import sys
 from collections import namedtuple
 
 import numpy as np
@@ -182,3 +184,97 @@ def test_dict_values_listed_once_before_the_loop():
         text = source(f, at=args)
         listed = [line for line in text.splitlines() if "= [params_w0, " in line]
         assert len(listed) == 1 and listed[0].startswith("    s"), text  # (not in the loop)
+
+
+# --- 5. isinstance of a dict's values, statistics of a 1-D array, xs.pop(0) in a run-time loop -
+
+def by_value_type(p, x):
+    total = 0.0
+    for v in p.values():
+        if isinstance(v, float):
+            total = total + v * x
+        elif isinstance(v, np.ndarray):
+            total = total + np.sum(v * x ** 2)
+    return total
+
+
+def test_isinstance_of_dict_values():
+    p = {"a": 1.5, "b": np.array([1.0, 2.0]), "c": 2.0}
+    check(by_value_type, p, 1.5, argnum=1)
+
+
+def fmean_of_squares(x):
+    return statistics.fmean(x * x)
+
+
+def spreads(x):
+    return statistics.pstdev(np.exp(x)) + statistics.variance(x[1:]) + statistics.mean(x * 2)
+
+
+def weighted(x):
+    return statistics.fmean(x * x, x) if sys.version_info >= (3, 11) else fmean_of_squares(x)
+
+
+@pytest.mark.parametrize("f", [fmean_of_squares, spreads, weighted])
+def test_statistics_of_a_1d_array(f):
+    """statistics' functions of a 1-D array read its entries (they were refused as `list() of an
+    array`, a list() the user never wrote); a 2-D one raises TypeError, as Python does."""
+    check(f, np.array([1.0, 2.0, 3.5]))
+    for mode in (grad(f), value_and_grad(f)):
+        with pytest.raises(TypeError):
+            mode(np.ones((2, 2)))
+
+
+def pop_front(x, n):
+    xs = [x * (k + 1) for k in range(n)]
+    total = 0.0
+    while xs:
+        total = total + xs.pop(0) ** 2
+    return total
+
+
+def pop_front_statement(x, n):
+    xs = [x * (k + 1) for k in range(n)]
+    total = 0.0
+    for i in range(n - 1):
+        xs.pop(0)
+        total = total + xs[0] * xs.pop(1) * i + xs.pop(-1)
+        xs.append(x * i)
+        xs.append(x * x)
+        xs.append(x)
+    return total
+
+
+def pop_from_array(x):
+    return x.pop(0) * 2
+
+
+@pytest.mark.parametrize("f", [pop_front, pop_front_statement])
+def test_pop_at_an_index_in_a_run_time_loop(f):
+    check(f, 1.5, 4)
+    check(f, 1.5, 5)
+
+
+def pop_too_many(x, n):
+    xs = [x * (k + 1) for k in range(n)]
+    total = 0.0
+    for i in range(n + 1):
+        total = total + xs.pop(0)
+    return total
+
+
+def test_pop_of_an_empty_list_raises_as_python():
+    for mode in (grad(pop_too_many), value_and_grad(pop_too_many)):
+        with pytest.raises(IndexError):
+            mode(1.5, 3)
+
+
+def pop_last_of_array(x):
+    return x.pop() * 2
+
+
+@pytest.mark.parametrize("f", [pop_from_array, pop_last_of_array])
+def test_pop_of_an_array_refused(f):
+    """An array has no .pop (x.pop() read its last entry silently)."""
+    with pytest.raises(ADCompileError, match=r"\.pop"):
+        grad(f)(np.ones(3))

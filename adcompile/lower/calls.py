@@ -16,10 +16,11 @@ import numpy as np
 from ..custom import how_to_register
 from ..errors import STAND_INS_FILE, ADCompileError, NoDerivativeError
 from ..ir import Const, Var
-from ..standins import STAND_INS
+from ..standins import ARRAY_STAND_INS, STAND_INS
 from ..primitives import (AS_ARRAY, BY_OBJECT, FROZEN, GENERATOR_METHODS, METHODS, NAMESPACE,
                           OBJECT_OPTIONS, OPTIONAL, POSITIONAL, PRIMS, RENAMED, hashable)
 from ..templates import dotted
+from .arguments import SPREAD
 from .containers import _name
 from .expressions import number_or_array, numbers_only
 from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction, Partial,
@@ -41,8 +42,15 @@ class Calls:
     def stand_in(self, obj, node, env, target):
         """The call of `obj` lowered as its Python stand-in (standins.py); what the stand-in
         cannot take is refused at the user's call."""
+        stand_in, first, added = STAND_INS[obj], node.args[0] if node.args else None, []
+        if obj in ARRAY_STAND_INS and first is not None and not isinstance(first, SPREAD) and \
+                not (isinstance(first, gast.Call) and isinstance(first.func, gast.Name)):
+            data = self.once[id(first)] = self.expr(first, env)  # lowered once (targets.py)
+            added.append(id(first))
+            if type(data) is Var and self.never_a_sequence(data):  # a number or an array
+                stand_in = ARRAY_STAND_INS[obj]
         try:
-            return self.inline(STAND_INS[obj], node, env, target)
+            return self.inline(stand_in, node, env, target)
         except ADCompileError as e:
             if e.filename != STAND_INS_FILE:
                 raise
@@ -50,6 +58,8 @@ class Calls:
                             f"computes: {e.message}", *self.parsed.where(node))
             error.maybe_container = e.maybe_container
             raise error from None
+        finally:
+            self.forget_once(added)
 
     def spread_call(self, node, env, target):
         func = node.func
@@ -58,7 +68,8 @@ class Calls:
         if isinstance(func, gast.Attribute):
             base = self.expr(func.value, env)
             if func.attr == "pop" and not node.args and isinstance(func.value, gast.Name) and \
-                    type(base) in (Var, tuple):  # a list (the tape of generated code): its last
+                    type(base) in (Var, tuple) and not (  # a list (a tape too): its last
+                        type(base) is Var and self.never_a_sequence(base)):  # (not an array)
                 name = func.value.id
                 if type(base) is tuple:
                     self.not_shared(node, name, env, self.live())  # (b = a; b.pop())
@@ -67,6 +78,11 @@ class Calls:
                 last = self.emit("getitem", (base, Const(-1)), target=target)
                 env[name] = self.emit("getitem", (base, Const(slice(None, -1))), target=name)
                 return last
+            if func.attr == "pop" and len(node.args) == 1 and not node.keywords and \
+                    isinstance(func.value, gast.Name) and type(base) is Var and \
+                    func.value.id not in self.stacks and not self.never_a_sequence(base):
+                # xs.pop(k) of a run-time list, k known here
+                return self.pop_at(node, base, env, target)
             if type(base) is tuple and func.attr in ("index", "count", "pop", "remove") and \
                     not node.keywords:  # a list known here: names.index("b"), ys.pop(0)
                 return self.known_list_method(base, func, node, env)
@@ -494,6 +510,27 @@ class Calls:
             total = self.emit("math.hypot", (total, part),
                               target=target if k == len(parts) else None)
         return total
+
+    def pop_at(self, node, xs, env, target):
+        """xs.pop(k), k an int known here, of a list built at run time: xs[k], then xs without
+        it (a new list: xs[1:] for k = 0, xs[:k] + xs[k + 1:] else), as a loop's tape wants."""
+        k = self.expr(node.args[0], env)
+        if type(k) is not Const or type(k.value) is not int:
+            raise self.unsupported(node, "xs.pop(i) of a list built at run time, i computed at "
+                                   "run time", "pop an index written in the code (xs.pop(0), "
+                                   "xs.pop()), or slice the list (xs[:i] + xs[i + 1:])")
+        name = node.func.value.id
+        self.not_shared(node, name, env, self.live())
+        item = self.emit("getitem", (xs, k), target=target)  # (IndexError as Python's)
+        k = k.value
+        if k in (0, -1):
+            env[name] = self.emit("getitem", (xs, Const(slice(1, None) if k == 0 else
+                                                        slice(None, -1))), target=name)
+        else:
+            head = self.emit("getitem", (xs, Const(slice(None, k))))
+            tail = self.emit("getitem", (xs, Const(slice(k + 1 or None, None))))
+            env[name] = self.emit("list_concat", (head, tail), target=name)
+        return item
 
     def builtin_sum(self, node, env, target):
         """sum(xs) and sum(xs, start), each argument lowered once (a property read counts)."""

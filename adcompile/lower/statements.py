@@ -130,6 +130,10 @@ class Statements:
                 self.grow(stmt.value, env, self.after(later, stmts, i))
             elif t is gast.Expr and is_pop(stmt.value) and self.is_stack(stmt.value.func.value):
                 self.emit("pop", (env[stmt.value.func.value.id],))  # the value is not read
+            elif t is gast.Expr and is_pop(stmt.value) and \
+                    type(env.get(stmt.value.func.value.id)) is Var:  # xs.pop(0) of a run-time
+                item = self.expr(stmt.value, env)  # list: xs[0] (kept: its IndexError), and
+                next(s for s in self.block if s.target == item.name).target = None  # xs[1:]
             elif t is gast.Expr and self.is_check(stmt.value, env):
                 value = self.expr(stmt.value, env)  # a runtime check (in generated code)
                 if self.block and type(self.block[-1]) is Assign and \
