@@ -177,7 +177,7 @@ def test_dict_values_listed_once_before_the_loop():
         value, (g_params, g_x) = value_and_grad(f, argnums=(0, wrt))(*args)
         assert_close(value, f(*args))
         for k in params:
-            def along(w, k=k):
+            def along(w, k=k, f=f, args=args):
                 return f(*[{**params, k: w} if a is params else a for a in args])
             assert_close(g_params[k], numeric_grad(along, (params[k],), 0), rtol=1e-5)
         assert_close(g_x, numeric_grad(f, args, wrt), rtol=1e-5)
