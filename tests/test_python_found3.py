@@ -3,6 +3,7 @@ branch, np.add.at of a slice with a call in it, sum(...) of a generator of helpe
 read by a run-time key in a loop, values tested by isinstance, fmean of an array, a swap of
 floats before y += t, and a name a loop that ran zero times never bound. Each is checked under
 grad and value_and_grad, on plain floats and 0-d NumPy arrays, against central differences."""
+import math
 import statistics
 import sys
 from collections import namedtuple
@@ -278,3 +279,64 @@ def test_pop_of_an_array_refused(f):
     """An array has no .pop (x.pop() read its last entry silently)."""
     with pytest.raises(ADCompileError, match=r"\.pop"):
         grad(f)(np.ones(3))
+
+
+
+# --- 6. a float swapped out of a list of floats, then y += t (fuzz --variant scalar --seed 3603) --
+
+def fuzz_h0(a, b):
+    t1 = b  # noqa: F841
+    return 0.1
+
+
+def fuzz_h1(a, b):
+    b += math.exp(-(a) ** 2)
+    b -= a
+    L2 = [min(a, b)]
+    for i3 in range(1, 2):
+        L2.append(a)
+        L4 = [(b * a)]
+        for i5 in range(4):
+            L4.append(max(min(-1.25, a), b))
+            if (a > b or a > 0.5):
+                continue
+    t6 = L2[-1]
+    return (min(0.7, t6)) ** 3
+
+
+def fuzz_3603(x, y):
+    L7 = []
+    for r9 in (x, x, 0.1,):
+        L7.append(1.5)
+    t10 = sum(L7)
+    for r12 in L7:
+        t10 = math.exp(math.tanh(y))
+        k13 = 0
+        while abs(y) < 2.0 and k13 < 4:
+            k13 += 1
+            y = y + 0.5 + math.tanh(max(y, 0.7)) ** 2
+            y, t14, t15 = math.tanh(t10), y, r12
+            if math.log(1.0 + (k13 * 0.25) ** 2) <= (k13 * 0.25 * t15):
+                if (r12 > 2.0 or 0.1 <= 0.25):
+                    continue
+                t16, t17 = (x if (t15 * x) >= (float(k13)) ** 3 else r12), \
+                    fuzz_h1(max(t14, r12), max(t10, t14))  # noqa: F841
+                y, t16 = t16, y
+            else:
+                t18, t19 = 0.25, fuzz_h0((t14 if -1.0 < t15 < 1.5 else t15),
+                                         ((y) / (1.0 + (k13 * 0.25) ** 2)))
+                y += t15
+                t18 *= math.tanh(-(t19))
+            L20 = [fuzz_h1(k13 * 0.25, r12)]
+            for i21 in range(0, 4, 2):
+                L20.append(t14)
+        if x >= 0.25:
+            return (fuzz_h0(t10, t10) * sum(L7))
+    return y + t10
+
+
+def test_number_swapped_out_of_a_list_then_added_to():
+    """y may hold an item of L7, a list of floats made at run time to be indexed: `y += t15` was
+    refused as a change in place of that item, which a number never is."""
+    check(fuzz_3603, -1.633908, 1.908456)
+    check(fuzz_3603, -1.633908, 1.908456, argnum=1)
