@@ -194,6 +194,8 @@ def _zeros_like(t):
             return lambda x: np.zeros_like(x)
         if isinstance(x, t.Number):
             return lambda x: 0.0
+        if isinstance(x, (t.List, t.UniTuple)) and isinstance(x.dtype, (t.Float, t.Integer)):
+            return lambda x: np.zeros(len(x))  # (a list of numbers' gradient: getitem_grad's)
     return typer
 
 
