@@ -2,11 +2,14 @@
 (statistics uses exact fractions, try/except and sets; itertools is written in C). Lowering
 inlines the stand-in where the user calls the original (lower/calls.py, STAND_INS): the loop or
 the sum it computes, differentiated like the user's own code. Values equal the original's up
-to rounding; an iterator comes back as a list (read by a loop, sum, list, ...)."""
+to rounding; an iterator comes back as a list (read by a loop, sum, list, ...). Where the data
+is a number or array, ARRAY_STAND_INS read a 1-D array's entries at once."""
 import itertools
 import math
 import statistics
 import sys
+
+import numpy as np
 
 
 def mean(data):
@@ -77,7 +80,77 @@ def pairwise(iterable):
     return [(xs[k], xs[k + 1]) for k in range(len(xs) - 1)]
 
 
+NOT_1D = "statistics reads the entries of a 1-D array, and this one has other dimensions"
+
+
+def mean_of_array(data):
+    xs = data  # (a 0-d or 2-D array: statistics' TypeError)
+    if np.ndim(xs) != 1:
+        raise TypeError(NOT_1D)
+    if len(xs) == 0:
+        raise statistics.StatisticsError("mean requires at least one data point")
+    return math.fsum(xs) / len(xs)
+
+
+def fmean_of_array(data, weights=None):
+    if weights is not None and sys.version_info < (3, 11):
+        raise TypeError("fmean() takes 1 positional argument but 2 were given")
+    xs = data  # (a 0-d or 2-D array: statistics' TypeError)
+    if np.ndim(xs) != 1:
+        raise TypeError(NOT_1D)
+    if len(xs) == 0:
+        raise statistics.StatisticsError("fmean requires at least one data point")
+    if weights is None:
+        return math.fsum(xs) / len(xs)
+    return math.fsum(xs * weights) / math.fsum(weights)
+
+
+def pvariance_of_array(data, mu=None):
+    xs = data  # (a 0-d or 2-D array: statistics' TypeError)
+    if np.ndim(xs) != 1:
+        raise TypeError(NOT_1D)
+    if len(xs) == 0:
+        raise statistics.StatisticsError("pvariance requires at least one data point")
+    m = math.fsum(xs) / len(xs) if mu is None else mu
+    return math.fsum((xs - m) ** 2) / len(xs)
+
+
+def variance_of_array(data, xbar=None):
+    xs = data  # (a 0-d or 2-D array: statistics' TypeError)
+    if np.ndim(xs) != 1:
+        raise TypeError(NOT_1D)
+    if len(xs) < 2:
+        raise statistics.StatisticsError("variance requires at least two data points")
+    m = math.fsum(xs) / len(xs) if xbar is None else xbar
+    return math.fsum((xs - m) ** 2) / (len(xs) - 1)
+
+
+def pstdev_of_array(data, mu=None):
+    xs = data  # (a 0-d or 2-D array: statistics' TypeError)
+    if np.ndim(xs) != 1:
+        raise TypeError(NOT_1D)
+    if len(xs) == 0:
+        raise statistics.StatisticsError("pstdev requires at least one data point")
+    m = math.fsum(xs) / len(xs) if mu is None else mu
+    return math.sqrt(math.fsum((xs - m) ** 2) / len(xs))
+
+
+def stdev_of_array(data, xbar=None):
+    xs = data  # (a 0-d or 2-D array: statistics' TypeError)
+    if np.ndim(xs) != 1:
+        raise TypeError(NOT_1D)
+    if len(xs) < 2:
+        raise statistics.StatisticsError("stdev requires at least two data points")
+    m = math.fsum(xs) / len(xs) if xbar is None else xbar
+    return math.sqrt(math.fsum((xs - m) ** 2) / (len(xs) - 1))
+
+
 STAND_INS = {statistics.mean: mean, statistics.fmean: fmean, statistics.pvariance: pvariance,
              statistics.variance: variance, statistics.pstdev: pstdev,
              statistics.stdev: stdev, itertools.accumulate: accumulate,
              itertools.pairwise: pairwise}
+# where the data is a number or an array (a 1-D array, read as its entries: vectorized)
+ARRAY_STAND_INS = {statistics.mean: mean_of_array, statistics.fmean: fmean_of_array,
+                   statistics.pvariance: pvariance_of_array,
+                   statistics.variance: variance_of_array, statistics.pstdev: pstdev_of_array,
+                   statistics.stdev: stdev_of_array}

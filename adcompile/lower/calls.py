@@ -17,10 +17,11 @@ from ..custom import how_to_register
 from ..parse import signature_of
 from ..errors import PACKAGE, STAND_INS_FILE, ADCompileError, NoDerivativeError
 from ..ir import Const, Var
-from ..standins import STAND_INS
+from ..standins import ARRAY_STAND_INS, STAND_INS
 from ..primitives import (AS_ARRAY, BY_OBJECT, FROZEN, GENERATOR_METHODS, METHODS, NAMESPACE,
                           OBJECT_OPTIONS, OPTIONAL, POSITIONAL, PRIMS, RENAMED, hashable)
 from ..templates import dotted
+from .arguments import SPREAD
 from .containers import _name
 from .expressions import number_or_array, numbers_only
 from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction, Partial,
@@ -42,8 +43,15 @@ class Calls:
     def stand_in(self, obj, node, env, target):
         """The call of `obj` lowered as its Python stand-in (standins.py); what the stand-in
         cannot take is refused at the user's call."""
+        stand_in, first, added = STAND_INS[obj], node.args[0] if node.args else None, []
+        if obj in ARRAY_STAND_INS and first is not None and not isinstance(first, SPREAD) and \
+                not (isinstance(first, gast.Call) and isinstance(first.func, gast.Name)):
+            data = self.once[id(first)] = self.expr(first, env)  # lowered once (targets.py)
+            added.append(id(first))
+            if type(data) is Var and self.never_a_sequence(data):  # a number or an array
+                stand_in = ARRAY_STAND_INS[obj]
         try:
-            return self.inline(STAND_INS[obj], node, env, target)
+            return self.inline(stand_in, node, env, target)
         except ADCompileError as e:
             if e.filename != STAND_INS_FILE:
                 raise
@@ -51,6 +59,8 @@ class Calls:
                             f"computes: {e.message}", *self.parsed.where(node))
             error.maybe_container = e.maybe_container
             raise error from None
+        finally:
+            self.forget_once(added)
 
     def spread_call(self, node, env, target):
         func = node.func
@@ -59,7 +69,8 @@ class Calls:
         if isinstance(func, gast.Attribute):
             base = self.expr(func.value, env)
             if func.attr == "pop" and not node.args and isinstance(func.value, gast.Name) and \
-                    type(base) in (Var, tuple):  # a list (the tape of generated code): its last
+                    type(base) in (Var, tuple) and not (  # a list (a tape too): its last
+                        type(base) is Var and self.never_a_sequence(base)):  # (not an array)
                 name = func.value.id
                 if type(base) is tuple:
                     self.not_shared(node, name, env, self.live())  # (b = a; b.pop())
@@ -68,6 +79,11 @@ class Calls:
                 last = self.emit("getitem", (base, Const(-1)), target=target)
                 env[name] = self.emit("getitem", (base, Const(slice(None, -1))), target=name)
                 return last
+            if func.attr == "pop" and len(node.args) == 1 and not node.keywords and \
+                    isinstance(func.value, gast.Name) and type(base) is Var and \
+                    func.value.id not in self.stacks and not self.never_a_sequence(base):
+                # xs.pop(k) of a run-time list, k known here
+                return self.pop_at(node, base, env, target)
             if type(base) is tuple and func.attr in ("index", "count", "pop", "remove") and \
                     not node.keywords:  # a list known here: names.index("b"), ys.pop(0)
                 return self.known_list_method(base, func, node, env)
@@ -251,32 +267,7 @@ class Calls:
             x, y = (self.atom(a, env) for a in node.args)  # (x // y, x % y), as Python does
             return self.emit("floordiv", (x, y)), self.emit("mod", (x, y))
         if obj is sum and len(node.args) in (1, 2) and not node.keywords:
-            seq = self.expr(node.args[0], env)  # sum(WEIGHTS) of a global list: Python's sum
-            start = self.expr(node.args[1], env) if len(node.args) == 2 else Const(0)
-            table = self.fn.constants.get(seq.name) if type(seq) is Var else None
-            if type(table) in (list, tuple) and numbers_only(table) and type(start) is Const \
-                    and type(start.value) in (int, float):
-                return Const(builtins.sum(table, start.value))
-        if obj is sum and len(node.args) in (1, 2) and not node.keywords and \
-                type(self.expr(node.args[0], env)) is tuple:
-            seq = self.expr(node.args[0], env)
-            start = self.expr(node.args[1], env) if len(node.args) == 2 else None
-            if type(start) is tuple and all(type(v) is tuple for v in seq):  # sum(rows, []):
-                joined = start + tuple(v for row in seq for v in row)  # the rows joined
-                return self.known_list(joined) if isinstance(node.args[1], gast.List) or \
-                    self.is_list(start) else joined
-            total = Const(0) if len(node.args) == 1 else start
-            if Record in map(type, (total, *seq)):  # of objects: start + a + b, their __add__
-                for item in seq:
-                    total = self.record_operator("Add", (total, item), node, env, None) \
-                        if Record in (type(total), type(item)) else \
-                        self.emit("add", (self.as_atom(total), self.as_atom(item)))
-                return total
-            items = [self.as_atom(v) for v in seq]
-            total = self.as_atom(total)
-            for item in items:  # sum((a, b, c), s) of a tuple known here: s + a + b + c, the
-                total = self.emit("add", (total, item))  # start kept (0 + np.True_ is 1:
-            return total  # optimize folds it where the item holds floats)
+            return self.builtin_sum(node, env, target)
         if obj in (math.prod, math.dist) and not node.keywords:
             return self.math_of_sequences(obj, node, env, target)
         if obj is reversed and len(node.args) == 1 and not node.keywords:
@@ -530,6 +521,55 @@ class Calls:
             total = self.emit("math.hypot", (total, part),
                               target=target if k == len(parts) else None)
         return total
+
+    def pop_at(self, node, xs, env, target):
+        """xs.pop(k), k an int known here, of a list built at run time: xs[k], then xs without
+        it (a new list: xs[1:] for k = 0, xs[:k] + xs[k + 1:] else), as a loop's tape wants."""
+        k = self.expr(node.args[0], env)
+        if type(k) is not Const or type(k.value) is not int:
+            raise self.unsupported(node, "xs.pop(i) of a list built at run time, i computed at "
+                                   "run time", "pop an index written in the code (xs.pop(0), "
+                                   "xs.pop()), or slice the list (xs[:i] + xs[i + 1:])")
+        name = node.func.value.id
+        self.not_shared(node, name, env, self.live())
+        item = self.emit("getitem", (xs, k), target=target)  # (IndexError as Python's)
+        k = k.value
+        if k in (0, -1):
+            env[name] = self.emit("getitem", (xs, Const(slice(1, None) if k == 0 else
+                                                        slice(None, -1))), target=name)
+        else:
+            head = self.emit("getitem", (xs, Const(slice(None, k))))
+            tail = self.emit("getitem", (xs, Const(slice(k + 1 or None, None))))
+            env[name] = self.emit("list_concat", (head, tail), target=name)
+        return item
+
+    def builtin_sum(self, node, env, target):
+        """sum(xs) and sum(xs, start), each argument lowered once (a property read counts)."""
+        seq = self.expr(node.args[0], env)  # sum(WEIGHTS) of a global list: Python's sum
+        start = self.expr(node.args[1], env) if len(node.args) == 2 else None
+        table = self.fn.constants.get(seq.name) if type(seq) is Var else None
+        if type(table) in (list, tuple) and numbers_only(table) and (start is None or type(
+                start) is Const and type(start.value) in (int, float)):
+            return Const(builtins.sum(table, 0 if start is None else start.value))
+        if type(seq) is not tuple:
+            args = [self.as_atom(seq)] + ([] if start is None else [self.as_atom(start)])
+            return self.primitive("list_sum", node, args, env, target)
+        if type(start) is tuple and all(type(v) is tuple for v in seq):  # sum(rows, []):
+            joined = start + tuple(v for row in seq for v in row)  # the rows joined
+            return self.known_list(joined) if isinstance(node.args[1], gast.List) or \
+                self.is_list(start) else joined
+        total = Const(0) if len(node.args) == 1 else start
+        if Record in map(type, (total, *seq)):  # of objects: start + a + b, their __add__
+            for item in seq:
+                total = self.record_operator("Add", (total, item), node, env, None) \
+                    if Record in (type(total), type(item)) else \
+                    self.emit("add", (self.as_atom(total), self.as_atom(item)))
+            return total
+        items = [self.as_atom(v) for v in seq]
+        total = self.as_atom(total)
+        for item in items:  # sum((a, b, c), s) of a tuple known here: s + a + b + c, the
+            total = self.emit("add", (total, item))  # start kept (0 + np.True_ is 1:
+        return total  # optimize folds it where the item holds floats)
 
     def primitive(self, name, node, args, env, target, defaults=None, order=None):
         if name == "item" and len(args) > 1:

@@ -91,6 +91,10 @@ class Containers:
             error.maybe_container = type(index) is Var  # (a parameter: a str is known at the
             raise error                                 # first call, a constant from there on)
         if record.kind == "namedtuple":
+            if type(index.value) is int and not -len(record.values) <= index.value < len(
+                    record.values):  # out of range: a run-time tuple, raising IndexError
+                items = self.emit("tuple", tuple(self.as_atom(v) for v in record.values))
+                return self.emit("getitem", (items, index))
             return record.values[index.value]
         if record.kind != "dict":
             raise self.unsupported(node, f"indexing {record.describe()}",

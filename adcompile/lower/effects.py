@@ -182,6 +182,8 @@ class Effects:
             return True
         made = next((a.value for a in reversed(self.block) if type(a) is Assign and
                      a.target == value.name), None)  # (arithmetic of such values, just made)
+        if type(made) is Op and made.prim == "getitem" and type(made.args[0]) is Var:
+            return self.never_a_sequence(made.args[0])  # (x[1:] of an array)
         return type(made) is Op and made.prim in NUMERIC and all(type(a) is Const and isinstance(
                 a.value, (int, float, complex)) or type(a) is Var and self.never_a_sequence(a)
                 for a in made.args)

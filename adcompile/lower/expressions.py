@@ -489,8 +489,9 @@ class Expressions:
                 self.fn.dependencies.append((scope, index.value, item))
                 return self.outer(f"{base.name}_item", item)
         if type(base) is tuple:
-            if type(index) is Const and isinstance(index.value, int):
-                return base[index.value]
+            if type(index) is Const and isinstance(index.value, int) and \
+                    -len(base) <= index.value < len(base):  # (out of range: a run-time list
+                return base[index.value]                    # raising IndexError, as Python)
             if type(index) is Const and isinstance(index.value, slice):  # (a list: a new one)
                 return self.same_kind(base, base[index.value])
             base = self.list_in(self.block, base)  # a computed index: a real list to index

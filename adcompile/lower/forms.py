@@ -419,7 +419,7 @@ class Forms:
 
     def in_place(self, call, env):
         """A library call that changes an array in place, as `a[...] = new value`; False if the
-        call is not one."""
+        call is not one. The indexes of the array's node (a[f():]) are lowered once."""
         func = call.func
         if isinstance(func, gast.Attribute) and func.attr in IN_PLACE_METHODS:
             array_node = func.value
@@ -427,6 +427,26 @@ class Forms:
                     isinstance(array_node, gast.Name) and \
                     self.sequence_kinds.get(array_node.id) == "list":  # (xs.sort() of a list)
                 return False
+        elif not call.args or not (isinstance(func, (gast.Attribute, gast.Name)) and
+                                   self.in_place_function(self.expr(func, env))):
+            return False
+        else:
+            array_node = call.args[0]
+        added = self.target_once(array_node, env, None)
+        try:
+            return self.change_in_place(call, array_node, env)
+        finally:
+            self.forget_once(added)
+
+    @staticmethod
+    def in_place_function(callee):
+        obj = getattr(callee, "obj", None)
+        return obj is not None and (_ufunc_at(obj) in ("add", "subtract") or
+                                    obj in (np.copyto, np.fill_diagonal) or obj in PUTS)
+
+    def change_in_place(self, call, array_node, env):
+        func = call.func
+        if isinstance(func, gast.Attribute) and func.attr in IN_PLACE_METHODS:
             array = self.expr(array_node, env)
             if type(array) is not Var:
                 return False
@@ -438,15 +458,8 @@ class Forms:
             else:
                 new = values[0]
         else:
-            callee = self.expr(func, env) if isinstance(func, (gast.Attribute, gast.Name)) \
-                else None
-            obj = getattr(callee, "obj", None)
+            obj = self.expr(func, env).obj
             ufunc = _ufunc_at(obj)
-            if obj is None or not (ufunc in ("add", "subtract") or
-                                   obj in (np.copyto, np.fill_diagonal) or
-                                   obj in PUTS) or not call.args:
-                return False
-            array_node = call.args[0]
             array = self.atom(array_node, env)
             values = [self.atom(a, env) for a in call.args[1:]]
             words = {k.arg: self.atom(k.value, env) for k in call.keywords}

@@ -11,6 +11,8 @@ from ..ir import (Assign, Break, Const, If, Op, Var, targets_of,
 from .scan import BOUND, BROKE, GOING, Record, fallthrough_ends, flat, holds, leaf_name, self_copy, \
     user_name
 
+IMMUTABLE = (bool, int, float, complex, str, type(None))  # values no change in place reaches
+
 
 class Merging:
     def merge_envs(self, env, envs, blocks, later, bound_at=None, left=()):
@@ -268,6 +270,8 @@ class Merging:
             self.item_not_shared(node, item, env, live, method)  # shares nothing it changes)
         group = self.sharing(value.name)
         for made in sorted(group & set(self.listed)):  # row = m[i], m a list of lists known here
+            if all(type(v) is Const and type(v.value) in IMMUTABLE for v in self.listed[made]):
+                continue  # (an item of [1.5, 2.0]: a number, never changed in place)
             holders = sorted(k for k, v in env.items() if k != name and
                              (k in live or k in self.passed) and not k.startswith("<") and
                              holds(v, self.listed[made]))

@@ -130,6 +130,10 @@ class Statements:
                 self.grow(stmt.value, env, self.after(later, stmts, i))
             elif t is gast.Expr and is_pop(stmt.value) and self.is_stack(stmt.value.func.value):
                 self.emit("pop", (env[stmt.value.func.value.id],))  # the value is not read
+            elif t is gast.Expr and is_pop(stmt.value) and \
+                    type(env.get(stmt.value.func.value.id)) is Var:  # xs.pop(0) of a run-time
+                item = self.expr(stmt.value, env)  # list: xs[0] (kept: its IndexError), and
+                next(s for s in self.block if s.target == item.name).target = None  # xs[1:]
             elif t is gast.Expr and self.is_check(stmt.value, env):
                 value = self.expr(stmt.value, env)  # a runtime check (in generated code)
                 if self.block and type(self.block[-1]) is Assign and \
@@ -523,8 +527,10 @@ class Statements:
                 raise self.unsupported(target, "assigning to a slice of a list something "
                                        "other than a list or tuple written or built here",
                                        "assign a list ([a, b]) or the items one by one")
-            items[index.value] = value
-            return tuple(items)
+            if -len(items) <= index.value < len(items):  # (else a run-time list: IndexError)
+                items[index.value] = value
+                return tuple(items)
+            container = self.list_in(self.block, container)
         array = self.as_atom(container)
         index = self.as_atom(self.index(target, env, array))
         return self.emit("setitem", (array, index, self.as_atom(value)), target=name)
