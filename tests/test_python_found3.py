@@ -1,7 +1,7 @@
 """Python forms testers found crashing, refused or slow: a list known to be empty read in a
 branch, np.add.at of a slice with a call in it, sum(...) of a generator of helper calls, a dict
-read by a run-time key in a loop, values tested by isinstance, fmean of an array, a swap of
-floats before y += t, and a name a loop that ran zero times never bound. Each is checked under
+read by a run-time key in a loop, values tested by isinstance, fmean of an array, xs.pop(0) in
+a run-time loop, and a swap of floats before y += t. Each is checked under
 grad and value_and_grad, on plain floats and 0-d NumPy arrays, against central differences."""
 import math
 import statistics
