@@ -340,3 +340,22 @@ def test_number_swapped_out_of_a_list_then_added_to():
     refused as a change in place of that item, which a number never is."""
     check(fuzz_3603, -1.633908, 1.908456)
     check(fuzz_3603, -1.633908, 1.908456, argnum=1)
+
+
+def last_of_loop(x, n):
+    for i in range(n):
+        last = x * i
+    return last * x
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="not done: a name first bound in a "
+                   "loop that runs zero times reads the 0.0 placeholder (docs/limits.md)")
+def test_a_name_first_bound_in_a_loop_that_runs_zero_times_raises_as_python():
+    with pytest.raises(UnboundLocalError):
+        last_of_loop(2.0, 0)
+    assert grad(last_of_loop)(2.0, 3) == pytest.approx(8.0)
+    try:
+        got = grad(last_of_loop)(2.0, 0)
+    except (UnboundLocalError, ADCompileError):
+        return
+    raise AssertionError(f"grad gave {got!r} where Python raises UnboundLocalError")
