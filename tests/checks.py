@@ -71,3 +71,30 @@ def check_refused_at_its_line(f, x, error):
             mode()
         assert info.value.filename == f.__code__.co_filename
         assert info.value.line == f.__code__.co_firstlineno
+
+
+_JITTED: dict = {}
+
+
+def jitted(f, argnums=0):
+    """adcompile.jit(grad(f)), compiled once per test session (Numba compiles are slow)."""
+    from adcompile import grad, jit
+    if (f, argnums) not in _JITTED:
+        _JITTED[f, argnums] = jit(grad(f, argnums=argnums))
+    return _JITTED[f, argnums]
+
+
+def agree(f, *args, argnums=0, tol=1e-6):
+    """jit(grad(f)) equals grad(f) (to rounding) and central differences; skipped without
+    Numba."""
+    import pytest
+    from adcompile import grad
+    pytest.importorskip("numba")
+    want = grad(f, argnums=argnums)(*args)
+    got = jitted(f, argnums)(*args)
+    numbers = argnums if type(argnums) is tuple else (argnums,)
+    if type(argnums) is not tuple:
+        want, got = (want,), (got,)
+    for k, w, g in zip(numbers, want, got):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(g, numeric_grad(f, args, k), rtol=tol, atol=tol)

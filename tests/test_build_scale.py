@@ -1,13 +1,12 @@
 """Programs large enough that a pass quadratic in their size shows: each is built and checked
 against finite differences (what a hang looks like here is CI's timeout; speed itself is
 measured in benchmarks/bench_build.py)."""
-import math
-
 import numpy as np
 
 from adcompile import grad, value_and_grad
 from checks import numeric_grad
 from nested_helpers import f as nested_helpers
+from test_higher_found2 import calls_grad_in_loop
 
 
 def test_helpers_inlined_in_a_loop_nest():
@@ -148,20 +147,6 @@ def test_the_tape_walks_each_loop_once_not_once_per_branch():
     assert _tape_work(40) <= 5 * _tape_work(10)
 
 
-def looped_twice(x):
-    s = 0.0
-    for i in range(2):
-        s = s + math.sin(x * s + x)
-    return s
-
-
-def calls_grad_of_a_loop_in_a_loop(x):
-    t = 0.0
-    for k in range(2):
-        t = t + grad(looped_twice)(x)
-    return t
-
-
 def test_second_derivative_of_a_loop_calling_grad_builds_in_seconds():
     # each loop asked, for every name, whether adcompile's own helpers in the inner gradient's
     # code (unbroadcast, zeros_like) change it in place, parsing them again each time: 28 s
@@ -170,7 +155,7 @@ def test_second_derivative_of_a_loop_calling_grad_builds_in_seconds():
     parse = changes.parse
     changes.parse = lambda f, *a: seen.append(f) or parse(f, *a)
     try:
-        grad(grad(calls_grad_of_a_loop_in_a_loop))(0.3)
+        grad(grad(calls_grad_in_loop))(0.3)
     finally:
         changes.parse = parse
     assert not any(f.__module__.startswith("adcompile") for f in seen), seen

@@ -10,35 +10,13 @@ import pytest
 
 from adcompile import grad, jit
 from adcompile.jit import JitError
-from checks import numeric_grad
+from checks import agree, jitted, numeric_grad
 
 numba = pytest.importorskip("numba")
 
 M = np.array([[2.0, 0.3, 0.1], [0.2, 1.5, -0.4], [0.1, 0.6, 3.0]])
 B = np.array([1.0, 2.0, 3.0])
 V = np.array([0.3, -1.2, 0.7, 2.1, -0.4])
-
-
-_JITTED: dict = {}
-
-
-def jitted(f, argnums=0):
-    """jit(grad(f)), compiled once for the file (Numba compiles are slow)."""
-    if (f, argnums) not in _JITTED:
-        _JITTED[f, argnums] = jit(grad(f, argnums=argnums))
-    return _JITTED[f, argnums]
-
-
-def agree(f, *args, argnums=0, tol=1e-6):
-    """jit(grad(f)) equals grad(f) (to rounding) and central differences."""
-    want = grad(f, argnums=argnums)(*args)
-    got = jitted(f, argnums)(*args)
-    numbers = argnums if type(argnums) is tuple else (argnums,)
-    if type(argnums) is not tuple:
-        want, got = (want,), (got,)
-    for k, w, g in zip(numbers, want, got):
-        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(g, numeric_grad(f, args, k), rtol=tol, atol=tol)
 
 
 # -- linear algebra: mT, column_of, uncolumn, cofactor -----------------------------------------

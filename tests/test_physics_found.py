@@ -9,23 +9,7 @@ import pytest
 
 from adcompile import grad, jit
 from adcompile.errors import UnsupportedSyntaxError
-from checks import numeric_grad
-
-_JITTED: dict = {}
-
-
-def agree(f, *args, argnums=0, tol=1e-6):
-    """jit(grad(f)) equals grad(f) (to rounding) and central differences."""
-    pytest.importorskip("numba")
-    if (f, argnums) not in _JITTED:
-        _JITTED[f, argnums] = jit(grad(f, argnums=argnums))
-    want, got = grad(f, argnums=argnums)(*args), _JITTED[f, argnums](*args)
-    numbers = argnums if type(argnums) is tuple else (argnums,)
-    if type(argnums) is not tuple:
-        want, got = (want,), (got,)
-    for k, w, g in zip(numbers, want, got):
-        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(g, numeric_grad(f, args, k), rtol=tol, atol=tol)
+from checks import agree, numeric_grad
 
 
 # -- 1. jit(grad(f)) of adcompile's helpers -------------------------------------------------------
