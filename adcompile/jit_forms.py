@@ -2,8 +2,8 @@
 ('fro', 'nuc': Numba's norm takes numbers only, and raised at run time), Numba versions of
 adcompile's own softmax and log_softmax and of the helpers `x.astype(dtype)` and `x.item()`
 become (typers as in jit_helpers), and the words for a failure inside Numba's compiler (an
-AssertionError of its lowering, a 2-D boolean mask) and for a name first bound in a loop, at
-the user's line."""
+AssertionError of its lowering, a 2-D boolean mask), for a name first bound in a loop and for a
+helper of adcompile's without a Numba version for its arguments, at the user's line."""
 from __future__ import annotations
 
 import linecache
@@ -257,3 +257,39 @@ def first_bound_in_loop(fn, name, kinds):
             f"loop for that case, and the loop makes it {other[0]}, but Numba needs one type "
             f"per name. Bind `{name}` before the loop to a value of that kind ({name} = "
             "np.zeros(n), say), or run the function without jit.", fn.filename, made.line)
+
+
+def helper_missing(helper, message, generated, line, where):
+    """(message, file, line) of a helper of adcompile's that Numba has no version of (at all, or
+    for the argument types in Numba's `>>> helper(types)` line), named with the generated line
+    calling it and the user's line it comes from."""
+    called = re.search(rf">>> {helper}\((.*)\)\s*$", message, re.M)
+    kinds = [kind_in_words(re.sub(r"^\w+=", "", a))  # (a keyword's name left out: axis=int64)
+             for a in re.split(r",\s*(?![^()]*\))", called.group(1))] if called else []
+    what = (f"has no Numba version for {', '.join(dict.fromkeys(kinds))}" if kinds else
+            "has no Numba version")
+    advice = " A list the derivative reads item by item is not compiled: hold the values in " \
+        "an array (np.array([...])) instead." if "a list" in kinds or not kinds and any(
+            k.startswith(("list(", "reflected list(")) for k in re.findall(
+                r"[\w ]*list\([^)]*\)", message)) else ""
+    import adcompile  # (its public functions, log_softmax, the user called)
+    named = f"`{helper}`" if helper in getattr(adcompile, "__all__", ()) else f"helper `{helper}`"
+    return (f"adcompile's {named} (called by `{generated}`, part of the code that `{line}` "
+            f"becomes) {what}.{advice} Run the function without jit, or write the line another "
+            "way.", *where)
+
+
+def kind_in_words(numba_type):
+    """A Numba type in words: `array(float64, 1d, C)` -> an array, `float64` -> a number."""
+    t = numba_type.strip()
+    if t.startswith("array("):  # (`array(float64, 0d, C)`: its number of axes, as Numba's)
+        axes = re.match(r"array\(\w+, (\d+)d", t)
+        n = axes.group(1) if axes else None
+        return f"an array of {n} {'axis' if n == '1' else 'axes'}" if n else "an array"
+    if t.startswith(("list(", "reflected list(")):
+        return "a list"
+    if t.startswith(("UniTuple(", "Tuple(", "(")):
+        return "a tuple"
+    if re.match(r"(float|int|uint|complex|bool|Literal)", t):
+        return "a number"
+    return f"a {t}"
