@@ -16,7 +16,7 @@ import numpy as np
 from . import numerics, runtime_arrays
 from .ir import Assign, Const, Op, walk_stmts
 from .jit_helpers_shapes import _three
-from .primitives import NAMESPACE, add
+from .primitives import NAMESPACE, PRIMS, add
 
 
 def named_norm(x, ord):
@@ -265,18 +265,34 @@ def helper_missing(helper, message, generated, line, where):
     calling it and the user's line it comes from."""
     called = re.search(rf">>> {helper}\((.*)\)\s*$", message, re.M)
     kinds = [kind_in_words(re.sub(r"^\w+=", "", a))  # (a keyword's name left out: axis=int64)
-             for a in re.split(r",\s*(?![^()]*\))", called.group(1))] if called else []
+             for a in numba_types(called.group(1))] if called else []
     what = (f"has no Numba version for {', '.join(dict.fromkeys(kinds))}" if kinds else
             "has no Numba version")
-    advice = " A list the derivative reads item by item is not compiled: hold the values in " \
-        "an array (np.array([...])) instead." if "a list" in kinds or not kinds and any(
-            k.startswith(("list(", "reflected list(")) for k in re.findall(
-                r"[\w ]*list\([^)]*\)", message)) else ""
+    params = PRIMS[helper].params if helper in PRIMS else ()
+    if any(p == "index" and k == "a list" for p, k in zip(params, kinds)):
+        advice = " Numba takes no list as an index: write it as an array (np.array([0, 2]))."
+    else:
+        advice = " A list the derivative reads item by item is not compiled: hold the values " \
+            "in an array (np.array([...])) instead." if "a list" in kinds or not kinds and any(
+                k.startswith(("list(", "reflected list(")) for k in re.findall(
+                    r"[\w ]*list\([^)]*\)", message)) else ""
     import adcompile  # (its public functions, log_softmax, the user called)
     named = f"`{helper}`" if helper in getattr(adcompile, "__all__", ()) else f"helper `{helper}`"
     return (f"adcompile's {named} (called by `{generated}`, part of the code that `{line}` "
             f"becomes) {what}.{advice} Run the function without jit, or write the line another "
             "way.", *where)
+
+
+def numba_types(text):
+    """The types of Numba's comma-separated list `text`, split where no bracket is open
+    (`list(int64)<iv=[0, 1]>` is one type)."""
+    parts, depth, start = [], 0, 0
+    for k, c in enumerate(text):
+        depth = max(depth + (c in "([{<") - (c in ")]}>"), 0)
+        if c == "," and depth == 0:
+            parts.append(text[start:k])
+            start = k + 1
+    return [p.strip() for p in parts + [text[start:]] if p.strip()]
 
 
 def kind_in_words(numba_type):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from adcompile import grad, hessian, value_and_grad, vjp
-from checks import assert_close, numeric_grad, numeric_jacobian
+from checks import assert_close, numeric_grad
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((5, 3))
@@ -165,3 +165,42 @@ def test_jit_gradient_of_broadcasting(f, args):
     got = jit(grad(f, argnums))(*args)
     for k, g in enumerate(got):
         assert_close(g, numeric_grad(f, args, k), what=f"{f.__name__} argument {k}")
+
+
+def list_index_written(x):
+    a = np.zeros(3)
+    a[[0, 0, 1]] = x  # repeated: the last write wins
+    return np.sum(a * np.array([1.0, 2.0, 3.0]))
+
+
+def list_indices_read_and_written(x):
+    d = np.zeros((3, 2))
+    d[[0, 2], :] = 1.5 * x[:2, None]
+    b = x[[2, 1]]
+    c = x[[True, False, True]]
+    return np.sum(d[[1, 2]] ** 2) + np.sum(b ** 2) + np.sum(c ** 3)
+
+
+@pytest.mark.parametrize("f", [list_index_written, list_indices_read_and_written])
+def test_jit_list_index(f):
+    """A constant list as an index (Numba takes none) is an array under jit; a list naming no
+    place twice needs no zeros for places written again."""
+    pytest.importorskip("numba")
+    from adcompile import jit
+    x = np.array([0.5, -1.0, 2.0])
+    assert_close(jit(grad(f))(x), grad(f)(x))
+    assert_close(jit(grad(f))(x), numeric_grad(f, (x,), 0))
+    assert_close(jit(f)(x), f(x))
+
+
+def test_jit_message_of_numba_types():
+    """Numba's types are split where no bracket is open (`list(int64)<iv=[0, 0, 1]>` was read
+    as `a list, a 0, a 1]>`), and a list given as an index is told to be an array."""
+    from adcompile.jit_forms import helper_missing
+    message = ">>> setitem(array(float64, 1d, C), list(int64)<iv=[0, 0, 1]>, " \
+        "array(float64, 1d, C))\n"
+    text, filename, line = helper_missing("setitem", message, "a_1 = setitem(a, [0, 0, 1], x)",
+                                          "a[[0, 0, 1]] = x", ("f.py", 5))
+    assert "for an array of 1 axis, a list." in text, text
+    assert "write it as an array (np.array([0, 2]))" in text, text
+    assert (filename, line) == ("f.py", 5)
