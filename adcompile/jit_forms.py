@@ -14,7 +14,8 @@ import traceback
 import numpy as np
 
 from . import numerics, runtime_arrays
-from .ir import Assign, Const, Op, walk_stmts
+from .ir import (Assign, Const, For, If, Op, Return, Var, While, substitute, targets_of,
+                 walk_stmts)
 from .jit_helpers_shapes import _three
 from .primitives import NAMESPACE, PRIMS, add
 
@@ -309,3 +310,47 @@ def kind_in_words(numba_type):
     if re.match(r"(float|int|uint|complex|bool|Literal)", t):
         return "a number"
     return f"a {t}"
+
+
+def numba_names(fn):
+    """Rename in place each name `p_1` of `fn` (not a parameter) where `p` is assigned more than
+    once, to `p1`: Numba names its versions of `p` `p.1`, and its pass that fuses array
+    expressions writes `.` as `_` and takes `p.1.1` and `p_1.1` for one name (an AssertionError
+    at np/ufunc/array_exprs.py)."""
+    counts: dict = {}
+    for s in walk_stmts(fn.body):  # (each statement's own targets, not its blocks')
+        for t in targets_of(s) if type(s) is Assign else [s.target] if type(s) is For else ():
+            counts[t] = counts.get(t, 0) + 1
+    for p in fn.params:
+        counts[p] = counts.get(p, 0) + 1
+    names = {n: n for n in counts if n not in fn.params}  # each name -> its name now
+    taken, changed = set(counts) | set(fn.constants), True
+    while changed:
+        changed = False
+        many = {names.get(n, n) for n, k in counts.items() if k > 1}
+        for old, now in sorted(names.items()):
+            versioned = re.fullmatch(r"(\w+)_(\d+)", now)
+            if versioned and versioned.group(1) in many:
+                new = versioned.group(1) + versioned.group(2)
+                while new in taken:
+                    new += "_"
+                taken.add(new)
+                names[old], changed = new, True
+    mapping = {k: v for k, v in names.items() if k != v}
+    if not mapping:
+        return
+    renames = {k: Var(v) for k, v in mapping.items()}
+    for s in walk_stmts(fn.body):
+        if type(s) is Assign:
+            s.value = substitute(s.value, renames)
+            if type(s.target) is str or type(s.target) is tuple:
+                s.target = mapping.get(s.target, s.target) if type(s.target) is str else \
+                    tuple(mapping.get(t, t) for t in s.target)
+        elif type(s) is Return:
+            s.values = [substitute(v, renames) for v in s.values]
+        elif type(s) is For:
+            s.target = mapping.get(s.target, s.target)
+            s.bounds = tuple(substitute(b, renames) for b in s.bounds)
+            s.count = None if s.count is None else substitute(s.count, renames)
+        elif type(s) in (If, While):
+            s.test = substitute(s.test, renames)
