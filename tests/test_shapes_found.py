@@ -204,3 +204,58 @@ def test_jit_message_of_numba_types():
     assert "for an array of 1 axis, a list." in text, text
     assert "write it as an array (np.array([0, 2]))" in text, text
     assert (filename, line) == ("f.py", 5)
+
+
+def skip_negatives(x):
+    out = np.zeros(len(x))
+    i = -1
+    while i < len(x) - 1:
+        i += 1
+        if x[i] < 0:
+            continue
+        out[i] = np.sqrt(x[i])
+    return np.sum(out ** 2)
+
+
+def test_jit_gradient_of_while_continue():
+    """The gradient's loop reads `grad_out` and `grad_out_1` in one array expression: Numba's
+    versions of grad_out (`grad_out.1`) and grad_out_1 met as one name in its pass that fuses
+    array expressions (an AssertionError inside Numba, blamed on `out = np.zeros(len(x))`)."""
+    pytest.importorskip("numba")
+    from adcompile import jit, source
+    x = np.array([0.5, 1.0, 2.0, 0.3])
+    assert_close(jit(grad(skip_negatives))(x), numeric_grad(skip_negatives, (x,), 0))
+    xn = np.array([0.5, -1.0, 2.0, 0.3])
+    assert_close(jit(grad(skip_negatives))(xn), grad(skip_negatives)(xn))
+    text = source(jit(grad(skip_negatives)))
+    assert "grad_out1 = grad_out" in text and "grad_out_1" not in text, text
+
+
+def sgd_momentum(w, config=None):
+    if config is None:
+        config = {}
+    v = config.get('velocity', np.zeros_like(w))
+    v = 0.9 * v - 0.1 * w
+    config['velocity'] = v
+    return w + v, config
+
+
+def train_from_none(w0):
+    w = w0
+    cfg = None
+    for it in range(3):
+        w, cfg = sgd_momentum(w, cfg)
+    return np.sum(w ** 2)
+
+
+def test_none_then_dict_across_a_loop_is_named():
+    """cfg is None at the loop's first step and a dict after: the refusal said "a dict with keys
+    " (none) and "a number or array"; it names the caller's line and what to write."""
+    from adcompile.errors import UnsupportedSyntaxError
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(train_from_none)(np.ones(2))
+    text = str(info.value)
+    assert "a dict with no keys" in text and "keys  " not in text, text
+    assert "`cfg`" in text and "`w, cfg = sgd_momentum(w, cfg)`" in text, text
+    assert "cfg = {}, before the loop" in text and "None" in text, text
+    assert info.value.line == sgd_momentum.__code__.co_firstlineno + 1
