@@ -338,6 +338,7 @@ def numba_friendly(fn: Function, arrays=True) -> Function:
         _array_tapes(fn)
     _ranges(fn.body)
     _drop_unused_lists(fn)
+    jit_forms.numba_names(fn)
     for s in walk_stmts(fn.body):
         if type(s) is Assign:
             s.value = _whole_reductions(s.value)
@@ -747,7 +748,7 @@ def _explain(err, fn):
                         "without jit, or write this line in what Numba supports.", *where)
     generated = re.sub(r"\s*# \S+:\d+$", "", place or "")
     if helper and line and own:  # (adcompile's softmax too, which the user wrote)
-        return _helper_missing(helper, message, generated, line, where)
+        return JitError(*jit_forms.helper_missing(helper, message, generated, line, where))
     called = fn.constants.get(helper) if helper and found.re is _WHAT[0][0] else None
     if called is not None and callable(called) and line:  # (a function of the user's, renamed)
         named = f"{getattr(called, '__module__', None) or ''}.{getattr(called, '__name__', '')}"
@@ -764,11 +765,11 @@ def _explain(err, fn):
         name = changes.group(3)
         yours = any(re.search(rf"\b{name}\b", text) for text in fn.source_lines.values())
         what = f"`{name}`" if yours else f"`{name}` (a name of the generated code)"
-        kinds = [_kind(changes.group(1)), _kind(changes.group(2))]
+        kinds = [jit_forms.kind_in_words(changes.group(k)) for k in (1, 2)]
         if jit_forms.first_bound_in_loop(fn, name, kinds):  # (its placeholder: a number)
             return JitError(*jit_forms.first_bound_in_loop(fn, name, kinds))
-        return JitError(f"Numba needs one type per name, and {what} is {_kind(changes.group(1))} "
-                        f"at one point and {_kind(changes.group(2))} at another (near `{line}`). "
+        return JitError(f"Numba needs one type per name, and {what} is {kinds[0]} "
+                        f"at one point and {kinds[1]} at another (near `{line}`). "
                         "Give it one type from the start (an array of the same shape, or a "
                         "float throughout), or run the function without jit.", *where)
     empty = re.search(r"Cannot infer the type of variable '(\w+?)(?:\.\d+)?', have imprecise "
@@ -791,42 +792,6 @@ def _explain(err, fn):
                         "line another way.", *where)
     return JitError(f"Numba cannot compile {what or 'this'} in {fn.name}: {first}. Run it "
                     "without jit, or rewrite that part in what Numba supports.", *where)
-
-
-def _helper_missing(helper, message, generated, line, where):
-    """The JitError of a helper of adcompile's that Numba has no version of (at all, or for the
-    argument types in Numba's `>>> helper(types)` line), named with the generated line calling
-    it and the user's line it comes from."""
-    called = re.search(rf">>> {helper}\((.*)\)\s*$", message, re.M)
-    kinds = [_kind(re.sub(r"^\w+=", "", a))  # (a keyword's name left out: axis=int64)
-             for a in re.split(r",\s*(?![^()]*\))", called.group(1))] if called else []
-    what = (f"has no Numba version for {', '.join(dict.fromkeys(kinds))}" if kinds else
-            "has no Numba version")
-    advice = " A list the derivative reads item by item is not compiled: hold the values in " \
-        "an array (np.array([...])) instead." if "a list" in kinds or not kinds and any(
-            k.startswith(("list(", "reflected list(")) for k in re.findall(
-                r"[\w ]*list\([^)]*\)", message)) else ""
-    import adcompile  # (its public functions, log_softmax, the user called)
-    named = f"`{helper}`" if helper in getattr(adcompile, "__all__", ()) else f"helper `{helper}`"
-    return JitError(f"adcompile's {named} (called by `{generated}`, part of the code that "
-                    f"`{line}` becomes) {what}.{advice} Run the function without jit, or write "
-                    "the line another way.", *where)
-
-
-def _kind(numba_type):
-    """A Numba type in words: `array(float64, 1d, C)` -> an array, `float64` -> a number."""
-    t = numba_type.strip()
-    if t.startswith("array("):  # (`array(float64, 0d, C)`: its number of axes, as Numba's)
-        axes = re.match(r"array\(\w+, (\d+)d", t)
-        n = axes.group(1) if axes else None
-        return f"an array of {n} {'axis' if n == '1' else 'axes'}" if n else "an array"
-    if t.startswith(("list(", "reflected list(")):
-        return "a list"
-    if t.startswith(("UniTuple(", "Tuple(", "(")):
-        return "a tuple"
-    if re.match(r"(float|int|uint|complex|bool|Literal)", t):
-        return "a number"
-    return f"a {t}"
 
 
 def _none_taped(err, fn):

@@ -2,8 +2,8 @@
 ('fro', 'nuc': Numba's norm takes numbers only, and raised at run time), Numba versions of
 adcompile's own softmax and log_softmax and of the helpers `x.astype(dtype)` and `x.item()`
 become (typers as in jit_helpers), and the words for a failure inside Numba's compiler (an
-AssertionError of its lowering, a 2-D boolean mask) and for a name first bound in a loop, at
-the user's line."""
+AssertionError of its lowering, a 2-D boolean mask), for a name first bound in a loop and for a
+helper of adcompile's without a Numba version for its arguments, at the user's line."""
 from __future__ import annotations
 
 import linecache
@@ -14,9 +14,10 @@ import traceback
 import numpy as np
 
 from . import numerics, runtime_arrays
-from .ir import Assign, Const, Op, walk_stmts
+from .ir import (Assign, Const, For, If, Op, Return, Var, While, substitute, targets_of,
+                 walk_stmts)
 from .jit_helpers_shapes import _three
-from .primitives import NAMESPACE, add
+from .primitives import NAMESPACE, PRIMS, add
 
 
 def named_norm(x, ord):
@@ -288,3 +289,99 @@ def first_bound_in_loop(fn, name, kinds):
             f"loop for that case, and the loop makes it {other[0]}, but Numba needs one type "
             f"per name. Bind `{name}` before the loop to a value of that kind ({name} = "
             "np.zeros(n), say), or run the function without jit.", fn.filename, made.line)
+
+
+def helper_missing(helper, message, generated, line, where):
+    """(message, file, line) of a helper of adcompile's that Numba has no version of (at all, or
+    for the argument types in Numba's `>>> helper(types)` line), named with the generated line
+    calling it and the user's line it comes from."""
+    called = re.search(rf">>> {helper}\((.*)\)\s*$", message, re.M)
+    kinds = [kind_in_words(re.sub(r"^\w+=", "", a))  # (a keyword's name left out: axis=int64)
+             for a in numba_types(called.group(1))] if called else []
+    what = (f"has no Numba version for {', '.join(dict.fromkeys(kinds))}" if kinds else
+            "has no Numba version")
+    params = PRIMS[helper].params if helper in PRIMS else ()
+    if any(p == "index" and k == "a list" for p, k in zip(params, kinds)):
+        advice = " Numba takes no list as an index: write it as an array (np.array([0, 2]))."
+    else:
+        advice = " A list the derivative reads item by item is not compiled: hold the values " \
+            "in an array (np.array([...])) instead." if "a list" in kinds or not kinds and any(
+                k.startswith(("list(", "reflected list(")) for k in re.findall(
+                    r"[\w ]*list\([^)]*\)", message)) else ""
+    import adcompile  # (its public functions, log_softmax, the user called)
+    named = f"`{helper}`" if helper in getattr(adcompile, "__all__", ()) else f"helper `{helper}`"
+    return (f"adcompile's {named} (called by `{generated}`, part of the code that `{line}` "
+            f"becomes) {what}.{advice} Run the function without jit, or write the line another "
+            "way.", *where)
+
+
+def numba_types(text):
+    """The types of Numba's comma-separated list `text`, split where no bracket is open
+    (`list(int64)<iv=[0, 1]>` is one type)."""
+    parts, depth, start = [], 0, 0
+    for k, c in enumerate(text):
+        depth = max(depth + (c in "([{<") - (c in ")]}>"), 0)
+        if c == "," and depth == 0:
+            parts.append(text[start:k])
+            start = k + 1
+    return [p.strip() for p in parts + [text[start:]] if p.strip()]
+
+
+def kind_in_words(numba_type):
+    """A Numba type in words: `array(float64, 1d, C)` -> an array, `float64` -> a number."""
+    t = numba_type.strip()
+    if t.startswith("array("):  # (`array(float64, 0d, C)`: its number of axes, as Numba's)
+        axes = re.match(r"array\(\w+, (\d+)d", t)
+        n = axes.group(1) if axes else None
+        return f"an array of {n} {'axis' if n == '1' else 'axes'}" if n else "an array"
+    if t.startswith(("list(", "reflected list(")):
+        return "a list"
+    if t.startswith(("UniTuple(", "Tuple(", "(")):
+        return "a tuple"
+    if re.match(r"(float|int|uint|complex|bool|Literal)", t):
+        return "a number"
+    return f"a {t}"
+
+
+def numba_names(fn):
+    """Rename in place each name `p_1` of `fn` (not a parameter) where `p` is assigned more than
+    once, to `p1`: Numba names its versions of `p` `p.1`, and its pass that fuses array
+    expressions writes `.` as `_` and takes `p.1.1` and `p_1.1` for one name (an AssertionError
+    at np/ufunc/array_exprs.py)."""
+    counts: dict = {}
+    for s in walk_stmts(fn.body):  # (each statement's own targets, not its blocks')
+        for t in targets_of(s) if type(s) is Assign else [s.target] if type(s) is For else ():
+            counts[t] = counts.get(t, 0) + 1
+    for p in fn.params:
+        counts[p] = counts.get(p, 0) + 1
+    names = {n: n for n in counts if n not in fn.params}  # each name -> its name now
+    taken, changed = set(counts) | set(fn.constants), True
+    while changed:
+        changed = False
+        many = {names.get(n, n) for n, k in counts.items() if k > 1}
+        for old, now in sorted(names.items()):
+            versioned = re.fullmatch(r"(\w+)_(\d+)", now)
+            if versioned and versioned.group(1) in many:
+                new = versioned.group(1) + versioned.group(2)
+                while new in taken:
+                    new += "_"
+                taken.add(new)
+                names[old], changed = new, True
+    mapping = {k: v for k, v in names.items() if k != v}
+    if not mapping:
+        return
+    renames = {k: Var(v) for k, v in mapping.items()}
+    for s in walk_stmts(fn.body):
+        if type(s) is Assign:
+            s.value = substitute(s.value, renames)
+            if type(s.target) is str or type(s.target) is tuple:
+                s.target = mapping.get(s.target, s.target) if type(s.target) is str else \
+                    tuple(mapping.get(t, t) for t in s.target)
+        elif type(s) is Return:
+            s.values = [substitute(v, renames) for v in s.values]
+        elif type(s) is For:
+            s.target = mapping.get(s.target, s.target)
+            s.bounds = tuple(substitute(b, renames) for b in s.bounds)
+            s.count = None if s.count is None else substitute(s.count, renames)
+        elif type(s) in (If, While):
+            s.test = substitute(s.test, renames)

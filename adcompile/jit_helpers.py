@@ -135,12 +135,9 @@ def _unbroadcast(t):
         if g.ndim >= x.ndim:
             return _fit(g.ndim, x.ndim)
 
-        def up(g, x):  # (g has fewer axes: broadcast up to x's shape, as the Python helper)
-            out = np.zeros_like(x) + g
-            if out.shape != x.shape:
-                raise ValueError("adcompile.jit: a gradient of a shape that does not broadcast "
-                                 "to the shape of its value")
-            return out
+        def up(g, x):  # (g has fewer axes: broadcast up to x's shape, as the Python helper,
+            out = np.zeros_like(x) + g  # then summed where x has length 1: (2,) for (3, 1))
+            return out if out.shape == x.shape else runtime.unbroadcast(out, x)
         return up
     return typer
 
@@ -433,7 +430,7 @@ def _getitem_grad(t):
     def typer(g, x, index):
         if _array(x, t) and _array(g, t) and isinstance(index, t.BaseTuple) and \
                 any(isinstance(p, t.NoneType) for p in index.types):
-            return jit_helpers_shapes.without_new_axes(index.types, g.ndim, t)
+            return jit_helpers_shapes.without_new_axes(index.types, g.ndim, x.ndim, t)
         if _array(x, t) and isinstance(_kind(g, t), t.Complex) and \
                 not isinstance(x.dtype, t.Complex):  # (zeros of both dtypes, as in Python)
             wide = np.complex64 if _kind(g, t).bitwidth == 64 else np.complex128
@@ -479,59 +476,42 @@ def _last_written(t):
 
 # -- products ------------------------------------------------------------------------------------
 
-def _matmul_grad_left(t):
-    def typer(g, x, y):
-        if not (_array(x, t) and _array(y, t)):
-            return None
-        if x.ndim == 2 and y.ndim == 2 and _array(g, t) and g.ndim == 2:
-            def matrix(g, x, y):
-                _check_product(g.shape, (x.shape[0], y.shape[1]))
-                return g @ y.T
-            return matrix
-        if x.ndim == 2 and y.ndim == 1 and _array(g, t) and g.ndim == 1:
-            def vector(g, x, y):
-                _check_product(g.shape, (x.shape[0],))
-                return np.outer(g, y)
-            return vector
-        if x.ndim == 1 and y.ndim == 2 and _array(g, t) and g.ndim == 1:
-            def row(g, x, y):
-                _check_product(g.shape, (y.shape[1],))
-                return y @ g
-            return row
-        if x.ndim == 1 and y.ndim == 1 and isinstance(g, t.Number):
-            return lambda g, x, y: g * y
-    return typer
+# (x.ndim, y.ndim): the shape of x @ y, the gradients with respect to x and y of the gradient
+# {g} of that shape
+_PRODUCTS = {(2, 2): ("(x.shape[0], y.shape[1])", "{g} @ y.T", "x.T @ {g}"),
+             (2, 1): ("(x.shape[0],)", "np.outer({g}, y)", "x.T @ {g}"),
+             (1, 2): ("(y.shape[1],)", "y @ {g}", "np.outer(x, {g})")}
 
 
-def _matmul_grad_right(t):
-    def typer(g, x, y):
-        if not (_array(x, t) and _array(y, t)):
-            return None
-        if x.ndim == 2 and y.ndim == 2 and _array(g, t) and g.ndim == 2:
-            def matrix(g, x, y):
-                _check_product(g.shape, (x.shape[0], y.shape[1]))
-                return x.T @ g
-            return matrix
-        if x.ndim == 2 and y.ndim == 1 and _array(g, t) and g.ndim == 1:
-            def vector(g, x, y):
-                _check_product(g.shape, (x.shape[0],))
-                return x.T @ g
-            return vector
-        if x.ndim == 1 and y.ndim == 2 and _array(g, t) and g.ndim == 1:
-            def row(g, x, y):
-                _check_product(g.shape, (y.shape[1],))
-                return np.outer(x, g)
-            return row
-        if x.ndim == 1 and y.ndim == 1 and isinstance(g, t.Number):
-            return lambda g, x, y: g * x
-    return typer
-
-
-def _check_product(shape, want):
-    """(Compiled as it is, for the implementations above.)"""
-    if shape != want:
-        raise ValueError("adcompile.jit: the gradient of a product that an addition broadcast "
-                         "is not supported under Numba")
+def _product_grad(side):
+    """matmul_grad_left (side 1) and matmul_grad_right (2) of 1-D and 2-D operands. A gradient
+    that an addition after the product broadcast (`X @ w - y` of shapes (n, 1) and (n,)) is
+    summed to the product's shape first, as the Python helper does."""
+    def make(t):
+        def typer(g, x, y):
+            if not (_array(x, t) and _array(y, t)):
+                return None
+            if x.ndim == 1 and y.ndim == 1:
+                if isinstance(g, t.Number):
+                    return (lambda g, x, y: g * y) if side == 1 else (lambda g, x, y: g * x)
+                if _array(g, t):
+                    return (lambda g, x, y: g.sum() * y) if side == 1 else \
+                        (lambda g, x, y: g.sum() * x)
+                return None
+            entry = _PRODUCTS.get((x.ndim, y.ndim))
+            ndim = 2 if x.ndim == y.ndim == 2 else 1
+            if entry is None or not _array(g, t) or g.ndim < ndim:
+                return None
+            src = f"def impl(g, x, y):\n    want = {entry[0]}\n"
+            if g.ndim == ndim:
+                src += f"    if g.shape == want:\n        return {entry[side].format(g='g')}\n"
+            src += "    fitted = unbroadcast(g, np.empty(want, g.dtype))\n"
+            src += f"    return {entry[side].format(g='fitted')}\n"
+            scope = {"np": np, "unbroadcast": runtime.unbroadcast}
+            exec(src, scope)
+            return scope["impl"]
+        return typer
+    return make
 
 
 def _dot_grad(matmul, other):
@@ -779,11 +759,10 @@ def helpers(numba):
         runtime.scatter_add: _scatter_add,
         runtime.getitem_grad: _getitem_grad,
         runtime.last_written: _last_written,
-        runtime.matmul_grad_left: _matmul_grad_left,
-        runtime.matmul_grad_right: _matmul_grad_right,
+        runtime.matmul_grad_left: _product_grad(1),
+        runtime.matmul_grad_right: _product_grad(2),
         runtime.dot_grad_left: _dot_grad(runtime.matmul_grad_left, "y"),
         runtime.dot_grad_right: _dot_grad(runtime.matmul_grad_right, "x"),
-        _check_product: lambda t: lambda shape, want: _check_product,
         runtime.conj: _conj,
         runtime.real_part: _real_part,
         runtime.phase: _phase,

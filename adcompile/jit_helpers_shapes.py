@@ -155,22 +155,31 @@ def _pieces(head, axis_of, size_of):
     return make
 
 
-def without_new_axes(parts, ndim, t):
+def without_new_axes(parts, ndim, xdim, t):
     """getitem_grad(g, x, index) where basic `index` (ints, slices, None) has None in it: the
-    axes of length 1 that None made dropped from g, the rest of the index as it is."""
+    axes of length 1 that None made summed out of g (a later addition may have broadcast them,
+    and leading axes beyond x[index]'s: `x[:, None] * y` of shapes (3,) and (2,)), the rest of
+    the index as it is."""
     if not all(isinstance(p, (t.Integer, t.SliceType, t.NoneType)) for p in parts):
         return None
-    new, axis = [], 0  # (the axes of g that the parts make: each but an int's)
+    used = sum(not isinstance(p, t.NoneType) for p in parts)
+    made = sum(not isinstance(p, t.Integer) for p in parts) + xdim - used  # x[index]'s axes
+    lead = ndim - made
+    if lead < 0:
+        return None
+    new, axis = [], lead  # (the axes of g that the parts make: each but an int's)
     for p in parts:
         if isinstance(p, t.NoneType):
             new.append(axis)
         axis += not isinstance(p, t.Integer)
-    shape = "".join(f"g.shape[{k}], " for k in range(ndim) if k not in new)
+    summed = new[::-1] + [0] * lead  # (the last first: the axes before keep their numbers)
+    lines = ["def impl(g, x, index):", "    g0 = g"]
+    lines += [f"    g{k + 1} = g{k}.sum(axis={a})" for k, a in enumerate(summed)]
     rest = "".join(f"index[{k}], " for k, p in enumerate(parts)
                    if not isinstance(p, t.NoneType))
+    lines.append(f"    return getitem_grad(g{len(summed)}, x, ({rest}))")
     scope = {"np": np, "getitem_grad": runtime.getitem_grad}
-    exec(f"def impl(g, x, index):\n    kept = np.ascontiguousarray(g).reshape(({shape}))\n"
-         f"    return getitem_grad(kept, x, ({rest}))", scope)
+    exec("\n".join(lines), scope)
     return scope["impl"]
 
 

@@ -127,13 +127,15 @@ def propagate(fn: Function) -> bool:
                     returned |= used_names(v)
     mapping = {}
     once = assignments(fn)
+    indexed = _indexed(fn)  # (a number indexed stays a name: `0.5[0]` is no Python)
     for block in blocks(fn):
         keep = []
         for s in block:
             if type(s) is Assign and type(s.target) is str and s.target not in returned and \
                     once.get(s.target) == 1 and (
                     type(s.value) is Var and once.get(s.value.name, 0) <= 1 or
-                    type(s.value) is Const and type(s.value.value) in (int, float, bool)):
+                    type(s.value) is Const and type(s.value.value) in (int, float, bool) and
+                    s.target not in indexed):
                 mapping[s.target] = s.value
             else:
                 keep.append(s)
@@ -345,6 +347,20 @@ def _terms(e):
     while type(e) is Op and e.prim == "add":
         e, n = e.args[0], n + 1
     return n
+
+
+def _indexed(fn):
+    """The names read as the base of an index (`x` of `x[0]`)."""
+    found = set()
+    for block in blocks(fn):
+        stack = [e for s in block for e in stmt_exprs(s)]
+        while stack:
+            e = stack.pop()
+            if type(e) is Op:
+                if e.prim == "getitem" and type(e.args[0]) is Var:
+                    found.add(e.args[0].name)
+                stack += list(e.args) + [v for _, v in e.kwargs]
+    return found
 
 
 def _rewrite_stmt(s, f):

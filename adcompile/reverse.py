@@ -670,7 +670,8 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
         seeds = _seeds(outs, lambda k: Op("getitem", (Var(ct), Const(k))) if ret.as_tuple
                        else Var(ct))
     else:
-        seeds = _seeds(outs, lambda k: _seed(fn, outs[k]))
+        live = active_names(fn, wrt, useful)
+        seeds = _seeds(outs, lambda k: _seed(fn, outs[k], live))
     tape = namer.fresh("tape")
     pulled = namer.fresh("stack") if kind == "vjp" else tape
     eqns, body, raw, reduced, guard, taken = backward(fn, wrt, seeds, namer, fit=True, tape=pulled,
@@ -773,10 +774,12 @@ def _label(v):
     return v.name if type(v) is Var else "out"
 
 
-def _seed(fn, out):
+def _seed(fn, out, active):
     """grad's seed: 1.0, or 1.0 in the shape of an output that a rule needs the shape of (a
     one-element array made by X[:1] @ w, np.sort, np.max(..., axis=1), ...: only elementwise
-    operations and full reductions take the number 1.0 for it)."""
+    operations, full reductions and an index (its gradient has its operand's shape) take the
+    number 1.0 for it). Elementwise operations pass the seed on to their `active` operands as
+    it is ((r.T @ r) / n hands 1.0 / n to the matmul)."""
     values = {}
     for s in walk_stmts(fn.body):
         if type(s) is Assign and type(s.target) is str:
@@ -788,11 +791,20 @@ def _seed(fn, out):
         for v in values.get(name, ()):
             if type(v) is Var:
                 names += [] if v.name in seen else [v.name]
-            elif type(v) is Op and PRIMS[v.prim].kind not in ELEMENTWISE and not (
-                    v.prim in TOTALS and dict(v.kwargs).get("axis", Const(None)) == Const(None)
-                    and dict(v.kwargs).get("keepdims", Const(False)) == Const(False)):
+            elif type(v) is Op and PRIMS[v.prim].kind in ("unary", "broadcast"):
+                names += [a.name for a in v.args
+                          if type(a) is Var and a.name in active and a.name not in seen]
+            elif type(v) is Op and PRIMS[v.prim].kind not in ELEMENTWISE and not _total(v):
                 return Op("expand_to", (Op("in_dtype_of", (Const(1.0), out)), out))
     return Const(1.0)
+
+
+def _total(op):
+    """Whether the gradient of `op` takes its seed as a number: an index, or a reduction to one
+    number."""
+    kw = dict(op.kwargs)
+    return op.prim == "getitem" or op.prim in TOTALS and kw.get("axis", Const(None)) == Const(
+        None) and kw.get("keepdims", Const(False)) == Const(False)
 
 
 ELEMENTWISE = ("unary", "broadcast", "compare", "nondiff")  # (nondiff: no adjoint to shape)

@@ -6,7 +6,7 @@ import os
 import gast
 
 from ..errors import UnsupportedSyntaxError
-from ..ir import (Assign, Break, Const, If, Op, Var, targets_of,
+from ..ir import (Assign, Break, Const, If, Inlined, Op, Var, targets_of,
                   uses_of)
 from .scan import BOUND, BROKE, GOING, Record, fallthrough_ends, flat, holds, leaf_name, self_copy, \
     user_name
@@ -82,8 +82,17 @@ class Merging:
         on one only). A Var may be an argument that is a container (a dict, a list): compiled
         again at the call, when its structure is known (boundary.py)."""
         one = kind_of(b if type(a) in (Var, Const) else a)
+        passed = next((v for v in (a, b) if type(v) is Var), None)
+        call = self.fn.source_lines.get(int(self.line), "").strip() if passed is not None and \
+            type(self.line) is Inlined and Record in (type(a), type(b)) else ""
         what = f"{name!r} holds {one} on one path of an if and is not bound on the other, " \
             "but is read after it; bind it on every path" if unbound else \
+            f"{name!r} holds {kind_of(a if type(a) is Record else b)} on one path of an if " \
+            f"and on the other the value `{passed.name}` that line {int(self.line)} " \
+            f"(`{call}`) passes, of a kind not known when adcompile compiles it (None, or " \
+            f"None at a loop's first step and a dict after); create the dict before that " \
+            f"call ({passed.name} = {{}}, before the loop) so that it holds a dict on every " \
+            "path" if call else \
             f"{name!r} holds {kind_of(a)} on one path of an if and {kind_of(b)} on the other; " \
             "bind it to the same kind of value on every path (for a dict or an object, the " \
             "same keys or fields)"
@@ -391,8 +400,12 @@ class Merging:
 
 def kind_of(value):
     """A value of the env, in words, for a refusal."""
+    if type(value) is Const and value.value is None:
+        return "None"
     if type(value) in (Var, Const):
         return "a number or array"
+    if type(value) is Record and not value.keys:
+        return f"{value.describe()} with no {'keys' if value.kind == 'dict' else 'fields'}"
     if type(value) is Record:
         return f"{value.describe()} with keys {', '.join(map(repr, value.keys))}" \
             if value.kind == "dict" else f"{value.describe()} with fields {', '.join(value.keys)}"
