@@ -682,7 +682,9 @@ def _compile(text, fn, flags):
     aliases(text, namespace)
     namespace["__name__"] = __name__  # Numba's disk cache re-imports the function's module
     exec(compile(text, filename, "exec"), namespace)
-    return namespace[fn.name], cacheable
+    py = namespace[fn.name]
+    namespace[fn.name] = NAMESPACE.get(fn.name, py)  # (a helper of its name: the code calls it)
+    return py, cacheable
 
 
 def _digest(constants):

@@ -166,6 +166,7 @@ ORDERS = [1, np.inf, -np.inf, 3, -1, 0.5, 2, None, 0]
 @pytest.mark.parametrize("order", ORDERS)
 def test_vector_norm_gradients(order):
     """norm_grad (x may be a vector or a matrix until run time) had no Numba version."""
+    pytest.importorskip("scipy")  # (Numba's np.linalg.norm needs SciPy's BLAS)
     def f(v):
         return np.linalg.norm(v, order) * 2.0
     v = V if order not in (np.inf, -np.inf) else np.array([0.3, -1.3, 0.7, 1.2])
@@ -182,6 +183,7 @@ def test_vector_norm_gradients(order):
 
 
 def test_vector_norm_max_ties_split():
+    pytest.importorskip("scipy")  # (Numba's np.linalg.norm needs SciPy's BLAS)
     def f(v):
         return np.linalg.norm(v, np.inf)
     assert np.allclose(jit(grad(f))(V), grad(f)(V))  # (|-1.2| and 1.2 tie: half each)
