@@ -22,10 +22,10 @@ variant of the same IR that the Python source prints (`source(jitted)` shows it)
              refused (`jit_globals`)
   helpers    the runtime helpers that generated code calls (unbroadcast, scatter_add, setitem,
              unreduce, ...) and the package's sigmoid, softmax, relu, ... get Numba versions
-             (`jit_helpers`; norms by name and keepdims along an axis: `jit_forms`); a helper
-             without one for the argument types (named with the generated line calling it), a
-             global or a construct Numba cannot compile is refused with a `JitError` naming the
-             user's line
+             (`jit_helpers`; norms by name, keepdims, reductions and sorts along an axis:
+             `jit_forms`, `jit_along`); a helper without one for the argument types (named with
+             the generated line calling it), a global or a construct Numba cannot compile is
+             refused with a `JitError` naming the user's line
   globals    a global array the code reads (or a tuple of them) is a parameter after the user's,
              and the wrapper passes the array captured when the code was built at each call:
              changes made in place are seen, a rebound name is not, as in grad(f) (`jit_globals`)
@@ -38,7 +38,8 @@ leaves of each structure of the arguments and rebuilds the results' structure.
 
 Numba caches the machine code on disk (`cache=True`) next to the generated file, whose name is
 the hash of its text, of the constants it reads (Numba freezes numbers into the code), of the
-fast-math flags and of adcompile's own source (the machine code holds the helpers' code too).
+fast-math flags and of adcompile's own source (the machine code holds the helpers' code too);
+with ADCOMPILE_CACHE_DIR=off, jit writes neither (the text is in linecache only).
 
 `fastmath=True` lets LLVM reassociate, multiply by a reciprocal and fuse multiply-adds (`FASTMATH`)
 and keeps NaN, infinity and the math functions exact: the results differ from Python's in the
@@ -666,13 +667,13 @@ def _compile(text, fn, flags):
     """The Python function Numba compiles, from a file named by the hash of its text, constants
     and fast-math flags (Numba's disk cache is keyed by the file), and whether Numba may cache
     it."""
-    from .diskcache import _own_source  # (Numba's cached code holds the helpers' code too)
+    from .diskcache import _own_source, folder  # (Numba's cached code holds the helpers' too)
     digest = _digest(fn.constants)
     cacheable = digest is not None
     text += f"# adcompile.jit {FORMAT} {_own_source()[:12]}, constants {digest or 'not cacheable'}"
     text += f", fastmath {' '.join(sorted(flags))}\n" if flags else "\n"
     name = f"{fn.name}-numba-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
-    filename = _write(f"{name}.py", text)
+    filename = _write(f"{name}.py", text) if folder() else None  # (cache off: nothing on disk)
     if filename is None:
         filename, cacheable = f"<adcompile {name}>", False
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
@@ -682,7 +683,9 @@ def _compile(text, fn, flags):
     aliases(text, namespace)
     namespace["__name__"] = __name__  # Numba's disk cache re-imports the function's module
     exec(compile(text, filename, "exec"), namespace)
-    return namespace[fn.name], cacheable
+    py = namespace[fn.name]
+    namespace[fn.name] = NAMESPACE.get(fn.name, py)  # (a helper of its name: the code calls it)
+    return py, cacheable
 
 
 def _digest(constants):

@@ -1,5 +1,7 @@
 """What Numba compiles in another form, for `adcompile.jit`: np.linalg.norm of a matrix by name
-('fro', 'nuc': Numba's norm takes numbers only, and raised at run time), Numba versions of
+('fro', 'nuc': Numba's norm takes numbers only, and raised at run time), np.linalg.matrix_power
+(Numba's returns an optional array, which the helpers of its gradient cannot type), reductions
+and sorts along an axis (`jit_along`), Numba versions of
 adcompile's own softmax and log_softmax and of the helpers `x.astype(dtype)` and `x.item()`
 become (typers as in jit_helpers), and the words for a failure inside Numba's compiler (an
 AssertionError of its lowering, a 2-D boolean mask), for a name first bound in a loop and for a
@@ -13,7 +15,7 @@ import traceback
 
 import numpy as np
 
-from . import numerics, runtime_arrays
+from . import jit_along, numerics, runtime_arrays
 from .ir import (Assign, Const, For, If, Op, Return, Var, While, substitute, targets_of,
                  walk_stmts)
 from .jit_helpers_shapes import _three
@@ -46,21 +48,30 @@ def array_of(xs):
     return np.array(xs)
 
 
-for _f in (named_norm, kept_sum, kept_mean, reshape_like, array_of):
+def matrix_power(x, n):
+    """np.linalg.matrix_power(x, n): jit's code calls it (Numba's returns an optional array)."""
+    return np.linalg.matrix_power(x, n)
+
+
+for _f in (named_norm, kept_sum, kept_mean, reshape_like, array_of, matrix_power):
     add(_f.__name__, _f, tuple(_f.__code__.co_varnames[:_f.__code__.co_argcount]), "nondiff",
         zero="*")
     NAMESPACE[_f.__name__] = _f
-FORMS = ("np.linalg.norm", "np.sum", "np.mean", "np.reshape", "np.array")  # numba_form's
+FORMS = ("np.linalg.norm", "np.sum", "np.mean", "np.reshape", "np.array", "np.linalg.matrix_power",
+         *jit_along.ALONG)  # the calls numba_form rewrites
 
 
 def numba_form(e):
     """`np.linalg.norm(x, 'fro')` (no axis, no keepdims) as `named_norm(x, 'fro')`,
     `np.sum(x, axis=k, keepdims=True)` as `kept_sum(x, k)` (np.mean: kept_mean),
     `np.reshape(g, np.shape(y))` as `reshape_like(g, y)`, `np.array((a, b))` of a display as
-    `array_of((a, b))`; else `e`."""
+    `array_of((a, b))`, np.linalg.matrix_power(x, n) as `matrix_power(x, n)`, a reduction or
+    sort along an axis as jit_along's helper; else `e`."""
     if e.prim == "np.array":  # (its operands are the display's items)
         return _array_of(e.args) if e.args and \
             dict(e.kwargs).get("dtype", Const(None)) == Const(None) else e
+    if e.prim == "np.linalg.matrix_power" and len(e.args) == 2 and not e.kwargs:
+        return Op("matrix_power", e.args)
     if e.prim == "np.reshape" and len(e.args) == 2 and type(e.args[1]) is Op and \
             e.args[1].prim == "np.shape" and len(e.args[1].args) == 1 and not e.kwargs:
         return Op("reshape_like", (e.args[0], e.args[1].args[0]))
@@ -70,7 +81,8 @@ def numba_form(e):
         if len(args) == 3 and args.get("keepdims") == Const(True) and type(axis) is Const and \
                 type(axis.value) is int:
             return Op("kept_sum" if e.prim == "np.sum" else "kept_mean", (args["x"], axis))
-        return e
+    if e.prim in jit_along.ALONG:
+        return jit_along.numba_form(e)
     if e.prim != "np.linalg.norm":
         return e
     args = {**dict(zip(("x", "ord", "axis", "keepdims"), e.args)), **dict(e.kwargs)}
@@ -114,6 +126,33 @@ def _kept(mean):
             return kept
         return typer
     return make
+
+
+def _matrix_power(t):
+    def typer(x, n):
+        if isinstance(x, t.Array) and x.ndim == 2 and isinstance(x.dtype, (t.Float, t.Complex)) \
+                and isinstance(n, t.Integer):
+            return _power
+    return typer
+
+
+def _power(x, n):
+    """x ** n by squaring, as NumPy's matrix_power multiplies (x ** 3 is (x @ x) @ x)."""
+    if x.shape[0] != x.shape[1]:
+        raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
+    if n == 0:
+        return np.eye(x.shape[0], dtype=x.dtype)
+    base = np.ascontiguousarray(np.linalg.inv(x) if n < 0 else x)
+    k, z, out, squared, held = abs(n), base, base, False, False
+    while k > 0:
+        if squared:  # (z: x to the power 2 ** j)
+            z = z @ z
+        squared = True
+        k, bit = k // 2, k % 2
+        if bit:
+            out = out @ z if held else z
+            held = True
+    return out.copy() if n == 1 else out
 
 
 def _reshape_like(t):
@@ -218,6 +257,8 @@ def helpers(numba):
         kept_mean: _kept(True),
         reshape_like: _reshape_like,
         array_of: _array_typer,
+        matrix_power: _matrix_power,
+        _power: lambda t: lambda x, n: _power,
         numerics.softmax: _softmax(False),
         numerics.log_softmax: _softmax(True),
         _along: lambda t: lambda x, axis, log: _along,

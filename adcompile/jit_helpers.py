@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from . import (jit_forms, jit_helpers_arrays, jit_helpers_linalg, jit_helpers_shapes,
+from . import (jit_along, jit_forms, jit_helpers_arrays, jit_helpers_linalg, jit_helpers_shapes,
                jit_helpers_stats, numerics, runtime, runtime_arrays, runtime_linalg, runtime_stats)
 from .errors import ArgumentError, ComplexOutputError
 from .jit_math import float_pow
@@ -282,11 +282,15 @@ def _max_weights(t):
                 hit = np.where(x == runtime.unreduce(ans, x, axis, keepdims), 1.0, 0.0)
                 return hit / hit.sum()
             return everywhere
-    return typer  # (Numba has no np.max with an axis)
+        if isinstance(axis, t.Integer):
+            return lambda x, ans, axis, keepdims: jit_along.max_weights_along(x, ans, axis)
+    return typer
 
 
 def _prod_others(t):
     def typer(x, axis):
+        if _array(x, t) and isinstance(axis, t.Integer):
+            return lambda x, axis: jit_along.prod_others_along(x, axis)
         if not _array(x, t) or not isinstance(axis, (t.NoneType, t.Omitted)):
             return None
 
@@ -726,6 +730,10 @@ def _logsumexp(t):
                 shift = m if np.isfinite(m) else 0.0
                 return np.log(np.sum(np.exp(x - shift))) + shift
             return whole
+        kept = jit_along._literal_bool(keepdims, t)
+        if _array(x, t) and isinstance(x.dtype, t.Float) and isinstance(axis, t.Integer) and \
+                kept is not None:
+            return jit_along._logsumexp_along(t, x, kept)
     return typer
 
 
@@ -790,6 +798,7 @@ def helpers(numba):
         **jit_helpers_stats.helpers(numba),
         **jit_helpers_shapes.helpers(numba),
         **jit_forms.helpers(numba),
+        **jit_along.helpers(numba),
     }
 
 

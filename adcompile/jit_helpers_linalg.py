@@ -95,6 +95,60 @@ def _expand_dims(t):
     return typer
 
 
+# -- norms whose kind (vector or matrix) the rule could not tell: norm_grad ---------------------
+
+def _norm_grad(t):
+    """runtime_linalg.norm_grad: vector norms of every order (of a vector, or along an integer
+    axis), the Frobenius norm and the matrix norms of orders 1, -1, inf, -inf, 2, -2."""
+    def typer(g, x, ans, ord, axis, keepdims):
+        if not _float_array(x, t):
+            return None
+        number, none = isinstance(ord, (t.Integer, t.Float)), _absent(ord, t)
+        if (x.ndim == 1 and _absent(axis, t) or isinstance(axis, t.Integer)) and number:
+            return _vector_norm_grad
+        if none or isinstance(ord, (t.UnicodeType, t.StringLiteral)):  # (2-norm, 'fro')
+            return lambda g, x, ans, ord, axis, keepdims: runtime.unreduce(
+                g, x, axis, keepdims) * x / runtime.unreduce(
+                    runtime_linalg.norm_divisor(ans), x, axis, keepdims)
+        if x.ndim == 2 and _absent(axis, t) and number:
+            return _matrix_norm_grad
+    return typer
+
+
+def _vector_norm_grad(g, x, ans, ord, axis, keepdims):
+    gx = runtime.unreduce(g, x, axis, keepdims)
+    if ord == 0:  # (the count of nonzero entries: piecewise constant)
+        return gx * 0.0
+    if ord == 1:
+        return gx * np.sign(x)
+    r = runtime.unreduce(runtime_linalg.norm_divisor(ans), x, axis, keepdims)
+    if ord == 2:
+        return gx * x / r
+    if np.isinf(ord):  # (the largest or smallest |x|, ties split evenly)
+        return gx * np.sign(x) * runtime.max_weights(np.abs(x), ans, axis, keepdims)
+    return gx * np.sign(x) * (np.abs(x) / r) ** (ord - 1.0)
+
+
+def _matrix_norm_grad(g, x, ans, ord, axis, keepdims):
+    gx = runtime.unreduce(g, x, axis, keepdims)
+    if ord == 2 or ord == -2:  # (the largest or smallest singular value: u_k v_k^T)
+        u, s, vh = np.linalg.svd(x, False)
+        k = 0 if ord == 2 else s.size - 1
+        return gx * np.outer(u[:, k], vh[k, :])
+    if not (ord == 1 or ord == -1 or np.isinf(ord)):
+        raise ValueError("Invalid norm order for matrices.")
+    columns = ord == 1 or ord == -1  # (the column of largest or smallest absolute sum; inf: rows)
+    sums = np.abs(x).sum(axis=0) if columns else np.abs(x).sum(axis=1)
+    best = sums.max() if ord > 0 else sums.min()
+    hits = np.sum(sums == best)
+    out = np.empty_like(x)
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            hit = sums[j] == best if columns else sums[i] == best
+            out[i, j] = np.sign(x[i, j]) / hits if hit else 0.0
+    return gx * out
+
+
 # -- sorting, take_along_axis ------------------------------------------------------------------
 
 def _take_along_axis_grad(t):
@@ -203,6 +257,9 @@ def helpers(numba):
         runtime_linalg.cofactor: _cofactor,
         np.expand_dims: _expand_dims,
         runtime_arrays.take_along_axis_grad: _take_along_axis_grad,
+        runtime_linalg.norm_grad: _norm_grad,
+        _vector_norm_grad: lambda t: lambda g, x, ans, ord, axis, keepdims: _vector_norm_grad,
+        _matrix_norm_grad: lambda t: lambda g, x, ans, ord, axis, keepdims: _matrix_norm_grad,
         runtime_stats.quantile_weights: _quantile_weights,
         runtime_stats.quantile_spread: _quantile_spread,
         _cofactor_of: lambda t: lambda x, d: _cofactor_of,

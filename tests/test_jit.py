@@ -120,14 +120,20 @@ def test_what_numba_cannot_compile_is_named_at_the_users_line():
     assert "adcompile's helper `unroll` (called by `" in str(e.value)
 
 
-def mean_along(A):
-    return np.sum(np.mean(A, axis=0))
+def median_along(A):
+    return np.sum(np.median(A, axis=0))
+
+
+def mean_along(A):  # (the name of jit's helper for np.mean along an axis)
+    return np.sum(np.mean(A, axis=0) ** 2)
 
 
 def test_what_numba_lacks_in_the_users_code_is_named():
-    with pytest.raises(JitError, match=r"test_jit.py:\d+: Numba cannot compile mean with these "
-                       r"arguments in `return np.sum\(np.mean\(A, axis=0\)\)`"):
-        jit(mean_along)(np.ones((2, 2)))
+    with pytest.raises(JitError, match=r"test_jit.py:\d+: Numba cannot compile median with these"
+                       r" arguments in `return np.sum\(np.median\(A, axis=0\)\)`"):
+        jit(median_along)(np.ones((2, 2)))
+    A = np.array([[1.0, 2.0], [0.5, -1.0]])  # (np.mean along an axis compiles: jit_along)
+    assert np.isclose(jit(mean_along)(A), mean_along(A))
 
 
 def test_a_jitted_function_is_not_differentiated_again():
