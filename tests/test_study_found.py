@@ -161,7 +161,8 @@ def test_source_at_binds_defaults():
     x = np.array([0.5, -1.0, 2.0])
     src = source(norm_p, at=(x,))
     assert "UnboundLocalError" not in src and "zeros_like(x)" not in src, src
-    scope = dict(vars(ad.runtime))
+    from adcompile.primitives import NAMESPACE  # (what generated code reads: runtime's
+    scope = dict(NAMESPACE)  # helpers and those of runtime_arrays, ...)
     scope["np"] = np
     exec(src, scope)
     out = scope["grad_norm_p"](x)
