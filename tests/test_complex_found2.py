@@ -201,6 +201,7 @@ def rotation_rows(a, p):
 
 def test_jit_two_dimensional_display_of_scalars():
     pytest.importorskip("numba")
+    pytest.importorskip("scipy")  # (R @ p: Numba's matrix products need SciPy's BLAS)
     assert jit(rotation_trace)(0.3) == pytest.approx(rotation_trace(0.3))
     assert jit(grad(rotation_trace))(0.3) == pytest.approx(grad(rotation_trace)(0.3))
     p = np.array([0.3, -1.0, 0.5])

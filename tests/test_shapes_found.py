@@ -154,12 +154,17 @@ JIT_BROADCASTS = [
 ]
 
 
+MATMULS = (outer_two_ways, column_minus_vector, vector_minus_column, stacked_bias)
+
+
 @pytest.mark.parametrize("f, args", JIT_BROADCASTS, ids=[f.__name__ for f, _ in JIT_BROADCASTS])
 def test_jit_gradient_of_broadcasting(f, args):
     """Under jit the Numba helpers refused what the Python ones sum: a gradient of a broadcast
     shape fitted to a smaller operand of more axes ((2,) to (3, 1)), to a matmul's product
     ((5, 5) to (5, 1)), to a value indexed with None ((3, 2) to (1, 2)): a plain ValueError."""
     pytest.importorskip("numba")
+    if f in MATMULS:  # (Numba's matrix products need SciPy's BLAS)
+        pytest.importorskip("scipy")
     from adcompile import jit
     argnums = tuple(range(len(args)))
     got = jit(grad(f, argnums))(*args)
