@@ -172,7 +172,7 @@ def _read_from(stmts, tail):
     (in it: a loop runs it again; in every statement after the one holding it, and `tail`)}. A
     statement's own header is not among them: a loop reads its bounds (a trip count) once,
     before its body runs, and an if its test before its branch."""
-    out, after = {}, frozenset(tail)
+    out, after = {}, set(tail)  # (grown in place: copied only where a block starts)
     for s in reversed(stmts):
         blocks = blocks_of(s)
         if blocks:
@@ -182,7 +182,7 @@ def _read_from(stmts, tail):
             for b in blocks:
                 out[id(b)] = after | inside
                 out.update(_read_from(b, after | inside))
-        after = after | uses_of(s)
+        after |= uses_of(s)
     return out
 
 
