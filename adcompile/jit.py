@@ -784,10 +784,11 @@ def _explain(err, fn):
         yours = any(re.search(rf"\b{name}\b", s) for s in fn.source_lines.values())
         what = f"the list `{name}` (read in `{line}`)" if yours else f"the list a " \
             f"comprehension builds (`{name}` in the generated code, read in `{line}`)"
-        return JitError(f"Numba cannot type {what}: it starts empty and grows by `+`, so Numba "
-                        "cannot tell what it holds. Compute what is read from it in the loop "
-                        "itself (a sum: s = 0.0, then s = s + ... per item; sum(f(x) for x in "
-                        "xs) is such a loop), use an array, or run the function without jit.",
+        return JitError(f"Numba cannot type {what}: it starts empty and grows item by item "
+                        "(append, +=), so Numba cannot tell what it holds. Compute what is read "
+                        "from it in the loop itself (a sum: s = 0.0, then s = s + ... per item; "
+                        "sum(f(x) for x in xs) is such a loop), use an array, or run the "
+                        "function without jit.",
                         *where)
     if line:
         return JitError(f"adcompile.jit has no Numba version of the code that `{line}` becomes "

@@ -225,6 +225,22 @@ def test_message_of_a_list_built_from_empty():
     assert "sum(f(x) for x in xs) is such a loop" in str(e.value)
 
 
+def appended(x, n):
+    out = []
+    for i in range(n):
+        out.append(x * i)
+    return sum(out)
+
+
+def test_message_of_a_list_grown_by_append_names_append():
+    """T45: the message said the list grows by `+`, which the user never wrote (append
+    becomes + in the generated code)."""
+    with pytest.raises(JitError) as e:
+        jit(grad(appended))(2.0, 4)
+    assert "the list `out`" in str(e.value) and "(append, +=)" in str(e.value)
+    assert "by `+`" not in str(e.value)
+
+
 def previous_or_none(x, n):
     prev = None
     s = 0.0
