@@ -3,8 +3,9 @@ vjp's pullback fed what JAX refuses): each a regression test before its fix."""
 import numpy as np
 import pytest
 
-from adcompile import grad, jvp, vjp
-from adcompile.errors import ArgumentError
+from adcompile import grad, hessian, jvp, vjp
+from adcompile.errors import ArgumentError, UnsupportedSyntaxError
+from checks import assert_close, numeric_grad
 
 
 def sin_times(x):
@@ -43,3 +44,70 @@ def test_complex_values_where_the_primal_or_output_is_complex_still_pass():
     out, pullback = vjp(square, z)
     assert pullback(np.ones(2, complex))[0] == pytest.approx(2 * z)
     assert pullback(np.ones(2))[0] == pytest.approx(2 * z)  # a real cotangent of a complex one
+
+
+# --- (2) jvp and vjp called inside a differentiated function were refused; f's forward (vjp)
+# code is now made while lowering and inlined where it is called, as grad's is ------------------
+def pair(x, y):
+    return np.sum(np.sin(x) * y), x * y
+
+
+def through_jvp(x, y):
+    out, d = jvp(pair, (x, y), (np.ones(3), 0.5))
+    return d[0] + np.sum(d[1] ** 2) + out[0]
+
+
+def through_vjp(x, y):
+    out, pullback = vjp(pair, x, y)
+    gx, gy = pullback((2.0, np.arange(3.0)))
+    return np.sum(gx ** 2) + gy * out[0]
+
+
+@pytest.mark.parametrize("f", [through_jvp, through_vjp])
+def test_jvp_and_vjp_inside_a_differentiated_function(f):
+    x, y = np.array([0.3, 0.7, 1.1]), 1.3
+    for i in (0, 1):
+        assert_close(grad(f, argnums=i)(x, y), numeric_grad(f, (x, y), i))
+    assert_close(jvp(f, (x, y), (np.ones(3), 1.0))[1],
+                 numeric_grad(f, (x, y), 0).sum() + numeric_grad(f, (x, y), 1))
+    assert_close(hessian(f)(x, y), np.array([numeric_grad(
+        lambda x, y, k=k: grad(f)(x, y)[k], (x, y), 0) for k in range(3)]), rtol=1e-4)
+
+
+def test_the_tangent_of_a_jvp_and_a_pullback_differentiated_at_a_scalar():
+    assert grad(lambda x: jvp(sin_times, (x,), (1.0,))[1])(1.0) == pytest.approx(
+        2 * np.cos(1.0) - np.sin(1.0))
+
+    def pulled(x):
+        y, pullback = vjp(sin_times, x)
+        return pullback(1.0)[0]
+    assert grad(pulled)(1.0) == pytest.approx(2 * np.cos(1.0) - np.sin(1.0))
+
+
+def with_a_constant(x, n):
+    return vjp(pair, x, 2)[1]((1.0, np.ones(3)))[0].sum()
+
+
+def test_jvp_and_vjp_inside_what_they_cannot_take_is_refused_at_the_line():
+    with pytest.raises(UnsupportedSyntaxError, match="int, bool, string or None primal") as e:
+        grad(with_a_constant)(np.ones(3), 2)
+    line = with_a_constant.__code__.co_firstlineno + 1
+    assert (e.value.filename, e.value.line) == (__file__, line)
+
+    def aux(x):
+        return jvp(pair, (x, 1.0), (1.0, 0.0), has_aux=True)[1][0]
+    with pytest.raises(UnsupportedSyntaxError, match="has_aux"):
+        grad(aux)(np.ones(3))
+
+
+def summed_sine(x):
+    return np.sum(np.sin(x) * x)
+
+
+def squared_hvp(x):
+    return np.sum(jvp(grad(summed_sine), (x,), (np.ones(2),))[1] ** 2)
+
+
+def test_a_hessian_vector_product_written_with_jvp_of_grad_differentiated():
+    x = np.array([0.5, 1.0])
+    assert_close(grad(squared_hvp)(x), numeric_grad(squared_hvp, (x,), 0), rtol=1e-5)

@@ -9,7 +9,8 @@ import types
 
 import gast
 
-from ..boundary import of_partial
+from ..boundary import of_partial, simple
+from ..parse import signature_of
 from ..errors import ADCompileError
 from ..ir import Assign, Const, If, Op, Var
 from ..templates import OPERATORS, dotted
@@ -177,6 +178,68 @@ class Builtins:
             if e.filename is None:
                 raise type(e)(e.message, *self.parsed.where(node)) from None
             raise
+
+    def derivative_here(self, made, node, env, target):
+        """`jvp(f, (x, y), (dx, dy))` or `vjp(f, x, y)` inside differentiated code, of a function
+        known here: f's forward (or vjp) code for its parameters, made now and inlined where it
+        is called, as grad's is (transform_here); `made.__adcompile_inside__(f, nums)` makes it."""
+        what = made.__name__
+        usage = "jvp(f, (x, ...), (dx, ...))" if what == "jvp" else "vjp(f, x, ...)"
+        options = {k.arg: self.expr(k.value, env) for k in node.keywords}
+        if options and (set(options) != {"has_aux"} or type(options["has_aux"]) is not Const or
+                        options["has_aux"].value is not False):
+            raise self.unsupported(node, f"{what} with has_aux inside a differentiated function",
+                                   f"return the aux from f apart, or call {what} outside")
+        parts = [self.expr(a, env) for a in node.args]
+        if what == "jvp":
+            if len(parts) != 3 or type(parts[1]) is not tuple or type(parts[2]) is not tuple or \
+                    len(parts[1]) != len(parts[2]):
+                raise self.unsupported(node, "this jvp inside a differentiated function",
+                                       f"write the primals and tangents out as tuples: {usage}")
+            func, primals, tangents = parts[0], parts[1], parts[2]
+        else:
+            if not parts:
+                raise self.unsupported(node, "vjp without a function", f"write {usage}")
+            func, primals, tangents = parts[0], tuple(parts[1:]), ()
+        f = func.obj if type(func) is Static else None
+        if not isinstance(f, types.FunctionType) or len(signature_of(f).parameters) != \
+                len(primals) or not simple(f):
+            raise self.unsupported(node, f"{what} of {dotted(node.args[0]) or 'this function'} "
+                                   "inside a differentiated function (it is taken of a function "
+                                   "defined at module level, given a value for each of its "
+                                   "positional parameters)", f"write {usage} of such a function, "
+                                   f"or call {what} outside")
+        if any(type(v) is tuple or type(v) in (Record, Static) for v in primals + tangents):
+            raise self.unsupported(node, f"{what} of a dict, object, list or tuple inside a "
+                                   "differentiated function (the derivative taken there is "
+                                   "compiled for arrays and numbers)", "pass the arrays "
+                                   f"themselves, or call {what} outside")
+        moving = tuple(k for k, v in enumerate(primals) if not (
+            type(v) is Const and isinstance(v.value, (bool, int, str, type(None)))))
+        for k in set(range(len(primals))) - set(moving):
+            if tangents and not (type(tangents[k]) is Const and not tangents[k].value):
+                raise self.unsupported(node, f"a tangent of primal {k}, a constant, in jvp",
+                                       "give it the tangent None or 0")
+        if len(moving) < (len(primals) if what == "vjp" else 1):  # (vjp: a gradient for each)
+            raise self.unsupported(node, f"{what} inside a differentiated function with an "
+                                   "int, bool, string or None primal", "pass floats (2.0 "
+                                   "instead of 2), or hold the constant in f")
+        try:
+            code = made.__adcompile_inside__(f, moving)
+        except ADCompileError as e:
+            if e.filename is None:
+                raise type(e)(e.message, *self.parsed.where(node)) from None
+            raise
+        values = (Static(code),) + primals + tuple(tangents[k] for k in moving if tangents)
+        names = [f"<{what} {id(node)} {k}>" for k in range(len(values))]
+        env.update(zip(names, values))
+        call = gast.copy_location(gast.Call(func=_name(names[0], node), args=[
+            _name(n, node) for n in names[1:]], keywords=[]), node)
+        try:
+            return self.call(call, env, target)
+        finally:
+            for name in names:
+                env.pop(name, None)
 
     def transform_of_partial(self, transform, bound, positional, options, node):
         """grad(functools.partial(f, *a, **k), argnums) made here: f's transform with respect to
