@@ -1,5 +1,7 @@
 """Defects found by a tester composing transforms (a transform inside a differentiated function,
 vjp's pullback fed what JAX refuses): each a regression test before its fix."""
+import linecache
+
 import numpy as np
 import pytest
 
@@ -111,3 +113,26 @@ def squared_hvp(x):
 def test_a_hessian_vector_product_written_with_jvp_of_grad_differentiated():
     x = np.array([0.5, 1.0])
     assert_close(grad(squared_hvp)(x), numeric_grad(squared_hvp, (x,), 0), rtol=1e-5)
+
+
+# --- (5) an error raised by a line of a gradient inlined where it is called (grad(inner)(x)
+# inside a differentiated function) named the generated file of inner's gradient, not the
+# user's line that gradient's line was made from ---------------------------------------------------
+def logged(x):
+    if np.any(x > 10):
+        raise ValueError("too big")
+    return np.log(x)
+
+
+def scaled_slope(x):
+    return grad(logged)(x) * x
+
+
+def test_an_error_in_an_inlined_gradient_names_the_users_line():
+    first = logged.__code__.co_firstlineno
+    with pytest.raises(ArgumentError, match="grad needs a scalar output") as e:
+        grad(scaled_slope)(np.array([1.0, 2.0]))
+    assert (e.value.filename, e.value.line) == (__file__, first + 3)
+    listing = "".join(linecache.getlines(grad(scaled_slope).__code__.co_filename))  # (traceback's)
+    assert f"'too big')  # test_inside_found.py:{first + 2}" in listing
+    assert "grad_logged" not in listing
