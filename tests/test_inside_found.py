@@ -136,3 +136,81 @@ def test_an_error_in_an_inlined_gradient_names_the_users_line():
     listing = "".join(linecache.getlines(grad(scaled_slope).__code__.co_filename))  # (traceback's)
     assert f"'too big')  # test_inside_found.py:{first + 2}" in listing
     assert "grad_logged" not in listing
+
+
+# --- (3) grad of a function defined inside the differentiated function and reading its names
+# (perturbation confusion): refused; now g is made a function of those names too, so the
+# outer derivative sees them flow through g's gradient (JAX: d/dx grad(lambda y: x * y)(1.0) = 1)
+def perturbed(x):
+    def g(y):
+        return x * y
+    return grad(g)(1.0)
+
+
+def rebound_later(x):
+    def g(y):
+        return np.sin(x * y) * y ** 2
+    slope = grad(g)
+    x = x * 2.0  # (read at the call, as Python's closure reads it)
+    return slope(x) + x
+
+
+def expected_rebound(x):
+    x = 2.0 * x
+    return np.cos(x * x) * x ** 3 + 2 * x * np.sin(x * x) + x
+
+
+def layered(w, b):
+    act = np.tanh
+    k = 2.0
+
+    def loss(v, s):
+        return np.sum(act(w * v) * s * k + b)
+    gv, gs = grad(loss, argnums=(0, 1))(w + 1.0, 0.5)
+    return np.sum(gv ** 2) + gs * b
+
+
+def nested(x):
+    def g(y):
+        def h(z):
+            return x * y * z ** 2
+        return grad(h)(y)
+    return grad(g)(x)
+
+
+def test_grad_of_a_closure_defined_inside_sees_the_outer_variable_move():
+    assert grad(perturbed)(2.0) == pytest.approx(1.0)
+    assert jvp(perturbed, (2.0,), (1.0,)) == pytest.approx((2.0, 1.0))
+    x = 0.7
+    assert grad(rebound_later)(x) == pytest.approx(
+        numeric_grad(expected_rebound, (x,), 0), rel=1e-6)
+    w, b = np.array([0.3, 0.5]), 0.2
+    for i in (0, 1):
+        assert_close(grad(layered, argnums=i)(w, b), numeric_grad(layered, (w, b), i))
+    assert grad(nested)(1.3) == pytest.approx(numeric_grad(nested, (1.3,), 0))  # of 4 x^2
+    assert hessian(nested)(1.3) == pytest.approx(8.0)
+
+
+def through_a_lambda(x):
+    g = lambda y: x * y  # noqa: E731
+    return grad(g)(1.0)
+
+
+def with_a_try(x):
+    def g(y):
+        try:
+            return x * y
+        except ValueError:
+            return y
+    return grad(g)(1.0)
+
+
+def test_what_a_closure_grad_cannot_take_is_refused_at_the_users_line():
+    with pytest.raises(UnsupportedSyntaxError, match="grad of a lambda defined in") as e:
+        grad(through_a_lambda)(2.0)
+    assert (e.value.filename, e.value.line) == (__file__,
+                                                through_a_lambda.__code__.co_firstlineno + 2)
+    with pytest.raises(UnsupportedSyntaxError, match="try/except") as e:
+        grad(with_a_try)(2.0)
+    assert (e.value.filename, e.value.line) == (__file__, with_a_try.__code__.co_firstlineno + 2)
+

@@ -16,7 +16,8 @@ from ..ir import Assign, Const, If, Op, Var
 from ..templates import OPERATORS, dotted
 from .containers import _call_node, _name
 from .arguments import effectful
-from .scan import LocalFunction, Partial, Record, Static
+from .closures import LocalTransform, closed, closure_names, static_value, why_not
+from .scan import LocalFunction, Partial, Record, Static, loaded, stored
 from .calls import fields_of, is_known, known, same_shape, value_of_known
 
 
@@ -158,7 +159,10 @@ class Builtins:
         args = [self.expr(a, env) for a in node.args]
         kwargs = {k.arg: self.expr(k.value, env) for k in node.keywords}
         values = []
-        for v in args + list(kwargs.values()):
+        local = args[0].obj if args and type(args[0]) is Static and \
+            isinstance(args[0].obj, LocalFunction) else None
+        for v in args[1:] + list(kwargs.values()) if local is not None else \
+                args + list(kwargs.values()):
             if type(v) is Static and not isinstance(v.obj, LocalFunction):
                 values.append(v.obj)
             elif type(v) is Const or type(v) is tuple and all(type(e) is Const for e in v):
@@ -168,6 +172,14 @@ class Builtins:
                                        "differentiated function, or with computed options,",
                                        "define the function at module level and write argnums "
                                        "out")
+        if local is not None:  # grad(g) of g defined here: made at its call (closures.py)
+            if why_not(local) is not None:
+                raise self.unsupported(node, f"{transform.__name__} of {why_not(local)} "
+                                       "defined in the differentiated function", "write it as "
+                                       "a def without defaults, or define it at module level")
+            options = dict(zip(kwargs, values[len(args) - 1:]))
+            options.update(zip(("argnums",), values[:len(args) - 1]))
+            return Static(LocalTransform(transform, local, options))
         options = dict(zip(kwargs, values[len(args):]))
         try:
             if values and isinstance(values[0], Partial):
@@ -239,6 +251,54 @@ class Builtins:
             return self.call(call, env, target)
         finally:
             for name in names:
+                env.pop(name, None)
+
+    def local_transform(self, made, node, env, target):
+        """A call of grad(g) (or value_and_grad) of g defined in the differentiated function:
+        the transform of g made a function of the names it reads from there (closures.py),
+        called with their values now and the arguments given, inlined."""
+        local = made.local
+        scope = local.owner.env_now
+        names = closure_names(local, scope)
+        where = f"{made.__qualname__}, where {getattr(local.node, 'name', 'it')} reads"
+        statics = {n: scope[n].value if type(scope[n]) is Const else scope[n].obj for n in names
+                   if static_value(scope[n])}
+        passed = [n for n in names if n not in statics]
+        for n in passed:
+            if type(scope[n]) is not Var:
+                raise self.unsupported(node, f"{where} {n}, a container, a function defined "
+                                       "in the differentiated function or another object",
+                                       f"pass {n} to it as an argument, or hold the arrays and "
+                                       "numbers it needs in names of their own")
+        gone = sorted(n for n in loaded(local.node.body) - stored(local.node.body)
+                      if n in local.env and n not in scope and n not in local.parsed.scope)
+        if gone:
+            raise self.unsupported(node, f"{where} {gone[0]}, a name no longer bound",
+                                   "define it where the name is bound")
+        try:
+            function = closed(local, passed, statics)
+            if function is None:
+                raise self.unsupported(node, f"{made.__qualname__}, whose def spans lines in a "
+                                       "way not read here", "write `def name(` on one line")
+            options = dict(made.options)
+            argnums = options.pop("argnums", 0)
+            shift = len(passed)
+            argnums = argnums + shift if isinstance(argnums, int) and argnums >= 0 else \
+                argnums if isinstance(argnums, int) else \
+                tuple(k + shift if k >= 0 else k for k in argnums)
+            code = made.transform(function, argnums, **options)
+        except ADCompileError as e:
+            if e.filename is None:
+                raise type(e)(e.message, *self.parsed.where(node)) from None
+            raise
+        names_here = [f"<closed {id(node)} {k}>" for k in range(len(passed) + 1)]
+        env.update(zip(names_here, [Static(code)] + [scope[n] for n in passed]))
+        call = gast.copy_location(gast.Call(func=_name(names_here[0], node), args=[
+            _name(n, node) for n in names_here[1:]] + node.args, keywords=node.keywords), node)
+        try:
+            return self.call(call, env, target)
+        finally:
+            for name in names_here:
                 env.pop(name, None)
 
     def transform_of_partial(self, transform, bound, positional, options, node):

@@ -22,6 +22,7 @@ from ..primitives import (AS_ARRAY, BY_OBJECT, FROZEN, GENERATOR_METHODS, METHOD
                           OBJECT_OPTIONS, OPTIONAL, POSITIONAL, PRIMS, RENAMED, hashable)
 from ..templates import dotted
 from .arguments import SPREAD
+from .closures import LocalTransform
 from .containers import _name
 from .expressions import number_or_array, numbers_only
 from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction, Partial,
@@ -278,6 +279,8 @@ class Calls:
                              target=target)
         if getattr(obj, "__adcompile_transform__", False):
             return self.transform_here(obj, node, env)
+        if isinstance(obj, LocalTransform):  # grad(g)(y) of g defined in the function
+            return self.local_transform(obj, node, env, target)
         if getattr(obj, "__adcompile_inside__", None) is not None:  # jvp(f, ...), vjp(f, x)
             return self.derivative_here(obj, node, env, target)
         frozen = next((c for base, c in FROZEN.items() if isinstance(obj, base)), MISSING) \
