@@ -5,7 +5,7 @@ import linecache
 import numpy as np
 import pytest
 
-from adcompile import grad, hessian, jvp, vjp
+from adcompile import grad, hessian, jacfwd, jacrev, jvp, vjp
 from adcompile.errors import ArgumentError, UnsupportedSyntaxError
 from checks import assert_close, numeric_grad
 
@@ -214,3 +214,28 @@ def test_what_a_closure_grad_cannot_take_is_refused_at_the_users_line():
         grad(with_a_try)(2.0)
     assert (e.value.filename, e.value.line) == (__file__, with_a_try.__code__.co_firstlineno + 2)
 
+
+# --- (4) jacfwd(jacrev(f)) of f returning a dict (a pytree) raised "ArgumentError:  must match :
+# it should be a dict ..." with no place: the inner Jacobian's derivative came back as the
+# leaves of f's forward code; now put back in f's structure. A dict argument stays refused at
+# f's line, pointing to hessian and jacfwd(grad(f)), which take it ---------------------------------
+def dict_out(x):
+    return {"u": x ** 2 * x[0], "v": (np.sin(x), 3.0 * x[1])}
+
+
+def dict_in(d):
+    return d["a"] ** 2 * d["b"]
+
+
+@pytest.mark.parametrize("outer", [jacfwd, jacrev])
+@pytest.mark.parametrize("inner", [jacfwd, jacrev])
+def test_a_jacobian_of_a_jacobian_of_a_function_returning_a_dict(outer, inner):
+    x = np.array([1.0, 2.0])
+    second = outer(inner(dict_out))(x)
+    assert set(second) == {"u", "v"} and type(second["v"]) is tuple
+    assert_close(second["u"], jacfwd(jacfwd(lambda x: x ** 2 * x[0]))(x))
+    assert_close(second["v"][0], np.diag(-np.sin(x))[:, :, None] * np.eye(2)[None])
+    assert_close(second["v"][1], np.zeros((2, 2)))
+    with pytest.raises(ArgumentError, match="argument 0 is a dict; use hessian") as e:
+        outer(inner(dict_in))({"a": 1.0, "b": 2.0})
+    assert (e.value.filename, e.value.line) == (__file__, dict_in.__code__.co_firstlineno)
