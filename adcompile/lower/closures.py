@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import linecache
 import textwrap
+import zlib
 
 import gast
 
@@ -38,11 +39,11 @@ def closure_names(local, scope):
 def why_not(local):
     """What about g keeps it from being made a function of its free names, or None."""
     fn = local.node
-    if not isinstance(fn, gast.FunctionDef) or not fn.name.isidentifier():
-        return "a lambda"
     args = fn.args
     if fn.decorator_list or args.defaults or any(d is not None for d in args.kw_defaults):
-        return "a nested def with decorators or default values"
+        return "a nested def or lambda with decorators or default values"
+    if fn.name == "<lambda>" and (args.vararg or args.kwarg or args.kwonlyargs):
+        return "a lambda with *args, **kwargs or keyword-only parameters"
     return None
 
 
@@ -52,6 +53,11 @@ def closed(local, names, statics):
     globals are the enclosing function's names (`statics`: functions and modules it holds)."""
     fn, parsed = local.node, local.parsed
     first = fn.lineno
+    if fn.name == "<lambda>":  # (lowered as a def returning its expression, on its line)
+        params = [a.id for a in fn.args.posonlyargs + fn.args.args]
+        return _made(f"def lambda_({', '.join(names + params)}): return "
+                     f"{gast.unparse(fn.body[0].value).strip()}", "lambda_", names, statics,
+                     parsed, first)
     head = parsed.lines[first]
     indent = len(head) - len(head.lstrip())
     block = [head]
@@ -66,12 +72,17 @@ def closed(local, names, statics):
     if not text.startswith(header):
         return None
     text = header + "".join(f"{n}, " for n in names) + text[len(header):]
-    filename = f"<adcompile closure {parsed.filename}:{first}:{','.join(names)}>"
+    return _made(text, fn.name, names, statics, parsed, first)
+
+
+def _made(text, name, names, statics, parsed, first):
+    """The function `name` the def `text` makes, its lines numbered from `first`."""
+    filename = f"<adcompile closure {parsed.filename}:{first}:{zlib.crc32(text.encode()):08x}>"
     source = "\n" * (first - 1) + text + "\n"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     scope = dict(parsed.scope, **statics)
     exec(compile(source, filename, "exec"), scope)  # noqa: S102  (the user's own text)
-    made = scope[fn.name]
+    made = scope[name]
     made.__adcompile_file__ = parsed.filename  # (parse: its lines are the user's file's)
     return made
 
