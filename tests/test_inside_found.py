@@ -245,3 +245,23 @@ def test_a_jacobian_of_a_jacobian_of_a_function_returning_a_dict(outer, inner):
     with pytest.raises(ArgumentError, match="argument 0 is a dict; use hessian") as e:
         outer(inner(dict_in))({"a": 1.0, "b": 2.0})
     assert (e.value.filename, e.value.line) == (__file__, dict_in.__code__.co_firstlineno)
+
+
+# --- (2, 3) jvp and vjp inside, of a function defined there reading the outer names -------------
+def jvp_of_a_closure(x):
+    return jvp(lambda y: x * y ** 2, (1.5,), (1.0,))[1]
+
+
+def vjp_of_a_closure(x):
+    def g(y, z):
+        return np.sin(x * y) * z
+    out, pullback = vjp(g, 0.5, 2.0)
+    gy, gz = pullback(1.0)
+    return gy + 3 * gz + out
+
+
+def test_jvp_and_vjp_of_a_closure_inside_see_the_outer_variable_move():
+    assert grad(jvp_of_a_closure)(0.8) == pytest.approx(3.0)
+    assert grad(vjp_of_a_closure)(0.8) == pytest.approx(
+        numeric_grad(lambda x: 2 * x * np.cos(0.5 * x) + 5 * np.sin(0.5 * x), (0.8,), 0))
+    assert vjp_of_a_closure(0.8) == pytest.approx(2 * 0.8 * np.cos(0.4) + 5 * np.sin(0.4))

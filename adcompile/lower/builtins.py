@@ -214,11 +214,18 @@ class Builtins:
                 raise self.unsupported(node, "vjp without a function", f"write {usage}")
             func, primals, tangents = parts[0], tuple(parts[1:]), ()
         f = func.obj if type(func) is Static else None
+        passed: tuple = ()
+        if isinstance(f, LocalFunction):  # of g defined here: of g and the names it reads
+            if why_not(f) is not None:
+                raise self.unsupported(node, f"{what} of {why_not(f)} defined in the "
+                                       "differentiated function", "write it as a def without "
+                                       "defaults, or define it at module level")
+            f, passed = self.closed_over(f, node, f"{what}({dotted(node.args[0]) or 'g'})")
         if not isinstance(f, types.FunctionType) or len(signature_of(f).parameters) != \
-                len(primals) or not simple(f):
+                len(passed) + len(primals) or not simple(f):
             raise self.unsupported(node, f"{what} of {dotted(node.args[0]) or 'this function'} "
                                    "inside a differentiated function (it is taken of a function "
-                                   "defined at module level, given a value for each of its "
+                                   "written in Python, given a value for each of its "
                                    "positional parameters)", f"write {usage} of such a function, "
                                    f"or call {what} outside")
         if any(type(v) is tuple or type(v) in (Record, Static) for v in primals + tangents):
@@ -236,31 +243,40 @@ class Builtins:
             raise self.unsupported(node, f"{what} inside a differentiated function with an "
                                    "int, bool, string or None primal", "pass floats (2.0 "
                                    "instead of 2), or hold the constant in f")
-        try:
-            code = made.__adcompile_inside__(f, moving)
+        try:  # (the names g reads, first: held, their derivative taken by the caller's)
+            code = made.__adcompile_inside__(f, tuple(k + len(passed) for k in moving))
         except ADCompileError as e:
             if e.filename is None:
                 raise type(e)(e.message, *self.parsed.where(node)) from None
             raise
-        values = (Static(code),) + primals + tuple(tangents[k] for k in moving if tangents)
-        names = [f"<{what} {id(node)} {k}>" for k in range(len(values))]
-        env.update(zip(names, values))
-        call = gast.copy_location(gast.Call(func=_name(names[0], node), args=[
-            _name(n, node) for n in names[1:]], keywords=[]), node)
-        try:
-            return self.call(call, env, target)
-        finally:
-            for name in names:
-                env.pop(name, None)
+        values = passed + primals + tuple(tangents[k] for k in moving if tangents)
+        return self.call_with(code, values, [], [], node, env, target)
 
     def local_transform(self, made, node, env, target):
         """A call of grad(g) (or value_and_grad) of g defined in the differentiated function:
         the transform of g made a function of the names it reads from there (closures.py),
         called with their values now and the arguments given, inlined."""
-        local = made.local
+        function, passed = self.closed_over(made.local, node, made.__qualname__)
+        try:
+            options = dict(made.options)
+            argnums = options.pop("argnums", 0)
+            shift = len(passed)
+            argnums = argnums + shift if isinstance(argnums, int) and argnums >= 0 else \
+                argnums if isinstance(argnums, int) else \
+                tuple(k + shift if k >= 0 else k for k in argnums)
+            code = made.transform(function, argnums, **options)
+        except ADCompileError as e:
+            if e.filename is None:
+                raise type(e)(e.message, *self.parsed.where(node)) from None
+            raise
+        return self.call_with(code, passed, node.args, node.keywords, node, env, target)
+
+    def closed_over(self, local, node, what):
+        """g (defined in the differentiated function) as a function of the names it reads from
+        there first (closures.py), and the values those names hold now."""
         scope = local.owner.env_now
         names = closure_names(local, scope)
-        where = f"{made.__qualname__}, where {getattr(local.node, 'name', 'it')} reads"
+        where = f"{what}, where {getattr(local.node, 'name', 'it')} reads"
         statics = {n: scope[n].value if type(scope[n]) is Const else scope[n].obj for n in names
                    if static_value(scope[n])}
         passed = [n for n in names if n not in statics]
@@ -275,30 +291,23 @@ class Builtins:
         if gone:
             raise self.unsupported(node, f"{where} {gone[0]}, a name no longer bound",
                                    "define it where the name is bound")
-        try:
-            function = closed(local, passed, statics)
-            if function is None:
-                raise self.unsupported(node, f"{made.__qualname__}, whose def spans lines in a "
-                                       "way not read here", "write `def name(` on one line")
-            options = dict(made.options)
-            argnums = options.pop("argnums", 0)
-            shift = len(passed)
-            argnums = argnums + shift if isinstance(argnums, int) and argnums >= 0 else \
-                argnums if isinstance(argnums, int) else \
-                tuple(k + shift if k >= 0 else k for k in argnums)
-            code = made.transform(function, argnums, **options)
-        except ADCompileError as e:
-            if e.filename is None:
-                raise type(e)(e.message, *self.parsed.where(node)) from None
-            raise
-        names_here = [f"<closed {id(node)} {k}>" for k in range(len(passed) + 1)]
-        env.update(zip(names_here, [Static(code)] + [scope[n] for n in passed]))
-        call = gast.copy_location(gast.Call(func=_name(names_here[0], node), args=[
-            _name(n, node) for n in names_here[1:]] + node.args, keywords=node.keywords), node)
+        function = closed(local, passed, statics)
+        if function is None:
+            raise self.unsupported(node, f"{what}, whose def spans lines in a way not read "
+                                   "here", "write `def name(` on one line")
+        return function, tuple(scope[n] for n in passed)
+
+    def call_with(self, code, values, args, keywords, node, env, target):
+        """`code(*values, *args, **keywords)` inlined: code (derivative code made here) called
+        with values known here first (held under names of their own while it is lowered)."""
+        names = [f"<made {id(node)} {k}>" for k in range(len(values) + 1)]
+        env.update(zip(names, (Static(code),) + tuple(values)))
+        call = gast.copy_location(gast.Call(func=_name(names[0], node), args=[
+            _name(n, node) for n in names[1:]] + list(args), keywords=keywords), node)
         try:
             return self.call(call, env, target)
         finally:
-            for name in names_here:
+            for name in names:
                 env.pop(name, None)
 
     def transform_of_partial(self, transform, bound, positional, options, node):
