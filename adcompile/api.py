@@ -446,6 +446,12 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
     return (out, checked_pullback, *aux)
 
 
+# jvp(f, ...) and vjp(f, ...) in differentiated code: f's code, made while lowering and inlined
+# (lower/builtins.derivative_here)
+jvp.__adcompile_inside__ = lambda f, nums: compile_derivative(f, "forward", nums)  # type: ignore[attr-defined]
+vjp.__adcompile_inside__ = lambda f, nums: compile_derivative(f, "vjp", nums)  # type: ignore[attr-defined]
+
+
 def _detached(v):
     """`v` with copies of its arrays (in lists, tuples and dicts too): a pullback reads the arrays
     of its forward sweep when it is called, and the caller may have changed theirs in place by

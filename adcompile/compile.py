@@ -80,8 +80,11 @@ def _locate(fn):
     name = os.path.basename(fn.filename) or fn.filename
 
     def locate(line):  # (a line inlined from a helper: the helper's own, ir.Inlined)
-        if getattr(line, "place", None) is not None:
-            return f"{os.path.basename(line.place[0])}:{line.place[1]}"
+        place = getattr(line, "place", None)
+        if place is not None:  # (of derivative code called there, grad(inner)(x): the user's
+            found = users_place(*place)  # line it was made from)
+            return f"{found[0]}:{found[1]}" if found else \
+                f"{os.path.basename(place[0])}:{place[1]}"
         return f"{name}:{line}" if line is not None else None
     return locate
 

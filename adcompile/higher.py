@@ -202,8 +202,8 @@ def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward):
     along u, which f's forward-mode code computes and can be differentiated again. Stacked
     over the unit directions u: J's structure holding, per leaf, the outer arguments' blocks."""
     from .api import compile_derivative
-    from .boundary import bind, name_of, place_of, simple
-    from .pytree import flatten
+    from .boundary import _tangents, bind, name_of, place_of, simple
+    from .pytree import flatten, unflatten
     f, inner, inner_forward, inner_aux = jac.__adcompile_jacobian__
     if hasattr(f, "__adcompile_jacobian__"):
         raise ArgumentError("a Jacobian of a Jacobian of a Jacobian: two of jacfwd, jacrev and "
@@ -236,6 +236,7 @@ def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward):
     base = jac(*values)
     base_leaves, base_tree = flatten(base)
     tangent_code = compile_derivative(f, "forward", nums)  # f(*values, *directions)
+    out_tree = tangent_code.__adcompile__.out_tree
     zeros = [_zero(values[k]) for k in nums]
     columns = []  # per outer argument: per element of it, the leaves of J's derivative
     for j, k in enumerate(nums):
@@ -244,6 +245,8 @@ def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward):
             draws.restore()
             u = zeros[:j] + [e] + zeros[j + 1:]
             d_jac = _jacobian(tangent_code, tuple(values) + tuple(u), {}, inner, inner_forward)[1]
+            if out_tree is not None:  # (f returns a container: the code, its leaves)
+                d_jac = unflatten(_tangents(out_tree), d_jac)
             columns[j].append(_parts(base_tree, base_leaves, d_jac))
     blocks = [[_block([c[o] for c in cols], np.shape(value), np.shape(values[k]), False)
                for cols, k in zip(columns, nums)]

@@ -220,6 +220,7 @@ def _finish(f, node, filename, lines, nodes=None, as_written=False):
                 scope[var] = cell.cell_contents
             except ValueError:  # an empty cell: the variable is not assigned yet
                 pass
+    filename = getattr(f, "__adcompile_file__", filename)  # (lower/closures.py: the user's)
     parsed = Parsed(node, filename, lines, scope, getattr(f, "__globals__", {}),
                     list(gast.walk(node)) if nodes is None else nodes)
     _fence(parsed)

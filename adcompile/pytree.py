@@ -279,6 +279,8 @@ def _match(tree, like, value, place, path, out, strict):
             if np.shape(value) != np.shape(primal):
                 _differs(place, path, f"shape {np.shape(primal)}", value,
                          f"shape {np.shape(value)}")
+            if np.iscomplexobj(value) and not np.iscomplexobj(primal):
+                _complex_for_real(place, path)
         out.append(value)
         return
     if kind == "dict":
@@ -307,6 +309,21 @@ def _match(tree, like, value, place, path, out, strict):
             _differs(place, path, f"a {tree.cls.__name__}", value)
         for name, child in zip(tree.keys, tree.children):
             _match(child, like, getattr(value, name, None), place, f"{path}.{name}", out, strict)
+
+
+def _complex_for_real(place, path):
+    """A complex tangent of a real primal, or cotangent of a real output: refused as JAX refuses
+    it (the derivative of a real function is a real-linear map; taken along a complex value, a
+    rule reading np.real or np.conj of it would give a wrong value, and a pullback would drop
+    the imaginary part)."""
+    from .errors import ArgumentError
+    where, of, at = place
+    combined = "pullback(a) + 1j * pullback(b)" if "cotangent" in where else \
+        "jvp(f, primals, (a,))[1] + 1j * jvp(f, primals, (b,))[1]"
+    raise ArgumentError(f"{where}{path} is complex, but {of}{path} is real, so it must be real "
+                        "too (a float or a float array), as JAX requires; for a complex "
+                        f"a + 1j * b, pass a and b apart and combine the results: {combined}",
+                        *at)
 
 
 def _differs(place, path, expected, value, given=None):

@@ -9,13 +9,15 @@ import types
 
 import gast
 
-from ..boundary import of_partial
+from ..boundary import of_partial, simple
+from ..parse import signature_of
 from ..errors import ADCompileError
 from ..ir import Assign, Const, If, Op, Var
 from ..templates import OPERATORS, dotted
 from .containers import _call_node, _name
 from .arguments import effectful
-from .scan import LocalFunction, Partial, Record, Static
+from .closures import LocalTransform, closed, closure_names, static_value, why_not
+from .scan import LocalFunction, Partial, Record, Static, loaded, stored
 from .calls import fields_of, is_known, known, same_shape, value_of_known
 
 
@@ -157,7 +159,10 @@ class Builtins:
         args = [self.expr(a, env) for a in node.args]
         kwargs = {k.arg: self.expr(k.value, env) for k in node.keywords}
         values = []
-        for v in args + list(kwargs.values()):
+        local = args[0].obj if args and type(args[0]) is Static and \
+            isinstance(args[0].obj, LocalFunction) else None
+        for v in args[1:] + list(kwargs.values()) if local is not None else \
+                args + list(kwargs.values()):
             if type(v) is Static and not isinstance(v.obj, LocalFunction):
                 values.append(v.obj)
             elif type(v) is Const or type(v) is tuple and all(type(e) is Const for e in v):
@@ -167,6 +172,14 @@ class Builtins:
                                        "differentiated function, or with computed options,",
                                        "define the function at module level and write argnums "
                                        "out")
+        if local is not None:  # grad(g) of g defined here: made at its call (closures.py)
+            if why_not(local) is not None:
+                raise self.unsupported(node, f"{transform.__name__} of {why_not(local)} "
+                                       "defined in the differentiated function", "write it as "
+                                       "a def without defaults, or define it at module level")
+            options = dict(zip(kwargs, values[len(args) - 1:]))
+            options.update(zip(("argnums",), values[:len(args) - 1]))
+            return Static(LocalTransform(transform, local, options))
         options = dict(zip(kwargs, values[len(args):]))
         try:
             if values and isinstance(values[0], Partial):
@@ -177,6 +190,125 @@ class Builtins:
             if e.filename is None:
                 raise type(e)(e.message, *self.parsed.where(node)) from None
             raise
+
+    def derivative_here(self, made, node, env, target):
+        """`jvp(f, (x, y), (dx, dy))` or `vjp(f, x, y)` inside differentiated code, of a function
+        known here: f's forward (or vjp) code for its parameters, made now and inlined where it
+        is called, as grad's is (transform_here); `made.__adcompile_inside__(f, nums)` makes it."""
+        what = made.__name__
+        usage = "jvp(f, (x, ...), (dx, ...))" if what == "jvp" else "vjp(f, x, ...)"
+        options = {k.arg: self.expr(k.value, env) for k in node.keywords}
+        if options and (set(options) != {"has_aux"} or type(options["has_aux"]) is not Const or
+                        options["has_aux"].value is not False):
+            raise self.unsupported(node, f"{what} with has_aux inside a differentiated function",
+                                   f"return the aux from f apart, or call {what} outside")
+        parts = [self.expr(a, env) for a in node.args]
+        if what == "jvp":
+            if len(parts) != 3 or type(parts[1]) is not tuple or type(parts[2]) is not tuple or \
+                    len(parts[1]) != len(parts[2]):
+                raise self.unsupported(node, "this jvp inside a differentiated function",
+                                       f"write the primals and tangents out as tuples: {usage}")
+            func, primals, tangents = parts[0], parts[1], parts[2]
+        else:
+            if not parts:
+                raise self.unsupported(node, "vjp without a function", f"write {usage}")
+            func, primals, tangents = parts[0], tuple(parts[1:]), ()
+        f = func.obj if type(func) is Static else None
+        passed: tuple = ()
+        if isinstance(f, LocalFunction):  # of g defined here: of g and the names it reads
+            if why_not(f) is not None:
+                raise self.unsupported(node, f"{what} of {why_not(f)} defined in the "
+                                       "differentiated function", "write it as a def without "
+                                       "defaults, or define it at module level")
+            f, passed = self.closed_over(f, node, f"{what}({dotted(node.args[0]) or 'g'})")
+        if not isinstance(f, types.FunctionType) or len(signature_of(f).parameters) != \
+                len(passed) + len(primals) or not simple(f):
+            raise self.unsupported(node, f"{what} of {dotted(node.args[0]) or 'this function'} "
+                                   "inside a differentiated function (it is taken of a function "
+                                   "written in Python, given a value for each of its "
+                                   "positional parameters)", f"write {usage} of such a function, "
+                                   f"or call {what} outside")
+        if any(type(v) is tuple or type(v) in (Record, Static) for v in primals + tangents):
+            raise self.unsupported(node, f"{what} of a dict, object, list or tuple inside a "
+                                   "differentiated function (the derivative taken there is "
+                                   "compiled for arrays and numbers)", "pass the arrays "
+                                   f"themselves, or call {what} outside")
+        moving = tuple(k for k, v in enumerate(primals) if not (
+            type(v) is Const and isinstance(v.value, (bool, int, str, type(None)))))
+        for k in set(range(len(primals))) - set(moving):
+            if tangents and not (type(tangents[k]) is Const and not tangents[k].value):
+                raise self.unsupported(node, f"a tangent of primal {k}, a constant, in jvp",
+                                       "give it the tangent None or 0")
+        if len(moving) < (len(primals) if what == "vjp" else 1):  # (vjp: a gradient for each)
+            raise self.unsupported(node, f"{what} inside a differentiated function with an "
+                                   "int, bool, string or None primal", "pass floats (2.0 "
+                                   "instead of 2), or hold the constant in f")
+        try:  # (the names g reads, first: held, their derivative taken by the caller's)
+            code = made.__adcompile_inside__(f, tuple(k + len(passed) for k in moving))
+        except ADCompileError as e:
+            if e.filename is None:
+                raise type(e)(e.message, *self.parsed.where(node)) from None
+            raise
+        values = passed + primals + tuple(tangents[k] for k in moving if tangents)
+        return self.call_with(code, values, [], [], node, env, target)
+
+    def local_transform(self, made, node, env, target):
+        """A call of grad(g) (or value_and_grad) of g defined in the differentiated function:
+        the transform of g made a function of the names it reads from there (closures.py),
+        called with their values now and the arguments given, inlined."""
+        function, passed = self.closed_over(made.local, node, made.__qualname__)
+        try:
+            options = dict(made.options)
+            argnums = options.pop("argnums", 0)
+            shift = len(passed)
+            argnums = argnums + shift if isinstance(argnums, int) and argnums >= 0 else \
+                argnums if isinstance(argnums, int) else \
+                tuple(k + shift if k >= 0 else k for k in argnums)
+            code = made.transform(function, argnums, **options)
+        except ADCompileError as e:
+            if e.filename is None:
+                raise type(e)(e.message, *self.parsed.where(node)) from None
+            raise
+        return self.call_with(code, passed, node.args, node.keywords, node, env, target)
+
+    def closed_over(self, local, node, what):
+        """g (defined in the differentiated function) as a function of the names it reads from
+        there first (closures.py), and the values those names hold now."""
+        scope = local.owner.env_now
+        names = closure_names(local, scope)
+        where = f"{what}, where {getattr(local.node, 'name', 'it')} reads"
+        statics = {n: scope[n].value if type(scope[n]) is Const else scope[n].obj for n in names
+                   if static_value(scope[n])}
+        passed = [n for n in names if n not in statics]
+        for n in passed:
+            if type(scope[n]) is not Var:
+                raise self.unsupported(node, f"{where} {n}, a container, a function defined "
+                                       "in the differentiated function or another object",
+                                       f"pass {n} to it as an argument, or hold the arrays and "
+                                       "numbers it needs in names of their own")
+        gone = sorted(n for n in loaded(local.node.body) - stored(local.node.body)
+                      if n in local.env and n not in scope and n not in local.parsed.scope)
+        if gone:
+            raise self.unsupported(node, f"{where} {gone[0]}, a name no longer bound",
+                                   "define it where the name is bound")
+        function = closed(local, passed, statics)
+        if function is None:
+            raise self.unsupported(node, f"{what}, whose def spans lines in a way not read "
+                                   "here", "write `def name(` on one line")
+        return function, tuple(scope[n] for n in passed)
+
+    def call_with(self, code, values, args, keywords, node, env, target):
+        """`code(*values, *args, **keywords)` inlined: code (derivative code made here) called
+        with values known here first (held under names of their own while it is lowered)."""
+        names = [f"<made {id(node)} {k}>" for k in range(len(values) + 1)]
+        env.update(zip(names, (Static(code),) + tuple(values)))
+        call = gast.copy_location(gast.Call(func=_name(names[0], node), args=[
+            _name(n, node) for n in names[1:]] + list(args), keywords=keywords), node)
+        try:
+            return self.call(call, env, target)
+        finally:
+            for name in names:
+                env.pop(name, None)
 
     def transform_of_partial(self, transform, bound, positional, options, node):
         """grad(functools.partial(f, *a, **k), argnums) made here: f's transform with respect to

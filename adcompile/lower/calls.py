@@ -22,6 +22,7 @@ from ..primitives import (AS_ARRAY, BY_OBJECT, FROZEN, GENERATOR_METHODS, METHOD
                           OBJECT_OPTIONS, OPTIONAL, POSITIONAL, PRIMS, RENAMED, hashable)
 from ..templates import dotted
 from .arguments import SPREAD
+from .closures import LocalTransform
 from .containers import _name
 from .expressions import number_or_array, numbers_only
 from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction, Partial,
@@ -278,6 +279,10 @@ class Calls:
                              target=target)
         if getattr(obj, "__adcompile_transform__", False):
             return self.transform_here(obj, node, env)
+        if isinstance(obj, LocalTransform):  # grad(g)(y) of g defined in the function
+            return self.local_transform(obj, node, env, target)
+        if getattr(obj, "__adcompile_inside__", None) is not None:  # jvp(f, ...), vjp(f, x)
+            return self.derivative_here(obj, node, env, target)
         frozen = next((c for base, c in FROZEN.items() if isinstance(obj, base)), MISSING) \
             if FROZEN and not isinstance(obj, type) else MISSING
         if frozen is not MISSING:
@@ -344,9 +349,9 @@ class Calls:
         made = made_by_adcompile(obj, func)  # jvp(f, ...), jacfwd(f)(x): not the user's code
         if made is not None:
             raise self.unsupported(node, f"calling {made} inside a differentiated function",
-                                   "compute it outside and pass it in, or use grad, which can "
-                                   "be called inside (a Hessian-vector product is grad of a "
-                                   "module-level def returning np.vdot(grad(f)(x), v))")
+                                   "compute it outside and pass it in, or use grad, jvp or vjp, "
+                                   "which can be called inside (a Hessian-vector product is "
+                                   "jvp(grad(f), (x,), (v,))[1] of a module-level def f)")
         obj = uncached(obj)  # (a rule of its own was found above, by the cache's object)
         if type(obj).__name__ == "_ArrayFunctionDispatcher" and \
                 isinstance(getattr(obj, "__wrapped__", None), types.FunctionType):

@@ -1,0 +1,94 @@
+"""grad(g) of a function `g` defined inside the differentiated function and reading its names
+(a closure): g made a function of those names too (closure conversion), so that the outer
+derivative sees them flow through g's gradient instead of taking them for constants (the
+"perturbation confusion" of nested derivatives). The function made has g's own text, lines and
+file: what is said about it names the user's line."""
+from __future__ import annotations
+
+import linecache
+import textwrap
+import zlib
+
+import gast
+
+from ..ir import Const
+from .scan import LocalFunction, Partial, Static, loaded, stored
+
+
+class LocalTransform:
+    """`transform(g, **options)` of g defined in the differentiated function: made when called,
+    for the values g's free names hold then (as Python's closure reads them)."""
+
+    def __init__(self, transform, local, options):
+        self.transform, self.local, self.options = transform, local, options
+        self.__qualname__ = f"{transform.__name__}({getattr(local.node, 'name', '<lambda>')})"
+
+
+def closure_names(local, scope):
+    """The names g reads from the function it is defined in, known in `scope` (its names now),
+    in order; what else g reads is a global or builtin of that function."""
+    fn = local.node
+    args = fn.args
+    own = {a.id for a in args.posonlyargs + args.args + args.kwonlyargs} | \
+        {a.id for a in (args.vararg, args.kwarg) if a is not None}
+    body = fn.body if isinstance(fn.body, list) else [fn.body]
+    return sorted(n for n in loaded(body) - stored(body) - own
+                  if n in scope and not n.startswith("<"))
+
+
+def why_not(local):
+    """What about g keeps it from being made a function of its free names, or None."""
+    fn = local.node
+    args = fn.args
+    if fn.decorator_list or args.defaults or any(d is not None for d in args.kw_defaults):
+        return "a nested def or lambda with decorators or default values"
+    if fn.name == "<lambda>" and (args.vararg or args.kwarg or args.kwonlyargs):
+        return "a lambda with *args, **kwargs or keyword-only parameters"
+    return None
+
+
+def closed(local, names, statics):
+    """g as a module-level function of `names` first, then its own parameters: its text (the
+    user's lines, at their numbers, in a file of its own in linecache), compiled where its
+    globals are the enclosing function's names (`statics`: functions and modules it holds)."""
+    fn, parsed = local.node, local.parsed
+    first = fn.lineno
+    if fn.name == "<lambda>":  # (lowered as a def returning its expression, on its line)
+        params = [a.id for a in fn.args.posonlyargs + fn.args.args]
+        return _made(f"def lambda_({', '.join(names + params)}): return "
+                     f"{gast.unparse(fn.body[0].value).strip()}", "lambda_", names, statics,
+                     parsed, first)
+    head = parsed.lines[first]
+    indent = len(head) - len(head.lstrip())
+    block = [head]
+    for k in range(first + 1, max(parsed.lines) + 1):
+        text = parsed.lines.get(k, "")
+        if text.strip() and not text.lstrip().startswith("#") and \
+                len(text) - len(text.lstrip()) <= indent and not text.lstrip().startswith(")"):
+            break
+        block.append(text)
+    text = textwrap.dedent("\n".join(block))
+    header = f"def {fn.name}("
+    if not text.startswith(header):
+        return None
+    text = header + "".join(f"{n}, " for n in names) + text[len(header):]
+    return _made(text, fn.name, names, statics, parsed, first)
+
+
+def _made(text, name, names, statics, parsed, first):
+    """The function `name` the def `text` makes, its lines numbered from `first`."""
+    filename = f"<adcompile closure {parsed.filename}:{first}:{zlib.crc32(text.encode()):08x}>"
+    source = "\n" * (first - 1) + text + "\n"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    scope = dict(parsed.scope, **statics)
+    exec(compile(source, filename, "exec"), scope)  # noqa: S102  (the user's own text)
+    made = scope[name]
+    made.__adcompile_file__ = parsed.filename  # (parse: its lines are the user's file's)
+    return made
+
+
+def static_value(value):
+    """A value of a free name that can be a global of the function made: a constant, a
+    function, a class, a module known here (not one defined in the differentiated function)."""
+    return type(value) is Const or type(value) is Static and not isinstance(
+        value.obj, (LocalFunction, Partial, LocalTransform))
