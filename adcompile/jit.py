@@ -356,6 +356,14 @@ def tape_put(tape, index, value):
 add("tape_put", tape_put, ("tape", "index", "x"), "nondiff", zero="*")
 
 
+def range_count(start, stop, step):
+    """How many numbers `range(start, stop, step)` holds (a step known only at run time)."""
+    return len(range(start, stop, step))
+
+
+add("range_count", range_count, ("start", "stop", "step"), "nondiff", zero="*")
+
+
 def _is(e, prim):
     return type(e) is Op and e.prim == prim
 
@@ -544,19 +552,19 @@ def _ranges(block):
             continue
         a, b, step = (Const(0), s.bounds[0], Const(1)) if len(s.bounds) == 1 else \
             (*s.bounds, Const(1)) if len(s.bounds) == 2 else s.bounds
-        if type(step) is not Const or type(step.value) is not int or step.value == 0:
-            raise JitError("adcompile.jit: a reversed loop over a range with a variable step",
-                           None, s.line)
-        k = step.value
+        k = step.value if type(step) is Const and type(step.value) is int else None
         if s.count is not None:
             count = s.count
+        elif k is None:  # (a step known at run time: range's own count)
+            count = Op("range_count", (a, b, step))
         elif k > 0:
             count = Op("floordiv", (Op("add", (Op("sub", (b, a)), Const(k - 1))), Const(k)))
         else:
             count = Op("floordiv", (Op("sub", (Op("sub", (a, b)), Const(k + 1))), Const(-k)))
         last = Op("add", (a, Op("mul", (Op("sub", (count, Const(1))), step))))
         if s.reverse:
-            bounds = (last, Op("sub", (a, step)), Const(-k))
+            bounds = (last, Op("sub", (a, step)),
+                      Op("neg", (step,)) if k is None else Const(-k))
         else:
             bounds = (a, Op("add", (a, Op("mul", (count, step)))), step)
         s.bounds = tuple(_fold(simplify(e)) for e in bounds)
@@ -679,7 +687,7 @@ def _compile(text, fn, flags):
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace = dict(NAMESPACE)
     namespace.update(fn.constants)
-    namespace["tape_put"] = tape_put
+    namespace["tape_put"], namespace["range_count"] = tape_put, range_count
     aliases(text, namespace)
     namespace["__name__"] = __name__  # Numba's disk cache re-imports the function's module
     exec(compile(text, filename, "exec"), namespace)
@@ -845,7 +853,8 @@ def _register(numba):
     if _REGISTERED:
         return
     from numba.extending import overload
-    for helper, typer in {tape_put: _put, **jit_helpers.helpers(numba)}.items():
+    for helper, typer in {tape_put: _put, range_count: _count,
+                          **jit_helpers.helpers(numba)}.items():
         # (an index the user's code wrote reaches setitem in the forward sweep unchecked; the
         # backward sweep's helpers take the indices the forward sweep checked)
         checks = {"boundscheck": True} if helper is runtime.setitem else {}
@@ -861,4 +870,10 @@ def _put(t):
             def put(tape, index, x):
                 tape[index] = x
             return put
+    return typer
+
+
+def _count(t):
+    def typer(start, stop, step):
+        return lambda start, stop, step: len(range(start, stop, step))
     return typer

@@ -346,3 +346,33 @@ def test_tuple_of_arrays_and_functions():
                 grad(net_global)(x)
         else:
             assert np.allclose(got, (f if f is not net_global else net_global)(x))
+
+
+def stepped(x, a, b, s):
+    t = 1.0
+    for i in range(a, b, s):
+        t = t * x + i
+    return t
+
+
+def stepped_until(x, a, b, s):
+    t = 1.0
+    for i in range(a, b, s):
+        if t > 40.0:
+            break
+        t = t * x + i
+    return t
+
+
+@pytest.mark.parametrize("f", [stepped, stepped_until])
+@pytest.mark.parametrize("a, b, s", [(10, 0, -3), (0, 10, 3), (0, 10, -3), (2, 3, 5), (5, -7, -1)])
+def test_a_loop_over_a_range_whose_step_is_an_argument_compiles(f, a, b, s):
+    """T49: jit refused `for i in range(a, b, s)` with `s` an argument ("a reversed loop over a
+    range with a variable step", with no line): the backward loop counts range's own length."""
+    from checks import agree
+    agree(f, 1.1, a, b, s)
+
+
+def test_a_range_step_of_zero_raises_as_python_under_jit():
+    with pytest.raises(ValueError):
+        jit(grad(stepped))(1.1, 0, 10, 0)
