@@ -580,28 +580,32 @@ for _name in ("randn", "rand"):
     add(f"np.random.{_name}", getattr(np.random, _name), ("*shape",), "nondiff", zero="*")
 for _name in ("standard_normal", "random", "random_sample"):
     add(f"np.random.{_name}", getattr(np.random, _name), (), "nondiff", zero="*", size=None)
-# (a differentiated loc, scale, low or high is refused: the draw is not constant in them)
-add("np.random.normal", np.random.normal, (), "nondiff", zero=("size",), loc=0.0, scale=1.0,
-    size=None)
-add("np.random.uniform", np.random.uniform, (), "nondiff", zero=("size",), low=0.0, high=1.0,
-    size=None)
 # A Generator (rng = np.random.default_rng(seed), passed in or made inside f) draws the same
 # way: its methods, printed as they are called (rng.normal(0.0, 2.0, size=3)). Making a Generator
 # is kept in place too (two made from one seed are two streams, never merged into one).
-# (A differentiated loc, scale, low or high is refused: the draw is not constant in them.)
 add("np.random.default_rng", np.random.default_rng, ("seed",), "nondiff", zero="*")
 for _name, _options in [("standard_normal", {"size": None, "dtype": np.float64}),
-                        ("random", {"size": None, "dtype": np.float64}),
-                        ("normal", {"loc": 0.0, "scale": 1.0, "size": None}),
-                        ("uniform", {"low": 0.0, "high": 1.0, "size": None})]:
+                        ("random", {"size": None, "dtype": np.float64})]:
     add(f"Generator.{_name}", getattr(np.random.Generator, _name), ("rng",), "nondiff",
         form="method", zero=("rng", "size"), **_options)
+# Draws that NumPy makes from one standard draw per element by a formula in their parameters
+# (normal: loc + scale * z, lognormal: exp(mean + sigma * z), exponential: scale * e, uniform:
+# low + (high - low) * u; the Generator's and the legacy functions' alike): differentiable in
+# them for a fixed stream, by rules that read z back from the drawn value (rules_stats.py).
+# Their parameters are operands, defaulted as NumPy defaults them.
+PATHWISE = {"normal": {"loc": 0.0, "scale": 1.0}, "lognormal": {"mean": 0.0, "sigma": 1.0},
+            "exponential": {"scale": 1.0}, "uniform": {"low": 0.0, "high": 1.0}}
+for _name, _params in PATHWISE.items():
+    add(f"Generator.{_name}", getattr(np.random.Generator, _name), ("rng", *_params), "exact",
+        form="method", zero=("rng", "size"), size=None)
+    add(f"np.random.{_name}", getattr(np.random, _name), tuple(_params), "exact",
+        zero=("size",), size=None)
+    OPTIONAL[f"Generator.{_name}"] = OPTIONAL[f"np.random.{_name}"] = _params
 # Draws from the other distributions, constant parameters only (as above): each method's required
 # parameters, then its options with NumPy's defaults; np.random's own functions take the same.
 _DRAWS = {
-    "exponential": ((), {"scale": 1.0}), "gamma": (("shape",), {"scale": 1.0}),
-    "beta": (("a", "b"), {}), "poisson": ((), {"lam": 1.0}),
-    "lognormal": ((), {"mean": 0.0, "sigma": 1.0}), "binomial": (("n", "p"), {}),
+    "gamma": (("shape",), {"scale": 1.0}),
+    "beta": (("a", "b"), {}), "poisson": ((), {"lam": 1.0}), "binomial": (("n", "p"), {}),
     "chisquare": (("df",), {}), "standard_t": (("df",), {}), "standard_cauchy": ((), {}),
     "laplace": ((), {"loc": 0.0, "scale": 1.0}), "logistic": ((), {"loc": 0.0, "scale": 1.0}),
     "gumbel": ((), {"loc": 0.0, "scale": 1.0}), "rayleigh": ((), {"scale": 1.0}),

@@ -294,3 +294,18 @@ def average_weights_grad(v, w, x, axis):
     if _ndim(w) != n:
         return np.sum(v, axis=tuple(k for k in range(n) if k != axis % n))
     return unbroadcast(v, w)
+
+
+def drawn_standard(x, loc, scale, what):
+    """The standard draw z that NumPy drew `x = loc + scale * z` from (`rng.normal(loc, scale)`;
+    `what` names scale in the user's terms), read back from x: the derivative in scale of a draw
+    with the stream fixed. Where scale is 0, x is loc whatever z was: z is lost, and so is the
+    derivative; refused at the user's line rather than given as 0 / 0 (NaN)."""
+    if np.any(np.equal(scale, 0)):
+        from .runtime import outside_rule
+        raise outside_rule(
+            f"{what} is 0 for some of the draws: each such draw is the same whatever the standard "
+            f"draw was, so its derivative in {what}, the standard draw itself, cannot be read "
+            f"back from it; keep {what} above 0, or draw the standard values yourself "
+            "(z = rng.standard_normal(n); x = loc + scale * z) to differentiate at 0")
+    return (x - loc) / scale

@@ -147,10 +147,12 @@ class Expressions:
         if type(value) is Static:
             error = UnsupportedSyntaxError(
                 f"{describe_static(value.obj)} is used as a value computed at run time (an "
-                "operand, a result, an item of a list indexed at run time, or chosen by a branch "
-                "on a run-time value); only numbers and arrays flow through differentiated code: "
-                "call the function where it is known (a function passed in, held by a container "
-                "or a list written in the function is known).", self.parsed.filename, self.line)
+                "operand, a result, an item of a list a loop builds or indexed at run time, or "
+                "chosen by a branch on a run-time value); only numbers and arrays flow through "
+                "differentiated code: call the function where it is known (one passed in, held "
+                "by a container or in a list written out, [f, g], is known; a list of functions "
+                "built in a loop is not followed: write the functions out, or use one def with a "
+                "parameter, def g(t, i): ...).", self.parsed.filename, self.line)
             error.maybe_container = True
             raise error
         raise TypeError(value)

@@ -703,6 +703,11 @@ class Statements:
         name = call.func.value.id
         if name in self.stacks:
             return self.push(call, env)
+        if name not in env and name not in self.own_locals and name not in self.parsed.scope:
+            # defined nowhere: Python's NameError where the append runs (a path not taken, as
+            # in a helper called on one branch, runs as Python runs it)
+            self.throw(Const(NameError), [Const(f"name {name!r} is not defined")])
+            return
         if len(call.args) != 1 or name not in env:
             raise self.unsupported(call, "this append", "append one value to a list made with []")
         self.not_shared(call, name, env, live)
