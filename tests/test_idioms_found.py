@@ -1,0 +1,66 @@
+"""Idioms testers found in student code and signal/graphics code: each supported by a general
+mechanism (checked against finite differences, and jvp against vjp where the rule is new) or
+refused at the user's line."""
+import numpy as np
+import pytest
+
+from adcompile import grad, jvp, vjp
+from adcompile.errors import UnsupportedSyntaxError
+from checks import assert_close, numeric_grad
+
+
+def dot_test(f, args, seed=0):
+    """jvp and vjp of f at args agree: <vjp(u), v> == <u, jvp(v)>."""
+    rng = np.random.default_rng(seed)
+    tangents = tuple(rng.standard_normal(np.shape(a)) if np.ndim(a) else float(rng.standard_normal())
+                     for a in args)
+    y, dy = jvp(f, args, tangents)
+    u = rng.standard_normal(np.shape(y)) if np.ndim(y) else float(rng.standard_normal())
+    _, pullback = vjp(f, *args)
+    cotangents = pullback(u)
+    left = sum(float(np.sum(c * t)) for c, t in zip(cotangents, tangents))
+    assert np.isclose(left, float(np.sum(u * dy)), rtol=1e-9, atol=1e-12)
+
+
+def check_grad(f, *args, argnums=0, tol=1e-6):
+    numbers = argnums if type(argnums) is tuple else (argnums,)
+    got = grad(f, argnums=argnums)(*args)
+    got = got if type(argnums) is tuple else (got,)
+    for k, g in zip(numbers, got):
+        assert_close(g, numeric_grad(f, args, k), rtol=tol, atol=tol, what=f"argument {k}")
+
+
+# --- 4. imports inside the differentiated function -------------------------------------------
+def imports_math(a):
+    import math
+    return math.exp(a) * math.sin(a)
+
+
+def imports_numpy_as(a):
+    import numpy as npx
+    return npx.sum(npx.tanh(a) ** 2)
+
+
+def imports_from(a):
+    from math import exp
+    from numpy import cos as c
+    return exp(a) * c(a)
+
+
+def imports_and_assigns(a):
+    import math
+    math = a
+    return math
+
+
+def test_import_inside_the_function_binds_like_a_module_import():
+    check_grad(imports_math, 0.3)
+    check_grad(imports_numpy_as, np.array([0.3, -1.2, 0.7]))
+    check_grad(imports_from, 0.3)
+    assert np.isclose(jvp(imports_from, (0.3,), (1.0,))[1], grad(imports_from)(0.3))
+
+
+def test_import_of_a_name_also_assigned_is_refused_at_its_line():
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(imports_and_assigns)(0.3)
+    assert info.value.line == imports_and_assigns.__code__.co_firstlineno + 1
