@@ -64,3 +64,29 @@ def test_import_of_a_name_also_assigned_is_refused_at_its_line():
     with pytest.raises(UnsupportedSyntaxError) as info:
         grad(imports_and_assigns)(0.3)
     assert info.value.line == imports_and_assigns.__code__.co_firstlineno + 1
+
+
+# --- 2. a random draw given its shape spread out ---------------------------------------------
+def noisy_rand(a):
+    return np.sum(a * np.random.rand(*a.shape))
+
+
+def noisy_randn(a):
+    noise = np.random.randn(*a.shape)
+    return np.sum(np.sin(a) * noise)
+
+
+@pytest.mark.parametrize("f, draw", [(noisy_rand, np.random.rand),
+                                     (noisy_randn, np.random.randn)])
+def test_a_draw_given_a_run_time_shape_spread_is_a_constant_of_the_same_numbers(f, draw):
+    a = np.array([[0.3, -1.2, 0.7], [0.1, 0.2, 0.5]])
+    np.random.seed(3)
+    got = grad(f)(a)
+    np.random.seed(3)
+    noise = draw(*a.shape)
+    want = noise if f is noisy_rand else np.cos(a) * noise
+    assert_close(got, want, rtol=1e-12, atol=1e-14)
+    np.random.seed(3)
+    y, dy = jvp(f, (a,), (np.ones_like(a),))
+    assert_close(dy, np.sum(want), rtol=1e-12)
+    assert "np.random.random_sample(size=" in __import__("adcompile").source(grad(noisy_rand))
