@@ -527,6 +527,8 @@ add("flatten", lambda x: np.ravel(x).copy(), kind="exact", form="method")
 METHODS["conj"] = "conjugate"  # (x itself for a real x, as x.conjugate(): not np.conj)
 METHODS["conjugate"] = "conjugate"  # x.conjugate() as written: a Python float stays a float
 add("conjugate", lambda x: x.conjugate(), kind="exact", form="method")
+METHODS["view"] = "view"  # a.view(): a new array of a's values (a view: written through, refused)
+add("view", lambda x: x.view(), kind="exact", form="method")
 METHODS["item"] = "item"  # (rules_arrays.py)
 # Attributes of arrays that are primitives of their own.
 ATTRIBUTES = {"T", "shape", "ndim", "size", "dtype", "real", "imag"}

@@ -583,6 +583,8 @@ LINEAR.update({"list_concat", "list_join", "list_repeat", "list_unrepeat", "list
 VJP["list_copy"] = VJP["tuple_copy"] = ("list_copy(g)",)
 JVP["list_copy"] = ("list_copy(t)",)
 JVP["tuple_copy"] = ("tuple_copy(t)",)
+VJP["view"] = ("g",)  # a.view(): the same values
+LINEAR.add("view")
 VJP["conjugate"], JVP["conjugate"] = ("conj(g)",), ("conjugate(t)",)  # x.conjugate()
 LINEAR.add("conjugate")
 VJP["list_max"] = VJP["list_min"] = ("getitem_grad(g, xs, index_of(xs, ans))",)

@@ -90,3 +90,60 @@ def test_a_draw_given_a_run_time_shape_spread_is_a_constant_of_the_same_numbers(
     y, dy = jvp(f, (a,), (np.ones_like(a),))
     assert_close(dy, np.sum(want), rtol=1e-12)
     assert "np.random.random_sample(size=" in __import__("adcompile").source(grad(noisy_rand))
+
+
+# --- 3. a.flat[i] read and written, a.view() -------------------------------------------------
+def flat_written(a):
+    b = a.copy()
+    b.flat[1] = a[0, 0] * 3
+    b.flat[np.array([4, 2])] = np.sin(a[1, :2])
+    return np.sum(b ** 2) + a.flat[5] * a.flat[-1]
+
+
+def flat_added_into(a):
+    b = a * 2.0
+    b.flat[3] += a[0, 1] ** 2
+    return np.sum(b ** 2)
+
+
+def flat_read(a):
+    return np.sum(np.cumsum(a.flat[1:5]) ** 2)
+
+
+def view_read(a):
+    b = a.view()
+    return np.sum(b ** 3)
+
+
+def flat_of_a_view_written(a):
+    b = a * 1.0
+    c = b.T
+    c.flat[1] = 5.0
+    return np.sum(b ** 2)
+
+
+def view_written(a):
+    b = a * 1.0
+    c = b.view()
+    c[0, 0] = 5.0
+    return np.sum(b ** 2)
+
+
+def flat_slice_written(a):
+    b = a * 1.0
+    b.flat[1:3] = 0.0
+    return np.sum(b ** 2)
+
+
+@pytest.mark.parametrize("f", [flat_written, flat_added_into, flat_read, view_read])
+def test_flat_and_view_of_an_array(f):
+    a = np.array([[0.3, -1.2, 0.7], [0.1, 0.2, 0.5]])
+    check_grad(f, a)
+    dot_test(f, (a,))
+
+
+@pytest.mark.parametrize("f", [flat_of_a_view_written, view_written, flat_slice_written])
+def test_writing_flat_through_a_view_or_by_slice_is_refused_at_its_line(f):
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(f)(np.ones((2, 3)))
+    assert info.value.line == f.__code__.co_firstlineno + 3 - (f is flat_slice_written)

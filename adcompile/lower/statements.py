@@ -72,8 +72,8 @@ class Statements:
                 if len(stmt.targets) != 1:
                     raise self.unsupported(stmt, "chained assignment a = b = ...", "assign once")
                 target = stmt.targets[0]
-                if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
-                    self.check_in_place(stmt, target.value.id, env,
+                if written_array(target) is not None:
+                    self.check_in_place(stmt, written_array(target), env,
                                         self.after(later, stmts, i, True), "__setitem__")
                 zipped = self.zipped_known(stmt.value, env) if isinstance(
                     target, (gast.Tuple, gast.List)) else None  # a, b = zip(*pairs)
@@ -422,11 +422,37 @@ class Statements:
                     Const(", ".join(gast.unparse(value_node.elts[j]).strip() for j in others)),
                     *[value[j] for j in others])), self.line))
 
+    def store_flat(self, target, value, env):
+        """`a.flat[i] = v` of an array a: `a[np.unravel_index(i, a.shape)] = v`, stored as any
+        item is (a view of another array refused as there). An index of ints (one or an array
+        of them, not negative); a slice is refused."""
+        array = self.expr(target.value.value, env)
+        if type(array) is not Var or isinstance(target.slice, gast.Slice):
+            raise self.unsupported(target, f"assigning into {gast.unparse(target).strip()}"
+                                   + ("" if type(array) is Var else ", not of an array"),
+                                   "index the array with the positions (a[np.unravel_index("
+                                   "np.arange(i, j), a.shape)] = v)")
+        shape = self.emit("shape", (array,))
+        index = self.emit("np.unravel_index", (self.as_atom(self.expr(target.slice, env)),
+                                               shape))
+        name = "<flat index>"
+        env[name] = index
+        try:
+            self.store(gast.copy_location(gast.Subscript(
+                value=target.value.value, slice=gast.copy_location(gast.Name(
+                    id=name, ctx=gast.Load(), annotation=None, type_comment=None), target),
+                ctx=gast.Store()), target), value, env)
+        finally:
+            del env[name]
+
     def store(self, target, value, env):
         """`x[i] = value`, `p["W"] = value`, `self.W = value`, and through items and attributes
         (`m[i][j] = value`, `bodies[0].v = value`, `p["layer"]["b"] = value`): the container
         with that item replaced, stored in turn where it came from, up to a name."""
         base = target.value
+        if isinstance(base, gast.Attribute) and base.attr == "flat" and \
+                isinstance(target, gast.Subscript):
+            return self.store_flat(target, value, env)
         if not isinstance(base, (gast.Name, gast.Subscript, gast.Attribute)):
             raise self.unsupported(target, "assigning into the result of an expression")
         container = self.expr(base, env)
@@ -639,12 +665,11 @@ class Statements:
                                 self.after(later, stmts, i, True),
                                 in_place_method(type(stmt.op).__name__),
                                 load_of(stmt.target))
-        elif isinstance(stmt.target, gast.Subscript) and isinstance(stmt.target.value,
-                                                                     gast.Name):
-            self.check_in_place(stmt, stmt.target.value.id, env,
+        elif written_array(stmt.target) is not None:
+            self.check_in_place(stmt, written_array(stmt.target), env,
                                 self.after(later, stmts, i, True),
                                 "__setitem__")  # x[i] *= v writes into x as x[i] = v does
-            if self.checks_unbound and stmt.target.value.id in self.made("lists"):
+            if self.checks_unbound and written_array(stmt.target) in self.made("lists"):
                 self.item_not_shared(stmt, load_of(stmt.target), env, self.after(
                     later, stmts, i), in_place_method(type(stmt.op).__name__))  # params[i] -= g
                 # of params = [W, b]: the array W changes in place, in the list and as W
@@ -890,3 +915,13 @@ class Statements:
             self.renamed(value.name, block[-1].target)
             return Var(block[-1].target)
         return value
+
+
+def written_array(target):
+    """The name written into by the target `x[i]` or `x.flat[i]`, else None."""
+    if not isinstance(target, gast.Subscript):
+        return None
+    base = target.value
+    if isinstance(base, gast.Attribute) and base.attr == "flat":
+        base = base.value
+    return base.id if isinstance(base, gast.Name) else None
