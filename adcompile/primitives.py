@@ -561,6 +561,13 @@ add("list_copy", builtins.list, ("x",), "exact", form="call")
 PRIMS["list_copy"].name = "list"
 add("tuple_copy", builtins.tuple, ("x",), "exact", form="call")
 PRIMS["tuple_copy"].name = "tuple"
+# list(a), tuple(a) of an array: its rows (of a list, its items), printed as written
+add("rows_list", builtins.list, ("x",), "exact", form="call")
+PRIMS["rows_list"].name = "list"
+add("rows_tuple", builtins.tuple, ("x",), "exact", form="call")
+PRIMS["rows_tuple"].name = "tuple"
+add("check_sortable", runtime_arrays.check_sortable, ("x",), "nondiff", zero="*")
+add("rows_grad", runtime_arrays.rows_grad, ("g", "x"), "exact", zero=("x",))
 add("sum_grad", runtime.sum_grad, ("v", "xs"), "exact", zero=("xs",))
 add("in_dtype_of", runtime.in_dtype_of, ("v", "x"), "unary", zero=("x",))
 # the number of entries, read from the shape (np.size would compute a Dask array to count them)
@@ -659,13 +666,13 @@ add("call", lambda f, *args, **kwargs: f(*args, **kwargs), ("f", "*args"), "nond
 EFFECTS = frozenset({"pop", "push", "check_scalar", "check_numbers", "check_fits", "check_weights",
                      "check_not_in_place", "check_item_not_changed", "check_view_index",
                      "check_unpacked", "check_item_not_in_place", "check_bound",
-                     "check_not_count", "check_field", "print", "assert_",
+                     "check_not_count", "check_sortable", "check_field", "print", "assert_",
                      "throw", "call"} |
                     {name for name in PRIMS if name.startswith(("np.random.", "Generator."))})
 
 LIST_PRIMS = {"np.linalg.lstsq", "make_list", "list_append", "np.split", "list_add", "split_like", "tuple",
               "list_concat", "list_join", "list_repeat", "list_unrepeat", "list_copy", "tuple_copy",
-              "np.array_split", "np.hsplit", "np.vsplit", "np.dsplit", "stack_grad",
+              "rows_list", "rows_tuple", "np.array_split", "np.hsplit", "np.vsplit", "np.dsplit", "stack_grad",
               "concatenate_grad", "hstack_grad", "vstack_grad", "column_stack_grad",
               "dstack_grad", "slogdet_tangent"}
 

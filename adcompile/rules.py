@@ -583,6 +583,10 @@ LINEAR.update({"list_concat", "list_join", "list_repeat", "list_unrepeat", "list
 VJP["list_copy"] = VJP["tuple_copy"] = ("list_copy(g)",)
 JVP["list_copy"] = ("list_copy(t)",)
 JVP["tuple_copy"] = ("tuple_copy(t)",)
+VJP["rows_list"] = VJP["rows_tuple"] = ("rows_grad(g, x)",)  # list(a): rows stacked back
+JVP["rows_list"], JVP["rows_tuple"] = ("rows_list(t)",), ("rows_tuple(t)",)
+VJP["rows_grad"] = ("rows_list(g)", None)
+LINEAR.update({"rows_list", "rows_tuple", "rows_grad"})
 VJP["view"] = ("g",)  # a.view(): the same values
 LINEAR.add("view")
 VJP["conjugate"], JVP["conjugate"] = ("conj(g)",), ("conjugate(t)",)  # x.conjugate()

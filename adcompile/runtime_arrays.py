@@ -651,6 +651,28 @@ def list_unrepeat(g, xs, n):
     return total
 
 
+def rows_grad(g, x):
+    """The gradient of `list(x)` (or tuple(x)) for x: the rows' gradients stacked back into x's
+    shape (a zero placeholder, a number, for all of them); the list itself for a list x."""
+    if isinstance(x, (list, tuple)):
+        return list(g) if isinstance(g, (list, tuple)) else g
+    if not isinstance(g, (list, tuple)):
+        return g + zeros_like(x)
+    row = np.shape(x)[1:]
+    return np.stack([np.broadcast_to(r, row) for r in g]) if len(g) else zeros_like(x)
+
+
+def check_sortable(x):
+    """Generated code's check before `sorted(x)` of an array, made np.sort's values: Python
+    compares the items, numbers for one dimension; rows of more raise (or sort by other
+    rules), so those are refused at the user's line."""
+    if np.ndim(x) != 1:
+        from adcompile.errors import UnsupportedSyntaxError, at_generated_caller
+        raise at_generated_caller(UnsupportedSyntaxError(
+            f"sorted() of an array of {np.ndim(x)} dimensions is not supported (only "
+            "of one, whose items are numbers); sort with np.sort(x, axis=...)"))
+
+
 def list_join(x, y):
     """The tangent of `a + b` of lists (or tuples): the tangents of a and b side by side, a list
     (a TupleGrad's own `+` adds element by element)."""

@@ -147,3 +147,64 @@ def test_writing_flat_through_a_view_or_by_slice_is_refused_at_its_line(f):
     with pytest.raises(UnsupportedSyntaxError) as info:
         grad(f)(np.ones((2, 3)))
     assert info.value.line == f.__code__.co_firstlineno + 3 - (f is flat_slice_written)
+
+
+# --- 1. list(a) and sorted(a) of an array ----------------------------------------------------
+def rows_summed(a):
+    s = 0.0
+    for r in list(a):
+        s = s + np.sum(r ** 2) * np.sum(r)
+    return s
+
+
+def rows_picked(a):
+    rows = list(a)
+    first, *rest = tuple(a)
+    return np.sum(rows[0] * rows[-1]) + np.sum(first) * len(rest)
+
+
+def sorted_picked(a):
+    s = sorted(a)
+    return s[0] * 2 + s[-1] * s[1]
+
+
+def sorted_descending(a):
+    s = sorted(a * a, reverse=True)
+    return s[0] - 3 * s[1] + np.sum(np.array(s) ** 2)
+
+
+def sorted_of_a_list_built(a):
+    xs = []
+    for v in a:
+        xs.append(np.sin(v))
+    ys = sorted(xs)
+    return ys[0] * ys[-1]
+
+
+@pytest.mark.parametrize("f", [rows_summed, rows_picked])
+@pytest.mark.parametrize("a", [np.array([0.3, -1.2, 0.7]),
+                               np.array([[0.3, -1.2, 0.7], [0.1, 0.2, 0.5]])])
+def test_list_of_an_array_is_its_rows(f, a):
+    check_grad(f, a)
+    dot_test(f, (a,))
+
+
+@pytest.mark.parametrize("f", [sorted_picked, sorted_descending, sorted_of_a_list_built])
+def test_sorted_of_a_1d_array_routes_the_gradient_as_np_sort(f):
+    a = np.array([0.3, -1.2, 0.7, 2.1])
+    check_grad(f, a)
+    dot_test(f, (a,))
+
+
+def test_sorted_of_a_2d_array_is_refused_at_its_line():
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(sorted_picked)(np.ones((2, 3)))
+    assert info.value.line == sorted_picked.__code__.co_firstlineno + 1
+
+
+def test_list_of_a_list_argument_is_still_its_items():
+    def f(xs):
+        ys = list(xs)
+        return ys[0] * ys[1]
+    g = grad(f)([2.0, 3.0])
+    assert g == [3.0, 2.0]

@@ -197,6 +197,9 @@ class Calls:
                 return tuple(list(items)) if obj is tuple else self.known_list(items)
             if type(items) is Var and obj is not sorted:  # a copy of a list built at run time
                 return self.emit(f"{obj.__name__}_copy", (items,), target=target)  # (rewrite.py
+            if type(items) is Var and obj is sorted and items.name not in {
+                    name for name, tree, _ in self.fn.arguments if tree is None}:
+                return self.sorted_array(items, node, env)  # (an argument: a list, perhaps)
             if type(items) is Var:  # checks it is one) (a dict argument: its keys, once known)
                 raise self.not_an_array(node, f"{obj.__name__}() of an array or a list computed "
                                         "at run time", "sort with np.sort" if obj is sorted else
