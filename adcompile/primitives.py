@@ -447,6 +447,8 @@ for _name, _params, _zero in [
         ("diagonal_grad", ("v", "x", "offset", "axis1", "axis2"), ("x",)),
         ("unrollaxis", ("v", "axis", "start"), ("start",)), ("untranspose", ("v", "axes"), ()),
         ("unpad", ("v", "x", "pad_width", "mode"), ("x",)),
+        ("padding", ("v", "x", "pad_width"), ("x",)),
+        ("padding_grad", ("v", "c", "x", "pad_width"), ("c", "x")),
         ("kron_grad_left", ("v", "x", "y"), ("x",)), ("kron_grad_right", ("v", "x", "y"), ("y",)),
         ("column_stack_part", ("v", "i", "*xs"), ("i", "*xs")),
         ("dstack_part", ("v", "i", "*xs"), ("i", "*xs")),
@@ -461,7 +463,9 @@ for _name, _params, _zero in [
         ("convolve_grad_right", ("v", "x", "y", "mode"), ("y",)),
         ("correlate_full", ("v", "x", "y", "mode"), ("x", "y")),
         ("correlate_crop", ("v", "x", "y", "mode"), ("x", "y")),
-        ("gradient_grad", ("v", "x", "axis", "edge_order", "*spacing"), ("x", "*spacing")),
+        ("gradient_grad", ("v", "x", "axis", "edge_order", "*spacing"), ("x",)),  # (spacing: no)
+        ("spacing_grad", ("v", "ans", "h"), ()),  # (ans, h: refused when differentiated again)
+        ("spacing_jvp", ("v", "ans", "h"), ()),
         ("concatenate_grad", ("v", "xs", "axis"), ("xs",)),
         ("hstack_grad", ("v", "xs"), ("xs",)), ("vstack_grad", ("v", "xs"), ("xs",)),
         ("column_stack_grad", ("v", "xs"), ("xs",)), ("dstack_grad", ("v", "xs"), ("xs",))]:

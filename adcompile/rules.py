@@ -729,6 +729,7 @@ _PTP_WEIGHTS = "(max_weights(x, np.max(x, axis=axis, keepdims=True), axis, True)
     "max_weights(x, np.min(x, axis=axis, keepdims=True), axis, True))"
 DERIVATIVES["np.float_power"] = lambda op, i: _pow_partial(op, i)
 LINEAR.add("np.diagflat")
+LINEAR |= {"padding", "padding_grad"}
 
 VJP.update({
     "np.roll": ("unroll(g, shift, axis)", None),
@@ -744,6 +745,8 @@ VJP.update({
     "np.atleast_2d": ("np.reshape(g, np.shape(x))",),
     "np.atleast_3d": ("np.reshape(g, np.shape(x))",),
     "np.pad": _pad_rule("unpad(g, x, pad_width, mode)"),
+    "padding": ("padding_grad(g, v, x, pad_width)", None, None),  # np.pad's constant_values
+    "padding_grad": ("padding(g, x, pad_width)", None, None, None),
     "np.append": ("concatenate_part(g, 0, x, y, axis=axis)",
                   "concatenate_part(g, 1, x, y, axis=axis)"),
     "np.kron": ("kron_grad_left(g, x, y)", "kron_grad_right(g, x, y)"),

@@ -208,3 +208,97 @@ def test_list_of_a_list_argument_is_still_its_items():
         return ys[0] * ys[1]
     g = grad(f)([2.0, 3.0])
     assert g == [3.0, 2.0]
+
+
+# --- 6. np.pad's constant_values, np.gradient's spacing, np.interp's xp -----------------------
+def padded_with(a, c):
+    return np.sum(np.pad(a, 2, constant_values=c) ** 2 * np.arange(7.0))
+
+
+def padded_2d_with(a, c):
+    return np.sum(np.sin(np.pad(a, ((1, 0), (2, 1)), constant_values=c * c)))
+
+
+def padded_per_side(a, c):
+    return np.sum(np.pad(a, 1, constant_values=(c, 2.0)) ** 2)
+
+
+COORDINATES = np.array([0.0, 0.5, 1.2, 2.0, 2.3, 3.1])
+
+
+def spaced(a, h):
+    return np.sum(np.gradient(a, h) ** 2 * np.arange(6.0))
+
+
+def at_coordinates(a):
+    return np.sum(np.gradient(a, COORDINATES) ** 2 * np.arange(6.0)) + \
+        np.sum(np.gradient(a, COORDINATES, edge_order=2) ** 3)
+
+
+def at_coordinates_2d(a):
+    gx, gy = np.gradient(a, COORDINATES[:4], 0.3)
+    return np.sum(gx ** 2 * np.arange(3.0)) + np.sum(np.sin(gy))
+
+
+def moving_coordinates(a, xs):
+    return np.sum(np.gradient(a, xs) ** 2)
+
+
+@pytest.mark.parametrize("f", [padded_with, padded_2d_with])
+def test_pad_with_a_differentiated_constant(f):
+    a = np.array([0.3, -1.2, 0.7]) if f is padded_with else np.array([[0.3, -1.2], [0.7, 0.1]])
+    check_grad(f, a, 0.4, argnums=(0, 1))
+    dot_test(f, (a, 0.4))
+
+
+def test_pad_with_constants_per_side_differentiated_is_refused_where_it_runs():
+    from adcompile.errors import OutsideRuleError
+    check_grad(padded_per_side, np.array([0.3, -1.2, 0.7]), 0.4)  # (of a: fine)
+    with pytest.raises(OutsideRuleError) as info:
+        grad(padded_per_side, argnums=1)(np.array([0.3, -1.2, 0.7]), 0.4)
+    assert info.value.line == padded_per_side.__code__.co_firstlineno + 1
+
+
+def test_gradient_with_a_differentiated_spacing_and_with_coordinates():
+    a = np.array([0.3, 1.2, 0.7, 2.0, -1.0, 0.4])
+    check_grad(spaced, a, 0.7, argnums=(0, 1))
+    dot_test(spaced, (a, 0.7))
+    check_grad(at_coordinates, a)
+    check_grad(at_coordinates_2d, np.arange(12.0).reshape(4, 3) ** 1.5 / 7)
+    dot_test(at_coordinates, (a,))
+
+
+def test_gradient_with_differentiated_coordinates_is_refused_where_it_runs():
+    from adcompile.errors import OutsideRuleError
+    with pytest.raises(OutsideRuleError) as info:
+        grad(moving_coordinates, argnums=1)(np.ones(6), COORDINATES)
+    assert info.value.line == moving_coordinates.__code__.co_firstlineno + 1
+
+
+def interpolated(x, xp, fp):
+    return np.sum(np.interp(x, xp, fp) ** 2 * np.arange(1.0, 6.0))
+
+
+def interpolated_complex(xp):
+    fp = np.array([1.0 + 2.0j, 2.0 - 1.0j, 0.5 + 0.5j, 3.0 + 0.0j])
+    return np.sum(np.abs(np.interp(np.array([0.2, 0.9, 1.7, -0.5, 2.4]), xp, fp)) ** 2)
+
+
+def test_interp_differentiated_with_respect_to_its_sample_points():
+    x = np.array([0.2, 0.9, 1.7, -0.5, 2.4])  # (two outside xp: fp[0], fp[-1])
+    xp, fp = np.array([0.0, 0.5, 1.2, 2.0]), np.array([1.0, 2.0, 0.5, 3.0])
+    check_grad(interpolated, x, xp, fp, argnums=(0, 1, 2))
+    dot_test(interpolated, (x, xp, fp))
+    check_grad(interpolated_complex, xp)
+
+
+def interpolated_options(x, xp, fp):
+    return np.sum(np.interp(x, xp, fp, left=0.5, right=-1.0) ** 2) + \
+        np.sum(np.sin(np.interp(x, xp, fp, period=2.5)))
+
+
+def test_interp_sample_points_with_left_right_and_period():
+    x = np.array([0.2, 0.9, 1.7, -0.7, 2.4])  # (none at a sample point modulo the period)
+    xp, fp = np.array([0.0, 0.5, 1.2, 2.0]), np.array([1.0, 2.0, 0.5, 3.0])
+    check_grad(interpolated_options, x, xp, fp, argnums=(0, 1, 2))
+    dot_test(interpolated_options, (x, xp, fp))
