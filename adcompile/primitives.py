@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import cmath
 import math
 import operator
 from dataclasses import dataclass, field
@@ -167,6 +168,11 @@ add("math.log", math.log, ("x", "base"), barrier=True)  # one- or two-argument f
 add("math.atan2", math.atan2, ("y", "x"), "broadcast", barrier=True)
 add("math.hypot", math.hypot, ("x", "y"), "broadcast", barrier=True)  # (more: pairwise, calls.py)
 add("math.fmod", math.fmod, ("x", "y"), "broadcast", barrier=True)
+# cmath: numbers in, a Python complex out (of a real number too: cmath.sqrt(-1.0) is 1j)
+for _name in ("exp", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "log10"):
+    add(f"cmath.{_name}", getattr(cmath, _name), barrier=True)
+add("cmath.log", cmath.log, ("x", "base"), barrier=True)  # one- or two-argument form
+add("cmath.phase", cmath.phase, barrier=True)  # a float (cmath.polar: abs and phase, calls.py)
 for _name in ("gamma", "lgamma"):  # (their derivatives: polygamma, which math lacks)
     add(f"math.{_name}", getattr(math, _name), barrier=True)
 add("polygamma", numerics.polygamma, ("n", "x"), "broadcast", zero=("n",), barrier=True)
@@ -687,6 +693,6 @@ add("zero_at", runtime_arrays.zero_at, ("x", "index"), "exact")
 add("held_in", runtime_arrays.held_in, ("v", "x"), "exact", zero=("x",))
 
 # The names generated code may refer to, bound in its namespace.
-NAMESPACE: dict[str, Any] = {"np": np, "math": math}
+NAMESPACE: dict[str, Any] = {"np": np, "math": math, "cmath": cmath}
 NAMESPACE.update({name: p.fn for name, p in PRIMS.items()
                   if p.form == "call" and "." not in name and not hasattr(builtins, name)})

@@ -587,6 +587,26 @@ VJP["rows_list"] = VJP["rows_tuple"] = ("rows_grad(g, x)",)  # list(a): rows sta
 JVP["rows_list"], JVP["rows_tuple"] = ("rows_list(t)",), ("rows_tuple(t)",)
 VJP["rows_grad"] = ("rows_list(g)", None)
 LINEAR.update({"rows_list", "rows_tuple", "rows_grad"})
+# cmath: holomorphic, each partial as for math (JAX's convention: g times the derivative), the
+# gradient of a real number real (the result is complex even there: cmath.sqrt(-1.0) is 1j)
+CMATH = {
+    "exp": "ans",
+    "sqrt": "(0.5 / ans)",
+    "log10": "(1 / (x * math.log(10)))",
+    "sin": "cmath.cos(x)",
+    "cos": "(-cmath.sin(x))",
+    "tan": "(1 + ans * ans)",
+    "sinh": "cmath.cosh(x)",
+    "cosh": "cmath.sinh(x)",
+    "tanh": "(1 - ans * ans)",
+}
+for _name, _partial in CMATH.items():
+    VJP[f"cmath.{_name}"], JVP[f"cmath.{_name}"] = (f"real_like(g * {_partial}, x)",), \
+        (f"t * {_partial}",)
+_CMATH_LOG = ("(1 / x)", "(1 / (x * cmath.log(base)))", "(-ans / (base * cmath.log(base)))")
+VJP["cmath.log"] = lambda op, i: \
+    f"real_like(g * {_CMATH_LOG[i + (len(op.args) > 1)]}, {('x', 'base')[i]})"
+JVP["cmath.log"] = lambda op, i: f"t * {_CMATH_LOG[i + (len(op.args) > 1)]}"
 VJP["view"] = ("g",)  # a.view(): the same values
 LINEAR.add("view")
 VJP["conjugate"], JVP["conjugate"] = ("conj(g)",), ("conjugate(t)",)  # x.conjugate()

@@ -19,6 +19,7 @@ VJP.update({
     "imag": ("imag_grad(np.real(g), x)",),
     "real": ("np.real(g)",),
     "np.angle": ("imag_grad(np.real(g) / x, x)",),
+    "cmath.phase": ("imag_grad(np.real(g) / x, x)",),  # (np.angle's, of a number)
     # (-1j * v: real where v is, complex where v is, as np.angle's g / x)
     "imag_grad": ("real_like(imag_grad(g, x), v)", None),
     "np.gradient": lambda op, i: f"spacing_grad(g, ans, xs[{i - 1}])" if i else
@@ -26,7 +27,7 @@ VJP.update({
     "gradient_grad": lambda op, i: None if i else "np.gradient(g" + "".join(
         f", xs[{k}]" for k in range(len(op.args) - 4)) + ", axis=axis, edge_order=edge_order)",
 })
-JVP["np.angle"] = ("np.imag(t / x)",)
+JVP["np.angle"] = JVP["cmath.phase"] = ("np.imag(t / x)",)
 JVP["np.gradient"] = lambda op, i: f"spacing_jvp(t, ans, xs[{i - 1}])" if i else \
     f"np.gradient(t{_spacings(op, 1)}, axis=axis, edge_order=edge_order)"
 LINEAR |= {"spacing_grad", "spacing_jvp"}  # (in g, t; ans, h differentiated again: refused)

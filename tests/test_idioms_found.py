@@ -1,12 +1,14 @@
 """Idioms testers found in student code and signal/graphics code: each supported by a general
 mechanism (checked against finite differences, and jvp against vjp where the rule is new) or
 refused at the user's line."""
+import cmath
+
 import numpy as np
 import pytest
 
 from adcompile import grad, jvp, vjp
 from adcompile.errors import UnsupportedSyntaxError
-from checks import assert_close, numeric_grad
+from checks import assert_close, check_complex_direction, numeric_grad
 
 
 def dot_test(f, args, seed=0):
@@ -302,3 +304,56 @@ def test_interp_sample_points_with_left_right_and_period():
     xp, fp = np.array([0.0, 0.5, 1.2, 2.0]), np.array([1.0, 2.0, 0.5, 3.0])
     check_grad(interpolated_options, x, xp, fp, argnums=(0, 1, 2))
     dot_test(interpolated_options, (x, xp, fp))
+
+
+# --- 5. cmath of complex values ----------------------------------------------------------------
+def c_exp(z):
+    w = cmath.exp(z) * cmath.sin(z)
+    return w.real * 2 + w.imag ** 2
+
+
+def c_sqrt(z):
+    w = cmath.sqrt(z) + cmath.tanh(z)
+    return w.real * 2 + w.imag ** 2
+
+
+def c_log(z):
+    w = cmath.log(z) + cmath.log(z, 3.0) + cmath.log10(z)
+    return w.real * 2 + w.imag ** 2
+
+
+def c_phase(z):
+    return cmath.phase(z) * 3 + abs(z)
+
+
+def c_polar(z):
+    r, p = cmath.polar(z)
+    return r * p + r ** 2
+
+
+@pytest.mark.parametrize("f", [c_exp, c_sqrt, c_log, c_phase, c_polar])
+def test_cmath_functions_of_a_complex_value(f):
+    z = 0.3 + 0.4j
+    for u in (1.0, 1j, 0.6 - 0.2j):
+        check_complex_direction(f, z, u)
+    # (the dot test of complex values: <u, jvp(v)> = re(sum(vjp(u) * v)), JAX's convention)
+    v, u = 0.6 - 0.2j, 1.7
+    _, dy = jvp(f, (z,), (v,))
+    _, pullback = vjp(f, z)
+    assert np.isclose(np.real(pullback(u)[0] * v), u * dy, rtol=1e-10)
+
+
+@pytest.mark.parametrize("f", [c_exp, c_sqrt, c_phase, c_polar])
+def test_cmath_functions_of_a_real_value(f):
+    check_grad(f, 0.7)
+    check_grad(f, -0.7) if f is c_sqrt else None  # (cmath.sqrt(-0.7): imaginary)
+
+
+def c_log_base(z, b):
+    w = cmath.log(z, b)
+    return w.real * 2 + w.imag ** 2
+
+
+def test_cmath_log_in_its_base():
+    check_grad(c_log_base, 0.7, 2.5, argnums=(0, 1))
+    check_complex_direction(lambda b: c_log_base(0.3 + 0.4j, b), 2.5 + 0.5j, 0.6 - 0.2j)

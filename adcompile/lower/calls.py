@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import cmath
 import copy
 import dataclasses
 import functools
@@ -204,6 +205,9 @@ class Calls:
                 raise self.not_an_array(node, f"{obj.__name__}() of an array or a list computed "
                                         "at run time", "sort with np.sort" if obj is sorted else
                                         "iterate it in a loop, or index the array", fields=False)
+        if obj is cmath.polar and len(node.args) == 1 and not node.keywords:  # (abs, phase)
+            z = self.as_atom(self.expr(node.args[0], env))
+            return (self.emit("abs", (z,)), self.emit("cmath.phase", (z,)))
         if obj in COPIES and len(node.args) == 1 and not node.keywords:
             return self.copy_of(self.expr(node.args[0], env), COPIES[obj], node)
         if obj is dataclasses.replace and node.args:
