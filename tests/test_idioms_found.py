@@ -2,13 +2,14 @@
 mechanism (checked against finite differences, and jvp against vjp where the rule is new) or
 refused at the user's line."""
 import cmath
+import math
 
 import numpy as np
 import pytest
 
 from adcompile import grad, jvp, vjp
 from adcompile.errors import UnsupportedSyntaxError
-from checks import assert_close, check_complex_direction, numeric_grad
+from checks import agree, assert_close, check_complex_direction, jitted, numeric_grad
 
 
 def dot_test(f, args, seed=0):
@@ -357,3 +358,52 @@ def c_log_base(z, b):
 def test_cmath_log_in_its_base():
     check_grad(c_log_base, 0.7, 2.5, argnums=(0, 1))
     check_complex_direction(lambda b: c_log_base(0.3 + 0.4j, b), 2.5 + 0.5j, 0.6 - 0.2j)
+
+
+# --- 7. under jit: np.cross, np.roll, math.fmod ---------------------------------------------
+def crossed(a, b):
+    return np.sum(np.cross(a, b) ** 2)
+
+
+def rolled(a):
+    return np.sum(np.roll(a, 2) * np.arange(1.0, 1.0 + a.size).reshape(a.shape))
+
+
+def rolled_along(a):
+    return np.sum(np.roll(a, 1, axis=0) * np.roll(a, -2, axis=-1) ** 2)
+
+
+def wrapped(x):
+    return math.fmod(x * 3.0, 1.3) * x
+
+
+def wrapped_by_zero(x):
+    return math.fmod(x, 0.0) * x
+
+
+@pytest.mark.parametrize("f, args, argnums", [
+    (crossed, (np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0])), (0, 1)),
+    (crossed, (np.arange(6.0).reshape(2, 3) + 0.5, np.array([0.5, -1.0, 2.0])), (0, 1)),
+    (rolled, (np.arange(5.0) ** 2,), 0),
+    (rolled, (np.arange(6.0).reshape(2, 3) ** 2,), 0),
+    (rolled_along, (np.arange(6.0).reshape(2, 3) ** 1.5,), 0),
+    (wrapped, (0.9,), 0), (wrapped, (-2.3,), 0)])
+def test_jit_grad_of_cross_roll_and_fmod(f, args, argnums):
+    agree(f, *args, argnums=argnums)
+
+
+def test_jit_fmod_raises_as_python_does():
+    pytest.importorskip("numba")
+    with pytest.raises(ValueError):
+        wrapped_by_zero(0.5)
+    with pytest.raises(ValueError):
+        jitted(wrapped_by_zero)(0.5)
+
+
+def test_jit_cross_of_2_vectors_is_refused_at_its_line():
+    pytest.importorskip("numba")
+    from adcompile.jit import JitError
+    a, b = np.array([1.0, 2.0]), np.array([0.5, -1.0])
+    with pytest.raises(JitError, match="np.cross of 2-vectors") as info:
+        jitted(crossed, (0, 1))(a, b)
+    assert info.value.line == crossed.__code__.co_firstlineno + 1
