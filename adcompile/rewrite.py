@@ -82,9 +82,9 @@ def joined_lists(fn: Function) -> Function:
             s.value = Op("rows_list" if v.prim == "list_copy" else "rows_tuple", v.args)
         elif type(v) is Op and v.prim in ("list_copy", "tuple_copy") and not listy(v.args[0]):
             error = UnsupportedSyntaxError(
-                f"{PRIMS[v.prim].name}() of an array or of something not known to be a list "
-                "is not supported; iterate it in a loop, or index the array", fn.filename,
-                s.line)
+                f"{PRIMS[v.prim].name}() of {v.args[0].name}, an argument, is compiled at the "
+                "call, for what it is there (an array: its rows; a list: its items); call the "
+                "derivative, or see its code with source(df, at=args)", fn.filename, s.line)
             # list(xs) of an argument: a list one, lowered as such once its structure is known
             error.maybe_container = type(v.args[0]) is Var
             raise error

@@ -16,7 +16,8 @@ import numpy as np
 
 from ..custom import how_to_register
 from ..parse import signature_of
-from ..errors import PACKAGE, STAND_INS_FILE, ADCompileError, NoDerivativeError
+from ..errors import (PACKAGE, STAND_INS_FILE, ADCompileError, NoDerivativeError,
+                      UnsupportedSyntaxError)
 from ..ir import Const, Var
 from ..standins import ARRAY_STAND_INS, STAND_INS
 from ..primitives import (AS_ARRAY, BY_OBJECT, FROZEN, GENERATOR_METHODS, METHODS, NAMESPACE,
@@ -201,6 +202,14 @@ class Calls:
             if type(items) is Var and obj is sorted and items.name not in {
                     name for name, tree, _ in self.fn.arguments if tree is None}:
                 return self.sorted_array(items, node, env)  # (an argument: a list, perhaps)
+            if type(items) is Var and obj is sorted:  # (an argument: compiled at the call)
+                error = UnsupportedSyntaxError(
+                    f"sorted() of {dotted(node.args[0]) or 'it'}, an argument, is compiled at "
+                    "the call, for what it is there (an array of one dimension: "
+                    "list(np.sort(a)); a list: its items sorted); call the derivative, or see "
+                    "its code with source(df, at=args)", *self.parsed.where(node))
+                error.maybe_container = True
+                raise error
             if type(items) is Var:  # checks it is one) (a dict argument: its keys, once known)
                 raise self.not_an_array(node, f"{obj.__name__}() of an array or a list computed "
                                         "at run time", "sort with np.sort" if obj is sorted else
