@@ -16,6 +16,7 @@ from .arguments import effectful
 from .effects import RAISE, known_truth
 from .changes import in_library
 from .containers import in_place_method
+from .targets import written_array
 from .scan import Record, BROKE, changed_parts, held, holds, records_in, repeats, times_held, is_super, is_method_of_name, made_as_arrays, made_of_names, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed_suffixes, is_append, is_pop, load_of, loaded, may_leave, only_returns, walk_own, uncached
 
 
@@ -421,29 +422,6 @@ class Statements:
                     Const(f"{os.path.basename(filename)}:{line}"), Const(gast.unparse(t).strip()),
                     Const(", ".join(gast.unparse(value_node.elts[j]).strip() for j in others)),
                     *[value[j] for j in others])), self.line))
-
-    def store_flat(self, target, value, env):
-        """`a.flat[i] = v` of an array a: `a[np.unravel_index(i, a.shape)] = v`, stored as any
-        item is (a view of another array refused as there). An index of ints (one or an array
-        of them, not negative); a slice is refused."""
-        array = self.expr(target.value.value, env)
-        if type(array) is not Var or isinstance(target.slice, gast.Slice):
-            raise self.unsupported(target, f"assigning into {gast.unparse(target).strip()}"
-                                   + ("" if type(array) is Var else ", not of an array"),
-                                   "index the array with the positions (a[np.unravel_index("
-                                   "np.arange(i, j), a.shape)] = v)")
-        shape = self.emit("shape", (array,))
-        index = self.emit("np.unravel_index", (self.as_atom(self.expr(target.slice, env)),
-                                               shape))
-        name = "<flat index>"
-        env[name] = index
-        try:
-            self.store(gast.copy_location(gast.Subscript(
-                value=target.value.value, slice=gast.copy_location(gast.Name(
-                    id=name, ctx=gast.Load(), annotation=None, type_comment=None), target),
-                ctx=gast.Store()), target), value, env)
-        finally:
-            del env[name]
 
     def store(self, target, value, env):
         """`x[i] = value`, `p["W"] = value`, `self.W = value`, and through items and attributes
@@ -916,12 +894,3 @@ class Statements:
             return Var(block[-1].target)
         return value
 
-
-def written_array(target):
-    """The name written into by the target `x[i]` or `x.flat[i]`, else None."""
-    if not isinstance(target, gast.Subscript):
-        return None
-    base = target.value
-    if isinstance(base, gast.Attribute) and base.attr == "flat":
-        base = base.value
-    return base.id if isinstance(base, gast.Name) else None
