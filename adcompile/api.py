@@ -387,12 +387,24 @@ def forward_at(f, values, flat, nums, has_aux=False):
         return [widened(d, p) for d, p in zip(dleaves, moving)] \
             if len(dleaves) == len(moving) else dleaves
     if all(t.kind == "leaf" for t in trees) and simple(f):
-        df = compile_derivative(f, "forward", nums, has_aux=has_aux)
+        df = _plain(f, "forward", nums, trees, has_aux)
         return lambda dleaves: structured_outputs(df, tangents_like(df(*values, *wide(dleaves))))
     df = compile_derivative(f, "forward", nums, True, trees, has_aux=has_aux)
     not_held_twice(df, f, values)
     leaves = [leaf for ls, _ in flat for leaf in ls]
     return lambda dleaves: structured_outputs(df, tangents_like(df(*leaves, *wide(dleaves))))
+
+
+def _plain(f, mode, nums, trees, has_aux):
+    """The derivative for numbers and arrays (`trees`: all leaves): the one compiled for any
+    arguments, or where that needs to know whether an argument is a container (list(a)), the
+    one compiled knowing they are leaves (which takes the same arguments)."""
+    try:
+        return compile_derivative(f, mode, nums, has_aux=has_aux)
+    except ADCompileError as e:
+        if not getattr(e, "maybe_container", False):
+            raise
+        return compile_derivative(f, mode, nums, True, trees, has_aux=has_aux)
 
 
 def reverse_at(f, values, flat, nums, has_aux=False):
@@ -401,7 +413,7 @@ def reverse_at(f, values, flat, nums, has_aux=False):
     the gradients of their floating-point leaves, in order (and the aux, with has_aux)."""
     trees = tuple(t for _, t in flat)
     if all(t.kind == "leaf" for t in trees) and simple(f):
-        df = compile_derivative(f, "vjp", nums, has_aux=has_aux)
+        df = _plain(f, "vjp", nums, trees, has_aux)
         return structured_outputs(df, df(*values))
     df = compile_derivative(f, "vjp", nums, True, trees, has_aux=has_aux)
     not_held_twice(df, f, values)
@@ -519,7 +531,7 @@ def _source_at(made, args, kwargs, annotate):
     if boundary is not None:
         f, mode, argnums, optimize, has_aux = boundary.f, boundary.mode, boundary.argnums, \
             boundary.optimize, boundary.has_aux
-        plain = boundary.plain is not None or boundary.simple  # (as its calls decide)
+        plain = boundary.plain is not None  # (as its calls decide)
         values = boundary.arguments(args, kwargs)
     else:
         info = made.__adcompile__

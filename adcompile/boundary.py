@@ -139,9 +139,7 @@ class _Boundary:
         values = self.arguments(args, kwargs)
         flat = [flatten(v) for v in values]
         trees = tuple(t for _, t in flat)
-        if all(t.kind == "leaf" for t in trees) and (self.plain is not None or self.simple):
-            if self.plain is None:
-                raise trimmed(self.error)
+        if all(t.kind == "leaf" for t in trees) and self.plain is not None:
             return structured_outputs(self.plain, self.plain(*values))
         try:
             df = self.compile_derivative(self.f, self.mode, self.argnums, self.optimize, trees,

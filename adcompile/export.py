@@ -18,6 +18,7 @@ import base64
 import builtins
 import inspect
 import io
+import cmath
 import math
 import os
 import re
@@ -31,8 +32,8 @@ import numpy as np
 from .errors import ADCompileError, public
 
 _ADCOMPILE_IMPORT = re.compile(r"^[ \t]*from adcompile[.\w]* import ([\w, ]+)\n", re.M)
-_MODULES = {"np": np, "math": math}
-_IMPORTS = {"np": "import numpy as np", "math": "import math"}
+_MODULES = {"np": np, "math": math, "cmath": cmath}
+_IMPORTS = {"np": "import numpy as np", "math": "import math", "cmath": "import cmath"}
 _PACKAGES = {"scipy": "SciPy"}  # how the docstring of an exported module names what it needs
 SMALL = 10_000  # arrays up to this many elements are written as literals; larger ones as .npy
 

@@ -224,6 +224,12 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
             raise JitIndexError(f"an index is out of bounds in {current[1].name} (Numba checks "
                                 "each index; Python raises IndexError at its line: run it "
                                 "without jit to see which)", current[1].filename) from None
+        elif isinstance(e, ValueError) and "cross2d" in str(e):  # (Numba's np.cross: 3-vectors)
+            line = next((s.line for s in walk_stmts(current[1].body) if type(s) is Assign and
+                         type(s.value) is Op and s.value.prim == "np.cross"), None)
+            raise JitError("np.cross of 2-vectors has no Numba version (Numba's np.cross takes "
+                           "3-vectors); run it without jit, or write the 2-D cross product "
+                           "a[0] * b[1] - a[1] * b[0]", current[1].filename, line) from None
         elif isinstance(e, TypeError) and re.fullmatch(r"expected \S+, got None", str(e)):
             raise _none_taped(e, current[1]) from None
         elif jit_forms.internal(e, current[1]):  # (Numba's compiler failed: an assert)

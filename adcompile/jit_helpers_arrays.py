@@ -116,6 +116,44 @@ def _untranspose(t):
     return typer
 
 
+def _roll_along(g, shift, axis):
+    """np.roll(g, shift, axis) for one integer axis, on g seen as (before, axis, after).
+    (Compiled as it is, for the implementations below.)"""
+    k = axis % g.ndim
+    before, after = 1, 1
+    for d in range(k):
+        before *= g.shape[d]
+    for d in range(k + 1, g.ndim):
+        after *= g.shape[d]
+    n = g.shape[k]
+    cube = np.ascontiguousarray(g).reshape((before, n, after))
+    out = np.empty_like(cube)
+    for i in range(n):
+        out[:, (i + shift) % n, :] = cube[:, i, :]
+    return out.reshape(g.shape)
+
+
+def _unroll(t):
+    """np.roll's adjoint, g rolled back by an integer shift: Numba's np.roll (no axis) of the
+    flattened array, or _roll_along one axis."""
+    def typer(g, shift, axis):
+        if not _array(g, t) or not isinstance(shift, t.Integer):
+            return None
+        if _no_axis(axis, t):
+            return lambda g, shift, axis: np.roll(g, -shift)
+        if isinstance(axis, t.Integer):
+            return lambda g, shift, axis: _roll_along(g, -shift, axis)
+    return typer
+
+
+def _roll(t):
+    """np.roll(a, shift, axis) with one integer axis (Numba's np.roll takes none)."""
+    def typer(a, shift, axis=None):
+        if _array(a, t) and isinstance(shift, t.Integer) and isinstance(axis, t.Integer):
+            return lambda a, shift, axis=None: _roll_along(a, shift, axis)
+    return typer
+
+
 def _column_stack(t):
     """np.column_stack of a list a loop builds (Numba's takes a tuple): 1-D items are columns,
     2-D ones are joined along their second axis."""
@@ -464,6 +502,9 @@ def helpers(numba, elementwise):
         runtime_arrays.initial_won: _initial_won,
         runtime.list_add: _list_add,
         runtime_arrays.untranspose: _untranspose,
+        runtime_arrays.unroll: _unroll,
+        np.roll: _roll,  # (with an axis)
+        _roll_along: lambda t: lambda g, shift, axis: _roll_along,
         np.column_stack: _column_stack,  # (a list only: Numba's own takes the tuples)
         runtime_arrays.column_stack_grad: _column_stack_grad,
         runtime_arrays.cumprod_jvp: _cumprod_jvp(_cumprod_jvp_flat),

@@ -248,9 +248,54 @@ def _quantile_spread(t):
     return typer
 
 
+# -- np.cross of 3-vectors (Numba's np.cross takes no 2-vectors, so as3 and friends have
+# nothing to add or drop: checked, the vectors passed through) ---------------------------------
+
+def _three(n):
+    """(Compiled as it is, for the implementations below.)"""
+    if n != 3:
+        raise ValueError("adcompile.jit: np.cross of 2-vectors is not supported (Numba's "
+                         "np.cross takes 3-vectors); run it without jit")
+
+
+def _as3(t):
+    def typer(v):
+        if _array(v, t):
+            def impl(v):
+                _three(v.shape[-1])
+                return v
+            return impl
+    return typer
+
+
+def _from3(t):
+    def typer(v, x):
+        if _array(v, t) and _array(x, t):
+            def impl(v, x):
+                _three(x.shape[-1])
+                return v
+            return impl
+    return typer
+
+
+def _lift3(t):  # (drop3 as well: of 3-vectors, v itself)
+    def typer(v, x, y):
+        if _array(v, t) and _array(x, t) and _array(y, t) and v.ndim == max(x.ndim, y.ndim):
+            def impl(v, x, y):
+                _three(max(x.shape[-1], y.shape[-1]))
+                return v
+            return impl
+    return typer
+
+
 def helpers(numba):
     """{helper: overload typer} of this module's helpers."""
     return {
+        runtime_linalg.as3: _as3,
+        runtime_linalg.from3: _from3,
+        runtime_linalg.lift3: _lift3,
+        runtime_linalg.drop3: _lift3,
+        _three: lambda t: lambda n: _three,
         runtime.mT: _mT,
         runtime_linalg.column_of: _column_of,
         runtime_linalg.uncolumn: _uncolumn,

@@ -42,7 +42,9 @@ RULES = {
     "math.cos": ValueError, "math.tan": ValueError, "math.tanh": ValueError,
     "math.erf": ValueError, "math.erfc": ValueError,
     "math.gamma": "pole", "math.lgamma": "pole",
+    "math.fmod": ValueError,  # (fmod(x, 0.0), fmod(inf, y): NaN in C)
 }  # (math.pow: float_pow of its operands as floats)
+C_FUNCTIONS = {"math.fmod": "fmod"}  # math functions Numba lacks: NumPy's ufunc of the same C
 RULES = {k: v for k, v in RULES.items() if hasattr(math, k.partition(".")[2])}  # (3.10: no exp2)
 
 
@@ -266,7 +268,10 @@ def _refusing(m):
 def _typer(numba, prim, rule, real, raising):
     """The overload typer of the helper of math function `prim`: C's function, then CPython's
     test of its result."""
-    fn, helper = getattr(math, prim.split(".")[1]), HELPER_OF[prim]
+    import numpy as np
+    fn = getattr(np, C_FUNCTIONS[prim]) if prim in C_FUNCTIONS else \
+        getattr(math, prim.split(".")[1])
+    helper = HELPER_OF[prim]
     domain, pole = raising(ValueError, helper, DOMAIN), rule == "pole"
     inf = domain if rule is ValueError else raising(OverflowError, helper, RANGE)
 

@@ -22,7 +22,6 @@ UNSUPPORTED = {
     gast.AsyncFor: "async for", gast.AsyncFunctionDef: "async def", gast.Await: "await",
     gast.Yield: "yield", gast.YieldFrom: "yield from", gast.Global: "global",
     gast.Nonlocal: "nonlocal", gast.Delete: "del", gast.ClassDef: "a class definition",
-    gast.Import: "import", gast.ImportFrom: "import",
     gast.Match: "a match statement",
     gast.TryStar: "try/except*", gast.TypeAlias: "a type alias (type X = ...)",
 }

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import cmath
 import math
 import operator
 from dataclasses import dataclass, field
@@ -167,6 +168,11 @@ add("math.log", math.log, ("x", "base"), barrier=True)  # one- or two-argument f
 add("math.atan2", math.atan2, ("y", "x"), "broadcast", barrier=True)
 add("math.hypot", math.hypot, ("x", "y"), "broadcast", barrier=True)  # (more: pairwise, calls.py)
 add("math.fmod", math.fmod, ("x", "y"), "broadcast", barrier=True)
+# cmath: numbers in, a Python complex out (of a real number too: cmath.sqrt(-1.0) is 1j)
+for _name in ("exp", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "log10"):
+    add(f"cmath.{_name}", getattr(cmath, _name), barrier=True)
+add("cmath.log", cmath.log, ("x", "base"), barrier=True)  # one- or two-argument form
+add("cmath.phase", cmath.phase, barrier=True)  # a float (cmath.polar: abs and phase, calls.py)
 for _name in ("gamma", "lgamma"):  # (their derivatives: polygamma, which math lacks)
     add(f"math.{_name}", getattr(math, _name), barrier=True)
 add("polygamma", numerics.polygamma, ("n", "x"), "broadcast", zero=("n",), barrier=True)
@@ -447,6 +453,8 @@ for _name, _params, _zero in [
         ("diagonal_grad", ("v", "x", "offset", "axis1", "axis2"), ("x",)),
         ("unrollaxis", ("v", "axis", "start"), ("start",)), ("untranspose", ("v", "axes"), ()),
         ("unpad", ("v", "x", "pad_width", "mode"), ("x",)),
+        ("padding", ("v", "x", "pad_width"), ("x",)),
+        ("padding_grad", ("v", "c", "x", "pad_width"), ("c", "x")),
         ("kron_grad_left", ("v", "x", "y"), ("x",)), ("kron_grad_right", ("v", "x", "y"), ("y",)),
         ("column_stack_part", ("v", "i", "*xs"), ("i", "*xs")),
         ("dstack_part", ("v", "i", "*xs"), ("i", "*xs")),
@@ -461,7 +469,9 @@ for _name, _params, _zero in [
         ("convolve_grad_right", ("v", "x", "y", "mode"), ("y",)),
         ("correlate_full", ("v", "x", "y", "mode"), ("x", "y")),
         ("correlate_crop", ("v", "x", "y", "mode"), ("x", "y")),
-        ("gradient_grad", ("v", "x", "axis", "edge_order", "*spacing"), ("x", "*spacing")),
+        ("gradient_grad", ("v", "x", "axis", "edge_order", "*spacing"), ("x",)),  # (spacing: no)
+        ("spacing_grad", ("v", "ans", "h"), ()),  # (ans, h: refused when differentiated again)
+        ("spacing_jvp", ("v", "ans", "h"), ()),
         ("concatenate_grad", ("v", "xs", "axis"), ("xs",)),
         ("hstack_grad", ("v", "xs"), ("xs",)), ("vstack_grad", ("v", "xs"), ("xs",)),
         ("column_stack_grad", ("v", "xs"), ("xs",)), ("dstack_grad", ("v", "xs"), ("xs",))]:
@@ -527,6 +537,8 @@ add("flatten", lambda x: np.ravel(x).copy(), kind="exact", form="method")
 METHODS["conj"] = "conjugate"  # (x itself for a real x, as x.conjugate(): not np.conj)
 METHODS["conjugate"] = "conjugate"  # x.conjugate() as written: a Python float stays a float
 add("conjugate", lambda x: x.conjugate(), kind="exact", form="method")
+METHODS["view"] = "view"  # a.view(): a new array of a's values (a view: written through, refused)
+add("view", lambda x: x.view(), kind="exact", form="method")
 METHODS["item"] = "item"  # (rules_arrays.py)
 # Attributes of arrays that are primitives of their own.
 ATTRIBUTES = {"T", "shape", "ndim", "size", "dtype", "real", "imag"}
@@ -559,6 +571,13 @@ add("list_copy", builtins.list, ("x",), "exact", form="call")
 PRIMS["list_copy"].name = "list"
 add("tuple_copy", builtins.tuple, ("x",), "exact", form="call")
 PRIMS["tuple_copy"].name = "tuple"
+# list(a), tuple(a) of an array: its rows (of a list, its items), printed as written
+add("rows_list", builtins.list, ("x",), "exact", form="call")
+PRIMS["rows_list"].name = "list"
+add("rows_tuple", builtins.tuple, ("x",), "exact", form="call")
+PRIMS["rows_tuple"].name = "tuple"
+add("check_sortable", runtime_arrays.check_sortable, ("x",), "nondiff", zero="*")
+add("rows_grad", runtime_arrays.rows_grad, ("g", "x"), "exact", zero=("x",))
 add("sum_grad", runtime.sum_grad, ("v", "xs"), "exact", zero=("xs",))
 add("in_dtype_of", runtime.in_dtype_of, ("v", "x"), "unary", zero=("x",))
 # the number of entries, read from the shape (np.size would compute a Dask array to count them)
@@ -661,13 +680,13 @@ add("call", lambda f, *args, **kwargs: f(*args, **kwargs), ("f", "*args"), "nond
 EFFECTS = frozenset({"pop", "push", "check_scalar", "check_numbers", "check_fits", "check_weights",
                      "check_not_in_place", "check_item_not_changed", "check_view_index",
                      "check_unpacked", "check_item_not_in_place", "check_bound",
-                     "check_not_count", "check_field", "print", "assert_",
+                     "check_not_count", "check_sortable", "check_field", "print", "assert_",
                      "throw", "call"} |
                     {name for name in PRIMS if name.startswith(("np.random.", "Generator."))})
 
 LIST_PRIMS = {"np.linalg.lstsq", "make_list", "list_append", "np.split", "list_add", "split_like", "tuple",
               "list_concat", "list_join", "list_repeat", "list_unrepeat", "list_copy", "tuple_copy",
-              "np.array_split", "np.hsplit", "np.vsplit", "np.dsplit", "stack_grad",
+              "rows_list", "rows_tuple", "np.array_split", "np.hsplit", "np.vsplit", "np.dsplit", "stack_grad",
               "concatenate_grad", "hstack_grad", "vstack_grad", "column_stack_grad",
               "dstack_grad", "slogdet_tangent"}
 
@@ -678,6 +697,6 @@ add("zero_at", runtime_arrays.zero_at, ("x", "index"), "exact")
 add("held_in", runtime_arrays.held_in, ("v", "x"), "exact", zero=("x",))
 
 # The names generated code may refer to, bound in its namespace.
-NAMESPACE: dict[str, Any] = {"np": np, "math": math}
+NAMESPACE: dict[str, Any] = {"np": np, "math": math, "cmath": cmath}
 NAMESPACE.update({name: p.fn for name, p in PRIMS.items()
                   if p.form == "call" and "." not in name and not hasattr(builtins, name)})

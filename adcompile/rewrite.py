@@ -33,7 +33,8 @@ def joined_lists(fn: Function) -> Function:
     cannot tell it from a number or an array, the names that hold lists (analysis.list_names)
     can. They become list_concat, list_repeat and list_copy, whose rules split a gradient by
     each operand's length (an `add` would give each operand the whole list). list(a) and
-    tuple(a) of something that is not a list known here are refused."""
+    tuple(a) of anything else are its rows (rows_list: an array's, or a list's items), except
+    of an argument whose structure is not known yet (compiled again at the call, knowing it)."""
     lists: set = set()
 
     def listy(a):
@@ -72,13 +73,18 @@ def joined_lists(fn: Function) -> Function:
                     block.insert(k, Assign(None, Op("check_not_count", (n, Const(
                         f"{xs.name} * {n.name}"))),
                         block[k].line))
+    unknown = {name for name, tree, _ in fn.arguments if tree is None}  # (its structure)
     for s in each_assign(fn.body):
         v = s.value
-        if type(v) is Op and v.prim in ("list_copy", "tuple_copy") and not listy(v.args[0]):
+        if type(v) is Op and v.prim in ("list_copy", "tuple_copy") and not listy(v.args[0]) \
+                and not (type(v.args[0]) is Var and v.args[0].name in unknown):
+            # list(a) of an array (or of a list the analysis does not see): its rows
+            s.value = Op("rows_list" if v.prim == "list_copy" else "rows_tuple", v.args)
+        elif type(v) is Op and v.prim in ("list_copy", "tuple_copy") and not listy(v.args[0]):
             error = UnsupportedSyntaxError(
-                f"{PRIMS[v.prim].name}() of an array or of something not known to be a list "
-                "is not supported; iterate it in a loop, or index the array", fn.filename,
-                s.line)
+                f"{PRIMS[v.prim].name}() of {v.args[0].name}, an argument, is compiled at the "
+                "call, for what it is there (an array: its rows; a list: its items); call the "
+                "derivative, or see its code with source(df, at=args)", fn.filename, s.line)
             # list(xs) of an argument: a list one, lowered as such once its structure is known
             error.maybe_container = type(v.args[0]) is Var
             raise error

@@ -583,6 +583,32 @@ LINEAR.update({"list_concat", "list_join", "list_repeat", "list_unrepeat", "list
 VJP["list_copy"] = VJP["tuple_copy"] = ("list_copy(g)",)
 JVP["list_copy"] = ("list_copy(t)",)
 JVP["tuple_copy"] = ("tuple_copy(t)",)
+VJP["rows_list"] = VJP["rows_tuple"] = ("rows_grad(g, x)",)  # list(a): rows stacked back
+JVP["rows_list"], JVP["rows_tuple"] = ("rows_list(t)",), ("rows_tuple(t)",)
+VJP["rows_grad"] = ("rows_list(g)", None)
+LINEAR.update({"rows_list", "rows_tuple", "rows_grad"})
+# cmath: holomorphic, each partial as for math (JAX's convention: g times the derivative), the
+# gradient of a real number real (the result is complex even there: cmath.sqrt(-1.0) is 1j)
+CMATH = {
+    "exp": "ans",
+    "sqrt": "(0.5 / ans)",
+    "log10": "(1 / (x * math.log(10)))",
+    "sin": "cmath.cos(x)",
+    "cos": "(-cmath.sin(x))",
+    "tan": "(1 + ans * ans)",
+    "sinh": "cmath.cosh(x)",
+    "cosh": "cmath.sinh(x)",
+    "tanh": "(1 - ans * ans)",
+}
+for _name, _partial in CMATH.items():
+    VJP[f"cmath.{_name}"], JVP[f"cmath.{_name}"] = (f"real_like(g * {_partial}, x)",), \
+        (f"t * {_partial}",)
+_CMATH_LOG = ("(1 / x)", "(1 / (x * cmath.log(base)))", "(-ans / (base * cmath.log(base)))")
+VJP["cmath.log"] = lambda op, i: \
+    f"real_like(g * {_CMATH_LOG[i + (len(op.args) > 1)]}, {('x', 'base')[i]})"
+JVP["cmath.log"] = lambda op, i: f"t * {_CMATH_LOG[i + (len(op.args) > 1)]}"
+VJP["view"] = ("g",)  # a.view(): the same values
+LINEAR.add("view")
 VJP["conjugate"], JVP["conjugate"] = ("conj(g)",), ("conjugate(t)",)  # x.conjugate()
 LINEAR.add("conjugate")
 VJP["list_max"] = VJP["list_min"] = ("getitem_grad(g, xs, index_of(xs, ans))",)
@@ -723,6 +749,7 @@ _PTP_WEIGHTS = "(max_weights(x, np.max(x, axis=axis, keepdims=True), axis, True)
     "max_weights(x, np.min(x, axis=axis, keepdims=True), axis, True))"
 DERIVATIVES["np.float_power"] = lambda op, i: _pow_partial(op, i)
 LINEAR.add("np.diagflat")
+LINEAR |= {"padding", "padding_grad"}
 
 VJP.update({
     "np.roll": ("unroll(g, shift, axis)", None),
@@ -738,6 +765,8 @@ VJP.update({
     "np.atleast_2d": ("np.reshape(g, np.shape(x))",),
     "np.atleast_3d": ("np.reshape(g, np.shape(x))",),
     "np.pad": _pad_rule("unpad(g, x, pad_width, mode)"),
+    "padding": ("padding_grad(g, v, x, pad_width)", None, None),  # np.pad's constant_values
+    "padding_grad": ("padding(g, x, pad_width)", None, None, None),
     "np.append": ("concatenate_part(g, 0, x, y, axis=axis)",
                   "concatenate_part(g, 1, x, y, axis=axis)"),
     "np.kron": ("kron_grad_left(g, x, y)", "kron_grad_right(g, x, y)"),

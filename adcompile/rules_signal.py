@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from .rules import JVP, LINEAR, VJP
 
+def _spacings(op, skip):
+    """`, xs[0], xs[1], ...`: np.gradient's spacings, its operands after the first `skip`."""
+    return "".join(f", xs[{k}]" for k in range(len(op.args) - skip))
+
+
 # --- complex parts and np.gradient ---------------------------------------------------------------
 # (JAX's convention, as for np.real: the adjoint of complex z is d f / d re(z) - 1j d f / d im(z))
 LINEAR |= {"np.imag", "real", "imag", "imag_grad", "np.gradient", "gradient_grad",
@@ -14,14 +19,18 @@ VJP.update({
     "imag": ("imag_grad(np.real(g), x)",),
     "real": ("np.real(g)",),
     "np.angle": ("imag_grad(np.real(g) / x, x)",),
+    "cmath.phase": ("imag_grad(np.real(g) / x, x)",),  # (np.angle's, of a number)
     # (-1j * v: real where v is, complex where v is, as np.angle's g / x)
     "imag_grad": ("real_like(imag_grad(g, x), v)", None),
-    "np.gradient": lambda op, i: None if i else "gradient_grad(g, x, axis, edge_order" + "".join(
-        f", xs[{k}]" for k in range(len(op.args) - 1)) + ")",
+    "np.gradient": lambda op, i: f"spacing_grad(g, ans, xs[{i - 1}])" if i else
+    f"gradient_grad(g, x, axis, edge_order{_spacings(op, 1)})",
     "gradient_grad": lambda op, i: None if i else "np.gradient(g" + "".join(
         f", xs[{k}]" for k in range(len(op.args) - 4)) + ", axis=axis, edge_order=edge_order)",
 })
-JVP["np.angle"] = ("np.imag(t / x)",)
+JVP["np.angle"] = JVP["cmath.phase"] = ("np.imag(t / x)",)
+JVP["np.gradient"] = lambda op, i: f"spacing_jvp(t, ans, xs[{i - 1}])" if i else \
+    f"np.gradient(t{_spacings(op, 1)}, axis=axis, edge_order=edge_order)"
+LINEAR |= {"spacing_grad", "spacing_jvp"}  # (in g, t; ans, h differentiated again: refused)
 
 
 # --- products of several factors: multi_dot, convolutions ----------------------------------------

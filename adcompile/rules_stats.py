@@ -90,7 +90,7 @@ VJP["trapezoid_weights_grad"] = ("expand_to(trapezoid_weights(y, g, 1.0, axis), 
 # where given: linear in fp (its adjoint interp_spread hands each gradient to the two sample
 # points around its x, by their weights), and in x of slope interp_slope, which is linear in fp
 # (adjoint interp_slope_spread) and piecewise constant in x. None of them builds a matrix of
-# len(x) * len(xp) entries. A differentiated xp is refused (no rule); period= is lowered as
+# len(x) * len(xp) entries. xp's rule is fp's weights times -slope; period= is lowered as
 # NumPy's steps (forms.py).
 add("np.interp", np.interp, ("x", "xp", "fp"), "exact", left=None, right=None, period=None)
 for _name in ("interp_gather", "interp_spread"):
@@ -110,9 +110,12 @@ def _interp_rule(*templates):
     return rule
 
 
-VJP["np.interp"] = _interp_rule("g * interp_slope(fp, x, xp)", None,
+# (moving a sample point: y changes by -slope times the point's weight, fp's rule's)
+VJP["np.interp"] = _interp_rule("g * interp_slope(fp, x, xp)",
+                                "interp_spread(-g * interp_slope(fp, x, xp), x, xp, left, right)",
                                 "interp_spread(g, x, xp, left, right)")
-JVP["np.interp"] = _interp_rule("t * interp_slope(fp, x, xp)", None,
+JVP["np.interp"] = _interp_rule("t * interp_slope(fp, x, xp)",
+                                "-interp_slope(fp, x, xp) * interp_gather(t, x, xp, left, right)",
                                 "interp_gather(t, x, xp, left, right)")
 LINEAR |= {"interp_slope", "interp_slope_spread"}
 VJP["interp_gather"] = ("interp_spread(g, x, xp, left, right)", "g * interp_slope(v, x, xp)",

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from .runtime import (TupleGrad, _complex, _may_alias, _ndim, _numpy, _part, _parts,
+from .runtime import (TupleGrad, _complex, _kind, _may_alias, _ndim, _numpy, _part, _parts,
                       _shape, conj, cumsum_grad, getitem_grad, list_add, matmul_grad_left,
                       matmul_grad_right, outside_rule, phase_jvp, phase_vjp, real_part,
                       setitem, sign, unbroadcast, unreduce, zeros_like)
@@ -55,6 +55,25 @@ def unrollaxis(g, axis, start):
     order.remove(axis)
     order.insert(start, axis)
     return np.transpose(g, np.argsort(order))
+
+
+def padding(v, x, pad_width):
+    """What np.pad(x, pad_width, constant_values=v) puts around x, zeros where x is: linear in
+    v (NumPy's forms of v: a number, or one per axis and side), in x's dtype as np.pad's."""
+    return np.pad(np.zeros_like(x), pad_width, constant_values=v)
+
+
+def padding_grad(g, c, x, pad_width):
+    """The gradient of `padding(c, x, pad_width)` for c, a number: the sum of g where the padding
+    is, none where the padded array is of integers (c rounded). (c given per axis and side: no
+    rule here.)"""
+    if np.ndim(c) != 0:
+        raise outside_rule("np.pad with constant_values given per axis or side has no "
+                           "derivative rule for them; give one number, or pad each axis with "
+                           "its own np.pad")
+    if _kind(x) not in ("f", "c"):
+        return 0.0 * np.sum(g)
+    return np.sum(g) - np.sum(unpad(g, x, pad_width, "constant"))
 
 
 def unpad(g, x, pad_width, mode):
@@ -649,6 +668,28 @@ def list_unrepeat(g, xs, n):
     for k in range(max(n, 0)):
         total = list_add(total, list(g[k * size:(k + 1) * size]))
     return total
+
+
+def rows_grad(g, x):
+    """The gradient of `list(x)` (or tuple(x)) for x: the rows' gradients stacked back into x's
+    shape (a zero placeholder, a number, for all of them); the list itself for a list x."""
+    if isinstance(x, (list, tuple)):
+        return list(g) if isinstance(g, (list, tuple)) else g
+    if not isinstance(g, (list, tuple)):
+        return g + zeros_like(x)
+    row = np.shape(x)[1:]
+    return np.stack([np.broadcast_to(r, row) for r in g]) if len(g) else zeros_like(x)
+
+
+def check_sortable(x):
+    """Generated code's check before `sorted(x)` of an array, made np.sort's values: Python
+    compares the items, numbers for one dimension; rows of more raise (or sort by other
+    rules), so those are refused at the user's line."""
+    if np.ndim(x) != 1:
+        from adcompile.errors import UnsupportedSyntaxError, at_generated_caller
+        raise at_generated_caller(UnsupportedSyntaxError(
+            f"sorted() of an array of {np.ndim(x)} dimensions is not supported (only "
+            "of one, whose items are numbers); sort with np.sort(x, axis=...)"))
 
 
 def list_join(x, y):

@@ -11,14 +11,19 @@ def gradient_grad(g, x, axis, edge_order, *spacing):
     transpose of its stencil, central differences inside, one-sided at the ends (of first or,
     with edge_order=2, second order); a tuple g (one array per axis) sums its axes'
     contributions."""
-    if edge_order not in (1, 2) or any(np.ndim(h) for h in spacing):
-        raise outside_rule("np.gradient has a derivative rule for scalar spacings")
+    if edge_order not in (1, 2) or any(np.ndim(h) > 1 for h in spacing):
+        raise outside_rule("np.gradient has a derivative rule for scalar spacings and 1-D "
+                           "coordinates")
     n = _ndim(x)
     axes = tuple(range(n)) if axis is None else (axis,) if np.ndim(axis) == 0 else tuple(axis)
     parts = g if isinstance(g, (tuple, list)) else (g,)
     steps = spacing * len(axes) if len(spacing) == 1 else spacing or (1.0,) * len(axes)
     total = 0.0
     for part, a, h in zip(parts, axes, steps):
+        if np.ndim(h):  # coordinates along the axis
+            total = total + np.moveaxis(_stencil_transposed(
+                np.moveaxis(part, a % n, 0), h, edge_order), 0, a % n)
+            continue
         v = np.moveaxis(part, a % n, 0) / h
         out = np.zeros_like(v, dtype=np.result_type(v, 1.0))
         out[2:] += v[1:-1] / 2
@@ -37,6 +42,46 @@ def gradient_grad(g, x, axis, edge_order, *spacing):
             out[-3] += 0.5 * v[-1]
         total = total + np.moveaxis(out, 0, a % n)
     return total
+
+
+def spacing_grad(g, ans, h):
+    """The gradient of `ans = np.gradient(x, h)` (one axis) for the spacing h, a number: the
+    result is proportional to 1 / h."""
+    _one_spacing(ans, h)
+    return -np.sum(g * ans) / h
+
+
+def spacing_jvp(t, ans, h):
+    """The tangent of `ans = np.gradient(x, h)` (one axis) from the spacing h's tangent t."""
+    _one_spacing(ans, h)
+    return -ans * (t / h)
+
+
+def _one_spacing(ans, h):
+    if isinstance(ans, (list, tuple)) or np.ndim(h):
+        raise outside_rule("np.gradient has a derivative with respect to its spacing for one "
+                           "axis (x of one dimension, or axis= one axis) and a number h; the "
+                           "coordinates or spacings of several axes are not differentiated")
+
+
+def _stencil_transposed(v, coordinates, edge_order):
+    """The transpose of np.gradient along axis 0 at `coordinates`, applied to v: each entry of
+    the result reads at most 3 neighbouring entries (rows 0 and n - 1 those of the window at
+    the end), so np.gradient of the three combs `k % 3 == r` gives every row's coefficients,
+    column k's being comb k % 3's; each row's v is spread back over its window with them."""
+    n = v.shape[0]
+    combs = [(np.arange(n) % 3 == r).astype(float) for r in range(3)]
+    coef = np.stack([np.gradient(c, coordinates, edge_order=edge_order) for c in combs], axis=1)
+    rows = np.arange(n)
+    start = np.clip(rows - 1, 0, max(n - 3, 0))
+    out = np.zeros_like(v, dtype=np.result_type(v, coef))
+    tail = (slice(None),) + (None,) * (v.ndim - 1)
+    for d in range(3):
+        cols = start + d
+        ok = cols < n
+        weights = coef[rows[ok], cols[ok] % 3]
+        np.add.at(out, cols[ok], v[ok] * weights[tail])
+    return out
 
 
 def _full_length(g, n, m):

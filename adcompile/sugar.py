@@ -3,8 +3,11 @@ tree. `with np.errstate(...):` becomes the statements of its body, its settings 
 (the printer puts the `with` back around what those lines make); the `else` of a `for` or `while`
 becomes an `if` after the loop, on a flag that its breaks set; `enumerate(xs, start=k)` becomes
 `enumerate(xs, k)`; `a = b = value` becomes `a = value; b = a`; `del xs[k]` becomes
-`xs.pop(k)`."""
+`xs.pop(k)`; `import math`, `from math import exp` bind their names in the function's scope,
+as if imported in its module (the statement itself becomes `pass`)."""
 from __future__ import annotations
+
+import importlib
 
 import gast
 import numpy as np
@@ -14,7 +17,8 @@ from .errors import UnsupportedSyntaxError
 
 def desugar(parsed):
     """Rewrite `parsed.node` in place (the Parsed of parse.py) and walk its nodes again."""
-    changed = _splice_errstate(parsed)
+    changed = _imports(parsed)
+    changed = _splice_errstate(parsed) or changed
     changed = _loop_else(parsed) or changed
     changed = _chained_assignments(parsed) or changed
     changed = _deletions(parsed) or changed
@@ -206,6 +210,63 @@ def _iteration_keywords(parsed):
                     + ("drop strict=True (lengths are not checked)" if kw.arg == "strict" else
                        "pass its arguments by position"), *parsed.where(node))
             node.keywords.remove(kw)
+
+
+# --- import inside the function ----------------------------------------------------------------
+def _imports(parsed) -> bool:
+    """`import math`, `import numpy as np`, `import os.path`, `from math import exp as e` in the
+    body: the names are bound in `parsed.scope` to what the statement imports now, as a module's
+    import binds them, and the statement becomes `pass`. Refused with its line: a relative
+    import, `import *`, a name the function also assigns (or a parameter), one name imported
+    as two different objects."""
+    if not any(isinstance(n, (gast.Import, gast.ImportFrom)) for n in parsed.nodes):
+        return False
+    assigned = {n.id for n in parsed.nodes if isinstance(n, gast.Name)
+                and not isinstance(n.ctx, gast.Load)}
+    bound: dict = {}
+
+    def bind(s):
+        if not isinstance(s, (gast.Import, gast.ImportFrom)):
+            return None
+        for name, obj in _imported(s, parsed):
+            if name in assigned or name in bound and bound[name] is not obj:
+                raise UnsupportedSyntaxError(
+                    f"import binding {name}, a name the function also assigns or imports as "
+                    "something else, is not supported; import it under a name of its own "
+                    "(import ... as other), or at the top of the module", *parsed.where(s))
+            bound[name] = parsed.scope[name] = obj
+        return [gast.copy_location(gast.Pass(), s)]
+    _replace_statements(parsed, bind)
+    return True
+
+
+def _imported(s, parsed):
+    """(name, object) for each name the import statement `s` binds."""
+    def module(dotted):
+        try:
+            return importlib.import_module(dotted)
+        except ImportError as e:
+            raise UnsupportedSyntaxError(f"import of {dotted} fails here ({e})",
+                                         *parsed.where(s)) from None
+    if isinstance(s, gast.Import):
+        for alias in s.names:
+            top = module(alias.name)
+            if alias.asname is None:
+                yield alias.name.split(".")[0], module(alias.name.split(".")[0])
+            else:
+                yield alias.asname, top
+        return
+    if s.level or any(alias.name == "*" for alias in s.names):
+        raise UnsupportedSyntaxError(
+            "a relative import or import * inside the differentiated function is not supported; "
+            "import the names at the top of the module", *parsed.where(s))
+    source = module(s.module)
+    for alias in s.names:
+        if hasattr(source, alias.name):
+            obj = getattr(source, alias.name)
+        else:  # (from package import submodule)
+            obj = module(f"{s.module}.{alias.name}")
+        yield alias.asname or alias.name, obj
 
 
 # --- a = b = value -------------------------------------------------------------------------------

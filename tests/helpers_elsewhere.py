@@ -15,7 +15,7 @@ def bessel(x):
 
 
 def as_tuple(x):
-    return np.sum(np.array(tuple(x)))
+    return np.sum(np.array(sorted(x.reshape(2, 2))))
 
 
 def wide_qr(a):

@@ -226,9 +226,9 @@ def list_of_an_array(x):
     return sum(list(np.sin(x)))
 
 
-def test_list_of_an_array_refused_at_its_line():
-    with pytest.raises(UnsupportedSyntaxError, match="test_lists_found.py"):
-        grad(list_of_an_array)(np.ones(3))
+def test_list_of_an_array_is_its_rows():  # (refused once: test_idioms_found.py)
+    x = np.array([0.3, -1.0, 2.0])
+    np.testing.assert_allclose(grad(list_of_an_array)(x), np.cos(x))
 
 
 def repeated_a_run_time_count(x, n=3):

@@ -182,12 +182,11 @@ def test_cov_of_complex_rows():
 def nearest(x): return np.percentile(x, 30, method="nearest")
 def lower_quantile(x): return np.quantile(x, 0.3, method="lower")
 def computed_q(x): return np.quantile(x, x[0])
-def moving_xp(x): return np.sum(np.interp(x[:2], x[1:], x[1:]))
 def weighted_cov(x): return np.sum(np.cov(x, aweights=XP + 1.0))
 def moving_dx(x): return np.trapezoid(x, dx=x[0])
 
 
-@pytest.mark.parametrize("f", [nearest, lower_quantile, computed_q, moving_xp,
-                               weighted_cov, moving_dx])  # (np.cov(x, y): test_npgaps_found)
+@pytest.mark.parametrize("f", [nearest, lower_quantile, computed_q, weighted_cov,
+                               moving_dx])  # (np.cov(x, y): test_npgaps_found; moving_xp: a rule)
 def test_variants_without_a_rule_are_refused_at_the_users_line(f):
     check_refused_at_its_line(f, distinct(4), NoDerivativeError)

@@ -11,13 +11,20 @@ import math
 import types
 
 import gast
+import numpy as np
 
 from ..ir import Const, Var
+from ..primitives import hashable
 from .scan import Record, Static, is_super, leaf_name
 
 # functions that read a generator passed first at once, as the list that stands for it
 CONSUMERS = tuple(Static(f) for f in (sum, max, min, list, tuple, sorted, any, all,
                                           math.fsum))
+# functions taking a shape spread out (np.random.rand(*x.shape)) and the same draw taking it
+# whole, called in their place when the shape is known only at run time (NumPy's rand(*shape)
+# is random_sample(shape), drawing the same numbers; for shape () it gives a 0-d array, not a
+# float)
+WHOLE_SHAPE = {np.random.rand: np.random.random_sample, np.random.randn: np.random.standard_normal}
 SPREAD = (gast.Starred, gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
 
 
@@ -68,6 +75,11 @@ class Arguments:
         for k, a in enumerate(node.args):
             if isinstance(a, gast.Starred):
                 seq = self.expr(a.value, env)
+                whole = self.whole_shape(node, env) if type(seq) is not tuple else None
+                if whole is not None:
+                    func = placeholder(Static(whole), node.func)
+                    args.append(placeholder(seq, a))
+                    continue
                 if type(seq) is not tuple:
                     error = self.unsupported(
                         a, "spreading (*xs) a sequence known only at run time", "unpack it first "
@@ -96,6 +108,15 @@ class Arguments:
                 keywords.append(gast.keyword(arg=key, value=placeholder(value, k.value)))
         call = gast.Call(func=func, args=args, keywords=keywords)
         return gast.copy_location(call, node), held
+
+    def whole_shape(self, node, env):
+        """For `np.random.rand(*shape)`, its only argument spread: the function taking the shape
+        whole (WHOLE_SHAPE), else None."""
+        if len(node.args) != 1 or node.keywords:
+            return None
+        callee = self.probe(node.func, env)
+        obj = getattr(callee, "obj", None) if type(callee) is Static else None
+        return WHOLE_SHAPE.get(obj) if obj is not None and hashable(obj) else None
 
     def lazy_iterator(self, node, env):
         """Whether `node` is zip(...), map(...) or filter(...) of arguments without an effect:
@@ -188,3 +209,4 @@ def effectful(node):
         if not isinstance(n, gast.Lambda):
             todo.extend(gast.iter_child_nodes(n))
     return False
+

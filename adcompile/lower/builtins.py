@@ -73,10 +73,28 @@ class Builtins:
     def sorted_with(self, node, env):
         """sorted(xs, key=f, reverse=r) of a sequence known here."""
         items = self.iterated(self.expr(node.args[0], env), node)
+        options = {k.arg for k in node.keywords}
+        unknown = {name for name, tree, _ in self.fn.arguments if tree is None}
+        if type(items) is Var and items.name not in unknown and options <= {"reverse"}:
+            return self.sorted_array(items, node, env)  # (an argument: a list, perhaps)
         if type(items) is not tuple:
             raise self.not_an_array(node, "sorted() of an array or a list computed at run time",
                                     "sort with np.sort", fields=False)
         return self.known_list(self.sorted_by(items, node, env))
+
+    def sorted_array(self, x, node, env):
+        """sorted(a) of a 1-D array (checked where the code runs: Python compares the rows of
+        one of more dimensions), or of a list of numbers built at run time: the list of the
+        values np.sort gives (whose rule routes the gradient), reversed for reverse=True."""
+        reverse = [self.as_atom(self.expr(k.value, env)) for k in node.keywords]
+        if reverse and not (type(reverse[0]) is Const and type(reverse[0].value) is bool):
+            raise self.unsupported(node, "sorted(..., reverse=r) of an array, r known only at "
+                                   "run time", "write reverse=True or reverse=False")
+        self.block.append(Assign(None, Op("check_sortable", (x,)), self.line))
+        ordered = self.emit("np.sort", (x,), (("axis", Const(0)),))
+        if reverse and reverse[0].value:
+            ordered = self.emit("getitem", (ordered, Const(slice(None, None, -1))))
+        return self.emit("rows_list", (ordered,))
 
     def sorted_by(self, items, node, env):
         """`items` sorted by the call `node`'s key= and reverse= (xs.sort(...) too): the key

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import cmath
 import copy
 import dataclasses
 import functools
@@ -15,7 +16,8 @@ import numpy as np
 
 from ..custom import how_to_register
 from ..parse import signature_of
-from ..errors import PACKAGE, STAND_INS_FILE, ADCompileError, NoDerivativeError
+from ..errors import (PACKAGE, STAND_INS_FILE, ADCompileError, NoDerivativeError,
+                      UnsupportedSyntaxError)
 from ..ir import Const, Var
 from ..standins import ARRAY_STAND_INS, STAND_INS
 from ..primitives import (AS_ARRAY, BY_OBJECT, FROZEN, GENERATOR_METHODS, METHODS, NAMESPACE,
@@ -198,10 +200,24 @@ class Calls:
                 return tuple(list(items)) if obj is tuple else self.known_list(items)
             if type(items) is Var and obj is not sorted:  # a copy of a list built at run time
                 return self.emit(f"{obj.__name__}_copy", (items,), target=target)  # (rewrite.py
+            if type(items) is Var and obj is sorted and items.name not in {
+                    name for name, tree, _ in self.fn.arguments if tree is None}:
+                return self.sorted_array(items, node, env)  # (an argument: a list, perhaps)
+            if type(items) is Var and obj is sorted:  # (an argument: compiled at the call)
+                error = UnsupportedSyntaxError(
+                    f"sorted() of {dotted(node.args[0]) or 'it'}, an argument, is compiled at "
+                    "the call, for what it is there (an array of one dimension: "
+                    "list(np.sort(a)); a list: its items sorted); call the derivative, or see "
+                    "its code with source(df, at=args)", *self.parsed.where(node))
+                error.maybe_container = True
+                raise error
             if type(items) is Var:  # checks it is one) (a dict argument: its keys, once known)
                 raise self.not_an_array(node, f"{obj.__name__}() of an array or a list computed "
                                         "at run time", "sort with np.sort" if obj is sorted else
                                         "iterate it in a loop, or index the array", fields=False)
+        if obj is cmath.polar and len(node.args) == 1 and not node.keywords:  # (abs, phase)
+            z = self.as_atom(self.expr(node.args[0], env))
+            return (self.emit("abs", (z,)), self.emit("cmath.phase", (z,)))
         if obj in COPIES and len(node.args) == 1 and not node.keywords:
             return self.copy_of(self.expr(node.args[0], env), COPIES[obj], node)
         if obj is dataclasses.replace and node.args:

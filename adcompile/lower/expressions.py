@@ -444,6 +444,9 @@ class Expressions:
             return self.outer(f"{base.name}.{node.attr}", value)
         if node.attr in ATTRIBUTES:
             return self.emit(node.attr, (self.as_atom(base),), target=target)
+        if node.attr == "flat" and type(base) is Var and base.name not in self.fn.opaque:
+            self.fn.receivers.add(base.name)  # (an object argument's .flat: compiled for it)
+            return self.emit("np.ravel", (base,), target=target)  # a.flat[i]: read in C order
         if type(base) is Var and base.name in self.fn.opaque:  # np.finfo(x.dtype).min: a
             return self.emit("field", (base, Const(node.attr)), target=target)  # constant
         if node.attr in RESULT_FIELDS and type(base) is Var:  # np.linalg.svd(a).S: item 1

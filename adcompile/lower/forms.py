@@ -32,7 +32,7 @@ KEYWORD_FORMS = {"logsumexp": ("b", "return_sign"), "np.var": ("correction", "me
                  "np.corrcoef": ("y",), "np.average": ("weights", "returned"),
                  "np.interp": ("period",), "np.angle": ("deg",), "np.quantile": ("weights",),
                  "np.percentile": ("weights",),
-                 "np.pad": ("reflect_type", "end_values", "stat_length")}
+                 "np.pad": ("reflect_type", "end_values", "stat_length", "constant_values")}
 PAD_INSTEAD = {  # np.pad's keywords without a rule, and what to write
     "reflect_type": "for reflect_type='odd' write 2 * np.pad(x, w, mode='edge') - np.pad(x, w, "
                     "mode='reflect') (or mode='symmetric'), NumPy's odd reflection while each "
@@ -134,6 +134,8 @@ class Forms:
             angle = self.primitive(name, rest, list(args[:1]), env, None if deg.value else target)
             return self.emit("mul", (angle, Const(180 / np.pi)), target=target) \
                 if deg.value else angle
+        if name == "np.pad" and not any(k in PAD_INSTEAD for k in keywords):
+            return self.pad_filled(node, rest, args, keywords, env, target)
         if name == "np.pad":
             word = next(k for k in keywords if k in PAD_INSTEAD)
             raise self.unsupported(rest, f"np.pad with {word}= (no derivative rule)",
@@ -361,6 +363,21 @@ class Forms:
                                           self.emit("getitem", (fp, first))),
                        (("axis", Const(0)),))
         return self.emit("np.interp", (self.emit("mod", (x, p)), xp, fp), target=target)
+
+    def pad_filled(self, node, rest, args, keywords, env, target):
+        """np.pad(x, w, constant_values=c), c computed at run time: np.pad(x, w) plus the
+        padding filled with c (`padding`, linear in c), so c may be differentiated."""
+        c = self.atom(keywords["constant_values"], env)
+        mode = next((self.atom(k.value, env) for k in rest.keywords if k.arg == "mode"),
+                    args[2] if len(args) > 2 else Const("constant"))
+        if type(c) is Const or len(args) < 2:
+            return self.primitive("np.pad", node, list(args), env, target)
+        if not (type(mode) is Const and mode.value == "constant"):
+            raise self.unsupported(node, "np.pad with constant_values= and a mode other than "
+                                   "'constant' written", "leave constant_values out")
+        inside = self.primitive("np.pad", rest, list(args), env, None)
+        return self.emit("add", (inside, self.emit("padding", (c, args[0], args[1]))),
+                         target=target)
 
     def padded(self, name, rest, args, keywords, env, target):
         """np.diff(x, prepend=a, append=b): np.diff of x with a and b put at its ends along the

@@ -256,7 +256,7 @@ VIEWS = {"getitem", "T", "mT", "np.transpose", "np.matrix_transpose", "np.reshap
          "np.ascontiguousarray", "np.asfortranarray", "np.asarray_chkfinite", "np.flip",
          "np.fliplr", "np.flipud", "np.rot90", "real", "imag", "conjugate", "np.real_if_close",
          "np.trim_zeros", "np.diag", "np.rollaxis", "np.diff", "np.polyder", "np.polyint",
-         "np.linalg.matrix_power", "np.fft.fftn", "np.fft.ifftn", "np.einsum", "call"} | {
+         "np.linalg.matrix_power", "np.fft.fftn", "np.fft.ifftn", "np.einsum", "call", "view"} | {
     f"np.{np.dtype(code).type.__name__}" for code in np.typecodes["AllInteger"] + "?efd"}
 # (x.real, x.conjugate() of a real x, np.float64(x) of a float64 x, np.diff(x, 0),
 # np.linalg.matrix_power(x, 1), np.fft.fftn(x, axes=()) are x; np.einsum("ij->ji", x) a view)

@@ -16,6 +16,7 @@ from .arguments import effectful
 from .effects import RAISE, known_truth
 from .changes import in_library
 from .containers import in_place_method
+from .targets import written_array
 from .scan import Record, BROKE, changed_parts, held, holds, records_in, repeats, times_held, is_super, is_method_of_name, made_as_arrays, made_of_names, GOING, IndexTarget, LocalFunction, RETURNED, Static, exit_kind, exposed_suffixes, is_append, is_pop, load_of, loaded, may_leave, only_returns, walk_own, uncached
 
 
@@ -72,8 +73,8 @@ class Statements:
                 if len(stmt.targets) != 1:
                     raise self.unsupported(stmt, "chained assignment a = b = ...", "assign once")
                 target = stmt.targets[0]
-                if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
-                    self.check_in_place(stmt, target.value.id, env,
+                if written_array(target) is not None:
+                    self.check_in_place(stmt, written_array(target), env,
                                         self.after(later, stmts, i, True), "__setitem__")
                 zipped = self.zipped_known(stmt.value, env) if isinstance(
                     target, (gast.Tuple, gast.List)) else None  # a, b = zip(*pairs)
@@ -427,6 +428,9 @@ class Statements:
         (`m[i][j] = value`, `bodies[0].v = value`, `p["layer"]["b"] = value`): the container
         with that item replaced, stored in turn where it came from, up to a name."""
         base = target.value
+        if isinstance(base, gast.Attribute) and base.attr == "flat" and \
+                isinstance(target, gast.Subscript):
+            return self.store_flat(target, value, env)
         if not isinstance(base, (gast.Name, gast.Subscript, gast.Attribute)):
             raise self.unsupported(target, "assigning into the result of an expression")
         container = self.expr(base, env)
@@ -639,12 +643,11 @@ class Statements:
                                 self.after(later, stmts, i, True),
                                 in_place_method(type(stmt.op).__name__),
                                 load_of(stmt.target))
-        elif isinstance(stmt.target, gast.Subscript) and isinstance(stmt.target.value,
-                                                                     gast.Name):
-            self.check_in_place(stmt, stmt.target.value.id, env,
+        elif written_array(stmt.target) is not None:
+            self.check_in_place(stmt, written_array(stmt.target), env,
                                 self.after(later, stmts, i, True),
                                 "__setitem__")  # x[i] *= v writes into x as x[i] = v does
-            if self.checks_unbound and stmt.target.value.id in self.made("lists"):
+            if self.checks_unbound and written_array(stmt.target) in self.made("lists"):
                 self.item_not_shared(stmt, load_of(stmt.target), env, self.after(
                     later, stmts, i), in_place_method(type(stmt.op).__name__))  # params[i] -= g
                 # of params = [W, b]: the array W changes in place, in the list and as W
@@ -895,3 +898,4 @@ class Statements:
             self.renamed(value.name, block[-1].target)
             return Var(block[-1].target)
         return value
+

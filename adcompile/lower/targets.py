@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gast
 
+from ..ir import Var
 from .arguments import effectful
 
 
@@ -44,6 +45,29 @@ class Targets:
         for key in added:
             del self.once[key]
 
+    def store_flat(self, target, value, env):
+        """`a.flat[i] = v` of an array a: `a[np.unravel_index(i, a.shape)] = v`, stored as any
+        item is (a view of another array refused as there). An index of ints (one or an array
+        of them, not negative); a slice is refused."""
+        array = self.expr(target.value.value, env)
+        if type(array) is not Var or isinstance(target.slice, gast.Slice):
+            raise self.unsupported(target, f"assigning into {gast.unparse(target).strip()}"
+                                   + ("" if type(array) is Var else ", not of an array"),
+                                   "index the array with the positions (a[np.unravel_index("
+                                   "np.arange(i, j), a.shape)] = v)")
+        shape = self.emit("shape", (array,))
+        index = self.emit("np.unravel_index", (self.as_atom(self.expr(target.slice, env)),
+                                               shape))
+        name = "<flat index>"
+        env[name] = index
+        try:
+            self.store(gast.copy_location(gast.Subscript(
+                value=target.value.value, slice=gast.copy_location(gast.Name(
+                    id=name, ctx=gast.Load(), annotation=None, type_comment=None), target),
+                ctx=gast.Store()), target), value, env)
+        finally:
+            del env[name]
+
     def store_once(self, target, value, env):
         """`target = value`, value lowered: the target's indexes evaluated once."""
         added = self.target_once(target, env)
@@ -71,3 +95,13 @@ def indexes(node):
         return [n for p in (node.lower, node.upper, node.step) if p is not None
                 for n in indexes(p)]
     return [node] if effectful(node) else []
+
+
+def written_array(target):
+    """The name written into by the target `x[i]` or `x.flat[i]`, else None."""
+    if not isinstance(target, gast.Subscript):
+        return None
+    base = target.value
+    if isinstance(base, gast.Attribute) and base.attr == "flat":
+        base = base.value
+    return base.id if isinstance(base, gast.Name) else None
