@@ -54,6 +54,16 @@ def item_advice(seq, keyed):
     return "make a new array (p = p - ...) and keep it in a list of your own"
 
 
+def runs_here(bounds):
+    """Whether a loop over range(*bounds) runs at least once, as known here."""
+    if not all(type(b) is Const and type(b.value) is int for b in bounds):
+        return False
+    try:
+        return len(range(*(b.value for b in bounds))) > 0
+    except ValueError:  # (a step of 0: Python's error, when run)
+        return False
+
+
 def binds_first(body, name):
     """Whether a loop body binds `name` in one of its own statements before any that may leave
     the iteration (a break, continue, return or raise): then each iteration binds it."""
@@ -129,8 +139,7 @@ class Loops:
         names = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
         carried = self.carry(stmt, env, later, names,  # (read after the loop: carried out)
                              counter=target.id if elements is None else None,
-                             runs=all(type(b) is Const and type(b.value) is int for b in bounds)
-                             and len(range(*(b.value for b in bounds))) > 0)
+                             runs=runs_here(bounds))
         if current:  # the sequence the loop changes in place: read under its loop name
             elements = (env[in_place],)
         index = self.namer.fresh(target.id) if elements is None else \
