@@ -38,6 +38,16 @@ _PACKAGES = {"scipy": "SciPy"}  # how the docstring of an exported module names 
 SMALL = 10_000  # arrays up to this many elements are written as literals; larger ones as .npy
 
 
+_UNBOUND_DOC = "# The placeholder of a name first bound in a loop (check_unbound tests it)."
+_UNBOUND_TEXT = "np.uint64(0x7FF80BAD0BAD0BAD).view(np.float64).item()"
+
+
+def _unbound():
+    """runtime.UNBOUND, which _UNBOUND_TEXT writes out."""
+    from .runtime import UNBOUND
+    return UNBOUND
+
+
 class ExportError(ADCompileError):
     """The generated code refers to something that cannot be written into a standalone module."""
 
@@ -74,6 +84,11 @@ def export_source(f: Callable[..., Any], mode: str = "reverse",
             module = bound[name].__name__  # a module a user-registered rule calls (scipy)
             extra_imports[name] = f"import {module}" if module == name else \
                 f"import {module} as {name}"
+        elif name == "UNBOUND" and bound.get(name) is _unbound():  # (a loop's placeholder)
+            helpers[name] = f"{_UNBOUND_DOC}\nUNBOUND = {_UNBOUND_TEXT}\n"
+            imports.add("np")
+        elif name == "UNBOUND_INT":  # (a loop target's: compared by identity, never folded)
+            helpers[name] = "UNBOUND_INT = -(2 ** 63)\n"
         elif name in bound and isinstance(bound[name], types.FunctionType):
             _collect(name, bound[name], helpers, imports, classes, extra_imports)
         elif not hasattr(builtins, name):

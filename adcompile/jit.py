@@ -864,7 +864,8 @@ def _register(numba):
         # (an index the user's code wrote reaches setitem in the forward sweep unchecked; the
         # backward sweep's helpers take the indices the forward sweep checked)
         checks = {"boundscheck": True} if helper is runtime.setitem else {}
-        overload(helper, jit_options=checks)(typer(numba.types))
+        literal = helper is runtime.check_unbound  # (the name it raises with, when typed)
+        overload(helper, jit_options=checks, prefer_literal=literal)(typer(numba.types))
     jit_ints.register(numba)
     jit_math.register(numba)
     _REGISTERED.append(True)

@@ -20,6 +20,7 @@ from .ir import (Assign, Const, For, If, Op, Return, Var, While, substitute, tar
                  walk_stmts)
 from .jit_helpers_shapes import _three
 from .primitives import NAMESPACE, PRIMS, add
+from .runtime import UNBOUND, UNBOUND_INT
 
 
 def named_norm(x, ord):
@@ -318,8 +319,9 @@ def first_bound_in_loop(fn, name, kinds):
     after the loop, which may run zero times), or None."""
     made = next((s for s in walk_stmts(fn.body) if type(s) is Assign and s.target == name and
                  type(s.value) is Const and type(s.value.value) in (int, float) and
-                 s.value.value == 0 and re.match(r"(async\s+)?(for|while)\b",
-                                                 fn.source_lines.get(s.line, "").strip())), None)
+                 s.value.value in (0, UNBOUND, UNBOUND_INT) and
+                 re.match(r"(async\s+)?(for|while)\b", fn.source_lines.get(s.line, "").strip())),
+                None)
     other = [k for k in kinds if k != "a number"]
     if made is None or not other or not any(re.search(rf"\b{name}\b", text)
                                             for text in fn.source_lines.values()):

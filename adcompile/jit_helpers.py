@@ -81,6 +81,36 @@ def _check_bound(t):
     return typer
 
 
+def _check_unbound(t):
+    """runtime.check_unbound: UNBOUND is a float under Numba too, a NaN known by its bits."""
+    from numba.extending import intrinsic
+    from llvmlite import ir
+
+    @intrinsic
+    def bits(typingctx, x):
+        def codegen(context, builder, sig, args):
+            return builder.bitcast(args[0], ir.IntType(64))
+        return t.int64(t.float64), codegen
+    placeholder = int(np.float64(runtime.UNBOUND).view(np.int64))
+
+    def typer(value, name):
+        said = repr(name.literal_value) if isinstance(name, t.StringLiteral) else "a"
+        message = f"cannot access local variable {said} where it is not associated with a value"
+        if value == t.int64:  # (a loop's target: UNBOUND_INT)
+            def check_int(value, name):
+                if value == runtime.UNBOUND_INT:
+                    raise UnboundLocalError(message)
+            return check_int
+        if value != t.float64:  # (another kind of value never holds the placeholder)
+            return lambda value, name: None
+
+        def check(value, name):
+            if bits(value) == placeholder:
+                raise UnboundLocalError(message)
+        return check
+    return typer
+
+
 def _assert(t):
     """The user's `assert test, message` (and zip's length check): the message as given."""
     def typer(test, message=None):
@@ -746,6 +776,7 @@ def helpers(numba):
         runtime.check_numbers: lambda t: lambda *values: _nothing,
         runtime_arrays.check_fits: _check_fits,
         runtime.check_bound: _check_bound,
+        runtime.check_unbound: _check_unbound,
         runtime.assert_: _assert,
         runtime.check_not_in_place: _check_not_in_place,
         runtime.check_unpacked: _check_not_in_place,

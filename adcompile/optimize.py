@@ -295,7 +295,7 @@ def _seen(s):
                for t in walk_stmts([s]))
 
 
-SEEN = {"print", "assert_", "throw", "check_bound"}
+SEEN = {"print", "assert_", "throw", "check_bound", "check_unbound"}
 
 
 def _local_temporaries(fn):

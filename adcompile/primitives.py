@@ -662,6 +662,7 @@ add("print", builtins.print, ("*args",), "nondiff", zero="*", sep=" ", end="\n",
 add("assert_", runtime.assert_, ("test", "message"), "nondiff", zero="*")
 add("throw", runtime.throw, ("error", "*args"), "nondiff", zero="*")
 add("check_bound", runtime.check_bound, ("bound", "name"), "nondiff", zero="*")
+add("check_unbound", runtime.check_unbound, ("value", "name"), "nondiff", zero="*")
 add("check_field", runtime_linalg.check_field, ("x", "name"), "nondiff", zero="*")
 add("isinstance", builtins.isinstance, ("x", "types"), "nondiff", zero="*")
 add("format", builtins.format, ("x", "spec"), "nondiff", zero="*")
@@ -680,7 +681,8 @@ add("call", lambda f, *args, **kwargs: f(*args, **kwargs), ("f", "*args"), "nond
 EFFECTS = frozenset({"pop", "push", "check_scalar", "check_numbers", "check_fits", "check_weights",
                      "check_not_in_place", "check_item_not_changed", "check_view_index",
                      "check_unpacked", "check_item_not_in_place", "check_bound",
-                     "check_not_count", "check_sortable", "check_field", "print", "assert_",
+                     "check_unbound", "check_not_count", "check_sortable", "check_field",
+                     "print", "assert_",
                      "throw", "call"} |
                     {name for name in PRIMS if name.startswith(("np.random.", "Generator."))})
 
@@ -700,3 +702,5 @@ add("held_in", runtime_arrays.held_in, ("v", "x"), "exact", zero=("x",))
 NAMESPACE: dict[str, Any] = {"np": np, "math": math, "cmath": cmath}
 NAMESPACE.update({name: p.fn for name, p in PRIMS.items()
                   if p.form == "call" and "." not in name and not hasattr(builtins, name)})
+NAMESPACE["UNBOUND"] = runtime.UNBOUND  # (a loop's placeholder, printed by its name: unparse)
+NAMESPACE["UNBOUND_INT"] = runtime.UNBOUND_INT

@@ -810,6 +810,21 @@ def check_bound(bound, name):
                                 "associated with a value")
 
 
+# The value a name first bound inside a loop holds before the loop, read only where the loop ran
+# zero times (where Python raises UnboundLocalError, check_unbound does): a float, so that Numba
+# types the name as one, and a NaN no arithmetic makes (its bits are what jit's check tests).
+UNBOUND = np.uint64(0x7FF8_0BAD_0BAD_0BAD).view(np.float64).item()
+UNBOUND_INT = -(2 ** 63)  # the same for the target of `for i in range(n)`, an int (int64's least)
+
+
+def check_unbound(value, name):
+    """Reading the user's local `name` after a loop that binds it first, where the loop may have
+    run zero times: Python's UnboundLocalError when it did (`value` is still UNBOUND)."""
+    if value is UNBOUND or value is UNBOUND_INT:
+        raise UnboundLocalError(f"cannot access local variable {name!r} where it is not "
+                                "associated with a value")
+
+
 def throw(error, *args):
     """The user's `raise error(*args)`: `error` is an exception class (or an exception)."""
     raise error(*args) if isinstance(error, type) else error

@@ -16,6 +16,7 @@ import re
 from .ir import (PRINTERS, Assign, Break, Const, For, Function, If, Op, Return, Var, While,
                  walk_stmts)
 from .primitives import PRIMS
+from .runtime import UNBOUND, UNBOUND_INT
 
 ALIAS = "adcompile_"  # before a global name the printed function also has as a local name
 _locals: frozenset = frozenset()  # the local names of the function being printed
@@ -46,6 +47,8 @@ def name_ast(dotted_name):
 def const_ast(value, index=False):
     """A constant as an expression; slices print as `a:b` inside a subscript (`index`), else
     as `slice(a, b, None)`."""
+    if value is UNBOUND or value is UNBOUND_INT:  # (a loop's placeholder, compared by
+        return name_ast("UNBOUND" if value is UNBOUND else "UNBOUND_INT")  # identity: runtime)
     if type(value) is float and not math.isfinite(value):
         text = f"{global_name('math')}.{'nan' if value != value else 'inf'}"
         text = "-" + text if value < 0 else text

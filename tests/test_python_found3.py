@@ -348,9 +348,8 @@ def last_of_loop(x, n):
     return last * x
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="not done: a name first bound in a "
-                   "loop that runs zero times reads the 0.0 placeholder (docs/limits.md)")
 def test_a_name_first_bound_in_a_loop_that_runs_zero_times_raises_as_python():
+    """(more in test_unbound_found.py)"""
     with pytest.raises(UnboundLocalError):
         last_of_loop(2.0, 0)
     assert grad(last_of_loop)(2.0, 3) == pytest.approx(8.0)

@@ -169,6 +169,7 @@ class Lowerer(Statements, Loops, Merging, Expressions, Calls, Builtins, Inlining
         self.checks_unbound = not is_generated(parsed.filename)  # (merging.flag_unbound; the
         # code generated here reads a name only on the paths that bound it)
         self.unbound_values: dict = {}  # user name -> merged names holding it or a placeholder
+        self.placeholders: dict = {}  # user name -> names that may hold runtime.UNBOUND
         self.made_names: dict = {}  # Statements.made: names bound to new arrays, to lists
         self.argument_parts: dict = {}  # id -> a container an argument holds (not_shared)
         self.chosen: dict = {}  # id -> (a record merged from two, those two) (not_shared)

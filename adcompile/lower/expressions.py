@@ -375,6 +375,10 @@ class Expressions:
                     value.name in self.unbound_values.get(node.id, ()):  # (merging.py)
                 self.block.append(Assign(None, Op("check_bound", (bound, Const(node.id))),
                                          self.line))
+            if type(value) is Var and value.name in self.placeholders.get(node.id, ()) and \
+                    not self.probing:  # first bound in a loop that may not have bound it
+                self.block.append(Assign(None, Op("check_unbound", (value, Const(node.id))),
+                                         self.line))
             return value
         if node.id in self.own_locals:  # not bound on this path (generated code's second
             # derivative reads one only where the same test bound it): Python's error, if run

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..ir import (Assign, Break, Const, For, If, Op, Var, While)
 from ..errors import ADCompileError
+from ..runtime import UNBOUND, UNBOUND_INT
 from .comprehensions import Indexed, Later, holds_keys, zipped_here
 from .containers import must_unroll
 from .changes import changes, function_of
@@ -51,6 +52,31 @@ def item_advice(seq, keyed):
                 (text if keyed else f"range(len({text}))") + f": {text}[{i}] = {text}[{i}] - "
                 f"...) and read it as {text}[{i}]")
     return "make a new array (p = p - ...) and keep it in a list of your own"
+
+
+def runs_here(bounds):
+    """Whether a loop over range(*bounds) runs at least once, as known here."""
+    if not all(type(b) is Const and type(b.value) is int for b in bounds):
+        return False
+    try:
+        return len(range(*(b.value for b in bounds))) > 0
+    except ValueError:  # (a step of 0: Python's error, when run)
+        return False
+
+
+def binds_first(body, name):
+    """Whether a loop body binds `name` in one of its own statements before any that may leave
+    the iteration (a break, continue, return or raise): then each iteration binds it."""
+    for stmt in body:
+        if isinstance(stmt, (gast.Assign, gast.AnnAssign)) and any(
+                isinstance(n, gast.Name) and n.id == name for t in (
+                    stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target])
+                for n in gast.walk(t)):
+            return True
+        if any(isinstance(n, (gast.Break, gast.Continue, gast.Return, gast.Raise))
+               for n in gast.walk(stmt)):
+            return False
+    return False
 
 
 class Loops:
@@ -112,7 +138,8 @@ class Loops:
             return
         names = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
         carried = self.carry(stmt, env, later, names,  # (read after the loop: carried out)
-                             counter=target.id if elements is None else None)
+                             counter=target.id if elements is None else None,
+                             runs=runs_here(bounds))
         if current:  # the sequence the loop changes in place: read under its loop name
             elements = (env[in_place],)
         index = self.namer.fresh(target.id) if elements is None else \
@@ -214,7 +241,8 @@ class Loops:
             "builtins", "numpy") and not issubclass(obj, (int, float, complex, np.ndarray))
 
     def lower_while(self, stmt, env, later):
-        carried = self.carry(stmt, env, later | loaded([stmt.test]))  # (`while go:`: go too)
+        carried = self.carry(stmt, env, later | loaded([stmt.test]),  # (`while go:`: go too)
+                             runs=isinstance(stmt.test, gast.Constant) and bool(stmt.test.value))
         with self.inside_expression():
             test = self.atom(stmt.test, env)
         if type(test) is Var:
@@ -286,13 +314,14 @@ class Loops:
                     if n not in self.namer.reserved | self.namer.assigned)
         return self.namer.fresh(name)
 
-    def carry(self, stmt, env, later, targets=(), counter=None):
+    def carry(self, stmt, env, later, targets=(), counter=None, runs=False):
         """Names a loop carries from one iteration to the next or out of the loop: each keeps one
         name through the loop (a copy is made first when its current name is shared). `targets`:
         the names a `for` binds, carried out when read after the loop (the body may rebind them,
         and a loop that does not run leaves them as they were). `counter`: the one bound to a
-        range's numbers, whose placeholder is an int. (A stack is one list all along, changed by
-        its pushes and pops: not carried.)"""
+        range's numbers, whose placeholder is an int. `runs`: the loop runs at least once (its
+        count is known here). (A stack is one list all along, changed by its pushes and pops: not
+        carried.)"""
         rebound = stored(stmt.body)
         self.no_function_out(stmt, later)
         for n in gast.walk(stmt):  # rows.append(row) in an earlier iteration: rows holds row
@@ -360,9 +389,17 @@ class Loops:
                     self.block.append(Assign(loop_name, self.as_atom(value), self.line))
                 else:  # first assigned in the loop: a placeholder, so every iteration has an
                     # old value to keep (reverse mode tapes it); read only if the loop never ran
-                    self.block.append(Assign(loop_name, Const(0 if name == counter else 0.0),
-                                             self.line))
+                    # or never bound it (UNBOUND, which reads check: Expressions.name)
+                    unbound = self.checks_unbound and not (runs and (
+                        name == counter or binds_first(stmt.body, name)))
+                    self.block.append(Assign(loop_name, Const(
+                        (UNBOUND_INT if unbound else 0) if name == counter else
+                        UNBOUND if unbound else 0.0), self.line))
+                    if unbound:
+                        self.placeholders.setdefault(name, set()).add(loop_name)
                 self.line = line
+            if type(value) is Var and value.name in self.placeholders.get(name, ()):
+                self.placeholders[name].add(loop_name)  # (its copy, or itself, may hold it)
             env[name] = Var(loop_name)
             carried[name] = loop_name
         self.carried.append(carried)

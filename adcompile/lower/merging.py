@@ -70,6 +70,9 @@ class Merging:
                 self.merge_into(block, value, merged, e)
                 self.line = line
             env[name] = Var(merged)
+            if any(type(v) is Var and v.name in self.placeholders.get(name, ())
+                   for v in (a, b)):  # (a loop's placeholder, on one path: Loops.carry)
+                self.placeholders[name].add(merged)
         for key in [k for k in env if k.startswith(BOUND)]:  # (flag_unbound)
             name = key[len(BOUND):-1]
             if env[key] == Const(True) or name not in env:
