@@ -342,8 +342,9 @@ class Loops:
             pseudo = {k for k in env if k.startswith("<result") or k == RETURNED}
             assigned, later = assigned | pseudo, later | pseudo
         carried = {}
+        first = exposed(stmt.body)  # (read before the iteration binds it: the last one's value)
         for name in sorted(assigned):
-            if not (name in later or name in env and name in reads):
+            if not (name in later or name in reads and (name in env or name in first)):
                 continue
             value = env.get(name)
             if (type(value) is Record or type(value) is tuple and value) and (
