@@ -6,7 +6,9 @@ import math
 
 import numpy as np
 
-from .runtime import _complex, _real, _shape, conj, max_weights, mT, outside_rule, unreduce, zeros_like
+from .runtime import (_complex, _ndim, _real, _shape, _weak, conj, matmul_grad_left,
+                      matmul_grad_right, max_weights, mT, outside_rule, unbroadcast, unreduce,
+                      zeros_like)
 
 
 def sym(x):
@@ -325,3 +327,54 @@ def _matrix_norm_grad(g, x, ans, ord, axis, keepdims):
     else:
         raise outside_rule(f"no derivative rule for the matrix norm ord={ord!r}")
     return np.moveaxis(out, (-2, -1), (a1, a2))
+
+
+def _tensordot_axes(axes, xn, yn):
+    if np.ndim(axes) == 0:
+        return list(range(xn - axes, xn)), list(range(axes))
+    ax, ay = axes
+    ax, ay = ([ax] if np.ndim(ax) == 0 else list(ax)), ([ay] if np.ndim(ay) == 0 else list(ay))
+    return [a % xn for a in ax], [a % yn for a in ay]
+
+
+def tensordot_grad_left(g, x, y, axes):
+    """The gradient of np.tensordot(x, y, axes) with respect to `x`."""
+    xn, yn = np.ndim(x), np.ndim(y)
+    ax, ay = _tensordot_axes(axes, xn, yn)
+    free_x = [i for i in range(xn) if i not in ax]
+    free_y = [j for j in range(yn) if j not in ay]
+    out = np.tensordot(_weak(g, y), y, axes=(list(range(len(free_x), np.ndim(g))), free_y))
+    order = free_x + [ax[ay.index(j)] for j in sorted(ay)]
+    return np.transpose(out, np.argsort(order))
+
+
+def tensordot_grad_right(g, x, y, axes):
+    """The gradient of np.tensordot(x, y, axes) with respect to `y`."""
+    xn, yn = np.ndim(x), np.ndim(y)
+    ax, ay = _tensordot_axes(axes, xn, yn)
+    free_x = [i for i in range(xn) if i not in ax]
+    free_y = [j for j in range(yn) if j not in ay]
+    out = np.tensordot(x, _weak(g, x), axes=(free_x, list(range(len(free_x)))))
+    order = [ay[ax.index(i)] for i in sorted(ax)] + free_y
+    return np.transpose(out, np.argsort(order))
+
+
+def dot_grad_left(g, x, y):
+    """The gradient of `np.dot(x, y)` with respect to `x`. Up to 2-D np.dot is `x @ y`; beyond,
+    it sums the last axis of x against the second-to-last of y (not matmul's stacking)."""
+    xn, yn = _ndim(x), _ndim(y)
+    if xn == 0 or yn == 0:
+        return unbroadcast(g * y, x)
+    if xn <= 2 and yn <= 2:
+        return matmul_grad_left(g, x, y)
+    return tensordot_grad_left(g, x, y, ([-1], [max(yn - 2, 0)]))
+
+
+def dot_grad_right(g, x, y):
+    """The gradient of `np.dot(x, y)` with respect to `y` (see dot_grad_left)."""
+    xn, yn = _ndim(x), _ndim(y)
+    if xn == 0 or yn == 0:
+        return unbroadcast(g * x, y)
+    if xn <= 2 and yn <= 2:
+        return matmul_grad_right(g, x, y)
+    return tensordot_grad_right(g, x, y, ([-1], [max(yn - 2, 0)]))

@@ -24,6 +24,7 @@ from ..parse import Parsed, check_parameters, parse
 from ..primitives import BY_OBJECT, OBJECT_OPTIONS, PRIMS, hashable
 from ..pytree import leaf_names
 from . import changes
+from .appends import Appends
 from .arguments import Arguments
 from .builtins import Builtins
 from .calls import Calls
@@ -125,7 +126,7 @@ def _rule_function(f, prim) -> Function:
     return fn
 
 
-class Lowerer(Statements, Loops, Merging, Expressions, Calls, Builtins, Inlining, Containers,
+class Lowerer(Statements, Appends, Loops, Merging, Expressions, Calls, Builtins, Inlining, Containers,
               Comprehensions, Effects, Arguments, Stacks, Forms, Targets):
     """Lowers one function body (the differentiated function's, or an inlined one's)."""
 
