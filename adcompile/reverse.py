@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from .compile import is_generated
 from .errors import ArgumentError, NoDerivativeError
-from .analysis import SCALAR, active_names, add_op, all_names, each_assign, feeding, \
-    keeps_dimensions, list_names, real_only, shape_classes
+from .analysis import SCALAR, Readers, active_names, add_op, all_names, each_assign, feeding, \
+    keeps_dimensions, list_names, one_branch, real_only, shape_classes
 from .floats import FITTING, all_floats, complex_constants, operands, python_numbers, \
     read_in_structures, tested, unfitted, zeroed
 from .ir import (Namer, blocks_of, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While,
@@ -166,21 +166,27 @@ class Backward:
             out.append(Assign(self.adjoint[name].name, Op("zeros_like", (Var(name),)), line))
 
     # --- statements -------------------------------------------------------------------------------
-    def block(self, stmts, inplace, resets, top=False):
+    def block(self, stmts, inplace, resets, top=False, moved=()):
         """The backward code of a statement list (visited last to first). An adjoint is written
         here only for a name this list assigns (or, at the top, a parameter): a name from outside
-        read only by a check inside a branch is written where the outside reads it first."""
+        read only by a check inside a branch is written where the outside reads it first.
+        `moved`: statements before the `if` holding this branch whose value only the branch
+        reads: their rules run here, last, on the path that gives them an adjoint."""
         out = []
-        local = {t for st in stmts for t in targets_of(st)}
+        seq = list(moved) + stmts
+        local = {t for st in seq for t in targets_of(st)}
         first_use = {}
-        for i, s in enumerate(stmts):
+        for i, s in enumerate(seq):
             for n in uses_of(s):
                 first_use.setdefault(n, i)
         zeroed_before = set(self.zeroed)
-        for i in range(len(stmts) - 1, -1, -1):
-            s = stmts[i]
+        readers, gone = None, set()  # (statements whose rules moved into a branch)
+        for i in range(len(seq) - 1, -1, -1):
+            s = seq[i]
             t = type(s)
-            if t is Assign:
+            if i in gone:
+                pass
+            elif t is Assign:
                 try:
                     self.assign(s, out, inplace, resets, stmts)
                 except NoDerivativeError as e:  # (a rule for forward mode only: no place yet)
@@ -188,7 +194,11 @@ class Backward:
             elif t in (If, For, While):
                 self.flush(s, out)
                 if t is If:
-                    self.structure(s, out, inplace, resets)
+                    readers = readers or Readers(seq)
+                    into = one_branch(readers, i, lambda a: self.movable(a, resets),
+                                      self.inert)
+                    gone.update(*into)
+                    self.structure(s, out, inplace, resets, [[seq[j] for j in k] for k in into])
                 else:
                     self.loop(s, out, inplace, resets, stmts)
             for n in sorted(uses_of(s), key=lambda n: _order(s, n)):
@@ -196,8 +206,26 @@ class Backward:
                         top or n in local):
                     self.write(n, out, s.line)
         for n in sorted(self.zeroed - zeroed_before):  # still zero at the end of this block
-            self.unzero(n, out, stmts[0].line if stmts else None)
+            self.unzero(n, out, seq[0].line if seq else None)
         return out
+
+    def inert(self, s):
+        """Whether statement `s` hands no adjoint to what it reads (a comparison, a value that
+        carries no derivative)."""
+        if type(s) is not Assign:
+            return False
+        v = s.value
+        if type(v) is Op and v.prim in ("push", "pop"):
+            return False
+        return type(s.target) is not str or s.target not in self.active or \
+            type(v) is Op and PRIMS[v.prim].kind == "nondiff"
+
+    def movable(self, s, resets):
+        """Whether the rule of `s` may run in a branch after it instead (analysis.one_branch):
+        its adjoint has no contribution yet from after the branch, and it restores nothing."""
+        z = s.target
+        return z in self.active and z not in resets and z not in self.pending and \
+            z not in self.adjoint and not (type(s.value) is Op and s.value.prim in ("push", "pop"))
 
     def assign(self, s, out, inplace, resets, block):
         z = s.target
@@ -392,13 +420,16 @@ class Backward:
             self.materialize(n, out, s.line)
         return set(inplace) | names
 
-    def structure(self, s, out, inplace, resets):
-        inner = self.boundary(s, out, inplace)
+    def structure(self, s, out, inplace, resets, moved=((), ())):
+        """The backward `if`; `moved`: the statements before it whose rules run in its body, in
+        its orelse (those reading a value only that branch reads)."""
+        inner = self.boundary(If(s.test, list(moved[0]) + s.body, list(moved[1]) + s.orelse,
+                                 s.line) if any(moved) else s, out, inplace)
         before, marked, owned = set(self.adjoint), len(self.markers), set(self.owned)
-        body = self.block(s.body, inner, resets)
+        body = self.block(s.body, inner, resets, moved=moved[0])
         self.forget(set(self.adjoint) - before)
         self.owned &= owned  # an adjoint one branch made its own may not be new on the other
-        orelse = self.block(s.orelse, inner, resets)
+        orelse = self.block(s.orelse, inner, resets, moved=moved[1])
         self.forget(set(self.adjoint) - before)
         self.owned &= owned
         # an if with no backward code pops nothing, so it pushes nothing; one that may restore an
