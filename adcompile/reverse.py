@@ -23,6 +23,8 @@ Python floats, which proves that no array took part.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from .compile import is_generated
 from .errors import ArgumentError, NoDerivativeError
 from .analysis import SCALAR, Readers, active_names, add_op, all_names, each_assign, feeding, \
@@ -60,6 +62,10 @@ class Backward:
         self.lists = list_names(fn)
         self.defining = {s.target: PRIMS[s.value.prim].kind for s in each_assign(fn.body)
                          if type(s.target) is str and type(s.value) is Op}
+        once = Counter(t for st in walk_stmts(fn.body) for t in (
+            targets_of(st) if type(st) is Assign else [st.target] if type(st) is For else []))
+        self.ruled = {st.target for st in each_assign(fn.body) if type(st.target) is str and
+                      once[st.target] == 1 and st.target not in fn.params}  # (for flags)
         self.fitting = {s.target for s in each_assign(fn.body) if type(s.target) is str and
                         type(s.value) is Op and s.value.prim in FITS_ITSELF}
         self.sums = {s.target for s in each_assign(fn.body) if type(s.value) is Op and
@@ -77,9 +83,15 @@ class Backward:
         self.zeroed = set()  # in-place adjoints that hold zero but were not written yet
         self.owned = set()   # in-place adjoints that are fresh arrays this code may write into
         self.stacks = {}     # a stack holding differentiated values -> its stack of adjoints
+        # name -> (a flag, whether its contributions set it): an adjoint that only a loop's steps
+        # add to, when the loop may run none, is not handed on through its rule unless the flag
+        # says something was added (a rule's slope may be infinite: 0 * inf is NaN)
+        self.flags = {}
 
     # --- adjoints ---------------------------------------------------------------------------------
     def contribute(self, name, expr, deferred, out, inplace, line):
+        if name in inplace and self.flags.get(name, (None, False))[1]:
+            out.append(Assign(self.flags[name][0], Const(True), line))
         if name in inplace:
             g = self.adjoint[name]
             if deferred:
@@ -97,6 +109,7 @@ class Backward:
 
     def write(self, name, out, line, exact=False):
         terms = self.pending.pop(name)
+        self.flags.pop(name, None)  # (terms from code that runs on every path)
         lines = [n for n in self.term_lines.pop(name, ()) if n is not None]
         if lines and line not in lines:  # (written where a line adding nothing reads the name)
             line = lines[-1]
@@ -124,8 +137,10 @@ class Backward:
         self.adjoint[name] = Var(g)
         self.deferred[name] = terms[0][1] if len(terms) == 1 else 0
 
-    def materialize(self, name, out, line):
-        """Give `name` an adjoint variable that code inside a structure can add to in place."""
+    def materialize(self, name, out, line, flag=None):
+        """Give `name` an adjoint variable that code inside a structure can add to in place.
+        `flag` (a loop's boundary: True; a rule run under a flag: that flag): where the adjoint
+        starts at zero and comes from a rule, it is flagged."""
         if name in self.pending:
             self.write(name, out, line, exact=True)
         elif name in self.adjoint and self.deferred.get(name):
@@ -137,6 +152,13 @@ class Backward:
             out.append(Assign(g, Op("zeros_like", (Var(name),)), line))
             self.adjoint[name] = Var(g)
             self.owned.add(name)
+            if flag and name in self.ruled:
+                if flag is True:
+                    flag = self.namer.fresh(f"{g}_set")
+                    out.append(Assign(flag, Const(False), line))
+                    self.flags[name] = (flag, True)
+                else:
+                    self.flags[name] = (flag, False)
         self.unzero(name, out, line)
         self.deferred.pop(name, None)
 
@@ -144,7 +166,7 @@ class Backward:
         """Adjoint variables made inside one branch exist on that path only: the other branch,
         and the code before the `if`, make their own."""
         for n in names:
-            for table in (self.adjoint, self.deferred, self.pending, self.term_lines):
+            for table in (self.adjoint, self.deferred, self.pending, self.term_lines, self.flags):
                 table.pop(n, None)
             self.zeroed.discard(n)
             self.owned.discard(n)
@@ -242,6 +264,15 @@ class Backward:
             self.write(z, out, s.line)
         g = self.adjoint.get(z)
         if g is None:
+            return
+        if z in self.flags and z not in resets and z not in self.zeroed:
+            # only a loop's steps added to z's adjoint: its rule runs if one did
+            flag = self.flags.pop(z)[0]
+            inner = self.boundary(If(Var(flag), [s], [], s.line), out, inplace, flag=flag)
+            rules: list = []
+            self.assign(s, rules, inner, resets, block)
+            if rules:
+                out.append(If(Var(flag), rules, [], s.line))
             return
         if z in self.zeroed:  # a symbolic zero: nothing flows back, but the tape stays paired
             self.markers.append((block, s, out, len(out)))
@@ -404,7 +435,7 @@ class Backward:
                 self.owned.discard(z)
                 self.deferred.pop(z, None)
 
-    def boundary(self, s, out, inplace, carried=()):
+    def boundary(self, s, out, inplace, carried=(), flag=None):
         """Materialize the adjoints crossing the boundary of structured statement `s`."""
         inside = set(targets_of(s))
         names = set()
@@ -417,7 +448,8 @@ class Backward:
         names = (names - inside) | {n for n in inside if n in self.adjoint or n in self.pending}
         names |= {n for n in carried if n in self.active}
         for n in sorted(names, key=str):
-            self.materialize(n, out, s.line)
+            self.materialize(n, out, s.line, None if n in inside or flag is True and
+                             _every_step(s, n, self.active) else flag)
         return set(inplace) | names
 
     def structure(self, s, out, inplace, resets, moved=((), ())):
@@ -446,7 +478,7 @@ class Backward:
         assigned = set(targets_of(s)) - ({s.target} if type(s) is For else set())
         carried = {n for n in assigned if n in self.active and (
             n in defined_before or n in self.adjoint or n in self.pending or n in self.fn.params)}
-        inner = self.boundary(s, out, inplace, carried)
+        inner = self.boundary(s, out, inplace, carried, flag=True)
         self.loop_stack.append(s)
         overwritten = {n for n in assigned if n in defined_before or n in self.fn.params}
         owned = set(self.owned)
@@ -516,6 +548,19 @@ def _order(s, name):
         names = [a.name for a in s.value.args if type(a) is Var]
         return names.index(name) if name in names else len(names)
     return 0
+
+
+def _every_step(loop, name, active):
+    """Whether the loop runs at least one step, each handing `name` an adjoint: a `for` over a
+    constant range that is not empty, with no `break`, whose body reads `name` in a rule outside
+    any branch."""
+    if type(loop) is not For or loop.count is not None or _breaks(loop.body) or \
+            not all(type(b) is Const and type(b.value) is int for b in loop.bounds) or \
+            not range(*(b.value for b in loop.bounds)):
+        return False
+    return any(type(st) is Assign and name in used_names(st.value) and (
+        type(st.value) is Var or type(st.value) is Op and PRIMS[st.value.prim].kind != "nondiff")
+        and type(st.target) is str and st.target in active for st in loop.body)
 
 
 def _breaks(stmts):

@@ -134,3 +134,47 @@ def test_jit_agrees(f, slope):
     from adcompile import jit
     assert jit(grad(f))(0.0) == slope
     assert jit(grad(f))(1.7) == pytest.approx(grad(f)(1.7), rel=1e-12)
+
+
+def read_in_a_loop(x, n):
+    r = np.sqrt(x)
+    s = x
+    for i in range(n):
+        s = s + r * i
+    return s
+
+
+def read_late_in_a_loop(x, n):
+    r = math.sqrt(x)
+    b = r * 2.0
+    s = x
+    for i in range(n):
+        if i > 1:
+            s = s + b
+    return s
+
+
+@pytest.mark.parametrize("f", [read_in_a_loop, read_late_in_a_loop])
+def test_a_value_read_only_in_a_loop_that_adds_nothing(f):
+    """The loop runs no step, or never takes the branch reading r: its adjoint stays zero and
+    its rule (flagged) does not run."""
+    assert grad(f)(0.0, 0) == 1.0
+    assert value_and_grad(f)(0.0, 0) == (0.0, 1.0)
+    assert grad(f)(0.0, 2) == (math.inf if f is read_in_a_loop else 1.0)
+    for n in (0, 2, 4):
+        assert grad(f)(1.3, n) == pytest.approx(numeric_grad(f, (1.3, n), 0))
+        assert jvp(f, (1.3, n), (1.0, 0))[1] == pytest.approx(numeric_grad(f, (1.3, n), 0))
+    assert "_set = False" in source(grad(f))
+    if f is read_in_a_loop:  # (a NumPy float: jvp's tangent of r is inf, never read)
+        assert jvp(f, (0.0, 0), (1.0, 0)) == (0.0, 1.0)
+    else:  # docs/limits.md: forward mode computes the tangent of r before the loop
+        with pytest.raises(ZeroDivisionError):
+            jvp(f, (0.0, 0), (1.0, 0))
+
+
+@pytest.mark.parametrize("f", [read_in_a_loop, read_late_in_a_loop])
+def test_jit_agrees_on_the_flags(f):
+    pytest.importorskip("numba")
+    from adcompile import jit
+    assert jit(grad(f))(0.0, 0) == 1.0
+    assert jit(grad(f))(1.3, 4) == pytest.approx(grad(f)(1.3, 4), rel=1e-12)
