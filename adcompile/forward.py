@@ -13,11 +13,13 @@ have one shape whatever the path.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from .analysis import Readers, active_names, add_op, all_names, feeding, list_names, \
     one_branch, real_only, shape_classes
 from .errors import NoDerivativeError
 from .ir import Namer, Assign, For, Function, If, Op, Return, Var, While, blocks_of, \
-    stmt_exprs, used_names, uses_of, walk_exprs
+    stmt_exprs, targets_of, used_names, uses_of, walk_exprs, walk_stmts
 from .primitives import PRIMS
 from .templates import has_rule, jvp_term, located, no_rule
 
@@ -163,8 +165,9 @@ def forward(fn: Function, wrt, name=None, aux=False) -> Function:
         (short.add if is_short else short.discard)(tangent(target))
 
     body = block(fn.body, False)
-    _sink(body, lambda st: st.target in made and not (
-        type(st.value) is Op and st.value.prim in ("push", "pop")), set())
+    once = Counter(t for st in walk_stmts(body) if type(st) is Assign for t in targets_of(st))
+    _sink(body, lambda st: st.target in made and once[st.target] == 1 and not (
+        type(st.value) is Op and st.value.prim in ("push", "pop")), set())  # (not a carried one)
     params = list(fn.params) + [tangent(p) for p in wrt]
     return Function(name or f"jvp_{fn.name}", params, body, fn.filename, fn.source_lines,
                     dict(fn.constants), errstate=fn.errstate)
