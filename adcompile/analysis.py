@@ -4,7 +4,7 @@ share a shape (so that a broadcast's reduction can be decided at transformation 
 from __future__ import annotations
 
 from .ir import (Assign, Const, For, Function, If, Op, Var, While, stmt_exprs,
-                 targets_of, used_names, walk_stmts)
+                 targets_of, used_names, uses_of, walk_stmts)
 from .errors import NoDerivativeError
 from .primitives import LIST_PRIMS, PRIMS, TEXT_PRIMS
 from .templates import check_operands, differentiable, located
@@ -370,3 +370,70 @@ def may_hold_containers(fn: Function) -> tuple:
                 todo.append(name)
     used = {n for s in walk_stmts(fn.body) for e in stmt_exprs(s) for n in used_names(e)}
     return tuple(p for p in fn.params if p in read or p not in used)
+
+
+class Readers:
+    """Who reads and who assigns each name among the statements of one block (nested blocks
+    counted as their statement's): worked out once per block, for `one_branch`."""
+
+    def __init__(self, stmts):
+        self.stmts = stmts
+        self.users: dict = {}
+        self.assigns: dict = {}
+        for k, st in enumerate(stmts):
+            for n in uses_of(st):
+                self.users.setdefault(n, []).append(k)
+            for n in targets_of(st):
+                self.assigns.setdefault(n, []).append(k)
+
+
+def one_branch(readers: Readers, i, movable, inert=lambda st: False):
+    """For the `if` at index i of a block: the statements before it whose value only one of its
+    branches reads (directly, or through statements moved there too), as two lists of indices in
+    program order, (into its body, into its orelse). Code that only derivatives need (a tangent,
+    an adjoint's rule) moves there: run on the other path, it gets a zero derivative, and its
+    slope may be infinite where that branch's value is singular (`np.sqrt(x)` at 0 guarded by
+    `if x <= 0`), and 0 * inf is NaN (on Python floats, a ZeroDivisionError). `movable(stmt)`
+    picks the candidates: assignments of one name, read nowhere outside the block (but maybe in
+    the same branch of a later `if` on the same test: a derivative's backward sweep); `inert(stmt)`:
+    a statement whose reading a value does not count (a comparison has no derivative)."""
+    stmts, s = readers.stmts, readers.stmts[i]
+    reads = [set().union(*map(uses_of, b)) if b else set() for b in (s.body, s.orelse)]
+    out = []
+    for k in (0, 1):
+        mine = reads[k] - reads[1 - k] - used_names(s.test)  # (what only branch k reads)
+        moved: set = set()
+        heap = sorted({readers.assigns[n][0] for n in mine if len(readers.assigns.get(n, ())) == 1
+                       and readers.assigns[n][0] < i}, reverse=True)
+        while heap:  # (the last first: a statement is decided after those that read its value)
+            j = heap.pop(0)
+            st = stmts[j]
+            if type(st) is not Assign or type(st.target) is not str or not movable(st) or \
+                    readers.assigns.get(st.target) != [j]:
+                continue
+            if any(not (u in moved or u == i and st.target in mine or inert(stmts[u]) or
+                        _same_branch(readers, i, u, k, st.target))
+                   for u in readers.users.get(st.target, ())):
+                continue
+            if any(j < a <= i for n in used_names(st.value) for a in readers.assigns.get(n, ())):
+                continue  # (an operand changes before the branch)
+            moved.add(j)
+            for n in used_names(st.value):
+                a = readers.assigns.get(n, ())
+                if len(a) == 1 and a[0] < j and a[0] not in heap:
+                    heap.append(a[0])
+            heap.sort(reverse=True)
+        out.append(sorted(moved))
+    return out
+
+
+def _same_branch(readers: Readers, i, u, k, name):
+    """Whether statement u is an `if` on the same test as the one at i (the test unchanged
+    between them) that reads `name` in its branch k only."""
+    s, later = readers.stmts[i], readers.stmts[u]
+    if u < i or type(later) is not If or later.test != s.test or name in used_names(later.test):
+        return False
+    if any(i < a < u for n in used_names(s.test) for a in readers.assigns.get(n, ())):
+        return False
+    other = later.orelse if k == 0 else later.body
+    return not any(name in uses_of(st) for st in other)

@@ -13,10 +13,13 @@ have one shape whatever the path.
 """
 from __future__ import annotations
 
-from .analysis import active_names, add_op, all_names, feeding, list_names, real_only, \
-    shape_classes
+from collections import Counter
+
+from .analysis import Readers, active_names, add_op, all_names, feeding, list_names, \
+    one_branch, real_only, shape_classes
 from .errors import NoDerivativeError
-from .ir import Namer, Assign, For, Function, If, Op, Return, Var, While, walk_exprs
+from .ir import Namer, Assign, For, Function, If, Op, Return, Var, While, blocks_of, \
+    stmt_exprs, targets_of, used_names, uses_of, walk_exprs, walk_stmts
 from .primitives import PRIMS
 from .templates import has_rule, jvp_term, located, no_rule
 
@@ -36,9 +39,12 @@ def forward(fn: Function, wrt, name=None, aux=False) -> Function:
     def _exprs(st):
         return list(walk_exprs(st.value))
 
+    made = set()  # every tangent's name
+
     def tangent(n):
         if n not in names:
             names[n] = namer.fresh(f"d_{n}")
+            made.add(names[n])
         return names[n]
 
     def exact(v: Var, out, line, nested=False):
@@ -51,6 +57,7 @@ def forward(fn: Function, wrt, name=None, aux=False) -> Function:
                 out.append(Assign(t, Op("expand_to", (Var(t), v)), line))
                 return Var(t)
             full = namer.fresh(t)
+            made.add(full)
             out.append(Assign(full, Op("expand_to", (Var(t), v)), line))
             names[v.name] = t = full
         return Var(t)
@@ -158,6 +165,9 @@ def forward(fn: Function, wrt, name=None, aux=False) -> Function:
         (short.add if is_short else short.discard)(tangent(target))
 
     body = block(fn.body, False)
+    once = Counter(t for st in walk_stmts(body) if type(st) is Assign for t in targets_of(st))
+    _sink(body, lambda st: st.target in made and once[st.target] == 1 and not (
+        type(st.value) is Op and st.value.prim in ("push", "pop")), set())  # (not a carried one)
     params = list(fn.params) + [tangent(p) for p in wrt]
     return Function(name or f"jvp_{fn.name}", params, body, fn.filename, fn.source_lines,
                     dict(fn.constants), errstate=fn.errstate)
@@ -166,3 +176,32 @@ def forward(fn: Function, wrt, name=None, aux=False) -> Function:
 def _pack(values, as_tuple):
     return Op("tuple", tuple(values)) if as_tuple else values[0]
 
+
+
+def _sink(stmts, movable, after):
+    """Move each tangent computed before an `if` and read in one of its branches only into that
+    branch (analysis.one_branch): on the other path its rule could divide by zero where the
+    value it belongs to is singular (`math.sqrt(x)` at 0 guarded by `if x <= 0`), where the
+    primal does not. `after`: the names read after this block."""
+    k, readers = 0, None
+    while k < len(stmts):
+        s = stmts[k]
+        if type(s) is If:
+            readers = readers or Readers(stmts)
+            into = one_branch(readers, k, lambda a: movable(a) and a.target not in after)
+            if any(into):
+                for branch, js in zip((s.body, s.orelse), into):
+                    branch[0:0] = [stmts[j] for j in js]
+                for j in sorted(into[0] + into[1], reverse=True):
+                    del stmts[j]
+                k -= len(into[0]) + len(into[1])
+                readers = None
+        k += 1
+    for k, s in enumerate(stmts):
+        blocks = blocks_of(s)
+        if blocks:
+            later = set(after).union(*map(uses_of, stmts[k + 1:]))
+            if type(s) is not If:  # (a loop's header reads what its body assigns)
+                later = later.union(*map(used_names, stmt_exprs(s)))
+            for b in blocks:
+                _sink(b, movable, later)

@@ -23,10 +23,12 @@ Python floats, which proves that no array took part.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from .compile import is_generated
 from .errors import ArgumentError, NoDerivativeError
-from .analysis import SCALAR, active_names, add_op, all_names, each_assign, feeding, \
-    keeps_dimensions, list_names, real_only, shape_classes
+from .analysis import SCALAR, Readers, active_names, add_op, all_names, each_assign, feeding, \
+    keeps_dimensions, list_names, one_branch, real_only, shape_classes
 from .floats import FITTING, all_floats, complex_constants, operands, python_numbers, \
     read_in_structures, tested, unfitted, zeroed
 from .ir import (Namer, blocks_of, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While,
@@ -60,6 +62,10 @@ class Backward:
         self.lists = list_names(fn)
         self.defining = {s.target: PRIMS[s.value.prim].kind for s in each_assign(fn.body)
                          if type(s.target) is str and type(s.value) is Op}
+        once = Counter(t for st in walk_stmts(fn.body) for t in (
+            targets_of(st) if type(st) is Assign else [st.target] if type(st) is For else []))
+        self.ruled = {st.target for st in each_assign(fn.body) if type(st.target) is str and
+                      once[st.target] == 1 and st.target not in fn.params}  # (for flags)
         self.fitting = {s.target for s in each_assign(fn.body) if type(s.target) is str and
                         type(s.value) is Op and s.value.prim in FITS_ITSELF}
         self.sums = {s.target for s in each_assign(fn.body) if type(s.value) is Op and
@@ -77,9 +83,15 @@ class Backward:
         self.zeroed = set()  # in-place adjoints that hold zero but were not written yet
         self.owned = set()   # in-place adjoints that are fresh arrays this code may write into
         self.stacks = {}     # a stack holding differentiated values -> its stack of adjoints
+        # name -> (a flag, whether its contributions set it): an adjoint that only a loop's steps
+        # add to, when the loop may run none, is not handed on through its rule unless the flag
+        # says something was added (a rule's slope may be infinite: 0 * inf is NaN)
+        self.flags = {}
 
     # --- adjoints ---------------------------------------------------------------------------------
     def contribute(self, name, expr, deferred, out, inplace, line):
+        if name in inplace and self.flags.get(name, (None, False))[1]:
+            out.append(Assign(self.flags[name][0], Const(True), line))
         if name in inplace:
             g = self.adjoint[name]
             if deferred:
@@ -97,6 +109,7 @@ class Backward:
 
     def write(self, name, out, line, exact=False):
         terms = self.pending.pop(name)
+        self.flags.pop(name, None)  # (terms from code that runs on every path)
         lines = [n for n in self.term_lines.pop(name, ()) if n is not None]
         if lines and line not in lines:  # (written where a line adding nothing reads the name)
             line = lines[-1]
@@ -124,8 +137,10 @@ class Backward:
         self.adjoint[name] = Var(g)
         self.deferred[name] = terms[0][1] if len(terms) == 1 else 0
 
-    def materialize(self, name, out, line):
-        """Give `name` an adjoint variable that code inside a structure can add to in place."""
+    def materialize(self, name, out, line, flag=None):
+        """Give `name` an adjoint variable that code inside a structure can add to in place.
+        `flag` (a loop's boundary: True; a rule run under a flag: that flag): where the adjoint
+        starts at zero and comes from a rule, it is flagged."""
         if name in self.pending:
             self.write(name, out, line, exact=True)
         elif name in self.adjoint and self.deferred.get(name):
@@ -137,6 +152,13 @@ class Backward:
             out.append(Assign(g, Op("zeros_like", (Var(name),)), line))
             self.adjoint[name] = Var(g)
             self.owned.add(name)
+            if flag and name in self.ruled:
+                if flag is True:
+                    flag = self.namer.fresh(f"{g}_set")
+                    out.append(Assign(flag, Const(False), line))
+                    self.flags[name] = (flag, True)
+                else:
+                    self.flags[name] = (flag, False)
         self.unzero(name, out, line)
         self.deferred.pop(name, None)
 
@@ -144,7 +166,7 @@ class Backward:
         """Adjoint variables made inside one branch exist on that path only: the other branch,
         and the code before the `if`, make their own."""
         for n in names:
-            for table in (self.adjoint, self.deferred, self.pending, self.term_lines):
+            for table in (self.adjoint, self.deferred, self.pending, self.term_lines, self.flags):
                 table.pop(n, None)
             self.zeroed.discard(n)
             self.owned.discard(n)
@@ -166,21 +188,27 @@ class Backward:
             out.append(Assign(self.adjoint[name].name, Op("zeros_like", (Var(name),)), line))
 
     # --- statements -------------------------------------------------------------------------------
-    def block(self, stmts, inplace, resets, top=False):
+    def block(self, stmts, inplace, resets, top=False, moved=()):
         """The backward code of a statement list (visited last to first). An adjoint is written
         here only for a name this list assigns (or, at the top, a parameter): a name from outside
-        read only by a check inside a branch is written where the outside reads it first."""
+        read only by a check inside a branch is written where the outside reads it first.
+        `moved`: statements before the `if` holding this branch whose value only the branch
+        reads: their rules run here, last, on the path that gives them an adjoint."""
         out = []
-        local = {t for st in stmts for t in targets_of(st)}
+        seq = list(moved) + stmts
+        local = {t for st in seq for t in targets_of(st)}
         first_use = {}
-        for i, s in enumerate(stmts):
+        for i, s in enumerate(seq):
             for n in uses_of(s):
                 first_use.setdefault(n, i)
         zeroed_before = set(self.zeroed)
-        for i in range(len(stmts) - 1, -1, -1):
-            s = stmts[i]
+        readers, gone = None, set()  # (statements whose rules moved into a branch)
+        for i in range(len(seq) - 1, -1, -1):
+            s = seq[i]
             t = type(s)
-            if t is Assign:
+            if i in gone:
+                pass
+            elif t is Assign:
                 try:
                     self.assign(s, out, inplace, resets, stmts)
                 except NoDerivativeError as e:  # (a rule for forward mode only: no place yet)
@@ -188,7 +216,11 @@ class Backward:
             elif t in (If, For, While):
                 self.flush(s, out)
                 if t is If:
-                    self.structure(s, out, inplace, resets)
+                    readers = readers or Readers(seq)
+                    into = one_branch(readers, i, lambda a: self.movable(a, resets),
+                                      self.inert)
+                    gone.update(*into)
+                    self.structure(s, out, inplace, resets, [[seq[j] for j in k] for k in into])
                 else:
                     self.loop(s, out, inplace, resets, stmts)
             for n in sorted(uses_of(s), key=lambda n: _order(s, n)):
@@ -196,8 +228,26 @@ class Backward:
                         top or n in local):
                     self.write(n, out, s.line)
         for n in sorted(self.zeroed - zeroed_before):  # still zero at the end of this block
-            self.unzero(n, out, stmts[0].line if stmts else None)
+            self.unzero(n, out, seq[0].line if seq else None)
         return out
+
+    def inert(self, s):
+        """Whether statement `s` hands no adjoint to what it reads (a comparison, a value that
+        carries no derivative)."""
+        if type(s) is not Assign:
+            return False
+        v = s.value
+        if type(v) is Op and v.prim in ("push", "pop"):
+            return False
+        return type(s.target) is not str or s.target not in self.active or \
+            type(v) is Op and PRIMS[v.prim].kind == "nondiff"
+
+    def movable(self, s, resets):
+        """Whether the rule of `s` may run in a branch after it instead (analysis.one_branch):
+        its adjoint has no contribution yet from after the branch, and it restores nothing."""
+        z = s.target
+        return z in self.active and z not in resets and z not in self.pending and \
+            z not in self.adjoint and not (type(s.value) is Op and s.value.prim in ("push", "pop"))
 
     def assign(self, s, out, inplace, resets, block):
         z = s.target
@@ -214,6 +264,15 @@ class Backward:
             self.write(z, out, s.line)
         g = self.adjoint.get(z)
         if g is None:
+            return
+        if z in self.flags and z not in resets and z not in self.zeroed:
+            # only a loop's steps added to z's adjoint: its rule runs if one did
+            flag = self.flags.pop(z)[0]
+            inner = self.boundary(If(Var(flag), [s], [], s.line), out, inplace, flag=flag)
+            rules: list = []
+            self.assign(s, rules, inner, resets, block)
+            if rules:
+                out.append(If(Var(flag), rules, [], s.line))
             return
         if z in self.zeroed:  # a symbolic zero: nothing flows back, but the tape stays paired
             self.markers.append((block, s, out, len(out)))
@@ -376,7 +435,7 @@ class Backward:
                 self.owned.discard(z)
                 self.deferred.pop(z, None)
 
-    def boundary(self, s, out, inplace, carried=()):
+    def boundary(self, s, out, inplace, carried=(), flag=None):
         """Materialize the adjoints crossing the boundary of structured statement `s`."""
         inside = set(targets_of(s))
         names = set()
@@ -389,16 +448,20 @@ class Backward:
         names = (names - inside) | {n for n in inside if n in self.adjoint or n in self.pending}
         names |= {n for n in carried if n in self.active}
         for n in sorted(names, key=str):
-            self.materialize(n, out, s.line)
+            self.materialize(n, out, s.line, None if n in inside or flag is True and
+                             _every_step(s, n, self.active) else flag)
         return set(inplace) | names
 
-    def structure(self, s, out, inplace, resets):
-        inner = self.boundary(s, out, inplace)
+    def structure(self, s, out, inplace, resets, moved=((), ())):
+        """The backward `if`; `moved`: the statements before it whose rules run in its body, in
+        its orelse (those reading a value only that branch reads)."""
+        inner = self.boundary(If(s.test, list(moved[0]) + s.body, list(moved[1]) + s.orelse,
+                                 s.line) if any(moved) else s, out, inplace)
         before, marked, owned = set(self.adjoint), len(self.markers), set(self.owned)
-        body = self.block(s.body, inner, resets)
+        body = self.block(s.body, inner, resets, moved=moved[0])
         self.forget(set(self.adjoint) - before)
         self.owned &= owned  # an adjoint one branch made its own may not be new on the other
-        orelse = self.block(s.orelse, inner, resets)
+        orelse = self.block(s.orelse, inner, resets, moved=moved[1])
         self.forget(set(self.adjoint) - before)
         self.owned &= owned
         # an if with no backward code pops nothing, so it pushes nothing; one that may restore an
@@ -415,7 +478,7 @@ class Backward:
         assigned = set(targets_of(s)) - ({s.target} if type(s) is For else set())
         carried = {n for n in assigned if n in self.active and (
             n in defined_before or n in self.adjoint or n in self.pending or n in self.fn.params)}
-        inner = self.boundary(s, out, inplace, carried)
+        inner = self.boundary(s, out, inplace, carried, flag=True)
         self.loop_stack.append(s)
         overwritten = {n for n in assigned if n in defined_before or n in self.fn.params}
         owned = set(self.owned)
@@ -485,6 +548,19 @@ def _order(s, name):
         names = [a.name for a in s.value.args if type(a) is Var]
         return names.index(name) if name in names else len(names)
     return 0
+
+
+def _every_step(loop, name, active):
+    """Whether the loop runs at least one step, each handing `name` an adjoint: a `for` over a
+    constant range that is not empty, with no `break`, whose body reads `name` in a rule outside
+    any branch."""
+    if type(loop) is not For or loop.count is not None or _breaks(loop.body) or \
+            not all(type(b) is Const and type(b.value) is int for b in loop.bounds) or \
+            not range(*(b.value for b in loop.bounds)):
+        return False
+    return any(type(st) is Assign and name in used_names(st.value) and (
+        type(st.value) is Var or type(st.value) is Op and PRIMS[st.value.prim].kind != "nondiff")
+        and type(st.target) is str and st.target in active for st in loop.body)
 
 
 def _breaks(stmts):
