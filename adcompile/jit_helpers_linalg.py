@@ -41,6 +41,47 @@ def _mT(t):
     return typer
 
 
+def _matrix(body):
+    """A typer of a helper of one real matrix (and a flag `lower`, when `body` takes two):
+    `body` for a float array of two axes, no implementation otherwise (a stack, a complex one:
+    jit refuses at the user's line)."""
+    def make(t):
+        def typer(x):
+            if _float_array(x, t) and x.ndim == 2:
+                return body
+
+        def flagged(x, lower):
+            if _float_array(x, t) and x.ndim == 2:
+                return body
+        return flagged if body.__code__.co_argcount == 2 else typer
+    return make
+
+
+def _sym(x):  # runtime_linalg.sym
+    return (x + x.T) / 2
+
+
+def _phi(x):  # runtime_linalg.phi: the lower triangle, its diagonal halved
+    return np.tril(x) - np.tril(np.triu(x)) / 2
+
+
+def _skew_lower(x):  # runtime_linalg.skew_lower
+    low = np.tril(x, -1)
+    return low - low.T
+
+
+def _cho_lower(c, lower):  # runtime_linalg.cho_lower
+    return np.tril(c) if lower else np.ascontiguousarray(np.triu(c).T)
+
+
+def _cho_lower_grad(v, lower):  # runtime_linalg.cho_lower_grad
+    return np.tril(v) if lower else np.triu(np.ascontiguousarray(v.T))
+
+
+def _cho_other(v, lower):  # runtime_linalg.cho_other
+    return np.triu(v, 1) if lower else np.tril(v, -1)
+
+
 def _column_of(t):
     def typer(v, b):
         if _array(v, t) and _array(b, t):
@@ -252,6 +293,12 @@ def helpers(numba):
     """{helper: overload typer} of this module's helpers."""
     return {
         runtime.mT: _mT,
+        runtime_linalg.sym: _matrix(_sym),
+        runtime_linalg.phi: _matrix(_phi),
+        runtime_linalg.skew_lower: _matrix(_skew_lower),
+        runtime_linalg.cho_lower: _matrix(_cho_lower),
+        runtime_linalg.cho_lower_grad: _matrix(_cho_lower_grad),
+        runtime_linalg.cho_other: _matrix(_cho_other),
         runtime_linalg.column_of: _column_of,
         runtime_linalg.uncolumn: _uncolumn,
         runtime_linalg.cofactor: _cofactor,
