@@ -4,6 +4,12 @@ words of jit's refusals."""
 import numpy as np
 import pytest
 
+try:
+    import scipy.special
+    import scipy.stats
+except ImportError:  # (the tests that call them skip)
+    scipy = None
+
 from checks import agree, jitted
 from adcompile import grad
 
@@ -65,3 +71,118 @@ def test_np_stack_of_a_list_compiles():
     for g, w in zip(jitted(stack_list)(xs), grad(stack_list)(xs)):
         np.testing.assert_allclose(g, w, rtol=1e-12)
     agree(array_of_numbers, np.array([1.5, -2.0]), 3)
+
+
+def _refusal(f, *args):
+    from adcompile import JitError, jit
+    with pytest.raises(JitError) as e:
+        jit(grad(f))(*args)
+    return str(e.value)
+
+
+def payoff_squares(S, K, n):
+    vals = [max(S - K * j, 0.0) for j in range(n)]
+    t = 0.0
+    for i in range(n):
+        t = t + vals[i] * vals[i]
+    return t
+
+
+def test_a_list_comprehension_is_named_not_numbas_generated_names():
+    text = _refusal(payoff_squares, 3.0, 1.0, 3)
+    assert "test_jit_found5.py:" in text and "comprehension" in text
+    assert "vals = [max(S - K * j, 0.0) for j in range(n)]" in text
+    assert "grad_S" not in text and "$binop" not in text and "cannot be determined" not in text
+
+
+def append_in_if(x, n):
+    L = []
+    if x > 0:
+        L.append(x * 2.0)
+    return x + sum(L)
+
+
+def test_a_list_appended_under_an_if_is_not_called_a_comprehension():
+    text = _refusal(append_in_if, 1.5, 3)
+    assert "comprehension builds" not in text and "`L = []`" in text
+
+
+def growing_tuple(x, n):
+    t = ()
+    for i in range(n):
+        t += (x * i,)
+    return sum(t)
+
+
+def test_a_growing_tuple_is_said_to_change_length():
+    text = _refusal(growing_tuple, 1.5, 3)
+    assert "a tuple at one point and a tuple at another" not in text
+    assert "a tuple of 0 and of 1 items" in text
+
+
+def black_scholes_call(S):
+    return S * scipy.stats.norm.cdf(S - 1.0)
+
+
+def with_ndtr(S):
+    return S * scipy.special.ndtr(S - 1.0)
+
+
+def with_default_rng(mu):
+    rng = np.random.default_rng(0)
+    return mu * np.sum(rng.normal(size=3))
+
+
+def test_scipy_and_default_rng_are_named_in_adcompiles_words():
+    pytest.importorskip("scipy")
+    text = _refusal(black_scholes_call, 1.0)
+    assert "Unknown attribute" not in text and "Module(" not in text
+    assert "scipy.stats.norm.cdf" in text and "math.erf" in text
+    assert "test_jit_found5.py:" in text
+    assert "math.erf" in _refusal(with_ndtr, 1.0)
+    text = _refusal(with_default_rng, 1.0)
+    assert "numpy.random.default_rng" in text and "pass them as an argument" in text
+
+
+def product_of_columns(P, x):
+    P1 = P.T @ P
+    return np.sum((P1[:, 1:] @ x[1:]) ** 2)
+
+
+def test_numbas_performance_warning_about_generated_lines_is_not_shown():
+    pytest.importorskip("scipy")
+    import warnings
+    P = np.arange(9.0).reshape(3, 3) / 10
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        agree(product_of_columns, P, np.ones(3))
+    assert not [w for w in seen if "Performance" in w.category.__name__], seen
+
+
+def duration(y, n):
+    t = np.arange(1, n + 1, dtype=float)
+    w = np.arange(n, dtype="float64") + np.arange(0, 2 * n, 2, dtype=float)
+    return np.sum(t * np.exp(-y * t) * w)
+
+
+def reversed_by_slice(x, n):
+    t = 0.0
+    for i in range(n)[::-1]:
+        t = t * x + i
+    return t + x * range(2, 9, 3)[1] + x * range(n)[-1]
+
+
+def test_arange_with_dtype_float_and_a_reversed_range_compile():
+    agree(duration, 0.3, 4)
+    agree(reversed_by_slice, 1.5, 4)
+
+
+def any_of_generator(x, n):
+    if any(x * i > 3 for i in range(n)):
+        return x * 2.0
+    return x
+
+
+def test_any_of_a_generator_is_refused_with_what_to_write():
+    text = _refusal(any_of_generator, 2.0, 3)
+    assert "loop with a flag" in text and "np.any" in text
