@@ -289,9 +289,70 @@ def _quantile_spread(t):
     return typer
 
 
+# -- scipy.linalg.solve_triangular (Numba has no scipy.linalg) -----------------------------------
+
+def _solve_triangular(t):
+    """scipy.linalg.solve_triangular(a, b, trans, lower, unit_diagonal) of one real matrix a: the
+    triangle of a that SciPy reads (its diagonal ones when unit_diagonal) solved by
+    np.linalg.solve, transposed for trans 1 or 'T' (a real matrix: 'C' too)."""
+    def typer(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
+              check_finite=True):
+        if not (_float_array(a, t) and a.ndim == 2 and _float_array(b, t) and b.ndim in (1, 2)):
+            return None
+        if isinstance(trans, t.Integer):
+            flip = _transposed_int
+        elif isinstance(trans, (t.UnicodeType, t.StringLiteral)):
+            flip = _transposed
+        elif isinstance(trans, (t.Omitted, int)):  # (left out: its default, 0)
+            flip = _transposed_int
+        else:
+            return None
+
+        def impl(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
+                 check_finite=True):
+            m = np.tril(a) if lower else np.triu(a)
+            if unit_diagonal:
+                for i in range(min(m.shape[0], m.shape[1])):
+                    m[i, i] = 1.0
+            if flip(trans):
+                m = np.ascontiguousarray(m.T)
+            return np.linalg.solve(m, np.ascontiguousarray(b))
+        return impl
+    return typer
+
+
+def _transposed(trans):
+    """(Compiled as it is.) Whether solve_triangular's `trans`, a letter, asks for a^T x = b."""
+    if trans == "N":
+        return False
+    if trans == "T" or trans == "C":
+        return True
+    raise ValueError("incorrect value for trans")
+
+
+def _transposed_int(trans):
+    """(Compiled as it is.) Whether solve_triangular's `trans`, a number, asks for a^T x = b."""
+    if trans == 0:
+        return False
+    if trans == 1 or trans == 2:
+        return True
+    raise ValueError("incorrect value for trans")
+
+
+def _scipy_helpers():
+    try:
+        import scipy.linalg
+    except ImportError:  # (SciPy is optional: without it no code calls these)
+        return {}
+    return {scipy.linalg.solve_triangular: _solve_triangular}
+
+
 def helpers(numba):
     """{helper: overload typer} of this module's helpers."""
     return {
+        **_scipy_helpers(),
+        _transposed: lambda t: lambda trans: _transposed,
+        _transposed_int: lambda t: lambda trans: _transposed_int,
         runtime.mT: _mT,
         runtime_linalg.sym: _matrix(_sym),
         runtime_linalg.phi: _matrix(_phi),

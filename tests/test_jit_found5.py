@@ -186,3 +186,22 @@ def any_of_generator(x, n):
 def test_any_of_a_generator_is_refused_with_what_to_write():
     text = _refusal(any_of_generator, 2.0, 3)
     assert "loop with a flag" in text and "np.any" in text
+
+
+def gp_nll(B, y):
+    A = B @ B.T + np.eye(3)
+    L = np.linalg.cholesky(A)
+    z = scipy.linalg.solve_triangular(L, y, lower=True)
+    return 0.5 * np.sum(z ** 2) + np.sum(np.log(np.diag(L)))
+
+
+def upper_solves(U, b):
+    return np.sum(scipy.linalg.solve_triangular(U, b) * b) + np.sum(
+        scipy.linalg.solve_triangular(U, b, trans="T", unit_diagonal=True) ** 2)
+
+
+def test_solve_triangular_compiles():
+    pytest.importorskip("scipy")
+    y = np.array([1.0, 2.0, -1.0])
+    agree(gp_nll, SPD, y, argnums=(0, 1))
+    agree(upper_solves, SPD + np.eye(3), y, argnums=(0, 1))
