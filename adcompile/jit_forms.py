@@ -403,7 +403,7 @@ def first_bound_in_loop(fn, name, kinds):
             "np.zeros(n), say), or run the function without jit.", fn.filename, made.line)
 
 
-_COMPREHENSION = re.compile(r"\[[^\]]*\bfor\b[^\]]*\bin\b")
+_COMPREHENSION = re.compile(r"\[.*\bfor\b.*\bin\b.*\]")
 
 
 def empty_list(fn, name, text, line, where):

@@ -93,6 +93,13 @@ def test_a_list_comprehension_is_named_not_numbas_generated_names():
     assert "test_jit_found5.py:" in text and "comprehension" in text
     assert "vals = [max(S - K * j, 0.0) for j in range(n)]" in text
     assert "grad_S" not in text and "$binop" not in text and "cannot be determined" not in text
+    text = _refusal(windows_stacked, np.arange(4.0), 3)  # (brackets inside the comprehension)
+    assert "list comprehension `rows = [x[i:i + 2] for i in range(n)]`" in text
+
+
+def windows_stacked(x, n):
+    rows = [x[i:i + 2] for i in range(n)]
+    return np.sum(np.stack(rows) ** 2)
 
 
 def append_in_if(x, n):
