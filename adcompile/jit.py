@@ -181,6 +181,7 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
         signature = signature.replace(parameters=list(signature.parameters.values())[:own])
         dispatcher = numba.njit(cache=cacheable, fastmath=set(flags) or False,
                                 boundscheck=True)(py)  # (an index past the end: IndexError)
+        jit_forms.quiet_compiles(dispatcher, numba)
         for w in wrappers:
             w.__adcompile__ = Info(function, mode, argnums, optimize, src, fn.containers,
                                    fn.out_tree, fn.arguments, True, has_aux, fn.aux_tree)
@@ -759,6 +760,10 @@ def _explain(err, fn):
     helper = found.group(1) if found and found.re in (_WHAT[0][0], _WHAT[2][0]) else None
     own = helper not in fn.constants and \
         (getattr(NAMESPACE.get(helper), "__module__", None) or "").startswith("adcompile")
+    module = re.search(r"Unknown attribute '(\w+)' of type Module\(<module '([\w.]+)'", message)
+    if module and line and re.search(rf"\b{module.group(1)}\b", line):  # (scipy.stats.norm)
+        return JitError(*jit_forms.no_numba_module_function(module.group(2), module.group(1),
+                                                            line, where))
     if found and line and re.search(rf"\b{found.group(1)}\b", line) and not own:  # the user's
         detail = "" if "No implementation of function" in first else f" ({first})"
         return JitError(f"Numba cannot compile {what} in `{line}`{detail}. Run the function "
@@ -770,8 +775,9 @@ def _explain(err, fn):
     if called is not None and callable(called) and line:  # (a function of the user's, renamed)
         named = f"{getattr(called, '__module__', None) or ''}.{getattr(called, '__name__', '')}"
         return JitError(f"Numba cannot compile {named.strip('.')} (`{helper}` in `{generated}`, "
-                        f"part of the code that `{line}` becomes). Run the function without "
-                        "jit, or write that part in what Numba supports.", *where)
+                        f"part of the code that `{line}` becomes).{jit_forms.instead(called)} "
+                        "Run the function without jit, or write that part in what Numba "
+                        "supports.", *where)
     if found and line and re.search(rf"\b{found.group(1)}\b", generated):  # (a helper of theirs)
         return JitError(f"Numba cannot compile {what} in `{generated}`, part of the code that "
                         f"`{line}` becomes (a function it calls, inlined, or a derivative rule). "
@@ -785,25 +791,14 @@ def _explain(err, fn):
         kinds = [jit_forms.kind_in_words(changes.group(k)) for k in (1, 2)]
         if jit_forms.first_bound_in_loop(fn, name, kinds):  # (its placeholder: a number)
             return JitError(*jit_forms.first_bound_in_loop(fn, name, kinds))
-        return JitError(f"Numba needs one type per name, and {what} is {kinds[0]} "
-                        f"at one point and {kinds[1]} at another (near `{line}`). "
-                        "Give it one type from the start (an array of the same shape, or a "
-                        "float throughout), or run the function without jit.", *where)
+        return JitError(jit_forms.one_type(what, changes.group(1), changes.group(2), line),
+                        *where)
     empty = re.search(r"Cannot infer the type of variable '(\w+?)(?:\.\d+)?', have imprecise "
                       r"type: list\(undefined\)", first) or re.search(
-        r"Type of variable '\w+' cannot be determined", first) and re.search(
+        r"Type of variable '[\w.]+' cannot be determined", first) and re.search(
         r"^\s*(\w+) = \[\].*\n(?:.*\n)*?\s*\1 = \1 \+ \[", text, re.M)
     if empty and line:
-        name = empty.group(1)
-        yours = any(re.search(rf"\b{name}\b", s) for s in fn.source_lines.values())
-        what = f"the list `{name}` (read in `{line}`)" if yours else f"the list a " \
-            f"comprehension builds (`{name}` in the generated code, read in `{line}`)"
-        return JitError(f"Numba cannot type {what}: it starts empty and grows item by item "
-                        "(append, +=), so Numba cannot tell what it holds. Compute what is read "
-                        "from it in the loop itself (a sum: s = 0.0, then s = s + ... per item; "
-                        "sum(f(x) for x in xs) is such a loop), use an array, or run the "
-                        "function without jit.",
-                        *where)
+        return JitError(*jit_forms.empty_list(fn, empty.group(1), text, line, where))
     if line:
         return JitError(f"adcompile.jit has no Numba version of the code that `{line}` becomes "
                         f"for these argument types ({first}). Run it without jit, or write this "

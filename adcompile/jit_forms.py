@@ -1,17 +1,22 @@
 """What Numba compiles in another form, for `adcompile.jit`: np.linalg.norm of a matrix by name
 ('fro', 'nuc': Numba's norm takes numbers only, and raised at run time), np.linalg.matrix_power
-(Numba's returns an optional array, which the helpers of its gradient cannot type), reductions
+(Numba's returns an optional array, which the helpers of its gradient cannot type), np.arange
+with its arguments named (dtype=float), a range sliced or indexed (range(n)[::-1]), reductions
 and sorts along an axis (`jit_along`), Numba versions of
 adcompile's own softmax and log_softmax and of the helpers `x.astype(dtype)` and `x.item()`
 become (typers as in jit_helpers), and the words for a failure inside Numba's compiler (an
-AssertionError of its lowering, a 2-D boolean mask), for a name first bound in a loop and for a
-helper of adcompile's without a Numba version for its arguments, at the user's line."""
+AssertionError of its lowering, a 2-D boolean mask), for a name first bound in a loop, a list
+that starts empty (a comprehension's), a tuple that grows, a function of SciPy's or
+np.random's Numba has none of, and for a helper of adcompile's without a Numba version for its
+arguments, at the user's line. Numba's advice on speed about generated lines is not shown."""
 from __future__ import annotations
 
 import linecache
+import operator
 import os
 import re
 import traceback
+import warnings
 
 import numpy as np
 
@@ -54,12 +59,18 @@ def matrix_power(x, n):
     return np.linalg.matrix_power(x, n)
 
 
-for _f in (named_norm, kept_sum, kept_mean, reshape_like, array_of, matrix_power):
+def float_arange(start, stop, step):
+    """np.arange(start, stop, step, dtype=float) (Numba's np.arange takes no dtype by name):
+    jit's code calls it."""
+    return np.arange(start, stop, step, dtype=float)
+
+
+for _f in (named_norm, kept_sum, kept_mean, reshape_like, array_of, matrix_power, float_arange):
     add(_f.__name__, _f, tuple(_f.__code__.co_varnames[:_f.__code__.co_argcount]), "nondiff",
         zero="*")
     NAMESPACE[_f.__name__] = _f
 FORMS = ("np.linalg.norm", "np.sum", "np.mean", "np.reshape", "np.array", "np.linalg.matrix_power",
-         *jit_along.ALONG)  # the calls numba_form rewrites
+         "np.arange", *jit_along.ALONG)  # the calls numba_form rewrites
 
 
 def numba_form(e):
@@ -71,6 +82,8 @@ def numba_form(e):
     if e.prim == "np.array":  # (its operands are the display's items)
         return _array_of(e.args) if e.args and \
             dict(e.kwargs).get("dtype", Const(None)) == Const(None) else e
+    if e.prim == "np.arange" and e.kwargs:
+        return _arange(e)
     if e.prim == "np.linalg.matrix_power" and len(e.args) == 2 and not e.kwargs:
         return Op("matrix_power", e.args)
     if e.prim == "np.reshape" and len(e.args) == 2 and type(e.args[1]) is Op and \
@@ -93,6 +106,49 @@ def numba_form(e):
             args.get("keepdims", Const(False)) == Const(False):
         return Op("named_norm", (args["x"], order))
     return e
+
+
+def _arange(e):
+    """np.arange with its stop, step or dtype named (`np.arange(1, n + 1, dtype=float)`) with
+    them in place: Numba's np.arange takes them by position, and a dtype as a NumPy type, so
+    dtype=float (or 'float64') is float_arange; else `e`."""
+    args = {**dict(zip(("start", "stop", "step", "dtype"), e.args)), **dict(e.kwargs)}
+    if set(args) - {"start", "stop", "step", "dtype"} or "start" not in args:
+        return e
+    if "stop" not in args:  # (np.arange(n, dtype=float): from 0 to n)
+        args["start"], args["stop"] = Const(0), args["start"]
+    dtype = args.pop("dtype", Const(None))
+    step = args.get("step", Const(1))
+    if type(dtype) is Const and dtype.value in (float, "float64", np.float64, "float", "f8"):
+        return Op("float_arange", (args["start"], args["stop"], step))
+    if dtype == Const(None):
+        return Op("np.arange", (args["start"], args["stop"], step))
+    return e
+
+
+def _float_arange(t):
+    def typer(start, stop, step):
+        if all(isinstance(a, (t.Integer, t.Float)) for a in (start, stop, step)):
+            return lambda start, stop, step: np.arange(start * 1.0, stop, step)
+    return typer
+
+
+def _range_slice(t):
+    """range(n)[::-1] (each slice of a range) and range(n)[i]: Numba's range has no getitem."""
+    def typer(r, index):
+        if isinstance(r, t.RangeType) and isinstance(index, t.Integer):
+            def item(r, index):
+                k = index + len(r) if index < 0 else index
+                if k < 0 or k >= len(r):
+                    raise IndexError("range object index out of range")
+                return r.start + k * r.step
+            return item
+        if isinstance(r, t.RangeType) and isinstance(index, t.SliceType):
+            def impl(r, index):
+                start, stop, step = index.indices(len(r))
+                return range(r.start + start * r.step, r.start + stop * r.step, r.step * step)
+            return impl
+    return typer
 
 
 def _named_norm(t):
@@ -259,6 +315,8 @@ def helpers(numba):
         reshape_like: _reshape_like,
         array_of: _array_typer,
         matrix_power: _matrix_power,
+        float_arange: _float_arange,
+        operator.getitem: _range_slice,
         _power: lambda t: lambda x, n: _power,
         numerics.softmax: _softmax(False),
         numerics.log_softmax: _softmax(True),
@@ -275,6 +333,21 @@ _INTERNAL = [  # (what the traceback shows, what to write instead)
     (r"BooleanArrayIndexer", "Numba indexes by a boolean mask of one axis only: index the flat "
      "array by the flat mask (`x.ravel()[mask.ravel()]`), or write `np.where(mask, v, x)`"),
 ]
+
+
+def quiet_compiles(dispatcher, numba):
+    """Numba's advice on speed (NumbaPerformanceWarning: '@' of a non-contiguous array) is about
+    generated lines the user did not write and cannot change: not shown when `dispatcher`
+    compiles (for new argument types; a call that finds its compiled code costs nothing more)."""
+    compile_for_args = getattr(dispatcher, "_compile_for_args", None)
+    if compile_for_args is None:  # (a private method of Numba's dispatcher: a release may drop it)
+        return
+
+    def quiet(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=numba.core.errors.NumbaPerformanceWarning)
+            return compile_for_args(*args, **kwargs)
+    dispatcher._compile_for_args = quiet
 
 
 def internal(err, fn):
@@ -334,6 +407,87 @@ def first_bound_in_loop(fn, name, kinds):
             "np.zeros(n), say), or run the function without jit.", fn.filename, made.line)
 
 
+_COMPREHENSION = re.compile(r"\[.*\bfor\b.*\bin\b.*\]")
+
+
+def empty_list(fn, name, text, line, where):
+    """(message, file, line) of the list `name` (of the generated code `text`) that Numba cannot
+    type because it starts empty: the user's name for it, or the comprehension that builds it,
+    or the user's `L = []` it comes from (an `if` that appends to it makes a branch where it
+    stays empty), read at the user's `line`."""
+    users = "\n".join(fn.source_lines.values())
+    made = re.search(rf"^\s*{name} = \[\]\s*# (\S+):(\d+)$", text, re.M)
+    origin = fn.source_lines.get(int(made.group(2)), "").strip() if made and \
+        made.group(1) == os.path.basename(fn.filename) else ""
+    starts = sorted(set(re.findall(r"^\s*(\w+)\s*=\s*\[\]", users, re.M)))
+    array = ""
+    if _COMPREHENSION.search(origin):
+        read = "" if line == origin else f" (read in `{line}`)"
+        named = f" `{name}`" if re.search(rf"\b{name}\b", users) else ""
+        what = f"the list{named}{read}: it starts empty and grows item by item in the list " \
+            f"comprehension `{origin}`"
+        array = " compute the values as an array (the expression of an array such as " \
+            "np.arange(n), with np.maximum for max; or np.empty(n) filled in a loop),"
+    elif re.search(rf"\b{name}\b", users):
+        what = f"the list `{name}` (read in `{line}`): it starts empty and grows item by item " \
+            "(append, +=)"
+    elif starts:
+        listed = ", ".join(f"`{s} = []`" for s in starts)
+        what = f"the list that starts empty ({listed}, read in `{line}`): on some path " \
+            "nothing is added to it (an append under an `if`) or it grows item by item"
+    else:
+        what = f"a list of the generated code (`{name}`, read in `{line}`): it starts empty " \
+            "and grows item by item"
+    return (f"Numba cannot type {what}, so Numba cannot tell what it holds. Compute what is "
+            "read from it in the loop itself (a sum: s = 0.0, then s = s + ... per item; "
+            f"sum(f(x) for x in xs) is such a loop),{array or ' use an array,'} or run the "
+            "function without jit.", *where)
+
+
+# what to write instead of a function Numba has no version of (the longest name that the
+# user's call ends in first)
+_INSTEAD = {
+    "norm.cdf": "0.5 * (1.0 + math.erf(x / math.sqrt(2.0))) (scaled: (x - loc) / scale)",
+    "ndtr": "0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))",
+    "norm.sf": "0.5 * math.erfc(x / math.sqrt(2.0))",
+    "norm.pdf": "math.exp(-x * x / 2.0) / math.sqrt(2.0 * math.pi)",
+    "norm.logpdf": "-x * x / 2.0 - 0.5 * math.log(2.0 * math.pi)",
+    "norm.logcdf": "math.log(0.5 * math.erfc(-x / math.sqrt(2.0)))",
+    "erf": "math.erf", "erfc": "math.erfc", "gammaln": "math.lgamma", "gamma": "math.gamma",
+    "expit": "adcompile.sigmoid", "logsumexp": "adcompile.logsumexp",
+    "softmax": "adcompile.softmax", "log_softmax": "adcompile.log_softmax",
+    "xlogy": "x * np.log(y) where x != 0", "log1p": "np.log1p",
+    "default_rng": "draw the random numbers outside the function and pass them as an "
+                   "argument (the derivative treats them as constants anyway)",
+}
+
+
+def instead(called):
+    """What to write instead of the function `called` Numba cannot compile: words after a
+    sentence, or ''."""
+    if called in (any, all):
+        return (f" {called.__name__}(...) of a generator collects its items in a list, which "
+                "Numba cannot type as it starts empty: write the test as a loop with a flag "
+                f"(found = {called is all}, then found = found {'and' if called is all else 'or'}"
+                f" ... per item), or as np.{called.__name__}(...) of an array.")
+    return ""
+
+
+def no_numba_module_function(module, attribute, line, where):
+    """(message, file, line) of `module.attribute...` (scipy.stats.norm.cdf,
+    np.random.default_rng) in the user's `line`, which Numba has no version of."""
+    called = re.search(rf"\b{attribute}(?:\.\w+)*", line)
+    name = f"{module}.{called.group(0) if called else attribute}"
+    instead = next((w for k, w in sorted(_INSTEAD.items(), key=lambda kw: -len(kw[0]))
+                    if name.endswith("." + k)), None)
+    if instead and instead.startswith("draw"):
+        hint = f" Instead, {instead}."
+    else:
+        hint = f" Numba compiles {instead} instead." if instead else ""
+    return (f"adcompile.jit compiles with Numba, which has no version of {name} (in "
+            f"`{line}`).{hint} Or run the function without jit.", *where)
+
+
 def helper_missing(helper, message, generated, line, where):
     """(message, file, line) of a helper of adcompile's that Numba has no version of (at all, or
     for the argument types in Numba's `>>> helper(types)` line), named with the generated line
@@ -384,6 +538,33 @@ def kind_in_words(numba_type):
     if re.match(r"(float|int|uint|complex|bool|Literal)", t):
         return "a number"
     return f"a {t}"
+
+
+def tuple_length(numba_type):
+    """The number of items of a Numba tuple type (`UniTuple(float64 x 2)`, `Tuple(float64,
+    int64)`, `Tuple()`), else None."""
+    t = numba_type.strip()
+    uni = re.fullmatch(r"UniTuple\(.* x (\d+)\)", t)
+    if uni:
+        return int(uni.group(1))
+    mixed = re.fullmatch(r"Tuple\((.*)\)", t) or re.fullmatch(r"\((.*)\)", t)
+    return len(numba_types(mixed.group(1))) if mixed else None
+
+
+def one_type(what, first, second, line):
+    """The words of a name `what` that holds values of the Numba types `first` and `second`
+    (near the user's `line`): Numba needs one type per name."""
+    kinds = [kind_in_words(first), kind_in_words(second)]
+    sizes = [tuple_length(first), tuple_length(second)]
+    if None not in sizes and sizes[0] != sizes[1]:
+        return (f"Numba needs one type per name, and {what} is a tuple of {sizes[0]} and of "
+                f"{sizes[1]} items (near `{line}`): a tuple of another length is another type "
+                "under Numba, so a tuple that grows (t += (v,)) cannot be compiled. Collect the "
+                "values in an array (np.empty(n), filled in the loop) or sum them as they come, "
+                "or run the function without jit.")
+    return (f"Numba needs one type per name, and {what} is {kinds[0]} at one point and "
+            f"{kinds[1]} at another (near `{line}`). Give it one type from the start (an array "
+            "of the same shape, or a float throughout), or run the function without jit.")
 
 
 def numba_names(fn):

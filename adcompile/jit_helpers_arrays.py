@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from . import runtime, runtime_arrays
+from . import runtime, runtime_arrays, runtime_signal
 
 
 def _array(x, t):
@@ -212,6 +212,100 @@ def _column_stack_grad(t):
                 at += xs[i].shape[1]
             return out
         return blocks
+    return typer
+
+
+# -- np.diag, np.stack of a list, np.gradient, np.imag ----------------------------------------
+
+def _diag_grad(t):
+    """The gradient of np.diag(x, k): the k-th diagonal of g for a vector x, g put on x's k-th
+    diagonal for a matrix x."""
+    def typer(g, x, k):
+        if not (_float_array(g, t) and _array(x, t) and isinstance(k, t.Integer)):
+            return None
+        if x.ndim == 1 and g.ndim == 2:
+            return lambda g, x, k: np.diag(g, k)
+        if x.ndim == 2 and g.ndim == 1:
+            def put(g, x, k):
+                out = np.zeros(x.shape, g.dtype)
+                for i in range(g.size):
+                    out[i + max(-k, 0), i + max(k, 0)] = g[i]
+                return out
+            return put
+    return typer
+
+
+def _stack_grad(t):
+    """The gradients of the parts of np.stack(xs, axis) (np.array(xs)) of a list built at run
+    time: the piece of g along `axis` each part became, a list (numbers: g's entries)."""
+    def typer(g, xs, axis):
+        if not (_float_array(g, t) and isinstance(xs, t.List) and isinstance(axis, t.Integer)):
+            return None
+        if isinstance(xs.dtype, (t.Float, t.Integer)) and g.ndim == 1:
+            return lambda g, xs, axis: [g[i] for i in range(len(xs))]
+        if _array(xs.dtype, t) and xs.dtype.ndim == g.ndim - 1:
+            def parts(g, xs, axis):
+                a = axis % g.ndim
+                before, after = 1, 1
+                for k in range(g.ndim):
+                    if k < a:
+                        before *= g.shape[k]
+                    elif k > a:
+                        after *= g.shape[k]
+                flat = np.ascontiguousarray(g).reshape((before, g.shape[a], after))
+                out = [np.ascontiguousarray(flat[:, 0, :]).reshape(xs[0].shape)]
+                for i in range(1, len(xs)):
+                    out.append(np.ascontiguousarray(flat[:, i, :]).reshape(xs[i].shape))
+                return out
+            return parts
+    return typer
+
+
+def _gradient_grad(t):
+    """The gradient of np.gradient(x) of a vector x (a scalar spacing or none): the transpose of
+    its stencil, central differences inside, one-sided at the ends."""
+    def typer(g, x, axis, edge_order, *spacing):
+        if not (_float_array(g, t) and g.ndim == 1 and _array(x, t) and x.ndim == 1 and
+                (_no_axis(axis, t) or isinstance(axis, t.Integer)) and
+                isinstance(edge_order, t.Integer) and len(spacing) <= 1 and
+                all(isinstance(h, (t.Float, t.Integer)) for h in spacing)):
+            return None
+        if spacing:
+            return lambda g, x, axis, edge_order, *spacing: _gradient_back(g / spacing[0],
+                                                                           edge_order)
+        return lambda g, x, axis, edge_order, *spacing: _gradient_back(g * 1.0, edge_order)
+    return typer
+
+
+def _gradient_back(v, edge_order):
+    """(Compiled as it is, for _gradient_grad.)"""
+    if edge_order != 1 and edge_order != 2:
+        raise ValueError("np.gradient has a derivative rule for edge_order 1 or 2")
+    out = np.zeros(v.size, v.dtype)
+    out[2:] += v[1:-1] / 2
+    out[:-2] -= v[1:-1] / 2
+    if edge_order == 1:
+        out[0] -= v[0]
+        out[1] += v[0]
+        out[-2] -= v[-1]
+        out[-1] += v[-1]
+    else:
+        out[0] -= 1.5 * v[0]
+        out[1] += 2 * v[0]
+        out[2] -= 0.5 * v[0]
+        out[-1] += 1.5 * v[-1]
+        out[-2] -= 2 * v[-1]
+        out[-3] += 0.5 * v[-1]
+    return out
+
+
+def _imag_grad(t):
+    """The gradient of np.imag(x): -1j * g for a complex x, zeros for a real one (constant)."""
+    def typer(g, x):
+        if isinstance(x.dtype if _array(x, t) else x, t.Complex):
+            return lambda g, x: -1j * g
+        if isinstance(x.dtype if _array(x, t) else x, (t.Float, t.Integer)):
+            return lambda g, x: runtime.zeros_like(x)
     return typer
 
 
@@ -512,6 +606,11 @@ def helpers(numba, elementwise):
         runtime_arrays.prod_others_tangents: _prod_others_tangents(_prod_others_flat),
         runtime_arrays.prod_others_tangent: _prod_others_tangent,
         runtime_arrays.xdivy: _xdivy,
+        runtime_arrays.diag_grad: _diag_grad,
+        runtime_arrays.stack_grad: _stack_grad,
+        runtime_signal.gradient_grad: _gradient_grad,
+        runtime.imag_grad: _imag_grad,
+        _gradient_back: lambda t: lambda v, edge_order: _gradient_back,
         runtime_arrays.dsinc: elementwise(scalar[_dsinc]),
         runtime_arrays.d2sinc: elementwise(scalar[_d2sinc]),
         runtime_arrays.sinc_derivative: _sinc_derivative(scalar[_sinc_derivative_at]),

@@ -41,6 +41,47 @@ def _mT(t):
     return typer
 
 
+def _matrix(body):
+    """A typer of a helper of one real matrix (and a flag `lower`, when `body` takes two):
+    `body` for a float array of two axes, no implementation otherwise (a stack, a complex one:
+    jit refuses at the user's line)."""
+    def make(t):
+        def typer(x):
+            if _float_array(x, t) and x.ndim == 2:
+                return body
+
+        def flagged(x, lower):
+            if _float_array(x, t) and x.ndim == 2:
+                return body
+        return flagged if body.__code__.co_argcount == 2 else typer
+    return make
+
+
+def _sym(x):  # runtime_linalg.sym
+    return (x + x.T) / 2
+
+
+def _phi(x):  # runtime_linalg.phi: the lower triangle, its diagonal halved
+    return np.tril(x) - np.tril(np.triu(x)) / 2
+
+
+def _skew_lower(x):  # runtime_linalg.skew_lower
+    low = np.tril(x, -1)
+    return low - low.T
+
+
+def _cho_lower(c, lower):  # runtime_linalg.cho_lower
+    return np.tril(c) if lower else np.ascontiguousarray(np.triu(c).T)
+
+
+def _cho_lower_grad(v, lower):  # runtime_linalg.cho_lower_grad
+    return np.tril(v) if lower else np.triu(np.ascontiguousarray(v.T))
+
+
+def _cho_other(v, lower):  # runtime_linalg.cho_other
+    return np.triu(v, 1) if lower else np.tril(v, -1)
+
+
 def _column_of(t):
     def typer(v, b):
         if _array(v, t) and _array(b, t):
@@ -288,6 +329,64 @@ def _lift3(t):  # (drop3 as well: of 3-vectors, v itself)
     return typer
 
 
+# -- scipy.linalg.solve_triangular (Numba has no scipy.linalg) -----------------------------------
+
+def _solve_triangular(t):
+    """scipy.linalg.solve_triangular(a, b, trans, lower, unit_diagonal) of one real matrix a: the
+    triangle of a that SciPy reads (its diagonal ones when unit_diagonal) solved by
+    np.linalg.solve, transposed for trans 1 or 'T' (a real matrix: 'C' too)."""
+    def typer(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
+              check_finite=True):
+        if not (_float_array(a, t) and a.ndim == 2 and _float_array(b, t) and b.ndim in (1, 2)):
+            return None
+        if isinstance(trans, t.Integer):
+            flip = _transposed_int
+        elif isinstance(trans, (t.UnicodeType, t.StringLiteral)):
+            flip = _transposed
+        elif isinstance(trans, (t.Omitted, int)):  # (left out: its default, 0)
+            flip = _transposed_int
+        else:
+            return None
+
+        def impl(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
+                 check_finite=True):
+            m = np.tril(a) if lower else np.triu(a)
+            if unit_diagonal:
+                for i in range(min(m.shape[0], m.shape[1])):
+                    m[i, i] = 1.0
+            if flip(trans):
+                m = np.ascontiguousarray(m.T)
+            return np.linalg.solve(m, np.ascontiguousarray(b))
+        return impl
+    return typer
+
+
+def _transposed(trans):
+    """(Compiled as it is.) Whether solve_triangular's `trans`, a letter, asks for a^T x = b."""
+    if trans == "N":
+        return False
+    if trans == "T" or trans == "C":
+        return True
+    raise ValueError("incorrect value for trans")
+
+
+def _transposed_int(trans):
+    """(Compiled as it is.) Whether solve_triangular's `trans`, a number, asks for a^T x = b."""
+    if trans == 0:
+        return False
+    if trans == 1 or trans == 2:
+        return True
+    raise ValueError("incorrect value for trans")
+
+
+def _scipy_helpers():
+    try:
+        import scipy.linalg
+    except ImportError:  # (SciPy is optional: without it no code calls these)
+        return {}
+    return {scipy.linalg.solve_triangular: _solve_triangular}
+
+
 def helpers(numba):
     """{helper: overload typer} of this module's helpers."""
     return {
@@ -296,7 +395,16 @@ def helpers(numba):
         runtime_linalg.lift3: _lift3,
         runtime_linalg.drop3: _lift3,
         _three: lambda t: lambda n: _three,
+        **_scipy_helpers(),
+        _transposed: lambda t: lambda trans: _transposed,
+        _transposed_int: lambda t: lambda trans: _transposed_int,
         runtime.mT: _mT,
+        runtime_linalg.sym: _matrix(_sym),
+        runtime_linalg.phi: _matrix(_phi),
+        runtime_linalg.skew_lower: _matrix(_skew_lower),
+        runtime_linalg.cho_lower: _matrix(_cho_lower),
+        runtime_linalg.cho_lower_grad: _matrix(_cho_lower_grad),
+        runtime_linalg.cho_other: _matrix(_cho_other),
         runtime_linalg.column_of: _column_of,
         runtime_linalg.uncolumn: _uncolumn,
         runtime_linalg.cofactor: _cofactor,
