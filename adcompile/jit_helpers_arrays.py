@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from . import runtime, runtime_arrays, runtime_signal
+from . import runtime, runtime_arrays
 
 
 def _array(x, t):
@@ -215,7 +215,7 @@ def _column_stack_grad(t):
     return typer
 
 
-# -- np.diag, np.stack of a list, np.gradient, np.imag ----------------------------------------
+# -- np.diag, np.stack of a list, np.imag ----------------------------------------------------
 
 def _diag_grad(t):
     """The gradient of np.diag(x, k): the k-th diagonal of g for a vector x, g put on x's k-th
@@ -259,44 +259,6 @@ def _stack_grad(t):
                 return out
             return parts
     return typer
-
-
-def _gradient_grad(t):
-    """The gradient of np.gradient(x) of a vector x (a scalar spacing or none): the transpose of
-    its stencil, central differences inside, one-sided at the ends."""
-    def typer(g, x, axis, edge_order, *spacing):
-        if not (_float_array(g, t) and g.ndim == 1 and _array(x, t) and x.ndim == 1 and
-                (_no_axis(axis, t) or isinstance(axis, t.Integer)) and
-                isinstance(edge_order, t.Integer) and len(spacing) <= 1 and
-                all(isinstance(h, (t.Float, t.Integer)) for h in spacing)):
-            return None
-        if spacing:
-            return lambda g, x, axis, edge_order, *spacing: _gradient_back(g / spacing[0],
-                                                                           edge_order)
-        return lambda g, x, axis, edge_order, *spacing: _gradient_back(g * 1.0, edge_order)
-    return typer
-
-
-def _gradient_back(v, edge_order):
-    """(Compiled as it is, for _gradient_grad.)"""
-    if edge_order != 1 and edge_order != 2:
-        raise ValueError("np.gradient has a derivative rule for edge_order 1 or 2")
-    out = np.zeros(v.size, v.dtype)
-    out[2:] += v[1:-1] / 2
-    out[:-2] -= v[1:-1] / 2
-    if edge_order == 1:
-        out[0] -= v[0]
-        out[1] += v[0]
-        out[-2] -= v[-1]
-        out[-1] += v[-1]
-    else:
-        out[0] -= 1.5 * v[0]
-        out[1] += 2 * v[0]
-        out[2] -= 0.5 * v[0]
-        out[-1] += 1.5 * v[-1]
-        out[-2] -= 2 * v[-1]
-        out[-3] += 0.5 * v[-1]
-    return out
 
 
 def _imag_grad(t):
@@ -608,9 +570,7 @@ def helpers(numba, elementwise):
         runtime_arrays.xdivy: _xdivy,
         runtime_arrays.diag_grad: _diag_grad,
         runtime_arrays.stack_grad: _stack_grad,
-        runtime_signal.gradient_grad: _gradient_grad,
         runtime.imag_grad: _imag_grad,
-        _gradient_back: lambda t: lambda v, edge_order: _gradient_back,
         runtime_arrays.dsinc: elementwise(scalar[_dsinc]),
         runtime_arrays.d2sinc: elementwise(scalar[_d2sinc]),
         runtime_arrays.sinc_derivative: _sinc_derivative(scalar[_sinc_derivative_at]),
