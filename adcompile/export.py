@@ -239,8 +239,8 @@ def _collect(name, fn, helpers, imports, classes, extra_imports):
     else:
         scope, codes = fn.__globals__, [fn.__code__]
     for ref in dict.fromkeys(n for code in codes for n in _code_names(code)):
-        if ref not in scope or ref in classes:
-            continue
+        if ref not in scope or ref in classes or ref.startswith("__"):  # (`type(x).__name__`
+            continue  # is among a code's names too: the module's own __name__ is not copied)
         obj = scope[ref]
         if isinstance(obj, types.ModuleType):
             for alias, module in _MODULES.items():

@@ -121,6 +121,18 @@ def test_scalar_errors_raise_without_adcompile(tmp_path):
     assert out == {"error": "ArgumentError"}
 
 
+def test_the_module_keeps_its_own_name(tmp_path):
+    """check_scalar reads `type(x).__name__`: the module's own __name__ ('adcompile.runtime') was
+    copied into every exported module as a constant, renaming it (fixunbound noticed)."""
+    path = export(model, tmp_path / "m.py", argnums=0)
+    assert "__name__ =" not in open(path).read()
+    out = run_isolated(tmp_path, """
+        import m
+        print(json.dumps({"name": m.__name__}))
+        """)
+    assert out == {"name": "m"}
+
+
 def test_the_module_reads_well():
     text = export_source(scalar, argnums=(0, 1), command="adcompile export x.py:scalar")
     assert text.startswith('"""grad_scalar: the reverse code of scalar')
