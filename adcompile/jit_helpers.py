@@ -94,8 +94,8 @@ def _check_unbound(t):
     placeholder = int(np.float64(runtime.UNBOUND).view(np.int64))
 
     def typer(value, name):
-        said = repr(name.literal_value) if isinstance(name, t.StringLiteral) else "a"
-        message = f"cannot access local variable {said} where it is not associated with a value"
+        message = runtime.unbound_message(name.literal_value) if isinstance(
+            name, t.StringLiteral) else runtime.unbound_message("a").replace("'a'", "a")
         if value == t.int64:  # (a loop's target: UNBOUND_INT)
             def check_int(value, name):
                 if value == runtime.UNBOUND_INT:

@@ -1,6 +1,7 @@
 """The few helpers generated code calls besides NumPy. Everything here is plain NumPy, so an exported
 derivative can carry these definitions along and run without adcompile."""
 import math
+import sys
 
 import numpy as np
 
@@ -751,12 +752,18 @@ def assert_(test, message=None):
         raise AssertionError() if message is None else AssertionError(message)
 
 
+def unbound_message(name):
+    """Python's words for reading the local `name` before it is bound (3.10 says it otherwise)."""
+    if sys.version_info < (3, 11):
+        return f"local variable {name!r} referenced before assignment"
+    return f"cannot access local variable {name!r} where it is not associated with a value"
+
+
 def check_bound(bound, name):
     """Reading the user's local `name` where it may not be bound (an `if` bound it on one path
     only): Python's UnboundLocalError on the path that did not."""
     if not bound:
-        raise UnboundLocalError(f"cannot access local variable {name!r} where it is not "
-                                "associated with a value")
+        raise UnboundLocalError(unbound_message(name))
 
 
 # The value a name first bound inside a loop holds before the loop, read only where the loop ran
@@ -770,8 +777,7 @@ def check_unbound(value, name):
     """Reading the user's local `name` after a loop that binds it first, where the loop may have
     run zero times: Python's UnboundLocalError when it did (`value` is still UNBOUND)."""
     if value is UNBOUND or value is UNBOUND_INT:
-        raise UnboundLocalError(f"cannot access local variable {name!r} where it is not "
-                                "associated with a value")
+        raise UnboundLocalError(unbound_message(name))
 
 
 def throw(error, *args):

@@ -13,6 +13,7 @@ from ..depends import Items, scope_of
 from ..errors import UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Op, Var)
 from ..primitives import ATTRIBUTES, NAMESPACE, PRIMS, RESULT_FIELDS, SHAPE_LIKE
+from ..runtime import unbound_message
 from ..templates import OPERATORS, dotted
 from .containers import REFLECTED, _call_node, _name
 from .effects import fold_constants, known_truth
@@ -385,9 +386,7 @@ class Expressions:
             if self.probing:  # (a look ahead, not the read itself: nothing emitted)
                 raise UnsupportedSyntaxError(f"{node.id!r} is not bound here",
                                              *self.parsed.where(node))
-            self.throw(Const(UnboundLocalError), [Const(
-                f"cannot access local variable {node.id!r} where it is not associated with a "
-                "value")])
+            self.throw(Const(UnboundLocalError), [Const(unbound_message(node.id))])
             return Const(0.0)
         scope = self.parsed.scope
         if node.id not in scope:
