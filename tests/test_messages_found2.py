@@ -181,3 +181,32 @@ def test_jit_runs_the_users_assert_and_zips_check():
     assert_close(ad.jit(grad(top_weight))(w), grad(top_weight)(w))
     with pytest.raises(AssertionError, match="zip"):
         ad.jit(grad(top_weight))(w[:2])
+
+
+def reshaped_in_place(x):
+    y = x * 2.0
+    y.shape = (2, 2)
+    return np.sum(y[0] * y[1])
+
+
+def shuffled_by_generator(x):
+    rng = np.random.default_rng(0)
+    y = x * 2.0
+    rng.shuffle(y)
+    return np.sum(y * np.arange(4.0))
+
+
+def test_assigning_an_arrays_shape_says_to_reshape():
+    """(It said "arrays have no attributes to assign": .shape is one, and the way to write it
+    without changing the array in place is a reshape.)"""
+    with pytest.raises(UnsupportedSyntaxError, match=r"\.shape.*y = y\.reshape\(\.\.\.\)") as e:
+        grad(reshaped_in_place)(np.arange(4.0))
+    assert "arrays have no attributes" not in str(e.value)
+
+
+def test_a_generators_shuffle_is_named_as_a_generators_method():
+    """(It said "the attribute .shuffle of rng, a number or array": rng is a random Generator.)"""
+    with pytest.raises(UnsupportedSyntaxError, match=r"\.shuffle\(\) of a random Generator.*"
+                       r"permutation") as e:
+        grad(shuffled_by_generator)(np.arange(4.0))
+    assert "a number or array" not in str(e.value)

@@ -12,7 +12,8 @@ import numpy as np
 from ..depends import Items, scope_of
 from ..errors import UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Op, Var)
-from ..primitives import ATTRIBUTES, NAMESPACE, PRIMS, RESULT_FIELDS, SHAPE_LIKE
+from ..primitives import (ATTRIBUTES, GENERATOR_METHODS, METHODS, NAMESPACE, PRIMS, RESULT_FIELDS,
+                          SHAPE_LIKE)
 from ..runtime import unbound_message
 from ..templates import OPERATORS, dotted
 from .containers import REFLECTED, _call_node, _name
@@ -460,6 +461,12 @@ class Expressions:
             raise self.not_an_array(node, f"the method .{node.attr}(...) of "
                                     f"{dotted(node.value) or 'a value'}, a list built at run "
                                     "time or an array", RUN_TIME_LISTS)
+        if node.attr in vars(np.random.Generator) and node.attr not in METHODS:
+            raise self.not_an_array(node, f"the method .{node.attr}() of a random Generator",
+                                    "its draws that are supported are "
+                                    f"{', '.join(sorted(GENERATOR_METHODS))}; for a shuffled "
+                                    "copy index with a permutation: y = y[rng.permutation("
+                                    "len(y))]", fields=False)
         raise self.not_an_array(node, f"the attribute .{node.attr} of "
                                 f"{number_or_array(node.value)}",
                                 "arrays have .T, .shape, .ndim, .size, .dtype, .real and .imag; "

@@ -514,8 +514,10 @@ class Statements:
         if type(container) is Record:
             return self.record_store(container, target, value, env)
         if isinstance(target, gast.Attribute):
+            name = dotted(target.value) or "a"
             raise self.not_an_array(target, f"assigning to the attribute .{target.attr} of an "
-                                    "array", "arrays have no attributes to assign")
+                                    "array", f"bind a new array instead ({name} = {name}."
+                                    "reshape(...) for .shape, np.real/np.imag for .real/.imag)")
         if type(container) is tuple:  # a list known here: replace an item
             index = self.expr(target.slice, env)
             items = list(container)
