@@ -48,6 +48,46 @@ class Items:
             return default
 
 
+class Cells:
+    """A function's closure as a scope: the enclosing function's variable `name` read again (a
+    helper reading `lam` from the function that defined it)."""
+    __slots__ = ("owner",)
+
+    def __init__(self, owner):
+        self.owner = owner
+
+    def get(self, name, default=None):
+        cells = dict(zip(self.owner.__code__.co_freevars, self.owner.__closure__ or ()))
+        try:
+            return cells[name].cell_contents
+        except (KeyError, ValueError):  # (an empty cell: not assigned yet)
+            return default
+
+
+class Defaults:
+    """A function's `__defaults__` and `__kwdefaults__` as a scope: replaced, they are new
+    objects. (The disk cache leaves them out: a function's fingerprint is its text.)"""
+    __slots__ = ("owner",)
+
+    def __init__(self, owner):
+        self.owner = owner
+
+    def get(self, name, default=None):
+        return getattr(self.owner, name, default)
+
+
+def of_helper(f):
+    """What inlining the user's function `f` depends on besides its code and its globals: the
+    variables of its closure and its defaults (the differentiated function's own are compared
+    by api._made_of)."""
+    cells = Cells(f)
+    deps = [(cells, name, cells.get(name, MISSING)) for name in f.__code__.co_freevars]
+    if f.__defaults__ or f.__kwdefaults__:
+        deps += [(Defaults(f), name, getattr(f, name))
+                 for name in ("__defaults__", "__kwdefaults__")]
+    return deps
+
+
 def scope_of(owner, name):
     """The scope `owner.name` is read again from: a module's own dict where it holds the name
     (cheapest, and one the disk cache can name), else the attribute view (a class, an object,

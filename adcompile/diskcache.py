@@ -28,6 +28,7 @@ import types
 import numpy as np
 
 from .compile import compile_text
+from .depends import Defaults
 from .parse import _fingerprint
 from .primitives import BY_OBJECT
 
@@ -77,6 +78,8 @@ def store(f, mode, argnums, options, fn, src, text):
         return
     dependencies, seen = [], set()
     for scope, name, obj in fn.dependencies:
+        if type(scope) is Defaults:
+            continue  # (a helper's defaults: its fingerprint is its text, as f's own)
         module = scope.get("__name__")
         if not isinstance(module, str) or _globals(f, module) is not scope:
             return  # a class, an object, a dict or list: no name to find it by again

@@ -415,3 +415,61 @@ def test_an_operator_a_property_and_init_patched():
         check(through_an_operator_and_a_property, 0.6)  # (x^2 + x) * 3x^2
     finally:
         Duck.__mul__, Duck.twice, Duck.__init__ = mul, twice, init
+
+
+# --- a helper's closure and defaults (tester T52: a new grad(f) kept the old value) -----------
+def test_a_helpers_closure_variable_changed_gives_a_new_derivative():
+    """`loss` calls `penalty`, which reads `lam` from the enclosing function: `loss`'s own
+    closure holds only `penalty`, so the cache compared nothing that changed."""
+    def sweep(w):
+        lam = 0.0
+
+        def penalty(v):
+            return lam * v ** 2
+
+        def loss(v):
+            return (v - 1.0) ** 2 + penalty(v)
+        out = []
+        for lam in (0.0, 1.0, 10.0):  # noqa: B007 (penalty reads it)
+            check(loss, w)
+            out.append(grad(loss)(w))
+        return out
+    assert_close(sweep(0.5), [-1.0, 0.0, 9.0])
+
+
+def test_a_lambda_helpers_closure_array_changed_gives_a_new_derivative():
+    def sweep(w):
+        scale = np.ones(2)
+        pen = lambda v: np.sum(scale * v * v)  # noqa: E731
+        loss = lambda v: np.sum(v) + pen(v)  # noqa: E731
+        first = grad(loss)(w)
+        scale = np.full(2, 3.0)
+        return first, grad(loss)(w)
+    first, second = sweep(np.array([1.0, 2.0]))
+    assert_close(first, [3.0, 5.0])
+    assert_close(second, [7.0, 13.0])
+
+
+def scaled_by_default(x, k=2.0):
+    return k * x
+
+
+def keyword_scaled(x, *, k=2.0):
+    return k * x
+
+
+def uses_defaults(x):
+    return scaled_by_default(x) * x + keyword_scaled(x)
+
+
+def test_a_helpers_defaults_replaced_give_a_new_derivative():
+    check(uses_defaults, 1.5)
+    assert_close(grad(uses_defaults)(1.5), 8.0)
+    saved = scaled_by_default.__defaults__, keyword_scaled.__kwdefaults__
+    try:
+        scaled_by_default.__defaults__ = (100.0,)
+        keyword_scaled.__kwdefaults__ = {"k": 10.0}
+        assert_close(grad(uses_defaults)(1.5), 310.0)
+        check(uses_defaults, 1.5)
+    finally:
+        scaled_by_default.__defaults__, keyword_scaled.__kwdefaults__ = saved

@@ -11,6 +11,7 @@ from collections import Counter
 import gast
 import numpy as np
 
+from ..depends import of_helper
 from ..errors import ADCompileError
 from ..ir import Const, Var
 from ..parse import parse
@@ -212,6 +213,7 @@ class Inlining:
                                             target, since, receiver)
         made = getattr(obj, "__adcompile__", None)  # grad(inner) made here: its code read
         self.fn.dependencies.extend(getattr(made, "dependencies", ()))  # inner's globals
+        self.fn.dependencies.extend(of_helper(obj))  # its closure's variables, its defaults
         args = callee.node.args
         positional = [a.id for a in args.posonlyargs + args.args]
         values = dict(zip(positional[len(positional) - len(obj.__defaults__ or ()):],
