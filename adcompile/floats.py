@@ -12,11 +12,16 @@ from .ir import Assign, Const, For, If, Op, Var, While, blocks_of, stmt_exprs, t
 from .primitives import PRIMS
 
 
-def complex_constants(fn):
-    """Whether `fn` has a complex constant (`1j`): Python numbers may be complex there, and a
-    real input's gradient is the real part of its adjoint (unbroadcast takes it)."""
-    return any(type(e) is Const and isinstance(e.value, complex) for st in walk_stmts(fn.body)
-               for x in stmt_exprs(st) for e in walk_exprs(x))
+def complex_numbers(fn):
+    """Whether Python numbers may be complex in `fn`: a complex constant (`1j`), or a power to
+    an exponent that is not a whole constant (Python's `(-2.0) ** 0.5` is complex). A real
+    input's gradient is then the real part of its adjoint (unbroadcast takes it), even where
+    the output is a float (`(x ** 0.5).imag`)."""
+    return any(type(e) is Const and isinstance(e.value, complex) or
+               type(e) is Op and e.prim == "pow" and not (
+                   type(e.args[1]) is Const and type(e.args[1].value) in (int, float, bool) and
+                   float(e.args[1].value).is_integer())
+               for st in walk_stmts(fn.body) for x in stmt_exprs(st) for e in walk_exprs(x))
 
 
 def all_floats(values, numbers=()):

@@ -186,6 +186,7 @@ add("max", builtins.max, ("x", "y"), "broadcast", barrier=True)
 add("min", builtins.min, ("x", "y"), "broadcast", barrier=True)
 add("float", builtins.float, barrier=True)
 add("int", builtins.int, kind="nondiff", zero="*")
+add("bool", builtins.bool, kind="nondiff", zero="*")
 add("len", builtins.len, kind="nondiff", zero="*")
 add("round", builtins.round, ("x", "ndigits"), "nondiff", zero="*")
 

@@ -29,7 +29,7 @@ from .compile import is_generated
 from .errors import ArgumentError, NoDerivativeError
 from .analysis import SCALAR, Readers, active_names, add_op, all_names, each_assign, feeding, \
     keeps_dimensions, list_names, one_branch, real_only, shape_classes
-from .floats import FITTING, all_floats, complex_constants, operands, python_numbers, \
+from .floats import FITTING, all_floats, complex_numbers, operands, python_numbers, \
     read_in_structures, tested, unfitted, zeroed
 from .ir import (Namer, blocks_of, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While,
                  stmt_exprs, substitute, targets_of, used_names, uses_of)
@@ -631,7 +631,7 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
                 st.value = unfitted(st.value, bw.lists, floats)
         raw = [unfitted(e, bw.lists, floats) for e in raw]
         reduced = raw
-    elif raw != reduced and not complex_constants(fn):
+    elif raw != reduced and not complex_numbers(fn):
         # A float output proves that no array took part in what flowed into it, except through
         # a math function (a 1-element array in, a float out) and except values defined before a
         # branch not taken or a loop run no times and read only there (their zero adjoints keep

@@ -1,5 +1,6 @@
 """The few helpers generated code calls besides NumPy. Everything here is plain NumPy, so an exported
 derivative can carry these definitions along and run without adcompile."""
+import cmath
 import math
 import sys
 
@@ -423,6 +424,8 @@ def real_part(g):
     complex number later (`np.abs(z) * 1j`); a real adjoint is returned as it is, at no cost."""
     if type(g) is float:
         return g
+    if type(g) is complex:
+        return g.real
     kind = getattr(getattr(g, "dtype", None), "kind", None)
     return np.real(g) if kind == "c" or type(g) is complex else g
 
@@ -486,6 +489,8 @@ def sign(x):
         return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
     if type(x) is int:
         return (x > 0) - (x < 0)
+    if type(x) is complex:  # (a Python complex stays one: Python's (-2.0) ** 0.5)
+        return (x / abs(x)).conjugate() if x else 0j
     return conj(np.sign(x))
 
 
@@ -806,11 +811,12 @@ def pow_dy(a, x):
     """The derivative of `a = x ** y` in y, `a * log(x)`, written to be 0 where x == 0 (JAX's
     _replace_zero: a term that multiplies log(x) is 0 there, 0 ** y staying 0 as y moves) or
     a == 0, not 0 * -inf; its derivatives (rules.py) keep that at every order. Python numbers
-    stay Python numbers."""
-    if type(a) is float and (type(x) is float or type(x) is int):
+    stay Python numbers: a complex `a` of a negative float x (Python's (-2.0) ** 0.5) takes
+    the complex logarithm, as Python's power does."""
+    if (type(a) is float or type(a) is complex) and (type(x) is float or type(x) is int):
         if a == 0 or x == 0:
             return 0.0
-        return a * math.log(x) if x > 0 else math.nan
+        return a * math.log(x) if x > 0 else a * cmath.log(x) if type(a) is complex else math.nan
     return a * np.log(np.where((x == 0) | (a == 0), 1.0, x))
 
 

@@ -272,11 +272,15 @@ def d2sinc(x):
                     -(p2 * np.sinc(safe) + 2 * dsinc(safe) / safe))
 
 
+PYTHON_NUMBERS = (float, int, complex)
+
+
 def times_pow(t, x, e):
     """t * x ** e, 0 where t == 0: a zero tangent (or adjoint) through the slope of a power,
     infinite at x == 0 for e < 0, gives 0 (rules.py). Python floats refuse 0.0 ** e for e < 0:
-    where t is not 0 that is an error at the user's line. Python numbers stay Python numbers."""
-    if type(t) in (float, int) and type(x) in (float, int) and type(e) in (float, int):
+    where t is not 0 that is an error at the user's line. Python numbers stay Python numbers
+    (complex ones too: Python's (-2.0) ** -0.5 is complex, NumPy's NaN)."""
+    if type(t) in PYTHON_NUMBERS and type(x) in PYTHON_NUMBERS and type(e) in (float, int):
         if t == 0:
             return 0.0
         try:

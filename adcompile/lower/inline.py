@@ -204,6 +204,12 @@ class Inlining:
         Record) as `self`; what self holds at the end is left in `self.receiver_after`."""
         since = len(self.block)
         if self.recursive(obj.__code__, receiver):
+            mine = [r for c, r in zip(self.stack, self.receivers) if c is obj.__code__]
+            if not any(r is None or r is receiver for r in mine):  # another object each time
+                raise self.unsupported(node, f"{obj.__name__} called for {MAX_NESTING + 1} "
+                                       "objects nested in one another (a method is inlined for "
+                                       f"up to {MAX_NESTING} at once)", "nest fewer, or keep "
+                                       "them in a list and call the method in a loop")
             raise self.unsupported(node, f"recursion ({obj.__name__} calls itself)",
                                    "write the recursion as a loop")
         try:

@@ -1,0 +1,91 @@
+"""Python's own semantics in numerical code (tester T52): a fractional power of a negative
+float is a complex number in Python, and a real argument's gradient stays real through it."""
+import warnings
+
+import numpy as np
+import pytest
+
+from adcompile import UnsupportedSyntaxError, grad, jvp, value_and_grad
+from checks import assert_close, numeric_grad
+
+
+def imaginary_root(x):
+    return (x ** 0.5).imag
+
+
+def size_of_root(x):
+    return abs(x ** 0.5)
+
+
+def size_of_power(x, y):
+    return abs(x ** y) * y
+
+
+@pytest.mark.parametrize("f, args", [(imaginary_root, (-2.0,)), (size_of_root, (-2.0,)),
+                                     (size_of_root, (3.0,)), (size_of_power, (-2.0, 0.5)),
+                                     (size_of_power, (-1.5, 1.25))])
+def test_a_real_arguments_gradient_through_a_complex_power_is_a_real_float(f, args):
+    """((x ** 0.5).imag at -2.0 came back complex, the float fast path returning the complex
+    adjoint as it was; abs(x ** y) gave NaN: the power's rules left Python's complex numbers for
+    NumPy's float64, where (-2.0) ** -0.5 is NaN.)"""
+    nums = tuple(range(len(args)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (no NaN from NumPy on the way)
+        got = grad(f, argnums=nums)(*args)
+        value, again = value_and_grad(f, argnums=nums)(*args)
+    expected = [numeric_grad(f, args, i) for i in nums]
+    assert all(type(g) is float for g in got), got
+    assert_close(list(got), expected, rtol=1e-6)
+    assert_close(list(again), expected, rtol=1e-6)
+    assert value == f(*args)
+    for i in nums:
+        tangent = jvp(f, args, tuple(1.0 if j == i else 0.0 for j in nums))[1]
+        assert_close(tangent, expected[i], rtol=1e-6)
+
+
+def gated(x):
+    return x * bool(x) + 2.0 * x * bool(x - 1.0)
+
+
+def test_bool_of_a_differentiated_value_is_a_zero_derivative_conversion_as_int_is():
+    """(It was refused: "no derivative rule for bool ... register its derivative".)"""
+    for x in (1.5, 0.5, -2.0):
+        assert_close(grad(gated)(x), numeric_grad(gated, (x,), 0))
+        assert_close(jvp(gated, (x,), (1.0,))[1], numeric_grad(gated, (x,), 0))
+    assert type(grad(gated)(1.5)) is float
+
+
+class Leaf:
+    def ev(self, x):
+        return x
+
+
+class Sine:
+    def __init__(self, inner):
+        self.inner = inner
+
+    def ev(self, x):
+        return np.sin(self.inner.ev(x))
+
+
+def nested(n):
+    t = Leaf()
+    for _ in range(n):
+        t = Sine(t)
+    return t
+
+
+NESTED_32, NESTED_33 = nested(32), nested(33)
+
+
+def test_objects_nested_past_the_inlining_depth_are_refused_as_such_not_as_recursion():
+    """(At 33 objects the message said "recursion (ev calls itself)", which 32 were not.)"""
+    def f32(x, t=NESTED_32):
+        return t.ev(x)
+
+    def f33(x, t=NESTED_33):
+        return t.ev(x)
+    assert_close(grad(f32)(0.5), numeric_grad(f32, (0.5,), 0))
+    with pytest.raises(UnsupportedSyntaxError, match="ev called for 33 objects nested") as e:
+        grad(f33)(0.5)
+    assert "recursion" not in str(e.value)
