@@ -85,15 +85,19 @@ class Builtins:
     def sorted_array(self, x, node, env):
         """sorted(a) of a 1-D array (checked where the code runs: Python compares the rows of
         one of more dimensions), or of a list of numbers built at run time: the list of the
-        values np.sort gives (whose rule routes the gradient), reversed for reverse=True."""
+        values np.sort gives (whose rule routes the gradient), of the reversed array reversed
+        for reverse=True."""
         reverse = [self.as_atom(self.expr(k.value, env)) for k in node.keywords]
         if reverse and not (type(reverse[0]) is Const and type(reverse[0].value) is bool):
             raise self.unsupported(node, "sorted(..., reverse=r) of an array, r known only at "
                                    "run time", "write reverse=True or reverse=False")
         self.block.append(Assign(None, Op("check_sortable", (x,)), self.line))
+        flip = Const(slice(None, None, -1))
+        if reverse and reverse[0].value:  # (Python's sort is stable in reverse too: ties keep
+            x = self.emit("getitem", (x, flip))  # their order, where np.sort(x)[::-1] turns it)
         ordered = self.emit("np.sort", (x,), (("axis", Const(0)),))
         if reverse and reverse[0].value:
-            ordered = self.emit("getitem", (ordered, Const(slice(None, None, -1))))
+            ordered = self.emit("getitem", (ordered, flip))
         return self.emit("rows_list", (ordered,))
 
     def sorted_by(self, items, node, env):

@@ -90,6 +90,8 @@ class Calls:
             if type(base) is tuple and func.attr in ("index", "count", "pop", "remove") and \
                     not node.keywords:  # a list known here: names.index("b"), ys.pop(0)
                 return self.known_list_method(base, func, node, env)
+            if type(base) is Static and base.obj is dict and func.attr == "fromkeys":
+                return self.from_keys(node, env)
             if type(base) is Record and base.cls in FROZEN.values() and \
                     not base.has(func.attr):  # d.logpdf(x) of d = stats.norm(mu, s)
                 return self.frozen_method(base, func, node, env, target)

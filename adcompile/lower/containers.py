@@ -19,6 +19,7 @@ import gast
 
 from ..depends import MISSING, Attributes
 from ..ir import Assign, Const, Var
+from ..primitives import hashable
 from ..pytree import Tree, _Static
 from ..templates import dotted
 from .changes import in_library
@@ -593,6 +594,32 @@ class Containers:
         if made is None:
             raise self.unsupported(node, f"dataclasses.replace of {record.describe()}")
         return made
+
+    def from_keys(self, node, env):
+        """dict.fromkeys(keys, value): a dict known here, `value` (evaluated once, the same
+        object under every key, as in Python) under each of keys, a sequence known here."""
+        if node.keywords or not 1 <= len(node.args) <= 2:
+            raise self.unsupported(node, "dict.fromkeys with keyword arguments",
+                                   "pass the keys and the value by position")
+        keys = self.known_range(node.args[0], env) or self.expr(node.args[0], env)
+        if type(keys) is Const and isinstance(keys.value, (tuple, list, str, range)):
+            keys = tuple(Const(k) for k in keys.value)
+        if type(keys) is not tuple or not all(type(k) is Const and hashable(k.value)
+                                              for k in keys):
+            raise self.unsupported(node, "dict.fromkeys of keys known only at run time",
+                                   "give the keys as a list or tuple of constants")
+        shown = node.args[1] if len(node.args) == 2 else None
+        value = self.expr(shown, env) if shown is not None else Const(None)
+        if type(value) is tuple or type(value) is Record or isinstance(
+                shown, (gast.List, gast.Dict, gast.Set, gast.ListComp, gast.DictComp)):
+            raise self.unsupported(node, "dict.fromkeys with a list, dict or object as the "
+                                   "value (Python puts the same one under every key)",
+                                   "build each with a comprehension ({k: [] for k in keys})")
+        value = self.as_atom(value)
+        record = Record("dict", dict, (), ())
+        for k in keys:
+            record = record.replace(k.value, value)
+        return record
 
     def construct(self, cls, node, env, target):
         """A container made by calling its class: dict(...), a namedtuple or dataclass class, or a
