@@ -81,6 +81,8 @@ def _locate(fn):
 
     def locate(line):  # (a line inlined from a helper: the helper's own, ir.Inlined)
         place = getattr(line, "place", None)
+        if place is not None and os.path.dirname(os.path.abspath(place[0])) == _OWN:
+            place = None  # (a stand-in of adcompile's, statistics.mean: the user's call)
         if place is not None:  # (of derivative code called there, grad(inner)(x): the user's
             found = users_place(*place)  # line it was made from)
             return f"{found[0]}:{found[1]}" if found else \
@@ -89,6 +91,7 @@ def _locate(fn):
     return locate
 
 
+_OWN = os.path.dirname(os.path.abspath(__file__))  # adcompile's own modules (standins.py)
 _FOLDER: list[str] = []
 
 

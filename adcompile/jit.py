@@ -583,7 +583,10 @@ def _ranges(block):
 def _whole_reductions(e):
     """`np.sum(x, keepdims=True)` and `np.mean(x, keepdims=True)` (reverse rules of var and std
     write them) as `np.sum(x)` and `np.mean(x)`: Numba has no keepdims, and a number broadcasts
-    as the array of ones axes does. A helper's keyword after *args (Numba drops it) positional."""
+    as the array of ones axes does. A helper's keyword after *args (Numba drops it) positional.
+    An index `...` alone as `(...,)`, the same index, which Numba takes (`a[...]` it does not)."""
+    if type(e) is Const and e.value is Ellipsis:
+        return Const((Ellipsis,))
     if type(e) is not Op:
         return e
     args = tuple(_whole_reductions(a) for a in e.args)

@@ -29,9 +29,12 @@ def _kind(x, t):
 
 
 def _indexed_ndim(x, index, t):
-    """The number of axes of `x[index]` for basic indexing (ints and slices), else None."""
+    """The number of axes of `x[index]` for basic indexing (ints, slices, one `...`), else
+    None."""
     parts = index.types if isinstance(index, t.BaseTuple) else (index,)
-    if not all(isinstance(p, (t.Integer, t.SliceType)) for p in parts) or len(parts) > x.ndim:
+    dots = sum(isinstance(p, t.EllipsisType) for p in parts)
+    if not all(isinstance(p, (t.Integer, t.SliceType, t.EllipsisType)) for p in parts) or \
+            dots > 1 or len(parts) - dots > x.ndim:
         return None
     return x.ndim - sum(isinstance(p, t.Integer) for p in parts)
 

@@ -1,5 +1,6 @@
 """Python's own semantics in numerical code (tester T52): a fractional power of a negative
 float is a complex number in Python, and a real argument's gradient stays real through it."""
+import statistics
 import warnings
 
 import numpy as np
@@ -145,3 +146,44 @@ def test_sorted_in_reverse_keeps_ties_in_their_order_for_an_array_as_for_a_list(
     for x in (1.0, 3.0):
         assert_close(grad(first_of_array_sorted_down)(x),
                      numeric_grad(first_of_array_sorted_down, (x,), 0))
+
+
+def mean_of_two(x):
+    return statistics.mean([x, 2.0 * x])
+
+
+def test_a_stand_in_that_numba_cannot_compile_is_named_at_the_users_line():
+    """(jit named adcompile's standins.py:19, the stand-in's own line, not the user's.)"""
+    pytest.importorskip("numba")
+    from adcompile import jit
+    from adcompile.jit import JitError
+    assert_close(grad(mean_of_two)(1.5), 1.5)
+    with pytest.raises(JitError) as e:
+        jit(grad(mean_of_two))(1.5)
+    assert e.value.filename == __file__ and e.value.line == mean_of_two.__code__.co_firstlineno + 1
+    assert "standins" not in str(e.value)
+
+
+def squared_in_place(x):
+    u = x.copy()
+    u[...] = u * u
+    return np.sum(u)
+
+
+def rows_by_ellipsis(x):
+    u = np.zeros((2, 3))
+    u[0, ...] = x * 2.0
+    u[..., 1] = u[..., 1] * x[1]
+    return np.sum(u * u)
+
+
+@pytest.mark.parametrize("f, x", [(squared_in_place, np.array([0.5, -1.2])),
+                                  (rows_by_ellipsis, np.array([0.5, -1.2, 2.0]))])
+def test_an_ellipsis_index_compiles_under_jit(f, x):
+    """(jit refused `u[...] = u * u`: last_written had no Numba version for an index `...`, and
+    Numba has no a[...] getitem; `u[:]` compiled.)"""
+    pytest.importorskip("numba")
+    from adcompile import jit
+    expected = numeric_grad(f, (x,), 0)
+    assert_close(grad(f)(x), expected)
+    assert_close(jit(grad(f))(x), grad(f)(x), rtol=1e-14)

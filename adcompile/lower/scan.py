@@ -155,13 +155,25 @@ def exposed_suffixes(stmts, tail=frozenset()):
             out.append(loaded([gast.Expr(value=head)]) | body | exposed(s.orelse) | out[-1])
             continue
         after = out[-1]
-        if isinstance(s, gast.Assign) and all(isinstance(t, gast.Name) for t in s.targets):
-            after = after - {t.id for t in s.targets}
+        if isinstance(s, gast.Assign):  # (`i, o = a, b` binds i and o as two assignments do)
+            after = after - {n for t in s.targets for n in _bound_by(t)}
         elif isinstance(s, gast.FunctionDef):  # a def binds its name too
             after = after - {s.name}
         out.append(frozenset(loaded([s])) | after)
     out.reverse()
     return out
+
+
+def _bound_by(target):
+    """The names an assignment target binds: a name, the names of a tuple or list of targets
+    (starred too); not a subscript's or attribute's base, which it reads."""
+    if isinstance(target, gast.Name):
+        return [target.id]
+    if isinstance(target, gast.Starred):
+        return _bound_by(target.value)
+    if isinstance(target, (gast.Tuple, gast.List)):
+        return [n for t in target.elts for n in _bound_by(t)]
+    return []
 
 
 def stored(stmts):
