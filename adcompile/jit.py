@@ -208,7 +208,8 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
         tapes are lists (a tape holds something other than floats: lists hold any one type)."""
         narrow = jit_math.narrow_argument(args, current[1].params)
         if narrow:  # (float16: Numba fails before check_float64 runs)
-            raise JitError(narrow, current[1].filename) from None
+            raise JitError(narrow, current[1].filename,  # (the def's line)
+                           min(current[1].source_lines, default=None)) from None
         if isinstance(e, numba.core.errors.NumbaError):
             if not current[2] or not isinstance(e, numba.core.errors.TypingError):
                 raise _explain(e, current[1]) from None

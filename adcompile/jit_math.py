@@ -149,7 +149,7 @@ def explain(err, fn, sites):
     helper, _, said = str(err)[len(MARK):].strip().partition(": ")
     if helper == "check_float64":
         k, dtype = said.split()
-        return "JitError", narrow(fn.params[int(k)], dtype), None
+        return "JitError", narrow(fn.params[int(k)], dtype), min(fn.source_lines, default=None)
     pows = {"float_pow", "fast_pow", "checked_pow", "real_pow"} if helper == "float_pow" \
         else {helper}
     lines = sorted({line for h, line in sites if h in pows and line})

@@ -272,6 +272,10 @@ def activations_of_a_number(s):
     return adcompile.relu(s) * s + adcompile.sigmoid(s) + adcompile.softplus(-s)
 
 
+def summed_activations(s):
+    return np.sum(activations_of_a_number(s))
+
+
 def picked(x):
     idx = np.array([0, 2, 2])  # a repeated index: its gradients add up
     y = np.zeros(3)
@@ -325,8 +329,13 @@ def test_a_float32_argument_is_refused():
     """Numba computes float32 in float64 (NumPy in float32): refused, naming the parameter
     (tests/test_jit_found2.py)."""
     x = np.array([-1.0, 0.5], dtype=np.float32)
-    with pytest.raises(JitError, match="float32.*Cast it to float64"):
+    with pytest.raises(JitError, match="float32.*Cast it to float64") as e:
         jit(activations_of_a_number)(x)
+    assert e.value.line == activations_of_a_number.__code__.co_firstlineno  # (T51: none named)
+    for narrow in (np.float32, np.float16):
+        with pytest.raises(JitError, match="Cast it to float64") as e:
+            jit(grad(summed_activations))(x.astype(narrow))
+        assert e.value.line == summed_activations.__code__.co_firstlineno
     assert jit(activations_of_a_number)(x.astype(np.float64)).dtype == np.float64
 
 
