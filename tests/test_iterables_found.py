@@ -9,7 +9,7 @@ from collections import namedtuple
 import numpy as np
 import pytest
 
-from adcompile import grad, jvp, value_and_grad
+from adcompile import UnsupportedSyntaxError, grad, jvp, value_and_grad
 from checks import assert_close, numeric_grad
 
 X = np.array([[0.5, -1.0], [2.0, 0.25]])
@@ -144,3 +144,79 @@ def test_star_in_the_middle_of_a_list_too_short_raises_as_python():
         grad(star_middle)(x)
     with pytest.raises(ValueError, match="not enough values to unpack"):
         jvp(star_middle, (x,), (x,))
+
+
+def bare_annotation(x):
+    z: np.ndarray  # noqa: F842 (a no-op in Python)
+    y: float
+    y = np.sum(x ** 2)
+    return y
+
+
+def test_a_bare_annotation_is_dropped():
+    check(bare_annotation, V)
+
+
+def test_a_bare_annotation_of_a_name_only_read_is_refused_at_its_line():
+    def f(x):
+        V: np.ndarray
+        return np.sum(x * V)  # noqa: F821 (Python: UnboundLocalError)
+    with pytest.raises(UnboundLocalError):
+        f(V)
+    with pytest.raises(UnsupportedSyntaxError, match=r"annotation without a value \(V: "
+                       r"np.ndarray\) of a name the function reads but never assigns") as info:
+        grad(f)(V)
+    assert info.value.line == f.__code__.co_firstlineno + 1
+
+
+def huber_or_l2(x, kind="huber"):
+    match kind:
+        case "l2":
+            return np.sum(x ** 2)
+        case "huber":
+            return np.sum(np.where(np.abs(x) < 1, 0.5 * x ** 2, np.abs(x) - 0.5))
+    return 0.0
+
+
+def match_or_capture(x, kind="abs"):
+    match kind.lower():  # a subject that is not a name: evaluated once
+        case "sq" | "square":
+            out = x * x
+        case "abs" if x.ndim == 1:
+            out = np.abs(x)
+        case None:
+            out = x
+        case other:
+            out = x * len(other)
+    match kind:  # case _ the final else
+        case "never":
+            out = out * 0.0
+        case _:
+            out = out + np.sin(x)
+    return np.sum(out)
+
+
+@pytest.mark.parametrize("kind", ["l2", "huber", "other"])
+def test_match_on_a_constant_string(kind):
+    check(lambda x: huber_or_l2(x, kind), V)
+    if kind == "huber":
+        check(huber_or_l2, V)
+    g = grad(huber_or_l2)(V, kind)  # the string as an argument
+    assert_close(g, numeric_grad(huber_or_l2, (V, kind), 0), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["SQ", "square", "abs", "xyz"])
+def test_match_with_or_guard_capture_and_wildcard(kind):
+    check(lambda x: match_or_capture(x, kind), V)
+
+
+def test_match_with_another_pattern_is_refused_at_its_line():
+    def f(x, pair=(1, 2)):
+        match pair:
+            case (a, b):
+                return x * a * b
+        return x
+    with pytest.raises(UnsupportedSyntaxError, match=r"a match statement with a sequence "
+                       r"pattern \(case \[a, b\]\)") as info:
+        grad(f)(1.5)
+    assert info.value.line == f.__code__.co_firstlineno + 1
