@@ -4,6 +4,7 @@ here, star unpacking with the star first or in the middle, a bare annotation, `m
 constant string, itertools.product/combinations/chain of sequences known here, a dict
 comprehension over a constant range past the unroll limit. Each is checked by value_and_grad
 and jvp against the function itself and central differences."""
+import itertools
 from collections import namedtuple
 
 import numpy as np
@@ -218,5 +219,64 @@ def test_match_with_another_pattern_is_refused_at_its_line():
         return x
     with pytest.raises(UnsupportedSyntaxError, match=r"a match statement with a sequence "
                        r"pattern \(case \[a, b\]\)") as info:
+        grad(f)(1.5)
+    assert info.value.line == f.__code__.co_firstlineno + 1
+
+
+# --- §16: itertools over sequences known here (stand-ins, adcompile/standins.py) -----------------
+
+def it_product(x):
+    s = 0.0
+    for a, b in itertools.product([x, 2 * x], [1.0, 2.0]):
+        s = s + a * b
+    return s
+
+
+def it_product_repeat(x):
+    return sum(a * b * c for a, b, c in itertools.product([x, 1.5], repeat=3))
+
+
+def it_combinations(x):
+    return sum(a * b for a, b in itertools.combinations([x, x * x, 3.0], 2))
+
+
+def it_permutations(x):
+    return sum(a - b * b for a, b in itertools.permutations([x, x * x, 3.0], 2))
+
+
+def it_chain(x):
+    return sum(v * v for v in itertools.chain([x], [2 * x], (np.sin(x),)))
+
+
+def it_chain_from_iterable(x):
+    return sum(itertools.chain.from_iterable([[x, 2.0], [x * x]]))
+
+
+def it_islice(x):
+    return sum(itertools.islice([x, x * x, np.sin(x), 4.0], 1, None, 2))
+
+
+@pytest.mark.parametrize("f", [it_product, it_product_repeat, it_combinations, it_permutations,
+                               it_chain, it_chain_from_iterable, it_islice])
+def test_itertools_of_sequences_known_here(f):
+    check(f, 1.3)
+
+
+def it_of_arrays(x):
+    s = 0.0
+    for v in itertools.chain(x, [1.0]):
+        s = s + v * v
+    return s + sum(a * b for a, b in itertools.product(x, x)) + \
+        sum(a * b for a, b in itertools.combinations(x, 2)) + sum(itertools.islice(list(x), 2))
+
+
+def test_itertools_of_an_array_argument():
+    check(it_of_arrays, V[:3])
+
+
+def test_iter_next_stays_refused_at_its_line():
+    def f(x):
+        return next(iter([x, 2 * x]))
+    with pytest.raises(UnsupportedSyntaxError, match=r"iter\(\.\.\.\), an iterator") as info:
         grad(f)(1.5)
     assert info.value.line == f.__code__.co_firstlineno + 1

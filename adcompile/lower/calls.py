@@ -483,7 +483,9 @@ class Calls:
                                    "than map(f, ...) and filter(f, xs) of a named function or a "
                                    "lambda read by list, tuple, sorted, sum, max, min or a for "
                                    "loop, and zip(...) of lists known here read by list, tuple, "
-                                   "dict, a for loop or unpacking (a, b = zip(*pairs)),",
+                                   "dict, a for loop or unpacking (a, b = zip(*pairs)), and "
+                                   "itertools' product, combinations, permutations, chain, "
+                                   "islice, accumulate and pairwise (lists: standins.py),",
                                    "write a comprehension or a loop over a list or range")
         name = re.sub(r"\W", "_", getattr(obj, "__name__", "") or "function")
         consts = self.fn.constants
