@@ -280,3 +280,32 @@ def test_iter_next_stays_refused_at_its_line():
     with pytest.raises(UnsupportedSyntaxError, match=r"iter\(\.\.\.\), an iterator") as info:
         grad(f)(1.5)
     assert info.value.line == f.__code__.co_firstlineno + 1
+
+
+# --- §7: a dict comprehension over a constant range past the list comprehension's unroll limit --
+
+def dict_over_range_20(x):
+    d = {f"k{i}": x * i for i in range(20)}
+    return sum(d.values()) + d["k7"] * x
+
+
+def set_over_range_30(x):
+    s = {i % 7 for i in range(30)}
+    return x * sum(s) + x * len(s)
+
+
+def nested_dict_over_ranges(x):
+    d = {f"{i},{j}": x ** 2 * (i - j) for i in range(18) for j in range(3)}
+    return d["5,1"] + sum(d.values())
+
+
+@pytest.mark.parametrize("f", [dict_over_range_20, set_over_range_30, nested_dict_over_ranges])
+def test_a_dict_or_set_comprehension_over_a_constant_range_past_16(f):
+    check(f, 1.3)
+
+
+def test_a_dict_comprehension_past_the_limit_says_so():
+    def f(x):
+        return sum({i: x * i for i in range(1001)}.values())
+    with pytest.raises(UnsupportedSyntaxError, match="a range of more than 1000 numbers"):
+        grad(f)(1.5)
