@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import __future__
+import ast
 import builtins
 import dis
 import functools
@@ -14,7 +15,7 @@ from types import CodeType, ModuleType
 import gast
 
 from .errors import SourceUnavailableError, StaleSourceError, UnsupportedSyntaxError
-from .sugar import desugar
+from .sugar import desugar, match_refusal
 
 # Constructs rejected before lowering, with what to say about them.
 UNSUPPORTED = {
@@ -339,8 +340,10 @@ def _fence(parsed: Parsed):
                 "code; drop it (a name no longer read needs no del), or rebuild the list "
                 "(xs = xs[:i] + xs[j:]); del xs[k] and del d[k] are supported.",
                 *parsed.where(n))
+        if type(n) is gast.Match:
+            what = _match_refusal(n)
         if type(n) is gast.AnnAssign and n.value is None:
-            what = f"an annotation without a value ({parsed.lines.get(n.lineno, '').strip()})"
+            what = _bare_annotation_refusal(n, parsed)
         if what is not None:
             raise UnsupportedSyntaxError(
                 f"{what} is not supported in differentiated code; rewrite it or move it outside "
@@ -352,6 +355,36 @@ def _fence(parsed: Parsed):
                 "lambda (evaluated on some paths only, again each step, or in a scope of its "
                 "own) is not supported; assign the name in a statement before it",
                 *parsed.where(n))
+
+
+def _match_refusal(node):
+    """Words for what a match statement has that its if/elif chain (sugar.py) cannot say, or
+    None."""
+    for case in node.cases:
+        what = match_refusal(case.pattern, case.guard is not None)
+        if what is not None:
+            return f"a match statement with {what} (literal patterns: case \"l2\":, case 1 | " \
+                "2:, case None:, and case _: or a capture without a guard are lowered as the " \
+                "if/elif chain they are)"
+    return None
+
+
+def _bare_annotation_refusal(node, parsed):
+    """None for `z: T` of a name the function also assigns or never reads (then it does
+    nothing: sugar.py drops it), else words for the refusal: Python makes the name local, so a
+    read of it is an UnboundLocalError, not a read of a global."""
+    written = ast.unparse(gast.gast_to_ast(node)).strip()
+    target = node.target
+    if isinstance(target, gast.Name) and (not any(
+            isinstance(n, gast.Name) and n.id == target.id and isinstance(n.ctx, gast.Load)
+            for n in parsed.nodes) or any(
+            isinstance(n, gast.Name) and n.id == target.id and not isinstance(n.ctx, gast.Load)
+            and n is not target for n in parsed.nodes)):
+        return None
+    if isinstance(target, gast.Name):
+        return f"an annotation without a value ({written}) of a name the function reads but " \
+            "never assigns (Python makes it local: reading it raises UnboundLocalError)"
+    return f"an annotation without a value of an attribute or item ({written})"
 
 
 _ONE_PATH = (gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)

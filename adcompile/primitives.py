@@ -662,6 +662,7 @@ add("print", builtins.print, ("*args",), "nondiff", zero="*", sep=" ", end="\n",
     flush=False)
 add("assert_", runtime.assert_, ("test", "message"), "nondiff", zero="*")
 add("throw", runtime.throw, ("error", "*args"), "nondiff", zero="*")
+add("check_unpack", runtime.check_unpack, ("xs", "least"), "nondiff", zero="*")
 add("check_bound", runtime.check_bound, ("bound", "name"), "nondiff", zero="*")
 add("check_unbound", runtime.check_unbound, ("value", "name"), "nondiff", zero="*")
 add("check_field", runtime_linalg.check_field, ("x", "name"), "nondiff", zero="*")
@@ -683,7 +684,7 @@ EFFECTS = frozenset({"pop", "push", "check_scalar", "check_numbers", "check_fits
                      "check_not_in_place", "check_item_not_changed", "check_view_index",
                      "check_unpacked", "check_item_not_in_place", "check_bound",
                      "check_unbound", "check_not_count", "check_sortable", "check_field",
-                     "print", "assert_",
+                     "check_unpack", "print", "assert_",
                      "throw", "call"} |
                     {name for name in PRIMS if name.startswith(("np.random.", "Generator."))})
 

@@ -790,6 +790,14 @@ def throw(error, *args):
     raise error(*args) if isinstance(error, type) else error
 
 
+def check_unpack(xs, least):
+    """`first, *mid, last = xs` of a list made at run time: Python's ValueError where xs holds
+    fewer than `least` items (the names around the starred one)."""
+    if len(xs) < least:
+        raise ValueError(f"not enough values to unpack (expected at least {least}, got "
+                         f"{len(xs)})")
+
+
 def split_like(g, pieces, axis):
     """`g` cut along `axis` into pieces shaped like `pieces` (the adjoint of `unsplit`)."""
     if type(pieces) is list:

@@ -80,6 +80,55 @@ def pairwise(iterable):
     return [(xs[k], xs[k + 1]) for k in range(len(xs) - 1)]
 
 
+def chain(*iterables):
+    return [x for it in iterables for x in list(it)]
+
+
+def chain_from_iterable(iterables):
+    return [x for it in list(iterables) for x in list(it)]
+
+
+def islice(iterable, *args):
+    if len(args) == 0 or len(args) > 3:
+        raise TypeError(f"islice expected at most 4 arguments, got {len(args) + 1}")
+    if len(args) == 1:
+        start, stop, step = None, args[0], None
+    elif len(args) == 2:
+        start, stop, step = args[0], args[1], None
+    else:
+        start, stop, step = args[0], args[1], args[2]
+    if (start is not None and start < 0) or (stop is not None and stop < 0):
+        raise ValueError("Indices for islice() must be None or an integer: 0 <= x <= "
+                         "sys.maxsize.")
+    if step is not None and step < 1:
+        raise ValueError("Step for islice() must be a positive integer or None.")
+    return list(iterable)[start:stop:step]
+
+
+def product(*iterables, repeat=1):
+    pools = [list(p) for p in iterables] * repeat
+    out = [()]
+    for pool in pools:
+        out = [r + (y,) for r in out for y in pool]
+    return out
+
+
+def combinations(iterable, r):
+    xs = list(iterable)
+    picks = [()]  # the positions picked, in increasing order
+    for _ in range(r):
+        picks = [c + (k,) for c in picks for k in range(len(xs)) if len(c) == 0 or k > c[-1]]
+    return [tuple(xs[k] for k in c) for c in picks]
+
+
+def permutations(iterable, r=None):
+    xs = list(iterable)
+    picks = [()]  # the positions picked, each once
+    for _ in range(len(xs) if r is None else r):
+        picks = [c + (k,) for c in picks for k in range(len(xs)) if k not in c]
+    return [tuple(xs[k] for k in c) for c in picks]
+
+
 NOT_1D = "statistics reads the entries of a 1-D array, and this one has other dimensions"
 
 
@@ -148,7 +197,10 @@ def stdev_of_array(data, xbar=None):
 STAND_INS = {statistics.mean: mean, statistics.fmean: fmean, statistics.pvariance: pvariance,
              statistics.variance: variance, statistics.pstdev: pstdev,
              statistics.stdev: stdev, itertools.accumulate: accumulate,
-             itertools.pairwise: pairwise}
+             itertools.pairwise: pairwise, itertools.chain: chain,
+             itertools.chain.from_iterable: chain_from_iterable, itertools.product: product,
+             itertools.combinations: combinations, itertools.permutations: permutations,
+             itertools.islice: islice}
 # where the data is a number or an array (a 1-D array, read as its entries: vectorized)
 ARRAY_STAND_INS = {statistics.mean: mean_of_array, statistics.fmean: fmean_of_array,
                    statistics.pvariance: pvariance_of_array,

@@ -17,7 +17,9 @@ from .errors import UnsupportedSyntaxError
 
 def desugar(parsed):
     """Rewrite `parsed.node` in place (the Parsed of parse.py) and walk its nodes again."""
-    changed = _imports(parsed)
+    changed = _matches(parsed)
+    changed = _bare_annotations(parsed) or changed
+    changed = _imports(parsed) or changed
     changed = _splice_errstate(parsed) or changed
     changed = _loop_else(parsed) or changed
     changed = _chained_assignments(parsed) or changed
@@ -336,3 +338,93 @@ def _chained_assignments(parsed) -> bool:
 
 def _assign(target, value, where):
     return gast.copy_location(gast.Assign(targets=[target], value=value, type_comment=None), where)
+
+
+# --- match on literals; bare annotations ---------------------------------------------------------
+def match_refusal(pattern, guarded):
+    """What in a case's pattern an if/elif chain cannot say (words for a message), or None:
+    literals (`case "l2"`, `case 1 | 2`, `case None`, `case Mode.A`), `case _` and a capture
+    (`case other`, `case "a" as k`) without a guard are lowered."""
+    if isinstance(pattern, (gast.MatchValue, gast.MatchSingleton)):
+        return None
+    if isinstance(pattern, gast.MatchOr):
+        return next(filter(None, (match_refusal(p, guarded) for p in pattern.patterns)), None)
+    if isinstance(pattern, gast.MatchAs):
+        if pattern.name is not None and guarded:
+            return "a capture pattern with a guard (case x if ...)"
+        return None if pattern.pattern is None else match_refusal(pattern.pattern, guarded)
+    return {gast.MatchSequence: "a sequence pattern (case [a, b])",
+            gast.MatchMapping: "a mapping pattern (case {\"k\": v})",
+            gast.MatchClass: "a class pattern (case Point(x=0))",
+            gast.MatchStar: "a star pattern (case [a, *rest])"}.get(type(pattern), "this pattern")
+
+
+def _pattern_test(pattern, subject):
+    """The test `subject` passes where it matches `pattern` (None: it always does) and the
+    names the pattern binds to it."""
+    if isinstance(pattern, gast.MatchValue):
+        return gast.copy_location(gast.Compare(left=subject(), ops=[gast.Eq()],
+                                               comparators=[pattern.value]), pattern), []
+    if isinstance(pattern, gast.MatchSingleton):
+        return gast.copy_location(gast.Compare(left=subject(), ops=[gast.Is()], comparators=[
+            gast.Constant(value=pattern.value, kind=None)]), pattern), []
+    if isinstance(pattern, gast.MatchOr):
+        tests = [_pattern_test(p, subject)[0] for p in pattern.patterns]
+        return gast.copy_location(gast.BoolOp(op=gast.Or(), values=tests), pattern), []
+    test, names = (None, []) if pattern.pattern is None else _pattern_test(pattern.pattern,
+                                                                            subject)
+    return test, names + ([pattern.name] if pattern.name is not None else [])
+
+
+def _matches(parsed) -> bool:
+    """`match kind:` with literal cases (parse.py refuses the others, match_refusal) as the
+    if/elif chain it is: `if kind == "l2": ... elif kind in ...`, the subject evaluated once
+    (into a name of its own unless it is a name), a capture bound to it where its case is
+    taken, `case _:` the final else."""
+    if not any(isinstance(n, gast.Match) for n in parsed.nodes):
+        return False
+    taken = {n.id for n in parsed.nodes if isinstance(n, gast.Name)}
+
+    def chain(s):
+        made, subject = [], s.subject
+        if not isinstance(subject, gast.Name):
+            name, k = "subject", 0
+            while name in taken:
+                k += 1
+                name = f"subject_{k}"
+            taken.add(name)
+            made.append(_assign(_name(name, gast.Store()), subject, s))
+            subject = _name(name, gast.Load())
+        orelse: list = []
+        for case in reversed(s.cases):
+            test, names = _pattern_test(case.pattern, lambda: gast.copy_location(
+                _name(subject.id, gast.Load()), s))
+            body = [_assign(_name(n, gast.Store()), _name(subject.id, gast.Load()), case.pattern)
+                    for n in names] + case.body
+            if case.guard is not None:
+                test = case.guard if test is None else gast.copy_location(
+                    gast.BoolOp(op=gast.And(), values=[test, case.guard]), case.guard)
+            orelse = body if test is None else [gast.copy_location(
+                gast.If(test=test, body=body, orelse=orelse), case.pattern)]
+        return made + (orelse or [gast.copy_location(gast.Pass(), s)])
+
+    lists = [parsed.node.body]
+    while lists:
+        stmts = lists.pop()
+        for i in range(len(stmts) - 1, -1, -1):
+            if isinstance(stmts[i], gast.Match):
+                stmts[i:i + 1] = made = chain(stmts[i])
+                lists.append(made)  # (a match in a case's body)
+            else:
+                lists.extend(_statement_lists(stmts[i]))
+    return True
+
+
+def _bare_annotations(parsed) -> bool:
+    """`z: np.ndarray` without a value does nothing in a function (parse.py refuses one whose
+    name the function does not assign, which it makes local): it becomes `pass`."""
+    if not any(isinstance(n, gast.AnnAssign) and n.value is None for n in parsed.nodes):
+        return False
+    _replace_statements(parsed, lambda s: [gast.copy_location(gast.Pass(), s)] if isinstance(
+        s, gast.AnnAssign) and s.value is None else None)
+    return True

@@ -237,8 +237,8 @@ def test_getattr_with_a_default_of_a_number_is_refused_at_the_call():
 
 
 def annotation_only(x):
-    y: float  # noqa: F842 (what the test is about)
-    return x
+    y: float  # (one of a name only read is refused; one that does nothing is dropped)
+    return x + y  # noqa: F821 (Python: UnboundLocalError)
 
 
 def starred_target(x, xs):
@@ -247,7 +247,8 @@ def starred_target(x, xs):
 
 
 @pytest.mark.parametrize("f, message", [
-    (annotation_only, "an annotation without a value"),
+    (annotation_only, r"an annotation without a value \(y: float\) of a name the function "
+                      "reads but never assigns"),
     (starred_target, r"a starred unpacking target \(a, \*rest = ...\) of an array or a list "
                      r"made at run time is not supported; index it instead"),
 ], ids=lambda v: getattr(v, "__name__", ""))

@@ -257,7 +257,7 @@ class Calls:
             return self.best_by_key(obj, node, env, target)
         if obj in (max, min) and node.args and not node.keywords:
             # max([a, b, c]) and max(a, b, c): pairwise, as Python does
-            items = self.expr(node.args[0], env) if len(node.args) == 1 else \
+            items = self.fields(self.expr(node.args[0], env)) if len(node.args) == 1 else \
                 tuple(self.expr(a, env) for a in node.args)
             if type(items) is Var:  # a list built at run time
                 return self.emit(f"list_{obj.__name__}", (items,), target=target)
@@ -483,7 +483,9 @@ class Calls:
                                    "than map(f, ...) and filter(f, xs) of a named function or a "
                                    "lambda read by list, tuple, sorted, sum, max, min or a for "
                                    "loop, and zip(...) of lists known here read by list, tuple, "
-                                   "dict, a for loop or unpacking (a, b = zip(*pairs)),",
+                                   "dict, a for loop or unpacking (a, b = zip(*pairs)), and "
+                                   "itertools' product, combinations, permutations, chain, "
+                                   "islice, accumulate and pairwise (lists: standins.py),",
                                    "write a comprehension or a loop over a list or range")
         name = re.sub(r"\W", "_", getattr(obj, "__name__", "") or "function")
         consts = self.fn.constants
@@ -566,9 +568,15 @@ class Calls:
             env[name] = self.emit("list_concat", (head, tail), target=name)
         return item
 
+    def fields(self, value):
+        """A namedtuple built here read as the tuple of its fields (sum(p), max(p): Python
+        iterates it); any other value as it is."""
+        return value.values if type(value) is Record and value.kind == "namedtuple" else value
+
     def builtin_sum(self, node, env, target):
         """sum(xs) and sum(xs, start), each argument lowered once (a property read counts)."""
-        seq = self.expr(node.args[0], env)  # sum(WEIGHTS) of a global list: Python's sum
+        seq = self.fields(self.expr(node.args[0], env))  # sum(WEIGHTS) of a global list:
+        # Python's sum; sum(p) of a namedtuple: of its fields
         start = self.expr(node.args[1], env) if len(node.args) == 2 else None
         table = self.fn.constants.get(seq.name) if type(seq) is Var else None
         if type(table) in (list, tuple) and numbers_only(table) and (start is None or type(

@@ -21,6 +21,7 @@ from .containers import must_unroll
 from .scan import Enumerate, Static
 
 UNROLL = 16  # a comprehension over range(...) of at most this many constant numbers unrolls
+WHOLE = 1000  # a dict or set comprehension, whose keys must be known here, unrolls up to this
 
 KINDS = {gast.ListComp: "list", gast.GeneratorExp: "list", gast.SetComp: "set",
          gast.DictComp: "dict"}
@@ -73,6 +74,7 @@ def _load(name, like):
 class Comprehensions:
     consuming = False  # a generator expression is being read where it is consumed at once
     ranges = frozenset()  # the iterables of comprehension loops: a small constant range unrolls
+    whole_ranges = frozenset()  # those of dict and set comprehensions: up to WHOLE numbers
 
     def mapped(self, node, env, kind=gast.GeneratorExp):
         """`map(f, xs, ys)` as `(f(x, y) for x, y in zip(xs, ys))` and `filter(f, xs)` as
@@ -136,12 +138,13 @@ class Comprehensions:
             if kind == "dict" else node.elt
         append = gast.Attribute(value=_load(key, node), attr="append", ctx=gast.Load())
         items = self.comprehension_loop(node, env, key, (), gast.Expr(
-            value=gast.Call(func=append, args=[item], keywords=[])))
+            value=gast.Call(func=append, args=[item], keywords=[])), whole=kind != "list")
         if kind == "list":
             return self.known_list(items) if type(items) is tuple else items
         if type(items) is not tuple:  # (over a parameter: a dict's keys, once it is known)
             raise self.not_an_array(node, f"a {kind} comprehension over a sequence known only "
-                                    "at run time", "use a list comprehension" if kind == "set"
+                                    f"at run time (or over a range of more than {WHOLE} "
+                                    "numbers, which it would unroll)", "use a list comprehension" if kind == "set"
                                     else "loop over a tuple or list written in the function",
                                     fields=False)
         if kind == "set":
@@ -182,9 +185,10 @@ class Comprehensions:
                 targets=[gast.Name(id=key, ctx=gast.Store(), annotation=None,
                                    type_comment=None)], value=add, type_comment=None))
 
-    def comprehension_loop(self, node, env, key, first, stmt):
+    def comprehension_loop(self, node, env, key, first, stmt, whole=False):
         """The value of `key` after `stmt` runs for each item of the comprehension `node`,
-        starting from `first`; the comprehension's own names do not leak out."""
+        starting from `first`; the comprehension's own names do not leak out. `whole`: a dict or
+        set comprehension, whose ranges unroll up to WHOLE numbers (its keys known here)."""
         inner = dict(env)
         inner[key] = first
         body = [stmt]
@@ -196,6 +200,8 @@ class Comprehensions:
             body = [gast.For(target=gen.target, iter=gen.iter, body=body, orelse=[],
                              type_comment=None)]
             self.ranges = self.ranges | {id(gen.iter)}  # (seen when the loop is lowered)
+            if whole:
+                self.whole_ranges = self.whole_ranges | {id(gen.iter)}
         for n in gast.walk(body[0]):
             if not hasattr(n, "lineno"):
                 gast.copy_location(n, node)
@@ -225,7 +231,8 @@ class Comprehensions:
         if not all(type(b) is Const and type(b.value) is int for b in bounds):
             return None
         numbers = range(*(b.value for b in bounds))
-        return tuple(Const(k) for k in numbers) if len(numbers) <= UNROLL else None
+        return tuple(Const(k) for k in numbers) if len(numbers) <= (
+            WHOLE if id(node) in self.whole_ranges else UNROLL) else None
 
     # --- iteration helpers nested in one another -----------------------------------------------
 

@@ -1,6 +1,8 @@
 """Loops: for and while, the names a loop carries, how an iteration is taken (range, enumerate, zip, a known tuple, reversed(range) as reverse mode writes it)."""
 from __future__ import annotations
 
+import types
+
 import gast
 import numpy as np
 
@@ -573,9 +575,7 @@ class Loops:
         nested = self.nested_iteration(node, target, env, may_leave(stmt.body))
         if nested is not None:
             return (*nested, target, False, None)
-        func = self.expr(node.func, env) if isinstance(node, gast.Call) and not (
-            isinstance(node.func, gast.Attribute) and  # p.items(): a method of a record
-            type(self.expr(node.func.value, env)) is Record) else None
+        func = self.callee(node, env)
         if type(func) is Static and func.obj is reversed and len(node.args) == 1:
             inner, count = node.args[0], None  # reversed(range(...)[:k]), as reverse mode writes
             if isinstance(inner, gast.Subscript) and isinstance(inner.slice, gast.Slice) and \
@@ -636,6 +636,22 @@ class Loops:
             return None, seq, target, False, None
         seq = self.as_atom(seq)
         return (self.emit("len", (seq,)),), (seq,), target, False, None
+
+    def callee(self, node, env):
+        """What a call iterated over calls, where that is a name or a module's function
+        (range, zip, np.ravel); None for anything else: a method of a value (x.ravel(),
+        p.items() of a record), lowered with the whole call as any expression."""
+        if not isinstance(node, gast.Call):
+            return None
+        if isinstance(node.func, gast.Name):
+            return self.expr(node.func, env)
+        root = node.func
+        while isinstance(root, gast.Attribute):
+            root = root.value
+        if isinstance(root, gast.Name) and root.id not in env and isinstance(
+                self.parsed.scope.get(root.id), types.ModuleType):  # np.ravel, itertools.chain
+            return self.expr(node.func, env)
+        return None
 
     def no_exit(self, stmt):
         """A loop over containers or functions runs here, element by element: it cannot stop

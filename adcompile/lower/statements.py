@@ -583,12 +583,13 @@ class Statements:
             raise self.unsupported(target, "this loop target")
 
     def starred_items(self, target, k, value):
-        """`a, b, *rest = v` of a call's tuple (np.linalg.lstsq's): v[0], v[1] and list(v[2:]),
-        as Python makes them. Names after the starred one would need v's length checked against
-        them, an array's rest a list of its rows: refused."""
+        """`a, b, *rest = v` of a call's tuple (np.linalg.lstsq's) or a list made at run time:
+        v[0], v[1] and list(v[2:]), as Python makes them; `*init, last = v` and `a, *mid, b = v`
+        read the names after the starred one from v's end, v's length checked against them
+        first (Python's ValueError). An array's rest, a list of its rows: refused."""
         made = next((s.value for s in reversed(self.block) if type(s) is Assign and
                      s.target == value.name), None)
-        if k != len(target.elts) - 1 or type(made) is not Op or made.prim not in LIST_PRIMS:
+        if type(made) is not Op or made.prim not in LIST_PRIMS:
             raise self.not_an_array(target, "a starred unpacking target (a, *rest = ...) of an "
                                     "array or a list made at run time", "index it instead (a, "
                                     "rest = xs[0], xs[1:]); a, *rest = f(...) of a function "
@@ -597,9 +598,16 @@ class Statements:
         starred = target.elts[k].value
         if isinstance(starred, gast.Name):
             self.sequence_kinds[starred.id] = "list"
+        after = len(target.elts) - k - 1
+        if after:
+            self.block.append(Assign(None, Op("check_unpack", (value, Const(k + after))),
+                                     self.line))
         items = tuple(self.emit("getitem", (value, Const(i))) for i in range(k)) + (
-            self.emit("list_copy", (self.emit("getitem", (value, Const(slice(k, None)))),)),)
-        return items, gast.Tuple(elts=target.elts[:k] + [starred], ctx=gast.Store())
+            self.emit("list_copy", (self.emit("getitem", (value, Const(slice(
+                k, -after if after else None)))),)),) + \
+            tuple(self.emit("getitem", (value, Const(i - after))) for i in range(after))
+        return items, gast.Tuple(elts=target.elts[:k] + [starred] + target.elts[k + 1:],
+                                 ctx=gast.Store())
 
     def made(self, kind):
         """The names this function binds to new arrays ("arrays") or to lists of names
