@@ -296,16 +296,47 @@ def average_weights_grad(v, w, x, axis):
     return unbroadcast(v, w)
 
 
-def drawn_standard(x, loc, scale, what):
-    """The standard draw z that NumPy drew `x = loc + scale * z` from (`rng.normal(loc, scale)`;
-    `what` names scale in the user's terms), read back from x: the derivative in scale of a draw
-    with the stream fixed. Where scale is 0, x is loc whatever z was: z is lost, and so is the
-    derivative; refused at the user's line rather than given as 0 / 0 (NaN)."""
-    if np.any(np.equal(scale, 0)):
+_STANDARD = {"normal": "standard_normal", "lognormal": "standard_normal",
+             "exponential": "standard_exponential", "uniform": "random"}
+
+
+def standard_draws(rng, kind, *params, size=None):
+    """The standard draws that the next `rng.<kind>(*params, size=size)` makes its values from
+    (z of normal(loc, scale) = loc + scale * z and of lognormal, e of exponential, u of uniform),
+    drawn from a copy of `rng` as it stands before that draw (None: NumPy's global state, which
+    np.random's functions draw from); `rng` itself does not move. The pathwise rules read them
+    (rules_stats.py): exact, where reading them back from the drawn value would lose them (a
+    lognormal that underflowed to 0, a scale of 0, a loc much larger than scale * z)."""
+    if rng is None:
+        rng = np.random.mtrand._rand
+    if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
         from .runtime import outside_rule
         raise outside_rule(
-            f"{what} is 0 for some of the draws: each such draw is the same whatever the standard "
-            f"draw was, so its derivative in {what}, the standard draw itself, cannot be read "
-            f"back from it; keep {what} above 0, or draw the standard values yourself "
-            "(z = rng.standard_normal(n); x = loc + scale * z) to differentiate at 0")
-    return (x - loc) / scale
+            f"the draw .{kind}() of a {type(rng).__name__}, not a NumPy Generator or "
+            "RandomState, is differentiated in its parameters: its standard draws are not known; "
+            "draw them yourself (z = rng.standard_normal(n); x = loc + scale * z)")
+    if size is None:
+        try:
+            size = np.broadcast_shapes(*(np.shape(p) for p in params)) or None
+        except ValueError:  # (the draw itself raises NumPy's error next)
+            return None
+    method = _STANDARD[kind]
+    copy = _copy_of(rng)
+    if method == "random" and isinstance(copy, np.random.RandomState):
+        method = "random_sample"
+    return getattr(copy, method)(size=size)
+
+
+def _copy_of(rng):
+    """A generator at rng's state, drawing apart from it."""
+    try:
+        if isinstance(rng, np.random.Generator):
+            bits = type(rng.bit_generator)(0)
+            bits.state = rng.bit_generator.state
+            return np.random.Generator(bits)
+        copy = np.random.RandomState(0)
+        copy.set_state(rng.get_state())
+        return copy
+    except (TypeError, ValueError):  # (a bit generator of another kind, or seeded otherwise)
+        import copy as copying
+        return copying.deepcopy(rng)
