@@ -5,6 +5,7 @@ quantile gives its entries, an interpolation's slopes), piecewise linear (an int
 weights) or linear in one operand, so the rules of rules_stats.py that call them differentiate
 again. Plain NumPy, like runtime.py, so an exported derivative can carry them along."""
 import math
+import threading
 
 import numpy as np
 
@@ -328,14 +329,19 @@ def standard_draws(rng, kind, *params, size=None):
 
 
 def _copy_of(rng):
-    """A generator at rng's state, drawing apart from it."""
+    """A generator at rng's state, drawing apart from it (one kept per thread and kind, set to
+    that state: making a new one, seeded, costs more than the draw). Kept on the function
+    itself, so that an exported copy keeps its own."""
+    kind = type(rng.bit_generator) if isinstance(rng, np.random.Generator) else None
+    kept = vars(_copy_of.__dict__.setdefault("scratch", threading.local())).setdefault(
+        "generators", {})
     try:
-        if isinstance(rng, np.random.Generator):
-            bits = type(rng.bit_generator)(0)
-            bits.state = rng.bit_generator.state
-            return np.random.Generator(bits)
-        copy = np.random.RandomState(0)
-        copy.set_state(rng.get_state())
+        if kind is not None:
+            copy = kept.get(kind) or kept.setdefault(kind, np.random.Generator(kind(0)))
+            copy.bit_generator.state = rng.bit_generator.state
+            return copy
+        copy = kept.get(None) or kept.setdefault(None, np.random.RandomState(0))
+        copy.set_state(rng.get_state(legacy=False))
         return copy
     except (TypeError, ValueError):  # (a bit generator of another kind, or seeded otherwise)
         import copy as copying

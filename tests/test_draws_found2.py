@@ -138,3 +138,25 @@ def test_a_draw_of_an_object_that_is_not_numpys():
     from adcompile.runtime_stats import standard_draws
     with pytest.raises(OutsideRuleError, match="NotAGenerator"):
         standard_draws(NotAGenerator(), "normal", 0.1, 0.5, size=3)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: np.random.default_rng(3), lambda: np.random.Generator(np.random.MT19937(3)),
+    lambda: np.random.Generator(np.random.Philox(3)),
+    lambda: np.random.Generator(np.random.SFC64(3)),
+    lambda: np.random.RandomState(3), lambda: np.random.RandomState(np.random.PCG64(3))],
+    ids=["PCG64", "MT19937", "Philox", "SFC64", "RandomState", "RandomState-PCG64"])
+def test_the_standard_draws_are_the_next_draws_of_any_numpy_generator(make):
+    from adcompile.runtime_stats import standard_draws
+    rng, fresh = make(), make()
+    rng.standard_normal(3)  # (a RandomState keeps one Gaussian of the pair for the next draw)
+    fresh.standard_normal(3)
+    loc, scale = np.array([[1e8], [-2.0]]), 1e-3
+    z = standard_draws(rng, "normal", loc, scale, size=None)
+    assert z.shape == (2, 1)
+    assert np.array_equal(rng.normal(loc, scale), loc + scale * z)  # rng did not move
+    e = standard_draws(rng, "exponential", 2.0, size=(2, 3))
+    assert np.array_equal(rng.exponential(2.0, size=(2, 3)), 2.0 * e)
+    fresh.normal(loc, scale)
+    fresh.exponential(2.0, size=(2, 3))
+    assert str(fresh.__getstate__()) == str(rng.__getstate__())
