@@ -1,15 +1,17 @@
-"""The standard draws of random draws differentiated in their parameters, drawn again exactly.
+"""The standard draws of random draws differentiated in their parameters, exact.
 
 NumPy draws normal(loc, scale) as loc + scale * z, lognormal(mean, sigma) as
 exp(mean + sigma * z), exponential(scale) as scale * e and uniform(low, high) as
 low + (high - low) * u (primitives.PATHWISE); the derivative in scale is z, and so on
 (rules_stats.py). Read back from the drawn value, z is lost where the value lost it: a lognormal
 that underflowed to 0, a scale of 0, a loc of 1e8 with a scale of 1e-3 (x keeps 5 digits of z).
-So before each such draw whose derivative needs them, the derivative code draws the standard
-values again from a copy of the generator as it stands (runtime_stats.standard_draws), and the
-draw names them in its hidden option `drawn` for the rules to read:
+So before each such draw whose derivative needs them, the derivative decides from the
+parameters whether reading them back is exact (runtime_stats.lost_standard_draws): where it is,
+the helper gives None and the rules read them back (standard_of), copying nothing; where not, it
+draws them again from a copy of the generator as it stands (runtime_stats.standard_draws). The
+draw names the helper's answer in its hidden option `drawn` for the rules to read:
 
-    s3 = standard_draws(rng, 'normal', loc, scale, size=3)
+    s3 = lost_standard_draws(rng, 'normal', loc, scale, size=3)
     x = rng.normal(loc, scale, size=3)
 
 The user's draw is made as written, once, and the stream moves as the function moves it. Run by
@@ -65,8 +67,9 @@ def _name_draws(stmts, active, namer):
             params = v.args[1:] if v.prim.startswith("Generator.") else v.args
             size = dict(v.kwargs).get("size", Const(None))
             drawn = namer.temp()
-            stmts.insert(k, Assign(drawn, Op("standard_draws", (rng, Const(kind), *params),
-                                             (("size", size),)), s.line))
+            stmts.insert(k, Assign(drawn, Op("lost_standard_draws",
+                                             (rng, Const(kind), *params), (("size", size),)),
+                                   s.line))
             s.value = Op(v.prim, v.args, v.kwargs + (("drawn", Var(drawn)),))
             k += 1
         k += 1

@@ -686,7 +686,7 @@ EFFECTS = frozenset({"pop", "push", "check_scalar", "check_numbers", "check_fits
                      "check_unpacked", "check_item_not_in_place", "check_bound",
                      "check_unbound", "check_not_count", "check_sortable", "check_field",
                      "print", "assert_",
-                     "throw", "call", "standard_draws"} |
+                     "throw", "call", "lost_standard_draws"} |
                     {name for name in PRIMS if name.startswith(("np.random.", "Generator."))})
 
 LIST_PRIMS = {"np.linalg.lstsq", "make_list", "list_append", "np.split", "list_add", "split_like", "tuple",

@@ -272,24 +272,33 @@ for _name in ("quantile_weights", "quantile_gather", "quantile_spread", "trapezo
 # Random draws in their parameters, the stream fixed (primitives.PATHWISE): NumPy draws each
 # element from one standard draw, normal as loc + scale * z, lognormal as exp(mean + sigma * z),
 # exponential as scale * e and uniform as low + (high - low) * u (distributions.c and
-# legacy-distributions.c). Before a draw whose derivative needs them, the derivative draws those
-# standard values again from a copy of the generator (standard_draws, pathwise.py) and the draw
-# names them (its option `drawn`, not printed): exact, where reading them back from the drawn
-# value loses them (a lognormal underflowed to 0, a scale of 0, loc = 1e8 with scale = 1e-3).
-# The operands broadcast against each other and against `size`: adjoints are summed back to
-# each one's shape.
-add("standard_draws", runtime_stats.standard_draws, ("rng", "kind", "*params"), "nondiff",
-    zero="*", size=None)
+# legacy-distributions.c). The rules read those standard values (standard_of) back from the
+# drawn value `ans`, or, where that would lose them (a lognormal underflowed to 0, a scale of 0,
+# loc = 1e8 with scale = 1e-3), from the draws the derivative made again before the draw, from
+# a copy of the generator (lost_standard_draws, decided from the parameters; pathwise.py), which
+# the draw names (its option `drawn`, not printed). The standard values do not move with the
+# parameters: standard_of has no derivative. The operands broadcast against each other and
+# against `size`: adjoints are summed back to each one's shape.
+add("lost_standard_draws", runtime_stats.lost_standard_draws, ("rng", "kind", "*params"),
+    "nondiff", zero="*", size=None)
+add("standard_of", runtime_stats.standard_of, ("drawn", "x", "shift", "spread"), "nondiff",
+    zero="*", log=False)
+_Z = {"normal": "standard_of(drawn, ans, loc, scale)",
+      "lognormal": "standard_of(drawn, ans, mean, sigma, log=True)",
+      "exponential": "standard_of(drawn, ans, 0.0, scale)",
+      "uniform": "standard_of(drawn, ans, low, high - low)"}
 for _name in ("Generator.", "np.random."):
     _rng = (None,) if _name == "Generator." else ()  # (the Generator has no derivative)
-    VJP[_name + "normal"] = _rng + ("unbroadcast(g, loc)", "unbroadcast(g * drawn, scale)")
-    JVP[_name + "normal"] = _rng + ("expand_to(t, ans)", "t * drawn")
+    VJP[_name + "normal"] = _rng + ("unbroadcast(g, loc)",
+                                    f"unbroadcast(g * {_Z['normal']}, scale)")
+    JVP[_name + "normal"] = _rng + ("expand_to(t, ans)", f"t * {_Z['normal']}")
     VJP[_name + "lognormal"] = _rng + ("unbroadcast(g * ans, mean)",
-                                       "unbroadcast(g * ans * drawn, sigma)")
-    JVP[_name + "lognormal"] = _rng + ("t * ans", "t * ans * drawn")
-    VJP[_name + "exponential"] = _rng + ("unbroadcast(g * drawn, scale)",)
-    JVP[_name + "exponential"] = _rng + ("t * drawn",)
-    VJP[_name + "uniform"] = _rng + ("unbroadcast(g * (1 - drawn), low)",
-                                     "unbroadcast(g * drawn, high)")
-    JVP[_name + "uniform"] = _rng + ("t * (1 - drawn)", "t * drawn")
-NAMESPACE["standard_draws"] = runtime_stats.standard_draws
+                                       f"unbroadcast(g * ans * {_Z['lognormal']}, sigma)")
+    JVP[_name + "lognormal"] = _rng + ("t * ans", f"t * ans * {_Z['lognormal']}")
+    VJP[_name + "exponential"] = _rng + (f"unbroadcast(g * {_Z['exponential']}, scale)",)
+    JVP[_name + "exponential"] = _rng + (f"t * {_Z['exponential']}",)
+    VJP[_name + "uniform"] = _rng + (f"unbroadcast(g * (1 - {_Z['uniform']}), low)",
+                                     f"unbroadcast(g * {_Z['uniform']}, high)")
+    JVP[_name + "uniform"] = _rng + (f"t * (1 - {_Z['uniform']})", f"t * {_Z['uniform']}")
+NAMESPACE["lost_standard_draws"] = runtime_stats.lost_standard_draws
+NAMESPACE["standard_of"] = runtime_stats.standard_of
