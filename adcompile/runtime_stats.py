@@ -334,6 +334,8 @@ def _read_back_exact(kind, params):
 def _spread_keeps(shift, spread):
     """Whether (x - shift) / spread gives back every s of x = shift + spread * s to a few ulps
     (|s| < 40: a standard draw; _read_back_exact)."""
+    if type(spread) is float and type(shift) is float:  # (a scalar draw: 0.1 us)
+        return 2.0 ** -900 <= abs(spread) <= 2.0 ** 900 and abs(shift) <= 16 * abs(spread)
     scale = abs(_array(spread))
     return _all((2.0 ** -900 <= scale) & (scale <= 2.0 ** 900) & (abs(_array(shift)) <= 16 * scale))
 
