@@ -153,3 +153,13 @@ def test_the_derivative_shows_one_helper_before_the_draw():
     text = adcompile.source(grad(squares, argnums=1))
     assert "s4 = lost_standard_draws(s0, 'normal', mu, s, size=20)\n" in text, text
     assert "standard_of(s4, s1, mu, s)" in text, text
+
+
+def test_an_exported_derivative_reads_back_and_draws_again_alone():
+    from adcompile.export import export_source
+    scope: dict = {}
+    exec(compile(export_source(squares, argnums=(0, 1)), "exported_squares", "exec"), scope)
+    assert "lost_standard_draws" in scope and "standard_of" in scope
+    for args in ((0.5, 0.8), (40.0, 0.8)):  # (read back, drawn again)
+        assert_close(scope["grad_squares"](*args), grad(squares, argnums=(0, 1))(*args),
+                     rtol=1e-15, atol=0)
