@@ -20,6 +20,7 @@ from .analysis import Readers, active_names, add_op, all_names, feeding, list_na
 from .errors import NoDerivativeError
 from .ir import Namer, Assign, For, Function, If, Op, Return, Var, While, blocks_of, \
     stmt_exprs, targets_of, used_names, uses_of, walk_exprs, walk_stmts
+from .pathwise import with_standard_draws
 from .primitives import PRIMS
 from .templates import has_rule, jvp_term, located, no_rule
 
@@ -27,9 +28,10 @@ from .templates import has_rule, jvp_term, located, no_rule
 def forward(fn: Function, wrt, name=None, aux=False) -> Function:
     """The JVP function: `name(*params, *d_params)` returns `(out, d_out)`. With `aux`
     (has_aux, auxiliary.py) the Return's last value is not differentiated: `(out, d_out, aux)`."""
-    namer = Namer(all_names(fn), all_names(fn))
     ret = fn.body[-1]
     useful = feeding(fn, [v.name for v in ret.values[:-1] if type(v) is Var]) if aux else None
+    fn = with_standard_draws(fn, wrt, useful)
+    namer = Namer(all_names(fn), all_names(fn))
     active = active_names(fn, wrt, useful)
     same = shape_classes(fn)
     lists = list_names(fn)

@@ -611,16 +611,19 @@ for _name, _options in [("standard_normal", {"size": None, "dtype": np.float64})
 # Draws that NumPy makes from one standard draw per element by a formula in their parameters
 # (normal: loc + scale * z, lognormal: exp(mean + sigma * z), exponential: scale * e, uniform:
 # low + (high - low) * u; the Generator's and the legacy functions' alike): differentiable in
-# them for a fixed stream, by rules that read z back from the drawn value (rules_stats.py).
+# them for a fixed stream, by rules that read the standard draws (rules_stats.py, pathwise.py).
 # Their parameters are operands, defaulted as NumPy defaults them.
 PATHWISE = {"normal": {"loc": 0.0, "scale": 1.0}, "lognormal": {"mean": 0.0, "sigma": 1.0},
             "exponential": {"scale": 1.0}, "uniform": {"low": 0.0, "high": 1.0}}
+# Their option `drawn` names the standard draws (pathwise.py), for the rules: hidden, an option
+# the derivative reads and the call does not take (HIDDEN, never printed).
 for _name, _params in PATHWISE.items():
     add(f"Generator.{_name}", getattr(np.random.Generator, _name), ("rng", *_params), "exact",
-        form="method", zero=("rng", "size"), size=None)
+        form="method", zero=("rng", "size", "drawn"), size=None, drawn=None)
     add(f"np.random.{_name}", getattr(np.random, _name), tuple(_params), "exact",
-        zero=("size",), size=None)
+        zero=("size", "drawn"), size=None, drawn=None)
     OPTIONAL[f"Generator.{_name}"] = OPTIONAL[f"np.random.{_name}"] = _params
+HIDDEN = frozenset({"drawn"})
 # Draws from the other distributions, constant parameters only (as above): each method's required
 # parameters, then its options with NumPy's defaults; np.random's own functions take the same.
 _DRAWS = {
@@ -685,7 +688,7 @@ EFFECTS = frozenset({"pop", "push", "check_scalar", "check_numbers", "check_fits
                      "check_unpacked", "check_item_not_in_place", "check_bound",
                      "check_unbound", "check_not_count", "check_sortable", "check_field",
                      "check_unpack", "print", "assert_",
-                     "throw", "call"} |
+                     "throw", "call", "lost_standard_draws"} |
                     {name for name in PRIMS if name.startswith(("np.random.", "Generator."))})
 
 LIST_PRIMS = {"np.linalg.lstsq", "make_list", "list_append", "np.split", "list_add", "split_like", "tuple",

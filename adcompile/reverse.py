@@ -33,6 +33,7 @@ from .floats import FITTING, all_floats, complex_numbers, operands, python_numbe
     read_in_structures, tested, unfitted, zeroed
 from .ir import (Namer, blocks_of, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While,
                  stmt_exprs, substitute, targets_of, used_names, uses_of)
+from .pathwise import with_standard_draws
 from .primitives import PRIMS
 from .tape import index_of, lay
 from .rules import FITS_ITSELF
@@ -731,12 +732,13 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
     (value, pullback, aux).
     """
     ret = fn.body[-1]
-    namer = Namer(all_names(fn), all_names(fn))
     outs, line = ret.values, ret.line
     extra, useful = None, None
     if aux:
         outs, extra = outs[:-1], outs[-1]
         useful = feeding(fn, [v.name for v in outs if type(v) is Var])
+    fn = with_standard_draws(fn, wrt, useful)
+    namer = Namer(all_names(fn), all_names(fn))
     if kind != "vjp" and (fn.out_tree is not None or len(outs) > 1 or ret.as_tuple and not aux):
         raise _not_one_output(fn, len(outs), line)
     if kind != "vjp" and type(outs[0]) is Const and not isinstance(outs[0].value, (int, float)):

@@ -272,15 +272,21 @@ for _name in ("quantile_weights", "quantile_gather", "quantile_spread", "trapezo
 # Random draws in their parameters, the stream fixed (primitives.PATHWISE): NumPy draws each
 # element from one standard draw, normal as loc + scale * z, lognormal as exp(mean + sigma * z),
 # exponential as scale * e and uniform as low + (high - low) * u (distributions.c and
-# legacy-distributions.c), so the derivative reads z, e or u back from the drawn value `ans`,
-# never drawing again; drawn_standard refuses a scale of 0, where it is lost. The operands
-# broadcast against each other and against `size`: adjoints are summed back to each one's shape.
-add("drawn_standard", runtime_stats.drawn_standard, ("x", "loc", "scale", "what"), "broadcast")
-DERIVATIVES["drawn_standard"] = ("1 / scale", "-1 / scale", "-ans / scale", None)
-_Z = {"normal": "drawn_standard(ans, loc, scale, 'scale')",
-      "lognormal": "drawn_standard(np.log(ans), mean, sigma, 'sigma')",
-      "exponential": "drawn_standard(ans, 0.0, scale, 'scale')",
-      "uniform": "drawn_standard(ans, low, high - low, 'high - low')"}
+# legacy-distributions.c). The rules read those standard values (standard_of) back from the
+# drawn value `ans`, or, where that would lose them (a lognormal underflowed to 0, a scale of 0,
+# loc = 1e8 with scale = 1e-3), from the draws the derivative made again before the draw, from
+# a copy of the generator (lost_standard_draws, decided from the parameters; pathwise.py), which
+# the draw names (its option `drawn`, not printed). The standard values do not move with the
+# parameters: standard_of has no derivative. The operands broadcast against each other and
+# against `size`: adjoints are summed back to each one's shape.
+add("lost_standard_draws", runtime_stats.lost_standard_draws, ("rng", "kind", "*params"),
+    "nondiff", zero="*", size=None)
+add("standard_of", runtime_stats.standard_of, ("drawn", "x", "shift", "spread"), "nondiff",
+    zero="*", log=False)
+_Z = {"normal": "standard_of(drawn, ans, loc, scale)",
+      "lognormal": "standard_of(drawn, ans, mean, sigma, log=True)",
+      "exponential": "standard_of(drawn, ans, 0.0, scale)",
+      "uniform": "standard_of(drawn, ans, low, high - low)"}
 for _name in ("Generator.", "np.random."):
     _rng = (None,) if _name == "Generator." else ()  # (the Generator has no derivative)
     VJP[_name + "normal"] = _rng + ("unbroadcast(g, loc)",
@@ -294,4 +300,5 @@ for _name in ("Generator.", "np.random."):
     VJP[_name + "uniform"] = _rng + (f"unbroadcast(g * (1 - {_Z['uniform']}), low)",
                                      f"unbroadcast(g * {_Z['uniform']}, high)")
     JVP[_name + "uniform"] = _rng + (f"t * (1 - {_Z['uniform']})", f"t * {_Z['uniform']}")
-NAMESPACE["drawn_standard"] = runtime_stats.drawn_standard
+NAMESPACE["lost_standard_draws"] = runtime_stats.lost_standard_draws
+NAMESPACE["standard_of"] = runtime_stats.standard_of

@@ -5,6 +5,7 @@ quantile gives its entries, an interpolation's slopes), piecewise linear (an int
 weights) or linear in one operand, so the rules of rules_stats.py that call them differentiate
 again. Plain NumPy, like runtime.py, so an exported derivative can carry them along."""
 import math
+import threading
 
 import numpy as np
 
@@ -296,16 +297,114 @@ def average_weights_grad(v, w, x, axis):
     return unbroadcast(v, w)
 
 
-def drawn_standard(x, loc, scale, what):
-    """The standard draw z that NumPy drew `x = loc + scale * z` from (`rng.normal(loc, scale)`;
-    `what` names scale in the user's terms), read back from x: the derivative in scale of a draw
-    with the stream fixed. Where scale is 0, x is loc whatever z was: z is lost, and so is the
-    derivative; refused at the user's line rather than given as 0 / 0 (NaN)."""
-    if np.any(np.equal(scale, 0)):
+def lost_standard_draws(rng, kind, *params, size=None):
+    """The standard draws of the next `rng.<kind>(*params, size=size)` where reading them back
+    from its drawn values would lose digits of them (standard_draws: drawn again from a copy of
+    rng), else None: the rule reads them back (standard_of), which costs nothing, where copying
+    a generator's state costs 10 (PCG64) to 200 (MT19937) times a scalar draw. Decided from the
+    parameters alone, before the draw (_read_back_exact)."""
+    if _read_back_exact(kind, params) and (rng is None or isinstance(
+            rng, (np.random.Generator, np.random.RandomState))):
+        return None
+    return standard_draws(rng, kind, *params, size=size)
+
+
+def _read_back_exact(kind, params):
+    """Whether every standard draw s of a draw `kind` with these parameters is read back from
+    the drawn value x to a few ulps. NumPy draws x = shift + spread * s (normal: loc + scale * z,
+    uniform: low + (high - low) * u, exponential: scale * e) and x is rounded to eps * |x|, so
+    (x - shift) / spread keeps s to eps * (|shift| / |spread| + |s|): exact enough where
+    |shift| <= 16 |spread| and spread * s neither overflows nor falls subnormal. A lognormal's
+    log(x) = mean + sigma * z also carries log's and exp's roundings, about eps each: read back
+    where 1 + |mean| <= 16 |sigma| and exp neither overflows nor underflows (|z| < 40). Not
+    where a parameter is 0, infinite or NaN (those draw again)."""
+    if kind == "uniform":
+        low, high = params
+        return _spread_keeps(low, _array(high) - _array(low))
+    if kind == "exponential":
+        return _spread_keeps(0.0, params[0])
+    shift, spread = params
+    if kind == "normal":
+        return _spread_keeps(shift, spread)
+    shift, spread = _array(shift), _array(spread)
+    return _spread_keeps(1 + abs(shift), spread) and \
+        _all(abs(shift) + 40 * abs(spread) < 700)
+
+
+def _spread_keeps(shift, spread):
+    """Whether (x - shift) / spread gives back every s of x = shift + spread * s to a few ulps
+    (|s| < 40: a standard draw; _read_back_exact)."""
+    if type(spread) is float and type(shift) is float:  # (a scalar draw: 0.1 us)
+        return 2.0 ** -900 <= abs(spread) <= 2.0 ** 900 and abs(shift) <= 16 * abs(spread)
+    scale = abs(_array(spread))
+    return _all((2.0 ** -900 <= scale) & (scale <= 2.0 ** 900) & (abs(_array(shift)) <= 16 * scale))
+
+
+def _array(x):
+    """x itself if a Python float or int (tested with plain comparisons), else as an array."""
+    return x if type(x) is float or type(x) is int else np.asarray(x)
+
+
+def _all(test):
+    """A test's answer, a Python bool or an array of them."""
+    return test if type(test) is bool else bool(np.all(test))
+
+
+def standard_of(drawn, x, shift, spread, log=False):
+    """The standard draws s of the drawn values x = shift + spread * s (log: log(x) = shift +
+    spread * s), for a derivative of the draw in its parameters: `drawn` where drawn again
+    (lost_standard_draws), else read back from x, which is exact there to a few ulps."""
+    if drawn is not None:
+        return drawn
+    return ((np.log(x) if log else x) - shift) / spread
+
+
+_STANDARD = {"normal": "standard_normal", "lognormal": "standard_normal",
+             "exponential": "standard_exponential", "uniform": "random"}
+
+
+def standard_draws(rng, kind, *params, size=None):
+    """The standard draws that the next `rng.<kind>(*params, size=size)` makes its values from
+    (z of normal(loc, scale) = loc + scale * z and of lognormal, e of exponential, u of uniform),
+    drawn from a copy of `rng` as it stands before that draw (None: NumPy's global state, which
+    np.random's functions draw from); `rng` itself does not move. The pathwise rules read them
+    (rules_stats.py): exact, where reading them back from the drawn value would lose them (a
+    lognormal that underflowed to 0, a scale of 0, a loc much larger than scale * z)."""
+    if rng is None:
+        rng = np.random.mtrand._rand
+    if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
         from .runtime import outside_rule
         raise outside_rule(
-            f"{what} is 0 for some of the draws: each such draw is the same whatever the standard "
-            f"draw was, so its derivative in {what}, the standard draw itself, cannot be read "
-            f"back from it; keep {what} above 0, or draw the standard values yourself "
-            "(z = rng.standard_normal(n); x = loc + scale * z) to differentiate at 0")
-    return (x - loc) / scale
+            f"the draw .{kind}() of a {type(rng).__name__}, not a NumPy Generator or "
+            "RandomState, is differentiated in its parameters: its standard draws are not known; "
+            "draw them yourself (z = rng.standard_normal(n); x = loc + scale * z)")
+    if size is None:
+        try:
+            size = np.broadcast_shapes(*(np.shape(p) for p in params)) or None
+        except ValueError:  # (the draw itself raises NumPy's error next)
+            return None
+    method = _STANDARD[kind]
+    copy = _copy_of(rng)
+    if method == "random" and isinstance(copy, np.random.RandomState):
+        method = "random_sample"
+    return getattr(copy, method)(size=size)
+
+
+def _copy_of(rng):
+    """A generator at rng's state, drawing apart from it (one kept per thread and kind, set to
+    that state: making a new one, seeded, costs more than the draw). Kept on the function
+    itself, so that an exported copy keeps its own."""
+    kind = type(rng.bit_generator) if isinstance(rng, np.random.Generator) else None
+    kept = vars(_copy_of.__dict__.setdefault("scratch", threading.local())).setdefault(
+        "generators", {})
+    try:
+        if kind is not None:
+            copy = kept.get(kind) or kept.setdefault(kind, np.random.Generator(kind(0)))
+            copy.bit_generator.state = rng.bit_generator.state
+            return copy
+        copy = kept.get(None) or kept.setdefault(None, np.random.RandomState(0))
+        copy.set_state(rng.get_state(legacy=False))
+        return copy
+    except (TypeError, ValueError):  # (a bit generator of another kind, or seeded otherwise)
+        import copy as copying
+        return copying.deepcopy(rng)

@@ -15,7 +15,7 @@ import re
 
 from .ir import (PRINTERS, Assign, Break, Const, For, Function, If, Op, Return, Var, While,
                  walk_stmts)
-from .primitives import PRIMS
+from .primitives import HIDDEN, PRIMS
 from .runtime import UNBOUND, UNBOUND_INT
 
 ALIAS = "adcompile_"  # before a global name the printed function also has as a local name
@@ -160,8 +160,14 @@ def expr_ast(e):
 
 def _keywords(e, p):
     """The keyword arguments of a call, less those that equal their default."""
-    return [ast.keyword(k, expr_ast(v)) for k, v in e.kwargs
-            if not (type(v) is Const and k in p.options and _same(v.value, p.options[k]))]
+    return [ast.keyword(k, expr_ast(v)) for k, v in _shown(e, p)]
+
+
+def _shown(e, p):
+    """The keyword arguments a call is printed with: not those that equal their default, nor
+    the hidden ones, which only the derivative reads (primitives.HIDDEN)."""
+    return [(k, v) for k, v in e.kwargs if k not in HIDDEN and
+            not (type(v) is Const and k in p.options and _same(v.value, p.options[k]))]
 
 
 def _same(a, b):
@@ -199,8 +205,7 @@ def _one_operation(e):
         return None
     form = p.form
     if form == "call":
-        keywords = [(k, _atom(v)) for k, v in e.kwargs
-                    if not (type(v) is Const and k in p.options and _same(v.value, p.options[k]))]
+        keywords = [(k, _atom(v)) for k, v in _shown(e, p)]
         if any(v is None for _, v in keywords):
             return None
         head, dot, rest = p.name.partition(".")
