@@ -309,15 +309,19 @@ def lost_standard_draws(rng, kind, *params, size=None):
     return standard_draws(rng, kind, *params, size=size)
 
 
+READ_BACK = 1024.0  # the largest |shift| / |spread| of a draw whose standard draws are read back
+
+
 def _read_back_exact(kind, params):
     """Whether every standard draw s of a draw `kind` with these parameters is read back from
     the drawn value x to a few ulps. NumPy draws x = shift + spread * s (normal: loc + scale * z,
     uniform: low + (high - low) * u, exponential: scale * e) and x is rounded to eps * |x|, so
-    (x - shift) / spread keeps s to eps * (|shift| / |spread| + |s|): exact enough where
-    |shift| <= 16 |spread| and spread * s neither overflows nor falls subnormal. A lognormal's
-    log(x) = mean + sigma * z also carries log's and exp's roundings, about eps each: read back
-    where 1 + |mean| <= 16 |sigma| and exp neither overflows nor underflows (|z| < 40). Not
-    where a parameter is 0, infinite or NaN (those draw again)."""
+    (x - shift) / spread keeps s to eps * (|shift| / |spread| + |s|): to a thousand ulps of a
+    standard draw where |shift| <= READ_BACK |spread|, and spread * s neither overflows nor falls
+    subnormal (a price drawn as normal(100, 2) is read back; a loc of 1e8 with a scale of 1e-3 is
+    not). A lognormal's log(x) = mean + sigma * z also carries log's and exp's roundings, about
+    eps each: read back where 1 + |mean| <= READ_BACK |sigma| and exp neither overflows nor
+    underflows (|z| < 40). Not where a parameter is 0, infinite or NaN (those draw again)."""
     if kind == "uniform":
         low, high = params
         return _spread_keeps(low, _array(high) - _array(low))
@@ -332,12 +336,13 @@ def _read_back_exact(kind, params):
 
 
 def _spread_keeps(shift, spread):
-    """Whether (x - shift) / spread gives back every s of x = shift + spread * s to a few ulps
-    (|s| < 40: a standard draw; _read_back_exact)."""
+    """Whether (x - shift) / spread gives back every s of x = shift + spread * s to a thousand
+    ulps (|s| < 40: a standard draw; _read_back_exact)."""
     if type(spread) is float and type(shift) is float:  # (a scalar draw: 0.1 us)
-        return 2.0 ** -900 <= abs(spread) <= 2.0 ** 900 and abs(shift) <= 16 * abs(spread)
+        return 2.0 ** -900 <= abs(spread) <= 2.0 ** 900 and abs(shift) <= READ_BACK * abs(spread)
     scale = abs(_array(spread))
-    return _all((2.0 ** -900 <= scale) & (scale <= 2.0 ** 900) & (abs(_array(shift)) <= 16 * scale))
+    return _all((2.0 ** -900 <= scale) & (scale <= 2.0 ** 900) &
+                (abs(_array(shift)) <= READ_BACK * scale))
 
 
 def _array(x):
@@ -353,7 +358,7 @@ def _all(test):
 def standard_of(drawn, x, shift, spread, log=False):
     """The standard draws s of the drawn values x = shift + spread * s (log: log(x) = shift +
     spread * s), for a derivative of the draw in its parameters: `drawn` where drawn again
-    (lost_standard_draws), else read back from x, which is exact there to a few ulps."""
+    (lost_standard_draws), else read back from x, which keeps them there to a thousand ulps."""
     if drawn is not None:
         return drawn
     return ((np.log(x) if log else x) - shift) / spread

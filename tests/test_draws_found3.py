@@ -21,6 +21,7 @@ from adcompile import runtime_stats
 from checks import assert_close, numeric_grad
 
 EPS = np.finfo(float).eps
+R = runtime_stats.READ_BACK  # the largest |loc| / |scale| read back
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ LOOPS = [generator_loop, legacy_loop, array_draws]
 
 @pytest.mark.parametrize("f", LOOPS, ids=lambda f: f.__name__)
 def test_the_common_draws_copy_no_generator(f, copies):
-    # |loc| <= 16 |scale|: read back to a few ulps, so no copy (fixrng2: one copy per draw)
+    # |loc| <= R |scale|: read back to a thousand ulps, no copy (fixrng2: one copy per draw)
     g = grad(f, argnums=(0, 1))(0.05, 0.3)
     _, tangent = jvp(f, (0.05, 0.3), (1.0, -0.5))
     assert copies == []
@@ -78,13 +79,13 @@ def test_the_common_draws_copy_no_generator(f, copies):
 
 @pytest.mark.parametrize("f", LOOPS, ids=lambda f: f.__name__)
 def test_where_reading_back_loses_digits_the_draws_are_copied(f, copies):
-    # |loc| = 40 |scale|: normal, uniform and lognormal are drawn again (x keeps a few ulps less
+    # |loc| = 2000 |scale|: normal, uniform and lognormal are drawn again (x keeps fewer digits
     # of z); exponential(scale), shifted by nothing, is read back
-    g = grad(f, argnums=(0, 1))(0.2, 0.005)
+    g = grad(f, argnums=(0, 1))(0.2, 1e-4)
     draws = 3 * 20 if f is not array_draws else 3
     assert len(copies) == draws
     for i in (0, 1):
-        assert_close(g[i], numeric_grad(f, (0.2, 0.005), i), rtol=1e-6)
+        assert_close(g[i], numeric_grad(f, (0.2, 1e-4), i), rtol=1e-6)
 
 
 @pytest.mark.parametrize("f", LOOPS, ids=lambda f: f.__name__)
@@ -102,38 +103,41 @@ def test_read_back_and_drawn_again_agree(f, monkeypatch):
 
 
 @pytest.mark.parametrize("kind, params, exact", [
-    ("normal", (16.0, 1.0), True), ("normal", (-16.0, -1.0), True),
-    ("normal", (16.5, 1.0), False), ("normal", (0.0, 0.0), False),
+    ("normal", (R, 1.0), True), ("normal", (-R, -1.0), True),
+    ("normal", (R * 1.03, 1.0), False), ("normal", (0.0, 0.0), False),
     ("normal", (1e8, 1e-3), False), ("normal", (np.nan, 1.0), False),
     ("normal", (0.0, np.inf), False), ("normal", (0.0, 1e-300), False),
     ("normal", (0, 2), True), ("normal", ([0.0, 1.0], np.float64(0.5)), True),
-    ("normal", (np.array([0.0, 9.0]), 0.5), False), ("normal", (0.0, [1.0, 0.0]), False),
-    ("lognormal", (0.0, 0.5), True), ("lognormal", (0.0, 0.01), False),
+    ("normal", (100.0, 2.0), True),
+    ("normal", (np.array([0.0, R]), 0.5), False), ("normal", (0.0, [1.0, 0.0]), False),
+    ("lognormal", (0.0, 0.5), True), ("lognormal", (0.0, 0.01), True),
+    ("lognormal", (0.0, 1e-4), False),
     ("lognormal", (-800.0, 1.0), False), ("lognormal", (0.0, 20.0), False),
-    ("lognormal", (14.0, 1.0), True), ("lognormal", (15.5, 1.0), False),
+    ("lognormal", (14.0, 1.0), True), ("lognormal", (R, 1.0), False),
     ("exponential", (2.0,), True), ("exponential", (0.0,), False),
     ("exponential", (1e-300,), False), ("exponential", (np.array([1.0, 0.0]),), False),
     ("uniform", (0.0, 1.0), True), ("uniform", (1.0, 1.0), False),
-    ("uniform", (16.0, 17.0), True), ("uniform", (17.0, 18.0), False),
+    ("uniform", (R - 1, R), True), ("uniform", (R + 1, R + 2), False),
     ("uniform", (1e8, 1e8 + 1e-3), False), ("uniform", (2.0, -1.0), True)])
 def test_the_decision_is_taken_from_the_parameters(kind, params, exact):
     assert runtime_stats._read_back_exact(kind, params) is exact
 
 
 def test_where_read_back_the_standard_draws_keep_their_digits():
-    # at the edge of the read-back region, (x - loc) / scale is z to a few ulps
+    # at the edge of the read-back region, (x - loc) / scale is z to about R ulps (eps times
+    # |loc| / |scale| + |z|), a thousand times finer than any derivative is checked to
     z = np.random.default_rng(5).standard_normal(100000)
-    for loc, scale in ((16.0, 1.0), (-16e-3, 1e-3), (3.0, 0.1875)):
+    for loc, scale in ((R, 1.0), (-R * 1e-3, 1e-3), (3.0, 0.1875)):
         x = loc + scale * z
-        assert np.max(np.abs(runtime_stats.standard_of(None, x, loc, scale) - z)) < 16 * EPS
-    for mean, sigma in ((15.0, 1.0), (0.0, 1 / 16), (-3.0, 0.25)):
+        assert np.max(np.abs(runtime_stats.standard_of(None, x, loc, scale) - z)) < (R + 16) * EPS
+    for mean, sigma in ((600.0, 1.0), (0.0, 1 / R), (-3.0, 0.25)):
         x = np.exp(mean + sigma * z)
         assert np.max(np.abs(runtime_stats.standard_of(None, x, mean, sigma, log=True) - z)) < \
-            64 * EPS
+            (2 * R + 64) * EPS
     u = np.random.default_rng(5).random(100000)
-    low, high = 16.0, 17.0
+    low, high = R - 1, R
     x = low + (high - low) * u
-    assert np.max(np.abs(runtime_stats.standard_of(None, x, low, high - low) - u)) < 16 * EPS
+    assert np.max(np.abs(runtime_stats.standard_of(None, x, low, high - low) - u)) < (R + 16) * EPS
 
 
 def squares(mu, s):
