@@ -437,3 +437,37 @@ def _same_branch(readers: Readers, i, u, k, name):
         return False
     other = later.orelse if k == 0 else later.body
     return not any(name in uses_of(st) for st in other)
+
+
+def into_loop(readers: Readers, i, movable):
+    """For the loop at index i of a block: the statements before it whose value only the loop's
+    body reads (directly, or through statements moved there too), and whose operands neither the
+    loop nor anything between them and it changes, as indices in program order. Code that only
+    derivatives need (a tangent) moves into the body, where `one_branch` may take it further into
+    a branch: computed before, it would run when the loop runs no step or never takes the branch
+    that reads it, and its slope may be infinite where the value is never read (`math.sqrt(x)` at
+    0: a ZeroDivisionError on Python floats). The caller computes it once there (under a flag).
+    `movable(stmt)`: as for `one_branch`."""
+    stmts, loop = readers.stmts, readers.stmts[i]
+    header = {n for e in stmt_exprs(loop) for n in used_names(e)}
+    moved: set = set()
+    heap = sorted({readers.assigns[n][0] for n in uses_of(loop) - header
+                   if len(readers.assigns.get(n, ())) == 1 and readers.assigns[n][0] < i},
+                  reverse=True)
+    while heap:  # (the last first: a statement is decided after those that read its value)
+        j = heap.pop(0)
+        st = stmts[j]
+        if type(st) is not Assign or type(st.target) is not str or not movable(st) or \
+                readers.assigns.get(st.target) != [j] or st.target in header:
+            continue
+        if any(not (u in moved or u == i) for u in readers.users.get(st.target, ())):
+            continue
+        if any(j < a <= i for n in used_names(st.value) for a in readers.assigns.get(n, ())):
+            continue  # (an operand changes before the loop, or in it)
+        moved.add(j)
+        for n in used_names(st.value):
+            a = readers.assigns.get(n, ())
+            if len(a) == 1 and a[0] < j and a[0] not in heap:
+                heap.append(a[0])
+        heap.sort(reverse=True)
+    return sorted(moved)

@@ -1,0 +1,168 @@
+"""Forward mode and values read only inside a loop (fixer fixfwdloop, from the "left alone" list
+of a stop): a tangent of a value computed before a loop and read only in the loop, or only in a
+branch inside it, was computed before the loop, so its rule ran where the value is never read:
+`r = math.sqrt(x)` at x = 0 made `jvp` raise ZeroDivisionError (`d_x * 0.5 / r`) where the primal
+runs and reverse mode (its `grad_r_set` flag) gives the answer. Forward mode now computes such a
+tangent where it is read, once, under a flag the first computation clears."""
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from adcompile import grad, hessian, jacfwd, jvp, source
+from checks import assert_close, numeric_grad
+
+
+def branch_in_for(x, n):
+    r = math.sqrt(x)
+    s = x
+    for i in range(n):
+        if i > 100:
+            s += r
+    return s
+
+
+def branch_in_while(x, n):
+    r = math.sqrt(x)
+    s = x
+    i = 0
+    while i < n:
+        if i > 100:
+            s += r * x
+        i += 1
+    return s
+
+
+def read_in_for(x, n):
+    r = math.sqrt(x)
+    q = r * 3.0
+    s = 2.0 * x
+    for i in range(n):
+        s = s + q * i
+    return s
+
+
+def operand_changes_in_loop(x, n):
+    r = math.sqrt(x)
+    s = 0.0
+    y = x
+    for i in range(n):
+        if i == 2:
+            s = s + r * y
+        y = y * 2.0
+    return s + y
+
+
+def read_in_nested_loop(x, n):
+    r = np.sqrt(x)
+    s = x
+    for i in range(n):
+        for j in range(n):
+            if i + j > 100:
+                s = s + r
+    return s
+
+
+@pytest.mark.parametrize("f, n", [(branch_in_for, 3), (branch_in_while, 3), (read_in_for, 0),
+                                  (branch_in_for, 0), (branch_in_while, 0)])
+def test_tangent_of_value_not_read_is_not_computed(f, n):
+    out, d = jvp(f, (0.0, n), (1.0, 0))
+    assert out == f(0.0, n)
+    assert d == grad(f)(0.0, n)
+    assert d == (2.0 if f is read_in_for else 1.0)
+
+
+def test_nested_loop_numpy_no_warning():
+    x = np.array([0.0, 4.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out, d = jvp(read_in_nested_loop, (x, 3), (np.ones(2), 0))
+    assert_close(d, np.ones(2))
+
+
+@pytest.mark.parametrize("f, n", [(branch_in_for, 103), (branch_in_while, 104), (read_in_for, 4),
+                                  (operand_changes_in_loop, 5), (read_in_nested_loop, 60)])
+def test_read_where_taken_agrees_with_reverse_and_differences(f, n):
+    x = 1.7
+    out, d = jvp(f, (x, n), (1.0, 0))
+    assert_close(out, f(x, n))
+    assert_close(d, grad(f)(x, n), rtol=1e-10)
+    assert_close(d, numeric_grad(lambda v: f(v, n), (x,), 0), rtol=1e-6)
+
+
+def test_computed_once_under_a_flag():
+    """The tangent is computed where it is read (in the loop's branch), once, not at each step."""
+    src = source(branch_in_for, mode="forward")
+    lines = [ln.strip() for ln in src.splitlines()]
+    rule = [k for k, ln in enumerate(lines) if ln.startswith("d_r = ")]
+    assert len(rule) == 1, src
+    loop = next(k for k, ln in enumerate(lines) if ln.startswith("for i in"))
+    assert rule[0] > loop, src
+    assert lines[rule[0] - 1].startswith("if "), src  # under the flag
+
+
+def test_hessian_and_jacfwd_on_floats():
+    def f(x, n):
+        r = math.sqrt(x)
+        s = x * x
+        for i in range(n):
+            if i > 100:
+                s = s + r * x
+        return s
+    assert hessian(f)(0.0, 3) == 2.0
+    assert jacfwd(f)(0.0, 3) == 0.0
+    assert_close(hessian(f)(1.3, 103), numeric_grad(lambda v: grad(f)(v, 103), (1.3,), 0),
+                 rtol=1e-6)
+
+
+def changes_with_the_outer_loop(x, n):
+    s = x
+    for i in range(n):
+        r = math.sqrt(x + i)
+        for j in range(n):
+            if j == 1:
+                s = s + r * x
+    return s
+
+
+def read_in_two_branches(x, a, b):
+    r = math.sqrt(x)
+    s = x
+    if a > 0:
+        s = s + r
+    if b > 0:
+        s = s * r
+    return s
+
+
+def test_flag_set_again_for_each_step_of_an_outer_loop():
+    """r changes with the outer loop: its tangent is computed once per run of the inner loop."""
+    x, n = 1.3, 4
+    d = jvp(changes_with_the_outer_loop, (x, n), (1.0, 0))[1]
+    assert_close(d, grad(changes_with_the_outer_loop)(x, n), rtol=1e-12)
+    assert_close(d, numeric_grad(lambda v: changes_with_the_outer_loop(v, n), (x,), 0), rtol=1e-6)
+    assert jvp(changes_with_the_outer_loop, (0.0, 1), (1.0, 0)) == (0.0, 1.0)
+
+
+def test_read_in_two_ifs_on_different_tests():
+    """Read in two `if`s, neither taken: no tangent; one taken: the same as reverse mode."""
+    assert jvp(read_in_two_branches, (0.0, 0, 0), (1.0, 0, 0)) == (0.0, 1.0)
+    for a, b in ((1, 0), (0, 1), (1, 1)):
+        d = jvp(read_in_two_branches, (2.3, a, b), (1.0, 0, 0))[1]
+        assert_close(d, grad(read_in_two_branches)(2.3, a, b), rtol=1e-12)
+        assert_close(d, numeric_grad(read_in_two_branches, (2.3, a, b), 0))
+
+
+@pytest.mark.parametrize("f, n, xs", [(branch_in_for, 3, (0.0, 1.7)),
+                                      (branch_in_while, 104, (1.7,)), (read_in_for, 0, (0.0, 1.7)),
+                                      (changes_with_the_outer_loop, 4, (1.7,))])
+def test_jit_compiles_the_flags(f, n, xs):
+    pytest.importorskip("numba")
+    from adcompile import jit
+    from adcompile.api import compile_derivative
+    df = compile_derivative(f, "forward", (0,))
+    assert "_unset" in source(df)
+    for x in xs:
+        assert jit(df)(x, n, 1.0) == pytest.approx(df(x, n, 1.0), rel=1e-12)
+
