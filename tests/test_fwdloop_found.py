@@ -166,3 +166,109 @@ def test_jit_compiles_the_flags(f, n, xs):
     for x in xs:
         assert jit(df)(x, n, 1.0) == pytest.approx(df(x, n, 1.0), rel=1e-12)
 
+
+# A name first bound in one loop and read in a later loop that does not bind it: checked once,
+# before the later loop (where that loop runs a step), not at each step; where the later loop
+# reads it only on some steps, or after something that may stop it, at the read (fixfwdloop) --
+def later_loop(x, n, m):
+    for i in range(n):
+        last = x * i
+    total = x
+    for j in range(m):
+        y = x * j
+        total = total + last * y
+    return total
+
+
+def later_loop_from(x, n, m):
+    for i in range(n):
+        last = x * i
+    total = x
+    for j in range(2, m):
+        total = total + last * x
+    return total
+
+
+def later_while(x, n, m):
+    for i in range(n):
+        last = x * i
+    total = x
+    j = 0
+    while j < m:
+        total = total + last * x
+        j = j + 1
+    return total
+
+
+def later_loop_reads_on_a_branch(x, n, m):
+    for i in range(n):
+        last = x * i
+    total = x
+    for j in range(m):
+        if j > 5:
+            total = total + last * x
+    return total
+
+
+def later_loop_may_break_first(x, n, m):
+    for i in range(n):
+        last = x * i
+    total = x
+    for j in range(m):
+        if j == 0:
+            break
+        total = total + last * x
+    return total
+
+
+LATER = [later_loop, later_loop_from, later_while, later_loop_reads_on_a_branch,
+         later_loop_may_break_first]
+
+
+def _unbound_as_python(call, f, args):
+    try:
+        expected = f(*args)
+    except UnboundLocalError as python:
+        with pytest.raises(UnboundLocalError) as ours:
+            call(*args)
+        assert str(ours.value) == str(python)
+        return None
+    return expected
+
+
+@pytest.mark.parametrize("f", LATER)
+@pytest.mark.parametrize("n, m", [(0, 0), (0, 1), (0, 3), (0, 8), (2, 0), (3, 4), (3, 9)])
+def test_later_loop_raises_where_python_does(f, n, m):
+    x = 1.3
+    expected = _unbound_as_python(grad(f), f, (x, n, m))
+    _unbound_as_python(lambda *a: jvp(f, a, (1.0, 0, 0)), f, (x, n, m))
+    _unbound_as_python(hessian(f), f, (x, n, m))
+    if expected is not None:
+        assert_close(grad(f)(x, n, m), numeric_grad(lambda v: f(v, n, m), (x,), 0))
+        assert_close(jvp(f, (x, n, m), (1.0, 0, 0))[1], grad(f)(x, n, m), rtol=1e-12)
+
+
+@pytest.mark.parametrize("f", [later_loop, later_loop_from, later_while])
+def test_later_loop_checks_once_before_it(f):
+    flat = source(f, mode="flat")
+    checks = [ln for ln in flat.splitlines() if "check_unbound" in ln]
+    assert len(checks) == 1 and checks[0].startswith("        check_unbound"), flat
+    body = flat.split("total = x")[1]
+    assert body.index("check_unbound") < body.index("while" if f is later_while else "for"), flat
+
+
+@pytest.mark.parametrize("f", [later_loop_reads_on_a_branch, later_loop_may_break_first])
+def test_later_loop_checks_at_the_read_where_it_may_not_happen(f):
+    flat = source(f, mode="flat")
+    loop = flat.split("for j in")[1]
+    assert "check_unbound" in loop, flat
+
+
+
+@pytest.mark.parametrize("f", [later_loop, later_while])
+def test_later_loop_under_jit(f):
+    pytest.importorskip("numba")
+    from adcompile import jit
+    assert jit(grad(f))(1.3, 3, 4) == pytest.approx(grad(f)(1.3, 3, 4), rel=1e-12)
+    assert jit(grad(f))(1.3, 0, 0) == 1.0
+    _unbound_as_python(jit(grad(f)), f, (1.3, 0, 2))
