@@ -272,3 +272,51 @@ def test_later_loop_under_jit(f):
     assert jit(grad(f))(1.3, 3, 4) == pytest.approx(grad(f)(1.3, 3, 4), rel=1e-12)
     assert jit(grad(f))(1.3, 0, 0) == 1.0
     _unbound_as_python(jit(grad(f)), f, (1.3, 0, 2))
+
+
+# A value read in two `if`s on the same test (two comparisons of the same values, as the user
+# writes it twice): its rule ran on every path, and at x = 0 (r = sqrt(0), unread there) reverse
+# mode gave NaN (ZeroDivisionError on Python floats), and so did every second derivative; the
+# two tests are now known to be one (analysis.one_branch) (fixfwdloop) -------------------------
+def two_ifs_numpy(x):
+    r = np.sqrt(x)
+    a = x
+    if x > 0:
+        a = r
+    b = x * 3.0
+    if x > 0:
+        b = r * 2
+    return a * b + x
+
+
+def two_ifs_math(x):
+    r = math.sqrt(x)
+    a = x
+    if x > 0:
+        a = r
+    b = x * 3.0
+    if x > 0:
+        b = r * 2
+    return a * b + x
+
+
+@pytest.mark.parametrize("f", [two_ifs_numpy, two_ifs_math])
+@pytest.mark.parametrize("x", [0.0, -1.0, 2.0, -0.5])
+def test_read_in_two_ifs_on_the_same_test(f, x):
+    if f is two_ifs_math and x < 0:
+        with pytest.raises(ValueError):  # (math.sqrt itself: as Python)
+            grad(f)(x)
+        return
+    x = np.float64(x) if f is two_ifs_numpy else x
+    first = 3.0 if x > 0 else 6 * x + 1  # 2 x + x, or 3 x ** 2 + x
+    second = 0.0 if x > 0 else 6.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore" if x < 0 else "error")  # (np.sqrt(x) itself warns)
+        assert grad(f)(x) == pytest.approx(first)
+        assert jvp(f, (x,), (1.0,))[1] == pytest.approx(first)
+        assert hessian(f)(x) == pytest.approx(second)
+        assert grad(grad(f))(x) == pytest.approx(second)
+        assert jacfwd(grad(f))(x) == pytest.approx(second)
+    if x != 0:
+        assert grad(f)(x) == pytest.approx(numeric_grad(f, (x,), 0))
+        assert hessian(f)(x) == pytest.approx(numeric_grad(grad(f), (x,), 0), abs=1e-6)
