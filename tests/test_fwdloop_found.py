@@ -320,3 +320,25 @@ def test_read_in_two_ifs_on_the_same_test(f, x):
     if x != 0:
         assert grad(f)(x) == pytest.approx(numeric_grad(f, (x,), 0))
         assert hessian(f)(x) == pytest.approx(numeric_grad(grad(f), (x,), 0), abs=1e-6)
+
+
+def merged_then_read_after(W, s):  # (the fuzzer's seed 56 of numpy, minimized)
+    if s < 0.1 or s > 0.25:
+        s = np.sum(-(1.0 * (W > -0.5)) * W)
+        t1 = W[:, 0] + 0.0
+        if np.sum(t1) < (s if s > 0.1 else 0.4):
+            pass
+        else:
+            for i in range(1, 3):
+                t1 += t1 ** 2
+    return (s + s) * np.sum(W[:, 0])
+
+
+def test_a_rule_whose_adjoint_comes_from_after_the_block_stays():
+    """s (merged) is read in a branch of an inner `if` and after the outer one: its rule must
+    not move into the inner branch (the relaxed reverse.movable once let it)."""
+    W = np.array([[1.624257, -1.41782, 1.474485], [1.977549, 0.968407, 1.193051]])
+    V = np.array([[0.449208, 0.088424, -0.528759], [0.213262, -0.281457, 0.178000]])
+    g = grad(merged_then_read_after)(W, 0.037885)
+    d = jvp(merged_then_read_after, (W, 0.037885), (V, 0.0))[1]
+    assert_close(np.sum(g * V), d, rtol=1e-9)
