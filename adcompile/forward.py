@@ -18,8 +18,9 @@ from collections import Counter
 from .analysis import Readers, active_names, add_op, all_names, feeding, into_loop, list_names, \
     one_branch, real_only, shape_classes
 from .errors import NoDerivativeError
-from .ir import Namer, Assign, Const, For, Function, If, Op, Return, Var, While, blocks_of, \
+from .ir import Namer, Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of, \
     stmt_exprs, targets_of, used_names, uses_of, walk_exprs, walk_stmts
+from .lower.hoist import runs_test
 from .primitives import PRIMS
 from .templates import has_rule, jvp_term, located, no_rule
 
@@ -281,6 +282,15 @@ def _once(stmts, marks, namer, flags=None, names=None):
         while end < len(stmts) and marks.get(id(stmts[end]), (None,))[0] is loop[0]:
             end += 1
         key = (id(loop[0]),) + tuple(marks[id(x)][1] for x in stmts[k:end])
+        runs = runs_test(loop[0], namer) if type(loop[0]) in (For, While) and \
+            stmts is loop[0].body and not any(type(x) is Break for x in walk_stmts(stmts)) \
+            else None
+        if runs is not None:  # (read at every step: before the loop, where it runs a step)
+            run = stmts[k:end]
+            flags.setdefault(id(loop[0]), []).extend(
+                runs[0] + (run if type(runs[1]) is Const else [If(runs[1], run, [], s.line)]))
+            del stmts[k:end]
+            continue
         flag = names.get(key)
         if flag is None:
             flag = names[key] = namer.fresh(f"{s.target}_unset")

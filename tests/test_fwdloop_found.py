@@ -162,9 +162,19 @@ def test_jit_compiles_the_flags(f, n, xs):
     from adcompile import jit
     from adcompile.api import compile_derivative
     df = compile_derivative(f, "forward", (0,))
-    assert "_unset" in source(df)
+    assert ("_unset" in source(df)) == (f is not read_in_for)
+
     for x in xs:
         assert jit(df)(x, n, 1.0) == pytest.approx(df(x, n, 1.0), rel=1e-12)
+
+
+def test_read_at_every_step_before_the_loop_where_it_runs_one():
+    """A tangent every step reads (no break): before the loop, under its test that it runs a
+    step, not under a flag tested at every step."""
+    src = source(read_in_for, mode="forward")
+    assert "_unset" not in src
+    assert src.index("d_q = ") < src.index("for i in"), src
+    assert "    s1 = 0 < n\n    if s1:\n        d_r = " in src, src
 
 
 # A name first bound in one loop and read in a later loop that does not bind it: checked once,

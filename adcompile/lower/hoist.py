@@ -82,16 +82,28 @@ def _runs(loop, namer, stmts, i):
     """The atom that is true where `loop` runs a step (Const(True) where it surely does), and
     the index of the loop once the statements computing it stand before it; None where that is
     not known (a range's step known only at run time)."""
+    found = runs_test(loop, namer)
+    if found is None:
+        return None
+    stmts[i:i] = found[0]
+    return found[1], i + len(found[0])
+
+
+def runs_test(loop, namer):
+    """(statements, atom): the atom they compute is true where `loop` runs a step (Const(True)
+    where it surely does); None where that is not known (a range's step known only at run
+    time) or where it surely runs none."""
     if type(loop) is While:
-        return (loop.test, i) if type(loop.test) is Var or loop.test.value else None
+        return ([], loop.test) if type(loop.test) is Var or loop.test.value else None
     bounds = loop.bounds
     start, stop, step = (Const(0), bounds[0], Const(1)) if len(bounds) == 1 else \
         (bounds[0], bounds[1], Const(1)) if len(bounds) == 2 else bounds
-    if type(step) is not Const or type(step.value) is not int or not step.value:
+    if type(step) is not Const or type(step.value) is not int or not step.value or \
+            loop.count is not None:
         return None
     if type(start) is Const and type(stop) is Const:
-        return (Const(True), i) if (start.value < stop.value if step.value > 0 else
-                                    start.value > stop.value) else None
+        return ([], Const(True)) if (start.value < stop.value if step.value > 0 else
+                                     start.value > stop.value) else None
     test = namer.temp()
-    stmts.insert(i, Assign(test, Op("lt" if step.value > 0 else "gt", (start, stop)), loop.line))
-    return Var(test), i + 1
+    return [Assign(test, Op("lt" if step.value > 0 else "gt", (start, stop)), loop.line)], \
+        Var(test)
