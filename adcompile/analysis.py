@@ -6,7 +6,7 @@ from __future__ import annotations
 from .ir import (Assign, Const, For, Function, If, Op, Var, While, stmt_exprs,
                  targets_of, used_names, uses_of, walk_stmts)
 from .errors import NoDerivativeError
-from .primitives import LIST_PRIMS, PRIMS, TEXT_PRIMS
+from .primitives import EFFECTS, LIST_PRIMS, PRIMS, TEXT_PRIMS
 from .templates import check_operands, differentiable, located
 
 SCALAR = "<python scalar>"           # the shape class of Python numbers: broadcasts with anything
@@ -429,11 +429,67 @@ def one_branch(readers: Readers, i, movable, inert=lambda st: False):
 
 def _same_branch(readers: Readers, i, u, k, name):
     """Whether statement u is an `if` on the same test as the one at i (the test unchanged
-    between them) that reads `name` in its branch k only."""
+    between them, or the same comparison of the same values: `_same_test`) that reads `name` in
+    its branch k only."""
     s, later = readers.stmts[i], readers.stmts[u]
-    if u < i or type(later) is not If or later.test != s.test or name in used_names(later.test):
+    if u < i or type(later) is not If or name in used_names(later.test):
+        return False
+    if later.test != s.test and not _same_test(readers, s.test, later.test, u):
         return False
     if any(i < a < u for n in used_names(s.test) for a in readers.assigns.get(n, ())):
         return False
     other = later.orelse if k == 0 else later.body
     return not any(name in uses_of(st) for st in other)
+
+
+def into_loop(readers: Readers, i, movable):
+    """For the loop at index i of a block: the statements before it whose value only the loop's
+    body reads (directly, or through statements moved there too), and whose operands neither the
+    loop nor anything between them and it changes, as indices in program order. Code that only
+    derivatives need (a tangent) moves into the body, where `one_branch` may take it further into
+    a branch: computed before, it would run when the loop runs no step or never takes the branch
+    that reads it, and its slope may be infinite where the value is never read (`math.sqrt(x)` at
+    0: a ZeroDivisionError on Python floats). The caller computes it once there (under a flag).
+    `movable(stmt)`: as for `one_branch`."""
+    stmts, loop = readers.stmts, readers.stmts[i]
+    header = {n for e in stmt_exprs(loop) for n in used_names(e)}
+    moved: set = set()
+    heap = sorted({readers.assigns[n][0] for n in uses_of(loop) - header
+                   if len(readers.assigns.get(n, ())) == 1 and readers.assigns[n][0] < i},
+                  reverse=True)
+    while heap:  # (the last first: a statement is decided after those that read its value)
+        j = heap.pop(0)
+        st = stmts[j]
+        if type(st) is not Assign or type(st.target) is not str or not movable(st) or \
+                readers.assigns.get(st.target) != [j] or st.target in header:
+            continue
+        if any(not (u in moved or u == i) for u in readers.users.get(st.target, ())):
+            continue
+        if any(j < a <= i for n in used_names(st.value) for a in readers.assigns.get(n, ())):
+            continue  # (an operand changes before the loop, or in it)
+        moved.add(j)
+        for n in used_names(st.value):
+            a = readers.assigns.get(n, ())
+            if len(a) == 1 and a[0] < j and a[0] not in heap:
+                heap.append(a[0])
+        heap.sort(reverse=True)
+    return sorted(moved)
+
+
+def _same_test(readers: Readers, a, b, u):
+    """Whether tests `a` and `b` (of `if`s before statement u) are names this block assigns once
+    each, from the same comparison of operands that do not change between the first and u (the
+    user's `if x > 0:` written twice)."""
+    if type(a) is not Var or type(b) is not Var:
+        return False
+    where = [readers.assigns.get(t.name, ()) for t in (a, b)]
+    if any(len(w) != 1 for w in where):
+        return False
+    first, second = (readers.stmts[w[0]] for w in where)
+    if type(first) is not Assign or type(second) is not Assign or first.value != second.value \
+            or type(first.value) is not Op or first.value.prim in EFFECTS or \
+            PRIMS[first.value.prim].kind != "nondiff":
+        return False
+    start = min(where[0][0], where[1][0])
+    return not any(start < k < u for n in used_names(first.value)
+                   for k in readers.assigns.get(n, ()))

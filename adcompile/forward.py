@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .analysis import Readers, active_names, add_op, all_names, feeding, list_names, \
+from .analysis import Readers, active_names, add_op, all_names, feeding, into_loop, list_names, \
     one_branch, real_only, shape_classes
 from .errors import NoDerivativeError
-from .ir import Namer, Assign, For, Function, If, Op, Return, Var, While, blocks_of, \
+from .ir import Namer, Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of, \
     stmt_exprs, targets_of, used_names, uses_of, walk_exprs, walk_stmts
+from .lower.hoist import runs_test
 from .pathwise import with_standard_draws
 from .primitives import PRIMS
 from .templates import has_rule, jvp_term, located, no_rule
@@ -168,8 +169,14 @@ def forward(fn: Function, wrt, name=None, aux=False) -> Function:
 
     body = block(fn.body, False)
     once = Counter(t for st in walk_stmts(body) if type(st) is Assign for t in targets_of(st))
-    _sink(body, lambda st: st.target in made and once[st.target] == 1 and not (
-        type(st.value) is Op and st.value.prim in ("push", "pop")), set())  # (not a carried one)
+    # a tape and its tangents change in place (push, pop): what reads them stays where it is
+    stacks = {st.value.args[0].name for st in walk_stmts(body) if type(st) is Assign and
+              type(st.value) is Op and st.value.prim in ("push", "pop")}
+    marks: dict = {}
+    _sink(body, lambda st: st.target in made and once[st.target] == 1 and st.target not in stacks
+          and not used_names(st.value) & stacks, set(), marks)  # (not a carried one)
+    if marks:
+        _once(body, marks, namer)
     params = list(fn.params) + [tangent(p) for p in wrt]
     return Function(name or f"jvp_{fn.name}", params, body, fn.filename, fn.source_lines,
                     dict(fn.constants), errstate=fn.errstate)
@@ -180,17 +187,23 @@ def _pack(values, as_tuple):
 
 
 
-def _sink(stmts, movable, after):
+def _sink(stmts, movable, after, marks):
     """Move each tangent computed before an `if` and read in one of its branches only into that
     branch (analysis.one_branch): on the other path its rule could divide by zero where the
     value it belongs to is singular (`math.sqrt(x)` at 0 guarded by `if x <= 0`), where the
-    primal does not. `after`: the names read after this block."""
+    primal does not. One read only inside a loop moves into its body (analysis.into_loop), and on
+    into a branch there, as the loop may run no step or never take that branch; `marks` records
+    the loop it entered first (id of the statement -> the loop), which `_once` turns into a flag.
+    `after`: the names read after this block."""
+    def free(a):  # (a copy `_spread` made is read after this block only through other copies)
+        return movable(a) and (a.target not in after or id(a) in marks)
+
     k, readers = 0, None
     while k < len(stmts):
         s = stmts[k]
         if type(s) is If:
             readers = readers or Readers(stmts)
-            into = one_branch(readers, k, lambda a: movable(a) and a.target not in after)
+            into = one_branch(readers, k, free)
             if any(into):
                 for branch, js in zip((s.body, s.orelse), into):
                     branch[0:0] = [stmts[j] for j in js]
@@ -198,7 +211,18 @@ def _sink(stmts, movable, after):
                     del stmts[j]
                 k -= len(into[0]) + len(into[1])
                 readers = None
+        elif type(s) in (For, While):
+            readers = readers or Readers(stmts)
+            js = into_loop(readers, k, free)
+            if js:
+                s.body[0:0] = [stmts[j] for j in js]
+                for j in reversed(js):
+                    marks.setdefault(id(stmts[j]), (s, id(stmts[j])))
+                    del stmts[j]
+                k -= len(js)
+                readers = None
         k += 1
+    _spread(stmts, free, marks)
     for k, s in enumerate(stmts):
         blocks = blocks_of(s)
         if blocks:
@@ -206,4 +230,78 @@ def _sink(stmts, movable, after):
             if type(s) is not If:  # (a loop's header reads what its body assigns)
                 later = later.union(*map(used_names, stmt_exprs(s)))
             for b in blocks:
-                _sink(b, movable, later)
+                _sink(b, movable, later, marks)
+
+
+def _spread(stmts, movable, marks):
+    """A tangent that several later loops or branches read, and nothing else in this block (a
+    gradient's loop and the `if grad_r_set:` after it): a copy of it goes into each (into the
+    branches that read it), to be computed where it is read, once (`_once`: under one flag for
+    the copies alike, set before the first of them). Its operands must not change until the last
+    of them reads it."""
+    j, readers = len(stmts), None
+    while j > 0:  # (the last first: a statement is decided after those that read its value)
+        j -= 1
+        st = stmts[j]
+        if type(st) is not Assign or type(st.target) is not str or not movable(st):
+            continue
+        readers = readers or Readers(stmts)
+        users = sorted(set(readers.users.get(st.target, ())))
+        if len(users) < 2 or readers.assigns.get(st.target) != [j] or any(
+                u < j or type(stmts[u]) not in (If, For, While) or
+                any(st.target in used_names(e) for e in stmt_exprs(stmts[u])) for u in users):
+            continue
+        if any(j < a <= users[-1] for n in used_names(st.value)
+               for a in readers.assigns.get(n, ())):
+            continue  # (an operand changes before the last reader)
+        for u in users:
+            for b in blocks_of(stmts[u]):
+                if any(st.target in uses_of(x) for x in b):
+                    copy = Assign(st.target, st.value, st.line)
+                    marks[id(copy)] = marks.get(id(st), (stmts[users[0]], id(st)))
+                    b.insert(0, copy)
+        del stmts[j]
+        readers = None
+
+
+def _once(stmts, marks, namer, flags=None, names=None):
+    """Each run of statements `_sink` moved into a loop, wherever they came to rest in it, runs
+    once: under a flag set before the loop they entered first, or the first statement `_spread`
+    copied them into (`d_r_unset = True`), and cleared by the run; runs of the same statements
+    share it. (Their operands do not change there: once is as good as at every step.)"""
+    flags = {} if flags is None else flags  # id of a loop -> the flags to set before it
+    names = {} if names is None else names  # (a loop, the statements run) -> their flag
+    k = 0
+    while k < len(stmts):
+        s = stmts[k]
+        loop = marks.get(id(s))
+        if loop is None:
+            for b in blocks_of(s):
+                _once(b, marks, namer, flags, names)
+            k += 1
+            continue
+        end = k
+        while end < len(stmts) and marks.get(id(stmts[end]), (None,))[0] is loop[0]:
+            end += 1
+        key = (id(loop[0]),) + tuple(marks[id(x)][1] for x in stmts[k:end])
+        runs = runs_test(loop[0], namer) if type(loop[0]) in (For, While) and \
+            stmts is loop[0].body and not any(type(x) is Break for x in walk_stmts(stmts)) \
+            else None
+        if runs is not None:  # (read at every step: before the loop, where it runs a step)
+            run = stmts[k:end]
+            flags.setdefault(id(loop[0]), []).extend(
+                runs[0] + (run if type(runs[1]) is Const else [If(runs[1], run, [], s.line)]))
+            del stmts[k:end]
+            continue
+        flag = names.get(key)
+        if flag is None:
+            flag = names[key] = namer.fresh(f"{s.target}_unset")
+            flags.setdefault(id(loop[0]), []).append(Assign(flag, Const(True), s.line))
+        stmts[k:end] = [If(Var(flag), stmts[k:end] + [Assign(flag, Const(False), s.line)], [],
+                           s.line)]
+        k += 1
+    k = 0
+    while k < len(stmts):  # (the flags of loops in this block: set right before them)
+        inits = flags.pop(id(stmts[k]), [])
+        stmts[k:k] = inits
+        k += len(inits) + 1

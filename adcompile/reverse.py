@@ -204,6 +204,7 @@ class Backward:
             for n in uses_of(s):
                 first_use.setdefault(n, i)
         zeroed_before = set(self.zeroed)
+        outside = set(self.adjoint)  # (adjoints with contributions from after this block)
         readers, gone = None, set()  # (statements whose rules moved into a branch)
         for i in range(len(seq) - 1, -1, -1):
             s = seq[i]
@@ -219,7 +220,7 @@ class Backward:
                 self.flush(s, out)
                 if t is If:
                     readers = readers or Readers(seq)
-                    into = one_branch(readers, i, lambda a: self.movable(a, resets),
+                    into = one_branch(readers, i, lambda a: self.movable(a, resets, outside),
                                       self.inert)
                     gone.update(*into)
                     self.structure(s, out, inplace, resets, [[seq[j] for j in k] for k in into])
@@ -244,12 +245,15 @@ class Backward:
         return type(s.target) is not str or s.target not in self.active or \
             type(v) is Op and PRIMS[v.prim].kind == "nondiff"
 
-    def movable(self, s, resets):
+    def movable(self, s, resets, outside):
         """Whether the rule of `s` may run in a branch after it instead (analysis.one_branch):
-        its adjoint has no contribution yet from after the branch, and it restores nothing."""
+        its adjoint has no contribution yet from after the branch, but from the same branch of a
+        later `if` on the same test in this block (one_branch checks that nothing else in it
+        reads the value; `outside`: the adjoints this block found, from code after it), and it
+        restores nothing."""
         z = s.target
         return z in self.active and z not in resets and z not in self.pending and \
-            z not in self.adjoint and not (type(s.value) is Op and s.value.prim in ("push", "pop"))
+            z not in outside and not (type(s.value) is Op and s.value.prim in ("push", "pop"))
 
     def assign(self, s, out, inplace, resets, block):
         z = s.target

@@ -165,11 +165,10 @@ def test_a_value_read_only_in_a_loop_that_adds_nothing(f):
         assert grad(f)(1.3, n) == pytest.approx(numeric_grad(f, (1.3, n), 0))
         assert jvp(f, (1.3, n), (1.0, 0))[1] == pytest.approx(numeric_grad(f, (1.3, n), 0))
     assert "_set = False" in source(grad(f))
-    if f is read_in_a_loop:  # (a NumPy float: jvp's tangent of r is inf, never read)
-        assert jvp(f, (0.0, 0), (1.0, 0)) == (0.0, 1.0)
-    else:  # docs/limits.md: forward mode computes the tangent of r before the loop
-        with pytest.raises(ZeroDivisionError):
-            jvp(f, (0.0, 0), (1.0, 0))
+    # forward mode computes the tangent of r where the loop reads it (tests/test_fwdloop_found.py)
+    assert jvp(f, (0.0, 0), (1.0, 0)) == (0.0, 1.0)
+    if f is read_late_in_a_loop:  # (the branch reading it never taken)
+        assert jvp(f, (0.0, 2), (1.0, 0)) == (0.0, 1.0)
 
 
 @pytest.mark.parametrize("f", [read_in_a_loop, read_late_in_a_loop])

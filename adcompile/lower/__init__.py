@@ -33,7 +33,7 @@ from .containers import Containers, containers_in, output_tree, value_of
 from .effects import Effects
 from .expressions import Expressions
 from .forms import Forms
-from .hoist import hoist_lists
+from .hoist import hoist_checks, hoist_lists
 from .inline import Inlining
 from .loops import Loops
 from .merging import Merging
@@ -109,6 +109,7 @@ def lower(f, trees=None, stacks=False) -> Function:
         values, as_tuple = leaves, True
     fn.body.append(Return([lowerer.as_atom(v) for v in values], as_tuple, line))
     hoist_lists(fn)
+    hoist_checks(fn, lowerer.namer)
     return fn
 
 
