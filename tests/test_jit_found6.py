@@ -47,3 +47,112 @@ def test_a_draw_of_a_run_time_shape_compiles():
     values = np.unique(g)
     assert g.shape == x.shape and len(values) <= 2 and np.isclose(np.ptp(values), 1.0) | \
         (len(values) == 1)
+
+
+# --- 1. Numba versions of np.pad, np.tile and the gradients that add copies back -----------------
+V3 = np.array([1.0, -2.0, 0.5])
+M3 = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [0.5, 0.25, -1.0]])
+
+
+def pad_constant(x):
+    return np.sum(np.pad(x, 2) ** 2 * np.arange(1.0, 8.0))
+
+
+def pad_copies(x):
+    return np.sum(np.pad(x, (1, 4), mode="reflect") ** 2 * np.arange(1.0, 9.0)) + \
+        np.sum(np.pad(x, ((2, 1),), mode="symmetric") ** 3) + \
+        np.sum(np.pad(x, 3, mode="wrap") * np.arange(9.0)) + np.sum(np.pad(x, (0, 2), "edge") ** 2)
+
+
+def pad_matrix(m):
+    return np.sum(np.pad(m, ((1, 0), (2, 3)), mode="reflect") ** 2) + \
+        np.sum(np.pad(m, 1, mode="edge") ** 3)
+
+
+def pad_value(x, c):
+    return np.sum(np.pad(x, 1, constant_values=c) ** 2)
+
+
+def tiled(x):
+    return np.sum(np.tile(x, 3) ** 2 * np.arange(1.0, 10.0)) + np.sum(np.tile(x, (2, 2)) ** 3)
+
+
+def tiled_matrix(m):
+    return np.sum(np.tile(m, (2, 1, 2)) ** 3)
+
+
+def taken(x):
+    return np.sum(np.take(x, np.array([0, 2, 2, -1])) ** 2)
+
+
+def taken_along(m):
+    return np.sum(np.take(m, np.array([[1, 0], [1, 2]]), axis=1) ** 2) + np.sum(np.take(m, 2) * m)
+
+
+def kron_vectors(x):
+    return np.sum(np.kron(x, np.array([1.0, 2.0])) ** 2)
+
+
+def kron_matrices(m):
+    y = np.array([[1.0, 2.0], [3.0, 4.0]])
+    return np.sum(np.kron(y, m) ** 2) + np.sum(np.kron(m, m) ** 2) + np.sum(np.kron(m, V3) ** 3)
+
+
+def rows_of_a_vector(x):
+    rs = list(x)
+    return rs[0] * rs[1] + rs[2] ** 2
+
+
+@pytest.mark.parametrize("f, x", [(pad_constant, V3), (pad_copies, V3), (pad_matrix, M3[:2]),
+                                  (tiled, V3), (tiled_matrix, M3[:2, :2]), (taken, V3),
+                                  (taken_along, M3), (kron_vectors, V3),
+                                  (kron_matrices, M3[:2, :2]), (rows_of_a_vector, V3)])
+def test_the_gradients_of_copies_compile(f, x):
+    from checks import agree
+    agree(f, x)
+
+
+def test_np_pad_constant_values_compile():
+    from checks import agree
+    agree(pad_value, V3, 1.5, argnums=(0, 1))
+
+
+def pad_any(x, widths, mode):
+    return np.pad(x, widths, mode=mode)
+
+
+def tile_any(x, reps):
+    return np.tile(x, reps)
+
+
+def test_np_pad_and_np_tile_under_jit_give_numpys_arrays():
+    pytest.importorskip("numba")
+    from adcompile import jit
+    pad, tile = jit(pad_any), jit(tile_any)
+    for x in (V3, np.arange(1.0, 3.0), np.array([7.0]), np.arange(24).reshape(2, 3, 4)):
+        for mode in ("constant", "edge", "reflect", "symmetric", "wrap"):
+            # (widths beyond the axis: reflections of reflections)
+            for widths in ((0, 5), (2, 7)) if x.ndim == 1 else (((3, 1), (0, 2), (5, 4)),):
+                np.testing.assert_array_equal(pad(x, widths, mode), np.pad(x, widths, mode=mode))
+        for reps in (2, (2, 3)) if x.ndim == 1 else ((1, 2, 1, 3),):
+            np.testing.assert_array_equal(tile(x, reps), np.tile(x, reps))
+
+
+def gradient_of(x, h):
+    return np.sum(np.gradient(x, h) ** 2)
+
+
+def rows_tuple(m):
+    a, b = tuple(m)
+    return np.sum(a * b)
+
+
+def test_np_gradient_and_tuple_of_rows_are_refused_at_their_line():
+    pytest.importorskip("numba")
+    from adcompile import JitError, jit
+    for f, args, line, words in [(gradient_of, (V3, 0.5), "np.gradient(x, h)", "gradient_grad"),
+                                 (rows_tuple, (M3[:2],), "a, b = tuple(m)", "tuple")]:
+        with pytest.raises(JitError) as e:
+            jit(grad(f))(*args)
+        assert "test_jit_found6.py:" in str(e.value) and line in str(e.value) and \
+            words in str(e.value)
