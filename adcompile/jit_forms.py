@@ -500,6 +500,11 @@ def helper_missing(helper, message, generated, line, where):
     params = PRIMS[helper].params if helper in PRIMS else ()
     if any(p == "index" and k == "a list" for p, k in zip(params, kinds)):
         advice = " Numba takes no list as an index: write it as an array (np.array([0, 2]))."
+    elif helper == "getitem_grad" and "a tuple" in kinds:
+        advice = " The gradient of a tuple of values of different kinds (the (c, lower) of " \
+            "scipy.linalg.cho_factor that cho_solve takes) is not compiled: under jit, factor " \
+            "with L = np.linalg.cholesky(A) and solve with scipy.linalg.solve_triangular(L, b, " \
+            "lower=True) and then with L.T, whose gradients compile."
     else:
         advice = " A list the derivative reads item by item is not compiled: hold the values " \
             "in an array (np.array([...])) instead." if "a list" in kinds or not kinds and any(

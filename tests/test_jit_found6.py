@@ -6,6 +6,11 @@ import pytest
 
 from adcompile import grad, source, value_and_grad
 
+try:
+    import scipy.linalg
+except ImportError:  # (the tests that call it skip)
+    scipy = None
+
 
 def rand_of_shape(x, shape):
     m = np.random.rand(*shape)
@@ -156,3 +161,45 @@ def test_np_gradient_and_tuple_of_rows_are_refused_at_their_line():
             jit(grad(f))(*args)
         assert "test_jit_found6.py:" in str(e.value) and line in str(e.value) and \
             words in str(e.value)
+
+
+# --- 3. scipy.linalg.cho_factor and cho_solve ----------------------------------------------------
+SPD = np.array([[2.0, 0.3, 0.1], [0.3, 1.0, 0.2], [0.1, 0.2, 1.5]])
+
+
+def cho_solved(B, b, lower):
+    A = B @ B.T + np.eye(3)
+    c, low = scipy.linalg.cho_factor(A, lower=lower)
+    return np.sum(scipy.linalg.cho_solve((c, low), b) ** 2)
+
+
+def cho_upper(B, b):
+    cf = scipy.linalg.cho_factor(B @ B.T + np.eye(3))
+    return np.sum(scipy.linalg.cho_solve(cf, b) * b)
+
+
+def triangular_solved(B, b):
+    L = np.linalg.cholesky(B @ B.T + np.eye(3))
+    y = scipy.linalg.solve_triangular(L, b, lower=True)
+    return np.sum(scipy.linalg.solve_triangular(L.T, y, lower=False) ** 2)
+
+
+def test_cho_factor_and_cho_solve_compile_and_their_gradient_is_refused_with_advice():
+    pytest.importorskip("scipy")
+    pytest.importorskip("numba")
+    from adcompile import JitError, jit
+    b = np.array([1.0, -2.0, 0.5])
+    for lower in (False, True):
+        np.testing.assert_allclose(jit(cho_solved)(SPD, b, lower), cho_solved(SPD, b, lower),
+                                   rtol=1e-12)
+    np.testing.assert_allclose(jit(cho_upper)(SPD, b), cho_upper(SPD, b), rtol=1e-12)
+    c, low = jit(lambda A: scipy.linalg.cho_factor(A, lower=True))(SPD)  # (SciPy's triangles)
+    want, _ = scipy.linalg.cho_factor(SPD, lower=True)
+    np.testing.assert_allclose(c, want, rtol=1e-12)
+    assert low is True
+    with pytest.raises(JitError) as e:
+        jit(grad(cho_upper))(SPD, b)
+    assert "test_jit_found6.py:" in str(e.value) and "scipy.linalg.cho_solve(cf, b)" in \
+        str(e.value) and "np.linalg.cholesky" in str(e.value)
+    from checks import agree
+    agree(triangular_solved, SPD, b, argnums=(0, 1))  # (what the refusal advises compiles)
