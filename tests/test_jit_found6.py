@@ -203,3 +203,39 @@ def test_cho_factor_and_cho_solve_compile_and_their_gradient_is_refused_with_adv
         str(e.value) and "np.linalg.cholesky" in str(e.value)
     from checks import agree
     agree(triangular_solved, SPD, b, argnums=(0, 1))  # (what the refusal advises compiles)
+
+
+# --- 2. any() and all() -------------------------------------------------------------------------
+def any_of_a_list(x):
+    xs = [x[0], x[1], x[2]]
+    if any(v > 1.5 for v in xs):
+        return np.sum(x ** 2)
+    return np.sum(x)
+
+
+def all_of_an_array(x):
+    if all(x > 0.0) and not any(x > 2.5):
+        return np.sum(x ** 3)
+    return np.sum(x)
+
+
+def all_of_a_generator(x):
+    if all(v > 0.0 for v in x):
+        return np.sum(x ** 3)
+    return np.sum(x)
+
+
+def test_any_and_all_of_a_list_or_an_array_compile():
+    from checks import agree
+    for x in (V3, np.abs(V3), np.abs(V3) * 3):
+        agree(any_of_a_list, x)
+        agree(all_of_an_array, x)
+
+
+def test_all_of_a_generator_over_an_array_is_refused_with_what_to_write():
+    pytest.importorskip("numba")
+    from adcompile import JitError, jit
+    with pytest.raises(JitError) as e:
+        jit(grad(all_of_a_generator))(V3)
+    assert "test_jit_found6.py:" in str(e.value) and "if all(v > 0.0 for v in x):" in \
+        str(e.value) and "np.all(...)" in str(e.value)
