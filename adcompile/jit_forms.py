@@ -307,11 +307,13 @@ def _item(t):
 
 
 def _truth(want):
-    """any (want True) or all (want False) of a list, a tuple of one kind or an array (Numba has
-    neither): the first item whose truth is `want` decides, as Python's."""
+    """any (want True) or all (want False) of a list, a tuple or a 1-D array of numbers (Numba
+    has neither): the first item whose truth is `want` decides, as Python's."""
     def maker(t):
         def typer(iterable):
-            if isinstance(iterable, (t.List, t.UniTuple, t.Array)):
+            if isinstance(iterable, (t.List, t.UniTuple, t.Array)) and isinstance(
+                    iterable.dtype, (t.Boolean, t.Number)) and getattr(iterable, "ndim", 1) == 1:
+                # (of numbers only: the truth of an array raises in Python)
                 def impl(iterable):
                     for v in iterable:
                         if bool(v) == want:

@@ -239,3 +239,17 @@ def test_all_of_a_generator_over_an_array_is_refused_with_what_to_write():
         jit(grad(all_of_a_generator))(V3)
     assert "test_jit_found6.py:" in str(e.value) and "if all(v > 0.0 for v in x):" in \
         str(e.value) and "np.all(...)" in str(e.value)
+
+
+def any_of_rows(m):
+    return np.sum(m) if any(m > 0.0) else 0.0
+
+
+def test_any_of_a_matrix_is_refused_as_python_raises():
+    pytest.importorskip("numba")
+    from adcompile import JitError, jit
+    with pytest.raises(ValueError):  # (the truth of a row)
+        any_of_rows(M3)
+    with pytest.raises(JitError) as e:
+        jit(any_of_rows)(M3)
+    assert "test_jit_found6.py:" in str(e.value) and "any(m > 0.0)" in str(e.value)
