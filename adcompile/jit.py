@@ -56,8 +56,8 @@ import types as pytypes
 
 import numpy as np
 
-from . import (jit_constants, jit_forms, jit_helpers, jit_helpers_shapes, jit_ints, jit_math,
-               runtime)
+from . import (jit_constants, jit_forms, jit_helpers, jit_helpers_copies, jit_helpers_shapes,
+               jit_ints, jit_math, runtime)
 from .jit_globals import check_unchanged, hidden_arrays
 from .boundary import _Boundary, differentiate, name_of, place_of
 from .compile import _write, is_generated, located_source  # (the file Numba reads)
@@ -863,7 +863,8 @@ def _register(numba):
         # (an index the user's code wrote reaches setitem in the forward sweep unchecked; the
         # backward sweep's helpers take the indices the forward sweep checked)
         checks = {"boundscheck": True} if helper is runtime.setitem else {}
-        literal = helper is runtime.check_unbound  # (the name it raises with, when typed)
+        literal = helper is runtime.check_unbound or helper in jit_helpers_copies.LITERAL
+        # (check_unbound: the name it raises with, when typed; np.pad: its mode)
         overload(helper, jit_options=checks, prefer_literal=literal)(typer(numba.types))
     jit_ints.register(numba)
     jit_math.register(numba)

@@ -306,9 +306,29 @@ def _item(t):
     return typer
 
 
+def _truth(want):
+    """any (want True) or all (want False) of a list, a tuple or a 1-D array of numbers (Numba
+    has neither): the first item whose truth is `want` decides, as Python's."""
+    def maker(t):
+        def typer(iterable):
+            if isinstance(iterable, (t.List, t.UniTuple, t.Array)) and isinstance(
+                    iterable.dtype, (t.Boolean, t.Number)) and getattr(iterable, "ndim", 1) == 1:
+                # (of numbers only: the truth of an array raises in Python)
+                def impl(iterable):
+                    for v in iterable:
+                        if bool(v) == want:
+                            return want
+                    return not want
+                return impl
+        return typer
+    return maker
+
+
 def helpers(numba):
     """{helper: overload typer} of this module's helpers."""
     return {
+        any: _truth(True),
+        all: _truth(False),
         named_norm: _named_norm,
         kept_sum: _kept(False),
         kept_mean: _kept(True),
@@ -438,6 +458,11 @@ def empty_list(fn, name, text, line, where):
     else:
         what = f"a list of the generated code (`{name}`, read in `{line}`): it starts empty " \
             "and grows item by item"
+    truth = re.search(rf"\b(any|all)_?\({name}\)", text)  # (any(v > 0 for v in x))
+    if truth:
+        return (f"Numba cannot type {what}, so Numba cannot tell what it holds."
+                f"{instead(any if truth.group(1) == 'any' else all)} Or run the function "
+                "without jit.", *where)
     return (f"Numba cannot type {what}, so Numba cannot tell what it holds. Compute what is "
             "read from it in the loop itself (a sum: s = 0.0, then s = s + ... per item; "
             f"sum(f(x) for x in xs) is such a loop),{array or ' use an array,'} or run the "
@@ -465,7 +490,7 @@ _INSTEAD = {
 def instead(called):
     """What to write instead of the function `called` Numba cannot compile: words after a
     sentence, or ''."""
-    if called in (any, all):
+    if called in (any, all):  # (of a list display, a tuple or an array: compiled, _truth)
         return (f" {called.__name__}(...) of a generator collects its items in a list, which "
                 "Numba cannot type as it starts empty: write the test as a loop with a flag "
                 f"(found = {called is all}, then found = found {'and' if called is all else 'or'}"
@@ -500,6 +525,11 @@ def helper_missing(helper, message, generated, line, where):
     params = PRIMS[helper].params if helper in PRIMS else ()
     if any(p == "index" and k == "a list" for p, k in zip(params, kinds)):
         advice = " Numba takes no list as an index: write it as an array (np.array([0, 2]))."
+    elif helper == "getitem_grad" and "a tuple" in kinds:
+        advice = " The gradient of a tuple of values of different kinds (the (c, lower) of " \
+            "scipy.linalg.cho_factor that cho_solve takes) is not compiled: under jit, factor " \
+            "with L = np.linalg.cholesky(A) and solve with scipy.linalg.solve_triangular(L, b, " \
+            "lower=True) and then with L.T, whose gradients compile."
     else:
         advice = " A list the derivative reads item by item is not compiled: hold the values " \
             "in an array (np.array([...])) instead." if "a list" in kinds or not kinds and any(

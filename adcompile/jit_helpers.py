@@ -13,8 +13,9 @@ import math
 
 import numpy as np
 
-from . import (jit_along, jit_forms, jit_helpers_arrays, jit_helpers_linalg, jit_helpers_shapes,
-               jit_helpers_stats, numerics, runtime, runtime_arrays, runtime_linalg, runtime_stats)
+from . import (jit_along, jit_forms, jit_helpers_arrays, jit_helpers_copies, jit_helpers_linalg,
+               jit_helpers_shapes, jit_helpers_stats, numerics, runtime, runtime_arrays,
+               runtime_linalg, runtime_stats)
 from .errors import ArgumentError, ComplexOutputError
 from .jit_math import float_pow
 
@@ -831,6 +832,7 @@ def helpers(numba):
         **jit_helpers_linalg.helpers(numba),
         **jit_helpers_stats.helpers(numba),
         **jit_helpers_shapes.helpers(numba),
+        **jit_helpers_copies.helpers(numba),
         **jit_forms.helpers(numba),
         **jit_along.helpers(numba),
     }

@@ -70,16 +70,17 @@ def _skew_lower(x):  # runtime_linalg.skew_lower
     return low - low.T
 
 
-def _cho_lower(c, lower):  # runtime_linalg.cho_lower
-    return np.tril(c) if lower else np.ascontiguousarray(np.triu(c).T)
+# (named x, lower as _matrix's typer: Numba refuses an implementation named otherwise)
+def _cho_lower(x, lower):  # runtime_linalg.cho_lower
+    return np.tril(x) if lower else np.ascontiguousarray(np.triu(x).T)
 
 
-def _cho_lower_grad(v, lower):  # runtime_linalg.cho_lower_grad
-    return np.tril(v) if lower else np.triu(np.ascontiguousarray(v.T))
+def _cho_lower_grad(x, lower):  # runtime_linalg.cho_lower_grad
+    return np.tril(x) if lower else np.triu(np.ascontiguousarray(x.T))
 
 
-def _cho_other(v, lower):  # runtime_linalg.cho_other
-    return np.triu(v, 1) if lower else np.tril(v, -1)
+def _cho_other(x, lower):  # runtime_linalg.cho_other
+    return np.triu(x, 1) if lower else np.tril(x, -1)
 
 
 def _column_of(t):
@@ -379,12 +380,53 @@ def _transposed_int(trans):
     raise ValueError("incorrect value for trans")
 
 
+def _cho_factor(t):
+    """scipy.linalg.cho_factor(a, lower) of a real matrix: (c, lower), c the Cholesky factor in
+    the triangle SciPy writes and a's own entries in the other, as SciPy returns them."""
+    def typer(a, lower=False, overwrite_a=False, check_finite=True):
+        if not (_float_array(a, t) and a.ndim == 2) or not isinstance(lower, (
+                t.Boolean, t.Integer, t.Omitted, bool)):
+            return None
+
+        def impl(a, lower=False, overwrite_a=False, check_finite=True):
+            factor = np.linalg.cholesky(np.ascontiguousarray(a))
+            if lower:
+                return np.tril(factor) + np.triu(a, 1), True
+            return np.ascontiguousarray(factor.T) + np.tril(a, -1), False
+
+        def upper(a, lower=False, overwrite_a=False, check_finite=True):  # (lower left out)
+            factor = np.linalg.cholesky(np.ascontiguousarray(a))
+            return np.ascontiguousarray(factor.T) + np.tril(a, -1), False
+        return upper if isinstance(lower, (t.Omitted, bool)) else impl
+    return typer
+
+
+def _cho_solve(t):
+    """scipy.linalg.cho_solve((c, lower), b) of a real factor: b solved with c's triangle, then
+    with its transpose (np.linalg.solve of the triangles, as solve_triangular's version)."""
+    def typer(c_and_lower, b, overwrite_b=False, check_finite=True):
+        if not (isinstance(c_and_lower, t.BaseTuple) and len(c_and_lower) == 2 and
+                _float_array(c_and_lower[0], t) and c_and_lower[0].ndim == 2 and
+                isinstance(c_and_lower[1], (t.Boolean, t.Integer)) and _float_array(b, t) and
+                b.ndim in (1, 2)):
+            return None
+
+        def impl(c_and_lower, b, overwrite_b=False, check_finite=True):
+            c, lower = c_and_lower
+            low = np.tril(c) if lower else np.ascontiguousarray(np.triu(c).T)
+            y = np.linalg.solve(low, np.ascontiguousarray(b))
+            return np.linalg.solve(np.ascontiguousarray(low.T), y)
+        return impl
+    return typer
+
+
 def _scipy_helpers():
     try:
         import scipy.linalg
     except ImportError:  # (SciPy is optional: without it no code calls these)
         return {}
-    return {scipy.linalg.solve_triangular: _solve_triangular}
+    return {scipy.linalg.solve_triangular: _solve_triangular,
+            scipy.linalg.cho_factor: _cho_factor, scipy.linalg.cho_solve: _cho_solve}
 
 
 def helpers(numba):

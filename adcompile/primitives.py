@@ -11,7 +11,8 @@ objects a user may call (`numpy.exp`, `math.sin`, `numpy.multiply`) to primitive
   exact      anything else with a derivative (`np.sum`, `@`, `np.reshape`)
   nondiff    a derivative of zero (comparisons, shape queries, `int`)
 A parameter named `*xs` takes every remaining positional operand (np.einsum's operands); a
-primitive of form "seq" takes all its operands as one sequence (`np.stack((a, b), axis=0)`).
+primitive of form "seq" takes all its operands as one sequence (`np.stack((a, b), axis=0)`); one
+of form "spread" takes one sequence and spreads it (`np.random.rand(*shape)`).
 `barrier` marks primitives that may turn an array into a Python float (`math.sin`, `float`).
 
 Nothing unknown is a constant. An operand without a derivative rule (every operand of a
@@ -94,6 +95,14 @@ def add(name, fn, params=("x",), kind="unary", *, form="call", op=None, barrier=
                             zero if zero == "*" else tuple(zero))
     for obj in (fn, *objects) if form in ("call", "seq") else objects:
         BY_OBJECT.setdefault(obj, name)
+
+
+def _spread(draw):
+    """draw(*shape) of a shape passed whole (form "spread" prints `np.random.rand(*shape)`)."""
+    def spread(shape):
+        return draw(*shape)
+    spread.__name__ = spread.__qualname__ = f"{draw.__name__}_spread"
+    return spread
 
 
 def _binop(name, fn, op, kind="broadcast", objects=(), zero=()):
@@ -598,6 +607,15 @@ for _name, _fn, _options in [("stack", np.stack, {"axis": 0}),
 # sweep, where the function draws them), never merged or dropped by the optimizer (EFFECTS).
 for _name in ("randn", "rand"):
     add(f"np.random.{_name}", getattr(np.random, _name), ("*shape",), "nondiff", zero="*")
+# rand(*shape) of a shape known only at run time: the shape passed whole, spread where it is
+# drawn (`np.random.rand(*s0)`; random_sample(shape) would draw the same numbers, but a 0-d array
+# for shape (), where NumPy's rand() gives a float).
+SPREAD_DRAWS = {}  # {np.random.rand: the function of the whole shape that lowering calls}
+for _name in ("randn", "rand"):
+    SPREAD_DRAWS[getattr(np.random, _name)] = _spread(getattr(np.random, _name))
+    add(f"np.random.{_name}_spread", SPREAD_DRAWS[getattr(np.random, _name)], ("shape",),
+        "nondiff", form="spread", objects=(SPREAD_DRAWS[getattr(np.random, _name)],), zero="*")
+    PRIMS[f"np.random.{_name}_spread"].name = f"np.random.{_name}"
 for _name in ("standard_normal", "random", "random_sample"):
     add(f"np.random.{_name}", getattr(np.random, _name), (), "nondiff", zero="*", size=None)
 # A Generator (rng = np.random.default_rng(seed), passed in or made inside f) draws the same

@@ -155,6 +155,8 @@ def expr_ast(e):
         return ast.Call(args[0], args[1:], _keywords(e, p))
     if form == "seq":  # np.stack((a, b), axis=0)
         args = [ast.Tuple(args, ast.Load())]
+    if form == "spread":  # np.random.rand(*shape)
+        args = [ast.Starred(args[0], ast.Load())]
     return ast.Call(name_ast(p.name), args, _keywords(e, p))
 
 

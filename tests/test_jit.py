@@ -106,19 +106,19 @@ def test_integer_argument_is_refused():
         jit(grad(logistic))(3, 0.3)
 
 
-def tiled(x):
-    return np.sum(np.tile(x, 2) * np.arange(4.0))
+def graded(x):
+    return np.sum(np.gradient(x) * np.arange(3.0))
 
 
 def test_what_numba_cannot_compile_is_named_at_the_users_line():
-    """tile's gradient calls a helper with no Numba version: the user's line is named, and the
-    helper with the generated line that calls it (T37: a helper left unnamed could not be
-    looked up; np.roll was the example until its gradient compiled)."""
+    """np.gradient's gradient calls a helper with no Numba version: the user's line is named,
+    and the helper with the generated line that calls it (T37: a helper left unnamed could not
+    be looked up; np.roll, then np.tile were the example until their gradients compiled)."""
     with pytest.raises(JitError,
-                       match=r"test_jit.py:\d+: .*`return np.sum\(np.tile\(x, 2\) \* np.arange"):
-        jit(grad(tiled))(np.array([1.0, 2.0]))
-    with pytest.raises(JitError, match="adcompile's helper `untile` \\(called by `"):
-        jit(grad(tiled))(np.array([1.0, 2.0]))
+                       match=r"test_jit.py:\d+: .*`return np.sum\(np.gradient\(x\) \* np.arange"):
+        jit(grad(graded))(np.array([1.0, 2.0, 4.0]))
+    with pytest.raises(JitError, match="adcompile's helper `gradient_grad` \\(called by `"):
+        jit(grad(graded))(np.array([1.0, 2.0, 4.0]))
 
 
 def median_along(A):

@@ -11,20 +11,19 @@ import math
 import types
 
 import gast
-import numpy as np
 
 from ..ir import Const, Var
-from ..primitives import hashable
+from ..primitives import SPREAD_DRAWS, hashable
 from .scan import Record, Static, is_super, leaf_name
 
 # functions that read a generator passed first at once, as the list that stands for it
 CONSUMERS = tuple(Static(f) for f in (sum, max, min, list, tuple, sorted, any, all,
                                           math.fsum))
 # functions taking a shape spread out (np.random.rand(*x.shape)) and the same draw taking it
-# whole, called in their place when the shape is known only at run time (NumPy's rand(*shape)
-# is random_sample(shape), drawing the same numbers; for shape () it gives a 0-d array, not a
-# float)
-WHOLE_SHAPE = {np.random.rand: np.random.random_sample, np.random.randn: np.random.standard_normal}
+# whole, called in their place when the shape is known only at run time: it spreads the shape
+# where it draws (`np.random.rand(*s0)`: random_sample(shape) would draw the same numbers, but
+# for shape () a 0-d array, not NumPy's float)
+WHOLE_SHAPE = SPREAD_DRAWS
 SPREAD = (gast.Starred, gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
 
 
