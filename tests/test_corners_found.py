@@ -79,17 +79,17 @@ def nested(n):
 NESTED_32, NESTED_33 = nested(32), nested(33)
 
 
-def test_objects_nested_past_the_inlining_depth_are_refused_as_such_not_as_recursion():
-    """(At 33 objects the message said "recursion (ev calls itself)", which 32 were not.)"""
+def test_objects_nested_past_the_inlining_depth_are_refused_naming_the_depth():
+    """(At 33 objects the message said only "recursion (ev calls itself)", which 32 were not;
+    a method calling itself for its own object, whose fields changed, is told apart no better.)"""
     def f32(x, t=NESTED_32):
         return t.ev(x)
 
     def f33(x, t=NESTED_33):
         return t.ev(x)
     assert_close(grad(f32)(0.5), numeric_grad(f32, (0.5,), 0))
-    with pytest.raises(UnsupportedSyntaxError, match="ev called for 33 objects nested") as e:
+    with pytest.raises(UnsupportedSyntaxError, match="or for 33 objects nested"):
         grad(f33)(0.5)
-    assert "recursion" not in str(e.value)
 
 
 def counted(x):

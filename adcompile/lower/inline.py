@@ -205,11 +205,12 @@ class Inlining:
         since = len(self.block)
         if self.recursive(obj.__code__, receiver):
             mine = [r for c, r in zip(self.stack, self.receivers) if c is obj.__code__]
-            if not any(r is None or r is receiver for r in mine):  # another object each time
-                raise self.unsupported(node, f"{obj.__name__} called for {MAX_NESTING + 1} "
-                                       "objects nested in one another (a method is inlined for "
-                                       f"up to {MAX_NESTING} at once)", "nest fewer, or keep "
-                                       "them in a list and call the method in a loop")
+            if not any(r is None or r is receiver for r in mine):  # (self changed on the way
+                raise self.unsupported(  # is another object here: the same one, perhaps)
+                    node, f"recursion ({obj.__name__} calls itself for its own object, or for "
+                    f"{MAX_NESTING + 1} objects nested in one another: a method is inlined for "
+                    f"up to {MAX_NESTING} objects at once)", "write the recursion as a loop, or "
+                    "keep the objects in a list and call the method in a loop")
             raise self.unsupported(node, f"recursion ({obj.__name__} calls itself)",
                                    "write the recursion as a loop")
         try:
