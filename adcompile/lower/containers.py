@@ -121,7 +121,11 @@ class Containers:
         cls = record.cls
         prop = self.read(cls, node.attr, None) if record.kind != "dict" else None
         if isinstance(prop, property) and isinstance(prop.fget, types.FunctionType):
-            return self.inline(prop.fget, _call_node(node, []), env, None, receiver=record)
+            call = _call_node(node, [])  # a getter changing self (a counter, a lazy cache):
+            value = self.inline(prop.fget, call, env, None, receiver=record)  # as a method's
+            self.receiver_changed(call, node.value, record, self.receiver_after, env,
+                                  kind="property")
+            return value
         owner = self.defining(cls, node.attr) if record.kind in ("object", "dataclass") else None
         if owner is not None and not _is_method(owner.__dict__[node.attr]):
             value = self.read(cls, node.attr)  # `scale = 3.0` in the class body, read as
@@ -302,7 +306,11 @@ class Containers:
         raw = vars(owner)[func.attr] if owner is not None else None
         if node is None and isinstance(raw, property) and \
                 isinstance(raw.fget, types.FunctionType):
-            return self.inline(raw.fget, _call_node(func, []), env, target, receiver=me)
+            call = _call_node(func, [])
+            value = self.inline(raw.fget, call, env, target, receiver=me)
+            self.receiver_changed(call, params.args[0], me, self.receiver_after, env,
+                                  kind="property")
+            return value
         if node is None:
             raise self.unsupported(func, f"super().{func.attr} here", "read a property of the "
                                    "class after this one, or call its method "
@@ -314,14 +322,15 @@ class Containers:
         self.receiver_changed(node, params.args[0], me, self.receiver_after, env)
         return value
 
-    def receiver_changed(self, node, receiver, before, after, env):
+    def receiver_changed(self, node, receiver, before, after, env, kind="method", name=None):
         """After a method call: the name, or the item or field of one (`bs[0]`, `self.b`), that
         held its object holds what the method left in self, as for an argument a function
         changes (Inlining.write_back); refused where another name holds the object, inside an
         expression that runs on some paths only, or for an object held any other way."""
         if after is None or after == before:
             return
-        what = f"the method .{getattr(node.func, 'attr', '')}() changes its object"
+        name = name or getattr(node.func, 'attr', '')
+        what = f"the {kind} .{name}" + "()" * (kind != "property") + " changes its object"
         if isinstance(receiver, gast.Call):  # Model(...).fit(x): an object no name holds
             if any(holds(v, before) for v in env.values()):  # acc.add(x).add(y): self returned
                 raise self.unsupported(node, f"{what}, which another method returned while a "
@@ -371,9 +380,9 @@ class Containers:
                 merged = merged.replace(key, value)  # d | e: a new dict, e's values win
             return merged
         names = [DUNDERS[op]] if len(operands) == 1 else [DUNDERS[op], REFLECTED.get(op)]
-        env = dict(env)
+        outer, env = env, dict(env)
         pairs = [(operands[0], None)] if len(operands) == 1 else [operands, operands[::-1]]
-        for name, (receiver, other) in zip(names, pairs):
+        for right, (name, (receiver, other)) in enumerate(zip(names, pairs)):
             if name is None or type(receiver) is not Record or receiver.kind == "dict":
                 continue
             owner = self.defining(receiver.cls, name)
@@ -386,6 +395,10 @@ class Containers:
                 env["<operand>"] = other
                 args = [_name("<operand>", node)]
             value = self.inline(method, _call_node(node, args), env, target, receiver=receiver)
+            if self.receiver_after is not None and self.receiver_after != receiver:
+                self.receiver_changed(node, _operand_node(node, right), receiver,
+                                      self.receiver_after, outer,
+                                      kind="operator method", name=name)
             if value != Const(NotImplemented):
                 return value
         wanted = list(dict.fromkeys(f"{getattr(r.cls, '__name__', 'dict')}.{n}" for n, (r, _)
@@ -804,6 +817,18 @@ def _is_method(value):
 def _name(name, node):
     return gast.copy_location(gast.Name(id=name, ctx=gast.Load(), annotation=None,
                                         type_comment=None), node)
+
+
+def _operand_node(node, right):
+    """The expression of an operator's left (or `right`) operand where `node` has one (a + b,
+    -a, a < b); else `node` itself (sum's running total: held by no name)."""
+    if isinstance(node, gast.UnaryOp):
+        return node.operand
+    if isinstance(node, gast.BinOp):
+        return node.right if right else node.left
+    if isinstance(node, gast.Compare) and len(node.comparators) == 1:
+        return node.comparators[0] if right else node.left
+    return node
 
 
 def _call_node(node, args):

@@ -1,0 +1,135 @@
+"""Found by a tester writing user classes (T52): a property getter that changes self, a class's
+own __setattr__ / __getattribute__, `act = staticmethod(np.tanh)`, objects held in a global
+list or dict, and a helper dividing its array argument in place (`u /= norm(u)`). Each is
+checked against the function itself (the value), central finite differences and jvp, or the
+exact refusal."""
+import numpy as np
+import pytest
+
+from adcompile import grad, jvp, value_and_grad
+from adcompile.errors import UnsupportedSyntaxError
+from checks import assert_close, numeric_grad
+
+
+def same_as_python(f, x):
+    """value_and_grad and jvp of f at x: the value f(x), the derivative central differences."""
+    want = numeric_grad(f, (x,), 0)
+    value, g = value_and_grad(f)(x)
+    assert_close(value, f(x), what="value")
+    assert_close(g, want, rtol=1e-5, atol=1e-6, what="grad")
+    direction = np.ones_like(x) if np.ndim(x) else 1.0
+    v, t = jvp(f, (x,), (direction,))
+    assert_close(v, f(x), what="jvp value")
+    assert_close(t, np.sum(want * direction), rtol=1e-5, atol=1e-6, what="jvp")
+
+
+# --- a property getter that changes self: the change is the caller's, as for a method ----------
+
+class Acc:
+    def __init__(self, w):
+        self.w = w
+        self.n = 0
+
+    @property
+    def scaled(self):
+        self.n += 1  # a call counter in the getter
+        return self.w * self.n
+
+
+def counted(x):
+    a = Acc(x)
+    return a.scaled + a.scaled + a.n  # x + 2x + 2
+
+
+class Lazy:
+    def __init__(self, w):
+        self.w = w
+        self._sq = None
+
+    @property
+    def sq(self):
+        if self._sq is None:  # the lazy cache
+            self._sq = self.w ** 2
+        return self._sq
+
+
+def cached(x):
+    m = Lazy(x)
+    a = m.sq
+    m.w = 5.0
+    return a + m.sq  # the cached x ** 2 twice
+
+
+def cached_in_statements(x):
+    m = Lazy(x)
+    s = m.sq * 2.0
+    m.w = 3.0 * x
+    return s + m.sq
+
+
+class Ctr:
+    def __init__(self):
+        self.k = 0.0
+
+    @property
+    def bump(self):
+        self.k += 1.0
+        return self.k
+
+
+def bumped(x):
+    r = Ctr()
+    a = r.bump
+    b = r.bump
+    return x * a + x * b
+
+
+@pytest.mark.parametrize("f", [counted, cached, cached_in_statements, bumped])
+def test_a_property_getter_changing_self_is_seen_by_the_caller(f):
+    same_as_python(f, 1.3)
+
+
+def test_a_property_getter_changing_self_in_a_conditional_expression_is_refused():
+    def f(x):
+        a = Acc(x)
+        return a.scaled if x > 0 else 0.0
+    with pytest.raises(UnsupportedSyntaxError, match="scaled"):
+        grad(f)(1.3)
+
+
+class Counted:
+    def __init__(self, w):
+        self.w = w
+        self.n = 0.0
+
+    @property
+    def s(self):
+        self.n += 1.0
+        return self.w * self.n
+
+    def __add__(self, other):  # an operator method changing self
+        self.n += 1.0
+        return self.w * self.n + other
+
+
+class Twice(Counted):
+    @property
+    def s(self):
+        return super().s * 2.0
+
+
+def through_super(x):
+    a = Twice(x)
+    return a.s + a.s + a.n
+
+
+def through_an_operator(x):
+    a = Counted(x)
+    b = a + 1.0
+    c = a + 1.0
+    return b + c * a.n
+
+
+@pytest.mark.parametrize("f", [through_super, through_an_operator])
+def test_a_super_property_or_an_operator_method_changing_self_is_seen(f):
+    same_as_python(f, 1.3)
