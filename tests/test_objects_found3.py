@@ -3,6 +3,8 @@ own __setattr__ / __getattribute__, `act = staticmethod(np.tanh)`, objects held 
 list or dict, and a helper dividing its array argument in place (`u /= norm(u)`). Each is
 checked against the function itself (the value), central finite differences and jvp, or the
 exact refusal."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -133,3 +135,114 @@ def through_an_operator(x):
 @pytest.mark.parametrize("f", [through_super, through_an_operator])
 def test_a_super_property_or_an_operator_method_changing_self_is_seen(f):
     same_as_python(f, 1.3)
+
+
+# --- a class's own __setattr__ / __getattribute__: every store and read goes through it -------
+
+class Obs:
+    def __init__(self, w):
+        self.w = w
+
+    def __setattr__(self, k, v):
+        object.__setattr__(self, k, v * 2.0)  # stores twice the value
+
+
+class ObsChild(Obs):  # the override inherited
+    def scale(self, x):
+        self.w = self.w + x
+        return self.w
+
+
+class ViaSuper:
+    def __init__(self, w):
+        self.w = w
+        self.log = 0.0
+
+    def __setattr__(self, name, value):
+        if name == "w":
+            value = value ** 2
+        super().__setattr__(name, value)
+
+
+class GAB:
+    def __init__(self, w):
+        self.w = w
+
+    def __getattribute__(self, k):
+        v = object.__getattribute__(self, k)
+        return v * 3.0 if k == "w" else v
+
+
+def stored(x):
+    return Obs(x).w
+
+
+def stored_again(x):
+    o = Obs(x)
+    o.w = o.w + 1.0  # 2 (2x + 1)
+    return o.w * x
+
+
+def inherited(x):
+    o = ObsChild(x)
+    return o.scale(x) + o.w
+
+
+def through_super_setattr(x):
+    o = ViaSuper(x)
+    o.w = o.w * x
+    return o.w + o.log
+
+
+def read_through(x):
+    g = GAB(x)
+    g.w = g.w * x  # 3x * x stored, read back times 3
+    return g.w
+
+
+def with_setattr(x):
+    o = Obs(1.0)
+    setattr(o, "w", x * x)  # noqa: B010 (setattr as written)
+    return o.w
+
+
+@pytest.mark.parametrize("f", [stored, stored_again, inherited, through_super_setattr,
+                               read_through, with_setattr])
+def test_a_class_own_setattr_and_getattribute_are_called(f):
+    same_as_python(f, 1.3)
+
+
+class GABMethod(GAB):
+    def double(self):
+        return 2.0
+
+
+def test_a_method_call_through_getattribute_is_refused_naming_the_class():
+    def f(x):
+        return GABMethod(x).double() * x
+    with pytest.raises(UnsupportedSyntaxError, match="GABMethod defines __getattribute__"):
+        grad(f)(1.3)
+
+
+class NativeSetattr:
+    __setattr__ = object.__setattr__  # (object's own: nothing to follow)
+
+    def __init__(self, w):
+        self.w = w
+
+
+def test_object_own_setattr_bound_in_the_class_is_the_plain_store():
+    same_as_python(lambda x: NativeSetattr(x).w * x, 1.3)
+
+
+@dataclasses.dataclass
+class Clipped:
+    lo: float
+    hi: float
+
+    def __setattr__(self, k, v):  # the dataclass's __init__ stores through it too
+        object.__setattr__(self, k, v * 0.5 if k == "hi" else v)
+
+
+def test_a_dataclass_with_its_own_setattr_builds_through_it():
+    same_as_python(lambda x: Clipped(x, x * x).hi + Clipped(lo=2.0, hi=x).lo, 1.3)

@@ -279,6 +279,8 @@ class Calls:
             return self.isinstance_(node, env, target)
         if obj in (hasattr, getattr):
             return self.attribute_query(obj, node, env)
+        if obj is object.__setattr__ or obj is object.__getattribute__:
+            return self.plain_attribute(obj, node, env, target)
         if obj is complex and len(node.args) + len(node.keywords) <= 2 and \
                 {k.arg for k in node.keywords} <= {"real", "imag"}:
             return self.complex_of(node, env, target)

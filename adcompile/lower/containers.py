@@ -112,7 +112,12 @@ class Containers:
             self.emit("dict.get", (where, key, Const(len(record.keys))))
         return self.emit("getitem", (self.list_in(self.block, values), position))
 
-    def record_attribute(self, record, node, env):
+    def record_attribute(self, record, node, env, plain=False):
+        """`o.name` of a container known here (`plain`: object.__getattribute__'s read, not
+        the class's own __getattribute__)."""
+        overridden = None if plain else self.getattribute_override(record, node, env)
+        if overridden is not None:
+            return overridden
         self.descriptor(record, node.attr, node)
         if record.kind != "dict" and record.has(node.attr):
             return record.get(node.attr)
@@ -219,6 +224,7 @@ class Containers:
             return self.replaced(record, node, env)
         if record.kind == "namedtuple" and name == "_asdict" and not args:
             return Record("dict", dict, record.keys, record.values)
+        self.method_through_getattribute(record, name, func)
         self.descriptor(record, name, func)
         owner = self.defining(record.cls, name) if record.kind != "dict" else None
         raw = uncached(owner.__dict__[name]) if owner is not None else None  # (a cached method)
@@ -311,6 +317,11 @@ class Containers:
             self.receiver_changed(call, params.args[0], me, self.receiver_after, env,
                                   kind="property")
             return value
+        if node is not None and owner is object and func.attr in PLAIN and params and \
+                params.args and not node.keywords:  # super().__setattr__(name, v) in the override
+            call = gast.copy_location(gast.Call(func=func, args=[_name(
+                params.args[0].id, node)] + node.args, keywords=[]), node)
+            return self.plain_attribute(getattr(object, func.attr), call, env, target)
         if node is None:
             raise self.unsupported(func, f"super().{func.attr} here", "read a property of the "
                                    "class after this one, or call its method "
@@ -445,11 +456,15 @@ class Containers:
         raise self.unsupported(node, f"iterating {value.describe()}", "iterate a list, tuple, "
                                "dict or namedtuple, or read its fields")
 
-    def record_store(self, record, target, value, env):
-        """`p["W"] = v` or `self.W = v`: a record with that field replaced by `value`."""
+    def record_store(self, record, target, value, env, plain=False):
+        """`p["W"] = v` or `self.W = v`: a record with that field replaced by `value` (through
+        its class's own __setattr__ unless `plain`: object.__setattr__'s store)."""
         if isinstance(target, gast.Attribute):
             if record.kind == "dict":
                 raise self.unsupported(target, "setting an attribute of a dict")
+            overridden = None if plain else self.setattr_override(record, target, value, env)
+            if overridden is not None:  # the class's own __setattr__
+                return overridden
             self.descriptor(record, target.attr, target, store=True)
             prop = getattr(record.cls, target.attr, None)
             if isinstance(prop, property):  # t.f = v calls f's setter
@@ -697,7 +712,10 @@ class Containers:
         values = self.bind_fields(node, env, [f.name for f in fields], defaults, cls,
                                   positional)
         kept = [(f.name, v) for f, v in zip(fields, values) if f._field_type is FIELD]
-        record = Record("dataclass", cls, tuple(k for k, _ in kept), tuple(v for _, v in kept))
+        record = Record("dataclass", cls, (), ())
+        for key, value in kept:  # (each through the class's own __setattr__, if it has one)
+            record = self.setattr_override(record, _attribute(key, node), value, env) or \
+                record.replace(key, value)
         post = getattr(cls, "__post_init__", None)
         passed = [(f"<{f.name}>", v) for f, v in zip(fields, values)
                   if f._field_type is INIT_VAR]
@@ -829,6 +847,14 @@ def _operand_node(node, right):
     if isinstance(node, gast.Compare) and len(node.comparators) == 1:
         return node.comparators[0] if right else node.left
     return node
+
+
+PLAIN = ("__setattr__", "__getattribute__")  # object's, called by super() in an override
+
+
+def _attribute(name, node):
+    return gast.copy_location(gast.Attribute(value=_name("self", node), attr=name,
+                                             ctx=gast.Store()), node)
 
 
 def _call_node(node, args):
