@@ -246,3 +246,12 @@ class Clipped:
 
 def test_a_dataclass_with_its_own_setattr_builds_through_it():
     same_as_python(lambda x: Clipped(x, x * x).hi + Clipped(lo=2.0, hi=x).lo, 1.3)
+
+
+class GABCall(GAB):
+    def __call__(self, x):  # m(x) looks __call__ up on the class, past __getattribute__
+        return object.__getattribute__(self, "w") * x
+
+
+def test_calling_an_object_whose_class_defines_getattribute():
+    same_as_python(lambda x: GABCall(x)(x) + GABCall(2.0).w * x, 1.3)

@@ -69,8 +69,10 @@ class Overrides:
 
     def method_through_getattribute(self, record, name, node):
         """`o.m(...)` where o's class defines __getattribute__: Python calls what it returns
-        for "m", which lowering does not follow; refused."""
-        if self.overridden(record, "__getattribute__", node) is not None:
+        for "m", which lowering does not follow; refused. (An operator, m(x), bool(m): Python
+        looks the special method up on the class, past __getattribute__.)"""
+        if not (name.startswith("__") and name.endswith("__")) and \
+                self.overridden(record, "__getattribute__", node) is not None:
             raise self.unsupported(node, f"calling the method .{name}() of {record.describe()},"
                                    f" whose class {record.cls.__name__} defines "
                                    "__getattribute__ (Python looks the method up through it)",
