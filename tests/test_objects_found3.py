@@ -255,3 +255,42 @@ class GABCall(GAB):
 
 def test_calling_an_object_whose_class_defines_getattribute():
     same_as_python(lambda x: GABCall(x)(x) + GABCall(2.0).w * x, 1.3)
+
+
+# --- a class attribute holding staticmethod(np.tanh): the function, called as it is --------------
+
+def relu(t):
+    return np.maximum(t, 0.0)
+
+
+class TanhLayer:
+    act = staticmethod(np.tanh)
+
+    def __call__(self, x):
+        return self.act(x) * 2.0
+
+
+class ReluLayer:
+    act = staticmethod(relu)
+
+    def __call__(self, x):
+        return self.act(x) * 2.0
+
+
+class ReadFirst:
+    act = staticmethod(np.sin)
+    other = staticmethod(relu)
+
+    def __call__(self, x):
+        f, g = self.act, self.other  # read, then called
+        return f(x) * g(x) + type(self).act(x)
+
+
+@pytest.mark.parametrize("cls", [TanhLayer, ReluLayer, ReadFirst])
+def test_a_staticmethod_of_a_function_held_by_the_class(cls):
+    def f(x, m=cls()):  # noqa: B008 (the object as a default, as the user wrote it)
+        return m(x)
+    same_as_python(f, 0.3)
+    same_as_python(lambda x: np.sum(cls()(np.array([x, -2.0 * x]))), 0.3)
+    g = grad(lambda m, x: m(x), argnums=1)(cls(), 0.3)
+    assert_close(g, numeric_grad(lambda x: cls()(x), (0.3,), 0))

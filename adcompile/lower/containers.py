@@ -132,7 +132,8 @@ class Containers:
                                   kind="property")
             return value
         owner = self.defining(cls, node.attr) if record.kind in ("object", "dataclass") else None
-        if owner is not None and not _is_method(owner.__dict__[node.attr]):
+        if owner is not None and (not _is_method(owner.__dict__[node.attr]) or isinstance(
+                owner.__dict__[node.attr], staticmethod)):  # (act = staticmethod(np.tanh))
             value = self.read(cls, node.attr)  # `scale = 3.0` in the class body, read as
             # m.scale: a new derivative once it changes (in this class or the one before)
             return self.outer(f"{cls.__name__}_{node.attr}", value)
@@ -178,7 +179,8 @@ class Containers:
 
     def unbound(self, record, name):
         """Whether o.name is a callable the class holds that Python does not bind (a NumPy
-        ufunc, a built-in or math function, a class): `act = np.tanh`, self.act(x) is
+        ufunc, a built-in or math function, a class, or one wrapped in staticmethod): `act =
+        np.tanh` or `act = staticmethod(np.tanh)`, self.act(x) is
         np.tanh(x); or o.__class__."""
         if record.kind not in ("object", "dataclass") or record.has(name):
             return False
@@ -186,6 +188,8 @@ class Containers:
             return True
         owner = class_defining(record.cls, name)
         raw = MISSING if owner is None else vars(owner)[name]
+        if isinstance(raw, staticmethod):  # staticmethod(np.tanh): np.tanh, called as it is
+            return not isinstance(raw.__func__, types.FunctionType)
         return raw is not MISSING and callable(raw) and not hasattr(type(raw), "__get__")
 
     def defining(self, cls, name):
