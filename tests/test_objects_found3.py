@@ -294,3 +294,47 @@ def test_a_staticmethod_of_a_function_held_by_the_class(cls):
     same_as_python(lambda x: np.sum(cls()(np.array([x, -2.0 * x]))), 0.3)
     g = grad(lambda m, x: m(x), argnums=1)(cls(), 0.3)
     assert_close(g, numeric_grad(lambda x: cls()(x), (0.3,), 0))
+
+
+# --- a field of an object held in a global list or dict ----------------------------------------
+
+class Holder:
+    pass
+
+
+HELD = [Holder()]
+HELD[0].k = 2.0
+BY_NAME = {"a": Holder()}
+BY_NAME["a"].k = 3.0
+
+
+def from_a_global_list(x):
+    return HELD[0].k * x * x
+
+
+def from_a_global_dict(x):
+    return BY_NAME["a"].k * x * x
+
+
+def named_first(x):
+    o = HELD[0]
+    return o.k * x + BY_NAME["a"].k
+
+
+@pytest.mark.parametrize("f", [from_a_global_list, from_a_global_dict, named_first])
+def test_a_field_of_an_object_in_a_global_list_or_dict(f):
+    same_as_python(f, 1.5)
+
+
+def test_a_new_derivative_once_the_global_object_or_its_field_changes():
+    before = HELD[0]
+    try:
+        assert_close(grad(from_a_global_list)(1.5), 6.0)
+        HELD[0].k = 5.0
+        assert_close(grad(from_a_global_list)(1.5), 15.0)
+        HELD[0] = Holder()
+        HELD[0].k = 7.0
+        assert_close(grad(from_a_global_list)(1.5), 21.0)
+    finally:
+        HELD[0] = before
+        before.k = 2.0
