@@ -338,3 +338,79 @@ def test_a_new_derivative_once_the_global_object_or_its_field_changes():
     finally:
         HELD[0] = before
         before.k = 2.0
+
+
+# --- a helper changing its array argument with u /= v: the caller's array, changed in place ----
+
+def normalize(u):
+    u /= np.linalg.norm(u)
+
+
+def scale(v, k):
+    v *= k
+    return v
+
+
+def normalized(x):
+    u = x * 1.0
+    normalize(u)
+    return u[0] * 3 + u[1]
+
+
+def scaled_array(x):
+    a = x * 1.0
+    b = scale(a, 2.0)  # a is changed (and b is a)
+    return np.sum(a * b)
+
+
+def twice_through(x):
+    def outer(w):
+        normalize(w)
+        w *= 3.0
+    u = x + 1.0
+    outer(u)
+    return np.sum(u * x)
+
+
+def scaled_number(x):
+    a = x * 1.0
+    c = a
+    b = scale(a, 2.0)  # a float: scale rebinds its own v only
+    return a * b + c
+
+
+@pytest.mark.parametrize("f", [normalized, scaled_array, twice_through])
+def test_a_helper_dividing_its_array_argument_in_place(f):
+    same_as_python(f, np.array([0.5, -1.2, 2.0]))
+
+
+def test_a_helper_augmenting_a_number_leaves_the_caller_s_value():
+    same_as_python(scaled_number, 1.3)
+
+
+def test_a_helper_augmenting_an_array_another_name_holds_is_refused():
+    def f(x):
+        a = x * 1.0
+        c = a
+        scale(a, 2.0)
+        return np.sum(c * x)
+    assert_close(grad(f)(1.3), 2.6)  # (a number: not changed in place)
+    with pytest.raises(UnsupportedSyntaxError, match="c holds the same array"):
+        grad(f)(np.array([1.3]))
+    def g(x):
+        p = {"w": x * 1.0}
+        return scale(p["w"], 2.0) * p["w"]
+    same_as_python(g, 1.3)
+    with pytest.raises(UnsupportedSyntaxError, match="the caller holds the same array"):
+        grad(g)(np.array([1.3]))
+
+
+def test_a_helper_augmenting_its_argument_in_a_loop():
+    def f(x):
+        s = 0.0
+        for k in range(3):
+            s = s + scale(x, 2.0)  # x not carried by the loop: a number is fine
+        return s * x
+    same_as_python(f, 1.3)
+    with pytest.raises(UnsupportedSyntaxError, match="the caller holds the same array"):
+        grad(lambda x: np.sum(f(x)))(np.array([1.3]))
