@@ -10,7 +10,7 @@ import pytest
 
 from adcompile import grad, jvp, value_and_grad
 from adcompile.errors import UnsupportedSyntaxError
-from checks import assert_close, numeric_grad
+from checks import agree, assert_close, numeric_grad
 
 
 def same_as_python(f, x):
@@ -414,3 +414,10 @@ def test_a_helper_augmenting_its_argument_in_a_loop():
     same_as_python(f, 1.3)
     with pytest.raises(UnsupportedSyntaxError, match="the caller holds the same array"):
         grad(lambda x: np.sum(f(x)))(np.array([1.3]))
+
+
+@pytest.mark.parametrize("f, x", [(normalized, np.array([0.5, -1.2, 2.0])),
+                                  (scaled_number, 1.3)])
+def test_a_helper_augmenting_its_argument_under_jit(f, x):
+    pytest.importorskip("scipy")  # (np.linalg.norm under Numba)
+    agree(f, x)
