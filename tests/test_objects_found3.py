@@ -421,3 +421,32 @@ def test_a_helper_augmenting_its_argument_in_a_loop():
 def test_a_helper_augmenting_its_argument_under_jit(f, x):
     pytest.importorskip("scipy")  # (np.linalg.norm under Numba)
     agree(f, x)
+
+
+class Part:
+    def __init__(self, w):
+        self.w = w
+
+    def bump(self):
+        self.w = self.w * 2.0
+
+
+class Counting:  # counts every field assigned, through its own __setattr__
+    def __init__(self, w):
+        self.n = 0.0
+        self.part = Part(w)
+        self.seen = []
+
+    def __setattr__(self, k, v):
+        if k != "n":
+            object.__setattr__(self, "n", self.n + 1.0)
+        object.__setattr__(self, k, v)
+
+    def go(self, x):
+        self.part.bump()  # changes part in place: no setattr on self
+        self.seen.append(x)  # nor here
+        return self.part.w + self.n + len(self.seen)
+
+
+def test_a_change_inside_a_field_runs_no_setattr_of_the_holder():
+    same_as_python(lambda x: Counting(x).go(x) * x, 1.5)

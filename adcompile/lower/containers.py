@@ -369,7 +369,7 @@ class Containers:
         else:  # bs[0].step(): as bs[0] = (bs[0] changed), unless another name holds bs[0]
             self.not_shared(node, root_name(receiver), env, self.live(), before, after=after)
             self.not_repeated(node, root_name(receiver), env, before)
-            self.store(receiver, after, env)
+            self.store(receiver, after, env, plain=True)  # (no setattr runs)
 
     def through_item(self, node, name, before, after, env):
         """For `b` a loop's name for an item of a list known here (`for b in bs`, items_of): a
@@ -381,7 +381,7 @@ class Containers:
         root = root_name(item)
         self.not_shared(node, name, env, self.live(), before, besides=root, after=after)
         self.not_repeated(node, root, env, before)
-        self.store(item, after, env)
+        self.store(item, after, env, plain=True)
         env[name] = after
         return True
 
