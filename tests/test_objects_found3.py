@@ -450,3 +450,21 @@ class Counting:  # counts every field assigned, through its own __setattr__
 
 def test_a_change_inside_a_field_runs_no_setattr_of_the_holder():
     same_as_python(lambda x: Counting(x).go(x) * x, 1.5)
+
+
+class Model:
+    def __init__(self):
+        self.k = 3.0
+
+    def __call__(self, x):
+        return self.k * x * x
+
+
+MODELS = [Model()]
+
+
+def test_calling_an_object_of_a_global_list_names_it_as_written():
+    from adcompile.errors import NoDerivativeError
+    with pytest.raises(NoDerivativeError, match=r"MODELS\[0\] is a Model object read from a "
+                                                r"global"):
+        grad(lambda x: MODELS[0](x))(1.5)
