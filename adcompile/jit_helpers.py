@@ -783,6 +783,8 @@ def helpers(numba):
         runtime.check_unbound: _check_unbound,
         runtime.assert_: _assert,
         runtime.check_not_in_place: _check_not_in_place,
+        runtime.changed_in_place: lambda t: lambda x: (
+            (lambda x: True) if _array(x, t) else (lambda x: False)),  # (an array's u /= v)
         runtime.check_unpacked: _check_not_in_place,
         runtime_arrays.check_item_not_changed: _check_not_in_place,
         runtime.unbroadcast: _unbroadcast,

@@ -513,6 +513,7 @@ add("xdivy", runtime_arrays.xdivy, ("x", "y"), "broadcast")  # (x / y, 0 where x
 add("check_scalar", runtime.check_scalar, ("out", "*inputs"), "nondiff", zero="*")
 add("check_numbers", runtime.check_numbers, ("*values",), "nondiff", zero="*")
 add("check_fits", runtime_arrays.check_fits, ("x", "out", "name"), "nondiff", zero="*")
+add("changed_in_place", runtime.changed_in_place, ("x",), "nondiff", zero="*")
 add("check_not_in_place", runtime.check_not_in_place,
     ("x", "method", "where", "name", "others", "*values"), "nondiff", zero="*")
 add("check_item_not_changed", runtime_arrays.check_item_not_changed,

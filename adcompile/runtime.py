@@ -616,6 +616,12 @@ def last_written(x, like, index):
     return np.where(owner[index] == ids, x, 0.0 * x)
 
 
+def changed_in_place(x):
+    """Whether `x op= v` changes x in place (an array, a list: its type has __iadd__) rather
+    than rebinding the name (a number): a helper's parameter so changed is the caller's too."""
+    return hasattr(type(x), "__iadd__")
+
+
 def check_not_in_place(x, method, where, name, others, *values):
     """Generated code's stand-in for `x *= ...` or `x[i] = ...` on a value other names may hold
     (`values`, their values now): an error for an array changed in place that one of them is or

@@ -37,6 +37,7 @@ from .hoist import hoist_checks, hoist_lists
 from .inline import Inlining
 from .loops import Loops
 from .merging import Merging
+from .overrides import Overrides
 from .scan import Record, uncached, holds_list, holds_record, loaded, local_names, returned_kind, sequence_kinds, stored
 from .stacks import Stacks, stack_names
 from .statements import Statements
@@ -128,7 +129,7 @@ def _rule_function(f, prim) -> Function:
 
 
 class Lowerer(Statements, Appends, Loops, Merging, Expressions, Calls, Builtins, Inlining, Containers,
-              Comprehensions, Effects, Arguments, Stacks, Forms, Targets):
+              Comprehensions, Effects, Arguments, Stacks, Forms, Targets, Overrides):
     """Lowers one function body (the differentiated function's, or an inlined one's)."""
 
     def __init__(self, parsed: Parsed, fn: Function, namer: Namer, stack, call_line=None):

@@ -64,7 +64,7 @@ class Appends:
             grown = self.same_kind(items, items + (item,))
         else:
             grown = self.emit("list_append", (self.as_atom(items), self.as_atom(item)))
-        self.store(where, grown, env)
+        self.store(where, grown, env, plain=True)  # (self.xs.append(v): no setattr runs)
 
     def not_shared(self, node, name, env, live, value=None, besides=None, after=None):
         """Refuse changing the list, dict or object `name` in place (growing it, assigning an

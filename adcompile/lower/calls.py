@@ -279,6 +279,8 @@ class Calls:
             return self.isinstance_(node, env, target)
         if obj in (hasattr, getattr):
             return self.attribute_query(obj, node, env)
+        if obj is object.__setattr__ or obj is object.__getattribute__:
+            return self.plain_attribute(obj, node, env, target)
         if obj is complex and len(node.args) + len(node.keywords) <= 2 and \
                 {k.arg for k in node.keywords} <= {"real", "imag"}:
             return self.complex_of(node, env, target)
@@ -494,7 +496,8 @@ class Calls:
             name = self.namer.fresh(f"{name}_" if name.isidentifier() else "function")
         self.namer.assigned.add(name)
         consts[name] = obj
-        self.fn.unknown[name] = why or how_to_register(obj, dotted(node.func))
+        self.fn.unknown[name] = why or how_to_register(obj, dotted(node.func) or gast.unparse(
+            node.func).strip())  # (L[0](x): the item of a global list, as written)
         values = [self.expr(a, env) for a in node.args] + [self.expr(k.value, env)
                                                           for k in node.keywords]
         if any(map(passes_function, values)):  # np.apply_along_axis(lambda r: ..., 1, X)

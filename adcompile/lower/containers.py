@@ -112,7 +112,12 @@ class Containers:
             self.emit("dict.get", (where, key, Const(len(record.keys))))
         return self.emit("getitem", (self.list_in(self.block, values), position))
 
-    def record_attribute(self, record, node, env):
+    def record_attribute(self, record, node, env, plain=False):
+        """`o.name` of a container known here (`plain`: object.__getattribute__'s read, not
+        the class's own __getattribute__)."""
+        overridden = None if plain else self.getattribute_override(record, node, env)
+        if overridden is not None:
+            return overridden
         self.descriptor(record, node.attr, node)
         if record.kind != "dict" and record.has(node.attr):
             return record.get(node.attr)
@@ -121,9 +126,14 @@ class Containers:
         cls = record.cls
         prop = self.read(cls, node.attr, None) if record.kind != "dict" else None
         if isinstance(prop, property) and isinstance(prop.fget, types.FunctionType):
-            return self.inline(prop.fget, _call_node(node, []), env, None, receiver=record)
+            call = _call_node(node, [])  # a getter changing self (a counter, a lazy cache):
+            value = self.inline(prop.fget, call, env, None, receiver=record)  # as a method's
+            self.receiver_changed(call, node.value, record, self.receiver_after, env,
+                                  kind="property")
+            return value
         owner = self.defining(cls, node.attr) if record.kind in ("object", "dataclass") else None
-        if owner is not None and not _is_method(owner.__dict__[node.attr]):
+        if owner is not None and (not _is_method(owner.__dict__[node.attr]) or isinstance(
+                owner.__dict__[node.attr], staticmethod)):  # (act = staticmethod(np.tanh))
             value = self.read(cls, node.attr)  # `scale = 3.0` in the class body, read as
             # m.scale: a new derivative once it changes (in this class or the one before)
             return self.outer(f"{cls.__name__}_{node.attr}", value)
@@ -169,7 +179,8 @@ class Containers:
 
     def unbound(self, record, name):
         """Whether o.name is a callable the class holds that Python does not bind (a NumPy
-        ufunc, a built-in or math function, a class): `act = np.tanh`, self.act(x) is
+        ufunc, a built-in or math function, a class, or one wrapped in staticmethod): `act =
+        np.tanh` or `act = staticmethod(np.tanh)`, self.act(x) is
         np.tanh(x); or o.__class__."""
         if record.kind not in ("object", "dataclass") or record.has(name):
             return False
@@ -177,6 +188,8 @@ class Containers:
             return True
         owner = class_defining(record.cls, name)
         raw = MISSING if owner is None else vars(owner)[name]
+        if isinstance(raw, staticmethod):  # staticmethod(np.tanh): np.tanh, called as it is
+            return not isinstance(raw.__func__, types.FunctionType)
         return raw is not MISSING and callable(raw) and not hasattr(type(raw), "__get__")
 
     def defining(self, cls, name):
@@ -215,6 +228,7 @@ class Containers:
             return self.replaced(record, node, env)
         if record.kind == "namedtuple" and name == "_asdict" and not args:
             return Record("dict", dict, record.keys, record.values)
+        self.method_through_getattribute(record, name, func)
         self.descriptor(record, name, func)
         owner = self.defining(record.cls, name) if record.kind != "dict" else None
         raw = uncached(owner.__dict__[name]) if owner is not None else None  # (a cached method)
@@ -302,7 +316,16 @@ class Containers:
         raw = vars(owner)[func.attr] if owner is not None else None
         if node is None and isinstance(raw, property) and \
                 isinstance(raw.fget, types.FunctionType):
-            return self.inline(raw.fget, _call_node(func, []), env, target, receiver=me)
+            call = _call_node(func, [])
+            value = self.inline(raw.fget, call, env, target, receiver=me)
+            self.receiver_changed(call, params.args[0], me, self.receiver_after, env,
+                                  kind="property")
+            return value
+        if node is not None and owner is object and func.attr in PLAIN and params and \
+                params.args and not node.keywords:  # super().__setattr__(name, v) in the override
+            call = gast.copy_location(gast.Call(func=func, args=[_name(
+                params.args[0].id, node)] + node.args, keywords=[]), node)
+            return self.plain_attribute(getattr(object, func.attr), call, env, target)
         if node is None:
             raise self.unsupported(func, f"super().{func.attr} here", "read a property of the "
                                    "class after this one, or call its method "
@@ -314,14 +337,15 @@ class Containers:
         self.receiver_changed(node, params.args[0], me, self.receiver_after, env)
         return value
 
-    def receiver_changed(self, node, receiver, before, after, env):
+    def receiver_changed(self, node, receiver, before, after, env, kind="method", name=None):
         """After a method call: the name, or the item or field of one (`bs[0]`, `self.b`), that
         held its object holds what the method left in self, as for an argument a function
         changes (Inlining.write_back); refused where another name holds the object, inside an
         expression that runs on some paths only, or for an object held any other way."""
         if after is None or after == before:
             return
-        what = f"the method .{getattr(node.func, 'attr', '')}() changes its object"
+        name = name or getattr(node.func, 'attr', '')
+        what = f"the {kind} .{name}" + "()" * (kind != "property") + " changes its object"
         if isinstance(receiver, gast.Call):  # Model(...).fit(x): an object no name holds
             if any(holds(v, before) for v in env.values()):  # acc.add(x).add(y): self returned
                 raise self.unsupported(node, f"{what}, which another method returned while a "
@@ -345,7 +369,7 @@ class Containers:
         else:  # bs[0].step(): as bs[0] = (bs[0] changed), unless another name holds bs[0]
             self.not_shared(node, root_name(receiver), env, self.live(), before, after=after)
             self.not_repeated(node, root_name(receiver), env, before)
-            self.store(receiver, after, env)
+            self.store(receiver, after, env, plain=True)  # (no setattr runs)
 
     def through_item(self, node, name, before, after, env):
         """For `b` a loop's name for an item of a list known here (`for b in bs`, items_of): a
@@ -357,7 +381,7 @@ class Containers:
         root = root_name(item)
         self.not_shared(node, name, env, self.live(), before, besides=root, after=after)
         self.not_repeated(node, root, env, before)
-        self.store(item, after, env)
+        self.store(item, after, env, plain=True)
         env[name] = after
         return True
 
@@ -371,9 +395,9 @@ class Containers:
                 merged = merged.replace(key, value)  # d | e: a new dict, e's values win
             return merged
         names = [DUNDERS[op]] if len(operands) == 1 else [DUNDERS[op], REFLECTED.get(op)]
-        env = dict(env)
+        outer, env = env, dict(env)
         pairs = [(operands[0], None)] if len(operands) == 1 else [operands, operands[::-1]]
-        for name, (receiver, other) in zip(names, pairs):
+        for right, (name, (receiver, other)) in enumerate(zip(names, pairs)):
             if name is None or type(receiver) is not Record or receiver.kind == "dict":
                 continue
             owner = self.defining(receiver.cls, name)
@@ -386,6 +410,10 @@ class Containers:
                 env["<operand>"] = other
                 args = [_name("<operand>", node)]
             value = self.inline(method, _call_node(node, args), env, target, receiver=receiver)
+            if self.receiver_after is not None and self.receiver_after != receiver:
+                self.receiver_changed(node, _operand_node(node, right), receiver,
+                                      self.receiver_after, outer,
+                                      kind="operator method", name=name)
             if value != Const(NotImplemented):
                 return value
         wanted = list(dict.fromkeys(f"{getattr(r.cls, '__name__', 'dict')}.{n}" for n, (r, _)
@@ -432,11 +460,15 @@ class Containers:
         raise self.unsupported(node, f"iterating {value.describe()}", "iterate a list, tuple, "
                                "dict or namedtuple, or read its fields")
 
-    def record_store(self, record, target, value, env):
-        """`p["W"] = v` or `self.W = v`: a record with that field replaced by `value`."""
+    def record_store(self, record, target, value, env, plain=False):
+        """`p["W"] = v` or `self.W = v`: a record with that field replaced by `value` (through
+        its class's own __setattr__ unless `plain`: object.__setattr__'s store)."""
         if isinstance(target, gast.Attribute):
             if record.kind == "dict":
                 raise self.unsupported(target, "setting an attribute of a dict")
+            overridden = None if plain else self.setattr_override(record, target, value, env)
+            if overridden is not None:  # the class's own __setattr__
+                return overridden
             self.descriptor(record, target.attr, target, store=True)
             prop = getattr(record.cls, target.attr, None)
             if isinstance(prop, property):  # t.f = v calls f's setter
@@ -684,7 +716,10 @@ class Containers:
         values = self.bind_fields(node, env, [f.name for f in fields], defaults, cls,
                                   positional)
         kept = [(f.name, v) for f, v in zip(fields, values) if f._field_type is FIELD]
-        record = Record("dataclass", cls, tuple(k for k, _ in kept), tuple(v for _, v in kept))
+        record = Record("dataclass", cls, (), ())
+        for key, value in kept:  # (each through the class's own __setattr__, if it has one)
+            record = self.setattr_override(record, _attribute(key, node), value, env) or \
+                record.replace(key, value)
         post = getattr(cls, "__post_init__", None)
         passed = [(f"<{f.name}>", v) for f, v in zip(fields, values)
                   if f._field_type is INIT_VAR]
@@ -804,6 +839,26 @@ def _is_method(value):
 def _name(name, node):
     return gast.copy_location(gast.Name(id=name, ctx=gast.Load(), annotation=None,
                                         type_comment=None), node)
+
+
+def _operand_node(node, right):
+    """The expression of an operator's left (or `right`) operand where `node` has one (a + b,
+    -a, a < b); else `node` itself (sum's running total: held by no name)."""
+    if isinstance(node, gast.UnaryOp):
+        return node.operand
+    if isinstance(node, gast.BinOp):
+        return node.right if right else node.left
+    if isinstance(node, gast.Compare) and len(node.comparators) == 1:
+        return node.comparators[0] if right else node.left
+    return node
+
+
+PLAIN = ("__setattr__", "__getattribute__")  # object's, called by super() in an override
+
+
+def _attribute(name, node):
+    return gast.copy_location(gast.Attribute(value=_name("self", node), attr=name,
+                                             ctx=gast.Store()), node)
 
 
 def _call_node(node, args):

@@ -498,8 +498,8 @@ class Expressions:
             except (KeyError, IndexError, TypeError):
                 item = None
             if isinstance(item, (types.FunctionType, types.BuiltinFunctionType, np.ufunc,
-                                 types.ModuleType, type)):
-                table = self.fn.constants[base.name]  # called as it is now: a new derivative
+                                 types.ModuleType, type)) or an_object(item):  # (L[0].k, of
+                table = self.fn.constants[base.name]  # an object: a global object's field)
                 scope = table if type(table) is dict else Items(table)  # once it changes
                 self.fn.dependencies.append((scope, index.value, item))
                 return self.outer(f"{base.name}_item", item)
@@ -615,3 +615,9 @@ def number_or_array(node):
     does not know whether a parameter is a float or an array (`x.is_integer()` of a float)."""
     name = dotted(node)
     return f"{name}, a number or array" if name else "a number or array"
+
+
+def an_object(value):
+    """An instance of a class of the user's (or a library's) other than a number, an array, a
+    list, tuple, dict or set: its fields are read when the code is transformed."""
+    return type(value).__module__ != "builtins" and not isinstance(value, (np.ndarray, *SCALARS))

@@ -5,6 +5,7 @@ Python-level functions, the standard library's). What fails inside a library is 
 user's call, naming the place in the library: the user can change their line, not NumPy's."""
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 
@@ -13,13 +14,14 @@ import numpy as np
 
 from ..depends import of_helper
 from ..errors import ADCompileError
-from ..ir import Const, Var
+from ..ir import Assign, Const, Op, Var
+from ..runtime import changed_in_place
 from ..parse import parse
 from ..primitives import hashable
 from ..templates import dotted
 from .arguments import default_nodes
 from .changes import changes, in_library, library_place
-from .scan import (Record, assigned_names, display_kind, flat, held, loaded, names_in,
+from .scan import (Record, Static, assigned_names, display_kind, flat, held, loaded, names_in,
                    rebound_names, root_name, sequence_kinds, stored)
 from .stacks import stack_names
 
@@ -39,6 +41,15 @@ WRITE_INSTEAD = {
 }
 WRITE_INSTEAD.update({getattr(f, "__wrapped__", f): text for f, text in WRITE_INSTEAD.items()})
 MAX_NESTING = 32  # a method inlined for that many objects at once (modules in modules)
+
+
+def passed_names(names, positional, node, body):
+    """The parameters (and closure `names`) an inlined function's caller gets back changed:
+    those it never rebinds, and those it only augments (u /= n) that the call passes a name for
+    (an array's change in place is the caller's; a number's rebinds u here: write_back)."""
+    named = {p for p, a in zip(positional, node.args) if isinstance(a, gast.Name)} | {
+        k.arg for k in node.keywords if isinstance(k.value, gast.Name)}
+    return frozenset(names) - (rebound_names(body) - (named - assigned_names(body)))
 
 
 class Inlining:
@@ -75,7 +86,7 @@ class Inlining:
         positional = [a.id for a in fn.args.posonlyargs + fn.args.args]
         closure = [k for k in scope if k in bound and k not in positional and
                    not k.startswith("<")]
-        inner.passed = frozenset(positional + closure) - rebound_names(fn.body)
+        inner.passed = passed_names(positional + closure, positional, node, fn.body)
         inner.given = self.given_back(list(zip(positional, node.args)) + [
             (c, gast.Name(id=c, ctx=gast.Load(), annotation=None, type_comment=None))
             for c in closure], env, inner.passed)
@@ -153,7 +164,9 @@ class Inlining:
                                        f"make it inside ({p}=None, then {p} = [] if {p} is None)")
         for p, arg in pairs:
             old, new = before.get(p), after.get(p)
-            lists = type(old) is tuple  # (xs += [v] changes a list in place)
+            augmented = type(old) is Var and p in rebound and p not in assigned and \
+                isinstance(arg, gast.Name)  # (u /= n; of another argument: checked inside)
+            lists = type(old) is tuple or augmented  # (xs += [v] changes a list in place)
             if new is old or type(old) not in (Var, tuple, Record) or \
                     not changes(fn, scope, p, lists=lists):  # (a number; rebound, a loop's copy)
                 continue
@@ -170,8 +183,21 @@ class Inlining:
                                        "the c of a chained comparison a < b < c) or a while "
                                        "test", "call it in a statement of its own (y = g(x)) "
                                        "and use its value there")
+            if augmented and any(arg.id not in c for c in self.carried):  # (in a loop that does
+                filename, line = self.parsed.where(node)  # not carry it: an array refused
+                self.block.append(Assign(None, Op("check_not_in_place", (  # when the code runs)
+                    old, Const("__iadd__"), Const(f"{os.path.basename(filename)}:{line}"),
+                    Const(p), Const("the caller"))), self.line))
+                continue
             if isinstance(arg, gast.Name) and env.get(arg.id) is old:
-                self.not_shared(node, arg.id, env, self.live(), old, after=new)
+                if augmented:  # (another name holding an array: refused when the code runs)
+                    self.check_in_place(node, arg.id, env, self.live(), "__iadd__")
+                else:
+                    self.not_shared(node, arg.id, env, self.live(), old, after=new)
+                if augmented and arg.id not in self.live() and arg.id not in self.passed:
+                    continue  # (u /= n of a name not read again)
+                if augmented:  # an array changed in place for the caller; a number, rebound
+                    new = self.in_place_or_kept(old, new, node)  # in the helper only
                 env[arg.id] = new
                 changed.append(new)
             elif not isinstance(arg, (gast.List, gast.Dict, gast.Tuple)):
@@ -179,6 +205,21 @@ class Inlining:
                                        f"its argument {p} in place, which is not a name here",
                                        "pass it a name (x = ...; f(x)) and read that name after")
         return changed
+
+    def in_place_or_kept(self, old, new, node):
+        """What the caller's name holds after a helper did `u op= v` to the parameter that held
+        `old` (left holding `new`): Python calls u.__iop__ where u's type has it (an array, a
+        list: changed in place, so the caller sees `new`), else rebinds u in the helper only (a
+        number: the caller keeps `old`). Decided when the code runs."""
+        def name(n):
+            return gast.copy_location(gast.Name(id=n, ctx=gast.Load(), annotation=None,
+                                                type_comment=None), node)
+        test = gast.copy_location(gast.Call(func=name("<in_place>"), args=[name("<old>")],
+                                            keywords=[]), node)
+        choice = gast.copy_location(gast.IfExp(test=test, body=name("<new>"),
+                                               orelse=name("<old>")), node)
+        return self.expr(choice, {"<old>": old, "<new>": new,
+                                  "<in_place>": Static(changed_in_place)})
 
     def recursive(self, code, receiver):
         """Whether calling `code` (a method of `receiver`, a Record, or a function: None) here
@@ -242,7 +283,8 @@ class Inlining:
         inner.receivers = self.receivers + (receiver,)
         self.pass_kinds(inner, callee.node, positional[0 if receiver is None else 1:], node)
         inner.foreign = self.foreign | names_in(env.values()) | names_in(bound.values())
-        inner.passed = frozenset(positional) - rebound_names(callee.node.body)
+        inner.passed = passed_names(positional, positional[0 if receiver is None else 1:],
+                                    node, callee.node.body)
         inner.given = self.given_back(list(zip(positional, (
             [node.func.value] if receiver is not None and isinstance(node.func, gast.Attribute)
             else []) + node.args)), env, inner.passed)

@@ -104,6 +104,8 @@ class Statements:
                     raise self.unsupported(call, "setattr without three arguments")
                 self.assign(gast.copy_location(gast.Attribute(
                     value=call.args[0], attr=field, ctx=gast.Store()), call), call.args[2], env)
+            elif t is gast.Expr and self.is_plain_setattr(stmt.value, env):
+                self.expr(stmt.value, env)  # object.__setattr__(self, k, v) in an override
             elif t is gast.Expr and isinstance(stmt.value, gast.Call) and \
                     self.calls_user_code(stmt.value, env):  # osc.step(dt): for what it changes
                 self.expr(stmt.value, env)  # (p.update(k) of the user's class too)
@@ -423,7 +425,7 @@ class Statements:
                     Const(", ".join(gast.unparse(value_node.elts[j]).strip() for j in others)),
                     *[value[j] for j in others])), self.line))
 
-    def store(self, target, value, env):
+    def store(self, target, value, env, plain=False):
         """`x[i] = value`, `p["W"] = value`, `self.W = value`, and through items and attributes
         (`m[i][j] = value`, `bodies[0].v = value`, `p["layer"]["b"] = value`): the container
         with that item replaced, stored in turn where it came from, up to a name."""
@@ -445,7 +447,7 @@ class Statements:
                                    "and return the new value, or build it inside the function")
         if base is root and type(container) is Record and root.id in self.items_of and \
                 held(self.items_of[root.id], env) is container:  # for b in bs: b.v = v, b["v"] = v
-            new = self.record_store(container, target, value, env)
+            new = self.record_store(container, target, value, env, plain)
             if self.through_item(target, root.id, container, new, env):
                 return
         if type(container) in (tuple, Record):  # another name holding it would see the change
@@ -471,11 +473,12 @@ class Statements:
                 raise self.unsupported(target, f"assigning into {gast.unparse(base).strip()}"
                                        f"[...], an array's .{base.attr}", "assign into the array "
                                        "itself (Y[:, 0] = a for Y.T[0] = a)")
-        new = self.store_into(container, target, value, env, root.id if base is root else None)
+        new = self.store_into(container, target, value, env, root.id if base is root else None,
+                              plain)
         if base is root:
             env[root.id] = new
-        else:
-            self.store(base, new, env)
+        else:  # (self.d[k] = v: self.d read, changed in place; no self.d = ... runs: plain)
+            self.store(base, new, env, plain=True)
 
     def a_view(self, item, env):
         """`y[index][j] = v` changes y where y[index] is a view of it (ints, slices); an array
@@ -508,11 +511,11 @@ class Statements:
                                    "one row n times: Python changes it at every place)",
                                    "make each one separately ([[...] for _ in range(n)])")
 
-    def store_into(self, container, target, value, env, name=None):
+    def store_into(self, container, target, value, env, name=None, plain=False):
         """`container` with the item or attribute `target` names set to `value`: a new record
         or list known here, or `setitem` of an array or list made at run time."""
         if type(container) is Record:
-            return self.record_store(container, target, value, env)
+            return self.record_store(container, target, value, env, plain)
         if isinstance(target, gast.Attribute):
             name = dotted(target.value) or "a"
             raise self.not_an_array(target, f"assigning to the attribute .{target.attr} of an "
