@@ -284,9 +284,11 @@ def _once(stmts, marks, namer, flags=None, names=None):
         while end < len(stmts) and marks.get(id(stmts[end]), (None,))[0] is loop[0]:
             end += 1
         key = (id(loop[0]),) + tuple(marks[id(x)][1] for x in stmts[k:end])
+        before = {t for x in walk_stmts(stmts[:k]) if type(x) is Assign for t in targets_of(x)}
         runs = runs_test(loop[0], namer) if type(loop[0]) in (For, While) and \
             stmts is loop[0].body and not any(type(x) is Break for x in walk_stmts(stmts)) \
-            else None
+            and not before & {n for x in stmts[k:end] for n in uses_of(x)} else None
+        # (not where it reads what this body computed first: a copy run once under its flag)
         if runs is not None:  # (read at every step: before the loop, where it runs a step)
             run = stmts[k:end]
             flags.setdefault(id(loop[0]), []).extend(

@@ -352,3 +352,40 @@ def test_a_rule_whose_adjoint_comes_from_after_the_block_stays():
     g = grad(merged_then_read_after)(W, 0.037885)
     d = jvp(merged_then_read_after, (W, 0.037885), (V, 0.0))[1]
     assert_close(np.sum(g * V), d, rtol=1e-9)
+
+
+# --- fuzz cases (scalar seeds 3902011748, 3903011746): a tangent copied into a loop to be
+# computed once under a flag, read by a tangent that every step reads and that was hoisted
+# before the loop without it (NameError / UnboundLocalError of d_y_1 in jvp)
+def lists_in_loops(x, y):
+    for i1 in range(1, 4):
+        L2 = []
+        for i3 in range(1, 4):
+            L2.append(y + x)
+        break
+        y += 0.75  # noqa: F841  (after the break: never runs)
+    L9 = [0.5]
+    for i10 in range(1):
+        L9.append(y)
+    return sum(L2)
+
+
+def swapped_in_a_loop(x, y, n):
+    t9 = x
+    y += x
+    t9 -= x if x else y
+    for i11 in range(0, 5, 2):
+        x, t12 = (math.exp(math.tanh(y)), x)  # noqa: F841
+    t13 = x
+    return t13
+
+
+@pytest.mark.parametrize("f, args", [(lists_in_loops, (-1.80082, 0.88642)),
+                                     (swapped_in_a_loop, (1.725013, -1.764486, 1))])
+def test_a_hoisted_tangent_does_not_read_a_copy_made_once_inside_the_loop(f, args):
+    v = (0.23, -0.15)
+    _, tangent = jvp(f, args, v + (0.0,) * (len(args) - 2))
+    g = grad(f, argnums=(0, 1))(*args)
+    assert_close(tangent, v[0] * g[0] + v[1] * g[1], rtol=1e-12)
+    assert_close(g[0], numeric_grad(f, args, 0), rtol=1e-6)
+    assert_close(g[1], numeric_grad(f, args, 1), rtol=1e-6)
