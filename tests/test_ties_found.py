@@ -1,0 +1,145 @@
+"""Found by a tester's sweep of deep-learning code ported to NumPy (T51): np.maximum/np.minimum
+(and np.fmax/np.fmin) split a tie evenly, as JAX and PyTorch do, so the stable BCE-with-logits
+and softplus formulas, written with two kinks at the same point, get sigmoid(0) = 0.5 at a zero
+logit (the old convention, all to the first operand, gave 1); Python's max(x, y) keeps following
+the object it returns."""
+import numpy as np
+import pytest
+
+import adcompile as ad
+from checks import agree, assert_close, inner, numeric_grad
+
+
+# --- 1. ties of np.maximum / np.minimum / np.fmax / np.fmin split evenly ------------------------
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def bce_with_logits(w, X, y):
+    z = X @ w
+    return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+
+
+def softplus(x):
+    return np.sum(np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))))
+
+
+def softplus_min(x):  # softplus(x) = x - min(x, 0) + log1p(exp(-|x|))
+    return np.sum(x - np.minimum(x, 0.0) + np.log1p(np.exp(-np.abs(x))))
+
+
+def relu_sum(x):
+    return np.sum(np.maximum(x, 0.0) ** 2 + np.maximum(x, 0.0))
+
+
+X = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]])
+Y = np.array([1.0, 0.0, 1.0])
+
+
+def test_bce_with_logits_at_zero_is_the_exact_sigmoid_gradient():
+    w = np.zeros(2)
+    exact = X.T @ (sigmoid(X @ w) - Y) / 3
+    assert_close(ad.grad(bce_with_logits)(w, X, Y), exact, rtol=1e-12, atol=1e-14)
+    d = np.array([0.3, -0.7])
+    _, t = ad.jvp(bce_with_logits, (w, X, Y), (d, np.zeros_like(X), np.zeros(3)))
+    assert np.isclose(t, exact @ d, rtol=1e-12)
+
+
+@pytest.mark.parametrize("f", [softplus, softplus_min])
+def test_softplus_written_with_kinks_is_sigmoid_at_zero(f):
+    x = np.array([0.0, 0.0, 1.5, -2.0])
+    assert_close(ad.grad(f)(x), sigmoid(x), rtol=1e-12, atol=1e-14)
+    assert_close(ad.jvp(f, (x,), (np.ones(4),))[1], np.sum(sigmoid(x)), rtol=1e-12)
+    assert_close(numeric_grad(f, (x,), 0), sigmoid(x), rtol=1e-6)
+
+
+def test_relu_by_maximum_at_zero_is_one_half():
+    x = np.array([0.0, 1.0, -1.0])
+    assert_close(ad.grad(relu_sum)(x), [0.5, 3.0, 0.0])
+    assert_close(ad.grad(lambda a: np.sum(np.minimum(a, 0.0)))(x), [0.5, 0.0, 1.0])
+
+
+def ties(x, y):
+    return np.sum(np.maximum(x, y) * np.minimum(y, x) + np.fmax(x, 2 * y) ** 2
+                  - np.fmin(y, x) * x)
+
+
+def test_ties_split_evenly_in_both_modes_and_operands():
+    x, y = np.array([1.0, 2.0, -1.0, 0.5]), np.array([1.0, 3.0, -1.0, 0.25])
+    gx, gy = ad.grad(ties, argnums=(0, 1))(x, y)
+    # by hand: at a tie each of max, min, fmax, fmin is (x + y) / 2 in its derivative
+    h = 0.5
+    max_x = np.array([h, 0.0, h, 1.0])
+    min_x = np.array([h, 1.0, h, 0.0])
+    fmax_x = np.array([0.0, 0.0, 1.0, h])  # x vs 2y: 1 < 2, 2 < 6, -1 > -2, a tie 0.5 == 0.5
+    mx, mn = np.maximum(x, y), np.minimum(x, y)
+    fx, fn = np.fmax(x, 2 * y), np.fmin(y, x)
+    want_x = max_x * mn + mx * min_x + 2 * fx * fmax_x - (min_x * x + fn)
+    want_y = (1 - max_x) * mn + mx * (1 - min_x) + 2 * fx * 2 * (1 - fmax_x) - (1 - min_x) * x
+    assert_close(gx, want_x, rtol=1e-12, atol=1e-14)
+    assert_close(gy, want_y, rtol=1e-12, atol=1e-14)
+    # the dot-product test: jvp along (u, v) is <grad, (u, v)>
+    u, v = np.array([0.3, -0.2, 0.7, 1.1]), np.array([-0.5, 0.4, 0.9, 0.2])
+    _, t = ad.jvp(ties, (x, y), (u, v))
+    assert np.isclose(t, inner((gx, gy), (u, v)), rtol=1e-12)
+    _, pullback = ad.vjp(ties, x, y)
+    assert_close(pullback(1.0)[0], gx, rtol=1e-12)
+
+
+def maxsq(x):
+    return np.sum(np.maximum(x, x[::-1]) ** 2 + np.minimum(x ** 2, 1.0))
+
+
+def test_ties_in_the_hessian():
+    x = np.array([1.0, 0.5, 1.0])  # x[0] ties x[2]; x[0] ** 2 and x[2] ** 2 tie 1.0
+    hf = ad.hessian(maxsq)(x)
+    # max(x, x[::-1]) ** 2 at the tie 0 <-> 2: d/dx0 = 2 m (1/2 + 1/2 ... per entry)
+    want = np.zeros((3, 3))
+    # entries 0 and 2: m = max(x0, x2), each entry's square contributes the Hessian of m ** 2
+    # with dm = (dx0 + dx2) / 2 (twice: entries 0 and 2): 2 * 2 * (1/2)(1/2) = 1 each
+    want[np.ix_([0, 2], [0, 2])] = 1.0
+    want[1, 1] = 2.0 + 2.0  # max(x1, x1) ** 2 = x1 ** 2 and min(x1 ** 2, 1) = x1 ** 2
+    # min(x0 ** 2, 1) at x0 == 1: a tie: half of x0 ** 2's second derivative, 1
+    want[0, 0] += 1.0
+    want[2, 2] += 1.0
+    assert_close(hf, want, rtol=1e-12, atol=1e-14)
+    assert_close(ad.jacfwd(ad.grad(maxsq))(x), want, rtol=1e-12, atol=1e-14)
+
+
+def builtin_max(x, y):
+    return max(x, y) * 3.0 + min(x, y)
+
+
+def test_python_max_follows_the_object_it_returns():
+    # max(1.0, 1.0) is its first argument, min(1.0, 1.0) too: the derivative follows it
+    assert ad.grad(builtin_max, argnums=(0, 1))(1.0, 1.0) == (4.0, 0.0)
+
+
+def clipped(x):
+    return np.sum(np.clip(x, 0.0, 1.0))
+
+
+def test_clip_at_a_bound_keeps_its_documented_convention():
+    assert_close(ad.grad(clipped)(np.array([0.0, 1.0, 0.5])), [1.0, 1.0, 1.0])
+
+
+def jit_ties(x):
+    return np.sum(np.maximum(x, 0.0) * 2.0 + np.minimum(x, x[::-1]) + np.fmax(x, 0.0)
+                  + np.fmin(x, 1.0))
+
+
+def test_ties_under_jit():
+    pytest.importorskip("numba")
+    x = np.array([0.0, 1.0, -1.0, 0.0])
+    assert_close(ad.jit(ad.grad(jit_ties))(x), ad.grad(jit_ties)(x), rtol=1e-12)
+    # x[0]: 2 * 1/2 (max tie) + 1/2 + 1/2 (min(x0, x3) tied, twice) + 1/2 (fmax tie) + 1 (fmin)
+    assert_close(ad.grad(jit_ties)(x), [3.5, 2 + 1 + 0.5, 1 + 1 + 1, 3.5])
+    x = np.array([0.3, 1.7, -1.2, 0.6])
+    agree(jit_ties, x)
+
+
+def test_float32_stays_float32_at_a_tie():
+    g = ad.grad(softplus)(np.zeros(3, np.float32))
+    assert g.dtype == np.float32
+    assert_close(g, [0.5, 0.5, 0.5])
+
