@@ -143,3 +143,84 @@ def test_float32_stays_float32_at_a_tie():
     assert g.dtype == np.float32
     assert_close(g, [0.5, 0.5, 0.5])
 
+
+# --- 2. np.lib.stride_tricks.sliding_window_view: the NumPy conv/pool idiom --------------------
+swv = np.lib.stride_tricks.sliding_window_view
+RNG = np.random.default_rng(5)
+
+
+def conv1d(x, w):
+    return np.sum(np.sin(swv(x, w.shape[0]) @ w))
+
+
+def conv2d(x, k):
+    return np.sum(np.tanh(np.einsum("ijkl,kl->ij", swv(x, k.shape), k)) ** 2)
+
+
+def along_axis(x):
+    return np.sum(np.cos(swv(x, 3, axis=1)) * np.arange(3.0))
+
+
+def twice_on_one_axis(x):
+    return np.sum(swv(x, (2, 3), axis=(0, 0)) ** 2 * np.arange(6.0).reshape(2, 3))
+
+
+def pool(x):  # 2x2 max pooling with stride 2
+    return np.sum(np.max(swv(x, (2, 2))[::2, ::2], axis=(2, 3)) ** 2)
+
+
+def avg_pool(x):
+    return np.sum(np.sin(np.mean(swv(x, (2, 2), axis=(0, 1))[::2, ::2], axis=(-1, -2))))
+
+
+@pytest.mark.parametrize("f, shapes", [(conv1d, [(7,), (3,)]), (conv2d, [(5, 6), (2, 3)]),
+                                       (along_axis, [(3, 6)]), (twice_on_one_axis, [(6, 2)]),
+                                       (pool, [(4, 6)]), (avg_pool, [(4, 6)])])
+def test_sliding_window_view_against_finite_differences(f, shapes):
+    args = tuple(RNG.normal(size=s) for s in shapes)
+    for k in range(len(args)):
+        assert_close(ad.grad(f, argnums=k)(*args), numeric_grad(f, args, k), rtol=1e-6,
+                     atol=1e-8)
+    ts = tuple(RNG.normal(size=s) for s in shapes)
+    _, t = ad.jvp(f, args, ts)
+    assert np.isclose(t, inner(ad.grad(f, argnums=tuple(range(len(args))))(*args), ts),
+                      rtol=1e-10)
+
+
+def test_sliding_window_view_hessian_of_a_small_conv():
+    x, w = RNG.normal(size=5), RNG.normal(size=2)
+    h = ad.hessian(conv1d)(x, w)
+    assert_close(h, ad.jacfwd(ad.grad(conv1d))(x, w), rtol=1e-10, atol=1e-12)
+    fd = np.stack([numeric_grad(lambda a, k=k: ad.grad(conv1d)(a, w)[k], (x,), 0)
+                   for k in range(5)])
+    assert_close(h, fd, rtol=1e-5, atol=1e-7)
+    hw = ad.hessian(conv1d, argnums=1)(x, w)
+    assert_close(hw, ad.jacrev(ad.grad(conv1d, argnums=1), argnums=1)(x, w), rtol=1e-10)
+
+
+def write_into_windows(x):
+    v = swv(x, 3)
+    v[0, 0] = 1.0
+    return np.sum(v)
+
+
+def writeable_windows(x):
+    return np.sum(swv(x, 3, writeable=True) ** 2)
+
+
+def test_sliding_window_view_stays_read_only():
+    x = np.arange(5.0)
+    with pytest.raises(ValueError, match="read-only"):
+        write_into_windows(x)
+    for mode in (lambda: ad.grad(write_into_windows)(x),
+                 lambda: ad.jvp(write_into_windows, (x,), (x,))):
+        with pytest.raises(ValueError, match="read-only"):
+            mode()
+    with pytest.raises(ad.NoDerivativeError):
+        ad.grad(writeable_windows)(x)
+
+
+def test_sliding_window_view_float32_stays_float32():
+    g = ad.grad(conv1d)(np.ones(6, np.float32), np.ones(2, np.float32))
+    assert g.dtype == np.float32
+
