@@ -224,3 +224,83 @@ def test_sliding_window_view_float32_stays_float32():
     g = ad.grad(conv1d)(np.ones(6, np.float32), np.ones(2, np.float32))
     assert g.dtype == np.float32
 
+
+# --- 3. a function picked by a string: grad and vjp take it as jvp does --------------------------
+def by_default_name(x, act="tanh"):
+    return np.sum(getattr(np, act)(x))
+
+
+def by_name(x, act):
+    return np.sum(getattr(np, act)(x) ** 2)
+
+
+ACTS = {"tanh": np.tanh, "sin": np.sin, "relu": lambda z: np.maximum(z, 0.0)}
+CFG = {"acts": ["tanh", "sin", "relu"]}
+NAMES = ("sin", "tanh")
+
+
+def net_from_config(Ws, x):
+    for W, name in zip(Ws, CFG["acts"]):
+        x = ACTS[name](x @ W)
+    return np.sum(x ** 2)
+
+
+def net_from_names(W, x):
+    for name in NAMES:
+        x = ACTS[name](x @ W)
+    return np.sum(x ** 2)
+
+
+def net_from_cfg_argument(W, x, cfg):
+    return np.sum(ACTS[cfg["act"]](x @ W))
+
+
+def test_getattr_with_a_string_argument_in_every_mode():
+    x = np.array([0.1, 0.2, -0.3])
+    assert_close(ad.grad(by_default_name)(x), 1 - np.tanh(x) ** 2, rtol=1e-12)
+    assert_close(ad.grad(by_default_name)(x, "sin"), np.cos(x), rtol=1e-12)
+    assert_close(ad.vjp(by_default_name, x)[1](1.0)[0], 1 - np.tanh(x) ** 2, rtol=1e-12)
+    assert_close(ad.grad(by_name)(x, "sin"), 2 * np.sin(x) * np.cos(x), rtol=1e-12)
+    value, pullback = ad.vjp(by_name, x, "cos")
+    assert np.isclose(value, by_name(x, "cos"))
+    assert_close(pullback(1.0)[0], -2 * np.cos(x) * np.sin(x), rtol=1e-12)
+    _, t = ad.jvp(by_name, (x, "cos"), (np.ones(3), None))
+    assert np.isclose(t, np.sum(pullback(1.0)[0]), rtol=1e-12)
+
+
+def test_function_picked_from_a_config_of_constant_strings():
+    x = RNG.normal(size=(2, 3))
+    Ws = [RNG.normal(size=(3, 3)) for _ in range(3)]
+    gs = ad.grad(net_from_config)(Ws, x)
+    for k in range(3):
+        def at(W, k=k):
+            return net_from_config(Ws[:k] + [W] + Ws[k + 1:], x)
+        assert_close(gs[k], numeric_grad(at, (Ws[k],), 0), rtol=1e-6, atol=1e-8)
+    W = RNG.normal(size=(3, 3))
+    assert_close(ad.grad(net_from_names)(W, x), numeric_grad(net_from_names, (W, x), 0),
+                 rtol=1e-6, atol=1e-8)
+    assert_close(ad.grad(net_from_cfg_argument)(W, x, {"act": "sin"}),
+                 numeric_grad(lambda a: net_from_cfg_argument(a, x, {"act": "sin"}), (W,), 0),
+                 rtol=1e-6, atol=1e-8)
+
+
+def test_a_changed_config_gives_a_new_derivative():
+    x, W = RNG.normal(size=(2, 3)), RNG.normal(size=(3, 3))
+    before = ad.grad(net_from_names)(W, x)
+    global NAMES
+    NAMES = ("tanh", "tanh", "tanh")
+    try:
+        assert_close(ad.grad(net_from_names)(W, x), numeric_grad(net_from_names, (W, x), 0),
+                     rtol=1e-6, atol=1e-8)
+    finally:
+        NAMES = ("sin", "tanh")
+    CFG["acts"].append("sin")
+    try:
+        Ws = [RNG.normal(size=(3, 3)) for _ in range(4)]
+        assert_close(ad.grad(net_from_config)(Ws, x)[3],
+                     numeric_grad(lambda a: net_from_config(Ws[:3] + [a], x), (Ws[3],), 0),
+                     rtol=1e-6, atol=1e-8)
+    finally:
+        CFG["acts"].pop()
+    assert_close(ad.grad(net_from_names)(W, x), before, rtol=1e-12)
+
