@@ -341,8 +341,10 @@ class Calls:
                 return Const(slice(*(p.value for p in parts)))
         boundary = getattr(obj, "__adcompile_boundary__", None)
         if boundary is not None:  # a function grad made, called here: its generated code
+            # (named as made, grad(loss): the callee may be a name made here, grad(loss)(p))
+            made = f"{boundary.mode}({getattr(boundary.f, '__name__', 'f')})"
             if boundary.plain is None or boundary.receiver is not None:
-                raise self.unsupported(node, f"calling {spelled(func)}, a derivative compiled "
+                raise self.unsupported(node, f"calling {made}, a derivative compiled "
                                        "at each call for the structure of its arguments (an "
                                        "object, a dict, a list), inside a differentiated "
                                        "function", "take this derivative outside, or take it "
@@ -351,7 +353,7 @@ class Calls:
             if any(type(v) is tuple or holds_record(v) for v in  # (a tuple: a list, a tuple)
                    [self.expr(a, env) for a in node.args] +
                    [self.expr(k.value, env) for k in node.keywords]):
-                raise self.unsupported(node, f"calling {dotted(func) or 'a derivative'} with a "
+                raise self.unsupported(node, f"calling {made} with a "
                                        "dict, object, list or tuple inside the differentiated "
                                        "function (a derivative taken there is compiled for "
                                        "arrays and numbers)", "pass the arrays themselves (grad("
