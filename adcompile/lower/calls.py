@@ -341,8 +341,11 @@ class Calls:
                 return Const(slice(*(p.value for p in parts)))
         boundary = getattr(obj, "__adcompile_boundary__", None)
         if boundary is not None:  # a function grad made, called here: its generated code
-            # (named as made, grad(loss): the callee may be a name made here, grad(loss)(p))
-            made = f"{boundary.mode}({getattr(boundary.f, '__name__', 'f')})"
+            # (as the user spelled it, or where it was made here, grad(loss)(p), as made: the
+            # callee is then a placeholder's name)
+            made = spelled(func)
+            if made.startswith("<"):
+                made = f"{boundary.mode}({getattr(boundary.f, '__name__', 'f')})"
             if boundary.plain is None or boundary.receiver is not None:
                 raise self.unsupported(node, f"calling {made}, a derivative compiled "
                                        "at each call for the structure of its arguments (an "

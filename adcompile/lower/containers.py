@@ -422,12 +422,8 @@ class Containers:
 
     def iterated(self, value, node):
         """What a for loop (or list(), a comprehension) walks when it iterates `value`: a dict's
-        keys and a namedtuple's fields, known here; a constant sequence of strings (a global
-        config's names, CFG["acts"]) as its items, which index dicts here; other values as they
-        are."""
-        if type(value) is Const and type(value.value) in (tuple, list) and any(
-                isinstance(v, str) for v in value.value):
-            return tuple(Const(v) for v in value.value)
+        keys and a namedtuple's fields, known here; a global list or tuple of strings (a
+        config's names) as its items, which index dicts here; other values as they are."""
         if type(value) is Var and names_here(self.fn.constants.get(value.name)):
             return self.names_here(self.fn.constants[value.name])
         if type(value) is not Record:
