@@ -286,6 +286,9 @@ add("np.linalg.matrix_power", np.linalg.matrix_power, ("x", "n"), "exact")
 add("np.linalg.multi_dot", np.linalg.multi_dot, ("*xs",), "exact", form="seq")
 add("np.convolve", np.convolve, ("x", "y"), "exact", mode="full")
 add("np.correlate", np.correlate, ("x", "y"), "exact", mode="valid")
+add("np.lib.stride_tricks.sliding_window_view", np.lib.stride_tricks.sliding_window_view,
+    ("x", "window_shape"), "exact", axis=None, subok=False, writeable=False,
+    zero=("window_shape",))
 add("np.linalg.matrix_rank", np.linalg.matrix_rank, kind="nondiff", zero="*")
 # helpers of their rules: linear, except inv_offdiag (1 / d off the diagonal) and over_gaps
 for _name in ("sym", "phi", "skew_lower", "gaps", "diag_embed"):
@@ -478,6 +481,7 @@ for _name, _params, _zero in [
         ("convolve_grad_left", ("v", "x", "y", "mode"), ("x",)),
         ("convolve_grad_right", ("v", "x", "y", "mode"), ("y",)),
         ("correlate_full", ("v", "x", "y", "mode"), ("x", "y")),
+        ("sliding_window_grad", ("v", "x", "window_shape", "axis"), ("x", "window_shape")),
         ("correlate_crop", ("v", "x", "y", "mode"), ("x", "y")),
         ("gradient_grad", ("v", "x", "axis", "edge_order", "*spacing"), ("x",)),  # (spacing: no)
         ("spacing_grad", ("v", "ans", "h"), ()),  # (ans, h: refused when differentiated again)

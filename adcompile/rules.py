@@ -24,6 +24,11 @@ from __future__ import annotations
 import math
 import string
 
+# A partial that names SEED (what it is multiplied by: g or t) is the whole product.
+SEED = "__seed"  # (no parameter's name: t in defpartials)
+# the seed where the operand wins, half of it at a tie, else 0 (np.maximum's and np.minimum's)
+_TIE = f"np.where({{}}, {SEED}, np.where(x == y, 0.5 * {SEED}, 0.0))"
+
 DERIVATIVES = {
     "add": ("1", "1"),
     "sub": ("1", "-1"),
@@ -94,8 +99,10 @@ DERIVATIVES = {
     "np.square": ("2 * x",),
     "np.reciprocal": ("-ans * ans",),
     "np.fabs": ("np.sign(x)",),
-    "np.maximum": ("(x >= y)", "(x < y)"),
-    "np.minimum": ("(x <= y)", "(x > y)"),
+    # a tie is split evenly, as JAX and PyTorch do: the stable softplus written with two kinks at
+    # 0, np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))), has derivative 1/2 there, sigmoid(0)
+    "np.maximum": (_TIE.format("x > y"), _TIE.format("y > x")),
+    "np.minimum": (_TIE.format("x < y"), _TIE.format("y < x")),
     "np.arctan2": ("x / (x * x + y * y)", "-y / (x * x + y * y)"),
     "np.hypot": ("x / norm_divisor(ans)", "y / norm_divisor(ans)"),
     "np.logaddexp": ("sigmoid(gap(x, y))", "sigmoid(gap(y, x))"),  # (finite at -inf, -inf)
@@ -110,8 +117,6 @@ DERIVATIVES = {
     "relu": ("(x > 0)",),
 }
 
-# A partial that names SEED (what it is multiplied by: g or t) is the whole product.
-SEED = "__seed"  # (no parameter's name: t in defpartials)
 # helpers of derivative code, safe at a zero base: times_pow(t, x, e) is t * x ** e, 0 where t ==
 # 0, so a zero tangent (or adjoint) through a slope infinite at x == 0 gives 0; x ** y's partial in
 # x is times_pow(seed * y, x, y - 1), 0 where y == 0 too. pow_dy, a * log(x), is 0 where x == 0,
@@ -652,11 +657,15 @@ DERIVATIVES.update({
 # np.fmax and np.fmin ignore a NaN: the other operand gets the derivative there; np.nan_to_num's
 # replaced values are constants. Selected (np.where), not masked: 0 * a NaN tangent is NaN.
 _SELECTED = {
-    "np.fmax": ("np.logical_or(x >= y, np.isnan(y))", "np.logical_or(x < y, np.isnan(x))"),
-    "np.fmin": ("np.logical_or(x <= y, np.isnan(y))", "np.logical_or(x > y, np.isnan(x))"),
+    "np.fmax": ("np.logical_or(x > y, np.isnan(y))", "np.logical_or(y > x, np.isnan(x))"),
+    "np.fmin": ("np.logical_or(x < y, np.isnan(y))", "np.logical_or(y < x, np.isnan(x))"),
     "np.nan_to_num": ("np.isfinite(x)",)}
-VJP.update({k: tuple(f"np.where({m}, g, 0.0)" for m in ms) for k, ms in _SELECTED.items()})
-JVP.update({k: tuple(f"np.where({m}, t, 0.0)" for m in ms) for k, ms in _SELECTED.items()})
+# (a tie of np.fmax and np.fmin is split evenly, as np.maximum's is)
+_HALF_AT_TIES = "np.where(x == y, 0.5 * {s}, 0.0)"
+for _k, _ms in _SELECTED.items():
+    _other = _HALF_AT_TIES if _k != "np.nan_to_num" else "0.0"
+    VJP[_k] = tuple(f"np.where({m}, g, {_other.format(s='g')})" for m in _ms)
+    JVP[_k] = tuple(f"np.where({m}, t, {_other.format(s='t')})" for m in _ms)
 
 # --- breadth: rearrangements, linear in x: each reverse rule undoes the rearrangement ------------
 LINEAR |= {

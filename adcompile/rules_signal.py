@@ -1,6 +1,7 @@
-"""Derivative rules of complex parts (np.imag, np.angle, x.real), np.gradient and the products
-of several factors: np.linalg.multi_dot, np.convolve, np.correlate. Registered into the tables of
-rules.py (same template language) when the package is imported."""
+"""Derivative rules of complex parts (np.imag, np.angle, x.real), np.gradient, the products
+of several factors (np.linalg.multi_dot, np.convolve, np.correlate) and
+np.lib.stride_tricks.sliding_window_view (the NumPy conv/pool idiom). Registered into the tables
+of rules.py (same template language) when the package is imported."""
 from __future__ import annotations
 
 from .rules import JVP, LINEAR, VJP
@@ -69,3 +70,25 @@ JVP.update({
     "convolve_grad_right": ("convolve_grad_right(t, x, y, mode)",
                             "convolve_grad_right(v, t, y, mode)", None, None),
 })
+
+
+# --- sliding windows: a view, linear; its gradient adds each window's back where it came from ----
+_SWV = "np.lib.stride_tricks.sliding_window_view"
+
+
+def _windows(op, i, v):
+    """sliding_window_view's rules in operand i of `v` (g or t); a writeable view, which aliases
+    x (a write into one window changes the others), has none: refused."""
+    writeable = dict(op.kwargs).get("writeable")
+    if i != 0 or writeable is not None and not (type(writeable).__name__ == "Const" and
+                                                writeable.value is False):
+        return None
+    return f"sliding_window_grad({v}, x, window_shape, axis)" if v == "g" else \
+        f"{_SWV}({v}, window_shape, axis=axis)"
+
+
+LINEAR |= {_SWV, "sliding_window_grad"}
+VJP[_SWV] = lambda op, i: _windows(op, i, "g")
+JVP[_SWV] = lambda op, i: _windows(op, i, "t")
+VJP["sliding_window_grad"] = (f"{_SWV}(g, window_shape, axis=axis)", None, None, None)
+JVP["sliding_window_grad"] = ("sliding_window_grad(t, x, window_shape, axis)", None, None, None)

@@ -592,7 +592,18 @@ def unsplit(g, axis):
 
 def setitem(x, index, v):
     """`x` with `x[index] = v`, as a new array: differentiated code never writes into its inputs.
-    A list (held as a tuple, or the TupleGrad of its gradient) gives one of the same kind."""
+    A list (held as a tuple, or the TupleGrad of its gradient) gives one of the same kind. A
+    read-only array (np.broadcast_to's, sliding_window_view's views) is refused as NumPy refuses
+    it: the write would change every place the view repeats, which a copy does not."""
+    if isinstance(x, np.ndarray) and not x.flags.writeable:
+        raise ValueError("assignment destination is read-only (NumPy's view: write into a "
+                         "copy, `x = x.copy()`)")
+    return written(x, index, v)
+
+
+def written(x, index, v):
+    """`x` with `x[index] = v`, as a new array (setitem's, for derivative code: an adjoint may be
+    a read-only broadcast)."""
     if isinstance(x, (list, tuple)):
         out = list(x)
         out[index] = v

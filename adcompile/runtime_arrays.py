@@ -10,7 +10,7 @@ import numpy as np
 from .runtime import (TupleGrad, _complex, _kind, _may_alias, _ndim, _numpy, _part, _parts,
                       _shape, conj, cumsum_grad, getitem_grad, list_add, matmul_grad_left,
                       matmul_grad_right, outside_rule, phase_jvp, phase_vjp, real_part,
-                      setitem, sign, unbroadcast, unreduce, zeros_like)
+                      sign, unbroadcast, unreduce, written, zeros_like)
 
 
 def unroll(g, shift, axis):
@@ -597,8 +597,8 @@ def zero_at(x, index):
     """`x` with zeros at `index`: the adjoint of x in `x[index] = v`, whose part there was
     overwritten. In a list, zeros shaped like the item (a row of a list of lists)."""
     if isinstance(x, (list, tuple)):
-        return setitem(x, index, zeros_like(x[index]))
-    return setitem(x, index, 0.0)
+        return written(x, index, zeros_like(x[index]))
+    return written(x, index, 0.0)
 
 
 def take_indices(indices, x, axis, mode):

@@ -132,3 +132,29 @@ def correlate_crop(g, x, y, mode):
     size = {"full": n + m - 1, "valid": max(n, m) - min(n, m) + 1}.get(mode, max(n, m))
     start = _correlate_start(n, m, size, mode)
     return g[start:start + size]
+
+
+def sliding_window_grad(g, x, window_shape, axis):
+    """The gradient of np.lib.stride_tricks.sliding_window_view(x, window_shape, axis): each
+    entry of x gets the gradients of every window that holds it, an overlap-add: for each offset
+    in the window, the windows' entries at that offset (g[..., offset]) added into the slice of x
+    they came from, shifted by it. An axis may be windowed more than once (axis=(0, 0))."""
+    shape = _shape(x)
+    windows = (int(window_shape),) if np.ndim(window_shape) == 0 else tuple(window_shape)
+    if axis is None:
+        axes = tuple(range(len(shape)))
+    else:
+        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+        axes = tuple(a % len(shape) for a in axes)
+    kept = list(shape)
+    for a, w in zip(axes, windows):
+        kept[a] -= w - 1
+    g = np.asarray(g)
+    out = np.zeros(shape, dtype=np.result_type(g, x, 1.0) if np.iscomplexobj(x) else
+                   np.result_type(g, 1.0))
+    for offset in np.ndindex(*windows):
+        start = [0] * len(shape)
+        for a, k in zip(axes, offset):
+            start[a] += k
+        out[tuple(slice(s, s + n) for s, n in zip(start, kept))] += g[(Ellipsis,) + offset]
+    return out

@@ -343,8 +343,13 @@ class Calls:
                 return Const(slice(*(p.value for p in parts)))
         boundary = getattr(obj, "__adcompile_boundary__", None)
         if boundary is not None:  # a function grad made, called here: its generated code
+            # (as the user spelled it, or where it was made here, grad(loss)(p), as made: the
+            # callee is then a placeholder's name)
+            made = spelled(func)
+            if made.startswith("<"):
+                made = f"{boundary.mode}({getattr(boundary.f, '__name__', 'f')})"
             if boundary.plain is None or boundary.receiver is not None:
-                raise self.unsupported(node, f"calling {spelled(func)}, a derivative compiled "
+                raise self.unsupported(node, f"calling {made}, a derivative compiled "
                                        "at each call for the structure of its arguments (an "
                                        "object, a dict, a list), inside a differentiated "
                                        "function", "take this derivative outside, or take it "
@@ -353,7 +358,7 @@ class Calls:
             if any(type(v) is tuple or holds_record(v) for v in  # (a tuple: a list, a tuple)
                    [self.expr(a, env) for a in node.args] +
                    [self.expr(k.value, env) for k in node.keywords]):
-                raise self.unsupported(node, f"calling {dotted(func) or 'a derivative'} with a "
+                raise self.unsupported(node, f"calling {made} with a "
                                        "dict, object, list or tuple inside the differentiated "
                                        "function (a derivative taken there is compiled for "
                                        "arrays and numbers)", "pass the arrays themselves (grad("

@@ -17,7 +17,7 @@ import types
 
 import gast
 
-from ..depends import MISSING, Attributes
+from ..depends import MISSING, Attributes, Items
 from ..ir import Assign, Const, Var
 from ..primitives import hashable
 from ..pytree import Tree, _Static
@@ -450,7 +450,10 @@ class Containers:
 
     def iterated(self, value, node):
         """What a for loop (or list(), a comprehension) walks when it iterates `value`: a dict's
-        keys and a namedtuple's fields, known here; other values as they are."""
+        keys and a namedtuple's fields, known here; a global list or tuple of strings (a
+        config's names) as its items, which index dicts here; other values as they are."""
+        if type(value) is Var and names_here(self.fn.constants.get(value.name)):
+            return self.names_here(self.fn.constants[value.name])
         if type(value) is not Record:
             return value
         if value.kind == "dict":
@@ -459,6 +462,15 @@ class Containers:
             return value.values
         raise self.unsupported(node, f"iterating {value.describe()}", "iterate a list, tuple, "
                                "dict or namedtuple, or read its fields")
+
+    def names_here(self, table):
+        """A global list or tuple of strings (a config's names, for name in CFG["acts"]) as
+        constants known here, which index dicts here; read as it is now, so a new derivative once
+        an item or its length changes."""
+        scope = Items(table)
+        self.fn.dependencies += [(scope, k, v) for k, v in enumerate(table)] + \
+            [(scope, len(table), MISSING)]
+        return tuple(Const(v) for v in table)
 
     def record_store(self, record, target, value, env, plain=False):
         """`p["W"] = v` or `self.W = v`: a record with that field replaced by `value` (through
@@ -822,6 +834,11 @@ def class_defining(cls, name):
         if name in vars(klass):
             return None if klass.__module__ == "builtins" else klass
     return None
+
+
+def names_here(table):
+    """Whether `table` (a global's value) is a list or tuple of strings: names, read here."""
+    return type(table) in (list, tuple) and bool(table) and all(isinstance(v, str) for v in table)
 
 
 def must_unroll(value):

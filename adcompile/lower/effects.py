@@ -266,15 +266,20 @@ class Effects:
         """The name argument of getattr/hasattr/setattr, a string known here (written, or a
         loop's over constant strings: for name in ("a", "b")), as a gast.Constant."""
         name = node.args[1] if len(node.args) in (2, most) and not node.keywords else None
+        value = None
         if name is not None and not isinstance(name, gast.Constant):
             value = self.expr(name, env)
             if type(value) is Const:
                 name = gast.copy_location(gast.Constant(value=value.value, kind=None), name)
         if not (isinstance(name, gast.Constant) and isinstance(name.value, str)):
-            raise self.unsupported(node, f"{obj.__name__} with a name that is not a string "
-                                   "known when the code is transformed", f"write {obj.__name__}"
-                                   "(x, \"name\"), or loop over constant names (for name in "
-                                   "(\"a\", \"b\"))")
+            error = self.unsupported(node, f"{obj.__name__} with a name that is not a string "
+                                     "known when the code is transformed", f"write "
+                                     f"{obj.__name__}(x, \"name\"), or loop over constant names "
+                                     "(for name in (\"a\", \"b\"))")
+            # (a name read from an argument, getattr(np, act): a string argument is a constant
+            # once the call's arguments are seen, as jvp sees them: compiled at the first call)
+            error.maybe_container = type(value) is Var
+            raise error
         return name
 
     def fstring(self, node, env, target=None):

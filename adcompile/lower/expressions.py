@@ -16,7 +16,7 @@ from ..primitives import (ATTRIBUTES, GENERATOR_METHODS, METHODS, NAMESPACE, PRI
                           SHAPE_LIKE)
 from ..runtime import unbound_message
 from ..templates import OPERATORS, dotted
-from .containers import REFLECTED, _call_node, _name
+from .containers import REFLECTED, _call_node, _name, names_here
 from .effects import fold_constants, known_truth
 from .merging import kind_of
 from .scan import (BOUND, LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, VIEWS, VIEWS_OF_ALL,
@@ -503,6 +503,11 @@ class Expressions:
                 scope = table if type(table) is dict else Items(table)  # once it changes
                 self.fn.dependencies.append((scope, index.value, item))
                 return self.outer(f"{base.name}_item", item)
+            if names_here(item):  # CFG["acts"], a list of names: known here, as CFG's items
+                table = self.fn.constants[base.name]
+                scope = table if type(table) is dict else Items(table)
+                self.fn.dependencies.append((scope, index.value, item))
+                return self.names_here(item)
         if type(base) is tuple:
             if type(index) is Const and isinstance(index.value, int) and \
                     -len(base) <= index.value < len(base):  # (out of range: a run-time list
