@@ -417,12 +417,7 @@ def one_branch(readers: Readers, i, movable, inert=lambda st: False):
                 continue
             if any(j < a <= i for n in used_names(st.value) for a in readers.assigns.get(n, ())):
                 continue  # (an operand changes before the branch)
-            moved.add(j)
-            for n in used_names(st.value):
-                a = readers.assigns.get(n, ())
-                if len(a) == 1 and a[0] < j and a[0] not in heap:
-                    heap.append(a[0])
-            heap.sort(reverse=True)
+            _take(readers, j, st, moved, heap)
         out.append(sorted(moved))
     return out
 
@@ -467,13 +462,19 @@ def into_loop(readers: Readers, i, movable):
             continue
         if any(j < a <= i for n in used_names(st.value) for a in readers.assigns.get(n, ())):
             continue  # (an operand changes before the loop, or in it)
-        moved.add(j)
-        for n in used_names(st.value):
-            a = readers.assigns.get(n, ())
-            if len(a) == 1 and a[0] < j and a[0] not in heap:
-                heap.append(a[0])
-        heap.sort(reverse=True)
+        _take(readers, j, st, moved, heap)
     return sorted(moved)
+
+
+def _take(readers: Readers, j, st, moved, heap):
+    """Statement j (`st`) moves: the statements before it that assign its operands (once) are
+    considered next (one_branch, into_loop), the last first."""
+    moved.add(j)
+    for n in used_names(st.value):
+        a = readers.assigns.get(n, ())
+        if len(a) == 1 and a[0] < j and a[0] not in heap:
+            heap.append(a[0])
+    heap.sort(reverse=True)
 
 
 def _same_test(readers: Readers, a, b, u):
