@@ -142,7 +142,13 @@ class Backward:
     def materialize(self, name, out, line, flag=None):
         """Give `name` an adjoint variable that code inside a structure can add to in place.
         `flag` (a loop's boundary: True; a rule run under a flag: that flag): where the adjoint
-        starts at zero and comes from a rule, it is flagged."""
+        starts at zero and comes from a rule, it is flagged. One flagged already that a rule run
+        under another flag, or a loop not setting that flag, adds to now loses its flag: its
+        rule runs on every path."""
+        known = self.flags.get(name)
+        if known is not None and name in self.adjoint and flag is not None and \
+                flag != known[0] and not (flag is True and known[1]):  # (the flag of `a`'s
+            self.flags.pop(name)  # rule would skip what `b`'s rule, or a loop, added)
         if name in self.pending:
             self.write(name, out, line, exact=True)
         elif name in self.adjoint and self.deferred.get(name):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from adcompile import grad, hessian, jvp, source, value_and_grad
-from checks import numeric_grad
+from checks import assert_close, numeric_grad
 
 
 def sqrt_guarded(x):
@@ -177,3 +177,25 @@ def test_jit_agrees_on_the_flags(f):
     from adcompile import jit
     assert jit(grad(f))(0.0, 0) == 1.0
     assert jit(grad(f))(1.3, 4) == pytest.approx(grad(f)(1.3, 4), rel=1e-12)
+
+
+# --- fuzz case (numpy seed 3905012943): an adjoint flagged by one rule's flag (a value whose
+# own adjoint is never set: `if False:`) that a later flagged rule added to kept the first flag,
+# so its rule (s0 = W[0]) never ran: grad 0 where the derivative is 6 * W[0]
+def rows_then_squares(a):
+    t1, t2, a = (a, a ** 2, a + 0.0)
+    t1 = a
+    L3 = [np.sum(t2) for r5 in t1]
+    return sum(L3)
+
+
+def first_row(W):
+    return rows_then_squares(W[0])
+
+
+def test_an_adjoint_two_flagged_rules_add_to_runs_its_rule_when_either_did():
+    W = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    expected = np.zeros_like(W)
+    expected[0] = 6 * W[0]
+    assert_close(grad(first_row)(W), expected)
+    assert_close(grad(first_row)(W), numeric_grad(first_row, (W,), 0))
