@@ -468,3 +468,38 @@ def test_calling_an_object_of_a_global_list_names_it_as_written():
     with pytest.raises(NoDerivativeError, match=r"MODELS\[0\] is a Model object read from a "
                                                 r"global"):
         grad(lambda x: MODELS[0](x))(1.5)
+
+
+# --- fuzz (scalar seed 3904, numpy seed 3905): a helper augmenting a number parameter, called
+# in a comprehension or a conditional expression, was refused as changing its argument in
+# place (it rebinds the helper's own name only, as before 'u /= n' of arrays was followed)
+def bumped(a, b):
+    a += b * 2.0
+    return a * b
+
+
+def bumped_in_expressions(x, y):
+    return sum(bumped(x, k) for k in (1.0, 2.0)) + (bumped(x, y) if x > 0 else y)
+
+
+def bumped_rows(x):
+    return sum(bumped(v, 1.0) for v in x)
+
+
+def normalized_in_a_generator(x):
+    u = x * 1.0
+    return sum(normalize_first(u) for _ in range(2))
+
+
+def normalize_first(u):
+    u /= np.linalg.norm(u)
+    return u[0]
+
+
+def test_a_number_augmented_in_a_helper_called_in_an_expression_is_rebound_there_only():
+    assert_close(grad(bumped_in_expressions, argnums=(0, 1))(1.5, 2.0),
+                 [numeric_grad(bumped_in_expressions, (1.5, 2.0), i) for i in (0, 1)])
+    x = np.array([1.0, 2.0])
+    assert_close(grad(bumped_rows)(x), numeric_grad(bumped_rows, (x,), 0))
+    with pytest.raises(UnsupportedSyntaxError, match="the caller holds the same array"):
+        grad(normalized_in_a_generator)(np.array([3.0, 4.0]))  # (an array: Python changes it)

@@ -174,6 +174,12 @@ class Inlining:
                 raise self.unsupported(node, f"{getattr(fn, 'name', 'the function')} changes "
                                        f"its argument {p} in place and also assigns {p} a new "
                                        "value", "use another name for the new value")
+            if augmented and (self.in_expression or any(arg.id not in c for c in self.carried)):
+                filename, line = self.parsed.where(node)  # (in an expression, or in a loop not
+                self.block.append(Assign(None, Op("check_not_in_place", (  # carrying it: an
+                    old, Const("__iadd__"), Const(f"{os.path.basename(filename)}:{line}"),
+                    Const(p), Const("the caller"))), self.line))  # array refused when the
+                continue  # code runs; a number rebound in the helper only, as in Python)
             if self.in_expression:
                 what = f"{p}, a name of the enclosing function," if p in closure else \
                     f"its argument {p}"
@@ -183,12 +189,6 @@ class Inlining:
                                        "the c of a chained comparison a < b < c) or a while "
                                        "test", "call it in a statement of its own (y = g(x)) "
                                        "and use its value there")
-            if augmented and any(arg.id not in c for c in self.carried):  # (in a loop that does
-                filename, line = self.parsed.where(node)  # not carry it: an array refused
-                self.block.append(Assign(None, Op("check_not_in_place", (  # when the code runs)
-                    old, Const("__iadd__"), Const(f"{os.path.basename(filename)}:{line}"),
-                    Const(p), Const("the caller"))), self.line))
-                continue
             if isinstance(arg, gast.Name) and env.get(arg.id) is old:
                 if augmented:  # (another name holding an array: refused when the code runs)
                     self.check_in_place(node, arg.id, env, self.live(), "__iadd__")
