@@ -33,8 +33,8 @@ class Overrides:
             return None
         self.defining(record.cls, name)  # (a dependency: a new derivative once it changes)
         method = own_method(record.cls, name)
-        if method is None:
-            return None
+        if method is None or isinstance(method, types.WrapperDescriptorType):
+            return None  # (a C type's slot: SimpleNamespace's is the generic one)
         if isinstance(method, types.FunctionType) and method.__code__.co_filename.startswith("<"):
             return None  # (dataclasses' frozen __setattr__)
         if not isinstance(method, types.FunctionType):
