@@ -449,7 +449,7 @@ VJP = {
     "phase_vjp": ("unbroadcast(phase_jvp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
     "phase_jvp": ("unbroadcast(phase_vjp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
     "sign": ("sign_vjp(g, x, ans)",),  # (builtin abs's derivative: as phase, conjugated)
-    "abs_vjp": ("real_part(g * sign(x))", "sign_vjp(g * real_part(v), x, sign(x))"),
+    "abs_vjp": ("unbroadcast(real_part(g * sign(x)), v)", "sign_vjp(g * real_part(v), x, sign(x))"),
     "sign_vjp": ("unbroadcast(sign_jvp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
     "sign_jvp": ("unbroadcast(sign_vjp(g, x, w), v)", "real_phase_zero(x)", "real_phase_zero(w)"),
     "unsplit": ("split_like(g, v, axis)", None),

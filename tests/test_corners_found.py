@@ -187,3 +187,19 @@ def test_an_ellipsis_index_compiles_under_jit(f, x):
     expected = numeric_grad(f, (x,), 0)
     assert_close(grad(f)(x), expected)
     assert_close(jit(grad(f))(x), grad(f)(x), rtol=1e-14)
+
+
+def sum_times_negative_part(W):
+    return np.sum(W) * np.sum(W - abs(W))
+
+
+def test_reverse_over_reverse_through_abs_of_an_array_with_a_scalar_adjoint():
+    """(fuzz, numpy seed 3907011848: abs_vjp's rule in its adjoint argument did not sum over
+    the broadcast, which a scalar adjoint (of np.sum) is: jacrev(grad(f)) off by 5 in places,
+    jacfwd(grad(f)) right.)"""
+    from adcompile import jacfwd, jacrev
+    W = np.array([[1.077472, -0.747327, 1.035267], [1.6362, 0.372232, 0.099124]])
+    neg = (W.ravel() < 0) * 2.0
+    H = np.outer(np.ones(6), neg) + np.outer(neg, np.ones(6))
+    assert_close(jacfwd(grad(sum_times_negative_part))(W).reshape(6, 6), H)
+    assert_close(jacrev(grad(sum_times_negative_part))(W).reshape(6, 6), H)
