@@ -460,8 +460,10 @@ class Backward:
         names = (names - inside) | {n for n in inside if n in self.adjoint or n in self.pending}
         names |= {n for n in carried if n in self.active}
         for n in sorted(names, key=str):
-            self.materialize(n, out, s.line, None if n in inside or flag is True and
-                             _every_step(s, n, self.active) else flag)
+            every = n not in inside and flag is True and _every_step(s, n, self.active)
+            if every and n in self.adjoint and n in self.flags and not self.flags[n][1]:
+                self.flags.pop(n)  # (a rule's flag would skip what each step of the loop adds)
+            self.materialize(n, out, s.line, None if n in inside or every else flag)
         return set(inplace) | names
 
     def structure(self, s, out, inplace, resets, moved=((), ())):

@@ -199,3 +199,28 @@ def test_an_adjoint_two_flagged_rules_add_to_runs_its_rule_when_either_did():
     expected[0] = 6 * W[0]
     assert_close(grad(first_row)(W), expected)
     assert_close(grad(first_row)(W), numeric_grad(first_row, (W,), 0))
+
+
+# --- fuzz case (scalar seed 3906012702): y_1's adjoint flagged by abs's rule (its value never
+# read: `if False:`), then added to at every step of a loop: the loop's steps did not clear the
+# flag, so grad_y stayed 0 where the derivative is 1
+def carried_then_swapped(x, y):
+    y += 0.25
+    for i1 in range(1, 2):
+        L2 = []
+        t4 = y
+    x, y = (y, x)
+    x = abs(x)
+    for r8 in (t4, t4, t4, 1.0):
+        if y:
+            break
+        t10, y = (y, 0.5)
+        x, t11, t12 = (L2, t4, t10)  # noqa: F841
+    return t4
+
+
+def test_an_adjoint_a_loop_adds_to_at_every_step_runs_its_rule_past_another_flag():
+    args = (-1.6189, 1.749597)
+    assert grad(carried_then_swapped, argnums=(0, 1))(*args) == (0.0, 1.0)
+    assert_close(grad(carried_then_swapped, argnums=1)(*args),
+                 numeric_grad(carried_then_swapped, args, 1))
