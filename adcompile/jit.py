@@ -347,6 +347,7 @@ def numba_friendly(fn: Function, arrays=True) -> Function:
         _array_tapes(fn)
     _ranges(fn.body)
     _drop_unused_lists(fn)
+    jit_forms.appends_in_place(fn)
     jit_forms.numba_names(fn)
     for s in walk_stmts(fn.body):
         if type(s) is Assign:
@@ -800,7 +801,7 @@ def _explain(err, fn):
     empty = re.search(r"Cannot infer the type of variable '(\w+?)(?:\.\d+)?', have imprecise "
                       r"type: list\(undefined\)", first) or re.search(
         r"Type of variable '[\w.]+' cannot be determined", first) and re.search(
-        r"^\s*(\w+) = \[\].*\n(?:.*\n)*?\s*\1 = \1 \+ \[", text, re.M)
+        r"^\s*(\w+) = \[\].*\n(?:.*\n)*?\s*\w+ = \1 \+ \[", text, re.M)
     if empty and line:
         return JitError(*jit_forms.empty_list(fn, empty.group(1), text, line, where))
     if line:
