@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from adcompile import defvjp, grad, jvp
+from adcompile import defvjp, grad, jvp, source
 from adcompile.export import ExportError, export, export_source
 
 from test_export import run_isolated
@@ -214,3 +214,62 @@ def test_two_runtime_helpers_of_one_name_are_both_kept(tmp_path):
         """)
     np.testing.assert_allclose(out, grad(fft_and_quantile)(np.arange(12.0).reshape(3, 4) ** 1.3))
 
+
+# --- 5. loops left with nothing to do ---------------------------------------------------------
+EMPTY_LOOP = re.compile(r"^( *)for [^\n]*:\n\1    pass\n", re.M)
+
+
+def triangle(x, y):
+    s = 0.0
+    for i in range(3):
+        t = x
+        for j in range(i + 1):
+            t = t * y + j
+        s = s + t
+    return s
+
+
+def counted_twice(x):
+    k = 0
+    for i in range(3):
+        k = k + 2
+    s = x
+    for j in range(k):
+        y = x * 2.0
+    return s * 3.0
+
+
+def test_a_loop_left_with_nothing_to_do_goes():
+    """The float fast path's forward sweep of triangle was `for i in range(3): s0 = i + 1;
+    for j in range(s0): pass` (every value it computed is read by the backward sweep only, which
+    recomputes them): dead_code dropped an empty loop over constant bounds only."""
+    for f in (triangle, counted_twice):
+        for mode in ("reverse", "value_and_grad", "forward"):
+            text = source(f, mode=mode, argnums=0)
+            assert not EMPTY_LOOP.search(text), text
+    assert grad(triangle, argnums=(0, 1))(1.5, 0.5) == grad(triangle, argnums=(0, 1))(
+        np.float64(1.5), np.float64(0.5))
+    assert grad(counted_twice)(2.0) == 3.0
+
+
+def loop_over_an_argument(x, n):
+    for i in range(n):
+        y = x * 2.0
+    return x * 3.0
+
+
+def counter_read_after(x):
+    for i in range(3):
+        for j in range(i + 1):
+            y = x * 2.0
+    return x * j
+
+
+def test_an_empty_loop_stays_where_range_may_raise_or_its_counter_is_read():
+    """range(n) of an argument raises for a float n, as the function does; a counter read after
+    the loop keeps it (j is 2 after the loops)."""
+    assert EMPTY_LOOP.search(source(loop_over_an_argument))
+    with pytest.raises(TypeError):
+        grad(loop_over_an_argument)(1.0, 2.5)
+    assert grad(loop_over_an_argument)(1.0, 2) == 3.0
+    assert grad(counter_read_after)(1.0) == 2.0 == counter_read_after(1.0)
