@@ -235,7 +235,7 @@ def counted_twice(x):
         k = k + 2
     s = x
     for j in range(k):
-        y = x * 2.0
+        y = x * 2.0  # noqa: F841 (dead: the loop is left with nothing to do)
     return s * 3.0
 
 
@@ -254,14 +254,14 @@ def test_a_loop_left_with_nothing_to_do_goes():
 
 def loop_over_an_argument(x, n):
     for i in range(n):
-        y = x * 2.0
+        y = x * 2.0  # noqa: F841 (dead: the loop is left with nothing to do)
     return x * 3.0
 
 
 def counter_read_after(x):
     for i in range(3):
         for j in range(i + 1):
-            y = x * 2.0
+            y = x * 2.0  # noqa: F841
     return x * j
 
 
