@@ -215,6 +215,38 @@ def test_two_runtime_helpers_of_one_name_are_both_kept(tmp_path):
     np.testing.assert_allclose(out, grad(fft_and_quantile)(np.arange(12.0).reshape(3, 4) ** 1.3))
 
 
+# --- 4. uniform's standard draws read back once -----------------------------------------------
+def uniform_loop(a, b):
+    rng = np.random.default_rng(0)
+    x = 1.0
+    for i in range(4):
+        x = x * 0.5 + rng.uniform(a, a + b)
+    return x
+
+
+def uniform_once(a, b):
+    return np.sum(np.sin(np.random.default_rng(2).uniform(a, a * b + 1.0, size=4)))
+
+
+def test_the_uniform_rules_read_u_back_once():
+    """The rules of low and high each read u back (`standard_of(s3, s1, a, s0 - a)` twice in
+    one derivative, `high - low` computed twice): it is computed once, in every mode, in a
+    loop too, and the derivatives still agree with finite differences."""
+    from checks import assert_close, numeric_grad
+    for f in (uniform_once, uniform_loop):
+        for mode in ("reverse", "forward", "value_and_grad", "vjp"):
+            text = source(f, mode=mode, argnums=(0, 1))
+            assert text.count("standard_of(") == 1, text
+        g = grad(f, argnums=(0, 1))(0.3, 1.7)
+        for i in (0, 1):
+            assert_close(g[i], numeric_grad(f, (0.3, 1.7), i), rtol=1e-6)
+        d = jvp(f, (0.3, 1.7), (1.0, -0.5))[1]
+        assert d == pytest.approx(g[0] - 0.5 * g[1], rel=1e-12)
+    h = grad(grad(uniform_once), argnums=1)(0.3, 1.7)
+    assert_close(h, numeric_grad(lambda a, b: grad(uniform_once)(a, b), (0.3, 1.7), 1),
+                 rtol=1e-5)
+
+
 # --- 5. loops left with nothing to do ---------------------------------------------------------
 EMPTY_LOOP = re.compile(r"^( *)for [^\n]*:\n\1    pass\n", re.M)
 
