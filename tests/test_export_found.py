@@ -186,6 +186,13 @@ def test_np_random_seed_exports_and_agrees(tmp_path):
     assert out[3] == pytest.approx(float(jvp(with_default_rng, (x,), (t,))[1]), rel=1e-13)
 
 
+def test_the_standard_library_is_not_named_as_a_need():
+    """The module imports threading (the draws' copies are kept per thread): its docstring said
+    it needs "NumPy and threading"."""
+    text = export_source(with_default_rng)
+    assert "import threading" in text and "It needs only NumPy;" in text
+
+
 def test_a_global_generator_is_refused_at_its_line():
     with pytest.raises(ExportError, match=r"test_export_found\.py:\d+: .*RNG \(Generator\).*"
                                           r"argument"):
