@@ -3,8 +3,11 @@ where a SciPy function's rules call SciPy).
 
 The module holds the generated function, the constants it captured from the user's globals and
 closures (arrays written out exactly), and a copy of every helper it calls from adcompile's
-`runtime` and `numerics` modules, found by following the names each one reads. Nothing in it
-imports adcompile:
+`runtime` and `numerics` modules (and of functions a rule was registered for), found by
+following the names each one reads, those it imports from adcompile inside a function too; what
+they read from their modules is written out (values, `act = np.tanh`) or imported (SciPy's, the
+standard library's). A value that cannot be written, or one name standing for two values, is
+refused (ExportError, at the line reading it). Nothing in the module imports adcompile:
 
     adcompile export model.py:loss --out grad_loss.py
     python -c "from grad_loss import grad_loss"      # NumPy is the only requirement
