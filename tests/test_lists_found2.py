@@ -1,0 +1,89 @@
+"""Lists found wanting after the lists stop (fixer fixlists): each a regression test that failed
+before its fix."""
+import numpy as np
+import pytest
+
+from adcompile import grad, hessian, jacfwd, jvp
+from checks import agree, assert_close, numeric_grad, numeric_jacobian
+
+X = np.array([0.7, -1.3, 2.1])
+
+
+# 1. An empty list known here joined with a list made at run time: lowering knows `[]` and
+#    `()` as one object (the empty tuple), and `[] + list(x)` ran as `() + s0`, a TypeError.
+
+def empty_plus_rows(x):
+    out = []
+    out = out + list(x)
+    return out[0] * out[1] + np.sin(out[2])
+
+
+def empty_display_plus_rows(x):
+    out = [] + list(x)
+    return out[1] * out[2]
+
+
+def rows_plus_empty(x):
+    out = []
+    out = list(np.sin(x)) + out
+    return out[0] * out[2]
+
+
+def empty_augmented(x):
+    out = []
+    out += list(x)
+    return out[0] * out[2] ** 2
+
+
+def empty_grown_in_loop(x):
+    out = []
+    for i in range(3):
+        v = x[i] * 2.0
+        out = out + [v]
+    return out[0] * out[2]
+
+
+def empty_joined_rows_in_loop(x):
+    out = []
+    for r in x.reshape(3, 1):
+        out = out + list(r)
+    return out[0] * out[1] * out[2]
+
+
+def empty_tuple_plus_rows(x):
+    out = ()
+    out = out + tuple(x)
+    return out[0] * out[1]
+
+
+def empty_plus_either(x, c):
+    a = list(x) if c > 0 else tuple(x)  # a list or a tuple, chosen at run time
+    out = [] + a if c > 0 else () + a
+    return out[0] * out[1]
+
+
+@pytest.mark.parametrize("f", [empty_plus_rows, empty_display_plus_rows, rows_plus_empty,
+                               empty_augmented, empty_grown_in_loop, empty_joined_rows_in_loop,
+                               empty_tuple_plus_rows])
+def test_an_empty_list_joined_with_a_list_made_at_run_time(f):
+    expected = numeric_grad(f, (X,), 0)
+    assert_close(grad(f)(X), expected, what="grad")
+    value, tangent = jvp(f, (X,), (np.ones(3),))
+    assert_close(value, f(X), what="jvp value")
+    assert_close(tangent, expected.sum(), what="jvp")
+    assert_close(hessian(f)(X), numeric_jacobian(grad(f), (X,), 0), rtol=1e-5, atol=1e-5,
+                 what="hessian")
+    assert_close(jacfwd(f)(X), expected, what="jacfwd")
+
+
+@pytest.mark.parametrize("c", [1.0, -1.0])
+def test_an_empty_sequence_joined_with_one_of_either_kind(c):
+    f = empty_plus_either
+    expected = numeric_grad(f, (X, c), 0)
+    assert_close(grad(f)(X, c), expected, what="grad")
+    assert_close(jvp(lambda x: f(x, c), (X,), (np.ones(3),))[1], expected.sum(), what="jvp")
+
+
+@pytest.mark.parametrize("f", [empty_plus_rows, empty_display_plus_rows, empty_augmented])
+def test_an_empty_list_joined_with_rows_under_jit(f):
+    agree(f, X)
