@@ -1,5 +1,8 @@
 """Lists found wanting after the lists stop (fixer fixlists): each a regression test that failed
 before its fix."""
+import itertools
+import statistics
+
 import numpy as np
 import pytest
 
@@ -87,3 +90,53 @@ def test_an_empty_sequence_joined_with_one_of_either_kind(c):
 @pytest.mark.parametrize("f", [empty_plus_rows, empty_display_plus_rows, empty_augmented])
 def test_an_empty_list_joined_with_rows_under_jit(f):
     agree(f, X)
+
+
+# 2. itertools.islice with a negative (or fractional) index known here: Python's ValueError, at
+#    the user's line, where adcompile said islice "does not return a value on every path".
+
+def islice_stop_minus_one(x):
+    return sum(itertools.islice([x, 2 * x, 3 * x], -1))
+
+
+def islice_stop_minus_two(x):
+    return sum(itertools.islice([x, 2 * x, 3 * x], -2))
+
+
+def islice_start_negative(x):
+    return sum(itertools.islice([x, 2 * x, 3 * x], -1, 2))
+
+
+def islice_step_zero(x):
+    return sum(itertools.islice([x, 2 * x, 3 * x], 0, 2, 0))
+
+
+def islice_stop_fractional(x):
+    return sum(itertools.islice([x, 2 * x, 3 * x], 1.5))
+
+
+def mean_of_nothing(x):
+    return statistics.mean([]) + x
+
+
+@pytest.mark.parametrize("f", [islice_stop_minus_one, islice_stop_minus_two,
+                               islice_start_negative, islice_step_zero, islice_stop_fractional,
+                               mean_of_nothing])
+def test_a_stand_in_raising_for_arguments_known_here_raises_pythons_error(f):
+    with pytest.raises(Exception) as python:
+        f(1.0)
+    line = f"{__file__}:{f.__code__.co_firstlineno + 1}: "
+    for mode in (lambda: grad(f)(1.0), lambda: jvp(f, (1.0,), (1.0,))):
+        with pytest.raises(type(python.value)) as info:
+            mode()
+        assert str(info.value) == line + str(python.value)
+
+
+def islice_stop_given(x, n):
+    return sum(itertools.islice([x, 2 * x, 3 * x], n))
+
+
+def test_islice_of_a_stop_known_at_run_time_raises_pythons_error_there():
+    assert grad(islice_stop_given)(1.5, 2) == 3.0
+    with pytest.raises(ValueError, match="Stop argument for islice"):
+        grad(islice_stop_given)(1.5, -1)
