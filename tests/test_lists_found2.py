@@ -6,10 +6,16 @@ import statistics
 import numpy as np
 import pytest
 
-from adcompile import grad, hessian, jacfwd, jvp
+from adcompile import UnsupportedSyntaxError, grad, hessian, jacfwd, jvp
 from checks import agree, assert_close, numeric_grad, numeric_jacobian
 
 X = np.array([0.7, -1.3, 2.1])
+W = {"a": 1.5, "b": -2.0}  # module-level tables (item 3)
+BY_INDEX = {1: 5.0, 0: 7.0}
+ACTS = {"sin": np.sin, "tanh": np.tanh}
+ROWS = {"u": np.array([1.0, 2.0, -1.0]), "v": np.array([3.0, -1.0, 0.5])}
+CFG = {"w": {"a": 0.5, "b": 2.5}}
+KEYED_BY_OBJECT = {object(): 1.0}
 
 
 # 1. An empty list known here joined with a list made at run time: lowering knows `[]` and
@@ -140,3 +146,92 @@ def test_islice_of_a_stop_known_at_run_time_raises_pythons_error_there():
     assert grad(islice_stop_given)(1.5, 2) == 3.0
     with pytest.raises(ValueError, match="Stop argument for islice"):
         grad(islice_stop_given)(1.5, -1)
+
+
+# 3. A module-level dict iterated (`for k in W`, W.items(), .values(), .keys()): its keys are
+#    known here (a new derivative once one comes or goes), its values read as W[k] reads them.
+#    Refused before; `for k in W` indexed W by position (W[0], W[1]), a KeyError or, for a dict
+#    keyed by integers, its values taken for its keys (silently wrong).
+
+def over_items(x):
+    s = 0.0
+    for k, v in W.items():
+        s += v * x ** 2
+    return s
+
+
+def over_values(x):
+    return sum(v * np.sin(x) for v in W.values())
+
+
+def over_keys(x):
+    s = 0.0
+    for k in W.keys():
+        s += W[k] * x
+    return s
+
+
+def over_the_dict(x):
+    s = 0.0
+    for k in BY_INDEX:
+        s += k * x + BY_INDEX[k] * x ** 2
+    return s
+
+
+def over_functions(x):
+    s = 0.0
+    for name, f in ACTS.items():
+        s += f(x)
+    return s
+
+
+def over_arrays(x):
+    return sum(np.dot(v, x) ** 2 for v in ROWS.values())
+
+
+def over_a_nested_dict(x):
+    s = 0.0
+    for k in CFG["w"]:
+        s += CFG["w"][k] * x
+    for k, v in CFG["w"].items():
+        s += v * x ** 2
+    return s
+
+
+def counted_and_sorted(x):
+    return len(W) * x + sum(W[k] * x for k in sorted(W)) + ("a" in W) * x
+
+
+@pytest.mark.parametrize("f, x", [(over_items, 1.3), (over_values, 1.3), (over_keys, 1.3),
+                                  (over_the_dict, 1.3), (over_functions, 0.4), (over_arrays, X),
+                                  (over_a_nested_dict, 1.3), (counted_and_sorted, 1.3)])
+def test_a_global_dict_iterated(f, x):
+    expected = numeric_grad(f, (x,), 0)
+    assert_close(grad(f)(x), expected, what="grad")
+    assert_close(jvp(f, (x,), (np.ones_like(x),))[1], np.sum(expected), what="jvp")
+
+
+def test_a_global_dict_iterated_gives_a_new_derivative_once_its_keys_change():
+    assert_close(grad(over_items)(2.0), 2 * 2.0 * (1.5 - 2.0))
+    W["c"] = 4.0
+    try:
+        assert_close(grad(over_items)(2.0), 2 * 2.0 * (1.5 - 2.0 + 4.0))
+        W["a"] = 0.5  # (a value: read when the code runs)
+        assert_close(grad(over_items)(2.0), 2 * 2.0 * (0.5 - 2.0 + 4.0))
+    finally:
+        del W["c"]
+        W["a"] = 1.5
+    assert_close(grad(over_items)(2.0), 2 * 2.0 * (1.5 - 2.0))
+
+
+def over_object_keys(x):
+    s = 0.0
+    for k in KEYED_BY_OBJECT:
+        s += x
+    return s
+
+
+def test_a_global_dict_with_keys_that_are_no_constants_is_refused_at_its_line():
+    with pytest.raises(UnsupportedSyntaxError, match="keys are not numbers") as info:
+        grad(over_object_keys)(1.0)
+    assert info.value.line == over_object_keys.__code__.co_firstlineno + 2

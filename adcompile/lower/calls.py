@@ -109,6 +109,9 @@ class Calls:
                 prim = METHODS.get(func.attr) or GENERATOR_METHODS.get(func.attr)  # rng.normal
                 constant = self.fn.constants.get(base.name, MISSING) if type(base) is Var \
                     else MISSING
+                if prim is None and type(constant) is dict and not node.args and \
+                        not node.keywords and func.attr in ("items", "keys", "values"):
+                    return self.global_view(base, func.attr, node)  # for k, v in W.items()
                 if prim is None and constant is not MISSING:  # GLOBAL_NT._replace(...)
                     raise self.unsupported(node, f"the method .{func.attr}() of "
                                            f"{dotted(func.value) or base.name}, a global "
