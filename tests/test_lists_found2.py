@@ -235,3 +235,34 @@ def test_a_global_dict_with_keys_that_are_no_constants_is_refused_at_its_line():
     with pytest.raises(UnsupportedSyntaxError, match="keys are not numbers") as info:
         grad(over_object_keys)(1.0)
     assert info.value.line == over_object_keys.__code__.co_firstlineno + 2
+
+
+# 4. A helper changing its array argument in place, called twice on it while the first call's
+#    result is still read: the refusal said "the caller holds the same array", where `a` does.
+
+def doubled_in_place(u):
+    u *= 2.0
+    return u
+
+
+def stepped_twice(x):
+    u = x * 1.0
+    a = doubled_in_place(u)
+    b = doubled_in_place(u)
+    return np.sum(a) + np.sum(b)
+
+
+def stepped_twice_into_a_list(x):
+    u = x * 1.0
+    hist = [doubled_in_place(u)]
+    b = doubled_in_place(u)
+    return np.sum(hist[0]) + np.sum(b)
+
+
+@pytest.mark.parametrize("f, holder", [(stepped_twice, "a"), (stepped_twice_into_a_list, "hist")])
+def test_a_helper_changing_an_array_another_name_of_the_caller_holds_names_it(f, holder):
+    assert_close(grad(f)(1.5), numeric_grad(f, (1.5,), 0))  # (a number: rebound, not changed)
+    with pytest.raises(UnsupportedSyntaxError, match=f"u is changed in place, and {holder} "
+                       "holds the same array") as info:
+        grad(f)(np.array([1.0, 2.0]))
+    assert info.value.line == doubled_in_place.__code__.co_firstlineno + 1
