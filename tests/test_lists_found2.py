@@ -266,3 +266,37 @@ def test_a_helper_changing_an_array_another_name_of_the_caller_holds_names_it(f,
                        "holds the same array") as info:
         grad(f)(np.array([1.0, 2.0]))
     assert info.value.line == doubled_in_place.__code__.co_firstlineno + 1
+
+
+# 5. An infinite slope (np.sqrt at 0) read in a loop: both modes give inf where it reaches the
+#    result by one path; where it also reaches it through a zero factor, forward mode gives NaN
+#    (inf * 0, then added) and reverse mode inf (the factors added first), as JAX does: a limit
+#    documented in docs/limits.md, pinned here so that a change shows.
+
+def sqrt_read_in_a_loop(x, n):
+    r = np.sqrt(x)
+    s = 0.0
+    for i in range(n):
+        s += r
+    return s
+
+
+def sqrt_read_with_a_zero_factor(x, n):
+    q = 3.0 * np.sqrt(x)
+    s = 2.0 * x
+    for i in range(n):
+        s = s + q * i
+    return s
+
+
+def test_an_infinite_slope_read_in_a_loop():
+    x = np.float64(0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = sqrt_read_in_a_loop
+        assert grad(f)(x, 2) == np.inf
+        assert jvp(lambda x: f(x, 2), (x,), (1.0,))[1] == np.inf
+        assert jacfwd(f)(x, 2) == np.inf
+        g = sqrt_read_with_a_zero_factor
+        assert grad(g)(x, 2) == np.inf
+        assert np.isnan(jvp(lambda x: g(x, 2), (x,), (1.0,))[1])
+        assert np.isnan(jacfwd(g)(x, 2))
