@@ -508,8 +508,8 @@ class Expressions:
     def global_item(self, base, index):
         """`base[index]` of a global table (dict, list or tuple) known here where the item is
         one: a function, a class, a module, an object or a dict (ACT["tanh"], BASIS[1],
-        CFG["w"]), or a list of names (CFG["acts"]), read as it is now (a new derivative once it changes); else None
-        (a number or an array, read when the code runs)."""
+        CFG["w"]), or a list of names (CFG["acts"]), read as it is now (a new derivative once it
+        changes); else None (a number or an array, read when the code runs)."""
         table = self.fn.constants[base.name]
         try:
             item = table[index.value]
