@@ -520,7 +520,9 @@ class Expressions:
                              types.ModuleType, type)) or an_object(item) or \
                 type(item) is dict:  # (L[0].k, of an object: its field; CFG["w"], a dict
             self.fn.dependencies.append((scope, index.value, item))  # whose keys are read
-            return self.outer(f"{base.name}_item", item)  # here: `for k in CFG["w"]`)
+            named = type(item) is dict and isinstance(index.value, str) and \
+                index.value.isidentifier()  # here: `for k in CFG["w"]`, named CFG_w)
+            return self.outer(f"{base.name}_{index.value if named else 'item'}", item)
         if names_here(item):  # CFG["acts"], a list of names: known here, as CFG's items
             self.fn.dependencies.append((scope, index.value, item))
             return self.names_here(item)
