@@ -17,7 +17,7 @@ import numpy as np
 
 from . import runtime_ufuncs
 from .primitives import BY_OBJECT, NAMESPACE, OBJECT_OPTIONS, POSITIONAL, add
-from .rules import JVP, LINEAR, VJP
+from .rules import DERIVATIVES, JVP, LINEAR, SEED, VJP
 
 # --- reduce and accumulate: the reductions and scans that have rules, along axis 0 -----------
 _REDUCE = ("axis", "dtype", "out", "keepdims", "initial", "where")
@@ -46,6 +46,12 @@ add("cumextreme_vjp", runtime_ufuncs.cumextreme_vjp, ("v", "x", "y", "axis"), "e
     zero=("x", "y"))
 VJP["cumextreme_jvp"] = ("cumextreme_vjp(g, x, y, axis)", None, None, None)
 VJP["cumextreme_vjp"] = ("cumextreme_jvp(g, x, y, axis)", None, None, None)
+
+# np.maximum's and np.minimum's derivatives (rules.py): the seed where the operand wins, half
+# of it at a tie, else 0; linear in the seed, piecewise constant in the masks
+add("tie_split", runtime_ufuncs.tie_split, ("v", "win", "tie"), "broadcast", zero=("win", "tie"))
+DERIVATIVES["tie_split"] = (f"tie_split({SEED}, win, tie)", None, None)
+NAMESPACE["tie_split"] = runtime_ufuncs.tie_split
 
 # np.add.reduceat: sums of segments along an axis, linear in x; its gradient repeats each
 # segment's over the segment (runtime_ufuncs.reduceat_grad), whose transpose is reduceat again

@@ -1,6 +1,7 @@
 """Helpers of the rules of ufunc methods and np.cross's axes (rules_ufuncs.py): the running
 maximum's and minimum's derivatives, np.ufunc.outer's left operand, the vector axis of np.cross's
-result. They need nothing but NumPy (export copies them)."""
+result, np.add.reduceat's gradient, np.put_along_axis's index, and np.maximum's tie split. They
+need nothing but NumPy (export copies them)."""
 from __future__ import annotations
 
 import numpy as np
@@ -113,3 +114,19 @@ def along_index(x, indices, axis):
     axis = axis % len(shape)
     return tuple(indices if k == axis else np.reshape(
         np.arange(n), (1,) * k + (n,) + (1,) * (len(shape) - k - 1)) for k, n in enumerate(shape))
+
+
+def tie_split(v, win, tie):
+    """v where `win`, half of it where `tie`, 0 elsewhere: the derivative of np.maximum and
+    np.minimum (np.fmax, np.fmin) in one operand, a tie split evenly. Selected, not masked: a
+    non-finite v (the adjoint of np.sqrt at 0) gives 0 where the operand loses, not 0 * inf.
+    For NumPy arrays it costs one product and no np.where (a branch per entry, 5x a product):
+    ties and non-finite values, rare, are looked for first; other arrays (Dask, CuPy) and
+    numbers take the np.where form."""
+    if not (type(win) is np.ndarray and type(tie) is np.ndarray and
+            (type(v) is np.ndarray or type(v) is float)):
+        return np.where(win, v, np.where(tie, 0.5 * v, 0.0))
+    if not np.isfinite(v).all():
+        return np.where(win, v, np.where(tie, 0.5 * v, 0.0))
+    out = v * win
+    return np.where(tie, 0.5 * v, out) if tie.any() else out

@@ -194,3 +194,53 @@ def test_under_jit_refused_with_the_line():
     assert info.value.line == reduceat_flat.__code__.co_firstlineno + 1
     with pytest.raises(ad.JitError, match="along_index"):
         ad.jit(ad.grad(lambda x, v: np.sum(put_along(x, v))))(np.ones((2, 4)), np.ones((2, 1)))
+
+
+# --- 4. np.maximum's tie split at the cost of one product --------------------------------------
+def relu_net(W, x):
+    h = np.maximum(x @ W, 0)
+    return np.sum(np.minimum(h, 0.5) ** 2)
+
+
+def test_tie_split_is_one_helper_and_equals_the_selected_form():
+    from adcompile.runtime_ufuncs import tie_split
+    assert "tie_split(" in ad.source(ad.grad(relu_net))
+    rng = np.random.default_rng(3)
+    x = rng.integers(-2, 3, size=(40, 7)).astype(float)  # (many ties with 0)
+    v = rng.normal(size=(40, 7))
+
+    def selected(v, win, tie):
+        return np.where(win, v, np.where(tie, 0.5 * v, 0.0))
+
+    for vv in (v, v[0], 2.5, np.float32(v)):
+        got, want = tie_split(vv, x > 0, x == 0), selected(vv, x > 0, x == 0)
+        assert np.array_equal(got, want) and got.dtype == want.dtype
+    assert tie_split(np.float32(v), x > 1, x == 1).dtype == np.float32
+    w = v.copy()
+    w[0, 0], w[1, 1], w[2, 2] = np.inf, -np.inf, np.nan  # (selected: 0 where the operand loses)
+    assert np.array_equal(tie_split(w, x > 0, x == 0), selected(w, x > 0, x == 0), equal_nan=True)
+    assert tie_split(3.0, True, False) == 3.0 and tie_split(3.0, False, True) == 1.5
+
+
+def distance(a, b):  # (sqrt of a difference of squares clamped at 0: an infinite adjoint at 0)
+    return np.sum(np.sqrt(np.maximum(a * a - b * b, 0.0)))
+
+
+def test_an_infinite_adjoint_gives_no_nan_where_the_operand_loses():
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([2.0, 1.0, 3.0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ga = ad.grad(distance)(a, b)
+    assert ga[0] == 0.0 and np.isfinite(ga[1]) and np.isinf(ga[2])  # (a tie: half of inf)
+
+
+def test_relu_net_against_finite_differences_and_second_order():
+    rng = np.random.default_rng(5)
+    W, x = rng.normal(size=(4, 3)), rng.normal(size=(6, 4))
+    check_grads(relu_net, (W, x), order=2)
+
+
+def test_relu_net_under_jit():
+    from checks import agree
+    rng = np.random.default_rng(5)
+    agree(relu_net, rng.normal(size=(4, 3)), rng.normal(size=(6, 4)))
+    agree(lambda a: np.maximum(a, 0.5) * np.minimum(a, 1.0) + max(a, 0.2), 0.7)
