@@ -14,7 +14,7 @@ from checks import assert_close, numeric_grad
 from test_numpy_breadth import arr, case, distinct
 
 
-# --- 1. np.add.reduceat ----------------------------------------------------------------------- --
+# --- 1. np.add.reduceat --------------------------------------------------------------------------
 def reduceat_flat(x):  # 5 >= 3: the segment is x[5] alone; 2 >= 2: x[2] alone
     return np.add.reduceat(x, [0, 2, 2, 5, 3]) ** 2
 
@@ -31,7 +31,7 @@ def reduceat_positional(x):
     return np.add.reduceat(x, [0, 2], 1) ** 3
 
 
-# --- 2. np.put_along_axis and np.take_along_axis ----------------------------------------------- -
+# --- 2. np.put_along_axis and np.take_along_axis -------------------------------------------------
 def put_along(x, v):
     y = x * 1.0
     np.put_along_axis(y, np.array([[0], [2]]), v ** 2, axis=1)
@@ -148,7 +148,7 @@ def test_put_along_axis_with_other_arguments_is_refused_by_name():
     assert info.value.line == f.__code__.co_firstlineno + 2
 
 
-# --- 3. a RandomState's draws -------------------------------------------------------------- -----
+# --- 3. a RandomState's draws --------------------------------------------------------------------
 def drawn_spread(a):
     r = np.random.RandomState(0)
     return np.sum(a * r.rand(*a.shape)) + np.sum(a * r.randn(*a.shape))
@@ -196,7 +196,7 @@ def test_under_jit_refused_with_the_line():
         ad.jit(ad.grad(lambda x, v: np.sum(put_along(x, v))))(np.ones((2, 4)), np.ones((2, 1)))
 
 
-# --- 4. np.maximum's tie split at the cost of one product --------------------------------------
+# --- 4. np.maximum's tie split at the cost of one product ----------------------------------------
 def relu_net(W, x):
     h = np.maximum(x @ W, 0)
     return np.sum(np.minimum(h, 0.5) ** 2)
@@ -244,3 +244,36 @@ def test_relu_net_under_jit():
     rng = np.random.default_rng(5)
     agree(relu_net, rng.normal(size=(4, 3)), rng.normal(size=(6, 4)))
     agree(lambda a: np.maximum(a, 0.5) * np.minimum(a, 1.0) + max(a, 0.2), 0.7)
+
+
+# --- 5. np.frexp and np.divmod -------------------------------------------------------------------
+def frexp_parts(x):
+    m, e = np.frexp(x * 3.0)
+    return np.sin(m) * e + m ** 2
+
+
+def divmod_parts(x, y):
+    q, r = np.divmod(x, y)
+    return r ** 2 + q * r + np.divmod(x, 0.75)[1]
+
+
+def divmod_broadcast(x, y):
+    return np.sum(np.divmod(x, y)[1] ** 2, axis=0)
+
+
+@pytest.mark.parametrize("f, args", [
+    (frexp_parts, (np.array([0.3, 1.7, -5.2, 11.0]),)),
+    (divmod_parts, (np.array([0.3, 1.7, -5.2, 11.0]), np.array([0.7, -0.4, 1.1, 2.3]))),
+    (divmod_broadcast, (np.array([[0.3], [2.9]]), np.array([0.7, -0.4, 1.1]))),
+])
+def test_frexp_and_divmod(f, args):
+    check_grads(f, args, order=2)
+
+
+def test_frexp_and_divmod_values():
+    x = np.array([0.3, 1.7, -5.2])
+    m, e = np.frexp(3.0 * x)
+    assert_close(ad.grad(lambda a: np.sum(np.frexp(3.0 * a)[0]))(x), 3.0 / 2.0 ** e)
+    y = np.array([0.7, -0.4, 1.1])
+    gx, gy = ad.grad(lambda a, b: np.sum(np.divmod(a, b)[1]), argnums=(0, 1))(x, y)
+    assert gx.tolist() == [1.0, 1.0, 1.0] and gy.tolist() == (-np.floor_divide(x, y)).tolist()
