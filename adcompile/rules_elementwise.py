@@ -1,8 +1,8 @@
 """Derivative rules of NumPy's elementwise functions beyond those in rules.py: np.copysign,
-np.fmod, np.ldexp, np.nextafter, np.modf and np.frexp (and math.ldexp, math.modf); and those
-whose derivative is zero almost everywhere: rounding (np.trunc, np.fix, np.rint, as np.floor),
-np.spacing, and the tests (np.signbit, np.isclose, np.isin, ...). Registered into the tables of
-rules.py (same template language) when the package is imported."""
+np.fmod, np.ldexp, np.nextafter, np.modf and np.frexp (and math.ldexp, math.modf, math.frexp);
+and those whose derivative is zero almost everywhere: rounding (np.trunc, np.fix, np.rint, as
+np.floor), np.spacing, and the tests (np.signbit, np.isclose, np.isin, ...). Registered into the
+tables of rules.py (same template language) when the package is imported."""
 from __future__ import annotations
 
 import math
@@ -40,6 +40,9 @@ JVP["np.frexp"] = ("(np.ldexp(t, -ans[1]), zeros_like(t))",)
 add("math.ldexp", math.ldexp, ("x", "n"), "broadcast", barrier=True)
 LINEAR.add("math.ldexp")
 VJP["math.ldexp"] = ("math.ldexp(g, n)", None)
+add("math.frexp", math.frexp, kind="exact", barrier=True)  # (as np.frexp)
+VJP["math.frexp"] = ("math.ldexp(g[0], -ans[1])",)
+JVP["math.frexp"] = ("(math.ldexp(t, -ans[1]), 0.0 * t)",)
 add("math.modf", math.modf, kind="exact", barrier=True)
 VJP["math.modf"] = ("g[0]",)
 JVP["math.modf"] = ("(t, 0.0 * t)",)

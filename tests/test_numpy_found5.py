@@ -5,6 +5,8 @@ a shape spread (rs.rand(*x.shape)) and its other draws, np.frexp and np.divmod; 
 and np.minimum's tie split at the cost of one mask. Each is checked forward against finite
 differences, reverse against forward by the dot-product test, and (order 2) the derivatives
 themselves (adcompile.higher.check_grads)."""
+import math
+
 import numpy as np
 import pytest
 
@@ -277,3 +279,13 @@ def test_frexp_and_divmod_values():
     y = np.array([0.7, -0.4, 1.1])
     gx, gy = ad.grad(lambda a, b: np.sum(np.divmod(a, b)[1]), argnums=(0, 1))(x, y)
     assert gx.tolist() == [1.0, 1.0, 1.0] and gy.tolist() == (-np.floor_divide(x, y)).tolist()
+
+
+def math_frexp_of(x):
+    m, e = math.frexp(x * 3.0)
+    return math.sin(m) * e + m ** 2
+
+
+def test_math_frexp_as_np_frexp():
+    check_grads(math_frexp_of, (1.3,), order=2)
+    assert ad.grad(lambda x: math.frexp(x)[0])(5.0) == 2.0 ** -3
