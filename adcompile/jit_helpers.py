@@ -15,7 +15,7 @@ import numpy as np
 
 from . import (jit_along, jit_forms, jit_helpers_arrays, jit_helpers_copies, jit_helpers_linalg,
                jit_helpers_shapes, jit_helpers_stats, numerics, runtime, runtime_arrays,
-               runtime_linalg, runtime_stats)
+               runtime_linalg, runtime_stats, runtime_ufuncs)
 from .errors import ArgumentError, ComplexOutputError
 from .jit_math import float_pow
 
@@ -637,6 +637,14 @@ def _times_pow(t):
     return typer
 
 
+def _tie_split(t):  # runtime_ufuncs.tie_split: v where win, half where tie, else 0
+    def typer(v, win, tie):
+        if not any(_array(a, t) for a in (v, win, tie)):
+            return lambda v, win, tie: v if win else 0.5 * v if tie else 0.0
+        return lambda v, win, tie: np.where(win, v, np.where(tie, 0.5 * v, 0.0))
+    return typer
+
+
 def _pow_dy(t):
     def typer(ans, x):
         if isinstance(ans, t.Number) and isinstance(x, t.Number):
@@ -818,6 +826,7 @@ def helpers(numba):
         runtime_arrays.sign_jvp: _sign_zero,
         runtime_arrays.times_pow: _times_pow,
         runtime.pow_dy: _pow_dy,
+        runtime_ufuncs.tie_split: _tie_split,
         runtime_arrays.gap: _gap,
         numerics.sigmoid: _elementwise(scalar[_sigmoid]),
         numerics.softplus: _elementwise(scalar[_softplus]),

@@ -12,7 +12,8 @@ objects a user may call (`numpy.exp`, `math.sin`, `numpy.multiply`) to primitive
   nondiff    a derivative of zero (comparisons, shape queries, `int`)
 A parameter named `*xs` takes every remaining positional operand (np.einsum's operands); a
 primitive of form "seq" takes all its operands as one sequence (`np.stack((a, b), axis=0)`); one
-of form "spread" takes one sequence and spreads it (`np.random.rand(*shape)`).
+of form "spread" takes one sequence and spreads it (`np.random.rand(*shape)`), one of form
+"spread_method" a method's object and a sequence it spreads (`rs.rand(*shape)`).
 `barrier` marks primitives that may turn an array into a Python float (`math.sin`, `float`).
 
 Nothing unknown is a constant. An operand without a derivative rule (every operand of a
@@ -102,6 +103,15 @@ def _spread(draw):
     def spread(shape):
         return draw(*shape)
     spread.__name__ = spread.__qualname__ = f"{draw.__name__}_spread"
+    return spread
+
+
+def _spread_method(method):
+    """rng.method(*shape) of a shape passed whole (form "spread_method" prints
+    `rng.rand(*shape)`)."""
+    def spread(rng, shape):
+        return getattr(rng, method)(*shape)
+    spread.__name__ = spread.__qualname__ = f"{method}_spread"
     return spread
 
 
@@ -623,6 +633,21 @@ for _name in ("randn", "rand"):
     PRIMS[f"np.random.{_name}_spread"].name = f"np.random.{_name}"
 for _name in ("standard_normal", "random", "random_sample"):
     add(f"np.random.{_name}", getattr(np.random, _name), (), "nondiff", zero="*", size=None)
+# A RandomState's own (rs = np.random.RandomState(seed)): rs.rand(2, 3), rs.randn(*x.shape) (its
+# shape passed whole, spread where it is drawn: `rs.rand(*s0)`), rs.random_sample(size),
+# rs.randint(low, high, size); its other draws are the Generator's (rs.normal, rs.uniform, ...)
+METHOD_WHOLE_SHAPE = {}  # {"rand": the function of (rs, the whole shape) that lowering calls}
+for _name in ("randn", "rand"):
+    add(f"RandomState.{_name}", getattr(np.random.RandomState, _name), ("rng", "*shape"),
+        "nondiff", form="method", zero="*")
+    METHOD_WHOLE_SHAPE[_name] = _spread_method(_name)
+    add(f"RandomState.{_name}_spread", METHOD_WHOLE_SHAPE[_name], ("rng", "shape"), "nondiff",
+        form="spread_method", objects=(METHOD_WHOLE_SHAPE[_name],), zero="*")
+    PRIMS[f"RandomState.{_name}_spread"].name = f"RandomState.{_name}"
+add("RandomState.random_sample", np.random.RandomState.random_sample, ("rng",), "nondiff",
+    form="method", zero="*", size=None)
+add("RandomState.randint", np.random.RandomState.randint, ("rng", "low"), "nondiff",
+    form="method", zero="*", high=None, size=None, dtype=int)
 # A Generator (rng = np.random.default_rng(seed), passed in or made inside f) draws the same
 # way: its methods, printed as they are called (rng.normal(0.0, 2.0, size=3)). Making a Generator
 # is kept in place too (two made from one seed are two streams, never merged into one).
@@ -681,7 +706,9 @@ add("Generator.integers", np.random.Generator.integers, ("rng", "low"), "nondiff
     form="method", zero="*", high=None, size=None, endpoint=False)
 add("Generator.choice", np.random.Generator.choice, ("rng", "a"), "nondiff", form="method",
     zero=("rng", "size", "replace"), size=None, replace=True)
-GENERATOR_METHODS = {name.split(".")[1]: name for name in PRIMS if name.startswith("Generator.")}
+GENERATOR_METHODS = {name.split(".")[1]: name for name in PRIMS
+                     if name.startswith(("Generator.", "RandomState.")) and
+                     PRIMS[name].form == "method"}
 # The Python around the user's model code: it runs in the forward sweep as written and has no
 # derivative (print, assert, raise, isinstance; f-strings format with `format`).
 add("print", builtins.print, ("*args",), "nondiff", zero="*", sep=" ", end="\n", file=None,
@@ -712,7 +739,8 @@ EFFECTS = frozenset({"pop", "push", "check_scalar", "check_numbers", "check_fits
                      "check_unbound", "check_not_count", "check_sortable", "check_field",
                      "check_unpack", "print", "assert_",
                      "throw", "call", "lost_standard_draws"} |
-                    {name for name in PRIMS if name.startswith(("np.random.", "Generator."))})
+                    {name for name in PRIMS
+                     if name.startswith(("np.random.", "Generator.", "RandomState."))})
 
 LIST_PRIMS = {"np.linalg.lstsq", "make_list", "list_append", "np.split", "list_add", "split_like", "tuple",
               "list_concat", "list_join", "list_repeat", "list_unrepeat", "list_copy", "tuple_copy",

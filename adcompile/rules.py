@@ -31,8 +31,9 @@ ONCE: set = set()
 
 # A partial that names SEED (what it is multiplied by: g or t) is the whole product.
 SEED = "__seed"  # (no parameter's name: t in defpartials)
-# the seed where the operand wins, half of it at a tie, else 0 (np.maximum's and np.minimum's)
-_TIE = f"np.where({{}}, {SEED}, np.where(x == y, 0.5 * {SEED}, 0.0))"
+# the seed where the operand wins, half of it at a tie, else 0 (np.maximum's and np.minimum's:
+# runtime_ufuncs.tie_split, one product for NumPy arrays, registered by rules_ufuncs.py)
+_TIE = f"tie_split({SEED}, {{}}, x == y)"
 
 DERIVATIVES = {
     "add": ("1", "1"),
@@ -666,11 +667,10 @@ _SELECTED = {
     "np.fmin": ("np.logical_or(x < y, np.isnan(y))", "np.logical_or(y < x, np.isnan(x))"),
     "np.nan_to_num": ("np.isfinite(x)",)}
 # (a tie of np.fmax and np.fmin is split evenly, as np.maximum's is)
-_HALF_AT_TIES = "np.where(x == y, 0.5 * {s}, 0.0)"
 for _k, _ms in _SELECTED.items():
-    _other = _HALF_AT_TIES if _k != "np.nan_to_num" else "0.0"
-    VJP[_k] = tuple(f"np.where({m}, g, {_other.format(s='g')})" for m in _ms)
-    JVP[_k] = tuple(f"np.where({m}, t, {_other.format(s='t')})" for m in _ms)
+    _form = "np.where({m}, {s}, 0.0)" if _k == "np.nan_to_num" else "tie_split({s}, {m}, x == y)"
+    VJP[_k] = tuple(_form.format(m=m, s="g") for m in _ms)
+    JVP[_k] = tuple(_form.format(m=m, s="t") for m in _ms)
 
 # --- breadth: rearrangements, linear in x: each reverse rule undoes the rearrangement ------------
 LINEAR |= {

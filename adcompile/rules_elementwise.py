@@ -1,8 +1,8 @@
 """Derivative rules of NumPy's elementwise functions beyond those in rules.py: np.copysign,
-np.fmod, np.ldexp, np.nextafter and np.modf (and math.ldexp, math.modf); and those whose
-derivative is zero almost everywhere: rounding (np.trunc, np.fix, np.rint, as np.floor),
-np.spacing, and the tests (np.signbit, np.isclose, np.isin, ...). Registered into the tables of
-rules.py (same template language) when the package is imported."""
+np.fmod, np.ldexp, np.nextafter, np.modf and np.frexp (and math.ldexp, math.modf, math.frexp);
+and those whose derivative is zero almost everywhere: rounding (np.trunc, np.fix, np.rint, as
+np.floor), np.spacing, and the tests (np.signbit, np.isclose, np.isin, ...). Registered into the
+tables of rules.py (same template language) when the package is imported."""
 from __future__ import annotations
 
 import math
@@ -31,10 +31,18 @@ VJP["np.ldexp"] = ("np.ldexp(g, n)", None)
 add("np.modf", np.modf, kind="exact")
 VJP["np.modf"] = ("g[0]",)
 JVP["np.modf"] = ("(t, zeros_like(t))",)
+# np.frexp(x) = (mantissa, exponent): the mantissa is x * 2 ** -exponent, the exponent an
+# integer (np.divmod(x, y) is lowered as Python's divmod, (x // y, x % y): lower/calls.py)
+add("np.frexp", np.frexp, kind="exact")
+VJP["np.frexp"] = ("np.ldexp(g[0], -ans[1])",)
+JVP["np.frexp"] = ("(np.ldexp(t, -ans[1]), zeros_like(t))",)
 # the math module's: math.ldexp(x, n) = x * 2 ** n, math.modf(x) as np.modf
 add("math.ldexp", math.ldexp, ("x", "n"), "broadcast", barrier=True)
 LINEAR.add("math.ldexp")
 VJP["math.ldexp"] = ("math.ldexp(g, n)", None)
+add("math.frexp", math.frexp, kind="exact", barrier=True)  # (as np.frexp)
+VJP["math.frexp"] = ("math.ldexp(g[0], -ans[1])",)
+JVP["math.frexp"] = ("(math.ldexp(t, -ans[1]), 0.0 * t)",)
 add("math.modf", math.modf, kind="exact", barrier=True)
 VJP["math.modf"] = ("g[0]",)
 JVP["math.modf"] = ("(t, 0.0 * t)",)

@@ -1,9 +1,10 @@
 """NumPy's ufunc methods as primitives: np.add.reduce is np.sum along axis 0 (its default),
 np.multiply.accumulate is np.cumprod along axis 0, np.maximum.accumulate a running maximum whose
 derivative follows the entry where the maximum was attained (split evenly among ties, as
-np.max's rule splits it); `ufunc.outer(a, b)` is lowered as `ufunc(outer_left(a, b), b)`
-(lower/calls.py). Also the helpers of np.cross's axes (lower/forms.py). Registered into the
-tables of rules.py; their helpers are in runtime_ufuncs.py.
+np.max's rule splits it), np.add.reduceat sums of segments; `ufunc.outer(a, b)` is lowered as
+`ufunc(outer_left(a, b), b)` (lower/calls.py). Also the helpers of np.cross's axes
+(lower/forms.py). Registered into the tables of rules.py; their helpers are in
+runtime_ufuncs.py.
 
 `POSITIONAL` (primitives.py) gets NumPy's order of the parameters after the operands, by
 primitive or by the object called, where it differs from the order of the primitive's options:
@@ -16,7 +17,7 @@ import numpy as np
 
 from . import runtime_ufuncs
 from .primitives import BY_OBJECT, NAMESPACE, OBJECT_OPTIONS, POSITIONAL, add
-from .rules import JVP, LINEAR, VJP
+from .rules import DERIVATIVES, JVP, LINEAR, SEED, VJP
 
 # --- reduce and accumulate: the reductions and scans that have rules, along axis 0 -----------
 _REDUCE = ("axis", "dtype", "out", "keepdims", "initial", "where")
@@ -46,6 +47,26 @@ add("cumextreme_vjp", runtime_ufuncs.cumextreme_vjp, ("v", "x", "y", "axis"), "e
 VJP["cumextreme_jvp"] = ("cumextreme_vjp(g, x, y, axis)", None, None, None)
 VJP["cumextreme_vjp"] = ("cumextreme_jvp(g, x, y, axis)", None, None, None)
 
+# np.maximum's and np.minimum's derivatives (rules.py): the seed where the operand wins, half
+# of it at a tie, else 0; linear in the seed, piecewise constant in the masks
+add("tie_split", runtime_ufuncs.tie_split, ("v", "win", "tie"), "broadcast", zero=("win", "tie"))
+DERIVATIVES["tie_split"] = (f"tie_split({SEED}, win, tie)", None, None)
+NAMESPACE["tie_split"] = runtime_ufuncs.tie_split
+
+# np.add.reduceat: sums of segments along an axis, linear in x; its gradient repeats each
+# segment's over the segment (runtime_ufuncs.reduceat_grad), whose transpose is reduceat again
+add("np.add.reduceat", np.add.reduceat, ("x", "indices"), "exact", axis=0)
+POSITIONAL[np.add.reduceat] = _ACCUMULATE
+add("reduceat_grad", runtime_ufuncs.reduceat_grad, ("v", "x", "indices", "axis"), "exact",
+    zero=("x",))
+VJP["np.add.reduceat"] = ("reduceat_grad(g, x, indices, axis)", None)
+VJP["reduceat_grad"] = ("np.add.reduceat(g, indices, axis=axis)", None, None, None)
+
+# np.put_along_axis(a, indices, values, axis): the assignment a[along_index(a, indices, axis)]
+# = values (lower/forms.py), as NumPy writes it
+add("along_index", runtime_ufuncs.along_index, ("x", "indices", "axis"), "nondiff", zero="*")
+NAMESPACE["along_index"] = runtime_ufuncs.along_index
+
 # ufunc.outer(a, b): a with an axis of length 1 per axis of b
 add("outer_left", runtime_ufuncs.outer_left, ("a", "b"), "exact", zero=("b",))
 VJP["outer_left"] = ("np.reshape(g, np.shape(a))", None)
@@ -58,8 +79,10 @@ add("cross_in", runtime_ufuncs.cross_in, ("v", "a", "b", "axisc"), "exact",
 VJP["cross_out"] = ("cross_in(g, a, b, axisc)", None, None, None)
 VJP["cross_in"] = ("cross_out(g, a, b, axisc)", None, None, None)
 
-LINEAR |= {"cumextreme_jvp", "cumextreme_vjp", "outer_left", "cross_out", "cross_in"}
-for _name in ("cumextreme_jvp", "cumextreme_vjp", "outer_left", "cross_out", "cross_in"):
+_HELPERS = ("cumextreme_jvp", "cumextreme_vjp", "outer_left", "cross_out", "cross_in",
+            "reduceat_grad")
+LINEAR |= {*_HELPERS, "np.add.reduceat"}
+for _name in _HELPERS:
     NAMESPACE[_name] = getattr(runtime_ufuncs, _name)
 
 # --- the order of positional parameters after the operands, where NumPy's differs -------------

@@ -1,6 +1,7 @@
 """Helpers of the rules of ufunc methods and np.cross's axes (rules_ufuncs.py): the running
 maximum's and minimum's derivatives, np.ufunc.outer's left operand, the vector axis of np.cross's
-result. They need nothing but NumPy (export copies them)."""
+result, np.add.reduceat's gradient, np.put_along_axis's index, and np.maximum's tie split. They
+need nothing but NumPy (export copies them)."""
 from __future__ import annotations
 
 import numpy as np
@@ -73,3 +74,59 @@ def cross_out(c, a, b, axisc):
 def cross_in(v, a, b, axisc):
     """cross_out undone: the vectors of v moved from axisc to the last axis."""
     return np.moveaxis(v, axisc, -1) if _vectors_out(a, b) else v
+
+
+def _segments(indices, n):
+    """np.add.reduceat's segments of an axis of length n: [indices[i], indices[i + 1]), but the
+    one entry indices[i] where indices[i] >= indices[i + 1] (NumPy's rule), and the last to
+    the end. Returns (the segment of each position listed, the positions)."""
+    starts = np.reshape(np.asarray(indices), (-1,))
+    ends = np.concatenate([starts[1:], [n]])
+    ends = np.where(ends > starts, ends, starts + 1)
+    lengths = ends - starts
+    segment = np.repeat(np.arange(len(starts)), lengths)
+    first = np.cumsum(lengths) - lengths  # (where each segment's positions begin in the list)
+    return segment, np.arange(len(segment)) - np.repeat(first - starts, lengths)
+
+
+def reduceat_grad(v, x, indices, axis):
+    """The gradient of np.add.reduceat(x, indices, axis): each segment's gradient repeated over
+    the entries the segment sums (entries in two segments get both). Positions, not differences
+    of running sums: a large gradient of one segment cannot swallow a small one of the next."""
+    axis = axis % np.ndim(x)
+    n = np.shape(x)[axis]
+    segment, position = _segments(indices, n)
+    h = np.moveaxis(v, axis, 0)
+    out = np.zeros((n,) + tuple(np.shape(h)[1:]), dtype=np.result_type(v, x, 1.0))
+    np.add.at(out, position, h[segment])
+    return np.moveaxis(out, 0, axis)
+
+
+def along_index(x, indices, axis):
+    """The index np.put_along_axis(x, indices, values, axis) writes at (and
+    np.take_along_axis reads), as NumPy builds it: `indices` along `axis`, each other axis's
+    positions (its arange) along it."""
+    shape = np.shape(x)
+    if np.ndim(indices) != len(shape):
+        raise ValueError("`indices` and `arr` must have the same number of dimensions")
+    if getattr(indices, "dtype", None) is None or indices.dtype.kind not in "iu":
+        raise IndexError("`indices` must be an integer array")
+    axis = axis % len(shape)
+    return tuple(indices if k == axis else np.reshape(
+        np.arange(n), (1,) * k + (n,) + (1,) * (len(shape) - k - 1)) for k, n in enumerate(shape))
+
+
+def tie_split(v, win, tie):
+    """v where `win`, half of it where `tie`, 0 elsewhere: the derivative of np.maximum and
+    np.minimum (np.fmax, np.fmin) in one operand, a tie split evenly. Selected, not masked: a
+    non-finite v (the adjoint of np.sqrt at 0) gives 0 where the operand loses, not 0 * inf.
+    For NumPy arrays it costs one product and no np.where (a branch per entry, 5x a product):
+    ties and non-finite values, rare, are looked for first; other arrays (Dask, CuPy) and
+    numbers take the np.where form."""
+    if not (type(win) is np.ndarray and type(tie) is np.ndarray and
+            (type(v) is np.ndarray or type(v) is float)):
+        return np.where(win, v, np.where(tie, 0.5 * v, 0.0))
+    if not np.isfinite(v).all():
+        return np.where(win, v, np.where(tie, 0.5 * v, 0.0))
+    out = v * win
+    return np.where(tie, 0.5 * v, out) if tie.any() else out

@@ -151,6 +151,9 @@ def expr_ast(e):
     if form == "method":  # tape.append(x), tape.pop(), rng.normal(0.0, 1.0, size=3)
         method = {"push": "append", "pop": "pop"}.get(e.prim) or e.prim.rpartition(".")[2]
         return ast.Call(ast.Attribute(args[0], method, ast.Load()), args[1:], _keywords(e, p))
+    if form == "spread_method":  # rs.rand(*shape)
+        return ast.Call(ast.Attribute(args[0], p.name.rpartition(".")[2], ast.Load()),
+                        [ast.Starred(args[1], ast.Load())], [])
     if form == "callee":  # factorial(k): a function of the user's module, without a rule
         return ast.Call(args[0], args[1:], _keywords(e, p))
     if form == "seq":  # np.stack((a, b), axis=0)

@@ -155,7 +155,7 @@ def test_containers_as_arguments_and_outputs():
 def test_aux_that_depends_on_the_inputs_is_a_value_not_differentiated():
     def f(x):
         s = np.sum(x ** 2)
-        mantissa = np.frexp(x + 2.0)[0]  # no derivative rule: fine in the aux
+        mantissa = np.frexp(x + 2.0)[0]  # (a value of the aux: not differentiated)
         order = np.argsort(x)
         return s, (mantissa, order, int(np.sum(x > 0)))
 

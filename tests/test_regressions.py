@@ -741,7 +741,9 @@ def test_generator_draws_print_as_method_calls_and_stay_in_place():
     from adcompile.unparse import expr_source
     assert set(GENERATOR_METHODS) == {"standard_normal", "random", "permutation", "choice",
                                       "integers", "standard_exponential",
-                                      "standard_gamma"} | set(_DRAWS) | set(PATHWISE)
+                                      "standard_gamma"} | set(_DRAWS) | set(PATHWISE) | {
+                                          "rand", "randn", "random_sample", "randint"}  # (a
+    # RandomState's own: test_numpy_found5.py)
     assert set(GENERATOR_METHODS.values()) | {"np.random.default_rng"} <= EFFECTS
     draw = Op("Generator.normal", (Var("rng"), Const(0.0), Const(2.0)), (("size", Const(3)),))
     assert expr_source(draw) == "rng.normal(0.0, 2.0, size=3)"

@@ -13,7 +13,7 @@ import types
 import gast
 
 from ..ir import Const, Var
-from ..primitives import SPREAD_DRAWS, hashable
+from ..primitives import METHOD_WHOLE_SHAPE, SPREAD_DRAWS, hashable
 from .scan import Record, Static, is_super, leaf_name
 
 # functions that read a generator passed first at once, as the list that stands for it
@@ -75,6 +75,8 @@ class Arguments:
             if isinstance(a, gast.Starred):
                 seq = self.expr(a.value, env)
                 whole = self.whole_shape(node, env) if type(seq) is not tuple else None
+                if whole in METHOD_WHOLE_SHAPE.values():  # rs.rand(*shape): rs, then shape
+                    args.append(placeholder(self.expr(func.value, env), func.value))
                 if whole is not None:
                     func = placeholder(Static(whole), node.func)
                     args.append(placeholder(seq, a))
@@ -109,10 +111,14 @@ class Arguments:
         return gast.copy_location(call, node), held
 
     def whole_shape(self, node, env):
-        """For `np.random.rand(*shape)`, its only argument spread: the function taking the shape
-        whole (WHOLE_SHAPE), else None."""
+        """For `np.random.rand(*shape)` (or a RandomState's `rs.rand(*shape)`), its only argument
+        spread: the function taking the shape whole (WHOLE_SHAPE, METHOD_WHOLE_SHAPE), else
+        None."""
         if len(node.args) != 1 or node.keywords:
             return None
+        if isinstance(node.func, gast.Attribute) and node.func.attr in METHOD_WHOLE_SHAPE and \
+                type(self.probe(node.func.value, env)) is Var:  # rs.rand(*shape): a
+            return METHOD_WHOLE_SHAPE[node.func.attr]  # RandomState's (a Generator has none)
         callee = self.probe(node.func, env)
         obj = getattr(callee, "obj", None) if type(callee) is Static else None
         return WHOLE_SHAPE.get(obj) if obj is not None and hashable(obj) else None

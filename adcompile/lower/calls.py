@@ -290,8 +290,9 @@ class Calls:
         if obj is complex and len(node.args) + len(node.keywords) <= 2 and \
                 {k.arg for k in node.keywords} <= {"real", "imag"}:
             return self.complex_of(node, env, target)
-        if obj is divmod and len(node.args) == 2 and not node.keywords:
-            x, y = (self.atom(a, env) for a in node.args)  # (x // y, x % y), as Python does
+        if obj in (divmod, np.divmod) and len(node.args) == 2 and not node.keywords:
+            x, y = (self.atom(a, env) for a in node.args)  # (x // y, x % y), as Python and
+            # NumPy define it
             return self.emit("floordiv", (x, y)), self.emit("mod", (x, y))
         if obj is sum and len(node.args) in (1, 2) and not node.keywords:
             return self.builtin_sum(node, env, target)

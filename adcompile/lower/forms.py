@@ -1,7 +1,8 @@
 """Forms: library calls lowered as calls that have rules. Keyword variants (Fortran order, np.diff's
 prepend= and append=, a reduction's where= and initial=, `.item(i)`) become the calls NumPy
 defines them by; a library call that changes an array in place (np.add.at, np.subtract.at,
-np.copyto, np.fill_diagonal, `.sort()`, `.fill(v)`) becomes the assignment `a[...] = new value`,
+np.copyto, np.fill_diagonal, np.put, np.put_along_axis, `.sort()`, `.fill(v)`) becomes the
+assignment `a[...] = new value`,
 which is checked and followed like any item assignment (statements.py). NumPy 2's keywords
 (np.var's correction=, mean=, where=), np.cov(x, y) and SciPy's logsumexp(x, b=w) are lowered as
 the steps NumPy and SciPy take."""
@@ -25,7 +26,7 @@ WITH_INITIAL = {"np.max": "max_initial", "np.min": "min_initial"}
 PADDED = {"np.diff": ("prepend", "append")}
 IN_PLACE_METHODS = ("sort", "fill")
 CROSS_AXES = ("axisa", "axisb", "axisc", "axis")
-PUTS = (np.put, np.putmask, np.place)
+PUTS = (np.put, np.putmask, np.place, np.put_along_axis)
 # keyword variants lowered here: NumPy 2's names and options (all in NumPy 2.0)
 KEYWORD_FORMS = {"logsumexp": ("b", "return_sign"), "np.var": ("correction", "mean", "where"),
                  "np.std": ("correction", "mean", "where"), "np.cov": ("y",),
@@ -508,6 +509,8 @@ class Forms:
         """np.put(a, ind, v): a.flat[ind] = v; np.putmask(a, mask, v): v where mask; np.place(a,
         mask, v): v's entries in order where mask. v is repeated cyclically, as NumPy repeats
         it (np.resize): over ind, over a, over the entries mask selects."""
+        if obj is np.put_along_axis:
+            return self.put_along(call, a, values, words)
         mode = words.pop("mode", None) if obj is np.put else None
         if len(values) != 2 or words:
             where = "ind" if obj is np.put else "mask"
@@ -535,6 +538,21 @@ class Forms:
                 self.emit("np.resize", (v, shape))
         return self.emit("np.reshape", (self.emit("setitem", (flat, where, v)),
                                         self.emit("np.shape", (a,))))
+
+    def put_along(self, call, a, values, words):
+        """np.put_along_axis(a, indices, values, axis): a[index] = values at the index NumPy
+        builds (along_index); the flat a for axis None. Written as an item assignment, a place
+        named again keeps the last value written (setitem's rule gives it alone the gradient)."""
+        values = values + [words.pop(k) for k in ("indices", "values", "axis")[len(values):]
+                           if k in words]
+        if len(values) != 3 or words:
+            raise self.unsupported(call, "np.put_along_axis with these arguments",
+                                   "write np.put_along_axis(a, indices, values, axis)")
+        indices, v, axis = values
+        if type(axis) is Const and axis.value is None:
+            flat = self.emit("setitem", (self.emit("np.ravel", (a,)), indices, v))
+            return self.emit("np.reshape", (flat, self.emit("np.shape", (a,))))
+        return self.emit("setitem", (a, self.emit("along_index", (a, indices, axis)), v))
 
     def check_aliases(self, call, node, env):
         """The checks of `node[...] = v` (statements.py): another name holding the array that

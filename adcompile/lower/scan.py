@@ -206,9 +206,10 @@ def stored(stmts):
 def writes_first(func):
     """Whether a call of `func` (a gast node) is a library call writing into its first argument,
     which forms.py lowers as an assignment: np.add.at, np.subtract.at, np.copyto,
-    np.fill_diagonal, np.put, np.putmask, np.place."""
+    np.fill_diagonal, np.put, np.putmask, np.place, np.put_along_axis."""
     return isinstance(func, gast.Attribute) and (
-        func.attr in ("copyto", "fill_diagonal", "put", "putmask", "place") or
+        func.attr in ("copyto", "fill_diagonal", "put", "putmask", "place",
+                      "put_along_axis") or
         func.attr == "at" and
         isinstance(func.value, gast.Attribute) and func.value.attr in ("add", "subtract"))
 

@@ -172,7 +172,8 @@ class Statements:
                                          "followed)", "assign the new value instead (x = "
                                          "np.sort(x)); an array's .sort() and .fill(), "
                                          "np.add.at, np.subtract.at, np.copyto, "
-                                         "np.fill_diagonal, np.put, np.putmask and np.place "
+                                         "np.fill_diagonal, np.put, np.putmask, np.place and "
+                                         "np.put_along_axis "
                                          "are followed")
                 func = stmt.value.func  # o.step(dt) of an argument: an object of the user's?
                 receiver = held(func.value, env) if isinstance(func, gast.Attribute) else None
