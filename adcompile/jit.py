@@ -56,8 +56,8 @@ import types as pytypes
 
 import numpy as np
 
-from . import (jit_constants, jit_forms, jit_helpers, jit_helpers_copies, jit_helpers_shapes,
-               jit_ints, jit_math, runtime)
+from . import (jit_constants, jit_forms, jit_helpers, jit_helpers_copies, jit_helpers_gather,
+               jit_helpers_shapes, jit_ints, jit_math, runtime)
 from .jit_globals import check_unchanged, hidden_arrays
 from .boundary import _Boundary, differentiate, name_of, place_of
 from .compile import _write, is_generated, located_source  # (the file Numba reads)
@@ -166,6 +166,7 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
             jit_constants.frozen(fn)
             sites = jit_ints.checked(fn)  # (where Numba's int64 would differ)
             sites += jit_math.checked(fn, fast=bool(flags))
+            jit_helpers_gather.read_only_writes(fn, jit_math.Refused)
         except jit_math.Refused as e:
             raise JitError(e.message, e.filename, e.line) from None
         own = len(fn.params)

@@ -177,7 +177,7 @@ def without_new_axes(parts, ndim, xdim, t):
     lines += [f"    g{k + 1} = g{k}.sum(axis={a})" for k, a in enumerate(summed)]
     rest = "".join(f"index[{k}], " for k, p in enumerate(parts)
                    if not isinstance(p, t.NoneType))
-    lines.append(f"    return getitem_grad(g{len(summed)}, x, ({rest}))")
+    lines.append(f"    return getitem_grad(g{len(summed)}, x, ({rest or '..., '}))")  # (x[None])
     scope = {"np": np, "getitem_grad": runtime.getitem_grad}
     exec("\n".join(lines), scope)
     return scope["impl"]
