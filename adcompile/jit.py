@@ -798,12 +798,9 @@ def _explain(err, fn):
             return JitError(*jit_forms.first_bound_in_loop(fn, name, kinds))
         return JitError(jit_forms.one_type(what, changes.group(1), changes.group(2), line),
                         *where)
-    empty = re.search(r"Cannot infer the type of variable '(\w+?)(?:\.\d+)?', have imprecise "
-                      r"type: list\(undefined\)", first) or re.search(
-        r"Type of variable '[\w.]+' cannot be determined", first) and re.search(
-        r"^\s*(\w+) = \[\].*\n(?:.*\n)*?\s*\1 = \1 \+ \[", text, re.M)
+    empty = jit_forms.empty_named(first, text)
     if empty and line:
-        return JitError(*jit_forms.empty_list(fn, empty.group(1), text, line, where))
+        return JitError(*jit_forms.empty_list(fn, empty, text, line, where))
     if line:
         return JitError(f"adcompile.jit has no Numba version of the code that `{line}` becomes "
                         f"for these argument types ({first}). Run it without jit, or write this "
