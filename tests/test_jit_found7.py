@@ -98,6 +98,11 @@ def windows_1d(x):
     return np.sum(w[:, 0] * w[:, 1] ** 2 + w[:, 2] ** 3)
 
 
+def windows_2d(x):  # (the window's shape a tuple: an array before, which Numba's view refused)
+    w = sliding_window_view(x, (2, 2))
+    return np.sum(w[:, :, 0, 1] * w[:, :, 1, 0] ** 2 + w[:, :, 1, 1] ** 3)
+
+
 def windows_axis(x):
     w = sliding_window_view(x, 2, axis=1)
     return np.sum(w[..., 0] * w[..., 1] ** 2)
@@ -132,6 +137,7 @@ IDX = np.array([2, 0, 2, 2])
     (repeat_counts, (RNG.standard_normal(3), np.array([2, 0, 3]))),
     (written_twice, (Z, ROWS, COLS)),
     (windows_1d, (RNG.standard_normal(6),)),
+    (windows_2d, (RNG.standard_normal((3, 4)),)),
     (windows_axis, (RNG.standard_normal((2, 4)),)),
     (new_axes, (RNG.standard_normal((2, 3)),)),
 ], ids=lambda v: getattr(v, "__name__", ""))
