@@ -230,6 +230,7 @@ def _zeros_like(t):
             return lambda x: 0.0
         if isinstance(x, (t.List, t.UniTuple)) and isinstance(x.dtype, (t.Float, t.Integer)):
             return lambda x: np.zeros(len(x))  # (a list of numbers' gradient: getitem_grad's)
+        return jit_helpers_gather.pieces_zeros(x, t)  # (np.split's pieces)
     return typer
 
 
@@ -408,8 +409,8 @@ def _scatter_add(t):
     (ints and slices) adds into the part, summing `g` over axes a later addition broadcast it
     to; an array of ints adds element by element, so repeated indices add up."""
     def typer(buffer, index, g):
-        if not _array(buffer, t):
-            return None
+        if not _array(buffer, t):  # (a list of pieces' gradients: a loop over np.split's)
+            return jit_helpers_gather.pieces_scatter(buffer, index, g, t)
         ndim = _indexed_ndim(buffer, index, t)
         if ndim == 0:
             if _array(g, t):

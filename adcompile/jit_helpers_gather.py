@@ -227,6 +227,38 @@ def pieces_grad(g, x, index, t):
     return impl
 
 
+def pieces_zeros(x, t):
+    """zeros_like(x) of a list x of arrays (np.split's pieces): a list of zeros of their shapes."""
+    if not _pieces_list(x, t):
+        return None
+
+    def impl(x):
+        out = [np.zeros(x[0].shape)]
+        for k in range(1, len(x)):
+            out.append(np.zeros(x[k].shape))
+        return out
+    return impl
+
+
+def pieces_scatter(buffer, index, g, t):
+    """scatter_add(buffer, index, g) into a list of pieces' gradients at an int index (a loop
+    over np.split's pieces): the piece's gradient plus g, fitted to its shape (a new list)."""
+    if not (_pieces_list(buffer, t) and isinstance(index, t.Integer) and
+            (isinstance(g, (t.Float, t.Integer)) or _array(g, t) and
+             isinstance(g.dtype, (t.Float, t.Integer)))):
+        return None
+
+    def impl(buffer, index, g):
+        out = [np.zeros(buffer[0].shape)]
+        for k in range(1, len(buffer)):
+            out.append(np.zeros(buffer[k].shape))
+        for k in range(len(buffer)):
+            out[k] = out[k] + buffer[k]
+        out[index] = out[index] + runtime.unbroadcast(g, buffer[index])
+        return out
+    return impl
+
+
 def _segment_sums(g, x_shape, repeats, axis):
     """runtime.unrepeat along `axis` (an int, >= 0): each entry of x gets the sum of its
     `repeats` (an array, one count per entry of the axis) copies in g."""

@@ -75,6 +75,26 @@ def array_split_vector(x):
     return np.sum(a ** 2) + np.sum(b) * np.sum(c ** 3)
 
 
+def split_read_twice(x):  # (the pieces' gradients added: list_add, not `+`, which joins)
+    parts = np.split(x, 2)
+    return np.sum(parts[0] * parts[1]) + np.sum(parts[0] ** 3)
+
+
+def split_loop(x):  # (a loop over the pieces: their gradients a list, added into per step)
+    s = 0.0
+    for p in np.split(x, 3):
+        s = s + np.sum(p ** 2) * p[0]
+    return s
+
+
+def array_split_loop(x):
+    parts = np.array_split(x, 3)
+    s = 0.0
+    for k in range(3):
+        s = s + np.sum(parts[k] ** 2) * k
+    return s
+
+
 def repeat_flat(x):
     return np.sum(np.repeat(x, 2) ** 2 * np.arange(12.0))
 
@@ -133,6 +153,9 @@ IDX = np.array([2, 0, 2, 2])
     (split_rows, (RNG.standard_normal(6),)),
     (split_columns, (RNG.standard_normal((2, 6)),)),
     (array_split_vector, (RNG.standard_normal(7),)),
+    (split_read_twice, (RNG.standard_normal(6),)),
+    (split_loop, (RNG.standard_normal(6),)),
+    (array_split_loop, (RNG.standard_normal(7),)),
     (repeat_flat, (RNG.standard_normal((2, 3)),)),
     (repeat_counts, (RNG.standard_normal(3), np.array([2, 0, 3]))),
     (written_twice, (Z, ROWS, COLS)),
