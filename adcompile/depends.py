@@ -11,6 +11,7 @@ through its class and bases, properties and slots; a list's items).
 """
 from __future__ import annotations
 
+import itertools
 import types
 
 MISSING = object()  # what a scope holds for a name it lacks (a dependency on its absence too)
@@ -46,6 +47,20 @@ class Items:
             return self.items[index]
         except (IndexError, TypeError):
             return default
+
+
+class Keys:
+    """A dict's keys, in order, as a scope: its k-th key read again (a loop over a global dict,
+    whose keys are known where the function is transformed)."""
+    __slots__ = ("items",)
+
+    def __init__(self, table):
+        self.items = table
+
+    def get(self, index, default=None):
+        if type(index) is not int or not 0 <= index < len(self.items):
+            return default
+        return next(itertools.islice(iter(self.items), index, None))
 
 
 class Cells:

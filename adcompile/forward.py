@@ -23,7 +23,7 @@ from .ir import Namer, Assign, Break, Const, For, Function, If, Op, Return, Var,
 from .lower.hoist import runs_test
 from .pathwise import with_standard_draws
 from .primitives import PRIMS
-from .templates import has_rule, jvp_term, located, no_rule
+from .templates import has_rule, jvp_term, located, no_rule, shared
 
 
 def forward(fn: Function, wrt, name=None, aux=False) -> Function:
@@ -153,6 +153,8 @@ def forward(fn: Function, wrt, name=None, aux=False) -> Function:
         if not terms:
             out.append(Assign(tangent(target), Op("zeros_like", (Var(s.target),)), s.line))
             return
+        lets, terms = shared(terms, namer, s.line)
+        out.extend(lets)
         while len(terms) > 32:  # (many: in pairs, so that no expression nests deeply)
             terms = [Op(add_op(target, lists), tuple(terms[k:k + 2])) if k + 1 < len(terms)
                      else terms[k] for k in range(0, len(terms), 2)]

@@ -348,6 +348,7 @@ def numba_friendly(fn: Function, arrays=True) -> Function:
         _array_tapes(fn)
     _ranges(fn.body)
     _drop_unused_lists(fn)
+    jit_forms.appends_in_place(fn)
     jit_forms.numba_names(fn)
     for s in walk_stmts(fn.body):
         if type(s) is Assign:

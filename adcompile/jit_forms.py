@@ -21,8 +21,8 @@ import warnings
 import numpy as np
 
 from . import jit_along, numerics, runtime_arrays
-from .ir import (Assign, Const, For, If, Op, Return, Var, While, substitute, targets_of,
-                 walk_stmts)
+from .ir import (Assign, Const, For, If, Op, Return, Var, While, blocks_of, substitute,
+                 targets_of, walk_stmts)
 from .jit_helpers_shapes import _three
 from .primitives import NAMESPACE, PRIMS, add
 from .runtime import UNBOUND, UNBOUND_INT
@@ -54,6 +54,12 @@ def array_of(xs):
     return np.array(xs)
 
 
+def stack_rows(xs):
+    """np.stack(xs) (axis 0) or np.array(xs) of a list built at run time (Numba's np.stack takes
+    a tuple, its np.array numbers): jit's code calls it."""
+    return np.stack(xs)
+
+
 def matrix_power(x, n):
     """np.linalg.matrix_power(x, n): jit's code calls it (Numba's returns an optional array)."""
     return np.linalg.matrix_power(x, n)
@@ -65,12 +71,13 @@ def float_arange(start, stop, step):
     return np.arange(start, stop, step, dtype=float)
 
 
-for _f in (named_norm, kept_sum, kept_mean, reshape_like, array_of, matrix_power, float_arange):
+for _f in (named_norm, kept_sum, kept_mean, reshape_like, array_of, stack_rows, matrix_power,
+           float_arange):
     add(_f.__name__, _f, tuple(_f.__code__.co_varnames[:_f.__code__.co_argcount]), "nondiff",
         zero="*")
     NAMESPACE[_f.__name__] = _f
 FORMS = ("np.linalg.norm", "np.sum", "np.mean", "np.reshape", "np.array", "np.linalg.matrix_power",
-         "np.arange", *jit_along.ALONG)  # the calls numba_form rewrites
+         "np.arange", "stack_list", "array_list", *jit_along.ALONG)  # the calls numba_form rewrites
 
 
 def numba_form(e):
@@ -84,6 +91,10 @@ def numba_form(e):
             dict(e.kwargs).get("dtype", Const(None)) == Const(None) else e
     if e.prim == "np.arange" and e.kwargs:
         return _arange(e)
+    if e.prim in ("stack_list", "array_list") and len(e.args) == 1 and \
+            dict(e.kwargs).get("axis", Const(0)) == Const(0) and \
+            dict(e.kwargs).get("dtype", Const(None)) == Const(None):
+        return Op("stack_rows", e.args)
     if e.prim == "np.linalg.matrix_power" and len(e.args) == 2 and not e.kwargs:
         return Op("matrix_power", e.args)
     if e.prim == "np.reshape" and len(e.args) == 2 and type(e.args[1]) is Op and \
@@ -239,6 +250,24 @@ def _array_typer(t):
     return typer
 
 
+def _stack_rows(t):
+    def typer(xs):
+        if isinstance(xs, t.List) and isinstance(xs.dtype, t.Array):
+            def rows(xs):  # (each array a row of the result, all of one shape)
+                if len(xs) == 0:
+                    raise ValueError("need at least one array to stack")
+                out = np.empty((len(xs),) + xs[0].shape, xs[0].dtype)
+                for i in range(len(xs)):
+                    if xs[i].shape != xs[0].shape:
+                        raise ValueError("all input arrays must have the same shape")
+                    out[i] = xs[i]
+                return out
+            return rows
+        if isinstance(xs, (t.List, t.Array)):  # (numbers: Numba's own np.array)
+            return lambda xs: np.array(xs)
+    return typer
+
+
 def _along(x, axis, log):
     """numerics.softmax (log_softmax where `log`) over `axis`, slice by slice, shifted by the
     slice's max where it is finite."""
@@ -334,6 +363,7 @@ def helpers(numba):
         kept_mean: _kept(True),
         reshape_like: _reshape_like,
         array_of: _array_typer,
+        stack_rows: _stack_rows,
         matrix_power: _matrix_power,
         float_arange: _float_arange,
         operator.getitem: _range_slice,
@@ -442,7 +472,7 @@ def empty_named(first, text):
         return named.group(1)
     if not re.search(r"Type of variable '[\w.]+' cannot be determined", first):
         return None
-    grown = re.search(r"^\s*(\w+) = \[\].*\n(?:.*\n)*?\s*\1 = \1 \+ \[", text, re.M)
+    grown = re.search(r"^\s*(\w+) = \[\].*\n(?:.*\n)*?\s*\w+ = \1 \+ \[", text, re.M)
     if grown:
         return grown.group(1)
     return next((name for name in re.findall(r"Var\((\w+?)(?:\.\d+)?,", first)
@@ -661,3 +691,46 @@ def numba_names(fn):
             s.count = None if s.count is None else substitute(s.count, renames)
         elif type(s) in (If, While):
             s.test = substitute(s.test, renames)
+
+
+# the operations that read a list without keeping it: what they return is a new object (so do
+# NumPy's functions, and the rules' helpers named *_grad)
+_LEAVE_LIST = frozenset({"list_sum", "list_max", "list_min", "len", "getitem", "list_concat",
+                         "list_copy", "tuple_copy", "list_repeat", "array_list", "zeros_like"})
+
+
+def appends_in_place(fn):
+    """`L = L + [v]` (flat code's append: a new list each time, as a list is a value there) ->
+    `L.append(v)`, where no other name, container or tape can hold one of L's lists: every
+    assignment of L makes a list or appends to L, and L is read only by operations that return
+    a new object. Numba types a list that grows by append; it cannot unify `[]` with the new
+    list of `L + [v]`."""
+    made: dict = {}  # name -> whether each of its assignments makes a list or appends to it
+    for s in walk_stmts(fn.body):
+        for t in targets_of(s) if type(s) is Assign else [s.target] if type(s) is For else ():
+            v = s.value if type(s) is Assign and type(s.target) is str else None
+            made[t] = made.get(t, True) and type(v) is Op and (
+                v.prim == "make_list" or v.prim == "list_append" and v.args[0] == Var(t))
+    lists = {t for t, ok in made.items() if ok and t not in fn.params}
+    kept: set = set()
+
+    def reads(e, prim=None, own=None):
+        if type(e) is Var:
+            if e.name in lists and not (prim in _LEAVE_LIST or prim is not None and (
+                    str(getattr(PRIMS.get(prim), "name", prim)).startswith("np.") or
+                    prim.startswith("np.") or prim.endswith("_grad")) or own):
+                kept.add(e.name)
+        elif type(e) is Op:
+            for k, a in enumerate((*e.args, *(v for _, v in e.kwargs))):
+                reads(a, e.prim, e.prim == "list_append" and k == 0)
+    for s in walk_stmts(fn.body):
+        for e in (s.value,) if type(s) is Assign else s.values if type(s) is Return else \
+                (s.test,) if type(s) in (If, While) else (*s.bounds, s.count) \
+                if type(s) is For else ():
+            reads(e)
+    grows = lists - kept
+    for block in [fn.body, *(b for s in walk_stmts(fn.body) for b in blocks_of(s))]:
+        for k, s in enumerate(block):
+            if type(s) is Assign and s.target in grows and type(s.value) is Op and \
+                    s.value.prim == "list_append" and len(s.value.args) == 2:
+                block[k] = Assign(None, Op("push", (Var(s.target), s.value.args[1])), s.line)

@@ -239,6 +239,9 @@ def _stack_grad(t):
     """The gradients of the parts of np.stack(xs, axis) (np.array(xs)) of a list built at run
     time: the piece of g along `axis` each part became, a list (numbers: g's entries)."""
     def typer(g, xs, axis):
+        if _float_array(g, t) and _array(xs, t) and xs.ndim == 1 == g.ndim and \
+                isinstance(axis, t.Integer):  # (Numba made a list of numbers an array)
+            return lambda g, xs, axis: [g[i] for i in range(len(xs))]
         if not (_float_array(g, t) and isinstance(xs, t.List) and isinstance(axis, t.Integer)):
             return None
         if isinstance(xs.dtype, (t.Float, t.Integer)) and g.ndim == 1:

@@ -474,8 +474,9 @@ def simplify(fn: Function, memo=None) -> bool:
 def dead_code(fn: Function) -> bool:
     """Remove the assignments whose values nothing reads before they are assigned again, by
     liveness over the branches and loops (so a sum a loop carries that only the check of the
-    output reads goes where there is no check; a `math.log` stays, FAILS). A `for` loop over a
-    constant range left with nothing to do goes too, unless its counter is read after it.
+    output reads goes where there is no check; a `math.log` stays, FAILS). A `for` loop left with
+    nothing to do goes too, unless its counter is read after it, where range surely has nothing
+    to raise: its bounds are ints (constants, counters, int arithmetic of them: _int_names).
     Names a nested function (a pullback) reads or assigns are kept."""
     kept = set()
     for block in blocks(fn):
@@ -485,7 +486,7 @@ def dead_code(fn: Function) -> bool:
                          set(targets_of(st)) | uses_of(st)}
                 kept |= {w for p in s.params for w in re.findall(r"\w+", p)}
     dead: set = set()
-    _live(fn.body, set(), set(), kept, dead, {})
+    _live(fn.body, set(), set(), kept, dead, {}, _int_names(fn))
     changed = False
     for block in blocks(fn):
         keep = [s for s in block if id(s) not in dead and not _idle(s)]
@@ -504,7 +505,48 @@ def _idle(s):
     return type(s) is If and not s.body and not s.orelse
 
 
-def _live(block, live, leaving, kept, dead, starts):
+# operations of Python ints whose result is a Python int (range takes it as it is)
+_INT_OPS = frozenset({"add", "sub", "mul", "floordiv", "mod", "neg", "pos"})
+
+
+def _int_names(fn):
+    """The names that surely hold Python ints wherever they are read: loop counters, and names
+    each of whose assignments is an int constant, `len(...)`, or int arithmetic of such names
+    (the greatest such set: a count a loop carries, `k = k + 1` from `k = 0`, is one)."""
+    values: dict = {}
+    counters, others = set(), set(fn.params) | set(fn.constants)
+    for block in blocks(fn):
+        for s in block:
+            if type(s) is Assign:
+                if type(s.target) is str:
+                    values.setdefault(s.target, []).append(s.value)
+                else:
+                    others.update(targets_of(s))
+            elif type(s) is For:
+                counters.add(s.target)
+            elif type(s) is Function:
+                others.update(re.findall(r"\w+", " ".join(s.params)))
+    ints = (set(values) | counters) - others
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(ints):
+            if not all(_int_valued(v, ints) for v in values.get(name, ())):
+                ints.discard(name)
+                changed = True
+    return ints
+
+
+def _int_valued(e, ints):
+    if type(e) is Const:
+        return type(e.value) is int
+    if type(e) is Var:
+        return e.name in ints
+    return type(e) is Op and not e.kwargs and (e.prim == "len" or e.prim in _INT_OPS and all(
+        _int_valued(a, ints) for a in e.args))
+
+
+def _live(block, live, leaving, kept, dead, starts, ints=frozenset()):
     """The names live before `block` given those live after it (`live`, updated in place) and
     those live where a `break` leaves the loop (`leaving`); dead assignments go into `dead`.
     `starts` keeps what each loop's body needs at its start: the sets only grow, so a loop
@@ -528,22 +570,22 @@ def _live(block, live, leaving, kept, dead, starts):
             live.update(leaving)
         elif t is If:
             other = set(live)
-            _live(s.body, live, leaving, kept, dead, starts)
-            _live(s.orelse, other, leaving, kept, dead, starts)
+            _live(s.body, live, leaving, kept, dead, starts, ints)
+            _live(s.orelse, other, leaving, kept, dead, starts, ints)
             live |= other
             live.update(_names(s.test))
         elif t is For and not s.body and s.target not in live and s.target not in kept and (
                 s.sweep == "backward" or s.count is None and all(
-                    type(b) is Const and type(b.value) is int for b in s.bounds)):
-            dead.add(id(s))  # nothing to do, over a constant range or one the forward loop
-            # took already, its counter not read after
+                    _int_valued(b, ints) for b in s.bounds)):
+            dead.add(id(s))  # nothing to do, over a range of ints (range raises for nothing
+            # else) or one the forward loop took already, its counter not read after
         elif t in (For, While):
             dead.discard(id(s))
             after = set(live)
             start = starts.setdefault(id(s), set())
             while True:  # what the body needs at its start, to a fixpoint over the iterations
                 inside = after | start | (set(_names(s.test)) if t is While else set())
-                _live(s.body, inside, after, kept, dead, starts)
+                _live(s.body, inside, after, kept, dead, starts, ints)
                 if inside <= start:
                     break
                 start |= inside

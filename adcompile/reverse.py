@@ -38,7 +38,7 @@ from .primitives import PRIMS
 from .tape import index_of, lay
 from .rules import FITS_ITSELF
 from .seeds import checked_results, kept_value, label_of, seed_of_output, seeds_of
-from .templates import has_rule, is_loose, located, no_rule, vjp_term
+from .templates import has_rule, is_loose, located, no_rule, shared, vjp_term
 
 BIG, SMALL = 1, 2  # an adjoint may carry broadcast axes (BIG) or be loose, still to broadcast
 KEPT = 4  # with SMALL: loose along the kept dimensions of a reduction only, not one number
@@ -356,13 +356,18 @@ class Backward:
                     term, tflag = Op("unbroadcast", (term, a)), 0
                 terms.append((a.name, term, tflag))
         terms = _same_operand_first(terms, self.lists)
+        lets, exprs = shared([e for _, e, _ in terms], self.namer, s.line)
+        terms = [(n, e, d) for (n, _, d), e in zip(terms, exprs)]
         if not reset:
+            out.extend(lets)
             for n, e, d in terms:
                 self.contribute(n, e, d, out, inplace, s.line)
             return
-        if any(ans in uses_of(Assign("_", e)) for _, e, _ in terms):
+        if any(ans in uses_of(Assign("_", e)) for e in [e for _, e, _ in terms] +
+               [let.value for let in lets]):
             out.insert(keep, Assign(ans, Var(z), s.line))  # the new value, before the restore
         self.markers.append((block, s, out, len(out)))
+        out.extend(lets)
         own = [(e, d) for n, e, d in terms if n == z]
         for n, e, d in terms:
             if n != z:

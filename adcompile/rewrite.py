@@ -53,7 +53,7 @@ def joined_lists(fn: Function) -> Function:
                 continue
             args, new = v.args, None
             if v.prim == "add" and len(args) == 2 and all(listy(a) for a in args):
-                new = Op("list_concat", args)
+                new = _joined(args, fn)
             elif v.prim == "mul" and len(args) == 2 and listy(args[0]) != listy(args[1]):
                 xs, n = args if listy(args[0]) else args[::-1]
                 if type(n) is Const and type(n.value) is int:
@@ -89,6 +89,28 @@ def joined_lists(fn: Function) -> Function:
             error.maybe_container = type(v.args[0]) is Var
             raise error
     return fn
+
+
+_LIST_MADE = ("make_list", "list_append", "list_concat", "list_repeat", "list_copy",
+              "rows_list")
+_TUPLE_MADE = ("tuple", "tuple_copy", "rows_tuple")
+
+
+def _joined(args, fn):
+    """`a + b` of two lists (or tuples). Lowering knows `[]` and `()` as one object (the empty
+    tuple), so `[] + list(x)` would print as `() + s0`, which Python refuses. With an empty
+    operand known here the sum is a copy of the other, of its kind: `list(b)` where b surely
+    holds a list, `() + b` where it surely holds a tuple, `b[:]` where it may hold either
+    (chosen at run time). (`() + list(x)`, which Python refuses, is so taken too.)"""
+    empty = [type(a) is Const and type(a.value) is tuple and a.value == () for a in args]
+    if not any(empty) or all(empty) or type(args[empty.index(False)]) is not Var:
+        return Op("list_concat", args)
+    other = args[empty.index(False)]
+    if other.name in _surely_lists(fn, _LIST_MADE):
+        return Op("list_copy", (other,))  # (Numba cannot type `[]`: list(b) it can)
+    if other.name in _surely_lists(fn, _TUPLE_MADE):
+        return Op("list_concat", args)
+    return Op("getitem", (other, Const(slice(None))))
 
 
 def lists_as_arrays(fn: Function) -> Function:

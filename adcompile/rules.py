@@ -24,6 +24,11 @@ from __future__ import annotations
 import math
 import string
 
+# Calls that the rules of one equation read alike for several operands (uniform's standard
+# draws, read back from the drawn value for the rule of low and that of high): each is computed
+# once, before the terms (templates.shared), as the optimizer merges whole statements only.
+ONCE: set = set()
+
 # A partial that names SEED (what it is multiplied by: g or t) is the whole product.
 SEED = "__seed"  # (no parameter's name: t in defpartials)
 # the seed where the operand wins, half of it at a tie, else 0 (np.maximum's and np.minimum's)

@@ -11,7 +11,7 @@ from . import numerics, runtime_stats
 from .errors import NoDerivativeError
 from .ir import Const
 from .primitives import BY_OBJECT, NAMESPACE, add
-from .rules import DERIVATIVES, JVP, LINEAR, SEED, VJP, _constant
+from .rules import DERIVATIVES, JVP, LINEAR, ONCE, SEED, VJP, _constant
 
 # Quantiles: np.quantile(x, q) is the sum over `axis` of quantile_weights(x, q) * x, with weights
 # that are piecewise constant in x. (q has no rule: a differentiated q is refused.)
@@ -300,5 +300,6 @@ for _name in ("Generator.", "np.random."):
     VJP[_name + "uniform"] = _rng + (f"unbroadcast(g * (1 - {_Z['uniform']}), low)",
                                      f"unbroadcast(g * {_Z['uniform']}, high)")
     JVP[_name + "uniform"] = _rng + (f"t * (1 - {_Z['uniform']})", f"t * {_Z['uniform']}")
+ONCE.add("standard_of")  # (uniform's u: read back once for the rules of low and high)
 NAMESPACE["lost_standard_draws"] = runtime_stats.lost_standard_draws
 NAMESPACE["standard_of"] = runtime_stats.standard_of

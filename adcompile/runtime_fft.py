@@ -51,7 +51,7 @@ def irfft_weights(g, axis):
 _INVERSE_NORM = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
 
 
-def _axes(x, axes):
+def _fft_axes(x, axes):
     return tuple(range(np.ndim(x))) if axes is None else tuple(axes)
 
 
@@ -59,7 +59,7 @@ def rfftn_vjp(g, x, axes, norm):
     """The adjoint of np.fft.rfftn(x, axes=axes, norm=norm) (rfft2 too) of a real x: rfftn is
     rfft along the last axis, then fftn along the others; their adjoints in turn, fftn of g
     (the DFT matrix is symmetric), then the real part of fft padded to x's length."""
-    axes = _axes(x, axes)
+    axes = _fft_axes(x, axes)
     if len(axes) > 1:
         g = np.fft.fftn(g, axes=axes[:-1], norm=norm)
     return np.real(np.fft.fft(g, n=np.shape(x)[axes[-1]], axis=axes[-1], norm=norm))
@@ -69,7 +69,7 @@ def irfftn_vjp(g, axes, norm):
     """The adjoint of np.fft.irfftn(c, axes=axes, norm=norm) (irfft2 too): ifftn along all axes
     but the last, then irfft along the last; irfft's adjoint (irfft_weights times the conjugate
     of rfft at the inverse scale), then ifftn's (ifftn of it)."""
-    axes = _axes(g, axes)
+    axes = _fft_axes(g, axes)
     v = irfft_weights(g, axes[-1]) * np.conj(np.fft.rfft(np.real(g), axis=axes[-1],
                                                          norm=_INVERSE_NORM[norm]))
     return np.fft.ifftn(v, axes=axes[:-1], norm=norm) if len(axes) > 1 else v

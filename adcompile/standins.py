@@ -97,10 +97,14 @@ def islice(iterable, *args):
         start, stop, step = args[0], args[1], None
     else:
         start, stop, step = args[0], args[1], args[2]
-    if (start is not None and start < 0) or (stop is not None and stop < 0):
+    if stop is not None and (isinstance(stop, float) or stop == -1):  # (Python's words: -1 is
+        raise ValueError("Stop argument for islice() must be None or an integer: 0 <= x <= "
+                         "sys.maxsize.")
+    if (start is not None and (isinstance(start, float) or start < 0)) or \
+            (stop is not None and stop < 0):  # (its C code's mark of a stop it cannot take)
         raise ValueError("Indices for islice() must be None or an integer: 0 <= x <= "
                          "sys.maxsize.")
-    if step is not None and step < 1:
+    if step is not None and (isinstance(step, float) or step < 1):
         raise ValueError("Step for islice() must be a positive integer or None.")
     return list(iterable)[start:stop:step]
 

@@ -6,9 +6,9 @@ import re
 from functools import lru_cache
 
 from .errors import NoDerivativeError
-from .ir import Const, Op, Var, substitute
+from .ir import Assign, Const, Op, Var, substitute, walk_exprs
 from .primitives import PRIMS, zero_by_design
-from .rules import DERIVATIVES, JVP, LINEAR, SEED, SPECIAL, VJP
+from .rules import DERIVATIVES, JVP, LINEAR, ONCE, SEED, SPECIAL, VJP
 
 # ast operator class name -> primitive name ("Add" -> "add"); gast uses the same class names.
 OPERATORS: dict = {}  # (the first primitive an operator prints for: `+` is add, not list_concat)
@@ -385,3 +385,35 @@ def jvp_term(op: Op, ans: str, i: int, t):
         return Op(op.prim, tuple(args), op.kwargs)
     raise NoDerivativeError(f"no forward-mode rule for {op.prim}; register one with "
                             "adcompile.defjvp")
+
+
+def shared(terms, namer, line):
+    """The calls of `ONCE` primitives that the terms of one equation (its rules for several
+    operands) read alike, each assigned once to a temporary: (those assignments, the terms
+    reading the temporaries). `uniform(low, high)`'s rules read u for both operands; the
+    optimizer merges whole statements only, so it would be read back twice."""
+    counts: dict = {}
+    for term in terms:
+        for e in walk_exprs(term):
+            if type(e) is Op and e.prim in ONCE:
+                try:
+                    counts[e] = counts.get(e, 0) + 1
+                except TypeError:  # (an unhashable constant inside: left as it is)
+                    pass
+    mapping = {e: Var(namer.temp()) for e, n in counts.items() if n > 1}
+    if not mapping:
+        return [], terms
+    lets = [Assign(v.name, e, line) for e, v in mapping.items()]
+    return lets, [_replaced(t, mapping) for t in terms]
+
+
+def _replaced(e, mapping):
+    if type(e) is not Op:
+        return e
+    try:
+        if e in mapping:
+            return mapping[e]
+    except TypeError:
+        pass
+    return Op(e.prim, tuple(_replaced(a, mapping) for a in e.args),
+              tuple((k, _replaced(v, mapping)) for k, v in e.kwargs))

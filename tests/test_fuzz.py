@@ -194,3 +194,33 @@ def test_a_point_where_f_jumps_is_not_a_wrong_derivative(loader):
            "    return x * y\n")
     res = fuzz.check(Program(src, ["x", "y"], [0.5, 0.25], (0, 1), "scalar", 0), loader)
     assert res.cls == "skipped" and res.signature == "skip:fd-unstable", res
+
+
+def test_the_jit_check_compares_compiled_code_with_python(loader, monkeypatch):
+    """--jit: adcompile.jit's value and gradient against the Python code's; a jit that returns
+    another gradient is a wrong derivative, one that refuses a refusal."""
+    pytest.importorskip("numba")
+    prog = _smooth_program()
+    f = loader.load(prog.source).f
+    assert fuzz._jit_check(f, prog, prog.args).cls == "ok"
+    real = fuzz.adcompile.jit
+
+    def off(g):  # (the gradient's first entry off by one part in a million)
+        compiled = real(g)
+
+        def wrong(*args):
+            out = compiled(*args)
+            if type(out) is not tuple:  # (jit(f)'s value)
+                return out
+            value, grads = out
+            return value, (grads[0] * (1 + 1e-6), *grads[1:])
+        return wrong
+    monkeypatch.setattr(fuzz.adcompile, "jit", off)
+    res = fuzz._jit_check(f, prog, prog.args)
+    assert res.cls == "wrong" and res.signature == "wrong:jit-gradient", res
+
+    def refusing(g):
+        raise fuzz.ADCompileError("Numba cannot compile this")
+    monkeypatch.setattr(fuzz.adcompile, "jit", refusing)
+    res = fuzz._jit_check(f, prog, prog.args)
+    assert res.cls == "refused" and res.signature.startswith("jit: "), res

@@ -10,6 +10,8 @@ For every generated program (tools/gen.py) at two random points (compiled once) 
     and f is continuous (branch switches, kinks and jumps are skipped, not failed);
   * with --order 2, at the first point: reverse over reverse against forward over reverse,
     u . (H v) from jvp(grad(f)) == (u H) . v from jacrev(grad(f));
+  * with --jit, at the first point: adcompile.jit(f) and jit(value_and_grad(f)) (Numba, exact
+    mode) give f's value and value_and_grad's gradient (a JitError is a refusal);
 and classifies it as ok, wrong, crash (an exception that is not an ADCompileError, raised while
 building or running a derivative, or a derivative that hangs), refused (an ADCompileError) or
 skipped (f itself raised, returned a non-finite value, or finite differences are unstable).
@@ -56,6 +58,7 @@ RTOL_VALUE = 1e-9
 RTOL_DOT = 1e-7
 TIMEOUT_S = 10
 ORDER = 1  # 2: also check second derivatives (--order)
+JIT = False  # True: also check adcompile.jit's compiled code (--jit)
 
 
 # ------------------------------------------------------------------------------ loading
@@ -191,6 +194,8 @@ def _check(prog, loader, api, seed):
         res = _check_point(f, prog, args, v, api)
         if res.cls == "ok" and k == 0 and ORDER == 2 and api is None:
             res = _second_order(f, prog, args, v, seed)
+        if res.cls == "ok" and k == 0 and JIT and api is None:
+            res = _jit_check(f, prog, args)
         res.point = k
         if res.cls not in ("ok", "skipped"):
             return res
@@ -387,6 +392,44 @@ def _second_order(f, prog, saved, v, seed):
         return Result("wrong", "wrong:second-order-dot-test",
                       f"u.(Hv) by forward over reverse {left!r}, (uH).v by reverse over "
                       f"reverse {right!r}")
+    return Result("ok")
+
+
+def _jit_check(f, prog, saved):
+    """adcompile.jit of f and of value_and_grad(f) (exact mode) against the Python code: the same
+    value and gradient (to rounding: Numba's sums and a few math functions round differently),
+    no argument written into, and an error only where Python raised one."""
+    signal.alarm(12 * TIMEOUT_S)  # (Numba compiles each program)
+    stage = "jit(f)"
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            args = [_copy(a) for a in saved]
+            y, y_j = f(*[_copy(a) for a in saved]), adcompile.jit(f)(*args)
+            stage = "jit(value_and_grad)"
+            vag = adcompile.value_and_grad(f, argnums=prog.argnums)
+            val, grads = vag(*[_copy(a) for a in saved])
+            val_j, grads_j = adcompile.jit(vag)(*args)
+        signal.alarm(0)
+    except ADCompileError as exc:
+        return Result("refused", "jit: " + refusal_reason(exc),
+                      str(exc).splitlines()[0] if str(exc) else "")
+    except BaseException as exc:   # noqa: BLE001 - everything else is a crash
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return Result("crash", _crash_signature(stage, exc),
+                      f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
+    if not all(_same(a, b) for a, b in zip(args, saved)):
+        return Result("wrong", "wrong:jit-mutates-argument", "jitted code wrote into an argument")
+    for name, a, b in (("jit(f)", y, y_j), ("jit(value_and_grad) value", val, val_j)):
+        if np.shape(a) != np.shape(b) or not np.allclose(a, b, rtol=1e-9, atol=1e-12,
+                                                         equal_nan=True):
+            return Result("wrong", f"wrong:value-{name}", f"Python gives {a!r}, {name} {b!r}")
+    if not isinstance(grads_j, tuple) or len(grads_j) != len(grads) or not all(
+            np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True)
+            for a, b in zip(grads, grads_j)):
+        return Result("wrong", "wrong:jit-gradient",
+                      f"value_and_grad gives {grads!r}, jitted {grads_j!r}")
     return Result("ok")
 
 
@@ -773,9 +816,11 @@ def main(argv=None):
     ap.add_argument("--quiet", action="store_true")
     ap.add_argument("--order", type=int, choices=(1, 2), default=1,
                     help="2: also check second derivatives, reverse over reverse")
+    ap.add_argument("--jit", action="store_true",
+                    help="also check adcompile.jit's compiled f and value_and_grad (Numba)")
     a = ap.parse_args(argv)
-    global ORDER
-    ORDER = a.order
+    global ORDER, JIT
+    ORDER, JIT = a.order, a.jit
     variants = ("scalar", "numpy") if a.variant == "both" else (a.variant,)
     fz = Fuzzer(a.out, minimize_per_signature=a.minimize,
                 log=(lambda *x: None) if a.quiet else print)

@@ -154,6 +154,7 @@ class Lowerer(Statements, Appends, Loops, Merging, Expressions, Calls, Builtins,
         self.listed = {}  # a real list made of a list known here (to index it) -> that list
         self.passed = frozenset()  # an inlined function's names the caller gets back changed
         self.given: dict = {}  # of those, name -> values the caller holds through it only
+        self.holders: dict = {}  # of those, name -> {the caller's other names holding it: value}
         self.repeated: set = set()  # names once bound to a list holding one row twice
         self.repeats_made: list = []  # lists made by repeating one holding lists ([[]] * 2)
         self.items_of: dict = {}  # a loop's name -> the item it is (for b in bs: bs[k])

@@ -26,6 +26,7 @@ from ..templates import dotted
 from .arguments import SPREAD
 from .closures import LocalTransform
 from .containers import _name
+from .effects import KnownToRaise, placed
 from .expressions import number_or_array, numbers_only
 from .scan import (LIST_METHODS, MISSING, RUN_TIME_LISTS, SCALARS, LocalFunction, Partial,
                    Record, Static, held, holds_record, is_super, uncached)
@@ -55,6 +56,8 @@ class Calls:
                 stand_in = ARRAY_STAND_INS[obj]
         try:
             return self.inline(stand_in, node, env, target)
+        except KnownToRaise as e:  # (itertools.islice(xs, -1)): Python's own error, placed
+            raise placed(e.error, *self.parsed.where(node)) from None
         except ADCompileError as e:
             if e.filename != STAND_INS_FILE:
                 raise
@@ -106,6 +109,9 @@ class Calls:
                 prim = METHODS.get(func.attr) or GENERATOR_METHODS.get(func.attr)  # rng.normal
                 constant = self.fn.constants.get(base.name, MISSING) if type(base) is Var \
                     else MISSING
+                if prim is None and type(constant) is dict and not node.args and \
+                        not node.keywords and func.attr in ("items", "keys", "values"):
+                    return self.global_view(base, func.attr, node)  # for k, v in W.items()
                 if prim is None and constant is not MISSING:  # GLOBAL_NT._replace(...)
                     raise self.unsupported(node, f"the method .{func.attr}() of "
                                            f"{dotted(func.value) or base.name}, a global "

@@ -450,10 +450,13 @@ class Containers:
 
     def iterated(self, value, node):
         """What a for loop (or list(), a comprehension) walks when it iterates `value`: a dict's
-        keys and a namedtuple's fields, known here; a global list or tuple of strings (a
-        config's names) as its items, which index dicts here; other values as they are."""
+        keys (a global dict's too) and a namedtuple's fields, known here; a global list or tuple
+        of strings (a config's names) as its items, which index dicts here; other values as
+        they are."""
         if type(value) is Var and names_here(self.fn.constants.get(value.name)):
             return self.names_here(self.fn.constants[value.name])
+        if type(value) is Var and type(self.fn.constants.get(value.name)) is dict:
+            return self.global_keys(self.fn.constants[value.name], node)  # for k in W
         if type(value) is not Record:
             return value
         if value.kind == "dict":

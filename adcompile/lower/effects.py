@@ -38,6 +38,24 @@ GLOBAL_STATE = (np.random.seed, np.random.set_state, random.seed, random.setstat
 SIMPLE = (int, float, complex, bool, str, bytes, type(None))  # (nothing of the function's)
 
 
+class KnownToRaise(ADCompileError):
+    """A stand-in (standins.py) that raises on every path for the arguments known here
+    (`itertools.islice(xs, -1)`): `error` is Python's own, which the caller raises at the user's
+    call (Calls.stand_in), as the library would."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
+
+
+def placed(error, filename, line):
+    """Python's `error` (an exception) with the user's file and line in front of its message
+    (one string), as adcompile places Python's errors met while transforming; else as it is."""
+    if len(error.args) == 1 and isinstance(error.args[0], str):
+        error.args = (f"{filename}:{line}: {error.args[0]}",)
+    return error
+
+
 class Effects:
     def lower_effect(self, stmt, env):
         """`raise` and `assert`: returns RAISE when the statement always raises, else None."""
@@ -87,6 +105,24 @@ class Effects:
         except ADCompileError:
             return False
         return all(type(v) is Const and type(v.value) in SIMPLE for v in values)
+
+    def raised_here(self):
+        """The exception the statement just lowered raises, where it is a `raise` whose class
+        and arguments are all known here (else None)."""
+        last = self.block[-1] if self.block else None
+        if not (type(last) is Assign and last.target is None and type(last.value) is Op and
+                last.value.prim == "throw"):
+            return None
+        values = []
+        for a in last.value.args:
+            if type(a) is Var and a.name in self.fn.constants:
+                values.append(self.fn.constants[a.name])
+            elif type(a) is Const:
+                values.append(a.value)
+            else:
+                return None
+        error, *args = values
+        return error(*args) if isinstance(error, type) else error
 
     def throw(self, error, args):
         self.block.append(Assign(None, Op("throw", (error, *args)), self.line))

@@ -9,7 +9,7 @@ import types
 import gast
 import numpy as np
 
-from ..depends import Items, scope_of
+from ..depends import Items, Keys, scope_of
 from ..errors import UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Op, Var)
 from ..primitives import (ATTRIBUTES, GENERATOR_METHODS, METHODS, NAMESPACE, PRIMS, RESULT_FIELDS,
@@ -493,21 +493,9 @@ class Expressions:
             return self.record_subscript(base, index, node)
         if type(base) is Var and type(index) is Const and \
                 type(self.fn.constants.get(base.name)) in (dict, list, tuple):
-            try:  # ACT["tanh"], BASIS[1] of a global table: a function known here
-                item = self.fn.constants[base.name][index.value]
-            except (KeyError, IndexError, TypeError):
-                item = None
-            if isinstance(item, (types.FunctionType, types.BuiltinFunctionType, np.ufunc,
-                                 types.ModuleType, type)) or an_object(item):  # (L[0].k, of
-                table = self.fn.constants[base.name]  # an object: a global object's field)
-                scope = table if type(table) is dict else Items(table)  # once it changes
-                self.fn.dependencies.append((scope, index.value, item))
-                return self.outer(f"{base.name}_item", item)
-            if names_here(item):  # CFG["acts"], a list of names: known here, as CFG's items
-                table = self.fn.constants[base.name]
-                scope = table if type(table) is dict else Items(table)
-                self.fn.dependencies.append((scope, index.value, item))
-                return self.names_here(item)
+            known = self.global_item(base, index)
+            if known is not None:
+                return known
         if type(base) is tuple:
             if type(index) is Const and isinstance(index.value, int) and \
                     -len(base) <= index.value < len(base):  # (out of range: a run-time list
@@ -516,6 +504,54 @@ class Expressions:
                 return self.same_kind(base, base[index.value])
             base = self.list_in(self.block, base)  # a computed index: a real list to index
         return self.emit("getitem", (self.as_atom(base), self.as_atom(index)), target=target)
+
+    def global_item(self, base, index):
+        """`base[index]` of a global table (dict, list or tuple) known here where the item is
+        one: a function, a class, a module, an object or a dict (ACT["tanh"], BASIS[1],
+        CFG["w"]), or a list of names (CFG["acts"]), read as it is now (a new derivative once it
+        changes); else None (a number or an array, read when the code runs)."""
+        table = self.fn.constants[base.name]
+        try:
+            item = table[index.value]
+        except (KeyError, IndexError, TypeError):
+            return None
+        scope = table if type(table) is dict else Items(table)  # (once it changes)
+        if isinstance(item, (types.FunctionType, types.BuiltinFunctionType, np.ufunc,
+                             types.ModuleType, type)) or an_object(item) or \
+                type(item) is dict:  # (L[0].k, of an object: its field; CFG["w"], a dict
+            self.fn.dependencies.append((scope, index.value, item))  # whose keys are read
+            named = type(item) is dict and isinstance(index.value, str) and \
+                index.value.isidentifier()  # here: `for k in CFG["w"]`, named CFG_w)
+            return self.outer(f"{base.name}_{index.value if named else 'item'}", item)
+        if names_here(item):  # CFG["acts"], a list of names: known here, as CFG's items
+            self.fn.dependencies.append((scope, index.value, item))
+            return self.names_here(item)
+        return None
+
+    def global_keys(self, table, node):
+        """A global dict's keys (`for k in W`, `W.keys()`) as constants known here, read as they
+        are now: a new derivative once a key comes, goes or moves (depends.Keys). Keys other
+        than numbers, strings and tuples of them are refused (no constant to name them by)."""
+        keys = list(table)
+        if not all(_plain_key(k) for k in keys):
+            raise self.unsupported(node, "iterating a global dict whose keys are not numbers, "
+                                   "strings or tuples of them", "pass the dict as an argument "
+                                   "of the differentiated function, or build it inside")
+        scope = Keys(table)
+        self.fn.dependencies += [(scope, k, key) for k, key in enumerate(keys)] + \
+            [(scope, len(keys), MISSING)]
+        return tuple(Const(k) for k in keys)
+
+    def global_view(self, base, name, node):
+        """`W.keys()`, `W.values()`, `W.items()` of a global dict `base` (a constant of the
+        function): its keys known here (global_keys) and each value as `W[k]` reads it (a
+        number or array when the code runs, a function known here)."""
+        keys = self.global_keys(self.fn.constants[base.name], node)
+        if name == "keys":
+            return keys
+        values = tuple(self.global_item(base, k) or self.emit("getitem", (base, k))
+                       for k in keys)
+        return values if name == "values" else tuple(zip(keys, values))
 
     def index(self, node, env, base):
         """The index of the subscript `node` of `base`, read or assigned: x[[0, 2]] (a list
@@ -544,6 +580,13 @@ class Expressions:
 
 ARITHMETIC = frozenset({"sub", "truediv", "floordiv", "mod", "pow", "matmul"})  # (not + and *,
 # which join and repeat lists)
+
+
+def _plain_key(key):
+    """Whether a dict key is a number, a string (or None), or a tuple of them: a constant."""
+    if type(key) is tuple:
+        return all(_plain_key(k) for k in key)
+    return type(key) in (int, float, complex, bool, str, bytes, type(None))
 
 
 def numbers_only(values):

@@ -87,7 +87,7 @@ class Inlining:
         closure = [k for k in scope if k in bound and k not in positional and
                    not k.startswith("<")]
         inner.passed = passed_names(positional + closure, positional, node, fn.body)
-        inner.given = self.given_back(list(zip(positional, node.args)) + [
+        inner.given, inner.holders = self.given_back(list(zip(positional, node.args)) + [
             (c, gast.Name(id=c, ctx=gast.Load(), annotation=None, type_comment=None))
             for c in closure], env, inner.passed)
         exit = inner.lower_stmts(fn.body, bound, frozenset())
@@ -105,10 +105,12 @@ class Inlining:
         """Parameter -> the names of the values the caller holds through that argument (a name)
         only, which it gets back changed (write_back, receiver_changed): the callee may change
         them in place (self.pos += v, x[i] = v in a loop). Not those another name holds that the
-        caller reads in this statement or later, nor those its own caller holds otherwise."""
+        caller reads in this statement or later, nor those its own caller holds otherwise.
+        Also: parameter -> the caller's names read later that hold what it holds (`a` in
+        `a = step(u); b = step(u)`), where they are all that do, which a change in place names."""
         live = self.live() | (loaded([self.rest_now[1][self.rest_now[2]]])
                               if self.rest_now is not None else frozenset())
-        out = {}
+        out, holders = {}, {}
         for p, arg in pairs:
             value = held(arg, env) if p in passed else None
             if value is None:
@@ -128,7 +130,12 @@ class Inlining:
             outer = self.foreign - self.given.get(via, frozenset()) if via in \
                 self.passed else self.foreign
             out[p] = frozenset(mine) - others - outer
-        return out
+            named = {k: v for k, v in env.items() if k not in (name, via) and not
+                     k.startswith("<") and (k in live or k in self.passed) and any(
+                         self.sharing(n) & set(mine) for n in names_in([v]))}
+            if named and not any(self.sharing(n) & outer for n in mine):
+                holders[p] = named  # (no caller further out holds it: these are all)
+        return out, holders
 
     @staticmethod
     def returned_value(values, as_tuple, before):
@@ -285,7 +292,7 @@ class Inlining:
         inner.foreign = self.foreign | names_in(env.values()) | names_in(bound.values())
         inner.passed = passed_names(positional, positional[0 if receiver is None else 1:],
                                     node, callee.node.body)
-        inner.given = self.given_back(list(zip(positional, (
+        inner.given, inner.holders = self.given_back(list(zip(positional, (
             [node.func.value] if receiver is not None and isinstance(node.func, gast.Attribute)
             else []) + node.args)), env, inner.passed)
         before = dict(bound)

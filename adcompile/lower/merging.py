@@ -315,6 +315,10 @@ class Merging:
             foreign -= self.given.get(name, frozenset())  # (what only it holds: self.pos)
             if item is None:  # (its other holders do not: write_back refuses them)
                 foreign.discard(value.name)
+        caller = self.holders.get(name, {}) if foreign and item is None else {}
+        if caller:  # the caller's names read later that hold it (a = step(u); b = step(u))
+            others += [k for k in caller if k not in others]
+            foreign = set()
         advice, item_now = self.loop_seqs.get(name, (None, None)) if item is None else \
             (None, None)
         if item_now is not None and item_now == value and not others:  # an item of a
@@ -326,7 +330,7 @@ class Merging:
             return
         filename, line = self.parsed.where(node)
         per_name = [] if foreign else [  # (the caller's: not known)
-            [x for x in flat([env[k]]) if type(x) is Var and
+            [x for x in flat([caller[k] if k in caller else env[k]]) if type(x) is Var and
              (x.name in group and k != name or x.name in params - group)] for k in others]
         held = list(dict.fromkeys(x for xs in per_name for x in xs))
         if len(held) == len(others) and any(len(xs) != 1 for xs in per_name):

@@ -6,14 +6,14 @@ import types
 
 import gast
 
-from ..errors import ADCompileError, UnsupportedSyntaxError
+from ..errors import STAND_INS_FILE, ADCompileError, UnsupportedSyntaxError
 from ..ir import (Assign, Const, If, Op, Var)
 from ..sugar import ERRSTATE_KEYS
 from ..primitives import BY_OBJECT, LIST_PRIMS, PRIMS, hashable
 from ..runtime import basic_index
 from ..templates import dotted
 from .arguments import effectful
-from .effects import RAISE, known_truth
+from .effects import RAISE, KnownToRaise, known_truth
 from .changes import in_library
 from .containers import in_place_method
 from .targets import written_array
@@ -258,6 +258,9 @@ class Statements:
         if exit is not None and exit[0] == "left" and self.outs_tuple:
             as_tuple, n = self.outs_tuple
             return [env[f"<out{k}>"] for k in range(n)], as_tuple
+        if exit == RAISE and self.parsed.filename == STAND_INS_FILE and \
+                self.raised_here() is not None:  # islice(xs, -1): Python's error, at the call
+            raise KnownToRaise(self.raised_here())
         raise UnsupportedSyntaxError(
             f"{self.fn.name if len(self.stack) == 1 else getattr(node, 'name', 'a function')} "
             "does not return a value on every path; return the value to differentiate.",
