@@ -56,8 +56,8 @@ import types as pytypes
 
 import numpy as np
 
-from . import (jit_constants, jit_forms, jit_helpers, jit_helpers_copies, jit_helpers_shapes,
-               jit_ints, jit_math, runtime)
+from . import (jit_constants, jit_forms, jit_helpers, jit_helpers_copies, jit_helpers_gather,
+               jit_helpers_shapes, jit_ints, jit_math, runtime)
 from .jit_globals import check_unchanged, hidden_arrays
 from .boundary import _Boundary, differentiate, name_of, place_of
 from .compile import _write, is_generated, located_source  # (the file Numba reads)
@@ -166,6 +166,7 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
             jit_constants.frozen(fn)
             sites = jit_ints.checked(fn)  # (where Numba's int64 would differ)
             sites += jit_math.checked(fn, fast=bool(flags))
+            jit_helpers_gather.read_only_writes(fn, jit_math.Refused)
         except jit_math.Refused as e:
             raise JitError(e.message, e.filename, e.line) from None
         own = len(fn.params)
@@ -798,12 +799,9 @@ def _explain(err, fn):
             return JitError(*jit_forms.first_bound_in_loop(fn, name, kinds))
         return JitError(jit_forms.one_type(what, changes.group(1), changes.group(2), line),
                         *where)
-    empty = re.search(r"Cannot infer the type of variable '(\w+?)(?:\.\d+)?', have imprecise "
-                      r"type: list\(undefined\)", first) or re.search(
-        r"Type of variable '[\w.]+' cannot be determined", first) and re.search(
-        r"^\s*(\w+) = \[\].*\n(?:.*\n)*?\s*\w+ = \1 \+ \[", text, re.M)
+    empty = jit_forms.empty_named(first, text)
     if empty and line:
-        return JitError(*jit_forms.empty_list(fn, empty.group(1), text, line, where))
+        return JitError(*jit_forms.empty_list(fn, empty, text, line, where))
     if line:
         return JitError(f"adcompile.jit has no Numba version of the code that `{line}` becomes "
                         f"for these argument types ({first}). Run it without jit, or write this "

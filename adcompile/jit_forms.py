@@ -458,6 +458,25 @@ def first_bound_in_loop(fn, name, kinds):
 
 
 _COMPREHENSION = re.compile(r"\[.*\bfor\b.*\bin\b.*\]")
+_STACKED = re.compile(r"np\.(stack|array|concatenate|vstack|hstack|column_stack)\(\s*\[.*\bfor\b")
+
+
+def empty_named(first, text):
+    """The name of the list of the generated code `text` that Numba could not type (its message's
+    first line `first`) because it starts empty, else None: Numba names it, or names a value
+    read from it, which a list `L = []` grown by `L = L + [v]` is, or which the call Numba could
+    not type reads (a comprehension of two loops grows a copy of its list, `items_1 = items`)."""
+    named = re.search(r"Cannot infer the type of variable '(\w+?)(?:\.\d+)?', have imprecise "
+                      r"type: list\(undefined\)", first)
+    if named:
+        return named.group(1)
+    if not re.search(r"Type of variable '[\w.]+' cannot be determined", first):
+        return None
+    grown = re.search(r"^\s*(\w+) = \[\].*\n(?:.*\n)*?\s*\w+ = \1 \+ \[", text, re.M)
+    if grown:
+        return grown.group(1)
+    return next((name for name in re.findall(r"Var\((\w+?)(?:\.\d+)?,", first)
+                 if re.search(rf"^\s*{name} = \[\]", text, re.M)), None)
 
 
 def empty_list(fn, name, text, line, where):
@@ -478,6 +497,9 @@ def empty_list(fn, name, text, line, where):
             f"comprehension `{origin}`"
         array = " compute the values as an array (the expression of an array such as " \
             "np.arange(n), with np.maximum for max; or np.empty(n) filled in a loop),"
+        if _STACKED.search(origin):  # (np.stack([... for ...]): the rows of an array)
+            array = " fill the rows of an array in a loop instead of stacking a list (cols = " \
+                "np.empty((n, m)), then cols[k] = ... for each row k),"
     elif re.search(rf"\b{name}\b", users):
         what = f"the list `{name}` (read in `{line}`): it starts empty and grows item by item " \
             "(append, +=)"
@@ -555,7 +577,7 @@ def helper_missing(helper, message, generated, line, where):
     params = PRIMS[helper].params if helper in PRIMS else ()
     if any(p == "index" and k == "a list" for p, k in zip(params, kinds)):
         advice = " Numba takes no list as an index: write it as an array (np.array([0, 2]))."
-    elif helper == "getitem_grad" and "a tuple" in kinds:
+    elif helper == "getitem_grad" and kinds[1:2] == ["a tuple"]:  # (x, not the index)
         advice = " The gradient of a tuple of values of different kinds (the (c, lower) of " \
             "scipy.linalg.cho_factor that cho_solve takes) is not compiled: under jit, factor " \
             "with L = np.linalg.cholesky(A) and solve with scipy.linalg.solve_triangular(L, b, " \

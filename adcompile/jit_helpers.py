@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 
-from . import (jit_along, jit_forms, jit_helpers_arrays, jit_helpers_copies, jit_helpers_linalg,
-               jit_helpers_shapes, jit_helpers_stats, numerics, runtime, runtime_arrays,
-               runtime_linalg, runtime_stats, runtime_ufuncs)
+from . import (jit_along, jit_forms, jit_helpers_arrays, jit_helpers_copies, jit_helpers_gather,
+               jit_helpers_linalg, jit_helpers_shapes, jit_helpers_stats, numerics, runtime,
+               runtime_arrays, runtime_linalg, runtime_stats, runtime_ufuncs)
 from .errors import ArgumentError, ComplexOutputError
 from .jit_math import float_pow
 
@@ -230,6 +230,7 @@ def _zeros_like(t):
             return lambda x: 0.0
         if isinstance(x, (t.List, t.UniTuple)) and isinstance(x.dtype, (t.Float, t.Integer)):
             return lambda x: np.zeros(len(x))  # (a list of numbers' gradient: getitem_grad's)
+        return jit_helpers_gather.pieces_zeros(x, t)  # (np.split's pieces)
     return typer
 
 
@@ -359,8 +360,18 @@ def _masked_copy(x, index):
     return x.copy(), index.ravel()  # (a copy is C-contiguous: reshape(-1) is a view)
 
 
+_READ_ONLY = ("assignment destination is read-only (NumPy's view: write into a copy, "
+              "`x = x.copy()`)")  # (runtime.setitem's)
+
+
 def _setitem(t):
     def typer(x, index, v):
+        if _array(x, t) and not x.mutable:  # (np.broadcast_to's view: as NumPy, refused)
+            def read_only(x, index, v):
+                if x.size >= 0:  # (always; typed as returning an array)
+                    raise ValueError(_READ_ONLY)
+                return x.copy()
+            return read_only
         if _mask(x, index, t):
             def masked(x, index, v):
                 out, mask = _masked_copy(x, index)
@@ -398,8 +409,8 @@ def _scatter_add(t):
     (ints and slices) adds into the part, summing `g` over axes a later addition broadcast it
     to; an array of ints adds element by element, so repeated indices add up."""
     def typer(buffer, index, g):
-        if not _array(buffer, t):
-            return None
+        if not _array(buffer, t):  # (a list of pieces' gradients: a loop over np.split's)
+            return jit_helpers_gather.pieces_scatter(buffer, index, g, t)
         ndim = _indexed_ndim(buffer, index, t)
         if ndim == 0:
             if _array(g, t):
@@ -461,6 +472,8 @@ def _scatter_add(t):
                         k += 1
                 return buffer
             return masked
+        # (an index of arrays beside ints and slices: `logp[np.arange(N), y]`, `E[:, idx]`)
+        return jit_helpers_gather.scatter(buffer, index, g, t)
     return typer
 
 
@@ -469,6 +482,8 @@ def _getitem_grad(t):
         if _array(x, t) and _array(g, t) and isinstance(index, t.BaseTuple) and \
                 any(isinstance(p, t.NoneType) for p in index.types):
             return jit_helpers_shapes.without_new_axes(index.types, g.ndim, x.ndim, t)
+        if _array(x, t) and _array(g, t) and isinstance(index, t.NoneType):  # (x[None])
+            return lambda g, x, index: runtime.getitem_grad(g, x, (index,))
         if _array(x, t) and isinstance(_kind(g, t), t.Complex) and \
                 not isinstance(x.dtype, t.Complex):  # (zeros of both dtypes, as in Python)
             wide = np.complex64 if _kind(g, t).bitwidth == 64 else np.complex128
@@ -487,6 +502,7 @@ def _getitem_grad(t):
                 out[index] += g
                 return out
             return of_numbers
+        return jit_helpers_gather.pieces_grad(g, x, index, t)  # (np.split's pieces)
     return typer
 
 
@@ -509,6 +525,7 @@ def _last_written(t):
                         out[k] = 0.0
                 return out
             return impl
+        return jit_helpers_gather.last_written(x, like, index, t)  # (a tuple of arrays)
     return typer
 
 
@@ -843,6 +860,7 @@ def helpers(numba):
         **jit_helpers_linalg.helpers(numba),
         **jit_helpers_stats.helpers(numba),
         **jit_helpers_shapes.helpers(numba),
+        **jit_helpers_gather.helpers(numba),
         **jit_helpers_copies.helpers(numba),
         **jit_forms.helpers(numba),
         **jit_along.helpers(numba),

@@ -156,28 +156,30 @@ def _pieces(head, axis_of, size_of):
 
 
 def without_new_axes(parts, ndim, xdim, t):
-    """getitem_grad(g, x, index) where basic `index` (ints, slices, None) has None in it: the
-    axes of length 1 that None made summed out of g (a later addition may have broadcast them,
-    and leading axes beyond x[index]'s: `x[:, None] * y` of shapes (3,) and (2,)), the rest of
-    the index as it is."""
-    if not all(isinstance(p, (t.Integer, t.SliceType, t.NoneType)) for p in parts):
+    """getitem_grad(g, x, index) where basic `index` (ints, slices, one `...`, None) has None in
+    it: the axes of length 1 that None made summed out of g (a later addition may have
+    broadcast them, and leading axes beyond x[index]'s: `x[:, None] * y` of shapes (3,) and
+    (2,)), the rest of the index as it is."""
+    if not all(isinstance(p, (t.Integer, t.SliceType, t.NoneType, t.EllipsisType))
+               for p in parts) or sum(isinstance(p, t.EllipsisType) for p in parts) > 1:
         return None
-    used = sum(not isinstance(p, t.NoneType) for p in parts)
-    made = sum(not isinstance(p, t.Integer) for p in parts) + xdim - used  # x[index]'s axes
+    used = sum(isinstance(p, (t.Integer, t.SliceType)) for p in parts)
+    rest = xdim - used  # (the axes `...` stands for, or the ones after the index)
+    made = sum(isinstance(p, (t.SliceType, t.NoneType)) for p in parts) + rest  # x[index]'s
     lead = ndim - made
-    if lead < 0:
+    if lead < 0 or rest < 0:
         return None
     new, axis = [], lead  # (the axes of g that the parts make: each but an int's)
     for p in parts:
         if isinstance(p, t.NoneType):
             new.append(axis)
-        axis += not isinstance(p, t.Integer)
+        axis += rest if isinstance(p, t.EllipsisType) else not isinstance(p, t.Integer)
     summed = new[::-1] + [0] * lead  # (the last first: the axes before keep their numbers)
     lines = ["def impl(g, x, index):", "    g0 = g"]
     lines += [f"    g{k + 1} = g{k}.sum(axis={a})" for k, a in enumerate(summed)]
-    rest = "".join(f"index[{k}], " for k, p in enumerate(parts)
+    kept = "".join(f"index[{k}], " for k, p in enumerate(parts)
                    if not isinstance(p, t.NoneType))
-    lines.append(f"    return getitem_grad(g{len(summed)}, x, ({rest}))")
+    lines.append(f"    return getitem_grad(g{len(summed)}, x, ({kept or '..., '}))")  # (x[None])
     scope = {"np": np, "getitem_grad": runtime.getitem_grad}
     exec("\n".join(lines), scope)
     return scope["impl"]

@@ -57,7 +57,8 @@ class Primitive:
 SHAPE_LIKE = frozenset({"shape", "axis", "axes", "axis1", "axis2", "keepdims", "dtype", "offset",
                         "decimals", "ndigits", "num", "endpoint", "N", "M", "k", "n", "reps",
                         "repeats", "indices_or_sections", "source", "destination", "subscripts",
-                        "condition", "shift", "kth", "indices", "pad_width", "mode"})
+                        "condition", "shift", "kth", "indices", "pad_width", "mode",
+                        "window_shape"})
 
 
 def hashable(obj) -> bool:
