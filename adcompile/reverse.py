@@ -31,7 +31,7 @@ from .analysis import SCALAR, Readers, active_names, add_op, all_names, each_ass
     keeps_dimensions, list_names, one_branch, real_only, shape_classes
 from .floats import FITTING, all_floats, complex_numbers, operands, python_numbers, \
     read_in_structures, tested, unfitted, zeroed
-from .ir import (Namer, blocks_of, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While,
+from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While,
                  stmt_exprs, substitute, targets_of, used_names, uses_of)
 from .pathwise import with_standard_draws
 from .primitives import PRIMS
