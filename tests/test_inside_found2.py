@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from adcompile import grad, jvp, source, vjp
+from adcompile import grad, jvp, source, value_and_grad, vjp
+from adcompile.errors import UnsupportedSyntaxError
 from checks import assert_close, numeric_grad
 
 
@@ -67,3 +68,61 @@ def test_a_pullback_of_a_loop_is_differentiated_inside(h, x):
 def test_a_pullback_reads_no_name_it_recomputes():
     head = source(loop_sum, mode="vjp").split("def pullback")[1].split("\n")[0]
     assert head == "(grad_s):"
+
+
+# --- (2) grad(grad(g)), value_and_grad(grad(g)) and jvp(grad(g)) of g defined in the
+# differentiated function were refused with internal names ("grad expects a function, got
+# LocalTransform", "jvp of <argument2>"); the PINN idiom u_xx = grad(grad(lambda t: net(w, t))) -
+def net(w, x):
+    return np.sum(w[1] * np.tanh(w[0] * x))
+
+
+def pinn_loss(w, xs):
+    total = 0.0
+    for x in xs:
+        u_xx = grad(grad(lambda t: net(w, t)))(x)
+        total = total + (u_xx + net(w, x)) ** 2
+    return total
+
+
+def test_grad_of_grad_of_a_local_lambda_inside():
+    w, xs = np.array([[0.5, -1.0], [1.0, 2.0]]), np.array([0.1, 0.5])
+    assert_close(grad(pinn_loss)(w, xs), numeric_grad(pinn_loss, (w, xs), 0), rtol=1e-5)
+
+
+def twice(x):
+    h = lambda y: x * y ** 3  # noqa: E731
+    return grad(grad(h))(x)  # 6 x * x
+
+
+def value_and_second(x):
+    def h(y):
+        return x * y ** 3
+    value, second = value_and_grad(grad(h))(x)  # 3 x**3, 6 x * x
+    return value + second
+
+
+def tangent_of_grad(x):
+    h = lambda y: x * y ** 3  # noqa: E731
+    return jvp(grad(h), (x,), (1.0,))[1]  # 6 x * x
+
+
+@pytest.mark.parametrize("f, derivative", [(twice, lambda x: 12 * x),
+                                           (value_and_second, lambda x: 9 * x ** 2 + 12 * x),
+                                           (tangent_of_grad, lambda x: 12 * x)])
+def test_nested_transforms_of_a_local_function_inside(f, derivative):
+    assert grad(f)(0.6) == pytest.approx(derivative(0.6))
+    assert jvp(f, (0.6,), (1.0,))[1] == pytest.approx(derivative(0.6))
+
+
+def test_a_lambda_reading_a_local_function_names_it_and_what_it_is():
+    def f(x):
+        h = lambda y: x * y ** 3  # noqa: E731
+        return jvp(lambda y: grad(h)(y), (x,), (1.0,))[1]
+
+    with pytest.raises(UnsupportedSyntaxError) as e:
+        grad(f)(0.6)
+    message = str(e.value)
+    assert "jvp(<lambda>), where <lambda> reads h, a function defined in the differentiated " \
+        "function" in message and "jvp(grad(h))" in message and "jvp(g)" not in message
+    assert e.value.filename == __file__

@@ -182,7 +182,7 @@ class Builtins:
         kwargs = {k.arg: self.expr(k.value, env) for k in node.keywords}
         values = []
         local = args[0].obj if args and type(args[0]) is Static and \
-            isinstance(args[0].obj, LocalFunction) else None
+            isinstance(args[0].obj, (LocalFunction, LocalTransform)) else None
         for v in args[1:] + list(kwargs.values()) if local is not None else \
                 args + list(kwargs.values()):
             if type(v) is Static and not isinstance(v.obj, LocalFunction):
@@ -195,7 +195,7 @@ class Builtins:
                                        "define the function at module level and write argnums "
                                        "out")
         if local is not None:  # grad(g) of g defined here: made at its call (closures.py)
-            if why_not(local) is not None:
+            if isinstance(local, LocalFunction) and why_not(local) is not None:
                 raise self.unsupported(node, f"{transform.__name__} of {why_not(local)} "
                                        "defined in the differentiated function", "write it as "
                                        "a def without defaults, or define it at module level")
@@ -242,7 +242,9 @@ class Builtins:
                 raise self.unsupported(node, f"{what} of {why_not(f)} defined in the "
                                        "differentiated function", "write it as a def without "
                                        "defaults, or define it at module level")
-            f, passed = self.closed_over(f, node, f"{what}({dotted(node.args[0]) or 'g'})")
+            f, passed = self.closed_over(f, node, f"{what}({dotted(node.args[0]) or getattr(f.node, 'name', '<lambda>')})")
+        elif isinstance(f, LocalTransform):  # jvp(grad(g), ...): of grad(g) of those names
+            f, passed = self.local_code(f, node)
         if not isinstance(f, types.FunctionType) or len(signature_of(f).parameters) != \
                 len(passed) + len(primals) or not simple(f):
             raise self.unsupported(node, f"{what} of {dotted(node.args[0]) or 'this function'} "
@@ -278,20 +280,34 @@ class Builtins:
         """A call of grad(g) (or value_and_grad) of g defined in the differentiated function:
         the transform of g made a function of the names it reads from there (closures.py),
         called with their values now and the arguments given, inlined."""
-        function, passed = self.closed_over(made.local, node, made.__qualname__)
+        code, passed = self.local_code(made, node)
+        return self.call_with(code, passed, node.args, node.keywords, node, env, target)
+
+    def local_code(self, made, node):
+        """The code of `made`, grad(g) (or grad(grad(g)), value_and_grad(grad(g)), ...) of g
+        defined in the differentiated function, for g made a function of the names it reads
+        from there first (closures.py), and the values those names hold now: each transform
+        taken in turn, its argnums counted past those names."""
+        chain = []
+        while isinstance(made, LocalTransform):
+            chain.append(made)
+            made = made.local
+        function, passed = self.closed_over(made, node, chain[0].__qualname__)
+        shift = len(passed)
+        code = function
         try:
-            options = dict(made.options)
-            argnums = options.pop("argnums", 0)
-            shift = len(passed)
-            argnums = argnums + shift if isinstance(argnums, int) and argnums >= 0 else \
-                argnums if isinstance(argnums, int) else \
-                tuple(k + shift if k >= 0 else k for k in argnums)
-            code = made.transform(function, argnums, **options)
+            for step in reversed(chain):
+                options = dict(step.options)
+                argnums = options.pop("argnums", 0)
+                argnums = argnums + shift if isinstance(argnums, int) and argnums >= 0 else \
+                    argnums if isinstance(argnums, int) else \
+                    tuple(k + shift if k >= 0 else k for k in argnums)
+                code = step.transform(code, argnums, **options)
         except ADCompileError as e:
             if e.filename is None:
                 raise type(e)(e.message, *self.parsed.where(node)) from None
             raise
-        return self.call_with(code, passed, node.args, node.keywords, node, env, target)
+        return code, passed
 
     def closed_over(self, local, node, what):
         """g (defined in the differentiated function) as a function of the names it reads from
@@ -304,10 +320,18 @@ class Builtins:
         passed = [n for n in names if n not in statics]
         for n in passed:
             if type(scope[n]) is not Var:
-                raise self.unsupported(node, f"{where} {n}, a container, a function defined "
-                                       "in the differentiated function or another object",
-                                       f"pass {n} to it as an argument, or hold the arrays and "
-                                       "numbers it needs in names of their own")
+                held = scope[n].obj if type(scope[n]) is Static else None
+                kind = "a function defined in the differentiated function" if isinstance(
+                    held, LocalFunction) else "a derivative of a function defined in the " \
+                    "differentiated function" if isinstance(held, LocalTransform) else \
+                    "a container (a tuple, list, dict or object)" if held is None else \
+                    "an object"
+                hint = f"take the derivative of {n} itself ({what.split('(')[0]}(grad({n})) " \
+                    "is taken), or define it at module level" if isinstance(
+                        held, (LocalFunction, LocalTransform)) else \
+                    f"pass {n} to it as an argument, or hold the arrays and numbers it needs " \
+                    "in names of their own"
+                raise self.unsupported(node, f"{where} {n}, {kind},", hint)
         gone = sorted(n for n in loaded(local.node.body) - stored(local.node.body)
                       if n in local.env and n not in scope and n not in local.parsed.scope)
         if gone:
