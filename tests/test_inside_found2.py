@@ -126,3 +126,46 @@ def test_a_lambda_reading_a_local_function_names_it_and_what_it_is():
     assert "jvp(<lambda>), where <lambda> reads h, a function defined in the differentiated " \
         "function" in message and "jvp(grad(h))" in message and "jvp(g)" not in message
     assert e.value.filename == __file__
+
+
+# --- (3) grad(loss_fn) inside, of a function passed as an argument, a default or a dict field:
+# refused as "a function defined in the differentiated function" (sq is defined at module level),
+# while the same meta called from another function worked: now compiled at the call, where the
+# function is known ---------------------------------------------------------------------------
+def sq(w, x):
+    return np.sum((w * x) ** 2)
+
+
+def meta(w, x, loss_fn):
+    return loss_fn(w - 0.1 * grad(loss_fn)(w, x), x)
+
+
+def meta_default(w, x, loss_fn=sq):
+    return loss_fn(w - 0.1 * grad(loss_fn)(w, x), x)
+
+
+def meta_dict(w, x, cfg):
+    return cfg["loss"](w - 0.1 * grad(cfg["loss"])(w, x), x)
+
+
+def meta_plain(w, x):
+    return sq(w - 0.1 * 2 * w * x * x, x)
+
+
+W, X = np.array([1.0, 2.0]), np.array([0.5, -1.0])
+
+
+@pytest.mark.parametrize("call", [lambda: grad(meta)(W, X, sq), lambda: grad(meta_default)(W, X),
+                                  lambda: grad(meta_dict)(W, X, {"loss": sq})])
+def test_grad_of_a_function_argument_inside(call):
+    assert_close(call(), numeric_grad(meta_plain, (W, X), 0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("bad, what", [(3.0, "a value known only when the function runs"),
+                                       ([sq, sq], "a tuple or list")])
+def test_grad_of_what_is_not_a_function_says_what_it_is(bad, what):
+    with pytest.raises(UnsupportedSyntaxError) as e:
+        grad(meta)(W, X, bad)
+    assert f"grad(loss_fn) of {what}" in str(e.value)
+    assert "defined in the differentiated function" not in str(e.value)
+    assert e.value.filename == __file__

@@ -189,11 +189,22 @@ class Builtins:
                 values.append(v.obj)
             elif type(v) is Const or type(v) is tuple and all(type(e) is Const for e in v):
                 values.append(v.value if type(v) is Const else tuple(e.value for e in v))
+            elif v is args[0]:  # (a function known when the derivative is built is Static)
+                name = f"{transform.__name__}({dotted(node.args[0]) or 'f'})"
+                error = self.unsupported(node, f"{name} of a value known only when the function "
+                                         "runs (not a function known when the derivative is "
+                                         "built)" if type(v) is Var else f"{name} of a tuple or "
+                                         "list" if type(v) is tuple else f"{name} of an object "
+                                         "that is not a function", "pass the function itself "
+                                         "(as an argument, a default or a field of one), or "
+                                         "take the derivative of a function defined at module "
+                                         "level")
+                error.maybe_container = type(v) is Var  # (an argument: known at the call)
+                raise error
             else:
-                raise self.unsupported(node, f"{transform.__name__} of a function defined in the "
-                                       "differentiated function, or with computed options,",
-                                       "define the function at module level and write argnums "
-                                       "out")
+                raise self.unsupported(node, f"{transform.__name__} with argnums or options "
+                                       "computed in the differentiated function", "write "
+                                       "argnums and the options out")
         if local is not None:  # grad(g) of g defined here: made at its call (closures.py)
             if isinstance(local, LocalFunction) and why_not(local) is not None:
                 raise self.unsupported(node, f"{transform.__name__} of {why_not(local)} "
