@@ -723,13 +723,19 @@ def _work(stmts):
     return sum(type(s) is Assign for s in walk_stmts(loops))
 
 
+def _spelled(fn):
+    """The user's name for the function `fn` was lowered from (a lambda is lowered as `lambda_`,
+    parse.py)."""
+    return "<lambda>" if fn.name == "lambda_" else fn.name
+
+
 def _not_one_output(fn, n, line):
     """grad of a function returning several values, or a container (its structure in words)."""
     tree = fn.out_tree
     what = f"a tuple or list of {n}" if tree is None else \
         f"a {tree.kind if tree.kind in ('tuple', 'list', 'dict') else tree.cls.__name__}"
     again = is_generated(fn.filename)  # (a gradient: a tuple of gradients, a dict argument's)
-    error = ArgumentError(f"grad needs one scalar output, but {fn.name} returns {what}; " + (
+    error = ArgumentError(f"grad needs one scalar output, but {_spelled(fn)} returns {what}; " + (
         "for second derivatives take hessian of the function it is the gradient of (with the "
         "same argnums), or jacfwd or jacrev of the gradient" if again else "use jacrev or vjp for several outputs, or has_aux=True "
         "when it returns (output, auxiliary values)"), fn.filename, line)
@@ -759,7 +765,7 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
     if kind != "vjp" and (fn.out_tree is not None or len(outs) > 1 or ret.as_tuple and not aux):
         raise _not_one_output(fn, len(outs), line)
     if kind != "vjp" and type(outs[0]) is Const and not isinstance(outs[0].value, (int, float)):
-        raise ArgumentError(f"grad needs a numeric output, but {fn.name} returns the constant "
+        raise ArgumentError(f"grad needs a numeric output, but {_spelled(fn)} returns the constant "
                             f"{outs[0].value!r}", fn.filename, line)
     if kind == "vjp":
         ct = namer.fresh("cotangent" if ret.as_tuple else f"grad_{label_of(outs[0])}")

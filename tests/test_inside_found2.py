@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from adcompile import grad, jvp, source, value_and_grad, vjp
-from adcompile.errors import UnsupportedSyntaxError
+from adcompile import grad, hessian, jvp, source, value_and_grad, vjp
+from adcompile.errors import ArgumentError, UnsupportedSyntaxError
 from checks import assert_close, numeric_grad
 
 
@@ -169,3 +169,21 @@ def test_grad_of_what_is_not_a_function_says_what_it_is(bad, what):
     assert f"grad(loss_fn) of {what}" in str(e.value)
     assert "defined in the differentiated function" not in str(e.value)
     assert e.value.filename == __file__
+
+
+# --- (4) messages naming what the user did not write: hessian's refusals in grad's and jacfwd's
+# words, a lambda named lambda_ ---------------------------------------------------------------
+def test_hessian_of_a_tuple_output_says_hessian():
+    with pytest.raises(ArgumentError) as e:
+        hessian(lambda x: (np.sum(x ** 3), np.sum(x ** 2)))(np.array([0.3, 0.7]))
+    message = str(e.value)
+    assert "hessian needs a scalar output" in message and "<lambda> returns a tuple" in message
+    assert "grad needs" not in message and "lambda_" not in message
+    assert e.value.filename == __file__
+
+
+def test_hessian_of_an_int_in_argnums_says_hessian():
+    with pytest.raises(ArgumentError, match=r"hessian\(<lambda>\): argument 1 in argnums is an "
+                                            r"integer") as e:
+        hessian(lambda a, n: a ** n, (0, 1))(2.0, 3)
+    assert "jacfwd" not in str(e.value)
