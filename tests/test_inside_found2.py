@@ -187,3 +187,43 @@ def test_hessian_of_an_int_in_argnums_says_hessian():
                                             r"integer") as e:
         hessian(lambda a, n: a ** n, (0, 1))(2.0, 3)
     assert "jacfwd" not in str(e.value)
+
+
+# --- (5) f(a, *REST) of a global or closure tuple was refused as "a sequence known only at run
+# time": its items are known when the derivative is built, as any global's --------------------
+def four(a, b, c, d):
+    return a * b + c * d ** 2
+
+
+def several(a, *bs):
+    return a * sum(bs)
+
+
+REST = (2.0, 3.0, 4.0)
+SOME = (1.0, 2.0)
+
+
+def test_spreading_a_global_tuple():
+    global REST, SOME
+    g = lambda a: four(a, *REST)  # noqa: E731
+    assert grad(g)(1.0) == 2.0 and jvp(g, (1.0,), (1.0,)) == (50.0, 2.0)
+    REST = (5.0, 3.0, 4.0)  # (rebound: the derivative is made again)
+    try:
+        assert grad(g)(1.0) == 5.0
+    finally:
+        REST = (2.0, 3.0, 4.0)
+    h = lambda a: several(a, *SOME) * a  # noqa: E731
+    assert grad(h)(1.5) == pytest.approx(6 * 1.5)
+    SOME = (1.0, 2.0, 3.0)  # (another length)
+    try:
+        assert grad(h)(1.5) == pytest.approx(12 * 1.5)
+    finally:
+        SOME = (1.0, 2.0)
+
+
+def test_spreading_a_slice_of_a_closure_tuple():
+    def make(rest):
+        return lambda a: four(a, *rest[1:]) * rest[0]
+
+    assert grad(make((10.0, 2.0, 3.0, 4.0)))(1.0) == 20.0
+    assert grad(make((3.0, 1.0, 2.0, 2.0)))(1.0) == 3.0
