@@ -227,3 +227,29 @@ def test_spreading_a_slice_of_a_closure_tuple():
 
     assert grad(make((10.0, 2.0, 3.0, 4.0)))(1.0) == 20.0
     assert grad(make((3.0, 1.0, 2.0, 2.0)))(1.0) == 3.0
+
+
+# --- (4) grad(f_kw)(x, scale=s) inside, of a function with a keyword-only parameter, was refused
+# blaming "an object, a dict, a list" for arrays and numbers: the message says the true reason -
+def sines_kw(x, *, scale=1.0):
+    return np.sum(np.sin(x) * scale)
+
+
+def sines_args(x, *ws):
+    return np.sum(np.sin(x) * ws[0])
+
+
+def test_grad_of_a_keyword_only_function_inside_says_why():
+    def outer(x, s):
+        return np.sum(grad(sines_kw)(x, scale=s) ** 2)
+
+    def outer_args(x, s):
+        return np.sum(grad(sines_args)(x, s) ** 2)
+
+    for f, name in ((outer, "sines_kw"), (outer_args, "sines_args")):
+        with pytest.raises(UnsupportedSyntaxError) as e:
+            grad(f, 1)(np.array([0.4, -0.3]), 1.5)
+        message = str(e.value)
+        assert f"calling grad({name}) of {name}, a function with *args, **kwargs or " \
+            "keyword-only parameters" in message and "an object, a dict" not in message
+        assert e.value.filename == __file__
