@@ -253,3 +253,16 @@ def test_grad_of_a_keyword_only_function_inside_says_why():
         assert f"calling grad({name}) of {name}, a function with *args, **kwargs or " \
             "keyword-only parameters" in message and "an object, a dict" not in message
         assert e.value.filename == __file__
+
+
+def grad_me(y, z):
+    return y * y * z
+
+
+def test_a_refused_jvp_inside_names_what_the_user_wrote():
+    def f(x):
+        return jvp(grad(grad_me), (x,), (1.0,))[1]  # (one primal for two parameters)
+
+    with pytest.raises(UnsupportedSyntaxError) as e:
+        grad(f)(0.5)
+    assert "jvp of grad(grad_me) inside" in str(e.value) and "<argument" not in str(e.value)

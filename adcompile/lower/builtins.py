@@ -190,7 +190,7 @@ class Builtins:
             elif type(v) is Const or type(v) is tuple and all(type(e) is Const for e in v):
                 values.append(v.value if type(v) is Const else tuple(e.value for e in v))
             elif v is args[0]:  # (a function known when the derivative is built is Static)
-                name = f"{transform.__name__}({dotted(node.args[0]) or 'f'})"
+                name = f"{transform.__name__}({written(node.args[0]) or 'f'})"
                 error = self.unsupported(node, f"{name} of a value known only when the function "
                                          "runs (not a function known when the derivative is "
                                          "built)" if type(v) is Var else f"{name} of a tuple or "
@@ -253,12 +253,12 @@ class Builtins:
                 raise self.unsupported(node, f"{what} of {why_not(f)} defined in the "
                                        "differentiated function", "write it as a def without "
                                        "defaults, or define it at module level")
-            f, passed = self.closed_over(f, node, f"{what}({dotted(node.args[0]) or getattr(f.node, 'name', '<lambda>')})")
+            f, passed = self.closed_over(f, node, f"{what}({written(node.args[0]) or getattr(f.node, 'name', '<lambda>')})")
         elif isinstance(f, LocalTransform):  # jvp(grad(g), ...): of grad(g) of those names
             f, passed = self.local_code(f, node)
         if not isinstance(f, types.FunctionType) or len(signature_of(f).parameters) != \
                 len(passed) + len(primals) or not simple(f):
-            raise self.unsupported(node, f"{what} of {dotted(node.args[0]) or 'this function'} "
+            raise self.unsupported(node, f"{what} of {written(node.args[0]) or 'this function'} "
                                    "inside a differentiated function (it is taken of a function "
                                    "written in Python, given a value for each of its "
                                    "positional parameters)", f"write {usage} of such a function, "
@@ -608,3 +608,16 @@ class Builtins:
             found = self.emit("eq", (self.as_atom(item), self.as_atom(key)))
         return self.branch_value(found, lambda: Const(True),
                                  lambda: self.contained(key, rest, node, env)) if rest else found
+
+
+def written(node):
+    """What the user wrote for the argument `node` (a placeholder's `written`, arguments.py):
+    a dotted name, or a short call such as grad(h); None for a name adcompile made."""
+    node = getattr(node, "written", node)
+    name = dotted(node)
+    if name is not None:
+        return None if name.startswith("<") else name
+    if isinstance(node, gast.Call):
+        text = gast.unparse(node).strip()
+        return text if len(text) <= 40 and "<" not in text else None
+    return None
