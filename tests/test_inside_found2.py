@@ -266,3 +266,9 @@ def test_a_refused_jvp_inside_names_what_the_user_wrote():
     with pytest.raises(UnsupportedSyntaxError) as e:
         grad(f)(0.5)
     assert "jvp of grad(grad_me) inside" in str(e.value) and "<argument" not in str(e.value)
+
+
+def test_a_call_missing_an_argument_names_the_users_function():
+    with pytest.raises(TypeError) as e:
+        grad(lambda a, b: a * b)(1.0)
+    assert "grad(<lambda>)() missing 1 required positional argument: 'b'" in str(e.value)
