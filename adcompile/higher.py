@@ -25,6 +25,8 @@ from .errors import ADCompileError, ArgumentError, public, trimmed
 from .parse import signature_of
 from .runtime import NOT_SCALAR
 
+ONE_OUTPUT = "grad needs one scalar output"  # (reverse.py's words for several outputs)
+
 def _nums(argnums):
     """argnums as a tuple of ints (checked)."""
     from .boundary import checked_argnums
@@ -360,22 +362,34 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable
     method = _of_method(f, argnums, hessian) or of_partial(f, argnums, hessian)
     if method is not None:
         return method
-    jacobian = _jacobian_function(grad(f, argnums=argnums), argnums, True)
+    try:
+        jacobian = _jacobian_function(grad(f, argnums=argnums), argnums, True)
+    except ArgumentError as e:
+        raise _in_hessian_words(e) from None
 
     @functools.wraps(jacobian)  # (its attributes: jacfwd and jacrev of it differentiate it)
     def hessian_of_f(*args, **kwargs):
         try:
             return jacobian(*args, **kwargs)
-        except ArgumentError as e:  # (grad's words, where hessian was called)
-            if not e.message.startswith(NOT_SCALAR):
-                raise
-            returned = e.message[len(NOT_SCALAR):].split(";")[0]
-            raise ArgumentError(f"hessian needs a scalar output (it is jacfwd(grad(f))){returned}"
-                                "; for the second derivatives of a function with an array "
-                                "output write jacfwd(jacrev(f))", e.filename, e.line) from None
+        except ArgumentError as e:
+            raise _in_hessian_words(e) from None
     del hessian_of_f.__wrapped__  # (not f's source)
     hessian_of_f.__adcompile_hessian__ = (f, argnums)  # type: ignore[attr-defined]  # (api.source)
     return hessian_of_f
+
+
+def _in_hessian_words(e):
+    """grad's or jacfwd's refusal `e`, met by hessian (jacfwd(grad(f))), in hessian's words."""
+    if e.message.startswith("jacfwd("):  # (an argument in argnums it cannot take)
+        return ArgumentError("hessian" + e.message[len("jacfwd"):], e.filename, e.line)
+    several = e.message.startswith(ONE_OUTPUT)  # (a tuple, a list, a dict returned)
+    if not e.message.startswith(NOT_SCALAR) and not several:
+        return e
+    returned = e.message[len(ONE_OUTPUT if several else NOT_SCALAR):].split(";")[0]
+    return ArgumentError(f"hessian needs a scalar output (it is jacfwd(grad(f))){returned}; "
+                         "for the second derivatives of a function with an array output write "
+                         "jacfwd(jacrev(f))" + ("; for several outputs, take hessian of each"
+                                                if several else ""), e.filename, e.line)
 
 
 def _of_method(f, argnums, transform):

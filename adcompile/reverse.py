@@ -31,7 +31,7 @@ from .analysis import SCALAR, Readers, active_names, add_op, all_names, each_ass
     keeps_dimensions, list_names, one_branch, real_only, shape_classes
 from .floats import FITTING, all_floats, complex_numbers, operands, python_numbers, \
     read_in_structures, tested, unfitted, zeroed
-from .ir import (Namer, blocks_of, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While,
+from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While,
                  stmt_exprs, substitute, targets_of, used_names, uses_of)
 from .pathwise import with_standard_draws
 from .primitives import PRIMS
@@ -723,13 +723,19 @@ def _work(stmts):
     return sum(type(s) is Assign for s in walk_stmts(loops))
 
 
+def _spelled(fn):
+    """The user's name for the function `fn` was lowered from (a lambda is lowered as `lambda_`,
+    parse.py)."""
+    return "<lambda>" if fn.name == "lambda_" else fn.name
+
+
 def _not_one_output(fn, n, line):
     """grad of a function returning several values, or a container (its structure in words)."""
     tree = fn.out_tree
     what = f"a tuple or list of {n}" if tree is None else \
         f"a {tree.kind if tree.kind in ('tuple', 'list', 'dict') else tree.cls.__name__}"
     again = is_generated(fn.filename)  # (a gradient: a tuple of gradients, a dict argument's)
-    error = ArgumentError(f"grad needs one scalar output, but {fn.name} returns {what}; " + (
+    error = ArgumentError(f"grad needs one scalar output, but {_spelled(fn)} returns {what}; " + (
         "for second derivatives take hessian of the function it is the gradient of (with the "
         "same argnums), or jacfwd or jacrev of the gradient" if again else "use jacrev or vjp for several outputs, or has_aux=True "
         "when it returns (output, auxiliary values)"), fn.filename, line)
@@ -759,7 +765,7 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
     if kind != "vjp" and (fn.out_tree is not None or len(outs) > 1 or ret.as_tuple and not aux):
         raise _not_one_output(fn, len(outs), line)
     if kind != "vjp" and type(outs[0]) is Const and not isinstance(outs[0].value, (int, float)):
-        raise ArgumentError(f"grad needs a numeric output, but {fn.name} returns the constant "
+        raise ArgumentError(f"grad needs a numeric output, but {_spelled(fn)} returns the constant "
                             f"{outs[0].value!r}", fn.filename, line)
     if kind == "vjp":
         ct = namer.fresh("cotangent" if ret.as_tuple else f"grad_{label_of(outs[0])}")
@@ -785,6 +791,7 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
             # the pullback pops a copy, so it can be called more than once
             body.insert(0, Assign(pulled, Op("list", (Var(tape),)), line))
             eqns = [_rename_tape(s, pulled, tape) for s in eqns]
+            _uniform_tape(eqns, body, tape, pulled)
         # values the pullback restores from the tape become its own, starting from the forward
         # sweep's (a default argument), so the pullback can run more than once; a name the
         # forward sweep assigns only on some paths may be unbound there
@@ -794,8 +801,10 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
         restored = sorted(n for n in assigned & {t for st in eqns for t in targets_of(st)}
                           if _read_outside_its_loops(pulling, n))
         always = {t for st in eqns if type(st) is Assign for t in targets_of(st)}
-        pull = Function("pullback", [ct] + [f"{n}={n}" if n in always else
-                                            f"{n}=locals().get({n!r})" for n in restored],
+        # (one the forward sweep may leave unbound starts as None: the pullback reads it only
+        # on the paths that bind it, and its code stays code adcompile differentiates again)
+        eqns = [Assign(n, Const(None), line) for n in restored if n not in always] + eqns
+        pull = Function("pullback", [ct] + [f"{n}={n}" for n in restored],
                         pulling, fn.filename, fn.source_lines, errstate=fn.errstate)
         value = Op("tuple", tuple(outs)) if ret.as_tuple else outs[0]
         results = [value, Var("pullback")] + ([extra] if extra is not None else [])
@@ -818,18 +827,54 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
 
 
 def _read_outside_its_loops(block, name):
-    """Whether `block` may read `name` before assigning it: anywhere but in the body of a loop
-    whose target `name` is (assigned there before each step; a `for i` loop of the pullback
-    binds i itself)."""
+    """Whether `block` may read `name` before assigning it, on some path: a read in a loop's body
+    after the body assigned the name on every path through it reads that step's value (a `for i`
+    loop of the pullback binds i itself; a name recomputed at each step is not read from the
+    forward sweep)."""
+    return _may_read_unbound(block, name, False)[0]
+
+
+def _may_read_unbound(block, name, bound):
+    """(whether `block` may read `name` while it is unbound, whether it is bound after it), for
+    `bound`: whether it is bound before."""
     for s in block:
-        if type(s) is For and s.target == name:
-            if any(name in used_names(e) for e in stmt_exprs(s)):
-                return True
-            continue
-        if any(name in used_names(e) for e in stmt_exprs(s)) or \
-                any(_read_outside_its_loops(b, name) for b in blocks_of(s)):
-            return True
-    return False
+        t = type(s)
+        if not bound and any(name in used_names(e) for e in stmt_exprs(s)):
+            return True, bound
+        if t is Assign:
+            bound = bound or name in targets_of(s)
+        elif t is If:
+            then, after_then = _may_read_unbound(s.body, name, bound)
+            other, after_else = _may_read_unbound(s.orelse, name, bound)
+            if then or other:
+                return True, bound
+            bound = after_then and after_else
+        elif t in (For, While):  # (a body may run no step: what it binds is not bound after)
+            if _may_read_unbound(s.body, name, bound or t is For and s.target == name)[0]:
+                return True, bound
+        elif t is not Return and t is not Break and not bound and name in uses_of(s):
+            return True, bound
+    return False, bound
+
+
+def _uniform_tape(eqns, body, tape, pulled):
+    """A pullback's tape read back through a copy (`stack = list(tape)`) is read as a list when
+    the pullback is differentiated again (not as a stack: lower/stacks.py), and a list's items
+    are taken to be alike: where some steps push a tuple and others one value, each value is
+    pushed as a tuple of one too (`s, = stack.pop()`), so no value is taken for a tuple."""
+    pushes = [s for s in walk_stmts(eqns) if type(s) is Assign and s.target is None and
+              type(s.value) is Op and s.value.prim == "push" and s.value.args[0] == Var(tape)]
+    packed = [type(p.value.args[1]) is Op and p.value.args[1].prim == "tuple" for p in pushes]
+    if all(packed) or not any(packed):
+        return
+    for p in pushes:
+        item = p.value.args[1]
+        if not (type(item) is Op and item.prim == "tuple"):
+            p.value = Op("push", (Var(tape), Op("tuple", (item,))))
+    for s in walk_stmts(body):
+        if type(s) is Assign and type(s.target) is str and type(s.value) is Op and \
+                s.value.prim == "pop" and s.value.args[0] == Var(pulled):
+            s.target = (s.target,)
 
 
 def _uses_tape(stmt, tape):

@@ -262,7 +262,8 @@ def stmt_lines(stmts, fn: Function, indent, annotate, last_line=None, locate=Non
         if t is Assign and s.target is None:
             out.append(f"{pad}{expr_source(s.value)}{place(s)}")
         elif t is Assign:
-            target = ", ".join(s.target) if type(s.target) is tuple else s.target
+            target = ", ".join(s.target) + ("," if len(s.target) == 1 else "") \
+                if type(s.target) is tuple else s.target
             out.append(f"{pad}{target} = {expr_source(s.value)}{place(s)}")
         elif t is For:
             bounds = ", ".join(expr_source(b) for b in s.bounds)

@@ -73,6 +73,10 @@ class Arguments:
             self.expr(node.func, env) in CONSUMERS  # sum(v * v for v in xs), sum(gen, start)
         for k, a in enumerate(node.args):
             if isinstance(a, gast.Starred):
+                items = self.known_tuple_items(a.value, env)
+                if items is not None:  # *REST of a global or closure tuple: its items
+                    args += [placeholder(self.expr(item, env), a) for item in items]
+                    continue
                 seq = self.expr(a.value, env)
                 whole = self.whole_shape(node, env) if type(seq) is not tuple else None
                 if whole in METHOD_WHOLE_SHAPE.values():  # rs.rand(*shape): rs, then shape
@@ -130,6 +134,29 @@ class Arguments:
             node.func.id not in env and self.parsed.scope.get(node.func.id) in (zip, map, filter) \
             and not node.keywords and not any(effectful(getattr(a, "value", a))
                                               for a in node.args)
+
+    def known_tuple_items(self, node, env):
+        """`REST` or `REST[1:]` of a tuple read from the globals or a closure (its length known
+        when the derivative is built: a dependency, as any global): `REST[k]` for each of its
+        items, or None."""
+        base, index = (node.value, node.slice) if isinstance(node, gast.Subscript) else \
+            (node, None)
+        if not isinstance(base, gast.Name) or base.id in env and type(env[base.id]) is not Var:
+            return None
+        if index is not None and not (isinstance(index, gast.Slice) and all(
+                part is None or isinstance(part, gast.Constant) and type(part.value) is int
+                for part in (index.lower, index.upper, index.step))):
+            return None
+        value = self.expr(base, env)
+        if type(value) is not Var or type(self.fn.constants.get(value.name)) is not tuple:
+            return None
+        n = len(self.fn.constants[value.name])
+        ks = range(n) if index is None else range(n)[slice(
+            *(None if part is None else part.value for part in (index.lower, index.upper,
+                                                                index.step)))]
+        return [gast.copy_location(gast.Subscript(
+            value=base, slice=gast.Constant(value=k, kind=None), ctx=gast.Load()), node)
+            for k in ks]
 
     def mapping_items(self, node, env):
         """The (key, value) pairs of a mapping known here: a dict built in the function, a

@@ -182,20 +182,31 @@ class Builtins:
         kwargs = {k.arg: self.expr(k.value, env) for k in node.keywords}
         values = []
         local = args[0].obj if args and type(args[0]) is Static and \
-            isinstance(args[0].obj, LocalFunction) else None
+            isinstance(args[0].obj, (LocalFunction, LocalTransform)) else None
         for v in args[1:] + list(kwargs.values()) if local is not None else \
                 args + list(kwargs.values()):
             if type(v) is Static and not isinstance(v.obj, LocalFunction):
                 values.append(v.obj)
             elif type(v) is Const or type(v) is tuple and all(type(e) is Const for e in v):
                 values.append(v.value if type(v) is Const else tuple(e.value for e in v))
+            elif v is args[0]:  # (a function known when the derivative is built is Static)
+                name = f"{transform.__name__}({written(node.args[0]) or 'f'})"
+                error = self.unsupported(node, f"{name} of a value known only when the function "
+                                         "runs (not a function known when the derivative is "
+                                         "built)" if type(v) is Var else f"{name} of a tuple or "
+                                         "list" if type(v) is tuple else f"{name} of an object "
+                                         "that is not a function", "pass the function itself "
+                                         "(as an argument, a default or a field of one), or "
+                                         "take the derivative of a function defined at module "
+                                         "level")
+                error.maybe_container = type(v) is Var  # (an argument: known at the call)
+                raise error
             else:
-                raise self.unsupported(node, f"{transform.__name__} of a function defined in the "
-                                       "differentiated function, or with computed options,",
-                                       "define the function at module level and write argnums "
-                                       "out")
+                raise self.unsupported(node, f"{transform.__name__} with argnums or options "
+                                       "computed in the differentiated function", "write "
+                                       "argnums and the options out")
         if local is not None:  # grad(g) of g defined here: made at its call (closures.py)
-            if why_not(local) is not None:
+            if isinstance(local, LocalFunction) and why_not(local) is not None:
                 raise self.unsupported(node, f"{transform.__name__} of {why_not(local)} "
                                        "defined in the differentiated function", "write it as "
                                        "a def without defaults, or define it at module level")
@@ -242,10 +253,12 @@ class Builtins:
                 raise self.unsupported(node, f"{what} of {why_not(f)} defined in the "
                                        "differentiated function", "write it as a def without "
                                        "defaults, or define it at module level")
-            f, passed = self.closed_over(f, node, f"{what}({dotted(node.args[0]) or 'g'})")
+            f, passed = self.closed_over(f, node, f"{what}({written(node.args[0]) or getattr(f.node, 'name', '<lambda>')})")
+        elif isinstance(f, LocalTransform):  # jvp(grad(g), ...): of grad(g) of those names
+            f, passed = self.local_code(f, node)
         if not isinstance(f, types.FunctionType) or len(signature_of(f).parameters) != \
                 len(passed) + len(primals) or not simple(f):
-            raise self.unsupported(node, f"{what} of {dotted(node.args[0]) or 'this function'} "
+            raise self.unsupported(node, f"{what} of {written(node.args[0]) or 'this function'} "
                                    "inside a differentiated function (it is taken of a function "
                                    "written in Python, given a value for each of its "
                                    "positional parameters)", f"write {usage} of such a function, "
@@ -278,20 +291,34 @@ class Builtins:
         """A call of grad(g) (or value_and_grad) of g defined in the differentiated function:
         the transform of g made a function of the names it reads from there (closures.py),
         called with their values now and the arguments given, inlined."""
-        function, passed = self.closed_over(made.local, node, made.__qualname__)
+        code, passed = self.local_code(made, node)
+        return self.call_with(code, passed, node.args, node.keywords, node, env, target)
+
+    def local_code(self, made, node):
+        """The code of `made`, grad(g) (or grad(grad(g)), value_and_grad(grad(g)), ...) of g
+        defined in the differentiated function, for g made a function of the names it reads
+        from there first (closures.py), and the values those names hold now: each transform
+        taken in turn, its argnums counted past those names."""
+        chain = []
+        while isinstance(made, LocalTransform):
+            chain.append(made)
+            made = made.local
+        function, passed = self.closed_over(made, node, chain[0].__qualname__)
+        shift = len(passed)
+        code = function
         try:
-            options = dict(made.options)
-            argnums = options.pop("argnums", 0)
-            shift = len(passed)
-            argnums = argnums + shift if isinstance(argnums, int) and argnums >= 0 else \
-                argnums if isinstance(argnums, int) else \
-                tuple(k + shift if k >= 0 else k for k in argnums)
-            code = made.transform(function, argnums, **options)
+            for step in reversed(chain):
+                options = dict(step.options)
+                argnums = options.pop("argnums", 0)
+                argnums = argnums + shift if isinstance(argnums, int) and argnums >= 0 else \
+                    argnums if isinstance(argnums, int) else \
+                    tuple(k + shift if k >= 0 else k for k in argnums)
+                code = step.transform(code, argnums, **options)
         except ADCompileError as e:
             if e.filename is None:
                 raise type(e)(e.message, *self.parsed.where(node)) from None
             raise
-        return self.call_with(code, passed, node.args, node.keywords, node, env, target)
+        return code, passed
 
     def closed_over(self, local, node, what):
         """g (defined in the differentiated function) as a function of the names it reads from
@@ -304,10 +331,18 @@ class Builtins:
         passed = [n for n in names if n not in statics]
         for n in passed:
             if type(scope[n]) is not Var:
-                raise self.unsupported(node, f"{where} {n}, a container, a function defined "
-                                       "in the differentiated function or another object",
-                                       f"pass {n} to it as an argument, or hold the arrays and "
-                                       "numbers it needs in names of their own")
+                held = scope[n].obj if type(scope[n]) is Static else None
+                kind = "a function defined in the differentiated function" if isinstance(
+                    held, LocalFunction) else "a derivative of a function defined in the " \
+                    "differentiated function" if isinstance(held, LocalTransform) else \
+                    "a container (a tuple, list, dict or object)" if held is None else \
+                    "an object"
+                hint = f"take the derivative of {n} itself ({what.split('(')[0]}(grad({n})) " \
+                    "is taken), or define it at module level" if isinstance(
+                        held, (LocalFunction, LocalTransform)) else \
+                    f"pass {n} to it as an argument, or hold the arrays and numbers it needs " \
+                    "in names of their own"
+                raise self.unsupported(node, f"{where} {n}, {kind},", hint)
         gone = sorted(n for n in loaded(local.node.body) - stored(local.node.body)
                       if n in local.env and n not in scope and n not in local.parsed.scope)
         if gone:
@@ -573,3 +608,16 @@ class Builtins:
             found = self.emit("eq", (self.as_atom(item), self.as_atom(key)))
         return self.branch_value(found, lambda: Const(True),
                                  lambda: self.contained(key, rest, node, env)) if rest else found
+
+
+def written(node):
+    """What the user wrote for the argument `node` (a placeholder's `written`, arguments.py):
+    a dotted name, or a short call such as grad(h); None for a name adcompile made."""
+    node = getattr(node, "written", node)
+    name = dotted(node)
+    if name is not None:
+        return None if name.startswith("<") else name
+    if isinstance(node, gast.Call):
+        text = gast.unparse(node).strip()
+        return text if len(text) <= 40 and "<" not in text else None
+    return None

@@ -355,6 +355,15 @@ class Calls:
             made = spelled(func)
             if made.startswith("<"):
                 made = f"{boundary.mode}({getattr(boundary.f, '__name__', 'f')})"
+            if not boundary.simple and boundary.receiver is None:
+                name = getattr(boundary.f, '__name__', 'f')
+                raise self.unsupported(node, f"calling {made} of {name}, a function with "
+                                       "*args, **kwargs or keyword-only parameters (its "
+                                       "derivative is compiled at each call, for the arguments "
+                                       "passed), inside a differentiated function", "give "
+                                       f"{name} positional parameters (def f(x, scale=1.0), not "
+                                       "def f(x, *, scale=1.0)), or take this derivative "
+                                       "outside")
             if boundary.plain is None or boundary.receiver is not None:
                 raise self.unsupported(node, f"calling {made}, a derivative compiled "
                                        "at each call for the structure of its arguments (an "

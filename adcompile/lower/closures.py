@@ -21,7 +21,9 @@ class LocalTransform:
 
     def __init__(self, transform, local, options):
         self.transform, self.local, self.options = transform, local, options
-        self.__qualname__ = f"{transform.__name__}({getattr(local.node, 'name', '<lambda>')})"
+        inner = local.__qualname__ if isinstance(local, LocalTransform) else \
+            getattr(local.node, 'name', '<lambda>')
+        self.__qualname__ = f"{transform.__name__}({inner})"
 
 
 def closure_names(local, scope):
