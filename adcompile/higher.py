@@ -39,13 +39,14 @@ def _jacobian(f, args, kwargs, argnums, forward, has_aux=False):
     a leaf gets no derivative (an int, a bool). Containers are matched by key at every level.
     With has_aux, f returns (out, aux): (the Jacobian of out, aux)."""
     from .api import _constant, forward_at, reverse_at
-    from .boundary import bind, name_of, place_of
+    from .boundary import bind, must_pass, name_of, place_of, refuse_unpassed
     from .pytree import flatten
     if hasattr(f, "__adcompile_jacobian__"):  # a Jacobian of a Jacobian
         if has_aux:
             raise ArgumentError("has_aux=True takes a function returning (out, aux), not a "
                                 "Jacobian made by jacfwd or jacrev", *place_of(f))
         return _jacobian_of_jacobian(f, args, kwargs, argnums, forward)
+    refuse_unpassed(f, must_pass(f, argnums), args, kwargs)  # (a default is data: JAX's rule)
     values = bind(f, args, kwargs)
     nums, single = _checked_nums(f, argnums, len(values)), isinstance(argnums, int)
     flat = [flatten(v) for v in values]

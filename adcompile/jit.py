@@ -59,7 +59,7 @@ import numpy as np
 from . import (jit_constants, jit_forms, jit_helpers, jit_helpers_copies, jit_helpers_shapes,
                jit_ints, jit_math, runtime)
 from .jit_globals import check_unchanged, hidden_arrays
-from .boundary import _Boundary, differentiate, name_of, place_of
+from .boundary import _Boundary, differentiate, name_of, place_of, refuse_unpassed
 from .compile import _write, is_generated, located_source  # (the file Numba reads)
 from .errors import ADCompileError, ArgumentError, public
 from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
@@ -289,7 +289,10 @@ def _fixed(current, failed, jitted, scope):
 def _of_partial(f, jitted, partial):
     """`f`, the derivative of `partial`'s function called with its bound arguments, made of
     `jitted`, that derivative compiled."""
+    must = getattr(f, "__adcompile_must_pass__", ())
+
     def of_partial(*args, **kwargs):
+        refuse_unpassed(partial, must, args, kwargs)
         return jitted(*partial.args, *args, **{**partial.keywords, **kwargs})
     for name in ("__name__", "__qualname__", "__signature__", "__adcompile__"):
         setattr(of_partial, name, getattr(f, name))

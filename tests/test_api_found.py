@@ -769,3 +769,83 @@ def test_source_at_plain_arguments_is_the_code_they_run(transform):
     assert ad.source(partial, at=(0.7,)) == ad.source(partial)
     assert "grad_p_w" in ad.source(transform(_weighted), at=({"w": 1.0}, 0.7))
     assert "# line" in ad.source(transform(_power), at=(0.7, 2), annotate=True)
+
+
+# --- T53 1: argnums pick arguments the call passes (a default, a partial's value is data) ----
+def _with_default(x, s=2.0):
+    return x * s ** 2
+
+
+def _three(a, b, c):
+    return a * b ** 2 + np.sin(c) * a
+
+
+@pytest.mark.parametrize("transform", [ad.grad, ad.value_and_grad, ad.jacfwd, ad.jacrev,
+                                       ad.hessian])
+def test_argnums_on_a_parameter_left_to_its_default_is_refused(transform):
+    """grad(f, 1)(0.3) of def f(x, s=2.0) returned d/ds at the default (1.2), so did jacfwd and
+    hessian, while jvp takes defaults for constants; JAX refuses it. Passed, it is taken."""
+    for nums in (1, (0, 1), -1):
+        with pytest.raises(ad.ArgumentError, match="s is differentiated .* does not pass it"):
+            transform(_with_default, nums)(0.3)
+    want = {ad.hessian: 2 * 0.3}.get(transform, 2 * 0.3 * 2.5)
+    for call in (lambda d: d(0.3, 2.5), lambda d: d(0.3, s=2.5)):
+        got = call(transform(_with_default, 1))
+        got = got[1] if transform is ad.value_and_grad else got
+        assert np.allclose(got, want)
+    assert np.allclose(transform(_with_default)(0.3), {ad.hessian: 0.0}.get(transform, 4.0)
+                       ) or transform is ad.value_and_grad  # (argnums 0: the default is data)
+
+
+def test_argnums_on_a_value_bound_by_a_partial_is_refused():
+    """grad(partial(base, b=3.0), 1)(2.0, c=0.5) returned d/db, the bound value; so did jacfwd
+    and hessian, and grad(partial(base, a=2.0))(b=.., c=..) d/da. JAX refuses these calls."""
+    p = functools.partial(_three, b=3.0)
+    for transform in (ad.grad, ad.value_and_grad, ad.jacfwd, ad.jacrev, ad.hessian):
+        for nums in (1, (0, 1)):
+            with pytest.raises(ad.ArgumentError, match="functools.partial binds .b=3.0."):
+                transform(p, nums)(2.0, c=0.5)
+    with pytest.raises(ad.ArgumentError, match="functools.partial binds .a=2.0."):
+        ad.grad(functools.partial(_three, a=2.0))(b=3.0, c=0.5)
+    assert np.isclose(ad.grad(p, 2)(2.0, c=0.5), 2.0 * np.cos(0.5))  # c: passed by keyword
+    assert np.isclose(ad.grad(p, 1)(2.0, b=4.0, c=0.5), 16.0)  # b passed at the call
+    assert np.isclose(ad.grad(p)(2.0, c=0.5), 9.0 + np.sin(0.5))
+
+
+def test_a_derivative_of_a_derivative_needs_its_parameters_too():
+    """grad(grad(f, 1)) differentiated the inner derivative at the default of s."""
+    with pytest.raises(ad.ArgumentError, match="s is differentiated"):
+        ad.grad(ad.grad(_with_default, 1))(0.3)
+    assert np.isclose(ad.grad(ad.grad(_with_default, 1))(0.3, 2.5), 2 * 2.5)
+
+
+def _inner_unpassed(x):
+    return ad.grad(_with_default, 1)(x)
+
+
+def _inner_passed(x):
+    return ad.grad(_with_default, 1)(x, 2.5 * x)
+
+
+_P = functools.partial(_three, b=3.0)
+
+
+def _inner_partial(x):
+    return ad.grad(_P, 1)(x, c=0.5)
+
+
+def test_inside_a_differentiated_function_too():
+    with pytest.raises(ad.ArgumentError, match=r"test_api_found.py:\d+: .*s is differentiated"):
+        ad.grad(_inner_unpassed)(0.3)
+    with pytest.raises(ad.ArgumentError, match="functools.partial binds"):
+        ad.grad(_inner_partial)(0.3)
+    assert np.isclose(ad.grad(_inner_passed)(0.3), 10 * 0.3)  # d/dx of 2x(2.5x)
+
+
+def test_jit_of_such_a_derivative_refuses_too():
+    pytest.importorskip("numba")
+    with pytest.raises(ad.ArgumentError, match="s is differentiated"):
+        ad.jit(ad.grad(_with_default, 1))(0.3)
+    assert np.isclose(ad.jit(ad.grad(_with_default, 1))(0.3, 2.5), 1.5)
+    with pytest.raises(ad.ArgumentError, match="functools.partial binds"):
+        ad.jit(ad.grad(_P, 1))(2.0, c=0.5)
