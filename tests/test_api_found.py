@@ -849,3 +849,60 @@ def test_jit_of_such_a_derivative_refuses_too():
     assert np.isclose(ad.jit(ad.grad(_with_default, 1))(0.3, 2.5), 1.5)
     with pytest.raises(ad.ArgumentError, match="functools.partial binds"):
         ad.jit(ad.grad(_P, 1))(2.0, c=0.5)
+
+
+# --- T53 2: a complex argument of jacfwd/jacrev/hessian needs holomorphic=True (JAX's) -------
+Z = 0.3 + 0.7j
+
+
+def _abs2(w):
+    return np.abs(w) ** 2
+
+
+def _cube(w):
+    return w ** 3
+
+
+def _sine_times_first(w):
+    return np.sin(w) * w[0]
+
+
+def _along(f, z, h=1e-6):
+    """Central differences of f at z along the real and the imaginary axis."""
+    return (f(z + h) - f(z - h)) / (2 * h), (f(z + 1j * h) - f(z - 1j * h)) / (2 * h)
+
+
+@pytest.mark.parametrize("transform", [ad.jacfwd, ad.jacrev, ad.hessian])
+def test_a_complex_argument_of_a_jacobian_needs_holomorphic(transform):
+    """jacfwd(np.conj)(z) was 1+0j and jacfwd(|w|^2)(z) 0.6 (d/dx only; d/dy = 1.4), hessian
+    of |w|^2 2+0j: the derivative along the real axis given for the complex one."""
+    for f in (np.conj, _abs2, _cube):
+        with pytest.raises(ad.ArgumentError, match="argument 0 is complex.*holomorphic=True"):
+            transform(f)(Z)
+    with pytest.raises(ad.ArgumentError, match="holomorphic=True"):
+        transform(_cube)(np.array([Z, 1j]))
+    with pytest.raises(ad.ArgumentError, match="takes complex arguments.*argument 0 is real"):
+        transform(_cube, holomorphic=True)(0.3)
+
+
+def test_holomorphic_gives_the_complex_derivative():
+    along_x, along_y = _along(_cube, Z)
+    assert np.isclose(along_x, along_y / 1j)  # (holomorphic: the same along both axes)
+    for jac in (ad.jacfwd, ad.jacrev):
+        assert np.isclose(jac(_cube, holomorphic=True)(Z), along_x)
+        with pytest.raises(ad.ArgumentError, match="needs complex outputs"):
+            jac(_abs2, holomorphic=True)(Z)
+        w = np.array([Z, 1j - 0.2])
+        J = jac(_sine_times_first, holomorphic=True)(w)
+        for k in range(2):
+            e = np.eye(2)[k]
+            dx, dy = _along(lambda t: _sine_times_first(w + t * e), 0.0)
+            assert np.allclose(J[:, k], dx) and np.allclose(J[:, k], dy / 1j)
+    second = _along(lambda z: ad.jacfwd(_cube, holomorphic=True)(z), Z)[0]
+    assert np.isclose(ad.hessian(_cube, holomorphic=True)(Z), second) and np.isclose(second, 6 * Z)
+
+
+def test_grad_of_a_real_function_of_a_complex_argument_keeps_jaxs_convention():
+    """grad takes complex arguments of a real-valued function: d f/dx - 1j d f/dy."""
+    dx, dy = _along(_abs2, Z)
+    assert np.isclose(ad.grad(_abs2)(Z), dx - 1j * dy)
