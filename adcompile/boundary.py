@@ -144,6 +144,14 @@ class _Boundary:
         values = self.arguments(args, kwargs)
         flat = [flatten(v) for v in values]
         trees = tuple(t for _, t in flat)
+        if self.mode in ("grad", "value_and_grad"):
+            for i in wrt_params(len(trees), self.argnums):
+                if trees[i].kind == "static":  # (a string, None, a function: JAX refuses)
+                    raise trimmed(ArgumentError(
+                        f"{self.mode} differentiates with respect to floating-point arguments, "
+                        f"but argument {i - (self.receiver is not None)} in argnums is "
+                        f"{_a(values[i])}; pass a float or an array of floats, or leave it "
+                        "out of argnums", *place_of(self.f)))
         if all(t.kind == "leaf" for t in trees) and self.plain is not None:
             return structured_outputs(self.plain, self.plain(*values))
         try:
@@ -219,6 +227,16 @@ def of_partial(f, argnums, transform):
     if hasattr(of_function, "__adcompile__"):  # source() shows the derivative of g
         of_partial.__adcompile__ = of_function.__adcompile__
     return of_partial
+
+
+def _a(value):
+    """A constant argument in words: `the str 'a'`, `None`, `the function tanh`."""
+    if value is None:
+        return "None"
+    if callable(value):
+        return f"the {'class' if isinstance(value, type) else 'function'} " \
+            f"{getattr(value, '__name__', value)}"
+    return f"the {type(value).__name__} {value!r}"
 
 
 def must_pass(f, argnums) -> tuple:

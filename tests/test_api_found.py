@@ -906,3 +906,46 @@ def test_grad_of_a_real_function_of_a_complex_argument_keeps_jaxs_convention():
     """grad takes complex arguments of a real-valued function: d f/dx - 1j d f/dy."""
     dx, dy = _along(_abs2, Z)
     assert np.isclose(ad.grad(_abs2)(Z), dx - 1j * dy)
+
+
+# --- T53 10: a cotangent's structure checked as JAX does; grad of a string refused ---------
+_St = namedtuple("_St", "pos vel")
+
+
+def _step(s, dt, k):
+    return _St(s.pos + dt * s.vel, s.vel - dt * k * s.pos)
+
+
+def test_a_plain_tuple_is_no_cotangent_of_a_namedtuple_output():
+    """pb((a, b)) of a namedtuple output was taken by position."""
+    out, pb = ad.vjp(_step, _St(np.ones(2), np.zeros(2)), 0.1, 2.0)
+    with pytest.raises(ad.ArgumentError, match="should be a _St with fields"):
+        pb((np.ones(2), np.ones(2)))
+    g = pb(_St(np.ones(2), np.ones(2)))
+    assert np.allclose(g[0].pos, 1 - 0.2) and np.allclose(g[0].vel, 1.1)
+    with pytest.raises(ad.ArgumentError, match="should be a _St"):
+        ad.jvp(_step, (_St(np.ones(2), np.zeros(2)), 0.1, 2.0),
+               ((np.ones(2), np.ones(2)), 0.0, 0.0))
+
+
+def _constant_output(s):
+    return 1.0
+
+
+def _second_only(s, x):
+    return x * 2.0
+
+
+def test_grad_with_respect_to_a_string_or_none_is_refused():
+    """grad(lambda s: 1.0)("a") returned None, and of an int 0.0 (a constant output left the
+    arguments unchecked); JAX raises, as grad does for an int it reads."""
+    for transform in (ad.grad, ad.value_and_grad):
+        for bad, words in (("a", "the str 'a'"), (None, "None"), (np.tanh, "the function tanh")):
+            with pytest.raises(ad.ArgumentError, match=f"argument 0 in argnums is {words}"):
+                transform(_constant_output)(bad)
+        with pytest.raises(ad.ArgumentError, match="the int 2"):
+            transform(_constant_output)(2)
+        with pytest.raises(ad.ArgumentError, match="argument 0 in argnums is the str"):
+            transform(_second_only, (0, 1))("a", 2.0)
+    assert ad.grad(_constant_output)(2.0) == 0.0
+    assert ad.grad(_second_only, 1)("a", 2.0) == 2.0
