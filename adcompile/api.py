@@ -340,13 +340,32 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], 
     primals, tangents = _check_pairs(f, primals, tangents)
     if isinstance(f, types.MethodType) and isinstance(f.__func__, types.FunctionType):
         # model.loss: type(model).loss with the object first, moved by a zero tangent
-        leaves, tree = flatten(f.__self__)
-        still = unflatten(tree, [np.zeros_like(v) if node.diff else v
-                                 for v, node in zip(leaves, tree.leaves())])
-        return jvp(f.__func__, (f.__self__, *primals), (still, *tangents))
+        return jvp(f.__func__, (f.__self__, *primals), (_still(f.__self__), *tangents))
+    if _of_python(f):  # functools.partial(g, *a, **k): g's, a and k held still
+        return _jvp(f.func, (*f.args, *primals), (*map(_still, f.args), *tangents), has_aux,
+                    f.keywords)
+    return _jvp(f, primals, tangents, has_aux)
+
+
+def _of_python(f):
+    """Whether `f` is a functools.partial of a function written in Python."""
+    return isinstance(f, functools.partial) and isinstance(f.func, types.FunctionType)
+
+
+def _still(v):
+    """A zero tangent of the primal `v` (None for a constant, an int)."""
+    leaves, tree = flatten(v)
+    if not moves(tree):
+        return None
+    return unflatten(tree, [np.zeros_like(x) if node.diff else x
+                            for x, node in zip(leaves, tree.leaves())])
+
+
+def _jvp(f, primals, tangents, has_aux, keywords=None):
+    """jvp of f at primals (and `keywords`, constants) along tangents."""
     try:
         has_aux = checked_has_aux(has_aux, f)
-        values = bind(f, primals)
+        values = bind(f, primals, keywords)
         flat = [flatten(v) for v in values]
         nums, _ = _moving(f, flat, len(primals), "jvp")
         dleaves = []
@@ -427,14 +446,26 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
     `has_aux=True`, f returns `(out, aux)`: `(out, pullback, aux)`, the pullback taking a
     cotangent of out."""
     f = as_function(f)
+    if _of_python(f):  # functools.partial(g, *a, **k): g's, without the gradients of a
+        out, pullback, *aux = _vjp(f.func, (*f.args, *primals), has_aux, f.keywords)
+        n = len(f.args)
+        return (out, lambda cotangent: pullback(cotangent)[n:], *aux)
+    return _vjp(f, primals, has_aux)
+
+
+def _vjp(f, primals, has_aux, keywords=None):
+    """vjp of f at primals (and `keywords`, constants)."""
+    keywords = keywords or {}
     try:
         has_aux = checked_has_aux(has_aux, f)
-        values = bind(f, primals)
+        values = bind(f, primals, keywords)
         flat = [flatten(v) for v in values]
         nums, _ = _moving(f, flat, len(primals), "vjp")
         structured = any(tree.kind not in ("leaf", "static") for _, tree in flat)
         out, pullback, *aux = differentiate(compile_derivative, f, "vjp", nums, True, has_aux,
-                                            structured)(*map(_detached, primals))
+                                            structured)(*map(_detached, primals),
+                                                        **{k: _detached(v) for k, v in
+                                                           keywords.items()})
         received = positions(f, len(primals))
     except ADCompileError as e:
         raise trimmed(e)

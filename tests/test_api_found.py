@@ -949,3 +949,22 @@ def test_grad_with_respect_to_a_string_or_none_is_refused():
             transform(_second_only, (0, 1))("a", 2.0)
     assert ad.grad(_constant_output)(2.0) == 0.0
     assert ad.grad(_second_only, 1)("a", 2.0) == 2.0
+
+
+# --- T53 11: jvp and vjp take a functools.partial, as grad does -----------------------------
+def test_jvp_and_vjp_of_a_partial():
+    """They were refused ("jvp and vjp of functools.partial(base, ...) are not supported")."""
+    a, b, c = 2.0, 3.0, 0.5
+    d_a, d_b, d_c = b ** 2 + np.sin(c), 2 * a * b, a * np.cos(c)
+    q = functools.partial(_three, a)  # a bound by position: held still, no gradient
+    value, tangent = ad.jvp(q, (b, c), (1.0, 2.0))
+    assert np.isclose(value, _three(a, b, c)) and np.isclose(tangent, d_b + 2 * d_c)
+    assert np.allclose(ad.vjp(q, b, c)[1](1.0), (d_b, d_c))
+    r = functools.partial(_three, c=c)  # c bound by keyword: a constant
+    assert np.isclose(ad.jvp(r, (a, b), (1.0, 1.0))[1], d_a + d_b)
+    out, pullback = ad.vjp(r, a, b)
+    assert np.isclose(out, _three(a, b, c)) and np.allclose(pullback(2.0), (2 * d_a, 2 * d_b))
+    w = np.array([1.0, 2.0])  # an array bound, a float passed: gradient and tangent
+    s = functools.partial(_three, w, c=c)
+    assert np.allclose(ad.vjp(s, b)[1](np.ones(2)), (2 * b * np.sum(w),))
+    assert np.allclose(ad.jvp(s, (b,), (1.0,))[1], 2 * w * b)
