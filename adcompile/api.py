@@ -10,7 +10,7 @@ import gc
 import inspect
 import types
 from contextlib import contextmanager
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeGuard
 
 import numpy as np
 
@@ -347,7 +347,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], 
     return _jvp(f, primals, tangents, has_aux)
 
 
-def _of_python(f):
+def _of_python(f) -> TypeGuard[functools.partial]:
     """Whether `f` is a functools.partial of a function written in Python."""
     return isinstance(f, functools.partial) and isinstance(f.func, types.FunctionType)
 

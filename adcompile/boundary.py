@@ -124,7 +124,7 @@ class _Boundary:
             pass
         call.__adcompile__ = getattr(plain, "__adcompile__", None) or _Pending(self)
         call.__adcompile_boundary__ = self
-        call.__adcompile_must_pass__ = self.must  # type: ignore[attr-defined]
+        call.__adcompile_must_pass__ = self.must
         return call
 
     def arguments(self, args, kwargs):

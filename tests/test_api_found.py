@@ -896,7 +896,7 @@ def test_holomorphic_gives_the_complex_derivative():
         J = jac(_sine_times_first, holomorphic=True)(w)
         for k in range(2):
             e = np.eye(2)[k]
-            dx, dy = _along(lambda t: _sine_times_first(w + t * e), 0.0)
+            dx, dy = _along(lambda t, w=w, e=e: _sine_times_first(w + t * e), 0.0)
             assert np.allclose(J[:, k], dx) and np.allclose(J[:, k], dy / 1j)
     second = _along(lambda z: ad.jacfwd(_cube, holomorphic=True)(z), Z)[0]
     assert np.isclose(ad.hessian(_cube, holomorphic=True)(Z), second) and np.isclose(second, 6 * Z)
