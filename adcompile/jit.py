@@ -157,7 +157,7 @@ def jit(f, *, fastmath=False):
 def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
     """The code of `function` in `mode` for arguments of structure `trees` compiled by Numba,
     called with the parameters of the code (keywords and defaults bound as Python would)."""
-    from .api import Info, build
+    from .api import Info, build, offered_defaults
 
     def variant(arrays):
         fn = numba_friendly(build(function, mode, argnums, optimize, trees, final=False,
@@ -173,7 +173,7 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
         src, text = located_source(fn)
         py, cacheable = _compile(text, fn, flags)
         if fn.defaults:  # (the user's parameters; a default Python cannot write is not written)
-            py.__defaults__ = getattr(function, "__defaults__", None)
+            py.__defaults__ = offered_defaults(function, argnums)
         if hidden:  # (py_func(x) reads them as the generated Python code does)
             py.__defaults__ = (*(py.__defaults__ or ()), *hidden.values())
             scope.update(hidden)

@@ -968,3 +968,16 @@ def test_jvp_and_vjp_of_a_partial():
     s = functools.partial(_three, w, c=c)
     assert np.allclose(ad.vjp(s, b)[1](np.ones(2)), (2 * b * np.sum(w),))
     assert np.allclose(ad.jvp(s, (b,), (1.0,))[1], 2 * w * b)
+
+
+def _two_defaults(x, s=2.0, t=3.0):
+    return x * s ** 2 * t
+
+
+def test_the_derivative_offers_no_default_for_a_differentiated_parameter():
+    """source(grad(f, 1)) showed `def grad_f(x, s=2.0)`: the generated (and exported) code
+    offered the default of the parameter it differentiates; the ones after it stay."""
+    assert "def grad__two_defaults(x, s, t=3.0):" in ad.source(ad.grad(_two_defaults, 1))
+    assert "def grad__two_defaults(x, s=2.0, t=3.0):" in ad.source(ad.grad(_two_defaults))
+    assert np.isclose(ad.grad(_two_defaults, 1)(0.3, 2.0), 3.6)
+    assert np.isclose(ad.grad(_two_defaults, 1)(0.3, 2.0, t=1.0), 1.2)

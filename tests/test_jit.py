@@ -55,7 +55,9 @@ def test_grad_and_function_equal_cpython():
     assert np.allclose(jit(df)(3.7, 0.3), df(3.7, 0.3), rtol=1e-12, atol=0)
     assert jit(logistic)(3.7, 0.3) == pytest.approx(logistic(3.7, 0.3), rel=1e-12)
     vg = value_and_grad(heat, argnums=(0, 1, 2))
-    value, grads = jit(vg)(0.3, 35.0)  # a default, as in Python
+    with pytest.raises(ArgumentError, match="does not pass it"):  # (argnums picks c, left to
+        jit(vg)(0.3, 35.0)  # its default: data, not differentiated, as in JAX: T53)
+    value, grads = jit(vg)(0.3, 35.0, 4.0)
     assert value == pytest.approx(heat(0.3, 35.0, 4.0), rel=1e-12)
     assert np.allclose(grads, vg(0.3, 35.0, 4.0)[1], rtol=1e-12, atol=0)
     assert jit(grad(strided))(0.7) == pytest.approx(grad(strided)(0.7), rel=1e-12)
