@@ -354,10 +354,13 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], 
     if isinstance(f, types.MethodType) and isinstance(f.__func__, types.FunctionType):
         # model.loss: type(model).loss with the object first, moved by a zero tangent
         return jvp(f.__func__, (f.__self__, *primals), (_still(f.__self__), *tangents))
-    if _of_python(f):  # functools.partial(g, *a, **k): g's, a and k held still
-        return _jvp(f.func, (*f.args, *primals), (*map(_still, f.args), *tangents), has_aux,
-                    f.keywords)
-    return _jvp(f, primals, tangents, has_aux)
+    try:
+        if _of_python(f):  # functools.partial(g, *a, **k): g's, a and k held still
+            return _jvp(f.func, (*f.args, *primals), (*map(_still, f.args), *tangents),
+                        has_aux, f.keywords)
+        return _jvp(f, primals, tangents, has_aux)
+    except ADCompileError as e:  # (no frames of ours)
+        raise trimmed(e) from None
 
 
 def _of_python(f) -> TypeGuard[functools.partial]:
@@ -459,11 +462,14 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
     `has_aux=True`, f returns `(out, aux)`: `(out, pullback, aux)`, the pullback taking a
     cotangent of out."""
     f = as_function(f)
-    if _of_python(f):  # functools.partial(g, *a, **k): g's, without the gradients of a
-        out, pullback, *aux = _vjp(f.func, (*f.args, *primals), has_aux, f.keywords)
-        n = len(f.args)
-        return (out, lambda cotangent: pullback(cotangent)[n:], *aux)
-    return _vjp(f, primals, has_aux)
+    try:
+        if _of_python(f):  # functools.partial(g, *a, **k): g's, without the gradients of a
+            out, pullback, *aux = _vjp(f.func, (*f.args, *primals), has_aux, f.keywords)
+            n = len(f.args)
+            return (out, lambda cotangent: pullback(cotangent)[n:], *aux)
+        return _vjp(f, primals, has_aux)
+    except ADCompileError as e:  # (no frames of ours)
+        raise trimmed(e) from None
 
 
 def _vjp(f, primals, has_aux, keywords=None):
