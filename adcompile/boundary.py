@@ -57,7 +57,7 @@ def differentiate(compile_derivative, f, mode, argnums, optimize, has_aux=False,
                          has_aux=has_aux).function(f)
     info = plain.__adcompile__
     if not info.containers and info.out_tree is None and info.aux_tree is None and \
-            not structured:
+            not structured and not must_pass(f, argnums):
         return plain
     boundary = _Boundary(compile_derivative, f, mode, argnums, optimize, plain, None,
                          has_aux=has_aux)
@@ -91,6 +91,7 @@ class _Boundary:
         info = getattr(plain, "__adcompile__", None)
         self.check = tuple(i for i, name in enumerate(self.signature.parameters)
                            if name in info.containers) if info else None
+        self.must = must_pass(f, argnums)  # (checked at each call: JAX's rule)
 
     def function(self, f):
         plain, check, structured = self.plain, self.check, self.structured
@@ -123,6 +124,7 @@ class _Boundary:
             pass
         call.__adcompile__ = getattr(plain, "__adcompile__", None) or _Pending(self)
         call.__adcompile_boundary__ = self
+        call.__adcompile_must_pass__ = self.must
         return call
 
     def arguments(self, args, kwargs):
@@ -132,6 +134,9 @@ class _Boundary:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as e:
             raise trimmed(ArgumentError(f"{self.f.__name__}(): {e}")) from None
+        missing = [name for name in self.must if name not in bound.arguments]
+        if missing:
+            raise not_passed(self.f, self.signature, missing)
         bound.apply_defaults()
         return [bound.arguments[name] for name in self.signature.parameters]
 
@@ -139,6 +144,14 @@ class _Boundary:
         values = self.arguments(args, kwargs)
         flat = [flatten(v) for v in values]
         trees = tuple(t for _, t in flat)
+        if self.mode in ("grad", "value_and_grad"):
+            for i in wrt_params(len(trees), self.argnums):
+                if trees[i].kind == "static":  # (a string, None, a function: JAX refuses)
+                    raise trimmed(ArgumentError(
+                        f"{self.mode} differentiates with respect to floating-point arguments, "
+                        f"but argument {i - (self.receiver is not None)} in argnums is "
+                        f"{_a(values[i])}; pass a float or an array of floats, or leave it "
+                        "out of argnums", *place_of(self.f)))
         if all(t.kind == "leaf" for t in trees) and self.plain is not None:
             return structured_outputs(self.plain, self.plain(*values))
         try:
@@ -202,15 +215,87 @@ def of_partial(f, argnums, transform):
         return theirs.index(mine[i])
     of_function = transform(f.func, moved(argnums) if isinstance(argnums, int)
                             else tuple(map(moved, argnums)))
+    must = must_pass(f, argnums)  # (a value the partial binds by keyword is data)
 
     def of_partial(*args, **kwargs):
+        refuse_unpassed(f, must, args, kwargs)
         return of_function(*f.args, *args, **{**f.keywords, **kwargs})
     of_partial.__name__ = of_partial.__qualname__ = f.func.__name__
     of_partial.__signature__ = signature_of(f)
+    of_partial.__adcompile_must_pass__ = must
     of_partial.__adcompile_partial__ = f, of_function  # (jit compiles of_function)
     if hasattr(of_function, "__adcompile__"):  # source() shows the derivative of g
         of_partial.__adcompile__ = of_function.__adcompile__
     return of_partial
+
+
+def _a(value):
+    """A constant argument in words: `the str 'a'`, `None`, `the function tanh`."""
+    if value is None:
+        return "None"
+    if callable(value):
+        return f"the {'class' if isinstance(value, type) else 'function'} " \
+            f"{getattr(value, '__name__', value)}"
+    return f"the {type(value).__name__} {value!r}"
+
+
+def must_pass(f, argnums) -> tuple:
+    """The parameters of `f` with a default that each call must pass, JAX's rule (argnums pick
+    arguments the call passes): those `argnums` picks, and those `f`, a derivative made by
+    grad & co., differentiates itself (grad(grad(f, 1)) needs parameter 1 as grad(f, 1) does).
+    A default, or a value functools.partial binds by keyword, is data, never differentiated."""
+    signature = _signature(f)
+    if signature is None:
+        return ()
+    params = list(signature.parameters.values())
+    names = set(getattr(f, "__adcompile_must_pass__", ()))
+    picked = () if argnums is None else (argnums,) if isinstance(argnums, int) else argnums
+    for i in picked:
+        if -len(params) <= i < len(params) and params[i].default is not params[i].empty:
+            names.add(params[i].name)
+    return tuple(name for name in signature.parameters if name in names)
+
+
+def refuse_unpassed(f, must, args, kwargs):
+    """An ArgumentError if a call of `f` with `args` and `kwargs` leaves out a parameter in
+    `must` (must_pass); a call that does not fit f at all is left to its own error."""
+    if not must:
+        return
+    signature = _signature(f)
+    try:
+        given = signature.bind_partial(*args, **kwargs).arguments
+    except TypeError:
+        return
+    missing = [name for name in must if name not in given]
+    if missing:
+        raise not_passed(f, signature, missing)
+
+
+def not_passed(f, signature, missing, where=None):
+    """The error for a call of `f` that does not pass the differentiated parameters `missing`."""
+    name, p = missing[0], signature.parameters[missing[0]]
+    of = f.func if isinstance(f, functools.partial) else f
+    shown = f"{name}={p.default!r}"
+    if isinstance(f, functools.partial) and name in f.keywords:
+        message = (f"{name_of(of)}: argnums picks the parameter {name}, which functools.partial "
+                   f"binds ({shown}) and this call does not pass: a value bound by a partial is "
+                   "data, not differentiated (argnums count the partial's parameters as "
+                   f"inspect.signature lists them: {signature}). Pass {name} at the call to "
+                   "differentiate it, or pick another parameter")
+    else:
+        message = (f"{name_of(of)}: {name} is differentiated (argnums picks it) but this call "
+                   f"does not pass it: a parameter left to its default ({shown}) is not "
+                   f"differentiated, as in JAX. Pass it ({name}=...) or leave it out of argnums")
+    return trimmed(ArgumentError(message, *(where or place_of(of))))
+
+
+def passed_here(signature, positional, keywords):
+    """The parameters a call with `positional` arguments and these keywords passes."""
+    try:
+        return set(signature.bind_partial(*range(positional),
+                                          **dict.fromkeys(keywords)).arguments)
+    except TypeError:
+        return set(signature.parameters)  # (the call's own error follows)
 
 
 def as_function(f):

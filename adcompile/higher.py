@@ -34,20 +34,24 @@ def _nums(argnums):
     return (nums,) if isinstance(nums, int) else nums
 
 
-def _jacobian(f, args, kwargs, argnums, forward, has_aux=False):
+def _jacobian(f, args, kwargs, argnums, forward, has_aux=False, holomorphic=False,
+              what=None):
     """jacfwd(f, argnums)(*args, **kwargs), or jacrev: as JAX gives it, the output's structure
     holding, for each of its leaves, the arguments' structure (a tuple of them for a tuple
     argnums) of blocks shaped (the output leaf's shape + the argument leaf's shape); None where
     a leaf gets no derivative (an int, a bool). Containers are matched by key at every level.
-    With has_aux, f returns (out, aux): (the Jacobian of out, aux)."""
+    With has_aux, f returns (out, aux): (the Jacobian of out, aux). `holomorphic`: JAX's
+    option (complex arguments and outputs; f'(z), right only where f is holomorphic); without
+    it a complex argument is refused, as JAX refuses it. `what`: the transform, in messages."""
     from .api import _constant, forward_at, reverse_at
-    from .boundary import bind, name_of, place_of
+    from .boundary import bind, must_pass, name_of, place_of, refuse_unpassed
     from .pytree import flatten
     if hasattr(f, "__adcompile_jacobian__"):  # a Jacobian of a Jacobian
         if has_aux:
             raise ArgumentError("has_aux=True takes a function returning (out, aux), not a "
                                 "Jacobian made by jacfwd or jacrev", *place_of(f))
-        return _jacobian_of_jacobian(f, args, kwargs, argnums, forward)
+        return _jacobian_of_jacobian(f, args, kwargs, argnums, forward, holomorphic)
+    refuse_unpassed(f, must_pass(f, argnums), args, kwargs)  # (a default is data: JAX's rule)
     values = bind(f, args, kwargs)
     nums, single = _checked_nums(f, argnums, len(values)), isinstance(argnums, int)
     flat = [flatten(v) for v in values]
@@ -59,6 +63,9 @@ def _jacobian(f, args, kwargs, argnums, forward, has_aux=False):
                 "arguments: pass floats or leave it out of argnums",
                 *place_of(f))
     wrt = [leaf for k in nums for leaf, node in zip(flat[k][0], flat[k][1].leaves()) if node.diff]
+    what = what or ('jacfwd' if forward else 'jacrev')
+    _complex_arguments(f, [k for k in nums for leaf, node in zip(flat[k][0], flat[k][1].leaves())
+                           if node.diff], wrt, holomorphic, what)
     zeros = [_zero(w) for w in wrt]
     blocks = []  # per differentiable output leaf: one block per leaf in wrt
     aux = []  # with has_aux: the aux, as the last pass computed it
@@ -76,6 +83,7 @@ def _jacobian(f, args, kwargs, argnums, forward, has_aux=False):
         if out is None:  # (nothing to differentiate: empty arrays)
             out, *aux = f(*values) if has_aux else (f(*values),)
         out_leaves, out_tree = _output(out)
+        _complex_outputs(f, out_leaves, out_tree, holomorphic, what)
         columns = [[_parts(out_tree, out_leaves, c) for c in cols] for cols in columns]
         for o, (value, node) in enumerate(zip(out_leaves, out_tree.leaves())):
             if node.diff:
@@ -84,6 +92,7 @@ def _jacobian(f, args, kwargs, argnums, forward, has_aux=False):
     else:
         out, pullback, *aux = reverse_at(f, values, flat, nums, has_aux)
         out_leaves, out_tree = _output(out)
+        _complex_outputs(f, out_leaves, out_tree, holomorphic, what)
         no_cotangent = [_zero(v) for v in out_leaves]
         for o, (value, node) in enumerate(zip(out_leaves, out_tree.leaves())):
             if node.diff:
@@ -91,8 +100,8 @@ def _jacobian(f, args, kwargs, argnums, forward, has_aux=False):
                     return list(pullback(_unflatten(out_tree, no_cotangent[:o] + [e] +
                                                     no_cotangent[o + 1:])))
                 rows = [row(e) for e in _basis(value)]
-                if np.iscomplexobj(value):  # J = pullback(e) - 1j pullback(1j e) of a real input
-                    _real_inputs(f, wrt)
+                if np.iscomplexobj(value) and not holomorphic:  # (real inputs: checked)
+                    # J = pullback(e) - 1j pullback(1j e); holomorphic: pullback(e) is f'(z)
                     rows = [[None if a is None else a - 1j * (0.0 if b is None else b)
                              for a, b in zip(r, row(1j * e))] for r, e in zip(rows, _basis(value))]
                 blocks.append([_block([r[j] for r in rows], np.shape(value), np.shape(w), True)
@@ -101,15 +110,34 @@ def _jacobian(f, args, kwargs, argnums, forward, has_aux=False):
     return (jacobian, *aux) if has_aux else jacobian
 
 
-def _real_inputs(f, wrt):
-    """jacrev of a complex output: a real-linear map of a complex input has no complex Jacobian
-    (unless f is holomorphic), refused as JAX refuses it."""
+def _complex_arguments(f, where, wrt, holomorphic, what):
+    """Refuse, as JAX does, a complex argument differentiated without holomorphic=True (a
+    Jacobian along its real parts alone, wrong for a function that is not holomorphic: np.conj,
+    np.abs), and a real one with it. `where`: the argument of each leaf in `wrt`."""
     from .boundary import name_of, place_of
-    if any(np.iscomplexobj(w) for w in wrt):
-        raise ArgumentError(f"jacrev({name_of(f)}): a complex output with respect to a complex "
-                            "argument has no complex Jacobian unless the function is holomorphic; "
-                            "use jacfwd (the derivative along the argument's real parts), or "
-                            "take jacrev of np.real and np.imag of the output apart", *place_of(f))
+    for k, w in zip(where, wrt):
+        if np.iscomplexobj(w) != holomorphic:
+            raise ArgumentError(
+                f"{what}({name_of(f)}): argument {k} is complex; its derivative is the complex "
+                "derivative f'(z) only where the function is holomorphic (not of np.conj, "
+                "np.abs, np.real, ...). Pass holomorphic=True for a holomorphic function, or "
+                "differentiate a function of the real and imaginary parts (lambda x, y: "
+                "f(x + 1j * y)); grad of a real-valued function takes complex arguments "
+                "(JAX's convention)" if not holomorphic else
+                f"{what}({name_of(f)}, holomorphic=True) takes complex arguments, as JAX's "
+                f"does, but argument {k} is real; pass it as a complex number (x + 0j)",
+                *place_of(f))
+
+
+def _complex_outputs(f, leaves, tree, holomorphic, what):
+    """With holomorphic=True, a real output is refused, as JAX refuses it."""
+    from .boundary import name_of, place_of
+    if holomorphic and any(node.diff and not np.iscomplexobj(v)
+                           for v, node in zip(leaves, tree.leaves())):
+        raise ArgumentError(f"{what}({name_of(f)}, holomorphic=True) needs complex outputs, as "
+                            "JAX's does, but the function returned a real one; without "
+                            "holomorphic=True, take grad of a real-valued function of complex "
+                            "arguments", *place_of(f))
 
 
 def _output(out):
@@ -198,7 +226,7 @@ def _innermost(f):
     return info.function if info is not None else f
 
 
-def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward):
+def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward, holomorphic=False):
     """jacfwd/jacrev of J = jacfwd/jacrev(f, inner): J's derivative along a direction u of the
     outer arguments is, second derivatives being symmetric, the inner Jacobian of f's tangent
     along u, which f's forward-mode code computes and can be differentiated again. Stacked
@@ -206,7 +234,7 @@ def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward):
     from .api import compile_derivative
     from .boundary import _tangents, bind, name_of, place_of, simple
     from .pytree import flatten, unflatten
-    f, inner, inner_forward, inner_aux = jac.__adcompile_jacobian__
+    f, inner, inner_forward, inner_aux, inner_holomorphic = jac.__adcompile_jacobian__
     if hasattr(f, "__adcompile_jacobian__"):
         raise ArgumentError("a Jacobian of a Jacobian of a Jacobian: two of jacfwd, jacrev and "
                             "hessian nest, not three; for third derivatives make the innermost "
@@ -232,6 +260,8 @@ def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward):
         raise ArgumentError(f"a Jacobian of the Jacobian of {name_of(f)} is taken where every "
                             f"argument is a number or an array, but argument {odd} {what}; use "
                             "hessian(f) or jacfwd(grad(f)), which take it", *place_of(f))
+    _complex_arguments(f, nums, [values[k] for k in nums], holomorphic,
+                       "jacfwd" if forward else "jacrev")
     inner_nums = _checked_nums(f, inner, n)
     inner = inner_nums[0] if isinstance(inner, int) else inner_nums
     draws = Draws(f, values)  # every run sees the draws of one call
@@ -246,7 +276,8 @@ def _jacobian_of_jacobian(jac, args, kwargs, argnums, forward):
         for e in _basis(values[k]):
             draws.restore()
             u = zeros[:j] + [e] + zeros[j + 1:]
-            d_jac = _jacobian(tangent_code, tuple(values) + tuple(u), {}, inner, inner_forward)[1]
+            d_jac = _jacobian(tangent_code, tuple(values) + tuple(u), {}, inner, inner_forward,
+                              holomorphic=inner_holomorphic)[1]
             if out_tree is not None:  # (f returns a container: the code, its leaves)
                 d_jac = unflatten(_tangents(out_tree), d_jac)
             columns[j].append(_parts(base_tree, base_leaves, d_jac))
@@ -304,66 +335,82 @@ def _zero(x):
 
 @public
 def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
-           has_aux: bool = False) -> Callable[..., Any]:
+           has_aux: bool = False, holomorphic: bool = False) -> Callable[..., Any]:
     """The Jacobian of `f` by forward mode, one JVP per input element: `jacfwd(f)(x)` has shape
     `f(x).shape + x.shape`. As in JAX: a tuple `argnums` gives a tuple of Jacobians; a function
     returning a container (a tuple, a dict, ...) gives that container of Jacobians; a container
     argument, its structure of blocks (so `hessian` of a list argument has blocks `H[i][j]`).
-    With `has_aux=True`, f returns `(out, aux)`: `(Jacobian of out, aux)`."""
-    return _jacobian_function(f, argnums, True, has_aux)
+    With `has_aux=True`, f returns `(out, aux)`: `(Jacobian of out, aux)`. A complex argument
+    needs `holomorphic=True` (JAX's): the complex derivative, right for holomorphic f only."""
+    return _jacobian_function(f, argnums, True, has_aux, holomorphic)
 
 
 @public
 def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
-           has_aux: bool = False) -> Callable[..., Any]:
+           has_aux: bool = False, holomorphic: bool = False) -> Callable[..., Any]:
     """The Jacobian of `f` by reverse mode, one VJP per output element; shaped as in `jacfwd`.
-    With `has_aux=True`, f returns `(out, aux)`: `(Jacobian of out, aux)`."""
-    return _jacobian_function(f, argnums, False, has_aux)
+    With `has_aux=True`, f returns `(out, aux)`: `(Jacobian of out, aux)`; `holomorphic` as
+    in jacfwd."""
+    return _jacobian_function(f, argnums, False, has_aux, holomorphic)
 
 
-def _jacobian_function(f, argnums, forward, has_aux=False):
+def _jacobian_function(f, argnums, forward, has_aux=False, holomorphic=False, what=None):
     from .boundary import as_function, checked_argnums, checked_has_aux, of_partial
     f = as_function(f)
     argnums = checked_argnums(argnums, f)
     has_aux = checked_has_aux(has_aux, f)
-    method = _of_method(f, argnums,
-                        lambda g, nums: _jacobian_function(g, nums, forward, has_aux)) or \
-        of_partial(f, argnums, lambda g, nums: _jacobian_function(g, nums, forward, has_aux))
+    if type(holomorphic) is not bool:
+        raise ArgumentError(f"holomorphic must be True or False, not {holomorphic!r}")
+
+    def again(g, nums):
+        return _jacobian_function(g, nums, forward, has_aux, holomorphic, what)
+    method = _of_method(f, argnums, again) or of_partial(f, argnums, again)
     if method is not None:
         return method
 
     @public
     @functools.wraps(f, updated=())  # (not f's __dict__: a derivative's __adcompile__ is not ours)
     def jacobian(*args, **kwargs):
-        return _jacobian(f, args, kwargs, argnums, forward, has_aux)
+        return _jacobian(f, args, kwargs, argnums, forward, has_aux, holomorphic, what)
     del jacobian.__wrapped__  # (not f: its source is not this function's)
     try:
         jacobian.__signature__ = signature_of(f)  # called with f's arguments
     except (TypeError, ValueError):
         pass
     # what it is made of: jacfwd and jacrev of it differentiate f again
-    jacobian.__adcompile_jacobian__ = (f, argnums, forward, has_aux)
+    jacobian.__adcompile_jacobian__ = (f, argnums, forward, has_aux, holomorphic)
     jacobian.__doc__ = f"Jacobian of {getattr(f, '__name__', f)} by " \
         f"{'forward' if forward else 'reverse'} mode."
     return jacobian
 
 
 @public
-def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
+            holomorphic: bool = False) -> Callable[..., Any]:
     """The Hessian of the scalar function `f`: forward mode over the reverse-mode gradient,
     `jacfwd(grad(f, argnums), argnums)`. For `x` of shape `(n,)` it has shape `(n, n)`; a tuple
     `argnums` gives the blocks `H[i][j]` for arrays, and as in JAX `H[i][key][j][key2]` for
     containers: argument i's structure, each leaf holding the tuple over j of argument j's
-    structure of blocks shaped (leaf of i).shape + (leaf of j).shape."""
+    structure of blocks shaped (leaf of i).shape + (leaf of j).shape. A complex argument needs
+    `holomorphic=True` (JAX's): f''(z) of a holomorphic f, as jacfwd(jacrev(f, holomorphic=True),
+    holomorphic=True)."""
     from .api import grad
     from .boundary import as_function, checked_argnums, of_partial
     f = as_function(f)
     argnums = checked_argnums(argnums, f)
-    method = _of_method(f, argnums, hessian) or of_partial(f, argnums, hessian)
+    if type(holomorphic) is not bool:
+        raise ArgumentError(f"holomorphic must be True or False, not {holomorphic!r}")
+
+    def again(g, nums):
+        return hessian(g, nums, holomorphic=holomorphic)
+    method = _of_method(f, argnums, again) or of_partial(f, argnums, again)
     if method is not None:
         return method
     try:
-        jacobian = _jacobian_function(grad(f, argnums=argnums), argnums, True)
+        inner = _jacobian_function(f, argnums, False, holomorphic=True) if holomorphic else \
+            grad(f, argnums=argnums)  # (grad takes no complex output)
+        jacobian = _jacobian_function(inner, argnums, True, holomorphic=holomorphic,
+                                      what="hessian")
     except ArgumentError as e:
         raise _in_hessian_words(e) from None
 

@@ -59,7 +59,7 @@ import numpy as np
 from . import (jit_constants, jit_forms, jit_helpers, jit_helpers_copies, jit_helpers_gather,
                jit_helpers_shapes, jit_ints, jit_math, runtime)
 from .jit_globals import check_unchanged, hidden_arrays
-from .boundary import _Boundary, differentiate, name_of, place_of
+from .boundary import _Boundary, differentiate, name_of, place_of, refuse_unpassed
 from .compile import _write, is_generated, located_source  # (the file Numba reads)
 from .errors import ADCompileError, ArgumentError, public
 from .ir import (Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of,
@@ -157,7 +157,7 @@ def jit(f, *, fastmath=False):
 def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
     """The code of `function` in `mode` for arguments of structure `trees` compiled by Numba,
     called with the parameters of the code (keywords and defaults bound as Python would)."""
-    from .api import Info, build
+    from .api import Info, build, offered_defaults
 
     def variant(arrays):
         fn = numba_friendly(build(function, mode, argnums, optimize, trees, final=False,
@@ -174,7 +174,7 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
         src, text = located_source(fn)
         py, cacheable = _compile(text, fn, flags)
         if fn.defaults:  # (the user's parameters; a default Python cannot write is not written)
-            py.__defaults__ = getattr(function, "__defaults__", None)
+            py.__defaults__ = offered_defaults(function, argnums)
         if hidden:  # (py_func(x) reads them as the generated Python code does)
             py.__defaults__ = (*(py.__defaults__ or ()), *hidden.values())
             scope.update(hidden)
@@ -290,7 +290,10 @@ def _fixed(current, failed, jitted, scope):
 def _of_partial(f, jitted, partial):
     """`f`, the derivative of `partial`'s function called with its bound arguments, made of
     `jitted`, that derivative compiled."""
+    must = getattr(f, "__adcompile_must_pass__", ())
+
     def of_partial(*args, **kwargs):
+        refuse_unpassed(partial, must, args, kwargs)
         return jitted(*partial.args, *args, **{**partial.keywords, **kwargs})
     for name in ("__name__", "__qualname__", "__signature__", "__adcompile__"):
         setattr(of_partial, name, getattr(f, name))

@@ -69,8 +69,8 @@ def parse(f, as_written=False) -> Parsed:
     code = getattr(f, "__code__", None)
     if code is None and isinstance(f, functools.partial):
         raise SourceUnavailableError(
-            f"jvp and vjp of functools.partial({getattr(f.func, '__name__', 'f')}, ...) are not "
-            "supported (grad, value_and_grad, jacfwd, jacrev and hessian take it); pass a def "
+            f"functools.partial({getattr(f.func, '__name__', 'f')}, ...) is not supported here "
+            "(grad, value_and_grad, jvp, vjp, jacfwd, jacrev and hessian take it); pass a def "
             "or a lambda that calls it")
     if code is None and isinstance(f, functools._lru_cache_wrapper):  # (called, it is followed)
         raise SourceUnavailableError(

@@ -298,10 +298,11 @@ def _match(tree, like, value, place, path, out, strict):
         if len(value) != len(tree.children):
             _differs(place, path, what, value, f"a {type(value).__name__} of length {len(value)}")
         fields_ = getattr(type(value), "_fields", None)  # a namedtuple of other fields: by
-        if strict and kind == "namedtuple" and fields_ is not None and \
-                tuple(fields_) != tuple(tree.cls._fields):  # position, they would be swapped
+        if strict and kind == "namedtuple" and (fields_ is None or  # position, they would be
+                                                tuple(fields_) != tuple(tree.cls._fields)):
             _differs(place, path, f"a {tree.cls.__name__} with fields {tree.cls._fields}", value,
-                     f"a {type(value).__name__} with fields {tuple(fields_)}")
+                     f"a {type(value).__name__}" + (f" with fields {tuple(fields_)}" if fields_
+                                                    else ""))  # (swapped; a tuple, as JAX)
         for i, child in enumerate(tree.children):
             _match(child, like, value[i], place, f"{path}[{i}]", out, strict)
     else:  # a dataclass or an object: its fields by name

@@ -106,7 +106,9 @@ def _returns(guard, raw, reduced, line, scalar_out, floats, taken):
     """Return the gradients. With deferred reductions, `guard` proves they can be skipped; grad
     also checks that its output is a scalar and its inputs floats, at no cost when `floats`
     (they are Python floats) holds."""
-    check = _checks(scalar_out, taken, line) if type(scalar_out) is Var else []
+    check = _checks(scalar_out, taken, line) if type(scalar_out) in (Var, Const) else []
+    if check and floats is None:  # (a constant output: its inputs checked at every call)
+        return [*check, Return([reduced], False, line)]
     if guard is not None:
         return [If(guard, [Return([raw], False, line)], [], line), *check,
                 Return([reduced], False, line)]

@@ -769,3 +769,215 @@ def test_source_at_plain_arguments_is_the_code_they_run(transform):
     assert ad.source(partial, at=(0.7,)) == ad.source(partial)
     assert "grad_p_w" in ad.source(transform(_weighted), at=({"w": 1.0}, 0.7))
     assert "# line" in ad.source(transform(_power), at=(0.7, 2), annotate=True)
+
+
+# --- T53 1: argnums pick arguments the call passes (a default, a partial's value is data) ----
+def _with_default(x, s=2.0):
+    return x * s ** 2
+
+
+def _three(a, b, c):
+    return a * b ** 2 + np.sin(c) * a
+
+
+@pytest.mark.parametrize("transform", [ad.grad, ad.value_and_grad, ad.jacfwd, ad.jacrev,
+                                       ad.hessian])
+def test_argnums_on_a_parameter_left_to_its_default_is_refused(transform):
+    """grad(f, 1)(0.3) of def f(x, s=2.0) returned d/ds at the default (1.2), so did jacfwd and
+    hessian, while jvp takes defaults for constants; JAX refuses it. Passed, it is taken."""
+    for nums in (1, (0, 1), -1):
+        with pytest.raises(ad.ArgumentError, match="s is differentiated .* does not pass it"):
+            transform(_with_default, nums)(0.3)
+    want = {ad.hessian: 2 * 0.3}.get(transform, 2 * 0.3 * 2.5)
+    for call in (lambda d: d(0.3, 2.5), lambda d: d(0.3, s=2.5)):
+        got = call(transform(_with_default, 1))
+        got = got[1] if transform is ad.value_and_grad else got
+        assert np.allclose(got, want)
+    assert np.allclose(transform(_with_default)(0.3), {ad.hessian: 0.0}.get(transform, 4.0)
+                       ) or transform is ad.value_and_grad  # (argnums 0: the default is data)
+
+
+def test_argnums_on_a_value_bound_by_a_partial_is_refused():
+    """grad(partial(base, b=3.0), 1)(2.0, c=0.5) returned d/db, the bound value; so did jacfwd
+    and hessian, and grad(partial(base, a=2.0))(b=.., c=..) d/da. JAX refuses these calls."""
+    p = functools.partial(_three, b=3.0)
+    for transform in (ad.grad, ad.value_and_grad, ad.jacfwd, ad.jacrev, ad.hessian):
+        for nums in (1, (0, 1)):
+            with pytest.raises(ad.ArgumentError, match="functools.partial binds .b=3.0."):
+                transform(p, nums)(2.0, c=0.5)
+    with pytest.raises(ad.ArgumentError, match="functools.partial binds .a=2.0."):
+        ad.grad(functools.partial(_three, a=2.0))(b=3.0, c=0.5)
+    assert np.isclose(ad.grad(p, 2)(2.0, c=0.5), 2.0 * np.cos(0.5))  # c: passed by keyword
+    assert np.isclose(ad.grad(p, 1)(2.0, b=4.0, c=0.5), 16.0)  # b passed at the call
+    assert np.isclose(ad.grad(p)(2.0, c=0.5), 9.0 + np.sin(0.5))
+
+
+def test_a_derivative_of_a_derivative_needs_its_parameters_too():
+    """grad(grad(f, 1)) differentiated the inner derivative at the default of s."""
+    with pytest.raises(ad.ArgumentError, match="s is differentiated"):
+        ad.grad(ad.grad(_with_default, 1))(0.3)
+    assert np.isclose(ad.grad(ad.grad(_with_default, 1))(0.3, 2.5), 2 * 2.5)
+
+
+def _inner_unpassed(x):
+    return ad.grad(_with_default, 1)(x)
+
+
+def _inner_passed(x):
+    return ad.grad(_with_default, 1)(x, 2.5 * x)
+
+
+_P = functools.partial(_three, b=3.0)
+
+
+def _inner_partial(x):
+    return ad.grad(_P, 1)(x, c=0.5)
+
+
+def test_inside_a_differentiated_function_too():
+    with pytest.raises(ad.ArgumentError, match=r"test_api_found.py:\d+: .*s is differentiated"):
+        ad.grad(_inner_unpassed)(0.3)
+    with pytest.raises(ad.ArgumentError, match="functools.partial binds"):
+        ad.grad(_inner_partial)(0.3)
+    assert np.isclose(ad.grad(_inner_passed)(0.3), 10 * 0.3)  # d/dx of 2x(2.5x)
+
+
+def test_jit_of_such_a_derivative_refuses_too():
+    pytest.importorskip("numba")
+    with pytest.raises(ad.ArgumentError, match="s is differentiated"):
+        ad.jit(ad.grad(_with_default, 1))(0.3)
+    assert np.isclose(ad.jit(ad.grad(_with_default, 1))(0.3, 2.5), 1.5)
+    with pytest.raises(ad.ArgumentError, match="functools.partial binds"):
+        ad.jit(ad.grad(_P, 1))(2.0, c=0.5)
+
+
+# --- T53 2: a complex argument of jacfwd/jacrev/hessian needs holomorphic=True (JAX's) -------
+Z = 0.3 + 0.7j
+
+
+def _abs2(w):
+    return np.abs(w) ** 2
+
+
+def _cube(w):
+    return w ** 3
+
+
+def _sine_times_first(w):
+    return np.sin(w) * w[0]
+
+
+def _along(f, z, h=1e-6):
+    """Central differences of f at z along the real and the imaginary axis."""
+    return (f(z + h) - f(z - h)) / (2 * h), (f(z + 1j * h) - f(z - 1j * h)) / (2 * h)
+
+
+@pytest.mark.parametrize("transform", [ad.jacfwd, ad.jacrev, ad.hessian])
+def test_a_complex_argument_of_a_jacobian_needs_holomorphic(transform):
+    """jacfwd(np.conj)(z) was 1+0j and jacfwd(|w|^2)(z) 0.6 (d/dx only; d/dy = 1.4), hessian
+    of |w|^2 2+0j: the derivative along the real axis given for the complex one."""
+    for f in (np.conj, _abs2, _cube):
+        with pytest.raises(ad.ArgumentError, match="argument 0 is complex.*holomorphic=True"):
+            transform(f)(Z)
+    with pytest.raises(ad.ArgumentError, match="holomorphic=True"):
+        transform(_cube)(np.array([Z, 1j]))
+    with pytest.raises(ad.ArgumentError, match="takes complex arguments.*argument 0 is real"):
+        transform(_cube, holomorphic=True)(0.3)
+
+
+def test_holomorphic_gives_the_complex_derivative():
+    along_x, along_y = _along(_cube, Z)
+    assert np.isclose(along_x, along_y / 1j)  # (holomorphic: the same along both axes)
+    for jac in (ad.jacfwd, ad.jacrev):
+        assert np.isclose(jac(_cube, holomorphic=True)(Z), along_x)
+        with pytest.raises(ad.ArgumentError, match="needs complex outputs"):
+            jac(_abs2, holomorphic=True)(Z)
+        w = np.array([Z, 1j - 0.2])
+        J = jac(_sine_times_first, holomorphic=True)(w)
+        for k in range(2):
+            e = np.eye(2)[k]
+            dx, dy = _along(lambda t, w=w, e=e: _sine_times_first(w + t * e), 0.0)
+            assert np.allclose(J[:, k], dx) and np.allclose(J[:, k], dy / 1j)
+    second = _along(lambda z: ad.jacfwd(_cube, holomorphic=True)(z), Z)[0]
+    assert np.isclose(ad.hessian(_cube, holomorphic=True)(Z), second) and np.isclose(second, 6 * Z)
+
+
+def test_grad_of_a_real_function_of_a_complex_argument_keeps_jaxs_convention():
+    """grad takes complex arguments of a real-valued function: d f/dx - 1j d f/dy."""
+    dx, dy = _along(_abs2, Z)
+    assert np.isclose(ad.grad(_abs2)(Z), dx - 1j * dy)
+
+
+# --- T53 10: a cotangent's structure checked as JAX does; grad of a string refused ---------
+_St = namedtuple("_St", "pos vel")
+
+
+def _step(s, dt, k):
+    return _St(s.pos + dt * s.vel, s.vel - dt * k * s.pos)
+
+
+def test_a_plain_tuple_is_no_cotangent_of_a_namedtuple_output():
+    """pb((a, b)) of a namedtuple output was taken by position."""
+    out, pb = ad.vjp(_step, _St(np.ones(2), np.zeros(2)), 0.1, 2.0)
+    with pytest.raises(ad.ArgumentError, match="should be a _St with fields"):
+        pb((np.ones(2), np.ones(2)))
+    g = pb(_St(np.ones(2), np.ones(2)))
+    assert np.allclose(g[0].pos, 1 - 0.2) and np.allclose(g[0].vel, 1.1)
+    with pytest.raises(ad.ArgumentError, match="should be a _St"):
+        ad.jvp(_step, (_St(np.ones(2), np.zeros(2)), 0.1, 2.0),
+               ((np.ones(2), np.ones(2)), 0.0, 0.0))
+
+
+def _constant_output(s):
+    return 1.0
+
+
+def _second_only(s, x):
+    return x * 2.0
+
+
+def test_grad_with_respect_to_a_string_or_none_is_refused():
+    """grad(lambda s: 1.0)("a") returned None, and of an int 0.0 (a constant output left the
+    arguments unchecked); JAX raises, as grad does for an int it reads."""
+    for transform in (ad.grad, ad.value_and_grad):
+        for bad, words in (("a", "the str 'a'"), (None, "None"), (np.tanh, "the function tanh")):
+            with pytest.raises(ad.ArgumentError, match=f"argument 0 in argnums is {words}"):
+                transform(_constant_output)(bad)
+        with pytest.raises(ad.ArgumentError, match="the int 2"):
+            transform(_constant_output)(2)
+        with pytest.raises(ad.ArgumentError, match="argument 0 in argnums is the str"):
+            transform(_second_only, (0, 1))("a", 2.0)
+    assert ad.grad(_constant_output)(2.0) == 0.0
+    assert ad.grad(_second_only, 1)("a", 2.0) == 2.0
+
+
+# --- T53 11: jvp and vjp take a functools.partial, as grad does -----------------------------
+def test_jvp_and_vjp_of_a_partial():
+    """They were refused ("jvp and vjp of functools.partial(base, ...) are not supported")."""
+    a, b, c = 2.0, 3.0, 0.5
+    d_a, d_b, d_c = b ** 2 + np.sin(c), 2 * a * b, a * np.cos(c)
+    q = functools.partial(_three, a)  # a bound by position: held still, no gradient
+    value, tangent = ad.jvp(q, (b, c), (1.0, 2.0))
+    assert np.isclose(value, _three(a, b, c)) and np.isclose(tangent, d_b + 2 * d_c)
+    assert np.allclose(ad.vjp(q, b, c)[1](1.0), (d_b, d_c))
+    r = functools.partial(_three, c=c)  # c bound by keyword: a constant
+    assert np.isclose(ad.jvp(r, (a, b), (1.0, 1.0))[1], d_a + d_b)
+    out, pullback = ad.vjp(r, a, b)
+    assert np.isclose(out, _three(a, b, c)) and np.allclose(pullback(2.0), (2 * d_a, 2 * d_b))
+    w = np.array([1.0, 2.0])  # an array bound, a float passed: gradient and tangent
+    s = functools.partial(_three, w, c=c)
+    assert np.allclose(ad.vjp(s, b)[1](np.ones(2)), (2 * b * np.sum(w),))
+    assert np.allclose(ad.jvp(s, (b,), (1.0,))[1], 2 * w * b)
+
+
+def _two_defaults(x, s=2.0, t=3.0):
+    return x * s ** 2 * t
+
+
+def test_the_derivative_offers_no_default_for_a_differentiated_parameter():
+    """source(grad(f, 1)) showed `def grad_f(x, s=2.0)`: the generated (and exported) code
+    offered the default of the parameter it differentiates; the ones after it stay."""
+    assert "def grad__two_defaults(x, s, t=3.0):" in ad.source(ad.grad(_two_defaults, 1))
+    assert "def grad__two_defaults(x, s=2.0, t=3.0):" in ad.source(ad.grad(_two_defaults))
+    assert np.isclose(ad.grad(_two_defaults, 1)(0.3, 2.0), 3.6)
+    assert np.isclose(ad.grad(_two_defaults, 1)(0.3, 2.0, t=1.0), 1.2)

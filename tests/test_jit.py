@@ -55,7 +55,9 @@ def test_grad_and_function_equal_cpython():
     assert np.allclose(jit(df)(3.7, 0.3), df(3.7, 0.3), rtol=1e-12, atol=0)
     assert jit(logistic)(3.7, 0.3) == pytest.approx(logistic(3.7, 0.3), rel=1e-12)
     vg = value_and_grad(heat, argnums=(0, 1, 2))
-    value, grads = jit(vg)(0.3, 35.0)  # a default, as in Python
+    with pytest.raises(ArgumentError, match="does not pass it"):  # (argnums picks c, left to
+        jit(vg)(0.3, 35.0)  # its default: data, not differentiated, as in JAX: T53)
+    value, grads = jit(vg)(0.3, 35.0, 4.0)
     assert value == pytest.approx(heat(0.3, 35.0, 4.0), rel=1e-12)
     assert np.allclose(grads, vg(0.3, 35.0, 4.0)[1], rtol=1e-12, atol=0)
     assert jit(grad(strided))(0.7) == pytest.approx(grad(strided)(0.7), rel=1e-12)
@@ -682,8 +684,10 @@ def test_jit_wrapper_takes_the_parameters_of_the_code():
     assert list(inspect.signature(jf).parameters) == list(inspect.signature(heat).parameters)
     assert jf(0.3, cp=5.0, t=30.0) == pytest.approx(grad(heat)(0.3, 30.0, 5.0), rel=1e-12)
     jg = jit(grad(named_like_the_wrapper, argnums=(0, 1, 2)))
-    want = grad(named_like_the_wrapper, argnums=(0, 1, 2))(0.5, 3.0)
-    assert jg(0.5, 3.0) == pytest.approx(want, rel=1e-12)
-    assert jg(current=3.0, e=0.5) == pytest.approx(want, rel=1e-12)
-    with pytest.raises(TypeError, match="named_like_the_wrapper"):
-        jg(0.5)
+    want = grad(named_like_the_wrapper, argnums=(0, 1, 2))(0.5, 3.0, 2.0)
+    assert jg(0.5, 3.0, 2.0) == pytest.approx(want, rel=1e-12)
+    assert jg(current=3.0, e=0.5, failed=2.0) == pytest.approx(want, rel=1e-12)
+    with pytest.raises(ArgumentError, match="failed is differentiated"):  # (its default: data,
+        jg(0.5, 3.0)  # not differentiated, as in JAX: T53)
+    with pytest.raises((TypeError, ArgumentError), match="named_like_the_wrapper"):
+        jg(0.5)  # (ArgumentError: the call is checked for its differentiated parameters)

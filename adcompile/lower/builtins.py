@@ -378,7 +378,9 @@ class Builtins:
         argnums = positional[0] if positional else options.pop("argnums", 0)
         stand_in = functools.partial(func, *bound.args, **bound.keywords)  # (for the signature)
         made = of_partial(stand_in, argnums, lambda g, nums: transform(g, nums, **options))
-        return Static(Partial(Static(made.__adcompile_partial__[1]), bound.args, bound.keywords))
+        partial = Partial(Static(made.__adcompile_partial__[1]), bound.args, bound.keywords)
+        partial.must = (stand_in, made.__adcompile_must_pass__)  # (checked at its calls)
+        return Static(partial)
 
     def string_method(self, text, node, env):
         """A method of a string known here (a dict key, a name): its value, a constant."""

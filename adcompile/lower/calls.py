@@ -15,6 +15,7 @@ import gast
 import numpy as np
 
 from ..custom import how_to_register
+from ..boundary import not_passed, passed_here
 from ..parse import signature_of
 from ..errors import (PACKAGE, STAND_INS_FILE, ADCompileError, NoDerivativeError,
                       UnsupportedSyntaxError)
@@ -380,9 +381,11 @@ class Calls:
                                        "arrays and numbers)", "pass the arrays themselves (grad("
                                        "loss, argnums=(0, 1))(W, b, ...)), or take this "
                                        "derivative outside")
+            self.all_passed(boundary.f, boundary.must, node)
             obj = boundary.plain
         if hasattr(obj, "__adcompile_partial__"):  # grad(functools.partial(g, ...)) made
             partial, of_g = obj.__adcompile_partial__  # outside: g's, given the values bound
+            self.all_passed(partial, getattr(obj, "__adcompile_must_pass__", ()), node)
             names = list(signature_of(partial.func).parameters)
             return self.call_partial(Partial(Static(of_g), tuple(
                 self.outer(names[k], v) for k, v in enumerate(partial.args)), {
@@ -419,9 +422,26 @@ class Calls:
         return Static(Partial(func, tuple(self.expr(a, env) for a in node.args[1:]),
                               {k.arg: self.expr(k.value, env) for k in node.keywords}))
 
+    def all_passed(self, f, must, node):
+        """Refuse a call of a derivative of `f` (or of a functools.partial) that leaves out a
+        differentiated parameter with a default (boundary.must_pass), as outside."""
+        if not must:
+            return
+        signature = signature_of(f)
+        if any(isinstance(a, gast.Starred) for a in node.args) or \
+                any(k.arg is None for k in node.keywords):
+            given = set()  # (spread: not known here which parameters the call passes)
+        else:
+            given = passed_here(signature, len(node.args), [k.arg for k in node.keywords])
+        missing = [name for name in must if name not in given]
+        if missing:
+            raise not_passed(f, signature, missing, self.parsed.where(node))
+
     def call_partial(self, bound, node, env, target):
         """p(*args, **kw) of p = functools.partial(f, *a, **k): f(*a, *args, **{**k, **kw}),
         the bound values held under names of their own while the call is lowered."""
+        if getattr(bound, "must", None):  # grad(partial, argnums) made here
+            self.all_passed(*bound.must, node)
         names = [f"<partial {id(node)} {k}>" for k in range(len(bound.args) + 1)]
         given = {k.arg for k in node.keywords}
         words = [w for w in bound.keywords if w not in given]

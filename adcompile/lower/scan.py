@@ -428,6 +428,7 @@ class Partial:
 
     def __init__(self, func, args, keywords):
         self.func, self.args, self.keywords = func, args, keywords
+        self.must: tuple = ()  # (grad of a partial made here: the partial, must_pass)
         self.__qualname__ = f"functools.partial({describe_function(func)})"
 
 
