@@ -200,6 +200,16 @@ def test_the_jit_check_compares_compiled_code_with_python(loader, monkeypatch):
     """--jit: adcompile.jit's value and gradient against the Python code's; a jit that returns
     another gradient is a wrong derivative, one that refuses a refusal."""
     pytest.importorskip("numba")
+    import signal
+    old = signal.signal(signal.SIGALRM, fuzz._alarm)  # (a compile past the alarm: Timeout)
+    try:
+        _check_jit(loader, monkeypatch)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _check_jit(loader, monkeypatch):
     prog = _smooth_program()
     f = loader.load(prog.source).f
     assert fuzz._jit_check(f, prog, prog.args).cls == "ok"

@@ -410,7 +410,6 @@ def _jit_check(f, prog, saved):
             vag = adcompile.value_and_grad(f, argnums=prog.argnums)
             val, grads = vag(*[_copy(a) for a in saved])
             val_j, grads_j = adcompile.jit(vag)(*args)
-        signal.alarm(0)
     except ADCompileError as exc:
         return Result("refused", "jit: " + refusal_reason(exc),
                       str(exc).splitlines()[0] if str(exc) else "")
@@ -419,6 +418,8 @@ def _jit_check(f, prog, saved):
             raise
         return Result("crash", _crash_signature(stage, exc),
                       f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
+    finally:
+        signal.alarm(0)
     if not all(_same(a, b) for a, b in zip(args, saved)):
         return Result("wrong", "wrong:jit-mutates-argument", "jitted code wrote into an argument")
     for name, a, b in (("jit(f)", y, y_j), ("jit(value_and_grad) value", val, val_j)):
