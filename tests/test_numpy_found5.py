@@ -242,6 +242,7 @@ def test_relu_net_against_finite_differences_and_second_order():
 
 
 def test_relu_net_under_jit():
+    pytest.importorskip("scipy")  # (Numba's matrix products need SciPy's BLAS)
     from checks import agree
     rng = np.random.default_rng(5)
     agree(relu_net, rng.normal(size=(4, 3)), rng.normal(size=(6, 4)))
