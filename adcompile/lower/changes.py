@@ -17,7 +17,8 @@ import numpy as np
 
 from ..errors import PACKAGE, STAND_INS_FILE, ADCompileError
 from ..parse import parse
-from .scan import MUTATORS, LocalFunction, augments, changes_in_place, loop_names, uncached
+from .scan import (MUTATORS, LocalFunction, augments, changes_in_place, loop_names, rebound_names,
+                   uncached)
 
 # the folders of the standard library and of installed packages, each ending in a separator
 LIBRARY = tuple(sorted({os.path.join(os.path.realpath(p), "") for key, p in
@@ -73,7 +74,9 @@ def changes(fn, scope, name, seen=frozenset(), lists=False):
     """Whether the function `fn` (a gast FunctionDef whose outside names are `scope`) may change
     in place what its parameter or free name `name` holds; with `lists` (it holds a list),
     `name += [v]` and `name *= 2` count, as list.__iadd__ changes the list."""
-    body = before_own_copy(fn.body, name, scope, lists)
+    local = {a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs} | \
+        rebound_names(fn.body)  # (these shadow the globals of their names)
+    body = before_own_copy(fn.body, name, scope, lists, local)
     if changes_in_place(body, name, through_calls=False) or lists and augments(body, name):
         return True
     key = (fn.name, getattr(fn, "lineno", None), getattr(fn, "col_offset", None), name)
@@ -103,36 +106,41 @@ def changes(fn, scope, name, seen=frozenset(), lists=False):
     return False
 
 
-def before_own_copy(body, name, scope, lists=False):
+def before_own_copy(body, name, scope, lists=False, local=frozenset()):
     """The statements of a function's body up to where it binds `name` to a copy of its own
     (`X = X.copy()`, `np.array(X)`, `X + 0`) at its top level: after that, changing X changes
     the copy, not what the caller passed. A copy of a list shares its items, so writes into
-    them after it (`xs[0][1] = v`, `xs[0] += v`) keep the whole body. `lists`: X holds a list."""
+    them after it (`xs[0][1] = v`, `xs[0] += v`) keep the whole body. `lists`: X holds a list;
+    `local`: the function's own names, which hide globals of those names."""
     for k, s in enumerate(body):
         target = s.targets[0] if isinstance(s, gast.Assign) and len(s.targets) == 1 else \
             s.target if isinstance(s, gast.AnnAssign) and s.value is not None else None
         if isinstance(target, gast.Name) and target.id == name:
-            kind = _copy_kind(s.value, scope, lists)
+            kind = _copy_kind(s.value, scope, lists, local)
             deep = kind == "deep" or kind == "shallow" and not _into_items(body[k + 1:], name)
             return body[:k] if deep else body
     return body
 
 
-def _copy_kind(node, scope, lists):
+def _copy_kind(node, scope, lists, local):
     """"deep" for a new value sharing nothing with what it is made of (np.array(x), np.copy(x),
-    copy.deepcopy(x), an array's x.copy() or x + 0), "shallow" for a new container sharing its
+    copy.deepcopy(x), an array's x.copy(), x.astype(t), x.flatten() or x + 0), "shallow" for a new container sharing its
     items (list(x), dict(x), copy.copy(x), a list's x.copy() or x + []), None otherwise."""
     if isinstance(node, (gast.BinOp, gast.UnaryOp)):
         return "shallow" if lists else "deep"
     if not isinstance(node, gast.Call):
         return None
     f = node.func
-    if isinstance(f, gast.Name) and _value(scope.get(f.id, getattr(builtins, f.id, None))) in (
-            list, dict):
+    called = _value(scope.get(f.id, getattr(builtins, f.id, None))) if isinstance(
+        f, gast.Name) and f.id not in local else None
+    if called in (list, dict):
         return "shallow"
+    if called in (np.array, np.copy) and not any(k.arg == "copy" for k in node.keywords):
+        return "deep"  # (from numpy import array)
     if not isinstance(f, gast.Attribute):
         return None
-    owner = _value(scope.get(f.value.id)) if isinstance(f.value, gast.Name) else None
+    owner = _value(scope.get(f.value.id)) if isinstance(f.value, gast.Name) and \
+        f.value.id not in local else None
     if owner is np and f.attr in ("array", "copy") and not any(
             k.arg == "copy" for k in node.keywords):
         return "deep"
@@ -140,6 +148,9 @@ def _copy_kind(node, scope, lists):
         return {"deepcopy": "deep", "copy": "shallow"}.get(f.attr)
     if f.attr == "copy" and not node.args and owner is None:  # x.copy()
         return "shallow" if lists else "deep"
+    if f.attr in ("astype", "flatten") and owner is None and not lists and not any(
+            k.arg == "copy" for k in node.keywords):
+        return "deep"  # (an array's: a list has neither)
     return None
 
 
