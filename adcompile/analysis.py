@@ -3,7 +3,7 @@ which of them carry derivatives (activity), which hold lists a loop builds, and 
 share a shape (so that a broadcast's reduction can be decided at transformation time)."""
 from __future__ import annotations
 
-from .ir import (Assign, Const, For, Function, If, Op, Var, While, stmt_exprs,
+from .ir import (Assign, Const, For, Function, If, Op, Var, stmt_exprs,
                  targets_of, used_names, uses_of, walk_stmts)
 from .errors import NoDerivativeError
 from .primitives import EFFECTS, LIST_PRIMS, PRIMS, TEXT_PRIMS
@@ -121,7 +121,7 @@ def add_op(name, lists):
 def active_names(fn: Function, wrt, useful=None):
     """Names whose value depends on a differentiated input, through any path (a fixpoint over
     loops and branches). `useful` (has_aux): only these names, the ones the differentiated
-    output depends on, may be active; the rest (the aux) need no rules."""
+    output carries a derivative to (reaching), may be active; the rest need no rules."""
     active = set(wrt)
     changed = True
     while changed:
@@ -138,13 +138,7 @@ def active_names(fn: Function, wrt, useful=None):
                 changed = True
             if s.target is None or type(s.target) is tuple or s.target in active:
                 continue
-            try:  # (a rule of options, np.pad's mode, may refuse: at the user's line)
-                args = [v] if type(v) is Var else v.args if type(v) is Op and v.prim == "pop" \
-                    else [v.args[i] for i in differentiable(v)] \
-                    if type(v) is Op and PRIMS[v.prim].kind != "nondiff" else ()
-            except NoDerivativeError as e:
-                raise located(e, fn.filename, s.line) from None
-            if any(type(a) is Var and a.name in active for a in args):
+            if any(type(a) is Var and a.name in active for a in _carrying(s, fn)):
                 active.add(s.target)
                 changed = True
     for s in each_assign(fn.body):  # nothing unknown is a constant: refuse what has no rule
@@ -158,6 +152,39 @@ def active_names(fn: Function, wrt, useful=None):
 # Piecewise constant on real values, not on complex ones: given a differentiated value, the
 # primitive is called in its checked form, which refuses a complex one at run time.
 REAL_ONLY = {"np.sign": "real_sign"}
+
+
+def _carrying(s: Assign, fn: Function):
+    """The operands of an assignment whose derivative its value carries: not an index, a shape,
+    a condition or any operand of a comparison."""
+    v = s.value
+    try:  # (a rule of options, np.pad's mode, may refuse: at the user's line)
+        return [v] if type(v) is Var else v.args if type(v) is Op and v.prim == "pop" \
+            else [v.args[i] for i in differentiable(v)] \
+            if type(v) is Op and PRIMS[v.prim].kind != "nondiff" else ()
+    except NoDerivativeError as e:
+        raise located(e, fn.filename, s.line) from None
+
+
+def reaching(fn: Function, outs):
+    """The names whose derivative reaches the values named `outs` (the dual of activity): through
+    the operands that carry one and the values pushed on a stack they pop from. A name read only
+    by a branch's or a loop's test (a solver's `err` in `while err > tol`) decides which code
+    runs, not what it computes: its adjoint is zero, so it needs none (and no rule)."""
+    reach = set(outs)
+    changed = True
+    while changed:
+        size = len(reach)
+        for s in each_assign(fn.body):
+            v = s.value
+            if type(v) is Op and v.prim == "push" and v.args[0].name in reach and \
+                    type(v.args[1]) is Var:
+                reach.add(v.args[1].name)
+            if type(s.target) is str and s.target in reach:  # (np.sign's operand: to check
+                args = v.args if type(v) is Op and v.prim in REAL_ONLY else _carrying(s, fn)
+                reach.update(a.name for a in args if type(a) is Var)  # it is real, real_only)
+        changed = len(reach) != size
+    return reach
 
 
 def real_only(s, active):
@@ -209,30 +236,6 @@ def text_not_read_back(fn: Function, active, useful=None):
             if type(target) is str and target not in into:
                 into[target] = line
                 changed = True
-
-
-def feeding(fn: Function, outs):
-    """The names the values named `outs` depend on: through the values assigned, the tests of
-    the branches and the bounds and tests of the loops that assign them (a loop's breaks
-    included), and the values pushed on a stack they pop from."""
-    needed = set(outs)
-    changed = True
-    while changed:
-        size = len(needed)
-        for s in walk_stmts(fn.body):
-            t = type(s)
-            if t is Assign:
-                v = s.value
-                if needed.intersection(targets_of(s)) or type(v) is Op and v.prim == "push" \
-                        and v.args[0].name in needed:
-                    needed |= used_names(v)
-            elif t in (If, For, While) and needed.intersection(targets_of(s)):
-                needed |= {n for e in stmt_exprs(s) for n in used_names(e)}
-                if t is not If:  # where the loop may break
-                    needed |= {n for st in walk_stmts(s.body) if type(st) is If
-                               for n in used_names(st.test)}
-        changed = len(needed) != size
-    return needed
 
 
 def shape_classes(fn: Function, covering=False):

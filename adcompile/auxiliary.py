@@ -6,7 +6,7 @@ followed by one value, the aux: the value itself when the pair holds no containe
 flattened (`return loss, acc`, `return loss, (a, b)`), else a tuple of its leaves, named `aux`,
 whose structure `rebuild` restores at the boundary (`return loss, {"acc": acc}`). Forward and
 reverse mode then return that last value beside their results (`return (grad_x, aux)`); since
-the output does not depend on the aux, nothing computes a derivative of it (analysis.feeding).
+the output does not depend on the aux, nothing computes a derivative of it (analysis.reaching).
 """
 from __future__ import annotations
 

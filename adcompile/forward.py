@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .analysis import Readers, active_names, add_op, all_names, feeding, into_loop, list_names, \
-    one_branch, real_only, shape_classes
+from .analysis import Readers, active_names, add_op, all_names, into_loop, list_names, \
+    one_branch, reaching, real_only, shape_classes
 from .errors import NoDerivativeError
 from .ir import Namer, Assign, Break, Const, For, Function, If, Op, Return, Var, While, blocks_of, \
     stmt_exprs, targets_of, used_names, uses_of, walk_exprs, walk_stmts
@@ -30,7 +30,8 @@ def forward(fn: Function, wrt, name=None, aux=False) -> Function:
     """The JVP function: `name(*params, *d_params)` returns `(out, d_out)`. With `aux`
     (has_aux, auxiliary.py) the Return's last value is not differentiated: `(out, d_out, aux)`."""
     ret = fn.body[-1]
-    useful = feeding(fn, [v.name for v in ret.values[:-1] if type(v) is Var]) if aux else None
+    outs = ret.values[:-1] if aux else ret.values
+    useful = reaching(fn, [v.name for v in outs if type(v) is Var])  # (not the aux, not tests)
     fn = with_standard_draws(fn, wrt, useful)
     namer = Namer(all_names(fn), all_names(fn))
     active = active_names(fn, wrt, useful)

@@ -27,8 +27,8 @@ from collections import Counter
 
 from .compile import is_generated
 from .errors import ArgumentError, NoDerivativeError
-from .analysis import SCALAR, Readers, active_names, add_op, all_names, each_assign, feeding, \
-    keeps_dimensions, list_names, one_branch, real_only, shape_classes
+from .analysis import SCALAR, Readers, active_names, add_op, all_names, each_assign, \
+    keeps_dimensions, list_names, one_branch, reaching, real_only, shape_classes
 from .floats import FITTING, all_floats, complex_numbers, operands, python_numbers, \
     read_in_structures, tested, unfitted, zeroed
 from .ir import (Namer, copy_block, walk_stmts, Assign, Break, Const, For, Function, If, Op, Return, Var, While,
@@ -601,8 +601,8 @@ def backward(fn: Function, wrt, seeds, namer: Namer, fit=False, tape="tape", flo
     may be skipped (None when nothing is deferred), and the parameters outside `wrt` that the
     active arithmetic takes as operands (floats.operands). With `floats`, every value is known to be a
     Python number: the helpers that fit shapes are left out, and the tape keeps only what the
-    arithmetic reads. `useful` (has_aux): the names the output depends on, the only ones to
-    carry adjoints.
+    arithmetic reads. `useful`: the names whose derivative reaches the outputs (reaching), the
+    only ones to carry adjoints.
     """
     forward = copy_block([s for s in fn.body if type(s) is not Return])
     for s in walk_stmts(forward):
@@ -756,10 +756,10 @@ def reverse(fn: Function, wrt, *, kind="grad", as_tuple=True, name=None,
     """
     ret = fn.body[-1]
     outs, line = ret.values, ret.line
-    extra, useful = None, None
+    extra = None
     if aux:
         outs, extra = outs[:-1], outs[-1]
-        useful = feeding(fn, [v.name for v in outs if type(v) is Var])
+    useful = reaching(fn, [v.name for v in outs if type(v) is Var])  # (not the aux, not tests)
     fn = with_standard_draws(fn, wrt, useful)
     namer = Namer(all_names(fn), all_names(fn))
     if kind != "vjp" and (fn.out_tree is not None or len(outs) > 1 or ret.as_tuple and not aux):
