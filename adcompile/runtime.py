@@ -712,13 +712,16 @@ def check_view_index(index, where, item):
 
 
 def _may_alias(v, x):
-    """Whether changing the array x in place may change v (v is x, or a NumPy view of it)."""
+    """Whether changing x (an array, a list) in place may change v (v is x, a NumPy view of it,
+    or a container holding either)."""
     if v is x:
         return True
     if v is None or isinstance(v, (bool, int, float, complex, str, np.generic)):
         return False
     if isinstance(v, np.ndarray) and isinstance(x, np.ndarray):
         return np.may_share_memory(v, x)
+    if isinstance(x, (list, dict)) and isinstance(v, np.ndarray) and v.dtype != object:
+        return False  # (a list's item stored anew changes no array it held: xs[1] = v)
     return not isinstance(v, (tuple, list)) or any(_may_alias(e, x) for e in v)
 
 

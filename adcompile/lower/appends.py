@@ -169,6 +169,12 @@ class Appends:
             self.not_shared(call, name, env, live)  # (xs.sort(key=f): sorted(xs, key=f) in xs)
             env[name] = self.same_kind(value, self.sorted_by(value, call, env))
             return
+        options = {k.arg for k in call.keywords}
+        if method == "sort" and type(value) is Var and not call.args and "key" in options and \
+                options <= {"key", "reverse"}:
+            self.not_shared(call, name, env, live)  # (a list built at run time)
+            env[name] = self.sorted_at_run_time(value, call, env)
+            return
         if method in ("extend", "insert") and type(value) in (tuple, Var) and \
                 not call.keywords and len(call.args) == (1 if method == "extend" else 2):
             self.not_shared(call, name, env, live)

@@ -77,10 +77,32 @@ class Builtins:
         unknown = {name for name, tree, _ in self.fn.arguments if tree is None}
         if type(items) is Var and items.name not in unknown and options <= {"reverse"}:
             return self.sorted_array(items, node, env)  # (an argument: a list, perhaps)
+        if type(items) is Var and "key" in options and options <= {"key", "reverse"}:
+            return self.sorted_at_run_time(items, node, env)
         if type(items) is not tuple:
             raise self.not_an_array(node, "sorted() of an array or a list computed at run time",
                                     "sort with np.sort", fields=False)
         return self.known_list(self.sorted_by(items, node, env))
+
+    def sorted_at_run_time(self, items, node, env):
+        """sorted(xs, key=f, reverse=r) (xs.sort(...) too) of a list built at run time (one a
+        loop carries), as `[xs[k] for k in sorted_order([f(v) for v in xs], r)]`: the keys
+        computed where the code runs, the items read at the places Python's sort puts them."""
+        options = {k.arg: k.value for k in node.keywords}
+        reverse = self.as_atom(self.expr(options["reverse"], env)) if "reverse" in options \
+            else Const(False)
+        seq, item, k, order = (self.namer.fresh(n) for n in ("items", "item", "k", "order"))
+        inner = {**env, seq: items}
+
+        def each(target, value, over):
+            return gast.copy_location(gast.ListComp(elt=value, generators=[gast.comprehension(
+                target=_stored(target, node), iter=_name(over, node), ifs=[], is_async=0)]),
+                node)
+        keys = self.expr(each(item, _call_node(options["key"], [_name(item, node)]), seq), inner)
+        inner[order] = self.emit("sorted_order", (self.as_atom(keys), reverse))
+        at = gast.copy_location(gast.Subscript(value=_name(seq, node), slice=_name(k, node),
+                                               ctx=gast.Load()), node)
+        return self.expr(each(k, at, order), inner)
 
     def sorted_array(self, x, node, env):
         """sorted(a) of a 1-D array (checked where the code runs: Python compares the rows of
@@ -623,3 +645,8 @@ def written(node):
         text = gast.unparse(node).strip()
         return text if len(text) <= 40 and "<" not in text else None
     return None
+
+
+def _stored(name, node):
+    return gast.copy_location(gast.Name(id=name, ctx=gast.Store(), annotation=None,
+                                        type_comment=None), node)

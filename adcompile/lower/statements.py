@@ -129,7 +129,8 @@ class Statements:
                                   self.append_to_item(call, env))  # self.history.append(v)
             elif t is gast.Expr and (is_method_of_name(stmt.value, ("extend", "insert", "update",
                                                                     "reverse")) or is_method_of_name(
-                    stmt.value, ("sort",)) and type(env.get(stmt.value.func.value.id)) is tuple):
+                    stmt.value, ("sort",)) and (type(env.get(stmt.value.func.value.id)) is tuple or
+                                                any(k.arg == "key" for k in stmt.value.keywords))):
                 self.grow(stmt.value, env, self.after(later, stmts, i))
             elif t is gast.Expr and is_pop(stmt.value) and self.is_stack(stmt.value.func.value):
                 self.emit("pop", (env[stmt.value.func.value.id],))  # the value is not read
