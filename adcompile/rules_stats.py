@@ -140,6 +140,33 @@ VJP["np.polyval"] = (f"np.moveaxis(unbroadcast(np.expand_dims(g, -1) * {_POWERS}
                      "np.moveaxis(p, 0, -1)), -1, 0)", f"unbroadcast(g * {_SLOPE}, x)")
 JVP["np.polyval"] = ("np.polyval(t, x)", f"t * {_SLOPE}")
 
+# np.polynomial's series at x (chebval(x, c), legval, hermval, hermeval, lagval, polyval, lowest
+# degree first; tensor= refused): linear in c, whose gradient weighs each basis function at x;
+# in x, the series of the derivative's coefficients (chebder(c)), series_value of order 1.
+for _kind, _module in runtime_stats.SERIES.items():
+    _name = f"np.polynomial.{_module.__name__.rsplit('.', 1)[1]}.{_kind}val"
+    add(_name, getattr(_module, _kind + "val"), ("x", "c"), "exact")
+    VJP[_name] = (f'unbroadcast(g * series_value(x, c, "{_kind}", 1), x)',
+                  f'series_coefficients_grad(g, x, c, "{_kind}", 0)')
+    JVP[_name] = (f't * series_value(x, c, "{_kind}", 1)', f'series_value(x, t, "{_kind}", 0)')
+add("series_value", runtime_stats.series_value, ("x", "c", "kind", "order"), "exact",
+    zero=("kind", "order"))
+add("series_coefficients_grad", runtime_stats.series_coefficients_grad,
+    ("w", "x", "c", "kind", "order"), "exact", zero=("c", "kind", "order"))
+VJP["series_value"] = ("unbroadcast(g * series_value(x, c, kind, order + 1), x)",
+                       "series_coefficients_grad(g, x, c, kind, order)", None, None)
+JVP["series_value"] = ("t * series_value(x, c, kind, order + 1)",
+                       "series_value(x, t, kind, order)", None, None)
+LINEAR.add("series_coefficients_grad")
+NAMESPACE.update(series_value=runtime_stats.series_value,
+                 series_coefficients_grad=runtime_stats.series_coefficients_grad)
+VJP["series_coefficients_grad"] = ("series_value(x, g, kind, order)",
+                                   "unbroadcast(w * series_value(x, g, kind, order + 1), x)",
+                                   None, None, None)
+JVP["series_coefficients_grad"] = ("series_coefficients_grad(t, x, c, kind, order)",
+                                   "series_coefficients_grad(w * t, x, c, kind, order + 1)",
+                                   None, None, None)
+
 # np.cov(m) = C @ conj(C).T / (N - ddof), C the rows of m (cov_rows) less their means; np.corrcoef
 # divides it by the square roots of its diagonal. Given y, fweights or aweights they are refused.
 add("np.cov", np.cov, ("m",), "exact", y=None, rowvar=True, bias=False, ddof=None, fweights=None,
