@@ -1,5 +1,5 @@
 """Derivative rules of NumPy's discrete Fourier transforms: np.fft.fft, ifft, fftn, ifftn, fft2,
-ifft2, rfft, irfft, rfftn, irfftn, rfft2, irfft2, fftshift and ifftshift. Registered into the
+ifft2, rfft, irfft, rfftn, irfftn, rfft2, irfft2, fftshift, ifftshift, fftfreq and rfftfreq. Registered into the
 tables of rules.py (same template language) when the package is imported; their helpers are in
 runtime_fft.py.
 
@@ -44,6 +44,13 @@ add("fft_length", runtime_fft.fft_length, ("x", "axis"), "nondiff", zero="*")
 add("irfft_weights", runtime_fft.irfft_weights, ("g", "axis"), "nondiff", zero="*")
 for _name in ("fft_fit_like", "fft_length", "irfft_weights", "rfftn_vjp", "irfftn_vjp"):
     NAMESPACE[_name] = getattr(runtime_fft, _name)
+
+# np.fft.fftfreq(n, d) and rfftfreq: the frequencies k / (n d), k counted by the length n; in d
+# (a domain's length differentiated, d = L / n) their derivative is -ans / d.
+for _name in ("np.fft.fftfreq", "np.fft.rfftfreq"):
+    add(_name, getattr(np.fft, _name[7:]), ("n", "d"), "exact", zero=("n",))
+    VJP[_name] = (None, "unbroadcast(-g * ans / d, d)")
+    JVP[_name] = (None, "-t * ans / d")
 
 # Every one is linear in x: the forward rule applies it to the tangent (rules.py's LINEAR).
 LINEAR |= set(_ONE_AXIS) | set(_N_AXES) | {"np.fft.fftshift", "np.fft.ifftshift", "fft_fit_like",
