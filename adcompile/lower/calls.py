@@ -544,10 +544,7 @@ class Calls:
         if any(map(passes_function, values)):  # np.apply_along_axis(lambda r: ..., 1, X)
             raise self.unsupported(node, f"passing a function to {dotted(node.func) or name}, "
                                    "which has no derivative rule and calls it",
-                                   "call the function in the code instead: write the loop (over "
-                                   "the items for functools.reduce, the rows for "
-                                   "np.apply_along_axis), a def or lambda that calls it (for "
-                                   "functools.partial) or the cases (np.where for np.piecewise)")
+                                   _instead_of_passing(obj))
         args = [self.as_atom(v) for v in values[:len(node.args)]]
         kwargs = tuple((k.arg, self.as_atom(v)) for k, v in zip(node.keywords,
                                                                 values[len(node.args):]))
@@ -765,6 +762,25 @@ def same_shape(a, b):
         return len(a) == len(b) and all(map(same_shape, a, b))
     return type(a) in (Var, Const) and type(b) in (Var, Const) and (a == b or all(
         type(v) is Var or type(v.value) in (int, float, bool, complex) for v in (a, b)))
+
+
+# what to write instead of passing a function to library code, by the library's module
+PASSED_FUNCTIONS = {
+    "scipy.integrate": "write the quadrature or the integrator's steps in Python (Simpson's "
+    "rule, Gauss-Legendre at np.polynomial.legendre.leggauss's nodes, RK4 steps in a loop), which "
+    "is differentiated like any loop",
+    "scipy.optimize": "write the iteration in Python (Newton's or the secant method, bisection, "
+    "gradient steps in a loop), which is differentiated like any loop; or register a rule for "
+    "the solution (adcompile.defvjp, from the implicit function theorem)"}
+
+
+def _instead_of_passing(obj):
+    module = getattr(obj, "__module__", None) or ""
+    return next((advice for prefix, advice in PASSED_FUNCTIONS.items()
+                 if module == prefix or module.startswith(prefix + ".")),
+                "call the function in the code instead: write the loop (over the items for "
+                "functools.reduce, the rows for np.apply_along_axis), a def or lambda that calls "
+                "it (for functools.partial) or the cases (np.where for np.piecewise)")
 
 
 def passes_function(value):
