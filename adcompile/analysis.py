@@ -7,7 +7,7 @@ from .ir import (Assign, Const, For, Function, If, Op, Var, stmt_exprs,
                  targets_of, used_names, uses_of, walk_stmts)
 from .errors import NoDerivativeError
 from .primitives import EFFECTS, LIST_PRIMS, PRIMS, TEXT_PRIMS
-from .templates import check_operands, differentiable, located
+from .templates import check_operands, differentiable, located, unruled_operands
 
 SCALAR = "<python scalar>"           # the shape class of Python numbers: broadcasts with anything
 SCALAR_PRIMS = {"len", "int", "round", "ndim", "size", "np.ndim", "np.size", "math.floor",
@@ -168,7 +168,8 @@ def _carrying(s: Assign, fn: Function):
 
 def reaching(fn: Function, outs):
     """The names whose derivative reaches the values named `outs` (the dual of activity): through
-    the operands that carry one and the values pushed on a stack they pop from. A name read only
+    the operands that carry one, those without a rule (where a differentiated value is refused)
+    and the values pushed on a stack they pop from. A name read only
     by a branch's or a loop's test (a solver's `err` in `while err > tol`) decides which code
     runs, not what it computes: its adjoint is zero, so it needs none (and no rule)."""
     reach = set(outs)
@@ -180,9 +181,12 @@ def reaching(fn: Function, outs):
             if type(v) is Op and v.prim == "push" and v.args[0].name in reach and \
                     type(v.args[1]) is Var:
                 reach.add(v.args[1].name)
-            if type(s.target) is str and s.target in reach:  # (np.sign's operand: to check
-                args = v.args if type(v) is Op and v.prim in REAL_ONLY else _carrying(s, fn)
-                reach.update(a.name for a in args if type(a) is Var)  # it is real, real_only)
+            if type(s.target) is str and s.target in reach:
+                reach.update(a.name for a in _carrying(s, fn) if type(a) is Var)
+                if type(v) is Op:  # (np.sign's operand, checked real; one without a rule,
+                    reach.update(a.name for a in v.args if type(a) is Var) if v.prim in \
+                        REAL_ONLY else reach.update(  # refused: check_operands)
+                            a.name for _, a in unruled_operands(v, fn.constants))
         changed = len(reach) != size
     return reach
 

@@ -1,7 +1,7 @@
 """Derivative rules of NumPy's discrete Fourier transforms: np.fft.fft, ifft, fftn, ifftn, fft2,
-ifft2, rfft, irfft, rfftn, irfftn, rfft2, irfft2, fftshift, ifftshift, fftfreq and rfftfreq. Registered into the
-tables of rules.py (same template language) when the package is imported; their helpers are in
-runtime_fft.py.
+ifft2, rfft, irfft, rfftn, irfftn, rfft2, irfft2, fftshift, ifftshift, fftfreq and rfftfreq.
+Registered into the tables of rules.py (same template language) when the package is imported;
+their helpers are in runtime_fft.py.
 
 Each transform is linear, so its forward rule is the transform of the tangent. Reverse rules
 follow JAX's convention for complex values (the adjoint of z is d f / d re(z) - 1j d f / d im(z)):

@@ -271,22 +271,30 @@ def _param_names(p, n):
 def refused_operand(op: Op, active, constants=None):
     """The first operand of `op` that holds a differentiated value (a name in `active`) where no
     rule gives a derivative and the table does not declare it zero by design, as (parameter,
-    value name); None if every differentiated value has somewhere to go. An index into an array
-    is an integer (zero by design); into a constant object such as np.r_ or np.mgrid it is
+    value name); None if every differentiated value has somewhere to go."""
+    return next(((param, a.name) for param, a in unruled_operands(op, constants)
+                 if a.name in active), None)
+
+
+def unruled_operands(op: Op, constants=None):
+    """(parameter, name) of each operand of `op` that no rule gives a derivative and the table
+    does not declare zero by design: a differentiated value there is refused. An index into an
+    array is an integer (zero by design); into a constant object such as np.r_ or np.mgrid it is
     refused: `np.r_[x, y]` builds an array from x and y."""
     p = PRIMS[op.prim]
     ruled = set() if p.kind == "nondiff" else set(differentiable(op))
     names = _param_names(p, len(op.args))
     operands = [(names[i], a) for i, a in enumerate(op.args) if i not in ruled] + list(op.kwargs)
+    out = []
     for param, a in operands:
-        if type(a) is not Var or a.name not in active:
+        if type(a) is not Var:
             continue
         if param == "index":
             if op.prim == "getitem" and _constant_object(op.args[0], constants):
-                return param, a.name
+                out.append((param, a))
         elif not zero_by_design(p, param) and not casts_to_integers(op):
-            return param, a.name
-    return None
+            out.append((param, a))
+    return out
 
 
 def casts_to_integers(op: Op) -> bool:
