@@ -210,3 +210,25 @@ def test_a_generators_shuffle_is_named_as_a_generators_method():
                        r"permutation") as e:
         grad(shuffled_by_generator)(np.arange(4.0))
     assert "a number or array" not in str(e.value)
+
+
+def bump_both(a, b):
+    k = 0
+    while k < 2:
+        k += 1
+        a += 0.5 * abs(a) + 0.3
+    b += a
+    return b * 2.0
+
+
+def bumped_twice(x):
+    t = bump_both(x, x)
+    return t + x
+
+
+def test_one_name_passed_for_two_parameters_changed_in_place_is_named():
+    """(Found by the fuzzer: it said "b ... which is not a name here" of `bump_both(x, x)`.)"""
+    with pytest.raises(UnsupportedSyntaxError, match=r"x is passed for another of its "
+                       r"parameters") as e:
+        grad(bumped_twice)(0.3)
+    assert "not a name here" not in str(e.value)

@@ -207,6 +207,13 @@ class Inlining:
                     new = self.in_place_or_kept(old, new, node)  # in the helper only
                 env[arg.id] = new
                 changed.append(new)
+            elif isinstance(arg, gast.Name) and any(isinstance(a, gast.Name) and a.id == arg.id
+                                                    for q, a in pairs if q != p):
+                raise self.unsupported(node, f"{getattr(fn, 'name', 'the function')} changes "
+                                       f"its argument {p} in place, and {arg.id} is passed for "
+                                       "another of its parameters that it changes too (both "
+                                       "names are one value inside)", "pass a copy for one "
+                                       "of them, or a different name")
             elif not isinstance(arg, (gast.List, gast.Dict, gast.Tuple)):
                 raise self.unsupported(node, f"{getattr(fn, 'name', 'the function')} changes "
                                        f"its argument {p} in place, which is not a name here",
