@@ -512,8 +512,11 @@ def _vjp(f, primals, has_aux, keywords=None):
 
 # jvp(f, ...) and vjp(f, ...) in differentiated code: f's code, made while lowering and inlined
 # (lower/builtins.derivative_here)
-jvp.__adcompile_inside__ = lambda f, nums: compile_derivative(f, "forward", nums)  # type: ignore[attr-defined]
-vjp.__adcompile_inside__ = lambda f, nums: compile_derivative(f, "vjp", nums)  # type: ignore[attr-defined]
+# (`trees`: the structure of its arguments, a method's object first: structured.py)
+jvp.__adcompile_inside__ = lambda f, nums, trees=None: compile_derivative(  # type: ignore[attr-defined]
+    f, "forward", nums, True, trees)
+vjp.__adcompile_inside__ = lambda f, nums, trees=None: compile_derivative(  # type: ignore[attr-defined]
+    f, "vjp", nums, True, trees)
 
 
 def _detached(v):

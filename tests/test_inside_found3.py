@@ -1,0 +1,144 @@
+"""Transforms called inside differentiated code (tester T53's findings, fixer fixinside41): each a
+regression test that failed before its fix, checked against finite differences."""
+import numpy as np
+import pytest
+
+from adcompile import grad, hessian, jvp, value_and_grad, vjp
+from adcompile.errors import UnsupportedSyntaxError
+from checks import assert_close, numeric_grad
+
+W = np.array([0.2, 0.4])
+X = np.array([0.5, 1.5])
+
+
+# --- (1) grad(self.inner) of a method of an object known while lowering (object-oriented MAML,
+# T53 §6): was refused "reading the method .inner of a Meta (object) without calling it" -------
+class Meta:
+    def __init__(self, lr):
+        self.lr = lr
+
+    def inner(self, w, x):
+        return np.sum(np.sin(w * x)) * self.lr
+
+    def meta_loss(self, w, x):
+        w1 = w - self.lr * grad(self.inner)(w, x)
+        return self.inner(w1, x)
+
+    def valued(self, w, x):
+        v, g = value_and_grad(self.inner, argnums=1)(w, x)
+        return v + np.sum(g ** 2)
+
+    def both(self, w, x):
+        gw, gx = grad(self.inner, (0, 1))(w, x)
+        return np.sum(gw * gx)
+
+    def tangent(self, w, x):
+        return jvp(self.inner, (w, x), (np.ones(2), np.zeros(2)))[1]
+
+    def pulled(self, w, x):
+        out, pullback = vjp(self.inner, w, x)
+        return pullback(1.0)[0].sum() * out
+
+
+class Sub(Meta):  # the method found on a base class
+    pass
+
+
+@pytest.mark.parametrize("name", ["meta_loss", "valued", "both", "tangent", "pulled"])
+@pytest.mark.parametrize("cls", [Meta, Sub])
+def test_transform_of_a_method_of_self_inside(name, cls):
+    m = cls(0.3)
+    f = getattr(m, name)
+    assert_close(grad(f)(W, X), numeric_grad(f, (W, X), 0), rtol=1e-5)
+
+
+def test_transform_of_a_method_differentiated_through_the_objects_fields():
+    def outer(lr, w, x):  # the object built inside: d/d lr through grad(self.inner) too
+        return Meta(lr).meta_loss(w, x)
+
+    assert_close(grad(outer)(0.3, W, X), numeric_grad(outer, (0.3, W, X), 0), rtol=1e-5)
+    m = Meta(0.3)  # the object an argument: its field's gradient
+    expected = numeric_grad(lambda t: Meta(t).meta_loss(W, X), (0.3,), 0)
+    assert_close(grad(Meta.meta_loss)(m, W, X).lr, expected, rtol=1e-5)
+
+
+def test_transform_of_a_method_second_order():
+    m = Meta(0.3)
+    expected = np.array([numeric_grad(lambda t, k=k: grad(m.meta_loss)(t, X)[k], (W,), 0)
+                         for k in range(2)])
+    assert_close(hessian(m.meta_loss)(W, X), expected, rtol=1e-4, atol=1e-6)
+
+
+class Net:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def loss(self, x, y):
+        return np.sum(np.tanh(self.W @ x + self.b) * y)
+
+
+def meta(net, x, y):  # T53 p34: the object an argument of the differentiated function
+    return net.loss(x - 0.1 * grad(net.loss)(x, y), y)
+
+
+def test_grad_of_a_method_of_an_argument_inside():
+    net = Net(np.array([[0.5, -0.2], [0.3, 0.8]]), np.array([0.1, -0.1]))
+    y = np.array([1.0, 2.0])
+    assert_close(grad(meta, 1)(net, X, y), numeric_grad(meta, (net, X, y), 1), rtol=1e-5)
+    expected = numeric_grad(lambda t: meta(Net(t, net.b), X, y), (net.W,), 0)
+    assert_close(grad(meta)(net, X, y).W, expected, rtol=1e-5)
+
+
+def test_grad_of_a_method_with_argnums_out_of_range_inside_is_refused_at_its_line():
+    class Bad(Meta):
+        def meta_loss(self, w, x):
+            return np.sum(grad(self.inner, 2)(w, x))  # the line
+
+    with pytest.raises(UnsupportedSyntaxError, match="argnums 2 of self.inner") as info:
+        grad(Bad(0.3).meta_loss)(W, X)
+    assert info.value.filename == __file__
+
+
+# --- (2) grad(f_kw)(x, scale=s) inside, f_kw with a keyword-only parameter (T53 §12): refused;
+# also *args, **kwargs, and arguments that are dicts (the gradient in the dict's structure) ----
+def sines_kw(x, *, scale=1.0):
+    return np.sum(np.sin(x) * scale)
+
+
+def sines_kwargs(x, **kw):
+    return np.sum(np.sin(x) * kw["scale"])
+
+
+def loss_of_dict(p, x):
+    return np.sum(np.tanh(p["W"] @ x + p["b"]) ** 2)
+
+
+def test_grad_of_a_keyword_only_function_inside():
+    def outer(x, s):
+        return np.sum(grad(sines_kw)(x, scale=s) ** 2)
+
+    def outer_kwargs(x, s):
+        return np.sum(grad(sines_kwargs)(x, scale=s) ** 2)
+
+    def outer_default(x, s):  # the keyword-only default taken
+        return np.sum(grad(sines_kw)(x) ** 2) * s
+
+    x = np.array([0.4, -0.3])
+    for f in (outer, outer_kwargs, outer_default):
+        for k in (0, 1):
+            assert_close(grad(f, k)(x, 1.5), numeric_grad(f, (x, 1.5), k), rtol=1e-5)
+
+
+def test_grad_of_a_dict_argument_inside():
+    b = np.array([0.1, -0.1])
+    Wm = np.array([[0.5, -0.2], [0.3, 0.8]])
+
+    def whole(Wm, b, x):
+        g = grad(loss_of_dict)({"W": Wm, "b": b}, x)
+        return np.sum(g["W"] ** 2) + np.sum(g["b"])
+
+    def other(Wm, b, x):
+        return np.sum(grad(loss_of_dict, 1)({"W": Wm, "b": b}, x) ** 2)
+
+    for f in (whole, other):
+        assert_close(grad(f)(Wm, b, X), numeric_grad(f, (Wm, b, X), 0), rtol=1e-5)
