@@ -142,3 +142,19 @@ def test_grad_of_a_dict_argument_inside():
 
     for f in (whole, other):
         assert_close(grad(f)(Wm, b, X), numeric_grad(f, (Wm, b, X), 0), rtol=1e-5)
+
+
+GLOBAL_NET = Net(np.array([[0.5, -0.2], [0.3, 0.8]]), np.array([0.1, -0.1]))
+
+
+def of_a_global_object(x, y):
+    return np.sum(grad(GLOBAL_NET.loss)(x, y) ** 2)  # the line
+
+
+def test_grad_of_a_method_of_a_global_object_inside_is_refused_at_its_line():
+    # its fields would be constants read once: after `GLOBAL_NET.W = ...` the derivative made
+    # before would be silently stale (calls of a global object's methods are refused as well)
+    with pytest.raises(UnsupportedSyntaxError, match=r"calling grad\(GLOBAL_NET.loss\) of a "
+                       "method bound to an object") as info:
+        grad(of_a_global_object)(X, np.array([1.0, 2.0]))
+    assert info.value.filename == __file__

@@ -17,6 +17,7 @@ import types
 import gast
 
 from ..boundary import shift, wrt_params
+from ..depends import of_helper
 from ..errors import ADCompileError
 from ..ir import Const, Var
 from ..pytree import Tree, _Static, flatten
@@ -134,10 +135,10 @@ class Structured:
             {k.arg: self.expr(k.value, env) for k in node.keywords}
 
     def structured_call(self, boundary, made, node, env, given=None):
-        """`made(...)`, grad(f) or value_and_grad(f) made by the boundary (`boundary`), called
+        """`made(...)` (its text), grad(f) or value_and_grad(f) made by `boundary`, called
         here with an object, a dict or a list, or of f with keyword-only parameters, *args or
         **kwargs: its code for the structure of the arguments, called with their leaves."""
-        what = f"{boundary.mode}({getattr(boundary.f, '__name__', 'f')})"
+        what = made  # (as the user wrote it: grad(net.loss))
         if boundary.mode not in ("grad", "value_and_grad") or boundary.has_aux:
             raise self.unsupported(node, f"calling {what} with has_aux, with a dict, object, "
                                    "list or tuple or keyword-only parameters, inside a "
@@ -149,10 +150,18 @@ class Structured:
                                    "a differentiated function, where f's derivative is "
                                    "compiled for the structure of its arguments",
                                    "pass the arguments one by one")
+        if boundary.receiver is not None:  # (its fields would be constants of the code, read
+            # once: a later `net.W = ...` unseen, as a global object's method calls are refused)
+            raise self.unsupported(node, f"calling {what} of a method bound to an object not "
+                                   "known here (a global's, a closure's, or one passed in as "
+                                   "a function) inside a differentiated function", "pass the "
+                                   "object itself as an argument and take "
+                                   f"{boundary.mode}(obj.{boundary.f.__name__}) there, or take "
+                                   "this derivative outside")
         args, kwargs = given or self.given_values(node, env)
-        leading = () if boundary.receiver is None else (_Receiver(boundary.receiver),)
+        self.fn.dependencies.extend(of_helper(boundary.f))  # (its defaults: constants here)
         try:
-            bound = boundary.signature.bind(*leading, *args, **kwargs)
+            bound = boundary.signature.bind(*args, **kwargs)
         except TypeError as e:
             raise self.unsupported(node, f"this call of {what} ({e})",
                                    "pass the arguments f takes") from None
@@ -167,8 +176,8 @@ class Structured:
             elif p.kind is inspect.Parameter.VAR_KEYWORD:
                 value = Record("dict", dict, (), ())
             else:
-                value = _Receiver(p.default)
-            if type(value) is _Receiver:  # (an object or default known here: its leaves)
+                value = _Default(p.default)
+            if type(value) is _Default:  # (a default: its leaves, constants of the code)
                 parts, tree = flatten(value.obj)
                 leaves += [self.outer(f"{name}_{k}", v) for k, v in enumerate(parts)]
             else:
@@ -199,15 +208,13 @@ class Structured:
                     for i in nums)  # (the leaves differentiated: boundary.wrt_leaves)
         grads = iter(self.parts(grads, count))
         rebuilt = tuple(self.gradients_as(values[i], trees[i], grads) for i in nums)
-        if boundary.receiver is not None and boundary.argnums is None:
-            rebuilt = rebuilt[1:]
         result = rebuilt[0] if isinstance(boundary.argnums, int) else rebuilt
         return result if boundary.mode == "grad" else (value, result)
 
 
-class _Receiver:
-    """A value known as a Python object (a bound method's object, a default), not a lowering
-    value: flattened as the boundary flattens it."""
+class _Default:
+    """A parameter's default, a Python object (not a lowering value): flattened as the boundary
+    flattens it."""
 
     def __init__(self, obj):
         self.obj = obj
