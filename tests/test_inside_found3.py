@@ -158,3 +158,57 @@ def test_grad_of_a_method_of_a_global_object_inside_is_refused_at_its_line():
                        "method bound to an object") as info:
         grad(of_a_global_object)(X, np.array([1.0, 2.0]))
     assert info.value.filename == __file__
+
+
+# --- (3) a lambda or def reading a function defined in the differentiated function, under jvp,
+# vjp or grad (T53 §8): was refused; now the functions it reads are defined again inside the
+# function made of it (lower/closures.py), reading the same names --------------------------------
+def jvp_of_a_lambda_reading_a_def(x):
+    def h(t):
+        return t ** 3 * x
+    return jvp(lambda y: grad(h)(y), (x,), (1.0,))[1]  # 6 x ** 2 at y = x
+
+
+def chained_local_functions(x):
+    def h0(z):
+        return z * x
+
+    def h(y):
+        s = 0.0
+        for k in range(3):
+            s = s + np.sin(h0(y) + k)
+        return s
+
+    def g(y):
+        t = grad(h)(y)
+        return t * y
+    return jvp(g, (x,), (1.0,))[1] + grad(g)(x)
+
+
+def pullback_and_value_of_lambdas(x):
+    h = lambda t: np.sin(t) * x  # noqa: E731
+    out, pb = vjp(lambda y: grad(h)(y), x)
+    return pb(1.0)[0] + value_and_grad(lambda y: grad(h)(y) ** 2)(x)[1]
+
+
+@pytest.mark.parametrize("f", [jvp_of_a_lambda_reading_a_def, chained_local_functions,
+                               pullback_and_value_of_lambdas])
+def test_a_function_reading_a_local_function_under_a_transform_inside(f):
+    assert_close(grad(f)(0.7), numeric_grad(f, (0.7,), 0), rtol=1e-5)
+    assert_close(jvp(f, (0.7,), (1.0,))[1], numeric_grad(f, (0.7,), 0), rtol=1e-5)
+    if f is jvp_of_a_lambda_reading_a_def:
+        assert_close(f(0.7), 6 * 0.7 ** 2)
+        assert_close(grad(f)(0.7), 12 * 0.7)
+
+
+def on_one_line(x):
+    h = lambda t: t * x; g = lambda y: grad(h)(y) * y  # noqa: E702, E731
+    return grad(g)(x)
+
+
+def test_a_lambda_reading_a_local_function_on_its_own_line_is_refused_in_words():
+    with pytest.raises(UnsupportedSyntaxError, match=r"grad\(<lambda>\), where <lambda> reads "
+                       "h, a function defined in the differentiated function, not on lines of "
+                       "its own before it") as info:
+        grad(on_one_line)(0.7)
+    assert info.value.filename == __file__

@@ -359,6 +359,11 @@ class Builtins:
         scope = local.owner.env_now
         names = closure_names(local, scope)
         where = f"{what}, where {getattr(local.node, 'name', 'it')} reads"
+        inner = self.functions_read(local, names, scope)
+        if inner:  # (g reads h defined there: h defined again in the function made, the names
+            # it reads passed too)
+            names = sorted(set(names).union(*(closure_names(h, scope) for _, h in inner)) -
+                           {n for n, _ in inner})
         statics = {n: scope[n].value if type(scope[n]) is Const else scope[n].obj for n in names
                    if static_value(scope[n])}
         passed = [n for n in names if n not in statics]
@@ -381,11 +386,39 @@ class Builtins:
         if gone:
             raise self.unsupported(node, f"{where} {gone[0]}, a name no longer bound",
                                    "define it where the name is bound")
-        function = closed(local, passed, statics)
+        function = closed(local, passed, statics, inner)
+        if function is None and inner:
+            raise self.unsupported(node, f"{where} {inner[0][0]}, a function defined in the "
+                                   "differentiated function, not on lines of its own before "
+                                   "it", "define the functions it reads on lines of their own "
+                                   "before it, or at module level")
         if function is None:
             raise self.unsupported(node, f"{what}, whose def spans lines in a way not read "
                                    "here", "write `def name(` on one line")
         return function, tuple(scope[n] for n in passed)
+
+    def functions_read(self, local, names, scope):
+        """(name, function) of the functions defined in the differentiated function (where g
+        is, without defaults or decorators) that `local` (g) reads, and those they read in
+        turn; none where one reads a name that g binds itself (defined again inside g's made
+        function, it would read g's)."""
+        found: dict = {}
+        todo = [(local, names)]
+        while todo:
+            fn, reads = todo.pop()
+            for n in reads:
+                held = scope.get(n)
+                h = held.obj if type(held) is Static else None
+                if n not in found and isinstance(h, LocalFunction) and h is not local and \
+                        h.owner is local.owner and why_not(h) is None:
+                    found[n] = h
+                    todo.append((h, closure_names(h, scope)))
+        node = local.node
+        body = node.body if isinstance(node.body, list) else [node.body]
+        own = {a.id for a in node.args.posonlyargs + node.args.args} | stored(body)
+        if any(own & set(closure_names(h, scope)) for h in found.values()):
+            return []
+        return sorted(found.items(), key=lambda item: item[1].node.lineno)
 
     def call_with(self, code, values, args, keywords, node, env, target):
         """`code(*values, *args, **keywords)` inlined: code (derivative code made here) called
