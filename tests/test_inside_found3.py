@@ -272,3 +272,33 @@ def test_a_helper_changing_an_array_the_first_result_holds_is_still_refused():
 
     with pytest.raises(UnsupportedSyntaxError, match="u is changed in place, and a holds"):
         grad(read_both)(np.array([1.0, 2.0]))
+
+
+class Activated:
+    def __init__(self, act, k):
+        self.act, self.k = act, k
+
+    def inner(self, w):
+        return np.sum(self.act(w) * self.k)
+
+    def outer(self, w):
+        return np.sum(grad(self.inner)(w) ** 2)  # the line
+
+
+def test_grad_of_a_method_of_an_object_holding_a_module_function_inside():
+    def f(w, c):
+        return Activated(np.tanh, c).outer(w)
+
+    assert_close(grad(f, 1)(W, 1.3), numeric_grad(f, (W, 1.3), 1), rtol=1e-5)
+
+
+def test_grad_of_a_method_of_an_object_holding_a_local_function_is_refused_at_its_line():
+    def f(w, c):
+        act = lambda t: np.sin(t * c)  # noqa: E731
+        return Activated(act, 2.0).outer(w)
+
+    with pytest.raises(UnsupportedSyntaxError, match="holding a function defined in the "
+                       "differentiated function") as info:
+        grad(f)(W, 1.3)
+    assert info.value.filename == __file__
+    assert "grad(self.inner)(w)" in open(__file__).read().splitlines()[info.value.line - 1]

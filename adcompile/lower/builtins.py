@@ -278,7 +278,7 @@ class Builtins:
         passed: tuple = ()
         trees = None
         if isinstance(f, Method):  # jvp(self.inner, ...): of its function, for the object
-            trees, leaves = self.method_trees(f, len(primals))
+            trees, leaves = self.method_trees(f, len(primals), node)
             f, passed = f.func.obj, tuple(leaves)
         elif isinstance(f, LocalFunction):  # of g defined here: of g and the names it reads
             if why_not(f) is not None:

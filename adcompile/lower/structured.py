@@ -22,7 +22,8 @@ from ..errors import ADCompileError
 from ..ir import Const, Var
 from ..pytree import Tree, _Static, flatten
 from ..templates import dotted
-from .scan import Partial, Record, Static
+from .closures import LocalTransform
+from .scan import LocalFunction, Partial, Record, Static
 
 
 class Method(Partial):
@@ -83,23 +84,31 @@ class Structured:
         bound.func = Static(made)
         return Static(bound)
 
-    def method_trees(self, method, count):
+    def method_trees(self, method, count, node):
         """The structure of the arguments of `method`'s function called with the object and
         `count` numbers or arrays, and the leaves of the object (passed first)."""
         leaves: list = []
-        tree = self.argument_tree(method.args[0], leaves)
+        tree = self.argument_tree(method.args[0], leaves, node)
         return (tree,) + (Tree("leaf", diff=True),) * count, leaves
 
-    def argument_tree(self, value, leaves):
+    def argument_tree(self, value, leaves, node):
         """The structure (pytree.Tree) of an argument known here; its numbers and arrays, the
         lowering values passed for the leaves, appended to `leaves`. An int, a bool, a string,
         None, a function or a class known here is part of the structure, as at the boundary."""
         if type(value) is tuple:
             kind, cls = ("list", list) if self.is_list(value) else ("tuple", tuple)
-            return Tree(kind, cls, (), tuple(self.argument_tree(v, leaves) for v in value))
+            return Tree(kind, cls, (), tuple(self.argument_tree(v, leaves, node) for v in value))
         if type(value) is Record:
             return Tree(value.kind, value.cls, value.keys,
-                        tuple(self.argument_tree(v, leaves) for v in value.values))
+                        tuple(self.argument_tree(v, leaves, node) for v in value.values))
+        if type(value) is Static and isinstance(value.obj, (LocalFunction, LocalTransform,
+                                                            Partial)):
+            raise self.unsupported(node, "a derivative called here, or taken of a method here, "
+                                   "given an object, dict or list holding a function defined "
+                                   "in the differentiated function (its code is compiled for "
+                                   "functions known when the derivative is built)", "define "
+                                   "that function at module level, or pass the numbers it "
+                                   "reads to a module-level one")
         if type(value) is Static:
             return Tree("static", _Static(value.obj))
         if type(value) is Const and not _leaf(value.value):
@@ -181,7 +190,7 @@ class Structured:
                 parts, tree = flatten(value.obj)
                 leaves += [self.outer(f"{name}_{k}", v) for k, v in enumerate(parts)]
             else:
-                tree = self.argument_tree(value, leaves)
+                tree = self.argument_tree(value, leaves, node)
             values.append(value)
             trees.append(tree)
         nums = wrt_params(len(trees), boundary.argnums)
