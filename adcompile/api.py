@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import gc
 import inspect
+import threading
 import types
 from contextlib import contextmanager
 from typing import Any, Callable, Sequence, TypeGuard
@@ -21,7 +22,7 @@ from .boundary import (as_function, bind, checked_argnums, checked_has_aux, diff
 from .cache import COMPILED
 from .compile import compile_text, located_source
 from .depends import MISSING, distinct, unchanged
-from .errors import ADCompileError, ArgumentError, trimmed
+from .errors import ADCompileError, ArgumentError, UnsupportedSyntaxError, trimmed
 from .forward import forward
 from .ir import Assign, Function, Op, Return, Var, blocks_of, walk_stmts
 from .lower import lower
@@ -114,6 +115,11 @@ def compile_derivative(f, mode: str, argnums=0, optimize=True, trees=None, final
     # text an earlier process made (for plain arguments; a structure compiles anew)
     stored = diskcache.load(f, mode, argnums, options) if trees is None else None
     if stored is None:
+        building = (threading.get_ident(), key)
+        if building in _BUILDING:  # grad(f) called inside f itself: it would build itself
+            raise UnsupportedSyntaxError(f"{mode} of {name_of(f)} taken inside {name_of(f)} "
+                                         "itself (its code would contain itself: recursion)")
+        _BUILDING.add(building)
         with _collecting_after():
             try:
                 fn = build(f, mode, argnums, optimize, trees, final, has_aux)
@@ -121,6 +127,8 @@ def compile_derivative(f, mode: str, argnums=0, optimize=True, trees=None, final
                 if trees is None and getattr(e, "maybe_container", False):
                     COMPILED.setdefault(key, []).append((made_of, [], e))
                 raise
+            finally:
+                _BUILDING.discard(building)
             src, text = located_source(fn)            # ast.unparse, one statement at a time
             compiled = compile_text(text, fn.name, fn.constants)
         stored = src, compiled, distinct(fn.dependencies), fn.containers
@@ -141,6 +149,9 @@ def compile_derivative(f, mode: str, argnums=0, optimize=True, trees=None, final
         compiled.__qualname__ = f"{mode}({getattr(f, '__name__', 'f')})"  # grad_lambda_)
     COMPILED.setdefault(key, []).append((made_of, dependencies, compiled))
     return compiled
+
+
+_BUILDING: set = set()  # the keys of the derivatives this thread builds now (compile_derivative)
 
 
 @contextmanager

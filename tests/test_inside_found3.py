@@ -302,3 +302,25 @@ def test_grad_of_a_method_of_an_object_holding_a_local_function_is_refused_at_it
         grad(f)(W, 1.3)
     assert info.value.filename == __file__
     assert "grad(self.inner)(w)" in open(__file__).read().splitlines()[info.value.line - 1]
+
+
+# --- grad(f) (or grad(self.f)) called inside f itself: lowering built it again without end, a
+# RecursionError; refused at the user's line --------------------------------------------------
+def calls_its_own_gradient(x):
+    return np.sum(grad(calls_its_own_gradient)(x))  # the line
+
+
+class Recursive:
+    def __init__(self, k):
+        self.k = k
+
+    def f(self, x):
+        return np.sum(grad(self.f)(x)) * self.k  # the line
+
+
+@pytest.mark.parametrize("make", [lambda: calls_its_own_gradient,
+                                  lambda: Recursive(2.0).f])
+def test_a_gradient_taken_inside_its_own_function_is_refused_at_its_line(make):
+    with pytest.raises(UnsupportedSyntaxError, match="taken inside .* itself") as info:
+        grad(make())(np.array([1.0, 2.0]))
+    assert info.value.filename == __file__
