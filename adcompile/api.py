@@ -115,20 +115,13 @@ def compile_derivative(f, mode: str, argnums=0, optimize=True, trees=None, final
     # text an earlier process made (for plain arguments; a structure compiles anew)
     stored = diskcache.load(f, mode, argnums, options) if trees is None else None
     if stored is None:
-        building = (threading.get_ident(), key)
-        if building in _BUILDING:  # grad(f) called inside f itself: it would build itself
-            raise UnsupportedSyntaxError(f"{mode} of {name_of(f)} taken inside {name_of(f)} "
-                                         "itself (its code would contain itself: recursion)")
-        _BUILDING.add(building)
-        with _collecting_after():
+        with _building(f, mode, key), _collecting_after():
             try:
                 fn = build(f, mode, argnums, optimize, trees, final, has_aux)
             except ADCompileError as e:  # grad(f) made again in a loop: not lowered again
                 if trees is None and getattr(e, "maybe_container", False):
                     COMPILED.setdefault(key, []).append((made_of, [], e))
                 raise
-            finally:
-                _BUILDING.discard(building)
             src, text = located_source(fn)            # ast.unparse, one statement at a time
             compiled = compile_text(text, fn.name, fn.constants)
         stored = src, compiled, distinct(fn.dependencies), fn.containers
@@ -151,7 +144,22 @@ def compile_derivative(f, mode: str, argnums=0, optimize=True, trees=None, final
     return compiled
 
 
-_BUILDING: set = set()  # the keys of the derivatives this thread builds now (compile_derivative)
+_BUILDING: set = set()  # the keys of the derivatives being built now, with their thread
+
+
+@contextmanager
+def _building(f, mode, key):
+    """While the derivative `key` of f is built: grad(f) called inside f itself would build it
+    again without end (a RecursionError); refused instead."""
+    building = (threading.get_ident(), key)
+    if building in _BUILDING:
+        raise UnsupportedSyntaxError(f"{mode} of {name_of(f)} taken inside {name_of(f)} itself "
+                                     "(its code would contain itself: recursion)")
+    _BUILDING.add(building)
+    try:
+        yield
+    finally:
+        _BUILDING.discard(building)
 
 
 @contextmanager
