@@ -216,7 +216,8 @@ class Structured:
         count = sum(len([n for n in trees[i].leaves() if n.diff or trees[i].kind == "leaf"])
                     for i in nums)  # (the leaves differentiated: boundary.wrt_leaves)
         grads = iter(self.parts(grads, count))
-        rebuilt = tuple(self.gradients_as(values[i], trees[i], grads) for i in nums)
+        rebuilt = tuple(next(grads) if trees[i].kind == "leaf" else  # (one, as wrt_leaves)
+                        self.gradients_as(values[i], trees[i], grads) for i in nums)
         result = rebuilt[0] if isinstance(boundary.argnums, int) else rebuilt
         return result if boundary.mode == "grad" else (value, result)
 
