@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import gc
 import inspect
+import threading
 import types
 from contextlib import contextmanager
 from typing import Any, Callable, Sequence, TypeGuard
@@ -21,7 +22,7 @@ from .boundary import (as_function, bind, checked_argnums, checked_has_aux, diff
 from .cache import COMPILED
 from .compile import compile_text, located_source
 from .depends import MISSING, distinct, unchanged
-from .errors import ADCompileError, ArgumentError, trimmed
+from .errors import ADCompileError, ArgumentError, UnsupportedSyntaxError, trimmed
 from .forward import forward
 from .ir import Assign, Function, Op, Return, Var, blocks_of, walk_stmts
 from .lower import lower
@@ -114,7 +115,7 @@ def compile_derivative(f, mode: str, argnums=0, optimize=True, trees=None, final
     # text an earlier process made (for plain arguments; a structure compiles anew)
     stored = diskcache.load(f, mode, argnums, options) if trees is None else None
     if stored is None:
-        with _collecting_after():
+        with _building(f, mode, key), _collecting_after():
             try:
                 fn = build(f, mode, argnums, optimize, trees, final, has_aux)
             except ADCompileError as e:  # grad(f) made again in a loop: not lowered again
@@ -141,6 +142,24 @@ def compile_derivative(f, mode: str, argnums=0, optimize=True, trees=None, final
         compiled.__qualname__ = f"{mode}({getattr(f, '__name__', 'f')})"  # grad_lambda_)
     COMPILED.setdefault(key, []).append((made_of, dependencies, compiled))
     return compiled
+
+
+_BUILDING: set = set()  # the keys of the derivatives being built now, with their thread
+
+
+@contextmanager
+def _building(f, mode, key):
+    """While the derivative `key` of f is built: grad(f) called inside f itself would build it
+    again without end (a RecursionError); refused instead."""
+    building = (threading.get_ident(), key)
+    if building in _BUILDING:
+        raise UnsupportedSyntaxError(f"{mode} of {name_of(f)} taken inside {name_of(f)} itself "
+                                     "(its code would contain itself: recursion)")
+    _BUILDING.add(building)
+    try:
+        yield
+    finally:
+        _BUILDING.discard(building)
 
 
 @contextmanager
@@ -512,8 +531,11 @@ def _vjp(f, primals, has_aux, keywords=None):
 
 # jvp(f, ...) and vjp(f, ...) in differentiated code: f's code, made while lowering and inlined
 # (lower/builtins.derivative_here)
-jvp.__adcompile_inside__ = lambda f, nums: compile_derivative(f, "forward", nums)  # type: ignore[attr-defined]
-vjp.__adcompile_inside__ = lambda f, nums: compile_derivative(f, "vjp", nums)  # type: ignore[attr-defined]
+# (`trees`: the structure of its arguments, a method's object first: structured.py)
+jvp.__adcompile_inside__ = lambda f, nums, trees=None: compile_derivative(  # type: ignore[attr-defined]
+    f, "forward", nums, True, trees)
+vjp.__adcompile_inside__ = lambda f, nums, trees=None: compile_derivative(  # type: ignore[attr-defined]
+    f, "vjp", nums, True, trees)
 
 
 def _detached(v):

@@ -41,6 +41,7 @@ from .overrides import Overrides
 from .scan import Record, uncached, holds_list, holds_record, loaded, local_names, returned_kind, sequence_kinds, stored
 from .stacks import Stacks, stack_names
 from .statements import Statements
+from .structured import Structured
 from .targets import Targets
 
 __all__ = ["lower", "Lowerer"]
@@ -129,7 +130,7 @@ def _rule_function(f, prim) -> Function:
 
 
 class Lowerer(Statements, Appends, Loops, Merging, Expressions, Calls, Builtins, Inlining, Containers,
-              Comprehensions, Effects, Arguments, Stacks, Forms, Targets, Overrides):
+              Comprehensions, Effects, Arguments, Stacks, Forms, Targets, Overrides, Structured):
     """Lowers one function body (the differentiated function's, or an inlined one's)."""
 
     def __init__(self, parsed: Parsed, fn: Function, namer: Namer, stack, call_line=None):

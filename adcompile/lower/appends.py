@@ -5,7 +5,8 @@ from __future__ import annotations
 import gast
 
 from ..ir import Const, Var
-from .scan import Record, changed_parts, holds, records_in
+from .containers import _name
+from .scan import Record, Static, changed_parts, holds, records_in
 
 
 class Appends:
@@ -65,6 +66,20 @@ class Appends:
         else:
             grown = self.emit("list_append", (self.as_atom(items), self.as_atom(item)))
         self.store(where, grown, env, plain=True)  # (self.xs.append(v): no setattr runs)
+
+    def extended(self, value, items, call, env):
+        """xs.extend(v), v a list or array made at run time: `xs + list(v)` (a list joined as
+        `out = out + list(x)` is), under xs's name; v is lowered once."""
+        names = [f"<extend {id(call)} {k}>" for k in range(3)]
+        env.update(zip(names, (value, items, Static(list))))
+        node = gast.copy_location(gast.BinOp(
+            left=_name(names[0], call), op=gast.Add(), right=gast.Call(
+                func=_name(names[2], call), args=[_name(names[1], call)], keywords=[])), call)
+        try:
+            return self.expr(node, env, target=call.func.value.id)
+        finally:
+            for name in names:
+                env.pop(name, None)
 
     def not_shared(self, node, name, env, live, value=None, besides=None, after=None):
         """Refuse changing the list, dict or object `name` in place (growing it, assigning an
@@ -185,6 +200,9 @@ class Appends:
                         value = value + (item,) if type(value) is tuple else self.emit(
                             "list_append", (self.as_atom(value), self.as_atom(item)), target=name)
                     env[name] = self.known_list(value) if type(value) is tuple else value
+                    return
+                if type(items) is Var:  # a list or array made at run time: as `xs += list(v)`
+                    env[name] = self.extended(value, items, call, env)
                     return
             else:
                 at = self.expr(call.args[0], env)

@@ -48,7 +48,7 @@ class Arguments:
             attribute or item refers to is passed as itself, and sees the change as in Python."""
             if i >= last or isinstance(a, (gast.Name, gast.Constant, gast.Lambda)):
                 return None
-            value = self.expr(a, env)
+            value = self.function_arg(a, env)  # (obj.method: a Method, read again later)
             return None if isinstance(a, (gast.Attribute, gast.Subscript)) and \
                 type(value) not in (Var, Const) else value
 

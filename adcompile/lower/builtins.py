@@ -19,6 +19,7 @@ from .arguments import effectful
 from .closures import LocalTransform, closed, closure_names, static_value, why_not
 from .scan import LocalFunction, Partial, Record, Static, loaded, stored
 from .calls import fields_of, is_known, known, same_shape, value_of_known
+from .structured import Method
 
 
 class Builtins:
@@ -200,7 +201,8 @@ class Builtins:
     def transform_here(self, transform, node, env):
         """`grad(f)` or `value_and_grad(f, argnums=1)` inside differentiated code, of a function
         known here: made now (its generated code is inlined where it is called)."""
-        args = [self.expr(a, env) for a in node.args]
+        args = [self.function_arg(a, env) if k == 0 else self.expr(a, env)
+                for k, a in enumerate(node.args)]
         kwargs = {k.arg: self.expr(k.value, env) for k in node.keywords}
         values = []
         local = args[0].obj if args and type(args[0]) is Static and \
@@ -236,6 +238,9 @@ class Builtins:
             options.update(zip(("argnums",), values[:len(args) - 1]))
             return Static(LocalTransform(transform, local, options))
         options = dict(zip(kwargs, values[len(args):]))
+        if values and isinstance(values[0], Method):  # grad(self.inner): of its function
+            options.update(zip(("argnums",), values[1:len(args)]))
+            return self.method_transform(transform, values[0], options, node)
         try:
             if values and isinstance(values[0], Partial):
                 return self.transform_of_partial(transform, values[0], values[1:len(args)],
@@ -257,7 +262,8 @@ class Builtins:
                         options["has_aux"].value is not False):
             raise self.unsupported(node, f"{what} with has_aux inside a differentiated function",
                                    f"return the aux from f apart, or call {what} outside")
-        parts = [self.expr(a, env) for a in node.args]
+        parts = [self.function_arg(a, env) if k == 0 else self.expr(a, env)
+                 for k, a in enumerate(node.args)]
         if what == "jvp":
             if len(parts) != 3 or type(parts[1]) is not tuple or type(parts[2]) is not tuple or \
                     len(parts[1]) != len(parts[2]):
@@ -270,7 +276,11 @@ class Builtins:
             func, primals, tangents = parts[0], tuple(parts[1:]), ()
         f = func.obj if type(func) is Static else None
         passed: tuple = ()
-        if isinstance(f, LocalFunction):  # of g defined here: of g and the names it reads
+        trees = None
+        if isinstance(f, Method):  # jvp(self.inner, ...): of its function, for the object
+            trees, leaves = self.method_trees(f, len(primals), node)
+            f, passed = f.func.obj, tuple(leaves)
+        elif isinstance(f, LocalFunction):  # of g defined here: of g and the names it reads
             if why_not(f) is not None:
                 raise self.unsupported(node, f"{what} of {why_not(f)} defined in the "
                                        "differentiated function", "write it as a def without "
@@ -279,7 +289,7 @@ class Builtins:
         elif isinstance(f, LocalTransform):  # jvp(grad(g), ...): of grad(g) of those names
             f, passed = self.local_code(f, node)
         if not isinstance(f, types.FunctionType) or len(signature_of(f).parameters) != \
-                len(passed) + len(primals) or not simple(f):
+                (len(passed) if trees is None else 1) + len(primals) or not simple(f):
             raise self.unsupported(node, f"{what} of {written(node.args[0]) or 'this function'} "
                                    "inside a differentiated function (it is taken of a function "
                                    "written in Python, given a value for each of its "
@@ -301,7 +311,8 @@ class Builtins:
                                    "int, bool, string or None primal", "pass floats (2.0 "
                                    "instead of 2), or hold the constant in f")
         try:  # (the names g reads, first: held, their derivative taken by the caller's)
-            code = made.__adcompile_inside__(f, tuple(k + len(passed) for k in moving))
+            code = made.__adcompile_inside__(f, tuple(
+                k + (len(passed) if trees is None else 1) for k in moving), trees)
         except ADCompileError as e:
             if e.filename is None:
                 raise type(e)(e.message, *self.parsed.where(node)) from None
@@ -348,6 +359,11 @@ class Builtins:
         scope = local.owner.env_now
         names = closure_names(local, scope)
         where = f"{what}, where {getattr(local.node, 'name', 'it')} reads"
+        inner = self.functions_read(local, names, scope)
+        if inner:  # (g reads h defined there: h defined again in the function made, the names
+            # it reads passed too)
+            names = sorted(set(names).union(*(closure_names(h, scope) for _, h in inner)) -
+                           {n for n, _ in inner})
         statics = {n: scope[n].value if type(scope[n]) is Const else scope[n].obj for n in names
                    if static_value(scope[n])}
         passed = [n for n in names if n not in statics]
@@ -370,11 +386,39 @@ class Builtins:
         if gone:
             raise self.unsupported(node, f"{where} {gone[0]}, a name no longer bound",
                                    "define it where the name is bound")
-        function = closed(local, passed, statics)
+        function = closed(local, passed, statics, inner)
+        if function is None and inner:
+            raise self.unsupported(node, f"{where} {inner[0][0]}, a function defined in the "
+                                   "differentiated function, not on lines of its own before "
+                                   "it", "define the functions it reads on lines of their own "
+                                   "before it, or at module level")
         if function is None:
             raise self.unsupported(node, f"{what}, whose def spans lines in a way not read "
                                    "here", "write `def name(` on one line")
         return function, tuple(scope[n] for n in passed)
+
+    def functions_read(self, local, names, scope):
+        """(name, function) of the functions defined in the differentiated function (where g
+        is, without defaults or decorators) that `local` (g) reads, and those they read in
+        turn; none where one reads a name that g binds itself (defined again inside g's made
+        function, it would read g's)."""
+        found: dict = {}
+        todo = [(local, names)]
+        while todo:
+            fn, reads = todo.pop()
+            for n in reads:
+                held = scope.get(n)
+                h = held.obj if type(held) is Static else None
+                if n not in found and isinstance(h, LocalFunction) and h is not local and \
+                        h.owner is local.owner and why_not(h) is None:
+                    found[n] = h
+                    todo.append((h, closure_names(h, scope)))
+        node = local.node
+        body = node.body if isinstance(node.body, list) else [node.body]
+        own = {a.id for a in node.args.posonlyargs + node.args.args} | stored(body)
+        if any(own & set(closure_names(h, scope)) for h in found.values()):
+            return []
+        return sorted(found.items(), key=lambda item: item[1].node.lineno)
 
     def call_with(self, code, values, args, keywords, node, env, target):
         """`code(*values, *args, **keywords)` inlined: code (derivative code made here) called

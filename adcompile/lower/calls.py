@@ -356,32 +356,14 @@ class Calls:
             made = spelled(func)
             if made.startswith("<"):
                 made = f"{boundary.mode}({getattr(boundary.f, '__name__', 'f')})"
-            if not boundary.simple and boundary.receiver is None:
-                name = getattr(boundary.f, '__name__', 'f')
-                raise self.unsupported(node, f"calling {made} of {name}, a function with "
-                                       "*args, **kwargs or keyword-only parameters (its "
-                                       "derivative is compiled at each call, for the arguments "
-                                       "passed), inside a differentiated function", "give "
-                                       f"{name} positional parameters (def f(x, scale=1.0), not "
-                                       "def f(x, *, scale=1.0)), or take this derivative "
-                                       "outside")
-            if boundary.plain is None or boundary.receiver is not None:
-                raise self.unsupported(node, f"calling {made}, a derivative compiled "
-                                       "at each call for the structure of its arguments (an "
-                                       "object, a dict, a list), inside a differentiated "
-                                       "function", "take this derivative outside, or take it "
-                                       "of a function of the arrays and numbers themselves "
-                                       "(grad(energy, 1)(self.k, q) of def energy(k, q))")
-            if any(type(v) is tuple or holds_record(v) for v in  # (a tuple: a list, a tuple)
-                   [self.expr(a, env) for a in node.args] +
-                   [self.expr(k.value, env) for k in node.keywords]):
-                raise self.unsupported(node, f"calling {made} with a "
-                                       "dict, object, list or tuple inside the differentiated "
-                                       "function (a derivative taken there is compiled for "
-                                       "arrays and numbers)", "pass the arrays themselves (grad("
-                                       "loss, argnums=(0, 1))(W, b, ...)), or take this "
-                                       "derivative outside")
             self.all_passed(boundary.f, boundary.must, node)
+            if not boundary.simple or boundary.plain is None or boundary.receiver is not None:
+                # for the structure of its arguments, as the boundary compiles it at a call
+                return self.structured_call(boundary, made, node, env)
+            given = self.given_values(node, env)
+            if any(type(v) is tuple or holds_record(v) for v in  # (a list, a tuple)
+                   given[0] + list(given[1].values())):
+                return self.structured_call(boundary, made, node, env, given)
             obj = boundary.plain
         if hasattr(obj, "__adcompile_partial__"):  # grad(functools.partial(g, ...)) made
             partial, of_g = obj.__adcompile_partial__  # outside: g's, given the values bound

@@ -49,17 +49,44 @@ def why_not(local):
     return None
 
 
-def closed(local, names, statics):
+def closed(local, names, statics, inner=()):
     """g as a module-level function of `names` first, then its own parameters: its text (the
     user's lines, at their numbers, in a file of its own in linecache), compiled where its
-    globals are the enclosing function's names (`statics`: functions and modules it holds)."""
+    globals are the enclosing function's names (`statics`: functions and modules it holds).
+    `inner`: (name, LocalFunction) of the functions defined there that g reads (`lambda y:
+    grad(h)(y)`), defined again inside the function made, each at its own lines, so that g's
+    derivative takes theirs as it takes those of functions defined in g. None where the text
+    cannot be laid out so."""
     fn, parsed = local.node, local.parsed
     first = fn.lineno
     if fn.name == "<lambda>":  # (lowered as a def returning its expression, on its line)
         params = [a.id for a in fn.args.posonlyargs + fn.args.args]
-        return _made(f"def lambda_({', '.join(names + params)}): return "
-                     f"{gast.unparse(fn.body[0].value).strip()}", "lambda_", names, statics,
-                     parsed, first)
+        header = [f"def lambda_({', '.join(names + params)}):"]
+        body = {first: "    return " + gast.unparse(fn.body[0].value).strip()}
+        if not inner:
+            return _made(header[0] + body[first][4:], "lambda_", names, statics, parsed, first)
+        return _nested(header, body, "lambda_", inner, names, statics, parsed)
+    lines = _lines(local)
+    text = textwrap.dedent("\n".join(lines))
+    header = f"def {fn.name}("
+    if not text.startswith(header):
+        return None
+    text = header + "".join(f"{n}, " for n in names) + text[len(header):]
+    if not inner:
+        return _made(text, fn.name, names, statics, parsed, first)
+    start = fn.body[0].lineno  # (the body's lines keep their numbers; the header moves up)
+    if start == first:
+        return None
+    rows = text.split("\n")
+    cut = start - first
+    return _nested(rows[:cut], dict(enumerate(rows[cut:], start)), fn.name, inner, names,
+                   statics, parsed)
+
+
+def _lines(local):
+    """The lines of the def `local` as written, its first to its last."""
+    fn, parsed = local.node, local.parsed
+    first = fn.lineno
     head = parsed.lines[first]
     indent = len(head) - len(head.lstrip())
     block = [head]
@@ -69,12 +96,34 @@ def closed(local, names, statics):
                 len(text) - len(text.lstrip()) <= indent and not text.lstrip().startswith(")"):
             break
         block.append(text)
-    text = textwrap.dedent("\n".join(block))
-    header = f"def {fn.name}("
-    if not text.startswith(header):
+    while block and not block[-1].strip():
+        block.pop()
+    return block
+
+
+def _nested(header, body, name, inner, names, statics, parsed):
+    """The function `name` of `header` (lines, put first) and `body` (line number -> text),
+    with the functions `inner` defined before its body, each at its own lines, indented as the
+    body is: None where they do not all come before the body, or overlap, or the header."""
+    pad = next((t[:len(t) - len(t.lstrip())] for _, t in sorted(body.items()) if t.strip()),
+               "    ")
+    rows: dict = {}
+    for local_name, fn in inner:
+        if fn.node.name == "<lambda>":
+            params = ", ".join(a.id for a in fn.node.args.posonlyargs + fn.node.args.args)
+            part = {fn.node.lineno: f"def {local_name}({params}): return "
+                    f"{gast.unparse(fn.node.body[0].value).strip()}"}
+        else:
+            lines = textwrap.dedent("\n".join(_lines(fn))).split("\n")
+            part = dict(enumerate(lines, fn.node.lineno))
+        if any(k in rows for k in part):
+            return None
+        rows.update({k: pad + t if t.strip() else "" for k, t in part.items()})
+    if min(rows) <= len(header) or max(rows) >= min(body):
         return None
-    text = header + "".join(f"{n}, " for n in names) + text[len(header):]
-    return _made(text, fn.name, names, statics, parsed, first)
+    rows.update(body)
+    text = "\n".join(header + [rows.get(k, "") for k in range(len(header) + 1, max(rows) + 1)])
+    return _made(text, name, names, statics, parsed, 1)
 
 
 def _made(text, name, names, statics, parsed, first):

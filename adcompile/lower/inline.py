@@ -129,7 +129,8 @@ class Inlining:
                 others |= self.sharing(n)
             outer = self.foreign - self.given.get(via, frozenset()) if via in \
                 self.passed else self.foreign
-            out[p] = frozenset(mine) - others - outer
+            alike = set(mine).union(*(self.sharing(n) for n in mine))  # (what it may be: u
+            out[p] = frozenset(alike) - others - outer  # or a's, after a = step(u), a not read)
             named = {k: v for k, v in env.items() if k not in (name, via) and not
                      k.startswith("<") and (k in live or k in self.passed) and any(
                          self.sharing(n) & set(mine) for n in names_in([v]))}

@@ -192,8 +192,9 @@ def stored(stmts):
                         t = t.value  # x[i] = v, m.W = v, m[i][j] = v: x, m
                     if isinstance(t, gast.Name):
                         out.add(t.id)
-            elif isinstance(n, gast.Call) and (is_append(n) or is_pop(n)):
-                out.add(n.func.value.id)
+            elif isinstance(n, gast.Call) and (is_append(n) or is_pop(n) or is_method_of_name(
+                    n, ("extend",)) and len(n.args) == 1 and not n.keywords):
+                out.add(n.func.value.id)  # (xs.extend(v) in a loop: xs carried, as append's)
             elif isinstance(n, gast.Call) and n.args and writes_first(n.func):
                 t = n.args[0]  # np.add.at(a, i, v), np.copyto(a, b): a (forms.py)
                 while isinstance(t, (gast.Subscript, gast.Attribute)):
