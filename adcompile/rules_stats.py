@@ -143,9 +143,10 @@ JVP["np.polyval"] = ("np.polyval(t, x)", f"t * {_SLOPE}")
 # np.polynomial's series at x (chebval(x, c), legval, hermval, hermeval, lagval, polyval, lowest
 # degree first; tensor= refused): linear in c, whose gradient weighs each basis function at x;
 # in x, the series of the derivative's coefficients (chebder(c)), series_value of order 1.
-for _kind, _module in runtime_stats.SERIES.items():
-    _name = f"np.polynomial.{_module.__name__.rsplit('.', 1)[1]}.{_kind}val"
-    add(_name, getattr(_module, _kind + "val"), ("x", "c"), "exact")
+for _kind in ("poly", "cheb", "leg", "herm", "herme", "lag"):
+    _value = runtime_stats.series_function(_kind, "val")
+    _name = f"np.polynomial.{_value.__module__.rsplit('.', 1)[1]}.{_kind}val"
+    add(_name, _value, ("x", "c"), "exact")
     VJP[_name] = (f'unbroadcast(g * series_value(x, c, "{_kind}", 1), x)',
                   f'series_coefficients_grad(g, x, c, "{_kind}", 0)')
     JVP[_name] = (f't * series_value(x, c, "{_kind}", 1)', f'series_value(x, t, "{_kind}", 0)')

@@ -190,30 +190,31 @@ def interp_slope_spread(v, x, xp):
 
 # whether np.cov(m, rowvar=False) reads one row as one observation of each column (NumPy 2.2 and
 # later, numpy#27658) or as one variable (before)
-# np.polynomial's series by their functions' prefix (chebval, chebder, chebvander for "cheb")
-SERIES = {"poly": np.polynomial.polynomial, "cheb": np.polynomial.chebyshev,
-          "leg": np.polynomial.legendre, "herm": np.polynomial.hermite,
-          "herme": np.polynomial.hermite_e, "lag": np.polynomial.laguerre}
+def series_function(kind, what):
+    """np.polynomial's function `what` ("val", "der", "vander") of the series `kind`, named by
+    its prefix: chebval for ("cheb", "val")."""
+    module = {"poly": "polynomial", "cheb": "chebyshev", "leg": "legendre", "herm": "hermite",
+              "herme": "hermite_e", "lag": "laguerre"}[kind]
+    return getattr(getattr(np.polynomial, module), kind + what)
 
 
 def series_value(x, c, kind, order):
     """At x, the order-th derivative of the series of np.polynomial's `kind` whose coefficients
     are c (its first axis the degree): chebval(x, chebder(c, order)) for "cheb"."""
-    module = SERIES[kind]
     if order:
-        c = getattr(module, kind + "der")(c, order)
-    return getattr(module, kind + "val")(x, c)
+        c = series_function(kind, "der")(c, order)
+    return series_function(kind, "val")(x, c)
 
 
 def series_coefficients_grad(w, x, c, kind, order):
     """The gradient of c from series_value(x, c, kind, order) whose result's gradient is w
     (shaped c.shape[1:] + x.shape): each coefficient's basis function (its order-th derivative)
     at the points x, weighted by w and summed over the points."""
-    module, c = SERIES[kind], np.asarray(c)
+    c = np.asarray(c)
     n = c.shape[0]
-    basis = getattr(module, kind + "vander")(np.ravel(x), max(n - order - 1, 0))
+    basis = series_function(kind, "vander")(np.ravel(x), max(n - order - 1, 0))
     if order:  # (the derivatives of the basis functions, in the basis of lower degree)
-        basis = basis @ getattr(module, kind + "der")(np.eye(n), order)
+        basis = basis @ series_function(kind, "der")(np.eye(n), order)
     w = np.reshape(np.broadcast_to(w, c.shape[1:] + np.shape(x)), (-1, basis.shape[0]))
     return np.reshape((w @ basis).T, c.shape)
 

@@ -315,8 +315,8 @@ def _polyval_instead(c):
 
 def test_angle_in_degrees_and_refusals_with_what_to_write():
     _check(_angle_degrees, (X5,), second=True)
-    _refused(_polyval, (X5,), ["np.polyval(c[::-1], x)"])
-    _refused(_legval, (X5,), ["legvander(x, len(c) - 1) @ c"])
+    _check(_polyval, (X5,), second=True)  # (refused until their rules: test_numerics_found2)
+    _check(_legval, (X5,), second=True)
     _refused(_hfft, (X5,), ["np.fft.irfft(np.conj(a), n) * n"])
     _refused(_weighted_quantile, (X5,), ["weights=", "np.searchsorted"])
     _check(_polyval_instead, (X5,))

@@ -27,15 +27,7 @@ from .stacks import stack_names
 
 
 # library functions whose source cannot be differentiated, and what to write instead
-_P = np.polynomial
-_VANDER = ("(a matrix of x alone: compute it outside the differentiated function, or with x "
-           "not differentiated)")
 WRITE_INSTEAD = {
-    _P.polynomial.polyval: "write np.polyval(c[::-1], x) (c 1-D; np.polyval takes the highest "
-                           "power first)",
-    _P.legendre.legval: f"write np.polynomial.legendre.legvander(x, len(c) - 1) @ c {_VANDER}",
-    _P.chebyshev.chebval: f"write np.polynomial.chebyshev.chebvander(x, len(c) - 1) @ c "
-                          f"{_VANDER}",
     np.fft.hfft: "write np.fft.irfft(np.conj(a), n) * n (n the output's length)",
     np.fft.ihfft: "write np.conj(np.fft.rfft(a)) / len(a)",
 }
