@@ -14,7 +14,8 @@ import math
 import numpy as np
 
 from . import (jit_along, jit_forms, jit_helpers_arrays, jit_helpers_copies, jit_helpers_gather,
-               jit_helpers_linalg, jit_helpers_shapes, jit_helpers_stats, numerics, runtime,
+               jit_helpers_linalg, jit_helpers_shapes, jit_helpers_stats, jit_tuples, numerics,
+               runtime,
                runtime_arrays, runtime_linalg, runtime_stats, runtime_ufuncs)
 from .errors import ArgumentError, ComplexOutputError
 from .jit_math import float_pow
@@ -479,6 +480,8 @@ def _scatter_add(t):
 
 def _getitem_grad(t):
     def typer(g, x, index):
+        if any(isinstance(a, t.Literal) for a in (g, x, index)):  # (a tuple's part: else as
+            return jit_tuples.part_grad(g, x, index, t)            # if typed not as literals)
         if _array(x, t) and _array(g, t) and isinstance(index, t.BaseTuple) and \
                 any(isinstance(p, t.NoneType) for p in index.types):
             return jit_helpers_shapes.without_new_axes(index.types, g.ndim, x.ndim, t)
@@ -864,6 +867,7 @@ def helpers(numba):
         **jit_helpers_copies.helpers(numba),
         **jit_forms.helpers(numba),
         **jit_along.helpers(numba),
+        **jit_tuples.helpers(numba),
     }
 
 

@@ -1,0 +1,87 @@
+"""jit gaps fixed by fixjit41: honest refusals under adcompile.jit that hit common code, now
+compiled and compared with grad's to 1e-12 (and finite differences): the gradients of
+np.linalg.eigh, svd, qr and lstsq (their helpers' Numba versions, the gradient of the tuple
+they return), each check of those helpers still raising the error plain grad raises."""
+import numpy as np
+import pytest
+
+from adcompile import grad, jit
+from adcompile.errors import OutsideRuleError
+from checks import agree
+
+pytest.importorskip("numba")
+pytest.importorskip("scipy")  # (Numba's matrix products and linalg call SciPy's BLAS, LAPACK)
+
+
+# -- 1. np.linalg.eigh, svd, qr, lstsq -------------------------------------------------------------
+
+def golub_welsch(a):
+    """Gauss nodes and weights of a Jacobi matrix of diagonal a (Hermite's off-diagonal)."""
+    n = a.shape[0]
+    off = np.sqrt(np.arange(1, n) / 2.0)
+    J = np.diag(a) + np.diag(off, 1) + np.diag(off, -1)
+    nodes, vectors = np.linalg.eigh(J)
+    weights = vectors[0, :] ** 2
+    return np.sum(nodes ** 2 * weights) + np.sum(weights * np.sin(nodes))
+
+
+def eigh_loss(a):
+    w, v = np.linalg.eigh(a + a.T)
+    return np.sum(w * np.sin(w)) + np.sum(v[:, 0] ** 4)
+
+
+def svd_loss(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum(s ** 2) + np.sum(u[:, 0] ** 4) + np.sum(vh[0] ** 4)
+
+
+def qr_loss(a):
+    q, r = np.linalg.qr(a)
+    return np.sum(r ** 2 * np.arange(r.shape[1])) + np.sum(q[:, 0] ** 3)
+
+
+def gauss_newton(p):
+    t = np.linspace(0, 1, 6)
+    y = np.exp(-0.7 * t) + 0.1 * t
+    for _ in range(2):
+        r = p[0] * np.exp(p[1] * t) - y
+        J = np.stack([np.exp(p[1] * t), p[0] * t * np.exp(p[1] * t)], axis=1)
+        step, res, rank, sv = np.linalg.lstsq(J, -r, rcond=None)
+        p = p + step
+    return np.sum(p ** 2)
+
+
+_RNG = np.random.default_rng(41)
+
+
+@pytest.mark.parametrize("f, x", [
+    (golub_welsch, np.array([0.1, 0.5, -0.3, 0.9])),
+    (eigh_loss, _RNG.standard_normal((3, 3))),
+    (svd_loss, _RNG.standard_normal((4, 3))),
+    (qr_loss, _RNG.standard_normal((4, 3))),
+    (gauss_newton, np.array([1.0, -0.5])),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_linalg_gradients_compile(f, x):
+    agree(f, x, tol=1e-5)
+
+
+def svd_full(a):  # (full_matrices=True of a matrix not square: no derivative)
+    u, s, vh = np.linalg.svd(a)
+    return np.sum(u[:, 0] ** 4) + np.sum(s)
+
+
+def lstsq_of(a):
+    x, res, rank, sv = np.linalg.lstsq(a, np.ones(4), rcond=None)
+    return np.sum(x ** 2)
+
+
+@pytest.mark.parametrize("f, x, said", [
+    (svd_full, _RNG.standard_normal((4, 3)), "full_matrices=False"),
+    (lstsq_of, np.outer(_RNG.standard_normal(4), _RNG.standard_normal(3)), "without full rank"),
+], ids=["svd_full", "lstsq_rank_drop"])
+def test_linalg_checks_raise_as_in_python(f, x, said):
+    with pytest.raises(OutsideRuleError, match=said) as want:
+        grad(f)(x)
+    with pytest.raises(OutsideRuleError, match=said) as got:
+        jit(grad(f))(x)
+    assert str(got.value) == str(want.value)  # (the same words, at the same line)
