@@ -85,3 +85,18 @@ def test_linalg_checks_raise_as_in_python(f, x, said):
     with pytest.raises(OutsideRuleError, match=said) as got:
         jit(grad(f))(x)
     assert str(got.value) == str(want.value)  # (the same words, at the same line)
+
+
+# -- 2. np.clip of a number --------------------------------------------------------------------
+
+def damped_newton(x):  # (the cube root of 2, steps clipped to [-0.5, 0.5])
+    y = x
+    for _ in range(3):
+        dx = -(y ** 3 - 2.0) / (3 * y ** 2)
+        y = y + float(np.clip(dx, -0.5, 0.5))
+    return y * x + float(np.clip(x, None, 0.9)) ** 2
+
+
+@pytest.mark.parametrize("x", [1.3, 0.7])  # (0.7: the first steps clipped)
+def test_clip_of_a_number(x):
+    agree(damped_newton, x, tol=1e-5)
