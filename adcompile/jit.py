@@ -868,8 +868,8 @@ def _register(numba):
         # (an index the user's code wrote reaches setitem in the forward sweep unchecked; the
         # backward sweep's helpers take the indices the forward sweep checked)
         checks = {"boundscheck": True} if helper is runtime.setitem else {}
-        literal = helper in (runtime.check_unbound, runtime.getitem_grad) or \
-            helper in jit_helpers_copies.LITERAL  # (getitem_grad: of a tuple, jit_tuples)
+        literal = helper in (runtime.check_unbound, runtime.getitem_grad, runtime.hstack_part) \
+            or helper in jit_helpers_copies.LITERAL  # (getitem_grad: of a tuple, jit_tuples)
         # (check_unbound: the name it raises with, when typed; np.pad: its mode)
         overload(helper, jit_options=checks, prefer_literal=literal)(typer(numba.types))
     jit_ints.register(numba)

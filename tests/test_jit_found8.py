@@ -100,3 +100,27 @@ def damped_newton(x):  # (the cube root of 2, steps clipped to [-0.5, 0.5])
 @pytest.mark.parametrize("x", [1.3, 0.7])  # (0.7: the first steps clipped)
 def test_clip_of_a_number(x):
     agree(damped_newton, x, tol=1e-5)
+
+
+# -- 4. np.hstack of numbers and vectors ---------------------------------------------------------
+
+def chebyshev_d(x):
+    """Trefethen's Chebyshev differentiation matrix of the nodes x, its squared entries summed."""
+    N = x.shape[0] - 1
+    c = np.hstack([2.0, np.ones(N - 1), 2.0]) * (-1.0) ** np.arange(N + 1)
+    X = np.tile(x, (N + 1, 1)).T
+    dX = X - X.T
+    D = np.outer(c, 1.0 / c) / (dX + np.eye(N + 1))
+    D = D - np.diag(np.sum(D, axis=1))
+    return np.sum(D ** 2)
+
+
+def padded(x):  # (the numbers differentiated too)
+    v = np.hstack([x[0], x, 2.0 * x[1], 1])
+    return np.sum(v ** 3)
+
+
+@pytest.mark.parametrize("f", [chebyshev_d, padded], ids=lambda f: f.__name__)
+def test_hstack_of_numbers_and_vectors(f):
+    x = np.cos(np.pi * np.arange(5) / 4) + 0.01 * np.arange(5)
+    agree(f, x, tol=1e-4)
