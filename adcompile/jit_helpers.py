@@ -505,6 +505,13 @@ def _getitem_grad(t):
                 out[index] += g
                 return out
             return of_numbers
+        if isinstance(x, (t.List, t.UniTuple)) and isinstance(x.dtype, (t.Float, t.Integer)) \
+                and _array(g, t) and g.ndim == 1 and isinstance(index, t.SliceType):
+            def of_slice(g, x, index):  # (a list sliced: a tape popped, `stack[:-1]`)
+                out = np.zeros(len(x))
+                out[index] += g
+                return out
+            return of_slice
         return jit_helpers_gather.pieces_grad(g, x, index, t)  # (np.split's pieces)
     return typer
 

@@ -5,7 +5,7 @@ they return), each check of those helpers still raising the error plain grad rai
 import numpy as np
 import pytest
 
-from adcompile import grad, jit
+from adcompile import grad, jit, vjp
 from adcompile.errors import OutsideRuleError
 from checks import agree
 
@@ -124,3 +124,31 @@ def padded(x):  # (the numbers differentiated too)
 def test_hstack_of_numbers_and_vectors(f):
     x = np.cos(np.pi * np.arange(5) / 4) + 0.01 * np.arange(5)
     agree(f, x, tol=1e-4)
+
+
+# -- 5. jit(grad(f)) where f calls the pullback of vjp(h), h a while loop (T53 §9) ----------------
+
+def _stepped(y):
+    s = y
+    n = 0
+    while n < 4:
+        s = s * 1.1 + np.cos(s)
+        n += 1
+    return s
+
+
+def pulled_back(x):  # (the pullback's tape, a list of numbers, popped as `stack[:-1]`)
+    out, pb = vjp(_stepped, x)
+    return pb(x)[0]
+
+
+def pulled_back_arrays(x):  # (a tape of arrays)
+    out, pb = vjp(_stepped, x)
+    return np.sum(pb(x)[0])
+
+
+@pytest.mark.parametrize("f, x", [(pulled_back, 0.4),
+                                  (pulled_back_arrays, np.array([0.4, 0.3]))],
+                         ids=["numbers", "arrays"])
+def test_pullback_of_a_while_loop(f, x):
+    agree(f, x, tol=1e-6)
