@@ -14,9 +14,8 @@ import math
 import numpy as np
 
 from . import (jit_along, jit_forms, jit_helpers_arrays, jit_helpers_copies, jit_helpers_gather,
-               jit_helpers_linalg, jit_helpers_shapes, jit_helpers_stats, jit_tuples, numerics,
-               runtime,
-               runtime_arrays, runtime_linalg, runtime_stats, runtime_ufuncs)
+               jit_helpers_linalg, jit_helpers_shapes, jit_helpers_stats, jit_lists, jit_tuples,
+               numerics, runtime, runtime_arrays, runtime_linalg, runtime_stats, runtime_ufuncs)
 from .errors import ArgumentError, ComplexOutputError
 from .jit_math import float_pow
 
@@ -810,7 +809,7 @@ def helpers(numba):
     """{helper: overload typer}, the scalar functions compiled for the elementwise ones."""
     scalar = {f: numba.njit(f) for f in (_sigmoid, _softplus, _log_sigmoid, _relu, _norm_divisor,
                                          _norm_slope, _recip_or_zero, _polygamma)}
-    return {
+    return jit_lists.extended({
         runtime.check_scalar: _check_scalar,
         runtime.check_numbers: lambda t: lambda *values: _nothing,
         runtime_arrays.check_fits: _check_fits,
@@ -875,7 +874,7 @@ def helpers(numba):
         **jit_forms.helpers(numba),
         **jit_along.helpers(numba),
         **jit_tuples.helpers(numba),
-    }
+    })
 
 
 def _nothing(*values):  # runtime.check_numbers: Numba takes no object of Python's

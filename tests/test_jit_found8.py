@@ -152,3 +152,22 @@ def pulled_back_arrays(x):  # (a tape of arrays)
                          ids=["numbers", "arrays"])
 def test_pullback_of_a_while_loop(f, x):
     agree(f, x, tol=1e-6)
+
+
+# -- 3. a matrix held as a list of lists, written A[i][j] = v ------------------------------------
+
+def list_matrix(x):
+    n = 3
+    A = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(n):
+            A[i][j] = x[i] * x[j] + (i == j)
+    s = 0.0
+    for i in range(n):
+        for j in range(n):
+            s = s + A[i][j] ** 2 * (j + 1)
+    return s
+
+
+def test_list_of_lists_matrix():
+    agree(list_matrix, np.array([0.3, -0.7, 1.1]))
