@@ -75,10 +75,16 @@ def lstsq_of(a):
     return np.sum(x ** 2)
 
 
+def complex_svd(a):
+    u, s, vh = np.linalg.svd(a * (1.0 + 0.5j), full_matrices=False)
+    return np.sum(s)
+
+
 @pytest.mark.parametrize("f, x, said", [
     (svd_full, _RNG.standard_normal((4, 3)), "full_matrices=False"),
     (lstsq_of, np.outer(_RNG.standard_normal(4), _RNG.standard_normal(3)), "without full rank"),
-], ids=["svd_full", "lstsq_rank_drop"])
+    (complex_svd, _RNG.standard_normal((3, 3)), "real values only"),
+], ids=["svd_full", "lstsq_rank_drop", "complex"])
 def test_linalg_checks_raise_as_in_python(f, x, said):
     with pytest.raises(OutsideRuleError, match=said) as want:
         grad(f)(x)
