@@ -84,7 +84,8 @@ def complex_svd(a):
     (svd_full, _RNG.standard_normal((4, 3)), "full_matrices=False"),
     (lstsq_of, np.outer(_RNG.standard_normal(4), _RNG.standard_normal(3)), "without full rank"),
     (complex_svd, _RNG.standard_normal((3, 3)), "real values only"),
-], ids=["svd_full", "lstsq_rank_drop", "complex"])
+    (eigh_loss, np.eye(3), "repeated eigenvalue"),
+], ids=["svd_full", "lstsq_rank_drop", "complex", "eigh_repeated"])
 def test_linalg_checks_raise_as_in_python(f, x, said):
     with pytest.raises(OutsideRuleError, match=said) as want:
         grad(f)(x)
