@@ -57,7 +57,7 @@ import types as pytypes
 import numpy as np
 
 from . import (jit_constants, jit_forms, jit_helpers, jit_helpers_copies, jit_helpers_gather,
-               jit_helpers_shapes, jit_ints, jit_math, runtime)
+               jit_helpers_shapes, jit_ints, jit_math, jit_refusals, jit_tuples, runtime)
 from .jit_globals import check_unchanged, hidden_arrays
 from .boundary import _Boundary, differentiate, name_of, place_of, refuse_unpassed
 from .compile import _write, is_generated, located_source  # (the file Numba reads)
@@ -235,6 +235,8 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
                            "a[0] * b[1] - a[1] * b[0]", current[1].filename, line) from None
         elif isinstance(e, TypeError) and re.fullmatch(r"expected \S+, got None", str(e)):
             raise _none_taped(e, current[1]) from None
+        elif jit_refusals.placed(e, current[1]):  # (a helper's check: as the Python one's)
+            raise jit_refusals.placed(e, current[1]) from None
         elif jit_forms.internal(e, current[1]):  # (Numba's compiler failed: an assert)
             raise JitError(*jit_forms.internal(e, current[1])) from None
         else:
@@ -352,6 +354,7 @@ def numba_friendly(fn: Function, arrays=True) -> Function:
     _ranges(fn.body)
     _drop_unused_lists(fn)
     jit_forms.appends_in_place(fn)
+    jit_tuples.rewrite(fn)
     jit_forms.numba_names(fn)
     for s in walk_stmts(fn.body):
         if type(s) is Assign:
@@ -865,7 +868,8 @@ def _register(numba):
         # (an index the user's code wrote reaches setitem in the forward sweep unchecked; the
         # backward sweep's helpers take the indices the forward sweep checked)
         checks = {"boundscheck": True} if helper is runtime.setitem else {}
-        literal = helper is runtime.check_unbound or helper in jit_helpers_copies.LITERAL
+        literal = helper in (runtime.check_unbound, runtime.getitem_grad, runtime.hstack_part) \
+            or helper in jit_helpers_copies.LITERAL  # (getitem_grad: of a tuple, jit_tuples)
         # (check_unbound: the name it raises with, when typed; np.pad: its mode)
         overload(helper, jit_options=checks, prefer_literal=literal)(typer(numba.types))
     jit_ints.register(numba)

@@ -578,10 +578,8 @@ def helper_missing(helper, message, generated, line, where):
     if any(p == "index" and k == "a list" for p, k in zip(params, kinds)):
         advice = " Numba takes no list as an index: write it as an array (np.array([0, 2]))."
     elif helper == "getitem_grad" and kinds[1:2] == ["a tuple"]:  # (x, not the index)
-        advice = " The gradient of a tuple of values of different kinds (the (c, lower) of " \
-            "scipy.linalg.cho_factor that cho_solve takes) is not compiled: under jit, factor " \
-            "with L = np.linalg.cholesky(A) and solve with scipy.linalg.solve_triangular(L, b, " \
-            "lower=True) and then with L.T, whose gradients compile."
+        advice = " The gradient of a tuple compiles where the tuple is read at constant " \
+            "places (t[0], or a, b = t); read it so, or hold the values in an array."
     else:
         advice = " A list the derivative reads item by item is not compiled: hold the values " \
             "in an array (np.array([...])) instead." if "a list" in kinds or not kinds and any(

@@ -14,8 +14,8 @@ import math
 import numpy as np
 
 from . import (jit_along, jit_forms, jit_helpers_arrays, jit_helpers_copies, jit_helpers_gather,
-               jit_helpers_linalg, jit_helpers_shapes, jit_helpers_stats, numerics, runtime,
-               runtime_arrays, runtime_linalg, runtime_stats, runtime_ufuncs)
+               jit_helpers_linalg, jit_helpers_shapes, jit_helpers_stats, jit_lists, jit_tuples,
+               numerics, runtime, runtime_arrays, runtime_linalg, runtime_stats, runtime_ufuncs)
 from .errors import ArgumentError, ComplexOutputError
 from .jit_math import float_pow
 
@@ -479,6 +479,8 @@ def _scatter_add(t):
 
 def _getitem_grad(t):
     def typer(g, x, index):
+        if any(isinstance(a, t.Literal) for a in (g, x, index)):  # (a tuple's part: else as
+            return jit_tuples.part_grad(g, x, index, t)            # if typed not as literals)
         if _array(x, t) and _array(g, t) and isinstance(index, t.BaseTuple) and \
                 any(isinstance(p, t.NoneType) for p in index.types):
             return jit_helpers_shapes.without_new_axes(index.types, g.ndim, x.ndim, t)
@@ -502,6 +504,13 @@ def _getitem_grad(t):
                 out[index] += g
                 return out
             return of_numbers
+        if isinstance(x, (t.List, t.UniTuple)) and isinstance(x.dtype, (t.Float, t.Integer)) \
+                and _array(g, t) and g.ndim == 1 and isinstance(index, t.SliceType):
+            def of_slice(g, x, index):  # (a list sliced: a tape popped, `stack[:-1]`)
+                out = np.zeros(len(x))
+                out[index] += g
+                return out
+            return of_slice
         return jit_helpers_gather.pieces_grad(g, x, index, t)  # (np.split's pieces)
     return typer
 
@@ -800,7 +809,7 @@ def helpers(numba):
     """{helper: overload typer}, the scalar functions compiled for the elementwise ones."""
     scalar = {f: numba.njit(f) for f in (_sigmoid, _softplus, _log_sigmoid, _relu, _norm_divisor,
                                          _norm_slope, _recip_or_zero, _polygamma)}
-    return {
+    return jit_lists.extended({
         runtime.check_scalar: _check_scalar,
         runtime.check_numbers: lambda t: lambda *values: _nothing,
         runtime_arrays.check_fits: _check_fits,
@@ -864,7 +873,8 @@ def helpers(numba):
         **jit_helpers_copies.helpers(numba),
         **jit_forms.helpers(numba),
         **jit_along.helpers(numba),
-    }
+        **jit_tuples.helpers(numba),
+    })
 
 
 def _nothing(*values):  # runtime.check_numbers: Numba takes no object of Python's

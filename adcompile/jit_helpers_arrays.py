@@ -549,11 +549,31 @@ def _initial_won(t):
     return typer
 
 
+def _clip(t):
+    """np.clip of a number (Numba's takes arrays): min(max(a, a_min), a_max) as NumPy computes
+    it (NaN stays NaN), a bound given as None left out."""
+    number = (t.Float, t.Integer, t.Boolean)
+
+    def typer(a, a_min, a_max, out=None):
+        if not isinstance(a, number) or not isinstance(out, (t.NoneType, t.Omitted)) and \
+                out is not None:
+            return None
+        low, high = isinstance(a_min, number), isinstance(a_max, number)
+        if low and high:
+            return lambda a, a_min, a_max, out=None: np.minimum(np.maximum(a, a_min), a_max)
+        if low and isinstance(a_max, t.NoneType):
+            return lambda a, a_min, a_max, out=None: np.maximum(a, a_min)
+        if high and isinstance(a_min, t.NoneType):
+            return lambda a, a_min, a_max, out=None: np.minimum(a, a_max)
+    return typer
+
+
 def helpers(numba, elementwise):
     """{helper: overload typer} of this module's helpers; `elementwise`: jit_helpers' maker of
     an overload of a function of one number."""
     scalar = {f: numba.njit(f) for f in (_dsinc, _d2sinc, _sinc_derivative_at)}
     return {
+        np.clip: _clip,
         runtime_arrays.sorted_order: _sorted_order,
         runtime_arrays.max_initial: _extreme_initial(True),
         runtime_arrays.min_initial: _extreme_initial(False),

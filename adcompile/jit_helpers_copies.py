@@ -450,10 +450,23 @@ def _rows_grad(t):
 LITERAL = (np.pad, runtime_arrays.unpad)  # (typed with their mode's text: others refused)
 
 
+def _check_item_not_in_place(t):
+    """runtime.check_item_not_in_place of `xs[i][j] = v` where xs is a list of lists (a matrix
+    of lists, `A = [[0.0] * n for _ in range(n)]`) or of numbers: the Python helper checks
+    nothing there either (its item is a list, or a number that `[j] =` cannot change). A list
+    of arrays has no version: Numba cannot tell which names hold the array changed in place."""
+    def typer(xs, i, method, where, name, others, *values):
+        if isinstance(xs, (t.List, t.ListType)) and isinstance(
+                xs.dtype, (t.List, t.ListType, t.BaseTuple, t.Number)):
+            return lambda xs, i, method, where, name, others, *values: None
+    return typer
+
+
 def helpers(numba):
     """{function: overload typer} of this module's functions."""
     from numba.np.unsafe.ndarray import to_fixed_tuple
     return {
+        runtime.check_item_not_in_place: _check_item_not_in_place,
         np.pad: lambda t: _pad(t, to_fixed_tuple),
         np.tile: lambda t: _tile(t, to_fixed_tuple),
         np.kron: _kron,

@@ -214,6 +214,9 @@ def _concatenate(t):
 def pieces_grad(g, x, index, t):
     """getitem_grad(g, x, index) of a list x of arrays (np.split's pieces) and an int index:
     a list of zeros shaped as the pieces, the indexed one holding g (fitted to its shape)."""
+    if _pieces_list(x, t) and isinstance(index, t.SliceType) and (
+            isinstance(g, (t.Float, t.Integer)) or _pieces_list(g, t)):
+        return _sliced_pieces_grad(isinstance(g, t.List))
     if not (_pieces_list(x, t) and isinstance(index, t.Integer) and
             (isinstance(g, (t.Float, t.Integer)) or _array(g, t))):
         return None
@@ -227,15 +230,42 @@ def pieces_grad(g, x, index, t):
     return impl
 
 
+def _sliced_pieces_grad(listed):
+    """getitem_grad(g, x, index) of a list x of arrays and a slice (a tape of arrays popped,
+    `stack[:-1]`): zeros shaped as the pieces, g's items added at the places the slice reads;
+    g a number is the zero gradient of a list not built."""
+    def impl(g, x, index):
+        out = [np.zeros(x[0].shape)]
+        for k in range(1, len(x)):
+            out.append(np.zeros(x[k].shape))
+        if listed:
+            places = np.arange(len(x))[index]
+            if len(g) != places.size:
+                raise ValueError("adcompile.jit: the gradient of a slice of a list has another "
+                                 "length than the slice")
+            for k in range(places.size):
+                out[places[k]] = out[places[k]] + g[k]
+        elif g != 0:
+            raise ValueError("adcompile's generated code gave a list's slice a gradient that is "
+                             "a number; this is a defect of adcompile's: please report the "
+                             "function")
+        return out
+    return impl
+
+
 def pieces_zeros(x, t):
     """zeros_like(x) of a list x of arrays (np.split's pieces): a list of zeros of their shapes."""
     if not _pieces_list(x, t):
         return None
 
+    empty = (0,) * x.dtype.ndim  # (an empty list: a tape popped to its end)
+
     def impl(x):
-        out = [np.zeros(x[0].shape)]
+        out = [np.zeros(x[0].shape if len(x) else empty)]
         for k in range(1, len(x)):
             out.append(np.zeros(x[k].shape))
+        if not len(x):
+            out.pop()
         return out
     return impl
 

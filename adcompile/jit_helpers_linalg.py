@@ -10,6 +10,8 @@ import math
 import numpy as np
 
 from . import runtime, runtime_arrays, runtime_linalg, runtime_stats
+from .errors import OutsideRuleError
+from .jit_refusals import refusal
 
 
 def _array(x, t):
@@ -122,6 +124,194 @@ def _cofactor_of(x, d):
     after = np.cumprod(np.concatenate((ones, s[:0:-1])))[::-1]
     sign = np.linalg.det(u) * np.linalg.det(vh)
     return np.ascontiguousarray(sign * ((u * (before * after)) @ vh))
+
+
+def _diag_embed(t):
+    """runtime_linalg.diag_embed of one vector: the diagonal matrix (Numba's linalg takes no
+    stacks of matrices, so no stacked vectors reach it)."""
+    def typer(v):
+        if _array(v, t) and v.ndim == 1:
+            return lambda v: np.diag(v)
+    return typer
+
+
+def _complex_array(x, t):
+    return _array(x, t) and isinstance(x.dtype, t.Complex)
+
+
+def _real_matrix(numba, t):
+    """runtime.real_matrix: a real matrix itself; a complex one refused as the Python helper
+    refuses it (the type decides, when Numba compiles)."""
+    complex_input = refusal(numba, OutsideRuleError, "real_matrix", runtime.REAL_ONLY)
+
+    def typer(x):
+        if _complex_array(x, t):
+            def refused(x):
+                complex_input()
+                return x
+            return refused
+        if _array(x, t):
+            return lambda x: x
+    return typer
+
+
+def _svd_reduced(numba, t):
+    """runtime_linalg.svd_reduced: U or Vh of a reduced SVD (one matrix), refused where it is a
+    full one of a matrix that is not square, or complex, as the Python helper refuses it."""
+    complex_input = refusal(numba, OutsideRuleError, "svd_reduced", runtime.REAL_ONLY)
+    full = refusal(numba, OutsideRuleError, "svd_reduced", runtime_linalg.SVD_FULL)
+
+    def typer(m, s):
+        if not (_array(m, t) and m.ndim == 2 and _array(s, t) and s.ndim == 1):
+            return None
+        if _complex_array(m, t):
+            def refused(m, s):
+                complex_input()
+                return m
+            return refused
+
+        def impl(m, s):
+            if min(m.shape[0], m.shape[1]) != s.shape[0]:
+                full()
+            return m
+        return impl
+    return typer
+
+
+def _full_rank(numba, t):
+    """runtime_linalg.full_rank: `v`, refused where lstsq's matrix `a` (one) has not full rank, or
+    its solution `x` is complex, as the Python helper refuses it."""
+    complex_input = refusal(numba, OutsideRuleError, "full_rank", runtime_linalg.LSTSQ_COMPLEX)
+    dropped = refusal(numba, OutsideRuleError, "full_rank", runtime_linalg.LSTSQ_RANK)
+
+    def typer(v, rank, a, x):
+        if not (_array(a, t) and a.ndim == 2 and isinstance(rank, t.Integer)):
+            return None
+        if _complex_array(x, t) or isinstance(x, t.Complex):
+            def refused(v, rank, a, x):
+                complex_input()
+                return v
+            return refused
+
+        def impl(v, rank, a, x):
+            if rank != min(a.shape[0], a.shape[1]):
+                dropped()
+            return v
+        return impl
+    return typer
+
+
+def _square_r(numba, t):
+    """runtime_linalg.square_r: R of a tall or square matrix's QR; a wide one's refused."""
+    wide = refusal(numba, OutsideRuleError, "square_r", runtime_linalg.QR_WIDE)
+
+    def typer(r):
+        if _array(r, t) and r.ndim == 2:
+            def impl(r):
+                if r.shape[0] != r.shape[1]:
+                    wide()
+                return r
+            return impl
+    return typer
+
+
+def _gaps(t):
+    """runtime_linalg.gaps of one vector: out[i, j] = w[j] - w[i]."""
+    def typer(w):
+        if _array(w, t) and w.ndim == 1:
+            def impl(w):
+                n = w.shape[0]
+                return np.ascontiguousarray(w).reshape((1, n)) - \
+                    np.ascontiguousarray(w).reshape((n, 1))
+            return impl
+    return typer
+
+
+def _inv_offdiag(t):
+    """runtime_linalg.inv_offdiag of one matrix: 1 / d off the diagonal, 0 on it."""
+    def typer(d):
+        if _float_array(d, t) and d.ndim == 2:
+            def impl(d):
+                out = np.zeros(d.shape, d.dtype)
+                for i in range(d.shape[0]):
+                    for j in range(d.shape[1]):
+                        if i != j:
+                            out[i, j] = 1 / d[i, j]
+                return out
+            return impl
+    return typer
+
+
+def _over_gaps(numba, t):
+    """runtime_linalg.over_gaps of one matrix m and gaps d of its shape: m / d off the diagonal,
+    0 on it and where m is 0; refused at a repeated eigenvalue where m is read, as in Python."""
+    repeated = refusal(numba, OutsideRuleError, "over_gaps", runtime_linalg.REPEATED)
+
+    def typer(m, d):
+        if not (_array(m, t) and m.ndim == 2 and _float_array(d, t) and d.ndim == 2):
+            return None
+        from numba.np.numpy_support import as_dtype
+        tol = 8 * np.finfo(np.result_type(as_dtype(d.dtype), np.float32)).eps
+
+        def impl(m, d):
+            n = d.shape[0]
+            if m.shape[0] != n or m.shape[1] != n or d.shape[1] != n:
+                raise ValueError("adcompile.jit: over_gaps of matrices of other shapes")
+            top = np.max(np.abs(d)) if d.size else 0.0
+            close, read = False, False
+            for i in range(n):
+                for j in range(n):
+                    close = close or i != j and abs(d[i, j]) <= tol * top
+                    read = read or m[i, j] != 0
+            if close and read:  # (the vectors are read: no derivative)
+                repeated()
+            out = np.zeros_like(m / 1.0)
+            for i in range(n):
+                for j in range(n):
+                    if i != j and m[i, j] != 0:
+                        out[i, j] = m[i, j] / d[i, j]
+            return out
+        return impl
+    return typer
+
+
+def _beyond_span(t):
+    """runtime_linalg.beyond_span: r / d, 0 for a square q (one matrix)."""
+    def typer(r, d, q):
+        if _array(r, t) and _array(d, t) and _array(q, t) and q.ndim == 2:
+            def impl(r, d, q):
+                out = r / d
+                return np.zeros_like(out) if q.shape[0] == q.shape[1] else out
+            return impl
+    return typer
+
+
+def _fit_residuals(t):
+    """runtime_linalg.fit_residuals: `v` (a number, or a row) as lstsq's residuals `res`."""
+    def typer(v, res):
+        if not (_array(res, t) and res.ndim == 1):
+            return None
+        if isinstance(v, (t.Float, t.Integer)):
+            return lambda v, res: np.full(1, v, res.dtype) if res.shape[0] else \
+                np.zeros_like(res)
+        if _array(v, t):
+            return lambda v, res: np.ascontiguousarray(v).reshape(-1).astype(res.dtype) \
+                if res.shape[0] else np.zeros_like(res)
+    return typer
+
+
+def _unfit_residuals(t):
+    """runtime_linalg.unfit_residuals: the adjoint `g` of lstsq's residuals shaped like `v` (a
+    number, or a row), zeros where lstsq left them out."""
+    def typer(g, v):
+        if not (_array(g, t) and g.ndim == 1):
+            return None
+        if isinstance(v, t.Float):
+            return lambda g, v: g[0] if g.shape[0] else 0.0 * v
+        if _array(v, t):
+            return lambda g, v: np.ascontiguousarray(g).reshape(v.shape).astype(v.dtype) \
+                if g.shape[0] else np.zeros_like(v)
+    return typer
 
 
 def _expand_dims(t):
@@ -450,6 +640,17 @@ def helpers(numba):
         runtime_linalg.column_of: _column_of,
         runtime_linalg.uncolumn: _uncolumn,
         runtime_linalg.cofactor: _cofactor,
+        runtime_linalg.diag_embed: _diag_embed,
+        runtime.real_matrix: lambda t: _real_matrix(numba, t),
+        runtime_linalg.svd_reduced: lambda t: _svd_reduced(numba, t),
+        runtime_linalg.full_rank: lambda t: _full_rank(numba, t),
+        runtime_linalg.square_r: lambda t: _square_r(numba, t),
+        runtime_linalg.over_gaps: lambda t: _over_gaps(numba, t),
+        runtime_linalg.gaps: _gaps,
+        runtime_linalg.inv_offdiag: _inv_offdiag,
+        runtime_linalg.beyond_span: _beyond_span,
+        runtime_linalg.fit_residuals: _fit_residuals,
+        runtime_linalg.unfit_residuals: _unfit_residuals,
         np.expand_dims: _expand_dims,
         runtime_arrays.take_along_axis_grad: _take_along_axis_grad,
         runtime_linalg.norm_grad: _norm_grad,

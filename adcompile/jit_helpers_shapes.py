@@ -204,17 +204,65 @@ def _sum_grad(t):
     return typer
 
 
+def _numbers_among(xs, t):
+    """Whether the pieces `xs` (Numba types) are numbers and vectors with a number among them."""
+    number = (t.Float, t.Integer, t.Boolean)
+    return any(isinstance(x, number) for x in xs) and \
+        all(isinstance(x, number) or _array(x, t) and x.ndim == 1 for x in xs)
+
+
+def _hstack(t):
+    """np.hstack of numbers and vectors (Trefethen's `np.hstack([2.0, np.ones(N - 1), 2.0])`):
+    Numba's takes arrays only. Each piece in the result's dtype, joined."""
+    def typer(tup, dtype=None, casting="same_kind"):
+        if not (isinstance(tup, t.BaseTuple) and _numbers_among(tup.types, t)) or \
+                not isinstance(dtype, (t.NoneType, t.Omitted)) and dtype is not None:
+            return None
+        from numba.np.numpy_support import as_dtype
+        kind = np.result_type(*(as_dtype(getattr(x, "dtype", x)) for x in tup.types))
+        pieces = ", ".join(f"np.full(1, tup[{k}], kind)" if not _array(x, t) else
+                           f"tup[{k}].astype(kind)" for k, x in enumerate(tup.types))
+        scope = {"np": np, "kind": kind}
+        exec(f"def impl(tup, dtype=None, casting='same_kind'):\n"
+             f"    return np.concatenate(({pieces},))\n", scope)
+        return scope["impl"]
+    return typer
+
+
+def _hstack_part(t, of_arrays):
+    """runtime.hstack_part: of arrays, `of_arrays`'s; of numbers and vectors, at a constant
+    index (typed as a literal): the entry of g a number took (a number, as Python's is one),
+    the entries a vector took."""
+    def typer(g, i, *xs):
+        if not _numbers_among(xs, t):
+            return of_arrays(g, i, *xs) if not isinstance(i, t.Literal) else None
+        if not (_float_array(g, t) and g.ndim == 1 and isinstance(i, t.IntegerLiteral)) or \
+                not 0 <= i.literal_value < len(xs):
+            return None
+        k = i.literal_value
+        start = " + ".join(["0"] + [f"xs[{j}].size" if _array(x, t) else "1"
+                                    for j, x in enumerate(xs[:k])])
+        piece = f"g[{start}]" if not _array(xs[k], t) else \
+            f"np.ascontiguousarray(g[{start}:{start} + xs[{k}].size])"
+        scope = {"np": np}
+        exec(f"def impl(g, i, *xs):\n    return {piece}\n", scope)
+        return scope["impl"]
+    return typer
+
+
 def helpers(numba):
     """{helper: overload typer} of this module's helpers."""
     def joined(x, n):
         return f"{x}.shape[ax]"
+    hstack_arrays = _pieces("g, i, *xs", lambda n: 1 if n >= 2 else 0,
+                            lambda x, n: f"{x}.shape[1]" if n >= 2 else f"{x}.size")
     return {
+        np.hstack: _hstack,
         runtime.cumsum_grad: _cumsum_grad,
         runtime_arrays.diff_grad: _diff_grad,
         runtime.trace_grad: _trace_grad,
         concatenate_part_along: _pieces("g, i, axis, xs", lambda n: "axis % g.ndim", joined),
-        runtime.hstack_part: _pieces("g, i, *xs", lambda n: 1 if n >= 2 else 0,
-                                     lambda x, n: f"{x}.shape[1]" if n >= 2 else f"{x}.size"),
+        runtime.hstack_part: lambda t: _hstack_part(t, hstack_arrays(t)),
         runtime.vstack_part: _pieces("g, i, *xs", lambda n: 0,
                                      lambda x, n: f"{x}.shape[0]" if n >= 2 else "1"),
         runtime.index_of: _index_of,

@@ -877,12 +877,14 @@ def imag_grad(g, x):
     return -1j * g
 
 
+REAL_ONLY = "this derivative rule holds for real values only; the input is complex"
+
+
 def _real(*values):
     """Raise for complex values: the rule that calls this one holds for real values only."""
     for v in values:
         if getattr(getattr(v, "dtype", None), "kind", "f") == "c" or type(v) is complex:
-            raise outside_rule("this derivative rule holds for real values only; the "
-                                      "input is complex")
+            raise outside_rule(REAL_ONLY)
 
 
 def real_matrix(x):

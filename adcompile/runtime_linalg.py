@@ -11,6 +11,23 @@ from .runtime import (_complex, _ndim, _real, _shape, _weak, conj, matmul_grad_l
                       zeros_like)
 
 
+# (the messages of the checks below: their Numba versions, jit_helpers_linalg, raise them too)
+SVD_FULL = ("np.linalg.svd of a matrix that is not square has a derivative only with "
+            "full_matrices=False, which drops the extra rows of Vh (columns of U) that span its "
+            "null space: they have no unique derivative. For a null vector of A write the "
+            "eigenvector of np.linalg.eigh(A.T @ A) of the smallest eigenvalue")
+LSTSQ_COMPLEX = ("np.linalg.lstsq's derivative rule holds for real values only; for a complex a "
+                 "and b solve the real problem of their parts: lstsq(np.block([[a.real, "
+                 "-a.imag], [a.imag, a.real]]), np.concatenate([b.real, b.imag]))")
+REPEATED = ("eigenvectors (np.linalg.eigh) or singular vectors (np.linalg.svd) at a repeated "
+            "eigenvalue or singular value have no derivative (the gradient of a function of the "
+            "eigenvalues or singular values alone is computed there, but not its own "
+            "derivative)")
+QR_WIDE = ("np.linalg.qr of a matrix with fewer rows than columns: its derivative is supported "
+           "for tall or square matrices; differentiate np.linalg.qr(a.T) instead")
+LSTSQ_RANK = "np.linalg.lstsq of a matrix without full rank: its solution has no derivative there"
+
+
 def sym(x):
     """The symmetric part of a real matrix (of each in a stack): (x + x.T) / 2."""
     _real(x)
@@ -53,11 +70,7 @@ def over_gaps(m, d):
     repeated = off & (a <= 8 * np.finfo(np.result_type(a, np.float32)).eps *
                       np.max(a, axis=(-2, -1), keepdims=True))
     if np.any(repeated) and np.any(nonzero):  # the vectors are read: no derivative
-        raise outside_rule("eigenvectors (np.linalg.eigh) or singular vectors "
-                                  "(np.linalg.svd) at a repeated eigenvalue or singular value "
-                                  "have no derivative (the gradient of a function of the "
-                                  "eigenvalues or singular values alone is computed there, but "
-                                  "not its own derivative)")
+        raise outside_rule(REPEATED)
     off = off & nonzero
     return np.where(off, m, 0.0) / np.where(off, d, 1.0)
 
@@ -73,11 +86,7 @@ def svd_reduced(m, s):
     extra columns of a full U span a space without a unique basis, so they have no derivative."""
     _real(m)
     if min(_shape(m)[-2:]) != _shape(s)[-1]:
-        raise outside_rule("np.linalg.svd of a matrix that is not square has a derivative "
-                           "only with full_matrices=False, which drops the extra rows of Vh "
-                           "(columns of U) that span its null space: they have no unique "
-                           "derivative. For a null vector of A write the eigenvector of "
-                           "np.linalg.eigh(A.T @ A) of the smallest eigenvalue")
+        raise outside_rule(SVD_FULL)
     return m
 
 
@@ -117,13 +126,9 @@ def full_rank(v, rank, a, x):
     """`v`, checked that the matrix `a` has full rank `rank` (np.linalg.lstsq's solution has no
     derivative where the rank can drop) and that the solution `x` is real (the rule's is)."""
     if _complex(x):
-        raise outside_rule("np.linalg.lstsq's derivative rule holds for real values only; for a "
-                           "complex a and b solve the real problem of their parts: "
-                           "lstsq(np.block([[a.real, -a.imag], [a.imag, a.real]]), "
-                           "np.concatenate([b.real, b.imag]))")
+        raise outside_rule(LSTSQ_COMPLEX)
     if rank != min(_shape(a)[-2:]):
-        raise outside_rule("np.linalg.lstsq of a matrix without full rank: its solution "
-                                  "has no derivative there")
+        raise outside_rule(LSTSQ_RANK)
     return v
 
 
@@ -197,9 +202,7 @@ def square_r(r):
     """R of np.linalg.qr, checked square: the rule holds for a tall or square matrix; a wide one
     (fewer rows than columns) gives a wide R."""
     if _shape(r)[-2] != _shape(r)[-1]:
-        raise outside_rule("np.linalg.qr of a matrix with fewer rows than columns: its "
-                           "derivative is supported for tall or square matrices; differentiate "
-                           "np.linalg.qr(a.T) instead")
+        raise outside_rule(QR_WIDE)
     return r
 
 
