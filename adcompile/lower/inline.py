@@ -153,6 +153,9 @@ class Inlining:
                                    type_comment=None)) for name in closure]
         changed = []
         given = {p for p, _ in pairs}
+        names = [a.id for a in list(node.args) + [k.value for k in node.keywords]
+                 if isinstance(a, gast.Name)]
+        twice = {n for n in names if names.count(n) > 1}  # (h(x, x))
         for p in positional:  # def f(x, acc=[]): Python keeps acc's changes between calls
             default = before.get(p)
             if p not in given and (type(default) in (tuple, Record) or type(default) is Var and
@@ -174,7 +177,8 @@ class Inlining:
                 raise self.unsupported(node, f"{getattr(fn, 'name', 'the function')} changes "
                                        f"its argument {p} in place and also assigns {p} a new "
                                        "value", "use another name for the new value")
-            if augmented and (self.in_expression or any(arg.id not in c for c in self.carried)):
+            if augmented and (self.in_expression or any(arg.id not in c for c in self.carried)
+                              or arg.id in twice):  # (h(x, x): one array for both, refused)
                 filename, line = self.parsed.where(node)  # (in an expression, or in a loop not
                 self.block.append(Assign(None, Op("check_not_in_place", (  # carrying it: an
                     old, Const("__iadd__"), Const(f"{os.path.basename(filename)}:{line}"),
@@ -200,8 +204,7 @@ class Inlining:
                     new = self.in_place_or_kept(old, new, node)  # in the helper only
                 env[arg.id] = new
                 changed.append(new)
-            elif isinstance(arg, gast.Name) and any(isinstance(a, gast.Name) and a.id == arg.id
-                                                    for q, a in pairs if q != p):
+            elif isinstance(arg, gast.Name) and arg.id in twice:
                 raise self.unsupported(node, f"{getattr(fn, 'name', 'the function')} changes "
                                        f"its argument {p} in place, and {arg.id} is passed for "
                                        "another of its parameters that it changes too (both "
