@@ -305,7 +305,8 @@ def test_a_changed_config_gives_a_new_derivative():
     assert_close(ad.grad(net_from_names)(W, x), before, rtol=1e-12)
 
 
-# --- 4. grad called with a dict inside a differentiated function: named as the user wrote it ----
+# --- 4. grad called with a dict inside a differentiated function: refused (naming grad(loss) as
+# the user wrote it) until fixinside41 compiled such a derivative for the dict's structure -------
 def maml_step(p, x):
     def loss(q):
         return np.sum(x * q["W"])
@@ -313,9 +314,7 @@ def maml_step(p, x):
     return np.sum(g["W"] * p["W"])
 
 
-def test_grad_with_a_dict_inside_is_refused_naming_grad_of_loss():
-    with pytest.raises(ad.UnsupportedSyntaxError) as info:
-        ad.grad(maml_step)({"W": np.ones(2)}, np.ones(2))
-    assert "calling grad(loss) with a dict" in str(info.value)
-    assert "<made" not in str(info.value)
-    assert info.value.line == maml_step.__code__.co_firstlineno + 3
+def test_grad_with_a_dict_inside_is_taken():
+    p, x = {"W": np.array([1.0, 2.0])}, np.array([0.5, -1.5])
+    assert_close(ad.grad(maml_step)(p, x)["W"], x)
+    assert_close(ad.grad(maml_step, 1)(p, x), p["W"])
