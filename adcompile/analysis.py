@@ -169,9 +169,9 @@ def _carrying(s: Assign, fn: Function):
 def reaching(fn: Function, outs):
     """The names whose derivative reaches the values named `outs` (the dual of activity): through
     the operands that carry one, those without a rule (where a differentiated value is refused)
-    and the values pushed on a stack they pop from. A name read only
-    by a branch's or a loop's test (a solver's `err` in `while err > tol`) decides which code
-    runs, not what it computes: its adjoint is zero, so it needs none (and no rule)."""
+    and the values pushed on a stack they pop from. A name read only by a branch's or a loop's
+    test (a solver's `err` in `while err > tol`) decides which code runs, not what it computes:
+    its adjoint is zero, so it needs none (and no rule)."""
     reach = set(outs)
     changed = True
     while changed:
@@ -183,10 +183,10 @@ def reaching(fn: Function, outs):
                 reach.add(v.args[1].name)
             if type(s.target) is str and s.target in reach:
                 reach.update(a.name for a in _carrying(s, fn) if type(a) is Var)
-                if type(v) is Op:  # (np.sign's operand, checked real; one without a rule,
-                    reach.update(a.name for a in v.args if type(a) is Var) if v.prim in \
-                        REAL_ONLY else reach.update(  # refused: check_operands)
-                            a.name for _, a in unruled_operands(v, fn.constants))
+                if type(v) is Op and v.prim in REAL_ONLY:  # (np.sign's: checked real)
+                    reach.update(a.name for a in v.args if type(a) is Var)
+                elif type(v) is Op:  # (one without a rule: refused there, check_operands)
+                    reach.update(a.name for _, a in unruled_operands(v, fn.constants))
         changed = len(reach) != size
     return reach
 

@@ -124,8 +124,9 @@ def before_own_copy(body, name, scope, lists=False, local=frozenset()):
 
 def _copy_kind(node, scope, lists, local):
     """"deep" for a new value sharing nothing with what it is made of (np.array(x), np.copy(x),
-    copy.deepcopy(x), an array's x.copy(), x.astype(t), x.flatten() or x + 0), "shallow" for a new container sharing its
-    items (list(x), dict(x), copy.copy(x), a list's x.copy() or x + []), None otherwise."""
+    copy.deepcopy(x), an array's x.copy(), x.astype(t), x.flatten() or x + 0), "shallow" for a
+    new container sharing its items (list(x), dict(x), copy.copy(x), a list's x.copy() or
+    x + []), None otherwise. `local`: the function's own names (not the globals of theirs)."""
     if isinstance(node, (gast.BinOp, gast.UnaryOp)):
         return "shallow" if lists else "deep"
     if not isinstance(node, gast.Call):
