@@ -336,7 +336,13 @@ def _binary(p, a, b):
 
 
 def _bounds(p, alo, ahi, blo, bhi):
-    """Bounds on `a p b` for ints a in [alo, ahi] and b in [blo, bhi]."""
+    """Bounds on `a p b` for ints a in [alo, ahi] and b in [blo, bhi]; one past 2 ** 128 is
+    infinite (a product grown step by step would pass a float's range, where ints and INF mix)."""
+    lo, hi = _exact_bounds(p, alo, ahi, blo, bhi)
+    return (-INF if lo < -2 ** 128 else lo), (INF if hi > 2 ** 128 else hi)
+
+
+def _exact_bounds(p, alo, ahi, blo, bhi):
     if p == "add":
         return alo + blo, ahi + bhi
     if p == "sub":

@@ -91,3 +91,28 @@ def test_stacking_rows_of_different_shapes_raises_as_numpy_does():
         ragged(np.ones(3), 2)
     with pytest.raises(ValueError):
         jit(ragged)(np.ones(3), 2)
+
+
+def swapped_in_loops(x, y):
+    """(Found by the fuzzer's --jit check, seed 4214012656: jit(f) raised OverflowError from the
+    int analysis, whose bounds grew past a float's range and were then mixed with infinity.)"""
+    for r2 in (y, y, 1.0):
+        if math.log(1.0 + x ** 2) > x:
+            continue
+        if y + y > 1.0:
+            for i3 in range(3 - 1, -1, -1):
+                x, y = (y, x)
+                t5, y = (y, x)
+        y = y * (r2 * x * r2)
+    L8 = [0.1]
+    for i9 in range(1, 4):
+        L8.append(min(x, 0.5 * i9))
+    y -= sum(L8)
+    return L8[len(L8) - 1] - r2 + y
+
+
+def test_int_bounds_past_a_floats_range_are_infinite():
+    args = (1.813835, 1.310425)
+    assert jit(swapped_in_loops)(*args) == pytest.approx(swapped_in_loops(*args), rel=1e-12)
+    got, want = jit(grad(swapped_in_loops, (0, 1)))(*args), grad(swapped_in_loops, (0, 1))(*args)
+    assert got == pytest.approx(want, rel=1e-12)
