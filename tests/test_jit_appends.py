@@ -102,7 +102,7 @@ def swapped_in_loops(x, y):
         if y + y > 1.0:
             for i3 in range(3 - 1, -1, -1):
                 x, y = (y, x)
-                t5, y = (y, x)
+                _t5, y = (y, x)
         y = y * (r2 * x * r2)
     L8 = [0.1]
     for i9 in range(1, 4):
