@@ -603,6 +603,7 @@ PRIMS["rows_list"].name = "list"
 add("rows_tuple", builtins.tuple, ("x",), "exact", form="call")
 PRIMS["rows_tuple"].name = "tuple"
 add("check_sortable", runtime_arrays.check_sortable, ("x",), "nondiff", zero="*")
+add("check_list_sort", runtime_arrays.check_list_sort, ("x",), "nondiff", zero="*")
 add("rows_grad", runtime_arrays.rows_grad, ("g", "x"), "exact", zero=("x",))
 add("sum_grad", runtime.sum_grad, ("v", "xs"), "exact", zero=("xs",))
 add("in_dtype_of", runtime.in_dtype_of, ("v", "x"), "unary", zero=("x",))
@@ -737,7 +738,8 @@ add("call", lambda f, *args, **kwargs: f(*args, **kwargs), ("f", "*args"), "nond
 EFFECTS = frozenset({"pop", "push", "check_scalar", "check_numbers", "check_fits", "check_weights",
                      "check_not_in_place", "check_item_not_changed", "check_view_index",
                      "check_unpacked", "check_item_not_in_place", "check_bound",
-                     "check_unbound", "check_not_count", "check_sortable", "check_field",
+                     "check_unbound", "check_not_count", "check_sortable", "check_list_sort",
+                     "check_field",
                      "check_unpack", "print", "assert_",
                      "throw", "call", "lost_standard_draws"} |
                     {name for name in PRIMS

@@ -685,6 +685,13 @@ def rows_grad(g, x):
     return np.stack([np.broadcast_to(r, row) for r in g]) if len(g) else zeros_like(x)
 
 
+def check_list_sort(x):
+    """Generated code's check before `x.sort(key=...)` of a value made at run time, which sorts
+    it as a list: Python's own TypeError where x is not one (an array's .sort takes no key)."""
+    if not isinstance(x, list):
+        raise TypeError(f"{type(x).__name__}.sort() got an unexpected keyword argument 'key'")
+
+
 def check_sortable(x):
     """Generated code's check before `sorted(x)` of an array, made np.sort's values: Python
     compares the items, numbers for one dimension; rows of more raise (or sort by other

@@ -291,3 +291,17 @@ def test_passing_a_function_to_scipy_gets_advice_about_its_kind():
     with pytest.raises(ad.ADCompileError, match="Newton") as info:
         ad.grad(root)(0.5)
     assert "reduce" not in str(info.value)
+
+
+def sort_an_array_by_a_key(x):
+    a = x * 1.0
+    a.sort(key=abs)  # (an array's .sort takes no key: Python raises)
+    return np.sum(a)
+
+
+def test_sorting_an_array_by_a_key_raises_as_python_does():
+    """(The sort of a run-time list was taken for an array too, which Python refuses.)"""
+    with pytest.raises(TypeError, match="unexpected keyword argument 'key'"):
+        sort_an_array_by_a_key(np.array([1.0, -2.0]))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'key'"):
+        ad.grad(sort_an_array_by_a_key)(np.array([1.0, -2.0]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gast
 
-from ..ir import Const, Var
+from ..ir import Assign, Const, Op, Var
 from .containers import _name
 from .scan import Record, Static, changed_parts, holds, records_in
 
@@ -187,7 +187,8 @@ class Appends:
         options = {k.arg for k in call.keywords}
         if method == "sort" and type(value) is Var and not call.args and "key" in options and \
                 options <= {"key", "reverse"}:
-            self.not_shared(call, name, env, live)  # (a list built at run time)
+            self.not_shared(call, name, env, live)  # (a list built at run time: checked one)
+            self.block.append(Assign(None, Op("check_list_sort", (value,)), self.line))
             env[name] = self.sorted_at_run_time(value, call, env)
             return
         if method in ("extend", "insert") and type(value) in (tuple, Var) and \
