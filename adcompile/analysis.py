@@ -172,23 +172,35 @@ def reaching(fn: Function, outs):
     and the values pushed on a stack they pop from. A name read only by a branch's or a loop's
     test (a solver's `err` in `while err > tol`) decides which code runs, not what it computes:
     its adjoint is zero, so it needs none (and no rule)."""
-    reach = set(outs)
+    statements = list(each_assign(fn.body))[::-1]  # (last first: one pass for straight code)
+    carried: dict = {}  # a statement's operand names, found once its target reaches (a rule
+    reach = set(outs)   # of options may refuse: only where the derivative is needed)
     changed = True
     while changed:
         size = len(reach)
-        for s in each_assign(fn.body):
+        for k, s in enumerate(statements):
             v = s.value
             if type(v) is Op and v.prim == "push" and v.args[0].name in reach and \
                     type(v.args[1]) is Var:
                 reach.add(v.args[1].name)
             if type(s.target) is str and s.target in reach:
-                reach.update(a.name for a in _carrying(s, fn) if type(a) is Var)
-                if type(v) is Op and v.prim in REAL_ONLY:  # (np.sign's: checked real)
-                    reach.update(a.name for a in v.args if type(a) is Var)
-                elif type(v) is Op:  # (one without a rule: refused there, check_operands)
-                    reach.update(a.name for _, a in unruled_operands(v, fn.constants))
+                if k not in carried:
+                    carried[k] = _reached_through(s, fn)
+                reach.update(carried[k])
         changed = len(reach) != size
     return reach
+
+
+def _reached_through(s: Assign, fn: Function):
+    """The names a derivative of `s`'s target reaches: the operands that carry one, and those
+    that have no rule (refused there, check_operands) or are checked real (np.sign's)."""
+    v = s.value
+    names = [a.name for a in _carrying(s, fn) if type(a) is Var]
+    if type(v) is Op and v.prim in REAL_ONLY:
+        names += [a.name for a in v.args if type(a) is Var]
+    elif type(v) is Op:
+        names += [a.name for _, a in unruled_operands(v, fn.constants)]
+    return names
 
 
 def real_only(s, active):

@@ -160,3 +160,39 @@ def test_second_derivative_of_a_loop_calling_grad_builds_in_seconds():
         changes.parse = parse
     assert not any(f.__module__.startswith("adcompile") for f in seen), seen
     assert len(seen) == len(set(seen)), seen
+
+
+def _operand_work(n):
+    """How many times reverse mode asks which operands of a statement carry a derivative, in a
+    straight-line function of n statements (`a = math.sin(a) * 0.5 + b * 0.25`, ...)."""
+    import linecache
+    import math
+    from adcompile import analysis
+
+    lines = ["def f(x, y):", "    a, b = x, y"]
+    for k in range(n // 2):
+        lines += ["    a = math.sin(a) * 0.5 + b * 0.25", "    b = math.cos(b) * 0.5 + a * 0.25"]
+    lines.append("    return a + b")
+    name = f"<straight_{n}>"
+    space = {"math": math}
+    exec(compile("\n".join(lines) + "\n", name, "exec"), space)
+    linecache.cache[name] = (0, None, [ln + "\n" for ln in lines], name)
+    calls, carrying = [0], analysis._carrying
+
+    def counted(s, fn):
+        calls[0] += 1
+        return carrying(s, fn)
+    analysis._carrying = counted
+    try:
+        g = grad(space["f"], argnums=(0, 1))(0.3, 0.4)
+        assert np.allclose(g, [numeric_grad(space["f"], (0.3, 0.4), i) for i in (0, 1)],
+                           rtol=1e-5, atol=1e-8)
+    finally:
+        analysis._carrying = carrying
+    return calls[0]
+
+
+def test_what_reaches_the_output_is_found_in_linear_work():
+    # reaching walked the statements first to last while a derivative flows last to first: a
+    # pass per statement, 3000 statements took 20 s to build (benchmarks/bench_build.py)
+    assert _operand_work(400) <= 2.5 * _operand_work(200)
