@@ -8,9 +8,9 @@ time, while Numba compiles; one thread each: one BLAS thread, XLA's and PyTorch'
 threads at one). Each cell is the best time of one gradient call in microseconds (the columns of
 a row measured in interleaved rounds), and in brackets that time over adcompile's `grad`. JAX's
 `jit` compiles the two scalar loops as `lax.fori_loop`, as a JAX user writes them (unrolled, the
-logistic map's 1000 steps take 4 s to compile), the others as the Python loop; PyTorch differentiates with `torch.autograd.grad` from
-leaves made once. JAX's `grad` (op by op, no `jit`) is left out of the logistic map: seconds a
-call.
+logistic map's 1000 steps take 4 s to compile), the others as the Python loop; PyTorch
+differentiates with `torch.autograd.grad` from leaves made once. JAX's `grad` (op by op, no
+`jit`) is left out of the logistic map: seconds a call.
 """
 import checkout  # noqa: F401  (first: this checkout's adcompile, one BLAS thread)
 import math
