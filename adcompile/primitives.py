@@ -556,7 +556,7 @@ add("math.pow", math.pow, ("x", "y"), "broadcast", zero=("x", "y"))
 METHODS = {name: f"np.{name}" for name in (
     "sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "dot", "reshape", "transpose",
     "ravel", "squeeze", "swapaxes", "clip", "repeat", "trace", "argmax", "argmin", "all", "any",
-    "round", "copy", "diagonal", "take", "cumprod")}
+    "round", "copy", "diagonal", "take", "cumprod", "argsort", "nonzero", "searchsorted")}
 METHODS["astype"] = "astype"
 METHODS["flatten"] = "flatten"  # np.ravel's values, but a copy, never a view
 add("flatten", lambda x: np.ravel(x).copy(), kind="exact", form="method")

@@ -176,10 +176,10 @@ def _vector_norm(order, mode):
 
 VJP.update({
     "np.linalg.cholesky": ("sym(mT(np.linalg.solve(mT(ans), mT(np.linalg.solve(mT(ans), "
-                           "phi(mT(ans) @ g))))))",),
-    "np.linalg.eigh": ("sym(ans[1] @ (diag_embed(g[0]) + over_gaps(mT(ans[1]) @ g[1], "
-                       "gaps(ans[0]))) @ mT(ans[1]))",),
-    "np.linalg.eigvalsh": _uplo("sym({v} @ diag_embed(g) @ mT({v}))"),
+                           "phi(mT(ans) @ real_part(g)))))))",),
+    "np.linalg.eigh": ("sym(ans[1] @ (diag_embed(real_part(g[0])) + over_gaps(mT(ans[1]) @ "
+                       "real_part(g[1]), gaps(ans[0]))) @ mT(ans[1]))",),
+    "np.linalg.eigvalsh": _uplo("sym({v} @ diag_embed(real_part(g)) @ mT({v}))"),
     "np.linalg.svd": _svd_rule("vjp"),
     # Q, R = qr(A), A tall or square: grad A = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q
     "np.linalg.qr": _qr_rule("mT(np.linalg.solve(real_matrix(square_r(ans[1])), mT(g[0] + ans[0] @ "
@@ -197,11 +197,13 @@ VJP.update({
 
 JVP.update({
     # dL = L phi(L^-1 sym(dA) L^-T)
-    "np.linalg.cholesky": ("ans @ phi(mT(np.linalg.solve(ans, mT(np.linalg.solve(ans, "
-                           "sym(t))))))",),
-    "np.linalg.eigh": ("(np.diagonal(mT(ans[1]) @ sym(t) @ ans[1], axis1=-2, axis2=-1), ans[1] @ "
-                       "(inv_offdiag(gaps(ans[0])) * (mT(ans[1]) @ sym(t) @ ans[1])))",),
-    "np.linalg.eigvalsh": _uplo("np.diagonal(mT({v}) @ sym(t) @ {v}, axis1=-2, axis2=-1)"),
+    "np.linalg.cholesky": ("real_matrix(ans) @ phi(mT(np.linalg.solve(ans, mT(np.linalg.solve("
+                           "ans, sym(t))))))",),
+    "np.linalg.eigh": ("(np.diagonal(mT(ans[1]) @ sym(t) @ real_matrix(ans[1]), axis1=-2, "
+                       "axis2=-1), ans[1] @ (inv_offdiag(gaps(ans[0])) * (mT(ans[1]) @ sym(t) @ "
+                       "ans[1])))",),
+    "np.linalg.eigvalsh": _uplo("np.diagonal(mT({v}) @ sym(t) @ real_matrix({v}), axis1=-2, "
+                                "axis2=-1)"),
     "np.linalg.svd": _svd_rule("jvp"),
     # X = Q^T dA R^-1, O = skew_lower(X): dQ = dA R^-1 - Q (X - O), dR = (X - O) R
     "np.linalg.qr": _qr_rule(f"(mT(np.linalg.solve(mT(square_r(ans[1])), mT(t))) - ans[0] @ ({_QR_X} - "

@@ -271,9 +271,9 @@ def _cholesky(mode):
         low, flip = ("ans", "") if lower else ("mT(ans)", "mT")
         if mode == "vjp":
             return f"sym(mT(np.linalg.solve(mT({low}), mT(np.linalg.solve(mT({low}), " \
-                f"phi(mT({low}) @ {flip}(g)))))))"
-        return f"{flip}({low} @ phi(mT(np.linalg.solve({low}, mT(np.linalg.solve({low}, " \
-            "sym(t)))))))"
+                f"phi(mT({low}) @ {flip}(real_part(g))))))))"
+        return f"{flip}(real_matrix({low}) @ phi(mT(np.linalg.solve({low}, mT(np.linalg.solve(" \
+            f"{low}, sym(t)))))))"
     return rule
 
 
@@ -298,13 +298,13 @@ VJP.update({
     "cho_lower_grad": ("cho_lower(g, lower)", None),
     "cho_other": ("cho_other(g, lower)", None),
     "scipy.linalg.cho_factor": (f"sym(mT(np.linalg.solve(mT({_L}), mT(np.linalg.solve(mT({_L}), "
-                                f"phi(mT({_L}) @ cho_lower(g[0], ans[1]))))))) + "
-                                "cho_other(g[0], ans[1])",),
+                                f"phi(mT({_L}) @ cho_lower(real_part(g[0]), ans[1]))))))) + "
+                                "cho_other(real_part(g[0]), ans[1])",),
     "scipy.linalg.cho_solve": (f"getitem_grad(cho_lower_grad(-({_GA} + mT({_GA})) @ {_CL}, cf[1]),"
                                " cf, 0)", "scipy.linalg.cho_solve(cf, g)"),
 })
 JVP.update({
-    "scipy.linalg.cho_factor": (f"(cho_lower_grad({_L} @ phi(mT(np.linalg.solve({_L}, mT("
+    "scipy.linalg.cho_factor": (f"(cho_lower_grad(real_matrix({_L}) @ phi(mT(np.linalg.solve({_L}, mT("
                                 f"np.linalg.solve({_L}, sym(t)))))), ans[1]) + cho_other(t, ans[1]),"
                                 " 0.0)",),
     "scipy.linalg.cho_solve": (f"-scipy.linalg.cho_solve(cf, {_DA} @ ans)",

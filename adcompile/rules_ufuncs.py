@@ -34,6 +34,15 @@ for _ufunc, _method, _prim in [(np.add, "reduce", "np.sum"), (np.multiply, "redu
     OBJECT_OPTIONS[_obj] = {"axis": 0}
     POSITIONAL[_obj] = _REDUCE if _method == "reduce" else _ACCUMULATE
 
+# np.logaddexp.reduce: log-sum-exp along axis 0, computed as written (pairwise, not rounded as
+# the package's logsumexp); its derivative is the softmax along the axis
+add("np.logaddexp.reduce", np.logaddexp.reduce, kind="exact", axis=0, keepdims=False)
+POSITIONAL[np.logaddexp.reduce] = _REDUCE
+VJP["np.logaddexp.reduce"] = ("unreduce(g, x, axis, keepdims) * np.exp(x - unreduce(ans, x, "
+                              "axis, keepdims))",)
+JVP["np.logaddexp.reduce"] = ("np.sum(t * np.exp(x - unreduce(ans, x, axis, keepdims)), "
+                              "axis=axis, keepdims=keepdims)",)
+
 # the running maximum and minimum
 for _ufunc in (np.maximum, np.minimum):
     add(f"np.{_ufunc.__name__}.accumulate", _ufunc.accumulate, kind="exact", axis=0)

@@ -23,7 +23,15 @@ class Appends:
             # in a helper called on one branch, runs as Python runs it)
             self.throw(Const(NameError), [Const(f"name {name!r} is not defined")])
             return
-        if len(call.args) != 1 or name not in env:
+        if len(call.args) == 1 and name not in env and name not in self.own_locals:  # (a
+            # global's or an enclosing function's list)
+            raise self.unsupported(call, f"appending to {name}, a list of the module or of an "
+                                         "enclosing function (Python grows it at every call, "
+                                         "outside what the derivative returns)",
+                                   "log outside the differentiated function (the value from "
+                                   "value_and_grad, or has_aux=True for others), or append to a "
+                                   "list made in the function")
+        if len(call.args) != 1:
             raise self.unsupported(call, "this append", "append one value to a list made with []")
         self.not_shared(call, name, env, live)
         if isinstance(call.args[0], gast.Name):  # rows.append(row): rows holds row's value

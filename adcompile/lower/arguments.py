@@ -172,8 +172,8 @@ class Arguments:
         else:
             error = self.unsupported(node, "spreading (**kw) a mapping known only at run time",
                                      "spread a dict built in the function or pass names")
-            error.maybe_container = type(value) is Var and value.name in self.fn.params
-            raise error  # (a dict argument: its keys are known at the first call)
+            error.maybe_container = type(value) is Var  # (a dict argument, or one read out of
+            raise error  # an argument `ps[0]`, `for p in ps`: its keys are known at the first call)
         if not all(type(key) is str for key, _ in pairs):
             raise self.unsupported(node, "spreading (**kw) a dict whose keys are not strings")
         return pairs

@@ -167,6 +167,8 @@ class Expressions:
             return self.name(node, env)
         if t is gast.Constant:
             return Const(node.value)
+        if t in (gast.Tuple, gast.List) and any(type(e) is gast.Starred for e in node.elts):
+            return self.expr(self.spread_display(node, env), env, target)
         if t is gast.Tuple:
             return tuple(self.expr(e, env) for e in node.elts)
         if t is gast.List:
@@ -237,6 +239,32 @@ class Expressions:
                 return Const(slice(*(p.value for p in parts)))
             return self.emit("slice", tuple(parts), target=target)
         raise self.unsupported(node, self.parsed.describe(node))
+
+    def spread_display(self, node, env):
+        """`[a, *xs, b]` as `[a] + list(xs) + [b]`, a tuple `(a, *xs)` as `(a,) + tuple(xs)`:
+        what Python builds, of any sequence (an array's rows, a list made at run time)."""
+        kind, display = ("list", gast.List) if type(node) is gast.List else ("tuple", gast.Tuple)
+        if kind in env:  # (the builtin's name rebound here: not what the display calls)
+            raise self.unsupported(node, f"a starred expression (*x) in a {kind} where the "
+                                         f"name {kind} is rebound")
+        parts, run = [], []
+        for e in node.elts + [None]:
+            if (e is None or type(e) is gast.Starred) and run:
+                parts.append(display(elts=run, ctx=gast.Load()))
+                run = []
+            if type(e) is gast.Starred:
+                parts.append(gast.Call(func=gast.Name(id=kind, ctx=gast.Load(), annotation=None,
+                                                      type_comment=None),
+                                       args=[e.value], keywords=[]))
+            elif e is not None:
+                run.append(e)
+        out = parts[0]
+        for p in parts[1:]:
+            out = gast.BinOp(left=out, op=gast.Add(), right=p)
+        for n in gast.walk(out):
+            if "lineno" in n._attributes and not hasattr(n, "lineno"):
+                gast.copy_location(n, node)
+        return out
 
     def compare(self, node, env, left, k, target):
         """The comparisons of `node` from its k-th on, `left` the value of the operand before:

@@ -298,8 +298,10 @@ class Merging:
         # (the names read later, not all of env: one `x += v` per line of a long function
         # would make lowering quadratic)
         live_now = sorted(k for k in live if k in env)
-        others = [k for k in live_now if k != name and any(
-            type(x) is Var and x.name in group for x in flat([env[k]]))]
+        own = env.get(name) if item is not None and type(env.get(name)) is Record else None
+        others = [k for k in live_now if k != name and any(  # (a list of the object whose
+            type(x) is Var and x.name in group for x in _flat_beside([env[k]], own))]  # field
+        # changes holds that object, which sees the change: `for b in bodies: b.pos += v`)
         if item is None:  # a list made at run time holding it or a name sharing it (rows.append(
             for holder in [name] + sorted(k for k in self.put_into if k != name and  # row))
                                           type(env.get(k)) is Var and env[k].name in group):
@@ -419,3 +421,17 @@ def kind_of(value):
     if type(value) is tuple:
         return f"a list or tuple of {len(value)} items known here"
     return "a function or module"
+
+
+def _flat_beside(values, own):
+    """The leaves of `values` (scan.flat) but those of the object `own` (itself, not an equal
+    one), wherever it is held."""
+    for v in values:
+        if v is own:
+            continue
+        if type(v) is tuple:
+            yield from _flat_beside(v, own)
+        elif type(v) is Record:
+            yield from _flat_beside(v.values, own)
+        else:
+            yield v
