@@ -223,10 +223,13 @@ def _compiled(numba, flags, function, mode, argnums, optimize, trees, has_aux):
                 str(e).startswith(jit_math.MARK):
             kind, message, line = jit_math.explain(e, current[1], current[3])
             raise _MATH[kind](message, current[1].filename, line) from None
-        elif isinstance(e, IndexError) and str(e) == "index is out of bounds":
-            raise JitIndexError(f"an index is out of bounds in {current[1].name} (Numba checks "
-                                "each index; Python raises IndexError at its line: run it "
-                                "without jit to see which)", current[1].filename) from None
+        elif isinstance(e, IndexError) and str(e) == "index is out of bounds" or \
+                isinstance(e, ZeroDivisionError):  # (a division Python checks as Numba does)
+            what, cls = ("an index is out of bounds", JitIndexError) if isinstance(
+                e, IndexError) else (f"{e} (ZeroDivisionError)", JitZeroDivisionError)
+            raise cls(f"{what} in {current[1].name} (Numba checks each index and division as "
+                      f"Python does, without naming the line: run it without jit to see which)",
+                      current[1].filename) from None
         elif isinstance(e, ValueError) and "cross2d" in str(e):  # (Numba's np.cross: 3-vectors)
             line = next((s.line for s in walk_stmts(current[1].body) if type(s) is Assign and
                          type(s.value) is Op and s.value.prim == "np.cross"), None)
@@ -868,7 +871,8 @@ def _register(numba):
         # (an index the user's code wrote reaches setitem in the forward sweep unchecked; the
         # backward sweep's helpers take the indices the forward sweep checked)
         checks = {"boundscheck": True} if helper is runtime.setitem else {}
-        literal = helper in (runtime.check_unbound, runtime.getitem_grad, runtime.hstack_part) \
+        literal = helper in (runtime.check_unbound, runtime.getitem_grad, runtime.hstack_part,
+                             runtime.check_not_in_place) \
             or helper in jit_helpers_copies.LITERAL  # (getitem_grad: of a tuple, jit_tuples)
         # (check_unbound: the name it raises with, when typed; np.pad: its mode)
         overload(helper, jit_options=checks, prefer_literal=literal)(typer(numba.types))

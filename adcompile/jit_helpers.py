@@ -14,8 +14,9 @@ import math
 import numpy as np
 
 from . import (jit_along, jit_forms, jit_helpers_arrays, jit_helpers_copies, jit_helpers_gather,
-               jit_helpers_linalg, jit_helpers_shapes, jit_helpers_stats, jit_lists, jit_tuples,
-               numerics, runtime, runtime_arrays, runtime_linalg, runtime_stats, runtime_ufuncs)
+               jit_helpers_linalg, jit_helpers_shapes, jit_helpers_stats, jit_lists, jit_refusals,
+               jit_tuples, numerics, runtime, runtime_arrays, runtime_linalg, runtime_stats,
+               runtime_ufuncs)
 from .errors import ArgumentError, ComplexOutputError
 from .jit_math import float_pow
 
@@ -49,9 +50,10 @@ def _int_vector(index, t):
 
 def _check_not_in_place(t):
     def typer(x, method, where, name, others, *values):
-        if isinstance(x, t.Number):  # (a number is never changed in place: no check)
-            return lambda x, method, where, name, others, *values: None
-    return typer
+        if isinstance(x, t.Number) or isinstance(x, t.Array) and values and all(
+                isinstance(v, (t.Number, t.Boolean)) for v in values):  # (no number is an
+            return lambda x, method, where, name, others, *values: None  # array changed in
+    return typer  # place, nor holds one; another array may be one: no version, refused)
 
 
 def _check_fits(t):
@@ -816,7 +818,7 @@ def helpers(numba):
         runtime.check_bound: _check_bound,
         runtime.check_unbound: _check_unbound,
         runtime.assert_: _assert,
-        runtime.check_not_in_place: _check_not_in_place,
+        runtime.check_not_in_place: jit_refusals.check_not_in_place,
         runtime.changed_in_place: lambda t: lambda x: (
             (lambda x: True) if _array(x, t) else (lambda x: False)),  # (an array's u /= v)
         runtime.check_unpacked: _check_not_in_place,

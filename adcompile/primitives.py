@@ -580,6 +580,7 @@ add("list_sum", builtins.sum, ("xs", "start"), "exact", form="call")  # (start: 
 PRIMS["list_sum"].name = "sum"
 add("math.fsum", math.fsum, ("xs",), "exact", barrier=True)  # sum, exactly rounded: a float
 add("sorted_order", runtime_arrays.sorted_order, ("xs", "reverse"), "nondiff", zero="*")
+add("best_place", runtime_arrays.best_place, ("xs", "largest"), "nondiff", zero="*")
 add("list_max", builtins.max, ("xs",), "exact", form="call")  # max(xs) of a list built at run time
 PRIMS["list_max"].name = "max"
 add("list_min", builtins.min, ("xs",), "exact", form="call")

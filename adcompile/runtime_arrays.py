@@ -312,6 +312,12 @@ def sorted_order(xs, reverse):
     return sorted(range(len(xs)), key=xs.__getitem__, reverse=reverse)
 
 
+def best_place(keys, largest):
+    """The place of the first greatest (largest) or least of keys, as max(xs, key=f) and
+    min(xs, key=f) keep the first (a ValueError for none, as theirs)."""
+    return (max if largest else min)(range(len(keys)), key=keys.__getitem__)
+
+
 def gap(x, y):
     """x - y, and 0 where x == y (two infinities of one sign, whose difference is NaN): the
     weights of np.logaddexp are sigmoid(gap(x, y)), one half where x == y, as along x == y."""

@@ -142,3 +142,21 @@ def test_appending_to_a_global_list_says_why():
                        match=r"test_ml_found2.py:\d+: appending to history, a list of the module "
                              r".*value_and_grad"):
         ad.grad(logged_loss)(np.ones(2))
+
+
+# --- np.log(p, where=p > 0, out=...) (entropy's 0 log 0) was refused naming only the keywords
+# np.log takes; it says how to write it (np.where) ----------------------------------------------
+def entropy_where(p):
+    return -np.sum(p * np.log(p, where=p > 0, out=np.zeros_like(p)))
+
+
+def entropy_np_where(p):
+    return -np.sum(p * np.where(p > 0, np.log(np.where(p > 0, p, 1.0)), 0.0))
+
+
+def test_a_ufuncs_where_keyword_says_how_to_write_it():
+    with pytest.raises(ad.UnsupportedSyntaxError, match=r"test_ml_found2.py:\d+: the argument "
+                                                        r"where= of np.log .*np.where"):
+        ad.grad(entropy_where)(np.array([0.5, 0.5, 0.0]))
+    p = np.array([0.5, 0.25, 0.25, 0.0])
+    assert_close(ad.grad(entropy_np_where)(p)[:3], -np.log(p[:3]) - 1.0, rtol=1e-12)

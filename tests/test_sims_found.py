@@ -236,3 +236,48 @@ def test_a_complex_hermitian_matrix_is_refused_in_forward_mode(f):
         ad.jvp(f, (1.3,), (1.0,))
     with pytest.raises(ad.NoDerivativeError, match="real values only"):
         ad.jacfwd(f)(1.3)
+
+
+# --- min(range(len(d)), key=lambda i: d[i]) (the closest grid point) and max(xs, key=f) of a
+# sequence known only at run time were refused: the keys are computed where the code runs and
+# the first best item is read, as Python keeps it --------------------------------------------
+def closest(x, grid):
+    d = np.abs(grid - x)
+    k = min(range(len(d)), key=lambda i: d[i])
+    return (grid[k] - x) ** 2 + x * k
+
+
+def heaviest_row(w, rows):
+    best = max(rows * w, key=lambda r: r[0] + r[1])
+    return np.sum(best ** 2)
+
+
+def best_of_list(x):
+    xs = []
+    for k in range(4):
+        xs.append(np.sin(x * k) + 0.5)
+    first = max(xs, key=lambda v: round(v, 1))  # (ties: the first greatest)
+    return first * x + min(xs, key=abs)
+
+
+@pytest.mark.parametrize("f, args", [
+    (closest, (0.3, np.array([0.0, 0.25, 0.5, 1.0]))),
+    (heaviest_row, (np.array([1.0, -0.5]), np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]]))),
+    (best_of_list, (0.7,))])
+def test_min_or_max_by_a_key_of_a_sequence_known_at_run_time(f, args):
+    value, g = ad.value_and_grad(f)(*args)
+    assert value == f(*args)
+    assert_close(g, numeric_grad(f, args, 0), rtol=1e-6)
+    assert_close(ad.jvp(f, args, (np.ones_like(args[0]),) + tuple(
+        np.zeros_like(a) for a in args[1:]))[1], np.sum(g), rtol=1e-9)
+
+
+def nearest_of_none(x, grid):
+    return min(range(len(grid)), key=lambda i: abs(grid[i] - x)) * x
+
+
+def test_min_by_a_key_of_an_empty_sequence_raises_as_python():
+    with pytest.raises(ValueError):
+        nearest_of_none(0.3, np.array([]))
+    with pytest.raises(ValueError):
+        ad.grad(nearest_of_none)(0.3, np.array([]))

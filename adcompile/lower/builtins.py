@@ -105,6 +105,19 @@ class Builtins:
                                                ctx=gast.Load()), node)
         return self.expr(each(k, at, order), inner)
 
+    def best_at_run_time(self, obj, items, node, env):
+        """max(xs, key=f) or min(...) of a sequence known only at run time, as
+        `xs[best_place([f(v) for v in xs], largest)]`: the keys computed where the code runs,
+        the first greatest (least) one's item read, as Python keeps it."""
+        seq, item = self.namer.fresh("items"), self.namer.fresh("item")
+        inner = {**env, seq: items}
+        keys = self.expr(gast.copy_location(gast.ListComp(
+            elt=_call_node(node.keywords[0].value, [_name(item, node)]),
+            generators=[gast.comprehension(target=_stored(item, node), iter=_name(seq, node),
+                                           ifs=[], is_async=0)]), node), inner)
+        place = self.emit("best_place", (self.as_atom(keys), Const(obj is max)))
+        return self.emit("getitem", (items, place))
+
     def sorted_array(self, x, node, env):
         """sorted(a) of a 1-D array (checked where the code runs: Python compares the rows of
         one of more dimensions), or of a list of numbers built at run time: the list of the
@@ -597,6 +610,9 @@ class Builtins:
             len(node.args) == 1 else tuple(self.expr(a, env) for a in node.args)
         if type(items) is Record and items.kind == "dict":  # min(d, key=d.get): of its keys
             items = tuple(Const(k) for k in items.keys)
+        if type(items) is Var and len(node.args) == 1 and [k.arg for k in node.keywords] == \
+                ["key"]:  # (a list made at run time, an array's rows, range(len(d)))
+            return self.best_at_run_time(obj, items, node, env)
         if type(items) is not tuple or not items:
             raise self.unsupported(node, f"{obj.__name__}(..., key=...) of an empty sequence or "
                                    "one built at run time", "loop over it, keeping the best "

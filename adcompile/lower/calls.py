@@ -682,7 +682,11 @@ class Calls:
                     accepted = list(p.options)
                 raise self.unsupported(node, f"the argument {k}= of "
                                        f"{called_name(node) or name}", "supported "
-                                       f"keywords: {', '.join(accepted) or 'none'}")
+                                       f"keywords: {', '.join(accepted) or 'none'}" + (
+                                           "; compute it where it is defined and choose with "
+                                           "np.where (np.where(p > 0, np.log(np.where(p > 0, p, "
+                                           "1.0)), 0.0)), or assign the result" if k in (
+                                               "where", "out") else ""))
         args = [self.operand(a, name, param) for a, param in zip(args, params)]
         return self.emit(name, args, tuple(kwargs.items()), target=target)
 
