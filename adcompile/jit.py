@@ -766,9 +766,10 @@ def _explain(err, fn):
     located = re.search(r"  # (\S+):(\d+)$", place or "")
     where, line = (fn.filename, None), ""
     if located:
-        named = located.group(1)
-        where = (fn.filename if named == os.path.basename(fn.filename) else named,
-                 int(located.group(2)))
+        named = located.group(1)  # (a helper's file: its path, from the inlined lines)
+        where = (next((p[0] for s in walk_stmts(fn.body) for p in [getattr(s.line, "place", 0)]
+                       if p and os.path.basename(p[0]) == named), named)
+                 if named != os.path.basename(fn.filename) else fn.filename, int(located.group(2)))
         line = linecache.getline(*where).strip()
     first = next((ln.strip() for ln in message.splitlines()
                   if ln.strip() and not ln.startswith("Failed in")), message)

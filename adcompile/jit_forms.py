@@ -562,7 +562,7 @@ def no_numba_module_function(module, attribute, line, where):
     else:
         hint = f" Numba compiles {instead} instead." if instead else ""
     return (f"adcompile.jit compiles with Numba, which has no version of {name} (in "
-            f"`{line}`).{hint} Or run the function without jit.", *where)
+            f"`{line}`).{hint} {'Or run' if hint else 'Run'} the function without jit.", *where)
 
 
 def helper_missing(helper, message, generated, line, where):

@@ -79,3 +79,24 @@ def test_a_division_by_zero_under_jit_says_where_to_look():
                                            r"without jit") as caught:
             compiled(1.0, 2.0)
         assert isinstance(caught.value, ZeroDivisionError)
+
+
+# --- a JitError in a helper from another module named the file by its base name only (the
+# generated line's comment), and said "Or run ..." with no first option ---------------------
+def uses_helper_elsewhere(x):
+    import jit_other_module
+    s = 0.0
+    if jit_other_module.close_enough(x, 1.0):
+        s += x
+    return s
+
+
+def test_a_jit_error_in_another_modules_helper_names_its_path():
+    import os
+
+    import jit_other_module
+    with pytest.raises(JitError) as caught:
+        jit(uses_helper_elsewhere)(1.0)
+    assert caught.value.filename == jit_other_module.__file__
+    assert os.path.isabs(caught.value.filename)
+    assert "isclose" in str(caught.value) and " Or run" not in str(caught.value)
