@@ -281,3 +281,17 @@ def test_min_by_a_key_of_an_empty_sequence_raises_as_python():
         nearest_of_none(0.3, np.array([]))
     with pytest.raises(ValueError):
         ad.grad(nearest_of_none)(0.3, np.array([]))
+
+
+def product_of_list(xs):
+    from functools import reduce
+    return reduce(lambda a, b: a * b + 0.5 * b, xs)
+
+
+def test_reduce_over_a_list_argument():
+    # (compiled for the list's length at the first call, as a list argument is)
+    g = ad.grad(product_of_list)([1.0, 2.0, 3.0])
+    want = [numeric_grad(lambda v, k=k: product_of_list(
+        [v if j == k else x for j, x in enumerate([1.0, 2.0, 3.0])]), ([1.0, 2.0, 3.0][k],), 0)
+        for k in range(3)]
+    assert_close(np.array(g), np.array(want), rtol=1e-6)

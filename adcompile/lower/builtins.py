@@ -199,10 +199,12 @@ class Builtins:
         items = self.known_range(node.args[1], env) or self.iterated(
             self.expr(node.args[1], env), node)
         if type(items) is not tuple:  # (an array, or a list made at run time)
-            raise self.unsupported(node, "functools.reduce over a sequence whose length is known "
-                                         "only at run time (an array, or a list made at run "
-                                         "time)", "write the loop it computes: acc = start, "
-                                         "then for x in xs: acc = f(acc, x)")
+            error = self.unsupported(node, "functools.reduce over a sequence whose length is "
+                                     "known only at run time (an array, or a list made at run "
+                                     "time)", "write the loop it computes: acc = start, then "
+                                     "for x in xs: acc = f(acc, x)")
+            error.maybe_container = type(items) is Var  # (a list argument: known at the call)
+            raise error
         if len(node.args) == 3:
             items = (self.expr(node.args[2], env),) + items
         if not items:
