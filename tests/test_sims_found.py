@@ -295,3 +295,19 @@ def test_reduce_over_a_list_argument():
         [v if j == k else x for j, x in enumerate([1.0, 2.0, 3.0])]), ([1.0, 2.0, 3.0][k],), 0)
         for k in range(3)]
     assert_close(np.array(g), np.array(want), rtol=1e-6)
+
+
+# --- zip(*PAIRS) of a global tuple of tuples was refused naming `zip(<argument1>, ...)`, names
+# the user never wrote: the message quotes the call as written ---------------------------------
+CASH_FLOWS = ((1.0, 5.0), (2.0, 5.0), (3.0, 105.0))
+
+
+def bond_price(y):
+    ts, cfs = zip(*CASH_FLOWS)
+    return sum(c * np.exp(-y * t) for t, c in zip(ts, cfs))
+
+
+def test_a_refused_zip_of_a_spread_global_is_quoted_as_written():
+    with pytest.raises(ad.UnsupportedSyntaxError) as caught:
+        ad.grad(bond_price)(0.05)
+    assert "zip(*CASH_FLOWS)" in str(caught.value) and "<argument" not in str(caught.value)

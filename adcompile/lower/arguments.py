@@ -112,6 +112,7 @@ class Arguments:
             for key, value in self.mapping_items(k.value, env):
                 keywords.append(gast.keyword(arg=key, value=placeholder(value, k.value)))
         call = gast.Call(func=func, args=args, keywords=keywords)
+        call.as_written = getattr(node, "as_written", node)  # (for messages: the user's text)
         return gast.copy_location(call, node), held
 
     def whole_shape(self, node, env):

@@ -493,7 +493,7 @@ class Calls:
         reaches it, which is refused where rules are applied (templates.check_operands)."""
         if obj is zip and len(node.args) > 1 and not node.keywords and not any(
                 isinstance(a, gast.Starred) for a in node.args):  # (else: iterators, below)
-            text = gast.unparse(node).strip()
+            text = gast.unparse(getattr(node, "as_written", node)).strip()
             items = ", ".join("xyzuvw"[k] if k < 6 else f"v{k}" for k in range(len(node.args)))
             raise self.unsupported(node, f"{text} of sequences known only at run time (arrays, "
                                    "lists built at run time) read other than by a for loop (how "
