@@ -53,7 +53,7 @@ def _check_not_in_place(t):
         if isinstance(x, t.Number) or isinstance(x, t.Array) and values and all(
                 isinstance(v, (t.Number, t.Boolean)) for v in values):  # (no number is an
             return lambda x, method, where, name, others, *values: None  # array changed in
-    return typer  # place, nor holds one; another array may be one: no version, refused)
+    return typer  # place, nor holds one; check_not_in_place's own: jit_refusals)
 
 
 def _check_fits(t):

@@ -49,14 +49,13 @@ def check_not_in_place(t):
     their memory overlaps (NumPy's may_share_memory, by address bounds). Refused where the
     names are not known as literals (a version per place: `where` names it)."""
     def typer(x, method, where, name, others, *values):
-        if isinstance(x, t.Number) or not isinstance(x, t.Array) or not values:
-            return (lambda x, method, where, name, others, *values: None) if isinstance(
-                x, t.Number) else None  # (no values: the caller holds it, always refused)
-        if not all(isinstance(v, (t.Number, t.Boolean, t.Array)) for v in values):
-            return None
         arrays = [k for k, v in enumerate(values) if isinstance(v, t.Array)]
-        if not arrays:
+        if isinstance(x, t.Number) or isinstance(x, t.Array) and values and not arrays and all(
+                isinstance(v, (t.Number, t.Boolean)) for v in values):  # (none is an array)
             return lambda x, method, where, name, others, *values: None
+        if not isinstance(x, t.Array) or not values or not all(  # (no values: the caller
+                isinstance(v, (t.Number, t.Boolean, t.Array)) for v in values):  # holds it)
+            return None
         words = [getattr(v, "literal_value", None) for v in (where, name, others)]
         if not all(isinstance(w, str) for w in words):
             return None
